@@ -1,0 +1,52 @@
+# Cloister — set-up and everyday commands. Everything lives in .venv; nothing is fetched at run time.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# torch is pinned here, not in pyproject: on this CPU machine the pin takes the local CPU wheel,
+# on a user's Linux machine it takes the matching CUDA build. An unpinned torch pulls several GB.
+TORCH_PIN := torch==2.13.0
+
+.PHONY: run test demo bench screenshots build clean lint
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-app: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet $(TORCH_PIN)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet $(TORCH_PIN)
+	$(PIP) install --quiet -e '.[test,onnx]'
+	touch $(VENV)/.installed-app $@
+
+## make run: install (first time) and open the desktop app on its embedded defaults
+run: $(VENV)/.installed-app
+	$(VENV)/bin/cloister
+
+## make test: install with test extras and run the whole suite (headless Qt)
+test: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+## make demo: the whole flow headless on the bundled sample data and base model
+demo: $(VENV)/.installed-app
+	$(VENV)/bin/cloister demo
+
+bench: $(VENV)/.installed-test
+	$(PY) bench/bench_import.py
+
+screenshots: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(PY) -m desktop.screenshots
+
+build: $(VENV)/.installed-test
+	$(PIP) install --quiet -e '.[build]'
+	$(VENV)/bin/pyinstaller --noconfirm build.spec
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/lint-imports pyproject.toml
+
+clean:
+	rm -rf build dist .pytest_cache

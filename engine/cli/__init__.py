@@ -1,0 +1,77 @@
+"""The headless ``cloister`` subcommands (``desktop.launcher`` opens the app when none is given).
+
+This module never imports Qt, so it works on a server without Qt libraries.
+
+Each group of subcommands lives in its own module exposing ``register(subparsers)``; the
+module's parser sets ``func`` to a callable taking the parsed namespace and returning an exit
+code. Bad input is reported as one clear line on stderr with a non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from privacy.errors import PrivacyError
+from privacy.offline import enforce_offline
+
+from engine.errors import CloisterError
+
+# Order is the order in ``cloister --help``.
+_COMMAND_MODULES = (
+    "engine.cli.inspect_cmd",
+    "engine.cli.vault_cmds",
+    "engine.cli.train_cmds",
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BLOCKING = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cloister",
+        description="Private, offline fine-tuning of text classifiers. "
+        "Run without a subcommand to open the desktop app.",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            # A command group not written yet is simply absent; any other missing module is a bug.
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    enforce_offline()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except (CloisterError, PrivacyError) as exc:
+        print(f"cloister: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cloister: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

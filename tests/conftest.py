@@ -1,0 +1,63 @@
+"""Suite-wide set-up: no network, no caches or workspaces outside the test's tmp_path."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import network_guard
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# Variables that point a library at a place it may write to. Each test gets its own folders.
+_CACHE_VARIABLES = {
+    "HF_HOME": "hf_home",
+    "HF_DATASETS_CACHE": "hf_datasets",
+    "HUGGINGFACE_HUB_CACHE": "hf_hub",
+    "TRANSFORMERS_CACHE": "hf_transformers",
+    "XDG_CACHE_HOME": "xdg_cache",
+    "XDG_DATA_HOME": "xdg_data",
+    "XDG_CONFIG_HOME": "xdg_config",
+    "CLOISTER_WORKSPACE": "workspace",
+    "CLOISTER_SETTINGS_DIR": "settings",
+    "TORCHINDUCTOR_CACHE_DIR": "inductor",
+    "MPLCONFIGDIR": "mpl",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    network_guard.install()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from privacy.offline import enforce_offline
+
+    enforce_offline()
+    # Two cores here: keep torch from oversubscribing when tests run beside other work.
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Point every cache, the settings and the workspace at this test's tmp_path."""
+    root = tmp_path / "_env"
+    dirs: dict[str, Path] = {}
+    for variable, name in _CACHE_VARIABLES.items():
+        path = root / name
+        path.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(variable, str(path))
+        dirs[variable] = path
+    tmp = root / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    dirs["TMPDIR"] = tmp
+    return dirs
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"shared datasets not found at {SHARED_DATA}; the checkout needs ../shared/data")
+    return SHARED_DATA
