@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "engine.cli.inspect_cmd",
     "engine.cli.vault_cmds",
     "engine.cli.train_cmds",
+    "engine.cli.model_cmds",
 )
 
 EXIT_OK = 0
