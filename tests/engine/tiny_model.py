@@ -1,0 +1,101 @@
+"""Tiny, randomly initialised Hugging Face model folders for fast tests (never downloaded).
+
+Other test modules import these helpers::
+
+    from tests.engine.tiny_model import make_tiny_bert, make_tiny_gpt2, TINY_WORDS
+
+``make_tiny_bert(tmp_path / "tiny")`` writes a complete local folder (config.json,
+model.safetensors, vocab.txt, tokenizer files) that ``engine.models.check_model_folder`` accepts
+and ``AutoModelForSequenceClassification.from_pretrained`` loads in well under a second.
+"""
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+# Words the tokenizer knows whole; everything else falls back to single characters, so any text
+# tokenizes without [UNK] floods and sequence lengths vary with text length (dynamic padding).
+TINY_WORDS = (
+    "the a an is was good bad great awful movie film plot acting love hate fun boring free win "
+    "prize call now txt reply stop cash claim urgent hello hi ok see you tomorrow meeting lunch "
+    "home late sorry thanks yes no not very really quite secret canary"
+).split()
+
+_SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def tiny_vocab() -> list[str]:
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    vocab = _SPECIAL + chars + [f"##{c}" for c in string.ascii_lowercase + string.digits]
+    vocab += [w for w in TINY_WORDS if w not in vocab]
+    return vocab
+
+
+def make_tiny_tokenizer(folder: Path, *, model_max_length: int = 64):
+    """A BertTokenizerFast over a small WordPiece vocab written into ``folder``."""
+    from transformers import BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(tiny_vocab()) + "\n", encoding="utf-8")
+    vocab = {token: i for i, token in enumerate(tiny_vocab())}
+    # transformers 5 takes the vocab itself (``vocab=``); 4.x took ``vocab_file=``. The file is
+    # written too so the folder looks like any BERT checkpoint.
+    try:
+        return BertTokenizerFast(vocab=vocab, do_lower_case=True, model_max_length=model_max_length)
+    except TypeError:  # pragma: no cover - transformers 4.x
+        return BertTokenizerFast(
+            vocab_file=str(vocab_file), do_lower_case=True, model_max_length=model_max_length
+        )
+
+
+def make_tiny_bert(
+    folder: Path,
+    *,
+    hidden_size: int = 32,
+    num_layers: int = 2,
+    num_heads: int = 2,
+    intermediate_size: int = 37,
+    max_position_embeddings: int = 64,
+    seed: int = 0,
+) -> Path:
+    """Write a tiny random BERT encoder (the base model, no classification head) to ``folder``.
+
+    ``max_position_embeddings`` is the model's token limit (64 by default), so tests can ask
+    for a ``max_length`` above it and expect a clear refusal.
+    """
+    import torch
+    from transformers import BertConfig, BertModel
+
+    folder = Path(folder)
+    tokenizer = make_tiny_tokenizer(folder, model_max_length=max_position_embeddings)
+    config = BertConfig(
+        vocab_size=len(tokenizer.get_vocab()),
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=num_heads,
+        intermediate_size=intermediate_size,
+        max_position_embeddings=max_position_embeddings,
+        type_vocab_size=2,
+        pad_token_id=0,
+    )
+    config.architectures = ["BertModel"]
+    torch.manual_seed(seed)
+    model = BertModel(config)
+    model.save_pretrained(folder)  # safetensors by default
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def make_tiny_gpt2(folder: Path) -> Path:
+    """A decoder-only (GPT-2) folder with config and weights: must be refused for training."""
+    import torch
+    from transformers import GPT2Config, GPT2Model
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = GPT2Config(vocab_size=64, n_positions=32, n_embd=16, n_layer=1, n_head=2)
+    torch.manual_seed(0)
+    GPT2Model(config).save_pretrained(folder)
+    make_tiny_tokenizer(folder)  # a tokenizer is present so the refusal is about the architecture
+    return folder
