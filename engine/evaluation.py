@@ -1,0 +1,348 @@
+"""Evaluation metrics for a trained classifier, computed from probabilities with numpy only.
+
+``compute_report`` turns true label ids and predicted probabilities into an
+``EvaluationReport``: accuracy, macro/weighted F1, per-class precision/recall/F1/support, the
+confusion matrix, ROC-AUC (binary), the expected calibration error and the misclassified rows.
+
+The misclassified rows carry the texts: they are user data, so a report is only ever stored in
+the vault (``save_report``), never written to plaintext disk or logged.
+
+No scikit-learn: it is not a dependency, and the few formulas here are short enough to check
+by hand (the tests compare them against brute-force definitions).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine.errors import InputError
+
+ECE_BINS = 15
+REPORT_VERSION = 1
+DEFAULT_MAX_MISCLASSIFIED = 1000
+
+
+class _JsonStore(Protocol):
+    """The part of ``privacy.workspace.Workspace`` used here (kept structural for tests)."""
+
+    def write_json(self, key: str, obj: Any) -> None: ...
+
+    def read_json(self, key: str) -> Any: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Misclassified:
+    """One wrongly predicted row. ``row`` is the 0-based position in the evaluated data."""
+
+    row: int
+    text: str | None
+    true_label: str
+    predicted_label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    accuracy: float
+    macro_f1: float
+    weighted_f1: float
+    per_class: tuple[ClassMetrics, ...]
+    confusion: tuple[tuple[int, ...], ...]  # rows = true label, columns = predicted label
+    labels: tuple[str, ...]
+    roc_auc: float | None  # binary single-label only, and only when both classes occur
+    ece: float
+    misclassified: tuple[Misclassified, ...]
+    n: int
+    multi_label: bool = False
+    threshold: float = 0.5
+
+    def headline(self) -> dict[str, float]:
+        """The few numbers a run list or a model card shows."""
+        numbers = {
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "weighted_f1": self.weighted_f1,
+            "ece": self.ece,
+        }
+        if self.roc_auc is not None:
+            numbers["roc_auc"] = self.roc_auc
+        return numbers
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["version"] = REPORT_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EvaluationReport:
+        version = data.get("version", REPORT_VERSION)
+        if version > REPORT_VERSION:
+            raise InputError(
+                f"this evaluation report was written by a newer Cloister (format {version}); "
+                "update Cloister to read it"
+            )
+        return cls(
+            accuracy=float(data["accuracy"]),
+            macro_f1=float(data["macro_f1"]),
+            weighted_f1=float(data["weighted_f1"]),
+            per_class=tuple(ClassMetrics(**item) for item in data["per_class"]),
+            confusion=tuple(tuple(int(v) for v in row) for row in data["confusion"]),
+            labels=tuple(data["labels"]),
+            roc_auc=None if data["roc_auc"] is None else float(data["roc_auc"]),
+            ece=float(data["ece"]),
+            misclassified=tuple(Misclassified(**item) for item in data["misclassified"]),
+            n=int(data["n"]),
+            multi_label=bool(data.get("multi_label", False)),
+            threshold=float(data.get("threshold", 0.5)),
+        )
+
+
+def compute_report(
+    true_ids: Sequence[int] | np.ndarray,
+    probs: np.ndarray,
+    labels: Sequence[str],
+    texts: Sequence[str] | None = None,
+    *,
+    multi_label: bool = False,
+    threshold: float = 0.5,
+    max_misclassified: int | None = DEFAULT_MAX_MISCLASSIFIED,
+) -> EvaluationReport:
+    """Metrics of predicted ``probs`` (n rows x k labels) against the true labels.
+
+    Single-label: ``true_ids`` holds one label id per row; the prediction is the arg-max.
+    Multi-label: ``true_ids`` is an (n, k) 0/1 matrix; a label is predicted when its
+    probability reaches ``threshold``; accuracy is exact-match, per-class metrics are per
+    label, the confusion matrix is empty (it has no single-label meaning) and the ECE is over
+    every (row, label) decision.
+
+    Macro F1 averages over the labels that occur in the truth or the predictions (as
+    scikit-learn does without an explicit label list), so evaluating on data lacking a class
+    is not dragged down by a class that was never there.
+
+    ``misclassified`` is sorted by confidence, most confident mistakes first (the ones a user
+    most wants to look at), and capped at ``max_misclassified`` rows.
+    """
+    labels = tuple(str(label) for label in labels)
+    probs = np.asarray(probs, dtype=np.float64)
+    k = len(labels)
+    if probs.ndim != 2 or probs.shape[1] != k:
+        raise ValueError(f"probs must have shape (n, {k}) for {k} labels, got {probs.shape}")
+    n = probs.shape[0]
+    if n == 0:
+        raise InputError("there are no rows to evaluate: the evaluation data is empty")
+    if texts is not None and len(texts) != n:
+        raise ValueError(f"{len(texts)} texts for {n} rows of probabilities")
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+    if multi_label:
+        truth = np.asarray(true_ids)
+        if truth.shape != (n, k):
+            raise ValueError(f"multi-label truth must have shape ({n}, {k}), got {truth.shape}")
+        return _multi_label_report(truth.astype(bool), probs, labels, texts,
+                                   threshold=threshold, max_misclassified=max_misclassified)
+    truth = np.asarray(true_ids, dtype=np.int64).reshape(-1)
+    if truth.shape[0] != n:
+        raise ValueError(f"{truth.shape[0]} true labels for {n} rows of probabilities")
+    if truth.size and (truth.min() < 0 or truth.max() >= k):
+        raise ValueError(f"true label ids must lie in [0, {k}), got {truth.min()}..{truth.max()}")
+    return _single_label_report(truth, probs, labels, texts, max_misclassified=max_misclassified)
+
+
+def _single_label_report(
+    truth: np.ndarray,
+    probs: np.ndarray,
+    labels: tuple[str, ...],
+    texts: Sequence[str] | None,
+    *,
+    max_misclassified: int | None,
+) -> EvaluationReport:
+    k = len(labels)
+    n = truth.shape[0]
+    predicted = probs.argmax(axis=1)
+    confidence = probs[np.arange(n), predicted]
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (truth, predicted), 1)
+    true_positive = np.diag(confusion).astype(np.float64)
+    support = confusion.sum(axis=1)
+    predicted_count = confusion.sum(axis=0)
+    per_class, f1 = _per_class(labels, true_positive, predicted_count, support)
+    present = (support + predicted_count) > 0
+    roc_auc = None
+    if k == 2 and 0 < support[1] < n:
+        roc_auc = binary_roc_auc(truth == 1, probs[:, 1])
+    wrong = np.flatnonzero(predicted != truth)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:max_misclassified]
+    misclassified = tuple(
+        Misclassified(
+            row=int(i),
+            text=None if texts is None else str(texts[i]),
+            true_label=labels[truth[i]],
+            predicted_label=labels[predicted[i]],
+            confidence=float(confidence[i]),
+        )
+        for i in wrong
+    )
+    return EvaluationReport(
+        accuracy=float(true_positive.sum() / n),
+        macro_f1=float(f1[present].mean()),
+        weighted_f1=float((f1 * support).sum() / support.sum()),
+        per_class=per_class,
+        confusion=tuple(tuple(int(v) for v in row) for row in confusion),
+        labels=labels,
+        roc_auc=roc_auc,
+        ece=expected_calibration_error(confidence, predicted == truth),
+        misclassified=misclassified,
+        n=n,
+    )
+
+
+def _multi_label_report(
+    truth: np.ndarray,
+    probs: np.ndarray,
+    labels: tuple[str, ...],
+    texts: Sequence[str] | None,
+    *,
+    threshold: float,
+    max_misclassified: int | None,
+) -> EvaluationReport:
+    n = truth.shape[0]
+    predicted = probs >= threshold
+    true_positive = (predicted & truth).sum(axis=0).astype(np.float64)
+    support = truth.sum(axis=0)
+    predicted_count = predicted.sum(axis=0)
+    per_class, f1 = _per_class(labels, true_positive, predicted_count, support)
+    present = (support + predicted_count) > 0
+    exact = (predicted == truth).all(axis=1)
+    # A decision's confidence is the probability of what was decided (p for yes, 1-p for no).
+    decision_confidence = np.where(predicted, probs, 1.0 - probs)
+    row_confidence = decision_confidence.min(axis=1)
+    wrong = np.flatnonzero(~exact)
+    wrong = wrong[np.argsort(-row_confidence[wrong], kind="stable")][:max_misclassified]
+    misclassified = tuple(
+        Misclassified(
+            row=int(i),
+            text=None if texts is None else str(texts[i]),
+            true_label=_join(labels, truth[i]),
+            predicted_label=_join(labels, predicted[i]),
+            confidence=float(row_confidence[i]),
+        )
+        for i in wrong
+    )
+    total_support = support.sum()
+    return EvaluationReport(
+        accuracy=float(exact.mean()),
+        macro_f1=float(f1[present].mean()) if present.any() else 0.0,
+        weighted_f1=float((f1 * support).sum() / total_support) if total_support else 0.0,
+        per_class=per_class,
+        confusion=(),
+        labels=labels,
+        roc_auc=None,
+        ece=expected_calibration_error(decision_confidence.ravel(), (predicted == truth).ravel()),
+        misclassified=misclassified,
+        n=n,
+        multi_label=True,
+        threshold=threshold,
+    )
+
+
+def _join(labels: tuple[str, ...], mask: np.ndarray) -> str:
+    return "|".join(label for label, on in zip(labels, mask) if on)
+
+
+def _per_class(
+    labels: tuple[str, ...],
+    true_positive: np.ndarray,
+    predicted_count: np.ndarray,
+    support: np.ndarray,
+) -> tuple[tuple[ClassMetrics, ...], np.ndarray]:
+    # Zero division gives 0, as scikit-learn's default does (with its warning left out).
+    precision = _safe_divide(true_positive, predicted_count)
+    recall = _safe_divide(true_positive, support)
+    f1 = _safe_divide(2 * precision * recall, precision + recall)
+    per_class = tuple(
+        ClassMetrics(label=label, precision=float(p), recall=float(r), f1=float(f), support=int(s))
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+    )
+    return per_class, f1
+
+
+def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    denominator = np.asarray(denominator, dtype=np.float64)
+    out = np.zeros_like(denominator)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def binary_roc_auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve via the rank-sum (Mann-Whitney U) identity, ties counted half."""
+    positive = np.asarray(positive, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    n_pos = int(positive.sum())
+    n_neg = positive.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("ROC-AUC needs both positive and negative rows")
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = scores[order]
+    ranks = np.empty(scores.size, dtype=np.float64)
+    # Average 1-based ranks over runs of equal scores.
+    boundaries = np.flatnonzero(np.diff(sorted_scores)) + 1
+    starts = np.concatenate(([0], boundaries))
+    ends = np.concatenate((boundaries, [scores.size]))
+    for start, end in zip(starts, ends):
+        ranks[order[start:end]] = (start + end + 1) / 2.0
+    rank_sum = ranks[positive].sum()
+    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, *, bins: int = ECE_BINS
+) -> float:
+    """Weighted mean gap between confidence and accuracy over equal-width confidence bins.
+
+    Bins are (0, 1/B], (1/B, 2/B], ... — a confidence of exactly 1.0 falls in the last bin.
+    """
+    confidence = np.asarray(confidence, dtype=np.float64)
+    correct = np.asarray(correct, dtype=np.float64)
+    if confidence.size == 0:
+        return 0.0
+    index = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+    count = np.bincount(index, minlength=bins).astype(np.float64)
+    confidence_sum = np.bincount(index, weights=confidence, minlength=bins)
+    correct_sum = np.bincount(index, weights=correct, minlength=bins)
+    gap = np.abs(correct_sum - confidence_sum)  # = count * |acc_b - conf_b|
+    value = float(gap.sum() / confidence.size)
+    return 0.0 if math.isclose(value, 0.0, abs_tol=1e-15) else value
+
+
+def report_key(run_id: str) -> str:
+    return f"runs/{run_id}/report.json"
+
+
+def save_report(ws: _JsonStore, run_id: str, report: EvaluationReport) -> None:
+    """Store the report (with its misclassified texts) encrypted in the workspace."""
+    ws.write_json(report_key(run_id), report.to_dict())
+
+
+def load_report(ws: _JsonStore, run_id: str) -> EvaluationReport:
+    key = report_key(run_id)
+    if not ws.exists(key):
+        raise InputError(
+            f"run {run_id!r} has no evaluation report yet; "
+            f"run `cloister evaluate {run_id}` to compute one"
+        )
+    return EvaluationReport.from_dict(ws.read_json(key))

@@ -1,0 +1,193 @@
+"""Evaluation metrics: hand-worked examples and brute-force definitions under hypothesis."""
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.errors import InputError
+from engine.evaluation import (
+    EvaluationReport,
+    binary_roc_auc,
+    compute_report,
+    expected_calibration_error,
+)
+
+LABELS = ("cat", "dog", "eel")
+
+
+def _one_hot_probs(predicted: list[int], k: int, confidence: float = 0.8) -> np.ndarray:
+    probs = np.full((len(predicted), k), (1 - confidence) / (k - 1))
+    probs[np.arange(len(predicted)), predicted] = confidence
+    return probs
+
+
+def test_hand_worked_three_class_example() -> None:
+    # truth:     cat cat cat dog dog eel
+    # predicted: cat cat dog dog eel eel
+    truth = [0, 0, 0, 1, 1, 2]
+    probs = _one_hot_probs([0, 0, 1, 1, 2, 2], 3)
+    report = compute_report(truth, probs, LABELS, [f"t{i}" for i in range(6)])
+
+    assert report.n == 6
+    assert report.accuracy == pytest.approx(4 / 6)
+    assert report.confusion == ((2, 1, 0), (0, 1, 1), (0, 0, 1))
+    cat, dog, eel = report.per_class
+    assert (cat.precision, cat.recall, cat.support) == (pytest.approx(1.0), pytest.approx(2 / 3), 3)
+    assert (dog.precision, dog.recall) == (pytest.approx(0.5), pytest.approx(0.5))
+    assert (eel.precision, eel.recall) == (pytest.approx(0.5), pytest.approx(1.0))
+    assert cat.f1 == pytest.approx(0.8)
+    assert eel.f1 == pytest.approx(2 / 3)
+    assert report.macro_f1 == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert report.weighted_f1 == pytest.approx((0.8 * 3 + 0.5 * 2 + 2 / 3 * 1) / 6)
+    assert report.roc_auc is None  # not binary
+    # Every row has confidence 0.8 (one bin); accuracy 4/6 -> ECE = |0.8 - 2/3|.
+    assert report.ece == pytest.approx(0.8 - 4 / 6)
+    assert [(m.row, m.text, m.true_label, m.predicted_label) for m in report.misclassified] == [
+        (2, "t2", "cat", "dog"),
+        (4, "t4", "dog", "eel"),
+    ]
+
+
+def test_misclassified_most_confident_first_and_capped() -> None:
+    truth = [0, 0, 0, 1]
+    probs = np.array([[0.4, 0.6], [0.1, 0.9], [0.3, 0.7], [0.2, 0.8]])
+    report = compute_report(truth, probs, ("a", "b"), max_misclassified=2)
+    assert [m.row for m in report.misclassified] == [1, 2]
+    assert report.misclassified[0].confidence == pytest.approx(0.9)
+    assert report.misclassified[0].text is None
+
+
+def test_macro_f1_ignores_labels_absent_from_truth_and_predictions() -> None:
+    report = compute_report([0, 1], _one_hot_probs([0, 1], 3), LABELS)
+    assert report.macro_f1 == pytest.approx(1.0)
+    assert report.per_class[2].support == 0
+
+
+def test_binary_report_has_roc_auc() -> None:
+    truth = [0, 0, 1, 1]
+    probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.65, 0.35], [0.2, 0.8]])
+    report = compute_report(truth, probs, ("neg", "pos"))
+    # Positive scores 0.35, 0.8 vs negative 0.1, 0.4: 3 of 4 pairs ordered right.
+    assert report.roc_auc == pytest.approx(0.75)
+    assert "roc_auc" in report.headline()
+
+
+def test_binary_with_one_class_only_has_no_roc_auc() -> None:
+    report = compute_report([1, 1], np.array([[0.3, 0.7], [0.6, 0.4]]), ("neg", "pos"))
+    assert report.roc_auc is None
+    assert "roc_auc" not in report.headline()
+
+
+def _brute_auc(positive: list[bool], scores: list[float]) -> float:
+    pairs = [
+        1.0 if p > n else 0.5 if p == n else 0.0
+        for p, n in itertools.product(
+            [s for s, y in zip(scores, positive) if y], [s for s, y in zip(scores, positive) if not y]
+        )
+    ]
+    return sum(pairs) / len(pairs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 1.0])), min_size=2, max_size=30))
+def test_roc_auc_equals_pairwise_definition(rows: list[tuple[bool, float]]) -> None:
+    positive = [y for y, _ in rows]
+    if all(positive) or not any(positive):
+        return
+    scores = [s for _, s in rows]
+    assert binary_roc_auc(np.array(positive), np.array(scores)) == pytest.approx(_brute_auc(positive, scores))
+
+
+def _brute_ece(confidence: list[float], correct: list[bool], bins: int = 15) -> float:
+    total = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [i for i, c in enumerate(confidence) if (low < c <= high) or (b == 0 and c == 0.0)]
+        if members:
+            acc = sum(correct[i] for i in members) / len(members)
+            conf = sum(confidence[i] for i in members) / len(members)
+            total += len(members) / len(confidence) * abs(acc - conf)
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 1.0), st.booleans()), min_size=1, max_size=40))
+def test_ece_equals_binned_definition(rows: list[tuple[float, bool]]) -> None:
+    confidence = [c for c, _ in rows]
+    correct = [y for _, y in rows]
+    # Float rounding can move a value sitting exactly on a bin edge; the definitions agree
+    # away from edges, which is what this property checks.
+    if any(abs(c * 15 - round(c * 15)) < 1e-9 and 0 < c < 1 for c in confidence):
+        return
+    got = expected_calibration_error(np.array(confidence), np.array(correct))
+    assert got == pytest.approx(_brute_ece(confidence, correct), abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_single_label_invariants(data: st.DataObject) -> None:
+    k = data.draw(st.integers(2, 5))
+    n = data.draw(st.integers(1, 40))
+    truth = data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n))
+    raw = np.array(data.draw(st.lists(st.lists(st.floats(0.01, 1.0), min_size=k, max_size=k), min_size=n, max_size=n)))
+    probs = raw / raw.sum(axis=1, keepdims=True)
+    labels = [f"l{i}" for i in range(k)]
+    report = compute_report(truth, probs, labels)
+    confusion = np.array(report.confusion)
+    predicted = probs.argmax(axis=1)
+    assert confusion.sum() == n
+    assert list(confusion.sum(axis=1)) == [truth.count(i) for i in range(k)]
+    assert report.accuracy == pytest.approx(np.mean(predicted == np.array(truth)))
+    assert len(report.misclassified) == int((predicted != np.array(truth)).sum())
+    assert 0.0 <= report.macro_f1 <= 1.0 and 0.0 <= report.ece <= 1.0
+    for metrics, label_id in zip(report.per_class, range(k)):
+        tp = int(((predicted == label_id) & (np.array(truth) == label_id)).sum())
+        fp = int(((predicted == label_id) & (np.array(truth) != label_id)).sum())
+        fn = int(((predicted != label_id) & (np.array(truth) == label_id)).sum())
+        assert metrics.precision == pytest.approx(tp / (tp + fp) if tp + fp else 0.0)
+        assert metrics.recall == pytest.approx(tp / (tp + fn) if tp + fn else 0.0)
+
+
+def test_multi_label_report() -> None:
+    truth = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
+    probs = np.array([[0.9, 0.2, 0.7], [0.1, 0.8, 0.6], [0.7, 0.3, 0.1]])
+    report = compute_report(truth, probs, LABELS, ["a", "b", "c"], multi_label=True)
+    assert report.multi_label and report.confusion == ()
+    assert report.accuracy == pytest.approx(1 / 3)  # exact match on row 0 only
+    cat, dog, eel = report.per_class
+    assert (cat.precision, cat.recall, cat.support) == (1.0, 1.0, 2)
+    assert (dog.precision, dog.recall) == (pytest.approx(1.0), pytest.approx(0.5))
+    assert (eel.precision, eel.recall) == (pytest.approx(0.5), pytest.approx(1.0))
+    wrong = {m.row: m for m in report.misclassified}
+    assert set(wrong) == {1, 2}
+    assert (wrong[1].true_label, wrong[1].predicted_label) == ("dog", "dog|eel")
+    assert (wrong[2].true_label, wrong[2].predicted_label) == ("cat|dog", "cat")
+
+
+def test_report_round_trips_through_json() -> None:
+    truth = [0, 1, 1, 0, 1]
+    probs = np.array([[0.7, 0.3], [0.2, 0.8], [0.6, 0.4], [0.55, 0.45], [0.1, 0.9]])
+    report = compute_report(truth, probs, ("no", "yes"), ["a", "b", "c", "d", "e"])
+    again = EvaluationReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again == report
+
+
+def test_newer_report_format_is_refused_clearly() -> None:
+    report = compute_report([0, 1], np.eye(2), ("a", "b"))
+    data = report.to_dict() | {"version": 99}
+    with pytest.raises(InputError, match="newer Cloister"):
+        EvaluationReport.from_dict(data)
+
+
+def test_bad_shapes_are_rejected() -> None:
+    with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
+        compute_report([0], np.ones((1, 2)) / 2, LABELS)
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        compute_report([0, 2], np.eye(2), ("a", "b"))
+    with pytest.raises(InputError, match="no rows"):
+        compute_report([], np.zeros((0, 2)), ("a", "b"))
