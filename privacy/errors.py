@@ -6,3 +6,39 @@ class PrivacyError(Exception):
     """Base for privacy-layer errors with a user-facing message (printed without traceback)."""
 
     exit_code = 1
+
+
+# --- Vault and container errors (engineer B, issue #4). Each message names the file or setting
+# concerned and says what the user can do; none ever contains decrypted data.
+
+
+class ContainerError(PrivacyError):
+    """An encrypted file is damaged, truncated, tampered with, or not a Cloister container."""
+
+
+class WrongPassphrase(PrivacyError):
+    """The passphrase does not open the vault or sealed file (the file itself looks intact)."""
+
+
+class VaultDamaged(PrivacyError):
+    """The vault file exists but cannot be parsed or fails its checksum."""
+
+
+class VaultTooNew(PrivacyError):
+    """The vault was written by a newer Cloister; this version refuses to touch it."""
+
+
+class VaultLocked(PrivacyError):
+    """The workspace was locked; its keys are gone and it must be unlocked again."""
+
+
+class VaultNotFound(PrivacyError):
+    """No vault at the given workspace location."""
+
+
+class VaultExists(PrivacyError):
+    """A vault already exists where a new one was to be created."""
+
+
+class NotInVault(PrivacyError):
+    """The requested entry (dataset, run, file) is not in the workspace."""

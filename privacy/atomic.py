@@ -1,0 +1,84 @@
+"""Atomic file replacement: a crash at any moment leaves the old file or the new one, never a mix.
+
+The recipe is the classic one: write a temporary file in the *same directory* (so the final
+``os.replace`` is a rename within one filesystem, which POSIX and NTFS make atomic), flush and
+fsync it so its bytes are on disk before the name points at them, rename over the target, then
+fsync the directory so the rename itself survives a power cut.
+
+Temporary names are random (``.tmp-<random>.part``) and never derived from what is written, so
+they leak nothing. A writer that fails removes its temporary file.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".tmp-"
+TEMP_SUFFIX = ".part"
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or unlink in ``directory`` durable (a no-op where directories can't be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # Windows cannot open a directory; NTFS journals the rename itself.
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # Some filesystems (and Windows) refuse fsync on a directory; nothing more to do.
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file; on a clean exit it atomically replaces ``path``.
+
+    If the body raises (or the process dies), ``path`` is untouched and the temporary file is
+    removed (or, after a kill, left as an unreferenced ``.tmp-*.part`` that holds only what the
+    caller wrote — in Cloister always ciphertext).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
+def remove_durably(path: Path) -> bool:
+    """Unlink ``path`` and fsync its directory; return whether it existed.
+
+    Unlinking frees the name and the blocks, but on SSDs and copy-on-write filesystems the old
+    blocks may survive until the device reuses them (see FORMAT.md). That is why everything in a
+    workspace is ciphertext in the first place.
+    """
+    try:
+        Path(path).unlink()
+    except FileNotFoundError:
+        return False
+    fsync_dir(Path(path).parent)
+    return True

@@ -1,0 +1,206 @@
+"""The audit log: append-only, encrypted, hash-chained records of what was done in a workspace.
+
+Each record is ``length (u32 BE) | nonce (12) | AES-256-GCM ciphertext`` with the record's
+sequence number as associated data, so records cannot be reordered. The chain runs over the
+*ciphertext* bytes (``link = SHA-256(previous link | record bytes)``) and each entry carries the
+link of everything before it. Appending therefore never needs to decrypt earlier records, and a
+damaged record does not stop later ones from being appended (verification still reports it).
+
+Cutting entries off the end cannot be seen from a chain alone, so a small encrypted "head"
+container remembers the last sequence number and link; the log must reach at least that far.
+A crash between the two writes leaves the head one entry behind, which is allowed.
+"""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+_LENGTH = struct.Struct(">I")
+_AAD_PREFIX = b"cloister/audit/v1"
+_MAX_RECORD = 1 << 20
+_MAX_DETAIL_TEXT = 256  # details name things (datasets, runs, settings); they never carry rows
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    time: str
+    user: str
+    action: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The outcome of verifying the log: every readable entry and each problem found."""
+
+    entries: tuple[AuditEntry, ...]
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class _Record:
+    offset: int
+    raw: bytes  # the whole record, length prefix included
+
+
+def _check_details(details: dict[str, Any]) -> None:
+    def ok(value: Any) -> bool:
+        if isinstance(value, str):
+            return len(value) <= _MAX_DETAIL_TEXT
+        if isinstance(value, (list, tuple)):
+            return len(value) <= 64 and all(ok(v) for v in value)
+        if isinstance(value, dict):
+            return len(value) <= 64 and all(isinstance(k, str) and ok(v) for k, v in value.items())
+        return value is None or isinstance(value, (bool, int, float))
+
+    for key, value in details.items():
+        if not ok(value):
+            raise ValueError(f"audit detail {key!r} must be a short scalar or list (never rows)")
+
+
+def _link(previous: str, raw: bytes) -> str:
+    return hashlib.sha256(bytes.fromhex(previous) + raw).hexdigest()
+
+
+def _scan(path: Path) -> tuple[list[_Record], int | None]:
+    """Split the log into records; also return the offset of a torn (incomplete) tail, if any."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], None
+    records, offset = [], 0
+    while offset < len(data):
+        if offset + _LENGTH.size > len(data):
+            return records, offset
+        (length,) = _LENGTH.unpack_from(data, offset)
+        end = offset + _LENGTH.size + length
+        if length > _MAX_RECORD or length < 28 or end > len(data):
+            return records, offset
+        records.append(_Record(offset, data[offset:end]))
+        offset = end
+    return records, None
+
+
+class AuditLog:
+    """The log file plus its head anchor. ``read_head``/``write_head`` come from the workspace
+    (the head is an ordinary encrypted container); ``lock`` serialises appenders."""
+
+    def __init__(self, path: Path, key: bytearray, *, read_head: Callable[[], dict | None],
+                 write_head: Callable[[dict], None]) -> None:
+        self._path = path
+        self._key = key
+        self._read_head = read_head
+        self._write_head = write_head
+
+    def _aad(self, seq: int) -> bytes:
+        return _AAD_PREFIX + seq.to_bytes(8, "big")
+
+    def append(self, action: str, details: dict[str, Any]) -> AuditEntry:
+        """Append one entry; the caller holds the workspace lock."""
+        if not action or len(action) > 64:
+            raise ValueError("an audit action is a short name such as 'dataset.imported'")
+        _check_details(details)
+        records, torn = _scan(self._path)
+        if torn is not None:
+            # A crash in the middle of an append leaves an incomplete record; drop it so the
+            # chain can go on (verification of the complete records is unaffected).
+            log.warning("audit log: dropping an incomplete last record left by an interrupted write")
+            with open(self._path, "r+b") as handle:
+                handle.truncate(torn)
+                handle.flush()
+                os.fsync(handle.fileno())
+        link = GENESIS
+        for record in records:
+            link = _link(link, record.raw)
+        seq = len(records)
+        entry = AuditEntry(seq=seq, time=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                           user=_user(), action=action, details=dict(details))
+        plain = json.dumps({"seq": seq, "time": entry.time, "user": entry.user, "action": action,
+                            "details": entry.details, "prev": link},
+                           sort_keys=True, separators=(",", ":")).encode("utf-8")
+        nonce = os.urandom(12)  # random nonces: fine far below 2^32 records per key
+        body = nonce + AESGCM(bytes(self._key)).encrypt(nonce, plain, self._aad(seq))
+        raw = _LENGTH.pack(len(body)) + body
+        with open(self._path, "ab") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._write_head({"seq": seq, "link": _link(link, raw)})
+        return entry
+
+    def verify(self) -> AuditReport:
+        records, torn = _scan(self._path)
+        entries: list[AuditEntry] = []
+        problems: list[str] = []
+        link = GENESIS
+        links: list[str] = []
+        for seq, record in enumerate(records):
+            entry = self._open(record, seq, link, problems)
+            if entry is not None:
+                entries.append(entry)
+            link = _link(link, record.raw)
+            links.append(link)
+        if torn is not None:
+            problems.append(f"the last entry (at byte {torn}) is incomplete: a write was "
+                            "interrupted or the file was cut")
+        self._check_head(links, problems)
+        return AuditReport(entries=tuple(entries), problems=tuple(problems))
+
+    def _open(self, record: _Record, seq: int, link: str, problems: list[str]) -> AuditEntry | None:
+        body = record.raw[_LENGTH.size:]
+        try:
+            plain = AESGCM(bytes(self._key)).decrypt(body[:12], body[12:], self._aad(seq))
+            doc = json.loads(plain)
+        except (InvalidTag, ValueError):
+            problems.append(f"entry {seq} is damaged, altered or out of place (it fails "
+                            "authentication)")
+            return None
+        if doc.get("prev") != link:
+            problems.append(f"entry {seq} does not follow entry {seq - 1}: the chain is broken "
+                            "(an entry was removed, replaced or inserted)")
+        return AuditEntry(seq=seq, time=str(doc.get("time")), user=str(doc.get("user")),
+                          action=str(doc.get("action")), details=dict(doc.get("details") or {}))
+
+    def _check_head(self, links: list[str], problems: list[str]) -> None:
+        try:
+            head = self._read_head()
+        except Exception as exc:  # a damaged head is a finding, not a crash of the verifier
+            problems.append(f"the audit head record cannot be read: {exc}")
+            return
+        if head is None:
+            if links:
+                problems.append("the audit head record is missing")
+            return
+        seq = int(head.get("seq", -1))
+        if seq >= len(links):
+            problems.append(f"the log ends after {len(links)} entries but {seq + 1} were written: "
+                            "entries were cut off the end")
+        elif seq >= 0 and links[seq] != head.get("link"):
+            problems.append(f"entry {seq} differs from the one recorded as the latest")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers): the entry still records what and when
+        return "unknown"

@@ -1,0 +1,377 @@
+"""One encrypted file: a versioned header plus AES-256-GCM chunks in the STREAM construction.
+
+The byte layout is specified in ``privacy/FORMAT.md`` (keep the two in step; the known-answer
+vectors in ``tests/vectors/`` fail if the bytes drift). In short::
+
+    header  = magic "CLOISTER" | version | key mode | log2 chunk size | 0 | file salt (16)
+              [| scrypt log2 N | r (u32) | p (u32) | kdf salt (16)]      (passphrase mode only)
+    tag     = HMAC-SHA256(header key, header | context)                  (32 bytes)
+    check   = SHA-256(header | tag)[:16]                                  (unkeyed)
+    chunk i = AES-256-GCM(payload key, nonce = i as 11 bytes BE | last flag, plaintext chunk)
+
+``header key | payload key = HKDF-SHA256(base key, salt=file salt, info="cloister/v1/file")``.
+Every file has its own random salt, hence its own keys, so a counter nonce is safe. The last
+flag makes truncation at a chunk boundary detectable; the counter makes reordered or
+duplicated chunks detectable; the salt ties the chunks to their header; the tag binds the
+header (and the caller's ``context``, e.g. the workspace entry name) to the key. The unkeyed
+checksum only serves to tell a damaged header apart from a wrong key or passphrase.
+
+Decryption streams: memory stays at about one chunk whatever the file size. A streaming reader
+hands out each chunk once it is authenticated; truncation shows only at the end, so callers that
+need all-or-nothing (``decrypt_bytes``, ``Workspace.read_bytes``) collect before returning.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import os
+import struct
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from privacy.errors import ContainerError, WrongPassphrase
+
+MAGIC = b"CLOISTER"
+FORMAT_VERSION = 1
+DEFAULT_CHUNK_LOG2 = 16  # 64 KiB: small enough to stream, large enough that GCM's per-call cost vanishes
+MIN_CHUNK_LOG2 = 6  # tiny chunks exist only so tamper tests can have many chunks in few bytes
+MAX_CHUNK_LOG2 = 24
+TAG_SIZE = 16
+SALT_SIZE = 16
+KEY_SIZE = 32
+HEADER_TAG_SIZE = 32
+CHECKSUM_SIZE = 16
+_FIXED = struct.Struct(">8sBBBB16s")  # magic, version, mode, log2 chunk, reserved, file salt
+_KDF = struct.Struct(">BII16s")  # scrypt log2 N, r, p, kdf salt
+_HKDF_INFO = b"cloister/v1/file"
+
+# Bounds on scrypt parameters read from a file someone hands us: a forged header must not be
+# able to make us allocate gigabytes or spin for minutes before the passphrase is even checked.
+_MAX_SCRYPT_LOG2_N = 22
+_MAX_SCRYPT_R = 32
+_MAX_SCRYPT_P = 16
+
+
+class KeyMode(IntEnum):
+    """Where a container's base key comes from."""
+
+    VAULT = 1  # a key held by an unlocked workspace vault
+    PASSPHRASE = 2  # scrypt over a passphrase, parameters and salt in the header (sealed files)
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    """scrypt cost parameters. The default is the issue's N=2^17, r=8, p=1 (128 MiB, ~0.5 s)."""
+
+    log2_n: int = 17
+    r: int = 8
+    p: int = 1
+
+    @property
+    def n(self) -> int:
+        return 1 << self.log2_n
+
+    def check(self, *, label: str = "KDF settings") -> None:
+        if not (1 <= self.log2_n <= _MAX_SCRYPT_LOG2_N and 1 <= self.r <= _MAX_SCRYPT_R
+                and 1 <= self.p <= _MAX_SCRYPT_P):
+            raise ContainerError(
+                f"{label}: unsupported scrypt parameters (log2 N={self.log2_n}, r={self.r}, "
+                f"p={self.p}); the file is damaged or was not written by Cloister"
+            )
+
+    def derive(self, passphrase: str, salt: bytes) -> bytes:
+        """A 32-byte key from ``passphrase`` (NFC-normalised, so the same typed text always works)."""
+        self.check()
+        secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+        # maxmem leaves headroom over scrypt's 128*N*r bytes; OpenSSL's 32 MiB default is too low.
+        maxmem = 128 * self.n * self.r * (self.p + 1) + (1 << 20)
+        return hashlib.scrypt(secret, salt=salt, n=self.n, r=self.r, p=self.p,
+                              maxmem=maxmem, dklen=KEY_SIZE)
+
+
+@dataclass(frozen=True)
+class Header:
+    """A parsed container header (its integrity checked, its key not yet)."""
+
+    mode: KeyMode
+    chunk_log2: int
+    salt: bytes
+    kdf: ScryptParams | None
+    kdf_salt: bytes | None
+    raw: bytes  # the header bytes the tag covers
+    tag: bytes
+
+    @property
+    def chunk_size(self) -> int:
+        return 1 << self.chunk_log2
+
+    @property
+    def size(self) -> int:
+        return len(self.raw) + HEADER_TAG_SIZE + CHECKSUM_SIZE
+
+
+def _file_keys(base_key: bytes, salt: bytes) -> tuple[bytes, bytes]:
+    okm = HKDF(algorithm=hashes.SHA256(), length=2 * KEY_SIZE, salt=salt, info=_HKDF_INFO).derive(
+        bytes(base_key)
+    )
+    return okm[:KEY_SIZE], okm[KEY_SIZE:]
+
+
+def _header_tag(header_key: bytes, raw: bytes, context: bytes) -> bytes:
+    return hmac.new(header_key, raw + context, hashlib.sha256).digest()
+
+
+def _nonce(counter: int, last: bool) -> bytes:
+    return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+
+
+def _build_header(mode: KeyMode, chunk_log2: int, salt: bytes,
+                  kdf: ScryptParams | None, kdf_salt: bytes | None) -> bytes:
+    raw = _FIXED.pack(MAGIC, FORMAT_VERSION, int(mode), chunk_log2, 0, salt)
+    if mode is KeyMode.PASSPHRASE:
+        assert kdf is not None and kdf_salt is not None
+        raw += _KDF.pack(kdf.log2_n, kdf.r, kdf.p, kdf_salt)
+    return raw
+
+
+class Encryptor:
+    """Streaming writer: ``write()`` plaintext, ``close()`` seals the final chunk.
+
+    Construct through :func:`vault_encryptor` or :func:`passphrase_encryptor`. A full buffer
+    is only sealed (as non-final) once more data arrives, so the writer always knows which chunk
+    is last; the final chunk is empty only when the whole plaintext is.
+    """
+
+    def __init__(self, sink: BinaryIO, *, base_key: bytes, mode: KeyMode, context: bytes,
+                 chunk_log2: int, kdf: ScryptParams | None = None, kdf_salt: bytes | None = None,
+                 salt: bytes | None = None) -> None:
+        if not MIN_CHUNK_LOG2 <= chunk_log2 <= MAX_CHUNK_LOG2:
+            raise ValueError(f"chunk_log2 must be in [{MIN_CHUNK_LOG2}, {MAX_CHUNK_LOG2}]")
+        salt = os.urandom(SALT_SIZE) if salt is None else salt
+        header_key, payload_key = _file_keys(base_key, salt)
+        raw = _build_header(mode, chunk_log2, salt, kdf, kdf_salt)
+        tag = _header_tag(header_key, raw, context)
+        sink.write(raw + tag + hashlib.sha256(raw + tag).digest()[:CHECKSUM_SIZE])
+        self._sink = sink
+        self._aead = AESGCM(payload_key)
+        self._chunk = 1 << chunk_log2
+        self._buf = bytearray()
+        self._counter = 0
+        self._closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self._closed:
+            raise ValueError("write to a closed encryptor")
+        view = memoryview(data).cast("B")
+        total = len(view)
+        while len(view):
+            if len(self._buf) == self._chunk:  # more data follows, so this full chunk is not last
+                self._seal(last=False)
+            take = self._chunk - len(self._buf)
+            self._buf += view[:take]
+            view = view[take:]
+        return total
+
+    def _seal(self, *, last: bool) -> None:
+        self._sink.write(self._aead.encrypt(_nonce(self._counter, last), bytes(self._buf), None))
+        self._counter += 1
+        self._buf = bytearray()
+
+    def close(self) -> None:
+        """Seal the final chunk (idempotent). Does not close the sink."""
+        if not self._closed:
+            self._seal(last=True)
+            self._closed = True
+
+
+def vault_encryptor(sink: BinaryIO, key: bytes, *, context: bytes = b"",
+                    chunk_log2: int = DEFAULT_CHUNK_LOG2, salt: bytes | None = None) -> Encryptor:
+    """An encryptor keyed by a vault key. ``salt`` is for known-answer vectors only."""
+    return Encryptor(sink, base_key=key, mode=KeyMode.VAULT, context=context,
+                     chunk_log2=chunk_log2, salt=salt)
+
+
+def passphrase_encryptor(sink: BinaryIO, passphrase: str, *, kdf: ScryptParams | None = None,
+                         context: bytes = b"", chunk_log2: int = DEFAULT_CHUNK_LOG2,
+                         salt: bytes | None = None, kdf_salt: bytes | None = None) -> Encryptor:
+    """An encryptor keyed by scrypt(passphrase); the parameters and salt go in the header."""
+    kdf = kdf or ScryptParams()
+    kdf_salt = os.urandom(SALT_SIZE) if kdf_salt is None else kdf_salt
+    return Encryptor(sink, base_key=kdf.derive(passphrase, kdf_salt), mode=KeyMode.PASSPHRASE,
+                     context=context, chunk_log2=chunk_log2, kdf=kdf, kdf_salt=kdf_salt, salt=salt)
+
+
+def _read_exact(source: BinaryIO, size: int) -> bytes:
+    parts = []
+    while size:
+        part = source.read(size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def read_header(source: BinaryIO, *, label: str) -> Header:
+    """Parse and integrity-check the header at the start of ``source`` (no key needed)."""
+    fixed = _read_exact(source, _FIXED.size)
+    if len(fixed) < _FIXED.size or not fixed.startswith(MAGIC):
+        raise ContainerError(f"{label} is not a Cloister encrypted file (or its header is damaged)")
+    _, version, mode_byte, chunk_log2, reserved, salt = _FIXED.unpack(fixed)
+    if version > FORMAT_VERSION:
+        raise ContainerError(
+            f"{label} was written by a newer Cloister (file format {version}, this version reads "
+            f"{FORMAT_VERSION}); update Cloister to open it"
+        )
+    if version != FORMAT_VERSION or mode_byte not in (1, 2) or reserved != 0 or not (
+        MIN_CHUNK_LOG2 <= chunk_log2 <= MAX_CHUNK_LOG2
+    ):
+        raise ContainerError(f"{label} has a damaged header; restore it from a backup")
+    mode = KeyMode(mode_byte)
+    raw = fixed
+    kdf = kdf_salt = None
+    if mode is KeyMode.PASSPHRASE:
+        extra = _read_exact(source, _KDF.size)
+        if len(extra) < _KDF.size:
+            raise ContainerError(f"{label} is truncated inside its header")
+        log2_n, r, p, kdf_salt = _KDF.unpack(extra)
+        kdf = ScryptParams(log2_n=log2_n, r=r, p=p)
+        raw += extra
+    trailer = _read_exact(source, HEADER_TAG_SIZE + CHECKSUM_SIZE)
+    if len(trailer) < HEADER_TAG_SIZE + CHECKSUM_SIZE:
+        raise ContainerError(f"{label} is truncated inside its header")
+    tag, checksum = trailer[:HEADER_TAG_SIZE], trailer[HEADER_TAG_SIZE:]
+    if not hmac.compare_digest(hashlib.sha256(raw + tag).digest()[:CHECKSUM_SIZE], checksum):
+        raise ContainerError(f"{label} has a damaged header (checksum mismatch); restore it from a backup")
+    if kdf is not None:
+        kdf.check(label=label)
+    return Header(mode=mode, chunk_log2=chunk_log2, salt=salt, kdf=kdf, kdf_salt=kdf_salt,
+                  raw=raw, tag=tag)
+
+
+def _open_payload(header: Header, base_key: bytes, context: bytes) -> AESGCM | None:
+    header_key, payload_key = _file_keys(base_key, header.salt)
+    if not hmac.compare_digest(_header_tag(header_key, header.raw, context), header.tag):
+        return None
+    return AESGCM(payload_key)
+
+
+def _iter_chunks(source: BinaryIO, header: Header, aead: AESGCM, *, label: str) -> Iterator[bytes]:
+    block = header.chunk_size + TAG_SIZE
+    current = _read_exact(source, block)
+    counter = 0
+    while True:
+        if len(current) == block:
+            peek = source.read(1)
+            last = not peek
+        else:
+            peek, last = b"", True
+        if len(current) < TAG_SIZE:
+            raise ContainerError(f"{label} is truncated (chunk {counter} is incomplete); "
+                                 "restore it from a backup")
+        try:
+            plain = aead.decrypt(_nonce(counter, last), current, None)
+        except InvalidTag:
+            if last and _authenticates(aead, counter, current):
+                raise ContainerError(f"{label} is truncated (its end is missing after chunk "
+                                     f"{counter}); restore it from a backup") from None
+            raise ContainerError(f"{label} is damaged or was tampered with (chunk {counter} "
+                                 "fails authentication); restore it from a backup") from None
+        if last:
+            if not plain and counter > 0:
+                raise ContainerError(f"{label} is damaged (empty final chunk)")
+            if plain:
+                yield plain
+            return
+        yield plain
+        counter += 1
+        current = peek + _read_exact(source, block - 1)
+
+
+def _authenticates(aead: AESGCM, counter: int, data: bytes) -> bool:
+    try:
+        aead.decrypt(_nonce(counter, False), data, None)
+    except InvalidTag:
+        return False
+    return True
+
+
+def decrypt_vault_stream(source: BinaryIO, key: bytes, *, context: bytes = b"",
+                         label: str = "encrypted file") -> Iterator[bytes]:
+    """Yield authenticated plaintext chunks of a vault-keyed container read from ``source``."""
+    header = read_header(source, label=label)
+    if header.mode is not KeyMode.VAULT:
+        raise ContainerError(f"{label} is a passphrase-sealed file, not a workspace file")
+    aead = _open_payload(header, key, context)
+    if aead is None:
+        raise ContainerError(
+            f"{label} does not belong to this entry of this vault (header authentication failed): "
+            "it was moved, replaced or tampered with; restore it from a backup"
+        )
+    yield from _iter_chunks(source, header, aead, label=label)
+
+
+def decrypt_passphrase_stream(source: BinaryIO, passphrase: str, *, context: bytes = b"",
+                              label: str = "sealed file") -> Iterator[bytes]:
+    """Yield authenticated plaintext chunks of a passphrase-sealed container."""
+    header = read_header(source, label=label)
+    if header.mode is not KeyMode.PASSPHRASE:
+        raise ContainerError(f"{label} is a workspace file, not a passphrase-sealed file")
+    assert header.kdf is not None and header.kdf_salt is not None
+    aead = _open_payload(header, header.kdf.derive(passphrase, header.kdf_salt), context)
+    if aead is None:
+        raise WrongPassphrase(f"wrong passphrase for {label}")
+    yield from _iter_chunks(source, header, aead, label=label)
+
+
+def encrypt_bytes(data: bytes, key: bytes, *, context: bytes = b"",
+                  chunk_log2: int = DEFAULT_CHUNK_LOG2, salt: bytes | None = None) -> bytes:
+    """Encrypt ``data`` into an in-memory vault-keyed container."""
+    sink = io.BytesIO()
+    enc = vault_encryptor(sink, key, context=context, chunk_log2=chunk_log2, salt=salt)
+    enc.write(data)
+    enc.close()
+    return sink.getvalue()
+
+
+def decrypt_bytes(blob: bytes, key: bytes, *, context: bytes = b"",
+                  label: str = "encrypted data") -> bytes:
+    """Decrypt a whole vault-keyed container; all or nothing."""
+    return b"".join(decrypt_vault_stream(io.BytesIO(blob), key, context=context, label=label))
+
+
+def write_all(encryptor: Encryptor, chunks: Iterable[bytes]) -> None:
+    for chunk in chunks:
+        encryptor.write(chunk)
+    encryptor.close()
+
+
+def retag(source: BinaryIO, sink: BinaryIO, key: bytes, *, old_context: bytes,
+          new_context: bytes, label: str) -> None:
+    """Copy a vault container to ``sink`` bound to ``new_context`` instead of ``old_context``.
+
+    Only the header tag and checksum change (the payload key depends on the salt, not on the
+    context), so renaming an entry costs a byte copy, not a re-encryption, and never exposes
+    plaintext. The old header is authenticated first, so a foreign file is not laundered.
+    """
+    header = read_header(source, label=label)
+    if header.mode is not KeyMode.VAULT or _open_payload(header, key, old_context) is None:
+        raise ContainerError(f"{label} does not belong to this entry of this vault; "
+                             "restore it from a backup")
+    header_key, _ = _file_keys(key, header.salt)
+    tag = _header_tag(header_key, header.raw, new_context)
+    sink.write(header.raw + tag + hashlib.sha256(header.raw + tag).digest()[:CHECKSUM_SIZE])
+    while True:
+        block = source.read(1 << 20)
+        if not block:
+            break
+        sink.write(block)

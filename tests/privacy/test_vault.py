@@ -1,0 +1,122 @@
+"""The vault file: wrong passphrase vs damage vs newer format, passphrase change, KDF settings."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from privacy.container import ScryptParams
+from privacy.errors import PrivacyError, VaultDamaged, VaultExists, VaultTooNew, WrongPassphrase
+from privacy.vault import VAULT_FILE_NAME, change_passphrase, create_vault, unlock_vault
+from privacy.workspace import Workspace
+from tests.privacy.conftest import FAST_KDF, PASSPHRASE
+
+
+def _rewrite(path: Path, edit) -> None:
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+
+
+def test_unlock_gives_the_same_keys(tmp_path: Path) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    created = create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    unlocked = unlock_vault(path, PASSPHRASE)
+    assert unlocked.containers == created.containers
+    assert unlocked.vault_id == created.vault_id
+    assert len({bytes(created.containers), bytes(created.names), bytes(created.audit)}) == 3
+
+
+def test_vault_file_records_kdf_and_holds_no_key(tmp_path: Path) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    keys = create_vault(path, PASSPHRASE, kdf=ScryptParams(log2_n=11, r=4, p=2))
+    doc = json.loads(path.read_text())
+    assert doc["kdf"]["name"] == "scrypt"
+    assert (doc["kdf"]["log2_n"], doc["kdf"]["r"], doc["kdf"]["p"]) == (11, 4, 2)
+    assert keys.containers.hex() not in path.read_text()
+    assert PASSPHRASE not in path.read_text()
+
+
+def test_default_kdf_is_scrypt_2_17() -> None:
+    assert (ScryptParams().n, ScryptParams().r, ScryptParams().p) == (2**17, 8, 1)
+
+
+def test_wrong_passphrase_is_not_damage(tmp_path: Path) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    with pytest.raises(WrongPassphrase, match="wrong passphrase"):
+        unlock_vault(path, PASSPHRASE + "x")
+
+
+@pytest.mark.parametrize("damage", [
+    lambda p: p.write_bytes(p.read_bytes()[:40]),  # truncated
+    lambda p: p.write_bytes(b"\x00" * 10),  # garbage
+    lambda p: _rewrite(p, lambda d: d["wrap"].__setitem__("ciphertext", "AAAA" + d["wrap"]["ciphertext"][4:])),
+    lambda p: _rewrite(p, lambda d: d["kdf"].__setitem__("log2_n", 11)),
+    lambda p: _rewrite(p, lambda d: d.__setitem__("vault_id", "0" * 32)),
+])
+def test_damaged_vault_is_reported_as_damage(tmp_path: Path, damage) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    damage(path)
+    with pytest.raises(VaultDamaged, match="damaged"):
+        unlock_vault(path, PASSPHRASE)
+
+
+def test_newer_vault_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    _rewrite(path, lambda d: d.__setitem__("version", 2))
+    with pytest.raises(VaultTooNew, match="newer Cloister.*format 2"):
+        unlock_vault(path, PASSPHRASE)
+
+
+def test_change_passphrase_keeps_data_files_untouched(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", PASSPHRASE, kdf=FAST_KDF)
+    ws.write_bytes("datasets/a/table", b"secret rows")
+    object_files = {p: p.read_bytes() for p in (ws.root / "objects").rglob("*") if p.is_file()}
+    ws.change_passphrase(PASSPHRASE, "new passphrase")
+    assert {p: p.read_bytes() for p in object_files} == object_files
+    with pytest.raises(WrongPassphrase):
+        Workspace.unlock(ws.root, PASSPHRASE)
+    again = Workspace.unlock(ws.root, "new passphrase")
+    assert again.read_bytes("datasets/a/table") == b"secret rows"
+    assert [e.action for e in again.verify_audit().entries] == ["vault.created",
+                                                              "vault.passphrase_changed"]
+
+
+def test_change_passphrase_needs_the_old_one(tmp_path: Path) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    before = path.read_bytes()
+    with pytest.raises(WrongPassphrase):
+        change_passphrase(path, "not it", "new")
+    assert path.read_bytes() == before
+
+
+def test_empty_passphrase_and_existing_vault_refused(tmp_path: Path) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    with pytest.raises(PrivacyError, match="must not be empty"):
+        create_vault(path, "", kdf=FAST_KDF)
+    assert not path.exists()
+    create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    with pytest.raises(VaultExists):
+        create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+
+
+def test_unicode_passphrase_is_normalised(tmp_path: Path) -> None:
+    path = tmp_path / VAULT_FILE_NAME
+    create_vault(path, "caf\u00e9", kdf=FAST_KDF)  # precomposed é
+    assert unlock_vault(path, "cafe\u0301").vault_id  # e + combining accent
+
+
+def test_default_kdf_unlock_cost_is_in_range(tmp_path: Path) -> None:
+    # One real 2^17 derivation: guards against someone weakening the default by accident.
+    path = tmp_path / VAULT_FILE_NAME
+    create_vault(path, PASSPHRASE)
+    start = time.perf_counter()
+    unlock_vault(path, PASSPHRASE)
+    assert time.perf_counter() - start > 0.05
+    assert json.loads(path.read_text())["kdf"]["log2_n"] == 17

@@ -1,0 +1,188 @@
+"""Workspace entries: round-trips, listing, renaming, deleting, locking, atomicity, file names."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from privacy.errors import ContainerError, NotInVault, PrivacyError, VaultLocked, VaultNotFound
+from privacy.workspace import Workspace, default_workspace_dir
+from tests.privacy.conftest import FAST_KDF, PASSPHRASE
+
+
+def all_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_default_workspace_dir_follows_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "elsewhere"))
+    assert default_workspace_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("CLOISTER_WORKSPACE")
+    assert default_workspace_dir().name == "workspace"
+    assert "Cloister" in default_workspace_dir().parts[-2]
+
+
+def test_exists_on_class_and_instance(workspace: Workspace, tmp_path: Path) -> None:
+    assert Workspace.exists(workspace.root) is True
+    assert Workspace.exists(tmp_path / "nothing") is False
+    assert workspace.exists("a/b") is False
+    workspace.write_bytes("a/b", b"x")
+    assert workspace.exists("a/b") is True
+
+
+def test_bytes_and_json_round_trip_and_survive_unlock(workspace: Workspace) -> None:
+    workspace.write_bytes("datasets/sms/table.parquet", b"\x00payload" * 1000)
+    workspace.write_json("datasets/sms/meta.json", {"name": "sms", "ünïcode": [1, 2]})
+    again = Workspace.unlock(workspace.root, PASSPHRASE)
+    assert again.read_bytes("datasets/sms/table.parquet") == b"\x00payload" * 1000
+    assert again.read_json("datasets/sms/meta.json") == {"name": "sms", "ünïcode": [1, 2]}
+    assert again.list() == ["datasets/sms/meta.json", "datasets/sms/table.parquet"]
+    assert again.list("datasets/sms/m") == ["datasets/sms/meta.json"]
+
+
+def test_overwrite_replaces_content(workspace: Workspace) -> None:
+    workspace.write_bytes("k", b"old")
+    workspace.write_bytes("k", b"new")
+    assert workspace.read_bytes("k") == b"new"
+    assert workspace.list() == ["k"]
+
+
+def test_streaming_write_and_read(workspace: Workspace) -> None:
+    parts = [os.urandom(n) for n in (1, 70_000, 0, 65_536, 3)]
+    with workspace.open_write("runs/r1/weights") as out:
+        for part in parts:
+            out.write(part)
+    with workspace.open_read("runs/r1/weights") as reader:
+        chunks = list(reader)
+    assert b"".join(chunks) == b"".join(parts)
+    assert len(chunks) == 3  # 64 KiB chunks: streaming, not one blob
+    assert b"".join(workspace.open_read("runs/r1/weights")) == b"".join(parts)
+
+
+def test_failed_write_leaves_previous_version_and_no_temp(workspace: Workspace) -> None:
+    workspace.write_bytes("k", b"version one")
+    before = all_files(workspace.root)
+    with pytest.raises(RuntimeError, match="boom"):
+        with workspace.open_write("k") as out:
+            out.write(b"half of version two")
+            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError):
+        with workspace.open_write("new/key") as out:
+            out.write(b"x")
+            raise RuntimeError("boom")
+    assert workspace.read_bytes("k") == b"version one"
+    assert not workspace.exists("new/key")
+    assert all_files(workspace.root) == before
+
+
+def test_file_names_do_not_reveal_keys(workspace: Workspace) -> None:
+    workspace.write_bytes("datasets/hiv_patients/table.parquet", b"rows")
+    names = " ".join(str(p.relative_to(workspace.root)) for p in all_files(workspace.root))
+    assert "hiv" not in names and "patients" not in names and "datasets" not in names
+    for path in all_files(workspace.root):
+        assert b"hiv_patients" not in path.read_bytes()
+
+
+def test_delete_and_delete_prefix(workspace: Workspace) -> None:
+    for key in ("d/a/1", "d/a/2", "d/b/1"):
+        workspace.write_bytes(key, key.encode())
+    count_before = len(all_files(workspace.root))
+    workspace.delete("d/b/1")
+    assert workspace.list() == ["d/a/1", "d/a/2"]
+    assert workspace.delete_prefix("d/a/") == 2
+    assert workspace.list() == []
+    assert len(all_files(workspace.root)) == count_before - 3  # object files unlinked
+    with pytest.raises(NotInVault, match="d/b/1"):
+        workspace.delete("d/b/1")
+    with pytest.raises(NotInVault):
+        workspace.read_bytes("d/a/1")
+    with pytest.raises(ValueError):
+        workspace.delete_prefix("")
+
+
+def test_rename_prefix_moves_entries_without_reencrypting(workspace: Workspace) -> None:
+    workspace.write_bytes("datasets/old/table", b"T" * 100_000)
+    workspace.write_json("datasets/old/meta", {"a": 1})
+    workspace.write_bytes("datasets/other/table", b"O")
+    old_file = next(p for p in all_files(workspace.root / "objects")
+                    if p.stat().st_size > 100_000)
+    old_payload = old_file.read_bytes()[76:]
+    assert workspace.rename_prefix("datasets/old/", "datasets/new/") == 2
+    assert workspace.list() == ["datasets/new/meta", "datasets/new/table", "datasets/other/table"]
+    assert workspace.read_bytes("datasets/new/table") == b"T" * 100_000
+    assert workspace.read_json("datasets/new/meta") == {"a": 1}
+    new_file = next(p for p in all_files(workspace.root / "objects")
+                    if p.stat().st_size > 100_000)
+    assert new_file != old_file and not old_file.exists()
+    assert new_file.read_bytes()[76:] == old_payload  # same ciphertext, new header tag
+    with pytest.raises(PrivacyError, match="already exists"):
+        workspace.rename_prefix("datasets/new/", "datasets/other/")
+    assert workspace.read_bytes("datasets/new/table") == b"T" * 100_000
+
+
+def test_swapped_entry_files_are_detected(workspace: Workspace) -> None:
+    workspace.write_bytes("a", b"first")
+    workspace.write_bytes("b", b"second")
+    objects = all_files(workspace.root / "objects")
+    first, second = (p.read_bytes() for p in objects)
+    objects[0].write_bytes(second)
+    objects[1].write_bytes(first)
+    for key in ("a", "b"):
+        with pytest.raises(ContainerError, match=f"'{key}'.*does not belong"):
+            workspace.read_bytes(key)
+
+
+def test_missing_object_file_names_the_entry(workspace: Workspace) -> None:
+    workspace.write_bytes("datasets/x/table", b"data")
+    for path in all_files(workspace.root / "objects"):
+        path.unlink()
+    with pytest.raises(ContainerError, match="datasets/x/table.*missing"):
+        workspace.read_bytes("datasets/x/table")
+
+
+def test_lock_drops_keys(workspace: Workspace) -> None:
+    workspace.write_bytes("k", b"v")
+    workspace.lock()
+    assert workspace.locked
+    for call in (lambda: workspace.read_bytes("k"), lambda: workspace.write_bytes("k", b"w"),
+                 lambda: workspace.list(), lambda: workspace.audit("x")):
+        with pytest.raises(VaultLocked):
+            call()
+
+
+def test_unlock_without_vault(tmp_path: Path) -> None:
+    with pytest.raises(VaultNotFound, match="cloister init"):
+        Workspace.unlock(tmp_path / "empty", PASSPHRASE)
+
+
+def test_invalid_keys_are_refused(workspace: Workspace) -> None:
+    for key in ("", "/abs", "trailing/", "a//b", "nul\x00"):
+        with pytest.raises(ValueError):
+            workspace.write_bytes(key, b"x")
+
+
+def test_collect_garbage_removes_only_orphans(workspace: Workspace) -> None:
+    workspace.write_bytes("kept", b"k")
+    orphan = workspace.root / "objects" / "zz" / "0123456789abcdef0123456789abcd"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"ciphertext left by a crash")
+    assert workspace.collect_garbage(grace_s=3600) == 0  # too young: maybe another writer's
+    assert workspace.collect_garbage(grace_s=0) == 1
+    assert not orphan.exists()
+    assert workspace.read_bytes("kept") == b"k"
+
+
+def test_index_holds_no_plaintext_keys(workspace: Workspace) -> None:
+    workspace.write_bytes("datasets/canary_name_xyz/table", b"x")
+    index = (workspace.root / "index.cloister").read_bytes()
+    assert b"canary_name_xyz" not in index
+    assert index.startswith(b"CLOISTER")
+    with pytest.raises(ValueError):  # not JSON, not even UTF-8: ciphertext
+        json.loads(index)
+
+
+def test_create_refuses_existing_vault(workspace: Workspace) -> None:
+    with pytest.raises(PrivacyError, match="already exists"):
+        Workspace.create(workspace.root, "other", kdf=FAST_KDF)
