@@ -1,0 +1,116 @@
+"""Trained models in and out of the vault: weights, config and tokenizer, never plaintext on disk.
+
+Layout under ``prefix`` (e.g. ``runs/<run_id>/model``)::
+
+    weights.safetensors   the state dict, serialised in memory by safetensors
+    config.json           the model config (holds id2label: user data, so vault only)
+    tokenizer/<file>      the tokenizer files (base vocabulary, no user data)
+
+``ws`` is a ``privacy.workspace.Workspace`` (anything with ``write_bytes``, ``read_bytes``,
+``list`` and ``exists``).
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+
+_WEIGHTS = "weights.safetensors"
+_CONFIG = "config.json"
+_TOKENIZER = "tokenizer"
+
+
+def state_dict_to_bytes(state: dict[str, Any]) -> bytes:
+    """Serialise tensors with safetensors, in memory.
+
+    safetensors refuses tensors sharing storage (tied weights); those are cloned so each entry
+    stands alone. Tensors are moved to CPU and made contiguous.
+    """
+    from safetensors.torch import save
+
+    seen: set[int] = set()
+    flat = {}
+    for key, tensor in state.items():
+        t = tensor.detach().to("cpu").contiguous()
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in seen:
+            t = t.clone()
+        seen.add(t.untyped_storage().data_ptr())
+        flat[key] = t
+    return save(flat)
+
+
+def bytes_to_state_dict(data: bytes) -> dict[str, Any]:
+    from safetensors.torch import load
+
+    return load(data)
+
+
+def _tokenizer_files(tokenizer: Any) -> dict[str, bytes]:
+    # The tokenizer only holds the base model's vocabulary and settings, so it may pass through
+    # a private temporary folder; the label names live in config.json, which never does.
+    with tempfile.TemporaryDirectory(prefix="cloister-tok-") as tmp:
+        tokenizer.save_pretrained(tmp)
+        return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
+
+
+def save_model(ws: Any, prefix: str, model: Any, tokenizer: Any) -> None:
+    """Store ``model`` and ``tokenizer`` encrypted under ``prefix`` in the workspace.
+
+    The config is written last: a reader treats a prefix without config.json as absent, so a
+    failure part-way leaves no half model that looks complete.
+    """
+    prefix = prefix.rstrip("/")
+    weights = state_dict_to_bytes(model.state_dict())
+    files = _tokenizer_files(tokenizer)
+    config = model.config.to_json_string(use_diff=False).encode("utf-8")
+    ws.write_bytes(f"{prefix}/{_WEIGHTS}", weights)
+    for name, data in files.items():
+        ws.write_bytes(f"{prefix}/{_TOKENIZER}/{name}", data)
+    ws.write_bytes(f"{prefix}/{_CONFIG}", config)
+
+
+def model_exists(ws: Any, prefix: str) -> bool:
+    return bool(ws.exists(f"{prefix.rstrip('/')}/{_CONFIG}"))
+
+
+def load_config(ws: Any, prefix: str) -> Any:
+    from transformers import AutoConfig
+
+    prefix = prefix.rstrip("/")
+    if not model_exists(ws, prefix):
+        raise InputError(f"no trained model stored at '{prefix}' in this workspace")
+    data = json.loads(ws.read_bytes(f"{prefix}/{_CONFIG}").decode("utf-8"))
+    model_type = data.pop("model_type")
+    return AutoConfig.for_model(model_type, **data)
+
+
+def load_tokenizer(ws: Any, prefix: str) -> Any:
+    from transformers import AutoTokenizer
+
+    prefix = prefix.rstrip("/")
+    tok_prefix = f"{prefix}/{_TOKENIZER}/"
+    keys = [k for k in ws.list(tok_prefix) if not k.rstrip("/").endswith(_TOKENIZER)]
+    with tempfile.TemporaryDirectory(prefix="cloister-tok-") as tmp:
+        for key in keys:
+            name = key.rsplit("/", 1)[-1]
+            (Path(tmp) / name).write_bytes(ws.read_bytes(key))
+        return AutoTokenizer.from_pretrained(tmp, local_files_only=True)
+
+
+def load_model(ws: Any, prefix: str, *, device: str = "cpu") -> tuple[Any, Any]:
+    """Rebuild ``(model, tokenizer)`` from the vault; the model is in eval mode on ``device``."""
+    from transformers import AutoModelForSequenceClassification
+
+    prefix = prefix.rstrip("/")
+    config = load_config(ws, prefix)
+    model = AutoModelForSequenceClassification.from_config(config)
+    state = bytes_to_state_dict(ws.read_bytes(f"{prefix}/{_WEIGHTS}"))
+    # strict: a stored model must match its own config exactly.
+    model.load_state_dict(state, strict=True)
+    model.to(device)
+    model.eval()
+    return model, load_tokenizer(ws, prefix)

@@ -1,0 +1,111 @@
+"""Run history: every training run's config, status, timing, metrics and curves, in the vault.
+
+Each run lives under ``runs/<run_id>/`` (``run.json`` here, plus ``model/`` and ``checkpoints/``
+written by the trainer). Metrics and label names come from user data, so they stay encrypted.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from engine.errors import InputError
+
+
+class RunStatus(str, enum.Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    dataset: str
+    config: dict[str, Any]
+    status: RunStatus = RunStatus.CREATED
+    created: str = ""  # ISO 8601, UTC
+    finished: str | None = None
+    duration_seconds: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)  # test split, headline numbers
+    history: list[dict[str, Any]] = field(default_factory=list)  # curve points
+    labels: tuple[str, ...] = ()
+    device: str = ""
+    best_step: int | None = None
+    error: str | None = None
+    validation_metrics: dict[str, float] = field(default_factory=dict)  # best validation point
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["labels"] = list(self.labels)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        values["status"] = RunStatus(values.get("status", "created"))
+        values["labels"] = tuple(values.get("labels", ()))
+        return cls(**values)
+
+    def updated(self, **changes: Any) -> RunRecord:
+        return replace(self, **changes)
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """Sortable by time, unique without coordination: ``20261125-153012-a1b2``."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def run_key(run_id: str) -> str:
+    return f"runs/{run_id}/run.json"
+
+
+def save_run(ws: Any, record: RunRecord) -> None:
+    ws.write_json(run_key(record.run_id), record.to_dict())
+
+
+def load_run(ws: Any, run_id: str) -> RunRecord:
+    if not _valid_id(run_id) or not ws.exists(run_key(run_id)):
+        known = ", ".join(r.run_id for r in list_runs(ws)[:5]) or "none yet"
+        raise InputError(f"no run '{run_id}' in this workspace (recent runs: {known}); see `cloister runs`")
+    return RunRecord.from_dict(ws.read_json(run_key(run_id)))
+
+
+def _valid_id(run_id: str) -> bool:
+    return bool(run_id) and "/" not in run_id and ".." not in run_id
+
+
+def list_runs(ws: Any) -> list[RunRecord]:
+    """Every run, newest first."""
+    records = []
+    for key in ws.list("runs/"):
+        if key.endswith("/run.json") and key.count("/") == 2:
+            records.append(RunRecord.from_dict(ws.read_json(key)))
+    records.sort(key=lambda r: (r.created, r.run_id), reverse=True)
+    return records
+
+
+def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
+    """Rows for a side-by-side table: the settings that differ, then the test metrics."""
+    keys = sorted({k for r in records for k in r.config})
+    differing = [k for k in keys if len({repr(r.config.get(k)) for r in records}) > 1]
+    metric_names = sorted({m for r in records for m in r.metrics})
+    rows = []
+    for r in records:
+        row: dict[str, Any] = {"run": r.run_id, "status": r.status.value, "dataset": r.dataset}
+        row.update({k: r.config.get(k) for k in differing})
+        row.update({m: r.metrics.get(m) for m in metric_names})
+        row["duration_s"] = round(r.duration_seconds, 1)
+        rows.append(row)
+    return rows

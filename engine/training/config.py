@@ -1,0 +1,106 @@
+"""The training settings: one frozen dataclass, validated before any work starts."""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+class DevicePreference(str, enum.Enum):
+    AUTO = "auto"  # CUDA, then Apple MPS, then CPU
+    CPU = "cpu"
+    CUDA = "cuda"
+    MPS = "mps"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train on and how. ``model_path=None`` means the bundled MiniLM-L6.
+
+    ``early_stopping_patience``: stop after this many evaluations without a better validation
+    macro-F1 (None: never stop early). ``eval_every_steps``: evaluate on the validation split
+    every N optimizer steps as well as at each epoch end. ``select_best``: the stored model is
+    the one from the best validation evaluation (else the last step's). Multi-label rows carry several labels
+    joined by ``label_delimiter`` (e.g. ``"billing|urgent"``).
+    """
+
+    dataset: str
+    model_path: str | None = None
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+    max_length: int = 128
+    seed: int = 13
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    grad_clip: float = 1.0
+    grad_accumulation: int = 1
+    class_weights: bool = False
+    early_stopping_patience: int | None = 2
+    multi_label: bool = False
+    device: str = "auto"
+    checkpoint_every_minutes: float = 10.0
+    eval_every_steps: int | None = None
+    label_delimiter: str = "|"
+    select_best: bool = True  # keep the weights of the best validation point, not the last step
+
+    def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[str]:
+        """Every problem with these settings, each saying what to change. Empty when fine.
+
+        ``train_rows`` and ``model_max_length`` add the checks that need the data and the model.
+        """
+        problems: list[str] = []
+        if not self.dataset:
+            problems.append("no dataset given: name a dataset imported into this workspace")
+        if self.epochs < 1:
+            problems.append(f"epochs is {self.epochs}: use 1 or more")
+        if self.batch_size < 1:
+            problems.append(f"batch size is {self.batch_size}: use 1 or more (16 or 32 is typical)")
+        if not 0 < self.learning_rate < 1:
+            problems.append(
+                f"learning rate {self.learning_rate} is out of range: use a small positive value "
+                "such as 5e-5 (between 1e-6 and 1e-3 for fine-tuning)"
+            )
+        if self.max_length < 8:
+            problems.append(f"max length is {self.max_length} tokens: use at least 8 (128 is typical)")
+        if self.weight_decay < 0:
+            problems.append(f"weight decay is {self.weight_decay}: use 0 or a small positive value")
+        if not 0 <= self.warmup_ratio < 1:
+            problems.append(f"warm-up ratio is {self.warmup_ratio}: use a fraction in [0, 1), e.g. 0.06")
+        if self.grad_clip < 0:
+            problems.append(f"gradient clipping is {self.grad_clip}: use 0 (off) or a positive norm such as 1.0")
+        if self.grad_accumulation < 1:
+            problems.append(f"gradient accumulation is {self.grad_accumulation}: use 1 or more")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            problems.append(
+                f"early-stopping patience is {self.early_stopping_patience}: use 1 or more, or turn it off"
+            )
+        if self.checkpoint_every_minutes <= 0:
+            problems.append(f"checkpoint interval is {self.checkpoint_every_minutes} minutes: use a positive number")
+        if self.eval_every_steps is not None and self.eval_every_steps < 1:
+            problems.append(f"evaluation interval is {self.eval_every_steps} steps: use 1 or more, or leave it off")
+        if self.multi_label and not self.label_delimiter:
+            problems.append("multi-label mode needs a label delimiter such as '|'")
+        device = self.device.split(":", 1)[0]
+        if device not in {d.value for d in DevicePreference}:
+            problems.append(f"device '{self.device}' is unknown: use auto, cpu, cuda (or cuda:N) or mps")
+        if train_rows is not None and self.batch_size > train_rows:
+            problems.append(
+                f"batch size {self.batch_size} is larger than the {train_rows} training rows: "
+                f"use a batch size of at most {max(1, train_rows)} or add more data"
+            )
+        if model_max_length is not None and self.max_length > model_max_length:
+            problems.append(
+                f"max length {self.max_length} is above the model's limit of {model_max_length} "
+                f"tokens: use --max-length {model_max_length} or less"
+            )
+        return problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        # Unknown keys (from a newer version) are ignored so old runs stay readable.
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,107 @@
+"""Everything checked and gathered before the first step: settings, model folder, data, splits.
+
+Each check raises ``TrainingFailure`` with the kind and message the user sees, so a run that
+cannot work fails in seconds, before any model is loaded.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.errors import InputError
+from engine.events import FailureKind
+from engine.models import ModelInfo, check_model_folder, resolve_model_path
+from engine.training.config import TrainConfig
+from engine.training.data import LabelCoding, code_labels
+from engine.training.failures import TrainingFailure
+
+
+@dataclass(frozen=True)
+class Prepared:
+    config: TrainConfig
+    model: ModelInfo
+    texts: list[str]
+    coding: LabelCoding
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+
+def check_settings(config: TrainConfig) -> ModelInfo:
+    problems = config.validate()
+    if problems:
+        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(problems))
+    try:
+        info = check_model_folder(resolve_model_path(config.model_path))
+    except InputError as exc:
+        raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
+    problems = config.validate(model_max_length=info.max_length)
+    if problems:
+        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(problems))
+    return info
+
+
+def load_rows(ws: Any, name: str) -> tuple[list[str], list[str]]:
+    """Texts and labels of a vault dataset, refusing one with blocking validation problems."""
+    from engine import store
+
+    try:
+        stored = store.load_dataset(ws, name)
+    except InputError as exc:
+        raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
+    blocking = _blocking_problems(stored)
+    if blocking:
+        raise TrainingFailure(
+            FailureKind.BAD_DATA,
+            f"dataset '{name}' has problems that block training: {blocking}. Fix the source "
+            "file and import it again (`cloister inspect FILE` lists every problem)",
+        )
+    return [str(t) for t in stored.texts], [str(v) for v in stored.labels]
+
+
+def _blocking_problems(stored: Any) -> str:
+    info = getattr(stored, "info", None)
+    for attr in ("blocking_problems", "blocking", "errors"):
+        value = getattr(info, attr, None)
+        if value:
+            items = list(value) if not isinstance(value, str) else [value]
+            shown = "; ".join(str(getattr(p, "message", p)) for p in items[:3])
+            more = f" (and {len(items) - 3} more)" if len(items) > 3 else ""
+            return shown + more
+    return ""
+
+
+def split_rows(strata: Sequence[str], *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified, seeded train/validation/test positions (80/10/10)."""
+    from engine.splits import split_indices
+
+    splits = split_indices(list(strata), train=0.8, validation=0.1, test=0.1, seed=seed)
+    return tuple(np.asarray(s, dtype=np.int64) for s in (splits.train, splits.validation, splits.test))  # type: ignore[return-value]
+
+
+def prepare_rows(
+    config: TrainConfig, info: ModelInfo, texts: list[str], labels: list[str]
+) -> Prepared:
+    """Label coding and splits for in-memory rows, with the checks that need the data."""
+    if len(texts) != len(labels):
+        raise TrainingFailure(FailureKind.BAD_DATA, f"{len(texts)} texts but {len(labels)} labels")
+    if not texts:
+        raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has no rows")
+    coding = code_labels(labels, multi_label=config.multi_label, delimiter=config.label_delimiter)
+    if len(coding.names) < 2:
+        raise TrainingFailure(
+            FailureKind.BAD_DATA,
+            f"dataset '{config.dataset}' has only one label ({', '.join(coding.names) or 'none'}): "
+            "a classifier needs at least two; add rows of another class",
+        )
+    try:
+        train, validation, test = split_rows(labels, seed=config.seed)
+    except InputError as exc:
+        raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
+    problems = config.validate(train_rows=len(train))
+    if problems:
+        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(problems))
+    return Prepared(config, info, texts, coding, train, validation, test)
