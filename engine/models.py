@@ -30,6 +30,14 @@ ENCODER_MODEL_TYPES = frozenset(
         "albert",
     }
 )
+# Decoder-only (text generation) families, named so the refusal can say what the folder is.
+DECODER_MODEL_TYPES = frozenset(
+    {
+        "gpt2", "gpt_neo", "gpt_neox", "gptj", "gpt_bigcode", "llama", "mistral", "mixtral",
+        "opt", "bloom", "falcon", "qwen2", "qwen3", "phi", "phi3", "gemma", "gemma2", "mpt",
+        "codegen", "ctrl", "xglm", "olmo", "stablelm", "starcoder2",
+    }
+)
 # Architecture-name fragments that mark a decoder (text generation) or seq2seq model.
 _GENERATIVE_HINTS = ("CausalLM", "LMHeadModel", "ForConditionalGeneration", "Seq2Seq")
 _WEIGHT_FILES = (
@@ -118,7 +126,8 @@ def check_model_folder(path: str | Path) -> ModelInfo:
     model_type = str(cfg.get("model_type", "")).lower()
     architectures = [str(a) for a in cfg.get("architectures") or []]
     generative = [a for a in architectures if any(h in a for h in _GENERATIVE_HINTS)]
-    if cfg.get("is_decoder") or cfg.get("is_encoder_decoder") or generative:
+    decoder = model_type in DECODER_MODEL_TYPES or bool(cfg.get("is_decoder"))
+    if decoder or cfg.get("is_encoder_decoder") or generative:
         raise InputError(
             f"model folder {path} holds a text-generation model ({model_type or 'unknown type'}, "
             f"{', '.join(architectures) or 'decoder'}): Cloister fine-tunes encoder models "

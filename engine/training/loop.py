@@ -283,7 +283,8 @@ class _Trainer:
         )
         save_run(self.ws, self.run)
         # A finished run needs no resume state; its optimizer moments are the bulk of the vault.
-        self.ws.delete(ckpt_io.checkpoint_key(run_id))
+        if self.ws.exists(ckpt_io.checkpoint_key(run_id)):
+            self.ws.delete(ckpt_io.checkpoint_key(run_id))
         yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step)
 
 

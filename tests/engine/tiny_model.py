@@ -94,8 +94,44 @@ def make_tiny_gpt2(folder: Path) -> Path:
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    config = GPT2Config(vocab_size=64, n_positions=32, n_embd=16, n_layer=1, n_head=2)
+    config = GPT2Config(
+        vocab_size=64, n_positions=32, n_embd=16, n_layer=1, n_head=2, bos_token_id=0, eos_token_id=0
+    )
     torch.manual_seed(0)
     GPT2Model(config).save_pretrained(folder)
     make_tiny_tokenizer(folder)  # a tokenizer is present so the refusal is about the architecture
     return folder
+
+
+# ---- shared fixtures: import them into a test module (``from tests.engine.tiny_model import
+# tiny_bert, workspace``) and pytest picks them up. --------------------------------------------
+
+import pytest  # noqa: E402
+
+TEST_PASSPHRASE = "correct horse battery staple"
+
+
+def fast_kdf():
+    """scrypt at 2^10: the same code path as production at ~1 ms per vault."""
+    from privacy.container import ScryptParams
+
+    return ScryptParams(log2_n=10, r=8, p=1)
+
+
+def make_workspace(root: Path):
+    from privacy.workspace import Workspace
+
+    return Workspace.create(root, TEST_PASSPHRASE, kdf=fast_kdf())
+
+
+@pytest.fixture
+def tiny_bert(tmp_path: Path) -> Path:
+    """A tiny random BERT base-model folder (no head), max 64 tokens."""
+    return make_tiny_bert(tmp_path / "tiny-bert")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    ws = make_workspace(tmp_path / "workspace")
+    yield ws
+    ws.lock()
