@@ -1,0 +1,278 @@
+"""Datasets in the workspace: an imported table stored as encrypted Parquet plus encrypted metadata.
+
+Layout inside the workspace (keys, never file names — see privacy/FORMAT.md)::
+
+    datasets/<name>/meta.json                  mapping, counts, source name, table digest, ...
+    datasets/<name>/table-<sha256[:16]>.parquet  the whole imported table (every column)
+
+The table key carries its digest, and ``meta.json`` names the table it describes. Saving writes
+the new table first and the new meta second (each atomic), then removes the old table, so a
+crash at any point leaves the previous dataset or the new one, never a mix. Parquet is built in
+memory (``pyarrow.BufferOutputStream``) and read back from memory: no plaintext touches disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from privacy.errors import ContainerError, NotInVault
+from privacy.workspace import Workspace
+
+from engine.columns import ColumnMapping, label_array, texts_and_labels
+from engine.errors import CloisterError, InputError
+
+if TYPE_CHECKING:
+    from engine.importing.table import ImportedTable
+    from engine.validation import Problem
+
+log = logging.getLogger(__name__)
+
+PREFIX = "datasets/"
+META_FORMAT = 1
+MAX_NAME_LENGTH = 100
+_MAX_PROBLEMS_KEPT = 200
+
+
+class DatasetNotFound(InputError):
+    """No dataset of that name in the workspace."""
+
+
+class DatasetExists(InputError):
+    """A dataset of that name exists and overwriting was not asked for."""
+
+
+class DatasetDamaged(CloisterError):
+    """A stored dataset decrypts but is inconsistent (or does not decrypt)."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What ``cloister datasets`` lists; everything here comes from the encrypted meta entry."""
+
+    name: str
+    rows: int
+    labels: dict[str, int]  # label -> count, most frequent first; empty when unlabelled
+    size_bytes: int  # size of the Parquet table (plaintext), not of the ciphertext on disk
+    created: datetime
+    source_name: str
+    mapping: ColumnMapping
+    columns: tuple[str, ...] = ()
+    source_format: str = ""
+    sha256: str = ""
+    problems: tuple[str, ...] = field(default=())  # the validation report at import time
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(frozen=True)
+class StoredDataset:
+    info: DatasetInfo
+    table: pa.Table
+    texts: list[str]
+    labels: list[str]
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` (NFC) if usable as a dataset name, else raise InputError saying why."""
+    if not isinstance(name, str):
+        raise InputError("a dataset name must be text")
+    name = unicodedata.normalize("NFC", name.strip())
+    if not name:
+        raise InputError("the dataset name is empty; give a name such as 'support-tickets'")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"the dataset name is {len(name)} characters long; use at most "
+                         f"{MAX_NAME_LENGTH}")
+    if "/" in name or "\\" in name or name in {".", ".."} or re.search(r"[\x00-\x1f\x7f]", name):
+        raise InputError(f"the dataset name {name!r} contains '/', '\\' or control characters; "
+                         "use letters, digits, spaces, '-', '_' or '.'")
+    return name
+
+
+def _dir(name: str) -> str:
+    return f"{PREFIX}{name}/"
+
+
+def _meta_key(name: str) -> str:
+    return f"{_dir(name)}meta.json"
+
+
+def _table_file(digest: str) -> str:
+    # Relative to the dataset's prefix, so renaming a dataset never has to touch its meta.
+    return f"table-{digest[:16]}.parquet"
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _label_counts(table: pa.Table, mapping: ColumnMapping) -> dict[str, int]:
+    if mapping.label_column is None:
+        return {}
+    counts = Counter(v for v in label_array(table, mapping).to_pylist() if v)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _problem_lines(problems: Iterable[Problem | str]) -> list[str]:
+    return [str(p) for p in list(problems)[:_MAX_PROBLEMS_KEPT]]
+
+
+def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: ColumnMapping, *,
+                 problems: Iterable[Problem | str] = (), overwrite: bool = False) -> DatasetInfo:
+    """Store ``imported.table`` encrypted under ``name`` and return its info.
+
+    Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
+    the same name stays intact until the new one is completely written.
+    """
+    name = check_name(name)
+    exists = ws.exists(_meta_key(name))
+    if exists and not overwrite:
+        raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
+                            "replace it (--replace on the command line)")
+    table = imported.table
+    for column in (*mapping.text_columns, *([mapping.label_column] if mapping.label_column else [])):
+        if column not in table.column_names:
+            raise InputError(f"column {column!r} is not in {imported.source.name}")
+    data = _parquet_bytes(table)
+    digest = hashlib.sha256(data).hexdigest()
+    meta: dict[str, Any] = {
+        "format": META_FORMAT,
+        "table": _table_file(digest),
+        "rows": table.num_rows,
+        "columns": list(table.column_names),
+        "labels": _label_counts(table, mapping),
+        "mapping": {"text_columns": list(mapping.text_columns),
+                    "label_column": mapping.label_column, "separator": mapping.separator},
+        "source_name": imported.source.name,
+        "source_format": imported.format,
+        "sha256": digest,
+        "size_bytes": len(data),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "problems": _problem_lines(problems),
+    }
+    ws.write_bytes(_dir(name) + meta["table"], data)
+    ws.write_json(_meta_key(name), meta)
+    # Only now is the old table unreferenced; a crash before this line leaves a harmless orphan.
+    for key in ws.list(_dir(name)):
+        if key.startswith(f"{_dir(name)}table-") and key != _dir(name) + meta["table"]:
+            ws.delete(key)
+    ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
+             rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)
+    log.info("stored dataset (%d rows)", table.num_rows)
+    return _info(name, meta)
+
+
+def _info(name: str, meta: Mapping[str, Any]) -> DatasetInfo:
+    try:
+        mapping = meta["mapping"]
+        return DatasetInfo(
+            name=name,
+            rows=int(meta["rows"]),
+            labels={str(k): int(v) for k, v in meta["labels"].items()},
+            size_bytes=int(meta["size_bytes"]),
+            created=datetime.fromisoformat(meta["created"]),
+            source_name=str(meta["source_name"]),
+            mapping=ColumnMapping(text_columns=tuple(mapping["text_columns"]),
+                                  label_column=mapping["label_column"],
+                                  separator=mapping.get("separator", "\n")),
+            columns=tuple(meta.get("columns", ())),
+            source_format=str(meta.get("source_format", "")),
+            sha256=str(meta["sha256"]),
+            problems=tuple(meta.get("problems", ())),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
+        raise DatasetDamaged(f"the description of dataset {name!r} is unreadable ({exc}); "
+                             f"delete it with 'cloister rm {name}' and import it again") from None
+
+
+def _read_meta(ws: Workspace, name: str) -> dict[str, Any]:
+    try:
+        meta = ws.read_json(_meta_key(name))
+    except NotInVault:
+        raise DatasetNotFound(f"no dataset named {name!r}; 'cloister datasets' lists them") from None
+    except ContainerError as exc:
+        raise DatasetDamaged(f"dataset {name!r} cannot be read: {exc}") from None
+    if not isinstance(meta, dict) or int(meta.get("format", 0)) > META_FORMAT:
+        raise DatasetDamaged(f"dataset {name!r} was stored by a newer Cloister (or its description "
+                             "is damaged); update Cloister")
+    return meta
+
+
+def dataset_info(ws: Workspace, name: str) -> DatasetInfo:
+    return _info(name, _read_meta(ws, check_name(name)))
+
+
+def load_dataset(ws: Workspace, name: str) -> StoredDataset:
+    """Decrypt a dataset into memory, check it against its recorded digest, and map its columns."""
+    name = check_name(name)
+    meta = _read_meta(ws, name)
+    info = _info(name, meta)
+    try:
+        data = ws.read_bytes(_dir(name) + str(meta["table"]))
+    except NotInVault:
+        raise DatasetDamaged(f"the table of dataset {name!r} is missing from the workspace; "
+                             f"delete it with 'cloister rm {name}' and import it again") from None
+    except ContainerError as exc:
+        raise DatasetDamaged(f"dataset {name!r} cannot be read: {exc}") from None
+    if hashlib.sha256(data).hexdigest() != info.sha256:
+        raise DatasetDamaged(f"the table of dataset {name!r} does not match its description; "
+                             f"delete it with 'cloister rm {name}' and import it again")
+    table = pq.read_table(pa.BufferReader(data))
+    if info.mapping.label_column is None:
+        from engine.columns import text_array
+
+        texts, labels = text_array(table, info.mapping).to_pylist(), []
+    else:
+        texts, labels = texts_and_labels(table, info.mapping)
+    return StoredDataset(info=info, table=table, texts=texts, labels=labels)
+
+
+def list_datasets(ws: Workspace) -> list[DatasetInfo]:
+    """Every dataset, by name. A dataset whose description is unreadable is logged and skipped."""
+    infos = []
+    for key in ws.list(PREFIX):
+        rest = key[len(PREFIX):]
+        if rest.count("/") != 1 or not rest.endswith("/meta.json"):
+            continue
+        name = rest[: -len("/meta.json")]
+        try:
+            infos.append(_info(name, _read_meta(ws, name)))
+        except DatasetDamaged as exc:
+            log.warning("%s", exc)
+    return sorted(infos, key=lambda i: i.name.casefold())
+
+
+def delete_dataset(ws: Workspace, name: str) -> int:
+    """Unlink every entry of dataset ``name``; return how many."""
+    name = check_name(name)
+    if not ws.exists(_meta_key(name)) and not ws.list(_dir(name)):
+        raise DatasetNotFound(f"no dataset named {name!r}; 'cloister datasets' lists them")
+    count = ws.delete_prefix(_dir(name))
+    ws.audit("dataset.deleted", dataset=name)
+    return count
+
+
+def rename_dataset(ws: Workspace, old: str, new: str) -> DatasetInfo:
+    old, new = check_name(old), check_name(new)
+    if not ws.exists(_meta_key(old)):
+        raise DatasetNotFound(f"no dataset named {old!r}; 'cloister datasets' lists them")
+    if old == new:
+        return dataset_info(ws, new)
+    if ws.list(_dir(new)):
+        raise DatasetExists(f"a dataset named {new!r} already exists; choose another name")
+    ws.rename_prefix(_dir(old), _dir(new))  # one atomic index switch
+    ws.audit("dataset.renamed", old=old, new=new)
+    return dataset_info(ws, new)

@@ -1,0 +1,126 @@
+"""Datasets in the encrypted workspace: save, load, list, rename, delete, damage, replace."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from engine.columns import ColumnMapping
+from engine.errors import InputError
+from engine.importing.table import ImportedTable
+from engine.store import (
+    DatasetDamaged,
+    DatasetExists,
+    DatasetNotFound,
+    dataset_info,
+    delete_dataset,
+    list_datasets,
+    load_dataset,
+    rename_dataset,
+    save_dataset,
+)
+from privacy.container import ScryptParams
+from privacy.workspace import Workspace
+
+FAST = ScryptParams(log2_n=10)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", "pw", kdf=FAST)
+
+
+def imported(rows: list[tuple[str, str | None]], *, source: str = "tickets.csv") -> ImportedTable:
+    table = pa.table({"id": [str(i) for i in range(len(rows))],
+                      "text": [r[0] for r in rows], "label": [r[1] for r in rows]})
+    return ImportedTable(table=table, source=Path("/somewhere") / source, format="csv")
+
+
+ROWS = [("refund please", "billing"), ("app crashes", "bug"), ("charged twice", " billing"),
+        ("login fails", "bug"), ("invoice wrong", "billing"), ("no label here", None)]
+MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
+
+
+def test_save_then_load_round_trips(ws: Workspace) -> None:
+    info = save_dataset(ws, "support", imported(ROWS), MAPPING, problems=["warning: x"])
+    assert info.rows == 6
+    assert info.labels == {"billing": 3, "bug": 2}  # trimmed, blanks not counted, most first
+    assert info.source_name == "tickets.csv" and info.mapping == MAPPING
+    assert info.problems == ("warning: x",)
+    again = Workspace.unlock(ws.root, "pw")
+    ds = load_dataset(again, "support")
+    assert ds.texts == [r[0] for r in ROWS]
+    assert ds.labels == ["billing", "bug", "billing", "bug", "billing", ""]
+    assert ds.table.column_names == ["id", "text", "label"]
+    assert ds.info == info
+
+
+def test_list_datasets_and_info(ws: Workspace) -> None:
+    save_dataset(ws, "b-set", imported(ROWS[:2]), MAPPING)
+    save_dataset(ws, "A set", imported(ROWS), MAPPING)
+    infos = list_datasets(ws)
+    assert [i.name for i in infos] == ["A set", "b-set"]
+    assert [i.rows for i in infos] == [6, 2]
+    assert all(i.size_bytes > 0 for i in infos)
+    assert dataset_info(ws, "b-set").labels == {"billing": 1, "bug": 1}
+
+
+def test_existing_name_needs_overwrite_and_old_version_is_replaced(ws: Workspace) -> None:
+    save_dataset(ws, "s", imported(ROWS), MAPPING)
+    with pytest.raises(DatasetExists, match="'s' already exists"):
+        save_dataset(ws, "s", imported(ROWS[:1]), MAPPING)
+    assert load_dataset(ws, "s").info.rows == 6
+    save_dataset(ws, "s", imported(ROWS[:1]), MAPPING, overwrite=True)
+    assert load_dataset(ws, "s").texts == ["refund please"]
+    assert len(ws.list("datasets/s/")) == 2  # the old table entry is gone
+    actions = [e.action for e in ws.verify_audit().entries]
+    assert actions == ["vault.created", "dataset.imported", "dataset.replaced"]
+
+
+def test_unlabelled_dataset(ws: Workspace) -> None:
+    mapping = ColumnMapping(text_columns=("text",), label_column=None)
+    info = save_dataset(ws, "unlabelled", imported(ROWS), mapping)
+    assert info.labels == {}
+    ds = load_dataset(ws, "unlabelled")
+    assert ds.labels == [] and len(ds.texts) == 6
+
+
+def test_rename_and_delete(ws: Workspace) -> None:
+    save_dataset(ws, "old", imported(ROWS), MAPPING)
+    save_dataset(ws, "other", imported(ROWS), MAPPING)
+    assert rename_dataset(ws, "old", "new").name == "new"
+    assert [i.name for i in list_datasets(ws)] == ["new", "other"]
+    assert load_dataset(ws, "new").texts[0] == "refund please"
+    with pytest.raises(DatasetExists):
+        rename_dataset(ws, "new", "other")
+    with pytest.raises(DatasetNotFound, match="'old'"):
+        load_dataset(ws, "old")
+    assert delete_dataset(ws, "new") == 2
+    assert [i.name for i in list_datasets(ws)] == ["other"]
+    with pytest.raises(DatasetNotFound):
+        delete_dataset(ws, "new")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a/b", "..", "tab\there", "x" * 101])
+def test_bad_names_are_refused(ws: Workspace, name: str) -> None:
+    with pytest.raises(InputError, match="name"):
+        save_dataset(ws, name, imported(ROWS), MAPPING)
+    assert ws.list("datasets/") == []
+
+
+def test_unknown_mapping_column_refused(ws: Workspace) -> None:
+    with pytest.raises(InputError, match="'body'.*tickets.csv"):
+        save_dataset(ws, "s", imported(ROWS), ColumnMapping(text_columns=("body",), label_column=None))
+
+
+def test_damaged_table_is_reported_with_dataset_and_file(ws: Workspace) -> None:
+    save_dataset(ws, "hurt", imported(ROWS * 50), MAPPING)
+    table_key = next(k for k in ws.list("datasets/hurt/") if "table-" in k)
+    path = ws.root / ws._relpath(table_key)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatasetDamaged, match=r"'hurt'.*datasets/hurt/table-.*objects/"):
+        load_dataset(ws, "hurt")
+    assert [i.name for i in list_datasets(ws)] == ["hurt"]  # the description still reads
