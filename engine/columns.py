@@ -1,0 +1,217 @@
+"""Which columns hold the text and the label: inference by name and content, or the user's choice.
+
+``infer_mapping`` proposes; ``ColumnMapping.choose`` takes the user's choice and checks the
+names. ``texts_and_labels`` turns a table and a mapping into the two lists training needs.
+Several text columns are joined with ``separator`` (a title and a body read as one text).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.importing.table import ImportedTable
+
+# Names, strongest first. The rank breaks ties: a table with both "Product" and "Tags" columns
+# (the CFPB export) is a product classification task far more often than a tag one.
+TEXT_NAMES = (
+    "text", "texts", "sentence", "sentences", "message", "msg", "review", "comment", "comments",
+    "content", "body", "narrative", "description", "utterance", "query", "question", "document",
+    "doc", "tweet", "sms", "complaint", "feedback", "abstract", "summary", "post", "email",
+    "transcript", "note", "notes", "input", "prompt", "title",
+)
+LABEL_NAMES = (
+    "label", "labels", "class", "category", "target", "intent", "sentiment", "topic", "polarity",
+    "emotion", "stance", "outcome", "gold", "annotation", "output", "y", "product", "genre", "type",
+    "categories", "classes", "tag", "tags",
+)
+# Folder imports add a "file" column: never a text or label candidate.
+_NEVER = {"file", "path", "filename", "id", "uuid", "index"}
+
+# A label column is a short categorical value; beyond this it is probably free text or an id.
+_MAX_LABEL_CHARS = 80
+_MAX_CLASSES = 1000
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    text_columns: tuple[str, ...]
+    label_column: str | None
+    separator: str = "\n"
+
+    def __post_init__(self) -> None:
+        # Accept lists from callers but keep the frozen dataclass hashable and immutable.
+        object.__setattr__(self, "text_columns", tuple(self.text_columns))
+        if not self.text_columns:
+            raise InputError("choose at least one text column.")
+        if self.label_column is not None and self.label_column in self.text_columns:
+            raise InputError(
+                f"column {self.label_column!r} cannot be both a text column and the label column; "
+                "choose a different label column."
+            )
+
+    @classmethod
+    def choose(
+        cls,
+        imported: ImportedTable,
+        *,
+        text_columns: Sequence[str] | None = None,
+        label_column: str | None = None,
+        separator: str = "\n",
+    ) -> ColumnMapping:
+        """The user's choice, with unnamed parts filled in by inference. Names are checked."""
+        available = list(imported.table.column_names)
+        for name in [*(text_columns or ()), *([label_column] if label_column else [])]:
+            if name not in available:
+                raise InputError(
+                    f"column {name!r} is not in {imported.source.name}; the columns are: "
+                    f"{', '.join(repr(c) for c in available)}. Check the spelling (names are "
+                    "case-sensitive)."
+                )
+        if text_columns and len(set(text_columns)) != len(text_columns):
+            raise InputError("a text column is named twice; name each text column once.")
+        inferred: ColumnMapping | None = None
+        if not text_columns or label_column is None:
+            exclude = {label_column} if label_column else set()
+            inferred = _infer(imported, exclude=exclude, fixed_text=tuple(text_columns or ()))
+        texts = tuple(text_columns) if text_columns else inferred.text_columns  # type: ignore[union-attr]
+        label = label_column if label_column is not None else inferred.label_column  # type: ignore[union-attr]
+        return cls(text_columns=texts, label_column=label, separator=separator)
+
+
+def infer_mapping(imported: ImportedTable) -> ColumnMapping:
+    """Propose the text column and the label column, by column name first, then by content."""
+    return _infer(imported, exclude=set(), fixed_text=())
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in re.split(r"[^0-9a-z]+", name.lower()) if t]
+
+
+def _name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:
+    """(2 exact, 1 a word of the name, 0 none; minus the hint's rank) — bigger is better."""
+    normal = "".join(_tokens(name))
+    if normal in hints:
+        return 2, -hints.index(normal)
+    words = _tokens(name)
+    ranks = [hints.index(w) for w in words if w in hints]
+    if ranks:
+        return 1, -min(ranks)
+    return 0, 0
+
+
+@dataclass(frozen=True)
+class _Stats:
+    name: str
+    filled: float  # share of rows with a non-blank value
+    distinct: int
+    mean_chars: float
+
+
+def _stats(table: pa.Table, name: str) -> _Stats:
+    column = table.column(name)
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        column = column.cast(pa.string())
+    n = max(table.num_rows, 1)
+    trimmed = pc.utf8_trim_whitespace(column)
+    blank = pc.or_kleene(pc.is_null(trimmed), pc.equal(trimmed, ""))
+    filled_count = n - pc.sum(blank.cast(pa.int64())).as_py() if table.num_rows else 0
+    lengths = pc.utf8_length(column)
+    mean = pc.mean(lengths).as_py() or 0.0
+    distinct = pc.count_distinct(trimmed, mode="only_valid").as_py()
+    return _Stats(name=name, filled=filled_count / n, distinct=distinct, mean_chars=float(mean))
+
+
+def _infer(imported: ImportedTable, *, exclude: set[str], fixed_text: tuple[str, ...]) -> ColumnMapping:
+    table = imported.table
+    names = [n for n in table.column_names if n not in exclude]
+    if not names:
+        raise InputError(f"{imported.source.name} has no columns to read text from.")
+    stats = {n: _stats(table, n) for n in names if n.lower() not in _NEVER or len(names) == 1}
+    if not stats:
+        stats = {n: _stats(table, n) for n in names}
+
+    rows = max(table.num_rows, 1)
+    text_columns = fixed_text or (_pick_text(list(stats.values()), rows),)
+    label_candidates = [s for s in stats.values() if s.name not in text_columns]
+    label = _pick_label(label_candidates, rows)
+    return ColumnMapping(text_columns=text_columns, label_column=label)
+
+
+def _pick_text(stats: list[_Stats], rows: int) -> str:
+    named = [s for s in stats if _name_score(s.name, TEXT_NAMES)[0] and s.filled > 0]
+    if named:
+        return max(named, key=lambda s: (_name_score(s.name, TEXT_NAMES), s.mean_chars)).name
+    # By content: the longest values among columns that are mostly unique (free text, not codes).
+    varied = [s for s in stats if s.distinct >= 0.5 * s.filled * rows]
+    pool = varied or stats
+    return max(pool, key=lambda s: s.mean_chars).name
+
+
+def _looks_like_label(s: _Stats, rows: int) -> bool:
+    if s.distinct < 1 or s.mean_chars > _MAX_LABEL_CHARS:
+        return False
+    return s.distinct <= min(_MAX_CLASSES, max(2, rows // 2))
+
+
+def _pick_label(stats: list[_Stats], rows: int) -> str | None:
+    named = [s for s in stats if _name_score(s.name, LABEL_NAMES)[0] and _looks_like_label(s, rows)]
+    if named:
+        # Mostly-filled columns first: "Tags" that is blank in most rows is not the target.
+        return max(
+            named, key=lambda s: (s.filled >= 0.5, _name_score(s.name, LABEL_NAMES), s.filled)
+        ).name
+    by_content = [s for s in stats if _looks_like_label(s, rows) and s.distinct >= 2]
+    if not by_content:
+        return None
+    return max(by_content, key=lambda s: (s.filled >= 0.9, -s.distinct, s.filled)).name
+
+
+def text_array(table: pa.Table, mapping: ColumnMapping) -> pa.ChunkedArray:
+    """One string per row (blank where empty); several text columns joined by the separator."""
+    columns = [_as_string(table.column(name)) for name in mapping.text_columns]
+    if len(columns) == 1:
+        return pc.fill_null(columns[0], "")
+    # Blank parts are skipped so two columns with one empty cell don't leave a dangling separator.
+    parts = [pc.if_else(pc.equal(pc.utf8_trim_whitespace(c), ""), None, c) for c in columns]
+    joined = pc.binary_join_element_wise(*parts, mapping.separator, null_handling="skip")
+    return pc.fill_null(joined, "")
+
+
+def label_array(table: pa.Table, mapping: ColumnMapping) -> pa.ChunkedArray:
+    """Labels as trimmed strings ('' where missing): ' spam' and 'spam' are one class."""
+    if mapping.label_column is None:
+        raise InputError("no label column is chosen; choose the column that holds the labels.")
+    column = _as_string(table.column(mapping.label_column))
+    return pc.fill_null(pc.utf8_trim_whitespace(column), "")
+
+
+def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column
+    return column.cast(pa.string())
+
+
+def texts_and_labels(
+    table: pa.Table, mapping: ColumnMapping, *, skip_incomplete: bool = False
+) -> tuple[list[str], list[str]]:
+    """The texts and their labels as Python lists, row for row.
+
+    With ``skip_incomplete`` rows whose text is blank or whose label is missing are left out
+    (``validate(..., skip_incomplete=True)`` reports them as warnings instead of errors).
+    """
+    texts = text_array(table, mapping)
+    labels = label_array(table, mapping)
+    if skip_incomplete:
+        keep = pc.and_(
+            pc.not_equal(pc.utf8_trim_whitespace(texts), ""), pc.not_equal(labels, "")
+        )
+        texts, labels = texts.filter(keep), labels.filter(keep)
+    return texts.to_pylist(), labels.to_pylist()

@@ -1,0 +1,107 @@
+"""Dataset import: a user's file or folder into an in-memory, all-strings Arrow table.
+
+    from engine.importing import read_table
+    imported = read_table(Path("complaints.csv"))        # -> ImportedTable
+
+Readers register by format name and suffix (``registry.reader``). A file without a suffix is
+sniffed (JSON, Parquet, xlsx magic, or delimited text with a consistent number of columns);
+a file with an unknown suffix is refused with the list of supported formats rather than
+guessed at. Nothing is written to disk: no plaintext copy, no ``datasets`` Arrow cache.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.errors import InputError
+from engine.importing import delimited, excel, folder, jsonfmt, parquet  # noqa: F401  (registers)
+from engine.importing.registry import ReadRequest, reader, reader_for_suffix, reader_named, registered
+from engine.importing.source import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, max_bytes_default, os_error
+from engine.importing.table import ImportedTable
+
+SUPPORTED_FORMATS: tuple[str, ...] = tuple(r.name for r in registered())
+
+_SNIFF_BYTES = 64 * 1024
+
+__all__ = [
+    "DEFAULT_MAX_BYTES", "MAX_BYTES_ENV", "SUPPORTED_FORMATS", "ImportedTable", "read_table",
+    "reader", "supported_formats_text",
+]
+
+
+def supported_formats_text() -> str:
+    return "; ".join(r.description for r in registered())
+
+
+def _unsupported(path: Path, why: str) -> InputError:
+    extra = ""
+    if path.suffix.lower() == ".xls":
+        extra = " Open it in Excel and save it as .xlsx (Excel Workbook)."
+    elif path.suffix.lower() == ".txt":
+        extra = " For one example per .txt file, put the files in one sub-folder per label."
+    return InputError(
+        f"{path}: {why}, so Cloister cannot read it.{extra} Supported formats: "
+        f"{supported_formats_text()}. Convert the file to one of these (e.g. a CSV with a text "
+        "and a label column)."
+    )
+
+
+def _sniff_format(path: Path, max_bytes: int) -> str:
+    """The format of a suffix-less file (``SMSSpamCollection``) from its first bytes."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise os_error(path, exc) from exc
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if not head.strip():
+        raise InputError(f"{path} is empty. Export the data again and check that the file has rows.")
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"["):
+        return "json"
+    if stripped.startswith(b"{"):
+        return "jsonl"
+    if b"\x00" in head:
+        raise _unsupported(path, "the file has no suffix and holds binary data")
+    text = head.decode("utf-8", errors="replace")
+    if len(head) == _SNIFF_BYTES and "\n" in text:
+        text = text[: text.rindex("\n") + 1]
+    dialect = delimited.sniff(text, delimiters=("\t", ",", ";", "|"))
+    # Only a clearly tabular file is accepted; anything looser would be a guess.
+    if len(dialect.column_names) >= 2 and dialect.consistency >= 0.95:
+        return "tsv" if dialect.delimiter == "\t" else "csv"
+    raise _unsupported(path, "the file has no suffix and is not recognisably CSV, TSV or JSON")
+
+
+def read_table(path: str | Path, *, sheet: str | None = None, header: bool | None = None,
+               max_bytes: int | None = None) -> ImportedTable:
+    """Read a dataset file or folder into memory.
+
+    ``sheet`` picks an Excel sheet (default: the first). ``header`` forces whether the first
+    row of a CSV/TSV/sheet holds column names (default: detected). ``max_bytes`` bounds what is
+    read into memory (default 1 GiB or ``CLOISTER_MAX_IMPORT_BYTES``). Raises ``InputError``
+    with a message naming the file and what to do.
+    """
+    path = Path(path).expanduser()
+    limit = max_bytes if max_bytes is not None else max_bytes_default()
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except OSError as exc:
+        raise os_error(path, exc) from exc
+    if not exists:
+        raise InputError(f"{path} does not exist. Check the path and the file name.")
+    request = ReadRequest(sheet=sheet, header=header, max_bytes=limit)
+    if is_dir:
+        return reader_named("folder").read(path, request)
+    if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError(f"--sheet applies to Excel workbooks only; {path.name} is not one.")
+    if not path.suffix:
+        name = _sniff_format(path, limit)
+        return reader_named(name).read(path, request)
+    found = reader_for_suffix(path.suffix)
+    if found is None:
+        raise _unsupported(path, f"the {path.suffix!r} format is not supported")
+    return found.read(path, request)

@@ -1,0 +1,100 @@
+"""Excel workbooks (.xlsx): the first sheet or a named one, read in openpyxl's streaming mode."""
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+from engine.importing.delimited import is_header
+from engine.importing.records import cell_text, table_from_columns, unique_names
+from engine.importing.registry import ReadRequest, reader
+from engine.importing.source import read_bytes
+from engine.importing.table import ImportedTable
+
+_SAMPLE_ROWS = 500
+
+
+def _damaged(path: Path, exc: BaseException) -> InputError:
+    return InputError(
+        f"{path} is damaged or truncated: it is not a complete .xlsx workbook ({exc.__class__.__name__}). "
+        "Open it in Excel and save it again, or export the sheet as CSV."
+    )
+
+
+def _pick_sheet(path: Path, workbook: Any, sheet: str | None) -> Any:
+    if sheet is None:
+        return workbook.worksheets[0]
+    if sheet in workbook.sheetnames:
+        return workbook[sheet]
+    folded = {name.casefold(): name for name in workbook.sheetnames}
+    if sheet.casefold() in folded:
+        return workbook[folded[sheet.casefold()]]
+    raise InputError(
+        f"{path} has no sheet named {sheet!r}; its sheets are: "
+        f"{', '.join(repr(n) for n in workbook.sheetnames)}."
+    )
+
+
+def _rows(worksheet: Any) -> tuple[list[list[Any]], int]:
+    """Non-empty rows, trailing empty cells trimmed; and the sheet row of the first one."""
+    rows: list[list[Any]] = []
+    first_row = 0
+    pending_blank = 0
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        cells = list(values)
+        while cells and (cells[-1] is None or cell_text(cells[-1]) == ""):
+            cells.pop()
+        if not cells:
+            pending_blank += 1
+            continue
+        if not rows:
+            first_row = number
+        elif pending_blank:
+            # Blank rows in the middle of the data keep their place so row numbers match Excel.
+            rows.extend([[] for _ in range(pending_blank)])
+        pending_blank = 0
+        rows.append(cells)
+    return rows, first_row
+
+
+@reader("xlsx", suffixes=(".xlsx", ".xlsm"), description="Excel workbook (.xlsx), first or named sheet")
+def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
+    import openpyxl  # only Excel imports pay for openpyxl
+
+    data = read_bytes(path, max_bytes=request.max_bytes)
+    if not data.startswith(b"PK"):
+        raise InputError(
+            f"{path} is not an Excel .xlsx workbook (an .xlsx file is a ZIP archive and this is "
+            "not one). If it is an old .xls file or a CSV, save it as .xlsx or rename it to .csv."
+        )
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError) as exc:
+        raise _damaged(path, exc) from None
+    try:
+        worksheet = _pick_sheet(path, workbook, request.sheet)
+        try:
+            rows, first_row = _rows(worksheet)
+        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError) as exc:
+            raise _damaged(path, exc) from None
+        title = worksheet.title
+    finally:
+        workbook.close()
+    if not rows:
+        raise InputError(f"{path}: sheet {title!r} is empty. Choose the sheet that holds the data.")
+    width = max(len(r) for r in rows)
+    sample = [[cell_text(v) or "" for v in r] for r in rows[:_SAMPLE_ROWS] if r]
+    header = is_header(sample) if request.header is None else request.header
+    if header:
+        names, body = unique_names(rows[0] + [None] * (width - len(rows[0]))), rows[1:]
+    else:
+        names, body = [f"column_{j + 1}" for j in range(width)], rows
+    if not body:
+        raise InputError(f"{path}: sheet {title!r} has a header row but no data rows.")
+    columns = [[r[j] if j < len(r) else None for r in body] for j in range(width)]
+    return ImportedTable(table=table_from_columns(names, columns), source=path, format="xlsx",
+                         encoding=None, first_data_line=first_row + (1 if header else 0),
+                         sheet=title, has_header=header)

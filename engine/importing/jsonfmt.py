@@ -1,0 +1,86 @@
+"""JSON (an array of objects) and JSON Lines (one object per line)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+from engine.importing.records import table_from_columns
+from engine.importing.registry import ReadRequest, reader
+from engine.importing.source import decode, read_bytes
+from engine.importing.table import ImportedTable
+
+_SHAPE = 'Cloister reads a JSON array of objects, one per row: [{"text": "...", "label": "..."}, ...]'
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "true/false",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _columns(records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    keys = list(names)
+    return keys, [[record.get(key) for record in records] for key in keys]
+
+
+@reader("json", suffixes=(".json",), description="JSON array of objects (.json)")
+def read_json(path: Path, request: ReadRequest) -> ImportedTable:
+    decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes), what="a JSON file")
+    try:
+        value = json.loads(decoded.text)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if exc.msg == "Extra data" and decoded.text.lstrip().startswith("{"):
+            hint = " It looks like JSON Lines (one object per line): rename it to .jsonl."
+        raise InputError(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.{hint or ' Fix the file or export it again.'}"
+        ) from None
+    if not isinstance(value, list):
+        extra = ""
+        if isinstance(value, dict):
+            lists = [k for k, v in value.items() if isinstance(v, list)]
+            if lists:
+                extra = f" (its key {lists[0]!r} holds an array: save that array as the file)"
+        raise InputError(f"{path} is {_kind(value)}, not an array of objects{extra}. {_SHAPE}.")
+    if not value:
+        raise InputError(f"{path} is an empty JSON array: it has no rows. {_SHAPE}.")
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            raise InputError(
+                f"{path}: item {index} of the array is {_kind(item)}, not an object. {_SHAPE}."
+            )
+    names, columns = _columns(value)
+    return ImportedTable(table=table_from_columns(names, columns), source=path, format="json",
+                         encoding=decoded.encoding, problems=decoded.problems, first_data_line=1)
+
+
+@reader("jsonl", suffixes=(".jsonl", ".ndjson"), description="JSON Lines, one object per line (.jsonl)")
+def read_jsonl(path: Path, request: ReadRequest) -> ImportedTable:
+    decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes), what="a JSON Lines file")
+    records: list[dict[str, Any]] = []
+    first_line = 0
+    for number, line in enumerate(decoded.text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path}, line {number}: not valid JSON ({exc.msg} at column {exc.colno}). "
+                "Each line must hold one JSON object; fix or delete that line."
+            ) from None
+        if not isinstance(item, dict):
+            raise InputError(
+                f"{path}, line {number}: the line holds {_kind(item)}, not an object. "
+                'Each line must hold one JSON object like {"text": "...", "label": "..."}.'
+            )
+        first_line = first_line or number
+        records.append(item)
+    names, columns = _columns(records)
+    return ImportedTable(table=table_from_columns(names, columns), source=path, format="jsonl",
+                         encoding=decoded.encoding, problems=decoded.problems,
+                         first_data_line=first_line or 1)

@@ -1,0 +1,43 @@
+"""Build an all-strings Arrow table from Python records (JSON objects, spreadsheet rows)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+
+def cell_text(value: Any) -> str | None:
+    """A cell as the user would read it: numbers without a spurious ``.0``, dates in ISO form."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def table_from_columns(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> pa.Table:
+    return pa.table({name: pa.array([cell_text(v) for v in values], type=pa.string())
+                     for name, values in zip(names, columns)})
+
+
+def unique_names(raw: Sequence[Any]) -> list[str]:
+    """Column names from a header row: blanks become ``column_N``, repeats get a suffix."""
+    names: list[str] = []
+    for j, value in enumerate(raw):
+        name = (cell_text(value) or "").strip() or f"column_{j + 1}"
+        base, k = name, 2
+        while name in names:
+            name, k = f"{base}_{k}", k + 1
+        names.append(name)
+    return names

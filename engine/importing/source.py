@@ -1,0 +1,239 @@
+"""Reading a user's file into memory: size limit, OS errors, binary detection and text encoding.
+
+Everything here works on bytes already in memory; nothing is copied to disk. Memory is bounded
+by a size limit checked *before* reading (default 1 GiB, ``CLOISTER_MAX_IMPORT_BYTES`` or the
+``max_bytes`` option to change it): a bigger file gets a clear message instead of a slow swap.
+"""
+from __future__ import annotations
+
+import codecs
+import errno
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import InputError
+from engine.validation import Problem, Severity
+
+DEFAULT_MAX_BYTES = 1024**3
+MAX_BYTES_ENV = "CLOISTER_MAX_IMPORT_BYTES"
+
+_BINARY_SNIFF_BYTES = 8192
+_DECODE_CHUNK = 16 * 1024**2
+
+# Magic numbers of formats people rename by mistake; the hint names the suffix to use instead.
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)", ".xlsx"),
+    (b"PAR1", "a Parquet file", ".parquet"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls / Office 97 file", None),
+    (b"%PDF", "a PDF document", None),
+    (b"\x1f\x8b", "a gzip-compressed file", None),
+    (b"SQLite format 3", "an SQLite database", None),
+)
+
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def max_bytes_default() -> int:
+    """The size limit in force: ``CLOISTER_MAX_IMPORT_BYTES`` if set, else 1 GiB."""
+    raw = os.environ.get(MAX_BYTES_ENV)
+    if not raw:
+        return DEFAULT_MAX_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(
+            f"{MAX_BYTES_ENV}={raw!r} is not a whole number of bytes; "
+            "set it to e.g. 2147483648 for 2 GiB, or unset it for the 1 GiB default."
+        ) from None
+    if value <= 0:
+        raise InputError(f"{MAX_BYTES_ENV} must be a positive number of bytes, not {value}.")
+    return value
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"  # pragma: no cover
+
+
+def check_size(path: Path, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise InputError(
+            f"{path} is {human_size(size)}; Cloister reads datasets into memory and accepts up to "
+            f"{human_size(max_bytes)}. Split the file into smaller parts, drop unused columns, or "
+            f"raise the limit with the {MAX_BYTES_ENV} environment variable if this machine has "
+            "the memory."
+        )
+
+
+def os_error(path: Path, exc: OSError) -> InputError:
+    """Turn an OS error into a message that names the file and says what to do."""
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path} does not exist. Check the path and the file name.")
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return InputError(
+            f"{path} cannot be read: permission denied. Ask the file's owner for read access "
+            "or copy it somewhere you can read."
+        )
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path} is a folder, not a file.")
+    reason = exc.strerror or exc.__class__.__name__
+    return InputError(f"{path} cannot be read: {reason}. Check the file and try again.")
+
+
+def read_bytes(path: Path, *, max_bytes: int) -> bytes:
+    """The whole file, after checking it exists, is a regular file and is within the limit."""
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            check_size(path, info.st_size, max_bytes)
+            # +1 so a file that grew past the limit after fstat is still caught.
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise os_error(path, exc) from exc
+    check_size(path, len(data), max_bytes)
+    if not data.strip():
+        raise InputError(
+            f"{path} is empty{' (only blank space)' if data else ''}. "
+            "Export the data again and check that the file has rows."
+        )
+    return data
+
+
+def reject_misnamed(path: Path, data: bytes, *, expected: str) -> None:
+    """Refuse a known binary format under a text suffix, saying what the file really is."""
+    for magic, what, suffix in _MAGIC:
+        if data.startswith(magic):
+            fix = f"rename it to {suffix}" if suffix else "export the data as CSV, Excel .xlsx or JSON"
+            raise InputError(f"{path} is not {expected}: it looks like {what}. Please {fix}.")
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    encoding: str
+    problems: tuple[Problem, ...] = ()
+
+
+def _looks_utf16(sample: bytes) -> str | None:
+    """UTF-16 without a BOM: NULs in every other byte (ASCII text), which binary files lack."""
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    # Chunked so a 1 GiB file never costs a second full-size string just to check it.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _DECODE_CHUNK):
+            decoder.decode(view[start : start + _DECODE_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How to turn the bytes into text: a codec, a BOM length to skip, and read-time warnings."""
+
+    name: str
+    bom: int = 0
+    replace_errors: bool = False
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def is_utf8(self) -> bool:
+        return self.name in ("utf-8", "utf-8-sig")
+
+
+def detect_encoding(path: Path, data: bytes, *, what: str) -> Encoding:
+    """UTF-8 (with or without BOM), UTF-16/32 with BOM, UTF-16 without BOM, else Windows-1252.
+
+    A file that is mostly valid UTF-8 with a few broken bytes stays UTF-8 with the broken bytes
+    replaced by U+FFFD (validation then names those rows); a file with no valid multi-byte UTF-8
+    at all is a legacy 8-bit export and is read as Windows-1252 (Latin-1 where that fails).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return Encoding("utf-8-sig", bom=3)
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            return Encoding(name, bom=len(bom))
+    sample = data[:_BINARY_SNIFF_BYTES]
+    if b"\x00" in sample:
+        utf16 = _looks_utf16(sample)
+        if utf16:
+            return Encoding(utf16)
+        reject_misnamed(path, data, expected=what)
+        raise InputError(
+            f"{path} is not {what}: it contains binary data (NUL bytes near the start). "
+            "Export the data as CSV, Excel .xlsx or JSON and import that file."
+        )
+    reject_misnamed(path, data, expected=what)
+    if _is_utf8(data):
+        return Encoding("utf-8")
+    high = sum(1 for byte in sample if byte >= 0x80) if len(data) <= _BINARY_SNIFF_BYTES else None
+    valid_multibyte = len(_UTF8_MULTIBYTE.findall(data))
+    if high is None:
+        high = len(re.findall(rb"[\x80-\xff]", data))
+    # Mostly valid UTF-8 sequences: a UTF-8 file with a few damaged bytes, not a legacy encoding.
+    if valid_multibyte and valid_multibyte * 2 >= high - valid_multibyte * 2:
+        problem = Problem(
+            severity=Severity.WARNING,
+            code="undecodable-bytes",
+            message="the file is UTF-8 but has bytes that are not valid UTF-8; they were "
+            "replaced by \N{REPLACEMENT CHARACTER}",
+            hint="Check the rows listed as containing undecodable characters, or re-export the "
+            "file as UTF-8.",
+            file=str(path),
+        )
+        return Encoding("utf-8", replace_errors=True, problems=(problem,))
+    try:
+        data.decode("cp1252")
+        name, label = "cp1252", "Windows-1252 (Latin-1)"
+    except UnicodeDecodeError:
+        name, label = "latin-1", "Latin-1"
+    problem = Problem(
+        severity=Severity.WARNING,
+        code="legacy-encoding",
+        message=f"the file is not UTF-8; it was read as {label}",
+        hint="If accented or special characters look wrong, re-export the file as UTF-8 "
+        "(in Excel: Save As > CSV UTF-8).",
+        file=str(path),
+    )
+    return Encoding(name, problems=(problem,))
+
+
+def decode(path: Path, data: bytes, *, what: str) -> DecodedText:
+    """The whole file as text, with the encoding used and any warnings."""
+    encoding = detect_encoding(path, data, what=what)
+    body = memoryview(data)[encoding.bom :]
+    errors = "replace" if encoding.replace_errors else "strict"
+    try:
+        text = codecs.decode(body, encoding.name.replace("-sig", ""), errors)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} starts like {encoding.name} text but byte {exc.start + encoding.bom} cannot "
+            f"be decoded as {encoding.name}; the file may be truncated or damaged. "
+            "Re-export it as UTF-8."
+        ) from None
+    return DecodedText(text=text, encoding=encoding.name, problems=encoding.problems)

@@ -1,0 +1,339 @@
+"""The dataset report: every problem names the file, row and column and says what to do.
+
+``validate(imported, mapping)`` returns a list of ``Problem``; errors block training, warnings
+don't. Checks run column-wise on the Arrow table (a million rows take about a second). When a
+check hits many rows the report lists the first ``MAX_ROWS_LISTED`` and one summary with the
+total, so it stays readable. Messages name rows and labels but never quote a row's text: reports
+end up in logs and screenshots.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from engine.columns import ColumnMapping
+    from engine.importing.table import ImportedTable
+
+
+class Severity(Enum):
+    ERROR = "error"  # training cannot start until it is fixed
+    WARNING = "warning"  # training can start, but the result may suffer
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: Severity
+    code: str
+    message: str
+    hint: str = ""
+    file: str | None = None
+    row: int | None = None  # 1-based data row (the header is not a row)
+    column: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def location(self) -> str:
+        parts = [self.file] if self.file else []
+        if self.row is not None:
+            parts.append(f"row {self.row:,}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{self.severity.value}: {where + ': ' if where else ''}{self.message}"
+        return f"{text}. {self.hint}" if self.hint else text
+
+
+def has_blocking(problems: Iterable[Problem]) -> bool:
+    return any(p.blocking for p in problems)
+
+
+MAX_ROWS_LISTED = 20
+MIN_EXAMPLES_ERROR = 2
+MIN_EXAMPLES_WARNING = 10
+IMBALANCE_RATIO = 20.0  # largest class / smallest class
+TOKENS_PER_WORD = 1.3  # rough WordPiece ratio for English when no tokenizer is given
+FAR_BEYOND = 2.0  # "far beyond" the limit: more than twice the model's max tokens
+
+
+def validate(
+    imported: ImportedTable,
+    mapping: ColumnMapping,
+    *,
+    max_tokens: int | None = None,
+    token_counter: Callable[[str], int] | None = None,
+    skip_incomplete: bool = False,
+) -> list[Problem]:
+    """Check a table against a mapping; errors first, then warnings, then notes.
+
+    ``token_counter`` (a tokenizer's length function) makes the length check exact; without it,
+    lengths are estimated from word counts. With ``skip_incomplete`` blank texts and missing
+    labels are warnings (those rows will be left out) instead of errors.
+    """
+    from engine.columns import label_array, text_array
+
+    check = _Checker(imported, mapping)
+    problems: list[Problem] = list(imported.problems)
+    if imported.num_rows == 0:
+        problems.append(check.problem(Severity.ERROR, "no-rows", "the file has no data rows",
+                                      "Check that the right file and sheet were chosen."))
+        return _ordered(problems)
+
+    texts = text_array(imported.table, mapping)
+    text_col = mapping.text_columns[0] if len(mapping.text_columns) == 1 else " + ".join(mapping.text_columns)
+    blank_text = _blank(texts)
+    incomplete = Severity.WARNING if skip_incomplete else Severity.ERROR
+    skip_note = " These rows will be left out of training." if skip_incomplete else ""
+    problems += check.rows(
+        blank_text, incomplete, "empty-text", "the text is empty", text_col,
+        "Fill in the text or delete the row, or choose another text column." + skip_note,
+    )
+    problems += check.rows(
+        _contains_replacement(texts), Severity.WARNING, "undecodable-text",
+        "the text contains undecodable characters (\N{REPLACEMENT CHARACTER})", text_col,
+        "Re-export the file as UTF-8, or fix the characters in these rows.",
+    )
+    if max_tokens is not None:
+        problems += _length_problems(check, texts, text_col, max_tokens, token_counter)
+
+    if mapping.label_column is None:
+        problems.append(check.problem(
+            Severity.ERROR, "no-label-column", "no label column was found or chosen",
+            "Choose the column that holds the labels (the class of each row).",
+        ))
+        return _ordered(problems)
+
+    labels = label_array(imported.table, mapping)
+    label_col = mapping.label_column
+    missing_label = pc.equal(labels, "")
+    problems += check.rows(
+        missing_label, incomplete, "missing-label", "the label is missing", label_col,
+        "Fill in the label or delete the row." + skip_note,
+    )
+    problems += check.rows(
+        _contains_replacement(labels), Severity.WARNING, "undecodable-label",
+        "the label contains undecodable characters (\N{REPLACEMENT CHARACTER})", label_col,
+        "Re-export the file as UTF-8, or fix the label in these rows.",
+    )
+    usable = pc.invert(pc.or_(blank_text, missing_label))
+    problems += _duplicate_problems(check, texts, labels, usable, text_col, label_col)
+    problems += _class_problems(check, labels.filter(usable), label_col)
+    return _ordered(problems)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted(problems, key=lambda p: rank[p.severity])  # stable: check order kept within
+
+
+def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.equal(pc.utf8_trim_whitespace(values), "")
+
+
+def _contains_replacement(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.match_substring(values, "\N{REPLACEMENT CHARACTER}")
+
+
+def _mask_rows(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
+    """Indices (0-based) where a boolean mask is true."""
+    if isinstance(mask, np.ndarray):
+        return np.flatnonzero(mask)
+    array = mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
+    return np.flatnonzero(array.fill_null(False).to_numpy(zero_copy_only=False))
+
+
+class _Checker:
+    """Builds problems that carry the right file for a row (folders have one file per row)."""
+
+    def __init__(self, imported: ImportedTable, mapping: ColumnMapping) -> None:
+        self.imported = imported
+        self.source = str(imported.source)
+        names = imported.table.column_names
+        self.files = (
+            imported.table.column("file") if imported.format == "folder" and "file" in names else None
+        )
+
+    def file_for(self, index: int | None) -> str:
+        if index is None or self.files is None:
+            return self.source
+        return str(self.imported.source / self.files[index].as_py())
+
+    def problem(self, severity: Severity, code: str, message: str, hint: str, *,
+                index: int | None = None, column: str | None = None) -> Problem:
+        return Problem(severity=severity, code=code, message=message, hint=hint,
+                       file=self.file_for(index), row=None if index is None else index + 1,
+                       column=column)
+
+    def rows(self, mask: pa.ChunkedArray | np.ndarray, severity: Severity, code: str,
+             message: str, column: str, hint: str,
+             describe: Callable[[int], str] | None = None) -> list[Problem]:
+        """One problem per hit row, the first MAX_ROWS_LISTED of them plus a summary."""
+        hits = _mask_rows(mask)
+        return self.listed(hits, severity, code, message, column, hint, describe)
+
+    def listed(self, hits: np.ndarray, severity: Severity, code: str, message: str, column: str,
+               hint: str, describe: Callable[[int], str] | None = None) -> list[Problem]:
+        out = [
+            self.problem(severity, code, describe(int(i)) if describe else message, hint,
+                         index=int(i), column=column)
+            for i in hits[:MAX_ROWS_LISTED]
+        ]
+        if len(hits) > MAX_ROWS_LISTED:
+            out.append(self.problem(
+                severity, code,
+                f"{len(hits):,} rows in all: {message} (the first {MAX_ROWS_LISTED} are listed)",
+                hint, column=column,
+            ))
+        return out
+
+
+def _length_problems(check: _Checker, texts: pa.ChunkedArray, column: str, max_tokens: int,
+                     counter: Callable[[str], int] | None) -> list[Problem]:
+    limit = max_tokens * FAR_BEYOND
+    if counter is None:
+        words = pc.add(pc.count_substring_regex(pc.utf8_trim_whitespace(texts), r"\s+"), 1)
+        estimate = pc.multiply(words.cast(pa.float64()), TOKENS_PER_WORD)
+        counts = estimate.combine_chunks().to_numpy(zero_copy_only=False)
+        how = "about"
+    else:
+        # A tokenizer never makes fewer tokens than a quarter of the characters: only texts that
+        # long can be too long, so the (slow) counter runs on few rows.
+        lengths = pc.utf8_length(texts).combine_chunks().to_numpy(zero_copy_only=False)
+        counts = np.zeros(len(lengths), dtype=np.float64)
+        for i in np.flatnonzero(lengths > limit):
+            counts[i] = counter(texts[int(i)].as_py())
+        how = ""
+    hits = np.flatnonzero(counts > limit)
+    return check.listed(
+        hits, Severity.WARNING, "text-too-long",
+        f"the text is far longer than the model's limit of {max_tokens} tokens and will be cut",
+        column,
+        "Only the first part of these texts will be used; split long documents into passages "
+        "if the end matters.",
+        describe=lambda i: f"the text has {how + ' ' if how else ''}{int(counts[i]):,} tokens, far "
+        f"beyond the model's limit of {max_tokens}; only the first {max_tokens} will be used",
+    )
+
+
+def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: pa.ChunkedArray,
+                        usable: pa.ChunkedArray, text_col: str, label_col: str) -> list[Problem]:
+    text_ids = _codes(texts)
+    label_codes = pc.dictionary_encode(labels)
+    label_names = label_codes.chunk(0).dictionary if label_codes.num_chunks else pa.array([], pa.string())
+    label_ids = _codes(labels, encoded=label_codes)
+    keep = _mask_rows(usable)
+    pair = text_ids[keep] * (len(label_names) + 1) + label_ids[keep]
+
+    # Exact repeats of (text, label): every row after the first of its kind.
+    _, first_pos, pair_inverse = np.unique(pair, return_index=True, return_inverse=True)
+    pair_inverse = pair_inverse.reshape(-1)  # numpy 2 keeps the input's shape; be explicit
+    repeat = keep[first_pos[pair_inverse] != np.arange(len(pair))]
+    first_of = np.full(len(text_ids), -1, dtype=np.int64)
+    first_of[keep] = keep[first_pos[pair_inverse]]
+    problems = check.listed(
+        repeat, Severity.WARNING, "duplicate-row", "the row repeats an earlier row", text_col,
+        "Remove repeated rows: they weigh those examples more and can leak into the test split.",
+        describe=lambda i: f"the row repeats row {first_of[i] + 1:,} (same text and label)",
+    )
+
+    # The same text under different labels: the model is told two answers for one input.
+    unique_pairs = np.unique(pair)
+    texts_of_pairs = unique_pairs // (len(label_names) + 1)
+    conflicted_ids, counts = np.unique(texts_of_pairs, return_counts=True)
+    conflicted_ids = conflicted_ids[counts > 1]
+    if len(conflicted_ids):
+        in_conflict = keep[np.isin(text_ids[keep], conflicted_ids)]
+        first_text = {}
+        for i in in_conflict.tolist():
+            first_text.setdefault(int(text_ids[i]), i)
+        later = np.array([i for i in in_conflict.tolist() if first_text[int(text_ids[i])] != i
+                          and label_ids[i] != label_ids[first_text[int(text_ids[i])]]], dtype=np.int64)
+
+        def conflict(i: int) -> str:
+            j = first_text[int(text_ids[i])]
+            return (f"the same text as row {j + 1:,} has a different label "
+                    f"({labels[i].as_py()!r} here, {labels[j].as_py()!r} there)")
+
+        problems += check.listed(
+            later, Severity.WARNING, "conflicting-labels",
+            "the same text appears with different labels", label_col,
+            "Decide which label is right and fix or remove the other rows.", describe=conflict,
+        )
+    return problems
+
+
+def _codes(values: pa.ChunkedArray, *, encoded: pa.ChunkedArray | None = None) -> np.ndarray:
+    """Dense int64 ids per row; the dictionary is shared across chunks."""
+    encoded = encoded if encoded is not None else pc.dictionary_encode(values)
+    parts = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _class_problems(check: _Checker, labels: pa.ChunkedArray, column: str) -> list[Problem]:
+    counts_table = pa.table({"label": labels}).group_by("label").aggregate([("label", "count")])
+    counts = dict(zip(counts_table.column("label").to_pylist(),
+                      counts_table.column("label_count").to_pylist()))
+    problems: list[Problem] = []
+    if not counts:
+        return problems
+    if len(counts) == 1:
+        only = next(iter(counts))
+        return [check.problem(
+            Severity.ERROR, "single-class", f"every usable row has the same label {only!r}",
+            "A classifier needs at least two classes: add examples of the other classes, or "
+            "check that the right label column is chosen.", column=column,
+        )]
+    rows = sum(counts.values())
+    if len(counts) > _MIN_ROWS_FOR_CARDINALITY and len(counts) > rows // 2:
+        problems.append(check.problem(
+            Severity.WARNING, "too-many-classes",
+            f"{len(counts):,} different labels for {rows:,} rows — most labels occur once",
+            "Check that the right label column is chosen: this looks like free text or an id.",
+            column=column,
+        ))
+    ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    too_few = [(k, v) for k, v in ordered if v < MIN_EXAMPLES_ERROR]
+    few = [(k, v) for k, v in ordered if MIN_EXAMPLES_ERROR <= v < MIN_EXAMPLES_WARNING]
+    problems += _class_list(check, too_few, Severity.ERROR, "class-too-small", column,
+                            f"fewer than {MIN_EXAMPLES_ERROR} examples, so it cannot appear in both "
+                            "training and test",
+                            "Add examples of this class, merge it into another, or delete its rows.")
+    problems += _class_list(check, few, Severity.WARNING, "class-small", column,
+                            f"fewer than {MIN_EXAMPLES_WARNING} examples; the model will learn it poorly",
+                            "Add examples of this class if you can.")
+    largest, smallest = ordered[-1], ordered[0]
+    if smallest[1] and largest[1] / smallest[1] >= IMBALANCE_RATIO:
+        problems.append(check.problem(
+            Severity.WARNING, "imbalance",
+            f"the classes are heavily imbalanced: {largest[0]!r} has {largest[1]:,} rows, "
+            f"{smallest[0]!r} only {smallest[1]:,} ({largest[1] / smallest[1]:.0f}:1)",
+            "Add examples of the small classes, or judge the model by per-class metrics (macro F1) "
+            "rather than accuracy.", column=column,
+        ))
+    return problems
+
+
+_MIN_ROWS_FOR_CARDINALITY = 20
+
+
+def _class_list(check: _Checker, classes: list[tuple[str, int]], severity: Severity, code: str,
+                column: str, why: str, hint: str) -> list[Problem]:
+    out = [check.problem(severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
+                         hint, column=column)
+           for label, count in classes[:MAX_ROWS_LISTED]]
+    if len(classes) > MAX_ROWS_LISTED:
+        out.append(check.problem(severity, code, f"{len(classes):,} classes in all have {why} "
+                                 f"(the first {MAX_ROWS_LISTED} are listed)", hint, column=column))
+    return out
