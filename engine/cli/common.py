@@ -1,0 +1,98 @@
+"""Helpers every CLI command shares: where the workspace is, and how to get the passphrase.
+
+Passphrase sources, first match wins: ``--passphrase-file FILE`` (its first line), the
+``CLOISTER_PASSPHRASE`` variable (for scripts and CI), an interactive prompt. A prompt is only
+shown on a terminal: a script without a passphrase gets a clear error instead of a hang.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from privacy.workspace import Workspace, default_workspace_dir
+
+from engine.errors import InputError
+
+PASSPHRASE_ENV = "CLOISTER_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "CLOISTER_NEW_PASSPHRASE"
+
+
+def add_workspace_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workspace`` and ``--passphrase-file`` to a subcommand's parser."""
+    group = parser.add_argument_group("workspace")
+    group.add_argument("--workspace", metavar="DIR", type=Path, default=None,
+                       help="workspace folder (default: $CLOISTER_WORKSPACE, else the user data "
+                       "folder)")
+    group.add_argument("--passphrase-file", metavar="FILE", type=Path, default=None,
+                       help=f"read the passphrase from the first line of FILE (else "
+                       f"${PASSPHRASE_ENV}, else a prompt)")
+
+
+def workspace_dir(args: argparse.Namespace) -> Path:
+    chosen = getattr(args, "workspace", None)
+    return Path(chosen).expanduser() if chosen else default_workspace_dir()
+
+
+def _from_file(path: Path) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"passphrase file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read passphrase file {path}: {exc}") from None
+    passphrase = text.splitlines()[0] if text else ""
+    if not passphrase:
+        raise InputError(f"passphrase file {path} is empty; put the passphrase on its first line")
+    return passphrase
+
+
+def _prompt(prompt: str, *, confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        raise InputError(f"no passphrase given: use --passphrase-file FILE or set "
+                         f"{PASSPHRASE_ENV} (no terminal to ask on)")
+    first = getpass.getpass(prompt)
+    if not first:
+        raise InputError("the passphrase must not be empty")
+    if confirm and getpass.getpass("Repeat it: ") != first:
+        raise InputError("the two passphrases differ; nothing was changed")
+    return first
+
+
+def read_passphrase(args: argparse.Namespace, *, confirm: bool = False,
+                    prompt: str = "Workspace passphrase: ") -> str:
+    """The passphrase from ``--passphrase-file``, ``$CLOISTER_PASSPHRASE`` or a prompt."""
+    path = getattr(args, "passphrase_file", None)
+    if path is not None:
+        return _from_file(path)
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env
+    return _prompt(prompt, confirm=confirm)
+
+
+def read_new_passphrase(args: argparse.Namespace) -> str:
+    """The new passphrase for ``passwd``: ``--new-passphrase-file``, ``$CLOISTER_NEW_PASSPHRASE``
+    or a prompt asked twice."""
+    path = getattr(args, "new_passphrase_file", None)
+    if path is not None:
+        return _from_file(path)
+    env = os.environ.get(NEW_PASSPHRASE_ENV)
+    if env:
+        return env
+    return _prompt("New passphrase: ", confirm=True)
+
+
+def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None) -> Workspace:
+    """Unlock the workspace the options point at (asking for the passphrase as needed).
+
+    Raises VaultNotFound (with a hint to run ``cloister init``), WrongPassphrase, VaultDamaged
+    or VaultTooNew; the CLI prints them as one line.
+    """
+    root = workspace_dir(args)
+    if not Workspace.exists(root):
+        raise InputError(f"no Cloister workspace at {root}; create one with 'cloister init' "
+                         "(or point --workspace / CLOISTER_WORKSPACE at an existing one)")
+    return Workspace.unlock(root, passphrase if passphrase is not None else read_passphrase(args))

@@ -1,0 +1,294 @@
+"""Workspace commands: init, import, datasets, show, rename, rm, passwd, audit.
+
+Everything a command decrypts stays in memory; the only plaintext that leaves is what the user
+asked to see on the terminal (``show``). Messages name datasets and files, never row contents.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from privacy.container import ScryptParams
+from privacy.workspace import Workspace
+
+from engine.cli.common import (
+    add_workspace_options,
+    open_workspace,
+    read_new_passphrase,
+    read_passphrase,
+    workspace_dir,
+)
+from engine.errors import InputError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BLOCKING = 2
+DEFAULT_KDF_LOG2_N = ScryptParams().log2_n
+_SHOW_WIDTH = 100
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _one_line(text: str, width: int = _SHOW_WIDTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+# ----- init / passwd ------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    root = workspace_dir(args)
+    if Workspace.exists(root):
+        raise InputError(f"a workspace already exists at {root}; use it, or choose another "
+                         "folder with --workspace")
+    kdf = ScryptParams(log2_n=args.kdf_cost)
+    if args.kdf_cost < DEFAULT_KDF_LOG2_N:
+        print(f"cloister: warning: scrypt cost 2^{args.kdf_cost} is below the default "
+              f"2^{DEFAULT_KDF_LOG2_N}; a stolen workspace is cheaper to attack", file=sys.stderr)
+    passphrase = read_passphrase(args, confirm=True, prompt="New workspace passphrase: ")
+    ws = Workspace.create(root, passphrase, kdf=kdf)
+    ws.lock()
+    print(f"Created an encrypted workspace at {root}.")
+    print("Keep the passphrase safe: without it nothing in the workspace can be recovered.")
+    return EXIT_OK
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    old = read_passphrase(args, prompt="Current passphrase: ")
+    ws = open_workspace(args, passphrase=old)
+    try:
+        new = read_new_passphrase(args)
+        kdf = ScryptParams(log2_n=args.kdf_cost) if args.kdf_cost is not None else None
+        ws.change_passphrase(old, new, kdf=kdf)
+    finally:
+        ws.lock()
+    print("Passphrase changed (the data was not re-encrypted: only the key wrapping changed).")
+    return EXIT_OK
+
+
+# ----- import -------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    # Heavy engine imports stay inside the command so `cloister --help` stays fast.
+    from engine.columns import ColumnMapping, infer_mapping
+    from engine.importing import read_table
+    from engine.store import check_name, save_dataset
+    from engine.validation import has_blocking, validate
+
+    name = check_name(args.name)
+    imported = read_table(Path(args.file), sheet=args.sheet)
+    if args.text_column or args.label_column:
+        mapping = ColumnMapping.choose(imported, text_columns=args.text_column or None,
+                                       label_column=args.label_column)
+    else:
+        mapping = infer_mapping(imported)
+    problems = validate(imported, mapping)
+    label = mapping.label_column if mapping.label_column is not None else "(none)"
+    print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
+          f"{', '.join(mapping.text_columns)}; label: {label}")
+    for problem in problems:
+        print(f"  {problem}")
+    if has_blocking(problems) and not args.force:
+        blocking = sum(1 for p in problems if p.blocking)
+        print(f"cloister: error: not imported: {blocking} blocking problem(s) in "
+              f"{imported.source.name}; fix them, choose other columns, or pass --force",
+              file=sys.stderr)
+        return EXIT_BLOCKING
+    ws = open_workspace(args)
+    try:
+        info = save_dataset(ws, name, imported, mapping, problems=problems, overwrite=args.replace)
+    finally:
+        ws.lock()
+    print(f"Imported {info.rows:,} rows as dataset {info.name!r} "
+          f"({info.num_classes} classes), encrypted in {workspace_dir(args)}.")
+    return EXIT_OK
+
+
+# ----- datasets / show / rename / rm --------------------------------------------------------
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from engine.store import list_datasets
+
+    ws = open_workspace(args)
+    try:
+        infos = list_datasets(ws)
+    finally:
+        ws.lock()
+    if args.json:
+        print(json.dumps([{
+            "name": i.name, "rows": i.rows, "labels": i.labels, "size_bytes": i.size_bytes,
+            "created": i.created.isoformat(), "source_name": i.source_name,
+            "text_columns": list(i.mapping.text_columns), "label_column": i.mapping.label_column,
+        } for i in infos], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not infos:
+        print("No datasets yet; add one with 'cloister import FILE --name NAME'.")
+        return EXIT_OK
+    width = max(4, *(len(i.name) for i in infos))
+    print(f"{'NAME':<{width}}  {'ROWS':>9}  {'CLASSES':>7}  {'SIZE':>9}  {'CREATED':<16}  SOURCE")
+    for i in infos:
+        print(f"{i.name:<{width}}  {i.rows:>9,}  {i.num_classes:>7}  {_human(i.size_bytes):>9}  "
+              f"{i.created.strftime('%Y-%m-%d %H:%M'):<16}  {i.source_name}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from engine.store import load_dataset
+
+    if args.rows < 0:
+        raise InputError("--rows must be 0 or more")
+    ws = open_workspace(args)
+    try:
+        ds = load_dataset(ws, args.name)
+    finally:
+        ws.lock()
+    info = ds.info
+    print(f"Dataset {info.name!r}: {info.rows:,} rows from {info.source_name}, imported "
+          f"{info.created.strftime('%Y-%m-%d %H:%M')} UTC")
+    print(f"Text column(s): {', '.join(info.mapping.text_columns)}; label column: "
+          f"{info.mapping.label_column or '(none)'}")
+    if info.labels:
+        print("Labels: " + ", ".join(f"{k} ({v:,})" for k, v in info.labels.items()))
+    shown = min(args.rows, info.rows)
+    if shown:
+        print(f"First {shown} rows:")
+        for index in range(shown):
+            label = ds.labels[index] if ds.labels else ""
+            prefix = f"  {index + 1:>4}  " + (f"[{label}] " if label else "")
+            print(prefix + _one_line(ds.texts[index]))
+    return EXIT_OK
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    from engine.store import rename_dataset
+
+    ws = open_workspace(args)
+    try:
+        info = rename_dataset(ws, args.old, args.new)
+    finally:
+        ws.lock()
+    print(f"Renamed dataset {args.old!r} to {info.name!r}.")
+    return EXIT_OK
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    from engine.store import dataset_info, delete_dataset
+
+    ws = open_workspace(args)
+    try:
+        info = dataset_info(ws, args.name)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise InputError(f"not deleting {args.name!r} without confirmation; pass --yes")
+            answer = input(f"Delete dataset {info.name!r} ({info.rows:,} rows)? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("Nothing deleted.")
+                return EXIT_OK
+        delete_dataset(ws, info.name)
+    finally:
+        ws.lock()
+    print(f"Deleted dataset {info.name!r}. Its encrypted files were unlinked; see "
+          "privacy/FORMAT.md for what deletion does and does not guarantee on SSDs.")
+    return EXIT_OK
+
+
+# ----- audit --------------------------------------------------------------------------------
+def cmd_audit(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    try:
+        report = ws.verify_audit()
+    finally:
+        ws.lock()
+    if not args.verify:
+        for entry in report.entries:
+            details = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
+                               for k, v in sorted(entry.details.items()))
+            print(f"{entry.seq:>5}  {entry.time}  {entry.user:<12}  {entry.action:<26}  {details}"
+                  .rstrip())
+    if report.ok:
+        if args.verify:
+            print(f"Audit log verified: {len(report.entries)} entries, chain intact.")
+        return EXIT_OK
+    for problem in report.problems:
+        print(f"cloister: audit problem: {problem}", file=sys.stderr)
+    print(f"cloister: error: the audit log has {len(report.problems)} problem(s); it was altered "
+          "or damaged", file=sys.stderr)
+    return EXIT_FAILED
+
+
+# ----- registration -------------------------------------------------------------------------
+def _kdf_cost(text: str) -> int:
+    value = int(text)
+    if not 10 <= value <= 22:
+        raise argparse.ArgumentTypeError("the scrypt cost is log2 N, between 10 and 22")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("init", help="create an encrypted workspace",
+                              description="Create the vault of a new encrypted workspace.")
+    add_workspace_options(p)
+    p.add_argument("--kdf-cost", type=_kdf_cost, default=DEFAULT_KDF_LOG2_N, metavar="LOG2N",
+                   help=f"scrypt cost as log2 N (default {DEFAULT_KDF_LOG2_N}; lower only for "
+                   "tests or very slow machines)")
+    p.set_defaults(func=cmd_init)
+
+    p = subparsers.add_parser("import", help="validate a file and store it encrypted",
+                              description="Read FILE, validate it as 'inspect' does, and store "
+                              "it encrypted in the workspace under NAME.")
+    p.add_argument("file", metavar="FILE", help="CSV, TSV, JSON, JSONL, Parquet, Excel or folder")
+    p.add_argument("--name", required=True, help="the dataset's name in the workspace")
+    p.add_argument("--text-column", action="append", metavar="C",
+                   help="text column (repeat to join several); default: inferred")
+    p.add_argument("--label-column", metavar="L", help="label column; default: inferred")
+    p.add_argument("--sheet", metavar="S", help="Excel sheet name (default: the first)")
+    p.add_argument("--force", action="store_true", help="import despite blocking problems")
+    p.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_import)
+
+    p = subparsers.add_parser("datasets", help="list the datasets in the workspace")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_datasets)
+
+    p = subparsers.add_parser("show", help="describe a dataset and print its first rows")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--rows", type=int, default=5, metavar="N", help="rows to print (default 5)")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_show)
+
+    p = subparsers.add_parser("rename", help="rename a dataset")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_rename)
+
+    p = subparsers.add_parser("rm", help="delete a dataset")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_rm)
+
+    p = subparsers.add_parser("passwd", help="change the workspace passphrase",
+                              description="Rewrap the master key under a new passphrase; no "
+                              "data is re-encrypted.")
+    p.add_argument("--new-passphrase-file", type=Path, metavar="FILE",
+                   help="read the new passphrase from FILE (else $CLOISTER_NEW_PASSPHRASE, else "
+                   "a prompt asked twice)")
+    p.add_argument("--kdf-cost", type=_kdf_cost, default=None, metavar="LOG2N",
+                   help="new scrypt cost as log2 N (default: keep the current one)")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_passwd)
+
+    p = subparsers.add_parser("audit", help="show or verify the audit log")
+    p.add_argument("--verify", action="store_true",
+                   help="only check the hash chain and report problems")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_audit)

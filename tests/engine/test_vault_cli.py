@@ -1,0 +1,126 @@
+"""The workspace commands end to end, in-process through ``engine.cli.main``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli
+from privacy.workspace import Workspace
+
+CSV = "text,label\n" + "".join(
+    f"ticket number {i} about {'billing' if i % 2 else 'login'},{'billing' if i % 2 else 'access'}\n"
+    for i in range(30))
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "first passphrase")
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    source = tmp_path / "tickets.csv"
+    source.write_text(CSV, encoding="utf-8")
+    return source
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_import_list_show(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    code, out, _ = run(capsys, "import", str(env), "--name", "tickets")
+    assert code == 0 and "Imported 30 rows as dataset 'tickets' (2 classes)" in out
+    code, out, _ = run(capsys, "datasets", "--json")
+    listed = json.loads(out)
+    assert [(d["name"], d["rows"], d["labels"]) for d in listed] == [
+        ("tickets", 30, {"access": 15, "billing": 15})]
+    code, out, _ = run(capsys, "datasets")
+    assert "tickets" in out and "tickets.csv" in out
+    code, out, _ = run(capsys, "show", "tickets", "--rows", "2")
+    assert code == 0
+    assert "1  [access] ticket number 0 about login" in out
+    assert "2  [billing] ticket number 1 about billing" in out
+    assert "ticket number 2" not in out
+
+
+def test_import_with_explicit_columns_and_replace(env: Path, capsys) -> None:
+    assert cli(["import", str(env), "--name", "t", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    code, _, err = run(capsys, "import", str(env), "--name", "t")
+    assert code == 2 and "'t' already exists" in err
+    assert cli(["import", str(env), "--name", "t", "--replace"]) == 0
+    code, _, err = run(capsys, "import", str(env), "--name", "t2", "--text-column", "body")
+    assert code == 2 and "'body'" in err and "tickets.csv" in err
+
+
+def test_blocking_problems_refused_unless_forced(env: Path, tmp_path: Path, capsys) -> None:
+    single = tmp_path / "single.csv"
+    single.write_text("text,label\n" + "".join(f"t {i},same\n" for i in range(12)))
+    code, out, err = run(capsys, "import", str(single), "--name", "one-class")
+    assert code == 2 and "blocking problem" in err and "--force" in err
+    assert "error:" in out  # the report was printed
+    code, out, _ = run(capsys, "datasets", "--json")
+    assert json.loads(out) == []
+    assert run(capsys, "import", str(single), "--name", "one-class", "--force")[0] == 0
+    code, out, _ = run(capsys, "datasets", "--json")
+    assert [d["name"] for d in json.loads(out)] == ["one-class"]
+
+
+def test_rename_rm_and_audit(env: Path, capsys) -> None:
+    assert cli(["import", str(env), "--name", "a"]) == 0
+    assert cli(["rename", "a", "b"]) == 0
+    code, _, err = run(capsys, "show", "a")
+    assert code == 2 and "no dataset named 'a'" in err
+    code, _, err = run(capsys, "rm", "b")  # stdin is not a terminal under pytest
+    assert code == 2 and "--yes" in err
+    assert run(capsys, "rm", "b", "--yes")[0] == 0
+    code, out, _ = run(capsys, "audit")
+    actions = [line.split()[3] for line in out.splitlines()]
+    assert actions == ["vault.created", "dataset.imported", "dataset.renamed", "dataset.deleted"]
+    code, out, _ = run(capsys, "audit", "--verify")
+    assert code == 0 and "4 entries, chain intact" in out
+
+
+def test_audit_verify_reports_tampering(env: Path, isolated_dirs, capsys) -> None:
+    assert cli(["import", str(env), "--name", "a"]) == 0
+    log = isolated_dirs["CLOISTER_WORKSPACE"] / "audit.log"
+    data = bytearray(log.read_bytes())
+    data[-5] ^= 0x40
+    log.write_bytes(bytes(data))
+    code, _, err = run(capsys, "audit", "--verify")
+    assert code == 1 and "entry 1 is damaged" in err
+
+
+def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    new_file = tmp_path / "new.txt"
+    new_file.write_text("second passphrase\n")
+    assert cli(["passwd", "--new-passphrase-file", str(new_file)]) == 0
+    code, _, err = run(capsys, "datasets")
+    assert code == 1 and "wrong passphrase" in err
+    monkeypatch.delenv("CLOISTER_PASSPHRASE")
+    code, _, err = run(capsys, "datasets")
+    assert code == 2 and "--passphrase-file" in err  # no terminal, no passphrase: no hang
+    assert cli(["datasets", "--passphrase-file", str(new_file)]) == 0
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code, _, err = run(capsys, "datasets", "--passphrase-file", str(empty))
+    assert code == 2 and "empty" in err
+
+
+def test_errors_name_the_workspace_and_dataset(env: Path, tmp_path: Path, capsys) -> None:
+    code, _, err = run(capsys, "datasets", "--workspace", str(tmp_path / "nowhere"))
+    assert code == 2 and "nowhere" in err and "cloister init" in err
+    code, _, err = run(capsys, "init", "--kdf-cost", "10")
+    assert code == 2 and "already exists" in err
+    assert cli(["import", str(env), "--name", "hurt"]) == 0
+    ws = Workspace.unlock(tmp_path / "_env" / "workspace", "first passphrase")
+    table_key = next(k for k in ws.list("datasets/hurt/") if "table-" in k)
+    path = ws.root / ws._relpath(table_key)
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0x01
+    path.write_bytes(bytes(data))
+    code, _, err = run(capsys, "show", "hurt")
+    assert code == 1 and "dataset 'hurt'" in err and "damaged" in err and path.name in err
