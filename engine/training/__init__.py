@@ -7,6 +7,15 @@ from __future__ import annotations
 
 from engine.training.config import DevicePreference, TrainConfig
 from engine.training.estimate import Estimate, estimate
-from engine.training.loop import resume, train
+from engine.training.entry import resume, resume_on_rows, train, train_on_rows
 
-__all__ = ["DevicePreference", "Estimate", "TrainConfig", "estimate", "resume", "train"]
+__all__ = [
+    "DevicePreference",
+    "Estimate",
+    "TrainConfig",
+    "estimate",
+    "resume",
+    "resume_on_rows",
+    "train",
+    "train_on_rows",
+]

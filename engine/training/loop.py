@@ -1,7 +1,6 @@
 """The training loop: a generator of events, resumable from the exact step.
 
-``train`` and ``resume`` never raise: whatever goes wrong ends the stream with ``Failed``.
-The loop is plain PyTorch, written to be read: the loss comes from the logits through a
+The entry points (``train``, ``resume``) live in ``engine.training.entry``. The loop is plain PyTorch, written to be read: the loss comes from the logits through a
 criterion (not the model's own loss) so a differential-privacy wrapper can compute per-sample
 gradients, and the optimizer, schedule and batch plan come from ``parts_factory``, the one
 thing such a wrapper replaces.
@@ -28,14 +27,12 @@ from engine.events import (
     Step,
 )
 from engine.model_io import bytes_to_state_dict, save_model
-from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
+from engine.runs import RunRecord, RunStatus, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
-from engine.training.config import TrainConfig
 from engine.training.data import class_weight_vector, collate, encode_texts, sorted_batches
 from engine.training.devices import DeviceChoice, choose_device
-from engine.training.failures import to_failed
-from engine.training.optim import TrainingParts, build_training_parts
-from engine.training.prepare import Prepared, check_settings, load_rows, prepare_rows
+from engine.training.optim import TrainingParts
+from engine.training.prepare import Prepared
 
 log = logging.getLogger(__name__)
 PartsFactory = Callable[..., TrainingParts]
@@ -50,7 +47,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-class _Trainer:
+class Trainer:
     def __init__(self, ws: Any, prep: Prepared, run: RunRecord, *, cancel: CancelToken | None,
                  parts_factory: PartsFactory) -> None:
         self.ws, self.prep, self.run, self.cancel = ws, prep, run, cancel or CancelToken()
@@ -286,73 +283,3 @@ class _Trainer:
         if self.ws.exists(ckpt_io.checkpoint_key(run_id)):
             self.ws.delete(ckpt_io.checkpoint_key(run_id))
         yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step)
-
-
-def _guarded(body: Callable[[], Iterator[Event]], state: dict[str, Any]) -> Iterator[Event]:
-    """Run ``body``; turn any exception into a final ``Failed`` and mark the run failed."""
-    try:
-        yield from body()
-    except Exception as exc:  # noqa: BLE001 - the thread boundary: nothing may escape unseen
-        failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""))
-        trainer: _Trainer | None = state.get("trainer")
-        if trainer is not None:
-            try:
-                trainer.run = trainer.run.updated(status=RunStatus.FAILED, error=failed.message,
-                                                  history=list(trainer.progress.history)
-                                                  if hasattr(trainer, "progress") else trainer.run.history)
-                save_run(trainer.ws, trainer.run)
-            except Exception:  # noqa: BLE001 - e.g. the disk is still full; the event says it all
-                log.warning("could not record the failure in the run record", exc_info=True)
-        yield failed
-
-
-def train(ws: Any, config: TrainConfig, *, cancel: CancelToken | None = None,
-          parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
-    """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
-    state: dict[str, Any] = {"batch_size": config.batch_size}
-
-    def body() -> Iterator[Event]:
-        info = check_settings(config)
-        texts, labels = load_rows(ws, config.dataset)
-        prep = prepare_rows(config, info, texts, labels)
-        run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
-                        status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names)
-        save_run(ws, run)
-        trainer = _Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory)
-        state["trainer"] = trainer
-        trainer.setup(None)
-        state["device"] = trainer.device.description  # type: ignore[union-attr]
-        trainer.run = trainer.run.updated(device=state["device"])
-        yield from trainer.run_loop()
-
-    return _guarded(body, state)
-
-
-def resume(ws: Any, run_id: str, *, cancel: CancelToken | None = None,
-           parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
-    """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
-    state: dict[str, Any] = {}
-
-    def body() -> Iterator[Event]:
-        from engine.training.failures import TrainingFailure
-        from engine.events import FailureKind
-
-        run = load_run(ws, run_id)
-        if run.status == RunStatus.FINISHED:
-            raise TrainingFailure(FailureKind.BAD_SETTING,
-                                  f"run {run_id} has already finished: nothing to resume")
-        config = TrainConfig.from_dict(run.config)
-        state["batch_size"] = config.batch_size
-        checkpoint = ckpt_io.load_checkpoint(ws, run_id)
-        info = check_settings(config)
-        texts, labels = load_rows(ws, config.dataset)
-        prep = prepare_rows(config, info, texts, labels)
-        run = run.updated(status=RunStatus.RUNNING, error=None)
-        save_run(ws, run)
-        trainer = _Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory)
-        state["trainer"] = trainer
-        trainer.setup(checkpoint)
-        state["device"] = trainer.device.description  # type: ignore[union-attr]
-        yield from trainer.run_loop()
-
-    return _guarded(body, state)

@@ -83,7 +83,12 @@ def split_rows(strata: Sequence[str], *, seed: int) -> tuple[np.ndarray, np.ndar
 
 
 def prepare_rows(
-    config: TrainConfig, info: ModelInfo, texts: list[str], labels: list[str]
+    config: TrainConfig,
+    info: ModelInfo,
+    texts: list[str],
+    labels: list[str],
+    *,
+    splits: tuple[Sequence[int], Sequence[int], Sequence[int]] | None = None,
 ) -> Prepared:
     """Label coding and splits for in-memory rows, with the checks that need the data."""
     if len(texts) != len(labels):
@@ -97,10 +102,13 @@ def prepare_rows(
             f"dataset '{config.dataset}' has only one label ({', '.join(coding.names) or 'none'}): "
             "a classifier needs at least two; add rows of another class",
         )
-    try:
-        train, validation, test = split_rows(labels, seed=config.seed)
-    except InputError as exc:
-        raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
+    if splits is not None:
+        train, validation, test = (np.asarray(s, dtype=np.int64) for s in splits)
+    else:
+        try:
+            train, validation, test = split_rows(labels, seed=config.seed)
+        except InputError as exc:
+            raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
     problems = config.validate(train_rows=len(train))
     if problems:
         raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(problems))

@@ -135,3 +135,35 @@ def workspace(tmp_path: Path):
     ws = make_workspace(tmp_path / "workspace")
     yield ws
     ws.lock()
+
+
+_POSITIVE = ("good", "great", "fun", "love", "win", "prize")
+_NEGATIVE = ("bad", "awful", "boring", "hate", "sorry", "late")
+_FILLER = ("the", "movie", "plot", "was", "very", "really", "see", "you")
+
+
+def toy_rows(n: int = 120, *, seed: int = 0, spam_share: float = 0.5) -> tuple[list[str], list[str]]:
+    """Separable two-class rows of varied length (2..24 words): 'pos' / 'neg'."""
+    import random
+
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        positive = rng.random() < spam_share
+        cue = _POSITIVE if positive else _NEGATIVE
+        words = [rng.choice(cue) if rng.random() < 0.5 else rng.choice(_FILLER)
+                 for _ in range(rng.randint(2, 24))]
+        words[rng.randrange(len(words))] = rng.choice(cue)
+        texts.append(" ".join(words))
+        labels.append("pos" if positive else "neg")
+    return texts, labels
+
+
+def toy_splits(n: int, *, seed: int = 0) -> tuple[list[int], list[int], list[int]]:
+    """Fixed 70/15/15 positions, so tests do not depend on the splitter."""
+    import random
+
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    a, b = int(n * 0.7), int(n * 0.85)
+    return order[:a], order[a:b], order[b:]

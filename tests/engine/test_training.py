@@ -1,0 +1,202 @@
+"""The training loop on a tiny random BERT: events, reproducibility, options, failures."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.evaluation import load_report
+from engine.events import (
+    Cancelled,
+    CheckpointSaved,
+    Evaluated,
+    Failed,
+    FailureKind,
+    Finished,
+    Started,
+    Step,
+)
+from engine.model_io import load_model
+from engine.runs import RunStatus, load_run
+from engine.training import TrainConfig, train_on_rows
+from engine.training.checkpoint import checkpoint_key
+from engine.training.optim import build_training_parts
+from tests.engine.tiny_model import make_tiny_gpt2, tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
+
+torch.set_num_threads(1)
+N = 120
+TEXTS, LABELS = toy_rows(N)
+SPLITS = toy_splits(N)
+
+
+def config(model: Path, **changes) -> TrainConfig:
+    base = TrainConfig(dataset="toy", model_path=str(model), epochs=2, batch_size=8,
+                       learning_rate=1e-3, max_length=32, early_stopping_patience=None)
+    return dataclasses.replace(base, **changes)
+
+
+def run(ws, cfg: TrainConfig, texts=TEXTS, labels=LABELS, splits=SPLITS, **kw) -> list:
+    return list(train_on_rows(ws, cfg, texts, labels, splits=splits, **kw))
+
+
+def weights(ws, run_id: str) -> dict[str, torch.Tensor]:
+    model, _ = load_model(ws, f"runs/{run_id}/model")
+    return model.state_dict()
+
+
+def test_events_are_a_sane_sequence_and_the_run_is_recorded(workspace, tiny_bert) -> None:
+    events = run(workspace, config(tiny_bert))
+    started, finished = events[0], events[-1]
+    assert isinstance(started, Started) and isinstance(finished, Finished)
+    assert started.labels == ("neg", "pos") and started.train_rows == len(SPLITS[0])
+    assert started.total_steps == 2 * -(-len(SPLITS[0]) // 8)
+    steps = [e for e in events if isinstance(e, Step)]
+    numbers = [s.step for s in steps]
+    assert numbers == sorted(set(numbers)) and numbers[-1] == started.total_steps
+    assert all(s.samples_per_second > 0 and s.eta_seconds >= 0 and s.loss > 0 for s in steps)
+    assert steps[-1].eta_seconds == 0
+    assert [e.split for e in events if isinstance(e, Evaluated)] == ["validation", "validation", "test"]
+    assert [e.step for e in events if isinstance(e, CheckpointSaved)] == [11, 22]
+    # lr warms up then decays to zero at the last step
+    lrs = [s.learning_rate for s in steps]
+    assert max(lrs) <= 1e-3 and lrs[-1] == 0.0
+    record = load_run(workspace, finished.run_id)
+    assert record.status is RunStatus.FINISHED and record.labels == ("neg", "pos")
+    assert record.metrics == dict(finished.metrics) and "macro_f1" in record.metrics
+    assert record.best_step == finished.best_step
+    assert [h["step"] for h in record.history if "loss" in h and "split" not in h] == numbers
+    report = load_report(workspace, finished.run_id)
+    assert report.n == len(SPLITS[2])
+    # a finished run keeps its model and drops the bulky resume state
+    assert not workspace.exists(checkpoint_key(finished.run_id))
+    assert set(weights(workspace, finished.run_id))
+
+
+def test_same_seed_same_weights_other_seed_other_weights(workspace, tiny_bert) -> None:
+    a = run(workspace, config(tiny_bert, select_best=False))[-1]
+    b = run(workspace, config(tiny_bert, select_best=False))[-1]
+    c = run(workspace, config(tiny_bert, select_best=False, seed=14))[-1]
+    wa, wb, wc = (weights(workspace, e.run_id) for e in (a, b, c))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_training_learns_the_toy_task(workspace, tiny_bert) -> None:
+    events = run(workspace, config(tiny_bert, epochs=6, learning_rate=3e-3, early_stopping_patience=None))
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    assert finished.metrics["accuracy"] >= 0.8
+    losses = [e.loss for e in events if isinstance(e, Step)]
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_early_stopping_stops(workspace, tiny_bert) -> None:
+    # A learning rate this small cannot move the validation metric: patience 1 ends the run
+    # at the second evaluation, long before the planned steps.
+    cfg = config(tiny_bert, epochs=5, learning_rate=1e-9, eval_every_steps=2, early_stopping_patience=1)
+    events = run(workspace, cfg)
+    assert isinstance(events[-1], Finished)
+    total = events[0].total_steps
+    validations = [e for e in events if isinstance(e, Evaluated) and e.split == "validation"]
+    assert len(validations) == 2 and validations[-1].step == 4
+    assert max(e.step for e in events if isinstance(e, Step)) == 4 < total
+    assert events[-1].best_step == 2
+
+
+def test_class_weights_change_the_loss(workspace, tiny_bert) -> None:
+    texts, labels = toy_rows(N, seed=3, spam_share=0.15)  # imbalanced: ~15% 'pos'
+    plain = run(workspace, config(tiny_bert, epochs=1), texts, labels)
+    weighted = run(workspace, config(tiny_bert, epochs=1, class_weights=True), texts, labels)
+    first_plain = next(e for e in plain if isinstance(e, Step))
+    first_weighted = next(e for e in weighted if isinstance(e, Step))
+    assert isinstance(weighted[-1], Finished)
+    assert first_plain.loss != pytest.approx(first_weighted.loss, rel=1e-3)
+
+
+def test_multi_label_mode_trains(workspace, tiny_bert) -> None:
+    texts, labels = toy_rows(N, seed=5)
+    multi = [f"{label}|long" if len(text.split()) > 12 else label for text, label in zip(texts, labels)]
+    events = run(workspace, config(tiny_bert, multi_label=True), texts, multi)
+    finished = events[-1]
+    assert isinstance(finished, Finished), events[-1]
+    assert events[0].labels == ("long", "neg", "pos")
+    report = load_report(workspace, finished.run_id)
+    assert report.multi_label and report.labels == ("long", "neg", "pos")
+    model, _ = load_model(workspace, f"runs/{finished.run_id}/model")
+    assert model.config.problem_type == "multi_label_classification"
+
+
+def test_gradient_accumulation_plans_fewer_optimizer_steps(workspace, tiny_bert) -> None:
+    events = run(workspace, config(tiny_bert, epochs=1, batch_size=4, grad_accumulation=3))
+    micro = -(-len(SPLITS[0]) // 4)
+    assert events[0].total_steps == -(-micro // 3)
+    assert isinstance(events[-1], Finished)
+
+
+# ---- failures: each one a Failed event with a clear message, never an exception -----------
+
+def test_decoder_only_model_fails_as_bad_model(workspace, tmp_path) -> None:
+    events = run(workspace, config(make_tiny_gpt2(tmp_path / "gpt2")))
+    assert len(events) == 1 and isinstance(events[0], Failed)
+    assert events[0].kind is FailureKind.BAD_MODEL and "text-generation" in events[0].message
+
+
+def test_batch_larger_than_the_dataset(workspace, tiny_bert) -> None:
+    (failed,) = run(workspace, config(tiny_bert, batch_size=500))
+    assert failed.kind is FailureKind.BAD_SETTING
+    assert f"batch size 500 is larger than the {len(SPLITS[0])} training rows" in failed.message
+
+
+def test_max_length_above_the_model_limit(workspace, tiny_bert) -> None:
+    (failed,) = run(workspace, config(tiny_bert, max_length=128))
+    assert failed.kind is FailureKind.BAD_SETTING
+    assert "max length 128 is above the model's limit of 64 tokens" in failed.message
+
+
+def test_bad_settings_are_all_listed(workspace, tiny_bert) -> None:
+    (failed,) = run(workspace, config(tiny_bert, epochs=0, learning_rate=-1.0, device="tpu"))
+    assert failed.kind is FailureKind.BAD_SETTING
+    for words in ("epochs is 0", "learning rate -1.0", "device 'tpu' is unknown"):
+        assert words in failed.message
+
+
+def test_single_class_data_is_bad_data(workspace, tiny_bert) -> None:
+    (failed,) = run(workspace, config(tiny_bert), TEXTS, ["pos"] * N)
+    assert failed.kind is FailureKind.BAD_DATA and "only one label" in failed.message
+
+
+def _failing_parts(error: BaseException, at_step: int):
+    """A parts factory whose model raises ``error`` in its forward pass at micro-batch ``at_step``."""
+    def factory(model, **kw):
+        calls = {"n": 0}
+
+        def hook(module, args, output):
+            if module.training:
+                calls["n"] += 1
+                if calls["n"] == at_step:
+                    raise error
+            return output
+
+        model.register_forward_hook(hook)
+        return build_training_parts(model, **kw)
+    return factory
+
+
+def test_runtime_error_inside_the_loop_is_internal_and_recorded(workspace, tiny_bert) -> None:
+    events = run(workspace, config(tiny_bert), parts_factory=_failing_parts(RuntimeError("boom at step 3"), 3))
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.INTERNAL
+    assert "boom at step 3" in failed.message and "RuntimeError" in failed.detail
+    assert not any(isinstance(e, (Finished, Cancelled)) for e in events)
+    record = load_run(workspace, events[0].run_id)
+    assert record.status is RunStatus.FAILED and "boom at step 3" in record.error
+
+
+def test_out_of_memory_suggests_a_smaller_batch(workspace, tiny_bert) -> None:
+    oom = torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    failed = run(workspace, config(tiny_bert), parts_factory=_failing_parts(oom, 1))[-1]
+    assert failed.kind is FailureKind.OUT_OF_MEMORY
+    assert "at batch size 8: try 4 or enable gradient accumulation" in failed.message
