@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from engine.errors import InputError
 from engine.importing.registry import ReadRequest, reader
-from engine.importing.source import Encoding, detect_encoding, read_bytes
+from engine.importing.source import Encoding, decode_body, detect_encoding, read_bytes
 from engine.importing.table import ImportedTable
 from engine.validation import MAX_ROWS_LISTED, Problem, Severity
 
@@ -132,13 +132,11 @@ def _sample_text(data: bytes, encoding: Encoding) -> str:
     return text
 
 
-def _utf8_payload(data: bytes, encoding: Encoding) -> pa.Buffer:
+def _utf8_payload(path: Path, data: bytes, encoding: Encoding) -> pa.Buffer:
     """The file body as UTF-8 for pyarrow: zero-copy when it already is UTF-8."""
     if encoding.is_utf8 and not encoding.replace_errors:
         return pa.py_buffer(memoryview(data)[encoding.bom :])
-    errors = "replace" if encoding.replace_errors else "strict"
-    text = codecs.decode(memoryview(data)[encoding.bom :], encoding.name.replace("-sig", ""), errors)
-    return pa.py_buffer(text.encode("utf-8"))
+    return pa.py_buffer(decode_body(path, data, encoding).encode("utf-8"))
 
 
 class _RaggedRows:
@@ -195,7 +193,7 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
         raise InputError(f"{path} has no rows. Export the data again and check that it has rows.")
     # Multi-line fields are slower to parse; only a file with a quote character can have them.
     may_span_lines = dialect.quoting and data.find(b'"', encoding.bom) >= 0
-    payload = _utf8_payload(data, encoding)
+    payload = _utf8_payload(path, data, encoding)
     del data  # the payload may be a transcoded copy; drop the original before parsing
     ragged = _RaggedRows()
     parse = pacsv.ParseOptions(

@@ -19,8 +19,9 @@ _LAYOUT = ("Cloister reads a folder with one sub-folder per label, each holding 
            "(e.g. reviews/positive/001.txt, reviews/negative/002.txt).")
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith((".", "__"))
+def _visible(name: str) -> bool:
+    # Hidden and tool folders (.DS_Store, __MACOSX, .ipynb_checkpoints) are not labels.
+    return not name.startswith((".", "__"))
 
 
 def _label_folders(root: Path) -> list[Path]:
@@ -28,7 +29,7 @@ def _label_folders(root: Path) -> list[Path]:
         entries = sorted(root.iterdir())
     except OSError as exc:
         raise os_error(root, exc) from exc
-    folders = [p for p in entries if p.is_dir() and _visible(p)]
+    folders = [p for p in entries if p.is_dir() and _visible(p.name)]
     if not folders:
         loose = [p for p in entries if p.is_file() and p.suffix.lower() == ".txt"]
         found = f" Its {len(loose)} .txt files are directly in the folder." if loose else ""
@@ -86,7 +87,7 @@ def read_folder(root: Path, request: ReadRequest) -> ImportedTable:
             continue
         decoded = decode(path, data, what="a text file")
         encodings[decoded.encoding] += 1
-        if decoded.problems:
+        if any(p.code == "legacy-encoding" for p in decoded.problems):
             legacy.append(path.relative_to(root).as_posix())
         texts.append(decoded.text.rstrip("\r\n"))
     if legacy:

@@ -223,17 +223,21 @@ def detect_encoding(path: Path, data: bytes, *, what: str) -> Encoding:
     return Encoding(name, problems=(problem,))
 
 
-def decode(path: Path, data: bytes, *, what: str) -> DecodedText:
-    """The whole file as text, with the encoding used and any warnings."""
-    encoding = detect_encoding(path, data, what=what)
-    body = memoryview(data)[encoding.bom :]
+def decode_body(path: Path, data: bytes, encoding: Encoding) -> str:
+    """The file's text in the detected encoding (BOM skipped); a cut-off file is an InputError."""
     errors = "replace" if encoding.replace_errors else "strict"
     try:
-        text = codecs.decode(body, encoding.name.replace("-sig", ""), errors)
+        return codecs.decode(memoryview(data)[encoding.bom :], encoding.name.replace("-sig", ""), errors)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path} starts like {encoding.name} text but byte {exc.start + encoding.bom} cannot "
+            f"{path} starts like {encoding.name} text but byte {exc.start + encoding.bom:,} cannot "
             f"be decoded as {encoding.name}; the file may be truncated or damaged. "
             "Re-export it as UTF-8."
         ) from None
-    return DecodedText(text=text, encoding=encoding.name, problems=encoding.problems)
+
+
+def decode(path: Path, data: bytes, *, what: str) -> DecodedText:
+    """The whole file as text, with the encoding used and any warnings."""
+    encoding = detect_encoding(path, data, what=what)
+    return DecodedText(text=decode_body(path, data, encoding), encoding=encoding.name,
+                       problems=encoding.problems)

@@ -1,0 +1,150 @@
+"""``cloister inspect FILE``: what Cloister sees in a dataset, and whether it can train on it.
+
+Prints the detected format and encoding, the columns, the row count, the label distribution,
+the proposed column mapping and the validation report. Exit status 0 when the data is
+trainable, 2 when the report has blocking errors (or the file cannot be read at all).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.columns import ColumnMapping, label_array
+from engine.importing import ImportedTable, read_table
+from engine.validation import Problem, Severity, has_blocking, validate
+
+EXIT_TRAINABLE = 0
+EXIT_BLOCKING = 2
+_LABELS_SHOWN = 30
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "inspect",
+        help="show how a dataset file is read and whether it can be trained on",
+        description="Read a dataset (CSV, TSV, JSON, JSONL, Parquet, .xlsx, or a folder with one "
+        "sub-folder of .txt files per label) and report its columns, labels and problems. "
+        "Nothing is written to disk.",
+    )
+    parser.add_argument("file", type=Path, help="dataset file or folder")
+    parser.add_argument("--text-column", action="append", metavar="C", dest="text_columns",
+                        help="column holding the text (repeat to join several columns)")
+    parser.add_argument("--label-column", metavar="L", help="column holding the label")
+    parser.add_argument("--sheet", metavar="S", help="Excel sheet to read (default: the first)")
+    parser.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                        help="whether the first row names the columns (default: detected)")
+    parser.add_argument("--max-tokens", type=int, metavar="N",
+                        help="warn about texts far beyond the model's N-token limit")
+    parser.add_argument("--skip-incomplete", action="store_true",
+                        help="treat rows with empty text or no label as skipped (warnings), not errors")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+
+
+def label_counts(imported: ImportedTable, mapping: ColumnMapping) -> dict[str, int]:
+    """Rows per label (missing labels not counted), most frequent first."""
+    if mapping.label_column is None:
+        return {}
+    labels = label_array(imported.table, mapping)
+    labels = labels.filter(pc.not_equal(labels, ""))
+    grouped = pa.table({"label": labels}).group_by("label").aggregate([("label", "count")])
+    pairs = zip(grouped.column("label").to_pylist(), grouped.column("label_count").to_pylist())
+    return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    return {"severity": problem.severity.value, "code": problem.code, "message": problem.message,
+            "hint": problem.hint, "file": problem.file, "row": problem.row, "column": problem.column}
+
+
+def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Problem]) -> dict[str, Any]:
+    return {
+        "file": str(imported.source),
+        "format": imported.format,
+        "encoding": imported.encoding,
+        "sheet": imported.sheet,
+        "header": imported.has_header,
+        "rows": imported.num_rows,
+        "columns": imported.column_names,
+        "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
+                    "separator": mapping.separator},
+        "label_counts": label_counts(imported, mapping),
+        "problems": [_problem_dict(p) for p in problems],
+        "trainable": not has_blocking(problems),
+    }
+
+
+def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
+    out = sys.stdout
+    details = ", ".join(x for x in (data["format"], data["encoding"],
+                                    data["sheet"] and f"sheet {data['sheet']!r}") if x)
+    print(f"File:     {data['file']} ({details})", file=out)
+    if data["format"] in ("csv", "tsv", "xlsx") and not data["header"]:
+        print("Header:   none detected (use --header if the first row names the columns)", file=out)
+    print(f"Rows:     {data['rows']:,}", file=out)
+    print(f"Columns:  {', '.join(data['columns'])}", file=out)
+    mapping = data["mapping"]
+    texts = " + ".join(repr(c) for c in mapping["text_columns"])
+    label = repr(mapping["label_column"]) if mapping["label_column"] else "(none found)"
+    print(f"Mapping:  text = {texts}; label = {label}", file=out)
+    counts: dict[str, int] = data["label_counts"]
+    if counts:
+        total = sum(counts.values())
+        width = min(max(len(k) for k in counts), 60)
+        print(f"Labels:   {len(counts):,} classes", file=out)
+        for name, count in list(counts.items())[:_LABELS_SHOWN]:
+            print(f"  {name[:60]:<{width}}  {count:>9,}  {100 * count / total:5.1f}%", file=out)
+        if len(counts) > _LABELS_SHOWN:
+            print(f"  ... and {len(counts) - _LABELS_SHOWN:,} more classes", file=out)
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = sum(p.severity is Severity.WARNING for p in problems)
+    print(f"Problems: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
+          file=out)
+    for line in problem_lines(problems, source=data["file"]):
+        print(f"  {line}", file=out)
+    if data["trainable"]:
+        print("Result:   trainable" + (" (see the warnings above)" if warnings else ""), file=out)
+    else:
+        print("Result:   not trainable yet: fix the errors above", file=out)
+
+
+def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -> list[str]:
+    """One line per problem, the dataset's own path left out, at most ``per_check`` rows per
+    check (the summary line still gives the total; ``--json`` lists them all)."""
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    hidden: dict[str, int] = {}
+    for problem in problems:
+        if problem.row is not None:
+            shown[problem.code] = shown.get(problem.code, 0) + 1
+            if shown[problem.code] > per_check:
+                hidden[problem.code] = hidden.get(problem.code, 0) + 1
+                continue
+        local = problem if problem.file != source else Problem(
+            severity=problem.severity, code=problem.code, message=problem.message,
+            hint=problem.hint, file=None, row=problem.row, column=problem.column)
+        lines.append(str(local))
+    for code, count in hidden.items():
+        lines.append(f"({count} more {code!r} rows are listed with --json)")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    imported = read_table(args.file, sheet=args.sheet, header=args.header)
+    mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
+                                   label_column=args.label_column)
+    problems = validate(imported, mapping, max_tokens=args.max_tokens,
+                        skip_incomplete=args.skip_incomplete)
+    data = report(imported, mapping, problems)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_text(data, problems)
+    return EXIT_TRAINABLE if data["trainable"] else EXIT_BLOCKING

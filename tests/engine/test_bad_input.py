@@ -1,0 +1,213 @@
+"""Every kind of unusable input gets a message that names the file and says what to do."""
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from engine.columns import ColumnMapping, infer_mapping
+from engine.errors import InputError
+from engine.importing import read_table, source
+from engine.validation import has_blocking, validate
+
+
+def expect_error(path: Path, *patterns: str, **options) -> str:
+    with pytest.raises(InputError) as caught:
+        read_table(path, **options)
+    message = str(caught.value)
+    for pattern in patterns:
+        assert pattern in message, f"{pattern!r} not in {message!r}"
+    return message
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\n \t\n"])
+def test_empty_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    expect_error(path, str(path), "is empty", "check that the file has rows")
+
+
+def test_header_without_rows(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("text,label\n")
+    expect_error(path, "has a header line (text, label) but no data rows")
+
+
+def test_binary_file_renamed_csv(tmp_path: Path) -> None:
+    path = tmp_path / "model.csv"
+    path.write_bytes(bytes(range(256)) * 20)
+    expect_error(path, str(path), "is not a CSV file", "binary data", "Export the data as CSV")
+
+
+def test_workbook_renamed_csv_says_what_it_is(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["text", "label"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path = tmp_path / "export.csv"
+    path.write_bytes(buffer.getvalue())
+    expect_error(path, "looks like a ZIP archive (an Excel .xlsx workbook is one)", "rename it to .xlsx")
+
+
+def test_missing_label_column_named_by_the_user(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("text,category\nhello,a\nbye,b\n")
+    imported = read_table(path)
+    with pytest.raises(InputError, match=r"column 'label' is not in data.csv; the columns are: 'text', 'category'"):
+        ColumnMapping.choose(imported, label_column="label")
+
+
+def test_csv_without_any_label_column_blocks_training(tmp_path: Path) -> None:
+    path = tmp_path / "texts.csv"
+    path.write_text("text\n" + "".join(f"note number {i} about something\n" for i in range(30)))
+    imported = read_table(path)
+    mapping = infer_mapping(imported)
+    assert mapping.label_column is None
+    problems = validate(imported, mapping)
+    assert has_blocking(problems)
+    assert [p.code for p in problems] == ["no-label-column"]
+    assert "Choose the column that holds the labels" in problems[0].hint
+
+
+def test_only_one_class(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\n" + "".join(f"text {i},spam\n" for i in range(12)))
+    imported = read_table(path)
+    problems = validate(imported, infer_mapping(imported))
+    (single,) = [p for p in problems if p.code == "single-class"]
+    assert single.blocking and single.column == "label"
+    assert "every usable row has the same label 'spam'" in single.message
+    assert "at least two classes" in single.hint
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ('{"text": "a", "label": "b"}', "is an object, not an array of objects"),
+        ('{"rows": [{"text": "a"}]}', "its key 'rows' holds an array"),
+        ('["a", "b"]', "item 1 of the array is a string, not an object"),
+        ("[]", "is an empty JSON array"),
+        ('[{"text": "a",}]', "is not valid JSON: Expecting property name"),
+        ('{"text": "a"}\n{"text": "b"}\n', "looks like JSON Lines"),
+    ],
+)
+def test_json_that_is_not_an_array_of_objects(tmp_path: Path, content: str, pattern: str) -> None:
+    path = tmp_path / "data.json"
+    path.write_text(content)
+    expect_error(path, str(path), pattern)
+
+
+def test_jsonl_bad_line_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"text": "a"}\n{"text": \n[1, 2]\n')
+    expect_error(path, "line 2: not valid JSON", "fix or delete that line")
+    path.write_text('{"text": "a"}\n[1, 2]\n')
+    expect_error(path, "line 2: the line holds an array, not an object")
+
+
+def test_truncated_xlsx(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    for i in range(200):
+        book.active.append([f"row {i} with some text", "label"])
+    whole = tmp_path / "whole.xlsx"
+    book.save(whole)
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    expect_error(cut, str(cut), "is damaged or truncated", "save it again")
+
+
+def test_missing_sheet_lists_the_sheets(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Data"
+    book.active.append(["text", "label"])
+    book.active.append(["a", "b"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    expect_error(path, "has no sheet named 'Summary'; its sheets are: 'Data'", sheet="Summary")
+    csv_path = tmp_path / "d.csv"
+    csv_path.write_text("text,label\na,b\n")
+    expect_error(csv_path, "--sheet applies to Excel workbooks only", sheet="Data")
+
+
+def test_truncated_parquet(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(500)]}), whole)
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(whole.read_bytes()[:300])
+    expect_error(cut, str(cut), "is not a readable Parquet file", "export it again")
+
+
+def test_file_that_does_not_exist(tmp_path: Path) -> None:
+    expect_error(tmp_path / "nope.csv", f"{tmp_path / 'nope.csv'} does not exist", "Check the path")
+
+
+def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests run as root, where chmod 000 still reads; make the reader's own open() refuse.
+    path = tmp_path / "secret.csv"
+    path.write_text("text,label\na,b\n")
+
+    def denied(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr(source, "open", denied, raising=False)
+    expect_error(path, f"{path} cannot be read: permission denied", "Ask the file's owner")
+
+
+def test_two_gigabyte_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    with open(path, "wb") as handle:
+        handle.truncate(2 * 1024**3)  # sparse: no 2 GB is written
+    message = expect_error(path, "is 2.0 GiB", "accepts up to 1.0 GiB", "Split the file",
+                           "CLOISTER_MAX_IMPORT_BYTES")
+    assert os.stat(path).st_blocks < 100  # still sparse: nothing was read into it
+
+
+def test_size_limit_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "small.csv"
+    path.write_text("text,label\n" + "a,b\n" * 1000)
+    expect_error(path, "is 3.9 KiB", "accepts up to 1.0 KiB", max_bytes=1024)
+    monkeypatch.setenv("CLOISTER_MAX_IMPORT_BYTES", "2048")
+    expect_error(path, "accepts up to 2.0 KiB")
+    monkeypatch.setenv("CLOISTER_MAX_IMPORT_BYTES", "lots")
+    expect_error(path, "CLOISTER_MAX_IMPORT_BYTES='lots' is not a whole number of bytes")
+
+
+def test_trec_label_format_is_refused_not_guessed(shared_data: Path) -> None:
+    path = shared_data / "trec" / "TREC_10.label"
+    expect_error(path, "the '.label' format is not supported", "Supported formats:",
+                 "comma-separated values (.csv)", "Excel workbook (.xlsx)", "JSON Lines")
+
+
+def test_suffixless_prose_is_refused(shared_data: Path) -> None:
+    # The SMS collection's own 'readme' has no suffix but is not a table.
+    path = shared_data / "sms_spam_collection" / "readme"
+    expect_error(path, "has no suffix and is not recognisably CSV, TSV or JSON", "Supported formats:")
+
+
+def test_old_excel_gets_a_conversion_hint(tmp_path: Path) -> None:
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
+    expect_error(path, "the '.xls' format is not supported", "save it as .xlsx")
+
+
+def test_utf16_file_cut_mid_character(tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes("text,label\nab,c\n".encode("utf-16") + b"\x41")
+    expect_error(path, "cannot be decoded as utf-16-le", "may be truncated")
+
+
+def test_directory_named_like_a_file_without_label_folders(tmp_path: Path) -> None:
+    (tmp_path / "data.csv").mkdir()
+    expect_error(tmp_path / "data.csv", "has no label sub-folders")
+
+
+def test_json_number_and_null_items(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps([{"text": "a"}, 3]))
+    expect_error(path, "item 2 of the array is a number, not an object")

@@ -1,0 +1,218 @@
+"""Each supported format, encoding and dialect read into the same all-strings table."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from engine.importing import SUPPORTED_FORMATS, read_table, registry
+from engine.validation import Severity
+
+
+def rows(imported) -> list[dict]:
+    return imported.table.to_pylist()
+
+
+def test_supported_formats_are_the_spec_list() -> None:
+    assert set(SUPPORTED_FORMATS) == {"csv", "tsv", "json", "jsonl", "parquet", "xlsx", "folder"}
+
+
+def test_registry_refuses_a_duplicate_name_and_suffix() -> None:
+    with pytest.raises(ValueError, match="'csv' is already registered"):
+        registry.reader("csv", suffixes=(".other",), description="x")(lambda p, r: None)
+    with pytest.raises(ValueError, match="'.tsv' is already read by the 'tsv' reader"):
+        registry.reader("another", suffixes=(".tsv",), description="x")(lambda p, r: None)
+    assert "another" not in {r.name for r in registry.registered()}
+
+
+def test_csv_with_quoted_multiline_fields_and_commas(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text('text,label\n"first line\nsecond, with comma",pos\nplain,neg\n"he said ""hi""",pos\n')
+    imported = read_table(path)
+    assert imported.format == "csv" and imported.encoding == "utf-8"
+    assert rows(imported) == [
+        {"text": "first line\nsecond, with comma", "label": "pos"},
+        {"text": "plain", "label": "neg"},
+        {"text": 'he said "hi"', "label": "pos"},
+    ]
+    assert imported.first_data_line == 2 and imported.problems == ()
+
+
+def test_numbers_stay_strings_exactly_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("text,label\nhello,007\nbye,1.50\n")
+    assert read_table(path).table.column("label").to_pylist() == ["007", "1.50"]
+    assert read_table(path).table.schema.field("label").type == pa.string()
+
+
+@pytest.mark.parametrize("delimiter", [";", "|", "\t"])
+def test_delimiter_is_sniffed_in_a_csv(tmp_path: Path, delimiter: str) -> None:
+    path = tmp_path / "data.csv"
+    lines = [f"review{delimiter}score"] + [f"text, number {i}{delimiter}{i % 3}" for i in range(30)]
+    path.write_text("\n".join(lines) + "\n")
+    imported = read_table(path)
+    assert imported.column_names == ["review", "score"]
+    assert imported.num_rows == 30
+    assert imported.table.column("review")[4].as_py() == "text, number 4"
+
+
+def test_tsv_with_stray_quotes_keeps_them(tmp_path: Path) -> None:
+    # SMS exports have messages that start with a quote that is not CSV quoting.
+    path = tmp_path / "sms.tsv"
+    path.write_text('label\tmessage\nham\t"Happy day" I know its early\nspam\tWIN "cash" now\nham\tok\n')
+    imported = read_table(path)
+    assert imported.table.column("message").to_pylist() == [
+        '"Happy day" I know its early', 'WIN "cash" now', "ok"]
+
+
+def test_headerless_file_gets_generated_names(tmp_path: Path) -> None:
+    path = tmp_path / "news.tsv"
+    lines = ["A long first headline about markets that is clearly a sentence\tBusiness",
+             "Team wins the cup after extra time\tSports", "Stocks fall again\tBusiness"]
+    path.write_text("\n".join(lines) + "\n")
+    imported = read_table(path)
+    assert imported.column_names == ["column_1", "column_2"]
+    assert imported.num_rows == 3 and imported.first_data_line == 1
+    assert not imported.has_header
+    forced = read_table(path, header=True)
+    assert forced.num_rows == 2 and forced.column_names[1] == "Business"
+
+
+def test_ragged_rows_are_skipped_and_reported_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("text,label\na,x\nb,y\nc,x,extra\nd,y\n")
+    imported = read_table(path)
+    assert imported.table.column("text").to_pylist() == ["a", "b", "d"]
+    (problem,) = imported.problems
+    assert problem.code == "ragged-row" and problem.severity is Severity.WARNING
+    assert "line 4 has 3 fields where the header has 2" in problem.message
+    assert "c,x,extra" not in str(problem)  # reports never echo row contents
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16-le"), ("utf-16-be", "utf-16-be")],
+)
+def test_unicode_encodings_are_detected(tmp_path: Path, encoding: str, expected: str) -> None:
+    path = tmp_path / "café.csv"
+    raw = "text,label\ncrème brûlée,dessert\nnaïve café,drink\n".encode(encoding)
+    if encoding == "utf-16-be":
+        raw = b"\xfe\xff" + raw  # Python writes no BOM for the explicit-endian codec
+    path.write_bytes(raw)
+    imported = read_table(path)
+    assert imported.encoding == expected
+    assert imported.column_names == ["text", "label"]  # the BOM is not part of the first name
+    assert rows(imported)[0] == {"text": "crème brûlée", "label": "dessert"}
+    assert imported.problems == ()
+
+
+def test_latin1_falls_back_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes("text,label\nça coûte cher,neg\nvoilà,pos\n".encode("latin-1"))
+    imported = read_table(path)
+    assert imported.encoding == "cp1252"
+    assert imported.table.column("text").to_pylist() == ["ça coûte cher", "voilà"]
+    (problem,) = imported.problems
+    assert problem.code == "legacy-encoding" and problem.severity is Severity.WARNING
+    assert "not UTF-8" in problem.message and "UTF-8" in problem.hint
+
+
+def test_damaged_utf8_keeps_good_characters_and_marks_bad_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.csv"
+    path.write_bytes("text,label\nnaïve résumé,a\n".encode() + b"bad \xff byte,b\n")
+    imported = read_table(path)
+    assert imported.encoding == "utf-8"
+    assert imported.table.column("text").to_pylist() == ["naïve résumé", "bad \ufffd byte"]
+    assert [p.code for p in imported.problems] == ["undecodable-bytes"]
+
+
+def test_json_array_of_objects(tmp_path: Path) -> None:
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps([{"text": "a", "label": 1}, {"text": "b", "label": 0, "extra": [1]},
+                                {"label": None, "text": "c"}]))
+    imported = read_table(path)
+    assert imported.format == "json"
+    assert rows(imported) == [
+        {"text": "a", "label": "1", "extra": None},
+        {"text": "b", "label": "0", "extra": "[1]"},
+        {"text": "c", "label": None, "extra": None},
+    ]
+
+
+def test_jsonl_skips_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_text('\n{"text": "a", "label": true}\n\n{"text": "b", "label": false}\n')
+    imported = read_table(path)
+    assert imported.format == "jsonl" and imported.first_data_line == 2
+    assert rows(imported) == [{"text": "a", "label": "true"}, {"text": "b", "label": "false"}]
+
+
+def test_parquet_columns_become_strings(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    pq.write_table(pa.table({"text": ["x", "y", None], "label": [1.0, 2.0, 2.5],
+                             "flag": [True, False, None]}), path)
+    imported = read_table(path)
+    assert imported.format == "parquet"
+    assert rows(imported) == [
+        {"text": "x", "label": "1", "flag": "true"},
+        {"text": "y", "label": "2", "flag": "false"},
+        {"text": None, "label": "2.5", "flag": None},
+    ]
+
+
+def _workbook(path: Path) -> None:
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "Notes"
+    first.append(["note", "outcome"])
+    first.append(["patient stable", "discharge"])
+    first.append(["needs scan", 3])
+    second = book.create_sheet("Other")
+    second.append([None])
+    second.append(["text", "label"])
+    second.append(["from the second sheet", "b"])
+    book.save(path)
+
+
+def test_xlsx_first_sheet_by_default_and_named_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    _workbook(path)
+    first = read_table(path)
+    assert first.format == "xlsx" and first.sheet == "Notes"
+    assert rows(first) == [{"note": "patient stable", "outcome": "discharge"},
+                           {"note": "needs scan", "outcome": "3"}]
+    other = read_table(path, sheet="other")  # sheet names match case-insensitively
+    assert other.sheet == "Other" and rows(other) == [{"text": "from the second sheet", "label": "b"}]
+    assert other.first_data_line == 3  # blank row 1, header row 2
+
+
+def test_suffixless_tab_file_is_sniffed_as_tsv(tmp_path: Path) -> None:
+    path = tmp_path / "SMSCollection"
+    path.write_text("output\tmessage\n" + "".join(f"ham\tmessage number {i}\n" for i in range(20)))
+    imported = read_table(path)
+    assert imported.format == "tsv" and imported.num_rows == 20
+    assert imported.column_names == ["output", "message"]
+
+
+def test_reading_writes_nothing_to_disk(tmp_path: Path, isolated_dirs: dict[str, Path]) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "data.csv").write_text("text,label\n" + "".join(f"t{i},l{i % 2}\n" for i in range(50)))
+    (source / "data.json").write_text(json.dumps([{"text": "a", "label": "b"}]))
+    before = {p for p in tmp_path.rglob("*")}
+    for name in ("data.csv", "data.json"):
+        read_table(source / name)
+    assert {p for p in tmp_path.rglob("*")} == before
+    assert not any(isolated_dirs["TMPDIR"].iterdir())
+
+
+def test_file_given_as_str_and_with_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "d.csv").write_text("text,label\na,b\n")
+    assert read_table("~/d.csv").source == tmp_path / "d.csv"
+    assert read_table(os.fspath(tmp_path / "d.csv")).num_rows == 1
