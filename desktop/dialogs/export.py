@@ -1,0 +1,166 @@
+"""Export dialog: Hugging Face folder or ONNX; encrypted with a passphrase by default, plaintext
+only after an explicit warning the user confirms."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+    QLineEdit, QMessageBox, QProgressBar, QPushButton, QRadioButton, QVBoxLayout, QWidget,
+)
+
+from desktop.passphrase import assess
+from desktop.worker import Done, Job
+from engine.events import Cancelled, Failed, Finished, Progress
+
+PLAINTEXT_WARNING = (
+    "A plaintext export writes the trained model to disk unencrypted.\n\n"
+    "A model can reveal parts of the data it was trained on (for example rare names or numbers "
+    "in the training texts). Anyone who can read that folder can use or copy the model.\n\n"
+    "Export unencrypted anyway?"
+)
+
+
+class ExportDialog(QDialog):
+    def __init__(self, context, run_id: str, *, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.context = context
+        self.run_id = run_id
+        self.job: Job | None = None
+        self.exported_to: Path | None = None
+        self.setWindowTitle(f"Export model — run {run_id}")
+        self.setMinimumWidth(560)
+
+        self.hf = QRadioButton("Hugging Face folder (safetensors, tokenizer, model card)")
+        self.onnx = QRadioButton("ONNX (for inference runtimes)")
+        self.hf.setChecked(True)
+        formats = QButtonGroup(self)
+        formats.addButton(self.hf)
+        formats.addButton(self.onnx)
+
+        self.folder = QLineEdit(str(Path.home() / f"cloister-{run_id}"))
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+
+        self.encrypted = QRadioButton("Encrypted with a passphrase (recommended)")
+        self.plaintext = QRadioButton("Plaintext (unencrypted)")
+        self.encrypted.setChecked(True)
+        protection = QButtonGroup(self)
+        protection.addButton(self.encrypted)
+        protection.addButton(self.plaintext)
+        self.plaintext.toggled.connect(self._on_plaintext_toggled)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setPlaceholderText("Passphrase for the exported files")
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat.setPlaceholderText("Repeat it")
+
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.export_button.setText("Export")
+        self.buttons.accepted.connect(self.export)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Format:", self.hf)
+        form.addRow("", self.onnx)
+        form.addRow("Folder:", folder_row)
+        form.addRow("Protection:", self.encrypted)
+        form.addRow("", self.plaintext)
+        form.addRow("Passphrase:", self.passphrase)
+        form.addRow("Repeat:", self.repeat)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export into", str(Path(self.folder.text()).parent))
+        if folder:
+            self.folder.setText(str(Path(folder) / f"cloister-{self.run_id}"))
+
+    def confirm_plaintext(self) -> bool:
+        """The explicit warning; tests drive this message box."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Export without encryption?", PLAINTEXT_WARNING,
+                          QMessageBox.StandardButton.Cancel, self)
+        self.warning_box = box
+        confirm = box.addButton("Export unencrypted", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is confirm
+
+    def _on_plaintext_toggled(self, checked: bool) -> None:
+        if checked and not self.confirm_plaintext():
+            self.encrypted.setChecked(True)
+        unencrypted = self.plaintext.isChecked()
+        self.passphrase.setEnabled(not unencrypted)
+        self.repeat.setEnabled(not unencrypted)
+        self.message.setText("⚠ The export will NOT be encrypted." if unencrypted else "")
+
+    def export(self) -> None:
+        if self.job is not None:
+            return
+        out = Path(self.folder.text()).expanduser()
+        plaintext = self.plaintext.isChecked()
+        passphrase: str | None = None
+        if not plaintext:
+            passphrase = self.passphrase.text()
+            if passphrase != self.repeat.text():
+                self.message.setText("The two passphrases do not match.")
+                return
+            hint = assess(passphrase)
+            if not hint.acceptable:
+                self.message.setText(hint.advice)
+                return
+        from desktop.jobs import export_events
+
+        workspace, run_id, onnx = self.context.workspace, self.run_id, self.onnx.isChecked()
+        job = Job.stream(lambda cancel: export_events(workspace, run_id, out, onnx=onnx, plaintext=plaintext,
+                                                      passphrase=passphrase, cancel=cancel),
+                         name="export", parent=self)
+        job.events.connect(self._on_events)
+        job.ended.connect(lambda terminal: self._on_ended(out, terminal))
+        self.job = job
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.export_button.setEnabled(False)
+        self.message.setText(f"Exporting to {out}…")
+        self.context.start(job, long=True)
+
+    def _on_events(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, Progress) and event.total:
+                self.progress.setRange(0, event.total)
+                self.progress.setValue(event.done)
+
+    def _on_ended(self, out: Path, terminal: object) -> None:
+        self.job = None
+        self.progress.hide()
+        self.export_button.setEnabled(True)
+        if isinstance(terminal, (Done, Finished)):
+            self.exported_to = out
+            kind = "unencrypted" if self.plaintext.isChecked() else "encrypted"
+            self.message.setText(f"✔ Exported ({kind}) to {out}")
+            self.export_button.setEnabled(False)
+            self.buttons.button(QDialogButtonBox.StandardButton.Close).setFocus()
+        elif isinstance(terminal, Failed):
+            self.message.setText(f"✖ {terminal.message}")
+        elif isinstance(terminal, Cancelled):
+            self.message.setText("Export cancelled.")
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override: never orphan the export thread
+        if self.job is not None and self.job.is_running():
+            self.job.cancel()
+            self.job.wait()
+            self.job.finish_now()
+        super().done(result)

@@ -1,0 +1,182 @@
+"""Create-vault and unlock dialogs. The key derivation runs on a worker thread (it is slow on
+purpose), so the dialog stays responsive and shows that it is working."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget,
+)
+
+from desktop.passphrase import Strength, assess
+from desktop.worker import Done, Job
+from engine.events import Failed
+
+
+class _VaultDialog(QDialog):
+    """Shared behaviour: run one workspace operation in a job, keep the result or show the error."""
+
+    def __init__(self, root: Path, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.root = Path(root)
+        self.workspace: Any = None
+        self._job: Job | None = None
+        self.setModal(True)
+        self.setMinimumWidth(460)
+        self.error = QLabel()
+        self.error.setObjectName("errorLabel")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: key derivation has no progress to report
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.hide()
+
+    def _run(self, operation: Callable[[], Any], *, name: str) -> None:
+        self.error.hide()
+        self.busy.show()
+        self._set_inputs_enabled(False)
+        job = Job.call(lambda _cancel: operation(), name=name, parent=self)
+        job.ended.connect(self._on_ended)
+        self._job = job
+        job.start()
+
+    def _on_ended(self, terminal: object) -> None:
+        self.busy.hide()
+        self._set_inputs_enabled(True)
+        if isinstance(terminal, Done):
+            self.workspace = terminal.value
+            self.accept()
+            return
+        message = terminal.message if isinstance(terminal, Failed) else "The operation stopped."
+        self._show_error(message)
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        for child in self.findChildren(QLineEdit):
+            child.setEnabled(enabled)
+        buttons = self.findChild(QDialogButtonBox)
+        if buttons is not None:
+            buttons.setEnabled(enabled)
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        # Never leave a key-derivation thread running behind a closed dialog.
+        if self._job is not None and self._job.is_running():
+            self._job.wait()
+            self._job.finish_now()
+        super().done(result)
+
+
+class CreateVaultDialog(_VaultDialog):
+    """First launch: choose a passphrase (twice) and create the encrypted workspace."""
+
+    def __init__(self, root: Path, *, kdf: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(root, parent)
+        self._kdf = kdf
+        self.setWindowTitle("Create your Cloister vault")
+        intro = QLabel(
+            "Everything you import and train is kept encrypted in this workspace:\n"
+            f"{self.root}\n\nChoose a passphrase. It cannot be recovered if you forget it."
+        )
+        intro.setWordWrap(True)
+        self.first = QLineEdit()
+        self.first.setEchoMode(QLineEdit.EchoMode.Password)
+        self.first.setPlaceholderText("Passphrase")
+        self.second = QLineEdit()
+        self.second.setEchoMode(QLineEdit.EchoMode.Password)
+        self.second.setPlaceholderText("The same passphrase again")
+        self.meter = QProgressBar()
+        self.meter.setRange(0, int(Strength.STRONG))
+        self.meter.setTextVisible(False)
+        self.meter.setMaximumHeight(8)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.create_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.create_button.setText("Create vault")
+        self.buttons.accepted.connect(self._create)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Passphrase:", self.first)
+        form.addRow("Repeat:", self.second)
+        form.addRow("Strength:", self.meter)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.error)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.buttons)
+        self.first.textChanged.connect(self._update)
+        self.second.textChanged.connect(self._update)
+        self._update()
+
+    def _update(self) -> None:
+        hint = assess(self.first.text())
+        self.meter.setValue(int(hint.strength))
+        matches = self.first.text() == self.second.text()
+        advice = hint.advice
+        if self.second.text() and not matches:
+            advice += "  The two passphrases do not match."
+        self.hint.setText(advice)
+        self.create_button.setEnabled(hint.acceptable and matches)
+
+    def _create(self) -> None:
+        if not self.create_button.isEnabled():
+            return
+        from privacy.workspace import Workspace
+
+        passphrase, root, kdf = self.first.text(), self.root, self._kdf
+        self._run(lambda: Workspace.create(root, passphrase, kdf=kdf), name="create-vault")
+
+
+class UnlockDialog(_VaultDialog):
+    """Later launches and after a lock: ask for the passphrase; a wrong one can be retried."""
+
+    def __init__(self, root: Path, *, parent: QWidget | None = None) -> None:
+        super().__init__(root, parent)
+        self.setWindowTitle("Unlock Cloister")
+        intro = QLabel(f"Enter the passphrase of the workspace\n{self.root}")
+        intro.setWordWrap(True)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setPlaceholderText("Passphrase")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.unlock_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.unlock_button.setText("Unlock")
+        self.buttons.accepted.connect(self._unlock)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.passphrase)
+        layout.addWidget(self.error)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.buttons)
+        self.passphrase.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _unlock(self) -> None:
+        if not self.passphrase.text():
+            self._show_error("Enter the passphrase.")
+            return
+        from privacy.workspace import Workspace
+
+        passphrase, root = self.passphrase.text(), self.root
+        self._run(lambda: Workspace.unlock(root, passphrase), name="unlock")
+
+    def _on_ended(self, terminal: object) -> None:
+        super()._on_ended(terminal)
+        if self.workspace is None:
+            # Let the user retry at once: clear the field and put the cursor back in it.
+            self.passphrase.clear()
+            self.passphrase.setFocus(Qt.FocusReason.OtherFocusReason)

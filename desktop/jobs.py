@@ -1,0 +1,161 @@
+"""Thin calls into the engine that the pages hand to ``desktop.worker.Job``.
+
+Every engine import is inside a function: the engine pulls in torch/transformers/pandas, and
+the window must appear before any of that is loaded (``tests/test_foundation.py`` checks it).
+These functions hold no ML logic; they only adapt arguments and shape results for the views.
+Unless noted, they run on a worker thread.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from engine.events import CancelToken, Progress
+from desktop.worker import Done
+
+
+# --- datasets ---------------------------------------------------------------------------------
+def save_draft(ws: Any, name: str, draft: Any, *, skip_incomplete: bool, cancel: CancelToken) -> Iterator[Any]:
+    """Store the draft in the vault, reporting progress; ends with ``Done(DatasetInfo)``.
+
+    With ``skip_incomplete`` the rows with a blank text or no label are left out of what is
+    stored, the same rule ``engine.columns.texts_and_labels(skip_incomplete=True)`` applies.
+    """
+    from dataclasses import replace
+
+    from engine.store import save_dataset
+
+    imported, problems = draft.imported, list(draft.problems)
+    yield Progress(done=0, total=3, message="preparing")
+    if skip_incomplete and draft.mapping.label_column is not None:
+        import pyarrow.compute as pc
+
+        from engine.columns import label_array, text_array
+
+        table = imported.table
+        texts, labels = text_array(table, draft.mapping), label_array(table, draft.mapping)
+        keep = pc.and_(pc.not_equal(pc.utf8_trim_whitespace(texts), ""),
+                       pc.is_valid(labels))
+        keep = pc.and_(keep, pc.not_equal(pc.fill_null(labels, ""), ""))
+        imported = replace(imported, table=table.filter(pc.fill_null(keep, False)))
+        # Row numbers in the report refer to the file as read; keep the notes, not row errors.
+        problems = [p for p in problems if p.code not in ("empty-text", "missing-label")]
+    if cancel.cancelled:
+        from engine.events import Cancelled
+
+        yield Cancelled(step=0)
+        return
+    yield Progress(done=1, total=3, message="encrypting")
+    info = save_dataset(ws, name, imported, draft.mapping, problems=problems)
+    yield Progress(done=3, total=3, message="stored")
+    yield Done(info)
+
+
+def stored_datasets(ws: Any) -> list[Any]:
+    """UI thread (small index read)."""
+    from engine.store import list_datasets
+
+    return list(list_datasets(ws))
+
+
+def rename_dataset(ws: Any, old: str, new: str) -> None:
+    from engine.store import rename_dataset as rename
+
+    rename(ws, old, new)
+
+
+def delete_dataset(ws: Any, name: str) -> None:
+    from engine.store import delete_dataset as delete
+
+    delete(ws, name)
+
+
+# --- models and training ---------------------------------------------------------------------
+def default_model() -> Path:
+    from engine.models import default_model_path
+
+    return Path(default_model_path())
+
+
+def check_model(path: Path) -> Any:
+    """``ModelInfo`` or raises ``InputError`` with the reason the folder can't be used."""
+    from engine.models import check_model_folder
+
+    return check_model_folder(path)
+
+
+def make_config(**options: Any) -> Any:
+    from engine.training import TrainConfig
+
+    return TrainConfig(**options)
+
+
+def estimate(config: Any, rows: int) -> Any:
+    from engine.training import estimate as engine_estimate
+
+    return engine_estimate(config, rows)
+
+
+def train_events(ws: Any, config: Any, cancel: CancelToken) -> Iterator[Any]:
+    from engine.training import train
+
+    yield from train(ws, config, cancel=cancel)
+
+
+def resume_events(ws: Any, run_id: str, cancel: CancelToken) -> Iterator[Any]:
+    from engine.training import resume
+
+    yield from resume(ws, run_id, cancel=cancel)
+
+
+# --- runs, results, prediction, export -------------------------------------------------------
+def runs(ws: Any) -> list[Any]:
+    """UI thread: run records, newest first."""
+    from engine.runs import list_runs
+
+    return sorted(list_runs(ws), key=lambda record: record.created or "", reverse=True)
+
+
+def run_record(ws: Any, run_id: str) -> Any:
+    from engine.runs import load_run
+
+    return load_run(ws, run_id)
+
+
+def report(ws: Any, run_id: str) -> Any:
+    """The run's evaluation report, or None when it has none (failed or cancelled runs)."""
+    from engine.evaluation import load_report
+
+    try:
+        return load_report(ws, run_id)
+    except Exception:  # noqa: BLE001 - the view shows "no report" instead
+        return None
+
+
+def load_predictor(ws: Any, run_id: str) -> Any:
+    from engine.prediction import Predictor
+
+    return Predictor.from_run(ws, run_id)
+
+
+def predict(predictor: Any, text: str) -> Any:
+    return predictor.predict([text])[0]
+
+
+def predict_file_events(predictor: Any, source: Path, target: Path, cancel: CancelToken) -> Iterator[Any]:
+    from engine.prediction import predict_file
+
+    yield from predict_file(predictor, source, target, cancel=cancel)
+
+
+def export_events(ws: Any, run_id: str, out: Path, *, onnx: bool, plaintext: bool,
+                  passphrase: str | None, cancel: CancelToken) -> Iterator[Any]:
+    from engine.export import ExportFormat, export_run
+
+    result = export_run(ws, run_id, out, format=ExportFormat.ONNX if onnx else ExportFormat.HF,
+                        plaintext=plaintext, passphrase=passphrase)
+    if isinstance(result, Iterator):
+        yield from result
+    else:
+        yield Done(result)

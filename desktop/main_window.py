@@ -1,0 +1,297 @@
+"""The main window: sidebar of pages, menus and shortcuts, drop target, lock and idle lock."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+    QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from desktop.context import AppContext
+from desktop.icons import icon
+from desktop.pages.datasets import DatasetsPage
+from desktop.pages.results import ResultsPage
+from desktop.pages.runs import RunsPage
+from desktop.pages.train import TrainPage
+from desktop.pages.tryit import TryItPage
+
+log = logging.getLogger(__name__)
+
+_INPUT_EVENTS = {
+    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
+}
+
+
+class _LockScreen(QWidget):
+    def __init__(self, on_unlock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        picture = QLabel()
+        picture.setPixmap(icon("lock").pixmap(QSize(72, 72)))
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title = QLabel("Cloister is locked")
+        title.setObjectName("pageTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = QLabel("Your datasets and models stay encrypted until you unlock the workspace.")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        self.button = QPushButton("Unlock…")
+        self.button.setDefault(True)
+        self.button.clicked.connect(on_unlock)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.button)
+        row.addStretch(1)
+        for widget in (picture, title, text):
+            layout.addWidget(widget)
+        layout.addLayout(row)
+        layout.addStretch(2)
+
+
+class MainWindow(QMainWindow):
+    PAGE_KEYS = ("datasets", "train", "results", "tryit", "runs")
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setWindowTitle("Cloister")
+        self.setWindowIcon(icon("cloister"))
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self.setMinimumSize(960, 640)
+
+        self.datasets_page = DatasetsPage(context)
+        self.train_page = TrainPage(context)
+        self.results_page = ResultsPage(context)
+        self.tryit_page = TryItPage(context)
+        self.runs_page = RunsPage(context)
+        self.pages = [self.datasets_page, self.train_page, self.results_page, self.tryit_page, self.runs_page]
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setFixedWidth(190)
+        for number, page in enumerate(self.pages, start=1):
+            item = QListWidgetItem(icon(page.icon_name), page.title)
+            item.setToolTip(f"{page.title} (Ctrl+{number})")
+            self.nav.addItem(item)
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            self.stack.addWidget(page)
+        self.lock_screen = _LockScreen(self.unlock)
+        self.stack.addWidget(self.lock_screen)
+        self.nav.currentRowChanged.connect(self._on_nav)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.lock_label = QLabel()
+        self.job_label = QLabel()
+        self.statusBar().addPermanentWidget(self.job_label)
+        self.statusBar().addPermanentWidget(self.lock_label)
+        context.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        context.workspace_changed.connect(self._on_workspace)
+        context.run_selected.connect(lambda _run: self.show_page("results"))
+        context.busy_changed.connect(self._on_busy)
+
+        self._build_menus()
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.timeout.connect(self._on_idle)
+        QApplication.instance().installEventFilter(self)
+        self._on_workspace(context.workspace)
+
+    # --- menus and shortcuts ----------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None,
+                icon_name: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action("&Open data…", self.open_file_dialog, QKeySequence.StandardKey.Open, "open")
+        self.lock_action = self._action("&Lock", self.lock, "Ctrl+L", "lock")
+        self.export_action = self._action("&Export model…", self.results_page.export_current, "Ctrl+E", "export")
+        self.settings_action = self._action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
+        for action in (self.open_action, self.lock_action, None, self.export_action, None,
+                       self.settings_action, None, self.quit_action):
+            if action is None:
+                file_menu.addSeparator()
+            else:
+                file_menu.addAction(action)
+        go_menu = bar.addMenu("&Go")
+        for number, (key, page) in enumerate(zip(self.PAGE_KEYS, self.pages), start=1):
+            action = self._action(page.title, lambda _=False, key=key: self.show_page(key), f"Ctrl+{number}", page.icon_name)
+            go_menu.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About Cloister", self.open_about))
+
+    # --- navigation --------------------------------------------------------------------------
+    def show_page(self, key: str) -> None:
+        if not self.context.unlocked:
+            return
+        self.nav.setCurrentRow(self.PAGE_KEYS.index(key))
+
+    def current_page_key(self) -> str:
+        widget = self.stack.currentWidget()
+        return "locked" if widget is self.lock_screen else self.PAGE_KEYS[self.pages.index(widget)]
+
+    def _on_nav(self, row: int) -> None:
+        if row >= 0 and self.context.unlocked:
+            self.stack.setCurrentWidget(self.pages[row])
+            self.pages[row].on_shown()
+
+    # --- files -------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self.context.unlocked:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: ANN001 - Qt override
+        if event.mimeData().hasUrls() and self.context.unlocked:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths or not self.context.unlocked:
+            return
+        event.acceptProposedAction()
+        self.open_path(paths[0])
+        if len(paths) > 1:
+            self.context.status_message.emit("Opened the first of the dropped files; drop one at a time.")
+
+    def open_path(self, path: Path) -> None:
+        self.show_page("datasets")
+        self.datasets_page.open_path(path)
+
+    def open_file_dialog(self) -> None:
+        if not self.context.unlocked:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open data", str(Path.home()),
+            "Data files (*.csv *.tsv *.txt *.json *.jsonl *.parquet *.xlsx);;All files (*)",
+        )
+        if path:
+            self.open_path(Path(path))
+
+    # --- dialogs -----------------------------------------------------------------------------
+    def open_settings(self) -> None:
+        from desktop.dialogs.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.context.settings, parent=self)
+        if dialog.exec():
+            self.context.update_settings(dialog.result_settings())
+            self._restart_idle_timer()
+            self.context.status_message.emit("Settings saved.")
+
+    def open_about(self) -> None:
+        from desktop.dialogs.about import AboutDialog
+
+        AboutDialog(parent=self).exec()
+
+    # --- vault -------------------------------------------------------------------------------
+    def open_vault(self) -> bool:
+        """Create (first launch) or unlock the workspace. Returns True when unlocked."""
+        from desktop.dialogs.vault import CreateVaultDialog, UnlockDialog
+        from privacy.workspace import Workspace
+
+        root = self.context.root
+        if Workspace.exists(root):
+            dialog = UnlockDialog(root, parent=self)
+        else:
+            dialog = CreateVaultDialog(root, kdf=self.context.kdf, parent=self)
+        if dialog.exec() and dialog.workspace is not None:
+            self.context.set_workspace(dialog.workspace)
+            return True
+        return False
+
+    def unlock(self) -> None:
+        self.open_vault()
+
+    def lock(self) -> None:
+        """Forget the keys and every decrypted thing the pages hold; running work is cancelled."""
+        if not self.context.unlocked:
+            return
+        self.context.jobs.cancel_all_and_wait()
+        workspace = self.context.workspace
+        self.context.set_workspace(None)
+        try:
+            workspace.lock()
+        except Exception as exc:  # noqa: BLE001 - locking must always leave the UI locked
+            log.warning("lock raised %s", type(exc).__name__)
+
+    def _on_workspace(self, workspace: object) -> None:
+        unlocked = workspace is not None
+        for page in self.pages:
+            page.on_workspace(workspace)
+        self.nav.setEnabled(unlocked)
+        for action in (self.lock_action, self.open_action, self.export_action):
+            action.setEnabled(unlocked)
+        if unlocked:
+            self.lock_label.setText(f"Unlocked · {self.context.root}")
+            self.nav.setCurrentRow(-1)
+            self.nav.setCurrentRow(0)
+            self._restart_idle_timer()
+        else:
+            self.lock_label.setText("Locked")
+            self.stack.setCurrentWidget(self.lock_screen)
+            self.idle_timer.stop()
+
+    # --- idle lock ---------------------------------------------------------------------------
+    def _restart_idle_timer(self) -> None:
+        minutes = self.context.settings.idle_lock_minutes
+        if minutes > 0 and self.context.unlocked:
+            self.idle_timer.start(minutes * 60_000)
+        else:
+            self.idle_timer.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS and self.idle_timer.isActive():
+            self._restart_idle_timer()
+        return False
+
+    def _on_idle(self) -> None:
+        # A training run the user started is not "idle": wait for it rather than kill it.
+        if self.context.jobs.busy():
+            self._restart_idle_timer()
+            return
+        self.lock()
+        self.context.status_message.emit("Locked after inactivity.")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.job_label.setText("working…" if busy else "")
+
+    # --- closing -----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Cancel running work and wait for its thread: never destroy a running QThread."""
+        if self.context.jobs.running():
+            self.statusBar().showMessage("Stopping running work…")
+            QApplication.processEvents()
+        if not self.context.jobs.cancel_all_and_wait():
+            event.ignore()
+            self.statusBar().showMessage("Still stopping; try closing again in a moment.")
+            return
+        QApplication.instance().removeEventFilter(self)
+        if self.context.workspace is not None:
+            try:
+                self.context.workspace.lock()
+            except Exception:  # noqa: BLE001
+                log.warning("lock on close failed")
+        event.accept()

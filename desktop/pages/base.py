@@ -1,0 +1,44 @@
+"""What every page has: a title, an icon, a header, and hooks for lock/unlock and showing."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from desktop.context import AppContext
+
+
+class Page(QWidget):
+    title = ""
+    icon_name = ""
+    subtitle = ""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(20, 14, 20, 12)
+        heading = QLabel(self.title)
+        heading.setObjectName("pageTitle")
+        self.layout_.addWidget(heading)
+        if self.subtitle:
+            sub = QLabel(self.subtitle)
+            sub.setObjectName("pageSubtitle")
+            sub.setWordWrap(True)
+            self.layout_.addWidget(sub)
+
+    @property
+    def workspace(self) -> Any:
+        return self.context.workspace
+
+    def on_workspace(self, workspace: Any) -> None:
+        """Unlocked (a Workspace) or locked (None): drop every decrypted thing on lock."""
+
+    def on_shown(self) -> None:
+        """The user navigated here: refresh lists that may have changed."""
+
+
+def section(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionTitle")
+    return label

@@ -1,0 +1,445 @@
+"""Datasets page: open or drop a file, preview it, choose columns, see problems, import into
+the vault; the list of stored datasets with rename and delete.
+
+Reading and validating run in the worker (a big file must not freeze the window); the preview
+is a virtual table over the Arrow table, so a million rows scroll as fast as a hundred.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+    QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea,
+    QSplitter, QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from desktop.icons import icon
+from desktop.pages.base import Page, section
+from desktop.state import ImportDraft, format_size
+from desktop.widgets.arrow_table import ArrowTableModel
+from desktop.widgets.charts import BarChart
+from desktop.worker import Done, Job
+from engine.events import Failed, Progress
+
+_SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
+
+
+def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
+                   skip_incomplete: bool = False, imported: Any = None) -> ImportDraft:
+    """Worker-thread body: read (unless already read), map columns, validate."""
+    from engine.columns import ColumnMapping, infer_mapping
+    from engine.importing import read_table
+    from engine.validation import validate
+
+    imported = imported if imported is not None else read_table(path)
+    if text_column is None and label_column is None:
+        mapping = infer_mapping(imported)
+    else:
+        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,
+                                       label_column=label_column)
+    problems = validate(imported, mapping, skip_incomplete=skip_incomplete)
+    return ImportDraft(imported=imported, mapping=mapping, problems=list(problems))
+
+
+class DatasetsPage(Page):
+    title = "Datasets"
+    icon_name = "datasets"
+    subtitle = ("Drop a CSV, TSV, JSON, JSONL, Parquet or Excel file — or a folder with one "
+                "sub-folder per label — anywhere on this window, or use Open (Ctrl+O).")
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(context, parent)
+        self.draft: ImportDraft | None = None
+        self._job: Job | None = None
+        self.model = ArrowTableModel(parent=self)
+
+        # --- empty state / draft ----------------------------------------------------------
+        self.stack = QStackedWidget()
+        self.empty = QLabel("Drop a data file here\n\nor press Ctrl+O to choose one")
+        self.empty.setObjectName("dropZone")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.empty)
+
+        draft = QWidget()
+        draft_layout = QVBoxLayout(draft)
+        draft_layout.setContentsMargins(0, 0, 0, 0)
+        self.file_label = QLabel()
+        self.file_label.setObjectName("fileLabel")
+        self.text_combo = QComboBox()
+        self.label_combo = QComboBox()
+        self.skip_box = QCheckBox("Leave out rows with empty text or no label")
+        for combo in (self.text_combo, self.label_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMinimumWidth(140)
+            combo.activated.connect(self._revalidate)
+        self.skip_box.toggled.connect(self._revalidate)
+        roles = QHBoxLayout()
+        roles.addWidget(QLabel("Text column:"))
+        roles.addWidget(self.text_combo)
+        roles.addSpacing(16)
+        roles.addWidget(QLabel("Label column:"))
+        roles.addWidget(self.label_combo)
+        roles.addSpacing(16)
+        roles.addWidget(self.skip_box)
+        roles.addStretch(1)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.horizontalHeader().setDefaultSectionSize(220)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setWordWrap(False)
+        self.chart = BarChart()
+        chart_scroll = QScrollArea()
+        chart_scroll.setWidgetResizable(True)
+        chart_scroll.setWidget(self.chart)
+        chart_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.problems = QListWidget()
+        self.problems.setWordWrap(True)
+        self.problems.itemClicked.connect(self._on_problem_clicked)
+        self.problems.itemActivated.connect(self._on_problem_clicked)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        self.labels_title = section("Labels")
+        side_layout.addWidget(self.labels_title)
+        side_layout.addWidget(chart_scroll, 2)
+        self.problems_title = section("Problems")
+        side_layout.addWidget(self.problems_title)
+        side_layout.addWidget(self.problems, 3)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([640, 400])
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("Dataset name")
+        self.name_edit.setMaximumWidth(280)
+        self.import_button = QPushButton(icon("datasets"), "Import into vault")
+        self.import_button.setDefault(True)
+        self.import_button.clicked.connect(self.import_draft)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.clear_draft)
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel("Name:"))
+        actions.addWidget(self.name_edit)
+        actions.addWidget(self.import_button)
+        actions.addWidget(self.discard_button)
+        actions.addStretch(1)
+        draft_layout.addWidget(self.file_label)
+        draft_layout.addLayout(roles)
+        draft_layout.addWidget(split, 1)
+        draft_layout.addLayout(actions)
+        self.stack.addWidget(draft)
+
+        self.open_button = QPushButton(icon("open"), "Open…")
+        self.open_button.clicked.connect(self._open_dialog)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(320)
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.open_button)
+        top.addWidget(self.progress)
+        top.addWidget(self.status, 1)
+
+        # --- stored datasets --------------------------------------------------------------
+        self.stored = QTableWidget(0, 5)
+        self.stored.setHorizontalHeaderLabels(["Name", "Rows", "Labels", "Size", "Imported"])
+        self.stored.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.stored.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.stored.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.stored.verticalHeader().hide()
+        header = self.stored.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.stored.setMaximumHeight(150)
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.train_button = QPushButton(icon("train"), "Train on it")
+        self.train_button.clicked.connect(self._train_selected)
+        stored_buttons = QVBoxLayout()
+        for button in (self.train_button, self.rename_button, self.delete_button):
+            stored_buttons.addWidget(button)
+        stored_buttons.addStretch(1)
+        stored_row = QHBoxLayout()
+        stored_row.addWidget(self.stored, 1)
+        stored_row.addLayout(stored_buttons)
+
+        self.layout_.addLayout(top)
+        self.layout_.addWidget(self.stack, 1)
+        self.layout_.addWidget(section("In the vault"))
+        self.layout_.addLayout(stored_row)
+        self.stored.itemSelectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def on_workspace(self, workspace: Any) -> None:
+        self.clear_draft()
+        self.refresh_stored()
+
+    def on_shown(self) -> None:
+        self.refresh_stored()
+
+    def clear_draft(self) -> None:
+        self.draft = None
+        self.model.set_table(None)
+        self.chart.set_values([])
+        self.problems.clear()
+        self.stack.setCurrentWidget(self.empty)
+        self.status.clear()
+
+    # --- opening and validating --------------------------------------------------------------
+    def _open_dialog(self) -> None:
+        window = self.window()
+        if hasattr(window, "open_file_dialog"):
+            window.open_file_dialog()
+
+    def open_path(self, path: Path) -> None:
+        """Read, infer columns and validate in the worker; the preview appears when done."""
+        self._run(lambda _c: read_and_check(Path(path)), name="read", message=f"Reading {Path(path).name}…")
+
+    def _revalidate(self) -> None:
+        if self.draft is None:
+            return
+        label = self.label_combo.currentData()
+        imported, text, skip = self.draft.imported, self.text_combo.currentText(), self.skip_box.isChecked()
+        self._run(lambda _c: read_and_check(imported.source, text_column=text, label_column=label,
+                                            skip_incomplete=skip, imported=imported),
+                  name="validate", message="Checking…")
+
+    def _run(self, body, *, name: str, message: str) -> None:  # noqa: ANN001
+        if self._job is not None and self._job.is_running():
+            self.context.status_message.emit("Still working on the previous file; one moment.")
+            return
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.status.setText(message)
+        self._set_editable(False)
+        job = Job.call(body, name=name, parent=self)
+        job.ended.connect(self._on_checked)
+        self._job = job
+        self.context.start(job)
+
+    def _on_checked(self, terminal: object) -> None:
+        self.progress.hide()
+        self._set_editable(True)
+        if isinstance(terminal, Failed):
+            self.status.setText(terminal.message)
+            self.status.setProperty("error", True)
+            self.status.style().polish(self.status)
+            return
+        if isinstance(terminal, Done):
+            self.status.setProperty("error", False)
+            self.status.style().polish(self.status)
+            self.show_draft(terminal.value)
+
+    def _set_editable(self, enabled: bool) -> None:
+        for widget in (self.text_combo, self.label_combo, self.skip_box, self.import_button, self.open_button):
+            widget.setEnabled(enabled)
+        if enabled and self.draft is not None:
+            self.import_button.setEnabled(not self.draft.blocking())
+
+    def show_draft(self, draft: ImportDraft) -> None:
+        new_file = self.draft is None or self.draft.imported is not draft.imported
+        self.draft = draft
+        if new_file:
+            self.model.set_table(draft.imported.table)
+            self.name_edit.setText(draft.suggested_name())
+        self.model.set_roles({draft.text_column: "text", **({draft.label_column: "label"} if draft.label_column else {})})
+        imported = draft.imported
+        details = [f"{draft.rows:,} rows", f"{len(draft.columns)} columns", imported.format.upper()]
+        if imported.encoding:
+            details.append(imported.encoding)
+        self.file_label.setText(f"<b>{imported.source.name}</b> — " + " · ".join(details))
+        self.text_combo.blockSignals(True)
+        self.label_combo.blockSignals(True)
+        self.text_combo.clear()
+        self.text_combo.addItems(draft.columns)
+        self.text_combo.setCurrentText(draft.text_column)
+        self.label_combo.clear()
+        self.label_combo.addItem("(no label column)", None)
+        for column in draft.columns:
+            self.label_combo.addItem(column, column)
+        self.label_combo.setCurrentIndex(max(0, self.label_combo.findData(draft.label_column)) if draft.label_column else 0)
+        self.text_combo.blockSignals(False)
+        self.label_combo.blockSignals(False)
+        counts = draft.label_counts()
+        self.labels_title.setText(f"Labels ({len(counts)})" if counts else "Labels")
+        self.chart.set_values(counts)
+        self._show_problems(draft.problems)
+        self.stack.setCurrentIndex(1)
+        blocking = draft.blocking()
+        self.import_button.setEnabled(not blocking)
+        self.status.setText("Fix the errors (✖) before importing: click one to see its row."
+                            if blocking else "Ready to import. Nothing is stored until you import.")
+
+    def _show_problems(self, problems: list[Any]) -> None:
+        self.problems.clear()
+        errors = sum(1 for p in problems if p.blocking)
+        self.problems_title.setText(f"Problems ({errors} errors, {len(problems) - errors} other)" if problems else "Problems — none found")
+        for problem in problems:
+            # The file is named once above the table; the list names row and column only.
+            parts = [f"row {problem.row:,}"] if problem.row is not None else []
+            if problem.column:
+                parts.append(f"column {problem.column!r}")
+            where = ", ".join(parts)
+            text = f"{_SEVERITY_MARK.get(problem.severity.value, '')} {where + ': ' if where else ''}{problem.message}"
+            if problem.hint:
+                text += f"\n{problem.hint}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, problem)
+            if problem.blocking:
+                item.setForeground(QColor("#c0392b") if self.palette().color(QPalette.ColorRole.Base).lightness() > 128 else QColor("#ff8a80"))
+            self.problems.addItem(item)
+
+    def _on_problem_clicked(self, item: QListWidgetItem) -> None:
+        """Select the offending row (and column) in the preview and scroll to it."""
+        problem = item.data(Qt.ItemDataRole.UserRole)
+        if problem is None or problem.row is None or self.draft is None:
+            return
+        row = problem.row - 1
+        if not 0 <= row < self.model.rowCount():
+            return
+        columns = self.draft.columns
+        column = columns.index(problem.column) if problem.column in columns else columns.index(self.draft.text_column)
+        index = self.model.index(row, column)
+        self.table.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    # --- importing ---------------------------------------------------------------------------
+    def import_draft(self) -> None:
+        if self.draft is None or self.workspace is None or self.draft.blocking():
+            return
+        name = self.name_edit.text().strip()
+        if not name:
+            self.status.setText("Give the dataset a name first.")
+            return
+        from desktop.jobs import save_draft
+
+        draft, workspace, skip = self.draft, self.workspace, self.skip_box.isChecked()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.show()
+        self.status.setText(f"Encrypting and storing {name}…")
+        self._set_editable(False)
+        job = Job.stream(lambda cancel: save_draft(workspace, name, draft, skip_incomplete=skip, cancel=cancel),
+                         name="import", parent=self)
+        job.events.connect(self._on_import_progress)
+        job.ended.connect(self._on_imported)
+        self.context.start(job)
+
+    def _on_import_progress(self, events: list[object]) -> None:
+        for event in events:
+            if isinstance(event, Progress) and event.total:
+                self.progress.setValue(int(100 * event.done / event.total))
+
+    def _on_imported(self, terminal: object) -> None:
+        self.progress.hide()
+        self._set_editable(True)
+        if isinstance(terminal, Done):
+            info = terminal.value
+            self.clear_draft()
+            self.status.setText(f"Imported {getattr(info, 'name', 'the dataset')} into the vault. "
+                                "The original file was not copied.")
+            self.refresh_stored()
+            self.context.datasets_changed.emit()
+        elif isinstance(terminal, Failed):
+            self.status.setText(terminal.message)
+
+    # --- stored datasets ---------------------------------------------------------------------
+    def refresh_stored(self) -> None:
+        self.stored.setRowCount(0)
+        if self.workspace is None:
+            self._update_buttons()
+            return
+        from desktop.jobs import stored_datasets
+
+        try:
+            infos = stored_datasets(self.workspace)
+        except Exception as exc:  # noqa: BLE001 - a damaged entry must not break the page
+            self.status.setText(f"Could not list the datasets: {exc}")
+            infos = []
+        for info in infos:
+            row = self.stored.rowCount()
+            self.stored.insertRow(row)
+            values = [info.name, f"{info.rows:,}", str(len(info.labels)), format_size(info.size_bytes),
+                      str(info.created)[:16].replace("T", " ")]
+            for column, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                if column in (1, 2, 3):
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if column == 0:
+                    cell.setToolTip(", ".join(list(info.labels)[:30]))
+                self.stored.setItem(row, column, cell)
+        self._update_buttons()
+
+    def selected_name(self) -> str | None:
+        rows = self.stored.selectionModel().selectedRows()
+        return self.stored.item(rows[0].row(), 0).text() if rows else None
+
+    def _update_buttons(self) -> None:
+        selected = self.selected_name() is not None
+        for button in (self.rename_button, self.delete_button, self.train_button):
+            button.setEnabled(selected)
+
+    def select_stored(self, name: str) -> bool:
+        for row in range(self.stored.rowCount()):
+            if self.stored.item(row, 0).text() == name:
+                self.stored.selectRow(row)
+                return True
+        return False
+
+    def rename_selected(self) -> None:
+        old = self.selected_name()
+        if old is None:
+            return
+        new, ok = QInputDialog.getText(self, "Rename dataset", f"New name for {old}:", text=old)
+        if ok and new.strip() and new.strip() != old:
+            from desktop.jobs import rename_dataset
+
+            self._store_op(lambda: rename_dataset(self.workspace, old, new.strip()))
+
+    def delete_selected(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete dataset",
+            f"Delete the dataset “{name}” from the vault?\n\nRuns trained on it are kept. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            from desktop.jobs import delete_dataset
+
+            self._store_op(lambda: delete_dataset(self.workspace, name))
+
+    def _store_op(self, operation) -> None:  # noqa: ANN001 - small, fast vault edits
+        try:
+            operation()
+        except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
+            QMessageBox.warning(self, "Cloister", str(exc))
+        self.refresh_stored()
+        self.context.datasets_changed.emit()
+
+    def _train_selected(self) -> None:
+        name = self.selected_name()
+        window = self.window()
+        if name and hasattr(window, "train_page"):
+            window.train_page.select_dataset(name)
+            window.show_page("train")
+
+    def sizeHint(self) -> QSize:
+        return QSize(1000, 700)

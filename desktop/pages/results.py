@@ -1,0 +1,248 @@
+"""Results page: headline metrics, per-class table, confusion heat map, misclassified browser,
+and the run's training curves. Everything shown comes decrypted from the vault into memory."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+    QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from desktop.icons import icon
+from desktop.pages.base import Page
+from desktop.state import HEADLINE, format_metric, history_curves
+from desktop.widgets.charts import HeatMap
+from desktop.widgets.curves import CurvePlot
+
+
+def _cell(value: Any, *, align_right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(str(value))
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().hide()
+    table.setSortingEnabled(False)
+    return table
+
+
+class MetricCard(QFrame):
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("metricCard")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self.value = QLabel("—")
+        self.value.setObjectName("metricValue")
+        caption = QLabel(title)
+        caption.setObjectName("metricCaption")
+        layout.addWidget(self.value)
+        layout.addWidget(caption)
+
+
+class ResultsPage(Page):
+    title = "Results"
+    icon_name = "results"
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(context, parent)
+        self.run_id: str | None = None
+        self.report: Any = None
+        self.record: Any = None
+        self.run_combo = QComboBox()
+        self.run_combo.setMinimumWidth(360)
+        self.run_combo.activated.connect(lambda _i: self.show_run(self.run_combo.currentData()))
+        self.export_button = QPushButton(icon("export"), "Export…")
+        self.export_button.clicked.connect(self.export_current)
+        self.try_button = QPushButton(icon("tryit"), "Try it")
+        self.try_button.clicked.connect(self._try_it)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Run:"))
+        top.addWidget(self.run_combo)
+        top.addStretch(1)
+        top.addWidget(self.try_button)
+        top.addWidget(self.export_button)
+
+        self.cards = {key: MetricCard(title) for key, title in HEADLINE}
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        cards = QHBoxLayout()
+        for card in self.cards.values():
+            cards.addWidget(card)
+        cards.addStretch(1)
+
+        self.per_class = _table(["Label", "Precision", "Recall", "F1", "Support"])
+        self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.heatmap = HeatMap()
+        self.heatmap.cell_clicked.connect(self._filter_misclassified)
+        overview = QSplitter(Qt.Orientation.Horizontal)
+        overview.addWidget(self.per_class)
+        overview.addWidget(self.heatmap)
+        overview.setSizes([480, 520])
+
+        self.misclassified = _table(["Text", "True label", "Predicted", "Confidence"])
+        self.misclassified.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.misclassified.setWordWrap(True)
+        self.misclassified.setSortingEnabled(True)
+        self.filter_label = QLabel("")
+        self.clear_filter = QPushButton("Show all")
+        self.clear_filter.clicked.connect(lambda: self._fill_misclassified(None))
+        wrong = QWidget()
+        wrong_layout = QVBoxLayout(wrong)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.filter_label, 1)
+        filter_row.addWidget(self.clear_filter)
+        wrong_layout.addLayout(filter_row)
+        wrong_layout.addWidget(self.misclassified)
+
+        self.curves = CurvePlot(title="Training curves", y_label="value")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(overview, "Per class and confusion")
+        self.tabs.addTab(wrong, "Misclassified")
+        self.tabs.addTab(self.curves, "Curves")
+
+        self.empty = QLabel("No finished run yet. Train a model on the Train page.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.layout_.addLayout(top)
+        self.layout_.addLayout(cards)
+        self.layout_.addWidget(self.summary)
+        self.layout_.addWidget(self.tabs, 1)
+        self.layout_.addWidget(self.empty, 1)
+        context.run_selected.connect(self.show_run)
+        context.runs_changed.connect(self.refresh_runs)
+        self._set_empty(True)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def on_workspace(self, workspace: Any) -> None:
+        self.run_id, self.report, self.record = None, None, None
+        self.refresh_runs()
+        if workspace is None:
+            self._set_empty(True)
+
+    def on_shown(self) -> None:
+        self.refresh_runs()
+        if self.run_id is None and self.run_combo.count():
+            self.show_run(self.run_combo.itemData(0))
+
+    def refresh_runs(self) -> None:
+        self.run_combo.clear()
+        if self.workspace is None:
+            return
+        from desktop.jobs import runs
+
+        try:
+            records = [r for r in runs(self.workspace) if str(getattr(r.status, "value", r.status)) == "finished"]
+        except Exception:  # noqa: BLE001 - an unreadable history leaves the list empty
+            records = []
+        for record in records:
+            accuracy = format_metric(record.metrics.get("accuracy"))
+            self.run_combo.addItem(f"{record.run_id} — {record.dataset} — accuracy {accuracy}", record.run_id)
+        if self.run_id is not None:
+            self.run_combo.setCurrentIndex(max(0, self.run_combo.findData(self.run_id)))
+
+    def _set_empty(self, empty: bool) -> None:
+        self.tabs.setVisible(not empty)
+        self.empty.setVisible(empty)
+        for card in self.cards.values():
+            card.setVisible(not empty)
+        self.export_button.setEnabled(not empty)
+        self.try_button.setEnabled(not empty)
+
+    # --- showing a run -----------------------------------------------------------------------
+    def show_run(self, run_id: str | None) -> None:
+        if not run_id or self.workspace is None:
+            return
+        from desktop.jobs import report, run_record
+
+        try:
+            record = run_record(self.workspace, run_id)
+        except Exception as exc:  # noqa: BLE001 - shown, not raised
+            self.summary.setText(f"Could not open run {run_id}: {exc}")
+            return
+        self.run_id, self.record, self.report = run_id, record, report(self.workspace, run_id)
+        self.refresh_runs()
+        self._render()
+
+    def _render(self) -> None:
+        record, rep = self.record, self.report
+        self._set_empty(rep is None)
+        metrics = dict(rep.headline()) if rep is not None else dict(record.metrics)
+        for key, card in self.cards.items():
+            card.value.setText(format_metric(metrics.get(key)))
+            card.setVisible(key in metrics)
+        config = record.config or {}
+        model = config.get("model_path") or "MiniLM-L6 (default)"
+        self.summary.setText(
+            f"Dataset <b>{record.dataset}</b> · model {model} · {record.device or 'device ?'} · "
+            f"{len(record.labels)} labels · tested on {rep.n if rep else '?'} held-out rows"
+        )
+        if rep is None:
+            self.empty.setText(f"Run {record.run_id} has no evaluation report (status: {record.status}).")
+            return
+        self.per_class.setRowCount(0)
+        for metrics_row in rep.per_class:
+            row = self.per_class.rowCount()
+            self.per_class.insertRow(row)
+            self.per_class.setItem(row, 0, _cell(metrics_row.label))
+            for column, value in enumerate((metrics_row.precision, metrics_row.recall, metrics_row.f1), start=1):
+                self.per_class.setItem(row, column, _cell(format_metric(value), align_right=True))
+            self.per_class.setItem(row, 4, _cell(metrics_row.support, align_right=True))
+        self.per_class.resizeColumnsToContents()
+        self.heatmap.set_matrix(rep.labels, rep.confusion)
+        self._fill_misclassified(None)
+        self.curves.clear()
+        for name, (xs, ys) in history_curves(record.history).items():
+            self.curves.set_series(name, xs, ys)
+
+    def _filter_misclassified(self, true_index: int, predicted_index: int) -> None:
+        if self.report is None:
+            return
+        labels = self.report.labels
+        self._fill_misclassified((labels[true_index], labels[predicted_index]))
+        self.tabs.setCurrentIndex(1)
+
+    def _fill_misclassified(self, pair: tuple[str, str] | None) -> None:
+        self.misclassified.setSortingEnabled(False)
+        self.misclassified.setRowCount(0)
+        items = list(self.report.misclassified) if self.report is not None else []
+        if pair is not None:
+            items = [m for m in items if (m.true_label, m.predicted_label) == pair]
+        for m in items:
+            row = self.misclassified.rowCount()
+            self.misclassified.insertRow(row)
+            text = m.text if m.text is not None else "(text not kept)"
+            cell = _cell(text)
+            cell.setToolTip(text[:2000])
+            self.misclassified.setItem(row, 0, cell)
+            self.misclassified.setItem(row, 1, _cell(m.true_label))
+            self.misclassified.setItem(row, 2, _cell(m.predicted_label))
+            self.misclassified.setItem(row, 3, _cell(f"{m.confidence:.2f}", align_right=True))
+        self.misclassified.setSortingEnabled(True)
+        self.misclassified.resizeColumnToContents(1)
+        self.misclassified.resizeColumnToContents(2)
+        where = f" where true = {pair[0]} and predicted = {pair[1]}" if pair else ""
+        self.filter_label.setText(f"{len(items)} misclassified test rows{where}. Click a confusion cell to filter.")
+        self.clear_filter.setVisible(pair is not None)
+
+    # --- actions -----------------------------------------------------------------------------
+    def _try_it(self) -> None:
+        window = self.window()
+        if self.run_id and hasattr(window, "tryit_page"):
+            window.tryit_page.select_run(self.run_id)
+            window.show_page("tryit")
+
+    def export_current(self) -> None:
+        if self.workspace is None or not self.run_id:
+            self.context.status_message.emit("Open a finished run on the Results page to export it.")
+            return
+        from desktop.dialogs.export import ExportDialog
+
+        ExportDialog(self.context, self.run_id, parent=self).exec()

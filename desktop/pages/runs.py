@@ -1,0 +1,182 @@
+"""Runs page: the history of every run with status and key metrics; compare two or more runs
+side by side (a metrics table and their curves overlaid)."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from desktop.icons import icon
+from desktop.pages.base import Page, section
+from desktop.state import HEADLINE, format_duration, format_metric, history_curves
+from desktop.widgets.curves import CurvePlot
+
+COLUMNS = ["Run", "Dataset", "Status", "Started", "Duration", "Accuracy", "Macro F1", "Device"]
+
+
+def _status(record: Any) -> str:
+    return str(getattr(record.status, "value", record.status))
+
+
+class RunsPage(Page):
+    title = "Runs"
+    icon_name = "runs"
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(context, parent)
+        self.records: list[Any] = []
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.open_button = QPushButton(icon("results"), "Open results")
+        self.open_button.clicked.connect(self.open_selected)
+        self.compare_button = QPushButton("Compare selected")
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.hint = QLabel("Select two or more runs (Ctrl+click) to compare them.")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.compare_button)
+        buttons.addWidget(self.hint, 1)
+
+        self.compare_table = QTableWidget(0, 0)
+        self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.curve_choice = QComboBox()
+        self.curve_choice.currentTextChanged.connect(lambda _t: self._draw_curves())
+        self.curves = CurvePlot(title="Curves", y_label="value")
+        curves_box = QWidget()
+        curves_layout = QVBoxLayout(curves_box)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        choice_row = QHBoxLayout()
+        choice_row.addWidget(QLabel("Curve:"))
+        choice_row.addWidget(self.curve_choice, 1)
+        curves_layout.addLayout(choice_row)
+        curves_layout.addWidget(self.curves, 1)
+        compare = QSplitter(Qt.Orientation.Horizontal)
+        compare.addWidget(self.compare_table)
+        compare.addWidget(curves_box)
+        compare.setSizes([420, 600])
+        self.compared: list[Any] = []
+
+        self.layout_.addWidget(self.table, 3)
+        self.layout_.addLayout(buttons)
+        self.layout_.addWidget(section("Comparison"))
+        self.layout_.addWidget(compare, 4)
+        context.runs_changed.connect(self.refresh)
+        self._on_selection()
+
+    def on_workspace(self, workspace: Any) -> None:
+        self.compared = []
+        self.compare_table.setRowCount(0)
+        self.compare_table.setColumnCount(0)
+        self.curves.clear()
+        self.refresh()
+
+    def on_shown(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.table.setRowCount(0)
+        self.records = []
+        if self.workspace is None:
+            return
+        from desktop.jobs import runs
+
+        try:
+            self.records = runs(self.workspace)
+        except Exception as exc:  # noqa: BLE001
+            self.hint.setText(f"Could not read the run history: {exc}")
+        for record in self.records:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            values = [record.run_id, record.dataset, _status(record), (record.created or "")[:16].replace("T", " "),
+                      format_duration(record.duration_seconds) if record.duration_seconds else "—",
+                      format_metric(record.metrics.get("accuracy")), format_metric(record.metrics.get("macro_f1")),
+                      record.device or "—"]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if column in (4, 5, 6):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if column == 2 and record.error:
+                    item.setToolTip(record.error)
+                self.table.setItem(row, column, item)
+        self._on_selection()
+
+    def selected(self) -> list[Any]:
+        return [self.records[index.row()] for index in self.table.selectionModel().selectedRows()]
+
+    def _on_selection(self) -> None:
+        chosen = self.selected()
+        self.open_button.setEnabled(len(chosen) == 1 and _status(chosen[0]) == "finished")
+        self.compare_button.setEnabled(len(chosen) >= 2)
+
+    def open_selected(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1 and _status(chosen[0]) == "finished":
+            self.context.run_selected.emit(chosen[0].run_id)
+
+    def select_runs(self, run_ids: list[str]) -> None:
+        self.table.clearSelection()
+        for row, record in enumerate(self.records):
+            if record.run_id in run_ids:
+                self.table.selectionModel().select(
+                    self.table.model().index(row, 0),
+                    self.table.selectionModel().SelectionFlag.Select | self.table.selectionModel().SelectionFlag.Rows,
+                )
+
+    def compare_selected(self) -> None:
+        self.compare(self.selected())
+
+    def compare(self, records: list[Any]) -> None:
+        """Metrics in rows, runs in columns; then the chosen curve for each run, overlaid."""
+        self.compared = list(records)
+        metric_rows = [(key, title) for key, title in HEADLINE if any(key in r.metrics for r in records)]
+        extra = [("epochs", "Epochs"), ("learning_rate", "Learning rate"), ("batch_size", "Batch size")]
+        self.compare_table.setColumnCount(len(records))
+        self.compare_table.setHorizontalHeaderLabels([r.run_id for r in records])
+        rows = [("dataset", "Dataset")] + metric_rows + extra + [("duration", "Duration")]
+        self.compare_table.setRowCount(len(rows))
+        self.compare_table.setVerticalHeaderLabels([title for _, title in rows])
+        best = {key: max((r.metrics.get(key, float("-inf")) for r in records)) for key, _ in metric_rows}
+        for column, record in enumerate(records):
+            for row, (key, _title) in enumerate(rows):
+                if key == "dataset":
+                    text = record.dataset
+                elif key == "duration":
+                    text = format_duration(record.duration_seconds)
+                elif key in record.metrics:
+                    text = format_metric(record.metrics[key])
+                else:
+                    text = str((record.config or {}).get(key, "—"))
+                item = QTableWidgetItem(text)
+                if key in best and key != "ece" and record.metrics.get(key) == best[key] and len(records) > 1:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.compare_table.setItem(row, column, item)
+        names = sorted({name for r in records for name in history_curves(r.history)},
+                       key=lambda n: (n != "loss", n))
+        self.curve_choice.blockSignals(True)
+        self.curve_choice.clear()
+        self.curve_choice.addItems(names)
+        self.curve_choice.blockSignals(False)
+        self._draw_curves()
+
+    def _draw_curves(self) -> None:
+        self.curves.clear()
+        name = self.curve_choice.currentText()
+        for record in self.compared:
+            curve = history_curves(record.history).get(name)
+            if curve:
+                self.curves.set_series(record.run_id, *curve)

@@ -1,0 +1,396 @@
+"""Train page: dataset and base model, common settings up front, the rest under Advanced; an
+estimate before starting; Start / Cancel / Resume; live curves, progress, ETA and device."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+    QProgressBar, QPushButton, QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+)
+
+from desktop.icons import icon
+from desktop.pages.base import Page, section
+from desktop.state import Phase, TrainingMonitor, format_duration, format_size
+from desktop.widgets.curves import CurvePlot
+from desktop.worker import Done, Job
+from engine.events import Failed
+
+LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4")
+
+
+class TrainPage(Page):
+    title = "Train"
+    icon_name = "train"
+    training_ended = Signal(object)  # the terminal event (tests and the Runs page listen)
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(context, parent)
+        self.monitor = TrainingMonitor()
+        self.job: Job | None = None
+        self.model_path: Path | None = None  # None: the default MiniLM
+        self._resumable_run: str | None = None
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(300)
+        self._estimate_timer.timeout.connect(self._estimate)
+        self._estimate_job: Job | None = None
+
+        # --- settings column -----------------------------------------------------------
+        self.dataset_combo = QComboBox()
+        self.model_label = QLabel("MiniLM-L6 (default, built in)")
+        self.model_label.setWordWrap(True)
+        self.model_button = QPushButton("Choose folder…")
+        self.model_button.clicked.connect(self.choose_model_folder)
+        self.default_model_button = QPushButton("Default")
+        self.default_model_button.clicked.connect(lambda: self.set_model_folder(None))
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_button)
+        model_row.addWidget(self.default_model_button)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 100)
+        self.epochs.setValue(3)
+        self.learning_rate = QComboBox()
+        self.learning_rate.setEditable(True)
+        self.learning_rate.addItems(LEARNING_RATES)
+        self.learning_rate.setCurrentText("5e-5")
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 1024)
+        self.batch_size.setValue(16)
+        self.max_length = QSpinBox()
+        self.max_length.setRange(8, 8192)
+        self.max_length.setValue(128)
+        common = QFormLayout()
+        common.addRow("Dataset:", self.dataset_combo)
+        common.addRow("Base model:", self.model_label)
+        common.addRow("", model_row)
+        common.addRow("Epochs:", self.epochs)
+        common.addRow("Learning rate:", self.learning_rate)
+        common.addRow("Batch size:", self.batch_size)
+        common.addRow("Max length (tokens):", self.max_length)
+
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced = QWidget()
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(13)
+        self.patience = QSpinBox()
+        self.patience.setRange(0, 50)
+        self.patience.setValue(2)
+        self.patience.setSpecialValueText("off")
+        self.weight_decay = QDoubleSpinBox()
+        self.weight_decay.setDecimals(3)
+        self.weight_decay.setRange(0, 1)
+        self.weight_decay.setSingleStep(0.01)
+        self.weight_decay.setValue(0.01)
+        self.warmup = QDoubleSpinBox()
+        self.warmup.setRange(0, 0.5)
+        self.warmup.setSingleStep(0.02)
+        self.warmup.setValue(0.06)
+        self.class_weights = QCheckBox("Weight classes by rarity")
+        self.device = QComboBox()
+        self.device.addItem("Automatic (GPU if available)", "auto")
+        self.device.addItem("CPU", "cpu")
+        for n in range(4):
+            self.device.addItem(f"GPU {n} (CUDA)", f"cuda:{n}")
+        self.device.addItem("Apple GPU (MPS)", "mps")
+        advanced_form = QFormLayout(self.advanced)
+        advanced_form.setContentsMargins(12, 0, 0, 0)
+        advanced_form.addRow("Seed:", self.seed)
+        advanced_form.addRow("Early stopping patience:", self.patience)
+        advanced_form.addRow("Weight decay:", self.weight_decay)
+        advanced_form.addRow("Warm-up ratio:", self.warmup)
+        advanced_form.addRow("", self.class_weights)
+        advanced_form.addRow("Device:", self.device)
+        self.advanced.setVisible(False)
+        self.advanced_toggle.toggled.connect(self._toggle_advanced)
+
+        self.estimate_label = QLabel("")
+        self.estimate_label.setWordWrap(True)
+        self.estimate_label.setObjectName("estimate")
+        self.start_button = QPushButton(icon("train"), "Start training")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.clicked.connect(self.resume)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.cancel_button, self.resume_button):
+            buttons.addWidget(button)
+
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 8, 0)
+        settings_layout.addLayout(common)
+        settings_layout.addWidget(self.advanced_toggle)
+        settings_layout.addWidget(self.advanced)
+        settings_layout.addWidget(section("Estimate"))
+        settings_layout.addWidget(self.estimate_label)
+        settings_layout.addLayout(buttons)
+        settings_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(settings)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFixedWidth(400)
+
+        # --- live column ---------------------------------------------------------------
+        self.device_label = QLabel("Device: —")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress_text = QLabel("")
+        self.message = QLabel("Choose a dataset and press Start.")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.loss_plot = CurvePlot(title="Training loss", y_label="loss")
+        self.validation_plot = CurvePlot(title="Validation", y_label="metric")
+        self.results_button = QPushButton(icon("results"), "See results")
+        self.results_button.clicked.connect(self._show_results)
+        self.results_button.hide()
+        live = QVBoxLayout()
+        live.addWidget(self.device_label)
+        live.addWidget(self.progress)
+        live.addWidget(self.progress_text)
+        live.addWidget(self.message)
+        live.addWidget(self.results_button, 0, Qt.AlignmentFlag.AlignLeft)
+        live.addWidget(self.loss_plot, 1)
+        live.addWidget(self.validation_plot, 1)
+
+        row = QHBoxLayout()
+        row.addWidget(scroll)
+        row.addLayout(live, 1)
+        self.layout_.addLayout(row, 1)
+
+        for widget in (self.epochs, self.batch_size, self.max_length):
+            widget.valueChanged.connect(self._schedule_estimate)
+        self.dataset_combo.currentIndexChanged.connect(self._schedule_estimate)
+        self.device.currentIndexChanged.connect(self._schedule_estimate)
+        self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
+        context.datasets_changed.connect(self.refresh_datasets)
+        self._render()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def on_workspace(self, workspace: Any) -> None:
+        if workspace is None:
+            self.monitor = TrainingMonitor()
+            self.loss_plot.clear()
+            self.validation_plot.clear()
+            self._resumable_run = None
+        self.refresh_datasets()
+        self.device.setCurrentIndex(max(0, self.device.findData(self.context.settings.device)))
+        self._render()
+
+    def on_shown(self) -> None:
+        self.refresh_datasets()
+
+    def refresh_datasets(self) -> None:
+        current = self.dataset_combo.currentData()
+        self.dataset_combo.blockSignals(True)
+        self.dataset_combo.clear()
+        if self.workspace is not None:
+            from desktop.jobs import stored_datasets
+
+            try:
+                infos = stored_datasets(self.workspace)
+            except Exception:  # noqa: BLE001 - an empty list is shown; Datasets page reports
+                infos = []
+            for info in infos:
+                self.dataset_combo.addItem(f"{info.name}  ({info.rows:,} rows, {len(info.labels)} labels)", info.name)
+                self.dataset_combo.setItemData(self.dataset_combo.count() - 1, info.rows, Qt.ItemDataRole.UserRole + 1)
+        if current is not None:
+            self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(current)))
+        self.dataset_combo.blockSignals(False)
+        self._schedule_estimate()
+        self._render()
+
+    def select_dataset(self, name: str) -> None:
+        self.refresh_datasets()
+        self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(name)))
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    # --- model folder ------------------------------------------------------------------------
+    def choose_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder", str(Path.home()))
+        if folder:
+            self.set_model_folder(Path(folder))
+
+    def set_model_folder(self, folder: Path | None) -> bool:
+        """Use ``folder`` as the base model after checking it; None goes back to the default."""
+        if folder is None:
+            self.model_path = None
+            self.model_label.setText("MiniLM-L6 (default, built in)")
+            self._schedule_estimate()
+            return True
+        from desktop.jobs import check_model
+
+        try:
+            info = check_model(folder)
+        except Exception as exc:  # noqa: BLE001 - InputError: the engine says why and what to do
+            self.model_label.setText(f"✖ {exc}")
+            return False
+        self.model_path = Path(folder)
+        params = getattr(info, "approx_parameters", None)
+        size = f", {params / 1e6:.1f}M parameters" if params else ""
+        self.model_label.setText(f"{Path(folder).name} ({getattr(info, 'model_type', 'model')}{size})")
+        limit = getattr(info, "max_length", None)
+        if limit:
+            self.max_length.setValue(min(self.max_length.value(), int(limit)))
+        self._schedule_estimate()
+        return True
+
+    # --- config and estimate -----------------------------------------------------------------
+    def config_options(self) -> dict[str, Any]:
+        try:
+            learning_rate = float(self.learning_rate.currentText())
+        except ValueError:
+            learning_rate = -1.0  # TrainConfig.validate explains the problem
+        return dict(
+            dataset=self.dataset_combo.currentData() or "",
+            model_path=str(self.model_path) if self.model_path else None,
+            epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            learning_rate=learning_rate, max_length=self.max_length.value(), seed=self.seed.value(),
+            early_stopping_patience=self.patience.value() or None,
+            weight_decay=self.weight_decay.value(), warmup_ratio=self.warmup.value(),
+            class_weights=self.class_weights.isChecked(), device=self.device.currentData(),
+        )
+
+    def _rows(self) -> int:
+        return int(self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
+
+    def _schedule_estimate(self) -> None:
+        if self.dataset_combo.currentData() and self.monitor.phase is not Phase.RUNNING:
+            self._estimate_timer.start()
+
+    def _estimate(self) -> None:
+        if self._estimate_job is not None and self._estimate_job.is_running():
+            self._estimate_timer.start()
+            return
+        from desktop.jobs import estimate, make_config
+
+        options, rows = self.config_options(), self._rows()
+        self.estimate_label.setText("Estimating…")
+        job = Job.call(lambda _c: estimate(make_config(**options), rows), name="estimate", parent=self)
+        job.ended.connect(self._on_estimate)
+        self._estimate_job = job
+        self.context.start(job)
+
+    def _on_estimate(self, terminal: object) -> None:
+        if isinstance(terminal, Done):
+            e = terminal.value
+            memory = format_size(e.peak_memory_bytes) if getattr(e, "peak_memory_bytes", None) else "?"
+            self.estimate_label.setText(f"About {format_duration(e.seconds)} on {e.device}, "
+                                        f"peak memory about {memory}.")
+        elif isinstance(terminal, Failed):
+            self.estimate_label.setText(terminal.message)
+
+    # --- running -----------------------------------------------------------------------------
+    def start(self, *, config: Any = None) -> None:
+        """Start training with the form's settings (or a given ``TrainConfig``)."""
+        if self.workspace is None or self.is_running():
+            return
+        from desktop.jobs import make_config, train_events
+
+        if config is None:
+            try:
+                config = make_config(**self.config_options())
+            except Exception as exc:  # noqa: BLE001 - a bad setting is shown, nothing starts
+                self._fail_now(str(exc))
+                return
+            problems = config.validate()
+            if problems:
+                self._fail_now("Check the settings: " + "; ".join(problems) + ".")
+                return
+        workspace = self.workspace
+        self.run_job(Job.stream(lambda cancel: train_events(workspace, config, cancel), name="train", parent=self))
+
+    def resume(self) -> None:
+        if self.workspace is None or self.is_running() or not self._resumable_run:
+            return
+        from desktop.jobs import resume_events
+
+        workspace, run_id = self.workspace, self._resumable_run
+        self.run_job(Job.stream(lambda cancel: resume_events(workspace, run_id, cancel), name="train", parent=self))
+
+    def run_job(self, job: Job) -> None:
+        """Run any training-shaped job through the page (tests inject failing ones here)."""
+        self.monitor.start()
+        self.loss_plot.clear()
+        self.validation_plot.clear()
+        self.results_button.hide()
+        self.job = job
+        job.events.connect(self._on_events)
+        job.ended.connect(self._on_ended)
+        self.context.start(job, long=True)
+        self._render()
+
+    def cancel(self) -> None:
+        if self.job is not None and self.is_running():
+            self.job.cancel()
+            self.message.setText("Cancelling at the next step…")
+            self.cancel_button.setEnabled(False)
+
+    def is_running(self) -> bool:
+        return self.monitor.phase is Phase.RUNNING
+
+    def _fail_now(self, message: str) -> None:
+        self.monitor.phase, self.monitor.message = Phase.FAILED, message
+        self._render()
+
+    def _on_events(self, events: list[object]) -> None:
+        before = len(self.monitor.loss)
+        val_before = {name: len(points) for name, points in self.monitor.validation.items()}
+        self.monitor.apply(events)
+        new = self.monitor.loss[before:]
+        if new:
+            self.loss_plot.extend("loss", [s for s, _ in new], [v for _, v in new])
+        for name, points in self.monitor.validation.items():
+            fresh = points[val_before.get(name, 0):]
+            if fresh:
+                self.validation_plot.extend(name, [s for s, _ in fresh], [v for _, v in fresh])
+        self._render()
+
+    def _on_ended(self, terminal: object) -> None:
+        self.monitor.apply([terminal])
+        if self.monitor.phase is Phase.CANCELLED and self.monitor.run_id and self.monitor.checkpoint_key:
+            self._resumable_run = self.monitor.run_id
+        elif self.monitor.phase is Phase.FINISHED:
+            self._resumable_run = None
+            self.results_button.show()
+        self.job = None
+        self._render()
+        self.context.runs_changed.emit()
+        self.training_ended.emit(terminal)
+
+    def _show_results(self) -> None:
+        if self.monitor.run_id:
+            self.context.run_selected.emit(self.monitor.run_id)
+
+    def _render(self) -> None:
+        m = self.monitor
+        running = m.phase is Phase.RUNNING
+        self.start_button.setEnabled(not running and self.dataset_combo.count() > 0 and self.workspace is not None)
+        self.cancel_button.setEnabled(running)
+        self.resume_button.setEnabled(not running and self._resumable_run is not None)
+        self.resume_button.setToolTip(f"Continue run {self._resumable_run}" if self._resumable_run else "Nothing to resume")
+        self.dataset_combo.setEnabled(not running)
+        self.device_label.setText(f"Device: {m.device or '—'}")
+        self.progress.setValue(int(1000 * m.fraction))
+        self.progress_text.setText(m.progress_text())
+        if m.phase is Phase.IDLE:
+            self.message.setText("Choose a dataset and press Start." if self.dataset_combo.count()
+                                 else "Import a dataset first (Datasets page).")
+        else:
+            prefix = {Phase.FAILED: "✖ ", Phase.FINISHED: "✔ "}.get(m.phase, "")
+            self.message.setText(prefix + m.message)
+        self.message.setProperty("error", m.phase is Phase.FAILED)
+        self.message.style().polish(self.message)

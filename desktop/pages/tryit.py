@@ -1,0 +1,222 @@
+"""Try it: type or paste text and watch every class's probability update; batch-predict a file
+into an output file with progress. The model is loaded once per run, on the worker."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
+    QScrollArea, QVBoxLayout, QWidget,
+)
+
+from desktop.icons import icon
+from desktop.pages.base import Page, section
+from desktop.state import format_metric
+from desktop.widgets.charts import BarChart
+from desktop.worker import Done, Job
+from engine.events import Failed, Progress
+
+
+class TryItPage(Page):
+    title = "Try it"
+    icon_name = "tryit"
+    prediction_shown = Signal()
+    batch_ended = Signal(object)
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(context, parent)
+        self.predictor: Any = None
+        self._predictor_run: str | None = None
+        self._job: Job | None = None
+        self._batch: Job | None = None
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self._predict)
+
+        self.run_combo = QComboBox()
+        self.run_combo.setMinimumWidth(360)
+        self.run_combo.activated.connect(lambda _i: self.select_run(self.run_combo.currentData()))
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model from run:"))
+        top.addWidget(self.run_combo)
+        top.addStretch(1)
+
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("Type or paste a text to classify…")
+        self.text.textChanged.connect(self._debounce.start)
+        self.answer = QLabel("")
+        self.answer.setObjectName("answer")
+        self.answer.setWordWrap(True)
+        self.bars = BarChart(percent=True)
+        bars_scroll = QScrollArea()
+        bars_scroll.setWidgetResizable(True)
+        bars_scroll.setWidget(self.bars)
+        bars_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left = QVBoxLayout()
+        left.addWidget(section("Text"))
+        left.addWidget(self.text, 1)
+        right = QVBoxLayout()
+        right.addWidget(section("Prediction"))
+        right.addWidget(self.answer)
+        right.addWidget(bars_scroll, 1)
+        middle = QHBoxLayout()
+        middle.addLayout(left, 1)
+        middle.addLayout(right, 1)
+
+        self.batch_button = QPushButton(icon("open"), "Predict a file…")
+        self.batch_button.clicked.connect(self.choose_batch_files)
+        self.batch_cancel = QPushButton("Cancel")
+        self.batch_cancel.clicked.connect(lambda: self._batch and self._batch.cancel())
+        self.batch_cancel.setEnabled(False)
+        self.batch_progress = QProgressBar()
+        self.batch_status = QLabel("Choose a CSV, TSV, JSONL, Parquet or Excel file; the predictions are "
+                                   "written to a new file beside your other data.")
+        self.batch_status.setWordWrap(True)
+        batch = QHBoxLayout()
+        batch.addWidget(self.batch_button)
+        batch.addWidget(self.batch_cancel)
+        batch.addWidget(self.batch_progress, 1)
+
+        self.layout_.addLayout(top)
+        self.layout_.addLayout(middle, 1)
+        self.layout_.addWidget(section("Batch prediction"))
+        self.layout_.addLayout(batch)
+        self.layout_.addWidget(self.batch_status)
+        context.runs_changed.connect(self.refresh_runs)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def on_workspace(self, workspace: Any) -> None:
+        self.predictor, self._predictor_run = None, None  # decrypted weights go with the lock
+        self.bars.set_values([])
+        self.answer.clear()
+        self.refresh_runs()
+
+    def on_shown(self) -> None:
+        self.refresh_runs()
+        if self._predictor_run is None and self.run_combo.count():
+            self.select_run(self.run_combo.itemData(0))
+
+    def refresh_runs(self) -> None:
+        current = self.run_combo.currentData()
+        self.run_combo.clear()
+        if self.workspace is None:
+            return
+        from desktop.jobs import runs
+
+        try:
+            records = [r for r in runs(self.workspace) if str(getattr(r.status, "value", r.status)) == "finished"]
+        except Exception:  # noqa: BLE001
+            records = []
+        for record in records:
+            self.run_combo.addItem(f"{record.run_id} — {record.dataset} — accuracy "
+                                   f"{format_metric(record.metrics.get('accuracy'))}", record.run_id)
+        wanted = self._predictor_run or current
+        if wanted is not None:
+            self.run_combo.setCurrentIndex(max(0, self.run_combo.findData(wanted)))
+        self.batch_button.setEnabled(self.run_combo.count() > 0)
+
+    # --- model -------------------------------------------------------------------------------
+    def select_run(self, run_id: str | None) -> None:
+        if not run_id or self.workspace is None or run_id == self._predictor_run:
+            return
+        from desktop.jobs import load_predictor
+
+        self.predictor, self._predictor_run = None, run_id
+        self.refresh_runs()
+        self.answer.setText("Loading the model…")
+        workspace = self.workspace
+        job = Job.call(lambda _c: load_predictor(workspace, run_id), name="load-model", parent=self)
+        job.ended.connect(lambda terminal, run_id=run_id: self._on_loaded(run_id, terminal))
+        self.context.start(job)
+
+    def _on_loaded(self, run_id: str, terminal: object) -> None:
+        if run_id != self._predictor_run:
+            return  # the user picked another run meanwhile
+        if isinstance(terminal, Done):
+            self.predictor = terminal.value
+            self.answer.setText("Model ready. Type a text.")
+            self._predict()
+        elif isinstance(terminal, Failed):
+            self.answer.setText(f"✖ {terminal.message}")
+
+    # --- live prediction ---------------------------------------------------------------------
+    def _predict(self) -> None:
+        text = self.text.toPlainText().strip()
+        if self.predictor is None or not text:
+            if not text:
+                self.bars.set_values([])
+            return
+        if self._job is not None and self._job.is_running():
+            self._debounce.start()  # predict the newest text once the current one is done
+            return
+        from desktop.jobs import predict
+
+        predictor = self.predictor
+        job = Job.call(lambda _c: predict(predictor, text), name="predict", parent=self)
+        job.ended.connect(self._on_predicted)
+        self._job = job
+        self.context.start(job)
+
+    def _on_predicted(self, terminal: object) -> None:
+        if isinstance(terminal, Failed):
+            self.answer.setText(f"✖ {terminal.message}")
+            return
+        if not isinstance(terminal, Done):
+            return
+        prediction = terminal.value
+        items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
+        self.bars.set_values(items, highlight=prediction.label)
+        self.bars.setMinimumHeight(self.bars.sizeHint().height())
+        self.answer.setText(f"<b>{prediction.label}</b> — {prediction.confidence * 100:.1f}% confident")
+        self.prediction_shown.emit()
+
+    # --- batch -------------------------------------------------------------------------------
+    def choose_batch_files(self) -> None:
+        source, _ = QFileDialog.getOpenFileName(self, "File to classify", str(Path.home()),
+                                                "Data files (*.csv *.tsv *.txt *.jsonl *.json *.parquet *.xlsx)")
+        if not source:
+            return
+        default = str(Path(source).with_name(Path(source).stem + "-predictions.csv"))
+        target, _ = QFileDialog.getSaveFileName(self, "Save predictions as", default, "CSV (*.csv)")
+        if target:
+            self.predict_batch(Path(source), Path(target))
+
+    def predict_batch(self, source: Path, target: Path) -> None:
+        if self.predictor is None:
+            self.batch_status.setText("The model is still loading; try again in a moment.")
+            return
+        from desktop.jobs import predict_file_events
+
+        predictor = self.predictor
+        job = Job.stream(lambda cancel: predict_file_events(predictor, source, target, cancel),
+                         name="batch-predict", parent=self)
+        job.events.connect(self._on_batch_events)
+        job.ended.connect(lambda terminal, target=target: self._on_batch_ended(target, terminal))
+        self._batch = job
+        self.batch_button.setEnabled(False)
+        self.batch_cancel.setEnabled(True)
+        self.batch_progress.setValue(0)
+        self.batch_status.setText(f"Classifying {source.name}…")
+        self.context.start(job, long=True)
+
+    def _on_batch_events(self, events: list[object]) -> None:
+        for event in events:
+            if isinstance(event, Progress) and event.total:
+                self.batch_progress.setMaximum(event.total)
+                self.batch_progress.setValue(event.done)
+                self.batch_status.setText(f"{event.done:,} of {event.total:,} rows classified")
+
+    def _on_batch_ended(self, target: Path, terminal: object) -> None:
+        self.batch_button.setEnabled(True)
+        self.batch_cancel.setEnabled(False)
+        if isinstance(terminal, Failed):
+            self.batch_status.setText(f"✖ {terminal.message}")
+        elif type(terminal).__name__ == "Cancelled":
+            self.batch_status.setText("Cancelled; no output file was left behind.")
+        else:
+            self.batch_progress.setValue(self.batch_progress.maximum())
+            self.batch_status.setText(f"✔ Predictions written to {target}")
+        self.batch_ended.emit(terminal)

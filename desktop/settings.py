@@ -1,0 +1,92 @@
+"""Application settings: where the workspace is, which device, when to lock. Qt-free.
+
+Stored as JSON in ``$CLOISTER_SETTINGS_DIR`` when set (tests, portable installs), otherwise in
+the platform's user config folder. Settings never hold user data: no file names of imported
+data, no labels, no metrics — only these preferences.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "settings.json"
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda:\d+|mps)$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    workspace: str = ""  # empty: the default workspace folder (privacy.workspace)
+    device: str = "auto"  # "auto", "cpu", "cuda:N" or "mps"
+    idle_lock_minutes: int = 15  # 0 turns idle locking off
+
+    def validated(self) -> Settings:
+        """A copy with out-of-range values replaced by defaults (a hand-edited file can't crash us)."""
+        device = self.device if _DEVICE_PATTERN.match(str(self.device)) else "auto"
+        try:
+            minutes = max(0, min(24 * 60, int(self.idle_lock_minutes)))
+        except (TypeError, ValueError):
+            minutes = Settings.idle_lock_minutes
+        return replace(self, device=device, idle_lock_minutes=minutes, workspace=str(self.workspace))
+
+
+def settings_dir() -> Path:
+    override = os.environ.get("CLOISTER_SETTINGS_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("Cloister", appauthor=False))
+
+
+def load_settings() -> Settings:
+    """Read the settings; a missing or unreadable file gives the defaults (logged, not fatal)."""
+    path = settings_dir() / SETTINGS_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+        return Settings()
+    if not isinstance(raw, dict):
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in raw.items() if k in known}).validated()
+
+
+def save_settings(settings: Settings) -> Path:
+    """Write atomically (temp file beside it, then rename) so a crash never leaves half a file."""
+    folder = settings_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SETTINGS_FILE
+    data = json.dumps(asdict(settings.validated()), indent=2)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".settings-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def workspace_root(settings: Settings) -> Path:
+    """The workspace folder: the setting, else $CLOISTER_WORKSPACE, else the platform default."""
+    if settings.workspace:
+        return Path(settings.workspace).expanduser()
+    override = os.environ.get("CLOISTER_WORKSPACE")
+    if override:
+        return Path(override)
+    from privacy.workspace import default_workspace_dir
+
+    return Path(default_workspace_dir())

@@ -1,0 +1,196 @@
+"""Qt-free state behind the views (STYLE.md #6): what a page shows, computed without widgets.
+
+Tests build these from engine objects and events, then build the view from them and check
+that the view shows what the state says.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.events import Cancelled, Evaluated, Failed, Finished, Progress, Started, Step
+
+
+# --- Datasets page ---------------------------------------------------------------------------
+@dataclass
+class ImportDraft:
+    """A file read into memory, its proposed column roles and its validation problems."""
+
+    imported: Any  # engine.importing.ImportedTable
+    mapping: Any  # engine.columns.ColumnMapping
+    problems: list[Any] = field(default_factory=list)  # engine.validation.Problem
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.imported.table.column_names)
+
+    @property
+    def rows(self) -> int:
+        return int(self.imported.table.num_rows)
+
+    @property
+    def text_column(self) -> str:
+        return self.mapping.text_columns[0]
+
+    @property
+    def label_column(self) -> str | None:
+        return self.mapping.label_column
+
+    def label_counts(self) -> list[tuple[str, int]]:
+        """Rows per label, most frequent first; missing labels counted as "(missing)"."""
+        if self.label_column is None:
+            return []
+        import pyarrow.compute as pc
+
+        counts = pc.value_counts(self.imported.table.column(self.label_column)).to_pylist()
+        pairs = [("(missing)" if c["values"] in (None, "") else str(c["values"]), int(c["counts"])) for c in counts]
+        return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+
+    def blocking(self) -> bool:
+        from engine.validation import has_blocking
+
+        return bool(has_blocking(self.problems))
+
+    def suggested_name(self) -> str:
+        stem = self.imported.source.stem if self.imported.source.is_file() else self.imported.source.name
+        return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-")[:60] or "dataset"
+
+
+def format_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# --- Train page ------------------------------------------------------------------------------
+class Phase(enum.Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class TrainingMonitor:
+    """Everything the Train page shows about one run, folded from engine events."""
+
+    phase: Phase = Phase.IDLE
+    run_id: str = ""
+    device: str = ""
+    total_steps: int = 0
+    step: int = 0
+    epoch: float = 0.0
+    epochs: int = 0
+    samples_per_second: float = 0.0
+    eta_seconds: float | None = None
+    epsilon: float | None = None
+    loss: list[tuple[int, float]] = field(default_factory=list)
+    validation: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    message: str = ""
+    final_metrics: dict[str, float] = field(default_factory=dict)
+    checkpoint_key: str | None = None
+
+    def start(self) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.phase = Phase.RUNNING
+        self.message = "Preparing: loading the model and tokenizing…"
+
+    def apply(self, events: Iterable[Any]) -> None:
+        for event in events:
+            self._apply(event)
+
+    def _apply(self, event: Any) -> None:
+        if isinstance(event, Started):
+            self.run_id, self.device = event.run_id, event.device
+            self.total_steps, self.epochs = event.total_steps, event.epochs
+            self.step = event.resumed_from_step
+            self.message = (f"Training on {event.train_rows:,} rows, validating on "
+                            f"{event.validation_rows:,}; {len(event.labels)} labels.")
+        elif isinstance(event, Step):
+            self.step, self.total_steps, self.epoch = event.step, event.total_steps, event.epoch
+            self.samples_per_second, self.eta_seconds = event.samples_per_second, event.eta_seconds
+            self.epsilon = event.epsilon
+            self.loss.append((event.step, float(event.loss)))
+        elif isinstance(event, Evaluated):
+            for name, value in event.metrics.items():
+                if name in ("loss", "accuracy", "macro_f1", "f1"):
+                    self.validation.setdefault(f"val {name}", []).append((event.step, float(value)))
+        elif isinstance(event, Progress):
+            self.message = event.message or self.message
+        elif isinstance(event, Finished):
+            self.phase, self.run_id = Phase.FINISHED, event.run_id
+            self.final_metrics = dict(event.metrics)
+            self.step = self.total_steps or self.step
+            self.eta_seconds = 0.0
+            self.message = f"Finished in {format_duration(event.duration_seconds)}."
+        elif isinstance(event, Failed):
+            self.phase = Phase.FAILED
+            self.message = event.message
+        elif isinstance(event, Cancelled):
+            self.phase = Phase.CANCELLED
+            self.checkpoint_key = event.checkpoint_key
+            resumable = " You can resume from the last checkpoint." if event.checkpoint_key else ""
+            self.message = f"Cancelled at step {event.step}.{resumable}"
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    def progress_text(self) -> str:
+        if self.phase is Phase.IDLE:
+            return ""
+        parts = [f"step {self.step:,} / {self.total_steps:,}" if self.total_steps else "starting"]
+        if self.epochs:
+            parts.append(f"epoch {min(self.epoch, float(self.epochs)):.1f} / {self.epochs}")
+        if self.samples_per_second:
+            parts.append(f"{self.samples_per_second:,.1f} rows/s")
+        if self.phase is Phase.RUNNING and self.eta_seconds is not None:
+            parts.append(f"ETA {format_duration(self.eta_seconds)}")
+        if self.epsilon is not None:
+            parts.append(f"ε {self.epsilon:.2f}")
+        return " · ".join(parts)
+
+
+# --- Results / Runs pages --------------------------------------------------------------------
+def history_curves(history: Iterable[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
+    """Curves from a run record's history: training loss, and every validation metric."""
+    curves: dict[str, tuple[list[float], list[float]]] = {}
+    for point in history:
+        step = point.get("step")
+        if step is None:
+            continue
+        for name, value in point.items():
+            if name in ("step", "epoch", "lr", "learning_rate", "split") or not isinstance(value, (int, float)):
+                continue
+            xs, ys = curves.setdefault(name, ([], []))
+            xs.append(float(step))
+            ys.append(float(value))
+    return curves
+
+
+HEADLINE = (("accuracy", "Accuracy"), ("macro_f1", "Macro F1"), ("weighted_f1", "Weighted F1"),
+            ("roc_auc", "ROC AUC"), ("ece", "Calibration error"))
+
+
+def format_metric(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    return f"{float(value):.3f}"

@@ -1,0 +1,95 @@
+"""A virtual table model over a pyarrow Table: only the visible rows are ever converted.
+
+Qt asks for cells as they scroll into view; rows are fetched in blocks of ``BLOCK`` and a few
+blocks are cached, so a million-row preview costs no more than a hundred-row one.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
+
+BLOCK = 256
+CACHED_BLOCKS = 16
+MAX_CELL_CHARS = 300  # long texts are shortened in the cell; the tooltip shows more
+
+
+class ArrowTableModel(QAbstractTableModel):
+    def __init__(self, table: Any = None, *, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._table = table
+        self._blocks: OrderedDict[int, list[list[Any]]] = OrderedDict()
+        self._highlighted: dict[str, str] = {}
+
+    # --- data -------------------------------------------------------------------------------
+    def set_table(self, table: Any) -> None:
+        self.beginResetModel()
+        self._table = table
+        self._blocks.clear()
+        self._highlighted = {}
+        self.endResetModel()
+
+    def table(self) -> Any:
+        return self._table
+
+    def set_roles(self, roles: dict[str, str]) -> None:
+        """Mark columns by role, e.g. {"message": "text", "label": "label"}, shown in headers."""
+        self._highlighted = dict(roles)
+        if self._table is not None and self._table.num_columns:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self._table.num_columns - 1)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        if parent.isValid() or self._table is None:
+            return 0
+        return self._table.num_rows
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        if parent.isValid() or self._table is None:
+            return 0
+        return self._table.num_columns
+
+    def _block(self, number: int) -> list[list[Any]]:
+        block = self._blocks.get(number)
+        if block is None:
+            part = self._table.slice(number * BLOCK, BLOCK)
+            block = [column.to_pylist() for column in part.columns]
+            self._blocks[number] = block
+            if len(self._blocks) > CACHED_BLOCKS:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end(number)
+        return block
+
+    def cell(self, row: int, column: int) -> Any:
+        return self._block(row // BLOCK)[column][row % BLOCK]
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._table is None:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self.cell(index.row(), index.column())
+            if value is None:
+                return "" if role == Qt.ItemDataRole.DisplayRole else "(empty)"
+            text = str(value)
+            limit = MAX_CELL_CHARS if role == Qt.ItemDataRole.DisplayRole else 4 * MAX_CELL_CHARS
+            text = text if len(text) <= limit else text[: limit - 1] + "…"
+            return text.replace("\n", " ⏎ ") if role == Qt.ItemDataRole.DisplayRole else text
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if self._table is None:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            # 1-based data rows: the same numbers the validation problems use.
+            return section + 1 if role == Qt.ItemDataRole.DisplayRole else None
+        name = self._table.column_names[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            role_name = self._highlighted.get(name)
+            return f"{name}  [{role_name}]" if role_name else name
+        if role == Qt.ItemDataRole.FontRole and name in self._highlighted:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None

@@ -1,0 +1,164 @@
+"""Small painted charts that follow the palette: horizontal bars and a confusion heat map.
+
+Painted by hand rather than with pyqtgraph so the Datasets and Try-it pages start instantly
+(pyqtgraph costs ~0.6 s to import) and the bars read well at any size.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+def _accent(widget: QWidget) -> QColor:
+    return widget.palette().color(QPalette.ColorRole.Highlight)
+
+
+class BarChart(QWidget):
+    """Horizontal labelled bars, largest first if asked; values shown as counts or percentages."""
+
+    ROW = 22
+
+    def __init__(self, *, percent: bool = False, max_bars: int = 40, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._percent = percent
+        self._max_bars = max_bars
+        self._items: list[tuple[str, float]] = []
+        self._highlight: str | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_values(self, items: Sequence[tuple[str, float]], *, highlight: str | None = None) -> None:
+        self._items = list(items)
+        self._highlight = highlight
+        self.updateGeometry()
+        self.update()
+
+    def values(self) -> list[tuple[str, float]]:
+        return list(self._items)
+
+    def _shown(self) -> list[tuple[str, float]]:
+        if len(self._items) <= self._max_bars:
+            return self._items
+        rest = sum(value for _, value in self._items[self._max_bars - 1:])
+        more = len(self._items) - self._max_bars + 1
+        return self._items[: self._max_bars - 1] + [(f"{more} more", rest)]
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, max(60, self.ROW * len(self._shown()) + 8))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, min(self.sizeHint().height(), 120))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        text_color = palette.color(QPalette.ColorRole.WindowText)
+        track = palette.color(QPalette.ColorRole.Mid)
+        track.setAlpha(60)
+        items = self._shown()
+        if not items:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Nothing to show yet")
+            return
+        metrics = QFontMetrics(self.font())
+        label_width = min(self.width() // 3, max(metrics.horizontalAdvance(name) for name, _ in items) + 12)
+        value_width = metrics.horizontalAdvance("100.0% " if self._percent else "0000000 ")
+        bar_width = max(10, self.width() - label_width - value_width - 8)
+        top_value = 1.0 if self._percent else max((v for _, v in items), default=1) or 1
+        row_height = min(self.ROW, max(12, (self.height() - 4) // len(items)))
+        for i, (name, value) in enumerate(items):
+            y = 4 + i * row_height
+            shown_name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, label_width - 8)
+            painter.setPen(text_color)
+            painter.drawText(QRectF(0, y, label_width - 6, row_height), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown_name)
+            bar = QRectF(label_width, y + 3, bar_width, row_height - 6)
+            painter.fillRect(bar, track)
+            color = _accent(self)
+            if self._highlight is not None and name != self._highlight:
+                color.setAlpha(140)
+            filled = QRectF(bar.x(), bar.y(), bar.width() * max(0.0, min(1.0, value / top_value)), bar.height())
+            painter.fillRect(filled, color)
+            text = f"{value * 100:.1f}%" if self._percent else f"{int(value):,}"
+            painter.setPen(text_color)
+            painter.drawText(QRectF(label_width + bar_width + 6, y, value_width, row_height), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+
+class HeatMap(QWidget):
+    """Confusion matrix: rows are true labels, columns predicted; cell shade by row share.
+
+    Clicking a cell emits ``cell_clicked(true_index, predicted_index)`` so the results page can
+    filter the misclassified browser.
+    """
+
+    cell_clicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._labels: list[str] = []
+        self._matrix: list[list[int]] = []
+        self.setMinimumSize(240, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_matrix(self, labels: Sequence[str], matrix: Sequence[Sequence[int]]) -> None:
+        self._labels = [str(label) for label in labels]
+        self._matrix = [[int(v) for v in row] for row in matrix]
+        self.update()
+
+    def matrix(self) -> list[list[int]]:
+        return [list(row) for row in self._matrix]
+
+    def _geometry(self) -> tuple[float, float, float]:
+        n = max(1, len(self._labels))
+        metrics = QFontMetrics(self.font())
+        margin = min(self.width() / 3, max((metrics.horizontalAdvance(l) for l in self._labels), default=20) + 14)
+        top = metrics.height() * 2 + 6
+        cell = max(4.0, min((self.width() - margin - 4) / n, (self.height() - top - 4) / n))
+        return margin, top, cell
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        palette = self.palette()
+        text_color = palette.color(QPalette.ColorRole.WindowText)
+        if not self._matrix:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No confusion matrix yet")
+            return
+        margin, top, cell = self._geometry()
+        n = len(self._labels)
+        metrics = QFontMetrics(self.font())
+        accent = _accent(self)
+        painter.setPen(text_color)
+        painter.drawText(QRectF(margin, 0, cell * n, metrics.height()), Qt.AlignmentFlag.AlignCenter, "predicted →")
+        painter.drawText(QRectF(0, 0, margin, metrics.height()), Qt.AlignmentFlag.AlignLeft, "true ↓")
+        show_text = cell >= metrics.horizontalAdvance("0000") + 4
+        for j, label in enumerate(self._labels):
+            if cell >= 24:
+                name = metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(cell) - 2)
+                painter.drawText(QRectF(margin + j * cell, metrics.height() + 2, cell, metrics.height()), Qt.AlignmentFlag.AlignCenter, name)
+        for i, row in enumerate(self._matrix):
+            total = sum(row) or 1
+            name = metrics.elidedText(self._labels[i], Qt.TextElideMode.ElideRight, int(margin) - 8)
+            painter.setPen(text_color)
+            painter.drawText(QRectF(0, top + i * cell, margin - 6, cell), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            for j, value in enumerate(row):
+                share = value / total
+                color = QColor(accent)
+                color.setAlphaF(0.06 + 0.94 * share)
+                rect = QRectF(margin + j * cell, top + i * cell, cell - 1, cell - 1)
+                painter.fillRect(rect, color)
+                if show_text:
+                    painter.setPen(palette.color(QPalette.ColorRole.HighlightedText) if share > 0.5 else text_color)
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(value))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if not self._matrix:
+            return
+        margin, top, cell = self._geometry()
+        pos = event.position()
+        j = int((pos.x() - margin) // cell)
+        i = int((pos.y() - top) // cell)
+        if 0 <= i < len(self._matrix) and 0 <= j < len(self._matrix):
+            self.cell_clicked.emit(i, j)

@@ -1,0 +1,100 @@
+"""Line curves (loss, validation metrics) drawn with pyqtgraph, imported only when first shown.
+
+pyqtgraph costs about 0.6 s to import; deferring it to the first time a plot is visible keeps
+the window's cold start fast. Data set before that is kept and drawn when the plot appears.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QPalette, QShowEvent
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+# Distinguishable on light and dark backgrounds (Okabe-Ito, colour-blind safe).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#999999"]
+
+
+class CurvePlot(QWidget):
+    def __init__(self, *, title: str, x_label: str = "step", y_label: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = title
+        self._x_label = x_label
+        self._y_label = y_label
+        self._series: dict[str, tuple[list[float], list[float]]] = {}
+        self._plot: Any = None
+        self._items: dict[str, Any] = {}
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._placeholder = QLabel(title)
+        self._layout.addWidget(self._placeholder)
+        self.setMinimumHeight(160)
+
+    # --- data (works whether or not the plot exists yet) ------------------------------------
+    def clear(self) -> None:
+        self._series.clear()
+        if self._plot is not None:
+            for item in self._items.values():
+                self._plot.removeItem(item)
+        self._items.clear()
+
+    def set_series(self, name: str, xs: list[float], ys: list[float]) -> None:
+        self._series[name] = (list(xs), list(ys))
+        self._redraw(name)
+
+    def extend(self, name: str, xs: list[float], ys: list[float]) -> None:
+        old_x, old_y = self._series.setdefault(name, ([], []))
+        old_x.extend(xs)
+        old_y.extend(ys)
+        self._redraw(name)
+
+    def series(self) -> dict[str, tuple[list[float], list[float]]]:
+        return {name: (list(x), list(y)) for name, (x, y) in self._series.items()}
+
+    def is_drawn(self) -> bool:
+        return self._plot is not None
+
+    # --- drawing -----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.ensure_plot()
+
+    def ensure_plot(self) -> None:
+        if self._plot is not None:
+            return
+        import pyqtgraph as pg
+
+        palette = self.palette()
+        plot = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        plot.setTitle(self._title, color=text)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.addLegend(offset=(-10, 10))
+        for axis, label in (("bottom", self._x_label), ("left", self._y_label)):
+            item = plot.getAxis(axis)
+            item.setPen(text)
+            item.setTextPen(text)
+            if label:
+                item.setLabel(label)
+        self._layout.removeWidget(self._placeholder)
+        self._placeholder.deleteLater()
+        self._layout.addWidget(plot)
+        self._plot = plot
+        for name in self._series:
+            self._redraw(name)
+
+    def _redraw(self, name: str) -> None:
+        if self._plot is None:
+            return
+        xs, ys = self._series[name]
+        item = self._items.get(name)
+        if item is None:
+            import pyqtgraph as pg
+
+            color = PALETTE[len(self._items) % len(PALETTE)]
+            pen = pg.mkPen(color=color, width=2)
+            symbol = "o" if len(xs) < 30 else None
+            item = self._plot.plot(xs, ys, pen=pen, name=name, symbol=symbol, symbolSize=5,
+                                   symbolBrush=color, symbolPen=color)
+            self._items[name] = item
+        else:
+            item.setData(xs, ys)

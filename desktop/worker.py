@@ -1,0 +1,250 @@
+"""The one adapter between the engine and Qt: runs engine work on a QThread, emits Qt signals.
+
+Engine operations are plain generators of ``engine.events`` dataclasses (training, batch
+prediction, export) or plain functions (import, unlock). ``Job`` runs either on its own
+``QThread`` and turns what it produces into signals on the UI thread:
+
+* ``events(list)`` — the non-terminal events produced since the last delivery, at most about
+  ten times a second. Steps are *batched*, not dropped, so a loss curve still gets every point
+  while labels and the plot redraw once per batch (Anki pulls progress on a 100 ms timer too).
+* ``ended(object)`` — exactly once, after every ``events`` delivery: the terminal event
+  (``Finished``, ``Failed``, ``Cancelled``) or ``Done(value)`` for a plain function.
+
+Exceptions are caught *here*, at the thread boundary, whatever their type — a ``RuntimeError``
+(which is what ``torch.cuda.OutOfMemoryError`` is) included — and become ``Failed`` events, so
+the UI can never stay "running" forever. A generator that stops without a terminal event is a
+bug in the engine and is reported as an internal failure, not ignored.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+
+from engine.events import TERMINAL_EVENTS, Cancelled, CancelToken, Failed, FailureKind
+
+log = logging.getLogger(__name__)
+
+DELIVERY_INTERVAL_MS = 100  # ~10 UI updates a second, whatever rate the engine reports at
+
+
+@dataclass(frozen=True)
+class Done:
+    """The terminal event of a plain-function job: its return value."""
+
+    value: Any = None
+
+
+def failure_from_exception(exc: BaseException) -> Failed:
+    """Classify an exception that escaped a job into an actionable ``Failed`` event.
+
+    User-facing errors (``CloisterError``, ``PrivacyError``) carry their own message; anything
+    else is a bug or a resource problem and gets a generic message plus the technical detail.
+    """
+    from engine.errors import CloisterError, InputError
+    from privacy.errors import PrivacyError
+
+    detail = f"{type(exc).__name__}: {exc}"
+    text = str(exc)
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+        return Failed(
+            kind=FailureKind.OUT_OF_MEMORY,
+            message=(
+                "Ran out of memory. Try a smaller batch size or maximum length, close other "
+                f"programs, or choose the CPU in Settings. ({text or type(exc).__name__})"
+            ),
+            detail=detail,
+        )
+    if isinstance(exc, InputError):
+        return Failed(kind=FailureKind.BAD_DATA, message=text, detail=detail)
+    if isinstance(exc, (CloisterError, PrivacyError)):
+        return Failed(kind=FailureKind.INTERNAL, message=text, detail=detail)
+    if isinstance(exc, OSError):
+        return Failed(
+            kind=FailureKind.DISK,
+            message=f"A file operation failed: {text}. Check free disk space and permissions.",
+            detail=detail,
+        )
+    return Failed(
+        kind=FailureKind.INTERNAL,
+        message=f"Something went wrong inside Cloister: {type(exc).__name__}: {text}",
+        detail=detail,
+    )
+
+
+class _Runner(QThread):
+    """Runs the job body; hands results to the UI thread through a lock-protected buffer."""
+
+    def __init__(self, body: Callable[[], None]) -> None:
+        super().__init__()
+        self._body = body
+
+    def run(self) -> None:  # runs on the worker thread
+        self._body()
+
+
+class Job(QObject):
+    """One engine operation on its own thread. Create with ``Job.stream`` or ``Job.call``.
+
+    Signals are emitted on the thread that owns the ``Job`` (the UI thread): slots may touch
+    widgets directly.
+    """
+
+    events = Signal(list)
+    ended = Signal(object)
+
+    def __init__(
+        self,
+        produce: Callable[[CancelToken], Iterable[Any]],
+        *,
+        name: str,
+        interval_ms: int = DELIVERY_INTERVAL_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.cancel_token = CancelToken()
+        self._produce = produce
+        self._lock = threading.Lock()
+        self._pending: list[Any] = []
+        self._terminal: Any = None
+        self._ended = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._deliver)
+        self._thread = _Runner(self._run)
+        self._thread.setObjectName(f"cloister-{name}")
+        self._thread.finished.connect(self._on_thread_finished)
+
+    # --- construction ---------------------------------------------------------------------
+    @classmethod
+    def stream(
+        cls, generator: Callable[[CancelToken], Iterable[Any]], *, name: str,
+        interval_ms: int = DELIVERY_INTERVAL_MS, parent: QObject | None = None,
+    ) -> Job:
+        """A job whose body yields engine events and ends with a terminal one."""
+        return cls(generator, name=name, interval_ms=interval_ms, parent=parent)
+
+    @classmethod
+    def call(
+        cls, function: Callable[[CancelToken], Any], *, name: str,
+        parent: QObject | None = None,
+    ) -> Job:
+        """A job whose body is a plain function; it ends with ``Done(return value)``."""
+
+        def produce(cancel: CancelToken) -> Iterable[Any]:
+            yield Done(function(cancel))
+
+        return cls(produce, name=name, parent=parent)
+
+    # --- control (UI thread) ----------------------------------------------------------------
+    def start(self) -> None:
+        self._timer.start()
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the engine to stop at its next check; ``ended`` follows with ``Cancelled``."""
+        self.cancel_token.cancel()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        """Block until the thread has finished (used on close/lock after ``cancel``)."""
+        if timeout_ms < 0:
+            return self._thread.wait()
+        return self._thread.wait(timeout_ms)
+
+    def finish_now(self) -> None:
+        """After ``wait``: deliver whatever is left synchronously (no event loop needed)."""
+        self._on_thread_finished()
+
+    # --- worker thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        terminal: Any = None
+        try:
+            for item in self._produce(self.cancel_token):
+                if isinstance(item, (*TERMINAL_EVENTS, Done)):
+                    terminal = item
+                    break
+                with self._lock:
+                    self._pending.append(item)
+            if terminal is None:
+                if self.cancel_token.cancelled:
+                    terminal = Cancelled(step=0)
+                else:
+                    terminal = Failed(
+                        kind=FailureKind.INTERNAL,
+                        message=f"The {self.name} job stopped without saying why (engine bug).",
+                    )
+        except BaseException as exc:  # noqa: BLE001 - the thread boundary catches everything
+            log.error("job %s raised %s", self.name, type(exc).__name__)
+            log.debug("%s", traceback.format_exc())
+            terminal = failure_from_exception(exc)
+        with self._lock:
+            self._terminal = terminal
+
+    # --- UI thread --------------------------------------------------------------------------
+    def _take_pending(self) -> list[Any]:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        return batch
+
+    def _deliver(self) -> None:
+        batch = self._take_pending()
+        if batch:
+            self.events.emit(batch)
+
+    def _on_thread_finished(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._timer.stop()
+        self._deliver()
+        with self._lock:
+            terminal = self._terminal
+        if isinstance(terminal, Failed):
+            log.warning("job %s failed (%s): %s", self.name, terminal.kind.value, terminal.detail)
+        self.ended.emit(terminal)
+
+
+class JobRegistry(QObject):
+    """Keeps running jobs alive and lets the window cancel and wait for all of them on close."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: set[Job] = set()
+
+    def start(self, job: Job) -> Job:
+        self._jobs.add(job)
+        job.ended.connect(lambda _terminal, job=job: self._jobs.discard(job))
+        job.start()
+        return job
+
+    def running(self) -> list[Job]:
+        return [job for job in self._jobs if job.is_running()]
+
+    def busy(self, name: str | None = None) -> bool:
+        return any(name is None or job.name == name for job in self.running())
+
+    def cancel_all_and_wait(self, *, timeout_ms: int = 120_000) -> bool:
+        """Cancel every job, wait for each thread, and deliver their terminal events.
+
+        Returns False if a job did not stop in time (the caller then keeps the window open
+        rather than destroy a running thread).
+        """
+        deadline = time.monotonic() + timeout_ms / 1000
+        for job in list(self._jobs):
+            job.cancel()
+        for job in list(self._jobs):
+            remaining = max(1, int((deadline - time.monotonic()) * 1000))
+            if not job.wait(remaining):
+                return False
+            job.finish_now()
+        return True
