@@ -13,6 +13,7 @@ by hand (the tests compare them against brute-force definitions).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -346,3 +347,105 @@ def load_report(ws: _JsonStore, run_id: str) -> EvaluationReport:
             f"run `cloister evaluate {run_id}` to compute one"
         )
     return EvaluationReport.from_dict(ws.read_json(key))
+
+
+# -- evaluating a stored run --------------------------------------------------------------
+
+
+def evaluate_run(
+    ws: Any,
+    run_id: str,
+    *,
+    data: str | Path | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    device: str | None = None,
+) -> EvaluationReport:
+    """Evaluate a run's model on its own test split (``data=None``; the report is stored
+    again), on another dataset of the workspace (by name) or on a labelled file (a path).
+
+    Rows whose label the model was not trained on make it refuse, naming those labels and
+    the data, since the model cannot predict them and the metrics would be meaningless.
+    """
+    from engine.prediction import Predictor
+    from engine.runs import load_run
+
+    record = load_run(ws, run_id)
+    config = dict(record.config or {})
+    multi_label = bool(config.get("multi_label", False))
+    delimiter = str(config.get("label_delimiter", "|"))
+    if data is None:
+        texts, raw_labels, source = _test_split(ws, record.dataset, int(config.get("seed", 13)))
+    else:
+        texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column)
+    truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
+                          delimiter=delimiter)
+    predictor = Predictor.from_run(ws, run_id, device=device)
+    report = compute_report(truth, predictor.predict_proba(texts), record.labels, texts,
+                            multi_label=multi_label)
+    if data is None:
+        save_report(ws, run_id, report)
+    return report
+
+
+def _test_split(ws: Any, dataset: str, seed: int) -> tuple[list[str], list[str], str]:
+    from engine.store import load_dataset
+    from engine.training.prepare import split_rows
+
+    stored = load_dataset(ws, dataset)
+    # The same seeded, stratified split as training: these are exactly the held-out rows.
+    _, _, test = split_rows(stored.labels, seed=seed)
+    if len(test) == 0:
+        raise InputError(f"dataset '{dataset}' has no test rows; evaluate on a file with --data")
+    return [stored.texts[i] for i in test], [stored.labels[i] for i in test], f"dataset '{dataset}'"
+
+
+def _labelled_rows(ws: Any, data: str | Path, text_column: str | None,
+                   label_column: str | None) -> tuple[list[str], list[str], str]:
+    path = Path(data).expanduser()
+    if path.exists():
+        from engine.columns import ColumnMapping, texts_and_labels
+        from engine.importing import read_table
+
+        imported = read_table(path)
+        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,
+                                       label_column=label_column)
+        if mapping.label_column is None:
+            raise InputError(f"{path} has no column that looks like labels; name it with "
+                             "--label-column")
+        texts, labels = texts_and_labels(imported.table, mapping)
+        source = f"{path} (column {mapping.label_column!r})"
+    else:
+        from engine.store import dataset_info, load_dataset
+
+        try:
+            dataset_info(ws, str(data))
+        except InputError:
+            raise InputError(f"{data} is neither a file nor a dataset in this workspace; give a "
+                             "labelled file's path or a name from `cloister datasets`") from None
+        stored = load_dataset(ws, str(data))
+        texts, labels, source = stored.texts, stored.labels, f"dataset '{data}'"
+    missing = [i + 1 for i, label in enumerate(labels) if not str(label).strip()]
+    if missing:
+        rows = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InputError(f"{source}: rows {rows} have no label; fill them in or remove them")
+    return [str(t) for t in texts], [str(v).strip() for v in labels], source
+
+
+def _encode_truth(raw: Sequence[str], labels: Sequence[str], source: str, *, multi_label: bool,
+                  delimiter: str) -> np.ndarray:
+    index = {label: i for i, label in enumerate(labels)}
+    rows = [[p.strip() for p in r.split(delimiter) if p.strip()] if multi_label else [r] for r in raw]
+    unseen = sorted({p for parts in rows for p in parts if p not in index})
+    if unseen:
+        shown = ", ".join(repr(u) for u in unseen[:10]) + (" ..." if len(unseen) > 10 else "")
+        raise InputError(
+            f"{source} has labels the model was not trained on: {shown}. The model knows "
+            f"{', '.join(repr(label) for label in labels)}; remove those rows or rename the labels"
+        )
+    if not multi_label:
+        return np.array([index[parts[0]] for parts in rows], dtype=np.int64)
+    truth = np.zeros((len(rows), len(labels)), dtype=np.int64)
+    for r, parts in enumerate(rows):
+        truth[r, [index[p] for p in parts]] = 1
+    return truth

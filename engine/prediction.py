@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.errors import InputError
+from engine.errors import CloisterError, InputError
+from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -107,12 +110,12 @@ class Predictor:
         cls, ws: Any, run_id: str, *, device: str | None = None, batch_size: int = 64
     ) -> Predictor:
         """The best model of a finished run, decrypted from the workspace into memory."""
-        from engine.model_io import load_model
+        from engine.model_io import load_model, model_exists
         from engine.runs import load_run
 
         record = load_run(ws, run_id)
         key = f"runs/{run_id}/model"
-        if not ws.list(key + "/"):
+        if not model_exists(ws, key):
             raise InputError(
                 f"run {run_id!r} has no trained model (status: {_status(record)}); "
                 "train it to the end or resume it first"
@@ -214,3 +217,138 @@ def _status(record: Any) -> str:
     status = getattr(record, "status", "unknown")
     return getattr(status, "value", str(status))
 
+
+
+# -- batch prediction over a file ---------------------------------------------------------
+
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl",
+                  ".ndjson": "jsonl", ".json": "json", ".xlsx": "xlsx", ".parquet": "parquet"}
+
+
+def output_format(path: Path, *, fallback: str | None = None) -> str:
+    """The format to write ``path`` in, from its suffix; a path without one takes ``fallback``
+    (the input's format). An unknown suffix is refused rather than silently mislabelled."""
+    found = OUTPUT_FORMATS.get(path.suffix.lower()) if path.suffix else fallback
+    if found is None or found not in OUTPUT_FORMATS.values():
+        raise InputError(
+            f"cannot write predictions to {path.name}: unknown suffix {path.suffix!r}; use one "
+            f"of {', '.join(sorted(OUTPUT_FORMATS))}"
+        )
+    return found
+
+
+def predict_file(
+    predictor: Predictor,
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    text_column: str | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[Event]:
+    """Predict every row of a CSV/TSV/JSON(L)/XLSX/Parquet file; write it back with predictions.
+
+    The output keeps every input column and adds ``predicted_label``, ``confidence`` and one
+    ``prob_<label>`` column per label (existing columns of those names are replaced). It is
+    written atomically, in the format of its suffix, only after every row is predicted: a
+    failure or a cancel leaves whatever was at ``output_path`` untouched. Writing a plaintext
+    file here is the user's explicit choice of path.
+
+    Yields ``Progress`` per batch, then ``Finished`` (metrics: rows) — or ``Failed`` /
+    ``Cancelled``; never raises.
+    """
+    started = time.perf_counter()
+    cancel = cancel or CancelToken()
+    try:
+        input_path, output_path = Path(input_path), Path(output_path)
+        from engine.columns import ColumnMapping, text_array
+        from engine.importing import read_table
+
+        imported = read_table(input_path)
+        fmt = output_format(output_path, fallback=imported.format)
+        if not output_path.parent.is_dir():
+            raise InputError(f"the folder {output_path.parent} does not exist; create it or pick "
+                             "another output path")
+        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None)
+        texts = text_array(imported.table, mapping).to_pylist()
+        total = len(texts)
+        yield Progress(0, total, f"predicting {total} rows of {input_path.name}")
+        probs = np.zeros((total, len(predictor.labels)), dtype=np.float32)
+        done = 0
+        for rows, batch in predictor.iter_proba(texts):
+            if cancel.cancelled:
+                yield Cancelled(step=done)
+                return
+            probs[rows] = batch
+            done += len(rows)
+            yield Progress(done, total, f"predicted {done} of {total} rows")
+        table = _with_predictions(imported.table, predictor, probs)
+        data = _encode_table(table, fmt)
+        from privacy.atomic import atomic_write_bytes
+
+        atomic_write_bytes(output_path, data)
+        log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
+        yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,
+                       metrics={"rows": float(total)})
+    except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
+        yield _failed(exc, output_path)
+
+
+def _failed(exc: Exception, output_path: Any) -> Failed:
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, CloisterError):
+        return Failed(FailureKind.BAD_DATA, str(exc), detail)
+    if isinstance(exc, OSError):
+        return Failed(FailureKind.DISK, f"could not write {output_path}: {exc.strerror or exc}; "
+                      "check the folder exists, is writable and has free space", detail)
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return Failed(FailureKind.OUT_OF_MEMORY, "ran out of memory while predicting; use a "
+                      "smaller batch size or split the file", detail)
+    log.error("batch prediction failed", exc_info=exc)
+    return Failed(FailureKind.INTERNAL, f"batch prediction failed unexpectedly ({type(exc).__name__})"
+                  "; the details are in the log", detail)
+
+
+def _with_predictions(table: Any, predictor: Predictor, probs: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    if predictor.multi_label:
+        chosen = probs >= predictor.threshold
+        predicted = ["|".join(l for l, on in zip(predictor.labels, row) if on) for row in chosen]
+    else:
+        predicted = [predictor.labels[i] for i in probs.argmax(axis=1)] if len(probs) else []
+    added = {"predicted_label": pa.array(predicted, pa.string()),
+             "confidence": pa.array(probs.max(axis=1) if len(probs) else [], pa.float64())}
+    for j, label in enumerate(predictor.labels):
+        added[f"prob_{label}"] = pa.array(probs[:, j].astype(np.float64), pa.float64())
+    for name, column in added.items():
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.append_column(name, column)
+    return table
+
+
+def _encode_table(table: Any, fmt: str) -> bytes:
+    """The whole output file in memory, so writing it is one atomic replace."""
+    import io
+
+    import pyarrow as pa
+
+    if fmt in ("csv", "tsv"):
+        from pyarrow import csv
+
+        sink = pa.BufferOutputStream()
+        csv.write_csv(table, sink, csv.WriteOptions(delimiter="," if fmt == "csv" else "\t"))
+        return sink.getvalue().to_pybytes()
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        return sink.getvalue().to_pybytes()
+    frame = table.to_pandas()
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, engine="openpyxl")
+        return buffer.getvalue()
+    text = frame.to_json(orient="records", lines=fmt == "jsonl", force_ascii=False)
+    return (text if text.endswith("\n") or fmt == "json" else text + "\n").encode("utf-8")

@@ -8,8 +8,42 @@ import pytest
 import torch
 
 from engine.errors import InputError
-from engine.prediction import Predictor
-from tests.engine.tiny_model import make_tiny_bert
+from engine.events import Cancelled, CancelToken, Failed, FailureKind, Finished, Progress
+from engine.prediction import Predictor, predict_file
+from tests.engine.tiny_model import make_tiny_bert, make_workspace
+
+SPAM_WORDS = ("free cash prize", "win now", "urgent call claim", "txt reply stop")
+HAM_WORDS = ("see you tomorrow", "hello lunch", "sorry late home", "thanks ok meeting")
+
+
+def write_sms_csv(path: Path, *, rows: int = 40, extra: str = "") -> Path:
+    """A small labelled CSV with a spam/ham signal a tiny model can learn in seconds."""
+    lines = ["id,text,label"]
+    for i in range(rows):
+        words, label = (SPAM_WORDS, "spam") if i % 2 else (HAM_WORDS, "ham")
+        lines.append(f"{i},{words[i % 4]} {extra} {i},{label}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def train_tiny_run(root: Path, *, dataset: str = "sms", extra: str = "", labels_csv: Path | None = None):
+    """A real run: tiny BERT trained by the engine on an imported CSV. -> (ws, run_id, csv)."""
+    from engine.columns import infer_mapping
+    from engine.importing import read_table
+    from engine.store import save_dataset
+    from engine.training import TrainConfig, train
+
+    torch.set_num_threads(1)
+    folder = make_tiny_bert(root / "tiny-bert")
+    ws = make_workspace(root / "workspace")
+    csv = labels_csv or write_sms_csv(root / "source.csv", extra=extra)
+    imported = read_table(csv)
+    save_dataset(ws, dataset, imported, infer_mapping(imported))
+    config = TrainConfig(dataset=dataset, model_path=str(folder), epochs=2, batch_size=8,
+                         max_length=32, learning_rate=1e-3)
+    events = list(train(ws, config))
+    assert isinstance(events[-1], Finished), events[-1]
+    return ws, events[-1].run_id, csv
 
 LABELS = ("ham", "spam", "other")
 TEXTS = [
@@ -120,3 +154,140 @@ def test_max_length_is_capped_at_the_model_limit(tiny) -> None:
     assert predictor.max_length == model.config.max_position_embeddings
     # A text longer than the model limit still predicts (truncated), no index error.
     assert predictor.predict_proba(["good " * 500]).shape == (1, 3)
+
+
+# -- a predictor from a stored run, and batch prediction over files ------------------------
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory):
+    ws, run_id, csv = train_tiny_run(tmp_path_factory.mktemp("run"))
+    return ws, run_id, csv
+
+
+def test_from_run_loads_the_trained_model_and_labels(run) -> None:
+    from engine.model_io import load_model
+    from engine.runs import load_run
+
+    ws, run_id, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    assert predictor.labels == load_run(ws, run_id).labels == ("ham", "spam")
+    assert predictor.run_id == run_id and predictor.max_length == 32
+    model, tokenizer = load_model(ws, f"runs/{run_id}/model")
+    expected = _one_by_one(model, tokenizer, TEXTS, max_length=32)
+    np.testing.assert_allclose(predictor.predict_proba(TEXTS), expected, atol=1e-5)
+
+
+def test_from_run_without_a_model_says_so(run) -> None:
+    from engine.runs import RunRecord, save_run
+
+    ws, _, _ = run
+    save_run(ws, RunRecord(run_id="20260101-000000-dead", dataset="sms", config={}, labels=("a", "b")))
+    with pytest.raises(InputError, match="has no trained model"):
+        Predictor.from_run(ws, "20260101-000000-dead")
+    with pytest.raises(InputError, match="no run 'nope'"):
+        Predictor.from_run(ws, "nope")
+
+
+def _read_back(path: Path):
+    import pandas as pd
+
+    suffix = path.suffix
+    if suffix == ".xlsx":
+        return pd.read_excel(path, dtype={"text": str, "label": str})
+    if suffix == ".jsonl":
+        return pd.read_json(path, lines=True, dtype={"text": str, "label": str})
+    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype={"text": str, "label": str},
+                       keep_default_na=False)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".xlsx"])
+def test_predict_file_adds_columns_in_the_same_format(run, tmp_path: Path, suffix: str) -> None:
+    import pandas as pd
+
+    ws, run_id, csv = run
+    source = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    source.loc[3, "text"] = "a text with, a comma\nand a new line"
+    input_path = tmp_path / f"in{suffix}"
+    if suffix == ".xlsx":
+        source.to_excel(input_path, index=False)
+    elif suffix == ".jsonl":
+        source.to_json(input_path, orient="records", lines=True)
+    else:
+        source.to_csv(input_path, sep="\t" if suffix == ".tsv" else ",", index=False)
+    output = tmp_path / f"out{suffix}"
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=16)
+    events = list(predict_file(predictor, input_path, output))
+
+    assert isinstance(events[-1], Finished), events[-1]
+    assert events[-1].metrics["rows"] == len(source)
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert [p.done for p in progress] == sorted(p.done for p in progress)
+    assert progress[-1].done == progress[-1].total == len(source)
+    result = _read_back(output)
+    assert list(result.columns) == ["id", "text", "label", "predicted_label", "confidence", "prob_ham", "prob_spam"]
+    assert list(result["text"]) == list(source["text"])  # row order and awkward cells kept
+    expected = predictor.predict(list(source["text"]))
+    assert list(result["predicted_label"]) == [p.label for p in expected]
+    np.testing.assert_allclose(result["confidence"], [p.confidence for p in expected], atol=1e-6)
+    np.testing.assert_allclose(result["prob_ham"] + result["prob_spam"], 1.0, atol=1e-5)
+
+
+def test_predict_file_text_column_choice_and_bad_column(run, tmp_path: Path) -> None:
+    ws, run_id, csv = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    output = tmp_path / "out.csv"
+    events = list(predict_file(predictor, csv, output, text_column="missing"))
+    assert isinstance(events[-1], Failed) and events[-1].kind is FailureKind.BAD_DATA
+    assert "'missing'" in events[-1].message and "source.csv" in events[-1].message
+    assert not output.exists()
+
+
+def test_predict_file_cancel_and_failures_leave_the_output_untouched(run, tmp_path: Path, monkeypatch) -> None:
+    import engine.prediction as prediction
+
+    ws, run_id, csv = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
+    output = tmp_path / "out.csv"
+    output.write_text("previous results\n")
+    token = CancelToken()
+    events = []
+    for event in predict_file(predictor, csv, output, cancel=token):
+        events.append(event)
+        if isinstance(event, Progress) and event.done >= 8:
+            token.cancel()
+    assert isinstance(events[-1], Cancelled) and 8 <= events[-1].step < 40
+    assert output.read_text() == "previous results\n"
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("privacy.atomic.atomic_write_bytes", disk_full)
+    last = list(predict_file(predictor, csv, output))[-1]
+    assert isinstance(last, Failed) and last.kind is FailureKind.DISK
+    assert "No space left" in last.message and "out.csv" in last.message
+    assert output.read_text() == "previous results\n"
+
+    monkeypatch.setattr(prediction, "_with_predictions", lambda *a: 1 / 0)
+    last = list(predict_file(predictor, csv, output))[-1]
+    assert isinstance(last, Failed) and last.kind is FailureKind.INTERNAL
+    assert "ZeroDivisionError" in last.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("out.docx", "unknown suffix '.docx'"), ("no/such/dir/out.csv", "does not exist")],
+)
+def test_predict_file_refuses_bad_output_paths_before_predicting(run, tmp_path: Path, name: str, message: str) -> None:
+    ws, run_id, csv = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    events = list(predict_file(predictor, csv, tmp_path / name))
+    assert len(events) == 1 and isinstance(events[0], Failed)
+    assert message in events[0].message
+
+
+def test_predict_file_on_a_missing_input(run, tmp_path: Path) -> None:
+    ws, run_id, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    events = list(predict_file(predictor, tmp_path / "nope.csv", tmp_path / "out.csv"))
+    assert isinstance(events[-1], Failed) and "nope.csv does not exist" in events[-1].message
