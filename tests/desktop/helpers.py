@@ -1,0 +1,54 @@
+"""Small helpers for driving real widgets in the desktop tests."""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+
+def drop_files(target: QWidget, *paths: Path) -> tuple[bool, bool]:
+    """Send a drag-enter and a drop with file URLs, as the window system would.
+
+    Returns whether the enter and the drop were accepted.
+    """
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    with warnings.catch_warnings():
+        # PySide marks the QPoint constructor deprecated, yet it is the one Qt 6 offers here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(400, 300), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    drop = QDropEvent(QPointF(400, 300), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+def answer_next_message_box(choose: Callable[[QMessageBox], object], *, seen: list[str] | None = None) -> None:
+    """When the next modal message box opens, record its text and press the chosen button."""
+
+    def attempt() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            if seen is not None:
+                seen.append(box.text())
+            button = choose(box)
+            if isinstance(button, QMessageBox.StandardButton):
+                button = box.button(button)
+            button.click()
+        else:
+            QTimer.singleShot(20, attempt)
+
+    QTimer.singleShot(0, attempt)
+
+
+def button_with_text(box: QMessageBox, text: str):  # noqa: ANN201 - QAbstractButton
+    for button in box.buttons():
+        if button.text() == text:
+            return button
+    raise AssertionError(f"no button {text!r} in {[b.text() for b in box.buttons()]}")

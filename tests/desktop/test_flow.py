@@ -1,0 +1,122 @@
+"""The whole flow through the real window: drop a CSV, preview, import, train a tiny model,
+see the results, try it, export. Real Qt widgets (offscreen), real vault, real PyTorch."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from engine.events import Finished
+from tests.desktop.helpers import answer_next_message_box, button_with_text, drop_files
+
+
+def _first_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _import_dropped_csv(qtbot, window, csv_path: Path) -> None:  # noqa: ANN001
+    page = window.datasets_page
+    accepted_enter, accepted_drop = drop_files(window, csv_path)
+    assert accepted_enter and accepted_drop
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert window.current_page_key() == "datasets"
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+
+
+def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, tiny_model_dir, tmp_path):
+    rows = _first_rows(spam_csv)
+    page = window.datasets_page
+
+    # Drop: the preview shows the file's rows, the proposed columns, the label counts.
+    drop_files(window, spam_csv)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    model = page.model
+    assert model.rowCount() == len(rows) == 40
+    message_col = page.draft.columns.index("message")
+    assert model.data(model.index(0, message_col)) == rows[0]["message"]
+    assert model.data(model.index(39, message_col)) == rows[39]["message"]
+    assert page.text_combo.currentText() == "message"
+    assert page.label_combo.currentData() == "label"
+    expected = sorted(((label, sum(r["label"] == label for r in rows)) for label in {"ham", "spam"}),
+                      key=lambda pair: -pair[1])
+    assert page.chart.values() == expected
+    assert page.import_button.isEnabled()
+
+    # Import into the vault: the stored list shows the dataset with its rows and labels.
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    assert page.stored.item(0, 0).text() == "messages"
+    assert page.stored.item(0, 1).text() == "40"
+    assert page.stored.item(0, 2).text() == "2"
+    assert page.draft is None  # the preview (plaintext in memory) is dropped after import
+
+    # Train a tiny model: live curve points arrive, the run finishes, progress reaches the end.
+    window.show_page("train")
+    train = window.train_page
+    assert train.dataset_combo.currentData() == "messages"
+    assert train.set_model_folder(tiny_model_dir)
+    train.epochs.setValue(2)
+    train.batch_size.setValue(8)
+    train.max_length.setValue(32)
+    with qtbot.waitSignal(train.training_ended, timeout=180_000) as ended:
+        qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+        assert train.cancel_button.isEnabled() and not train.start_button.isEnabled()
+    assert isinstance(ended.args[0], Finished), ended.args[0]
+    losses = train.loss_plot.series()["loss"]
+    assert len(losses[0]) >= 2 and all(v > 0 for v in losses[1])
+    assert train.progress.value() == train.progress.maximum()
+    assert train.message.text().startswith("✔ Finished")
+    assert train.device_label.text().startswith("Device: cpu")
+
+    # Results: headline metrics and the confusion matrix match the stored report.
+    from engine.evaluation import load_report
+
+    run_id = ended.args[0].run_id
+    report = load_report(window.context.workspace, run_id)
+    qtbot.mouseClick(train.results_button, Qt.MouseButton.LeftButton)
+    assert window.current_page_key() == "results"
+    results = window.results_page
+    assert results.run_id == run_id
+    assert results.cards["accuracy"].value.text() == f"{report.accuracy:.3f}"
+    assert results.cards["macro_f1"].value.text() == f"{report.macro_f1:.3f}"
+    assert results.heatmap.matrix() == [list(row) for row in report.confusion]
+    assert sum(map(sum, results.heatmap.matrix())) == report.n > 0
+    assert results.per_class.rowCount() == 2
+    assert {results.per_class.item(r, 0).text() for r in range(2)} == {"ham", "spam"}
+    assert results.misclassified.rowCount() == len(report.misclassified)
+
+    # Try it: typing shows a probability bar per class, summing to one.
+    qtbot.mouseClick(results.try_button, Qt.MouseButton.LeftButton)
+    assert window.current_page_key() == "tryit"
+    tryit = window.tryit_page
+    qtbot.waitUntil(lambda: tryit.predictor is not None, timeout=60_000)
+    with qtbot.waitSignal(tryit.prediction_shown, timeout=30_000):
+        qtbot.keyClicks(tryit.text, "win a free prize now")
+    bars = dict(tryit.bars.values())
+    assert set(bars) == {"ham", "spam"}
+    assert sum(bars.values()) == pytest.approx(1.0, abs=1e-4)
+    assert max(bars, key=bars.get) in tryit.answer.text()
+
+    # Export: plaintext only after the explicit warning is confirmed.
+    from desktop.dialogs.export import ExportDialog
+
+    dialog = ExportDialog(window.context, run_id, parent=window)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "exported"
+    dialog.folder.setText(str(out))
+    seen: list[str] = []
+    answer_next_message_box(lambda box: box.button(box.StandardButton.Cancel), seen=seen)
+    dialog.plaintext.setChecked(True)
+    assert "unencrypted" in seen[0] and dialog.encrypted.isChecked()  # declined: still encrypted
+    answer_next_message_box(lambda box: button_with_text(box, "Export unencrypted"), seen=seen)
+    dialog.plaintext.setChecked(True)
+    assert dialog.plaintext.isChecked() and len(seen) == 2
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.exported_to is not None or dialog.message.text().startswith("✖"), timeout=60_000)
+    assert dialog.exported_to == out, dialog.message.text()
+    assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    dialog.close()
