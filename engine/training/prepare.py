@@ -63,15 +63,17 @@ def load_rows(ws: Any, name: str) -> tuple[list[str], list[str]]:
 
 
 def _blocking_problems(stored: Any) -> str:
-    info = getattr(stored, "info", None)
-    for attr in ("blocking_problems", "blocking", "errors"):
-        value = getattr(info, attr, None)
-        if value:
-            items = list(value) if not isinstance(value, str) else [value]
-            shown = "; ".join(str(getattr(p, "message", p)) for p in items[:3])
-            more = f" (and {len(items) - 3} more)" if len(items) > 3 else ""
-            return shown + more
-    return ""
+    """The import-time validation errors kept with the dataset (``--force`` imports keep them).
+
+    ``engine.store`` records each problem as its text, ``"<severity>: <where>: <message>"``;
+    only errors block training, warnings do not.
+    """
+    problems = [str(p) for p in getattr(stored.info, "problems", ())]
+    errors = [p for p in problems if p.startswith("error:")]
+    if not errors:
+        return ""
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(errors[:3]) + more
 
 
 def split_rows(strata: Sequence[str], *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -200,3 +200,37 @@ def test_out_of_memory_suggests_a_smaller_batch(workspace, tiny_bert) -> None:
     failed = run(workspace, config(tiny_bert), parts_factory=_failing_parts(oom, 1))[-1]
     assert failed.kind is FailureKind.OUT_OF_MEMORY
     assert "at batch size 8: try 4 or enable gradient accumulation" in failed.message
+
+
+def test_dataset_with_blocking_validation_errors_is_bad_data(workspace, tiny_bert) -> None:
+    from engine.training import train
+    from tests.engine.tiny_model import store_rows
+
+    texts, labels = list(TEXTS), list(LABELS)
+    texts[5], labels[9] = "", ""  # an empty text and a missing label: errors at import
+    info = store_rows(workspace, "broken", texts, labels)
+    assert any(p.startswith("error:") for p in info.problems)
+    (failed,) = list(train(workspace, config(tiny_bert, dataset="broken")))
+    assert failed.kind is FailureKind.BAD_DATA
+    assert "dataset 'broken' has problems that block training" in failed.message
+    assert "row 6" in failed.message  # names the row, as the import report did
+
+
+def test_unknown_dataset_is_bad_data(workspace, tiny_bert) -> None:
+    from engine.training import train
+
+    (failed,) = list(train(workspace, config(tiny_bert, dataset="nothing-here")))
+    assert failed.kind is FailureKind.BAD_DATA and "no dataset named 'nothing-here'" in failed.message
+
+
+def test_vault_dataset_trains_with_the_stratified_split(workspace, tiny_bert) -> None:
+    from engine.splits import split_indices
+    from engine.training import train
+    from tests.engine.tiny_model import store_rows
+
+    store_rows(workspace, "toy", TEXTS, LABELS)
+    events = list(train(workspace, config(tiny_bert, epochs=1)))
+    assert isinstance(events[-1], Finished)
+    expected = split_indices(LABELS, seed=13)
+    assert events[0].train_rows == len(expected.train)
+    assert events[0].validation_rows == len(expected.validation)

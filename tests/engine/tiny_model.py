@@ -167,3 +167,19 @@ def toy_splits(n: int, *, seed: int = 0) -> tuple[list[int], list[int], list[int
     random.Random(seed).shuffle(order)
     a, b = int(n * 0.7), int(n * 0.85)
     return order[:a], order[a:b], order[b:]
+
+
+def store_rows(ws, name: str, texts: list[str], labels: list[str]):
+    """Put rows into the vault as dataset ``name`` the way ``cloister import`` does (validation
+    included, kept with the dataset even when it blocks, as ``--force`` would)."""
+    import pyarrow as pa
+
+    from engine.columns import ColumnMapping
+    from engine.importing.table import ImportedTable
+    from engine.store import save_dataset
+    from engine.validation import validate
+
+    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
+                             source=Path(f"{name}.csv"), format="csv")
+    mapping = ColumnMapping(text_columns=("text",), label_column="label")
+    return save_dataset(ws, name, imported, mapping, problems=validate(imported, mapping))
