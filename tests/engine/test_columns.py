@@ -1,0 +1,78 @@
+"""Column inference by name and content, explicit choices, and joined text columns."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from engine.columns import ColumnMapping, infer_mapping, texts_and_labels
+from engine.errors import InputError
+from engine.importing import ImportedTable
+
+
+def imported(columns: dict[str, list[str | None]]) -> ImportedTable:
+    return ImportedTable(table=pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()}),
+                         source=Path("data.csv"), format="csv")
+
+
+REVIEWS = [f"review number {i} says the film was {'good' if i % 2 else 'bad'} overall" for i in range(40)]
+
+
+def test_names_win_over_position() -> None:
+    data = imported({"id": [str(i) for i in range(40)], "Sentiment": ["pos", "neg"] * 20,
+                     "Review Text": REVIEWS})
+    assert infer_mapping(data) == ColumnMapping(text_columns=("Review Text",), label_column="Sentiment")
+
+
+def test_content_decides_when_names_say_nothing() -> None:
+    data = imported({"a": ["x", "y"] * 20, "b": REVIEWS, "c": [str(i) for i in range(40)]})
+    mapping = infer_mapping(data)
+    assert mapping.text_columns == ("b",)
+    assert mapping.label_column == "a"  # 'c' has 40 distinct values in 40 rows: an id, not a class
+
+
+def test_mostly_empty_named_column_is_not_the_label() -> None:
+    # The CFPB export has "Tags" (mostly blank) beside "Product".
+    data = imported({"narrative": REVIEWS, "Tags": [None] * 38 + ["Older American", "x"],
+                     "Product": ["Mortgage", "Credit card"] * 20})
+    assert infer_mapping(data).label_column == "Product"
+
+
+def test_no_label_candidate_gives_none() -> None:
+    assert infer_mapping(imported({"text": REVIEWS})).label_column is None
+
+
+def test_choose_fills_in_the_unnamed_part_and_checks_names() -> None:
+    data = imported({"title": [f"t{i}" for i in range(40)], "body": REVIEWS, "kind": ["a", "b"] * 20})
+    assert ColumnMapping.choose(data, label_column="kind").text_columns == ("body",)
+    chosen = ColumnMapping.choose(data, text_columns=["title", "body"])
+    assert chosen == ColumnMapping(text_columns=("title", "body"), label_column="kind")
+    with pytest.raises(InputError, match=r"column 'Body' is not in data.csv; the columns are: 'title', 'body', 'kind'"):
+        ColumnMapping.choose(data, text_columns=["Body"])
+    with pytest.raises(InputError, match="cannot be both a text column and the label column"):
+        ColumnMapping.choose(data, text_columns=["body"], label_column="body")
+    with pytest.raises(InputError, match="named twice"):
+        ColumnMapping.choose(data, text_columns=["body", "body"])
+
+
+def test_texts_and_labels_join_columns_and_trim_labels() -> None:
+    data = imported({"title": ["Hi", None, "Yo"], "body": ["there", "only body", ""],
+                     "label": [" spam", "ham ", None]})
+    mapping = ColumnMapping(text_columns=["title", "body"], label_column="label", separator=" | ")
+    texts, labels = texts_and_labels(data.table, mapping)
+    assert texts == ["Hi | there", "only body", "Yo"]
+    assert labels == ["spam", "ham", ""]
+    assert texts_and_labels(data.table, mapping, skip_incomplete=True) == (
+        ["Hi | there", "only body"], ["spam", "ham"])
+
+
+def test_texts_and_labels_needs_a_label_column() -> None:
+    data = imported({"text": ["a"]})
+    with pytest.raises(InputError, match="no label column is chosen"):
+        texts_and_labels(data.table, ColumnMapping(text_columns=("text",), label_column=None))
+
+
+def test_mapping_needs_a_text_column() -> None:
+    with pytest.raises(InputError, match="at least one text column"):
+        ColumnMapping(text_columns=(), label_column="label")

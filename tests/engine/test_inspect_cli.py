@@ -1,0 +1,127 @@
+"""``cloister inspect`` on every classification set in shared/data, and its exit codes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from tests.engine.test_import_folder import rt_polarity_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def inspect_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    code = main(["inspect", *args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_sst2(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = inspect_json(capsys, str(shared_data / "sst2" / "train.tsv"))
+    assert code == 0 and report["trainable"]
+    assert (report["format"], report["encoding"], report["rows"]) == ("tsv", "utf-8", 60614)
+    assert report["mapping"]["text_columns"] == ["sentence"] and report["mapping"]["label_column"] == "label"
+    assert report["label_counts"] == {"1": 33828, "0": 26786}
+    codes = {p["code"] for p in report["problems"]}
+    assert codes == {"duplicate-row", "conflicting-labels"}  # SST-2 phrases repeat
+
+
+def test_banking77(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = inspect_json(capsys, str(shared_data / "banking77" / "train.csv"))
+    assert code == 0 and report["rows"] == 10003 and report["format"] == "csv"
+    assert report["mapping"]["label_column"] == "category"
+    counts = report["label_counts"]
+    categories = json.loads((shared_data / "banking77" / "categories.json").read_text())
+    assert set(counts) == set(categories) and len(counts) == 77
+    assert min(counts.values()) == 35 and max(counts.values()) == 187
+    assert report["problems"] == []
+
+
+def test_ag_news_has_no_header(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = inspect_json(capsys, str(shared_data / "ag_news" / "dev.tsv"))
+    assert code == 0 and report["rows"] == 10001 and report["header"] is False
+    assert report["mapping"]["text_columns"] == ["column_1"]
+    assert report["mapping"]["label_column"] == "column_2"
+    assert report["label_counts"] == {"Sci/Tech": 2538, "World": 2509, "Business": 2496, "Sports": 2458}
+
+
+def test_sms_spam_collection_without_suffix(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = inspect_json(capsys, str(shared_data / "sms_spam_collection" / "SMSSpamCollection"))
+    assert code == 0 and report["format"] == "tsv" and report["rows"] == 5574
+    assert report["mapping"] == {"text_columns": ["message"], "label_column": "output", "separator": "\n"}
+    assert report["label_counts"] == {"ham": 4827, "spam": 747}
+
+
+def test_cfpb_complaints(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_data / "cfpb_complaints_extract" / "complaints.csv"
+    code, report = inspect_json(capsys, str(path))
+    assert report["rows"] == 2067 and len(report["columns"]) == 18
+    assert report["mapping"]["text_columns"] == ["Consumer complaint narrative"]
+    assert report["mapping"]["label_column"] == "Product"
+    assert report["label_counts"]["Credit reporting, credit repair services, or other personal consumer reports"] == 1508
+    assert report["label_counts"]["Debt or credit management"] == 1
+    # 389 narratives: the other 1,678 rows have no text, which blocks training as it stands.
+    summary = [p for p in report["problems"] if p["code"] == "empty-text" and p["row"] is None]
+    assert summary[0]["message"].startswith("1,678 rows in all")
+    assert code == 2 and not report["trainable"]
+
+    code, skipped = inspect_json(capsys, str(path), "--skip-incomplete")
+    empty = [p for p in skipped["problems"] if p["code"] == "empty-text"]
+    assert all(p["severity"] == "warning" for p in empty)
+    # Still blocked: among rows with a narrative, some products have a single example.
+    small = [p for p in skipped["problems"] if p["code"] == "class-too-small"]
+    assert small and all(p["severity"] == "error" for p in small) and code == 2
+
+
+def test_rt_polarity_folder(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rt_polarity_folder(shared_data, tmp_path / "rt")
+    code, report = inspect_json(capsys, str(tmp_path / "rt"))
+    assert code == 0 and report["format"] == "folder"
+    assert report["label_counts"] == {"negative": 5331, "positive": 5331}
+    assert "legacy-encoding" in {p["code"] for p in report["problems"]}
+
+
+def test_trec_is_refused_with_exit_2(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["inspect", str(shared_data / "trec" / "TREC_10.label")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert "the '.label' format is not supported" in captured.err
+    assert "Supported formats" in captured.err
+
+
+def test_text_report_and_explicit_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tickets.csv"
+    rows = [f"ticket {i},body text {i},{'bug' if i % 2 else 'question'}" for i in range(30)]
+    path.write_text("title,body,kind\n" + "\n".join(rows) + "\n")
+    code = main(["inspect", str(path), "--text-column", "title", "--text-column", "body",
+                 "--label-column", "kind"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"File:     {path} (csv, utf-8)" in out
+    assert "Rows:     30" in out
+    assert "Mapping:  text = 'title' + 'body'; label = 'kind'" in out
+    assert "Labels:   2 classes" in out and "Result:   trainable" in out
+
+
+def test_text_report_caps_rows_per_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "gaps.csv"
+    path.write_text("text,label\n" + "".join(f",{'ab'[i % 2]}\n" for i in range(40)) + "x,a\ny,b\n")
+    code = main(["inspect", str(path)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert out.count("the text is empty") == 6  # 5 rows and the summary
+    assert "40 rows in all: the text is empty" in out
+    assert "(15 more 'empty-text' rows are listed with --json)" in out
+    assert "Result:   not trainable yet" in out
+
+
+def test_unknown_column_exits_2_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\na,b\n")
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "inspect", str(path), "--label-column", "Label"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "column 'Label' is not in d.csv; the columns are: 'text', 'label'" in done.stderr

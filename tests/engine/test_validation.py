@@ -1,0 +1,139 @@
+"""Each validation check on small tables: severity, row, column, and what to do."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from engine.columns import ColumnMapping
+from engine.importing import ImportedTable
+from engine.validation import MAX_ROWS_LISTED, Problem, Severity, has_blocking, validate
+
+MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
+
+
+def table(texts: list[str | None], labels: list[str | None], **kwargs) -> ImportedTable:
+    data = pa.table({"text": pa.array(texts, pa.string()), "label": pa.array(labels, pa.string())})
+    return ImportedTable(table=data, source=Path("/data/set.csv"), format="csv", **kwargs)
+
+
+def balanced(n: int = 40) -> tuple[list[str], list[str]]:
+    return [f"distinct text {i}" for i in range(n)], ["a", "b"] * (n // 2)
+
+
+def by_code(problems: list[Problem], code: str) -> list[Problem]:
+    return [p for p in problems if p.code == code]
+
+
+def test_clean_data_has_no_problems() -> None:
+    assert validate(table(*balanced()), MAPPING) == []
+
+
+def test_empty_text_and_missing_label_block_with_row_and_column() -> None:
+    texts, labels = balanced()
+    texts[3], texts[7], labels[5], labels[9] = "   ", None, None, " "
+    problems = validate(table(texts, labels), MAPPING)
+    assert has_blocking(problems)
+    empty, missing = by_code(problems, "empty-text"), by_code(problems, "missing-label")
+    assert [(p.row, p.column, p.severity) for p in empty] == [(4, "text", Severity.ERROR), (8, "text", Severity.ERROR)]
+    assert [(p.row, p.column) for p in missing] == [(6, "label"), (10, "label")]
+    assert str(empty[0]) == ("error: /data/set.csv, row 4, column 'text': the text is empty. Fill in "
+                             "the text or delete the row, or choose another text column.")
+
+
+def test_skip_incomplete_turns_them_into_warnings() -> None:
+    texts, labels = balanced()
+    texts[0] = ""
+    problems = validate(table(texts, labels), MAPPING, skip_incomplete=True)
+    (empty,) = by_code(problems, "empty-text")
+    assert empty.severity is Severity.WARNING and "left out of training" in empty.hint
+    assert not has_blocking(problems)
+
+
+def test_duplicates_point_at_the_first_row_without_quoting_text() -> None:
+    texts, labels = balanced()
+    texts[10], labels[10] = texts[2], labels[2]
+    (dup,) = validate(table(texts, labels), MAPPING)
+    assert (dup.code, dup.row, dup.severity) == ("duplicate-row", 11, Severity.WARNING)
+    assert "repeats row 3" in dup.message and texts[2] not in str(dup)
+
+
+def test_conflicting_labels() -> None:
+    texts, labels = balanced()
+    texts[5] = texts[2]  # row 3 is 'a', row 6 is 'b'
+    (conflict,) = validate(table(texts, labels), MAPPING)
+    assert conflict.code == "conflicting-labels" and conflict.row == 6 and conflict.column == "label"
+    assert "same text as row 3 has a different label ('b' here, 'a' there)" in conflict.message
+
+
+def test_class_sizes_single_class_and_imbalance() -> None:
+    texts = [f"t{i}" for i in range(105)]
+    labels = ["big"] * 100 + ["few"] * 4 + ["one"]
+    problems = validate(table(texts, labels), MAPPING)
+    assert [p.message.split(":")[0] for p in by_code(problems, "class-too-small")] == ["class 'one' has 1 example"]
+    assert by_code(problems, "class-too-small")[0].severity is Severity.ERROR
+    assert by_code(problems, "class-small")[0].message.startswith("class 'few' has 4 examples")
+    (imbalance,) = by_code(problems, "imbalance")
+    assert "'big' has 100 rows, 'one' only 1 (100:1)" in imbalance.message
+    single = validate(table(texts[:12], ["x"] * 12), MAPPING)
+    assert [p.code for p in single] == ["single-class"] and single[0].blocking
+
+
+def test_label_that_looks_like_an_id() -> None:
+    texts = [f"t{i}" for i in range(30)]
+    problems = validate(table(texts, [f"id{i}" for i in range(30)]), MAPPING)
+    assert by_code(problems, "too-many-classes")[0].message == "30 different labels for 30 rows — most labels occur once"
+
+
+def test_long_texts_estimated_and_counted() -> None:
+    texts, labels = balanced()
+    texts[4] = " ".join(["word"] * 400)  # ~520 estimated tokens
+    texts[6] = " ".join(["word"] * 150)  # above 128 but not far beyond
+    problems = validate(table(texts, labels), MAPPING, max_tokens=128)
+    (long,) = by_code(problems, "text-too-long")
+    assert long.row == 5 and "about 520 tokens, far beyond the model's limit of 128" in long.message
+    calls: list[int] = []
+
+    def counter(text: str) -> int:
+        calls.append(len(text))
+        return len(text.split())  # one token per word: 400 is far beyond 128, 150 is not
+
+    (exact,) = by_code(validate(table(texts, labels), MAPPING, max_tokens=128, token_counter=counter),
+                       "text-too-long")
+    assert exact.row == 5 and "the text has 400 tokens" in exact.message
+    assert len(calls) == 2  # only texts long enough to be too long were tokenized
+
+
+def test_undecodable_characters_and_read_time_problems_are_reported() -> None:
+    texts, labels = balanced()
+    texts[1] = "caf\ufffd"
+    ragged = Problem(severity=Severity.WARNING, code="ragged-row", message="line 9 has 3 fields",
+                     file="/data/set.csv")
+    problems = validate(table(texts, labels, problems=(ragged,)), MAPPING)
+    assert problems[0] is ragged
+    (bad,) = by_code(problems, "undecodable-text")
+    assert bad.row == 2 and "Re-export the file as UTF-8" in bad.hint
+
+
+def test_thousands_of_hits_are_summarised() -> None:
+    texts = [""] * 3000 + [f"t{i}" for i in range(40)]
+    labels = ["a", "b"] * 1520
+    empty = by_code(validate(table(texts, labels), MAPPING), "empty-text")
+    assert len(empty) == MAX_ROWS_LISTED + 1
+    assert [p.row for p in empty[:MAX_ROWS_LISTED]] == list(range(1, MAX_ROWS_LISTED + 1))
+    assert empty[-1].row is None and empty[-1].message.startswith("3,000 rows in all: the text is empty")
+
+
+def test_errors_come_first_and_no_label_column_is_an_error() -> None:
+    texts, labels = balanced()
+    texts[1] = texts[0] = "same"
+    problems = validate(table(texts, labels), ColumnMapping(text_columns=("text",), label_column=None))
+    assert [p.code for p in problems] == ["no-label-column"]
+    texts[2] = ""
+    problems = validate(table(texts, labels), MAPPING)
+    assert problems[0].severity is Severity.ERROR and problems[-1].severity is Severity.WARNING
+
+
+def test_empty_table() -> None:
+    (problem,) = validate(table([], []), MAPPING)
+    assert problem.code == "no-rows" and problem.blocking
