@@ -340,6 +340,11 @@ class Workspace:
         removed = 0
         with self._locked():
             wanted = {self._relpath(k) for k in self._load_index()}
+            # Temporary files of interrupted index / audit-head writes sit beside the index.
+            for path in sorted(self.root.glob(f"{TEMP_PREFIX}*")):
+                if now - path.stat().st_mtime >= grace_s:
+                    remove_durably(path)
+                    removed += 1
             for path in sorted((self.root / OBJECTS_DIR).glob("*/*")):
                 rel = path.relative_to(self.root).as_posix()
                 if rel in wanted or now - path.stat().st_mtime < grace_s:

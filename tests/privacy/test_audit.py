@@ -1,0 +1,104 @@
+"""The audit log: entries round-trip, and any edit, removal, reordering or cut is reported."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from privacy.workspace import AUDIT_FILE, AUDIT_HEAD_FILE, Workspace
+
+
+def records(path: Path) -> list[bytes]:
+    data, out, offset = path.read_bytes(), [], 0
+    while offset < len(data):
+        (length,) = struct.unpack_from(">I", data, offset)
+        out.append(data[offset:offset + 4 + length])
+        offset += 4 + length
+    return out
+
+
+@pytest.fixture
+def logged(workspace: Workspace) -> Workspace:
+    for i in range(4):
+        workspace.audit("dataset.imported", dataset=f"set{i}", rows=10 * i)
+    return workspace
+
+
+def test_entries_round_trip_in_order(logged: Workspace) -> None:
+    report = logged.verify_audit()
+    assert report.ok and report.problems == ()
+    assert [e.action for e in report.entries] == ["vault.created"] + ["dataset.imported"] * 4
+    assert [e.seq for e in report.entries] == [0, 1, 2, 3, 4]
+    assert report.entries[3].details == {"dataset": "set2", "rows": 20}
+    assert report.entries[0].time.endswith("+00:00") and report.entries[0].user
+
+
+def test_log_is_encrypted(logged: Workspace) -> None:
+    raw = (logged.root / AUDIT_FILE).read_bytes()
+    assert b"dataset" not in raw and b"set2" not in raw
+
+
+def test_edited_entry_is_reported(logged: Workspace) -> None:
+    path = logged.root / AUDIT_FILE
+    data = bytearray(path.read_bytes())
+    offset = sum(len(r) for r in records(path)[:2]) + 30  # inside entry 2
+    data[offset] ^= 1
+    path.write_bytes(bytes(data))
+    report = logged.verify_audit()
+    assert not report.ok
+    assert any("entry 2 is damaged" in p for p in report.problems)
+    assert len(report.entries) == 4  # the others still read
+
+
+def test_removed_middle_entry_breaks_the_chain(logged: Workspace) -> None:
+    path = logged.root / AUDIT_FILE
+    recs = records(path)
+    path.write_bytes(b"".join(recs[:2] + recs[3:]))
+    problems = logged.verify_audit().problems
+    assert problems  # entry 3 now sits at position 2: wrong sequence number (AAD)
+    assert any("entry 2" in p for p in problems)
+
+
+def test_reordered_entries_are_reported(logged: Workspace) -> None:
+    path = logged.root / AUDIT_FILE
+    recs = records(path)
+    recs[1], recs[2] = recs[2], recs[1]
+    path.write_bytes(b"".join(recs))
+    report = logged.verify_audit()
+    assert {"entry 1", "entry 2"} <= {p[:7] for p in report.problems}
+
+
+def test_cut_off_tail_is_caught_by_the_head(logged: Workspace) -> None:
+    path = logged.root / AUDIT_FILE
+    path.write_bytes(b"".join(records(path)[:-2]))
+    problems = logged.verify_audit().problems
+    assert any("cut off the end" in p for p in problems)
+
+
+def test_torn_last_record_is_reported_then_repaired_by_the_next_append(logged: Workspace) -> None:
+    path = logged.root / AUDIT_FILE
+    head = (logged.root / AUDIT_HEAD_FILE).read_bytes()
+    with path.open("ab") as handle:  # an append that died half way
+        handle.write(struct.pack(">I", 200) + b"\x01" * 50)
+    assert any("incomplete" in p for p in logged.verify_audit().problems)
+    assert (logged.root / AUDIT_HEAD_FILE).read_bytes() == head
+    logged.audit("dataset.deleted", dataset="set0")
+    report = logged.verify_audit()
+    assert report.ok, report.problems
+    assert report.entries[-1].action == "dataset.deleted" and len(report.entries) == 6
+
+
+def test_missing_head_is_reported(logged: Workspace) -> None:
+    (logged.root / AUDIT_HEAD_FILE).unlink()
+    assert "the audit head record is missing" in logged.verify_audit().problems
+
+
+def test_details_must_not_carry_rows(workspace: Workspace) -> None:
+    with pytest.raises(ValueError, match="never rows"):
+        workspace.audit("dataset.imported", sample="x" * 1000)
+    with pytest.raises(ValueError, match="never rows"):
+        workspace.audit("dataset.imported", rows=[str(i) for i in range(100)])
+    with pytest.raises(ValueError):
+        workspace.audit("")
+    assert len(workspace.verify_audit().entries) == 1  # nothing was appended
