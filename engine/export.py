@@ -1,0 +1,388 @@
+"""Export a trained run as a standard Hugging Face folder (or ONNX), sealed unless asked not to.
+
+Every file of the export is built in memory first: the config (label names: user data), the
+safetensors weights, the tokenizer files and the model card. Then either
+
+* sealed (the default): the files are packed as a tar stream straight into one passphrase-sealed
+  file (``privacy.sealed``), so no plaintext weight or label ever touches the disk; or
+* plaintext (only when the user asks for it, choosing the path): the files are written into a
+  hidden sibling folder which is renamed to the target at the end.
+
+Either way a failure leaves no partial export behind. ``open_export`` turns a sealed export
+back into the folder.
+"""
+from __future__ import annotations
+
+import copy
+import enum
+import io
+import logging
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.errors import CloisterError, InputError
+from engine.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
+
+log = logging.getLogger(__name__)
+
+SEALED_SUFFIX = ".cloister-export"
+ONNX_TOLERANCE = 1e-4
+ONNX_OPSET = 17
+# Fixed, data-free sentences used to check the ONNX graph against PyTorch.
+_ONNX_CHECK_TEXTS = (
+    "A short sentence.",
+    "A somewhat longer sentence, used only to check that the exported graph matches PyTorch.",
+    "Yes.",
+)
+
+
+class ExportFormat(str, enum.Enum):
+    HF = "hf"  # config.json + model.safetensors + tokenizer + README.md
+    ONNX = "onnx"  # model.onnx + config.json + tokenizer + README.md
+
+
+# -- building the files in memory ---------------------------------------------------------
+
+
+def hf_config_bytes(model: Any, labels: tuple[str, ...], *, multi_label: bool = False) -> bytes:
+    """config.json with the label names, as ``save_pretrained`` would write it."""
+    config = copy.deepcopy(model.config)
+    config.id2label = dict(enumerate(labels))
+    config.label2id = {label: i for i, label in enumerate(labels)}
+    config.architectures = [type(model).__name__]
+    config.problem_type = (
+        "multi_label_classification" if multi_label else "single_label_classification"
+    )
+    return config.to_json_string(use_diff=True).encode("utf-8")
+
+
+def weights_bytes(model: Any) -> bytes:
+    """model.safetensors in memory. Tensors sharing storage (tied weights) are cloned, since
+    safetensors refuses shared storage; the "format" metadata marks them as PyTorch weights."""
+    from safetensors.torch import save
+
+    seen: set[int] = set()
+    flat = {}
+    for key, tensor in model.state_dict().items():
+        t = tensor.detach().to("cpu").contiguous()
+        if t.untyped_storage().data_ptr() in seen:
+            t = t.clone()
+        seen.add(t.untyped_storage().data_ptr())
+        flat[key] = t
+    return save(flat, metadata={"format": "pt"})
+
+
+def tokenizer_files(tokenizer: Any) -> dict[str, bytes]:
+    # The tokenizer holds only the base model's vocabulary and settings (no user data), so it
+    # may pass through a private temporary folder; nothing with label names ever does.
+    with tempfile.TemporaryDirectory(prefix="cloister-tok-") as tmp:
+        tokenizer.save_pretrained(tmp)
+        return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
+
+
+def onnx_bytes(model: Any, tokenizer: Any, *, max_length: int = 128) -> bytes:
+    """Export logits to ONNX (dynamic batch and sequence) and check it against PyTorch."""
+    try:
+        import onnxruntime
+    except ImportError as exc:  # pragma: no cover - onnx is an optional extra
+        raise InputError(
+            "ONNX export needs the onnx extras: pip install 'cloister[onnx]' (onnx, onnxruntime)"
+        ) from exc
+    import numpy as np
+    import torch
+
+    model = model.to("cpu").eval()
+    limit = getattr(model.config, "max_position_embeddings", None)
+    max_length = min(max_length, limit) if limit else max_length
+    # eval(): a fresh wrapper module starts in training mode, and the exporter restores that
+    # mode on the whole tree afterwards, which would switch dropout on in the model.
+    wrapper = _LogitsOnly(model).eval()
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if wrapper.takes_token_types else [])
+
+    def encode(texts: tuple[str, ...]) -> tuple[Any, ...]:
+        enc = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length,
+                        return_tensors="pt")
+        return tuple(enc.get(name, torch.zeros_like(enc["input_ids"])) for name in names)
+
+    buffer = io.BytesIO()
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in names} | {"logits": {0: "batch"}}
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        # Tracer warnings about shape checks in attention masking are expected; the check
+        # below on a batch of another shape is what proves the graph generalises.
+        warnings.simplefilter("ignore")
+        # The TorchScript exporter (dynamo=False): the dynamo one needs onnxscript, which is
+        # not a dependency here.
+        torch.onnx.export(wrapper, encode(_ONNX_CHECK_TEXTS[:2]), buffer, input_names=names,
+                          output_names=["logits"], dynamic_axes=dynamic,
+                          opset_version=ONNX_OPSET, dynamo=False)
+        wrapper.eval()
+        # Check on a batch of another size and length than the traced one: the axes must
+        # really be dynamic, not frozen at the example's shape.
+        check = encode(_ONNX_CHECK_TEXTS)
+        expected = wrapper(*check).numpy()
+    data = buffer.getvalue()
+    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    got = session.run(["logits"], {n: t.numpy() for n, t in zip(names, check)})[0]
+    diff = float(np.abs(got - expected).max())
+    if not diff < ONNX_TOLERANCE:
+        raise CloisterError(
+            f"the ONNX graph does not reproduce the PyTorch model (max difference {diff:.2e} > "
+            f"{ONNX_TOLERANCE}); export in the Hugging Face format instead (--format hf)"
+        )
+    log.info("ONNX export checked against PyTorch: max abs difference %.2e", diff)
+    return data
+
+
+class _LogitsOnly:
+    """Callable module wrapper returning only the logits tensor (ONNX wants plain outputs)."""
+
+    def __new__(cls, model: Any) -> Any:
+        import inspect
+
+        import torch
+
+        class LogitsOnly(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+                self.takes_token_types = "token_type_ids" in inspect.signature(model.forward).parameters
+
+            def forward(self, input_ids, attention_mask, token_type_ids=None):  # type: ignore[no-untyped-def]
+                extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+                return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
+        return LogitsOnly()
+
+
+def build_export_files(
+    model: Any,
+    tokenizer: Any,
+    labels: tuple[str, ...],
+    *,
+    card: str,
+    format: ExportFormat = ExportFormat.HF,
+    multi_label: bool = False,
+    max_length: int = 128,
+) -> dict[str, bytes]:
+    """Every file of the export folder, name -> bytes, built in memory."""
+    files = {"config.json": hf_config_bytes(model, labels, multi_label=multi_label)}
+    if format is ExportFormat.ONNX:
+        files["model.onnx"] = onnx_bytes(model, tokenizer, max_length=max_length)
+    else:
+        files["model.safetensors"] = weights_bytes(model)
+    files.update(tokenizer_files(tokenizer))
+    files["README.md"] = card.encode("utf-8")
+    return files
+
+
+# -- writing: a plaintext folder or one sealed file ----------------------------------------
+
+
+def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
+    """Write ``files`` into a new folder ``out`` (absent or empty), all or nothing."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out} already exists and is not an empty folder; choose a new path")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        for name, data in files.items():
+            _safe_name(name)
+            with open(staging / name, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if out.exists():
+            out.rmdir()  # empty, checked above; rename cannot replace a folder everywhere
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def tar_stream(files: Mapping[str, bytes]) -> Iterator[bytes]:
+    """The files as an uncompressed tar, yielded in pieces as it is produced."""
+    sink = _Sink()
+    now = int(time.time())
+    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(_safe_name(name))
+            info.size, info.mtime, info.mode = len(data), now, 0o644
+            tar.addfile(info, io.BytesIO(data))
+            yield from sink.drain()
+    yield from sink.drain()
+
+
+class _Sink(io.RawIOBase):
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> Iterator[bytes]:
+        parts, self._parts = self._parts, []
+        yield from parts
+
+
+def write_sealed(files: Mapping[str, bytes], out: Path, passphrase: str, *, kdf: Any = None) -> Path:
+    from privacy.sealed import seal_file
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    seal_file(out, tar_stream(files), passphrase, kdf=kdf)  # atomic: all or nothing
+    return out
+
+
+def open_export(path: Path, out: Path, passphrase: str) -> Path:
+    """Unseal an encrypted export into the folder ``out`` (absent or empty), all or nothing."""
+    from privacy.sealed import open_sealed
+
+    path, out = Path(path), Path(out)
+    if not path.is_file():
+        raise InputError(f"{path} is not a file; give the sealed export written by `cloister export`")
+    files: dict[str, bytes] = {}
+    reader = _ChunkReader(open_sealed(path, passphrase))
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            for member in tar:
+                if not member.isfile():
+                    raise InputError(f"{path}: unexpected entry {member.name!r} (not a plain file)")
+                handle = tar.extractfile(member)
+                assert handle is not None
+                files[_safe_name(member.name)] = handle.read()
+    except tarfile.TarError as exc:
+        raise InputError(f"{path} is not a Cloister export (its content is not a tar archive)") from exc
+    return write_folder(files, out)
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks (what ``open_sealed`` yields)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def _safe_name(name: str) -> str:
+    # Exports are flat folders; anything else could write outside the target.
+    if not name or "/" in name or "\\" in name or name in (".", "..") or name.startswith("."):
+        raise InputError(f"refusing file name {name!r} in an export (exports are flat folders)")
+    return name
+
+
+# -- exporting a stored run ---------------------------------------------------------------
+
+
+def export_run(
+    ws: Any,
+    run_id: str,
+    out: Path,
+    *,
+    format: ExportFormat = ExportFormat.HF,
+    plaintext: bool = False,
+    passphrase: str | None = None,
+    kdf: Any = None,
+) -> Path:
+    """Export a run's trained model; returns the folder (plaintext) or the sealed file written.
+
+    Sealed (default): ``out`` names the file to write (inside it when ``out`` is a folder:
+    ``<run_id>.cloister-export``) and ``passphrase`` is required; ``kdf`` overrides the scrypt
+    cost (tests). Plaintext: ``out`` is a new or empty folder.
+    """
+    from engine.model_io import load_model, model_exists
+    from engine.runs import load_run
+
+    format = ExportFormat(format)
+    out = Path(out).expanduser()
+    record = load_run(ws, run_id)
+    prefix = f"runs/{run_id}/model"
+    if not model_exists(ws, prefix):
+        raise InputError(f"run {run_id!r} has no trained model to export (status: "
+                         f"{record.status.value}); finish or resume the run first")
+    if not plaintext:
+        if not passphrase:
+            raise InputError("an encrypted export needs a passphrase for the recipient; give one, "
+                             "or export in plaintext explicitly (--plaintext)")
+        if out.is_dir():
+            out = out / f"{run_id}{SEALED_SUFFIX}"
+        if out.exists():
+            raise InputError(f"{out} already exists; choose another file name or remove it")
+    model, tokenizer = load_model(ws, prefix, device="cpu")
+    config = dict(record.config or {})
+    card = render_model_card(card_info(ws, record, export_encrypted=not plaintext))
+    files = build_export_files(model, tokenizer, tuple(record.labels), card=card, format=format,
+                               multi_label=bool(config.get("multi_label", False)),
+                               max_length=int(config.get("max_length", 128)))
+    written = write_folder(files, out) if plaintext else write_sealed(files, out, passphrase, kdf=kdf)
+    ws.audit("export", run=run_id, format=format.value, encrypted=not plaintext)
+    log.info("exported run %s as %s (%s)", run_id, format.value,
+             "plaintext" if plaintext else "sealed")
+    return written
+
+
+def card_info(ws: Any, record: Any, *, export_encrypted: bool) -> ModelCardInfo:
+    """What the model card says about a run, gathered from the vault (no rows)."""
+    from engine.evaluation import load_report, report_key
+
+    config = dict(record.config or {})
+    report = load_report(ws, record.run_id) if ws.exists(report_key(record.run_id)) else None
+    model_path = config.get("model_path")
+    base = Path(str(model_path)).name if model_path else "all-MiniLM-L6-v2 (bundled default)"
+    hyperparameters = {k: v for k, v in config.items() if k not in ("dataset", "model_path")}
+    return ModelCardInfo(
+        run_id=record.run_id,
+        base_model=base,
+        labels=tuple(record.labels),
+        data=_data_summary(ws, record.dataset, int(config.get("seed", 13))),
+        hyperparameters=hyperparameters,
+        privacy=PrivacySummary(export_encrypted=export_encrypted,
+                               differential_privacy=str(config.get("differential_privacy", "off"))),
+        report=report,
+        multi_label=bool(config.get("multi_label", False)),
+    )
+
+
+def _data_summary(ws: Any, dataset: str, seed: int) -> DataSummary:
+    from engine.store import load_dataset
+    from engine.training.prepare import split_rows
+
+    try:
+        stored = load_dataset(ws, dataset)
+    except CloisterError as exc:
+        # The dataset may have been deleted since training; the card says what is known.
+        log.warning("dataset %r unavailable for the model card: %s", dataset, exc)
+        return DataSummary(dataset=dataset, sha256=None)
+    train, validation, test = split_rows(stored.labels, seed=seed)
+    return DataSummary(
+        dataset=dataset,
+        sha256=stored.info.sha256 or None,
+        split_rows={"train": len(train), "validation": len(validation), "test": len(test)},
+        label_counts=dict(stored.info.labels),
+    )

@@ -1,0 +1,151 @@
+"""The README.md model card that goes into every export.
+
+It describes the model without carrying the data: row and label counts and a SHA-256 of the
+dataset, never a row. ``ModelCardInfo`` is plain data (built by ``engine.export`` from the run
+record, the dataset's stored metadata and the evaluation report); ``render_model_card`` turns it
+into Markdown with a YAML header that the Hugging Face hub and tooling understand.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.evaluation import EvaluationReport
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    dataset: str
+    sha256: str | None  # of the stored table, as recorded at import
+    split_rows: Mapping[str, int] = field(default_factory=dict)  # train / validation / test
+    label_counts: Mapping[str, int] = field(default_factory=dict)  # over the whole dataset
+
+
+@dataclass(frozen=True)
+class PrivacySummary:
+    encrypted_at_rest: bool = True
+    export_encrypted: bool = True
+    differential_privacy: str = "off"  # e.g. "epsilon 8.0, delta 1e-5" once DP training exists
+    anonymization: str = "none"
+
+
+@dataclass(frozen=True)
+class ModelCardInfo:
+    run_id: str
+    base_model: str
+    labels: tuple[str, ...]
+    data: DataSummary
+    hyperparameters: Mapping[str, Any]
+    privacy: PrivacySummary
+    report: EvaluationReport | None = None  # metrics on the test split
+    multi_label: bool = False
+    created: str = ""  # ISO date-time of the export; now when empty
+    versions: Mapping[str, str] = field(default_factory=dict)  # now when empty
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Cloister and the libraries that shape the weights' format."""
+    from importlib import metadata
+
+    versions = {}
+    for name in ("cloister", "torch", "transformers", "safetensors"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def render_model_card(info: ModelCardInfo) -> str:
+    created = info.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    versions = dict(info.versions) or library_versions()
+    task = "multi-label" if info.multi_label else "single-label"
+    lines = [
+        "---",
+        "library_name: transformers",
+        "pipeline_tag: text-classification",
+        "tags:",
+        "- cloister",
+        "- text-classification",
+        "---",
+        "",
+        f"# Text classifier `{info.run_id}`",
+        "",
+        f"A {task} text classifier fine-tuned locally with Cloister from `{info.base_model}`.",
+        f"It predicts {len(info.labels)} labels: "
+        + ", ".join(f"`{label}`" for label in info.labels)
+        + ".",
+        "",
+        "Load it with `transformers` alone:",
+        "",
+        "```python",
+        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
+        'model = AutoModelForSequenceClassification.from_pretrained("<this folder>")',
+        'tokenizer = AutoTokenizer.from_pretrained("<this folder>")',
+        "```",
+        "",
+        "## Training data",
+        "",
+        "Only a summary: the rows never leave the Cloister workspace.",
+        "",
+        f"- Dataset: `{info.data.dataset}`",
+        f"- SHA-256 of the dataset: `{info.data.sha256 or 'not recorded'}`",
+    ]
+    if info.data.split_rows:
+        lines.append(
+            "- Rows per split: "
+            + ", ".join(f"{split} {count}" for split, count in info.data.split_rows.items())
+        )
+    if info.data.label_counts:
+        lines += ["", "| label | rows |", "|---|---|"]
+        lines += [f"| {_cell(label)} | {count} |" for label, count in info.data.label_counts.items()]
+    lines += ["", "## Hyperparameters", "", "| setting | value |", "|---|---|"]
+    lines += [f"| {key} | {_cell(_value(value))} |" for key, value in sorted(info.hyperparameters.items())]
+    lines += ["", "## Evaluation (test split)", ""]
+    lines += _metrics_lines(info.report)
+    lines += [
+        "",
+        "## Privacy",
+        "",
+        f"- Data and model encrypted at rest in the workspace: {_yes(info.privacy.encrypted_at_rest)}",
+        f"- This export encrypted: {_yes(info.privacy.export_encrypted)}",
+        f"- Differential privacy: {info.privacy.differential_privacy}",
+        f"- Anonymization of personal data: {info.privacy.anonymization}",
+        "",
+        "## Provenance",
+        "",
+        f"- Exported: {created}",
+    ]
+    lines += [f"- {name}: {version}" for name, version in versions.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _metrics_lines(report: EvaluationReport | None) -> list[str]:
+    if report is None:
+        return ["No evaluation on a test split was recorded for this run."]
+    lines = [f"{report.n} rows.", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {name} | {value:.4f} |" for name, value in report.headline().items()]
+    lines += ["", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {_cell(m.label)} | {m.precision:.4f} | {m.recall:.4f} | {m.f1:.4f} | {m.support} |"
+        for m in report.per_class
+    ]
+    return lines
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    # A label or setting with a pipe or newline must not break the Markdown table.
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"

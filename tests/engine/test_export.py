@@ -1,0 +1,215 @@
+"""Exports of a real (tiny) trained run: HF folder, ONNX, sealed file; all or nothing."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import InputError
+from engine.export import ExportFormat, export_run, open_export
+from engine.prediction import Predictor
+from privacy.errors import ContainerError, WrongPassphrase
+from tests.engine.test_prediction import train_tiny_run
+from tests.engine.tiny_model import fast_kdf
+
+TEXTS = ["free cash prize now", "see you tomorrow at lunch", "ok", "urgent call claim " * 20]
+SECRET = "export passphrase"
+
+# Loads an exported folder with transformers alone: Cloister's packages cannot be imported.
+_LOAD_WITHOUT_CLOISTER = r"""
+import importlib.abc, json, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'engine', 'privacy', 'desktop', 'resources'}:
+            raise ImportError('Cloister is not installed here: ' + name)
+sys.meta_path.insert(0, Block())
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+folder, texts = sys.argv[1], json.loads(sys.argv[2])
+model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+tokenizer = AutoTokenizer.from_pretrained(folder)
+with torch.no_grad():
+    probs = [torch.softmax(model(**tokenizer(t, truncation=True, max_length=32, return_tensors='pt')).logits, -1)[0].tolist() for t in texts]
+print(json.dumps({"id2label": model.config.id2label, "probs": probs}))
+"""
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory):
+    ws, run_id, csv = train_tiny_run(tmp_path_factory.mktemp("export-run"))
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    return ws, run_id, csv, predictor.predict_proba(TEXTS)
+
+
+def test_plaintext_hf_export_loads_with_transformers_alone(run, tmp_path: Path) -> None:
+    ws, run_id, csv, expected = run
+    out = export_run(ws, run_id, tmp_path / "export", plaintext=True)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md", "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"
+    ]
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", _LOAD_WITHOUT_CLOISTER, str(out), json.dumps(TEXTS)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["id2label"] == {"0": "ham", "1": "spam"}
+    np.testing.assert_allclose(np.array(loaded["probs"]), expected, atol=1e-5)
+
+
+def test_model_card_summarises_without_rows(run, tmp_path: Path) -> None:
+    import hashlib
+
+    from engine.store import dataset_info
+
+    ws, run_id, csv, _ = run
+    card = (export_run(ws, run_id, tmp_path / "export", plaintext=True) / "README.md").read_text()
+    info = dataset_info(ws, "sms")
+    assert info.sha256 and info.sha256 in card
+    assert "| ham | 20 |" in card and "| spam | 20 |" in card
+    assert "train 32, validation 4, test 4" in card
+    assert "| learning_rate | 0.001 |" in card and "| epochs | 2 |" in card
+    assert "| accuracy |" in card and "| macro_f1 |" in card
+    assert "Differential privacy: off" in card and "Anonymization of personal data: none" in card
+    assert "This export encrypted: no" in card
+    assert "- torch: " in card and "- transformers: " in card and "- cloister: " in card
+    for line in csv.read_text().splitlines()[1:]:  # not one training text is in the card
+        assert line.split(",")[1] not in card
+    assert hashlib.sha256(card.encode()).hexdigest()  # the card is plain UTF-8 text
+
+
+def test_onnx_export_matches_pytorch(run, tmp_path: Path) -> None:
+    import onnxruntime
+    from transformers import AutoTokenizer
+
+    ws, run_id, _, expected = run
+    out = export_run(ws, run_id, tmp_path / "onnx", format=ExportFormat.ONNX, plaintext=True)
+    assert (out / "model.onnx").is_file() and not (out / "model.safetensors").exists()
+    assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "ham", "1": "spam"}
+    session = onnxruntime.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    # One batch of mixed lengths: the batch and sequence axes are dynamic, padding is masked.
+    enc = tokenizer(TEXTS, padding=True, truncation=True, max_length=32, return_tensors="np")
+    feeds = {i.name: enc[i.name].astype(np.int64) for i in session.get_inputs()}
+    logits = session.run(["logits"], feeds)[0]
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probs, expected, atol=1e-4)
+
+
+def test_sealed_export_round_trips_and_hides_everything(run, tmp_path: Path) -> None:
+    ws, run_id, _, _ = run
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    sealed = export_run(ws, run_id, dest, passphrase=SECRET, kdf=fast_kdf())
+    assert sealed == dest / f"{run_id}.cloister-export" and sealed.is_file()
+    raw = sealed.read_bytes()
+    for visible in (b"spam", b"ham", b"id2label", b"model.safetensors", b"README"):
+        assert visible not in raw
+    assert sorted(p.name for p in dest.iterdir()) == [sealed.name]  # nothing else written
+
+    folder = open_export(sealed, tmp_path / "opened", SECRET)
+    plain = export_run(ws, run_id, tmp_path / "plain", plaintext=True)
+    names = sorted(p.name for p in plain.iterdir())
+    assert sorted(p.name for p in folder.iterdir()) == names
+    for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        assert (folder / name).read_bytes() == (plain / name).read_bytes()
+    assert "This export encrypted: yes" in (folder / "README.md").read_text()
+
+
+def test_sealed_export_refuses_wrong_passphrase_and_damage(run, tmp_path: Path) -> None:
+    ws, run_id, _, _ = run
+    tmp_path = tmp_path / "dest"
+    tmp_path.mkdir()
+    sealed = export_run(ws, run_id, tmp_path / "model.cloister-export", passphrase=SECRET, kdf=fast_kdf())
+    with pytest.raises(WrongPassphrase):
+        open_export(sealed, tmp_path / "out", "not the passphrase")
+    assert not (tmp_path / "out").exists()
+    cut = tmp_path / "cut.cloister-export"
+    cut.write_bytes(sealed.read_bytes()[: sealed.stat().st_size // 2])
+    with pytest.raises(ContainerError):
+        open_export(cut, tmp_path / "out", SECRET)
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.cloister-export", "model.cloister-export"]
+
+
+def test_export_refusals(run, tmp_path: Path) -> None:
+    from engine.runs import RunRecord, save_run
+
+    ws, run_id, _, _ = run
+    with pytest.raises(InputError, match="needs a passphrase"):
+        export_run(ws, run_id, tmp_path / "x")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match="not an empty folder"):
+        export_run(ws, run_id, tmp_path / "busy", plaintext=True)
+    assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+    existing = tmp_path / "taken.cloister-export"
+    existing.write_text("old")
+    with pytest.raises(InputError, match="already exists"):
+        export_run(ws, run_id, existing, passphrase=SECRET)
+    assert existing.read_text() == "old"
+    save_run(ws, RunRecord(run_id="20260101-000000-beef", dataset="sms", config={}, labels=("a", "b")))
+    with pytest.raises(InputError, match="no trained model to export"):
+        export_run(ws, "20260101-000000-beef", tmp_path / "y", plaintext=True)
+
+
+def test_failures_leave_no_partial_export(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.export as export
+
+    ws, run_id, _, _ = run
+    tmp_path = tmp_path / "dest"
+    tmp_path.mkdir()
+    calls = {"n": 0}
+    real_fsync = os.fsync
+
+    def fsync_then_disk_full(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(export.os, "fsync", fsync_then_disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        export_run(ws, run_id, tmp_path / "export", plaintext=True)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(export.os, "fsync", real_fsync)
+
+    def broken_stream(files):
+        yield b"x" * 1000
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "tar_stream", broken_stream)
+    with pytest.raises(OSError, match="No space left"):
+        export_run(ws, run_id, tmp_path / "m.cloister-export", passphrase=SECRET, kdf=fast_kdf())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_is_audited(run, tmp_path: Path) -> None:
+    ws, run_id, _, _ = run
+    export_run(ws, run_id, tmp_path / "e", plaintext=True)
+    entries = [e for e in ws.verify_audit().entries if e.action == "export"]
+    assert entries and entries[-1].details == {"run": run_id, "format": "hf", "encrypted": False}
+
+
+def test_open_export_refuses_unsafe_members(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from privacy.sealed import seal_file
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    sealed = tmp_path / "evil.cloister-export"
+    seal_file(sealed, [buffer.getvalue()], SECRET, kdf=fast_kdf())
+    with pytest.raises(InputError, match="refusing file name"):
+        open_export(sealed, tmp_path / "out", SECRET)
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "out").exists()
