@@ -1,0 +1,179 @@
+"""The Train page under real training (tiny BERT): cancel, resume, a failing job, closing the
+window mid-run — and the Runs page comparing the runs that result."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, qInstallMessageHandler
+
+from desktop.state import Phase
+from desktop.worker import Job
+from engine.events import Cancelled, Failed, Finished, Started, Step
+
+
+def _store(window, csv_path: Path, name: str = "messages") -> None:  # noqa: ANN001
+    from engine.columns import infer_mapping
+    from engine.importing import read_table
+    from engine.store import save_dataset
+
+    imported = read_table(csv_path)
+    save_dataset(window.context.workspace, name, imported, infer_mapping(imported))
+    window.context.datasets_changed.emit()
+
+
+def _prepare(window, tiny_model_dir: Path, *, epochs: int, batch_size: int = 4):  # noqa: ANN001
+    window.show_page("train")
+    page = window.train_page
+    assert page.set_model_folder(tiny_model_dir)
+    page.epochs.setValue(epochs)
+    page.batch_size.setValue(batch_size)
+    page.max_length.setValue(32)
+    page.patience.setValue(0)  # no early stop: the run must last until we cancel
+    return page
+
+
+def test_cancel_mid_training_then_resume_from_the_checkpoint(qtbot, window, spam_csv, tiny_model_dir):
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=40)
+    seen: list[object] = []
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    page.job.events.connect(seen.extend)
+    qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in seen), timeout=120_000)
+    assert page.monitor.phase is Phase.RUNNING and page.cancel_button.isEnabled()
+    with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    assert isinstance(ended.args[0], Cancelled)
+    assert page.monitor.phase is Phase.CANCELLED
+    assert page.message.text().startswith("Cancelled at step")
+    assert page.start_button.isEnabled() and not page.cancel_button.isEnabled()
+    stopped_at = page.monitor.step
+    assert stopped_at < page.monitor.total_steps  # it really stopped early
+    assert page.resume_button.isEnabled()  # the engine kept a checkpoint
+
+    # Resume continues from the checkpoint's step (then we stop it again: 40 epochs is long).
+    resumed: list[object] = []
+    qtbot.mouseClick(page.resume_button, Qt.MouseButton.LeftButton)
+    page.job.events.connect(resumed.extend)
+    qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in resumed), timeout=120_000)
+    started = next(e for e in resumed if isinstance(e, Started))
+    first_step = next(e for e in resumed if isinstance(e, Step))
+    assert started.resumed_from_step == stopped_at
+    assert first_step.step == stopped_at + 1
+    assert page.monitor.loss[0][0] == stopped_at + 1  # the live curve starts where it left off
+    with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    assert isinstance(ended.args[0], Cancelled) and ended.args[0].step > stopped_at
+
+    # The Runs page lists the one run, cancelled (resumable).
+    window.show_page("runs")
+    runs = window.runs_page
+    assert [runs.table.item(r, 2).text() for r in range(runs.table.rowCount())] == ["cancelled"]
+
+
+def test_a_job_that_raises_reaches_the_failed_state_and_the_app_stays_usable(qtbot, window, spam_csv):
+    _store(window, spam_csv)
+    window.show_page("train")
+    page = window.train_page
+
+    def exploding(cancel):
+        yield Started(run_id="boom", device="cpu (2 threads)", epochs=1, total_steps=10,
+                      train_rows=32, validation_rows=4, labels=("ham", "spam"))
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    with qtbot.waitSignal(page.training_ended, timeout=10_000) as ended:
+        page.run_job(Job.stream(exploding, name="train"))
+    assert isinstance(ended.args[0], Failed)
+    assert page.monitor.phase is Phase.FAILED
+    assert "an illegal memory access" in page.message.text()
+    assert page.message.property("error") is True
+    assert page.start_button.isEnabled() and not page.cancel_button.isEnabled()
+    assert not window.context.jobs.busy()
+    window.show_page("datasets")  # the rest of the app still works
+    assert window.current_page_key() == "datasets"
+
+
+def test_bad_settings_are_refused_before_anything_starts(qtbot, window, spam_csv):
+    _store(window, spam_csv)
+    window.show_page("train")
+    page = window.train_page
+    page.learning_rate.setCurrentText("fast please")
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert page.monitor.phase is Phase.FAILED and page.job is None
+    assert "learning rate" in page.message.text()
+
+
+def test_a_folder_that_is_not_a_model_is_refused_with_the_reason(window, tmp_path):
+    (tmp_path / "notes").mkdir()
+    page = window.train_page
+    assert not page.set_model_folder(tmp_path / "notes")
+    assert page.model_path is None
+    assert page.model_label.text().startswith("✖") and "config.json" in page.model_label.text()
+
+
+def test_closing_the_window_during_training_cancels_and_waits(qtbot, window, spam_csv, tiny_model_dir):
+    messages: list[str] = []
+    previous = qInstallMessageHandler(lambda _kind, _context, text: messages.append(text))
+    try:
+        _store(window, spam_csv)
+        page = _prepare(window, tiny_model_dir, epochs=40)
+        steps: list[object] = []
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+        job = page.job
+        job.events.connect(steps.extend)
+        terminal: list[object] = []
+        job.ended.connect(terminal.append)
+        qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in steps), timeout=120_000)
+        assert job.is_running()
+        window.close()
+        assert not window.isVisible()
+        assert not job.is_running()  # close waited for the thread
+        assert len(terminal) == 1 and isinstance(terminal[0], Cancelled)
+        del job
+        qtbot.wait(50)
+    finally:
+        qInstallMessageHandler(previous)
+    assert not [m for m in messages if "QThread" in m or "Destroyed" in m], messages
+
+
+def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_model_dir):
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=1, batch_size=8)
+    run_ids = []
+    for learning_rate in ("1e-4", "3e-4"):
+        page.learning_rate.setCurrentText(learning_rate)
+        with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+            qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+        assert isinstance(ended.args[0], Finished), ended.args[0]
+        run_ids.append(ended.args[0].run_id)
+    window.show_page("runs")
+    runs = window.runs_page
+    assert runs.table.rowCount() == 2
+    runs.select_runs(run_ids)
+    assert runs.compare_button.isEnabled()
+    qtbot.mouseClick(runs.compare_button, Qt.MouseButton.LeftButton)
+    table = runs.compare_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert sorted(headers) == sorted(run_ids)
+    rows = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
+    rates = [table.item(rows.index("Learning rate"), c).text() for c in range(2)]
+    assert sorted(float(r) for r in rates) == [1e-4, 3e-4]
+    accuracy_row = rows.index("Accuracy")
+    from engine.runs import load_run
+
+    for column, run_id in enumerate(headers):
+        record = load_run(window.context.workspace, run_id)
+        assert table.item(accuracy_row, column).text() == f"{record.metrics['accuracy']:.3f}"
+    assert runs.curve_choice.currentText() == "loss"
+    assert set(runs.curves.series()) == set(run_ids)  # one overlaid loss curve per run
+    assert all(len(xs) >= 1 for xs, _ in runs.curves.series().values())
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)

@@ -1,0 +1,132 @@
+"""The one adapter (desktop.worker): failures reach the UI, updates are throttled but complete,
+terminal events always arrive last, cancel is cooperative."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from desktop.worker import Done, Job, JobRegistry
+from engine.events import Cancelled, Failed, FailureKind, Finished, Started, Step
+
+
+def _step(n: int) -> Step:
+    return Step(step=n, total_steps=500, epoch=n / 500, loss=1.0 / n, learning_rate=1e-4,
+                samples_per_second=10.0, eta_seconds=1.0)
+
+
+def _collect(job: Job) -> tuple[list[list[object]], list[object]]:
+    batches: list[list[object]] = []
+    ended: list[object] = []
+    job.events.connect(batches.append)
+    job.ended.connect(ended.append)
+    return batches, ended
+
+
+@pytest.mark.parametrize("error", [RuntimeError("CUDA error: device-side assert"), ValueError("bad value"),
+                                   KeyError("missing")])
+def test_a_job_that_raises_ends_failed_with_the_message(qtbot, error):
+    def body(cancel):
+        yield Started(run_id="r", device="cpu", epochs=1, total_steps=1, train_rows=1,
+                      validation_rows=1, labels=("a", "b"))
+        raise error
+
+    job = Job.stream(body, name="train")
+    batches, ended = _collect(job)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        job.start()
+    assert len(ended) == 1 and isinstance(ended[0], Failed)
+    assert ended[0].kind is FailureKind.INTERNAL
+    assert type(error).__name__ in ended[0].message and str(error.args[0]) in ended[0].message
+    assert [type(e) for batch in batches for e in batch] == [Started]  # delivered before the failure
+
+
+def test_out_of_memory_is_classified_and_actionable(qtbot):
+    def body(cancel):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        yield  # pragma: no cover
+
+    job = Job.stream(body, name="train")
+    _batches, ended = _collect(job)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        job.start()
+    assert ended[0].kind is FailureKind.OUT_OF_MEMORY
+    assert "batch size" in ended[0].message
+
+
+def test_steps_are_batched_to_about_ten_deliveries_a_second_and_none_is_lost(qtbot):
+    def body(cancel):
+        for n in range(1, 501):
+            time.sleep(0.001)  # ~1000 steps/s: far faster than a UI can redraw
+            yield _step(n)
+        yield Finished(run_id="r", duration_seconds=0.5)
+
+    job = Job.stream(body, name="train")
+    batches, ended = _collect(job)
+    order: list[str] = []
+    job.events.connect(lambda _b: order.append("events"))
+    job.ended.connect(lambda _t: order.append("ended"))
+    started = time.monotonic()
+    with qtbot.waitSignal(job.ended, timeout=20_000):
+        job.start()
+    elapsed = time.monotonic() - started
+    steps = [e.step for batch in batches for e in batch]
+    assert steps == list(range(1, 501))  # every point for the curves, in order
+    assert len(batches) <= elapsed * 10 + 2  # at most ~10 deliveries a second (plus the final flush)
+    assert len(batches) < 100
+    assert order[-1] == "ended" and order.count("ended") == 1
+    assert isinstance(ended[0], Finished)
+
+
+def test_cancel_is_cooperative_and_ends_cancelled(qtbot):
+    def body(cancel):
+        for n in range(1, 10_000):
+            if cancel.cancelled:
+                yield Cancelled(step=n)
+                return
+            time.sleep(0.005)
+            yield _step(n)
+
+    job = Job.stream(body, name="train")
+    batches, ended = _collect(job)
+    job.start()
+    qtbot.waitUntil(lambda: bool(batches), timeout=10_000)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        job.cancel()
+    assert isinstance(ended[0], Cancelled) and ended[0].step > 1
+
+
+def test_a_generator_that_stops_without_a_terminal_event_is_reported(qtbot):
+    job = Job.stream(lambda cancel: iter([_step(1)]), name="predict")
+    _batches, ended = _collect(job)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        job.start()
+    assert isinstance(ended[0], Failed) and "without saying why" in ended[0].message
+
+
+def test_call_jobs_return_their_value(qtbot):
+    job = Job.call(lambda cancel: 6 * 7, name="answer")
+    _batches, ended = _collect(job)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        job.start()
+    assert ended == [Done(42)]
+
+
+def test_registry_cancels_and_waits_for_every_job_without_an_event_loop(qtbot):
+    def body(cancel):
+        while not cancel.cancelled:
+            time.sleep(0.01)
+            yield _step(1)
+        yield Cancelled(step=1)
+
+    registry = JobRegistry()
+    jobs = [registry.start(Job.stream(body, name=f"job{i}")) for i in range(2)]
+    ended: list[object] = []
+    for job in jobs:
+        job.ended.connect(ended.append)
+    qtbot.waitUntil(lambda: all(job.is_running() for job in jobs), timeout=5_000)
+    assert registry.busy()
+    assert registry.cancel_all_and_wait(timeout_ms=10_000)
+    assert not any(job.is_running() for job in jobs)
+    assert [type(e) for e in ended] == [Cancelled, Cancelled]  # delivered synchronously
+    assert not registry.busy()
