@@ -377,7 +377,8 @@ def evaluate_run(
     if data is None:
         texts, raw_labels, source = _test_split(ws, record.dataset, int(config.get("seed", 13)))
     else:
-        texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column)
+        texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
+                                                   record.dataset)
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
                           delimiter=delimiter)
     predictor = Predictor.from_run(ws, run_id, device=device)
@@ -400,14 +401,16 @@ def _test_split(ws: Any, dataset: str, seed: int) -> tuple[list[str], list[str],
     return [stored.texts[i] for i in test], [stored.labels[i] for i in test], f"dataset '{dataset}'"
 
 
-def _labelled_rows(ws: Any, data: str | Path, text_column: str | None,
-                   label_column: str | None) -> tuple[list[str], list[str], str]:
+def _labelled_rows(ws: Any, data: str | Path, text_column: str | None, label_column: str | None,
+                   training_dataset: str) -> tuple[list[str], list[str], str]:
     path = Path(data).expanduser()
     if path.exists():
         from engine.columns import ColumnMapping, texts_and_labels
         from engine.importing import read_table
 
         imported = read_table(path)
+        text_column, label_column = _training_columns(ws, training_dataset, imported.column_names,
+                                                      text_column, label_column)
         mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,
                                        label_column=label_column)
         if mapping.label_column is None:
@@ -430,6 +433,23 @@ def _labelled_rows(ws: Any, data: str | Path, text_column: str | None,
         rows = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise InputError(f"{source}: rows {rows} have no label; fill them in or remove them")
     return [str(t) for t in texts], [str(v).strip() for v in labels], source
+
+
+def _training_columns(ws: Any, dataset: str, columns: Sequence[str], text_column: str | None,
+                      label_column: str | None) -> tuple[str | None, str | None]:
+    """Unnamed columns of an evaluation file default to the training data's column names
+    when the file has them: names are a better guide than inference on a few rows."""
+    from engine.store import dataset_info
+
+    try:
+        mapping = dataset_info(ws, dataset).mapping
+    except InputError:
+        return text_column, label_column  # the training dataset was deleted since
+    if text_column is None and len(mapping.text_columns) == 1 and mapping.text_columns[0] in columns:
+        text_column = mapping.text_columns[0]
+    if label_column is None and mapping.label_column in columns:
+        label_column = mapping.label_column
+    return text_column, label_column
 
 
 def _encode_truth(raw: Sequence[str], labels: Sequence[str], source: str, *, multi_label: bool,

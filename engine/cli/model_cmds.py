@@ -1,0 +1,237 @@
+"""``cloister evaluate``, ``predict``, ``export`` and ``open-export``: using a trained run.
+
+Texts and labels are printed only to the terminal, and only when asked (a prediction, or
+``evaluate --misclassified N``); files are written only where the user points ``--output`` /
+``--out``. Exports are sealed with their own passphrase unless ``--plaintext`` is given.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.cli.common import add_workspace_options, open_workspace
+from engine.errors import InputError
+
+EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
+_DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("evaluate", help="metrics of a run on its test split, a dataset or a file")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--data", metavar="NAME|FILE",
+                   help="a dataset of the workspace or a labelled file (default: the run's test split)")
+    p.add_argument("--text-column", metavar="C", help="text column of --data FILE (default: inferred)")
+    p.add_argument("--label-column", metavar="L", help="label column of --data FILE (default: inferred)")
+    p.add_argument("--misclassified", metavar="N", type=int, default=0,
+                   help="also print the N most confident mistakes (their texts)")
+    _common(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser("predict", help="classify a text, or every row of a file")
+    p.add_argument("run", metavar="RUN")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", action="append", metavar="TEXT", help="a text to classify (repeatable)")
+    what.add_argument("--input", type=Path, metavar="FILE", help="CSV/TSV/JSONL/JSON/XLSX/Parquet to classify")
+    p.add_argument("--output", type=Path, metavar="FILE",
+                   help="where to write --input with predictions added (format from its suffix)")
+    p.add_argument("--text-column", metavar="C", help="text column of --input (default: inferred)")
+    p.add_argument("--top-k", type=int, metavar="K", help="show only the K most probable labels")
+    p.add_argument("--batch-size", type=int, default=64)
+    _common(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = subparsers.add_parser("export", help="export a run's model (sealed unless --plaintext)")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--out", type=Path, required=True, metavar="PATH",
+                   help="sealed file to write (or a folder to put it in); with --plaintext, a new folder")
+    p.add_argument("--format", choices=("hf", "onnx"), default="hf",
+                   help="hf: config + safetensors + tokenizer (default); onnx: model.onnx instead of weights")
+    p.add_argument("--plaintext", action="store_true",
+                   help="write an unencrypted folder (the model and label names readable by anyone)")
+    p.add_argument("--export-passphrase-file", type=Path, metavar="FILE",
+                   help=f"passphrase for the sealed export (else ${EXPORT_PASSPHRASE_ENV}, else a prompt)")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("open-export", help="unseal an encrypted export into a folder")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder")
+    p.add_argument("--export-passphrase-file", type=Path, metavar="FILE",
+                   help=f"the export's passphrase (else ${EXPORT_PASSPHRASE_ENV}, else a prompt)")
+    p.set_defaults(func=cmd_open_export)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", choices=_DEVICES, default="auto", help="default: CUDA, then MPS, then CPU")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_workspace_options(p)
+
+
+def _device(args: argparse.Namespace) -> str | None:
+    return None if args.device == "auto" else args.device
+
+
+def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
+    """The sealed export's own passphrase: not the workspace's, since it goes to a recipient."""
+    path = args.export_passphrase_file
+    if path is not None:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the export passphrase file {path}: {exc}") from None
+        if not lines or not lines[0]:
+            raise InputError(f"export passphrase file {path} is empty; put the passphrase on its first line")
+        return lines[0]
+    if os.environ.get(EXPORT_PASSPHRASE_ENV):
+        return os.environ[EXPORT_PASSPHRASE_ENV]
+    if not sys.stdin.isatty():
+        raise InputError(f"no export passphrase: use --export-passphrase-file FILE or set "
+                         f"{EXPORT_PASSPHRASE_ENV} (or --plaintext for an unencrypted folder)")
+    first = getpass.getpass("Export passphrase: ")
+    if not first:
+        raise InputError("the export passphrase must not be empty")
+    if confirm and getpass.getpass("Repeat it: ") != first:
+        raise InputError("the two passphrases differ; nothing was exported")
+    return first
+
+
+# -- evaluate ------------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from engine.evaluation import evaluate_run
+
+    if args.misclassified < 0:
+        raise InputError("--misclassified must be 0 or more")
+    ws = open_workspace(args)
+    report = evaluate_run(ws, args.run, data=args.data, text_column=args.text_column,
+                          label_column=args.label_column, device=_device(args))
+    mistakes = report.misclassified[: args.misclassified]
+    if args.json:
+        data = report.to_dict()
+        data["misclassified"] = [m.__dict__ for m in mistakes]
+        data["misclassified_total"] = len(report.misclassified)
+        print(json.dumps(data, indent=2))
+        return 0
+    source = args.data or "the test split"
+    print(f"run {args.run} on {source}: {report.n} rows")
+    for name, value in report.headline().items():
+        print(f"  {name:<12} {value:.4f}")
+    width = max(5, *(len(m.label) for m in report.per_class))
+    print(f"\n  {'label':<{width}}  precision  recall  f1      support")
+    for m in report.per_class:
+        print(f"  {m.label:<{width}}  {m.precision:<9.4f}  {m.recall:<6.4f}  {m.f1:<6.4f}  {m.support}")
+    if report.confusion:
+        print("\n  confusion (rows: true, columns: predicted)")
+        cell = max(6, *(len(str(v)) for row in report.confusion for v in row))
+        print(f"  {'':<{width}}  " + " ".join(f"{label[:cell]:>{cell}}" for label in report.labels))
+        for label, row in zip(report.labels, report.confusion):
+            print(f"  {label:<{width}}  " + " ".join(f"{v:>{cell}}" for v in row))
+    print(f"\n  {len(report.misclassified)} misclassified rows"
+          + ("" if mistakes else " (show them with --misclassified N)"))
+    for m in mistakes:
+        text = (m.text or "").replace("\n", " ")
+        print(f"  row {m.row}: true {m.true_label}, predicted {m.predicted_label} "
+              f"({m.confidence:.2f}): {text[:200]}")
+    return 0
+
+
+# -- predict -------------------------------------------------------------------------------
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from engine.prediction import Predictor
+
+    if args.top_k is not None and args.top_k < 1:
+        raise InputError("--top-k must be 1 or more")
+    if args.input is not None and args.output is None:
+        raise InputError("--input needs --output FILE: where to write the rows with predictions")
+    if args.input is None and args.output is not None:
+        raise InputError("--output goes with --input FILE; for --text the result is printed")
+    ws = open_workspace(args)
+    predictor = Predictor.from_run(ws, args.run, device=_device(args), batch_size=args.batch_size)
+    if args.input is not None:
+        return _predict_file(predictor, args)
+    predictions = predictor.predict(args.text, top_k=args.top_k)
+    if args.json:
+        print(json.dumps([{"text": t, "label": p.label, "confidence": p.confidence,
+                           "labels": list(p.labels), "probabilities": p.probabilities}
+                          for t, p in zip(args.text, predictions)], indent=2))
+        return 0
+    for text, prediction in zip(args.text, predictions):
+        if len(args.text) > 1:
+            print(text if len(text) <= 80 else text[:77] + "...")
+        print(f"  {prediction.label or '(no label above threshold)'}  {prediction.confidence:.4f}")
+        for label, p in prediction.probabilities.items():
+            print(f"    {label:<24} {p:.4f}")
+    return 0
+
+
+def _predict_file(predictor: Any, args: argparse.Namespace) -> int:
+    from engine.events import Cancelled, Failed, FailureKind, Finished, Progress
+    from engine.prediction import predict_file
+
+    last_shown = 0.0
+    for event in predict_file(predictor, args.input, args.output, text_column=args.text_column):
+        if isinstance(event, Progress) and not args.json:
+            now = time.monotonic()
+            if now - last_shown > 0.1 or event.done == event.total:
+                last_shown = now
+                _bar(event.done, event.total)
+        elif isinstance(event, Finished):
+            rows = int(event.metrics.get("rows", 0))
+            if args.json:
+                print(json.dumps({"rows": rows, "output": str(args.output),
+                                  "seconds": round(event.duration_seconds, 3)}))
+            else:
+                print(f"\n{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
+            return 0
+        elif isinstance(event, Failed):
+            print(file=sys.stderr)
+            print(f"cloister: error: {event.message}", file=sys.stderr)
+            return 2 if event.kind in (FailureKind.BAD_DATA, FailureKind.BAD_SETTING) else 1
+        elif isinstance(event, Cancelled):
+            print("\ncloister: cancelled; nothing was written", file=sys.stderr)
+            return 130
+    return 1  # pragma: no cover - predict_file always ends with a terminal event
+
+
+def _bar(done: int, total: int) -> None:
+    fraction = done / total if total else 1.0
+    filled = int(fraction * 30)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} rows")
+    sys.stderr.flush()
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from engine.export import ExportFormat, export_run
+
+    ws = open_workspace(args)
+    passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
+    written = export_run(ws, args.run, args.out, format=ExportFormat(args.format),
+                         plaintext=args.plaintext, passphrase=passphrase)
+    if args.plaintext:
+        print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")
+        print("anyone who can read that folder can use the model and see its label names")
+    else:
+        print(f"exported run {args.run} ({args.format}), sealed: {written}")
+        print(f"open it with: cloister open-export {written} --out FOLDER")
+    return 0
+
+
+def cmd_open_export(args: argparse.Namespace) -> int:
+    from engine.export import open_export
+
+    folder = open_export(args.file, args.out, _export_passphrase(args, confirm=False))
+    print(f"unsealed {args.file} into {folder}")
+    return 0

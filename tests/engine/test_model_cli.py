@@ -1,0 +1,123 @@
+"""``cloister evaluate / predict / export / open-export`` end to end, in process."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.cli import main
+from engine.evaluation import load_report
+from engine.prediction import Predictor
+from tests.engine.test_prediction import train_tiny_run, write_sms_csv
+from tests.engine.tiny_model import TEST_PASSPHRASE
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("cli-run")
+    ws, run_id, csv = train_tiny_run(root)
+    return ws, run_id, csv, root / "workspace"
+
+
+@pytest.fixture
+def cli(trained, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run ``cloister ARGS`` against the trained workspace -> (exit code, stdout, stderr)."""
+    _, _, _, root = trained
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    monkeypatch.delenv("CLOISTER_EXPORT_PASSPHRASE", raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--workspace", str(root)] if args[0] != "open-export" else list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_evaluate_on_the_test_split_matches_the_stored_report(trained, cli) -> None:
+    ws, run_id, _, _ = trained
+    before = load_report(ws, run_id)
+    code, out, _ = cli("evaluate", run_id, "--json", "--device", "cpu")
+    assert code == 0
+    data = json.loads(out)
+    assert data["accuracy"] == pytest.approx(before.accuracy)
+    assert data["confusion"] == [list(r) for r in before.confusion]
+    assert data["misclassified"] == [] and data["misclassified_total"] == len(before.misclassified)
+    code, out, _ = cli("evaluate", run_id, "--misclassified", "1")
+    assert code == 0 and f"accuracy     {before.accuracy:.4f}" in out
+    assert "confusion (rows: true, columns: predicted)" in out
+
+
+def test_evaluate_on_a_file_and_unseen_labels(trained, cli, tmp_path: Path) -> None:
+    _, run_id, csv, _ = trained
+    code, out, _ = cli("evaluate", run_id, "--data", str(csv), "--json")
+    assert code == 0 and json.loads(out)["n"] == 40
+    odd = tmp_path / "odd.csv"
+    odd.write_text("text,label\nfree cash,spam\nhello,ham\nwho knows,maybe\nwhat now,unsure\n")
+    code, _, err = cli("evaluate", run_id, "--data", str(odd))
+    assert code == 2
+    assert "odd.csv" in err and "'maybe', 'unsure'" in err and "not trained on" in err
+    code, _, err = cli("evaluate", run_id, "--data", "no-such-dataset")
+    assert code == 2 and "neither a file nor a dataset" in err
+
+
+def test_predict_text_top_k_and_json(trained, cli) -> None:
+    ws, run_id, _, _ = trained
+    expected = Predictor.from_run(ws, run_id, device="cpu").predict(["free cash prize"])[0]
+    code, out, _ = cli("predict", run_id, "--text", "free cash prize", "--json")
+    assert code == 0
+    (item,) = json.loads(out)
+    assert item["label"] == expected.label
+    assert item["probabilities"] == pytest.approx(expected.probabilities, abs=1e-6)
+    code, out, _ = cli("predict", run_id, "--text", "free cash prize", "--top-k", "1")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].split() == [expected.label, f"{expected.confidence:.4f}"] and len(lines) == 2
+
+
+def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None:
+    import pandas as pd
+
+    _, run_id, _, _ = trained
+    source = write_sms_csv(tmp_path / "new.csv", rows=10)
+    output = tmp_path / "scored.jsonl"
+    code, out, err = cli("predict", run_id, "--input", str(source), "--output", str(output))
+    assert code == 0 and "10 rows predicted" in out and "10/10 rows" in err
+    scored = pd.read_json(output, lines=True)
+    assert len(scored) == 10 and {"predicted_label", "prob_ham", "prob_spam"} <= set(scored.columns)
+    code, _, err = cli("predict", run_id, "--input", str(source))
+    assert code == 2 and "--input needs --output" in err
+    code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path / "x.pdf"))
+    assert code == 2 and "unknown suffix '.pdf'" in err and not (tmp_path / "x.pdf").exists()
+    code, _, err = cli("predict", "20990101-000000-0000", "--text", "hi")
+    assert code == 2 and "no run '20990101-000000-0000'" in err
+
+
+def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, monkeypatch) -> None:
+    _, run_id, _, _ = trained
+    code, _, err = cli("export", run_id, "--out", str(tmp_path / "m.cloister-export"))
+    assert code == 2 and "no export passphrase" in err  # no terminal to ask on
+    secret = tmp_path / "secret.txt"
+    secret.write_text("recipient passphrase\n")
+    code, out, _ = cli("export", run_id, "--out", str(tmp_path / "m.cloister-export"),
+                       "--export-passphrase-file", str(secret))
+    assert code == 0 and "sealed" in out and (tmp_path / "m.cloister-export").is_file()
+    code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
+    assert code == 2 and "no export passphrase" in err
+    monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "wrong")
+    code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
+    assert code != 0 and "passphrase" in err.lower() and not (tmp_path / "opened").exists()
+    monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "recipient passphrase")
+    code, out, _ = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
+    assert code == 0
+    config = json.loads((tmp_path / "opened" / "config.json").read_text())
+    assert config["id2label"] == {"0": "ham", "1": "spam"}
+    code, out, _ = cli("export", run_id, "--out", str(tmp_path / "plain"), "--plaintext", "--format", "onnx")
+    assert code == 0 and "PLAINTEXT" in out and (tmp_path / "plain" / "model.onnx").is_file()
+    from safetensors.numpy import load_file
+
+    weights = load_file(tmp_path / "opened" / "model.safetensors")
+    assert weights["classifier.weight"].shape == (2, 32)
+    assert not np.allclose(weights["classifier.weight"], 0)
