@@ -57,7 +57,9 @@ def assess(passphrase: str) -> StrengthHint:
     # Repeats ("aaaaaaaa") and common words add little: count distinct characters, not length.
     effective_length = min(len(passphrase), distinct * 2)
     bits = effective_length * math.log2(max(pool, 2))
-    if passphrase.lower().strip() in _COMMON or distinct <= 2:
+    # "Password1!" is "password" with the usual decorations: as weak as the word itself.
+    core = passphrase.lower().strip().rstrip(string.digits + string.punctuation)
+    if core in _COMMON or passphrase.lower().strip() in _COMMON or distinct <= 2:
         bits = min(bits, 10.0)
     if bits < 40:
         return StrengthHint(Strength.WEAK, bits,

@@ -1,0 +1,139 @@
+"""Vault dialogs and locking: first launch creates, later launches unlock, a wrong passphrase
+is reported and can be retried, Ctrl+L and the idle timeout lock and drop decrypted state."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication
+
+from desktop.dialogs.vault import CreateVaultDialog, UnlockDialog
+from desktop.passphrase import Strength, assess
+from privacy.workspace import Workspace
+from tests.desktop.conftest import FAST_KDF, PASSPHRASE
+
+
+def test_wrong_passphrase_shows_an_error_and_the_user_can_retry(qtbot, tmp_path):
+    root = tmp_path / "ws"
+    Workspace.create(root, PASSPHRASE, kdf=FAST_KDF).lock()
+    dialog = UnlockDialog(root)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.passphrase, "not the passphrase")
+    qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
+    assert "passphrase" in dialog.error.text().lower()
+    assert dialog.workspace is None and dialog.isVisible()  # still open for another try
+    assert dialog.passphrase.text() == "" and dialog.passphrase.isEnabled()
+
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
+        qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    assert isinstance(dialog.workspace, Workspace) and not dialog.workspace.locked
+    dialog.workspace.lock()
+
+
+def test_create_dialog_needs_matching_acceptable_passphrases(qtbot, tmp_path):
+    root = tmp_path / "new"
+    dialog = CreateVaultDialog(root, kdf=FAST_KDF)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.first, "short")
+    assert not dialog.create_button.isEnabled() and "at least" in dialog.hint.text()
+    dialog.first.setText(PASSPHRASE)
+    qtbot.keyClicks(dialog.second, PASSPHRASE[:-1] + "X")
+    assert not dialog.create_button.isEnabled() and "do not match" in dialog.hint.text()
+    assert dialog.meter.value() == int(assess(PASSPHRASE).strength) >= int(Strength.FAIR)
+    dialog.second.setText(PASSPHRASE)
+    assert dialog.create_button.isEnabled()
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert Workspace.exists(root)
+    dialog.workspace.lock()
+    Workspace.unlock(root, PASSPHRASE).lock()  # the passphrase typed is the one that opens it
+
+
+def test_passphrase_strength_ranks_obvious_ones_low():
+    assert assess("password1").strength <= Strength.WEAK
+    assert assess("aaaaaaaaaaaaaaaa").strength <= Strength.WEAK
+    assert assess("short").strength is Strength.TOO_SHORT
+    assert assess("correct horse battery staple").strength >= Strength.GOOD
+    assert assess("Tr0ub4dor&3-plus-some-words").strength is Strength.STRONG
+
+
+def test_first_launch_creates_the_vault_then_later_launches_unlock(qtbot, context):
+    from desktop.app import make_application
+    from desktop.main_window import MainWindow
+
+    make_application([])
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.current_page_key() == "locked" and not window.nav.isEnabled()
+
+    def fill_create() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, CreateVaultDialog):
+            QTimer.singleShot(20, fill_create)
+            return
+        dialog.first.setText(PASSPHRASE)
+        dialog.second.setText(PASSPHRASE)
+        dialog.create_button.click()
+
+    QTimer.singleShot(0, fill_create)
+    assert window.open_vault()
+    assert window.current_page_key() == "datasets" and context.unlocked
+
+    window.lock()
+    assert window.current_page_key() == "locked" and context.workspace is None
+
+    def fill_unlock() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, UnlockDialog):
+            QTimer.singleShot(20, fill_unlock)
+            return
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.unlock_button.click()
+
+    QTimer.singleShot(0, fill_unlock)
+    qtbot.mouseClick(window.lock_screen.button, Qt.MouseButton.LeftButton)
+    assert context.unlocked and window.current_page_key() == "datasets"
+
+
+def test_ctrl_l_locks_and_drops_the_preview(qtbot, window, spam_csv):
+    from tests.desktop.helpers import drop_files
+
+    drop_files(window, spam_csv)
+    qtbot.waitUntil(lambda: window.datasets_page.draft is not None, timeout=30_000)
+    workspace = window.context.workspace
+    assert window.lock_action.shortcut() == QKeySequence("Ctrl+L")
+    window.lock_action.trigger()
+    assert workspace.locked and window.context.workspace is None
+    assert window.datasets_page.draft is None and window.datasets_page.model.rowCount() == 0
+    assert window.current_page_key() == "locked"
+    window.show_page("train")  # page shortcuts do nothing while locked
+    assert window.current_page_key() == "locked"
+
+
+def test_idle_timeout_locks_but_waits_for_a_running_job(qtbot, window):
+    from desktop.worker import Job
+    from engine.events import Cancelled
+
+    window.context.settings = window.context.settings.__class__(idle_lock_minutes=5)
+    window._restart_idle_timer()
+    assert window.idle_timer.isActive() and window.idle_timer.interval() == 5 * 60_000
+
+    def busy(cancel):
+        while not cancel.cancelled:
+            time.sleep(0.01)
+        yield Cancelled(step=0)
+
+    job = Job.stream(busy, name="train")
+    window.context.start(job, long=True)
+    window.idle_timer.timeout.emit()
+    assert window.context.unlocked and window.idle_timer.isActive()  # deferred, not locked
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        job.cancel()
+    window.idle_timer.timeout.emit()
+    assert not window.context.unlocked and window.current_page_key() == "locked"
