@@ -27,11 +27,13 @@ import hmac
 import io
 import os
 import struct
+import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -126,6 +128,24 @@ def _file_keys(base_key: bytes, salt: bytes) -> tuple[bytes, bytes]:
     return okm[:KEY_SIZE], okm[KEY_SIZE:]
 
 
+# AES-GCM in `cryptography` releases the GIL, so chunks of one file can be sealed and opened
+# on several cores at once. A small shared pool, created on first use; one worker means inline.
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+_T = TypeVar("_T")
+
+
+def _parallel_map(fn: Callable[[int], _T], indices: range) -> list[_T]:
+    global _POOL
+    if _WORKERS == 1 or len(indices) < 4:
+        return [fn(i) for i in indices]
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="cloister-aead")
+    return list(_POOL.map(fn, indices))
+
+
 def _header_tag(header_key: bytes, raw: bytes, context: bytes) -> bytes:
     return hmac.new(header_key, raw + context, hashlib.sha256).digest()
 
@@ -173,23 +193,40 @@ class Encryptor:
             raise ValueError("write to a closed encryptor")
         view = memoryview(data).cast("B")
         total = len(view)
-        while len(view):
-            if len(self._buf) == self._chunk:  # more data follows, so this full chunk is not last
-                self._seal(last=False)
-            take = self._chunk - len(self._buf)
+        chunk = self._chunk
+        if self._buf:
+            take = min(chunk - len(self._buf), len(view))
             self._buf += view[:take]
             view = view[take:]
+            if not len(view):
+                return total
+            self._seal(self._buf, last=False)  # full, and more data follows: not the last
+            self._buf = bytearray()
+        # Seal straight from the caller's buffer (no copy) every chunk that a later byte proves
+        # is not the last; keep at most one chunk back for close() to decide.
+        while len(view) > chunk:
+            # In batches of about 1 MiB, so one huge write() does not hold its whole ciphertext.
+            ready = min((len(view) - 1) // chunk, max(1, (1 << 20) // chunk))
+            first, batch = self._counter, view
+            for piece in _parallel_map(
+                    lambda i: self._aead.encrypt(_nonce(first + i, False),
+                                                 batch[i * chunk:(i + 1) * chunk], None),
+                    range(ready)):
+                self._sink.write(piece)
+            self._counter += ready
+            view = view[ready * chunk:]
+        self._buf += view
         return total
 
-    def _seal(self, *, last: bool) -> None:
-        self._sink.write(self._aead.encrypt(_nonce(self._counter, last), bytes(self._buf), None))
+    def _seal(self, plain: bytes | bytearray | memoryview, *, last: bool) -> None:
+        self._sink.write(self._aead.encrypt(_nonce(self._counter, last), plain, None))
         self._counter += 1
-        self._buf = bytearray()
 
     def close(self) -> None:
         """Seal the final chunk (idempotent). Does not close the sink."""
         if not self._closed:
-            self._seal(last=True)
+            self._seal(self._buf, last=True)
+            self._buf = bytearray()
             self._closed = True
 
 
@@ -265,39 +302,75 @@ def _open_payload(header: Header, base_key: bytes, context: bytes) -> AESGCM | N
     return AESGCM(payload_key)
 
 
+def _fill(source: BinaryIO, view: memoryview) -> int:
+    """Read into ``view`` until it is full or the source ends; return the bytes read."""
+    done = 0
+    while done < len(view):
+        got = source.readinto(view[done:])
+        if not got:
+            break
+        done += got
+    return done
+
+
 def _iter_chunks(source: BinaryIO, header: Header, aead: AESGCM, *, label: str) -> Iterator[bytes]:
     block = header.chunk_size + TAG_SIZE
-    current = _read_exact(source, block)
-    counter = 0
+    # One reused buffer of about 1 MiB, filled with readinto and decrypted in place as views:
+    # no per-chunk reads, no fresh large allocations (each of which costs page faults).
+    buf = bytearray(block * max(2, (1 << 20) // block))
+    view = memoryview(buf)
+    filled = _fill(source, view)
+    eof = filled < len(buf)
+    pos = counter = 0
     while True:
-        if len(current) == block:
-            peek = source.read(1)
-            last = not peek
-        else:
-            peek, last = b"", True
+        if filled - pos <= block and not eof:
+            rest = filled - pos
+            buf[:rest] = buf[pos:filled]
+            filled = rest + _fill(source, view[rest:])
+            eof, pos = filled < len(buf), 0
+        remaining = filled - pos
+        if remaining > block:
+            # Every chunk followed by at least one more byte is not the last: decrypt them
+            # together (in parallel where cores allow), check all, then hand them out in order.
+            ready, first, start = (remaining - 1) // block, counter, pos
+
+            def open_chunk(i: int) -> bytes | None:
+                piece = view[start + i * block:start + (i + 1) * block]
+                try:
+                    return aead.decrypt(_nonce(first + i, False), piece, None)
+                except InvalidTag:
+                    return None
+
+            plains = _parallel_map(open_chunk, range(ready))
+            for i, plain in enumerate(plains):
+                if plain is None:
+                    raise ContainerError(f"{label} is damaged or was tampered with (chunk "
+                                         f"{first + i} fails authentication); restore it from a "
+                                         "backup")
+            yield from plains  # type: ignore[misc]
+            counter += ready
+            pos += ready * block
+            continue
+        current = view[pos:filled]  # the final chunk: the source has ended
         if len(current) < TAG_SIZE:
             raise ContainerError(f"{label} is truncated (chunk {counter} is incomplete); "
                                  "restore it from a backup")
         try:
-            plain = aead.decrypt(_nonce(counter, last), current, None)
+            plain = aead.decrypt(_nonce(counter, True), current, None)
         except InvalidTag:
-            if last and _authenticates(aead, counter, current):
+            if _authenticates(aead, counter, current):
                 raise ContainerError(f"{label} is truncated (its end is missing after chunk "
                                      f"{counter}); restore it from a backup") from None
             raise ContainerError(f"{label} is damaged or was tampered with (chunk {counter} "
                                  "fails authentication); restore it from a backup") from None
-        if last:
-            if not plain and counter > 0:
-                raise ContainerError(f"{label} is damaged (empty final chunk)")
-            if plain:
-                yield plain
-            return
-        yield plain
-        counter += 1
-        current = peek + _read_exact(source, block - 1)
+        if not plain and counter > 0:
+            raise ContainerError(f"{label} is damaged (empty final chunk)")
+        if plain:
+            yield plain
+        return
 
 
-def _authenticates(aead: AESGCM, counter: int, data: bytes) -> bool:
+def _authenticates(aead: AESGCM, counter: int, data: bytes | memoryview) -> bool:
     try:
         aead.decrypt(_nonce(counter, False), data, None)
     except InvalidTag:
