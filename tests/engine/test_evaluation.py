@@ -191,3 +191,58 @@ def test_bad_shapes_are_rejected() -> None:
         compute_report([0, 2], np.eye(2), ("a", "b"))
     with pytest.raises(InputError, match="no rows"):
         compute_report([], np.zeros((0, 2)), ("a", "b"))
+
+
+# -- evaluate_run on a real (tiny) trained run --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    from tests.engine.test_prediction import train_tiny_run
+
+    return train_tiny_run(tmp_path_factory.mktemp("eval-run"))
+
+
+def test_evaluate_run_reproduces_the_training_report(trained) -> None:
+    from engine.evaluation import evaluate_run, load_report
+
+    ws, run_id, _ = trained
+    stored = load_report(ws, run_id)
+    again = evaluate_run(ws, run_id, device="cpu")
+    assert again.n == stored.n == 4  # 10% of 40 rows: the same held-out rows as training
+    assert again.confusion == stored.confusion
+    assert again.accuracy == pytest.approx(stored.accuracy)
+    assert [m.text for m in again.misclassified] == [m.text for m in stored.misclassified]
+
+
+def test_evaluate_run_on_another_dataset_and_on_bad_files(trained, tmp_path) -> None:
+    from engine.columns import infer_mapping
+    from engine.evaluation import evaluate_run
+    from engine.importing import read_table
+    from engine.store import save_dataset
+    from tests.engine.test_prediction import write_sms_csv
+
+    ws, run_id, _ = trained
+    other = write_sms_csv(tmp_path / "other.csv", rows=12, extra="again")
+    imported = read_table(other)
+    save_dataset(ws, "other", imported, infer_mapping(imported))
+    report = evaluate_run(ws, run_id, data="other", device="cpu")
+    assert report.n == 12 and sum(m.support for m in report.per_class) == 12
+
+    unlabelled = tmp_path / "gaps.csv"
+    unlabelled.write_text("text,label\nfree cash,spam\nhello,\nwin now,spam\nlunch,\n")
+    with pytest.raises(InputError, match=r"gaps.csv.*rows 2, 4 have no label"):
+        evaluate_run(ws, run_id, data=unlabelled)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("message,category\nfree cash,spam\nhello,ham\nwin,junk\nlunch,ham\n")
+    with pytest.raises(InputError, match=r"renamed.csv.*'junk'.*The model knows 'ham', 'spam'"):
+        evaluate_run(ws, run_id, data=renamed, text_column="message", label_column="category")
+
+
+def test_multi_label_truth_encoding() -> None:
+    from engine.evaluation import _encode_truth
+
+    truth = _encode_truth(["a|b", "b", " c | a "], ("a", "b", "c"), "f.csv", multi_label=True, delimiter="|")
+    assert truth.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
+    with pytest.raises(InputError, match=r"f.csv has labels the model was not trained on: 'd'"):
+        _encode_truth(["a|d"], ("a", "b"), "f.csv", multi_label=True, delimiter="|")
