@@ -153,7 +153,12 @@ class Workspace:
         root = Path(root)
         if not cls.vault_exists(root):
             raise VaultNotFound(f"no Cloister workspace at {root}; create one with 'cloister init'")
-        return cls(root, unlock_vault(root / VAULT_FILE_NAME, passphrase))
+        ws = cls(root, unlock_vault(root / VAULT_FILE_NAME, passphrase))
+        try:
+            ws.collect_garbage()
+        except (PrivacyError, OSError) as exc:  # housekeeping must never block opening
+            log.warning("could not clean up after an earlier interruption: %s", exc)
+        return ws
 
     def lock(self) -> None:
         """Drop the keys; every later call raises VaultLocked."""

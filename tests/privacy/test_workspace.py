@@ -186,3 +186,16 @@ def test_index_holds_no_plaintext_keys(workspace: Workspace) -> None:
 def test_create_refuses_existing_vault(workspace: Workspace) -> None:
     with pytest.raises(PrivacyError, match="already exists"):
         Workspace.create(workspace.root, "other", kdf=FAST_KDF)
+
+
+def test_unlock_cleans_up_old_leftovers_only(workspace: Workspace) -> None:
+    workspace.write_bytes("kept", b"k")
+    old_tmp = workspace.root / ".tmp-crashed.part"
+    old_tmp.write_bytes(b"ciphertext of an interrupted index write")
+    os.utime(old_tmp, (0, 0))  # written long ago
+    fresh_tmp = workspace.root / "objects" / "ab" / ".tmp-inflight.part"
+    fresh_tmp.parent.mkdir(parents=True, exist_ok=True)
+    fresh_tmp.write_bytes(b"another process is writing this right now")
+    again = Workspace.unlock(workspace.root, PASSPHRASE)
+    assert not old_tmp.exists() and fresh_tmp.exists()
+    assert again.read_bytes("kept") == b"k"
