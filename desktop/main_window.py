@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         if self.context.jobs.running():
             self.statusBar().showMessage("Stopping running work…")
             QApplication.processEvents()
-        if not self.context.jobs.cancel_all_and_wait():
+        if not self.context.jobs.close():
             event.ignore()
             self.statusBar().showMessage("Still stopping; try closing again in a moment.")
             return

@@ -220,8 +220,19 @@ class JobRegistry(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._jobs: set[Job] = set()
+        self._closed = False
 
     def start(self, job: Job) -> Job:
+        """Start ``job`` and keep it alive until it ends.
+
+        The job is detached from any widget parent: a page being destroyed must never take a
+        running thread with it ("QThread: Destroyed while thread is still running"). After
+        ``close`` nothing new starts — a late timer cannot launch work behind a closed window.
+        """
+        if self._closed:
+            log.info("not starting %s: the application is closing", job.name)
+            return job
+        job.setParent(None)
         self._jobs.add(job)
         job.ended.connect(lambda _terminal, job=job: self._jobs.discard(job))
         job.start()
@@ -232,6 +243,11 @@ class JobRegistry(QObject):
 
     def busy(self, name: str | None = None) -> bool:
         return any(name is None or job.name == name for job in self.running())
+
+    def close(self, *, timeout_ms: int = 120_000) -> bool:
+        """Refuse new jobs, then cancel and wait for the running ones."""
+        self._closed = True
+        return self.cancel_all_and_wait(timeout_ms=timeout_ms)
 
     def cancel_all_and_wait(self, *, timeout_ms: int = 120_000) -> bool:
         """Cancel every job, wait for each thread, and deliver their terminal events.

@@ -30,17 +30,21 @@ _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 
 def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
                    skip_incomplete: bool = False, imported: Any = None) -> ImportDraft:
-    """Worker-thread body: read (unless already read), map columns, validate."""
+    """Worker-thread body: read (unless already read), map columns, validate.
+
+    Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
+    given (None meaning an unlabelled dataset).
+    """
     from engine.columns import ColumnMapping, infer_mapping
     from engine.importing import read_table
     from engine.validation import validate
 
     imported = imported if imported is not None else read_table(path)
-    if text_column is None and label_column is None:
-        mapping = infer_mapping(imported)
+    if text_column is None:
+        mapping = infer_mapping(imported)  # a new file: propose the columns
     else:
-        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,
-                                       label_column=label_column)
+        # The user's explicit choice, "no label column" included (choose() would infer one).
+        mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
     problems = validate(imported, mapping, skip_incomplete=skip_incomplete)
     return ImportDraft(imported=imported, mapping=mapping, problems=list(problems))
 

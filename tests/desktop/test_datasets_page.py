@@ -1,0 +1,149 @@
+"""Datasets page: problems list selects the offending row, column choices re-validate, the
+virtual table model, bad files, and rename/delete with confirmation."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyarrow as pa
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+
+from desktop.widgets.arrow_table import BLOCK, CACHED_BLOCKS, ArrowTableModel
+from tests.desktop.helpers import answer_next_message_box, drop_files
+
+
+def _write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+def _open(qtbot, window, path: Path):  # noqa: ANN001, ANN202
+    page = window.datasets_page
+    page.draft = None
+    drop_files(window, path)
+    qtbot.waitUntil(lambda: page.draft is not None or "✖" in page.status.text()
+                    or not page.progress.isVisible() and page.status.text() != "", timeout=30_000)
+    return page
+
+
+def _problem_rows(tmp_path: Path) -> Path:
+    rows = [(f"message number {i} about {'cash prizes' if i % 2 else 'lunch plans'}", "spam" if i % 2 else "ham")
+            for i in range(1, 31)]
+    rows[4] = ("   ", "ham")  # data row 5: empty text
+    rows[11] = ("a message without its label", "")  # data row 12: missing label
+    return _write_csv(tmp_path / "with-problems.csv", rows)
+
+
+def test_clicking_a_problem_selects_the_offending_row(qtbot, window, tmp_path):
+    page = _open(qtbot, window, _problem_rows(tmp_path))
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert not page.import_button.isEnabled()  # blocking errors: nothing can be imported
+    items = [page.problems.item(i) for i in range(page.problems.count())]
+    by_code = {item.data(Qt.ItemDataRole.UserRole).code: item for item in items}
+    assert {"empty-text", "missing-label"} <= set(by_code)
+    for code, row, column in (("empty-text", 5, "text"), ("missing-label", 12, "label")):
+        item = by_code[code]
+        assert f"row {row}" in item.text() and item.text().startswith("✖")
+        page.problems.setCurrentItem(item)
+        page.problems.itemClicked.emit(item)
+        current = page.table.currentIndex()
+        assert (current.row(), current.column()) == (row - 1, page.draft.columns.index(column))
+        assert page.table.selectionModel().isSelected(current)
+
+
+def test_leaving_out_incomplete_rows_makes_the_file_importable(qtbot, window, tmp_path):
+    page = _open(qtbot, window, _problem_rows(tmp_path))
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    draft_before = page.draft
+    page.skip_box.setChecked(True)
+    qtbot.waitUntil(lambda: page.draft is not draft_before and page.import_button.isEnabled(), timeout=30_000)
+    assert all(not item.data(Qt.ItemDataRole.UserRole).blocking
+               for item in (page.problems.item(i) for i in range(page.problems.count())))
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    assert page.stored.item(0, 1).text() == "28"  # 30 rows minus the two incomplete ones
+
+
+def test_choosing_columns_revalidates_and_updates_chart_and_headers(qtbot, window, spam_csv):
+    page = _open(qtbot, window, spam_csv)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert page.model.headerData(page.draft.columns.index("label"), Qt.Orientation.Horizontal) == "label  [label]"
+    assert len(page.chart.values()) == 2
+    before = page.draft
+    page.label_combo.setCurrentIndex(page.label_combo.findData(None))
+    page.label_combo.activated.emit(page.label_combo.currentIndex())
+    qtbot.waitUntil(lambda: page.draft is not before, timeout=30_000)
+    assert page.draft.label_column is None
+    assert page.chart.values() == []
+    assert page.model.headerData(page.draft.columns.index("label"), Qt.Orientation.Horizontal) == "label"
+
+
+def test_a_file_that_cannot_be_read_shows_the_engine_message(qtbot, window, tmp_path):
+    bad = tmp_path / "notes.docx"
+    bad.write_bytes(b"PK\x03\x04 not really a document")
+    page = window.datasets_page
+    drop_files(window, bad)
+    qtbot.waitUntil(lambda: not page.progress.isVisible() and page.status.text() != "", timeout=30_000)
+    assert "notes.docx" in page.status.text()
+    assert page.status.property("error") is True
+    assert page.draft is None
+
+
+def test_rename_and_delete_ask_first(qtbot, window, spam_csv):
+    page = _open(qtbot, window, spam_csv)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    assert page.select_stored("messages")
+
+    def rename() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, rename)
+            return
+        dialog.setTextValue("sms-sample")
+        dialog.accept()
+
+    QTimer.singleShot(0, rename)
+    qtbot.mouseClick(page.rename_button, Qt.MouseButton.LeftButton)
+    assert page.stored.item(0, 0).text() == "sms-sample"
+
+    page.select_stored("sms-sample")
+    seen: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=seen)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert "sms-sample" in seen[0] and page.stored.rowCount() == 1  # cancelled: kept
+
+    page.select_stored("sms-sample")
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert page.stored.rowCount() == 0
+    from engine.store import list_datasets
+
+    assert list_datasets(window.context.workspace) == []
+
+
+def test_virtual_model_over_a_million_rows_converts_only_what_is_shown(qtbot):
+    rows = 1_000_000
+    table = pa.table({"text": pa.array([f"row {i}" for i in range(rows)]),
+                      "label": pa.array(["a", "b"] * (rows // 2))})
+    model = ArrowTableModel(table)
+    assert model.rowCount() == rows and model.columnCount() == 2
+    assert model.data(model.index(rows - 1, 0)) == f"row {rows - 1}"
+    assert model.data(model.index(0, 1)) == "a"
+    assert model.headerData(rows - 1, Qt.Orientation.Vertical) == rows  # 1-based like problems
+    for start in range(0, 40 * BLOCK, BLOCK):  # scroll through 40 blocks
+        assert model.data(model.index(start, 0)) == f"row {start}"
+    assert len(model._blocks) == CACHED_BLOCKS  # bounded cache: old blocks dropped
+    assert model.data(model.index(5, 0)) == "row 5"  # and re-fetched when needed
+
+
+def test_drops_are_refused_while_locked(qtbot, window, spam_csv):
+    window.lock()
+    accepted_enter, _ = drop_files(window, spam_csv)
+    assert not accepted_enter
+    assert window.datasets_page.draft is None
