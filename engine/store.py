@@ -70,6 +70,7 @@ class DatasetInfo:
     source_format: str = ""
     sha256: str = ""
     problems: tuple[str, ...] = field(default=())  # the validation report at import time
+    skip_incomplete: bool = False  # rows with blank text or no label are left out on load
 
     @property
     def num_classes(self) -> int:
@@ -131,11 +132,14 @@ def _problem_lines(problems: Iterable[Problem | str]) -> list[str]:
 
 
 def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: ColumnMapping, *,
-                 problems: Iterable[Problem | str] = (), overwrite: bool = False) -> DatasetInfo:
+                 problems: Iterable[Problem | str] = (), overwrite: bool = False,
+                 skip_incomplete: bool = False) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
-    the same name stays intact until the new one is completely written.
+    the same name stays intact until the new one is completely written. With
+    ``skip_incomplete`` the whole table is kept, but ``load_dataset`` leaves out rows whose text
+    is blank or whose label is missing (as ``validate(..., skip_incomplete=True)`` reported).
     """
     name = check_name(name)
     exists = ws.exists(_meta_key(name))
@@ -162,6 +166,7 @@ def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: Col
         "size_bytes": len(data),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "problems": _problem_lines(problems),
+        "skip_incomplete": bool(skip_incomplete),
     }
     ws.write_bytes(_dir(name) + meta["table"], data)
     ws.write_json(_meta_key(name), meta)
@@ -192,6 +197,7 @@ def _info(name: str, meta: Mapping[str, Any]) -> DatasetInfo:
             source_format=str(meta.get("source_format", "")),
             sha256=str(meta["sha256"]),
             problems=tuple(meta.get("problems", ())),
+            skip_incomplete=bool(meta.get("skip_incomplete", False)),
         )
     except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
         raise DatasetDamaged(f"the description of dataset {name!r} is unreadable ({exc}); "
@@ -236,7 +242,8 @@ def load_dataset(ws: Workspace, name: str) -> StoredDataset:
 
         texts, labels = text_array(table, info.mapping).to_pylist(), []
     else:
-        texts, labels = texts_and_labels(table, info.mapping)
+        texts, labels = texts_and_labels(table, info.mapping,
+                                         skip_incomplete=info.skip_incomplete)
     return StoredDataset(info=info, table=table, texts=texts, labels=labels)
 
 

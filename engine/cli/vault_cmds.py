@@ -77,24 +77,23 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 # ----- import -------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
     # Heavy engine imports stay inside the command so `cloister --help` stays fast.
-    from engine.columns import ColumnMapping, infer_mapping
+    from engine.cli.inspect_cmd import problem_lines
+    from engine.columns import ColumnMapping
     from engine.importing import read_table
     from engine.store import check_name, save_dataset
     from engine.validation import has_blocking, validate
 
     name = check_name(args.name)
-    imported = read_table(Path(args.file), sheet=args.sheet)
-    if args.text_column or args.label_column:
-        mapping = ColumnMapping.choose(imported, text_columns=args.text_column or None,
-                                       label_column=args.label_column)
-    else:
-        mapping = infer_mapping(imported)
-    problems = validate(imported, mapping)
+    # Validate exactly as `cloister inspect` does, before asking for the passphrase.
+    imported = read_table(Path(args.file), sheet=args.sheet, header=args.header)
+    mapping = ColumnMapping.choose(imported, text_columns=args.text_column,
+                                   label_column=args.label_column)
+    problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete)
     label = mapping.label_column if mapping.label_column is not None else "(none)"
     print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
-          f"{', '.join(mapping.text_columns)}; label: {label}")
-    for problem in problems:
-        print(f"  {problem}")
+          f"{' + '.join(mapping.text_columns)}; label: {label}")
+    for line in problem_lines(problems, source=str(imported.source)):
+        print(f"  {line}")
     if has_blocking(problems) and not args.force:
         blocking = sum(1 for p in problems if p.blocking)
         print(f"cloister: error: not imported: {blocking} blocking problem(s) in "
@@ -103,7 +102,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_BLOCKING
     ws = open_workspace(args)
     try:
-        info = save_dataset(ws, name, imported, mapping, problems=problems, overwrite=args.replace)
+        info = save_dataset(ws, name, imported, mapping, problems=problems,
+                            overwrite=args.replace, skip_incomplete=args.skip_incomplete)
     finally:
         ws.lock()
     print(f"Imported {info.rows:,} rows as dataset {info.name!r} "
@@ -248,6 +248,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="text column (repeat to join several); default: inferred")
     p.add_argument("--label-column", metavar="L", help="label column; default: inferred")
     p.add_argument("--sheet", metavar="S", help="Excel sheet name (default: the first)")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="whether the first row names the columns (default: detected)")
+    p.add_argument("--skip-incomplete", action="store_true",
+                   help="leave out rows with empty text or no label (warnings, not errors)")
     p.add_argument("--force", action="store_true", help="import despite blocking problems")
     p.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
     add_workspace_options(p)
