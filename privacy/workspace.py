@@ -155,6 +155,8 @@ class Workspace:
             raise VaultNotFound(f"no Cloister workspace at {root}; create one with 'cloister init'")
         ws = cls(root, unlock_vault(root / VAULT_FILE_NAME, passphrase))
         try:
+            if not (root / INDEX_FILE).exists() and not ws._load_index():
+                ws._save_index([])  # finish a `create` that was interrupted after the vault
             ws.collect_garbage()
         except (PrivacyError, OSError) as exc:  # housekeeping must never block opening
             log.warning("could not clean up after an earlier interruption: %s", exc)
@@ -215,6 +217,8 @@ class Workspace:
         try:
             blob = path.read_bytes()
         except FileNotFoundError:
+            if not any((self.root / OBJECTS_DIR).glob("*/*")):
+                return []  # `create` was interrupted before its first index write: empty
             raise ContainerError(f"{label} is missing; restore the workspace from a backup") from None
         doc = json.loads(container.decrypt_bytes(blob, key, context=_INDEX_CONTEXT, label=label))
         return list(doc["keys"])

@@ -199,3 +199,15 @@ def test_unlock_cleans_up_old_leftovers_only(workspace: Workspace) -> None:
     again = Workspace.unlock(workspace.root, PASSPHRASE)
     assert not old_tmp.exists() and fresh_tmp.exists()
     assert again.read_bytes("kept") == b"k"
+
+
+def test_missing_index_is_empty_only_when_there_are_no_objects(workspace: Workspace) -> None:
+    (workspace.root / "index.cloister").unlink()  # as if `create` died before writing it
+    assert workspace.list() == []
+    assert not workspace.exists("k")
+    workspace = Workspace.unlock(workspace.root, PASSPHRASE)  # repairs the interrupted create
+    assert (workspace.root / "index.cloister").exists()
+    workspace.write_bytes("k", b"v")
+    (workspace.root / "index.cloister").unlink()  # now objects exist: that is damage
+    with pytest.raises(ContainerError, match="index.*missing"):
+        workspace.list()
