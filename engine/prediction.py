@@ -79,6 +79,7 @@ class Predictor:
         multi_label: bool = False,
         threshold: float = 0.5,
         run_id: str | None = None,
+        text_column: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}")
@@ -100,6 +101,8 @@ class Predictor:
         self.multi_label = multi_label
         self.threshold = threshold
         self.run_id = run_id
+        # The training data's text column: the default for files that have a column so named.
+        self.text_column = text_column
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         params = inspect.signature(self.model.forward).parameters
         # DistilBERT has no segment embeddings; BERT-like models get explicit zeros.
@@ -132,6 +135,7 @@ class Predictor:
             batch_size=batch_size,
             multi_label=bool(config.get("multi_label", False)),
             run_id=run_id,
+            text_column=_training_text_column(ws, record.dataset),
         )
 
     # -- scoring -------------------------------------------------------------------------
@@ -213,6 +217,16 @@ def _as_text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _training_text_column(ws: Any, dataset: str) -> str | None:
+    from engine.store import dataset_info
+
+    try:
+        columns = dataset_info(ws, dataset).mapping.text_columns
+    except InputError:
+        return None  # the dataset was deleted since training; inference will do
+    return columns[0] if len(columns) == 1 else None
+
+
 def _status(record: Any) -> str:
     status = getattr(record, "status", "unknown")
     return getattr(status, "value", str(status))
@@ -243,6 +257,7 @@ def predict_file(
     output_path: str | Path,
     *,
     text_column: str | None = None,
+    header: bool | None = None,
     cancel: CancelToken | None = None,
 ) -> Iterator[Event]:
     """Predict every row of a CSV/TSV/JSON(L)/XLSX/Parquet file; write it back with predictions.
@@ -252,6 +267,10 @@ def predict_file(
     written atomically, in the format of its suffix, only after every row is predicted: a
     failure or a cancel leaves whatever was at ``output_path`` untouched. Writing a plaintext
     file here is the user's explicit choice of path.
+
+    ``text_column`` defaults to the training data's text column when the file has it, else
+    it is inferred. ``header`` says whether the first row holds column names (default:
+    detected; a one-column file without a header needs ``header=False``).
 
     Yields ``Progress`` per batch, then ``Finished`` (metrics: rows) — or ``Failed`` /
     ``Cancelled``; never raises.
@@ -263,11 +282,13 @@ def predict_file(
         from engine.columns import ColumnMapping, text_array
         from engine.importing import read_table
 
-        imported = read_table(input_path)
+        imported = read_table(input_path, header=header)
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
             raise InputError(f"the folder {output_path.parent} does not exist; create it or pick "
                              "another output path")
+        if text_column is None and predictor.text_column in imported.column_names:
+            text_column = predictor.text_column
         mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None)
         texts = text_array(imported.table, mapping).to_pylist()
         total = len(texts)

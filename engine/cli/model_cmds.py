@@ -41,7 +41,10 @@ def register(subparsers: Any) -> None:
     what.add_argument("--input", type=Path, metavar="FILE", help="CSV/TSV/JSONL/JSON/XLSX/Parquet to classify")
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="where to write --input with predictions added (format from its suffix)")
-    p.add_argument("--text-column", metavar="C", help="text column of --input (default: inferred)")
+    p.add_argument("--text-column", metavar="C",
+                   help="text column of --input (default: the training data's, else inferred)")
+    p.add_argument("--no-header", action="store_true",
+                   help="the first row of --input is data, not column names")
     p.add_argument("--top-k", type=int, metavar="K", help="show only the K most probable labels")
     p.add_argument("--batch-size", type=int, default=64)
     _common(p)
@@ -179,7 +182,8 @@ def _predict_file(predictor: Any, args: argparse.Namespace) -> int:
     from engine.prediction import predict_file
 
     last_shown = 0.0
-    for event in predict_file(predictor, args.input, args.output, text_column=args.text_column):
+    for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
+                              header=False if args.no_header else None):
         if isinstance(event, Progress) and not args.json:
             now = time.monotonic()
             if now - last_shown > 0.1 or event.done == event.total:

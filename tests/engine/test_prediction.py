@@ -291,3 +291,27 @@ def test_predict_file_on_a_missing_input(run, tmp_path: Path) -> None:
     predictor = Predictor.from_run(ws, run_id, device="cpu")
     events = list(predict_file(predictor, tmp_path / "nope.csv", tmp_path / "out.csv"))
     assert isinstance(events[-1], Failed) and "nope.csv does not exist" in events[-1].message
+
+
+def test_predict_file_prefers_the_training_text_column_and_reads_headerless_files(run, tmp_path: Path) -> None:
+    import pandas as pd
+
+    ws, run_id, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    assert predictor.text_column == "text"
+    # "notes" is longer and would win inference; the training data's column name wins.
+    table = tmp_path / "mixed.csv"
+    table.write_text("notes,text\n" + "".join(
+        f"a long note about the weather and nothing else at all {i},free cash prize {i}\n" for i in range(6)))
+    out = tmp_path / "mixed-out.csv"
+    assert isinstance(list(predict_file(predictor, table, out))[-1], Finished)
+    expected = [p.label for p in predictor.predict([f"free cash prize {i}" for i in range(6)])]
+    assert list(pd.read_csv(out)["predicted_label"]) == expected
+
+    bare = tmp_path / "bare.csv"
+    bare.write_text("free cash now\nhello there\nsee you tomorrow\n")
+    out = tmp_path / "bare-out.csv"
+    events = list(predict_file(predictor, bare, out, header=False))
+    assert isinstance(events[-1], Finished) and events[-1].metrics["rows"] == 3
+    written = pd.read_csv(out)
+    assert list(written.iloc[:, 0]) == ["free cash now", "hello there", "see you tomorrow"]
