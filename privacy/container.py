@@ -27,13 +27,10 @@ import hmac
 import io
 import os
 import struct
-import threading
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -41,6 +38,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from privacy.errors import ContainerError, WrongPassphrase
+from privacy.kdf import KEY_SIZE, ScryptParams
+from privacy.parallel import parallel_map as _parallel_map
 
 MAGIC = b"CLOISTER"
 FORMAT_VERSION = 1
@@ -49,55 +48,17 @@ MIN_CHUNK_LOG2 = 6  # tiny chunks exist only so tamper tests can have many chunk
 MAX_CHUNK_LOG2 = 24
 TAG_SIZE = 16
 SALT_SIZE = 16
-KEY_SIZE = 32
 HEADER_TAG_SIZE = 32
 CHECKSUM_SIZE = 16
 _FIXED = struct.Struct(">8sBBBB16s")  # magic, version, mode, log2 chunk, reserved, file salt
 _KDF = struct.Struct(">BII16s")  # scrypt log2 N, r, p, kdf salt
 _HKDF_INFO = b"cloister/v1/file"
 
-# Bounds on scrypt parameters read from a file someone hands us: a forged header must not be
-# able to make us allocate gigabytes or spin for minutes before the passphrase is even checked.
-_MAX_SCRYPT_LOG2_N = 22
-_MAX_SCRYPT_R = 32
-_MAX_SCRYPT_P = 16
-
-
 class KeyMode(IntEnum):
     """Where a container's base key comes from."""
 
     VAULT = 1  # a key held by an unlocked workspace vault
     PASSPHRASE = 2  # scrypt over a passphrase, parameters and salt in the header (sealed files)
-
-
-@dataclass(frozen=True)
-class ScryptParams:
-    """scrypt cost parameters. The default is the issue's N=2^17, r=8, p=1 (128 MiB, ~0.5 s)."""
-
-    log2_n: int = 17
-    r: int = 8
-    p: int = 1
-
-    @property
-    def n(self) -> int:
-        return 1 << self.log2_n
-
-    def check(self, *, label: str = "KDF settings") -> None:
-        if not (1 <= self.log2_n <= _MAX_SCRYPT_LOG2_N and 1 <= self.r <= _MAX_SCRYPT_R
-                and 1 <= self.p <= _MAX_SCRYPT_P):
-            raise ContainerError(
-                f"{label}: unsupported scrypt parameters (log2 N={self.log2_n}, r={self.r}, "
-                f"p={self.p}); the file is damaged or was not written by Cloister"
-            )
-
-    def derive(self, passphrase: str, salt: bytes) -> bytes:
-        """A 32-byte key from ``passphrase`` (NFC-normalised, so the same typed text always works)."""
-        self.check()
-        secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
-        # maxmem leaves headroom over scrypt's 128*N*r bytes; OpenSSL's 32 MiB default is too low.
-        maxmem = 128 * self.n * self.r * (self.p + 1) + (1 << 20)
-        return hashlib.scrypt(secret, salt=salt, n=self.n, r=self.r, p=self.p,
-                              maxmem=maxmem, dklen=KEY_SIZE)
 
 
 @dataclass(frozen=True)
@@ -126,24 +87,6 @@ def _file_keys(base_key: bytes, salt: bytes) -> tuple[bytes, bytes]:
         bytes(base_key)
     )
     return okm[:KEY_SIZE], okm[KEY_SIZE:]
-
-
-# AES-GCM in `cryptography` releases the GIL, so chunks of one file can be sealed and opened
-# on several cores at once. A small shared pool, created on first use; one worker means inline.
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-_T = TypeVar("_T")
-
-
-def _parallel_map(fn: Callable[[int], _T], indices: range) -> list[_T]:
-    global _POOL
-    if _WORKERS == 1 or len(indices) < 4:
-        return [fn(i) for i in indices]
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="cloister-aead")
-    return list(_POOL.map(fn, indices))
 
 
 def _header_tag(header_key: bytes, raw: bytes, context: bytes) -> bytes:

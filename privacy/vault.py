@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from privacy.atomic import atomic_write_bytes
-from privacy.container import KEY_SIZE, SALT_SIZE, ScryptParams
+from privacy.container import SALT_SIZE
 from privacy.errors import (
     ContainerError,
     PrivacyError,
@@ -35,6 +35,7 @@ from privacy.errors import (
     VaultTooNew,
     WrongPassphrase,
 )
+from privacy.kdf import KEY_SIZE, ScryptParams
 
 VAULT_FILE_NAME = "cloister.vault"
 VAULT_FORMAT = "cloister-vault"

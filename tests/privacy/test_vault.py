@@ -120,3 +120,12 @@ def test_default_kdf_unlock_cost_is_in_range(tmp_path: Path) -> None:
     unlock_vault(path, PASSPHRASE)
     assert time.perf_counter() - start > 0.05
     assert json.loads(path.read_text())["kdf"]["log2_n"] == 17
+
+
+def test_kdf_bounds_refuse_memory_bombs() -> None:
+    from privacy.errors import ContainerError
+
+    ScryptParams(log2_n=20, r=8).check()  # 1 GiB: the most a header may ask for
+    for params in (ScryptParams(log2_n=22, r=32), ScryptParams(log2_n=23), ScryptParams(p=0)):
+        with pytest.raises(ContainerError, match="unsupported scrypt parameters"):
+            params.check()
