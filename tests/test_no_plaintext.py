@@ -18,7 +18,8 @@ from tests.canary import assert_no_canaries, find_canaries
 TEXT_CANARIES = [f"zqxcanarytext{i:02d}" for i in range(8)]
 LABEL_CANARIES = ["zqxcanarylabelalpha", "zqxcanarylabelbeta"]
 NAME_CANARY = "zqxcanarydatasetname"
-ALL_CANARIES = [*TEXT_CANARIES, *LABEL_CANARIES, NAME_CANARY]
+RENAMED_CANARY = "zqxcanaryrenamed"
+ALL_CANARIES = [*TEXT_CANARIES, *LABEL_CANARIES, NAME_CANARY, RENAMED_CANARY]
 
 
 def write_canary_csv(path: Path, *, rows: int = 40) -> Path:
@@ -61,10 +62,14 @@ def test_import_leaves_no_plaintext(source_csv: Path, isolated_dirs: dict[str, P
     assert cli(["import", str(source_csv), "--name", NAME_CANARY]) == 0
     assert cli(["datasets"]) == 0
     assert cli(["show", NAME_CANARY, "--rows", "3"]) == 0
+    assert cli(["import", str(source_csv), "--name", "second"]) == 0
+    assert cli(["rename", "second", RENAMED_CANARY]) == 0
+    assert cli(["audit"]) == 0
     assert cli(["audit", "--verify"]) == 0
     out = capsys.readouterr().out
     # The data really went in (the commands decrypt it for the terminal) ...
     assert NAME_CANARY in out and LABEL_CANARIES[0] in out and TEXT_CANARIES[0] in out
+    assert RENAMED_CANARY in out  # the audit listing names the renamed dataset
     # ... yet nothing on disk holds it in plaintext.
     scanned = assert_no_canaries(isolated_dirs, ALL_CANARIES)
     assert scanned >= 6  # vault, index, audit log and head, meta and table objects
