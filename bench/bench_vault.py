@@ -142,8 +142,9 @@ def main() -> None:
     def mbps(key: str) -> float:
         return size_mb / min(results[key])
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Vault vs plain file I/O, {args.size_mib} MiB in 1 MiB writes, best of {args.repeat}, "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs, load average {load} (other work on the machine skews both sides)")
     print(f"| {'operation':<23} | {'plain MB/s':>10} | {'vault MB/s':>10} | {'ratio':>5} |")
     print(f"|{'-' * 25}|{'-' * 12}|{'-' * 12}|{'-' * 7}|")
     for label, p, v in (("write (+fsync)", "pw", "vw"), ("read, cold (from disk)", "pc", "vc"),

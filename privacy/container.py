@@ -190,6 +190,16 @@ def passphrase_encryptor(sink: BinaryIO, passphrase: str, *, kdf: ScryptParams |
                      context=context, chunk_log2=chunk_log2, kdf=kdf, kdf_salt=kdf_salt, salt=salt)
 
 
+def advise_sequential(handle: BinaryIO) -> None:
+    """Tell the kernel a file will be read start to end, so it reads ahead while we decrypt."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    try:
+        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+    except (OSError, io.UnsupportedOperation, AttributeError):
+        pass  # an in-memory stream or a filesystem without advice: nothing to gain
+
+
 def _read_exact(source: BinaryIO, size: int) -> bytes:
     parts = []
     while size:

@@ -45,6 +45,7 @@ def open_sealed(path: Path, passphrase: str) -> Iterator[bytes]:
     except FileNotFoundError:
         raise ContainerError(f"sealed file {path} does not exist") from None
     with handle:
+        container.advise_sequential(handle)
         yield from container.decrypt_passphrase_stream(handle, passphrase, context=SEALED_CONTEXT,
                                                        label=f"sealed file {path}")
 

@@ -109,6 +109,7 @@ class _EntryReader:
         except FileNotFoundError:
             raise ContainerError(f"{self._label} is missing from the workspace; "
                                  "restore the workspace from a backup") from None
+        container.advise_sequential(self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
