@@ -138,3 +138,18 @@ def test_skip_incomplete_rows_are_left_out_on_load(env: Path, tmp_path: Path, ca
     ds = load_dataset(Workspace.unlock(tmp_path / "_env" / "workspace", "first passphrase"), "g")
     assert ds.info.rows == 32 and len(ds.texts) == len(ds.labels) == 30
     assert "no label at all" not in ds.texts
+
+
+def test_init_asks_twice_on_a_terminal(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("CLOISTER_PASSPHRASE", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["typed once", "typed differently"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    target = tmp_path / "fresh"
+    code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(target))
+    assert code == 2 and "differ" in err
+    assert not Workspace.exists(target)
+    answers = iter(["typed twice", "typed twice", "typed twice"])
+    assert run(capsys, "init", "--kdf-cost", "10", "--workspace", str(target))[0] == 0
+    assert run(capsys, "datasets", "--workspace", str(target))[0] == 0  # third answer unlocks
+    assert Workspace.unlock(target, "typed twice").list() == []
