@@ -150,12 +150,11 @@ def predict_file_events(predictor: Any, source: Path, target: Path, cancel: Canc
 
 
 def export_events(ws: Any, run_id: str, out: Path, *, onnx: bool, plaintext: bool,
-                  passphrase: str | None, cancel: CancelToken) -> Iterator[Any]:
+                  passphrase: str | None, kdf: Any, cancel: CancelToken) -> Iterator[Any]:
+    """Export in one piece (the engine writes all or nothing); ends with ``Done(path written)``."""
     from engine.export import ExportFormat, export_run
 
-    result = export_run(ws, run_id, out, format=ExportFormat.ONNX if onnx else ExportFormat.HF,
-                        plaintext=plaintext, passphrase=passphrase)
-    if isinstance(result, Iterator):
-        yield from result
-    else:
-        yield Done(result)
+    yield Progress(done=0, total=1, message="exporting")
+    written = export_run(ws, run_id, out, format=ExportFormat.ONNX if onnx else ExportFormat.HF,
+                         plaintext=plaintext, passphrase=passphrase, kdf=kdf)
+    yield Done(written)

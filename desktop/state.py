@@ -129,7 +129,7 @@ class TrainingMonitor:
             self.samples_per_second, self.eta_seconds = event.samples_per_second, event.eta_seconds
             self.epsilon = event.epsilon
             self.loss.append((event.step, float(event.loss)))
-        elif isinstance(event, Evaluated):
+        elif isinstance(event, Evaluated) and event.split == "validation":
             for name, value in event.metrics.items():
                 if name in ("loss", "accuracy", "macro_f1", "f1"):
                     self.validation.setdefault(f"val {name}", []).append((event.step, float(value)))
@@ -171,16 +171,22 @@ class TrainingMonitor:
 
 # --- Results / Runs pages --------------------------------------------------------------------
 def history_curves(history: Iterable[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
-    """Curves from a run record's history: training loss, and every validation metric."""
+    """Curves from a run record's history: training loss, and each validation metric.
+
+    Training points carry ``loss``/``lr``; validation points carry ``split == "validation"``
+    and their metrics, shown as ``"val <metric>"`` so the two losses never share a curve.
+    """
     curves: dict[str, tuple[list[float], list[float]]] = {}
     for point in history:
         step = point.get("step")
-        if step is None:
+        split = point.get("split")
+        if step is None or split not in (None, "validation"):
             continue
         for name, value in point.items():
             if name in ("step", "epoch", "lr", "learning_rate", "split") or not isinstance(value, (int, float)):
                 continue
-            xs, ys = curves.setdefault(name, ([], []))
+            key = f"val {name}" if split == "validation" else name
+            xs, ys = curves.setdefault(key, ([], []))
             xs.append(float(step))
             ys.append(float(value))
     return curves

@@ -32,6 +32,7 @@ class AboutDialog(QDialog):
     def __init__(self, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Cloister")
+        self.setMinimumWidth(440)
         picture = QLabel()
         picture.setPixmap(icon("cloister").pixmap(64, 64))
         title = QLabel("<h2>Cloister</h2>Private fine-tuning of text classifiers, on your own machine.")

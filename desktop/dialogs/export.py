@@ -30,7 +30,7 @@ class ExportDialog(QDialog):
         self.job: Job | None = None
         self.exported_to: Path | None = None
         self.setWindowTitle(f"Export model — run {run_id}")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(640)
 
         self.hf = QRadioButton("Hugging Face folder (safetensors, tokenizer, model card)")
         self.onnx = QRadioButton("ONNX (for inference runtimes)")
@@ -39,7 +39,7 @@ class ExportDialog(QDialog):
         formats.addButton(self.hf)
         formats.addButton(self.onnx)
 
-        self.folder = QLineEdit(str(Path.home() / f"cloister-{run_id}"))
+        self.folder = QLineEdit(self._default_target(plaintext=False))
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
         folder_row = QHBoxLayout()
@@ -84,10 +84,15 @@ class ExportDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
 
+    def _default_target(self, *, plaintext: bool) -> str:
+        # Plaintext goes to a new folder; an encrypted export is one sealed file.
+        name = f"cloister-{self.run_id}" + ("" if plaintext else ".cloister-export")
+        return str(Path.home() / name)
+
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export into", str(Path(self.folder.text()).parent))
         if folder:
-            self.folder.setText(str(Path(folder) / f"cloister-{self.run_id}"))
+            self.folder.setText(str(Path(folder) / Path(self.folder.text()).name))
 
     def confirm_plaintext(self) -> bool:
         """The explicit warning; tests drive this message box."""
@@ -103,6 +108,8 @@ class ExportDialog(QDialog):
         if checked and not self.confirm_plaintext():
             self.encrypted.setChecked(True)
         unencrypted = self.plaintext.isChecked()
+        if self.folder.text() == self._default_target(plaintext=not unencrypted):
+            self.folder.setText(self._default_target(plaintext=unencrypted))
         self.passphrase.setEnabled(not unencrypted)
         self.repeat.setEnabled(not unencrypted)
         self.message.setText("⚠ The export will NOT be encrypted." if unencrypted else "")
@@ -124,9 +131,9 @@ class ExportDialog(QDialog):
                 return
         from desktop.jobs import export_events
 
-        workspace, run_id, onnx = self.context.workspace, self.run_id, self.onnx.isChecked()
+        workspace, run_id, onnx, kdf = self.context.workspace, self.run_id, self.onnx.isChecked(), self.context.kdf
         job = Job.stream(lambda cancel: export_events(workspace, run_id, out, onnx=onnx, plaintext=plaintext,
-                                                      passphrase=passphrase, cancel=cancel),
+                                                      passphrase=passphrase, kdf=kdf, cancel=cancel),
                          name="export", parent=self)
         job.events.connect(self._on_events)
         job.ended.connect(lambda terminal: self._on_ended(out, terminal))
@@ -148,7 +155,9 @@ class ExportDialog(QDialog):
         self.progress.hide()
         self.export_button.setEnabled(True)
         if isinstance(terminal, (Done, Finished)):
-            self.exported_to = out
+            value = getattr(terminal, "value", None)
+            self.exported_to = Path(value) if isinstance(value, (str, Path)) else out
+            out = self.exported_to
             kind = "unencrypted" if self.plaintext.isChecked() else "encrypted"
             self.message.setText(f"✔ Exported ({kind}) to {out}")
             self.export_button.setEnabled(False)

@@ -73,6 +73,7 @@ class CurvePlot(QWidget):
             item = plot.getAxis(axis)
             item.setPen(text)
             item.setTextPen(text)
+            item.enableAutoSIPrefix(False)  # "loss (x0.001)" reads badly; show plain values
             if label:
                 item.setLabel(label)
         self._layout.removeWidget(self._placeholder)

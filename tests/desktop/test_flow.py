@@ -120,3 +120,24 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert dialog.exported_to == out, dialog.message.text()
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     dialog.close()
+
+    # The default is encrypted: one sealed file that only the passphrase opens.
+    from engine.export import open_export
+
+    sealed_dialog = ExportDialog(window.context, run_id, parent=window)
+    qtbot.addWidget(sealed_dialog)
+    assert sealed_dialog.encrypted.isChecked()
+    target = tmp_path / "model.cloister-export"
+    sealed_dialog.folder.setText(str(target))
+    qtbot.mouseClick(sealed_dialog.export_button, Qt.MouseButton.LeftButton)
+    assert "do not match" in sealed_dialog.message.text() or "characters" in sealed_dialog.message.text()
+    sealed_dialog.passphrase.setText("a passphrase for the recipient")
+    sealed_dialog.repeat.setText("a passphrase for the recipient")
+    qtbot.mouseClick(sealed_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sealed_dialog.exported_to is not None or "✖" in sealed_dialog.message.text(),
+                    timeout=60_000)
+    assert sealed_dialog.exported_to == target and target.is_file(), sealed_dialog.message.text()
+    assert b"safetensors" not in target.read_bytes() and b"architectures" not in target.read_bytes()
+    opened = open_export(target, tmp_path / "opened", "a passphrase for the recipient")
+    assert (opened / "config.json").read_bytes() == (out / "config.json").read_bytes()
+    sealed_dialog.close()
