@@ -1,0 +1,120 @@
+"""Entry points: ``train`` and ``resume`` on a vault dataset, and the same on in-memory rows.
+
+None of them raises: each returns a generator whose last event is ``Finished``, ``Failed`` or
+``Cancelled``. The work starts when the caller first iterates.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from engine.events import CancelToken, Event, FailureKind
+from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
+from engine.training import checkpoint as ckpt_io
+from engine.training.config import TrainConfig
+from engine.training.failures import TrainingFailure, to_failed
+from engine.training.loop import PartsFactory, Trainer
+from engine.training.optim import build_training_parts
+from engine.training.prepare import check_settings, load_rows, prepare_rows
+
+log = logging.getLogger(__name__)
+Rows = tuple[Sequence[str], Sequence[str]]
+SplitRows = tuple[Sequence[int], Sequence[int], Sequence[int]]
+
+
+def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Event]:
+    """Run ``body``; turn any exception into a final ``Failed`` and mark the run failed."""
+    state: dict[str, Any] = {}
+    try:
+        yield from body(state)
+    except Exception as exc:  # noqa: BLE001 - the thread boundary: nothing may escape unseen
+        failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""))
+        trainer: Trainer | None = state.get("trainer")
+        if trainer is not None:
+            try:
+                progress = getattr(trainer, "progress", None)
+                history = list(progress.history) if progress is not None else trainer.run.history
+                trainer.run = trainer.run.updated(status=RunStatus.FAILED, error=failed.message,
+                                                  history=history)
+                save_run(trainer.ws, trainer.run)
+            except Exception:  # noqa: BLE001 - e.g. the disk is still full; the event says it all
+                log.warning("could not record the failure in the run record", exc_info=True)
+        yield failed
+
+
+def _start(ws: Any, config: TrainConfig, rows: Callable[[], Rows], splits: SplitRows | None,
+           cancel: CancelToken | None, parts_factory: PartsFactory,
+           state: dict[str, Any]) -> Iterator[Event]:
+    state["batch_size"] = config.batch_size
+    info = check_settings(config)
+    texts, labels = rows()
+    prep = prepare_rows(config, info, list(texts), list(labels), splits=splits)
+    run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
+                    status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names)
+    save_run(ws, run)
+    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory)
+    state["trainer"] = trainer
+    trainer.setup(None)
+    state["device"] = trainer.device.description  # type: ignore[union-attr]
+    trainer.run = trainer.run.updated(device=state["device"])
+    yield from trainer.run_loop()
+
+
+def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,
+              cancel: CancelToken | None, parts_factory: PartsFactory,
+              state: dict[str, Any]) -> Iterator[Event]:
+    run = load_run(ws, run_id)
+    if run.status == RunStatus.FINISHED:
+        raise TrainingFailure(FailureKind.BAD_SETTING, f"run {run_id} has already finished: "
+                              "nothing to resume; start a new run with `cloister train`")
+    config = TrainConfig.from_dict(run.config)
+    state["batch_size"] = config.batch_size
+    checkpoint = ckpt_io.load_checkpoint(ws, run_id)
+    info = check_settings(config)
+    texts, labels = rows(config)
+    prep = prepare_rows(config, info, list(texts), list(labels), splits=splits)
+    if prep.coding.names != run.labels:
+        raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has changed since "
+                              f"run {run_id} started (its labels differ): start a new run instead")
+    trainer = Trainer(ws, prep, run.updated(status=RunStatus.RUNNING, error=None), cancel=cancel,
+                      parts_factory=parts_factory)
+    state["trainer"] = trainer
+    save_run(ws, trainer.run)
+    trainer.setup(checkpoint)
+    state["device"] = trainer.device.description  # type: ignore[union-attr]
+    yield from trainer.run_loop()
+
+
+def train(ws: Any, config: TrainConfig, *, cancel: CancelToken | None = None,
+          parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+    """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
+    return _guarded(lambda state: _start(ws, config, lambda: load_rows(ws, config.dataset), None,
+                                         cancel, parts_factory, state))
+
+
+def resume(ws: Any, run_id: str, *, cancel: CancelToken | None = None,
+           parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+    """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
+    return _guarded(lambda state: _continue(ws, run_id, lambda c: load_rows(ws, c.dataset), None,
+                                            cancel, parts_factory, state))
+
+
+def train_on_rows(ws: Any, config: TrainConfig, texts: Sequence[str], labels: Sequence[str], *,
+                  splits: SplitRows | None = None, cancel: CancelToken | None = None,
+                  parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+    """``train`` on rows already in memory (benchmarks, the demo, other front ends).
+
+    ``splits`` gives explicit (train, validation, test) row positions; by default the rows are
+    split 80/10/10, stratified and seeded, as for a vault dataset.
+    """
+    return _guarded(lambda state: _start(ws, config, lambda: (texts, labels), splits, cancel,
+                                         parts_factory, state))
+
+
+def resume_on_rows(ws: Any, run_id: str, texts: Sequence[str], labels: Sequence[str], *,
+                   splits: SplitRows | None = None, cancel: CancelToken | None = None,
+                   parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+    """``resume`` a run started by ``train_on_rows``: pass the same rows and splits."""
+    return _guarded(lambda state: _continue(ws, run_id, lambda c: (texts, labels), splits, cancel,
+                                            parts_factory, state))
