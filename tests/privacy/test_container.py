@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -58,6 +59,20 @@ def test_round_trip_any_data_any_write_pattern(data: bytes, log2: int, writes: l
     assert decrypt_bytes(blob, KEY, context=context) == data
     # The chunking never depends on how the writes were split.
     assert len(blob) == len(encrypt_bytes(data, KEY, context=context, chunk_log2=log2))
+
+
+@settings(max_examples=15, deadline=None)
+@given(size=st.sampled_from([0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 7 * CHUNK + 5, 4 * 1024 * 1024]),
+       seed=st.integers(0, 2**32), split=st.integers(1, 3 * CHUNK))
+def test_round_trip_chunk_edges_and_mebibytes_in_uneven_writes(size: int, seed: int,
+                                                                split: int) -> None:
+    data = random.Random(seed).randbytes(size)
+    sink = io.BytesIO()
+    enc = vault_encryptor(sink, KEY, context=b"k")
+    for start in range(0, size, split):
+        enc.write(data[start:start + split])
+    enc.close()
+    assert b"".join(decrypt_vault_stream(io.BytesIO(sink.getvalue()), KEY, context=b"k")) == data
 
 
 def test_same_plaintext_encrypts_differently_each_time() -> None:
