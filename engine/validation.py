@@ -102,7 +102,7 @@ def validate(
     )
     problems += check.rows(
         _contains_replacement(texts), Severity.WARNING, "undecodable-text",
-        "the text contains undecodable characters (\N{REPLACEMENT CHARACTER})", text_col,
+        f"the text contains undecodable characters ({_REPLACEMENT})", text_col,
         "Re-export the file as UTF-8, or fix the characters in these rows.",
     )
     if max_tokens is not None:
@@ -124,7 +124,7 @@ def validate(
     )
     problems += check.rows(
         _contains_replacement(labels), Severity.WARNING, "undecodable-label",
-        "the label contains undecodable characters (\N{REPLACEMENT CHARACTER})", label_col,
+        f"the label contains undecodable characters ({_REPLACEMENT})", label_col,
         "Re-export the file as UTF-8, or fix the label in these rows.",
     )
     usable = pc.invert(pc.or_(blank_text, missing_label))
@@ -139,11 +139,22 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 
 
 def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.equal(pc.utf8_trim_whitespace(values), "")
+    # is_space is false for "", hence the length test; both avoid copying the strings.
+    return pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values))
 
 
-def _contains_replacement(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.match_substring(values, "\N{REPLACEMENT CHARACTER}")
+_REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
+
+
+def _contains_replacement(values: pa.ChunkedArray) -> pa.ChunkedArray | np.ndarray:
+    # A scan of each chunk's character bytes for U+FFFD's lead byte is far faster than the
+    # per-row kernel, which then runs only when the character can be there at all.
+    for chunk in values.chunks:
+        _, data = _string_buffers(chunk)
+        lead = np.flatnonzero(data[:-2] == 0xEF)
+        if len(lead) and ((data[lead + 1] == 0xBF) & (data[lead + 2] == 0xBD)).any():
+            return pc.match_substring(values, _REPLACEMENT)
+    return np.zeros(len(values), dtype=bool)
 
 
 def _mask_rows(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
@@ -202,16 +213,24 @@ class _Checker:
 def _length_problems(check: _Checker, texts: pa.ChunkedArray, column: str, max_tokens: int,
                      counter: Callable[[str], int] | None) -> list[Problem]:
     limit = max_tokens * FAR_BEYOND
+    # Byte lengths straight from the offsets: never below the character count, so the
+    # prefilters below stay safe, and no per-row kernel runs.
+    lengths = np.concatenate([np.diff(_string_buffers(c)[0]) for c in texts.chunks] or [np.zeros(0, np.int64)])
+    counts = np.zeros(len(lengths), dtype=np.float64)
     if counter is None:
-        words = pc.add(pc.count_substring_regex(pc.utf8_trim_whitespace(texts), r"\s+"), 1)
-        estimate = pc.multiply(words.cast(pa.float64()), TOKENS_PER_WORD)
-        counts = estimate.combine_chunks().to_numpy(zero_copy_only=False)
+        # n words need at least 2n-1 characters, so only texts that long are counted (the word
+        # count is a regex pass, too slow to run on a million rows for nothing).
+        candidates = np.flatnonzero((lengths + 1) / 2 * TOKENS_PER_WORD > limit)
+        if len(candidates):
+            chosen = np.zeros(len(lengths), dtype=bool)
+            chosen[candidates] = True
+            subset = texts.filter(pa.array(chosen))  # filter, unlike take, never concatenates
+            words = pc.add(pc.count_substring_regex(pc.utf8_trim_whitespace(subset), r"\s+"), 1)
+            counts[candidates] = words.to_numpy(zero_copy_only=False) * TOKENS_PER_WORD
         how = "about"
     else:
-        # A tokenizer never makes fewer tokens than a quarter of the characters: only texts that
-        # long can be too long, so the (slow) counter runs on few rows.
-        lengths = pc.utf8_length(texts).combine_chunks().to_numpy(zero_copy_only=False)
-        counts = np.zeros(len(lengths), dtype=np.float64)
+        # Word-piece tokenizers emit at most about one token per character (plus a few special
+        # tokens), so only texts longer than the limit in bytes can be too long.
         for i in np.flatnonzero(lengths > limit):
             counts[i] = counter(texts[int(i)].as_py())
         how = ""
@@ -229,54 +248,120 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, column: str, max_t
 
 def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: pa.ChunkedArray,
                         usable: pa.ChunkedArray, text_col: str, label_col: str) -> list[Problem]:
-    text_ids = _codes(texts)
-    label_codes = pc.dictionary_encode(labels)
-    label_names = label_codes.chunk(0).dictionary if label_codes.num_chunks else pa.array([], pa.string())
-    label_ids = _codes(labels, encoded=label_codes)
+    n = len(texts)
     keep = _mask_rows(usable)
-    pair = text_ids[keep] * (len(label_names) + 1) + label_ids[keep]
+    # Cheap fingerprints first: only rows whose fingerprint occurs twice can repeat a text, and
+    # only those are compared exactly. Hashing every text exactly would hold a second copy of
+    # all of them (a million rows: ~200 MB more peak memory, and most of the time).
+    rows = keep[_repeated(fingerprints(texts)[keep])]
+    if not len(rows):
+        return []
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    selected = pa.array(mask)
+    text_ids = _codes(texts.filter(selected))  # exact; in the order of ``rows``
+    label_ids = _codes(labels.filter(selected))
+    m = len(rows)
+    positions = np.arange(m)
 
     # Exact repeats of (text, label): every row after the first of its kind.
-    _, first_pos, pair_inverse = np.unique(pair, return_index=True, return_inverse=True)
-    pair_inverse = pair_inverse.reshape(-1)  # numpy 2 keeps the input's shape; be explicit
-    repeat = keep[first_pos[pair_inverse] != np.arange(len(pair))]
-    first_of = np.full(len(text_ids), -1, dtype=np.int64)
-    first_of[keep] = keep[first_pos[pair_inverse]]
+    pair_ids = _codes(pa.chunked_array([pa.array(text_ids * (int(label_ids.max()) + 1) + label_ids)]))
+    first = np.full(int(pair_ids.max()) + 1, m, dtype=np.int64)
+    np.minimum.at(first, pair_ids, positions)
+    first_pos = first[pair_ids]
+    repeats = positions[first_pos != positions]
+    first_row = dict(zip(rows[repeats[:MAX_ROWS_LISTED]].tolist(),
+                         rows[first_pos[repeats[:MAX_ROWS_LISTED]]].tolist()))
     problems = check.listed(
-        repeat, Severity.WARNING, "duplicate-row", "the row repeats an earlier row", text_col,
+        rows[repeats], Severity.WARNING, "duplicate-row", "the row repeats an earlier row", text_col,
         "Remove repeated rows: they weigh those examples more and can leak into the test split.",
-        describe=lambda i: f"the row repeats row {first_of[i] + 1:,} (same text and label)",
+        describe=lambda i: f"the row repeats row {first_row[i] + 1:,} (same text and label)",
     )
 
     # The same text under different labels: the model is told two answers for one input.
-    unique_pairs = np.unique(pair)
-    texts_of_pairs = unique_pairs // (len(label_names) + 1)
-    conflicted_ids, counts = np.unique(texts_of_pairs, return_counts=True)
-    conflicted_ids = conflicted_ids[counts > 1]
-    if len(conflicted_ids):
-        in_conflict = keep[np.isin(text_ids[keep], conflicted_ids)]
-        first_text = {}
-        for i in in_conflict.tolist():
-            first_text.setdefault(int(text_ids[i]), i)
-        later = np.array([i for i in in_conflict.tolist() if first_text[int(text_ids[i])] != i
-                          and label_ids[i] != label_ids[first_text[int(text_ids[i])]]], dtype=np.int64)
+    labels_per_text = np.bincount(text_ids[first])
+    if (labels_per_text > 1).any():
+        first_text = np.full(len(labels_per_text), m, dtype=np.int64)
+        np.minimum.at(first_text, text_ids, positions)
+        anchor = first_text[text_ids]
+        later = positions[(labels_per_text[text_ids] > 1) & (label_ids != label_ids[anchor])]
+        anchor_row = dict(zip(rows[later[:MAX_ROWS_LISTED]].tolist(),
+                              rows[anchor[later[:MAX_ROWS_LISTED]]].tolist()))
 
         def conflict(i: int) -> str:
-            j = first_text[int(text_ids[i])]
+            j = anchor_row[i]
             return (f"the same text as row {j + 1:,} has a different label "
                     f"({labels[i].as_py()!r} here, {labels[j].as_py()!r} there)")
 
         problems += check.listed(
-            later, Severity.WARNING, "conflicting-labels",
+            rows[later], Severity.WARNING, "conflicting-labels",
             "the same text appears with different labels", label_col,
             "Decide which label is right and fix or remove the other rows.", describe=conflict,
         )
     return problems
 
 
-def _codes(values: pa.ChunkedArray, *, encoded: pa.ChunkedArray | None = None) -> np.ndarray:
-    """Dense int64 ids per row; the dictionary is shared across chunks."""
-    encoded = encoded if encoded is not None else pc.dictionary_encode(values)
+_WINDOW = 8
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+                 0xFF51AFD7ED558CCD], dtype=np.uint64)
+_ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int64, one more than rows) and character bytes of a string chunk, zero-copy."""
+    buffers = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(buffers[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+    return offsets.astype(np.int64), data
+
+
+def fingerprints(values: pa.ChunkedArray) -> np.ndarray:
+    """A uint64 per string from its length and four 8-byte windows (start, quarter, middle, end).
+
+    Equal strings always get equal fingerprints; different ones rarely do, and callers confirm
+    equality exactly. Each window is one unaligned 64-bit load per row, read straight from
+    Arrow's character buffer.
+    """
+    out = np.empty(len(values), dtype=np.uint64)
+    at = 0
+    for chunk in values.chunks:
+        offsets, data = _string_buffers(chunk)
+        if len(data) < _WINDOW:
+            data = np.concatenate([data, np.zeros(_WINDOW - len(data), np.uint8)])
+        # Every byte position as the start of a little-endian uint64 (overlapping, no copy).
+        words = np.ndarray(shape=(len(data) - _WINDOW + 1,), dtype="<u8", buffer=data, strides=(1,))
+        starts, ends = offsets[:-1], offsets[1:]
+        lengths = ends - starts
+        last = np.maximum(ends - _WINDOW, starts)
+        mixed = lengths.astype(np.uint64) * _MIX[4]
+        windows = (starts, np.minimum(starts + lengths // 4, last),
+                   np.minimum(starts + lengths // 2, last), last)
+        for k, begin in enumerate(windows):
+            # Near the buffer's end the load starts earlier; shift the extra bytes back out.
+            load = np.minimum(begin, len(words) - 1)
+            word = words[load] >> (np.uint64(8) * (begin - load).astype(np.uint64))
+            valid = np.clip(ends - begin, 0, _WINDOW).astype(np.uint64)
+            # Bytes past the string's end are masked to 0 (shift by 64 is undefined: special-case).
+            mask = np.where(valid == _WINDOW, _ALL_ONES,
+                            (np.uint64(1) << (np.uint64(8) * np.minimum(valid, 7))) - np.uint64(1))
+            mixed ^= ((word & mask) + np.uint64(k)) * _MIX[k]
+            mixed ^= mixed >> np.uint64(29)
+        out[at : at + len(chunk)] = mixed
+        at += len(chunk)
+    return out
+
+
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """Boolean mask: the key occurs more than once (a sort, no hash table)."""
+    ordered = np.sort(keys)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    return np.isin(keys, twice) if len(twice) else np.zeros(len(keys), dtype=bool)
+
+
+def _codes(values: pa.ChunkedArray) -> np.ndarray:
+    """Dense int64 ids per row, numbered in order of first appearance (one shared dictionary)."""
+    encoded = pc.dictionary_encode(values)
     parts = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 

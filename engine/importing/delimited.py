@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import threading
 from collections import Counter
@@ -21,11 +22,23 @@ import pyarrow.csv as pacsv
 
 from engine.errors import InputError
 from engine.importing.registry import ReadRequest, reader
-from engine.importing.source import Encoding, decode_body, detect_encoding, read_bytes
+from engine.importing.source import (
+    Encoding,
+    decode_body,
+    detect_encoding,
+    non_utf8_encoding,
+    os_error,
+    read_bytes,
+    read_head,
+)
 from engine.importing.table import ImportedTable
 from engine.validation import MAX_ROWS_LISTED, Problem, Severity
 
 SAMPLE_BYTES = 1024**2
+# pyarrow's parse block: small blocks keep peak memory near the table's own size.
+_BLOCK_BYTES = 4 * 1024**2
+# On two cores, parse threads compete with the app's own (measured slower than one thread).
+_PARSE_THREADS = (os.cpu_count() or 1) > 2
 _SAMPLE_RECORDS = 500
 _MAX_HEADER_CHARS = 64
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
@@ -124,10 +137,9 @@ def sniff(sample: str, *, delimiters: tuple[str, ...], header: bool | None = Non
     return Dialect(delimiter, quoting, has_header, names, share)
 
 
-def _sample_text(data: bytes, encoding: Encoding) -> str:
-    chunk = data[encoding.bom : encoding.bom + SAMPLE_BYTES]
-    text = codecs.decode(chunk, encoding.name.replace("-sig", ""), "replace")
-    if len(data) - encoding.bom > SAMPLE_BYTES and "\n" in text:
+def _sample_text(head: bytes, encoding: Encoding, *, truncated: bool) -> str:
+    text = codecs.decode(head[encoding.bom :], encoding.name.replace("-sig", ""), "replace")
+    if truncated and "\n" in text:
         text = text[: text.rindex("\n") + 1]  # drop the partial last line
     return text
 
@@ -145,6 +157,7 @@ class _RaggedRows:
     def __init__(self) -> None:
         self.count = 0
         self.examples: list[tuple[int, int, str]] = []
+        self.problems: list[Problem] = []
         self._lock = threading.Lock()
 
     def __call__(self, row: pacsv.InvalidRow) -> str:
@@ -154,18 +167,15 @@ class _RaggedRows:
                 self.examples.append((row.expected_columns, row.actual_columns, row.text))
         return "skip"
 
-    def problems(self, path: Path, payload: pa.Buffer, delimiter: str) -> list[Problem]:
-        if not self.count:
-            return []
+    def locate(self, path: Path, body: bytes, delimiter: str) -> None:
+        """Turn the skipped rows into problems, with the line each was on."""
         # pyarrow does not say where a skipped row was; find its line so the user can fix it.
-        body = payload.to_pybytes()
-        out = []
         for expected, actual, text in self.examples:
             needle = text.encode("utf-8")
             found = body.startswith(needle) or body.find(b"\n" + needle) >= 0
             at = 0 if body.startswith(needle) else body.find(b"\n" + needle) + 1
             where = f"line {body.count(NEWLINE, 0, at) + 1:,}" if found else "a row"
-            out.append(Problem(
+            self.problems.append(Problem(
                 severity=Severity.WARNING, code="ragged-row",
                 message=f"{where} has {actual} fields where the header has {expected}; "
                 "the row was skipped",
@@ -174,60 +184,94 @@ class _RaggedRows:
                 file=str(path),
             ))
         if self.count > len(self.examples):
-            out.append(Problem(
+            self.problems.append(Problem(
                 severity=Severity.WARNING, code="ragged-row",
                 message=f"{self.count:,} rows in all had the wrong number of fields and were skipped "
                 f"(the first {len(self.examples)} are listed)",
                 hint="Check the delimiter and quoting of the file.", file=str(path),
             ))
-        return out
 
 
-def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
-                   delimiters: tuple[str, ...]) -> ImportedTable:
-    what = "a TSV file" if format_name == "tsv" else "a CSV file"
-    data = read_bytes(path, max_bytes=request.max_bytes)
-    encoding = detect_encoding(path, data, what=what)
-    dialect = sniff(_sample_text(data, encoding), delimiters=delimiters, header=request.header)
-    if not dialect.column_names:
-        raise InputError(f"{path} has no rows. Export the data again and check that it has rows.")
-    # Multi-line fields are slower to parse; only a file with a quote character can have them.
-    may_span_lines = dialect.quoting and data.find(b'"', encoding.bom) >= 0
-    payload = _utf8_payload(path, data, encoding)
-    del data  # the payload may be a transcoded copy; drop the original before parsing
+class _NotUtf8(Exception):
+    pass
+
+
+def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
+           utf8_checked_here: bool) -> tuple[pa.Table, _RaggedRows]:
     ragged = _RaggedRows()
     parse = pacsv.ParseOptions(
         delimiter=dialect.delimiter,
         quote_char='"' if dialect.quoting else False,
         double_quote=True,
-        newlines_in_values=may_span_lines,
+        # Quoted fields may span lines; costs little, and a CSV without quotes never needs it.
+        newlines_in_values=dialect.quoting,
         invalid_row_handler=ragged,
     )
     names = list(dialect.column_names)
     options = pacsv.ReadOptions(column_names=names, skip_rows=1 if dialect.header else 0,
-                                block_size=16 * 1024**2)
+                                block_size=_BLOCK_BYTES, use_threads=_PARSE_THREADS)
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     try:
-        table = pacsv.read_csv(pa.BufferReader(payload), read_options=options,
-                               parse_options=parse, convert_options=convert)
+        table = pacsv.read_csv(source, read_options=options, parse_options=parse,
+                               convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         detail = str(exc).splitlines()[0]
+        if "invalid UTF8" in detail and utf8_checked_here:
+            raise _NotUtf8 from None
         raise InputError(
             f"{path} could not be read as {what}: {detail}. Check that it is a "
             f"{_DELIMITER_NAMES.get(dialect.delimiter, 'delimiter')}-separated text file."
         ) from None
+    except OSError as exc:
+        raise os_error(path, exc) from exc
+    return table, ragged
+
+
+def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
+                   delimiters: tuple[str, ...]) -> ImportedTable:
+    what = "a TSV file" if format_name == "tsv" else "a CSV file"
+    head, size = read_head(path, max_bytes=request.max_bytes, head_bytes=SAMPLE_BYTES)
+    truncated = size > len(head)
+    # UTF-8 is checked by pyarrow while parsing (a separate pass would cost ~20% of the import);
+    # on its "invalid UTF8" error the file is read again in the encoding it really has.
+    encoding = detect_encoding(path, head, what=what, verify_utf8=False)
+    dialect = sniff(_sample_text(head, encoding, truncated=truncated), delimiters=delimiters,
+                    header=request.header)
+    if not dialect.column_names:
+        raise InputError(f"{path} has no rows. Export the data again and check that it has rows.")
+    table: pa.Table | None = None
+    if encoding.is_utf8:
+        try:
+            # pyarrow streams the file in blocks (and skips a UTF-8 BOM): the whole file is
+            # never in memory as bytes next to the table, which bounds peak memory.
+            with pa.OSFile(str(path), "rb") as stream:
+                table, ragged = _parse(path, stream, dialect, what, utf8_checked_here=True)
+        except _NotUtf8:
+            encoding = None  # type: ignore[assignment]
+    if table is None:
+        data = read_bytes(path, max_bytes=request.max_bytes)
+        encoding = encoding or non_utf8_encoding(path, data)
+        # Sniff again: header names in the sample were decoded as UTF-8 the first time.
+        dialect = sniff(_sample_text(data[:SAMPLE_BYTES], encoding, truncated=truncated),
+                        delimiters=delimiters, header=request.header)
+        payload = _utf8_payload(path, data, encoding)
+        del data
+        table, ragged = _parse(path, pa.BufferReader(payload), dialect, what, utf8_checked_here=False)
+        if ragged.count:
+            ragged.locate(path, payload.to_pybytes(), dialect.delimiter)
+    elif ragged.count:
+        ragged.locate(path, read_bytes(path, max_bytes=request.max_bytes), dialect.delimiter)
     if table.num_rows == 0:
         raise InputError(
-            f"{path} has a header line ({', '.join(names)}) but no data rows. "
+            f"{path} has a header line ({', '.join(dialect.column_names)}) but no data rows. "
             "Export the data again with its rows."
             if dialect.header else f"{path} has no data rows."
         )
-    problems = [*encoding.problems, *ragged.problems(path, payload, dialect.delimiter)]
     return ImportedTable(
         table=table, source=path, format=format_name, encoding=encoding.name,
-        problems=tuple(problems), first_data_line=2 if dialect.header else 1,
-        has_header=dialect.header,
+        problems=(*encoding.problems, *ragged.problems),
+        first_data_line=2 if dialect.header else 1, has_header=dialect.header,
     )
 
 

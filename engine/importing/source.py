@@ -107,6 +107,27 @@ def read_bytes(path: Path, *, max_bytes: int) -> bytes:
     return data
 
 
+def read_head(path: Path, *, max_bytes: int, head_bytes: int) -> tuple[bytes, int]:
+    """The first ``head_bytes`` of a file and its size, with the same checks as ``read_bytes``.
+
+    For readers that let their parser stream the rest of the file: the whole file is never held
+    as bytes beside the table parsed from it.
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            check_size(path, size, max_bytes)
+            head = handle.read(head_bytes)
+    except OSError as exc:
+        raise os_error(path, exc) from exc
+    if not head.strip() and size <= len(head):
+        raise InputError(
+            f"{path} is empty{' (only blank space)' if head else ''}. "
+            "Export the data again and check that the file has rows."
+        )
+    return head, size
+
+
 def reject_misnamed(path: Path, data: bytes, *, expected: str) -> None:
     """Refuse a known binary format under a text suffix, saying what the file really is."""
     for magic, what, suffix in _MAGIC:
@@ -161,12 +182,14 @@ class Encoding:
         return self.name in ("utf-8", "utf-8-sig")
 
 
-def detect_encoding(path: Path, data: bytes, *, what: str) -> Encoding:
+def detect_encoding(path: Path, data: bytes, *, what: str, verify_utf8: bool = True) -> Encoding:
     """UTF-8 (with or without BOM), UTF-16/32 with BOM, UTF-16 without BOM, else Windows-1252.
 
     A file that is mostly valid UTF-8 with a few broken bytes stays UTF-8 with the broken bytes
     replaced by U+FFFD (validation then names those rows); a file with no valid multi-byte UTF-8
     at all is a legacy 8-bit export and is read as Windows-1252 (Latin-1 where that fails).
+    With ``verify_utf8=False`` a BOM-less text file is assumed UTF-8 without decoding it all:
+    for callers whose parser validates UTF-8 anyway and come back to ``non_utf8_encoding``.
     """
     if data.startswith(codecs.BOM_UTF8):
         return Encoding("utf-8-sig", bom=3)
@@ -189,12 +212,15 @@ def detect_encoding(path: Path, data: bytes, *, what: str) -> Encoding:
             "Export the data as CSV, Excel .xlsx or JSON and import that file."
         )
     reject_misnamed(path, data, expected=what)
-    if _is_utf8(data):
+    if not verify_utf8 or _is_utf8(data):
         return Encoding("utf-8")
-    high = sum(1 for byte in sample if byte >= 0x80) if len(data) <= _BINARY_SNIFF_BYTES else None
+    return non_utf8_encoding(path, data)
+
+
+def non_utf8_encoding(path: Path, data: bytes) -> Encoding:
+    """For a file known not to be valid UTF-8: damaged UTF-8, or a legacy 8-bit encoding."""
     valid_multibyte = len(_UTF8_MULTIBYTE.findall(data))
-    if high is None:
-        high = len(re.findall(rb"[\x80-\xff]", data))
+    high = len(re.findall(rb"[\x80-\xff]", data))
     # Mostly valid UTF-8 sequences: a UTF-8 file with a few damaged bytes, not a legacy encoding.
     if valid_multibyte and valid_multibyte * 2 >= high - valid_multibyte * 2:
         problem = Problem(

@@ -4,10 +4,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.columns import ColumnMapping
 from engine.importing import ImportedTable
-from engine.validation import MAX_ROWS_LISTED, Problem, Severity, has_blocking, validate
+from engine.validation import (
+    MAX_ROWS_LISTED,
+    Problem,
+    Severity,
+    fingerprints,
+    has_blocking,
+    validate,
+)
 
 MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
 
@@ -137,3 +146,30 @@ def test_errors_come_first_and_no_label_column_is_an_error() -> None:
 def test_empty_table() -> None:
     (problem,) = validate(table([], []), MAPPING)
     assert problem.code == "no-rows" and problem.blocking
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=40), st.integers(1, 5))
+def test_equal_strings_get_equal_fingerprints_wherever_they_sit(texts: list[str], pieces: int) -> None:
+    # Chunk boundaries and buffer positions must not matter: the same text anywhere, same print.
+    values = texts + list(reversed(texts))
+    size = max(1, len(values) // pieces)
+    chunked = pa.chunked_array([pa.array(values[i : i + size], pa.string())
+                                for i in range(0, len(values), size)])
+    prints = fingerprints(chunked)
+    by_text: dict[str, set[int]] = {}
+    for text, value in zip(values, prints.tolist()):
+        by_text.setdefault(text, set()).add(value)
+    assert all(len(v) == 1 for v in by_text.values())
+
+
+def test_fingerprint_collisions_are_not_reported_as_duplicates() -> None:
+    # Same length, same start, quarter, middle and end windows: only exact comparison tells.
+    base = "x" * 10 + "A" + "x" * 60 + "B" + "x" * 10
+    twin = "x" * 10 + "C" + "x" * 60 + "D" + "x" * 10
+    assert len(base) == len(twin)
+    assert fingerprints(pa.chunked_array([[base, twin]])).tolist()[0] == \
+        fingerprints(pa.chunked_array([[twin]])).tolist()[0]
+    texts, labels = balanced()
+    texts[0], texts[1] = base, twin
+    assert validate(table(texts, labels), MAPPING) == []
