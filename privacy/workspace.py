@@ -28,6 +28,7 @@ from privacy import container
 from privacy.atomic import TEMP_PREFIX, atomic_writer, remove_durably
 from privacy.audit import AuditLog, AuditReport
 from privacy.container import ScryptParams
+from privacy.entry_io import EntryReader, EntryWriter, class_or_instance
 from privacy.errors import ContainerError, NotInVault, PrivacyError, VaultLocked, VaultNotFound
 from privacy.vault import VAULT_FILE_NAME, VaultKeys, change_passphrase, create_vault, unlock_vault
 
@@ -67,64 +68,6 @@ def _check_key(key: str) -> str:
 
 def _context(key: str) -> bytes:
     return b"cloister/entry:" + key.encode("utf-8")
-
-
-class _ClassOrInstance:
-    """A descriptor that calls one function through the class and another through an instance."""
-
-    def __init__(self, on_class: Any, on_instance: Any) -> None:
-        self._on_class = on_class.__func__ if isinstance(on_class, staticmethod) else on_class
-        self._on_instance = on_instance
-
-    def __get__(self, obj: object, owner: type) -> Any:
-        if obj is None:
-            return self._on_class
-        return self._on_instance.__get__(obj, owner)
-
-
-class _EntryWriter:
-    """What ``open_write`` yields: a file-like object with ``write`` only."""
-
-    def __init__(self, encryptor: container.Encryptor) -> None:
-        self._encryptor = encryptor
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        return self._encryptor.write(data)
-
-
-class _EntryReader:
-    """What ``open_read`` returns: a context manager that iterates authenticated plaintext chunks.
-
-    Chunks are handed out as they are authenticated; a file cut short raises ContainerError at
-    the end of the iteration, so consumers must not act on the data before iteration completes.
-    """
-
-    def __init__(self, path: Path, key: bytes, context: bytes, label: str) -> None:
-        self._path, self._key, self._context, self._label = path, key, context, label
-        self._handle: Any = None
-
-    def __enter__(self) -> _EntryReader:
-        try:
-            self._handle = open(self._path, "rb")
-        except FileNotFoundError:
-            raise ContainerError(f"{self._label} is missing from the workspace; "
-                                 "restore the workspace from a backup") from None
-        container.advise_sequential(self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._handle is not None:
-            yield from container.decrypt_vault_stream(self._handle, self._key,
-                                                      context=self._context, label=self._label)
-            return
-        with self:
-            yield from container.decrypt_vault_stream(self._handle, self._key,
-                                                      context=self._context, label=self._label)
 
 
 class Workspace:
@@ -232,7 +175,7 @@ class Workspace:
 
     # ----- entries ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def open_write(self, key: str) -> Iterator[_EntryWriter]:
+    def open_write(self, key: str) -> Iterator[EntryWriter]:
         """Stream an entry in; it replaces any previous version atomically on a clean exit.
 
         If the body raises, nothing is left behind and a previous version stays intact.
@@ -243,18 +186,18 @@ class Workspace:
         with atomic_writer(path) as handle:
             encryptor = container.vault_encryptor(handle, bytes(keys.containers),
                                                   context=_context(key))
-            yield _EntryWriter(encryptor)
+            yield EntryWriter(encryptor)
             encryptor.close()
         with self._locked():
             index = self._load_index()
             if key not in index:
                 self._save_index([*index, key])
 
-    def open_read(self, key: str) -> _EntryReader:
+    def open_read(self, key: str) -> EntryReader:
         """A context manager / iterable of the entry's plaintext chunks (streams)."""
         if not self.has(key):
             raise NotInVault(f"'{key}' is not in the workspace")
-        return _EntryReader(self.root / self._relpath(key), bytes(self._require().containers),
+        return EntryReader(self.root / self._relpath(key), bytes(self._require().containers),
                             _context(key), self._label(key))
 
     def write_bytes(self, key: str, data: bytes) -> None:
@@ -281,7 +224,7 @@ class Workspace:
 
     # The agreed API spells both checks ``exists``: on the class it asks about a folder
     # (``Workspace.exists(root)``), on an unlocked workspace about an entry (``ws.exists(key)``).
-    exists = _ClassOrInstance(vault_exists, has)
+    exists = class_or_instance(vault_exists, has)
 
     def list(self, prefix: str = "") -> list[str]:
         return sorted(k for k in self._load_index() if k.startswith(prefix))
@@ -329,17 +272,30 @@ class Workspace:
             clash = sorted(set(renamed.values()) & (set(index) - set(moving)))
             if clash:
                 raise PrivacyError(f"cannot rename: '{clash[0]}' already exists in the workspace")
-            for source_key, target_key in renamed.items():
-                with open(self.root / self._relpath(source_key), "rb") as src, \
-                        atomic_writer(self.root / self._relpath(target_key)) as dst:
-                    container.retag(src, dst, bytes(keys.containers),
-                                    old_context=_context(source_key),
-                                    new_context=_context(target_key),
-                                    label=self._label(source_key))
-            self._save_index([renamed.get(k, k) for k in index])
+            written: list[Path] = []
+            try:
+                for source_key, target_key in renamed.items():
+                    self._retag(keys, source_key, target_key)
+                    written.append(self.root / self._relpath(target_key))
+                self._save_index([renamed.get(k, k) for k in index])
+            except BaseException:
+                for path in written:  # the index still names the old files: nothing changed
+                    remove_durably(path)
+                raise
         for source_key in moving:
             remove_durably(self.root / self._relpath(source_key))
         return len(moving)
+
+    def _retag(self, keys: VaultKeys, source_key: str, target_key: str) -> None:
+        label = self._label(source_key)
+        try:
+            src = open(self.root / self._relpath(source_key), "rb")
+        except FileNotFoundError:
+            raise ContainerError(f"{label} is missing from the workspace; "
+                                 "restore the workspace from a backup") from None
+        with src, atomic_writer(self.root / self._relpath(target_key)) as dst:
+            container.retag(src, dst, bytes(keys.containers), old_context=_context(source_key),
+                            new_context=_context(target_key), label=label)
 
     def collect_garbage(self, *, grace_s: float = _ORPHAN_GRACE_S) -> int:
         """Remove object files no index entry refers to (left by a crash); return how many.

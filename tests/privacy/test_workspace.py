@@ -211,3 +211,18 @@ def test_missing_index_is_empty_only_when_there_are_no_objects(workspace: Worksp
     (workspace.root / "index.cloister").unlink()  # now objects exist: that is damage
     with pytest.raises(ContainerError, match="index.*missing"):
         workspace.list()
+
+
+def test_rename_prefix_with_a_damaged_entry_changes_nothing(workspace: Workspace) -> None:
+    workspace.write_bytes("d/old/a", b"fine")
+    workspace.write_bytes("d/old/b", b"will be damaged")
+    path = workspace.root / workspace._relpath("d/old/b")
+    data = bytearray(path.read_bytes())
+    data[30] ^= 1  # inside the header tag
+    path.write_bytes(bytes(data))
+    files_before = all_files(workspace.root)
+    with pytest.raises(ContainerError, match="d/old/b"):
+        workspace.rename_prefix("d/old/", "d/new/")
+    assert workspace.list() == ["d/old/a", "d/old/b"]
+    assert workspace.read_bytes("d/old/a") == b"fine"
+    assert all_files(workspace.root) == files_before  # no half-renamed leftovers
