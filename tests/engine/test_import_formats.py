@@ -216,3 +216,22 @@ def test_file_given_as_str_and_with_tilde(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "d.csv").write_text("text,label\na,b\n")
     assert read_table("~/d.csv").source == tmp_path / "d.csv"
     assert read_table(os.fspath(tmp_path / "d.csv")).num_rows == 1
+
+
+def test_legacy_encoding_header_names_are_decoded_too(tmp_path: Path) -> None:
+    # The header is sniffed before the encoding is known; it must not keep U+FFFD in names.
+    path = tmp_path / "fr.csv"
+    path.write_bytes("texte,catégorie\nça va,positif\nbof,négatif\n".encode("cp1252"))
+    imported = read_table(path)
+    assert imported.column_names == ["texte", "catégorie"]
+    assert imported.table.column("catégorie").to_pylist() == ["positif", "négatif"]
+
+
+def test_utf8_file_with_a_late_legacy_byte_falls_back(tmp_path: Path) -> None:
+    # The first megabyte looks like UTF-8; the parser finds the bad byte near the end.
+    path = tmp_path / "late.csv"
+    body = "".join(f"row number {i},{'ab'[i % 2]}\n" for i in range(60_000))
+    path.write_bytes(("text,label\n" + body).encode() + "déjà vu,a\n".encode("cp1252"))
+    imported = read_table(path)
+    assert imported.encoding == "cp1252" and imported.num_rows == 60_001
+    assert imported.table.column("text")[-1].as_py() == "déjà vu"

@@ -125,3 +125,15 @@ def test_unknown_column_exits_2_without_traceback(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "column 'Label' is not in d.csv; the columns are: 'text', 'label'" in done.stderr
+
+
+def test_header_flag_overrides_detection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("".join(f"message {i} here,{'ab'[i % 2]}\n" for i in range(30)))
+    code, detected = inspect_json(capsys, str(path))
+    # 'a' in the first row recurs below it: a value, not a column name.
+    assert detected["header"] is False and detected["rows"] == 30
+    assert detected["columns"] == ["column_1", "column_2"] and detected["label_counts"] == {"a": 15, "b": 15}
+    code, forced = inspect_json(capsys, str(path), "--header")
+    assert forced["header"] is True and forced["rows"] == 29
+    assert forced["columns"] == ["message 0 here", "a"]
