@@ -1,0 +1,128 @@
+"""Qt-free state (monitor, curves, formatting), the settings file, and views built from state:
+the Train page's widgets show what its TrainingMonitor says; the About dialog; shortcuts;
+nothing cut off at 1280x800."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QAbstractButton, QLabel
+
+from desktop.settings import SETTINGS_FILE, Settings, load_settings, save_settings, settings_dir
+from desktop.state import Phase, TrainingMonitor, format_duration, history_curves
+from engine.events import Cancelled, Evaluated, Failed, FailureKind, Finished, Started, Step
+
+
+def _events() -> list[object]:
+    return [
+        Started(run_id="r1", device="cpu (2 threads)", epochs=2, total_steps=10, train_rows=80,
+                validation_rows=10, labels=("ham", "spam")),
+        Step(step=1, total_steps=10, epoch=0.1, loss=0.9, learning_rate=1e-4, samples_per_second=12.5, eta_seconds=75),
+        Step(step=5, total_steps=10, epoch=1.0, loss=0.5, learning_rate=1e-4, samples_per_second=14.0, eta_seconds=30),
+        Evaluated(step=5, epoch=1.0, split="validation", metrics={"loss": 0.45, "accuracy": 0.8, "macro_f1": 0.7}),
+        Evaluated(step=10, epoch=2.0, split="test", metrics={"loss": 0.3, "accuracy": 0.9}),
+    ]
+
+
+def test_monitor_folds_events_into_what_the_page_shows():
+    monitor = TrainingMonitor()
+    monitor.start()
+    monitor.apply(_events())
+    assert monitor.phase is Phase.RUNNING and monitor.device == "cpu (2 threads)"
+    assert monitor.loss == [(1, 0.9), (5, 0.5)]
+    assert monitor.validation == {"val loss": [(5, 0.45)], "val accuracy": [(5, 0.8)], "val macro_f1": [(5, 0.7)]}
+    assert monitor.fraction == 0.5
+    assert monitor.progress_text() == "step 5 / 10 · epoch 1.0 / 2 · 14.0 rows/s · ETA 30 s"
+    monitor.apply([Finished(run_id="r1", duration_seconds=125, metrics={"accuracy": 0.9})])
+    assert monitor.phase is Phase.FINISHED and monitor.fraction == 1.0
+    assert monitor.message == "Finished in 2 min 05 s."
+
+
+def test_monitor_failure_and_cancel_messages():
+    failed = TrainingMonitor()
+    failed.start()
+    failed.apply([Failed(kind=FailureKind.OUT_OF_MEMORY, message="Out of memory: use batch size 8.")])
+    assert failed.phase is Phase.FAILED and failed.message == "Out of memory: use batch size 8."
+    cancelled = TrainingMonitor()
+    cancelled.start()
+    cancelled.apply([Cancelled(step=7, checkpoint_key="runs/r/ckpt")])
+    assert cancelled.phase is Phase.CANCELLED
+    assert cancelled.message == "Cancelled at step 7. You can resume from the last checkpoint."
+
+
+def test_history_curves_keep_training_and_validation_loss_apart():
+    history = [
+        {"step": 2, "epoch": 0.5, "loss": 0.8, "lr": 1e-4},
+        {"step": 4, "epoch": 1.0, "split": "validation", "loss": 0.6, "accuracy": 0.75},
+        {"step": 4, "epoch": 1.0, "loss": 0.7, "lr": 9e-5},
+        {"step": 4, "epoch": 1.0, "split": "test", "loss": 0.1, "accuracy": 0.99},
+    ]
+    assert history_curves(history) == {
+        "loss": ([2.0, 4.0], [0.8, 0.7]),
+        "val loss": ([4.0], [0.6]),
+        "val accuracy": ([4.0], [0.75]),
+    }
+
+
+def test_durations_read_naturally():
+    assert [format_duration(s) for s in (None, 4.4, 65, 3 * 3600 + 120)] == ["—", "4 s", "1 min 05 s", "3 h 02 min"]
+
+
+def test_settings_round_trip_and_bad_values_fall_back(isolated_dirs):
+    assert settings_dir() == isolated_dirs["CLOISTER_SETTINGS_DIR"]
+    assert load_settings() == Settings()  # no file yet: defaults
+    path = save_settings(Settings(workspace="/data/cloister", device="cuda:1", idle_lock_minutes=5))
+    assert json.loads(path.read_text()) == {"workspace": "/data/cloister", "device": "cuda:1", "idle_lock_minutes": 5}
+    assert load_settings() == Settings(workspace="/data/cloister", device="cuda:1", idle_lock_minutes=5)
+    path.write_text(json.dumps({"device": "quantum", "idle_lock_minutes": "soon", "rows": ["secret"]}))
+    assert load_settings() == Settings()  # unknown keys ignored, bad values replaced
+    path.write_text("{not json")
+    assert load_settings() == Settings()
+    assert [p.name for p in Path(path).parent.iterdir()] == [SETTINGS_FILE]  # no temp files left
+
+
+def test_train_page_view_follows_its_monitor(window):
+    page = window.train_page
+    page.monitor.start()
+    page._on_events(_events())
+    assert page.device_label.text() == "Device: cpu (2 threads)"
+    assert page.progress.value() == 500
+    assert page.progress_text.text() == page.monitor.progress_text()
+    assert page.loss_plot.series() == {"loss": ([1, 5], [0.9, 0.5])}
+    assert set(page.validation_plot.series()) == {"val loss", "val accuracy", "val macro_f1"}
+    assert page.cancel_button.isEnabled() and not page.start_button.isEnabled()
+    page.monitor.apply([Failed(kind=FailureKind.BAD_DATA, message="dataset 'x' has no labels")])
+    page._render()
+    assert page.message.text() == "✖ dataset 'x' has no labels"
+    assert not page.cancel_button.isEnabled()
+
+
+def test_about_says_plainly_that_no_network_connection_is_made(qtbot):
+    from desktop.dialogs.about import AboutDialog
+
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    assert "makes no network connection" in dialog.offline.text()
+    assert "PySide6" in dialog.versions.text() and "torch" in dialog.versions.text()
+
+
+def test_shortcuts_switch_pages(qtbot, window):
+    actions = {a.shortcut().toString(): a for a in window.actions() if not a.shortcut().isEmpty()}
+    assert {"Ctrl+O", "Ctrl+L", "Ctrl+Q", "Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5"} <= set(actions)
+    for number, key in enumerate(window.PAGE_KEYS, start=1):
+        actions[QKeySequence(f"Ctrl+{number}").toString()].trigger()
+        assert window.current_page_key() == key
+
+
+def test_no_label_or_button_text_is_cut_off_at_1280_by_800(qtbot, window):
+    window.resize(1280, 800)
+    for key in window.PAGE_KEYS:
+        window.show_page(key)
+        qtbot.wait(20)
+        page = window.stack.currentWidget()
+        for widget in [*page.findChildren(QLabel), *page.findChildren(QAbstractButton)]:
+            if not widget.isVisible() or not widget.text() or (isinstance(widget, QLabel) and widget.wordWrap()):
+                continue
+            needed = widget.fontMetrics().horizontalAdvance(widget.text().replace("&", ""))
+            assert widget.width() >= needed, f"{key}: {widget.text()!r} is {widget.width()}px, needs {needed}px"
