@@ -93,7 +93,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
           f"{' + '.join(mapping.text_columns)}; label: {label}")
     for line in problem_lines(problems, source=str(imported.source)):
-        print(f"  {line}")
+        # inspect's "listed with --json" points at inspect's own flag; say which command has it.
+        print("  " + line.replace("listed with --json", "listed by 'cloister inspect FILE --json'"))
     if has_blocking(problems) and not args.force:
         blocking = sum(1 for p in problems if p.blocking)
         print(f"cloister: error: not imported: {blocking} blocking problem(s) in "
