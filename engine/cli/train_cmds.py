@@ -1,0 +1,267 @@
+"""``cloister train``, ``runs``, ``resume`` and ``demo``: training from the command line.
+
+Progress goes to stderr (a one-line bar on a terminal, a line per epoch otherwise); results go
+to stdout. ``--json`` prints one JSON object per event on stdout instead, for scripts. Ctrl-C
+cancels cooperatively: the run saves a checkpoint and ``cloister resume RUN`` continues it.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from engine.cli.common import add_workspace_options, open_workspace
+from engine.errors import InputError
+from engine.events import (
+    Cancelled,
+    CancelToken,
+    CheckpointSaved,
+    Evaluated,
+    Event,
+    Failed,
+    FailureKind,
+    Finished,
+    Started,
+    Step,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+_BAD_INPUT = {FailureKind.BAD_DATA, FailureKind.BAD_MODEL, FailureKind.BAD_SETTING}
+
+
+# ---- event printing ---------------------------------------------------------------------
+def _event_json(event: Event) -> str:
+    data = dataclasses.asdict(event)
+    data = {k: (v.value if isinstance(v, FailureKind) else v) for k, v in data.items()}
+    return json.dumps({"event": type(event).__name__.lower(), **data}, default=list)
+
+
+def _fmt_time(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class _Progress:
+    """A one-line bar on a terminal; plain lines (every epoch / evaluation) elsewhere."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last = 0.0
+
+    def step(self, e: Step) -> None:
+        if not self.tty or time.monotonic() - self._last < 0.2 and e.step != e.total_steps:
+            return
+        self._last = time.monotonic()
+        width = 30
+        done = int(width * e.step / max(1, e.total_steps))
+        bar = "#" * done + "-" * (width - done)
+        self.stream.write(f"\r[{bar}] step {e.step}/{e.total_steps} epoch {e.epoch:.2f} "
+                          f"loss {e.loss:.4f} {e.samples_per_second:.1f} rows/s "
+                          f"ETA {_fmt_time(e.eta_seconds)}  ")
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 100 + "\r")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _metrics_text(metrics: Any) -> str:
+    return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, (int, float)))
+
+
+def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = None,
+            err: TextIO | None = None) -> int:
+    """Print ``events`` as they come and return the exit code of the final one."""
+    out, err = out or sys.stdout, err or sys.stderr
+    progress = _Progress(err)
+    code = EXIT_FAILED
+    for event in events:
+        if json_mode:
+            out.write(_event_json(event) + "\n")
+            out.flush()
+        if isinstance(event, Started):
+            resumed = f", resumed at step {event.resumed_from_step}" if event.resumed_from_step else ""
+            progress.line(f"run {event.run_id}: {event.train_rows} training / {event.validation_rows} "
+                          f"validation rows, {len(event.labels)} labels, {event.epochs} epochs, "
+                          f"{event.total_steps} steps on {event.device}{resumed}")
+        elif isinstance(event, Step):
+            progress.step(event)
+        elif isinstance(event, Evaluated):
+            progress.line(f"{event.split} at step {event.step} (epoch {event.epoch:.2f}): "
+                          f"{_metrics_text(event.metrics)}")
+        elif isinstance(event, CheckpointSaved):
+            pass  # the evaluation line already marks the epoch; checkpoints are routine
+        elif isinstance(event, Finished):
+            code = EXIT_OK
+            if not json_mode:
+                out.write(f"Finished run {event.run_id} in {_fmt_time(event.duration_seconds)}"
+                          f" (best step {event.best_step}).\nTest metrics:\n")
+                for name, value in event.metrics.items():
+                    out.write(f"  {name:<12} {value:.4f}\n")
+        elif isinstance(event, Failed):
+            progress.line(f"cloister: error: {event.message}")
+            code = EXIT_BAD_INPUT if event.kind in _BAD_INPUT else EXIT_FAILED
+        elif isinstance(event, Cancelled):
+            progress.line(f"cancelled at step {event.step}; continue with `cloister resume RUN` "
+                          "(the last checkpoint is kept)")
+            code = EXIT_CANCELLED
+    return code
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
+    """Ctrl-C sets the cancel token (the run checkpoints and stops) instead of killing it."""
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: token.cancel())
+    except ValueError:  # not the main thread (e.g. called from tests in a worker): no handler
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---- commands ---------------------------------------------------------------------------
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return number
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from engine.training import TrainConfig, train
+
+    config = TrainConfig(
+        dataset=args.dataset, model_path=None if args.model in (None, "default") else args.model,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        max_length=args.max_length, seed=args.seed,
+        early_stopping_patience=None if args.early_stopping == 0 else args.early_stopping,
+        grad_accumulation=args.grad_accumulation, class_weights=args.class_weights,
+        multi_label=args.multi_label, device=args.device,
+    )
+    problems = config.validate()
+    if problems:
+        raise InputError("; ".join(problems))
+    ws = open_workspace(args)
+    token = CancelToken()
+    try:
+        with _ctrl_c_cancels(token):
+            return consume(train(ws, config, cancel=token), json_mode=args.json)
+    finally:
+        ws.lock()
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from engine.training import resume
+
+    ws = open_workspace(args)
+    token = CancelToken()
+    try:
+        with _ctrl_c_cancels(token):
+            return consume(resume(ws, args.run, cancel=token), json_mode=args.json)
+    finally:
+        ws.lock()
+
+
+def _table(rows: list[dict[str, Any]], out: TextIO) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    cells = [[("" if r.get(c) is None else f"{r[c]:.4f}" if isinstance(r.get(c), float) else str(r[c]))
+              for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+    for row in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from engine.runs import compare_runs, list_runs, load_run
+
+    ws = open_workspace(args)
+    try:
+        records = [load_run(ws, r) for r in args.compare] if args.compare else list_runs(ws)
+    finally:
+        ws.lock()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], indent=2))
+        return EXIT_OK
+    if args.compare:
+        _table(compare_runs(records), sys.stdout)
+        return EXIT_OK
+    if not records:
+        print("No runs yet: train one with `cloister train DATASET`.")
+        return EXIT_OK
+    rows = [{"run": r.run_id, "dataset": r.dataset, "status": r.status.value,
+             "created": r.created.replace("T", " ")[:16],
+             "epochs": r.config.get("epochs"), "accuracy": r.metrics.get("accuracy"),
+             "macro_f1": r.metrics.get("macro_f1"), "duration": _fmt_time(r.duration_seconds)}
+            for r in records]
+    _table(rows, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from engine.demo import demo_config, run_demo, sample_path
+
+    print(f"Demo: a throw-away encrypted workspace, the bundled sample ({sample_path().name}) and "
+          "the default MiniLM base model.", file=sys.stderr)
+    token = CancelToken()
+    with _ctrl_c_cancels(token):
+        return consume(run_demo(config=demo_config(epochs=args.epochs), cancel=token),
+                       json_mode=args.json)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("train", help="fine-tune a classifier on a dataset",
+                              description="Fine-tune a base model on DATASET (imported with "
+                              "`cloister import`); everything it writes is encrypted.")
+    p.add_argument("dataset", metavar="DATASET")
+    p.add_argument("--model", metavar="PATH|default", default="default",
+                   help="local Hugging Face encoder folder (default: the bundled MiniLM-L6)")
+    p.add_argument("--epochs", type=_positive, default=3)
+    p.add_argument("--batch-size", type=_positive, default=16)
+    p.add_argument("--lr", type=float, default=5e-5, help="learning rate (default 5e-5)")
+    p.add_argument("--max-length", type=_positive, default=128, help="tokens per text (default 128)")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--early-stopping", type=int, default=2, metavar="N",
+                   help="stop after N evaluations without improvement (0: never; default 2)")
+    p.add_argument("--grad-accumulation", type=_positive, default=1, metavar="N")
+    p.add_argument("--class-weights", action="store_true", help="weight classes by rarity")
+    p.add_argument("--multi-label", action="store_true",
+                   help="rows carry several labels separated by '|'")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser("runs", help="list or compare training runs")
+    p.add_argument("--compare", nargs="+", metavar="RUN", help="compare these runs side by side")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_runs)
+
+    p = subparsers.add_parser("resume", help="continue a cancelled or failed run")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_resume)
+
+    p = subparsers.add_parser("demo", help="the whole flow on the bundled sample, headless",
+                              description="Import the bundled SMS spam sample into a throw-away "
+                              "workspace, fine-tune the default MiniLM and print test metrics.")
+    p.add_argument("--epochs", type=_positive, default=2)
+    p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,56 @@
+"""Run records in the vault: save, load, list newest first, compare, clear errors."""
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import InputError
+from engine.runs import RunRecord, RunStatus, compare_runs, list_runs, load_run, new_run_id, save_run
+from tests.engine.tiny_model import workspace  # noqa: F401
+
+
+def record(run_id: str, created: str, **changes) -> RunRecord:
+    base = RunRecord(run_id=run_id, dataset="d", config={"epochs": 3, "seed": 13, "lr": 5e-5},
+                     status=RunStatus.FINISHED, created=created, metrics={"accuracy": 0.9},
+                     history=[{"step": 1, "epoch": 0.5, "loss": 0.7, "lr": 1e-5}],
+                     labels=("ham", "spam"), device="cpu (2 threads)", best_step=1)
+    return base.updated(**changes)
+
+
+def test_round_trip_keeps_every_field(workspace) -> None:
+    original = record("r1", "2026-11-25T10:00:00+00:00", error=None, duration_seconds=12.5,
+                      validation_metrics={"macro_f1": 0.8})
+    save_run(workspace, original)
+    assert load_run(workspace, "r1") == original
+    assert RunRecord.from_dict({**original.to_dict(), "added_by_a_newer_version": 1}) == original
+
+
+def test_list_is_newest_first_and_ignores_other_entries(workspace) -> None:
+    save_run(workspace, record("old", "2026-11-24T10:00:00+00:00"))
+    save_run(workspace, record("new", "2026-11-25T10:00:00+00:00", status=RunStatus.CANCELLED))
+    workspace.write_bytes("runs/new/model/config.json", b"{}")  # not a run record
+    runs = list_runs(workspace)
+    assert [r.run_id for r in runs] == ["new", "old"]
+    assert runs[0].status is RunStatus.CANCELLED
+
+
+def test_unknown_run_names_the_known_ones(workspace) -> None:
+    save_run(workspace, record("r-known", "2026-11-25T10:00:00+00:00"))
+    with pytest.raises(InputError, match=r"no run 'r-missing'.*r-known.*cloister runs"):
+        load_run(workspace, "r-missing")
+    with pytest.raises(InputError, match="no run"):
+        load_run(workspace, "../escape")
+
+
+def test_compare_shows_only_differing_settings() -> None:
+    a = record("a", "1", config={"epochs": 3, "seed": 13, "lr": 5e-5}, metrics={"accuracy": 0.9})
+    b = record("b", "2", config={"epochs": 3, "seed": 14, "lr": 5e-5}, metrics={"accuracy": 0.8, "roc_auc": 0.95})
+    rows = compare_runs([a, b])
+    assert [r["run"] for r in rows] == ["a", "b"]
+    assert "seed" in rows[0] and "epochs" not in rows[0] and "lr" not in rows[0]
+    assert rows[0]["accuracy"] == 0.9 and rows[0]["roc_auc"] is None and rows[1]["roc_auc"] == 0.95
+
+
+def test_run_ids_are_unique_and_sortable() -> None:
+    ids = {new_run_id() for _ in range(50)}
+    assert len(ids) == 50
+    assert all(len(i.split("-")) == 3 and i[:8].isdigit() for i in ids)

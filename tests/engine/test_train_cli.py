@@ -1,0 +1,104 @@
+"""``cloister train / runs / resume / demo`` in-process, on a tiny BERT."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli
+from engine.demo import demo_config, run_demo
+from engine.events import Evaluated, Finished, Started
+from tests.engine.tiny_model import tiny_bert, toy_rows  # noqa: F401
+
+
+@pytest.fixture
+def ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
+    """A workspace with dataset 'toy' imported through the CLI."""
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
+    source = tmp_path / "user_files" / "toy.csv"
+    source.parent.mkdir()
+    texts, labels = toy_rows(100, seed=2)
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(texts, labels))
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "toy"]) == 0
+    capsys.readouterr()
+    return source
+
+
+def small(model: Path, *extra: str) -> list[str]:
+    return ["train", "toy", "--model", str(model), "--epochs", "1", "--batch-size", "8",
+            "--max-length", "32", "--lr", "1e-3", *extra]
+
+
+def test_train_prints_test_metrics_and_runs_lists_the_run(ready, tiny_bert, capsys) -> None:
+    assert cli(small(tiny_bert)) == 0
+    out, err = capsys.readouterr()
+    assert "Test metrics:" in out and "accuracy" in out and "macro_f1" in out
+    assert "validation at step" in err and "training / " in err
+    assert cli(small(tiny_bert, "--seed", "5", "--epochs", "2")) == 0
+    capsys.readouterr()
+
+    assert cli(["runs", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 2 and {r["status"] for r in records} == {"finished"}
+    assert all(r["dataset"] == "toy" and "accuracy" in r["metrics"] for r in records)
+
+    assert cli(["runs"]) == 0
+    listing = capsys.readouterr().out
+    assert all(r["run_id"] in listing for r in records) and "macro_f1" in listing
+
+    assert cli(["runs", "--compare", records[0]["run_id"], records[1]["run_id"]]) == 0
+    table = capsys.readouterr().out.splitlines()
+    header = table[0].split()
+    # only the settings that differ are shown, then the metrics
+    assert "seed" in header and "epochs" in header and "batch_size" not in header
+    assert "accuracy" in header and len(table) == 3
+
+
+def test_train_json_streams_one_event_per_line(ready, tiny_bert, capsys) -> None:
+    assert cli(small(tiny_bert, "--json")) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["event"] == "started" and lines[-1]["event"] == "finished"
+    assert any(e["event"] == "step" for e in lines)
+    assert lines[-1]["run_id"] == lines[0]["run_id"] and "accuracy" in lines[-1]["metrics"]
+
+
+def test_bad_settings_exit_2_with_the_reason(ready, tiny_bert, capsys) -> None:
+    assert cli(small(tiny_bert, "--max-length", "500")) == 2
+    assert "max length 500 is above the model's limit of 64 tokens" in capsys.readouterr().err
+    assert cli(small(tiny_bert, "--batch-size", "1000")) == 2
+    assert "larger than the 80 training rows" in capsys.readouterr().err
+    assert cli(small(tiny_bert, "--lr", "5")) == 2
+    assert "learning rate 5.0 is out of range" in capsys.readouterr().err
+    assert cli(["train", "missing", "--model", str(tiny_bert), "--max-length", "32"]) == 2
+    assert "no dataset named 'missing'" in capsys.readouterr().err
+
+
+def test_resume_unknown_or_finished_run(ready, tiny_bert, capsys) -> None:
+    assert cli(["resume", "20990101-000000-beef"]) == 2
+    assert "no run '20990101-000000-beef'" in capsys.readouterr().err
+    assert cli(small(tiny_bert, "--json")) == 0
+    run_id = json.loads(capsys.readouterr().out.splitlines()[0])["run_id"]
+    assert cli(["resume", run_id]) == 2
+    assert "already finished" in capsys.readouterr().err
+
+
+def test_runs_in_an_empty_workspace(ready, capsys) -> None:
+    assert cli(["runs"]) == 0
+    assert "No runs yet" in capsys.readouterr().out
+
+
+def test_demo_flow_runs_on_the_bundled_sample(tiny_bert, tmp_path: Path) -> None:
+    # The demo's own model is MiniLM (timed in bench/); here the same flow with a tiny model.
+    config = demo_config(model_path=str(tiny_bert), epochs=1, max_length=32)
+    events = list(run_demo(root=tmp_path / "demo", config=config))
+    started, finished = events[0], events[-1]
+    assert isinstance(started, Started) and isinstance(finished, Finished), events[-1]
+    assert started.labels == ("ham", "spam") and started.train_rows == 480
+    test = [e for e in events if isinstance(e, Evaluated) and e.split == "test"]
+    assert len(test) == 1 and set(test[0].metrics) >= {"accuracy", "macro_f1", "roc_auc"}
