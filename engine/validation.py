@@ -17,6 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# engine.importing's readers import Problem from here, so the Arrow helpers of that package are
+# imported inside the functions that use them (``strings``), never at module level.
+
 if TYPE_CHECKING:
     from engine.columns import ColumnMapping
     from engine.importing.table import ImportedTable
@@ -147,10 +150,12 @@ _REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 
 def _contains_replacement(values: pa.ChunkedArray) -> pa.ChunkedArray | np.ndarray:
+    from engine.importing import arrow_strings as strings
+
     # A scan of each chunk's character bytes for U+FFFD's lead byte is far faster than the
     # per-row kernel, which then runs only when the character can be there at all.
     for chunk in values.chunks:
-        _, data = _string_buffers(chunk)
+        _, data = strings.string_buffers(chunk)
         lead = np.flatnonzero(data[:-2] == 0xEF)
         if len(lead) and ((data[lead + 1] == 0xBF) & (data[lead + 2] == 0xBD)).any():
             return pc.match_substring(values, _REPLACEMENT)
@@ -212,10 +217,12 @@ class _Checker:
 
 def _length_problems(check: _Checker, texts: pa.ChunkedArray, column: str, max_tokens: int,
                      counter: Callable[[str], int] | None) -> list[Problem]:
+    from engine.importing import arrow_strings as strings
+
     limit = max_tokens * FAR_BEYOND
     # Byte lengths straight from the offsets: never below the character count, so the
     # prefilters below stay safe, and no per-row kernel runs.
-    lengths = np.concatenate([np.diff(_string_buffers(c)[0]) for c in texts.chunks] or [np.zeros(0, np.int64)])
+    lengths = np.concatenate([np.diff(strings.string_buffers(c)[0]) for c in texts.chunks] or [np.zeros(0, np.int64)])
     counts = np.zeros(len(lengths), dtype=np.float64)
     if counter is None:
         # n words need at least 2n-1 characters, so only texts that long are counted (the word
@@ -229,9 +236,9 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, column: str, max_t
             counts[candidates] = words.to_numpy(zero_copy_only=False) * TOKENS_PER_WORD
         how = "about"
     else:
-        # Word-piece tokenizers emit at most about one token per character (plus a few special
-        # tokens), so only texts longer than the limit in bytes can be too long.
-        for i in np.flatnonzero(lengths > limit):
+        # Word-piece tokenizers emit at most one token per character plus [CLS] and [SEP], so
+        # only texts near the limit in bytes can be too long.
+        for i in np.flatnonzero(lengths + 2 > limit):
             counts[i] = counter(texts[int(i)].as_py())
         how = ""
     hits = np.flatnonzero(counts > limit)
@@ -248,24 +255,26 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, column: str, max_t
 
 def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: pa.ChunkedArray,
                         usable: pa.ChunkedArray, text_col: str, label_col: str) -> list[Problem]:
+    from engine.importing import arrow_strings as strings
+
     n = len(texts)
     keep = _mask_rows(usable)
     # Cheap fingerprints first: only rows whose fingerprint occurs twice can repeat a text, and
     # only those are compared exactly. Hashing every text exactly would hold a second copy of
     # all of them (a million rows: ~200 MB more peak memory, and most of the time).
-    rows = keep[_repeated(fingerprints(texts)[keep])]
+    rows = keep[strings.repeated(strings.fingerprints(texts)[keep])]
     if not len(rows):
         return []
     mask = np.zeros(n, dtype=bool)
     mask[rows] = True
     selected = pa.array(mask)
-    text_ids = _codes(texts.filter(selected))  # exact; in the order of ``rows``
-    label_ids = _codes(labels.filter(selected))
+    text_ids = strings.codes(texts.filter(selected))  # exact; in the order of ``rows``
+    label_ids = strings.codes(labels.filter(selected))
     m = len(rows)
     positions = np.arange(m)
 
     # Exact repeats of (text, label): every row after the first of its kind.
-    pair_ids = _codes(pa.chunked_array([pa.array(text_ids * (int(label_ids.max()) + 1) + label_ids)]))
+    pair_ids = strings.codes(pa.chunked_array([pa.array(text_ids * (int(label_ids.max()) + 1) + label_ids)]))
     first = np.full(int(pair_ids.max()) + 1, m, dtype=np.int64)
     np.minimum.at(first, pair_ids, positions)
     first_pos = first[pair_ids]
@@ -299,71 +308,6 @@ def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: pa.Chun
             "Decide which label is right and fix or remove the other rows.", describe=conflict,
         )
     return problems
-
-
-_WINDOW = 8
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
-                 0xFF51AFD7ED558CCD], dtype=np.uint64)
-_ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def _string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (int64, one more than rows) and character bytes of a string chunk, zero-copy."""
-    buffers = chunk.buffers()
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(buffers[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-    return offsets.astype(np.int64), data
-
-
-def fingerprints(values: pa.ChunkedArray) -> np.ndarray:
-    """A uint64 per string from its length and four 8-byte windows (start, quarter, middle, end).
-
-    Equal strings always get equal fingerprints; different ones rarely do, and callers confirm
-    equality exactly. Each window is one unaligned 64-bit load per row, read straight from
-    Arrow's character buffer.
-    """
-    out = np.empty(len(values), dtype=np.uint64)
-    at = 0
-    for chunk in values.chunks:
-        offsets, data = _string_buffers(chunk)
-        if len(data) < _WINDOW:
-            data = np.concatenate([data, np.zeros(_WINDOW - len(data), np.uint8)])
-        # Every byte position as the start of a little-endian uint64 (overlapping, no copy).
-        words = np.ndarray(shape=(len(data) - _WINDOW + 1,), dtype="<u8", buffer=data, strides=(1,))
-        starts, ends = offsets[:-1], offsets[1:]
-        lengths = ends - starts
-        last = np.maximum(ends - _WINDOW, starts)
-        mixed = lengths.astype(np.uint64) * _MIX[4]
-        windows = (starts, np.minimum(starts + lengths // 4, last),
-                   np.minimum(starts + lengths // 2, last), last)
-        for k, begin in enumerate(windows):
-            # Near the buffer's end the load starts earlier; shift the extra bytes back out.
-            load = np.minimum(begin, len(words) - 1)
-            word = words[load] >> (np.uint64(8) * (begin - load).astype(np.uint64))
-            valid = np.clip(ends - begin, 0, _WINDOW).astype(np.uint64)
-            # Bytes past the string's end are masked to 0 (shift by 64 is undefined: special-case).
-            mask = np.where(valid == _WINDOW, _ALL_ONES,
-                            (np.uint64(1) << (np.uint64(8) * np.minimum(valid, 7))) - np.uint64(1))
-            mixed ^= ((word & mask) + np.uint64(k)) * _MIX[k]
-            mixed ^= mixed >> np.uint64(29)
-        out[at : at + len(chunk)] = mixed
-        at += len(chunk)
-    return out
-
-
-def _repeated(keys: np.ndarray) -> np.ndarray:
-    """Boolean mask: the key occurs more than once (a sort, no hash table)."""
-    ordered = np.sort(keys)
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    return np.isin(keys, twice) if len(twice) else np.zeros(len(keys), dtype=bool)
-
-
-def _codes(values: pa.ChunkedArray) -> np.ndarray:
-    """Dense int64 ids per row, numbered in order of first appearance (one shared dictionary)."""
-    encoded = pc.dictionary_encode(values)
-    parts = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _class_problems(check: _Checker, labels: pa.ChunkedArray, column: str) -> list[Problem]:

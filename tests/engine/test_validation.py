@@ -9,14 +9,8 @@ from hypothesis import strategies as st
 
 from engine.columns import ColumnMapping
 from engine.importing import ImportedTable
-from engine.validation import (
-    MAX_ROWS_LISTED,
-    Problem,
-    Severity,
-    fingerprints,
-    has_blocking,
-    validate,
-)
+from engine.importing.arrow_strings import fingerprints
+from engine.validation import MAX_ROWS_LISTED, Problem, Severity, has_blocking, validate
 
 MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
 
