@@ -102,3 +102,24 @@ def test_details_must_not_carry_rows(workspace: Workspace) -> None:
     with pytest.raises(ValueError):
         workspace.audit("")
     assert len(workspace.verify_audit().entries) == 1  # nothing was appended
+
+
+def test_random_damage_never_crashes_the_verifier(logged: Workspace) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    path = logged.root / AUDIT_FILE
+    valid = path.read_bytes()
+
+    @settings(max_examples=60, deadline=None)
+    @given(position=st.integers(0, len(valid) - 1), value=st.integers(0, 255),
+           cut=st.integers(0, len(valid)), extra=st.binary(max_size=40))
+    def check(position, value, cut, extra) -> None:
+        data = bytearray(valid)
+        data[position] = value
+        candidate = bytes(data[:cut]) + extra
+        path.write_bytes(candidate)
+        report = logged.verify_audit()
+        assert report.ok == (candidate == valid)
+
+    check()

@@ -129,3 +129,39 @@ def test_kdf_bounds_refuse_memory_bombs() -> None:
     for params in (ScryptParams(log2_n=22, r=32), ScryptParams(log2_n=23), ScryptParams(p=0)):
         with pytest.raises(ContainerError, match="unsupported scrypt parameters"):
             params.check()
+
+
+_FUZZ_DIR: dict[str, bytes] = {}
+
+
+def _valid_vault_bytes(tmp_path_factory) -> bytes:
+    if "vault" not in _FUZZ_DIR:
+        path = tmp_path_factory.mktemp("fuzz") / VAULT_FILE_NAME
+        create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+        _FUZZ_DIR["vault"] = path.read_bytes()
+    return _FUZZ_DIR["vault"]
+
+
+def test_mutated_vault_files_raise_only_vault_errors(tmp_path_factory) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    valid = _valid_vault_bytes(tmp_path_factory)
+    path = tmp_path_factory.mktemp("target") / VAULT_FILE_NAME
+
+    @settings(max_examples=150, deadline=None)
+    @given(edits=st.lists(st.tuples(st.integers(0, len(valid) - 1), st.integers(0, 255)),
+                          min_size=1, max_size=4), cut=st.integers(0, len(valid)))
+    def check(edits, cut) -> None:
+        data = bytearray(valid)
+        for position, value in edits:
+            data[position] = value
+        path.write_bytes(bytes(data[:cut]))
+        try:
+            unlock_vault(path, PASSPHRASE)
+        except (VaultDamaged, VaultTooNew, WrongPassphrase):
+            return
+        # Only an edit of insignificant JSON whitespace may still unlock: same document.
+        assert json.loads(bytes(data[:cut])) == json.loads(valid)
+
+    check()
