@@ -16,7 +16,7 @@ duplicated chunks detectable; the salt ties the chunks to their header; the tag 
 header (and the caller's ``context``, e.g. the workspace entry name) to the key. The unkeyed
 checksum only serves to tell a damaged header apart from a wrong key or passphrase.
 
-Decryption streams: memory stays at about one chunk whatever the file size. A streaming reader
+Both directions stream: memory stays at about 1 MiB (a batch of chunks) whatever the file size. A streaming reader
 hands out each chunk once it is authenticated; truncation shows only at the end, so callers that
 need all-or-nothing (``decrypt_bytes``, ``Workspace.read_bytes``) collect before returning.
 """
@@ -53,6 +53,7 @@ CHECKSUM_SIZE = 16
 _FIXED = struct.Struct(">8sBBBB16s")  # magic, version, mode, log2 chunk, reserved, file salt
 _KDF = struct.Struct(">BII16s")  # scrypt log2 N, r, p, kdf salt
 _HKDF_INFO = b"cloister/v1/file"
+
 
 class KeyMode(IntEnum):
     """Where a container's base key comes from."""
