@@ -210,7 +210,8 @@ class Job(QObject):
         with self._lock:
             terminal = self._terminal
         if isinstance(terminal, Failed):
-            log.warning("job %s failed (%s): %s", self.name, terminal.kind.value, terminal.detail)
+            # Kind only: an exception's text may quote a row, and logs must never echo rows.
+            log.warning("job %s failed (%s)", self.name, terminal.kind.value)
         self.ended.emit(terminal)
 
 

@@ -101,6 +101,19 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert sum(bars.values()) == pytest.approx(1.0, abs=1e-4)
     assert max(bars, key=bars.get) in tryit.answer.text()
 
+    # Batch prediction: a file in, a file out with a prediction per row, with progress.
+    predictions = tmp_path / "predicted.csv"
+    progress_seen: list[int] = []
+    tryit.batch_progress.valueChanged.connect(progress_seen.append)
+    with qtbot.waitSignal(tryit.batch_ended, timeout=60_000) as batch:
+        tryit.predict_batch(spam_csv, predictions)
+    assert isinstance(batch.args[0], Finished), batch.args[0]
+    written = _first_rows(predictions)
+    assert [r["message"] for r in written] == [r["message"] for r in rows]
+    assert {r["predicted_label"] for r in written} <= {"ham", "spam"}
+    assert progress_seen and tryit.batch_progress.value() == tryit.batch_progress.maximum()
+    assert str(predictions) in tryit.batch_status.text()
+
     # Export: plaintext only after the explicit warning is confirmed.
     from desktop.dialogs.export import ExportDialog
 
