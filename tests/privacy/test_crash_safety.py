@@ -75,3 +75,30 @@ def test_sigkill_during_writes_never_leaves_a_half_written_entry(tmp_path: Path)
     leftovers = [p for p in ws.root.rglob("*") if p.name.startswith(".tmp-")]
     assert leftovers == []
     assert version_of(ws.read_bytes("runs/r/weights")) == last
+
+
+CONCURRENT_WRITER = f"""
+import sys
+from pathlib import Path
+from privacy.workspace import Workspace
+ws = Workspace.unlock(Path(sys.argv[1]), {PASSPHRASE!r})
+for i in range(25):
+    ws.write_bytes(f"{{sys.argv[2]}}/{{i}}", sys.argv[2].encode() * i)
+    ws.audit("test.write", writer=sys.argv[2], i=i)
+"""
+
+
+def test_two_processes_writing_at_once_lose_no_index_update(tmp_path: Path) -> None:
+    # The index is read-modify-write: without the workspace lock one writer's additions would
+    # overwrite the other's. Both writers run at the same time on purpose.
+    ws = Workspace.create(tmp_path / "ws", PASSPHRASE, kdf=FAST_KDF)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(ws.root), name],
+                              env=env) for name in ("left", "right")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    keys = ws.list()
+    assert len(keys) == 50
+    assert ws.read_bytes("right/7") == b"right" * 7
+    report = ws.verify_audit()
+    assert report.ok, report.problems
+    assert len(report.entries) == 51  # vault.created + 2 x 25, chain intact across processes
