@@ -12,14 +12,15 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea,
-    QSplitter, QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter, QStackedWidget, QTableView,
+    QVBoxLayout, QWidget,
 )
 
 from desktop.icons import icon
 from desktop.pages.base import Page, section
-from desktop.state import ImportDraft, format_size
+from desktop.pages.stored import StoredDatasetsPanel
+from desktop.state import ImportDraft
 from desktop.widgets.arrow_table import ArrowTableModel
 from desktop.widgets.charts import BarChart
 from desktop.worker import Done, Job
@@ -155,38 +156,17 @@ class DatasetsPage(Page):
         top.addWidget(self.progress)
         top.addWidget(self.status, 1)
 
-        # --- stored datasets --------------------------------------------------------------
-        self.stored = QTableWidget(0, 5)
-        self.stored.setHorizontalHeaderLabels(["Name", "Rows", "Labels", "Size", "Imported"])
-        self.stored.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.stored.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.stored.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.stored.verticalHeader().hide()
-        header = self.stored.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, 5):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.stored.setMaximumHeight(150)
-        self.rename_button = QPushButton("Rename…")
-        self.rename_button.clicked.connect(self.rename_selected)
-        self.delete_button = QPushButton("Delete…")
-        self.delete_button.clicked.connect(self.delete_selected)
-        self.train_button = QPushButton(icon("train"), "Train on it")
-        self.train_button.clicked.connect(self._train_selected)
-        stored_buttons = QVBoxLayout()
-        for button in (self.train_button, self.rename_button, self.delete_button):
-            stored_buttons.addWidget(button)
-        stored_buttons.addStretch(1)
-        stored_row = QHBoxLayout()
-        stored_row.addWidget(self.stored, 1)
-        stored_row.addLayout(stored_buttons)
+        self.stored_panel = StoredDatasetsPanel(context)
+        # The table and its buttons, named here too: the page's tests and screenshots use them.
+        self.stored = self.stored_panel.table
+        self.rename_button = self.stored_panel.rename_button
+        self.delete_button = self.stored_panel.delete_button
+        self.train_button = self.stored_panel.train_button
 
         self.layout_.addLayout(top)
         self.layout_.addWidget(self.stack, 1)
         self.layout_.addWidget(section("In the vault"))
-        self.layout_.addLayout(stored_row)
-        self.stored.itemSelectionChanged.connect(self._update_buttons)
-        self._update_buttons()
+        self.layout_.addWidget(self.stored_panel)
 
     # --- lifecycle ---------------------------------------------------------------------------
     def on_workspace(self, workspace: Any) -> None:
@@ -362,88 +342,12 @@ class DatasetsPage(Page):
         elif isinstance(terminal, Failed):
             self.status.setText(terminal.message)
 
-    # --- stored datasets ---------------------------------------------------------------------
+    # --- stored datasets (desktop.pages.stored) -----------------------------------------------
     def refresh_stored(self) -> None:
-        self.stored.setRowCount(0)
-        if self.workspace is None:
-            self._update_buttons()
-            return
-        from desktop.jobs import stored_datasets
-
-        try:
-            infos = stored_datasets(self.workspace)
-        except Exception as exc:  # noqa: BLE001 - a damaged entry must not break the page
-            self.status.setText(f"Could not list the datasets: {exc}")
-            infos = []
-        for info in infos:
-            row = self.stored.rowCount()
-            self.stored.insertRow(row)
-            values = [info.name, f"{info.rows:,}", str(len(info.labels)), format_size(info.size_bytes),
-                      str(info.created)[:16].replace("T", " ")]
-            for column, value in enumerate(values):
-                cell = QTableWidgetItem(value)
-                if column in (1, 2, 3):
-                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if column == 0:
-                    cell.setToolTip(", ".join(list(info.labels)[:30]))
-                self.stored.setItem(row, column, cell)
-        self._update_buttons()
-
-    def selected_name(self) -> str | None:
-        rows = self.stored.selectionModel().selectedRows()
-        return self.stored.item(rows[0].row(), 0).text() if rows else None
-
-    def _update_buttons(self) -> None:
-        selected = self.selected_name() is not None
-        for button in (self.rename_button, self.delete_button, self.train_button):
-            button.setEnabled(selected)
+        self.stored_panel.refresh(self.workspace)
 
     def select_stored(self, name: str) -> bool:
-        for row in range(self.stored.rowCount()):
-            if self.stored.item(row, 0).text() == name:
-                self.stored.selectRow(row)
-                return True
-        return False
-
-    def rename_selected(self) -> None:
-        old = self.selected_name()
-        if old is None:
-            return
-        new, ok = QInputDialog.getText(self, "Rename dataset", f"New name for {old}:", text=old)
-        if ok and new.strip() and new.strip() != old:
-            from desktop.jobs import rename_dataset
-
-            self._store_op(lambda: rename_dataset(self.workspace, old, new.strip()))
-
-    def delete_selected(self) -> None:
-        name = self.selected_name()
-        if name is None:
-            return
-        answer = QMessageBox.question(
-            self, "Delete dataset",
-            f"Delete the dataset “{name}” from the vault?\n\nRuns trained on it are kept. This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            from desktop.jobs import delete_dataset
-
-            self._store_op(lambda: delete_dataset(self.workspace, name))
-
-    def _store_op(self, operation) -> None:  # noqa: ANN001 - small, fast vault edits
-        try:
-            operation()
-        except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
-            QMessageBox.warning(self, "Cloister", str(exc))
-        self.refresh_stored()
-        self.context.datasets_changed.emit()
-
-    def _train_selected(self) -> None:
-        name = self.selected_name()
-        window = self.window()
-        if name and hasattr(window, "train_page"):
-            window.train_page.select_dataset(name)
-            window.show_page("train")
+        return self.stored_panel.select(name)
 
     def sizeHint(self) -> QSize:
         return QSize(1000, 700)

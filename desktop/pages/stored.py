@@ -1,0 +1,134 @@
+"""The datasets in the vault: name, rows, labels, size, date; train on one, rename, delete."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QMessageBox, QPushButton,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from desktop.context import AppContext
+from desktop.icons import icon
+from desktop.state import format_size
+
+
+class StoredDatasetsPanel(QWidget):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Name", "Rows", "Labels", "Size", "Imported"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMaximumHeight(150)
+        self.train_button = QPushButton(icon("train"), "Train on it")
+        self.train_button.clicked.connect(self._train_selected)
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self.delete_selected)
+        buttons = QVBoxLayout()
+        for button in (self.train_button, self.rename_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.table, 1)
+        row.addLayout(buttons)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    @property
+    def workspace(self) -> Any:
+        return self.context.workspace
+
+    def refresh(self, workspace: Any) -> None:
+        """Re-read the vault's index (small, on the UI thread); never shows row contents."""
+        self.table.setRowCount(0)
+        infos: list[Any] = []
+        if workspace is not None:
+            from desktop.jobs import stored_datasets
+
+            try:
+                infos = stored_datasets(workspace)
+            except Exception as exc:  # noqa: BLE001 - a damaged entry must not break the page
+                self.context.status_message.emit(f"Could not list the datasets: {exc}")
+        for info in infos:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            values = [info.name, f"{info.rows:,}", str(len(info.labels)), format_size(info.size_bytes),
+                      str(info.created)[:16].replace("T", " ")]
+            for column, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                if column in (1, 2, 3):
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if column == 0:
+                    cell.setToolTip(", ".join(list(info.labels)[:30]))
+                self.table.setItem(row, column, cell)
+        self._update_buttons()
+
+    def selected_name(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.table.item(rows[0].row(), 0).text() if rows else None
+
+    def select(self, name: str) -> bool:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).text() == name:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _update_buttons(self) -> None:
+        selected = self.selected_name() is not None
+        for button in (self.rename_button, self.delete_button, self.train_button):
+            button.setEnabled(selected)
+
+    def rename_selected(self) -> None:
+        old = self.selected_name()
+        if old is None:
+            return
+        new, ok = QInputDialog.getText(self, "Rename dataset", f"New name for {old}:", text=old)
+        if ok and new.strip() and new.strip() != old:
+            from desktop.jobs import rename_dataset
+
+            workspace = self.workspace
+            self._vault_edit(lambda: rename_dataset(workspace, old, new.strip()))
+
+    def delete_selected(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete dataset",
+            f"Delete the dataset “{name}” from the vault?\n\nRuns trained on it are kept. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            from desktop.jobs import delete_dataset
+
+            workspace = self.workspace
+            self._vault_edit(lambda: delete_dataset(workspace, name))
+
+    def _vault_edit(self, operation) -> None:  # noqa: ANN001 - small, fast index edits
+        try:
+            operation()
+        except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
+            QMessageBox.warning(self, "Cloister", str(exc))
+        self.refresh(self.workspace)
+        self.context.datasets_changed.emit()
+
+    def _train_selected(self) -> None:
+        name = self.selected_name()
+        window = self.window()
+        if name and hasattr(window, "train_page"):
+            window.train_page.select_dataset(name)
+            window.show_page("train")
