@@ -349,3 +349,14 @@ class Workspace:
 
     def verify_audit(self) -> AuditReport:
         return self._audit_log().verify()
+
+    def verify_entries(self) -> list[str]:
+        """Authenticate every entry end to end (streaming); return one message per bad entry."""
+        problems = []
+        for key in self.list():
+            try:
+                for _ in self.open_read(key):
+                    pass
+            except PrivacyError as exc:
+                problems.append(str(exc))
+        return problems

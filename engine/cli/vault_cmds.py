@@ -27,6 +27,7 @@ EXIT_FAILED = 1
 EXIT_BLOCKING = 2
 DEFAULT_KDF_LOG2_N = ScryptParams().log2_n
 _SHOW_WIDTH = 100
+MIN_SUGGESTED_PASSPHRASE = 12
 
 
 def _human(n: int) -> str:
@@ -54,6 +55,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"cloister: warning: scrypt cost 2^{args.kdf_cost} is below the default "
               f"2^{DEFAULT_KDF_LOG2_N}; a stolen workspace is cheaper to attack", file=sys.stderr)
     passphrase = read_passphrase(args, confirm=True, prompt="New workspace passphrase: ")
+    if len(passphrase) < MIN_SUGGESTED_PASSPHRASE:
+        print(f"cloister: warning: a passphrase of {len(passphrase)} characters is easy to guess "
+              "offline from a stolen workspace; prefer several random words", file=sys.stderr)
     ws = Workspace.create(root, passphrase, kdf=kdf)
     ws.lock()
     print(f"Created an encrypted workspace at {root}.")
@@ -201,11 +205,19 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 # ----- audit --------------------------------------------------------------------------------
 def cmd_audit(args: argparse.Namespace) -> int:
+    if args.all_files and not args.verify:
+        raise InputError("--all-files goes with --verify")
     ws = open_workspace(args)
     try:
         report = ws.verify_audit()
+        damaged = ws.verify_entries() if args.all_files else []
+        entries = len(ws.list()) if args.all_files else 0
     finally:
         ws.lock()
+    for problem in damaged:
+        print(f"cloister: damaged: {problem}", file=sys.stderr)
+    if args.all_files and not damaged:
+        print(f"All {entries} workspace files decrypt and authenticate.")
     if not args.verify:
         for entry in report.entries:
             details = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
@@ -215,7 +227,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if report.ok:
         if args.verify:
             print(f"Audit log verified: {len(report.entries)} entries, chain intact.")
-        return EXIT_OK
+        return EXIT_FAILED if damaged else EXIT_OK
     for problem in report.problems:
         print(f"cloister: audit problem: {problem}", file=sys.stderr)
     print(f"cloister: error: the audit log has {len(report.problems)} problem(s); it was altered "
@@ -295,5 +307,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("audit", help="show or verify the audit log")
     p.add_argument("--verify", action="store_true",
                    help="only check the hash chain and report problems")
+    p.add_argument("--all-files", action="store_true",
+                   help="with --verify, also decrypt and authenticate every workspace file")
     add_workspace_options(p)
     p.set_defaults(func=cmd_audit)

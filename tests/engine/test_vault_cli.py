@@ -153,3 +153,22 @@ def test_init_asks_twice_on_a_terminal(tmp_path: Path, monkeypatch, capsys) -> N
     assert run(capsys, "init", "--kdf-cost", "10", "--workspace", str(target))[0] == 0
     assert run(capsys, "datasets", "--workspace", str(target))[0] == 0  # third answer unlocks
     assert Workspace.unlock(target, "typed twice").list() == []
+
+
+def test_audit_verify_all_files_names_a_damaged_entry(env: Path, isolated_dirs, capsys) -> None:
+    assert run(capsys, "import", str(env), "--name", "fine")[0] == 0
+    code, out, _ = run(capsys, "audit", "--verify", "--all-files")
+    assert code == 0 and "All 2 workspace files decrypt" in out
+    ws = Workspace.unlock(isolated_dirs["CLOISTER_WORKSPACE"], "first passphrase")
+    meta = ws.root / ws._relpath("datasets/fine/meta.json")
+    meta.write_bytes(meta.read_bytes()[:-1])
+    code, out, err = run(capsys, "audit", "--verify", "--all-files")
+    assert code == 1 and "datasets/fine/meta.json" in err and "chain intact" in out
+    code, _, err = run(capsys, "audit", "--all-files")
+    assert code == 2 and "--verify" in err
+
+
+def test_init_warns_about_a_short_passphrase(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "short")
+    code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(tmp_path / "w"))
+    assert code == 0 and "5 characters is easy to guess" in err
