@@ -76,6 +76,10 @@ class DatasetInfo:
     def num_classes(self) -> int:
         return len(self.labels)
 
+    def __hash__(self) -> int:
+        # The generated hash would fail on the ``labels`` dict; name + digest identify a version.
+        return hash((self.name, self.sha256))
+
 
 @dataclass(frozen=True)
 class StoredDataset:

@@ -64,6 +64,7 @@ def test_list_datasets_and_info(ws: Workspace) -> None:
     assert [i.rows for i in infos] == [6, 2]
     assert all(i.size_bytes > 0 for i in infos)
     assert dataset_info(ws, "b-set").labels == {"billing": 1, "bug": 1}
+    assert len({*infos, *list_datasets(ws)}) == 2  # hashable, equal across reads
 
 
 def test_existing_name_needs_overwrite_and_old_version_is_replaced(ws: Workspace) -> None:
