@@ -103,7 +103,7 @@ def onnx_bytes(model: Any, tokenizer: Any, *, max_length: int = 128) -> bytes:
     max_length = min(max_length, limit) if limit else max_length
     # eval(): a fresh wrapper module starts in training mode, and the exporter restores that
     # mode on the whole tree afterwards, which would switch dropout on in the model.
-    wrapper = _LogitsOnly(model).eval()
+    wrapper = _logits_only(model).eval()
     names = ["input_ids", "attention_mask"] + (["token_type_ids"] if wrapper.takes_token_types else [])
 
     def encode(texts: tuple[str, ...]) -> tuple[Any, ...]:
@@ -140,25 +140,23 @@ def onnx_bytes(model: Any, tokenizer: Any, *, max_length: int = 128) -> bytes:
     return data
 
 
-class _LogitsOnly:
-    """Callable module wrapper returning only the logits tensor (ONNX wants plain outputs)."""
+def _logits_only(model: Any) -> Any:
+    """A module around ``model`` returning only the logits tensor (ONNX wants plain outputs)."""
+    import inspect
 
-    def __new__(cls, model: Any) -> Any:
-        import inspect
+    import torch
 
-        import torch
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+            self.takes_token_types = "token_type_ids" in inspect.signature(model.forward).parameters
 
-        class LogitsOnly(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-                self.takes_token_types = "token_type_ids" in inspect.signature(model.forward).parameters
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
+            extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
 
-            def forward(self, input_ids, attention_mask, token_type_ids=None):  # type: ignore[no-untyped-def]
-                extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
-                return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
-
-        return LogitsOnly()
+    return LogitsOnly()
 
 
 def build_export_files(

@@ -213,3 +213,34 @@ def test_open_export_refuses_unsafe_members(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="refusing file name"):
         open_export(sealed, tmp_path / "out", SECRET)
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "out").exists()
+
+
+def test_model_without_segment_ids_exports_and_predicts(tmp_path: Path) -> None:
+    """DistilBERT takes no token_type_ids: the predictor and the ONNX graph must leave them out."""
+    import onnxruntime
+    import torch
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    from engine.export import build_export_files
+    from tests.engine.tiny_model import make_tiny_tokenizer
+
+    tokenizer = make_tiny_tokenizer(tmp_path / "tok")
+    torch.manual_seed(0)
+    config = DistilBertConfig(vocab_size=len(tokenizer.get_vocab()), dim=32, n_layers=1, n_heads=2,
+                              hidden_dim=37, max_position_embeddings=64, num_labels=3)
+    model = DistilBertForSequenceClassification(config).eval()
+    predictor = Predictor(model, tokenizer, ("x", "y", "z"), max_length=32, batch_size=2)
+    probs = predictor.predict_proba(TEXTS)
+    with torch.no_grad():
+        alone = [torch.softmax(model(**tokenizer(t, truncation=True, max_length=32, return_tensors="pt")).logits, -1)[0].numpy()
+                 for t in TEXTS]
+    np.testing.assert_allclose(probs, np.stack(alone), atol=1e-5)
+
+    files = build_export_files(model, tokenizer, ("x", "y", "z"), card="# card", format=ExportFormat.ONNX,
+                               max_length=32)
+    session = onnxruntime.InferenceSession(files["model.onnx"], providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["input_ids", "attention_mask"]
+    enc = tokenizer(TEXTS, padding=True, truncation=True, max_length=32, return_tensors="np")
+    logits = session.run(["logits"], {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})[0]
+    np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), probs, atol=1e-4)
+    assert json.loads(files["config.json"])["architectures"] == ["DistilBertForSequenceClassification"]
