@@ -227,7 +227,7 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, column: str, max_t
     if counter is None:
         # n words need at least 2n-1 characters, so only texts that long are counted (the word
         # count is a regex pass, too slow to run on a million rows for nothing).
-        candidates = np.flatnonzero((lengths + 1) / 2 * TOKENS_PER_WORD > limit)
+        candidates = np.flatnonzero(lengths > 2 * limit / TOKENS_PER_WORD - 1)
         if len(candidates):
             chosen = np.zeros(len(lengths), dtype=bool)
             chosen[candidates] = True

@@ -26,7 +26,7 @@ def string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fingerprints(values: pa.ChunkedArray) -> np.ndarray:
-    """A uint64 per string from its length and four 8-byte windows (start, quarter, middle, end).
+    """A uint64 per string from its length and three 8-byte windows (start, middle, end).
 
     Equal strings always get equal fingerprints; different ones rarely do, and callers confirm
     equality exactly. Each window is one unaligned 64-bit load per row, read straight from
@@ -43,29 +43,46 @@ def fingerprints(values: pa.ChunkedArray) -> np.ndarray:
         starts, ends = offsets[:-1], offsets[1:]
         lengths = ends - starts
         last = np.maximum(ends - _WINDOW, starts)
+        # Strings shorter than a window: one load, its bytes past the end masked to 0 (and
+        # shifted back where the load had to start early, at the end of the buffer).
+        short = np.flatnonzero(lengths < _WINDOW)
+        begin = starts[short]
+        load = np.minimum(begin, len(words) - 1)
+        short_word = (words[load] >> (np.uint64(8) * (begin - load).astype(np.uint64))) & (
+            (np.uint64(1) << (np.uint64(8) * lengths[short].astype(np.uint64))) - np.uint64(1))
         mixed = lengths.astype(np.uint64) * _MIX[4]
-        windows = (starts, np.minimum(starts + lengths // 4, last),
-                   np.minimum(starts + lengths // 2, last), last)
-        for k, begin in enumerate(windows):
-            # Near the buffer's end the load starts earlier; shift the extra bytes back out.
-            load = np.minimum(begin, len(words) - 1)
-            word = words[load] >> (np.uint64(8) * (begin - load).astype(np.uint64))
-            valid = np.clip(ends - begin, 0, _WINDOW).astype(np.uint64)
-            # Bytes past the string's end are masked to 0 (shift by 64 is undefined: special-case).
-            mask = np.where(valid == _WINDOW, _ALL_ONES,
-                            (np.uint64(1) << (np.uint64(8) * np.minimum(valid, 7))) - np.uint64(1))
-            mixed ^= ((word & mask) + np.uint64(k)) * _MIX[k]
+        for k, window in enumerate((starts, np.minimum(starts + lengths // 2, last), last)):
+            # Long strings' windows lie inside the string, so inside the buffer: a plain load.
+            word = words[np.minimum(window, len(words) - 1)]
+            word[short] = short_word
+            mixed ^= (word + np.uint64(k)) * _MIX[k]
             mixed ^= mixed >> np.uint64(29)
         out[at : at + len(chunk)] = mixed
         at += len(chunk)
     return out
 
 
+_BUCKET_BITS_MAX = 22
+
+
 def repeated(keys: np.ndarray) -> np.ndarray:
-    """Boolean mask: the key occurs more than once (a sort, no hash table)."""
-    ordered = np.sort(keys)
+    """Boolean mask: the key occurs more than once.
+
+    Keys are well-mixed hashes, so their top bits spread them over buckets; a bucket count
+    (linear time) rules most keys out, and only the rest are sorted.
+    """
+    result = np.zeros(len(keys), dtype=bool)
+    if len(keys) < 2:
+        return result
+    bits = min(_BUCKET_BITS_MAX, int(np.ceil(np.log2(len(keys)))) + 1)
+    buckets = (keys >> np.uint64(64 - bits)).astype(np.intp)
+    maybe = np.flatnonzero(np.bincount(buckets, minlength=1 << bits)[buckets] > 1)
+    subset = keys[maybe]
+    ordered = np.sort(subset)
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    return np.isin(keys, twice) if len(twice) else np.zeros(len(keys), dtype=bool)
+    if len(twice):
+        result[maybe] = np.isin(subset, twice)
+    return result
 
 
 def codes(values: pa.ChunkedArray) -> np.ndarray:

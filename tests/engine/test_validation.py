@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.columns import ColumnMapping
 from engine.importing import ImportedTable
-from engine.importing.arrow_strings import fingerprints
+from engine.importing.arrow_strings import fingerprints, repeated
 from engine.validation import MAX_ROWS_LISTED, Problem, Severity, has_blocking, validate
 
 MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
@@ -167,3 +168,13 @@ def test_fingerprint_collisions_are_not_reported_as_duplicates() -> None:
     texts, labels = balanced()
     texts[0], texts[1] = base, twin
     assert validate(table(texts, labels), MAPPING) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1]), max_size=300))
+def test_repeated_matches_counting(keys: list[int]) -> None:
+    from collections import Counter
+
+    counts = Counter(keys)
+    mask = repeated(np.array(keys, dtype=np.uint64))
+    assert mask.tolist() == [counts[k] > 1 for k in keys]
