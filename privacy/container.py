@@ -104,7 +104,9 @@ class Encryptor:
 
     Construct through :func:`vault_encryptor` or :func:`passphrase_encryptor`. A full buffer
     is only sealed (as non-final) once more data arrives, so the writer always knows which chunk
-    is last; the final chunk is empty only when the whole plaintext is.
+    is last; the final chunk is empty only when the whole plaintext is. The sink must consume
+    what ``write`` hands it before returning (files and ``BytesIO`` do): the encryptor reuses
+    its output buffer.
     """
 
     def __init__(self, sink: BinaryIO, *, base_key: bytes, mode: KeyMode, context: bytes,
