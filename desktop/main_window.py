@@ -11,13 +11,11 @@ from PySide6.QtWidgets import (
     QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+import importlib
+
 from desktop.context import AppContext
 from desktop.icons import icon
-from desktop.pages.datasets import DatasetsPage
-from desktop.pages.results import ResultsPage
-from desktop.pages.runs import RunsPage
-from desktop.pages.train import TrainPage
-from desktop.pages.tryit import TryItPage
+from desktop.pages.base import Page
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +51,19 @@ class _LockScreen(QWidget):
         layout.addStretch(2)
 
 
+# key, title, icon, module, class. Pages are built the first time they are needed: the window
+# appears sooner (pyqtgraph and four pages' widgets wait until the user goes there).
+PAGES = (
+    ("datasets", "Datasets", "datasets", "desktop.pages.datasets", "DatasetsPage"),
+    ("train", "Train", "train", "desktop.pages.train", "TrainPage"),
+    ("results", "Results", "results", "desktop.pages.results", "ResultsPage"),
+    ("tryit", "Try it", "tryit", "desktop.pages.tryit", "TryItPage"),
+    ("runs", "Runs", "runs", "desktop.pages.runs", "RunsPage"),
+)
+
+
 class MainWindow(QMainWindow):
-    PAGE_KEYS = ("datasets", "train", "results", "tryit", "runs")
+    PAGE_KEYS = tuple(key for key, *_ in PAGES)
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
@@ -65,24 +74,17 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.setMinimumSize(960, 640)
 
-        self.datasets_page = DatasetsPage(context)
-        self.train_page = TrainPage(context)
-        self.results_page = ResultsPage(context)
-        self.tryit_page = TryItPage(context)
-        self.runs_page = RunsPage(context)
-        self.pages = [self.datasets_page, self.train_page, self.results_page, self.tryit_page, self.runs_page]
-
+        self._built: dict[str, Page] = {}
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setIconSize(QSize(22, 22))
         self.nav.setFixedWidth(190)
-        for number, page in enumerate(self.pages, start=1):
-            item = QListWidgetItem(icon(page.icon_name), page.title)
-            item.setToolTip(f"{page.title} (Ctrl+{number})")
-            self.nav.addItem(item)
         self.stack = QStackedWidget()
-        for page in self.pages:
-            self.stack.addWidget(page)
+        for number, (_key, title, icon_name, _module, _cls) in enumerate(PAGES, start=1):
+            item = QListWidgetItem(icon(icon_name), title)
+            item.setToolTip(f"{title} (Ctrl+{number})")
+            self.nav.addItem(item)
+            self.stack.addWidget(QWidget())  # placeholder until the page is built
         self.lock_screen = _LockScreen(self.unlock)
         self.stack.addWidget(self.lock_screen)
         self.nav.currentRowChanged.connect(self._on_nav)
@@ -101,7 +103,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.lock_label)
         context.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         context.workspace_changed.connect(self._on_workspace)
-        context.run_selected.connect(lambda _run: self.show_page("results"))
+        context.run_selected.connect(self._on_run_selected)
         context.busy_changed.connect(self._on_busy)
 
         self._build_menus()
@@ -128,7 +130,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self.open_action = self._action("&Open data…", self.open_file_dialog, QKeySequence.StandardKey.Open, "open")
         self.lock_action = self._action("&Lock", self.lock, "Ctrl+L", "lock")
-        self.export_action = self._action("&Export model…", self.results_page.export_current, "Ctrl+E", "export")
+        self.export_action = self._action("&Export model…", lambda: self.results_page.export_current(), "Ctrl+E", "export")
         self.settings_action = self._action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         for action in (self.open_action, self.lock_action, None, self.export_action, None,
@@ -138,13 +140,34 @@ class MainWindow(QMainWindow):
             else:
                 file_menu.addAction(action)
         go_menu = bar.addMenu("&Go")
-        for number, (key, page) in enumerate(zip(self.PAGE_KEYS, self.pages), start=1):
-            action = self._action(page.title, lambda _=False, key=key: self.show_page(key), f"Ctrl+{number}", page.icon_name)
+        for number, (key, title, icon_name, _module, _cls) in enumerate(PAGES, start=1):
+            action = self._action(title, lambda _=False, key=key: self.show_page(key), f"Ctrl+{number}", icon_name)
             go_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Cloister", self.open_about))
 
-    # --- navigation --------------------------------------------------------------------------
+    # --- pages and navigation ---------------------------------------------------------------
+    def page(self, key: str) -> Page:
+        """The page for ``key``, built (and told the workspace state) on first use."""
+        page = self._built.get(key)
+        if page is None:
+            index = self.PAGE_KEYS.index(key)
+            _key, _title, _icon, module, cls = PAGES[index]
+            page = getattr(importlib.import_module(module), cls)(self.context)
+            placeholder = self.stack.widget(index)
+            self.stack.insertWidget(index, page)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self._built[key] = page
+            page.on_workspace(self.context.workspace)
+        return page
+
+    datasets_page = property(lambda self: self.page("datasets"))
+    train_page = property(lambda self: self.page("train"))
+    results_page = property(lambda self: self.page("results"))
+    tryit_page = property(lambda self: self.page("tryit"))
+    runs_page = property(lambda self: self.page("runs"))
+
     def show_page(self, key: str) -> None:
         if not self.context.unlocked:
             return
@@ -152,12 +175,20 @@ class MainWindow(QMainWindow):
 
     def current_page_key(self) -> str:
         widget = self.stack.currentWidget()
-        return "locked" if widget is self.lock_screen else self.PAGE_KEYS[self.pages.index(widget)]
+        for key, page in self._built.items():
+            if page is widget:
+                return key
+        return "locked"
 
     def _on_nav(self, row: int) -> None:
         if row >= 0 and self.context.unlocked:
-            self.stack.setCurrentWidget(self.pages[row])
-            self.pages[row].on_shown()
+            page = self.page(self.PAGE_KEYS[row])
+            self.stack.setCurrentWidget(page)
+            page.on_shown()
+
+    def _on_run_selected(self, run_id: str) -> None:
+        self.results_page.show_run(run_id)
+        self.show_page("results")
 
     # --- files -------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -239,7 +270,7 @@ class MainWindow(QMainWindow):
 
     def _on_workspace(self, workspace: object) -> None:
         unlocked = workspace is not None
-        for page in self.pages:
+        for page in list(self._built.values()):
             page.on_workspace(workspace)
         self.nav.setEnabled(unlocked)
         for action in (self.lock_action, self.open_action, self.export_action):

@@ -116,7 +116,6 @@ class ResultsPage(Page):
         self.layout_.addWidget(self.summary)
         self.layout_.addWidget(self.tabs, 1)
         self.layout_.addWidget(self.empty, 1)
-        context.run_selected.connect(self.show_run)
         context.runs_changed.connect(self.refresh_runs)
         self._set_empty(True)
 

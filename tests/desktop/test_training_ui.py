@@ -88,7 +88,7 @@ def test_a_job_that_raises_reaches_the_failed_state_and_the_app_stays_usable(qtb
     assert "an illegal memory access" in page.message.text()
     assert page.message.property("error") is True
     assert page.start_button.isEnabled() and not page.cancel_button.isEnabled()
-    assert not window.context.jobs.busy()
+    assert not window.context.jobs.busy("train")
     window.show_page("datasets")  # the rest of the app still works
     assert window.current_page_key() == "datasets"
 
