@@ -151,6 +151,7 @@ class TrainPage(Page):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.loss_plot = CurvePlot(title="Training loss", y_label="loss")
         self.validation_plot = CurvePlot(title="Validation", y_label="metric")
+        self.validation_plot.link_x(self.loss_plot)
         self.results_button = QPushButton(icon("results"), "See results")
         self.results_button.clicked.connect(self._show_results)
         self.results_button.hide()

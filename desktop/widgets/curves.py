@@ -23,6 +23,7 @@ class CurvePlot(QWidget):
         self._series: dict[str, tuple[list[float], list[float]]] = {}
         self._plot: Any = None
         self._items: dict[str, Any] = {}
+        self._x_partner: CurvePlot | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._placeholder = QLabel(title)
@@ -53,6 +54,12 @@ class CurvePlot(QWidget):
     def is_drawn(self) -> bool:
         return self._plot is not None
 
+    def link_x(self, other: CurvePlot) -> None:
+        """Share the step axis with ``other`` (loss and validation line up under each other)."""
+        self._x_partner = other
+        if self._plot is not None and other._plot is not None:
+            self._plot.setXLink(other._plot)
+
     # --- drawing -----------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -80,6 +87,11 @@ class CurvePlot(QWidget):
         self._placeholder.deleteLater()
         self._layout.addWidget(plot)
         self._plot = plot
+        partner = self._x_partner
+        if partner is not None and partner._plot is not None:
+            plot.setXLink(partner._plot)
+        elif partner is not None:
+            partner._x_partner = self  # it links when it is drawn
         for name in self._series:
             self._redraw(name)
 
