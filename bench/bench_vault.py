@@ -105,7 +105,7 @@ def vault_read(ws: Workspace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--repeat", type=int, default=2, help="passes per measurement (best kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="passes per measurement (best kept)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: a temp dir)")
     args = parser.parse_args()
 
