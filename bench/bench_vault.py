@@ -8,7 +8,8 @@ Writes the same random bytes (1 MiB blocks) once as a plain file and once throug
 (``open_read`` decrypts and authenticates). Reports MB/s, the vault/plain ratio, the peak RSS
 growth during the vault passes (sampled every 5 ms), and the unlock time with the default scrypt
 parameters. Reads are measured cold (the files evicted from the page cache with
-posix_fadvise) and warm (straight after, from the cache). Targets (issue #4): ratio >= 0.5 both ways, RSS growth < 64 MiB, unlock 0.2-1 s.
+posix_fadvise) and warm (straight after, from the cache). Each figure is the best of --repeat
+passes. Targets (issue #4): ratio >= 0.5 both ways, RSS growth < 64 MiB, unlock 0.2-1 s.
 """
 from __future__ import annotations
 
