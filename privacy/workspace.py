@@ -138,6 +138,10 @@ class Workspace:
         digest = hmac.new(bytes(self._require().names), _context(key), hashlib.sha256).hexdigest()
         return f"{OBJECTS_DIR}/{digest[:2]}/{digest[2:32]}"
 
+    def file_of(self, key: str) -> Path:
+        """The object file that holds ``key`` (for error reports, diagnostics and tamper tests)."""
+        return self.root / self._relpath(_check_key(key))
+
     def _label(self, key: str) -> str:
         return f"workspace entry '{key}' (file {self._relpath(key)})"
 

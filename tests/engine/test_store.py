@@ -118,7 +118,7 @@ def test_unknown_mapping_column_refused(ws: Workspace) -> None:
 def test_damaged_table_is_reported_with_dataset_and_file(ws: Workspace) -> None:
     save_dataset(ws, "hurt", imported(ROWS * 50), MAPPING)
     table_key = next(k for k in ws.list("datasets/hurt/") if "table-" in k)
-    path = ws.root / ws._relpath(table_key)
+    path = ws.file_of(table_key)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))

@@ -118,7 +118,7 @@ def test_errors_name_the_workspace_and_dataset(env: Path, tmp_path: Path, capsys
     assert cli(["import", str(env), "--name", "hurt"]) == 0
     ws = Workspace.unlock(tmp_path / "_env" / "workspace", "first passphrase")
     table_key = next(k for k in ws.list("datasets/hurt/") if "table-" in k)
-    path = ws.root / ws._relpath(table_key)
+    path = ws.file_of(table_key)
     data = bytearray(path.read_bytes())
     data[-20] ^= 0x01
     path.write_bytes(bytes(data))
@@ -160,7 +160,7 @@ def test_audit_verify_all_files_names_a_damaged_entry(env: Path, isolated_dirs, 
     code, out, _ = run(capsys, "audit", "--verify", "--all-files")
     assert code == 0 and "All 2 workspace files decrypt" in out
     ws = Workspace.unlock(isolated_dirs["CLOISTER_WORKSPACE"], "first passphrase")
-    meta = ws.root / ws._relpath("datasets/fine/meta.json")
+    meta = ws.file_of("datasets/fine/meta.json")
     meta.write_bytes(meta.read_bytes()[:-1])
     code, out, err = run(capsys, "audit", "--verify", "--all-files")
     assert code == 1 and "datasets/fine/meta.json" in err and "chain intact" in out

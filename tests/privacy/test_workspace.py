@@ -216,7 +216,7 @@ def test_missing_index_is_empty_only_when_there_are_no_objects(workspace: Worksp
 def test_rename_prefix_with_a_damaged_entry_changes_nothing(workspace: Workspace) -> None:
     workspace.write_bytes("d/old/a", b"fine")
     workspace.write_bytes("d/old/b", b"will be damaged")
-    path = workspace.root / workspace._relpath("d/old/b")
+    path = workspace.file_of("d/old/b")
     data = bytearray(path.read_bytes())
     data[30] ^= 1  # inside the header tag
     path.write_bytes(bytes(data))
