@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.columns import ColumnMapping, label_array
+from engine.errors import InputError
 from engine.importing import ImportedTable, read_table
 from engine.validation import Problem, Severity, has_blocking, validate
 
@@ -136,6 +137,8 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.max_tokens is not None and args.max_tokens < 1:
+        raise InputError(f"--max-tokens must be a positive number of tokens, not {args.max_tokens}.")
     imported = read_table(args.file, sheet=args.sheet, header=args.header)
     mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
                                    label_column=args.label_column)

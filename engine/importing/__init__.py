@@ -38,6 +38,8 @@ def _unsupported(path: Path, why: str) -> InputError:
         extra = " Open it in Excel and save it as .xlsx (Excel Workbook)."
     elif path.suffix.lower() == ".txt":
         extra = " For one example per .txt file, put the files in one sub-folder per label."
+    elif path.suffix.lower() in (".gz", ".zip", ".bz2", ".xz", ".7z"):
+        extra = " Decompress it first and import the file inside."
     return InputError(
         f"{path}: {why}, so Cloister cannot read it.{extra} Supported formats: "
         f"{supported_formats_text()}. Convert the file to one of these (e.g. a CSV with a text "
@@ -45,7 +47,7 @@ def _unsupported(path: Path, why: str) -> InputError:
     )
 
 
-def _sniff_format(path: Path, max_bytes: int) -> str:
+def _sniff_format(path: Path) -> str:
     """The format of a suffix-less file (``SMSSpamCollection``) from its first bytes."""
     try:
         with open(path, "rb") as handle:
@@ -99,7 +101,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, header: bool | Non
     if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError(f"--sheet applies to Excel workbooks only; {path.name} is not one.")
     if not path.suffix:
-        name = _sniff_format(path, limit)
+        name = _sniff_format(path)
         return reader_named(name).read(path, request)
     found = reader_for_suffix(path.suffix)
     if found is None:

@@ -15,6 +15,8 @@ from engine.importing.source import read_bytes
 from engine.importing.table import ImportedTable
 
 _SAMPLE_ROWS = 500
+# An .xlsx is compressed XML; its cells become Python objects: far bigger in memory than on disk.
+_EXPANSION = 8
 
 
 def _damaged(path: Path, exc: BaseException) -> InputError:
@@ -64,7 +66,7 @@ def _rows(worksheet: Any) -> tuple[list[list[Any]], int]:
 def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     import openpyxl  # only Excel imports pay for openpyxl
 
-    data = read_bytes(path, max_bytes=request.max_bytes)
+    data = read_bytes(path, max_bytes=request.max_bytes, expansion=_EXPANSION)
     if not data.startswith(b"PK"):
         raise InputError(
             f"{path} is not an Excel .xlsx workbook (an .xlsx file is a ZIP archive and this is "

@@ -11,6 +11,8 @@ from engine.importing.registry import ReadRequest, reader
 from engine.importing.source import decode, read_bytes
 from engine.importing.table import ImportedTable
 
+# json.loads turns text into Python objects several times its size.
+_EXPANSION = 4
 _SHAPE = 'Cloister reads a JSON array of objects, one per row: [{"text": "...", "label": "..."}, ...]'
 
 
@@ -29,7 +31,8 @@ def _columns(records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]
 
 @reader("json", suffixes=(".json",), description="JSON array of objects (.json)")
 def read_json(path: Path, request: ReadRequest) -> ImportedTable:
-    decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes), what="a JSON file")
+    decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes, expansion=_EXPANSION),
+                     what="a JSON file")
     try:
         value = json.loads(decoded.text)
     except json.JSONDecodeError as exc:
@@ -60,7 +63,8 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
 
 @reader("jsonl", suffixes=(".jsonl", ".ndjson"), description="JSON Lines, one object per line (.jsonl)")
 def read_jsonl(path: Path, request: ReadRequest) -> ImportedTable:
-    decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes), what="a JSON Lines file")
+    decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes, expansion=_EXPANSION),
+                     what="a JSON Lines file")
     records: list[dict[str, Any]] = []
     first_line = 0
     for number, line in enumerate(decoded.text.splitlines(), start=1):

@@ -63,13 +63,21 @@ def human_size(n: int) -> str:
     return f"{n} bytes"  # pragma: no cover
 
 
-def check_size(path: Path, size: int, max_bytes: int) -> None:
-    if size > max_bytes:
+def check_size(path: Path, size: int, max_bytes: int, *, expansion: int = 1) -> None:
+    """Refuse a file over the limit before reading it.
+
+    ``expansion`` is how many times its size a format takes in memory once parsed (JSON becomes
+    Python objects); the limit is divided by it so every format has the same memory bound.
+    """
+    limit = max_bytes // expansion
+    if size > limit:
+        why = (f" (parsed {path.suffix or 'this format'} takes about {expansion}x its size in "
+               "memory; CSV and Parquet are read up to the full limit)" if expansion > 1 else "")
         raise InputError(
             f"{path} is {human_size(size)}; Cloister reads datasets into memory and accepts up to "
-            f"{human_size(max_bytes)}. Split the file into smaller parts, drop unused columns, or "
-            f"raise the limit with the {MAX_BYTES_ENV} environment variable if this machine has "
-            "the memory."
+            f"{human_size(limit)}{why}. Split the file into smaller parts, drop unused columns, "
+            f"or raise the limit with the {MAX_BYTES_ENV} environment variable if this machine "
+            "has the memory."
         )
 
 
@@ -88,17 +96,17 @@ def os_error(path: Path, exc: OSError) -> InputError:
     return InputError(f"{path} cannot be read: {reason}. Check the file and try again.")
 
 
-def read_bytes(path: Path, *, max_bytes: int) -> bytes:
+def read_bytes(path: Path, *, max_bytes: int, expansion: int = 1) -> bytes:
     """The whole file, after checking it exists, is a regular file and is within the limit."""
     try:
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
-            check_size(path, info.st_size, max_bytes)
+            check_size(path, info.st_size, max_bytes, expansion=expansion)
             # +1 so a file that grew past the limit after fstat is still caught.
-            data = handle.read(max_bytes + 1)
+            data = handle.read(max_bytes // expansion + 1)
     except OSError as exc:
         raise os_error(path, exc) from exc
-    check_size(path, len(data), max_bytes)
+    check_size(path, len(data), max_bytes, expansion=expansion)
     if not data.strip():
         raise InputError(
             f"{path} is empty{' (only blank space)' if data else ''}. "

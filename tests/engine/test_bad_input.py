@@ -211,3 +211,17 @@ def test_json_number_and_null_items(tmp_path: Path) -> None:
     path = tmp_path / "d.json"
     path.write_text(json.dumps([{"text": "a"}, 3]))
     expect_error(path, "item 2 of the array is a number, not an object")
+
+
+def test_json_limit_allows_for_its_expansion(tmp_path: Path) -> None:
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"text": f"row {i}", "label": "a"} for i in range(200)]))
+    size = path.stat().st_size
+    assert read_table(path, max_bytes=size * 4).num_rows == 200
+    expect_error(path, "parsed .json takes about 4x its size in memory", max_bytes=size * 2)
+
+
+def test_compressed_file_gets_a_decompress_hint(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00")
+    expect_error(path, "the '.gz' format is not supported", "Decompress it first")

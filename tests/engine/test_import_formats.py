@@ -235,3 +235,11 @@ def test_utf8_file_with_a_late_legacy_byte_falls_back(tmp_path: Path) -> None:
     imported = read_table(path)
     assert imported.encoding == "cp1252" and imported.num_rows == 60_001
     assert imported.table.column("text")[-1].as_py() == "déjà vu"
+
+
+def test_windows_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "excel-export.csv"
+    path.write_bytes(b'text,label\r\n"two\r\nlines",a\r\nplain,b\r\n')
+    imported = read_table(path)
+    assert imported.column_names == ["text", "label"]
+    assert rows(imported) == [{"text": "two\r\nlines", "label": "a"}, {"text": "plain", "label": "b"}]

@@ -137,3 +137,10 @@ def test_header_flag_overrides_detection(tmp_path: Path, capsys: pytest.CaptureF
     code, forced = inspect_json(capsys, str(path), "--header")
     assert forced["header"] is True and forced["rows"] == 29
     assert forced["columns"] == ["message 0 here", "a"]
+
+
+def test_max_tokens_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\na,b\n")
+    assert main(["inspect", str(path), "--max-tokens", "0"]) == 2
+    assert "--max-tokens must be a positive number of tokens, not 0" in capsys.readouterr().err
