@@ -172,3 +172,15 @@ def test_init_warns_about_a_short_passphrase(tmp_path: Path, monkeypatch, capsys
     monkeypatch.setenv("CLOISTER_PASSPHRASE", "short")
     code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(tmp_path / "w"))
     assert code == 0 and "5 characters is easy to guess" in err
+
+
+def test_rm_asks_on_a_terminal(env: Path, monkeypatch, capsys) -> None:
+    assert run(capsys, "import", str(env), "--name", "keep-me")[0] == 0
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": "n")
+    code, out, _ = run(capsys, "rm", "keep-me")
+    assert code == 0 and "Nothing deleted" in out
+    monkeypatch.setattr("builtins.input", lambda prompt="": "yes")
+    code, out, _ = run(capsys, "rm", "keep-me")
+    assert code == 0 and "Deleted dataset 'keep-me'" in out
+    assert json.loads(run(capsys, "datasets", "--json")[1]) == []
