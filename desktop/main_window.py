@@ -230,6 +230,8 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.context.update_settings(dialog.result_settings())
             self._restart_idle_timer()
+            if "train" in self._built:
+                self.train_page.apply_settings()
             self.context.status_message.emit("Settings saved.")
 
     def open_about(self) -> None:

@@ -43,10 +43,14 @@ class RunsPage(Page):
         self.open_button.clicked.connect(self.open_selected)
         self.compare_button = QPushButton("Compare selected")
         self.compare_button.clicked.connect(self.compare_selected)
+        self.resume_button = QPushButton(icon("train"), "Resume")
+        self.resume_button.setToolTip("Continue a cancelled or failed run from its last checkpoint")
+        self.resume_button.clicked.connect(self.resume_selected)
         self.hint = QLabel("Select two or more runs (Ctrl+click) to compare them.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.compare_button)
+        buttons.addWidget(self.resume_button)
         buttons.addWidget(self.hint, 1)
 
         self.compare_table = QTableWidget(0, 0)
@@ -120,6 +124,14 @@ class RunsPage(Page):
         chosen = self.selected()
         self.open_button.setEnabled(len(chosen) == 1 and _status(chosen[0]) == "finished")
         self.compare_button.setEnabled(len(chosen) >= 2)
+        self.resume_button.setEnabled(len(chosen) == 1 and _status(chosen[0]) in ("cancelled", "failed"))
+
+    def resume_selected(self) -> None:
+        chosen = self.selected()
+        window = self.window()
+        if len(chosen) == 1 and hasattr(window, "train_page"):
+            window.show_page("train")
+            window.train_page.resume(chosen[0].run_id)
 
     def open_selected(self) -> None:
         chosen = self.selected()

@@ -120,7 +120,7 @@ class TrainPage(Page):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.resume_button = QPushButton("Resume")
-        self.resume_button.clicked.connect(self.resume)
+        self.resume_button.clicked.connect(lambda: self.resume())
         buttons = QHBoxLayout()
         for button in (self.start_button, self.cancel_button, self.resume_button):
             buttons.addWidget(button)
@@ -185,8 +185,12 @@ class TrainPage(Page):
             self.validation_plot.clear()
             self._resumable_run = None
         self.refresh_datasets()
-        self.device.setCurrentIndex(max(0, self.device.findData(self.context.settings.device)))
+        self.apply_settings()
         self._render()
+
+    def apply_settings(self) -> None:
+        """The device choice from Settings becomes the default here."""
+        self.device.setCurrentIndex(max(0, self.device.findData(self.context.settings.device)))
 
     def on_shown(self) -> None:
         self.refresh_datasets()
@@ -314,12 +318,14 @@ class TrainPage(Page):
         workspace = self.workspace
         self.run_job(Job.stream(lambda cancel: train_events(workspace, config, cancel), name="train", parent=self))
 
-    def resume(self) -> None:
-        if self.workspace is None or self.is_running() or not self._resumable_run:
+    def resume(self, run_id: str | None = None) -> None:
+        """Continue the last cancelled run, or ``run_id`` (a cancelled or failed run from Runs)."""
+        run_id = run_id or self._resumable_run
+        if self.workspace is None or self.is_running() or not run_id:
             return
         from desktop.jobs import resume_events
 
-        workspace, run_id = self.workspace, self._resumable_run
+        workspace = self.workspace
         self.run_job(Job.stream(lambda cancel: resume_events(workspace, run_id, cancel), name="train", parent=self))
 
     def run_job(self, job: Job) -> None:

@@ -69,6 +69,8 @@ def test_cancel_mid_training_then_resume_from_the_checkpoint(qtbot, window, spam
     window.show_page("runs")
     runs = window.runs_page
     assert [runs.table.item(r, 2).text() for r in range(runs.table.rowCount())] == ["cancelled"]
+    runs.table.selectRow(0)
+    assert runs.resume_button.isEnabled() and not runs.open_button.isEnabled()
 
 
 def test_a_job_that_raises_reaches_the_failed_state_and_the_app_stays_usable(qtbot, window, spam_csv):
@@ -150,7 +152,7 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     runs = window.runs_page
     assert runs.table.rowCount() == 2
     runs.select_runs(run_ids)
-    assert runs.compare_button.isEnabled()
+    assert runs.compare_button.isEnabled() and not runs.resume_button.isEnabled()
     qtbot.mouseClick(runs.compare_button, Qt.MouseButton.LeftButton)
     table = runs.compare_table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
