@@ -174,7 +174,10 @@ def _looks_like_label(s: _Stats, rows: int) -> bool:
 
 
 def _pick_label(stats: list[_Stats], rows: int) -> str | None:
-    named = [s for s in stats if _name_score(s.name, LABEL_NAMES)[0] and _looks_like_label(s, rows)]
+    # A column named like a label is taken whatever its counts (validation reports a label that
+    # occurs once per row); only long free text under such a name is passed over.
+    named = [s for s in stats if _name_score(s.name, LABEL_NAMES)[0]
+             and s.mean_chars <= _MAX_LABEL_CHARS and s.filled > 0]
     if named:
         # Mostly-filled columns first: "Tags" that is blank in most rows is not the target.
         return max(

@@ -76,3 +76,8 @@ def test_texts_and_labels_needs_a_label_column() -> None:
 def test_mapping_needs_a_text_column() -> None:
     with pytest.raises(InputError, match="at least one text column"):
         ColumnMapping(text_columns=(), label_column="label")
+
+
+def test_named_label_column_is_taken_even_in_a_tiny_table() -> None:
+    data = imported({"text": ["good film", "bad film", "fine film"], "label": ["pos", "neg", "mid"]})
+    assert infer_mapping(data).label_column == "label"
