@@ -225,3 +225,11 @@ def test_compressed_file_gets_a_decompress_hint(tmp_path: Path) -> None:
     path = tmp_path / "data.csv.gz"
     path.write_bytes(b"\x1f\x8b\x08\x00")
     expect_error(path, "the '.gz' format is not supported", "Decompress it first")
+
+
+def test_folder_size_limit_counts_all_files(tmp_path: Path) -> None:
+    for label in ("a", "b"):
+        (tmp_path / "docs" / label).mkdir(parents=True)
+        for i in range(5):
+            (tmp_path / "docs" / label / f"{i}.txt").write_text("x" * 300)
+    expect_error(tmp_path / "docs", "is 2.9 KiB", "accepts up to 2.0 KiB", max_bytes=2048)

@@ -203,11 +203,18 @@ def test_reading_writes_nothing_to_disk(tmp_path: Path, isolated_dirs: dict[str,
     source = tmp_path / "in"
     source.mkdir()
     (source / "data.csv").write_text("text,label\n" + "".join(f"t{i},l{i % 2}\n" for i in range(50)))
+    (source / "legacy.csv").write_bytes("text,label\nçà,a\n".encode("latin-1"))
     (source / "data.json").write_text(json.dumps([{"text": "a", "label": "b"}]))
-    before = {p for p in tmp_path.rglob("*")}
-    for name in ("data.csv", "data.json"):
-        read_table(source / name)
-    assert {p for p in tmp_path.rglob("*")} == before
+    (source / "data.jsonl").write_text('{"text": "a", "label": "b"}\n')
+    pq.write_table(pa.table({"text": ["a"], "label": ["b"]}), source / "data.parquet")
+    _workbook(source / "data.xlsx")
+    (source / "folder" / "pos").mkdir(parents=True)
+    (source / "folder" / "pos" / "1.txt").write_text("fine")
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    for name in ("data.csv", "legacy.csv", "data.json", "data.jsonl", "data.parquet", "data.xlsx", "folder"):
+        assert read_table(source / name).num_rows >= 1
+    # No new file anywhere under the test's root (caches, TMPDIR, workspace), none modified.
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
     assert not any(isolated_dirs["TMPDIR"].iterdir())
 
 
