@@ -124,6 +124,12 @@ class ResultsPage(Page):
         self.run_id, self.report, self.record = None, None, None
         self.refresh_runs()
         if workspace is None:
+            # Locked: forget everything decrypted (metrics, labels, misclassified texts).
+            self.per_class.setRowCount(0)
+            self.misclassified.setRowCount(0)
+            self.heatmap.set_matrix([], [])
+            self.curves.clear()
+            self.summary.clear()
             self._set_empty(True)
 
     def on_shown(self) -> None:

@@ -92,6 +92,10 @@ class TryItPage(Page):
         self.predictor, self._predictor_run = None, None  # decrypted weights go with the lock
         self.bars.set_values([])
         self.answer.clear()
+        if workspace is None:
+            self.text.blockSignals(True)
+            self.text.clear()  # what was typed may be as sensitive as the training data
+            self.text.blockSignals(False)
         self.refresh_runs()
 
     def on_shown(self) -> None:

@@ -154,3 +154,10 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     opened = open_export(target, tmp_path / "opened", "a passphrase for the recipient")
     assert (opened / "config.json").read_bytes() == (out / "config.json").read_bytes()
     sealed_dialog.close()
+
+    # Locking forgets every decrypted thing the pages were showing.
+    window.lock()
+    assert results.misclassified.rowCount() == 0 and results.per_class.rowCount() == 0
+    assert results.heatmap.matrix() == [] and results.report is None
+    assert tryit.text.toPlainText() == "" and tryit.bars.values() == [] and tryit.predictor is None
+    assert train.loss_plot.series() == {} and page.stored.rowCount() == 0
