@@ -35,6 +35,7 @@ from privacy.vault import VAULT_FILE_NAME, VaultKeys, change_passphrase, create_
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.cloister"
+INDEX_BACKUP_FILE = "index.backup.cloister"
 AUDIT_FILE = "audit.log"
 AUDIT_HEAD_FILE = "audit-head.cloister"
 OBJECTS_DIR = "objects"
@@ -158,24 +159,48 @@ class Workspace:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    def _load_index(self) -> list[str]:
-        key = bytes(self._require().containers)
-        path = self.root / INDEX_FILE
-        label = f"the workspace index ({path})"
+    def _read_index_file(self, name: str) -> list[str] | None:
+        """The keys in one copy of the index; None if that copy does not exist."""
+        path = self.root / name
         try:
             blob = path.read_bytes()
         except FileNotFoundError:
-            if not any((self.root / OBJECTS_DIR).glob("*/*")):
-                return []  # `create` was interrupted before its first index write: empty
-            raise ContainerError(f"{label} is missing; restore the workspace from a backup") from None
-        doc = json.loads(container.decrypt_bytes(blob, key, context=_INDEX_CONTEXT, label=label))
-        return list(doc["keys"])
+            return None
+        plain = container.decrypt_bytes(blob, bytes(self._require().containers),
+                                        context=_INDEX_CONTEXT, label=f"the workspace index ({path})")
+        return list(json.loads(plain)["keys"])
+
+    def _load_index(self) -> list[str]:
+        # Entry names cannot be recovered from the HMAC file names, so the index is kept twice:
+        # a damaged or missing main copy falls back to the backup (written right after it).
+        try:
+            keys = self._read_index_file(INDEX_FILE)
+        except ContainerError as damage:
+            try:
+                keys = self._read_index_file(INDEX_BACKUP_FILE)
+            except ContainerError:
+                raise damage from None
+            if keys is None:
+                raise
+            log.warning("the workspace index is damaged; using its backup copy")
+            return keys
+        if keys is not None:
+            return keys
+        backup = self._read_index_file(INDEX_BACKUP_FILE)
+        if backup is not None:
+            log.warning("the workspace index is missing; using its backup copy")
+            return backup
+        if not any((self.root / OBJECTS_DIR).glob("*/*")):
+            return []  # `create` was interrupted before its first index write: empty
+        raise ContainerError(f"the workspace index ({self.root / INDEX_FILE}) and its backup are "
+                             "missing; restore the workspace from a backup")
 
     def _save_index(self, keys: list[str]) -> None:
         data = json.dumps({"version": 1, "keys": sorted(set(keys))}).encode("utf-8")
-        with atomic_writer(self.root / INDEX_FILE) as handle:
-            container.write_all(container.vault_encryptor(
-                handle, bytes(self._require().containers), context=_INDEX_CONTEXT), [data])
+        for name in (INDEX_FILE, INDEX_BACKUP_FILE):  # main copy first: it is the one read
+            with atomic_writer(self.root / name) as handle:
+                container.write_all(container.vault_encryptor(
+                    handle, bytes(self._require().containers), context=_INDEX_CONTEXT), [data])
 
     # ----- entries ----------------------------------------------------------------------
     @contextlib.contextmanager

@@ -201,14 +201,35 @@ def test_unlock_cleans_up_old_leftovers_only(workspace: Workspace) -> None:
     assert again.read_bytes("kept") == b"k"
 
 
+def test_damaged_index_falls_back_to_its_backup_and_is_repaired(workspace: Workspace,
+                                                                caplog) -> None:
+    workspace.write_bytes("datasets/a/table", b"a")
+    workspace.write_bytes("datasets/b/table", b"b")
+    index = workspace.root / "index.cloister"
+    data = bytearray(index.read_bytes())
+    data[-3] ^= 0x10
+    index.write_bytes(bytes(data))
+    assert workspace.list() == ["datasets/a/table", "datasets/b/table"]
+    assert "using its backup copy" in caplog.text
+    workspace.write_bytes("datasets/c/table", b"c")  # the next index write repairs the main copy
+    assert index.read_bytes() != bytes(data)
+    (workspace.root / "index.backup.cloister").unlink()
+    assert workspace.list() == ["datasets/a/table", "datasets/b/table", "datasets/c/table"]
+    index.write_bytes(bytes(data))  # now both copies are bad
+    with pytest.raises(ContainerError, match="workspace index"):
+        workspace.list()
+
+
 def test_missing_index_is_empty_only_when_there_are_no_objects(workspace: Workspace) -> None:
     (workspace.root / "index.cloister").unlink()  # as if `create` died before writing it
+    (workspace.root / "index.backup.cloister").unlink()
     assert workspace.list() == []
     assert not workspace.exists("k")
     workspace = Workspace.unlock(workspace.root, PASSPHRASE)  # repairs the interrupted create
     assert (workspace.root / "index.cloister").exists()
     workspace.write_bytes("k", b"v")
     (workspace.root / "index.cloister").unlink()  # now objects exist: that is damage
+    (workspace.root / "index.backup.cloister").unlink()
     with pytest.raises(ContainerError, match="index.*missing"):
         workspace.list()
 
