@@ -380,8 +380,15 @@ class Workspace:
         return self._audit_log().verify()
 
     def verify_entries(self) -> list[str]:
-        """Authenticate every entry end to end (streaming); return one message per bad entry."""
+        """Authenticate both index copies and every entry end to end (streaming); return one
+        message per problem."""
         problems = []
+        for name in (INDEX_FILE, INDEX_BACKUP_FILE):
+            try:
+                if self._read_index_file(name) is None:
+                    problems.append(f"the workspace index copy {name} is missing")
+            except ContainerError as exc:
+                problems.append(str(exc))
         for key in self.list():
             try:
                 for _ in self.open_read(key):

@@ -211,6 +211,8 @@ def test_damaged_index_falls_back_to_its_backup_and_is_repaired(workspace: Works
     index.write_bytes(bytes(data))
     assert workspace.list() == ["datasets/a/table", "datasets/b/table"]
     assert "using its backup copy" in caplog.text
+    problems = workspace.verify_entries()
+    assert len(problems) == 1 and "workspace index" in problems[0]
     workspace.write_bytes("datasets/c/table", b"c")  # the next index write repairs the main copy
     assert index.read_bytes() != bytes(data)
     (workspace.root / "index.backup.cloister").unlink()
