@@ -1,8 +1,8 @@
 """CSV and TSV: sniff the delimiter, quoting and header on a sample, then parse with pyarrow.
 
 Sniffing uses Python's ``csv`` module on the first megabyte (it understands quotes); the full
-parse is pyarrow's multi-threaded reader over the bytes already in memory, with every column
-read as strings. Quoting is turned off for files whose quotes are not RFC 4180 quoting (SMS
+parse is pyarrow's reader streaming the file (UTF-8) or the transcoded text (other encodings),
+with every column read as strings. Quoting is turned off for files whose quotes are not RFC 4180 quoting (SMS
 exports with a message like ``"Hi" she said``), otherwise a stray quote would swallow rows.
 """
 from __future__ import annotations
@@ -248,10 +248,11 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
             with pa.OSFile(str(path), "rb") as stream:
                 table, ragged = _parse(path, stream, dialect, what, utf8_checked_here=True)
         except _NotUtf8:
-            encoding = None  # type: ignore[assignment]
+            pass
     if table is None:
         data = read_bytes(path, max_bytes=request.max_bytes)
-        encoding = encoding or non_utf8_encoding(path, data)
+        if encoding.is_utf8:  # it was not, after all: damaged UTF-8 or a legacy encoding
+            encoding = non_utf8_encoding(path, data)
         # Sniff again: header names in the sample were decoded as UTF-8 the first time.
         dialect = sniff(_sample_text(data[:SAMPLE_BYTES], encoding, truncated=truncated),
                         delimiters=delimiters, header=request.header)

@@ -32,9 +32,6 @@ _MAGIC = (
     (b"SQLite format 3", "an SQLite database", None),
 )
 
-_UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
 
 
 def max_bytes_default() -> int:
@@ -225,12 +222,30 @@ def detect_encoding(path: Path, data: bytes, *, what: str, verify_utf8: bool = T
     return non_utf8_encoding(path, data)
 
 
+def _utf8_census(data: bytes, start: int) -> tuple[int, int]:
+    """(valid non-ASCII characters, undecodable sequences) when ``data`` is read as UTF-8.
+
+    Decoded in chunks so a big file never has a full-size copy (or a list per character).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    view = memoryview(data)
+    valid = stray = 0
+    for begin in range(start, len(data), _DECODE_CHUNK):
+        end = begin + _DECODE_CHUNK
+        text = decoder.decode(view[begin:end], final=end >= len(data))
+        bad = text.count("\N{REPLACEMENT CHARACTER}")
+        stray += bad
+        valid += len(text) - len(text.encode("ascii", "ignore")) - bad
+    return valid, stray
+
+
 def non_utf8_encoding(path: Path, data: bytes) -> Encoding:
     """For a file known not to be valid UTF-8: damaged UTF-8, or a legacy 8-bit encoding."""
-    valid_multibyte = len(_UTF8_MULTIBYTE.findall(data))
-    high = len(re.findall(rb"[\x80-\xff]", data))
-    # Mostly valid UTF-8 sequences: a UTF-8 file with a few damaged bytes, not a legacy encoding.
-    if valid_multibyte and valid_multibyte * 2 >= high - valid_multibyte * 2:
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    valid, stray = _utf8_census(data, bom)
+    # Mostly valid UTF-8 characters (or a UTF-8 BOM): a UTF-8 file with a few damaged bytes,
+    # not a legacy encoding; re-reading it as Windows-1252 would garble all its good characters.
+    if bom or valid >= stray:
         problem = Problem(
             severity=Severity.WARNING,
             code="undecodable-bytes",
@@ -240,11 +255,12 @@ def non_utf8_encoding(path: Path, data: bytes) -> Encoding:
             "file as UTF-8.",
             file=str(path),
         )
-        return Encoding("utf-8", replace_errors=True, problems=(problem,))
-    try:
-        data.decode("cp1252")
+        return Encoding("utf-8-sig" if bom else "utf-8", bom=bom, replace_errors=True,
+                        problems=(problem,))
+    # Windows-1252 leaves five bytes undefined; a file using them is plain Latin-1.
+    if re.search(rb"[\x81\x8d\x8f\x90\x9d]", data) is None:
         name, label = "cp1252", "Windows-1252 (Latin-1)"
-    except UnicodeDecodeError:
+    else:
         name, label = "latin-1", "Latin-1"
     problem = Problem(
         severity=Severity.WARNING,

@@ -250,3 +250,20 @@ def test_windows_line_endings(tmp_path: Path) -> None:
     imported = read_table(path)
     assert imported.column_names == ["text", "label"]
     assert rows(imported) == [{"text": "two\r\nlines", "label": "a"}, {"text": "plain", "label": "b"}]
+
+
+def test_bom_file_with_a_damaged_byte_keeps_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbftext,label\nok,a\nbad \xff,b\n")
+    imported = read_table(path)
+    assert imported.encoding == "utf-8-sig" and imported.column_names == ["text", "label"]
+    assert imported.table.column("text").to_pylist() == ["ok", "bad \ufffd"]
+    assert [p.code for p in imported.problems] == ["undecodable-bytes"]
+
+
+def test_bytes_undefined_in_cp1252_mean_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"text,label\ncaf\xe9 \x81,a\n")
+    imported = read_table(path)
+    assert imported.encoding == "latin-1"
+    assert imported.table.column("text").to_pylist() == ["café \x81"]
