@@ -66,6 +66,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
+    if not Workspace.exists(workspace_dir(args)):
+        open_workspace(args)  # raises the usual "no workspace, run cloister init" error
     old = read_passphrase(args, prompt="Current passphrase: ")
     ws = open_workspace(args, passphrase=old)
     try:

@@ -184,3 +184,10 @@ def test_rm_asks_on_a_terminal(env: Path, monkeypatch, capsys) -> None:
     code, out, _ = run(capsys, "rm", "keep-me")
     assert code == 0 and "Deleted dataset 'keep-me'" in out
     assert json.loads(run(capsys, "datasets", "--json")[1]) == []
+
+
+def test_passwd_without_a_workspace_says_so_before_asking(tmp_path: Path, monkeypatch,
+                                                          capsys) -> None:
+    monkeypatch.delenv("CLOISTER_PASSPHRASE", raising=False)
+    code, _, err = run(capsys, "passwd", "--workspace", str(tmp_path / "none"))
+    assert code == 2 and "cloister init" in err  # not "no passphrase given"
