@@ -50,7 +50,9 @@ def choose_device(preference: str = "auto", *, configure_threads: bool = True) -
         return DeviceChoice(torch.device("mps"), None, False, "mps (Apple GPU, fp32)")
     if kind == "mps":
         raise InputError("device 'mps' was asked for but Apple MPS is not available: use --device auto or cpu")
-    threads = cpu_threads()
     if configure_threads:
-        torch.set_num_threads(threads)
+        # Never raise the count above what the process already chose (an embedding app or a
+        # test may have lowered it on purpose); only trim torch's default down to the physical
+        # cores, since hyper-threads slow the matrix kernels down.
+        torch.set_num_threads(max(1, min(cpu_threads(), torch.get_num_threads())))
     return DeviceChoice(torch.device("cpu"), None, False, f"cpu ({torch.get_num_threads()} threads)")

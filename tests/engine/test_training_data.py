@@ -1,0 +1,134 @@
+"""Batching, padding, label coding, settings checks, device choice and the estimate."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.training import TrainConfig, estimate
+from engine.training.data import (
+    class_weight_vector,
+    code_labels,
+    collate,
+    encode_texts,
+    length_grouped_batches,
+)
+from engine.training.devices import choose_device
+from engine.training.optim import build_training_parts, param_groups
+from tests.engine.tiny_model import make_tiny_tokenizer, tiny_bert  # noqa: F401
+
+
+def test_length_grouped_batches_cover_every_row_once_and_are_seeded() -> None:
+    lengths = np.random.default_rng(0).integers(3, 120, size=1003)
+    batches = length_grouped_batches(lengths, batch_size=16, seed=13, epoch=0)
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(1003))
+    assert all(len(b) == 16 for b in batches[1:-1]) or sum(len(b) < 16 for b in batches) <= 2
+    again = length_grouped_batches(lengths, batch_size=16, seed=13, epoch=0)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+    other_epoch = length_grouped_batches(lengths, batch_size=16, seed=13, epoch=1)
+    assert not all(np.array_equal(a, b) for a, b in zip(batches, other_epoch))
+    # the longest row is in the first batch, so memory trouble shows at step 1
+    assert lengths[batches[0]].max() == lengths.max()
+
+
+def test_length_grouping_cuts_padding() -> None:
+    lengths = np.random.default_rng(1).integers(3, 120, size=4000)
+    grouped = length_grouped_batches(lengths, batch_size=32, seed=13, epoch=0)
+    rng = np.random.default_rng(2)
+    shuffled = np.array_split(rng.permutation(4000), 125)
+    padded = lambda batches: sum(int(lengths[b].max()) * len(b) for b in batches)  # noqa: E731
+    assert padded(grouped) < 0.6 * padded(shuffled)
+
+
+def test_encode_and_collate_pad_to_the_longest_row(tmp_path) -> None:
+    tok = make_tiny_tokenizer(tmp_path / "tok")
+    enc = encode_texts(tok, ["hi", "the movie was very good fun", "x " * 500], max_length=12)
+    assert enc.lengths.tolist() == [3, 8, 12]  # [CLS] ... [SEP], truncated at 12
+    batch = collate(enc, np.array([0, 1]))
+    assert batch["input_ids"].shape == (2, 8)
+    assert batch["attention_mask"].sum(dim=1).tolist() == [3, 8]
+    assert (batch["input_ids"][0, 3:] == enc.pad_id).all()
+    assert torch.equal(batch["position_ids"][1], torch.arange(8))
+    assert batch["position_ids"].shape == batch["token_type_ids"].shape == (2, 8)
+    assert collate(enc, np.array([0]), pad_to_multiple=8)["input_ids"].shape == (1, 8)
+
+
+def test_label_coding_single_and_multi() -> None:
+    single = code_labels(["b", "a", "b"], multi_label=False)
+    assert single.names == ("a", "b") and single.targets.tolist() == [1, 0, 1]
+    multi = code_labels(["x|y", "y", " z | x "], multi_label=True)
+    assert multi.names == ("x", "y", "z")
+    assert multi.targets.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
+
+
+def test_class_weights_are_inverse_frequency() -> None:
+    coding = code_labels(["a"] * 8 + ["b"] * 2, multi_label=False)
+    weights = class_weight_vector(coding, np.arange(10))
+    assert weights.tolist() == pytest.approx([10 / (2 * 8), 10 / (2 * 2)])
+    multi = code_labels(["x|y", "x", "x", "x"], multi_label=True)
+    assert class_weight_vector(multi, np.arange(4)).tolist() == pytest.approx([0.0, 3.0])
+
+
+def test_config_validate_names_each_problem() -> None:
+    good = TrainConfig(dataset="d")
+    assert good.validate() == []
+    assert good.validate(train_rows=16, model_max_length=128) == []
+    bad = TrainConfig(dataset="d", batch_size=0, warmup_ratio=1.5, grad_accumulation=0,
+                      early_stopping_patience=0, eval_every_steps=0, checkpoint_every_minutes=0)
+    text = " ".join(bad.validate())
+    for words in ("batch size is 0", "warm-up ratio is 1.5", "gradient accumulation is 0",
+                  "early-stopping patience is 0", "evaluation interval is 0", "checkpoint interval"):
+        assert words in text
+    assert "larger than the 10 training rows" in good.validate(train_rows=10)[0]
+    assert "use --max-length 64 or less" in TrainConfig(dataset="d").validate(model_max_length=64)[0]
+    assert TrainConfig.from_dict({**good.to_dict(), "unknown_future_key": 1}) == good
+
+
+def test_weight_decay_skips_biases_and_layer_norms(tiny_bert) -> None:
+    from engine.models import load_for_training
+
+    model, _ = load_for_training(tiny_bert, ("a", "b"))
+    decay, no_decay = param_groups(model, 0.01)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert all("bias" not in names[id(p)] and "LayerNorm" not in names[id(p)] for p in decay["params"])
+    assert any("LayerNorm.weight" in names[id(p)] for p in no_decay["params"])
+    assert no_decay["weight_decay"] == 0.0 and decay["weight_decay"] == 0.01
+
+
+def test_schedule_warms_up_then_decays_to_zero(tiny_bert) -> None:
+    from engine.models import load_for_training
+
+    model, _ = load_for_training(tiny_bert, ("a", "b"))
+    cfg = TrainConfig(dataset="d", epochs=2, batch_size=10, warmup_ratio=0.25, learning_rate=1e-3)
+    parts = build_training_parts(model, config=cfg, train_lengths=np.full(40, 5))
+    assert parts.total_steps == 8 and parts.steps_per_epoch == 4
+    lrs = []
+    for _ in range(parts.total_steps):
+        lrs.append(parts.scheduler.get_last_lr()[0])
+        parts.optimizer.step()
+        parts.scheduler.step()
+    assert lrs[:4] == pytest.approx([5e-4, 1e-3, 1e-3, 1e-3 * 5 / 6])
+    assert parts.scheduler.get_last_lr()[0] == 0.0
+
+
+def test_cpu_device_and_unavailable_accelerators() -> None:
+    from engine.errors import InputError
+
+    before = torch.get_num_threads()
+    choice = choose_device("cpu")
+    assert choice.device.type == "cpu" and choice.autocast_dtype is None and not choice.use_grad_scaler
+    assert torch.get_num_threads() <= before  # never raises what the process chose
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA GPU is available"):
+            choose_device("cuda")
+
+
+def test_estimate_grows_with_rows_and_epochs(tiny_bert) -> None:
+    small = estimate(TrainConfig(dataset="d", model_path=str(tiny_bert), max_length=64), 1000)
+    big = estimate(TrainConfig(dataset="d", model_path=str(tiny_bert), max_length=64, epochs=6), 10000)
+    assert small.device in ("cpu", "cuda", "mps")
+    assert big.seconds > small.seconds > 0
+    minilm = estimate(TrainConfig(dataset="d", batch_size=32), 4000)
+    # MiniLM: weights, gradients and two AdamW moments alone are ~360 MB
+    assert minilm.peak_memory_bytes > 350e6 and minilm.seconds > big.seconds
