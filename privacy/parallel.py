@@ -19,6 +19,18 @@ _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:
+    # A forked child (e.g. a DataLoader worker) inherits the pool object but not its threads;
+    # submitting to it would hang forever. The child builds its own pool on first use.
+    global _pool, _lock
+    _pool = None
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def parallel_map(fn: Callable[[int], _T], indices: range) -> list[_T]:
     """``[fn(i) for i in indices]``, possibly computed on several threads; order is kept."""
     global _pool
