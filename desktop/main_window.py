@@ -1,17 +1,16 @@
 """The main window: sidebar of pages, menus and shortcuts, drop target, lock and idle lock."""
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
     QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
-
-import importlib
 
 from desktop.context import AppContext
 from desktop.icons import icon
