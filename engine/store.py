@@ -172,11 +172,18 @@ def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: Col
         "problems": _problem_lines(problems),
         "skip_incomplete": bool(skip_incomplete),
     }
-    ws.write_bytes(_dir(name) + meta["table"], data)
-    ws.write_json(_meta_key(name), meta)
+    table_key = _dir(name) + meta["table"]
+    table_existed = ws.exists(table_key)  # the very same table saved before: keep it on failure
+    ws.write_bytes(table_key, data)
+    try:
+        ws.write_json(_meta_key(name), meta)
+    except BaseException:
+        if not table_existed:  # the old meta still names the old table: drop the new one
+            ws.delete(table_key)
+        raise
     # Only now is the old table unreferenced; a crash before this line leaves a harmless orphan.
     for key in ws.list(_dir(name)):
-        if key.startswith(f"{_dir(name)}table-") and key != _dir(name) + meta["table"]:
+        if key.startswith(f"{_dir(name)}table-") and key != table_key:
             ws.delete(key)
     ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
              rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)

@@ -125,3 +125,18 @@ def test_damaged_table_is_reported_with_dataset_and_file(ws: Workspace) -> None:
     with pytest.raises(DatasetDamaged, match=r"'hurt'.*datasets/hurt/table-.*objects/"):
         load_dataset(ws, "hurt")
     assert [i.name for i in list_datasets(ws)] == ["hurt"]  # the description still reads
+
+
+def test_failed_replace_keeps_the_previous_dataset(ws: Workspace, monkeypatch) -> None:
+    save_dataset(ws, "s", imported(ROWS), MAPPING)
+    before = ws.list("datasets/s/")
+
+    def disk_full(key, obj):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ws, "write_json", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_dataset(ws, "s", imported(ROWS[:2]), MAPPING, overwrite=True)
+    monkeypatch.undo()
+    assert ws.list("datasets/s/") == before  # the new table was removed again
+    assert load_dataset(ws, "s").texts == [r[0] for r in ROWS]
