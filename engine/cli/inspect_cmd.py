@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -145,9 +146,15 @@ def run(args: argparse.Namespace) -> int:
     problems = validate(imported, mapping, max_tokens=args.max_tokens,
                         skip_incomplete=args.skip_incomplete)
     data = report(imported, mapping, problems)
-    if args.json:
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        _print_text(data, problems)
+    try:
+        if args.json:
+            json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            _print_text(data, problems)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `cloister inspect big.csv | head` closed the pipe: not an error worth a traceback.
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_TRAINABLE if data["trainable"] else EXIT_BLOCKING

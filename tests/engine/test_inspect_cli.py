@@ -144,3 +144,16 @@ def test_max_tokens_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixtu
     path.write_text("text,label\na,b\n")
     assert main(["inspect", str(path), "--max-tokens", "0"]) == 2
     assert "--max-tokens must be a positive number of tokens, not 0" in capsys.readouterr().err
+
+
+def test_closed_pipe_is_not_a_traceback(tmp_path: Path) -> None:
+    # `cloister inspect FILE --json | head`: the report is far bigger than the pipe's buffer.
+    path = tmp_path / "many.csv"
+    path.write_text("text,label\n" + "".join(f"text {i},label-number-{i:06d}\n" for i in range(8000)))
+    child = subprocess.Popen([sys.executable, "-m", "engine.cli", "inspect", str(path), "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert child.stdout.readline().strip() == b"{"
+    child.stdout.close()
+    err = child.stderr.read()
+    assert child.wait(timeout=120) == 2  # every label occurs once: blocking, but reported
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
