@@ -202,6 +202,71 @@ def speed(opts: argparse.Namespace) -> None:
           f"accuracy difference: {100 * (ours['acc'] - base['acc']):+.2f} points")
 
 
+# ---- quality -------------------------------------------------------------------------------
+def _sms() -> tuple[list[str], list[str]]:
+    lines = (DATA / "sms_spam_collection" / "SMSSpamCollection").read_text(encoding="utf-8").splitlines()[1:]
+    pairs = [line.split("\t", 1) for line in lines if "\t" in line]
+    return [t for _, t in pairs], [label for label, _ in pairs]
+
+
+def _banking() -> tuple[list[str], list[str]]:
+    with (DATA / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [r["text"] for r in rows], [r["category"] for r in rows]
+
+
+# (name, loader, rows used, epochs, max length, learning rate): subsets sized for ~10 minutes
+# each on 2 shared CPU cores; the split is Cloister's own stratified 80/10/10 of those rows.
+QUALITY_RUNS = (
+    ("sst2", lambda: read_tsv(DATA / "sst2" / "train.tsv"), 3000, 2, 64, 5e-5),
+    ("banking77", _banking, 4000, 5, 64, 1e-4),
+    ("sms_spam_collection", _sms, 3000, 2, 96, 5e-5),
+)
+
+
+def run_quality_one(args: dict, queue) -> None:
+    import torch
+
+    from engine.events import Failed, Finished
+    from engine.training import TrainConfig, train_on_rows
+    from privacy.container import ScryptParams
+    from privacy.workspace import Workspace
+
+    torch.set_num_threads(args["threads"])
+    texts, labels = args["rows"]
+    config = TrainConfig(dataset=args["name"], model_path=args["model"], epochs=args["epochs"],
+                         batch_size=32, learning_rate=args["lr"], max_length=args["max_length"],
+                         early_stopping_patience=None, device=args["device"])
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.create(Path(tmp) / "ws", "bench", kdf=ScryptParams(log2_n=10, r=8, p=1))
+        for event in train_on_rows(ws, config, texts, labels):
+            if isinstance(event, Failed):
+                raise RuntimeError(event.message)
+            if isinstance(event, Finished):
+                metrics = dict(event.metrics)
+    queue.put({"seconds": time.perf_counter() - start, **metrics})
+
+
+def quality(opts: argparse.Namespace) -> None:
+    from engine.models import default_model_path
+
+    print(f"default base model (MiniLM-L6), batch 32, torch threads {opts.threads}, "
+          f"load average before: {os.getloadavg()[0]:.1f}\n")
+    print("| dataset | rows used (train/val/test 80/10/10) | classes | epochs | max length | lr "
+          "| test accuracy | test macro-F1 | minutes |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, loader, n, epochs, max_length, lr in QUALITY_RUNS:
+        texts, labels = sample(*loader(), n, seed=13)
+        result = in_child(run_quality_one, {
+            "name": name, "rows": (texts, labels), "model": str(opts.model or default_model_path()),
+            "threads": opts.threads, "device": opts.device, "epochs": epochs,
+            "max_length": max_length, "lr": lr})
+        print(f"| {name} | {len(texts)} | {len(set(labels))} | {epochs} | {max_length} | {lr:g} "
+              f"| {result['accuracy']:.4f} | {result['macro_f1']:.4f} | {result['seconds'] / 60:.1f} |",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=4000)
@@ -213,8 +278,6 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true", help="run the quality table instead")
     opts = parser.parse_args()
     if opts.quality:
-        from bench.bench_train_quality import quality
-
         quality(opts)
     else:
         speed(opts)

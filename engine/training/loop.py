@@ -1,7 +1,7 @@
 """The training loop: a generator of events, resumable from the exact step.
 
-The entry points (``train``, ``resume``) live in ``engine.training.entry``. The loop is plain PyTorch, written to be read: the loss comes from the logits through a
-criterion (not the model's own loss) so a differential-privacy wrapper can compute per-sample
+The entry points (``train``, ``resume``) live in ``engine.training.entry``. The loop is plain
+PyTorch, written to be read: the loss comes from the logits through a criterion (not the model's own loss) so a differential-privacy wrapper can compute per-sample
 gradients, and the optimizer, schedule and batch plan come from ``parts_factory``, the one
 thing such a wrapper replaces.
 """
@@ -170,6 +170,37 @@ class Trainer:
         return key
 
     # ---- the loop -------------------------------------------------------------------------
+    def train_step(self, group: list[np.ndarray], loss_acc: Any) -> int:
+        """One optimizer step over ``group`` (its micro-batches); returns the rows it used.
+
+        The loss is added to ``loss_acc`` on the device: reading it back would wait for the
+        GPU, so that happens only when a ``Step`` event is due.
+        """
+        import torch
+
+        optimizer, clip = self.parts.optimizer, self.config.grad_clip
+        group_rows = sum(len(b) for b in group)
+        optimizer.zero_grad(set_to_none=True)
+        for positions in group:
+            inputs, targets = self._batch(self.prep.train[positions])
+            with self._autocast():
+                logits = self.model(**inputs).logits
+            # Weighted by rows so accumulated micro-batches equal one large batch.
+            loss = self.criterion(logits.float(), targets) * (len(positions) / group_rows)
+            (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+            loss_acc += loss.detach()
+        if self.scaler is not None:
+            self.scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        if self.scaler is not None:
+            self.scaler.step(optimizer)
+            self.scaler.update()
+        else:
+            optimizer.step()
+        self.parts.scheduler.step()
+        return group_rows
+
     def run_loop(self) -> Iterator[Event]:
         import torch
 
@@ -198,26 +229,7 @@ class Trainer:
                     yield Cancelled(step=p.global_step, checkpoint_key=key)
                     return
                 group = batches[p.batch_in_epoch : p.batch_in_epoch + config.grad_accumulation]
-                group_rows = sum(len(b) for b in group)
-                parts.optimizer.zero_grad(set_to_none=True)
-                for positions in group:
-                    inputs, targets = self._batch(self.prep.train[positions])
-                    with self._autocast():
-                        logits = self.model(**inputs).logits
-                    # Weighted by rows so accumulated micro-batches equal one large batch.
-                    loss = self.criterion(logits.float(), targets) * (len(positions) / group_rows)
-                    (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-                    loss_acc += loss.detach()
-                if self.scaler is not None:
-                    self.scaler.unscale_(parts.optimizer)
-                if config.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
-                if self.scaler is not None:
-                    self.scaler.step(parts.optimizer)
-                    self.scaler.update()
-                else:
-                    parts.optimizer.step()
-                parts.scheduler.step()
+                group_rows = self.train_step(group, loss_acc)
                 p.batch_in_epoch += len(group)
                 p.global_step += 1
                 loss_n += 1
