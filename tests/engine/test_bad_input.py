@@ -233,3 +233,9 @@ def test_folder_size_limit_counts_all_files(tmp_path: Path) -> None:
         for i in range(5):
             (tmp_path / "docs" / label / f"{i}.txt").write_text("x" * 300)
     expect_error(tmp_path / "docs", "is 2.9 KiB", "accepts up to 2.0 KiB", max_bytes=2048)
+
+
+def test_named_pipe_is_refused_instead_of_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "stream.csv"
+    os.mkfifo(path)
+    expect_error(path, "is not a regular file (it is a pipe, socket or device)")

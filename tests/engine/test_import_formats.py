@@ -267,3 +267,13 @@ def test_bytes_undefined_in_cp1252_mean_latin1(tmp_path: Path) -> None:
     imported = read_table(path)
     assert imported.encoding == "latin-1"
     assert imported.table.column("text").to_pylist() == ["café \x81"]
+
+
+def test_debug_log_has_the_shape_but_no_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "secret.csv"
+    path.write_text("patient_note,diagnosis\nJohn Smith has flu,flu\nJane Roe has cold,cold\n")
+    with caplog.at_level("DEBUG", logger="engine.importing"):
+        read_table(path)
+    assert "read csv: 2 rows x 2 columns, encoding utf-8" in caplog.text
+    for secret in ("John", "Jane", "flu", "patient_note", "diagnosis"):
+        assert secret not in caplog.text
