@@ -234,3 +234,12 @@ def test_vault_dataset_trains_with_the_stratified_split(workspace, tiny_bert) ->
     expected = split_indices(LABELS, seed=13)
     assert events[0].train_rows == len(expected.train)
     assert events[0].validation_rows == len(expected.validation)
+
+
+def test_timed_checkpoints_happen_mid_epoch(workspace, tiny_bert) -> None:
+    # An interval this short means "after every step": each one is a resumable point.
+    events = run(workspace, config(tiny_bert, epochs=1, checkpoint_every_minutes=1e-9))
+    steps = [e.step for e in events if isinstance(e, CheckpointSaved)]
+    per_epoch = events[0].total_steps
+    assert steps == list(range(1, per_epoch + 1))
+    assert all(0 < e.epoch <= 1 for e in events if isinstance(e, CheckpointSaved))
