@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                         help="whether the first row names the columns (default: detected)")
     parser.add_argument("--max-tokens", type=int, metavar="N",
-                        help="warn about texts far beyond the model's N-token limit")
+                        help="warn about texts far beyond an N-token limit (default: the "
+                        "training default, --max-length of 'cloister train')")
     parser.add_argument("--skip-incomplete", action="store_true",
                         help="treat rows with empty text or no label as skipped (warnings), not errors")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -137,13 +138,21 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -
     return lines
 
 
+def default_max_tokens() -> int:
+    """The token limit training uses by default, so inspect warns about what training will cut."""
+    from engine.training.config import TrainConfig  # a plain dataclass: no torch import
+
+    return int(TrainConfig.__dataclass_fields__["max_length"].default)
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.max_tokens is not None and args.max_tokens < 1:
-        raise InputError(f"--max-tokens must be a positive number of tokens, not {args.max_tokens}.")
+    max_tokens = args.max_tokens if args.max_tokens is not None else default_max_tokens()
+    if max_tokens < 1:
+        raise InputError(f"--max-tokens must be a positive number of tokens, not {max_tokens}.")
     imported = read_table(args.file, sheet=args.sheet, header=args.header)
     mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
                                    label_column=args.label_column)
-    problems = validate(imported, mapping, max_tokens=args.max_tokens,
+    problems = validate(imported, mapping, max_tokens=max_tokens,
                         skip_incomplete=args.skip_incomplete)
     data = report(imported, mapping, problems)
     try:

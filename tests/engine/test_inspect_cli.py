@@ -157,3 +157,18 @@ def test_closed_pipe_is_not_a_traceback(tmp_path: Path) -> None:
     err = child.stderr.read()
     assert child.wait(timeout=120) == 2  # every label occurs once: blocking, but reported
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_length_check_uses_the_training_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.training.config import TrainConfig
+
+    limit = TrainConfig(dataset="x").max_length
+    path = tmp_path / "long.csv"
+    long_text = " ".join(["word"] * (2 * limit))  # ~2.6x the limit in estimated tokens
+    rows = [f"short text {i},{'ab'[i % 2]}" for i in range(30)] + [f"{long_text},a"]
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    code, report = inspect_json(capsys, str(path))
+    (long,) = [p for p in report["problems"] if p["code"] == "text-too-long"]
+    assert long["row"] == 31 and f"far beyond the model's limit of {limit}" in long["message"]
+    code, relaxed = inspect_json(capsys, str(path), "--max-tokens", str(4 * limit))
+    assert not [p for p in relaxed["problems"] if p["code"] == "text-too-long"]
