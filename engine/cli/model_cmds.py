@@ -161,7 +161,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     predictor = Predictor.from_run(ws, args.run, device=_device(args), batch_size=args.batch_size)
     if args.input is not None:
-        return _predict_file(predictor, args)
+        code, rows = _predict_file(predictor, args)
+        if code == 0:
+            # Predictions left the vault in plaintext at the user's request: keep a record.
+            ws.audit("predict-file", run=args.run, rows=rows, output=args.output.name[:200])
+        return code
     predictions = predictor.predict(args.text, top_k=args.top_k)
     if args.json:
         print(json.dumps([{"text": t, "label": p.label, "confidence": p.confidence,
@@ -177,7 +181,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_file(predictor: Any, args: argparse.Namespace) -> int:
+def _predict_file(predictor: Any, args: argparse.Namespace) -> tuple[int, int]:
+    """Run batch prediction with a progress bar -> (exit code, rows written)."""
     from engine.events import Cancelled, Failed, FailureKind, Finished, Progress
     from engine.prediction import predict_file
 
@@ -196,15 +201,15 @@ def _predict_file(predictor: Any, args: argparse.Namespace) -> int:
                                   "seconds": round(event.duration_seconds, 3)}))
             else:
                 print(f"\n{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
-            return 0
+            return 0, rows
         elif isinstance(event, Failed):
             print(file=sys.stderr)
             print(f"cloister: error: {event.message}", file=sys.stderr)
-            return 2 if event.kind in (FailureKind.BAD_DATA, FailureKind.BAD_SETTING) else 1
+            return (2 if event.kind in (FailureKind.BAD_DATA, FailureKind.BAD_SETTING) else 1), 0
         elif isinstance(event, Cancelled):
             print("\ncloister: cancelled; nothing was written", file=sys.stderr)
-            return 130
-    return 1  # pragma: no cover - predict_file always ends with a terminal event
+            return 130, 0
+    return 1, 0  # pragma: no cover - predict_file always ends with a terminal event
 
 
 def _bar(done: int, total: int) -> None:

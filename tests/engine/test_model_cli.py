@@ -87,6 +87,8 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     assert code == 0 and "10 rows predicted" in out and "10/10 rows" in err
     scored = pd.read_json(output, lines=True)
     assert len(scored) == 10 and {"predicted_label", "prob_ham", "prob_spam"} <= set(scored.columns)
+    audit = [e for e in trained[0].verify_audit().entries if e.action == "predict-file"]
+    assert audit[-1].details == {"run": run_id, "rows": 10, "output": "scored.jsonl"}
     code, _, err = cli("predict", run_id, "--input", str(source))
     assert code == 2 and "--input needs --output" in err
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path / "x.pdf"))
