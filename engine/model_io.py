@@ -101,6 +101,11 @@ def load_tokenizer(ws: Any, prefix: str) -> Any:
         return AutoTokenizer.from_pretrained(tmp, local_files_only=True)
 
 
+def load_state_dict(ws: Any, prefix: str) -> dict[str, Any]:
+    """Only the stored weights (CPU tensors), e.g. to put the best weights back into a model."""
+    return bytes_to_state_dict(ws.read_bytes(f"{prefix.rstrip('/')}/{_WEIGHTS}"))
+
+
 def load_model(ws: Any, prefix: str, *, device: str = "cpu") -> tuple[Any, Any]:
     """Rebuild ``(model, tokenizer)`` from the vault; the model is in eval mode on ``device``."""
     from transformers import AutoModelForSequenceClassification
@@ -108,7 +113,7 @@ def load_model(ws: Any, prefix: str, *, device: str = "cpu") -> tuple[Any, Any]:
     prefix = prefix.rstrip("/")
     config = load_config(ws, prefix)
     model = AutoModelForSequenceClassification.from_config(config)
-    state = bytes_to_state_dict(ws.read_bytes(f"{prefix}/{_WEIGHTS}"))
+    state = load_state_dict(ws, prefix)
     # strict: a stored model must match its own config exactly.
     model.load_state_dict(state, strict=True)
     model.to(device)

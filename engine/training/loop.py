@@ -26,7 +26,7 @@ from engine.events import (
     Started,
     Step,
 )
-from engine.model_io import bytes_to_state_dict, save_model
+from engine.model_io import load_state_dict, save_model
 from engine.runs import RunRecord, RunStatus, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.data import class_weight_vector, collate, encode_texts, sorted_batches
@@ -273,8 +273,7 @@ class Trainer:
         p, run_id = self.progress, self.run.run_id
         model_prefix = f"runs/{run_id}/model"
         if self.config.select_best and p.best_step is not None:
-            state = bytes_to_state_dict(self.ws.read_bytes(f"{model_prefix}/weights.safetensors"))
-            self.model.load_state_dict(state)
+            self.model.load_state_dict(load_state_dict(self.ws, model_prefix))
         else:
             save_model(self.ws, model_prefix, self.model, self.tokenizer)
         metrics: dict[str, float] = {}
