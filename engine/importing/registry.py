@@ -21,8 +21,6 @@ class ReadRequest:
     sheet: str | None
     header: bool | None
     max_bytes: int
-    # The format name a suffix-less file was sniffed as, so the reader reports it faithfully.
-    sniffed_format: str | None = None
 
 
 @dataclass(frozen=True)
