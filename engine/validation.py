@@ -53,6 +53,11 @@ class Problem:
             parts.append(f"column {self.column!r}")
         return ", ".join(parts)
 
+    def as_dict(self) -> dict[str, str | int | None]:
+        """JSON-ready form (``cloister inspect --json``, the desktop's report table)."""
+        return {"severity": self.severity.value, "code": self.code, "message": self.message,
+                "hint": self.hint, "file": self.file, "row": self.row, "column": self.column}
+
     def __str__(self) -> str:
         where = self.location()
         text = f"{self.severity.value}: {where + ': ' if where else ''}{self.message}"

@@ -61,11 +61,6 @@ def label_counts(imported: ImportedTable, mapping: ColumnMapping) -> dict[str, i
     return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
 
 
-def _problem_dict(problem: Problem) -> dict[str, Any]:
-    return {"severity": problem.severity.value, "code": problem.code, "message": problem.message,
-            "hint": problem.hint, "file": problem.file, "row": problem.row, "column": problem.column}
-
-
 def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Problem]) -> dict[str, Any]:
     return {
         "file": str(imported.source),
@@ -78,7 +73,7 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
         "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
                     "separator": mapping.separator},
         "label_counts": label_counts(imported, mapping),
-        "problems": [_problem_dict(p) for p in problems],
+        "problems": [p.as_dict() for p in problems],
         "trainable": not has_blocking(problems),
     }
 

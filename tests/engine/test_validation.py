@@ -178,3 +178,13 @@ def test_repeated_matches_counting(keys: list[int]) -> None:
     counts = Counter(keys)
     mask = repeated(np.array(keys, dtype=np.uint64))
     assert mask.tolist() == [counts[k] > 1 for k in keys]
+
+
+def test_problem_as_dict_round_trips_through_json() -> None:
+    import json
+
+    problem = Problem(severity=Severity.ERROR, code="empty-text", message="the text is empty",
+                      hint="Fill it in.", file="/d.csv", row=3, column="text")
+    assert json.loads(json.dumps(problem.as_dict())) == {
+        "severity": "error", "code": "empty-text", "message": "the text is empty",
+        "hint": "Fill it in.", "file": "/d.csv", "row": 3, "column": "text"}
