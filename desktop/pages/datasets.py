@@ -100,7 +100,7 @@ class DatasetsPage(Page):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setWordWrap(False)
         self.chart = BarChart()
-        chart_scroll = QScrollArea()
+        self.chart_scroll = chart_scroll = QScrollArea()
         chart_scroll.setWidgetResizable(True)
         chart_scroll.setWidget(self.chart)
         chart_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -262,6 +262,8 @@ class DatasetsPage(Page):
         counts = draft.label_counts()
         self.labels_title.setText(f"Labels ({len(counts)})" if counts else "Labels")
         self.chart.set_values(counts)
+        # A few labels need little room: give the rest to the problems list.
+        self.chart_scroll.setMaximumHeight(min(self.chart.sizeHint().height() + 12, 320))
         self._show_problems(draft.problems)
         self.stack.setCurrentIndex(1)
         blocking = draft.blocking()

@@ -17,6 +17,9 @@ from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
 
 
+CURVES_SHOWN = ("loss", "val loss", "val accuracy", "val macro_f1")
+
+
 def _cell(value: Any, *, align_right: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(str(value))
     if align_right:
@@ -204,8 +207,10 @@ class ResultsPage(Page):
         self.heatmap.set_matrix(rep.labels, rep.confusion)
         self._fill_misclassified(None)
         self.curves.clear()
+        # The curves that tell whether training went well; Runs can plot any other metric.
         for name, (xs, ys) in history_curves(record.history).items():
-            self.curves.set_series(name, xs, ys)
+            if name in CURVES_SHOWN:
+                self.curves.set_series(name, xs, ys)
 
     def _filter_misclassified(self, true_index: int, predicted_index: int) -> None:
         if self.report is None:
