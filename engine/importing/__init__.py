@@ -20,12 +20,15 @@ from engine.importing.source import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, max_bytes_
 from engine.importing.table import ImportedTable
 
 SUPPORTED_FORMATS: tuple[str, ...] = tuple(r.name for r in registered())
+# For file dialogs: every suffix a reader claims (folders are picked as folders).
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(s for r in registered() for s in r.suffixes)
 
 _SNIFF_BYTES = 64 * 1024
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "MAX_BYTES_ENV", "SUPPORTED_FORMATS", "ImportedTable", "read_table",
+    "DEFAULT_MAX_BYTES", "MAX_BYTES_ENV", "SUPPORTED_FORMATS", "SUPPORTED_SUFFIXES",
+    "ImportedTable", "read_table",
     "reader", "supported_formats_text",
 ]
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.importing import SUPPORTED_FORMATS, read_table, registry
+from engine.importing import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES, read_table, registry
 from engine.validation import Severity
 
 
@@ -23,6 +23,8 @@ def rows(imported) -> list[dict]:
 
 def test_supported_formats_are_the_spec_list() -> None:
     assert set(SUPPORTED_FORMATS) == {"csv", "tsv", "json", "jsonl", "parquet", "xlsx", "folder"}
+    assert {".csv", ".tsv", ".json", ".jsonl", ".parquet", ".xlsx"} <= set(SUPPORTED_SUFFIXES)
+    assert ".txt" not in SUPPORTED_SUFFIXES  # one .txt per example lives in a label folder
 
 
 def test_registry_refuses_a_duplicate_name_and_suffix() -> None:
