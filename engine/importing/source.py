@@ -1,8 +1,9 @@
 """Reading a user's file into memory: size limit, OS errors, binary detection and text encoding.
 
-Everything here works on bytes already in memory; nothing is copied to disk. Memory is bounded
-by a size limit checked *before* reading (default 1 GiB, ``CLOISTER_MAX_IMPORT_BYTES`` or the
-``max_bytes`` option to change it): a bigger file gets a clear message instead of a slow swap.
+Files are read into memory (or their head only, for readers that stream the rest); nothing is
+copied to disk. Memory is bounded by a size limit checked *before* reading (default 1 GiB,
+``CLOISTER_MAX_IMPORT_BYTES`` or the ``max_bytes`` option to change it): a bigger file gets a
+clear message instead of a slow swap.
 """
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ _MAGIC = (
     (b"\x1f\x8b", "a gzip-compressed file", None),
     (b"SQLite format 3", "an SQLite database", None),
 )
-
 
 
 def max_bytes_default() -> int:
@@ -191,8 +191,8 @@ def detect_encoding(path: Path, data: bytes, *, what: str, verify_utf8: bool = T
     """UTF-8 (with or without BOM), UTF-16/32 with BOM, UTF-16 without BOM, else Windows-1252.
 
     A file that is mostly valid UTF-8 with a few broken bytes stays UTF-8 with the broken bytes
-    replaced by U+FFFD (validation then names those rows); a file with no valid multi-byte UTF-8
-    at all is a legacy 8-bit export and is read as Windows-1252 (Latin-1 where that fails).
+    replaced by U+FFFD (validation then names those rows); a file whose non-ASCII bytes are
+    mostly not UTF-8 is a legacy 8-bit export, read as Windows-1252 (Latin-1 where that fails).
     With ``verify_utf8=False`` a BOM-less text file is assumed UTF-8 without decoding it all:
     for callers whose parser validates UTF-8 anyway and come back to ``non_utf8_encoding``.
     """

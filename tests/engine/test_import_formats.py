@@ -301,3 +301,11 @@ def test_csv_written_by_python_reads_back_exactly(tmp_path: Path, name: str, del
     imported = read_table(path)  # delimiter, quoting and header all detected
     assert imported.column_names == ["text", "label"]
     assert [(r["text"], r["label"]) for r in rows(imported)] == rows_in
+
+
+def test_utf16_without_bom_is_recognised_not_called_binary(tmp_path: Path) -> None:
+    path = tmp_path / "nobom.tsv"
+    path.write_bytes("text\tlabel\nhello there\tgreeting\nbye now\tfarewell\n".encode("utf-16-le"))
+    imported = read_table(path)
+    assert imported.encoding == "utf-16-le"
+    assert rows(imported)[1] == {"text": "bye now", "label": "farewell"}
