@@ -46,12 +46,6 @@ def create_window(*, kdf: Any = None):  # noqa: ANN201 - MainWindow, imported la
     return MainWindow(context)
 
 
-def _warm_up(_cancel: object) -> None:
-    """Worker thread: import the training stack while the user looks at their data."""
-    import engine.training  # noqa: F401
-    import engine.prediction  # noqa: F401
-
-
 def main() -> int:
     from privacy.offline import enforce_offline
 
@@ -71,7 +65,9 @@ def main() -> int:
     def on_workspace(workspace: object) -> None:
         if workspace is not None and not getattr(window, "_warmed", False):
             window._warmed = True
-            window.context.start(Job.call(_warm_up, name="warm-up", parent=window))
+            from desktop.jobs import warm_up
+
+            window.context.start(Job.call(warm_up, name="warm-up", parent=window))
 
     window.context.workspace_changed.connect(on_workspace)
     QTimer.singleShot(0, window.open_vault)

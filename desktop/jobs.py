@@ -15,6 +15,21 @@ from engine.events import CancelToken, Progress
 from desktop.worker import Done
 
 
+# --- start-up -------------------------------------------------------------------------------
+def warm_up(_cancel: CancelToken) -> None:
+    """Import the training stack after unlock, while the user looks at their data.
+
+    The first ``from_pretrained`` otherwise imports ~1,400 modules (sympy, scipy,
+    torch.distributed, ...) on the training thread: 1.8 s during which the import machinery
+    holds the GIL for up to ~0.2 s at a time and the window stutters. Nothing is loaded here,
+    no model and no data: only modules.
+    """
+    import engine.prediction  # noqa: F401
+    import engine.training  # noqa: F401
+    import transformers.modeling_utils  # noqa: F401
+    from transformers.models.bert import modeling_bert  # noqa: F401  (the default model's code)
+
+
 # --- datasets ---------------------------------------------------------------------------------
 def save_draft(ws: Any, name: str, draft: Any, *, skip_incomplete: bool, cancel: CancelToken) -> Iterator[Any]:
     """Store the draft in the vault, reporting progress; ends with ``Done(DatasetInfo)``.
