@@ -315,10 +315,14 @@ def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: pa.Chun
     return problems
 
 
+def label_counts(labels: pa.ChunkedArray) -> dict[str, int]:
+    """Rows per label, in order of first appearance (a hash count; no Acero query engine)."""
+    counted = pc.value_counts(labels)
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
+
+
 def _class_problems(check: _Checker, labels: pa.ChunkedArray, column: str) -> list[Problem]:
-    counts_table = pa.table({"label": labels}).group_by("label").aggregate([("label", "count")])
-    counts = dict(zip(counts_table.column("label").to_pylist(),
-                      counts_table.column("label_count").to_pylist()))
+    counts = label_counts(labels)
     problems: list[Problem] = []
     if not counts:
         return problems

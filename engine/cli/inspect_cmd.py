@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.columns import ColumnMapping, label_array
 from engine.errors import InputError
 from engine.importing import ImportedTable, read_table
+from engine import validation
 from engine.validation import Problem, Severity, has_blocking, validate
 
 EXIT_TRAINABLE = 0
@@ -55,10 +55,8 @@ def label_counts(imported: ImportedTable, mapping: ColumnMapping) -> dict[str, i
     if mapping.label_column is None:
         return {}
     labels = label_array(imported.table, mapping)
-    labels = labels.filter(pc.not_equal(labels, ""))
-    grouped = pa.table({"label": labels}).group_by("label").aggregate([("label", "count")])
-    pairs = zip(grouped.column("label").to_pylist(), grouped.column("label_count").to_pylist())
-    return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+    counts = validation.label_counts(labels.filter(pc.not_equal(labels, "")))
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Problem]) -> dict[str, Any]:
