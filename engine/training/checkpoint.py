@@ -96,14 +96,26 @@ def to_bytes(ckpt: Checkpoint) -> bytes:
     from safetensors.torch import save
 
     tensors: dict[str, torch.Tensor] = {}
+    seen: set[int] = set()
+
+    def flat(t: torch.Tensor) -> torch.Tensor:
+        # No copy for CPU tensors (a checkpoint of MiniLM with AdamW is ~270 MB): only tensors
+        # sharing storage with one already taken are cloned, since safetensors refuses aliases.
+        t = t.detach().to("cpu").contiguous()
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in seen:
+            t = t.clone()
+        seen.add(t.untyped_storage().data_ptr())
+        return t
+
     for name, t in ckpt.model_state.items():
-        tensors[f"model/{name}"] = t.detach().to("cpu").contiguous().clone()
+        tensors[f"model/{name}"] = flat(t)
     opt_json: dict[str, Any] = {"param_groups": _jsonable(ckpt.optimizer_state["param_groups"]), "state": {}}
     for idx, slots in ckpt.optimizer_state["state"].items():
         kept: dict[str, Any] = {}
         for slot, value in slots.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"optim/{idx}/{slot}"] = value.detach().to("cpu").contiguous().clone()
+                tensors[f"optim/{idx}/{slot}"] = flat(value)
             else:
                 kept[slot] = _jsonable(value)
         opt_json["state"][str(idx)] = kept
