@@ -67,6 +67,14 @@ def save_draft(ws: Any, name: str, draft: Any, *, skip_incomplete: bool, cancel:
     yield Done(info)
 
 
+def data_file_filter() -> str:
+    """UI thread: the file-dialog filter for every format the engine can read."""
+    from engine.importing import SUPPORTED_SUFFIXES
+
+    patterns = " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
+    return f"Data files ({patterns});;All files (*)"
+
+
 def stored_datasets(ws: Any) -> list[Any]:
     """UI thread (small index read)."""
     from engine.store import list_datasets

@@ -214,10 +214,9 @@ class MainWindow(QMainWindow):
     def open_file_dialog(self) -> None:
         if not self.context.unlocked:
             return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open data", str(Path.home()),
-            "Data files (*.csv *.tsv *.txt *.json *.jsonl *.parquet *.xlsx);;All files (*)",
-        )
+        from desktop.jobs import data_file_filter
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open data", str(Path.home()), data_file_filter())
         if path:
             self.open_path(Path(path))
 

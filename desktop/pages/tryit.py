@@ -179,8 +179,9 @@ class TryItPage(Page):
 
     # --- batch -------------------------------------------------------------------------------
     def choose_batch_files(self) -> None:
-        source, _ = QFileDialog.getOpenFileName(self, "File to classify", str(Path.home()),
-                                                "Data files (*.csv *.tsv *.txt *.jsonl *.json *.parquet *.xlsx)")
+        from desktop.jobs import data_file_filter
+
+        source, _ = QFileDialog.getOpenFileName(self, "File to classify", str(Path.home()), data_file_filter())
         if not source:
             return
         default = str(Path(source).with_name(Path(source).stem + "-predictions.csv"))

@@ -126,3 +126,11 @@ def test_no_label_or_button_text_is_cut_off_at_1280_by_800(qtbot, window):
                 continue
             needed = widget.fontMetrics().horizontalAdvance(widget.text().replace("&", ""))
             assert widget.width() >= needed, f"{key}: {widget.text()!r} is {widget.width()}px, needs {needed}px"
+
+
+def test_file_dialogs_offer_every_format_the_engine_reads():
+    from desktop.jobs import data_file_filter
+    from engine.importing import SUPPORTED_SUFFIXES
+
+    offered = data_file_filter().split(";;")[0]
+    assert SUPPORTED_SUFFIXES and all(f"*{suffix}" in offered.split("(")[1] for suffix in SUPPORTED_SUFFIXES)
