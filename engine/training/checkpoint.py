@@ -180,4 +180,13 @@ def load_checkpoint(ws: Any, run_id: str) -> Checkpoint:
             f"run {run_id} has no checkpoint to resume from: it stopped before its first "
             "checkpoint; start a new run with `cloister train`"
         )
-    return from_bytes(ws.read_bytes(key))
+    data = ws.read_bytes(key)  # a tampered container fails here, with the vault's own message
+    try:
+        return from_bytes(data)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parse failure means the same thing to the user
+        raise InputError(
+            f"the checkpoint of run {run_id} is damaged ({type(exc).__name__}) and cannot be "
+            "resumed: start a new run with `cloister train`"
+        ) from exc

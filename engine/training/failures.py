@@ -4,6 +4,8 @@ from __future__ import annotations
 import errno
 import logging
 
+from privacy.errors import PrivacyError
+
 from engine.errors import InputError
 from engine.events import Failed, FailureKind
 
@@ -68,6 +70,9 @@ def to_failed(exc: BaseException, *, batch_size: int | None = None, device: str 
         )
     if isinstance(exc, InputError):
         return Failed(FailureKind.BAD_SETTING, str(exc), detail)
+    if isinstance(exc, PrivacyError):
+        # A vault entry that fails authentication or cannot be read: the message says which.
+        return Failed(FailureKind.BAD_DATA, str(exc), detail)
     log.error("training failed with an internal error", exc_info=exc)
     return Failed(
         FailureKind.INTERNAL,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import InputError
+from engine.errors import CloisterError, InputError
 from engine.events import FailureKind
 from engine.models import ModelInfo, check_model_folder, resolve_model_path
 from engine.training.config import TrainConfig
@@ -50,7 +50,7 @@ def load_rows(ws: Any, name: str) -> tuple[list[str], list[str]]:
 
     try:
         stored = store.load_dataset(ws, name)
-    except InputError as exc:
+    except CloisterError as exc:  # not found, damaged, stored by a newer version
         raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
     blocking = _blocking_problems(stored)
     if blocking:

@@ -151,3 +151,14 @@ def test_resume_refuses_a_finished_or_unknown_run(workspace, tiny_bert) -> None:
     assert failed.kind is FailureKind.BAD_SETTING and "already finished" in failed.message
     (unknown,) = list(resume(workspace, "20990101-000000-ffff"))
     assert isinstance(unknown, Failed) and "no run '20990101-000000-ffff'" in unknown.message
+
+
+def test_a_damaged_checkpoint_is_refused_clearly(workspace, tiny_bert) -> None:
+    token = CancelToken()
+    events = cancel_during_epoch_two(train_on_rows(workspace, config(tiny_bert), TEXTS, LABELS,
+                                                   splits=SPLITS, cancel=token), token)
+    run_id = events[0].run_id
+    workspace.write_bytes(checkpoint_key(run_id), b"\x08\x00\x00\x00\x00\x00\x00\x00{broken}")
+    (failed,) = list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))
+    assert failed.kind is FailureKind.BAD_SETTING
+    assert f"the checkpoint of run {run_id} is damaged" in failed.message
