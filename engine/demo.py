@@ -5,6 +5,7 @@ first run (``import_sample`` into the user's own workspace).
 """
 from __future__ import annotations
 
+import contextlib
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -48,6 +49,17 @@ def demo_config(*, dataset: str = SAMPLE_DATASET, epochs: int = 2, max_length: i
                        learning_rate=1e-4, max_length=max_length, early_stopping_patience=None)
 
 
+@contextlib.contextmanager
+def _folder(root: Path | None) -> Iterator[Path]:
+    """``root`` as given, or a temporary folder removed (with the workspace in it) on exit."""
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+        yield root
+        return
+    with tempfile.TemporaryDirectory(prefix="cloister-demo-") as tmp:
+        yield Path(tmp)
+
+
 def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
              cancel: CancelToken | None = None) -> Iterator[Event]:
     """Create a workspace (a temporary one by default), import the sample, train; yield events.
@@ -58,29 +70,10 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
 
     from engine.training import train
 
-    with contextlib_dir(root) as folder:
+    with _folder(root) as folder:
         ws = Workspace.create(folder / "workspace", secrets.token_urlsafe(24))
         try:
             import_sample(ws)
             yield from train(ws, config or demo_config(), cancel=cancel)
         finally:
             ws.lock()
-
-
-class contextlib_dir:  # noqa: N801 - used like a function in a with statement
-    """``root`` as is, or a temporary folder removed on exit."""
-
-    def __init__(self, root: Path | None) -> None:
-        self._root = root
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> Path:
-        if self._root is not None:
-            self._root.mkdir(parents=True, exist_ok=True)
-            return self._root
-        self._tmp = tempfile.TemporaryDirectory(prefix="cloister-demo-")
-        return Path(self._tmp.name)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()

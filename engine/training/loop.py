@@ -164,6 +164,7 @@ class Trainer:
             rng=ckpt_io.capture_rng(),
         )
         key = ckpt_io.save_checkpoint(self.ws, self.run.run_id, state)
+        log.info("run %s: checkpoint at step %d", self.run.run_id, self.progress.global_step)
         self.run = self.run.updated(history=list(self.progress.history), duration_seconds=elapsed,
                                     best_step=self.progress.best_step)
         save_run(self.ws, self.run)
@@ -218,6 +219,8 @@ class Trainer:
                       epochs=config.epochs, total_steps=total, train_rows=len(self.prep.train),
                       validation_rows=len(self.prep.validation), labels=self.prep.coding.names,
                       resumed_from_step=resumed_step)
+        log.info("run %s: %d steps on %s, from step %d", self.run.run_id, total,
+                 self.device.description, resumed_step)  # type: ignore[union-attr]
         self.model.train()
         while p.epoch < config.epochs and not p.stopped_early:
             batches = parts.batches_for_epoch(p.epoch)
@@ -293,4 +296,5 @@ class Trainer:
         # A finished run needs no resume state; its optimizer moments are the bulk of the vault.
         if self.ws.exists(ckpt_io.checkpoint_key(run_id)):
             self.ws.delete(ckpt_io.checkpoint_key(run_id))
+        log.info("run %s finished in %.1f s (best step %s)", run_id, elapsed, p.best_step)
         yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step)
