@@ -69,11 +69,16 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
     from privacy.workspace import Workspace
 
     from engine.training import train
+    from engine.training.failures import to_failed
 
     with _folder(root) as folder:
         ws = Workspace.create(folder / "workspace", secrets.token_urlsafe(24))
         try:
-            import_sample(ws)
+            try:
+                import_sample(ws)
+            except Exception as exc:  # noqa: BLE001 - like train(): end with Failed, never raise
+                yield to_failed(exc)
+                return
             yield from train(ws, config or demo_config(), cancel=cancel)
         finally:
             ws.lock()
