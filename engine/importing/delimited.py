@@ -37,12 +37,14 @@ from engine.validation import MAX_ROWS_LISTED, Problem, Severity
 SAMPLE_BYTES = 1024**2
 # pyarrow's parse block: small blocks keep peak memory near the table's own size.
 _BLOCK_BYTES = 4 * 1024**2
+_MAX_BLOCK_BYTES = 1024**3
 # On two cores, parse threads compete with the app's own (measured slower than one thread).
 _PARSE_THREADS = (os.cpu_count() or 1) > 2
 _SAMPLE_RECORDS = 500
 _MAX_HEADER_CHARS = 64
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
 NEWLINE = b"\n"
+_FIELD_LIMIT_LOCK = threading.Lock()
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
@@ -117,18 +119,25 @@ def _names_from(first: list[str], width: int) -> tuple[str, ...]:
 
 def sniff(sample: str, *, delimiters: tuple[str, ...], header: bool | None = None) -> Dialect:
     """Delimiter, quoting and header from a text sample; the earlier delimiter wins ties."""
-    best: tuple[tuple[bool, float, int], str, bool, list[list[str]]] | None = None
-    for rank, delimiter in enumerate(delimiters):
-        for quoting in (True, False):
-            rows = _parse_sample(sample, delimiter, quoting)
-            if rows is None:
-                continue
-            width, share = _consistency(rows)
-            score = (width >= 2, round(share, 2), -rank)
-            if best is None or score > best[0]:
-                best = (score, delimiter, quoting, rows)
-    assert best is not None  # QUOTE_NONE parsing never fails
-    (_, share, _), delimiter, quoting, rows = best
+    best: tuple[tuple[bool, float, int], str, bool, list[list[str]]] = ((False, 0.0, 0), delimiters[0], False, [])
+    # The csv module refuses fields over 128 KiB by default; a long document is one field.
+    # The limit is process-wide, so it is raised (never lowered) under a lock and put back.
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, len(sample) + 1))
+        try:
+            for rank, delimiter in enumerate(delimiters):
+                for quoting in (True, False):
+                    rows = _parse_sample(sample, delimiter, quoting)
+                    if rows is None:
+                        continue
+                    width, share = _consistency(rows)
+                    score = (width >= 2, round(share, 2), -rank)
+                    if not best[3] or score > best[0]:
+                        best = (score, delimiter, quoting, rows)
+        finally:
+            csv.field_size_limit(previous)
+    _, delimiter, quoting, rows = best
     if not rows:
         return Dialect(delimiter, quoting, False, (), 0.0)
     width, share = _consistency(rows)
@@ -197,7 +206,7 @@ class _NotUtf8(Exception):
 
 
 def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
-           utf8_checked_here: bool) -> tuple[pa.Table, _RaggedRows]:
+           utf8_checked_here: bool, block_bytes: int = _BLOCK_BYTES) -> tuple[pa.Table, _RaggedRows]:
     ragged = _RaggedRows()
     parse = pacsv.ParseOptions(
         delimiter=dialect.delimiter,
@@ -209,7 +218,7 @@ def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
     )
     names = list(dialect.column_names)
     options = pacsv.ReadOptions(column_names=names, skip_rows=1 if dialect.header else 0,
-                                block_size=_BLOCK_BYTES, use_threads=_PARSE_THREADS)
+                                block_size=block_bytes, use_threads=_PARSE_THREADS)
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     try:
@@ -219,6 +228,12 @@ def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
         detail = str(exc).splitlines()[0]
         if "invalid UTF8" in detail and utf8_checked_here:
             raise _NotUtf8 from None
+        if "straddl" in detail and block_bytes < _MAX_BLOCK_BYTES:
+            # One row is longer than a parse block (a whole document in one cell): retry with
+            # blocks big enough for it.
+            source.seek(0)
+            return _parse(path, source, dialect, what, utf8_checked_here=utf8_checked_here,
+                          block_bytes=block_bytes * 16)
         raise InputError(
             f"{path} could not be read as {what}: {detail}. Check that it is a "
             f"{_DELIMITER_NAMES.get(dialect.delimiter, 'delimiter')}-separated text file."

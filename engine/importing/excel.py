@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -72,15 +70,18 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
             f"{path} is not an Excel .xlsx workbook (an .xlsx file is a ZIP archive and this is "
             "not one). If it is an old .xls file or a CSV, save it as .xlsx or rename it to .csv."
         )
+    # openpyxl reports a damaged workbook through whatever its zip, zlib and XML layers raise
+    # (BadZipFile, KeyError, ParseError, TypeError, ...): all of them mean "this file is broken",
+    # and the user needs that sentence, not a traceback.
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - see above
         raise _damaged(path, exc) from None
     try:
         worksheet = _pick_sheet(path, workbook, request.sheet)
         try:
             rows, first_row = _rows(worksheet)
-        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - see above
             raise _damaged(path, exc) from None
         title = worksheet.title
     finally:

@@ -35,6 +35,11 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
                      what="a JSON file")
     try:
         value = json.loads(decoded.text)
+    except RecursionError:
+        raise InputError(
+            f"{path} is nested too deeply to read (arrays or objects inside each other thousands "
+            f"of levels deep). {_SHAPE}."
+        ) from None
     except json.JSONDecodeError as exc:
         hint = ""
         if exc.msg == "Extra data" and decoded.text.lstrip().startswith("{"):
@@ -72,6 +77,8 @@ def read_jsonl(path: Path, request: ReadRequest) -> ImportedTable:
             continue
         try:
             item = json.loads(line)
+        except RecursionError:
+            raise InputError(f"{path}, line {number}: nested too deeply to read.") from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{path}, line {number}: not valid JSON ({exc.msg} at column {exc.colno}). "

@@ -50,7 +50,7 @@ def read_parquet(path: Path, request: ReadRequest) -> ImportedTable:
                 "It may be truncated or another format; export it again."
             ) from None
         raise os_error(path, exc) from exc
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any parse failure of a user's file is "damaged"
         raise InputError(
             f"{path} is not a readable Parquet file ({str(exc).splitlines()[0]}). "
             "It may be truncated or another format; export it again."

@@ -239,3 +239,28 @@ def test_named_pipe_is_refused_instead_of_blocking(tmp_path: Path) -> None:
     path = tmp_path / "stream.csv"
     os.mkfifo(path)
     expect_error(path, "is not a regular file (it is a pipe, socket or device)")
+
+
+def test_xlsx_with_a_cut_sheet_inside_a_valid_zip(tmp_path: Path) -> None:
+    # The ZIP container is fine; the sheet's XML inside it is cut in half.
+    import zipfile
+
+    book = openpyxl.Workbook()
+    for i in range(50):
+        book.active.append([f"row {i}", "label"])
+    whole = io.BytesIO()
+    book.save(whole)
+    path = tmp_path / "cut-sheet.xlsx"
+    with zipfile.ZipFile(io.BytesIO(whole.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            dst.writestr(item, data)
+    expect_error(path, str(path), "is damaged or truncated", "ParseError", "save it again")
+
+
+def test_json_nested_too_deeply(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    expect_error(path, "is nested too deeply to read")

@@ -309,3 +309,28 @@ def test_utf16_without_bom_is_recognised_not_called_binary(tmp_path: Path) -> No
     imported = read_table(path)
     assert imported.encoding == "utf-16-le"
     assert rows(imported)[1] == {"text": "bye now", "label": "farewell"}
+
+
+def test_a_whole_document_in_one_cell(tmp_path: Path) -> None:
+    # Longer than the csv module's 128 KiB field limit (sniffing) and than pyarrow's 4 MiB
+    # parse block (one row may not straddle two blocks): both must cope.
+    document = "word " * 1_200_000  # 6 MB, after 2 MB of short rows so it crosses a block edge
+    path = tmp_path / "long.csv"
+    short = "".join(f"row {i},a\n" for i in range(200_000))
+    path.write_text(f'text,label\n{short}"{document}",report\nshort note,memo\n')
+    imported = read_table(path)
+    assert imported.column_names == ["text", "label"]
+    assert imported.num_rows == 200_002
+    assert imported.table.column("label").to_pylist()[-2:] == ["report", "memo"]
+    assert imported.table.column("text")[200_000].as_py() == document
+
+
+def test_a_long_first_field_does_not_break_sniffing(tmp_path: Path) -> None:
+    # 200 KB in the first record: above the csv module's default 128 KiB field limit.
+    path = tmp_path / "long-first.csv"
+    path.write_text(f'text,label\n"{"x" * 200_000}",a\nshort,b\n')
+    imported = read_table(path)
+    assert imported.column_names == ["text", "label"] and imported.num_rows == 2
+    import csv as csv_module
+
+    assert csv_module.field_size_limit() == 131072  # the process-wide limit was put back
