@@ -210,11 +210,58 @@ def render_all(out: Path, *, rows: int, tiny: bool) -> list[Path]:
     return shots
 
 
+def dark_palette():  # noqa: ANN201 - QPalette
+    """A dark palette like a desktop's dark theme, to show that the app follows the system's."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    for role, color in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
+                        (QPalette.ColorRole.Base, "#1e1e1e"), (QPalette.ColorRole.AlternateBase, "#333333"),
+                        (QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Button, "#3a3a3a"),
+                        (QPalette.ColorRole.ButtonText, "#e6e6e6"), (QPalette.ColorRole.Highlight, "#3d7ab8"),
+                        (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.Mid, "#555555"),
+                        (QPalette.ColorRole.PlaceholderText, "#9a9a9a")):
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+def render_dark(out: Path) -> Path:
+    """The Datasets page under a dark palette, previewing banking77 (77 intents, 10,003 rows)."""
+    from PySide6.QtWidgets import QStyleFactory
+
+    from desktop.app import make_application
+    from desktop.context import AppContext
+    from desktop.main_window import MainWindow
+    from desktop.settings import Settings
+    from privacy.container import ScryptParams
+    from privacy.workspace import Workspace
+
+    app = make_application([])
+    app.setStyle(QStyleFactory.create("Fusion"))
+    app.setPalette(dark_palette())
+    shooter = Shooter(out)
+    with tempfile.TemporaryDirectory(prefix="cloister-shots-") as temp:
+        os.environ["CLOISTER_WORKSPACE"] = str(Path(temp) / "workspace")
+        os.environ["CLOISTER_SETTINGS_DIR"] = str(Path(temp) / "settings")
+        context = AppContext(Settings(idle_lock_minutes=15))
+        context.set_workspace(Workspace.create(context.root, "correct horse battery staple",
+                                               kdf=ScryptParams(log2_n=12)))
+        window = MainWindow(context)
+        window.resize(*SIZE)
+        window.show()
+        window.open_path(SHARED / "banking77" / "train.csv")
+        shooter.wait(lambda: window.datasets_page.draft is not None)
+        path = shooter.shot(window, "15-dark-datasets-banking77")
+        window.close()
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m desktop.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--rows", type=int, default=600, help="rows of the SMS sample to train on")
     parser.add_argument("--tiny", action="store_true", help="train a tiny random model (layout check)")
+    parser.add_argument("--dark-only", action="store_true", help="only the dark-palette screenshot")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from privacy.offline import enforce_offline
@@ -223,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     if not SMS.is_file():
         print(f"the SMS Spam Collection is missing at {SMS}; the screenshots need ../shared/data", file=sys.stderr)
         return 1
-    render_all(args.out, rows=args.rows, tiny=args.tiny)
+    if not args.dark_only:
+        render_all(args.out, rows=args.rows, tiny=args.tiny)
+    # Last: it changes the application's palette and style for the rest of the process.
+    render_dark(args.out)
     return 0
 
 

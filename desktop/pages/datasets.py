@@ -99,7 +99,7 @@ class DatasetsPage(Page):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setWordWrap(False)
-        self.chart = BarChart()
+        self.chart = BarChart(max_bars=500)
         self.chart_scroll = chart_scroll = QScrollArea()
         chart_scroll.setWidgetResizable(True)
         chart_scroll.setWidget(self.chart)
@@ -109,7 +109,7 @@ class DatasetsPage(Page):
         self.problems.itemClicked.connect(self._on_problem_clicked)
         self.problems.itemActivated.connect(self._on_problem_clicked)
         side = QWidget()
-        side_layout = QVBoxLayout(side)
+        self.side_layout = side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         self.labels_title = section("Labels")
         side_layout.addWidget(self.labels_title)
@@ -263,7 +263,9 @@ class DatasetsPage(Page):
         self.labels_title.setText(f"Labels ({len(counts)})" if counts else "Labels")
         self.chart.set_values(counts)
         # A few labels need little room: give the rest to the problems list.
-        self.chart_scroll.setMaximumHeight(min(self.chart.sizeHint().height() + 12, 320))
+        limit = 320 if draft.problems else 16_777_215  # no problems: the labels may take the room
+        self.chart_scroll.setMaximumHeight(min(self.chart.sizeHint().height() + 12, limit))
+        self.side_layout.setStretch(1, 2 if draft.problems else 6)
         self._show_problems(draft.problems)
         self.stack.setCurrentIndex(1)
         blocking = draft.blocking()

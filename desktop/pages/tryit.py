@@ -173,7 +173,6 @@ class TryItPage(Page):
         prediction = terminal.value
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
         self.bars.set_values(items, highlight=prediction.label)
-        self.bars.setMinimumHeight(self.bars.sizeHint().height())
         self.answer.setText(f"<b>{prediction.label}</b> — {prediction.confidence * 100:.1f}% confident")
         self.prediction_shown.emit()
 

@@ -32,6 +32,8 @@ class BarChart(QWidget):
     def set_values(self, items: Sequence[tuple[str, float]], *, highlight: str | None = None) -> None:
         self._items = list(items)
         self._highlight = highlight
+        # Inside a scroll area: keep every row readable and let the area scroll instead.
+        self.setMinimumHeight(self.sizeHint().height() if self._items else 60)
         self.updateGeometry()
         self.update()
 
@@ -67,7 +69,8 @@ class BarChart(QWidget):
         label_width = min(self.width() // 3, max(metrics.horizontalAdvance(name) for name, _ in items) + 12)
         value_width = metrics.horizontalAdvance("100.0% " if self._percent else "0000000 ")
         bar_width = max(10, self.width() - label_width - value_width - 8)
-        top_value = 1.0 if self._percent else max((v for _, v in items), default=1) or 1
+        # Scale to the largest real bar; an aggregated "N more" row is clipped, not the yardstick.
+        top_value = 1.0 if self._percent else max((v for _, v in self._items[: self._max_bars]), default=1) or 1
         row_height = min(self.ROW, max(12, (self.height() - 4) // len(items)))
         for i, (name, value) in enumerate(items):
             y = 4 + i * row_height
