@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from engine.cli import main as cli
 from engine.demo import demo_config, run_demo
 from engine.events import Evaluated, Finished, Started
 from tests.engine.tiny_model import tiny_bert, toy_rows  # noqa: F401
+
+torch.set_num_threads(1)  # tiny models: a second thread only adds contention on a busy box
 
 
 @pytest.fixture
