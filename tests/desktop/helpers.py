@@ -52,3 +52,20 @@ def button_with_text(box: QMessageBox, text: str):  # noqa: ANN201 - QAbstractBu
         if button.text() == text:
             return button
     raise AssertionError(f"no button {text!r} in {[b.text() for b in box.buttons()]}")
+
+
+def cut_off_texts(root: QWidget) -> list[str]:
+    """Visible single-line labels and buttons narrower than their text (word-wrapped labels
+    reflow, so they are skipped)."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    problems = []
+    for widget in [*root.findChildren(QLabel), *root.findChildren(QAbstractButton)]:
+        if not widget.isVisible() or not widget.text() or widget.text().startswith("<"):
+            continue
+        if isinstance(widget, QLabel) and widget.wordWrap():
+            continue
+        needed = widget.fontMetrics().horizontalAdvance(widget.text().replace("&", ""))
+        if widget.width() < needed:
+            problems.append(f"{widget.text()!r}: {widget.width()}px < {needed}px")
+    return problems

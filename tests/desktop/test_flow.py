@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.events import Finished
-from tests.desktop.helpers import answer_next_message_box, button_with_text, drop_files
+from tests.desktop.helpers import answer_next_message_box, button_with_text, cut_off_texts, drop_files
 
 
 def _first_rows(path: Path) -> list[dict[str, str]]:
@@ -88,6 +88,9 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert results.per_class.rowCount() == 2
     assert {results.per_class.item(r, 0).text() for r in range(2)} == {"ham", "spam"}
     assert results.misclassified.rowCount() == len(report.misclassified)
+    window.resize(1280, 800)
+    qtbot.wait(20)
+    assert cut_off_texts(window) == []  # with real numbers and names on the page
 
     # Try it: typing shows a probability bar per class, summing to one.
     qtbot.mouseClick(results.try_button, Qt.MouseButton.LeftButton)
@@ -100,6 +103,7 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert set(bars) == {"ham", "spam"}
     assert sum(bars.values()) == pytest.approx(1.0, abs=1e-4)
     assert max(bars, key=bars.get) in tryit.answer.text()
+    assert cut_off_texts(window) == []
 
     # Batch prediction: a file in, a file out with a prediction per row, with progress.
     predictions = tmp_path / "predicted.csv"

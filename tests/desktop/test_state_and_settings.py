@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from desktop.settings import SETTINGS_FILE, Settings, load_settings, save_settings, settings_dir
 from desktop.state import Phase, TrainingMonitor, format_duration, history_curves
@@ -116,16 +115,13 @@ def test_shortcuts_switch_pages(qtbot, window):
 
 
 def test_no_label_or_button_text_is_cut_off_at_1280_by_800(qtbot, window):
+    from tests.desktop.helpers import cut_off_texts
+
     window.resize(1280, 800)
     for key in window.PAGE_KEYS:
         window.show_page(key)
         qtbot.wait(20)
-        page = window.stack.currentWidget()
-        for widget in [*page.findChildren(QLabel), *page.findChildren(QAbstractButton)]:
-            if not widget.isVisible() or not widget.text() or (isinstance(widget, QLabel) and widget.wordWrap()):
-                continue
-            needed = widget.fontMetrics().horizontalAdvance(widget.text().replace("&", ""))
-            assert widget.width() >= needed, f"{key}: {widget.text()!r} is {widget.width()}px, needs {needed}px"
+        assert cut_off_texts(window) == [], key
 
 
 def test_file_dialogs_offer_every_format_the_engine_reads():
