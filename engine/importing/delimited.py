@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import re
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ _MAX_HEADER_CHARS = 64
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
 NEWLINE = b"\n"
 _FIELD_LIMIT_LOCK = threading.Lock()
+_ROW_TEXT = re.compile(r"(Expected \d+ columns, got \d+):.*")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
@@ -186,7 +188,8 @@ class _RaggedRows:
             where = f"line {body.count(NEWLINE, 0, at) + 1:,}" if found else "a row"
             self.problems.append(Problem(
                 severity=Severity.WARNING, code="ragged-row",
-                message=f"{where} has {actual} fields where the header has {expected}; "
+                message=f"{where} has {actual} field{'s' * (actual != 1)} where the header has "
+                f"{expected}; "
                 "the row was skipped",
                 hint=f"Quote fields that contain the {_DELIMITER_NAMES.get(delimiter, repr(delimiter))} "
                 "delimiter, or fix the row's number of fields.",
@@ -203,6 +206,31 @@ class _RaggedRows:
 
 class _NotUtf8(Exception):
     pass
+
+
+class _UndecodableRaggedRow:
+    """Notice when pyarrow cannot hand a skipped row to ``_RaggedRows`` because the row is not
+    valid UTF-8 (it decodes the row first, fails, and prints "Exception ignored" to stderr).
+
+    That means the file is not UTF-8 after all: the caller re-reads it in its real encoding.
+    The process-wide hook is swapped only around one parse, and passes on anything not ours.
+    """
+
+    def __enter__(self) -> _UndecodableRaggedRow:
+        self.seen = False
+        self._previous = sys.unraisablehook
+        sys.unraisablehook = self._hook
+        return self
+
+    def _hook(self, unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError) and isinstance(
+                unraisable.object, _RaggedRows):
+            self.seen = True
+            return
+        self._previous(unraisable)
+
+    def __exit__(self, *exc_info: object) -> None:
+        sys.unraisablehook = self._previous
 
 
 def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
@@ -222,11 +250,15 @@ def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     try:
-        table = pacsv.read_csv(source, read_options=options, parse_options=parse,
-                               convert_options=convert)
+        with _UndecodableRaggedRow() as undecodable:
+            table = pacsv.read_csv(source, read_options=options, parse_options=parse,
+                                   convert_options=convert)
+        if undecodable.seen and utf8_checked_here:
+            raise _NotUtf8
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        detail = str(exc).splitlines()[0]
-        if "invalid UTF8" in detail and utf8_checked_here:
+        # pyarrow quotes the offending row after the reason; reports never echo data.
+        detail = _ROW_TEXT.sub(r"\1", str(exc).splitlines()[0])
+        if ("invalid UTF8" in detail or undecodable.seen) and utf8_checked_here:
             raise _NotUtf8 from None
         if "straddl" in detail and block_bytes < _MAX_BLOCK_BYTES:
             # One row is longer than a parse block (a whole document in one cell): retry with

@@ -25,6 +25,9 @@ def _damaged(path: Path, exc: BaseException) -> InputError:
 
 
 def _pick_sheet(path: Path, workbook: Any, sheet: str | None) -> Any:
+    if not workbook.worksheets:
+        raise InputError(f"{path} has no worksheets (only charts, or a damaged workbook). "
+                         "Open it in Excel, check it holds the data sheet, and save it again.")
     if sheet is None:
         return workbook.worksheets[0]
     if sheet in workbook.sheetnames:

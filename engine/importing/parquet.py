@@ -57,6 +57,20 @@ def read_parquet(path: Path, request: ReadRequest) -> ImportedTable:
         ) from None
     if table.num_rows == 0:
         raise InputError(f"{path} has no rows.")
-    columns = {name: _as_strings(table.column(name)) for name in table.column_names}
+    try:
+        names = table.column_names
+    except UnicodeDecodeError:
+        raise InputError(f"{path} has column names that are not valid UTF-8; the file is "
+                         "damaged. Export it again.") from None
+    columns = {name: _as_strings(table.column(name)) for name in names}
+    for name, column in columns.items():
+        try:
+            # Parquet does not check that text is valid UTF-8; every later step assumes it.
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            raise InputError(
+                f"{path}: column {name!r} holds text that is not valid UTF-8; the file is "
+                "damaged or was written with a wrong encoding. Export it again."
+            ) from None
     return ImportedTable(table=pa.table(columns), source=path, format="parquet", encoding=None,
                          first_data_line=1)

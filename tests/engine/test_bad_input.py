@@ -10,6 +10,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.columns import ColumnMapping, infer_mapping
 from engine.errors import InputError
@@ -264,3 +266,44 @@ def test_json_nested_too_deeply(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
     expect_error(path, "is nested too deeply to read")
+
+
+def _flipped(data: bytes, flips: list[tuple[int, int]], cut: int | None) -> bytes:
+    damaged = bytearray(data)
+    for at, value in flips:
+        damaged[at % len(damaged)] = value
+    return bytes(damaged[:cut] if cut else damaged)
+
+
+def _sample_files() -> dict[str, bytes]:
+    book = openpyxl.Workbook()
+    for i in range(30):
+        book.active.append([f"row {i} text", "yes" if i % 2 else "no"])
+    xlsx = io.BytesIO()
+    book.save(xlsx)
+    parquet = io.BytesIO()
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(30)], "n": list(range(30))}), parquet)
+    rows = "text,label\n" + "".join(f'"note {i}, with comma",{"ab"[i % 2]}\n' for i in range(30))
+    return {".xlsx": xlsx.getvalue(), ".parquet": parquet.getvalue(), ".csv": rows.encode(),
+            ".json": json.dumps([{"text": f"t{i}", "label": "a"} for i in range(30)]).encode()}
+
+
+_SAMPLES = _sample_files()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(suffix=st.sampled_from(sorted(_SAMPLES)),
+       flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=6),
+       cut=st.none() | st.integers(1, 4000))
+def test_damaged_files_give_a_message_never_a_crash(tmp_path: Path, suffix: str,
+                                                     flips: list[tuple[int, int]], cut: int | None) -> None:
+    path = tmp_path / f"damaged{suffix}"
+    path.write_bytes(_flipped(_SAMPLES[suffix], flips, cut))
+    try:
+        imported = read_table(path)
+    except InputError as exc:
+        assert str(path) in str(exc) or path.name in str(exc)
+        return
+    # Whatever was readable must also survive inference and validation.
+    problems = validate(imported, infer_mapping(imported), max_tokens=16)
+    assert all(p.code for p in problems)

@@ -333,3 +333,16 @@ def test_a_long_first_field_does_not_break_sniffing(tmp_path: Path) -> None:
     imported = read_table(path)
     assert imported.column_names == ["text", "label"] and imported.num_rows == 2
     assert csv.field_size_limit() == limit_before  # the process-wide limit was put back
+
+
+def test_ragged_row_with_a_legacy_byte(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # pyarrow cannot hand this row to the ragged-row callback (it is not UTF-8): the file is
+    # re-read as what it is, quietly, and the row is still reported and skipped.
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"text,label\nhello,a\nbad\xff row\nok,b\n")
+    imported = read_table(path)
+    assert imported.encoding == "cp1252"
+    assert imported.table.column("text").to_pylist() == ["hello", "ok"]
+    assert [p.message.split(";")[0] for p in imported.problems if p.code == "ragged-row"] == [
+        "line 3 has 1 field where the header has 2"]
+    assert capfd.readouterr().err == ""  # no "Exception ignored" noise on stderr
