@@ -138,6 +138,20 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     dialog.close()
 
+    # ONNX is one radio button away (plaintext again only after the warning).
+    onnx_dialog = ExportDialog(window.context, run_id, parent=window)
+    qtbot.addWidget(onnx_dialog)
+    onnx_dialog.onnx.setChecked(True)
+    onnx_out = tmp_path / "exported-onnx"
+    onnx_dialog.folder.setText(str(onnx_out))
+    answer_next_message_box(lambda box: button_with_text(box, "Export unencrypted"))
+    onnx_dialog.plaintext.setChecked(True)
+    qtbot.mouseClick(onnx_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: onnx_dialog.exported_to is not None or "✖" in onnx_dialog.message.text(), timeout=120_000)
+    assert onnx_dialog.exported_to == onnx_out, onnx_dialog.message.text()
+    assert (onnx_out / "model.onnx").is_file() and not (onnx_out / "model.safetensors").exists()
+    onnx_dialog.close()
+
     # The default is encrypted: one sealed file that only the passphrase opens.
     from engine.export import open_export
 
