@@ -83,12 +83,14 @@ def validate(
     max_tokens: int | None = None,
     token_counter: Callable[[str], int] | None = None,
     skip_incomplete: bool = False,
+    label_delimiter: str | None = None,
 ) -> list[Problem]:
     """Check a table against a mapping; errors first, then warnings, then notes.
 
     ``token_counter`` (a tokenizer's length function) makes the length check exact; without it,
     lengths are estimated from word counts. With ``skip_incomplete`` blank texts and missing
-    labels are warnings (those rows will be left out) instead of errors.
+    labels are warnings (those rows will be left out) instead of errors. ``label_delimiter``
+    is for multi-label data (``"billing|urgent"``): classes are then counted label by label.
     """
     from engine.columns import label_array, text_array
 
@@ -137,7 +139,8 @@ def validate(
     )
     usable = pc.invert(pc.or_(blank_text, missing_label))
     problems += _duplicate_problems(check, texts, labels, usable, text_col, label_col)
-    problems += _class_problems(check, labels.filter(usable), label_col)
+    problems += _class_problems(check, labels.filter(usable), label_col,
+                                label_delimiter=label_delimiter)
     return _ordered(problems)
 
 
@@ -315,14 +318,21 @@ def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: pa.Chun
     return problems
 
 
-def label_counts(labels: pa.ChunkedArray) -> dict[str, int]:
-    """Rows per label, in order of first appearance (a hash count; no Acero query engine)."""
+def label_counts(labels: pa.ChunkedArray, *, label_delimiter: str | None = None) -> dict[str, int]:
+    """Rows per label, in order of first appearance (a hash count; no Acero query engine).
+
+    With ``label_delimiter`` each row counts once for every label it carries.
+    """
+    if label_delimiter:
+        parts = pc.utf8_trim_whitespace(pc.list_flatten(pc.split_pattern(labels, label_delimiter)))
+        labels = parts.filter(pc.not_equal(parts, ""))
     counted = pc.value_counts(labels)
     return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
 
 
-def _class_problems(check: _Checker, labels: pa.ChunkedArray, column: str) -> list[Problem]:
-    counts = label_counts(labels)
+def _class_problems(check: _Checker, labels: pa.ChunkedArray, column: str, *,
+                    label_delimiter: str | None) -> list[Problem]:
+    counts = label_counts(labels, label_delimiter=label_delimiter)
     problems: list[Problem] = []
     if not counts:
         return problems

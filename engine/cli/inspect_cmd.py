@@ -46,20 +46,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "training default, --max-length of 'cloister train')")
     parser.add_argument("--skip-incomplete", action="store_true",
                         help="treat rows with empty text or no label as skipped (warnings), not errors")
+    parser.add_argument("--label-delimiter", metavar="D",
+                        help="multi-label data: labels in a cell are separated by D (e.g. '|'); "
+                        "classes are counted label by label")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
 
-def label_counts(imported: ImportedTable, mapping: ColumnMapping) -> dict[str, int]:
+def label_counts(imported: ImportedTable, mapping: ColumnMapping, *,
+                 label_delimiter: str | None = None) -> dict[str, int]:
     """Rows per label (missing labels not counted), most frequent first."""
     if mapping.label_column is None:
         return {}
     labels = label_array(imported.table, mapping)
-    counts = validation.label_counts(labels.filter(pc.not_equal(labels, "")))
+    counts = validation.label_counts(labels.filter(pc.not_equal(labels, "")),
+                                     label_delimiter=label_delimiter)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Problem]) -> dict[str, Any]:
+def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Problem], *,
+           label_delimiter: str | None = None) -> dict[str, Any]:
     return {
         "file": str(imported.source),
         "format": imported.format,
@@ -70,7 +76,7 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
         "columns": imported.column_names,
         "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
                     "separator": mapping.separator},
-        "label_counts": label_counts(imported, mapping),
+        "label_counts": label_counts(imported, mapping, label_delimiter=label_delimiter),
         "problems": [p.as_dict() for p in problems],
         "trainable": not has_blocking(problems),
     }
@@ -146,8 +152,8 @@ def run(args: argparse.Namespace) -> int:
     mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
                                    label_column=args.label_column)
     problems = validate(imported, mapping, max_tokens=max_tokens,
-                        skip_incomplete=args.skip_incomplete)
-    data = report(imported, mapping, problems)
+                        skip_incomplete=args.skip_incomplete, label_delimiter=args.label_delimiter)
+    data = report(imported, mapping, problems, label_delimiter=args.label_delimiter)
     try:
         if args.json:
             json.dump(data, sys.stdout, indent=2, ensure_ascii=False)

@@ -172,3 +172,11 @@ def test_length_check_uses_the_training_default(tmp_path: Path, capsys: pytest.C
     assert long["row"] == 31 and f"far beyond the model's limit of {limit}" in long["message"]
     code, relaxed = inspect_json(capsys, str(path), "--max-tokens", str(4 * limit))
     assert not [p for p in relaxed["problems"] if p["code"] == "text-too-long"]
+
+
+def test_label_delimiter_counts_each_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tickets.csv"
+    labels = ["billing|urgent", "billing", "refund"] * 10
+    path.write_text("text,labels\n" + "".join(f"ticket {i},{l}\n" for i, l in enumerate(labels)))
+    code, report = inspect_json(capsys, str(path), "--label-delimiter", "|")
+    assert report["label_counts"] == {"billing": 20, "refund": 10, "urgent": 10}

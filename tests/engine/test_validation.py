@@ -188,3 +188,15 @@ def test_problem_as_dict_round_trips_through_json() -> None:
     assert json.loads(json.dumps(problem.as_dict())) == {
         "severity": "error", "code": "empty-text", "message": "the text is empty",
         "hint": "Fill it in.", "file": "/d.csv", "row": 3, "column": "text"}
+
+
+def test_multi_label_classes_are_counted_label_by_label() -> None:
+    texts = [f"ticket {i}" for i in range(24)]
+    labels = ["billing|urgent", "billing", "urgent | billing", "refund|urgent"] * 6
+    as_sets = validate(table(texts, labels), MAPPING, label_delimiter="|")
+    assert by_code(as_sets, "class-too-small") == []
+    assert by_code(as_sets, "class-small")[0].message.startswith("class 'refund' has 6 examples")
+    # Without the delimiter every combination is its own (small) class.
+    as_strings = validate(table(texts, labels), MAPPING)
+    assert {p.message.split(":")[0] for p in by_code(as_strings, "class-small")} >= {
+        "class 'urgent | billing' has 6 examples"}
