@@ -64,9 +64,19 @@ class DatasetsPage(Page):
 
         # --- empty state / draft ----------------------------------------------------------
         self.stack = QStackedWidget()
-        self.empty = QLabel("Drop a data file here\n\nor press Ctrl+O to choose one")
+        self.empty = QWidget()
         self.empty.setObjectName("dropZone")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        drop_text = QLabel("Drop a data file here\n\nor press Ctrl+O to choose one")
+        drop_text.setObjectName("dropText")
+        drop_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # First-time users can train in one click on public data shipped with the app.
+        self.sample_button = QPushButton("Use the sample data (600 SMS messages, spam or not)")
+        self.sample_button.clicked.connect(self.open_sample)
+        empty_layout = QVBoxLayout(self.empty)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(drop_text)
+        empty_layout.addWidget(self.sample_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(1)
         self.stack.addWidget(self.empty)
 
         draft = QWidget()
@@ -193,6 +203,11 @@ class DatasetsPage(Page):
     def open_path(self, path: Path) -> None:
         """Read, infer columns and validate in the worker; the preview appears when done."""
         self._run(lambda _c: read_and_check(Path(path)), name="read", message=f"Reading {Path(path).name}…")
+
+    def open_sample(self) -> None:
+        from resources.paths import resource
+
+        self.open_path(resource("sample_data", "sms_spam_sample.csv"))
 
     def _revalidate(self) -> None:
         if self.draft is None:

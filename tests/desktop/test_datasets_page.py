@@ -147,3 +147,14 @@ def test_drops_are_refused_while_locked(qtbot, window, spam_csv):
     accepted_enter, _ = drop_files(window, spam_csv)
     assert not accepted_enter
     assert window.datasets_page.draft is None
+
+
+def test_sample_data_opens_in_one_click(qtbot, window):
+    page = window.datasets_page
+    assert page.sample_button.isVisible()
+    qtbot.mouseClick(page.sample_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert page.draft.rows == 600
+    assert (page.draft.text_column, page.draft.label_column) == ("text", "label")
+    assert {label for label, _ in page.chart.values()} == {"ham", "spam"}
+    assert page.import_button.isEnabled()
