@@ -11,14 +11,15 @@ from engine.importing import read_table
 from engine.validation import Severity, validate
 
 
-def rt_polarity_folder(shared_data: Path, root: Path) -> dict[str, list[str]]:
+def rt_polarity_folder(shared_data: Path, root: Path, *, limit: int | None = None) -> dict[str, list[str]]:
     """rt-polarity as reviews/positive/00001.txt ... in Windows Latin-1 (cp1252), like the
-    Cornell original; the shared copy is UTF-8, and it has em dashes plain Latin-1 lacks."""
+    Cornell original; the shared copy is UTF-8, and it has em dashes plain Latin-1 lacks.
+    ``limit`` keeps the first lines of each file only."""
     lines = {}
     for label, name in (("positive", "rt-polarity.pos"), ("negative", "rt-polarity.neg")):
         folder = root / label
         folder.mkdir(parents=True)
-        lines[label] = (shared_data / "rt-polarity" / name).read_text("utf-8").splitlines()
+        lines[label] = (shared_data / "rt-polarity" / name).read_text("utf-8").splitlines()[:limit]
         for i, line in enumerate(lines[label]):
             (folder / f"{i:05d}.txt").write_bytes(line.encode("cp1252"))
     return lines
