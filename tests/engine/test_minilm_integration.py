@@ -14,9 +14,17 @@ from engine.training import TrainConfig, train
 from tests.engine.tiny_model import store_rows, workspace  # noqa: F401
 
 
-@pytest.mark.slow
-def test_default_minilm_fine_tunes_on_sample_rows(workspace) -> None:
+@pytest.fixture
+def two_threads():
+    """MiniLM is worth both cores; put back what the rest of the suite runs with."""
+    before = torch.get_num_threads()
     torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.slow
+def test_default_minilm_fine_tunes_on_sample_rows(workspace, two_threads) -> None:
     with sample_path().open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     ham = [r for r in rows if r["label"] == "ham"][:30]
