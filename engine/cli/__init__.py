@@ -72,6 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cloister: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # ``cloister datasets | head`` closed the pipe: not an error worth a traceback. Point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover
