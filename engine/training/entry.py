@@ -83,6 +83,7 @@ def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits:
     save_run(ws, trainer.run)
     trainer.setup(checkpoint)
     state["device"] = trainer.device.description  # type: ignore[union-attr]
+    trainer.run = trainer.run.updated(device=state["device"])  # it may resume elsewhere
     yield from trainer.run_loop()
 
 
