@@ -130,3 +130,19 @@ def test_file_dialogs_offer_every_format_the_engine_reads():
 
     offered = data_file_filter().split(";;")[0]
     assert SUPPORTED_SUFFIXES and all(f"*{suffix}" in offered.split("(")[1] for suffix in SUPPORTED_SUFFIXES)
+
+
+def test_cloister_without_arguments_opens_the_window(isolated_dirs):
+    """The console script's no-argument path (make run) shows the main window (then quits
+    at once: the variable bench_gui uses), without importing torch to get there."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, CLOISTER_QUIT_AFTER_SHOW="1", QT_QPA_PLATFORM="offscreen")
+    code = ("import sys; from desktop.launcher import main; rc = main([]); "
+            "print('HEAVY', [m for m in ('torch', 'transformers') if m in sys.modules]); sys.exit(rc)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "SHOWN " in result.stdout and "HEAVY []" in result.stdout
