@@ -146,3 +146,34 @@ def test_cloister_without_arguments_opens_the_window(isolated_dirs):
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "SHOWN " in result.stdout and "HEAVY []" in result.stdout
+
+
+def test_charts_paint_with_the_palette_they_are_given(qtbot):
+    """Light or dark theme: the painted charts take their colours from the palette."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from desktop.widgets.charts import BarChart, HeatMap
+
+    for accent in ("#d81b60", "#1e88e5"):
+        palette = QPalette()
+        palette.setColor(QPalette.ColorRole.Highlight, QColor(accent))
+        palette.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+        chart = BarChart()
+        qtbot.addWidget(chart)
+        chart.setPalette(palette)
+        chart.resize(400, 60)
+        chart.set_values([("spam", 10)])
+        image = chart.grab().toImage()
+        bar_y = 4 + BarChart.ROW // 2
+        colours = {image.pixelColor(x, bar_y).name() for x in range(image.width() // 2, image.width() - 80)}
+        assert accent in colours
+
+        heat = HeatMap()
+        qtbot.addWidget(heat)
+        heat.setPalette(palette)
+        heat.resize(300, 300)
+        heat.set_matrix(["ham", "spam"], [[5, 0], [0, 5]])
+        image = heat.grab().toImage()
+        margin, top, cell = heat._geometry()
+        corner = image.pixelColor(int(margin + 3), int(top + 3))  # a full-share diagonal cell
+        assert corner.name() == accent
