@@ -7,12 +7,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-    QProgressBar, QPushButton, QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+    QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
 from desktop.icons import icon
 from desktop.pages.base import Page, section
+from desktop.pages.train_advanced import AdvancedSettings
 from desktop.state import Phase, TrainingMonitor, format_duration, format_size
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Done, Job
@@ -76,38 +77,9 @@ class TrainPage(Page):
         self.advanced_toggle.setCheckable(True)
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.advanced = QWidget()
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setValue(13)
-        self.patience = QSpinBox()
-        self.patience.setRange(0, 50)
-        self.patience.setValue(2)
-        self.patience.setSpecialValueText("off")
-        self.weight_decay = QDoubleSpinBox()
-        self.weight_decay.setDecimals(3)
-        self.weight_decay.setRange(0, 1)
-        self.weight_decay.setSingleStep(0.01)
-        self.weight_decay.setValue(0.01)
-        self.warmup = QDoubleSpinBox()
-        self.warmup.setRange(0, 0.5)
-        self.warmup.setSingleStep(0.02)
-        self.warmup.setValue(0.06)
-        self.class_weights = QCheckBox("Weight classes by rarity")
-        self.device = QComboBox()
-        self.device.addItem("Automatic (GPU if available)", "auto")
-        self.device.addItem("CPU", "cpu")
-        for n in range(4):
-            self.device.addItem(f"GPU {n} (CUDA)", f"cuda:{n}")
-        self.device.addItem("Apple GPU (MPS)", "mps")
-        advanced_form = QFormLayout(self.advanced)
-        advanced_form.setContentsMargins(12, 0, 0, 0)
-        advanced_form.addRow("Seed:", self.seed)
-        advanced_form.addRow("Early stopping patience:", self.patience)
-        advanced_form.addRow("Weight decay:", self.weight_decay)
-        advanced_form.addRow("Warm-up ratio:", self.warmup)
-        advanced_form.addRow("", self.class_weights)
-        advanced_form.addRow("Device:", self.device)
+        self.advanced = AdvancedSettings()
+        # The fields by name, for the config and for tests.
+        self.seed, self.patience, self.device = self.advanced.seed, self.advanced.patience, self.advanced.device
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._toggle_advanced)
 
@@ -263,10 +235,7 @@ class TrainPage(Page):
             dataset=self.dataset_combo.currentData() or "",
             model_path=str(self.model_path) if self.model_path else None,
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-            learning_rate=learning_rate, max_length=self.max_length.value(), seed=self.seed.value(),
-            early_stopping_patience=self.patience.value() or None,
-            weight_decay=self.weight_decay.value(), warmup_ratio=self.warmup.value(),
-            class_weights=self.class_weights.isChecked(), device=self.device.currentData(),
+            learning_rate=learning_rate, max_length=self.max_length.value(), **self.advanced.options(),
         )
 
     def _rows(self) -> int:

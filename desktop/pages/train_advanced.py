@@ -1,0 +1,52 @@
+"""The Train page's "Advanced" settings: the ones most runs leave at their defaults."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+
+DEVICES = (("Automatic (GPU if available)", "auto"), ("CPU", "cpu"),
+           *((f"GPU {n} (CUDA)", f"cuda:{n}") for n in range(4)), ("Apple GPU (MPS)", "mps"))
+
+
+class AdvancedSettings(QWidget):
+    """Seed, early stopping, weight decay, warm-up, class weights and device (TrainConfig names)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(13)
+        self.patience = QSpinBox()
+        self.patience.setRange(0, 50)
+        self.patience.setValue(2)
+        self.patience.setSpecialValueText("off")
+        self.weight_decay = QDoubleSpinBox()
+        self.weight_decay.setDecimals(3)
+        self.weight_decay.setRange(0, 1)
+        self.weight_decay.setSingleStep(0.01)
+        self.weight_decay.setValue(0.01)
+        self.warmup = QDoubleSpinBox()
+        self.warmup.setRange(0, 0.5)
+        self.warmup.setSingleStep(0.02)
+        self.warmup.setValue(0.06)
+        self.class_weights = QCheckBox("Weight classes by rarity")
+        self.device = QComboBox()
+        for title, value in DEVICES:
+            self.device.addItem(title, value)
+        form = QFormLayout(self)
+        form.setContentsMargins(12, 0, 0, 0)
+        form.addRow("Seed:", self.seed)
+        form.addRow("Early stopping patience:", self.patience)
+        form.addRow("Weight decay:", self.weight_decay)
+        form.addRow("Warm-up ratio:", self.warmup)
+        form.addRow("", self.class_weights)
+        form.addRow("Device:", self.device)
+
+    def options(self) -> dict[str, Any]:
+        """These settings as ``TrainConfig`` keyword arguments."""
+        return dict(
+            seed=self.seed.value(), early_stopping_patience=self.patience.value() or None,
+            weight_decay=self.weight_decay.value(), warmup_ratio=self.warmup.value(),
+            class_weights=self.class_weights.isChecked(), device=self.device.currentData(),
+        )
