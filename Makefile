@@ -35,8 +35,13 @@ test: $(VENV)/.installed-test
 demo: $(VENV)/.installed-app
 	$(VENV)/bin/cloister demo
 
+## make bench: every benchmark (slow: tens of minutes on a 2-core CPU); figures in bench/RESULTS.md
 bench: $(VENV)/.installed-test
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_vault.py
+	$(PY) bench/bench_train.py
+	$(PY) bench/bench_predict.py
+	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_gui.py
 
 screenshots: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m desktop.screenshots
