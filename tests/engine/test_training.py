@@ -243,3 +243,26 @@ def test_timed_checkpoints_happen_mid_epoch(workspace, tiny_bert) -> None:
     per_epoch = events[0].total_steps
     assert steps == list(range(1, per_epoch + 1))
     assert all(0 < e.epoch <= 1 for e in events if isinstance(e, CheckpointSaved))
+
+
+def test_multi_label_with_class_weights_uses_pos_weight(workspace, tiny_bert) -> None:
+    texts, labels = toy_rows(N, seed=5)
+    multi = [f"{label}|long" if len(text.split()) > 18 else label for text, label in zip(texts, labels)]
+    plain = run(workspace, config(tiny_bert, epochs=1, multi_label=True), texts, multi)
+    weighted = run(workspace, config(tiny_bert, epochs=1, multi_label=True, class_weights=True), texts, multi)
+    assert isinstance(weighted[-1], Finished), weighted[-1]
+    first = [next(e for e in events if isinstance(e, Step)).loss for events in (plain, weighted)]
+    assert first[0] != pytest.approx(first[1], rel=1e-3)
+
+
+def test_cancel_before_the_first_step_is_resumable_from_zero(workspace, tiny_bert) -> None:
+    from engine.events import CancelToken
+    from engine.training import resume_on_rows
+
+    token = CancelToken()
+    token.cancel()
+    events = run(workspace, config(tiny_bert, epochs=1), cancel=token)
+    assert isinstance(events[0], Started) and isinstance(events[-1], Cancelled)
+    assert events[-1].step == 0 and not any(isinstance(e, Step) for e in events)
+    resumed = list(resume_on_rows(workspace, events[0].run_id, TEXTS, LABELS, splits=SPLITS))
+    assert resumed[0].resumed_from_step == 0 and isinstance(resumed[-1], Finished)
