@@ -105,3 +105,18 @@ def test_demo_flow_runs_on_the_bundled_sample(tiny_bert, tmp_path: Path) -> None
     assert started.labels == ("ham", "spam") and started.train_rows == 480
     test = [e for e in events if isinstance(e, Evaluated) and e.split == "test"]
     assert len(test) == 1 and set(test[0].metrics) >= {"accuracy", "macro_f1", "roc_auc"}
+
+
+def test_ctrl_c_cancels_the_run_instead_of_killing_it() -> None:
+    import os
+    import signal
+
+    from engine.cli.train_cmds import _ctrl_c_cancels
+    from engine.events import CancelToken
+
+    token = CancelToken()
+    before = signal.getsignal(signal.SIGINT)
+    with _ctrl_c_cancels(token):
+        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt: the token is set instead
+    assert token.cancelled
+    assert signal.getsignal(signal.SIGINT) is before
