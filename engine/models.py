@@ -206,8 +206,11 @@ def load_for_training(
             local_files_only=True,
         )
         tokenizer = load_tokenizer(info.path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"model folder {info.path} cannot be loaded: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - damaged weights raise safetensors' own errors
+        raise InputError(
+            f"model folder {info.path} cannot be loaded ({type(exc).__name__}: {exc}): its files "
+            "may be damaged or incomplete; copy the model folder again"
+        ) from exc
     finally:
         hf_logging.set_verbosity(previous)
         if bars:

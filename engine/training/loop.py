@@ -22,15 +22,18 @@ from engine.events import (
     CancelToken,
     Evaluated,
     Event,
+    FailureKind,
     Finished,
     Started,
     Step,
 )
+from engine.errors import InputError
 from engine.model_io import load_state_dict, save_model
 from engine.runs import RunRecord, RunStatus, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.data import class_weight_vector, collate, encode_texts, sorted_batches
 from engine.training.devices import DeviceChoice, choose_device
+from engine.training.failures import TrainingFailure
 from engine.training.optim import TrainingParts
 from engine.training.prepare import Prepared
 
@@ -64,8 +67,11 @@ class Trainer:
         config, prep = self.config, self.prep
         self.device = choose_device(config.device)
         seed_everything(config.seed)  # the new head's initial weights depend on it
-        model, self.tokenizer = load_for_training(prep.model.path, prep.coding.names,
-                                                  multi_label=config.multi_label)
+        try:
+            model, self.tokenizer = load_for_training(prep.model.path, prep.coding.names,
+                                                      multi_label=config.multi_label)
+        except InputError as exc:
+            raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
         self.model = model.to(self.device.device)
         self.encoded = encode_texts(self.tokenizer, prep.texts, max_length=config.max_length)
         self.targets = torch.as_tensor(prep.coding.targets)

@@ -266,3 +266,11 @@ def test_cancel_before_the_first_step_is_resumable_from_zero(workspace, tiny_ber
     assert events[-1].step == 0 and not any(isinstance(e, Step) for e in events)
     resumed = list(resume_on_rows(workspace, events[0].run_id, TEXTS, LABELS, splits=SPLITS))
     assert resumed[0].resumed_from_step == 0 and isinstance(resumed[-1], Finished)
+
+
+def test_damaged_weights_fail_as_bad_model(workspace, tiny_bert) -> None:
+    weights = tiny_bert / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])  # a copy cut short
+    failed = run(workspace, config(tiny_bert))[-1]
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_MODEL
+    assert "cannot be loaded" in failed.message and "copy the model folder again" in failed.message
