@@ -62,9 +62,13 @@ def utc_now() -> str:
 
 
 def new_run_id() -> str:
-    """Sortable by time, unique without coordination: ``20261125-153012-a1b2``."""
+    """Sortable by time, unique without coordination: ``20261125-153012-a1b2c3d4``.
+
+    32 random bits: two runs started in the same second collide with odds of one in 4 billion
+    (16 bits gave 2% for 50 ids in one second).
+    """
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{secrets.token_hex(2)}"
+    return f"{stamp}-{secrets.token_hex(4)}"
 
 
 def run_key(run_id: str) -> str:
