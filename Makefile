@@ -37,6 +37,7 @@ demo: $(VENV)/.installed-app
 
 ## make bench: every benchmark (slow: tens of minutes on a 2-core CPU); figures in bench/RESULTS.md
 bench: $(VENV)/.installed-test
+	$(PIP) install --quiet -e '.[test,onnx,bench]'
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_vault.py
 	$(PY) bench/bench_train.py
