@@ -24,29 +24,19 @@ _TOKENIZER = "tokenizer"
 
 
 def state_dict_to_bytes(state: dict[str, Any]) -> bytes:
-    """Serialise tensors with safetensors, in memory.
+    """Serialise tensors in the safetensors format, in memory.
 
-    safetensors refuses tensors sharing storage (tied weights); those are cloned so each entry
-    stands alone. Tensors are moved to CPU and made contiguous.
+    See ``engine.tensor_bytes`` for why this is not ``safetensors.torch.save``.
     """
-    from safetensors.torch import save
+    from engine.tensor_bytes import to_safetensors
 
-    seen: set[int] = set()
-    flat = {}
-    for key, tensor in state.items():
-        t = tensor.detach().to("cpu").contiguous()
-        ptr = t.untyped_storage().data_ptr()
-        if ptr in seen:
-            t = t.clone()
-        seen.add(t.untyped_storage().data_ptr())
-        flat[key] = t
-    return save(flat)
+    return to_safetensors(state)
 
 
-def bytes_to_state_dict(data: bytes) -> dict[str, Any]:
+def bytes_to_state_dict(data: bytes | bytearray) -> dict[str, Any]:
     from safetensors.torch import load
 
-    return load(data)
+    return load(bytes(data))
 
 
 def _tokenizer_files(tokenizer: Any) -> dict[str, bytes]:
@@ -64,10 +54,14 @@ def save_model(ws: Any, prefix: str, model: Any, tokenizer: Any) -> None:
     failure part-way leaves no half model that looks complete.
     """
     prefix = prefix.rstrip("/")
-    weights = state_dict_to_bytes(model.state_dict())
+    from engine.tensor_bytes import write_safetensors
+
     files = _tokenizer_files(tokenizer)
     config = model.config.to_json_string(use_diff=False).encode("utf-8")
-    ws.write_bytes(f"{prefix}/{_WEIGHTS}", weights)
+    # Streamed into the encryptor tensor by tensor: no second copy of the weights in memory,
+    # and the UI thread is never kept off the GIL for long (see engine.tensor_bytes).
+    with ws.open_write(f"{prefix}/{_WEIGHTS}") as out:
+        write_safetensors(out, model.state_dict())
     for name, data in files.items():
         ws.write_bytes(f"{prefix}/{_TOKENIZER}/{name}", data)
     ws.write_bytes(f"{prefix}/{_CONFIG}", config)

@@ -1,6 +1,7 @@
 """Cancel, checkpoint, resume: a resumed run ends exactly where an uninterrupted one does."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 from pathlib import Path
@@ -110,6 +111,25 @@ class _DiskFull:
         if self.armed and key.startswith(self.prefix):
             raise OSError(errno.ENOSPC, "No space left on device")
         self._ws.write_bytes(key, data)
+
+    @contextlib.contextmanager
+    def open_write(self, key: str):
+        """A streamed write that runs out of space after its first few bytes, once armed."""
+        with self._ws.open_write(key) as out:
+            if not (self.armed and key.startswith(self.prefix)):
+                yield out
+                return
+
+            class _Filling:
+                written = 0
+
+                def write(self, data) -> None:  # noqa: ANN001
+                    self.written += len(data)
+                    if self.written > 1024:
+                        raise OSError(errno.ENOSPC, "No space left on device")
+                    out.write(data)
+
+            yield _Filling()
 
     def __getattr__(self, name: str):
         return getattr(self._ws, name)
