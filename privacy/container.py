@@ -155,6 +155,9 @@ class Encryptor:
     def _seal_batch(self, view: memoryview, ready: int) -> None:
         """Seal ``ready`` full, non-final chunks from the start of ``view`` and write them."""
         chunk, first, aead = self._chunk, self._counter, self._aead
+        # Sealed inline on this thread, not on the pool: one 64 KiB chunk takes ~7 us here
+        # (~8.9 GB/s on one core), less than handing it to a pool thread costs, and handing out
+        # a 1 MiB batch made sealing ~4x slower (2.1 GB/s) in a same-run A/B.
         if _HAS_ENCRYPT_INTO:
             # Into one reused buffer, then one write: no per-chunk allocation or syscall
             # (about 1.4x the throughput of encrypt() + write() per chunk, measured here).
@@ -162,14 +165,14 @@ class Encryptor:
             if self._out is None or len(self._out) < ready * sealed:  # a small file stays small
                 self._out = memoryview(bytearray(sealed * ready))
             out = self._out
-            _parallel_map(lambda i: aead.encrypt_into(
-                _nonce(first + i, False), view[i * chunk:(i + 1) * chunk], None,
-                out[i * sealed:(i + 1) * sealed]), range(ready))
+            for i in range(ready):
+                aead.encrypt_into(_nonce(first + i, False), view[i * chunk:(i + 1) * chunk], None,
+                                  out[i * sealed:(i + 1) * sealed])
             self._sink.write(out[:ready * sealed])
         else:  # cryptography < 45
-            for piece in _parallel_map(lambda i: aead.encrypt(
-                    _nonce(first + i, False), view[i * chunk:(i + 1) * chunk], None), range(ready)):
-                self._sink.write(piece)
+            for i in range(ready):
+                self._sink.write(aead.encrypt(_nonce(first + i, False),
+                                              view[i * chunk:(i + 1) * chunk], None))
         self._counter += ready
 
     def _seal(self, plain: bytes | bytearray | memoryview, *, last: bool) -> None:
