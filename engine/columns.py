@@ -196,6 +196,12 @@ def text_array(table: pa.Table, mapping: ColumnMapping) -> pa.ChunkedArray:
         return pc.fill_null(columns[0], "")
     # Blank parts are skipped so two columns with one empty cell don't leave a dangling separator.
     parts = [pc.if_else(pc.equal(pc.utf8_trim_whitespace(c), ""), None, c) for c in columns]
+    # pyarrow 26 drops the rows where every part is null from a "skip" join (the result comes
+    # out shorter than the table, and every later row shifts): such rows get one empty part.
+    all_blank = pc.and_kleene(*[pc.is_null(p) for p in parts[:2]])
+    for extra in parts[2:]:
+        all_blank = pc.and_kleene(all_blank, pc.is_null(extra))
+    parts[0] = pc.if_else(all_blank, "", parts[0])
     joined = pc.binary_join_element_wise(*parts, mapping.separator, null_handling="skip")
     return pc.fill_null(joined, "")
 

@@ -200,3 +200,57 @@ def test_multi_label_classes_are_counted_label_by_label() -> None:
     as_strings = validate(table(texts, labels), MAPPING)
     assert {p.message.split(":")[0] for p in by_code(as_strings, "class-small")} >= {
         "class 'urgent | billing' has 6 examples"}
+
+
+def test_blank_texts_include_unicode_spaces_and_only_those() -> None:
+    # The blank check only runs its per-row kernel where a text starts with a space, a control
+    # or a non-ASCII byte: each kind must still be judged exactly.
+    texts, labels = balanced()
+    texts[1], texts[2], texts[3] = "\u3000\u00a0", "\t\n ", "\u00e9t\u00e9"
+    texts[4], texts[5], texts[6] = " padded", "\u3000x", "\x85"
+    problems = validate(table(texts, labels), MAPPING)
+    assert [p.row for p in by_code(problems, "empty-text")] == [2, 3, 7]
+
+
+def test_labels_are_trimmed_nulls_are_missing_and_numbers_are_classes() -> None:
+    texts = [f"text {i}" for i in range(36)]
+    labels = ["spam", " spam", "ham ", None, "  ", "ham"] * 6
+    problems = validate(table(texts, labels), MAPPING)
+    assert [p.row for p in by_code(problems, "missing-label")][:4] == [4, 5, 10, 11]
+    assert by_code(problems, "class-small") == [] and by_code(problems, "imbalance") == []
+    # The same text under ' spam' and 'ham ' conflicts; under 'spam' and ' spam' it repeats.
+    texts[6], texts[8] = texts[0], texts[0]
+    problems = validate(table(texts, labels), MAPPING)
+    assert [p.row for p in by_code(problems, "duplicate-row")] == [7]
+    (conflict,) = by_code(problems, "conflicting-labels")
+    assert conflict.row == 9 and "('ham' here, 'spam' there)" in conflict.message
+    numbers = pa.table({"text": pa.array(texts[:20]), "label": pa.array([1, 2] * 9 + [3, 1])})
+    counted = validate(ImportedTable(table=numbers, source=Path("/n.csv"), format="csv"), MAPPING)
+    (small,) = by_code(counted, "class-too-small")
+    assert small.message.startswith("class '3' has 1 example")
+
+
+def test_repeated_matches_counting_on_many_keys() -> None:
+    # Big enough for every bucket pass to run with its largest table.
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 2**64 - 1, 300_000, dtype=np.uint64, endpoint=True)
+    keys[rng.integers(0, len(keys), 3_000)] = keys[rng.integers(0, len(keys), 3_000)]
+    values, counts = np.unique(keys, return_counts=True)
+    assert (repeated(keys) == np.isin(keys, values[counts > 1])).all()
+
+
+def test_two_text_columns_blank_in_both_keep_every_row_in_place() -> None:
+    # pyarrow's "skip" join drops rows whose parts are all null; rows after one must not shift.
+    texts, labels = balanced()
+    titles = [None, "", " ", "title"] * 10
+    texts[1], texts[2], texts[3] = "", "  ", ""
+    data = pa.table({"title": pa.array(titles, pa.string()), "text": pa.array(texts, pa.string()),
+                     "label": pa.array(labels, pa.string())})
+    imported = ImportedTable(table=data, source=Path("/t.csv"), format="csv")
+    both = ColumnMapping(text_columns=("title", "text"), label_column="label")
+    problems = validate(imported, both)
+    assert [(p.row, p.column) for p in by_code(problems, "empty-text")] == [(2, "title + text"), (3, "title + text")]
+    from engine.columns import texts_and_labels
+
+    joined, kept = texts_and_labels(data, both)
+    assert len(joined) == len(kept) == 40 and joined[3] == "title" and joined[5] == "distinct text 5"
