@@ -205,15 +205,17 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 
 def _lengths_and_first_bytes(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Byte length and first byte (0 where empty) of every string, read in place in one pass."""
-    from engine.importing import arrow_strings as strings
-
     lengths = np.empty(len(values), dtype=np.int64)
     first = np.zeros(len(values), dtype=np.uint8)
     at = 0
     for chunk in values.chunks:
-        offsets, data = strings.string_buffers(chunk)
+        buffers = chunk.buffers()
+        # The offsets as they are (int32 or int64), without the widening copy string_buffers makes.
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(buffers[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
         lengths[at : at + len(chunk)] = np.diff(offsets)
-        if len(data):
+        if buffers[2] is not None and buffers[2].size:
+            data = np.frombuffer(buffers[2], dtype=np.uint8)
             first[at : at + len(chunk)] = data[np.minimum(offsets[:-1], len(data) - 1)]
         at += len(chunk)
     return lengths, first

@@ -116,7 +116,7 @@ class LabelCodes:
     """
 
     def __init__(self, ids: np.ndarray, values: list[str], empty_id: int) -> None:
-        self.ids = ids  # int64 per row, an index into values
+        self.ids = ids  # int32 per row, an index into values
         self.values = values  # distinct trimmed labels, in order of first appearance
         self.empty_id = empty_id
 
@@ -134,10 +134,14 @@ class LabelCodes:
         if empty_id == len(values):
             values.append("")
         # Raw id -> trimmed id, plus one slot (len(raw)) for nulls, which are missing labels.
-        remap = np.append(trimmed.indices.to_numpy(zero_copy_only=False).astype(np.int64), empty_id)
+        remap = np.append(trimmed.indices.to_numpy(zero_copy_only=False), empty_id).astype(np.int32)
         null_slot = len(raw)
-        parts = [pc.fill_null(chunk.indices, null_slot).to_numpy(zero_copy_only=False) for chunk in chunks]
-        raw_ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        # Indices without nulls are read in place (int32, no copy until the concatenation).
+        parts = [(pc.fill_null(c.indices, null_slot) if c.indices.null_count else c.indices)
+                 .to_numpy(zero_copy_only=False) for c in chunks]
+        raw_ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        if np.array_equal(remap[:-1], np.arange(len(raw))) and not column.null_count:
+            return cls(raw_ids, values, empty_id)  # trimming merged nothing: ids as they are
         return cls(remap[raw_ids], values, empty_id)
 
     def __getitem__(self, row: int) -> str:
@@ -152,5 +156,7 @@ class LabelCodes:
 
     def counts(self, rows: np.ndarray) -> dict[str, int]:
         """Rows per label among the selected rows (a boolean mask)."""
-        counted = np.bincount(self.ids[rows], minlength=len(self.values))
+        # All rows counted, less the few that are not selected: no copy of the selected ids.
+        counted = np.bincount(self.ids, minlength=len(self.values))
+        counted -= np.bincount(self.ids[~rows], minlength=len(self.values))
         return {self.values[i]: int(counted[i]) for i in np.flatnonzero(counted)}
