@@ -110,3 +110,7 @@ def test_cli_help_lists_commands_without_qt() -> None:
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "usage: cloister" in result.stdout
+    for command in ("inspect", "init", "import", "datasets", "show", "rename", "rm", "passwd",
+                    "audit", "train", "runs", "resume", "demo", "evaluate", "predict", "export",
+                    "open-export"):
+        assert f"\n    {command} " in result.stdout, command

@@ -9,7 +9,6 @@ code. Bad input is reported as one clear line on stderr with a non-zero exit, ne
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,14 +17,6 @@ from privacy.errors import PrivacyError
 from privacy.offline import enforce_offline
 
 from engine.errors import CloisterError
-
-# Order is the order in ``cloister --help``.
-_COMMAND_MODULES = (
-    "engine.cli.inspect_cmd",
-    "engine.cli.vault_cmds",
-    "engine.cli.train_cmds",
-    "engine.cli.model_cmds",
-)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -40,14 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # A command group not written yet is simply absent; any other missing module is a bug.
-            if exc.name == module_name:
-                continue
-            raise
+    # Plain imports, not importlib: PyInstaller's analysis must see every command module, or
+    # the frozen CLI ships without its subcommands. The order is the order in ``--help``.
+    from engine.cli import inspect_cmd, model_cmds, train_cmds, vault_cmds
+
+    for module in (inspect_cmd, vault_cmds, train_cmds, model_cmds):
         module.register(subparsers)
     return parser
 
