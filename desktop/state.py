@@ -58,14 +58,6 @@ class ImportDraft:
         return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-")[:60] or "dataset"
 
 
-def format_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
-
-
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
         return "—"

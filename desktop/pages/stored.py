@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 
 from desktop.context import AppContext
 from desktop.icons import icon
-from desktop.state import format_size
+from engine.units import human_size
 
 
 class StoredDatasetsPanel(QWidget):
@@ -64,7 +64,7 @@ class StoredDatasetsPanel(QWidget):
         for info in infos:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            values = [info.name, f"{info.rows:,}", str(len(info.labels)), format_size(info.size_bytes),
+            values = [info.name, f"{info.rows:,}", str(len(info.labels)), human_size(info.size_bytes),
                       str(info.created)[:16].replace("T", " ")]
             for column, value in enumerate(values):
                 cell = QTableWidgetItem(value)

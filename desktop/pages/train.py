@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
-from desktop.state import Phase, TrainingMonitor, format_duration, format_size
+from desktop.state import Phase, TrainingMonitor, format_duration
+from engine.units import human_size
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Done, Job
 from engine.events import Failed
@@ -261,7 +262,7 @@ class TrainPage(Page):
     def _on_estimate(self, terminal: object) -> None:
         if isinstance(terminal, Done):
             e = terminal.value
-            memory = format_size(e.peak_memory_bytes) if getattr(e, "peak_memory_bytes", None) else "?"
+            memory = human_size(e.peak_memory_bytes) if getattr(e, "peak_memory_bytes", None) else "?"
             self.estimate_label.setText(f"About {format_duration(e.seconds)} on {e.device}, "
                                         f"peak memory about {memory}.")
         elif isinstance(terminal, Failed):

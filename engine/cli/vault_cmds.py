@@ -21,6 +21,7 @@ from engine.cli.common import (
     workspace_dir,
 )
 from engine.errors import InputError
+from engine.units import human_size
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -28,15 +29,6 @@ EXIT_BLOCKING = 2
 DEFAULT_KDF_LOG2_N = ScryptParams().log2_n
 _SHOW_WIDTH = 100
 MIN_SUGGESTED_PASSPHRASE = 12
-
-
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 def _one_line(text: str, width: int = _SHOW_WIDTH) -> str:
@@ -140,7 +132,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     width = max(4, *(len(i.name) for i in infos))
     print(f"{'NAME':<{width}}  {'ROWS':>9}  {'CLASSES':>7}  {'SIZE':>9}  {'CREATED':<16}  SOURCE")
     for i in infos:
-        print(f"{i.name:<{width}}  {i.rows:>9,}  {i.num_classes:>7}  {_human(i.size_bytes):>9}  "
+        print(f"{i.name:<{width}}  {i.rows:>9,}  {i.num_classes:>7}  {human_size(i.size_bytes):>9}  "
               f"{i.created.strftime('%Y-%m-%d %H:%M'):<16}  {i.source_name}")
     return EXIT_OK
 

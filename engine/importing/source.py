@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import InputError
+from engine.units import human_size
 from engine.validation import Problem, Severity
 
 DEFAULT_MAX_BYTES = 1024**3
@@ -49,15 +50,6 @@ def max_bytes_default() -> int:
     if value <= 0:
         raise InputError(f"{MAX_BYTES_ENV} must be a positive number of bytes, not {value}.")
     return value
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"  # pragma: no cover
 
 
 def check_size(path: Path, size: int, max_bytes: int, *, expansion: int = 1) -> None:

@@ -1,0 +1,12 @@
+"""Human-readable quantities, shared by the CLI, error messages and the desktop."""
+from __future__ import annotations
+
+
+def human_size(n: float) -> str:
+    """Bytes in binary units: ``512 B``, ``29.2 KiB``, ``1.5 GiB``."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
