@@ -61,28 +61,25 @@ def _prompt(prompt: str, *, confirm: bool) -> str:
     return first
 
 
+def _passphrase(file_path: Path | None, env_name: str, prompt: str, *, confirm: bool) -> str:
+    """A passphrase from a file if one is named, else the environment variable, else a prompt."""
+    if file_path is not None:
+        return _from_file(file_path)
+    return os.environ.get(env_name) or _prompt(prompt, confirm=confirm)
+
+
 def read_passphrase(args: argparse.Namespace, *, confirm: bool = False,
                     prompt: str = "Workspace passphrase: ") -> str:
     """The passphrase from ``--passphrase-file``, ``$CLOISTER_PASSPHRASE`` or a prompt."""
-    path = getattr(args, "passphrase_file", None)
-    if path is not None:
-        return _from_file(path)
-    env = os.environ.get(PASSPHRASE_ENV)
-    if env:
-        return env
-    return _prompt(prompt, confirm=confirm)
+    return _passphrase(getattr(args, "passphrase_file", None), PASSPHRASE_ENV, prompt,
+                       confirm=confirm)
 
 
 def read_new_passphrase(args: argparse.Namespace) -> str:
     """The new passphrase for ``passwd``: ``--new-passphrase-file``, ``$CLOISTER_NEW_PASSPHRASE``
     or a prompt asked twice."""
-    path = getattr(args, "new_passphrase_file", None)
-    if path is not None:
-        return _from_file(path)
-    env = os.environ.get(NEW_PASSPHRASE_ENV)
-    if env:
-        return env
-    return _prompt("New passphrase: ", confirm=True)
+    return _passphrase(getattr(args, "new_passphrase_file", None), NEW_PASSPHRASE_ENV,
+                       "New passphrase: ", confirm=True)
 
 
 def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None) -> Workspace:
