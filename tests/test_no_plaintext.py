@@ -18,8 +18,29 @@ from tests.canary import assert_no_canaries, find_canaries
 TEXT_CANARIES = [f"zqxcanarytext{i:02d}" for i in range(8)]
 LABEL_CANARIES = ["zqxcanarylabelalpha", "zqxcanarylabelbeta"]
 NAME_CANARY = "zqxcanarydatasetname"
+PASSPHRASE = "canary passphrase"
 RENAMED_CANARY = "zqxcanaryrenamed"
 ALL_CANARIES = [*TEXT_CANARIES, *LABEL_CANARIES, NAME_CANARY, RENAMED_CANARY]
+
+
+def canary_vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *,
+                 rows: int = 40) -> tuple[Path, Path, Path]:
+    """A workspace (cheap KDF) holding the canary dataset, imported through the CLI, plus a
+    tiny BERT folder. Returns (the user's own folder, never scanned; the source CSV in it;
+    the model folder)."""
+    import torch
+
+    from tests.engine.tiny_model import make_tiny_bert
+
+    torch.set_num_threads(1)
+    user = tmp_path / "user_documents"
+    user.mkdir()
+    source = write_canary_csv(user / "canary_source.csv", rows=rows)
+    model_folder = make_tiny_bert(tmp_path / "models" / "tiny-bert")
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", NAME_CANARY]) == 0
+    return user, source, model_folder
 
 
 def write_canary_csv(path: Path, *, rows: int = 40) -> Path:
@@ -56,7 +77,7 @@ def test_scanner_finds_planted_canaries(tmp_path: Path) -> None:
 def test_import_leaves_no_plaintext(source_csv: Path, isolated_dirs: dict[str, Path],
                                     monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", "canary passphrase")
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
     workspace = isolated_dirs["CLOISTER_WORKSPACE"]
     assert cli(["init", "--kdf-cost", "10"]) == 0
     assert cli(["import", str(source_csv), "--name", NAME_CANARY]) == 0

@@ -16,32 +16,22 @@ import pytest
 from engine.cli import main as cli
 from engine.events import Finished
 from tests.canary import assert_no_canaries, find_canaries
-from tests.test_no_plaintext import ALL_CANARIES, LABEL_CANARIES, NAME_CANARY, TEXT_CANARIES, write_canary_csv
-
-PASSPHRASE = "canary passphrase"
+from tests.test_no_plaintext import (
+    ALL_CANARIES, LABEL_CANARIES, NAME_CANARY, PASSPHRASE, TEXT_CANARIES, canary_vault,
+)
 
 
 def test_evaluate_predict_export_leave_no_plaintext(
     tmp_path: Path, isolated_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import torch
-
     from engine.runs import list_runs
     from engine.training import TrainConfig, train
     from privacy.workspace import Workspace
-    from tests.engine.tiny_model import make_tiny_bert
 
-    torch.set_num_threads(1)
-    user = tmp_path / "user_documents"  # the user's own folder: never scanned
-    user.mkdir()
-    source = write_canary_csv(user / "canary_source.csv")
+    user, source, model_folder = canary_vault(tmp_path, monkeypatch)
     secret = user / "export-passphrase.txt"
     secret.write_text("export passphrase\n")
-    model_folder = make_tiny_bert(tmp_path / "models" / "tiny-bert")
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
-    assert cli(["init", "--kdf-cost", "10"]) == 0
-    assert cli(["import", str(source), "--name", NAME_CANARY]) == 0
 
     ws = Workspace.unlock(isolated_dirs["CLOISTER_WORKSPACE"], PASSPHRASE)
     events = list(train(ws, TrainConfig(dataset=NAME_CANARY, model_path=str(model_folder), epochs=1,

@@ -16,30 +16,18 @@ import pytest
 from engine.cli import main as cli
 from engine.events import Cancelled, CancelToken, Step
 from tests.canary import assert_no_canaries
-from tests.test_no_plaintext import ALL_CANARIES, LABEL_CANARIES, NAME_CANARY, write_canary_csv
-
-PASSPHRASE = "canary passphrase"
+from tests.test_no_plaintext import ALL_CANARIES, LABEL_CANARIES, NAME_CANARY, PASSPHRASE, canary_vault
 
 
 def test_training_checkpoint_and_resume_leave_no_plaintext(
     tmp_path: Path, isolated_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import torch
-
     from engine.training import TrainConfig, train
     from engine.training.checkpoint import load_checkpoint
     from privacy.workspace import Workspace
-    from tests.engine.tiny_model import make_tiny_bert
 
-    torch.set_num_threads(1)
-    user = tmp_path / "user_documents"  # the user's own folder: never scanned
-    user.mkdir()
-    source = write_canary_csv(user / "canary_source.csv", rows=60)
-    model_folder = make_tiny_bert(tmp_path / "models" / "tiny-bert")
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
-    assert cli(["init", "--kdf-cost", "10"]) == 0
-    assert cli(["import", str(source), "--name", NAME_CANARY]) == 0
+    _user, _source, model_folder = canary_vault(tmp_path, monkeypatch, rows=60)
 
     ws = Workspace.unlock(isolated_dirs["CLOISTER_WORKSPACE"], PASSPHRASE)
     token = CancelToken()
