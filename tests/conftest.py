@@ -8,7 +8,9 @@ import pytest
 
 from tests import network_guard
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Small real excerpts of public datasets, cut by tests/data/make_excerpts.py (sources and licences
+# in tests/data/README.md). The suite reads nothing outside the repository.
+REAL_DATA = Path(__file__).resolve().parent / "data"
 
 # Variables that point a library at a place it may write to. Each test gets its own folders.
 _CACHE_VARIABLES = {
@@ -57,7 +59,6 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 
 
 @pytest.fixture
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"shared datasets not found at {SHARED_DATA}; the checkout needs ../shared/data")
-    return SHARED_DATA
+def real_data() -> Path:
+    """The folder of real dataset excerpts kept in the repository (tests/data)."""
+    return REAL_DATA

@@ -180,15 +180,15 @@ def test_size_limit_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     expect_error(path, "CLOISTER_MAX_IMPORT_BYTES='lots' is not a whole number of bytes")
 
 
-def test_trec_label_format_is_refused_not_guessed(shared_data: Path) -> None:
-    path = shared_data / "trec" / "TREC_10.label"
+def test_trec_label_format_is_refused_not_guessed(real_data: Path) -> None:
+    path = real_data / "trec" / "TREC_10.label"
     expect_error(path, "the '.label' format is not supported", "Supported formats:",
                  "comma-separated values (.csv)", "Excel workbook (.xlsx)", "JSON Lines")
 
 
-def test_suffixless_prose_is_refused(shared_data: Path) -> None:
+def test_suffixless_prose_is_refused(real_data: Path) -> None:
     # The SMS collection's own 'readme' has no suffix but is not a table.
-    path = shared_data / "sms_spam_collection" / "readme"
+    path = real_data / "sms_spam_collection" / "readme"
     expect_error(path, "has no suffix and is not recognisably CSV, TSV or JSON", "Supported formats:")
 
 

@@ -11,29 +11,29 @@ from engine.importing import read_table
 from engine.validation import Severity, validate
 
 
-def rt_polarity_folder(shared_data: Path, root: Path, *, limit: int | None = None) -> dict[str, list[str]]:
+def rt_polarity_folder(real_data: Path, root: Path, *, limit: int | None = None) -> dict[str, list[str]]:
     """rt-polarity as reviews/positive/00001.txt ... in Windows Latin-1 (cp1252), like the
-    Cornell original; the shared copy is UTF-8, and it has em dashes plain Latin-1 lacks.
+    Cornell original; the excerpt in tests/data is UTF-8, and it has em dashes plain Latin-1 lacks.
     ``limit`` keeps the first lines of each file only."""
     lines = {}
     for label, name in (("positive", "rt-polarity.pos"), ("negative", "rt-polarity.neg")):
         folder = root / label
         folder.mkdir(parents=True)
-        lines[label] = (shared_data / "rt-polarity" / name).read_text("utf-8").splitlines()[:limit]
+        lines[label] = (real_data / "rt-polarity" / name).read_text("utf-8").splitlines()[:limit]
         for i, line in enumerate(lines[label]):
             (folder / f"{i:05d}.txt").write_bytes(line.encode("cp1252"))
     return lines
 
 
-def test_rt_polarity_as_a_latin1_folder(shared_data: Path, tmp_path: Path) -> None:
-    lines = rt_polarity_folder(shared_data, tmp_path / "reviews")
+def test_rt_polarity_as_a_latin1_folder(real_data: Path, tmp_path: Path) -> None:
+    lines = rt_polarity_folder(real_data, tmp_path / "reviews")
     imported = read_table(tmp_path / "reviews")
     assert imported.format == "folder"
-    assert imported.num_rows == 5331 * 2
+    assert imported.num_rows == 500 * 2
     mapping = infer_mapping(imported)
     assert mapping.text_columns == ("text",) and mapping.label_column == "label"
     texts, labels = texts_and_labels(imported.table, mapping)
-    assert labels.count("positive") == 5331 and labels.count("negative") == 5331
+    assert labels.count("positive") == 500 and labels.count("negative") == 500
     # Non-ASCII files were read as Windows-1252, so their accents survive the round trip.
     accented = next(line for line in lines["positive"] if any(ord(c) > 127 for c in line))
     assert accented.rstrip() in {t.rstrip() for t in texts}

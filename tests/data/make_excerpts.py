@@ -1,0 +1,119 @@
+"""Cut the small real excerpts under tests/data/ from the full public sets in ../shared/data.
+
+The suite must pass in a clone with nothing beside it, so it reads only these excerpts. Run this
+script again (``python tests/data/make_excerpts.py [--data DIR]``) to rebuild them; every cut is
+deterministic (leading rows, a fixed stride, or rows picked by a stated rule, in file order), and
+rows are copied byte for byte except where a comment below says otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SOURCE = HERE.parents[2] / "shared" / "data"
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def sst2(src: Path, out: Path) -> None:
+    """Header, the first 300 rows, and every occurrence (in file order) of the first 6 sentences
+    that repeat with one label and the first 3 that repeat with conflicting labels."""
+    lines = _lines(src / "train.tsv")
+    header, rows = lines[0], lines[1:]
+    labels_of: dict[bytes, list[bytes]] = defaultdict(list)
+    for line in rows:
+        text, _, label = line.rstrip(b"\n").rpartition(b"\t")
+        labels_of[text].append(label)
+    same = [t for t, ls in labels_of.items() if len(ls) > 1 and len(set(ls)) == 1][:6]
+    conflicting = [t for t, ls in labels_of.items() if len(set(ls)) > 1][:3]
+    wanted = set(same) | set(conflicting)
+    keep = [line for i, line in enumerate(rows)
+            if i < 300 or line.rstrip(b"\n").rpartition(b"\t")[0] in wanted]
+    (out / "train.tsv").write_bytes(header + b"".join(keep))
+
+
+def banking77(src: Path, out: Path) -> None:
+    """Header and every 16th row: the file is sorted by intent, so all 77 intents stay, with
+    uneven counts; categories.json unchanged."""
+    lines = _lines(src / "train.csv")
+    # Rows are one line each in this file (no quoted newlines), so a line stride is a row stride.
+    (out / "train.csv").write_bytes(lines[0] + b"".join(lines[1::16]))
+    shutil.copyfile(src / "categories.json", out / "categories.json")
+
+
+def ag_news(src: Path, out: Path) -> None:
+    """The first 400 rows of the header-less dev.tsv."""
+    (out / "dev.tsv").write_bytes(b"".join(_lines(src / "dev.tsv")[:400]))
+
+
+def sms(src: Path, out: Path) -> None:
+    """The header line and the first 599 messages; the UCI readme unchanged (prose, no suffix)."""
+    (out / "SMSSpamCollection").write_bytes(b"".join(_lines(src / "SMSSpamCollection")[:600]))
+    shutil.copyfile(src / "readme", out / "readme")
+
+
+def cfpb(src: Path, out: Path) -> None:
+    """The header and, in file order, the first 300 records, the first 100 records that have a
+    narrative, every 'Student loan' record with one (a class of one among narratives), and the
+    one 'Debt or credit management' record. Records are re-written by the csv module with
+    minimal quoting, as the export itself is written; the values are unchanged."""
+    text = (src / "complaints.csv").read_text(encoding="utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    narrative = header.index("Consumer complaint narrative")
+    product = header.index("Product")
+    keep, narratives = [], 0
+    for i, record in enumerate(reader):
+        has_text = bool(record[narrative].strip())
+        narratives += has_text
+        if (i < 300 or (has_text and narratives <= 100)
+                or (has_text and record[product] == "Student loan")
+                or record[product] == "Debt or credit management"):
+            keep.append(record)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(keep)
+    (out / "complaints.csv").write_text(buffer.getvalue(), encoding="utf-8", newline="")
+
+
+def rt_polarity(src: Path, out: Path) -> None:
+    """The first 500 sentences of each file."""
+    for name in ("rt-polarity.pos", "rt-polarity.neg"):
+        (out / name).write_bytes(b"".join(_lines(src / name)[:500]))
+
+
+def trec(src: Path, out: Path) -> None:
+    """TREC_10.label whole (500 questions, 23 KB)."""
+    shutil.copyfile(src / "TREC_10.label", out / "TREC_10.label")
+
+
+CUTS = {"sst2": sst2, "banking77": banking77, "ag_news": ag_news, "sms_spam_collection": sms,
+        "cfpb_complaints_extract": cfpb, "rt-polarity": rt_polarity, "trec": trec}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_SOURCE, help="the full sets (../shared/data)")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        raise SystemExit(f"{args.data} is not a folder: pass --data DIR with the full public sets")
+    for name, cut in CUTS.items():
+        out = HERE / name
+        out.mkdir(exist_ok=True)
+        cut(args.data / name, out)
+        licence = args.data / name / "LICENSE"
+        if licence.exists():
+            shutil.copyfile(licence, out / "LICENSE")
+        print(f"{name}: " + ", ".join(f"{p.name} {p.stat().st_size:,} B" for p in sorted(out.iterdir())))
+
+
+if __name__ == "__main__":
+    main()
