@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop import platform_check
 from desktop.context import AppContext
 from desktop.icons import icon
 from desktop.settings import load_settings
@@ -46,12 +47,24 @@ def create_window(*, kdf: Any = None):  # noqa: ANN201 - MainWindow, imported la
     return MainWindow(context)
 
 
+# Exit code when the window cannot open (missing system libraries, no display).
+EXIT_NO_PLATFORM = 3
+
+
 def main() -> int:
     from privacy.offline import enforce_offline
 
     enforce_offline()
     logging.basicConfig(level=os.environ.get("CLOISTER_LOG", "WARNING"))
+    # Before QApplication: Qt aborts the process when its platform plugin cannot load.
+    problem = platform_check.check_platform()
+    if problem is not None:
+        platform_check.report(problem)
+        return EXIT_NO_PLATFORM
     app = make_application()
+    from desktop.gui_gc import GuiThreadGarbageCollector
+
+    GuiThreadGarbageCollector(app)  # owned by the app: lives as long as the event loop
     window = create_window()
     window.show()
     if os.environ.get(QUIT_AFTER_SHOW):
