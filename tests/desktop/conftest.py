@@ -24,12 +24,12 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def spam_csv(tmp_path: Path, shared_data: Path) -> Path:
+def spam_csv(tmp_path: Path, real_data: Path) -> Path:
     """A small labelled CSV cut from the real SMS spam collection (40 rows, both classes)."""
     import csv
 
     rows = []
-    with open(shared_data / "sms_spam_collection" / "SMSSpamCollection", encoding="utf-8") as handle:
+    with open(real_data / "sms_spam_collection" / "SMSSpamCollection", encoding="utf-8") as handle:
         for line in handle:
             label, _, text = line.rstrip("\n").partition("\t")
             if label in ("ham", "spam"):
@@ -43,6 +43,17 @@ def spam_csv(tmp_path: Path, shared_data: Path) -> Path:
         writer.writerow(["message", "label"])
         writer.writerows(mixed)
     return path
+
+
+@pytest.fixture(autouse=True)
+def gc_on_gui_thread(qapp) -> Iterator[None]:
+    """As in the app (desktop/app.py): cycles are collected on the GUI thread only, so a job's
+    thread never frees a Qt object it does not own."""
+    from desktop.gui_gc import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector()
+    yield
+    collector.stop()
 
 
 @pytest.fixture
