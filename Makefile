@@ -45,7 +45,7 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_gui.py
 
 screenshots: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen $(PY) -m desktop.screenshots
+	QT_QPA_PLATFORM=offscreen $(PY) docs/make_screenshots.py
 
 build: $(VENV)/.installed-test
 	$(PIP) install --quiet -e '.[build]'

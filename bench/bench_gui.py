@@ -105,8 +105,8 @@ def responsiveness(data: Path, rows: int) -> dict[str, float]:
     from desktop.context import AppContext
     from desktop.main_window import MainWindow
     from desktop.settings import Settings
-    from privacy.container import ScryptParams
-    from privacy.workspace import Workspace
+    from privacy.vault.container import ScryptParams
+    from privacy.vault.workspace import Workspace
 
     app = make_application([])
     with tempfile.TemporaryDirectory() as temp:
@@ -116,9 +116,9 @@ def responsiveness(data: Path, rows: int) -> dict[str, float]:
         context.set_workspace(Workspace.create(context.root, "benchmark passphrase", kdf=context.kdf))
         import pyarrow as pa
 
-        from engine.columns import ColumnMapping
-        from engine.importing.table import ImportedTable
-        from engine.store import save_dataset
+        from engine.data.columns import ColumnMapping
+        from engine.data.importing.table import ImportedTable
+        from engine.data.store import save_dataset
         from engine.training import TrainConfig
 
         texts, labels = _sms_rows(data, rows)

@@ -56,9 +56,9 @@ def measure(kind: str, path: Path) -> dict[str, float]:
         rows = len(frame)
     else:
         sys.path.insert(0, str(ROOT))
-        from engine.columns import infer_mapping
-        from engine.importing import read_table
-        from engine.validation import validate
+        from engine.data.columns import infer_mapping
+        from engine.data.importing import read_table
+        from engine.data.validation import validate
 
         # pyarrow imports pandas the first time it converts a Python value (any pa.array or
         # pa.scalar call does): ~0.3 s once per process. The baseline's libraries are imported

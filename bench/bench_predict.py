@@ -49,7 +49,7 @@ def main() -> int:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
-    from engine.prediction import Predictor
+    from engine.evaluation.prediction import Predictor
 
     texts = load_texts(args.data, args.rows)
     labels = ("negative", "positive")

@@ -52,7 +52,7 @@ def peak_rss_mb() -> float:
 
 
 def dev_accuracy(model, tokenizer, labels, texts, gold, device, max_length=128) -> float:
-    from engine.prediction import Predictor
+    from engine.evaluation.prediction import Predictor
 
     model.eval()
     probs = Predictor(model, tokenizer, labels, device=device, max_length=max_length).predict_proba(texts)
@@ -65,10 +65,10 @@ def run_cloister(args: dict, queue) -> None:
     import torch
 
     from engine.events import Failed, Finished, Started, Step
-    from engine.model_io import load_model
+    from engine.models.weights import load_model
     from engine.training import TrainConfig, train_on_rows
-    from privacy.container import ScryptParams
-    from privacy.workspace import Workspace
+    from privacy.vault.container import ScryptParams
+    from privacy.vault.workspace import Workspace
 
     torch.set_num_threads(args["threads"])
     texts, labels = args["train"]
@@ -181,7 +181,7 @@ def in_child(target, args: dict) -> dict:
 
 
 def speed(opts: argparse.Namespace) -> None:
-    from engine.models import default_model_path
+    from engine.models.folders import default_model_path
 
     train = sample(*read_tsv(DATA / "sst2" / "train.tsv"), opts.rows, seed=13)
     dev = sample(*read_tsv(DATA / "sst2" / "dev.tsv"), opts.dev_rows, seed=13)
@@ -231,8 +231,8 @@ def run_quality_one(args: dict, queue) -> None:
 
     from engine.events import Failed, Finished
     from engine.training import TrainConfig, train_on_rows
-    from privacy.container import ScryptParams
-    from privacy.workspace import Workspace
+    from privacy.vault.container import ScryptParams
+    from privacy.vault.workspace import Workspace
 
     torch.set_num_threads(args["threads"])
     texts, labels = args["rows"]
@@ -251,7 +251,7 @@ def run_quality_one(args: dict, queue) -> None:
 
 
 def quality(opts: argparse.Namespace) -> None:
-    from engine.models import default_model_path
+    from engine.models.folders import default_model_path
 
     print(f"default base model (MiniLM-L6), batch 32, torch threads {opts.threads}, "
           f"load average before: {os.getloadavg()[0]:.1f}\n")

@@ -28,8 +28,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from privacy.container import ScryptParams  # noqa: E402
-from privacy.workspace import Workspace  # noqa: E402
+from privacy.vault.container import ScryptParams  # noqa: E402
+from privacy.vault.workspace import Workspace  # noqa: E402
 
 MIB = 1 << 20
 

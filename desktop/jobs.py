@@ -24,7 +24,7 @@ def warm_up(_cancel: CancelToken) -> None:
     holds the GIL for up to ~0.2 s at a time and the window stutters. Nothing is loaded here,
     no model and no data: only modules.
     """
-    import engine.prediction  # noqa: F401
+    import engine.evaluation.prediction  # noqa: F401
     import engine.training  # noqa: F401
     import transformers.modeling_utils  # noqa: F401
     from transformers.models.bert import modeling_bert  # noqa: F401  (the default model's code)
@@ -35,18 +35,18 @@ def save_draft(ws: Any, name: str, draft: Any, *, skip_incomplete: bool, cancel:
     """Store the draft in the vault, reporting progress; ends with ``Done(DatasetInfo)``.
 
     With ``skip_incomplete`` the rows with a blank text or no label are left out of what is
-    stored, the same rule ``engine.columns.texts_and_labels(skip_incomplete=True)`` applies.
+    stored, the same rule ``engine.data.columns.texts_and_labels(skip_incomplete=True)`` applies.
     """
     from dataclasses import replace
 
-    from engine.store import save_dataset
+    from engine.data.store import save_dataset
 
     imported, problems = draft.imported, list(draft.problems)
     yield Progress(done=0, total=3, message="preparing")
     if skip_incomplete and draft.mapping.label_column is not None:
         import pyarrow.compute as pc
 
-        from engine.columns import label_array, text_array
+        from engine.data.columns import label_array, text_array
 
         table = imported.table
         texts, labels = text_array(table, draft.mapping), label_array(table, draft.mapping)
@@ -69,7 +69,7 @@ def save_draft(ws: Any, name: str, draft: Any, *, skip_incomplete: bool, cancel:
 
 def data_file_filter() -> str:
     """UI thread: the file-dialog filter for every format the engine can read."""
-    from engine.importing import SUPPORTED_SUFFIXES
+    from engine.data.importing import SUPPORTED_SUFFIXES
 
     patterns = " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
     return f"Data files ({patterns});;All files (*)"
@@ -77,33 +77,33 @@ def data_file_filter() -> str:
 
 def stored_datasets(ws: Any) -> list[Any]:
     """UI thread (small index read)."""
-    from engine.store import list_datasets
+    from engine.data.store import list_datasets
 
     return list(list_datasets(ws))
 
 
 def rename_dataset(ws: Any, old: str, new: str) -> None:
-    from engine.store import rename_dataset as rename
+    from engine.data.store import rename_dataset as rename
 
     rename(ws, old, new)
 
 
 def delete_dataset(ws: Any, name: str) -> None:
-    from engine.store import delete_dataset as delete
+    from engine.data.store import delete_dataset as delete
 
     delete(ws, name)
 
 
 # --- models and training ---------------------------------------------------------------------
 def default_model() -> Path:
-    from engine.models import default_model_path
+    from engine.models.folders import default_model_path
 
     return Path(default_model_path())
 
 
 def check_model(path: Path) -> Any:
     """``ModelInfo`` or raises ``InputError`` with the reason the folder can't be used."""
-    from engine.models import check_model_folder
+    from engine.models.folders import check_model_folder
 
     return check_model_folder(path)
 
@@ -148,7 +148,7 @@ def run_record(ws: Any, run_id: str) -> Any:
 
 def report(ws: Any, run_id: str) -> Any:
     """The run's evaluation report, or None when it has none (failed or cancelled runs)."""
-    from engine.evaluation import load_report
+    from engine.evaluation.report import load_report
 
     try:
         return load_report(ws, run_id)
@@ -157,7 +157,7 @@ def report(ws: Any, run_id: str) -> Any:
 
 
 def load_predictor(ws: Any, run_id: str) -> Any:
-    from engine.prediction import Predictor
+    from engine.evaluation.prediction import Predictor
 
     return Predictor.from_run(ws, run_id)
 
@@ -167,7 +167,7 @@ def predict(predictor: Any, text: str) -> Any:
 
 
 def predict_file_events(predictor: Any, source: Path, target: Path, cancel: CancelToken) -> Iterator[Any]:
-    from engine.prediction import predict_file
+    from engine.evaluation.prediction import predict_file
 
     yield from predict_file(predictor, source, target, cancel=cancel)
 
@@ -175,7 +175,7 @@ def predict_file_events(predictor: Any, source: Path, target: Path, cancel: Canc
 def export_events(ws: Any, run_id: str, out: Path, *, onnx: bool, plaintext: bool,
                   passphrase: str | None, kdf: Any, cancel: CancelToken) -> Iterator[Any]:
     """Export in one piece (the engine writes all or nothing); ends with ``Done(path written)``."""
-    from engine.export import ExportFormat, export_run
+    from engine.export.exporters import ExportFormat, export_run
 
     yield Progress(done=0, total=1, message="exporting")
     written = export_run(ws, run_id, out, format=ExportFormat.ONNX if onnx else ExportFormat.HF,

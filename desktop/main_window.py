@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
     def open_vault(self) -> bool:
         """Create (first launch) or unlock the workspace. Returns True when unlocked."""
         from desktop.dialogs.vault import CreateVaultDialog, UnlockDialog
-        from privacy.workspace import Workspace
+        from privacy.vault.workspace import Workspace
 
         root = self.context.root
         if Workspace.exists(root):

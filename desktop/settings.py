@@ -22,7 +22,7 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda:\d+|mps)$")
 
 @dataclass(frozen=True)
 class Settings:
-    workspace: str = ""  # empty: the default workspace folder (privacy.workspace)
+    workspace: str = ""  # empty: the default workspace folder (privacy.vault.workspace)
     device: str = "auto"  # "auto", "cpu", "cuda:N" or "mps"
     idle_lock_minutes: int = 15  # 0 turns idle locking off
 
@@ -87,6 +87,6 @@ def workspace_root(settings: Settings) -> Path:
     override = os.environ.get("CLOISTER_WORKSPACE")
     if override:
         return Path(override)
-    from privacy.workspace import default_workspace_dir
+    from privacy.vault.workspace import default_workspace_dir
 
     return Path(default_workspace_dir())

@@ -18,9 +18,9 @@ from engine.events import Cancelled, Evaluated, Failed, Finished, Progress, Star
 class ImportDraft:
     """A file read into memory, its proposed column roles and its validation problems."""
 
-    imported: Any  # engine.importing.ImportedTable
-    mapping: Any  # engine.columns.ColumnMapping
-    problems: list[Any] = field(default_factory=list)  # engine.validation.Problem
+    imported: Any  # engine.data.importing.ImportedTable
+    mapping: Any  # engine.data.columns.ColumnMapping
+    problems: list[Any] = field(default_factory=list)  # engine.data.validation.Problem
 
     @property
     def columns(self) -> list[str]:
@@ -49,7 +49,7 @@ class ImportDraft:
         return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
 
     def blocking(self) -> bool:
-        from engine.validation import has_blocking
+        from engine.data.validation import has_blocking
 
         return bool(has_blocking(self.problems))
 

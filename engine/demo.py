@@ -27,10 +27,10 @@ def sample_path() -> Path:
 
 def import_sample(ws: Any, *, name: str = SAMPLE_DATASET, replace: bool = False) -> Any:
     """Validate and store the bundled SMS spam sample as dataset ``name``; return its info."""
-    from engine.columns import infer_mapping
-    from engine.importing import read_table
-    from engine.store import save_dataset
-    from engine.validation import validate
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
+    from engine.data.validation import validate
 
     imported = read_table(sample_path())
     mapping = infer_mapping(imported)
@@ -66,7 +66,7 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
 
     The temporary workspace (and its random passphrase) is gone when the generator finishes.
     """
-    from privacy.workspace import Workspace
+    from privacy.vault.workspace import Workspace
 
     from engine.training import train
     from engine.training.failures import to_failed

@@ -27,7 +27,7 @@ def test_evaluate_predict_export_leave_no_plaintext(
 ) -> None:
     from engine.runs import list_runs
     from engine.training import TrainConfig, train
-    from privacy.workspace import Workspace
+    from privacy.vault.workspace import Workspace
 
     user, source, model_folder = canary_vault(tmp_path, monkeypatch)
     secret = user / "export-passphrase.txt"

@@ -25,7 +25,7 @@ def test_training_checkpoint_and_resume_leave_no_plaintext(
 ) -> None:
     from engine.training import TrainConfig, train
     from engine.training.checkpoint import load_checkpoint
-    from privacy.workspace import Workspace
+    from privacy.vault.workspace import Workspace
 
     _user, _source, model_folder = canary_vault(tmp_path, monkeypatch, rows=60)
 

@@ -133,7 +133,7 @@ class CreateVaultDialog(_VaultDialog):
     def _create(self) -> None:
         if not self.create_button.isEnabled():
             return
-        from privacy.workspace import Workspace
+        from privacy.vault.workspace import Workspace
 
         passphrase, root, kdf = self.first.text(), self.root, self._kdf
         self._run(lambda: Workspace.create(root, passphrase, kdf=kdf), name="create-vault")
@@ -169,7 +169,7 @@ class UnlockDialog(_VaultDialog):
         if not self.passphrase.text():
             self._show_error("Enter the passphrase.")
             return
-        from privacy.workspace import Workspace
+        from privacy.vault.workspace import Workspace
 
         passphrase, root = self.passphrase.text(), self.root
         self._run(lambda: Workspace.unlock(root, passphrase), name="unlock")

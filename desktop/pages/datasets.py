@@ -36,9 +36,9 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
     given (None meaning an unlabelled dataset).
     """
-    from engine.columns import ColumnMapping, infer_mapping
-    from engine.importing import read_table
-    from engine.validation import validate
+    from engine.data.columns import ColumnMapping, infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.validation import validate
 
     imported = imported if imported is not None else read_table(path)
     if text_column is None:

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from privacy.workspace import Workspace, default_workspace_dir
+from privacy.vault.workspace import Workspace, default_workspace_dir
 
 from engine.errors import InputError
 

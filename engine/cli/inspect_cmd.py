@@ -15,11 +15,11 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from engine.columns import ColumnMapping, label_array
+from engine.data.columns import ColumnMapping, label_array
 from engine.errors import InputError
-from engine.importing import ImportedTable, read_table
-from engine import validation
-from engine.validation import Problem, Severity, has_blocking, validate
+from engine.data.importing import ImportedTable, read_table
+from engine.data import validation
+from engine.data.validation import Problem, Severity, has_blocking, validate
 
 EXIT_TRAINABLE = 0
 EXIT_BLOCKING = 2

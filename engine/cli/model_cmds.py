@@ -109,7 +109,7 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from engine.evaluation import evaluate_run
+    from engine.evaluation.report import evaluate_run
 
     if args.misclassified < 0:
         raise InputError("--misclassified must be 0 or more")
@@ -150,7 +150,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from engine.prediction import Predictor
+    from engine.evaluation.prediction import Predictor
 
     if args.top_k is not None and args.top_k < 1:
         raise InputError("--top-k must be 1 or more")
@@ -184,7 +184,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def _predict_file(predictor: Any, args: argparse.Namespace) -> tuple[int, int]:
     """Run batch prediction with a progress bar -> (exit code, rows written)."""
     from engine.events import Cancelled, Failed, FailureKind, Finished, Progress
-    from engine.prediction import predict_file
+    from engine.evaluation.prediction import predict_file
 
     last_shown = 0.0
     for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
@@ -223,7 +223,7 @@ def _bar(done: int, total: int) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from engine.export import ExportFormat, export_run
+    from engine.export.exporters import ExportFormat, export_run
 
     ws = open_workspace(args)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
@@ -239,7 +239,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_open_export(args: argparse.Namespace) -> int:
-    from engine.export import open_export
+    from engine.export.exporters import open_export
 
     folder = open_export(args.file, args.out, _export_passphrase(args, confirm=False))
     print(f"unsealed {args.file} into {folder}")

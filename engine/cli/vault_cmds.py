@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from privacy.container import ScryptParams
-from privacy.workspace import Workspace
+from privacy.vault.container import ScryptParams
+from privacy.vault.workspace import Workspace
 
 from engine.cli.common import (
     add_workspace_options,
@@ -76,10 +76,10 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     # Heavy engine imports stay inside the command so `cloister --help` stays fast.
     from engine.cli.inspect_cmd import problem_lines
-    from engine.columns import ColumnMapping
-    from engine.importing import read_table
-    from engine.store import check_name, save_dataset
-    from engine.validation import has_blocking, validate
+    from engine.data.columns import ColumnMapping
+    from engine.data.importing import read_table
+    from engine.data.store import check_name, save_dataset
+    from engine.data.validation import has_blocking, validate
 
     name = check_name(args.name)
     # Validate exactly as `cloister inspect` does, before asking for the passphrase.
@@ -112,7 +112,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # ----- datasets / show / rename / rm --------------------------------------------------------
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from engine.store import list_datasets
+    from engine.data.store import list_datasets
 
     ws = open_workspace(args)
     try:
@@ -138,7 +138,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from engine.store import load_dataset
+    from engine.data.store import load_dataset
 
     if args.rows < 0:
         raise InputError("--rows must be 0 or more")
@@ -165,7 +165,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rename(args: argparse.Namespace) -> int:
-    from engine.store import rename_dataset
+    from engine.data.store import rename_dataset
 
     ws = open_workspace(args)
     try:
@@ -177,7 +177,7 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    from engine.store import dataset_info, delete_dataset
+    from engine.data.store import dataset_info, delete_dataset
 
     ws = open_workspace(args)
     try:
@@ -193,7 +193,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     finally:
         ws.lock()
     print(f"Deleted dataset {info.name!r}. Its encrypted files were unlinked; see "
-          "privacy/FORMAT.md for what deletion does and does not guarantee on SSDs.")
+          "privacy/vault/FORMAT.md for what deletion does and does not guarantee on SSDs.")
     return EXIT_OK
 
 

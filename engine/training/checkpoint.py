@@ -92,7 +92,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def to_bytes(ckpt: Checkpoint) -> bytes:
-    from engine.tensor_bytes import to_safetensors
+    from engine.models.tensor_bytes import to_safetensors
 
     tensors, metadata = _flatten(ckpt)
     return to_safetensors(tensors, metadata=metadata)
@@ -170,7 +170,7 @@ def from_bytes(data: bytes | bytearray) -> Checkpoint:
 
 def save_checkpoint(ws: Any, run_id: str, ckpt: Checkpoint) -> str:
     """Write the checkpoint (one atomic vault write) and return its key."""
-    from engine.tensor_bytes import write_safetensors
+    from engine.models.tensor_bytes import write_safetensors
 
     key = checkpoint_key(run_id)
     tensors, metadata = _flatten(ckpt)

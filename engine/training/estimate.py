@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.models import check_model_folder, resolve_model_path
+from engine.models.folders import check_model_folder, resolve_model_path
 from engine.training.config import TrainConfig
 
 ASSUMED_MEAN_TOKENS = 48

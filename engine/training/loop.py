@@ -28,7 +28,7 @@ from engine.events import (
     Step,
 )
 from engine.errors import InputError
-from engine.model_io import load_state_dict, save_model
+from engine.models.weights import load_state_dict, save_model
 from engine.runs import RunRecord, RunStatus, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.data import class_weight_vector, collate, encode_texts, sorted_batches
@@ -62,7 +62,7 @@ class Trainer:
     def setup(self, resume_from: ckpt_io.Checkpoint | None) -> None:
         import torch
 
-        from engine.models import load_for_training
+        from engine.models.folders import load_for_training
 
         config, prep = self.config, self.prep
         self.device = choose_device(config.device)
@@ -129,7 +129,7 @@ class Trainer:
         return out, loss_sum / max(1, len(rows))
 
     def report(self, rows: np.ndarray, *, with_texts: bool) -> Any:
-        from engine.evaluation import compute_report
+        from engine.evaluation.report import compute_report
 
         probs, loss = self.predict_proba(rows)
         texts = [self.prep.texts[i] for i in rows] if with_texts else None
@@ -277,7 +277,7 @@ class Trainer:
         yield from self.finish(time.perf_counter() - t_start)
 
     def finish(self, elapsed: float) -> Iterator[Event]:
-        from engine.evaluation import save_report
+        from engine.evaluation.report import save_report
 
         p, run_id = self.progress, self.run.run_id
         model_prefix = f"runs/{run_id}/model"

@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.errors import CloisterError, InputError
 from engine.events import FailureKind
-from engine.models import ModelInfo, check_model_folder, resolve_model_path
+from engine.models.folders import ModelInfo, check_model_folder, resolve_model_path
 from engine.training.config import TrainConfig
 from engine.training.data import LabelCoding, code_labels
 from engine.training.failures import TrainingFailure
@@ -46,7 +46,7 @@ def check_settings(config: TrainConfig) -> ModelInfo:
 
 def load_rows(ws: Any, name: str) -> tuple[list[str], list[str]]:
     """Texts and labels of a vault dataset, refusing one with blocking validation problems."""
-    from engine import store
+    from engine.data import store
 
     try:
         stored = store.load_dataset(ws, name)
@@ -65,7 +65,7 @@ def load_rows(ws: Any, name: str) -> tuple[list[str], list[str]]:
 def _blocking_problems(stored: Any) -> str:
     """The import-time validation errors kept with the dataset (``--force`` imports keep them).
 
-    ``engine.store`` records each problem as its text, ``"<severity>: <where>: <message>"``;
+    ``engine.data.store`` records each problem as its text, ``"<severity>: <where>: <message>"``;
     only errors block training, warnings do not.
     """
     problems = [str(p) for p in getattr(stored.info, "problems", ())]
@@ -78,7 +78,7 @@ def _blocking_problems(stored: Any) -> str:
 
 def split_rows(strata: Sequence[str], *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified, seeded train/validation/test positions (80/10/10)."""
-    from engine.splits import split_indices
+    from engine.data.splits import split_indices
 
     splits = split_indices(list(strata), train=0.8, validation=0.1, test=0.1, seed=seed)
     return tuple(np.asarray(s, dtype=np.int64) for s in (splits.train, splits.validation, splits.test))  # type: ignore[return-value]

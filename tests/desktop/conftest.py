@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from privacy.container import ScryptParams  # noqa: E402
+from privacy.vault.container import ScryptParams  # noqa: E402
 
 FAST_KDF = ScryptParams(log2_n=10, r=8, p=1)  # same code path as the real 2^17, ~1 ms
 PASSPHRASE = "correct horse battery staple"
@@ -69,7 +69,7 @@ def window(qtbot, context) -> Iterator[object]:
     """The main window with a freshly created, unlocked vault."""
     from desktop.app import make_application
     from desktop.main_window import MainWindow
-    from privacy.workspace import Workspace
+    from privacy.vault.workspace import Workspace
 
     make_application([])
     context.set_workspace(Workspace.create(context.root, PASSPHRASE, kdf=FAST_KDF))

@@ -122,7 +122,7 @@ def test_rename_and_delete_ask_first(qtbot, window, spam_csv):
     answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
     assert page.stored.rowCount() == 0
-    from engine.store import list_datasets
+    from engine.data.store import list_datasets
 
     assert list_datasets(window.context.workspace) == []
 

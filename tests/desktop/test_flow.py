@@ -73,7 +73,7 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert train.device_label.text().startswith("Device: cpu")
 
     # Results: headline metrics and the confusion matrix match the stored report.
-    from engine.evaluation import load_report
+    from engine.evaluation.report import load_report
 
     run_id = ended.args[0].run_id
     report = load_report(window.context.workspace, run_id)
@@ -153,7 +153,7 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     onnx_dialog.close()
 
     # The default is encrypted: one sealed file that only the passphrase opens.
-    from engine.export import open_export
+    from engine.export.exporters import open_export
 
     sealed_dialog = ExportDialog(window.context, run_id, parent=window)
     qtbot.addWidget(sealed_dialog)

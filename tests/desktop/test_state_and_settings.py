@@ -126,7 +126,7 @@ def test_no_label_or_button_text_is_cut_off_at_1280_by_800(qtbot, window):
 
 def test_file_dialogs_offer_every_format_the_engine_reads():
     from desktop.jobs import data_file_filter
-    from engine.importing import SUPPORTED_SUFFIXES
+    from engine.data.importing import SUPPORTED_SUFFIXES
 
     offered = data_file_filter().split(";;")[0]
     assert SUPPORTED_SUFFIXES and all(f"*{suffix}" in offered.split("(")[1] for suffix in SUPPORTED_SUFFIXES)

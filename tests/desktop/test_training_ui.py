@@ -13,9 +13,9 @@ from engine.events import Cancelled, Failed, Finished, Started, Step
 
 
 def _store(window, csv_path: Path, name: str = "messages") -> None:  # noqa: ANN001
-    from engine.columns import infer_mapping
-    from engine.importing import read_table
-    from engine.store import save_dataset
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
 
     imported = read_table(csv_path)
     save_dataset(window.context.workspace, name, imported, infer_mapping(imported))

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.dialogs.vault import CreateVaultDialog, UnlockDialog
 from desktop.passphrase import Strength, assess
-from privacy.workspace import Workspace
+from privacy.vault.workspace import Workspace
 from tests.desktop.conftest import FAST_KDF, PASSPHRASE
 
 

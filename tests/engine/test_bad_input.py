@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.columns import ColumnMapping, infer_mapping
+from engine.data.columns import ColumnMapping, infer_mapping
 from engine.errors import InputError
-from engine.importing import read_table, source
-from engine.validation import has_blocking, validate
+from engine.data.importing import read_table, source
+from engine.data.validation import has_blocking, validate
 
 
 def expect_error(path: Path, *patterns: str, **options) -> str:

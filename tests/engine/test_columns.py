@@ -6,9 +6,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from engine.columns import ColumnMapping, infer_mapping, texts_and_labels
+from engine.data.columns import ColumnMapping, infer_mapping, texts_and_labels
 from engine.errors import InputError
-from engine.importing import ImportedTable
+from engine.data.importing import ImportedTable
 
 
 def imported(columns: dict[str, list[str | None]]) -> ImportedTable:

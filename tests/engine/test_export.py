@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from engine.errors import InputError
-from engine.export import ExportFormat, export_run, open_export
-from engine.prediction import Predictor
+from engine.export.exporters import ExportFormat, export_run, open_export
+from engine.evaluation.prediction import Predictor
 from privacy.errors import ContainerError, WrongPassphrase
 from tests.engine.test_prediction import train_tiny_run
 from tests.engine.tiny_model import fast_kdf
@@ -66,7 +66,7 @@ def test_plaintext_hf_export_loads_with_transformers_alone(run, tmp_path: Path) 
 def test_model_card_summarises_without_rows(run, tmp_path: Path) -> None:
     import hashlib
 
-    from engine.store import dataset_info
+    from engine.data.store import dataset_info
 
     ws, run_id, csv, _ = run
     card = (export_run(ws, run_id, tmp_path / "export", plaintext=True) / "README.md").read_text()
@@ -162,7 +162,7 @@ def test_export_refusals(run, tmp_path: Path) -> None:
 
 
 def test_failures_leave_no_partial_export(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.export as export
+    import engine.export.exporters as export
 
     ws, run_id, _, _ = run
     tmp_path = tmp_path / "dest"
@@ -203,7 +203,7 @@ def test_open_export_refuses_unsafe_members(tmp_path: Path) -> None:
     import io
     import tarfile
 
-    from privacy.sealed import seal_file
+    from privacy.vault.sealed import seal_file
 
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -223,7 +223,7 @@ def test_model_without_segment_ids_exports_and_predicts(tmp_path: Path) -> None:
     import torch
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
-    from engine.export import build_export_files
+    from engine.export.exporters import build_export_files
     from tests.engine.tiny_model import make_tiny_tokenizer
 
     tokenizer = make_tiny_tokenizer(tmp_path / "tok")

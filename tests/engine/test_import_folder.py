@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.columns import infer_mapping, texts_and_labels
+from engine.data.columns import infer_mapping, texts_and_labels
 from engine.errors import InputError
-from engine.importing import read_table
-from engine.validation import Severity, validate
+from engine.data.importing import read_table
+from engine.data.validation import Severity, validate
 
 
 def rt_polarity_folder(real_data: Path, root: Path, *, limit: int | None = None) -> dict[str, list[str]]:

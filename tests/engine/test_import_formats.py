@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.importing import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES, read_table, registry
-from engine.validation import Severity
+from engine.data.importing import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES, read_table, registry
+from engine.data.validation import Severity
 
 
 def rows(imported) -> list[dict]:
@@ -277,7 +277,7 @@ def test_bytes_undefined_in_cp1252_mean_latin1(tmp_path: Path) -> None:
 def test_debug_log_has_the_shape_but_no_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "secret.csv"
     path.write_text("patient_note,diagnosis\nJohn Smith has flu,flu\nJane Roe has cold,cold\n")
-    with caplog.at_level("DEBUG", logger="engine.importing"):
+    with caplog.at_level("DEBUG", logger="engine.data.importing"):
         read_table(path)
     assert "read csv: 2 rows x 2 columns, encoding utf-8" in caplog.text
     for secret in ("John", "Jane", "flu", "patient_note", "diagnosis"):

@@ -9,7 +9,7 @@ import torch
 
 from engine.demo import sample_path
 from engine.events import Evaluated, Finished, Started, Step
-from engine.model_io import load_model
+from engine.models.weights import load_model
 from engine.training import TrainConfig, train
 from tests.engine.tiny_model import store_rows, workspace  # noqa: F401
 

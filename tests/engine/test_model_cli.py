@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.evaluation import load_report
-from engine.prediction import Predictor
+from engine.evaluation.report import load_report
+from engine.evaluation.prediction import Predictor
 from tests.engine.test_prediction import train_tiny_run, write_sms_csv
 from tests.engine.tiny_model import TEST_PASSPHRASE
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from engine.errors import InputError
-from engine.model_io import load_model, save_model
-from engine.models import (
+from engine.models.weights import load_model, save_model
+from engine.models.folders import (
     check_model_folder,
     default_model_path,
     load_for_training,

@@ -9,7 +9,7 @@ import torch
 
 from engine.errors import InputError
 from engine.events import Cancelled, CancelToken, Failed, FailureKind, Finished, Progress
-from engine.prediction import Predictor, predict_file
+from engine.evaluation.prediction import Predictor, predict_file
 from tests.engine.tiny_model import make_tiny_bert, make_workspace
 
 SPAM_WORDS = ("free cash prize", "win now", "urgent call claim", "txt reply stop")
@@ -28,9 +28,9 @@ def write_sms_csv(path: Path, *, rows: int = 40, extra: str = "") -> Path:
 
 def train_tiny_run(root: Path, *, dataset: str = "sms", extra: str = "", labels_csv: Path | None = None):
     """A real run: tiny BERT trained by the engine on an imported CSV. -> (ws, run_id, csv)."""
-    from engine.columns import infer_mapping
-    from engine.importing import read_table
-    from engine.store import save_dataset
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
     from engine.training import TrainConfig, train
 
     torch.set_num_threads(1)
@@ -94,7 +94,7 @@ def test_batched_sorted_prediction_equals_one_by_one(tiny, batch_size: int) -> N
 
 
 def test_order_is_restored_across_sort_chunks(tiny, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.prediction as prediction
+    import engine.evaluation.prediction as prediction
 
     model, tokenizer = tiny
     monkeypatch.setattr(prediction, "SORT_CHUNK", 3)  # several chunks of mixed lengths
@@ -166,7 +166,7 @@ def run(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_from_run_loads_the_trained_model_and_labels(run) -> None:
-    from engine.model_io import load_model
+    from engine.models.weights import load_model
     from engine.runs import load_run
 
     ws, run_id, _ = run
@@ -244,7 +244,7 @@ def test_predict_file_text_column_choice_and_bad_column(run, tmp_path: Path) -> 
 
 
 def test_predict_file_cancel_and_failures_leave_the_output_untouched(run, tmp_path: Path, monkeypatch) -> None:
-    import engine.prediction as prediction
+    import engine.evaluation.prediction as prediction
 
     ws, run_id, csv = run
     predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
@@ -262,7 +262,7 @@ def test_predict_file_cancel_and_failures_leave_the_output_untouched(run, tmp_pa
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("privacy.atomic.atomic_write_bytes", disk_full)
+    monkeypatch.setattr("privacy.vault.atomic.atomic_write_bytes", disk_full)
     last = list(predict_file(predictor, csv, output))[-1]
     assert isinstance(last, Failed) and last.kind is FailureKind.DISK
     assert "No space left" in last.message and "out.csv" in last.message

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from engine.events import Cancelled, CancelToken, CheckpointSaved, Failed, FailureKind, Finished, Started, Step
-from engine.model_io import load_model
+from engine.models.weights import load_model
 from engine.runs import RunStatus, load_run
 from engine.training import TrainConfig, resume, resume_on_rows, train, train_on_rows
 from engine.training.checkpoint import checkpoint_key, from_bytes, load_checkpoint, to_bytes

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InputError
-from engine.splits import find_leakage, split_indices
+from engine.data.splits import find_leakage, split_indices
 
 LABELS = ["pos"] * 60 + ["neg"] * 30 + ["rare"] * 10
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from engine.columns import ColumnMapping
+from engine.data.columns import ColumnMapping
 from engine.errors import InputError
-from engine.importing.table import ImportedTable
-from engine.store import (
+from engine.data.importing.table import ImportedTable
+from engine.data.store import (
     DatasetDamaged,
     DatasetExists,
     DatasetNotFound,
@@ -20,8 +20,8 @@ from engine.store import (
     rename_dataset,
     save_dataset,
 )
-from privacy.container import ScryptParams
-from privacy.workspace import Workspace
+from privacy.vault.container import ScryptParams
+from privacy.vault.workspace import Workspace
 
 FAST = ScryptParams(log2_n=10)
 

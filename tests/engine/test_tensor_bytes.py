@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load, save
 
-from engine.tensor_bytes import to_safetensors, write_safetensors
+from engine.models.tensor_bytes import to_safetensors, write_safetensors
 
 
 def _sample() -> dict[str, torch.Tensor]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.evaluation import load_report
+from engine.evaluation.report import load_report
 from engine.events import (
     Cancelled,
     CheckpointSaved,
@@ -19,7 +19,7 @@ from engine.events import (
     Started,
     Step,
 )
-from engine.model_io import load_model
+from engine.models.weights import load_model
 from engine.runs import RunStatus, load_run
 from engine.training import TrainConfig, train_on_rows
 from engine.training.checkpoint import checkpoint_key
@@ -224,7 +224,7 @@ def test_unknown_dataset_is_bad_data(workspace, tiny_bert) -> None:
 
 
 def test_vault_dataset_trains_with_the_stratified_split(workspace, tiny_bert) -> None:
-    from engine.splits import split_indices
+    from engine.data.splits import split_indices
     from engine.training import train
     from tests.engine.tiny_model import store_rows
 

@@ -86,7 +86,7 @@ def test_config_validate_names_each_problem() -> None:
 
 
 def test_weight_decay_skips_biases_and_layer_norms(tiny_bert) -> None:
-    from engine.models import load_for_training
+    from engine.models.folders import load_for_training
 
     model, _ = load_for_training(tiny_bert, ("a", "b"))
     decay, no_decay = param_groups(model, 0.01)
@@ -97,7 +97,7 @@ def test_weight_decay_skips_biases_and_layer_norms(tiny_bert) -> None:
 
 
 def test_schedule_warms_up_then_decays_to_zero(tiny_bert) -> None:
-    from engine.models import load_for_training
+    from engine.models.folders import load_for_training
 
     model, _ = load_for_training(tiny_bert, ("a", "b"))
     cfg = TrainConfig(dataset="d", epochs=2, batch_size=10, warmup_ratio=0.25, learning_rate=1e-3)

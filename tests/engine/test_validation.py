@@ -8,10 +8,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.columns import ColumnMapping
-from engine.importing import ImportedTable
-from engine.importing.arrow_strings import fingerprints, repeated
-from engine.validation import MAX_ROWS_LISTED, Problem, Severity, has_blocking, validate
+from engine.data.columns import ColumnMapping
+from engine.data.importing import ImportedTable
+from engine.data.arrow_strings import fingerprints, repeated
+from engine.data.validation import MAX_ROWS_LISTED, Problem, Severity, has_blocking, validate
 
 MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
 
@@ -250,7 +250,7 @@ def test_two_text_columns_blank_in_both_keep_every_row_in_place() -> None:
     both = ColumnMapping(text_columns=("title", "text"), label_column="label")
     problems = validate(imported, both)
     assert [(p.row, p.column) for p in by_code(problems, "empty-text")] == [(2, "title + text"), (3, "title + text")]
-    from engine.columns import texts_and_labels
+    from engine.data.columns import texts_and_labels
 
     joined, kept = texts_and_labels(data, both)
     assert len(joined) == len(kept) == 40 and joined[3] == "title" and joined[5] == "distinct text 5"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main as cli
-from privacy.workspace import Workspace
+from privacy.vault.workspace import Workspace
 
 CSV = "text,label\n" + "".join(
     f"ticket number {i} about {'billing' if i % 2 else 'login'},{'billing' if i % 2 else 'access'}\n"
@@ -133,7 +133,7 @@ def test_skip_incomplete_rows_are_left_out_on_load(env: Path, tmp_path: Path, ca
     assert code == 2 and "blocking" in err
     code, out, _ = run(capsys, "import", str(gappy), "--name", "g", "--skip-incomplete")
     assert code == 0 and "32 rows" in out
-    from engine.store import load_dataset
+    from engine.data.store import load_dataset
 
     ds = load_dataset(Workspace.unlock(tmp_path / "_env" / "workspace", "first passphrase"), "g")
     assert ds.info.rows == 32 and len(ds.texts) == len(ds.labels) == 30

@@ -5,7 +5,7 @@ Other test modules import these helpers::
     from tests.engine.tiny_model import make_tiny_bert, make_tiny_gpt2, TINY_WORDS
 
 ``make_tiny_bert(tmp_path / "tiny")`` writes a complete local folder (config.json,
-model.safetensors, vocab.txt, tokenizer files) that ``engine.models.check_model_folder`` accepts
+model.safetensors, vocab.txt, tokenizer files) that ``engine.models.folders.check_model_folder`` accepts
 and ``AutoModelForSequenceClassification.from_pretrained`` loads in well under a second.
 """
 from __future__ import annotations
@@ -113,13 +113,13 @@ TEST_PASSPHRASE = "correct horse battery staple"
 
 def fast_kdf():
     """scrypt at 2^10: the same code path as production at ~1 ms per vault."""
-    from privacy.container import ScryptParams
+    from privacy.vault.container import ScryptParams
 
     return ScryptParams(log2_n=10, r=8, p=1)
 
 
 def make_workspace(root: Path):
-    from privacy.workspace import Workspace
+    from privacy.vault.workspace import Workspace
 
     return Workspace.create(root, TEST_PASSPHRASE, kdf=fast_kdf())
 
@@ -174,10 +174,10 @@ def store_rows(ws, name: str, texts: list[str], labels: list[str]):
     included, kept with the dataset even when it blocks, as ``--force`` would)."""
     import pyarrow as pa
 
-    from engine.columns import ColumnMapping
-    from engine.importing.table import ImportedTable
-    from engine.store import save_dataset
-    from engine.validation import validate
+    from engine.data.columns import ColumnMapping
+    from engine.data.importing.table import ImportedTable
+    from engine.data.store import save_dataset
+    from engine.data.validation import validate
 
     imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
                              source=Path(f"{name}.csv"), format="csv")

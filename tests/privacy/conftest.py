@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy.container import ScryptParams
-from privacy.workspace import Workspace
+from privacy.vault.container import ScryptParams
+from privacy.vault.workspace import Workspace
 
 # 2^10 instead of 2^17: the same code path at ~1 ms, so tests can create many vaults.
 FAST_KDF = ScryptParams(log2_n=10, r=8, p=1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from privacy.workspace import AUDIT_FILE, AUDIT_HEAD_FILE, Workspace
+from privacy.vault.workspace import AUDIT_FILE, AUDIT_HEAD_FILE, Workspace
 
 
 def records(path: Path) -> list[bytes]:

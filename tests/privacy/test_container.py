@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from privacy import container
-from privacy.container import (
+from privacy.vault import container
+from privacy.vault.container import (
     DEFAULT_CHUNK_LOG2,
     TAG_SIZE,
     decrypt_bytes,

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from privacy.workspace import Workspace
+from privacy.vault.workspace import Workspace
 from tests.privacy.conftest import FAST_KDF, PASSPHRASE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ BIG_REPEAT = 48 * 1024  # 32-byte digest * 48 Ki = 1.5 MiB per version: ~24 chun
 WRITER = f"""
 import hashlib, sys
 from pathlib import Path
-from privacy.workspace import Workspace
+from privacy.vault.workspace import Workspace
 ws = Workspace.unlock(Path(sys.argv[1]), {PASSPHRASE!r})
 start = int(sys.argv[2])
 print("ready", flush=True)
@@ -80,7 +80,7 @@ def test_sigkill_during_writes_never_leaves_a_half_written_entry(tmp_path: Path)
 CONCURRENT_WRITER = f"""
 import sys
 from pathlib import Path
-from privacy.workspace import Workspace
+from privacy.vault.workspace import Workspace
 ws = Workspace.unlock(Path(sys.argv[1]), {PASSPHRASE!r})
 for i in range(25):
     ws.write_bytes(f"{{sys.argv[2]}}/{{i}}", sys.argv[2].encode() * i)
@@ -107,7 +107,7 @@ def test_two_processes_writing_at_once_lose_no_index_update(tmp_path: Path) -> N
 PASSWD_LOOP = """
 import sys
 from pathlib import Path
-from privacy.vault import change_passphrase
+from privacy.vault.keyfile import change_passphrase
 path, phrases = Path(sys.argv[1]), ["first", "second"]
 current = sys.argv[2]
 print("ready", flush=True)
@@ -120,7 +120,7 @@ while True:
 
 def test_sigkill_during_passphrase_changes_leaves_a_usable_vault(tmp_path: Path) -> None:
     from privacy.errors import WrongPassphrase
-    from privacy.vault import VAULT_FILE_NAME, create_vault, unlock_vault
+    from privacy.vault.keyfile import VAULT_FILE_NAME, create_vault, unlock_vault
 
     path = tmp_path / VAULT_FILE_NAME
     vault_id = create_vault(path, "first", kdf=FAST_KDF).vault_id

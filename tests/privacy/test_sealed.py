@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from privacy.container import ScryptParams
+from privacy.vault.container import ScryptParams
 from privacy.errors import ContainerError, PrivacyError, WrongPassphrase
-from privacy.sealed import open_sealed, read_sealed, seal_file
+from privacy.vault.sealed import open_sealed, read_sealed, seal_file
 from tests.privacy.conftest import FAST_KDF
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from privacy.container import ScryptParams
+from privacy.vault.container import ScryptParams
 from privacy.errors import PrivacyError, VaultDamaged, VaultExists, VaultTooNew, WrongPassphrase
-from privacy.vault import VAULT_FILE_NAME, change_passphrase, create_vault, unlock_vault
-from privacy.workspace import Workspace
+from privacy.vault.keyfile import VAULT_FILE_NAME, change_passphrase, create_vault, unlock_vault
+from privacy.vault.workspace import Workspace
 from tests.privacy.conftest import FAST_KDF, PASSPHRASE
 
 

@@ -1,7 +1,7 @@
 """Known-answer vectors: the container bytes must not drift, and FORMAT.md must suffice.
 
-``independent_decrypt`` is written from privacy/FORMAT.md using only ``cryptography`` and
-``hashlib`` primitives, not privacy.container, so a format change that the document does not
+``independent_decrypt`` is written from privacy/vault/FORMAT.md using only ``cryptography`` and
+``hashlib`` primitives, not privacy.vault.container, so a format change that the document does not
 describe (or a document that stops matching the code) fails here.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from privacy import container
-from privacy.container import ScryptParams
+from privacy.vault import container
+from privacy.vault.container import ScryptParams
 
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "container_v1.json").read_text())
 

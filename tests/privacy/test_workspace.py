@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from privacy.errors import ContainerError, NotInVault, PrivacyError, VaultLocked, VaultNotFound
-from privacy.workspace import Workspace, default_workspace_dir
+from privacy.vault.workspace import Workspace, default_workspace_dir
 from tests.privacy.conftest import FAST_KDF, PASSPHRASE
 
 

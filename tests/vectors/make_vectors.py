@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 import json
 
-from privacy import container
-from privacy.container import ScryptParams
+from privacy.vault import container
+from privacy.vault.container import ScryptParams
 
 KEY = bytes(range(32))
 SALT = bytes(range(100, 116))

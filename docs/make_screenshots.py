@@ -1,6 +1,6 @@
 """Render every page offscreen with real data into docs/screenshots/*.png (``make screenshots``).
 
-    python -m desktop.screenshots [--out docs/screenshots] [--rows 600] [--tiny]
+    python -m docs.make_screenshots [--out docs/screenshots] [--rows 600] [--tiny]
 
 Uses a throw-away encrypted workspace in a temporary folder, the SMS Spam Collection from
 ``../shared/data`` (5,574 real messages), and trains the default MiniLM-L6 on a stratified
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # a script beside the packages, not part of them
 SHARED = REPO.parent / "shared" / "data"
 SMS = SHARED / "sms_spam_collection" / "SMSSpamCollection"
 SIZE = (1280, 800)
@@ -89,8 +90,8 @@ def render_all(out: Path, *, rows: int, tiny: bool) -> list[Path]:
     from desktop.dialogs.vault import CreateVaultDialog
     from desktop.main_window import MainWindow
     from desktop.settings import Settings
-    from privacy.container import ScryptParams
-    from privacy.workspace import Workspace
+    from privacy.vault.container import ScryptParams
+    from privacy.vault.workspace import Workspace
 
     make_application([])
     shooter = Shooter(out)
@@ -233,8 +234,8 @@ def render_dark(out: Path) -> Path:
     from desktop.context import AppContext
     from desktop.main_window import MainWindow
     from desktop.settings import Settings
-    from privacy.container import ScryptParams
-    from privacy.workspace import Workspace
+    from privacy.vault.container import ScryptParams
+    from privacy.vault.workspace import Workspace
 
     app = make_application([])
     app.setStyle(QStyleFactory.create("Fusion"))
@@ -257,7 +258,7 @@ def render_dark(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m desktop.screenshots", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python docs/make_screenshots.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--rows", type=int, default=600, help="rows of the SMS sample to train on")
     parser.add_argument("--tiny", action="store_true", help="train a tiny random model (layout check)")

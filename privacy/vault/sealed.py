@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from privacy import container
-from privacy.atomic import atomic_writer
-from privacy.container import ScryptParams
+from privacy.vault import container
+from privacy.vault.atomic import atomic_writer
+from privacy.vault.container import ScryptParams
 from privacy.errors import ContainerError, PrivacyError
 
 SEALED_CONTEXT = b"cloister/sealed"

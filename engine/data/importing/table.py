@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from engine.validation import Problem
+    from engine.data.validation import Problem
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class ImportedTable:
     ``table`` holds every column as strings (nulls where a cell was absent), so column inference,
     validation and training see the same values the user sees in a spreadsheet.
     ``problems`` are read-time findings (an encoding fallback, skipped ragged rows) that
-    ``engine.validation.validate`` passes on in its report.
+    ``engine.data.validation.validate`` passes on in its report.
     ``first_data_line`` is the file line of data row 1; with no multi-line fields, data row N is on
     line ``first_data_line + N - 1`` (rows spread over several lines shift this, which is why
     problems name rows, not lines).

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from engine.errors import InputError
 
 if TYPE_CHECKING:
-    from engine.importing.table import ImportedTable
+    from engine.data.importing.table import ImportedTable
 
 # Names, strongest first. The rank breaks ties: a table with both "Product" and "Tags" columns
 # (the CFPB export) is a product classification task far more often than a tag one.

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from privacy.atomic import atomic_write_bytes
-from privacy.container import SALT_SIZE
+from privacy.vault.atomic import atomic_write_bytes
+from privacy.vault.container import SALT_SIZE
 from privacy.errors import (
     ContainerError,
     PrivacyError,
@@ -35,7 +35,7 @@ from privacy.errors import (
     VaultTooNew,
     WrongPassphrase,
 )
-from privacy.kdf import KEY_SIZE, ScryptParams
+from privacy.vault.kdf import KEY_SIZE, ScryptParams
 
 VAULT_FILE_NAME = "cloister.vault"
 VAULT_FORMAT = "cloister-vault"

@@ -113,7 +113,7 @@ class Predictor:
         cls, ws: Any, run_id: str, *, device: str | None = None, batch_size: int = 64
     ) -> Predictor:
         """The best model of a finished run, decrypted from the workspace into memory."""
-        from engine.model_io import load_model, model_exists
+        from engine.models.weights import load_model, model_exists
         from engine.runs import load_run
 
         record = load_run(ws, run_id)
@@ -218,7 +218,7 @@ def _as_text(value: object) -> str:
 
 
 def _training_text_column(ws: Any, dataset: str) -> str | None:
-    from engine.store import dataset_info
+    from engine.data.store import dataset_info
 
     try:
         columns = dataset_info(ws, dataset).mapping.text_columns
@@ -279,8 +279,8 @@ def predict_file(
     cancel = cancel or CancelToken()
     try:
         input_path, output_path = Path(input_path), Path(output_path)
-        from engine.columns import ColumnMapping, text_array
-        from engine.importing import read_table
+        from engine.data.columns import ColumnMapping, text_array
+        from engine.data.importing import read_table
 
         imported = read_table(input_path, header=header)
         fmt = output_format(output_path, fallback=imported.format)
@@ -304,7 +304,7 @@ def predict_file(
             yield Progress(done, total, f"predicted {done} of {total} rows")
         table = _with_predictions(imported.table, predictor, probs)
         data = _encode_table(table, fmt)
-        from privacy.atomic import atomic_write_bytes
+        from privacy.vault.atomic import atomic_write_bytes
 
         atomic_write_bytes(output_path, data)
         log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)

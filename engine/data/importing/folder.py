@@ -10,10 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from engine.errors import InputError
-from engine.importing.registry import ReadRequest, reader
-from engine.importing.source import check_size, decode, os_error
-from engine.importing.table import ImportedTable
-from engine.validation import Problem, Severity
+from engine.data.importing.registry import ReadRequest, reader
+from engine.data.importing.source import check_size, decode, os_error
+from engine.data.importing.table import ImportedTable
+from engine.data.validation import Problem, Severity
 
 _LAYOUT = ("Cloister reads a folder with one sub-folder per label, each holding .txt files "
            "(e.g. reviews/positive/001.txt, reviews/negative/002.txt).")

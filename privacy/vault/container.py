@@ -1,6 +1,6 @@
 """One encrypted file: a versioned header plus AES-256-GCM chunks in the STREAM construction.
 
-The bytes are specified in ``privacy/FORMAT.md`` (keep the two in step; the known-answer
+The bytes are specified in ``privacy/vault/FORMAT.md`` (keep the two in step; the known-answer
 vectors in ``tests/vectors/`` fail if they drift). Each file has a random salt from which HKDF
 derives its own header and payload keys; chunk nonces are a counter plus a last-chunk flag, so
 flipped bits, truncation, reordering, spliced headers and trailing bytes are all rejected. The
@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from privacy.errors import ContainerError, WrongPassphrase
-from privacy.kdf import KEY_SIZE, ScryptParams
+from privacy.vault.kdf import KEY_SIZE, ScryptParams
 
 MAGIC = b"CLOISTER"
 FORMAT_VERSION = 1

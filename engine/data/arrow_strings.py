@@ -112,7 +112,7 @@ class LabelCodes:
     Labels are few and repeat (a million rows, a handful of classes), so validation's label
     checks — missing, undecodable, class counts, conflicts — work on the small set of distinct
     values and an integer per row, never on a million strings again. Trimming and null handling
-    match ``engine.columns.label_array``: ' spam' and 'spam' are one class, null is missing ('').
+    match ``engine.data.columns.label_array``: ' spam' and 'spam' are one class, null is missing ('').
     """
 
     def __init__(self, ids: np.ndarray, values: list[str], empty_id: int) -> None:

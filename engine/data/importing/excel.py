@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.importing.delimited import is_header
-from engine.importing.records import cell_text, table_from_columns, unique_names
-from engine.importing.registry import ReadRequest, reader
-from engine.importing.source import read_bytes
-from engine.importing.table import ImportedTable
+from engine.data.importing.delimited import is_header
+from engine.data.importing.records import cell_text, table_from_columns, unique_names
+from engine.data.importing.registry import ReadRequest, reader
+from engine.data.importing.source import read_bytes
+from engine.data.importing.table import ImportedTable
 
 _SAMPLE_ROWS = 500
 # An .xlsx is compressed XML; its cells become Python objects: far bigger in memory than on disk.

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from privacy import container
+from privacy.vault import container
 from privacy.errors import ContainerError
 
 

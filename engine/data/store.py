@@ -1,6 +1,6 @@
 """Datasets in the workspace: an imported table stored as encrypted Parquet plus encrypted metadata.
 
-Layout inside the workspace (keys, never file names — see privacy/FORMAT.md)::
+Layout inside the workspace (keys, never file names — see privacy/vault/FORMAT.md)::
 
     datasets/<name>/meta.json                  mapping, counts, source name, table digest, ...
     datasets/<name>/table-<sha256[:16]>.parquet  the whole imported table (every column)
@@ -26,14 +26,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from privacy.errors import ContainerError, NotInVault
-from privacy.workspace import Workspace
+from privacy.vault.workspace import Workspace
 
-from engine.columns import ColumnMapping, label_array, texts_and_labels
+from engine.data.columns import ColumnMapping, label_array, texts_and_labels
 from engine.errors import CloisterError, InputError
 
 if TYPE_CHECKING:
-    from engine.importing.table import ImportedTable
-    from engine.validation import Problem
+    from engine.data.importing.table import ImportedTable
+    from engine.data.validation import Problem
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ def load_dataset(ws: Workspace, name: str) -> StoredDataset:
                              f"delete it with 'cloister rm {name}' and import it again")
     table = pq.read_table(pa.BufferReader(data))
     if info.mapping.label_column is None:
-        from engine.columns import text_array
+        from engine.data.columns import text_array
 
         texts, labels = text_array(table, info.mapping).to_pylist(), []
     else:

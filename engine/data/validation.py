@@ -18,13 +18,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# engine.importing's readers import Problem from here, so the Arrow helpers of that package are
+# engine.data.importing's readers import Problem from here, so the Arrow helpers of that package are
 # imported inside the functions that use them (``strings``), never at module level.
 
 if TYPE_CHECKING:
-    from engine.columns import ColumnMapping
-    from engine.importing.arrow_strings import LabelCodes
-    from engine.importing.table import ImportedTable
+    from engine.data.columns import ColumnMapping
+    from engine.data.arrow_strings import LabelCodes
+    from engine.data.importing.table import ImportedTable
 
 
 class Severity(Enum):
@@ -94,8 +94,8 @@ def validate(
     labels are warnings (those rows will be left out) instead of errors. ``label_delimiter``
     is for multi-label data (``"billing|urgent"``): classes are then counted label by label.
     """
-    from engine.columns import label_array, text_array
-    from engine.importing import arrow_strings as strings
+    from engine.data.columns import label_array, text_array
+    from engine.data import arrow_strings as strings
 
     check = _Checker(imported, mapping)
     problems: list[Problem] = list(imported.problems)
@@ -165,7 +165,7 @@ def _repeated_texts(texts: pa.ChunkedArray) -> np.ndarray:
     only those are compared exactly. Hashing every text exactly would hold a second copy of all
     of them (a million rows: ~200 MB more peak memory, and most of the time).
     """
-    from engine.importing import arrow_strings as strings
+    from engine.data import arrow_strings as strings
 
     return strings.repeated(strings.fingerprints(texts))
 
@@ -236,7 +236,7 @@ _REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 
 def _contains_replacement(values: pa.ChunkedArray) -> pa.ChunkedArray | np.ndarray:
-    from engine.importing import arrow_strings as strings
+    from engine.data import arrow_strings as strings
 
     # A scan of each chunk's character bytes for U+FFFD's lead byte is far faster than the
     # per-row kernel, which then runs only when the character can be there at all. A chunk
@@ -343,7 +343,7 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, lengths: np.ndarra
 def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: LabelCodes,
                         candidates: np.ndarray, text_col: str, label_col: str) -> list[Problem]:
     """Exact repeats among ``candidates``: usable rows whose text's fingerprint repeats."""
-    from engine.importing import arrow_strings as strings
+    from engine.data import arrow_strings as strings
 
     # A fingerprint may repeat only through an unusable row (or by chance): the exact
     # comparison below sorts that out, so the candidates may be a superset.

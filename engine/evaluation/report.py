@@ -28,7 +28,7 @@ DEFAULT_MAX_MISCLASSIFIED = 1000
 
 
 class _JsonStore(Protocol):
-    """The part of ``privacy.workspace.Workspace`` used here (kept structural for tests)."""
+    """The part of ``privacy.vault.workspace.Workspace`` used here (kept structural for tests)."""
 
     def write_json(self, key: str, obj: Any) -> None: ...
 
@@ -367,7 +367,7 @@ def evaluate_run(
     Rows whose label the model was not trained on make it refuse, naming those labels and
     the data, since the model cannot predict them and the metrics would be meaningless.
     """
-    from engine.prediction import Predictor
+    from engine.evaluation.prediction import Predictor
     from engine.runs import load_run
 
     record = load_run(ws, run_id)
@@ -390,7 +390,7 @@ def evaluate_run(
 
 
 def _test_split(ws: Any, dataset: str, seed: int) -> tuple[list[str], list[str], str]:
-    from engine.store import load_dataset
+    from engine.data.store import load_dataset
     from engine.training.prepare import split_rows
 
     stored = load_dataset(ws, dataset)
@@ -405,8 +405,8 @@ def _labelled_rows(ws: Any, data: str | Path, text_column: str | None, label_col
                    training_dataset: str) -> tuple[list[str], list[str], str]:
     path = Path(data).expanduser()
     if path.exists():
-        from engine.columns import ColumnMapping, texts_and_labels
-        from engine.importing import read_table
+        from engine.data.columns import ColumnMapping, texts_and_labels
+        from engine.data.importing import read_table
 
         imported = read_table(path)
         text_column, label_column = _training_columns(ws, training_dataset, imported.column_names,
@@ -419,7 +419,7 @@ def _labelled_rows(ws: Any, data: str | Path, text_column: str | None, label_col
         texts, labels = texts_and_labels(imported.table, mapping)
         source = f"{path} (column {mapping.label_column!r})"
     else:
-        from engine.store import dataset_info, load_dataset
+        from engine.data.store import dataset_info, load_dataset
 
         try:
             dataset_info(ws, str(data))
@@ -439,7 +439,7 @@ def _training_columns(ws: Any, dataset: str, columns: Sequence[str], text_column
                       label_column: str | None) -> tuple[str | None, str | None]:
     """Unnamed columns of an evaluation file default to the training data's column names
     when the file has them: names are a better guide than inference on a few rows."""
-    from engine.store import dataset_info
+    from engine.data.store import dataset_info
 
     try:
         mapping = dataset_info(ws, dataset).mapping

@@ -6,7 +6,7 @@ Layout under ``prefix`` (e.g. ``runs/<run_id>/model``)::
     config.json           the model config (holds id2label: user data, so vault only)
     tokenizer/<file>      the tokenizer files (base vocabulary, no user data)
 
-``ws`` is a ``privacy.workspace.Workspace`` (anything with ``write_bytes``, ``read_bytes``,
+``ws`` is a ``privacy.vault.workspace.Workspace`` (anything with ``write_bytes``, ``read_bytes``,
 ``list`` and ``exists``).
 """
 from __future__ import annotations
@@ -26,9 +26,9 @@ _TOKENIZER = "tokenizer"
 def state_dict_to_bytes(state: dict[str, Any]) -> bytes:
     """Serialise tensors in the safetensors format, in memory.
 
-    See ``engine.tensor_bytes`` for why this is not ``safetensors.torch.save``.
+    See ``engine.models.tensor_bytes`` for why this is not ``safetensors.torch.save``.
     """
-    from engine.tensor_bytes import to_safetensors
+    from engine.models.tensor_bytes import to_safetensors
 
     return to_safetensors(state)
 
@@ -54,12 +54,12 @@ def save_model(ws: Any, prefix: str, model: Any, tokenizer: Any) -> None:
     failure part-way leaves no half model that looks complete.
     """
     prefix = prefix.rstrip("/")
-    from engine.tensor_bytes import write_safetensors
+    from engine.models.tensor_bytes import write_safetensors
 
     files = _tokenizer_files(tokenizer)
     config = model.config.to_json_string(use_diff=False).encode("utf-8")
     # Streamed into the encryptor tensor by tensor: no second copy of the weights in memory,
-    # and the UI thread is never kept off the GIL for long (see engine.tensor_bytes).
+    # and the UI thread is never kept off the GIL for long (see engine.models.tensor_bytes).
     with ws.open_write(f"{prefix}/{_WEIGHTS}") as out:
         write_safetensors(out, model.state_dict())
     for name, data in files.items():

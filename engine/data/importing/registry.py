@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.importing.table import ImportedTable
+from engine.data.importing.table import ImportedTable
 
 ReaderFunc = Callable[[Path, "ReadRequest"], ImportedTable]
 

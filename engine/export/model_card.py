@@ -1,7 +1,7 @@
 """The README.md model card that goes into every export.
 
 It describes the model without carrying the data: row and label counts and a SHA-256 of the
-dataset, never a row. ``ModelCardInfo`` is plain data (built by ``engine.export`` from the run
+dataset, never a row. ``ModelCardInfo`` is plain data (built by ``engine.export.exporters`` from the run
 record, the dataset's stored metadata and the evaluation report); ``render_model_card`` turns it
 into Markdown with a YAML header that the Hugging Face hub and tooling understand.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.evaluation import EvaluationReport
+from engine.evaluation.report import EvaluationReport
 
 
 @dataclass(frozen=True)

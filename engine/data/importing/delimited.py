@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from engine.errors import InputError
-from engine.importing.registry import ReadRequest, reader
-from engine.importing.source import (
+from engine.data.importing.registry import ReadRequest, reader
+from engine.data.importing.source import (
     Encoding,
     decode_body,
     detect_encoding,
@@ -32,8 +32,8 @@ from engine.importing.source import (
     read_bytes,
     read_head,
 )
-from engine.importing.table import ImportedTable
-from engine.validation import MAX_ROWS_LISTED, Problem, Severity
+from engine.data.importing.table import ImportedTable
+from engine.data.validation import MAX_ROWS_LISTED, Problem, Severity
 
 SAMPLE_BYTES = 1024**2
 # pyarrow's parse block: small blocks keep peak memory near the table's own size.

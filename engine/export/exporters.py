@@ -4,7 +4,7 @@ Every file of the export is built in memory first: the config (label names: user
 safetensors weights, the tokenizer files and the model card. Then either
 
 * sealed (the default): the files are packed as a tar stream straight into one passphrase-sealed
-  file (``privacy.sealed``), so no plaintext weight or label ever touches the disk; or
+  file (``privacy.vault.sealed``), so no plaintext weight or label ever touches the disk; or
 * plaintext (only when the user asks for it, choosing the path): the files are written into a
   hidden sibling folder which is renamed to the target at the end.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import CloisterError, InputError
-from engine.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
+from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ class _Sink(io.RawIOBase):
 
 
 def write_sealed(files: Mapping[str, bytes], out: Path, passphrase: str, *, kdf: Any = None) -> Path:
-    from privacy.sealed import seal_file
+    from privacy.vault.sealed import seal_file
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -246,7 +246,7 @@ def write_sealed(files: Mapping[str, bytes], out: Path, passphrase: str, *, kdf:
 
 def open_export(path: Path, out: Path, passphrase: str) -> Path:
     """Unseal an encrypted export into the folder ``out`` (absent or empty), all or nothing."""
-    from privacy.sealed import open_sealed
+    from privacy.vault.sealed import open_sealed
 
     path, out = Path(path), Path(out)
     if not path.is_file():
@@ -314,7 +314,7 @@ def export_run(
     ``<run_id>.cloister-export``) and ``passphrase`` is required; ``kdf`` overrides the scrypt
     cost (tests). Plaintext: ``out`` is a new or empty folder.
     """
-    from engine.model_io import load_model, model_exists
+    from engine.models.weights import load_model, model_exists
     from engine.runs import load_run
 
     format = ExportFormat(format)
@@ -347,7 +347,7 @@ def export_run(
 
 def card_info(ws: Any, record: Any, *, export_encrypted: bool) -> ModelCardInfo:
     """What the model card says about a run, gathered from the vault (no rows)."""
-    from engine.evaluation import load_report, report_key
+    from engine.evaluation.report import load_report, report_key
 
     config = dict(record.config or {})
     report = load_report(ws, record.run_id) if ws.exists(report_key(record.run_id)) else None
@@ -368,7 +368,7 @@ def card_info(ws: Any, record: Any, *, export_encrypted: bool) -> ModelCardInfo:
 
 
 def _data_summary(ws: Any, dataset: str, seed: int) -> DataSummary:
-    from engine.store import load_dataset
+    from engine.data.store import load_dataset
     from engine.training.prepare import split_rows
 
     try:

@@ -9,9 +9,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.errors import InputError
-from engine.importing.registry import ReadRequest, reader
-from engine.importing.source import check_size, os_error
-from engine.importing.table import ImportedTable
+from engine.data.importing.registry import ReadRequest, reader
+from engine.data.importing.source import check_size, os_error
+from engine.data.importing.table import ImportedTable
 
 
 def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -6,7 +6,7 @@ Entries are addressed by keys such as ``datasets/sms/table.parquet``. Keys conta
 keys is kept in an encrypted index container. Each entry's container is bound to its key (the
 key is the header context), so files cannot be swapped between entries unnoticed.
 
-Every write is atomic (``privacy.atomic``). Ordering keeps the index honest across crashes:
+Every write is atomic (``privacy.vault.atomic``). Ordering keeps the index honest across crashes:
 an entry's file is written *before* its key is added to the index, and a key is removed from the
 index *before* its file is unlinked. A crash in between leaves at worst an unreferenced object
 file (ciphertext), which :meth:`Workspace.collect_garbage` removes.
@@ -24,13 +24,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from privacy import container
-from privacy.atomic import TEMP_PREFIX, atomic_writer, remove_durably
-from privacy.audit import AuditLog, AuditReport
-from privacy.container import ScryptParams
-from privacy.entry_io import EntryReader, EntryWriter, class_or_instance
+from privacy.vault import container
+from privacy.vault.atomic import TEMP_PREFIX, atomic_writer, remove_durably
+from privacy.vault.audit import AuditLog, AuditReport
+from privacy.vault.container import ScryptParams
+from privacy.vault.entry_io import EntryReader, EntryWriter, class_or_instance
 from privacy.errors import ContainerError, NotInVault, PrivacyError, VaultLocked, VaultNotFound
-from privacy.vault import VAULT_FILE_NAME, VaultKeys, change_passphrase, create_vault, unlock_vault
+from privacy.vault.keyfile import VAULT_FILE_NAME, VaultKeys, change_passphrase, create_vault, unlock_vault
 
 log = logging.getLogger(__name__)
 

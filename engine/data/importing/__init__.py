@@ -1,6 +1,6 @@
 """Dataset import: a user's file or folder into an in-memory, all-strings Arrow table.
 
-    from engine.importing import read_table
+    from engine.data.importing import read_table
     imported = read_table(Path("complaints.csv"))        # -> ImportedTable
 
 Readers register by format name and suffix (``registry.reader``). A file without a suffix is
@@ -14,10 +14,10 @@ import logging
 from pathlib import Path
 
 from engine.errors import InputError
-from engine.importing import delimited, excel, folder, jsonfmt, parquet  # noqa: F401  (registers)
-from engine.importing.registry import ReadRequest, reader, reader_for_suffix, reader_named, registered
-from engine.importing.source import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, max_bytes_default, os_error
-from engine.importing.table import ImportedTable
+from engine.data.importing import delimited, excel, folder, jsonfmt, parquet  # noqa: F401  (registers)
+from engine.data.importing.registry import ReadRequest, reader, reader_for_suffix, reader_named, registered
+from engine.data.importing.source import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, max_bytes_default, os_error
+from engine.data.importing.table import ImportedTable
 
 SUPPORTED_FORMATS: tuple[str, ...] = tuple(r.name for r in registered())
 # For file dialogs: every suffix a reader claims (folders are picked as folders).

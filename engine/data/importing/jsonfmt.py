@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.importing.records import table_from_columns
-from engine.importing.registry import ReadRequest, reader
-from engine.importing.source import decode, read_bytes
-from engine.importing.table import ImportedTable
+from engine.data.importing.records import table_from_columns
+from engine.data.importing.registry import ReadRequest, reader
+from engine.data.importing.source import decode, read_bytes
+from engine.data.importing.table import ImportedTable
 
 # json.loads turns text into Python objects several times its size.
 _EXPANSION = 4
