@@ -34,35 +34,20 @@ def warm_up(_cancel: CancelToken) -> None:
 def save_draft(ws: Any, name: str, draft: Any, *, skip_incomplete: bool, cancel: CancelToken) -> Iterator[Any]:
     """Store the draft in the vault, reporting progress; ends with ``Done(DatasetInfo)``.
 
-    With ``skip_incomplete`` the rows with a blank text or no label are left out of what is
-    stored, the same rule ``engine.data.columns.texts_and_labels(skip_incomplete=True)`` applies.
+    ``skip_incomplete`` is the engine's rule (``engine.data.store.save_dataset``): rows with a
+    blank text or no label are not stored.
     """
-    from dataclasses import replace
-
     from engine.data.store import save_dataset
 
-    imported, problems = draft.imported, list(draft.problems)
     yield Progress(done=0, total=3, message="preparing")
-    if skip_incomplete and draft.mapping.label_column is not None:
-        import pyarrow.compute as pc
-
-        from engine.data.columns import label_array, text_array
-
-        table = imported.table
-        texts, labels = text_array(table, draft.mapping), label_array(table, draft.mapping)
-        keep = pc.and_(pc.not_equal(pc.utf8_trim_whitespace(texts), ""),
-                       pc.is_valid(labels))
-        keep = pc.and_(keep, pc.not_equal(pc.fill_null(labels, ""), ""))
-        imported = replace(imported, table=table.filter(pc.fill_null(keep, False)))
-        # Row numbers in the report refer to the file as read; keep the notes, not row errors.
-        problems = [p for p in problems if p.code not in ("empty-text", "missing-label")]
     if cancel.cancelled:
         from engine.events import Cancelled
 
         yield Cancelled(step=0)
         return
     yield Progress(done=1, total=3, message="encrypting")
-    info = save_dataset(ws, name, imported, draft.mapping, problems=problems)
+    info = save_dataset(ws, name, draft.imported, draft.mapping, problems=draft.problems,
+                        skip_incomplete=skip_incomplete)
     yield Progress(done=3, total=3, message="stored")
     yield Done(info)
 
@@ -73,6 +58,13 @@ def data_file_filter() -> str:
 
     patterns = " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
     return f"Data files ({patterns});;All files (*)"
+
+
+def file_suffixes() -> list[str]:
+    """UI thread: the main suffix of each file format the engine reads, for the page's hint."""
+    from engine.data.importing.registry import registered
+
+    return [reader.suffixes[0] for reader in registered() if reader.suffixes]
 
 
 def stored_datasets(ws: Any) -> list[Any]:

@@ -39,14 +39,13 @@ class ImportDraft:
         return self.mapping.label_column
 
     def label_counts(self) -> list[tuple[str, int]]:
-        """Rows per label, most frequent first; missing labels counted as "(missing)"."""
+        """Rows per label as the engine counts them (``engine.data.columns.class_counts``: trimmed,
+        so the chart shows the classes training will see), missing labels as "(missing)"."""
         if self.label_column is None:
             return []
-        import pyarrow.compute as pc
+        from engine.data.columns import class_counts
 
-        counts = pc.value_counts(self.imported.table.column(self.label_column)).to_pylist()
-        pairs = [("(missing)" if c["values"] in (None, "") else str(c["values"]), int(c["counts"])) for c in counts]
-        return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+        return [(label or "(missing)", count) for label, count in class_counts(self.imported.table, self.mapping)]
 
     def blocking(self) -> bool:
         from engine.data.validation import has_blocking

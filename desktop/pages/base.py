@@ -21,11 +21,16 @@ class Page(QWidget):
         heading = QLabel(self.title)
         heading.setObjectName("pageTitle")
         self.layout_.addWidget(heading)
-        if self.subtitle:
-            sub = QLabel(self.subtitle)
+        subtitle = self.subtitle_text()
+        if subtitle:
+            sub = QLabel(subtitle)
             sub.setObjectName("pageSubtitle")
             sub.setWordWrap(True)
             self.layout_.addWidget(sub)
+
+    def subtitle_text(self) -> str:
+        """The line under the title; a page whose text depends on the engine overrides this."""
+        return self.subtitle
 
     @property
     def workspace(self) -> Any:

@@ -53,8 +53,12 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
 class DatasetsPage(Page):
     title = "Datasets"
     icon_name = "datasets"
-    subtitle = ("Drop a CSV, TSV, JSON, JSONL, Parquet or Excel file — or a folder with one "
-                "sub-folder per label — anywhere on this window, or use Open (Ctrl+O).")
+
+    def subtitle_text(self) -> str:
+        from desktop.jobs import file_suffixes
+
+        return (f"Drop a data file ({', '.join(file_suffixes())}) — or a folder with one sub-folder "
+                "per label — anywhere on this window, or use Open (Ctrl+O).")
 
     def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(context, parent)

@@ -220,19 +220,38 @@ def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.string())
 
 
+def class_counts(table: pa.Table, mapping: ColumnMapping) -> list[tuple[str, int]]:
+    """Rows per class as training sees them (labels trimmed, so ' spam' and 'spam' are one
+    class; '' counts the rows with no label), most frequent first, then by name."""
+    counted = pc.value_counts(label_array(table, mapping))
+    pairs = zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
+    return sorted(((str(v), int(c)) for v, c in pairs), key=lambda pair: (-pair[1], pair[0]))
+
+
+def complete_rows(texts: pa.ChunkedArray, labels: pa.ChunkedArray) -> pa.ChunkedArray:
+    """True for rows with a non-blank text and a label: the one rule behind "leave out
+    incomplete rows" (``validate(..., skip_incomplete=True)`` reports the others as warnings)."""
+    return pc.and_(pc.not_equal(pc.utf8_trim_whitespace(texts), ""), pc.not_equal(labels, ""))
+
+
+def drop_incomplete(table: pa.Table, mapping: ColumnMapping) -> pa.Table:
+    """``table`` without the rows ``complete_rows`` rejects (unchanged without a label column)."""
+    if mapping.label_column is None:
+        return table
+    return table.filter(complete_rows(text_array(table, mapping), label_array(table, mapping)))
+
+
 def texts_and_labels(
     table: pa.Table, mapping: ColumnMapping, *, skip_incomplete: bool = False
 ) -> tuple[list[str], list[str]]:
     """The texts and their labels as Python lists, row for row.
 
     With ``skip_incomplete`` rows whose text is blank or whose label is missing are left out
-    (``validate(..., skip_incomplete=True)`` reports them as warnings instead of errors).
+    (``complete_rows``).
     """
     texts = text_array(table, mapping)
     labels = label_array(table, mapping)
     if skip_incomplete:
-        keep = pc.and_(
-            pc.not_equal(pc.utf8_trim_whitespace(texts), ""), pc.not_equal(labels, "")
-        )
+        keep = complete_rows(texts, labels)
         texts, labels = texts.filter(keep), labels.filter(keep)
     return texts.to_pylist(), labels.to_pylist()

@@ -16,7 +16,6 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,7 +27,7 @@ import pyarrow.parquet as pq
 from privacy.errors import ContainerError, NotInVault
 from privacy.vault.workspace import Workspace
 
-from engine.data.columns import ColumnMapping, label_array, texts_and_labels
+from engine.data.columns import ColumnMapping, class_counts, drop_incomplete, texts_and_labels
 from engine.errors import CloisterError, InputError
 
 if TYPE_CHECKING:
@@ -127,8 +126,7 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 def _label_counts(table: pa.Table, mapping: ColumnMapping) -> dict[str, int]:
     if mapping.label_column is None:
         return {}
-    counts = Counter(v for v in label_array(table, mapping).to_pylist() if v)
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return {label: count for label, count in class_counts(table, mapping) if label}
 
 
 def _problem_lines(problems: Iterable[Problem | str]) -> list[str]:
@@ -142,8 +140,10 @@ def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: Col
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
     the same name stays intact until the new one is completely written. With
-    ``skip_incomplete`` the whole table is kept, but ``load_dataset`` leaves out rows whose text
-    is blank or whose label is missing (as ``validate(..., skip_incomplete=True)`` reported).
+    ``skip_incomplete`` rows whose text is blank or whose label is missing
+    (``columns.complete_rows``) are not stored at all: what the user chose to leave out does not
+    go into the vault. Row-level "empty-text"/"missing-label" notes are dropped with them, since
+    their row numbers no longer point into what is stored.
     """
     name = check_name(name)
     exists = ws.exists(_meta_key(name))
@@ -154,6 +154,10 @@ def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: Col
     for column in (*mapping.text_columns, *([mapping.label_column] if mapping.label_column else [])):
         if column not in table.column_names:
             raise InputError(f"column {column!r} is not in {imported.source.name}")
+    if skip_incomplete:
+        table = drop_incomplete(table, mapping)
+        problems = [p for p in problems
+                    if getattr(p, "code", None) not in ("empty-text", "missing-label")]
     data = _parquet_bytes(table)
     digest = hashlib.sha256(data).hexdigest()
     meta: dict[str, Any] = {

@@ -126,17 +126,17 @@ def test_errors_name_the_workspace_and_dataset(env: Path, tmp_path: Path, capsys
     assert code == 1 and "dataset 'hurt'" in err and "damaged" in err and path.name in err
 
 
-def test_skip_incomplete_rows_are_left_out_on_load(env: Path, tmp_path: Path, capsys) -> None:
+def test_skip_incomplete_rows_are_not_stored(env: Path, tmp_path: Path, capsys) -> None:
     gappy = tmp_path / "gappy.csv"
     gappy.write_text(CSV + ",billing\nno label at all,\n", encoding="utf-8")
     code, _, err = run(capsys, "import", str(gappy), "--name", "g")
     assert code == 2 and "blocking" in err
     code, out, _ = run(capsys, "import", str(gappy), "--name", "g", "--skip-incomplete")
-    assert code == 0 and "32 rows" in out
+    assert code == 0 and "30 rows" in out
     from engine.data.store import load_dataset
 
     ds = load_dataset(Workspace.unlock(tmp_path / "_env" / "workspace", "first passphrase"), "g")
-    assert ds.info.rows == 32 and len(ds.texts) == len(ds.labels) == 30
+    assert ds.info.rows == ds.table.num_rows == 30 and len(ds.texts) == len(ds.labels) == 30
     assert "no label at all" not in ds.texts
 
 
