@@ -11,8 +11,9 @@ prediction, export) or plain functions (import, unlock). ``Job`` runs either on 
   (``Finished``, ``Failed``, ``Cancelled``) or ``Done(value)`` for a plain function.
 
 Exceptions are caught *here*, at the thread boundary, whatever their type — a ``RuntimeError``
-(which is what ``torch.cuda.OutOfMemoryError`` is) included — and become ``Failed`` events, so
-the UI can never stay "running" forever. A generator that stops without a terminal event is a
+(which is what ``torch.cuda.OutOfMemoryError`` is) included — and become ``Failed`` events
+through the engine's one classifier (``engine.failures.to_failed``), so the UI can never stay
+"running" forever and an error is the same kind here as in the CLI. A generator that stops without a terminal event is a
 bug in the engine and is reported as an internal failure, not ignored.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from engine.events import TERMINAL_EVENTS, Cancelled, CancelToken, Failed, FailureKind
+from engine.failures import to_failed
 
 log = logging.getLogger(__name__)
 
@@ -39,43 +41,6 @@ class Done:
     """The terminal event of a plain-function job: its return value."""
 
     value: Any = None
-
-
-def failure_from_exception(exc: BaseException) -> Failed:
-    """Classify an exception that escaped a job into an actionable ``Failed`` event.
-
-    User-facing errors (``CloisterError``, ``PrivacyError``) carry their own message; anything
-    else is a bug or a resource problem and gets a generic message plus the technical detail.
-    """
-    from engine.errors import CloisterError, InputError
-    from privacy.errors import PrivacyError
-
-    detail = f"{type(exc).__name__}: {exc}"
-    text = str(exc)
-    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
-        return Failed(
-            kind=FailureKind.OUT_OF_MEMORY,
-            message=(
-                "Ran out of memory. Try a smaller batch size or maximum length, close other "
-                f"programs, or choose the CPU in Settings. ({text or type(exc).__name__})"
-            ),
-            detail=detail,
-        )
-    if isinstance(exc, InputError):
-        return Failed(kind=FailureKind.BAD_DATA, message=text, detail=detail)
-    if isinstance(exc, (CloisterError, PrivacyError)):
-        return Failed(kind=FailureKind.INTERNAL, message=text, detail=detail)
-    if isinstance(exc, OSError):
-        return Failed(
-            kind=FailureKind.DISK,
-            message=f"A file operation failed: {text}. Check free disk space and permissions.",
-            detail=detail,
-        )
-    return Failed(
-        kind=FailureKind.INTERNAL,
-        message=f"Something went wrong inside Cloister: {type(exc).__name__}: {text}",
-        detail=detail,
-    )
 
 
 class _Runner(QThread):
@@ -186,7 +151,7 @@ class Job(QObject):
         except BaseException as exc:  # noqa: BLE001 - the thread boundary catches everything
             log.error("job %s raised %s", self.name, type(exc).__name__)
             log.debug("%s", traceback.format_exc())
-            terminal = failure_from_exception(exc)
+            terminal = to_failed(exc, activity=f"the {self.name} job")
         with self._lock:
             self._terminal = terminal
 

@@ -69,7 +69,7 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
     from privacy.vault.workspace import Workspace
 
     from engine.training import train
-    from engine.training.failures import to_failed
+    from engine.failures import to_failed
 
     with _folder(root) as folder:
         ws = Workspace.create(folder / "workspace", secrets.token_urlsafe(24))
@@ -77,7 +77,7 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
             try:
                 import_sample(ws)
             except Exception as exc:  # noqa: BLE001 - like train(): end with Failed, never raise
-                yield to_failed(exc)
+                yield to_failed(exc, activity="importing the sample data")
                 return
             yield from train(ws, config or demo_config(), cancel=cancel)
         finally:

@@ -13,7 +13,7 @@ from engine.events import CancelToken, Event, FailureKind
 from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.config import TrainConfig
-from engine.training.failures import TrainingFailure, to_failed
+from engine.failures import TrainingFailure, to_failed
 from engine.training.loop import PartsFactory, Trainer
 from engine.training.optim import build_training_parts
 from engine.training.prepare import check_settings, load_rows, prepare_rows
@@ -29,7 +29,8 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
     try:
         yield from body(state)
     except Exception as exc:  # noqa: BLE001 - the thread boundary: nothing may escape unseen
-        failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""))
+        failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""),
+                           resumable=True)
         trainer: Trainer | None = state.get("trainer")
         if trainer is not None:
             try:

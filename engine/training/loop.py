@@ -33,7 +33,7 @@ from engine.runs import RunRecord, RunStatus, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.data import class_weight_vector, collate, encode_texts, sorted_batches
 from engine.training.devices import DeviceChoice, choose_device
-from engine.training.failures import TrainingFailure
+from engine.failures import TrainingFailure
 from engine.training.optim import TrainingParts
 from engine.training.prepare import Prepared
 

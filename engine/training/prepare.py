@@ -16,7 +16,7 @@ from engine.events import FailureKind
 from engine.models.folders import ModelInfo, check_model_folder, resolve_model_path
 from engine.training.config import TrainConfig
 from engine.training.data import LabelCoding, code_labels
-from engine.training.failures import TrainingFailure
+from engine.failures import TrainingFailure
 
 
 @dataclass(frozen=True)

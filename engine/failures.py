@@ -6,7 +6,7 @@ import logging
 
 from privacy.errors import PrivacyError
 
-from engine.errors import InputError
+from engine.errors import CloisterError, InputError
 from engine.events import Failed, FailureKind
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,17 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
 
 
-def to_failed(exc: BaseException, *, batch_size: int | None = None, device: str = "") -> Failed:
-    """The ``Failed`` event for ``exc``. The detail names the exception type, never rows."""
+def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int | None = None,
+              device: str = "", resumable: bool = False) -> Failed:
+    """The one classifier: the ``Failed`` event for any exception that ends engine work.
+
+    Training, the headless demo and every desktop job (import, prediction, export) use it, so an
+    error is the same kind everywhere. ``activity`` names the work in the message ("training",
+    "the import job"); ``resumable`` adds how to continue from the last checkpoint. The detail
+    names the exception type and text, never rows.
+    """
     detail = f"{type(exc).__name__}: {exc}"
+    resume = ", then continue with `cloister resume RUN`" if resumable else ""
     if isinstance(exc, TrainingFailure):
         return Failed(exc.kind, exc.message, exc.detail or detail)
     if _is_oom(exc):
@@ -47,36 +55,39 @@ def to_failed(exc: BaseException, *, batch_size: int | None = None, device: str 
                 f"try {max(1, batch_size // 2)} or enable gradient accumulation "
                 f"(--grad-accumulation 2), or use a shorter max length"
             )
-        else:
+        elif batch_size:
             hint = "use a shorter max length or a smaller base model"
-        return Failed(
-            FailureKind.OUT_OF_MEMORY,
-            f"out of {where} memory at batch size {batch_size}: {hint}",
-            detail,
-        )
+        else:
+            hint = ("try a smaller batch size or maximum length, close other programs, or choose "
+                    "the CPU in Settings")
+        at = f" at batch size {batch_size}" if batch_size else ""
+        return Failed(FailureKind.OUT_OF_MEMORY, f"out of {where} memory{at}: {hint}", detail)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        kept = " (the previous checkpoint is kept)" if resumable else ""
         return Failed(
             FailureKind.DISK,
-            "the disk is full: the workspace could not be written (the previous checkpoint is "
-            "kept). Free some space, then continue with `cloister resume RUN`",
+            f"the disk is full: the workspace could not be written{kept}. Free some space{resume}",
             detail,
         )
     if isinstance(exc, OSError):
         return Failed(
             FailureKind.DISK,
-            f"the workspace could not be written or read ({exc.strerror or exc}): check the disk "
-            "and its permissions, then continue with `cloister resume RUN`",
+            f"the workspace or a file could not be written or read ({exc.strerror or exc}): check "
+            f"the disk and its permissions{resume}",
             detail,
         )
     if isinstance(exc, InputError):
+        # What the user gave (a file, a column name, a setting) must change: the message says how.
         return Failed(FailureKind.BAD_SETTING, str(exc), detail)
-    if isinstance(exc, PrivacyError):
-        # A vault entry that fails authentication or cannot be read: the message says which.
+    if isinstance(exc, (PrivacyError, CloisterError)):
+        # A vault entry that fails authentication, a damaged or missing dataset: the message
+        # says which.
         return Failed(FailureKind.BAD_DATA, str(exc), detail)
-    log.error("training failed with an internal error", exc_info=exc)
+    log.error("%s failed with an internal error", activity, exc_info=exc)
+    kept = "; the last checkpoint is kept" if resumable else ""
     return Failed(
         FailureKind.INTERNAL,
-        f"training stopped by an internal error ({type(exc).__name__}: {exc}); the last "
-        "checkpoint is kept. Please report this with the log",
+        f"{activity} stopped by an internal error ({type(exc).__name__}: {exc}){kept}. Please "
+        "report this with the log",
         detail,
     )
