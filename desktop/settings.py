@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -62,31 +61,19 @@ def load_settings() -> Settings:
 
 
 def save_settings(settings: Settings) -> Path:
-    """Write atomically (temp file beside it, then rename) so a crash never leaves half a file."""
+    """Write atomically and durably (the vault's own helper: temp file, fsync, rename, fsync of
+    the folder) so a crash never leaves half a file."""
+    from privacy.vault.atomic import atomic_write_bytes
+
     folder = settings_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SETTINGS_FILE
-    data = json.dumps(asdict(settings.validated()), indent=2)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".settings-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, json.dumps(asdict(settings.validated()), indent=2).encode("utf-8"))
     return path
 
 
 def workspace_root(settings: Settings) -> Path:
-    """The workspace folder: the setting, else $CLOISTER_WORKSPACE, else the platform default."""
-    if settings.workspace:
-        return Path(settings.workspace).expanduser()
-    override = os.environ.get("CLOISTER_WORKSPACE")
-    if override:
-        return Path(override)
+    """The workspace folder: the setting, else what ``default_workspace_dir`` decides."""
     from privacy.vault.workspace import default_workspace_dir
 
-    return Path(default_workspace_dir())
+    return default_workspace_dir(settings.workspace or None)

@@ -32,8 +32,7 @@ def add_workspace_options(parser: argparse.ArgumentParser) -> None:
 
 
 def workspace_dir(args: argparse.Namespace) -> Path:
-    chosen = getattr(args, "workspace", None)
-    return Path(chosen).expanduser() if chosen else default_workspace_dir()
+    return default_workspace_dir(getattr(args, "workspace", None))
 
 
 def _from_file(path: Path) -> str:

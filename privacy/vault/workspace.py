@@ -50,8 +50,12 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
-def default_workspace_dir() -> Path:
-    """``$CLOISTER_WORKSPACE`` if set, else the platform's user data dir / ``workspace``."""
+def default_workspace_dir(chosen: str | os.PathLike[str] | None = None) -> Path:
+    """Where the workspace is, decided here only (the CLI's --workspace and the desktop's
+    setting pass their choice in): ``chosen`` if given, else ``$CLOISTER_WORKSPACE``, else the
+    platform's user data dir / ``workspace``."""
+    if chosen:
+        return Path(chosen).expanduser()
     override = os.environ.get("CLOISTER_WORKSPACE")
     if override:
         return Path(override).expanduser()

@@ -203,3 +203,18 @@ def test_the_label_chart_counts_classes_as_training_sees_them():
     draft = ImportDraft(imported=ImportedTable(table=table, source=Path("x.csv"), format="csv"),
                         mapping=ColumnMapping(text_columns=("text",), label_column="label"))
     assert draft.label_counts() == [("spam", 3), ("(missing)", 1), ("ham", 1)]
+
+
+def test_the_cli_and_the_desktop_find_the_same_workspace(tmp_path, monkeypatch):
+    import argparse
+
+    from desktop.settings import workspace_root
+    from engine.cli.common import workspace_dir
+
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "from-env"))
+    assert workspace_root(Settings()) == workspace_dir(argparse.Namespace(workspace=None)) == tmp_path / "from-env"
+    chosen = tmp_path / "chosen"
+    assert workspace_root(Settings(workspace=str(chosen))) == workspace_dir(argparse.Namespace(workspace=chosen)) == chosen
+    monkeypatch.delenv("CLOISTER_WORKSPACE")
+    assert workspace_root(Settings()) == workspace_dir(argparse.Namespace(workspace=None))
+    assert workspace_root(Settings()).parts[-2:] == ("Cloister", "workspace")
