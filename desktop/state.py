@@ -20,7 +20,7 @@ class ImportDraft:
 
     imported: Any  # engine.data.importing.ImportedTable
     mapping: Any  # engine.data.columns.ColumnMapping
-    problems: list[Any] = field(default_factory=list)  # engine.data.validation.Problem
+    problems: list[Any] = field(default_factory=list)  # engine.data.problems.Problem
 
     @property
     def columns(self) -> list[str]:
@@ -48,7 +48,7 @@ class ImportDraft:
         return [(label or "(missing)", count) for label, count in class_counts(self.imported.table, self.mapping)]
 
     def blocking(self) -> bool:
-        from engine.data.validation import has_blocking
+        from engine.data.problems import has_blocking
 
         return bool(has_blocking(self.problems))
 

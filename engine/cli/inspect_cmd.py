@@ -19,7 +19,8 @@ from engine.data.columns import ColumnMapping, label_array
 from engine.errors import InputError
 from engine.data.importing import ImportedTable, read_table
 from engine.data import validation
-from engine.data.validation import Problem, Severity, has_blocking, validate
+from engine.data.problems import Problem, Severity, has_blocking
+from engine.data.validation import validate
 
 EXIT_TRAINABLE = 0
 EXIT_BLOCKING = 2

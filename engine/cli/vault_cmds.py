@@ -79,7 +79,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from engine.data.columns import ColumnMapping
     from engine.data.importing import read_table
     from engine.data.store import check_name, save_dataset
-    from engine.data.validation import has_blocking, validate
+    from engine.data.problems import has_blocking
+    from engine.data.validation import validate
 
     name = check_name(args.name)
     # Validate exactly as `cloister inspect` does, before asking for the passphrase.

@@ -9,15 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data.importing.table import ImportedTable
 from engine.errors import InputError
 
-if TYPE_CHECKING:
-    from engine.data.importing.table import ImportedTable
 
 # Names, strongest first. The rank breaks ties: a table with both "Product" and "Tags" columns
 # (the CFPB export) is a product classification task far more often than a tag one.

@@ -32,7 +32,7 @@ from engine.errors import CloisterError, InputError
 
 if TYPE_CHECKING:
     from engine.data.importing.table import ImportedTable
-    from engine.data.validation import Problem
+    from engine.data.problems import Problem
 
 log = logging.getLogger(__name__)
 

@@ -9,68 +9,21 @@ end up in logs and screenshots.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import Enum
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# engine.data.importing's readers import Problem from here, so the Arrow helpers of that package are
-# imported inside the functions that use them (``strings``), never at module level.
+from engine.data import arrow_strings as strings
+from engine.data.arrow_strings import LabelCodes
+from engine.data.columns import ColumnMapping, label_array, text_array
+from engine.data.importing.table import ImportedTable
+from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
-if TYPE_CHECKING:
-    from engine.data.columns import ColumnMapping
-    from engine.data.arrow_strings import LabelCodes
-    from engine.data.importing.table import ImportedTable
-
-
-class Severity(Enum):
-    ERROR = "error"  # training cannot start until it is fixed
-    WARNING = "warning"  # training can start, but the result may suffer
-    INFO = "info"
+__all__ = ["MAX_ROWS_LISTED", "Problem", "Severity", "has_blocking", "validate", "label_counts"]
 
 
-@dataclass(frozen=True)
-class Problem:
-    severity: Severity
-    code: str
-    message: str
-    hint: str = ""
-    file: str | None = None
-    row: int | None = None  # 1-based data row (the header is not a row)
-    column: str | None = None
-
-    @property
-    def blocking(self) -> bool:
-        return self.severity is Severity.ERROR
-
-    def location(self) -> str:
-        parts = [self.file] if self.file else []
-        if self.row is not None:
-            parts.append(f"row {self.row:,}")
-        if self.column is not None:
-            parts.append(f"column {self.column!r}")
-        return ", ".join(parts)
-
-    def as_dict(self) -> dict[str, str | int | None]:
-        """JSON-ready form (``cloister inspect --json``, the desktop's report table)."""
-        return {"severity": self.severity.value, "code": self.code, "message": self.message,
-                "hint": self.hint, "file": self.file, "row": self.row, "column": self.column}
-
-    def __str__(self) -> str:
-        where = self.location()
-        text = f"{self.severity.value}: {where + ': ' if where else ''}{self.message}"
-        return f"{text}. {self.hint}" if self.hint else text
-
-
-def has_blocking(problems: Iterable[Problem]) -> bool:
-    return any(p.blocking for p in problems)
-
-
-MAX_ROWS_LISTED = 20
 MIN_EXAMPLES_ERROR = 2
 MIN_EXAMPLES_WARNING = 10
 IMBALANCE_RATIO = 20.0  # largest class / smallest class
@@ -94,8 +47,6 @@ def validate(
     labels are warnings (those rows will be left out) instead of errors. ``label_delimiter``
     is for multi-label data (``"billing|urgent"``): classes are then counted label by label.
     """
-    from engine.data.columns import label_array, text_array
-    from engine.data import arrow_strings as strings
 
     check = _Checker(imported, mapping)
     problems: list[Problem] = list(imported.problems)
@@ -165,7 +116,6 @@ def _repeated_texts(texts: pa.ChunkedArray) -> np.ndarray:
     only those are compared exactly. Hashing every text exactly would hold a second copy of all
     of them (a million rows: ~200 MB more peak memory, and most of the time).
     """
-    from engine.data import arrow_strings as strings
 
     return strings.repeated(strings.fingerprints(texts))
 
@@ -236,7 +186,6 @@ _REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 
 def _contains_replacement(values: pa.ChunkedArray) -> pa.ChunkedArray | np.ndarray:
-    from engine.data import arrow_strings as strings
 
     # A scan of each chunk's character bytes for U+FFFD's lead byte is far faster than the
     # per-row kernel, which then runs only when the character can be there at all. A chunk
@@ -343,7 +292,6 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, lengths: np.ndarra
 def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: LabelCodes,
                         candidates: np.ndarray, text_col: str, label_col: str) -> list[Problem]:
     """Exact repeats among ``candidates``: usable rows whose text's fingerprint repeats."""
-    from engine.data import arrow_strings as strings
 
     # A fingerprint may repeat only through an unusable row (or by chance): the exact
     # comparison below sorts that out, so the candidates may be a superset.

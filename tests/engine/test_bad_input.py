@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from engine.data.columns import ColumnMapping, infer_mapping
 from engine.errors import InputError
 from engine.data.importing import read_table, source
-from engine.data.validation import has_blocking, validate
+from engine.data.problems import has_blocking
+from engine.data.validation import validate
 
 
 def expect_error(path: Path, *patterns: str, **options) -> str:

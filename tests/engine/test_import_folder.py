@@ -8,7 +8,8 @@ import pytest
 from engine.data.columns import infer_mapping, texts_and_labels
 from engine.errors import InputError
 from engine.data.importing import read_table
-from engine.data.validation import Severity, validate
+from engine.data.problems import Severity
+from engine.data.validation import validate
 
 
 def rt_polarity_folder(real_data: Path, root: Path, *, limit: int | None = None) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.data.importing import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES, read_table, registry
-from engine.data.validation import Severity
+from engine.data.problems import Severity
 
 
 def rows(imported) -> list[dict]:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from engine.data.columns import ColumnMapping
 from engine.data.importing import ImportedTable
 from engine.data.arrow_strings import fingerprints, repeated
-from engine.data.validation import MAX_ROWS_LISTED, Problem, Severity, has_blocking, validate
+from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
+from engine.data.validation import validate
 
 MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
 

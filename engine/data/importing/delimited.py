@@ -33,7 +33,7 @@ from engine.data.importing.source import (
     read_head,
 )
 from engine.data.importing.table import ImportedTable
-from engine.data.validation import MAX_ROWS_LISTED, Problem, Severity
+from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity
 
 SAMPLE_BYTES = 1024**2
 # pyarrow's parse block: small blocks keep peak memory near the table's own size.

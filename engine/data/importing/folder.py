@@ -13,7 +13,7 @@ from engine.errors import InputError
 from engine.data.importing.registry import ReadRequest, reader
 from engine.data.importing.source import check_size, decode, os_error
 from engine.data.importing.table import ImportedTable
-from engine.data.validation import Problem, Severity
+from engine.data.problems import Problem, Severity
 
 _LAYOUT = ("Cloister reads a folder with one sub-folder per label, each holding .txt files "
            "(e.g. reviews/positive/001.txt, reviews/negative/002.txt).")

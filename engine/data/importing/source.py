@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.errors import InputError
 from engine.units import human_size
-from engine.data.validation import Problem, Severity
+from engine.data.problems import Problem, Severity
 
 DEFAULT_MAX_BYTES = 1024**3
 MAX_BYTES_ENV = "CLOISTER_MAX_IMPORT_BYTES"

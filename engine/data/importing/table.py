@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from engine.data.validation import Problem
+from engine.data.problems import Problem
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""Problems found in a dataset or a setting: the leaf every checker and reader imports.
+
+Kept apart from ``validation`` so that the readers in ``engine.data.importing`` (which report
+read-time problems) and the checks in ``validation`` (which read through ``columns``) depend on
+this module and never on each other: the import circle columns -> importing -> validation is
+gone for good (an import-linter contract in pyproject.toml keeps it so).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+# A check that hits many rows lists this many, then one summary with the total.
+MAX_ROWS_LISTED = 20
+
+
+class Severity(Enum):
+    ERROR = "error"  # training cannot start until it is fixed
+    WARNING = "warning"  # training can start, but the result may suffer
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: Severity
+    code: str
+    message: str
+    hint: str = ""
+    file: str | None = None
+    row: int | None = None  # 1-based data row (the header is not a row)
+    column: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def location(self) -> str:
+        parts = [self.file] if self.file else []
+        if self.row is not None:
+            parts.append(f"row {self.row:,}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        """JSON-ready form (``cloister inspect --json``, the desktop's report table)."""
+        return {"severity": self.severity.value, "code": self.code, "message": self.message,
+                "hint": self.hint, "file": self.file, "row": self.row, "column": self.column}
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{self.severity.value}: {where + ': ' if where else ''}{self.message}"
+        return f"{text}. {self.hint}" if self.hint else text
+
+
+def has_blocking(problems: Iterable[Problem]) -> bool:
+    return any(p.blocking for p in problems)
