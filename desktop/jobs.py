@@ -164,12 +164,12 @@ def predict_file_events(predictor: Any, source: Path, target: Path, cancel: Canc
     yield from predict_file(predictor, source, target, cancel=cancel)
 
 
-def export_events(ws: Any, run_id: str, out: Path, *, onnx: bool, plaintext: bool,
+def export_events(ws: Any, run_id: str, out: Path, *, format: str, plaintext: bool,
                   passphrase: str | None, kdf: Any, cancel: CancelToken) -> Iterator[Any]:
     """Export in one piece (the engine writes all or nothing); ends with ``Done(path written)``."""
-    from engine.export.exporters import ExportFormat, export_run
+    from engine.export.exporters import export_run
 
     yield Progress(done=0, total=1, message="exporting")
-    written = export_run(ws, run_id, out, format=ExportFormat.ONNX if onnx else ExportFormat.HF,
+    written = export_run(ws, run_id, out, format=format,
                          plaintext=plaintext, passphrase=passphrase, kdf=kdf)
     yield Done(written)

@@ -183,8 +183,11 @@ def history_curves(history: Iterable[dict[str, Any]]) -> dict[str, tuple[list[fl
     return curves
 
 
-HEADLINE = (("accuracy", "Accuracy"), ("macro_f1", "Macro F1"), ("weighted_f1", "Weighted F1"),
-            ("roc_auc", "ROC AUC"), ("ece", "Calibration error"))
+def headline() -> tuple[tuple[str, str], ...]:
+    """(key, title) of the engine's headline metrics (``engine.evaluation.metrics``), in order."""
+    from engine.evaluation.metrics import headline_metrics
+
+    return tuple((m.name, m.title) for m in headline_metrics())
 
 
 def format_metric(value: Any) -> str:

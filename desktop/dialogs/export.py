@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 from desktop.passphrase import assess
 from desktop.worker import Done, Job
 from engine.events import Cancelled, Failed, Finished, Progress
+from engine.export.formats import export_formats
 
 PLAINTEXT_WARNING = (
     "A plaintext export writes the trained model to disk unencrypted.\n\n"
@@ -32,12 +33,18 @@ class ExportDialog(QDialog):
         self.setWindowTitle(f"Export model — run {run_id}")
         self.setMinimumWidth(640)
 
-        self.hf = QRadioButton("Hugging Face folder (safetensors, tokenizer, model card)")
-        self.onnx = QRadioButton("ONNX (for inference runtimes)")
-        self.hf.setChecked(True)
+        # One button per registered export format; one that cannot work here says why.
+        self.format_buttons: dict[str, QRadioButton] = {}
         formats = QButtonGroup(self)
-        formats.addButton(self.hf)
-        formats.addButton(self.onnx)
+        for spec in export_formats():
+            button = QRadioButton(spec.title)
+            missing = spec.missing()
+            if missing:
+                button.setEnabled(False)
+                button.setToolTip(f"Needs {', '.join(missing)}, which is not installed")
+            formats.addButton(button)
+            self.format_buttons[spec.name] = button
+        next(iter(self.format_buttons.values())).setChecked(True)
 
         self.folder = QLineEdit(self._default_target(plaintext=False))
         browse = QPushButton("Choose…")
@@ -71,8 +78,8 @@ class ExportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         form = QFormLayout()
-        form.addRow("Format:", self.hf)
-        form.addRow("", self.onnx)
+        for i, button in enumerate(self.format_buttons.values()):
+            form.addRow("Format:" if i == 0 else "", button)
         form.addRow("Folder:", folder_row)
         form.addRow("Protection:", self.encrypted)
         form.addRow("", self.plaintext)
@@ -114,6 +121,9 @@ class ExportDialog(QDialog):
         self.repeat.setEnabled(not unencrypted)
         self.message.setText("⚠ The export will NOT be encrypted." if unencrypted else "")
 
+    def chosen_format(self) -> str:
+        return next(name for name, button in self.format_buttons.items() if button.isChecked())
+
     def export(self) -> None:
         if self.job is not None:
             return
@@ -131,8 +141,9 @@ class ExportDialog(QDialog):
                 return
         from desktop.jobs import export_events
 
-        workspace, run_id, onnx, kdf = self.context.workspace, self.run_id, self.onnx.isChecked(), self.context.kdf
-        job = Job.stream(lambda cancel: export_events(workspace, run_id, out, onnx=onnx, plaintext=plaintext,
+        workspace, run_id, kdf = self.context.workspace, self.run_id, self.context.kdf
+        format = self.chosen_format()
+        job = Job.stream(lambda cancel: export_events(workspace, run_id, out, format=format, plaintext=plaintext,
                                                       passphrase=passphrase, kdf=kdf, cancel=cancel),
                          name="export", parent=self)
         job.events.connect(self._on_events)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 
 from desktop.icons import icon
 from desktop.pages.base import Page
-from desktop.state import HEADLINE, format_metric, history_curves
+from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
 
@@ -74,7 +74,7 @@ class ResultsPage(Page):
         top.addWidget(self.try_button)
         top.addWidget(self.export_button)
 
-        self.cards = {key: MetricCard(title) for key, title in HEADLINE}
+        self.cards = {key: MetricCard(title) for key, title in headline()}
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         cards = QHBoxLayout()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 
 from desktop.icons import icon
 from desktop.pages.base import Page, section
-from desktop.state import HEADLINE, format_duration, format_metric, history_curves
+from desktop.state import format_duration, format_metric, history_curves
 from desktop.widgets.curves import CurvePlot
 
 COLUMNS = ["Run", "Dataset", "Status", "Started", "Duration", "Accuracy", "Macro F1", "Device"]
@@ -153,14 +153,18 @@ class RunsPage(Page):
     def compare(self, records: list[Any]) -> None:
         """Metrics in rows, runs in columns; then the chosen curve for each run, overlaid."""
         self.compared = list(records)
-        metric_rows = [(key, title) for key, title in HEADLINE if any(key in r.metrics for r in records)]
+        from engine.evaluation.metrics import headline_metrics
+
+        shown = [m for m in headline_metrics() if any(m.name in r.metrics for r in records)]
+        metric_rows = [(m.name, m.title) for m in shown]
         extra = [("epochs", "Epochs"), ("learning_rate", "Learning rate"), ("batch_size", "Batch size")]
         self.compare_table.setColumnCount(len(records))
         self.compare_table.setHorizontalHeaderLabels([r.run_id for r in records])
         rows = [("dataset", "Dataset")] + metric_rows + extra + [("duration", "Duration")]
         self.compare_table.setRowCount(len(rows))
         self.compare_table.setVerticalHeaderLabels([title for _, title in rows])
-        best = {key: max((r.metrics.get(key, float("-inf")) for r in records)) for key, _ in metric_rows}
+        # "Best" the right way round: the lowest calibration error, the highest accuracy.
+        best = {m.name: m.best([r.metrics[m.name] for r in records if m.name in r.metrics]) for m in shown}
         for column, record in enumerate(records):
             for row, (key, _title) in enumerate(rows):
                 if key == "dataset":
@@ -172,7 +176,7 @@ class RunsPage(Page):
                 else:
                     text = str((record.config or {}).get(key, "—"))
                 item = QTableWidgetItem(text)
-                if key in best and key != "ece" and record.metrics.get(key) == best[key] and len(records) > 1:
+                if key in best and record.metrics.get(key) == best[key] and len(records) > 1:
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)

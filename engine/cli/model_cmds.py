@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.export.formats import export_formats
 from engine.cli.common import add_workspace_options, open_workspace
 from engine.errors import InputError
 
@@ -54,8 +55,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", metavar="RUN")
     p.add_argument("--out", type=Path, required=True, metavar="PATH",
                    help="sealed file to write (or a folder to put it in); with --plaintext, a new folder")
-    p.add_argument("--format", choices=("hf", "onnx"), default="hf",
-                   help="hf: config + safetensors + tokenizer (default); onnx: model.onnx instead of weights")
+    formats = export_formats()
+    p.add_argument("--format", choices=[f.name for f in formats], default=formats[0].name,
+                   help="; ".join(f"{f.name}: {f.title}" for f in formats) + f" (default: {formats[0].name})")
     p.add_argument("--plaintext", action="store_true",
                    help="write an unencrypted folder (the model and label names readable by anyone)")
     p.add_argument("--export-passphrase-file", type=Path, metavar="FILE",
@@ -223,11 +225,11 @@ def _bar(done: int, total: int) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from engine.export.exporters import ExportFormat, export_run
+    from engine.export.exporters import export_run
 
     ws = open_workspace(args)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
-    written = export_run(ws, args.run, args.out, format=ExportFormat(args.format),
+    written = export_run(ws, args.run, args.out, format=args.format,
                          plaintext=args.plaintext, passphrase=passphrase)
     if args.plaintext:
         print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")

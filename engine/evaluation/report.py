@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from engine.evaluation.metrics import headline_metrics
 from engine.errors import InputError
 
 ECE_BINS = 15
@@ -73,16 +74,9 @@ class EvaluationReport:
     threshold: float = 0.5
 
     def headline(self) -> dict[str, float]:
-        """The few numbers a run list or a model card shows."""
-        numbers = {
-            "accuracy": self.accuracy,
-            "macro_f1": self.macro_f1,
-            "weighted_f1": self.weighted_f1,
-            "ece": self.ece,
-        }
-        if self.roc_auc is not None:
-            numbers["roc_auc"] = self.roc_auc
-        return numbers
+        """The few numbers a run list or a model card shows (``engine.evaluation.metrics``)."""
+        numbers = {m.name: m.compute(self) for m in headline_metrics()}
+        return {name: float(value) for name, value in numbers.items() if value is not None}
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -14,7 +14,6 @@ back into the folder.
 from __future__ import annotations
 
 import copy
-import enum
 import io
 import logging
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import CloisterError, InputError
+from engine.export.formats import export_format_named
 from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,6 @@ _ONNX_CHECK_TEXTS = (
     "A somewhat longer sentence, used only to check that the exported graph matches PyTorch.",
     "Yes.",
 )
-
-
-class ExportFormat(str, enum.Enum):
-    HF = "hf"  # config.json + model.safetensors + tokenizer + README.md
-    ONNX = "onnx"  # model.onnx + config.json + tokenizer + README.md
 
 
 # -- building the files in memory ---------------------------------------------------------
@@ -165,16 +160,13 @@ def build_export_files(
     labels: tuple[str, ...],
     *,
     card: str,
-    format: ExportFormat = ExportFormat.HF,
+    format: str = "hf",
     multi_label: bool = False,
     max_length: int = 128,
 ) -> dict[str, bytes]:
     """Every file of the export folder, name -> bytes, built in memory."""
     files = {"config.json": hf_config_bytes(model, labels, multi_label=multi_label)}
-    if format is ExportFormat.ONNX:
-        files["model.onnx"] = onnx_bytes(model, tokenizer, max_length=max_length)
-    else:
-        files["model.safetensors"] = weights_bytes(model)
+    files.update(export_format_named(format).model_files(model, tokenizer, max_length))
     files.update(tokenizer_files(tokenizer))
     files["README.md"] = card.encode("utf-8")
     return files
@@ -303,7 +295,7 @@ def export_run(
     run_id: str,
     out: Path,
     *,
-    format: ExportFormat = ExportFormat.HF,
+    format: str = "hf",
     plaintext: bool = False,
     passphrase: str | None = None,
     kdf: Any = None,
@@ -317,7 +309,7 @@ def export_run(
     from engine.models.weights import load_model, model_exists
     from engine.runs import load_run
 
-    format = ExportFormat(format)
+    format = export_format_named(format).name  # an unknown or unusable format fails before any work
     out = Path(out).expanduser()
     record = load_run(ws, run_id)
     prefix = f"runs/{run_id}/model"
@@ -339,8 +331,8 @@ def export_run(
                                multi_label=bool(config.get("multi_label", False)),
                                max_length=int(config.get("max_length", 128)))
     written = write_folder(files, out) if plaintext else write_sealed(files, out, passphrase, kdf=kdf)
-    ws.audit("export", run=run_id, format=format.value, encrypted=not plaintext)
-    log.info("exported run %s as %s (%s)", run_id, format.value,
+    ws.audit("export", run=run_id, format=format, encrypted=not plaintext)
+    log.info("exported run %s as %s (%s)", run_id, format,
              "plaintext" if plaintext else "sealed")
     return written
 

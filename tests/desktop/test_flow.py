@@ -141,7 +141,7 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     # ONNX is one radio button away (plaintext again only after the warning).
     onnx_dialog = ExportDialog(window.context, run_id, parent=window)
     qtbot.addWidget(onnx_dialog)
-    onnx_dialog.onnx.setChecked(True)
+    onnx_dialog.format_buttons["onnx"].setChecked(True)
     onnx_out = tmp_path / "exported-onnx"
     onnx_dialog.folder.setText(str(onnx_out))
     answer_next_message_box(lambda box: button_with_text(box, "Export unencrypted"))

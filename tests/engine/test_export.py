@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine.errors import InputError
-from engine.export.exporters import ExportFormat, export_run, open_export
+from engine.export.exporters import export_run, open_export
 from engine.evaluation.prediction import Predictor
 from privacy.errors import ContainerError, WrongPassphrase
 from tests.engine.test_prediction import train_tiny_run
@@ -89,7 +89,7 @@ def test_onnx_export_matches_pytorch(run, tmp_path: Path) -> None:
     from transformers import AutoTokenizer
 
     ws, run_id, _, expected = run
-    out = export_run(ws, run_id, tmp_path / "onnx", format=ExportFormat.ONNX, plaintext=True)
+    out = export_run(ws, run_id, tmp_path / "onnx", format="onnx", plaintext=True)
     assert (out / "model.onnx").is_file() and not (out / "model.safetensors").exists()
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "ham", "1": "spam"}
     session = onnxruntime.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
@@ -238,7 +238,7 @@ def test_model_without_segment_ids_exports_and_predicts(tmp_path: Path) -> None:
                  for t in TEXTS]
     np.testing.assert_allclose(probs, np.stack(alone), atol=1e-5)
 
-    files = build_export_files(model, tokenizer, ("x", "y", "z"), card="# card", format=ExportFormat.ONNX,
+    files = build_export_files(model, tokenizer, ("x", "y", "z"), card="# card", format="onnx",
                                max_length=32)
     session = onnxruntime.InferenceSession(files["model.onnx"], providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["input_ids", "attention_mask"]
@@ -246,3 +246,18 @@ def test_model_without_segment_ids_exports_and_predicts(tmp_path: Path) -> None:
     logits = session.run(["logits"], {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})[0]
     np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), probs, atol=1e-4)
     assert json.loads(files["config.json"])["architectures"] == ["DistilBertForSequenceClassification"]
+
+
+def test_export_formats_are_a_registry_with_clear_refusals(monkeypatch) -> None:
+    from engine.errors import InputError
+    from engine.export import formats
+
+    assert [f.name for f in formats.export_formats()][:2] == ["hf", "onnx"]
+    with pytest.raises(ValueError, match="already registered"):
+        formats.export_format("hf", title="again")(lambda model, tokenizer, max_length: {})
+    with pytest.raises(InputError, match="no export format 'tflite'; choose one of: hf, onnx"):
+        formats.export_format_named("tflite")
+    monkeypatch.setitem(formats._FORMATS, "needy", formats.ExportFormat(
+        name="needy", title="Needs a module", model_files=lambda m, t, n: {}, needs=("cloister_absent_module",)))
+    with pytest.raises(InputError, match="needs cloister_absent_module, which is not installed"):
+        formats.export_format_named("needy")

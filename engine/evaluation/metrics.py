@@ -1,0 +1,78 @@
+"""The headline metrics, in one registry that the report, the Results page, the Runs comparison
+and the model card all read: a new metric is one decorated function here.
+
+Each entry says how to read it (title, and whether higher is better, so "best" can be marked
+the right way round: calibration error is best when lowest) and how to compute it from an
+``EvaluationReport``; a metric that does not apply to a report (ROC AUC for a multi-class run)
+returns ``None`` and is left out.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.evaluation.report import EvaluationReport
+
+Compute = Callable[["EvaluationReport"], "float | None"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # the key in run records and reports ("macro_f1")
+    title: str  # what a person reads ("Macro F1")
+    higher_is_better: bool
+    compute: Compute
+
+    def best(self, values: list[float]) -> float:
+        return max(values) if self.higher_is_better else min(values)
+
+
+_METRICS: dict[str, Metric] = {}
+
+
+def metric(name: str, *, title: str, higher_is_better: bool = True) -> Callable[[Compute], Compute]:
+    """Register ``compute(report) -> float | None`` as the headline metric ``name``."""
+
+    def register(compute: Compute) -> Compute:
+        if name in _METRICS:
+            raise ValueError(f"a metric named {name!r} is already registered")
+        _METRICS[name] = Metric(name=name, title=title, higher_is_better=higher_is_better, compute=compute)
+        return compute
+
+    return register
+
+
+def headline_metrics() -> tuple[Metric, ...]:
+    """Every registered metric, in the order they are shown."""
+    return tuple(_METRICS.values())
+
+
+def metric_named(name: str) -> Metric | None:
+    return _METRICS.get(name)
+
+
+@metric("accuracy", title="Accuracy")
+def _accuracy(report: EvaluationReport) -> float:
+    return report.accuracy
+
+
+@metric("macro_f1", title="Macro F1")
+def _macro_f1(report: EvaluationReport) -> float:
+    return report.macro_f1
+
+
+@metric("weighted_f1", title="Weighted F1")
+def _weighted_f1(report: EvaluationReport) -> float:
+    return report.weighted_f1
+
+
+@metric("roc_auc", title="ROC AUC")
+def _roc_auc(report: EvaluationReport) -> float | None:
+    return report.roc_auc  # binary single-label runs only
+
+
+@metric("ece", title="Calibration error", higher_is_better=False)
+def _ece(report: EvaluationReport) -> float:
+    return report.ece
