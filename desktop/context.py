@@ -6,12 +6,15 @@ Pages never reach for the main window; they hold this object and listen to its s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.settings import Settings, save_settings, workspace_root
 from desktop.worker import Job, JobRegistry
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 class AppContext(QObject):
@@ -26,7 +29,7 @@ class AppContext(QObject):
         super().__init__(parent)
         self.settings = settings
         self.kdf = kdf  # key-derivation parameters for a new vault (tests pass cheap ones)
-        self.workspace: Any = None
+        self.workspace: Vault | None = None
         self.jobs = JobRegistry(self)
 
     @property
@@ -37,7 +40,7 @@ class AppContext(QObject):
     def unlocked(self) -> bool:
         return self.workspace is not None
 
-    def set_workspace(self, workspace: Any) -> None:
+    def set_workspace(self, workspace: Vault | None) -> None:
         self.workspace = workspace
         self.workspace_changed.emit(workspace)
 

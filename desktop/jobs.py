@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from engine.events import CancelToken, Progress
 from desktop.worker import Done
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 # --- start-up -------------------------------------------------------------------------------
@@ -31,7 +34,7 @@ def warm_up(_cancel: CancelToken) -> None:
 
 
 # --- datasets ---------------------------------------------------------------------------------
-def save_draft(ws: Any, name: str, draft: Any, *, skip_incomplete: bool, cancel: CancelToken) -> Iterator[Any]:
+def save_draft(ws: Vault, name: str, draft: Any, *, skip_incomplete: bool, cancel: CancelToken) -> Iterator[Any]:
     """Store the draft in the vault, reporting progress; ends with ``Done(DatasetInfo)``.
 
     ``skip_incomplete`` is the engine's rule (``engine.data.store.save_dataset``): rows with a
@@ -67,20 +70,20 @@ def file_suffixes() -> list[str]:
     return [reader.suffixes[0] for reader in registered() if reader.suffixes]
 
 
-def stored_datasets(ws: Any) -> list[Any]:
+def stored_datasets(ws: Vault) -> list[Any]:
     """UI thread (small index read)."""
     from engine.data.store import list_datasets
 
     return list(list_datasets(ws))
 
 
-def rename_dataset(ws: Any, old: str, new: str) -> None:
+def rename_dataset(ws: Vault, old: str, new: str) -> None:
     from engine.data.store import rename_dataset as rename
 
     rename(ws, old, new)
 
 
-def delete_dataset(ws: Any, name: str) -> None:
+def delete_dataset(ws: Vault, name: str) -> None:
     from engine.data.store import delete_dataset as delete
 
     delete(ws, name)
@@ -112,33 +115,33 @@ def estimate(config: Any, rows: int) -> Any:
     return engine_estimate(config, rows)
 
 
-def train_events(ws: Any, config: Any, cancel: CancelToken) -> Iterator[Any]:
+def train_events(ws: Vault, config: Any, cancel: CancelToken) -> Iterator[Any]:
     from engine.training import train
 
     yield from train(ws, config, cancel=cancel)
 
 
-def resume_events(ws: Any, run_id: str, cancel: CancelToken) -> Iterator[Any]:
+def resume_events(ws: Vault, run_id: str, cancel: CancelToken) -> Iterator[Any]:
     from engine.training import resume
 
     yield from resume(ws, run_id, cancel=cancel)
 
 
 # --- runs, results, prediction, export -------------------------------------------------------
-def runs(ws: Any) -> list[Any]:
+def runs(ws: Vault) -> list[Any]:
     """UI thread: run records, newest first."""
     from engine.runs import list_runs
 
     return sorted(list_runs(ws), key=lambda record: record.created or "", reverse=True)
 
 
-def run_record(ws: Any, run_id: str) -> Any:
+def run_record(ws: Vault, run_id: str) -> Any:
     from engine.runs import load_run
 
     return load_run(ws, run_id)
 
 
-def report(ws: Any, run_id: str) -> Any:
+def report(ws: Vault, run_id: str) -> Any:
     """The run's evaluation report, or None when it has none (failed or cancelled runs)."""
     from engine.evaluation.report import load_report
 
@@ -148,7 +151,7 @@ def report(ws: Any, run_id: str) -> Any:
         return None
 
 
-def load_predictor(ws: Any, run_id: str) -> Any:
+def load_predictor(ws: Vault, run_id: str) -> Any:
     from engine.evaluation.prediction import Predictor
 
     return Predictor.from_run(ws, run_id)
@@ -164,7 +167,7 @@ def predict_file_events(predictor: Any, source: Path, target: Path, cancel: Canc
     yield from predict_file(predictor, source, target, cancel=cancel)
 
 
-def export_events(ws: Any, run_id: str, out: Path, *, format: str, plaintext: bool,
+def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: bool,
                   passphrase: str | None, kdf: Any, cancel: CancelToken) -> Iterator[Any]:
     """Export in one piece (the engine writes all or nothing); ends with ``Done(path written)``."""
     from engine.export.exporters import export_run

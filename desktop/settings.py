@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
-_DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda:\d+|mps)$")
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,13 @@ class Settings:
 
     def validated(self) -> Settings:
         """A copy with out-of-range values replaced by defaults (a hand-edited file can't crash us)."""
-        device = self.device if _DEVICE_PATTERN.match(str(self.device)) else "auto"
+        from engine.errors import InputError
+        from engine.training.config import DeviceSetting
+
+        try:
+            device = str(DeviceSetting.parse(self.device))
+        except InputError:
+            device = "auto"
         try:
             minutes = max(0, min(24 * 60, int(self.idle_lock_minutes)))
         except (TypeError, ValueError):

@@ -10,10 +10,13 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from engine.events import CancelToken, Event
 from engine.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 SAMPLE_FILE = ("sample_data", "sms_spam_sample.csv")
 SAMPLE_DATASET = "sms-spam-sample"
@@ -25,7 +28,7 @@ def sample_path() -> Path:
     return resource(*SAMPLE_FILE)
 
 
-def import_sample(ws: Any, *, name: str = SAMPLE_DATASET, replace: bool = False) -> Any:
+def import_sample(ws: Vault, *, name: str = SAMPLE_DATASET, replace: bool = False) -> Any:
     """Validate and store the bundled SMS spam sample as dataset ``name``; return its info."""
     from engine.data.columns import infer_mapping
     from engine.data.importing import read_table

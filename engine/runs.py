@@ -9,9 +9,12 @@ import datetime as _dt
 import enum
 import secrets
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 class RunStatus(str, enum.Enum):
@@ -75,12 +78,12 @@ def run_key(run_id: str) -> str:
     return f"runs/{run_id}/run.json"
 
 
-def save_run(ws: Any, record: RunRecord) -> None:
+def save_run(ws: Vault, record: RunRecord) -> None:
     ws.write_json(run_key(record.run_id), record.to_dict())
 
 
-def load_run(ws: Any, run_id: str) -> RunRecord:
-    if not _valid_id(run_id) or not ws.exists(run_key(run_id)):
+def load_run(ws: Vault, run_id: str) -> RunRecord:
+    if not _valid_id(run_id) or not ws.has(run_key(run_id)):
         known = ", ".join(r.run_id for r in list_runs(ws)[:5]) or "none yet"
         raise InputError(f"no run '{run_id}' in this workspace (recent runs: {known}); see `cloister runs`")
     return RunRecord.from_dict(ws.read_json(run_key(run_id)))
@@ -90,7 +93,7 @@ def _valid_id(run_id: str) -> bool:
     return bool(run_id) and "/" not in run_id and ".." not in run_id
 
 
-def list_runs(ws: Any) -> list[RunRecord]:
+def list_runs(ws: Vault) -> list[RunRecord]:
     """Every run, newest first."""
     records = []
     for key in ws.list("runs/"):

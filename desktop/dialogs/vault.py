@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -15,6 +15,9 @@ from desktop.passphrase import Strength, assess
 from desktop.worker import Done, Job
 from engine.events import Failed
 
+if TYPE_CHECKING:
+    from engine.vault import Vault
+
 
 class _VaultDialog(QDialog):
     """Shared behaviour: run one workspace operation in a job, keep the result or show the error."""
@@ -22,7 +25,7 @@ class _VaultDialog(QDialog):
     def __init__(self, root: Path, parent: QWidget | None) -> None:
         super().__init__(parent)
         self.root = Path(root)
-        self.workspace: Any = None
+        self.workspace: Vault | None = None
         self._job: Job | None = None
         self.setModal(True)
         self.setMinimumWidth(460)

@@ -1,11 +1,14 @@
 """What every page has: a title, an icon, a header, and hooks for lock/unlock and showing."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.context import AppContext
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 class Page(QWidget):
@@ -33,10 +36,10 @@ class Page(QWidget):
         return self.subtitle
 
     @property
-    def workspace(self) -> Any:
+    def workspace(self) -> Vault | None:
         return self.context.workspace
 
-    def on_workspace(self, workspace: Any) -> None:
+    def on_workspace(self, workspace: Vault | None) -> None:
         """Unlocked (a Workspace) or locked (None): drop every decrypted thing on lock."""
 
     def on_shown(self) -> None:

@@ -7,7 +7,7 @@ is a virtual table over the Arrow table, so a million rows scroll as fast as a h
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QColor, QPalette
@@ -25,6 +25,9 @@ from desktop.widgets.arrow_table import ArrowTableModel
 from desktop.widgets.charts import BarChart
 from desktop.worker import Done, Job
 from engine.events import Failed, Progress
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 
@@ -183,7 +186,7 @@ class DatasetsPage(Page):
         self.layout_.addWidget(self.stored_panel)
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def on_workspace(self, workspace: Any) -> None:
+    def on_workspace(self, workspace: Vault | None) -> None:
         self.clear_draft()
         self.refresh_stored()
 

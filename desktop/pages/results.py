@@ -2,7 +2,7 @@
 and the run's training curves. Everything shown comes decrypted from the vault into memory."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -15,6 +15,9 @@ from desktop.pages.base import Page
 from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 CURVES_SHOWN = ("loss", "val loss", "val accuracy", "val macro_f1")
@@ -123,7 +126,7 @@ class ResultsPage(Page):
         self._set_empty(True)
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def on_workspace(self, workspace: Any) -> None:
+    def on_workspace(self, workspace: Vault | None) -> None:
         self.run_id, self.report, self.record = None, None, None
         self.refresh_runs()
         if workspace is None:

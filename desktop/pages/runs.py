@@ -2,7 +2,7 @@
 side by side (a metrics table and their curves overlaid)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -14,6 +14,9 @@ from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.state import format_duration, format_metric, history_curves
 from desktop.widgets.curves import CurvePlot
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 COLUMNS = ["Run", "Dataset", "Status", "Started", "Duration", "Accuracy", "Macro F1", "Device"]
 
@@ -80,7 +83,7 @@ class RunsPage(Page):
         context.runs_changed.connect(self.refresh)
         self._on_selection()
 
-    def on_workspace(self, workspace: Any) -> None:
+    def on_workspace(self, workspace: Vault | None) -> None:
         self.compared = []
         self.compare_table.setRowCount(0)
         self.compare_table.setColumnCount(0)

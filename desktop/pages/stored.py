@@ -1,7 +1,7 @@
 """The datasets in the vault: name, rows, labels, size, date; train on one, rename, delete."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -12,6 +12,9 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.icons import icon
 from engine.units import human_size
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 class StoredDatasetsPanel(QWidget):
@@ -47,10 +50,10 @@ class StoredDatasetsPanel(QWidget):
         self._update_buttons()
 
     @property
-    def workspace(self) -> Any:
+    def workspace(self) -> Vault | None:
         return self.context.workspace
 
-    def refresh(self, workspace: Any) -> None:
+    def refresh(self, workspace: Vault) -> None:
         """Re-read the vault's index (small, on the UI thread); never shows row contents."""
         self.table.setRowCount(0)
         infos: list[Any] = []

@@ -3,7 +3,7 @@ estimate before starting; Start / Cancel / Resume; live curves, progress, ETA an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -19,6 +19,9 @@ from engine.units import human_size
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Done, Job
 from engine.events import Failed
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4")
 
@@ -151,7 +154,7 @@ class TrainPage(Page):
         self._render()
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def on_workspace(self, workspace: Any) -> None:
+    def on_workspace(self, workspace: Vault | None) -> None:
         if workspace is None:
             self.monitor = TrainingMonitor()
             self.loss_plot.clear()
@@ -283,7 +286,7 @@ class TrainPage(Page):
                 return
             problems = config.validate()
             if problems:
-                self._fail_now("Check the settings: " + "; ".join(problems) + ".")
+                self._fail_now("Check the settings: " + "; ".join(p.message for p in problems) + ".")
                 return
         workspace = self.workspace
         self.run_job(Job.stream(lambda cancel: train_events(workspace, config, cancel), name="train", parent=self))

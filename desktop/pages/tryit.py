@@ -3,7 +3,7 @@ into an output file with progress. The model is loaded once per run, on the work
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -17,6 +17,9 @@ from desktop.state import format_metric
 from desktop.widgets.charts import BarChart
 from desktop.worker import Done, Job
 from engine.events import Failed, Progress
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 class TryItPage(Page):
@@ -88,7 +91,7 @@ class TryItPage(Page):
         context.runs_changed.connect(self.refresh_runs)
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def on_workspace(self, workspace: Any) -> None:
+    def on_workspace(self, workspace: Vault | None) -> None:
         self.predictor, self._predictor_run = None, None  # decrypted weights go with the lock
         self.bars.set_values([])
         self.answer.clear()

@@ -142,7 +142,9 @@ def default_max_tokens() -> int:
     """The token limit training uses by default, so inspect warns about what training will cut."""
     from engine.training.config import TrainConfig  # a plain dataclass: no torch import
 
-    return int(TrainConfig.__dataclass_fields__["max_length"].default)
+    default = TrainConfig.__dataclass_fields__["max_length"].default
+    assert isinstance(default, int)
+    return default
 
 
 def run(args: argparse.Namespace) -> int:

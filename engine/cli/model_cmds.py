@@ -141,10 +141,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"  {label:<{width}}  " + " ".join(f"{v:>{cell}}" for v in row))
     print(f"\n  {len(report.misclassified)} misclassified rows"
           + ("" if mistakes else " (show them with --misclassified N)"))
-    for m in mistakes:
-        text = (m.text or "").replace("\n", " ")
-        print(f"  row {m.row}: true {m.true_label}, predicted {m.predicted_label} "
-              f"({m.confidence:.2f}): {text[:200]}")
+    for wrong in mistakes:
+        text = (wrong.text or "").replace("\n", " ")
+        print(f"  row {wrong.row}: true {wrong.true_label}, predicted {wrong.predicted_label} "
+              f"({wrong.confidence:.2f}): {text[:200]}")
     return 0
 
 

@@ -153,7 +153,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     problems = config.validate()
     if problems:
-        raise InputError("; ".join(problems))
+        raise InputError("; ".join(p.message for p in problems))
     ws = open_workspace(args)
     token = CancelToken()
     try:

@@ -25,12 +25,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from privacy.errors import ContainerError, NotInVault
-from privacy.vault.workspace import Workspace
 
 from engine.data.columns import ColumnMapping, class_counts, drop_incomplete, texts_and_labels
 from engine.errors import CloisterError, InputError
 
 if TYPE_CHECKING:
+    from engine.vault import Vault
     from engine.data.importing.table import ImportedTable
     from engine.data.problems import Problem
 
@@ -133,7 +133,7 @@ def _problem_lines(problems: Iterable[Problem | str]) -> list[str]:
     return [str(p) for p in list(problems)[:_MAX_PROBLEMS_KEPT]]
 
 
-def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: ColumnMapping, *,
+def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnMapping, *,
                  problems: Iterable[Problem | str] = (), overwrite: bool = False,
                  skip_incomplete: bool = False) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
@@ -146,7 +146,7 @@ def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: Col
     their row numbers no longer point into what is stored.
     """
     name = check_name(name)
-    exists = ws.exists(_meta_key(name))
+    exists = ws.has(_meta_key(name))
     if exists and not overwrite:
         raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
                             "replace it (--replace on the command line)")
@@ -177,7 +177,7 @@ def save_dataset(ws: Workspace, name: str, imported: ImportedTable, mapping: Col
         "skip_incomplete": bool(skip_incomplete),
     }
     table_key = _dir(name) + meta["table"]
-    table_existed = ws.exists(table_key)  # the very same table saved before: keep it on failure
+    table_existed = ws.has(table_key)  # the very same table saved before: keep it on failure
     ws.write_bytes(table_key, data)
     try:
         ws.write_json(_meta_key(name), meta)
@@ -219,7 +219,7 @@ def _info(name: str, meta: Mapping[str, Any]) -> DatasetInfo:
                              f"delete it with 'cloister rm {name}' and import it again") from None
 
 
-def _read_meta(ws: Workspace, name: str) -> dict[str, Any]:
+def _read_meta(ws: Vault, name: str) -> dict[str, Any]:
     try:
         meta = ws.read_json(_meta_key(name))
     except NotInVault:
@@ -232,11 +232,11 @@ def _read_meta(ws: Workspace, name: str) -> dict[str, Any]:
     return meta
 
 
-def dataset_info(ws: Workspace, name: str) -> DatasetInfo:
+def dataset_info(ws: Vault, name: str) -> DatasetInfo:
     return _info(name, _read_meta(ws, check_name(name)))
 
 
-def load_dataset(ws: Workspace, name: str) -> StoredDataset:
+def load_dataset(ws: Vault, name: str) -> StoredDataset:
     """Decrypt a dataset into memory, check it against its recorded digest, and map its columns."""
     name = check_name(name)
     meta = _read_meta(ws, name)
@@ -255,14 +255,14 @@ def load_dataset(ws: Workspace, name: str) -> StoredDataset:
     if info.mapping.label_column is None:
         from engine.data.columns import text_array
 
-        texts, labels = text_array(table, info.mapping).to_pylist(), []
+        texts, labels = text_array(table, info.mapping).to_pylist(), list[str]()
     else:
         texts, labels = texts_and_labels(table, info.mapping,
                                          skip_incomplete=info.skip_incomplete)
     return StoredDataset(info=info, table=table, texts=texts, labels=labels)
 
 
-def list_datasets(ws: Workspace) -> list[DatasetInfo]:
+def list_datasets(ws: Vault) -> list[DatasetInfo]:
     """Every dataset, by name. A dataset whose description is unreadable is logged and skipped."""
     infos = []
     for key in ws.list(PREFIX):
@@ -277,19 +277,19 @@ def list_datasets(ws: Workspace) -> list[DatasetInfo]:
     return sorted(infos, key=lambda i: i.name.casefold())
 
 
-def delete_dataset(ws: Workspace, name: str) -> int:
+def delete_dataset(ws: Vault, name: str) -> int:
     """Unlink every entry of dataset ``name``; return how many."""
     name = check_name(name)
-    if not ws.exists(_meta_key(name)) and not ws.list(_dir(name)):
+    if not ws.has(_meta_key(name)) and not ws.list(_dir(name)):
         raise DatasetNotFound(f"no dataset named {name!r}; 'cloister datasets' lists them")
     count = ws.delete_prefix(_dir(name))
     ws.audit("dataset.deleted", dataset=name)
     return count
 
 
-def rename_dataset(ws: Workspace, old: str, new: str) -> DatasetInfo:
+def rename_dataset(ws: Vault, old: str, new: str) -> DatasetInfo:
     old, new = check_name(old), check_name(new)
-    if not ws.exists(_meta_key(old)):
+    if not ws.has(_meta_key(old)):
         raise DatasetNotFound(f"no dataset named {old!r}; 'cloister datasets' lists them")
     if old == new:
         return dataset_info(ws, new)

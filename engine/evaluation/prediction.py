@@ -23,6 +23,9 @@ import numpy as np
 from engine.errors import CloisterError, InputError
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
 
+if TYPE_CHECKING:
+    from engine.vault import Vault
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -110,7 +113,7 @@ class Predictor:
 
     @classmethod
     def from_run(
-        cls, ws: Any, run_id: str, *, device: str | None = None, batch_size: int = 64
+        cls, ws: Vault, run_id: str, *, device: str | None = None, batch_size: int = 64
     ) -> Predictor:
         """The best model of a finished run, decrypted from the workspace into memory."""
         from engine.models.weights import load_model, model_exists
@@ -217,7 +220,7 @@ def _as_text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _training_text_column(ws: Any, dataset: str) -> str | None:
+def _training_text_column(ws: Vault, dataset: str) -> str | None:
     from engine.data.store import dataset_info
 
     try:

@@ -16,26 +16,19 @@ import math
 from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.evaluation.metrics import headline_metrics
 from engine.errors import InputError
 
+if TYPE_CHECKING:
+    from engine.vault import Vault
+
 ECE_BINS = 15
 REPORT_VERSION = 1
 DEFAULT_MAX_MISCLASSIFIED = 1000
-
-
-class _JsonStore(Protocol):
-    """The part of ``privacy.vault.workspace.Workspace`` used here (kept structural for tests)."""
-
-    def write_json(self, key: str, obj: Any) -> None: ...
-
-    def read_json(self, key: str) -> Any: ...
-
-    def exists(self, key: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -185,9 +178,9 @@ def _single_label_report(
     misclassified = tuple(
         Misclassified(
             row=int(i),
-            text=None if texts is None else str(texts[i]),
-            true_label=labels[truth[i]],
-            predicted_label=labels[predicted[i]],
+            text=None if texts is None else str(texts[int(i)]),
+            true_label=labels[int(truth[i])],
+            predicted_label=labels[int(predicted[i])],
             confidence=float(confidence[i]),
         )
         for i in wrong
@@ -231,7 +224,7 @@ def _multi_label_report(
     misclassified = tuple(
         Misclassified(
             row=int(i),
-            text=None if texts is None else str(texts[i]),
+            text=None if texts is None else str(texts[int(i)]),
             true_label=_join(labels, truth[i]),
             predicted_label=_join(labels, predicted[i]),
             confidence=float(row_confidence[i]),
@@ -328,14 +321,14 @@ def report_key(run_id: str) -> str:
     return f"runs/{run_id}/report.json"
 
 
-def save_report(ws: _JsonStore, run_id: str, report: EvaluationReport) -> None:
+def save_report(ws: Vault, run_id: str, report: EvaluationReport) -> None:
     """Store the report (with its misclassified texts) encrypted in the workspace."""
     ws.write_json(report_key(run_id), report.to_dict())
 
 
-def load_report(ws: _JsonStore, run_id: str) -> EvaluationReport:
+def load_report(ws: Vault, run_id: str) -> EvaluationReport:
     key = report_key(run_id)
-    if not ws.exists(key):
+    if not ws.has(key):
         raise InputError(
             f"run {run_id!r} has no evaluation report yet; "
             f"run `cloister evaluate {run_id}` to compute one"
@@ -347,7 +340,7 @@ def load_report(ws: _JsonStore, run_id: str) -> EvaluationReport:
 
 
 def evaluate_run(
-    ws: Any,
+    ws: Vault,
     run_id: str,
     *,
     data: str | Path | None = None,
@@ -383,7 +376,7 @@ def evaluate_run(
     return report
 
 
-def _test_split(ws: Any, dataset: str, seed: int) -> tuple[list[str], list[str], str]:
+def _test_split(ws: Vault, dataset: str, seed: int) -> tuple[list[str], list[str], str]:
     from engine.data.store import load_dataset
     from engine.training.prepare import split_rows
 
@@ -395,7 +388,7 @@ def _test_split(ws: Any, dataset: str, seed: int) -> tuple[list[str], list[str],
     return [stored.texts[i] for i in test], [stored.labels[i] for i in test], f"dataset '{dataset}'"
 
 
-def _labelled_rows(ws: Any, data: str | Path, text_column: str | None, label_column: str | None,
+def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,
                    training_dataset: str) -> tuple[list[str], list[str], str]:
     path = Path(data).expanduser()
     if path.exists():
@@ -429,7 +422,7 @@ def _labelled_rows(ws: Any, data: str | Path, text_column: str | None, label_col
     return [str(t) for t in texts], [str(v).strip() for v in labels], source
 
 
-def _training_columns(ws: Any, dataset: str, columns: Sequence[str], text_column: str | None,
+def _training_columns(ws: Vault, dataset: str, columns: Sequence[str], text_column: str | None,
                       label_column: str | None) -> tuple[str | None, str | None]:
     """Unnamed columns of an evaluation file default to the training data's column names
     when the file has them: names are a better guide than inference on a few rows."""

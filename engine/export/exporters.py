@@ -24,11 +24,14 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from engine.errors import CloisterError, InputError
 from engine.export.formats import export_format_named
 from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,8 @@ def onnx_bytes(model: Any, tokenizer: Any, *, max_length: int = 128) -> bytes:
         warnings.simplefilter("ignore")
         # The TorchScript exporter (dynamo=False): the dynamo one needs onnxscript, which is
         # not a dependency here.
-        torch.onnx.export(wrapper, encode(_ONNX_CHECK_TEXTS[:2]), buffer, input_names=names,
+        torch.onnx.export(wrapper, encode(_ONNX_CHECK_TEXTS[:2]), buffer,  # type: ignore[arg-type]  # a file object is accepted
+                          input_names=names,
                           output_names=["logits"], dynamic_axes=dynamic,
                           opset_version=ONNX_OPSET, dynamo=False)
         wrapper.eval()
@@ -291,7 +295,7 @@ def _safe_name(name: str) -> str:
 
 
 def export_run(
-    ws: Any,
+    ws: Vault,
     run_id: str,
     out: Path,
     *,
@@ -330,19 +334,23 @@ def export_run(
     files = build_export_files(model, tokenizer, tuple(record.labels), card=card, format=format,
                                multi_label=bool(config.get("multi_label", False)),
                                max_length=int(config.get("max_length", 128)))
-    written = write_folder(files, out) if plaintext else write_sealed(files, out, passphrase, kdf=kdf)
+    if plaintext:
+        written = write_folder(files, out)
+    else:
+        assert passphrase  # checked above, before any work
+        written = write_sealed(files, out, passphrase, kdf=kdf)
     ws.audit("export", run=run_id, format=format, encrypted=not plaintext)
     log.info("exported run %s as %s (%s)", run_id, format,
              "plaintext" if plaintext else "sealed")
     return written
 
 
-def card_info(ws: Any, record: Any, *, export_encrypted: bool) -> ModelCardInfo:
+def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInfo:
     """What the model card says about a run, gathered from the vault (no rows)."""
     from engine.evaluation.report import load_report, report_key
 
     config = dict(record.config or {})
-    report = load_report(ws, record.run_id) if ws.exists(report_key(record.run_id)) else None
+    report = load_report(ws, record.run_id) if ws.has(report_key(record.run_id)) else None
     model_path = config.get("model_path")
     base = Path(str(model_path)).name if model_path else "all-MiniLM-L6-v2 (bundled default)"
     hyperparameters = {k: v for k, v in config.items() if k not in ("dataset", "model_path")}
@@ -359,7 +367,7 @@ def card_info(ws: Any, record: Any, *, export_encrypted: bool) -> ModelCardInfo:
     )
 
 
-def _data_summary(ws: Any, dataset: str, seed: int) -> DataSummary:
+def _data_summary(ws: Vault, dataset: str, seed: int) -> DataSummary:
     from engine.data.store import load_dataset
     from engine.training.prepare import split_rows
 

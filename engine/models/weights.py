@@ -14,9 +14,12 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 _WEIGHTS = "weights.safetensors"
 _CONFIG = "config.json"
@@ -47,7 +50,7 @@ def _tokenizer_files(tokenizer: Any) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
 
 
-def save_model(ws: Any, prefix: str, model: Any, tokenizer: Any) -> None:
+def save_model(ws: Vault, prefix: str, model: Any, tokenizer: Any) -> None:
     """Store ``model`` and ``tokenizer`` encrypted under ``prefix`` in the workspace.
 
     The config is written last: a reader treats a prefix without config.json as absent, so a
@@ -67,11 +70,11 @@ def save_model(ws: Any, prefix: str, model: Any, tokenizer: Any) -> None:
     ws.write_bytes(f"{prefix}/{_CONFIG}", config)
 
 
-def model_exists(ws: Any, prefix: str) -> bool:
-    return bool(ws.exists(f"{prefix.rstrip('/')}/{_CONFIG}"))
+def model_exists(ws: Vault, prefix: str) -> bool:
+    return bool(ws.has(f"{prefix.rstrip('/')}/{_CONFIG}"))
 
 
-def load_config(ws: Any, prefix: str) -> Any:
+def load_config(ws: Vault, prefix: str) -> Any:
     from transformers import AutoConfig
 
     prefix = prefix.rstrip("/")
@@ -82,7 +85,7 @@ def load_config(ws: Any, prefix: str) -> Any:
     return AutoConfig.for_model(model_type, **data)
 
 
-def load_tokenizer(ws: Any, prefix: str) -> Any:
+def load_tokenizer(ws: Vault, prefix: str) -> Any:
     from transformers import AutoTokenizer
 
     prefix = prefix.rstrip("/")
@@ -95,12 +98,12 @@ def load_tokenizer(ws: Any, prefix: str) -> Any:
         return AutoTokenizer.from_pretrained(tmp, local_files_only=True)
 
 
-def load_state_dict(ws: Any, prefix: str) -> dict[str, Any]:
+def load_state_dict(ws: Vault, prefix: str) -> dict[str, Any]:
     """Only the stored weights (CPU tensors), e.g. to put the best weights back into a model."""
     return bytes_to_state_dict(ws.read_bytes(f"{prefix.rstrip('/')}/{_WEIGHTS}"))
 
 
-def load_model(ws: Any, prefix: str, *, device: str = "cpu") -> tuple[Any, Any]:
+def load_model(ws: Vault, prefix: str, *, device: str = "cpu") -> tuple[Any, Any]:
     """Rebuild ``(model, tokenizer)`` from the vault; the model is in eval mode on ``device``."""
     from transformers import AutoModelForSequenceClassification
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
 from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 FORMAT_VERSION = 1
 _META_KEY = "cloister_checkpoint"
@@ -168,7 +171,7 @@ def from_bytes(data: bytes | bytearray) -> Checkpoint:
     return Checkpoint(progress, model_state, optimizer_state, meta["scheduler"], meta["scaler"], rng)
 
 
-def save_checkpoint(ws: Any, run_id: str, ckpt: Checkpoint) -> str:
+def save_checkpoint(ws: Vault, run_id: str, ckpt: Checkpoint) -> str:
     """Write the checkpoint (one atomic vault write) and return its key."""
     from engine.models.tensor_bytes import write_safetensors
 
@@ -181,9 +184,9 @@ def save_checkpoint(ws: Any, run_id: str, ckpt: Checkpoint) -> str:
     return key
 
 
-def load_checkpoint(ws: Any, run_id: str) -> Checkpoint:
+def load_checkpoint(ws: Vault, run_id: str) -> Checkpoint:
     key = checkpoint_key(run_id)
-    if not ws.exists(key):
+    if not ws.has(key):
         raise InputError(
             f"run {run_id} has no checkpoint to resume from: it stopped before its first "
             "checkpoint; start a new run with `cloister train`"

@@ -5,12 +5,44 @@ import enum
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from engine.data.problems import Problem, Severity
+from engine.errors import InputError
+
 
 class DevicePreference(str, enum.Enum):
     AUTO = "auto"  # CUDA, then Apple MPS, then CPU
     CPU = "cpu"
     CUDA = "cuda"
     MPS = "mps"
+
+
+@dataclass(frozen=True)
+class DeviceSetting:
+    """A device as the user names it: a ``DevicePreference`` plus, for CUDA, which GPU.
+
+    Settings, run records and ``--device`` keep the text form ("auto", "cuda:1"); everything
+    that acts on it parses it here, once, so a spelling is accepted or refused the same way
+    everywhere.
+    """
+
+    preference: DevicePreference
+    index: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> DeviceSetting:
+        kind, _, index = str(text).strip().lower().partition(":")
+        try:
+            preference = DevicePreference(kind)
+        except ValueError:
+            raise InputError(f"device '{text}' is unknown: use auto, cpu, cuda (or cuda:N) or mps") from None
+        if not index:
+            return cls(preference)
+        if preference is not DevicePreference.CUDA or not index.isdigit():
+            raise InputError(f"device '{text}' is unknown: only CUDA takes a GPU number (cuda:0, cuda:1, ...)")
+        return cls(preference, int(index))
+
+    def __str__(self) -> str:
+        return self.preference.value if self.index is None else f"{self.preference.value}:{self.index}"
 
 
 @dataclass(frozen=True)
@@ -38,59 +70,66 @@ class TrainConfig:
     class_weights: bool = False
     early_stopping_patience: int | None = 2
     multi_label: bool = False
-    device: str = "auto"
+    device: str = "auto"  # a DeviceSetting in text form ("auto", "cpu", "cuda:1", "mps")
     checkpoint_every_minutes: float = 10.0
     eval_every_steps: int | None = None
     label_delimiter: str = "|"
     select_best: bool = True  # keep the weights of the best validation point, not the last step
 
-    def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[str]:
+    def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[Problem]:
         """Every problem with these settings, each saying what to change. Empty when fine.
 
         ``train_rows`` and ``model_max_length`` add the checks that need the data and the model.
+        Each problem is an error whose code names the setting (``setting:batch_size``), like
+        the dataset checks in ``engine.data.validation``.
         """
-        problems: list[str] = []
+        problems: list[Problem] = []
+
+        def bad(setting: str, message: str) -> None:
+            problems.append(Problem(Severity.ERROR, f"setting:{setting}", message))
+
         if not self.dataset:
-            problems.append("no dataset given: name a dataset imported into this workspace")
+            bad("dataset", "no dataset given: name a dataset imported into this workspace")
         if self.epochs < 1:
-            problems.append(f"epochs is {self.epochs}: use 1 or more")
+            bad("epochs", f"epochs is {self.epochs}: use 1 or more")
         if self.batch_size < 1:
-            problems.append(f"batch size is {self.batch_size}: use 1 or more (16 or 32 is typical)")
+            bad("batch_size", f"batch size is {self.batch_size}: use 1 or more (16 or 32 is typical)")
         if not 0 < self.learning_rate < 1:
-            problems.append(
+            bad("learning_rate",
                 f"learning rate {self.learning_rate} is out of range: use a small positive value "
                 "such as 5e-5 (between 1e-6 and 1e-3 for fine-tuning)"
             )
         if self.max_length < 8:
-            problems.append(f"max length is {self.max_length} tokens: use at least 8 (128 is typical)")
+            bad("max_length", f"max length is {self.max_length} tokens: use at least 8 (128 is typical)")
         if self.weight_decay < 0:
-            problems.append(f"weight decay is {self.weight_decay}: use 0 or a small positive value")
+            bad("weight_decay", f"weight decay is {self.weight_decay}: use 0 or a small positive value")
         if not 0 <= self.warmup_ratio < 1:
-            problems.append(f"warm-up ratio is {self.warmup_ratio}: use a fraction in [0, 1), e.g. 0.06")
+            bad("warmup_ratio", f"warm-up ratio is {self.warmup_ratio}: use a fraction in [0, 1), e.g. 0.06")
         if self.grad_clip < 0:
-            problems.append(f"gradient clipping is {self.grad_clip}: use 0 (off) or a positive norm such as 1.0")
+            bad("grad_clip", f"gradient clipping is {self.grad_clip}: use 0 (off) or a positive norm such as 1.0")
         if self.grad_accumulation < 1:
-            problems.append(f"gradient accumulation is {self.grad_accumulation}: use 1 or more")
+            bad("grad_accumulation", f"gradient accumulation is {self.grad_accumulation}: use 1 or more")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
-            problems.append(
+            bad("early_stopping_patience",
                 f"early-stopping patience is {self.early_stopping_patience}: use 1 or more, or turn it off"
             )
         if self.checkpoint_every_minutes <= 0:
-            problems.append(f"checkpoint interval is {self.checkpoint_every_minutes} minutes: use a positive number")
+            bad("checkpoint_every_minutes", f"checkpoint interval is {self.checkpoint_every_minutes} minutes: use a positive number")
         if self.eval_every_steps is not None and self.eval_every_steps < 1:
-            problems.append(f"evaluation interval is {self.eval_every_steps} steps: use 1 or more, or leave it off")
+            bad("eval_every_steps", f"evaluation interval is {self.eval_every_steps} steps: use 1 or more, or leave it off")
         if self.multi_label and not self.label_delimiter:
-            problems.append("multi-label mode needs a label delimiter such as '|'")
-        device = self.device.split(":", 1)[0]
-        if device not in {d.value for d in DevicePreference}:
-            problems.append(f"device '{self.device}' is unknown: use auto, cpu, cuda (or cuda:N) or mps")
+            bad("label_delimiter", "multi-label mode needs a label delimiter such as '|'")
+        try:
+            DeviceSetting.parse(self.device)
+        except InputError as exc:
+            bad("device", str(exc))
         if train_rows is not None and self.batch_size > train_rows:
-            problems.append(
+            bad("batch_size",
                 f"batch size {self.batch_size} is larger than the {train_rows} training rows: "
                 f"use a batch size of at most {max(1, train_rows)} or add more data"
             )
         if model_max_length is not None and self.max_length > model_max_length:
-            problems.append(
+            bad("max_length",
                 f"max length {self.max_length} is above the model's limit of {model_max_length} "
                 f"tokens: use --max-length {model_max_length} or less"
             )

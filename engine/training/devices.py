@@ -36,9 +36,12 @@ def cpu_threads() -> int:
 def choose_device(preference: str = "auto", *, configure_threads: bool = True) -> DeviceChoice:
     import torch
 
-    kind = preference.split(":", 1)[0]
+    from engine.training.config import DeviceSetting
+
+    setting = DeviceSetting.parse(preference)
+    kind = setting.preference.value
     if kind in ("auto", "cuda") and torch.cuda.is_available():
-        device = torch.device(preference if preference.startswith("cuda") else "cuda")
+        device = torch.device(str(setting) if kind == "cuda" else "cuda")
         name = torch.cuda.get_device_name(device)
         if torch.cuda.is_bf16_supported():
             return DeviceChoice(device, torch.bfloat16, False, f"{device} ({name}, bf16)")

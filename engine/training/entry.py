@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from engine.events import CancelToken, Event, FailureKind
 from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
@@ -17,6 +17,9 @@ from engine.failures import TrainingFailure, to_failed
 from engine.training.loop import PartsFactory, Trainer
 from engine.training.optim import build_training_parts
 from engine.training.prepare import check_settings, load_rows, prepare_rows
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 log = logging.getLogger(__name__)
 Rows = tuple[Sequence[str], Sequence[str]]
@@ -44,7 +47,7 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
         yield failed
 
 
-def _start(ws: Any, config: TrainConfig, rows: Callable[[], Rows], splits: SplitRows | None,
+def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: SplitRows | None,
            cancel: CancelToken | None, parts_factory: PartsFactory,
            state: dict[str, Any]) -> Iterator[Event]:
     state["batch_size"] = config.batch_size
@@ -62,7 +65,7 @@ def _start(ws: Any, config: TrainConfig, rows: Callable[[], Rows], splits: Split
     yield from trainer.run_loop()
 
 
-def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,
+def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,
               cancel: CancelToken | None, parts_factory: PartsFactory,
               state: dict[str, Any]) -> Iterator[Event]:
     run = load_run(ws, run_id)
@@ -88,21 +91,21 @@ def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits:
     yield from trainer.run_loop()
 
 
-def train(ws: Any, config: TrainConfig, *, cancel: CancelToken | None = None,
+def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
           parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
     """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
     return _guarded(lambda state: _start(ws, config, lambda: load_rows(ws, config.dataset), None,
                                          cancel, parts_factory, state))
 
 
-def resume(ws: Any, run_id: str, *, cancel: CancelToken | None = None,
+def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,
            parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
     """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
     return _guarded(lambda state: _continue(ws, run_id, lambda c: load_rows(ws, c.dataset), None,
                                             cancel, parts_factory, state))
 
 
-def train_on_rows(ws: Any, config: TrainConfig, texts: Sequence[str], labels: Sequence[str], *,
+def train_on_rows(ws: Vault, config: TrainConfig, texts: Sequence[str], labels: Sequence[str], *,
                   splits: SplitRows | None = None, cancel: CancelToken | None = None,
                   parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
     """``train`` on rows already in memory (benchmarks, the demo, other front ends).
@@ -114,7 +117,7 @@ def train_on_rows(ws: Any, config: TrainConfig, texts: Sequence[str], labels: Se
                                          parts_factory, state))
 
 
-def resume_on_rows(ws: Any, run_id: str, texts: Sequence[str], labels: Sequence[str], *,
+def resume_on_rows(ws: Vault, run_id: str, texts: Sequence[str], labels: Sequence[str], *,
                    splits: SplitRows | None = None, cancel: CancelToken | None = None,
                    parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
     """``resume`` a run started by ``train_on_rows``: pass the same rows and splits."""

@@ -29,7 +29,9 @@ class Estimate:
 def _device_kind(preference: str) -> str:
     import torch
 
-    kind = preference.split(":", 1)[0]
+    from engine.training.config import DeviceSetting
+
+    kind = DeviceSetting.parse(preference).preference.value
     if kind in ("auto", "cuda") and torch.cuda.is_available():
         return "cuda"
     mps = getattr(torch.backends, "mps", None)

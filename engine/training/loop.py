@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from engine.failures import TrainingFailure
 from engine.training.optim import TrainingParts
 from engine.training.prepare import Prepared
 
+if TYPE_CHECKING:
+    from engine.vault import Vault
+
 log = logging.getLogger(__name__)
 PartsFactory = Callable[..., TrainingParts]
 EARLY_STOPPING_METRIC = "macro_f1"  # higher is better; robust to class imbalance
@@ -51,7 +54,7 @@ def seed_everything(seed: int) -> None:
 
 
 class Trainer:
-    def __init__(self, ws: Any, prep: Prepared, run: RunRecord, *, cancel: CancelToken | None,
+    def __init__(self, ws: Vault, prep: Prepared, run: RunRecord, *, cancel: CancelToken | None,
                  parts_factory: PartsFactory) -> None:
         self.ws, self.prep, self.run, self.cancel = ws, prep, run, cancel or CancelToken()
         self.config = prep.config
@@ -300,7 +303,7 @@ class Trainer:
         )
         save_run(self.ws, self.run)
         # A finished run needs no resume state; its optimizer moments are the bulk of the vault.
-        if self.ws.exists(ckpt_io.checkpoint_key(run_id)):
+        if self.ws.has(ckpt_io.checkpoint_key(run_id)):
             self.ws.delete(ckpt_io.checkpoint_key(run_id))
         log.info("run %s finished in %.1f s (best step %s)", run_id, elapsed, p.best_step)
         yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step)

@@ -35,7 +35,8 @@ def steps_per_epoch(train_rows: int, *, batch_size: int, grad_accumulation: int)
 
 
 def param_groups(model: Any, weight_decay: float) -> list[dict[str, Any]]:
-    decay, no_decay = [], []
+    decay: list[Any] = []
+    no_decay: list[Any] = []
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue

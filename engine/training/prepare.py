@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from engine.models.folders import ModelInfo, check_model_folder, resolve_model_p
 from engine.training.config import TrainConfig
 from engine.training.data import LabelCoding, code_labels
 from engine.failures import TrainingFailure
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -33,18 +36,18 @@ class Prepared:
 def check_settings(config: TrainConfig) -> ModelInfo:
     problems = config.validate()
     if problems:
-        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(problems))
+        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(p.message for p in problems))
     try:
         info = check_model_folder(resolve_model_path(config.model_path))
     except InputError as exc:
         raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
     problems = config.validate(model_max_length=info.max_length)
     if problems:
-        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(problems))
+        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(p.message for p in problems))
     return info
 
 
-def load_rows(ws: Any, name: str) -> tuple[list[str], list[str]]:
+def load_rows(ws: Vault, name: str) -> tuple[list[str], list[str]]:
     """Texts and labels of a vault dataset, refusing one with blocking validation problems."""
     from engine.data import store
 
@@ -113,5 +116,5 @@ def prepare_rows(
             raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
     problems = config.validate(train_rows=len(train))
     if problems:
-        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(problems))
+        raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(p.message for p in problems))
     return Prepared(config, info, texts, coding, train, validation, test)

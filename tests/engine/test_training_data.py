@@ -76,12 +76,31 @@ def test_config_validate_names_each_problem() -> None:
     assert good.validate(train_rows=16, model_max_length=128) == []
     bad = TrainConfig(dataset="d", batch_size=0, warmup_ratio=1.5, grad_accumulation=0,
                       early_stopping_patience=0, eval_every_steps=0, checkpoint_every_minutes=0)
-    text = " ".join(bad.validate())
+    problems = bad.validate()
+    assert all(p.blocking for p in problems)
+    by_setting = {p.code: p.message for p in problems}
+    assert set(by_setting) == {"setting:batch_size", "setting:warmup_ratio", "setting:grad_accumulation",
+                               "setting:early_stopping_patience", "setting:eval_every_steps",
+                               "setting:checkpoint_every_minutes"}
     for words in ("batch size is 0", "warm-up ratio is 1.5", "gradient accumulation is 0",
                   "early-stopping patience is 0", "evaluation interval is 0", "checkpoint interval"):
-        assert words in text
-    assert "larger than the 10 training rows" in good.validate(train_rows=10)[0]
-    assert "use --max-length 64 or less" in TrainConfig(dataset="d").validate(model_max_length=64)[0]
+        assert any(words in message for message in by_setting.values())
+    assert "larger than the 10 training rows" in good.validate(train_rows=10)[0].message
+    assert "use --max-length 64 or less" in TrainConfig(dataset="d").validate(model_max_length=64)[0].message
+
+
+def test_devices_are_parsed_in_one_place() -> None:
+    from engine.errors import InputError
+    from engine.training.config import DevicePreference, DeviceSetting
+
+    assert DeviceSetting.parse("cuda:1") == DeviceSetting(DevicePreference.CUDA, 1)
+    assert str(DeviceSetting.parse(" CPU ")) == "cpu" and DeviceSetting.parse("auto").index is None
+    for wrong in ("tpu", "cpu:0", "cuda:x"):
+        with pytest.raises(InputError, match=f"device '{wrong}' is unknown"):
+            DeviceSetting.parse(wrong)
+    (problem,) = TrainConfig(dataset="d", device="gpu").validate()
+    assert problem.code == "setting:device" and "use auto, cpu, cuda (or cuda:N) or mps" in problem.message
+    good = TrainConfig(dataset="d")
     assert TrainConfig.from_dict({**good.to_dict(), "unknown_future_key": 1}) == good
 
 
