@@ -166,7 +166,7 @@ def responsiveness(data: Path, rows: int) -> dict[str, float]:
         from desktop.jobs import warm_up
 
         warm = run_for(None, Job.call(warm_up, name="warm-up"))
-        training = run_for(None, Job.stream(traced, name="train"))
+        training = run_for(None, Job(traced, name="train"))
         gaps = training.gaps_ms()
         idle = run_for(min(len(gaps) * 0.01, 20.0)).gaps_ms()
         window.close()

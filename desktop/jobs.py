@@ -90,12 +90,6 @@ def delete_dataset(ws: Vault, name: str) -> None:
 
 
 # --- models and training ---------------------------------------------------------------------
-def default_model() -> Path:
-    from engine.models.folders import default_model_path
-
-    return Path(default_model_path())
-
-
 def check_model(path: Path) -> Any:
     """``ModelInfo`` or raises ``InputError`` with the reason the folder can't be used."""
     from engine.models.folders import check_model_folder

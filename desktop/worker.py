@@ -55,7 +55,8 @@ class _Runner(QThread):
 
 
 class Job(QObject):
-    """One engine operation on its own thread. Create with ``Job.stream`` or ``Job.call``.
+    """One engine operation on its own thread. Create with ``Job(generator, name=...)`` for an
+    event stream, or ``Job.call`` for a plain function.
 
     Signals are emitted on the thread that owns the ``Job`` (the UI thread): slots may touch
     widgets directly.
@@ -88,14 +89,6 @@ class Job(QObject):
         self._thread.finished.connect(self._on_thread_finished)
 
     # --- construction ---------------------------------------------------------------------
-    @classmethod
-    def stream(
-        cls, generator: Callable[[CancelToken], Iterable[Any]], *, name: str,
-        interval_ms: int = DELIVERY_INTERVAL_MS, parent: QObject | None = None,
-    ) -> Job:
-        """A job whose body yields engine events and ends with a terminal one."""
-        return cls(generator, name=name, interval_ms=interval_ms, parent=parent)
-
     @classmethod
     def call(
         cls, function: Callable[[CancelToken], Any], *, name: str,

@@ -56,6 +56,16 @@ class RunRecord:
         values["labels"] = tuple(values.get("labels", ()))
         return cls(**values)
 
+    @property
+    def has_model(self) -> bool:
+        """Finished: a trained model and its test report exist (Results, Try it, export)."""
+        return self.status is RunStatus.FINISHED
+
+    @property
+    def resumable(self) -> bool:
+        """Stopped part-way with a checkpoint to continue from."""
+        return self.status in (RunStatus.CANCELLED, RunStatus.FAILED)
+
     def updated(self, **changes: Any) -> RunRecord:
         return replace(self, **changes)
 

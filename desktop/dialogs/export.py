@@ -143,7 +143,7 @@ class ExportDialog(QDialog):
 
         workspace, run_id, kdf = self.context.workspace, self.run_id, self.context.kdf
         format = self.chosen_format()
-        job = Job.stream(lambda cancel: export_events(workspace, run_id, out, format=format, plaintext=plaintext,
+        job = Job(lambda cancel: export_events(workspace, run_id, out, format=format, plaintext=plaintext,
                                                       passphrase=passphrase, kdf=kdf, cancel=cancel),
                          name="export", parent=self)
         job.events.connect(self._on_events)

@@ -1,7 +1,7 @@
 """What every page has: a title, an icon, a header, and hooks for lock/unlock and showing."""
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 

@@ -344,7 +344,7 @@ class DatasetsPage(Page):
         self.progress.show()
         self.status.setText(f"Encrypting and storing {name}…")
         self._set_editable(False)
-        job = Job.stream(lambda cancel: save_draft(workspace, name, draft, skip_incomplete=skip, cancel=cancel),
+        job = Job(lambda cancel: save_draft(workspace, name, draft, skip_incomplete=skip, cancel=cancel),
                          name="import", parent=self)
         job.events.connect(self._on_import_progress)
         job.ended.connect(self._on_imported)

@@ -150,7 +150,7 @@ class ResultsPage(Page):
         from desktop.jobs import runs
 
         try:
-            records = [r for r in runs(self.workspace) if str(getattr(r.status, "value", r.status)) == "finished"]
+            records = [r for r in runs(self.workspace) if r.has_model]
         except Exception:  # noqa: BLE001 - an unreadable history leaves the list empty
             records = []
         for record in records:

@@ -22,7 +22,7 @@ COLUMNS = ["Run", "Dataset", "Status", "Started", "Duration", "Accuracy", "Macro
 
 
 def _status(record: Any) -> str:
-    return str(getattr(record.status, "value", record.status))
+    return record.status.value
 
 
 class RunsPage(Page):
@@ -125,9 +125,9 @@ class RunsPage(Page):
 
     def _on_selection(self) -> None:
         chosen = self.selected()
-        self.open_button.setEnabled(len(chosen) == 1 and _status(chosen[0]) == "finished")
+        self.open_button.setEnabled(len(chosen) == 1 and chosen[0].has_model)
         self.compare_button.setEnabled(len(chosen) >= 2)
-        self.resume_button.setEnabled(len(chosen) == 1 and _status(chosen[0]) in ("cancelled", "failed"))
+        self.resume_button.setEnabled(len(chosen) == 1 and chosen[0].resumable)
 
     def resume_selected(self) -> None:
         chosen = self.selected()
@@ -138,7 +138,7 @@ class RunsPage(Page):
 
     def open_selected(self) -> None:
         chosen = self.selected()
-        if len(chosen) == 1 and _status(chosen[0]) == "finished":
+        if len(chosen) == 1 and chosen[0].has_model:
             self.context.run_selected.emit(chosen[0].run_id)
 
     def select_runs(self, run_ids: list[str]) -> None:

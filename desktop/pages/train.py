@@ -289,7 +289,7 @@ class TrainPage(Page):
                 self._fail_now("Check the settings: " + "; ".join(p.message for p in problems) + ".")
                 return
         workspace = self.workspace
-        self.run_job(Job.stream(lambda cancel: train_events(workspace, config, cancel), name="train", parent=self))
+        self.run_job(Job(lambda cancel: train_events(workspace, config, cancel), name="train", parent=self))
 
     def resume(self, run_id: str | None = None) -> None:
         """Continue the last cancelled run, or ``run_id`` (a cancelled or failed run from Runs)."""
@@ -299,7 +299,7 @@ class TrainPage(Page):
         from desktop.jobs import resume_events
 
         workspace = self.workspace
-        self.run_job(Job.stream(lambda cancel: resume_events(workspace, run_id, cancel), name="train", parent=self))
+        self.run_job(Job(lambda cancel: resume_events(workspace, run_id, cancel), name="train", parent=self))
 
     def run_job(self, job: Job) -> None:
         """Run any training-shaped job through the page (tests inject failing ones here)."""

@@ -114,7 +114,7 @@ class TryItPage(Page):
         from desktop.jobs import runs
 
         try:
-            records = [r for r in runs(self.workspace) if str(getattr(r.status, "value", r.status)) == "finished"]
+            records = [r for r in runs(self.workspace) if r.has_model]
         except Exception:  # noqa: BLE001
             records = []
         for record in records:
@@ -198,7 +198,7 @@ class TryItPage(Page):
         from desktop.jobs import predict_file_events
 
         predictor = self.predictor
-        job = Job.stream(lambda cancel: predict_file_events(predictor, source, target, cancel),
+        job = Job(lambda cancel: predict_file_events(predictor, source, target, cancel),
                          name="batch-predict", parent=self)
         job.events.connect(self._on_batch_events)
         job.ended.connect(lambda terminal, target=target: self._on_batch_ended(target, terminal))

@@ -51,9 +51,6 @@ class CurvePlot(QWidget):
     def series(self) -> dict[str, tuple[list[float], list[float]]]:
         return {name: (list(x), list(y)) for name, (x, y) in self._series.items()}
 
-    def is_drawn(self) -> bool:
-        return self._plot is not None
-
     def link_x(self, other: CurvePlot) -> None:
         """Share the step axis with ``other`` (loss and validation line up under each other)."""
         self._x_partner = other

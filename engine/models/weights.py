@@ -26,16 +26,6 @@ _CONFIG = "config.json"
 _TOKENIZER = "tokenizer"
 
 
-def state_dict_to_bytes(state: dict[str, Any]) -> bytes:
-    """Serialise tensors in the safetensors format, in memory.
-
-    See ``engine.models.tensor_bytes`` for why this is not ``safetensors.torch.save``.
-    """
-    from engine.models.tensor_bytes import to_safetensors
-
-    return to_safetensors(state)
-
-
 def bytes_to_state_dict(data: bytes | bytearray) -> dict[str, Any]:
     from safetensors.torch import load
 

@@ -160,8 +160,10 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert sealed_dialog.encrypted.isChecked()
     target = tmp_path / "model.cloister-export"
     sealed_dialog.folder.setText(str(target))
+    sealed_dialog.passphrase.setText("a passphrase for the recipient")
+    sealed_dialog.repeat.setText("a passphrase for the recipient, mistyped")
     qtbot.mouseClick(sealed_dialog.export_button, Qt.MouseButton.LeftButton)
-    assert "do not match" in sealed_dialog.message.text() or "characters" in sealed_dialog.message.text()
+    assert "do not match" in sealed_dialog.message.text() and not target.exists()
     sealed_dialog.passphrase.setText("a passphrase for the recipient")
     sealed_dialog.repeat.setText("a passphrase for the recipient")
     qtbot.mouseClick(sealed_dialog.export_button, Qt.MouseButton.LeftButton)

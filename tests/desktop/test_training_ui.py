@@ -84,7 +84,7 @@ def test_a_job_that_raises_reaches_the_failed_state_and_the_app_stays_usable(qtb
         raise RuntimeError("CUDA error: an illegal memory access was encountered")
 
     with qtbot.waitSignal(page.training_ended, timeout=10_000) as ended:
-        page.run_job(Job.stream(exploding, name="train"))
+        page.run_job(Job(exploding, name="train"))
     assert isinstance(ended.args[0], Failed)
     assert page.monitor.phase is Phase.FAILED
     assert "an illegal memory access" in page.message.text()

@@ -129,7 +129,7 @@ def test_idle_timeout_locks_but_waits_for_a_running_job(qtbot, window):
             time.sleep(0.01)
         yield Cancelled(step=0)
 
-    job = Job.stream(busy, name="train")
+    job = Job(busy, name="train")
     window.context.start(job, long=True)
     window.idle_timer.timeout.emit()
     assert window.context.unlocked and window.idle_timer.isActive()  # deferred, not locked

@@ -31,7 +31,7 @@ def test_a_job_that_raises_ends_failed_with_the_message(qtbot, error):
                       validation_rows=1, labels=("a", "b"))
         raise error
 
-    job = Job.stream(body, name="train")
+    job = Job(body, name="train")
     batches, ended = _collect(job)
     with qtbot.waitSignal(job.ended, timeout=10_000):
         job.start()
@@ -46,7 +46,7 @@ def test_out_of_memory_is_classified_and_actionable(qtbot):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
         yield  # pragma: no cover
 
-    job = Job.stream(body, name="train")
+    job = Job(body, name="train")
     _batches, ended = _collect(job)
     with qtbot.waitSignal(job.ended, timeout=10_000):
         job.start()
@@ -61,7 +61,7 @@ def test_steps_are_batched_to_about_ten_deliveries_a_second_and_none_is_lost(qtb
             yield _step(n)
         yield Finished(run_id="r", duration_seconds=0.5)
 
-    job = Job.stream(body, name="train")
+    job = Job(body, name="train")
     batches, ended = _collect(job)
     order: list[str] = []
     job.events.connect(lambda _b: order.append("events"))
@@ -87,7 +87,7 @@ def test_cancel_is_cooperative_and_ends_cancelled(qtbot):
             time.sleep(0.005)
             yield _step(n)
 
-    job = Job.stream(body, name="train")
+    job = Job(body, name="train")
     batches, ended = _collect(job)
     job.start()
     qtbot.waitUntil(lambda: bool(batches), timeout=10_000)
@@ -97,7 +97,7 @@ def test_cancel_is_cooperative_and_ends_cancelled(qtbot):
 
 
 def test_a_generator_that_stops_without_a_terminal_event_is_reported(qtbot):
-    job = Job.stream(lambda cancel: iter([_step(1)]), name="predict")
+    job = Job(lambda cancel: iter([_step(1)]), name="predict")
     _batches, ended = _collect(job)
     with qtbot.waitSignal(job.ended, timeout=10_000):
         job.start()
@@ -120,7 +120,7 @@ def test_registry_cancels_and_waits_for_every_job_without_an_event_loop(qtbot):
         yield Cancelled(step=1)
 
     registry = JobRegistry()
-    jobs = [registry.start(Job.stream(body, name=f"job{i}")) for i in range(2)]
+    jobs = [registry.start(Job(body, name=f"job{i}")) for i in range(2)]
     ended: list[object] = []
     for job in jobs:
         job.ended.connect(ended.append)

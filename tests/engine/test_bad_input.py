@@ -303,7 +303,7 @@ def test_damaged_files_give_a_message_never_a_crash(tmp_path: Path, suffix: str,
     try:
         imported = read_table(path)
     except InputError as exc:
-        assert str(path) in str(exc) or path.name in str(exc)
+        assert path.name in str(exc)
         return
     # Whatever was readable must also survive inference and validation.
     problems = validate(imported, infer_mapping(imported), max_tokens=16)
