@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from privacy.vault.container import ScryptParams
+from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
 from privacy.vault.workspace import Workspace
 
 from engine.cli.common import (
@@ -42,10 +43,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if Workspace.exists(root):
         raise InputError(f"a workspace already exists at {root}; use it, or choose another "
                          "folder with --workspace")
-    kdf = ScryptParams(log2_n=args.kdf_cost)
-    if args.kdf_cost < DEFAULT_KDF_LOG2_N:
-        print(f"cloister: warning: scrypt cost 2^{args.kdf_cost} is below the default "
-              f"2^{DEFAULT_KDF_LOG2_N}; a stolen workspace is cheaper to attack", file=sys.stderr)
+    kdf = _checked_kdf(args.kdf_cost)
+    assert kdf is not None
     passphrase = read_passphrase(args, confirm=True, prompt="New workspace passphrase: ")
     if len(passphrase) < MIN_SUGGESTED_PASSPHRASE:
         print(f"cloister: warning: a passphrase of {len(passphrase)} characters is easy to guess "
@@ -64,7 +63,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     ws = open_workspace(args, passphrase=old)
     try:
         new = read_new_passphrase(args)
-        kdf = ScryptParams(log2_n=args.kdf_cost) if args.kdf_cost is not None else None
+        kdf = _checked_kdf(args.kdf_cost)
         ws.change_passphrase(old, new, kdf=kdf)
     finally:
         ws.lock()
@@ -232,9 +231,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
 # ----- registration -------------------------------------------------------------------------
 def _kdf_cost(text: str) -> int:
     value = int(text)
-    if not 10 <= value <= 22:
-        raise argparse.ArgumentTypeError("the scrypt cost is log2 N, between 10 and 22")
+    if not 1 <= value <= 22:  # below the floor is refused by _checked_kdf, with the reason
+        raise argparse.ArgumentTypeError(f"the scrypt cost is log2 N, between {MIN_LOG2_N} and 22")
     return value
+
+
+def _checked_kdf(cost: int | None) -> ScryptParams | None:
+    """The KDF for a new or rewrapped vault, refused below the floor before any passphrase is
+    asked for; the test-only escape (privacy/vault/kdf.py) is never silent here."""
+    if cost is None:
+        return None
+    kdf = ScryptParams(log2_n=cost)
+    kdf.check_for_writing(label=f"--kdf-cost {cost}")  # WeakKdfRefused: one line, exit 2
+    if cost < MIN_LOG2_N:
+        print(f"cloister: warning: {UNSAFE_TEST_KDF_ENV}=1 is set: writing scrypt 2^{cost}, below "
+              f"the 2^{MIN_LOG2_N} floor. This is for tests only; a real workspace written like "
+              "this is cheap to attack", file=sys.stderr)
+    elif cost < DEFAULT_KDF_LOG2_N:
+        print(f"cloister: warning: scrypt cost 2^{cost} is below the default "
+              f"2^{DEFAULT_KDF_LOG2_N}; a stolen workspace is cheaper to attack", file=sys.stderr)
+    return kdf
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -242,8 +258,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Create the vault of a new encrypted workspace.")
     add_workspace_options(p)
     p.add_argument("--kdf-cost", type=_kdf_cost, default=DEFAULT_KDF_LOG2_N, metavar="LOG2N",
-                   help=f"scrypt cost as log2 N (default {DEFAULT_KDF_LOG2_N}; lower only for "
-                   "tests or very slow machines)")
+                   help=f"scrypt cost as log2 N (default {DEFAULT_KDF_LOG2_N}; at least "
+                   f"{MIN_LOG2_N}: lower costs are refused)")
     p.set_defaults(func=cmd_init)
 
     p = subparsers.add_parser("import", help="validate a file and store it encrypted",

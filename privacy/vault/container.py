@@ -198,6 +198,7 @@ def passphrase_encryptor(sink: BinaryIO, passphrase: str, *, kdf: ScryptParams |
                          salt: bytes | None = None, kdf_salt: bytes | None = None) -> Encryptor:
     """An encryptor keyed by scrypt(passphrase); the parameters and salt go in the header."""
     kdf = kdf or ScryptParams()
+    kdf.check_for_writing(label="the KDF settings of a sealed file")
     kdf_salt = os.urandom(SALT_SIZE) if kdf_salt is None else kdf_salt
     return Encryptor(sink, base_key=kdf.derive(passphrase, kdf_salt), mode=KeyMode.PASSPHRASE,
                      context=context, chunk_log2=chunk_log2, kdf=kdf, kdf_salt=kdf_salt, salt=salt)

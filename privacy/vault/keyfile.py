@@ -35,7 +35,7 @@ from privacy.errors import (
     VaultTooNew,
     WrongPassphrase,
 )
-from privacy.vault.kdf import KEY_SIZE, ScryptParams
+from privacy.vault.kdf import KEY_SIZE, ScryptParams, write_floor
 
 VAULT_FILE_NAME = "cloister.vault"
 VAULT_FORMAT = "cloister-vault"
@@ -118,7 +118,7 @@ def create_vault(path: Path, passphrase: str, *, kdf: ScryptParams | None = None
     if path.exists():
         raise VaultExists(f"a vault already exists at {path}; unlock it, or choose another folder")
     kdf = kdf or ScryptParams()
-    kdf.check(label="the requested KDF settings")
+    kdf.check_for_writing(label="the requested KDF settings")
     master = bytearray(os.urandom(KEY_SIZE))
     vault_id = os.urandom(16).hex()
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -190,8 +190,12 @@ def change_passphrase(path: Path, old: str, new: str, *, kdf: ScryptParams | Non
     """Rewrap the master key under ``new`` (atomic: a crash leaves the old or the new vault file)."""
     doc = _load(path)
     master = _unwrap(doc, old, path)
-    kdf = kdf or ScryptParams(log2_n=int(doc["kdf"]["log2_n"]), r=int(doc["kdf"]["r"]),
-                              p=int(doc["kdf"]["p"]))
+    if kdf is None:
+        kdf = ScryptParams(log2_n=int(doc["kdf"]["log2_n"]), r=int(doc["kdf"]["r"]),
+                           p=int(doc["kdf"]["p"]))
+        if kdf.log2_n < write_floor():  # an old, weak vault is upgraded when it is rewritten
+            kdf = ScryptParams(r=kdf.r, p=kdf.p)
+    kdf.check_for_writing(label="the requested KDF settings")
     try:
         atomic_write_bytes(Path(path), _build_document(master, _checked_passphrase(new), kdf,
                                                        str(doc["vault_id"]), str(doc.get("created", ""))))
