@@ -200,16 +200,25 @@ def cmd_rm(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     if args.all_files and not args.verify:
         raise InputError("--all-files goes with --verify")
-    ws = open_workspace(args)
+    if args.accept_restore:
+        return _accept_restore(args)
+    # A workspace that fails its integrity check is opened anyway here, read-only in effect:
+    # reporting on it is this command's job (unlock does no clean-up when problems are found).
+    ws = open_workspace(args, check_integrity=False)
     try:
         report = ws.verify_audit()
-        damaged = ws.verify_entries() if args.all_files else []
-        entries = len(ws.list()) if args.all_files else 0
+        # The index's freshness is checked too: a rolled-back index is not an audit-log
+        # problem, but it is why unlock refused, so this is where the user reads about it.
+        stale = [p for p in ws.integrity_problems() if p not in report.problems]
+        damaged = [p for p in ws.verify_entries() if p not in stale] if args.all_files else []
+        entries = len(ws.list()) if args.all_files and not stale else 0
     finally:
         ws.lock()
+    for problem in stale:
+        print(f"cloister: integrity problem: {problem}", file=sys.stderr)
     for problem in damaged:
         print(f"cloister: damaged: {problem}", file=sys.stderr)
-    if args.all_files and not damaged:
+    if args.all_files and not damaged and not stale:
         print(f"All {entries} workspace files decrypt and authenticate.")
     if not args.verify:
         for entry in report.entries:
@@ -220,12 +229,29 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if report.ok:
         if args.verify:
             print(f"Audit log verified: {len(report.entries)} entries, chain intact.")
-        return EXIT_FAILED if damaged else EXIT_OK
+        return EXIT_FAILED if damaged or stale else EXIT_OK
     for problem in report.problems:
         print(f"cloister: audit problem: {problem}", file=sys.stderr)
     print(f"cloister: error: the audit log has {len(report.problems)} problem(s); it was altered "
           "or damaged", file=sys.stderr)
     return EXIT_FAILED
+
+
+def _accept_restore(args: argparse.Namespace) -> int:
+    """The deliberate way out after restoring an older copy: record it and re-anchor."""
+    ws = open_workspace(args, check_integrity=False)
+    try:
+        accepted = ws.accept_restore()
+    finally:
+        ws.lock()
+    if not accepted:
+        print("The workspace passes its integrity check; nothing to accept.")
+        return EXIT_OK
+    for problem in accepted:
+        print(f"cloister: accepted: {problem}", file=sys.stderr)
+    print(f"Accepted the workspace as it is now ({len(accepted)} problem(s) recorded in the audit "
+          "log as 'audit.restore_accepted'). Anything newer than this copy is gone.")
+    return EXIT_OK
 
 
 # ----- registration -------------------------------------------------------------------------
@@ -319,5 +345,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="only check the hash chain and report problems")
     p.add_argument("--all-files", action="store_true",
                    help="with --verify, also decrypt and authenticate every workspace file")
+    p.add_argument("--accept-restore", action="store_true",
+                   help="you restored an older copy of the workspace on purpose: record that in "
+                   "the audit log and accept the workspace as it is now")
     add_workspace_options(p)
     p.set_defaults(func=cmd_audit)
