@@ -45,7 +45,6 @@ def _salt_of(entry: str | None) -> bytes | None:
     return bytes.fromhex(entry) if entry else None
 
 
-
 class IndexStore:
     """Index and anchor handling for :class:`privacy.vault.workspace.Workspace`, which supplies
     ``root``, ``_require()``, ``_locked()`` and ``_audit_log()``."""
