@@ -33,7 +33,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from privacy.errors import IntegrityError
+from privacy.errors import IntegrityError, PrivacyError
 from privacy.vault.anchor import GENESIS, Anchor
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ class AuditLog:
     def _check_anchor(self, links: list[str], problems: list[str]) -> None:
         try:
             anchor, disagreements = self._read_anchor()
-        except IntegrityError as exc:
+        except PrivacyError as exc:  # an altered anchor, or a vault file damaged meanwhile
             problems.append(str(exc))
             return
         problems.extend(disagreements)

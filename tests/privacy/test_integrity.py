@@ -87,6 +87,16 @@ def test_log_and_head_deleted_is_detected(logged: Workspace) -> None:
         Workspace.unlock(logged.root, PASSPHRASE)
 
 
+def test_head_alone_deleted_is_refused_once_then_repaired_with_a_trace(logged: Workspace) -> None:
+    (logged.root / AUDIT_HEAD_FILE).unlink()  # the log still reaches what the vault records
+    with pytest.raises(AuditTampered, match="head record is missing"):
+        logged.audit("dataset.imported", dataset="x")
+    logged.audit("dataset.imported", dataset="y")  # nothing was lost: it goes on
+    report = logged.verify_audit()
+    assert report.ok and [e.action for e in report.entries][-2:] == [TAMPER_ACTION,
+                                                                     "dataset.imported"]
+
+
 def test_old_log_and_head_pair_restored_is_detected(logged: Workspace) -> None:
     old = snapshot(logged.root, AUDIT_FILE, AUDIT_HEAD_FILE)
     logged.audit("dataset.deleted", dataset="set1")
