@@ -52,8 +52,10 @@ EXIT_NO_PLATFORM = 3
 
 
 def main() -> int:
+    from privacy.hardening import disable_core_dumps
     from privacy.offline import enforce_offline
 
+    disable_core_dumps()  # a crash must not write decrypted data to a core file
     enforce_offline()
     logging.basicConfig(level=os.environ.get("CLOISTER_LOG", "WARNING"))
     # Before QApplication: Qt aborts the process when its platform plugin cannot load.

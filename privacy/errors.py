@@ -42,3 +42,17 @@ class VaultExists(PrivacyError):
 
 class NotInVault(PrivacyError):
     """The requested entry (dataset, run, file) is not in the workspace."""
+
+
+# --- Integrity errors (issue #13): files were cut, deleted or put back from an older copy.
+
+
+class IntegrityError(PrivacyError):
+    """The workspace does not match what the vault (and its copy outside the workspace) records:
+    an audit log was cut or deleted, or an older copy of a file was put back."""
+
+
+class WeakKdfRefused(PrivacyError):
+    """A passphrase key derivation below Cloister's floor was asked for when writing a file."""
+
+    exit_code = 2

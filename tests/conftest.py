@@ -23,6 +23,7 @@ _CACHE_VARIABLES = {
     "XDG_CONFIG_HOME": "xdg_config",
     "CLOISTER_WORKSPACE": "workspace",
     "CLOISTER_SETTINGS_DIR": "settings",
+    "CLOISTER_ANCHOR_DIR": "anchors",
     "TORCHINDUCTOR_CACHE_DIR": "inductor",
     "MPLCONFIGDIR": "mpl",
 }
@@ -30,6 +31,10 @@ _CACHE_VARIABLES = {
 
 def pytest_configure(config: pytest.Config) -> None:
     network_guard.install()
+    # Tests create thousands of vaults with scrypt 2^10 (same code path, ~1 ms instead of ~1 s).
+    # Writing below the 2^17 floor is refused unless this explicit, test-only switch is on
+    # (privacy/vault/kdf.py); tests/privacy/test_integrity.py proves the refusal without it.
+    os.environ["CLOISTER_UNSAFE_TEST_KDF"] = "1"
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from privacy.offline import enforce_offline
 

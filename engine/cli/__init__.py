@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from privacy.errors import PrivacyError
+from privacy.hardening import disable_core_dumps
 from privacy.offline import enforce_offline
 
 from engine.errors import CloisterError
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    disable_core_dumps()  # before any passphrase or plaintext is in memory
     enforce_offline()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()

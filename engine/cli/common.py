@@ -81,7 +81,8 @@ def read_new_passphrase(args: argparse.Namespace) -> str:
                        "New passphrase: ", confirm=True)
 
 
-def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None) -> Workspace:
+def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None,
+                   check_integrity: bool = True) -> Workspace:
     """Unlock the workspace the options point at (asking for the passphrase as needed).
 
     Raises VaultNotFound (with a hint to run ``cloister init``), WrongPassphrase, VaultDamaged
@@ -91,4 +92,6 @@ def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None) -
     if not Workspace.exists(root):
         raise InputError(f"no Cloister workspace at {root}; create one with 'cloister init' "
                          "(or point --workspace / CLOISTER_WORKSPACE at an existing one)")
-    return Workspace.unlock(root, passphrase if passphrase is not None else read_passphrase(args))
+    # IntegrityError (a cut, deleted or rolled-back log or index) is a PrivacyError: one line.
+    return Workspace.unlock(root, passphrase if passphrase is not None else read_passphrase(args),
+                            check_integrity=check_integrity)

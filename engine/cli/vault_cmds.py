@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from privacy.vault.container import ScryptParams
+from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
 from privacy.vault.workspace import Workspace
 
 from engine.cli.common import (
@@ -42,10 +43,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if Workspace.exists(root):
         raise InputError(f"a workspace already exists at {root}; use it, or choose another "
                          "folder with --workspace")
-    kdf = ScryptParams(log2_n=args.kdf_cost)
-    if args.kdf_cost < DEFAULT_KDF_LOG2_N:
-        print(f"cloister: warning: scrypt cost 2^{args.kdf_cost} is below the default "
-              f"2^{DEFAULT_KDF_LOG2_N}; a stolen workspace is cheaper to attack", file=sys.stderr)
+    kdf = _checked_kdf(args.kdf_cost)
+    assert kdf is not None
     passphrase = read_passphrase(args, confirm=True, prompt="New workspace passphrase: ")
     if len(passphrase) < MIN_SUGGESTED_PASSPHRASE:
         print(f"cloister: warning: a passphrase of {len(passphrase)} characters is easy to guess "
@@ -64,7 +63,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     ws = open_workspace(args, passphrase=old)
     try:
         new = read_new_passphrase(args)
-        kdf = ScryptParams(log2_n=args.kdf_cost) if args.kdf_cost is not None else None
+        kdf = _checked_kdf(args.kdf_cost)
         ws.change_passphrase(old, new, kdf=kdf)
     finally:
         ws.lock()
@@ -202,16 +201,25 @@ def cmd_rm(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     if args.all_files and not args.verify:
         raise InputError("--all-files goes with --verify")
-    ws = open_workspace(args)
+    if args.accept_restore:
+        return _accept_restore(args)
+    # A workspace that fails its integrity check is opened anyway here, read-only in effect:
+    # reporting on it is this command's job (unlock does no clean-up when problems are found).
+    ws = open_workspace(args, check_integrity=False)
     try:
         report = ws.verify_audit()
-        damaged = ws.verify_entries() if args.all_files else []
-        entries = len(ws.list()) if args.all_files else 0
+        # The index's freshness is checked too: a rolled-back index is not an audit-log
+        # problem, but it is why unlock refused, so this is where the user reads about it.
+        stale = [p for p in ws.integrity_problems() if p not in report.problems]
+        damaged = [p for p in ws.verify_entries() if p not in stale] if args.all_files else []
+        entries = len(ws.list()) if args.all_files and not stale else 0
     finally:
         ws.lock()
+    for problem in stale:
+        print(f"cloister: integrity problem: {problem}", file=sys.stderr)
     for problem in damaged:
         print(f"cloister: damaged: {problem}", file=sys.stderr)
-    if args.all_files and not damaged:
+    if args.all_files and not damaged and not stale:
         print(f"All {entries} workspace files decrypt and authenticate.")
     if not args.verify:
         for entry in report.entries:
@@ -222,7 +230,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if report.ok:
         if args.verify:
             print(f"Audit log verified: {len(report.entries)} entries, chain intact.")
-        return EXIT_FAILED if damaged else EXIT_OK
+        return EXIT_FAILED if damaged or stale else EXIT_OK
     for problem in report.problems:
         print(f"cloister: audit problem: {problem}", file=sys.stderr)
     print(f"cloister: error: the audit log has {len(report.problems)} problem(s); it was altered "
@@ -230,12 +238,46 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
+def _accept_restore(args: argparse.Namespace) -> int:
+    """The deliberate way out after restoring an older copy: record it and re-anchor."""
+    ws = open_workspace(args, check_integrity=False)
+    try:
+        accepted = ws.accept_restore()
+    finally:
+        ws.lock()
+    if not accepted:
+        print("The workspace passes its integrity check; nothing to accept.")
+        return EXIT_OK
+    for problem in accepted:
+        print(f"cloister: accepted: {problem}", file=sys.stderr)
+    print(f"Accepted the workspace as it is now ({len(accepted)} problem(s) recorded in the audit "
+          "log as 'audit.restore_accepted'). Anything newer than this copy is gone.")
+    return EXIT_OK
+
+
 # ----- registration -------------------------------------------------------------------------
 def _kdf_cost(text: str) -> int:
     value = int(text)
-    if not 10 <= value <= 22:
-        raise argparse.ArgumentTypeError("the scrypt cost is log2 N, between 10 and 22")
+    if not 1 <= value <= 22:  # below the floor is refused by _checked_kdf, with the reason
+        raise argparse.ArgumentTypeError(f"the scrypt cost is log2 N, between {MIN_LOG2_N} and 22")
     return value
+
+
+def _checked_kdf(cost: int | None) -> ScryptParams | None:
+    """The KDF for a new or rewrapped vault, refused below the floor before any passphrase is
+    asked for; the test-only escape (privacy/vault/kdf.py) is never silent here."""
+    if cost is None:
+        return None
+    kdf = ScryptParams(log2_n=cost)
+    kdf.check_for_writing(label=f"--kdf-cost {cost}")  # WeakKdfRefused: one line, exit 2
+    if cost < MIN_LOG2_N:
+        print(f"cloister: warning: {UNSAFE_TEST_KDF_ENV}=1 is set: writing scrypt 2^{cost}, below "
+              f"the 2^{MIN_LOG2_N} floor. This is for tests only; a real workspace written like "
+              "this is cheap to attack", file=sys.stderr)
+    elif cost < DEFAULT_KDF_LOG2_N:
+        print(f"cloister: warning: scrypt cost 2^{cost} is below the default "
+              f"2^{DEFAULT_KDF_LOG2_N}; a stolen workspace is cheaper to attack", file=sys.stderr)
+    return kdf
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -243,8 +285,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Create the vault of a new encrypted workspace.")
     add_workspace_options(p)
     p.add_argument("--kdf-cost", type=_kdf_cost, default=DEFAULT_KDF_LOG2_N, metavar="LOG2N",
-                   help=f"scrypt cost as log2 N (default {DEFAULT_KDF_LOG2_N}; lower only for "
-                   "tests or very slow machines)")
+                   help=f"scrypt cost as log2 N (default {DEFAULT_KDF_LOG2_N}; at least "
+                   f"{MIN_LOG2_N}: lower costs are refused)")
     p.set_defaults(func=cmd_init)
 
     p = subparsers.add_parser("import", help="validate a file and store it encrypted",
@@ -304,5 +346,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="only check the hash chain and report problems")
     p.add_argument("--all-files", action="store_true",
                    help="with --verify, also decrypt and authenticate every workspace file")
+    p.add_argument("--accept-restore", action="store_true",
+                   help="you restored an older copy of the workspace on purpose: record that in "
+                   "the audit log and accept the workspace as it is now")
     add_workspace_options(p)
     p.set_defaults(func=cmd_audit)

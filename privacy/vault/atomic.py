@@ -38,6 +38,26 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and any missing parents as 0700 (only the user may list them).
+
+    ``Path.mkdir(parents=True, mode=...)`` applies the mode to the last folder only; Cloister's
+    folders hold ciphertext whose names, sizes and times are still nobody else's business.
+    """
+    missing = []
+    current = Path(directory)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:  # another writer made it first: fine
+            pass
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     """Yield a binary file; on a clean exit it atomically replaces ``path``.
@@ -47,7 +67,8 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     caller wrote — in Cloister always ciphertext).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
+    # mkstemp creates the file 0600, so the replaced file is readable by its owner only.
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     tmp = Path(tmp_name)
     try:

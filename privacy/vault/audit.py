@@ -9,6 +9,12 @@ damaged record does not stop later ones from being appended (verification still 
 Cutting entries off the end cannot be seen from a chain alone, so a small encrypted "head"
 container remembers the last sequence number and link; the log must reach at least that far.
 A crash between the two writes leaves the head one entry behind, which is allowed.
+
+The head sits beside the log, so deleting both, or putting back an older pair, would pass;
+the workspace therefore also advances a freshness anchor (privacy.vault.anchor) kept in the
+vault file and outside the workspace, and the log must reach that too. ``append`` checks all
+of this first: when the log does not match, it refuses (AuditTampered), after recording a
+``audit.tamper_detected`` entry so the refusal itself is on the record.
 """
 from __future__ import annotations
 
@@ -27,9 +33,13 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from privacy.errors import IntegrityError, PrivacyError
+from privacy.vault.anchor import GENESIS, Anchor
+
 log = logging.getLogger(__name__)
 
-GENESIS = "0" * 64
+TAMPER_ACTION = "audit.tamper_detected"
+RESTORE_ACTION = "audit.restore_accepted"
 _LENGTH = struct.Struct(">I")
 _AAD_PREFIX = b"cloister/audit/v1"
 _MAX_RECORD = 1 << 20
@@ -101,16 +111,29 @@ def _scan(path: Path) -> tuple[list[_Record], int | None]:
     return records, None
 
 
+class AuditTampered(IntegrityError):
+    """The audit log does not match its head or the vault's freshness anchor; nothing was
+    appended except the record of the refusal."""
+
+
+AnchorReader = Callable[[], "tuple[Anchor, list[str]]"]
+
+
 class AuditLog:
-    """The log file plus its head anchor. ``read_head``/``write_head`` come from the workspace
-    (the head is an ordinary encrypted container); ``lock`` serialises appenders."""
+    """The log file plus its head. ``read_head``/``write_head`` come from the workspace (the head
+    is an ordinary encrypted container); ``read_anchor`` returns the freshness anchor and any
+    disagreement between its copies, ``advance_anchor(seq, link)`` moves it after an append.
+    The caller's workspace lock serialises appenders."""
 
     def __init__(self, path: Path, key: bytearray, *, read_head: Callable[[], dict | None],
-                 write_head: Callable[[dict], None]) -> None:
+                 write_head: Callable[[dict], None], read_anchor: AnchorReader | None = None,
+                 advance_anchor: Callable[[int, str], None] | None = None) -> None:
         self._path = path
         self._key = key
         self._read_head = read_head
         self._write_head = write_head
+        self._read_anchor = read_anchor or (lambda: (Anchor(), []))
+        self._advance_anchor = advance_anchor or (lambda seq, link: None)
 
     def _aad(self, seq: int) -> bytes:
         return _AAD_PREFIX + seq.to_bytes(8, "big")
@@ -121,17 +144,31 @@ class AuditLog:
             raise ValueError("an audit action is a short name such as 'dataset.imported'")
         _check_details(details)
         records, torn = _scan(self._path)
+        links = _links(records)
+        problems: list[str] = []
+        self._check_head(links, problems)
+        self._check_anchor(links, problems)
+        if problems:
+            self._record_tamper(records, links, torn, problems)
+            raise AuditTampered(
+                "the audit log does not match its record of what was written: "
+                + "; ".join(problems) + ". Refusing to add to it. Run 'cloister audit --verify' for "
+                "details, and restore the workspace from a backup (or, if you restored an older "
+                "copy on purpose, 'cloister audit --accept-restore')")
         if torn is not None:
             # A crash in the middle of an append leaves an incomplete record; drop it so the
             # chain can go on (verification of the complete records is unaffected).
             log.warning("audit log: dropping an incomplete last record left by an interrupted write")
+        return self._write(records, links, action, details, torn=torn)
+
+    def _write(self, records: list[_Record], links: list[str], action: str,
+               details: dict[str, Any], *, torn: int | None, anchor: bool = True) -> AuditEntry:
+        if torn is not None:  # only reached for a tail beyond every anchored record
             with open(self._path, "r+b") as handle:
                 handle.truncate(torn)
                 handle.flush()
                 os.fsync(handle.fileno())
-        link = GENESIS
-        for record in records:
-            link = _link(link, record.raw)
+        link = links[-1] if links else GENESIS
         seq = len(records)
         entry = AuditEntry(seq=seq, time=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                            user=_user(), action=action, details=dict(details))
@@ -141,12 +178,48 @@ class AuditLog:
         nonce = os.urandom(12)  # random nonces: fine far below 2^32 records per key
         body = nonce + AESGCM(bytes(self._key)).encrypt(nonce, plain, self._aad(seq))
         raw = _LENGTH.pack(len(body)) + body
-        with open(self._path, "ab") as handle:
+        # 0600 from the start: the log is ciphertext, but its size and timing are nobody's business.
+        fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "ab") as handle:
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
         self._write_head({"seq": seq, "link": _link(link, raw)})
+        if anchor:
+            self._advance_anchor(seq, _link(link, raw))
         return entry
+
+    def _record_tamper(self, records: list[_Record], links: list[str], torn: int | None,
+                       problems: list[str]) -> None:
+        """Put the refusal on the record, once: chained onto what is there now, with the head
+        following it, but the anchor left where it was, so verification keeps failing until
+        someone restores the log or accepts the loss on purpose."""
+        if records:
+            last = self._open(records[-1], len(records) - 1,
+                              links[-2] if len(links) > 1 else GENESIS, [])
+            if last is not None and last.action == TAMPER_ACTION:
+                return
+        try:
+            self._write(records, links, TAMPER_ACTION,
+                        {"problems": [p[:_MAX_DETAIL_TEXT] for p in problems[:8]]},
+                        torn=torn, anchor=False)
+        except OSError as exc:  # the refusal stands even if it cannot be written down
+            log.warning("could not record the audit tamper event: %s", exc)
+
+    def accept_current(self, action: str, details: dict[str, Any]) -> AuditEntry:
+        """Append ``action`` whatever the anchor says and move the anchor to it: the explicit
+        "I restored this copy on purpose" step. Earlier problems stay visible in the entries."""
+        records, torn = _scan(self._path)
+        return self._write(records, _links(records), action, details, torn=torn)
+
+    def structural_problems(self) -> list[str]:
+        """The head and anchor checks only (hashes, no decryption): cheap enough for unlock."""
+        records, _ = _scan(self._path)
+        links = _links(records)
+        problems: list[str] = []
+        self._check_head(links, problems)
+        self._check_anchor(links, problems)
+        return problems
 
     def verify(self) -> AuditReport:
         records, torn = _scan(self._path)
@@ -164,6 +237,7 @@ class AuditLog:
             problems.append(f"the last entry (at byte {torn}) is incomplete: a write was "
                             "interrupted or the file was cut")
         self._check_head(links, problems)
+        self._check_anchor(links, problems)
         return AuditReport(entries=tuple(entries), problems=tuple(problems))
 
     def _open(self, record: _Record, seq: int, link: str, problems: list[str]) -> AuditEntry | None:
@@ -197,6 +271,34 @@ class AuditLog:
                             "entries were cut off the end")
         elif seq >= 0 and links[seq] != head.get("link"):
             problems.append(f"entry {seq} differs from the one recorded as the latest")
+
+
+    def _check_anchor(self, links: list[str], problems: list[str]) -> None:
+        try:
+            anchor, disagreements = self._read_anchor()
+        except PrivacyError as exc:  # an altered anchor, or a vault file damaged meanwhile
+            problems.append(str(exc))
+            return
+        problems.extend(disagreements)
+        seq = anchor.audit_seq
+        if seq < 0:
+            return
+        if seq >= len(links):
+            what = ("the log is missing or empty" if not links
+                    else f"the log ends after {len(links)} entries")
+            problems.append(f"{what}, but the vault records that {seq + 1} were written: the "
+                            "log was deleted, cut, or replaced by an older copy")
+        elif links[seq] != anchor.audit_link:
+            problems.append(f"entry {seq} differs from the one the vault records: the log was "
+                            "replaced by an older or different copy")
+
+
+def _links(records: list[_Record]) -> list[str]:
+    links, link = [], GENESIS
+    for record in records:
+        link = _link(link, record.raw)
+        links.append(link)
+    return links
 
 
 def _user() -> str:

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from privacy.errors import ContainerError, WrongPassphrase
+from privacy.errors import ContainerError, IntegrityError, WrongPassphrase
 from privacy.vault.kdf import KEY_SIZE, ScryptParams
 
 MAGIC = b"CLOISTER"
@@ -118,6 +118,7 @@ class Encryptor:
         raw = _build_header(mode, chunk_log2, salt, kdf, kdf_salt)
         tag = _header_tag(header_key, raw, context)
         sink.write(raw + tag + hashlib.sha256(raw + tag).digest()[:CHECKSUM_SIZE])
+        self.salt = salt  # the workspace index records it, so an older copy of the file is caught
         self._sink = sink
         self._aead = AESGCM(payload_key)
         self._chunk = 1 << chunk_log2
@@ -188,7 +189,8 @@ class Encryptor:
 
 def vault_encryptor(sink: BinaryIO, key: bytes, *, context: bytes = b"",
                     chunk_log2: int = DEFAULT_CHUNK_LOG2, salt: bytes | None = None) -> Encryptor:
-    """An encryptor keyed by a vault key. ``salt`` is for known-answer vectors only."""
+    """An encryptor keyed by a vault key. ``salt`` (random if None) is passed by the workspace,
+    which names each version's file after it, and by the known-answer vectors; never reuse one."""
     return Encryptor(sink, base_key=key, mode=KeyMode.VAULT, context=context,
                      chunk_log2=chunk_log2, salt=salt)
 
@@ -198,6 +200,7 @@ def passphrase_encryptor(sink: BinaryIO, passphrase: str, *, kdf: ScryptParams |
                          salt: bytes | None = None, kdf_salt: bytes | None = None) -> Encryptor:
     """An encryptor keyed by scrypt(passphrase); the parameters and salt go in the header."""
     kdf = kdf or ScryptParams()
+    kdf.check_for_writing(label="the KDF settings of a sealed file")
     kdf_salt = os.urandom(SALT_SIZE) if kdf_salt is None else kdf_salt
     return Encryptor(sink, base_key=kdf.derive(passphrase, kdf_salt), mode=KeyMode.PASSPHRASE,
                      context=context, chunk_log2=chunk_log2, kdf=kdf, kdf_salt=kdf_salt, salt=salt)
@@ -340,9 +343,21 @@ def _authenticates(aead: AESGCM, counter: int, data: bytes | memoryview) -> bool
     return True
 
 
+def _check_salt(header: Header, expected_salt: bytes | None, label: str) -> None:
+    if expected_salt is not None and not hmac.compare_digest(header.salt, expected_salt):
+        raise IntegrityError(
+            f"{label} is not the version the workspace index records (its file salt differs): "
+            "an older or different copy of the file was put back; restore the workspace from a "
+            "backup")
+
+
 def decrypt_vault_stream(source: BinaryIO, key: bytes, *, context: bytes = b"",
-                         label: str = "encrypted file") -> Iterator[bytes]:
-    """Yield authenticated plaintext chunks of a vault-keyed container read from ``source``."""
+                         label: str = "encrypted file",
+                         expected_salt: bytes | None = None) -> Iterator[bytes]:
+    """Yield authenticated plaintext chunks of a vault-keyed container read from ``source``.
+
+    ``expected_salt`` (what the workspace index recorded) rejects an authentic but older copy.
+    """
     header = read_header(source, label=label)
     if header.mode is not KeyMode.VAULT:
         raise ContainerError(f"{label} is a passphrase-sealed file, not a workspace file")
@@ -352,6 +367,7 @@ def decrypt_vault_stream(source: BinaryIO, key: bytes, *, context: bytes = b"",
             f"{label} does not belong to this entry of this vault (header authentication failed): "
             "it was moved, replaced or tampered with; restore it from a backup"
         )
+    _check_salt(header, expected_salt, label)
     yield from _iter_chunks(source, header, aead, label=label)
 
 
@@ -391,7 +407,7 @@ def write_all(encryptor: Encryptor, chunks: Iterable[bytes]) -> None:
 
 
 def retag(source: BinaryIO, sink: BinaryIO, key: bytes, *, old_context: bytes,
-          new_context: bytes, label: str) -> None:
+          new_context: bytes, label: str, expected_salt: bytes | None = None) -> None:
     """Copy a vault container to ``sink`` bound to ``new_context`` instead of ``old_context``.
 
     Only the header tag and checksum change (the payload key depends on the salt, not on the
@@ -402,6 +418,7 @@ def retag(source: BinaryIO, sink: BinaryIO, key: bytes, *, old_context: bytes,
     if header.mode is not KeyMode.VAULT or _open_payload(header, key, old_context) is None:
         raise ContainerError(f"{label} does not belong to this entry of this vault; "
                              "restore it from a backup")
+    _check_salt(header, expected_salt, label)
     header_key, _ = _file_keys(key, header.salt)
     tag = _header_tag(header_key, header.raw, new_context)
     sink.write(header.raw + tag + hashlib.sha256(header.raw + tag).digest()[:CHECKSUM_SIZE])

@@ -39,8 +39,10 @@ class EntryReader:
     the end of the iteration, so consumers must not act on the data before iteration completes.
     """
 
-    def __init__(self, path: Path, key: bytes, context: bytes, label: str) -> None:
+    def __init__(self, path: Path, key: bytes, context: bytes, label: str,
+                 expected_salt: bytes | None = None) -> None:
         self._path, self._key, self._context, self._label = path, key, context, label
+        self._salt = expected_salt  # from the index: an older copy of the file is refused
         self._handle: Any = None
 
     def __enter__(self) -> EntryReader:
@@ -60,8 +62,10 @@ class EntryReader:
     def __iter__(self) -> Iterator[bytes]:
         if self._handle is not None:
             yield from container.decrypt_vault_stream(self._handle, self._key,
-                                                      context=self._context, label=self._label)
+                                                      context=self._context, label=self._label,
+                                                      expected_salt=self._salt)
             return
         with self:
             yield from container.decrypt_vault_stream(self._handle, self._key,
-                                                      context=self._context, label=self._label)
+                                                      context=self._context, label=self._label,
+                                                      expected_salt=self._salt)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from privacy.vault.anchor import Anchor, seal, unseal
 from privacy.vault.atomic import atomic_write_bytes
 from privacy.vault.container import SALT_SIZE
 from privacy.errors import (
@@ -35,7 +36,7 @@ from privacy.errors import (
     VaultTooNew,
     WrongPassphrase,
 )
-from privacy.vault.kdf import KEY_SIZE, ScryptParams
+from privacy.vault.kdf import KEY_SIZE, ScryptParams, write_floor
 
 VAULT_FILE_NAME = "cloister.vault"
 VAULT_FORMAT = "cloister-vault"
@@ -50,6 +51,7 @@ class VaultKeys:
     containers: bytearray  # base key of every workspace container
     names: bytearray  # HMAC key that turns entry names into file names
     audit: bytearray  # AES-GCM key of audit-log records
+    anchor: bytearray  # HMAC key of the freshness anchors (privacy.vault.anchor)
 
     @classmethod
     def from_master(cls, master: bytes | bytearray, vault_id: str) -> VaultKeys:
@@ -59,12 +61,12 @@ class VaultKeys:
             return bytearray(hkdf.derive(bytes(master)))
 
         return cls(vault_id=vault_id, containers=sub(b"containers"), names=sub(b"names"),
-                   audit=sub(b"audit"))
+                   audit=sub(b"audit"), anchor=sub(b"anchor"))
 
     def wipe(self) -> None:
         """Overwrite the key bytes we own. Copies made inside OpenSSL or by ``bytes()`` calls are
         beyond Python's reach; this narrows, not closes, the window (said in FORMAT.md)."""
-        for key in (self.containers, self.names, self.audit):
+        for key in (self.containers, self.names, self.audit, self.anchor):
             key[:] = bytes(len(key))
 
 
@@ -94,8 +96,14 @@ def _checked_passphrase(passphrase: str) -> str:
     return passphrase
 
 
+def _finish(doc: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    body["checksum"] = hashlib.sha256(_canonical(body)).hexdigest()
+    return json.dumps(body, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+
+
 def _build_document(master: bytes | bytearray, passphrase: str, kdf: ScryptParams,
-                    vault_id: str, created: str) -> bytes:
+                    vault_id: str, created: str, anchor: Any = None) -> bytes:
     salt = os.urandom(SALT_SIZE)
     doc: dict[str, Any] = {
         "format": VAULT_FORMAT,
@@ -108,8 +116,9 @@ def _build_document(master: bytes | bytearray, passphrase: str, kdf: ScryptParam
     kek = kdf.derive(passphrase, salt)
     wrapped = AESGCM(kek).encrypt(nonce, bytes(master), _wrap_aad(doc))
     doc["wrap"] = {"cipher": "AES-256-GCM", "nonce": _b64(nonce), "ciphertext": _b64(wrapped)}
-    doc["checksum"] = hashlib.sha256(_canonical(doc)).hexdigest()
-    return json.dumps(doc, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+    if anchor is not None:  # a rewrap must not reset the freshness record (that would hide a rollback)
+        doc["anchor"] = anchor
+    return _finish(doc)
 
 
 def create_vault(path: Path, passphrase: str, *, kdf: ScryptParams | None = None) -> VaultKeys:
@@ -118,7 +127,7 @@ def create_vault(path: Path, passphrase: str, *, kdf: ScryptParams | None = None
     if path.exists():
         raise VaultExists(f"a vault already exists at {path}; unlock it, or choose another folder")
     kdf = kdf or ScryptParams()
-    kdf.check(label="the requested KDF settings")
+    kdf.check_for_writing(label="the requested KDF settings")
     master = bytearray(os.urandom(KEY_SIZE))
     vault_id = os.urandom(16).hex()
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -190,10 +199,30 @@ def change_passphrase(path: Path, old: str, new: str, *, kdf: ScryptParams | Non
     """Rewrap the master key under ``new`` (atomic: a crash leaves the old or the new vault file)."""
     doc = _load(path)
     master = _unwrap(doc, old, path)
-    kdf = kdf or ScryptParams(log2_n=int(doc["kdf"]["log2_n"]), r=int(doc["kdf"]["r"]),
-                              p=int(doc["kdf"]["p"]))
+    if kdf is None:
+        kdf = ScryptParams(log2_n=int(doc["kdf"]["log2_n"]), r=int(doc["kdf"]["r"]),
+                           p=int(doc["kdf"]["p"]))
+        if kdf.log2_n < write_floor():  # an old, weak vault is upgraded when it is rewritten
+            kdf = ScryptParams(r=kdf.r, p=kdf.p)
+    kdf.check_for_writing(label="the requested KDF settings")
     try:
         atomic_write_bytes(Path(path), _build_document(master, _checked_passphrase(new), kdf,
-                                                       str(doc["vault_id"]), str(doc.get("created", ""))))
+                                                       str(doc["vault_id"]), str(doc.get("created", "")),
+                                                       doc.get("anchor")))
     finally:
         master[:] = bytes(KEY_SIZE)
+
+
+def read_vault_anchor(path: Path, keys: VaultKeys) -> Anchor | None:
+    """The freshness anchor kept in the vault file; None for a vault written before anchors."""
+    doc = _load(path)
+    if "anchor" not in doc:
+        return None
+    return unseal(doc["anchor"], keys.anchor, keys.vault_id, where=f"the vault file {path}")
+
+
+def write_vault_anchor(path: Path, anchor: Anchor, keys: VaultKeys) -> None:
+    """Replace the vault file's anchor (atomically; the wrapped key is copied unchanged)."""
+    doc = _load(path)
+    doc["anchor"] = seal(anchor, keys.anchor, keys.vault_id)
+    atomic_write_bytes(Path(path), _finish(doc))

@@ -10,6 +10,11 @@ Every write is atomic (``privacy.vault.atomic``). Ordering keeps the index hones
 an entry's file is written *before* its key is added to the index, and a key is removed from the
 index *before* its file is unlinked. A crash in between leaves at worst an unreferenced object
 file (ciphertext), which :meth:`Workspace.collect_garbage` removes.
+
+Freshness (issue #13): the index records each entry's file salt, so an older copy of an object
+is refused by name, and carries a generation number that, like the audit log's end, is anchored
+in the vault file and outside the workspace (privacy.vault.anchor). An index older than its
+anchor is refused, and nothing is garbage-collected while the index is suspect.
 """
 from __future__ import annotations
 
@@ -25,22 +30,41 @@ from pathlib import Path
 from typing import Any
 
 from privacy.vault import container
-from privacy.vault.atomic import TEMP_PREFIX, atomic_writer, remove_durably
+from privacy.vault.atomic import TEMP_PREFIX, atomic_writer, make_private_dirs, remove_durably
 from privacy.vault.audit import AuditLog, AuditReport
+from privacy.vault.index import (  # noqa: F401 - the file names are part of this module's API
+    AUDIT_FILE,
+    INDEX_BACKUP_FILE,
+    INDEX_FILE,
+    OBJECTS_DIR,
+    IndexStore,
+    _chmod,
+    _Index,
+    _salt_of,
+    _tighten_modes,
+)
 from privacy.vault.container import ScryptParams
 from privacy.vault.entry_io import EntryReader, EntryWriter, class_or_instance
-from privacy.errors import ContainerError, NotInVault, PrivacyError, VaultLocked, VaultNotFound
-from privacy.vault.keyfile import VAULT_FILE_NAME, VaultKeys, change_passphrase, create_vault, unlock_vault
+from privacy.errors import (
+    ContainerError,
+    IntegrityError,
+    NotInVault,
+    PrivacyError,
+    VaultLocked,
+    VaultNotFound,
+)
+from privacy.vault.keyfile import (
+    VAULT_FILE_NAME,
+    VaultKeys,
+    change_passphrase,
+    create_vault,
+    unlock_vault,
+)
 
 log = logging.getLogger(__name__)
 
-INDEX_FILE = "index.cloister"
-INDEX_BACKUP_FILE = "index.backup.cloister"
-AUDIT_FILE = "audit.log"
 AUDIT_HEAD_FILE = "audit-head.cloister"
-OBJECTS_DIR = "objects"
 LOCK_FILE = ".lock"
-_INDEX_CONTEXT = b"cloister/index"
 _HEAD_CONTEXT = b"cloister/audit-head"
 _ORPHAN_GRACE_S = 600  # another process may be between "file written" and "index updated"
 
@@ -75,7 +99,7 @@ def _context(key: str) -> bytes:
     return b"cloister/entry:" + key.encode("utf-8")
 
 
-class Workspace:
+class Workspace(IndexStore):
     """An unlocked workspace. Create with :meth:`create` or :meth:`unlock`; :meth:`lock` when done."""
 
     def __init__(self, root: Path, keys: VaultKeys) -> None:
@@ -91,21 +115,39 @@ class Workspace:
     @classmethod
     def create(cls, root: Path, passphrase: str, *, kdf: ScryptParams | None = None) -> Workspace:
         root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(root)
+        _chmod(root, 0o700)  # the folder may already exist (chosen by the user), e.g. as 0755
         ws = cls(root, create_vault(root / VAULT_FILE_NAME, passphrase, kdf=kdf))
-        ws._save_index([])
+        ws._save_index(_Index())
         ws.audit("vault.created")
         return ws
 
     @classmethod
-    def unlock(cls, root: Path, passphrase: str) -> Workspace:
+    def unlock(cls, root: Path, passphrase: str, *, check_integrity: bool = True) -> Workspace:
+        """Open the workspace. Raises IntegrityError (and stays locked) when the audit log or
+        the index does not reach what the vault records, i.e. files were cut, deleted or put
+        back from an older copy. ``check_integrity=False`` is for ``cloister audit``, which
+        must open a suspect workspace to report on it (or to accept a restore)."""
         root = Path(root)
         if not cls.vault_exists(root):
             raise VaultNotFound(f"no Cloister workspace at {root}; create one with 'cloister init'")
         ws = cls(root, unlock_vault(root / VAULT_FILE_NAME, passphrase))
+        _tighten_modes(root)
+        problems = ws.integrity_problems()
+        if problems and check_integrity:
+            ws.lock()
+            raise IntegrityError(
+                "the workspace failed its integrity check and was not opened (nothing was "
+                "changed or cleaned up): " + "; ".join(problems) + ". Restore the workspace from "
+                "a backup; 'cloister audit --verify' lists the problems, and if you restored an "
+                "older copy on purpose, 'cloister audit --accept-restore' records that and "
+                "continues")
+        if problems:  # opened for inspection only: never clean up (collect) a suspect workspace
+            return ws
         try:
             if not (root / INDEX_FILE).exists() and not ws._load_index():
-                ws._save_index([])  # finish a `create` that was interrupted after the vault
+                ws._save_index(_Index())  # finish a `create` that was interrupted after the vault
+            ws._refresh_anchor()
             ws.collect_garbage()
         except (PrivacyError, OSError) as exc:  # housekeeping must never block opening
             log.warning("could not clean up after an earlier interruption: %s", exc)
@@ -124,7 +166,8 @@ class Workspace:
     def change_passphrase(self, old: str, new: str, *, kdf: ScryptParams | None = None) -> None:
         """Rewrap the master key; no data file is touched."""
         self._require()
-        change_passphrase(self.root / VAULT_FILE_NAME, old, new, kdf=kdf)
+        with self._locked():  # the vault file also carries the anchor, which writers advance
+            change_passphrase(self.root / VAULT_FILE_NAME, old, new, kdf=kdf)
         self.audit("vault.passphrase_changed")
 
     def __enter__(self) -> Workspace:
@@ -139,16 +182,22 @@ class Workspace:
             raise VaultLocked("the workspace is locked; unlock it again with the passphrase")
         return self._keys
 
-    def _relpath(self, key: str) -> str:
-        digest = hmac.new(bytes(self._require().names), _context(key), hashlib.sha256).hexdigest()
+    def _relpath(self, key: str, salt: str | None = None) -> str:
+        # Each version of an entry has its own file name (the HMAC covers its file salt): a new
+        # version is written beside the old one and the index switches to it, so a crash never
+        # leaves the index naming a salt the file does not have, and versions are not linkable
+        # by name. Entries indexed before salts were recorded (salt None) keep the old name.
+        message = _context(key) + (b"\x00" + bytes.fromhex(salt) if salt else b"")
+        digest = hmac.new(bytes(self._require().names), message, hashlib.sha256).hexdigest()
         return f"{OBJECTS_DIR}/{digest[:2]}/{digest[2:32]}"
 
     def file_of(self, key: str) -> Path:
         """The object file that holds ``key`` (for error reports, diagnostics and tamper tests)."""
-        return self.root / self._relpath(_check_key(key))
+        entries = self._load_state().entries
+        return self.root / self._relpath(_check_key(key), entries.get(key))
 
-    def _label(self, key: str) -> str:
-        return f"workspace entry '{key}' (file {self._relpath(key)})"
+    def _label(self, key: str, salt: str | None = None) -> str:
+        return f"workspace entry '{key}' (file {self._relpath(key, salt)})"
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -156,55 +205,13 @@ class Workspace:
         if fcntl is None:  # pragma: no cover - Windows
             yield
             return
-        with open(self.root / LOCK_FILE, "a+b") as handle:
+        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-    def _read_index_file(self, name: str) -> list[str] | None:
-        """The keys in one copy of the index; None if that copy does not exist."""
-        path = self.root / name
-        try:
-            blob = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        plain = container.decrypt_bytes(blob, bytes(self._require().containers),
-                                        context=_INDEX_CONTEXT, label=f"the workspace index ({path})")
-        return list(json.loads(plain)["keys"])
-
-    def _load_index(self) -> list[str]:
-        # Entry names cannot be recovered from the HMAC file names, so the index is kept twice:
-        # a damaged or missing main copy falls back to the backup (written right after it).
-        try:
-            keys = self._read_index_file(INDEX_FILE)
-        except ContainerError as damage:
-            try:
-                keys = self._read_index_file(INDEX_BACKUP_FILE)
-            except ContainerError:
-                raise damage from None
-            if keys is None:
-                raise
-            log.warning("the workspace index is damaged; using its backup copy")
-            return keys
-        if keys is not None:
-            return keys
-        backup = self._read_index_file(INDEX_BACKUP_FILE)
-        if backup is not None:
-            log.warning("the workspace index is missing; using its backup copy")
-            return backup
-        if not any((self.root / OBJECTS_DIR).glob("*/*")):
-            return []  # `create` was interrupted before its first index write: empty
-        raise ContainerError(f"the workspace index ({self.root / INDEX_FILE}) and its backup are "
-                             "missing; restore the workspace from a backup")
-
-    def _save_index(self, keys: list[str]) -> None:
-        data = json.dumps({"version": 1, "keys": sorted(set(keys))}).encode("utf-8")
-        for name in (INDEX_FILE, INDEX_BACKUP_FILE):  # main copy first: it is the one read
-            with atomic_writer(self.root / name) as handle:
-                container.write_all(container.vault_encryptor(
-                    handle, bytes(self._require().containers), context=_INDEX_CONTEXT), [data])
 
     # ----- entries ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -215,23 +222,31 @@ class Workspace:
         """
         _check_key(key)
         keys = self._require()
-        path = self.root / self._relpath(key)
-        with atomic_writer(path) as handle:
+        salt = os.urandom(container.SALT_SIZE).hex()
+        with atomic_writer(self.root / self._relpath(key, salt)) as handle:
             encryptor = container.vault_encryptor(handle, bytes(keys.containers),
-                                                  context=_context(key))
+                                                  context=_context(key), salt=bytes.fromhex(salt))
             yield EntryWriter(encryptor)
             encryptor.close()
         with self._locked():
-            index = self._load_index()
-            if key not in index:
-                self._save_index([*index, key])
+            state = self._load_state()
+            had, previous = key in state.entries, state.entries.get(key)
+            # Record this version's salt: putting the previous file back later is refused by
+            # name. Two processes writing one key: the later index write wins, the other file
+            # is unreferenced and removed here or by collect_garbage.
+            state.entries[key] = salt
+            self._save_index(state)
+        if had and previous != salt:
+            remove_durably(self.root / self._relpath(key, previous))
 
     def open_read(self, key: str) -> EntryReader:
         """A context manager / iterable of the entry's plaintext chunks (streams)."""
-        if not self.has(key):
+        entries = self._load_state().entries
+        if _check_key(key) not in entries:
             raise NotInVault(f"'{key}' is not in the workspace")
-        return EntryReader(self.root / self._relpath(key), bytes(self._require().containers),
-                            _context(key), self._label(key))
+        salt = entries[key]
+        return EntryReader(self.root / self._relpath(key, salt), bytes(self._require().containers),
+                           _context(key), self._label(key, salt), expected_salt=_salt_of(salt))
 
     def write_bytes(self, key: str, data: bytes) -> None:
         with self.open_write(key) as out:
@@ -249,7 +264,7 @@ class Workspace:
         try:
             return json.loads(self.read_bytes(key).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ContainerError(f"{self._label(key)} decrypts but is not valid JSON") from None
+            raise ContainerError(f"workspace entry '{key}' decrypts but is not valid JSON") from None
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is an entry (also reachable as ``ws.exists(key)``)."""
@@ -265,23 +280,26 @@ class Workspace:
     def delete(self, key: str) -> None:
         _check_key(key)
         with self._locked():
-            index = self._load_index()
-            if key not in index:
+            state = self._load_state()
+            if key not in state.entries:
                 raise NotInVault(f"'{key}' is not in the workspace")
-            self._save_index([k for k in index if k != key])
-        remove_durably(self.root / self._relpath(key))
+            salt = state.entries.pop(key)
+            self._save_index(state)
+        remove_durably(self.root / self._relpath(key, salt))
 
     def delete_prefix(self, prefix: str) -> int:
         """Delete every entry whose key starts with ``prefix``; return how many."""
         if not prefix:
             raise ValueError("refusing to delete with an empty prefix (that is everything)")
         with self._locked():
-            index = self._load_index()
-            doomed = [k for k in index if k.startswith(prefix)]
+            state = self._load_state()
+            doomed = {k: v for k, v in state.entries.items() if k.startswith(prefix)}
             if doomed:
-                self._save_index([k for k in index if not k.startswith(prefix)])
-        for key in doomed:
-            remove_durably(self.root / self._relpath(key))
+                for key in doomed:
+                    del state.entries[key]
+                self._save_index(state)
+        for key, salt in doomed.items():
+            remove_durably(self.root / self._relpath(key, salt))
         return len(doomed)
 
     def rename_prefix(self, old: str, new: str) -> int:
@@ -299,7 +317,8 @@ class Workspace:
             raise ValueError(f"cannot rename '{old}' to '{new}': one contains the other")
         keys = self._require()
         with self._locked():
-            index = self._load_index()
+            state = self._load_state()
+            index = list(state.entries)
             moving = [k for k in index if k.startswith(old)]
             renamed = {k: _check_key(new + k[len(old):]) for k in moving}
             clash = sorted(set(renamed.values()) & (set(index) - set(moving)))
@@ -308,27 +327,32 @@ class Workspace:
             written: list[Path] = []
             try:
                 for source_key, target_key in renamed.items():
-                    self._retag(keys, source_key, target_key)
-                    written.append(self.root / self._relpath(target_key))
-                self._save_index([renamed.get(k, k) for k in index])
+                    salt = state.entries[source_key]
+                    self._retag(keys, source_key, target_key, salt)
+                    written.append(self.root / self._relpath(target_key, salt))
+                # A retag keeps the file salt, so each moved key keeps its recorded salt.
+                self._save_index(_Index({renamed.get(k, k): v for k, v in state.entries.items()},
+                                        state.generation))
             except BaseException:
                 for path in written:  # the index still names the old files: nothing changed
                     remove_durably(path)
                 raise
         for source_key in moving:
-            remove_durably(self.root / self._relpath(source_key))
+            remove_durably(self.root / self._relpath(source_key, state.entries[source_key]))
         return len(moving)
 
-    def _retag(self, keys: VaultKeys, source_key: str, target_key: str) -> None:
-        label = self._label(source_key)
+    def _retag(self, keys: VaultKeys, source_key: str, target_key: str,
+               salt: str | None) -> None:
+        label = self._label(source_key, salt)
         try:
-            src = open(self.root / self._relpath(source_key), "rb")
+            src = open(self.root / self._relpath(source_key, salt), "rb")
         except FileNotFoundError:
             raise ContainerError(f"{label} is missing from the workspace; "
                                  "restore the workspace from a backup") from None
-        with src, atomic_writer(self.root / self._relpath(target_key)) as dst:
+        with src, atomic_writer(self.root / self._relpath(target_key, salt)) as dst:
             container.retag(src, dst, bytes(keys.containers), old_context=_context(source_key),
-                            new_context=_context(target_key), label=label)
+                            new_context=_context(target_key), label=label,
+                            expected_salt=_salt_of(salt))
 
     def collect_garbage(self, *, grace_s: float = _ORPHAN_GRACE_S) -> int:
         """Remove object files no index entry refers to (left by a crash); return how many.
@@ -338,7 +362,9 @@ class Workspace:
         now = time.time()
         removed = 0
         with self._locked():
-            wanted = {self._relpath(k) for k in self._load_index()}
+            # _load_index raises IntegrityError for an index older than its anchor: an object
+            # missing from a rolled-back index is a newer entry, not garbage, and must stay.
+            wanted = {self._relpath(k, v) for k, v in self._load_state().entries.items()}
             # Temporary files of interrupted index / audit-head writes sit beside the index.
             for path in sorted(self.root.glob(f"{TEMP_PREFIX}*")):
                 if now - path.stat().st_mtime >= grace_s:
@@ -354,7 +380,7 @@ class Workspace:
         return removed
 
     # ----- audit ------------------------------------------------------------------------
-    def _audit_log(self) -> AuditLog:
+    def _audit_log(self, advance: Any = None) -> AuditLog:
         keys = self._require()
 
         def read_head() -> dict | None:
@@ -371,8 +397,12 @@ class Workspace:
                     handle, bytes(keys.containers), context=_HEAD_CONTEXT),
                     [json.dumps(head).encode("utf-8")])
 
+        def advance_anchor(seq: int, link: str) -> None:
+            self._advance(audit=(seq, link))
+
         return AuditLog(self.root / AUDIT_FILE, keys.audit, read_head=read_head,
-                        write_head=write_head)
+                        write_head=write_head, read_anchor=self._anchor_state,
+                        advance_anchor=advance or advance_anchor)
 
     def audit(self, action: str, **details: Any) -> None:
         """Append an audit entry. ``details`` name things (datasets, runs); never rows."""
@@ -393,7 +423,11 @@ class Workspace:
                     problems.append(f"the workspace index copy {name} is missing")
             except ContainerError as exc:
                 problems.append(str(exc))
-        for key in self.list():
+        try:
+            keys = self.list()
+        except PrivacyError as exc:  # e.g. an index older than its anchor: name it, stop there
+            return [*problems, str(exc)]
+        for key in keys:
             try:
                 for _ in self.open_read(key):
                     pass

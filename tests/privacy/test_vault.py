@@ -39,8 +39,8 @@ def test_vault_file_records_kdf_and_holds_no_key(tmp_path: Path) -> None:
     assert PASSPHRASE not in path.read_text()
 
 
-def test_default_kdf_is_scrypt_2_17() -> None:
-    assert (ScryptParams().n, ScryptParams().r, ScryptParams().p) == (2**17, 8, 1)
+def test_default_kdf_is_scrypt_2_18() -> None:
+    assert (ScryptParams().n, ScryptParams().r, ScryptParams().p) == (2**18, 8, 1)
 
 
 def test_wrong_passphrase_is_not_damage(tmp_path: Path) -> None:
@@ -113,13 +113,13 @@ def test_unicode_passphrase_is_normalised(tmp_path: Path) -> None:
 
 
 def test_default_kdf_unlock_cost_is_in_range(tmp_path: Path) -> None:
-    # One real 2^17 derivation: guards against someone weakening the default by accident.
+    # One real 2^18 derivation: guards against someone weakening the default by accident.
     path = tmp_path / VAULT_FILE_NAME
     create_vault(path, PASSPHRASE)
     start = time.perf_counter()
     unlock_vault(path, PASSPHRASE)
     assert time.perf_counter() - start > 0.05
-    assert json.loads(path.read_text())["kdf"]["log2_n"] == 17
+    assert json.loads(path.read_text())["kdf"]["log2_n"] == 18
 
 
 def test_kdf_bounds_refuse_memory_bombs() -> None:

@@ -223,12 +223,22 @@ def test_damaged_index_falls_back_to_its_backup_and_is_repaired(workspace: Works
 
 
 def test_missing_index_is_empty_only_when_there_are_no_objects(workspace: Workspace) -> None:
-    (workspace.root / "index.cloister").unlink()  # as if `create` died before writing it
+    from privacy.errors import IntegrityError
+    from privacy.vault.keyfile import VAULT_FILE_NAME, create_vault
+
+    # `create` died right after writing the vault file: no index, no anchor yet.
+    root = workspace.root.parent / "interrupted"
+    create_vault(root / VAULT_FILE_NAME, PASSPHRASE, kdf=FAST_KDF)
+    fresh = Workspace.unlock(root, PASSPHRASE)  # repairs the interrupted create
+    assert fresh.list() == [] and not fresh.exists("k")
+    assert (root / "index.cloister").exists()
+    # Once an index was written its generation is anchored: deleting both copies is not
+    # "empty" any more, it is a rollback (issue #13).
+    (workspace.root / "index.cloister").unlink()
     (workspace.root / "index.backup.cloister").unlink()
-    assert workspace.list() == []
-    assert not workspace.exists("k")
-    workspace = Workspace.unlock(workspace.root, PASSPHRASE)  # repairs the interrupted create
-    assert (workspace.root / "index.cloister").exists()
+    with pytest.raises(IntegrityError, match="index is older than the vault records"):
+        workspace.list()
+    workspace = fresh
     workspace.write_bytes("k", b"v")
     (workspace.root / "index.cloister").unlink()  # now objects exist: that is damage
     (workspace.root / "index.backup.cloister").unlink()

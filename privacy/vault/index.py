@@ -1,0 +1,221 @@
+"""The workspace's index and its freshness: what ``Workspace`` inherits from ``IndexStore``.
+
+The index lists every entry with the file salt of its current object and a generation number
+that grows with each write. Both, like the audit log's end, are checked against the freshness
+anchor (privacy.vault.anchor) kept in the vault file and outside the workspace, so deleting the
+index, putting back an older copy of it, or an older version of an object, is refused by name
+instead of making newer entries vanish (and then be garbage-collected). See FORMAT.md.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privacy.errors import ContainerError, IntegrityError, PrivacyError
+from privacy.vault import anchor as anchors
+from privacy.vault import container
+from privacy.vault.anchor import Anchor
+from privacy.vault.atomic import atomic_writer
+from privacy.vault.audit import RESTORE_ACTION, _links, _scan
+from privacy.vault.keyfile import VAULT_FILE_NAME, read_vault_anchor, write_vault_anchor
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.cloister"
+INDEX_BACKUP_FILE = "index.backup.cloister"
+AUDIT_FILE = "audit.log"
+OBJECTS_DIR = "objects"
+_INDEX_CONTEXT = b"cloister/index"
+
+
+@dataclass
+class _Index:
+    """One decrypted index: each key with the hex file salt of its object (None for an index
+    written before salts were recorded), and the index's generation number."""
+
+    entries: dict[str, str | None] = field(default_factory=dict)
+    generation: int = 0
+
+
+def _salt_of(entry: str | None) -> bytes | None:
+    return bytes.fromhex(entry) if entry else None
+
+
+class IndexStore:
+    """Index and anchor handling for :class:`privacy.vault.workspace.Workspace`, which supplies
+    ``root``, ``_require()``, ``_locked()`` and ``_audit_log()``."""
+
+    root: Path
+
+    def _require(self) -> Any:  # pragma: no cover - provided by Workspace
+        raise NotImplementedError
+
+    def _locked(self) -> Any:  # pragma: no cover - provided by Workspace
+        raise NotImplementedError
+
+    def _audit_log(self, advance: Any = None) -> Any:  # pragma: no cover - provided by Workspace
+        raise NotImplementedError
+
+    def _read_index_file(self, name: str) -> _Index | None:
+        """One copy of the index; None if that copy does not exist."""
+        path = self.root / name
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        label = f"the workspace index ({path})"
+        plain = container.decrypt_bytes(blob, bytes(self._require().containers),
+                                        context=_INDEX_CONTEXT, label=label)
+        try:
+            doc = json.loads(plain)
+            salts = doc.get("salts") or {}
+            return _Index({str(k): salts.get(k) for k in doc["keys"]},
+                          int(doc.get("generation", 0)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ContainerError(f"{label} decrypts but is not a valid index") from None
+
+    def _load_state(self, *, check_fresh: bool = True) -> _Index:
+        # Entry names cannot be recovered from the HMAC file names, so the index is kept twice:
+        # a damaged or missing copy falls back to the other; of two good copies the newer wins
+        # (the main copy is written first, so after a crash it may be one generation ahead).
+        copies: list[_Index] = []
+        damage: ContainerError | None = None
+        main_state = "missing"
+        for name in (INDEX_FILE, INDEX_BACKUP_FILE):
+            try:
+                copy = self._read_index_file(name)
+            except ContainerError as exc:
+                damage = damage or exc
+                main_state = "damaged" if name == INDEX_FILE else main_state
+                continue
+            if copy is not None:
+                copies.append(copy)
+                main_state = "ok" if name == INDEX_FILE else main_state
+        if copies:
+            if main_state != "ok":
+                log.warning("the workspace index is %s; using its backup copy", main_state)
+            state = max(copies, key=lambda c: c.generation)
+        elif damage is not None:
+            raise damage
+        elif not any((self.root / OBJECTS_DIR).glob("*/*")):
+            state = _Index()  # `create` was interrupted before its first index write: empty
+        else:
+            raise ContainerError(f"the workspace index ({self.root / INDEX_FILE}) and its backup "
+                                 "are missing; restore the workspace from a backup")
+        if check_fresh:
+            expected = self._anchor_state()[0].index_generation
+            if state.generation < expected:
+                raise IntegrityError(
+                    f"the workspace index is older than the vault records (version "
+                    f"{state.generation}, expected {expected} or later): both index files were "
+                    "deleted or replaced by older copies, so newer entries would be missing. "
+                    "Nothing was deleted; restore the workspace from a backup")
+        return state
+
+    def _load_index(self) -> list[str]:
+        return list(self._load_state().entries)
+
+    def _save_index(self, state: _Index) -> None:
+        """Write ``state`` as the next generation: both copies, then the anchors."""
+        generation = state.generation + 1
+        data = json.dumps({"version": 1, "generation": generation,
+                           "keys": sorted(state.entries),
+                           "salts": {k: v for k, v in sorted(state.entries.items()) if v}}
+                          ).encode("utf-8")
+        for name in (INDEX_FILE, INDEX_BACKUP_FILE):  # main copy first: it is the one read
+            with atomic_writer(self.root / name) as handle:
+                container.write_all(container.vault_encryptor(
+                    handle, bytes(self._require().containers), context=_INDEX_CONTEXT), [data])
+        self._advance(index_generation=generation)
+
+    # ----- freshness anchors (privacy.vault.anchor) ---------------------------------------
+    def _anchor_state(self) -> tuple[Anchor, list[str]]:
+        """The anchor to hold files to, and any disagreement between its two copies."""
+        keys = self._require()
+        in_vault = read_vault_anchor(self.root / VAULT_FILE_NAME, keys)
+        try:
+            mirrored = anchors.read_mirror(keys.vault_id, keys.anchor)
+        except IntegrityError as exc:
+            return in_vault or Anchor(), [str(exc)]
+        return anchors.reconcile(in_vault, mirrored)
+
+    def _write_anchor(self, new: Anchor) -> None:
+        keys = self._require()
+        write_vault_anchor(self.root / VAULT_FILE_NAME, new, keys)
+        try:  # second, so a crash leaves the mirror behind (tolerated), never ahead
+            anchors.write_mirror(keys.vault_id, new, keys.anchor)
+        except OSError as exc:  # the vault file's copy still guards the folder itself
+            log.warning("could not update the freshness record outside the workspace: %s", exc)
+
+    def _advance(self, *, audit: tuple[int, str] | None = None,
+                 index_generation: int | None = None) -> None:
+        """Move the anchor forward after a write (the caller holds the lock)."""
+        current, _ = self._anchor_state()
+        seq, link = audit if audit is not None else (current.audit_seq, current.audit_link)
+        self._write_anchor(Anchor(seq, link, max(current.index_generation,
+                                                 index_generation or 0)))
+
+    def _refresh_anchor(self) -> None:
+        """At unlock of a sound workspace: anchor a vault written before anchors existed, and
+        bring a lagging (or missing) mirror forward."""
+        keys = self._require()
+        with self._locked():
+            in_vault = read_vault_anchor(self.root / VAULT_FILE_NAME, keys)
+            if in_vault is None:
+                links = _links(_scan(self.root / AUDIT_FILE)[0])
+                self._write_anchor(Anchor(len(links) - 1, links[-1] if links else anchors.GENESIS,
+                                          self._load_state().generation))
+            elif anchors.read_mirror(keys.vault_id, keys.anchor) != in_vault:
+                self._write_anchor(in_vault)
+
+    def integrity_problems(self) -> list[str]:
+        """What unlock checks: the index and the audit log reach what the anchors record
+        (hashes and one index decryption; entries themselves are checked when read)."""
+        problems: list[str] = []
+        try:
+            self._load_state()
+        except PrivacyError as exc:
+            problems.append(str(exc))
+        problems.extend(self._audit_log().structural_problems())
+        return list(dict.fromkeys(problems))  # one disagreement may show up twice
+
+    def accept_restore(self) -> list[str]:
+        """Accept the workspace as it is now (the user restored an older copy on purpose):
+        record that in the audit log, with the problems it had, and re-anchor to the current
+        state. Return the problems that were accepted."""
+        problems = self.integrity_problems()
+        with self._locked():
+            state = self._load_state(check_fresh=False)
+            moved: list[tuple[int, str]] = []
+            audit = self._audit_log(advance=lambda seq, link: moved.append((seq, link)))
+            audit.accept_current(RESTORE_ACTION, {"problems": [p[:256] for p in problems[:8]]})
+            seq, link = moved[-1]
+            self._write_anchor(Anchor(seq, link, state.generation))
+        return problems
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:  # e.g. a folder owned by someone else: say so, do not fail the open
+        log.warning("could not restrict the permissions of %s: %s", path, exc)
+
+
+def _tighten_modes(root: Path) -> None:
+    """Folders 0700, files 0600 (workspaces written by earlier versions had 0755/0644)."""
+    if os.name != "posix":
+        return
+    for folder, _dirs, files in os.walk(root):
+        if os.stat(folder).st_mode & 0o077:
+            _chmod(Path(folder), 0o700)
+        for name in files:
+            path = Path(folder) / name
+            try:
+                if path.stat().st_mode & 0o077:
+                    _chmod(path, 0o600)
+            except FileNotFoundError:  # a temporary file renamed away meanwhile
+                pass

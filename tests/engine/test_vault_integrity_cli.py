@@ -1,0 +1,85 @@
+"""The CLI shows vault-integrity refusals (weak KDF, cut or restored files) as one clear line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli
+from privacy.vault.keyfile import VAULT_FILE_NAME
+from privacy.vault.kdf import UNSAFE_TEST_KDF_ENV
+
+
+@pytest.fixture
+def no_escape(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(UNSAFE_TEST_KDF_ENV, raising=False)
+
+
+def test_cli_init_refuses_a_weak_cost_with_one_line(tmp_path: Path, no_escape, monkeypatch,
+                                                   capsys) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "a long enough passphrase")
+    code = cli(["init", "--kdf-cost", "10", "--workspace", str(tmp_path / "w")])
+    err = capsys.readouterr().err
+    assert code == 2 and "below Cloister's minimum of 2^17" in err and "Traceback" not in err
+    assert not (tmp_path / "w" / VAULT_FILE_NAME).exists()
+
+
+def test_cli_warns_when_the_escape_is_used(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "a long enough passphrase")
+    assert cli(["init", "--kdf-cost", "10", "--workspace", str(tmp_path / "w")]) == 0
+    assert f"{UNSAFE_TEST_KDF_ENV}=1 is set" in capsys.readouterr().err
+
+
+CSV = "text,label\n" + "".join(f"ticket {i} about {'billing' if i % 2 else 'login'},"
+                               f"{'billing' if i % 2 else 'access'}\n" for i in range(30))
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "first passphrase")
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    source = tmp_path / "tickets.csv"
+    source.write_text(CSV, encoding="utf-8")
+    return source
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_deleted_audit_log_is_one_clear_line_then_verify_and_accept(env: Path, isolated_dirs,
+                                                                    capsys) -> None:
+    assert cli(["import", str(env), "--name", "a"]) == 0
+    root = isolated_dirs["CLOISTER_WORKSPACE"]
+    (root / "audit.log").unlink()
+    (root / "audit-head.cloister").unlink()
+    capsys.readouterr()
+
+    code, _, err = run(capsys, "datasets")
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "failed its integrity check" in err and "were written" in err
+
+    code, _, err = run(capsys, "audit", "--verify")
+    assert code == 1 and "audit problem:" in err and "log was deleted, cut" in err
+
+    code, out, err = run(capsys, "audit", "--accept-restore")
+    assert code == 0 and "Accepted the workspace" in out and "accepted:" in err
+    code, out, _ = run(capsys, "audit")
+    assert code == 0 and "audit.restore_accepted" in out
+    assert run(capsys, "datasets")[0] == 0
+
+
+def test_rolled_back_index_is_named_by_audit_verify(env: Path, isolated_dirs, capsys) -> None:
+    root = isolated_dirs["CLOISTER_WORKSPACE"]
+    assert cli(["import", str(env), "--name", "a"]) == 0
+    old = {n: (root / n).read_bytes() for n in ("index.cloister", "index.backup.cloister")}
+    assert cli(["import", str(env), "--name", "b"]) == 0
+    for name, data in old.items():
+        (root / name).write_bytes(data)
+    capsys.readouterr()
+    code, _, err = run(capsys, "show", "b")
+    assert code == 1 and "index is older than the vault records" in err and "Traceback" not in err
+    code, _, err = run(capsys, "audit", "--verify", "--all-files")
+    assert code == 1 and "integrity problem: the workspace index is older" in err
