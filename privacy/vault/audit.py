@@ -98,7 +98,8 @@ def _scan(path: Path) -> tuple[list[_Record], int | None]:
         data = path.read_bytes()
     except FileNotFoundError:
         return [], None
-    records, offset = [], 0
+    records: list[_Record] = []
+    offset = 0
     while offset < len(data):
         if offset + _LENGTH.size > len(data):
             return records, offset

@@ -271,11 +271,11 @@ def _open_payload(header: Header, base_key: bytes, context: bytes) -> AESGCM | N
     return AESGCM(payload_key)
 
 
-def _fill(source: BinaryIO, view: memoryview) -> int:
+def _fill(source: BinaryIO, view: memoryview) -> int:  # files opened "rb" are buffered readers
     """Read into ``view`` until it is full or the source ends; return the bytes read."""
     done = 0
     while done < len(view):
-        got = source.readinto(view[done:])
+        got = source.readinto(view[done:])  # type: ignore[attr-defined]
         if not got:
             break
         done += got

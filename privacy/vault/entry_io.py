@@ -66,6 +66,7 @@ class EntryReader:
                                                       expected_salt=self._salt)
             return
         with self:
+            assert self._handle is not None  # opened by __enter__
             yield from container.decrypt_vault_stream(self._handle, self._key,
                                                       context=self._context, label=self._label,
                                                       expected_salt=self._salt)

@@ -18,6 +18,8 @@ anchor is refused, and nothing is garbage-collected while the index is suspect.
 """
 from __future__ import annotations
 
+import builtins
+
 import contextlib
 import hashlib
 import hmac
@@ -413,7 +415,7 @@ class Workspace(IndexStore):
     def verify_audit(self) -> AuditReport:
         return self._audit_log().verify()
 
-    def verify_entries(self) -> list[str]:
+    def verify_entries(self) -> builtins.list[str]:  # builtins: the method list() shadows it here
         """Authenticate both index copies and every entry end to end (streaming); return one
         message per problem."""
         problems = []
