@@ -24,8 +24,10 @@ from resources.paths import resources_dir
 
 log = logging.getLogger(__name__)
 
-# Set by bench/bench_gui.py: print when the window is first shown, then quit at once.
+# Set by bench/bench_gui.py and the installer check: print when the window is first shown, then
+# quit at once; with SCREENSHOT also save what the window shows to that PNG file first.
 QUIT_AFTER_SHOW = "CLOISTER_QUIT_AFTER_SHOW"
+SCREENSHOT = "CLOISTER_SCREENSHOT"
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -72,9 +74,12 @@ def main() -> int:
     if os.environ.get(QUIT_AFTER_SHOW):
         def report() -> None:
             print(f"SHOWN {time.time():.6f}", flush=True)
+            target = os.environ.get(SCREENSHOT)
+            if target:
+                window.grab().save(target)
             app.quit()
 
-        QTimer.singleShot(0, report)
+        QTimer.singleShot(200 if os.environ.get(SCREENSHOT) else 0, report)
         return app.exec()
 
     def on_workspace(workspace: object) -> None:

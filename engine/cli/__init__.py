@@ -24,6 +24,17 @@ EXIT_ERROR = 1
 EXIT_BLOCKING = 2
 
 
+def version() -> str:
+    """The installed version (the frozen build carries the package metadata too)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cloister")
+    except PackageNotFoundError:  # a source tree on sys.path without an install
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloister",
@@ -31,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without a subcommand to open the desktop app.",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
+    parser.add_argument("--version", action="version", version=f"cloister {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Plain imports, not importlib: PyInstaller's analysis must see every command module, or
     # the frozen CLI ships without its subcommands. The order is the order in ``--help``.

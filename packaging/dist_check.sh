@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make dist-check: prove the installers work offline, as on an air-gapped workstation.
+# Verifies the checksums, unpacks the .deb into a temporary root and installs the tarball into
+# an empty HOME, then with no network at all (unshare -n), an empty environment, no virtualenv
+# and no source checkout on any path, runs the frozen programs: --version, demo, inspect on a
+# bad file (clear error, exit 2) and the window offscreen with a screenshot saved to dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dist="$(pwd)/dist"
+version="$(python3 -c 'import tomllib;print(tomllib.load(open("pyproject.toml","rb"))["project"]["version"])')"
+deb="$dist/cloister_${version}_amd64.deb"
+tarball="$dist/cloister-${version}-linux-x86_64.tar.gz"
+for f in "$deb" "$tarball" "$dist/SHA256SUMS"; do
+  [ -f "$f" ] || { echo "dist-check: $f is missing; run 'make dist' first" >&2; exit 2; }
+done
+start=$(date +%s)
+(cd "$dist" && sha256sum -c --quiet SHA256SUMS) && echo "ok   checksums (SHA256SUMS)"
+
+scratch="$(mktemp -d /tmp/cloister-dist-check.XXXXXX)"
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/root" "$scratch/home" "$scratch/work"
+dpkg-deb -x "$deb" "$scratch/root"
+dpkg-deb -f "$deb" Depends | grep -q libxcb-cursor0 && echo "ok   .deb depends on libxcb-cursor0 and the other Qt libraries"
+tar -xzf "$tarball" -C "$scratch/work"
+HOME="$scratch/home" PATH=/usr/bin:/bin sh "$scratch/work/cloister-${version}-linux-x86_64/install.sh" >/dev/null
+[ -x "$scratch/home/.local/opt/cloister/cloister" ] && echo "ok   tarball install.sh into ~/.local without root"
+
+# Everything below: no network namespace peers, an empty environment, cwd outside the checkout.
+offline() {
+  (cd "$scratch/work" && unshare -n -- env -i HOME="$scratch/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
+     TMPDIR="$scratch/work" "$@")
+}
+for cli in "$scratch/root/opt/cloister/cloister" "$scratch/home/.local/opt/cloister/cloister"; do
+  out="$(offline "$cli" --version)"
+  [ "$out" = "cloister $version" ] || { echo "dist-check: '$cli --version' printed '$out'" >&2; exit 1; }
+done
+echo "ok   cloister --version -> cloister $version (deb and tarball)"
+
+printf 'text,label\nonly one row,a\n' > "$scratch/work/bad.csv"
+set +e
+err="$(offline "$scratch/root/opt/cloister/cloister" inspect "$scratch/work/bad.csv" 2>&1 >/dev/null)"; code=$?
+set -e
+[ "$code" = 2 ] || { echo "dist-check: inspect on a bad file exited $code, not 2" >&2; exit 1; }
+echo "ok   cloister inspect bad.csv -> exit 2"
+t0=$(date +%s)
+offline "$scratch/root/opt/cloister/cloister" demo > "$scratch/work/demo.log" 2>&1 || {
+  echo "dist-check: cloister demo failed:" >&2; tail -20 "$scratch/work/demo.log" >&2; exit 1; }
+grep -qi "accuracy" "$scratch/work/demo.log"
+echo "ok   cloister demo offline in $(( $(date +%s) - t0 )) s: $(grep -i 'accuracy' "$scratch/work/demo.log" | tail -1)"
+
+shot="$dist/frozen-window.png"
+rm -f "$shot"
+offline env QT_QPA_PLATFORM=offscreen CLOISTER_QUIT_AFTER_SHOW=1 CLOISTER_SCREENSHOT="$shot" \
+  "$scratch/root/opt/cloister/Cloister" > "$scratch/work/gui.log" 2>&1 || {
+  echo "dist-check: the frozen window did not open:" >&2; tail -20 "$scratch/work/gui.log" >&2; exit 1; }
+[ -s "$shot" ] && echo "ok   window opened offscreen; screenshot in $shot"
+echo "dist-check passed in $(( $(date +%s) - start )) s"
+bash packaging/inputs_hash.sh > packaging/CHECKED  # CI re-runs this check when the inputs change
