@@ -14,6 +14,7 @@ from privacy.pii.registry import Detector, register
 # Words that, within ~30 characters before a number, make it much more likely a phone number.
 _PHONE_CONTEXT = re.compile(r"(?i)\b(phone|tel|telephone|mobile|cell|call|fax|number|reach|"
                             r"contact|text|whatsapp|dial|ring|hotline|no\.?)\b")
+_AMOUNT = re.compile(r"^\d+(?:[.,]\d{3})*[.,]\d{1,2}$")  # 1500.00, 12,345.67
 _DATE_LIKE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4})$")
 
 
@@ -99,7 +100,7 @@ class PhoneDetector(Detector):
             raw = m.group()
             main = re.split(r"\s?(?:x|ext\.?|extension)\s?(?=\d)", raw)[0]
             digits = sum(c.isdigit() for c in main)
-            if not 7 <= digits <= 15 or _DATE_LIKE.match(main):
+            if not 7 <= digits <= 15 or _DATE_LIKE.match(main) or _AMOUNT.match(main):
                 continue
             formatted = raw.startswith("+") or "(" in raw or main != re.sub(r"\D", "", main)
             context = _context_before(text, m.start(), _PHONE_CONTEXT)
