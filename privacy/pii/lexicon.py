@@ -4,7 +4,7 @@ Faker (MIT) ships hand-kept lists per locale: ~31,000 first names and ~28,000 la
 86 locales, ~30,000 city names and every locale's country list. They are read from the
 installed package (it is a dependency, and goes into the frozen build like any other), never
 downloaded. Lookups are case-folded. "Common words" (Faker's 971 frequent English words plus
-function words and titles) mark a name-list token as weak: "Will", "May" or "Grant" is a
+function words and titles, and resources/pii/common_words.txt) mark a name-list token as weak: "Will", "May" or "Grant" is a
 name only beside another name or after a title.
 """
 from __future__ import annotations
@@ -75,6 +75,17 @@ class Lexicon:
         return folded in self.cities or folded in self.countries
 
 
+def _common_words_file() -> list[str]:
+    # Built by resources/pii/make_common_words.py from public-domain / CC BY text (data card
+    # there); a missing file only makes lower-case name detection less precise.
+    try:
+        from resources.paths import resource
+
+        return resource("pii", "common_words.txt").read_text(encoding="utf-8").split()
+    except (ImportError, FileNotFoundError):
+        return []
+
+
 @functools.lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     first = _provider_lists("faker.providers.person", (
@@ -90,7 +101,7 @@ def lexicon() -> Lexicon:
     countries = _provider_lists("faker.providers.address", ("countries",))
     from faker.providers.lorem.en_US import Provider as Lorem
 
-    common = set(Lorem.word_list) | set(_EXTRA_COMMON)
+    common = set(Lorem.word_list) | set(_EXTRA_COMMON) | set(_common_words_file())
     suffixes = {"inc", "inc.", "llc", "ltd", "ltd.", "plc", "group", "corp", "corp.", "corporation",
                 "gmbh", "ag", "sa", "s.a.", "co", "co.", "company", "bank", "university", "limited",
                 "holdings", "partners", "associates", "foundation", "institute", "hospital",

@@ -3,16 +3,21 @@
 How a run of capitalised words is classified (``NameDetector._classify``):
 
 - ending in a company word ("Inc.", "LLC", "Bank", "and Sons") -> ORGANIZATION;
-- after a title ("Mr.", "Dr.", "Mrs.") -> PERSON, whatever the words;
+- after a title ("Mr.", "Dr.", "Mrs.") or a cue ("my name is", "starring", "said") -> PERSON,
+  whatever the words;
 - all of it a known country, or a known city after "in/from/to/at/near" -> LOCATION;
 - otherwise the longest stretch of name-list tokens -> PERSON, if it holds a strong name
   (one that is not a common English word) or two names; a lone weak token ("Will", "May")
-  is left alone; a lone strong name counts too (score 0.6);
+  is left alone. An unknown capitalised word right after a first name joins it as the surname
+  ("Matthew Sedej"); ALL-CAPS words are never strong (headings, shouting, place names);
 - a known country or city that is not a name -> LOCATION.
+- In a list of single capitalised words ("Kovalev, Lee and Phillips"), when most are names,
+  all are.
 
-Lower-case names are taken only after "my name is", "I am", "called" and the like, and
-lower-case places only when they are country names. This is a rule system, measured in
-bench/RESULTS.md; it knows nothing of brands ("Uber") or rare names outside the lists.
+Lower-case tokens: a country name (5+ letters) is a LOCATION; a name-list token that is not a
+common word is a PERSON at score 0.5 (0.7 for two in a row, or after a cue), since many texts
+(chats, SMS, the lower-cased records of presidio-research) drop capitals. This is a rule
+system, measured in bench/RESULTS.md; it knows no brands ("Uber") or names outside the lists.
 """
 from __future__ import annotations
 
@@ -23,14 +28,19 @@ from privacy.pii.findings import Finding
 from privacy.pii.lexicon import PARTICLES, lexicon
 from privacy.pii.registry import Detector, register
 
-_TOKEN = re.compile(r"[^\W\d_](?:[\w'’]|-(?=\w))*\.?", re.UNICODE)
-_TITLES = frozenset({"mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "dr", "dr.", "prof", "prof.",
-                     "sir", "madam", "mister", "dame", "lady", "lord", "rev", "rev."})
+_TOKEN = re.compile(r"[^\W\d_](?:\w|['’](?![sS]\b)(?=\w)|-(?=\w))*\.?", re.UNICODE)
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mister", "dame",
+                     "lady", "lord", "rev"})
 _PLACE_CUES = frozenset({"in", "from", "to", "at", "near", "visit", "visited", "moved", "live",
-                         "lives", "living", "born", "city", "of", "towards", "via"})
-_STATE_AFTER = re.compile(r",\s?[A-Z]{2}\b")
-_NAME_CUE = re.compile(r"(?i)(?:my name is|name is|name:|i am|i'm|called|named|dear|hi|hello|"
-                       r"thanks|signed|regards,?|from)\s+$")
+                         "lives", "living", "born", "city", "towards", "via"})
+_STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
+# Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X".
+_NAME_CUE = re.compile(r"(?i)(?:name is|name:|name's|i am|i'm|this is|called|named|dear|hi|hello|"
+                       r"thanks|signed|regards,?|starring|directed by|written by|song by|said|"
+                       r"asked|told|ask for|speak to|talk to|contact|husband|wife|son|daughter|"
+                       r"partner|friend|patient|mrs?\.?|ms\.?|dr\.?)\s+$")
+_AFTER_CUE = re.compile(r"^(?:'s\b|’s\b|\s+(?:is|was|and|has|had|said|says|wrote|told|who)\b)")
+_LIST_SEP = re.compile(r"^(?:,\s|\s(?:and|&|or)\s|,\s(?:and|or)\s)$")
 
 
 def _is_cap(token: str) -> bool:
@@ -38,12 +48,13 @@ def _is_cap(token: str) -> bool:
 
 
 class _Tok:
-    __slots__ = ("start", "end", "text", "folded")
+    __slots__ = ("start", "end", "text", "folded", "upper")
 
     def __init__(self, m: re.Match[str]) -> None:
         self.text = m.group().rstrip(".") or m.group()
         self.start, self.end = m.start(), m.start() + len(self.text)
         self.folded = self.text.casefold()
+        self.upper = len(self.text) > 1 and self.text.isupper()
 
 
 @register
@@ -56,22 +67,26 @@ class NameDetector(Detector):
 
     def find(self, text: str) -> Iterator[Finding]:
         tokens = [_Tok(m) for m in _TOKEN.finditer(text)]
+        found: list[Finding] = []
         i = 0
         while i < len(tokens):
-            tok = tokens[i]
-            if not _is_cap(tok.text):
-                found = self._lowercase(text, tokens, i)
-                if found:
-                    yield found
-                i += 1
+            if not _is_cap(tokens[i].text):
+                j = i + 1
+                while j < len(tokens) and j - i < 3 and not _is_cap(tokens[j].text) \
+                        and text[tokens[j - 1].end:tokens[j].start] == " " \
+                        and self._lower_name(tokens[j]):
+                    j += 1
+                found.extend(self._lowercase(text, tokens, i, j))
+                i = j
                 continue
             j = i + 1  # a run: capitalised tokens one space apart, particles allowed inside
             while j < len(tokens) and self._joins(text, tokens[j - 1], tokens[j]):
                 j += 1
             while j - 1 > i and tokens[j - 1].folded in PARTICLES:
                 j -= 1
-            yield from self._classify(text, tokens, i, j)
+            found.extend(self._classify(text, tokens, i, j))
             i = j
+        yield from self._lists(text, tokens, found)
 
     def _joins(self, text: str, left: _Tok, right: _Tok) -> bool:
         gap = text[left.end:right.start]
@@ -80,6 +95,9 @@ class NameDetector(Detector):
         if gap == ". " and left.folded not in _TITLES and len(left.text) > 1:
             return False  # a sentence ends here
         return _is_cap(right.text) or right.folded in PARTICLES
+
+    def _cued(self, text: str, start: int) -> bool:
+        return bool(_NAME_CUE.search(text, max(0, start - 14), start))
 
     def _classify(self, text: str, tokens: list[_Tok], i: int, j: int) -> Iterator[Finding]:
         lex = self.lex
@@ -91,13 +109,15 @@ class NameDetector(Detector):
             end = run[-1].end + (1 if text[run[-1].end:run[-1].end + 1] == "." else 0)
             yield Finding(run[0].start, end, "ORGANIZATION", 0.8, self.name)
             return
-        if j < len(tokens) and text[run[-1].end:tokens[j].start] == " " and \
-                tokens[j].folded == "and" and j + 1 < len(tokens) and tokens[j + 1].folded == "sons":
+        if j + 1 < len(tokens) and text[run[-1].end:tokens[j].start] == " " and \
+                tokens[j].folded == "and" and tokens[j + 1].folded == "sons":
             yield Finding(run[0].start, tokens[j + 1].end, "ORGANIZATION", 0.8, self.name)
             return
-        titled = prev in _TITLES or prev.rstrip(".") in _TITLES
+        titled = prev in _TITLES
         if run[0].folded in _TITLES and len(run) > 1:
             run, titled = run[1:], True
+        if run[0].folded in lex.common and len(run) > 1 and not lex.is_name_token(run[0].folded):
+            run = run[1:]  # "The Princess Royal" -> look at "Princess Royal"
         whole = " ".join(t.folded for t in run)
         if not titled and whole in lex.countries:
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.85, self.name)
@@ -107,40 +127,94 @@ class NameDetector(Detector):
                                                    or not self._namey(run)):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
             return
-        if titled:
-            yield Finding(run[0].start, run[-1].end, "PERSON", 0.9, self.name)
+        cued = titled or (len(run) <= 3 and self._cued(text, run[0].start)
+                          and not any(t.folded in lex.common for t in run))
+        if cued and not any(t.upper for t in run):
+            yield Finding(run[0].start, run[-1].end, "PERSON", 0.9 if titled else 0.75, self.name)
             return
         yield from self._people(text, run)
 
+    def _strong(self, tok: _Tok) -> bool:
+        return self.lex.is_name_token(tok.folded) and tok.folded not in self.lex.common \
+            and len(tok.text) > 2 and not tok.upper
+
     def _namey(self, run: list[_Tok]) -> bool:
-        return any(self.lex.is_name_token(t.folded) and t.folded not in self.lex.common for t in run)
+        return any(self._strong(t) for t in run)
+
+    def _unknown(self, tok: _Tok) -> bool:
+        lex = self.lex
+        return not (tok.upper or tok.folded in lex.common or lex.is_place(tok.folded)
+                    or tok.folded in lex.company_suffixes or len(tok.text) < 3)
 
     def _people(self, text: str, run: list[_Tok]) -> Iterator[Finding]:
         lex = self.lex
         k = 0
         while k < len(run):
-            if not lex.is_name_token(run[k].folded):
-                if lex.is_place(run[k].folded) and run[k].folded not in lex.common:
+            if not lex.is_name_token(run[k].folded) or run[k].upper:
+                if lex.is_place(run[k].folded) and run[k].folded not in lex.common \
+                        and len(run[k].text) > 2:
                     yield Finding(run[k].start, run[k].end, "LOCATION", 0.5, self.name)
+                elif self._unknown(run[k]) and _AFTER_CUE.match(text[run[k].end:run[k].end + 8]) \
+                        and self._cued(text, run[k].start):
+                    yield Finding(run[k].start, run[k].end, "PERSON", 0.6, self.name)
                 k += 1
                 continue
             m = k + 1
-            while m < len(run) and (lex.is_name_token(run[m].folded) or run[m].folded in PARTICLES):
+            while m < len(run) and ((lex.is_name_token(run[m].folded) and not run[m].upper)
+                                    or run[m].folded in PARTICLES):
                 m += 1
+            if m < len(run) and m == k + 1 and run[k].folded in lex.first_names \
+                    and self._strong(run[k]) and self._unknown(run[m]):
+                m += 1  # "Matthew Sedej": a first name's unknown neighbour is the surname
             part = run[k:m]
-            strong = [t for t in part if t.folded not in lex.common and len(t.text) > 2]
+            strong = [t for t in part if self._strong(t)]
             names = [t for t in part if t.folded not in PARTICLES]
             if strong or len(names) >= 2:
                 score = 0.85 if len(names) >= 2 else 0.6
                 yield Finding(part[0].start, part[-1].end, "PERSON", score, self.name)
             k = m
 
-    def _lowercase(self, text: str, tokens: list[_Tok], i: int) -> Finding | None:
+    def _lower_name(self, tok: _Tok) -> bool:
+        lex = self.lex
+        return lex.is_name_token(tok.folded) and tok.folded not in lex.common \
+            and len(tok.text) >= 3 and tok.folded not in lex.countries
+
+    def _lowercase(self, text: str, tokens: list[_Tok], i: int, j: int) -> Iterator[Finding]:
         tok, lex = tokens[i], self.lex
-        if tok.folded in lex.common or len(tok.text) < 3:
-            return None
-        if tok.folded in lex.countries and len(tok.text) >= 5:
-            return Finding(tok.start, tok.end, "LOCATION", 0.6, self.name)
-        if lex.is_name_token(tok.folded) and _NAME_CUE.search(text, max(0, tok.start - 16), tok.start):
-            return Finding(tok.start, tok.end, "PERSON", 0.6, self.name)
-        return None
+        if j == i + 1:
+            if tok.folded in lex.countries and len(tok.text) >= 5:
+                yield Finding(tok.start, tok.end, "LOCATION", 0.6, self.name)
+            elif self._lower_name(tok):
+                cued = self._cued(text, tok.start)
+                yield Finding(tok.start, tok.end, "PERSON", 0.7 if cued else 0.5, self.name)
+            return
+        if self._lower_name(tok):
+            yield Finding(tok.start, tokens[j - 1].end, "PERSON", 0.7, self.name)
+        else:
+            for k in range(i, j):
+                yield from self._lowercase(text, tokens, k, k + 1)
+
+    def _lists(self, text: str, tokens: list[_Tok], found: list[Finding]) -> Iterator[Finding]:
+        """Yield ``found``, plus the unknown members of name lists ("Kovalev, Lee and Phillips")."""
+        people = {f.start: f for f in found if f.type == "PERSON"}
+        taken = [(f.start, f.end) for f in found]
+        extra: list[Finding] = []
+        i = 0
+        while i < len(tokens):
+            members = [tokens[i]]
+            while i + 1 < len(tokens) and _LIST_SEP.match(text[tokens[i].end:tokens[i + 1].start]):
+                i += 1
+                members.append(tokens[i])
+            i += 1
+            if len(members) < 3:
+                continue
+            named = sum(1 for t in members if t.start in people)
+            if named * 2 < len(members) + 1:
+                continue
+            for t in members:
+                free = not any(s < t.end and t.start < e for s, e in taken)
+                if free and t.start not in people and (self._unknown(t) or not _is_cap(t.text)) \
+                        and t.folded not in self.lex.common:
+                    extra.append(Finding(t.start, t.end, "PERSON", 0.6, self.name))
+        yield from found
+        yield from extra

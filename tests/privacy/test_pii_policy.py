@@ -59,9 +59,11 @@ def test_missing_policy_file(tmp_path: Path) -> None:
 def test_custom_pattern_and_deny_list_win_over_builtins() -> None:
     emp = CustomPattern("EMPLOYEE_ID", r"EMP-\d{6}")
     ward = DenyList("WARD", ["Rosewood Ward", "St Mary"])
-    text = "EMP-123456 moved from Rosewood Ward to st mary ward"
+    text = "EMP-123456 moved from Rosewood Ward to st mary today"
     got = [(f.type, f.text(text)) for f in detect(text, extra=[emp, ward])]
+    # "Rosewood Ward" alone would be a PERSON ("Ward" is a surname): the user's list wins.
     assert got == [("EMPLOYEE_ID", "EMP-123456"), ("WARD", "Rosewood Ward"), ("WARD", "st mary")]
+    assert ("PERSON", "Ward") in [(f.type, f.text(text)) for f in detect(text)]
 
 
 def test_slow_pattern_is_stopped_on_real_text_too() -> None:
