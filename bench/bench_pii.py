@@ -35,7 +35,7 @@ LARGE = "presidio-synthetic-pii/generated_large.json"
 WNUT = "wnut17/emerging.test.annotated"
 TARGETS = {"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "PHONE"}
 SCORED = {"PERSON", "LOCATION", "ORGANIZATION", "ADDRESS", "CREDIT_CARD", "PHONE", "DATE_TIME",
-          "EMAIL", "US_SSN", "IBAN", "URL", "IP_ADDRESS"}
+          "EMAIL", "US_SSN", "IBAN", "URL", "IP_ADDRESS", "US_DRIVER_LICENSE"}
 
 
 def load_large(data: Path) -> list[dict]:

@@ -36,6 +36,23 @@ _STREET_FIRST = re.compile(
     rf"(?![\w-]){_UNIT}?", re.IGNORECASE | re.UNICODE)
 _CITY_TAIL = re.compile(r"(?:,?[ \t]*\n?[ \t]*(?:[^\W\d_][\w'’.-]*[ \t]?){1,3})?,?[ \t]*\n?[ \t]*"
                         r"(?:[A-Z]{2}[ \t]+)?\d{5}(?:-\d{4})?(?!\d)")
+# "57 Veslebakken 48", "22 Castelao 71": house number, one to three words, number (Europe).
+_NUMBER_WORDS_NUMBER = re.compile(
+    rf"(?<![\w.,-])\d{{1,5}}\s(?:(?-i:[A-ZÀ-ÖØ-Þ])[\w'’.-]*\s){{1,3}}\d{{1,5}}[A-Za-z]?(?![\w-]|\.\d)")
+# US military mail: "PSC 4296, Box 4371 APO AA 03140", "USS Napolitani FPO AP 70381".
+_MILITARY = re.compile(r"(?<!\w)(?:PSC|Unit|CMR|USNS|USNV|USS|USCGC)\s[\w ,]{1,30}?\s*\n?\s*"
+                       r"(?:APO|FPO|DPO)\s(?:AA|AE|AP)\s\d{5}(?!\d)")
+# What may follow an address, part by part: a unit, a city / region / country line, a postal
+# code. Each part must end at a comma, a line end or a full stop, so a following sentence
+# ("... Warszawa, last night we") is not swallowed; a part joined by a plain space must be a
+# unit, a postal code or a known place.
+_PART = re.compile(
+    r"(?P<sep>[ \t]*[,\n][ \t>?]*|[ \t]+)(?:"
+    r"(?P<unit>(?i:apt\.?|apartment|suite|ste\.|unit|flat|p\.?\s?o\.?\s?box|box)\s?[\w-]{1,6})"
+    r"|(?P<zip>\d{4,5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"
+    r"|(?P<words>[^\W\d_][\w'’.-]*(?:[ \t][^\W\d_][\w'’.-]*){0,4})(?:[ \t]+(?P<zip2>\d{4,5}))?"
+    r")(?=[ \t]*(?:[,\n.?!;:)]|$))")
+_PO_BOX = re.compile(r"(?i)(?<!\w)p\.?\s?o\.?\s?box\s\d{1,6}(?!\w)")
 _UNIT_ONLY = re.compile(r"(?i)(?<!\w)(?:apt\.?|apartment|suite|ste\.)\s?\d{1,5}[A-Za-z]?(?!\w)")
 
 _US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|"
@@ -52,8 +69,30 @@ class StreetAddressDetector(Detector):
     name = "street_address"
     types = ("STREET_ADDRESS",)
 
+    def __init__(self) -> None:
+        from privacy.pii.lexicon import lexicon
+
+        self.lex = lexicon()
+
+    def _continue(self, text: str, end: int) -> int:
+        for _ in range(6):
+            m = _PART.match(text, end)
+            if m is None:
+                break
+            words = m.group("words")
+            if words is not None:
+                folded = words.casefold()
+                if words.isdigit() or folded in self.lex.common:
+                    break
+                if "\n" not in m.group("sep") and "," not in m.group("sep") and not (
+                        self.lex.is_place(folded) or m.group("zip2")):
+                    break
+            end = m.end()
+        return end
+
     def find(self, text: str) -> Iterator[Finding]:
-        for pattern, score in ((_NUMBER_FIRST, 0.8), (_ROMANCE_FIRST, 0.8), (_STREET_FIRST, 0.7)):
+        for pattern, score in ((_NUMBER_FIRST, 0.8), (_ROMANCE_FIRST, 0.8), (_STREET_FIRST, 0.7),
+                               (_NUMBER_WORDS_NUMBER, 0.6), (_MILITARY, 0.9), (_PO_BOX, 0.7)):
             for m in pattern.finditer(text):
                 end = m.end()
                 if text[end - 1] == "." and len(re.findall(r"\w+\.$", m.group())[0]) > 5:
@@ -61,15 +100,24 @@ class StreetAddressDetector(Detector):
                 tail = _CITY_TAIL.match(text, end)
                 if tail:
                     end = tail.end()
-                yield Finding(m.start(), end, "STREET_ADDRESS", score, self.name)
+                yield Finding(m.start(), self._continue(text, end), "STREET_ADDRESS", score,
+                              self.name)
         for m in _UNIT_ONLY.finditer(text):
-            yield Finding(m.start(), m.end(), "STREET_ADDRESS", 0.5, self.name)
+            yield Finding(m.start(), self._continue(text, m.end()), "STREET_ADDRESS", 0.5, self.name)
+
+
+_ZIP_AFTER_PLACE = re.compile(r"([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*){0,4}) (\d{4,5})(?![\w-])")
 
 
 @register
 class PostalCodeDetector(Detector):
     name = "postal_code"
     types = ("ZIP",)
+
+    def __init__(self) -> None:
+        from privacy.pii.lexicon import lexicon
+
+        self.lex = lexicon()
 
     def find(self, text: str) -> Iterator[Finding]:
         for pattern in (_ZIP_US_STATE, _ZIP_CONTEXT):
@@ -78,3 +126,8 @@ class PostalCodeDetector(Detector):
         for pattern in (_ZIP_UK, _ZIP_CA):
             for m in pattern.finditer(text):
                 yield Finding(m.start(), m.end(), "ZIP", 0.7, self.name)
+        # "Argentina 96165", "São Paulo 01310": 4-5 digits right after a known country or city.
+        for m in _ZIP_AFTER_PLACE.finditer(text):
+            words = m.group(1).casefold().split(" ")
+            if any(self.lex.is_place(" ".join(words[-k:])) for k in range(1, min(4, len(words)) + 1)):
+                yield Finding(m.start(2), m.end(2), "ZIP", 0.7, self.name)

@@ -33,6 +33,10 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "m
                      "lady", "lord", "rev"})
 _PLACE_CUES = frozenset({"in", "from", "to", "at", "near", "visit", "visited", "moved", "live",
                          "lives", "living", "born", "city", "towards", "via"})
+# Text right before a place: "grew up in X", "moved here from X", "Where: X".
+_PLACE_CUE = re.compile(r"(?i)(?:grew up in|moved (?:here )?(?:from|to)|lives? in|living in|born in|"
+                        r"based in|located in|trip to|i am in|i'm in|home city|town of|city of|"
+                        r"where:|arrived at|visiting|street in|travel(?:l?ed|ling)? to)\s+$")
 _STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
 # Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X".
 _NAME_CUE = re.compile(r"(?i)(?:name is|name:|name's|i am|i'm|this is|called|named|dear|hi|hello|"
@@ -119,6 +123,12 @@ class NameDetector(Detector):
         if run[0].folded in lex.common and len(run) > 1 and not lex.is_name_token(run[0].folded):
             run = run[1:]  # "The Princess Royal" -> look at "Princess Royal"
         whole = " ".join(t.folded for t in run)
+        if len(run) == 1 and whole in lex.common and not run[0].upper:
+            return  # "My", "May", "Will": an everyday word alone is nothing
+        if not titled and _PLACE_CUE.search(text, max(0, run[0].start - 22), run[0].start) \
+                and not self._namey(run) and not any(t.folded in lex.common for t in run):
+            yield Finding(run[0].start, run[-1].end, "LOCATION", 0.6, self.name)
+            return
         if not titled and whole in lex.countries:
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.85, self.name)
             return

@@ -90,27 +90,45 @@ class PhoneDetector(Detector):
     name = "phone"
     types = ("PHONE",)
     # Optional +country code, optional (area code), then digit groups separated by one space,
-    # dash or dot; an extension (x123, ext. 123) may follow.
+    # dash or dot; an extension (x123, ext. 123) may follow. "-Office" / "-Fax" may be glued on.
     _re = re.compile(
-        r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,5}){0,4}"
-        r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w/-]|\.\d)")
+        r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,8}){0,4}"
+        r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w/]|-\d|\.\d)")
+    _after = re.compile(r"(?i)^[\s-]{0,3}(?:office|fax|mobile|cell|home|work|phone|tel)\b")
 
     def find(self, text: str) -> Iterator[Finding]:
         for m in self._re.finditer(text):
             raw = m.group()
             main = re.split(r"\s?(?:x|ext\.?|extension)\s?(?=\d)", raw)[0]
             digits = sum(c.isdigit() for c in main)
-            if not 7 <= digits <= 15 or _DATE_LIKE.match(main) or _AMOUNT.match(main):
+            context = _context_before(text, m.start(), _PHONE_CONTEXT) or \
+                bool(self._after.match(text[m.end():m.end() + 12]))
+            if not (7 if not context else 6) <= digits <= 15 or _DATE_LIKE.match(main) \
+                    or _AMOUNT.match(main):
                 continue
             formatted = raw.startswith("+") or "(" in raw or main != re.sub(r"\D", "", main)
-            context = _context_before(text, m.start(), _PHONE_CONTEXT)
-            if not formatted and not (context and digits >= 7):
+            if not formatted and not context:
                 continue  # a bare run of digits is an amount or an ID unless the text says phone
             if not context and digits < 9 and not ("(" in raw or raw.startswith("+")):
                 score = 0.5
             else:
                 score = 0.85 if context else 0.7
             yield Finding(m.start(), m.end(), "PHONE", score, self.name)
+
+
+@register
+class DriverLicenseDetector(Detector):
+    """US driver's licence numbers have no common shape (each state its own), so only a number
+    the text calls a licence number is one."""
+
+    name = "us_driver_license"
+    types = ("US_DRIVER_LICENSE",)
+    _re = re.compile(r"(?i)\b(?:driver'?s?|driving)\s+licen[cs]e(?:\s+(?:number|no\.?|#))?"
+                     r"(?:\s+is)?[\s:#]*([A-Za-z]{0,2}\d[\dA-Za-z-]{4,18})\b")
+
+    def find(self, text: str) -> Iterator[Finding]:
+        for m in self._re.finditer(text):
+            yield Finding(m.start(1), m.end(1), "US_DRIVER_LICENSE", 0.85, self.name, checksum=True)
 
 
 @register
