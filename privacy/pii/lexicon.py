@@ -86,6 +86,24 @@ def _common_words_file() -> list[str]:
         return []
 
 
+def _faker_words() -> set[str]:
+    """More everyday English from Faker's en_US lists: company slogans, job titles, colours."""
+    words: set[str] = set()
+    try:
+        from faker.providers.color.en_US import Provider as Color
+        from faker.providers.company.en_US import Provider as Company
+        from faker.providers.job.en_US import Provider as Job
+    except ImportError:  # pragma: no cover - an older Faker
+        return words
+    groups = (*getattr(Company, "catch_phrase_words", ()),
+              *getattr(Company, "bs_words", getattr(Company, "bsWords", ())))
+    phrases = [w for group in groups for w in group]
+    phrases += list(Job.jobs) + list(Color.all_colors)
+    for phrase in phrases:
+        words.update(w.strip(",()").lower() for w in phrase.replace("-", " ").split())
+    return {w for w in words if w.isalpha()}
+
+
 @functools.lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     first = _provider_lists("faker.providers.person", (
@@ -101,7 +119,7 @@ def lexicon() -> Lexicon:
     countries = _provider_lists("faker.providers.address", ("countries",))
     from faker.providers.lorem.en_US import Provider as Lorem
 
-    common = set(Lorem.word_list) | set(_EXTRA_COMMON) | set(_common_words_file())
+    common = set(Lorem.word_list) | set(_EXTRA_COMMON) | set(_common_words_file()) | _faker_words()
     suffixes = {"inc", "inc.", "llc", "ltd", "ltd.", "plc", "group", "corp", "corp.", "corporation",
                 "gmbh", "ag", "sa", "s.a.", "co", "co.", "company", "bank", "university", "limited",
                 "holdings", "partners", "associates", "foundation", "institute", "hospital",

@@ -44,6 +44,7 @@ _NAME_CUE = re.compile(r"(?i)(?:name is|name:|name's|i am|i'm|this is|called|nam
                        r"asked|told|ask for|speak to|talk to|contact|husband|wife|son|daughter|"
                        r"partner|friend|patient|mrs?\.?|ms\.?|dr\.?)\s+$")
 _AFTER_CUE = re.compile(r"^(?:'s\b|’s\b|\s+(?:is|was|and|has|had|said|says|wrote|told|who)\b)")
+_SPEAKER = re.compile(r":\s?[\\\"“'«]")
 _LIST_SEP = re.compile(r"^(?:,\s|\s(?:and|&|or)\s|,\s(?:and|or)\s)$")
 
 
@@ -118,7 +119,9 @@ class NameDetector(Detector):
             yield Finding(run[0].start, tokens[j + 1].end, "ORGANIZATION", 0.8, self.name)
             return
         titled = prev in _TITLES
+        title_start = tokens[i - 1].start if titled else None
         if run[0].folded in _TITLES and len(run) > 1:
+            title_start = run[0].start
             run, titled = run[1:], True
         if run[0].folded in lex.common and len(run) > 1 and not lex.is_name_token(run[0].folded):
             run = run[1:]  # "The Princess Royal" -> look at "Princess Royal"
@@ -140,7 +143,13 @@ class NameDetector(Detector):
         cued = titled or (len(run) <= 3 and self._cued(text, run[0].start)
                           and not any(t.folded in lex.common for t in run))
         if cued and not any(t.upper for t in run):
-            yield Finding(run[0].start, run[-1].end, "PERSON", 0.9 if titled else 0.75, self.name)
+            # A title belongs to the name: "Mr. Carl Koike" is replaced whole.
+            start = title_start if title_start is not None else run[0].start
+            yield Finding(start, run[-1].end, "PERSON", 0.9 if titled else 0.75, self.name)
+            return
+        if len(run) == 1 and self._unknown(run[0]) and _SPEAKER.match(text, run[0].end) \
+                and (run[0].start == 0 or text[run[0].start - 1] == "\n"):
+            yield Finding(run[0].start, run[0].end, "PERSON", 0.6, self.name)  # "Ana: hi"
             return
         yield from self._people(text, run)
 

@@ -24,7 +24,19 @@ from privacy.pii.checksums import iban_check_digits, luhn_digit
 SECRET_BYTES = 32
 
 
+_TITLE = re.compile(r"(?i)^(?:mr|mrs|ms|miss|dr|prof|sir|madam|mister|dame|lady|lord|rev)\.?\s+")
+
+
+def split_title(value: str) -> tuple[str, str]:
+    """("Mrs. ", "Kimberly Lauritsen") from "Mrs. Kimberly Lauritsen"; the title is kept in the
+    surrogate, and left out of the key so that "Mrs. K. L." and "K. L." are one person."""
+    m = _TITLE.match(value)
+    return (value[:m.end()], value[m.end():]) if m else ("", value)
+
+
 def _normalise(entity: str, value: str) -> str:
+    if entity == "PERSON":
+        value = split_title(value)[1]
     if entity in ("CREDIT_CARD", "US_SSN", "PHONE"):
         return re.sub(r"\D", "", value)
     if entity == "IBAN":
@@ -68,6 +80,9 @@ class Pseudonymizer:
     # ----- realistic surrogates per type ----------------------------------------------------
     def _fake_person(self, value: str, n: int) -> str:
         first, last, _ = _name_lists()
+        title, value = split_title(value)
+        if title:
+            return title + self._fake_person(value, n)
         parts = value.split()
         if len(parts) == 1:  # one word in, one word out: keeps "Dear X," sentences natural
             return (first if n % 2 else last)[(n >> 8) % len(first if n % 2 else last)]

@@ -119,7 +119,7 @@ def test_people_organizations_and_places() -> None:
     got = found(text)
     assert ("PERSON", "Donald van der Voet") in got
     assert ("ORGANIZATION", "Smith Ltd.") in got
-    assert ("PERSON", "Kimberly Lauritsen") in got
+    assert ("PERSON", "Mrs. Kimberly Lauritsen") in got  # the title goes with the name
     assert ("LOCATION", "Kraków") in got and ("LOCATION", "Austria") in got
     assert ("PERSON", "Will") not in got  # a common word alone is not a name
 

@@ -42,6 +42,7 @@ def test_apply_reports_the_changed_spans_in_the_new_text() -> None:
 def test_pseudonyms_are_consistent_realistic_and_keyed() -> None:
     a, b = Pseudonymizer(KEY_A), Pseudonymizer(KEY_B)
     assert a.surrogate("PERSON", "Maria Lopez") == a.surrogate("PERSON", "maria  lopez")
+    assert a.surrogate("PERSON", "Mrs. Maria Lopez") == "Mrs. " + a.surrogate("PERSON", "Maria Lopez")
     assert a.surrogate("PERSON", "Maria Lopez") != b.surrogate("PERSON", "Maria Lopez")
     assert a.surrogate("PERSON", "Maria Lopez") != a.surrogate("PERSON", "Mario Lopez")
     assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+", a.surrogate("PERSON", "Maria Lopez"))
