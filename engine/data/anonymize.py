@@ -120,3 +120,28 @@ def scan_dataset(ws: Workspace, name: str, policy: Policy | None = None, *,
                         progress=progress)
     ws.audit("dataset.scanned", dataset=dataset_info(ws, name).name, findings=dict(report.counts))
     return report
+
+
+def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int = 5
+            ) -> list[tuple[str, str, list[tuple[int, int]], str, list[tuple[int, int]]]]:
+    """Before/after of the first ``rows`` cells that would change: (column, before, its found
+    spans, after, its changed spans), for the desktop's highlighted preview. In memory only."""
+    from privacy.pii import detect
+
+    policy = policy or Policy()
+    stored = load_dataset(ws, name)
+    columns = table_columns(stored.table)
+    result = anonymize_columns(columns, policy, workspace_pseudonymizer(ws),
+                               label_column=stored.info.mapping.label_column,
+                               keep_spans_for=len(stored.table))
+    out = []
+    for (column, row), after_spans in result.changed_spans.items():
+        if not after_spans:
+            continue
+        before = columns[column][row]
+        found = [(f.start, f.end) for f in detect(before, extra=policy.detectors)
+                 if f.score >= policy.min_score and policy.operator_for(f.type).action != "keep"]
+        out.append((column, before, found, result.columns[column][row], after_spans))
+        if len(out) >= rows:
+            break
+    return out
