@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.full_data import add_data_argument, require  # noqa: E402
 from privacy.pii.evaluate import EVAL_TYPES, Counts, map_spans, merge_adjacent, score  # noqa: E402
 
+MIN_SCORE = 0.5
 LARGE = "presidio-synthetic-pii/generated_large.json"
 WNUT = "wnut17/emerging.test.annotated"
 TARGETS = {"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "PHONE"}
@@ -74,7 +75,9 @@ def cloister_predict(texts: list[str], *, skip: tuple[str, ...] = ()) -> list[li
     from privacy.pii.registry import all_detectors
 
     names = [n for n in all_detectors() if n not in skip]
-    return [[(f.start, f.end, f.type, f.score) for f in detect(t, detectors=names)] for t in texts]
+    # The default policy's min_score: what a scan or anonymization with defaults acts on.
+    return [[(f.start, f.end, f.type, f.score) for f in detect(t, detectors=names)
+             if f.score >= MIN_SCORE] for t in texts]
 
 
 def presidio_predict(texts: list[str], model: str) -> list[list[tuple]]:

@@ -15,8 +15,10 @@ How a run of capitalised words is classified (``NameDetector._classify``):
   all are.
 
 Lower-case tokens: a country name (5+ letters) is a LOCATION; a name-list token that is not a
-common word is a PERSON at score 0.5 (0.7 for two in a row, or after a cue), since many texts
-(chats, SMS, the lower-cased records of presidio-research) drop capitals. This is a rule
+common word is a PERSON at score 0.5 (0.7 for two in a row, or after a cue) in a text written
+without capitals (chats, the lower-cased records of presidio-research), but only 0.35 (0.45
+for two) in a text that does use capitals, below the default min_score of 0.5: there a
+lower-case "bath" or "rose" is a word (measured on the SMS excerpt). This is a rule
 system, measured in bench/RESULTS.md; it knows no brands ("Uber") or names outside the lists.
 """
 from __future__ import annotations
@@ -72,6 +74,9 @@ class NameDetector(Detector):
 
     def find(self, text: str) -> Iterator[Finding]:
         tokens = [_Tok(m) for m in _TOKEN.finditer(text)]
+        # In a text written without capitals, lower case says nothing against a name; where the
+        # writer does use capitals, a lower-case "rose" or "bath" is most likely a word.
+        caseless = not any(c.isupper() for c in text)
         found: list[Finding] = []
         i = 0
         while i < len(tokens):
@@ -81,7 +86,7 @@ class NameDetector(Detector):
                         and text[tokens[j - 1].end:tokens[j].start] == " " \
                         and self._lower_name(tokens[j]):
                     j += 1
-                found.extend(self._lowercase(text, tokens, i, j))
+                found.extend(self._lowercase(text, tokens, i, j, caseless))
                 i = j
                 continue
             j = i + 1  # a run: capitalised tokens one space apart, particles allowed inside
@@ -198,20 +203,23 @@ class NameDetector(Detector):
         return lex.is_name_token(tok.folded) and tok.folded not in lex.common \
             and len(tok.text) >= 3 and tok.folded not in lex.countries
 
-    def _lowercase(self, text: str, tokens: list[_Tok], i: int, j: int) -> Iterator[Finding]:
+    def _lowercase(self, text: str, tokens: list[_Tok], i: int, j: int,
+                   caseless: bool) -> Iterator[Finding]:
         tok, lex = tokens[i], self.lex
         if j == i + 1:
             if tok.folded in lex.countries and len(tok.text) >= 5:
                 yield Finding(tok.start, tok.end, "LOCATION", 0.6, self.name)
             elif self._lower_name(tok):
                 cued = self._cued(text, tok.start)
-                yield Finding(tok.start, tok.end, "PERSON", 0.7 if cued else 0.5, self.name)
+                score = 0.7 if cued else (0.5 if caseless else 0.35)
+                yield Finding(tok.start, tok.end, "PERSON", score, self.name)
             return
         if self._lower_name(tok):
-            yield Finding(tok.start, tokens[j - 1].end, "PERSON", 0.7, self.name)
+            yield Finding(tok.start, tokens[j - 1].end, "PERSON", 0.7 if caseless else 0.45,
+                          self.name)
         else:
             for k in range(i, j):
-                yield from self._lowercase(text, tokens, k, k + 1)
+                yield from self._lowercase(text, tokens, k, k + 1, caseless)
 
     def _lists(self, text: str, tokens: list[_Tok], found: list[Finding]) -> Iterator[Finding]:
         """Yield ``found``, plus the unknown members of name lists ("Kovalev, Lee and Phillips")."""
