@@ -66,6 +66,18 @@ _ZIP_UK = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w])")
 _ZIP_CA = re.compile(r"(?<![\w])[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s\d[ABCEGHJ-NPRSTV-Z]\d(?![\w])")
 
 
+# "15 U.S.C. 1681", "1681 Section 604", "Flight BA 117": number-words-number that is no street.
+_NOT_STREET_WORDS = frozenset({"section", "sect", "article", "art", "chapter", "part", "page",
+                               "rule", "title", "code", "room", "flight", "level", "grade",
+                               "year", "years", "day", "days", "items", "and", "or", "to"})
+
+
+def _not_a_street(value: str) -> bool:
+    words = value.split()[1:-1]
+    return any(w.casefold().rstrip(".") in _NOT_STREET_WORDS or (len(w) > 1 and w.isupper())
+               or w.count(".") > 1 for w in words)
+
+
 @register
 class StreetAddressDetector(Detector):
     name = "street_address"
@@ -107,6 +119,8 @@ class StreetAddressDetector(Detector):
         for pattern, score in ((_NUMBER_FIRST, 0.8), (_ROMANCE_FIRST, 0.8),
                                (_NUMBER_WORDS_NUMBER, 0.6), (_MILITARY, 0.9), (_PO_BOX, 0.7)):
             for m in pattern.finditer(text):
+                if pattern is _NUMBER_WORDS_NUMBER and _not_a_street(m.group()):
+                    continue
                 end = m.end()
                 if text[end - 1] == "." and len(re.findall(r"\w+\.$", m.group())[0]) > 5:
                     end -= 1  # the sentence's full stop after "Street", not "St."

@@ -111,6 +111,10 @@ def test_postal_codes_and_street_addresses() -> None:
     assert ("STREET_ADDRESS", "221B Baker St. Apt. 5") in found("at 221B Baker St. Apt. 5 now")
     assert ("STREET_ADDRESS", "Grote Baan 477") in found("Grote Baan 477 is it")
     assert ("STREET_ADDRESS", "4 rue de la Paix") in found("au 4 rue de la Paix")
+    assert ("STREET_ADDRESS", "57 Veslebakken 48\n Apt. 441\n HARSTAD") in found(
+        "send it to 57 Veslebakken 48\n Apt. 441\n HARSTAD\n")
+    # Legal citations in real CFPB complaints look like "number words number": not streets.
+    assert "STREET_ADDRESS" not in types_of("my rights under 15 U.S.C. 1681 Section 604 A")
 
 
 def test_people_organizations_and_places() -> None:
