@@ -219,8 +219,15 @@ def main() -> None:
     results["cloister"] = run_cloister(records, sentences, args.repeats)
     try:
         import presidio_analyzer  # noqa: F401
+        import spacy
 
-        results["presidio"] = run_presidio(records, sentences, args.spacy_model)
+        if not spacy.util.is_package(args.spacy_model):
+            # Presidio would try to download it; there is no network, so say what to install.
+            print(f"spaCy model {args.spacy_model!r} is not installed; Presidio is not run. "
+                  f"pip install {args.spacy_model.replace('_', '-')} (see bench/RESULTS.md)",
+                  file=sys.stderr)
+        else:
+            results["presidio"] = run_presidio(records, sentences, args.spacy_model)
     except ImportError:
         if args.presidio_python:
             child = subprocess.run([str(args.presidio_python), __file__, "--data", str(args.data),
