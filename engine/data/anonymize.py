@@ -145,3 +145,19 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
         if len(out) >= rows:
             break
     return out
+
+
+def privacy_reviewed(ws: Workspace) -> set[str]:
+    """The datasets whose current contents were scanned or made by anonymization, from the
+    audit log: a re-import under the same name needs a new scan, a rename keeps the review."""
+    reviewed: set[str] = set()
+    for entry in ws.verify_audit().entries:
+        name = entry.details.get("dataset")
+        if entry.action in ("dataset.scanned", "dataset.anonymized") and name:
+            reviewed.add(name)
+        elif entry.action in ("dataset.imported", "dataset.replaced", "dataset.deleted"):
+            reviewed.discard(name)
+        elif entry.action == "dataset.renamed" and entry.details.get("old") in reviewed:
+            reviewed.discard(entry.details["old"])
+            reviewed.add(entry.details.get("new"))
+    return reviewed

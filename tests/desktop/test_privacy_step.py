@@ -50,3 +50,26 @@ def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
     assert "Lauritsen" not in joined and "(978)" not in joined and "9117" in joined
     assert "Lauritsen" in "\n".join(load_dataset(window.context.workspace, "notes").texts)
     qtbot.waitUntil(lambda: page.stored.rowCount() == 2, timeout=10_000)
+
+
+def test_training_an_unscanned_dataset_warns_until_dismissed(qtbot, window, tmp_path):
+    page = window.datasets_page
+    drop_files(window, _notes(tmp_path))
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    train = window.train_page
+    train.select_dataset("notes")
+    assert not train.privacy_warning.isHidden()
+    qtbot.mouseClick(train.privacy_dismiss, Qt.MouseButton.LeftButton)
+    assert train.privacy_warning.isHidden()
+    from engine.data.anonymize import scan_dataset
+
+    drop_files(window, _notes(tmp_path))  # a second copy, scanned this time
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    page.name_edit.setText("scanned")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 2, timeout=30_000)
+    scan_dataset(window.context.workspace, "scanned")
+    train.select_dataset("scanned")
+    assert train.privacy_warning.isHidden()

@@ -143,3 +143,22 @@ def test_empty_file_and_existing_target_are_refused(ws: dict[str, Path], tmp_pat
     assert cli(["import", str(ws["csv"]), "--name", "tickets"]) == 0
     assert cli(["anonymize", "tickets", "--policy", str(ws["policy"]), "--name", "tickets"]) == 2
     assert "needs a new name" in capsys.readouterr().err
+
+
+def test_review_state_follows_scans_reimports_and_renames(ws: dict[str, Path]) -> None:
+    import os
+
+    from engine.data.anonymize import privacy_reviewed
+    from privacy.vault.workspace import Workspace
+
+    assert cli(["import", str(ws["csv"]), "--name", "t"]) == 0
+    root = Path(os.environ["CLOISTER_WORKSPACE"])
+    with Workspace.unlock(root, "privacy cli tests") as w:
+        assert "t" not in privacy_reviewed(w)
+    assert cli(["scan", "t"]) == 0
+    assert cli(["rename", "t", "u"]) == 0
+    with Workspace.unlock(root, "privacy cli tests") as w:
+        assert privacy_reviewed(w) == {"u"}
+    assert cli(["import", str(ws["csv"]), "--name", "u", "--replace"]) == 0
+    with Workspace.unlock(root, "privacy cli tests") as w:
+        assert privacy_reviewed(w) == set()
