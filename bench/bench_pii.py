@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.full_data import add_data_argument, require  # noqa: E402
+from full_data import add_data_argument, require  # noqa: E402 - bench/full_data.py, beside this script
 from privacy.pii.evaluate import EVAL_TYPES, Counts, map_spans, merge_adjacent, score  # noqa: E402
 
 MIN_SCORE = 0.5

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -21,14 +22,22 @@ from privacy.pii.secret import workspace_pseudonymizer
 from privacy.vault.workspace import Workspace
 
 from engine.data.columns import ColumnMapping
-from engine.data.store import (DatasetExists, DatasetInfo, check_name, dataset_info,
-                               load_dataset, save_dataset)
+from engine.data.store import (DatasetExists, DatasetInfo, DatasetNotFound, check_name,
+                               dataset_info, load_dataset, save_dataset)
 from engine.errors import InputError
 
 if TYPE_CHECKING:
     from engine.data.importing.table import ImportedTable
 
 Progress = Callable[[int, int], None]
+
+
+def _exists(ws: Workspace, name: str) -> bool:
+    try:
+        dataset_info(ws, name)
+    except DatasetNotFound:
+        return False
+    return True
 
 
 def table_columns(table: pa.Table) -> dict[str, list[Any]]:
@@ -71,7 +80,7 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
     from engine.data.validation import validate
 
     name = check_name(name)
-    if ws.exists(f"datasets/{name}/meta.json") and not replace:
+    if _exists(ws, name) and not replace:
         raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
                             "replace it (--replace on the command line)")
     anonymized, result = anonymize_imported(imported, mapping, policy, ws, progress=progress)
@@ -87,13 +96,12 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
                       progress: Progress | None = None) -> tuple[DatasetInfo, ScanReport]:
     """``cloister anonymize DATASET --policy POLICY --name NEW``: a new dataset; the source stays."""
     from engine.data.importing.table import ImportedTable
-    from pathlib import Path
 
     new_name = check_name(new_name)
     if check_name(source) == new_name:
         raise InputError("the anonymized dataset needs a new name; the original is kept as it is "
                          "(delete it afterwards with 'cloister rm' if you wish)")
-    if ws.exists(f"datasets/{new_name}/meta.json"):
+    if _exists(ws, new_name):
         raise DatasetExists(f"a dataset named {new_name!r} already exists; choose another name")
     stored = load_dataset(ws, source)
     info = stored.info
