@@ -43,6 +43,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/bench_vault.py
 	$(PY) bench/bench_train.py
 	$(PY) bench/bench_predict.py
+	$(PY) bench/bench_pii.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_gui.py
 
 screenshots: $(VENV)/.installed-test

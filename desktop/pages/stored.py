@@ -38,8 +38,13 @@ class StoredDatasetsPanel(QWidget):
         self.rename_button.clicked.connect(self.rename_selected)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self.delete_selected)
+        # Find and anonymize personal data before training (desktop/pages/privacy_step.py).
+        self.privacy_button = QPushButton("Privacy…")
+        self.privacy_button.clicked.connect(self.privacy_selected)
+        self.privacy_dialog: Any = None
         buttons = QVBoxLayout()
-        for button in (self.train_button, self.rename_button, self.delete_button):
+        for button in (self.train_button, self.privacy_button, self.rename_button,
+                       self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         row = QHBoxLayout(self)
@@ -47,6 +52,8 @@ class StoredDatasetsPanel(QWidget):
         row.addWidget(self.table, 1)
         row.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        # A dataset made elsewhere (the Privacy step's anonymized copy) shows up at once.
+        context.datasets_changed.connect(lambda: self.refresh(self.workspace))
         self._update_buttons()
 
     @property
@@ -91,8 +98,18 @@ class StoredDatasetsPanel(QWidget):
 
     def _update_buttons(self) -> None:
         selected = self.selected_name() is not None
-        for button in (self.rename_button, self.delete_button, self.train_button):
+        for button in (self.rename_button, self.delete_button, self.train_button,
+                       self.privacy_button):
             button.setEnabled(selected)
+
+    def privacy_selected(self) -> None:
+        name = self.selected_name()
+        if name is None or self.workspace is None:
+            return
+        from desktop.pages.privacy_step import PrivacyDialog
+
+        self.privacy_dialog = PrivacyDialog(self.context, name, self)
+        self.privacy_dialog.show()
 
     def rename_selected(self) -> None:
         old = self.selected_name()

@@ -69,6 +69,19 @@ class TrainPage(Page):
         self.max_length.setValue(128)
         common = QFormLayout()
         common.addRow("Dataset:", self.dataset_combo)
+        # Issue #10: a dataset never scanned for personal data gets a warning the user can
+        # dismiss (for this session); scanning is on the Datasets page, "Privacy…".
+        self.privacy_warning = QLabel("⚠ This dataset was never scanned for personal data. "
+                                      "Datasets → Privacy… finds and anonymizes it.")
+        self.privacy_warning.setWordWrap(True)
+        self.privacy_dismiss = QPushButton("Dismiss")
+        self.privacy_dismiss.clicked.connect(self._dismiss_privacy_warning)
+        self._privacy_dismissed: set[str] = set()
+        self._privacy_reviewed: set[str] = set()
+        warning_row = QHBoxLayout()
+        warning_row.addWidget(self.privacy_warning, 1)
+        warning_row.addWidget(self.privacy_dismiss)
+        common.addRow(warning_row)
         common.addRow("Base model:", self.model_label)
         common.addRow("", model_row)
         common.addRow("Epochs:", self.epochs)
@@ -148,6 +161,7 @@ class TrainPage(Page):
         for widget in (self.epochs, self.batch_size, self.max_length):
             widget.valueChanged.connect(self._schedule_estimate)
         self.dataset_combo.currentIndexChanged.connect(self._schedule_estimate)
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
         self.device.currentIndexChanged.connect(self._schedule_estimate)
         self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
         context.datasets_changed.connect(self.refresh_datasets)
@@ -188,8 +202,30 @@ class TrainPage(Page):
         if current is not None:
             self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(current)))
         self.dataset_combo.blockSignals(False)
+        self._privacy_reviewed = set()
+        if self.workspace is not None:
+            from engine.data.anonymize import privacy_reviewed
+
+            try:
+                self._privacy_reviewed = privacy_reviewed(self.workspace)
+            except Exception:  # noqa: BLE001 - a warning never blocks training
+                pass
+        self._update_privacy_warning()
         self._schedule_estimate()
         self._render()
+
+    def _update_privacy_warning(self) -> None:
+        name = self.dataset_combo.currentData()
+        shown = bool(name) and name not in self._privacy_reviewed \
+            and name not in self._privacy_dismissed
+        self.privacy_warning.setVisible(shown)
+        self.privacy_dismiss.setVisible(shown)
+
+    def _dismiss_privacy_warning(self) -> None:
+        name = self.dataset_combo.currentData()
+        if name:
+            self._privacy_dismissed.add(name)
+        self._update_privacy_warning()
 
     def select_dataset(self, name: str) -> None:
         self.refresh_datasets()

@@ -46,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Plain imports, not importlib: PyInstaller's analysis must see every command module, or
     # the frozen CLI ships without its subcommands. The order is the order in ``--help``.
-    from engine.cli import inspect_cmd, model_cmds, train_cmds, vault_cmds
+    from engine.cli import inspect_cmd, model_cmds, privacy_cmds, train_cmds, vault_cmds
 
-    for module in (inspect_cmd, vault_cmds, train_cmds, model_cmds):
+    for module in (inspect_cmd, vault_cmds, privacy_cmds, train_cmds, model_cmds):
         module.register(subparsers)
     return parser
 

@@ -99,6 +99,10 @@ def cmd_import(args: argparse.Namespace) -> int:
               f"{imported.source.name}; fix them, choose other columns, or pass --force",
               file=sys.stderr)
         return EXIT_BLOCKING
+    if args.anonymize is not None:
+        from engine.cli.privacy_cmds import import_anonymized
+
+        return import_anonymized(args, imported, mapping, problems)
     ws = open_workspace(args)
     try:
         info = save_dataset(ws, name, imported, mapping, problems=problems,
@@ -304,6 +308,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="leave out rows with empty text or no label (warnings, not errors)")
     p.add_argument("--force", action="store_true", help="import despite blocking problems")
     p.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
+    p.add_argument("--anonymize", type=Path, metavar="POLICY.toml",
+                   help="anonymize in memory under this policy and store only the result")
     add_workspace_options(p)
     p.set_defaults(func=cmd_import)
 

@@ -95,8 +95,19 @@ def trec(src: Path, out: Path) -> None:
     shutil.copyfile(src / "TREC_10.label", out / "TREC_10.label")
 
 
+def presidio_pii(src: Path, out: Path) -> None:
+    """The first 50 records of generated_small.json, re-serialised by the json module with the
+    source's indent (4) and non-ASCII kept as is; every value is unchanged."""
+    import json
+
+    records = json.loads((src / "generated_small.json").read_text(encoding="utf-8"))[:50]
+    (out / "generated_small_50.json").write_text(
+        json.dumps(records, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 CUTS = {"sst2": sst2, "banking77": banking77, "ag_news": ag_news, "sms_spam_collection": sms,
-        "cfpb_complaints_extract": cfpb, "rt-polarity": rt_polarity, "trec": trec}
+        "cfpb_complaints_extract": cfpb, "rt-polarity": rt_polarity, "trec": trec,
+        "presidio-synthetic-pii": presidio_pii}
 
 
 def main() -> None:

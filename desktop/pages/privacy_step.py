@@ -1,0 +1,200 @@
+"""The Privacy step for a stored dataset: scan for personal data, choose an action per entity
+type, preview sample rows before and after with the changed spans highlighted, and create the
+anonymized copy as a new dataset.
+
+All engine work (scan, preview, anonymize) runs through ``desktop.worker.Job``; this module
+only builds widgets and a ``privacy.pii.policy.Policy`` from the choices. Examples in the
+findings table are masked by the engine ("M**** L****"); the preview shows real text, as the
+dataset's own preview does, and only while the dialog is open.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
+)
+
+from desktop.worker import Done, Job
+from engine.events import Failed
+
+ACTIONS = ("tag", "pseudonym", "mask", "redact", "keep", "generalize_date")
+DEFAULT_ACTION = {"PERSON": "pseudonym", "EMAIL": "pseudonym", "CREDIT_CARD": "mask",
+                  "IBAN": "mask", "PHONE": "mask", "DATE": "generalize_date",
+                  "DATE_TIME": "generalize_date", "ORGANIZATION": "keep"}
+
+
+def _highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], 0
+    for start, end in spans:
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<span style='background-color: palette(highlight); color: "
+                   f"palette(highlighted-text)'><b>{html.escape(text[start:end])}</b></span>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+class PrivacyPanel(QWidget):
+    """Scan -> findings with actions -> preview -> create. ``report`` and ``created`` are set
+    when the corresponding job ends (tests wait on them)."""
+
+    COLUMNS = ("Type", "Found", "By column", "Examples (masked)", "Action")
+
+    def __init__(self, context: Any, dataset: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context, self.dataset = context, dataset
+        self.report: Any = None
+        self.created: Any = None
+        self._job: Job | None = None
+        self.status = QLabel(f"Scan <b>{html.escape(dataset)}</b> for personal data before "
+                             "training on it.")
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.scan_button = QPushButton("Scan")
+        self.scan_button.clicked.connect(self.scan)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.clicked.connect(self.show_preview)
+        self.preview = QTextBrowser()
+        self.name_edit = QLineEdit(f"{dataset}-anonymized")
+        self.create_button = QPushButton("Create anonymized dataset")
+        self.create_button.clicked.connect(self.create)
+        for button in (self.preview_button, self.create_button):
+            button.setEnabled(False)
+        top = QHBoxLayout()
+        top.addWidget(self.scan_button)
+        top.addWidget(self.progress)
+        top.addWidget(self.status, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.preview_button)
+        bottom.addStretch(1)
+        bottom.addWidget(QLabel("New dataset:"))
+        bottom.addWidget(self.name_edit)
+        bottom.addWidget(self.create_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(QLabel("Before and after (changed spans highlighted):"))
+        layout.addWidget(self.preview, 2)
+        layout.addLayout(bottom)
+
+    # --- the policy the choices make -------------------------------------------------------
+    def actions(self) -> dict[str, str]:
+        chosen = {}
+        for row in range(self.table.rowCount()):
+            combo = self.table.cellWidget(row, 4)
+            chosen[self.table.item(row, 0).text()] = combo.currentText()
+        return chosen
+
+    def set_action(self, entity: str, action: str) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).text() == entity:
+                self.table.cellWidget(row, 4).setCurrentText(action)
+
+    def policy(self) -> Any:
+        from privacy.pii.operators import Operator
+        from privacy.pii.policy import Policy
+
+        entities = {t: Operator(a, {"keep_last": 4} if a == "mask" else {})
+                    for t, a in self.actions().items()}
+        text = "\n".join(["# chosen in the desktop Privacy step", "[entities]",
+                          *(f'{t} = "{a}"' for t, a in self.actions().items())])
+        return Policy(source="desktop Privacy step", entities=entities, text=text + "\n")
+
+    # --- jobs ------------------------------------------------------------------------------
+    def _run(self, body, message: str, done) -> None:  # noqa: ANN001
+        if self._job is not None and self._job.is_running():
+            return
+        workspace = self.context.workspace
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.status.setText(message)
+        for button in (self.scan_button, self.preview_button, self.create_button):
+            button.setEnabled(False)
+        job = Job.call(lambda _cancel: body(workspace), name="privacy", parent=self)
+        job.ended.connect(lambda terminal: self._ended(terminal, done))
+        self._job = job
+        self.context.start(job)
+
+    def _ended(self, terminal: object, done) -> None:  # noqa: ANN001
+        self.progress.hide()
+        self.scan_button.setEnabled(True)
+        ready = self.report is not None and bool(self.report.counts)
+        self.preview_button.setEnabled(ready)
+        self.create_button.setEnabled(ready)
+        if isinstance(terminal, Failed):
+            self.status.setText(terminal.message)
+        elif isinstance(terminal, Done):
+            done(terminal.value)
+
+    def scan(self) -> None:
+        from engine.data.anonymize import scan_dataset
+
+        name = self.dataset
+        self._run(lambda ws: scan_dataset(ws, name), "Scanning…", self._show_report)
+
+    def _show_report(self, report: Any) -> None:
+        self.report = report
+        self.table.setRowCount(0)
+        for entity, count in report.counts.most_common():
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            columns = ", ".join(f"{c} {n[entity]}" for c, n in report.by_column.items() if n.get(entity))
+            for col, value in enumerate((entity, str(count), columns,
+                                         " | ".join(report.examples.get(entity, [])))):
+                self.table.setItem(row, col, QTableWidgetItem(value))
+            combo = QComboBox()
+            combo.addItems(ACTIONS)
+            combo.setCurrentText(DEFAULT_ACTION.get(entity, "tag"))
+            self.table.setCellWidget(row, 4, combo)
+        ready = bool(report.counts)
+        self.preview_button.setEnabled(ready)
+        self.create_button.setEnabled(ready)
+        self.status.setText(f"{sum(report.counts.values()):,} findings in {report.rows:,} rows; "
+                            f"{report.share_changed:.1%} of the text would change."
+                            if ready else "No personal data found by the detectors.")
+
+    def show_preview(self) -> None:
+        from engine.data.anonymize import preview
+
+        name, policy = self.dataset, self.policy()
+        self._run(lambda ws: preview(ws, name, policy), "Preparing the preview…", self._show_preview)
+
+    def _show_preview(self, rows: list) -> None:
+        parts = []
+        for column, before, found, after, changed in rows:
+            parts.append(f"<p><i>{html.escape(column)}</i><br>{_highlight(before, found)}<br>"
+                         f"→ {_highlight(after, changed)}</p>")
+        self.preview.setHtml("".join(parts) or "<p>Nothing would change.</p>")
+        self.status.setText("Preview ready: nothing is stored until you create the dataset.")
+
+    def create(self) -> None:
+        from engine.data.anonymize import anonymize_dataset
+
+        name, new, policy = self.dataset, self.name_edit.text().strip(), self.policy()
+        self._run(lambda ws: anonymize_dataset(ws, name, new, policy), f"Creating {new}…",
+                  self._created)
+
+    def _created(self, value: Any) -> None:
+        info, _report = value
+        self.created = info
+        self.status.setText(f"Created {info.name} ({info.rows:,} rows); {self.dataset} is "
+                            "unchanged. The audit log records the choices applied.")
+        self.context.datasets_changed.emit()
+
+
+class PrivacyDialog(QDialog):
+    def __init__(self, context: Any, dataset: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Privacy — {dataset}")
+        self.panel = PrivacyPanel(context, dataset, self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.panel)
+        self.resize(900, 600)

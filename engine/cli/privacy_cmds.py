@@ -1,0 +1,132 @@
+"""Personal-data commands: scan and anonymize (and ``import --anonymize``, wired in vault_cmds).
+
+``scan`` reads a file (no workspace needed) or a stored dataset and reports what personal data
+it holds: counts per entity type and column, examples with the value masked, the share of text
+a policy would change, and proposed identifier columns. It prints masked examples only, never
+a found value. ``anonymize`` writes a new dataset; the original stays until the user deletes it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from engine.cli.common import add_workspace_options, open_workspace
+from engine.errors import InputError
+
+EXIT_OK = 0
+
+
+def _policy(path: Path | None):
+    from privacy.pii.policy import load_policy
+
+    return load_policy(path) if path is not None else None
+
+
+def print_report(report, *, as_json: bool, what: str) -> None:
+    if as_json:
+        print(json.dumps({"source": what, **report.to_json()}, ensure_ascii=False, indent=2))
+        return
+    print(f"{what}: {report.rows:,} rows; scanned columns: "
+          f"{', '.join(report.columns_scanned) or '(none)'}")
+    if not report.counts:
+        print("  No personal data found by the detectors (they can miss names they do not know).")
+    else:
+        width = max(len(t) for t in report.counts)
+        print(f"  {'TYPE':<{width}}  {'COUNT':>7}  BY COLUMN; EXAMPLES (masked)")
+        for entity, count in report.counts.most_common():
+            columns = ", ".join(f"{c} {n[entity]:,}" for c, n in report.by_column.items()
+                                if n.get(entity))
+            examples = " | ".join(report.examples.get(entity, []))
+            print(f"  {entity:<{width}}  {count:>7,}  {columns}; {examples}")
+    print(f"  Share of the scanned text that would change: {report.share_changed:.2%} "
+          f"({report.cells_changed:,} cells)")
+    for p in report.proposals:
+        print(f"  Proposed identifier column {p.column!r}: {p.entity}, action {p.action} "
+              f"({p.reason})")
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from engine.data.anonymize import scan_dataset, scan_table
+
+    policy = _policy(args.policy)
+    target = Path(args.target)
+    if target.exists():
+        from engine.data.columns import ColumnMapping
+        from engine.data.importing import read_table
+
+        imported = read_table(target)
+        mapping = ColumnMapping.choose(imported)
+        report = scan_table(imported.table, policy, label_column=mapping.label_column)
+        what = imported.source.name
+    else:
+        if any(sep in args.target for sep in "/\\") or target.suffix:
+            raise InputError(f"{args.target} is neither a file nor a dataset name; check the path")
+        ws = open_workspace(args)
+        try:
+            report = scan_dataset(ws, args.target, policy)
+        finally:
+            ws.lock()
+        what = f"dataset {args.target!r}"
+    print_report(report, as_json=args.json, what=what)
+    return EXIT_OK
+
+
+def cmd_anonymize(args: argparse.Namespace) -> int:
+    from engine.data.anonymize import anonymize_dataset
+
+    policy = _policy(args.policy)  # a bad policy fails before the passphrase is asked for
+    ws = open_workspace(args)
+    try:
+        info, report = anonymize_dataset(ws, args.dataset, args.name, policy)
+    finally:
+        ws.lock()
+    print_report(report, as_json=False, what=f"dataset {args.dataset!r}")
+    print(f"Stored the anonymized copy as dataset {info.name!r} ({info.rows:,} rows); "
+          f"{args.dataset!r} is unchanged (delete it with 'cloister rm {args.dataset}' if you wish). "
+          "The audit log records the policy applied.")
+    return EXIT_OK
+
+
+def import_anonymized(args: argparse.Namespace, imported, mapping, problems) -> int:
+    """The end of ``cloister import FILE --anonymize POLICY``: nothing but the anonymized table
+    is written, and only into the encrypted workspace."""
+    from engine.data.anonymize import save_anonymized_import
+
+    policy = _policy(args.anonymize)
+    policy.check_columns(imported.column_names)  # before the passphrase: fail fast, store nothing
+    ws = open_workspace(args)
+    try:
+        info, report = save_anonymized_import(ws, args.name, imported, mapping, policy,
+                                              replace=args.replace,
+                                              skip_incomplete=args.skip_incomplete)
+    finally:
+        ws.lock()
+    print_report(report, as_json=False, what=imported.source.name)
+    print(f"Imported {info.rows:,} anonymized rows as dataset {info.name!r}; the original values "
+          "were not stored.")
+    return EXIT_OK
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "scan", help="find personal data in a file or dataset",
+        description="Report the personal data in FILE (read directly, no workspace needed) or in "
+        "stored DATASET: counts per type and column, masked examples, the share of text that would "
+        "change, and proposed identifier columns.")
+    p.add_argument("target", metavar="FILE|DATASET")
+    p.add_argument("--policy", type=Path, metavar="POLICY.toml",
+                   help="count what this policy would change (default: every finding)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = subparsers.add_parser(
+        "anonymize", help="store an anonymized copy of a dataset",
+        description="Apply POLICY.toml to DATASET and store the result as a new dataset NEW. "
+        "The original is not changed. See resources/anonymize-policy.example.toml.")
+    p.add_argument("dataset", metavar="DATASET")
+    p.add_argument("--policy", type=Path, required=True, metavar="POLICY.toml")
+    p.add_argument("--name", required=True, metavar="NEW", help="name of the anonymized dataset")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_anonymize)

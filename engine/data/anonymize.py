@@ -1,0 +1,171 @@
+"""Anonymize a table or a stored dataset under a policy (the engine side of privacy.pii).
+
+Everything happens in memory: the table is decrypted (or read from the user's file), its
+columns go through ``privacy.pii.anonymize``, and the result is stored as a *new* encrypted
+dataset. The original dataset is never modified, and every check (policy, columns, target
+name, an empty table) runs before anything is written, so an error changes nothing stored.
+The audit log records which policy was applied (its text and digest), never row contents.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from privacy.pii.anonymize import Result, ScanReport, anonymize_columns, scan_columns
+from privacy.pii.policy import Policy
+from privacy.pii.secret import workspace_pseudonymizer
+from privacy.vault.workspace import Workspace
+
+from engine.data.columns import ColumnMapping
+from engine.data.store import (DatasetExists, DatasetInfo, DatasetNotFound, check_name,
+                               dataset_info, load_dataset, save_dataset)
+from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.data.importing.table import ImportedTable
+
+Progress = Callable[[int, int], None]
+
+
+def _exists(ws: Workspace, name: str) -> bool:
+    try:
+        dataset_info(ws, name)
+    except DatasetNotFound:
+        return False
+    return True
+
+
+def table_columns(table: pa.Table) -> dict[str, list[Any]]:
+    return {name: table.column(name).to_pylist() for name in table.column_names}
+
+
+def _check_mapping(mapping: ColumnMapping, result: Result) -> None:
+    needed = [*mapping.text_columns, *([mapping.label_column] if mapping.label_column else [])]
+    gone = [c for c in needed if c in result.dropped]
+    if gone:
+        raise InputError(f"the policy drops column {gone[0]!r}, which the dataset trains on; "
+                         "pseudonymize or redact it instead, or choose other columns")
+
+
+def anonymize_imported(imported: ImportedTable, mapping: ColumnMapping, policy: Policy,
+                       ws: Workspace, *, progress: Progress | None = None
+                       ) -> tuple[ImportedTable, Result]:
+    """The anonymized copy of ``imported`` (same source and format), still only in memory."""
+    policy.check_columns(imported.column_names)
+    result = anonymize_columns(table_columns(imported.table), policy, workspace_pseudonymizer(ws),
+                               label_column=mapping.label_column, progress=progress)
+    _check_mapping(mapping, result)
+    table = pa.table({name: pa.array(values, type=pa.string())
+                      for name, values in result.columns.items()})
+    return dataclasses.replace(imported, table=table, problems=()), result
+
+
+def _audit_policy(ws: Workspace, action: str, policy: Policy, report: ScanReport, **names: str) -> None:
+    ws.audit(action, **names, policy_sha256=hashlib.sha256(policy.text.encode("utf-8")).hexdigest(),
+             policy=policy.text, policy_source=policy.source, findings=dict(report.counts),
+             dropped_columns=sorted(c for c, a in report.column_actions.items() if a == "drop"))
+
+
+def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
+                           mapping: ColumnMapping, policy: Policy, *, replace: bool = False,
+                           skip_incomplete: bool = False,
+                           progress: Progress | None = None) -> tuple[DatasetInfo, ScanReport]:
+    """``cloister import FILE --anonymize POLICY``: the file is anonymized in memory and only the
+    anonymized table is stored; the original values never reach the workspace."""
+    from engine.data.validation import validate
+
+    name = check_name(name)
+    if _exists(ws, name) and not replace:
+        raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
+                            "replace it (--replace on the command line)")
+    anonymized, result = anonymize_imported(imported, mapping, policy, ws, progress=progress)
+    problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete)
+    info = save_dataset(ws, name, anonymized, mapping, problems=problems, overwrite=replace,
+                        skip_incomplete=skip_incomplete)
+    _audit_policy(ws, "dataset.anonymized", policy, result.report, dataset=name,
+                  source=imported.source.name)
+    return info, result.report
+
+
+def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy, *,
+                      progress: Progress | None = None) -> tuple[DatasetInfo, ScanReport]:
+    """``cloister anonymize DATASET --policy POLICY --name NEW``: a new dataset; the source stays."""
+    from engine.data.importing.table import ImportedTable
+
+    new_name = check_name(new_name)
+    if check_name(source) == new_name:
+        raise InputError("the anonymized dataset needs a new name; the original is kept as it is "
+                         "(delete it afterwards with 'cloister rm' if you wish)")
+    if _exists(ws, new_name):
+        raise DatasetExists(f"a dataset named {new_name!r} already exists; choose another name")
+    stored = load_dataset(ws, source)
+    info = stored.info
+    imported = ImportedTable(table=stored.table, source=Path(info.source_name),
+                             format=info.source_format or "table")
+    anonymized, result = anonymize_imported(imported, info.mapping, policy, ws, progress=progress)
+    saved = save_dataset(ws, new_name, anonymized, info.mapping,
+                         problems=[f"anonymized from dataset {source!r}"],
+                         skip_incomplete=info.skip_incomplete)
+    _audit_policy(ws, "dataset.anonymized", policy, result.report, dataset=new_name,
+                  source_dataset=source)
+    return saved, result.report
+
+
+def scan_table(table: pa.Table, policy: Policy | None = None, *, label_column: str | None = None,
+               progress: Progress | None = None) -> ScanReport:
+    return scan_columns(table_columns(table), policy, label_column=label_column, progress=progress)
+
+
+def scan_dataset(ws: Workspace, name: str, policy: Policy | None = None, *,
+                 progress: Progress | None = None) -> ScanReport:
+    stored = load_dataset(ws, name)
+    report = scan_table(stored.table, policy, label_column=stored.info.mapping.label_column,
+                        progress=progress)
+    ws.audit("dataset.scanned", dataset=dataset_info(ws, name).name, findings=dict(report.counts))
+    return report
+
+
+def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int = 5
+            ) -> list[tuple[str, str, list[tuple[int, int]], str, list[tuple[int, int]]]]:
+    """Before/after of the first ``rows`` cells that would change: (column, before, its found
+    spans, after, its changed spans), for the desktop's highlighted preview. In memory only."""
+    from privacy.pii import detect
+
+    policy = policy or Policy()
+    stored = load_dataset(ws, name)
+    columns = table_columns(stored.table)
+    result = anonymize_columns(columns, policy, workspace_pseudonymizer(ws),
+                               label_column=stored.info.mapping.label_column,
+                               keep_spans_for=len(stored.table))
+    out = []
+    for (column, row), after_spans in result.changed_spans.items():
+        if not after_spans:
+            continue
+        before = columns[column][row]
+        found = [(f.start, f.end) for f in detect(before, extra=policy.detectors)
+                 if f.score >= policy.min_score and policy.operator_for(f.type).action != "keep"]
+        out.append((column, before, found, result.columns[column][row], after_spans))
+        if len(out) >= rows:
+            break
+    return out
+
+
+def privacy_reviewed(ws: Workspace) -> set[str]:
+    """The datasets whose current contents were scanned or made by anonymization, from the
+    audit log: a re-import under the same name needs a new scan, a rename keeps the review."""
+    reviewed: set[str] = set()
+    for entry in ws.verify_audit().entries:
+        name = entry.details.get("dataset")
+        if entry.action in ("dataset.scanned", "dataset.anonymized") and name:
+            reviewed.add(name)
+        elif entry.action in ("dataset.imported", "dataset.replaced", "dataset.deleted"):
+            reviewed.discard(name)
+        elif entry.action == "dataset.renamed" and entry.details.get("old") in reviewed:
+            reviewed.discard(entry.details["old"])
+            reviewed.add(entry.details.get("new"))
+    return reviewed

@@ -1,0 +1,176 @@
+"""Scan a table's columns for personal data, and anonymize them under a policy.
+
+Tables come in as ``{column: [cell, ...]}`` (the engine converts from and to Arrow), so this
+module stays free of the engine and of any table library. A scan is an anonymization that
+keeps the result to itself: both produce the same ``ScanReport``, so the share of text that
+"would change" in a scan is exactly what an anonymization with that policy changes.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from privacy.errors import PrivacyError
+from privacy.pii.columns import ColumnProposal, propose_columns
+from privacy.pii.findings import Finding
+from privacy.pii.operators import Context, apply, replace_value
+from privacy.pii.policy import Policy
+from privacy.pii.pseudonym import Pseudonymizer
+from privacy.pii.registry import detect
+
+EXAMPLES_PER_TYPE = 3
+
+
+class EmptyDataset(PrivacyError):
+    """Nothing to scan or anonymize."""
+
+    exit_code = 2
+
+
+def masked_example(value: str) -> str:
+    """A found value with only the first letter of each word of 4+ letters left:
+    "Maria Lopez" -> "M**** L****", "a@b.com" -> "*@*.***", "4929 5785" -> "**** ****".
+    Enough to judge a finding, not to learn it."""
+    def word(m: re.Match[str]) -> str:
+        w = m.group()
+        keep = w[0] if len(w) >= 4 and w[0].isalpha() else "*"
+        return keep + "*" * (len(w) - 1)
+
+    return re.sub(r"\w+", word, re.sub(r"[^\w \-.@/:()]", " ", value))
+
+
+@dataclass
+class ScanReport:
+    rows: int = 0
+    columns_scanned: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    by_column: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    chars_total: int = 0
+    chars_changed: int = 0  # characters of the original text inside a finding that is not kept
+    cells_changed: int = 0
+    proposals: list[ColumnProposal] = field(default_factory=list)
+    column_actions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def share_changed(self) -> float:
+        return self.chars_changed / self.chars_total if self.chars_total else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows, "columns_scanned": self.columns_scanned,
+            "findings": dict(self.counts.most_common()),
+            "by_column": {c: dict(n.most_common()) for c, n in self.by_column.items()},
+            "examples": {t: list(v) for t, v in self.examples.items()},
+            "share_of_text_changed": round(self.share_changed, 6),
+            "cells_changed": self.cells_changed,
+            "proposed_identifier_columns": [
+                {"column": p.column, "entity": p.entity, "action": p.action, "reason": p.reason}
+                for p in self.proposals],
+            "column_actions": self.column_actions,
+        }
+
+
+@dataclass
+class Result:
+    columns: dict[str, list[Any]]
+    report: ScanReport
+    dropped: list[str]
+    changed_spans: dict[tuple[str, int], list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def _scan_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
+                  label_column: str | None) -> list[str]:
+    if policy.scan_columns is not None:
+        return list(policy.scan_columns)
+    chosen = []
+    for name, values in columns.items():
+        if name == label_column or name in policy.columns:
+            continue
+        sample = [v for v in values[:200] if v is not None]
+        if sample and all(isinstance(v, str) for v in sample):
+            chosen.append(name)
+    return chosen
+
+
+def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
+                      pseudonymizer: Pseudonymizer | None, *, label_column: str | None = None,
+                      keep_spans_for: int = 0,
+                      progress: Callable[[int, int], None] | None = None) -> Result:
+    """The anonymized columns (same order, dropped ones left out) and the report.
+
+    ``keep_spans_for``: record the changed spans of the first N rows (the desktop preview).
+    Raises EmptyDataset for a table without rows, PolicyError for a policy that names a column
+    the table lacks: both before any work, so nothing is half-done.
+    """
+    names = list(columns)
+    rows = len(columns[names[0]]) if names else 0
+    if rows == 0:
+        raise EmptyDataset("the data has no rows; there is nothing to scan or anonymize")
+    policy.check_columns(names)
+    scan = _scan_columns(columns, policy, label_column)
+    report = ScanReport(rows=rows, columns_scanned=scan)
+    report.proposals = propose_columns({c: columns[c] for c in names if c not in policy.columns
+                                        and c != label_column})
+    report.column_actions = {c: r.operator.action for c, r in policy.columns.items()}
+    dropped = [c for c, r in policy.columns.items() if r.operator.action == "drop"]
+    out: dict[str, list[Any]] = {c: list(columns[c]) for c in names if c not in dropped}
+    ctx = Context(pseudonymizer=pseudonymizer)
+    shift_key = policy.date_shift_key
+    spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    step = max(1, rows // 100)
+    for row in range(rows):
+        ctx.person = None if shift_key is None or columns[shift_key][row] is None \
+            else str(columns[shift_key][row])
+        for column, rule in policy.columns.items():
+            value = columns[column][row]
+            if rule.operator.action == "drop" or value is None:
+                continue
+            new = replace_value(str(value), rule.entity, rule.operator, ctx)
+            out[column][row] = new
+            report.cells_changed += new != str(value)
+        for column in scan:
+            value = columns[column][row]
+            if not isinstance(value, str) or not value:
+                continue
+            report.chars_total += len(value)
+            found = [f for f in detect(value, extra=policy.detectors) if f.score >= policy.min_score]
+            if not found:
+                continue
+            _count(report, column, value, found, policy)
+            new, changed = apply(value, found, policy.operators({f.type for f in found}), ctx)
+            if new != value:
+                out[column][row] = new
+                report.cells_changed += 1
+            if row < keep_spans_for:
+                spans[(column, row)] = changed
+        if progress is not None and (row % step == 0 or row == rows - 1):
+            progress(row + 1, rows)
+    return Result(columns=out, report=report, dropped=dropped, changed_spans=spans)
+
+
+def _count(report: ScanReport, column: str, value: str, found: list[Finding],
+           policy: Policy) -> None:
+    for f in found:
+        report.counts[f.type] += 1
+        report.by_column[column][f.type] += 1
+        if policy.operator_for(f.type).action != "keep":
+            report.chars_changed += f.length
+        examples = report.examples[f.type]
+        if len(examples) < EXAMPLES_PER_TYPE:
+            example = masked_example(f.text(value))
+            if example not in examples:
+                examples.append(example)
+
+
+def scan_columns(columns: Mapping[str, Sequence[Any]], policy: Policy | None = None, *,
+                 label_column: str | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> ScanReport:
+    """The report alone; without a policy every finding counts as changed (tagged)."""
+    policy = policy or Policy()
+    # No pseudonyms are needed to count: a throwaway key keeps pseudonym/shift rules working.
+    return anonymize_columns(columns, policy, Pseudonymizer(b"\x00" * 32), label_column=label_column,
+                             progress=progress).report

@@ -1,0 +1,64 @@
+"""DATE, DATE_TIME and AGE. Dates are numeric (2/4/1958, 14.03.2013, 2013-03-14), written
+(March 3, 2020; 3 Mar 2020; March 2020) or weekdays; a time next to a date makes DATE_TIME."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from privacy.pii.findings import Finding
+from privacy.pii.registry import Detector, register
+
+MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+          "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_TIME = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?(?:\s?[AaPp]\.?[Mm]\.?)?(?:\s?(?:Z|UTC|[+-]\d{2}:?\d{2}))?"
+_NUMERIC = (r"(?:\d{4}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])"
+            r"|(?:0?[1-9]|[12]\d|3[01])[/.-](?:0?[1-9]|[12]\d|3[01])[/.-](?:\d{4}|\d{2})"
+            r"|\d{4}/(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))")
+_WRITTEN = (rf"(?:(?:(?:{WEEKDAYS}),?\s)?(?:(?:{MONTHS})\.?\s(?:[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
+            rf"|(?:[0-3]?\d)(?:st|nd|rd|th)?\s(?:of\s)?(?:{MONTHS})\.?(?:,?\s\d{{4}})?"
+            rf"|(?:{MONTHS})\.?,?\s\d{{4}}))")
+_DATE = re.compile(rf"(?i)(?<![\w/.-])(?:{_NUMERIC}|{_WRITTEN})(?![\w/-]|\.\d)")
+_DATE_TIME = re.compile(rf"(?i)(?<![\w/.-])(?:{_NUMERIC}|{_WRITTEN})(?:,?\s|T)(?:at\s)?{_TIME}(?![\w:])")
+_TIME_ONLY = re.compile(rf"(?<![\w:.]){_TIME}(?![\w:])")
+
+
+def _weekday_re() -> re.Pattern[str]:
+    names = WEEKDAYS.split("|")
+    return re.compile(r"(?<!\w)(?:" + "|".join(n.title() for n in names) + r")s?(?!\w)")
+
+
+@register
+class DateDetector(Detector):
+    name = "date"
+    types = ("DATE", "DATE_TIME")
+    _weekday = _weekday_re()
+
+    def find(self, text: str) -> Iterator[Finding]:
+        for m in _DATE_TIME.finditer(text):
+            yield Finding(m.start(), m.end(), "DATE_TIME", 0.9, self.name)
+        for m in _DATE.finditer(text):
+            value = m.group()
+            # "may 5" in lowercase prose is usually the verb; ask for a capital or digits first.
+            if value[:3].lower() == "may" and value[0] == "m" and not value[-4:].isdigit():
+                continue
+            yield Finding(m.start(), m.end(), "DATE", 0.85, self.name)
+        if ":" in text:
+            for m in _TIME_ONLY.finditer(text):
+                yield Finding(m.start(), m.end(), "DATE_TIME", 0.6, self.name)
+        for m in self._weekday.finditer(text):
+            yield Finding(m.start(), m.end(), "DATE_TIME", 0.5, self.name)
+
+
+@register
+class AgeDetector(Detector):
+    name = "age"
+    types = ("AGE",)
+    _re = re.compile(r"(?i)(?<!\w)(?:(?:aged?|age:)\s?(\d{1,3})(?!\d)|(\d{1,3})[\s-]?(?:years?|yrs?)"
+                     r"[\s-]?old\b|(\d{1,3})\s?(?:y/o|yo)\b|(\d{1,3})-year-old)")
+
+    def find(self, text: str) -> Iterator[Finding]:
+        for m in self._re.finditer(text):
+            number = next(g for g in m.groups() if g)
+            if int(number) <= 125:
+                yield Finding(m.start(), m.end(), "AGE", 0.85, self.name)

@@ -1,0 +1,129 @@
+"""Name, place and common-word lists, built once from Faker's locale providers.
+
+Faker (MIT) ships hand-kept lists per locale: ~31,000 first names and ~28,000 last names over
+86 locales, ~30,000 city names and every locale's country list. They are read from the
+installed package (it is a dependency, and goes into the frozen build like any other), never
+downloaded. Lookups are case-folded. "Common words" (Faker's 971 frequent English words plus
+function words and titles, and resources/pii/common_words.txt) mark a name-list token as weak: "Will", "May" or "Grant" is a
+name only beside another name or after a title.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
+PARTICLES = frozenset({"van", "der", "den", "de", "von", "da", "di", "del", "della", "la", "le",
+                       "du", "dos", "das", "bin", "ibn", "al", "el", "ter", "ten", "zu", "y", "mac"})
+_EXTRA_COMMON = """
+i me my we our you your he him his she her it its they them their this that these those what
+which who whom whose when where why how all any both each few more most other some such no nor
+not only own same so than too very can will just don should now is are was were be been being
+have has had do does did an the and but if or because as until while of at by for with about
+against between into through during before after above below to from up down in out on off over
+under again further then once here there yes hello hi dear thanks thank please sorry ok okay
+mr mrs ms miss dr prof sir madam mister doctor january february march april may june july august
+september october november december monday tuesday wednesday thursday friday saturday sunday
+today tomorrow yesterday god lord christmas easter street road avenue lane city state country
+north south east west new old great big little good best love hope happy
+""".split()
+
+
+def _names(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [str(v) for v in value]
+    return []
+
+
+def _provider_lists(package: str, attributes: tuple[str, ...]) -> set[str]:
+    module = importlib.import_module(package)
+    found: set[str] = set()
+    for info in pkgutil.iter_modules(module.__path__):
+        try:
+            provider = importlib.import_module(f"{package}.{info.name}").Provider
+        except (ImportError, AttributeError):  # a locale without a provider class
+            continue
+        for attribute in attributes:
+            # Class attributes only: some providers compute names in properties.
+            for cls in provider.__mro__:
+                if attribute in cls.__dict__:
+                    found.update(_names(cls.__dict__[attribute]))
+                    break
+    return found
+
+
+def _fold(words: set[str]) -> frozenset[str]:
+    return frozenset(w.casefold() for w in words if w and not w.isdigit())
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    first_names: frozenset[str]
+    last_names: frozenset[str]
+    cities: frozenset[str]
+    countries: frozenset[str]
+    common: frozenset[str]
+    company_suffixes: frozenset[str]
+
+    def is_name_token(self, folded: str) -> bool:
+        return folded in self.first_names or folded in self.last_names
+
+    def is_place(self, folded: str) -> bool:
+        return folded in self.cities or folded in self.countries
+
+
+def _common_words_file() -> list[str]:
+    # Built by resources/pii/make_common_words.py from public-domain / CC BY text (data card
+    # there); a missing file only makes lower-case name detection less precise.
+    try:
+        from resources.paths import resource
+
+        return resource("pii", "common_words.txt").read_text(encoding="utf-8").split()
+    except (ImportError, FileNotFoundError):
+        return []
+
+
+def _faker_words() -> set[str]:
+    """More everyday English from Faker's en_US lists: company slogans, job titles, colours."""
+    words: set[str] = set()
+    try:
+        from faker.providers.color.en_US import Provider as Color
+        from faker.providers.company.en_US import Provider as Company
+        from faker.providers.job.en_US import Provider as Job
+    except ImportError:  # pragma: no cover - an older Faker
+        return words
+    groups = (*getattr(Company, "catch_phrase_words", ()),
+              *getattr(Company, "bs_words", getattr(Company, "bsWords", ())))
+    phrases = [w for group in groups for w in group]
+    phrases += list(Job.jobs) + list(Color.all_colors)
+    for phrase in phrases:
+        words.update(w.strip(",()").lower() for w in phrase.replace("-", " ").split())
+    return {w for w in words if w.isalpha()}
+
+
+@functools.lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    first = _provider_lists("faker.providers.person", (
+        "first_names", "first_names_male", "first_names_female", "first_names_nonbinary"))
+    last = _provider_lists("faker.providers.person", (
+        "last_names", "last_names_male", "last_names_female"))
+    # Multi-word names ("van der Voet") also count token by token, particles aside.
+    for group in (first, last):
+        for name in list(group):
+            if " " in name or "-" in name:
+                group.update(p for p in name.replace("-", " ").split() if p.casefold() not in PARTICLES)
+    cities = _provider_lists("faker.providers.address", ("cities", "city_names", "states"))
+    countries = _provider_lists("faker.providers.address", ("countries",))
+    from faker.providers.lorem.en_US import Provider as Lorem
+
+    common = set(Lorem.word_list) | set(_EXTRA_COMMON) | set(_common_words_file()) | _faker_words()
+    suffixes = {"inc", "inc.", "llc", "ltd", "ltd.", "plc", "group", "corp", "corp.", "corporation",
+                "gmbh", "ag", "sa", "s.a.", "co", "co.", "company", "bank", "university", "limited",
+                "holdings", "partners", "associates", "foundation", "institute", "hospital",
+                "clinic", "agency", "sons", "lp", "llp", "bv", "nv", "srl", "spa", "oy", "ab", "as"}
+    return Lexicon(first_names=_fold(first), last_names=_fold(last), cities=_fold(cities),
+                   countries=_fold(countries), common=_fold(common),
+                   company_suffixes=frozenset(suffixes))

@@ -1,0 +1,175 @@
+"""Operators: what happens to a piece of personal data once found.
+
+=================  ==============================================================  ===========
+action             result for "Maria Lopez" / "4929 5785 6933 9117" / "3/14/2013"  parameters
+=================  ==============================================================  ===========
+keep               unchanged
+redact             removed (empty string)
+tag                ``<PERSON>``, ``<CREDIT_CARD>``, ``<DATE>``                     ``label``
+mask               ``*** *****`` / ``**** **** **** 9117``: all but the last k      ``keep_last``
+                   letters and digits become ``*``; spaces and dashes stay         ``char``
+pseudonym          a consistent surrogate (``privacy.pii.pseudonym``)
+generalize_date    ``2013-03`` (month) or ``2013`` (year)                          ``to``
+shift_date         the date moved by a per-person offset, same layout              ``max_days``
+drop               (columns only) the whole column is left out
+=================  ==============================================================  ===========
+
+A date that cannot be parsed is tagged instead of generalized or shifted: a value we do not
+understand is never left as it was.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from privacy.pii.findings import Finding
+from privacy.pii.pseudonym import Pseudonymizer
+
+ACTIONS = ("keep", "redact", "tag", "mask", "pseudonym", "generalize_date", "shift_date")
+COLUMN_ACTIONS = (*ACTIONS, "drop")
+DATE_TYPES = ("DATE", "DATE_TIME")
+
+
+@dataclass(frozen=True)
+class Operator:
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.action not in COLUMN_ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+
+
+@dataclass
+class Context:
+    """What operators need beyond the value: the pseudonym key and whose row this is."""
+
+    pseudonymizer: Pseudonymizer | None = None
+    person: str | None = None  # the date-shift key of the current row (e.g. a patient ID)
+
+
+# ----- dates --------------------------------------------------------------------------------
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+_NUMERIC = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})")
+_WRITTEN_MD = re.compile(r"(?i)([a-z]+)\.?\s(\d{1,2})(?:st|nd|rd|th)?(?:,?\s(\d{4}))?")
+_WRITTEN_DM = re.compile(r"(?i)(\d{1,2})(?:st|nd|rd|th)?\s(?:of\s)?([a-z]+)\.?(?:,?\s(\d{4}))?")
+_WRITTEN_MY = re.compile(r"(?i)([a-z]+)\.?,?\s(\d{4})")
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    return y + (2000 if y < 50 else 1900) if y < 100 else y
+
+
+def parse_date(value: str) -> tuple[date, str] | None:
+    """(the date, a layout to write a shifted date back in), or None. Numeric a/b/y reads as
+    month/day (US) unless a > 12; a.b.y (dots) reads as day.month (European)."""
+    try:
+        if m := _ISO.search(value):
+            d = date(int(m[1]), int(m[2]), int(m[3]))
+            return d, value[:m.start()] + f"%Y{value[m.start(2) - 1]}%m{value[m.start(3) - 1]}%d" + value[m.end():]
+        if m := _NUMERIC.search(value):
+            a, sep, b, y = int(m[1]), m[2], int(m[3]), m[4]
+            day_first = sep == "." or a > 12
+            d = date(_year(y), b if day_first else a, a if day_first else b)
+            layout = (f"%d{sep}%m" if day_first else f"%m{sep}%d") + f"{sep}{'%Y' if len(y) == 4 else '%y'}"
+            return d, value[:m.start()] + layout + value[m.end():]
+        for pattern, order in ((_WRITTEN_MD, "md"), (_WRITTEN_DM, "dm")):
+            if (m := pattern.search(value)) and m[1 if order == "md" else 2].lower() in _MONTHS:
+                month = _MONTHS[m[1 if order == "md" else 2].lower()]
+                day = int(m[2 if order == "md" else 1])
+                year = int(m[3]) if m[3] else 2000
+                return date(year, month, day), "%B %d, %Y" if m[3] else "%B %d"
+        if (m := _WRITTEN_MY.search(value)) and m[1].lower() in _MONTHS:
+            return date(int(m[2]), _MONTHS[m[1].lower()], 1), "%B %Y"
+    except ValueError:  # 31 February and the like
+        return None
+    return None
+
+
+def generalize_date(value: str, to: str = "month") -> str | None:
+    parsed = parse_date(value)
+    if parsed is None:
+        return None
+    d = parsed[0]
+    return f"{d.year:04d}" if to == "year" else f"{d.year:04d}-{d.month:02d}"
+
+
+def shift_date(value: str, days: int) -> str | None:
+    parsed = parse_date(value)
+    if parsed is None:
+        return None
+    d, layout = parsed
+    shifted = d + timedelta(days=days)
+    return shifted.strftime(layout.replace("%d", f"{shifted.day:02d}").replace(
+        "%m", f"{shifted.month:02d}")) if "%" in layout else shifted.isoformat()
+
+
+def shift_days(pseudonymizer: Pseudonymizer, person: str, max_days: int) -> int:
+    """A per-person offset in [-max_days, max_days] without 0, the same for every date of the
+    person (so intervals between their dates survive) and secret without the key."""
+    span = max(1, int(max_days))
+    offset = pseudonymizer.number("DATE_SHIFT", person, "date-shift") % (2 * span) - span
+    return offset if offset < 0 else offset + 1  # -span..-1 or 1..span: never unshifted
+
+# ----- applying -----------------------------------------------------------------------------
+def mask(value: str, keep_last: int = 4, char: str = "*") -> str:
+    """Every letter and digit but the last ``keep_last`` becomes ``char``; layout stays."""
+    positions = [i for i, ch in enumerate(value) if ch.isalnum()]
+    hidden = set(positions[: max(0, len(positions) - max(0, keep_last))])
+    return "".join(char if i in hidden else ch for i, ch in enumerate(value))
+
+
+def replace_value(value: str, entity: str, op: Operator, ctx: Context) -> str:
+    """What one found value becomes under ``op``."""
+    action, p = op.action, op.params
+    if action == "keep":
+        return value
+    if action in ("redact", "drop"):
+        return ""
+    if action == "mask":
+        return mask(value, int(p.get("keep_last", 4)), str(p.get("char", "*")))
+    if action == "pseudonym":
+        if ctx.pseudonymizer is None:
+            raise ValueError("pseudonyms need the workspace secret")
+        return ctx.pseudonymizer.surrogate(entity, value)
+    if action == "generalize_date":
+        out = generalize_date(value, str(p.get("to", "month")))
+        if out is not None:
+            return out
+    if action == "shift_date":
+        if ctx.pseudonymizer is None:
+            raise ValueError("date shifting needs the workspace secret")
+        person = ctx.person if ctx.person is not None else "\x00row-without-key"
+        out = shift_date(value, shift_days(ctx.pseudonymizer, person, int(p.get("max_days", 365))))
+        if out is not None:
+            return out
+    return f"<{p.get('label', entity)}>"  # tag, and the fallback for unparsable dates
+
+
+def apply(text: str, findings: list[Finding], operators: dict[str, Operator],
+          ctx: Context) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with every finding replaced by its type's operator (types without one are
+    kept). Returns the new text and the spans in it that changed (for highlighting)."""
+    out: list[str] = []
+    changed: list[tuple[int, int]] = []
+    pos, length = 0, 0
+    for f in findings:  # resolved findings never overlap and come in text order
+        op = operators.get(f.type)
+        if op is None or op.action == "keep":
+            continue
+        out.append(text[pos:f.start])
+        length += f.start - pos
+        new = replace_value(text[f.start:f.end], f.type, op, ctx)
+        out.append(new)
+        changed.append((length, length + len(new)))
+        length += len(new)
+        pos = f.end
+    out.append(text[pos:])
+    return "".join(out), changed

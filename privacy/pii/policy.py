@@ -1,0 +1,214 @@
+"""The anonymization policy: a TOML file saying what happens to each entity type and column.
+
+Read with ``load_policy(path)`` or ``parse_policy(text, source=...)``. Every mistake raises
+PolicyError naming the file, the line where it can be found, and the setting: an unknown
+entity type or action, malformed TOML, a pattern that is not a valid regex or that backtracks
+catastrophically. Column names are checked against a table by ``Policy.check_columns`` before
+anything is written. The format is documented in README.md ("The anonymization policy") and
+in resources/anonymize-policy.example.toml.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privacy.errors import PrivacyError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 (tomli is the same parser, before it joined the stdlib)
+    import tomli as tomllib
+from privacy.pii.custom import CustomPattern, DenyList, PatternError
+from privacy.pii.operators import ACTIONS, COLUMN_ACTIONS, Operator
+from privacy.pii.registry import Detector, entity_types
+
+POLICY_VERSION = 1
+_TOP_KEYS = {"version", "scan_columns", "min_score", "entities", "columns", "patterns",
+             "deny_lists", "date_shift"}
+_PARAMS = {"mask": {"keep_last", "char"}, "generalize_date": {"to"}, "shift_date": {"max_days"},
+           "tag": {"label"}}
+DEFAULT_ACTION = "tag"
+
+
+class PolicyError(PrivacyError):
+    """A policy file that cannot be used as written; the message names where and why."""
+
+    exit_code = 2
+
+
+@dataclass
+class ColumnRule:
+    column: str
+    operator: Operator
+    entity: str  # what the cells hold, for the surrogate's kind ("PERSON") or the tag
+
+
+@dataclass
+class Policy:
+    source: str = "<policy>"
+    entities: dict[str, Operator] = field(default_factory=dict)
+    default: Operator = field(default_factory=lambda: Operator(DEFAULT_ACTION))
+    columns: dict[str, ColumnRule] = field(default_factory=dict)
+    scan_columns: list[str] | None = None  # None: every text column but the label
+    min_score: float = 0.5
+    detectors: list[Detector] = field(default_factory=list)  # user patterns and deny-lists
+    date_shift_key: str | None = None
+    max_shift_days: int = 365
+    text: str = ""  # the policy as written, recorded in the audit log
+
+    def operator_for(self, entity: str) -> Operator:
+        return self.entities.get(entity, self.default)
+
+    def operators(self, types: Iterable[str]) -> dict[str, Operator]:
+        return {t: self.operator_for(t) for t in types}
+
+    def check_columns(self, available: Iterable[str]) -> None:
+        have = list(available)
+        named = [("columns", c) for c in self.columns]
+        named += [("scan_columns", c) for c in self.scan_columns or ()]
+        if self.date_shift_key:
+            named.append(("date_shift.key_column", self.date_shift_key))
+        for setting, column in named:
+            if column not in have:
+                raise PolicyError(f"{self.source}{_line_of(self.text, column)}: {setting} names "
+                                  f"column {column!r}, which the data does not have; its columns "
+                                  f"are {', '.join(repr(c) for c in have)}")
+
+
+def _line_of(text: str, word: str) -> str:
+    """' line N' for the first line that mentions ``word`` as a key or a quoted value."""
+    pattern = re.compile(rf"^\s*(?:{re.escape(word)}\s*=|.*[\"']{re.escape(word)}[\"'])")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line):
+            return f" line {number}"
+    return ""
+
+
+def load_policy(path: Path) -> Policy:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc}") from None
+    return parse_policy(text, source=str(path))
+
+
+def _operator(value: Any, where: str, src: str, text: str, key: str, *,
+              column: bool = False) -> tuple[Operator, dict[str, Any]]:
+    allowed = COLUMN_ACTIONS if column else ACTIONS
+    if isinstance(value, str):
+        action, params = value, {}
+    elif isinstance(value, Mapping) and isinstance(value.get("action"), str):
+        params = {k: v for k, v in value.items() if k != "action"}
+        action = value["action"]
+    else:
+        raise PolicyError(f"{src}{_line_of(text, key)}: {where} must be an action name or a table "
+                          f"with 'action = ...'; got {value!r}")
+    if action not in allowed:
+        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: unknown action {action!r}; use "
+                          f"one of {', '.join(allowed)}")
+    extra = set(params) - _PARAMS.get(action, set()) - ({"entity"} if column else set())
+    if extra:
+        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: {action!r} takes no setting "
+                          f"{sorted(extra)[0]!r} (it takes {sorted(_PARAMS.get(action, ())) or 'none'})")
+    if action == "generalize_date" and params.get("to", "month") not in ("month", "year"):
+        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: 'to' must be \"month\" or \"year\"")
+    if action == "mask" and not isinstance(params.get("keep_last", 4), int):
+        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: keep_last must be a whole number")
+    return Operator(action, {k: v for k, v in params.items() if k != "entity"}), params
+
+
+def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends in "(at line N, column M)": keep it, it is the useful part.
+        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise PolicyError(f"{source}{_line_of(text, key)}: unknown setting {key!r}; the settings "
+                          f"are {', '.join(sorted(_TOP_KEYS))}")
+    version = data.get("version", POLICY_VERSION)
+    if version != POLICY_VERSION:
+        raise PolicyError(f"{source}{_line_of(text, 'version')}: version {version!r} is not "
+                          f"supported (this Cloister reads version {POLICY_VERSION})")
+    policy = Policy(source=source, text=text)
+    custom_types: set[str] = set()
+    for i, spec in enumerate(data.get("patterns", [])):
+        where = f"patterns[{i}]"
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("regex"), str) \
+                or not isinstance(spec.get("entity"), str):
+            raise PolicyError(f"{source}: {where} needs entity = \"NAME\" and regex = '...'")
+        try:
+            det = CustomPattern(spec["entity"].upper(), spec["regex"],
+                                ignore_case=bool(spec.get("ignore_case", False)),
+                                label=f"{source}{_line_of(text, spec['regex'])}: {where}")
+        except PatternError as exc:
+            raise PolicyError(str(exc)) from None
+        policy.detectors.append(det)
+        custom_types.add(det.entity)
+        if "action" in spec:
+            policy.entities[det.entity] = _operator(spec["action"], f"{where}.action", source, text,
+                                                    "action")[0]
+    for i, spec in enumerate(data.get("deny_lists", [])):
+        where = f"deny_lists[{i}]"
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("entity"), str) \
+                or not isinstance(spec.get("terms"), list):
+            raise PolicyError(f"{source}: {where} needs entity = \"NAME\" and terms = [\"...\"]")
+        try:
+            det = DenyList(spec["entity"].upper(), [str(t) for t in spec["terms"]],
+                           label=f"{source}: {where}")
+        except PatternError as exc:
+            raise PolicyError(str(exc)) from None
+        policy.detectors.append(det)
+        custom_types.add(det.entity)
+        if "action" in spec:
+            policy.entities[det.entity] = _operator(spec["action"], f"{where}.action", source, text,
+                                                    "action")[0]
+    known = entity_types() | custom_types
+    entities = data.get("entities", {})
+    if not isinstance(entities, Mapping):
+        raise PolicyError(f"{source}{_line_of(text, 'entities')}: [entities] must be a table")
+    for entity, value in entities.items():
+        if entity == "default":
+            policy.default = _operator(value, "entities.default", source, text, entity)[0]
+            continue
+        if entity not in known:
+            raise PolicyError(f"{source}{_line_of(text, entity)}: [entities] {entity}: unknown "
+                              f"entity type {entity!r}; known: {', '.join(sorted(known))} (or "
+                              "define it under [[patterns]] / [[deny_lists]])")
+        policy.entities[entity] = _operator(value, f"entities.{entity}", source, text, entity)[0]
+    columns = data.get("columns", {})
+    if not isinstance(columns, Mapping):
+        raise PolicyError(f"{source}{_line_of(text, 'columns')}: [columns] must be a table")
+    for column, value in columns.items():
+        op, params = _operator(value, f"columns.{column}", source, text, column, column=True)
+        entity = str(params.get("entity", "ID")).upper()
+        if entity != "ID" and entity not in known:
+            raise PolicyError(f"{source}{_line_of(text, column)}: columns.{column}: unknown entity "
+                              f"type {entity!r}; known: {', '.join(sorted(known))}")
+        policy.columns[column] = ColumnRule(column, op, entity)
+    scan = data.get("scan_columns")
+    if scan is not None:
+        if not isinstance(scan, list) or not all(isinstance(c, str) for c in scan):
+            raise PolicyError(f"{source}{_line_of(text, 'scan_columns')}: scan_columns must be a "
+                              "list of column names")
+        policy.scan_columns = list(scan)
+    score = data.get("min_score", 0.5)
+    if not isinstance(score, (int, float)) or not 0 <= score <= 1:
+        raise PolicyError(f"{source}{_line_of(text, 'min_score')}: min_score must be between 0 and 1")
+    policy.min_score = float(score)
+    shift = data.get("date_shift", {})
+    if not isinstance(shift, Mapping) or set(shift) - {"key_column", "max_days"}:
+        raise PolicyError(f"{source}{_line_of(text, 'date_shift')}: [date_shift] takes key_column "
+                          "and max_days")
+    policy.date_shift_key = shift.get("key_column")
+    policy.max_shift_days = int(shift.get("max_days", 365))
+    return policy

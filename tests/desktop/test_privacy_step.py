@@ -1,0 +1,75 @@
+"""The desktop Privacy step on a real stored dataset: scan, choose actions, preview, create."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from tests.desktop.helpers import drop_files
+
+
+def _notes(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for i in range(12):
+            writer.writerow([f"Mrs. Kimberly Lauritsen called from (978)645-9740 about order {i}"
+                             if i % 2 else f"Donald van der Voet paid with 4929 5785 6933 9117, note {i}",
+                             "ab"[i % 2]])
+    return path
+
+
+def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
+    page = window.datasets_page
+    drop_files(window, _notes(tmp_path))
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    assert page.select_stored("notes")
+    qtbot.mouseClick(page.stored_panel.privacy_button, Qt.MouseButton.LeftButton)
+    panel = page.stored_panel.privacy_dialog.panel
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    actions = panel.actions()
+    assert actions["PERSON"] == "pseudonym" and actions["CREDIT_CARD"] == "mask"
+    assert panel.report.counts["PHONE"] == 6 and panel.report.counts["CREDIT_CARD"] == 6
+    assert "Lauritsen" not in panel.table.item(0, 3).text()  # examples are masked
+    panel.set_action("PHONE", "redact")
+    qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "→" in panel.preview.toPlainText(), timeout=30_000)
+    assert "**** **** **** 9117" in panel.preview.toPlainText()
+    panel.name_edit.setText("notes-safe")
+    qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
+    from engine.data.store import load_dataset
+
+    texts = load_dataset(window.context.workspace, "notes-safe").texts
+    joined = "\n".join(texts)
+    assert "Lauritsen" not in joined and "(978)" not in joined and "9117" in joined
+    assert "Lauritsen" in "\n".join(load_dataset(window.context.workspace, "notes").texts)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 2, timeout=10_000)
+
+
+def test_training_an_unscanned_dataset_warns_until_dismissed(qtbot, window, tmp_path):
+    page = window.datasets_page
+    drop_files(window, _notes(tmp_path))
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    train = window.train_page
+    train.select_dataset("notes")
+    assert not train.privacy_warning.isHidden()
+    qtbot.mouseClick(train.privacy_dismiss, Qt.MouseButton.LeftButton)
+    assert train.privacy_warning.isHidden()
+    from engine.data.anonymize import scan_dataset
+
+    drop_files(window, _notes(tmp_path))  # a second copy, scanned this time
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    page.name_edit.setText("scanned")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 2, timeout=30_000)
+    scan_dataset(window.context.workspace, "scanned")
+    train.select_dataset("scanned")
+    assert train.privacy_warning.isHidden()

@@ -1,0 +1,164 @@
+"""``cloister scan`` / ``anonymize`` / ``import --anonymize`` end to end, in-process, on a real
+workspace (cheap KDF): results, consistency of pseudonyms, and that bad input stores nothing."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli
+from tests.conftest import REAL_DATA
+
+POLICY = """
+[entities]
+PERSON = "pseudonym"
+EMAIL = "pseudonym"
+CREDIT_CARD = { action = "mask", keep_last = 4 }
+default = "tag"
+[columns]
+customer = { action = "pseudonym", entity = "PERSON" }
+ssn = "drop"
+"""
+ROWS = [
+    ("Mrs. Kimberly Lauritsen paid with 4929 5785 6933 9117, mail kim.l@example.com", "a",
+     "Kimberly Lauritsen", "196-20-7761"),
+    ("Call Donald van der Voet on (978)645-9740 about the refund", "b", "Donald van der Voet",
+     "536-32-3065"),
+    ("Kimberly Lauritsen wrote again, from 10.218.6.131", "a", "Kimberly Lauritsen",
+     "196-20-7761"),
+    ("The app crashes when I open settings", "b", "Erik Pirogova", "273-11-2517"),
+]
+
+
+def write_csv(path: Path, rows=ROWS) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "customer", "ssn"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "privacy cli tests")
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY, encoding="utf-8")
+    return {"csv": write_csv(tmp_path / "tickets.csv"), "policy": policy}
+
+
+def _rows(capsys: pytest.CaptureFixture[str], name: str) -> list[str]:
+    capsys.readouterr()
+    assert cli(["show", name, "--rows", "10"]) == 0
+    return [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+
+
+def test_scan_a_file_as_json_needs_no_workspace(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_csv(tmp_path / "t.csv")
+    assert cli(["scan", str(source), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == 4
+    assert report["findings"]["CREDIT_CARD"] == 1 and report["findings"]["PHONE"] == 1
+    assert report["by_column"]["text"]["PERSON"] >= 3
+    assert 0 < report["share_of_text_changed"] < 1
+    proposed = {p["column"]: p["entity"] for p in report["proposed_identifier_columns"]}
+    assert proposed["ssn"] == "US_SSN" and proposed["customer"] == "PERSON"
+    assert "Lauritsen" not in json.dumps(report)  # examples are masked
+
+
+def test_scan_real_complaints_excerpt(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["scan", str(REAL_DATA / "cfpb_complaints_extract" / "complaints.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "376 rows" in out and "Proposed identifier column 'ZIP code'" in out
+
+
+def test_anonymize_dataset_creates_a_new_one_and_audits_the_policy(
+        ws: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["import", str(ws["csv"]), "--name", "tickets", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    assert cli(["anonymize", "tickets", "--policy", str(ws["policy"]), "--name", "tickets-anon"]) == 0
+    anon = _rows(capsys, "tickets-anon")
+    text = "\n".join(anon)
+    assert "Lauritsen" not in text and "4929 5785" not in text and "kim.l@example.com" not in text
+    assert "**** **** **** 9117" in text and "<PHONE>" in text and "<IP_ADDRESS>" in text
+    assert "The app crashes when I open settings" in text
+    # The same person gets the same surrogate in both rows that name her.
+    first = anon[0].split("] ")[1].split(" paid")[0]
+    assert anon[2].split("] ")[1].startswith(first.removeprefix("Mrs. ") + " wrote")
+    original = "\n".join(_rows(capsys, "tickets"))
+    assert "Kimberly Lauritsen" in original  # the source dataset is untouched
+    capsys.readouterr()
+    assert cli(["audit"]) == 0
+    audit = capsys.readouterr().out
+    assert "dataset.anonymized" in audit and "policy_sha256" in audit and "ssn = \\\"drop\\\"" in audit
+
+
+def test_pseudonyms_match_across_datasets_and_differ_between_workspaces(
+        ws: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--name", "a", "--anonymize", str(ws["policy"])]
+    assert cli(["import", str(ws["csv"]), *args]) == 0
+    assert cli(["import", str(ws["csv"]), "--name", "b", "--anonymize", str(ws["policy"])]) == 0
+    a, b = _rows(capsys, "a"), _rows(capsys, "b")
+    assert a == b and "Lauritsen" not in "\n".join(a)
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "other"))
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(ws["csv"]), *args]) == 0
+    other = _rows(capsys, "a")
+    assert other != a and len(other) == len(a)
+
+
+@pytest.mark.parametrize("policy, message", [
+    ('[entities]\nPERSONS = "tag"\n', "line 2: [entities] PERSONS: unknown entity type"),
+    ('[columns]\ncustomr = "drop"\n', "columns names column 'customr'"),
+    ('[entities\n', "not valid TOML"),
+    ("[[patterns]]\nentity = 'X'\nregex = '(a|aa)+$'\n", "catastrophic"),
+])
+def test_bad_policy_changes_nothing_stored(ws: dict[str, Path], tmp_path: Path, policy: str,
+                                           message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["import", str(ws["csv"]), "--name", "tickets"]) == 0
+    workspace = Path(__import__("os").environ["CLOISTER_WORKSPACE"])
+    before = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.toml"
+    bad.write_text(policy, encoding="utf-8")
+    capsys.readouterr()
+    assert cli(["anonymize", "tickets", "--policy", str(bad), "--name", "x"]) == 2
+    assert cli(["import", str(ws["csv"]), "--name", "y", "--anonymize", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    after = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_empty_file_and_existing_target_are_refused(ws: dict[str, Path], tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,label\n", encoding="utf-8")
+    assert cli(["scan", str(empty)]) != 0
+    err = capsys.readouterr().err
+    assert "no data rows" in err and "Traceback" not in err
+    assert cli(["import", str(ws["csv"]), "--name", "tickets"]) == 0
+    assert cli(["anonymize", "tickets", "--policy", str(ws["policy"]), "--name", "tickets"]) == 2
+    assert "needs a new name" in capsys.readouterr().err
+
+
+def test_review_state_follows_scans_reimports_and_renames(ws: dict[str, Path]) -> None:
+    import os
+
+    from engine.data.anonymize import privacy_reviewed
+    from privacy.vault.workspace import Workspace
+
+    assert cli(["import", str(ws["csv"]), "--name", "t"]) == 0
+    root = Path(os.environ["CLOISTER_WORKSPACE"])
+    with Workspace.unlock(root, "privacy cli tests") as w:
+        assert "t" not in privacy_reviewed(w)
+    assert cli(["scan", "t"]) == 0
+    assert cli(["rename", "t", "u"]) == 0
+    with Workspace.unlock(root, "privacy cli tests") as w:
+        assert privacy_reviewed(w) == {"u"}
+    assert cli(["import", str(ws["csv"]), "--name", "u", "--replace"]) == 0
+    with Workspace.unlock(root, "privacy cli tests") as w:
+        assert privacy_reviewed(w) == set()

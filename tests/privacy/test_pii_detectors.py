@@ -1,0 +1,145 @@
+"""Every built-in detector on values it must find and look-alikes it must not, plus the
+registry and the overlap rules."""
+from __future__ import annotations
+
+import pytest
+
+from privacy.pii import Finding, detect, register, resolve
+from privacy.pii.checksums import iban_ok, luhn_ok, ssn_ok
+from privacy.pii.registry import Detector, DuplicateDetector, all_detectors, entity_types
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(f.type, f.text(text)) for f in detect(text)]
+
+
+def types_of(text: str) -> set[str]:
+    return {t for t, _ in found(text)}
+
+
+def test_registry_lists_every_builtin_and_refuses_a_duplicate_name() -> None:
+    names = set(all_detectors())
+    assert {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "url", "date", "age",
+            "postal_code", "street_address", "names"} <= names
+    assert {"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "URL", "DOMAIN",
+            "DATE", "DATE_TIME", "AGE", "ZIP", "STREET_ADDRESS", "PERSON", "ORGANIZATION",
+            "LOCATION"} <= entity_types()
+    with pytest.raises(DuplicateDetector, match="'email' is already registered"):
+        @register
+        class Again(Detector):
+            name = "email"
+
+
+def test_each_finding_carries_span_type_score_and_detector() -> None:
+    text = "write to ann.lee@example.com today"
+    (f,) = detect(text)
+    assert (f.start, f.end, f.type, f.detector) == (9, 28, "EMAIL", "email")
+    assert 0 < f.score <= 1 and f.text(text) == "ann.lee@example.com"
+
+
+@pytest.mark.parametrize("value", ["4929578569339117", "4929 5785 6933 9117", "5210-4024-0559-1275",
+                                   "378282246310005"])
+def test_credit_cards_that_pass_luhn_are_found(value: str) -> None:
+    assert found(f"my card is {value}.") == [("CREDIT_CARD", value)]
+
+
+@pytest.mark.parametrize("value", ["4929578569339118", "1234567890123456", "4444444444444444"])
+def test_numbers_that_fail_luhn_or_look_fake_are_not_cards(value: str) -> None:
+    assert "CREDIT_CARD" not in types_of(f"order {value} shipped")
+
+
+def test_iban_needs_mod97_and_country_length() -> None:
+    assert found("pay GB42HRSI56613285431668 now") == [("IBAN", "GB42HRSI56613285431668")]
+    assert found("pay gb12spfc66723974480868 now") == [("IBAN", "gb12spfc66723974480868")]
+    assert found("DE89 3704 0044 0532 0130 00 is mine") == [("IBAN", "DE89 3704 0044 0532 0130 00")]
+    assert "IBAN" not in types_of("pay GB43HRSI56613285431668 now")  # one check digit off
+    assert "IBAN" not in types_of("pay GB42HRSI5661328543166 now")  # one character short
+    assert iban_ok("NL91ABNA0417164300") and not iban_ok("XX91ABNA0417164300")
+
+
+def test_ssn_only_in_issued_ranges() -> None:
+    assert found("SSN 196-20-7761 on file") == [("US_SSN", "196-20-7761")]
+    for bad in ("000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000"):
+        assert "US_SSN" not in types_of(f"SSN {bad} on file"), bad
+    assert found("social security number 196207761") == [("US_SSN", "196207761")]
+    assert "US_SSN" not in types_of("invoice 196207761")  # nine bare digits need a cue
+    assert ssn_ok("001", "01", "0001") and not ssn_ok("900", "01", "0001")
+
+
+@pytest.mark.parametrize("value", ["(978)645-9740x11144", "+44 20 7946 0958", "(91) 5676-6953",
+                                   "041 541 67 61", "555-123-4567", "+1 (555) 123-4567 ext. 89"])
+def test_phones_international_us_and_extensions(value: str) -> None:
+    assert found(f"phone: {value}") == [("PHONE", value)]
+
+
+def test_phone_needs_layout_or_context() -> None:
+    assert "PHONE" not in types_of("we sold 12345678 units")
+    assert found("call me on 12345678") == [("PHONE", "12345678")]
+    assert "PHONE" not in types_of("see 2013-03-14")  # a date, not a phone
+
+
+def test_ip_addresses_v4_and_v6() -> None:
+    assert found("from 10.218.6.131 and d80:e4b5:79da:6cf6:71f3:51f7:9161:c319") == [
+        ("IP_ADDRESS", "10.218.6.131"), ("IP_ADDRESS", "d80:e4b5:79da:6cf6:71f3:51f7:9161:c319")]
+    assert found("loopback ::1 not, fe80::1ff:fe23:4567:890a yes")[-1] == (
+        "IP_ADDRESS", "fe80::1ff:fe23:4567:890a")
+    assert "IP_ADDRESS" not in types_of("version 1.2.3.400 and time 10:30:00")
+
+
+def test_urls_and_domains() -> None:
+    assert found("see https://www.USFirm.co.nz/ or example.org") == [
+        ("URL", "https://www.USFirm.co.nz/"), ("DOMAIN", "example.org")]
+    assert found("mail bob@example.com") == [("EMAIL", "bob@example.com")]  # not a DOMAIN inside
+    assert "DOMAIN" not in types_of("e.g. this, i.e. that")
+
+
+def test_dates_times_and_ages() -> None:
+    assert found("born 2/4/1958, seen 2013-03-14 12:53:39") == [
+        ("DATE", "2/4/1958"), ("DATE_TIME", "2013-03-14 12:53:39")]
+    assert found("on March 3, 2020 and 14.03.2013") == [("DATE", "March 3, 2020"), ("DATE", "14.03.2013")]
+    assert found("she is 42 years old") == [("AGE", "42 years old")]
+    assert found("a 7-year-old boy") == [("AGE", "7-year-old")]
+    assert "AGE" not in types_of("it took 300 years old style")  # no one is 300
+    assert "DATE" not in types_of("you may be right")
+
+
+def test_postal_codes_and_street_addresses() -> None:
+    assert found("ship to Springfield, IL 62704") [-1] == ("ZIP", "62704")
+    assert found("postcode SW1A 1AA")[-1] == ("ZIP", "SW1A 1AA")
+    assert "ZIP" not in types_of("we paid 62704 dollars")
+    assert ("STREET_ADDRESS", "12 Baker Street") in found("I live at 12 Baker Street.")
+    assert ("STREET_ADDRESS", "221B Baker St. Apt. 5") in found("at 221B Baker St. Apt. 5 now")
+    assert ("STREET_ADDRESS", "Grote Baan 477") in found("Grote Baan 477 is it")
+    assert ("STREET_ADDRESS", "4 rue de la Paix") in found("au 4 rue de la Paix")
+    assert ("STREET_ADDRESS", "57 Veslebakken 48\n Apt. 441\n HARSTAD") in found(
+        "send it to 57 Veslebakken 48\n Apt. 441\n HARSTAD\n")
+    # Legal citations in real CFPB complaints look like "number words number": not streets.
+    assert "STREET_ADDRESS" not in types_of("my rights under 15 U.S.C. 1681 Section 604 A")
+
+
+def test_people_organizations_and_places() -> None:
+    text = ("Will my account stay active? It's under my partner's name Donald van der Voet. "
+            "Smith Ltd. hired Mrs. Kimberly Lauritsen in Kraków, far from Austria.")
+    got = found(text)
+    assert ("PERSON", "Donald van der Voet") in got
+    assert ("ORGANIZATION", "Smith Ltd.") in got
+    assert ("PERSON", "Mrs. Kimberly Lauritsen") in got  # the title goes with the name
+    assert ("LOCATION", "Kraków") in got and ("LOCATION", "Austria") in got
+    assert ("PERSON", "Will") not in got  # a common word alone is not a name
+
+
+def test_overlap_rules_checksum_then_length_then_specificity() -> None:
+    card = Finding(0, 16, "CREDIT_CARD", 0.9, "credit_card", checksum=True)
+    phone = Finding(0, 19, "PHONE", 0.99, "phone")  # longer, but no checksum
+    assert resolve([phone, card]) == [card]
+    date = Finding(0, 10, "DATE", 0.9, "date")
+    date_time = Finding(0, 19, "DATE_TIME", 0.5, "date")
+    assert resolve([date, date_time]) == [date_time]
+    a, b = Finding(0, 5, "ZIP", 0.9, "x"), Finding(0, 5, "US_SSN", 0.1, "y")
+    assert resolve([a, b]) == [b]
+    apart = [Finding(0, 3, "AGE", 0.5, "x"), Finding(5, 9, "AGE", 0.5, "x")]
+    assert resolve(apart) == apart
+
+
+def test_luhn() -> None:
+    assert luhn_ok("79927398713") and not luhn_ok("79927398710") and not luhn_ok("12a4")

@@ -1,0 +1,71 @@
+"""The policy file: what it accepts, and a clear message naming the line or setting for each
+kind of mistake. Also user patterns and deny-lists, with the guard against slow patterns."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from privacy.pii import detect
+from privacy.pii.custom import CustomPattern, DenyList, PatternError
+from privacy.pii.policy import PolicyError, load_policy, parse_policy
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "anonymize-policy.example.toml"
+
+
+def test_the_commented_example_in_resources_parses() -> None:
+    policy = load_policy(EXAMPLE)
+    assert policy.entities["PERSON"].action == "pseudonym"
+    assert policy.entities["CREDIT_CARD"].params == {"keep_last": 4}
+    assert policy.columns["ssn"].operator.action == "drop"
+    assert policy.columns["customer_name"].entity == "PERSON"
+    assert {d.entity for d in policy.detectors} == {"EMPLOYEE_ID", "WARD"}
+    assert policy.default.action == "tag"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[entities]\nPERSON = "pseudonym"\nPERSNO = "tag"\n', r"line 3: \[entities\] PERSNO: unknown entity type 'PERSNO'"),
+    ('[entities]\nPERSON = "blur"\n', r"line 2: entities.PERSON: unknown action 'blur'"),
+    ('[entities\nPERSON = "tag"\n', r"not valid TOML: .*line 1"),
+    ('[entities]\nPERSON = "tag"\nEMAIL = \n', r"not valid TOML: .*line 3"),
+    ("[[patterns]]\nentity = \"EMP\"\nregex = '(EMP'\n", r"line 3: patterns\[0\]: '\(EMP' is not a valid regular expression"),
+    ("[[patterns]]\nentity = \"EMP\"\nregex = '(a|aa)+$'\n", r"took longer than .*catastrophic"),
+    ("[[patterns]]\nentity = \"EMP\"\nregex = 'x*'\n", r"matches the empty string"),
+    ('colums = {}\n', r"line 1: unknown setting 'colums'"),
+    ('[columns]\nssn = "shred"\n', r"line 2: columns.ssn: unknown action 'shred'"),
+    ('[entities]\nPERSON = { action = "mask", keep_first = 2 }\n', r"'mask' takes no setting 'keep_first'"),
+    ('[entities]\nDATE = { action = "generalize_date", to = "week" }\n', r"'to' must be"),
+    ('min_score = 3\n', r"line 1: min_score must be between 0 and 1"),
+    ('[[deny_lists]]\nentity = "WARD"\nterms = []\n', r"the list is empty"),
+])
+def test_bad_policies_name_the_line_or_setting(text: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=message) as info:
+        parse_policy(text, source="p.toml")
+    assert str(info.value).startswith("p.toml")
+
+
+def test_unknown_column_is_reported_against_the_data() -> None:
+    policy = parse_policy('[columns]\nemial = "drop"\n', source="p.toml")
+    with pytest.raises(PolicyError, match=r"p.toml line 2: columns names column 'emial'.*'email'"):
+        policy.check_columns(["email", "text"])
+    parse_policy('[columns]\nemail = "drop"\n').check_columns(["email"])  # no error
+
+
+def test_missing_policy_file(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="does not exist"):
+        load_policy(tmp_path / "nope.toml")
+
+
+def test_custom_pattern_and_deny_list_win_over_builtins() -> None:
+    emp = CustomPattern("EMPLOYEE_ID", r"EMP-\d{6}")
+    ward = DenyList("WARD", ["Rosewood Ward", "St Mary"])
+    text = "EMP-123456 moved from Rosewood Ward to st mary today"
+    got = [(f.type, f.text(text)) for f in detect(text, extra=[emp, ward])]
+    # "Rosewood Ward" alone would be a PERSON ("Ward" is a surname): the user's list wins.
+    assert got == [("EMPLOYEE_ID", "EMP-123456"), ("WARD", "Rosewood Ward"), ("WARD", "st mary")]
+    assert ("PERSON", "Ward") in [(f.type, f.text(text)) for f in detect(text)]
+
+
+def test_slow_pattern_is_stopped_on_real_text_too() -> None:
+    with pytest.raises(PatternError, match="catastrophic"):
+        CustomPattern("X", r"(a|aa)+$")
