@@ -167,5 +167,5 @@ def privacy_reviewed(ws: Workspace) -> set[str]:
             reviewed.discard(name)
         elif entry.action == "dataset.renamed" and entry.details.get("old") in reviewed:
             reviewed.discard(entry.details["old"])
-            reviewed.add(entry.details.get("new"))
+            reviewed.add(str(entry.details.get("new")))
     return reviewed

@@ -163,14 +163,14 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
                 or not isinstance(spec.get("terms"), list):
             raise PolicyError(f"{source}: {where} needs entity = \"NAME\" and terms = [\"...\"]")
         try:
-            det = DenyList(spec["entity"].upper(), [str(t) for t in spec["terms"]],
-                           label=f"{source}: {where}")
+            deny = DenyList(spec["entity"].upper(), [str(t) for t in spec["terms"]],
+                            label=f"{source}: {where}")
         except PatternError as exc:
             raise PolicyError(str(exc)) from None
-        policy.detectors.append(det)
-        custom_types.add(det.entity)
+        policy.detectors.append(deny)
+        custom_types.add(deny.entity)
         if "action" in spec:
-            policy.entities[det.entity] = _operator(spec["action"], f"{where}.action", source, text,
+            policy.entities[deny.entity] = _operator(spec["action"], f"{where}.action", source, text,
                                                     "action")[0]
     known = entity_types() | custom_types
     entities = data.get("entities", {})
