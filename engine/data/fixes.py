@@ -98,9 +98,10 @@ def _keep(table: pa.Table, keep: np.ndarray) -> pa.Table:
 
 
 def _classes(table: pa.Table, mapping: ColumnMapping) -> dict[str, int]:
+    """Usable rows per class, as validation counts them (rows with an empty text don't count)."""
     if mapping.label_column is None:
         return {}
-    counted = pc.value_counts(label_array(table, mapping))
+    counted = pc.value_counts(label_array(table, mapping).filter(pa.array(_usable(table, mapping))))
     pairs = zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
     return {str(v): int(c) for v, c in pairs if v}
 
