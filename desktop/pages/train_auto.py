@@ -33,6 +33,7 @@ class AutoSettingsBox(QWidget):
         layout.addWidget(self.label)
         self._job: Job | None = None
         self._pending = False
+        self._measured: tuple[Any, ...] = ()
         # What each field held when last filled (at first: the page's defaults). A field whose
         # value differs has been changed by the user, and an automatic fill leaves it alone.
         self._filled = {name: self._get(name) for name in self._fields()}
@@ -80,14 +81,19 @@ class AutoSettingsBox(QWidget):
     def schedule(self) -> None:
         """Measure the selected dataset with the selected model (on the worker)."""
         dataset, ws = self.page.dataset_combo.currentData(), self.page.workspace
-        if not dataset or ws is None:
+        if not dataset or ws is None or self.page.is_running():
+            return
+        model = str(self.page.model_path) if self.page.model_path else None
+        # Showing the page again re-lists the datasets: measure again only what changed.
+        key = (dataset, model, self.page._rows())
+        if key == self._measured and self.auto is not None:
             return
         if self._job is not None and self._job.is_running():
             self._pending = True
             return
         from desktop.jobs import auto_settings
 
-        model = str(self.page.model_path) if self.page.model_path else None
+        self._measured = key
         self.label.setText(f"Measuring {dataset} to choose the settings…")
         job = Job.call(lambda _c: auto_settings(ws, dataset, model), name="auto", parent=self)
         job.ended.connect(lambda terminal, d=dataset: self._on_done(terminal, d))
@@ -95,16 +101,14 @@ class AutoSettingsBox(QWidget):
         self.page.context.start(job)
 
     def _on_done(self, terminal: object, dataset: str) -> None:
-        if self._pending:
-            self._pending = False
-            self._job = None
-            self.schedule()
-            return
+        self._job = None
         if isinstance(terminal, Failed):
             self.label.setText(f"Automatic settings unavailable: {terminal.message}")
-            return
-        if isinstance(terminal, Done):
+        elif isinstance(terminal, Done):
             self.apply(terminal.value, dataset)
+        if self._pending:  # the dataset or model changed meanwhile: measure that one
+            self._pending = False
+            self.schedule()
 
     def apply(self, auto: Any, dataset: str) -> None:
         self.auto = auto
