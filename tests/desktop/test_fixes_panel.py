@@ -19,7 +19,8 @@ def _button(page, text: str):  # noqa: ANN001, ANN202
     return button
 
 
-def test_fix_buttons_make_the_cfpb_excerpt_importable(qtbot, window, real_data, tmp_path):
+def test_fix_buttons_make_the_cfpb_excerpt_importable_and_trainable(qtbot, window, real_data,
+                                                                    tmp_path, tiny_model_dir):
     source = tmp_path / "complaints.csv"
     shutil.copy(real_data / "cfpb_complaints_extract" / "complaints.csv", source)
     before = source.read_bytes()
@@ -56,6 +57,22 @@ def test_fix_buttons_make_the_cfpb_excerpt_importable(qtbot, window, real_data, 
     info = dataset_info(page.workspace, "cfpb")
     assert info.rows == 101 and [s["kind"] for s in info.history] == ["drop-empty", "small-classes"]
     assert source.read_bytes() == before  # the source file is never edited
+
+    # ... and it trains and is evaluated in the same desktop flow (a tiny model, one epoch).
+    from engine.events import Finished
+
+    window.show_page("train")
+    train = window.train_page
+    train.select_dataset("cfpb")
+    assert train.set_model_folder(tiny_model_dir)
+    train.epochs.setValue(1)
+    train.batch_size.setValue(8)
+    train.max_length.setValue(32)
+    qtbot.waitUntil(lambda: train.auto_box._job is None, timeout=60_000)
+    with qtbot.waitSignal(train.training_ended, timeout=180_000) as ended:
+        qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    assert isinstance(ended.args[0], Finished), ended.args[0]
+    assert "accuracy" in ended.args[0].metrics
 
 
 def test_a_refused_fix_says_why_and_changes_nothing(qtbot, window, tmp_path):

@@ -84,3 +84,13 @@ def test_a_refused_fix_changes_nothing_stored(cfpb: Path, capsys) -> None:
     assert "97 rows" in capsys.readouterr().out
     assert cli(["audit"]) == 0
     assert capsys.readouterr().out == audit_before  # nothing was written, not even an entry
+
+
+def test_inspect_json_carries_the_fix_of_each_problem(cfpb: Path, capsys) -> None:
+    import json
+
+    assert cli(["inspect", str(cfpb), "--json"]) == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    by_code = {p["code"]: p["fix"] for p in problems}
+    assert by_code["empty-text"] == "--drop-empty" and by_code["duplicate-row"] == "--drop-duplicates"
+    assert all(p["fix"] for p in problems if p["severity"] == "error")
