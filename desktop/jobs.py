@@ -50,7 +50,7 @@ def save_draft(ws: Vault, name: str, draft: Any, *, skip_incomplete: bool, cance
         return
     yield Progress(done=1, total=3, message="encrypting")
     info = save_dataset(ws, name, draft.imported, draft.mapping, problems=draft.problems,
-                        skip_incomplete=skip_incomplete)
+                        skip_incomplete=skip_incomplete, history=getattr(draft, "history", ()))
     yield Progress(done=3, total=3, message="stored")
     yield Done(info)
 
@@ -103,10 +103,17 @@ def make_config(**options: Any) -> Any:
     return TrainConfig(**options)
 
 
-def estimate(config: Any, rows: int) -> Any:
+def estimate(config: Any, rows: int, mean_tokens: float | None = None) -> Any:
     from engine.training import estimate as engine_estimate
 
-    return engine_estimate(config, rows)
+    return engine_estimate(config, rows, mean_tokens=mean_tokens)
+
+
+def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:
+    """``engine.training.auto.AutoSettings`` measured on a vault dataset (decrypts it in memory)."""
+    from engine.training.plan import plan_training
+
+    return plan_training(ws, dataset, {}, model_path=model_path).auto
 
 
 def train_events(ws: Vault, config: Any, cancel: CancelToken) -> Iterator[Any]:

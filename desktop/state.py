@@ -21,6 +21,8 @@ class ImportDraft:
     imported: Any  # engine.data.importing.ImportedTable
     mapping: Any  # engine.data.columns.ColumnMapping
     problems: list[Any] = field(default_factory=list)  # engine.data.problems.Problem
+    history: list[dict[str, Any]] = field(default_factory=list)  # fixes applied in memory
+    fix_options: list[Any] = field(default_factory=list)  # engine.data.fix_suggest.FixOption
 
     @property
     def columns(self) -> list[str]:

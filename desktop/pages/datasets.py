@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.icons import icon
 from desktop.pages.base import Page, section
+from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
 from desktop.widgets.arrow_table import ArrowTableModel
@@ -33,13 +34,15 @@ _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 
 
 def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
-                   skip_incomplete: bool = False, imported: Any = None) -> ImportDraft:
+                   skip_incomplete: bool = False, imported: Any = None,
+                   history: list[dict[str, Any]] | None = None) -> ImportDraft:
     """Worker-thread body: read (unless already read), map columns, validate.
 
     Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
     given (None meaning an unlabelled dataset).
     """
     from engine.data.columns import ColumnMapping, infer_mapping
+    from engine.data.fix_suggest import suggest_fixes
     from engine.data.importing import read_table
     from engine.data.validation import validate
 
@@ -50,7 +53,9 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
         # The user's explicit choice, "no label column" included (choose() would infer one).
         mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
     problems = validate(imported, mapping, skip_incomplete=skip_incomplete)
-    return ImportDraft(imported=imported, mapping=mapping, problems=list(problems))
+    return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
+                       history=list(history or []),
+                       fix_options=suggest_fixes(imported.table, mapping, problems))
 
 
 class DatasetsPage(Page):
@@ -133,6 +138,10 @@ class DatasetsPage(Page):
         side_layout.addWidget(chart_scroll, 2)
         self.problems_title = section("Problems")
         side_layout.addWidget(self.problems_title)
+        # One "Fix" button per problem group (desktop.pages.fixes_panel).
+        self.fixes_panel = FixesPanel()
+        self.fixes_panel.fix_chosen.connect(self.apply_fix)
+        side_layout.addWidget(self.fixes_panel)
         side_layout.addWidget(self.problems, 3)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
@@ -198,6 +207,7 @@ class DatasetsPage(Page):
         self.model.set_table(None)
         self.chart.set_values([])
         self.problems.clear()
+        self.fixes_panel.set_options([], [])
         self.stack.setCurrentWidget(self.empty)
         self.status.clear()
 
@@ -221,8 +231,10 @@ class DatasetsPage(Page):
             return
         label = self.label_combo.currentData()
         imported, text, skip = self.draft.imported, self.text_combo.currentText(), self.skip_box.isChecked()
+        history = self.draft.history
         self._run(lambda _c: read_and_check(imported.source, text_column=text, label_column=label,
-                                            skip_incomplete=skip, imported=imported),
+                                            skip_incomplete=skip, imported=imported,
+                                            history=history),
                   name="validate", message="Checking…")
 
     def _run(self, body, *, name: str, message: str) -> None:  # noqa: ANN001
@@ -254,6 +266,7 @@ class DatasetsPage(Page):
     def _set_editable(self, enabled: bool) -> None:
         for widget in (self.text_combo, self.label_combo, self.skip_box, self.import_button, self.open_button):
             widget.setEnabled(enabled)
+        self.fixes_panel.set_busy(not enabled)
         if enabled and self.draft is not None:
             self.import_button.setEnabled(not self.draft.blocking())
 
@@ -262,7 +275,8 @@ class DatasetsPage(Page):
         self.draft = draft
         if new_file:
             self.model.set_table(draft.imported.table)
-            self.name_edit.setText(draft.suggested_name())
+            if not draft.history:  # a fixed draft keeps the name the user may have typed
+                self.name_edit.setText(draft.suggested_name())
         self.model.set_roles({draft.text_column: "text", **({draft.label_column: "label"} if draft.label_column else {})})
         imported = draft.imported
         details = [f"{draft.rows:,} rows", f"{len(draft.columns)} columns", imported.format.upper()]
@@ -289,6 +303,7 @@ class DatasetsPage(Page):
         self.chart_scroll.setMaximumHeight(min(self.chart.sizeHint().height() + 12, limit))
         self.side_layout.setStretch(1, 2 if draft.problems else 6)
         self._show_problems(draft.problems)
+        self.fixes_panel.set_options(draft.fix_options, draft.history)
         self.stack.setCurrentIndex(1)
         blocking = draft.blocking()
         self.import_button.setEnabled(not blocking)
@@ -327,6 +342,14 @@ class DatasetsPage(Page):
         index = self.model.index(row, column)
         self.table.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def apply_fix(self, option: Any) -> None:
+        """Apply a fix to the draft in memory (worker); a refusal is shown and changes nothing."""
+        if self.draft is None:
+            return
+        draft, skip = self.draft, self.skip_box.isChecked()
+        self._run(lambda _c: fix_draft(draft, option.fix, skip_incomplete=skip), name="fix",
+                  message=f"{option.label}…")
 
     # --- importing ---------------------------------------------------------------------------
     def import_draft(self) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
+from desktop.pages.train_auto import AutoSettingsBox
 from desktop.state import Phase, TrainingMonitor, format_duration
 from engine.units import human_size
 from desktop.widgets.curves import CurvePlot
@@ -120,6 +121,10 @@ class TrainPage(Page):
         settings_layout.addLayout(common)
         settings_layout.addWidget(self.advanced_toggle)
         settings_layout.addWidget(self.advanced)
+        # Settings chosen from the data, with why (desktop.pages.train_auto).
+        self.auto_box = AutoSettingsBox(self)
+        settings_layout.addWidget(section("Automatic settings"))
+        settings_layout.addWidget(self.auto_box)
         settings_layout.addWidget(section("Estimate"))
         settings_layout.addWidget(self.estimate_label)
         settings_layout.addLayout(buttons)
@@ -162,6 +167,7 @@ class TrainPage(Page):
             widget.valueChanged.connect(self._schedule_estimate)
         self.dataset_combo.currentIndexChanged.connect(self._schedule_estimate)
         self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
         self.device.currentIndexChanged.connect(self._schedule_estimate)
         self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
         context.datasets_changed.connect(self.refresh_datasets)
@@ -174,6 +180,7 @@ class TrainPage(Page):
             self.loss_plot.clear()
             self.validation_plot.clear()
             self._resumable_run = None
+            self.auto_box.auto = None  # measured from decrypted data: dropped on lock
         self.refresh_datasets()
         self.apply_settings()
         self._render()
@@ -211,6 +218,7 @@ class TrainPage(Page):
             except Exception:  # noqa: BLE001 - a warning never blocks training
                 pass
         self._update_privacy_warning()
+        self.auto_box.schedule()
         self._schedule_estimate()
         self._render()
 
@@ -246,6 +254,7 @@ class TrainPage(Page):
         if folder is None:
             self.model_path = None
             self.model_label.setText("MiniLM-L6 (default, built in)")
+            self.auto_box.schedule()
             self._schedule_estimate()
             return True
         from desktop.jobs import check_model
@@ -261,7 +270,8 @@ class TrainPage(Page):
         self.model_label.setText(f"{Path(folder).name} ({getattr(info, 'model_type', 'model')}{size})")
         limit = getattr(info, "max_length", None)
         if limit:
-            self.max_length.setValue(min(self.max_length.value(), int(limit)))
+            self.auto_box.clamp_max_length(int(limit))
+        self.auto_box.schedule()
         self._schedule_estimate()
         return True
 
@@ -276,6 +286,7 @@ class TrainPage(Page):
             model_path=str(self.model_path) if self.model_path else None,
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=learning_rate, max_length=self.max_length.value(), **self.advanced.options(),
+            **self.auto_box.extra_options(),
         )
 
     def _rows(self) -> int:
@@ -292,8 +303,10 @@ class TrainPage(Page):
         from desktop.jobs import estimate, make_config
 
         options, rows = self.config_options(), self._rows()
+        mean = self.auto_box.mean_tokens(self.max_length.value())  # measured lengths, if known
         self.estimate_label.setText("Estimating…")
-        job = Job.call(lambda _c: estimate(make_config(**options), rows), name="estimate", parent=self)
+        job = Job.call(lambda _c: estimate(make_config(**options), rows, mean), name="estimate",
+                       parent=self)
         job.ended.connect(self._on_estimate)
         self._estimate_job = job
         self.context.start(job)

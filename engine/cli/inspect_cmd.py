@@ -114,7 +114,10 @@ def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
     if data["trainable"]:
         print("Result:   trainable" + (" (see the warnings above)" if warnings else ""), file=out)
     else:
-        print("Result:   not trainable yet: fix the errors above", file=out)
+        flags = sorted({p.fix for p in problems if p.blocking and p.fix})
+        print("Result:   not trainable yet: fix the errors above"
+              + (f" (for example `cloister import FILE {' '.join(flags)}`)" if flags else ""),
+              file=out)
 
 
 def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -> list[str]:
@@ -123,6 +126,7 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -
     lines: list[str] = []
     shown: dict[str, int] = {}
     hidden: dict[str, int] = {}
+    fixed: set[str] = set()
     for problem in problems:
         if problem.row is not None:
             shown[problem.code] = shown.get(problem.code, 0) + 1
@@ -133,6 +137,10 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -
             severity=problem.severity, code=problem.code, message=problem.message,
             hint=problem.hint, file=None, row=problem.row, column=problem.column)
         lines.append(str(local))
+        # The one-step fix, under every error and under the first warning of each kind.
+        if problem.fix and (problem.blocking or problem.code not in fixed):
+            lines.append(f"  fix: {problem.fix}")
+        fixed.add(problem.code)
     for code, count in hidden.items():
         lines.append(f"({count} more {code!r} rows are listed with --json)")
     return lines

@@ -140,25 +140,44 @@ def _positive(value: str) -> int:
     return number
 
 
+def _explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields the user gave on the command line; the rest is chosen for them."""
+    given = dict(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                 max_length=args.max_length, grad_accumulation=args.grad_accumulation,
+                 class_weights=args.class_weights)
+    explicit = {k: v for k, v in given.items() if v is not None}
+    if args.early_stopping is not None:  # 0 is an explicit "never stop early"
+        explicit["early_stopping_patience"] = None if args.early_stopping == 0 else args.early_stopping
+    if args.multi_label:
+        explicit["multi_label"] = True
+    explicit.update(seed=args.seed, device=args.device)
+    return explicit
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from engine.training import TrainConfig, train
+    from engine.training.plan import plan_training
 
-    config = TrainConfig(
-        dataset=args.dataset, model_path=None if args.model in (None, "default") else args.model,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-        max_length=args.max_length, seed=args.seed,
-        early_stopping_patience=None if args.early_stopping == 0 else args.early_stopping,
-        grad_accumulation=args.grad_accumulation, class_weights=args.class_weights,
-        multi_label=args.multi_label, device=args.device,
-    )
-    problems = config.validate()
+    model_path = None if args.model in (None, "default") else args.model
+    explicit = _explicit_settings(args)
+    # The user's own settings are checked before the passphrase is asked for.
+    problems = TrainConfig(dataset=args.dataset, model_path=model_path, **explicit).validate()
     if problems:
         raise InputError("; ".join(p.message for p in problems))
     ws = open_workspace(args)
     token = CancelToken()
     try:
+        # Automatic settings from the data (engine.training.auto) under the user's own.
+        plan = plan_training(ws, args.dataset, explicit, auto=args.auto, model_path=model_path)
+        if args.dry_run or not args.json:
+            out = sys.stdout if args.dry_run else sys.stderr
+            for line in plan.lines():
+                print(line, file=out)
+        if args.dry_run:
+            print("dry run: nothing was trained", file=sys.stdout)
+            return EXIT_OK
         with _ctrl_c_cancels(token):
-            return consume(train(ws, config, cancel=token), json_mode=args.json)
+            return consume(train(ws, plan.config, cancel=token), json_mode=args.json)
     finally:
         ws.lock()
 
@@ -231,17 +250,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dataset", metavar="DATASET")
     p.add_argument("--model", metavar="PATH|default", default="default",
                    help="local Hugging Face encoder folder (default: the bundled MiniLM-L6)")
-    p.add_argument("--epochs", type=_positive, default=3)
-    p.add_argument("--batch-size", type=_positive, default=16)
-    p.add_argument("--lr", type=float, default=5e-5, help="learning rate (default 5e-5)")
-    p.add_argument("--max-length", type=_positive, default=128, help="tokens per text (default 128)")
+    # Unset options (None) are chosen from the data by engine.training.auto unless --no-auto.
+    p.add_argument("--epochs", type=_positive, default=None, help="default: automatic")
+    p.add_argument("--batch-size", type=_positive, default=None, help="default 16")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: automatic)")
+    p.add_argument("--max-length", type=_positive, default=None,
+                   help="tokens per text (default: automatic, from the texts' lengths)")
     p.add_argument("--seed", type=int, default=13)
-    p.add_argument("--early-stopping", type=int, default=2, metavar="N",
-                   help="stop after N evaluations without improvement (0: never; default 2)")
-    p.add_argument("--grad-accumulation", type=_positive, default=1, metavar="N")
-    p.add_argument("--class-weights", action="store_true", help="weight classes by rarity")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="N",
+                   help="stop after N evaluations without a better validation macro-F1 "
+                   "(0: never; default 2)")
+    p.add_argument("--grad-accumulation", type=_positive, default=None, metavar="N")
+    p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
+                   help="weight classes by rarity (default: automatic, on when imbalanced)")
     p.add_argument("--multi-label", action="store_true",
                    help="rows carry several labels separated by '|'")
+    p.add_argument("--auto", action=argparse.BooleanOptionalAction, default=True,
+                   help="choose unset settings from the data (default); --no-auto uses the "
+                   "fixed defaults (3 epochs, 5e-5, 128 tokens)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the settings that would be used, why, and the estimate; train nothing")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     add_workspace_options(p)

@@ -14,6 +14,7 @@ from privacy.vault.container import ScryptParams
 from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
 from privacy.vault.workspace import Workspace
 
+from engine.cli.fix_options import add_fix_arguments
 from engine.cli.common import (
     add_workspace_options,
     open_workspace,
@@ -74,6 +75,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 # ----- import -------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
     # Heavy engine imports stay inside the command so `cloister --help` stays fast.
+    from engine.cli.fix_options import apply_fix_arguments
     from engine.cli.inspect_cmd import problem_lines
     from engine.data.columns import ColumnMapping
     from engine.data.importing import read_table
@@ -86,10 +88,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     imported = read_table(Path(args.file), sheet=args.sheet, header=args.header)
     mapping = ColumnMapping.choose(imported, text_columns=args.text_column,
                                    label_column=args.label_column)
+    # Fixes (engine.cli.fix_options) apply in memory; a refused one stops here, nothing stored.
+    imported, history, fixed = apply_fix_arguments(args, imported, mapping)
     problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete)
     label = mapping.label_column if mapping.label_column is not None else "(none)"
     print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
           f"{' + '.join(mapping.text_columns)}; label: {label}")
+    for line in fixed:
+        print("  " + line)
     for line in problem_lines(problems, source=str(imported.source)):
         # inspect's "listed with --json" points at inspect's own flag; say which command has it.
         print("  " + line.replace("listed with --json", "listed by 'cloister inspect FILE --json'"))
@@ -106,7 +112,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         info = save_dataset(ws, name, imported, mapping, problems=problems,
-                            overwrite=args.replace, skip_incomplete=args.skip_incomplete)
+                            overwrite=args.replace, skip_incomplete=args.skip_incomplete,
+                            history=history)
     finally:
         ws.lock()
     print(f"Imported {info.rows:,} rows as dataset {info.name!r} "
@@ -158,6 +165,8 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"{info.mapping.label_column or '(none)'}")
     if info.labels:
         print("Labels: " + ", ".join(f"{k} ({v:,})" for k, v in info.labels.items()))
+    for step in info.history:  # fixes applied in memory at import (engine.data.fixes)
+        print(f"Fixed at import: {step.get('description', step.get('kind', ''))}")
     shown = min(args.rows, info.rows)
     if shown:
         print(f"First {shown} rows:")
@@ -310,6 +319,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
     p.add_argument("--anonymize", type=Path, metavar="POLICY.toml",
                    help="anonymize in memory under this policy and store only the result")
+    add_fix_arguments(p)
     add_workspace_options(p)
     p.set_defaults(func=cmd_import)
 

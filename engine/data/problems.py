@@ -30,6 +30,8 @@ class Problem:
     file: str | None = None
     row: int | None = None  # 1-based data row (the header is not a row)
     column: str | None = None
+    # The one step that fixes it: a `cloister import` flag (engine.data.fixes.FIX_FOR_CODE).
+    fix: str = ""
 
     @property
     def blocking(self) -> bool:
@@ -46,7 +48,8 @@ class Problem:
     def as_dict(self) -> dict[str, str | int | None]:
         """JSON-ready form (``cloister inspect --json``, the desktop's report table)."""
         return {"severity": self.severity.value, "code": self.code, "message": self.message,
-                "hint": self.hint, "file": self.file, "row": self.row, "column": self.column}
+                "hint": self.hint, "file": self.file, "row": self.row, "column": self.column,
+                "fix": self.fix}
 
     def __str__(self) -> str:
         where = self.location()

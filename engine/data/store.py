@@ -70,6 +70,7 @@ class DatasetInfo:
     sha256: str = ""
     problems: tuple[str, ...] = field(default=())  # the validation report at import time
     skip_incomplete: bool = False  # rows with blank text or no label are left out on load
+    history: tuple[dict[str, Any], ...] = ()  # fixes applied before storing (engine.data.fixes)
 
     @property
     def num_classes(self) -> int:
@@ -135,7 +136,8 @@ def _problem_lines(problems: Iterable[Problem | str]) -> list[str]:
 
 def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnMapping, *,
                  problems: Iterable[Problem | str] = (), overwrite: bool = False,
-                 skip_incomplete: bool = False) -> DatasetInfo:
+                 skip_incomplete: bool = False,
+                 history: Iterable[Mapping[str, Any]] = ()) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -143,7 +145,9 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     ``skip_incomplete`` rows whose text is blank or whose label is missing
     (``columns.complete_rows``) are not stored at all: what the user chose to leave out does not
     go into the vault. Row-level "empty-text"/"missing-label" notes are dropped with them, since
-    their row numbers no longer point into what is stored.
+    their row numbers no longer point into what is stored. ``history`` lists the fixes
+    (``engine.data.fixes.FixStep.as_dict``) already applied to ``imported.table`` in memory: it is
+    kept in the dataset's metadata and each step is audited.
     """
     name = check_name(name)
     exists = ws.has(_meta_key(name))
@@ -175,6 +179,7 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "problems": _problem_lines(problems),
         "skip_incomplete": bool(skip_incomplete),
+        "history": [dict(step) for step in history],
     }
     table_key = _dir(name) + meta["table"]
     table_existed = ws.has(table_key)  # the very same table saved before: keep it on failure
@@ -191,6 +196,9 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
             ws.delete(key)
     ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
              rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)
+    for step in meta["history"]:  # counts only: audit entries name things, never rows or labels
+        ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),
+                 rows_removed=step.get("rows_removed", 0), rows_changed=step.get("rows_changed", 0))
     log.info("stored dataset (%d rows)", table.num_rows)
     return _info(name, meta)
 
@@ -213,6 +221,7 @@ def _info(name: str, meta: Mapping[str, Any]) -> DatasetInfo:
             sha256=str(meta["sha256"]),
             problems=tuple(meta.get("problems", ())),
             skip_incomplete=bool(meta.get("skip_incomplete", False)),
+            history=tuple(meta.get("history", ())),
         )
     except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
         raise DatasetDamaged(f"the description of dataset {name!r} is unreadable ({exc}); "

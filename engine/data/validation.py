@@ -8,6 +8,7 @@ end up in logs and screenshots.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
 from engine.data.columns import ColumnMapping, label_array, text_array
+from engine.data.fixes import fix_for
 from engine.data.importing.table import ImportedTable
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
@@ -150,6 +152,9 @@ class _InBackground:
 
 def _ordered(problems: list[Problem]) -> list[Problem]:
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    # Each problem says which one-step fix resolves it (engine.data.fixes), where one exists.
+    problems = [dataclasses.replace(p, fix=hint.flag) if not p.fix and (hint := fix_for(p.code))
+                else p for p in problems]
     return sorted(problems, key=lambda p: rank[p.severity])  # stable: check order kept within
 
 

@@ -40,14 +40,19 @@ def _device_kind(preference: str) -> str:
     return "cpu"
 
 
-def estimate(config: TrainConfig, rows: int) -> Estimate:
-    """Seconds and peak memory to train ``config`` on ``rows`` rows (80% of them train)."""
+def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None) -> Estimate:
+    """Seconds and peak memory to train ``config`` on ``rows`` rows (80% of them train).
+
+    ``mean_tokens``: the data's measured mean tokens per text after truncation at
+    ``config.max_length`` (``engine.training.auto``); without it ``ASSUMED_MEAN_TOKENS``.
+    Memory always assumes a batch as long as ``max_length``: the longest batch runs first.
+    """
     from engine.training.devices import cpu_threads
 
     info = check_model_folder(resolve_model_path(config.model_path))
     embed = (info.vocab_size + info.max_length) * info.hidden_size
     compute_params = max(1, info.approx_parameters - embed)
-    tokens = min(config.max_length, ASSUMED_MEAN_TOKENS)
+    tokens = min(config.max_length, mean_tokens if mean_tokens else ASSUMED_MEAN_TOKENS)
     train_rows = int(rows * 0.8)
     # Validation passes each epoch are forward-only: ~1/3 of a training pass per row.
     flops = 6 * compute_params * tokens * config.epochs * (train_rows + 0.1 * rows / 3)

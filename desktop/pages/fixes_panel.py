@@ -1,0 +1,72 @@
+"""The Datasets page's "Fix" buttons: one per problem group, each saying how many rows it removes.
+
+The options come from the engine (``engine.data.fix_suggest.suggest_fixes``), computed on the
+worker thread with the validation report; pressing a button asks the page to apply that fix to
+the draft in memory (``fix_draft``, also on the worker) and show the new preview, label chart
+and problems. The source file is never touched; the applied fixes go with the draft into the
+vault as the dataset's history.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+
+def fix_draft(draft: Any, fix: Any, *, skip_incomplete: bool = False) -> Any:
+    """Worker-thread body: ``draft`` with ``fix`` applied in memory and validated again.
+
+    Raises the engine's ``FixRefused`` (shown as the job's failure message) when the fix would
+    leave an unusable dataset; the draft is then unchanged.
+    """
+    import dataclasses
+
+    from engine.data.fixes import apply_fixes
+
+    from desktop.pages.datasets import read_and_check
+
+    table, report = apply_fixes(draft.imported.table, draft.mapping, [fix])
+    # Read-time problems name rows of the source file; they no longer match the fixed table.
+    imported = dataclasses.replace(draft.imported, table=table, problems=())
+    return read_and_check(imported.source, text_column=draft.text_column,
+                          label_column=draft.label_column, skip_incomplete=skip_incomplete,
+                          imported=imported, history=[*draft.history, *report.history()])
+
+
+class FixesPanel(QWidget):
+    """A button per fix option; ``fix_chosen`` carries the chosen ``FixOption``."""
+
+    fix_chosen = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.buttons: list[QPushButton] = []
+        self.applied = QLabel()
+        self.applied.setWordWrap(True)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self.applied)
+        self.set_options([], [])
+
+    def set_options(self, options: list[Any], history: list[dict[str, Any]]) -> None:
+        for button in self.buttons:
+            self._layout.removeWidget(button)
+            button.deleteLater()
+        self.buttons = []
+        for option in options:
+            button = QPushButton(("Fix: " if option.blocking else "Optional: ") + option.summary())
+            button.setEnabled(not option.refused)
+            button.setToolTip(option.refused or "Applied in memory; the source file is not changed. "
+                              "Recorded in the dataset's history when you import.")
+            button.clicked.connect(lambda _checked=False, o=option: self.fix_chosen.emit(o))
+            self._layout.addWidget(button)
+            self.buttons.append(button)
+        done = [str(step.get("description", step.get("kind", ""))) for step in history]
+        self.applied.setText("Applied: " + "; ".join(done) if done else "")
+        self.applied.setVisible(bool(done))
+        self.setVisible(bool(options or done))
+
+    def set_busy(self, busy: bool) -> None:
+        for button in self.buttons:
+            button.setEnabled(not busy and "not possible" not in button.text())

@@ -1,0 +1,135 @@
+"""The Train page's automatic settings: chosen from the dataset by the engine, shown with why.
+
+When a dataset (or base model) is chosen, ``engine.training.plan`` measures the data on a worker
+thread and this box puts the chosen epochs, learning rate, max length, warm-up, early stopping
+and class weights into the page's fields — except those the user has changed since the last
+automatic fill, which stay as they are and are listed as "set by you". A user who changes
+nothing trains with the automatic settings, and the estimate uses the measured text lengths.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from desktop.worker import Done, Job
+from engine.events import Failed
+
+
+def _lr_text(value: float) -> str:
+    return f"{value:.0e}".replace("e-0", "e-")  # 1e-4, 5e-5: as the page's own choices read
+
+
+class AutoSettingsBox(QWidget):
+    def __init__(self, page: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.page = page
+        self.auto: Any = None  # engine.training.auto.AutoSettings
+        self.label = QLabel("Choose a dataset: settings are then chosen from its data.")
+        self.label.setWordWrap(True)
+        self.label.setObjectName("autoSettings")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        self._job: Job | None = None
+        self._pending = False
+        self._measured: tuple[Any, ...] = ()
+        # What each field held when last filled (at first: the page's defaults). A field whose
+        # value differs has been changed by the user, and an automatic fill leaves it alone.
+        self._filled = {name: self._get(name) for name in self._fields()}
+
+    # --- the page's fields, by TrainConfig name ---------------------------------------------
+    def _fields(self) -> tuple[str, ...]:
+        return ("epochs", "learning_rate", "max_length", "warmup_ratio",
+                "early_stopping_patience", "class_weights")
+
+    def _get(self, name: str) -> Any:
+        p, adv = self.page, self.page.advanced
+        if name == "learning_rate":
+            try:
+                return float(p.learning_rate.currentText())
+            except ValueError:
+                return None
+        return {"epochs": lambda: p.epochs.value(), "max_length": lambda: p.max_length.value(),
+                "warmup_ratio": lambda: round(adv.warmup.value(), 4),
+                "early_stopping_patience": lambda: adv.patience.value() or None,
+                "class_weights": lambda: adv.class_weights.isChecked()}[name]()
+
+    def _put(self, name: str, value: Any) -> None:
+        p, adv = self.page, self.page.advanced
+        if name == "learning_rate":
+            p.learning_rate.setCurrentText(_lr_text(float(value)))
+        elif name == "epochs":
+            p.epochs.setValue(int(value))
+        elif name == "max_length":
+            p.max_length.setValue(int(value))
+        elif name == "warmup_ratio":
+            adv.warmup.setValue(float(value))
+        elif name == "early_stopping_patience":
+            adv.patience.setValue(int(value or 0))
+        elif name == "class_weights":
+            adv.class_weights.setChecked(bool(value))
+
+    def clamp_max_length(self, limit: int) -> None:
+        """Keep max length within a new model's limit; not a user change, so still automatic."""
+        untouched = self._get("max_length") == self._filled["max_length"]
+        self.page.max_length.setValue(min(self.page.max_length.value(), limit))
+        if untouched:
+            self._filled["max_length"] = self._get("max_length")
+
+    # --- choosing -----------------------------------------------------------------------------
+    def schedule(self) -> None:
+        """Measure the selected dataset with the selected model (on the worker)."""
+        dataset, ws = self.page.dataset_combo.currentData(), self.page.workspace
+        if not dataset or ws is None or self.page.is_running():
+            return
+        model = str(self.page.model_path) if self.page.model_path else None
+        # Showing the page again re-lists the datasets: measure again only what changed.
+        key = (dataset, model, self.page._rows())
+        if key == self._measured and self.auto is not None:
+            return
+        if self._job is not None and self._job.is_running():
+            self._pending = True
+            return
+        from desktop.jobs import auto_settings
+
+        self._measured = key
+        self.label.setText(f"Measuring {dataset} to choose the settings…")
+        job = Job.call(lambda _c: auto_settings(ws, dataset, model), name="auto", parent=self)
+        job.ended.connect(lambda terminal, d=dataset: self._on_done(terminal, d))
+        self._job = job
+        self.page.context.start(job)
+
+    def _on_done(self, terminal: object, dataset: str) -> None:
+        self._job = None
+        if isinstance(terminal, Failed):
+            self.label.setText(f"Automatic settings unavailable: {terminal.message}")
+        elif isinstance(terminal, Done):
+            self.apply(terminal.value, dataset)
+        if self._pending:  # the dataset or model changed meanwhile: measure that one
+            self._pending = False
+            self.schedule()
+
+    def apply(self, auto: Any, dataset: str) -> None:
+        self.auto = auto
+        kept = []
+        for choice in auto.choices:
+            if choice.name not in self._filled:
+                continue
+            if self._get(choice.name) == self._filled[choice.name]:
+                self._put(choice.name, choice.value)
+                self._filled[choice.name] = self._get(choice.name)
+            else:
+                kept.append(choice.name)
+        self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(
+            f"• {line}" for line in auto.lines(kept)))
+        self.page._schedule_estimate()  # the estimate now uses the measured lengths
+
+    def extra_options(self) -> dict[str, Any]:
+        """Automatic settings the page has no field for (evaluations within an epoch)."""
+        if self.auto is None:
+            return {}
+        return {"eval_every_steps": self.auto.values.get("eval_every_steps")}
+
+    def mean_tokens(self, max_length: int) -> float | None:
+        return None if self.auto is None else self.auto.mean_tokens_at(max_length)

@@ -1,0 +1,62 @@
+"""The ``cloister import`` flags that fix a file's problems in memory (``engine.data.fixes``).
+
+Kept apart from ``vault_cmds`` so the import command only gains two calls: one to register the
+flags, one to apply what they ask for.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pyarrow stays out of `cloister --help`
+    from engine.data.columns import ColumnMapping
+    from engine.data.importing.table import ImportedTable
+
+
+def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "fixes", "Fix the file's problems in memory before storing; the source file is never "
+        "changed, and each fix is kept in the dataset's history and the audit log.")
+    group.add_argument("--drop-empty", action="store_true",
+                       help="drop rows with an empty text or no label")
+    group.add_argument("--drop-duplicates", action="store_true",
+                       help="drop rows that repeat an earlier row's text and label")
+    group.add_argument("--resolve-conflicts", choices=("drop", "majority"),
+                       help="the same text under different labels: drop all its rows, or keep "
+                       "the rows with its most frequent label (ties are dropped)")
+    group.add_argument("--min-class-size", type=int, metavar="N",
+                       help="classes with fewer than N rows are small (default 2 with "
+                       "--drop-small or --merge-small-into)")
+    group.add_argument("--merge-small-into", metavar="LABEL",
+                       help="relabel the rows of small classes LABEL: 'other' (a new class) or "
+                       "an existing class")
+    group.add_argument("--drop-small", action="store_true", help="drop the rows of small classes")
+    group.add_argument("--cap-long", type=int, metavar="TOKENS",
+                       help="cut texts longer than about TOKENS tokens to that length "
+                       "(long texts are kept whole otherwise; training reads the first "
+                       "--max-length tokens)")
+
+
+def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
+                        mapping: ColumnMapping) -> tuple[ImportedTable, list[dict[str, Any]], list[str]]:
+    """``imported`` with the asked-for fixes applied, its history, and one line per fix.
+
+    Raises ``FixRefused`` (an InputError: exit 2 with the message) before anything is stored.
+    """
+    from engine.data.fixes import apply_fixes, fixes_from_options
+
+    fixes = fixes_from_options(
+        drop_empty=args.drop_empty, drop_duplicates=args.drop_duplicates,
+        resolve_conflicts=args.resolve_conflicts, min_class_size=args.min_class_size,
+        merge_small_into=args.merge_small_into, drop_small=args.drop_small,
+        cap_long=args.cap_long)
+    if not fixes:
+        return imported, [], []
+    table, report = apply_fixes(imported.table, mapping, fixes)
+    lines = [f"fixed: {line}" for line in report.lines()]
+    lines.append(f"fixed: {report.rows_before:,} -> {report.rows_after:,} rows, "
+                 f"{report.classes_before} -> {report.classes_after} classes (the source file "
+                 "is unchanged)")
+    # Read-time problems point at rows of the source; they no longer match the fixed table.
+    return dataclasses.replace(imported, table=table, problems=()), report.history(), lines

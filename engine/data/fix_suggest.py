@@ -1,0 +1,87 @@
+"""Which one-step fixes a validation report calls for, and what each would do to the table.
+
+The Datasets page shows one "Fix" button per problem group; ``suggest_fixes`` gives it the
+fixes (``engine.data.fixes``) for the problem codes present, each previewed on the table in
+memory — the rows it would remove or relabel, or why it would be refused — so the button can
+say so before it is pressed. Runs on a worker thread (a preview is one pass over the table).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from engine.data.columns import ColumnMapping
+from engine.data.fixes import (
+    NEW_CLASS,
+    CapLength,
+    DropDuplicates,
+    DropIncomplete,
+    Fix,
+    FixRefused,
+    ResolveConflicts,
+    SmallClasses,
+    apply_fixes,
+)
+from engine.data.problems import Problem
+
+# (problem codes, button text, fix) in the order the page lists them.
+_CANDIDATES: tuple[tuple[frozenset[str], str, Fix], ...] = (
+    (frozenset({"empty-text", "missing-label"}), "Drop rows with empty text or no label",
+     DropIncomplete()),
+    (frozenset({"conflicting-labels"}), "Keep each text's majority label",
+     ResolveConflicts("majority")),
+    (frozenset({"conflicting-labels"}), "Drop texts with conflicting labels",
+     ResolveConflicts("drop")),
+    (frozenset({"duplicate-row"}), "Drop repeated rows", DropDuplicates()),
+    (frozenset({"class-too-small"}), f"Merge classes under 2 rows into {NEW_CLASS!r}",
+     SmallClasses(2, NEW_CLASS)),
+    (frozenset({"class-too-small"}), "Drop classes under 2 rows", SmallClasses(2)),
+    (frozenset({"class-small"}), f"Merge classes under 10 rows into {NEW_CLASS!r}",
+     SmallClasses(10, NEW_CLASS)),
+    (frozenset({"text-too-long"}), "Cut texts at 512 tokens", CapLength(512)),
+)
+
+
+@dataclass(frozen=True)
+class FixOption:
+    label: str
+    fix: Fix
+    codes: frozenset[str]
+    rows_removed: int = 0
+    rows_changed: int = 0
+    refused: str = ""  # why it cannot be applied; empty when it can
+    blocking: bool = False  # it resolves an error (not only warnings)
+
+    def summary(self) -> str:
+        if self.refused:
+            return f"{self.label} — not possible: {self.refused}"
+        parts = []
+        if self.rows_removed:
+            parts.append(f"removes {self.rows_removed:,} row{'s' * (self.rows_removed != 1)}")
+        if self.rows_changed:
+            parts.append(f"changes {self.rows_changed:,} row{'s' * (self.rows_changed != 1)}")
+        return f"{self.label} ({', '.join(parts) or 'changes nothing'})"
+
+
+def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
+                  problems: Iterable[Problem]) -> list[FixOption]:
+    """One previewed option per fix that resolves a problem in ``problems``."""
+    problems = list(problems)
+    present = {p.code for p in problems}
+    blocking = {p.code for p in problems if p.blocking}
+    options = []
+    for codes, label, fix in _CANDIDATES:
+        if not codes & present:
+            continue
+        try:
+            _, report = apply_fixes(table, mapping, [fix])
+        except FixRefused as exc:
+            options.append(FixOption(label, fix, codes, refused=str(exc),
+                                     blocking=bool(codes & blocking)))
+            continue
+        step = report.steps[0]
+        options.append(FixOption(label, fix, codes, step.rows_removed, step.rows_changed,
+                                 blocking=bool(codes & blocking)))
+    return options

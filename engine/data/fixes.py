@@ -1,0 +1,354 @@
+"""One-step fixes for the problems ``validation`` reports, applied in memory before storing.
+
+A user with a messy export must never be sent to edit the file by hand outside the vault: each
+blocking problem kind has a ``Fix`` here, applied to the imported Arrow table in memory (the
+source file is never touched), and each applied fix is described by a ``FixStep`` that the store
+keeps in the dataset's history and the audit log.
+
+``apply_fixes(table, mapping, fixes)`` runs the fixes in a fixed order whatever order they are
+given in (drop incomplete rows, cap long texts, resolve conflicts, drop duplicates, then the
+small classes, so that class counts are final when they are judged), and refuses — raising
+``FixRefused``, changing nothing — a result with no rows or fewer than two classes, or a merge
+into a class that does not exist. ``FIX_FOR_CODE`` says which fix resolves which problem code,
+so reports can print the command-line flag under each problem.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data import arrow_strings as strings
+from engine.data.columns import ColumnMapping, complete_rows, label_array, text_array
+from engine.errors import InputError
+
+# The one class name a merge may create; any other target must already be a class.
+NEW_CLASS = "other"
+# Validation's blocking threshold (validation.MIN_EXAMPLES_ERROR): fewer rows than this and a
+# class cannot appear in both training and test. Repeated here: validation sits above us.
+DEFAULT_MIN_CLASS_SIZE = 2
+TOKENS_PER_WORD = 1.3  # the same rough WordPiece ratio validation estimates lengths with
+
+
+class FixRefused(InputError):
+    """A fix that would leave an unusable dataset, or that names something that is not there."""
+
+
+@dataclass(frozen=True)
+class FixStep:
+    """What one fix did; kept (as ``as_dict``) in the dataset's history. Names labels, never text."""
+
+    kind: str
+    description: str
+    rows_removed: int = 0
+    rows_changed: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "description": self.description,
+                "rows_removed": self.rows_removed, "rows_changed": self.rows_changed,
+                **({"details": self.details} if self.details else {})}
+
+
+@dataclass(frozen=True)
+class FixReport:
+    rows_before: int
+    rows_after: int
+    classes_before: int
+    classes_after: int
+    steps: tuple[FixStep, ...]
+
+    @property
+    def rows_removed(self) -> int:
+        return self.rows_before - self.rows_after
+
+    def history(self) -> list[dict[str, Any]]:
+        return [s.as_dict() for s in self.steps]
+
+    def lines(self) -> list[str]:
+        return [s.description for s in self.steps]
+
+
+class Fix:
+    """A one-step change to the table. ``order`` places it among the others (lower first)."""
+
+    kind: ClassVar[str] = ""
+    order: ClassVar[int] = 0
+    needs_labels: ClassVar[bool] = False
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        raise NotImplementedError
+
+
+def _usable(table: pa.Table, mapping: ColumnMapping) -> np.ndarray:
+    texts = text_array(table, mapping)
+    if mapping.label_column is None:
+        mask = pc.not_equal(pc.utf8_trim_whitespace(texts), "")
+    else:
+        mask = complete_rows(texts, label_array(table, mapping))
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _keep(table: pa.Table, keep: np.ndarray) -> pa.Table:
+    return table.filter(pa.array(keep))
+
+
+def _classes(table: pa.Table, mapping: ColumnMapping) -> dict[str, int]:
+    """Usable rows per class, as validation counts them (rows with an empty text don't count)."""
+    if mapping.label_column is None:
+        return {}
+    counted = pc.value_counts(label_array(table, mapping).filter(pa.array(_usable(table, mapping))))
+    pairs = zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
+    return {str(v): int(c) for v, c in pairs if v}
+
+
+@dataclass(frozen=True)
+class DropIncomplete(Fix):
+    """Rows with an empty text or no label (problems "empty-text", "missing-label")."""
+
+    kind: ClassVar[str] = "drop-empty"
+    order: ClassVar[int] = 10
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        keep = _usable(table, mapping)
+        removed = int((~keep).sum())
+        return _keep(table, keep), FixStep(
+            self.kind, f"dropped {removed:,} rows with an empty text or no label", removed)
+
+
+@dataclass(frozen=True)
+class CapLength(Fix):
+    """Texts longer than about ``max_tokens`` tokens are cut to that length (word boundaries).
+
+    Training truncates anyway; capping keeps what is stored to what can be used. The count is
+    estimated from words, as validation's length check does without a tokenizer.
+    """
+
+    max_tokens: int = 512
+    kind: ClassVar[str] = "cap-long"
+    order: ClassVar[int] = 20
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        if self.max_tokens < 8:
+            raise FixRefused(f"cannot cap texts at {self.max_tokens} tokens: use 8 or more")
+        words = max(1, int(self.max_tokens / TOKENS_PER_WORD))
+        changed = np.zeros(table.num_rows, dtype=bool)
+        for name in mapping.text_columns:
+            column = table.column(name)
+            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                continue  # numbers or dates are never long
+            parts = pc.utf8_split_whitespace(pc.fill_null(column, ""), max_splits=words)
+            long = np.asarray(pc.greater(pc.list_value_length(parts), words)
+                              .to_numpy(zero_copy_only=False), dtype=bool)
+            if not long.any():
+                continue
+            cut = pc.binary_join(pc.list_slice(parts, 0, words), " ")
+            capped = pc.if_else(pa.array(long), cut, column)
+            table = table.set_column(table.column_names.index(name), name, capped)
+            changed |= long
+        count = int(changed.sum())
+        return table, FixStep(self.kind, f"cut {count:,} texts longer than about "
+                              f"{self.max_tokens} tokens to that length", rows_changed=count,
+                              details={"max_tokens": self.max_tokens})
+
+
+@dataclass(frozen=True)
+class ResolveConflicts(Fix):
+    """The same text under different labels ("conflicting-labels").
+
+    ``drop``: every row of such a text goes. ``majority``: the rows with the text's most frequent
+    label stay and the others go; a tie has no majority, so all its rows go.
+    """
+
+    mode: Literal["drop", "majority"] = "drop"
+    kind: ClassVar[str] = "resolve-conflicts"
+    order: ClassVar[int] = 30
+    needs_labels: ClassVar[bool] = True
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        if self.mode not in ("drop", "majority"):
+            raise FixRefused(f"conflicting labels are resolved by 'drop' or 'majority', not {self.mode!r}")
+        usable = _usable(table, mapping)
+        text_ids = strings.codes(text_array(table, mapping))
+        label_ids = strings.codes(label_array(table, mapping))
+        rows = np.flatnonzero(usable)
+        t, lab = text_ids[rows], label_ids[rows]
+        # (text, label) pairs among usable rows, and how many distinct labels each text has.
+        pairs, pair_of_row, pair_rows = np.unique(t * (int(label_ids.max(initial=0)) + 1) + lab,
+                                                  return_inverse=True, return_counts=True)
+        pair_text = pairs // (int(label_ids.max(initial=0)) + 1)
+        labels_per_text = np.bincount(pair_text, minlength=int(text_ids.max(initial=0)) + 1)
+        conflicted = labels_per_text[t] > 1
+        drop = conflicted.copy()
+        if self.mode == "majority" and conflicted.any():
+            # The most rows any label of the text has, and how many labels reach it.
+            best = np.zeros(len(labels_per_text), dtype=np.int64)
+            np.maximum.at(best, pair_text, pair_rows)
+            reach = np.bincount(pair_text, weights=(pair_rows == best[pair_text]),
+                                minlength=len(labels_per_text))
+            winner = (pair_rows[pair_of_row] == best[t]) & (reach[t] == 1)
+            drop &= ~winner
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[rows[drop]] = False
+        removed = int(drop.sum())
+        texts = int(len(np.unique(t[conflicted])))
+        how = ("kept each text's most frequent label (ties dropped)" if self.mode == "majority"
+               else "dropped every row of those texts")
+        return _keep(table, keep), FixStep(
+            self.kind, f"resolved {texts:,} texts with conflicting labels: {how}; "
+            f"{removed:,} rows dropped", removed, details={"mode": self.mode, "texts": texts})
+
+
+@dataclass(frozen=True)
+class DropDuplicates(Fix):
+    """Rows that repeat an earlier row's text and label exactly ("duplicate-row"); the first stays."""
+
+    kind: ClassVar[str] = "drop-duplicates"
+    order: ClassVar[int] = 40
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        usable = _usable(table, mapping)
+        key = strings.codes(text_array(table, mapping))
+        if mapping.label_column is not None:
+            labels = strings.codes(label_array(table, mapping))
+            key = key * (int(labels.max(initial=0)) + 1) + labels
+        rows = np.flatnonzero(usable)
+        _, first = np.unique(key[rows], return_index=True)
+        keep = ~usable
+        keep[rows[first]] = True
+        removed = int((~keep).sum())
+        return _keep(table, keep), FixStep(
+            self.kind, f"dropped {removed:,} rows that repeat an earlier row", removed)
+
+
+@dataclass(frozen=True)
+class SmallClasses(Fix):
+    """Classes with fewer than ``min_size`` rows ("class-too-small", "class-small").
+
+    ``merge_into=None`` drops their rows; otherwise they are relabelled ``merge_into``, which must
+    be an existing class or ``NEW_CLASS`` ("other"). The merge target itself is never merged.
+    """
+
+    min_size: int = DEFAULT_MIN_CLASS_SIZE
+    merge_into: str | None = None
+    kind: ClassVar[str] = "small-classes"
+    order: ClassVar[int] = 50
+    needs_labels: ClassVar[bool] = True
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        if self.min_size < 2:
+            raise FixRefused(f"a minimum class size of {self.min_size} changes nothing: use 2 or more")
+        assert mapping.label_column is not None
+        counts = _classes(table, mapping)
+        target = self.merge_into.strip() if self.merge_into is not None else None
+        if target is not None and target not in counts and target != NEW_CLASS:
+            known = ", ".join(repr(c) for c in sorted(counts)[:10])
+            more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+            raise FixRefused(f"cannot merge small classes into {target!r}: it is not a class of "
+                             f"this dataset (the classes are {known}{more}); name one of them, or "
+                             f"merge into {NEW_CLASS!r}")
+        small = sorted(c for c, n in counts.items() if n < self.min_size and c != target)
+        labels = label_array(table, mapping)
+        hit = np.asarray(pc.is_in(labels, pa.array(small, pa.string())).to_numpy(zero_copy_only=False),
+                         dtype=bool) if small else np.zeros(table.num_rows, dtype=bool)
+        count = int(hit.sum())
+        details = {"min_size": self.min_size, "classes": small}
+        if target is None:
+            return _keep(table, ~hit), FixStep(
+                self.kind, f"dropped {len(small)} classes with fewer than {self.min_size} rows "
+                f"({count:,} rows)", rows_removed=count, details=details)
+        column = pc.if_else(pa.array(hit), pa.scalar(target), labels)
+        table = table.set_column(table.column_names.index(mapping.label_column),
+                                 mapping.label_column, column)
+        return table, FixStep(
+            self.kind, f"merged {len(small)} classes with fewer than {self.min_size} rows "
+            f"({count:,} rows) into {target!r}", rows_changed=count,
+            details={**details, "into": target})
+
+
+def apply_fixes(table: pa.Table, mapping: ColumnMapping,
+                fixes: Sequence[Fix]) -> tuple[pa.Table, FixReport]:
+    """The table with ``fixes`` applied, and what each did. Pure: nothing is written anywhere.
+
+    Raises ``FixRefused`` (and returns nothing) when the result would be empty or have fewer
+    than two classes, or when a fix needs a label column the mapping does not have.
+    """
+    kinds = [f.kind for f in fixes]
+    repeated = {k for k in kinds if kinds.count(k) > 1}
+    if repeated:
+        raise FixRefused(f"the fix {sorted(repeated)[0]!r} is given twice; give it once")
+    before_rows, before_classes = table.num_rows, len(_classes(table, mapping))
+    steps = []
+    for fix in sorted(fixes, key=lambda f: f.order):
+        if fix.needs_labels and mapping.label_column is None:
+            raise FixRefused(f"the fix {fix.kind!r} needs a label column; choose one first")
+        table, step = fix.apply(table, mapping)
+        steps.append(step)
+    classes = _classes(table, mapping)
+    if table.num_rows == 0 or not _usable(table, mapping).any():
+        raise FixRefused("refused: these fixes would leave no usable rows at all; nothing was "
+                         "changed. Choose other fixes or check the column choice")
+    if mapping.label_column is not None and len(classes) < 2 and before_classes >= 2:
+        left = f" ({next(iter(classes))!r})" if classes else ""
+        raise FixRefused(f"refused: these fixes would leave fewer than two classes{left}, and a "
+                         "classifier needs at least two; nothing was changed. Lower the minimum "
+                         "class size or merge the small classes instead of dropping them")
+    return table, FixReport(before_rows, table.num_rows, before_classes, len(classes), tuple(steps))
+
+
+# ---- which fix resolves which problem ---------------------------------------------------------
+@dataclass(frozen=True)
+class FixHint:
+    """How a problem is fixed: the ``cloister import`` flag, and a short phrase for buttons."""
+
+    flag: str
+    label: str
+
+
+FIX_FOR_CODE: dict[str, FixHint] = {
+    "empty-text": FixHint("--drop-empty", "Drop rows with empty text or no label"),
+    "missing-label": FixHint("--drop-empty", "Drop rows with empty text or no label"),
+    "duplicate-row": FixHint("--drop-duplicates", "Drop repeated rows"),
+    "conflicting-labels": FixHint("--resolve-conflicts majority",
+                                  "Keep each text's majority label"),
+    "class-too-small": FixHint(f"--min-class-size {DEFAULT_MIN_CLASS_SIZE} --merge-small-into "
+                               f"{NEW_CLASS}", f"Merge tiny classes into {NEW_CLASS!r}"),
+    "class-small": FixHint(f"--min-class-size 10 --merge-small-into {NEW_CLASS}",
+                           f"Merge small classes into {NEW_CLASS!r}"),
+    "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
+    "single-class": FixHint("--label-column L", "Choose another label column"),
+    "no-label-column": FixHint("--label-column L", "Choose the label column"),
+}
+
+
+def fix_for(code: str) -> FixHint | None:
+    return FIX_FOR_CODE.get(code)
+
+
+def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = False,
+                       resolve_conflicts: str | None = None, min_class_size: int | None = None,
+                       merge_small_into: str | None = None, drop_small: bool = False,
+                       cap_long: int | None = None) -> list[Fix]:
+    """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons)."""
+    fixes: list[Fix] = []
+    if drop_empty:
+        fixes.append(DropIncomplete())
+    if cap_long is not None:
+        fixes.append(CapLength(cap_long))
+    if resolve_conflicts is not None:
+        fixes.append(ResolveConflicts(resolve_conflicts))  # type: ignore[arg-type]
+    if drop_duplicates:
+        fixes.append(DropDuplicates())
+    if drop_small and merge_small_into is not None:
+        raise FixRefused("small classes are either dropped (--drop-small) or merged "
+                         "(--merge-small-into LABEL), not both; choose one")
+    if drop_small or merge_small_into is not None:
+        fixes.append(SmallClasses(min_class_size or DEFAULT_MIN_CLASS_SIZE, merge_small_into))
+    elif min_class_size is not None:
+        raise FixRefused(f"--min-class-size {min_class_size} needs what to do with the smaller "
+                         f"classes: --drop-small, or --merge-small-into {NEW_CLASS} (or a class name)")
+    return fixes

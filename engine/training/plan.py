@@ -1,0 +1,99 @@
+"""What a run will use before it starts: the automatic settings merged with the user's own,
+and the time/memory estimate for exactly those settings on this dataset.
+
+``plan_training`` is what ``cloister train`` (and ``--dry-run``) and the Train page call, so a
+user who changes nothing gets the settings ``engine.training.auto`` chose for their data, and
+sees why. Everything the user set explicitly wins over the automatic value.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import InputError
+from engine.failures import TrainingFailure
+from engine.training.auto import AutoSettings, auto_for_dataset
+from engine.training.config import TrainConfig
+from engine.training.estimate import Estimate, estimate
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    config: TrainConfig
+    auto: AutoSettings | None  # None when automatic settings were turned off
+    overridden: tuple[str, ...]  # settings the user gave that differ from the automatic ones
+    estimate: Estimate
+    rows: int
+    classes: int
+
+    def lines(self) -> list[str]:
+        out = [f"dataset {self.config.dataset!r}: {self.rows:,} rows, {self.classes} classes"]
+        if self.auto is not None:
+            out.append("automatic settings (chosen from the data):")
+            out += [f"  {line}" for line in self.auto.lines(self.overridden)]
+        else:
+            out.append("automatic settings: off (the fixed defaults and your settings are used)")
+        c = self.config
+        out.append(f"settings used: epochs {c.epochs}, learning rate {c.learning_rate:g}, batch "
+                   f"size {c.batch_size}, max length {c.max_length}, warm-up {c.warmup_ratio:g}, "
+                   f"early stopping {c.early_stopping_patience or 'off'}, class weights "
+                   f"{'on' if c.class_weights else 'off'}")
+        e = self.estimate
+        out.append(f"estimate: about {_duration(e.seconds)} on {e.device}, peak memory about "
+                   f"{e.peak_memory_bytes / 2**30:.1f} GiB")
+        return out
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto: bool = True,
+                  model_path: str | None = None) -> TrainPlan:
+    """The config a run on ``dataset`` will use: ``explicit`` (TrainConfig fields the user set)
+    over the automatic settings (unless ``auto`` is false) over the fixed defaults.
+
+    Raises InputError with the reason when the dataset, model or a setting cannot be used.
+    """
+    from engine.training.prepare import check_settings, load_rows
+
+    names = {f.name for f in fields(TrainConfig)}
+    unknown = set(explicit) - names
+    if unknown:
+        raise InputError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+    # With automatic settings the length is chosen within the model's limit: a placeholder
+    # that any model accepts stands in for it while the model and data are checked.
+    placeholder = {"max_length": 8} if auto else {}
+    base = TrainConfig(dataset=dataset, model_path=model_path, **{**placeholder, **dict(explicit)})
+    try:
+        info = check_settings(base)
+        texts, labels = load_rows(ws, dataset)
+    except TrainingFailure as exc:
+        raise InputError(exc.message) from exc
+    chosen: AutoSettings | None = None
+    values: dict[str, Any] = {}
+    if auto:
+        chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
+                                  multi_label=base.multi_label,
+                                  label_delimiter=base.label_delimiter)
+        values = chosen.values
+    config = TrainConfig(dataset=dataset, model_path=model_path, **{**values, **dict(explicit)})
+    overridden = tuple(k for k in values if k in explicit and explicit[k] != values[k])
+    # The estimate uses the data's measured lengths, truncated at the max_length in use.
+    mean = chosen.mean_tokens_at(config.max_length) if chosen is not None else None
+    if base.multi_label:
+        classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
+    else:
+        classes = len(set(labels))
+    return TrainPlan(config=config, auto=chosen, overridden=overridden,
+                     estimate=estimate(config, len(texts), mean_tokens=mean), rows=len(texts),
+                     classes=classes)

@@ -1,0 +1,96 @@
+"""Datasets page "Fix" buttons: the CFPB excerpt made importable in the desktop flow."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from tests.desktop.helpers import drop_files
+
+
+def _codes(page) -> set[str]:  # noqa: ANN001
+    return {page.problems.item(i).data(Qt.ItemDataRole.UserRole).code
+            for i in range(page.problems.count())}
+
+
+def _button(page, text: str):  # noqa: ANN001, ANN202
+    (button,) = [b for b in page.fixes_panel.buttons if text in b.text()]
+    return button
+
+
+def test_fix_buttons_make_the_cfpb_excerpt_importable_and_trainable(qtbot, window, real_data,
+                                                                    tmp_path, tiny_model_dir):
+    source = tmp_path / "complaints.csv"
+    shutil.copy(real_data / "cfpb_complaints_extract" / "complaints.csv", source)
+    before = source.read_bytes()
+    page = window.datasets_page
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert not page.import_button.isEnabled() and "empty-text" in _codes(page)
+    labels_before = len(page.chart.values())
+
+    drop = _button(page, "Drop rows with empty text or no label")
+    assert "removes 275 rows" in drop.text() and drop.text().startswith("Fix: ")
+    first = page.draft
+    qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
+    # The preview, the chart and the problems show the fixed table at once.
+    assert page.draft.rows == 376 - 275 and page.model.rowCount() == 101
+    assert "empty-text" not in _codes(page) and "class-too-small" in _codes(page)
+    assert len(page.chart.values()) < labels_before  # classes only seen on empty rows are gone
+    assert "Applied: dropped 275 rows" in page.fixes_panel.applied.text()
+
+    merge = _button(page, "Merge classes under 2 rows into 'other'")
+    assert "changes 3 rows" in merge.text()
+    second = page.draft
+    qtbot.mouseClick(merge, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.draft is not second, timeout=30_000)
+    assert not page.draft.blocking() and page.import_button.isEnabled()
+    assert ("other", 3) in page.chart.values()
+
+    page.name_edit.setText("cfpb")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    from engine.data.store import dataset_info
+
+    info = dataset_info(page.workspace, "cfpb")
+    assert info.rows == 101 and [s["kind"] for s in info.history] == ["drop-empty", "small-classes"]
+    assert source.read_bytes() == before  # the source file is never edited
+
+    # ... and it trains and is evaluated in the same desktop flow (a tiny model, one epoch).
+    from engine.events import Finished
+
+    window.show_page("train")
+    train = window.train_page
+    train.select_dataset("cfpb")
+    assert train.set_model_folder(tiny_model_dir)
+    train.epochs.setValue(1)
+    train.batch_size.setValue(8)
+    train.max_length.setValue(32)
+    qtbot.waitUntil(lambda: train.auto_box._job is None, timeout=60_000)
+    with qtbot.waitSignal(train.training_ended, timeout=180_000) as ended:
+        qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    assert isinstance(ended.args[0], Finished), ended.args[0]
+    assert "accuracy" in ended.args[0].metrics
+
+
+def test_a_refused_fix_says_why_and_changes_nothing(qtbot, window, tmp_path):
+    import csv
+
+    path = tmp_path / "lopsided.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([(f"message {i}", "big") for i in range(12)] + [("lonely", "small")])
+    page = window.datasets_page
+    drop_files(window, path)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    button = _button(page, "Drop classes under 2 rows")
+    assert not button.isEnabled() and "fewer than two classes" in button.toolTip()
+    merge = _button(page, "Merge classes under 2 rows")
+    draft = page.draft
+    page.apply_fix(page.draft.fix_options[[o.label for o in page.draft.fix_options].index(
+        "Drop classes under 2 rows")])
+    qtbot.waitUntil(lambda: "fewer than two classes" in page.status.text(), timeout=30_000)
+    assert page.draft is draft and page.draft.rows == 13 and merge.isEnabled()

@@ -1,0 +1,40 @@
+"""Train page: automatic settings chosen from the dataset fill the fields and say why."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.data.columns import ColumnMapping
+from engine.data.importing import ImportedTable
+from engine.data.store import save_dataset
+from tests.engine.tiny_model import toy_rows
+
+
+def _store_toy(workspace, rows: int = 100) -> None:  # noqa: ANN001
+    import pyarrow as pa
+
+    texts, labels = toy_rows(rows, seed=3)
+    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
+                             source=Path("toy.csv"), format="csv")
+    save_dataset(workspace, "toy", imported, ColumnMapping(("text",), "label"))
+
+
+def test_untouched_fields_get_the_automatic_settings_and_changed_ones_stay(qtbot, window, tiny_model_dir):
+    page = window.train_page
+    _store_toy(window.context.workspace)
+    page.epochs.setValue(7)  # the user's own choice: must survive the automatic fill
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: page.auto_box.auto is not None and "Chosen for toy" in page.auto_box.label.text(),
+                    timeout=60_000)
+    qtbot.waitUntil(lambda: page.auto_box._job is None or not page.auto_box._job.is_running(), timeout=60_000)
+    text = page.auto_box.label.text()
+    assert "epochs: set by you (automatic would be 10)" in text
+    assert "learning_rate = 0.0001: a small model and little data" in text
+    assert page.epochs.value() == 7
+    assert page.learning_rate.currentText() == "1e-4"
+    assert page.max_length.value() == page.auto_box.auto.values["max_length"] <= 64
+    assert abs(page.advanced.warmup.value() - 0.1) < 1e-9
+    options = page.config_options()
+    assert options["learning_rate"] == 1e-4 and options["epochs"] == 7
+    assert "eval_every_steps" in options
+    qtbot.waitUntil(lambda: page.estimate_label.text().startswith("About"), timeout=60_000)

@@ -1,0 +1,110 @@
+"""Automatic settings (engine.training.auto), the estimate they drive, and `train --dry-run`."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli import main as cli
+from engine.training.auto import choose_max_length, choose_settings
+from engine.training.config import TrainConfig
+from engine.training.estimate import estimate
+from tests.engine.tiny_model import tiny_bert, toy_rows  # noqa: F401
+
+torch.set_num_threads(1)
+MINILM = dict(model_limit=512, model_parameters=22_700_000)
+
+
+def rows(per_class: dict[str, int]) -> tuple[list[str], list[str]]:
+    labels = [label for label, n in per_class.items() for _ in range(n)]
+    return [f"text number {i}" for i in range(len(labels))], labels
+
+
+def test_small_balanced_data_gets_many_epochs_a_larger_step_and_no_weights() -> None:
+    texts, labels = rows({"a": 150, "b": 150})
+    auto = choose_settings(texts, labels, **MINILM)
+    v = auto.values
+    assert v["epochs"] == 10 and v["learning_rate"] == 1e-4 and v["class_weights"] is False
+    assert v["warmup_ratio"] == 0.1 and v["early_stopping_patience"] == 2
+    reasons = {c.name: c.reason for c in auto.choices}
+    assert "240 training rows" in reasons["epochs"]
+    assert "balanced enough" in reasons["class_weights"]
+
+
+def test_big_many_class_data_gets_fewer_epochs_more_for_classes_and_evaluations_within_an_epoch() -> None:
+    texts, labels = rows({f"intent{i}": 130 for i in range(77)})  # banking77-sized: 10,010 rows
+    v = choose_settings(texts, labels, **MINILM).values
+    assert v["epochs"] == 4 + 2 and v["learning_rate"] == 1e-4
+    texts, labels = rows({"pos": 40_000, "neg": 30_000})  # sst2-sized
+    auto = choose_settings(texts, labels, **MINILM)
+    v = auto.values
+    assert v["epochs"] == 2 and v["learning_rate"] == 5e-5 and v["warmup_ratio"] == 0.06
+    assert v["eval_every_steps"] == 3500 // 4  # 56,000 training rows / 16 = 3,500 steps an epoch
+    assert "validate 4 times an epoch" in {c.name: c.reason for c in auto.choices}["eval_every_steps"]
+
+
+def test_imbalanced_data_gets_class_weights_and_a_large_model_a_smaller_step() -> None:
+    texts, labels = rows({"common": 600, "rare": 60})
+    auto = choose_settings(texts, labels, model_limit=512, model_parameters=110_000_000)
+    assert auto.values["class_weights"] is True and auto.values["learning_rate"] == 2e-5
+    assert "10x the rows of the smallest" in {c.name: c.reason for c in auto.choices}["class_weights"]
+
+
+def test_max_length_is_a_percentile_of_token_lengths_up_to_the_model_limit() -> None:
+    lengths = np.array([20] * 90 + [100] * 10)
+    choice = choose_max_length(lengths, 512)
+    assert choice.value == 112 and "95% of texts fit in 100 tokens" in choice.reason
+    assert choose_max_length(np.array([10] * 100), 512).value == 32  # never below 32
+    long = choose_max_length(np.array([900] * 100), 512)
+    assert long.value == 512 and "beyond the model's limit of 512" in long.reason
+
+
+def test_the_estimate_follows_the_chosen_length() -> None:
+    config = TrainConfig(dataset="d", max_length=512)
+    short = estimate(config, 1000, mean_tokens=40)
+    long = estimate(config, 1000, mean_tokens=400)
+    assert long.seconds > 5 * (short.seconds - 5)  # time grows with the measured tokens
+    assert estimate(TrainConfig(dataset="d", max_length=512), 1000).peak_memory_bytes > \
+        estimate(TrainConfig(dataset="d", max_length=128), 1000).peak_memory_bytes
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "auto test passphrase")
+    source = tmp_path / "toy.csv"
+    texts, labels = toy_rows(100, seed=2)
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *zip(texts, labels)])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "toy"]) == 0
+    capsys.readouterr()
+
+
+def test_dry_run_prints_the_settings_and_reasons_and_trains_nothing(toy, tiny_bert, capsys) -> None:  # noqa: F811
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--lr", "1e-3"]) == 0
+    out = capsys.readouterr().out
+    assert "dataset 'toy': 100 rows, 2 classes" in out
+    assert "epochs = 10: 80 training rows" in out
+    assert "learning_rate: set by you (automatic would be 0.0001)" in out
+    assert "max_length = 32:" in out and "the model's limit is 64" in out
+    assert "settings used: epochs 10, learning rate 0.001" in out
+    assert "estimate: about" in out and out.rstrip().endswith("dry run: nothing was trained")
+    assert cli(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny_bert, capsys) -> None:  # noqa: F811
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--lr", "1e-3"]) == 0
+    capsys.readouterr()
+    assert cli(["runs", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    config = record["config"]
+    assert config["epochs"] == 10 and config["max_length"] == 32 and config["warmup_ratio"] == 0.1
+    assert config["learning_rate"] == 1e-3  # what the user set wins
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--no-auto", "--max-length", "32",
+                "--dry-run"]) == 0
+    assert "settings used: epochs 3, learning rate 5e-05" in capsys.readouterr().out

@@ -1,0 +1,96 @@
+"""The CFPB excerpt from "not trainable" to a trained model through `cloister import` fix flags."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.cli import main as cli
+from tests.engine.tiny_model import tiny_bert  # noqa: F401
+
+torch.set_num_threads(1)
+
+FIXES = ["--drop-empty", "--drop-duplicates", "--min-class-size", "10", "--merge-small-into", "other"]
+
+
+@pytest.fixture
+def cfpb(real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "fix cli test passphrase")
+    copy = tmp_path / "user_files" / "complaints.csv"
+    copy.parent.mkdir()
+    shutil.copy(real_data / "cfpb_complaints_extract" / "complaints.csv", copy)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    return copy
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_inspect_prints_the_flag_under_each_error(cfpb: Path, capsys) -> None:
+    assert cli(["inspect", str(cfpb)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    errors = [i for i, line in enumerate(lines) if line.strip().startswith("error:")]
+    assert errors and all(lines[i + 1].strip().startswith("fix: --") for i in errors)
+    assert any("fix: --drop-empty" in line for line in lines)
+    assert any("fix: --min-class-size 2 --merge-small-into other" in line for line in lines)
+    assert "not trainable yet" in lines[-1] and "--drop-empty" in lines[-1]
+
+
+def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) -> None:  # noqa: F811
+    before = digest(cfpb)
+    assert cli(["import", str(cfpb), "--name", "cfpb"]) == 2  # as it is: refused
+    capsys.readouterr()
+    assert cli(["import", str(cfpb), "--name", "cfpb", *FIXES]) == 0
+    out = capsys.readouterr().out
+    assert "fixed: dropped 275 rows with an empty text or no label" in out
+    assert "fixed: dropped 4 rows that repeat an earlier row" in out
+    assert "376 -> 97 rows, 9 -> 3 classes" in out
+    assert digest(cfpb) == before  # the source file is never edited
+
+    assert cli(["show", "cfpb", "--rows", "0"]) == 0
+    shown = capsys.readouterr().out
+    assert "97 rows" in shown and "other (25)" in shown
+    assert "Fixed at import: merged 7 classes with fewer than 10 rows (25 rows) into 'other'" in shown
+
+    assert cli(["audit"]) == 0
+    audit = capsys.readouterr().out
+    assert audit.count("dataset.fixed") == 3 and 'fix="drop-empty"' in audit
+    assert "rows_removed=275" in audit
+
+    assert cli(["train", "cfpb", "--model", str(tiny_bert), "--epochs", "1", "--batch-size", "8",
+                "--max-length", "32", "--lr", "1e-3"]) == 0
+    assert "Test metrics:" in capsys.readouterr().out
+
+
+def test_a_refused_fix_changes_nothing_stored(cfpb: Path, capsys) -> None:
+    assert cli(["import", str(cfpb), "--name", "cfpb", *FIXES]) == 0
+    capsys.readouterr()
+    assert cli(["audit"]) == 0
+    audit_before = capsys.readouterr().out
+
+    # Dropping every class under 30 rows leaves one class: refused, exit 2, the message says so.
+    assert cli(["import", str(cfpb), "--name", "cfpb", "--replace", "--drop-empty",
+                "--min-class-size", "30", "--drop-small"]) == 2
+    assert "fewer than two classes" in capsys.readouterr().err
+    assert cli(["import", str(cfpb), "--name", "cfpb", "--replace", "--drop-empty",
+                "--merge-small-into", "Loans"]) == 2
+    assert "'Loans': it is not a class" in capsys.readouterr().err
+
+    assert cli(["show", "cfpb", "--rows", "0"]) == 0
+    assert "97 rows" in capsys.readouterr().out
+    assert cli(["audit"]) == 0
+    assert capsys.readouterr().out == audit_before  # nothing was written, not even an entry
+
+
+def test_inspect_json_carries_the_fix_of_each_problem(cfpb: Path, capsys) -> None:
+    import json
+
+    assert cli(["inspect", str(cfpb), "--json"]) == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    by_code = {p["code"]: p["fix"] for p in problems}
+    assert by_code["empty-text"] == "--drop-empty" and by_code["duplicate-row"] == "--drop-duplicates"
+    assert all(p["fix"] for p in problems if p["severity"] == "error")

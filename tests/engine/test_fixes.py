@@ -1,0 +1,144 @@
+"""One-step fixes (engine.data.fixes): each fix, each refusal, and the hints validation attaches."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from engine.data.columns import ColumnMapping, texts_and_labels
+from engine.data.fixes import (
+    CapLength,
+    DropDuplicates,
+    DropIncomplete,
+    FixRefused,
+    ResolveConflicts,
+    SmallClasses,
+    apply_fixes,
+    fixes_from_options,
+)
+from engine.data.importing import ImportedTable
+from engine.data.validation import validate
+
+MAPPING = ColumnMapping(text_columns=("text",), label_column="label")
+
+
+def table(rows: list[tuple[str | None, str | None]]) -> pa.Table:
+    return pa.table({"text": [r[0] for r in rows], "label": [r[1] for r in rows]})
+
+
+def rows_of(t: pa.Table) -> list[tuple[str, str]]:
+    texts, labels = texts_and_labels(t, MAPPING)
+    return list(zip(texts, labels))
+
+
+BASE = [(f"text {i}", "a" if i % 2 else "b") for i in range(10)]
+
+
+def test_drop_incomplete_removes_blank_texts_and_missing_labels_only() -> None:
+    t = table([*BASE, ("", "a"), ("   ", "b"), (None, "a"), ("fine", None), ("fine too", " ")])
+    fixed, report = apply_fixes(t, MAPPING, [DropIncomplete()])
+    assert rows_of(fixed) == BASE
+    assert report.rows_removed == 5 and report.steps[0].rows_removed == 5
+    assert report.steps[0].kind == "drop-empty" and "5 rows" in report.steps[0].description
+    assert t.num_rows == 15  # the input table is untouched
+
+
+def test_drop_duplicates_keeps_the_first_of_each_text_and_label() -> None:
+    t = table([*BASE, ("text 1", "a"), ("text 1", "a"), ("text 1", "b"), ("text 2", "b")])
+    fixed, report = apply_fixes(t, MAPPING, [DropDuplicates()])
+    # Same text with another label is a conflict, not a duplicate: it stays.
+    assert rows_of(fixed) == [*BASE, ("text 1", "b")]
+    assert report.steps[0].rows_removed == 3
+
+
+def test_resolve_conflicts_drop_removes_every_row_of_the_text() -> None:
+    t = table([*BASE, ("same", "a"), ("same", "b"), ("same", "a")])
+    fixed, report = apply_fixes(t, MAPPING, [ResolveConflicts("drop")])
+    assert rows_of(fixed) == BASE
+    assert report.steps[0].rows_removed == 3 and report.steps[0].details["texts"] == 1
+
+
+def test_resolve_conflicts_majority_keeps_the_majority_and_drops_ties() -> None:
+    t = table([*BASE, ("same", "a"), ("same", "b"), ("same", "a"), ("tie", "a"), ("tie", "b")])
+    fixed, report = apply_fixes(t, MAPPING, [ResolveConflicts("majority")])
+    assert rows_of(fixed) == [*BASE, ("same", "a"), ("same", "a")]
+    assert report.steps[0].rows_removed == 3
+    # With duplicates dropped too, conflicts are resolved first: one "same"/"a" row is left.
+    fixed, _ = apply_fixes(t, MAPPING, [DropDuplicates(), ResolveConflicts("majority")])
+    assert rows_of(fixed) == [*BASE, ("same", "a")]
+
+
+def test_small_classes_dropped_or_merged_into_other_or_a_named_class() -> None:
+    t = table([*BASE, ("x1", "rare"), ("x2", "rare"), ("y1", "once")])
+    dropped, report = apply_fixes(t, MAPPING, [SmallClasses(3)])
+    assert rows_of(dropped) == BASE and report.classes_before == 4 and report.classes_after == 2
+    merged, report = apply_fixes(t, MAPPING, [SmallClasses(3, "other")])
+    assert rows_of(merged)[-3:] == [("x1", "other"), ("x2", "other"), ("y1", "other")]
+    assert report.steps[0].rows_changed == 3 and report.steps[0].details["classes"] == ["once", "rare"]
+    into_a, _ = apply_fixes(t, MAPPING, [SmallClasses(2, "a")])
+    assert rows_of(into_a)[-3:] == [("x1", "rare"), ("x2", "rare"), ("y1", "a")]
+
+
+def test_cap_length_cuts_only_long_texts() -> None:
+    long = " ".join(f"w{i}" for i in range(400))
+    t = table([*BASE, (long, "a")])
+    fixed, report = apply_fixes(t, MAPPING, [CapLength(max_tokens=26)])
+    texts = [r[0] for r in rows_of(fixed)]
+    assert texts[:10] == [r[0] for r in BASE]
+    assert texts[-1] == " ".join(f"w{i}" for i in range(20))  # 26 tokens / 1.3 per word
+    assert report.steps[0].rows_changed == 1 and report.rows_removed == 0
+
+
+def test_refused_when_fewer_than_two_classes_would_be_left() -> None:
+    t = table([*[(f"a{i}", "a") for i in range(5)], ("b", "b"), ("c", "c")])
+    with pytest.raises(FixRefused, match="fewer than two classes .*'a'.*nothing was changed"):
+        apply_fixes(t, MAPPING, [SmallClasses(2)])
+    # Merging instead keeps two classes: allowed.
+    fixed, report = apply_fixes(t, MAPPING, [SmallClasses(2, "other")])
+    assert report.classes_after == 2
+
+
+def test_refused_when_nothing_would_be_left() -> None:
+    t = table([("", "a"), ("  ", "b"), ("x", None)])
+    with pytest.raises(FixRefused, match="no usable rows"):
+        apply_fixes(t, MAPPING, [DropIncomplete()])
+
+
+def test_refused_merge_into_a_class_that_does_not_exist_names_it() -> None:
+    t = table([*BASE, ("x", "rare")])
+    with pytest.raises(FixRefused, match="into 'Rare': it is not a class.*'a', 'b', 'rare'"):
+        apply_fixes(t, MAPPING, [SmallClasses(2, "Rare")])
+
+
+def test_option_combinations_that_make_no_sense_are_refused() -> None:
+    with pytest.raises(FixRefused, match="needs what to do"):
+        fixes_from_options(min_class_size=5)
+    with pytest.raises(FixRefused, match="not both"):
+        fixes_from_options(drop_small=True, merge_small_into="other")
+    with pytest.raises(FixRefused, match="given twice"):
+        apply_fixes(table(BASE), MAPPING, [DropDuplicates(), DropDuplicates()])
+    no_label = ColumnMapping(text_columns=("text",), label_column=None)
+    with pytest.raises(FixRefused, match="needs a label column"):
+        apply_fixes(table(BASE), no_label, [SmallClasses(2)])
+
+
+def test_validation_problems_name_the_fix_and_the_fix_clears_them() -> None:
+    t = table([*BASE, ("", "a"), ("text 1", "a"), ("same", "a"), ("same", "b"), ("solo", "z"),
+               ("solo 2", "y")])
+    imported = ImportedTable(table=t, source=Path("x.csv"), format="csv")
+    problems = validate(imported, MAPPING)
+    fixes = {p.code: p.fix for p in problems}
+    assert fixes["empty-text"] == "--drop-empty"
+    assert fixes["duplicate-row"] == "--drop-duplicates"
+    assert fixes["conflicting-labels"].startswith("--resolve-conflicts")
+    assert fixes["class-too-small"].endswith("--merge-small-into other")
+    assert any(p.blocking for p in problems)
+
+    chosen = fixes_from_options(drop_empty=True, drop_duplicates=True, resolve_conflicts="drop",
+                                merge_small_into="other", min_class_size=2)
+    fixed, _ = apply_fixes(t, MAPPING, chosen)
+    after = validate(ImportedTable(table=fixed, source=Path("x.csv"), format="csv"), MAPPING)
+    codes = {p.code for p in after}
+    assert not codes & {"empty-text", "duplicate-row", "conflicting-labels", "class-too-small"}
+    assert not any(p.blocking for p in after)
