@@ -31,13 +31,17 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
     except Exception as exc:  # noqa: BLE001 - the thread boundary: nothing may escape unseen
         failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""))
         trainer: Trainer | None = state.get("trainer")
-        if trainer is not None:
+        record: tuple[Any, RunRecord] | None = state.get("record")  # the trainer failed to build
+        if trainer is not None or record is not None:
             try:
-                progress = getattr(trainer, "progress", None)
-                history = list(progress.history) if progress is not None else trainer.run.history
-                trainer.run = trainer.run.updated(status=RunStatus.FAILED, error=failed.message,
-                                                  history=history)
-                save_run(trainer.ws, trainer.run)
+                if trainer is not None:
+                    ws, history = trainer.ws, list(trainer.progress.history)
+                    trainer.run = run = trainer.run.updated(status=RunStatus.FAILED,
+                                                            error=failed.message, history=history)
+                else:
+                    ws, run = record  # type: ignore[misc]
+                    run = run.updated(status=RunStatus.FAILED, error=failed.message)
+                save_run(ws, run)
             except Exception:  # noqa: BLE001 - e.g. the disk is still full; the event says it all
                 log.warning("could not record the failure in the run record", exc_info=True)
         yield failed
@@ -53,10 +57,10 @@ def _start(ws: Any, config: TrainConfig, rows: Callable[[], Rows], splits: Split
     run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names)
     save_run(ws, run)
+    state["record"] = (ws, run)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory)
     state["trainer"] = trainer
-    trainer.setup(None)
-    state["device"] = trainer.device.description  # type: ignore[union-attr]
+    state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])
     yield from trainer.run_loop()
 
@@ -77,12 +81,13 @@ def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits:
     if prep.coding.names != run.labels:
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has changed since "
                               f"run {run_id} started (its labels differ): start a new run instead")
-    trainer = Trainer(ws, prep, run.updated(status=RunStatus.RUNNING, error=None), cancel=cancel,
-                      parts_factory=parts_factory)
+    run = run.updated(status=RunStatus.RUNNING, error=None)
+    save_run(ws, run)
+    state["record"] = (ws, run)
+    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory,
+                      resume_from=checkpoint)
     state["trainer"] = trainer
-    save_run(ws, trainer.run)
-    trainer.setup(checkpoint)
-    state["device"] = trainer.device.description  # type: ignore[union-attr]
+    state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])  # it may resume elsewhere
     yield from trainer.run_loop()
 
