@@ -16,6 +16,7 @@ from engine.training.config import TrainConfig
 from engine.training.failures import TrainingFailure, to_failed
 from engine.training.loop import PartsFactory, Trainer
 from engine.training.optim import build_training_parts
+from engine.training.private import build_private_parts
 from engine.training.prepare import check_settings, load_rows, prepare_rows
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
 
 
 def _start(ws: Any, config: TrainConfig, rows: Callable[[], Rows], splits: SplitRows | None,
-           cancel: CancelToken | None, parts_factory: PartsFactory,
+           cancel: CancelToken | None, parts_factory: PartsFactory | None,
            state: dict[str, Any]) -> Iterator[Event]:
     state["batch_size"] = config.batch_size
     info = check_settings(config)
@@ -58,7 +59,7 @@ def _start(ws: Any, config: TrainConfig, rows: Callable[[], Rows], splits: Split
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names)
     save_run(ws, run)
     state["record"] = (ws, run)
-    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory)
+    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory))
     state["trainer"] = trainer
     state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])
@@ -66,7 +67,7 @@ def _start(ws: Any, config: TrainConfig, rows: Callable[[], Rows], splits: Split
 
 
 def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,
-              cancel: CancelToken | None, parts_factory: PartsFactory,
+              cancel: CancelToken | None, parts_factory: PartsFactory | None,
               state: dict[str, Any]) -> Iterator[Event]:
     run = load_run(ws, run_id)
     if run.status == RunStatus.FINISHED:
@@ -84,7 +85,7 @@ def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits:
     run = run.updated(status=RunStatus.RUNNING, error=None)
     save_run(ws, run)
     state["record"] = (ws, run)
-    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory,
+    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory),
                       resume_from=checkpoint)
     state["trainer"] = trainer
     state["device"] = trainer.device.description
@@ -92,15 +93,22 @@ def _continue(ws: Any, run_id: str, rows: Callable[[TrainConfig], Rows], splits:
     yield from trainer.run_loop()
 
 
+def _factory(config: TrainConfig, given: PartsFactory | None) -> PartsFactory:
+    """The caller's factory, else DP-SGD parts for a DP config, else plain parts."""
+    if given is not None:
+        return given
+    return build_private_parts if config.dp else build_training_parts
+
+
 def train(ws: Any, config: TrainConfig, *, cancel: CancelToken | None = None,
-          parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+          parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
     return _guarded(lambda state: _start(ws, config, lambda: load_rows(ws, config.dataset), None,
                                          cancel, parts_factory, state))
 
 
 def resume(ws: Any, run_id: str, *, cancel: CancelToken | None = None,
-           parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+           parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
     return _guarded(lambda state: _continue(ws, run_id, lambda c: load_rows(ws, c.dataset), None,
                                             cancel, parts_factory, state))
@@ -108,7 +116,7 @@ def resume(ws: Any, run_id: str, *, cancel: CancelToken | None = None,
 
 def train_on_rows(ws: Any, config: TrainConfig, texts: Sequence[str], labels: Sequence[str], *,
                   splits: SplitRows | None = None, cancel: CancelToken | None = None,
-                  parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+                  parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """``train`` on rows already in memory (benchmarks, the demo, other front ends).
 
     ``splits`` gives explicit (train, validation, test) row positions; by default the rows are
@@ -120,7 +128,7 @@ def train_on_rows(ws: Any, config: TrainConfig, texts: Sequence[str], labels: Se
 
 def resume_on_rows(ws: Any, run_id: str, texts: Sequence[str], labels: Sequence[str], *,
                    splits: SplitRows | None = None, cancel: CancelToken | None = None,
-                   parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+                   parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """``resume`` a run started by ``train_on_rows``: pass the same rows and splits."""
     return _guarded(lambda state: _continue(ws, run_id, lambda c: (texts, labels), splits, cancel,
                                             parts_factory, state))

@@ -112,6 +112,11 @@ class Trainer:
                 self.parts.privacy.load_state_dict(resume_from.privacy_state)
             ckpt_io.restore_rng(resume_from.rng)
             self.progress = resume_from.progress
+        self._record_privacy()
+
+    def _record_privacy(self) -> None:
+        if self.parts.privacy is not None:
+            self.run = self.run.updated(privacy=self.parts.privacy.summary())
 
     def _autocast(self, training: bool = False) -> Any:
         import torch
@@ -189,6 +194,7 @@ class Trainer:
             privacy_state=self.parts.privacy.state_dict() if self.parts.privacy is not None else None,
         )
         key = ckpt_io.save_checkpoint(self.ws, self.run.run_id, state)
+        self._record_privacy()
         log.info("run %s: checkpoint at step %d", self.run.run_id, self.progress.global_step)
         self.run = self.run.updated(history=list(self.progress.history), duration_seconds=elapsed,
                                     best_step=self.progress.best_step)
@@ -265,7 +271,7 @@ class Trainer:
                     point = {"step": p.global_step, "epoch": epoch_f, "loss": mean_loss, "lr": lr}
                     epsilon = None
                     if parts.privacy is not None:
-                        epsilon = point["epsilon"] = parts.privacy.epsilon()
+                        epsilon = point["epsilon"] = parts.privacy.epsilon_report(p.global_step)
                     p.history.append(point)
                     yield Step(step=p.global_step, total_steps=total, epoch=epoch_f, loss=mean_loss,
                                learning_rate=lr, samples_per_second=speed, eta_seconds=eta,
@@ -306,6 +312,7 @@ class Trainer:
             save_report(self.ws, run_id, report)
             metrics = {**report.headline(), "loss": loss}
             yield Evaluated(step=p.global_step, epoch=float(p.epoch), split="test", metrics=metrics)
+        self._record_privacy()
         best_val = next((h for h in p.history if h.get("split") == "validation"
                          and h["step"] == p.best_step), {})
         self.run = self.run.updated(
