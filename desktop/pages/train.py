@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
+from desktop.pages.train_privacy import PrivacySettings
 from desktop.state import Phase, TrainingMonitor, format_duration
 from engine.units import human_size
 from desktop.widgets.curves import CurvePlot
@@ -84,6 +85,8 @@ class TrainPage(Page):
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._toggle_advanced)
 
+        self.privacy = PrivacySettings()
+
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
         self.estimate_label.setObjectName("estimate")
@@ -104,6 +107,8 @@ class TrainPage(Page):
         settings_layout.addLayout(common)
         settings_layout.addWidget(self.advanced_toggle)
         settings_layout.addWidget(self.advanced)
+        settings_layout.addWidget(section("Differential privacy"))
+        settings_layout.addWidget(self.privacy)
         settings_layout.addWidget(section("Estimate"))
         settings_layout.addWidget(self.estimate_label)
         settings_layout.addLayout(buttons)
@@ -123,6 +128,10 @@ class TrainPage(Page):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.loss_plot = CurvePlot(title="Training loss", y_label="loss")
+        # ε spent so far, beside the loss curve, for DP runs (hidden otherwise).
+        self.epsilon_label = QLabel("")
+        self.epsilon_label.setObjectName("epsilon")
+        self.epsilon_label.hide()
         self.validation_plot = CurvePlot(title="Validation", y_label="metric")
         self.validation_plot.link_x(self.loss_plot)
         self.results_button = QPushButton(icon("results"), "See results")
@@ -134,6 +143,7 @@ class TrainPage(Page):
         live.addWidget(self.progress_text)
         live.addWidget(self.message)
         live.addWidget(self.results_button, 0, Qt.AlignmentFlag.AlignLeft)
+        live.addWidget(self.epsilon_label)
         live.addWidget(self.loss_plot, 1)
         live.addWidget(self.validation_plot, 1)
 
@@ -237,6 +247,7 @@ class TrainPage(Page):
             model_path=str(self.model_path) if self.model_path else None,
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=learning_rate, max_length=self.max_length.value(), **self.advanced.options(),
+            **self.privacy.options(),
         )
 
     def _rows(self) -> int:
@@ -363,6 +374,9 @@ class TrainPage(Page):
         self.device_label.setText(f"Device: {m.device or '—'}")
         self.progress.setValue(int(1000 * m.fraction))
         self.progress_text.setText(m.progress_text())
+        self.epsilon_label.setVisible(m.epsilon is not None)
+        if m.epsilon is not None:
+            self.epsilon_label.setText(f"Privacy spent: ε = {m.epsilon:.2f} (loss curve below)")
         if m.phase is Phase.IDLE:
             self.message.setText("Choose a dataset and press Start." if self.dataset_combo.count()
                                  else "Import a dataset first (Datasets page).")
