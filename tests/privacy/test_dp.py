@@ -160,3 +160,19 @@ def test_batchnorm_model_gets_an_actionable_message() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4))
     with pytest.raises(DPSettingError, match="choose a model that uses LayerNorm"):
         check_model(model)
+
+
+def test_the_budget_guard_stops_before_epsilon_passes_the_target() -> None:
+    from privacy.dp.budget import steps_within_budget
+
+    q = sample_rate_for(2000, 100)
+    sigma = noise_for_budget(epsilon=3.0, delta=1e-4, sample_rate=q, steps=60, logical_batch_size=100,
+                             accountant="rdp")
+    assert steps_within_budget(noise_multiplier=sigma, sample_rate=q, planned_steps=60, epsilon=3.0,
+                               delta=1e-4, accountant="rdp") == 60
+    # Less noise than calibrated: the budget runs out early, and the guard says exactly when.
+    limit = steps_within_budget(noise_multiplier=sigma * 0.9, sample_rate=q, planned_steps=60,
+                                epsilon=3.0, delta=1e-4, accountant="rdp")
+    spent = [epsilon_for(noise_multiplier=sigma * 0.9, sample_rate=q, steps=k, delta=1e-4, accountant="rdp")
+             for k in (limit, limit + 1)]
+    assert 0 < limit < 60 and spent[0] <= 3.0 < spent[1]
