@@ -41,6 +41,8 @@ class RunRecord:
     best_step: int | None = None
     error: str | None = None
     validation_metrics: dict[str, float] = field(default_factory=dict)  # best validation point
+    # DP runs: ε spent and target, δ, accountant, noise, C, sampling rate, steps, unit of privacy.
+    privacy: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -15,6 +15,7 @@ from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox
+from desktop.pages.train_privacy import PrivacySettings
 from desktop.state import Phase, TrainingMonitor, format_duration
 from engine.units import human_size
 from desktop.widgets.curves import CurvePlot
@@ -101,6 +102,8 @@ class TrainPage(Page):
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._toggle_advanced)
 
+        self.privacy = PrivacySettings()
+
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
         self.estimate_label.setObjectName("estimate")
@@ -125,6 +128,8 @@ class TrainPage(Page):
         self.auto_box = AutoSettingsBox(self)
         settings_layout.addWidget(section("Automatic settings"))
         settings_layout.addWidget(self.auto_box)
+        settings_layout.addWidget(section("Differential privacy"))
+        settings_layout.addWidget(self.privacy)
         settings_layout.addWidget(section("Estimate"))
         settings_layout.addWidget(self.estimate_label)
         settings_layout.addLayout(buttons)
@@ -144,6 +149,10 @@ class TrainPage(Page):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.loss_plot = CurvePlot(title="Training loss", y_label="loss")
+        # ε spent so far, beside the loss curve, for DP runs (hidden otherwise).
+        self.epsilon_label = QLabel("")
+        self.epsilon_label.setObjectName("epsilon")
+        self.epsilon_label.hide()
         self.validation_plot = CurvePlot(title="Validation", y_label="metric")
         self.validation_plot.link_x(self.loss_plot)
         self.results_button = QPushButton(icon("results"), "See results")
@@ -155,6 +164,7 @@ class TrainPage(Page):
         live.addWidget(self.progress_text)
         live.addWidget(self.message)
         live.addWidget(self.results_button, 0, Qt.AlignmentFlag.AlignLeft)
+        live.addWidget(self.epsilon_label)
         live.addWidget(self.loss_plot, 1)
         live.addWidget(self.validation_plot, 1)
 
@@ -287,6 +297,7 @@ class TrainPage(Page):
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=learning_rate, max_length=self.max_length.value(), **self.advanced.options(),
             **self.auto_box.extra_options(),
+            **self.privacy.options(),
         )
 
     def _rows(self) -> int:
@@ -415,6 +426,9 @@ class TrainPage(Page):
         self.device_label.setText(f"Device: {m.device or '—'}")
         self.progress.setValue(int(1000 * m.fraction))
         self.progress_text.setText(m.progress_text())
+        self.epsilon_label.setVisible(m.epsilon is not None)
+        if m.epsilon is not None:
+            self.epsilon_label.setText(f"Privacy spent: ε = {m.epsilon:.2f} (loss curve below)")
         if m.phase is Phase.IDLE:
             self.message.setText("Choose a dataset and press Start." if self.dataset_combo.count()
                                  else "Import a dataset first (Datasets page).")

@@ -64,7 +64,9 @@ class _Progress:
         done = int(width * e.step / max(1, e.total_steps))
         bar = "#" * done + "-" * (width - done)
         self.stream.write(f"\r[{bar}] step {e.step}/{e.total_steps} epoch {e.epoch:.2f} "
-                          f"loss {e.loss:.4f} {e.samples_per_second:.1f} rows/s "
+                          f"loss {e.loss:.4f} "
+                          + (f"ε {e.epsilon:.2f} " if e.epsilon is not None else "")
+                          + f"{e.samples_per_second:.1f} rows/s "
                           f"ETA {_fmt_time(e.eta_seconds)}  ")
         self.stream.flush()
 
@@ -159,7 +161,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.training.plan import plan_training
 
     model_path = None if args.model in (None, "default") else args.model
-    explicit = _explicit_settings(args)
+    explicit = {**_explicit_settings(args), **_dp_settings(args)}
     # The user's own settings are checked before the passphrase is asked for.
     problems = TrainConfig(dataset=args.dataset, model_path=model_path, **explicit).validate()
     if problems:
@@ -180,6 +182,24 @@ def cmd_train(args: argparse.Namespace) -> int:
             return consume(train(ws, plan.config, cancel=token), json_mode=args.json)
     finally:
         ws.lock()
+
+
+def _dp_settings(args: argparse.Namespace) -> dict[str, Any]:
+    dp_flags = ("epsilon", "delta", "max_grad_norm", "logical_batch_size", "dp_trainable", "accountant")
+    if not args.dp:
+        given = [f"--{f.replace('_', '-')}" for f in dp_flags if getattr(args, f) is not None]
+        if given:
+            raise InputError(f"{', '.join(given)} only apply with --dp: add --dp to train with "
+                             "differential privacy")
+        return {}
+    settings: dict[str, Any] = {"dp": True}
+    for flag, key in (("epsilon", "dp_epsilon"), ("delta", "dp_delta"),
+                      ("max_grad_norm", "dp_max_grad_norm"),
+                      ("logical_batch_size", "dp_logical_batch_size"),
+                      ("dp_trainable", "dp_trainable"), ("accountant", "dp_accountant")):
+        if getattr(args, flag) is not None:
+            settings[key] = getattr(args, flag)
+    return settings
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -226,10 +246,17 @@ def cmd_runs(args: argparse.Namespace) -> int:
     rows = [{"run": r.run_id, "dataset": r.dataset, "status": r.status.value,
              "created": r.created.replace("T", " ")[:16],
              "epochs": r.config.get("epochs"), "accuracy": r.metrics.get("accuracy"),
-             "macro_f1": r.metrics.get("macro_f1"), "duration": _fmt_time(r.duration_seconds)}
+             "macro_f1": r.metrics.get("macro_f1"), "epsilon": _epsilon_cell(r),
+             "duration": _fmt_time(r.duration_seconds)}
             for r in records]
     _table(rows, sys.stdout)
     return EXIT_OK
+
+
+def _epsilon_cell(record: Any) -> str:
+    """ε spent for a DP run (with δ), "-" for a run without differential privacy."""
+    dp = record.privacy
+    return f"{dp['epsilon_spent']:.2f} (δ {dp['delta']:.0e})" if dp else "-"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -272,6 +299,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="print the settings that would be used, why, and the estimate; train nothing")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    dp = p.add_argument_group(
+        "differential privacy", "DP-SGD through Opacus: the model provably reveals little about "
+        "any one training row. --batch-size is then the physical batch (memory); expect lower "
+        "accuracy and a few times the training time. Several rows about one person, tuning on "
+        "the same data, and validation/test metrics are not covered.")
+    dp.add_argument("--dp", action="store_true", help="train with differential privacy")
+    dp.add_argument("--epsilon", type=float, metavar="EPS",
+                    help="privacy budget ε: 1 strong, 3 moderate, 8 standard (default 8)")
+    dp.add_argument("--delta", type=float, metavar="D", help="δ, below 1/N (default 1/N^1.1)")
+    dp.add_argument("--max-grad-norm", type=float, metavar="C",
+                    help="per-row gradient clipping norm C (default 1.0)")
+    dp.add_argument("--logical-batch-size", type=_positive, metavar="B",
+                    help="expected rows per DP step (default 256; 256-1024 suit DP)")
+    dp.add_argument("--dp-trainable", metavar="all|top-N",
+                    help="train all layers (default) or the top N layers plus the head, e.g. top-2")
+    dp.add_argument("--accountant", choices=("prv", "rdp"), help="privacy accountant (default prv)")
     add_workspace_options(p)
     p.set_defaults(func=cmd_train)
 

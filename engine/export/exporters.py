@@ -360,11 +360,19 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
         labels=tuple(record.labels),
         data=_data_summary(ws, record.dataset, int(config.get("seed", 13))),
         hyperparameters=hyperparameters,
-        privacy=PrivacySummary(export_encrypted=export_encrypted,
-                               differential_privacy=str(config.get("differential_privacy", "off"))),
+        privacy=_privacy_summary(record, export_encrypted),
         report=report,
         multi_label=bool(config.get("multi_label", False)),
     )
+
+
+def _privacy_summary(record: Any, export_encrypted: bool) -> PrivacySummary:
+    dp = getattr(record, "privacy", None)
+    if not dp:
+        return PrivacySummary(export_encrypted=export_encrypted)
+    text = (f"DP-SGD, ε = {dp['epsilon_spent']:.3f} spent (target {dp['epsilon_target']:g}), "
+            f"δ = {dp['delta']:.3g}, per training row")
+    return PrivacySummary(export_encrypted=export_encrypted, differential_privacy=text, dp=dp)
 
 
 def _data_summary(ws: Vault, dataset: str, seed: int) -> DataSummary:

@@ -28,8 +28,9 @@ class DataSummary:
 class PrivacySummary:
     encrypted_at_rest: bool = True
     export_encrypted: bool = True
-    differential_privacy: str = "off"  # e.g. "epsilon 8.0, delta 1e-5" once DP training exists
+    differential_privacy: str = "off"
     anonymization: str = "none"
+    dp: Mapping[str, Any] | None = None  # the run record's ``privacy`` for DP-SGD runs
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,47 @@ def render_model_card(info: ModelCardInfo) -> str:
         f"- Differential privacy: {info.privacy.differential_privacy}",
         f"- Anonymization of personal data: {info.privacy.anonymization}",
         "",
+    ]
+    lines += _dp_lines(info.privacy.dp)
+    lines += [
         "## Provenance",
         "",
         f"- Exported: {created}",
     ]
     lines += [f"- {name}: {version}" for name, version in versions.items()]
     return "\n".join(lines) + "\n"
+
+
+def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
+    if not dp:
+        return []
+    return [
+        "### Differential privacy",
+        "",
+        f"Trained with DP-SGD (Opacus): ({dp['epsilon_spent']:.3f}, {dp['delta']:.3g})-differential "
+        f"privacy for the unit of privacy, **{dp.get('unit', 'one training row')}**: the model's "
+        "weights would be nearly as likely had any one training row been left out.",
+        "",
+        "| quantity | value |", "|---|---|",
+        f"| ε spent | {dp['epsilon_spent']:.4f} |",
+        f"| ε target | {dp['epsilon_target']:g} |",
+        f"| δ | {dp['delta']:.3g} |",
+        f"| accountant | {dp['accountant']} |",
+        f"| noise multiplier σ | {dp['noise_multiplier']:.4f} |",
+        f"| clipping norm C (per row) | {dp['max_grad_norm']:g} |",
+        f"| sampling | {dp.get('sampling', 'Poisson')}, rate {dp['sample_rate']:.5f} "
+        f"(logical batch {dp['logical_batch_size']}) |",
+        f"| steps | {dp['steps']} of {dp['planned_steps']} planned |",
+        f"| training rows | {dp['training_rows']} |",
+        f"| per-sample gradients | {dp['grad_sample_mode']} |",
+        "",
+        "What this does not cover: several rows about one person weaken the guarantee for that "
+        "person (k rows: roughly k·ε); choosing settings by trying several runs on the same data "
+        "spends privacy that is not counted here; the validation and test rows and the metrics "
+        "above are not protected. The noise comes from torch's pseudo-random generator, not a "
+        "cryptographically secure one.",
+        "",
+    ]
 
 
 def _metrics_lines(report: EvaluationReport | None) -> list[str]:

@@ -30,10 +30,12 @@ def checkpoint_key(run_id: str) -> str:
 
 @dataclass
 class Progress:
-    """Where training stands. ``batch_in_epoch`` counts micro-batches already done this epoch."""
+    """Where training stands. ``batch_in_epoch`` counts micro-batches already done this epoch,
+    ``step_in_epoch`` optimizer steps (``None`` in checkpoints written before it existed)."""
 
     epoch: int = 0
     batch_in_epoch: int = 0
+    step_in_epoch: int | None = 0
     global_step: int = 0
     best_metric: float | None = None
     best_step: int | None = None
@@ -51,6 +53,8 @@ class Checkpoint:
     scheduler_state: dict[str, Any]
     scaler_state: dict[str, Any] | None
     rng: dict[str, Any]  # python, numpy (JSON) and torch/cuda (tensors)
+    # The DP accountant's history (JSON), so a resumed run's epsilon counts every step once.
+    privacy_state: dict[str, Any] | None = None
 
 
 def capture_rng() -> dict[str, Any]:
@@ -134,6 +138,7 @@ def _flatten(ckpt: Checkpoint) -> tuple[dict[str, Any], dict[str, str]]:
         "scaler": _jsonable(ckpt.scaler_state),
         "rng": {"python": _jsonable(ckpt.rng["python"]), "numpy": _jsonable(ckpt.rng["numpy"])},
         "cuda_devices": len(ckpt.rng.get("cuda", [])),
+        "privacy": _jsonable(ckpt.privacy_state),
     }
     return tensors, {_META_KEY: json.dumps(meta)}
 
@@ -167,8 +172,11 @@ def from_bytes(data: bytes | bytearray) -> Checkpoint:
     }
     if meta.get("cuda_devices"):
         rng["cuda"] = [tensors[f"rng/cuda/{i}"] for i in range(meta["cuda_devices"])]
-    progress = Progress(**meta["progress"])
-    return Checkpoint(progress, model_state, optimizer_state, meta["scheduler"], meta["scaler"], rng)
+    progress_meta = dict(meta["progress"])
+    progress_meta.setdefault("step_in_epoch", None)  # older checkpoints: derived from batches
+    progress = Progress(**progress_meta)
+    return Checkpoint(progress, model_state, optimizer_state, meta["scheduler"], meta["scaler"], rng,
+                      privacy_state=meta.get("privacy"))
 
 
 def save_checkpoint(ws: Vault, run_id: str, ckpt: Checkpoint) -> str:

@@ -9,6 +9,13 @@ from engine.data.problems import Problem, Severity
 from engine.errors import InputError
 
 
+def trainable_layers(spec: str) -> int | None:
+    """N for "top-N" (N >= 1), else None ("all" or unknown)."""
+    if spec.startswith("top-") and spec[4:].isdigit() and int(spec[4:]) >= 1:
+        return int(spec[4:])
+    return None
+
+
 class DevicePreference(str, enum.Enum):
     AUTO = "auto"  # CUDA, then Apple MPS, then CPU
     CPU = "cpu"
@@ -75,6 +82,16 @@ class TrainConfig:
     eval_every_steps: int | None = None
     label_delimiter: str = "|"
     select_best: bool = True  # keep the weights of the best validation point, not the last step
+    # Differential privacy (DP-SGD through Opacus; see engine.training.private). ``batch_size``
+    # is then the physical batch (memory); the logical batch is ``dp_logical_batch_size``.
+    dp: bool = False
+    dp_epsilon: float = 8.0
+    dp_delta: float | None = None  # None: 1/N^1.1 for N training rows
+    dp_max_grad_norm: float = 1.0
+    dp_logical_batch_size: int = 256
+    dp_accountant: str = "prv"
+    dp_trainable: str = "all"  # "all", or "top-N": the top N encoder layers plus the head
+    dp_grad_sample_mode: str = "ghost"
 
     def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[Problem]:
         """Every problem with these settings, each saying what to change. Empty when fine.
@@ -128,11 +145,34 @@ class TrainConfig:
                 f"batch size {self.batch_size} is larger than the {train_rows} training rows: "
                 f"use a batch size of at most {max(1, train_rows)} or add more data"
             )
+        if self.dp:
+            problems.extend(Problem(Severity.ERROR, "setting:dp", message)
+                            for message in self._dp_problems(train_rows))
         if model_max_length is not None and self.max_length > model_max_length:
             bad("max_length",
                 f"max length {self.max_length} is above the model's limit of {model_max_length} "
                 f"tokens: use --max-length {model_max_length} or less"
             )
+        return problems
+
+    def _dp_problems(self, train_rows: int | None) -> list[str]:
+        from privacy.dp.budget import check_budget
+
+        problems = check_budget(epsilon=self.dp_epsilon, delta=self.dp_delta,
+                                n_rows=train_rows or 0, logical_batch_size=self.dp_logical_batch_size,
+                                max_grad_norm=self.dp_max_grad_norm, accountant=self.dp_accountant)
+        if trainable_layers(self.dp_trainable) is None and self.dp_trainable != "all":
+            problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all or top-N "
+                            "(e.g. top-2: the top 2 layers plus the classification head)")
+        if self.dp_grad_sample_mode not in ("ghost", "hooks"):
+            problems.append(f"per-sample gradient mode '{self.dp_grad_sample_mode}' is unknown: use ghost or hooks")
+        if self.grad_accumulation != 1:
+            problems.append("gradient accumulation does not apply with differential privacy: the "
+                            "logical batch size sets the rows per step; leave accumulation at 1")
+        if self.class_weights:
+            problems.append("class weights are not supported with differential privacy: they are "
+                            "computed from the training labels' counts, which the privacy "
+                            "accounting does not cover; turn class weights off")
         return problems
 
     def to_dict(self) -> dict[str, Any]:

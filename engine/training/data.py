@@ -92,7 +92,8 @@ def collate(encoded: Encoded, rows: np.ndarray, *, pad_to_multiple: int = 1) -> 
     for r, s in enumerate(seqs):
         ids[r, : len(s)] = torch.tensor(s, dtype=torch.long)
         mask[r, : len(s)] = 1
-    positions = torch.arange(width, dtype=torch.long).unsqueeze(0).expand(len(seqs), width)
+    # contiguous: Opacus's embedding norm sampler views its input flat (ghost clipping)
+    positions = torch.arange(width, dtype=torch.long).unsqueeze(0).expand(len(seqs), width).contiguous()
     return {
         "input_ids": ids,
         "attention_mask": mask,

@@ -16,6 +16,7 @@ from engine.training.config import TrainConfig
 from engine.failures import TrainingFailure, to_failed
 from engine.training.loop import PartsFactory, Trainer
 from engine.training.optim import build_training_parts
+from engine.training.private import build_private_parts
 from engine.training.prepare import check_settings, load_rows, prepare_rows
 
 if TYPE_CHECKING:
@@ -35,20 +36,24 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
         failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""),
                            resumable=True)
         trainer: Trainer | None = state.get("trainer")
-        if trainer is not None:
+        record: tuple[Any, RunRecord] | None = state.get("record")  # the trainer failed to build
+        if trainer is not None or record is not None:
             try:
-                progress = getattr(trainer, "progress", None)
-                history = list(progress.history) if progress is not None else trainer.run.history
-                trainer.run = trainer.run.updated(status=RunStatus.FAILED, error=failed.message,
-                                                  history=history)
-                save_run(trainer.ws, trainer.run)
+                if trainer is not None:
+                    ws, history = trainer.ws, list(trainer.progress.history)
+                    trainer.run = run = trainer.run.updated(status=RunStatus.FAILED,
+                                                            error=failed.message, history=history)
+                else:
+                    ws, run = record  # type: ignore[misc]
+                    run = run.updated(status=RunStatus.FAILED, error=failed.message)
+                save_run(ws, run)
             except Exception:  # noqa: BLE001 - e.g. the disk is still full; the event says it all
                 log.warning("could not record the failure in the run record", exc_info=True)
         yield failed
 
 
 def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: SplitRows | None,
-           cancel: CancelToken | None, parts_factory: PartsFactory,
+           cancel: CancelToken | None, parts_factory: PartsFactory | None,
            state: dict[str, Any]) -> Iterator[Event]:
     state["batch_size"] = config.batch_size
     info = check_settings(config)
@@ -57,16 +62,16 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names)
     save_run(ws, run)
-    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=parts_factory)
+    state["record"] = (ws, run)
+    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory))
     state["trainer"] = trainer
-    trainer.setup(None)
-    state["device"] = trainer.device.description  # type: ignore[union-attr]
+    state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])
     yield from trainer.run_loop()
 
 
 def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,
-              cancel: CancelToken | None, parts_factory: PartsFactory,
+              cancel: CancelToken | None, parts_factory: PartsFactory | None,
               state: dict[str, Any]) -> Iterator[Event]:
     run = load_run(ws, run_id)
     if run.status == RunStatus.FINISHED:
@@ -81,25 +86,33 @@ def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], split
     if prep.coding.names != run.labels:
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has changed since "
                               f"run {run_id} started (its labels differ): start a new run instead")
-    trainer = Trainer(ws, prep, run.updated(status=RunStatus.RUNNING, error=None), cancel=cancel,
-                      parts_factory=parts_factory)
+    run = run.updated(status=RunStatus.RUNNING, error=None)
+    save_run(ws, run)
+    state["record"] = (ws, run)
+    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory),
+                      resume_from=checkpoint)
     state["trainer"] = trainer
-    save_run(ws, trainer.run)
-    trainer.setup(checkpoint)
-    state["device"] = trainer.device.description  # type: ignore[union-attr]
+    state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])  # it may resume elsewhere
     yield from trainer.run_loop()
 
 
+def _factory(config: TrainConfig, given: PartsFactory | None) -> PartsFactory:
+    """The caller's factory, else DP-SGD parts for a DP config, else plain parts."""
+    if given is not None:
+        return given
+    return build_private_parts if config.dp else build_training_parts
+
+
 def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
-          parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+          parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
     return _guarded(lambda state: _start(ws, config, lambda: load_rows(ws, config.dataset), None,
                                          cancel, parts_factory, state))
 
 
 def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,
-           parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+           parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
     return _guarded(lambda state: _continue(ws, run_id, lambda c: load_rows(ws, c.dataset), None,
                                             cancel, parts_factory, state))
@@ -107,7 +120,7 @@ def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,
 
 def train_on_rows(ws: Vault, config: TrainConfig, texts: Sequence[str], labels: Sequence[str], *,
                   splits: SplitRows | None = None, cancel: CancelToken | None = None,
-                  parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+                  parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """``train`` on rows already in memory (benchmarks, the demo, other front ends).
 
     ``splits`` gives explicit (train, validation, test) row positions; by default the rows are
@@ -119,7 +132,7 @@ def train_on_rows(ws: Vault, config: TrainConfig, texts: Sequence[str], labels: 
 
 def resume_on_rows(ws: Vault, run_id: str, texts: Sequence[str], labels: Sequence[str], *,
                    splits: SplitRows | None = None, cancel: CancelToken | None = None,
-                   parts_factory: PartsFactory = build_training_parts) -> Iterator[Event]:
+                   parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """``resume`` a run started by ``train_on_rows``: pass the same rows and splits."""
     return _guarded(lambda state: _continue(ws, run_id, lambda c: (texts, labels), splits, cancel,
                                             parts_factory, state))

@@ -1,9 +1,11 @@
 """The training loop: a generator of events, resumable from the exact step.
 
 The entry points (``train``, ``resume``) live in ``engine.training.entry``. The loop is plain
-PyTorch, written to be read: the loss comes from the logits through a criterion (not the model's own loss) so a differential-privacy wrapper can compute per-sample
-gradients, and the optimizer, schedule and batch plan come from ``parts_factory``, the one
-thing such a wrapper replaces.
+PyTorch, written to be read. What a step does comes from ``parts_factory`` as one
+``TrainingParts``: the module the forward pass runs on, the backward pass (the loss comes from
+the logits through a criterion, not the model's own loss, so a differential-privacy wrapper can
+compute per-sample losses), the clipping and update step, and the batch plan. The loop never
+touches the optimizer or gradients itself, so a DP factory cannot be bypassed by it.
 """
 from __future__ import annotations
 
@@ -45,6 +47,17 @@ PartsFactory = Callable[..., TrainingParts]
 EARLY_STOPPING_METRIC = "macro_f1"  # higher is better; robust to class imbalance
 
 
+def _steps_done(steps: list[list[np.ndarray]], micro_done: int) -> int:
+    """How many of ``steps`` the first ``micro_done`` micro-batches complete."""
+    done = count = 0
+    for group in steps:
+        if done >= micro_done:
+            break
+        done += len(group)
+        count += 1
+    return count
+
+
 def seed_everything(seed: int) -> None:
     import torch
 
@@ -54,21 +67,21 @@ def seed_everything(seed: int) -> None:
 
 
 class Trainer:
-    def __init__(self, ws: Vault, prep: Prepared, run: RunRecord, *, cancel: CancelToken | None,
-                 parts_factory: PartsFactory) -> None:
-        self.ws, self.prep, self.run, self.cancel = ws, prep, run, cancel or CancelToken()
-        self.config = prep.config
-        self.parts_factory = parts_factory
-        self.device: DeviceChoice | None = None
+    """One run, fully built by the constructor: model loaded, parts made, checkpoint restored.
 
-    # ---- set-up -------------------------------------------------------------------------
-    def setup(self, resume_from: ckpt_io.Checkpoint | None) -> None:
+    ``self.model`` is the loaded Hugging Face model: it is what gets evaluated, saved and
+    checkpointed. The forward pass of training runs on ``self.parts.model``, which may wrap it.
+    """
+
+    def __init__(self, ws: Vault, prep: Prepared, run: RunRecord, *, cancel: CancelToken | None,
+                 parts_factory: PartsFactory, resume_from: ckpt_io.Checkpoint | None = None) -> None:
         import torch
 
         from engine.models.folders import load_for_training
 
-        config, prep = self.config, self.prep
-        self.device = choose_device(config.device)
+        self.ws, self.prep, self.run, self.cancel = ws, prep, run, cancel or CancelToken()
+        self.config = config = prep.config
+        self.device: DeviceChoice = choose_device(config.device)
         seed_everything(config.seed)  # the new head's initial weights depend on it
         try:
             model, self.tokenizer = load_for_training(prep.model.path, prep.coding.names,
@@ -78,35 +91,45 @@ class Trainer:
         self.model = model.to(self.device.device)
         self.encoded = encode_texts(self.tokenizer, prep.texts, max_length=config.max_length)
         self.targets = torch.as_tensor(prep.coding.targets)
-        self.parts = self.parts_factory(
-            self.model, config=config, train_lengths=self.encoded.lengths[prep.train],
-            device_type=self.device.device.type,
-        )
         weight = None
         if config.class_weights:
             weight = torch.as_tensor(class_weight_vector(prep.coding, prep.train)).to(self.device.device)
+        # Evaluation uses this criterion as it is; the parts may wrap it for per-sample losses.
         self.criterion = (torch.nn.BCEWithLogitsLoss(pos_weight=weight) if config.multi_label
                           else torch.nn.CrossEntropyLoss(weight=weight))
         self.scaler = torch.amp.GradScaler("cuda") if self.device.use_grad_scaler else None
+        if resume_from is not None:
+            # Before the parts wrap the model: the checkpoint holds the plain model's names.
+            self.model.load_state_dict(resume_from.model_state)
+        self.parts: TrainingParts = parts_factory(
+            self.model, config=config, train_lengths=self.encoded.lengths[prep.train],
+            device_type=self.device.device.type, criterion=self.criterion, scaler=self.scaler,
+        )
         self.progress = ckpt_io.Progress()
         if resume_from is not None:
-            self.model.load_state_dict(resume_from.model_state)
             self.parts.optimizer.load_state_dict(resume_from.optimizer_state)
             self.parts.scheduler.load_state_dict(resume_from.scheduler_state)
             if self.scaler is not None and resume_from.scaler_state:
                 self.scaler.load_state_dict(resume_from.scaler_state)
+            if self.parts.privacy is not None:
+                self.parts.privacy.load_state_dict(resume_from.privacy_state)
             ckpt_io.restore_rng(resume_from.rng)
             self.progress = resume_from.progress
+        self._record_privacy()
 
-    def _autocast(self) -> Any:
+    def _record_privacy(self) -> None:
+        if self.parts.privacy is not None:
+            self.run = self.run.updated(privacy=self.parts.privacy.summary())
+
+    def _autocast(self, training: bool = False) -> Any:
         import torch
 
-        if self.device is None or self.device.autocast_dtype is None:
+        if self.device.autocast_dtype is None or (training and not self.parts.autocast):
             return contextlib.nullcontext()
         return torch.autocast(self.device.device.type, dtype=self.device.autocast_dtype)
 
     def _batch(self, rows: np.ndarray) -> tuple[dict[str, Any], Any]:
-        dev = self.device.device  # type: ignore[union-attr]
+        dev = self.device.device
         # Padding to a multiple of 8 lets tensor cores work; on CPU it only adds work.
         inputs = collate(self.encoded, rows, pad_to_multiple=8 if dev.type == "cuda" else 1)
         inputs = {k: v.to(dev, non_blocking=True) for k, v in inputs.items()}
@@ -171,8 +194,10 @@ class Trainer:
             scheduler_state=self.parts.scheduler.state_dict(),
             scaler_state=self.scaler.state_dict() if self.scaler is not None else None,
             rng=ckpt_io.capture_rng(),
+            privacy_state=self.parts.privacy.state_dict() if self.parts.privacy is not None else None,
         )
         key = ckpt_io.save_checkpoint(self.ws, self.run.run_id, state)
+        self._record_privacy()
         log.info("run %s: checkpoint at step %d", self.run.run_id, self.progress.global_step)
         self.run = self.run.updated(history=list(self.progress.history), duration_seconds=elapsed,
                                     best_step=self.progress.best_step)
@@ -186,36 +211,23 @@ class Trainer:
         The loss is added to ``loss_acc`` on the device: reading it back would wait for the
         GPU, so that happens only when a ``Step`` event is due.
         """
-        import torch
-
-        optimizer, clip = self.parts.optimizer, self.config.grad_clip
+        parts = self.parts
         group_rows = sum(len(b) for b in group)
-        optimizer.zero_grad(set_to_none=True)
-        for positions in group:
+        parts.zero_grad()
+        for i, positions in enumerate(group):
             inputs, targets = self._batch(self.prep.train[positions])
-            with self._autocast():
-                logits = self.model(**inputs).logits
-            # Weighted by rows so accumulated micro-batches equal one large batch.
-            loss = self.criterion(logits.float(), targets) * (len(positions) / group_rows)
-            (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-            loss_acc += loss.detach()
-        if self.scaler is not None:
-            self.scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
-        if clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-        if self.scaler is not None:
-            self.scaler.step(optimizer)
-            self.scaler.update()
-        else:
-            optimizer.step()
-        self.parts.scheduler.step()
+            with self._autocast(training=True):
+                logits = parts.model(**inputs).logits
+            loss_acc += parts.backward(logits.float(), targets, len(positions) / group_rows,
+                                       i == len(group) - 1)
+        parts.step()
         return group_rows
 
     def run_loop(self) -> Iterator[Event]:
         import torch
 
         config, parts, p = self.config, self.parts, self.progress
-        dev = self.device.device  # type: ignore[union-attr]
+        dev = self.device.device
         total = parts.total_steps
         t_start = time.perf_counter() - p.elapsed_seconds
         last_ckpt = loop_start = time.monotonic()
@@ -224,29 +236,33 @@ class Trainer:
         window_rows, window_start = 0, time.perf_counter()
         loss_acc = torch.zeros((), device=dev)
         loss_n = 0
-        yield Started(run_id=self.run.run_id, device=self.device.description,  # type: ignore[union-attr]
+        yield Started(run_id=self.run.run_id, device=self.device.description,
                       epochs=config.epochs, total_steps=total, train_rows=len(self.prep.train),
                       validation_rows=len(self.prep.validation), labels=self.prep.coding.names,
                       resumed_from_step=resumed_step)
         log.info("run %s: %d steps on %s, from step %d", self.run.run_id, total,
-                 self.device.description, resumed_step)  # type: ignore[union-attr]
-        self.model.train()
+                 self.device.description, resumed_step)
+        parts.model.train()
         while p.epoch < config.epochs and not p.stopped_early:
-            batches = parts.batches_for_epoch(p.epoch)
-            while p.batch_in_epoch < len(batches):
+            steps = parts.batches_for_epoch(p.epoch)
+            micro_total = max(1, sum(len(g) for g in steps))
+            if p.step_in_epoch is None:  # a checkpoint from before steps were counted
+                p.step_in_epoch = _steps_done(steps, p.batch_in_epoch)
+            while p.step_in_epoch < len(steps):
                 if self.cancel.cancelled:
                     key = self.save_checkpoint(time.perf_counter() - t_start)
                     self.run = self.run.updated(status=RunStatus.CANCELLED)
                     save_run(self.ws, self.run)
                     yield Cancelled(step=p.global_step, checkpoint_key=key)
                     return
-                group = batches[p.batch_in_epoch : p.batch_in_epoch + config.grad_accumulation]
+                group = steps[p.step_in_epoch]
                 group_rows = self.train_step(group, loss_acc)
                 p.batch_in_epoch += len(group)
+                p.step_in_epoch += 1
                 p.global_step += 1
                 loss_n += 1
                 window_rows += group_rows
-                epoch_f = p.epoch + p.batch_in_epoch / len(batches)
+                epoch_f = p.epoch + p.batch_in_epoch / micro_total
                 if p.global_step % report_every == 0 or p.global_step == total:
                     # The one host sync per report: the loss is summed on the device meanwhile.
                     mean_loss = float(loss_acc) / loss_n
@@ -255,24 +271,29 @@ class Trainer:
                     steps_done = p.global_step - resumed_step
                     eta = (time.monotonic() - loop_start) / max(1, steps_done) * (total - p.global_step)
                     lr = parts.scheduler.get_last_lr()[0]
-                    p.history.append({"step": p.global_step, "epoch": epoch_f, "loss": mean_loss, "lr": lr})
+                    point = {"step": p.global_step, "epoch": epoch_f, "loss": mean_loss, "lr": lr}
+                    epsilon = None
+                    if parts.privacy is not None:
+                        epsilon = point["epsilon"] = parts.privacy.epsilon_report(p.global_step)
+                    p.history.append(point)
                     yield Step(step=p.global_step, total_steps=total, epoch=epoch_f, loss=mean_loss,
-                               learning_rate=lr, samples_per_second=speed, eta_seconds=eta)
+                               learning_rate=lr, samples_per_second=speed, eta_seconds=eta,
+                               epsilon=epsilon)
                     loss_acc.zero_()
                     loss_n, window_rows, window_start = 0, 0, time.perf_counter()
                 if config.eval_every_steps and p.global_step % config.eval_every_steps == 0 \
-                        and p.batch_in_epoch < len(batches):
+                        and p.step_in_epoch < len(steps):
                     yield from self.validate(epoch_f)
                     if p.stopped_early:
                         break
                 if time.monotonic() - last_ckpt >= config.checkpoint_every_minutes * 60 \
-                        and p.batch_in_epoch < len(batches):
+                        and p.step_in_epoch < len(steps):
                     key = self.save_checkpoint(time.perf_counter() - t_start)
                     last_ckpt = time.monotonic()
                     yield CheckpointSaved(step=p.global_step, epoch=epoch_f, key=key)
-            if p.batch_in_epoch >= len(batches):
+            if p.step_in_epoch >= len(steps):
                 p.epoch += 1
-                p.batch_in_epoch = 0
+                p.batch_in_epoch = p.step_in_epoch = 0
                 yield from self.validate(float(p.epoch))
             key = self.save_checkpoint(time.perf_counter() - t_start)
             last_ckpt = time.monotonic()
@@ -294,6 +315,7 @@ class Trainer:
             save_report(self.ws, run_id, report)
             metrics = {**report.headline(), "loss": loss}
             yield Evaluated(step=p.global_step, epoch=float(p.epoch), split="test", metrics=metrics)
+        self._record_privacy()
         best_val = next((h for h in p.history if h.get("split") == "validation"
                          and h["step"] == p.best_step), {})
         self.run = self.run.updated(

@@ -85,7 +85,13 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
                                   multi_label=base.multi_label,
                                   label_delimiter=base.label_delimiter)
-        values = chosen.values
+        values = dict(chosen.values)
+        if base.dp:
+            # DP-SGD refuses class weights (they re-weight single rows, which the per-row
+            # clipping bound does not cover) and has its own learning-rate needs: the automatic
+            # non-DP choices for these two do not apply.
+            values.pop("class_weights", None)
+            values.pop("learning_rate", None)
     config = TrainConfig(dataset=dataset, model_path=model_path, **{**values, **dict(explicit)})
     overridden = tuple(k for k in values if k in explicit and explicit[k] != values[k])
     # The estimate uses the data's measured lengths, truncated at the max_length in use.

@@ -1,0 +1,112 @@
+"""The differential-privacy parts factory: ``build_private_parts`` replaces
+``build_training_parts`` when ``config.dp`` is set, through the loop's ``TrainingParts`` seam.
+
+Opacus work (wrapping, clipping, noise, accounting) is in ``privacy.dp``; this module decides
+what a Cloister model trains (all layers, or the top N plus the head) and adapts the result to
+the loop: Poisson logical batches split into length-sorted physical micro-batches.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.events import FailureKind
+from engine.training.config import TrainConfig, trainable_layers
+from engine.failures import TrainingFailure
+from engine.training.optim import TrainingParts, default_criterion, linear_schedule, param_groups
+
+
+def dp_delta(config: TrainConfig, train_rows: int) -> float:
+    from privacy.dp.budget import default_delta
+
+    return config.dp_delta if config.dp_delta is not None else default_delta(train_rows)
+
+
+def freeze_for(model: Any, spec: str) -> None:
+    """Train only the top N encoder layers, the pooler and the head for ``top-N``.
+
+    Fewer trainable parameters means less noise in total for the same ε (the noise is added
+    to every trainable coordinate) and less per-sample work.
+    """
+    n = trainable_layers(spec)
+    if n is None:
+        return
+    base = getattr(model, model.base_model_prefix, None)
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    if layers is None:
+        raise TrainingFailure(FailureKind.BAD_MODEL, f"--dp-trainable {spec} needs a BERT-style "
+                              "encoder (encoder.layer); use --dp-trainable all for this model")
+    if n > len(layers):
+        raise TrainingFailure(FailureKind.BAD_SETTING, f"--dp-trainable {spec}: the model has only "
+                              f"{len(layers)} layers; use top-{len(layers)} or all")
+    keep = {id(p) for layer in list(layers)[-n:] for p in layer.parameters()}
+    pooler = getattr(base, "pooler", None)
+    if pooler is not None:
+        keep |= {id(p) for p in pooler.parameters()}
+    keep |= {id(p) for name, p in model.named_parameters() if not name.startswith(model.base_model_prefix)}
+    for p in model.parameters():
+        p.requires_grad_(id(p) in keep)
+
+
+def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.ndarray,
+                        device_type: str = "cpu", criterion: Any = None, scaler: Any = None,
+                        **_: Any) -> TrainingParts:
+    """DP-SGD parts: per-sample clipping at C, Gaussian noise for the ε budget, Poisson batches.
+
+    ``config.batch_size`` is the physical batch; the loss scaler is not used (per-sample norms
+    are computed in full precision, and the forward pass runs without autocast).
+    """
+    import torch
+
+    from privacy.dp.budget import DPSettingError
+    from privacy.dp.private import DPSettings, make_private
+
+    n = len(train_lengths)
+    criterion = criterion if criterion is not None else default_criterion(config)
+    freeze_for(model, config.dp_trainable)
+    optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.learning_rate)
+    settings = DPSettings(epsilon=config.dp_epsilon, delta=dp_delta(config, n),
+                          max_grad_norm=config.dp_max_grad_norm,
+                          logical_batch_size=config.dp_logical_batch_size,
+                          accountant=config.dp_accountant, grad_sample_mode=config.dp_grad_sample_mode)
+    try:
+        private = make_private(model, optimizer, criterion, n_rows=n, epochs=config.epochs,
+                               settings=settings)
+    except DPSettingError as exc:
+        kind = FailureKind.BAD_MODEL if "this model" in str(exc) else FailureKind.BAD_SETTING
+        raise TrainingFailure(kind, str(exc)) from exc
+    per_epoch, total = private.steps_per_epoch, private.max_steps
+    # The schedule drives the plain optimizer's learning rate, which the DP optimizer shares.
+    scheduler = linear_schedule(optimizer, warmup_steps=int(round(config.warmup_ratio * total)),
+                                total_steps=total)
+
+    def batches_for_epoch(epoch: int) -> list[list[np.ndarray]]:
+        logical = private.poisson_batches(epoch, config.seed)
+        # The budget guard: the plan never holds more steps than the budget allows.
+        logical = logical[: max(0, total - epoch * per_epoch)]
+        steps = []
+        for rows in logical:
+            rows = rows[np.argsort(-train_lengths[rows], kind="stable")]  # less padding
+            steps.append([rows[i : i + config.batch_size] for i in range(0, len(rows), config.batch_size)])
+        return steps
+
+    seen = {"rows": False}
+
+    def backward(logits: Any, targets: Any, weight: float, last: bool) -> Any:
+        seen["rows"] = True
+        return private.backward(logits, targets, last) * weight
+
+    def step() -> None:
+        if not seen["rows"]:
+            private.empty_step_grads()
+        private.step()
+        scheduler.step()
+        seen["rows"] = False
+
+    def zero_grad() -> None:
+        private.optimizer.zero_grad(set_to_none=True)
+
+    return TrainingParts(private.module, private.optimizer, scheduler, batches_for_epoch, per_epoch,
+                         total, backward=backward, step=step, zero_grad=zero_grad, autocast=False,
+                         privacy=private)

@@ -1,0 +1,58 @@
+"""The Train page's differential-privacy section under a real DP run (tiny BERT, real Opacus)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from desktop.state import Phase
+from engine.events import Finished, Step
+from tests.desktop.test_training_ui import _prepare, _store
+
+
+def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=2, batch_size=4)
+    dp = page.privacy
+    assert not dp.body.isVisibleTo(page) and dp.options() == {}
+    assert "dp" not in page.config_options()
+    dp.enabled.setChecked(True)
+    assert dp.body.isVisibleTo(page)
+    assert [b.text() for b in dp.preset_buttons.values()] == ["ε = 1", "ε = 3", "ε = 8"]
+    assert "e^3" in dp.preset_buttons[3.0].toolTip()
+    dp.preset_buttons[3.0].setChecked(True)
+    dp.logical_batch.setValue(8)
+    dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))
+    options = page.config_options()
+    assert options["dp"] and options["dp_epsilon"] == 3.0 and options["dp_logical_batch_size"] == 8
+
+    seen: list[object] = []
+    with qtbot.waitSignal(page.training_ended, timeout=180_000) as ended:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+        page.job.events.connect(seen.extend)
+    assert isinstance(ended.args[0], Finished), ended.args[0]
+    assert page.monitor.phase is Phase.FINISHED
+    steps = [e for e in seen if isinstance(e, Step)]
+    assert steps and all(e.epsilon is not None and e.epsilon <= 3.0 for e in steps)
+    from engine.runs import load_run
+
+    spent = load_run(window.context.workspace, ended.args[0].run_id).privacy["epsilon_spent"]
+    assert page.epsilon_label.isVisibleTo(page)
+    assert page.epsilon_label.text() == f"Privacy spent: ε = {spent:.2f} (loss curve below)"
+    assert f"ε {spent:.2f}" in page.progress_text.text()
+
+
+def test_custom_epsilon_and_bad_delta_are_explained(qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    page.privacy.enabled.setChecked(True)
+    page.privacy.custom_button.setChecked(True)
+    page.privacy.custom_epsilon.setValue(2.5)
+    page.privacy.delta.setText("0.5")
+    page.privacy.logical_batch.setValue(8)
+    assert page.config_options()["dp_epsilon"] == 2.5
+    with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert page.monitor.phase is Phase.FAILED
+    assert "δ = 0.5 is not below 1/N" in page.message.text(), page.message.text()
+    assert "protects no one" in ended.args[0].message

@@ -1,0 +1,55 @@
+"""``cloister train --dp`` end to end: train, list with ε, export a card with the privacy section."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from engine.cli import main as cli
+from tests.engine.test_train_cli import ready, small  # noqa: F401
+from tests.engine.tiny_model import tiny_bert  # noqa: F401
+
+torch.set_num_threads(1)
+
+
+def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -> None:
+    args = small(tiny_bert, "--dp", "--epsilon", "3", "--logical-batch-size", "16",
+                 "--max-grad-norm", "0.5", "--accountant", "rdp", "--dp-trainable", "top-2", "--json")
+    assert cli(args) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    steps = [e for e in events if e["event"] == "step"]
+    assert steps and all(0 < e["epsilon"] <= 3.0 for e in steps)
+    run_id = events[-1]["run_id"]
+
+    assert cli(["runs", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    dp = record["privacy"]
+    assert record["config"]["dp"] is True and dp["max_grad_norm"] == 0.5
+    assert dp["epsilon_spent"] == steps[-1]["epsilon"] and dp["accountant"] == "rdp"
+    assert cli(["runs"]) == 0
+    listing = capsys.readouterr().out
+    assert "epsilon" in listing.splitlines()[0] and f"{dp['epsilon_spent']:.2f} (δ" in listing
+
+    out = tmp_path / "export"
+    assert cli(["export", run_id, "--out", str(out), "--plaintext"]) == 0
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "### Differential privacy" in card and "**one training row**" in card
+    for words in (f"| ε spent | {dp['epsilon_spent']:.4f} |", "| ε target | 3 |", "| accountant | rdp |",
+                  f"| noise multiplier σ | {dp['noise_multiplier']:.4f} |", "| clipping norm C (per row) | 0.5 |",
+                  f"| steps | {dp['steps']} of {dp['planned_steps']} planned |", "Poisson, rate",
+                  "validation and test rows"):
+        assert words in card, words
+
+
+def test_dp_flags_without_dp_are_refused(ready, tiny_bert, capsys) -> None:
+    assert cli(small(tiny_bert, "--epsilon", "3")) == 2
+    assert "--epsilon only apply with --dp" in capsys.readouterr().err
+
+
+def test_non_dp_runs_show_no_epsilon(ready, tiny_bert, capsys) -> None:
+    assert cli(small(tiny_bert)) == 0
+    capsys.readouterr()
+    assert cli(["runs"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert "epsilon" in header and " - " in row

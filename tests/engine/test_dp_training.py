@@ -1,0 +1,117 @@
+"""DP-SGD through the engine's parts seam, on a tiny BERT with real Opacus."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.events import Cancelled, CancelToken, Failed, FailureKind, Finished, Started, Step
+from engine.models.weights import load_model
+from engine.runs import load_run
+from engine.training import TrainConfig, resume_on_rows, train_on_rows
+from tests.engine.tiny_model import tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
+
+torch.set_num_threads(1)
+N = 120
+TEXTS, LABELS = toy_rows(N, seed=4)
+SPLITS = toy_splits(N, seed=4)  # 84 training rows
+TRAIN = len(SPLITS[0])
+
+
+def config(model: Path, **changes) -> TrainConfig:
+    # RDP here: PRV costs about a second per ε evaluation on this CPU; one test covers PRV.
+    base = TrainConfig(dataset="toy", model_path=str(model), epochs=2, batch_size=8, learning_rate=3e-3,
+                       max_length=32, early_stopping_patience=None, select_best=False, dp=True,
+                       dp_epsilon=8.0, dp_logical_batch_size=16, dp_accountant="rdp")
+    return dataclasses.replace(base, **changes)
+
+
+def run(ws, cfg, **kw) -> list:
+    return list(train_on_rows(ws, cfg, TEXTS, LABELS, splits=SPLITS, **kw))
+
+
+def fresh_epsilon(mechanism: str, sigma: float, q: float, steps: int, delta: float) -> float:
+    """What Opacus's own accountant says, stepped one step at a time as the optimizer does."""
+    from opacus.accountants import create_accountant
+
+    acc = create_accountant(mechanism)
+    for _ in range(steps):
+        acc.step(noise_multiplier=sigma, sample_rate=q)
+    return acc.get_epsilon(delta=delta)
+
+
+def test_dp_run_reports_the_epsilon_opacus_computes(workspace, tiny_bert) -> None:
+    events = run(workspace, config(tiny_bert))
+    started, finished = events[0], events[-1]
+    assert isinstance(finished, Finished), finished
+    steps_per_epoch = -(-TRAIN // 16)  # Opacus: sampling rate 1/len(loader)
+    assert started.total_steps == 2 * steps_per_epoch
+    reported = [e.epsilon for e in events if isinstance(e, Step)]
+    assert all(e is not None for e in reported) and reported == sorted(reported)
+    dp = load_run(workspace, finished.run_id).privacy
+    delta = TRAIN ** -1.1
+    assert dp["delta"] == pytest.approx(delta) and dp["sample_rate"] == 1 / steps_per_epoch
+    assert dp["steps"] == started.total_steps and dp["unit"] == "one training row"
+    expected = fresh_epsilon("rdp", dp["noise_multiplier"], 1 / steps_per_epoch, dp["steps"], delta)
+    assert dp["epsilon_spent"] == pytest.approx(expected, rel=1e-9)
+    assert reported[-1] == pytest.approx(expected, rel=1e-9)
+    assert 7.5 < dp["epsilon_spent"] <= 8.0  # the noise was calibrated to spend the budget, not more
+    assert dp["noise_multiplier"] > 0.3 and dp["grad_sample_mode"] == "ghost"
+
+
+def test_resume_after_cancel_gives_the_same_final_epsilon(workspace, tiny_bert) -> None:
+    cfg = config(tiny_bert, epochs=2)
+    straight = run(workspace, cfg)
+    token = CancelToken()
+    first = []
+    for event in train_on_rows(workspace, cfg, TEXTS, LABELS, splits=SPLITS, cancel=token):
+        first.append(event)
+        if isinstance(event, Step) and event.step == 8:
+            token.cancel()
+    assert isinstance(first[-1], Cancelled) and first[-1].step == 8
+    run_id = first[0].run_id
+    assert load_run(workspace, run_id).privacy["steps"] == 8
+    second = list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))
+    assert isinstance(second[0], Started) and second[0].resumed_from_step == 8
+    assert isinstance(second[-1], Finished), second[-1]
+    a = load_run(workspace, straight[-1].run_id).privacy
+    b = load_run(workspace, run_id).privacy
+    assert b["steps"] == a["steps"] and b["epsilon_spent"] == a["epsilon_spent"]
+    # The noise comes from the checkpointed torch RNG, so even the weights match.
+    wa, _ = load_model(workspace, f"runs/{straight[-1].run_id}/model")
+    wb, _ = load_model(workspace, f"runs/{run_id}/model")
+    sa, sb = wa.state_dict(), wb.state_dict()
+    assert all(torch.allclose(sa[k], sb[k], atol=1e-6) for k in sa)
+
+
+def test_top_layers_leave_the_embeddings_untouched(workspace, tiny_bert) -> None:
+    from engine.models.folders import load_for_training
+
+    events = run(workspace, config(tiny_bert, epochs=1, dp_trainable="top-1"))
+    assert isinstance(events[-1], Finished), events[-1]
+    trained, _ = load_model(workspace, f"runs/{events[-1].run_id}/model")
+    torch.manual_seed(13)
+    start, _ = load_for_training(tiny_bert, ("neg", "pos"))
+    a, b = trained.state_dict(), start.state_dict()
+    assert torch.equal(a["bert.embeddings.word_embeddings.weight"], b["bert.embeddings.word_embeddings.weight"])
+    assert torch.equal(a["bert.encoder.layer.0.attention.self.query.weight"],
+                       b["bert.encoder.layer.0.attention.self.query.weight"])
+    assert not torch.equal(a["bert.encoder.layer.1.attention.self.query.weight"],
+                           b["bert.encoder.layer.1.attention.self.query.weight"])
+    assert not torch.equal(a["classifier.weight"], b["classifier.weight"])
+
+
+@pytest.mark.parametrize("changes, kind, words", [
+    ({"dp_delta": 0.05}, FailureKind.BAD_SETTING, f"is not below 1/N = {1 / TRAIN:g} for N = {TRAIN}"),
+    ({"dp_logical_batch_size": 100}, FailureKind.BAD_SETTING,
+     f"logical batch of 100 rows is larger than the {TRAIN} training rows"),
+    ({"dp_epsilon": 0.02}, FailureKind.BAD_SETTING, "ε = 0.02 is too small for training to make progress"),
+    ({"class_weights": True}, FailureKind.BAD_SETTING, "class weights are not supported with differential privacy"),
+    ({"dp_trainable": "top-5"}, FailureKind.BAD_SETTING, "the model has only 2 layers"),
+])
+def test_settings_that_cannot_work_fail_with_a_clear_message(workspace, tiny_bert, changes, kind, words) -> None:
+    failed = run(workspace, config(tiny_bert, **changes))[-1]
+    assert isinstance(failed, Failed) and failed.kind is kind
+    assert words in failed.message, failed.message
