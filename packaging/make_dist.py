@@ -158,7 +158,8 @@ def make_deb(app: Path, out: Path, extras: Path) -> Path:
     (stage / "DEBIAN").mkdir()
     (stage / "DEBIAN" / "control").write_text(deb_control(_folder_kib(stage)))
     target = out / f"cloister_{VERSION}_amd64.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "-z6", "--build", str(stage), str(target)],
+    # gzip: every dpkg reads it, and it packs the 1 GB folder several times faster than xz.
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-z6", "--build", str(stage), str(target)],
                    check=True, stdout=subprocess.DEVNULL)
     shutil.rmtree(stage)
     return target
