@@ -74,8 +74,25 @@ class DatasetsPage(Page):
         self._job: Job | None = None
         self.model = ArrowTableModel(parent=self)
 
-        # --- empty state / draft ----------------------------------------------------------
         self.stack = QStackedWidget()
+        self.stack.addWidget(self._build_empty_state())
+        self.stack.addWidget(self._build_draft_view())
+        top = self._build_top_bar()
+
+        self.stored_panel = StoredDatasetsPanel(context)
+        # The table and its buttons, named here too: the page's tests and screenshots use them.
+        self.stored = self.stored_panel.table
+        self.rename_button = self.stored_panel.rename_button
+        self.delete_button = self.stored_panel.delete_button
+        self.train_button = self.stored_panel.train_button
+
+        self.layout_.addLayout(top)
+        self.layout_.addWidget(self.stack, 1)
+        self.layout_.addWidget(section("In the vault"))
+        self.layout_.addWidget(self.stored_panel)
+
+    def _build_empty_state(self) -> QWidget:
+        """The drop zone a first-time user sees, with the one-click sample data."""
         self.empty = QWidget()
         self.empty.setObjectName("dropZone")
         drop_text = QLabel("Drop a data file here\n\nor press Ctrl+O to choose one")
@@ -89,8 +106,10 @@ class DatasetsPage(Page):
         empty_layout.addWidget(drop_text)
         empty_layout.addWidget(self.sample_button, 0, Qt.AlignmentFlag.AlignHCenter)
         empty_layout.addStretch(1)
-        self.stack.addWidget(self.empty)
+        return self.empty
 
+    def _build_draft_view(self) -> QWidget:
+        """A file read into memory: column roles, the preview, labels, problems and fixes."""
         draft = QWidget()
         draft_layout = QVBoxLayout(draft)
         draft_layout.setContentsMargins(0, 0, 0, 0)
@@ -114,6 +133,29 @@ class DatasetsPage(Page):
         roles.addWidget(self.skip_box)
         roles.addStretch(1)
 
+        split = self._build_preview_split()
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("Dataset name")
+        self.name_edit.setMaximumWidth(280)
+        self.import_button = QPushButton(icon("datasets"), "Import into vault")
+        self.import_button.setDefault(True)
+        self.import_button.clicked.connect(self.import_draft)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.clear_draft)
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel("Name:"))
+        actions.addWidget(self.name_edit)
+        actions.addWidget(self.import_button)
+        actions.addWidget(self.discard_button)
+        actions.addStretch(1)
+        draft_layout.addWidget(self.file_label)
+        draft_layout.addLayout(roles)
+        draft_layout.addWidget(split, 1)
+        draft_layout.addLayout(actions)
+        return draft
+
+    def _build_preview_split(self) -> QSplitter:
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
@@ -149,27 +191,9 @@ class DatasetsPage(Page):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([640, 400])
+        return split
 
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("Dataset name")
-        self.name_edit.setMaximumWidth(280)
-        self.import_button = QPushButton(icon("datasets"), "Import into vault")
-        self.import_button.setDefault(True)
-        self.import_button.clicked.connect(self.import_draft)
-        self.discard_button = QPushButton("Discard")
-        self.discard_button.clicked.connect(self.clear_draft)
-        actions = QHBoxLayout()
-        actions.addWidget(QLabel("Name:"))
-        actions.addWidget(self.name_edit)
-        actions.addWidget(self.import_button)
-        actions.addWidget(self.discard_button)
-        actions.addStretch(1)
-        draft_layout.addWidget(self.file_label)
-        draft_layout.addLayout(roles)
-        draft_layout.addWidget(split, 1)
-        draft_layout.addLayout(actions)
-        self.stack.addWidget(draft)
-
+    def _build_top_bar(self) -> QHBoxLayout:
         self.open_button = QPushButton(icon("open"), "Open…")
         self.open_button.clicked.connect(self._open_dialog)
         self.progress = QProgressBar()
@@ -181,18 +205,7 @@ class DatasetsPage(Page):
         top.addWidget(self.open_button)
         top.addWidget(self.progress)
         top.addWidget(self.status, 1)
-
-        self.stored_panel = StoredDatasetsPanel(context)
-        # The table and its buttons, named here too: the page's tests and screenshots use them.
-        self.stored = self.stored_panel.table
-        self.rename_button = self.stored_panel.rename_button
-        self.delete_button = self.stored_panel.delete_button
-        self.train_button = self.stored_panel.train_button
-
-        self.layout_.addLayout(top)
-        self.layout_.addWidget(self.stack, 1)
-        self.layout_.addWidget(section("In the vault"))
-        self.layout_.addWidget(self.stored_panel)
+        return top
 
     # --- lifecycle ---------------------------------------------------------------------------
     def on_workspace(self, workspace: Vault | None) -> None:

@@ -45,7 +45,25 @@ class TrainPage(Page):
         self._estimate_timer.timeout.connect(self._estimate)
         self._estimate_job: Job | None = None
 
-        # --- settings column -----------------------------------------------------------
+        scroll = self._build_settings_column(self._build_common_form())
+        live = self._build_live_column()
+
+        row = QHBoxLayout()
+        row.addWidget(scroll)
+        row.addLayout(live, 1)
+        self.layout_.addLayout(row, 1)
+
+        for widget in (self.epochs, self.batch_size, self.max_length):
+            widget.valueChanged.connect(self._schedule_estimate)
+        self.dataset_combo.currentIndexChanged.connect(self._schedule_estimate)
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
+        self.device.currentIndexChanged.connect(self._schedule_estimate)
+        self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
+        context.datasets_changed.connect(self.refresh_datasets)
+        self._render()
+
+    def _build_common_form(self) -> QFormLayout:
         self.dataset_combo = QComboBox()
         self.model_label = QLabel("MiniLM-L6 (default, built in)")
         self.model_label.setWordWrap(True)
@@ -90,7 +108,9 @@ class TrainPage(Page):
         common.addRow("Learning rate:", self.learning_rate)
         common.addRow("Batch size:", self.batch_size)
         common.addRow("Max length (tokens):", self.max_length)
+        return common
 
+    def _build_settings_column(self, common: QFormLayout) -> QScrollArea:
         self.advanced_toggle = QToolButton()
         self.advanced_toggle.setText("Advanced")
         self.advanced_toggle.setCheckable(True)
@@ -139,8 +159,9 @@ class TrainPage(Page):
         scroll.setWidget(settings)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setFixedWidth(400)
+        return scroll
 
-        # --- live column ---------------------------------------------------------------
+    def _build_live_column(self) -> QVBoxLayout:
         self.device_label = QLabel("Device: —")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -167,21 +188,7 @@ class TrainPage(Page):
         live.addWidget(self.epsilon_label)
         live.addWidget(self.loss_plot, 1)
         live.addWidget(self.validation_plot, 1)
-
-        row = QHBoxLayout()
-        row.addWidget(scroll)
-        row.addLayout(live, 1)
-        self.layout_.addLayout(row, 1)
-
-        for widget in (self.epochs, self.batch_size, self.max_length):
-            widget.valueChanged.connect(self._schedule_estimate)
-        self.dataset_combo.currentIndexChanged.connect(self._schedule_estimate)
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
-        self.device.currentIndexChanged.connect(self._schedule_estimate)
-        self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
-        context.datasets_changed.connect(self.refresh_datasets)
-        self._render()
+        return live
 
     # --- lifecycle ---------------------------------------------------------------------------
     def on_workspace(self, workspace: Vault | None) -> None:
