@@ -45,19 +45,22 @@ Categories=Science;Development;
 Keywords=machine learning;classifier;privacy;offline;
 """
 
+# Where install.sh puts things and uninstall.sh removes them from: one definition for both.
+LOCATIONS = r"""if [ "${1:-}" = "--system" ]; then
+  prefix=/opt/cloister; bin=/usr/local/bin; apps=/usr/share/applications
+  icons=/usr/share/icons/hicolor/scalable/apps
+else
+  prefix="${HOME}/.local/opt/cloister"; bin="${HOME}/.local/bin"; apps="${HOME}/.local/share/applications"
+  icons="${HOME}/.local/share/icons/hicolor/scalable/apps"
+fi"""
+
 INSTALL_SH = r"""#!/bin/sh
 # Install Cloister from this folder. No network, no root unless --system.
 #   ./install.sh            -> ~/.local/opt/cloister, launcher in ~/.local/bin, menu entry
 #   sudo ./install.sh --system -> /opt/cloister, /usr/local/bin, /usr/share/applications
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
-if [ "${1:-}" = "--system" ]; then
-  prefix=/opt/cloister; bin=/usr/local/bin; apps=/usr/share/applications
-  icons=/usr/share/icons/hicolor/scalable/apps
-else
-  prefix="${HOME}/.local/opt/cloister"; bin="${HOME}/.local/bin"; apps="${HOME}/.local/share/applications"
-  icons="${HOME}/.local/share/icons/hicolor/scalable/apps"
-fi
+@LOCATIONS@
 ( cd "$here" && sha256sum -c --quiet MANIFEST.sha256 ) || { echo "install.sh: the files do not match MANIFEST.sha256; copy the bundle again" >&2; exit 1; }
 mkdir -p "$prefix" "$bin" "$apps" "$icons"
 rm -rf "$prefix.new" && cp -a "$here/app" "$prefix.new"
@@ -68,22 +71,16 @@ sed "s#@EXEC@#$prefix/Cloister#" "$here/cloister.desktop.in" > "$apps/cloister.d
 cp "$here/cloister.svg" "$icons/cloister.svg"
 echo "Cloister installed in $prefix; run 'cloister' (command line) or 'cloister-desktop', or pick it from the menu."
 case ":$PATH:" in *":$bin:"*) ;; *) echo "Note: $bin is not on your PATH." ;; esac
-"""
+""".replace("@LOCATIONS@", LOCATIONS)
 
 UNINSTALL_SH = r"""#!/bin/sh
 # Remove what install.sh put in place. Your workspace (datasets, runs) is NOT touched:
 # it lives in ~/.local/share/Cloister/workspace; delete that folder yourself if you mean to.
 set -eu
-if [ "${1:-}" = "--system" ]; then
-  prefix=/opt/cloister; bin=/usr/local/bin; apps=/usr/share/applications
-  icons=/usr/share/icons/hicolor/scalable/apps
-else
-  prefix="${HOME}/.local/opt/cloister"; bin="${HOME}/.local/bin"; apps="${HOME}/.local/share/applications"
-  icons="${HOME}/.local/share/icons/hicolor/scalable/apps"
-fi
+@LOCATIONS@
 rm -rf "$prefix" "$bin/cloister" "$bin/cloister-desktop" "$apps/cloister.desktop" "$icons/cloister.svg"
 echo "Cloister removed from $prefix (workspace kept)."
-"""
+""".replace("@LOCATIONS@", LOCATIONS)
 
 
 def deb_depends() -> list[str]:

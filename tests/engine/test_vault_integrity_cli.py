@@ -30,23 +30,7 @@ def test_cli_warns_when_the_escape_is_used(tmp_path: Path, monkeypatch, capsys) 
     assert f"{UNSAFE_TEST_KDF_ENV}=1 is set" in capsys.readouterr().err
 
 
-CSV = "text,label\n" + "".join(f"ticket {i} about {'billing' if i % 2 else 'login'},"
-                               f"{'billing' if i % 2 else 'access'}\n" for i in range(30))
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", "first passphrase")
-    assert cli(["init", "--kdf-cost", "10"]) == 0
-    source = tmp_path / "tickets.csv"
-    source.write_text(CSV, encoding="utf-8")
-    return source
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.engine.test_vault_cli import env, run  # noqa: E402,F401 - the same vault set-up
 
 
 def test_deleted_audit_log_is_one_clear_line_then_verify_and_accept(env: Path, isolated_dirs,
