@@ -8,7 +8,7 @@ import pytest
 
 from tests import network_guard
 
-# Small real excerpts of public datasets, cut by tests/data/make_excerpts.py (sources and licences
+# Small real excerpts of public datasets, cut by bench/make_test_excerpts.py (sources and licences
 # in tests/data/README.md). The suite reads nothing outside the repository.
 REAL_DATA = Path(__file__).resolve().parent / "data"
 

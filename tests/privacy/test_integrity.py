@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import stat
-import struct
 import time
 from pathlib import Path
 
@@ -24,15 +23,7 @@ from privacy.vault.workspace import (
     Workspace,
 )
 from tests.privacy.conftest import PASSPHRASE
-
-
-def records(path: Path) -> list[bytes]:
-    data, out, offset = path.read_bytes(), [], 0
-    while offset < len(data):
-        (length,) = struct.unpack_from(">I", data, offset)
-        out.append(data[offset:offset + 4 + length])
-        offset += 4 + length
-    return out
+from tests.privacy.test_audit import records  # the audit log split into its length-prefixed records
 
 
 def snapshot(root: Path, *names: str) -> dict[str, bytes]:

@@ -1,7 +1,8 @@
-"""Cut the small real excerpts under tests/data/ from the full public sets in ../shared/data.
+"""Cut the small real excerpts under tests/data/ from the full public sets.
 
-The suite must pass in a clone with nothing beside it, so it reads only these excerpts. Run this
-script again (``python tests/data/make_excerpts.py [--data DIR]``) to rebuild them; every cut is
+The suite must pass in a clone with nothing beside it, so it reads only these excerpts; this
+script, like the benchmarks, reads the full sets (``bench/full_data.py``: ``--data DIR``). Run it
+again (``python bench/make_test_excerpts.py [--data DIR]``) to rebuild them; every cut is
 deterministic (leading rows, a fixed stride, or rows picked by a stated rule, in file order), and
 rows are copied byte for byte except where a comment below says otherwise.
 """
@@ -14,8 +15,9 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_SOURCE = HERE.parents[2] / "shared" / "data"
+import full_data  # bench/full_data.py: where the full public sets are
+
+OUT = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
 def _lines(path: Path) -> list[bytes]:
@@ -112,12 +114,11 @@ CUTS = {"sst2": sst2, "banking77": banking77, "ag_news": ag_news, "sms_spam_coll
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_SOURCE, help="the full sets (../shared/data)")
+    full_data.add_data_argument(parser)
     args = parser.parse_args()
-    if not args.data.is_dir():
-        raise SystemExit(f"{args.data} is not a folder: pass --data DIR with the full public sets")
+    full_data.require(args.data, *CUTS)
     for name, cut in CUTS.items():
-        out = HERE / name
+        out = OUT / name
         out.mkdir(exist_ok=True)
         cut(args.data / name, out)
         licence = args.data / name / "LICENSE"
