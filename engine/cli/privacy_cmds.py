@@ -88,7 +88,7 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def import_anonymized(args: argparse.Namespace, imported, mapping, problems) -> int:
+def import_anonymized(args: argparse.Namespace, imported, mapping, problems, history=()) -> int:
     """The end of ``cloister import FILE --anonymize POLICY``: nothing but the anonymized table
     is written, and only into the encrypted workspace."""
     from engine.data.anonymize import save_anonymized_import
@@ -99,7 +99,8 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems) -> 
     try:
         info, report = save_anonymized_import(ws, args.name, imported, mapping, policy,
                                               replace=args.replace,
-                                              skip_incomplete=args.skip_incomplete)
+                                              skip_incomplete=args.skip_incomplete,
+                                              history=history)
     finally:
         ws.lock()
     print_report(report, as_json=False, what=imported.source.name)

@@ -108,7 +108,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.anonymize is not None:
         from engine.cli.privacy_cmds import import_anonymized
 
-        return import_anonymized(args, imported, mapping, problems)
+        return import_anonymized(args, imported, mapping, problems, history)
     ws = open_workspace(args)
     try:
         info = save_dataset(ws, name, imported, mapping, problems=problems,

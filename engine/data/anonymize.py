@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,10 +73,12 @@ def _audit_policy(ws: Workspace, action: str, policy: Policy, report: ScanReport
 
 def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
                            mapping: ColumnMapping, policy: Policy, *, replace: bool = False,
-                           skip_incomplete: bool = False,
-                           progress: Progress | None = None) -> tuple[DatasetInfo, ScanReport]:
+                           skip_incomplete: bool = False, progress: Progress | None = None,
+                           history: Iterable[Mapping[str, Any]] = ()) -> tuple[DatasetInfo, ScanReport]:
     """``cloister import FILE --anonymize POLICY``: the file is anonymized in memory and only the
-    anonymized table is stored; the original values never reach the workspace."""
+    anonymized table is stored; the original values never reach the workspace. ``history`` is
+    the fixes (``--drop-empty`` ...) already applied to ``imported`` in memory: they stay in the
+    new dataset's history, as a plain import keeps them."""
     from engine.data.validation import validate
 
     name = check_name(name)
@@ -86,7 +88,7 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
     anonymized, result = anonymize_imported(imported, mapping, policy, ws, progress=progress)
     problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete)
     info = save_dataset(ws, name, anonymized, mapping, problems=problems, overwrite=replace,
-                        skip_incomplete=skip_incomplete)
+                        skip_incomplete=skip_incomplete, history=history)
     _audit_policy(ws, "dataset.anonymized", policy, result.report, dataset=name,
                   source=imported.source.name)
     return info, result.report
@@ -110,7 +112,8 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
     anonymized, result = anonymize_imported(imported, info.mapping, policy, ws, progress=progress)
     saved = save_dataset(ws, new_name, anonymized, info.mapping,
                          problems=[f"anonymized from dataset {source!r}"],
-                         skip_incomplete=info.skip_incomplete)
+                         skip_incomplete=info.skip_incomplete,
+                         history=info.history)  # the source's fixes hold for the copy too
     _audit_policy(ws, "dataset.anonymized", policy, result.report, dataset=new_name,
                   source_dataset=source)
     return saved, result.report

@@ -162,3 +162,25 @@ def test_review_state_follows_scans_reimports_and_renames(ws: dict[str, Path]) -
     assert cli(["import", str(ws["csv"]), "--name", "u", "--replace"]) == 0
     with Workspace.unlock(root, "privacy cli tests") as w:
         assert privacy_reviewed(w) == set()
+
+
+def test_fixes_applied_with_anonymize_stay_in_the_history_of_both_copies(
+        ws: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # ROWS repeated: the second copy of each row is an exact duplicate for --drop-duplicates.
+    doubled = write_csv(tmp_path / "doubled.csv", ROWS + ROWS)
+    assert cli(["import", str(doubled), "--name", "fixed", "--text-column", "text",
+                "--label-column", "label", "--drop-duplicates",
+                "--anonymize", str(ws["policy"])]) == 0
+    capsys.readouterr()
+    assert cli(["show", "fixed", "--rows", "0"]) == 0
+    shown = capsys.readouterr().out
+    assert f"{len(ROWS)} rows" in shown
+    assert "Fixed at import: dropped 4 rows that repeat an earlier row" in shown
+    # A fixed dataset imported plainly keeps its history when an anonymized copy is made.
+    assert cli(["import", str(doubled), "--name", "plain", "--text-column", "text",
+                "--label-column", "label", "--drop-duplicates"]) == 0
+    assert cli(["anonymize", "plain", "--policy", str(ws["policy"]), "--name", "again"]) == 0
+    capsys.readouterr()
+    assert cli(["show", "again", "--rows", "0"]) == 0
+    again = capsys.readouterr().out
+    assert "Fixed at import: dropped 4 rows that repeat an earlier row" in again
