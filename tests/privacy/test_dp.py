@@ -176,3 +176,30 @@ def test_the_budget_guard_stops_before_epsilon_passes_the_target() -> None:
     spent = [epsilon_for(noise_multiplier=sigma * 0.9, sample_rate=q, steps=k, delta=1e-4, accountant="rdp")
              for k in (limit, limit + 1)]
     assert 0 < limit < 60 and spent[0] <= 3.0 < spent[1]
+
+
+def test_live_epsilon_is_never_below_what_is_spent_and_costs_at_most_ten_evaluations(monkeypatch) -> None:
+    from opacus.accountants import create_accountant
+
+    import privacy.dp.private as private
+
+    calls = []
+    real = private.epsilon_for
+
+    def counted(**kw):
+        calls.append(kw["steps"])
+        return real(**kw)
+
+    monkeypatch.setattr(private, "epsilon_for", counted)
+    q, sigma, planned, delta = sample_rate_for(4000, 128), 0.6, 64, 1e-4
+    training = private.PrivateTraining(
+        module=None, optimizer=None, criterion=None,
+        settings=DPSettings(epsilon=8.0, delta=delta, accountant="rdp"), noise_multiplier=sigma,
+        sample_rate=q, n_rows=4000, steps_per_epoch=32, max_steps=planned,
+        accountant=create_accountant("rdp"), grad_sample_mode="ghost")
+    shown = [training.epsilon_report(k) for k in range(1, planned + 1)]
+    spent = [epsilon_for(noise_multiplier=sigma, sample_rate=q, steps=k, delta=delta, accountant="rdp")
+             for k in range(1, planned + 1)]
+    assert all(s >= e - 1e-12 for s, e in zip(shown, spent))
+    assert shown[-1] == pytest.approx(spent[-1], rel=1e-12)  # exact at the end
+    assert shown == sorted(shown) and len(set(calls)) == len(calls) <= 10
