@@ -39,11 +39,14 @@ def run_side(args: dict, queue) -> None:
     torch.set_num_threads(args["threads"])
     texts, labels = args["train"]
     dp = args["dp"]
-    extra = dict(dp=True, dp_epsilon=8.0, dp_logical_batch_size=args["logical_batch"],
-                 dp_max_grad_norm=args["clip"], learning_rate=args["dp_lr"]) if dp else {}
-    config = TrainConfig(dataset="sst2-bench", model_path=args["model"], epochs=1, batch_size=32,
-                         max_length=128, seed=13, early_stopping_patience=None, device="cpu",
-                         **{"learning_rate": 5e-5, **extra})
+    # epochs, max_length, epsilon, trainable and plain_lr are set by bench_dp_utility.py.
+    extra = dict(dp=True, dp_epsilon=args.get("epsilon", 8.0), dp_logical_batch_size=args["logical_batch"],
+                 dp_max_grad_norm=args["clip"], learning_rate=args["dp_lr"],
+                 dp_trainable=args.get("trainable", "all")) if dp else {}
+    config = TrainConfig(dataset="sst2-bench", model_path=args["model"], epochs=args.get("epochs", 1),
+                         batch_size=32, max_length=args.get("max_length", 128), seed=13,
+                         early_stopping_patience=None, device="cpu",
+                         **{"learning_rate": args.get("plain_lr", 5e-5), **extra})
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.create(Path(tmp) / "ws", "bench", kdf=ScryptParams(log2_n=10, r=8, p=1))
         start = last = None
@@ -62,7 +65,8 @@ def run_side(args: dict, queue) -> None:
                 run_id = event.run_id
         privacy = load_run(ws, run_id).privacy
         model, tokenizer = load_model(ws, f"runs/{run_id}/model", device="cpu")
-        acc = bench_train.dev_accuracy(model, tokenizer, sorted(set(labels)), *args["dev"], device="cpu")
+        acc = bench_train.dev_accuracy(model, tokenizer, sorted(set(labels)), *args["dev"], device="cpu",
+                                       max_length=config.max_length)
     queue.put({"name": "DP-SGD (ghost)" if dp else "plain", "seconds": last - start, "steps": steps,
                "rss": bench_train.peak_rss_mb(), "acc": acc, "privacy": privacy})
 

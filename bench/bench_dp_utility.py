@@ -1,0 +1,87 @@
+"""Differential privacy: what accuracy DP-SGD costs on sst2, at ε = 8 and ε = 3, against plain.
+
+The same seeded rows of ``../shared/data/sst2/train.tsv`` (default 20,000) for every
+configuration, the default MiniLM-L6, physical batch 32, seed 13, every training row used for
+training (no validation split, no early stopping: validation would not be private and would
+change what each side sees); accuracy on the whole of ``sst2/dev.tsv`` (6,735 rows), which none of
+them saw. Each configuration runs in its own child process (``bench_dp.run_side``), one after
+another, and its row is printed as soon as it finishes, so a stopped run keeps what it measured.
+
+A configuration is ``plain``, or ``dp:EPSILON:TRAINABLE`` with TRAINABLE ``all`` or ``top-N``
+(the top N encoder layers, the pooler and the head; the rest frozen). δ = 1/N^1.1, PRV
+accountant, Poisson sampling, ghost clipping, the logical batch, clipping norm and learning rate
+given below (Li et al. 2021: large batches, a small C, a high learning rate)::
+
+    .venv/bin/python bench/bench_dp_utility.py --configs plain dp:8:all dp:8:top-2 dp:3:all
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import bench_dp  # run_side: one training run (plain or DP) in a child process
+import bench_train  # read_tsv, sample, in_child
+import full_data
+
+
+def parse_config(text: str) -> dict:
+    if text == "plain":
+        return {"dp": False, "label": "plain"}
+    kind, _, rest = text.partition(":")
+    epsilon, _, trainable = rest.partition(":")
+    if kind != "dp" or not epsilon or not (trainable == "all" or trainable.startswith("top-")):
+        raise SystemExit(f"configuration {text!r}: use plain or dp:EPSILON:all|top-N (dp:8:top-2)")
+    return {"dp": True, "epsilon": float(epsilon), "trainable": trainable,
+            "label": f"DP ε={float(epsilon):g}, {trainable}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=["plain", "dp:8:all", "dp:8:top-2", "dp:3:all"])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--max-length", type=int, default=64, help="sst2 phrases: 99%% fit in 64 tokens")
+    parser.add_argument("--plain-lr", type=float, default=5e-5)
+    parser.add_argument("--logical-batch", type=int, default=512)
+    parser.add_argument("--clip", type=float, default=0.1)
+    parser.add_argument("--dp-lr", type=float, default=5e-4)
+    parser.add_argument("--threads", type=int, default=2)
+    full_data.add_data_argument(parser)
+    opts = parser.parse_args()
+    configs = [parse_config(c) for c in opts.configs]
+    data = full_data.require(opts.data, "sst2/train.tsv", "sst2/dev.tsv")
+    from engine.models.folders import default_model_path
+
+    train = bench_train.sample(*bench_train.read_tsv(data / "sst2" / "train.tsv"), opts.rows, seed=13)
+    dev = bench_train.read_tsv(data / "sst2" / "dev.tsv")
+    common = {"train": train, "dev": dev, "model": str(default_model_path()), "threads": opts.threads,
+              "logical_batch": opts.logical_batch, "clip": opts.clip, "dp_lr": opts.dp_lr,
+              "epochs": opts.epochs, "max_length": opts.max_length, "plain_lr": opts.plain_lr}
+    print(f"{len(train[0]):,} seeded sst2 train rows, {opts.epochs} epochs, max length "
+          f"{opts.max_length}, physical batch 32, {opts.threads} torch threads, CPU; accuracy on "
+          f"all {len(dev[0])} sst2 dev rows; load average before {os.getloadavg()[0]:.1f}\n")
+    print("| configuration | lr | logical batch | C | σ | steps | ε spent | δ | minutes | dev accuracy | vs plain |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+    plain_acc = None
+    for cfg in configs:
+        start = time.perf_counter()
+        r = bench_train.in_child(bench_dp.run_side, {**common, **cfg})
+        minutes = (time.perf_counter() - start) / 60
+        if not cfg["dp"]:
+            plain_acc = r["acc"]
+        gap = f"{100 * (r['acc'] - plain_acc):+.1f} pts" if plain_acc is not None and cfg["dp"] else "—"
+        p = r["privacy"] or {}
+        if cfg["dp"]:
+            print(f"| {cfg['label']} | {opts.dp_lr:g} | {opts.logical_batch} | {opts.clip:g} | "
+                  f"{p['noise_multiplier']:.3f} | {p['steps']} | {p['epsilon_spent']:.3f} | "
+                  f"{p['delta']:.2e} | {minutes:.1f} | {r['acc']:.4f} | {gap} |", flush=True)
+        else:
+            print(f"| plain | {opts.plain_lr:g} | 32 | global 1.0 | — | {r['steps']} | — | — | "
+                  f"{minutes:.1f} | {r['acc']:.4f} | — |", flush=True)
+    print(f"\nload average after {os.getloadavg()[0]:.1f}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
