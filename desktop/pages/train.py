@@ -123,6 +123,9 @@ class TrainPage(Page):
         self.advanced_toggle.toggled.connect(self._toggle_advanced)
 
         self.privacy = PrivacySettings()
+        # DP changes the cost (two backward passes with ghost clipping; fewer with top-N).
+        self.privacy.enabled.toggled.connect(self._schedule_estimate)
+        self.privacy.trainable.currentIndexChanged.connect(self._schedule_estimate)
 
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
@@ -333,7 +336,8 @@ class TrainPage(Page):
         if isinstance(terminal, Done):
             e = terminal.value
             memory = human_size(e.peak_memory_bytes) if getattr(e, "peak_memory_bytes", None) else "?"
-            self.estimate_label.setText(f"About {format_duration(e.seconds)} on {e.device}, "
+            dp = " with differential privacy" if self.privacy.enabled.isChecked() else ""
+            self.estimate_label.setText(f"About {format_duration(e.seconds)} on {e.device}{dp}, "
                                         f"peak memory about {memory}.")
         elif isinstance(terminal, Failed):
             self.estimate_label.setText(terminal.message)

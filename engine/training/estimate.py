@@ -5,13 +5,19 @@ thumb: training costs about 6 x parameters x tokens floating-point operations (f
 backward 4), embeddings excluded since they are lookups. Tokens per row are assumed to be
 ``min(max_length, 48)`` on average, since dynamic padding means short texts cost little.
 Throughput per device is a conservative sustained figure: within a factor of two or so.
+
+Differential privacy (``config.dp``) changes the backward pass, not the forward one. With
+``top-N`` only the top N layers are trained, so the backward pass stops there. Ghost clipping
+(the default) runs two backward passes, one for the per-row gradient norms and one for the
+clipped sum (Li et al. 2021); per-sample hooks run one and keep a gradient per row and
+parameter, which costs memory in proportion to the physical batch.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from engine.models.folders import check_model_folder, resolve_model_path
-from engine.training.config import TrainConfig
+from engine.training.config import TrainConfig, trainable_layers
 
 ASSUMED_MEAN_TOKENS = 48
 # Sustained training FLOP/s, fp32 on CPU per core, mixed precision on GPUs.
@@ -54,8 +60,11 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     compute_params = max(1, info.approx_parameters - embed)
     tokens = min(config.max_length, mean_tokens if mean_tokens else ASSUMED_MEAN_TOKENS)
     train_rows = int(rows * 0.8)
-    # Validation passes each epoch are forward-only: ~1/3 of a training pass per row.
-    flops = 6 * compute_params * tokens * config.epochs * (train_rows + 0.1 * rows / 3)
+    trainable = _trainable_share(config, max(1, info.num_layers)) * compute_params
+    backward = 4 * trainable * (_DP_BACKWARD_PASSES.get(config.dp_grad_sample_mode, 2.0) if config.dp else 1.0)
+    # Validation passes each epoch are forward-only: 2 of the training pass's FLOPs per row.
+    flops = tokens * config.epochs * ((2 * compute_params + backward) * train_rows
+                                      + 2 * compute_params * 0.1 * rows)
     kind = _device_kind(config.device)
     speed = _GPU_FLOPS.get(kind, _CPU_FLOPS_PER_CORE * cpu_threads())
     seconds = flops / speed + 5.0  # plus model loading and set-up
@@ -63,4 +72,20 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     # (about 20 hidden-size vectors per token per layer, kept for the backward pass).
     states = 4 * 4 * info.approx_parameters
     activations = 4 * 20 * config.batch_size * config.max_length * info.hidden_size * max(1, info.num_layers)
-    return Estimate(seconds=seconds, peak_memory_bytes=int(states + activations), device=kind)
+    memory: float = states + activations
+    if config.dp:
+        # Opacus keeps each layer's activations and output gradients for the norms (ghost), or
+        # one gradient per row and parameter (hooks); bench_dp measured 1.23x peak RSS for ghost.
+        memory = memory * 1.25 if config.dp_grad_sample_mode == "ghost" \
+            else memory + 4 * config.batch_size * trainable
+    return Estimate(seconds=seconds, peak_memory_bytes=int(memory), device=kind)
+
+
+# Backward passes per DP step, relative to one plain backward pass (see the module docstring).
+_DP_BACKWARD_PASSES = {"ghost": 2.0, "hooks": 1.5}
+
+
+def _trainable_share(config: TrainConfig, layers: int) -> float:
+    """The share of the encoder's weights that get gradients: all, or the top N layers'."""
+    n = trainable_layers(config.dp_trainable) if config.dp else None
+    return 1.0 if n is None else min(1.0, n / layers)

@@ -16,8 +16,12 @@ def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_
     dp = page.privacy
     assert not dp.body.isVisibleTo(page) and dp.options() == {}
     assert "dp" not in page.config_options()
+    qtbot.waitUntil(lambda: page.estimate_label.text().startswith("About"), timeout=60_000)
+    assert "differential privacy" not in page.estimate_label.text()
     dp.enabled.setChecked(True)
     assert dp.body.isVisibleTo(page)
+    # The estimate is made again, for DP-SGD's cost.
+    qtbot.waitUntil(lambda: "with differential privacy" in page.estimate_label.text(), timeout=60_000)
     assert [b.text() for b in dp.preset_buttons.values()] == ["ε = 1", "ε = 3", "ε = 8"]
     assert "e^3" in dp.preset_buttons[3.0].toolTip()
     dp.preset_buttons[3.0].setChecked(True)

@@ -152,3 +152,17 @@ def test_estimate_grows_with_rows_and_epochs(tiny_bert) -> None:
     minilm = estimate(TrainConfig(dataset="d", batch_size=32), 4000)
     # MiniLM: weights, gradients and two AdamW moments alone are ~360 MB
     assert minilm.peak_memory_bytes > 350e6 and minilm.seconds > big.seconds
+
+
+def test_estimate_counts_the_cost_of_differential_privacy(tiny_bert) -> None:
+    plain = TrainConfig(dataset="d", batch_size=32, max_length=64)
+    ghost = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True)
+    top1 = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True, dp_trainable="top-1")
+    hooks = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True, dp_grad_sample_mode="hooks")
+    e = {name: estimate(c, 4000) for name, c in
+         {"plain": plain, "ghost": ghost, "top1": top1, "hooks": hooks}.items()}
+    # Ghost clipping: two backward passes (forward 2 + backward 2 x 4 = 10 against 6 FLOPs/token).
+    assert 1.5 < e["ghost"].seconds / e["plain"].seconds < 1.7
+    # One of MiniLM's six layers trained: the backward pass stops there, cheaper than plain.
+    assert e["top1"].seconds < e["plain"].seconds
+    assert e["plain"].peak_memory_bytes < e["ghost"].peak_memory_bytes < e["hooks"].peak_memory_bytes
