@@ -1,14 +1,18 @@
-"""Personal-data commands: scan and anonymize (and ``import --anonymize``, wired in vault_cmds).
+"""Personal-data commands: scan, anonymize, reidentify (and ``import --anonymize``, wired in
+vault_cmds).
 
 ``scan`` reads a file (no workspace needed) or a stored dataset and reports what personal data
 it holds: counts per entity type and column, examples with the value masked, the share of text
 a policy would change, and proposed identifier columns. It prints masked examples only, never
 a found value. ``anonymize`` writes a new dataset; the original stays until the user deletes it.
+``reidentify`` turns the surrogates in a text back into the originals, for a dataset anonymized
+with reversible pseudonyms: it is the one command that prints personal data, on request.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from engine.cli.common import add_workspace_options, open_workspace
@@ -44,6 +48,13 @@ def print_report(report, *, as_json: bool, what: str) -> None:
     for p in report.proposals:
         print(f"  Proposed identifier column {p.column!r}: {p.entity}, action {p.action} "
               f"({p.reason})")
+
+
+def _say_mapping_kept(policy, name: str) -> None:
+    if policy.reversible:
+        print(f"The reversible pseudonyms' mapping to the original values is kept, encrypted, with "
+              f"dataset {name!r}: 'cloister reidentify {name} TEXT' reverses them, and "
+              f"'cloister rm {name}' deletes it with the dataset.")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -85,6 +96,7 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
     print(f"Stored the anonymized copy as dataset {info.name!r} ({info.rows:,} rows); "
           f"{args.dataset!r} is unchanged (delete it with 'cloister rm {args.dataset}' if you wish). "
           "The audit log records the policy applied.")
+    _say_mapping_kept(policy, info.name)
     return EXIT_OK
 
 
@@ -106,6 +118,40 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems, his
     print_report(report, as_json=False, what=imported.source.name)
     print(f"Imported {info.rows:,} anonymized rows as dataset {info.name!r}; the original values "
           "were not stored.")
+    _say_mapping_kept(policy, info.name)
+    return EXIT_OK
+
+
+def _text_to_reidentify(args: argparse.Namespace) -> str:
+    if (args.text is None) == (args.file is None):
+        raise InputError("give the TEXT to re-identify or --file FILE ('-' for standard input): "
+                         "one of the two")
+    if args.text is not None:
+        return str(args.text)
+    if str(args.file) == "-":
+        return sys.stdin.read()
+    try:
+        return Path(args.file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"file {args.file} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {args.file} as UTF-8 text: {exc}") from None
+
+
+def cmd_reidentify(args: argparse.Namespace) -> int:
+    from engine.data.reidentify import reidentify
+
+    text = _text_to_reidentify(args)  # before the passphrase: a bad file fails fast
+    ws = open_workspace(args)
+    try:
+        result = reidentify(ws, args.dataset, text)
+    finally:
+        ws.lock()
+    # The text alone on stdout (so it can be redirected); the counts on stderr.
+    sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
+    print(f"Re-identified {result.total:,} pseudonyms"
+          + (f"; {result.ambiguous:,} stand for more than one value and were left as they are"
+             if result.ambiguous else "") + ". The output holds personal data.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -131,3 +177,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", required=True, metavar="NEW", help="name of the anonymized dataset")
     add_workspace_options(p)
     p.set_defaults(func=cmd_anonymize)
+
+    p = subparsers.add_parser(
+        "reidentify", help="turn a dataset's reversible pseudonyms back into the originals",
+        description="Replace the pseudonyms of DATASET found in TEXT (or in --file FILE) by the "
+        "original values, using the encrypted mapping kept when DATASET was anonymized with "
+        "'reversible = true'. Prints personal data; the audit log records counts only.")
+    p.add_argument("dataset", metavar="DATASET")
+    p.add_argument("text", metavar="TEXT", nargs="?", default=None)
+    p.add_argument("--file", type=Path, metavar="FILE", help="read the text from FILE ('-': stdin)")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_reidentify)

@@ -5,6 +5,8 @@ columns go through ``privacy.pii.anonymize``, and the result is stored as a *new
 dataset. The original dataset is never modified, and every check (policy, columns, target
 name, an empty table) runs before anything is written, so an error changes nothing stored.
 The audit log records which policy was applied (its text and digest), never row contents.
+A policy with reversible pseudonyms also stores the dataset's surrogate -> original mapping,
+encrypted like every entry (``engine.data.reidentify``); the audit entry says whether it did.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from privacy.pii.secret import workspace_pseudonymizer
 from privacy.vault.workspace import Workspace
 
 from engine.data.columns import ColumnMapping
+from engine.data.reidentify import save_pseudonym_map
 from engine.data.store import (DatasetExists, DatasetInfo, DatasetNotFound, check_name,
                                dataset_info, load_dataset, save_dataset)
 from engine.errors import InputError
@@ -58,17 +61,29 @@ def anonymize_imported(imported: ImportedTable, mapping: ColumnMapping, policy: 
     """The anonymized copy of ``imported`` (same source and format), still only in memory."""
     policy.check_columns(imported.column_names)
     result = anonymize_columns(table_columns(imported.table), policy, workspace_pseudonymizer(ws),
-                               label_column=mapping.label_column, progress=progress)
+                               label_column=mapping.label_column, keep_mapping=True,
+                               progress=progress)
     _check_mapping(mapping, result)
     table = pa.table({name: pa.array(values, type=pa.string())
                       for name, values in result.columns.items()})
     return dataclasses.replace(imported, table=table, problems=()), result
 
 
-def _audit_policy(ws: Workspace, action: str, policy: Policy, report: ScanReport, **names: str) -> None:
+def _keep_mapping(ws: Workspace, name: str, result: Result) -> None:
+    """Store the reversible pseudonyms' mapping of the dataset just saved as ``name``. The
+    mapping is kept even when empty (no value matched), so that ``reidentify`` on the dataset
+    says "nothing to reverse in this text" rather than "not reversible"."""
+    if result.pseudonyms is not None:
+        save_pseudonym_map(ws, name, result.pseudonyms)
+
+
+def _audit_policy(ws: Workspace, action: str, policy: Policy, result: Result, **names: str) -> None:
+    report = result.report
     ws.audit(action, **names, policy_sha256=hashlib.sha256(policy.text.encode("utf-8")).hexdigest(),
              policy=policy.text, policy_source=policy.source, findings=dict(report.counts),
-             dropped_columns=sorted(c for c, a in report.column_actions.items() if a == "drop"))
+             dropped_columns=sorted(c for c, a in report.column_actions.items() if a == "drop"),
+             reversible=result.pseudonyms is not None,
+             pseudonyms_kept=len(result.pseudonyms) if result.pseudonyms is not None else 0)
 
 
 def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
@@ -89,7 +104,8 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
     problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete)
     info = save_dataset(ws, name, anonymized, mapping, problems=problems, overwrite=replace,
                         skip_incomplete=skip_incomplete, history=history)
-    _audit_policy(ws, "dataset.anonymized", policy, result.report, dataset=name,
+    _keep_mapping(ws, info.name, result)  # after the save, which drops a replaced one's mapping
+    _audit_policy(ws, "dataset.anonymized", policy, result, dataset=name,
                   source=imported.source.name)
     return info, result.report
 
@@ -114,7 +130,8 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
                          problems=[f"anonymized from dataset {source!r}"],
                          skip_incomplete=info.skip_incomplete,
                          history=info.history)  # the source's fixes hold for the copy too
-    _audit_policy(ws, "dataset.anonymized", policy, result.report, dataset=new_name,
+    _keep_mapping(ws, saved.name, result)
+    _audit_policy(ws, "dataset.anonymized", policy, result, dataset=new_name,
                   source_dataset=source)
     return saved, result.report
 

@@ -4,6 +4,8 @@ Layout inside the workspace (keys, never file names — see privacy/vault/FORMAT
 
     datasets/<name>/meta.json                  mapping, counts, source name, table digest, ...
     datasets/<name>/table-<sha256[:16]>.parquet  the whole imported table (every column)
+    datasets/<name>/pseudonym-map.json         only after a reversible anonymization: the
+                                               surrogate -> original mapping (engine.data.reidentify)
 
 The table key carries its digest, and ``meta.json`` names the table it describes. Saving writes
 the new table first and the new meta second (each atomic), then removes the old table, so a
@@ -109,6 +111,12 @@ def _dir(name: str) -> str:
     return f"{PREFIX}{name}/"
 
 
+def pseudonym_map_key(name: str) -> str:
+    """Where a dataset's reversible-pseudonym mapping is kept: under the dataset's prefix, so
+    ``delete_dataset`` and ``rename_dataset`` take it along with the table."""
+    return f"{_dir(check_name(name))}pseudonym-map.json"
+
+
 def _meta_key(name: str) -> str:
     return f"{_dir(name)}meta.json"
 
@@ -191,8 +199,11 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
             ws.delete(table_key)
         raise
     # Only now is the old table unreferenced; a crash before this line leaves a harmless orphan.
+    # A pseudonym mapping belonged to the previous contents: it goes too (an anonymized import
+    # writes its own afterwards), so replaced data leaves no originals behind in the mapping.
     for key in ws.list(_dir(name)):
-        if key.startswith(f"{_dir(name)}table-") and key != table_key:
+        if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
+                or key == pseudonym_map_key(name):
             ws.delete(key)
     ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
              rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)

@@ -20,6 +20,7 @@ from privacy.pii.operators import Context, apply, replace_value
 from privacy.pii.policy import Policy
 from privacy.pii.pseudonym import Pseudonymizer
 from privacy.pii.registry import detect
+from privacy.pii.reversible import PseudonymMap
 
 EXAMPLES_PER_TYPE = 3
 
@@ -80,6 +81,7 @@ class Result:
     report: ScanReport
     dropped: list[str]
     changed_spans: dict[tuple[str, int], list[tuple[int, int]]] = field(default_factory=dict)
+    pseudonyms: PseudonymMap | None = None  # reversible pseudonyms only; None when none kept
 
 
 def _scan_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
@@ -98,11 +100,13 @@ def _scan_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
 
 def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
                       pseudonymizer: Pseudonymizer | None, *, label_column: str | None = None,
-                      keep_spans_for: int = 0,
+                      keep_spans_for: int = 0, keep_mapping: bool = False,
                       progress: Callable[[int, int], None] | None = None) -> Result:
     """The anonymized columns (same order, dropped ones left out) and the report.
 
     ``keep_spans_for``: record the changed spans of the first N rows (the desktop preview).
+    ``keep_mapping``: collect the pairs of the policy's ``reversible`` pseudonyms in
+    ``Result.pseudonyms``; only for a result that is stored (a scan or preview keeps none).
     Raises EmptyDataset for a table without rows, PolicyError for a policy that names a column
     the table lacks: both before any work, so nothing is half-done.
     """
@@ -118,7 +122,9 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
     report.column_actions = {c: r.operator.action for c, r in policy.columns.items()}
     dropped = [c for c, r in policy.columns.items() if r.operator.action == "drop"]
     out: dict[str, list[Any]] = {c: list(columns[c]) for c in names if c not in dropped}
-    ctx = Context(pseudonymizer=pseudonymizer)
+    pseudonyms = PseudonymMap() if keep_mapping and policy.reversible else None
+    ctx = Context(pseudonymizer=pseudonymizer,
+                  record=pseudonyms.record if pseudonyms is not None else None)
     shift_key = policy.date_shift_key
     spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
     step = max(1, rows // 100)
@@ -149,7 +155,8 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
                 spans[(column, row)] = changed
         if progress is not None and (row % step == 0 or row == rows - 1):
             progress(row + 1, rows)
-    return Result(columns=out, report=report, dropped=dropped, changed_spans=spans)
+    return Result(columns=out, report=report, dropped=dropped, changed_spans=spans,
+                  pseudonyms=pseudonyms)
 
 
 def _count(report: ScanReport, column: str, value: str, found: list[Finding],

@@ -8,7 +8,8 @@ redact             removed (empty string)
 tag                ``<PERSON>``, ``<CREDIT_CARD>``, ``<DATE>``                     ``label``
 mask               ``*** *****`` / ``**** **** **** 9117``: all but the last k      ``keep_last``
                    letters and digits become ``*``; spaces and dashes stay         ``char``
-pseudonym          a consistent surrogate (``privacy.pii.pseudonym``)
+pseudonym          a consistent surrogate (``privacy.pii.pseudonym``), recorded    ``reversible``
+                   for re-identification if reversible (``privacy.pii.reversible``)
 generalize_date    ``2013-03`` (month) or ``2013`` (year)                          ``to``
 shift_date         the date moved by a per-person offset, same layout              ``max_days``
 drop               (columns only) the whole column is left out
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -49,6 +51,9 @@ class Context:
 
     pseudonymizer: Pseudonymizer | None = None
     person: str | None = None  # the date-shift key of the current row (e.g. a patient ID)
+    # Called with (entity, original, surrogate) for every ``reversible = true`` pseudonym; set
+    # only when anonymizing for real (a scan or a preview must not collect originals).
+    record: Callable[[str, str, str], None] | None = None
 
 
 # ----- dates --------------------------------------------------------------------------------
@@ -138,7 +143,10 @@ def replace_value(value: str, entity: str, op: Operator, ctx: Context) -> str:
     if action == "pseudonym":
         if ctx.pseudonymizer is None:
             raise ValueError("pseudonyms need the workspace secret")
-        return ctx.pseudonymizer.surrogate(entity, value)
+        surrogate = ctx.pseudonymizer.surrogate(entity, value)
+        if ctx.record is not None and p.get("reversible") is True:
+            ctx.record(entity, value, surrogate)
+        return surrogate
     if action == "generalize_date":
         out = generalize_date(value, str(p.get("to", "month")))
         if out is not None:

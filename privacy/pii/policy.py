@@ -30,7 +30,7 @@ POLICY_VERSION = 1
 _TOP_KEYS = {"version", "scan_columns", "min_score", "entities", "columns", "patterns",
              "deny_lists", "date_shift"}
 _PARAMS = {"mask": {"keep_last", "char"}, "generalize_date": {"to"}, "shift_date": {"max_days"},
-           "tag": {"label"}}
+           "tag": {"label"}, "pseudonym": {"reversible"}}
 DEFAULT_ACTION = "tag"
 
 
@@ -59,6 +59,13 @@ class Policy:
     date_shift_key: str | None = None
     max_shift_days: int = 365
     text: str = ""  # the policy as written, recorded in the audit log
+
+    @property
+    def reversible(self) -> bool:
+        """Whether any pseudonym action has ``reversible = true``: then anonymizing keeps the
+        surrogate -> original mapping (encrypted, in the vault; ``privacy.pii.reversible``)."""
+        ops = [self.default, *self.entities.values(), *(r.operator for r in self.columns.values())]
+        return any(op.action == "pseudonym" and op.params.get("reversible") is True for op in ops)
 
     def operator_for(self, entity: str) -> Operator:
         return self.entities.get(entity, self.default)
@@ -121,6 +128,9 @@ def _operator(value: Any, where: str, src: str, text: str, key: str, *,
         raise PolicyError(f"{src}{_line_of(text, key)}: {where}: 'to' must be \"month\" or \"year\"")
     if action == "mask" and not isinstance(params.get("keep_last", 4), int):
         raise PolicyError(f"{src}{_line_of(text, key)}: {where}: keep_last must be a whole number")
+    if action == "pseudonym" and not isinstance(params.get("reversible", False), bool):
+        # A string "yes" or a 1 must not silently mean "keep a re-identification table".
+        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: reversible must be true or false")
     return Operator(action, {k: v for k, v in params.items() if k != "entity"}), params
 
 

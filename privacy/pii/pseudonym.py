@@ -44,6 +44,12 @@ def _normalise(entity: str, value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+def normal_form(entity: str, value: str) -> str:
+    """The form of ``value`` that keys its surrogate: two values with one normal form are one
+    (person, card, ...) and always get the same surrogate."""
+    return _normalise(entity, value)
+
+
 @functools.lru_cache(maxsize=1)
 def _name_lists() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     from faker.providers.address.en_US import Provider as Address

@@ -115,6 +115,8 @@ def test_pseudonyms_match_across_datasets_and_differ_between_workspaces(
     ('[entities]\nPERSONS = "tag"\n', "line 2: [entities] PERSONS: unknown entity type"),
     ('[columns]\ncustomr = "drop"\n', "columns names column 'customr'"),
     ('[entities\n', "not valid TOML"),
+    ('[entities]\nPERSON = { action = "pseudonym", reversable = true }\n',
+     "line 2: entities.PERSON: 'pseudonym' takes no setting 'reversable'"),
     ("[[patterns]]\nentity = 'X'\nregex = '(a|aa)+$'\n", "catastrophic"),
 ])
 def test_bad_policy_changes_nothing_stored(ws: dict[str, Path], tmp_path: Path, policy: str,
