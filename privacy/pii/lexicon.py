@@ -4,8 +4,11 @@ Faker (MIT) ships hand-kept lists per locale: ~31,000 first names and ~28,000 la
 86 locales, ~30,000 city names and every locale's country list. They are read from the
 installed package (it is a dependency, and goes into the frozen build like any other), never
 downloaded. Lookups are case-folded. "Common words" (Faker's 971 frequent English words plus
-function words and titles, and resources/pii/common_words.txt) mark a name-list token as weak: "Will", "May" or "Grant" is a
-name only beside another name or after a title.
+function words, titles and chat words ("lol", "ima", "dude"), Lorem's parts of speech, and
+resources/pii/common_words.txt) mark a name-list token as weak: "Will", "May" or "Grant" is a
+name only beside another name or after a title. ``shared_first_names`` keeps the first names
+that two or more locale classes list: a word that only one long list holds ("journey",
+"merry", "sunshine" in ``en``) is more often a word than a name when written in lower case.
 """
 from __future__ import annotations
 
@@ -27,6 +30,11 @@ mr mrs ms miss dr prof sir madam mister doctor january february march april may 
 september october november december monday tuesday wednesday thursday friday saturday sunday
 today tomorrow yesterday god lord christmas easter street road avenue lane city state country
 north south east west new old great big little good best love hope happy
+anybody anyone everybody everyone somebody someone nobody whoever whatever whomever
+lol lmao lmfao rofl omg omfg wtf wth idk idc tbh smh imho btw brb ttyl thx plz ur ya yall yea
+yep yup nah nope haha hahaha hehe xd xoxo wow woah whoa oops ugh hmm umm uh um gonna wanna gotta
+kinda sorta dunno lemme gimme aint cuz coz tho dude bro bruh sis fam babe bae hun folks ima yay
+aww lil bday omw ftw fyi bye goodbye ive hes shes theres lets weve youve
 """.split()
 
 
@@ -38,7 +46,10 @@ def _names(value: object) -> list[str]:
     return []
 
 
-def _provider_lists(package: str, attributes: tuple[str, ...]) -> set[str]:
+def _provider_lists(package: str, attributes: tuple[str, ...],
+                    sources: dict[str, set[str]] | None = None) -> set[str]:
+    """Every name the locales of ``package`` list under ``attributes``; ``sources``, when given,
+    collects for each (case-folded) name the classes that list it."""
     module = importlib.import_module(package)
     found: set[str] = set()
     for info in pkgutil.iter_modules(module.__path__):
@@ -50,7 +61,12 @@ def _provider_lists(package: str, attributes: tuple[str, ...]) -> set[str]:
             # Class attributes only: some providers compute names in properties.
             for cls in provider.__mro__:
                 if attribute in cls.__dict__:
-                    found.update(_names(cls.__dict__[attribute]))
+                    names = _names(cls.__dict__[attribute])
+                    found.update(names)
+                    if sources is not None:
+                        where = f"{cls.__module__}.{cls.__qualname__}"
+                        for name in names:
+                            sources.setdefault(name.casefold(), set()).add(where)
                     break
     return found
 
@@ -63,6 +79,9 @@ def _fold(words: set[str]) -> frozenset[str]:
 class Lexicon:
     first_names: frozenset[str]
     last_names: frozenset[str]
+    # First names that two or more locales list: "emily", "carlos", not "journey" or "merry",
+    # which one long list alone holds and which are more often words than names.
+    shared_first_names: frozenset[str]
     cities: frozenset[str]
     countries: frozenset[str]
     common: frozenset[str]
@@ -99,6 +118,10 @@ def _faker_words() -> set[str]:
               *getattr(Company, "bs_words", getattr(Company, "bsWords", ())))
     phrases = [w for group in groups for w in group]
     phrases += list(Job.jobs) + list(Color.all_colors)
+    from faker.providers.lorem.en_US import Provider as Lorem
+
+    # Lorem's everyday nouns, verbs, adjectives and adverbs ("joke", "storm", "lucky", "kick").
+    phrases += [w for group in getattr(Lorem, "parts_of_speech", {}).values() for w in group]
     for phrase in phrases:
         words.update(w.strip(",()").lower() for w in phrase.replace("-", " ").split())
     return {w for w in words if w.isalpha()}
@@ -106,8 +129,10 @@ def _faker_words() -> set[str]:
 
 @functools.lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
+    first_sources: dict[str, set[str]] = {}
     first = _provider_lists("faker.providers.person", (
-        "first_names", "first_names_male", "first_names_female", "first_names_nonbinary"))
+        "first_names", "first_names_male", "first_names_female", "first_names_nonbinary"),
+        first_sources)
     last = _provider_lists("faker.providers.person", (
         "last_names", "last_names_male", "last_names_female"))
     # Multi-word names ("van der Voet") also count token by token, particles aside.
@@ -124,6 +149,8 @@ def lexicon() -> Lexicon:
                 "gmbh", "ag", "sa", "s.a.", "co", "co.", "company", "bank", "university", "limited",
                 "holdings", "partners", "associates", "foundation", "institute", "hospital",
                 "clinic", "agency", "sons", "lp", "llp", "bv", "nv", "srl", "spa", "oy", "ab", "as"}
+    shared = frozenset(n for n, where in first_sources.items() if len(where) >= 2)
     return Lexicon(first_names=_fold(first), last_names=_fold(last), cities=_fold(cities),
+                   shared_first_names=shared,
                    countries=_fold(countries), common=_fold(common),
                    company_suffixes=frozenset(suffixes))

@@ -3,14 +3,21 @@
 How a run of capitalised words is classified (``NameDetector._classify``):
 
 - ending in a company word ("Inc.", "LLC", "Bank", "and Sons") -> ORGANIZATION;
-- after a title ("Mr.", "Dr.", "Mrs.") or a cue ("my name is", "starring", "said") -> PERSON,
-  whatever the words;
+- after a title ("Mr.", "Dr.", "Mrs.") or a cue ("my name is", "starring", "said", a greeting
+  or thanks: "hey", "thank you", "RIP"; a relative: "my brother") -> PERSON, whatever the words;
 - all of it a known country, or a known city after "in/from/to/at/near" -> LOCATION;
 - otherwise the longest stretch of name-list tokens -> PERSON, if it holds a strong name
   (one that is not a common English word) or two names; a lone weak token ("Will", "May")
   is left alone. An unknown capitalised word right after a first name joins it as the surname
   ("Matthew Sedej"); ALL-CAPS words are never strong (headings, shouting, place names);
 - a known country or city that is not a name -> LOCATION.
+- a capitalised word that no list holds and that is no everyday word in any regular form
+  ("Shaq", "Trifonov"; not "Roads", "Takin", a handle or a hashtag) -> PERSON at 0.5, only with
+  context that says "person" (``_person_context``): a possessive or a verb of being, saying or
+  doing after it ("Shaq's", "Trump says"), a he/she pronoun in that sentence or the next
+  ("Womble knew ... his"), "looks like X", "where's X"; never after "the" ("the Kremlin's").
+  Names in tweets and comments are mostly of this kind: nicknames and names in no list.
+  Brands take verbs too ("Tesla is", "Citi's denial"), so this stays at 0.5;
 - In a list of single capitalised words ("Kovalev, Lee and Phillips"), when most are names,
   all are.
 
@@ -18,8 +25,12 @@ Lower-case tokens: a country name (5+ letters) is a LOCATION; a name-list token 
 common word is a PERSON at score 0.5 (0.7 for two in a row, or after a cue) in a text written
 without capitals (chats, the lower-cased records of presidio-research), but only 0.35 (0.45
 for two) in a text that does use capitals, below the default min_score of 0.5: there a
-lower-case "bath" or "rose" is a word (measured on the SMS excerpt). This is a rule
-system, measured in bench/RESULTS.md; it knows no brands ("Uber") or names outside the lists.
+lower-case "bath" or "rose" is a word (measured on the SMS excerpt). The exception is a
+sentence of such a text written without capitals but for its first letter and "I" ("Did
+anyone notice gaby gave diego more?"): there a first name that two or more locales list
+(``Lexicon.shared_first_names``), no everyday word and not after a determiner ("the raven")
+is a PERSON at 0.5. This is a rule system, measured in bench/RESULTS.md; it knows no brands
+("Uber"), and a name outside the lists only by the context above.
 """
 from __future__ import annotations
 
@@ -40,13 +51,32 @@ _PLACE_CUE = re.compile(r"(?i)(?:grew up in|moved (?:here )?(?:from|to)|lives? i
                         r"based in|located in|trip to|i am in|i'm in|home city|town of|city of|"
                         r"where:|arrived at|visiting|street in|travel(?:l?ed|ling)? to)\s+$")
 _STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
-# Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X".
-_NAME_CUE = re.compile(r"(?i)(?:name is|name:|name's|i am|i'm|this is|called|named|dear|hi|hello|"
-                       r"thanks|signed|regards,?|starring|directed by|written by|song by|said|"
-                       r"asked|told|ask for|speak to|talk to|contact|husband|wife|son|daughter|"
-                       r"partner|friend|patient|mrs?\.?|ms\.?|dr\.?)\s+$")
+# Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X", someone
+# greeted or thanked ("hey X", "thank you X", "RIP X"), a relative ("my brother X").
+_NAME_CUE = re.compile(r"(?i)\b(?:name is|name:|name's|i am|i'm|this is|called|named|dear|hi|"
+                       r"hello|hey|bye|thanks|thank you|love you|miss you|congrats|"
+                       r"congratulations|happy birthday|r\.?i\.?p\.?|shout ?out to|signed|"
+                       r"regards,?|starring|directed by|written by|song by|said|asked|told|"
+                       r"ask for|speak to|talk to|contact|husband|wife|son|daughter|partner|"
+                       r"friend|patient|brother|sister|mom|mum|dad|uncle|aunt|cousin|boyfriend|"
+                       r"girlfriend|grandma|grandpa|nephew|niece|my boy|my girl|mrs?\.?|ms\.?|"
+                       r"dr\.?)\s+$")
 _AFTER_CUE = re.compile(r"^(?:'s\b|’s\b|\s+(?:is|was|and|has|had|said|says|wrote|told|who)\b)")
+# Context that says a capitalised word no list knows is a person (``_person_context``): a
+# possessive after it ("Trump's", a tokenised tweet's "Trump ' s") or a verb of being, saying or
+# doing; a he/she pronoun soon after it; "looks like X"; "where's X".
+_PERSON_AFTER = re.compile(r"^(?:\s?['’´]\s?s\b|\s+(?:is|was|has|had|says|said|will|does|did|"
+                           r"gets|got|looks|wants|knows|thinks|loves|hates|makes|made|needs|"
+                           r"went|goes|tweeted|posted|won|lost|sings|plays|played)\b)")
+_PRONOUN = re.compile(r"(?i)\b(?:he|she|his|her|him|himself|herself)\b")
+_LIKE_BEFORE = re.compile(r"(?i)\b(?:looks?|looked|looking|sounds?|sounded|acts?|acted) like\s+$")
+_WHERE_BEFORE = re.compile(r"(?i)\bwhere(?:\s?['’´]\s?s| is| was)\s+$")
+# "the raven", "my glasses": after a determiner a lower-case word is a thing, not a name.
+_DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|my|your|his|her|our|their|this|every|some|"
+                                r"any|no|its)\s+$")
 _SPEAKER = re.compile(r":\s?[\\\"“'«]")
+_THE_BEFORE = re.compile(r"(?i)\bthe\s+$")  # "the Kremlin's", "the Algarve is": a thing or place
+_SENTENCE_BREAK = re.compile(r"[.!?\n](?=\s)")
 _LIST_SEP = re.compile(r"^(?:,\s|\s(?:and|&|or)\s|,\s(?:and|or)\s)$")
 
 
@@ -107,7 +137,7 @@ class NameDetector(Detector):
         return _is_cap(right.text) or right.folded in PARTICLES
 
     def _cued(self, text: str, start: int) -> bool:
-        return bool(_NAME_CUE.search(text, max(0, start - 14), start))
+        return bool(_NAME_CUE.search(text, max(0, start - 18), start))
 
     def _classify(self, text: str, tokens: list[_Tok], i: int, j: int) -> Iterator[Finding]:
         lex = self.lex
@@ -170,6 +200,48 @@ class NameDetector(Detector):
         return not (tok.upper or tok.folded in lex.common or lex.is_place(tok.folded)
                     or tok.folded in lex.company_suffixes or len(tok.text) < 3)
 
+    def _person_context(self, text: str, start: int, end: int) -> bool:
+        """Words around a mention that say it is a person: a possessive or a verb after it,
+        a he/she pronoun in the same or the next sentence, "looks like X", "where's X"."""
+        if _PERSON_AFTER.match(text[end:end + 10]):
+            return True
+        if _PRONOUN.search(text, end, self._next_break(text, end)):
+            return True
+        if _LIKE_BEFORE.search(text, max(0, start - 16), start):
+            return True
+        if _WHERE_BEFORE.search(text, max(0, start - 12), start):
+            return True
+        return False
+
+    @staticmethod
+    def _next_break(text: str, end: int) -> int:
+        """Where the sentence after the one holding ``end`` ends (at most 100 characters on)."""
+        limit = min(len(text), end + 100)
+        first = _SENTENCE_BREAK.search(text, end, limit)
+        if first is None:
+            return limit
+        second = _SENTENCE_BREAK.search(text, first.end(), limit)
+        return second.start() if second else limit
+
+    def _everyday(self, folded: str) -> bool:
+        """A common word or a regular inflection of one ("roads", "colors", "takin")."""
+        common = self.lex.common
+        if folded in common:
+            return True
+        for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
+                             ("ing", ""), ("ing", "e"), ("in", ""), ("ly", ""), ("er", ""),
+                             ("ers", "")):
+            if folded.endswith(suffix) and len(folded) - len(suffix) >= 3 \
+                    and folded[:-len(suffix)] + repl in common:
+                return True
+        return False
+
+    def _novel(self, text: str, tok: _Tok) -> bool:
+        """A capitalised word in no list at all, not an everyday word in any form, and not a
+        handle or hashtag: what is left is mostly names of people, places, brands."""
+        return self._unknown(tok) and not self.lex.is_name_token(tok.folded) \
+            and not self._everyday(tok.folded) and text[tok.start - 1:tok.start] not in ("@", "#")
+
     def _people(self, text: str, run: list[_Tok]) -> Iterator[Finding]:
         lex = self.lex
         k = 0
@@ -181,6 +253,10 @@ class NameDetector(Detector):
                 elif self._unknown(run[k]) and _AFTER_CUE.match(text[run[k].end:run[k].end + 8]) \
                         and self._cued(text, run[k].start):
                     yield Finding(run[k].start, run[k].end, "PERSON", 0.6, self.name)
+                elif len(run) == 1 and self._novel(text, run[k]) \
+                        and not _THE_BEFORE.search(text, max(0, run[k].start - 5), run[k].start) \
+                        and self._person_context(text, run[k].start, run[k].end):
+                    yield Finding(run[k].start, run[k].end, "PERSON", 0.5, self.name)
                 k += 1
                 continue
             m = k + 1
@@ -211,7 +287,12 @@ class NameDetector(Detector):
                 yield Finding(tok.start, tok.end, "LOCATION", 0.6, self.name)
             elif self._lower_name(tok):
                 cued = self._cued(text, tok.start)
-                score = 0.7 if cued else (0.5 if caseless else 0.35)
+                plain = caseless or (tok.folded in lex.shared_first_names
+                                     and not self._everyday(tok.folded)
+                                     and not _DETERMINER_BEFORE.search(text, max(0, tok.start - 7),
+                                                                       tok.start)
+                                     and self._plain_sentence(text, tok.start))
+                score = 0.7 if cued else (0.5 if plain else 0.35)
                 yield Finding(tok.start, tok.end, "PERSON", score, self.name)
             return
         if self._lower_name(tok):
@@ -220,6 +301,19 @@ class NameDetector(Detector):
         else:
             for k in range(i, j):
                 yield from self._lowercase(text, tokens, k, k + 1, caseless)
+
+    def _plain_sentence(self, text: str, pos: int) -> bool:
+        """Whether the sentence around ``pos`` is written without capitals (its first letter
+        and the pronoun "I" aside): a writer who does not capitalise there says nothing by
+        writing a name in lower case ("Did you see gaby gave diego one?")."""
+        start = max(0, pos - 300)  # a sentence is seldom longer; this bounds the work
+        for m in _SENTENCE_BREAK.finditer(text, start, pos):
+            start = m.end()
+        after = _SENTENCE_BREAK.search(text, pos, pos + 300)
+        end = after.start() if after else min(len(text), pos + 300)
+        words = text[start:end].split()
+        return not any(c.isupper() for k, w in enumerate(words) for c in (w[1:] if k == 0 else w)
+                       if w != "I" and not w.startswith(("I'", "I’")))
 
     def _lists(self, text: str, tokens: list[_Tok], found: list[Finding]) -> Iterator[Finding]:
         """Yield ``found``, plus the unknown members of name lists ("Kovalev, Lee and Phillips")."""

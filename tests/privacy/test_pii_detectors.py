@@ -143,3 +143,55 @@ def test_overlap_rules_checksum_then_length_then_specificity() -> None:
 
 def test_luhn() -> None:
     assert luhn_ok("79927398713") and not luhn_ok("79927398710") and not luhn_ok("12a4")
+
+
+def people(text: str) -> list[str]:
+    """The PERSON spans a scan with the default policy acts on (min_score 0.5)."""
+    return [f.text(text) for f in detect(text) if f.type == "PERSON" and f.score >= 0.5]
+
+
+def test_a_name_in_no_list_is_a_person_when_a_possessive_or_verb_follows() -> None:
+    assert people("watching the replay now, Shaq's laugh got me") == ["Shaq"]
+    assert people("Trifonov says the second movement is the hardest") == ["Trifonov"]
+    assert people("Trump ' s a stud") == ["Trump"]  # a tokenised tweet's possessive
+    assert people("we drove to Shaq yesterday") == []  # no context that says person
+    # An everyday word in a regular form is no name, nor is a handle.
+    assert people("the Roads are closed again") == []
+    assert people("Colors is my favourite channel") == []
+    assert people("follow @Shaqbot is live now") == []
+
+
+def test_a_name_in_no_list_is_a_person_before_he_or_she_or_after_looks_like_or_where() -> None:
+    assert people("Womble knew the map because he played it a lot") == ["Womble"]
+    assert people("Womble knew the map because they played it a lot") == []
+    assert people("you look like Krillin today") == ["Krillin"]
+    assert people("I really like Krillin") == []
+    assert people("Where's Kishan?") == ["Kishan"]
+    assert people("Kishan?") == []
+
+
+def test_greetings_thanks_and_relatives_cue_a_name() -> None:
+    assert people("thank you Hendo for the video") == ["Hendo"]
+    assert people("thank you Everyone for coming") == []  # a common word stays a word
+    assert people("I went out with my cousin Thandeka today") == ["Thandeka"]
+    assert people("met my cousin Sunday morning") == []
+    # A cue is a whole word: "they" is not "hey", so "fancy" stays a word.
+    assert people("they fancy you, Call now") == []
+
+
+def test_lower_case_first_names_in_a_sentence_written_without_capitals() -> None:
+    assert people("Great video. Did anyone notice gaby gave diego more soda?") == ["gaby", "diego"]
+    assert people("Met Tom and carlos at IKEA") == ["Tom"]  # the writer uses capitals here
+    assert people("Send a raven and spread the word. Great video!") == []  # after a determiner
+    # "journey" is only in one locale's long list: more often a word than a name.
+    assert people("Great show. journey was long but worth it") == []
+
+
+def test_chat_words_and_everyday_words_are_common() -> None:
+    from privacy.pii.lexicon import lexicon
+
+    lex = lexicon()
+    assert {"lol", "ima", "dude", "joke", "storm"} <= lex.common
+    assert people("Ima start going to the gym") == []
+    assert people("Ima Hogg founded it") == ["Ima Hogg"]  # beside another name it is one
+    assert "emily" in lex.shared_first_names and "journey" not in lex.shared_first_names
