@@ -19,7 +19,8 @@ NOT_COVERED = (
 )
 COST = ("Expect lower accuracy than without privacy (a few points at ε = 8, more at ε = 1) "
         "and longer training: each row's gradient is computed and clipped separately (about "
-        "1.6 times the time with all layers; the estimate above includes it).")
+        "3 times the time with all layers on a CPU, far less with the top layers only; the "
+        "estimate above includes it).")
 TRAINABLE = (("All layers", "all"), ("Top 2 layers + head", "top-2"), ("Top 1 layer + head", "top-1"))
 
 

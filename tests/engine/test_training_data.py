@@ -161,8 +161,8 @@ def test_estimate_counts_the_cost_of_differential_privacy(tiny_bert) -> None:
     hooks = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True, dp_grad_sample_mode="hooks")
     e = {name: estimate(c, 4000) for name, c in
          {"plain": plain, "ghost": ghost, "top1": top1, "hooks": hooks}.items()}
-    # Ghost clipping: two backward passes (forward 2 + backward 2 x 4 = 10 against 6 FLOPs/token).
-    assert 1.5 < e["ghost"].seconds / e["plain"].seconds < 1.7
+    # Ghost clipping: the measured 2.8x of bench_dp (forward 2 + backward 3.7 x 4 against 6).
+    assert 2.5 < e["ghost"].seconds / e["plain"].seconds < 3.0
     # One of MiniLM's six layers trained: the backward pass stops there, cheaper than plain.
     assert e["top1"].seconds < e["plain"].seconds
     assert e["plain"].peak_memory_bytes < e["ghost"].peak_memory_bytes < e["hooks"].peak_memory_bytes
