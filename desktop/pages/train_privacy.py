@@ -17,8 +17,9 @@ NOT_COVERED = (
     "several settings on the same data spends privacy that is not counted; validation and "
     "test rows, and their metrics, are not protected."
 )
-COST = ("Expect lower accuracy than without privacy (a few points at ε = 8, more at ε = 1) "
-        "and longer training: each row's gradient is computed and clipped separately (about "
+COST = ("Expect lower accuracy than without privacy: with too few rows or steps the model may "
+        "learn nothing at all, so check its test metrics. Training also takes longer: each "
+        "row's gradient is computed and clipped separately (about "
         "3 times the time with all layers on a CPU, far less with the top layers only; the "
         "estimate above includes it).")
 TRAINABLE = (("All layers", "all"), ("Top 2 layers + head", "top-2"), ("Top 1 layer + head", "top-1"))
