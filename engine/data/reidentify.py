@@ -25,10 +25,6 @@ def save_pseudonym_map(ws: Vault, name: str, pseudonyms: PseudonymMap) -> None:
     ws.write_json(pseudonym_map_key(name), pseudonyms.to_json())
 
 
-def has_pseudonym_map(ws: Vault, name: str) -> bool:
-    return ws.has(pseudonym_map_key(name))
-
-
 def load_pseudonym_map(ws: Vault, name: str) -> PseudonymMap:
     """The dataset's mapping; DatasetNotFound for no such dataset, NoPseudonymMap when it was not
     anonymized reversibly, DatasetDamaged when the entry does not decrypt or parse."""
