@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from privacy.errors import PrivacyError
 from privacy.pii.anonymize import Result, ScanReport, anonymize_columns, scan_columns
 from privacy.pii.policy import Policy
 from privacy.pii.secret import workspace_pseudonymizer
@@ -26,7 +27,7 @@ from privacy.vault.workspace import Workspace
 from engine.data.columns import ColumnMapping
 from engine.data.reidentify import save_pseudonym_map
 from engine.data.store import (DatasetExists, DatasetInfo, DatasetNotFound, check_name,
-                               dataset_info, load_dataset, save_dataset)
+                               dataset_info, delete_dataset, load_dataset, save_dataset)
 from engine.errors import InputError
 
 if TYPE_CHECKING:
@@ -69,12 +70,30 @@ def anonymize_imported(imported: ImportedTable, mapping: ColumnMapping, policy: 
     return dataclasses.replace(imported, table=table, problems=()), result
 
 
-def _keep_mapping(ws: Workspace, name: str, result: Result) -> None:
+def _keep_mapping(ws: Workspace, name: str, result: Result, *, replaced: bool = False) -> None:
     """Store the reversible pseudonyms' mapping of the dataset just saved as ``name``. The
     mapping is kept even when empty (no value matched), so that ``reidentify`` on the dataset
-    says "nothing to reverse in this text" rather than "not reversible"."""
-    if result.pseudonyms is not None:
+    says "nothing to reverse in this text" rather than "not reversible".
+
+    The mapping is a second vault entry written after the dataset (the save drops a replaced
+    dataset's mapping). If it cannot be written (a full disk, a vault error), a dataset the
+    policy promised to be reversible must not stay behind silently one-way: a new one is
+    deleted again, so the error leaves the workspace as it was; a dataset that replaced
+    another cannot bring the old one back, so the error says what to do.
+    """
+    if result.pseudonyms is None:
+        return
+    try:
         save_pseudonym_map(ws, name, result.pseudonyms)
+    except (OSError, PrivacyError) as exc:
+        if not replaced:
+            delete_dataset(ws, name)
+            raise InputError(f"the reversible pseudonym mapping of {name!r} could not be stored "
+                             f"({exc}), so the anonymized dataset was not kept; free space or "
+                             "fix the workspace, then run the command again") from exc
+        raise InputError(f"dataset {name!r} was saved, but its reversible pseudonym mapping could "
+                         f"not be stored ({exc}): 'cloister reidentify' cannot reverse it; free "
+                         "space or fix the workspace, then import it again with --replace") from exc
 
 
 def _audit_policy(ws: Workspace, action: str, policy: Policy, result: Result, **names: str) -> None:
@@ -97,14 +116,16 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
     from engine.data.validation import validate
 
     name = check_name(name)
-    if _exists(ws, name) and not replace:
+    existed = _exists(ws, name)
+    if existed and not replace:
         raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
                             "replace it (--replace on the command line)")
     anonymized, result = anonymize_imported(imported, mapping, policy, ws, progress=progress)
     problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete)
     info = save_dataset(ws, name, anonymized, mapping, problems=problems, overwrite=replace,
                         skip_incomplete=skip_incomplete, history=history)
-    _keep_mapping(ws, info.name, result)  # after the save, which drops a replaced one's mapping
+    # After the save, which drops a replaced one's mapping.
+    _keep_mapping(ws, info.name, result, replaced=replace and existed)
     _audit_policy(ws, "dataset.anonymized", policy, result, dataset=name,
                   source=imported.source.name)
     return info, result.report

@@ -170,3 +170,26 @@ def test_the_mapping_follows_rename_and_goes_with_rm_and_replace(
     capsys.readouterr()
     assert cli(["reidentify", "imp", surrogate]) == 2
     assert "has no reversible pseudonym mapping" in capsys.readouterr().err
+
+
+def test_a_mapping_that_cannot_be_stored_leaves_no_silently_one_way_dataset(
+        files: dict[str, Path], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mapping is a second vault write after the dataset's: when it fails (here a full
+    disk), the new dataset is removed again and the error says so; the source is untouched."""
+    import engine.data.anonymize as anonymize
+
+    _import(files)
+    before = _column("tickets", "customer")
+
+    def disk_full(*_: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(anonymize, "save_pseudonym_map", disk_full)
+    assert cli(["anonymize", "tickets", "--policy", str(files["reversible"]), "--name", "anon"]) == 2
+    err = capsys.readouterr().err
+    assert "mapping of 'anon' could not be stored" in err and "was not kept" in err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert _keys("datasets/anon/") == []  # nothing half-made stays behind
+    assert _column("tickets", "customer") == before
+    assert _audit("dataset.anonymized") == []
