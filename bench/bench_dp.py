@@ -4,7 +4,8 @@ One epoch of the default MiniLM-L6 on the same seeded sample of ``../shared/data
 (default 4,000 rows), physical batch 32, max length 128, seed 13, the same torch thread count,
 each side in its own child process (so peak RSS is its own). Plain: lr 5e-5, global clipping
 1.0 (Cloister's defaults). DP: ε = 8, δ = 1/N^1.1, PRV accountant, Poisson sampling with a
-logical batch of ``--logical-batch`` rows, per-row clipping C, lr ``--dp-lr``, all layers.
+logical batch of ``--logical-batch`` rows, per-row clipping C, lr ``--dp-lr``, all layers
+(``--trainable top-N``: only the top N layers and the head).
 Time is the training loop from the first step to the last (model loading, tokenizing and
 saving excluded on both sides; the DP side includes its ε evaluations for the live display).
 Accuracy of both models on a seeded subset of ``sst2/dev.tsv``.
@@ -79,6 +80,7 @@ def main() -> None:
     parser.add_argument("--logical-batch", type=int, default=128)
     parser.add_argument("--clip", type=float, default=0.1)
     parser.add_argument("--dp-lr", type=float, default=1e-3)
+    parser.add_argument("--trainable", default="all", help="DP side: all (default) or top-N")
     parser.add_argument("--dp-only", action="store_true", help="run only the DP side (print its figures)")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
@@ -88,7 +90,8 @@ def main() -> None:
     train = bench_train.sample(*bench_train.read_tsv(data / "sst2" / "train.tsv"), opts.rows, seed=13)
     dev = bench_train.sample(*bench_train.read_tsv(data / "sst2" / "dev.tsv"), opts.dev_rows, seed=13)
     common = {"train": train, "dev": dev, "model": str(default_model_path()), "threads": opts.threads,
-              "logical_batch": opts.logical_batch, "clip": opts.clip, "dp_lr": opts.dp_lr}
+              "logical_batch": opts.logical_batch, "clip": opts.clip, "dp_lr": opts.dp_lr,
+              "trainable": opts.trainable}
     plain = bench_train.in_child(run_side, {**common, "dp": False}) if not opts.dp_only else None
     if plain is None:
         private = bench_train.in_child(run_side, {**common, "dp": True})
@@ -106,7 +109,8 @@ def main() -> None:
           f"peak-RSS ratio {private['rss'] / plain['rss']:.2f}x")
     p = private["privacy"]
     print(f"DP: ε spent {p['epsilon_spent']:.3f} (target 8), δ {p['delta']:.3g}, σ {p['noise_multiplier']:.3f}, "
-          f"C {p['max_grad_norm']}, q {p['sample_rate']:.4f}, steps {p['steps']}, lr {opts.dp_lr}")
+          f"C {p['max_grad_norm']}, q {p['sample_rate']:.4f}, steps {p['steps']}, lr {opts.dp_lr}, "
+          f"trained: {opts.trainable}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
-from desktop.pages.train_auto import AutoSettingsBox
+from desktop.pages.train_auto import AutoSettingsBox, lr_text
 from desktop.pages.train_privacy import PrivacySettings
 from desktop.state import Phase, TrainingMonitor, format_duration
 from engine.units import human_size
@@ -25,7 +25,7 @@ from engine.events import Failed
 if TYPE_CHECKING:
     from engine.vault import Vault
 
-LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4")
+LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "2e-3")
 
 
 class TrainPage(Page):
@@ -124,7 +124,8 @@ class TrainPage(Page):
 
         self.privacy = PrivacySettings()
         # DP changes the cost (two backward passes with ghost clipping; fewer with top-N).
-        self.privacy.enabled.toggled.connect(self._schedule_estimate)
+        self.privacy.enabled.toggled.connect(self._dp_toggled)
+        self._plain_learning_rate: str | None = None
         self.privacy.trainable.currentIndexChanged.connect(self._schedule_estimate)
 
         self.estimate_label = QLabel("")
@@ -294,6 +295,23 @@ class TrainPage(Page):
         self.auto_box.schedule()
         self._schedule_estimate()
         return True
+
+    def _dp_toggled(self, on: bool) -> None:
+        """DP-SGD needs its own settings (a larger learning rate, a small C, a logical batch
+        sized to the rows, the top layer trained): switching it on fills them in, unless the
+        user changed them; switching it off gives the plain learning rate back."""
+        from engine.training.auto import DP_LEARNING_RATE, TRAIN_SHARE, choose_dp_settings
+
+        dp_rate = lr_text(DP_LEARNING_RATE)
+        if on:
+            self.privacy.fill(choose_dp_settings(int(self._rows() * TRAIN_SHARE)))
+            if self.learning_rate.currentText() != dp_rate:
+                self._plain_learning_rate = self.learning_rate.currentText()
+                self.learning_rate.setCurrentText(dp_rate)
+        elif self._plain_learning_rate is not None and self.learning_rate.currentText() == dp_rate:
+            self.learning_rate.setCurrentText(self._plain_learning_rate)
+            self._plain_learning_rate = None
+        self._schedule_estimate()
 
     # --- config and estimate -----------------------------------------------------------------
     def config_options(self) -> dict[str, Any]:

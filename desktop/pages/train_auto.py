@@ -16,7 +16,7 @@ from desktop.worker import Done, Job
 from engine.events import Failed
 
 
-def _lr_text(value: float) -> str:
+def lr_text(value: float) -> str:
     return f"{value:.0e}".replace("e-0", "e-")  # 1e-4, 5e-5: as the page's own choices read
 
 
@@ -58,7 +58,7 @@ class AutoSettingsBox(QWidget):
     def _put(self, name: str, value: Any) -> None:
         p, adv = self.page, self.page.advanced
         if name == "learning_rate":
-            p.learning_rate.setCurrentText(_lr_text(float(value)))
+            p.learning_rate.setCurrentText(lr_text(float(value)))
         elif name == "epochs":
             p.epochs.setValue(int(value))
         elif name == "max_length":

@@ -17,12 +17,12 @@ NOT_COVERED = (
     "several settings on the same data spends privacy that is not counted; validation and "
     "test rows, and their metrics, are not protected."
 )
-COST = ("Expect lower accuracy than without privacy: with too few rows or steps the model may "
-        "learn nothing at all, so check its test metrics. Training also takes longer: each "
-        "row's gradient is computed and clipped separately (about "
-        "3 times the time with all layers on a CPU, far less with the top layers only; the "
-        "estimate above includes it).")
-TRAINABLE = (("All layers", "all"), ("Top 2 layers + head", "top-2"), ("Top 1 layer + head", "top-1"))
+COST = ("Expect lower accuracy than without privacy (on 60,000 sst2 rows at ε = 8: 83% "
+        "against 93%); with a few thousand rows the model may learn nothing at all, so check "
+        "its test metrics. Each row's gradient is computed and clipped separately: with all "
+        "layers that takes about 3 times as long on a CPU; with the top layer only (the "
+        "automatic choice) it is cheaper than plain training. The estimate above includes it.")
+TRAINABLE = (("Top 1 layer + head", "top-1"), ("Top 2 layers + head", "top-2"), ("All layers", "all"))
 
 
 class PrivacySettings(QWidget):
@@ -60,7 +60,7 @@ class PrivacySettings(QWidget):
         self.max_grad_norm = QDoubleSpinBox()
         self.max_grad_norm.setDecimals(3)
         self.max_grad_norm.setRange(0.001, 100.0)
-        self.max_grad_norm.setValue(1.0)
+        self.max_grad_norm.setValue(0.1)
         self.logical_batch = QSpinBox()
         self.logical_batch.setRange(1, 65536)
         self.logical_batch.setValue(256)
@@ -88,6 +88,29 @@ class PrivacySettings(QWidget):
         outer.addWidget(body)
         body.setVisible(False)
         self.enabled.toggled.connect(body.setVisible)
+        # What the DP fields held when last filled: one that differs was changed by the user.
+        self._filled = self._field_values()
+
+    # --- automatic DP settings (engine.training.auto.choose_dp_settings) --------------------
+    def _field_values(self) -> dict[str, Any]:
+        return {"dp_max_grad_norm": round(self.max_grad_norm.value(), 6),
+                "dp_logical_batch_size": self.logical_batch.value(),
+                "dp_trainable": self.trainable.currentData()}
+
+    def fill(self, choices: Any) -> None:
+        """Put the automatic DP choices in the fields the user has not changed since the last
+        fill (a value the user typed is theirs and stays)."""
+        filled, current = self._filled, self._field_values()
+        for choice in choices:
+            if choice.name not in current or current[choice.name] != filled[choice.name]:
+                continue
+            if choice.name == "dp_max_grad_norm":
+                self.max_grad_norm.setValue(float(choice.value))
+            elif choice.name == "dp_logical_batch_size":
+                self.logical_batch.setValue(int(choice.value))
+            else:
+                self.trainable.setCurrentIndex(max(0, self.trainable.findData(choice.value)))
+        self._filled = self._field_values()
 
     def epsilon(self) -> float:
         for value, button in self.preset_buttons.items():

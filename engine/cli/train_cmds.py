@@ -309,11 +309,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="privacy budget ε: 1 strong, 3 moderate, 8 standard (default 8)")
     dp.add_argument("--delta", type=float, metavar="D", help="δ, below 1/N (default 1/N^1.1)")
     dp.add_argument("--max-grad-norm", type=float, metavar="C",
-                    help="per-row gradient clipping norm C (default 1.0)")
+                    help="per-row gradient clipping norm C (default: automatic, 0.1; 1.0 with --no-auto)")
     dp.add_argument("--logical-batch-size", type=_positive, metavar="B",
-                    help="expected rows per DP step (default 256; 256-1024 suit DP)")
+                    help="expected rows per DP step (default: automatic, about N/30 within 256-2048; "
+                         "256 with --no-auto)")
     dp.add_argument("--dp-trainable", metavar="all|top-N",
-                    help="train all layers (default) or the top N layers plus the head, e.g. top-2")
+                    help="the top N layers plus the head (default: automatic, top-1) or all layers "
+                         "(all with --no-auto)")
     dp.add_argument("--accountant", choices=("prv", "rdp"), help="privacy accountant (default prv)")
     add_workspace_options(p)
     p.set_defaults(func=cmd_train)

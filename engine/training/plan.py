@@ -7,13 +7,14 @@ sees why. Everything the user set explicitly wins over the automatic value.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
 from engine.failures import TrainingFailure
-from engine.training.auto import AutoSettings, auto_for_dataset
+from engine.training.auto import TRAIN_SHARE, AutoSettings, auto_for_dataset, choose_dp_settings
 from engine.training.config import TrainConfig
 from engine.training.estimate import Estimate, estimate
 
@@ -88,10 +89,12 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         values = dict(chosen.values)
         if base.dp:
             # DP-SGD refuses class weights (they re-weight single rows, which the per-row
-            # clipping bound does not cover) and has its own learning-rate needs: the automatic
-            # non-DP choices for these two do not apply.
-            values.pop("class_weights", None)
-            values.pop("learning_rate", None)
+            # clipping bound does not cover) and has its own learning-rate, clipping, batch and
+            # trainable-part needs: those choices replace the non-DP ones.
+            dp = choose_dp_settings(int(len(texts) * TRAIN_SHARE))
+            kept = tuple(c for c in chosen.choices if c.name not in ("class_weights", "learning_rate"))
+            chosen = dataclasses.replace(chosen, choices=kept + dp)
+            values = dict(chosen.values)
     config = TrainConfig(dataset=dataset, model_path=model_path, **{**values, **dict(explicit)})
     overridden = tuple(k for k in values if k in explicit and explicit[k] != values[k])
     # The estimate uses the data's measured lengths, truncated at the max_length in use.

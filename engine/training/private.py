@@ -33,10 +33,13 @@ def freeze_for(model: Any, spec: str) -> None:
     if n is None:
         return
     base = getattr(model, model.base_model_prefix, None)
-    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    # BERT, RoBERTa, MiniLM, ELECTRA: encoder.layer; DistilBERT: transformer.layer.
+    layers = next((getattr(getattr(base, part, None), "layer", None) for part in ("encoder", "transformer")
+                   if getattr(getattr(base, part, None), "layer", None) is not None), None)
     if layers is None:
         raise TrainingFailure(FailureKind.BAD_MODEL, f"--dp-trainable {spec} needs a BERT-style "
-                              "encoder (encoder.layer); use --dp-trainable all for this model")
+                              "encoder (encoder.layer or transformer.layer); use --dp-trainable all "
+                              "for this model")
     if n > len(layers):
         raise TrainingFailure(FailureKind.BAD_SETTING, f"--dp-trainable {spec}: the model has only "
                               f"{len(layers)} layers; use top-{len(layers)} or all")

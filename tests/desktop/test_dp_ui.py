@@ -60,3 +60,31 @@ def test_custom_epsilon_and_bad_delta_are_explained(qtbot, window, spam_csv, tin
     assert page.monitor.phase is Phase.FAILED
     assert "δ = 0.5 is not below 1/N" in page.message.text(), page.message.text()
     assert "protects no one" in ended.args[0].message
+
+
+def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
+        qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    """The page's automatic DP choices (engine.training.auto.choose_dp_settings): a larger
+    learning rate, C = 0.1, a logical batch sized to the rows, the top layer; a value the
+    user typed stays theirs."""
+    from engine.training.auto import TRAIN_SHARE, dp_logical_batch
+
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    dp = page.privacy
+    plain_rate = page.learning_rate.currentText()
+    assert plain_rate != "2e-3"
+    dp.logical_batch.setValue(64)  # the user's own value, before DP is switched on
+    dp.enabled.setChecked(True)
+    assert page.learning_rate.currentText() == "2e-3"
+    assert dp.max_grad_norm.value() == 0.1 and dp.trainable.currentData() == "top-1"
+    assert dp.logical_batch.value() == 64  # typed by the user: kept
+    options = page.config_options()
+    assert options["learning_rate"] == 2e-3 and options["dp_trainable"] == "top-1"
+    dp.enabled.setChecked(False)
+    assert page.learning_rate.currentText() == plain_rate and page.config_options().get("dp") is None
+
+    rows = int(page._rows() * TRAIN_SHARE)
+    fresh = type(dp)()
+    fresh.fill(__import__("engine.training.auto", fromlist=["x"]).choose_dp_settings(rows))
+    assert fresh.logical_batch.value() == dp_logical_batch(rows)  # untouched: filled in

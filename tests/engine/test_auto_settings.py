@@ -108,3 +108,26 @@ def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny
     assert cli(["train", "toy", "--model", str(tiny_bert), "--no-auto", "--max-length", "32",
                 "--dry-run"]) == 0
     assert "settings used: epochs 3, learning rate 5e-05" in capsys.readouterr().out
+
+
+def test_dp_logical_batch_follows_the_row_count_within_its_range() -> None:
+    from engine.training.auto import dp_logical_batch
+
+    assert dp_logical_batch(48_491) == 2048  # sst2's training rows: N/30 ≈ 1,616 -> 2,048
+    assert dp_logical_batch(16_000) == 512  # N/30 ≈ 533
+    assert dp_logical_batch(5_000) == 256  # the floor
+    assert dp_logical_batch(10_000_000) == 2048  # the ceiling
+    assert dp_logical_batch(400) == 100  # never more than a quarter of the rows
+
+
+def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, capsys) -> None:  # noqa: F811
+    """--dp replaces the non-DP learning rate and class weights with DP's own choices."""
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
+                "--max-grad-norm", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "learning_rate = 0.002: differential privacy" in out
+    assert "automatic would be 0.0001" not in out and "class_weights" not in out
+    assert "dp_logical_batch_size = 20: 80 training rows" in out  # a quarter of 80 rows
+    assert "dp_trainable = top-1:" in out
+    assert "dp_max_grad_norm: set by you (automatic would be 0.1)" in out
+    assert "settings used: epochs 10, learning rate 0.002" in out

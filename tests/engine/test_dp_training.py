@@ -115,3 +115,24 @@ def test_settings_that_cannot_work_fail_with_a_clear_message(workspace, tiny_ber
     failed = run(workspace, config(tiny_bert, **changes))[-1]
     assert isinstance(failed, Failed) and failed.kind is kind
     assert words in failed.message, failed.message
+
+
+def test_top_n_finds_the_layers_of_bert_and_distilbert_alike() -> None:
+    """top-1 is the automatic DP choice, so it must work for the usual encoder layouts."""
+    from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
+                              DistilBertForSequenceClassification)
+
+    from engine.training.private import freeze_for
+
+    bert = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=3,
+                                                    num_attention_heads=2, intermediate_size=32))
+    distil = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=50, dim=16, n_layers=3,
+                                                                  n_heads=2, hidden_dim=32))
+    for model, last in ((bert, "bert.encoder.layer.2."), (distil, "distilbert.transformer.layer.2.")):
+        freeze_for(model, "top-1")
+        trained = {n for n, p in model.named_parameters() if p.requires_grad}
+        prefix = model.base_model_prefix + "."
+        assert trained and all(n.startswith(last) or "pooler" in n or not n.startswith(prefix)
+                               for n in trained)
+        assert any(n.startswith(last) for n in trained) and any(not n.startswith(prefix) for n in trained)
+        assert not any("embeddings" in n for n in trained)
