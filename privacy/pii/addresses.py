@@ -31,10 +31,18 @@ _ROMANCE_FIRST = re.compile(
     rf"(?i)(?<![\w.,-]){_NUM},?\s(?:rue|avenue|av\.|via|calle|rua|viale|piazza|avenida|carrer)"
     rf"(?:\s{_CAP}){{1,5}}{_UNIT}?")
 # Street first, number after: "Grote Baan 477", "Vesturgata 66", "Joaquin Suarez 2906".
+# Street words that end compound names ("Hauptstraße", "Vesturgata", "Grote Baan" is two words):
+# only these may be glued to the word before them. A short English one glued to a word is
+# usually no street: "card 4929" ends in "rd", "forward 12" too.
+_COMPOUND_STREET_WORDS = (
+    "str|strasse|straße|stra[sß]e|weg|gasse|platz|allee|ring|laan|baan|straat|plein|gracht|"
+    "vej|gade|gata|gatan|vägen|väg|vei|veien|tie|katu|utca|ulica|way")
+_STREET_WORD = rf"(?:[\w'’-]*?(?:{_COMPOUND_STREET_WORDS})|(?:{_STREET_WORDS}))"
 _STREET_FIRST_NAME = re.compile(
-    rf"(?<![\w-])(?-i:(?=[A-ZÀ-ÖØ-Þ]))(?:{_CAP}\s){{0,3}}[\w'’-]*?(?:{_STREET_WORDS})\.?\s$",
+    rf"(?<![\w-])(?-i:(?=[A-ZÀ-ÖØ-Þ]))(?:{_CAP}\s){{0,3}}(?<![\w'’-]){_STREET_WORD}\.?\s$",
     re.IGNORECASE | re.UNICODE)
-_STREET_WORD_END = re.compile(rf"[\w'’-]*?(?:{_STREET_WORDS})\.?", re.IGNORECASE)
+_STREET_WORD_END = re.compile(rf"(?:(?<![\w'’-]){_STREET_WORD}|[\w'’-]*?(?:{_COMPOUND_STREET_WORDS}))\.?",
+                              re.IGNORECASE)
 _HOUSE_NUMBER = re.compile(rf"(?<=\s){_NUM}(?![\w-]){_UNIT}?", re.IGNORECASE)
 _CITY_TAIL = re.compile(r"(?:,?[ \t]*\n?[ \t]*(?:[^\W\d_][\w'’.-]*[ \t]?){1,3})?,?[ \t]*\n?[ \t]*"
                         r"(?:[A-Z]{2}[ \t]+)?\d{5}(?:-\d{4})?(?!\d)")

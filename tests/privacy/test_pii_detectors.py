@@ -115,6 +115,11 @@ def test_postal_codes_and_street_addresses() -> None:
         "send it to 57 Veslebakken 48\n Apt. 441\n HARSTAD\n")
     # Legal citations in real CFPB complaints look like "number words number": not streets.
     assert "STREET_ADDRESS" not in types_of("my rights under 15 U.S.C. 1681 Section 604 A")
+    # A short street word glued inside another word is no street: "card" ends in "rd".
+    assert "STREET_ADDRESS" not in types_of("I called Leeds about my card 4929 yesterday")
+    assert "STREET_ADDRESS" not in types_of("Please forward 12 copies")
+    assert ("STREET_ADDRESS", "Hauptstraße 5") in found("wohnt in der Hauptstraße 5 seit Mai")
+    assert ("STREET_ADDRESS", "Vesturgata 66") in found("write to Vesturgata 66 soon")
 
 
 def test_people_organizations_and_places() -> None:
