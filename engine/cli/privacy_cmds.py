@@ -21,10 +21,25 @@ from engine.errors import InputError
 EXIT_OK = 0
 
 
-def _policy(path: Path | None):
-    from privacy.pii.policy import load_policy
+def _policy(path: Path | None, names: str | None = None):
+    """The policy file's policy (or the defaults), with ``--names`` overriding its ``names``."""
+    from privacy.pii.policy import Policy, load_policy
 
-    return load_policy(path) if path is not None else None
+    policy = load_policy(path) if path is not None else (Policy() if names else None)
+    if names is not None and policy is not None:
+        policy.names = names
+    return policy
+
+
+def _progress(policy):
+    """A progress line on stderr when the name model reads the text (minutes on big tables)."""
+    if policy is None or policy.names == "rules":
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\r  name model: {done:,}/{total:,} rows", end="\n" if done == total else "",
+              file=sys.stderr, flush=True)
+    return show
 
 
 def print_report(report, *, as_json: bool, what: str) -> None:
@@ -60,7 +75,7 @@ def _say_mapping_kept(policy, name: str) -> None:
 def cmd_scan(args: argparse.Namespace) -> int:
     from engine.data.anonymize import scan_dataset, scan_table
 
-    policy = _policy(args.policy)
+    policy = _policy(args.policy, args.names)
     target = Path(args.target)
     if target.exists():
         from engine.data.columns import ColumnMapping
@@ -68,14 +83,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
         imported = read_table(target)
         mapping = ColumnMapping.choose(imported)
-        report = scan_table(imported.table, policy, label_column=mapping.label_column)
+        report = scan_table(imported.table, policy, label_column=mapping.label_column,
+                            progress=_progress(policy))
         what = imported.source.name
     else:
         if any(sep in args.target for sep in "/\\") or target.suffix:
             raise InputError(f"{args.target} is neither a file nor a dataset name; check the path")
         ws = open_workspace(args)
         try:
-            report = scan_dataset(ws, args.target, policy)
+            report = scan_dataset(ws, args.target, policy, progress=_progress(policy))
         finally:
             ws.lock()
         what = f"dataset {args.target!r}"
@@ -86,10 +102,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_anonymize(args: argparse.Namespace) -> int:
     from engine.data.anonymize import anonymize_dataset
 
-    policy = _policy(args.policy)  # a bad policy fails before the passphrase is asked for
+    policy = _policy(args.policy, args.names)  # a bad policy fails before the passphrase
     ws = open_workspace(args)
     try:
-        info, report = anonymize_dataset(ws, args.dataset, args.name, policy)
+        info, report = anonymize_dataset(ws, args.dataset, args.name, policy,
+                                         progress=_progress(policy))
     finally:
         ws.lock()
     print_report(report, as_json=False, what=f"dataset {args.dataset!r}")
@@ -165,6 +182,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", type=Path, metavar="POLICY.toml",
                    help="count what this policy would change (default: every finding)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--names", choices=("rules", "model", "both"),
+                   help="who finds names: rules (fast, the default), the bundled name model "
+                   "(thorough, ~90 rows/s on a CPU) or both; overrides the policy's names")
     add_workspace_options(p)
     p.set_defaults(func=cmd_scan)
 
@@ -175,6 +195,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dataset", metavar="DATASET")
     p.add_argument("--policy", type=Path, required=True, metavar="POLICY.toml")
     p.add_argument("--name", required=True, metavar="NEW", help="name of the anonymized dataset")
+    p.add_argument("--names", choices=("rules", "model", "both"),
+                   help="who finds names: rules (fast, the default), the bundled name model "
+                   "(thorough, ~90 rows/s on a CPU) or both; overrides the policy's names")
     add_workspace_options(p)
     p.set_defaults(func=cmd_anonymize)
 

@@ -99,7 +99,8 @@ def _keep_mapping(ws: Workspace, name: str, result: Result, *, replaced: bool = 
 def _audit_policy(ws: Workspace, action: str, policy: Policy, result: Result, **names: str) -> None:
     report = result.report
     ws.audit(action, **names, policy_sha256=hashlib.sha256(policy.text.encode("utf-8")).hexdigest(),
-             policy=policy.text, policy_source=policy.source, findings=dict(report.counts),
+             policy=policy.text, policy_source=policy.source, names=policy.names,
+             findings=dict(report.counts),
              dropped_columns=sorted(c for c, a in report.column_actions.items() if a == "drop"),
              reversible=result.pseudonyms is not None,
              pseudonyms_kept=len(result.pseudonyms) if result.pseudonyms is not None else 0)
@@ -175,8 +176,6 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
             ) -> list[tuple[str, str, list[tuple[int, int]], str, list[tuple[int, int]]]]:
     """Before/after of the first ``rows`` cells that would change: (column, before, its found
     spans, after, its changed spans), for the desktop's highlighted preview. In memory only."""
-    from privacy.pii import detect
-
     policy = policy or Policy()
     stored = load_dataset(ws, name)
     columns = table_columns(stored.table)
@@ -188,8 +187,8 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
         if not after_spans:
             continue
         before = columns[column][row]
-        found = [(f.start, f.end) for f in detect(before, extra=policy.detectors)
-                 if f.score >= policy.min_score and policy.operator_for(f.type).action != "keep"]
+        found = [(f.start, f.end) for f in policy.find(before)
+                 if policy.operator_for(f.type).action != "keep"]
         out.append((column, before, found, result.columns[column][row], after_spans))
         if len(out) >= rows:
             break

@@ -19,10 +19,10 @@ from privacy.pii.findings import Finding
 from privacy.pii.operators import Context, apply, replace_value
 from privacy.pii.policy import Policy
 from privacy.pii.pseudonym import Pseudonymizer
-from privacy.pii.registry import detect
 from privacy.pii.reversible import PseudonymMap
 
 EXAMPLES_PER_TYPE = 3
+PREFETCH_ROWS = 64  # rows whose texts the name model reads in one go (names = "model"/"both")
 
 
 class EmptyDataset(PrivacyError):
@@ -129,6 +129,9 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
     spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
     step = max(1, rows // 100)
     for row in range(rows):
+        if row % PREFETCH_ROWS == 0:  # the name model reads a batch faster than cell by cell
+            policy.prefetch(v for c in scan for v in columns[c][row:row + PREFETCH_ROWS]
+                            if isinstance(v, str))
         ctx.person = None if shift_key is None or columns[shift_key][row] is None \
             else str(columns[shift_key][row])
         for column, rule in policy.columns.items():
@@ -143,7 +146,7 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
             if not isinstance(value, str) or not value:
                 continue
             report.chars_total += len(value)
-            found = [f for f in detect(value, extra=policy.detectors) if f.score >= policy.min_score]
+            found = policy.find(value)
             if not found:
                 continue
             _count(report, column, value, found, policy)

@@ -186,3 +186,23 @@ def test_fixes_applied_with_anonymize_stay_in_the_history_of_both_copies(
     assert cli(["show", "again", "--rows", "0"]) == 0
     again = capsys.readouterr().out
     assert "Fixed at import: dropped 4 rows that repeat an earlier row" in again
+
+
+def test_names_option_brings_the_name_model_to_scan_and_anonymize(
+        ws: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [("Wells Fargo closed my account without notice", "a", "Kim Lee", "196-20-7761"),
+            ("thanks jiminy, I went to Brightwave Logistics", "b", "Kim Lee", "196-20-7761")]
+    source = write_csv(tmp_path / "orgs.csv", rows)
+    assert cli(["scan", str(source), "--json"]) == 0
+    assert "ORGANIZATION" not in json.loads(capsys.readouterr().out)["findings"]
+    assert cli(["scan", str(source), "--json", "--names", "both"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["findings"]["ORGANIZATION"] == 2
+    assert "name model: 2/2 rows" in captured.err  # progress, since the model is the slow part
+    assert cli(["import", str(source), "--name", "orgs", "--text-column", "text",
+                "--label-column", "label", "--force"]) == 0
+    assert cli(["anonymize", "orgs", "--policy", str(ws["policy"]), "--name", "orgs-anon",
+                "--names", "model"]) == 0
+    text = "\n".join(_rows(capsys, "orgs-anon"))
+    assert "Wells Fargo" not in text and "Brightwave" not in text and "jiminy" not in text
+    assert "<ORGANIZATION>" in text
