@@ -73,3 +73,41 @@ def test_training_an_unscanned_dataset_warns_until_dismissed(qtbot, window, tmp_
     scan_dataset(window.context.workspace, "scanned")
     train.select_dataset("scanned")
     assert train.privacy_warning.isHidden()
+
+
+def test_the_name_model_can_be_chosen_and_the_scan_shows_rows_done(qtbot, window, tmp_path):
+    page = window.datasets_page
+    path = tmp_path / "orgs.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for i in range(10):
+            writer.writerow([f"Brightwave Logistics lost parcel {i}" if i % 2 else
+                             f"Wells Fargo froze my account {i}", "ab"[i % 2]])
+    drop_files(window, path)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    assert page.select_stored("orgs")
+    qtbot.mouseClick(page.stored_panel.privacy_button, Qt.MouseButton.LeftButton)
+    panel = page.stored_panel.privacy_dialog.panel
+    assert panel.names_mode() == "rules"  # the fast default
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    assert "ORGANIZATION" not in panel.report.counts
+    panel.report = None
+    panel.names.setCurrentIndex(panel.names.findData("both"))
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=60_000)
+    assert panel.report.counts["ORGANIZATION"] == 10
+    assert (panel.progress.maximum(), panel.progress.value()) == (10, 10)  # rows done, not a busy bar
+    assert panel.actions()["ORGANIZATION"] == "keep"
+    panel.set_action("ORGANIZATION", "tag")
+    assert 'names = "both"' in panel.policy().text and panel.policy().names == "both"
+    panel.name_edit.setText("orgs-safe")
+    qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.created is not None, timeout=60_000)
+    from engine.data.store import load_dataset
+
+    joined = "\n".join(load_dataset(window.context.workspace, "orgs-safe").texts)
+    assert "Brightwave" not in joined and "Wells Fargo" not in joined and "<ORGANIZATION>" in joined
