@@ -21,15 +21,21 @@ def _notes(tmp_path: Path) -> Path:
     return path
 
 
-def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
+def _privacy_panel(qtbot, window, path: Path):
+    """Import ``path`` by drag and drop and open the Privacy step of the stored dataset."""
     page = window.datasets_page
-    drop_files(window, _notes(tmp_path))
+    drop_files(window, path)
     qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
     qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
-    assert page.select_stored("notes")
+    assert page.select_stored(path.stem)
     qtbot.mouseClick(page.stored_panel.privacy_button, Qt.MouseButton.LeftButton)
-    panel = page.stored_panel.privacy_dialog.panel
+    return page.stored_panel.privacy_dialog.panel
+
+
+def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
+    page = window.datasets_page
+    panel = _privacy_panel(qtbot, window, _notes(tmp_path))
     qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
     actions = panel.actions()
@@ -76,7 +82,6 @@ def test_training_an_unscanned_dataset_warns_until_dismissed(qtbot, window, tmp_
 
 
 def test_the_name_model_can_be_chosen_and_the_scan_shows_rows_done(qtbot, window, tmp_path):
-    page = window.datasets_page
     path = tmp_path / "orgs.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -84,13 +89,7 @@ def test_the_name_model_can_be_chosen_and_the_scan_shows_rows_done(qtbot, window
         for i in range(10):
             writer.writerow([f"Brightwave Logistics lost parcel {i}" if i % 2 else
                              f"Wells Fargo froze my account {i}", "ab"[i % 2]])
-    drop_files(window, path)
-    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
-    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
-    assert page.select_stored("orgs")
-    qtbot.mouseClick(page.stored_panel.privacy_button, Qt.MouseButton.LeftButton)
-    panel = page.stored_panel.privacy_dialog.panel
+    panel = _privacy_panel(qtbot, window, path)
     assert panel.names_mode() == "rules"  # the fast default
     qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
