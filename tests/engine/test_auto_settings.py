@@ -131,3 +131,12 @@ def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, c
     assert "dp_trainable = top-1:" in out
     assert "dp_max_grad_norm: set by you (automatic would be 0.1)" in out
     assert "settings used: epochs 10, learning rate 0.002" in out
+
+
+def test_mid_sized_few_class_data_gets_the_larger_step_below_20000_training_rows() -> None:
+    texts, labels = rows({c: 2_500 for c in "abcd"})  # AG News-sized: 8,000 training rows
+    auto = choose_settings(texts, labels, **MINILM)
+    assert auto.values["learning_rate"] == 1e-4
+    assert "under 20,000 training rows" in {c.name: c.reason for c in auto.choices}["learning_rate"]
+    texts, labels = rows({"a": 13_000, "b": 13_000})  # 20,800 training rows
+    assert choose_settings(texts, labels, **MINILM).values["learning_rate"] == 5e-5
