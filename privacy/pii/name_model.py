@@ -6,7 +6,7 @@ presidio-research's ``generated_large``. A policy with ``names = "model"`` or ``
 this detector: MiniLM fine-tuned for names (``resources/pii/name_model/``, trained by
 ``bench/name_model.py``; data card in ``resources/pii/README.md``). Measured in
 bench/RESULTS.md: it finds brands and names that no list holds (organization recall 0.12 ->
-0.48, WNUT-17 tweet persons 0.43 -> 0.56 with the rules beside it), at about 90 records a
+0.43, WNUT-17 tweet persons 0.43 -> 0.55 with the rules beside it), at about 100 records a
 second on a 2-core CPU instead of thousands. It is a choice of thoroughness over speed.
 
 The weights are bundled (fp16) and loaded from that folder only: nothing is downloaded. torch
