@@ -112,14 +112,16 @@ def run_one(name: str, rows: Rows, opts: argparse.Namespace) -> dict:
     config = TrainConfig(dataset=name, model_path=opts.model, device=opts.device, **values)
     start = time.perf_counter()
     metrics: dict = {}
+    best_step = None
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.create(Path(tmp) / "ws", "bench", kdf=ScryptParams(log2_n=10, r=8, p=1))
         for event in train_on_rows(ws, config, texts, labels):
             if isinstance(event, Failed):
                 raise RuntimeError(f"{name}: {event.message}")
             if isinstance(event, Finished):
-                metrics = dict(event.metrics)
-    return {"seconds": time.perf_counter() - start, "config": config, "auto": auto, **metrics}
+                metrics, best_step = dict(event.metrics), event.best_step
+    return {"seconds": time.perf_counter() - start, "config": config, "auto": auto,
+            "best_step": best_step, **metrics}
 
 
 def main() -> None:
@@ -154,6 +156,9 @@ def main() -> None:
               f"{c.learning_rate:g} | {c.max_length} | {c.warmup_ratio:g} | "
               f"{'on' if c.class_weights else 'off'} | {result['accuracy']:.4f} | "
               f"{result['macro_f1']:.4f} | {result['seconds'] / 60:.1f} |", flush=True)
+        # Where early stopping found the best validation macro-F1: near the last step, more
+        # epochs might still help; well before it, they would not.
+        print(f"    best validation step: {result['best_step']}", flush=True)
         if opts.reasons:
             for line in result["auto"].lines():
                 print(f"    {line}")
