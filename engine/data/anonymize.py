@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 
+PREVIEW_SCAN_ROWS = 1000  # rows read to find the preview's examples
+
 
 def _exists(ws: Workspace, name: str) -> bool:
     try:
@@ -178,10 +180,12 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
     spans, after, its changed spans), for the desktop's highlighted preview. In memory only."""
     policy = policy or Policy()
     stored = load_dataset(ws, name)
-    columns = table_columns(stored.table)
+    # The first rows are enough to find a few that change: with the name model, reading the
+    # whole table would take minutes for five examples.
+    columns = table_columns(stored.table.slice(0, PREVIEW_SCAN_ROWS))
     result = anonymize_columns(columns, policy, workspace_pseudonymizer(ws),
                                label_column=stored.info.mapping.label_column,
-                               keep_spans_for=len(stored.table))
+                               keep_spans_for=PREVIEW_SCAN_ROWS)
     out = []
     for (column, row), after_spans in result.changed_spans.items():
         if not after_spans:
