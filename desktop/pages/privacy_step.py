@@ -208,7 +208,11 @@ class PrivacyPanel(QWidget):
         for column, before, found, after, changed in rows:
             parts.append(f"<p><i>{html.escape(column)}</i><br>{_highlight(before, found)}<br>"
                          f"→ {_highlight(after, changed)}</p>")
-        self.preview.setHtml("".join(parts) or "<p>Nothing would change.</p>")
+        from engine.data.anonymize import PREVIEW_SCAN_ROWS
+
+        # The preview reads the first rows only; the scan's counts cover the whole dataset.
+        self.preview.setHtml("".join(parts) or f"<p>Nothing would change in the first "
+                             f"{PREVIEW_SCAN_ROWS:,} rows (the counts above cover every row).</p>")
         self.status.setText("Preview ready: nothing is stored until you create the dataset.")
 
     def create(self) -> None:

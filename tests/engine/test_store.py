@@ -140,3 +140,19 @@ def test_failed_replace_keeps_the_previous_dataset(ws: Workspace, monkeypatch) -
     monkeypatch.undo()
     assert ws.list("datasets/s/") == before  # the new table was removed again
     assert load_dataset(ws, "s").texts == [r[0] for r in ROWS]
+
+
+def test_the_anonymization_preview_reads_only_the_first_rows(ws: Workspace) -> None:
+    from engine.data.anonymize import PREVIEW_SCAN_ROWS, preview
+
+    # Personal data only far down the table, then once near the top.
+    rows = [(f"ticket {i} about the app", "bug" if i % 2 else "billing")
+            for i in range(PREVIEW_SCAN_ROWS + 200)]
+    rows[PREVIEW_SCAN_ROWS + 100] = ("mail kim.l@example.com please", "bug")
+    save_dataset(ws, "late", imported(rows), MAPPING)
+    assert preview(ws, "late") == []  # not read: a preview is an example, not a scan
+    rows[3] = ("mail kim.l@example.com please", "bug")
+    save_dataset(ws, "early", imported(rows), MAPPING)
+    [(column, before, found, after, _)] = preview(ws, "early")
+    assert column == "text" and before == "mail kim.l@example.com please"
+    assert [before[s:e] for s, e in found] == ["kim.l@example.com"] and "<EMAIL>" in after
