@@ -25,7 +25,7 @@ from engine.events import Failed
 if TYPE_CHECKING:
     from engine.vault import Vault
 
-LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "2e-3")
+LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "2e-3", "5e-3")
 
 
 class TrainPage(Page):

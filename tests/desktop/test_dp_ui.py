@@ -73,14 +73,14 @@ def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
     page = _prepare(window, tiny_model_dir, epochs=1)
     dp = page.privacy
     plain_rate = page.learning_rate.currentText()
-    assert plain_rate != "2e-3"
+    assert plain_rate != "5e-3"
     dp.logical_batch.setValue(64)  # the user's own value, before DP is switched on
     dp.enabled.setChecked(True)
-    assert page.learning_rate.currentText() == "2e-3"
+    assert page.learning_rate.currentText() == "5e-3"
     assert dp.max_grad_norm.value() == 0.1 and dp.trainable.currentData() == "top-1"
     assert dp.logical_batch.value() == 64  # typed by the user: kept
     options = page.config_options()
-    assert options["learning_rate"] == 2e-3 and options["dp_trainable"] == "top-1"
+    assert options["learning_rate"] == 5e-3 and options["dp_trainable"] == "top-1"
     dp.enabled.setChecked(False)
     assert page.learning_rate.currentText() == plain_rate and page.config_options().get("dp") is None
 
