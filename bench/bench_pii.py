@@ -14,7 +14,8 @@ Data (full sets from ../shared/data or --data DIR):
 
 Presidio runs in-process when ``presidio_analyzer`` imports, else through ``--presidio-python``
 (an interpreter that has it: the 'bench' extra), as a child process of this run on the same
-data.
+data. Its overlapping results are resolved the way ours are (checksum, length, score) before
+scoring, so both are judged on one span per stretch of text.
 
 The name candidates of issue #10 are scored on the same data, each for PERSON, ORGANIZATION and
 LOCATION beside Cloister's other (pattern, checksum, address, date) detectors:
@@ -22,8 +23,7 @@ LOCATION beside Cloister's other (pattern, checksum, address, date) detectors:
 - ``spacy``: spaCy's NER (the pipeline Presidio loads; PERSON, ORG, GPE/LOC/FAC) instead of the
   rules, run in the Presidio interpreter; ``spacy+rules`` both, overlaps resolved as usual;
 - ``model``: the token classifier ``bench/name_model.py`` fine-tunes from the bundled MiniLM
-  (``--name-model DIR``) instead of the rules; ``model+rules`` both. Its overlapping results are resolved the way ours are (checksum, length, score) before
-scoring, so both are judged on one span per stretch of text.
+  (``--name-model DIR``) instead of the rules; ``model+rules`` both.
 """
 from __future__ import annotations
 

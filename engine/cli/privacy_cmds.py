@@ -172,6 +172,14 @@ def cmd_reidentify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_names_option(parser: argparse.ArgumentParser) -> None:
+    from privacy.pii.name_model import NAME_MODES
+
+    parser.add_argument("--names", choices=NAME_MODES,
+                        help="who finds names: rules (fast, the default), the bundled name model "
+                        "(thorough, ~100 rows/s on a CPU) or both; overrides the policy's names")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "scan", help="find personal data in a file or dataset",
@@ -182,9 +190,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", type=Path, metavar="POLICY.toml",
                    help="count what this policy would change (default: every finding)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--names", choices=("rules", "model", "both"),
-                   help="who finds names: rules (fast, the default), the bundled name model "
-                   "(thorough, ~90 rows/s on a CPU) or both; overrides the policy's names")
+    _add_names_option(p)
     add_workspace_options(p)
     p.set_defaults(func=cmd_scan)
 
@@ -195,9 +201,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dataset", metavar="DATASET")
     p.add_argument("--policy", type=Path, required=True, metavar="POLICY.toml")
     p.add_argument("--name", required=True, metavar="NEW", help="name of the anonymized dataset")
-    p.add_argument("--names", choices=("rules", "model", "both"),
-                   help="who finds names: rules (fast, the default), the bundled name model "
-                   "(thorough, ~90 rows/s on a CPU) or both; overrides the policy's names")
+    _add_names_option(p)
     add_workspace_options(p)
     p.set_defaults(func=cmd_anonymize)
 

@@ -51,11 +51,16 @@ def test_patterns_still_win_beside_the_model() -> None:
     assert ("CREDIT_CARD", "4929 5785 6933 9117", "credit_card") in found
 
 
-def test_anonymizing_with_the_model_tags_organizations_and_reads_rows_in_batches() -> None:
+def test_anonymizing_with_the_model_tags_organizations_and_reads_rows_in_batches(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [SENTENCE, "Wells Fargo closed my account without notice.", "no names here", None]
     columns = {"text": texts, "label": ["a", "b", "a", "b"]}
     policy = parse_policy('names = "both"\n[entities]\nORGANIZATION = "tag"\nPERSON = "redact"')
-    detector = shared_detector()
+    # A fresh detector (the real model, an empty cache) that records each batch it reads.
+    detector, batches = NameModelDetector(shared_detector().folder), []
+    predict = detector._predict
+    monkeypatch.setattr(detector, "_predict", lambda batch: batches.append(list(batch)) or predict(batch))
+    monkeypatch.setattr("privacy.pii.policy.shared_detector", lambda: detector)
     result = anonymize_columns(columns, policy, Pseudonymizer(b"k" * 32), label_column="label")
     out = result.columns["text"]
     assert "Brightwave" not in out[0] and "<ORGANIZATION>" in out[0] and "Sarah" not in out[0]
@@ -63,7 +68,7 @@ def test_anonymizing_with_the_model_tags_organizations_and_reads_rows_in_batches
     assert out[2] == "no names here" and out[3] is None
     assert result.report.counts["ORGANIZATION"] == 2
     # The rows were read as one batch before the cells were asked for one by one.
-    assert all(t in detector._cache for t in texts[:3])
+    assert batches == [texts[:3]]
     rules_only = scan_columns(columns, Policy(), label_column="label")
     assert rules_only.counts["ORGANIZATION"] == 0
 
