@@ -42,6 +42,15 @@ err="$(offline "$scratch/root/opt/cloister/cloister" inspect "$scratch/work/bad.
 set -e
 [ "$code" = 2 ] || { echo "dist-check: inspect on a bad file exited $code, not 2" >&2; exit 1; }
 echo "ok   cloister inspect bad.csv -> exit 2"
+# The bundled name model (resources/pii/name_model) must load from the frozen folder: the
+# lower-case chat name and the organization are what the rules alone miss.
+printf 'text,label\n"hi, this is jake from acme logistics, call me",a\n"order 55 arrived fine",b\n' \
+  > "$scratch/work/names.csv"
+scan="$(offline "$scratch/root/opt/cloister/cloister" scan --names model --json "$scratch/work/names.csv" 2>/dev/null)"
+echo "$scan" | grep -q '"ORGANIZATION": 1' && echo "$scan" | grep -q '"PERSON": 1' || {
+  echo "dist-check: the frozen name model did not find the person and the organization:" >&2
+  echo "$scan" >&2; exit 1; }
+echo "ok   cloister scan --names model finds a person and an organization offline"
 t0=$(date +%s)
 offline "$scratch/root/opt/cloister/cloister" demo > "$scratch/work/demo.log" 2>&1 || {
   echo "dist-check: cloister demo failed:" >&2; tail -20 "$scratch/work/demo.log" >&2; exit 1; }
