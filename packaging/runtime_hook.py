@@ -14,3 +14,4 @@ if sys.stderr is None:
 
 for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
     os.environ[_name] = "1"
+os.environ["USE_HUB_KERNELS"] = "0"  # no Hub compute kernels (the bundle leaves the package out)

@@ -14,6 +14,9 @@ OFFLINE_VARIABLES = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
     "DO_NOT_TRACK": "1",
+    # transformers 5 "kernelizes" every model it loads with compute kernels from the Hub unless
+    # this is off: code fetched at run time, and in the frozen app a load that fails.
+    "USE_HUB_KERNELS": "0",
     # A tokenizer's parallelism warning after fork is noise for users; threads are ours to manage.
     "TOKENIZERS_PARALLELISM": "false",
 }

@@ -47,12 +47,12 @@ def test_the_runtime_hook_sets_offline_and_replaces_missing_streams(tmp_path: Pa
             f"exec(open({str(REPO / 'packaging' / 'runtime_hook.py')!r}).read()); "
             f"print('written to devnull', file=sys.stdout); "
             f"open({str(report)!r}, 'w').write(' '.join(os.environ.get(k, '-') for k in "
-            f"('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'HF_DATASETS_OFFLINE')) + ' ' + "
+            f"('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'HF_DATASETS_OFFLINE', 'USE_HUB_KERNELS')) + ' ' + "
             f"str(sys.stdout is not None and sys.stderr is not None))")
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE")}
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE") and k != "USE_HUB_KERNELS"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert report.read_text() == "1 1 1 True"
+    assert report.read_text() == "1 1 1 0 True"
 
 
 def test_the_deb_depends_on_every_library_the_start_up_check_looks_for() -> None:

@@ -82,3 +82,11 @@ def test_a_missing_model_folder_says_what_to_do(tmp_path: Path) -> None:
     detector = NameModelDetector(tmp_path / "gone")
     with pytest.raises(NameModelError, match=r'missing from .*gone: reinstall Cloister, or set names = "rules"'):
         list(detector.find("Sarah from Brightwave"))
+
+
+def test_the_name_model_loads_without_hub_kernels() -> None:
+    # transformers 5 swaps layers for compute kernels fetched from the Hub unless
+    # USE_HUB_KERNELS is off; privacy.offline turns it off (the frozen app lacks the package).
+    detector = shared_detector()
+    assert detector.find(SENTENCE)  # loads the model
+    assert detector._model is not None and detector._model.use_kernels is False
