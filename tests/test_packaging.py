@@ -123,3 +123,17 @@ def test_every_export_format_the_dialog_offers_works_from_the_plain_install() ->
     for spec in export_formats():
         assert spec.missing() == [], spec.name
         assert {module.lower() for module in spec.needs} <= main, spec.name
+
+
+def test_licenses_cover_every_bundled_model_and_data_set(tmp_path: Path) -> None:
+    from bundle_licenses import write_licenses
+
+    out = write_licenses([], tmp_path / "LICENSES")
+    index = (out / "README.md").read_text()
+    for notice, must_name in (("base-model-MiniLM-L6.md", "Apache License 2.0"),
+                              ("sample-data-SMS-Spam-Collection.md", "SMS Spam Collection"),
+                              ("name-model-and-word-lists.md", "WNUT-17")):
+        assert notice in index and must_name in (out / notice).read_text(), notice
+    # Every model folder the spec bundles under resources/ has a notice: a new one needs its own.
+    bundled_models = {p.parent.name for p in (REPO / "resources").rglob("config.json")}
+    assert bundled_models == {"name_model"}
