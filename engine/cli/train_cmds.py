@@ -314,7 +314,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="expected rows per DP step (default: automatic, about N/30 within 256-2048; "
                          "256 with --no-auto)")
     dp.add_argument("--dp-trainable", metavar="all|top-N",
-                    help="the top N layers plus the head (default: automatic, top-1) or all layers "
+                    help="the top N layers plus the head (default: automatic, top-2) or all layers "
                          "(all with --no-auto)")
     dp.add_argument("--accountant", choices=("prv", "rdp"), help="privacy accountant (default prv)")
     add_workspace_options(p)

@@ -77,10 +77,10 @@ def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
     dp.logical_batch.setValue(64)  # the user's own value, before DP is switched on
     dp.enabled.setChecked(True)
     assert page.learning_rate.currentText() == "5e-3"
-    assert dp.max_grad_norm.value() == 0.1 and dp.trainable.currentData() == "top-1"
+    assert dp.max_grad_norm.value() == 0.1 and dp.trainable.currentData() == "top-2"
     assert dp.logical_batch.value() == 64  # typed by the user: kept
     options = page.config_options()
-    assert options["learning_rate"] == 5e-3 and options["dp_trainable"] == "top-1"
+    assert options["learning_rate"] == 5e-3 and options["dp_trainable"] == "top-2"
     dp.enabled.setChecked(False)
     assert page.learning_rate.currentText() == plain_rate and page.config_options().get("dp") is None
 

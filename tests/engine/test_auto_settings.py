@@ -128,7 +128,7 @@ def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, c
     assert "learning_rate = 0.005: differential privacy" in out
     assert "automatic would be 0.0001" not in out and "class_weights" not in out
     assert "dp_logical_batch_size = 20: 80 training rows" in out  # a quarter of 80 rows
-    assert "dp_trainable = top-1:" in out
+    assert "dp_trainable = top-2:" in out
     assert "dp_max_grad_norm: set by you (automatic would be 0.1)" in out
     assert "settings used: epochs 10, learning rate 0.005" in out
 
