@@ -1,7 +1,7 @@
 """DP probe: how far can "top 1 layer + head" go under DP when epochs are cheap?
 
-The automatic DP settings train only the top encoder layer, the pooler and the head; the lower
-layers and the embeddings are frozen, so their output for a row never changes. This probe
+DP with ``--dp-trainable top-N`` trains only the top N encoder layers, the pooler and the head;
+the lower layers and the embeddings are frozen, so their output for a row never changes. This probe
 computes that output once per row (dropout off in the frozen part), keeps it in memory, and
 trains the top of the model on it, with the same Opacus wrapper the engine uses
 (``privacy.dp.private.make_private``: ghost clipping, Poisson sampling, PRV accountant). An

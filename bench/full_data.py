@@ -9,6 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from privacy.offline import enforce_offline
+
+# Every benchmark that loads a model imports this module: the app's offline switches (no Hub,
+# no Hub compute kernels) must hold for the figures too.
+enforce_offline()
+
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -65,7 +65,7 @@ def test_custom_epsilon_and_bad_delta_are_explained(qtbot, window, spam_csv, tin
 def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
         qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
     """The page's automatic DP choices (engine.training.auto.choose_dp_settings): a larger
-    learning rate, C = 0.1, a logical batch sized to the rows, the top layer; a value the
+    learning rate, C = 0.1, a logical batch sized to the rows, the top two layers; a value the
     user typed stays theirs."""
     from engine.training.auto import TRAIN_SHARE, dp_logical_batch
 

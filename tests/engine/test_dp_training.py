@@ -118,21 +118,25 @@ def test_settings_that_cannot_work_fail_with_a_clear_message(workspace, tiny_ber
 
 
 def test_top_n_finds_the_layers_of_bert_and_distilbert_alike() -> None:
-    """top-1 is the automatic DP choice, so it must work for the usual encoder layouts."""
+    """top-N (top-2 is the automatic DP choice) must work for the usual encoder layouts."""
     from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
                               DistilBertForSequenceClassification)
 
+    from engine.training.auto import DP_TRAINABLE
     from engine.training.private import freeze_for
 
+    assert DP_TRAINABLE == "top-2"
     bert = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=3,
                                                     num_attention_heads=2, intermediate_size=32))
     distil = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=50, dim=16, n_layers=3,
                                                                   n_heads=2, hidden_dim=32))
-    for model, last in ((bert, "bert.encoder.layer.2."), (distil, "distilbert.transformer.layer.2.")):
-        freeze_for(model, "top-1")
+    for model, top in ((bert, "bert.encoder.layer."), (distil, "distilbert.transformer.layer.")):
+        freeze_for(model, DP_TRAINABLE)
         trained = {n for n, p in model.named_parameters() if p.requires_grad}
         prefix = model.base_model_prefix + "."
-        assert trained and all(n.startswith(last) or "pooler" in n or not n.startswith(prefix)
+        kept = (top + "1.", top + "2.")  # the top two of three layers
+        assert trained and all(n.startswith(kept) or "pooler" in n or not n.startswith(prefix)
                                for n in trained)
-        assert any(n.startswith(last) for n in trained) and any(not n.startswith(prefix) for n in trained)
-        assert not any("embeddings" in n for n in trained)
+        assert {k for k in kept if any(n.startswith(k) for n in trained)} == set(kept)
+        assert any(not n.startswith(prefix) for n in trained)  # the head
+        assert not any(n.startswith(top + "0.") or "embeddings" in n for n in trained)

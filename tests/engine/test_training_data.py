@@ -158,11 +158,15 @@ def test_estimate_counts_the_cost_of_differential_privacy(tiny_bert) -> None:
     plain = TrainConfig(dataset="d", batch_size=32, max_length=64)
     ghost = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True)
     top1 = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True, dp_trainable="top-1")
+    top2 = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True, dp_trainable="top-2")
     hooks = TrainConfig(dataset="d", batch_size=32, max_length=64, dp=True, dp_grad_sample_mode="hooks")
     e = {name: estimate(c, 4000) for name, c in
-         {"plain": plain, "ghost": ghost, "top1": top1, "hooks": hooks}.items()}
+         {"plain": plain, "ghost": ghost, "top1": top1, "top2": top2, "hooks": hooks}.items()}
     # Ghost clipping: the measured 2.8x of bench_dp (forward 2 + backward 3.7 x 4 against 6).
     assert 2.5 < e["ghost"].seconds / e["plain"].seconds < 3.0
-    # One of MiniLM's six layers trained: the backward pass stops there, cheaper than plain.
-    assert e["top1"].seconds < e["plain"].seconds
+    # The top one or two of MiniLM's six layers (the automatic choice is two): the backward pass
+    # stops there; bench_dp measured 0.68x and 0.90x the plain time, and less memory.
+    assert 0.55 < e["top1"].seconds / e["plain"].seconds < 0.8
+    assert 0.8 < e["top2"].seconds / e["plain"].seconds < 1.0
+    assert e["top1"].peak_memory_bytes < e["top2"].peak_memory_bytes < e["plain"].peak_memory_bytes
     assert e["plain"].peak_memory_bytes < e["ghost"].peak_memory_bytes < e["hooks"].peak_memory_bytes
