@@ -3,7 +3,8 @@
 # Verifies the checksums, unpacks the .deb into a temporary root and installs the tarball into
 # an empty HOME, then with no network at all (unshare -n), an empty environment, no virtualenv
 # and no source checkout on any path, runs the frozen programs: --version, demo, inspect on a
-# bad file (clear error, exit 2) and the window offscreen with a screenshot saved to dist/.
+# bad file (clear error, exit 2), the bundled name model on a small file, and the window
+# offscreen with a screenshot saved to dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist="$(pwd)/dist"
@@ -46,9 +47,12 @@ echo "ok   cloister inspect bad.csv -> exit 2"
 # lower-case chat name and the organization are what the rules alone miss.
 printf 'text,label\n"hi, this is jake from acme logistics, call me",a\n"order 55 arrived fine",b\n' \
   > "$scratch/work/names.csv"
-scan="$(offline "$scratch/root/opt/cloister/cloister" scan --names model --json "$scratch/work/names.csv" 2>/dev/null)"
-echo "$scan" | grep -q '"ORGANIZATION": 1' && echo "$scan" | grep -q '"PERSON": 1' || {
-  echo "dist-check: the frozen name model did not find the person and the organization:" >&2
+scan="$(offline "$scratch/root/opt/cloister/cloister" scan --names model --json "$scratch/work/names.csv" \
+        2>"$scratch/work/scan.err")" || {
+  echo "dist-check: the frozen 'cloister scan --names model' failed:" >&2; cat "$scratch/work/scan.err" >&2; exit 1; }
+python3 -c 'import json, sys; f = json.loads(sys.argv[1])["findings"]
+sys.exit(not (f.get("PERSON") == 1 and f.get("ORGANIZATION") == 1))' "$scan" || {
+  echo "dist-check: the frozen name model did not find the one person and one organization:" >&2
   echo "$scan" >&2; exit 1; }
 echo "ok   cloister scan --names model finds a person and an organization offline"
 t0=$(date +%s)
