@@ -48,9 +48,9 @@ MANY_ROWS_FOR_SMALL_STEPS = 20_000
 # 0.834 at 2e-3, 0.846 at 5e-3 and 0.847 at 1e-2 (plain: 0.933): 5e-3 is the smallest rate on
 # that plateau. At 5e-3 the top two layers reached 0.856 (12.6 min) and the top three 0.857
 # (16.3 min): two is where more layers stop paying for their time. Without DP the top layer
-# alone reaches only 0.871, which is why one is not enough. 20,000 rows
-# with batches of 512, lr 5e-4, all layers or the top two, learnt nothing. The plain rate of
-# 5e-5 moves the weights less than the noise does.
+# alone reaches only 0.871, which is why one is not enough. 20,000 rows with batches of 512,
+# lr 5e-4, all layers or the top two, learnt nothing. The plain rate of 5e-5 moves the weights
+# less than the noise does.
 DP_LEARNING_RATE = 5e-3
 DP_MAX_GRAD_NORM = 0.1
 DP_TRAINABLE = "top-2"

@@ -88,5 +88,5 @@ def test_the_name_model_loads_without_hub_kernels() -> None:
     # transformers 5 swaps layers for compute kernels fetched from the Hub unless
     # USE_HUB_KERNELS is off; privacy.offline turns it off (the frozen app lacks the package).
     detector = shared_detector()
-    assert detector.find(SENTENCE)  # loads the model
+    assert list(detector.find(SENTENCE))  # loads the model
     assert detector._model is not None and detector._model.use_kernels is False
