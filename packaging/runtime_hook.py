@@ -2,7 +2,8 @@
 
 * A windowed build has ``sys.stdout``/``sys.stderr`` set to ``None``; tqdm and transformers'
   logging write to them and would crash, so point them at a null device.
-* The Hugging Face libraries read their offline switches at import time: set them first.
+* The Hugging Face libraries read their offline switches at import time: set them first, from
+  the one list the CLI and the desktop app use too (``privacy.offline``; it imports only ``os``).
 """
 import os
 import sys
@@ -12,6 +13,6 @@ if sys.stdout is None:
 if sys.stderr is None:
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
-for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
-    os.environ[_name] = "1"
-os.environ["USE_HUB_KERNELS"] = "0"  # no Hub compute kernels (the bundle leaves the package out)
+from privacy.offline import enforce_offline  # noqa: E402 - after the streams exist
+
+enforce_offline()
