@@ -43,7 +43,8 @@ def run_side(args: dict, queue) -> None:
     # epochs, max_length, epsilon, trainable and plain_lr are set by bench_dp_utility.py.
     extra = dict(dp=True, dp_epsilon=args.get("epsilon", 8.0), dp_logical_batch_size=args["logical_batch"],
                  dp_max_grad_norm=args["clip"], learning_rate=args["dp_lr"],
-                 dp_trainable=args.get("trainable", "all")) if dp else {}
+                 dp_trainable=args.get("trainable", "all"),
+                 dp_grad_sample_mode=args.get("grad_sample_mode", "ghost")) if dp else {}
     config = TrainConfig(dataset="sst2-bench", model_path=args["model"], epochs=args.get("epochs", 1),
                          batch_size=32, max_length=args.get("max_length", 128), seed=13,
                          early_stopping_patience=None, device="cpu",
@@ -80,7 +81,8 @@ def main() -> None:
     parser.add_argument("--logical-batch", type=int, default=128)
     parser.add_argument("--clip", type=float, default=0.1)
     parser.add_argument("--dp-lr", type=float, default=1e-3)
-    parser.add_argument("--trainable", default="all", help="DP side: all (default) or top-N")
+    parser.add_argument("--trainable", default="all", help="DP side: all (default), lora or top-N")
+    parser.add_argument("--grad-sample-mode", default="ghost", choices=("ghost", "hooks"))
     parser.add_argument("--dp-only", action="store_true", help="run only the DP side (print its figures)")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
@@ -91,7 +93,7 @@ def main() -> None:
     dev = bench_train.sample(*bench_train.read_tsv(data / "sst2" / "dev.tsv"), opts.dev_rows, seed=13)
     common = {"train": train, "dev": dev, "model": str(default_model_path()), "threads": opts.threads,
               "logical_batch": opts.logical_batch, "clip": opts.clip, "dp_lr": opts.dp_lr,
-              "trainable": opts.trainable}
+              "trainable": opts.trainable, "grad_sample_mode": opts.grad_sample_mode}
     plain = bench_train.in_child(run_side, {**common, "dp": False}) if not opts.dp_only else None
     if plain is None:
         private = bench_train.in_child(run_side, {**common, "dp": True})

@@ -31,8 +31,8 @@ def parse_config(text: str) -> dict:
         return {"dp": False, "label": "plain"}
     kind, _, rest = text.partition(":")
     epsilon, _, trainable = rest.partition(":")
-    if kind != "dp" or not epsilon or not (trainable == "all" or trainable.startswith("top-")):
-        raise SystemExit(f"configuration {text!r}: use plain or dp:EPSILON:all|top-N (dp:8:top-2)")
+    if kind != "dp" or not epsilon or not (trainable in ("all", "lora") or trainable.startswith("top-")):
+        raise SystemExit(f"configuration {text!r}: use plain or dp:EPSILON:all|lora|top-N (dp:8:top-2)")
     return {"dp": True, "epsilon": float(epsilon), "trainable": trainable,
             "label": f"DP ε={float(epsilon):g}, {trainable}"}
 
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--logical-batch", type=int, default=512)
     parser.add_argument("--clip", type=float, default=0.1)
     parser.add_argument("--dp-lr", type=float, default=5e-4)
+    parser.add_argument("--grad-sample-mode", default="ghost", choices=("ghost", "hooks"))
     parser.add_argument("--threads", type=int, default=2)
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
@@ -60,7 +61,8 @@ def main() -> None:
     dev = bench_train.read_tsv(data / "sst2" / "dev.tsv")
     common = {"train": train, "dev": dev, "model": str(default_model_path()), "threads": opts.threads,
               "logical_batch": opts.logical_batch, "clip": opts.clip, "dp_lr": opts.dp_lr,
-              "epochs": opts.epochs, "max_length": opts.max_length, "plain_lr": opts.plain_lr}
+              "epochs": opts.epochs, "max_length": opts.max_length, "plain_lr": opts.plain_lr,
+              "grad_sample_mode": opts.grad_sample_mode}
     print(f"{len(train[0]):,} seeded sst2 train rows, {opts.epochs} epochs, max length "
           f"{opts.max_length}, physical batch 32, {opts.threads} torch threads, CPU; accuracy on "
           f"all {len(dev[0])} sst2 dev rows; load average before {os.getloadavg()[0]:.1f}\n")

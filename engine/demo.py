@@ -42,14 +42,29 @@ def import_sample(ws: Vault, *, name: str = SAMPLE_DATASET, replace: bool = Fals
 
 
 def demo_config(*, dataset: str = SAMPLE_DATASET, epochs: int = 2, max_length: int = 64,
-                model_path: str | None = None) -> TrainConfig:
+                model_path: str | None = None, dp_trainable: str | None = None) -> TrainConfig:
     """Settings that fit the sample on a laptop CPU in about a minute.
 
     SMS messages are short (a 160-character message is ~40 tokens), so 64 tokens cover nearly
     all of them; a higher learning rate than the usual 5e-5 suits only 60 steps.
+
+    ``dp_trainable`` ("auto", "top-2", "lora", "all") trains with differential privacy at ε = 8 and
+    the automatic DP settings instead. 480 training rows are far too few for DP to learn much:
+    this shows the DP path working (ε spent, live), not DP's accuracy.
     """
-    return TrainConfig(dataset=dataset, model_path=model_path, epochs=epochs, batch_size=16,
-                       learning_rate=1e-4, max_length=max_length, early_stopping_patience=None)
+    config = TrainConfig(dataset=dataset, model_path=model_path, epochs=epochs, batch_size=16,
+                         learning_rate=1e-4, max_length=max_length, early_stopping_patience=None)
+    if dp_trainable is None:
+        return config
+    from dataclasses import replace
+
+    from engine.training.auto import choose_dp_settings
+
+    sample_rows = int(0.8 * 600)  # the sample's training share under the default 80/10/10 split
+    auto = {c.name: c.value for c in choose_dp_settings(sample_rows)}
+    if dp_trainable != "auto":
+        auto["dp_trainable"] = dp_trainable
+    return replace(config, dp=True, dp_epsilon=8.0, **auto)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,8 @@ COST = ("Expect lower accuracy than without privacy (on 60,000 sst2 rows at ε =
         "its test metrics. Each row's gradient is computed and clipped separately: with all "
         "layers that takes about 3 times as long on a CPU; with the top two layers (the "
         "automatic choice) an epoch is cheaper than a plain one. The estimate above includes it.")
-TRAINABLE = (("Top 1 layer + head", "top-1"), ("Top 2 layers + head", "top-2"), ("All layers", "all"))
+TRAINABLE = (("Top 1 layer + head", "top-1"), ("Top 2 layers + head", "top-2"),
+             ("LoRA adapters on every layer + head", "lora"), ("All layers", "all"))
 
 
 class PrivacySettings(QWidget):

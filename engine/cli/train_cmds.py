@@ -266,7 +266,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
           "the default MiniLM base model.", file=sys.stderr)
     token = CancelToken()
     with _ctrl_c_cancels(token):
-        return consume(run_demo(config=demo_config(epochs=args.epochs), cancel=token),
+        return consume(run_demo(config=demo_config(epochs=args.epochs, dp_trainable=args.dp),
+                                cancel=token),
                        json_mode=args.json)
 
 
@@ -313,9 +314,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dp.add_argument("--logical-batch-size", type=_positive, metavar="B",
                     help="expected rows per DP step (default: automatic, about N/30 within 256-2048; "
                          "256 with --no-auto)")
-    dp.add_argument("--dp-trainable", metavar="all|top-N",
-                    help="the top N layers plus the head (default: automatic, top-2) or all layers "
-                         "(all with --no-auto)")
+    dp.add_argument("--dp-trainable", metavar="top-N|lora|all",
+                    help="the top N layers plus the head (default: automatic, top-2), LoRA "
+                         "adapters on every layer plus the head, or all layers (all with --no-auto)")
     dp.add_argument("--accountant", choices=("prv", "rdp"), help="privacy accountant (default prv)")
     add_workspace_options(p)
     p.set_defaults(func=cmd_train)
@@ -336,5 +337,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Import the bundled SMS spam sample into a throw-away "
                               "workspace, fine-tune the default MiniLM and print test metrics.")
     p.add_argument("--epochs", type=_positive, default=2)
+    p.add_argument("--dp", nargs="?", const="auto", metavar="top-N|lora|all",
+                   help="train with differential privacy at ε = 8 (the part trained: automatic "
+                        "if not given); shows the DP path, not its accuracy: the sample is small")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     p.set_defaults(func=cmd_demo)

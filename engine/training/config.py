@@ -90,7 +90,7 @@ class TrainConfig:
     dp_max_grad_norm: float = 1.0
     dp_logical_batch_size: int = 256
     dp_accountant: str = "prv"
-    dp_trainable: str = "all"  # "all", or "top-N": the top N encoder layers plus the head
+    dp_trainable: str = "all"  # "all"; "top-N": the top N encoder layers plus the head; "lora"
     dp_grad_sample_mode: str = "ghost"
 
     def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[Problem]:
@@ -161,9 +161,9 @@ class TrainConfig:
         problems = check_budget(epsilon=self.dp_epsilon, delta=self.dp_delta,
                                 n_rows=train_rows or 0, logical_batch_size=self.dp_logical_batch_size,
                                 max_grad_norm=self.dp_max_grad_norm, accountant=self.dp_accountant)
-        if trainable_layers(self.dp_trainable) is None and self.dp_trainable != "all":
-            problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all or top-N "
-                            "(e.g. top-2: the top 2 layers plus the classification head)")
+        if trainable_layers(self.dp_trainable) is None and self.dp_trainable not in ("all", "lora"):
+            problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all, lora or "
+                            "top-N (e.g. top-2: the top 2 layers plus the classification head)")
         if self.dp_grad_sample_mode not in ("ghost", "hooks"):
             problems.append(f"per-sample gradient mode '{self.dp_grad_sample_mode}' is unknown: use ghost or hooks")
         if self.grad_accumulation != 1:

@@ -7,7 +7,8 @@ backward 4), embeddings excluded since they are lookups. Tokens per row are assu
 Throughput per device is a conservative sustained figure: within a factor of two or so.
 
 Differential privacy (``config.dp``) changes the backward pass, not the forward one. With
-``top-N`` only the top N layers are trained, so the backward pass stops there. Ghost clipping
+``top-N`` only the top N layers are trained, so the backward pass stops there; with ``lora`` it
+goes through every layer but computes weight gradients for the small adapters only. Ghost clipping
 (the default) runs two backward passes, one for the per-row gradient norms and one for the
 clipped sum (Li et al. 2021), measured at 3.7 times a plain backward pass on a CPU; per-sample hooks run one and keep a gradient per row and
 parameter, which costs memory in proportion to the physical batch.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from engine.models.folders import check_model_folder, resolve_model_path
 from engine.training.config import TrainConfig, trainable_layers
+from engine.training.lora import LORA
 
 ASSUMED_MEAN_TOKENS = 48
 # Sustained training FLOP/s, fp32 on CPU per core, mixed precision on GPUs.
@@ -60,9 +62,14 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     compute_params = max(1, info.approx_parameters - embed)
     tokens = min(config.max_length, mean_tokens if mean_tokens else ASSUMED_MEAN_TOKENS)
     train_rows = int(rows * 0.8)
+    lora = config.dp and config.dp_trainable == LORA
     share = _trainable_share(config, max(1, info.num_layers))
     trainable = share * compute_params
     backward = 4 * trainable * (_dp_backward_factor(config, share) if config.dp else 1.0)
+    if lora:
+        # Gradients flow back through every layer (2 x parameters x tokens for the activations),
+        # but only the adapters and the head take weight gradients.
+        backward = 2 * compute_params * _DP_LORA_BACKWARD
     # Validation passes each epoch are forward-only: 2 of the training pass's FLOPs per row.
     flops = tokens * config.epochs * ((2 * compute_params + backward) * train_rows
                                       + 2 * compute_params * 0.1 * rows)
@@ -76,7 +83,7 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     trained_weights = info.approx_parameters if share >= 1.0 else trainable
     states = 4 * info.approx_parameters + 3 * 4 * trained_weights
     activations = (4 * 20 * config.batch_size * config.max_length * info.hidden_size
-                   * max(1, info.num_layers) * share)
+                   * max(1, info.num_layers) * (1.0 if lora else share))
     memory: float = states + activations
     if config.dp:
         # Opacus keeps each layer's activations and output gradients for the norms (ghost), or
@@ -97,6 +104,12 @@ _DP_BACKWARD_PASSES = {"ghost": 3.7, "hooks": 3.7}
 _DP_TOP_LAYERS_BACKWARD = 2.8
 
 
+# LoRA: the activation-gradient pass through all layers, relative to its plain cost; per-row
+# norms of the small adapters are cheap. Set from bench_dp --trainable lora (see RESULTS.md).
+_DP_LORA_BACKWARD = 1.3
+_LORA_SHARE = 0.01
+
+
 def _dp_backward_factor(config: TrainConfig, share: float) -> float:
     if share < 1.0:
         return _DP_TOP_LAYERS_BACKWARD
@@ -104,6 +117,9 @@ def _dp_backward_factor(config: TrainConfig, share: float) -> float:
 
 
 def _trainable_share(config: TrainConfig, layers: int) -> float:
-    """The share of the encoder's weights that get gradients: all, or the top N layers'."""
+    """The share of the encoder's weights that get gradients: all, the top N layers', or for
+    LoRA about 1% (rank-8 adapters on two 384-wide projections, plus the pooler and head)."""
+    if config.dp and config.dp_trainable == LORA:
+        return _LORA_SHARE
     n = trainable_layers(config.dp_trainable) if config.dp else None
     return 1.0 if n is None else min(1.0, n / layers)

@@ -33,6 +33,7 @@ from engine.errors import InputError
 from engine.models.weights import load_state_dict, save_model
 from engine.runs import RunRecord, RunStatus, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
+from engine.training.lora import plain_view, unload_lora
 from engine.training.data import class_weight_vector, collate, encode_texts, sorted_batches
 from engine.training.devices import DeviceChoice, choose_device
 from engine.failures import TrainingFailure
@@ -98,15 +99,15 @@ class Trainer:
         self.criterion = (torch.nn.BCEWithLogitsLoss(pos_weight=weight) if config.multi_label
                           else torch.nn.CrossEntropyLoss(weight=weight))
         self.scaler = torch.amp.GradScaler("cuda") if self.device.use_grad_scaler else None
-        if resume_from is not None:
-            # Before the parts wrap the model: the checkpoint holds the plain model's names.
-            self.model.load_state_dict(resume_from.model_state)
         self.parts: TrainingParts = parts_factory(
             self.model, config=config, train_lengths=self.encoded.lengths[prep.train],
             device_type=self.device.device.type, criterion=self.criterion, scaler=self.scaler,
         )
         self.progress = ckpt_io.Progress()
         if resume_from is not None:
+            # After the parts are made: a wrapper (Opacus) keeps ``self.model`` as it is, and
+            # LoRA adapters are injected into it, so the checkpoint's names match only now.
+            self.model.load_state_dict(resume_from.model_state)
             self.parts.optimizer.load_state_dict(resume_from.optimizer_state)
             self.parts.scheduler.load_state_dict(resume_from.scheduler_state)
             if self.scaler is not None and resume_from.scaler_state:
@@ -177,7 +178,8 @@ class Trainer:
         value = metrics[EARLY_STOPPING_METRIC]
         if p.best_metric is None or value > p.best_metric + 1e-9:
             p.best_metric, p.best_step, p.evals_without_improvement = value, p.global_step, 0
-            save_model(self.ws, f"runs/{self.run.run_id}/model", self.model, self.tokenizer)
+            with plain_view(self.model):  # LoRA adapters folded in: a plain model is saved
+                save_model(self.ws, f"runs/{self.run.run_id}/model", self.model, self.tokenizer)
         else:
             p.evals_without_improvement += 1
             patience = self.config.early_stopping_patience
@@ -305,6 +307,7 @@ class Trainer:
 
         p, run_id = self.progress, self.run.run_id
         model_prefix = f"runs/{run_id}/model"
+        unload_lora(self.model)  # training is over: from here on the model is a plain one
         if self.config.select_best and p.best_step is not None:
             self.model.load_state_dict(load_state_dict(self.ws, model_prefix))
         else:

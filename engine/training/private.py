@@ -14,6 +14,7 @@ import numpy as np
 from engine.events import FailureKind
 from engine.training.config import TrainConfig, trainable_layers
 from engine.failures import TrainingFailure
+from engine.training.lora import LORA, add_lora
 from engine.training.optim import TrainingParts, default_criterion, linear_schedule, param_groups
 
 
@@ -24,11 +25,18 @@ def dp_delta(config: TrainConfig, train_rows: int) -> float:
 
 
 def freeze_for(model: Any, spec: str) -> None:
-    """Train only the top N encoder layers, the pooler and the head for ``top-N``.
+    """Train only the top N encoder layers, the pooler and the head for ``top-N``; LoRA
+    adapters on every layer, the pooler and the head for ``lora`` (``engine.training.lora``).
 
     Fewer trainable parameters means less noise in total for the same ε (the noise is added
     to every trainable coordinate) and less per-sample work.
     """
+    if spec == LORA:
+        try:
+            add_lora(model)
+        except ValueError as exc:
+            raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
+        return
     n = trainable_layers(spec)
     if n is None:
         return

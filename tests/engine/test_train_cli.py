@@ -10,7 +10,8 @@ import torch
 
 from engine.cli import main as cli
 from engine.demo import demo_config, run_demo
-from engine.events import Evaluated, Finished, Started
+from engine.events import Evaluated, Finished, Started, Step
+from engine.training.auto import DP_TRAINABLE
 from tests.engine.tiny_model import tiny_bert, toy_rows  # noqa: F401
 
 torch.set_num_threads(1)  # tiny models: a second thread only adds contention on a busy box
@@ -105,6 +106,19 @@ def test_demo_flow_runs_on_the_bundled_sample(tiny_bert, tmp_path: Path) -> None
     assert started.labels == ("ham", "spam") and started.train_rows == 480
     test = [e for e in events if isinstance(e, Evaluated) and e.split == "test"]
     assert len(test) == 1 and set(test[0].metrics) >= {"accuracy", "macro_f1", "roc_auc"}
+
+
+def test_dp_demo_spends_the_budget_on_the_sample(tiny_bert, tmp_path: Path) -> None:
+    """`cloister demo --dp lora` (the packaged app's check of Opacus and peft): ε 8, the
+    automatic DP settings for the sample's 480 training rows, ε reported on every step."""
+    config = demo_config(model_path=str(tiny_bert), epochs=1, max_length=32, dp_trainable="lora")
+    assert config.dp and config.dp_trainable == "lora" and config.dp_epsilon == 8.0
+    assert config.dp_logical_batch_size == 120 and config.learning_rate == 5e-3  # a quarter of 480
+    events = list(run_demo(root=tmp_path / "demo", config=config))
+    assert isinstance(events[-1], Finished), events[-1]
+    epsilons = [e.epsilon for e in events if isinstance(e, Step)]
+    assert epsilons and 7.0 < epsilons[-1] <= 8.0
+    assert demo_config(dp_trainable="auto").dp_trainable == DP_TRAINABLE
 
 
 def test_ctrl_c_cancels_the_run_instead_of_killing_it() -> None:
