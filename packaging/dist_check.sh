@@ -61,6 +61,20 @@ offline "$scratch/root/opt/cloister/cloister" demo > "$scratch/work/demo.log" 2>
 grep -qi "accuracy" "$scratch/work/demo.log"
 echo "ok   cloister demo offline in $(( $(date +%s) - t0 )) s: $(grep -i 'accuracy' "$scratch/work/demo.log" | tail -1)"
 
+# Differential privacy frozen: Opacus's per-sample gradients and peft's LoRA adapters (both
+# imported lazily, so only a run proves the bundle has them). ε must be spent, not exceeded.
+t0=$(date +%s)
+offline "$scratch/root/opt/cloister/cloister" demo --dp lora --epochs 1 --json \
+  > "$scratch/work/dp.jsonl" 2> "$scratch/work/dp.err" || {
+  echo "dist-check: cloister demo --dp lora failed:" >&2; tail -20 "$scratch/work/dp.err" >&2; exit 1; }
+eps="$(python3 -c 'import json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+steps = [e["epsilon"] for e in events if e.get("event") == "step" and e.get("epsilon") is not None]
+assert events[-1].get("event") == "finished" and steps and 5 < steps[-1] <= 8, events[-1]
+print(f"{steps[-1]:.2f}")' "$scratch/work/dp.jsonl")" || {
+  echo "dist-check: the frozen DP-LoRA demo did not spend its budget:" >&2; tail -3 "$scratch/work/dp.jsonl" >&2; exit 1; }
+echo "ok   cloister demo --dp lora offline in $(( $(date +%s) - t0 )) s: ε $eps of 8"
+
 shot="$dist/frozen-window.png"
 rm -f "$shot"
 offline env QT_QPA_PLATFORM=offscreen CLOISTER_QUIT_AFTER_SHOW=1 CLOISTER_SCREENSHOT="$shot" \
