@@ -69,7 +69,7 @@ def run_side(args: dict, queue) -> None:
         model, tokenizer = load_model(ws, f"runs/{run_id}/model", device="cpu")
         acc = bench_train.dev_accuracy(model, tokenizer, sorted(set(labels)), *args["dev"], device="cpu",
                                        max_length=config.max_length)
-    queue.put({"name": "DP-SGD (ghost)" if dp else "plain", "seconds": last - start, "steps": steps,
+    queue.put({"name": f"DP-SGD ({config.dp_grad_sample_mode}), {config.dp_trainable}" if dp else "plain", "seconds": last - start, "steps": steps,
                "rss": bench_train.peak_rss_mb(), "acc": acc, "privacy": privacy})
 
 
