@@ -61,10 +61,9 @@ def demo_config(*, dataset: str = SAMPLE_DATASET, epochs: int = 2, max_length: i
     from engine.training.auto import choose_dp_settings
 
     sample_rows = int(0.8 * 600)  # the sample's training share under the default 80/10/10 split
-    auto = {c.name: c.value for c in choose_dp_settings(sample_rows)}
-    if dp_trainable != "auto":
-        auto["dp_trainable"] = dp_trainable
-    return replace(config, dp=True, dp_epsilon=8.0, **auto)
+    part = None if dp_trainable == "auto" else dp_trainable
+    auto = {c.name: c.value for c in choose_dp_settings(sample_rows, part)}
+    return replace(config, dp=True, dp_epsilon=8.0, **{**auto, "dp_trainable": part or auto["dp_trainable"]})
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from engine.events import Failed
 if TYPE_CHECKING:
     from engine.vault import Vault
 
-LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "2e-3", "5e-3")
+LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "2e-3", "5e-3", "2e-2")
 
 
 class TrainPage(Page):
@@ -126,7 +126,8 @@ class TrainPage(Page):
         # DP changes the cost (two backward passes with ghost clipping; fewer with top-N).
         self.privacy.enabled.toggled.connect(self._dp_toggled)
         self._plain_learning_rate: str | None = None
-        self.privacy.trainable.currentIndexChanged.connect(self._schedule_estimate)
+        self._dp_rate: str | None = None  # the DP rate last filled in, while DP is on
+        self.privacy.trainable.currentIndexChanged.connect(self._dp_part_changed)
 
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
@@ -298,19 +299,31 @@ class TrainPage(Page):
 
     def _dp_toggled(self, on: bool) -> None:
         """DP-SGD needs its own settings (a larger learning rate, a small C, a logical batch
-        sized to the rows, the top two layers trained): switching it on fills them in, unless the
+        sized to the rows, LoRA adapters trained): switching it on fills them in, unless the
         user changed them; switching it off gives the plain learning rate back."""
-        from engine.training.auto import DP_LEARNING_RATE, TRAIN_SHARE, choose_dp_settings
+        from engine.training.auto import TRAIN_SHARE, choose_dp_settings, dp_learning_rate
 
-        dp_rate = lr_text(DP_LEARNING_RATE)
         if on:
             self.privacy.fill(choose_dp_settings(int(self._rows() * TRAIN_SHARE)))
-            if self.learning_rate.currentText() != dp_rate:
+            self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
+            if self.learning_rate.currentText() != self._dp_rate:
                 self._plain_learning_rate = self.learning_rate.currentText()
-                self.learning_rate.setCurrentText(dp_rate)
-        elif self._plain_learning_rate is not None and self.learning_rate.currentText() == dp_rate:
-            self.learning_rate.setCurrentText(self._plain_learning_rate)
-            self._plain_learning_rate = None
+                self.learning_rate.setCurrentText(self._dp_rate)
+        else:
+            if self._plain_learning_rate is not None and self.learning_rate.currentText() == self._dp_rate:
+                self.learning_rate.setCurrentText(self._plain_learning_rate)
+                self._plain_learning_rate = None
+            self._dp_rate = None
+        self._schedule_estimate()
+
+    def _dp_part_changed(self) -> None:
+        """The DP learning rate follows the part trained (LoRA's adapters need a larger one),
+        unless the user typed their own rate."""
+        from engine.training.auto import dp_learning_rate
+
+        if self._dp_rate is not None and self.learning_rate.currentText() == self._dp_rate:
+            self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
+            self.learning_rate.setCurrentText(self._dp_rate)
         self._schedule_estimate()
 
     # --- config and estimate -----------------------------------------------------------------

@@ -91,7 +91,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
             # DP-SGD refuses class weights (they re-weight single rows, which the per-row
             # clipping bound does not cover) and has its own learning-rate, clipping, batch and
             # trainable-part needs: those choices replace the non-DP ones.
-            dp = choose_dp_settings(int(len(texts) * TRAIN_SHARE))
+            dp = choose_dp_settings(int(len(texts) * TRAIN_SHARE), explicit.get("dp_trainable"))
             kept = tuple(c for c in chosen.choices if c.name not in ("class_weights", "learning_rate"))
             chosen = dataclasses.replace(chosen, choices=kept + dp)
             values = dict(chosen.values)

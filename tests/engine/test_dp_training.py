@@ -118,20 +118,18 @@ def test_settings_that_cannot_work_fail_with_a_clear_message(workspace, tiny_ber
 
 
 def test_top_n_finds_the_layers_of_bert_and_distilbert_alike() -> None:
-    """top-N (top-2 is the automatic DP choice) must work for the usual encoder layouts."""
+    """top-N (top-2 was the automatic DP choice before LoRA) must work for the usual encoder layouts."""
     from transformers import (BertConfig, BertForSequenceClassification, DistilBertConfig,
                               DistilBertForSequenceClassification)
 
-    from engine.training.auto import DP_TRAINABLE
     from engine.training.private import freeze_for
 
-    assert DP_TRAINABLE == "top-2"
     bert = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=3,
                                                     num_attention_heads=2, intermediate_size=32))
     distil = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=50, dim=16, n_layers=3,
                                                                   n_heads=2, hidden_dim=32))
     for model, top in ((bert, "bert.encoder.layer."), (distil, "distilbert.transformer.layer.")):
-        freeze_for(model, DP_TRAINABLE)
+        freeze_for(model, "top-2")
         trained = {n for n, p in model.named_parameters() if p.requires_grad}
         prefix = model.base_model_prefix + "."
         kept = (top + "1.", top + "2.")  # the top two of three layers

@@ -113,7 +113,9 @@ def test_dp_demo_spends_the_budget_on_the_sample(tiny_bert, tmp_path: Path) -> N
     automatic DP settings for the sample's 480 training rows, ε reported on every step."""
     config = demo_config(model_path=str(tiny_bert), epochs=1, max_length=32, dp_trainable="lora")
     assert config.dp and config.dp_trainable == "lora" and config.dp_epsilon == 8.0
-    assert config.dp_logical_batch_size == 120 and config.learning_rate == 5e-3  # a quarter of 480
+    assert config.dp_logical_batch_size == 120  # a quarter of 480 training rows
+    assert config.learning_rate == 2e-2  # LoRA's rate; the top layers take 5e-3
+    assert demo_config(dp_trainable="top-2").learning_rate == 5e-3
     events = list(run_demo(root=tmp_path / "demo", config=config))
     assert isinstance(events[-1], Finished), events[-1]
     epsilons = [e.epsilon for e in events if isinstance(e, Step)]
