@@ -149,6 +149,8 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
         f"| steps | {dp['steps']} of {dp['planned_steps']} planned |",
         f"| training rows | {dp['training_rows']} |",
         f"| per-sample gradients | {dp['grad_sample_mode']} |",
+        *([f"| weights trained | {dp['trained']} ({dp['trainable_parameters']:,} values) |"]
+          if "trained" in dp else []),
         "",
         "What this does not cover: several rows about one person weaken the guarantee for that "
         "person (k rows: roughly k·ε); choosing settings by trying several runs on the same data "

@@ -18,6 +18,13 @@ from engine.training.lora import LORA, add_lora
 from engine.training.optim import TrainingParts, default_criterion, linear_schedule, param_groups
 
 
+TRAINED_PART = {
+    "all": "all weights, embeddings included",
+    LORA: "LoRA adapters (rank 8) on every layer's attention query and value projections, the "
+          "pooler and the head; the adapters are folded into the saved weights",
+}
+
+
 def dp_delta(config: TrainConfig, train_rows: int) -> float:
     from privacy.dp.budget import default_delta
 
@@ -87,6 +94,8 @@ def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.nd
     except DPSettingError as exc:
         kind = FailureKind.BAD_MODEL if "this model" in str(exc) else FailureKind.BAD_SETTING
         raise TrainingFailure(kind, str(exc)) from exc
+    private.trained = TRAINED_PART.get(config.dp_trainable, f"the top {config.dp_trainable[4:]} "
+                                       "encoder layers, the pooler and the head")
     per_epoch, total = private.steps_per_epoch, private.max_steps
     # The schedule drives the plain optimizer's learning rate, which the DP optimizer shares.
     scheduler = linear_schedule(optimizer, warmup_steps=int(round(config.warmup_ratio * total)),

@@ -38,7 +38,9 @@ def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -
     for words in (f"| ε spent | {dp['epsilon_spent']:.4f} |", "| ε target | 3 |", "| accountant | rdp |",
                   f"| noise multiplier σ | {dp['noise_multiplier']:.4f} |", "| clipping norm C (per row) | 0.5 |",
                   f"| steps | {dp['steps']} of {dp['planned_steps']} planned |", "Poisson, rate",
-                  "validation and test rows"):
+                  "validation and test rows",
+                  f"| weights trained | the top 2 encoder layers, the pooler and the head "
+                  f"({dp['trainable_parameters']:,} values) |"):
         assert words in card, words
 
 

@@ -86,6 +86,11 @@ def test_a_dp_lora_run_saves_a_plain_model_with_only_attention_changed(workspace
     trained, _ = load_model(workspace, f"runs/{events[-1].run_id}/model")
     torch.manual_seed(13)
     start, _ = load_for_training(tiny_bert, ("neg", "pos"))
+    # The record (and so the model card) says what took the noise: the adapters, pooler, head.
+    assert dp["trained"].startswith("LoRA adapters (rank 8)")
+    adapted, _ = load_for_training(tiny_bert, ("neg", "pos"))
+    add_lora(adapted)
+    assert dp["trainable_parameters"] == sum(p.numel() for p in adapted.parameters() if p.requires_grad)
     a, b = trained.state_dict(), start.state_dict()
     assert set(a) == set(b)  # a plain BERT classifier: no adapter names
     for i in (0, 1):  # the adapted projections moved in every layer, the others did not
