@@ -299,7 +299,7 @@ class TrainPage(Page):
 
     def _dp_toggled(self, on: bool) -> None:
         """DP-SGD needs its own settings (a larger learning rate, a small C, a logical batch
-        sized to the rows, LoRA adapters trained): switching it on fills them in, unless the
+        sized to the rows, the top two layers trained): switching it on fills them in, unless the
         user changed them; switching it off gives the plain learning rate back."""
         from engine.training.auto import TRAIN_SHARE, choose_dp_settings, dp_learning_rate
 

@@ -18,11 +18,11 @@ NOT_COVERED = (
     "test rows, and their metrics, are not protected."
 )
 COST = ("Expect lower accuracy than without privacy (on sst2 at ε = 8: 86% against 93% with "
-        "60,000 rows, 74% against 86% with 4,000); with fewer rows the model may learn nothing "
+        "60,000 rows, 82% with 4,000); with fewer rows the model may learn nothing "
         "at all, so check its test metrics. Each row's gradient is computed and clipped "
-        "separately: with all layers that takes about 3 times as long on a CPU; with LoRA "
-        "adapters (the automatic choice) or the top layers an epoch is cheaper than a plain "
-        "one. The estimate above includes it.")
+        "separately: with all layers that takes about 3 times as long on a CPU; with the top "
+        "two layers (the automatic choice) or LoRA adapters an epoch is cheaper than a plain "
+        "one. LoRA learns from fewer steps (few rows, one epoch). The estimate above includes it.")
 TRAINABLE = (("Top 1 layer + head", "top-1"), ("Top 2 layers + head", "top-2"),
              ("LoRA adapters on every layer + head", "lora"), ("All layers", "all"))
 

@@ -65,8 +65,8 @@ def test_custom_epsilon_and_bad_delta_are_explained(qtbot, window, spam_csv, tin
 def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
         qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
     """The page's automatic DP choices (engine.training.auto.choose_dp_settings): a larger
-    learning rate, C = 0.1, a logical batch sized to the rows, LoRA adapters; a value the
-    user typed stays theirs, and the rate follows the part trained."""
+    learning rate, C = 0.1, a logical batch sized to the rows, the top two layers; a value the
+    user typed stays theirs, and the rate follows the part trained (LoRA takes a larger one)."""
     from engine.training.auto import TRAIN_SHARE, dp_logical_batch
 
     _store(window, spam_csv)
@@ -76,22 +76,20 @@ def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
     assert plain_rate not in ("5e-3", "2e-2")
     dp.logical_batch.setValue(64)  # the user's own value, before DP is switched on
     dp.enabled.setChecked(True)
-    assert page.learning_rate.currentText() == "2e-2"
-    assert dp.max_grad_norm.value() == 0.1 and dp.trainable.currentData() == "lora"
+    assert page.learning_rate.currentText() == "5e-3"
+    assert dp.max_grad_norm.value() == 0.1 and dp.trainable.currentData() == "top-2"
     assert dp.logical_batch.value() == 64  # typed by the user: kept
     options = page.config_options()
-    assert options["learning_rate"] == 2e-2 and options["dp_trainable"] == "lora"
-    dp.trainable.setCurrentIndex(dp.trainable.findData("top-2"))  # the rate follows the part
-    assert page.config_options()["learning_rate"] == 5e-3
+    assert options["learning_rate"] == 5e-3 and options["dp_trainable"] == "top-2"
+    dp.trainable.setCurrentIndex(dp.trainable.findData("lora"))  # the rate follows the part
+    assert page.config_options()["learning_rate"] == 2e-2
     dp.enabled.setChecked(False)
     assert page.learning_rate.currentText() == plain_rate and page.config_options().get("dp") is None
-    page.learning_rate.setCurrentText("1e-3")  # the user's own rate stays whatever part is picked
-    dp.enabled.setChecked(True)
-    dp.trainable.setCurrentIndex(dp.trainable.findData("lora"))
-    assert page.learning_rate.currentText() == "2e-2"  # switching DP on sets DP's rate...
-    page.learning_rate.setCurrentText("1e-3")
+    dp.enabled.setChecked(True)  # LoRA, chosen before: DP's rate for LoRA
+    assert page.learning_rate.currentText() == "2e-2"
+    page.learning_rate.setCurrentText("1e-3")  # a rate the user types...
     dp.trainable.setCurrentIndex(dp.trainable.findData("top-1"))
-    assert page.learning_rate.currentText() == "1e-3"  # ...but a rate typed afterwards is kept
+    assert page.learning_rate.currentText() == "1e-3"  # ...stays whatever part is picked
     dp.enabled.setChecked(False)
 
     rows = int(page._rows() * TRAIN_SHARE)

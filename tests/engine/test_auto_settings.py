@@ -125,21 +125,21 @@ def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, c
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
                 "--max-grad-norm", "0.5"]) == 0
     out = capsys.readouterr().out
-    assert "learning_rate = 0.02: differential privacy with LoRA" in out
+    assert "learning_rate = 0.005: differential privacy:" in out
     assert "automatic would be 0.0001" not in out and "class_weights" not in out
     assert "dp_logical_batch_size = 20: 80 training rows" in out  # a quarter of 80 rows
-    assert "dp_trainable = lora:" in out
+    assert "dp_trainable = top-2:" in out
     assert "dp_max_grad_norm: set by you (automatic would be 0.1)" in out
-    assert "settings used: epochs 10, learning rate 0.02" in out
+    assert "settings used: epochs 10, learning rate 0.005" in out
 
 
 def test_the_dp_learning_rate_follows_the_part_the_user_trains(toy, tiny_bert, capsys) -> None:  # noqa: F811
     """LoRA's zero-initialised adapters need 2e-2; the top layers learnt best at 5e-3."""
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
-                "--dp-trainable", "top-2"]) == 0
+                "--dp-trainable", "lora"]) == 0
     out = capsys.readouterr().out
-    assert "learning_rate = 0.005: differential privacy:" in out
-    assert "settings used: epochs 10, learning rate 0.005" in out
+    assert "learning_rate = 0.02: differential privacy with LoRA" in out
+    assert "settings used: epochs 10, learning rate 0.02" in out
 
 
 def test_mid_sized_few_class_data_gets_the_larger_step_below_20000_training_rows() -> None:
