@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.events import Cancelled, CancelToken, Failed, FailureKind, Finished, Started, Step
+from engine.events import FailureKind, Finished
 from engine.failures import TrainingFailure
 from engine.models.weights import load_model
 from engine.runs import load_run
-from engine.training import TrainConfig, resume_on_rows, train_on_rows
+from engine.training import TrainConfig, train_on_rows
 from engine.training.lora import add_lora, has_lora, plain_view, unload_lora
 from tests.engine.tiny_model import make_tiny_gpt2, tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
 
@@ -109,29 +109,6 @@ def test_best_model_selection_reloads_the_folded_weights(workspace, tiny_bert) -
     events = list(train_on_rows(workspace, config(tiny_bert, select_best=True), TEXTS, LABELS, splits=SPLITS))
     assert isinstance(events[-1], Finished), events[-1]
     assert events[-1].best_step is not None and "accuracy" in events[-1].metrics
-
-
-def test_resume_after_cancel_matches_a_straight_lora_run(workspace, tiny_bert) -> None:
-    cfg = config(tiny_bert)
-    straight = list(train_on_rows(workspace, cfg, TEXTS, LABELS, splits=SPLITS))
-    token = CancelToken()
-    first = []
-    for event in train_on_rows(workspace, cfg, TEXTS, LABELS, splits=SPLITS, cancel=token):
-        first.append(event)
-        if isinstance(event, Step) and event.step == 5:
-            token.cancel()
-    assert isinstance(first[-1], Cancelled)
-    run_id = first[0].run_id
-    second = list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))
-    assert isinstance(second[0], Started) and second[0].resumed_from_step == 5
-    assert isinstance(second[-1], Finished), second[-1]
-    a = load_run(workspace, straight[-1].run_id).privacy
-    b = load_run(workspace, run_id).privacy
-    assert b["steps"] == a["steps"] and b["epsilon_spent"] == a["epsilon_spent"]
-    wa, _ = load_model(workspace, f"runs/{straight[-1].run_id}/model")
-    wb, _ = load_model(workspace, f"runs/{run_id}/model")
-    sa, sb = wa.state_dict(), wb.state_dict()
-    assert all(torch.allclose(sa[k], sb[k], atol=1e-6) for k in sa)
 
 
 def test_a_model_without_query_and_value_projections_is_refused_clearly(tmp_path) -> None:

@@ -61,8 +61,9 @@ def test_dp_run_reports_the_epsilon_opacus_computes(workspace, tiny_bert) -> Non
     assert dp["noise_multiplier"] > 0.3 and dp["grad_sample_mode"] == "ghost"
 
 
-def test_resume_after_cancel_gives_the_same_final_epsilon(workspace, tiny_bert) -> None:
-    cfg = config(tiny_bert, epochs=2)
+@pytest.mark.parametrize("trainable", ["all", "lora"])  # LoRA: the checkpoint holds peft's names
+def test_resume_after_cancel_gives_the_same_final_epsilon(workspace, tiny_bert, trainable) -> None:
+    cfg = config(tiny_bert, epochs=2, dp_trainable=trainable)
     straight = run(workspace, cfg)
     token = CancelToken()
     first = []
