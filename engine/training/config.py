@@ -91,7 +91,17 @@ class TrainConfig:
     dp_logical_batch_size: int = 256
     dp_accountant: str = "prv"
     dp_trainable: str = "all"  # "all"; "top-N": the top N encoder layers plus the head; "lora"
-    dp_grad_sample_mode: str = "ghost"
+    # "auto": ghost clipping, except hooks for LoRA, whose per-row gradients are small: there
+    # ghost clipping's second backward pass through every layer cost 1.16x plain time against
+    # 0.85x with hooks (bench_dp, 4,000 sst2 rows, 2026-12-05).
+    dp_grad_sample_mode: str = "auto"
+
+    @property
+    def grad_sample_mode(self) -> str:
+        """The per-sample gradient mode a DP run uses: ``dp_grad_sample_mode`` with "auto" resolved."""
+        if self.dp_grad_sample_mode != "auto":
+            return self.dp_grad_sample_mode
+        return "hooks" if self.dp_trainable == "lora" else "ghost"
 
     def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[Problem]:
         """Every problem with these settings, each saying what to change. Empty when fine.
@@ -164,8 +174,9 @@ class TrainConfig:
         if trainable_layers(self.dp_trainable) is None and self.dp_trainable not in ("all", "lora"):
             problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all, lora or "
                             "top-N (e.g. top-2: the top 2 layers plus the classification head)")
-        if self.dp_grad_sample_mode not in ("ghost", "hooks"):
-            problems.append(f"per-sample gradient mode '{self.dp_grad_sample_mode}' is unknown: use ghost or hooks")
+        if self.dp_grad_sample_mode not in ("auto", "ghost", "hooks"):
+            problems.append(f"per-sample gradient mode '{self.dp_grad_sample_mode}' is unknown: "
+                            "use auto, ghost or hooks")
         if self.grad_accumulation != 1:
             problems.append("gradient accumulation does not apply with differential privacy: the "
                             "logical batch size sets the rows per step; leave accumulation at 1")

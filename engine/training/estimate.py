@@ -69,7 +69,7 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     if lora:
         # Gradients flow back through every layer (2 x parameters x tokens for the activations),
         # but only the adapters and the head take weight gradients.
-        backward = 2 * compute_params * _DP_LORA_BACKWARD
+        backward = 2 * compute_params * _DP_LORA_BACKWARD[config.grad_sample_mode]
     # Validation passes each epoch are forward-only: 2 of the training pass's FLOPs per row.
     flops = tokens * config.epochs * ((2 * compute_params + backward) * train_rows
                                       + 2 * compute_params * 0.1 * rows)
@@ -88,7 +88,7 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     if config.dp:
         # Opacus keeps each layer's activations and output gradients for the norms (ghost), or
         # one gradient per row and parameter (hooks); bench_dp measured 1.23x peak RSS for ghost.
-        memory = memory * 1.25 if config.dp_grad_sample_mode == "ghost" \
+        memory = memory * 1.25 if config.grad_sample_mode == "ghost" \
             else memory + 4 * config.batch_size * trainable
     return Estimate(seconds=seconds, peak_memory_bytes=int(memory), device=kind)
 
@@ -105,16 +105,17 @@ _DP_TOP_LAYERS_BACKWARD = 2.8
 
 
 # LoRA: the activation-gradient pass through all layers, relative to its plain cost (peft's
-# extra products and Opacus's per-row hooks on top). bench_dp --trainable lora measured 0.85x
-# the plain time on the 2-core CPU (2026-12-05), i.e. (2 + 2 x 1.55) / 6.
-_DP_LORA_BACKWARD = 1.55
+# extra products and Opacus's per-row work on top). bench_dp --trainable lora measured 0.85x
+# the plain time with hooks and 1.16x with ghost clipping on the 2-core CPU (2026-12-05), i.e.
+# (2 + 2 x 1.55) / 6 and (2 + 2 x 2.5) / 6.
+_DP_LORA_BACKWARD = {"hooks": 1.55, "ghost": 2.5}
 _LORA_SHARE = 0.01
 
 
 def _dp_backward_factor(config: TrainConfig, share: float) -> float:
     if share < 1.0:
         return _DP_TOP_LAYERS_BACKWARD
-    return _DP_BACKWARD_PASSES.get(config.dp_grad_sample_mode, _DP_BACKWARD_PASSES["ghost"])
+    return _DP_BACKWARD_PASSES[config.grad_sample_mode]
 
 
 def _trainable_share(config: TrainConfig, layers: int) -> float:

@@ -87,7 +87,7 @@ def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.nd
     settings = DPSettings(epsilon=config.dp_epsilon, delta=dp_delta(config, n),
                           max_grad_norm=config.dp_max_grad_norm,
                           logical_batch_size=config.dp_logical_batch_size,
-                          accountant=config.dp_accountant, grad_sample_mode=config.dp_grad_sample_mode)
+                          accountant=config.dp_accountant, grad_sample_mode=config.grad_sample_mode)
     try:
         private = make_private(model, optimizer, criterion, n_rows=n, epochs=config.epochs,
                                settings=settings)

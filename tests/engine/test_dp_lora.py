@@ -88,6 +88,7 @@ def test_a_dp_lora_run_saves_a_plain_model_with_only_attention_changed(workspace
     start, _ = load_for_training(tiny_bert, ("neg", "pos"))
     # The record (and so the model card) says what took the noise: the adapters, pooler, head.
     assert dp["trained"].startswith("LoRA adapters (rank 8)")
+    assert dp["grad_sample_mode"] == "hooks"  # "auto": hooks for LoRA's small per-row gradients
     adapted, _ = load_for_training(tiny_bert, ("neg", "pos"))
     add_lora(adapted)
     assert dp["trainable_parameters"] == sum(p.numel() for p in adapted.parameters() if p.requires_grad)
