@@ -44,7 +44,7 @@ def run_side(args: dict, queue) -> None:
     extra = dict(dp=True, dp_epsilon=args.get("epsilon", 8.0), dp_logical_batch_size=args["logical_batch"],
                  dp_max_grad_norm=args["clip"], learning_rate=args["dp_lr"],
                  dp_trainable=args.get("trainable", "all"),
-                 dp_grad_sample_mode=args.get("grad_sample_mode", "ghost")) if dp else {}
+                 dp_grad_sample_mode=args.get("grad_sample_mode", "auto")) if dp else {}
     config = TrainConfig(dataset="sst2-bench", model_path=args["model"], epochs=args.get("epochs", 1),
                          batch_size=32, max_length=args.get("max_length", 128), seed=13,
                          early_stopping_patience=None, device="cpu",
@@ -69,7 +69,7 @@ def run_side(args: dict, queue) -> None:
         model, tokenizer = load_model(ws, f"runs/{run_id}/model", device="cpu")
         acc = bench_train.dev_accuracy(model, tokenizer, sorted(set(labels)), *args["dev"], device="cpu",
                                        max_length=config.max_length)
-    queue.put({"name": f"DP-SGD ({config.dp_grad_sample_mode}), {config.dp_trainable}" if dp else "plain", "seconds": last - start, "steps": steps,
+    queue.put({"name": f"DP-SGD ({config.grad_sample_mode}), {config.dp_trainable}" if dp else "plain", "seconds": last - start, "steps": steps,
                "rss": bench_train.peak_rss_mb(), "acc": acc, "privacy": privacy})
 
 
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--clip", type=float, default=0.1)
     parser.add_argument("--dp-lr", type=float, default=1e-3)
     parser.add_argument("--trainable", default="all", help="DP side: all (default), lora or top-N")
-    parser.add_argument("--grad-sample-mode", default="ghost", choices=("ghost", "hooks"))
+    parser.add_argument("--grad-sample-mode", default="auto", choices=("auto", "ghost", "hooks"))
     parser.add_argument("--dp-only", action="store_true", help="run only the DP side (print its figures)")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()

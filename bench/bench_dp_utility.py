@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--logical-batch", type=int, default=512)
     parser.add_argument("--clip", type=float, default=0.1)
     parser.add_argument("--dp-lr", type=float, default=5e-4)
-    parser.add_argument("--grad-sample-mode", default="ghost", choices=("ghost", "hooks"))
+    parser.add_argument("--grad-sample-mode", default="auto", choices=("auto", "ghost", "hooks"))
     parser.add_argument("--threads", type=int, default=2)
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
