@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.training.lora import LORA
+
 LENGTH_PERCENTILE = 95
 LENGTH_SAMPLE = 5000
 MIN_LENGTH = 32
@@ -242,7 +244,7 @@ def dp_logical_batch(train_rows: int) -> int:
 
 def dp_learning_rate(trainable: str) -> float:
     """The DP learning rate for the part trained: LoRA's zero-initialised adapters need more."""
-    return DP_LORA_LEARNING_RATE if trainable == "lora" else DP_LEARNING_RATE
+    return DP_LORA_LEARNING_RATE if trainable == LORA else DP_LEARNING_RATE
 
 
 def choose_dp_settings(train_rows: int, trainable: str | None = None) -> tuple[Choice, ...]:
@@ -254,7 +256,7 @@ def choose_dp_settings(train_rows: int, trainable: str | None = None) -> tuple[C
     rate = (Choice("learning_rate", DP_LORA_LEARNING_RATE, "differential privacy with LoRA: the "
                    "adapters start at zero and the noise is large, so they need a large step "
                    "(all of sst2: 0.856 at 2e-2, 0.841 at 5e-3; 5e-2 diverges)")
-            if part == "lora" else
+            if part == LORA else
             Choice("learning_rate", DP_LEARNING_RATE, "differential privacy: noisy, clipped "
                    "gradients need a larger step than plain training (on sst2, top layers: 0.85 "
                    "accuracy at 5e-3, 0.83 at 2e-3, 0.69 at 5e-4)"))

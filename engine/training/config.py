@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.data.problems import Problem, Severity
 from engine.errors import InputError
+from engine.training.lora import LORA
 
 
 def trainable_layers(spec: str) -> int | None:
@@ -101,7 +102,7 @@ class TrainConfig:
         """The per-sample gradient mode a DP run uses: ``dp_grad_sample_mode`` with "auto" resolved."""
         if self.dp_grad_sample_mode != "auto":
             return self.dp_grad_sample_mode
-        return "hooks" if self.dp_trainable == "lora" else "ghost"
+        return "hooks" if self.dp_trainable == LORA else "ghost"
 
     def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[Problem]:
         """Every problem with these settings, each saying what to change. Empty when fine.
@@ -171,7 +172,7 @@ class TrainConfig:
         problems = check_budget(epsilon=self.dp_epsilon, delta=self.dp_delta,
                                 n_rows=train_rows or 0, logical_batch_size=self.dp_logical_batch_size,
                                 max_grad_norm=self.dp_max_grad_norm, accountant=self.dp_accountant)
-        if trainable_layers(self.dp_trainable) is None and self.dp_trainable not in ("all", "lora"):
+        if trainable_layers(self.dp_trainable) is None and self.dp_trainable not in ("all", LORA):
             problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all, lora or "
                             "top-N (e.g. top-2: the top 2 layers plus the classification head)")
         if self.dp_grad_sample_mode not in ("auto", "ghost", "hooks"):

@@ -65,11 +65,12 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     lora = config.dp and config.dp_trainable == LORA
     share = _trainable_share(config, max(1, info.num_layers))
     trainable = share * compute_params
-    backward = 4 * trainable * (_dp_backward_factor(config, share) if config.dp else 1.0)
     if lora:
         # Gradients flow back through every layer (2 x parameters x tokens for the activations),
         # but only the adapters and the head take weight gradients.
         backward = 2 * compute_params * _DP_LORA_BACKWARD[config.grad_sample_mode]
+    else:
+        backward = 4 * trainable * (_dp_backward_factor(config, share) if config.dp else 1.0)
     # Validation passes each epoch are forward-only: 2 of the training pass's FLOPs per row.
     flops = tokens * config.epochs * ((2 * compute_params + backward) * train_rows
                                       + 2 * compute_params * 0.1 * rows)

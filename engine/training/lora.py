@@ -39,11 +39,17 @@ def lora_layers(model: Any) -> list[tuple[Any, str, Any]]:
 
 
 def has_lora(model: Any) -> bool:
-    return any(True for _ in lora_layers(model))
+    return bool(lora_layers(model))
+
+
+def is_lora_weight(name: str) -> bool:
+    """Whether the parameter ``name`` (from ``named_parameters``) is an adapter's A or B."""
+    return ".lora_" in name
 
 
 def add_lora(model: Any, *, rank: int = LORA_RANK, alpha: int = LORA_ALPHA) -> list[str]:
-    """Inject adapters and freeze everything but them, the pooler and the head.
+    """Inject adapters (which freezes nothing: ``engine.training.private.freeze_for`` decides
+    what trains).
 
     Returns the names of the projections that got adapters; raises ``ValueError`` with a
     sentence a user can act on when the model has none of ``LORA_TARGETS``.
@@ -56,15 +62,9 @@ def add_lora(model: Any, *, rank: int = LORA_RANK, alpha: int = LORA_ALPHA) -> l
         raise ValueError("LoRA adapters need attention projections named query/value (BERT, "
                          "RoBERTa, MiniLM) or q_lin/v_lin (DistilBERT), which this model lacks: "
                          "use --dp-trainable top-2 instead")
-    head = {id(p) for name, p in model.named_parameters() if not name.startswith(model.base_model_prefix)}
-    pooler = getattr(getattr(model, model.base_model_prefix, None), "pooler", None)
-    if pooler is not None:
-        head |= {id(p) for p in pooler.parameters()}
     # lora_dropout 0: dropout inside the adapter would only add noise to the per-row gradients.
     inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets,
                                        lora_dropout=0.0, bias="none"), model)
-    for name, p in model.named_parameters():
-        p.requires_grad_(id(p) in head or ".lora_" in name)
     return targets
 
 

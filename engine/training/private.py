@@ -14,15 +14,18 @@ import numpy as np
 from engine.events import FailureKind
 from engine.training.config import TrainConfig, trainable_layers
 from engine.failures import TrainingFailure
-from engine.training.lora import LORA, add_lora
+from engine.training.lora import LORA, add_lora, is_lora_weight
 from engine.training.optim import TrainingParts, default_criterion, linear_schedule, param_groups
 
 
-TRAINED_PART = {
-    "all": "all weights, embeddings included",
-    LORA: "LoRA adapters (rank 8) on every layer's attention query and value projections, the "
-          "pooler and the head; the adapters are folded into the saved weights",
-}
+def describe_trainable(spec: str) -> str:
+    """What ``--dp-trainable spec`` trains, in words for the run record and the model card."""
+    if spec == LORA:
+        return ("LoRA adapters (rank 8) on every layer's attention query and value projections, "
+                "the pooler and the head; the adapters are folded into the saved weights")
+    n = trainable_layers(spec)
+    return "all weights, embeddings included" if n is None else \
+        f"the top {n} encoder layers, the pooler and the head"
 
 
 def dp_delta(config: TrainConfig, train_rows: int) -> float:
@@ -38,16 +41,23 @@ def freeze_for(model: Any, spec: str) -> None:
     Fewer trainable parameters means less noise in total for the same ε (the noise is added
     to every trainable coordinate) and less per-sample work.
     """
+    base = getattr(model, model.base_model_prefix, None)
+    # The head: the pooler and everything outside the encoder (the classifier).
+    head = {id(p) for name, p in model.named_parameters() if not name.startswith(model.base_model_prefix)}
+    pooler = getattr(base, "pooler", None)
+    if pooler is not None:
+        head |= {id(p) for p in pooler.parameters()}
     if spec == LORA:
         try:
             add_lora(model)
         except ValueError as exc:
             raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
+        for name, p in model.named_parameters():
+            p.requires_grad_(id(p) in head or is_lora_weight(name))
         return
     n = trainable_layers(spec)
     if n is None:
         return
-    base = getattr(model, model.base_model_prefix, None)
     # BERT, RoBERTa, MiniLM, ELECTRA: encoder.layer; DistilBERT: transformer.layer.
     layers = next((getattr(getattr(base, part, None), "layer", None) for part in ("encoder", "transformer")
                    if getattr(getattr(base, part, None), "layer", None) is not None), None)
@@ -58,11 +68,7 @@ def freeze_for(model: Any, spec: str) -> None:
     if n > len(layers):
         raise TrainingFailure(FailureKind.BAD_SETTING, f"--dp-trainable {spec}: the model has only "
                               f"{len(layers)} layers; use top-{len(layers)} or all")
-    keep = {id(p) for layer in list(layers)[-n:] for p in layer.parameters()}
-    pooler = getattr(base, "pooler", None)
-    if pooler is not None:
-        keep |= {id(p) for p in pooler.parameters()}
-    keep |= {id(p) for name, p in model.named_parameters() if not name.startswith(model.base_model_prefix)}
+    keep = head | {id(p) for layer in list(layers)[-n:] for p in layer.parameters()}
     for p in model.parameters():
         p.requires_grad_(id(p) in keep)
 
@@ -87,15 +93,14 @@ def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.nd
     settings = DPSettings(epsilon=config.dp_epsilon, delta=dp_delta(config, n),
                           max_grad_norm=config.dp_max_grad_norm,
                           logical_batch_size=config.dp_logical_batch_size,
-                          accountant=config.dp_accountant, grad_sample_mode=config.grad_sample_mode)
+                          accountant=config.dp_accountant, grad_sample_mode=config.grad_sample_mode,
+                          trained=describe_trainable(config.dp_trainable))
     try:
         private = make_private(model, optimizer, criterion, n_rows=n, epochs=config.epochs,
                                settings=settings)
     except DPSettingError as exc:
         kind = FailureKind.BAD_MODEL if "this model" in str(exc) else FailureKind.BAD_SETTING
         raise TrainingFailure(kind, str(exc)) from exc
-    private.trained = TRAINED_PART.get(config.dp_trainable, f"the top {config.dp_trainable[4:]} "
-                                       "encoder layers, the pooler and the head")
     per_epoch, total = private.steps_per_epoch, private.max_steps
     # The schedule drives the plain optimizer's learning rate, which the DP optimizer shares.
     scheduler = linear_schedule(optimizer, warmup_steps=int(round(config.warmup_ratio * total)),

@@ -36,6 +36,9 @@ class DPSettings:
     logical_batch_size: int = 256
     accountant: str = "prv"
     grad_sample_mode: str = "ghost"  # "hooks" materialises per-sample gradients: more memory
+    # What the caller trains (e.g. "LoRA adapters ..."), for the summary: the noise, and so the
+    # utility, depends on how many weights take it.
+    trained: str = "all weights"
 
 
 def per_sample_loss(criterion: Any, logits: Any, targets: Any) -> Any:
@@ -60,9 +63,6 @@ class PrivateTraining:
         self.n_rows, self.steps_per_epoch, self.max_steps = n_rows, steps_per_epoch, max_steps
         self.accountant, self.grad_sample_mode = accountant, grad_sample_mode
         self._eps_cache: dict[int, float] = {}
-        # What the caller trains (e.g. "LoRA adapters ..."): stated in the summary, since the
-        # noise, and so the utility, depends on how many weights take it.
-        self.trained = "all weights"
 
     # ---- batches ------------------------------------------------------------------------
     def poisson_batches(self, epoch: int, seed: int) -> list[np.ndarray]:
@@ -170,7 +170,7 @@ class PrivateTraining:
             "planned_steps": self.max_steps, "grad_sample_mode": self.grad_sample_mode,
             "unit": "one training row", "training_rows": self.n_rows,
             "sampling": "Poisson", "secure_rng": False,
-            "trained": self.trained,
+            "trained": s.trained,
             "trainable_parameters": sum(int(p.numel()) for p in self.optimizer.params),
         }
 

@@ -14,6 +14,7 @@ from engine.models.weights import load_model
 from engine.runs import load_run
 from engine.training import TrainConfig, train_on_rows
 from engine.training.lora import add_lora, has_lora, plain_view, unload_lora
+from engine.training.private import freeze_for
 from tests.engine.tiny_model import make_tiny_gpt2, tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
 
 torch.set_num_threads(1)
@@ -40,7 +41,7 @@ def small_bert():
 def test_adapters_train_and_everything_else_is_frozen() -> None:
     model = small_bert()
     plain_names = set(model.state_dict())
-    assert add_lora(model) == ["query", "value"]
+    freeze_for(model, "lora")
     trained = {n for n, p in model.named_parameters() if p.requires_grad}
     assert {n for n in trained if ".lora_" in n} == {
         f"bert.encoder.layer.{i}.attention.self.{proj}.lora_{ab}.default.weight"
@@ -53,7 +54,7 @@ def test_adapters_train_and_everything_else_is_frozen() -> None:
 
 def test_plain_view_folds_the_adapters_in_and_restores_them_exactly() -> None:
     model = small_bert()
-    add_lora(model)
+    assert add_lora(model) == ["query", "value"]  # the projections that got adapters
     for name, p in model.named_parameters():
         if "lora_B" in name:  # B starts at zero; give the adapters something to fold in
             torch.nn.init.normal_(p, std=0.5)
@@ -90,7 +91,7 @@ def test_a_dp_lora_run_saves_a_plain_model_with_only_attention_changed(workspace
     assert dp["trained"].startswith("LoRA adapters (rank 8)")
     assert dp["grad_sample_mode"] == "hooks"  # "auto": hooks for LoRA's small per-row gradients
     adapted, _ = load_for_training(tiny_bert, ("neg", "pos"))
-    add_lora(adapted)
+    freeze_for(adapted, "lora")
     assert dp["trainable_parameters"] == sum(p.numel() for p in adapted.parameters() if p.requires_grad)
     a, b = trained.state_dict(), start.state_dict()
     assert set(a) == set(b)  # a plain BERT classifier: no adapter names
@@ -115,8 +116,6 @@ def test_best_model_selection_reloads_the_folded_weights(workspace, tiny_bert) -
 def test_a_model_without_query_and_value_projections_is_refused_clearly(tmp_path) -> None:
     from transformers import AutoModelForSequenceClassification
 
-    from engine.training.private import freeze_for
-
     folder = make_tiny_gpt2(tmp_path / "gpt2")
     model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2)
     with pytest.raises(TrainingFailure) as caught:
@@ -130,8 +129,10 @@ def test_distilbert_gets_adapters_on_its_own_projection_names() -> None:
 
     model = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=50, dim=16, n_layers=2,
                                                                  n_heads=2, hidden_dim=32))
-    assert add_lora(model) == ["q_lin", "v_lin"]
-    assert any(".q_lin.lora_A." in n for n, p in model.named_parameters() if p.requires_grad)
+    freeze_for(model, "lora")
+    trained = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert any(".q_lin.lora_A." in n for n in trained) and any(".v_lin.lora_B." in n for n in trained)
+    assert not any("k_lin" in n or "embeddings" in n for n in trained)
 
 
 def test_an_unknown_trainable_part_names_the_choices(tiny_bert) -> None:
