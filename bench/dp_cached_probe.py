@@ -56,7 +56,7 @@ class Top:
     """The top N layers, the pooler and the head of a BERT classifier, fed cached states."""
 
     @staticmethod
-    def build(model, n):
+    def build(model, n, pool="cls"):
         import torch
 
         class TopModule(torch.nn.Module):
@@ -70,6 +70,11 @@ class Top:
                 for layer in self.layers:
                     hidden = layer(hidden, add)
                     hidden = hidden[0] if isinstance(hidden, tuple) else hidden
+                if pool == "mean":
+                    # Mean over the real tokens, as the sentence-transformers base was trained;
+                    # the [CLS] pooler is then unused and frozen.
+                    m = mask[:, :, None].to(hidden.dtype)
+                    return self.classifier(self.dropout((hidden * m).sum(1) / m.sum(1).clamp(min=1)))
                 return self.classifier(self.dropout(self.pooler(hidden)))
 
         return TopModule()
@@ -100,7 +105,9 @@ def run(spec, base, opts, train, dev):
 
     torch.manual_seed(13)
     model = copy.deepcopy(base)
-    top = Top.build(model, opts.top)
+    top = Top.build(model, opts.top, opts.pool)
+    if opts.pool == "mean":
+        top.pooler.requires_grad_(False)
     top.train()
     feats, mask, labels = train
     n = len(labels)
@@ -111,7 +118,7 @@ def run(spec, base, opts, train, dev):
     info = {}
     if parts[0] == "plain":
         epochs = int(parts[1])
-        opt = torch.optim.AdamW(top.parameters(), lr=opts.plain_lr)
+        opt = torch.optim.AdamW([p for p in top.parameters() if p.requires_grad], lr=opts.plain_lr)
         rng = np.random.default_rng(13)
         for _ in range(epochs):
             order = rng.permutation(n)
@@ -129,7 +136,7 @@ def run(spec, base, opts, train, dev):
         epsilon, epochs = float(parts[1]), int(parts[2])
         batch = int(parts[3]) if len(parts) > 3 else opts.logical_batch
         lr = float(parts[4]) if len(parts) > 4 else opts.dp_lr
-        opt = torch.optim.AdamW(top.parameters(), lr=lr, weight_decay=0.0)
+        opt = torch.optim.AdamW([p for p in top.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
         settings = DPSettings(epsilon=epsilon, delta=default_delta(n), max_grad_norm=opts.clip,
                               logical_batch_size=batch, accountant="prv", grad_sample_mode="ghost")
         private = make_private(top, opt, criterion, n_rows=n, epochs=epochs, settings=settings)
@@ -163,6 +170,9 @@ def main():
                         help="plain:EPOCHS or dp:EPSILON:EPOCHS[:LOGICAL_BATCH[:LR]]")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--top", type=int, default=1)
+    parser.add_argument("--pool", choices=("cls", "mean"), default="cls",
+                        help="the head reads the [CLS] pooler (as the engine's models do) or the mean "
+                             "of the real tokens (as the sentence-transformers base was trained)")
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--logical-batch", type=int, default=2048)
     parser.add_argument("--physical", type=int, default=256)
@@ -193,7 +203,7 @@ def main():
         cached.append((frozen_features(base, ids, mask, opts.top), mask,
                        torch.tensor([int(x) for x in lb])))
     print(f"{len(texts):,} sst2 train rows, {len(dev_texts):,} dev rows; top {opts.top} layer(s) + "
-          f"pooler + head trained on cached states of the frozen layers "
+          f"{opts.pool} pooling + head trained on cached states of the frozen layers "
           f"({(time.perf_counter() - t0) / 60:.1f} min to compute); C {opts.clip}, physical batch "
           f"{opts.physical}, 2 threads, load average {os.getloadavg()[0]:.1f}\n")
     print("| run | logical batch | lr | σ | steps | ε spent | minutes | dev accuracy |")
