@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.evaluation.metrics import accuracy_interval_text
 from engine.evaluation.report import EvaluationReport
 
 
@@ -164,7 +165,9 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
 def _metrics_lines(report: EvaluationReport | None) -> list[str]:
     if report is None:
         return ["No evaluation on a test split was recorded for this run."]
-    lines = [f"{report.n} rows.", "", "| metric | value |", "|---|---|"]
+    lines = [f"{report.n} rows; accuracy {report.accuracy:.4f}, "
+             f"{accuracy_interval_text(report.accuracy, report.n)} (a smaller test split measures "
+             "less precisely).", "", "| metric | value |", "|---|---|"]
     lines += [f"| {name} | {value:.4f} |" for name, value in report.headline().items()]
     lines += ["", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     lines += [

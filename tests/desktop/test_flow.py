@@ -73,6 +73,7 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert train.device_label.text().startswith("Device: cpu")
 
     # Results: headline metrics and the confusion matrix match the stored report.
+    from engine.evaluation.metrics import accuracy_interval
     from engine.evaluation.report import load_report
 
     run_id = ended.args[0].run_id
@@ -83,6 +84,8 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert results.run_id == run_id
     assert results.cards["accuracy"].value.text() == f"{report.accuracy:.3f}"
     assert results.cards["macro_f1"].value.text() == f"{report.macro_f1:.3f}"
+    low, high = accuracy_interval(report.accuracy, report.n)  # how precise this small split is
+    assert f"95% interval {low:.4f}-{high:.4f}" in results.summary.text() and low < report.accuracy < high
     assert results.heatmap.matrix() == [list(row) for row in report.confusion]
     assert sum(map(sum, results.heatmap.matrix())) == report.n > 0
     assert results.per_class.rowCount() == 2

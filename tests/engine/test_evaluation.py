@@ -246,3 +246,26 @@ def test_multi_label_truth_encoding() -> None:
     assert truth.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
     with pytest.raises(InputError, match=r"f.csv has labels the model was not trained on: 'd'"):
         _encode_truth(["a|d"], ("a", "b"), "f.csv", multi_label=True, delimiter="|")
+
+
+def test_accuracy_interval_is_the_wilson_score_interval() -> None:
+    from engine.evaluation.metrics import accuracy_interval, accuracy_interval_text
+
+    z = 1.96
+    # None right out of 10: the upper bound is z²/(n + z²), and the interval starts at 0.
+    low, high = accuracy_interval(0.0, 10)
+    assert low == 0.0 and high == pytest.approx(z * z / (10 + z * z))
+    for accuracy, n in [(0.9, 1000), (0.9171, 1000), (0.5, 40), (0.97, 120), (1.0, 36)]:
+        low, high = accuracy_interval(accuracy, n)
+        assert 0.0 <= low <= accuracy <= high <= 1.0
+        # Each bound is a p at which the measured accuracy is exactly z standard errors away.
+        for bound in (low, high):
+            if 0.0 < bound < 1.0:
+                assert (accuracy - bound) ** 2 == pytest.approx(z * z * bound * (1 - bound) / n)
+        mirrored = accuracy_interval(1 - accuracy, n)  # symmetric in right and wrong
+        assert mirrored == pytest.approx((1 - high, 1 - low))
+    # A tenth of 10,001 rows measures 0.917 to about ±1.7 points, ten times as many to ±0.5.
+    small, large = accuracy_interval(0.917, 1000), accuracy_interval(0.917, 10_000)
+    assert 0.015 < (small[1] - small[0]) / 2 < 0.019 and (large[1] - large[0]) < (small[1] - small[0]) / 3
+    assert accuracy_interval_text(0.9, 1000) == "95% interval {:.4f}-{:.4f}".format(*accuracy_interval(0.9, 1000))
+    assert accuracy_interval(0.5, 0) == (0.0, 1.0)  # nothing measured: nothing known

@@ -76,6 +76,7 @@ def test_model_card_summarises_without_rows(run, tmp_path: Path) -> None:
     assert "train 32, validation 4, test 4" in card
     assert "| learning_rate | 0.001 |" in card and "| epochs | 2 |" in card
     assert "| accuracy |" in card and "| macro_f1 |" in card
+    assert "test 4" in card and "4 rows; accuracy" in card and "95% interval" in card
     assert "Differential privacy: off" in card and "Anonymization of personal data: none" in card
     assert "This export encrypted: no" in card
     assert "- torch: " in card and "- transformers: " in card and "- cloister: " in card

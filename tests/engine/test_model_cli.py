@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.evaluation.metrics import accuracy_interval
+
 from engine.cli import main
 from engine.evaluation.report import load_report
 from engine.evaluation.prediction import Predictor
@@ -47,6 +49,8 @@ def test_evaluate_on_the_test_split_matches_the_stored_report(trained, cli) -> N
     assert data["misclassified"] == [] and data["misclassified_total"] == len(before.misclassified)
     code, out, _ = cli("evaluate", run_id, "--misclassified", "1")
     assert code == 0 and f"accuracy     {before.accuracy:.4f}" in out
+    low, high = accuracy_interval(before.accuracy, before.n)
+    assert f"95% interval {low:.4f}-{high:.4f} ({before.n:,} rows)" in out
     assert "confusion (rows: true, columns: predicted)" in out
 
 
