@@ -14,6 +14,7 @@ from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.state import format_duration, format_metric, history_curves
 from desktop.widgets.curves import CurvePlot
+from engine.evaluation.metrics import accuracy_interval_text, intervals_overlap
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -75,10 +76,14 @@ class RunsPage(Page):
         compare.addWidget(curves_box)
         compare.setSizes([420, 600])
         self.compared: list[Any] = []
+        # Said when the best accuracy is within what the test splits can measure of another's.
+        self.compare_note = QLabel("")
+        self.compare_note.setWordWrap(True)
 
         self.layout_.addWidget(self.table, 3)
         self.layout_.addLayout(buttons)
         self.layout_.addWidget(section("Comparison"))
+        self.layout_.addWidget(self.compare_note)
         self.layout_.addWidget(compare, 4)
         context.runs_changed.connect(self.refresh)
         self._on_selection()
@@ -87,6 +92,7 @@ class RunsPage(Page):
         self.compared = []
         self.compare_table.setRowCount(0)
         self.compare_table.setColumnCount(0)
+        self.compare_note.setText("")
         self.curves.clear()
         self.refresh()
 
@@ -168,6 +174,7 @@ class RunsPage(Page):
         self.compare_table.setVerticalHeaderLabels([title for _, title in rows])
         # "Best" the right way round: the lowest calibration error, the highest accuracy.
         best = {m.name: m.best([r.metrics[m.name] for r in records if m.name in r.metrics]) for m in shown}
+        measured = self._test_sizes(records)
         for column, record in enumerate(records):
             for row, (key, _title) in enumerate(rows):
                 if key == "dataset":
@@ -183,7 +190,11 @@ class RunsPage(Page):
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
+                if key == "accuracy" and record.run_id in measured:
+                    accuracy, n = measured[record.run_id]
+                    item.setToolTip(f"{accuracy_interval_text(accuracy, n)} on {n:,} test rows")
                 self.compare_table.setItem(row, column, item)
+        self.compare_note.setText(_too_close_to_call(list(measured.values())))
         names = sorted({name for r in records for name in history_curves(r.history)},
                        key=lambda n: (n != "loss", n))
         self.curve_choice.blockSignals(True)
@@ -192,6 +203,17 @@ class RunsPage(Page):
         self.curve_choice.blockSignals(False)
         self._draw_curves()
 
+    def _test_sizes(self, records: list[Any]) -> dict[str, tuple[float, int]]:
+        """Each run's test accuracy and the number of test rows it was measured on."""
+        from desktop.jobs import report
+
+        measured = {}
+        for record in records:
+            rep = report(self.workspace, record.run_id) if self.workspace is not None else None
+            if rep is not None and rep.n > 0:
+                measured[record.run_id] = (rep.accuracy, rep.n)
+        return measured
+
     def _draw_curves(self) -> None:
         self.curves.clear()
         name = self.curve_choice.currentText()
@@ -199,3 +221,15 @@ class RunsPage(Page):
             curve = history_curves(record.history).get(name)
             if curve:
                 self.curves.set_series(record.run_id, *curve)
+
+
+def _too_close_to_call(measured: list[tuple[float, int]]) -> str:
+    """A warning when the two best accuracies' 95% intervals overlap, else nothing."""
+    if len(measured) < 2:
+        return ""
+    (best, n_best), (second, n_second) = sorted(measured, reverse=True)[:2]
+    if not intervals_overlap(best, n_best, second, n_second):
+        return ""
+    return (f"The two best accuracies ({best:.3f} and {second:.3f}) are within what their test "
+            "splits can measure (their 95% intervals overlap; hover over an accuracy to see its "
+            "interval): this comparison cannot tell which run is better.")

@@ -97,3 +97,11 @@ def accuracy_interval_text(accuracy: float, n: int) -> str:
     """"95% interval 0.8993-0.9335": what the CLI, card and Results page show beside accuracy."""
     low, high = accuracy_interval(accuracy, n)
     return f"95% interval {low:.4f}-{high:.4f}"
+
+
+def intervals_overlap(accuracy_a: float, n_a: int, accuracy_b: float, n_b: int) -> bool:
+    """Whether two accuracies' 95% intervals overlap: if they do, the test splits cannot say
+    which is better (a conservative reading, and one a user can check by eye)."""
+    low_a, high_a = accuracy_interval(accuracy_a, n_a)
+    low_b, high_b = accuracy_interval(accuracy_b, n_b)
+    return low_a <= high_b and low_b <= high_a

@@ -163,9 +163,18 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     accuracy_row = rows.index("Accuracy")
     from engine.runs import load_run
 
+    from engine.evaluation.metrics import accuracy_interval
+    from engine.evaluation.report import load_report
+
     for column, run_id in enumerate(headers):
         record = load_run(window.context.workspace, run_id)
         assert table.item(accuracy_row, column).text() == f"{record.metrics['accuracy']:.3f}"
+        rep = load_report(window.context.workspace, run_id)
+        low, high = accuracy_interval(rep.accuracy, rep.n)
+        assert table.item(accuracy_row, column).toolTip() == (
+            f"95% interval {low:.4f}-{high:.4f} on {rep.n:,} test rows")
+    # Four test rows each: no comparison of these two can say which is better, and the page says so.
+    assert "cannot tell which run is better" in runs.compare_note.text()
     assert runs.curve_choice.currentText() == "loss"
     assert set(runs.curves.series()) == set(run_ids)  # one overlaid loss curve per run
     assert all(len(xs) >= 1 for xs, _ in runs.curves.series().values())

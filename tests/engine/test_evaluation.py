@@ -269,3 +269,16 @@ def test_accuracy_interval_is_the_wilson_score_interval() -> None:
     assert 0.015 < (small[1] - small[0]) / 2 < 0.019 and (large[1] - large[0]) < (small[1] - small[0]) / 3
     assert accuracy_interval_text(0.9, 1000) == "95% interval {:.4f}-{:.4f}".format(*accuracy_interval(0.9, 1000))
     assert accuracy_interval(0.5, 0) == (0.0, 1.0)  # nothing measured: nothing known
+
+
+def test_intervals_overlap_only_when_the_splits_cannot_tell_runs_apart() -> None:
+    from engine.evaluation.metrics import accuracy_interval, intervals_overlap
+
+    # AG News seeds 13 and 16: 0.917 and 0.890 cannot be told apart on ~1,000 test rows each;
+    # on 10,000 each they could.
+    assert intervals_overlap(0.9171, 1000, 0.8901, 1000)
+    assert not intervals_overlap(0.9171, 10_000, 0.8901, 10_000)
+    assert intervals_overlap(0.9, 4, 0.5, 4)  # four rows say almost nothing
+    assert intervals_overlap(0.8, 1000, 0.9, 1000) == intervals_overlap(0.9, 1000, 0.8, 1000)
+    a, b = accuracy_interval(0.86, 2000), accuracy_interval(0.90, 2000)
+    assert intervals_overlap(0.86, 2000, 0.90, 2000) == (a[1] >= b[0])
