@@ -253,13 +253,12 @@ def choose_dp_settings(train_rows: int, trainable: str | None = None) -> tuple[C
     the part the user chose to train, if any (the learning rate follows it)."""
     batch = dp_logical_batch(train_rows)
     part = trainable or DP_TRAINABLE
-    rate = (Choice("learning_rate", DP_LORA_LEARNING_RATE, "differential privacy with LoRA: the "
-                   "adapters start at zero and the noise is large, so they need a large step "
-                   "(all of sst2: 0.856 at 2e-2, 0.841 at 5e-3; 5e-2 diverges)")
-            if part == LORA else
-            Choice("learning_rate", DP_LEARNING_RATE, "differential privacy: noisy, clipped "
-                   "gradients need a larger step than plain training (on sst2, top layers: 0.85 "
-                   "accuracy at 5e-3, 0.83 at 2e-3, 0.69 at 5e-4)"))
+    why = ("differential privacy with LoRA: the adapters start at zero and the noise is large, "
+           "so they need a large step (all of sst2: 0.856 at 2e-2, 0.841 at 5e-3; 5e-2 diverges)"
+           if part == LORA else
+           "differential privacy: noisy, clipped gradients need a larger step than plain training "
+           "(on sst2, top layers: 0.85 accuracy at 5e-3, 0.83 at 2e-3, 0.69 at 5e-4)")
+    rate = Choice("learning_rate", dp_learning_rate(part), why)
     return (
         rate,
         Choice("dp_max_grad_norm", DP_MAX_GRAD_NORM, "a small clipping norm C keeps the noise, "
