@@ -45,6 +45,9 @@ def run_side(args: dict, queue) -> None:
                  dp_max_grad_norm=args["clip"], learning_rate=args["dp_lr"],
                  dp_trainable=args.get("trainable", "all"),
                  dp_grad_sample_mode=args.get("grad_sample_mode", "auto")) if dp else {}
+    people = args.get("people") if dp else None  # DP per person: who each row is about
+    if people is not None:
+        extra["dp_person_column"] = "person"
     config = TrainConfig(dataset="sst2-bench", model_path=args["model"], epochs=args.get("epochs", 1),
                          batch_size=32, max_length=args.get("max_length", 128), seed=13,
                          early_stopping_patience=None, device="cpu",
@@ -53,7 +56,8 @@ def run_side(args: dict, queue) -> None:
         ws = Workspace.create(Path(tmp) / "ws", "bench", kdf=ScryptParams(log2_n=10, r=8, p=1))
         start = last = None
         steps = 0
-        for event in train_on_rows(ws, config, texts, labels, splits=(range(len(texts)), [], [])):
+        for event in train_on_rows(ws, config, texts, labels, splits=(range(len(texts)), [], []),
+                                   people=people):
             if isinstance(event, Started):
                 start, steps = time.perf_counter(), event.total_steps
             elif isinstance(event, Step):

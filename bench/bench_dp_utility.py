@@ -13,6 +13,10 @@ accountant, Poisson sampling, ghost clipping, the logical batch, clipping norm a
 given below (Li et al. 2021: large batches, a small C, a high learning rate)::
 
     .venv/bin/python bench/bench_dp_utility.py --configs plain dp:8:all dp:8:top-2 dp:3:all
+
+``--rows-per-person K`` makes the DP sides protect people instead of rows: the rows are dealt
+at random (seeded) to people of K rows each, and DP runs with that person column (one row per
+person drawn in each step; N = the number of people).
 """
 from __future__ import annotations
 
@@ -51,6 +55,8 @@ def main() -> None:
     parser.add_argument("--dp-lr", type=float, default=5e-4)
     parser.add_argument("--grad-sample-mode", default="auto", choices=("auto", "ghost", "hooks"))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rows-per-person", type=int, default=0, metavar="K",
+                        help="DP per person, each person holding K of the rows (default: per row)")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
     configs = [parse_config(c) for c in opts.configs]
@@ -63,9 +69,17 @@ def main() -> None:
               "logical_batch": opts.logical_batch, "clip": opts.clip, "dp_lr": opts.dp_lr,
               "epochs": opts.epochs, "max_length": opts.max_length, "plain_lr": opts.plain_lr,
               "grad_sample_mode": opts.grad_sample_mode}
+    unit = "one row"
+    if opts.rows_per_person > 0:
+        import numpy as np
+
+        deal = np.random.default_rng(13).permutation(len(train[0]))
+        common["people"] = [f"p{d // opts.rows_per_person}" for d in deal]
+        unit = f"one person ({len(set(common['people'])):,} people of {opts.rows_per_person} rows)"
     print(f"{len(train[0]):,} seeded sst2 train rows, {opts.epochs} epochs, max length "
           f"{opts.max_length}, physical batch 32, {opts.threads} torch threads, CPU; accuracy on "
-          f"all {len(dev[0])} sst2 dev rows; load average before {os.getloadavg()[0]:.1f}\n")
+          f"all {len(dev[0])} sst2 dev rows; DP unit: {unit}; load average before "
+          f"{os.getloadavg()[0]:.1f}\n")
     print("| configuration | lr | logical batch | C | σ | steps | ε spent | δ | minutes | dev accuracy | vs plain |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     plain_acc = None

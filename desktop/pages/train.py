@@ -57,6 +57,7 @@ class TrainPage(Page):
             widget.valueChanged.connect(self._schedule_estimate)
         self.dataset_combo.currentIndexChanged.connect(self._schedule_estimate)
         self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._dataset_columns_changed())
         self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
         self.device.currentIndexChanged.connect(self._schedule_estimate)
         self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
@@ -228,9 +229,13 @@ class TrainPage(Page):
             for info in infos:
                 self.dataset_combo.addItem(f"{info.name}  ({info.rows:,} rows, {len(info.labels)} labels)", info.name)
                 self.dataset_combo.setItemData(self.dataset_combo.count() - 1, info.rows, Qt.ItemDataRole.UserRole + 1)
+                people = [c for c in info.columns if c not in info.mapping.text_columns
+                          and c != info.mapping.label_column]  # columns that may name a person
+                self.dataset_combo.setItemData(self.dataset_combo.count() - 1, people, Qt.ItemDataRole.UserRole + 2)
         if current is not None:
             self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(current)))
         self.dataset_combo.blockSignals(False)
+        self._dataset_columns_changed()
         self._privacy_reviewed = set()
         if self.workspace is not None:
             from engine.data.anonymize import privacy_reviewed
@@ -243,6 +248,9 @@ class TrainPage(Page):
         self.auto_box.schedule()
         self._schedule_estimate()
         self._render()
+
+    def _dataset_columns_changed(self) -> None:
+        self.privacy.set_columns(self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 2) or ())
 
     def _update_privacy_warning(self) -> None:
         name = self.dataset_combo.currentData()

@@ -185,7 +185,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _dp_settings(args: argparse.Namespace) -> dict[str, Any]:
-    dp_flags = ("epsilon", "delta", "max_grad_norm", "logical_batch_size", "dp_trainable", "accountant")
+    dp_flags = ("epsilon", "delta", "max_grad_norm", "logical_batch_size", "dp_trainable", "accountant",
+                "dp_person_column")
     if not args.dp:
         given = [f"--{f.replace('_', '-')}" for f in dp_flags if getattr(args, f) is not None]
         if given:
@@ -196,7 +197,8 @@ def _dp_settings(args: argparse.Namespace) -> dict[str, Any]:
     for flag, key in (("epsilon", "dp_epsilon"), ("delta", "dp_delta"),
                       ("max_grad_norm", "dp_max_grad_norm"),
                       ("logical_batch_size", "dp_logical_batch_size"),
-                      ("dp_trainable", "dp_trainable"), ("accountant", "dp_accountant")):
+                      ("dp_trainable", "dp_trainable"), ("accountant", "dp_accountant"),
+                      ("dp_person_column", "dp_person_column")):
         if getattr(args, flag) is not None:
             settings[key] = getattr(args, flag)
     return settings
@@ -256,7 +258,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def _epsilon_cell(record: Any) -> str:
     """ε spent for a DP run (with δ), "-" for a run without differential privacy."""
     dp = record.privacy
-    return f"{dp['epsilon_spent']:.2f} (δ {dp['delta']:.0e})" if dp else "-"
+    if not dp:
+        return "-"
+    per = ", per person" if str(dp.get("unit", "")).startswith("one person") else ""
+    return f"{dp['epsilon_spent']:.2f} (δ {dp['delta']:.0e}{per})"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -302,9 +307,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     dp = p.add_argument_group(
         "differential privacy", "DP-SGD through Opacus: the model provably reveals little about "
-        "any one training row. --batch-size is then the physical batch (memory); expect lower "
-        "accuracy and a few times the training time. Several rows about one person, tuning on "
-        "the same data, and validation/test metrics are not covered.")
+        "any one training row (or person, with --dp-person-column). --batch-size is then the "
+        "physical batch (memory); expect lower accuracy. Tuning on the same data, and "
+        "validation/test metrics, are not covered.")
     dp.add_argument("--dp", action="store_true", help="train with differential privacy")
     dp.add_argument("--epsilon", type=float, metavar="EPS",
                     help="privacy budget ε: 1 strong, 3 moderate, 8 standard (default 8)")
@@ -318,6 +323,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="the top N layers plus the head (default: automatic, top-2), LoRA "
                          "adapters on every layer plus the head, or all layers (all with --no-auto)")
     dp.add_argument("--accountant", choices=("prv", "rdp"), help="privacy accountant (default prv)")
+    dp.add_argument("--dp-person-column", metavar="COLUMN",
+                    help="the column naming who a row is about (customer or patient id): protect "
+                         "each person, all of their rows, instead of each row. Each step uses one "
+                         "row of each person it draws")
     add_workspace_options(p)
     p.set_defaults(func=cmd_train)
 

@@ -131,12 +131,18 @@ def render_model_card(info: ModelCardInfo) -> str:
 def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
     if not dp:
         return []
+    per_person = str(dp.get("unit", "")).startswith("one person")
+    left_out = ("all of any one person's rows" if per_person else "any one training row")
+    uncovered = ("one person's rows under two different ids (or in another column) count as two "
+                 "people" if per_person else "several rows about one person weaken the guarantee "
+                 "for that person (k rows: roughly k·ε; train with a person column to protect "
+                 "people)")
     return [
         "### Differential privacy",
         "",
         f"Trained with DP-SGD (Opacus): ({dp['epsilon_spent']:.3f}, {dp['delta']:.3g})-differential "
         f"privacy for the unit of privacy, **{dp.get('unit', 'one training row')}**: the model's "
-        "weights would be nearly as likely had any one training row been left out.",
+        f"weights would be nearly as likely had {left_out} been left out.",
         "",
         "| quantity | value |", "|---|---|",
         f"| ε spent | {dp['epsilon_spent']:.4f} |",
@@ -149,13 +155,14 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
         f"(logical batch {dp['logical_batch_size']}) |",
         f"| steps | {dp['steps']} of {dp['planned_steps']} planned |",
         f"| training rows | {dp['training_rows']} |",
+        *([f"| people (each step uses one row of each person drawn) | {dp['privacy_units']} |"]
+          if per_person else []),
         f"| per-sample gradients | {dp['grad_sample_mode']} |",
         *([f"| weights trained | {dp['trained']} ({dp['trainable_parameters']:,} values) |"]
           if "trained" in dp else []),
         "",
-        "What this does not cover: several rows about one person weaken the guarantee for that "
-        "person (k rows: roughly k·ε); choosing settings by trying several runs on the same data "
-        "spends privacy that is not counted here; the validation and test rows and the metrics "
+        f"What this does not cover: {uncovered}; choosing settings by trying several runs on the "
+        "same data spends privacy that is not counted here; the validation and test rows and the metrics "
         "above are not protected. The noise comes from torch's pseudo-random generator, not a "
         "cryptographically secure one.",
         "",

@@ -247,10 +247,13 @@ def dp_learning_rate(trainable: str) -> float:
     return DP_LORA_LEARNING_RATE if trainable == LORA else DP_LEARNING_RATE
 
 
-def choose_dp_settings(train_rows: int, trainable: str | None = None) -> tuple[Choice, ...]:
+def choose_dp_settings(train_rows: int, trainable: str | None = None, *,
+                       per_person: bool = False) -> tuple[Choice, ...]:
     """The DP-SGD settings a user who changes nothing gets (the non-DP learning rate and class
     weights do not apply: DP refuses per-row weights, and needs a larger step). ``trainable``:
-    the part the user chose to train, if any (the learning rate follows it)."""
+    the part the user chose to train, if any (the learning rate follows it). ``per_person``:
+    ``train_rows`` counts the people in the training rows (one row of each per epoch)."""
+    units = "people" if per_person else "training rows"
     batch = dp_logical_batch(train_rows)
     part = trainable or DP_TRAINABLE
     why = ("differential privacy with LoRA: the adapters start at zero and the noise is large, "
@@ -263,7 +266,7 @@ def choose_dp_settings(train_rows: int, trainable: str | None = None) -> tuple[C
         rate,
         Choice("dp_max_grad_norm", DP_MAX_GRAD_NORM, "a small clipping norm C keeps the noise, "
                "which is proportional to C, small; nearly every row's gradient is clipped anyway"),
-        Choice("dp_logical_batch_size", batch, f"{train_rows:,} training rows: about "
+        Choice("dp_logical_batch_size", batch, f"{train_rows:,} {units}: about "
                f"{max(1, train_rows // batch)} noisy steps an epoch; larger batches average the "
                "noise away (256-2,048 rows)"),
         Choice("dp_trainable", DP_TRAINABLE, "the top two encoder layers, the pooler and the "

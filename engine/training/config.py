@@ -96,6 +96,10 @@ class TrainConfig:
     # ghost clipping's second backward pass through every layer cost 1.16x plain time against
     # 0.85x with hooks (bench_dp, 4,000 sst2 rows, 2026-12-05).
     dp_grad_sample_mode: str = "auto"
+    # The column whose value names the person a row is about (a patient or customer id): DP
+    # then protects each person, all of their rows together, instead of each row. None: every
+    # row is its own unit (right when each person has one row).
+    dp_person_column: str | None = None
 
     @property
     def grad_sample_mode(self) -> str:
@@ -104,10 +108,12 @@ class TrainConfig:
             return self.dp_grad_sample_mode
         return "hooks" if self.dp_trainable == LORA else "ghost"
 
-    def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None) -> list[Problem]:
+    def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None,
+                 people: int | None = None) -> list[Problem]:
         """Every problem with these settings, each saying what to change. Empty when fine.
 
-        ``train_rows`` and ``model_max_length`` add the checks that need the data and the model.
+        ``train_rows`` and ``model_max_length`` add the checks that need the data and the model;
+        ``people``, the number of people in the training rows, those of ``dp_person_column``.
         Each problem is an error whose code names the setting (``setting:batch_size``), like
         the dataset checks in ``engine.data.validation``.
         """
@@ -158,7 +164,10 @@ class TrainConfig:
             )
         if self.dp:
             problems.extend(Problem(Severity.ERROR, "setting:dp", message)
-                            for message in self._dp_problems(train_rows))
+                            for message in self._dp_problems(train_rows, people))
+        elif self.dp_person_column:
+            bad("dp_person_column", "a person column only applies with differential privacy: "
+                "turn DP on, or leave the person column empty")
         if model_max_length is not None and self.max_length > model_max_length:
             bad("max_length",
                 f"max length {self.max_length} is above the model's limit of {model_max_length} "
@@ -166,12 +175,15 @@ class TrainConfig:
             )
         return problems
 
-    def _dp_problems(self, train_rows: int | None) -> list[str]:
+    def _dp_problems(self, train_rows: int | None, people: int | None) -> list[str]:
         from privacy.dp.budget import check_budget
 
+        # The budget's N counts the units the guarantee protects: people when rows are grouped.
+        units = people if self.dp_person_column else train_rows
         problems = check_budget(epsilon=self.dp_epsilon, delta=self.dp_delta,
-                                n_rows=train_rows or 0, logical_batch_size=self.dp_logical_batch_size,
-                                max_grad_norm=self.dp_max_grad_norm, accountant=self.dp_accountant)
+                                n_rows=units or 0, logical_batch_size=self.dp_logical_batch_size,
+                                max_grad_norm=self.dp_max_grad_norm, accountant=self.dp_accountant,
+                                units="people" if self.dp_person_column else "training rows")
         if trainable_layers(self.dp_trainable) is None and self.dp_trainable not in ("all", LORA):
             problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all, lora or "
                             "top-N (e.g. top-2: the top 2 layers plus the classification head)")

@@ -17,13 +17,12 @@ from engine.failures import TrainingFailure, to_failed
 from engine.training.loop import PartsFactory, Trainer
 from engine.training.optim import build_training_parts
 from engine.training.private import build_private_parts
-from engine.training.prepare import check_settings, load_rows, prepare_rows
+from engine.training.prepare import Rows, check_settings, load_rows, prepare_rows
 
 if TYPE_CHECKING:
     from engine.vault import Vault
 
 log = logging.getLogger(__name__)
-Rows = tuple[Sequence[str], Sequence[str]]
 SplitRows = tuple[Sequence[int], Sequence[int], Sequence[int]]
 
 
@@ -57,8 +56,9 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
            state: dict[str, Any]) -> Iterator[Event]:
     state["batch_size"] = config.batch_size
     info = check_settings(config)
-    texts, labels = rows()
-    prep = prepare_rows(config, info, list(texts), list(labels), splits=splits)
+    data = rows()
+    prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
+                        people=data.people)
     run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names)
     save_run(ws, run)
@@ -81,8 +81,9 @@ def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], split
     state["batch_size"] = config.batch_size
     checkpoint = ckpt_io.load_checkpoint(ws, run_id)
     info = check_settings(config)
-    texts, labels = rows(config)
-    prep = prepare_rows(config, info, list(texts), list(labels), splits=splits)
+    data = rows(config)
+    prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
+                        people=data.people)
     if prep.coding.names != run.labels:
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has changed since "
                               f"run {run_id} started (its labels differ): start a new run instead")
@@ -107,32 +108,35 @@ def _factory(config: TrainConfig, given: PartsFactory | None) -> PartsFactory:
 def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
           parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
-    return _guarded(lambda state: _start(ws, config, lambda: load_rows(ws, config.dataset), None,
+    return _guarded(lambda state: _start(ws, config, lambda: load_rows(ws, config.dataset, config.dp_person_column), None,
                                          cancel, parts_factory, state))
 
 
 def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,
            parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
-    return _guarded(lambda state: _continue(ws, run_id, lambda c: load_rows(ws, c.dataset), None,
+    return _guarded(lambda state: _continue(ws, run_id, lambda c: load_rows(ws, c.dataset, c.dp_person_column), None,
                                             cancel, parts_factory, state))
 
 
 def train_on_rows(ws: Vault, config: TrainConfig, texts: Sequence[str], labels: Sequence[str], *,
                   splits: SplitRows | None = None, cancel: CancelToken | None = None,
-                  parts_factory: PartsFactory | None = None) -> Iterator[Event]:
+                  parts_factory: PartsFactory | None = None,
+                  people: Sequence[str] | None = None) -> Iterator[Event]:
     """``train`` on rows already in memory (benchmarks, the demo, other front ends).
 
     ``splits`` gives explicit (train, validation, test) row positions; by default the rows are
-    split 80/10/10, stratified and seeded, as for a vault dataset.
+    split 80/10/10, stratified and seeded, as for a vault dataset. ``people``: who each row is
+    about, for a DP run with ``config.dp_person_column``.
     """
-    return _guarded(lambda state: _start(ws, config, lambda: (texts, labels), splits, cancel,
-                                         parts_factory, state))
+    return _guarded(lambda state: _start(ws, config, lambda: Rows(texts, labels, people), splits,
+                                         cancel, parts_factory, state))
 
 
 def resume_on_rows(ws: Vault, run_id: str, texts: Sequence[str], labels: Sequence[str], *,
                    splits: SplitRows | None = None, cancel: CancelToken | None = None,
-                   parts_factory: PartsFactory | None = None) -> Iterator[Event]:
-    """``resume`` a run started by ``train_on_rows``: pass the same rows and splits."""
-    return _guarded(lambda state: _continue(ws, run_id, lambda c: (texts, labels), splits, cancel,
-                                            parts_factory, state))
+                   parts_factory: PartsFactory | None = None,
+                   people: Sequence[str] | None = None) -> Iterator[Event]:
+    """``resume`` a run started by ``train_on_rows``: pass the same rows, splits and people."""
+    return _guarded(lambda state: _continue(ws, run_id, lambda c: Rows(texts, labels, people),
+                                            splits, cancel, parts_factory, state))

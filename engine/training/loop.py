@@ -101,6 +101,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda") if self.device.use_grad_scaler else None
         self.parts: TrainingParts = parts_factory(
             self.model, config=config, train_lengths=self.encoded.lengths[prep.train],
+            train_people=None if prep.people is None else prep.people[prep.train],
             device_type=self.device.device.type, criterion=self.criterion, scaler=self.scaler,
         )
         self.progress = ckpt_io.Progress()

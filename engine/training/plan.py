@@ -77,7 +77,10 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     base = TrainConfig(dataset=dataset, model_path=model_path, **{**placeholder, **dict(explicit)})
     try:
         info = check_settings(base)
-        texts, labels = load_rows(ws, dataset)
+        rows = load_rows(ws, dataset, base.dp_person_column if base.dp else None)
+        texts, labels = rows.texts, rows.labels
+        # DP per person reads one row per person an epoch: the people set its batch and time.
+        units = len(set(rows.people)) if rows.people is not None else len(texts)
     except TrainingFailure as exc:
         raise InputError(exc.message) from exc
     chosen: AutoSettings | None = None
@@ -91,7 +94,8 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
             # DP-SGD refuses class weights (they re-weight single rows, which the per-row
             # clipping bound does not cover) and has its own learning-rate, clipping, batch and
             # trainable-part needs: those choices replace the non-DP ones.
-            dp = choose_dp_settings(int(len(texts) * TRAIN_SHARE), explicit.get("dp_trainable"))
+            dp = choose_dp_settings(int(units * TRAIN_SHARE), explicit.get("dp_trainable"),
+                                    per_person=rows.people is not None)
             kept = tuple(c for c in chosen.choices if c.name not in ("class_weights", "learning_rate"))
             chosen = dataclasses.replace(chosen, choices=kept + dp)
             values = dict(chosen.values)
@@ -104,5 +108,5 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     else:
         classes = len(set(labels))
     return TrainPlan(config=config, auto=chosen, overridden=overridden,
-                     estimate=estimate(config, len(texts), mean_tokens=mean), rows=len(texts),
+                     estimate=estimate(config, units, mean_tokens=mean), rows=len(texts),
                      classes=classes)

@@ -31,6 +31,17 @@ class Prepared:
     train: np.ndarray
     validation: np.ndarray
     test: np.ndarray
+    # Per row, a code for the person it is about (``TrainConfig.dp_person_column``), else None.
+    people: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A dataset's rows as training reads them; ``people`` only with a person column."""
+
+    texts: Sequence[str]
+    labels: Sequence[str]
+    people: Sequence[str] | None = None
 
 
 def check_settings(config: TrainConfig) -> ModelInfo:
@@ -47,8 +58,9 @@ def check_settings(config: TrainConfig) -> ModelInfo:
     return info
 
 
-def load_rows(ws: Vault, name: str) -> tuple[list[str], list[str]]:
-    """Texts and labels of a vault dataset, refusing one with blocking validation problems."""
+def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
+    """Texts and labels of a vault dataset, refusing one with blocking validation problems;
+    with ``person_column``, also who each row is about (``person_ids``)."""
     from engine.data import store
 
     try:
@@ -62,7 +74,41 @@ def load_rows(ws: Vault, name: str) -> tuple[list[str], list[str]]:
             f"dataset '{name}' has problems that block training: {blocking}. Fix the source "
             "file and import it again (`cloister inspect FILE` lists every problem)",
         )
-    return [str(t) for t in stored.texts], [str(v) for v in stored.labels]
+    people = person_ids(stored, person_column) if person_column else None
+    return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people)
+
+
+def person_ids(stored: Any, column: str) -> list[str]:
+    """The value of ``column`` for every row training reads (incomplete rows left out as the
+    dataset says), refusing a column that is missing, is the text or label, or has blanks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from engine.data.columns import complete_rows, label_array, text_array
+
+    table, mapping, name = stored.table, stored.info.mapping, stored.info.name
+    if column not in table.column_names:
+        raise TrainingFailure(FailureKind.BAD_SETTING, f"dataset '{name}' has no column "
+                              f"'{column}' to group one person's rows by; its columns are "
+                              f"{', '.join(table.column_names)}")
+    if column in mapping.text_columns or column == mapping.label_column:
+        role = "label" if column == mapping.label_column else "text"
+        raise TrainingFailure(FailureKind.BAD_SETTING, f"'{column}' is the {role} column of "
+                              f"dataset '{name}': choose the column that identifies the person "
+                              "a row is about, such as a customer or patient id")
+    values = pc.utf8_trim_whitespace(pc.cast(table.column(column), pa.string()))
+    values = pc.fill_null(values, "")
+    if stored.info.skip_incomplete and mapping.label_column is not None:
+        values = values.filter(complete_rows(text_array(table, mapping), label_array(table, mapping)))
+    people = [str(v) for v in values.to_pylist()]
+    blank = [i + 1 for i, v in enumerate(people) if not v]
+    if blank:
+        shown = ", ".join(str(r) for r in blank[:5]) + (f" and {len(blank) - 5} more" if len(blank) > 5 else "")
+        raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{name}': {len(blank)} row(s) have no "
+                              f"value in the person column '{column}' (rows {shown}): every row "
+                              "must say whose it is. Drop those rows and import again, or train "
+                              "without a person column")
+    return people
 
 
 def _blocking_problems(stored: Any) -> str:
@@ -94,10 +140,18 @@ def prepare_rows(
     labels: list[str],
     *,
     splits: tuple[Sequence[int], Sequence[int], Sequence[int]] | None = None,
+    people: Sequence[str] | None = None,
 ) -> Prepared:
     """Label coding and splits for in-memory rows, with the checks that need the data."""
     if len(texts) != len(labels):
         raise TrainingFailure(FailureKind.BAD_DATA, f"{len(texts)} texts but {len(labels)} labels")
+    codes = None
+    if config.dp_person_column:
+        if people is None or len(people) != len(texts):
+            raise TrainingFailure(FailureKind.BAD_SETTING, "these rows come without the person "
+                                  f"column '{config.dp_person_column}': pass who each row is about")
+        codes = np.unique(np.asarray([str(p) for p in people], dtype=object), return_inverse=True)[1]
+        codes = np.asarray(codes, dtype=np.int64).reshape(-1)
     if not texts:
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has no rows")
     coding = code_labels(labels, multi_label=config.multi_label, delimiter=config.label_delimiter)
@@ -114,7 +168,8 @@ def prepare_rows(
             train, validation, test = split_rows(labels, seed=config.seed)
         except InputError as exc:
             raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
-    problems = config.validate(train_rows=len(train))
+    in_train = None if codes is None else len(np.unique(codes[train]))
+    problems = config.validate(train_rows=len(train), people=in_train)
     if problems:
         raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(p.message for p in problems))
-    return Prepared(config, info, texts, coding, train, validation, test)
+    return Prepared(config, info, texts, coding, train, validation, test, codes)

@@ -73,20 +73,59 @@ def freeze_for(model: Any, spec: str) -> None:
         p.requires_grad_(id(p) in keep)
 
 
+class PersonRows:
+    """One person's rows, for DP whose unit is a person (``TrainConfig.dp_person_column``).
+
+    Poisson sampling draws people, not rows, and each drawn person contributes **one** of
+    their rows, picked at random, to the step. That row's gradient is clipped to C, so one
+    person changes a step's sum by at most C however many rows they have: the guarantee and
+    its accounting (N = people, q = people per step / N) are those of row-level DP-SGD with
+    people in place of rows. The cost: an epoch reads one row per person, not every row.
+    """
+
+    def __init__(self, people: np.ndarray) -> None:
+        codes = np.unique(people, return_inverse=True)[1].reshape(-1)
+        self.order = np.argsort(codes, kind="stable")  # positions grouped by person
+        self.counts = np.bincount(codes)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def one_row_each(self, drawn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A uniformly chosen row position for each drawn person."""
+        pick = self.starts[drawn] + (rng.random(len(drawn)) * self.counts[drawn]).astype(np.int64)
+        return self.order[pick]
+
+
+def person_unit(column: str, rows: int) -> dict[str, Any]:
+    """``DPSettings`` fields for a guarantee per person: what it protects, in words."""
+    return {"unit": f"one person: all rows with the same value in column '{column}'",
+            "units": "people", "training_rows": rows}
+
+
 def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.ndarray,
                         device_type: str = "cpu", criterion: Any = None, scaler: Any = None,
-                        **_: Any) -> TrainingParts:
+                        train_people: np.ndarray | None = None, **_: Any) -> TrainingParts:
     """DP-SGD parts: per-sample clipping at C, Gaussian noise for the ε budget, Poisson batches.
 
     ``config.batch_size`` is the physical batch; the loss scaler is not used (per-sample norms
     are computed in full precision, and the forward pass runs without autocast).
+    ``train_people``: a person code per training row, with ``config.dp_person_column``.
     """
     import torch
 
     from privacy.dp.budget import DPSettingError
     from privacy.dp.private import DPSettings, make_private
 
-    n = len(train_lengths)
+    people, unit = None, {}
+    if config.dp_person_column:
+        if train_people is None or len(train_people) != len(train_lengths):
+            raise TrainingFailure(FailureKind.BAD_SETTING, "DP per person needs who each training "
+                                  f"row is about (the column '{config.dp_person_column}')")
+        people = PersonRows(np.asarray(train_people))
+        unit = person_unit(config.dp_person_column, len(train_lengths))
+    n = len(people) if people is not None else len(train_lengths)
     criterion = criterion if criterion is not None else default_criterion(config)
     freeze_for(model, config.dp_trainable)
     optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.learning_rate)
@@ -94,7 +133,7 @@ def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.nd
                           max_grad_norm=config.dp_max_grad_norm,
                           logical_batch_size=config.dp_logical_batch_size,
                           accountant=config.dp_accountant, grad_sample_mode=config.grad_sample_mode,
-                          trained=describe_trainable(config.dp_trainable))
+                          trained=describe_trainable(config.dp_trainable), **unit)
     try:
         private = make_private(model, optimizer, criterion, n_rows=n, epochs=config.epochs,
                                settings=settings)
@@ -110,6 +149,9 @@ def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.nd
         logical = private.poisson_batches(epoch, config.seed)
         # The budget guard: the plan never holds more steps than the budget allows.
         logical = logical[: max(0, total - epoch * per_epoch)]
+        if people is not None:  # people were drawn: one row of each, the same after a resume
+            pick = np.random.default_rng([int(config.seed), int(epoch), 1])
+            logical = [people.one_row_each(drawn, pick) for drawn in logical]
         steps = []
         for rows in logical:
             rows = rows[np.argsort(-train_lengths[rows], kind="stable")]  # less padding

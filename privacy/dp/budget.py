@@ -45,9 +45,14 @@ def sample_rate_for(n_rows: int, logical_batch_size: int) -> float:
 
 
 def check_budget(*, epsilon: float, delta: float | None, n_rows: int, logical_batch_size: int,
-                 max_grad_norm: float, accountant: str) -> list[str]:
-    """Every problem with these DP settings, each saying what to change. Empty when fine."""
+                 max_grad_norm: float, accountant: str, units: str = "training rows") -> list[str]:
+    """Every problem with these DP settings, each saying what to change. Empty when fine.
+
+    ``n_rows`` counts the units of privacy, named by ``units`` in the messages: training rows,
+    or the people in them when one person's rows are grouped (``engine.training.private``)."""
     problems: list[str] = []
+    noun = units.split()[-1]  # "rows", "people"
+    one = "row" if noun == "rows" else "person's rows"
     if not epsilon > 0:
         problems.append(f"ε is {epsilon}: use a positive budget such as 8 (standard), 3 or 1 (strong)")
     if accountant not in ACCOUNTANTS:
@@ -58,16 +63,16 @@ def check_budget(*, epsilon: float, delta: float | None, n_rows: int, logical_ba
         problems.append(f"logical batch size is {logical_batch_size}: use 1 or more (256 to 1024 suit DP)")
     elif n_rows > 0 and logical_batch_size > n_rows:
         problems.append(
-            f"the logical batch of {logical_batch_size} rows is larger than the {n_rows} training "
-            f"rows: each step would sample every row; use at most {max(1, n_rows // 4)} "
-            "(a quarter of the rows) or add data"
+            f"the logical batch of {logical_batch_size} {noun} is larger than the {n_rows} "
+            f"{units}: each step would sample all of them; use at most {max(1, n_rows // 4)} "
+            f"(a quarter of the {noun}) or add data"
         )
     if delta is not None and n_rows > 0:
         if not 0 < delta < 1.0 / n_rows:
             problems.append(
-                f"δ = {delta:g} is not below 1/N = {1.0 / n_rows:g} for N = {n_rows} training rows. "
+                f"δ = {delta:g} is not below 1/N = {1.0 / n_rows:g} for N = {n_rows} {units}. "
                 "δ is the chance that the guarantee fails outright; with δ ≥ 1/N a method that "
-                "published one randomly chosen row in full would pass, so it protects no one. "
+                f"published one randomly chosen {one} in full would pass, so it protects no one. "
                 f"Use the default 1/N^1.1 = {default_delta(n_rows):.3g} or smaller"
             )
     return problems

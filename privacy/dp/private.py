@@ -39,6 +39,12 @@ class DPSettings:
     # What the caller trains (e.g. "LoRA adapters ..."), for the summary: the noise, and so the
     # utility, depends on how many weights take it.
     trained: str = "all weights"
+    # The unit of privacy: what the guarantee protects. ``n_rows`` given to ``make_private``
+    # counts these units; with one person's rows grouped it is the number of people, and
+    # ``training_rows`` the rows they hold.
+    unit: str = "one training row"
+    units: str = "training rows"  # plural, for messages
+    training_rows: int | None = None
 
 
 def per_sample_loss(criterion: Any, logits: Any, targets: Any) -> Any:
@@ -168,7 +174,8 @@ class PrivateTraining:
             "max_grad_norm": s.max_grad_norm, "sample_rate": self.sample_rate,
             "logical_batch_size": s.logical_batch_size, "steps": self.steps_taken,
             "planned_steps": self.max_steps, "grad_sample_mode": self.grad_sample_mode,
-            "unit": "one training row", "training_rows": self.n_rows,
+            "unit": s.unit, "privacy_units": self.n_rows,
+            "training_rows": s.training_rows if s.training_rows is not None else self.n_rows,
             "sampling": "Poisson", "secure_rng": False,
             "trained": s.trained,
             "trainable_parameters": sum(int(p.numel()) for p in self.optimizer.params),
@@ -189,7 +196,8 @@ def make_private(model: Any, optimizer: Any, criterion: Any, *, n_rows: int, epo
 
     problems = check_budget(epsilon=settings.epsilon, delta=settings.delta, n_rows=n_rows,
                             logical_batch_size=settings.logical_batch_size,
-                            max_grad_norm=settings.max_grad_norm, accountant=settings.accountant)
+                            max_grad_norm=settings.max_grad_norm, accountant=settings.accountant,
+                            units=settings.units)
     if settings.grad_sample_mode not in GRAD_SAMPLE_MODES:
         problems.append(f"per-sample gradient mode '{settings.grad_sample_mode}' is unknown: use ghost or hooks")
     if problems:

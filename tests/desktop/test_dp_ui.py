@@ -96,3 +96,37 @@ def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
     fresh = type(dp)()
     fresh.fill(__import__("engine.training.auto", fromlist=["x"]).choose_dp_settings(rows))
     assert fresh.logical_batch.value() == dp_logical_batch(rows)  # untouched: filled in
+
+
+def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv, tiny_model_dir: Path,
+                                                         tmp_path: Path) -> None:
+    """The "Protect" choice lists the columns that can name a person (not the text or the label)
+    and a run with one of them is accounted per person."""
+    import csv
+
+    from engine.runs import load_run
+
+    with open(spam_csv, encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    with_sender = tmp_path / "with_sender.csv"
+    with open(with_sender, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*header, "sender"])
+        writer.writerows([*row, f"+44 7700 9000{i % 8:02d}"] for i, row in enumerate(rows))
+    _store(window, with_sender, name="by_sender")
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("by_sender"))
+    dp = page.privacy
+    dp.enabled.setChecked(True)
+    assert [dp.person.itemData(i) for i in range(dp.person.count())] == [None, "sender"]
+    assert "all of their rows" in dp.person.toolTip()
+    dp.person.setCurrentIndex(dp.person.findData("sender"))
+    dp.logical_batch.setValue(2)
+    dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))
+    assert page.config_options()["dp_person_column"] == "sender"
+    with qtbot.waitSignal(page.training_ended, timeout=180_000) as ended:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert isinstance(ended.args[0], Finished), ended.args[0]
+    privacy = load_run(window.context.workspace, ended.args[0].run_id).privacy
+    assert privacy["unit"].startswith("one person") and privacy["privacy_units"] <= 8
+    assert privacy["training_rows"] > privacy["privacy_units"]

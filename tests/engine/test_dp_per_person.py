@@ -1,0 +1,173 @@
+"""DP whose unit is a person (``--dp-person-column``): people are sampled, each drawn person
+gives one of their rows to the step, and the budget is accounted over the people."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli import main as cli
+from engine.events import Failed, FailureKind, Finished, Started
+from engine.runs import load_run
+from engine.training import TrainConfig, train_on_rows
+from engine.training.private import PersonRows, build_private_parts
+from tests.engine.test_dp_training import fresh_epsilon
+from tests.engine.tiny_model import tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
+
+torch.set_num_threads(1)
+N = 120
+TEXTS, LABELS = toy_rows(N, seed=4)
+SPLITS = toy_splits(N, seed=4)
+# 30 people with 4 rows each, their rows spread over the file.
+PEOPLE = [f"customer-{(i * 7) % 30:02d}" for i in range(N)]
+TRAIN_PEOPLE = len({PEOPLE[i] for i in SPLITS[0]})
+
+
+def config(model: Path, **changes) -> TrainConfig:
+    base = TrainConfig(dataset="toy", model_path=str(model), epochs=2, batch_size=8, learning_rate=3e-3,
+                       max_length=32, early_stopping_patience=None, select_best=False, dp=True,
+                       dp_epsilon=8.0, dp_logical_batch_size=4, dp_accountant="rdp",
+                       dp_person_column="customer")
+    return dataclasses.replace(base, **changes)
+
+
+def test_the_budget_is_accounted_over_people_not_rows(workspace, tiny_bert) -> None:
+    events = list(train_on_rows(workspace, config(tiny_bert), TEXTS, LABELS, splits=SPLITS,
+                                people=PEOPLE))
+    started, finished = events[0], events[-1]
+    assert isinstance(finished, Finished), finished
+    assert TRAIN_PEOPLE < len(SPLITS[0])  # the test means something only if people share rows
+    per_epoch = -(-TRAIN_PEOPLE // 4)
+    assert isinstance(started, Started) and started.total_steps == 2 * per_epoch
+    dp = load_run(workspace, finished.run_id).privacy
+    assert dp["privacy_units"] == TRAIN_PEOPLE and dp["training_rows"] == len(SPLITS[0])
+    assert dp["unit"] == "one person: all rows with the same value in column 'customer'"
+    delta = TRAIN_PEOPLE ** -1.1  # the default δ is 1/N^1.1 for N people
+    assert dp["delta"] == pytest.approx(delta) and dp["sample_rate"] == 1 / per_epoch
+    expected = fresh_epsilon("rdp", dp["noise_multiplier"], 1 / per_epoch, dp["steps"], delta)
+    assert dp["epsilon_spent"] == pytest.approx(expected, rel=1e-9)
+    assert 7.5 < dp["epsilon_spent"] <= 8.0
+
+
+def test_each_step_takes_one_row_of_each_person_drawn(tiny_bert) -> None:
+    """The bound behind the guarantee: one person adds one clipped row gradient to a step."""
+    from engine.models.folders import load_for_training
+
+    model, _ = load_for_training(tiny_bert, ("neg", "pos"))
+    train = np.asarray(SPLITS[0])
+    codes = np.unique(np.asarray(PEOPLE), return_inverse=True)[1][train]
+    lengths = np.arange(len(train)) % 9 + 3
+    parts = build_private_parts(model, config=config(tiny_bert, epochs=8), train_lengths=lengths,
+                                train_people=codes)
+    used: set[int] = set()
+    for epoch in range(8):
+        steps = parts.batches_for_epoch(epoch)
+        assert len(steps) == parts.steps_per_epoch
+        for step in steps:
+            rows = np.concatenate(step) if step else np.zeros(0, dtype=np.int64)
+            assert len(set(codes[rows])) == len(rows)  # never two rows of one person
+            used |= set(rows.tolist())
+        # The same draw after a resume: the plan is a function of (seed, epoch).
+        again = parts.batches_for_epoch(epoch)
+        assert all(np.array_equal(a, b) for s, t in zip(steps, again) for a, b in zip(s, t))
+    # Over eight epochs the picks reach most rows, not only each person's first.
+    assert len(used) > 0.6 * len(train)
+
+
+def test_person_rows_picks_uniformly_within_the_person() -> None:
+    people = PersonRows(np.array([5, 1, 5, 5, 1, 9]))
+    assert len(people) == 3  # codes 1, 5, 9
+    rng = np.random.default_rng(0)
+    picks = np.concatenate([people.one_row_each(np.array([1, 0, 2]), rng) for _ in range(3000)])
+    counts = np.bincount(picks, minlength=6)
+    assert counts[5] == 3000  # person 9 has one row
+    assert set(np.flatnonzero(counts)) == {0, 1, 2, 3, 4, 5}
+    assert all(abs(counts[i] / 3000 - 1 / 3) < 0.04 for i in (0, 2, 3))  # person 5's three rows
+    assert all(abs(counts[i] / 3000 - 1 / 2) < 0.04 for i in (1, 4))
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"dp_logical_batch_size": 40}, f"logical batch of 40 people is larger than the {TRAIN_PEOPLE} people"),
+    ({"dp_delta": 0.05}, f"for N = {TRAIN_PEOPLE} people"),
+    ({"dp": False}, "a person column only applies with differential privacy"),
+])
+def test_settings_that_cannot_work_name_the_people(workspace, tiny_bert, changes, words) -> None:
+    events = list(train_on_rows(workspace, config(tiny_bert, **changes), TEXTS, LABELS, splits=SPLITS,
+                                people=PEOPLE))
+    assert isinstance(events[-1], Failed) and events[-1].kind == FailureKind.BAD_SETTING
+    assert words in events[-1].message
+
+
+# ---- through the CLI, on a dataset imported into the vault ------------------------------------
+
+@pytest.fixture
+def with_people(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
+    source = tmp_path / "user_files" / "tickets.csv"
+    source.parent.mkdir()
+    texts, labels = toy_rows(100, seed=2)
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "customer"])
+        writer.writerows((t, l, f"c{i % 25}") for i, (t, l) in enumerate(zip(texts, labels)))
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "toy", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    capsys.readouterr()
+    return source
+
+
+def dp_args(model: Path, *extra: str) -> list[str]:
+    return ["train", "toy", "--model", str(model), "--epochs", "1", "--batch-size", "8",
+            "--max-length", "32", "--dp", "--accountant", "rdp", "--logical-batch-size", "4", *extra]
+
+
+def test_per_person_dp_through_the_cli(with_people, tiny_bert, capsys, tmp_path: Path) -> None:
+    assert cli(dp_args(tiny_bert, "--dp-person-column", "customer", "--json")) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    run_id = events[-1]["run_id"]
+    assert cli(["runs", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    dp = record["privacy"]
+    assert record["config"]["dp_person_column"] == "customer"
+    assert dp["privacy_units"] <= 25 < dp["training_rows"]
+    assert cli(["runs"]) == 0
+    assert "per person)" in capsys.readouterr().out
+    out = tmp_path / "export"
+    assert cli(["export", run_id, "--out", str(out), "--plaintext"]) == 0
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "**one person: all rows with the same value in column 'customer'**" in card
+    assert f"| people (each step uses one row of each person drawn) | {dp['privacy_units']} |" in card
+    assert "all of any one person's rows" in card
+
+
+def test_a_person_column_that_cannot_work_is_named(with_people, tiny_bert, capsys) -> None:
+    assert cli(dp_args(tiny_bert, "--dp-person-column", "client")) == 2
+    err = capsys.readouterr().err
+    assert "no column 'client'" in err and "text, label, customer" in err
+    assert cli(dp_args(tiny_bert, "--dp-person-column", "label")) == 2
+    assert "'label' is the label column" in capsys.readouterr().err
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dp-person-column", "customer"]) == 2
+    assert "--dp-person-column only apply with --dp" in capsys.readouterr().err
+
+
+def test_rows_without_a_person_are_refused_by_row(with_people, tiny_bert, capsys, tmp_path: Path) -> None:
+    source = tmp_path / "user_files" / "gaps.csv"
+    texts, labels = toy_rows(60, seed=3)
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "customer"])
+        writer.writerows((t, l, "" if i in (4, 9) else f"c{i % 9}")
+                         for i, (t, l) in enumerate(zip(texts, labels)))
+    assert cli(["import", str(source), "--name", "gaps", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    capsys.readouterr()
+    args = dp_args(tiny_bert, "--dp-person-column", "customer")
+    assert cli([args[0], "gaps", *args[2:]]) != 0
+    err = capsys.readouterr().err
+    assert "2 row(s) have no value in the person column 'customer' (rows 5, 10)" in err
