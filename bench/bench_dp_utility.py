@@ -14,9 +14,10 @@ given below (Li et al. 2021: large batches, a small C, a high learning rate)::
 
     .venv/bin/python bench/bench_dp_utility.py --configs plain dp:8:all dp:8:top-2 dp:3:all
 
-``--rows-per-person K`` makes the DP sides protect people instead of rows: the rows are dealt
-at random (seeded) to people of K rows each, and DP runs with that person column (one row per
-person drawn in each step; N = the number of people).
+``dp:EPSILON:TRAINABLE:person`` protects people instead of rows: the rows are dealt at random
+(seeded) to people of ``--rows-per-person`` rows each (default 4), and DP runs with that person
+column (one row of each person drawn in each step; N = the number of people). A trailing ``:xE``
+sets that configuration's epochs (``dp:8:top-2:person:x8``).
 """
 from __future__ import annotations
 
@@ -33,12 +34,18 @@ import full_data
 def parse_config(text: str) -> dict:
     if text == "plain":
         return {"dp": False, "label": "plain"}
-    kind, _, rest = text.partition(":")
-    epsilon, _, trainable = rest.partition(":")
-    if kind != "dp" or not epsilon or not (trainable in ("all", "lora") or trainable.startswith("top-")):
-        raise SystemExit(f"configuration {text!r}: use plain or dp:EPSILON:all|lora|top-N (dp:8:top-2)")
-    return {"dp": True, "epsilon": float(epsilon), "trainable": trainable,
-            "label": f"DP ε={float(epsilon):g}, {trainable}"}
+    parts = text.split(":")
+    kind, epsilon, trainable, *more = parts if len(parts) >= 3 else ["", "", ""]
+    per_person = "person" in more
+    epochs = [int(m[1:]) for m in more if m.startswith("x") and m[1:].isdigit()]
+    if (kind != "dp" or not epsilon or not (trainable in ("all", "lora") or trainable.startswith("top-"))
+            or len(more) != per_person + len(epochs)):
+        raise SystemExit(f"configuration {text!r}: use plain or dp:EPSILON:all|lora|top-N[:person][:xEPOCHS] "
+                         "(dp:8:top-2, dp:8:top-2:person:x8)")
+    label = f"DP ε={float(epsilon):g}, {trainable}" + (", per person" if per_person else "")
+    return {"dp": True, "epsilon": float(epsilon), "trainable": trainable, "per_person": per_person,
+            "label": label + (f", {epochs[0]} epochs" if epochs else ""),
+            **({"epochs": epochs[0]} if epochs else {})}
 
 
 def main() -> None:
@@ -55,13 +62,14 @@ def main() -> None:
     parser.add_argument("--dp-lr", type=float, default=5e-4)
     parser.add_argument("--grad-sample-mode", default="auto", choices=("auto", "ghost", "hooks"))
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rows-per-person", type=int, default=0, metavar="K",
-                        help="DP per person, each person holding K of the rows (default: per row)")
+    parser.add_argument("--rows-per-person", type=int, default=4, metavar="K",
+                        help="for dp:...:person configurations: each person holds K of the rows")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
     configs = [parse_config(c) for c in opts.configs]
     data = full_data.require(opts.data, "sst2/train.tsv", "sst2/dev.tsv")
     from engine.models.folders import default_model_path
+    from engine.training.auto import dp_logical_batch
 
     train = bench_train.sample(*bench_train.read_tsv(data / "sst2" / "train.tsv"), opts.rows, seed=13)
     dev = bench_train.read_tsv(data / "sst2" / "dev.tsv")
@@ -69,16 +77,14 @@ def main() -> None:
               "logical_batch": opts.logical_batch, "clip": opts.clip, "dp_lr": opts.dp_lr,
               "epochs": opts.epochs, "max_length": opts.max_length, "plain_lr": opts.plain_lr,
               "grad_sample_mode": opts.grad_sample_mode}
-    unit = "one row"
-    if opts.rows_per_person > 0:
-        import numpy as np
+    import numpy as np
 
-        deal = np.random.default_rng(13).permutation(len(train[0]))
-        common["people"] = [f"p{d // opts.rows_per_person}" for d in deal]
-        unit = f"one person ({len(set(common['people'])):,} people of {opts.rows_per_person} rows)"
+    deal = np.random.default_rng(13).permutation(len(train[0]))
+    people = [f"p{d // opts.rows_per_person}" for d in deal]
     print(f"{len(train[0]):,} seeded sst2 train rows, {opts.epochs} epochs, max length "
           f"{opts.max_length}, physical batch 32, {opts.threads} torch threads, CPU; accuracy on "
-          f"all {len(dev[0])} sst2 dev rows; DP unit: {unit}; load average before "
+          f"all {len(dev[0])} sst2 dev rows; per person: {len(set(people)):,} people of "
+          f"{opts.rows_per_person} rows; load average before "
           f"{os.getloadavg()[0]:.1f}\n")
     print("| configuration | lr | logical batch | C | σ | steps | ε spent | δ | minutes | dev accuracy | vs plain |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
@@ -86,6 +92,8 @@ def main() -> None:
     for cfg in configs:
         start = time.perf_counter()
         side = {**common, **cfg}
+        if cfg.get("per_person"):  # the logical batch the automatic settings give that many people
+            side.update(people=people, logical_batch=dp_logical_batch(len(set(people))))
         if not cfg["dp"] and opts.plain_epochs:
             side["epochs"] = opts.plain_epochs
         r = bench_train.in_child(bench_dp.run_side, side)
@@ -95,7 +103,7 @@ def main() -> None:
         gap = f"{100 * (r['acc'] - plain_acc):+.1f} pts" if plain_acc is not None and cfg["dp"] else "—"
         p = r["privacy"] or {}
         if cfg["dp"]:
-            print(f"| {cfg['label']} | {opts.dp_lr:g} | {opts.logical_batch} | {opts.clip:g} | "
+            print(f"| {cfg['label']} | {opts.dp_lr:g} | {side['logical_batch']} | {opts.clip:g} | "
                   f"{p['noise_multiplier']:.3f} | {p['steps']} | {p['epsilon_spent']:.3f} | "
                   f"{p['delta']:.2e} | {minutes:.1f} | {r['acc']:.4f} | {gap} |", flush=True)
         else:

@@ -97,6 +97,35 @@ def split_indices(
     return Splits(train=sorted(out_train), validation=sorted(out_val), test=sorted(out_test))
 
 
+def split_by_group(
+    labels: Sequence[str],
+    groups: Sequence[str],
+    *,
+    train: float = 0.8,
+    validation: float = 0.1,
+    test: float = 0.1,
+    seed: int = 13,
+) -> Splits:
+    """``split_indices`` over groups (the people rows are about), so that all of a group's rows
+    land in one split: a test row's person was never seen in training. Each group is stratified
+    by its most frequent label (ties: the first in sorted order)."""
+    members: dict[str, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        members[str(group)].append(index)
+    names = sorted(members)
+    strata = []
+    for name in names:
+        counts = Counter(labels[i] for i in members[name])
+        strata.append(min(counts, key=lambda label: (-counts[label], label)))
+    by_group = split_indices(strata, train=train, validation=validation, test=test, seed=seed)
+
+    def rows(picked: list[int]) -> list[int]:
+        return sorted(i for g in picked for i in members[names[g]])
+
+    return Splits(train=rows(by_group.train), validation=rows(by_group.validation),
+                  test=rows(by_group.test))
+
+
 def normalize_text(text: str) -> str:
     """Case, Unicode form and whitespace folded: leaks hide behind trivial differences."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()

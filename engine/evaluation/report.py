@@ -362,7 +362,7 @@ def evaluate_run(
     multi_label = bool(config.get("multi_label", False))
     delimiter = str(config.get("label_delimiter", "|"))
     if data is None:
-        texts, raw_labels, source = _test_split(ws, record.dataset, int(config.get("seed", 13)))
+        texts, raw_labels, source = _test_split(ws, record.dataset, config)
     else:
         texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
                                                    record.dataset)
@@ -376,13 +376,13 @@ def evaluate_run(
     return report
 
 
-def _test_split(ws: Vault, dataset: str, seed: int) -> tuple[list[str], list[str], str]:
+def _test_split(ws: Vault, dataset: str, config: dict[str, Any]) -> tuple[list[str], list[str], str]:
     from engine.data.store import load_dataset
-    from engine.training.prepare import split_rows
+    from engine.training.prepare import stored_splits
 
     stored = load_dataset(ws, dataset)
     # The same seeded, stratified split as training: these are exactly the held-out rows.
-    _, _, test = split_rows(stored.labels, seed=seed)
+    _, _, test = stored_splits(stored, config)
     if len(test) == 0:
         raise InputError(f"dataset '{dataset}' has no test rows; evaluate on a file with --data")
     return [stored.texts[i] for i in test], [stored.labels[i] for i in test], f"dataset '{dataset}'"

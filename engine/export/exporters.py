@@ -358,7 +358,7 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
         run_id=record.run_id,
         base_model=base,
         labels=tuple(record.labels),
-        data=_data_summary(ws, record.dataset, int(config.get("seed", 13))),
+        data=_data_summary(ws, record.dataset, config),
         hyperparameters=hyperparameters,
         privacy=_privacy_summary(record, export_encrypted),
         report=report,
@@ -375,17 +375,17 @@ def _privacy_summary(record: Any, export_encrypted: bool) -> PrivacySummary:
     return PrivacySummary(export_encrypted=export_encrypted, differential_privacy=text, dp=dp)
 
 
-def _data_summary(ws: Vault, dataset: str, seed: int) -> DataSummary:
+def _data_summary(ws: Vault, dataset: str, config: Mapping[str, Any]) -> DataSummary:
     from engine.data.store import load_dataset
-    from engine.training.prepare import split_rows
+    from engine.training.prepare import stored_splits
 
     try:
         stored = load_dataset(ws, dataset)
+        train, validation, test = stored_splits(stored, dict(config))
     except CloisterError as exc:
-        # The dataset may have been deleted since training; the card says what is known.
+        # The dataset may have been deleted or changed since training; the card says what is known.
         log.warning("dataset %r unavailable for the model card: %s", dataset, exc)
         return DataSummary(dataset=dataset, sha256=None)
-    train, validation, test = split_rows(stored.labels, seed=seed)
     return DataSummary(
         dataset=dataset,
         sha256=stored.info.sha256 or None,

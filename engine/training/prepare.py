@@ -78,6 +78,17 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
     return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people)
 
 
+def stored_splits(stored: Any, config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The split a finished run trained with, from its stored config (``cloister evaluate`` and
+    the model card re-derive it): seeded, and grouped by person when the run was."""
+    column = config.get("dp_person_column") if config.get("dp") else None
+    try:
+        people = person_ids(stored, column) if column else None
+    except TrainingFailure as exc:
+        raise InputError(exc.message) from exc
+    return split_rows(stored.labels, seed=int(config.get("seed", 13)), people=people)
+
+
 def person_ids(stored: Any, column: str) -> list[str]:
     """The value of ``column`` for every row training reads (incomplete rows left out as the
     dataset says), refusing a column that is missing, is the text or label, or has blanks."""
@@ -125,11 +136,14 @@ def _blocking_problems(stored: Any) -> str:
     return "; ".join(errors[:3]) + more
 
 
-def split_rows(strata: Sequence[str], *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stratified, seeded train/validation/test positions (80/10/10)."""
-    from engine.data.splits import split_indices
+def split_rows(strata: Sequence[str], *, seed: int,
+               people: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified, seeded train/validation/test positions (80/10/10); with ``people``, each
+    person's rows all in one split (``engine.data.splits.split_by_group``)."""
+    from engine.data.splits import split_by_group, split_indices
 
-    splits = split_indices(list(strata), train=0.8, validation=0.1, test=0.1, seed=seed)
+    splits = (split_by_group(list(strata), list(people), seed=seed) if people is not None
+              else split_indices(list(strata), train=0.8, validation=0.1, test=0.1, seed=seed))
     return tuple(np.asarray(s, dtype=np.int64) for s in (splits.train, splits.validation, splits.test))  # type: ignore[return-value]
 
 
@@ -165,7 +179,10 @@ def prepare_rows(
         train, validation, test = (np.asarray(s, dtype=np.int64) for s in splits)
     else:
         try:
-            train, validation, test = split_rows(labels, seed=config.seed)
+            # With a person column, a person's rows stay together: the test split then
+            # measures the model on people it never saw.
+            train, validation, test = split_rows(labels, seed=config.seed,
+                                                 people=people if codes is not None else None)
         except InputError as exc:
             raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
     in_train = None if codes is None else len(np.unique(codes[train]))

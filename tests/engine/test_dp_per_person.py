@@ -91,6 +91,25 @@ def test_person_rows_picks_uniformly_within_the_person() -> None:
     assert all(abs(counts[i] / 3000 - 1 / 2) < 0.04 for i in (1, 4))
 
 
+def test_a_person_s_rows_stay_in_one_split() -> None:
+    from engine.data.splits import split_by_group
+    from engine.training.prepare import prepare_rows
+
+    splits = split_by_group(LABELS, PEOPLE, seed=5)
+    sides = [{PEOPLE[i] for i in rows} for rows in (splits.train, splits.validation, splits.test)]
+    assert not (sides[0] & sides[1] or sides[0] & sides[2] or sides[1] & sides[2])
+    assert sorted(splits.train + splits.validation + splits.test) == list(range(N))
+    assert [len(s) for s in sides] == [24, 3, 3]  # 80/10/10 of the 30 people
+    assert split_by_group(LABELS, PEOPLE, seed=5) == splits
+    assert split_by_group(LABELS, PEOPLE, seed=6) != splits
+
+    # Training without explicit splits groups by person the same way (the default seed 13).
+    expected = split_by_group(LABELS, PEOPLE, seed=13)
+    prep = prepare_rows(config(Path("unused")), None, list(TEXTS), list(LABELS), people=PEOPLE)  # type: ignore[arg-type]
+    assert (prep.train.tolist(), prep.validation.tolist(), prep.test.tolist()) == \
+        (expected.train, expected.validation, expected.test)
+
+
 @pytest.mark.parametrize("changes, words", [
     ({"dp_logical_batch_size": 40}, f"logical batch of 40 people is larger than the {TRAIN_PEOPLE} people"),
     ({"dp_delta": 0.05}, f"for N = {TRAIN_PEOPLE} people"),
@@ -131,6 +150,13 @@ def test_per_person_dp_through_the_cli(with_people, tiny_bert, capsys, tmp_path:
     assert cli(dp_args(tiny_bert, "--dp-person-column", "customer", "--json")) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     run_id = events[-1]["run_id"]
+    tested = next(e for e in events if e["event"] == "evaluated" and e["split"] == "test")
+    # `cloister evaluate` re-derives the run's test split, grouped by person as training was.
+    assert cli(["evaluate", run_id, "--json", "--device", "cpu"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["accuracy"] == pytest.approx(tested["metrics"]["accuracy"])
+    test_rows = sum(sum(row) for row in again["confusion"])
+    assert test_rows % 4 == 0  # whole people: each of the 25 customers has 4 rows
     assert cli(["runs", "--json"]) == 0
     (record,) = json.loads(capsys.readouterr().out)
     dp = record["privacy"]
@@ -144,6 +170,7 @@ def test_per_person_dp_through_the_cli(with_people, tiny_bert, capsys, tmp_path:
     assert "**one person: all rows with the same value in column 'customer'**" in card
     assert f"| people (each step uses one row of each person drawn) | {dp['privacy_units']} |" in card
     assert "all of any one person's rows" in card
+    assert f"test {test_rows}" in card  # the card's split sizes are the grouped split's
 
 
 def test_a_person_column_that_cannot_work_is_named(with_people, tiny_bert, capsys) -> None:
