@@ -109,6 +109,19 @@ def estimate(config: Any, rows: int, mean_tokens: float | None = None) -> Any:
     return engine_estimate(config, rows, mean_tokens=mean_tokens)
 
 
+def count_people(ws: Vault, dataset: str, column: str) -> int:
+    """How many people ``column`` names in ``dataset`` (decrypts it in memory); raises with
+    the engine's message for a column that cannot name people."""
+    from engine.data.store import load_dataset
+    from engine.failures import TrainingFailure
+    from engine.training.prepare import person_ids
+
+    try:
+        return len(set(person_ids(load_dataset(ws, dataset), column)))
+    except TrainingFailure as exc:
+        raise ValueError(exc.message) from exc
+
+
 def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:
     """``engine.training.auto.AutoSettings`` measured on a vault dataset (decrypts it in memory)."""
     from engine.training.plan import plan_training

@@ -15,7 +15,7 @@ from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox, lr_text
-from desktop.pages.train_privacy import PrivacySettings
+from desktop.pages.train_privacy import PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor, format_duration
 from engine.units import human_size
 from desktop.widgets.curves import CurvePlot
@@ -126,6 +126,7 @@ class TrainPage(Page):
         self.privacy = PrivacySettings()
         # DP changes the cost (two backward passes with ghost clipping; fewer with top-N).
         self.privacy.enabled.toggled.connect(self._dp_toggled)
+        self.people = PeopleCount(self)
         self._plain_learning_rate: str | None = None
         self._dp_rate: str | None = None  # the DP rate last filled in, while DP is on
         self.privacy.trainable.currentIndexChanged.connect(self._dp_part_changed)
@@ -312,7 +313,8 @@ class TrainPage(Page):
         from engine.training.auto import TRAIN_SHARE, choose_dp_settings, dp_learning_rate
 
         if on:
-            self.privacy.fill(choose_dp_settings(int(self._rows() * TRAIN_SHARE)))
+            self.privacy.fill(choose_dp_settings(int(self._rows() * TRAIN_SHARE),
+                                                 per_person=self.people.count is not None))
             self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
             if self.learning_rate.currentText() != self._dp_rate:
                 self._plain_learning_rate = self.learning_rate.currentText()
@@ -350,6 +352,9 @@ class TrainPage(Page):
         )
 
     def _rows(self) -> int:
+        """The units DP samples and the estimate counts: rows, or people with a person column."""
+        if self.privacy.options().get("dp_person_column") and self.people.count is not None:
+            return self.people.count
         return int(self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
 
     def _schedule_estimate(self) -> None:

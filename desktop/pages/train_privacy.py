@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (
     QRadioButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from desktop.worker import Done, Job
+from engine.events import Failed
 from privacy.dp.budget import PRESETS
 
 NOT_COVERED = (
@@ -154,3 +156,44 @@ class PrivacySettings(QWidget):
                     dp_logical_batch_size=self.logical_batch.value(),
                     dp_trainable=self.trainable.currentData(), dp_accountant=self.accountant.currentData(),
                     dp_person_column=self.person.currentData())
+
+
+class PeopleCount:
+    """How many people the chosen person column names, counted on a worker thread from the
+    decrypted dataset: DP per person samples people, so the automatic logical batch and the
+    estimate follow the people, not the rows. ``count`` is None until known."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.count: int | None = None
+        page.privacy.person.currentIndexChanged.connect(lambda _i: self.refresh())
+
+    def key(self) -> tuple[Any, Any, Any]:
+        page = self.page
+        return page.workspace, page.dataset_combo.currentData(), page.privacy.person.currentData()
+
+    def refresh(self) -> None:
+        from desktop.jobs import count_people
+
+        self.count = None
+        ws, dataset, column = key = self.key()
+        if ws is None or not dataset or not column:
+            self.page._schedule_estimate()
+            return
+        job = Job.call(lambda _c: count_people(ws, dataset, column), name="people", parent=self.page)
+        job.ended.connect(lambda terminal: self._done(terminal, key))
+        self.page.context.start(job)
+
+    def _done(self, terminal: object, key: tuple[Any, Any, Any]) -> None:
+        from engine.training.auto import TRAIN_SHARE, choose_dp_settings
+
+        if key != self.key():  # the choice changed while counting
+            return
+        if isinstance(terminal, Failed):
+            self.page.estimate_label.setText(terminal.message)
+            return
+        if isinstance(terminal, Done):
+            self.count = int(terminal.value)
+            if self.page.privacy.enabled.isChecked():
+                self.page.privacy.fill(choose_dp_settings(int(self.count * TRAIN_SHARE), per_person=True))
+            self.page._schedule_estimate()

@@ -120,7 +120,11 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     dp.enabled.setChecked(True)
     assert [dp.person.itemData(i) for i in range(dp.person.count())] == [None, "sender"]
     assert "all of their rows" in dp.person.toolTip()
+    assert dp.logical_batch.value() == 8  # automatic for 32 training rows: a quarter of them
     dp.person.setCurrentIndex(dp.person.findData("sender"))
+    # The people are counted from the dataset, and the automatic logical batch follows them.
+    qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
+    assert dp.logical_batch.value() == 1 and page._rows() == 8
     dp.logical_batch.setValue(2)
     dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))
     assert page.config_options()["dp_person_column"] == "sender"
