@@ -198,3 +198,34 @@ def test_rows_without_a_person_are_refused_by_row(with_people, tiny_bert, capsys
     assert cli([args[0], "gaps", *args[2:]]) != 0
     err = capsys.readouterr().err
     assert "2 row(s) have no value in the person column 'customer' (rows 5, 10)" in err
+
+
+def test_dry_run_sizes_the_logical_batch_by_people(with_people, tiny_bert, capsys) -> None:
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
+                "--dp-person-column", "customer"]) == 0
+    # 25 customers, 80% of them (20) train: a quarter of them per step.
+    assert "dp_logical_batch_size = 5: 20 people" in capsys.readouterr().out
+
+
+def test_resuming_a_per_person_run_ends_where_an_uninterrupted_one_does(workspace, tiny_bert) -> None:
+    from engine.events import Cancelled, CancelToken, Step
+    from engine.models.weights import load_model
+    from engine.training import resume_on_rows
+
+    cfg = config(tiny_bert)
+    straight = list(train_on_rows(workspace, cfg, TEXTS, LABELS, splits=SPLITS, people=PEOPLE))
+    token, first = CancelToken(), []
+    for event in train_on_rows(workspace, cfg, TEXTS, LABELS, splits=SPLITS, people=PEOPLE, cancel=token):
+        first.append(event)
+        if isinstance(event, Step) and event.step == 5:
+            token.cancel()
+    assert isinstance(first[-1], Cancelled)
+    second = list(resume_on_rows(workspace, first[0].run_id, TEXTS, LABELS, splits=SPLITS, people=PEOPLE))
+    assert isinstance(second[-1], Finished), second[-1]
+    a = load_run(workspace, straight[-1].run_id).privacy
+    b = load_run(workspace, first[0].run_id).privacy
+    assert (b["steps"], b["epsilon_spent"], b["privacy_units"]) == (a["steps"], a["epsilon_spent"], a["privacy_units"])
+    wa, _ = load_model(workspace, f"runs/{straight[-1].run_id}/model")
+    wb, _ = load_model(workspace, f"runs/{first[0].run_id}/model")
+    sa, sb = wa.state_dict(), wb.state_dict()
+    assert all(torch.allclose(sa[k], sb[k], atol=1e-6) for k in sa)  # the same people, rows and noise
