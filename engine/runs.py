@@ -43,6 +43,7 @@ class RunRecord:
     validation_metrics: dict[str, float] = field(default_factory=dict)  # best validation point
     # DP runs: ε spent and target, δ, accountant, noise, C, sampling rate, steps, unit of privacy.
     privacy: dict[str, Any] | None = None
+    test_rows: int | None = None  # how many rows ``metrics`` were measured on (their precision)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

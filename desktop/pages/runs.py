@@ -123,6 +123,9 @@ class RunsPage(Page):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == 2 and record.error:
                     item.setToolTip(record.error)
+                if column == 5 and record.test_rows and "accuracy" in record.metrics:
+                    item.setToolTip(f"{accuracy_interval_text(record.metrics['accuracy'], record.test_rows)} "
+                                    f"on {record.test_rows:,} test rows")
                 self.table.setItem(row, column, item)
         self._on_selection()
 
@@ -209,6 +212,9 @@ class RunsPage(Page):
 
         measured = {}
         for record in records:
+            if record.test_rows and "accuracy" in record.metrics:  # recorded since 2026-12-05
+                measured[record.run_id] = (record.metrics["accuracy"], record.test_rows)
+                continue
             rep = report(self.workspace, record.run_id) if self.workspace is not None else None
             if rep is not None and rep.n > 0:
                 measured[record.run_id] = (rep.accuracy, rep.n)

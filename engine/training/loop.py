@@ -324,6 +324,7 @@ class Trainer:
                          and h["step"] == p.best_step), {})
         self.run = self.run.updated(
             status=RunStatus.FINISHED, finished=utc_now(), duration_seconds=elapsed, metrics=metrics,
+            test_rows=len(self.prep.test) if metrics else None,
             history=list(p.history), best_step=p.best_step,
             validation_metrics={k: v for k, v in best_val.items() if k not in ("step", "epoch", "split")},
         )

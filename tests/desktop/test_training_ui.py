@@ -173,6 +173,10 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
         low, high = accuracy_interval(rep.accuracy, rep.n)
         assert table.item(accuracy_row, column).toolTip() == (
             f"95% interval {low:.4f}-{high:.4f} on {rep.n:,} test rows")
+        # The run list shows the same interval: the run record keeps its test size.
+        assert record.test_rows == rep.n
+        listed = next(r for r in range(runs.table.rowCount()) if runs.table.item(r, 0).text() == run_id)
+        assert runs.table.item(listed, 5).toolTip() == table.item(accuracy_row, column).toolTip()
     # Four test rows each: no comparison of these two can say which is better, and the page says so.
     assert "cannot tell which run is better" in runs.compare_note.text()
     assert runs.curve_choice.currentText() == "loss"
