@@ -324,6 +324,7 @@ class TrainPage(Page):
                 self.learning_rate.setCurrentText(self._plain_learning_rate)
                 self._plain_learning_rate = None
             self._dp_rate = None
+        self.people.apply_epochs()  # per person: more epochs; off: the automatic ones again
         self._schedule_estimate()
 
     def _dp_part_changed(self) -> None:

@@ -123,7 +123,17 @@ class AutoSettingsBox(QWidget):
                 kept.append(choice.name)
         self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(
             f"• {line}" for line in auto.lines(kept)))
+        people = getattr(self.page, "people", None)
+        if people is not None:  # DP per person multiplies the epochs just set
+            people.apply_epochs()
         self.page._schedule_estimate()  # the estimate now uses the measured lengths
+
+    def put_if_untouched(self, name: str, value: Any) -> None:
+        """An automatic value decided elsewhere (DP per person's epochs): set, unless the user
+        changed the field since the last automatic fill."""
+        if self._get(name) == self._filled[name]:
+            self._put(name, value)
+            self._filled[name] = self._get(name)
 
     def extra_options(self) -> dict[str, Any]:
         """Automatic settings the page has no field for (evaluations within an epoch)."""

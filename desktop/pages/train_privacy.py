@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
     QRadioButton, QSpinBox, QVBoxLayout, QWidget,
@@ -178,6 +179,7 @@ class PeopleCount:
         self.count = None
         ws, dataset, column = key = self.key()
         if ws is None or not dataset or not column:
+            self.apply_epochs()
             self.page._schedule_estimate()
             return
         job = Job.call(lambda _c: count_people(ws, dataset, column), name="people", parent=self.page)
@@ -196,4 +198,20 @@ class PeopleCount:
             self.count = int(terminal.value)
             if self.page.privacy.enabled.isChecked():
                 self.page.privacy.fill(choose_dp_settings(int(self.count * TRAIN_SHARE), per_person=True))
+            self.apply_epochs()
             self.page._schedule_estimate()
+
+    def apply_epochs(self) -> None:
+        """The automatic epochs, times the rows per person for DP per person (an epoch reads one
+        row of each person); a number of epochs the user typed stays theirs."""
+        from engine.training.auto import per_person_epochs
+
+        page = self.page
+        auto = page.auto_box.auto
+        if auto is None or "epochs" not in auto.values:
+            return
+        epochs = int(auto.values["epochs"])
+        if self.count and page.privacy.options().get("dp_person_column"):
+            rows = int(page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
+            epochs = int(per_person_epochs(epochs, rows, self.count).value)
+        page.auto_box.put_if_untouched("epochs", epochs)

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
 from engine.failures import TrainingFailure
-from engine.training.auto import TRAIN_SHARE, AutoSettings, auto_for_dataset, choose_dp_settings
+from engine.training.auto import (
+    TRAIN_SHARE, AutoSettings, auto_for_dataset, choose_dp_settings, per_person_epochs,
+)
 from engine.training.config import TrainConfig
 from engine.training.estimate import Estimate, estimate
 
@@ -96,7 +98,11 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
             # trainable-part needs: those choices replace the non-DP ones.
             dp = choose_dp_settings(int(units * TRAIN_SHARE), explicit.get("dp_trainable"),
                                     per_person=rows.people is not None)
-            kept = tuple(c for c in chosen.choices if c.name not in ("class_weights", "learning_rate"))
+            replaced = ["class_weights", "learning_rate"]
+            if rows.people is not None:
+                dp += (per_person_epochs(int(values["epochs"]), len(texts), units),)
+                replaced.append("epochs")
+            kept = tuple(c for c in chosen.choices if c.name not in replaced)
             chosen = dataclasses.replace(chosen, choices=kept + dp)
             values = dict(chosen.values)
     config = TrainConfig(dataset=dataset, model_path=model_path, **{**values, **dict(explicit)})

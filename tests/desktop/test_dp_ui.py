@@ -98,13 +98,9 @@ def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
     assert fresh.logical_batch.value() == dp_logical_batch(rows)  # untouched: filled in
 
 
-def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv, tiny_model_dir: Path,
-                                                         tmp_path: Path) -> None:
-    """The "Protect" choice lists the columns that can name a person (not the text or the label)
-    and a run with one of them is accounted per person."""
+def _with_sender(spam_csv: Path, tmp_path: Path) -> Path:
+    """The spam excerpt with a "sender" column: 8 senders of 5 messages each."""
     import csv
-
-    from engine.runs import load_run
 
     with open(spam_csv, encoding="utf-8", newline="") as handle:
         header, *rows = list(csv.reader(handle))
@@ -113,7 +109,43 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
         writer = csv.writer(handle)
         writer.writerow([*header, "sender"])
         writer.writerows([*row, f"+44 7700 9000{i % 8:02d}"] for i, row in enumerate(rows))
-    _store(window, with_sender, name="by_sender")
+    return with_sender
+
+
+def test_per_person_multiplies_the_automatic_epochs(qtbot, window, spam_csv, tiny_model_dir: Path,
+                                                    tmp_path: Path) -> None:
+    """An epoch per person reads one row of each person: the automatic epochs grow with the rows
+    per person (5 here, at most 4x), and come back when DP or the person column is turned off."""
+    _store(window, _with_sender(spam_csv, tmp_path), name="by_sender")
+    window.show_page("train")
+    page = window.train_page
+    assert page.set_model_folder(tiny_model_dir)
+    page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("by_sender"))
+    qtbot.waitUntil(lambda: page.auto_box.auto is not None, timeout=60_000)
+    automatic = int(page.auto_box.auto.values["epochs"])
+    assert page.epochs.value() == automatic
+    page.privacy.enabled.setChecked(True)
+    page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
+    qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
+    assert page.epochs.value() == 4 * automatic
+    page.privacy.person.setCurrentIndex(0)  # each row again
+    assert page.epochs.value() == automatic
+    page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
+    qtbot.waitUntil(lambda: page.epochs.value() == 4 * automatic, timeout=30_000)
+    page.privacy.enabled.setChecked(False)
+    assert page.epochs.value() == automatic
+    page.epochs.setValue(3)  # the user's own number stays, whatever is chosen after
+    page.privacy.enabled.setChecked(True)
+    assert page.epochs.value() == 3
+
+
+def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv, tiny_model_dir: Path,
+                                                         tmp_path: Path) -> None:
+    """The "Protect" choice lists the columns that can name a person (not the text or the label)
+    and a run with one of them is accounted per person."""
+    from engine.runs import load_run
+
+    _store(window, _with_sender(spam_csv, tmp_path), name="by_sender")
     page = _prepare(window, tiny_model_dir, epochs=1)
     page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("by_sender"))
     dp = page.privacy

@@ -203,8 +203,12 @@ def test_rows_without_a_person_are_refused_by_row(with_people, tiny_bert, capsys
 def test_dry_run_sizes_the_logical_batch_by_people(with_people, tiny_bert, capsys) -> None:
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
                 "--dp-person-column", "customer"]) == 0
+    out = capsys.readouterr().out
     # 25 customers, 80% of them (20) train: a quarter of them per step.
-    assert "dp_logical_batch_size = 5: 20 people" in capsys.readouterr().out
+    assert "dp_logical_batch_size = 5: 20 people" in out
+    # One row of each person an epoch: 4 rows per person, so 4x the epochs for 100 rows.
+    assert "epochs = 40: differential privacy per person reads one row of each person an epoch: " \
+           "4.0 rows per person, so 4x the 10 epochs" in out
 
 
 def test_resuming_a_per_person_run_ends_where_an_uninterrupted_one_does(workspace, tiny_bert) -> None:
@@ -229,3 +233,12 @@ def test_resuming_a_per_person_run_ends_where_an_uninterrupted_one_does(workspac
     wb, _ = load_model(workspace, f"runs/{first[0].run_id}/model")
     sa, sb = wa.state_dict(), wb.state_dict()
     assert all(torch.allclose(sa[k], sb[k], atol=1e-6) for k in sa)  # the same people, rows and noise
+
+
+def test_per_person_epochs_follow_the_rows_per_person_up_to_four_times() -> None:
+    from engine.training.auto import per_person_epochs
+
+    assert per_person_epochs(3, rows=1000, people=1000).value == 3  # one row each: as per row
+    assert per_person_epochs(3, rows=2500, people=1000).value == 6  # 2.5 rows each, rounded
+    assert per_person_epochs(3, rows=50_000, people=1000).value == 12  # 50 each: capped at 4x
+    assert "50.0 rows per person, so 4x the 3 epochs" in per_person_epochs(3, 50_000, 1000).reason
