@@ -242,3 +242,26 @@ def test_per_person_epochs_follow_the_rows_per_person_up_to_four_times() -> None
     assert per_person_epochs(3, rows=2500, people=1000).value == 6  # 2.5 rows each, rounded
     assert per_person_epochs(3, rows=50_000, people=1000).value == 12  # 50 each: capped at 4x
     assert "50.0 rows per person, so 4x the 3 epochs" in per_person_epochs(3, 50_000, 1000).reason
+
+
+def test_person_ids_line_up_with_the_rows_training_reads() -> None:
+    """A dataset stored whole but read without its incomplete rows (``skip_incomplete``, as
+    older imports were): the people must be those of the rows kept, in their order."""
+    from datetime import datetime, timezone
+
+    import pyarrow as pa
+
+    from engine.data.columns import ColumnMapping, texts_and_labels
+    from engine.data.store import DatasetInfo, StoredDataset
+    from engine.training.prepare import person_ids
+
+    table = pa.table({"text": ["good film", "  ", "bad plot", "fun", "awful"],
+                      "label": ["pos", "neg", "neg", "", "neg"],
+                      "customer": [101, 102, 103, 104, 7]})  # a numeric id column
+    mapping = ColumnMapping(text_columns=("text",), label_column="label")
+    info = DatasetInfo(name="t", rows=5, labels={}, size_bytes=0, created=datetime.now(timezone.utc),
+                       source_name="t.csv", mapping=mapping, skip_incomplete=True)
+    texts, labels = texts_and_labels(table, mapping, skip_incomplete=True)
+    stored = StoredDataset(info=info, table=table, texts=texts, labels=labels)
+    assert texts == ["good film", "bad plot", "awful"]
+    assert person_ids(stored, "customer") == ["101", "103", "7"]
