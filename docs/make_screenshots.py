@@ -46,8 +46,11 @@ def _sample_csv(folder: Path, rows: int, *, seed: int = 7) -> Path:
     path = folder / "sms-sample.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["message", "label"])
-        writer.writerows(chosen)
+        # A made-up customer id (about three messages each): the Train page offers it as the
+        # person column that differential privacy can protect people by.
+        writer.writerow(["message", "label", "customer"])
+        writer.writerows((text, label, f"customer-{rng.randrange(max(1, len(chosen) // 3)):04d}")
+                         for text, label in chosen)
     return path
 
 
@@ -153,6 +156,14 @@ def render_all(out: Path, *, rows: int, tiny: bool) -> list[Path]:
         shooter.wait(lambda: train.estimate_label.text() not in ("", "Estimating…"), timeout=120)
         shots.append(shooter.shot(window, "04-train-settings"))
         train.advanced_toggle.setChecked(False)
+        # The Differential privacy section, protecting each customer (all of their messages).
+        train.privacy.enabled.setChecked(True)
+        train.privacy.person.setCurrentIndex(train.privacy.person.findData("customer"))
+        shooter.wait(lambda: train.people.count is not None, timeout=120)
+        shooter.wait(lambda: "with differential privacy" in train.estimate_label.text(), timeout=120)
+        shots.append(shooter.shot(train.privacy, "04b-train-privacy"))
+        train.privacy.person.setCurrentIndex(0)
+        train.privacy.enabled.setChecked(False)
 
         run_ids = []
         for number, learning_rate in enumerate(("5e-5", "1e-4")):

@@ -310,11 +310,10 @@ class TrainPage(Page):
         """DP-SGD needs its own settings (a larger learning rate, a small C, a logical batch
         sized to the rows, the top two layers trained): switching it on fills them in, unless the
         user changed them; switching it off gives the plain learning rate back."""
-        from engine.training.auto import TRAIN_SHARE, choose_dp_settings, dp_learning_rate
+        from engine.training.auto import dp_learning_rate
 
         if on:
-            self.privacy.fill(choose_dp_settings(int(self._rows() * TRAIN_SHARE),
-                                                 per_person=self.people.count is not None))
+            self.people.refresh()  # fills the DP settings for the rows, or the people
             self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
             if self.learning_rate.currentText() != self._dp_rate:
                 self._plain_learning_rate = self.learning_rate.currentText()
@@ -324,7 +323,7 @@ class TrainPage(Page):
                 self.learning_rate.setCurrentText(self._plain_learning_rate)
                 self._plain_learning_rate = None
             self._dp_rate = None
-        self.people.apply_epochs()  # per person: more epochs; off: the automatic ones again
+            self.people.refresh()  # the automatic epochs again
         self._schedule_estimate()
 
     def _dp_part_changed(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.worker import Done, Job
@@ -85,7 +86,7 @@ class AutoSettingsBox(QWidget):
             return
         model = str(self.page.model_path) if self.page.model_path else None
         # Showing the page again re-lists the datasets: measure again only what changed.
-        key = (dataset, model, self.page._rows())
+        key = (dataset, model, self.page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1))
         if key == self._measured and self.auto is not None:
             return
         if self._job is not None and self._job.is_running():

@@ -83,13 +83,21 @@ class PrivacySettings(QWidget):
         self.accountant.addItem("RDP", "rdp")
         form.addRow("δ:", self.delta)
         form.addRow("Clipping norm C:", self.max_grad_norm)
-        form.addRow("Rows per step (logical batch):", self.logical_batch)
+        self.batch_label = QLabel("Rows per step (logical batch):")
+        form.addRow(self.batch_label, self.logical_batch)
         form.addRow("Train:", self.trainable)
         form.addRow("Accountant:", self.accountant)
         self.person = QComboBox()
         self.person.setToolTip(PERSON_HINT)
         self.set_columns(())
         form.addRow("Protect:", self.person)
+        self.person_note = QLabel("")
+        self.person_note.setObjectName("hint")
+        self.person_note.setWordWrap(True)
+        form.addRow("", self.person_note)
+        # Per person, a step samples people: the batch counts them.
+        self.person.currentIndexChanged.connect(lambda _i: self.batch_label.setText(
+            ("People" if self.person.currentData() else "Rows") + " per step (logical batch):"))
         layout.addLayout(form)
         for text in (COST, NOT_COVERED):
             label = QLabel(text)
@@ -131,11 +139,14 @@ class PrivacySettings(QWidget):
         """The dataset's columns a person can be named by (not its text or label); the choice
         stays when the new dataset has the same column."""
         current = self.person.currentData()
+        self.person.blockSignals(True)  # re-listing the same columns changes nothing
         self.person.clear()
         self.person.addItem(EACH_ROW, None)
         for column in columns:
             self.person.addItem(f"Each person, named by column '{column}'", column)
         self.person.setCurrentIndex(max(0, self.person.findData(current)) if current else 0)
+        self.person.blockSignals(False)
+        self.person.currentIndexChanged.emit(self.person.currentIndex())  # the dataset may differ
 
     def epsilon(self) -> float:
         for value, button in self.preset_buttons.items():
@@ -161,45 +172,61 @@ class PrivacySettings(QWidget):
 
 class PeopleCount:
     """How many people the chosen person column names, counted on a worker thread from the
-    decrypted dataset: DP per person samples people, so the automatic logical batch and the
-    estimate follow the people, not the rows. ``count`` is None until known."""
+    decrypted dataset (only while DP is on): DP per person samples people, so the automatic
+    logical batch, the epochs and the estimate follow the people, not the rows. ``count`` is
+    None until known, and while each row is the unit."""
 
     def __init__(self, page: Any) -> None:
         self.page = page
         self.count: int | None = None
+        self._key: tuple[Any, Any, Any] | None = None  # what ``count`` (or the running count) is for
         page.privacy.person.currentIndexChanged.connect(lambda _i: self.refresh())
 
     def key(self) -> tuple[Any, Any, Any]:
         page = self.page
-        return page.workspace, page.dataset_combo.currentData(), page.privacy.person.currentData()
+        column = page.privacy.person.currentData() if page.privacy.enabled.isChecked() else None
+        return page.workspace, page.dataset_combo.currentData(), column
 
     def refresh(self) -> None:
+        """Count again if the workspace, dataset or column changed; then fill in what follows."""
         from desktop.jobs import count_people
 
-        self.count = None
-        ws, dataset, column = key = self.key()
-        if ws is None or not dataset or not column:
-            self.apply_epochs()
-            self.page._schedule_estimate()
+        key = self.key()
+        if key == self._key:
+            self.apply()
             return
+        self._key, self.count = key, None
+        self.page.privacy.person_note.setText("")
+        ws, dataset, column = key
+        if ws is None or not dataset or not column:
+            self.apply()
+            return
+        self.page.privacy.person_note.setText("Counting the people…")
         job = Job.call(lambda _c: count_people(ws, dataset, column), name="people", parent=self.page)
         job.ended.connect(lambda terminal: self._done(terminal, key))
         self.page.context.start(job)
 
     def _done(self, terminal: object, key: tuple[Any, Any, Any]) -> None:
+        if key != self._key:  # the choice changed while counting
+            return
+        note = self.page.privacy.person_note
+        if isinstance(terminal, Failed):
+            note.setText(f"✖ {terminal.message}")
+        elif isinstance(terminal, Done):
+            self.count = int(terminal.value)
+            note.setText(f"{self.count:,} people; each step uses one row of each person it draws.")
+            self.apply()
+
+    def apply(self) -> None:
+        """The automatic DP settings and epochs for the rows, or for the people once counted."""
         from engine.training.auto import TRAIN_SHARE, choose_dp_settings
 
-        if key != self.key():  # the choice changed while counting
-            return
-        if isinstance(terminal, Failed):
-            self.page.estimate_label.setText(terminal.message)
-            return
-        if isinstance(terminal, Done):
-            self.count = int(terminal.value)
-            if self.page.privacy.enabled.isChecked():
-                self.page.privacy.fill(choose_dp_settings(int(self.count * TRAIN_SHARE), per_person=True))
-            self.apply_epochs()
-            self.page._schedule_estimate()
+        page = self.page
+        if page.privacy.enabled.isChecked():
+            page.privacy.fill(choose_dp_settings(int(page._rows() * TRAIN_SHARE),
+                                                 per_person=self.count is not None))
+        self.apply_epochs()
+        page._schedule_estimate()
 
     def apply_epochs(self) -> None:
         """The automatic epochs, times the rows per person for DP per person (an epoch reads one

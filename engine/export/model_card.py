@@ -134,7 +134,8 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
     per_person = str(dp.get("unit", "")).startswith("one person")
     left_out = ("all of any one person's rows" if per_person else "any one training row")
     uncovered = ("one person's rows under two different ids (or in another column) count as two "
-                 "people" if per_person else "several rows about one person weaken the guarantee "
+                 "people; the test split holds whole people, so its rows are not independent and "
+                 "the accuracy interval above is narrower than the truth" if per_person else "several rows about one person weaken the guarantee "
                  "for that person (k rows: roughly k·ε; train with a person column to protect "
                  "people)")
     return [

@@ -251,7 +251,7 @@ def per_person_epochs(epochs: int, rows: int, people: int) -> Choice:
     per person, at most ``PER_PERSON_EPOCH_FACTOR`` times, so that training reads about as
     many rows as it would with one row as the unit."""
     per = rows / max(1, people)
-    factor = int(min(PER_PERSON_EPOCH_FACTOR, max(1, round(per))))
+    factor = int(min(PER_PERSON_EPOCH_FACTOR, max(1, int(per + 0.5))))  # 2.5 rows: 3x
     return Choice("epochs", epochs * factor,
                   f"differential privacy per person reads one row of each person an epoch: "
                   f"{per:.1f} rows per person, so {factor}x the {epochs} epochs for the rows (at most "

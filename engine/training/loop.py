@@ -114,10 +114,21 @@ class Trainer:
             if self.scaler is not None and resume_from.scaler_state:
                 self.scaler.load_state_dict(resume_from.scaler_state)
             if self.parts.privacy is not None:
+                self._check_same_units(run)
                 self.parts.privacy.load_state_dict(resume_from.privacy_state)
             ckpt_io.restore_rng(resume_from.rng)
             self.progress = resume_from.progress
         self._record_privacy()
+
+    def _check_same_units(self, run: RunRecord) -> None:
+        """A resumed DP run must sample from the same rows or people it was accounted for."""
+        before = (run.privacy or {}).get("privacy_units", (run.privacy or {}).get("training_rows"))
+        now = self.parts.privacy.n_rows
+        if before is not None and int(before) != now:
+            raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{self.config.dataset}' has changed "
+                                  f"since run {run.run_id} started: its privacy was accounted for "
+                                  f"{before} units (rows or people), the data now has {now}; start "
+                                  "a new run instead")
 
     def _record_privacy(self) -> None:
         if self.parts.privacy is not None:

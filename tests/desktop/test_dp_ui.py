@@ -128,15 +128,19 @@ def test_per_person_multiplies_the_automatic_epochs(qtbot, window, spam_csv, tin
     page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
     qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
     assert page.epochs.value() == 4 * automatic
-    page.privacy.person.setCurrentIndex(0)  # each row again
-    assert page.epochs.value() == automatic
+    assert page.privacy.logical_batch.value() == 1  # a quarter of the 6 training people
+    assert page.privacy.person_note.text().startswith("8 people")
+    page.privacy.person.setCurrentIndex(0)  # each row again: epochs and batch for the rows
+    assert page.epochs.value() == automatic and page.privacy.logical_batch.value() == 8
     page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
     qtbot.waitUntil(lambda: page.epochs.value() == 4 * automatic, timeout=30_000)
     page.privacy.enabled.setChecked(False)
     assert page.epochs.value() == automatic
-    page.epochs.setValue(3)  # the user's own number stays, whatever is chosen after
+    typed = automatic + 1  # neither the automatic nor the per-person number
+    page.epochs.setValue(typed)  # the user's own number stays, whatever is chosen after
     page.privacy.enabled.setChecked(True)
-    assert page.epochs.value() == 3
+    qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
+    assert page.epochs.value() == typed
 
 
 def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv, tiny_model_dir: Path,
@@ -157,12 +161,21 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     # The people are counted from the dataset, and the automatic logical batch follows them.
     qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
     assert dp.logical_batch.value() == 1 and page._rows() == 8
+    assert dp.batch_label.text() == "People per step (logical batch):"
     dp.logical_batch.setValue(2)
     dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))
     assert page.config_options()["dp_person_column"] == "sender"
     with qtbot.waitSignal(page.training_ended, timeout=180_000) as ended:
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     assert isinstance(ended.args[0], Finished), ended.args[0]
-    privacy = load_run(window.context.workspace, ended.args[0].run_id).privacy
-    assert privacy["unit"].startswith("one person") and privacy["privacy_units"] <= 8
-    assert privacy["training_rows"] > privacy["privacy_units"]
+    ws = window.context.workspace
+    privacy = load_run(ws, ended.args[0].run_id).privacy
+    from engine.data.store import load_dataset
+    from engine.training.prepare import person_ids, split_rows
+
+    stored = load_dataset(ws, "by_sender")
+    people = person_ids(stored, "sender")
+    train, _, _ = split_rows(stored.labels, seed=13, people=people)
+    assert privacy["unit"].startswith("one person")
+    assert privacy["privacy_units"] == len({people[i] for i in train}) < 8  # the training people
+    assert privacy["training_rows"] == len(train)

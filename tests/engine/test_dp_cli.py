@@ -35,6 +35,7 @@ def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -
     assert cli(["export", run_id, "--out", str(out), "--plaintext"]) == 0
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "### Differential privacy" in card and "**one training row**" in card
+    assert "per training row" in card
     for words in (f"| ε spent | {dp['epsilon_spent']:.4f} |", "| ε target | 3 |", "| accountant | rdp |",
                   f"| noise multiplier σ | {dp['noise_multiplier']:.4f} |", "| clipping norm C (per row) | 0.5 |",
                   f"| steps | {dp['steps']} of {dp['planned_steps']} planned |", "Poisson, rate",

@@ -58,12 +58,16 @@ def test_each_step_takes_one_row_of_each_person_drawn(tiny_bert) -> None:
     """The bound behind the guarantee: one person adds one clipped row gradient to a step."""
     from engine.models.folders import load_for_training
 
-    model, _ = load_for_training(tiny_bert, ("neg", "pos"))
     train = np.asarray(SPLITS[0])
     codes = np.unique(np.asarray(PEOPLE), return_inverse=True)[1][train]
     lengths = np.arange(len(train)) % 9 + 3
-    parts = build_private_parts(model, config=config(tiny_bert, epochs=8), train_lengths=lengths,
-                                train_people=codes)
+
+    def build():  # noqa: ANN202 - fresh parts, as a resumed run builds them
+        model, _ = load_for_training(tiny_bert, ("neg", "pos"))
+        return build_private_parts(model, config=config(tiny_bert, epochs=8), train_lengths=lengths,
+                                   train_people=codes)
+
+    parts, rebuilt = build(), build()
     used: set[int] = set()
     for epoch in range(8):
         steps = parts.batches_for_epoch(epoch)
@@ -73,8 +77,9 @@ def test_each_step_takes_one_row_of_each_person_drawn(tiny_bert) -> None:
             assert len(set(codes[rows])) == len(rows)  # never two rows of one person
             used |= set(rows.tolist())
         # The same draw after a resume: the plan is a function of (seed, epoch).
-        again = parts.batches_for_epoch(epoch)
-        assert all(np.array_equal(a, b) for s, t in zip(steps, again) for a, b in zip(s, t))
+        again = rebuilt.batches_for_epoch(epoch)
+        assert [len(s) for s in again] == [len(s) for s in steps]
+        assert all(np.array_equal(a, b) for s, t in zip(steps, again) for a, b in zip(s, t, strict=True))
     # Over eight epochs the picks reach most rows, not only each person's first.
     assert len(used) > 0.6 * len(train)
 
@@ -169,7 +174,8 @@ def test_per_person_dp_through_the_cli(with_people, tiny_bert, capsys, tmp_path:
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "**one person: all rows with the same value in column 'customer'**" in card
     assert f"| people (each step uses one row of each person drawn) | {dp['privacy_units']} |" in card
-    assert "all of any one person's rows" in card
+    assert "all of any one person's rows" in card and "per training row" not in card
+    assert "per person (column 'customer')" in card and "rows are not independent" in card
     assert f"test {test_rows}" in card  # the card's split sizes are the grouped split's
 
 
@@ -239,7 +245,7 @@ def test_per_person_epochs_follow_the_rows_per_person_up_to_four_times() -> None
     from engine.training.auto import per_person_epochs
 
     assert per_person_epochs(3, rows=1000, people=1000).value == 3  # one row each: as per row
-    assert per_person_epochs(3, rows=2500, people=1000).value == 6  # 2.5 rows each, rounded
+    assert per_person_epochs(3, rows=2500, people=1000).value == 9  # 2.5 rows each: rounded up
     assert per_person_epochs(3, rows=50_000, people=1000).value == 12  # 50 each: capped at 4x
     assert "50.0 rows per person, so 4x the 3 epochs" in per_person_epochs(3, 50_000, 1000).reason
 
@@ -265,3 +271,21 @@ def test_person_ids_line_up_with_the_rows_training_reads() -> None:
     stored = StoredDataset(info=info, table=table, texts=texts, labels=labels)
     assert texts == ["good film", "bad plot", "awful"]
     assert person_ids(stored, "customer") == ["101", "103", "7"]
+
+
+def test_resuming_on_changed_people_is_refused(workspace, tiny_bert) -> None:
+    from engine.events import Cancelled, CancelToken, Step
+    from engine.training import resume_on_rows
+
+    token, first = CancelToken(), []
+    for event in train_on_rows(workspace, config(tiny_bert), TEXTS, LABELS, splits=SPLITS, people=PEOPLE,
+                               cancel=token):
+        first.append(event)
+        if isinstance(event, Step) and event.step == 2:
+            token.cancel()
+    assert isinstance(first[-1], Cancelled)
+    merged = [p.replace("customer-01", "customer-00") for p in PEOPLE]  # two people became one
+    events = list(resume_on_rows(workspace, first[0].run_id, TEXTS, LABELS, splits=SPLITS, people=merged))
+    assert isinstance(events[-1], Failed) and events[-1].kind == FailureKind.BAD_DATA
+    assert f"privacy was accounted for {TRAIN_PEOPLE} units" in events[-1].message
+    assert f"the data now has {len({merged[i] for i in SPLITS[0]})}" in events[-1].message
