@@ -17,6 +17,7 @@ from engine.runs import load_run
 from engine.training import TrainConfig, train_on_rows
 from engine.training.private import PersonRows, build_private_parts
 from tests.engine.test_dp_training import fresh_epsilon
+from tests.engine.test_train_cli import init_and_import
 from tests.engine.tiny_model import tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
 
 torch.set_num_threads(1)
@@ -131,17 +132,11 @@ def test_settings_that_cannot_work_name_the_people(workspace, tiny_bert, changes
 
 @pytest.fixture
 def with_people(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
-    source = tmp_path / "user_files" / "tickets.csv"
-    source.parent.mkdir()
+    """Dataset 'toy': 100 rows of 25 customers, 4 rows each."""
     texts, labels = toy_rows(100, seed=2)
-    with source.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label", "customer"])
-        writer.writerows((t, l, f"c{i % 25}") for i, (t, l) in enumerate(zip(texts, labels)))
-    assert cli(["init", "--kdf-cost", "10"]) == 0
-    assert cli(["import", str(source), "--name", "toy", "--text-column", "text",
-                "--label-column", "label"]) == 0
+    rows = [(t, l, f"c{i % 25}") for i, (t, l) in enumerate(zip(texts, labels))]
+    source = init_and_import(tmp_path, monkeypatch, ["text", "label", "customer"], rows,
+                             "--text-column", "text", "--label-column", "label")
     capsys.readouterr()
     return source
 

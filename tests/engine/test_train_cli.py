@@ -17,19 +17,26 @@ from tests.engine.tiny_model import tiny_bert, toy_rows  # noqa: F401
 torch.set_num_threads(1)  # tiny models: a second thread only adds contention on a busy box
 
 
-@pytest.fixture
-def ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
-    """A workspace with dataset 'toy' imported through the CLI."""
+def init_and_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, header: list[str],
+                    rows: list[tuple], *import_args: str) -> Path:
+    """A new workspace (CLI) with ``rows`` imported as dataset 'toy' from a CSV of the user's."""
     monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
     source = tmp_path / "user_files" / "toy.csv"
     source.parent.mkdir()
-    texts, labels = toy_rows(100, seed=2)
     with source.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(texts, labels))
+        writer.writerow(header)
+        writer.writerows(rows)
     assert cli(["init", "--kdf-cost", "10"]) == 0
-    assert cli(["import", str(source), "--name", "toy"]) == 0
+    assert cli(["import", str(source), "--name", "toy", *import_args]) == 0
+    return source
+
+
+@pytest.fixture
+def ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
+    """A workspace with dataset 'toy' imported through the CLI."""
+    texts, labels = toy_rows(100, seed=2)
+    source = init_and_import(tmp_path, monkeypatch, ["text", "label"], list(zip(texts, labels)))
     capsys.readouterr()
     return source
 
