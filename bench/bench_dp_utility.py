@@ -15,7 +15,8 @@ given below (Li et al. 2021: large batches, a small C, a high learning rate)::
     .venv/bin/python bench/bench_dp_utility.py --configs plain dp:8:all dp:8:top-2 dp:3:all
 
 ``dp:EPSILON:TRAINABLE:person`` protects people instead of rows: the rows are dealt at random
-(seeded) to people of ``--rows-per-person`` rows each (default 4), and DP runs with that person
+(seeded) to people of ``--rows-per-person`` rows each (default 4; ``--skewed-people``: unequal
+sizes, mean about 4), and DP runs with that person
 column (one row of each person drawn in each step; N = the number of people). A trailing ``:xE``
 sets that configuration's epochs (``dp:8:top-2:person:x8``).
 """
@@ -64,6 +65,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rows-per-person", type=int, default=4, metavar="K",
                         help="for dp:...:person configurations: each person holds K of the rows")
+    parser.add_argument("--skewed-people", action="store_true",
+                        help="instead, people of unequal sizes (log-normal, mean about 4, at most "
+                             "200 rows): a few hold many rows, most hold one to three")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
     configs = [parse_config(c) for c in opts.configs]
@@ -79,13 +83,24 @@ def main() -> None:
               "grad_sample_mode": opts.grad_sample_mode}
     import numpy as np
 
-    deal = np.random.default_rng(13).permutation(len(train[0]))
-    people = [f"p{d // opts.rows_per_person}" for d in deal]
+    rng = np.random.default_rng(13)
+    deal = rng.permutation(len(train[0]))
+    if opts.skewed_people:
+        owner = np.zeros(len(deal), dtype=np.int64)  # row position -> person
+        start, person = 0, 0
+        while start < len(deal):
+            size = int(min(200, max(1, round(rng.lognormal(0.8, 1.0)))))
+            owner[start : start + size] = person
+            start, person = start + size, person + 1
+        people = [f"p{owner[d]}" for d in deal]
+    else:
+        people = [f"p{d // opts.rows_per_person}" for d in deal]
+    sizes = np.bincount(np.unique(people, return_inverse=True)[1])
     print(f"{len(train[0]):,} seeded sst2 train rows, {opts.epochs} epochs, max length "
           f"{opts.max_length}, physical batch 32, {opts.threads} torch threads, CPU; accuracy on "
-          f"all {len(dev[0])} sst2 dev rows; per person: {len(set(people)):,} people of "
-          f"{opts.rows_per_person} rows; load average before "
-          f"{os.getloadavg()[0]:.1f}\n")
+          f"all {len(dev[0])} sst2 dev rows; per person: {len(sizes):,} people of "
+          f"{sizes.mean():.2f} rows on average (median {np.median(sizes):g}, most {sizes.max()}); "
+          f"load average before {os.getloadavg()[0]:.1f}\n")
     print("| configuration | lr | logical batch | C | σ | steps | ε spent | δ | minutes | dev accuracy | vs plain |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     plain_acc = None
