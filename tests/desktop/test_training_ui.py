@@ -177,6 +177,17 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
         assert record.test_rows == rep.n
         listed = next(r for r in range(runs.table.rowCount()) if runs.table.item(r, 0).text() == run_id)
         assert runs.table.item(listed, 5).toolTip() == table.item(accuracy_row, column).toolTip()
+    # Runs recorded before the test size was kept: the comparison reads it from the stored reports.
+    from engine.runs import save_run
+
+    shown = [table.item(accuracy_row, c).toolTip() for c in range(2)]
+    for run_id in run_ids:
+        save_run(window.context.workspace, load_run(window.context.workspace, run_id).updated(test_rows=None))
+    runs.refresh()
+    runs.select_runs(run_ids)
+    runs.compare_selected()
+    assert [runs.compare_table.item(accuracy_row, c).toolTip() for c in range(2)] == shown
+    assert all(not runs.table.item(r, 5).toolTip() for r in range(runs.table.rowCount()))
     # Four test rows each: no comparison of these two can say which is better, and the page says so.
     assert "cannot tell which run is better" in runs.compare_note.text()
     assert runs.curve_choice.currentText() == "loss"
