@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from engine.data.columns import ColumnMapping, label_array
+from engine.data.columns import ColumnMapping, label_array, person_column_candidates
 from engine.errors import InputError
 from engine.data.importing import ImportedTable, read_table
 from engine.data import validation
@@ -78,6 +78,8 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
         "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
                     "separator": mapping.separator},
         "label_counts": label_counts(imported, mapping, label_delimiter=label_delimiter),
+        "person_columns": [{"column": c, "people": n}
+                           for c, n in person_column_candidates(imported.table, mapping)],
         "problems": [p.as_dict() for p in problems],
         "trainable": not has_blocking(problems),
     }
@@ -105,6 +107,11 @@ def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
             print(f"  {name[:60]:<{width}}  {count:>9,}  {100 * count / total:5.1f}%", file=out)
         if len(counts) > _LABELS_SHOWN:
             print(f"  ... and {len(counts) - _LABELS_SHOWN:,} more classes", file=out)
+    for person in data["person_columns"][:1]:
+        print(f"People:   '{person['column']}' may say who each row is about ({person['people']:,} "
+              f"values, some on several rows): with `cloister train --dp`, add "
+              f"`--dp-person-column {person['column']}` so that the guarantee covers each person, "
+              "all of their rows, instead of each row", file=out)
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = sum(p.severity is Severity.WARNING for p in problems)
     print(f"Problems: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",

@@ -253,3 +253,36 @@ def texts_and_labels(
         keep = complete_rows(texts, labels)
         texts, labels = texts.filter(keep), labels.filter(keep)
     return texts.to_pylist(), labels.to_pylist()
+
+
+# Words in a column's name that say it names a person (or their account): a hint for DP per
+# person (``--dp-person-column``), never chosen for the user.
+PERSON_NAMES = (
+    "customer", "client", "patient", "user", "person", "member", "account", "author", "sender",
+    "employee", "student", "subscriber", "consumer", "caller", "owner", "email", "phone", "userid",
+    "customerid", "patientid", "clientid", "accountid", "memberid",
+)
+
+
+_MIN_PEOPLE = 10  # fewer people than this cannot train with DP anyway
+
+
+def person_column_candidates(table: pa.Table, mapping: ColumnMapping) -> list[tuple[str, int]]:
+    """Columns, other than the text and the label, whose name says they name a person and whose
+    values repeat (someone has several rows): ``(column, distinct values)``, most rows per
+    person first. With several rows per person, DP per row protects each person less."""
+    found = []
+    for name in table.column_names:
+        if name in mapping.text_columns or name == mapping.label_column:
+            continue
+        if _name_score(name, PERSON_NAMES)[0] == 0:
+            continue
+        values = pc.utf8_trim_whitespace(pc.cast(table.column(name), pa.string()))
+        filled = values.filter(pc.not_equal(pc.fill_null(values, ""), ""))
+        people = pc.count_distinct(filled).as_py()
+        # An id has many values that repeat; a yes/no "Consumer disputed?" or a four-value
+        # "Consumer consent provided?" column (the CFPB export) has a handful.
+        if max(_MIN_PEOPLE, 0.02 * len(filled)) <= people < len(filled):
+            found.append((name, int(people), len(filled) / people))
+    return [(name, people) for name, people, _ in sorted(found, key=lambda f: -f[2])]
+

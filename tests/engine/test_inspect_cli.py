@@ -74,6 +74,8 @@ def test_cfpb_complaints(real_data: Path, capsys: pytest.CaptureFixture[str]) ->
     assert report["mapping"]["label_column"] == "Product"
     assert report["label_counts"] == dict(_csv_counts(path, "Product"))
     assert report["label_counts"]["Debt or credit management"] == 1
+    # "Consumer disputed?" (yes/no) and "Company response to consumer" name no one.
+    assert report["person_columns"] == []
     # 101 narratives: the other 275 rows have no text, which blocks training as it stands.
     summary = [p for p in report["problems"] if p["code"] == "empty-text" and p["row"] is None]
     assert summary[0]["message"].startswith("275 rows in all")
@@ -117,6 +119,20 @@ def test_text_report_and_explicit_columns(tmp_path: Path, capsys: pytest.Capture
     assert "Rows:     30" in out
     assert "Mapping:  text = 'title' + 'body'; label = 'kind'" in out
     assert "Labels:   2 classes" in out and "Result:   trainable" in out
+
+
+def test_a_column_naming_people_is_pointed_out_for_dp(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tickets.csv"
+    rows = [f"body text {i},{'bug' if i % 2 else 'question'},C-{i % 12:03d},{'Yes' if i % 3 else 'No'},"
+            f"{['NY', 'CA', 'TX'][i % 3]},U-{i}" for i in range(60)]
+    path.write_text("text,kind,Customer ID,Consumer disputed?,state,user_ref\n" + "\n".join(rows) + "\n")
+    code, report = inspect_json(capsys, str(path), "--label-column", "kind")
+    # Not the yes/no column, not the state, not an id that never repeats (one row per user).
+    assert report["person_columns"] == [{"column": "Customer ID", "people": 12}]
+    assert main(["inspect", str(path), "--label-column", "kind"]) == 0
+    out = capsys.readouterr().out
+    assert "People:   'Customer ID' may say who each row is about (12 values" in out
+    assert "`--dp-person-column Customer ID`" in out
 
 
 def test_text_report_caps_rows_per_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
