@@ -109,6 +109,8 @@ def run_one(name: str, rows: Rows, opts: argparse.Namespace, seed: int = 13) -> 
     values = dict(auto.values)
     if opts.epochs is not None:
         values["epochs"] = opts.epochs
+    if opts.keep_last:  # no early stop, no choice by validation: every epoch, the last weights
+        values.update(early_stopping_patience=None, select_best=False)
     # The seed picks the split (and the initialisation): another seed, another held-out tenth.
     config = TrainConfig(dataset=name, model_path=opts.model, device=opts.device, seed=seed, **values)
     start = time.perf_counter()
@@ -133,6 +135,10 @@ def main() -> None:
                         help="train on a seeded sample of N rows (default: every row)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="override the automatic epochs (smoke runs only)")
+    parser.add_argument("--keep-last", action="store_true",
+                        help="train every epoch and keep the last weights (no early stopping, no "
+                             "choice of the best validation point): what selection on a noisy "
+                             "validation split costs or gains")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--model", default=None, help="base model folder (default: bundled MiniLM)")
