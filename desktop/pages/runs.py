@@ -124,8 +124,7 @@ class RunsPage(Page):
                 if column == 2 and record.error:
                     item.setToolTip(record.error)
                 if column == 5 and record.test_rows and "accuracy" in record.metrics:
-                    item.setToolTip(f"{accuracy_interval_text(record.metrics['accuracy'], record.test_rows)} "
-                                    f"on {record.test_rows:,} test rows")
+                    item.setToolTip(_interval_tip(record, record.metrics["accuracy"], record.test_rows))
                 self.table.setItem(row, column, item)
         self._on_selection()
 
@@ -194,8 +193,7 @@ class RunsPage(Page):
                     font.setBold(True)
                     item.setFont(font)
                 if key == "accuracy" and record.run_id in measured:
-                    accuracy, n = measured[record.run_id]
-                    item.setToolTip(f"{accuracy_interval_text(accuracy, n)} on {n:,} test rows")
+                    item.setToolTip(_interval_tip(record, *measured[record.run_id]))
                 self.compare_table.setItem(row, column, item)
         self.compare_note.setText(_too_close_to_call(list(measured.values())))
         names = sorted({name for r in records for name in history_curves(r.history)},
@@ -239,3 +237,13 @@ def _too_close_to_call(measured: list[tuple[float, int]]) -> str:
     return (f"The two best accuracies ({best:.3f} and {second:.3f}) are within what their test "
             "splits can measure (their 95% intervals overlap; hover over an accuracy to see its "
             "interval): this comparison cannot tell which run is better.")
+
+
+def _interval_tip(record: Any, accuracy: float, n: int) -> str:
+    """Accuracy's 95% interval on ``n`` test rows; a run whose test split holds whole people
+    (DP per person) has rows that are not independent, and the interval says less than it seems."""
+    tip = f"{accuracy_interval_text(accuracy, n)} on {n:,} test rows"
+    if str((record.privacy or {}).get("unit", "")).startswith("one person"):
+        tip += " (grouped by person: not independent, so the true interval is wider)"
+    return tip
+

@@ -179,3 +179,10 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     assert privacy["unit"].startswith("one person")
     assert privacy["privacy_units"] == len({people[i] for i in train}) < 8  # the training people
     assert privacy["training_rows"] == len(train)
+    # The run list says that a test split of whole people measures less than its rows suggest.
+    window.show_page("runs")
+    runs = window.runs_page
+    listed = next(r for r in range(runs.table.rowCount())
+                  if runs.table.item(r, 0).text() == ended.args[0].run_id)
+    assert runs.table.item(listed, 5).toolTip().endswith("(grouped by person: not independent, so "
+                                                          "the true interval is wider)")
