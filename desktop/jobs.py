@@ -113,13 +113,9 @@ def count_people(ws: Vault, dataset: str, column: str) -> int:
     """How many people ``column`` names in ``dataset`` (decrypts it in memory); raises with
     the engine's message for a column that cannot name people."""
     from engine.data.store import load_dataset
-    from engine.failures import TrainingFailure
     from engine.training.prepare import person_ids
 
-    try:
-        return len(set(person_ids(load_dataset(ws, dataset), column)))
-    except TrainingFailure as exc:
-        raise ValueError(exc.message) from exc
+    return len(set(person_ids(load_dataset(ws, dataset), column)))
 
 
 def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:

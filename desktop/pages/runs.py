@@ -243,7 +243,7 @@ def _interval_tip(record: Any, accuracy: float, n: int) -> str:
     """Accuracy's 95% interval on ``n`` test rows; a run whose test split holds whole people
     (DP per person) has rows that are not independent, and the interval says less than it seems."""
     tip = f"{accuracy_interval_text(accuracy, n)} on {n:,} test rows"
-    if str((record.privacy or {}).get("unit", "")).startswith("one person"):
+    if (record.privacy or {}).get("person_column"):
         tip += " (grouped by person: not independent, so the true interval is wider)"
     return tip
 

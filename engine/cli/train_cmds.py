@@ -260,7 +260,7 @@ def _epsilon_cell(record: Any) -> str:
     dp = record.privacy
     if not dp:
         return "-"
-    per = ", per person" if str(dp.get("unit", "")).startswith("one person") else ""
+    per = ", per person" if dp.get("person_column") else ""
     return f"{dp['epsilon_spent']:.2f} (δ {dp['delta']:.0e}{per})"
 
 

@@ -267,6 +267,11 @@ PERSON_NAMES = (
 _MIN_PEOPLE = 10  # fewer people than this cannot train with DP anyway
 
 
+def person_values(table: pa.Table, column: str) -> pa.ChunkedArray:
+    """A column's values as trimmed text, "" where a cell is empty: who each row is about."""
+    return pc.fill_null(pc.utf8_trim_whitespace(pc.cast(table.column(column), pa.string())), "")
+
+
 def person_column_candidates(table: pa.Table, mapping: ColumnMapping) -> list[tuple[str, int]]:
     """Columns, other than the text and the label, whose name says they name a person and whose
     values repeat (someone has several rows): ``(column, distinct values)``, most rows per
@@ -277,8 +282,8 @@ def person_column_candidates(table: pa.Table, mapping: ColumnMapping) -> list[tu
             continue
         if _name_score(name, PERSON_NAMES)[0] == 0:
             continue
-        values = pc.utf8_trim_whitespace(pc.cast(table.column(name), pa.string()))
-        filled = values.filter(pc.not_equal(pc.fill_null(values, ""), ""))
+        values = person_values(table, name)
+        filled = values.filter(pc.not_equal(values, ""))
         people = pc.count_distinct(filled).as_py()
         # An id has many values that repeat; a yes/no "Consumer disputed?" or a four-value
         # "Consumer consent provided?" column (the CFPB export) has a handful.

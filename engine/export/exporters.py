@@ -371,17 +371,9 @@ def _privacy_summary(record: Any, export_encrypted: bool) -> PrivacySummary:
     if not dp:
         return PrivacySummary(export_encrypted=export_encrypted)
     text = (f"DP-SGD, ε = {dp['epsilon_spent']:.3f} spent (target {dp['epsilon_target']:g}), "
-            f"δ = {dp['delta']:.3g}, per {_unit_words(dp)}")
+            f"δ = {dp['delta']:.3g}, per "
+            + (f"person (column '{dp['person_column']}')" if dp.get("person_column") else "training row"))
     return PrivacySummary(export_encrypted=export_encrypted, differential_privacy=text, dp=dp)
-
-
-def _unit_words(dp: Mapping[str, Any]) -> str:
-    """"training row", or "person (column 'customer')" for a run protecting people."""
-    unit = str(dp.get("unit", ""))
-    if unit.startswith("one person"):
-        column = unit.split("column", 1)[1].strip() if "column" in unit else ""
-        return f"person (column {column})" if column else "person"
-    return "training row"
 
 
 def _data_summary(ws: Vault, dataset: str, config: Mapping[str, Any]) -> DataSummary:

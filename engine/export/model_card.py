@@ -131,13 +131,15 @@ def render_model_card(info: ModelCardInfo) -> str:
 def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
     if not dp:
         return []
-    per_person = str(dp.get("unit", "")).startswith("one person")
+    per_person = bool(dp.get("person_column"))
     left_out = ("all of any one person's rows" if per_person else "any one training row")
-    uncovered = ("one person's rows under two different ids (or in another column) count as two "
-                 "people; the test split holds whole people, so its rows are not independent and "
-                 "the accuracy interval above is narrower than the truth" if per_person else "several rows about one person weaken the guarantee "
-                 "for that person (k rows: roughly k·ε; train with a person column to protect "
-                 "people)")
+    if per_person:
+        uncovered = ("one person's rows under two different ids (or in another column) count as "
+                     "two people; the test split holds whole people, so its rows are not "
+                     "independent and the accuracy interval above is narrower than the truth")
+    else:
+        uncovered = ("several rows about one person weaken the guarantee for that person (k rows: "
+                     "roughly k·ε; train with a person column to protect people)")
     return [
         "### Differential privacy",
         "",

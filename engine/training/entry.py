@@ -108,15 +108,17 @@ def _factory(config: TrainConfig, given: PartsFactory | None) -> PartsFactory:
 def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
           parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
-    return _guarded(lambda state: _start(ws, config, lambda: load_rows(ws, config.dataset, config.dp_person_column), None,
-                                         cancel, parts_factory, state))
+    return _guarded(lambda state: _start(
+        ws, config, lambda: load_rows(ws, config.dataset, config.dp_person_column), None, cancel,
+        parts_factory, state))
 
 
 def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,
            parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
-    return _guarded(lambda state: _continue(ws, run_id, lambda c: load_rows(ws, c.dataset, c.dp_person_column), None,
-                                            cancel, parts_factory, state))
+    return _guarded(lambda state: _continue(
+        ws, run_id, lambda c: load_rows(ws, c.dataset, c.dp_person_column), None, cancel,
+        parts_factory, state))
 
 
 def train_on_rows(ws: Vault, config: TrainConfig, texts: Sequence[str], labels: Sequence[str], *,

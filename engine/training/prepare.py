@@ -92,10 +92,7 @@ def stored_splits(stored: Any, config: dict[str, Any]) -> tuple[np.ndarray, np.n
 def person_ids(stored: Any, column: str) -> list[str]:
     """The value of ``column`` for every row training reads (incomplete rows left out as the
     dataset says), refusing a column that is missing, is the text or label, or has blanks."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from engine.data.columns import complete_rows, label_array, text_array
+    from engine.data.columns import complete_rows, label_array, person_values, text_array
 
     table, mapping, name = stored.table, stored.info.mapping, stored.info.name
     if column not in table.column_names:
@@ -107,8 +104,7 @@ def person_ids(stored: Any, column: str) -> list[str]:
         raise TrainingFailure(FailureKind.BAD_SETTING, f"'{column}' is the {role} column of "
                               f"dataset '{name}': choose the column that identifies the person "
                               "a row is about, such as a customer or patient id")
-    values = pc.utf8_trim_whitespace(pc.cast(table.column(column), pa.string()))
-    values = pc.fill_null(values, "")
+    values = person_values(table, column)
     if stored.info.skip_incomplete and mapping.label_column is not None:
         values = values.filter(complete_rows(text_array(table, mapping), label_array(table, mapping)))
     people = [str(v) for v in values.to_pylist()]

@@ -101,7 +101,7 @@ class PersonRows:
 def person_unit(column: str, rows: int) -> dict[str, Any]:
     """``DPSettings`` fields for a guarantee per person: what it protects, in words."""
     return {"unit": f"one person: all rows with the same value in column '{column}'",
-            "units": "people", "training_rows": rows}
+            "units": "people", "training_rows": rows, "person_column": column}
 
 
 def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.ndarray,

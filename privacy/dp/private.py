@@ -44,6 +44,7 @@ class DPSettings:
     # ``training_rows`` the rows they hold.
     unit: str = "one training row"
     units: str = "training rows"  # plural, for messages
+    person_column: str | None = None  # the column naming the person, when the unit is one
     training_rows: int | None = None
 
 
@@ -174,7 +175,7 @@ class PrivateTraining:
             "max_grad_norm": s.max_grad_norm, "sample_rate": self.sample_rate,
             "logical_batch_size": s.logical_batch_size, "steps": self.steps_taken,
             "planned_steps": self.max_steps, "grad_sample_mode": self.grad_sample_mode,
-            "unit": s.unit, "privacy_units": self.n_rows,
+            "unit": s.unit, "privacy_units": self.n_rows, "person_column": s.person_column,
             "training_rows": s.training_rows if s.training_rows is not None else self.n_rows,
             "sampling": "Poisson", "secure_rng": False,
             "trained": s.trained,

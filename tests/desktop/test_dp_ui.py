@@ -112,6 +112,26 @@ def _with_sender(spam_csv: Path, tmp_path: Path) -> Path:
     return with_sender
 
 
+def test_a_person_column_with_blanks_is_explained_under_protect(qtbot, window, spam_csv, tiny_model_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    import csv
+
+    with open(_with_sender(spam_csv, tmp_path), encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    rows[3][-1] = ""  # one message says nothing of its sender
+    gaps = tmp_path / "gaps.csv"
+    with open(gaps, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    _store(window, gaps, name="gaps")
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("gaps"))
+    page.privacy.enabled.setChecked(True)
+    page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
+    qtbot.waitUntil(lambda: page.privacy.person_note.text().startswith("✖"), timeout=30_000)
+    assert "1 row(s) have no value in the person column 'sender' (rows 4)" in page.privacy.person_note.text()
+    assert page.people.count is None
+
+
 def test_per_person_multiplies_the_automatic_epochs(qtbot, window, spam_csv, tiny_model_dir: Path,
                                                     tmp_path: Path) -> None:
     """An epoch per person reads one row of each person: the automatic epochs grow with the rows

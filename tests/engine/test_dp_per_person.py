@@ -48,6 +48,7 @@ def test_the_budget_is_accounted_over_people_not_rows(workspace, tiny_bert) -> N
     dp = load_run(workspace, finished.run_id).privacy
     assert dp["privacy_units"] == TRAIN_PEOPLE and dp["training_rows"] == len(SPLITS[0])
     assert dp["unit"] == "one person: all rows with the same value in column 'customer'"
+    assert dp["person_column"] == "customer"
     delta = TRAIN_PEOPLE ** -1.1  # the default δ is 1/N^1.1 for N people
     assert dp["delta"] == pytest.approx(delta) and dp["sample_rate"] == 1 / per_epoch
     expected = fresh_epsilon("rdp", dp["noise_multiplier"], 1 / per_epoch, dp["steps"], delta)
