@@ -44,6 +44,8 @@ class RunRecord:
     # DP runs: ε spent and target, δ, accountant, noise, C, sampling rate, steps, unit of privacy.
     privacy: dict[str, Any] | None = None
     test_rows: int | None = None  # how many rows ``metrics`` were measured on (their precision)
+    # Test rows grouped by person: what they are worth as independent rows (``report.py``).
+    test_effective_rows: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -15,7 +15,6 @@ from desktop.pages.base import Page
 from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
-from engine.evaluation.metrics import accuracy_interval_text
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -195,7 +194,7 @@ class ResultsPage(Page):
         self.summary.setText(
             f"Dataset <b>{record.dataset}</b> · model {model} · {record.device or 'device ?'} · "
             f"{len(record.labels)} labels · tested on {rep.n if rep else '?'} held-out rows"
-            + (f" · accuracy {accuracy_interval_text(rep.accuracy, rep.n)}" if rep else "")
+            + (f" · accuracy {rep.interval_text()}" if rep else "")
         )
         if rep is None:
             self.empty.setText(f"Run {record.run_id} has no evaluation report (status: {record.status}).")

@@ -2,7 +2,7 @@
 side by side (a metrics table and their curves overlaid)."""
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -124,7 +124,7 @@ class RunsPage(Page):
                 if column == 2 and record.error:
                     item.setToolTip(record.error)
                 if column == 5 and record.test_rows and "accuracy" in record.metrics:
-                    item.setToolTip(_interval_tip(record, record.metrics["accuracy"], record.test_rows))
+                    item.setToolTip(_interval_tip(_recorded(record)))
                 self.table.setItem(row, column, item)
         self._on_selection()
 
@@ -193,7 +193,7 @@ class RunsPage(Page):
                     font.setBold(True)
                     item.setFont(font)
                 if key == "accuracy" and record.run_id in measured:
-                    item.setToolTip(_interval_tip(record, *measured[record.run_id]))
+                    item.setToolTip(_interval_tip(measured[record.run_id]))
                 self.compare_table.setItem(row, column, item)
         self.compare_note.setText(_too_close_to_call(list(measured.values())))
         names = sorted({name for r in records for name in history_curves(r.history)},
@@ -204,18 +204,18 @@ class RunsPage(Page):
         self.curve_choice.blockSignals(False)
         self._draw_curves()
 
-    def _test_sizes(self, records: list[Any]) -> dict[str, tuple[float, int]]:
+    def _test_sizes(self, records: list[Any]) -> dict[str, Measured]:
         """Each run's test accuracy and the number of test rows it was measured on."""
         from desktop.jobs import report
 
         measured = {}
         for record in records:
             if record.test_rows and "accuracy" in record.metrics:  # recorded since 2026-12-05
-                measured[record.run_id] = (record.metrics["accuracy"], record.test_rows)
+                measured[record.run_id] = _recorded(record)
                 continue
             rep = report(self.workspace, record.run_id) if self.workspace is not None else None
             if rep is not None and rep.n > 0:
-                measured[record.run_id] = (rep.accuracy, rep.n)
+                measured[record.run_id] = Measured(rep.accuracy, rep.n, rep.interval_rows)
         return measured
 
     def _draw_curves(self) -> None:
@@ -227,11 +227,24 @@ class RunsPage(Page):
                 self.curves.set_series(record.run_id, *curve)
 
 
-def _too_close_to_call(measured: list[tuple[float, int]]) -> str:
+class Measured(NamedTuple):
+    """A run's test accuracy, its test rows, and what they are worth as independent rows."""
+
+    accuracy: float
+    rows: int
+    interval_rows: float
+
+
+def _recorded(record: Any) -> Measured:
+    return Measured(record.metrics["accuracy"], record.test_rows,
+                    record.test_effective_rows or record.test_rows)
+
+
+def _too_close_to_call(measured: list[Measured]) -> str:
     """A warning when the two best accuracies' 95% intervals overlap, else nothing."""
     if len(measured) < 2:
         return ""
-    (best, n_best), (second, n_second) = sorted(measured, reverse=True)[:2]
+    (best, _, n_best), (second, _, n_second) = sorted(measured, reverse=True)[:2]
     if not intervals_overlap(best, n_best, second, n_second):
         return ""
     return (f"The two best accuracies ({best:.3f} and {second:.3f}) are within what their test "
@@ -239,11 +252,11 @@ def _too_close_to_call(measured: list[tuple[float, int]]) -> str:
             "interval): this comparison cannot tell which run is better.")
 
 
-def _interval_tip(record: Any, accuracy: float, n: int) -> str:
-    """Accuracy's 95% interval on ``n`` test rows; a run whose test split holds whole people
-    (DP per person) has rows that are not independent, and the interval says less than it seems."""
-    tip = f"{accuracy_interval_text(accuracy, n)} on {n:,} test rows"
-    if (record.privacy or {}).get("person_column"):
-        tip += " (grouped by person: not independent, so the true interval is wider)"
+def _interval_tip(measured: Measured) -> str:
+    """Accuracy's 95% interval on the test rows; a run whose test split holds whole people
+    (DP per person) counts them as the independent rows they are worth (``report.py``)."""
+    tip = f"{accuracy_interval_text(measured.accuracy, measured.interval_rows)} on {measured.rows:,} test rows"
+    if measured.interval_rows != measured.rows:
+        tip += f" grouped by person, worth about {measured.interval_rows:,.0f} independent rows"
     return tip
 

@@ -18,7 +18,6 @@ from typing import Any
 from engine.export.formats import export_formats
 from engine.cli.common import add_workspace_options, open_workspace
 from engine.errors import InputError
-from engine.evaluation.metrics import accuracy_interval_text
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
 _DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -131,7 +130,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for name, value in report.headline().items():
         print(f"  {name:<12} {value:.4f}")
         if name == "accuracy":  # how far a split of this size can be trusted
-            print(f"  {'':<12} {accuracy_interval_text(value, report.n)} ({report.n:,} rows)")
+            print(f"  {'':<12} {report.interval_text()}"
+                  + ("" if report.people else f" ({report.n:,} rows)"))
     width = max(5, *(len(m.label) for m in report.per_class))
     print(f"\n  {'label':<{width}}  precision  recall  f1      support")
     for m in report.per_class:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from engine.evaluation.report import EvaluationReport
 
@@ -78,8 +80,9 @@ def _ece(report: EvaluationReport) -> float:
     return report.ece
 
 
-def accuracy_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval (95% for z = 1.96) around an accuracy measured on ``n`` rows.
+def accuracy_interval(accuracy: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% for z = 1.96) around an accuracy measured on ``n`` rows
+    (``n`` may be an effective count: ``grouped_effective_rows``).
 
     A test split of 1,000 rows measures an accuracy near 0.9 to about ±1.7 points (near 0.5, to
     ±3); two runs whose intervals overlap cannot be told apart by such a split. Wilson rather than the normal
@@ -93,15 +96,38 @@ def accuracy_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, 
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def accuracy_interval_text(accuracy: float, n: int) -> str:
+def accuracy_interval_text(accuracy: float, n: float) -> str:
     """"95% interval 0.8993-0.9335": what the CLI, card and Results page show beside accuracy."""
     low, high = accuracy_interval(accuracy, n)
     return f"95% interval {low:.4f}-{high:.4f}"
 
 
-def intervals_overlap(accuracy_a: float, n_a: int, accuracy_b: float, n_b: int) -> bool:
+def intervals_overlap(accuracy_a: float, n_a: float, accuracy_b: float, n_b: float) -> bool:
     """Whether two accuracies' 95% intervals overlap: if they do, the test splits cannot say
     which is better (a conservative reading, and one a user can check by eye)."""
     low_a, high_a = accuracy_interval(accuracy_a, n_a)
     low_b, high_b = accuracy_interval(accuracy_b, n_b)
     return low_a <= high_b and low_b <= high_a
+
+
+def grouped_effective_rows(correct: np.ndarray, groups: np.ndarray) -> float:
+    """How many independent rows a test split whose rows come in groups (one person's rows,
+    kept together by a per-person split) is worth when measuring accuracy.
+
+    One person's rows tend to be all right or all wrong together, so 1,000 rows from 100 people
+    measure less than 1,000 independent rows. The cluster-robust (sandwich) variance of the
+    accuracy, G/(G-1) * sum over groups of (correct_g - p * rows_g)^2 / n^2, gives the effective
+    count p(1-p)/variance, which the Wilson interval then uses in place of n. It is capped at n
+    (never claim more than independent rows would) and is 1 for a single group.
+    """
+    correct = np.asarray(correct, dtype=np.float64).reshape(-1)
+    codes = np.unique(np.asarray(groups).reshape(-1), return_inverse=True)[1].reshape(-1)
+    n, g = correct.size, int(codes.max()) + 1 if correct.size else 0
+    if n == 0 or g < 2:
+        return float(min(n, 1))
+    p = correct.mean()
+    residual = np.bincount(codes, weights=correct - p, minlength=g)  # correct_g - p * rows_g
+    variance = g / (g - 1) * float((residual ** 2).sum()) / (n * n)
+    if variance <= 0.0 or p in (0.0, 1.0):
+        return float(n)
+    return float(min(n, max(1.0, p * (1.0 - p) / variance)))

@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.evaluation.metrics import headline_metrics
+from engine.evaluation.metrics import accuracy_interval_text, grouped_effective_rows, headline_metrics
 from engine.errors import InputError
 
 if TYPE_CHECKING:
@@ -65,6 +65,23 @@ class EvaluationReport:
     n: int
     multi_label: bool = False
     threshold: float = 0.5
+    # A test split grouped by person: how many people, and how many independent rows it is
+    # worth for the accuracy interval (``grouped_effective_rows``). None: rows are independent.
+    people: int | None = None
+    effective_rows: float | None = None
+
+    @property
+    def interval_rows(self) -> float:
+        """The row count the accuracy interval rests on: effective when rows are grouped."""
+        return self.n if self.effective_rows is None else self.effective_rows
+
+    def interval_text(self) -> str:
+        """"95% interval 0.88-0.93", saying when the rows come grouped by person."""
+        text = accuracy_interval_text(self.accuracy, self.interval_rows)
+        if self.people is None:
+            return text
+        return (f"{text}, for {self.n:,} rows from {self.people:,} people, worth about "
+                f"{self.interval_rows:,.0f} independent rows")
 
     def headline(self) -> dict[str, float]:
         """The few numbers a run list or a model card shows (``engine.evaluation.metrics``)."""
@@ -97,6 +114,8 @@ class EvaluationReport:
             n=int(data["n"]),
             multi_label=bool(data.get("multi_label", False)),
             threshold=float(data.get("threshold", 0.5)),
+            people=None if data.get("people") is None else int(data["people"]),
+            effective_rows=None if data.get("effective_rows") is None else float(data["effective_rows"]),
         )
 
 
@@ -109,6 +128,7 @@ def compute_report(
     multi_label: bool = False,
     threshold: float = 0.5,
     max_misclassified: int | None = DEFAULT_MAX_MISCLASSIFIED,
+    groups: Sequence[Any] | np.ndarray | None = None,
 ) -> EvaluationReport:
     """Metrics of predicted ``probs`` (n rows x k labels) against the true labels.
 
@@ -124,6 +144,9 @@ def compute_report(
 
     ``misclassified`` is sorted by confidence, most confident mistakes first (the ones a user
     most wants to look at), and capped at ``max_misclassified`` rows.
+
+    ``groups`` (one id per row, such as the person a row is about) marks rows that are not
+    independent: the report then counts the groups and the effective rows of its interval.
     """
     labels = tuple(str(label) for label in labels)
     probs = np.asarray(probs, dtype=np.float64)
@@ -137,18 +160,28 @@ def compute_report(
         raise ValueError(f"{len(texts)} texts for {n} rows of probabilities")
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+    if groups is not None and len(groups) != n:
+        raise ValueError(f"{len(groups)} group ids for {n} rows of probabilities")
     if multi_label:
         truth = np.asarray(true_ids)
         if truth.shape != (n, k):
             raise ValueError(f"multi-label truth must have shape ({n}, {k}), got {truth.shape}")
-        return _multi_label_report(truth.astype(bool), probs, labels, texts,
-                                   threshold=threshold, max_misclassified=max_misclassified)
-    truth = np.asarray(true_ids, dtype=np.int64).reshape(-1)
-    if truth.shape[0] != n:
-        raise ValueError(f"{truth.shape[0]} true labels for {n} rows of probabilities")
-    if truth.size and (truth.min() < 0 or truth.max() >= k):
-        raise ValueError(f"true label ids must lie in [0, {k}), got {truth.min()}..{truth.max()}")
-    return _single_label_report(truth, probs, labels, texts, max_misclassified=max_misclassified)
+        report = _multi_label_report(truth.astype(bool), probs, labels, texts,
+                                     threshold=threshold, max_misclassified=max_misclassified)
+        correct = ((probs >= threshold) == truth.astype(bool)).all(axis=1)
+    else:
+        truth = np.asarray(true_ids, dtype=np.int64).reshape(-1)
+        if truth.shape[0] != n:
+            raise ValueError(f"{truth.shape[0]} true labels for {n} rows of probabilities")
+        if truth.size and (truth.min() < 0 or truth.max() >= k):
+            raise ValueError(f"true label ids must lie in [0, {k}), got {truth.min()}..{truth.max()}")
+        report = _single_label_report(truth, probs, labels, texts, max_misclassified=max_misclassified)
+        correct = probs.argmax(axis=1) == truth
+    if groups is None:
+        return report
+    ids = np.asarray([str(g) for g in groups], dtype=object)
+    return replace(report, people=len(set(ids.tolist())),
+                   effective_rows=grouped_effective_rows(correct, ids))
 
 
 def _single_label_report(
@@ -361,8 +394,9 @@ def evaluate_run(
     config = dict(record.config or {})
     multi_label = bool(config.get("multi_label", False))
     delimiter = str(config.get("label_delimiter", "|"))
+    groups = None
     if data is None:
-        texts, raw_labels, source = _test_split(ws, record.dataset, config)
+        texts, raw_labels, groups, source = _test_split(ws, record.dataset, config)
     else:
         texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
                                                    record.dataset)
@@ -370,22 +404,26 @@ def evaluate_run(
                           delimiter=delimiter)
     predictor = Predictor.from_run(ws, run_id, device=device)
     report = compute_report(truth, predictor.predict_proba(texts), record.labels, texts,
-                            multi_label=multi_label)
+                            multi_label=multi_label, groups=groups)
     if data is None:
         save_report(ws, run_id, report)
     return report
 
 
-def _test_split(ws: Vault, dataset: str, config: dict[str, Any]) -> tuple[list[str], list[str], str]:
+def _test_split(ws: Vault, dataset: str, config: dict[str, Any]
+                ) -> tuple[list[str], list[str], list[str] | None, str]:
+    """The run's test rows, and who each is about when the run was split by person."""
     from engine.data.store import load_dataset
-    from engine.training.prepare import stored_splits
+    from engine.training.prepare import stored_people, stored_splits
 
     stored = load_dataset(ws, dataset)
     # The same seeded, stratified split as training: these are exactly the held-out rows.
     _, _, test = stored_splits(stored, config)
     if len(test) == 0:
         raise InputError(f"dataset '{dataset}' has no test rows; evaluate on a file with --data")
-    return [stored.texts[i] for i in test], [stored.labels[i] for i in test], f"dataset '{dataset}'"
+    people = stored_people(stored, config)
+    return ([stored.texts[i] for i in test], [stored.labels[i] for i in test],
+            None if people is None else [people[i] for i in test], f"dataset '{dataset}'")
 
 
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,

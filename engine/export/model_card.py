@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.evaluation.metrics import accuracy_interval_text
 from engine.evaluation.report import EvaluationReport
 
 
@@ -135,8 +134,7 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
     left_out = ("all of any one person's rows" if per_person else "any one training row")
     if per_person:
         uncovered = ("one person's rows under two different ids (or in another column) count as "
-                     "two people; the test split holds whole people, so its rows are not "
-                     "independent and the accuracy interval above is narrower than the truth")
+                     "two people")
     else:
         uncovered = ("several rows about one person weaken the guarantee for that person (k rows: "
                      "roughly k·ε; train with a person column to protect people)")
@@ -175,9 +173,8 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
 def _metrics_lines(report: EvaluationReport | None) -> list[str]:
     if report is None:
         return ["No evaluation on a test split was recorded for this run."]
-    lines = [f"{report.n} rows; accuracy {report.accuracy:.4f}, "
-             f"{accuracy_interval_text(report.accuracy, report.n)} (a smaller test split measures "
-             "less precisely).", "", "| metric | value |", "|---|---|"]
+    lines = [f"{report.n} rows; accuracy {report.accuracy:.4f}, {report.interval_text()} (a "
+             "smaller test split measures less precisely).", "", "| metric | value |", "|---|---|"]
     lines += [f"| {name} | {value:.4f} |" for name, value in report.headline().items()]
     lines += ["", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     lines += [

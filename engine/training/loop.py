@@ -172,9 +172,11 @@ class Trainer:
 
         probs, loss = self.predict_proba(rows)
         texts = [self.prep.texts[i] for i in rows] if with_texts else None
+        people = self.prep.people
         report = compute_report(
             self.prep.coding.targets[rows], probs, self.prep.coding.names, texts,
             multi_label=self.config.multi_label, max_misclassified=None if with_texts else 0,
+            groups=None if people is None else people[rows],
         )
         return report, loss
 
@@ -325,10 +327,11 @@ class Trainer:
         else:
             save_model(self.ws, model_prefix, self.model, self.tokenizer)
         metrics: dict[str, float] = {}
+        effective_rows = None  # test rows grouped by person: their worth as independent rows
         if len(self.prep.test):
             report, loss = self.report(self.prep.test, with_texts=True)
             save_report(self.ws, run_id, report)
-            metrics = {**report.headline(), "loss": loss}
+            metrics, effective_rows = {**report.headline(), "loss": loss}, report.effective_rows
             yield Evaluated(step=p.global_step, epoch=float(p.epoch), split="test", metrics=metrics)
         self._record_privacy()
         best_val = next((h for h in p.history if h.get("split") == "validation"
@@ -336,6 +339,7 @@ class Trainer:
         self.run = self.run.updated(
             status=RunStatus.FINISHED, finished=utc_now(), duration_seconds=elapsed, metrics=metrics,
             test_rows=len(self.prep.test) if metrics else None,
+            test_effective_rows=effective_rows,
             history=list(p.history), best_step=p.best_step,
             validation_metrics={k: v for k, v in best_val.items() if k not in ("step", "epoch", "split")},
         )

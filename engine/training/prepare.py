@@ -81,12 +81,17 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
 def stored_splits(stored: Any, config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The split a finished run trained with, from its stored config (``cloister evaluate`` and
     the model card re-derive it): seeded, and grouped by person when the run was."""
+    return split_rows(stored.labels, seed=int(config.get("seed", 13)),
+                      people=stored_people(stored, config))
+
+
+def stored_people(stored: Any, config: dict[str, Any]) -> list[str] | None:
+    """Who each row is about, for a run that protected people (its stored config), else None."""
     column = config.get("dp_person_column") if config.get("dp") else None
     try:
-        people = person_ids(stored, column) if column else None
+        return person_ids(stored, column) if column else None
     except TrainingFailure as exc:
         raise InputError(exc.message) from exc
-    return split_rows(stored.labels, seed=int(config.get("seed", 13)), people=people)
 
 
 def person_ids(stored: Any, column: str) -> list[str]:

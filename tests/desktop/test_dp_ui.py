@@ -204,5 +204,8 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     runs = window.runs_page
     listed = next(r for r in range(runs.table.rowCount())
                   if runs.table.item(r, 0).text() == ended.args[0].run_id)
-    assert runs.table.item(listed, 5).toolTip().endswith("(grouped by person: not independent, so "
-                                                          "the true interval is wider)")
+    record = load_run(ws, ended.args[0].run_id)
+    assert 1 <= record.test_effective_rows <= record.test_rows
+    assert runs.table.item(listed, 5).toolTip().endswith(
+        f"on {record.test_rows:,} test rows grouped by person, worth about "
+        f"{record.test_effective_rows:,.0f} independent rows")

@@ -282,3 +282,72 @@ def test_intervals_overlap_only_when_the_splits_cannot_tell_runs_apart() -> None
     assert intervals_overlap(0.8, 1000, 0.9, 1000) == intervals_overlap(0.9, 1000, 0.8, 1000)
     a, b = accuracy_interval(0.86, 2000), accuracy_interval(0.90, 2000)
     assert intervals_overlap(0.86, 2000, 0.90, 2000) == (a[1] >= b[0])
+
+
+def test_grouped_rows_are_worth_fewer_independent_rows() -> None:
+    from engine.evaluation.metrics import grouped_effective_rows
+
+    rng = np.random.default_rng(0)
+    correct = rng.random(1000) < 0.9
+    # One row per person: as good as independent rows (n - 1 from the G/(G-1) correction).
+    assert grouped_effective_rows(correct, np.arange(1000)) == pytest.approx(999)
+    # 100 people of 10 rows each, every person's rows all right or all wrong: worth one row each.
+    whole = np.repeat(rng.random(100) < 0.9, 10)
+    assert grouped_effective_rows(whole, np.repeat(np.arange(100), 10)) == pytest.approx(99)
+    # Hand-worked: groups a (1, 1), b (0, 0), c (1): p = 0.6, group residuals 0.8, -1.2, 0.4,
+    # variance 3/2 * 2.24 / 25 = 0.1344, effective rows 0.24 / 0.1344 = 1.786.
+    assert grouped_effective_rows(np.array([1, 1, 0, 0, 1]), np.array(list("aabbc"))) == \
+        pytest.approx(0.24 / 0.1344)
+    assert grouped_effective_rows(correct[:5], np.zeros(5)) == 1.0  # one person: one row's worth
+    # Never more than the rows themselves, and all right or all wrong gives the plain count.
+    assert grouped_effective_rows(np.ones(40), np.arange(40) % 4) == 40
+    assert grouped_effective_rows(np.array([1, 0, 1, 0]), np.array([0, 0, 1, 1])) <= 4
+
+
+def test_grouped_interval_covers_the_truth_where_the_row_interval_does_not() -> None:
+    """People differ in how hard their texts are, so rows of one person share their fate: the
+    interval on effective rows covers the true accuracy about 95% of the time, the interval
+    that treats every row as independent much less often."""
+    from engine.evaluation.metrics import accuracy_interval, grouped_effective_rows
+
+    rng = np.random.default_rng(7)
+    people, rows_each, trials = 60, 10, 400
+    groups = np.repeat(np.arange(people), rows_each)
+    covered_grouped = covered_rows = 0
+    for _ in range(trials):
+        ability = rng.beta(3.0, 1.0, size=people)  # each person's chance of a right answer
+        correct = rng.random(people * rows_each) < np.repeat(ability, rows_each)
+        truth, accuracy = 0.75, correct.mean()  # the mean of Beta(3, 1)
+        low, high = accuracy_interval(accuracy, grouped_effective_rows(correct, groups))
+        covered_grouped += low <= truth <= high
+        low, high = accuracy_interval(accuracy, correct.size)
+        covered_rows += low <= truth <= high
+    assert covered_grouped / trials >= 0.90
+    assert covered_rows / trials <= 0.75
+
+
+def test_a_report_on_grouped_rows_counts_people_and_widens_its_interval() -> None:
+    from engine.evaluation.metrics import accuracy_interval
+
+    truth = [0, 1] * 10
+    probs = _one_hot_probs([0, 1] * 8 + [1, 0, 1, 0], 3)[:, :2] / 0.9
+    people = [f"p{i // 4}" for i in range(20)]  # five people of four rows; the last one all wrong
+    plain = compute_report(truth, probs, ("no", "yes"))
+    grouped = compute_report(truth, probs, ("no", "yes"), groups=people)
+    assert (plain.people, plain.effective_rows, plain.interval_rows) == (None, None, 20)
+    assert grouped.people == 5 and grouped.accuracy == plain.accuracy == 0.8
+    assert 1 <= grouped.interval_rows < 20
+    assert grouped.interval_text().startswith("95% interval")
+    assert "20 rows from 5 people, worth about" in grouped.interval_text()
+    low, high = accuracy_interval(0.8, grouped.interval_rows)
+    plain_low, plain_high = accuracy_interval(0.8, 20)
+    assert low < plain_low and high > plain_high  # wider: fewer independent rows
+    assert grouped.interval_text().startswith(f"95% interval {low:.4f}-{high:.4f}, for 20 rows")
+    assert EvaluationReport.from_dict(json.loads(json.dumps(grouped.to_dict()))) == grouped
+    with pytest.raises(ValueError, match="3 group ids for 20 rows"):
+        compute_report(truth, probs, ("no", "yes"), groups=people[:3])
+    # Multi-label: a row is right when every label is.
+    multi = compute_report(np.array([[1, 0], [0, 1], [1, 1], [0, 0]]),
+                           np.array([[0.9, 0.1], [0.2, 0.8], [0.9, 0.1], [0.1, 0.1]]), ("a", "b"),
+                           multi_label=True, groups=["x", "x", "y", "y"])
+    assert multi.people == 2 and multi.accuracy == 0.75 and multi.interval_rows <= 4
