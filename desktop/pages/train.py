@@ -233,6 +233,8 @@ class TrainPage(Page):
                 people = [c for c in info.columns if c not in info.mapping.text_columns
                           and c != info.mapping.label_column]  # columns that may name a person
                 self.dataset_combo.setItemData(self.dataset_combo.count() - 1, people, Qt.ItemDataRole.UserRole + 2)
+                # The version: a dataset imported again under the same name is counted again.
+                self.dataset_combo.setItemData(self.dataset_combo.count() - 1, info.sha256, Qt.ItemDataRole.UserRole + 3)
         if current is not None:
             self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(current)))
         self.dataset_combo.blockSignals(False)

@@ -179,13 +179,15 @@ class PeopleCount:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.count: int | None = None
-        self._key: tuple[Any, Any, Any] | None = None  # what ``count`` (or the running count) is for
+        self._key: tuple[Any, ...] | None = None  # what ``count`` (or the running count) is for
         page.privacy.person.currentIndexChanged.connect(lambda _i: self.refresh())
 
-    def key(self) -> tuple[Any, Any, Any]:
+    def key(self) -> tuple[Any, ...]:
+        """The workspace, dataset, column and dataset version (its digest) being counted."""
         page = self.page
         column = page.privacy.person.currentData() if page.privacy.enabled.isChecked() else None
-        return page.workspace, page.dataset_combo.currentData(), column
+        version = page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 3)
+        return page.workspace, page.dataset_combo.currentData(), column, version
 
     def refresh(self) -> None:
         """Count again if the workspace, dataset or column changed; then fill in what follows."""
@@ -197,7 +199,7 @@ class PeopleCount:
             return
         self._key, self.count = key, None
         self.page.privacy.person_note.setText("")
-        ws, dataset, column = key
+        ws, dataset, column, _version = key
         if ws is None or not dataset or not column:
             self.apply()
             return
@@ -206,7 +208,7 @@ class PeopleCount:
         job.ended.connect(lambda terminal: self._done(terminal, key))
         self.page.context.start(job)
 
-    def _done(self, terminal: object, key: tuple[Any, Any, Any]) -> None:
+    def _done(self, terminal: object, key: tuple[Any, ...]) -> None:
         if key != self._key:  # the choice changed while counting
             return
         note = self.page.privacy.person_note
@@ -214,7 +216,8 @@ class PeopleCount:
             note.setText(f"✖ {terminal.message}")
         elif isinstance(terminal, Done):
             self.count = int(terminal.value)
-            note.setText(f"{self.count:,} people; each step uses one row of each person it draws.")
+            note.setText(f"{self.count:,} {'person' if self.count == 1 else 'people'}; each step "
+                         "uses one row of each person it draws.")
             self.apply()
 
     def apply(self) -> None:

@@ -163,6 +163,33 @@ def test_per_person_multiplies_the_automatic_epochs(qtbot, window, spam_csv, tin
     assert page.epochs.value() == typed
 
 
+def test_a_dataset_imported_again_under_its_name_is_counted_again(qtbot, window, spam_csv,
+                                                                  tiny_model_dir: Path, tmp_path: Path) -> None:
+    import csv
+
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
+
+    _store(window, _with_sender(spam_csv, tmp_path), name="by_sender")
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("by_sender"))
+    page.privacy.enabled.setChecked(True)
+    page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
+    qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
+    with open(_with_sender(spam_csv, tmp_path), encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    fewer = tmp_path / "fewer.csv"
+    with open(fewer, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *([*row[:-1], row[-1][:-1]] for row in rows)])
+    imported = read_table(fewer)  # the senders' last digit cut: 8 senders become 1
+    save_dataset(window.context.workspace, "by_sender", imported, infer_mapping(imported), overwrite=True)
+    window.context.datasets_changed.emit()
+    assert page.dataset_combo.currentData() == "by_sender"
+    qtbot.waitUntil(lambda: page.people.count == 1, timeout=30_000)
+    assert page.privacy.person_note.text().startswith("1 person;")
+
+
 def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv, tiny_model_dir: Path,
                                                          tmp_path: Path) -> None:
     """The "Protect" choice lists the columns that can name a person (not the text or the label)
