@@ -53,11 +53,12 @@ def check_budget(*, epsilon: float, delta: float | None, n_rows: int, logical_ba
     problems: list[str] = []
     noun = units.split()[-1]  # "rows", "people"
     one = "row" if noun == "rows" else "person's rows"
-    if not epsilon > 0:
-        problems.append(f"ε is {epsilon}: use a positive budget such as 8 (standard), 3 or 1 (strong)")
+    if not 0 < epsilon < math.inf:  # inf would pass as "DP" with no guarantee at all; nan is never > 0
+        problems.append(f"ε is {epsilon}: use a positive, finite budget such as 8 (standard), 3 or "
+                        "1 (strong)")
     if accountant not in ACCOUNTANTS:
         problems.append(f"accountant '{accountant}' is unknown: use {' or '.join(ACCOUNTANTS)}")
-    if not max_grad_norm > 0:
+    if not 0 < max_grad_norm < math.inf:
         problems.append(f"clipping norm C is {max_grad_norm}: use a small positive value such as 1.0")
     if logical_batch_size < 1:
         problems.append(f"logical batch size is {logical_batch_size}: use 1 or more (256 to 1024 suit DP)")
@@ -67,8 +68,11 @@ def check_budget(*, epsilon: float, delta: float | None, n_rows: int, logical_ba
             f"{units}: each step would sample all of them; use at most {max(1, n_rows // 4)} "
             f"(a quarter of the {noun}) or add data"
         )
-    if delta is not None and n_rows > 0:
-        if not 0 < delta < 1.0 / n_rows:
+    if delta is not None and not 0 < delta < 1:
+        problems.append(f"δ = {delta:g} is not a probability above 0 and below 1: leave it out for "
+                        "the default 1/N^1.1, or give a small positive value such as 1e-6")
+    elif delta is not None and n_rows > 0:
+        if not delta < 1.0 / n_rows:
             problems.append(
                 f"δ = {delta:g} is not below 1/N = {1.0 / n_rows:g} for N = {n_rows} {units}. "
                 "δ is the chance that the guarantee fails outright; with δ ≥ 1/N a method that "

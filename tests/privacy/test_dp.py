@@ -137,6 +137,23 @@ def test_delta_at_or_above_one_over_n_is_refused_with_the_reason() -> None:
     assert default_delta(100) == pytest.approx(100 ** -1.1) and default_delta(100) < 1 / 100
 
 
+@pytest.mark.parametrize("changes, words", [
+    ({"epsilon": float("inf")}, "ε is inf: use a positive, finite budget"),
+    ({"epsilon": float("nan")}, "ε is nan: use a positive, finite budget"),
+    ({"epsilon": 0.0}, "ε is 0.0: use a positive, finite budget"),
+    ({"delta": -1.0}, "δ = -1 is not a probability above 0 and below 1"),
+    ({"delta": 0.0}, "δ = 0 is not a probability above 0 and below 1"),
+    ({"delta": 2.0, "n_rows": 0}, "δ = 2 is not a probability"),  # refused before the rows are known
+    ({"delta": float("nan")}, "δ = nan is not a probability"),
+    ({"max_grad_norm": float("inf")}, "clipping norm C is inf"),
+])
+def test_budgets_that_guarantee_nothing_are_refused(changes, words) -> None:
+    settings = {"epsilon": 8.0, "delta": None, "n_rows": 100, "logical_batch_size": 10,
+                "max_grad_norm": 1.0, "accountant": "prv"} | changes
+    (problem,) = check_budget(**settings)
+    assert words in problem
+
+
 def test_logical_batch_larger_than_the_data_is_refused() -> None:
     (problem,) = check_budget(epsilon=8, delta=None, n_rows=100, logical_batch_size=256,
                               max_grad_norm=1.0, accountant="prv")
