@@ -40,6 +40,10 @@ class VaultExists(PrivacyError):
     """A vault already exists where a new one was to be created."""
 
 
+class FolderUnusable(PrivacyError):
+    """The folder chosen for a new workspace is a file, or already holds other files."""
+
+
 class NotInVault(PrivacyError):
     """The requested entry (dataset, run, file) is not in the workspace."""
 

@@ -49,6 +49,7 @@ from privacy.vault.container import ScryptParams
 from privacy.vault.entry_io import EntryReader, EntryWriter, class_or_instance
 from privacy.errors import (
     ContainerError,
+    FolderUnusable,
     IntegrityError,
     NotInVault,
     PrivacyError,
@@ -74,6 +75,18 @@ try:  # POSIX advisory lock; on Windows the desktop app is the only writer in pr
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
+
+
+def _check_new_root(root: Path) -> None:
+    """A new workspace needs a folder of its own: everything in it is encrypted and it is backed
+    up or deleted whole, so a file there, or a folder of the user's own files, is refused."""
+    if root.exists() and not root.is_dir():
+        raise FolderUnusable(f"{root} is a file, not a folder: choose a new or empty folder for "
+                             "the workspace")
+    if root.is_dir() and any(root.iterdir()):
+        raise FolderUnusable(f"{root} already holds other files: a workspace needs a folder of "
+                             "its own (everything in it is encrypted, and it is backed up or "
+                             "deleted as a whole); choose a new or empty folder")
 
 
 def default_workspace_dir(chosen: str | os.PathLike[str] | None = None) -> Path:
@@ -117,6 +130,8 @@ class Workspace(IndexStore):
     @classmethod
     def create(cls, root: Path, passphrase: str, *, kdf: ScryptParams | None = None) -> Workspace:
         root = Path(root)
+        if not cls.vault_exists(root):  # an existing vault gets its own message (VaultExists)
+            _check_new_root(root)
         make_private_dirs(root)
         _chmod(root, 0o700)  # the folder may already exist (chosen by the user), e.g. as 0755
         ws = cls(root, create_vault(root / VAULT_FILE_NAME, passphrase, kdf=kdf))

@@ -285,3 +285,24 @@ def test_streaming_memory_does_not_grow_with_entry_size(workspace: Workspace) ->
     # 48 MiB went through each way; Python-side memory stayed at a few 1 MiB batches.
     assert write_peak < 6 * (1 << 20), write_peak
     assert read_peak < 6 * (1 << 20), read_peak
+
+
+def test_create_refuses_a_file_or_a_folder_of_other_files(tmp_path: Path) -> None:
+    """A workspace is backed up or deleted whole: it must not mix with the user's own files."""
+    from privacy.errors import FolderUnusable
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    a_file = mine / "notes.txt"
+    a_file.write_text("mine", encoding="utf-8")
+    with pytest.raises(FolderUnusable, match="notes.txt is a file, not a folder"):
+        Workspace.create(a_file, "pass", kdf=FAST_KDF)
+    assert a_file.read_text(encoding="utf-8") == "mine"
+    with pytest.raises(FolderUnusable, match="already holds other files"):
+        Workspace.create(mine, "pass", kdf=FAST_KDF)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # nothing written
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    ws = Workspace.create(empty, "pass", kdf=FAST_KDF)  # an empty folder is fine
+    assert Workspace.exists(empty)
+    ws.lock()
