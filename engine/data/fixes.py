@@ -346,6 +346,9 @@ def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = Fals
     if drop_small and merge_small_into is not None:
         raise FixRefused("small classes are either dropped (--drop-small) or merged "
                          "(--merge-small-into LABEL), not both; choose one")
+    if min_class_size is not None and min_class_size < 2:
+        raise FixRefused(f"--min-class-size {min_class_size} makes no class small (a class of one "
+                         "row is already too small to split): use 2 or more, such as 10")
     if drop_small or merge_small_into is not None:
         fixes.append(SmallClasses(min_class_size or DEFAULT_MIN_CLASS_SIZE, merge_small_into))
     elif min_class_size is not None:

@@ -116,6 +116,9 @@ def test_option_combinations_that_make_no_sense_are_refused() -> None:
         fixes_from_options(min_class_size=5)
     with pytest.raises(FixRefused, match="not both"):
         fixes_from_options(drop_small=True, merge_small_into="other")
+    for size in (0, 1, -3):  # not silently the default of 2
+        with pytest.raises(FixRefused, match=f"--min-class-size {size} makes no class small"):
+            fixes_from_options(min_class_size=size, drop_small=True)
     with pytest.raises(FixRefused, match="given twice"):
         apply_fixes(table(BASE), MAPPING, [DropDuplicates(), DropDuplicates()])
     no_label = ColumnMapping(text_columns=("text",), label_column=None)
