@@ -46,6 +46,9 @@ class RunRecord:
     test_rows: int | None = None  # how many rows ``metrics`` were measured on (their precision)
     # Test rows grouped by person: what they are worth as independent rows (``report.py``).
     test_effective_rows: float | None = None
+    # The digest of the dataset as trained on: a dataset imported again under the same name is
+    # not the one this run's split, report and card describe (``dataset_changed``).
+    dataset_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -396,7 +396,7 @@ def evaluate_run(
     delimiter = str(config.get("label_delimiter", "|"))
     groups = None
     if data is None:
-        texts, raw_labels, groups, source = _test_split(ws, record.dataset, config)
+        texts, raw_labels, groups, source = _test_split(ws, record, config)
     else:
         texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
                                                    record.dataset)
@@ -410,13 +410,13 @@ def evaluate_run(
     return report
 
 
-def _test_split(ws: Vault, dataset: str, config: dict[str, Any]
+def _test_split(ws: Vault, record: Any, config: dict[str, Any]
                 ) -> tuple[list[str], list[str], list[str] | None, str]:
     """The run's test rows, and who each is about when the run was split by person."""
-    from engine.data.store import load_dataset
-    from engine.training.prepare import stored_people, stored_splits
+    from engine.training.prepare import stored_for_run, stored_people, stored_splits
 
-    stored = load_dataset(ws, dataset)
+    dataset = record.dataset
+    stored = stored_for_run(ws, record)
     # The same seeded, stratified split as training: these are exactly the held-out rows.
     _, _, test = stored_splits(stored, config)
     if len(test) == 0:

@@ -353,12 +353,13 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
     report = load_report(ws, record.run_id) if ws.has(report_key(record.run_id)) else None
     model_path = config.get("model_path")
     base = Path(str(model_path)).name if model_path else "all-MiniLM-L6-v2 (bundled default)"
-    hyperparameters = {k: v for k, v in config.items() if k not in ("dataset", "model_path")}
+    hyperparameters = {k: v for k, v in config.items() if k not in ("dataset", "model_path")
+                       and (config.get("dp") or not k.startswith("dp_"))}  # no DP settings unused
     return ModelCardInfo(
         run_id=record.run_id,
         base_model=base,
         labels=tuple(record.labels),
-        data=_data_summary(ws, record.dataset, config),
+        data=_data_summary(ws, record, config),
         hyperparameters=hyperparameters,
         privacy=_privacy_summary(record, export_encrypted),
         report=report,
@@ -376,17 +377,21 @@ def _privacy_summary(record: Any, export_encrypted: bool) -> PrivacySummary:
     return PrivacySummary(export_encrypted=export_encrypted, differential_privacy=text, dp=dp)
 
 
-def _data_summary(ws: Vault, dataset: str, config: Mapping[str, Any]) -> DataSummary:
-    from engine.data.store import load_dataset
-    from engine.training.prepare import stored_splits
+def _data_summary(ws: Vault, record: Any, config: Mapping[str, Any]) -> DataSummary:
+    from engine.data.store import DatasetNotFound
+    from engine.training.prepare import stored_for_run, stored_splits
 
+    dataset, trained_on = record.dataset, getattr(record, "dataset_sha256", None)
     try:
-        stored = load_dataset(ws, dataset)
+        stored = stored_for_run(ws, record)
         train, validation, test = stored_splits(stored, dict(config))
-    except CloisterError as exc:
-        # The dataset may have been deleted or changed since training; the card says what is known.
-        log.warning("dataset %r unavailable for the model card: %s", dataset, exc)
-        return DataSummary(dataset=dataset, sha256=None)
+    except DatasetNotFound:
+        return DataSummary(dataset=dataset, sha256=trained_on,
+                           note="the dataset was deleted or renamed after training")
+    except CloisterError:
+        # Imported again since training: the card says only what the run recorded.
+        return DataSummary(dataset=dataset, sha256=trained_on,
+                           note="the dataset was imported again after training (its contents changed)")
     return DataSummary(
         dataset=dataset,
         sha256=stored.info.sha256 or None,

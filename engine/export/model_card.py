@@ -22,6 +22,7 @@ class DataSummary:
     sha256: str | None  # of the stored table, as recorded at import
     split_rows: Mapping[str, int] = field(default_factory=dict)  # train / validation / test
     label_counts: Mapping[str, int] = field(default_factory=dict)  # over the whole dataset
+    note: str = ""  # why the split and label counts are missing (the dataset changed or went)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def render_model_card(info: ModelCardInfo) -> str:
         f"- Dataset: `{info.data.dataset}`",
         f"- SHA-256 of the dataset: `{info.data.sha256 or 'not recorded'}`",
     ]
+    if info.data.note:
+        lines.append(f"- Not shown: the rows per split and per label, because {info.data.note}")
     if info.data.split_rows:
         lines.append(
             "- Rows per split: "

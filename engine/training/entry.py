@@ -60,7 +60,8 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
                         people=data.people)
     run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
-                    status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names)
+                    status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names,
+                    dataset_sha256=data.sha256)
     save_run(ws, run)
     state["record"] = (ws, run)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory))
@@ -82,6 +83,10 @@ def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], split
     checkpoint = ckpt_io.load_checkpoint(ws, run_id)
     info = check_settings(config)
     data = rows(config)
+    if run.dataset_sha256 and data.sha256 and data.sha256 != run.dataset_sha256:
+        raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' was imported "
+                              f"again since run {run_id} started (its contents changed): resuming "
+                              "would train on other rows; start a new run instead")
     prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
                         people=data.people)
     if prep.coding.names != run.labels:

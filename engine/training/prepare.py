@@ -42,6 +42,7 @@ class Rows:
     texts: Sequence[str]
     labels: Sequence[str]
     people: Sequence[str] | None = None
+    sha256: str | None = None  # the stored dataset's digest: which version of it was read
 
 
 def check_settings(config: TrainConfig) -> ModelInfo:
@@ -75,7 +76,28 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
             "file and import it again (`cloister inspect FILE` lists every problem)",
         )
     people = person_ids(stored, person_column) if person_column else None
-    return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people)
+    return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people,
+                stored.info.sha256 or None)
+
+
+def stored_for_run(ws: Vault, record: Any) -> Any:
+    """The dataset a finished run trained on, as stored now, refusing one that was deleted or
+    imported again since (its digest differs): its split would not be the run's."""
+    from engine.data import store
+
+    try:
+        stored = store.load_dataset(ws, record.dataset)
+    except store.DatasetNotFound:
+        raise store.DatasetNotFound(
+            f"run {record.run_id}'s dataset '{record.dataset}' is no longer in the workspace (it "
+            "was deleted or renamed): evaluate on a labelled file or dataset with --data") from None
+    trained_on = getattr(record, "dataset_sha256", None)
+    if trained_on and stored.info.sha256 and stored.info.sha256 != trained_on:
+        raise InputError(
+            f"dataset '{record.dataset}' was imported again since run {record.run_id} trained on "
+            "it (its contents changed), so the run's test split cannot be taken from it: evaluate "
+            "on a labelled file or dataset with --data; the report stored at training still stands")
+    return stored
 
 
 def stored_splits(stored: Any, config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,96 @@
+"""A run remembers which version of its dataset it trained on: a dataset imported again under the
+same name (or deleted) must not silently re-score the run or describe other rows in its card."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.data.columns import infer_mapping
+from engine.data.importing import read_table
+from engine.data.store import dataset_info, delete_dataset, save_dataset
+from engine.evaluation.report import load_report
+from engine.events import Cancelled, CancelToken, Failed, FailureKind, Step
+from engine.runs import load_run
+from engine.training import TrainConfig, resume, train
+from tests.engine.test_prediction import train_tiny_run, write_sms_csv
+from tests.engine.tiny_model import TEST_PASSPHRASE
+
+
+@pytest.fixture
+def replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A finished run on 'sms', then 'sms' imported again from another file."""
+    ws, run_id, _ = train_tiny_run(tmp_path)
+    before = dataset_info(ws, "sms").sha256
+    other = read_table(write_sms_csv(tmp_path / "other.csv", rows=60, extra="again"))
+    save_dataset(ws, "sms", other, infer_mapping(other), overwrite=True)
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    monkeypatch.delenv("CLOISTER_EXPORT_PASSPHRASE", raising=False)
+    return ws, run_id, before, tmp_path
+
+
+def cli(root: Path, capsys, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--workspace", str(root / "workspace")])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_run_records_the_digest_it_trained_on(replaced) -> None:
+    ws, run_id, before, _ = replaced
+    assert load_run(ws, run_id).dataset_sha256 == before != dataset_info(ws, "sms").sha256
+
+
+def test_evaluating_on_a_replaced_dataset_is_refused_and_keeps_the_report(replaced, capsys) -> None:
+    ws, run_id, _, root = replaced
+    stored = load_report(ws, run_id)
+    code, _, err = cli(root, capsys, "evaluate", run_id)
+    assert code == 2
+    assert f"dataset 'sms' was imported again since run {run_id} trained on it" in err
+    assert "--data" in err
+    assert load_report(ws, run_id) == stored  # not re-scored on other rows
+    code, out, _ = cli(root, capsys, "evaluate", run_id, "--data", "sms", "--json")
+    assert code == 0 and json.loads(out)["n"] == 60  # on purpose, naming the data, it works
+
+
+def test_the_card_of_a_run_whose_dataset_changed_says_so(replaced, capsys) -> None:
+    ws, run_id, before, root = replaced
+    out = root / "export"
+    code, _, _ = cli(root, capsys, "export", run_id, "--out", str(out), "--plaintext")
+    assert code == 0
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert f"- SHA-256 of the dataset: `{before}`" in card  # what it trained on, not the new one
+    assert "Not shown: the rows per split and per label, because the dataset was imported again" in card
+    assert "Rows per split" not in card
+    assert "| dp_epsilon |" not in card and "| dp_trainable |" not in card  # not a DP run
+    delete_dataset(ws, "sms")
+    code, _, err = cli(root, capsys, "evaluate", run_id)
+    assert code == 2 and f"run {run_id}'s dataset 'sms' is no longer in the workspace" in err
+    code, _, _ = cli(root, capsys, "export", run_id, "--out", str(root / "export2"), "--plaintext")
+    card = (root / "export2" / "README.md").read_text(encoding="utf-8")
+    assert "because the dataset was deleted or renamed after training" in card
+
+
+def test_resuming_on_a_replaced_dataset_is_refused(tmp_path: Path) -> None:
+    from tests.engine.tiny_model import make_tiny_bert, make_workspace
+
+    ws = make_workspace(tmp_path / "workspace")
+    first = read_table(write_sms_csv(tmp_path / "a.csv", rows=40))
+    save_dataset(ws, "sms", first, infer_mapping(first))
+    token = CancelToken()
+    config = TrainConfig(dataset="sms", model_path=str(make_tiny_bert(tmp_path / "tiny")), epochs=3,
+                         batch_size=4, max_length=32, learning_rate=1e-3,
+                         early_stopping_patience=None)
+    events = []
+    for event in train(ws, config, cancel=token):
+        events.append(event)
+        if isinstance(event, Step) and event.step == 3:
+            token.cancel()
+    assert isinstance(events[-1], Cancelled), events[-1]
+    run_id = events[0].run_id  # Started
+    second = read_table(write_sms_csv(tmp_path / "b.csv", rows=40, extra="changed"))
+    save_dataset(ws, "sms", second, infer_mapping(second), overwrite=True)
+    failed = list(resume(ws, run_id))[-1]
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_DATA
+    assert f"was imported again since run {run_id} started" in failed.message
