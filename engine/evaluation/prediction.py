@@ -290,6 +290,12 @@ def predict_file(
         if not output_path.parent.is_dir():
             raise InputError(f"the folder {output_path.parent} does not exist; create it or pick "
                              "another output path")
+        if output_path.is_dir():  # checked before predicting, not after every row is done
+            raise InputError(f"{output_path} is a folder: give a file name for the predictions, "
+                             f"such as {output_path / ('predictions.' + fmt)}")
+        if output_path.exists() and output_path.samefile(input_path):
+            raise InputError(f"{output_path} is the input file: writing the predictions there "
+                             "would replace your data; choose another output file")
         if text_column is None and predictor.text_column in imported.column_names:
             text_column = predictor.text_column
         mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None)

@@ -286,6 +286,24 @@ def test_predict_file_refuses_bad_output_paths_before_predicting(run, tmp_path: 
     assert message in events[0].message
 
 
+def test_predict_file_refuses_a_folder_or_the_input_itself_as_output(run, tmp_path: Path) -> None:
+    ws, run_id, csv = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    before = csv.read_bytes()
+    events = list(predict_file(predictor, csv, csv))
+    assert len(events) == 1 and isinstance(events[0], Failed)
+    assert "is the input file: writing the predictions there would replace your data" in events[0].message
+    assert csv.read_bytes() == before
+    events = list(predict_file(predictor, csv, csv.parent / "." / csv.name))  # the same file, spelt otherwise
+    assert isinstance(events[0], Failed) and "is the input file" in events[0].message
+    folder = tmp_path / "results"
+    folder.mkdir()
+    events = list(predict_file(predictor, csv, folder))
+    assert len(events) == 1 and isinstance(events[0], Failed)  # before any row is predicted
+    assert f"{folder} is a folder: give a file name for the predictions" in events[0].message
+    assert str(folder / "predictions.csv") in events[0].message
+
+
 def test_predict_file_on_a_missing_input(run, tmp_path: Path) -> None:
     ws, run_id, _ = run
     predictor = Predictor.from_run(ws, run_id, device="cpu")
