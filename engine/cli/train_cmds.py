@@ -170,7 +170,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     token = CancelToken()
     try:
         # Automatic settings from the data (engine.training.auto) under the user's own.
-        plan = plan_training(ws, args.dataset, explicit, auto=args.auto, model_path=model_path)
+        plan = plan_training(ws, args.dataset, explicit, auto=args.auto, model_path=model_path,
+                             strict=True)
         if args.dry_run or not args.json:
             out = sys.stdout if args.dry_run else sys.stderr
             for line in plan.lines():

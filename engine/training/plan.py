@@ -32,6 +32,7 @@ class TrainPlan:
     estimate: Estimate
     rows: int
     classes: int
+    privacy: str = ""  # with DP and ``strict``: the noise, steps and δ the run will use
 
     def lines(self) -> list[str]:
         out = [f"dataset {self.config.dataset!r}: {self.rows:,} rows, {self.classes} classes"]
@@ -45,6 +46,8 @@ class TrainPlan:
                    f"size {c.batch_size}, max length {c.max_length}, warm-up {c.warmup_ratio:g}, "
                    f"early stopping {c.early_stopping_patience or 'off'}, class weights "
                    f"{'on' if c.class_weights else 'off'}")
+        if self.privacy:
+            out.append(self.privacy)
         e = self.estimate
         out.append(f"estimate: about {_duration(e.seconds)} on {e.device}, peak memory about "
                    f"{e.peak_memory_bytes / 2**30:.1f} GiB")
@@ -61,11 +64,14 @@ def _duration(seconds: float) -> str:
 
 
 def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto: bool = True,
-                  model_path: str | None = None) -> TrainPlan:
+                  model_path: str | None = None, strict: bool = False) -> TrainPlan:
     """The config a run on ``dataset`` will use: ``explicit`` (TrainConfig fields the user set)
     over the automatic settings (unless ``auto`` is false) over the fixed defaults.
 
-    Raises InputError with the reason when the dataset, model or a setting cannot be used.
+    Raises InputError with the reason when the dataset, model or a setting cannot be used;
+    ``strict`` adds every check the run itself makes once it has the data (the split's sizes,
+    the DP budget and noise, the layers, the device), so that ``cloister train --dry-run``
+    approves only what would run, and a refused run leaves no failed run behind.
     """
     from engine.training.prepare import check_settings, load_rows
 
@@ -113,6 +119,47 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
     else:
         classes = len(set(labels))
+    privacy = _check_as_the_run_will(config, info, labels, rows.people) if strict else ""
     return TrainPlan(config=config, auto=chosen, overridden=overridden,
                      estimate=estimate(config, units, mean_tokens=mean), rows=len(texts),
-                     classes=classes)
+                     classes=classes, privacy=privacy)
+
+
+def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: Any) -> str:
+    """The run's own checks, made before it starts; for DP, the line saying what it will spend."""
+    from engine.training.config import trainable_layers
+    from engine.training.devices import choose_device
+    from engine.training.prepare import split_rows
+
+    per_person = bool(config.dp and people is not None)
+    train, _, _ = split_rows(labels, seed=config.seed, people=people if per_person else None)
+    units = len({people[i] for i in train}) if per_person else len(train)
+    problems = config.validate(train_rows=len(train), model_max_length=info.max_length,
+                               people=units if per_person else None)
+    if problems:
+        raise InputError("; ".join(p.message for p in problems))
+    choose_device(config.device, configure_threads=False)  # a GPU asked for and absent
+    if not config.dp:
+        return ""
+    top = trainable_layers(config.dp_trainable)
+    if top is not None and top > info.num_layers:
+        raise InputError(f"--dp-trainable {config.dp_trainable}: the model has only "
+                         f"{info.num_layers} layers; use top-{info.num_layers} or all")
+    from engine.training.private import dp_delta
+    from privacy.dp.budget import DPSettingError, noise_for_budget, sample_rate_for
+
+    delta = dp_delta(config, units)
+    rate = sample_rate_for(units, config.dp_logical_batch_size)
+    steps = round(1 / rate) * config.epochs
+    try:
+        sigma = noise_for_budget(epsilon=config.dp_epsilon, delta=delta, sample_rate=rate,
+                                 steps=steps, logical_batch_size=config.dp_logical_batch_size,
+                                 accountant=config.dp_accountant)
+    except DPSettingError as exc:
+        raise InputError(str(exc)) from exc
+    unit = f"per person (column '{config.dp_person_column}')" if per_person else "per training row"
+    return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
+            f"{units:,} {'people' if per_person else 'training rows'}: {steps:,} steps of about "
+            f"{config.dp_logical_batch_size:,} (sampling rate {rate:.4g}) with noise σ = "
+            f"{sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains "
+            f"{config.dp_trainable}")

@@ -56,3 +56,31 @@ def test_non_dp_runs_show_no_epsilon(ready, tiny_bert, capsys) -> None:
     assert cli(["runs"]) == 0
     header, row = capsys.readouterr().out.splitlines()[:2]
     assert "epsilon" in header and " - " in row
+
+
+def test_a_dry_run_refuses_what_the_run_would_refuse_and_shows_the_noise(ready, tiny_bert, capsys) -> None:
+    """100 rows: 80 train. --dry-run used to approve these and print an estimate; the run then
+    failed, and some of them left a failed run behind."""
+    refusals = [
+        (("--delta", "0.5"), "δ = 0.5 is not below 1/N = 0.0125 for N = 80 training rows"),
+        (("--delta", "-1"), "δ = -1 is not a probability above 0 and below 1"),
+        (("--logical-batch-size", "100000"), "logical batch of 100000 rows is larger than the 80 training rows"),
+        (("--epsilon", "0.01"), "ε = 0.01 is too small for training to make progress"),
+        (("--epsilon", "inf"), "ε is inf: use a positive, finite budget"),
+        (("--dp-trainable", "top-99"), "--dp-trainable top-99: the model has only 2 layers"),
+    ]
+    for flags, words in refusals:
+        for dry in (("--dry-run",), ()):
+            assert cli(small(tiny_bert, "--dp", *flags, *dry)) == 2, flags
+            assert words in capsys.readouterr().err, flags
+    if not torch.cuda.is_available():  # a GPU asked for on a machine without one
+        assert cli(small(tiny_bert, "--device", "cuda", "--dry-run")) == 2
+        assert "no CUDA GPU is available" in capsys.readouterr().err
+    assert cli(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # refused before any run was recorded
+    assert cli(small(tiny_bert, "--dp", "--logical-batch-size", "16", "--dry-run")) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("differential privacy:"))
+    assert "ε = 8, δ = " in line and "per training row, over 80 training rows" in line
+    assert "5 steps of about 16 (sampling rate 0.2)" in line and "noise σ = " in line
+    assert "dry run: nothing was trained" in out
