@@ -89,6 +89,13 @@ def delete_dataset(ws: Vault, name: str) -> None:
     delete(ws, name)
 
 
+def delete_runs(ws: Vault, run_ids: list[str]) -> None:
+    from engine.runs import delete_run
+
+    for run_id in run_ids:
+        delete_run(ws, run_id)
+
+
 # --- models and training ---------------------------------------------------------------------
 def check_model(path: Path) -> Any:
     """``ModelInfo`` or raises ``InputError`` with the reason the folder can't be used."""

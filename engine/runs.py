@@ -134,3 +134,25 @@ def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
         row["duration_s"] = round(r.duration_seconds, 1)
         rows.append(row)
     return rows
+
+
+def runs_on(ws: Vault, dataset: str) -> list[RunRecord]:
+    """The runs trained on ``dataset`` (by name), newest first."""
+    return [r for r in list_runs(ws) if r.dataset == dataset]
+
+
+def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
+    """Unlink every entry of a run (record, model, report with its test texts, checkpoint) and
+    return how many: a model and its report hold what was learnt from, and shown of, the data,
+    so erasing a dataset for good means erasing its runs too.
+
+    A run recorded as running is refused unless ``force``: it may be training right now (a run
+    left "running" by a crash has no such owner, and ``force`` clears it).
+    """
+    record = load_run(ws, run_id)
+    if record.status is RunStatus.RUNNING and not force:
+        raise InputError(f"run {run_id} is recorded as running: cancel it first; if no Cloister is "
+                         "training it (the app or a command was killed), delete it with --force")
+    count = ws.delete_prefix(f"runs/{run_id}/")
+    ws.audit("run.deleted", run=run_id, dataset=record.dataset)
+    return count

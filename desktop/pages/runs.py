@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -50,11 +50,16 @@ class RunsPage(Page):
         self.resume_button = QPushButton(icon("train"), "Resume")
         self.resume_button.setToolTip("Continue a cancelled or failed run from its last checkpoint")
         self.resume_button.clicked.connect(self.resume_selected)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Delete the selected runs: their models, reports (which quote "
+                                      "test rows) and checkpoints")
+        self.delete_button.clicked.connect(self.delete_selected)
         self.hint = QLabel("Select two or more runs (Ctrl+click) to compare them.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.compare_button)
         buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.delete_button)
         buttons.addWidget(self.hint, 1)
 
         self.compare_table = QTableWidget(0, 0)
@@ -136,6 +141,32 @@ class RunsPage(Page):
         self.open_button.setEnabled(len(chosen) == 1 and chosen[0].has_model)
         self.compare_button.setEnabled(len(chosen) >= 2)
         self.resume_button.setEnabled(len(chosen) == 1 and chosen[0].resumable)
+        # A run recorded as running may be training now: cancel it first (the CLI has --force).
+        self.delete_button.setEnabled(bool(chosen) and all(r.status.value != "running" for r in chosen))
+
+    def delete_selected(self) -> None:
+        chosen = self.selected()
+        if not chosen or self.workspace is None:
+            return
+        names = ", ".join(r.run_id for r in chosen[:3]) + (f" and {len(chosen) - 3} more" if len(chosen) > 3 else "")
+        answer = QMessageBox.question(
+            self, "Delete runs",
+            f"Delete {len(chosen)} run(s): {names}?\n\nTheir models, test reports (which quote test "
+            "rows) and checkpoints are removed from the vault. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        from desktop.jobs import delete_runs
+
+        try:
+            delete_runs(self.workspace, [r.run_id for r in chosen])
+        except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
+            QMessageBox.warning(self, "Cloister", str(exc))
+        self.context.runs_changed.emit()
+        if any(r in chosen for r in self.compared):
+            self.compare([r for r in self.compared if r not in chosen])
 
     def resume_selected(self) -> None:
         chosen = self.selected()

@@ -191,22 +191,54 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 def cmd_rm(args: argparse.Namespace) -> int:
     from engine.data.store import dataset_info, delete_dataset
+    from engine.runs import delete_run, runs_on
 
     ws = open_workspace(args)
     try:
         info = dataset_info(ws, args.name)
+        runs = runs_on(ws, info.name)
+        also = f" and its {len(runs)} run(s)" if args.with_runs and runs else ""
         if not args.yes:
             if not sys.stdin.isatty():
                 raise InputError(f"not deleting {args.name!r} without confirmation; pass --yes")
-            answer = input(f"Delete dataset {info.name!r} ({info.rows:,} rows)? [y/N] ")
+            answer = input(f"Delete dataset {info.name!r} ({info.rows:,} rows){also}? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing deleted.")
                 return EXIT_OK
+        if args.with_runs:  # the runs first: a failure then leaves the dataset to retry with
+            for record in runs:
+                delete_run(ws, record.run_id)
         delete_dataset(ws, info.name)
     finally:
         ws.lock()
-    print(f"Deleted dataset {info.name!r}. Its encrypted files were unlinked; see "
+    print(f"Deleted dataset {info.name!r}{also}. Its encrypted files were unlinked; see "
           "privacy/vault/FORMAT.md for what deletion does and does not guarantee on SSDs.")
+    if runs and not args.with_runs:
+        print(f"{len(runs)} run(s) trained on it are kept, with their models and test reports "
+              "(which quote test rows): delete them with `cloister rm-run RUN`, or next time "
+              "with `cloister rm NAME --with-runs`.")
+    return EXIT_OK
+
+
+def cmd_rm_run(args: argparse.Namespace) -> int:
+    from engine.runs import delete_run, load_run
+
+    ws = open_workspace(args)
+    try:
+        records = [load_run(ws, run_id) for run_id in args.runs]  # every id checked first
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise InputError("not deleting runs without confirmation; pass --yes")
+            listed = ", ".join(f"{r.run_id} ({r.dataset}, {r.status.value})" for r in records)
+            answer = input(f"Delete run(s) {listed}, with their models and reports? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("Nothing deleted.")
+                return EXIT_OK
+        for record in records:
+            delete_run(ws, record.run_id, force=args.force)
+            print(f"Deleted run {record.run_id} (its model, report and checkpoint).")
+    finally:
+        ws.lock()
     return EXIT_OK
 
 
@@ -342,9 +374,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("rm", help="delete a dataset")
     p.add_argument("name", metavar="NAME")
+    p.add_argument("--with-runs", action="store_true",
+                   help="also delete the runs trained on it (models, and reports that quote test rows)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     add_workspace_options(p)
     p.set_defaults(func=cmd_rm)
+
+    p = subparsers.add_parser("rm-run", help="delete runs: their models, reports and checkpoints")
+    p.add_argument("runs", nargs="+", metavar="RUN")
+    p.add_argument("--force", action="store_true",
+                   help="also a run recorded as running (left so by a crash)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_rm_run)
 
     p = subparsers.add_parser("passwd", help="change the workspace passphrase",
                               description="Rewrap the master key under a new passphrase; no "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, qInstallMessageHandler
+from PySide6.QtWidgets import QMessageBox
 
 from desktop.state import Phase
 from desktop.worker import Job
@@ -193,6 +194,23 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     assert runs.curve_choice.currentText() == "loss"
     assert set(runs.curves.series()) == set(run_ids)  # one overlaid loss curve per run
     assert all(len(xs) >= 1 for xs, _ in runs.curves.series().values())
+    # Delete one run: asked first (Cancel keeps it), then gone from the vault, list and comparison.
+    from tests.desktop.helpers import answer_next_message_box
+
+    ws = window.context.workspace
+    runs.select_runs(run_ids[:1])
+    assert runs.delete_button.isEnabled()
+    seen: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=seen)
+    qtbot.mouseClick(runs.delete_button, Qt.MouseButton.LeftButton)
+    assert run_ids[0] in seen[0] and "quote test rows" in seen[0] and runs.table.rowCount() == 2
+    runs.select_runs(run_ids[:1])
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(runs.delete_button, Qt.MouseButton.LeftButton)
+    assert [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())] == [run_ids[1]]
+    assert ws.list(f"runs/{run_ids[0]}/") == [] and ws.list(f"runs/{run_ids[1]}/")
+    assert [runs.compare_table.horizontalHeaderItem(c).text()
+            for c in range(runs.compare_table.columnCount())] == [run_ids[1]]
 
 
 @pytest.fixture(autouse=True)

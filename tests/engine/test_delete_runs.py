@@ -1,0 +1,79 @@
+"""Deleting runs (`cloister rm-run`, `rm --with-runs`): a run's model and its report (which
+quotes test rows) are what is left of a dataset after `rm`, so erasing data means erasing them."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.data.store import list_datasets
+from engine.runs import RunStatus, delete_run, list_runs, load_run, save_run
+from tests.engine.test_prediction import train_tiny_run
+from tests.engine.tiny_model import TEST_PASSPHRASE
+
+
+@pytest.fixture
+def trained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    ws, run_id, _ = train_tiny_run(tmp_path)
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    return ws, run_id, tmp_path / "workspace"
+
+
+def cli(root: Path, capsys, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--workspace", str(root)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_rm_run_unlinks_the_model_report_and_record(trained, capsys) -> None:
+    ws, run_id, root = trained
+    assert ws.list(f"runs/{run_id}/")  # record, model, report
+    code, out, _ = cli(root, capsys, "rm-run", run_id, "--yes")
+    assert code == 0 and f"Deleted run {run_id}" in out
+    assert ws.list(f"runs/{run_id}/") == [] and list_runs(ws) == []
+    code, _, err = cli(root, capsys, "predict", run_id, "--text", "hello")
+    assert code == 2 and f"no run '{run_id}'" in err
+    assert [name for name in list_datasets(ws)] != []  # the dataset stays
+    code, _, err = cli(root, capsys, "rm-run", run_id, "--yes")
+    assert code == 2 and f"no run '{run_id}'" in err
+
+
+def test_rm_run_asks_first_and_refuses_unknown_ids_before_deleting_any(trained, capsys) -> None:
+    ws, run_id, root = trained
+    code, _, err = cli(root, capsys, "rm-run", run_id)  # no terminal to ask on: refused
+    assert code == 2 and "without confirmation; pass --yes" in err
+    code, _, err = cli(root, capsys, "rm-run", run_id, "nope-123", "--yes")
+    assert code == 2 and "no run 'nope-123'" in err
+    assert load_run(ws, run_id).run_id == run_id  # nothing deleted
+
+
+def test_a_run_recorded_as_running_needs_force(trained, capsys) -> None:
+    ws, run_id, root = trained
+    save_run(ws, dataclasses.replace(load_run(ws, run_id), status=RunStatus.RUNNING))
+    code, _, err = cli(root, capsys, "rm-run", run_id, "--yes")
+    assert code == 2 and "is recorded as running: cancel it first" in err and "--force" in err
+    assert ws.list(f"runs/{run_id}/")
+    code, _, _ = cli(root, capsys, "rm-run", run_id, "--yes", "--force")
+    assert code == 0 and ws.list(f"runs/{run_id}/") == []
+
+
+def test_rm_dataset_says_what_it_keeps_or_takes_the_runs_with_it(trained, tmp_path, capsys) -> None:
+    ws, run_id, root = trained
+    code, out, _ = cli(root, capsys, "rm", "sms", "--yes")
+    assert code == 0 and "1 run(s) trained on it are kept" in out and "--with-runs" in out
+    assert load_run(ws, run_id).dataset == "sms"
+    ws2, run2, _ = train_tiny_run(tmp_path / "second")
+    root2 = tmp_path / "second" / "workspace"
+    code, out, _ = cli(root2, capsys, "rm", "sms", "--with-runs", "--yes")
+    assert code == 0 and "Deleted dataset 'sms' and its 1 run(s)" in out
+    assert list_runs(ws2) == [] and ws2.list("runs/") == [] and list_datasets(ws2) == []
+
+
+def test_delete_run_is_audited(trained, capsys) -> None:
+    ws, run_id, root = trained
+    assert delete_run(ws, run_id) >= 3
+    code, out, _ = cli(root, capsys, "audit")
+    last = out.splitlines()[-1]
+    assert code == 0 and last.split()[3] == "run.deleted" and run_id in last
