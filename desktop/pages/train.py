@@ -314,6 +314,7 @@ class TrainPage(Page):
         user changed them; switching it off gives the plain learning rate back."""
         from engine.training.auto import dp_learning_rate
 
+        self.advanced.allow_class_weights(not on)
         if on:
             self.people.refresh()  # fills the DP settings for the rows, or the people
             self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
@@ -336,6 +337,7 @@ class TrainPage(Page):
         if self._dp_rate is not None and self.learning_rate.currentText() == self._dp_rate:
             self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
             self.learning_rate.setCurrentText(self._dp_rate)
+        self.auto_box.render()  # the learning rate's reason follows the part trained
         self._schedule_estimate()
 
     # --- config and estimate -----------------------------------------------------------------

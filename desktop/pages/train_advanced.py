@@ -31,6 +31,7 @@ class AdvancedSettings(QWidget):
         self.warmup.setSingleStep(0.02)
         self.warmup.setValue(0.06)
         self.class_weights = QCheckBox("Weight classes by rarity")
+        self._weights_allowed = True
         self.device = QComboBox()
         for title, value in DEVICES:
             self.device.addItem(title, value)
@@ -43,10 +44,19 @@ class AdvancedSettings(QWidget):
         form.addRow("", self.class_weights)
         form.addRow("Device:", self.device)
 
+    def allow_class_weights(self, allowed: bool) -> None:
+        """Off-limits with differential privacy, which refuses per-row weights."""
+        self._weights_allowed = allowed  # not isEnabled(): a disabled parent would read as "no"
+        self.class_weights.setEnabled(allowed)
+        self.class_weights.setToolTip("" if allowed else "Off with differential privacy: weighting "
+                                      "rows by class is not covered by the per-row clipping bound")
+
     def options(self) -> dict[str, Any]:
-        """These settings as ``TrainConfig`` keyword arguments."""
+        """These settings as ``TrainConfig`` keyword arguments (no class weights while they are
+        not allowed: DP-SGD refuses them)."""
         return dict(
             seed=self.seed.value(), early_stopping_patience=self.patience.value() or None,
             weight_decay=self.weight_decay.value(), warmup_ratio=self.warmup.value(),
-            class_weights=self.class_weights.isChecked(), device=self.device.currentData(),
+            class_weights=self.class_weights.isChecked() and self._weights_allowed,
+            device=self.device.currentData(),
         )

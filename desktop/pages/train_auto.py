@@ -34,6 +34,7 @@ class AutoSettingsBox(QWidget):
         layout.addWidget(self.label)
         self._job: Job | None = None
         self._pending = False
+        self._shown: tuple[str, list[str]] = ("", [])  # the dataset, and the settings the user set
         self._measured: tuple[Any, ...] = ()
         # What each field held when last filled (at first: the page's defaults). A field whose
         # value differs has been changed by the user, and an automatic fill leaves it alone.
@@ -122,12 +123,30 @@ class AutoSettingsBox(QWidget):
                 self._filled[choice.name] = self._get(choice.name)
             else:
                 kept.append(choice.name)
-        self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(
-            f"• {line}" for line in auto.lines(kept)))
+        self._shown = (dataset, kept)
         people = getattr(self.page, "people", None)
         if people is not None:  # DP per person multiplies the epochs just set
             people.apply_epochs()
+        self.render()
         self.page._schedule_estimate()  # the estimate now uses the measured lengths
+
+    def render(self) -> None:
+        """The chosen settings with why; with DP on, the DP ones too, in place of the plain
+        learning rate (and, per person, the epochs) that they replace."""
+        if self.auto is None:
+            return
+        from engine.training.auto import AutoSettings
+
+        dataset, kept = self._shown
+        people = getattr(self.page, "people", None)
+        dp = people.dp_choices() if people is not None else ()
+        replaced = {c.name for c in dp}
+        lines = [f"• {line}" for c, line in zip(self.auto.choices, self.auto.lines(kept))
+                 if c.name not in replaced]
+        if dp:
+            lines.append("With differential privacy:")
+            lines += [f"• {line}" for line in AutoSettings(tuple(dp), self.auto.lengths).lines(kept)]
+        self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(lines))
 
     def put_if_untouched(self, name: str, value: Any) -> None:
         """An automatic value decided elsewhere (DP per person's epochs): set, unless the user

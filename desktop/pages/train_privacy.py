@@ -229,19 +229,44 @@ class PeopleCount:
             page.privacy.fill(choose_dp_settings(int(page._rows() * TRAIN_SHARE),
                                                  per_person=self.count is not None))
         self.apply_epochs()
+        page.auto_box.render()  # the automatic settings now list the DP ones, with why
         page._schedule_estimate()
 
-    def apply_epochs(self) -> None:
-        """The automatic epochs, times the rows per person for DP per person (an epoch reads one
-        row of each person); a number of epochs the user typed stays theirs."""
+    def dp_choices(self) -> tuple[Any, ...]:
+        """The automatic DP settings, with why, for the Automatic settings box (none without DP):
+        they replace the plain learning rate, and per person the epochs."""
+        from engine.training.auto import TRAIN_SHARE, choose_dp_settings
+
+        page = self.page
+        if not page.privacy.enabled.isChecked():
+            return ()
+        choices = choose_dp_settings(int(page._rows() * TRAIN_SHARE),
+                                     page.privacy.trainable.currentData(),
+                                     per_person=self.count is not None)
+        from engine.training.auto import Choice
+
+        off = Choice("class_weights", False, "differential privacy: weighting rows by class is "
+                     "not covered by the per-row clipping bound")
+        epochs = self._per_person_epochs()
+        return choices + (off,) + ((epochs,) if epochs is not None else ())
+
+    def _per_person_epochs(self) -> Any:
         from engine.training.auto import per_person_epochs
 
         page = self.page
         auto = page.auto_box.auto
+        if auto is None or "epochs" not in auto.values or not self.count \
+                or not page.privacy.options().get("dp_person_column"):
+            return None
+        rows = int(page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
+        return per_person_epochs(int(auto.values["epochs"]), rows, self.count)
+
+    def apply_epochs(self) -> None:
+        """The automatic epochs, times the rows per person for DP per person (an epoch reads one
+        row of each person); a number of epochs the user typed stays theirs."""
+        auto = self.page.auto_box.auto
         if auto is None or "epochs" not in auto.values:
             return
-        epochs = int(auto.values["epochs"])
-        if self.count and page.privacy.options().get("dp_person_column"):
-            rows = int(page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
-            epochs = int(per_person_epochs(epochs, rows, self.count).value)
-        page.auto_box.put_if_untouched("epochs", epochs)
+        per_person = self._per_person_epochs()
+        epochs = int(auto.values["epochs"]) if per_person is None else int(per_person.value)
+        self.page.auto_box.put_if_untouched("epochs", epochs)

@@ -236,3 +236,30 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     assert runs.table.item(listed, 5).toolTip().endswith(
         f"on {record.test_rows:,} test rows grouped by person, worth about "
         f"{record.test_effective_rows:,.0f} independent rows")
+
+
+def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window, spam_csv,
+                                                                   tiny_model_dir: Path) -> None:
+    _store(window, spam_csv)
+    window.show_page("train")
+    page = window.train_page
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: page.auto_box.label.text().startswith("Chosen for"), timeout=60_000)
+    plain = page.auto_box.label.text()
+    assert "learning_rate = " in plain and "With differential privacy" not in plain
+    page.advanced.class_weights.setChecked(True)
+    page.privacy.enabled.setChecked(True)
+    text = page.auto_box.label.text()
+    assert "With differential privacy:" in text
+    for name in ("learning_rate = 0.005", "dp_max_grad_norm = 0.1", "dp_logical_batch_size = ",
+                 "dp_trainable = top-2", "class_weights = off: differential privacy"):
+        assert name in text.split("With differential privacy:")[1], name
+    assert "learning_rate" not in text.split("With differential privacy:")[0]  # replaced, not twice
+    # DP refuses per-row weights: the box is off-limits and the run would not ask for them.
+    assert not page.advanced.class_weights.isEnabled()
+    assert page.config_options()["class_weights"] is False
+    page.privacy.trainable.setCurrentIndex(page.privacy.trainable.findData("lora"))
+    assert "learning_rate = 0.02: differential privacy with LoRA" in page.auto_box.label.text()
+    page.privacy.enabled.setChecked(False)
+    assert page.auto_box.label.text() == plain and page.advanced.class_weights.isEnabled()
+    assert page.config_options()["class_weights"] is True
