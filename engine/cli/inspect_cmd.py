@@ -15,7 +15,9 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from engine.data.columns import ColumnMapping, label_array, person_column_candidates
+from engine.data.columns import (
+    ColumnMapping, complete_rows, label_array, person_column_candidates, text_array,
+)
 from engine.errors import InputError
 from engine.data.importing import ImportedTable, read_table
 from engine.data import validation
@@ -44,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="whether the first row names the columns (default: detected)")
     parser.add_argument("--max-tokens", type=int, metavar="N",
                         help="warn about texts far beyond an N-token limit (default: the "
-                        "training default, --max-length of 'cloister train')")
+                        "default model's limit, 512 for MiniLM, the most automatic training reads)")
     parser.add_argument("--skip-incomplete", action="store_true",
                         help="treat rows with empty text or no label as skipped (warnings), not errors")
     parser.add_argument("--label-delimiter", metavar="D",
@@ -56,12 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def label_counts(imported: ImportedTable, mapping: ColumnMapping, *,
                  label_delimiter: str | None = None) -> dict[str, int]:
-    """Rows per label (missing labels not counted), most frequent first."""
+    """Rows per label over the rows training can use (a text and a label: the rows the class
+    size checks count too), most frequent first."""
     if mapping.label_column is None:
         return {}
     labels = label_array(imported.table, mapping)
-    counts = validation.label_counts(labels.filter(pc.not_equal(labels, "")),
-                                     label_delimiter=label_delimiter)
+    usable = complete_rows(text_array(imported.table, mapping), labels)
+    counts = validation.label_counts(labels.filter(usable), label_delimiter=label_delimiter)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -102,7 +105,8 @@ def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
     if counts:
         total = sum(counts.values())
         width = min(max(len(k) for k in counts), 60)
-        print(f"Labels:   {len(counts):,} classes", file=out)
+        print(f"Labels:   {len(counts):,} {'class' if len(counts) == 1 else 'classes'} "
+              f"(rows with a text and a label)", file=out)
         for name, count in list(counts.items())[:_LABELS_SHOWN]:
             print(f"  {name[:60]:<{width}}  {count:>9,}  {100 * count / total:5.1f}%", file=out)
         if len(counts) > _LABELS_SHOWN:
@@ -153,13 +157,19 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -
     return lines
 
 
-def default_max_tokens() -> int:
-    """The token limit training uses by default, so inspect warns about what training will cut."""
-    from engine.training.config import TrainConfig  # a plain dataclass: no torch import
+FALLBACK_MODEL_LIMIT = 512  # BERT-family models, MiniLM included
 
-    default = TrainConfig.__dataclass_fields__["max_length"].default
-    assert isinstance(default, int)
-    return default
+
+def default_max_tokens() -> int:
+    """The most tokens automatic training reads: the default model's limit (512 for MiniLM),
+    so inspect warns about what training will cut (128, the fixed --no-auto length, would warn
+    about texts that training reads whole)."""
+    from engine.models.folders import check_model_folder, default_model_path  # reads JSON only
+
+    try:
+        return int(check_model_folder(default_model_path()).max_length) or FALLBACK_MODEL_LIMIT
+    except InputError:  # no bundled model here: the usual limit
+        return FALLBACK_MODEL_LIMIT
 
 
 def run(args: argparse.Namespace) -> int:

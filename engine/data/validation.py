@@ -287,8 +287,7 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, lengths: np.ndarra
         hits, Severity.WARNING, "text-too-long",
         f"the text is far longer than the model's limit of {max_tokens} tokens and will be cut",
         column,
-        "Only the first part of these texts will be used; split long documents into passages "
-        "if the end matters.",
+        "Split long documents into passages if their end matters.",
         describe=lambda i: f"the text has {how + ' ' if how else ''}{int(counts[i]):,} tokens, far "
         f"beyond the model's limit of {max_tokens}; only the first {max_tokens} will be used",
     )

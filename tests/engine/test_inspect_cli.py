@@ -21,10 +21,12 @@ def inspect_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, d
     return code, json.loads(capsys.readouterr().out)
 
 
-def _csv_counts(path: Path, column: str) -> Counter[str]:
-    """Label counts read independently of Cloister, with the standard library's csv module."""
+def _csv_counts(path: Path, column: str, text: str | None = None) -> Counter[str]:
+    """Label counts read independently of Cloister, with the standard library's csv module;
+    with ``text``, only of the rows whose text is not blank (the rows training can use)."""
     with open(path, encoding="utf-8", newline="") as handle:
-        return Counter(row[column] for row in csv.DictReader(handle))
+        return Counter(row[column] for row in csv.DictReader(handle)
+                       if text is None or row[text].strip())
 
 
 def test_sst2(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,8 +74,12 @@ def test_cfpb_complaints(real_data: Path, capsys: pytest.CaptureFixture[str]) ->
     assert report["rows"] == 376 and len(report["columns"]) == 18
     assert report["mapping"]["text_columns"] == ["Consumer complaint narrative"]
     assert report["mapping"]["label_column"] == "Product"
-    assert report["label_counts"] == dict(_csv_counts(path, "Product"))
-    assert report["label_counts"]["Debt or credit management"] == 1
+    # Counted over the rows with a narrative, as the class-size problems count them.
+    usable = _csv_counts(path, "Product", "Consumer complaint narrative")
+    assert report["label_counts"] == dict(usable) and sum(usable.values()) == 101
+    small = [p for p in report["problems"] if p["code"] == "class-small"]
+    assert small and all(f"has {usable[p['message'].split(chr(39))[1]]} example" in p["message"]
+                         for p in small if p["message"].startswith("class '"))
     # "Consumer disputed?" (yes/no) and "Company response to consumer" name no one.
     assert report["person_columns"] == []
     # 101 narratives: the other 275 rows have no text, which blocks training as it stands.
@@ -188,17 +194,24 @@ def test_closed_pipe_is_not_a_traceback(tmp_path: Path) -> None:
     assert b"Traceback" not in err and b"BrokenPipe" not in err
 
 
-def test_length_check_uses_the_training_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.training.config import TrainConfig
+def test_length_check_uses_the_default_models_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Automatic training reads up to the model's limit (512 for MiniLM): inspect warns about
+    what that cuts, not about what the fixed --no-auto length of 128 would."""
+    import json as _json
 
-    limit = TrainConfig(dataset="x").max_length
+    from engine.models.folders import default_model_path
+
+    config = _json.loads((default_model_path() / "config.json").read_text(encoding="utf-8"))
+    limit = int(config["max_position_embeddings"])
+    assert limit == 512
     path = tmp_path / "long.csv"
     long_text = " ".join(["word"] * (2 * limit))  # ~2.6x the limit in estimated tokens
-    rows = [f"short text {i},{'ab'[i % 2]}" for i in range(30)] + [f"{long_text},a"]
+    medium = " ".join(["word"] * 300)  # beyond 128 twice over, well within 512
+    rows = [f"short text {i},{'ab'[i % 2]}" for i in range(30)] + [f"{medium},b", f"{long_text},a"]
     path.write_text("text,label\n" + "\n".join(rows) + "\n")
     code, report = inspect_json(capsys, str(path))
     (long,) = [p for p in report["problems"] if p["code"] == "text-too-long"]
-    assert long["row"] == 31 and f"far beyond the model's limit of {limit}" in long["message"]
+    assert long["row"] == 32 and f"far beyond the model's limit of {limit}" in long["message"]
     code, relaxed = inspect_json(capsys, str(path), "--max-tokens", str(4 * limit))
     assert not [p for p in relaxed["problems"] if p["code"] == "text-too-long"]
 
