@@ -20,6 +20,9 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
         "changed, and each fix is kept in the dataset's history and the audit log.")
     group.add_argument("--drop-empty", action="store_true",
                        help="drop rows with an empty text or no label")
+    group.add_argument("--drop-blank", metavar="COLUMN",
+                       help="drop rows with no value in COLUMN (such as a customer id to train "
+                       "with --dp-person-column, where every row must say whose it is)")
     group.add_argument("--drop-duplicates", action="store_true",
                        help="drop rows that repeat an earlier row's text and label")
     group.add_argument("--resolve-conflicts", choices=("drop", "majority"),
@@ -50,7 +53,7 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         drop_empty=args.drop_empty, drop_duplicates=args.drop_duplicates,
         resolve_conflicts=args.resolve_conflicts, min_class_size=args.min_class_size,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
-        cap_long=args.cap_long)
+        cap_long=args.cap_long, drop_blank=args.drop_blank)
     if not fixes:
         return imported, [], []
     table, report = apply_fixes(imported.table, mapping, fixes)

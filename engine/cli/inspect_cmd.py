@@ -68,6 +68,14 @@ def label_counts(imported: ImportedTable, mapping: ColumnMapping, *,
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _blank_rows(imported: ImportedTable, column: str) -> list[int]:
+    """1-based rows with no value in ``column``."""
+    from engine.data.columns import person_values
+
+    values = person_values(imported.table, column).to_pylist()
+    return [i + 1 for i, value in enumerate(values) if not value]
+
+
 def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Problem], *,
            label_delimiter: str | None = None) -> dict[str, Any]:
     return {
@@ -81,7 +89,7 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
         "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
                     "separator": mapping.separator},
         "label_counts": label_counts(imported, mapping, label_delimiter=label_delimiter),
-        "person_columns": [{"column": c, "people": n}
+        "person_columns": [{"column": c, "people": n, "blank_rows": _blank_rows(imported, c)}
                            for c, n in person_column_candidates(imported.table, mapping)],
         "problems": [p.as_dict() for p in problems],
         "trainable": not has_blocking(problems),
@@ -116,6 +124,11 @@ def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
               f"values, some on several rows): with `cloister train --dp`, add "
               f"`--dp-person-column {person['column']}` so that the guarantee covers each person, "
               "all of their rows, instead of each row", file=out)
+        blank = person["blank_rows"]
+        if blank:
+            print(f"          {len(blank):,} row(s) have no value in it (row {', '.join(map(str, blank[:5]))}"
+                  f"{' …' if len(blank) > 5 else ''}): training per person refuses them; import with "
+                  f"`--drop-blank {person['column']}` to leave them out", file=out)
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = sum(p.severity is Severity.WARNING for p in problems)
     print(f"Problems: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",

@@ -121,6 +121,28 @@ class DropIncomplete(Fix):
 
 
 @dataclass(frozen=True)
+class DropBlankIn(Fix):
+    """Rows with no value in ``column``, such as the person column DP per person groups by
+    (every row must say whose it is there)."""
+
+    column: str = ""
+    kind: ClassVar[str] = "drop-blank"
+    order: ClassVar[int] = 11
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        from engine.data.columns import person_values
+
+        if self.column not in table.column_names:
+            raise FixRefused(f"--drop-blank {self.column}: there is no such column; the columns "
+                             f"are {', '.join(table.column_names)}")
+        keep = np.asarray(pc.not_equal(person_values(table, self.column), "").to_numpy(
+            zero_copy_only=False), dtype=bool)
+        removed = int((~keep).sum())
+        return _keep(table, keep), FixStep(
+            self.kind, f"dropped {removed:,} rows with no value in column '{self.column}'", removed)
+
+
+@dataclass(frozen=True)
 class CapLength(Fix):
     """Texts longer than about ``max_tokens`` tokens are cut to that length (word boundaries).
 
@@ -332,11 +354,13 @@ def fix_for(code: str) -> FixHint | None:
 def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = False,
                        resolve_conflicts: str | None = None, min_class_size: int | None = None,
                        merge_small_into: str | None = None, drop_small: bool = False,
-                       cap_long: int | None = None) -> list[Fix]:
+                       cap_long: int | None = None, drop_blank: str | None = None) -> list[Fix]:
     """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons)."""
     fixes: list[Fix] = []
     if drop_empty:
         fixes.append(DropIncomplete())
+    if drop_blank is not None:
+        fixes.append(DropBlankIn(drop_blank))
     if cap_long is not None:
         fixes.append(CapLength(cap_long))
     if resolve_conflicts is not None:

@@ -134,11 +134,22 @@ def test_a_column_naming_people_is_pointed_out_for_dp(tmp_path: Path, capsys: py
     path.write_text("text,kind,Customer ID,Consumer disputed?,state,user_ref\n" + "\n".join(rows) + "\n")
     code, report = inspect_json(capsys, str(path), "--label-column", "kind")
     # Not the yes/no column, not the state, not an id that never repeats (one row per user).
-    assert report["person_columns"] == [{"column": "Customer ID", "people": 12}]
+    assert report["person_columns"] == [{"column": "Customer ID", "people": 12, "blank_rows": []}]
     assert main(["inspect", str(path), "--label-column", "kind"]) == 0
     out = capsys.readouterr().out
     assert "People:   'Customer ID' may say who each row is about (12 values" in out
-    assert "`--dp-person-column Customer ID`" in out
+    assert "`--dp-person-column Customer ID`" in out and "--drop-blank" not in out
+    # Rows that say nothing of their customer: training per person would refuse them, so say so
+    # here, with the import flag that leaves them out.
+    gaps = tmp_path / "gaps.csv"
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3].replace(",C-002,", ",,")
+    gaps.write_text("\n".join(lines) + "\n")
+    code, report = inspect_json(capsys, str(gaps), "--label-column", "kind")
+    assert report["person_columns"][0]["blank_rows"] == [3]
+    assert main(["inspect", str(gaps), "--label-column", "kind"]) == 0
+    out = capsys.readouterr().out
+    assert "1 row(s) have no value in it (row 3)" in out and "`--drop-blank Customer ID`" in out
 
 
 def test_text_report_caps_rows_per_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
