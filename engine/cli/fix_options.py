@@ -54,6 +54,14 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         resolve_conflicts=args.resolve_conflicts, min_class_size=args.min_class_size,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
         cap_long=args.cap_long, drop_blank=args.drop_blank)
+    delimiter = getattr(args, "label_delimiter", None)
+    if delimiter and (args.drop_small or args.merge_small_into or args.resolve_conflicts):
+        from engine.data.fixes import FixRefused
+
+        raise FixRefused(f"with --label-delimiter {delimiter!r} a row carries several classes, so "
+                         "dropping or relabelling whole rows by class would also drop or relabel "
+                         "their other classes: leave out --drop-small, --merge-small-into and "
+                         "--resolve-conflicts")
     if not fixes:
         return imported, [], []
     table, report = apply_fixes(imported.table, mapping, fixes)

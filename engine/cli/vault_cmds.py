@@ -90,7 +90,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                                    label_column=args.label_column)
     # Fixes (engine.cli.fix_options) apply in memory; a refused one stops here, nothing stored.
     imported, history, fixed = apply_fix_arguments(args, imported, mapping)
-    problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete)
+    problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete,
+                        label_delimiter=args.label_delimiter)
     label = mapping.label_column if mapping.label_column is not None else "(none)"
     print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
           f"{' + '.join(mapping.text_columns)}; label: {label}")
@@ -347,6 +348,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="whether the first row names the columns (default: detected)")
     p.add_argument("--skip-incomplete", action="store_true",
                    help="leave out rows with empty text or no label (warnings, not errors)")
+    p.add_argument("--label-delimiter", metavar="D",
+                   help="each label cell holds several classes separated by D (multi-label, as "
+                   "'billing|tech'): classes are checked one by one; train with --multi-label")
     p.add_argument("--force", action="store_true", help="import despite blocking problems")
     p.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
     p.add_argument("--anonymize", type=Path, metavar="POLICY.toml",

@@ -143,3 +143,32 @@ def test_ctrl_c_cancels_the_run_instead_of_killing_it() -> None:
         os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt: the token is set instead
     assert token.cancelled
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, monkeypatch, tiny_bert,
+                                                                capsys) -> None:
+    """'billing|tech' is two classes, not a class of its own with one example: import checks
+    each class when told the delimiter, and `train --multi-label` then runs."""
+    combos = ["billing", "tech", "billing|tech", "refund", "refund|billing"]
+    rows = [(f"ticket {i} about {combos[i % 5].replace('|', ' and ')}", combos[i % 5]) for i in range(60)]
+    rows.append(("a rare mix", "tech|refund"))  # one row of this combination, 2 of each class
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
+    source = tmp_path / "user_files" / "tickets.csv"
+    source.parent.mkdir()
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    capsys.readouterr()
+    assert cli(["import", str(source), "--name", "tickets"]) == 2  # as single labels: blocked
+    assert "class 'tech|refund' has 1 example" in capsys.readouterr().out
+    assert cli(["import", str(source), "--name", "tickets", "--label-delimiter", "|"]) == 0
+    assert "tech|refund" not in capsys.readouterr().out
+    assert cli(["import", str(source), "--name", "t2", "--label-delimiter", "|", "--drop-small"]) == 2
+    assert "a row carries several classes" in capsys.readouterr().err
+    assert cli(["train", "tickets", "--model", str(tiny_bert), "--multi-label", "--epochs", "1",
+                "--batch-size", "8", "--max-length", "32", "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[-1]["event"] == "finished"
+    assert cli(["runs", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert sorted(record["labels"]) == ["billing", "refund", "tech"]
