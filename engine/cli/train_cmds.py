@@ -87,11 +87,13 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
     out, err = out or sys.stdout, err or sys.stderr
     progress = _Progress(err)
     code = EXIT_FAILED
+    run_id = ""
     for event in events:
         if json_mode:
             out.write(_event_json(event) + "\n")
             out.flush()
         if isinstance(event, Started):
+            run_id = event.run_id
             resumed = f", resumed at step {event.resumed_from_step}" if event.resumed_from_step else ""
             progress.line(f"run {event.run_id}: {event.train_rows} training / {event.validation_rows} "
                           f"validation rows, {len(event.labels)} labels, {event.epochs} epochs, "
@@ -114,8 +116,8 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
             progress.line(f"cloister: error: {event.message}")
             code = EXIT_BAD_INPUT if event.kind in _BAD_INPUT else EXIT_FAILED
         elif isinstance(event, Cancelled):
-            progress.line(f"cancelled at step {event.step}; continue with `cloister resume RUN` "
-                          "(the last checkpoint is kept)")
+            progress.line(f"cancelled at step {event.step}; continue with `cloister resume "
+                          f"{run_id or 'RUN'}` (the last checkpoint is kept)")
             code = EXIT_CANCELLED
     return code
 
@@ -191,7 +193,8 @@ def _dp_settings(args: argparse.Namespace) -> dict[str, Any]:
     if not args.dp:
         given = [f"--{f.replace('_', '-')}" for f in dp_flags if getattr(args, f) is not None]
         if given:
-            raise InputError(f"{', '.join(given)} only apply with --dp: add --dp to train with "
+            verb = "applies" if len(given) == 1 else "apply"
+            raise InputError(f"{', '.join(given)} only {verb} with --dp: add --dp to train with "
                              "differential privacy")
         return {}
     settings: dict[str, Any] = {"dp": True}

@@ -118,7 +118,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         ws.lock()
     print(f"Imported {info.rows:,} rows as dataset {info.name!r} "
-          f"({info.num_classes} classes), encrypted in {workspace_dir(args)}.")
+          f"({info.num_classes} {'class' if info.num_classes == 1 else 'classes'}), encrypted in "
+          f"{workspace_dir(args)}.")
     return EXIT_OK
 
 

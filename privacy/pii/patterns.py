@@ -48,7 +48,8 @@ class CreditCardDetector(Detector):
             raw = m.group()
             digits = raw.replace(" ", "").replace("-", "")
             seps = {c for c in raw if not c.isdigit()}
-            if len(seps) > 1 or not 13 <= len(digits) <= 19 or len(set(digits)) < 3:
+            # One repeated digit is a placeholder; two (4111 1111 1111 1111) can be a real number.
+            if len(seps) > 1 or not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
                 continue
             if luhn_ok(digits) and digits[0] in "23456":  # issuers' leading digits (IIN)
                 yield Finding(m.start(), m.end(), "CREDIT_CARD", 0.99, self.name, checksum=True)

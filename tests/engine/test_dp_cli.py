@@ -47,7 +47,7 @@ def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -
 
 def test_dp_flags_without_dp_are_refused(ready, tiny_bert, capsys) -> None:
     assert cli(small(tiny_bert, "--epsilon", "3")) == 2
-    assert "--epsilon only apply with --dp" in capsys.readouterr().err
+    assert "--epsilon only applies with --dp" in capsys.readouterr().err
 
 
 def test_non_dp_runs_show_no_epsilon(ready, tiny_bert, capsys) -> None:

@@ -186,7 +186,7 @@ def test_a_person_column_that_cannot_work_is_named(with_people, tiny_bert, capsy
     assert cli(dp_args(tiny_bert, "--dp-person-column", "label")) == 2
     assert "'label' is the label column" in capsys.readouterr().err
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dp-person-column", "customer"]) == 2
-    assert "--dp-person-column only apply with --dp" in capsys.readouterr().err
+    assert "--dp-person-column only applies with --dp" in capsys.readouterr().err
 
 
 def test_rows_without_a_person_are_refused_by_row(with_people, tiny_bert, capsys, tmp_path: Path) -> None:

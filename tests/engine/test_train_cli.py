@@ -172,3 +172,16 @@ def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, 
     assert cli(["runs", "--json"]) == 0
     (record,) = json.loads(capsys.readouterr().out)
     assert sorted(record["labels"]) == ["billing", "refund", "tech"]
+
+
+def test_a_cancelled_run_names_itself_in_the_resume_hint() -> None:
+    import io
+
+    from engine.cli.train_cmds import EXIT_CANCELLED, consume
+    from engine.events import Cancelled, Started
+
+    err = io.StringIO()
+    events = [Started("20261205-083000-abcd1234", "cpu (2 threads)", 2, 10, 80, 10, ("a", "b")),
+              Cancelled(step=3)]
+    assert consume(events, json_mode=False, out=io.StringIO(), err=err) == EXIT_CANCELLED
+    assert "continue with `cloister resume 20261205-083000-abcd1234`" in err.getvalue()

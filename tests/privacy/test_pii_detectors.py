@@ -38,7 +38,7 @@ def test_each_finding_carries_span_type_score_and_detector() -> None:
 
 
 @pytest.mark.parametrize("value", ["4929578569339117", "4929 5785 6933 9117", "5210-4024-0559-1275",
-                                   "378282246310005"])
+                                   "378282246310005", "4111 1111 1111 1111", "5555555555554444"])
 def test_credit_cards_that_pass_luhn_are_found(value: str) -> None:
     assert found(f"my card is {value}.") == [("CREDIT_CARD", value)]
 

@@ -72,7 +72,8 @@ def read_folder(root: Path, request: ReadRequest) -> ImportedTable:
     if ignored:
         problems.append(Problem(
             severity=Severity.INFO, code="ignored-files",
-            message=f"{ignored:,} files that are not .txt were ignored",
+            message=f"{ignored:,} {'file that is' if ignored == 1 else 'files that are'} not .txt "
+                    f"{'was' if ignored == 1 else 'were'} ignored",
             hint="Save examples as .txt files if they should be part of the dataset.", file=str(root),
         ))
 
