@@ -95,6 +95,11 @@ class PrivacySettings(QWidget):
         self.person_note.setObjectName("hint")
         self.person_note.setWordWrap(True)
         form.addRow("", self.person_note)
+        # Long choices ("Each person, named by column '…'") must not widen the fixed-width
+        # settings column: the combos shrink (their full text is in the drop-down list).
+        for combo in (self.trainable, self.accountant, self.person):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         # Per person, a step samples people: the batch counts them.
         self.person.currentIndexChanged.connect(lambda _i: self.batch_label.setText(
             ("People" if self.person.currentData() else "Rows") + " per step (logical batch):"))

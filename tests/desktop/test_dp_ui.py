@@ -263,3 +263,19 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     page.privacy.enabled.setChecked(False)
     assert page.auto_box.label.text() == plain and page.advanced.class_weights.isEnabled()
     assert page.config_options()["class_weights"] is True
+
+
+def test_the_settings_column_fits_its_width_with_dp_on(qtbot, window, spam_csv, tmp_path: Path) -> None:
+    """Long choices ("Each person, named by column '…'") once widened the fixed settings column
+    past its width: a horizontal scroll bar, and labels and buttons cut off at the right."""
+    from PySide6.QtWidgets import QScrollArea
+
+    _store(window, _with_sender(spam_csv, tmp_path), name="by_sender")
+    window.show_page("train")
+    page = window.train_page
+    page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("by_sender"))
+    page.privacy.enabled.setChecked(True)
+    page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
+    scroll = page.findChild(QScrollArea)
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    qtbot.waitUntil(lambda: not scroll.horizontalScrollBar().isVisible(), timeout=5_000)
