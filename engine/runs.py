@@ -121,15 +121,26 @@ def list_runs(ws: Vault) -> list[RunRecord]:
     return records
 
 
+def _settings(record: RunRecord) -> dict[str, Any]:
+    """The settings that shaped a run: the dp_ ones only when it trained with DP."""
+    config = record.config or {}
+    return {k: v for k, v in config.items() if config.get("dp") or not k.startswith("dp_")}
+
+
 def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
-    """Rows for a side-by-side table: the settings that differ, then the test metrics."""
-    keys = sorted({k for r in records for k in r.config})
-    differing = [k for k in keys if len({repr(r.config.get(k)) for r in records}) > 1]
+    """Rows for a side-by-side table: the settings that differ, the privacy spent (DP runs),
+    then the test metrics."""
+    settings = [_settings(r) for r in records]
+    keys = sorted({k for s in settings for k in s})
+    differing = [k for k in keys if len({repr(s.get(k)) for s in settings}) > 1]
     metric_names = sorted({m for r in records for m in r.metrics})
+    any_dp = any(r.privacy for r in records)
     rows = []
-    for r in records:
+    for r, s in zip(records, settings):
         row: dict[str, Any] = {"run": r.run_id, "status": r.status.value, "dataset": r.dataset}
-        row.update({k: r.config.get(k) for k in differing})
+        row.update({k: s.get(k) for k in differing})
+        if any_dp:
+            row["epsilon_spent"] = (r.privacy or {}).get("epsilon_spent")
         row.update({m: r.metrics.get(m) for m in metric_names})
         row["duration_s"] = round(r.duration_seconds, 1)
         rows.append(row)

@@ -50,6 +50,21 @@ def test_compare_shows_only_differing_settings() -> None:
     assert rows[0]["accuracy"] == 0.9 and rows[0]["roc_auc"] is None and rows[1]["roc_auc"] == 0.95
 
 
+def test_compare_shows_dp_settings_and_epsilon_only_for_dp_runs() -> None:
+    plain = {"epochs": 3, "dp": False, "dp_epsilon": 8.0, "dp_trainable": "all"}  # unused defaults
+    a = record("a", "1", config=plain, metrics={"accuracy": 0.9})
+    b = record("b", "2", config=plain | {"epochs": 4}, metrics={"accuracy": 0.8})
+    rows = compare_runs([a, b])
+    assert set(rows[0]) == {"run", "status", "dataset", "epochs", "accuracy", "duration_s"}
+    dp = record("c", "3", config={"epochs": 3, "dp": True, "dp_epsilon": 3.0, "dp_trainable": "top-2"},
+                metrics={"accuracy": 0.85})
+    dp = dp.updated(privacy={"epsilon_spent": 2.97})
+    rows = compare_runs([a, dp])
+    assert [r["epsilon_spent"] for r in rows] == [None, 2.97]
+    assert rows[0]["dp_epsilon"] is None and rows[1]["dp_epsilon"] == 3.0  # a's unused 8.0 not shown
+    assert rows[0]["dp"] is False and rows[1]["dp_trainable"] == "top-2"
+
+
 def test_run_ids_are_unique_and_sortable() -> None:
     ids = {new_run_id() for _ in range(300)}  # nearly all within the same second
     assert len(ids) == 300
