@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from privacy.vault.container import ScryptParams
 from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
@@ -155,9 +156,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     if args.rows < 0:
         raise InputError("--rows must be 0 or more")
+    from engine.data.anonymize import privacy_review
+
     ws = open_workspace(args)
     try:
         ds = load_dataset(ws, args.name)
+        review = privacy_review(ws, ds.info.name)
     finally:
         ws.lock()
     info = ds.info
@@ -169,6 +173,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("Labels: " + ", ".join(f"{k} ({v:,})" for k, v in info.labels.items()))
     for step in info.history:  # fixes applied in memory at import (engine.data.fixes)
         print(f"Fixed at import: {step.get('description', step.get('kind', ''))}")
+    print(f"Personal data: {_review_line(review)}")
     shown = min(args.rows, info.rows)
     if shown:
         print(f"First {shown} rows:")
@@ -177,6 +182,18 @@ def cmd_show(args: argparse.Namespace) -> int:
             prefix = f"  {index + 1:>4}  " + (f"[{label}] " if label else "")
             print(prefix + _one_line(ds.texts[index]))
     return EXIT_OK
+
+
+def _review_line(review: tuple[str, dict[str, Any]] | None) -> str:
+    """What the audit log says was done about personal data in a dataset's current contents."""
+    if review is None:
+        return "never scanned; `cloister scan NAME` finds it, `cloister anonymize` removes it"
+    action, details = review
+    found = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details.get("findings", {}).items()))
+    if action == "dataset.scanned":
+        return f"scanned, not anonymized (found: {found or 'nothing'})"
+    source = details.get("policy_source") or "a policy"
+    return f"anonymized under {source} (replaced: {found or 'nothing'})"
 
 
 def cmd_rename(args: argparse.Namespace) -> int:

@@ -199,17 +199,26 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
     return out
 
 
-def privacy_reviewed(ws: Workspace) -> set[str]:
-    """The datasets whose current contents were scanned or made by anonymization, from the
-    audit log: a re-import under the same name needs a new scan, a rename keeps the review."""
-    reviewed: set[str] = set()
+def _reviews(ws: Workspace) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per dataset, the last scan or anonymization of its current contents, from the audit log:
+    a re-import under the same name needs a new scan, a rename keeps the review."""
+    reviews: dict[str, tuple[str, dict[str, Any]]] = {}
     for entry in ws.verify_audit().entries:
         name = entry.details.get("dataset")
         if entry.action in ("dataset.scanned", "dataset.anonymized") and name:
-            reviewed.add(name)
-        elif entry.action in ("dataset.imported", "dataset.replaced", "dataset.deleted"):
-            reviewed.discard(name)
-        elif entry.action == "dataset.renamed" and entry.details.get("old") in reviewed:
-            reviewed.discard(entry.details["old"])
-            reviewed.add(str(entry.details.get("new")))
-    return reviewed
+            reviews[name] = (entry.action, dict(entry.details))
+        elif entry.action in ("dataset.imported", "dataset.replaced", "dataset.deleted") and name:
+            reviews.pop(name, None)
+        elif entry.action == "dataset.renamed" and entry.details.get("old") in reviews:
+            reviews[str(entry.details.get("new"))] = reviews.pop(entry.details["old"])
+    return reviews
+
+
+def privacy_review(ws: Workspace, name: str) -> tuple[str, dict[str, Any]] | None:
+    """(action, details) of the last scan or anonymization of ``name``'s contents, or None."""
+    return _reviews(ws).get(name)
+
+
+def privacy_reviewed(ws: Workspace) -> set[str]:
+    """The datasets whose current contents were scanned or made by anonymization."""
+    return set(_reviews(ws))

@@ -166,6 +166,28 @@ def test_review_state_follows_scans_reimports_and_renames(ws: dict[str, Path]) -
         assert privacy_reviewed(w) == set()
 
 
+def test_show_says_what_was_done_about_personal_data(ws: dict[str, Path],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    def personal(name: str) -> str:
+        capsys.readouterr()
+        assert cli(["show", name, "--rows", "0"]) == 0
+        return next(line for line in capsys.readouterr().out.splitlines()
+                    if line.startswith("Personal data: "))
+
+    assert cli(["import", str(ws["csv"]), "--name", "t"]) == 0
+    assert personal("t").startswith("Personal data: never scanned; `cloister scan NAME`")
+    assert cli(["scan", "t"]) == 0
+    line = personal("t")
+    assert line.startswith("Personal data: scanned, not anonymized (found: ") and "CREDIT_CARD 1" in line
+    assert cli(["rename", "t", "u"]) == 0
+    assert personal("u").startswith("Personal data: scanned, not anonymized")
+    assert cli(["import", str(ws["csv"]), "--name", "a", "--anonymize", str(ws["policy"])]) == 0
+    line = personal("a")
+    assert line.startswith(f"Personal data: anonymized under {ws['policy']}") and "PHONE 1" in line
+    assert cli(["import", str(ws["csv"]), "--name", "u", "--replace"]) == 0
+    assert personal("u").startswith("Personal data: never scanned")  # new contents, no review
+
+
 def test_fixes_applied_with_anonymize_stay_in_the_history_of_both_copies(
         ws: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # ROWS repeated: the second copy of each row is an exact duplicate for --drop-duplicates.
