@@ -19,7 +19,12 @@ OFFLINE_VARIABLES = {
     "USE_HUB_KERNELS": "0",
     # A tokenizer's parallelism warning after fork is noise for users; threads are ours to manage.
     "TOKENIZERS_PARALLELISM": "false",
+    # transformers' own bars ("Loading weights", "Writing model shards") cut into Cloister's
+    # progress lines and the desktop's logs; Cloister reports progress itself.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
 }
+# Hints a user may set otherwise; the rest are forced.
+_DEFAULTS_ONLY = ("TOKENIZERS_PARALLELISM", "HF_HUB_DISABLE_PROGRESS_BARS")
 
 
 def enforce_offline() -> None:
@@ -29,7 +34,7 @@ def enforce_offline() -> None:
     always forced on, because a user-provided ``HF_HUB_OFFLINE=0`` must not open a connection.
     """
     for name, value in OFFLINE_VARIABLES.items():
-        if name == "TOKENIZERS_PARALLELISM":
+        if name in _DEFAULTS_ONLY:
             os.environ.setdefault(name, value)
         else:
             os.environ[name] = value

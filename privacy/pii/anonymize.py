@@ -40,7 +40,8 @@ def masked_example(value: str) -> str:
         keep = w[0] if len(w) >= 4 and w[0].isalpha() else "*"
         return keep + "*" * (len(w) - 1)
 
-    return re.sub(r"\w+", word, re.sub(r"[^\w \-.@/:()]", " ", value))
+    # Other signs ("+44 ...") are starred too: a space there read as if the value began with one.
+    return re.sub(r"\w+", word, re.sub(r"[^\w \-.@/:()]", "*", value))
 
 
 @dataclass

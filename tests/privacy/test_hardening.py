@@ -55,3 +55,21 @@ def test_desktop_entry_point_calls_it() -> None:
     calls = [n.func.id for n in ast.walk(main)
              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
     assert calls.index("disable_core_dumps") < calls.index("enforce_offline")
+
+
+def test_the_libraries_own_progress_bars_are_off_unless_the_user_wants_them() -> None:
+    """transformers' "Loading weights" bars cut into Cloister's progress lines (scan --names)."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("from privacy.offline import enforce_offline; enforce_offline(); "
+             "from transformers.utils import logging; print(logging.is_progress_bar_enabled())")
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_PROGRESS_BARS"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "False"
+    env["HF_HUB_DISABLE_PROGRESS_BARS"] = "0"  # a user's own choice stands
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "True"

@@ -94,6 +94,7 @@ def test_masked_examples_hide_the_value() -> None:
     assert masked_example("Maria Lopez") == "M**** L****"
     assert masked_example("4929 5785 6933 9117") == "**** **** **** ****"
     assert masked_example("a@b.com") == "*@*.***"
+    assert masked_example("+44 7700 900123") == "*** **** ******"  # not " ** ..."
 
 
 def table() -> dict[str, list]:
