@@ -20,7 +20,6 @@ from engine.cli.common import add_workspace_options, open_workspace
 from engine.errors import InputError
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
-_DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def register(subparsers: Any) -> None:
@@ -74,13 +73,20 @@ def register(subparsers: Any) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", choices=_DEVICES, default="auto", help="default: CUDA, then MPS, then CPU")
+    p.add_argument("--device", default="auto",
+                   help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_workspace_options(p)
 
 
 def _device(args: argparse.Namespace) -> str | None:
-    return None if args.device == "auto" else args.device
+    """The device asked for, checked as training checks it: an unknown name, or a GPU that is
+    not there, is refused with the reason instead of failing inside torch."""
+    if args.device == "auto":
+        return None
+    from engine.training.devices import choose_device
+
+    return str(choose_device(args.device, configure_threads=False).device)
 
 
 def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:

@@ -127,3 +127,16 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     weights = load_file(tmp_path / "opened" / "model.safetensors")
     assert weights["classifier.weight"].shape == (2, 32)
     assert not np.allclose(weights["classifier.weight"], 0)
+
+
+def test_a_device_that_cannot_be_used_is_refused_with_the_reason(trained, cli) -> None:
+    import torch
+
+    _, run_id, _, _ = trained
+    code, _, err = cli("predict", run_id, "--text", "hi", "--device", "gpu")
+    assert code == 2 and "device 'gpu' is unknown: use auto, cpu, cuda (or cuda:N) or mps" in err
+    if not torch.cuda.is_available():  # on a machine with a GPU, cuda:0 simply works
+        code, _, err = cli("evaluate", run_id, "--device", "cuda:0")
+        assert code == 2 and "no CUDA GPU is available" in err
+    code, out, _ = cli("predict", run_id, "--text", "hi", "--device", "cpu")
+    assert code == 0 and out.strip()
