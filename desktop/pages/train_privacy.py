@@ -33,6 +33,7 @@ COST = ("Expect lower accuracy than without privacy (on sst2 at ε = 8: 86% agai
         "two layers (the automatic choice) or LoRA adapters an epoch is cheaper than a plain "
         "one. LoRA learns from fewer steps (few rows, one epoch). The estimate above includes it.")
 TRAINABLE = (("Top 1 layer + head", "top-1"), ("Top 2 layers + head", "top-2"),
+             ("Top 2 layers + head + every bias (about 2x the time)", "top-2+bias"),
              ("LoRA adapters on every layer + head", "lora"), ("All layers", "all"))
 
 

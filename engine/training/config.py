@@ -10,11 +10,21 @@ from engine.errors import InputError
 from engine.training.lora import LORA
 
 
+# "top-N+bias": the top N layers, and every bias and LayerNorm weight of the layers below.
+WITH_BIASES = "+bias"
+
+
 def trainable_layers(spec: str) -> int | None:
-    """N for "top-N" (N >= 1), else None ("all" or unknown)."""
-    if spec.startswith("top-") and spec[4:].isdigit() and int(spec[4:]) >= 1:
-        return int(spec[4:])
+    """N for "top-N" or "top-N+bias" (N >= 1), else None ("all" or unknown)."""
+    top = spec.removesuffix(WITH_BIASES)
+    if top.startswith("top-") and top[4:].isdigit() and int(top[4:]) >= 1:
+        return int(top[4:])
     return None
+
+
+def trains_lower_biases(spec: str) -> bool:
+    """Whether ``spec`` ("top-N+bias") also trains the biases and LayerNorms below the top N."""
+    return spec.endswith(WITH_BIASES) and trainable_layers(spec) is not None
 
 
 class DevicePreference(str, enum.Enum):
@@ -185,8 +195,9 @@ class TrainConfig:
                                 max_grad_norm=self.dp_max_grad_norm, accountant=self.dp_accountant,
                                 units="people" if self.dp_person_column else "training rows")
         if trainable_layers(self.dp_trainable) is None and self.dp_trainable not in ("all", LORA):
-            problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all, lora or "
-                            "top-N (e.g. top-2: the top 2 layers plus the classification head)")
+            problems.append(f"trainable part '{self.dp_trainable}' is unknown: use all, lora, "
+                            "top-N (e.g. top-2: the top 2 layers plus the classification head) "
+                            "or top-N+bias (also every bias and LayerNorm below them)")
         if self.dp_grad_sample_mode not in ("auto", "ghost", "hooks"):
             problems.append(f"per-sample gradient mode '{self.dp_grad_sample_mode}' is unknown: "
                             "use auto, ghost or hooks")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.models.folders import check_model_folder, resolve_model_path
-from engine.training.config import TrainConfig, trainable_layers
+from engine.training.config import TrainConfig, trainable_layers, trains_lower_biases
 from engine.training.lora import LORA
 
 ASSUMED_MEAN_TOKENS = 48
@@ -63,6 +63,8 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     tokens = min(config.max_length, mean_tokens if mean_tokens else ASSUMED_MEAN_TOKENS)
     train_rows = int(rows * 0.8)
     lora = config.dp and config.dp_trainable == LORA
+    # top-N+bias: the biases below the top N need the activation gradients of every layer.
+    biases = config.dp and trains_lower_biases(config.dp_trainable)
     share = _trainable_share(config, max(1, info.num_layers))
     trainable = share * compute_params
     if lora:
@@ -71,6 +73,8 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
         backward = 2 * compute_params * _DP_LORA_BACKWARD[config.grad_sample_mode]
     else:
         backward = 4 * trainable * (_dp_backward_factor(config, share) if config.dp else 1.0)
+        if biases:  # measured ~2x the top layers alone on all of sst2 (bench/RESULTS.md)
+            backward += 2 * compute_params * _DP_LORA_BACKWARD[config.grad_sample_mode]
     # Validation passes each epoch are forward-only: 2 of the training pass's FLOPs per row.
     flops = tokens * config.epochs * ((2 * compute_params + backward) * train_rows
                                       + 2 * compute_params * 0.1 * rows)
@@ -84,7 +88,7 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
     trained_weights = info.approx_parameters if share >= 1.0 else trainable
     states = 4 * info.approx_parameters + 3 * 4 * trained_weights
     activations = (4 * 20 * config.batch_size * config.max_length * info.hidden_size
-                   * max(1, info.num_layers) * (1.0 if lora else share))
+                   * max(1, info.num_layers) * (1.0 if lora or biases else share))
     memory: float = states + activations
     if config.dp:
         # Opacus keeps each layer's activations and output gradients for the norms (ghost), or

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from engine.events import FailureKind
-from engine.training.config import TrainConfig, trainable_layers
+from engine.training.config import TrainConfig, trainable_layers, trains_lower_biases
 from engine.failures import TrainingFailure
 from engine.training.lora import LORA, add_lora, is_lora_weight
 from engine.training.optim import TrainingParts, default_criterion, linear_schedule, param_groups
@@ -24,8 +24,11 @@ def describe_trainable(spec: str) -> str:
         return ("LoRA adapters (rank 8) on every layer's attention query and value projections, "
                 "the pooler and the head; the adapters are folded into the saved weights")
     n = trainable_layers(spec)
-    return "all weights, embeddings included" if n is None else \
-        f"the top {n} encoder layers, the pooler and the head"
+    if n is None:
+        return "all weights, embeddings included"
+    lower = (", and every bias and LayerNorm weight below them (embeddings' included)"
+             if trains_lower_biases(spec) else "")
+    return f"the top {n} encoder layers, the pooler and the head{lower}"
 
 
 def dp_delta(config: TrainConfig, train_rows: int) -> float:
@@ -69,6 +72,17 @@ def freeze_for(model: Any, spec: str) -> None:
         raise TrainingFailure(FailureKind.BAD_SETTING, f"--dp-trainable {spec}: the model has only "
                               f"{len(layers)} layers; use top-{len(layers)} or all")
     keep = head | {id(p) for layer in list(layers)[-n:] for p in layer.parameters()}
+    if trains_lower_biases(spec):
+        import torch
+
+        # Biases and LayerNorms are a few thousand weights a layer, so their noise is small, yet
+        # they let every layer adapt a little (BitFit: Zaken et al. 2022; DP-BiTFiT: Bu et al.).
+        for module in base.modules() if base is not None else ():
+            if isinstance(module, torch.nn.LayerNorm):
+                keep |= {id(p) for p in module.parameters()}
+            bias = getattr(module, "bias", None)
+            if isinstance(module, torch.nn.Linear) and bias is not None:
+                keep.add(id(bias))
     for p in model.parameters():
         p.requires_grad_(id(p) in keep)
 

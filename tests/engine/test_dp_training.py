@@ -104,6 +104,41 @@ def test_top_layers_leave_the_embeddings_untouched(workspace, tiny_bert) -> None
     assert not torch.equal(a["classifier.weight"], b["classifier.weight"])
 
 
+def test_top_layers_with_biases_also_move_every_bias_and_layernorm_below(workspace, tiny_bert) -> None:
+    from engine.models.folders import load_for_training
+
+    events = run(workspace, config(tiny_bert, epochs=1, dp_trainable="top-1+bias"))
+    assert isinstance(events[-1], Finished), events[-1]
+    dp = load_run(workspace, events[-1].run_id).privacy
+    assert "every bias and LayerNorm weight below them" in dp["trained"]
+    trained, _ = load_model(workspace, f"runs/{events[-1].run_id}/model")
+    torch.manual_seed(13)
+    start, _ = load_for_training(tiny_bert, ("neg", "pos"))
+    a, b = trained.state_dict(), start.state_dict()
+    frozen = ("bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+              "bert.encoder.layer.0.attention.self.query.weight",
+              "bert.encoder.layer.0.intermediate.dense.weight")
+    moved = ("bert.embeddings.LayerNorm.weight", "bert.embeddings.LayerNorm.bias",
+             "bert.encoder.layer.0.attention.self.query.bias",
+             "bert.encoder.layer.0.output.LayerNorm.weight",
+             "bert.encoder.layer.1.attention.self.query.weight", "classifier.weight")
+    assert all(torch.equal(a[k], b[k]) for k in frozen)
+    assert [k for k in moved if torch.equal(a[k], b[k])] == []
+    # Only a few hundred more weights than the top layer alone: their noise costs little.
+    base = sum(p.numel() for n, p in start.named_parameters()
+                            if n.startswith(("bert.encoder.layer.1.", "bert.pooler.", "classifier.")))
+    extra = sum(p.numel() for n, p in start.named_parameters()
+                if n.endswith(".bias") and n.startswith(("bert.encoder.layer.0.", "bert.embeddings."))
+                or "LayerNorm" in n and n.startswith(("bert.encoder.layer.0.", "bert.embeddings.")))
+    assert dp["trainable_parameters"] == base + extra and extra < base / 10
+
+
+@pytest.mark.parametrize("spec", ["top-0+bias", "top+bias", "all+bias", "lora+bias", "top-2+biases"])
+def test_unknown_trainable_parts_are_named(spec) -> None:
+    problems = [p.message for p in TrainConfig(dataset="d", dp=True, dp_trainable=spec).validate()]
+    assert any(f"trainable part '{spec}' is unknown" in m and "top-N+bias" in m for m in problems)
+
+
 @pytest.mark.parametrize("changes, kind, words", [
     ({"dp_delta": 0.05}, FailureKind.BAD_SETTING, f"is not below 1/N = {1 / TRAIN:g} for N = {TRAIN}"),
     ({"dp_logical_batch_size": 100}, FailureKind.BAD_SETTING,
@@ -111,6 +146,7 @@ def test_top_layers_leave_the_embeddings_untouched(workspace, tiny_bert) -> None
     ({"dp_epsilon": 0.02}, FailureKind.BAD_SETTING, "ε = 0.02 is too small for training to make progress"),
     ({"class_weights": True}, FailureKind.BAD_SETTING, "class weights are not supported with differential privacy"),
     ({"dp_trainable": "top-5"}, FailureKind.BAD_SETTING, "the model has only 2 layers"),
+    ({"dp_trainable": "top-3+bias"}, FailureKind.BAD_SETTING, "the model has only 2 layers"),
 ])
 def test_settings_that_cannot_work_fail_with_a_clear_message(workspace, tiny_bert, changes, kind, words) -> None:
     failed = run(workspace, config(tiny_bert, **changes))[-1]
