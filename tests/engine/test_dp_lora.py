@@ -137,5 +137,5 @@ def test_distilbert_gets_adapters_on_its_own_projection_names() -> None:
 
 def test_an_unknown_trainable_part_names_the_choices(tiny_bert) -> None:
     problems = config(tiny_bert, dp_trainable="adapters").validate(train_rows=84)
-    assert any("use all, lora or top-N" in p.message for p in problems)
+    assert any("use all, lora, top-N (e.g. top-2" in p.message and "top-N+bias" in p.message for p in problems)
     assert not config(tiny_bert).validate(train_rows=84)
