@@ -19,6 +19,8 @@ class ContainerError(PrivacyError):
 class WrongPassphrase(PrivacyError):
     """The passphrase does not open the vault or sealed file (the file itself looks intact)."""
 
+    exit_code = 2  # the user's input, as a bad file or setting is: retry with the right one
+
 
 class VaultDamaged(PrivacyError):
     """The vault file exists but cannot be parsed or fails its checksum."""
@@ -42,6 +44,8 @@ class VaultExists(PrivacyError):
 
 class FolderUnusable(PrivacyError):
     """The folder chosen for a new workspace is a file, or already holds other files."""
+
+    exit_code = 2
 
 
 class NotInVault(PrivacyError):

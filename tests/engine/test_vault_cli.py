@@ -99,7 +99,7 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     new_file.write_text("second passphrase\n")
     assert cli(["passwd", "--new-passphrase-file", str(new_file)]) == 0
     code, _, err = run(capsys, "datasets")
-    assert code == 1 and "wrong passphrase" in err
+    assert code == 2 and "wrong passphrase" in err  # the user's input: exit 2
     monkeypatch.delenv("CLOISTER_PASSPHRASE")
     code, _, err = run(capsys, "datasets")
     assert code == 2 and "--passphrase-file" in err  # no terminal, no passphrase: no hang
@@ -191,3 +191,14 @@ def test_passwd_without_a_workspace_says_so_before_asking(tmp_path: Path, monkey
     monkeypatch.delenv("CLOISTER_PASSPHRASE", raising=False)
     code, _, err = run(capsys, "passwd", "--workspace", str(tmp_path / "none"))
     assert code == 2 and "cloister init" in err  # not "no passphrase given"
+
+
+def test_init_on_a_file_or_a_folder_of_other_files_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "a long enough passphrase here")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(a_file))
+    assert code == 2 and "is a file, not a folder" in err and "Traceback" not in err
+    code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(tmp_path))
+    assert code == 2 and "already holds other files" in err
+    assert a_file.read_text() == "mine"
