@@ -196,6 +196,36 @@ def test_xlsx_first_sheet_by_default_and_named_sheet(tmp_path: Path) -> None:
     assert other.first_data_line == 3  # blank row 1, header row 2
 
 
+def test_xlsx_title_rows_above_the_header_are_not_taken_for_it(tmp_path: Path) -> None:
+    """A report-style sheet: a title in A1, a blank row, then the column names. The title used
+    to become the header, and the real header a row of data labelled 'label'."""
+    import openpyxl
+
+    path = tmp_path / "report.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Support tickets, third quarter"])
+    sheet.append([None])
+    sheet.append(["text", "label"])
+    for i in range(12):
+        sheet.append([f"ticket number {i} about billing", "billing" if i % 2 else "tech"])
+    book.save(path)
+    imported = read_table(path)
+    assert imported.column_names == ["text", "label"] and imported.num_rows == 12
+    assert imported.first_data_line == 4  # title row 1, blank row 2, header row 3
+    assert rows(imported)[0] == {"text": "ticket number 0 about billing", "label": "tech"}
+    # A sheet of one-cell data rows (no header after them) keeps every row.
+    single = tmp_path / "single.xlsx"
+    book = openpyxl.Workbook()
+    for i in range(6):
+        book.active.append([f"just text {i}"])
+    book.save(single)
+    kept = read_table(single)
+    assert kept.num_rows + kept.has_header == 6 and kept.first_data_line == 1 + kept.has_header
+    # --no-header / --header: the user's word stands, nothing is skipped.
+    assert read_table(path, header=True).column_names[0] == "Support tickets, third quarter"
+
+
 def test_suffixless_tab_file_is_sniffed_as_tsv(tmp_path: Path) -> None:
     path = tmp_path / "SMSCollection"
     path.write_text("output\tmessage\n" + "".join(f"ham\tmessage number {i}\n" for i in range(20)))

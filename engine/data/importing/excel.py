@@ -63,6 +63,24 @@ def _rows(worksheet: Any) -> tuple[list[list[Any]], int]:
     return rows, first_row
 
 
+def _without_title_rows(rows: list[list[Any]], first_row: int) -> tuple[list[list[Any]], int]:
+    """Drop a title block above the header ("Tickets, Q3" in A1, a blank row, then the column
+    names): rows of one filled cell, when what follows them has a header row of two or more
+    columns. Otherwise the title became the header and the real header a row of data."""
+    def filled(row: list[Any]) -> int:
+        return sum(1 for v in row if v is not None and cell_text(v) != "")
+
+    start = 0
+    while start < len(rows) and filled(rows[start]) <= 1:
+        start += 1
+    if start == 0 or start >= len(rows) or filled(rows[start]) < 2:
+        return rows, first_row
+    rest = [[cell_text(v) or "" for v in r] for r in rows[start:start + _SAMPLE_ROWS] if r]
+    if not is_header(rest):
+        return rows, first_row  # one-cell rows of data, not a title: keep them
+    return rows[start:], first_row + start
+
+
 @reader("xlsx", suffixes=(".xlsx", ".xlsm"), description="Excel workbook (.xlsx), first or named sheet")
 def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     import openpyxl  # only Excel imports pay for openpyxl
@@ -91,6 +109,8 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
         workbook.close()
     if not rows:
         raise InputError(f"{path}: sheet {title!r} is empty. Choose the sheet that holds the data.")
+    if request.header is None:
+        rows, first_row = _without_title_rows(rows, first_row)
     width = max(len(r) for r in rows)
     sample = [[cell_text(v) or "" for v in r] for r in rows[:_SAMPLE_ROWS] if r]
     header = is_header(sample) if request.header is None else request.header
