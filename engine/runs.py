@@ -47,7 +47,7 @@ class RunRecord:
     # Test rows grouped by person: what they are worth as independent rows (``report.py``).
     test_effective_rows: float | None = None
     # The digest of the dataset as trained on: a dataset imported again under the same name is
-    # not the one this run's split, report and card describe (``dataset_changed``).
+    # not the one this run's split, report and card describe (``prepare.stored_for_run``).
     dataset_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,9 +147,20 @@ def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
     return rows
 
 
-def runs_on(ws: Vault, dataset: str) -> list[RunRecord]:
-    """The runs trained on ``dataset`` (by name), newest first."""
-    return [r for r in list_runs(ws) if r.dataset == dataset]
+def runs_on(ws: Vault, dataset: str, sha256: str | None = None) -> list[RunRecord]:
+    """The runs trained on ``dataset``, newest first: by name, or by the digest of its contents
+    (``sha256``), which a rename keeps while the runs still carry the old name."""
+    return [r for r in list_runs(ws)
+            if r.dataset == dataset or (sha256 and r.dataset_sha256 == sha256)]
+
+
+def check_deletable(records: list[RunRecord], *, force: bool = False, how: str = "--force") -> None:
+    """Refuse, before any is deleted, when one of ``records`` is recorded as running."""
+    running = [r.run_id for r in records if r.status is RunStatus.RUNNING]
+    if running and not force:
+        raise InputError(f"run {', '.join(running)} is recorded as running: cancel it first; if no "
+                         "Cloister is training it (the app or a command was killed), delete it "
+                         f"with {how}")
 
 
 def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
@@ -161,9 +172,7 @@ def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
     left "running" by a crash has no such owner, and ``force`` clears it).
     """
     record = load_run(ws, run_id)
-    if record.status is RunStatus.RUNNING and not force:
-        raise InputError(f"run {run_id} is recorded as running: cancel it first; if no Cloister is "
-                         "training it (the app or a command was killed), delete it with --force")
+    check_deletable([record], force=force)
     count = ws.delete_prefix(f"runs/{run_id}/")
     ws.audit("run.deleted", run=run_id, dataset=record.dataset)
     return count

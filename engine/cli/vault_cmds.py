@@ -210,12 +210,14 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 def cmd_rm(args: argparse.Namespace) -> int:
     from engine.data.store import dataset_info, delete_dataset
-    from engine.runs import delete_run, runs_on
+    from engine.runs import check_deletable, delete_run, runs_on
 
     ws = open_workspace(args)
     try:
         info = dataset_info(ws, args.name)
-        runs = runs_on(ws, info.name)
+        runs = runs_on(ws, info.name, info.sha256 or None)
+        if args.with_runs:  # every run checked before any is deleted
+            check_deletable(runs, how=f"`cloister rm-run {' '.join(r.run_id for r in runs)} --force`")
         also = f" and its {len(runs)} run(s)" if args.with_runs and runs else ""
         if not args.yes:
             if not sys.stdin.isatty():
@@ -240,11 +242,12 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_rm_run(args: argparse.Namespace) -> int:
-    from engine.runs import delete_run, load_run
+    from engine.runs import check_deletable, delete_run, load_run
 
     ws = open_workspace(args)
     try:
         records = [load_run(ws, run_id) for run_id in args.runs]  # every id checked first
+        check_deletable(records, force=args.force)  # and every status, before any is deleted
         if not args.yes:
             if not sys.stdin.isatty():
                 raise InputError("not deleting runs without confirmation; pass --yes")

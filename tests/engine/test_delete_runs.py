@@ -77,3 +77,25 @@ def test_delete_run_is_audited(trained, capsys) -> None:
     code, out, _ = cli(root, capsys, "audit")
     last = out.splitlines()[-1]
     assert code == 0 and last.split()[3] == "run.deleted" and run_id in last
+
+
+def test_rm_with_runs_finds_runs_trained_before_a_rename(trained, capsys) -> None:
+    ws, run_id, root = trained
+    assert cli(root, capsys, "rename", "sms", "texts")[0] == 0
+    code, out, _ = cli(root, capsys, "rm", "texts", "--with-runs", "--yes")
+    assert code == 0 and "and its 1 run(s)" in out  # the run still says 'sms'; its digest matches
+    assert ws.list(f"runs/{run_id}/") == []
+
+
+def test_nothing_is_deleted_when_one_of_the_runs_is_running(trained, tmp_path, capsys) -> None:
+    ws, run_id, root = trained
+    # A second, finished run on the same data, and the first one left "running" by a crash.
+    from engine.training import TrainConfig, train
+
+    other = list(train(ws, TrainConfig(**{**load_run(ws, run_id).config, "seed": 5})))[-1].run_id
+    save_run(ws, dataclasses.replace(load_run(ws, run_id), status=RunStatus.RUNNING))
+    code, _, err = cli(root, capsys, "rm-run", other, run_id, "--yes")
+    assert code == 2 and f"run {run_id} is recorded as running" in err
+    code, _, err = cli(root, capsys, "rm", "sms", "--with-runs", "--yes")
+    assert code == 2 and "--force" in err and "cloister rm-run" in err
+    assert ws.list(f"runs/{other}/") and ws.list(f"runs/{run_id}/") and list_datasets(ws)
