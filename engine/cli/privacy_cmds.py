@@ -129,7 +129,8 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems, his
         info, report = save_anonymized_import(ws, args.name, imported, mapping, policy,
                                               replace=args.replace,
                                               skip_incomplete=args.skip_incomplete,
-                                              history=history)
+                                              history=history,
+                                              label_delimiter=getattr(args, "label_delimiter", None))
     finally:
         ws.lock()
     print_report(report, as_json=False, what=imported.source.name)

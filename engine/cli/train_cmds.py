@@ -154,6 +154,11 @@ def _explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
         explicit["early_stopping_patience"] = None if args.early_stopping == 0 else args.early_stopping
     if args.multi_label:
         explicit["multi_label"] = True
+    if args.label_delimiter is not None:
+        if not args.multi_label:
+            raise InputError("--label-delimiter goes with --multi-label: add it to train one "
+                             "yes/no output per class")
+        explicit["label_delimiter"] = args.label_delimiter
     explicit.update(seed=args.seed, device=args.device)
     return explicit
 
@@ -301,7 +306,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
                    help="weight classes by rarity (default: automatic, on when imbalanced)")
     p.add_argument("--multi-label", action="store_true",
-                   help="rows carry several labels separated by '|'")
+                   help="rows carry several labels separated by '|' (or --label-delimiter)")
+    p.add_argument("--label-delimiter", metavar="D",
+                   help="with --multi-label: what separates the labels (default '|'; the one "
+                   "given to `cloister import --label-delimiter`)")
     p.add_argument("--auto", action=argparse.BooleanOptionalAction, default=True,
                    help="choose unset settings from the data (default); --no-auto uses the "
                    "fixed defaults (3 epochs, 5e-5, 128 tokens)")

@@ -98,10 +98,22 @@ def _keep_mapping(ws: Workspace, name: str, result: Result, *, replaced: bool = 
                          "space or fix the workspace, then import it again with --replace") from exc
 
 
+# The audit log's details are short by design (they name things, never carry rows): a longer
+# policy is kept whole in the vault, under its digest, and the log names it.
+_POLICY_IN_LOG = 256
+
+
+def policy_key(sha256: str) -> str:
+    return f"policies/{sha256}.toml"
+
+
 def _audit_policy(ws: Workspace, action: str, policy: Policy, result: Result, **names: str) -> None:
     report = result.report
-    ws.audit(action, **names, policy_sha256=hashlib.sha256(policy.text.encode("utf-8")).hexdigest(),
-             policy=policy.text, policy_source=policy.source, names=policy.names,
+    sha = hashlib.sha256(policy.text.encode("utf-8")).hexdigest()
+    ws.write_bytes(policy_key(sha), policy.text.encode("utf-8"))  # encrypted, like the data
+    text = {"policy": policy.text} if len(policy.text) <= _POLICY_IN_LOG else {"policy_kept_as": policy_key(sha)}
+    ws.audit(action, **names, policy_sha256=sha, **text,
+             policy_source=str(policy.source)[:_POLICY_IN_LOG], names=policy.names,
              findings=dict(report.counts),
              dropped_columns=sorted(c for c, a in report.column_actions.items() if a == "drop"),
              reversible=result.pseudonyms is not None,
@@ -111,6 +123,7 @@ def _audit_policy(ws: Workspace, action: str, policy: Policy, result: Result, **
 def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
                            mapping: ColumnMapping, policy: Policy, *, replace: bool = False,
                            skip_incomplete: bool = False, progress: Progress | None = None,
+                           label_delimiter: str | None = None,
                            history: Iterable[Mapping[str, Any]] = ()) -> tuple[DatasetInfo, ScanReport]:
     """``cloister import FILE --anonymize POLICY``: the file is anonymized in memory and only the
     anonymized table is stored; the original values never reach the workspace. ``history`` is
@@ -124,7 +137,8 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
         raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
                             "replace it (--replace on the command line)")
     anonymized, result = anonymize_imported(imported, mapping, policy, ws, progress=progress)
-    problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete)
+    problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete,
+                        label_delimiter=label_delimiter)  # multi-label: class by class
     info = save_dataset(ws, name, anonymized, mapping, problems=problems, overwrite=replace,
                         skip_incomplete=skip_incomplete, history=history)
     # After the save, which drops a replaced one's mapping.

@@ -188,6 +188,34 @@ def test_show_says_what_was_done_about_personal_data(ws: dict[str, Path],
     assert personal("u").startswith("Personal data: never scanned")  # new contents, no review
 
 
+def test_a_long_policy_is_kept_in_the_vault_and_named_in_the_audit(ws: dict[str, Path],
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundled example policy (several kB) crashed the import after storing the dataset: the
+    audit log takes short details only, so the entry saying it was anonymized was never written."""
+    import hashlib
+    import os
+
+    from engine.data.anonymize import policy_key
+    from privacy.vault.workspace import Workspace
+
+    example = ws["policy"].with_name("long-policy.toml")  # the bundled example is 3.7 kB
+    text = "".join(f"# why this policy: reason {i} of a long explanation\n" for i in range(20))
+    example.write_text(text + ws["policy"].read_text(encoding="utf-8"), encoding="utf-8")
+    text = example.read_text(encoding="utf-8")
+    assert len(text) > 256
+    assert cli(["import", str(ws["csv"]), "--name", "a", "--anonymize", str(example)]) == 0
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    capsys.readouterr()
+    assert cli(["audit"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "dataset.anonymized" in x)
+    assert sha in line and policy_key(sha) in line
+    with Workspace.unlock(Path(os.environ["CLOISTER_WORKSPACE"]), "privacy cli tests") as w:
+        assert w.read_bytes(policy_key(sha)).decode("utf-8") == text
+    capsys.readouterr()
+    assert cli(["show", "a", "--rows", "0"]) == 0
+    assert "Personal data: anonymized under" in capsys.readouterr().out
+
+
 def test_fixes_applied_with_anonymize_stay_in_the_history_of_both_copies(
         ws: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # ROWS repeated: the second copy of each row is an exact duplicate for --drop-duplicates.
@@ -228,3 +256,16 @@ def test_names_option_brings_the_name_model_to_scan_and_anonymize(
     text = "\n".join(_rows(capsys, "orgs-anon"))
     assert "Wells Fargo" not in text and "Brightwave" not in text and "jiminy" not in text
     assert "<ORGANIZATION>" in text
+
+
+def test_anonymized_multi_label_import_checks_classes_one_by_one(ws: dict[str, Path], tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [(text, "a|b" if i == 0 else label, customer, ssn)
+            for i, (text, label, customer, ssn) in enumerate(ROWS * 8)]
+    source = write_csv(tmp_path / "multi.csv", rows)
+    assert cli(["import", str(source), "--name", "m", "--anonymize", str(ws["policy"]),
+                "--label-delimiter", "|"]) == 0
+    capsys.readouterr()
+    # Stored without the one-row "a|b" class error, so training does not refuse the dataset.
+    assert cli(["train", "m", "--multi-label", "--dry-run"]) == 0
+    assert "dry run: nothing was trained" in capsys.readouterr().out

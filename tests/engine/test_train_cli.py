@@ -172,6 +172,18 @@ def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, 
     assert cli(["runs", "--json"]) == 0
     (record,) = json.loads(capsys.readouterr().out)
     assert sorted(record["labels"]) == ["billing", "refund", "tech"]
+    # Another delimiter: import and train are told the same one.
+    semi = source.with_name("semi.csv")
+    semi.write_text(source.read_text(encoding="utf-8").replace("|", ";"), encoding="utf-8")
+    assert cli(["import", str(semi), "--name", "semi", "--label-delimiter", ";"]) == 0
+    assert cli(["train", "semi", "--model", str(tiny_bert), "--label-delimiter", ";"]) == 2
+    assert "--label-delimiter goes with --multi-label" in capsys.readouterr().err
+    assert cli(["train", "semi", "--model", str(tiny_bert), "--multi-label", "--label-delimiter", ";",
+                "--epochs", "1", "--batch-size", "8", "--max-length", "32", "--json"]) == 0
+    capsys.readouterr()
+    assert cli(["runs", "--json"]) == 0
+    newest = json.loads(capsys.readouterr().out)[0]
+    assert newest["dataset"] == "semi" and sorted(newest["labels"]) == ["billing", "refund", "tech"]
 
 
 def test_a_cancelled_run_names_itself_in_the_resume_hint() -> None:
