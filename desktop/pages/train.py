@@ -327,6 +327,7 @@ class TrainPage(Page):
                 self._plain_learning_rate = None
             self._dp_rate = None
             self.people.refresh()  # the automatic epochs again
+        self.auto_box.render()  # with the learning rate just set
         self._schedule_estimate()
 
     def _dp_part_changed(self) -> None:

@@ -144,8 +144,11 @@ class AutoSettingsBox(QWidget):
         lines = [f"• {line}" for c, line in zip(self.auto.choices, self.auto.lines(kept))
                  if c.name not in replaced]
         if dp:
+            # A DP value the user changed is theirs: said so, with the automatic one beside it.
+            current = {**self.page.config_options(), "class_weights": False}
+            mine = [c.name for c in dp if c.name in current and current[c.name] != c.value]
             lines.append("With differential privacy:")
-            lines += [f"• {line}" for line in AutoSettings(tuple(dp), self.auto.lengths).lines(kept)]
+            lines += [f"• {line}" for line in AutoSettings(tuple(dp), self.auto.lengths).lines(mine)]
         self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(lines))
 
     def put_if_untouched(self, name: str, value: Any) -> None:

@@ -260,6 +260,14 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     assert page.config_options()["class_weights"] is False
     page.privacy.trainable.setCurrentIndex(page.privacy.trainable.findData("lora"))
     assert "learning_rate = 0.02: differential privacy with LoRA" in page.auto_box.label.text()
+    # What the user chose is said to be theirs, not shown as if the automatic value applied.
+    assert "dp_trainable: set by you (automatic would be top-2)" in page.auto_box.label.text()
+    automatic_batch = page.privacy.logical_batch.value()
+    page.privacy.logical_batch.setValue(4)
+    page.auto_box.render()
+    assert (f"dp_logical_batch_size: set by you (automatic would be {automatic_batch})"
+            in page.auto_box.label.text())
+    assert page.config_options()["dp_logical_batch_size"] == 4
     page.privacy.enabled.setChecked(False)
     assert page.auto_box.label.text() == plain and page.advanced.class_weights.isEnabled()
     assert page.config_options()["class_weights"] is True
