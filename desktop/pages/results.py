@@ -156,6 +156,12 @@ class ResultsPage(Page):
         for record in records:
             accuracy = format_metric(record.metrics.get("accuracy"))
             self.run_combo.addItem(f"{record.run_id} — {record.dataset} — accuracy {accuracy}", record.run_id)
+        if self.run_id is not None and self.run_combo.findData(self.run_id) < 0:
+            # Deleted (the Runs page): its report, which quotes test rows, goes off the screen.
+            gone, self.run_id, self.record, self.report = self.run_id, None, None, None
+            self.summary.setText("")
+            self.empty.setText(f"Run {gone} was deleted. Choose another run.")
+            self._set_empty(True)
         if self.run_id is not None:
             self.run_combo.setCurrentIndex(max(0, self.run_combo.findData(self.run_id)))
 

@@ -120,6 +120,10 @@ class TryItPage(Page):
         for record in records:
             self.run_combo.addItem(f"{record.run_id} — {record.dataset} — accuracy "
                                    f"{format_metric(record.metrics.get('accuracy'))}", record.run_id)
+        if self._predictor_run is not None and self.run_combo.findData(self._predictor_run) < 0:
+            # Deleted (the Runs page): its model must not go on answering under another name.
+            self.answer.setText(f"Run {self._predictor_run} was deleted. Choose another run.")
+            self.predictor, self._predictor_run, current = None, None, None
         wanted = self._predictor_run or current
         if wanted is not None:
             self.run_combo.setCurrentIndex(max(0, self.run_combo.findData(wanted)))

@@ -198,6 +198,11 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     from tests.desktop.helpers import answer_next_message_box
 
     ws = window.context.workspace
+    results, tryit = window.results_page, window.tryit_page  # both showing the run to delete
+    results.show_run(run_ids[0])
+    tryit.select_run(run_ids[0])
+    qtbot.waitUntil(lambda: tryit.predictor is not None, timeout=60_000)
+    window.show_page("runs")
     runs.select_runs(run_ids[:1])
     assert runs.delete_button.isEnabled()
     seen: list[str] = []
@@ -211,6 +216,10 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     assert ws.list(f"runs/{run_ids[0]}/") == [] and ws.list(f"runs/{run_ids[1]}/")
     assert [runs.compare_table.horizontalHeaderItem(c).text()
             for c in range(runs.compare_table.columnCount())] == [run_ids[1]]
+    # Results no longer shows its report (which quotes test rows), Try it no longer uses its model.
+    assert results.run_id is None and results.report is None
+    assert f"Run {run_ids[0]} was deleted" in results.empty.text() and not results.export_button.isEnabled()
+    assert tryit.predictor is None and f"Run {run_ids[0]} was deleted" in tryit.answer.text()
 
 
 @pytest.fixture(autouse=True)
