@@ -129,7 +129,7 @@ class RunsPage(Page):
                 if column == 2 and record.error:
                     item.setToolTip(record.error)
                 if column == 5 and record.test_rows and "accuracy" in record.metrics:
-                    item.setToolTip(_interval_tip(_recorded(record)))
+                    item.setToolTip(_list_tip(record))
                 self.table.setItem(row, column, item)
         self._on_selection()
 
@@ -241,8 +241,8 @@ class RunsPage(Page):
 
         measured = {}
         for record in records:
-            if record.test_rows and "accuracy" in record.metrics:  # recorded since 2026-12-05
-                measured[record.run_id] = _recorded(record)
+            if record.test_rows and "accuracy" in record.metrics and not _ungrouped(record):
+                measured[record.run_id] = _recorded(record)  # recorded since 2026-12-05
                 continue
             rep = report(self.workspace, record.run_id) if self.workspace is not None else None
             if rep is not None and rep.n > 0:
@@ -264,6 +264,11 @@ class Measured(NamedTuple):
     accuracy: float
     rows: int
     interval_rows: float
+
+
+def _ungrouped(record: Any) -> bool:
+    """A per-person run recorded before its effective test rows were kept."""
+    return bool((record.privacy or {}).get("person_column")) and record.test_effective_rows is None
 
 
 def _recorded(record: Any) -> Measured:
@@ -289,5 +294,15 @@ def _interval_tip(measured: Measured) -> str:
     tip = f"{accuracy_interval_text(measured.accuracy, measured.interval_rows)} on {measured.rows:,} test rows"
     if measured.interval_rows != measured.rows:
         tip += f" grouped by person, worth about {measured.interval_rows:,.0f} independent rows"
+    return tip
+
+
+def _list_tip(record: Any) -> str:
+    """The run list's tooltip: the recorded interval; for a per-person run recorded before the
+    effective rows were kept, the old caveat and how to measure it (`cloister evaluate`)."""
+    tip = _interval_tip(_recorded(record))
+    if _ungrouped(record):
+        tip += (" (grouped by person: not independent, so the true interval is wider; "
+                f"`cloister evaluate {record.run_id}` measures it)")
     return tip
 

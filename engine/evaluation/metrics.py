@@ -118,7 +118,9 @@ def grouped_effective_rows(correct: np.ndarray, groups: np.ndarray) -> float:
     measure less than 1,000 independent rows. The cluster-robust (sandwich) variance of the
     accuracy, G/(G-1) * sum over groups of (correct_g - p * rows_g)^2 / n^2, gives the effective
     count p(1-p)/variance, which the Wilson interval then uses in place of n. It is capped at n
-    (never claim more than independent rows would) and is 1 for a single group.
+    (never claim more than independent rows would) and is 1 for a single group. When every row
+    is right (or every row wrong) the variance says nothing about how people differ, and the
+    count is the number of people: the cautious reading, as if each person were one row.
     """
     correct = np.asarray(correct, dtype=np.float64).reshape(-1)
     codes = np.unique(np.asarray(groups).reshape(-1), return_inverse=True)[1].reshape(-1)
@@ -129,5 +131,5 @@ def grouped_effective_rows(correct: np.ndarray, groups: np.ndarray) -> float:
     residual = np.bincount(codes, weights=correct - p, minlength=g)  # correct_g - p * rows_g
     variance = g / (g - 1) * float((residual ** 2).sum()) / (n * n)
     if variance <= 0.0 or p in (0.0, 1.0):
-        return float(n)
+        return float(g)
     return float(min(n, max(1.0, p * (1.0 - p) / variance)))

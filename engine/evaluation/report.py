@@ -407,6 +407,9 @@ def evaluate_run(
                             multi_label=multi_label, groups=groups)
     if data is None:
         save_report(ws, run_id, report)
+        from engine.runs import save_run  # the run list reads the interval's rows from the record
+
+        save_run(ws, record.updated(test_rows=report.n, test_effective_rows=report.effective_rows))
     return report
 
 

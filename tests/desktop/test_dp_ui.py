@@ -236,6 +236,18 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     assert runs.table.item(listed, 5).toolTip().endswith(
         f"on {record.test_rows:,} test rows grouped by person, worth about "
         f"{record.test_effective_rows:,.0f} independent rows")
+    # A run recorded before the effective rows were kept: the caveat, and how to measure it.
+    from engine.runs import save_run
+
+    save_run(ws, record.updated(test_effective_rows=None))
+    runs.refresh()
+    listed = next(r for r in range(runs.table.rowCount())
+                  if runs.table.item(r, 0).text() == record.run_id)
+    assert runs.table.item(listed, 5).toolTip().endswith(
+        f"the true interval is wider; `cloister evaluate {record.run_id}` measures it)")
+    runs.select_runs([record.run_id])
+    runs.compare_selected()  # the comparison reads the stored report instead, which knows
+    assert "grouped by person, worth about" in runs.compare_table.item(1, 0).toolTip()
 
 
 def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window, spam_csv,

@@ -152,8 +152,19 @@ def test_per_person_dp_through_the_cli(with_people, tiny_bert, capsys, tmp_path:
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     run_id = events[-1]["run_id"]
     tested = next(e for e in events if e["event"] == "evaluated" and e["split"] == "test")
-    # `cloister evaluate` re-derives the run's test split, grouped by person as training was.
+    # `cloister evaluate` re-derives the run's test split, grouped by person as training was,
+    # and gives a record from before the effective rows were kept its count.
+    import os
+
+    from engine.runs import save_run
+    from privacy.vault.workspace import Workspace
+
+    with Workspace.unlock(Path(os.environ["CLOISTER_WORKSPACE"]), "cli test passphrase") as ws:
+        kept = load_run(ws, run_id).test_effective_rows
+        save_run(ws, load_run(ws, run_id).updated(test_effective_rows=None))
     assert cli(["evaluate", run_id, "--json", "--device", "cpu"]) == 0
+    with Workspace.unlock(Path(os.environ["CLOISTER_WORKSPACE"]), "cli test passphrase") as ws:
+        assert kept is not None and load_run(ws, run_id).test_effective_rows == pytest.approx(kept)
     again = json.loads(capsys.readouterr().out)
     assert again["accuracy"] == pytest.approx(tested["metrics"]["accuracy"])
     test_rows = sum(sum(row) for row in again["confusion"])

@@ -299,8 +299,10 @@ def test_grouped_rows_are_worth_fewer_independent_rows() -> None:
     assert grouped_effective_rows(np.array([1, 1, 0, 0, 1]), np.array(list("aabbc"))) == \
         pytest.approx(0.24 / 0.1344)
     assert grouped_effective_rows(correct[:5], np.zeros(5)) == 1.0  # one person: one row's worth
-    # Never more than the rows themselves, and all right or all wrong gives the plain count.
-    assert grouped_effective_rows(np.ones(40), np.arange(40) % 4) == 40
+    # Never more than the rows themselves; all right (or all wrong) counts the people, not the
+    # rows: 3 people of 100 right rows each say little about a fourth person.
+    assert grouped_effective_rows(np.ones(300), np.arange(300) % 3) == 3
+    assert grouped_effective_rows(np.zeros(40), np.arange(40)) == 40
     assert grouped_effective_rows(np.array([1, 0, 1, 0]), np.array([0, 0, 1, 1])) <= 4
 
 
