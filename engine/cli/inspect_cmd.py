@@ -68,12 +68,18 @@ def label_counts(imported: ImportedTable, mapping: ColumnMapping, *,
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _blank_rows(imported: ImportedTable, column: str) -> list[int]:
-    """1-based rows with no value in ``column``."""
+_BLANK_ROWS_LISTED = 100
+
+
+def _blank_rows(imported: ImportedTable, column: str) -> dict[str, Any]:
+    """How many rows have no value in ``column``, and the first of them (1-based)."""
+    import numpy as np
+
     from engine.data.columns import person_values
 
-    values = person_values(imported.table, column).to_pylist()
-    return [i + 1 for i, value in enumerate(values) if not value]
+    values = person_values(imported.table, column)
+    blank = np.flatnonzero(pc.equal(values, "").to_numpy(zero_copy_only=False))
+    return {"blank_count": int(blank.size), "blank_rows": [int(i) + 1 for i in blank[:_BLANK_ROWS_LISTED]]}
 
 
 def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Problem], *,
@@ -89,7 +95,7 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
         "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
                     "separator": mapping.separator},
         "label_counts": label_counts(imported, mapping, label_delimiter=label_delimiter),
-        "person_columns": [{"column": c, "people": n, "blank_rows": _blank_rows(imported, c)}
+        "person_columns": [{"column": c, "people": n, **_blank_rows(imported, c)}
                            for c, n in person_column_candidates(imported.table, mapping)],
         "problems": [p.as_dict() for p in problems],
         "trainable": not has_blocking(problems),
@@ -126,7 +132,7 @@ def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
               "all of their rows, instead of each row", file=out)
         blank = person["blank_rows"]
         if blank:
-            print(f"          {len(blank):,} row(s) have no value in it (row {', '.join(map(str, blank[:5]))}"
+            print(f"          {person['blank_count']:,} row(s) have no value in it (row {', '.join(map(str, blank[:5]))}"
                   f"{' …' if len(blank) > 5 else ''}): training per person refuses them; import with "
                   f"`--drop-blank {person['column']}` to leave them out", file=out)
     errors = sum(p.severity is Severity.ERROR for p in problems)

@@ -193,7 +193,7 @@ def _review_line(review: tuple[str, dict[str, Any]] | None) -> str:
     if action == "dataset.scanned":
         return f"scanned, not anonymized (found: {found or 'nothing'})"
     source = details.get("policy_source") or "a policy"
-    return f"anonymized under {source} (replaced: {found or 'nothing'})"
+    return f"anonymized under {source} (found: {found or 'nothing'}; the policy says what was kept)"
 
 
 def cmd_rename(args: argparse.Namespace) -> int:

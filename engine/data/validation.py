@@ -108,7 +108,7 @@ def validate(
     else:
         counts = labels.counts(usable)
     problems += _class_problems(check, counts, label_col)
-    return _ordered(problems)
+    return _ordered(problems, multi_label=bool(label_delimiter))
 
 
 def _repeated_texts(texts: pa.ChunkedArray) -> np.ndarray:
@@ -150,11 +150,16 @@ class _InBackground:
         return self._value
 
 
-def _ordered(problems: list[Problem]) -> list[Problem]:
+# Fixes that drop or relabel whole rows by class: with several classes in a row (multi-label)
+# they would also drop or relabel the row's other classes, so import refuses them there.
+_ROW_WISE_CLASS_FIXES = frozenset({"class-too-small", "class-small", "conflicting-labels"})
+
+
+def _ordered(problems: list[Problem], *, multi_label: bool = False) -> list[Problem]:
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     # Each problem says which one-step fix resolves it (engine.data.fixes), where one exists.
     problems = [dataclasses.replace(p, fix=hint.flag) if not p.fix and (hint := fix_for(p.code))
-                else p for p in problems]
+                and not (multi_label and p.code in _ROW_WISE_CLASS_FIXES) else p for p in problems]
     return sorted(problems, key=lambda p: rank[p.severity])  # stable: check order kept within
 
 

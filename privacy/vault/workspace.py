@@ -77,13 +77,18 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
+# What file managers leave in any folder they show: not the user's files.
+_OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+
+
 def _check_new_root(root: Path) -> None:
     """A new workspace needs a folder of its own: everything in it is encrypted and it is backed
     up or deleted whole, so a file there, or a folder of the user's own files, is refused."""
     if root.exists() and not root.is_dir():
         raise FolderUnusable(f"{root} is a file, not a folder: choose a new or empty folder for "
                              "the workspace")
-    if root.is_dir() and any(root.iterdir()):
+    if root.is_dir() and any(p.name not in _OS_CLUTTER and not p.name.startswith("._")
+                             for p in root.iterdir()):
         raise FolderUnusable(f"{root} already holds other files: a workspace needs a folder of "
                              "its own (everything in it is encrypted, and it is backed up or "
                              "deleted as a whole); choose a new or empty folder")

@@ -134,7 +134,8 @@ def test_a_column_naming_people_is_pointed_out_for_dp(tmp_path: Path, capsys: py
     path.write_text("text,kind,Customer ID,Consumer disputed?,state,user_ref\n" + "\n".join(rows) + "\n")
     code, report = inspect_json(capsys, str(path), "--label-column", "kind")
     # Not the yes/no column, not the state, not an id that never repeats (one row per user).
-    assert report["person_columns"] == [{"column": "Customer ID", "people": 12, "blank_rows": []}]
+    assert report["person_columns"] == [{"column": "Customer ID", "people": 12, "blank_count": 0,
+                                         "blank_rows": []}]
     assert main(["inspect", str(path), "--label-column", "kind"]) == 0
     out = capsys.readouterr().out
     assert "People:   'Customer ID' may say who each row is about (12 values" in out
@@ -147,6 +148,7 @@ def test_a_column_naming_people_is_pointed_out_for_dp(tmp_path: Path, capsys: py
     gaps.write_text("\n".join(lines) + "\n")
     code, report = inspect_json(capsys, str(gaps), "--label-column", "kind")
     assert report["person_columns"][0]["blank_rows"] == [3]
+    assert report["person_columns"][0]["blank_count"] == 1
     assert main(["inspect", str(gaps), "--label-column", "kind"]) == 0
     out = capsys.readouterr().out
     assert "1 row(s) have no value in it (row 3)" in out and "`--drop-blank Customer ID`" in out
@@ -233,3 +235,13 @@ def test_label_delimiter_counts_each_label(tmp_path: Path, capsys: pytest.Captur
     path.write_text("text,labels\n" + "".join(f"ticket {i},{l}\n" for i, l in enumerate(labels)))
     code, report = inspect_json(capsys, str(path), "--label-delimiter", "|")
     assert report["label_counts"] == {"billing": 20, "refund": 10, "urgent": 10}
+    # A small class among several per row: no suggestion to merge or drop whole rows by class
+    # (import refuses those fixes for multi-label data), but single-label data still gets one.
+    rare = tmp_path / "rare.csv"
+    rare.write_text(path.read_text() + "one more ticket,refund|rare\n")
+    code, report = inspect_json(capsys, str(rare), "--label-delimiter", "|")
+    small = {p["code"]: p["fix"] for p in report["problems"] if p["code"].startswith("class-")}
+    assert small and all(fix == "" for fix in small.values())
+    code, single = inspect_json(capsys, str(rare))
+    assert any(p["fix"].startswith("--min-class-size") for p in single["problems"]
+               if p["code"].startswith("class-"))

@@ -303,6 +303,7 @@ def test_create_refuses_a_file_or_a_folder_of_other_files(tmp_path: Path) -> Non
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # nothing written
     empty = tmp_path / "empty"
     empty.mkdir()
+    (empty / ".DS_Store").write_bytes(b"\0")  # what a file manager leaves is not the user's
     ws = Workspace.create(empty, "pass", kdf=FAST_KDF)  # an empty folder is fine
     assert Workspace.exists(empty)
     ws.lock()
