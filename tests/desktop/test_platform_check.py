@@ -128,8 +128,10 @@ def test_main_exits_with_the_message_on_stderr_and_in_a_log(monkeypatch: pytest.
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (.ci/run installs it)")
 def test_the_window_opens_under_xvfb(tmp_path: Path, isolated_dirs: dict[str, Path]) -> None:
     display = f":{90 + os.getpid() % 9}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # -noreset: by default Xvfb resets when its last client leaves, here the readiness probe just
+    # below; on a loaded machine the app then connected mid-reset and failed (a flaky test).
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+                               "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while not platform_check._connects(display):
