@@ -121,8 +121,9 @@ def list_runs(ws: Vault) -> list[RunRecord]:
     return records
 
 
-def _settings(record: RunRecord) -> dict[str, Any]:
-    """The settings that shaped a run: the dp_ ones only when it trained with DP."""
+def used_settings(record: Any) -> dict[str, Any]:
+    """The settings that shaped a run: the dp_ ones only when it trained with DP (a plain run's
+    config still holds their unused defaults). The run list, comparison and card show these."""
     config = record.config or {}
     return {k: v for k, v in config.items() if config.get("dp") or not k.startswith("dp_")}
 
@@ -130,7 +131,7 @@ def _settings(record: RunRecord) -> dict[str, Any]:
 def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
     """Rows for a side-by-side table: the settings that differ, the privacy spent (DP runs),
     then the test metrics."""
-    settings = [_settings(r) for r in records]
+    settings = [used_settings(r) for r in records]
     keys = sorted({k for s in settings for k in s})
     differing = [k for k in keys if len({repr(s.get(k)) for s in settings}) > 1]
     metric_names = sorted({m for r in records for m in r.metrics})

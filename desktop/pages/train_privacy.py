@@ -228,12 +228,9 @@ class PeopleCount:
 
     def apply(self) -> None:
         """The automatic DP settings and epochs for the rows, or for the people once counted."""
-        from engine.training.auto import TRAIN_SHARE, choose_dp_settings
-
         page = self.page
-        if page.privacy.enabled.isChecked():
-            page.privacy.fill(choose_dp_settings(int(page._rows() * TRAIN_SHARE),
-                                                 per_person=self.count is not None))
+        if page.privacy.enabled.isChecked():  # fill takes the DP fields' own choices
+            page.privacy.fill(self.dp_choices())
         self.apply_epochs()
         page.auto_box.render()  # the automatic settings now list the DP ones, with why
         page._schedule_estimate()

@@ -421,10 +421,10 @@ def _test_split(ws: Vault, record: Any, config: dict[str, Any]
     dataset = record.dataset
     stored = stored_for_run(ws, record)
     # The same seeded, stratified split as training: these are exactly the held-out rows.
-    _, _, test = stored_splits(stored, config)
+    people = stored_people(stored, config)
+    _, _, test = stored_splits(stored, config, people)
     if len(test) == 0:
         raise InputError(f"dataset '{dataset}' has no test rows; evaluate on a file with --data")
-    people = stored_people(stored, config)
     return ([stored.texts[i] for i in test], [stored.labels[i] for i in test],
             None if people is None else [people[i] for i in test], f"dataset '{dataset}'")
 

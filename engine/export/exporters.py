@@ -353,8 +353,10 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
     report = load_report(ws, record.run_id) if ws.has(report_key(record.run_id)) else None
     model_path = config.get("model_path")
     base = Path(str(model_path)).name if model_path else "all-MiniLM-L6-v2 (bundled default)"
-    hyperparameters = {k: v for k, v in config.items() if k not in ("dataset", "model_path")
-                       and (config.get("dp") or not k.startswith("dp_"))}  # no DP settings unused
+    from engine.runs import used_settings
+
+    hyperparameters = {k: v for k, v in used_settings(record).items()
+                       if k not in ("dataset", "model_path")}
     return ModelCardInfo(
         run_id=record.run_id,
         base_model=base,

@@ -127,7 +127,6 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
 
 def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: Any) -> str:
     """The run's own checks, made before it starts; for DP, the line saying what it will spend."""
-    from engine.training.config import trainable_layers
     from engine.training.devices import choose_device
     from engine.training.prepare import split_rows
 
@@ -141,12 +140,13 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
     choose_device(config.device, configure_threads=False)  # a GPU asked for and absent
     if not config.dp:
         return ""
-    top = trainable_layers(config.dp_trainable)
-    if top is not None and top > info.num_layers:
-        raise InputError(f"--dp-trainable {config.dp_trainable}: the model has only "
-                         f"{info.num_layers} layers; use top-{info.num_layers} or all")
-    from engine.training.private import dp_delta
+    from engine.training.private import check_layer_count, dp_delta
     from privacy.dp.budget import DPSettingError, noise_for_budget, sample_rate_for
+
+    try:
+        check_layer_count(config.dp_trainable, info.num_layers)
+    except TrainingFailure as exc:
+        raise InputError(exc.message) from exc
 
     delta = dp_delta(config, units)
     rate = sample_rate_for(units, config.dp_logical_batch_size)

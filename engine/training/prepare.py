@@ -100,11 +100,14 @@ def stored_for_run(ws: Vault, record: Any) -> Any:
     return stored
 
 
-def stored_splits(stored: Any, config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def stored_splits(stored: Any, config: dict[str, Any], people: Sequence[str] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The split a finished run trained with, from its stored config (``cloister evaluate`` and
-    the model card re-derive it): seeded, and grouped by person when the run was."""
-    return split_rows(stored.labels, seed=int(config.get("seed", 13)),
-                      people=stored_people(stored, config))
+    the model card re-derive it): seeded, and grouped by person when the run was (``people``,
+    when the caller already read them with ``stored_people``)."""
+    if people is None:
+        people = stored_people(stored, config)
+    return split_rows(stored.labels, seed=int(config.get("seed", 13)), people=people)
 
 
 def stored_people(stored: Any, config: dict[str, Any]) -> list[str] | None:

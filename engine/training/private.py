@@ -37,6 +37,14 @@ def dp_delta(config: TrainConfig, train_rows: int) -> float:
     return config.dp_delta if config.dp_delta is not None else default_delta(train_rows)
 
 
+def check_layer_count(spec: str, layers: int) -> None:
+    """Refuse ``top-N`` (or ``top-N+bias``) for a model of fewer than N layers."""
+    n = trainable_layers(spec)
+    if n is not None and n > layers:
+        raise TrainingFailure(FailureKind.BAD_SETTING, f"--dp-trainable {spec}: the model has only "
+                              f"{layers} layers; use top-{layers} or all")
+
+
 def freeze_for(model: Any, spec: str) -> None:
     """Train only the top N encoder layers, the pooler and the head for ``top-N``; LoRA
     adapters on every layer, the pooler and the head for ``lora`` (``engine.training.lora``).
@@ -68,9 +76,7 @@ def freeze_for(model: Any, spec: str) -> None:
         raise TrainingFailure(FailureKind.BAD_MODEL, f"--dp-trainable {spec} needs a BERT-style "
                               "encoder (encoder.layer or transformer.layer); use --dp-trainable all "
                               "for this model")
-    if n > len(layers):
-        raise TrainingFailure(FailureKind.BAD_SETTING, f"--dp-trainable {spec}: the model has only "
-                              f"{len(layers)} layers; use top-{len(layers)} or all")
+    check_layer_count(spec, len(layers))
     keep = head | {id(p) for layer in list(layers)[-n:] for p in layer.parameters()}
     if trains_lower_biases(spec):
         import torch
