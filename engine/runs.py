@@ -49,6 +49,9 @@ class RunRecord:
     # The digest of the dataset as trained on: a dataset imported again under the same name is
     # not the one this run's split, report and card describe (``prepare.stored_for_run``).
     dataset_sha256: str | None = None
+    # Which columns were its text and label (``ColumnMapping.as_dict``): the same file imported
+    # again with another text or label column has the same digest but is other data.
+    dataset_columns: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

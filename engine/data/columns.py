@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,6 +57,11 @@ class ColumnMapping:
                 f"column {self.label_column!r} cannot be both a text column and the label column; "
                 "choose a different label column."
             )
+
+    def as_dict(self) -> dict[str, Any]:
+        """As stored in the dataset's metadata and a run's record (JSON)."""
+        return {"text_columns": list(self.text_columns), "label_column": self.label_column,
+                "separator": self.separator}
 
     @classmethod
     def choose(

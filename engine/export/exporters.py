@@ -393,7 +393,7 @@ def _data_summary(ws: Vault, record: Any, config: Mapping[str, Any]) -> DataSumm
     except CloisterError:
         # Imported again since training: the card says only what the run recorded.
         return DataSummary(dataset=dataset, sha256=trained_on,
-                           note="the dataset was imported again after training (its contents changed)")
+                           note="the dataset was imported again after training (its contents or columns changed)")
     return DataSummary(
         dataset=dataset,
         sha256=stored.info.sha256 or None,

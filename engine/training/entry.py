@@ -17,7 +17,7 @@ from engine.failures import TrainingFailure, to_failed
 from engine.training.loop import PartsFactory, Trainer
 from engine.training.optim import build_training_parts
 from engine.training.private import build_private_parts
-from engine.training.prepare import Rows, check_settings, load_rows, prepare_rows
+from engine.training.prepare import Rows, check_settings, columns_changed, load_rows, prepare_rows
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -61,7 +61,7 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
                         people=data.people)
     run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names,
-                    dataset_sha256=data.sha256)
+                    dataset_sha256=data.sha256, dataset_columns=data.columns)
     save_run(ws, run)
     state["record"] = (ws, run)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory))
@@ -87,6 +87,11 @@ def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], split
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' was imported "
                               f"again since run {run_id} started (its contents changed): resuming "
                               "would train on other rows; start a new run instead")
+    changed = columns_changed(run.dataset_columns, data.columns) if data.columns else ""
+    if changed:
+        raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' was imported "
+                              f"again since run {run_id} started, with {changed}: resuming would "
+                              "train on other texts or labels; start a new run instead")
     prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
                         people=data.people)
     if prep.coding.names != run.labels:

@@ -43,6 +43,7 @@ class Rows:
     labels: Sequence[str]
     people: Sequence[str] | None = None
     sha256: str | None = None  # the stored dataset's digest: which version of it was read
+    columns: dict[str, Any] | None = None  # its text and label columns (``ColumnMapping.as_dict``)
 
 
 def check_settings(config: TrainConfig) -> ModelInfo:
@@ -77,7 +78,7 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
         )
     people = person_ids(stored, person_column) if person_column else None
     return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people,
-                stored.info.sha256 or None)
+                stored.info.sha256 or None, stored.info.mapping.as_dict())
 
 
 def stored_for_run(ws: Vault, record: Any) -> Any:
@@ -97,7 +98,29 @@ def stored_for_run(ws: Vault, record: Any) -> Any:
             f"dataset '{record.dataset}' was imported again since run {record.run_id} trained on "
             "it (its contents changed), so the run's test split cannot be taken from it: evaluate "
             "on a labelled file or dataset with --data; the report stored at training still stands")
+    changed = columns_changed(getattr(record, "dataset_columns", None), stored.info.mapping.as_dict())
+    if changed:
+        raise InputError(
+            f"dataset '{record.dataset}' was imported again since run {record.run_id} trained on "
+            f"it, with {changed}, so the run's test split cannot be taken from it: evaluate on a "
+            "labelled file or dataset with --data; the report stored at training still stands")
     return stored
+
+
+def columns_changed(trained: dict[str, Any] | None, now: dict[str, Any]) -> str:
+    """What differs between the columns a run trained with and the dataset's now, in words
+    ("" when nothing does, or when the run predates recording them)."""
+    if not trained:
+        return ""
+    out = []
+    if list(trained.get("text_columns", ())) != list(now["text_columns"]):
+        out.append(f"text column(s) {', '.join(now['text_columns'])} instead of "
+                   f"{', '.join(trained.get('text_columns', ()))}")
+    if trained.get("label_column") != now["label_column"]:
+        out.append(f"label column {now['label_column']} instead of {trained.get('label_column')}")
+    if trained.get("separator", "\n") != now["separator"] and len(now["text_columns"]) > 1:
+        out.append("another separator between its text columns")
+    return " and ".join(out)
 
 
 def stored_splits(stored: Any, config: dict[str, Any], people: Sequence[str] | None = None,

@@ -94,3 +94,60 @@ def test_resuming_on_a_replaced_dataset_is_refused(tmp_path: Path) -> None:
     failed = list(resume(ws, run_id))[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_DATA
     assert f"was imported again since run {run_id} started" in failed.message
+
+
+def test_the_same_file_imported_again_with_other_columns_is_other_data(tmp_path: Path, capsys,
+                                                                       monkeypatch) -> None:
+    """Same table, same digest, but another text column: not what the run trained on."""
+    from engine.data.columns import ColumnMapping
+
+    ws, run_id, csv = train_tiny_run(tmp_path)
+    run = load_run(ws, run_id)
+    assert run.dataset_columns == {"text_columns": ["text"], "label_column": "label", "separator": "\n"}
+    before = dataset_info(ws, "sms").sha256
+    imported = read_table(csv)
+    save_dataset(ws, "sms", imported, ColumnMapping(("id",), "label"), overwrite=True)
+    assert dataset_info(ws, "sms").sha256 == before  # the digest alone cannot tell
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    code, _, err = cli(tmp_path, capsys, "evaluate", run_id)
+    assert code == 2
+    assert "with text column(s) id instead of text" in err and "--data" in err
+    save_dataset(ws, "sms", imported, ColumnMapping(("text",), "label"), overwrite=True)
+    code, out, _ = cli(tmp_path, capsys, "evaluate", run_id, "--json")
+    assert code == 0 and json.loads(out)["n"] > 0  # the columns it trained with: accepted again
+
+
+def test_columns_changed_names_each_difference_and_accepts_old_records() -> None:
+    from engine.training.prepare import columns_changed
+
+    now = {"text_columns": ["title", "body"], "label_column": "topic", "separator": "\n"}
+    assert columns_changed(None, now) == ""  # a run recorded before the columns were kept
+    assert columns_changed(dict(now), now) == ""
+    said = columns_changed({"text_columns": ["body"], "label_column": "tag", "separator": "\n"}, now)
+    assert said == "text column(s) title, body instead of body and label column topic instead of tag"
+    assert columns_changed({**now, "separator": " "}, now) == "another separator between its text columns"
+
+
+def test_resuming_with_other_columns_is_refused(tmp_path: Path) -> None:
+    from engine.data.columns import ColumnMapping
+    from tests.engine.tiny_model import make_tiny_bert, make_workspace
+
+    ws = make_workspace(tmp_path / "workspace")
+    table = read_table(write_sms_csv(tmp_path / "a.csv", rows=40))
+    save_dataset(ws, "sms", table, infer_mapping(table))
+    token = CancelToken()
+    config = TrainConfig(dataset="sms", model_path=str(make_tiny_bert(tmp_path / "tiny")), epochs=3,
+                         batch_size=4, max_length=32, learning_rate=1e-3,
+                         early_stopping_patience=None)
+    events = []
+    for event in train(ws, config, cancel=token):
+        events.append(event)
+        if isinstance(event, Step) and event.step == 3:
+            token.cancel()
+    assert isinstance(events[-1], Cancelled), events[-1]
+    run_id = events[0].run_id
+    save_dataset(ws, "sms", table, ColumnMapping(("id",), "label"), overwrite=True)
+    failed = list(resume(ws, run_id))[-1]
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_DATA
+    assert "with text column(s) id instead of text" in failed.message
+    assert load_run(ws, run_id).status.value == "cancelled"  # the record is as it was
