@@ -125,8 +125,9 @@ class AutoSettingsBox(QWidget):
                 kept.append(choice.name)
         self._shown = (dataset, kept)
         people = getattr(self.page, "people", None)
-        if people is not None:  # DP per person multiplies the epochs just set
+        if people is not None:  # DP per person multiplies the epochs just set; DP's warm-up
             people.apply_epochs()
+            people.apply_warmup()
         self.render()
         self.page._schedule_estimate()  # the estimate now uses the measured lengths
 

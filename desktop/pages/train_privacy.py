@@ -232,13 +232,14 @@ class PeopleCount:
         if page.privacy.enabled.isChecked():  # fill takes the DP fields' own choices
             page.privacy.fill(self.dp_choices())
         self.apply_epochs()
+        self.apply_warmup()
         page.auto_box.render()  # the automatic settings now list the DP ones, with why
         page._schedule_estimate()
 
     def dp_choices(self) -> tuple[Any, ...]:
         """The automatic DP settings, with why, for the Automatic settings box (none without DP):
         they replace the plain learning rate, and per person the epochs."""
-        from engine.training.auto import TRAIN_SHARE, choose_dp_settings
+        from engine.training.auto import TRAIN_SHARE, choose_dp_settings, warmup_choice
 
         page = self.page
         if not page.privacy.enabled.isChecked():
@@ -251,7 +252,11 @@ class PeopleCount:
         off = Choice("class_weights", False, "differential privacy: weighting rows by class is "
                      "not covered by the per-row clipping bound")
         epochs = self._per_person_epochs()
-        return choices + (off,) + ((epochs,) if epochs is not None else ())
+        units = self.count if self.count is not None else page._rows()
+        steps = -(-int(units * TRAIN_SHARE) // max(1, page.privacy.logical_batch.value()))
+        noisy = epochs.value if epochs is not None else page.epochs.value()
+        warmup = warmup_choice(max(1, steps) * int(noisy), noisy=True)
+        return choices + (off, warmup) + ((epochs,) if epochs is not None else ())
 
     def _per_person_epochs(self) -> Any:
         from engine.training.auto import per_person_epochs
@@ -273,3 +278,12 @@ class PeopleCount:
         per_person = self._per_person_epochs()
         epochs = int(auto.values["epochs"]) if per_person is None else int(per_person.value)
         self.page.auto_box.put_if_untouched("epochs", epochs)
+
+    def apply_warmup(self) -> None:
+        """DP's warm-up (that of every DP measurement) with DP on, the plain one without; a
+        warm-up the user typed stays theirs."""
+        auto = self.page.auto_box.auto
+        if auto is None or "warmup_ratio" not in auto.values:
+            return
+        dp = [c.value for c in self.dp_choices() if c.name == "warmup_ratio"]
+        self.page.auto_box.put_if_untouched("warmup_ratio", dp[0] if dp else auto.values["warmup_ratio"])

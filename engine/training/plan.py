@@ -16,6 +16,7 @@ from engine.errors import InputError
 from engine.failures import TrainingFailure
 from engine.training.auto import (
     TRAIN_SHARE, AutoSettings, auto_for_dataset, choose_dp_settings, per_person_epochs,
+    warmup_choice,
 )
 from engine.training.config import TrainConfig
 from engine.training.estimate import Estimate, estimate
@@ -112,6 +113,12 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
             chosen = dataclasses.replace(chosen, choices=kept + dp)
             values = dict(chosen.values)
     config = TrainConfig(dataset=dataset, model_path=model_path, **{**values, **dict(explicit)})
+    if chosen is not None and "warmup_ratio" not in explicit:
+        # The warm-up counts the steps this run will take: the epochs and batch in use (the
+        # user's, if given), and DP's logical batches.
+        chosen = _with_warmup_for(chosen, config, int(units * TRAIN_SHARE))
+        config = dataclasses.replace(config, warmup_ratio=chosen.values["warmup_ratio"])
+        values = dict(chosen.values)
     overridden = tuple(k for k in values if k in explicit and explicit[k] != values[k])
     # The estimate uses the data's measured lengths, truncated at the max_length in use.
     mean = chosen.mean_tokens_at(config.max_length) if chosen is not None else None
@@ -163,3 +170,11 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
             f"{config.dp_logical_batch_size:,} (sampling rate {rate:.4g}) with noise σ = "
             f"{sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains "
             f"{config.dp_trainable}")
+
+
+def _with_warmup_for(chosen: AutoSettings, config: TrainConfig, train_units: int) -> AutoSettings:
+    batch = config.dp_logical_batch_size if config.dp else config.batch_size
+    total = max(1, -(-train_units // max(1, batch))) * config.epochs
+    warmup = warmup_choice(total, noisy=config.dp)
+    return dataclasses.replace(chosen, choices=tuple(warmup if c.name == "warmup_ratio" else c
+                                                     for c in chosen.choices))

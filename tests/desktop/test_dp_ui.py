@@ -259,6 +259,8 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     qtbot.waitUntil(lambda: page.auto_box.label.text().startswith("Chosen for"), timeout=60_000)
     plain = page.auto_box.label.text()
     assert "learning_rate = " in plain and "With differential privacy" not in plain
+    plain_warmup = page.advanced.warmup.value()
+    assert plain_warmup == 0.1 and "warmup_ratio = 0.1: " in plain  # few steps: a longer ramp
     page.advanced.class_weights.setChecked(True)
     page.privacy.enabled.setChecked(True)
     text = page.auto_box.label.text()
@@ -267,6 +269,10 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
                  "dp_trainable = top-2", "class_weights = off: differential privacy"):
         assert name in text.split("With differential privacy:")[1], name
     assert "learning_rate" not in text.split("With differential privacy:")[0]  # replaced, not twice
+    # DP's warm-up counts its noisy steps, and is the 6% every DP figure was measured with.
+    assert "warmup_ratio" not in text.split("With differential privacy:")[0]
+    assert "warmup_ratio = 0.06: " in text and "noisy steps in all" in text
+    assert page.advanced.warmup.value() == 0.06 and page.config_options()["warmup_ratio"] == 0.06
     # DP refuses per-row weights: the box is off-limits and the run would not ask for them.
     assert not page.advanced.class_weights.isEnabled()
     assert page.config_options()["class_weights"] is False
@@ -282,6 +288,7 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     assert page.config_options()["dp_logical_batch_size"] == 4
     page.privacy.enabled.setChecked(False)
     assert page.auto_box.label.text() == plain and page.advanced.class_weights.isEnabled()
+    assert page.advanced.warmup.value() == plain_warmup  # the plain one back
     assert page.config_options()["class_weights"] is True
 
 

@@ -97,6 +97,16 @@ def test_dry_run_prints_the_settings_and_reasons_and_trains_nothing(toy, tiny_be
     assert json.loads(capsys.readouterr().out) == []
 
 
+def test_the_warm_up_counts_the_steps_of_the_epochs_the_user_gives(toy, tiny_bert, capsys) -> None:  # noqa: F811
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run"]) == 0
+    assert "warmup_ratio = 0.1: 50 optimizer steps in all" in capsys.readouterr().out  # 5 x 10
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--epochs", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "epochs: set by you (automatic would be 10)" in out
+    assert "warmup_ratio = 0.06: 1,500 optimizer steps in all: 6%" in out  # 5 steps x 300
+    assert "warm-up 0.06" in out  # and the run uses it
+
+
 def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny_bert, capsys) -> None:  # noqa: F811
     assert cli(["train", "toy", "--model", str(tiny_bert), "--lr", "1e-3"]) == 0
     capsys.readouterr()
@@ -130,6 +140,7 @@ def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, c
     assert "dp_logical_batch_size = 20: 80 training rows" in out  # a quarter of 80 rows
     assert "dp_trainable = top-2:" in out
     assert "dp_max_grad_norm: set by you (automatic would be 0.1)" in out
+    assert "warmup_ratio = 0.06: 40 noisy steps in all" in out  # 4 logical batches x 10 epochs
     assert "settings used: epochs 10, learning rate 0.005" in out
 
 
