@@ -72,12 +72,13 @@ def test_the_card_of_a_run_whose_dataset_changed_says_so(replaced, capsys) -> No
     assert "because the dataset was deleted or renamed after training" in card
 
 
-def test_resuming_on_a_replaced_dataset_is_refused(tmp_path: Path) -> None:
+def _cancelled_run(tmp_path: Path):
+    """'sms' imported from a 40-row file, and a run on it cancelled at step 3. -> (ws, table, run_id)"""
     from tests.engine.tiny_model import make_tiny_bert, make_workspace
 
     ws = make_workspace(tmp_path / "workspace")
-    first = read_table(write_sms_csv(tmp_path / "a.csv", rows=40))
-    save_dataset(ws, "sms", first, infer_mapping(first))
+    table = read_table(write_sms_csv(tmp_path / "a.csv", rows=40))
+    save_dataset(ws, "sms", table, infer_mapping(table))
     token = CancelToken()
     config = TrainConfig(dataset="sms", model_path=str(make_tiny_bert(tmp_path / "tiny")), epochs=3,
                          batch_size=4, max_length=32, learning_rate=1e-3,
@@ -88,7 +89,11 @@ def test_resuming_on_a_replaced_dataset_is_refused(tmp_path: Path) -> None:
         if isinstance(event, Step) and event.step == 3:
             token.cancel()
     assert isinstance(events[-1], Cancelled), events[-1]
-    run_id = events[0].run_id  # Started
+    return ws, table, events[0].run_id  # Started
+
+
+def test_resuming_on_a_replaced_dataset_is_refused(tmp_path: Path) -> None:
+    ws, _, run_id = _cancelled_run(tmp_path)
     second = read_table(write_sms_csv(tmp_path / "b.csv", rows=40, extra="changed"))
     save_dataset(ws, "sms", second, infer_mapping(second), overwrite=True)
     failed = list(resume(ws, run_id))[-1]
@@ -130,22 +135,8 @@ def test_columns_changed_names_each_difference_and_accepts_old_records() -> None
 
 def test_resuming_with_other_columns_is_refused(tmp_path: Path) -> None:
     from engine.data.columns import ColumnMapping
-    from tests.engine.tiny_model import make_tiny_bert, make_workspace
 
-    ws = make_workspace(tmp_path / "workspace")
-    table = read_table(write_sms_csv(tmp_path / "a.csv", rows=40))
-    save_dataset(ws, "sms", table, infer_mapping(table))
-    token = CancelToken()
-    config = TrainConfig(dataset="sms", model_path=str(make_tiny_bert(tmp_path / "tiny")), epochs=3,
-                         batch_size=4, max_length=32, learning_rate=1e-3,
-                         early_stopping_patience=None)
-    events = []
-    for event in train(ws, config, cancel=token):
-        events.append(event)
-        if isinstance(event, Step) and event.step == 3:
-            token.cancel()
-    assert isinstance(events[-1], Cancelled), events[-1]
-    run_id = events[0].run_id
+    ws, table, run_id = _cancelled_run(tmp_path)
     save_dataset(ws, "sms", table, ColumnMapping(("id",), "label"), overwrite=True)
     failed = list(resume(ws, run_id))[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_DATA
