@@ -107,9 +107,20 @@ def presidio_pii(src: Path, out: Path) -> None:
         json.dumps(records, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def restaurant8k(src: Path, out: Path) -> None:
+    """The first 40 records of train_0.json (nested objects: ``userInput.text``, and
+    ``context``/``labels`` left out of records where they are empty), re-serialised by the json
+    module with the source's indent (4); every value is unchanged."""
+    import json
+
+    records = json.loads((src / "train_0.json").read_text(encoding="utf-8"))[:40]
+    (out / "train_0_40.json").write_text(
+        json.dumps(records, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 CUTS = {"sst2": sst2, "banking77": banking77, "ag_news": ag_news, "sms_spam_collection": sms,
         "cfpb_complaints_extract": cfpb, "rt-polarity": rt_polarity, "trec": trec,
-        "presidio-synthetic-pii": presidio_pii}
+        "presidio-synthetic-pii": presidio_pii, "restaurant8k": restaurant8k}
 
 
 def main() -> None:

@@ -149,6 +149,40 @@ def test_json_array_of_objects(tmp_path: Path) -> None:
     ]
 
 
+def test_nested_objects_become_columns_named_by_their_path(tmp_path: Path) -> None:
+    """API and chat-tool exports nest their fields; arrays stay one cell, an empty object adds
+    no column, and a field that is an object in one row and text in another keeps both."""
+    records = [{"user": {"text": "hi", "meta": {"lang": "en"}}, "tags": ["a", "b"], "ctx": {}},
+               {"user": {"text": "yo"}, "ctx": {"slot": "date"}},
+               {"user": "plain", "tags": []}]
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(records))
+    assert rows(read_table(path)) == [
+        {"user.text": "hi", "user.meta.lang": "en", "tags": '["a", "b"]', "ctx.slot": None, "user": None},
+        {"user.text": "yo", "user.meta.lang": None, "tags": None, "ctx.slot": "date", "user": None},
+        {"user.text": None, "user.meta.lang": None, "tags": "[]", "ctx.slot": None, "user": "plain"},
+    ]
+    lines = tmp_path / "data.jsonl"
+    lines.write_text("\n".join(json.dumps(r) for r in records[:2]) + "\n")
+    assert read_table(lines).table.column_names == ["user.text", "user.meta.lang", "tags", "ctx.slot"]
+
+
+def test_a_real_nested_export_is_read_with_its_text_found(tmp_path: Path) -> None:
+    """Restaurant-8k (tests/data): each utterance sits at userInput.text; before, the whole
+    nested object was one cell and the slot spans' JSON was taken for the text."""
+    from engine.data.columns import infer_mapping
+
+    imported = read_table(Path(__file__).parents[1] / "data" / "restaurant8k" / "train_0_40.json")
+    assert imported.table.num_rows == 40
+    assert imported.table.column_names == ["userInput.text", "context.requestedSlots", "labels"]
+    mapping = infer_mapping(imported)
+    assert mapping.text_columns == ("userInput.text",)
+    texts = imported.table.column("userInput.text").to_pylist()
+    assert texts[0] == "There will be 5 adults and 1 child."
+    assert mapping.label_column == "context.requestedSlots"
+    assert imported.table.column("context.requestedSlots").to_pylist()[0] == '["people"]'
+
+
 def test_jsonl_skips_blank_lines(tmp_path: Path) -> None:
     path = tmp_path / "data.jsonl"
     path.write_text('\n{"text": "a", "label": true}\n\n{"text": "b", "label": false}\n')

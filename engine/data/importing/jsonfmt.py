@@ -21,12 +21,28 @@ def _kind(value: Any) -> str:
             type(None): "null"}.get(type(value), "a number")
 
 
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects become columns named by their path: ``{"userInput": {"text": "hi"}}``
+    gives a column ``userInput.text``, as exports from APIs and chat tools nest their fields.
+    Arrays stay one cell (as JSON text): their items are not columns of the row. An empty
+    object has no fields, so it adds no column (the row's cells under that path are empty)."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
 def _columns(records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    flat = [flatten(record) for record in records]
     names: dict[str, None] = {}
-    for record in records:
+    for record in flat:
         names.update(dict.fromkeys(record))
     keys = list(names)
-    return keys, [[record.get(key) for record in records] for key in keys]
+    return keys, [[record.get(key) for record in flat] for key in keys]
 
 
 @reader("json", suffixes=(".json",), description="JSON array of objects (.json)")
