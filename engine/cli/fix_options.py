@@ -25,6 +25,9 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
                        "with --dp-person-column, where every row must say whose it is)")
     group.add_argument("--drop-duplicates", action="store_true",
                        help="drop rows that repeat an earlier row's text and label")
+    group.add_argument("--merge-label-variants", action="store_true",
+                       help="labels that differ only in case or spaces ('Positive', 'positive ') "
+                       "become one class, spelled as the most frequent of them")
     group.add_argument("--resolve-conflicts", choices=("drop", "majority"),
                        help="the same text under different labels: drop all its rows, or keep "
                        "the rows with its most frequent label (ties are dropped)")
@@ -53,15 +56,17 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         drop_empty=args.drop_empty, drop_duplicates=args.drop_duplicates,
         resolve_conflicts=args.resolve_conflicts, min_class_size=args.min_class_size,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
-        cap_long=args.cap_long, drop_blank=args.drop_blank)
+        cap_long=args.cap_long, drop_blank=args.drop_blank,
+        merge_label_variants=args.merge_label_variants)
     delimiter = getattr(args, "label_delimiter", None)
-    if delimiter and (args.drop_small or args.merge_small_into or args.resolve_conflicts):
+    if delimiter and (args.drop_small or args.merge_small_into or args.resolve_conflicts
+                      or args.merge_label_variants):
         from engine.data.fixes import FixRefused
 
         raise FixRefused(f"with --label-delimiter {delimiter!r} a row carries several classes, so "
                          "dropping or relabelling whole rows by class would also drop or relabel "
-                         "their other classes: leave out --drop-small, --merge-small-into and "
-                         "--resolve-conflicts")
+                         "their other classes: leave out --drop-small, --merge-small-into, "
+                         "--merge-label-variants and --resolve-conflicts")
     if not fixes:
         return imported, [], []
     table, report = apply_fixes(imported.table, mapping, fixes)

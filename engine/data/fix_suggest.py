@@ -20,9 +20,11 @@ from engine.data.fixes import (
     DropIncomplete,
     Fix,
     FixRefused,
+    MergeLabelVariants,
     ResolveConflicts,
     SmallClasses,
     apply_fixes,
+    fix_for,
 )
 from engine.data.problems import Problem
 
@@ -30,6 +32,8 @@ from engine.data.problems import Problem
 _CANDIDATES: tuple[tuple[frozenset[str], str, Fix], ...] = (
     (frozenset({"empty-text", "missing-label"}), "Drop rows with empty text or no label",
      DropIncomplete()),
+    (frozenset({"label-variants"}), "Merge labels that differ only in case or spaces",
+     MergeLabelVariants()),
     (frozenset({"conflicting-labels"}), "Keep each text's majority label",
      ResolveConflicts("majority")),
     (frozenset({"conflicting-labels"}), "Drop texts with conflicting labels",
@@ -71,17 +75,20 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
     problems = list(problems)
     present = {p.code for p in problems}
     blocking = {p.code for p in problems if p.blocking}
+    # An error can name another code's fix (a tiny class that is another spelling of a label).
+    blocking_flags = {p.fix for p in problems if p.blocking and p.fix}
     options = []
     for codes, label, fix in _CANDIDATES:
         if not codes & present:
             continue
+        resolves_error = bool(codes & blocking) or any(
+            (hint := fix_for(code)) is not None and hint.flag in blocking_flags for code in codes)
         try:
             _, report = apply_fixes(table, mapping, [fix])
         except FixRefused as exc:
-            options.append(FixOption(label, fix, codes, refused=str(exc),
-                                     blocking=bool(codes & blocking)))
+            options.append(FixOption(label, fix, codes, refused=str(exc), blocking=resolves_error))
             continue
         step = report.steps[0]
         options.append(FixOption(label, fix, codes, step.rows_removed, step.rows_changed,
-                                 blocking=bool(codes & blocking)))
+                                 blocking=resolves_error))
     return options

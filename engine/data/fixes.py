@@ -6,11 +6,11 @@ source file is never touched), and each applied fix is described by a ``FixStep`
 keeps in the dataset's history and the audit log.
 
 ``apply_fixes(table, mapping, fixes)`` runs the fixes in a fixed order whatever order they are
-given in (drop incomplete rows, cap long texts, resolve conflicts, drop duplicates, then the
-small classes, so that class counts are final when they are judged), and refuses — raising
-``FixRefused``, changing nothing — a result with no rows or fewer than two classes, or a merge
-into a class that does not exist. ``FIX_FOR_CODE`` says which fix resolves which problem code,
-so reports can print the command-line flag under each problem.
+given in (drop incomplete rows, cap long texts, merge spellings of a label, resolve conflicts,
+drop duplicates, then the small classes, so that class counts are final when they are judged),
+and refuses — raising ``FixRefused``, changing nothing — a result with no rows or fewer than two
+classes, or a merge into a class that does not exist. ``FIX_FOR_CODE`` says which fix resolves
+which problem code, so reports can print the command-line flag under each problem.
 """
 from __future__ import annotations
 
@@ -178,6 +178,60 @@ class CapLength(Fix):
                               details={"max_tokens": self.max_tokens})
 
 
+def spelling_key(label: str) -> str:
+    """What two spellings of one label share: case and runs of spaces do not count."""
+    return " ".join(label.split()).casefold()
+
+
+def label_variants(counts: dict[str, int]) -> list[list[str]]:
+    """Groups of labels (rows per label: ``counts``) that differ only in case or spaces, each
+    with the spelling the others merge into first: the most frequent, then one with no stray
+    spaces, then the alphabetically last (so the choice never depends on row order)."""
+    groups: dict[str, list[str]] = {}
+    for label in counts:
+        if label.strip():
+            groups.setdefault(spelling_key(label), []).append(label)
+    return [sorted(g, key=lambda s: (counts[s], s == " ".join(s.split()), s), reverse=True)
+            for g in groups.values() if len(g) > 1]
+
+
+@dataclass(frozen=True)
+class MergeLabelVariants(Fix):
+    """Labels that differ only in case or spaces ("label-variants": 'Positive', 'positive ')
+    become one class, spelled as the most frequent of them."""
+
+    kind: ClassVar[str] = "merge-label-variants"
+    order: ClassVar[int] = 25  # before conflicts and repeats: 'Good'/'good' rows then agree
+    needs_labels: ClassVar[bool] = True
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        assert mapping.label_column is not None
+        labels = label_array(table, mapping)
+        counted = pc.value_counts(labels)
+        counts = {str(v): int(c) for v, c in zip(counted.field("values").to_pylist(),
+                                                 counted.field("counts").to_pylist()) if v is not None}
+        groups = label_variants(counts)
+        into = {variant: group[0] for group in groups for variant in group[1:]}
+        if not into:
+            return table, FixStep(self.kind, "no labels differ only in case or spaces: nothing "
+                                  "merged")
+        index = pc.index_in(labels, value_set=pa.array(list(into), pa.string()))
+        hit = pc.is_valid(index)
+        spelled = pc.take(pa.array(list(into.values()), pa.string()), index)
+        column = pc.if_else(hit, spelled, labels)
+        table = table.set_column(table.column_names.index(mapping.label_column),
+                                 mapping.label_column, column)
+        count = sum(counts[v] for v in into)
+        shown = "; ".join(f"{', '.join(repr(v) for v in g[1:])} -> {g[0]!r}" for g in groups[:3])
+        more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
+        return table, FixStep(
+            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} (case or "
+            f"spaces) into {len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; "
+            f"{count:,} row{'s' * (count != 1)} relabelled)",
+            rows_changed=count,
+            details={"merged": {g[0]: g[1:] for g in groups}})
+
+
 @dataclass(frozen=True)
 class ResolveConflicts(Fix):
     """The same text under different labels ("conflicting-labels").
@@ -342,6 +396,8 @@ FIX_FOR_CODE: dict[str, FixHint] = {
     "class-small": FixHint(f"--min-class-size 10 --merge-small-into {NEW_CLASS}",
                            f"Merge small classes into {NEW_CLASS!r}"),
     "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
+    "label-variants": FixHint("--merge-label-variants",
+                              "Merge labels that differ only in case or spaces"),
     "single-class": FixHint("--label-column L", "Choose another label column"),
     "no-label-column": FixHint("--label-column L", "Choose the label column"),
 }
@@ -354,11 +410,14 @@ def fix_for(code: str) -> FixHint | None:
 def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = False,
                        resolve_conflicts: str | None = None, min_class_size: int | None = None,
                        merge_small_into: str | None = None, drop_small: bool = False,
-                       cap_long: int | None = None, drop_blank: str | None = None) -> list[Fix]:
+                       cap_long: int | None = None, drop_blank: str | None = None,
+                       merge_label_variants: bool = False) -> list[Fix]:
     """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons)."""
     fixes: list[Fix] = []
     if drop_empty:
         fixes.append(DropIncomplete())
+    if merge_label_variants:
+        fixes.append(MergeLabelVariants())
     if drop_blank is not None:
         fixes.append(DropBlankIn(drop_blank))
     if cap_long is not None:

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
 from engine.data.columns import ColumnMapping, label_array, text_array
-from engine.data.fixes import fix_for
+from engine.data.fixes import FIX_FOR_CODE, fix_for, label_variants
 from engine.data.importing.table import ImportedTable
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
@@ -107,8 +107,21 @@ def validate(
                               label_delimiter=label_delimiter)
     else:
         counts = labels.counts(usable)
-    problems += _class_problems(check, counts, label_col)
+    variants = [] if label_delimiter else label_variants(counts)
+    problems += _variant_problems(check, variants, counts, label_col)
+    problems += _class_problems(check, counts, label_col,
+                                spelled={v: g[0] for g in variants for v in g[1:]})
     return _ordered(problems, multi_label=bool(label_delimiter))
+
+
+def _variant_problems(check: _Checker, variants: list[list[str]], counts: dict[str, int],
+                      column: str) -> list[Problem]:
+    return [check.problem(
+        Severity.WARNING, "label-variants",
+        "labels " + ", ".join(f"{v!r} ({counts[v]:,} row{'s' * (counts[v] != 1)})" for v in group)
+        + " differ only in case or spaces: they would be trained as different classes",
+        f"Merge them into {group[0]!r}, the most frequent spelling.", column=column)
+        for group in variants[:MAX_ROWS_LISTED]]
 
 
 def _repeated_texts(texts: pa.ChunkedArray) -> np.ndarray:
@@ -362,7 +375,11 @@ def label_counts(labels: pa.ChunkedArray, *, label_delimiter: str | None = None)
     return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
 
 
-def _class_problems(check: _Checker, counts: dict[str, int], column: str) -> list[Problem]:
+def _class_problems(check: _Checker, counts: dict[str, int], column: str,
+                    spelled: dict[str, str] | None = None) -> list[Problem]:
+    """``spelled``: labels that are another spelling of a label (``fixes.label_variants``): when
+    such a class is small, merging the spellings fixes it, not dropping it or merging it into
+    "other"."""
     problems: list[Problem] = []
     if not counts:
         return problems
@@ -387,10 +404,11 @@ def _class_problems(check: _Checker, counts: dict[str, int], column: str) -> lis
     problems += _class_list(check, too_few, Severity.ERROR, "class-too-small", column,
                             f"fewer than {MIN_EXAMPLES_ERROR} examples, so it cannot appear in both "
                             "training and test",
-                            "Add examples of this class, merge it into another, or delete its rows.")
+                            "Add examples of this class, merge it into another, or delete its rows.",
+                            spelled or {})
     problems += _class_list(check, few, Severity.WARNING, "class-small", column,
                             f"fewer than {MIN_EXAMPLES_WARNING} examples; the model will learn it poorly",
-                            "Add examples of this class if you can.")
+                            "Add examples of this class if you can.", spelled or {})
     largest, smallest = ordered[-1], ordered[0]
     if smallest[1] and largest[1] / smallest[1] >= IMBALANCE_RATIO:
         problems.append(check.problem(
@@ -407,9 +425,14 @@ _MIN_ROWS_FOR_CARDINALITY = 20
 
 
 def _class_list(check: _Checker, classes: list[tuple[str, int]], severity: Severity, code: str,
-                column: str, why: str, hint: str) -> list[Problem]:
+                column: str, why: str, hint: str, spelled: dict[str, str]) -> list[Problem]:
+    merge = FIX_FOR_CODE["label-variants"].flag
     out = [check.problem(severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
-                         hint, column=column)
+                         hint, column=column) if label not in spelled else
+           dataclasses.replace(check.problem(
+               severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
+               f"It is another spelling of {spelled[label]!r}: merge the spellings.", column=column),
+               fix=merge)
            for label, count in classes[:MAX_ROWS_LISTED]]
     if len(classes) > MAX_ROWS_LISTED:
         out.append(check.problem(severity, code, f"{len(classes):,} classes in all have {why} "

@@ -94,3 +94,28 @@ def test_a_refused_fix_says_why_and_changes_nothing(qtbot, window, tmp_path):
         "Drop classes under 2 rows")])
     qtbot.waitUntil(lambda: "fewer than two classes" in page.status.text(), timeout=30_000)
     assert page.draft is draft and page.draft.rows == 13 and merge.isEnabled()
+
+
+def test_spellings_of_a_label_merged_with_one_button(qtbot, window, tmp_path):
+    import csv
+
+    path = tmp_path / "tickets.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([(f"invoice {i}", "Billing") for i in range(6)] + [("charged twice", "billing")]
+                         + [(f"crash {i}", "Technical") for i in range(6)])
+    page = window.datasets_page
+    drop_files(window, path)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert {"label-variants", "class-too-small"} <= _codes(page) and not page.import_button.isEnabled()
+    merge = _button(page, "Merge labels that differ only in case or spaces")
+    # It clears the error (the one-row 'billing' class), so it is offered as the fix for it.
+    assert merge.text() == "Fix: Merge labels that differ only in case or spaces (changes 1 row)"
+    draft = page.draft
+    qtbot.mouseClick(merge, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.draft is not draft, timeout=30_000)
+    assert not {"label-variants", "class-too-small"} & _codes(page)
+    assert sorted(page.chart.values()) == [("Billing", 7), ("Technical", 6)]
+    assert page.import_button.isEnabled()
+    assert "Applied: merged 1 other spelling" in page.fixes_panel.applied.text()

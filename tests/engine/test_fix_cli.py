@@ -94,3 +94,36 @@ def test_inspect_json_carries_the_fix_of_each_problem(cfpb: Path, capsys) -> Non
     by_code = {p["code"]: p["fix"] for p in problems}
     assert by_code["empty-text"] == "--drop-empty" and by_code["duplicate-row"] == "--drop-duplicates"
     assert all(p["fix"] for p in problems if p["severity"] == "error")
+
+
+def test_spellings_of_a_label_merged_at_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys) -> None:
+    """A hand-labelled sheet where 'Billing' and 'billing' mean one class: inspect points the
+    tiny spelling at the merge, and import merges it, recorded and audited."""
+    import csv
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "fix cli test passphrase")
+    source = tmp_path / "tickets.csv"
+    rows = [(f"invoice question {i}", "Billing") for i in range(6)] + [("charged twice", "billing")]
+    rows += [(f"app crashes {i}", "Technical") for i in range(6)]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    capsys.readouterr()
+    assert cli(["inspect", str(source)]) == 2
+    out = capsys.readouterr().out
+    assert "labels 'Billing' (6 rows), 'billing' (1 row) differ only in case or spaces" in out
+    assert "for example `cloister import FILE --merge-label-variants`" in out
+    assert cli(["import", str(source), "--name", "tickets", "--merge-label-variants"]) == 0
+    assert "fixed: merged 1 other spelling (case or spaces) into 1 label ('billing' -> 'Billing'; " \
+        "1 row relabelled)" in capsys.readouterr().out
+    assert cli(["datasets", "--json"]) == 0
+    import json
+
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["labels"] == {"Billing": 7, "Technical": 6}
+    assert cli(["audit"]) == 0
+    assert 'fix="merge-label-variants"' in capsys.readouterr().out
+    assert cli(["import", str(source), "--name", "multi", "--merge-label-variants",
+                "--label-delimiter", "|"]) == 2
+    assert "leave out --drop-small, --merge-small-into, --merge-label-variants" in capsys.readouterr().err

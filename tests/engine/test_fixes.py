@@ -145,3 +145,56 @@ def test_validation_problems_name_the_fix_and_the_fix_clears_them() -> None:
     codes = {p.code for p in after}
     assert not codes & {"empty-text", "duplicate-row", "conflicting-labels", "class-too-small"}
     assert not any(p.blocking for p in after)
+
+
+def test_spellings_of_a_label_are_merged_into_the_most_frequent() -> None:
+    from engine.data.fixes import MergeLabelVariants
+
+    t = table([*BASE, ("p1", "Positive"), ("p2", "Positive"), ("p3", "positive"),
+               ("p4", " POSITIVE "), ("n1", "negative"), ("n2", "Negative"), ("n3", "Neg ative")])
+    fixed, report = apply_fixes(t, MAPPING, [MergeLabelVariants()])
+    labels = [label for _, label in rows_of(fixed)]
+    assert labels[10:] == ["Positive"] * 4 + ["negative", "negative", "Neg ative"]
+    step = report.steps[0]
+    assert step.kind == "merge-label-variants" and step.rows_changed == 3 and step.rows_removed == 0
+    # Labels are read trimmed, so ' POSITIVE ' is 'POSITIVE'; runs of inner spaces count too.
+    assert step.details == {"merged": {"Positive": ["positive", "POSITIVE"], "negative": ["Negative"]}}
+    assert "('positive', 'POSITIVE' -> 'Positive'; 'Negative' -> 'negative'; 3 rows relabelled)" \
+        in step.description
+    assert report.classes_before == 8 and report.classes_after == 5  # a, b, Positive, negative, "Neg ative"
+    # A tie goes to the spelling without stray spaces, then the same one whatever the row order.
+    tie = [("t1", "Yes  Sir"), ("t2", "yes sir"), ("t3", "No"), ("t4", "no")]
+    for rows in (tie, tie[::-1]):
+        fixed, _ = apply_fixes(table([*BASE, *rows]), MAPPING, [MergeLabelVariants()])
+        assert sorted({label for _, label in rows_of(fixed)} - {"a", "b"}) == ["no", "yes sir"]
+    untouched, report = apply_fixes(table(BASE), MAPPING, [MergeLabelVariants()])
+    assert rows_of(untouched) == BASE and report.steps[0].rows_changed == 0
+
+
+def test_validation_names_the_spellings_and_points_a_tiny_spelling_at_the_merge() -> None:
+    t = table([*BASE, ("p1", "Positive"), ("p2", "Positive"), ("p3", "positive")])
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    (variants,) = [p for p in problems if p.code == "label-variants"]
+    assert not variants.blocking and variants.fix == "--merge-label-variants"
+    assert "'Positive' (2 rows), 'positive' (1 row) differ only in case or spaces" in variants.message
+    (tiny,) = [p for p in problems if p.code == "class-too-small"]
+    assert tiny.fix == "--merge-label-variants"  # not "--merge-small-into other"
+    assert "another spelling of 'Positive'" in tiny.hint
+    fixed, _ = apply_fixes(t, MAPPING, fixes_from_options(merge_label_variants=True))
+    after = validate(ImportedTable(table=fixed, source=Path("x.csv"), format="csv"), MAPPING)
+    assert not {"label-variants", "class-too-small"} & {p.code for p in after}
+    # Multi-label data counts classes part by part: no whole-cell merge is offered there.
+    multi = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING,
+                     label_delimiter="|")
+    assert "label-variants" not in {p.code for p in multi}
+
+
+def test_the_spelling_merge_is_offered_as_the_fix_for_the_error_it_clears() -> None:
+    from engine.data.fix_suggest import suggest_fixes
+
+    t = table([*BASE, ("p1", "Positive"), ("p2", "Positive"), ("p3", "positive")])
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    options = {o.label: o for o in suggest_fixes(t, MAPPING, problems)}
+    merge = options["Merge labels that differ only in case or spaces"]
+    assert merge.blocking and merge.rows_changed == 1 and not merge.refused
+    assert merge.summary() == "Merge labels that differ only in case or spaces (changes 1 row)"
