@@ -93,7 +93,9 @@ def test_only_one_class(tmp_path: Path) -> None:
     ("content", "pattern"),
     [
         ('{"text": "a", "label": "b"}', "is an object, not an array of objects"),
-        ('{"rows": [{"text": "a"}]}', "its key 'rows' holds an array"),
+        ('{"rows": ["a", "b"]}', "its key 'rows' holds an array"),
+        ('{"train": [{"text": "a"}], "test": [{"text": "b"}]}',
+         "several arrays of objects (under the keys 'train', 'test'): save the one"),
         ('["a", "b"]', "item 1 of the array is a string, not an object"),
         ("[]", "is an empty JSON array"),
         ('[{"text": "a",}]', "is not valid JSON: Expecting property name"),

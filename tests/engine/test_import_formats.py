@@ -183,6 +183,17 @@ def test_a_real_nested_export_is_read_with_its_text_found(tmp_path: Path) -> Non
     assert imported.table.column("context.requestedSlots").to_pylist()[0] == '["people"]'
 
 
+def test_rows_wrapped_in_an_object_are_read_from_its_one_array(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"count": 2, "data": [{"text": "a", "label": "x"},
+                                                     {"text": "b", "label": "y"}], "tags": ["t"]}))
+    imported = read_table(path)
+    assert rows(imported) == [{"text": "a", "label": "x"}, {"text": "b", "label": "y"}]
+    (note,) = imported.problems
+    assert note.code == "json-wrapped" and note.severity is Severity.INFO
+    assert note.message == "the rows were read from the array under the key 'data'"
+
+
 def test_jsonl_skips_blank_lines(tmp_path: Path) -> None:
     path = tmp_path / "data.jsonl"
     path.write_text('\n{"text": "a", "label": true}\n\n{"text": "b", "label": false}\n')

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.data.problems import Problem, Severity
 from engine.errors import InputError
 from engine.data.importing.records import table_from_columns
 from engine.data.importing.registry import ReadRequest, reader
@@ -63,6 +64,22 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
         raise InputError(
             f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.{hint or ' Fix the file or export it again.'}"
         ) from None
+    problems = tuple(decoded.problems)
+    if isinstance(value, dict):
+        # Many exports wrap the rows: {"data": [...], "count": 2}. One array of objects is
+        # unambiguous; several would be a guess.
+        arrays = [k for k, v in value.items()
+                  if isinstance(v, list) and v and all(isinstance(item, dict) for item in v)]
+        if len(arrays) == 1:
+            value = value[arrays[0]]
+            problems += (Problem(
+                severity=Severity.INFO, code="json-wrapped",
+                message=f"the rows were read from the array under the key {arrays[0]!r}",
+                hint="The file is an object that holds its rows in that array.", file=str(path)),)
+        elif arrays:
+            raise InputError(f"{path} is an object with several arrays of objects (under the keys "
+                             f"{', '.join(repr(k) for k in arrays)}): save the one that holds the "
+                             f"rows as the file. {_SHAPE}.")
     if not isinstance(value, list):
         extra = ""
         if isinstance(value, dict):
@@ -79,7 +96,7 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
             )
     names, columns = _columns(value)
     return ImportedTable(table=table_from_columns(names, columns), source=path, format="json",
-                         encoding=decoded.encoding, problems=decoded.problems, first_data_line=1)
+                         encoding=decoded.encoding, problems=problems, first_data_line=1)
 
 
 @reader("jsonl", suffixes=(".jsonl", ".ndjson"), description="JSON Lines, one object per line (.jsonl)")
