@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import os
 import re
@@ -33,6 +34,7 @@ from engine.data.importing.source import (
     read_head,
 )
 from engine.data.importing.table import ImportedTable
+from engine.data.importing.tidy import tidy
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity
 
 SAMPLE_BYTES = 1024**2
@@ -57,6 +59,8 @@ class Dialect:
     header: bool
     column_names: tuple[str, ...]
     consistency: float  # share of sample records with the most common field count
+    header_fields: tuple[str, ...] = ()  # the header record as written (blank names included)
+    preamble: int = 0  # lines before the header: Excel's "sep=;" line
 
 
 def _parse_sample(sample: str, delimiter: str, quoting: bool) -> list[list[str]] | None:
@@ -100,11 +104,25 @@ def is_header(rows: list[list[str]]) -> bool:
         return False
     if any(len(f) > _MAX_HEADER_CHARS or _NUMBER.match(f) for f in named):
         return False
+    # The header again further down (several exports joined into one file) is no evidence
+    # against it: those rows are left out on read (``tidy``).
+    rest = [r for r in rest if [f.strip() for f in r] != [f.strip() for f in first]]
     for j, field in enumerate(first):
         value = field.strip()
         if value and any(len(r) > j and r[j].strip() == value for r in rest):
             return False
     return True
+
+
+_EXCEL_SEP = re.compile(r'^\ufeff?"?sep=(.)"?[ \t]*\r?$')
+
+
+def excel_separator(sample: str) -> tuple[str | None, str]:
+    """Excel's first line ``sep=;`` names the delimiter: (that delimiter, the sample without the
+    line), or (None, the sample) when the file has no such line."""
+    first, newline, rest = sample.partition("\n")
+    match = _EXCEL_SEP.match(first)
+    return (match.group(1), rest) if match and newline else (None, sample)
 
 
 def _names_from(first: list[str], width: int) -> tuple[str, ...]:
@@ -145,7 +163,8 @@ def sniff(sample: str, *, delimiters: tuple[str, ...], header: bool | None = Non
     width, share = _consistency(rows)
     has_header = is_header(rows) if header is None else header
     names = _names_from(rows[0], width) if has_header else tuple(f"column_{j + 1}" for j in range(width))
-    return Dialect(delimiter, quoting, has_header, names, share)
+    return Dialect(delimiter, quoting, has_header, names, share,
+                   header_fields=tuple(rows[0]) if has_header else ())
 
 
 def _sample_text(head: bytes, encoding: Encoding, *, truncated: bool) -> str:
@@ -245,7 +264,7 @@ def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
         invalid_row_handler=ragged,
     )
     names = list(dialect.column_names)
-    options = pacsv.ReadOptions(column_names=names, skip_rows=1 if dialect.header else 0,
+    options = pacsv.ReadOptions(column_names=names, skip_rows=dialect.preamble + dialect.header,
                                 block_size=block_bytes, use_threads=_PARSE_THREADS)
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
@@ -283,8 +302,8 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
     # UTF-8 is checked by pyarrow while parsing (a separate pass would cost ~20% of the import);
     # on its "invalid UTF8" error the file is read again in the encoding it really has.
     encoding = detect_encoding(path, head, what=what, verify_utf8=False)
-    dialect = sniff(_sample_text(head, encoding, truncated=truncated), delimiters=delimiters,
-                    header=request.header)
+    dialect = _sniff_file(_sample_text(head, encoding, truncated=truncated), delimiters,
+                          request.header)
     if not dialect.column_names:
         raise InputError(f"{path} has no rows. Export the data again and check that it has rows.")
     table: pa.Table | None = None
@@ -301,8 +320,8 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
         if encoding.is_utf8:  # it was not, after all: damaged UTF-8 or a legacy encoding
             encoding = non_utf8_encoding(path, data)
         # Sniff again: header names in the sample were decoded as UTF-8 the first time.
-        dialect = sniff(_sample_text(data[:SAMPLE_BYTES], encoding, truncated=truncated),
-                        delimiters=delimiters, header=request.header)
+        dialect = _sniff_file(_sample_text(data[:SAMPLE_BYTES], encoding, truncated=truncated),
+                              delimiters, request.header)
         payload = _utf8_payload(path, data, encoding)
         del data
         table, ragged = _parse(path, pa.BufferReader(payload), dialect, what, utf8_checked_here=False)
@@ -316,11 +335,24 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
             "Export the data again with its rows."
             if dialect.header else f"{path} has no data rows."
         )
+    first_line = dialect.preamble + dialect.header + 1
+    fields = dialect.header_fields
+    unnamed = [n for j, n in enumerate(dialect.column_names) if j >= len(fields) or not fields[j].strip()]
+    table, tidied = tidy(table, path, header_fields=fields or None, unnamed=unnamed)
     return ImportedTable(
         table=table, source=path, format=format_name, encoding=encoding.name,
-        problems=(*encoding.problems, *ragged.problems),
-        first_data_line=2 if dialect.header else 1, has_header=dialect.header,
+        problems=(*encoding.problems, *ragged.problems, *tidied),
+        first_data_line=first_line, has_header=dialect.header,
     )
+
+
+def _sniff_file(sample: str, delimiters: tuple[str, ...], header: bool | None) -> Dialect:
+    """``sniff``, honouring Excel's ``sep=`` first line (the delimiter it names, and one more
+    line to skip)."""
+    named, sample = excel_separator(sample)
+    if named is None:
+        return sniff(sample, delimiters=delimiters, header=header)
+    return dataclasses.replace(sniff(sample, delimiters=(named,), header=header), preamble=1)
 
 
 @reader("csv", suffixes=(".csv",), description="comma-separated values (.csv)")

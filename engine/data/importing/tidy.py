@@ -1,0 +1,123 @@
+"""Leftovers of spreadsheet exports that are not data: left out on read, each with a note.
+
+Excel and hand-joined exports leave rows and columns that hold nothing the user wrote as data:
+rows of bare delimiters (``,,,``) below the data where cells were once formatted, unnamed columns
+that are empty in every row, and the header line again wherever several exports were joined
+into one file.
+Read as data they become errors ("the text is empty" for every trailing row) or a class named
+after the label column's header. ``tidy`` removes exactly those, says how many in an INFO
+problem, and leaves every other row as it was.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data.problems import Problem, Severity
+
+
+def _blank(column: pa.ChunkedArray) -> np.ndarray:
+    trimmed = pc.utf8_trim_whitespace(column)
+    empty = pc.or_kleene(pc.is_null(trimmed), pc.equal(trimmed, ""))
+    return np.asarray(pc.fill_null(empty, True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _equal(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    same = pc.equal(pc.utf8_trim_whitespace(column), value)
+    return np.asarray(pc.fill_null(same, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _rows(positions: np.ndarray) -> str:
+    """Data rows as every problem counts them: 1-based, the header not counted."""
+    rows = [f"{int(i) + 1:,}" for i in positions[:5]]
+    return f"row{'s' * (len(positions) != 1)} {', '.join(rows)}{' …' if len(positions) > 5 else ''}"
+
+
+def _trailing_empty(table: pa.Table, block: int = 1024) -> int:
+    """How many rows at the end of ``table`` have no value in any column (read from the end, a
+    block at a time: a million-row file costs one block)."""
+    end = table.num_rows
+    while end > 0:
+        start = max(0, end - block)
+        part = table.slice(start, end - start)
+        empty = np.logical_and.reduce([_blank(part.column(n)) for n in part.column_names])
+        filled = np.flatnonzero(~empty)
+        if len(filled):
+            return table.num_rows - (start + int(filled[-1]) + 1)
+        end = start
+    return table.num_rows
+
+
+def _header_repeats(table: pa.Table, header_fields: Sequence[str]) -> np.ndarray:
+    """Rows equal to the header, field by field, as joined exports repeat it. One exact comparison
+    of the first named column finds the candidates; only they are checked further (there, spaces
+    around a field do not count)."""
+    named = [(n, f.strip()) for n, f in zip(table.column_names, header_fields) if f.strip()]
+    found = np.zeros(table.num_rows, dtype=bool)
+    if not named:
+        return found
+    first_name, first_value = named[0]
+    column = table.column(first_name)
+    hits = pc.equal(column, first_value)
+    candidates = np.flatnonzero(np.asarray(pc.fill_null(hits, False).to_numpy(zero_copy_only=False),
+                                           dtype=bool))
+    if not len(candidates):
+        return found
+    rows = table.take(pa.array(candidates))
+    same = np.logical_and.reduce([_equal(rows.column(n), f) for n, f in named]
+                                 + [_blank(rows.column(n)) for n, f in zip(table.column_names, header_fields)
+                                    if not f.strip()])
+    found[candidates[same]] = True
+    return found
+
+
+def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
+         unnamed: Sequence[str]) -> tuple[pa.Table, list[Problem]]:
+    """``table`` without the empty rows below its data, its unnamed empty columns and (with
+    ``header_fields``, the header as read) the rows that repeat the header; one note for each
+    kind removed.
+
+    ``unnamed``: the columns whose name was made up (``column_3``) because the header had none.
+    Costs a comparison of one column, plus the unnamed columns: cheap next to the parse.
+    """
+    problems: list[Problem] = []
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table, problems
+    empty_columns = [n for n in unnamed if n in table.column_names and _blank(table.column(n)).all()]
+    if empty_columns and len(empty_columns) < table.num_columns:
+        table = table.drop_columns(empty_columns)
+        problems.append(Problem(
+            severity=Severity.INFO, code="empty-columns",
+            message=f"{len(empty_columns)} column{'s' * (len(empty_columns) != 1)} with no name and "
+            f"no value in any row ({', '.join(empty_columns)}) {'were' if len(empty_columns) != 1 else 'was'}"
+            " left out", hint="Nothing was in them.", file=str(path)))
+    # Only the empty rows below the last row of data: one inside the data keeps its place (and
+    # the row numbers after it), as in Excel imports, and is fixed with --drop-empty.
+    trailing = _trailing_empty(table)
+    empty_row = np.zeros(table.num_rows, dtype=bool)
+    if trailing:
+        empty_row[table.num_rows - trailing:] = True
+    header_row = _header_repeats(table, header_fields) if header_fields else np.zeros_like(empty_row)
+    drop = empty_row | header_row
+    if not drop.any() or drop.all():
+        return table, problems
+    if empty_row.any():
+        where = np.flatnonzero(empty_row)
+        problems.append(Problem(
+            severity=Severity.INFO, code="empty-rows",
+            message=f"{len(where):,} row{'s' * (len(where) != 1)} with no value in any column "
+            f"({_rows(where)}) {'were' if len(where) != 1 else 'was'} left out",
+            hint="Spreadsheets often leave such rows below the data.", file=str(path)))
+    if header_row.any():
+        where = np.flatnonzero(header_row)
+        problems.append(Problem(
+            severity=Severity.INFO, code="header-repeated",
+            message=f"{len(where):,} row{'s' * (len(where) != 1)} that repeat the header "
+            f"({_rows(where)}) {'were' if len(where) != 1 else 'was'} left out",
+            hint="The file looks like several exports joined together; row numbers in the "
+            "problems below count without these rows.", file=str(path)))
+    return table.filter(pa.array(~drop)), problems

@@ -1,0 +1,69 @@
+"""What spreadsheet exports leave in a CSV that is not data (``engine.data.importing.tidy``):
+Excel's ``sep=`` line, rows of bare delimiters below the data, unnamed empty columns, and the
+header again where several exports were joined. Each is read past, with a note, and nothing else
+is dropped."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.data.columns import infer_mapping
+from engine.data.importing import read_table
+from engine.data.problems import Severity
+from engine.data.validation import validate
+
+
+def notes(imported) -> dict[str, str]:  # noqa: ANN001
+    return {p.code: p.message for p in imported.problems if p.severity is Severity.INFO}
+
+
+def test_excels_sep_line_names_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "european.csv"
+    # Decimal commas in the data: without the sep line, a comma split would look plausible.
+    path.write_bytes('\ufeffsep=;\r\ntext;label;score\r\n"good, really";pos;0,9\r\nbad;neg;0,1\r\n'
+                     .encode("utf-8"))
+    imported = read_table(path)
+    assert imported.table.column_names == ["text", "label", "score"]
+    assert imported.table.to_pylist()[0] == {"text": "good, really", "label": "pos", "score": "0,9"}
+    assert imported.first_data_line == 3 and imported.has_header
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('"sep=|"\ntext|label\na|x\nb|y\n', encoding="utf-8")
+    assert read_table(quoted).table.column_names == ["text", "label"]
+
+
+def test_the_header_repeated_by_joined_exports_is_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "joined.csv"
+    path.write_text("text,label\ngood movie,pos\nbad film,neg\ntext,label\ngreat,pos\n"
+                    "text, label \nawful,neg\n", encoding="utf-8")
+    imported = read_table(path)
+    assert imported.has_header  # the repeats used to hide the header: "label" became a class
+    assert imported.table.column("label").to_pylist() == ["pos", "neg", "pos", "neg"]
+    assert notes(imported)["header-repeated"].startswith("2 rows that repeat the header (rows 3, 5)")
+    labels = {p.message for p in validate(imported, infer_mapping(imported))}
+    assert not any("'label'" in m for m in labels)
+    # A row that shares one value with the header is data, and stays.
+    partial = tmp_path / "partial.csv"
+    partial.write_text("text,label\ntext,neg\nhello,pos\n", encoding="utf-8")
+    assert read_table(partial, header=True).table.column("text").to_pylist() == ["text", "hello"]
+
+
+def test_bare_delimiter_rows_below_the_data_and_empty_unnamed_columns_are_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_text("text,label,,notes\ngood movie,pos,,\n,,,\nbad film,neg,,\n,,,\n, ,,\n",
+                    encoding="utf-8")
+    imported = read_table(path)
+    # The empty named column stays (the user named it); the unnamed empty one goes.
+    assert imported.table.column_names == ["text", "label", "notes"]
+    # The empty row inside the data keeps its place (its row number, and --drop-empty fixes it).
+    assert imported.table.column("text").to_pylist() == ["good movie", "", "bad film"]
+    said = notes(imported)
+    assert said["empty-columns"].startswith("1 column with no name and no value in any row (column_3)")
+    assert said["empty-rows"].startswith("2 rows with no value in any column (rows 4, 5)")
+    problems = validate(imported, infer_mapping(imported))
+    assert [(p.code, p.row) for p in problems if p.blocking][:2] == [("empty-text", 2), ("missing-label", 2)]
+
+
+def test_a_file_of_only_data_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "clean.csv"
+    path.write_text("text,label\na,x\nb,y\n", encoding="utf-8")
+    imported = read_table(path)
+    assert imported.table.num_rows == 2 and not notes(imported)
