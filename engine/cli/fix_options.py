@@ -28,6 +28,9 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--merge-label-variants", action="store_true",
                        help="labels that differ only in case or spaces ('Positive', 'positive ') "
                        "become one class, spelled as the most frequent of them")
+    group.add_argument("--drop-class", action="append", default=[], metavar="LABEL",
+                       help="drop every row labelled LABEL (exactly, case included), such as "
+                       "'N/A' or '#N/A' marking rows nobody labelled; repeat for several")
     group.add_argument("--resolve-conflicts", choices=("drop", "majority"),
                        help="the same text under different labels: drop all its rows, or keep "
                        "the rows with its most frequent label (ties are dropped)")
@@ -57,16 +60,16 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         resolve_conflicts=args.resolve_conflicts, min_class_size=args.min_class_size,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
         cap_long=args.cap_long, drop_blank=args.drop_blank,
-        merge_label_variants=args.merge_label_variants)
+        merge_label_variants=args.merge_label_variants, drop_classes=args.drop_class)
     delimiter = getattr(args, "label_delimiter", None)
     if delimiter and (args.drop_small or args.merge_small_into or args.resolve_conflicts
-                      or args.merge_label_variants):
+                      or args.merge_label_variants or args.drop_class):
         from engine.data.fixes import FixRefused
 
         raise FixRefused(f"with --label-delimiter {delimiter!r} a row carries several classes, so "
                          "dropping or relabelling whole rows by class would also drop or relabel "
                          "their other classes: leave out --drop-small, --merge-small-into, "
-                         "--merge-label-variants and --resolve-conflicts")
+                         "--merge-label-variants, --drop-class and --resolve-conflicts")
     if not fixes:
         return imported, [], []
     table, report = apply_fixes(imported.table, mapping, fixes)

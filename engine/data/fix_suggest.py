@@ -7,6 +7,7 @@ say so before it is pressed. Runs on a worker thread (a preview is one pass over
 """
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from engine.data.columns import ColumnMapping
 from engine.data.fixes import (
     NEW_CLASS,
     CapLength,
+    DropClasses,
     DropDuplicates,
     DropIncomplete,
     Fix,
@@ -78,11 +80,10 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
     # An error can name another code's fix (a tiny class that is another spelling of a label).
     blocking_flags = {p.fix for p in problems if p.blocking and p.fix}
     options = []
-    for codes, label, fix in _CANDIDATES:
+    for codes, label, fix, flag in [*((c, t, f, _flag(c)) for c, t, f in _CANDIDATES), *_per_label(problems)]:
         if not codes & present:
             continue
-        resolves_error = bool(codes & blocking) or any(
-            (hint := fix_for(code)) is not None and hint.flag in blocking_flags for code in codes)
+        resolves_error = bool(codes & blocking) or flag in blocking_flags
         try:
             _, report = apply_fixes(table, mapping, [fix])
         except FixRefused as exc:
@@ -92,3 +93,20 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
         options.append(FixOption(label, fix, codes, step.rows_removed, step.rows_changed,
                                  blocking=resolves_error))
     return options
+
+
+def _flag(codes: frozenset[str]) -> str | None:
+    hints = [hint.flag for code in codes if (hint := fix_for(code)) is not None]
+    return hints[0] if hints else None
+
+
+def _per_label(problems: list[Problem]) -> list[tuple[frozenset[str], str, Fix, str]]:
+    """A "drop the rows labelled X" option for each placeholder label ('N/A') validation named;
+    the label is read back from the problem's own flag (``--drop-class 'N/A'``)."""
+    out: list[tuple[frozenset[str], str, Fix, str]] = []
+    for p in problems:
+        if p.code == "placeholder-label" and p.fix.startswith("--drop-class "):
+            label = shlex.split(p.fix)[1]
+            out.append((frozenset({p.code}), f"Drop the rows labelled {label!r}",
+                        DropClasses((label,)), p.fix))
+    return out

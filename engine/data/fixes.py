@@ -301,6 +301,37 @@ class DropDuplicates(Fix):
             self.kind, f"dropped {removed:,} rows that repeat an earlier row", removed)
 
 
+# Labels that stand for "no label": Excel's failed lookups, exports of missing values.
+PLACEHOLDER_LABELS = frozenset({"n/a", "#n/a", "na", "nan", "null", "-", "?", "undefined", "#value!"})
+
+
+@dataclass(frozen=True)
+class DropClasses(Fix):
+    """Every row of the named classes: a placeholder such as 'N/A' or '#N/A' that marks rows
+    nobody labelled ("placeholder-label"), or a class the user does not want to train."""
+
+    labels: tuple[str, ...] = ()
+    kind: ClassVar[str] = "drop-classes"
+    order: ClassVar[int] = 45
+    needs_labels: ClassVar[bool] = True
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        counts = _classes(table, mapping)
+        unknown = [label for label in self.labels if label not in counts]
+        if unknown:
+            known = ", ".join(repr(c) for c in sorted(counts)[:10])
+            raise FixRefused(f"--drop-class {unknown[0]!r}: no such class (the classes are "
+                             f"{known}{' and more' if len(counts) > 10 else ''}); labels are matched "
+                             "exactly, case included")
+        hit = np.asarray(pc.is_in(label_array(table, mapping), pa.array(list(self.labels), pa.string()))
+                         .to_numpy(zero_copy_only=False), dtype=bool)
+        count = int(hit.sum())
+        return _keep(table, ~hit), FixStep(
+            self.kind, f"dropped the {count:,} row{'s' * (count != 1)} labelled "
+            f"{', '.join(repr(label) for label in self.labels)}", rows_removed=count,
+            details={"classes": list(self.labels)})
+
+
 @dataclass(frozen=True)
 class SmallClasses(Fix):
     """Classes with fewer than ``min_size`` rows ("class-too-small", "class-small").
@@ -411,7 +442,8 @@ def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = Fals
                        resolve_conflicts: str | None = None, min_class_size: int | None = None,
                        merge_small_into: str | None = None, drop_small: bool = False,
                        cap_long: int | None = None, drop_blank: str | None = None,
-                       merge_label_variants: bool = False) -> list[Fix]:
+                       merge_label_variants: bool = False,
+                       drop_classes: Sequence[str] = ()) -> list[Fix]:
     """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons)."""
     fixes: list[Fix] = []
     if drop_empty:
@@ -426,6 +458,8 @@ def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = Fals
         fixes.append(ResolveConflicts(resolve_conflicts))  # type: ignore[arg-type]
     if drop_duplicates:
         fixes.append(DropDuplicates())
+    if drop_classes:
+        fixes.append(DropClasses(tuple(dict.fromkeys(drop_classes))))
     if drop_small and merge_small_into is not None:
         raise FixRefused("small classes are either dropped (--drop-small) or merged "
                          "(--merge-small-into LABEL), not both; choose one")

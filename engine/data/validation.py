@@ -9,6 +9,7 @@ end up in logs and screenshots.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import threading
 from collections.abc import Callable
 
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
 from engine.data.columns import ColumnMapping, label_array, text_array
-from engine.data.fixes import FIX_FOR_CODE, fix_for, label_variants
+from engine.data.fixes import FIX_FOR_CODE, PLACEHOLDER_LABELS, fix_for, label_variants
 from engine.data.importing.table import ImportedTable
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
@@ -109,9 +110,26 @@ def validate(
         counts = labels.counts(usable)
     variants = [] if label_delimiter else label_variants(counts)
     problems += _variant_problems(check, variants, counts, label_col)
-    problems += _class_problems(check, counts, label_col,
-                                spelled={v: g[0] for g in variants for v in g[1:]})
+    placeholders = [] if label_delimiter else \
+        [label for label in counts if label.strip().casefold() in PLACEHOLDER_LABELS]
+    problems += [_with_fix(check.problem(
+        Severity.WARNING, "placeholder-label", f"{counts[label]:,} row{'s' * (counts[label] != 1)} "
+        f"labelled {label!r}, which looks like a missing label, not a class",
+        f"If nobody labelled these rows, drop them: kept as a class, they would teach the model "
+        f"to answer {label!r}.", column=label_col), f"--drop-class {shlex.quote(label)}")
+        for label in placeholders]
+    # A tiny class that is another spelling of a label, or a placeholder, has a better fix than
+    # dropping it with the small classes or merging it into "other".
+    better = {v: (f"It is another spelling of {g[0]!r}: merge the spellings.",
+                  FIX_FOR_CODE["label-variants"].flag) for g in variants for v in g[1:]}
+    better |= {label: ("It looks like a missing label: drop these rows.",
+                       f"--drop-class {shlex.quote(label)}") for label in placeholders}
+    problems += _class_problems(check, counts, label_col, better=better)
     return _ordered(problems, multi_label=bool(label_delimiter))
+
+
+def _with_fix(problem: Problem, flag: str) -> Problem:
+    return dataclasses.replace(problem, fix=flag)
 
 
 def _variant_problems(check: _Checker, variants: list[list[str]], counts: dict[str, int],
@@ -376,10 +394,9 @@ def label_counts(labels: pa.ChunkedArray, *, label_delimiter: str | None = None)
 
 
 def _class_problems(check: _Checker, counts: dict[str, int], column: str,
-                    spelled: dict[str, str] | None = None) -> list[Problem]:
-    """``spelled``: labels that are another spelling of a label (``fixes.label_variants``): when
-    such a class is small, merging the spellings fixes it, not dropping it or merging it into
-    "other"."""
+                    better: dict[str, tuple[str, str]] | None = None) -> list[Problem]:
+    """``better``: for a label whose smallness has a better fix than the small-class ones (another
+    spelling of a label, a placeholder), the hint and the fix to give instead."""
     problems: list[Problem] = []
     if not counts:
         return problems
@@ -405,10 +422,10 @@ def _class_problems(check: _Checker, counts: dict[str, int], column: str,
                             f"fewer than {MIN_EXAMPLES_ERROR} examples, so it cannot appear in both "
                             "training and test",
                             "Add examples of this class, merge it into another, or delete its rows.",
-                            spelled or {})
+                            better or {})
     problems += _class_list(check, few, Severity.WARNING, "class-small", column,
                             f"fewer than {MIN_EXAMPLES_WARNING} examples; the model will learn it poorly",
-                            "Add examples of this class if you can.", spelled or {})
+                            "Add examples of this class if you can.", better or {})
     largest, smallest = ordered[-1], ordered[0]
     if smallest[1] and largest[1] / smallest[1] >= IMBALANCE_RATIO:
         problems.append(check.problem(
@@ -425,14 +442,11 @@ _MIN_ROWS_FOR_CARDINALITY = 20
 
 
 def _class_list(check: _Checker, classes: list[tuple[str, int]], severity: Severity, code: str,
-                column: str, why: str, hint: str, spelled: dict[str, str]) -> list[Problem]:
-    merge = FIX_FOR_CODE["label-variants"].flag
+                column: str, why: str, hint: str, better: dict[str, tuple[str, str]]) -> list[Problem]:
     out = [check.problem(severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
-                         hint, column=column) if label not in spelled else
-           dataclasses.replace(check.problem(
-               severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
-               f"It is another spelling of {spelled[label]!r}: merge the spellings.", column=column),
-               fix=merge)
+                         hint, column=column) if label not in better else
+           _with_fix(check.problem(severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
+                                   better[label][0], column=column), better[label][1])
            for label, count in classes[:MAX_ROWS_LISTED]]
     if len(classes) > MAX_ROWS_LISTED:
         out.append(check.problem(severity, code, f"{len(classes):,} classes in all have {why} "

@@ -119,3 +119,25 @@ def test_spellings_of_a_label_merged_with_one_button(qtbot, window, tmp_path):
     assert sorted(page.chart.values()) == [("Billing", 7), ("Technical", 6)]
     assert page.import_button.isEnabled()
     assert "Applied: merged 1 other spelling" in page.fixes_panel.applied.text()
+
+
+def test_rows_labelled_n_a_dropped_with_one_button(qtbot, window, tmp_path):
+    import csv
+
+    path = tmp_path / "sheet.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([(f"great {i}", "pos") for i in range(6)] + [(f"awful {i}", "neg") for i in range(6)]
+                         + [("no idea", "#N/A")])
+    page = window.datasets_page
+    drop_files(window, path)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert "placeholder-label" in _codes(page) and not page.import_button.isEnabled()
+    drop = _button(page, "Drop the rows labelled '#N/A'")
+    assert drop.text() == "Fix: Drop the rows labelled '#N/A' (removes 1 row)"
+    draft = page.draft
+    qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.draft is not draft, timeout=30_000)
+    assert sorted(page.chart.values()) == [("neg", 6), ("pos", 6)] and page.import_button.isEnabled()
+    assert "Applied: dropped the 1 row labelled '#N/A'" in page.fixes_panel.applied.text()

@@ -127,3 +127,25 @@ def test_spellings_of_a_label_merged_at_import(tmp_path: Path, monkeypatch: pyte
     assert cli(["import", str(source), "--name", "multi", "--merge-label-variants",
                 "--label-delimiter", "|"]) == 2
     assert "leave out --drop-small, --merge-small-into, --merge-label-variants" in capsys.readouterr().err
+
+
+def test_rows_labelled_n_a_dropped_at_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys) -> None:
+    import csv
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "fix cli test passphrase")
+    source = tmp_path / "sheet.csv"
+    rows = [(f"great {i}", "pos") for i in range(5)] + [(f"awful {i}", "neg") for i in range(5)]
+    rows += [("no idea", "#N/A"), ("skipped", "#N/A")]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    capsys.readouterr()
+    assert cli(["inspect", str(source)]) == 0  # a warning: trainable, but said
+    assert "fix: --drop-class '#N/A'" in capsys.readouterr().out
+    assert cli(["import", str(source), "--name", "sheet", "--drop-class", "#N/A"]) == 0
+    assert "fixed: dropped the 2 rows labelled '#N/A'" in capsys.readouterr().out
+    assert cli(["import", str(source), "--name", "other", "--drop-class", "N/A"]) == 2
+    assert "--drop-class 'N/A': no such class" in capsys.readouterr().err
+    assert cli(["datasets"]) == 0
+    assert "other" not in capsys.readouterr().out  # refused: nothing stored

@@ -198,3 +198,33 @@ def test_the_spelling_merge_is_offered_as_the_fix_for_the_error_it_clears() -> N
     merge = options["Merge labels that differ only in case or spaces"]
     assert merge.blocking and merge.rows_changed == 1 and not merge.refused
     assert merge.summary() == "Merge labels that differ only in case or spaces (changes 1 row)"
+
+
+def test_placeholder_labels_are_named_and_dropped_by_class() -> None:
+    from engine.data.fix_suggest import suggest_fixes
+    from engine.data.fixes import DropClasses
+
+    t = table([*BASE, ("hmm", "N/A"), ("what", "N/A"), ("lookup failed", "#N/A")])
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    placeholder = {p.message: p.fix for p in problems if p.code == "placeholder-label"}
+    assert placeholder == {"2 rows labelled 'N/A', which looks like a missing label, not a class": "--drop-class N/A",
+                           "1 row labelled '#N/A', which looks like a missing label, not a class":
+                               "--drop-class '#N/A'"}
+    (tiny,) = [p for p in problems if p.code == "class-too-small"]
+    assert tiny.fix == "--drop-class '#N/A'" and "looks like a missing label" in tiny.hint
+    options = {o.label: o for o in suggest_fixes(t, MAPPING, problems)}
+    assert options["Drop the rows labelled '#N/A'"].blocking  # it clears the error
+    assert not options["Drop the rows labelled 'N/A'"].blocking
+    assert options["Drop the rows labelled 'N/A'"].rows_removed == 2
+
+    fixed, report = apply_fixes(t, MAPPING, fixes_from_options(drop_classes=["N/A", "#N/A", "N/A"]))
+    assert rows_of(fixed) == BASE and report.steps[0].rows_removed == 3
+    assert report.steps[0].description == "dropped the 3 rows labelled 'N/A', '#N/A'"
+    with pytest.raises(FixRefused, match="--drop-class 'n/a': no such class .*case included"):
+        apply_fixes(t, MAPPING, [DropClasses(("n/a",))])
+    with pytest.raises(FixRefused, match="fewer than two classes"):
+        apply_fixes(t, MAPPING, [DropClasses(("a", "N/A", "#N/A"))])
+    # A real class called "none" or "unknown" is not taken for a placeholder.
+    ok = table([*BASE, *[(f"x{i}", "unknown") for i in range(3)]])
+    assert "placeholder-label" not in {p.code for p in validate(
+        ImportedTable(table=ok, source=Path("x.csv"), format="csv"), MAPPING)}
