@@ -67,3 +67,18 @@ def test_a_file_of_only_data_is_read_whole(tmp_path: Path) -> None:
     path.write_text("text,label\na,x\nb,y\n", encoding="utf-8")
     imported = read_table(path)
     assert imported.table.num_rows == 2 and not notes(imported)
+
+
+def test_sheets_pasted_together_repeat_their_header_in_excel_too(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [("text", "label"), ("good movie", "pos"), ("bad film", "neg"), ("text", "label"),
+                ("great", "pos")]:
+        sheet.append(row)
+    path = tmp_path / "pasted.xlsx"
+    book.save(path)
+    imported = read_table(path)
+    assert imported.table.column("label").to_pylist() == ["pos", "neg", "pos"]
+    assert notes(imported)["header-repeated"].startswith("1 row that repeats the header (row 3)")

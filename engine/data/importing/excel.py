@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.errors import InputError
 from engine.data.importing.delimited import is_header
+from engine.data.importing.tidy import tidy
 from engine.data.importing.records import cell_text, table_from_columns, unique_names
 from engine.data.importing.registry import ReadRequest, reader
 from engine.data.importing.source import read_bytes
@@ -121,6 +122,11 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     if not body:
         raise InputError(f"{path}: sheet {title!r} has a header row but no data rows.")
     columns = [[r[j] if j < len(r) else None for r in body] for j in range(width)]
-    return ImportedTable(table=table_from_columns(names, columns), source=path, format="xlsx",
-                         encoding=None, first_data_line=first_row + (1 if header else 0),
+    fields = [cell_text(v) or "" for v in rows[0]] if header else []
+    unnamed = [n for j, n in enumerate(names) if j >= len(fields) or not fields[j].strip()]
+    # Sheets pasted together repeat the header; a column with no name and no value is left over.
+    table, notes = tidy(table_from_columns(names, columns), path, header_fields=fields or None,
+                        unnamed=unnamed)
+    return ImportedTable(table=table, source=path, format="xlsx", encoding=None,
+                         problems=tuple(notes), first_data_line=first_row + (1 if header else 0),
                          sheet=title, has_header=header)

@@ -116,7 +116,8 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
         where = np.flatnonzero(header_row)
         problems.append(Problem(
             severity=Severity.INFO, code="header-repeated",
-            message=f"{len(where):,} row{'s' * (len(where) != 1)} that repeat the header "
+            message=f"{len(where):,} row{'s' * (len(where) != 1)} that "
+            f"{'repeat' if len(where) != 1 else 'repeats'} the header "
             f"({_rows(where)}) {'were' if len(where) != 1 else 'was'} left out",
             hint="The file looks like several exports joined together; row numbers in the "
             "problems below count without these rows.", file=str(path)))
