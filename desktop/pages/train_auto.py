@@ -142,7 +142,11 @@ class AutoSettingsBox(QWidget):
         people = getattr(self.page, "people", None)
         dp = people.dp_choices() if people is not None else ()
         replaced = {c.name for c in dp}
-        lines = [f"• {line}" for c, line in zip(self.auto.choices, self.auto.lines(kept))
+        # Without DP, the warm-up line counts the steps of the epochs and batch in the fields.
+        warmup = people.warmup_choice() if people is not None and not dp else None
+        choices = tuple(warmup if warmup is not None and c.name == "warmup_ratio" else c
+                        for c in self.auto.choices)
+        lines = [f"• {line}" for c, line in zip(choices, AutoSettings(choices, self.auto.lengths).lines(kept))
                  if c.name not in replaced]
         if dp:
             # A DP value the user changed is theirs: said so, with the automatic one beside it.

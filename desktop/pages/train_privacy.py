@@ -187,6 +187,9 @@ class PeopleCount:
         self.count: int | None = None
         self._key: tuple[Any, ...] | None = None  # what ``count`` (or the running count) is for
         page.privacy.person.currentIndexChanged.connect(lambda _i: self.refresh())
+        # The warm-up counts the steps the run will take: it follows the epochs and batches.
+        for spin in (page.epochs, page.batch_size, page.privacy.logical_batch):
+            spin.valueChanged.connect(lambda _v: self._warmup_changed())
 
     def key(self) -> tuple[Any, ...]:
         """The workspace, dataset, column and dataset version (its digest) being counted."""
@@ -239,7 +242,7 @@ class PeopleCount:
     def dp_choices(self) -> tuple[Any, ...]:
         """The automatic DP settings, with why, for the Automatic settings box (none without DP):
         they replace the plain learning rate, and per person the epochs."""
-        from engine.training.auto import TRAIN_SHARE, choose_dp_settings, warmup_choice
+        from engine.training.auto import TRAIN_SHARE, choose_dp_settings
 
         page = self.page
         if not page.privacy.enabled.isChecked():
@@ -252,11 +255,24 @@ class PeopleCount:
         off = Choice("class_weights", False, "differential privacy: weighting rows by class is "
                      "not covered by the per-row clipping bound")
         epochs = self._per_person_epochs()
-        units = self.count if self.count is not None else page._rows()
-        steps = -(-int(units * TRAIN_SHARE) // max(1, page.privacy.logical_batch.value()))
-        noisy = epochs.value if epochs is not None else page.epochs.value()
-        warmup = warmup_choice(max(1, steps) * int(noisy), noisy=True)
-        return choices + (off, warmup) + ((epochs,) if epochs is not None else ())
+        return choices + (off, self.warmup_choice()) + ((epochs,) if epochs is not None else ())
+
+    def warmup_choice(self) -> Any:
+        """The warm-up for the steps the fields ask for: the epochs in the Epochs box, and the
+        batch (DP: the logical batch, over the people when each person is the unit)."""
+        from engine.training.auto import TRAIN_SHARE, warmup_choice
+
+        page, dp = self.page, self.page.privacy.enabled.isChecked()
+        units = self.count if dp and self.count is not None else page._rows()
+        batch = page.privacy.logical_batch.value() if dp else page.batch_size.value()
+        steps = max(1, -(-int(units * TRAIN_SHARE) // max(1, batch)))
+        return warmup_choice(steps * page.epochs.value(), noisy=dp)
+
+    def _warmup_changed(self) -> None:
+        if self.page.auto_box.auto is None:
+            return
+        self.apply_warmup()
+        self.page.auto_box.render()
 
     def _per_person_epochs(self) -> Any:
         from engine.training.auto import per_person_epochs
@@ -280,10 +296,9 @@ class PeopleCount:
         self.page.auto_box.put_if_untouched("epochs", epochs)
 
     def apply_warmup(self) -> None:
-        """DP's warm-up (that of every DP measurement) with DP on, the plain one without; a
-        warm-up the user typed stays theirs."""
+        """The warm-up for the steps the fields ask for (``warmup_choice``: DP's is that of every
+        DP measurement); a warm-up the user typed stays theirs."""
         auto = self.page.auto_box.auto
         if auto is None or "warmup_ratio" not in auto.values:
             return
-        dp = [c.value for c in self.dp_choices() if c.name == "warmup_ratio"]
-        self.page.auto_box.put_if_untouched("warmup_ratio", dp[0] if dp else auto.values["warmup_ratio"])
+        self.page.auto_box.put_if_untouched("warmup_ratio", self.warmup_choice().value)

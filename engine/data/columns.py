@@ -6,7 +6,6 @@ Several text columns are joined with ``separator`` (a title and a body read as o
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,23 +13,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data.importing.header_names import LABEL_NAMES, TEXT_NAMES, name_score
 from engine.data.importing.table import ImportedTable
 from engine.errors import InputError
 
 
-# Names, strongest first. The rank breaks ties: a table with both "Product" and "Tags" columns
-# (the CFPB export) is a product classification task far more often than a tag one.
-TEXT_NAMES = (
-    "text", "texts", "sentence", "sentences", "message", "msg", "review", "comment", "comments",
-    "content", "body", "narrative", "description", "utterance", "query", "question", "document",
-    "doc", "tweet", "sms", "complaint", "feedback", "abstract", "summary", "post", "email",
-    "transcript", "note", "notes", "input", "prompt", "title",
-)
-LABEL_NAMES = (
-    "label", "labels", "class", "category", "target", "intent", "sentiment", "topic", "polarity",
-    "emotion", "stance", "outcome", "gold", "annotation", "output", "y", "product", "genre", "type",
-    "categories", "classes", "tag", "tags",
-)
 # Folder imports add a "file" column: never a text or label candidate.
 _NEVER = {"file", "path", "filename", "id", "uuid", "index"}
 
@@ -97,22 +84,6 @@ def infer_mapping(imported: ImportedTable) -> ColumnMapping:
     return _infer(imported, exclude=set(), fixed_text=())
 
 
-def _tokens(name: str) -> list[str]:
-    return [t for t in re.split(r"[^0-9a-z]+", name.lower()) if t]
-
-
-def _name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:
-    """(2 exact, 1 a word of the name, 0 none; minus the hint's rank) — bigger is better."""
-    normal = "".join(_tokens(name))
-    if normal in hints:
-        return 2, -hints.index(normal)
-    words = _tokens(name)
-    ranks = [hints.index(w) for w in words if w in hints]
-    if ranks:
-        return 1, -min(ranks)
-    return 0, 0
-
-
 @dataclass(frozen=True)
 class _Stats:
     name: str
@@ -162,9 +133,9 @@ def _infer(imported: ImportedTable, *, exclude: set[str], fixed_text: tuple[str,
 
 
 def _pick_text(stats: list[_Stats], rows: int) -> str:
-    named = [s for s in stats if _name_score(s.name, TEXT_NAMES)[0] and s.filled > 0]
+    named = [s for s in stats if name_score(s.name, TEXT_NAMES)[0] and s.filled > 0]
     if named:
-        return max(named, key=lambda s: (_name_score(s.name, TEXT_NAMES), s.mean_chars)).name
+        return max(named, key=lambda s: (name_score(s.name, TEXT_NAMES), s.mean_chars)).name
     # By content: the longest values among columns that are mostly unique (free text, not codes).
     varied = [s for s in stats if s.distinct >= 0.5 * s.filled * rows]
     pool = varied or stats
@@ -180,12 +151,12 @@ def _looks_like_label(s: _Stats, rows: int) -> bool:
 def _pick_label(stats: list[_Stats], rows: int) -> str | None:
     # A column named like a label is taken whatever its counts (validation reports a label that
     # occurs once per row); only long free text under such a name is passed over.
-    named = [s for s in stats if _name_score(s.name, LABEL_NAMES)[0]
+    named = [s for s in stats if name_score(s.name, LABEL_NAMES)[0]
              and s.mean_chars <= _MAX_LABEL_CHARS and s.filled > 0]
     if named:
         # Mostly-filled columns first: "Tags" that is blank in most rows is not the target.
         return max(
-            named, key=lambda s: (s.filled >= 0.5, _name_score(s.name, LABEL_NAMES), s.filled)
+            named, key=lambda s: (s.filled >= 0.5, name_score(s.name, LABEL_NAMES), s.filled)
         ).name
     by_content = [s for s in stats if _looks_like_label(s, rows) and s.distinct >= 2]
     if not by_content:
@@ -286,7 +257,7 @@ def person_column_candidates(table: pa.Table, mapping: ColumnMapping) -> list[tu
     for name in table.column_names:
         if name in mapping.text_columns or name == mapping.label_column:
             continue
-        if _name_score(name, PERSON_NAMES)[0] == 0:
+        if name_score(name, PERSON_NAMES)[0] == 0:
             continue
         values = person_values(table, name)
         filled = values.filter(pc.not_equal(values, ""))

@@ -26,6 +26,9 @@ from engine.data import arrow_strings as strings
 from engine.data.columns import ColumnMapping, complete_rows, label_array, text_array
 from engine.errors import InputError
 
+# Labels that stand for "no label": Excel's failed lookups and errors, R's and pandas' missing
+# values. Compared by ``spelling_key``. Not "-" or "?": those can be classes (a +/- sentiment).
+PLACEHOLDER_LABELS = frozenset({"n/a", "#n/a", "na", "nan", "null", "undefined", "#value!", "#ref!"})
 # The one class name a merge may create; any other target must already be a class.
 NEW_CLASS = "other"
 # Validation's blocking threshold (validation.MIN_EXAMPLES_ERROR): fewer rows than this and a
@@ -183,15 +186,19 @@ def spelling_key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def label_variants(counts: dict[str, int]) -> list[list[str]]:
+def label_variants(counts: dict[str, int], tiebreak: dict[str, int] | None = None) -> list[list[str]]:
     """Groups of labels (rows per label: ``counts``) that differ only in case or spaces, each
-    with the spelling the others merge into first: the most frequent, then one with no stray
-    spaces, then the alphabetically last (so the choice never depends on row order)."""
+    with the spelling the others merge into first: the most frequent, then (``tiebreak``) the
+    most frequent over other rows, then one with no stray spaces, then the alphabetically last
+    (so the choice never depends on row order). Placeholders such as 'N/A' and 'n/a' are not
+    spellings of a class: they are dropped, not merged (``DropClasses``)."""
     groups: dict[str, list[str]] = {}
     for label in counts:
-        if label.strip():
+        if label.strip() and spelling_key(label) not in PLACEHOLDER_LABELS:
             groups.setdefault(spelling_key(label), []).append(label)
-    return [sorted(g, key=lambda s: (counts[s], s == " ".join(s.split()), s), reverse=True)
+    more = tiebreak or {}
+    return [sorted(g, key=lambda s: (counts[s], more.get(s, 0), s == " ".join(s.split()), s),
+                   reverse=True)
             for g in groups.values() if len(g) > 1]
 
 
@@ -208,9 +215,13 @@ class MergeLabelVariants(Fix):
         assert mapping.label_column is not None
         labels = label_array(table, mapping)
         counted = pc.value_counts(labels)
-        counts = {str(v): int(c) for v, c in zip(counted.field("values").to_pylist(),
-                                                 counted.field("counts").to_pylist()) if v is not None}
-        groups = label_variants(counts)
+        every = {str(v): int(c) for v, c in zip(counted.field("values").to_pylist(),
+                                                counted.field("counts").to_pylist()) if v is not None}
+        # Ranked by the rows validation counts (with a text), as its warning names the spelling;
+        # a spelling found only on rows without a text is merged too.
+        usable = _classes(table, mapping)
+        groups = label_variants({label: usable.get(label, 0) for label in every}, every)
+        counts = every
         into = {variant: group[0] for group in groups for variant in group[1:]}
         if not into:
             return table, FixStep(self.kind, "no labels differ only in case or spaces: nothing "
@@ -301,8 +312,6 @@ class DropDuplicates(Fix):
             self.kind, f"dropped {removed:,} rows that repeat an earlier row", removed)
 
 
-# Labels that stand for "no label": Excel's failed lookups, exports of missing values.
-PLACEHOLDER_LABELS = frozenset({"n/a", "#n/a", "na", "nan", "null", "-", "?", "undefined", "#value!"})
 
 
 @dataclass(frozen=True)
@@ -312,7 +321,7 @@ class DropClasses(Fix):
 
     labels: tuple[str, ...] = ()
     kind: ClassVar[str] = "drop-classes"
-    order: ClassVar[int] = 45
+    order: ClassVar[int] = 24  # before spellings merge: 'N/A' and 'n/a' are each named as read
     needs_labels: ClassVar[bool] = True
 
     def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:

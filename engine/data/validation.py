@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
 from engine.data.columns import ColumnMapping, label_array, text_array
-from engine.data.fixes import FIX_FOR_CODE, PLACEHOLDER_LABELS, fix_for, label_variants
+from engine.data.fixes import FIX_FOR_CODE, PLACEHOLDER_LABELS, fix_for, label_variants, spelling_key
 from engine.data.importing.table import ImportedTable
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
@@ -110,8 +110,11 @@ def validate(
         counts = labels.counts(usable)
     variants = [] if label_delimiter else label_variants(counts)
     problems += _variant_problems(check, variants, counts, label_col)
-    placeholders = [] if label_delimiter else \
-        [label for label in counts if label.strip().casefold() in PLACEHOLDER_LABELS]
+    # Not the largest class: a column that is mostly 'NA' is more likely a real class or the
+    # wrong column, and its own warnings say so.
+    placeholders = [] if label_delimiter or len(counts) < 2 else \
+        [label for label in counts if spelling_key(label) in PLACEHOLDER_LABELS
+         and counts[label] < max(counts.values())]
     problems += [_with_fix(check.problem(
         Severity.WARNING, "placeholder-label", f"{counts[label]:,} row{'s' * (counts[label] != 1)} "
         f"labelled {label!r}, which looks like a missing label, not a class",

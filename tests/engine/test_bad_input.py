@@ -94,6 +94,8 @@ def test_only_one_class(tmp_path: Path) -> None:
     [
         ('{"text": "a", "label": "b"}', "is an object, not an array of objects"),
         ('{"rows": ["a", "b"]}', "its key 'rows' holds an array"),
+        # One record with an array of objects in it is not a wrapper of rows.
+        ('{"text": "hi", "label": "x", "entities": [{"start": 0}]}', "is an object, not an array"),
         ('{"train": [{"text": "a"}], "test": [{"text": "b"}]}',
          "several arrays of objects (under the keys 'train', 'test'): save the one"),
         ('["a", "b"]', "item 1 of the array is a string, not an object"),

@@ -224,7 +224,24 @@ def test_placeholder_labels_are_named_and_dropped_by_class() -> None:
         apply_fixes(t, MAPPING, [DropClasses(("n/a",))])
     with pytest.raises(FixRefused, match="fewer than two classes"):
         apply_fixes(t, MAPPING, [DropClasses(("a", "N/A", "#N/A"))])
-    # A real class called "none" or "unknown" is not taken for a placeholder.
-    ok = table([*BASE, *[(f"x{i}", "unknown") for i in range(3)]])
+    # Real classes are not taken for placeholders: "unknown", "-" of a +/- set, the largest class.
+    for label in ("unknown", "-", "?"):
+        ok = table([*BASE, *[(f"x{i}", label) for i in range(3)]])
+        assert "placeholder-label" not in {p.code for p in validate(
+            ImportedTable(table=ok, source=Path("x.csv"), format="csv"), MAPPING)}, label
+    mostly = table([*BASE, *[(f"x{i}", "NA") for i in range(8)]])
     assert "placeholder-label" not in {p.code for p in validate(
-        ImportedTable(table=ok, source=Path("x.csv"), format="csv"), MAPPING)}
+        ImportedTable(table=mostly, source=Path("x.csv"), format="csv"), MAPPING)}
+
+
+def test_n_a_and_its_other_spellings_are_each_dropped_not_merged() -> None:
+    t = table([*BASE, ("p1", "Positive"), ("p2", "Positive"), ("p3", "positive"),
+               ("u1", "N/A"), ("u2", "n/a")])
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    flags = {p.fix for p in problems if p.fix}
+    assert {"--drop-class N/A", "--drop-class n/a", "--merge-label-variants"} <= flags
+    assert not any("'N/A'" in p.message for p in problems if p.code == "label-variants")
+    # Everything inspect suggests, applied together, is accepted (the drops run before the merge).
+    fixed, _ = apply_fixes(t, MAPPING, fixes_from_options(merge_label_variants=True,
+                                                          drop_classes=["N/A", "n/a"]))
+    assert sorted({label for _, label in rows_of(fixed)}) == ["Positive", "a", "b"]

@@ -167,6 +167,16 @@ def test_nested_objects_become_columns_named_by_their_path(tmp_path: Path) -> No
     assert read_table(lines).table.column_names == ["user.text", "user.meta.lang", "tags", "ctx.slot"]
 
 
+def test_flattening_keeps_colliding_paths_and_leaves_id_maps_whole(tmp_path: Path) -> None:
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps([{"a.b": "flat", "a": {"b": "nested"}, "text": "x",
+                                 "mapping": {f"id-{i}": {"m": i} for i in range(60)}}]))
+    imported = read_table(path)
+    assert imported.table.column_names == ["a.b", "a.b_2", "text", "mapping"]
+    assert rows(imported)[0]["a.b_2"] == "nested"  # nothing overwritten
+    assert json.loads(rows(imported)[0]["mapping"])["id-59"] == {"m": 59}  # one cell, not 60 columns
+
+
 def test_a_real_nested_export_is_read_with_its_text_found(tmp_path: Path) -> None:
     """Restaurant-8k (tests/data): each utterance sits at userInput.text; before, the whole
     nested object was one cell and the slot spans' JSON was taken for the text."""

@@ -13,7 +13,12 @@ from engine.data.validation import validate
 
 
 def notes(imported) -> dict[str, str]:  # noqa: ANN001
-    return {p.code: p.message for p in imported.problems if p.severity is Severity.INFO}
+    """What the reader said about what it left out: a note, or (a repeated header: rows gone
+    on a guess) a warning."""
+    said = {p.code: p for p in imported.problems}
+    assert all(p.severity is (Severity.WARNING if code == "header-repeated" else Severity.INFO)
+               for code, p in said.items())
+    return {code: p.message for code, p in said.items()}
 
 
 def test_excels_sep_line_names_the_delimiter(tmp_path: Path) -> None:
@@ -82,3 +87,22 @@ def test_sheets_pasted_together_repeat_their_header_in_excel_too(tmp_path: Path)
     imported = read_table(path)
     assert imported.table.column("label").to_pylist() == ["pos", "neg", "pos"]
     assert notes(imported)["header-repeated"].startswith("1 row that repeats the header (row 3)")
+
+
+def test_the_header_is_found_again_past_an_empty_unnamed_column(tmp_path: Path) -> None:
+    """The unnamed empty column goes, and the header's fields still pair with the right columns."""
+    path = tmp_path / "gap.csv"
+    path.write_text("text,,label\ngood,,pos\nbad,,neg\ntext,,label\ngreat,,pos\n", encoding="utf-8")
+    imported = read_table(path)
+    assert imported.table.column_names == ["text", "label"]
+    assert imported.table.column("label").to_pylist() == ["pos", "neg", "pos"]
+
+
+def test_a_first_row_of_data_that_repeats_is_not_taken_for_a_header(tmp_path: Path) -> None:
+    """Only a first row that names columns as headers do ('text', 'Product') is a header when it
+    comes again; a repeated first row of data stays data, every copy of it."""
+    path = tmp_path / "headerless.csv"
+    path.write_text("hi,greeting\nbye,farewell\nhi,greeting\nthanks,gratitude\nyo,slang\n",
+                    encoding="utf-8")
+    imported = read_table(path)
+    assert not imported.has_header and imported.table.num_rows == 5 and not imported.problems

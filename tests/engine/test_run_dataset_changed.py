@@ -117,6 +117,10 @@ def test_the_same_file_imported_again_with_other_columns_is_other_data(tmp_path:
     code, _, err = cli(tmp_path, capsys, "evaluate", run_id)
     assert code == 2
     assert "with text column(s) id instead of text" in err and "--data" in err
+    code, _, _ = cli(tmp_path, capsys, "export", run_id, "--out", str(tmp_path / "card"), "--plaintext")
+    card = (tmp_path / "card" / "README.md").read_text(encoding="utf-8")
+    assert code == 0 and "imported again after training (its contents or columns changed)" in card
+    assert "Rows per split" not in card
     save_dataset(ws, "sms", imported, ColumnMapping(("text",), "label"), overwrite=True)
     code, out, _ = cli(tmp_path, capsys, "evaluate", run_id, "--json")
     assert code == 0 and json.loads(out)["n"] > 0  # the columns it trained with: accepted again

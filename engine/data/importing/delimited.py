@@ -33,6 +33,7 @@ from engine.data.importing.source import (
     read_bytes,
     read_head,
 )
+from engine.data.importing.header_names import LABEL_NAMES, TEXT_NAMES, name_score
 from engine.data.importing.table import ImportedTable
 from engine.data.importing.tidy import tidy
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity
@@ -105,13 +106,19 @@ def is_header(rows: list[list[str]]) -> bool:
     if any(len(f) > _MAX_HEADER_CHARS or _NUMBER.match(f) for f in named):
         return False
     # The header again further down (several exports joined into one file) is no evidence
-    # against it: those rows are left out on read (``tidy``).
-    rest = [r for r in rest if [f.strip() for f in r] != [f.strip() for f in first]]
+    # against it, when it names a column as headers do ("text", "label", "Product"): those rows
+    # are left out on read (``tidy``). A first row of data that merely repeats stays data.
+    if _names_a_column(named):
+        rest = [r for r in rest if [f.strip() for f in r] != [f.strip() for f in first]]
     for j, field in enumerate(first):
         value = field.strip()
         if value and any(len(r) > j and r[j].strip() == value for r in rest):
             return False
     return True
+
+
+def _names_a_column(fields: list[str]) -> bool:
+    return any(name_score(f, TEXT_NAMES)[0] or name_score(f, LABEL_NAMES)[0] for f in fields)
 
 
 _EXCEL_SEP = re.compile(r'^\ufeff?"?sep=(.)"?[ \t]*\r?$')

@@ -22,16 +22,28 @@ def _kind(value: Any) -> str:
             type(None): "null"}.get(type(value), "a number")
 
 
-def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+# An object with more keys than this is a map keyed by ids (a chat export's message map), not
+# a record's fields: it stays one cell instead of becoming a column per id.
+_MAX_FIELDS = 50
+# Keys under which exports wrap their rows ({"data": [...], "count": 2}).
+_WRAPPERS = {"data", "rows", "records", "items", "results", "entries", "examples", "values",
+             "documents", "messages", "hits"}
+
+
+def flatten(record: dict[str, Any], prefix: str = "", flat: dict[str, Any] | None = None) -> dict[str, Any]:
     """Nested objects become columns named by their path: ``{"userInput": {"text": "hi"}}``
     gives a column ``userInput.text``, as exports from APIs and chat tools nest their fields.
     Arrays stay one cell (as JSON text): their items are not columns of the row. An empty
-    object has no fields, so it adds no column (the row's cells under that path are empty)."""
-    flat: dict[str, Any] = {}
+    object has no fields, so it adds no column (the row's cells under that path are empty).
+    A path that is already a key (``{"a.b": 1, "a": {"b": 2}}``) gets a suffix (``a.b_2``)."""
+    flat = {} if flat is None else flat
     for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
+        name = base = f"{prefix}{key}"
+        k = 2
+        while name in flat:
+            name, k = f"{base}_{k}", k + 1
+        if isinstance(value, dict) and len(value) <= _MAX_FIELDS:
+            flatten(value, f"{name}.", flat)
         else:
             flat[name] = value
     return flat
@@ -70,13 +82,17 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
         # unambiguous; several would be a guess.
         arrays = [k for k, v in value.items()
                   if isinstance(v, list) and v and all(isinstance(item, dict) for item in v)]
-        if len(arrays) == 1:
+        # A wrapper names its rows as wrappers do, or holds nothing else of text: a single
+        # record ({"text": ..., "entities": [...]}) is not one.
+        wrapper = len(arrays) == 1 and (arrays[0].lower() in _WRAPPERS or not any(
+            isinstance(v, str) for k, v in value.items() if k != arrays[0]))
+        if wrapper:
             value = value[arrays[0]]
             problems += (Problem(
                 severity=Severity.INFO, code="json-wrapped",
                 message=f"the rows were read from the array under the key {arrays[0]!r}",
                 hint="The file is an object that holds its rows in that array.", file=str(path)),)
-        elif arrays:
+        elif len(arrays) > 1:
             raise InputError(f"{path} is an object with several arrays of objects (under the keys "
                              f"{', '.join(repr(k) for k in arrays)}): save the one that holds the "
                              f"rows as the file. {_SHAPE}.")

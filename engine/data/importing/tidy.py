@@ -53,10 +53,12 @@ def _trailing_empty(table: pa.Table, block: int = 1024) -> int:
 
 
 def _header_repeats(table: pa.Table, header_fields: Sequence[str]) -> np.ndarray:
-    """Rows equal to the header, field by field, as joined exports repeat it. One exact comparison
-    of the first named column finds the candidates; only they are checked further (there, spaces
-    around a field do not count)."""
-    named = [(n, f.strip()) for n, f in zip(table.column_names, header_fields) if f.strip()]
+    """Rows equal to the header, field by field, as joined exports repeat it: the first named
+    field exactly as the header wrote it (one comparison of one column finds the candidates),
+    the others with spaces around them not counting. ``header_fields`` pair with the table's
+    columns by position: call this before any column is dropped."""
+    pairs = list(zip(table.column_names, header_fields))
+    named = [(n, f) for n, f in pairs if f.strip()]
     found = np.zeros(table.num_rows, dtype=bool)
     if not named:
         return found
@@ -68,9 +70,8 @@ def _header_repeats(table: pa.Table, header_fields: Sequence[str]) -> np.ndarray
     if not len(candidates):
         return found
     rows = table.take(pa.array(candidates))
-    same = np.logical_and.reduce([_equal(rows.column(n), f) for n, f in named]
-                                 + [_blank(rows.column(n)) for n, f in zip(table.column_names, header_fields)
-                                    if not f.strip()])
+    same = np.logical_and.reduce([_equal(rows.column(n), f.strip()) for n, f in named]
+                                 + [_blank(rows.column(n)) for n, f in pairs if not f.strip()])
     found[candidates[same]] = True
     return found
 
@@ -87,6 +88,9 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
     problems: list[Problem] = []
     if table.num_rows == 0 or table.num_columns == 0:
         return table, problems
+    # Before any column goes: the header's fields pair with the columns by position.
+    header_row = _header_repeats(table, header_fields) if header_fields else \
+        np.zeros(table.num_rows, dtype=bool)
     empty_columns = [n for n in unnamed if n in table.column_names and _blank(table.column(n)).all()]
     if empty_columns and len(empty_columns) < table.num_columns:
         table = table.drop_columns(empty_columns)
@@ -101,7 +105,6 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
     empty_row = np.zeros(table.num_rows, dtype=bool)
     if trailing:
         empty_row[table.num_rows - trailing:] = True
-    header_row = _header_repeats(table, header_fields) if header_fields else np.zeros_like(empty_row)
     drop = empty_row | header_row
     if not drop.any() or drop.all():
         return table, problems
@@ -115,7 +118,7 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
     if header_row.any():
         where = np.flatnonzero(header_row)
         problems.append(Problem(
-            severity=Severity.INFO, code="header-repeated",
+            severity=Severity.WARNING, code="header-repeated",
             message=f"{len(where):,} row{'s' * (len(where) != 1)} that "
             f"{'repeat' if len(where) != 1 else 'repeats'} the header "
             f"({_rows(where)}) {'were' if len(where) != 1 else 'was'} left out",

@@ -1,0 +1,38 @@
+"""Words that headers use for the text and the label column ("Consumer complaint narrative",
+"Product"): how ``columns`` proposes a mapping, and how CSV sniffing tells a header repeated by
+joined exports from a first row of data that happens to repeat. Below ``columns`` so that the
+readers can use it too.
+"""
+from __future__ import annotations
+
+import re
+
+# Names, strongest first. The rank breaks ties: a table with both "Product" and "Tags" columns
+# (the CFPB export) is a product classification task far more often than a tag one.
+TEXT_NAMES = (
+    "text", "texts", "sentence", "sentences", "message", "msg", "review", "comment", "comments",
+    "content", "body", "narrative", "description", "utterance", "query", "question", "document",
+    "doc", "tweet", "sms", "complaint", "feedback", "abstract", "summary", "post", "email",
+    "transcript", "note", "notes", "input", "prompt", "title",
+)
+LABEL_NAMES = (
+    "label", "labels", "class", "category", "target", "intent", "sentiment", "topic", "polarity",
+    "emotion", "stance", "outcome", "gold", "annotation", "output", "y", "product", "genre", "type",
+    "categories", "classes", "tag", "tags",
+)
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in re.split(r"[^0-9a-z]+", name.lower()) if t]
+
+
+def name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:
+    """(2 exact, 1 a word of the name, 0 none; minus the hint's rank) — bigger is better."""
+    normal = "".join(_tokens(name))
+    if normal in hints:
+        return 2, -hints.index(normal)
+    words = _tokens(name)
+    ranks = [hints.index(w) for w in words if w in hints]
+    if ranks:
+        return 1, -min(ranks)
+    return 0, 0
