@@ -75,7 +75,11 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
                   problems: Iterable[Problem]) -> list[FixOption]:
     """One previewed option per fix that resolves a problem in ``problems``."""
     problems = list(problems)
-    present = {p.code for p in problems}
+    # A problem whose own fix is another one (a tiny class that is another spelling of a label,
+    # or a placeholder) does not call for the fixes of its code: merging 'billing' into 'other'
+    # would be wrong. The per-label options below cover those.
+    present = {p.code for p in problems if not p.fix or p.fix == _flag(frozenset({p.code}))}
+    present |= {p.code for p in problems if p.code == "placeholder-label"}
     blocking = {p.code for p in problems if p.blocking}
     # An error can name another code's fix (a tiny class that is another spelling of a label).
     blocking_flags = {p.fix for p in problems if p.blocking and p.fix}

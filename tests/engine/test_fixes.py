@@ -245,3 +245,18 @@ def test_n_a_and_its_other_spellings_are_each_dropped_not_merged() -> None:
     fixed, _ = apply_fixes(t, MAPPING, fixes_from_options(merge_label_variants=True,
                                                           drop_classes=["N/A", "n/a"]))
     assert sorted({label for _, label in rows_of(fixed)}) == ["Positive", "a", "b"]
+
+
+def test_a_tiny_class_with_a_better_fix_does_not_call_for_merging_it_into_other() -> None:
+    from engine.data.fix_suggest import suggest_fixes
+
+    t = table([*BASE, ("p1", "Positive"), ("p2", "Positive"), ("p3", "positive"), ("u", "#N/A")])
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    labels = [o.label for o in suggest_fixes(t, MAPPING, problems)]
+    assert "Merge labels that differ only in case or spaces" in labels
+    assert "Drop the rows labelled '#N/A'" in labels
+    assert not any("classes under 2 rows" in label for label in labels)
+    # With a tiny class that is neither, the small-class fixes are offered as before.
+    t = table([*BASE, ("solo", "rare")])
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    assert "Merge classes under 2 rows into 'other'" in [o.label for o in suggest_fixes(t, MAPPING, problems)]
