@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.data.problems import Problem, Severity
 from engine.errors import InputError
-from engine.data.importing.records import table_from_columns
+from engine.data.importing.records import cell_text, table_from_columns
 from engine.data.importing.registry import ReadRequest, reader
 from engine.data.importing.source import decode, read_bytes
 from engine.data.importing.table import ImportedTable
@@ -22,6 +22,7 @@ def _kind(value: Any) -> str:
             type(None): "null"}.get(type(value), "a number")
 
 
+LIST_DELIMITER = "|"  # the default --label-delimiter
 # An object with more keys than this is a map keyed by ids (a chat export's message map), not
 # a record's fields: it stays one cell instead of becoming a column per id.
 _MAX_FIELDS = 50
@@ -33,7 +34,9 @@ _WRAPPERS = {"data", "rows", "records", "items", "results", "entries", "examples
 def flatten(record: dict[str, Any], prefix: str = "", flat: dict[str, Any] | None = None) -> dict[str, Any]:
     """Nested objects become columns named by their path: ``{"userInput": {"text": "hi"}}``
     gives a column ``userInput.text``, as exports from APIs and chat tools nest their fields.
-    Arrays stay one cell (as JSON text): their items are not columns of the row. An empty
+    An array of plain values (``["billing", "urgent"]``) becomes one cell ``billing|urgent``, as
+    multi-label data is written (``--label-delimiter "|"``); other arrays stay one cell of JSON
+    text. Their items are never columns of the row. An empty
     object has no fields, so it adds no column (the row's cells under that path are empty).
     A path that is already a key (``{"a.b": 1, "a": {"b": 2}}``) gets a suffix (``a.b_2``)."""
     flat = {} if flat is None else flat
@@ -44,6 +47,9 @@ def flatten(record: dict[str, Any], prefix: str = "", flat: dict[str, Any] | Non
             name, k = f"{base}_{k}", k + 1
         if isinstance(value, dict) and len(value) <= _MAX_FIELDS:
             flatten(value, f"{name}.", flat)
+        elif isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+            # A list of plain values (tags) reads as "a|b": multi-label with --label-delimiter "|".
+            flat[name] = LIST_DELIMITER.join(cell_text(v) or "" for v in value) if value else None
         else:
             flat[name] = value
     return flat
