@@ -214,6 +214,17 @@ def test_jsonl_skips_blank_lines(tmp_path: Path) -> None:
     assert rows(imported) == [{"text": "a", "label": "true"}, {"text": "b", "label": "false"}]
 
 
+def test_parquet_tag_lists_read_as_multi_label_and_structs_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "tags.parquet"
+    pq.write_table(pa.table({"text": ["a", "b", "c"], "tags": [["billing", "urgent"], [], None],
+                             "meta": [{"k": 1}, {"k": 2}, None]}), path)
+    assert rows(read_table(path)) == [
+        {"text": "a", "tags": "billing|urgent", "meta": '{"k": 1}'},
+        {"text": "b", "tags": None, "meta": '{"k": 2}'},
+        {"text": "c", "tags": None, "meta": None},
+    ]
+
+
 def test_parquet_columns_become_strings(tmp_path: Path) -> None:
     path = tmp_path / "data.parquet"
     pq.write_table(pa.table({"text": ["x", "y", None], "label": [1.0, 2.0, 2.5],

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.data.problems import Problem, Severity
 from engine.errors import InputError
-from engine.data.importing.records import cell_text, table_from_columns
+from engine.data.importing.records import table_from_columns
 from engine.data.importing.registry import ReadRequest, reader
 from engine.data.importing.source import decode, read_bytes
 from engine.data.importing.table import ImportedTable
@@ -22,7 +22,6 @@ def _kind(value: Any) -> str:
             type(None): "null"}.get(type(value), "a number")
 
 
-LIST_DELIMITER = "|"  # the default --label-delimiter
 # An object with more keys than this is a map keyed by ids (a chat export's message map), not
 # a record's fields: it stays one cell instead of becoming a column per id.
 _MAX_FIELDS = 50
@@ -47,10 +46,7 @@ def flatten(record: dict[str, Any], prefix: str = "", flat: dict[str, Any] | Non
             name, k = f"{base}_{k}", k + 1
         if isinstance(value, dict) and len(value) <= _MAX_FIELDS:
             flatten(value, f"{name}.", flat)
-        elif isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-            # A list of plain values (tags) reads as "a|b": multi-label with --label-delimiter "|".
-            flat[name] = LIST_DELIMITER.join(cell_text(v) or "" for v in value) if value else None
-        else:
+        else:  # a list of plain values becomes "a|b" in ``cell_text``
             flat[name] = value
     return flat
 

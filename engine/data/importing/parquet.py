@@ -1,7 +1,6 @@
 """Parquet, read whole into memory; every column is cast to strings where Arrow can."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,6 +8,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.errors import InputError
+from engine.data.importing.records import cell_text
 from engine.data.importing.registry import ReadRequest, reader
 from engine.data.importing.source import check_size, os_error
 from engine.data.importing.table import ImportedTable
@@ -30,10 +30,9 @@ def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
     try:
         return column.cast(pa.string())
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        # Nested values (lists, structs) as JSON text.
-        return pa.chunked_array([pa.array(
-            [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
-             for v in column.to_pylist()], type=pa.string())])
+        # Nested values as JSON does: a list of tags as "a|b", anything else as JSON text.
+        return pa.chunked_array([pa.array([cell_text(v) for v in column.to_pylist()],
+                                          type=pa.string())])
 
 
 @reader("parquet", suffixes=(".parquet", ".pq"), description="Apache Parquet (.parquet)")

@@ -9,6 +9,9 @@ from typing import Any
 import pyarrow as pa
 
 
+LIST_DELIMITER = "|"  # the default --label-delimiter
+
+
 def cell_text(value: Any) -> str | None:
     """A cell as the user would read it: numbers without a spurious ``.0``, dates in ISO form."""
     if value is None:
@@ -21,8 +24,12 @@ def cell_text(value: Any) -> str | None:
         return str(int(value))
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        # A list of plain values (tags) reads as multi-label data is written: "billing|urgent"
+        # (``--label-delimiter "|"``); an empty one is an empty cell.
+        return LIST_DELIMITER.join(cell_text(v) or "" for v in value) if value else None
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 
