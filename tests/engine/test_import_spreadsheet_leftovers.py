@@ -106,3 +106,25 @@ def test_a_first_row_of_data_that_repeats_is_not_taken_for_a_header(tmp_path: Pa
                     encoding="utf-8")
     imported = read_table(path)
     assert not imported.has_header and imported.table.num_rows == 5 and not imported.problems
+
+
+def test_joined_exports_in_any_language_each_with_its_bom_and_sep_line(tmp_path: Path) -> None:
+    """German column names (no header word Cloister knows), each part saved by Excel with a BOM
+    and a sep= line, one part with its header in capitals: the header is still found, because
+    the column below 'Kommentar' holds sentences and the one below 'ID' numbers."""
+    part = "sep=;\r\n{header}\r\n" + "".join(
+        f"{i};Die Lieferung kam {i} Tage zu spät an und war beschädigt;Versand\r\n" for i in range(4))
+    text = "".join("\ufeff" + part.format(header=h) for h in ("ID;Kommentar;Kategorie",
+                                                                "ID;KOMMENTAR;KATEGORIE"))
+    two = "".join("\ufeffsep=;\r\ntext;label\r\nguter Film;pos\r\nschlecht;neg\r\n" for _ in range(2))
+    path, short = tmp_path / "joined.csv", tmp_path / "two_columns.csv"
+    path.write_bytes(text.encode("utf-8"))
+    short.write_bytes(two.encode("utf-8"))
+    imported = read_table(path)
+    assert imported.has_header and imported.table.column_names == ["ID", "Kommentar", "Kategorie"]
+    assert imported.table.column("Kategorie").to_pylist() == ["Versand"] * 8
+    assert notes(imported)["header-repeated"].startswith("1 row that repeats the header")
+    # With two columns the sep= line is a row of its own ("sep=", ""): left out too, and said.
+    imported = read_table(short)
+    assert imported.table.column("label").to_pylist() == ["pos", "neg", "pos", "neg"]
+    assert notes(imported)["sep-repeated"].startswith("1 more 'sep=' line")

@@ -35,7 +35,7 @@ from engine.data.importing.source import (
 )
 from engine.data.importing.header_names import LABEL_NAMES, TEXT_NAMES, name_score
 from engine.data.importing.table import ImportedTable
-from engine.data.importing.tidy import tidy
+from engine.data.importing.tidy import header_key, tidy
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity
 
 SAMPLE_BYTES = 1024**2
@@ -106,10 +106,11 @@ def is_header(rows: list[list[str]]) -> bool:
     if any(len(f) > _MAX_HEADER_CHARS or _NUMBER.match(f) for f in named):
         return False
     # The header again further down (several exports joined into one file) is no evidence
-    # against it, when it names a column as headers do ("text", "label", "Product"): those rows
-    # are left out on read (``tidy``). A first row of data that merely repeats stays data.
-    if _names_a_column(named):
-        rest = [r for r in rest if [f.strip() for f in r] != [f.strip() for f in first]]
+    # against it, when the first row reads as names on other evidence: those rows are left out
+    # on read (``tidy``). A first row of data that merely repeats stays data.
+    copies = [r for r in rest if header_key(r) == header_key(first)]
+    if copies and _reads_as_names(first, [r for r in rest if header_key(r) != header_key(first)]):
+        rest = [r for r in rest if header_key(r) != header_key(first)]
     for j, field in enumerate(first):
         value = field.strip()
         if value and any(len(r) > j and r[j].strip() == value for r in rest):
@@ -117,8 +118,24 @@ def is_header(rows: list[list[str]]) -> bool:
     return True
 
 
-def _names_a_column(fields: list[str]) -> bool:
-    return any(name_score(f, TEXT_NAMES)[0] or name_score(f, LABEL_NAMES)[0] for f in fields)
+def _reads_as_names(first: list[str], data: list[list[str]]) -> bool:
+    """Evidence that the first row names the columns, other than its values not recurring: a
+    word headers use ("text", "label", "Product"), or a column whose other values are numbers
+    or much longer texts than the first row's short word ("ID" over 1, 2, 3; "Kommentar" over
+    sentences)."""
+    if any(name_score(f, TEXT_NAMES)[0] or name_score(f, LABEL_NAMES)[0] for f in first):
+        return True
+    for j, field in enumerate(first):
+        value = field.strip().lstrip("\ufeff")
+        below = [r[j].strip() for r in data if len(r) > j and r[j].strip()]
+        if not value or not below:
+            continue
+        if sum(bool(_NUMBER.match(v)) for v in below) >= 0.9 * len(below):
+            return True
+        lengths = sorted(len(v) for v in below)
+        if lengths[len(lengths) // 2] >= 2 * len(value) + 10:
+            return True
+    return False
 
 
 _EXCEL_SEP = re.compile(r'^\ufeff?"?sep=(.)"?[ \t]*\r?$')
@@ -199,6 +216,8 @@ class _RaggedRows:
 
     def __call__(self, row: pacsv.InvalidRow) -> str:
         with self._lock:
+            if _EXCEL_SEP.match(row.text):  # a later export's "sep=;" line: no data, no word
+                return "skip"
             self.count += 1
             if len(self.examples) < MAX_ROWS_LISTED:
                 self.examples.append((row.expected_columns, row.actual_columns, row.text))

@@ -52,28 +52,49 @@ def _trailing_empty(table: pa.Table, block: int = 1024) -> int:
     return table.num_rows
 
 
+def header_key(row: Sequence[str | None]) -> list[str]:
+    """A header as joined exports repeat it: each part may start with a BOM, in its own case,
+    with spaces around a name."""
+    return [(f or "").strip().lstrip("\ufeff").strip().casefold() for f in row]
+
+
 def _header_repeats(table: pa.Table, header_fields: Sequence[str]) -> np.ndarray:
-    """Rows equal to the header, field by field, as joined exports repeat it: the first named
-    field exactly as the header wrote it (one comparison of one column finds the candidates),
-    the others with spaces around them not counting. ``header_fields`` pair with the table's
-    columns by position: call this before any column is dropped."""
-    pairs = list(zip(table.column_names, header_fields))
-    named = [(n, f) for n, f in pairs if f.strip()]
+    """Rows equal to the header as ``header_key`` compares them. One hash lookup of the first
+    named column against the ways an export writes that name (as the header does, lower, upper
+    or title case, after a BOM) finds the candidates; only they are compared field by field.
+    ``header_fields`` pair with the table's columns by position: call this before any column
+    is dropped."""
     found = np.zeros(table.num_rows, dtype=bool)
+    key = header_key(header_fields)
+    named = [(n, f.strip().lstrip("\ufeff")) for n, f, k in zip(table.column_names, header_fields, key) if k]
     if not named:
         return found
     first_name, first_value = named[0]
-    column = table.column(first_name)
-    hits = pc.equal(column, first_value)
+    spellings = {first_value, first_value.lower(), first_value.upper(), first_value.title(),
+                 first_value.capitalize()}
+    written = sorted(spellings | {f"\ufeff{v}" for v in spellings})
+    hits = pc.is_in(table.column(first_name), value_set=pa.array(written, pa.string()))
     candidates = np.flatnonzero(np.asarray(pc.fill_null(hits, False).to_numpy(zero_copy_only=False),
                                            dtype=bool))
     if not len(candidates):
         return found
-    rows = table.take(pa.array(candidates))
-    same = np.logical_and.reduce([_equal(rows.column(n), f.strip()) for n, f in named]
-                                 + [_blank(rows.column(n)) for n, f in pairs if not f.strip()])
+    rows = table.take(pa.array(candidates)).select(table.column_names[:len(key)]).to_pylist()
+    same = np.array([header_key(list(r.values())) + [""] * (len(key) - len(r)) == key for r in rows])
     found[candidates[same]] = True
     return found
+
+
+def _sep_lines(table: pa.Table) -> np.ndarray:
+    """Excel's "sep=;" line of a later export joined into the file, read as a row: "sep=" in the
+    first column (the delimiter split it off) and nothing else."""
+    first = table.column(0)
+    hits = np.asarray(pc.fill_null(pc.is_in(first, value_set=pa.array(["sep=", "\ufeffsep="])), False)
+                      .to_numpy(zero_copy_only=False), dtype=bool)
+    if not hits.any():
+        return hits
+    for name in table.column_names[1:]:
+        hits &= _blank(table.column(name))
+    return hits
 
 
 def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
@@ -105,9 +126,17 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
     empty_row = np.zeros(table.num_rows, dtype=bool)
     if trailing:
         empty_row[table.num_rows - trailing:] = True
-    drop = empty_row | header_row
+    sep_row = _sep_lines(table) if table.num_columns > 1 else np.zeros_like(empty_row)
+    drop = empty_row | header_row | sep_row
     if not drop.any() or drop.all():
         return table, problems
+    if sep_row.any():
+        count = int(sep_row.sum())
+        problems.append(Problem(
+            severity=Severity.INFO, code="sep-repeated",
+            message=f"{count:,} more 'sep=' line{'s' * (count != 1)} (Excel's delimiter line, from "
+            f"exports joined into this file) {'were' if count != 1 else 'was'} left out",
+            hint="Such lines hold no data.", file=str(path)))
     if empty_row.any():
         where = np.flatnonzero(empty_row)
         problems.append(Problem(
