@@ -26,8 +26,9 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--drop-duplicates", action="store_true",
                        help="drop rows that repeat an earlier row's text and label")
     group.add_argument("--merge-label-variants", action="store_true",
-                       help="labels that differ only in case or spaces ('Positive', 'positive ') "
-                       "become one class, spelled as the most frequent of them")
+                       help="labels that differ only in how they are written ('Positive' and "
+                       "'positive ', or '1' and '1.0') become one class, spelled as the most "
+                       "frequent of them")
     group.add_argument("--drop-class", action="append", default=[], metavar="LABEL",
                        help="drop every row labelled LABEL (exactly, case included), such as "
                        "'N/A' or '#N/A' marking rows nobody labelled; repeat for several")

@@ -34,7 +34,7 @@ from engine.data.problems import Problem
 _CANDIDATES: tuple[tuple[frozenset[str], str, Fix], ...] = (
     (frozenset({"empty-text", "missing-label"}), "Drop rows with empty text or no label",
      DropIncomplete()),
-    (frozenset({"label-variants"}), "Merge labels that differ only in case or spaces",
+    (frozenset({"label-variants"}), "Merge labels that differ only in how they are written",
      MergeLabelVariants()),
     (frozenset({"conflicting-labels"}), "Keep each text's majority label",
      ResolveConflicts("majority")),

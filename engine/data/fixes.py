@@ -182,14 +182,21 @@ class CapLength(Fix):
 
 
 def spelling_key(label: str) -> str:
-    """What two spellings of one label share: case and runs of spaces do not count."""
-    return " ".join(label.split()).casefold()
+    """What two spellings of one label share: case and runs of spaces do not count, nor how a
+    number is written ('1' and '1.0', as pandas writes an integer column that had a gap)."""
+    key = " ".join(label.split()).casefold()
+    try:
+        number = float(key)
+    except ValueError:
+        return key
+    return f"{number:g}" if number == number and abs(number) != float("inf") else key
 
 
 def label_variants(counts: dict[str, int], tiebreak: dict[str, int] | None = None) -> list[list[str]]:
-    """Groups of labels (rows per label: ``counts``) that differ only in case or spaces, each
+    """Groups of labels (rows per label: ``counts``) that differ only in how they are written, each
     with the spelling the others merge into first: the most frequent, then (``tiebreak``) the
-    most frequent over other rows, then one with no stray spaces, then the alphabetically last
+    most frequent over other rows, then the plainest ('0' over '0.0', lower case), then one with
+    no stray spaces, then the alphabetically last
     (so the choice never depends on row order). Placeholders such as 'N/A' and 'n/a' are not
     spellings of a class: they are dropped, not merged (``DropClasses``)."""
     groups: dict[str, list[str]] = {}
@@ -197,15 +204,15 @@ def label_variants(counts: dict[str, int], tiebreak: dict[str, int] | None = Non
         if label.strip() and spelling_key(label) not in PLACEHOLDER_LABELS:
             groups.setdefault(spelling_key(label), []).append(label)
     more = tiebreak or {}
-    return [sorted(g, key=lambda s: (counts[s], more.get(s, 0), s == " ".join(s.split()), s),
-                   reverse=True)
+    return [sorted(g, key=lambda s: (counts[s], more.get(s, 0), s == spelling_key(s),
+                                     s == " ".join(s.split()), s), reverse=True)
             for g in groups.values() if len(g) > 1]
 
 
 @dataclass(frozen=True)
 class MergeLabelVariants(Fix):
-    """Labels that differ only in case or spaces ("label-variants": 'Positive', 'positive ')
-    become one class, spelled as the most frequent of them."""
+    """Labels that differ only in case, spaces or how a number is written ("label-variants":
+    'Positive', 'positive '; '1', '1.0') become one class, spelled as the most frequent."""
 
     kind: ClassVar[str] = "merge-label-variants"
     order: ClassVar[int] = 25  # before conflicts and repeats: 'Good'/'good' rows then agree
@@ -224,7 +231,7 @@ class MergeLabelVariants(Fix):
         counts = every
         into = {variant: group[0] for group in groups for variant in group[1:]}
         if not into:
-            return table, FixStep(self.kind, "no labels differ only in case or spaces: nothing "
+            return table, FixStep(self.kind, "no labels differ only in how they are written: nothing "
                                   "merged")
         index = pc.index_in(labels, value_set=pa.array(list(into), pa.string()))
         hit = pc.is_valid(index)
@@ -236,8 +243,8 @@ class MergeLabelVariants(Fix):
         shown = "; ".join(f"{', '.join(repr(v) for v in g[1:])} -> {g[0]!r}" for g in groups[:3])
         more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
         return table, FixStep(
-            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} (case or "
-            f"spaces) into {len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; "
+            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} (case, spaces "
+            f"or number format) into {len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; "
             f"{count:,} row{'s' * (count != 1)} relabelled)",
             rows_changed=count,
             details={"merged": {g[0]: g[1:] for g in groups}})
@@ -437,7 +444,7 @@ FIX_FOR_CODE: dict[str, FixHint] = {
                            f"Merge small classes into {NEW_CLASS!r}"),
     "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
     "label-variants": FixHint("--merge-label-variants",
-                              "Merge labels that differ only in case or spaces"),
+                              "Merge labels that differ only in how they are written"),
     "single-class": FixHint("--label-column L", "Choose another label column"),
     "no-label-column": FixHint("--label-column L", "Choose the label column"),
 }

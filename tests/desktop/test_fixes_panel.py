@@ -109,9 +109,9 @@ def test_spellings_of_a_label_merged_with_one_button(qtbot, window, tmp_path):
     drop_files(window, path)
     qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
     assert {"label-variants", "class-too-small"} <= _codes(page) and not page.import_button.isEnabled()
-    merge = _button(page, "Merge labels that differ only in case or spaces")
+    merge = _button(page, "Merge labels that differ only in how they are written")
     # It clears the error (the one-row 'billing' class), so it is offered as the fix for it.
-    assert merge.text() == "Fix: Merge labels that differ only in case or spaces (changes 1 row)"
+    assert merge.text() == "Fix: Merge labels that differ only in how they are written (changes 1 row)"
     draft = page.draft
     qtbot.mouseClick(merge, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.draft is not draft, timeout=30_000)

@@ -159,6 +159,10 @@ def test_spellings_of_a_label_are_merged_into_the_most_frequent() -> None:
     assert step.kind == "merge-label-variants" and step.rows_changed == 3 and step.rows_removed == 0
     # Labels are read trimmed, so ' POSITIVE ' is 'POSITIVE'; runs of inner spaces count too.
     assert step.details == {"merged": {"Positive": ["positive", "POSITIVE"], "negative": ["Negative"]}}
+    # As pandas writes an integer column that had a gap: '1.0' is another spelling of '1'.
+    numbers, _ = apply_fixes(table([*BASE, ("x", "1"), ("y", "1"), ("z", "1.0"), ("w", "0.0"), ("v", "0")]),
+                             MAPPING, [MergeLabelVariants()])
+    assert [label for _, label in rows_of(numbers)][10:] == ["1", "1", "1", "0", "0"]
     assert "('positive', 'POSITIVE' -> 'Positive'; 'Negative' -> 'negative'; 3 rows relabelled)" \
         in step.description
     assert report.classes_before == 8 and report.classes_after == 5  # a, b, Positive, negative, "Neg ative"
@@ -176,7 +180,7 @@ def test_validation_names_the_spellings_and_points_a_tiny_spelling_at_the_merge(
     problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
     (variants,) = [p for p in problems if p.code == "label-variants"]
     assert not variants.blocking and variants.fix == "--merge-label-variants"
-    assert "'Positive' (2 rows), 'positive' (1 row) differ only in case or spaces" in variants.message
+    assert "'Positive' (2 rows), 'positive' (1 row) differ only in how they are written" in variants.message
     (tiny,) = [p for p in problems if p.code == "class-too-small"]
     assert tiny.fix == "--merge-label-variants"  # not "--merge-small-into other"
     assert "another spelling of 'Positive'" in tiny.hint
@@ -195,9 +199,9 @@ def test_the_spelling_merge_is_offered_as_the_fix_for_the_error_it_clears() -> N
     t = table([*BASE, ("p1", "Positive"), ("p2", "Positive"), ("p3", "positive")])
     problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
     options = {o.label: o for o in suggest_fixes(t, MAPPING, problems)}
-    merge = options["Merge labels that differ only in case or spaces"]
+    merge = options["Merge labels that differ only in how they are written"]
     assert merge.blocking and merge.rows_changed == 1 and not merge.refused
-    assert merge.summary() == "Merge labels that differ only in case or spaces (changes 1 row)"
+    assert merge.summary() == "Merge labels that differ only in how they are written (changes 1 row)"
 
 
 def test_placeholder_labels_are_named_and_dropped_by_class() -> None:
@@ -253,7 +257,7 @@ def test_a_tiny_class_with_a_better_fix_does_not_call_for_merging_it_into_other(
     t = table([*BASE, ("p1", "Positive"), ("p2", "Positive"), ("p3", "positive"), ("u", "#N/A")])
     problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
     labels = [o.label for o in suggest_fixes(t, MAPPING, problems)]
-    assert "Merge labels that differ only in case or spaces" in labels
+    assert "Merge labels that differ only in how they are written" in labels
     assert "Drop the rows labelled '#N/A'" in labels
     assert not any("classes under 2 rows" in label for label in labels)
     # With a tiny class that is neither, the small-class fixes are offered as before.
