@@ -78,8 +78,8 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
     # A problem whose own fix is another one (a tiny class that is another spelling of a label,
     # or a placeholder) does not call for the fixes of its code: merging 'billing' into 'other'
     # would be wrong. The per-label options below cover those.
-    present = {p.code for p in problems if not p.fix or p.fix == _flag(frozenset({p.code}))}
-    present |= {p.code for p in problems if p.code == "placeholder-label"}
+    present = {p.code for p in problems
+               if not (p.code in ("class-too-small", "class-small") and p.fix.startswith(_OWN_FIXES))}
     blocking = {p.code for p in problems if p.blocking}
     # An error can name another code's fix (a tiny class that is another spelling of a label).
     blocking_flags = {p.fix for p in problems if p.blocking and p.fix}
@@ -97,6 +97,10 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
         options.append(FixOption(label, fix, codes, step.rows_removed, step.rows_changed,
                                  blocking=resolves_error))
     return options
+
+
+# Fixes that a small class gets instead of its code's when it is a spelling or a placeholder.
+_OWN_FIXES = ("--merge-label-variants", "--drop-class ")
 
 
 def _flag(codes: frozenset[str]) -> str | None:

@@ -418,9 +418,23 @@ def apply_fixes(table: pa.Table, mapping: ColumnMapping,
     if mapping.label_column is not None and len(classes) < 2 and before_classes >= 2:
         left = f" ({next(iter(classes))!r})" if classes else ""
         raise FixRefused(f"refused: these fixes would leave fewer than two classes{left}, and a "
-                         "classifier needs at least two; nothing was changed. Lower the minimum "
-                         "class size or merge the small classes instead of dropping them")
+                         "classifier needs at least two; nothing was changed. "
+                         + _fewer_classes_advice(fixes))
     return table, FixReport(before_rows, table.num_rows, before_classes, len(classes), tuple(steps))
+
+
+def _fewer_classes_advice(fixes: Sequence[Fix]) -> str:
+    advice = []
+    if any(isinstance(f, DropClasses) for f in fixes):
+        advice.append("drop fewer classes")
+    small = [f for f in fixes if isinstance(f, SmallClasses)]
+    if any(f.merge_into is not None for f in small):
+        advice.append("lower the minimum class size (every class is under it, so all would merge)")
+    elif small:
+        advice.append("lower the minimum class size or merge the small classes instead of "
+                      "dropping them")
+    return ("Fix it: " + "; or ".join(advice) + ".") if advice else \
+        "Check the label column: most rows may be missing a label."
 
 
 # ---- which fix resolves which problem ---------------------------------------------------------

@@ -20,7 +20,9 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
 from engine.data.columns import ColumnMapping, label_array, text_array
-from engine.data.fixes import FIX_FOR_CODE, PLACEHOLDER_LABELS, fix_for, label_variants, spelling_key
+from engine.data.fixes import (
+    FIX_FOR_CODE, NEW_CLASS, PLACEHOLDER_LABELS, fix_for, label_variants, spelling_key,
+)
 from engine.data.importing.table import ImportedTable
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
@@ -193,8 +195,13 @@ _ROW_WISE_CLASS_FIXES = frozenset({"class-too-small", "class-small", "conflictin
 def _ordered(problems: list[Problem], *, multi_label: bool = False) -> list[Problem]:
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     # Each problem says which one-step fix resolves it (engine.data.fixes), where one exists.
+    # Small classes were given theirs as they were found (``small_class_fix``: the one that works
+    # for these counts, or none); row-wise class fixes do not apply to multi-label rows.
     problems = [dataclasses.replace(p, fix=hint.flag) if not p.fix and (hint := fix_for(p.code))
-                and not (multi_label and p.code in _ROW_WISE_CLASS_FIXES) else p for p in problems]
+                and p.code not in ("class-too-small", "class-small") else p for p in problems]
+    if multi_label:
+        problems = [dataclasses.replace(p, fix="") if p.code in _ROW_WISE_CLASS_FIXES else p
+                    for p in problems]
     return sorted(problems, key=lambda p: rank[p.severity])  # stable: check order kept within
 
 
@@ -422,14 +429,16 @@ def _class_problems(check: _Checker, counts: dict[str, int], column: str,
     ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))
     too_few = [(k, v) for k, v in ordered if v < MIN_EXAMPLES_ERROR]
     few = [(k, v) for k, v in ordered if MIN_EXAMPLES_ERROR <= v < MIN_EXAMPLES_WARNING]
+    better = better or {}
     problems += _class_list(check, too_few, Severity.ERROR, "class-too-small", column,
                             f"fewer than {MIN_EXAMPLES_ERROR} examples, so it cannot appear in both "
                             "training and test",
                             "Add examples of this class, merge it into another, or delete its rows.",
-                            better or {})
+                            better, small_class_fix(counts, MIN_EXAMPLES_ERROR, better))
     problems += _class_list(check, few, Severity.WARNING, "class-small", column,
                             f"fewer than {MIN_EXAMPLES_WARNING} examples; the model will learn it poorly",
-                            "Add examples of this class if you can.", better or {})
+                            "Add examples of this class if you can.", better,
+                            small_class_fix(counts, MIN_EXAMPLES_WARNING, better))
     largest, smallest = ordered[-1], ordered[0]
     if smallest[1] and largest[1] / smallest[1] >= IMBALANCE_RATIO:
         problems.append(check.problem(
@@ -445,14 +454,30 @@ def _class_problems(check: _Checker, counts: dict[str, int], column: str,
 _MIN_ROWS_FOR_CARDINALITY = 20
 
 
+def small_class_fix(counts: dict[str, int], min_size: int, better: dict[str, tuple[str, str]]) -> str:
+    """The flag that fixes the classes under ``min_size`` rows, or "" when none would work:
+    merging them into "other" needs enough rows for "other" not to be small itself, and a class
+    of at least ``min_size`` to stay beside it; dropping them needs two such classes. Classes
+    with a ``better`` fix of their own (a spelling, a placeholder) are not counted."""
+    small = sum(n for label, n in counts.items() if n < min_size and label not in better)
+    big = sum(1 for n in counts.values() if n >= min_size)
+    if small >= MIN_EXAMPLES_ERROR and big >= 1:
+        return f"--min-class-size {min_size} --merge-small-into {NEW_CLASS}"
+    if big >= 2:
+        return f"--min-class-size {min_size} --drop-small"
+    return ""
+
+
 def _class_list(check: _Checker, classes: list[tuple[str, int]], severity: Severity, code: str,
-                column: str, why: str, hint: str, better: dict[str, tuple[str, str]]) -> list[Problem]:
-    out = [check.problem(severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
-                         hint, column=column) if label not in better else
+                column: str, why: str, hint: str, better: dict[str, tuple[str, str]],
+                fix: str) -> list[Problem]:
+    out = [_with_fix(check.problem(severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
+                                   hint, column=column), fix) if label not in better else
            _with_fix(check.problem(severity, code, f"class {label!r} has {count} example{'s' if count != 1 else ''}: {why}",
                                    better[label][0], column=column), better[label][1])
            for label, count in classes[:MAX_ROWS_LISTED]]
     if len(classes) > MAX_ROWS_LISTED:
-        out.append(check.problem(severity, code, f"{len(classes):,} classes in all have {why} "
-                                 f"(the first {MAX_ROWS_LISTED} are listed)", hint, column=column))
+        out.append(_with_fix(check.problem(severity, code, f"{len(classes):,} classes in all have {why} "
+                                           f"(the first {MAX_ROWS_LISTED} are listed)", hint,
+                                           column=column), fix))
     return out

@@ -264,3 +264,36 @@ def test_a_tiny_class_with_a_better_fix_does_not_call_for_merging_it_into_other(
     t = table([*BASE, ("solo", "rare")])
     problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
     assert "Merge classes under 2 rows into 'other'" in [o.label for o in suggest_fixes(t, MAPPING, problems)]
+
+
+def test_the_small_class_fix_named_is_one_that_works_for_these_counts() -> None:
+    from engine.data.validation import small_class_fix
+
+    # One tiny class of one row: merged into "other" it would still be one row; drop it.
+    assert small_class_fix({"a": 5, "b": 5, "solo": 1}, 2, {}) == "--min-class-size 2 --drop-small"
+    # Two tiny classes make an "other" of two rows beside a real class: merging works.
+    assert small_class_fix({"a": 5, "x": 1, "y": 1}, 2, {}) == "--min-class-size 2 --merge-small-into other"
+    # Every class under 10 rows: merging all into "other" would leave one class; no fix is named.
+    assert small_class_fix({"a": 5, "b": 4}, 10, {}) == ""
+    # A spelling of another label is not counted: its own fix handles it.
+    assert small_class_fix({"a": 5, "b": 5, "A": 1}, 2, {"A": ("", "--merge-label-variants")}) \
+        == "--min-class-size 2 --drop-small"
+    t = table([*BASE, ("solo", "rare")])
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    (tiny,) = [p for p in problems if p.code == "class-too-small"]
+    assert tiny.fix == "--min-class-size 2 --drop-small"
+    fixed, _ = apply_fixes(t, MAPPING, fixes_from_options(min_class_size=2, drop_small=True))
+    assert rows_of(fixed) == BASE  # the named fix, run, is accepted
+    few = [p for p in problems if p.code == "class-small"]
+    assert few and all(p.fix == "" for p in few)  # 'a' and 'b' have 5 rows each: nothing to merge into
+
+
+def test_a_refusal_for_too_few_classes_advises_what_fits_the_fixes_asked_for() -> None:
+    t = table([*BASE, ("x", "c"), ("y", "c")])
+    with pytest.raises(FixRefused, match="lower the minimum class size \\(every class is under it"):
+        apply_fixes(t, MAPPING, fixes_from_options(min_class_size=10, merge_small_into="other"))
+    with pytest.raises(FixRefused, match="merge the small classes instead of dropping them"):
+        apply_fixes(table([*[(f"t{i}", "a") for i in range(5)], ("x", "b"), ("y", "b"), ("z", "c"),
+                           ("w", "c")]), MAPPING, fixes_from_options(min_class_size=3, drop_small=True))
+    with pytest.raises(FixRefused, match="Fix it: drop fewer classes"):
+        apply_fixes(t, MAPPING, fixes_from_options(drop_classes=["a", "b"]))
