@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from typing import Any
 import pyarrow.compute as pc
 
 from engine.data.columns import (
-    ColumnMapping, complete_rows, label_array, person_column_candidates, text_array,
+    ColumnMapping, complete_rows, label_array, other_label_columns, person_column_candidates,
+    text_array,
 )
 from engine.errors import InputError
 from engine.data.importing import ImportedTable, read_table
@@ -95,6 +98,7 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
         "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
                     "separator": mapping.separator},
         "label_counts": label_counts(imported, mapping, label_delimiter=label_delimiter),
+        "other_label_columns": other_label_columns(imported, mapping),
         "person_columns": [{"column": c, "people": n, **_blank_rows(imported, c)}
                            for c, n in person_column_candidates(imported.table, mapping)],
         "problems": [p.as_dict() for p in problems],
@@ -102,7 +106,30 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
     }
 
 
-def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
+def import_command(data: dict[str, Any], args: argparse.Namespace, flags: list[str]) -> str:
+    """The `cloister import` that reads the file as inspect did (its sheet, header and columns,
+    where the user chose them) with ``flags``: runnable as printed."""
+    path = Path(data["file"])
+    parts = ["cloister", "import", shlex.quote(str(path)), "--name", shlex.quote(_dataset_name(path))]
+    if args.sheet:
+        parts += ["--sheet", shlex.quote(args.sheet)]
+    if args.header is not None:
+        parts.append("--header" if args.header else "--no-header")
+    for column in args.text_columns or ():
+        parts += ["--text-column", shlex.quote(column)]
+    if args.label_column:
+        parts += ["--label-column", shlex.quote(args.label_column)]
+    if args.label_delimiter:
+        parts += ["--label-delimiter", shlex.quote(args.label_delimiter)]
+    return " ".join(parts + flags)
+
+
+def _dataset_name(path: Path) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.")
+    return name or "dataset"
+
+
+def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Namespace) -> None:
     out = sys.stdout
     details = ", ".join(x for x in (data["format"], data["encoding"],
                                     data["sheet"] and f"sheet {data['sheet']!r}") if x)
@@ -115,6 +142,10 @@ def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
     texts = " + ".join(repr(c) for c in mapping["text_columns"])
     label = repr(mapping["label_column"]) if mapping["label_column"] else "(none found)"
     print(f"Mapping:  text = {texts}; label = {label}", file=out)
+    others = data["other_label_columns"]
+    if others:
+        print(f"          also named like a label: {', '.join(repr(c) for c in others)} "
+              f"(to train on it instead: --label-column {shlex.quote(others[0])})", file=out)
     counts: dict[str, int] = data["label_counts"]
     if counts:
         total = sum(counts.values())
@@ -146,7 +177,7 @@ def _print_text(data: dict[str, Any], problems: list[Problem]) -> None:
     else:
         flags = sorted({p.fix for p in problems if p.blocking and p.fix})
         print("Result:   not trainable yet: fix the errors above"
-              + (f" (for example `cloister import FILE {' '.join(flags)}`)" if flags else ""),
+              + (f" (for example `{import_command(data, args, flags)}`)" if flags else ""),
               file=out)
 
 
@@ -206,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
             json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
             sys.stdout.write("\n")
         else:
-            _print_text(data, problems)
+            _print_text(data, problems, args)
         sys.stdout.flush()
     except BrokenPipeError:
         # `cloister inspect big.csv | head` closed the pipe: not an error worth a traceback.

@@ -164,6 +164,21 @@ def _pick_label(stats: list[_Stats], rows: int) -> str | None:
     return max(by_content, key=lambda s: (s.filled >= 0.9, -s.distinct, s.filled)).name
 
 
+def other_label_columns(imported: ImportedTable, mapping: ColumnMapping) -> list[str]:
+    """Columns besides the chosen ones that are named like a label and hold short values
+    ("topic" beside the chosen "sentiment"): a user who meant one of them should be told."""
+    table = _sample(imported.table)
+    chosen = {*mapping.text_columns, mapping.label_column}
+    out = []
+    for name in table.column_names:
+        if name in chosen or name.lower() in _NEVER or not name_score(name, LABEL_NAMES)[0]:
+            continue
+        stats = _stats(table, name)
+        if stats.filled > 0 and stats.mean_chars <= _MAX_LABEL_CHARS and stats.distinct >= 2:
+            out.append(name)
+    return out
+
+
 def text_array(table: pa.Table, mapping: ColumnMapping) -> pa.ChunkedArray:
     """One string per row (blank where empty); several text columns joined by the separator."""
     columns = [_as_string(table.column(name)) for name in mapping.text_columns]

@@ -110,6 +110,8 @@ def validate(
                               label_delimiter=label_delimiter)
     else:
         counts = labels.counts(usable)
+    if not label_delimiter:
+        problems += _multi_label_hint(check, counts, label_col)
     variants = [] if label_delimiter else label_variants(counts)
     problems += _variant_problems(check, variants, counts, label_col)
     # Not the largest class: a column that is mostly 'NA' is more likely a real class or the
@@ -131,6 +133,21 @@ def validate(
                        f"--drop-class {shlex.quote(label)}") for label in placeholders}
     problems += _class_problems(check, counts, label_col, better=better)
     return _ordered(problems, multi_label=bool(label_delimiter))
+
+
+def _multi_label_hint(check: _Checker, counts: dict[str, int], column: str) -> list[Problem]:
+    """Labels joined with "|" (a JSON or Parquet tag list reads so) in a tenth of the rows or
+    more: probably several classes a row, which --label-delimiter counts one by one."""
+    joined = {label: n for label, n in counts.items() if "|" in label.strip("|")}
+    rows = sum(joined.values())
+    if not joined or rows < 0.1 * sum(counts.values()):
+        return []
+    example = max(joined, key=lambda label: joined[label])
+    return [_with_fix(check.problem(
+        Severity.INFO, "looks-multi-label", f"{rows:,} rows have labels joined with '|' (such as "
+        f"{example!r}): each combination is counted as a class of its own",
+        "If a row can carry several classes, read them one by one with --label-delimiter '|' "
+        "(and train with --multi-label).", column=column), "--label-delimiter '|'")]
 
 
 def _with_fix(problem: Problem, flag: str) -> Problem:

@@ -245,3 +245,45 @@ def test_label_delimiter_counts_each_label(tmp_path: Path, capsys: pytest.Captur
     code, single = inspect_json(capsys, str(rare))
     assert any(p["fix"].startswith("--min-class-size") for p in single["problems"]
                if p["code"].startswith("class-"))
+
+
+def test_the_suggested_import_runs_as_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "for example" command names the file, a dataset name and the columns the user chose
+    for inspect; run as printed, it imports. Another column named like a label is mentioned."""
+    import shlex
+
+    source = tmp_path / "hand labelled.csv"
+    rows = [(f"great {i}", "Billing" if i % 2 else "Shipping", "pos") for i in range(20)]
+    rows += [("no idea", "#N/A", "neg"), ("also", "billing", "neg")]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "topic", "sentiment"), *rows])
+    assert main(["inspect", str(source)]) == 0  # sentiment is taken by default, and trainable
+    out = capsys.readouterr().out
+    assert "also named like a label: 'topic' (to train on it instead: --label-column topic)" in out
+    assert main(["inspect", str(source), "--label-column", "topic"]) == 2
+    result = capsys.readouterr().out.splitlines()[-1]
+    printed = result.split("`")[1]
+    assert printed.startswith(f"cloister import {shlex.quote(str(source))} --name hand-labelled "
+                              "--label-column topic ")
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "inspect test passphrase")
+    assert main(["init", "--kdf-cost", "10"]) == 0
+    assert main(shlex.split(printed)[1:]) == 0  # as printed, without "cloister"
+    capsys.readouterr()
+    assert main(["datasets", "--json"]) == 0
+    (stored,) = json.loads(capsys.readouterr().out)
+    assert stored["name"] == "hand-labelled" and stored["labels"] == {"Billing": 11, "Shipping": 10}
+
+
+def test_labels_joined_with_a_bar_suggest_reading_them_as_multi_label(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tags.json"
+    path.write_text(json.dumps([{"text": f"t{i}", "tags": ["billing", "urgent"] if i % 2 else ["tech"]}
+                                for i in range(20)]), encoding="utf-8")
+    code, report = inspect_json(capsys, str(path))
+    (hint,) = [p for p in report["problems"] if p["code"] == "looks-multi-label"]
+    assert hint["severity"] == "info" and hint["fix"] == "--label-delimiter '|'"
+    assert "10 rows have labels joined with '|' (such as 'billing|urgent')" in hint["message"]
+    code, report = inspect_json(capsys, str(path), "--label-delimiter", "|")
+    assert report["label_counts"] == {"tech": 10, "billing": 10, "urgent": 10}
+    assert "looks-multi-label" not in {p["code"] for p in report["problems"]}

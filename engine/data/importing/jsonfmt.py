@@ -76,7 +76,7 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
         if exc.msg == "Extra data" and decoded.text.lstrip().startswith("{"):
             hint = " It looks like JSON Lines (one object per line): rename it to .jsonl."
         raise InputError(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.{hint or ' Fix the file or export it again.'}"
+            f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).{hint or ' Fix the file or export it again.'}"
         ) from None
     problems = tuple(decoded.problems)
     if isinstance(value, dict):
@@ -132,7 +132,7 @@ def read_jsonl(path: Path, request: ReadRequest) -> ImportedTable:
             raise InputError(f"{path}, line {number}: nested too deeply to read.") from None
         except json.JSONDecodeError as exc:
             raise InputError(
-                f"{path}, line {number}: not valid JSON ({exc.msg} at column {exc.colno}). "
+                f"{path}, line {number}: not valid JSON ({exc.msg}, column {exc.colno}). "
                 "Each line must hold one JSON object; fix or delete that line."
             ) from None
         if not isinstance(item, dict):
