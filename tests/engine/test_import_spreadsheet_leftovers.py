@@ -13,10 +13,11 @@ from engine.data.validation import validate
 
 
 def notes(imported) -> dict[str, str]:  # noqa: ANN001
-    """What the reader said about what it left out: a note, or (a repeated header: rows gone
-    on a guess) a warning."""
+    """What the reader said about what it left out: a note, or (a repeated header, a totals
+    row: rows gone on a guess) a warning."""
     said = {p.code: p for p in imported.problems}
-    assert all(p.severity is (Severity.WARNING if code == "header-repeated" else Severity.INFO)
+    guessed = {"header-repeated", "footer-row"}
+    assert all(p.severity is (Severity.WARNING if code in guessed else Severity.INFO)
                for code, p in said.items())
     return {code: p.message for code, p in said.items()}
 
@@ -128,3 +129,18 @@ def test_joined_exports_in_any_language_each_with_its_bom_and_sep_line(tmp_path:
     imported = read_table(short)
     assert imported.table.column("label").to_pylist() == ["pos", "neg", "pos", "neg"]
     assert notes(imported)["sep-repeated"].startswith("1 more 'sep=' line")
+
+
+def test_a_totals_row_at_the_bottom_is_left_out_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "with_totals.csv"
+    path.write_text("text,label,amount\ngood,pos,3\nbad,neg,\"1,234.50\"\nok,pos,5\nTotal:,,\"1,242.50\"\n,,\n",
+                    encoding="utf-8")
+    imported = read_table(path)
+    assert imported.table.column("text").to_pylist() == ["good", "bad", "ok"]
+    said = notes(imported)["footer-row"]
+    assert said.startswith("the last row of data (row 4) starts with a word for 'total'")
+    assert "1,242" not in said  # problems never echo a row's values
+    # 'Total' with text beside it is data ('Total waste of time' is a review), and stays.
+    review = tmp_path / "review.csv"
+    review.write_text("text,label\ngood,pos\nbad,neg\nTotal,disaster\n", encoding="utf-8")
+    assert read_table(review).table.num_rows == 3

@@ -13,11 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.problems import Problem, Severity
+
+# A number as spreadsheets write one: 1,234.5 / 1.234,5 / -3 / 12% / 1e3 / €30.
+_NUMBER = re.compile(r"^[-+]?[$€£]?\s?(\d[\d.,\s']*|[.,]\d+)([eE][-+]?\d+)?\s?%?[$€£]?$")
 
 
 def _blank(column: pa.ChunkedArray) -> np.ndarray:
@@ -97,6 +102,25 @@ def _sep_lines(table: pa.Table) -> np.ndarray:
     return hits
 
 
+# The first word of a spreadsheet's totals row, in the languages its users write.
+_TOTALS = {"total", "totals", "grand total", "sum", "summe", "gesamt", "totaal", "somme", "totale",
+           "suma", "total general"}
+
+
+def _footer(table: pa.Table, end: int) -> np.ndarray:
+    """The last row of data (before ``end``), when it is a totals row: a first filled cell that
+    says "Total" (or "Summe", "Gesamt", ...) and nothing else but numbers or blanks."""
+    found = np.zeros(table.num_rows, dtype=bool)
+    if end < 2:
+        return found
+    cells = [(v or "").strip() for v in table.slice(end - 1, 1).to_pylist()[0].values()]
+    filled = [c for c in cells if c]
+    if filled and filled[0].casefold().rstrip(":") in _TOTALS \
+            and all(_NUMBER.match(c) for c in filled[1:]):
+        found[end - 1] = True
+    return found
+
+
 def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
          unnamed: Sequence[str]) -> tuple[pa.Table, list[Problem]]:
     """``table`` without the empty rows below its data, its unnamed empty columns and (with
@@ -127,7 +151,8 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
     if trailing:
         empty_row[table.num_rows - trailing:] = True
     sep_row = _sep_lines(table) if table.num_columns > 1 else np.zeros_like(empty_row)
-    drop = empty_row | header_row | sep_row
+    footer_row = _footer(table, table.num_rows - trailing)
+    drop = empty_row | header_row | sep_row | footer_row
     if not drop.any() or drop.all():
         return table, problems
     if sep_row.any():
@@ -144,6 +169,14 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
             message=f"{len(where):,} row{'s' * (len(where) != 1)} with no value in any column "
             f"({_rows(where)}) {'were' if len(where) != 1 else 'was'} left out",
             hint="Spreadsheets often leave such rows below the data.", file=str(path)))
+    if footer_row.any():
+        where = np.flatnonzero(footer_row)
+        problems.append(Problem(
+            severity=Severity.WARNING, code="footer-row",
+            message=f"the last row of data ({_rows(where)}) starts with a word for 'total' and holds "
+            "nothing but numbers besides: it looks like a spreadsheet's totals row and was left out",
+            hint="If it is a real example, change its first cell in the source and import again.",
+            file=str(path)))
     if header_row.any():
         where = np.flatnonzero(header_row)
         problems.append(Problem(
