@@ -48,10 +48,11 @@ class MetricCard(QFrame):
         layout.setContentsMargins(12, 8, 12, 8)
         self.value = QLabel("—")
         self.value.setObjectName("metricValue")
-        caption = QLabel(title)
-        caption.setObjectName("metricCaption")
+        self.caption = QLabel(title)
+        self.caption.setObjectName("metricCaption")
+        self.title = title
         layout.addWidget(self.value)
-        layout.addWidget(caption)
+        layout.addWidget(self.caption)
 
 
 class ResultsPage(Page):
@@ -192,15 +193,20 @@ class ResultsPage(Page):
         record, rep = self.record, self.report
         self._set_empty(rep is None)
         metrics = dict(rep.headline()) if rep is not None else dict(record.metrics)
+        multi = bool(rep is not None and rep.multi_label)
         for key, card in self.cards.items():
             card.value.setText(format_metric(metrics.get(key)))
             card.setVisible(key in metrics)
+            # Multi-label: a row counts as right only when every one of its labels is.
+            exact = multi and key == "accuracy"
+            card.caption.setText("Exact match (every label)" if exact else card.title)
+            card.setToolTip("Share of test rows whose labels were all predicted right" if exact else "")
         config = record.config or {}
         model = config.get("model_path") or "MiniLM-L6 (default)"
         self.summary.setText(
             f"Dataset <b>{record.dataset}</b> · model {model} · {record.device or 'device ?'} · "
             f"{len(record.labels)} labels · tested on {rep.n if rep else '?'} held-out rows"
-            + (f" · accuracy {rep.interval_text()}" if rep else "")
+            + (f" · {'exact-match ' if multi else ''}accuracy {rep.interval_text()}" if rep else "")
         )
         if rep is None:
             self.empty.setText(f"Run {record.run_id} has no evaluation report (status: {record.status}).")
@@ -214,7 +220,9 @@ class ResultsPage(Page):
                 self.per_class.setItem(row, column, _cell(format_metric(value), align_right=True))
             self.per_class.setItem(row, 4, _cell(metrics_row.support, align_right=True))
         self.per_class.resizeColumnsToContents()
-        self.heatmap.set_matrix(rep.labels, rep.confusion)
+        self.heatmap.set_matrix(rep.labels, rep.confusion, placeholder=(
+            "Multi-label run: no confusion matrix (each label is a yes/no of its own; its scores "
+            "are on the left)" if multi else None))
         self._fill_misclassified(None)
         self.curves.clear()
         # The curves that tell whether training went well; Runs can plot any other metric.

@@ -179,8 +179,9 @@ class TryItPage(Page):
             return
         prediction = terminal.value
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
-        self.bars.set_values(items, highlight=prediction.label)
-        self.answer.setText(f"<b>{prediction.label}</b> — {prediction.confidence * 100:.1f}% confident")
+        self.bars.set_values(items, highlight=prediction.labels[0] if prediction.labels else None)
+        self.answer.setText(answer_text(prediction, getattr(self.predictor, "multi_label", False),
+                                        getattr(self.predictor, "threshold", 0.5)))
         self.prediction_shown.emit()
 
     # --- batch -------------------------------------------------------------------------------
@@ -231,3 +232,17 @@ class TryItPage(Page):
             self.batch_progress.setValue(self.batch_progress.maximum())
             self.batch_status.setText(f"✔ Predictions written to {target}")
         self.batch_ended.emit(terminal)
+
+
+def answer_text(prediction: Any, multi_label: bool, threshold: float) -> str:
+    """The answer line: the label and its confidence, or (multi-label, where each label is a
+    yes/no of its own) every label at or above the threshold."""
+    if not multi_label:
+        return f"<b>{prediction.label}</b> — {prediction.confidence * 100:.1f}% confident"
+    if not prediction.labels:
+        return (f"No label reaches {threshold:.0%}: the likeliest is "
+                f"{max(prediction.probabilities, key=prediction.probabilities.get)} at "
+                f"{prediction.confidence * 100:.1f}%")
+    shown = ", ".join(f"<b>{label}</b> ({prediction.probabilities.get(label, 0.0) * 100:.0f}%)"
+                      for label in prediction.labels)
+    return f"{shown} — every label at {threshold:.0%} or more"

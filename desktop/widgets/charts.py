@@ -102,12 +102,16 @@ class HeatMap(QWidget):
         super().__init__(parent)
         self._labels: list[str] = []
         self._matrix: list[list[int]] = []
+        self.placeholder = "No confusion matrix yet"
         self.setMinimumSize(240, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_matrix(self, labels: Sequence[str], matrix: Sequence[Sequence[int]]) -> None:
+    def set_matrix(self, labels: Sequence[str], matrix: Sequence[Sequence[int]], *,
+                   placeholder: str | None = None) -> None:
+        """``placeholder``: what to say where there is no matrix (default: none yet)."""
         self._labels = [str(label) for label in labels]
         self._matrix = [[int(v) for v in row] for row in matrix]
+        self.placeholder = placeholder or "No confusion matrix yet"
         self.update()
 
     def matrix(self) -> list[list[int]]:
@@ -127,7 +131,8 @@ class HeatMap(QWidget):
         text_color = palette.color(QPalette.ColorRole.WindowText)
         if not self._matrix:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No confusion matrix yet")
+            painter.drawText(self.rect().adjusted(12, 0, -12, 0),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
             return
         margin, top, cell = self._geometry()
         n = len(self._labels)

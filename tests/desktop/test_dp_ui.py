@@ -261,15 +261,16 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     assert "learning_rate = " in plain and "With differential privacy" not in plain
     plain_warmup = page.advanced.warmup.value()
     assert plain_warmup == 0.1 and "warmup_ratio = 0.1: " in plain  # few steps: a longer ramp
-    # The warm-up follows the epochs the user types, as `train --epochs N --dry-run` does.
-    auto_epochs = page.epochs.value()
-    steps = -(-int(page._rows() * 0.8) // page.batch_size.value())
+    # The warm-up follows the epochs and batch the user types, as `train --epochs N --dry-run`.
+    auto_epochs, auto_batch = page.epochs.value(), page.batch_size.value()
+    page.batch_size.setValue(1)
     page.epochs.setValue(100)
-    assert steps * 100 >= 1_000 and page.advanced.warmup.value() == 0.06  # many steps: 6%
-    assert f"warmup_ratio = {page.advanced.warmup.value():g}: {steps * 100:,} optimizer steps" \
-        in page.auto_box.label.text()
+    steps = int(page._rows() * 0.8) * 100
+    assert steps >= 1_000 and page.advanced.warmup.value() == 0.06  # many steps: 6%
+    assert f"warmup_ratio = 0.06: {steps:,} optimizer steps" in page.auto_box.label.text()
     page.epochs.setValue(auto_epochs)
-    assert page.advanced.warmup.value() == plain_warmup and page.auto_box.label.text() == plain
+    page.batch_size.setValue(auto_batch)
+    assert page.advanced.warmup.value() == plain_warmup
     page.advanced.class_weights.setChecked(True)
     page.privacy.enabled.setChecked(True)
     text = page.auto_box.label.text()

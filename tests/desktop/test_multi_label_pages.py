@@ -1,0 +1,68 @@
+"""A multi-label run (trained from the CLI) on the Results and Try it pages: what each page says
+fits a model whose every label is a yes/no of its own."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def multi_label_run(window, tiny_model_dir: Path, tmp_path: Path) -> str:  # noqa: ANN001
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
+    from engine.events import Finished
+    from engine.training import TrainConfig, train
+
+    combos = ["billing", "tech", "billing|tech", "refund", "refund|billing"]
+    source = tmp_path / "tickets.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *[(f"ticket {i} about {combos[i % 5]}", combos[i % 5])
+                                                          for i in range(60)]])
+    imported = read_table(source)
+    ws = window.context.workspace
+    save_dataset(ws, "tickets", imported, infer_mapping(imported))
+    events = list(train(ws, TrainConfig(dataset="tickets", model_path=str(tiny_model_dir), epochs=1,
+                                        batch_size=8, max_length=32, multi_label=True)))
+    assert isinstance(events[-1], Finished), events[-1]
+    return events[-1].run_id
+
+
+def test_results_call_accuracy_an_exact_match_and_show_no_confusion_matrix(qtbot, window,
+                                                                           multi_label_run: str) -> None:
+    window.show_page("results")
+    results = window.results_page
+    results.refresh_runs()
+    results.show_run(multi_label_run)
+    card = results.cards["accuracy"]
+    assert card.caption.text() == "Exact match (every label)" and "all predicted right" in card.toolTip()
+    assert "exact-match accuracy 95% interval" in results.summary.text()
+    assert results.heatmap.matrix() == [] and results.heatmap.placeholder.startswith("Multi-label run")
+    assert [results.per_class.item(r, 0).text() for r in range(results.per_class.rowCount())] == \
+        ["billing", "refund", "tech"]
+
+
+def test_try_it_lists_every_label_at_the_threshold(qtbot, window, multi_label_run: str) -> None:
+    from desktop.pages.tryit import answer_text
+    from engine.evaluation.prediction import Prediction
+
+    window.show_page("tryit")
+    tryit = window.tryit_page
+    tryit.refresh_runs()
+    tryit.select_run(multi_label_run)
+    qtbot.waitUntil(lambda: tryit.predictor is not None, timeout=60_000)
+    with qtbot.waitSignal(tryit.prediction_shown, timeout=30_000):
+        qtbot.keyClicks(tryit.text, "ticket about billing and tech")
+    bars = dict(tryit.bars.values())
+    assert set(bars) == {"billing", "refund", "tech"}  # each its own yes/no: they need not sum to 1
+    answer = tryit.answer.text()
+    assert "every label at 50% or more" in answer or answer.startswith("No label reaches 50%")
+    # The two answers, on predictions made by hand:
+    two = Prediction("billing|tech", 0.9, {"billing": 0.9, "tech": 0.6, "refund": 0.1}, ("billing", "tech"))
+    assert answer_text(two, True, 0.5) == "<b>billing</b> (90%), <b>tech</b> (60%) — every label at 50% or more"
+    none = Prediction("", 0.3, {"billing": 0.3, "tech": 0.2}, ())
+    assert answer_text(none, True, 0.5) == "No label reaches 50%: the likeliest is billing at 30.0%"
+    assert answer_text(Prediction("spam", 0.8, {"spam": 0.8}, ("spam",)), False, 0.5) == \
+        "<b>spam</b> — 80.0% confident"
