@@ -110,7 +110,9 @@ def import_command(data: dict[str, Any], args: argparse.Namespace, flags: list[s
     """The `cloister import` that reads the file as inspect did (its sheet, header and columns,
     where the user chose them) with ``flags``: runnable as printed."""
     path = Path(data["file"])
-    parts = ["cloister", "import", shlex.quote(str(path)), "--name", shlex.quote(_dataset_name(path))]
+    # A path that starts with "-" would be read as an option.
+    shown = f"./{path}" if str(path).startswith("-") else str(path)
+    parts = ["cloister", "import", shlex.quote(shown), "--name", shlex.quote(_dataset_name(path))]
     if args.sheet:
         parts += ["--sheet", shlex.quote(args.sheet)]
     if args.header is not None:
@@ -121,6 +123,12 @@ def import_command(data: dict[str, Any], args: argparse.Namespace, flags: list[s
         parts += ["--label-column", shlex.quote(args.label_column)]
     if args.label_delimiter:
         parts += ["--label-delimiter", shlex.quote(args.label_delimiter)]
+    if args.skip_incomplete:
+        parts.append("--skip-incomplete")
+    # "--label-column L" names a placeholder: the column named like a label, where there is one.
+    others = data.get("other_label_columns") or []
+    flags = [f"--label-column {shlex.quote(others[0])}" if f == "--label-column L" and others else f
+             for f in flags]
     return " ".join(parts + flags)
 
 

@@ -14,6 +14,7 @@ which problem code, so reports can print the command-line flag under each proble
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -185,12 +186,12 @@ def spelling_key(label: str) -> str:
     """What two spellings of one label share: case and runs of spaces do not count, nor how a
     number is written ('1' and '1.0', as pandas writes an integer column that had a gap)."""
     key = " ".join(label.split()).casefold()
-    try:
-        number = float(key)
-    except ValueError:
-        return key
-    return f"{number:g}" if number == number and abs(number) != float("inf") else key
+    if _DECIMAL.fullmatch(key) and "." in key:
+        key = key.rstrip("0").rstrip(".")  # '1.0' -> '1', '2.50' -> '2.5'; '007' stays itself
+    return key
 
+
+_DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+")
 
 def label_variants(counts: dict[str, int], tiebreak: dict[str, int] | None = None) -> list[list[str]]:
     """Groups of labels (rows per label: ``counts``) that differ only in how they are written, each
@@ -384,6 +385,10 @@ class SmallClasses(Fix):
             return _keep(table, ~hit), FixStep(
                 self.kind, f"dropped {len(small)} classes with fewer than {self.min_size} rows "
                 f"({count:,} rows)", rows_removed=count, details=details)
+        if target == NEW_CLASS and counts.get(target, 0) + count < DEFAULT_MIN_CLASS_SIZE:
+            raise FixRefused(f"merging {count} row{'s' * (count != 1)} into {NEW_CLASS!r} would make "
+                             f"{NEW_CLASS!r} a class of {count} row{'s' * (count != 1)}, still too small "
+                             "to train; drop the small classes instead (--drop-small)")
         column = pc.if_else(pa.array(hit), pa.scalar(target), labels)
         table = table.set_column(table.column_names.index(mapping.label_column),
                                  mapping.label_column, column)
@@ -429,7 +434,8 @@ def _fewer_classes_advice(fixes: Sequence[Fix]) -> str:
         advice.append("drop fewer classes")
     small = [f for f in fixes if isinstance(f, SmallClasses)]
     if any(f.merge_into is not None for f in small):
-        advice.append("lower the minimum class size (every class is under it, so all would merge)")
+        advice.append("lower the minimum class size (at this size the small classes and the one "
+                      "they merge into make fewer than two classes)")
     elif small:
         advice.append("lower the minimum class size or merge the small classes instead of "
                       "dropping them")

@@ -473,9 +473,10 @@ _MIN_ROWS_FOR_CARDINALITY = 20
 
 def small_class_fix(counts: dict[str, int], min_size: int, better: dict[str, tuple[str, str]]) -> str:
     """The flag that fixes the classes under ``min_size`` rows, or "" when none would work:
-    merging them into "other" needs enough rows for "other" not to be small itself, and a class
-    of at least ``min_size`` to stay beside it; dropping them needs two such classes. Classes
-    with a ``better`` fix of their own (a spelling, a placeholder) are not counted."""
+    merging them into "other" needs enough rows for "other" to be trainable (2; it may still be
+    small, a warning) and a class of at least ``min_size`` to stay beside it; dropping them needs
+    two such classes. Classes with a ``better`` fix of their own (a spelling, a placeholder) are
+    not counted."""
     small = sum(n for label, n in counts.items() if n < min_size and label not in better)
     big = sum(1 for n in counts.values() if n >= min_size)
     if small >= MIN_EXAMPLES_ERROR and big >= 1:

@@ -285,7 +285,7 @@ def predict_file(
         from engine.data.columns import ColumnMapping, text_array
         from engine.data.importing import read_table
 
-        imported = read_table(input_path, header=header)
+        imported = read_table(input_path, header=header, tidy=False)  # a prediction for every row
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
             raise InputError(f"the folder {output_path.parent} does not exist; create it or pick "

@@ -270,7 +270,7 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     assert f"warmup_ratio = 0.06: {steps:,} optimizer steps" in page.auto_box.label.text()
     page.epochs.setValue(auto_epochs)
     page.batch_size.setValue(auto_batch)
-    assert page.advanced.warmup.value() == plain_warmup
+    assert page.advanced.warmup.value() == plain_warmup and page.auto_box.label.text() == plain
     page.advanced.class_weights.setChecked(True)
     page.privacy.enabled.setChecked(True)
     text = page.auto_box.label.text()

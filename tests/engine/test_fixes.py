@@ -260,10 +260,18 @@ def test_a_tiny_class_with_a_better_fix_does_not_call_for_merging_it_into_other(
     assert "Merge labels that differ only in how they are written" in labels
     assert "Drop the rows labelled '#N/A'" in labels
     assert not any("classes under 2 rows" in label for label in labels)
-    # With a tiny class that is neither, the small-class fixes are offered as before.
+    # With a tiny class that is neither, the small-class fixes are offered: a lone one-row class
+    # cannot make a trainable 'other', so that merge is refused and dropping is the fix.
     t = table([*BASE, ("solo", "rare")])
     problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
-    assert "Merge classes under 2 rows into 'other'" in [o.label for o in suggest_fixes(t, MAPPING, problems)]
+    options = {o.label: o for o in suggest_fixes(t, MAPPING, problems)}
+    assert "still too small to train" in options["Merge classes under 2 rows into 'other'"].refused
+    drop = options["Drop classes under 2 rows"]
+    assert drop.blocking and not drop.refused and drop.rows_removed == 1
+    t = table([*BASE, ("solo", "rare"), ("lone", "odd")])  # two tiny classes: 'other' of two rows
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING)
+    assert not {o.label: o for o in suggest_fixes(t, MAPPING, problems)}[
+        "Merge classes under 2 rows into 'other'"].refused
 
 
 def test_the_small_class_fix_named_is_one_that_works_for_these_counts() -> None:
@@ -290,10 +298,18 @@ def test_the_small_class_fix_named_is_one_that_works_for_these_counts() -> None:
 
 def test_a_refusal_for_too_few_classes_advises_what_fits_the_fixes_asked_for() -> None:
     t = table([*BASE, ("x", "c"), ("y", "c")])
-    with pytest.raises(FixRefused, match="lower the minimum class size \\(every class is under it"):
+    with pytest.raises(FixRefused, match="lower the minimum class size \\(at this size the small classes"):
         apply_fixes(t, MAPPING, fixes_from_options(min_class_size=10, merge_small_into="other"))
     with pytest.raises(FixRefused, match="merge the small classes instead of dropping them"):
         apply_fixes(table([*[(f"t{i}", "a") for i in range(5)], ("x", "b"), ("y", "b"), ("z", "c"),
                            ("w", "c")]), MAPPING, fixes_from_options(min_class_size=3, drop_small=True))
     with pytest.raises(FixRefused, match="Fix it: drop fewer classes"):
         apply_fixes(t, MAPPING, fixes_from_options(drop_classes=["a", "b"]))
+
+
+def test_numbers_are_spellings_of_one_label_only_when_equal_as_written() -> None:
+    from engine.data.fixes import spelling_key
+
+    assert spelling_key("1.0") == spelling_key("1") and spelling_key("2.50") == spelling_key("2.5")
+    for a, b in (("1234567", "1234568"), ("007", "7"), ("1_000", "1000"), ("0.1234567", "0.1234568")):
+        assert spelling_key(a) != spelling_key(b), (a, b)

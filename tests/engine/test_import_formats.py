@@ -214,6 +214,12 @@ def test_jsonl_skips_blank_lines(tmp_path: Path) -> None:
     assert rows(imported) == [{"text": "a", "label": "true"}, {"text": "b", "label": "false"}]
 
 
+def test_a_tag_with_a_bar_of_its_own_keeps_its_list_whole(tmp_path: Path) -> None:
+    path = tmp_path / "bars.json"
+    path.write_text(json.dumps([{"text": "a", "tags": ["a|b", "c"]}, {"text": "b", "tags": ["c"]}]))
+    assert [r["tags"] for r in rows(read_table(path))] == ['["a|b", "c"]', "c"]  # not three tags
+
+
 def test_parquet_tag_lists_read_as_multi_label_and_structs_as_json(tmp_path: Path) -> None:
     path = tmp_path / "tags.parquet"
     pq.write_table(pa.table({"text": ["a", "b", "c"], "tags": [["billing", "urgent"], [], None],

@@ -144,3 +144,28 @@ def test_a_totals_row_at_the_bottom_is_left_out_and_said(tmp_path: Path) -> None
     review = tmp_path / "review.csv"
     review.write_text("text,label\ngood,pos\nbad,neg\nTotal,disaster\n", encoding="utf-8")
     assert read_table(review).table.num_rows == 3
+
+
+def test_rows_that_only_look_like_totals_or_headers_stay_data(tmp_path: Path) -> None:
+    """'Total' with a 0/1 label or a blank, a one-column file ending in 'sum', and a greeting
+    users send again and again above longer messages: all data, every row kept."""
+    cases = {
+        "binary.csv": ("text,label\ngood,1\nbad,0\nok,1\nTotal,1\n", 4),
+        "blank.csv": ("text,label\ngood,pos\nbad,neg\nok,pos\nTotal,\n", 4),
+        "one.csv": ("word\na\nb\nsum\n", 3),
+        "greetings.csv": ("hi,greeting\nwhat time does the store open on sunday mornings,hours\n"
+                          "hi,greeting\nwhere is my parcel it has been a week already,delivery\n"
+                          "hi,greeting\n", 5),
+    }
+    for name, (text, rows) in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        imported = read_table(path)
+        assert imported.table.num_rows == rows and not imported.problems, name
+
+
+def test_a_file_to_predict_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "to_predict.csv"
+    path.write_text("text,amount\ngood,3\nbad,4\nok,5\nTotal,12\n,\n", encoding="utf-8")
+    assert read_table(path).table.num_rows == 3  # as a dataset: the totals and empty rows go
+    assert read_table(path, tidy=False).table.num_rows == 5  # to predict: one answer per row

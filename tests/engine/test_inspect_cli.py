@@ -287,3 +287,16 @@ def test_labels_joined_with_a_bar_suggest_reading_them_as_multi_label(
     code, report = inspect_json(capsys, str(path), "--label-delimiter", "|")
     assert report["label_counts"] == {"tech": 10, "billing": 10, "urgent": 10}
     assert "looks-multi-label" not in {p["code"] for p in report["problems"]}
+
+
+def test_the_suggested_import_keeps_skip_incomplete_and_a_dash_path(tmp_path: Path, monkeypatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = Path("-odd.csv")
+    rows = [(f"t{i}", "a" if i % 2 else "b") for i in range(12)] + [("", "a"), ("solo", "rare")]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    assert main(["inspect", "./-odd.csv", "--skip-incomplete"]) == 2
+    printed = capsys.readouterr().out.splitlines()[-1].split("`")[1]
+    assert printed.startswith("cloister import ./-odd.csv --name odd --skip-incomplete ")
+    assert printed.endswith("--min-class-size 2 --drop-small")  # a lone one-row class: dropped

@@ -83,12 +83,13 @@ def _sniff_format(path: Path) -> str:
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, header: bool | None = None,
-               max_bytes: int | None = None) -> ImportedTable:
+               max_bytes: int | None = None, tidy: bool = True) -> ImportedTable:
     """Read a dataset file or folder into memory.
 
     ``sheet`` picks an Excel sheet (default: the first). ``header`` forces whether the first
     row of a CSV/TSV/sheet holds column names (default: detected). ``max_bytes`` bounds what is
-    read into memory (default 1 GiB or ``CLOISTER_MAX_IMPORT_BYTES``). Raises ``InputError``
+    read into memory (default 1 GiB or ``CLOISTER_MAX_IMPORT_BYTES``). ``tidy=False`` keeps every
+    row (a file to predict; ``importing.tidy`` says what a dataset leaves out). Raises ``InputError``
     with a message naming the file and what to do.
     """
     path = Path(path).expanduser()
@@ -104,7 +105,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, header: bool | Non
         # A named pipe would block the reader forever; a device has no end.
         raise InputError(f"{path} is not a regular file (it is a pipe, socket or device). "
                          "Save the data to a file and import that.")
-    request = ReadRequest(sheet=sheet, header=header, max_bytes=limit)
+    request = ReadRequest(sheet=sheet, header=header, max_bytes=limit, tidy=tidy)
     if is_dir:
         return _logged(reader_named("folder").read(path, request))
     if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):

@@ -108,9 +108,13 @@ def is_header(rows: list[list[str]]) -> bool:
     # The header again further down (several exports joined into one file) is no evidence
     # against it, when the first row reads as names on other evidence: those rows are left out
     # on read (``tidy``). A first row of data that merely repeats stays data.
+    # A later export's "sep=;" line (read as a row) is no data, but a sign of joined files.
+    seps = [r for r in rest if r and re.fullmatch(r'\ufeff?"?sep=.?"?', r[0].strip())]
+    rest = [r for r in rest if r not in seps]
     copies = [r for r in rest if header_key(r) == header_key(first)]
-    if copies and _reads_as_names(first, [r for r in rest if header_key(r) != header_key(first)]):
-        rest = [r for r in rest if header_key(r) != header_key(first)]
+    data = [r for r in rest if header_key(r) != header_key(first)]
+    if copies and (seps or _reads_as_names(first, copies, data)):
+        rest = data
     for j, field in enumerate(first):
         value = field.strip()
         if value and any(len(r) > j and r[j].strip() == value for r in rest):
@@ -118,22 +122,20 @@ def is_header(rows: list[list[str]]) -> bool:
     return True
 
 
-def _reads_as_names(first: list[str], data: list[list[str]]) -> bool:
-    """Evidence that the first row names the columns, other than its values not recurring: a
-    word headers use ("text", "label", "Product"), or a column whose other values are numbers
-    or much longer texts than the first row's short word ("ID" over 1, 2, 3; "Kommentar" over
-    sentences)."""
+def _reads_as_names(first: list[str], copies: list[list[str]], data: list[list[str]]) -> bool:
+    """Evidence that a first row which comes again names the columns, rather than being a row
+    of data that repeats (besides a later export's sep= line): a word headers use ("text", "label", "Product"); a copy that starts
+    with a BOM (a whole file pasted in); or a column of numbers under a short word ("ID" over
+    1, 2, 3). Long texts under a short first value are no evidence: a greeting that users send
+    again and again ("hi") sits above longer messages too."""
     if any(name_score(f, TEXT_NAMES)[0] or name_score(f, LABEL_NAMES)[0] for f in first):
+        return True
+    if any(r and r[0].startswith("\ufeff") for r in copies):
         return True
     for j, field in enumerate(first):
         value = field.strip().lstrip("\ufeff")
         below = [r[j].strip() for r in data if len(r) > j and r[j].strip()]
-        if not value or not below:
-            continue
-        if sum(bool(_NUMBER.match(v)) for v in below) >= 0.9 * len(below):
-            return True
-        lengths = sorted(len(v) for v in below)
-        if lengths[len(lengths) // 2] >= 2 * len(value) + 10:
+        if value and len(below) >= 3 and sum(bool(_NUMBER.match(v)) for v in below) >= 0.9 * len(below):
             return True
     return False
 
@@ -364,7 +366,8 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
     first_line = dialect.preamble + dialect.header + 1
     fields = dialect.header_fields
     unnamed = [n for j, n in enumerate(dialect.column_names) if j >= len(fields) or not fields[j].strip()]
-    table, tidied = tidy(table, path, header_fields=fields or None, unnamed=unnamed)
+    table, tidied = tidy(table, path, header_fields=fields or None, unnamed=unnamed) \
+        if request.tidy else (table, [])
     return ImportedTable(
         table=table, source=path, format=format_name, encoding=encoding.name,
         problems=(*encoding.problems, *ragged.problems, *tidied),

@@ -126,7 +126,7 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     unnamed = [n for j, n in enumerate(names) if j >= len(fields) or not fields[j].strip()]
     # Sheets pasted together repeat the header; a column with no name and no value is left over.
     table, notes = tidy(table_from_columns(names, columns), path, header_fields=fields or None,
-                        unnamed=unnamed)
+                        unnamed=unnamed) if request.tidy else (table_from_columns(names, columns), [])
     return ImportedTable(table=table, source=path, format="xlsx", encoding=None,
                          problems=tuple(notes), first_data_line=first_row + (1 if header else 0),
                          sheet=title, has_header=header)

@@ -24,9 +24,11 @@ def cell_text(value: Any) -> str | None:
         return str(int(value))
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and LIST_DELIMITER not in str(v)
+                                       for v in value):
         # A list of plain values (tags) reads as multi-label data is written: "billing|urgent"
-        # (``--label-delimiter "|"``); an empty one is an empty cell.
+        # (``--label-delimiter "|"``); an empty one is an empty cell. A tag with a "|" of its
+        # own would split in two: such a list stays JSON.
         return LIST_DELIMITER.join(cell_text(v) or "" for v in value) if value else None
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)

@@ -21,6 +21,9 @@ class ReadRequest:
     sheet: str | None
     header: bool | None
     max_bytes: int
+    # Leave out what spreadsheet exports add that is not data (``tidy``): yes for a dataset;
+    # no for a file to predict, whose output has one row for each row read.
+    tidy: bool = True
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,12 @@ def _header_repeats(table: pa.Table, header_fields: Sequence[str]) -> np.ndarray
                                            dtype=bool))
     if not len(candidates):
         return found
-    rows = table.take(pa.array(candidates)).select(table.column_names[:len(key)]).to_pylist()
-    same = np.array([header_key(list(r.values())) + [""] * (len(key) - len(r)) == key for r in rows])
+    rows = table.take(pa.array(candidates))
+    same = np.ones(len(candidates), dtype=bool)
+    for name, want in zip(table.column_names, key):  # column by column, in Arrow
+        column = pc.utf8_trim_whitespace(pc.utf8_ltrim(pc.utf8_trim_whitespace(rows.column(name)), "\ufeff"))
+        same &= np.asarray(pc.fill_null(pc.equal(pc.utf8_lower(column), want.lower()), want == "")
+                           .to_numpy(zero_copy_only=False), dtype=bool)
     found[candidates[same]] = True
     return found
 
@@ -107,17 +111,40 @@ _TOTALS = {"total", "totals", "grand total", "sum", "summe", "gesamt", "totaal",
            "suma", "total general"}
 
 
+def _number(text: str) -> float | None:
+    """A spreadsheet number ('1,234.50', '€30', '12%'), or None."""
+    if not _NUMBER.match(text):
+        return None
+    digits = re.sub(r"[^0-9.,\-]", "", text)
+    if digits.count(",") and digits.count("."):  # 1,234.5 or 1.234,5: the last is the decimal
+        digits = digits.replace("," if digits.rfind(".") > digits.rfind(",") else ".", "")
+    try:
+        return float(digits.replace(",", "."))
+    except ValueError:
+        return None
+
+
 def _footer(table: pa.Table, end: int) -> np.ndarray:
     """The last row of data (before ``end``), when it is a totals row: a first filled cell that
-    says "Total" (or "Summe", "Gesamt", ...) and nothing else but numbers or blanks."""
+    says "Total" (or "Summe", "Gesamt", ...), nothing else but numbers or blanks, and a number
+    at least as large as every other in its column, as a total is. A one-column file, or a
+    "Total" row without such a number (a review that says "Total", a 0/1 label), is data."""
     found = np.zeros(table.num_rows, dtype=bool)
-    if end < 2:
+    if end < 3 or table.num_columns < 2:
         return found
-    cells = [(v or "").strip() for v in table.slice(end - 1, 1).to_pylist()[0].values()]
-    filled = [c for c in cells if c]
-    if filled and filled[0].casefold().rstrip(":") in _TOTALS \
-            and all(_NUMBER.match(c) for c in filled[1:]):
-        found[end - 1] = True
+    row = {name: (value or "").strip() for name, value in table.slice(end - 1, 1).to_pylist()[0].items()}
+    filled = [(name, value) for name, value in row.items() if value]
+    if len(filled) < 2 or filled[0][1].casefold().rstrip(":") not in _TOTALS:
+        return found
+    numbers = [(name, _number(value)) for name, value in filled[1:]]
+    if any(n is None for _, n in numbers):
+        return found
+    for name, total in numbers:
+        above = [_number((v or "").strip()) for v in table.column(name).slice(0, end - 1).to_pylist()]
+        parts = [v for v in above if v is not None]
+        if len(parts) >= 2 and total is not None and total >= max(parts) and total > 1:
+            found[end - 1] = True
+            break
     return found
 
 
@@ -174,7 +201,8 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
         problems.append(Problem(
             severity=Severity.WARNING, code="footer-row",
             message=f"the last row of data ({_rows(where)}) starts with a word for 'total' and holds "
-            "nothing but numbers besides: it looks like a spreadsheet's totals row and was left out",
+            "only numbers besides, as large as a column's sum: it looks like a spreadsheet's totals "
+            "row and was left out",
             hint="If it is a real example, change its first cell in the source and import again.",
             file=str(path)))
     if header_row.any():
