@@ -26,6 +26,7 @@ class AutoSettingsBox(QWidget):
         super().__init__(parent)
         self.page = page
         self.auto: Any = None  # engine.training.auto.AutoSettings
+        self.imported_as: dict[str, Any] = {}  # what the dataset says (multi-label)
         self.label = QLabel("Choose a dataset: settings are then chosen from its data.")
         self.label.setWordWrap(True)
         self.label.setObjectName("autoSettings")
@@ -113,7 +114,11 @@ class AutoSettingsBox(QWidget):
             self.schedule()
 
     def apply(self, auto: Any, dataset: str) -> None:
+        from engine.training.plan import as_imported
+
         self.auto = auto
+        # A multi-label dataset trains as one (a yes/no per label), as `cloister train` does.
+        self.imported_as = as_imported(self.page.workspace, dataset) if self.page.workspace else {}
         kept = []
         for choice in auto.choices:
             if choice.name not in self._filled:
@@ -154,6 +159,9 @@ class AutoSettingsBox(QWidget):
             mine = [c.name for c in dp if c.name in current and current[c.name] != c.value]
             lines.append("With differential privacy:")
             lines += [f"• {line}" for line in AutoSettings(tuple(dp), self.auto.lengths).lines(mine)]
+        if self.imported_as:
+            lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
+                         f"labels separated by {self.imported_as['label_delimiter']!r})")
         self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(lines))
 
     def put_if_untouched(self, name: str, value: Any) -> None:
@@ -167,7 +175,7 @@ class AutoSettingsBox(QWidget):
         """Automatic settings the page has no field for (evaluations within an epoch)."""
         if self.auto is None:
             return {}
-        return {"eval_every_steps": self.auto.values.get("eval_every_steps")}
+        return {"eval_every_steps": self.auto.values.get("eval_every_steps"), **self.imported_as}
 
     def mean_tokens(self, max_length: int) -> float | None:
         return None if self.auto is None else self.auto.mean_tokens_at(max_length)

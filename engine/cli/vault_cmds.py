@@ -115,7 +115,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         info = save_dataset(ws, name, imported, mapping, problems=problems,
                             overwrite=args.replace, skip_incomplete=args.skip_incomplete,
-                            history=history)
+                            history=history, label_delimiter=args.label_delimiter)
     finally:
         ws.lock()
     print(f"Imported {info.rows:,} rows as dataset {info.name!r} "
@@ -136,6 +136,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{
             "name": i.name, "rows": i.rows, "labels": i.labels, "size_bytes": i.size_bytes,
+            "label_delimiter": i.label_delimiter,
             "created": i.created.isoformat(), "source_name": i.source_name,
             "text_columns": list(i.mapping.text_columns), "label_column": i.mapping.label_column,
         } for i in infos], ensure_ascii=False, indent=2))
@@ -170,7 +171,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"Text column(s): {', '.join(info.mapping.text_columns)}; label column: "
           f"{info.mapping.label_column or '(none)'}")
     if info.labels:
-        print("Labels: " + ", ".join(f"{k} ({v:,})" for k, v in info.labels.items()))
+        print("Labels: " + ", ".join(f"{k} ({v:,})" for k, v in info.labels.items())
+              + (f" — multi-label: a row's labels are separated by {info.label_delimiter!r}, and "
+                 "`cloister train` trains them so" if info.label_delimiter else ""))
     for step in info.history:  # fixes applied in memory at import (engine.data.fixes)
         print(f"Fixed at import: {step.get('description', step.get('kind', ''))}")
     print(f"Personal data: {_review_line(review)}")

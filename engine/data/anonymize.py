@@ -140,7 +140,8 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
     problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete,
                         label_delimiter=label_delimiter)  # multi-label: class by class
     info = save_dataset(ws, name, anonymized, mapping, problems=problems, overwrite=replace,
-                        skip_incomplete=skip_incomplete, history=history)
+                        skip_incomplete=skip_incomplete, history=history,
+                        label_delimiter=label_delimiter)
     # After the save, which drops a replaced one's mapping.
     _keep_mapping(ws, info.name, result, replaced=replace and existed)
     _audit_policy(ws, "dataset.anonymized", policy, result, dataset=name,
@@ -167,7 +168,8 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
     saved = save_dataset(ws, new_name, anonymized, info.mapping,
                          problems=[f"anonymized from dataset {source!r}"],
                          skip_incomplete=info.skip_incomplete,
-                         history=info.history)  # the source's fixes hold for the copy too
+                         history=info.history,  # the source's fixes hold for the copy too
+                         label_delimiter=info.label_delimiter)
     _keep_mapping(ws, saved.name, result)
     _audit_policy(ws, "dataset.anonymized", policy, result, dataset=new_name,
                   source_dataset=source)

@@ -73,6 +73,7 @@ class DatasetInfo:
     problems: tuple[str, ...] = field(default=())  # the validation report at import time
     skip_incomplete: bool = False  # rows with blank text or no label are left out on load
     history: tuple[dict[str, Any], ...] = ()  # fixes applied before storing (engine.data.fixes)
+    label_delimiter: str | None = None  # multi-label: what separates a row's labels
 
     @property
     def num_classes(self) -> int:
@@ -132,9 +133,18 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _label_counts(table: pa.Table, mapping: ColumnMapping) -> dict[str, int]:
+def _label_counts(table: pa.Table, mapping: ColumnMapping,
+                  label_delimiter: str | None = None) -> dict[str, int]:
+    """Rows per class, most frequent first; multi-label: per label, a row counting once for
+    each label it carries."""
     if mapping.label_column is None:
         return {}
+    if label_delimiter:
+        from engine.data.columns import label_array
+        from engine.data.validation import label_counts
+
+        counts = label_counts(label_array(table, mapping), label_delimiter=label_delimiter)
+        return dict(sorted(((k, v) for k, v in counts.items() if k), key=lambda kv: -kv[1]))
     return {label: count for label, count in class_counts(table, mapping) if label}
 
 
@@ -145,7 +155,8 @@ def _problem_lines(problems: Iterable[Problem | str]) -> list[str]:
 def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnMapping, *,
                  problems: Iterable[Problem | str] = (), overwrite: bool = False,
                  skip_incomplete: bool = False,
-                 history: Iterable[Mapping[str, Any]] = ()) -> DatasetInfo:
+                 history: Iterable[Mapping[str, Any]] = (),
+                 label_delimiter: str | None = None) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -177,7 +188,9 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
         "table": _table_file(digest),
         "rows": table.num_rows,
         "columns": list(table.column_names),
-        "labels": _label_counts(table, mapping),
+        "labels": _label_counts(table, mapping, label_delimiter),
+        # Multi-label ("billing|urgent"): what separates a row's labels; training reads it.
+        "label_delimiter": label_delimiter or None,
         "mapping": mapping.as_dict(),
         "source_name": imported.source.name,
         "source_format": imported.format,
@@ -232,6 +245,7 @@ def _info(name: str, meta: Mapping[str, Any]) -> DatasetInfo:
             problems=tuple(meta.get("problems", ())),
             skip_incomplete=bool(meta.get("skip_incomplete", False)),
             history=tuple(meta.get("history", ())),
+            label_delimiter=meta.get("label_delimiter") or None,
         )
     except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
         raise DatasetDamaged(f"the description of dataset {name!r} is unreadable ({exc}); "

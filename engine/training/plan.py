@@ -46,7 +46,8 @@ class TrainPlan:
         out.append(f"settings used: epochs {c.epochs}, learning rate {c.learning_rate:g}, batch "
                    f"size {c.batch_size}, max length {c.max_length}, warm-up {c.warmup_ratio:g}, "
                    f"early stopping {c.early_stopping_patience or 'off'}, class weights "
-                   f"{'on' if c.class_weights else 'off'}")
+                   f"{'on' if c.class_weights else 'off'}"
+                   + (f", multi-label (labels separated by {c.label_delimiter!r})" if c.multi_label else ""))
         if self.privacy:
             out.append(self.privacy)
         e = self.estimate
@@ -80,6 +81,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     unknown = set(explicit) - names
     if unknown:
         raise InputError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+    explicit = {**as_imported(ws, dataset), **dict(explicit)}
     # With automatic settings the length is chosen within the model's limit: a placeholder
     # that any model accepts stands in for it while the model and data are checked.
     placeholder = {"max_length": 8} if auto else {}
@@ -170,6 +172,19 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
             f"{config.dp_logical_batch_size:,} (sampling rate {rate:.4g}) with noise σ = "
             f"{sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains "
             f"{config.dp_trainable}")
+
+
+def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:
+    """What the dataset itself says about training it: multi-label, with the delimiter it was
+    imported with (``import --label-delimiter``). A setting the user gives wins."""
+    from engine.data.store import dataset_info
+    from engine.errors import CloisterError
+
+    try:
+        delimiter = dataset_info(ws, dataset).label_delimiter
+    except CloisterError:
+        return {}  # load_rows says what is wrong with the dataset
+    return {"multi_label": True, "label_delimiter": delimiter} if delimiter else {}
 
 
 def _with_warmup_for(chosen: AutoSettings, config: TrainConfig, train_units: int) -> AutoSettings:

@@ -66,3 +66,25 @@ def test_try_it_lists_every_label_at_the_threshold(qtbot, window, multi_label_ru
     assert answer_text(none, True, 0.5) == "No label reaches 50%: the likeliest is billing at 30.0%"
     assert answer_text(Prediction("spam", 0.8, {"spam": 0.8}, ("spam",)), False, 0.5) == \
         "<b>spam</b> — 80.0% confident"
+
+
+def test_the_train_page_trains_a_dataset_imported_as_multi_label_as_one(qtbot, window, tiny_model_dir: Path,
+                                                                        tmp_path: Path) -> None:
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
+
+    source = tmp_path / "tags.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *[(f"t {i}", ["a", "b", "a|b"][i % 3]) for i in range(30)]])
+    imported = read_table(source)
+    save_dataset(window.context.workspace, "tags", imported, infer_mapping(imported), label_delimiter="|")
+    window.context.datasets_changed.emit()
+    window.show_page("train")
+    page = window.train_page
+    page.select_dataset("tags")
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: page.auto_box.label.text().startswith("Chosen for tags"), timeout=60_000)
+    assert "multi-label: a yes/no for each label" in page.auto_box.label.text()
+    options = page.config_options()
+    assert options["multi_label"] is True and options["label_delimiter"] == "|"

@@ -198,3 +198,31 @@ def test_a_cancelled_run_names_itself_in_the_resume_hint() -> None:
               Cancelled(step=3)]
     assert consume(events, json_mode=False, out=io.StringIO(), err=err) == EXIT_CANCELLED
     assert "continue with `cloister resume 20261205-083000-abcd1234`" in err.getvalue()
+
+
+def test_a_dataset_imported_as_multi_label_trains_as_one(tmp_path: Path, monkeypatch, tiny_bert,
+                                                         capsys) -> None:
+    """`import --label-delimiter` records the delimiter: `show` says so, labels are counted one
+    by one, and `train` trains a yes/no per label without being told again."""
+    combos = ["billing", "tech", "billing|tech", "refund"]
+    rows = [(f"ticket {i} about {combos[i % 4].replace('|', ' and ')}", combos[i % 4]) for i in range(40)]
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
+    source = tmp_path / "tickets.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "tickets", "--label-delimiter", "|"]) == 0
+    capsys.readouterr()
+    assert cli(["datasets", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["label_delimiter"] == "|" and listed["labels"] == {"billing": 20, "tech": 20, "refund": 10}
+    assert cli(["show", "tickets", "--rows", "0"]) == 0
+    assert "multi-label: a row's labels are separated by '|'" in capsys.readouterr().out
+    assert cli(["train", "tickets", "--model", str(tiny_bert), "--dry-run"]) == 0
+    assert "multi-label (labels separated by '|')" in capsys.readouterr().out
+    assert cli(["train", "tickets", "--model", str(tiny_bert), "--epochs", "1", "--batch-size", "8",
+                "--max-length", "32", "--json"]) == 0
+    capsys.readouterr()
+    assert cli(["runs", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["config"]["multi_label"] is True and sorted(record["labels"]) == ["billing", "refund", "tech"]
