@@ -148,6 +148,16 @@ def _footer(table: pa.Table, end: int) -> np.ndarray:
     return found
 
 
+def _left_out(path: Path, severity: Severity, code: str, rows: np.ndarray, noun: tuple[str, str],
+              hint: str, *, where: str | None = None) -> Problem:
+    """"N rows that ... (rows 3, 5) were left out": counts and row numbers, never values."""
+    at = np.flatnonzero(rows)
+    n = len(at)
+    return Problem(severity=severity, code=code,
+                   message=f"{n:,} {noun[n != 1]} {where or f'({_rows(at)})'} "
+                   f"{'were' if n != 1 else 'was'} left out", hint=hint, file=str(path))
+
+
 def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
          unnamed: Sequence[str]) -> tuple[pa.Table, list[Problem]]:
     """``table`` without the empty rows below its data, its unnamed empty columns and (with
@@ -183,35 +193,24 @@ def tidy(table: pa.Table, path: Path, *, header_fields: Sequence[str] | None,
     if not drop.any() or drop.all():
         return table, problems
     if sep_row.any():
-        count = int(sep_row.sum())
-        problems.append(Problem(
-            severity=Severity.INFO, code="sep-repeated",
-            message=f"{count:,} more 'sep=' line{'s' * (count != 1)} (Excel's delimiter line, from "
-            f"exports joined into this file) {'were' if count != 1 else 'was'} left out",
-            hint="Such lines hold no data.", file=str(path)))
+        problems.append(_left_out(path, Severity.INFO, "sep-repeated", sep_row,
+                                  ("more 'sep=' line", "more 'sep=' lines"), "Such lines hold no data.",
+                                  where="(Excel's delimiter line, from exports joined into this file)"))
     if empty_row.any():
-        where = np.flatnonzero(empty_row)
-        problems.append(Problem(
-            severity=Severity.INFO, code="empty-rows",
-            message=f"{len(where):,} row{'s' * (len(where) != 1)} with no value in any column "
-            f"({_rows(where)}) {'were' if len(where) != 1 else 'was'} left out",
-            hint="Spreadsheets often leave such rows below the data.", file=str(path)))
+        problems.append(_left_out(path, Severity.INFO, "empty-rows", empty_row,
+                                  ("row with no value in any column", "rows with no value in any column"),
+                                  "Spreadsheets often leave such rows below the data."))
     if footer_row.any():
-        where = np.flatnonzero(footer_row)
         problems.append(Problem(
             severity=Severity.WARNING, code="footer-row",
-            message=f"the last row of data ({_rows(where)}) starts with a word for 'total' and holds "
-            "only numbers besides, as large as a column's sum: it looks like a spreadsheet's totals "
-            "row and was left out",
+            message=f"the last row of data ({_rows(np.flatnonzero(footer_row))}) starts with a word for "
+            "'total' and holds only numbers besides, as large as a column's sum: it looks like a "
+            "spreadsheet's totals row and was left out",
             hint="If it is a real example, change its first cell in the source and import again.",
             file=str(path)))
     if header_row.any():
-        where = np.flatnonzero(header_row)
-        problems.append(Problem(
-            severity=Severity.WARNING, code="header-repeated",
-            message=f"{len(where):,} row{'s' * (len(where) != 1)} that "
-            f"{'repeat' if len(where) != 1 else 'repeats'} the header "
-            f"({_rows(where)}) {'were' if len(where) != 1 else 'was'} left out",
-            hint="The file looks like several exports joined together; row numbers in the "
-            "problems below count without these rows.", file=str(path)))
+        problems.append(_left_out(path, Severity.WARNING, "header-repeated", header_row,
+                                  ("row that repeats the header", "rows that repeat the header"),
+                                  "The file looks like several exports joined together; row numbers "
+                                  "in the problems below count without these rows."))
     return table.filter(pa.array(~drop)), problems
