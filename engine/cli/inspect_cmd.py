@@ -234,9 +234,18 @@ def run(args: argparse.Namespace) -> int:
     max_tokens = args.max_tokens if args.max_tokens is not None else default_max_tokens()
     if max_tokens < 1:
         raise InputError(f"--max-tokens must be a positive number of tokens, not {max_tokens}.")
-    imported = read_table(args.file, sheet=args.sheet, header=args.header)
-    mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
-                                   label_column=args.label_column)
+    try:
+        imported = read_table(args.file, sheet=args.sheet, header=args.header)
+        mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
+                                       label_column=args.label_column)
+    except InputError as exc:
+        if not args.json:
+            raise
+        # A script that asked for JSON gets JSON, whatever stopped the reading.
+        json.dump({"file": str(args.file), "error": str(exc), "trainable": False}, sys.stdout,
+                  indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_BLOCKING
     problems = validate(imported, mapping, max_tokens=max_tokens,
                         skip_incomplete=args.skip_incomplete, label_delimiter=args.label_delimiter)
     data = report(imported, mapping, problems, label_delimiter=args.label_delimiter)

@@ -300,3 +300,14 @@ def test_the_suggested_import_keeps_skip_incomplete_and_a_dash_path(tmp_path: Pa
     printed = capsys.readouterr().out.splitlines()[-1].split("`")[1]
     assert printed.startswith("cloister import ./-odd.csv --name odd --skip-incomplete ")
     assert printed.endswith("--min-class-size 2 --drop-small")  # a lone one-row class: dropped
+
+
+def test_inspect_json_says_why_a_file_cannot_be_read_in_json(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "single.json"
+    path.write_text('{"text": "hi"}', encoding="utf-8")
+    code, report = inspect_json(capsys, str(path))
+    assert code == 2 and report["trainable"] is False and report["file"] == str(path)
+    assert "is an object, not an array of objects" in report["error"]
+    assert main(["inspect", str(path)]) == 2  # without --json: the usual error line
+    assert "is an object" in capsys.readouterr().err
