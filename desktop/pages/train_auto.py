@@ -26,7 +26,7 @@ class AutoSettingsBox(QWidget):
         super().__init__(parent)
         self.page = page
         self.auto: Any = None  # engine.training.auto.AutoSettings
-        self.imported_as: dict[str, Any] = {}  # what the dataset says (multi-label)
+        self._imported_as: tuple[Any, dict[str, Any]] = (None, {})  # (dataset version, what it says)
         self.label = QLabel("Choose a dataset: settings are then chosen from its data.")
         self.label.setWordWrap(True)
         self.label.setObjectName("autoSettings")
@@ -97,6 +97,7 @@ class AutoSettingsBox(QWidget):
         from desktop.jobs import auto_settings
 
         self._measured = key
+        self.auto = None  # the previous dataset's choices do not apply to this one
         self.label.setText(f"Measuring {dataset} to choose the settings…")
         job = Job.call(lambda _c: auto_settings(ws, dataset, model), name="auto", parent=self)
         job.ended.connect(lambda terminal, d=dataset: self._on_done(terminal, d))
@@ -114,11 +115,7 @@ class AutoSettingsBox(QWidget):
             self.schedule()
 
     def apply(self, auto: Any, dataset: str) -> None:
-        from engine.training.plan import as_imported
-
         self.auto = auto
-        # A multi-label dataset trains as one (a yes/no per label), as `cloister train` does.
-        self.imported_as = as_imported(self.page.workspace, dataset) if self.page.workspace else {}
         kept = []
         for choice in auto.choices:
             if choice.name not in self._filled:
@@ -171,11 +168,28 @@ class AutoSettingsBox(QWidget):
             self._put(name, value)
             self._filled[name] = self._get(name)
 
-    def extra_options(self) -> dict[str, Any]:
-        """Automatic settings the page has no field for (evaluations within an epoch)."""
-        if self.auto is None:
+    @property
+    def imported_as(self) -> dict[str, Any]:
+        """What the dataset chosen now says about training it (multi-label, its delimiter):
+        read for the current choice, never left over from the previous one (a cheap metadata
+        read, kept until the choice or its version changes)."""
+        from engine.training.plan import as_imported
+
+        page = self.page
+        dataset = page.dataset_combo.currentData()
+        key = (page.workspace, dataset, page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 3))
+        if not dataset or page.workspace is None:
             return {}
-        return {"eval_every_steps": self.auto.values.get("eval_every_steps"), **self.imported_as}
+        if self._imported_as[0] != key:
+            self._imported_as = (key, as_imported(page.workspace, dataset))
+        return self._imported_as[1]
+
+    def extra_options(self) -> dict[str, Any]:
+        """Settings the page has no field for: evaluations within an epoch (automatic, once the
+        dataset is measured) and what the dataset says (multi-label), always."""
+        measured = {"eval_every_steps": self.auto.values.get("eval_every_steps")} \
+            if self.auto is not None else {}
+        return {**measured, **self.imported_as}
 
     def mean_tokens(self, max_length: int) -> float | None:
         return None if self.auto is None else self.auto.mean_tokens_at(max_length)

@@ -415,8 +415,19 @@ def label_counts(labels: pa.ChunkedArray, *, label_delimiter: str | None = None)
     With ``label_delimiter`` each row counts once for every label it carries.
     """
     if label_delimiter:
-        parts = pc.utf8_trim_whitespace(pc.list_flatten(pc.split_pattern(labels, label_delimiter)))
-        labels = parts.filter(pc.not_equal(parts, ""))
+        # One chunk, so that a part's parent index is its row in the whole column.
+        split = pc.split_pattern(labels.combine_chunks() if isinstance(labels, pa.ChunkedArray)
+                                 else labels, label_delimiter)
+        parts = pc.utf8_trim_whitespace(pc.list_flatten(split))
+        rows = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False))
+        kept = np.asarray(pc.not_equal(parts, "").to_numpy(zero_copy_only=False), dtype=bool)
+        parts, rows = parts.filter(pa.array(kept)), rows[kept]
+        # "a|a" is one label of its row, as training reads it: each (row, label) pair once.
+        codes = np.asarray(pc.dictionary_encode(parts).indices.to_numpy(zero_copy_only=False),
+                           dtype=np.int64) if len(parts) else rows
+        _, first = np.unique(rows.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes,
+                             return_index=True)
+        labels = parts.take(pa.array(np.sort(first)))
     counted = pc.value_counts(labels)
     return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
 

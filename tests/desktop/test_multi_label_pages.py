@@ -88,3 +88,10 @@ def test_the_train_page_trains_a_dataset_imported_as_multi_label_as_one(qtbot, w
     assert "multi-label: a yes/no for each label" in page.auto_box.label.text()
     options = page.config_options()
     assert options["multi_label"] is True and options["label_delimiter"] == "|"
+    # Another dataset chosen: at once (before it is measured) nothing of the last one is left.
+    save_dataset(window.context.workspace, "plain", imported, infer_mapping(imported))
+    window.context.datasets_changed.emit()
+    page.select_dataset("plain")
+    assert "multi_label" not in page.config_options() and "eval_every_steps" not in page.config_options()
+    page.select_dataset("tags")
+    assert page.config_options()["multi_label"] is True  # before its measuring is done, too
