@@ -32,6 +32,9 @@ class Problem:
     column: str | None = None
     # The one step that fixes it: a `cloister import` flag (engine.data.fixes.FIX_FOR_CODE).
     fix: str = ""
+    # Excel: the row number the sheet shows for it (title rows and the header counted), where
+    # the data rows map one to one onto sheet rows.
+    sheet_row: int | None = None
 
     @property
     def blocking(self) -> bool:
@@ -40,7 +43,8 @@ class Problem:
     def location(self) -> str:
         parts = [self.file] if self.file else []
         if self.row is not None:
-            parts.append(f"row {self.row:,}")
+            parts.append(f"row {self.row:,}" + (f" (sheet row {self.sheet_row:,})"
+                                                 if self.sheet_row is not None else ""))
         if self.column is not None:
             parts.append(f"column {self.column!r}")
         return ", ".join(parts)
@@ -49,7 +53,7 @@ class Problem:
         """JSON-ready form (``cloister inspect --json``, the desktop's report table)."""
         return {"severity": self.severity.value, "code": self.code, "message": self.message,
                 "hint": self.hint, "file": self.file, "row": self.row, "column": self.column,
-                "fix": self.fix}
+                "fix": self.fix, "sheet_row": self.sheet_row}
 
     def __str__(self) -> str:
         where = self.location()

@@ -288,6 +288,11 @@ class _Checker:
         self.files = (
             imported.table.column("file") if imported.format == "folder" and "file" in names else None
         )
+        # Excel rows map onto sheet rows one to one (blank rows keep their place), unless rows
+        # repeating the header were left out above them.
+        shifted = any(p.code == "header-repeated" for p in imported.problems)
+        self.first_sheet_row = imported.first_data_line if imported.format == "xlsx" and not shifted \
+            else None
 
     def file_for(self, index: int | None) -> str:
         if index is None or self.files is None:
@@ -298,7 +303,9 @@ class _Checker:
                 index: int | None = None, column: str | None = None) -> Problem:
         return Problem(severity=severity, code=code, message=message, hint=hint,
                        file=self.file_for(index), row=None if index is None else index + 1,
-                       column=column)
+                       column=column,
+                       sheet_row=None if index is None or self.first_sheet_row is None
+                       else self.first_sheet_row + index)
 
     def rows(self, mask: pa.ChunkedArray | np.ndarray, severity: Severity, code: str,
              message: str, column: str, hint: str,

@@ -169,3 +169,25 @@ def test_a_file_to_predict_keeps_every_row(tmp_path: Path) -> None:
     path.write_text("text,amount\ngood,3\nbad,4\nok,5\nTotal,12\n,\n", encoding="utf-8")
     assert read_table(path).table.num_rows == 3  # as a dataset: the totals and empty rows go
     assert read_table(path, tidy=False).table.num_rows == 5  # to predict: one answer per row
+
+
+def test_problems_in_a_workbook_name_the_row_the_sheet_shows(tmp_path: Path) -> None:
+    """A title block and the header sit above the data: 'row 3' of the data is sheet row 6."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [("Tickets, Q3",), (), ("text", "label"), ("good", "pos"), ("bad", "neg"), ("", "pos"),
+                ("ok", "neg")]:
+        sheet.append(row)
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    imported = read_table(path)
+    (empty,) = [p for p in validate(imported, infer_mapping(imported)) if p.code == "empty-text"]
+    assert (empty.row, empty.sheet_row) == (3, 6)
+    assert "row 3 (sheet row 6), column 'text'" in str(empty)
+    csv_path = tmp_path / "plain.csv"
+    csv_path.write_text("text,label\ngood,pos\n,neg\n", encoding="utf-8")
+    imported = read_table(csv_path)
+    (empty,) = [p for p in validate(imported, infer_mapping(imported)) if p.code == "empty-text"]
+    assert empty.sheet_row is None and "(sheet row" not in str(empty)

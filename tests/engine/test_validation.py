@@ -188,7 +188,8 @@ def test_problem_as_dict_round_trips_through_json() -> None:
                       hint="Fill it in.", file="/d.csv", row=3, column="text", fix="--drop-empty")
     assert json.loads(json.dumps(problem.as_dict())) == {
         "severity": "error", "code": "empty-text", "message": "the text is empty",
-        "hint": "Fill it in.", "file": "/d.csv", "row": 3, "column": "text", "fix": "--drop-empty"}
+        "hint": "Fill it in.", "file": "/d.csv", "row": 3, "column": "text", "fix": "--drop-empty",
+        "sheet_row": None}
 
 
 def test_multi_label_classes_are_counted_label_by_label() -> None:
