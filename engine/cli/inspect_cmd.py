@@ -23,7 +23,7 @@ from engine.data.columns import (
 )
 from engine.errors import InputError
 from engine.data.importing import ImportedTable, read_table
-from engine.data import validation
+from engine.data.labels import label_counts as count_labels
 from engine.data.problems import Problem, Severity, has_blocking
 from engine.data.validation import validate
 
@@ -67,7 +67,7 @@ def label_counts(imported: ImportedTable, mapping: ColumnMapping, *,
         return {}
     labels = label_array(imported.table, mapping)
     usable = complete_rows(text_array(imported.table, mapping), labels)
-    counts = validation.label_counts(labels.filter(usable), label_delimiter=label_delimiter)
+    counts = count_labels(labels.filter(usable), label_delimiter=label_delimiter)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

@@ -14,7 +14,6 @@ which problem code, so reports can print the command-line flag under each proble
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -25,11 +24,9 @@ import pyarrow.compute as pc
 
 from engine.data import arrow_strings as strings
 from engine.data.columns import ColumnMapping, complete_rows, label_array, text_array
+from engine.data.labels import label_variants
 from engine.errors import InputError
 
-# Labels that stand for "no label": Excel's failed lookups and errors, R's and pandas' missing
-# values. Compared by ``spelling_key``. Not "-" or "?": those can be classes (a +/- sentiment).
-PLACEHOLDER_LABELS = frozenset({"n/a", "#n/a", "na", "nan", "null", "undefined", "#value!", "#ref!"})
 # The one class name a merge may create; any other target must already be a class.
 NEW_CLASS = "other"
 # Validation's blocking threshold (validation.MIN_EXAMPLES_ERROR): fewer rows than this and a
@@ -180,34 +177,6 @@ class CapLength(Fix):
         return table, FixStep(self.kind, f"cut {count:,} texts longer than about "
                               f"{self.max_tokens} tokens to that length", rows_changed=count,
                               details={"max_tokens": self.max_tokens})
-
-
-def spelling_key(label: str) -> str:
-    """What two spellings of one label share: case and runs of spaces do not count, nor how a
-    number is written ('1' and '1.0', as pandas writes an integer column that had a gap)."""
-    key = " ".join(label.split()).casefold()
-    if _DECIMAL.fullmatch(key) and "." in key:
-        key = key.rstrip("0").rstrip(".")  # '1.0' -> '1', '2.50' -> '2.5'; '007' stays itself
-    return key
-
-
-_DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+")
-
-def label_variants(counts: dict[str, int], tiebreak: dict[str, int] | None = None) -> list[list[str]]:
-    """Groups of labels (rows per label: ``counts``) that differ only in how they are written, each
-    with the spelling the others merge into first: the most frequent, then (``tiebreak``) the
-    most frequent over other rows, then the plainest ('0' over '0.0', lower case), then one with
-    no stray spaces, then the alphabetically last
-    (so the choice never depends on row order). Placeholders such as 'N/A' and 'n/a' are not
-    spellings of a class: they are dropped, not merged (``DropClasses``)."""
-    groups: dict[str, list[str]] = {}
-    for label in counts:
-        if label.strip() and spelling_key(label) not in PLACEHOLDER_LABELS:
-            groups.setdefault(spelling_key(label), []).append(label)
-    more = tiebreak or {}
-    return [sorted(g, key=lambda s: (counts[s], more.get(s, 0), s == spelling_key(s),
-                                     s == " ".join(s.split()), s), reverse=True)
-            for g in groups.values() if len(g) > 1]
 
 
 @dataclass(frozen=True)

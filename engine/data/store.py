@@ -141,7 +141,7 @@ def _label_counts(table: pa.Table, mapping: ColumnMapping,
         return {}
     if label_delimiter:
         from engine.data.columns import label_array
-        from engine.data.validation import label_counts
+        from engine.data.labels import label_counts
 
         counts = label_counts(label_array(table, mapping), label_delimiter=label_delimiter)
         return dict(sorted(((k, v) for k, v in counts.items() if k), key=lambda kv: -kv[1]))

@@ -20,10 +20,9 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
 from engine.data.columns import ColumnMapping, label_array, text_array
-from engine.data.fixes import (
-    FIX_FOR_CODE, NEW_CLASS, PLACEHOLDER_LABELS, fix_for, label_variants, spelling_key,
-)
+from engine.data.fixes import FIX_FOR_CODE, NEW_CLASS, fix_for
 from engine.data.importing.table import ImportedTable
+from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
 __all__ = ["MAX_ROWS_LISTED", "Problem", "Severity", "has_blocking", "validate", "label_counts"]
@@ -414,29 +413,6 @@ def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: LabelCo
             "Decide which label is right and fix or remove the other rows.", describe=conflict,
         )
     return problems
-
-
-def label_counts(labels: pa.ChunkedArray, *, label_delimiter: str | None = None) -> dict[str, int]:
-    """Rows per label, in order of first appearance (a hash count; no Acero query engine).
-
-    With ``label_delimiter`` each row counts once for every label it carries.
-    """
-    if label_delimiter:
-        # One chunk, so that a part's parent index is its row in the whole column.
-        split = pc.split_pattern(labels.combine_chunks() if isinstance(labels, pa.ChunkedArray)
-                                 else labels, label_delimiter)
-        parts = pc.utf8_trim_whitespace(pc.list_flatten(split))
-        rows = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False))
-        kept = np.asarray(pc.not_equal(parts, "").to_numpy(zero_copy_only=False), dtype=bool)
-        parts, rows = parts.filter(pa.array(kept)), rows[kept]
-        # "a|a" is one label of its row, as training reads it: each (row, label) pair once.
-        codes = np.asarray(pc.dictionary_encode(parts).indices.to_numpy(zero_copy_only=False),
-                           dtype=np.int64) if len(parts) else rows
-        _, first = np.unique(rows.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes,
-                             return_index=True)
-        labels = parts.take(pa.array(np.sort(first)))
-    counted = pc.value_counts(labels)
-    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
 
 
 def _class_problems(check: _Checker, counts: dict[str, int], column: str,

@@ -308,7 +308,7 @@ def test_a_refusal_for_too_few_classes_advises_what_fits_the_fixes_asked_for() -
 
 
 def test_numbers_are_spellings_of_one_label_only_when_equal_as_written() -> None:
-    from engine.data.fixes import spelling_key
+    from engine.data.labels import spelling_key
 
     assert spelling_key("1.0") == spelling_key("1") and spelling_key("2.50") == spelling_key("2.5")
     for a, b in (("1234567", "1234568"), ("007", "7"), ("1_000", "1000"), ("0.1234567", "0.1234568")):
@@ -316,7 +316,7 @@ def test_numbers_are_spellings_of_one_label_only_when_equal_as_written() -> None
 
 
 def test_multi_label_counts_a_label_once_per_row_as_training_reads_it() -> None:
-    from engine.data.validation import label_counts
+    from engine.data.labels import label_counts
 
     labels = pa.chunked_array([pa.array(["a|a", "a|b"]), pa.array(["b| c |b", None, ""])])
     assert label_counts(labels, label_delimiter="|") == {"a": 2, "b": 2, "c": 1}
