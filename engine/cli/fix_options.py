@@ -46,6 +46,10 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
                        help="cut texts longer than about TOKENS tokens to that length "
                        "(long texts are kept whole otherwise; training reads the first "
                        "--max-length tokens)")
+    group.add_argument("--strip-markup", action="store_true",
+                       help="remove web markup from the texts: decode HTML entities (&amp;, "
+                       "&#39;, also without their '&' as in '#39;s') and drop tags (<br>, "
+                       "&lt;a href=...&gt;); prediction then cleans its texts the same way")
 
 
 def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
@@ -61,7 +65,8 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         resolve_conflicts=args.resolve_conflicts, min_class_size=args.min_class_size,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
         cap_long=args.cap_long, drop_blank=args.drop_blank,
-        merge_label_variants=args.merge_label_variants, drop_classes=args.drop_class)
+        merge_label_variants=args.merge_label_variants, drop_classes=args.drop_class,
+        strip_markup=args.strip_markup)
     delimiter = getattr(args, "label_delimiter", None)
     if delimiter and (args.drop_small or args.merge_small_into or args.resolve_conflicts
                       or args.merge_label_variants or args.drop_class):

@@ -25,6 +25,7 @@ from engine.data.fixes import (
     MergeLabelVariants,
     ResolveConflicts,
     SmallClasses,
+    StripMarkup,
     apply_fixes,
     fix_for,
 )
@@ -47,6 +48,7 @@ _CANDIDATES: tuple[tuple[frozenset[str], str, Fix], ...] = (
     (frozenset({"class-small"}), f"Merge classes under 10 rows into {NEW_CLASS!r}",
      SmallClasses(10, NEW_CLASS)),
     (frozenset({"text-too-long"}), "Cut texts at 512 tokens", CapLength(512)),
+    (frozenset({"markup-in-text"}), "Remove web markup from the texts", StripMarkup()),
 )
 
 

@@ -6,7 +6,7 @@ source file is never touched), and each applied fix is described by a ``FixStep`
 keeps in the dataset's history and the audit log.
 
 ``apply_fixes(table, mapping, fixes)`` runs the fixes in a fixed order whatever order they are
-given in (drop incomplete rows, cap long texts, merge spellings of a label, resolve conflicts,
+given in (strip web markup, drop incomplete rows, cap long texts, merge spellings of a label, resolve conflicts,
 drop duplicates, then the small classes, so that class counts are final when they are judged),
 and refuses — raising ``FixRefused``, changing nothing — a result with no rows or fewer than two
 classes, or a merge into a class that does not exist. ``FIX_FOR_CODE`` says which fix resolves
@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.columns import ColumnMapping, complete_rows, label_array, text_array
 from engine.data.labels import label_variants
+from engine.data.markup import strip_columns
 from engine.errors import InputError
 
 # The one class name a merge may create; any other target must already be a class.
@@ -105,6 +106,21 @@ def _classes(table: pa.Table, mapping: ColumnMapping) -> dict[str, int]:
     counted = pc.value_counts(label_array(table, mapping).filter(pa.array(_usable(table, mapping))))
     pairs = zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
     return {str(v): int(c) for v, c in pairs if v}
+
+
+@dataclass(frozen=True)
+class StripMarkup(Fix):
+    """HTML tags and entities in the texts ("markup-in-text"): entities decoded, tags removed
+    (``engine.data.markup``). First, so that a text that was only markup counts as empty and
+    cleaned texts are the ones compared for repeats and measured for length."""
+
+    kind: ClassVar[str] = "strip-markup"
+    order: ClassVar[int] = 5
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        table, count = strip_columns(table, mapping.text_columns)
+        return table, FixStep(self.kind, f"removed web markup (HTML tags, entities such as &amp;) "
+                              f"from {count:,} text{'s' * (count != 1)}", rows_changed=count)
 
 
 @dataclass(frozen=True)
@@ -289,8 +305,6 @@ class DropDuplicates(Fix):
             self.kind, f"dropped {removed:,} rows that repeat an earlier row", removed)
 
 
-
-
 @dataclass(frozen=True)
 class DropClasses(Fix):
     """Every row of the named classes: a placeholder such as 'N/A' or '#N/A' that marks rows
@@ -432,6 +446,7 @@ FIX_FOR_CODE: dict[str, FixHint] = {
     "class-small": FixHint(f"--min-class-size 10 --merge-small-into {NEW_CLASS}",
                            f"Merge small classes into {NEW_CLASS!r}"),
     "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
+    "markup-in-text": FixHint("--strip-markup", "Remove web markup from the texts"),
     "label-variants": FixHint("--merge-label-variants",
                               "Merge labels that differ only in how they are written"),
     "single-class": FixHint("--label-column L", "Choose another label column"),
@@ -448,9 +463,9 @@ def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = Fals
                        merge_small_into: str | None = None, drop_small: bool = False,
                        cap_long: int | None = None, drop_blank: str | None = None,
                        merge_label_variants: bool = False,
-                       drop_classes: Sequence[str] = ()) -> list[Fix]:
+                       drop_classes: Sequence[str] = (), strip_markup: bool = False) -> list[Fix]:
     """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons)."""
-    fixes: list[Fix] = []
+    fixes: list[Fix] = [StripMarkup()] if strip_markup else []
     if drop_empty:
         fixes.append(DropIncomplete())
     if merge_label_variants:

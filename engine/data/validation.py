@@ -23,6 +23,7 @@ from engine.data.columns import ColumnMapping, label_array, text_array
 from engine.data.fixes import FIX_FOR_CODE, NEW_CLASS, fix_for
 from engine.data.importing.table import ImportedTable
 from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
+from engine.data.markup import has_markup
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
 __all__ = ["MAX_ROWS_LISTED", "Problem", "Severity", "has_blocking", "validate", "label_counts"]
@@ -78,6 +79,10 @@ def validate(
         f"the text contains undecodable characters ({_REPLACEMENT})", text_col,
         "Re-export the file as UTF-8, or fix the characters in these rows.",
     )
+    problems += check.rows(
+        has_markup(texts), Severity.WARNING, "markup-in-text", "the text holds web markup (HTML "
+        "tags or entities such as &amp; or &#39;)", text_col, "Remove it: the model would spend "
+        "its length on it and learn where rows came from instead of what they say.")
     if max_tokens is not None:
         problems += _length_problems(check, texts, lengths, text_col, max_tokens, token_counter)
 

@@ -110,6 +110,10 @@ class Predictor:
         params = inspect.signature(self.model.forward).parameters
         # DistilBERT has no segment embeddings; BERT-like models get explicit zeros.
         self._takes_token_types = "token_type_ids" in params
+        # A model trained on texts cleaned of web markup (``--strip-markup``) sees them cleaned.
+        from engine.data.markup import MARKUP, TEXT_CLEANING_KEY
+
+        self.strips_markup = getattr(getattr(model, "config", None), TEXT_CLEANING_KEY, None) == MARKUP
 
     @classmethod
     def from_run(
@@ -151,6 +155,10 @@ class Predictor:
         import torch
 
         texts = [_as_text(t) for t in texts]
+        if self.strips_markup:
+            from engine.data.markup import strip_texts
+
+            texts = strip_texts(texts)
         with torch.inference_mode():
             for start in range(0, len(texts), SORT_CHUNK):
                 chunk = texts[start : start + SORT_CHUNK]

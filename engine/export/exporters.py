@@ -366,7 +366,16 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
         privacy=_privacy_summary(record, export_encrypted),
         report=report,
         multi_label=bool(config.get("multi_label", False)),
+        strips_markup=_strips_markup(ws, record.run_id),
     )
+
+
+def _strips_markup(ws: Vault, run_id: str) -> bool:
+    from engine.data.markup import MARKUP, TEXT_CLEANING_KEY
+    from engine.models.weights import load_config, model_exists
+
+    prefix = f"runs/{run_id}/model"
+    return model_exists(ws, prefix) and getattr(load_config(ws, prefix), TEXT_CLEANING_KEY, None) == MARKUP
 
 
 def _privacy_summary(record: Any, export_encrypted: bool) -> PrivacySummary:

@@ -44,6 +44,7 @@ class ModelCardInfo:
     privacy: PrivacySummary
     report: EvaluationReport | None = None  # metrics on the test split
     multi_label: bool = False
+    strips_markup: bool = False  # trained on texts cleaned of web markup (``--strip-markup``)
     created: str = ""  # ISO date-time of the export; now when empty
     versions: Mapping[str, str] = field(default_factory=dict)  # now when empty
 
@@ -89,6 +90,16 @@ def render_model_card(info: ModelCardInfo) -> str:
         'tokenizer = AutoTokenizer.from_pretrained("<this folder>")',
         "```",
         "",
+    ]
+    if info.strips_markup:
+        lines += [
+            "Its training texts had web markup removed at import (HTML tags dropped, entities "
+            "such as `&amp;` decoded; `cloister import --strip-markup`). Clean the texts you "
+            "give it the same way: Cloister's own prediction does "
+            "(`engine.data.markup.strip_markup`; `cloister_text_cleaning` in `config.json`).",
+            "",
+        ]
+    lines += [
         "## Training data",
         "",
         "Only a summary: the rows never leave the Cloister workspace.",

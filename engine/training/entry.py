@@ -65,6 +65,7 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     save_run(ws, run)
     state["record"] = (ws, run)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory))
+    _mark_cleaning(trainer, data)
     state["trainer"] = trainer
     state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])
@@ -102,10 +103,20 @@ def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], split
     state["record"] = (ws, run)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory),
                       resume_from=checkpoint)
+    _mark_cleaning(trainer, data)
     state["trainer"] = trainer
     state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])  # it may resume elsewhere
     yield from trainer.run_loop()
+
+
+def _mark_cleaning(trainer: Trainer, data: Rows) -> None:
+    """Say in the model's config how its training texts were cleaned: it is saved with the
+    weights, and prediction cleans its input the same way (``engine.evaluation.prediction``)."""
+    if data.text_cleaning:
+        from engine.data.markup import TEXT_CLEANING_KEY
+
+        setattr(trainer.model.config, TEXT_CLEANING_KEY, data.text_cleaning)
 
 
 def _factory(config: TrainConfig, given: PartsFactory | None) -> PartsFactory:

@@ -44,6 +44,8 @@ class Rows:
     people: Sequence[str] | None = None
     sha256: str | None = None  # the stored dataset's digest: which version of it was read
     columns: dict[str, Any] | None = None  # its text and label columns (``ColumnMapping.as_dict``)
+    # How its texts were cleaned at import (``engine.data.markup.MARKUP``), for prediction to match.
+    text_cleaning: str | None = None
 
 
 def check_settings(config: TrainConfig) -> ModelInfo:
@@ -77,8 +79,12 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
             "file and import it again (`cloister inspect FILE` lists every problem)",
         )
     people = person_ids(stored, person_column) if person_column else None
+    from engine.data.markup import MARKUP
+
+    cleaned = any(step.get("kind") == MARKUP for step in stored.info.history)
     return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people,
-                stored.info.sha256 or None, stored.info.mapping.as_dict())
+                stored.info.sha256 or None, stored.info.mapping.as_dict(),
+                MARKUP if cleaned else None)
 
 
 def stored_for_run(ws: Vault, record: Any) -> Any:
