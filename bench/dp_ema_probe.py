@@ -1,0 +1,95 @@
+"""Probe: does an average of the DP-SGD iterates raise sst2 dev accuracy?
+
+An exponential moving average of the weights (De et al. 2022) is post-processing: it costs no
+privacy. The same seeded rows and settings as ``bench_dp_utility.py`` (one DP configuration,
+one child process); the trainer is patched in that child to keep EMA copies of the trainable
+weights with several decays, and the raw final weights and each copy are scored on all of
+``sst2/dev.tsv`` in one run::
+
+    .venv/bin/python bench/dp_ema_probe.py [--rows 20000] [--epochs 2] [--logical-batch 512]
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import bench_dp  # run_side: one training run in a child process
+import bench_train  # sample, read_tsv, dev_accuracy, in_child
+import full_data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DECAYS = (0.8, 0.9, 0.95, 0.98)
+
+
+def side(args: dict, queue) -> None:
+    """``bench_dp.run_side`` with the trainer patched to keep and score the EMA copies."""
+    import torch
+
+    from engine.training import loop
+
+    trainer = loop.Trainer
+    plain_step, plain_finish = trainer.train_step, trainer.finish
+
+    def train_step(self, group, loss_acc):
+        rows = plain_step(self, group, loss_acc)
+        params = [p.detach() for p in self.model.parameters() if p.requires_grad]
+        if not hasattr(self, "_emas"):
+            self._emas = {d: [p.clone() for p in params] for d in DECAYS}
+        else:
+            for decay, copies in self._emas.items():
+                torch._foreach_mul_(copies, decay)
+                torch._foreach_add_(copies, params, alpha=1 - decay)
+        return rows
+
+    def score(self) -> float:
+        return bench_train.dev_accuracy(self.model, self.tokenizer, self.prep.coding.names,
+                                        *args["dev"], device="cpu", max_length=args["max_length"])
+
+    def finish(self, elapsed):
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        final = [p.detach().clone() for p in params]
+        print(f"  EMA probe: raw final {score(self):.4f}", file=sys.stderr, flush=True)
+        for decay, copies in self._emas.items():
+            with torch.no_grad():
+                torch._foreach_copy_(params, copies)
+            print(f"  EMA probe: decay {decay} {score(self):.4f}", file=sys.stderr, flush=True)
+        with torch.no_grad():
+            torch._foreach_copy_(params, final)  # the run saves its own final weights
+        self.model.train()
+        yield from plain_finish(self, elapsed)
+
+    trainer.train_step, trainer.finish = train_step, finish
+    bench_dp.run_side(args, queue)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--logical-batch", type=int, default=512)
+    parser.add_argument("--dp-lr", type=float, default=5e-3)
+    parser.add_argument("--trainable", default="top-2")
+    parser.add_argument("--epsilon", type=float, default=8.0)
+    full_data.add_data_argument(parser)
+    opts = parser.parse_args()
+    data = full_data.require(opts.data, "sst2/train.tsv", "sst2/dev.tsv")
+    from engine.models.folders import default_model_path
+
+    train = bench_train.sample(*bench_train.read_tsv(data / "sst2" / "train.tsv"), opts.rows, seed=13)
+    dev = bench_train.read_tsv(data / "sst2" / "dev.tsv")
+    args = {"train": train, "dev": dev, "model": str(default_model_path()), "threads": 2,
+            "logical_batch": opts.logical_batch, "clip": 0.1, "dp_lr": opts.dp_lr,
+            "epochs": opts.epochs, "max_length": 64, "grad_sample_mode": "auto", "dp": True,
+            "epsilon": opts.epsilon, "trainable": opts.trainable}
+    start = time.perf_counter()
+    result = bench_train.in_child(side, args)
+    p = result["privacy"]
+    print(f"{opts.rows:,} rows, {opts.epochs} epochs, logical batch {opts.logical_batch}, lr "
+          f"{opts.dp_lr:g}, {opts.trainable}, ε = {opts.epsilon:g}: saved (final) weights "
+          f"{result['acc']:.4f}, σ {p['noise_multiplier']:.3f}, {p['steps']} steps, "
+          f"{(time.perf_counter() - start) / 60:.1f} minutes (the EMA figures are on stderr)")
+
+
+if __name__ == "__main__":
+    main()
