@@ -143,3 +143,39 @@ def test_rows_labelled_n_a_dropped_with_one_button(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: page.draft is not draft, timeout=30_000)
     assert sorted(page.chart.values()) == [("neg", 6), ("pos", 6)] and page.import_button.isEnabled()
     assert "Applied: dropped the 1 row labelled '#N/A'" in page.fixes_panel.applied.text()
+
+
+def test_feed_markup_removed_with_one_button(qtbot, window, real_data, tmp_path):
+    """Real AG News rows keep their feeds' HTML: a warning, not an error, whose button cleans
+    the texts of the draft before it is stored."""
+    import csv
+
+    import pyarrow as pa
+
+    from engine.data.markup import has_markup
+
+    path = tmp_path / "news.csv"
+    with (real_data / "ag_news" / "dev.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))[:80]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    marked = int(has_markup(pa.array([r[0] for r in rows])).sum())
+    page = window.datasets_page
+    drop_files(window, path)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert "markup-in-text" in _codes(page) and page.import_button.isEnabled()
+    strip = _button(page, "Remove web markup from the texts")
+    # A warning's fix is offered as optional: the file trains as it is.
+    assert strip.text() == f"Optional: Remove web markup from the texts (changes {marked} rows)"
+    draft = page.draft
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.draft is not draft, timeout=30_000)
+    assert "markup-in-text" not in _codes(page)
+    page.name_edit.setText("news")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    from engine.data.store import dataset_info, load_dataset
+
+    assert [s["kind"] for s in dataset_info(page.workspace, "news").history] == ["strip-markup"]
+    texts = [str(t) for t in load_dataset(page.workspace, "news").texts]
+    assert len(texts) == 80 and not has_markup(pa.array(texts)).any()
