@@ -50,7 +50,8 @@ def save_draft(ws: Vault, name: str, draft: Any, *, skip_incomplete: bool, cance
         return
     yield Progress(done=1, total=3, message="encrypting")
     info = save_dataset(ws, name, draft.imported, draft.mapping, problems=draft.problems,
-                        skip_incomplete=skip_incomplete, history=getattr(draft, "history", ()))
+                        skip_incomplete=skip_incomplete, history=getattr(draft, "history", ()),
+                        label_delimiter=getattr(draft, "label_delimiter", None))
     yield Progress(done=3, total=3, message="stored")
     yield Done(info)
 

@@ -23,6 +23,7 @@ class ImportDraft:
     problems: list[Any] = field(default_factory=list)  # engine.data.problems.Problem
     history: list[dict[str, Any]] = field(default_factory=list)  # fixes applied in memory
     fix_options: list[Any] = field(default_factory=list)  # engine.data.fix_suggest.FixOption
+    label_delimiter: str | None = None  # several labels a row ("billing|urgent"), split on this
 
     @property
     def columns(self) -> list[str]:
@@ -45,8 +46,15 @@ class ImportDraft:
         so the chart shows the classes training will see), missing labels as "(missing)"."""
         if self.label_column is None:
             return []
-        from engine.data.columns import class_counts
+        from engine.data.columns import class_counts, label_array
 
+        if self.label_delimiter:  # each label of a row counted once, as training reads them
+            from engine.data.labels import label_counts
+
+            counts = label_counts(label_array(self.imported.table, self.mapping),
+                                  label_delimiter=self.label_delimiter)
+            return sorted(((str(k), int(v)) for k, v in counts.items() if k),
+                          key=lambda pair: (-pair[1], pair[0]))
         return [(label or "(missing)", count) for label, count in class_counts(self.imported.table, self.mapping)]
 
     def blocking(self) -> bool:

@@ -31,15 +31,21 @@ if TYPE_CHECKING:
     from engine.vault import Vault
 
 _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
+# Hints that name a command-line flag, said the way this page does it.
+_PAGE_HINTS = {"looks-multi-label": "If a row can carry several classes, tick “Several labels per "
+               "row” above (or click here): each label is then counted, and trained, on its own."}
 
 
 def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
                    skip_incomplete: bool = False, imported: Any = None,
-                   history: list[dict[str, Any]] | None = None) -> ImportDraft:
+                   history: list[dict[str, Any]] | None = None,
+                   label_delimiter: str | None = None) -> ImportDraft:
     """Worker-thread body: read (unless already read), map columns, validate.
 
     Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
-    given (None meaning an unlabelled dataset).
+    given (None meaning an unlabelled dataset). With ``label_delimiter`` a row carries several
+    labels: classes are counted label by label, and the fixes that drop or relabel whole rows
+    by class are not offered (they would take a row's other labels with it).
     """
     from engine.data.columns import ColumnMapping, infer_mapping
     from engine.data.fix_suggest import suggest_fixes
@@ -52,10 +58,15 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     else:
         # The user's explicit choice, "no label column" included (choose() would infer one).
         mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
-    problems = validate(imported, mapping, skip_incomplete=skip_incomplete)
+    label_delimiter = label_delimiter if mapping.label_column else None
+    problems = validate(imported, mapping, skip_incomplete=skip_incomplete,
+                        label_delimiter=label_delimiter)
+    options = suggest_fixes(imported.table, mapping, problems)
+    if label_delimiter:
+        options = [o for o in options if not o.fix.needs_labels]
     return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
-                       history=list(history or []),
-                       fix_options=suggest_fixes(imported.table, mapping, problems))
+                       history=list(history or []), fix_options=options,
+                       label_delimiter=label_delimiter)
 
 
 class DatasetsPage(Page):
@@ -123,15 +134,29 @@ class DatasetsPage(Page):
             combo.setMinimumWidth(140)
             combo.activated.connect(self._revalidate)
         self.skip_box.toggled.connect(self._revalidate)
+        # Multi-label data ("billing|urgent"): the labels of a row are split on the delimiter.
+        self.multi_box = QCheckBox("Several labels per row, separated by")
+        self.delimiter_edit = QLineEdit("|")
+        self.delimiter_edit.setMaximumWidth(36)
+        self.delimiter_edit.setMaxLength(3)
+        self.delimiter_edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.delimiter_edit.setToolTip("What separates the labels of one row, such as | or ;")
+        self.multi_box.toggled.connect(self._revalidate)
+        self.delimiter_edit.editingFinished.connect(
+            lambda: self._revalidate() if self.multi_box.isChecked() else None)
         roles = QHBoxLayout()
         roles.addWidget(QLabel("Text column:"))
         roles.addWidget(self.text_combo)
         roles.addSpacing(16)
         roles.addWidget(QLabel("Label column:"))
         roles.addWidget(self.label_combo)
-        roles.addSpacing(16)
-        roles.addWidget(self.skip_box)
         roles.addStretch(1)
+        reading = QHBoxLayout()  # how the rows are read: on a line of their own, so none is cut
+        reading.addWidget(self.skip_box)
+        reading.addSpacing(16)
+        reading.addWidget(self.multi_box)
+        reading.addWidget(self.delimiter_edit)
+        reading.addStretch(1)
 
         split = self._build_preview_split()
 
@@ -151,6 +176,7 @@ class DatasetsPage(Page):
         actions.addStretch(1)
         draft_layout.addWidget(self.file_label)
         draft_layout.addLayout(roles)
+        draft_layout.addLayout(reading)
         draft_layout.addWidget(split, 1)
         draft_layout.addLayout(actions)
         return draft
@@ -245,9 +271,10 @@ class DatasetsPage(Page):
         label = self.label_combo.currentData()
         imported, text, skip = self.draft.imported, self.text_combo.currentText(), self.skip_box.isChecked()
         history = self.draft.history
+        delimiter = self.delimiter_edit.text() if self.multi_box.isChecked() else None
         self._run(lambda _c: read_and_check(imported.source, text_column=text, label_column=label,
                                             skip_incomplete=skip, imported=imported,
-                                            history=history),
+                                            history=history, label_delimiter=delimiter or None),
                   name="validate", message="Checking…")
 
     def _run(self, body, *, name: str, message: str) -> None:  # noqa: ANN001
@@ -277,7 +304,8 @@ class DatasetsPage(Page):
             self.show_draft(terminal.value)
 
     def _set_editable(self, enabled: bool) -> None:
-        for widget in (self.text_combo, self.label_combo, self.skip_box, self.import_button, self.open_button):
+        for widget in (self.text_combo, self.label_combo, self.skip_box, self.multi_box,
+                       self.delimiter_edit, self.import_button, self.open_button):
             widget.setEnabled(enabled)
         self.fixes_panel.set_busy(not enabled)
         if enabled and self.draft is not None:
@@ -306,6 +334,11 @@ class DatasetsPage(Page):
         for column in draft.columns:
             self.label_combo.addItem(column, column)
         self.label_combo.setCurrentIndex(max(0, self.label_combo.findData(draft.label_column)) if draft.label_column else 0)
+        self.multi_box.blockSignals(True)
+        self.multi_box.setChecked(draft.label_delimiter is not None)
+        self.multi_box.blockSignals(False)
+        if draft.label_delimiter:
+            self.delimiter_edit.setText(draft.label_delimiter)
         self.text_combo.blockSignals(False)
         self.label_combo.blockSignals(False)
         counts = draft.label_counts()
@@ -334,8 +367,9 @@ class DatasetsPage(Page):
                 parts.append(f"column {problem.column!r}")
             where = ", ".join(parts)
             text = f"{_SEVERITY_MARK.get(problem.severity.value, '')} {where + ': ' if where else ''}{problem.message}"
-            if problem.hint:
-                text += f"\n{problem.hint}"
+            hint = _PAGE_HINTS.get(problem.code, problem.hint)
+            if hint:
+                text += f"\n{hint}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, problem)
             if problem.blocking:
@@ -345,6 +379,10 @@ class DatasetsPage(Page):
     def _on_problem_clicked(self, item: QListWidgetItem) -> None:
         """Select the offending row (and column) in the preview and scroll to it."""
         problem = item.data(Qt.ItemDataRole.UserRole)
+        if problem is not None and problem.code == "looks-multi-label" and not self.multi_box.isChecked():
+            self.delimiter_edit.setText("|")  # the hint is about labels joined with "|"
+            self.multi_box.setChecked(True)  # revalidates
+            return
         if problem is None or problem.row is None or self.draft is None:
             return
         row = problem.row - 1

@@ -31,7 +31,8 @@ def fix_draft(draft: Any, fix: Any, *, skip_incomplete: bool = False) -> Any:
     imported = dataclasses.replace(draft.imported, table=table, problems=())
     return read_and_check(imported.source, text_column=draft.text_column,
                           label_column=draft.label_column, skip_incomplete=skip_incomplete,
-                          imported=imported, history=[*draft.history, *report.history()])
+                          imported=imported, history=[*draft.history, *report.history()],
+                          label_delimiter=draft.label_delimiter)
 
 
 class FixesPanel(QWidget):
@@ -42,6 +43,7 @@ class FixesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.buttons: list[QPushButton] = []
+        self.reasons: list[QLabel] = []
         self.applied = QLabel()
         self.applied.setWordWrap(True)
         self._layout = QVBoxLayout(self)
@@ -50,18 +52,28 @@ class FixesPanel(QWidget):
         self.set_options([], [])
 
     def set_options(self, options: list[Any], history: list[dict[str, Any]]) -> None:
-        for button in self.buttons:
-            self._layout.removeWidget(button)
-            button.deleteLater()
-        self.buttons = []
+        for widget in [*self.buttons, *self.reasons]:
+            self._layout.removeWidget(widget)
+            widget.deleteLater()
+        self.buttons, self.reasons = [], []
         for option in options:
-            button = QPushButton(("Fix: " if option.blocking else "Optional: ") + option.summary())
+            prefix = "Fix: " if option.blocking else "Optional: "
+            # A refusal can be long: said below the button, wrapped, so that it never widens
+            # the panel (a button does not wrap) and squeezes the preview beside it.
+            text = f"{option.label} — not possible" if option.refused else option.summary()
+            button = QPushButton(prefix + text)
             button.setEnabled(not option.refused)
             button.setToolTip(option.refused or "Applied in memory; the source file is not changed. "
                               "Recorded in the dataset's history when you import.")
             button.clicked.connect(lambda _checked=False, o=option: self.fix_chosen.emit(o))
             self._layout.addWidget(button)
             self.buttons.append(button)
+            if option.refused:
+                reason = QLabel(f"Why: {option.refused}")
+                reason.setWordWrap(True)
+                reason.setObjectName("fixRefusal")
+                self._layout.addWidget(reason)
+                self.reasons.append(reason)
         done = [str(step.get("description", step.get("kind", ""))) for step in history]
         self.applied.setText("Applied: " + "; ".join(done) if done else "")
         self.applied.setVisible(bool(done))

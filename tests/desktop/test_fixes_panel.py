@@ -88,6 +88,10 @@ def test_a_refused_fix_says_why_and_changes_nothing(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
     button = _button(page, "Drop classes under 2 rows")
     assert not button.isEnabled() and "fewer than two classes" in button.toolTip()
+    # The reason is said in a wrapped line under the button, not in the button's own text.
+    assert button.text() == "Fix: Drop classes under 2 rows — not possible"
+    assert any("Why: refused: these fixes would leave fewer than two classes" in r.text()
+               and r.wordWrap() for r in page.fixes_panel.reasons)
     merge = _button(page, "Merge classes under 2 rows")
     draft = page.draft
     page.apply_fix(page.draft.fix_options[[o.label for o in page.draft.fix_options].index(

@@ -95,3 +95,50 @@ def test_the_train_page_trains_a_dataset_imported_as_multi_label_as_one(qtbot, w
     assert "multi_label" not in page.config_options() and "eval_every_steps" not in page.config_options()
     page.select_dataset("tags")
     assert page.config_options()["multi_label"] is True  # before its measuring is done, too
+
+
+def test_several_labels_a_row_imported_from_the_datasets_page(qtbot, window, tmp_path: Path) -> None:
+    """Labels joined with '|': the page says so; one click counts them label by label, the fixes
+    that drop rows by class are withdrawn, and the dataset is stored as multi-label."""
+    from PySide6.QtCore import Qt
+
+    from engine.data.store import dataset_info
+    from tests.desktop.helpers import drop_files
+
+    source = tmp_path / "tickets.csv"
+    combos = ["billing", "tech", "billing|tech", "refund|billing", "refund"]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *[(f"ticket {i}", combos[i % 5]) for i in range(20)],
+                                      ("one odd ticket", "tech|urgent")])
+    page = window.datasets_page
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    # Read whole, 'tech|urgent' is a class of one row: an error with its own fix.
+    assert page.draft.blocking() and any("into 'other'" in b.text() for b in page.fixes_panel.buttons)
+    hint = next(i for i in range(page.problems.count())
+                if page.problems.item(i).data(Qt.ItemDataRole.UserRole).code == "looks-multi-label")
+    assert "tick “Several labels per row”" in page.problems.item(hint).text()
+    first = page.draft
+    page._on_problem_clicked(page.problems.item(hint))  # a click on the hint ticks the box
+    qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
+    assert page.multi_box.isChecked() and page.draft.label_delimiter == "|"
+    assert page.chart.values() == [("billing", 12), ("tech", 9), ("refund", 8), ("urgent", 1)]
+    # 'urgent' alone is still too small, but dropping its rows would drop their 'tech' too.
+    assert page.draft.blocking() and not page.fixes_panel.buttons
+    page.multi_box.setChecked(False)
+    qtbot.waitUntil(lambda: page.draft.label_delimiter is None, timeout=30_000)
+    assert ("billing|tech", 4) in page.chart.values()
+
+    source.write_text(source.read_text(encoding="utf-8").replace("tech|urgent", "tech"), encoding="utf-8")
+    unticked = page.draft
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not unticked, timeout=30_000)
+    assert not page.multi_box.isChecked()  # a new file starts as one label a row
+    checked = page.draft
+    page.multi_box.setChecked(True)
+    qtbot.waitUntil(lambda: page.draft is not checked and page.import_button.isEnabled(), timeout=30_000)
+    page.name_edit.setText("tickets")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    info = dataset_info(page.workspace, "tickets")
+    assert info.label_delimiter == "|" and info.labels == {"billing": 12, "tech": 9, "refund": 8}
