@@ -188,8 +188,13 @@ def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:
 
 
 def _with_warmup_for(chosen: AutoSettings, config: TrainConfig, train_units: int) -> AutoSettings:
-    batch = config.dp_logical_batch_size if config.dp else config.batch_size
-    total = max(1, -(-train_units // max(1, batch))) * config.epochs
+    from engine.training.optim import steps_per_epoch
+
+    # One DP step is one logical batch; a plain step is grad_accumulation micro-batches.
+    per_epoch = (max(1, -(-train_units // max(1, config.dp_logical_batch_size))) if config.dp else
+                 steps_per_epoch(train_units, batch_size=config.batch_size,
+                                 grad_accumulation=config.grad_accumulation))
+    total = per_epoch * config.epochs
     warmup = warmup_choice(total, noisy=config.dp)
     return dataclasses.replace(chosen, choices=tuple(warmup if c.name == "warmup_ratio" else c
                                                      for c in chosen.choices))

@@ -105,6 +105,9 @@ def test_the_warm_up_counts_the_steps_of_the_epochs_the_user_gives(toy, tiny_ber
     assert "epochs: set by you (automatic would be 10)" in out
     assert "warmup_ratio = 0.06: 1,500 optimizer steps in all: 6%" in out  # 5 steps x 300
     assert "warm-up 0.06" in out  # and the run uses it
+    # Accumulated micro-batches make one optimizer step: 5 micro-batches an epoch, 3 steps.
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--grad-accumulation", "2"]) == 0
+    assert "warmup_ratio = 0.1: 30 optimizer steps in all" in capsys.readouterr().out  # 3 x 10
 
 
 def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny_bert, capsys) -> None:  # noqa: F811
