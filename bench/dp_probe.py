@@ -1,12 +1,17 @@
-"""Probe: does an average of the DP-SGD iterates raise sst2 dev accuracy?
+"""Probes of DP-SGD recipes the engine does not offer, on sst2 dev accuracy.
 
-An exponential moving average of the weights (De et al. 2022) is post-processing: it costs no
-privacy. The same seeded rows and settings as ``bench_dp_utility.py`` (one DP configuration,
-one child process); the trainer is patched in that child to keep EMA copies of the trainable
-weights with several decays, and the raw final weights and each copy are scored on all of
-``sst2/dev.tsv`` in one run::
+The same seeded rows and settings as ``bench_dp_utility.py`` (one DP configuration, one child
+process), with the trainer patched in that child:
 
-    .venv/bin/python bench/dp_ema_probe.py [--rows 20000] [--epochs 2] [--logical-batch 512]
+* ``--ema-decays D ...``: an exponential moving average of the weights (De et al. 2022), which
+  is post-processing and costs no privacy: EMA copies of the trainable weights are kept with
+  each decay, and the final weights and each copy are scored on all of ``sst2/dev.tsv``.
+* ``--dropout P``: every dropout layer of the model set to P (0: off) for training.
+
+::
+
+    .venv/bin/python bench/dp_probe.py [--rows 20000] [--epochs 2] [--logical-batch 512] \
+        [--ema-decays 0.8 0.9] [--dropout 0]
 """
 import argparse
 import sys
@@ -19,7 +24,7 @@ import full_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DECAYS = (0.8, 0.9, 0.95, 0.98)
+DECAYS = (0.8, 0.9, 0.95, 0.98)  # the default --ema-decays
 
 
 def side(args: dict, queue) -> None:
@@ -29,13 +34,23 @@ def side(args: dict, queue) -> None:
     from engine.training import loop
 
     trainer = loop.Trainer
-    plain_step, plain_finish = trainer.train_step, trainer.finish
+    plain_init, plain_step, plain_finish = trainer.__init__, trainer.train_step, trainer.finish
+    decays = tuple(args["ema_decays"])
+
+    def init(self, *a, **k):
+        plain_init(self, *a, **k)
+        if args["dropout"] is not None:
+            for module in self.model.modules():
+                if isinstance(module, torch.nn.Dropout):
+                    module.p = args["dropout"]
 
     def train_step(self, group, loss_acc):
         rows = plain_step(self, group, loss_acc)
+        if not decays:
+            return rows
         params = [p.detach() for p in self.model.parameters() if p.requires_grad]
         if not hasattr(self, "_emas"):
-            self._emas = {d: [p.clone() for p in params] for d in DECAYS}
+            self._emas = {d: [p.clone() for p in params] for d in decays}
         else:
             for decay, copies in self._emas.items():
                 torch._foreach_mul_(copies, decay)
@@ -47,6 +62,9 @@ def side(args: dict, queue) -> None:
                                         *args["dev"], device="cpu", max_length=args["max_length"])
 
     def finish(self, elapsed):
+        if not decays:  # run_side scores the saved weights itself
+            yield from plain_finish(self, elapsed)
+            return
         params = [p for p in self.model.parameters() if p.requires_grad]
         final = [p.detach().clone() for p in params]
         print(f"  EMA probe: raw final {score(self):.4f}", file=sys.stderr, flush=True)
@@ -59,7 +77,7 @@ def side(args: dict, queue) -> None:
         self.model.train()
         yield from plain_finish(self, elapsed)
 
-    trainer.train_step, trainer.finish = train_step, finish
+    trainer.__init__, trainer.train_step, trainer.finish = init, train_step, finish
     bench_dp.run_side(args, queue)
 
 
@@ -71,6 +89,10 @@ def main() -> None:
     parser.add_argument("--dp-lr", type=float, default=5e-3)
     parser.add_argument("--trainable", default="top-2")
     parser.add_argument("--epsilon", type=float, default=8.0)
+    parser.add_argument("--ema-decays", type=float, nargs="*", default=list(DECAYS),
+                        help="EMA decays to score (none: only the final weights)")
+    parser.add_argument("--dropout", type=float, default=None,
+                        help="dropout probability while training (default: the model's, 0.1)")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
     data = full_data.require(opts.data, "sst2/train.tsv", "sst2/dev.tsv")
@@ -81,12 +103,14 @@ def main() -> None:
     args = {"train": train, "dev": dev, "model": str(default_model_path()), "threads": 2,
             "logical_batch": opts.logical_batch, "clip": 0.1, "dp_lr": opts.dp_lr,
             "epochs": opts.epochs, "max_length": 64, "grad_sample_mode": "auto", "dp": True,
-            "epsilon": opts.epsilon, "trainable": opts.trainable}
+            "epsilon": opts.epsilon, "trainable": opts.trainable, "ema_decays": opts.ema_decays,
+            "dropout": opts.dropout}
     start = time.perf_counter()
     result = bench_train.in_child(side, args)
     p = result["privacy"]
     print(f"{opts.rows:,} rows, {opts.epochs} epochs, logical batch {opts.logical_batch}, lr "
-          f"{opts.dp_lr:g}, {opts.trainable}, ε = {opts.epsilon:g}: saved (final) weights "
+          f"{opts.dp_lr:g}, {opts.trainable}, ε = {opts.epsilon:g}, dropout "
+          f"{'as the model' if opts.dropout is None else opts.dropout}: saved (final) weights "
           f"{result['acc']:.4f}, σ {p['noise_multiplier']:.3f}, {p['steps']} steps, "
           f"{(time.perf_counter() - start) / 60:.1f} minutes (the EMA figures are on stderr)")
 
