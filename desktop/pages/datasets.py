@@ -49,6 +49,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     """
     from engine.data.columns import ColumnMapping, infer_mapping
     from engine.data.fix_suggest import suggest_fixes
+    from engine.data.fixes import BY_CLASS_KINDS
     from engine.data.importing import read_table
     from engine.data.validation import validate
 
@@ -59,6 +60,14 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
         # The user's explicit choice, "no label column" included (choose() would infer one).
         mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
     label_delimiter = label_delimiter if mapping.label_column else None
+    by_class = [step["kind"] for step in history or () if step.get("kind") in BY_CLASS_KINDS]
+    if label_delimiter and by_class:
+        from engine.errors import InputError
+
+        raise InputError(f"The labels were already changed class by class ({', '.join(by_class)}) "
+                         "while each cell was read as one label; with several labels a row that "
+                         "would have dropped or relabelled a row's other labels too. Discard and "
+                         "open the file again to read several labels a row.")
     problems = validate(imported, mapping, skip_incomplete=skip_incomplete,
                         label_delimiter=label_delimiter)
     options = suggest_fixes(imported.table, mapping, problems)
@@ -271,10 +280,10 @@ class DatasetsPage(Page):
         label = self.label_combo.currentData()
         imported, text, skip = self.draft.imported, self.text_combo.currentText(), self.skip_box.isChecked()
         history = self.draft.history
-        delimiter = self.delimiter_edit.text() if self.multi_box.isChecked() else None
+        delimiter = self._wanted_delimiter()
         self._run(lambda _c: read_and_check(imported.source, text_column=text, label_column=label,
                                             skip_incomplete=skip, imported=imported,
-                                            history=history, label_delimiter=delimiter or None),
+                                            history=history, label_delimiter=delimiter),
                   name="validate", message="Checking…")
 
     def _run(self, body, *, name: str, message: str) -> None:  # noqa: ANN001
@@ -297,6 +306,7 @@ class DatasetsPage(Page):
             self.status.setText(terminal.message)
             self.status.setProperty("error", True)
             self.status.style().polish(self.status)
+            self._sync_reading_options()  # a refused change leaves the draft, and its options, as they were
             return
         if isinstance(terminal, Done):
             self.status.setProperty("error", False)
@@ -334,11 +344,7 @@ class DatasetsPage(Page):
         for column in draft.columns:
             self.label_combo.addItem(column, column)
         self.label_combo.setCurrentIndex(max(0, self.label_combo.findData(draft.label_column)) if draft.label_column else 0)
-        self.multi_box.blockSignals(True)
-        self.multi_box.setChecked(draft.label_delimiter is not None)
-        self.multi_box.blockSignals(False)
-        if draft.label_delimiter:
-            self.delimiter_edit.setText(draft.label_delimiter)
+        self._sync_reading_options()
         self.text_combo.blockSignals(False)
         self.label_combo.blockSignals(False)
         counts = draft.label_counts()
@@ -355,6 +361,19 @@ class DatasetsPage(Page):
         self.import_button.setEnabled(not blocking)
         self.status.setText("Fix the errors (✖) before importing: click one to see its row."
                             if blocking else "Ready to import. Nothing is stored until you import.")
+
+    def _sync_reading_options(self) -> None:
+        """The multi-label box and delimiter as the draft was read (no revalidation)."""
+        if self.draft is None:
+            return
+        self.multi_box.blockSignals(True)
+        self.multi_box.setChecked(self.draft.label_delimiter is not None)
+        self.multi_box.blockSignals(False)
+        if self.draft.label_delimiter:
+            self.delimiter_edit.setText(self.draft.label_delimiter)
+
+    def _wanted_delimiter(self) -> str | None:
+        return (self.delimiter_edit.text() or None) if self.multi_box.isChecked() else None
 
     def _show_problems(self, problems: list[Any]) -> None:
         self.problems.clear()
@@ -405,6 +424,11 @@ class DatasetsPage(Page):
     # --- importing ---------------------------------------------------------------------------
     def import_draft(self) -> None:
         if self.draft is None or self.workspace is None or self.draft.blocking():
+            return
+        if self.draft.label_column and self._wanted_delimiter() != self.draft.label_delimiter:
+            # A delimiter typed but not yet checked (the field's edit ends only when it loses
+            # focus, which a click on a button does not take on every platform): check first.
+            self._revalidate()
             return
         name = self.name_edit.text().strip()
         if not name:

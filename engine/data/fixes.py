@@ -426,6 +426,10 @@ def _fewer_classes_advice(fixes: Sequence[Fix]) -> str:
         "Check the label column: most rows may be missing a label."
 
 
+# Fixes that drop or relabel whole rows by class: wrong for multi-label rows ('billing|urgent').
+BY_CLASS_KINDS = frozenset(f.kind for f in (MergeLabelVariants, ResolveConflicts, DropClasses, SmallClasses))
+
+
 # ---- which fix resolves which problem ---------------------------------------------------------
 @dataclass(frozen=True)
 class FixHint:

@@ -15,6 +15,7 @@ same way, so the model never sees at prediction what it was not trained on.
 from __future__ import annotations
 
 import html
+import html.entities
 import re
 from collections.abc import Sequence
 
@@ -26,19 +27,42 @@ import pyarrow.compute as pc
 TEXT_CLEANING_KEY = "cloister_text_cleaning"
 MARKUP = "strip-markup"
 
-# Named entities web exports use, for the forms that lost their "&" (few, so that an ordinary
-# word followed by ";" is never taken for one).
-_NAMES = "quot|amp|lt|gt|nbsp|apos|mdash|ndash|hellip|rsquo|lsquo|rdquo|ldquo"
-# A tag: "<" and a letter, or "</" and a letter, up to the next ">"; "a < b" and "<3" are not.
-_TAG = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
-_ENTITY = r"&(?:[A-Za-z]{2,8}|#[0-9]{2,5}|#[xX][0-9A-Fa-f]{2,4});"
-_BARE_ENTITY = rf"(?:#[0-9]{{2,4}}|{_NAMES});"
-# RE2 (Arrow) has no look-behind: a bare entity starts the text or follows a space or quote.
-_DETECT = rf"{_TAG}|{_ENTITY}|(?:^|[\s\"'(]){_BARE_ENTITY}"
+# What counts as markup is kept narrow, so that ordinary text is never changed: tags are those
+# of HTML's own elements (``List<String>``, ``<Enter>`` and ``a<b and c>d`` stay), named entities
+# are the ones web text uses (``&count;`` in C code stays), and only the full ``&name;`` form is
+# decoded (``?a=1&current=2`` in a URL stays, where ``html.unescape`` alone would make it ``¤t``).
+_TAG_NAMES = (
+    "a abbr address article aside b bdi bdo big blockquote body br button caption center cite code "
+    "col colgroup dd del details dfn div dl dt em fieldset figcaption figure font footer form h1 h2 "
+    "h3 h4 h5 h6 head header hr html i iframe img input ins kbd label legend li link main mark meta "
+    "nav noscript ol optgroup option p pre q s samp script section select small span strike strong "
+    "style sub summary sup table tbody td textarea tfoot th thead time title tr tt u ul var wbr"
+).split()
+_COMMON_NAMES = (
+    "amp lt gt quot apos nbsp copy reg trade hellip mdash ndash lsquo rsquo sbquo ldquo rdquo bdquo "
+    "laquo raquo lsaquo rsaquo bull middot euro pound yen cent curren deg times divide plusmn sect "
+    "para shy iexcl iquest szlig aelig AElig oelig OElig eth ETH thorn THORN frac12 frac14 frac34 "
+    "sup1 sup2 sup3 micro ordf ordm macr dagger Dagger permil prime Prime ensp emsp thinsp"
+).split()
+_ACCENTED = re.compile(r"[A-Za-z](?:acute|grave|circ|uml|tilde|ring|cedil|slash)")
+_NAMES = sorted({n for n in _COMMON_NAMES} | {n[:-1] for n in html.entities.html5
+                                             if n.endswith(";") and _ACCENTED.fullmatch(n[:-1])})
+# Feeds that lost the "&" (AG News: "#39;s", " quot;"): only these few, after a space or quote,
+# so that "ticket #4521; please" keeps its number.
+_BARE_NAMES = ("quot", "amp", "lt", "gt", "nbsp", "apos")
+_BARE_CODES = ("36", "38", "39", "145", "146", "147", "148", "149", "150", "151", "160")
 
-_BARE_RE = re.compile(rf"(?<![^\s\"'(]){_BARE_ENTITY}")
+_TAG = rf"(?i:</?(?:{'|'.join(_TAG_NAMES)})(?:[ \t\r\n\f][^<>]*)?/?>)"
+_ENTITY = rf"&(?:{'|'.join(_NAMES)}|#[0-9]{{1,7}}|#[xX][0-9A-Fa-f]{{1,6}});"
+_BARE = rf"(?:{'|'.join(_BARE_NAMES)}|#(?:{'|'.join(_BARE_CODES)}));"
+_BEFORE_BARE = "[ \t\r\n\f\v\"'(]"  # spelled out: Python's \s and RE2's differ beyond ASCII
+# RE2 (Arrow) has no look-behind: a bare entity starts the text or follows _BEFORE_BARE.
+_DETECT = rf"{_TAG}|{_ENTITY}|(?:^|{_BEFORE_BARE}){_BARE}"
+
+_BARE_RE = re.compile(rf"(?<!{_BEFORE_BARE.replace('[', '[^', 1)}){_BARE}")
+_ENTITY_RE = re.compile(_ENTITY)
 _TAG_RE = re.compile(_TAG)
-_SPACES_RE = re.compile(r"[ \t\u00a0]{2,}")
+_SPACES_RE = re.compile(r"[ \t]{2,}")
 
 
 def has_markup(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -52,17 +76,17 @@ def has_markup(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def strip_markup(text: str) -> str:
     """``text`` with its entities decoded and its tags removed; spaces the tags leave are merged.
 
-    Entities are decoded before tags are looked for, so an escaped tag (``&lt;br&gt;``) goes too,
-    and twice over for a double escape (``&amp;lt;``).
+    Decoding can reveal more (an escaped tag ``&lt;br&gt;``, a double escape ``&amp;lt;``), so
+    the rounds repeat until nothing changes: cleaning a cleaned text changes nothing.
     """
-    cleaned = _BARE_RE.sub(lambda m: "&" + m.group(0), text)
-    for _ in range(3):  # "&amp;lt;" -> "&lt;" -> "<"; three rounds cover what exports produce
-        decoded = html.unescape(cleaned)
-        if decoded == cleaned:
+    for _ in range(8):  # exports escape twice at most; eight rounds leave a margin
+        cleaned = _BARE_RE.sub(lambda m: "&" + m.group(0), text.replace("\u00a0", " "))
+        cleaned = _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), cleaned)
+        cleaned = _TAG_RE.sub(" ", cleaned)
+        if cleaned == text:
             break
-        cleaned = decoded
-    cleaned = _TAG_RE.sub(" ", cleaned)
-    return _SPACES_RE.sub(" ", cleaned.replace("\u00a0", " ")).strip()
+        text = cleaned
+    return _SPACES_RE.sub(" ", text).strip()
 
 
 def strip_texts(texts: Sequence[str]) -> list[str]:
@@ -82,8 +106,9 @@ def strip_columns(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, in
             continue
         values = column.to_pylist()
         for i in np.flatnonzero(hit):
-            values[i] = strip_markup(values[i])
+            cleaned = strip_markup(values[i])
+            changed[i] |= cleaned != values[i]
+            values[i] = cleaned
         table = table.set_column(table.column_names.index(name), name,
                                  pa.array(values, type=column.type))
-        changed |= hit
     return table, int(changed.sum())

@@ -212,11 +212,7 @@ def choose_settings(texts: Sequence[str], labels: Sequence[str], *, model_limit:
     choices.append(warmup_choice(steps_per_epoch * epochs))
     choices.append(Choice("early_stopping_patience", 2, "stop after 2 validation checks without "
                           "a better macro-F1; the best checkpoint is kept"))
-    every = steps_per_epoch // EVALS_PER_EPOCH if steps_per_epoch > BIG_EPOCH_STEPS else None
-    choices.append(Choice("eval_every_steps", every,
-                          f"{steps_per_epoch:,} steps per epoch: validate {EVALS_PER_EPOCH} times "
-                          "an epoch so early stopping can act within one" if every else
-                          f"{steps_per_epoch:,} steps per epoch: validating at each epoch end is enough"))
+    choices.append(eval_choice(steps_per_epoch))
     if counts:
         largest, smallest = max(counts.values()), min(counts.values())
         ratio = largest / max(1, smallest)
@@ -239,6 +235,15 @@ def warmup_choice(total_steps: int, *, noisy: bool = False) -> Choice:
     return Choice("warmup_ratio", warmup, f"{total_steps:,} optimizer steps in all: "
                   f"{'10% (few steps, so a longer ramp)' if warmup == 0.1 else '6%'} "
                   "warm up from zero")
+
+
+def eval_choice(steps_per_epoch: int) -> Choice:
+    """How often to validate, for ``steps_per_epoch`` optimizer steps an epoch."""
+    every = steps_per_epoch // EVALS_PER_EPOCH if steps_per_epoch > BIG_EPOCH_STEPS else None
+    return Choice("eval_every_steps", every,
+                  f"{steps_per_epoch:,} steps per epoch: validate {EVALS_PER_EPOCH} times an epoch "
+                  "so early stopping can act within one" if every else
+                  f"{steps_per_epoch:,} steps per epoch: validating at each epoch end is enough")
 
 
 def dp_logical_batch(train_rows: int) -> int:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import InputError
 from engine.failures import TrainingFailure
 from engine.training.auto import (
-    TRAIN_SHARE, AutoSettings, auto_for_dataset, choose_dp_settings, per_person_epochs,
+    TRAIN_SHARE, AutoSettings, auto_for_dataset, choose_dp_settings, eval_choice, per_person_epochs,
     warmup_choice,
 )
 from engine.training.config import TrainConfig
@@ -115,11 +115,13 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
             chosen = dataclasses.replace(chosen, choices=kept + dp)
             values = dict(chosen.values)
     config = TrainConfig(dataset=dataset, model_path=model_path, **{**values, **dict(explicit)})
-    if chosen is not None and "warmup_ratio" not in explicit:
-        # The warm-up counts the steps this run will take: the epochs and batch in use (the
-        # user's, if given), and DP's logical batches.
-        chosen = _with_warmup_for(chosen, config, int(units * TRAIN_SHARE))
-        config = dataclasses.replace(config, warmup_ratio=chosen.values["warmup_ratio"])
+    if chosen is not None:
+        # The warm-up and validation count the steps this run will take: the epochs and batch
+        # in use (the user's, if given), accumulated micro-batches, and DP's logical batches.
+        chosen = _with_steps_for(chosen, config, int(units * TRAIN_SHARE),
+                                 [k for k in ("warmup_ratio", "eval_every_steps") if k not in explicit])
+        config = dataclasses.replace(config, **{k: chosen.values[k] for k in
+                                                ("warmup_ratio", "eval_every_steps") if k not in explicit})
         values = dict(chosen.values)
     overridden = tuple(k for k in values if k in explicit and explicit[k] != values[k])
     # The estimate uses the data's measured lengths, truncated at the max_length in use.
@@ -187,14 +189,17 @@ def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:
     return {"multi_label": True, "label_delimiter": delimiter} if delimiter else {}
 
 
-def _with_warmup_for(chosen: AutoSettings, config: TrainConfig, train_units: int) -> AutoSettings:
+def _with_steps_for(chosen: AutoSettings, config: TrainConfig, train_units: int,
+                    names: list[str]) -> AutoSettings:
+    """``chosen`` with the warm-up and validation choices in ``names`` made again for the
+    optimizer steps ``config`` will take."""
     from engine.training.optim import steps_per_epoch
 
     # One DP step is one logical batch; a plain step is grad_accumulation micro-batches.
     per_epoch = (max(1, -(-train_units // max(1, config.dp_logical_batch_size))) if config.dp else
                  steps_per_epoch(train_units, batch_size=config.batch_size,
                                  grad_accumulation=config.grad_accumulation))
-    total = per_epoch * config.epochs
-    warmup = warmup_choice(total, noisy=config.dp)
-    return dataclasses.replace(chosen, choices=tuple(warmup if c.name == "warmup_ratio" else c
-                                                     for c in chosen.choices))
+    again = {"warmup_ratio": warmup_choice(per_epoch * config.epochs, noisy=config.dp),
+             "eval_every_steps": eval_choice(per_epoch)}
+    return dataclasses.replace(chosen, choices=tuple(again[c.name] if c.name in names and c.name in again
+                                                     else c for c in chosen.choices))

@@ -142,3 +142,48 @@ def test_several_labels_a_row_imported_from_the_datasets_page(qtbot, window, tmp
     qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
     info = dataset_info(page.workspace, "tickets")
     assert info.label_delimiter == "|" and info.labels == {"billing": 12, "tech": 9, "refund": 8}
+
+
+def test_several_labels_a_row_refused_after_a_fix_by_class(qtbot, window, tmp_path: Path) -> None:
+    """A class fix made while each cell was one label (the one-row class 'tech|urgent' dropped)
+    would have dropped that row's 'tech' too: ticking the box then is refused, and the draft and the
+    box stay as they were. A delimiter typed but not yet checked is checked before importing."""
+    from engine.data.store import dataset_info
+    from tests.desktop.helpers import drop_files
+
+    source = tmp_path / "tickets.csv"
+    combos = ["billing", "tech", "billing|tech"]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *[(f"ticket {i}", combos[i % 3]) for i in range(12)],
+                                      ("odd one", "tech|urgent")])
+    page = window.datasets_page
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    merged = page.draft
+    page.apply_fix(next(o for o in page.draft.fix_options if o.label == "Drop classes under 2 rows"))
+    qtbot.waitUntil(lambda: page.draft is not merged, timeout=30_000)
+    fixed = page.draft
+    assert [s["kind"] for s in fixed.history] == ["small-classes"]
+    page.multi_box.setChecked(True)
+    qtbot.waitUntil(lambda: "already changed class by class (small-classes)" in page.status.text(),
+                    timeout=30_000)
+    assert page.draft is fixed and not page.multi_box.isChecked()
+
+    # The same file without the odd row: ';' typed while the box is ticked, never confirmed.
+    source.write_text(source.read_text(encoding="utf-8").replace("odd one,tech|urgent", "odd one,tech")
+                      .replace("|", ";"), encoding="utf-8")
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not fixed and not page.draft.history, timeout=30_000)
+    plain = page.draft
+    page.multi_box.blockSignals(True)
+    page.multi_box.setChecked(True)
+    page.multi_box.blockSignals(False)
+    page.delimiter_edit.setText(";")
+    page.name_edit.setText("tickets")
+    page.import_draft()  # checks the typed delimiter first instead of storing "billing;tech" rows
+    qtbot.waitUntil(lambda: page.draft is not plain, timeout=30_000)
+    assert page.draft.label_delimiter == ";" and page.stored.rowCount() == 0
+    page.import_draft()
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    info = dataset_info(page.workspace, "tickets")
+    assert info.label_delimiter == ";" and info.labels == {"billing": 8, "tech": 9}

@@ -107,7 +107,9 @@ def test_the_warm_up_counts_the_steps_of_the_epochs_the_user_gives(toy, tiny_ber
     assert "warm-up 0.06" in out  # and the run uses it
     # Accumulated micro-batches make one optimizer step: 5 micro-batches an epoch, 3 steps.
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--grad-accumulation", "2"]) == 0
-    assert "warmup_ratio = 0.1: 30 optimizer steps in all" in capsys.readouterr().out  # 3 x 10
+    out = capsys.readouterr().out
+    assert "warmup_ratio = 0.1: 30 optimizer steps in all" in out  # 3 x 10
+    assert "eval_every_steps = off: 3 steps per epoch" in out
 
 
 def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny_bert, capsys) -> None:  # noqa: F811
@@ -163,3 +165,25 @@ def test_mid_sized_few_class_data_gets_the_larger_step_below_20000_training_rows
     assert "under 20,000 training rows" in {c.name: c.reason for c in auto.choices}["learning_rate"]
     texts, labels = rows({"a": 13_000, "b": 13_000})  # 20,800 training rows
     assert choose_settings(texts, labels, **MINILM).values["learning_rate"] == 5e-5
+
+
+def test_validation_and_warm_up_count_optimizer_steps_not_micro_batches() -> None:
+    """32,000 training rows at batch 16 are 2,000 micro-batches an epoch: validated 4 times an
+    epoch. Accumulated 4 at a time they are 500 optimizer steps, which the loop counts: once an
+    epoch then, and a DP run counts its logical batches."""
+    from engine.training.auto import AutoSettings, eval_choice, warmup_choice
+    from engine.training.plan import _with_steps_for
+
+    chosen = AutoSettings((warmup_choice(2000), eval_choice(2000)), lengths=np.array([10]))
+    assert chosen.values["eval_every_steps"] == 500
+    names = ["warmup_ratio", "eval_every_steps"]
+    plain = TrainConfig(dataset="d", batch_size=16, epochs=1)
+    assert _with_steps_for(chosen, plain, 32_000, names).values["eval_every_steps"] == 500
+    accumulated = TrainConfig(dataset="d", batch_size=16, grad_accumulation=4, epochs=1)
+    again = _with_steps_for(chosen, accumulated, 32_000, names)
+    assert again.values["eval_every_steps"] is None and again.values["warmup_ratio"] == 0.1
+    dp = TrainConfig(dataset="d", batch_size=16, epochs=3, dp=True, dp_logical_batch_size=1024)
+    assert "96 noisy steps" in next(c.reason for c in _with_steps_for(chosen, dp, 32_000, names).choices
+                                    if c.name == "warmup_ratio")  # 32 an epoch (31.25 rounded up) x 3
+    kept = _with_steps_for(chosen, accumulated, 32_000, ["warmup_ratio"])  # eval given by the user
+    assert kept.values["eval_every_steps"] == 500
