@@ -172,3 +172,42 @@ def test_import_cleans_and_prediction_cleans_the_same_way(ag_file: Path, tiny_be
     card = (out_dir / "README.md").read_text(encoding="utf-8")
     assert "had web markup removed at import" in card
     assert json.loads((out_dir / "config.json").read_text())[TEXT_CLEANING_KEY] == MARKUP
+
+
+def test_a_resumed_run_still_says_its_texts_were_cleaned(tmp_path: Path) -> None:
+    """The mark lives in the model config: a run cancelled and resumed (the config built again
+    from the base model) must carry it into the model it finally saves."""
+    from engine.data.columns import ColumnMapping
+    from engine.data.fixes import fixes_from_options
+    from engine.data.importing.table import ImportedTable
+    from engine.data.store import save_dataset
+    from engine.events import Cancelled, CancelToken, Finished, Step
+    from engine.models.weights import load_config
+    from engine.training import TrainConfig, resume, train
+    from tests.engine.tiny_model import make_tiny_bert, make_workspace, toy_rows
+
+    texts, labels = toy_rows(60, seed=3)
+    texts = [f"{t} &amp; <br>" if i % 3 == 0 else t for i, t in enumerate(texts)]
+    table = pa.table({"text": texts, "label": labels})
+    mapping = ColumnMapping(text_columns=("text",), label_column="label")
+    fixed, report = apply_fixes(table, mapping, fixes_from_options(strip_markup=True))
+    ws = make_workspace(tmp_path / "ws")
+    try:
+        save_dataset(ws, "toy", ImportedTable(table=fixed, source=Path("toy.csv"), format="csv"), mapping,
+                     history=report.history())
+        config = TrainConfig(dataset="toy", model_path=str(make_tiny_bert(tmp_path / "tiny")), epochs=2,
+                             batch_size=8, max_length=32, learning_rate=1e-3, early_stopping_patience=None,
+                             select_best=False)  # the resumed trainer saves the final model itself
+        token = CancelToken()
+        first = []
+        for event in train(ws, config, cancel=token):
+            first.append(event)
+            if isinstance(event, Step) and event.epoch > 1.2:
+                token.cancel()
+        assert isinstance(first[-1], Cancelled), first[-1]
+        run_id = first[0].run_id
+        events = list(resume(ws, run_id))
+        assert isinstance(events[-1], Finished), events[-1]
+        assert getattr(load_config(ws, f"runs/{run_id}/model"), TEXT_CLEANING_KEY) == MARKUP
+    finally:
+        ws.lock()
