@@ -97,6 +97,20 @@ def test_the_train_page_trains_a_dataset_imported_as_multi_label_as_one(qtbot, w
     assert page.config_options()["multi_label"] is True  # before its measuring is done, too
 
 
+def _open_tickets(qtbot, window, source: Path, combos: list[str], rows: int, odd: tuple[str, str]):  # noqa: ANN001, ANN202
+    """Write ``rows`` tickets cycling through the label cells ``combos`` and one ``odd`` row,
+    drop the file on the window and wait for its draft; the Datasets page."""
+    from tests.desktop.helpers import drop_files
+
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *[(f"ticket {i}", combos[i % len(combos)])
+                                                          for i in range(rows)], odd])
+    page = window.datasets_page
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    return page
+
+
 def test_several_labels_a_row_imported_from_the_datasets_page(qtbot, window, tmp_path: Path) -> None:
     """Labels joined with '|': the page says so; one click counts them label by label, the fixes
     that drop rows by class are withdrawn, and the dataset is stored as multi-label."""
@@ -106,13 +120,8 @@ def test_several_labels_a_row_imported_from_the_datasets_page(qtbot, window, tmp
     from tests.desktop.helpers import drop_files
 
     source = tmp_path / "tickets.csv"
-    combos = ["billing", "tech", "billing|tech", "refund|billing", "refund"]
-    with source.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([("text", "tags"), *[(f"ticket {i}", combos[i % 5]) for i in range(20)],
-                                      ("one odd ticket", "tech|urgent")])
-    page = window.datasets_page
-    drop_files(window, source)
-    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    page = _open_tickets(qtbot, window, source, ["billing", "tech", "billing|tech", "refund|billing", "refund"],
+                         20, ("one odd ticket", "tech|urgent"))
     # Read whole, 'tech|urgent' is a class of one row: an error with its own fix.
     assert page.draft.blocking() and any("into 'other'" in b.text() for b in page.fixes_panel.buttons)
     hint = next(i for i in range(page.problems.count())
@@ -152,13 +161,7 @@ def test_several_labels_a_row_refused_after_a_fix_by_class(qtbot, window, tmp_pa
     from tests.desktop.helpers import drop_files
 
     source = tmp_path / "tickets.csv"
-    combos = ["billing", "tech", "billing|tech"]
-    with source.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([("text", "tags"), *[(f"ticket {i}", combos[i % 3]) for i in range(12)],
-                                      ("odd one", "tech|urgent")])
-    page = window.datasets_page
-    drop_files(window, source)
-    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    page = _open_tickets(qtbot, window, source, ["billing", "tech", "billing|tech"], 12, ("odd one", "tech|urgent"))
     merged = page.draft
     page.apply_fix(next(o for o in page.draft.fix_options if o.label == "Drop classes under 2 rows"))
     qtbot.waitUntil(lambda: page.draft is not merged, timeout=30_000)

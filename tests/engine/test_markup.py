@@ -181,9 +181,10 @@ def test_a_resumed_run_still_says_its_texts_were_cleaned(tmp_path: Path) -> None
     from engine.data.fixes import fixes_from_options
     from engine.data.importing.table import ImportedTable
     from engine.data.store import save_dataset
-    from engine.events import Cancelled, CancelToken, Finished, Step
+    from engine.events import Cancelled, CancelToken, Finished
     from engine.models.weights import load_config
     from engine.training import TrainConfig, resume, train
+    from tests.engine.test_resume import cancel_during_epoch_two
     from tests.engine.tiny_model import make_tiny_bert, make_workspace, toy_rows
 
     texts, labels = toy_rows(60, seed=3)
@@ -199,11 +200,7 @@ def test_a_resumed_run_still_says_its_texts_were_cleaned(tmp_path: Path) -> None
                              batch_size=8, max_length=32, learning_rate=1e-3, early_stopping_patience=None,
                              select_best=False)  # the resumed trainer saves the final model itself
         token = CancelToken()
-        first = []
-        for event in train(ws, config, cancel=token):
-            first.append(event)
-            if isinstance(event, Step) and event.epoch > 1.2:
-                token.cancel()
+        first = cancel_during_epoch_two(train(ws, config, cancel=token), token)
         assert isinstance(first[-1], Cancelled), first[-1]
         run_id = first[0].run_id
         events = list(resume(ws, run_id))
