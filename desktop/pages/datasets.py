@@ -72,7 +72,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
                         label_delimiter=label_delimiter)
     options = suggest_fixes(imported.table, mapping, problems)
     if label_delimiter:
-        options = [o for o in options if not o.fix.needs_labels]
+        options = [o for o in options if o.fix.kind not in BY_CLASS_KINDS]
     return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
                        history=list(history or []), fix_options=options,
                        label_delimiter=label_delimiter)

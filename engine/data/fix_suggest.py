@@ -29,7 +29,7 @@ from engine.data.fixes import (
     apply_fixes,
     fix_for,
 )
-from engine.data.markup import has_markup
+from engine.data.markup import rows_with_markup
 from engine.data.problems import Problem
 
 # (problem codes, button text, fix) in the order the page lists them.
@@ -94,7 +94,7 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
         if isinstance(fix, StripMarkup):
             # Counted, not applied: cleaning is a Python pass over the rows with markup (seconds
             # for a million), and the page previews again at every change of column or fix.
-            options.append(FixOption(label, fix, codes, rows_changed=markup_rows(table, mapping),
+            options.append(FixOption(label, fix, codes, rows_changed=rows_with_markup(table, mapping.text_columns),
                                      blocking=resolves_error))
             continue
         try:
@@ -128,13 +128,3 @@ def _per_label(problems: list[Problem]) -> list[tuple[frozenset[str], str, Fix, 
                         DropClasses((label,)), p.fix))
     return out
 
-
-def markup_rows(table: pa.Table, mapping: ColumnMapping) -> int:
-    """Rows whose text columns hold markup: the rows ``StripMarkup`` changes (what it looks for
-    is exactly what it removes, ``engine.data.markup``)."""
-    import numpy as np
-
-    hit = np.zeros(table.num_rows, dtype=bool)
-    for name in mapping.text_columns:
-        hit |= has_markup(table.column(name))
-    return int(hit.sum())

@@ -427,7 +427,8 @@ def _fewer_classes_advice(fixes: Sequence[Fix]) -> str:
 
 
 # Fixes that drop or relabel whole rows by class: wrong for multi-label rows ('billing|urgent').
-BY_CLASS_KINDS = frozenset(f.kind for f in (MergeLabelVariants, ResolveConflicts, DropClasses, SmallClasses))
+# They are the fixes that read the labels (``needs_labels``).
+BY_CLASS_KINDS = frozenset(f.kind for f in Fix.__subclasses__() if f.needs_labels)
 
 
 # ---- which fix resolves which problem ---------------------------------------------------------

@@ -95,6 +95,15 @@ def strip_texts(texts: Sequence[str]) -> list[str]:
     return [strip_markup(t) if h else t for t, h in zip(texts, hit)]
 
 
+def rows_with_markup(table: pa.Table, columns: Sequence[str]) -> int:
+    """Rows whose ``columns`` hold markup: the rows ``strip_columns`` changes, since what is
+    looked for is exactly what is removed (a Fix button's count, without cleaning anything)."""
+    hit = np.zeros(table.num_rows, dtype=bool)
+    for name in columns:
+        hit |= has_markup(table.column(name))
+    return int(hit.sum())
+
+
 def strip_columns(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, int]:
     """``table`` with markup removed from ``columns`` (string columns only), and how many rows
     changed. Only the rows that hold markup go through Python; the rest are not touched."""
