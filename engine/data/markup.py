@@ -52,7 +52,9 @@ _NAMES = sorted({n for n in _COMMON_NAMES} | {n[:-1] for n in html.entities.html
 _BARE_NAMES = ("quot", "amp", "lt", "gt", "nbsp", "apos")
 _BARE_CODES = ("36", "38", "39", "145", "146", "147", "148", "149", "150", "151", "160")
 
-_TAG = rf"(?i:</?(?:{'|'.join(_TAG_NAMES)})(?:[ \t\r\n\f][^<>]*)?/?>)"
+# After its name a tag holds attributes, and real ones carry "name=value": words with no "="
+# ("a<b and c>d", "x<i if y>") are prose comparing things, not a tag.
+_TAG = rf"(?i:</?(?:{'|'.join(_TAG_NAMES)})(?:[ \t\r\n\f]+(?:[^<>=]*=[^<>]*)?)?/?>)"
 _ENTITY = rf"&(?:{'|'.join(_NAMES)}|#[0-9]{{1,7}}|#[xX][0-9A-Fa-f]{{1,6}});"
 _BARE = rf"(?:{'|'.join(_BARE_NAMES)}|#(?:{'|'.join(_BARE_CODES)}));"
 _BEFORE_BARE = "[ \t\r\n\f\v\"'(]"  # spelled out: Python's \s and RE2's differ beyond ASCII

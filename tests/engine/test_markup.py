@@ -52,6 +52,7 @@ def test_real_feed_markup_is_found_and_removed(real_data: Path) -> None:
     ("it&#39;s &quot;fine&quot;", 'it\'s "fine"'),
     ("&amp;lt;b&amp;gt;bold&amp;lt;/b&amp;gt; text", "bold text"),  # escaped twice
     ("line one<br>line two<br/>", "line one line two"),
+    ('one<br />two <img src="a.png" alt="x"/> <b >three</b >', "one two three"),
     ('<p class="x">Refund&nbsp;&nbsp;please</p>', "Refund please"),
     ("wait #151; what", "wait \u2014 what"),
     ("&amp;amp;amp;lt;i&amp;amp;amp;gt;four times", "four times"),
@@ -72,6 +73,8 @@ def test_entities_and_tags(text: str, expected: str) -> None:
     "List<String> names", "std::vector<int> v;", "if x<y and y>z then", "Press <Enter> to go on",
     "Dear <customer name>,", "Re: ticket #4521; please advise", "refs #12; and #123; too",
     "int *p = &count;", "see ?region=eu&current=1&notify=2", "x\u00a0#39;s",
+    # Prose comparisons whose first word happens to be an HTML element's name.
+    "a<b and c>d", "if x<i then y>z", "when n<p and q>r",
 ])
 def test_ordinary_text_is_not_markup(text: str) -> None:
     assert has_markup(pa.array([text])).tolist() == [False]
