@@ -306,7 +306,6 @@ class DatasetsPage(Page):
             self.status.setText(terminal.message)
             self.status.setProperty("error", True)
             self.status.style().polish(self.status)
-            self._sync_reading_options()  # a refused change leaves the draft, and its options, as they were
             return
         if isinstance(terminal, Done):
             self.status.setProperty("error", False)
@@ -320,6 +319,7 @@ class DatasetsPage(Page):
         self.fixes_panel.set_busy(not enabled)
         if enabled and self.draft is not None:
             self.import_button.setEnabled(not self.draft.blocking())
+            self._sync_reading_options()  # a refused change leaves the draft, and its options, as they were
 
     def show_draft(self, draft: ImportDraft) -> None:
         new_file = self.draft is None or self.draft.imported is not draft.imported
@@ -363,14 +363,19 @@ class DatasetsPage(Page):
                             if blocking else "Ready to import. Nothing is stored until you import.")
 
     def _sync_reading_options(self) -> None:
-        """The multi-label box and delimiter as the draft was read (no revalidation)."""
+        """The multi-label box and delimiter as the draft was read (no revalidation). Without a
+        label column they do not apply: greyed, they keep the user's choice for when one returns."""
         if self.draft is None:
             return
-        self.multi_box.blockSignals(True)
-        self.multi_box.setChecked(self.draft.label_delimiter is not None)
-        self.multi_box.blockSignals(False)
-        if self.draft.label_delimiter:
-            self.delimiter_edit.setText(self.draft.label_delimiter)
+        labelled = self.draft.label_column is not None
+        if labelled:
+            self.multi_box.blockSignals(True)
+            self.multi_box.setChecked(self.draft.label_delimiter is not None)
+            self.multi_box.blockSignals(False)
+            if self.draft.label_delimiter:
+                self.delimiter_edit.setText(self.draft.label_delimiter)
+        self.multi_box.setEnabled(labelled)
+        self.delimiter_edit.setEnabled(labelled)
 
     def _wanted_delimiter(self) -> str | None:
         return (self.delimiter_edit.text() or None) if self.multi_box.isChecked() else None

@@ -190,3 +190,24 @@ def test_several_labels_a_row_refused_after_a_fix_by_class(qtbot, window, tmp_pa
     qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
     info = dataset_info(page.workspace, "tickets")
     assert info.label_delimiter == ";" and info.labels == {"billing": 8, "tech": 9}
+
+
+def test_several_labels_a_row_survive_a_trip_through_no_label_column(qtbot, window, tmp_path: Path) -> None:
+    """Without a label column the multi-label box does not apply: it is greyed but keeps its
+    tick, so choosing the label column again reads several labels a row as before."""
+    page = _open_tickets(qtbot, window, tmp_path / "tickets.csv", ["billing", "tech", "billing|tech"], 12,
+                         ("odd one", "tech"))
+    first = page.draft
+    page.multi_box.setChecked(True)
+    qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
+    assert page.draft.label_delimiter == "|" and page.multi_box.isEnabled()
+    page.label_combo.setCurrentIndex(0)  # "(no label column)", as a user's choice would be
+    page.label_combo.activated.emit(0)
+    qtbot.waitUntil(lambda: page.draft.label_column is None and page.text_combo.isEnabled(), timeout=30_000)
+    assert page.draft.label_delimiter is None
+    assert page.multi_box.isChecked() and not page.multi_box.isEnabled() and not page.delimiter_edit.isEnabled()
+    page.label_combo.setCurrentIndex(page.label_combo.findData("tags"))
+    page.label_combo.activated.emit(page.label_combo.currentIndex())
+    qtbot.waitUntil(lambda: page.draft.label_column == "tags", timeout=30_000)
+    assert page.draft.label_delimiter == "|" and page.multi_box.isChecked() and page.multi_box.isEnabled()
+    assert dict(page.chart.values()) == {"billing": 8, "tech": 9}  # "billing|tech" counted once each
