@@ -103,6 +103,7 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
                            for c, n in person_column_candidates(imported.table, mapping)],
         "problems": [p.as_dict() for p in problems],
         "trainable": not has_blocking(problems),
+        "first_data_line": imported.first_data_line,
     }
 
 
@@ -135,6 +136,9 @@ def import_command(data: dict[str, Any], args: argparse.Namespace, flags: list[s
 def _dataset_name(path: Path) -> str:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.")
     return name or "dataset"
+
+
+_LINE_FORMATS = ("csv", "tsv", "jsonl")  # text files whose rows a user finds by line in an editor
 
 
 def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Namespace) -> None:
@@ -178,6 +182,10 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
     warnings = sum(p.severity is Severity.WARNING for p in problems)
     print(f"Problems: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
           file=out)
+    if data["format"] in _LINE_FORMATS and any(p.row is not None for p in problems):
+        # A row is the Nth data row, not the Nth line: say where row 1 is, for an editor.
+        print(f"          (rows are data rows: row 1 is line {data['first_data_line']:,} of the file)",
+              file=out)
     for line in problem_lines(problems, source=data["file"]):
         print(f"  {line}", file=out)
     if data["trainable"]:

@@ -311,3 +311,18 @@ def test_inspect_json_says_why_a_file_cannot_be_read_in_json(tmp_path: Path,
     assert "is an object, not an array of objects" in report["error"]
     assert main(["inspect", str(path)]) == 2  # without --json: the usual error line
     assert "is an object" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preamble, header, first_line", [("", "text,label\n", 2), ("sep=,\n", "text,label\n", 3),
+                                                          ("", "", 1)])
+def test_inspect_says_which_line_row_one_is(tmp_path: Path, capsys: pytest.CaptureFixture[str], preamble: str,
+                                            header: str, first_line: int) -> None:
+    """Problems name data rows; an editor shows lines: the text report says where row 1 is."""
+    rows = "".join(f"message {i} about the weather,{'ab'[i % 2]}\n" for i in range(8)) + ",a\n"
+    path = tmp_path / "rows.csv"
+    path.write_text(preamble + header + rows, encoding="utf-8")
+    assert main(["inspect", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert f"(rows are data rows: row 1 is line {first_line} of the file)" in out
+    assert "row 9, column" in out  # the empty text: the ninth data row
+    assert path.read_text(encoding="utf-8").splitlines()[first_line + 8 - 1] == ",a"
