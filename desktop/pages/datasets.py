@@ -60,11 +60,12 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
         # The user's explicit choice, "no label column" included (choose() would infer one).
         mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
     label_delimiter = label_delimiter if mapping.label_column else None
-    by_class = [step["kind"] for step in history or () if step.get("kind") in BY_CLASS_KINDS]
+    by_class = [step.get("description") or step["kind"] for step in history or ()
+                if step.get("kind") in BY_CLASS_KINDS]
     if label_delimiter and by_class:
         from engine.errors import InputError
 
-        raise InputError(f"The labels were already changed class by class ({', '.join(by_class)}) "
+        raise InputError(f"The labels were already changed class by class ({'; '.join(by_class)}) "
                          "while each cell was read as one label; with several labels a row that "
                          "would have dropped or relabelled a row's other labels too. Discard and "
                          "open the file again to read several labels a row.")

@@ -27,6 +27,7 @@ from engine.data.columns import ColumnMapping, complete_rows, label_array, text_
 from engine.data.labels import label_variants
 from engine.data.markup import strip_columns
 from engine.errors import InputError
+from engine.units import count_of
 
 # The one class name a merge may create; any other target must already be a class.
 NEW_CLASS = "other"
@@ -134,7 +135,7 @@ class DropIncomplete(Fix):
         keep = _usable(table, mapping)
         removed = int((~keep).sum())
         return _keep(table, keep), FixStep(
-            self.kind, f"dropped {removed:,} rows with an empty text or no label", removed)
+            self.kind, f"dropped {count_of(removed, 'row')} with an empty text or no label", removed)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class DropBlankIn(Fix):
             zero_copy_only=False), dtype=bool)
         removed = int((~keep).sum())
         return _keep(table, keep), FixStep(
-            self.kind, f"dropped {removed:,} rows with no value in column '{self.column}'", removed)
+            self.kind, f"dropped {count_of(removed, 'row')} with no value in column '{self.column}'", removed)
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class CapLength(Fix):
             table = table.set_column(table.column_names.index(name), name, capped)
             changed |= long
         count = int(changed.sum())
-        return table, FixStep(self.kind, f"cut {count:,} texts longer than about "
+        return table, FixStep(self.kind, f"cut {count_of(count, 'text')} longer than about "
                               f"{self.max_tokens} tokens to that length", rows_changed=count,
                               details={"max_tokens": self.max_tokens})
 
@@ -279,8 +280,8 @@ class ResolveConflicts(Fix):
         how = ("kept each text's most frequent label (ties dropped)" if self.mode == "majority"
                else "dropped every row of those texts")
         return _keep(table, keep), FixStep(
-            self.kind, f"resolved {texts:,} texts with conflicting labels: {how}; "
-            f"{removed:,} rows dropped", removed, details={"mode": self.mode, "texts": texts})
+            self.kind, f"resolved {count_of(texts, 'text')} with conflicting labels: {how}; "
+            f"{count_of(removed, 'row')} dropped", removed, details={"mode": self.mode, "texts": texts})
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,7 @@ class DropDuplicates(Fix):
         keep[rows[first]] = True
         removed = int((~keep).sum())
         return _keep(table, keep), FixStep(
-            self.kind, f"dropped {removed:,} rows that repeat an earlier row", removed)
+            self.kind, f"dropped {count_of(removed, 'row')} repeating an earlier row", removed)
 
 
 @dataclass(frozen=True)
@@ -366,8 +367,8 @@ class SmallClasses(Fix):
         details = {"min_size": self.min_size, "classes": small}
         if target is None:
             return _keep(table, ~hit), FixStep(
-                self.kind, f"dropped {len(small)} classes with fewer than {self.min_size} rows "
-                f"({count:,} rows)", rows_removed=count, details=details)
+                self.kind, f"dropped {count_of(len(small), 'class')} with fewer than {self.min_size} rows "
+                f"({count_of(count, 'row')})", rows_removed=count, details=details)
         if target == NEW_CLASS and counts.get(target, 0) + count < DEFAULT_MIN_CLASS_SIZE:
             raise FixRefused(f"merging {count} row{'s' * (count != 1)} into {NEW_CLASS!r} would make "
                              f"{NEW_CLASS!r} a class of {count} row{'s' * (count != 1)}, still too small "
@@ -376,8 +377,8 @@ class SmallClasses(Fix):
         table = table.set_column(table.column_names.index(mapping.label_column),
                                  mapping.label_column, column)
         return table, FixStep(
-            self.kind, f"merged {len(small)} classes with fewer than {self.min_size} rows "
-            f"({count:,} rows) into {target!r}", rows_changed=count,
+            self.kind, f"merged {count_of(len(small), 'class')} with fewer than {self.min_size} rows "
+            f"({count_of(count, 'row')}) into {target!r}", rows_changed=count,
             details={**details, "into": target})
 
 

@@ -168,7 +168,7 @@ def test_several_labels_a_row_refused_after_a_fix_by_class(qtbot, window, tmp_pa
     fixed = page.draft
     assert [s["kind"] for s in fixed.history] == ["small-classes"]
     page.multi_box.setChecked(True)
-    qtbot.waitUntil(lambda: "already changed class by class (small-classes)" in page.status.text(),
+    qtbot.waitUntil(lambda: "already changed class by class (dropped " in page.status.text(),
                     timeout=30_000)
     assert page.draft is fixed and not page.multi_box.isChecked()
 

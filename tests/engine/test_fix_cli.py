@@ -47,7 +47,7 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     assert cli(["import", str(cfpb), "--name", "cfpb", *FIXES]) == 0
     out = capsys.readouterr().out
     assert "fixed: dropped 275 rows with an empty text or no label" in out
-    assert "fixed: dropped 4 rows that repeat an earlier row" in out
+    assert "fixed: dropped 4 rows repeating an earlier row" in out
     assert "376 -> 97 rows, 9 -> 3 classes" in out
     assert digest(cfpb) == before  # the source file is never edited
 

@@ -76,8 +76,10 @@ def test_small_classes_dropped_or_merged_into_other_or_a_named_class() -> None:
     merged, report = apply_fixes(t, MAPPING, [SmallClasses(3, "other")])
     assert rows_of(merged)[-3:] == [("x1", "other"), ("x2", "other"), ("y1", "other")]
     assert report.steps[0].rows_changed == 3 and report.steps[0].details["classes"] == ["once", "rare"]
-    into_a, _ = apply_fixes(t, MAPPING, [SmallClasses(2, "a")])
+    assert report.lines() == ["merged 2 classes with fewer than 3 rows (3 rows) into 'other'"]
+    into_a, report = apply_fixes(t, MAPPING, [SmallClasses(2, "a")])
     assert rows_of(into_a)[-3:] == [("x1", "rare"), ("x2", "rare"), ("y1", "a")]
+    assert report.lines() == ["merged 1 class with fewer than 2 rows (1 row) into 'a'"]
 
 
 def test_cap_length_cuts_only_long_texts() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from engine.units import human_size
+from engine.units import count_of, human_size
 
 
 def test_sizes_use_binary_units_and_stop_at_gib() -> None:
@@ -10,3 +10,9 @@ def test_sizes_use_binary_units_and_stop_at_gib() -> None:
     assert human_size(29.2 * 1024) == "29.2 KiB"
     assert human_size(3 * 1024**2) == "3.0 MiB"
     assert human_size(5 * 1024**4) == "5120.0 GiB"
+
+
+def test_counts_take_the_noun_in_the_right_number() -> None:
+    assert [count_of(n, "row") for n in (0, 1, 2, 12_345)] == ["0 rows", "1 row", "2 rows", "12,345 rows"]
+    assert (count_of(1, "class"), count_of(3, "class"), count_of(2, "person", "people")) == \
+        ("1 class", "3 classes", "2 people")
