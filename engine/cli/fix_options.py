@@ -68,8 +68,7 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         merge_label_variants=args.merge_label_variants, drop_classes=args.drop_class,
         strip_markup=args.strip_markup)
     delimiter = getattr(args, "label_delimiter", None)
-    if delimiter and (args.drop_small or args.merge_small_into or args.resolve_conflicts
-                      or args.merge_label_variants or args.drop_class):
+    if delimiter and any(fix.needs_labels for fix in fixes):  # the fixes that act by class
         from engine.data.fixes import FixRefused
 
         raise FixRefused(f"with --label-delimiter {delimiter!r} a row carries several classes, so "
