@@ -345,7 +345,7 @@ class DatasetsPage(Page):
         for column in draft.columns:
             self.label_combo.addItem(column, column)
         self.label_combo.setCurrentIndex(max(0, self.label_combo.findData(draft.label_column)) if draft.label_column else 0)
-        self._sync_reading_options()
+        self._sync_reading_options(new_file=new_file)
         self.text_combo.blockSignals(False)
         self.label_combo.blockSignals(False)
         counts = draft.label_counts()
@@ -363,13 +363,14 @@ class DatasetsPage(Page):
         self.status.setText("Fix the errors (✖) before importing: click one to see its row."
                             if blocking else "Ready to import. Nothing is stored until you import.")
 
-    def _sync_reading_options(self) -> None:
+    def _sync_reading_options(self, *, new_file: bool = False) -> None:
         """The multi-label box and delimiter as the draft was read (no revalidation). Without a
-        label column they do not apply: greyed, they keep the user's choice for when one returns."""
+        label column they do not apply: greyed, they keep the user's choice for when one returns
+        (a new file starts afresh)."""
         if self.draft is None:
             return
         labelled = self.draft.label_column is not None
-        if labelled:
+        if labelled or new_file:
             self.multi_box.blockSignals(True)
             self.multi_box.setChecked(self.draft.label_delimiter is not None)
             self.multi_box.blockSignals(False)

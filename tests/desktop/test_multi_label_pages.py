@@ -195,6 +195,8 @@ def test_several_labels_a_row_refused_after_a_fix_by_class(qtbot, window, tmp_pa
 def test_several_labels_a_row_survive_a_trip_through_no_label_column(qtbot, window, tmp_path: Path) -> None:
     """Without a label column the multi-label box does not apply: it is greyed but keeps its
     tick, so choosing the label column again reads several labels a row as before."""
+    from tests.desktop.helpers import drop_files
+
     page = _open_tickets(qtbot, window, tmp_path / "tickets.csv", ["billing", "tech", "billing|tech"], 12,
                          ("odd one", "tech"))
     first = page.draft
@@ -211,3 +213,15 @@ def test_several_labels_a_row_survive_a_trip_through_no_label_column(qtbot, wind
     qtbot.waitUntil(lambda: page.draft.label_column == "tags", timeout=30_000)
     assert page.draft.label_delimiter == "|" and page.multi_box.isChecked() and page.multi_box.isEnabled()
     assert dict(page.chart.values()) == {"billing": 8, "tech": 9}  # "billing|tech" counted once each
+    # Greyed and ticked, the box is not carried over to the next file.
+    page.label_combo.setCurrentIndex(0)
+    page.label_combo.activated.emit(0)
+    qtbot.waitUntil(lambda: page.draft.label_column is None and page.text_combo.isEnabled(), timeout=30_000)
+    unlabelled = page.draft
+    notes = tmp_path / "notes.csv"  # one text column: no label column to infer
+    notes.write_text("note\n" + "".join(f"a note about the weather number {i}\n" for i in range(12)),
+                     encoding="utf-8")
+    drop_files(window, notes)
+    qtbot.waitUntil(lambda: page.draft is not unlabelled and page.text_combo.isEnabled(), timeout=30_000)
+    assert page.draft.label_column is None and page.draft.imported.source == notes
+    assert not page.multi_box.isChecked() and not page.multi_box.isEnabled()
