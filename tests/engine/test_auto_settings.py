@@ -128,10 +128,11 @@ def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny
 def test_dp_logical_batch_follows_the_row_count_within_its_range() -> None:
     from engine.training.auto import dp_logical_batch
 
-    assert dp_logical_batch(48_491) == 2048  # sst2's training rows: N/30 ≈ 1,616 -> 2,048
+    assert dp_logical_batch(48_491) == 1024  # sst2's training rows: N/30 ≈ 1,616 -> 2,048, capped
+    assert dp_logical_batch(24_000) == 1024  # N/30 = 800
     assert dp_logical_batch(16_000) == 512  # N/30 ≈ 533
     assert dp_logical_batch(5_000) == 256  # the floor
-    assert dp_logical_batch(10_000_000) == 2048  # the ceiling
+    assert dp_logical_batch(10_000_000) == 1024  # the ceiling
     assert dp_logical_batch(400) == 100  # never more than a quarter of the rows
 
 
