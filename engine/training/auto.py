@@ -252,8 +252,9 @@ def eval_choice(steps_per_epoch: int) -> Choice:
 def dp_logical_batch(train_rows: int) -> int:
     """The power of two nearest N/30, within 256-1,024: larger batches average the noise away
     (its share of each step falls as 1/B for a near-constant σ), and ~30 steps an epoch keep
-    enough updates; past 1,024 the quieter steps are worth less than the steps they cost. Below ~7,700 rows this is 256, the smallest that DP-SGD suits, except that
-    a batch is never more than a quarter of the rows (tiny data: at least four steps an epoch)."""
+    enough updates; past 1,024 the quieter steps are worth less than the steps they cost.
+    Below ~7,700 rows this is 256, the smallest that DP-SGD suits, except that a batch is never
+    more than a quarter of the rows (tiny data: at least four steps an epoch)."""
     low, high = DP_BATCH_RANGE
     if train_rows <= 0:
         return low
