@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QBuffer, QByteArray, QSize
+from PySide6.QtGui import QIcon, QImageReader, QPixmap
 
 from resources.paths import resources_dir
+
+_STROKE = 'stroke="#6b7b8c"'  # the icons' grey line colour
 
 
 @lru_cache(maxsize=None)
@@ -13,3 +16,24 @@ def icon(name: str) -> QIcon:
     """The named icon, or an empty icon (logged by Qt) if the file is missing."""
     path = resources_dir() / "icons" / f"{name}.svg"
     return QIcon(str(path)) if path.exists() else QIcon()
+
+
+@lru_cache(maxsize=None)
+def nav_icon(name: str, size: int = 22) -> QIcon:
+    """The icon, drawn in white when its sidebar entry is selected: Qt's own Selected mode tints
+    the grey lines towards the highlight colour, and on the blue highlight they vanish."""
+    base = icon(name)
+    path = resources_dir() / "icons" / f"{name}.svg"
+    if not path.exists():
+        return base
+    white = path.read_text(encoding="utf-8").replace(_STROKE, 'stroke="#ffffff"')
+    result = QIcon(base)
+    for scale in (1, 2):  # and a sharp one for high-DPI screens
+        data = QByteArray(white.encode("utf-8"))
+        buffer = QBuffer(data)
+        reader = QImageReader(buffer, QByteArray(b"svg"))
+        reader.setScaledSize(QSize(size * scale, size * scale))
+        image = reader.read()
+        if not image.isNull():
+            result.addPixmap(QPixmap.fromImage(image), QIcon.Mode.Selected)
+    return result

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
-from desktop.icons import icon
+from desktop.icons import icon, nav_icon
 from desktop.pages.base import Page
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(190)
         self.stack = QStackedWidget()
         for number, (_key, title, icon_name, _module, _cls) in enumerate(PAGES, start=1):
-            item = QListWidgetItem(icon(icon_name), title)
+            item = QListWidgetItem(nav_icon(icon_name), title)
             item.setToolTip(f"{title} (Ctrl+{number})")
             self.nav.addItem(item)
             self.stack.addWidget(QWidget())  # placeholder until the page is built

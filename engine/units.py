@@ -17,3 +17,13 @@ def count_of(n: int, noun: str, plural: str | None = None) -> str:
     if plural is None:
         plural = noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
     return f"{n:,} {noun if n == 1 else plural}"
+
+
+def rate_text(value: float) -> str:
+    """``1e-4``, ``5e-5``, ``2e-3``: a small rate as the Train page's choices spell it, the same
+    in the CLI, the automatic settings and the Runs page (not ``0.0001`` beside ``5e-05``).
+    Values of 0.1 and above, or with more than one significant digit, read as ``:g``."""
+    short = f"{value:.0e}".replace("e-0", "e-")
+    if 0 < abs(value) < 0.1 and float(short) == value:
+        return short
+    return f"{value:g}"

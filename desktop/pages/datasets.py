@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
 
 from desktop.icons import icon
 from desktop.pages.base import Page, section
+from desktop.pages.draft_check import problems_title, read_and_check
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
 from desktop.widgets.arrow_table import ArrowTableModel
 from desktop.widgets.charts import BarChart
+from desktop.widgets.column_scroll import ColumnScroll
 from desktop.worker import Done, Job
 from engine.events import Failed, Progress
 
@@ -34,49 +36,6 @@ _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 # Hints that name a command-line flag, said the way this page does it.
 _PAGE_HINTS = {"looks-multi-label": "If a row can carry several classes, tick “Several labels per "
                "row” above (or click here): each label is then counted, and trained, on its own."}
-
-
-def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
-                   skip_incomplete: bool = False, imported: Any = None,
-                   history: list[dict[str, Any]] | None = None,
-                   label_delimiter: str | None = None) -> ImportDraft:
-    """Worker-thread body: read (unless already read), map columns, validate.
-
-    Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
-    given (None meaning an unlabelled dataset). With ``label_delimiter`` a row carries several
-    labels: classes are counted label by label, and the fixes that drop or relabel whole rows
-    by class are not offered (they would take a row's other labels with it).
-    """
-    from engine.data.columns import ColumnMapping, infer_mapping
-    from engine.data.fix_suggest import suggest_fixes
-    from engine.data.fixes import BY_CLASS_KINDS
-    from engine.data.importing import read_table
-    from engine.data.validation import validate
-
-    imported = imported if imported is not None else read_table(path)
-    if text_column is None:
-        mapping = infer_mapping(imported)  # a new file: propose the columns
-    else:
-        # The user's explicit choice, "no label column" included (choose() would infer one).
-        mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
-    label_delimiter = label_delimiter if mapping.label_column else None
-    by_class = [step.get("description") or step["kind"] for step in history or ()
-                if step.get("kind") in BY_CLASS_KINDS]
-    if label_delimiter and by_class:
-        from engine.errors import InputError
-
-        raise InputError(f"The labels were already changed class by class ({'; '.join(by_class)}) "
-                         "while each cell was read as one label; with several labels a row that "
-                         "would have dropped or relabelled a row's other labels too. Discard and "
-                         "open the file again to read several labels a row.")
-    problems = validate(imported, mapping, skip_incomplete=skip_incomplete,
-                        label_delimiter=label_delimiter)
-    options = suggest_fixes(imported.table, mapping, problems)
-    if label_delimiter:
-        options = [o for o in options if o.fix.kind not in BY_CLASS_KINDS]
-    return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
-                       history=list(history or []), fix_options=options,
-                       label_delimiter=label_delimiter)
 
 
 class DatasetsPage(Page):
@@ -221,9 +180,14 @@ class DatasetsPage(Page):
         self.fixes_panel.fix_chosen.connect(self.apply_fix)
         side_layout.addWidget(self.fixes_panel)
         side_layout.addWidget(self.problems, 3)
+        # On a small screen the labels, fixes and problems need more height than there is: the
+        # column scrolls instead of squeezing the Fix buttons into unreadable slivers.
+        chart_scroll.setMinimumHeight(72)
+        self.problems.setMinimumHeight(72)
+        self.side_scroll = side_scroll = ColumnScroll(side)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
-        split.addWidget(side)
+        split.addWidget(side_scroll)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([640, 400])
@@ -384,8 +348,7 @@ class DatasetsPage(Page):
 
     def _show_problems(self, problems: list[Any]) -> None:
         self.problems.clear()
-        errors = sum(1 for p in problems if p.blocking)
-        self.problems_title.setText(f"Problems ({errors} errors, {len(problems) - errors} other)" if problems else "Problems — none found")
+        self.problems_title.setText(problems_title(problems))
         for problem in problems:
             # The file is named once above the table; the list names row and column only.
             parts = [f"row {problem.row:,}"] if problem.row is not None else []

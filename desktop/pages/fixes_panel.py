@@ -24,7 +24,7 @@ def fix_draft(draft: Any, fix: Any, *, skip_incomplete: bool = False) -> Any:
 
     from engine.data.fixes import apply_fixes
 
-    from desktop.pages.datasets import read_and_check
+    from desktop.pages.draft_check import read_and_check
 
     table, report = apply_fixes(draft.imported.table, draft.mapping, [fix])
     # Read-time problems name rows of the source file; they no longer match the fixed table.

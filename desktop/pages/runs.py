@@ -15,6 +15,7 @@ from desktop.pages.base import Page, section
 from desktop.state import format_duration, format_metric, history_curves
 from desktop.widgets.curves import CurvePlot
 from engine.evaluation.metrics import accuracy_interval_text, intervals_overlap
+from engine.units import rate_text
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -216,6 +217,8 @@ class RunsPage(Page):
                     text = format_duration(record.duration_seconds)
                 elif key in record.metrics:
                     text = format_metric(record.metrics[key])
+                elif key == "learning_rate" and isinstance((record.config or {}).get(key), float):
+                    text = rate_text(record.config[key])
                 else:
                     text = str((record.config or {}).get(key, "—"))
                 item = QTableWidgetItem(text)

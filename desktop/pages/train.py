@@ -45,12 +45,12 @@ class TrainPage(Page):
         self._estimate_timer.timeout.connect(self._estimate)
         self._estimate_job: Job | None = None
 
-        scroll = self._build_settings_column(self._build_common_form())
+        scroll = self.settings_scroll = self._build_settings_column(self._build_common_form())
         live = self._build_live_column()
 
         row = QHBoxLayout()
-        row.addWidget(scroll)
-        row.addLayout(live, 1)
+        row.addWidget(scroll, 2)
+        row.addLayout(live, 3)
         self.layout_.addLayout(row, 1)
 
         for widget in (self.epochs, self.batch_size, self.max_length):
@@ -161,11 +161,20 @@ class TrainPage(Page):
         settings_layout.addWidget(self.estimate_label)
         settings_layout.addLayout(buttons)
         settings_layout.addStretch(1)
+        # A long dataset or column name must not widen the column past the window (a combo box
+        # sizes itself to its longest item): every combo elides instead, and the column never
+        # scrolls sideways. It grows with the window, within bounds, beside the curves.
+        for combo in settings.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            if not combo.minimumContentsLength():
+                combo.setMinimumContentsLength(14)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(settings)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setFixedWidth(400)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(400)
+        scroll.setMaximumWidth(560)
         return scroll
 
     def _build_live_column(self) -> QVBoxLayout:
@@ -295,7 +304,9 @@ class TrainPage(Page):
         try:
             info = check_model(folder)
         except Exception as exc:  # noqa: BLE001 - InputError: the engine says why and what to do
-            self.model_label.setText(f"✖ {exc}")
+            # Start still trains the model chosen before: say which, beside why this one failed.
+            current = self.model_path.name if self.model_path else "MiniLM-L6 (default, built in)"
+            self.model_label.setText(f"✖ {exc}\nStill using {current}.")
             return False
         self.model_path = Path(folder)
         params = getattr(info, "approx_parameters", None)

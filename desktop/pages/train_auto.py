@@ -15,10 +15,11 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.worker import Done, Job
 from engine.events import Failed
+from engine.units import rate_text
 
 
 def lr_text(value: float) -> str:
-    return f"{value:.0e}".replace("e-0", "e-")  # 1e-4, 5e-5: as the page's own choices read
+    return rate_text(value)  # 1e-4, 5e-5: as the page's own choices read
 
 
 class AutoSettingsBox(QWidget):
@@ -35,11 +36,21 @@ class AutoSettingsBox(QWidget):
         layout.addWidget(self.label)
         self._job: Job | None = None
         self._pending = False
-        self._shown: tuple[str, list[str]] = ("", [])  # the dataset, and the settings the user set
+        self._shown = ""  # the dataset the choices were made for
         self._measured: tuple[Any, ...] = ()
         # What each field held when last filled (at first: the page's defaults). A field whose
         # value differs has been changed by the user, and an automatic fill leaves it alone.
         self._filled = {name: self._get(name) for name in self._fields()}
+        # A field changed after the fill is "set by you" at once, not at the next measurement.
+        page, adv = self.page, self.page.advanced
+        for signal in (page.epochs.valueChanged, page.max_length.valueChanged,
+                       page.learning_rate.currentTextChanged, adv.warmup.valueChanged,
+                       adv.patience.valueChanged, adv.class_weights.toggled):
+            signal.connect(lambda *_: self.render())
+        privacy = getattr(page, "privacy", None)
+        if privacy is not None:  # DP's own fields, with DP on
+            for signal in (privacy.logical_batch.valueChanged, privacy.max_grad_norm.valueChanged):
+                signal.connect(lambda *_: self.render())
 
     # --- the page's fields, by TrainConfig name ---------------------------------------------
     def _fields(self) -> tuple[str, ...]:
@@ -116,16 +127,11 @@ class AutoSettingsBox(QWidget):
 
     def apply(self, auto: Any, dataset: str) -> None:
         self.auto = auto
-        kept = []
         for choice in auto.choices:
-            if choice.name not in self._filled:
-                continue
-            if self._get(choice.name) == self._filled[choice.name]:
+            if choice.name in self._filled and self._get(choice.name) == self._filled[choice.name]:
                 self._put(choice.name, choice.value)
                 self._filled[choice.name] = self._get(choice.name)
-            else:
-                kept.append(choice.name)
-        self._shown = (dataset, kept)
+        self._shown = dataset
         people = getattr(self.page, "people", None)
         if people is not None:  # DP per person multiplies the epochs just set; DP's warm-up
             people.apply_epochs()
@@ -140,7 +146,8 @@ class AutoSettingsBox(QWidget):
             return
         from engine.training.auto import AutoSettings
 
-        dataset, kept = self._shown
+        dataset = self._shown
+        kept = self.set_by_user()
         people = getattr(self.page, "people", None)
         dp = people.dp_choices() if people is not None else ()
         replaced = {c.name for c in dp}
@@ -160,6 +167,10 @@ class AutoSettingsBox(QWidget):
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
                          f"labels separated by {self.imported_as['label_delimiter']!r})")
         self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(lines))
+
+    def set_by_user(self) -> list[str]:
+        """The fields the user changed since the last automatic fill (left alone by the next)."""
+        return [name for name, filled in self._filled.items() if self._get(name) != filled]
 
     def put_if_untouched(self, name: str, value: Any) -> None:
         """An automatic value decided elsewhere (DP per person's epochs): set, unless the user

@@ -96,8 +96,8 @@ class PrivacySettings(QWidget):
         self.person_note.setObjectName("hint")
         self.person_note.setWordWrap(True)
         form.addRow("", self.person_note)
-        # Long choices ("Each person, named by column '…'") must not widen the fixed-width
-        # settings column: the combos shrink (their full text is in the drop-down list).
+        # Long choices ("Each person, named by column '…'") must not widen the settings column:
+        # the combos shrink (their full text is in the drop-down list).
         for combo in (self.trainable, self.accountant, self.person):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(12)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from engine.training.lora import LORA
+from engine.units import rate_text
 
 LENGTH_PERCENTILE = 95
 LENGTH_SAMPLE = 5000
@@ -108,17 +109,17 @@ class AutoSettings:
         out = []
         for c in self.choices:
             if c.name in overridden:
-                out.append(f"{c.name}: set by you (automatic would be {_show(c.value)})")
+                out.append(f"{c.name}: set by you (automatic would be {_show(c.value, c.name)})")
             else:
-                out.append(f"{c.name} = {_show(c.value)}: {c.reason}")
+                out.append(f"{c.name} = {_show(c.value, c.name)}: {c.reason}")
         return out
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, name: str = "") -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
-        return f"{value:g}"
+        return rate_text(value) if name == "learning_rate" else f"{value:g}"
     return "off" if value is None else str(value)
 
 

@@ -19,6 +19,7 @@ from engine.training.auto import (
     warmup_choice,
 )
 from engine.training.config import TrainConfig
+from engine.units import human_size, rate_text
 from engine.training.estimate import Estimate, estimate
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class TrainPlan:
         else:
             out.append("automatic settings: off (the fixed defaults and your settings are used)")
         c = self.config
-        out.append(f"settings used: epochs {c.epochs}, learning rate {c.learning_rate:g}, batch "
+        out.append(f"settings used: epochs {c.epochs}, learning rate {rate_text(c.learning_rate)}, batch "
                    f"size {c.batch_size}, max length {c.max_length}, warm-up {c.warmup_ratio:g}, "
                    f"early stopping {c.early_stopping_patience or 'off'}, class weights "
                    f"{'on' if c.class_weights else 'off'}"
@@ -52,7 +53,7 @@ class TrainPlan:
             out.append(self.privacy)
         e = self.estimate
         out.append(f"estimate: about {_duration(e.seconds)} on {e.device}, peak memory about "
-                   f"{e.peak_memory_bytes / 2**30:.1f} GiB")
+                   f"{human_size(e.peak_memory_bytes)}")
         return out
 
 

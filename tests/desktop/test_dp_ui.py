@@ -275,7 +275,7 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     page.privacy.enabled.setChecked(True)
     text = page.auto_box.label.text()
     assert "With differential privacy:" in text
-    for name in ("learning_rate = 0.005", "dp_max_grad_norm = 0.1", "dp_logical_batch_size = ",
+    for name in ("learning_rate = 5e-3", "dp_max_grad_norm = 0.1", "dp_logical_batch_size = ",
                  "dp_trainable = top-2", "class_weights = off: differential privacy"):
         assert name in text.split("With differential privacy:")[1], name
     assert "learning_rate" not in text.split("With differential privacy:")[0]  # replaced, not twice
@@ -287,19 +287,22 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     assert not page.advanced.class_weights.isEnabled()
     assert page.config_options()["class_weights"] is False
     page.privacy.trainable.setCurrentIndex(page.privacy.trainable.findData("lora"))
-    assert "learning_rate = 0.02: differential privacy with LoRA" in page.auto_box.label.text()
+    assert "learning_rate = 2e-2: differential privacy with LoRA" in page.auto_box.label.text()
     # What the user chose is said to be theirs, not shown as if the automatic value applied.
     assert "dp_trainable: set by you (automatic would be top-2)" in page.auto_box.label.text()
     automatic_batch = page.privacy.logical_batch.value()
-    page.privacy.logical_batch.setValue(4)
-    page.auto_box.render()
+    page.privacy.logical_batch.setValue(4)  # said at once, not at the next measurement
     assert (f"dp_logical_batch_size: set by you (automatic would be {automatic_batch})"
             in page.auto_box.label.text())
     assert page.config_options()["dp_logical_batch_size"] == 4
     page.privacy.enabled.setChecked(False)
-    assert page.auto_box.label.text() == plain and page.advanced.class_weights.isEnabled()
+    # The box ticked before DP is the user's own: said so as soon as it applies again.
+    assert "class_weights: set by you (automatic would be off)" in page.auto_box.label.text()
+    assert page.advanced.class_weights.isEnabled()
     assert page.advanced.warmup.value() == plain_warmup  # the plain one back
     assert page.config_options()["class_weights"] is True
+    page.advanced.class_weights.setChecked(False)
+    assert page.auto_box.label.text() == plain
 
 
 def test_the_settings_column_fits_its_width_with_dp_on(qtbot, window, spam_csv, tmp_path: Path) -> None:

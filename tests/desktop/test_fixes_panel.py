@@ -183,3 +183,29 @@ def test_feed_markup_removed_with_one_button(qtbot, window, real_data, tmp_path)
     assert [s["kind"] for s in dataset_info(page.workspace, "news").history] == ["strip-markup"]
     texts = [str(t) for t in load_dataset(page.workspace, "news").texts]
     assert len(texts) == 80 and not has_markup(pa.array(texts)).any()
+
+
+def test_on_a_small_screen_the_fix_buttons_keep_their_height(qtbot, window, real_data, tmp_path):
+    """At 1024x700 the labels, the Fix buttons and the problems need more height than there is:
+    the column scrolls instead of squeezing the buttons into unreadable slivers."""
+    source = tmp_path / "complaints.csv"
+    shutil.copy(real_data / "cfpb_complaints_extract" / "complaints.csv", source)
+    window.resize(1024, 700)
+    window.show()
+    page = window.datasets_page
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: page.fixes_panel.buttons and page.fixes_panel.buttons[0].isVisible(),
+                    timeout=5_000)
+    buttons = page.fixes_panel.buttons
+    assert len(buttons) >= 3
+    for button in buttons:
+        assert button.height() >= button.sizeHint().height(), button.text()
+    side = page.side_scroll
+    assert side.widget().height() > side.viewport().height()  # so it scrolls, vertically only
+    assert side.widget().width() <= side.viewport().width()
+    # Counted by kind, as the buttons are: the empty-text kind lists many rows but counts once.
+    title = page.problems_title.text()
+    blocking = len({p.code for p in page.draft.problems if p.blocking})
+    assert title.startswith(f"Problems — {blocking} kinds to fix before importing"), title
+    assert blocking < sum(1 for p in page.draft.problems if p.blocking)

@@ -29,7 +29,7 @@ def test_untouched_fields_get_the_automatic_settings_and_changed_ones_stay(qtbot
     qtbot.waitUntil(lambda: page.auto_box._job is None or not page.auto_box._job.is_running(), timeout=60_000)
     text = page.auto_box.label.text()
     assert "epochs: set by you (automatic would be 10)" in text
-    assert "learning_rate = 0.0001: a small model and under 20,000 training rows" in text
+    assert "learning_rate = 1e-4: a small model and under 20,000 training rows" in text
     assert page.epochs.value() == 7
     assert page.learning_rate.currentText() == "1e-4"
     assert page.max_length.value() == page.auto_box.auto.values["max_length"] <= 64

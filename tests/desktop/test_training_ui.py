@@ -106,12 +106,18 @@ def test_bad_settings_are_refused_before_anything_starts(qtbot, window, spam_csv
     assert "learning rate" in page.message.text()
 
 
-def test_a_folder_that_is_not_a_model_is_refused_with_the_reason(window, tmp_path):
+def test_a_folder_that_is_not_a_model_is_refused_with_the_reason(window, tmp_path, tiny_model_dir):
     (tmp_path / "notes").mkdir()
     page = window.train_page
     assert not page.set_model_folder(tmp_path / "notes")
     assert page.model_path is None
     assert page.model_label.text().startswith("✖") and "config.json" in page.model_label.text()
+    assert "Still using MiniLM-L6" in page.model_label.text()
+    # After a good choice, a bad one keeps it, and the page says which model Start will train.
+    assert page.set_model_folder(tiny_model_dir)
+    assert not page.set_model_folder(tmp_path / "notes")
+    assert page.model_path == Path(tiny_model_dir)
+    assert f"Still using {Path(tiny_model_dir).name}." in page.model_label.text()
 
 
 def test_closing_the_window_during_training_cancels_and_waits(qtbot, window, spam_csv, tiny_model_dir):
@@ -230,3 +236,24 @@ def _two_threads():
     torch.set_num_threads(2)
     yield
     torch.set_num_threads(previous)
+
+
+def test_a_long_dataset_name_does_not_push_the_buttons_out_of_the_settings_column(qtbot, window, spam_csv):
+    """A combo box sizes itself to its longest item: a long dataset name once widened the
+    settings column past its fixed width, cutting "Resume" and "Dismiss" off at the right."""
+    _store(window, spam_csv, name="customer-support-messages-exported-from-the-helpdesk-2024-q3-final")
+    window.resize(1024, 700)
+    window.show()
+    window.show_page("train")
+    page = window.train_page
+    scroll = page.settings_scroll
+    qtbot.waitUntil(lambda: scroll.viewport().width() > 0, timeout=5_000)
+    assert scroll.widget().width() <= scroll.viewport().width()
+    for button in (page.start_button, page.cancel_button, page.resume_button, page.privacy_dismiss):
+        right = button.mapTo(scroll.viewport(), button.rect().topRight()).x()
+        assert right <= scroll.viewport().width(), button.text()
+    # On a wide screen the column grows, within bounds, instead of staying at its narrowest.
+    narrow = scroll.width()
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: scroll.width() > narrow, timeout=5_000)
+    assert scroll.width() <= scroll.maximumWidth()

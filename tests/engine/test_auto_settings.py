@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,10 +90,12 @@ def test_dry_run_prints_the_settings_and_reasons_and_trains_nothing(toy, tiny_be
     out = capsys.readouterr().out
     assert "dataset 'toy': 100 rows, 2 classes" in out
     assert "epochs = 10: 80 training rows" in out
-    assert "learning_rate: set by you (automatic would be 0.0001)" in out
+    assert "learning_rate: set by you (automatic would be 1e-4)" in out
     assert "max_length = 32:" in out and "the model's limit is 64" in out
-    assert "settings used: epochs 10, learning rate 0.001" in out
+    assert "settings used: epochs 10, learning rate 1e-3" in out
     assert "estimate: about" in out and out.rstrip().endswith("dry run: nothing was trained")
+    # A tiny model's memory reads in MiB (or KiB), not as "0.0 GiB".
+    assert re.search(r"peak memory about \d+(\.\d)? (KiB|MiB)\n", out), out
     assert cli(["runs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 
@@ -122,7 +125,7 @@ def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny
     assert config["learning_rate"] == 1e-3  # what the user set wins
     assert cli(["train", "toy", "--model", str(tiny_bert), "--no-auto", "--max-length", "32",
                 "--dry-run"]) == 0
-    assert "settings used: epochs 3, learning rate 5e-05" in capsys.readouterr().out
+    assert "settings used: epochs 3, learning rate 5e-5" in capsys.readouterr().out
 
 
 def test_dp_logical_batch_follows_the_row_count_within_its_range() -> None:
@@ -141,13 +144,13 @@ def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, c
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
                 "--max-grad-norm", "0.5"]) == 0
     out = capsys.readouterr().out
-    assert "learning_rate = 0.005: differential privacy:" in out
-    assert "automatic would be 0.0001" not in out and "class_weights" not in out
+    assert "learning_rate = 5e-3: differential privacy:" in out
+    assert "automatic would be 1e-4" not in out and "class_weights" not in out
     assert "dp_logical_batch_size = 20: 80 training rows" in out  # a quarter of 80 rows
     assert "dp_trainable = top-2:" in out
     assert "dp_max_grad_norm: set by you (automatic would be 0.1)" in out
     assert "warmup_ratio = 0.06: 40 noisy steps in all" in out  # 4 logical batches x 10 epochs
-    assert "settings used: epochs 10, learning rate 0.005" in out
+    assert "settings used: epochs 10, learning rate 5e-3" in out
 
 
 def test_the_dp_learning_rate_follows_the_part_the_user_trains(toy, tiny_bert, capsys) -> None:  # noqa: F811
@@ -155,8 +158,8 @@ def test_the_dp_learning_rate_follows_the_part_the_user_trains(toy, tiny_bert, c
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
                 "--dp-trainable", "lora"]) == 0
     out = capsys.readouterr().out
-    assert "learning_rate = 0.02: differential privacy with LoRA" in out
-    assert "settings used: epochs 10, learning rate 0.02" in out
+    assert "learning_rate = 2e-2: differential privacy with LoRA" in out
+    assert "settings used: epochs 10, learning rate 2e-2" in out
 
 
 def test_mid_sized_few_class_data_gets_the_larger_step_below_20000_training_rows() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from engine.units import count_of, human_size
+from engine.units import count_of, human_size, rate_text
 
 
 def test_sizes_use_binary_units_and_stop_at_gib() -> None:
@@ -16,3 +16,9 @@ def test_counts_take_the_noun_in_the_right_number() -> None:
     assert [count_of(n, "row") for n in (0, 1, 2, 12_345)] == ["0 rows", "1 row", "2 rows", "12,345 rows"]
     assert (count_of(1, "class"), count_of(3, "class"), count_of(2, "person", "people")) == \
         ("1 class", "3 classes", "2 people")
+
+
+def test_small_rates_read_as_the_train_page_spells_them() -> None:
+    assert [rate_text(v) for v in (1e-4, 5e-5, 5e-3, 2e-3, 1e-5)] == ["1e-4", "5e-5", "5e-3", "2e-3", "1e-5"]
+    # Two significant digits, or 0.1 and above, keep the plain form rather than lose digits.
+    assert [rate_text(v) for v in (2.5e-4, 0.02, 0.1, 1.0)] == ["0.00025", "2e-2", "0.1", "1"]

@@ -1,0 +1,64 @@
+"""What the Datasets page shows of a file before it is imported: read it, map its columns,
+validate it and suggest fixes (on the worker thread), and the problems' heading."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from desktop.state import ImportDraft
+from engine.units import count_of
+
+
+def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
+                   skip_incomplete: bool = False, imported: Any = None,
+                   history: list[dict[str, Any]] | None = None,
+                   label_delimiter: str | None = None) -> ImportDraft:
+    """Worker-thread body: read (unless already read), map columns, validate.
+
+    Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
+    given (None meaning an unlabelled dataset). With ``label_delimiter`` a row carries several
+    labels: classes are counted label by label, and the fixes that drop or relabel whole rows
+    by class are not offered (they would take a row's other labels with it).
+    """
+    from engine.data.columns import ColumnMapping, infer_mapping
+    from engine.data.fix_suggest import suggest_fixes
+    from engine.data.fixes import BY_CLASS_KINDS
+    from engine.data.importing import read_table
+    from engine.data.validation import validate
+
+    imported = imported if imported is not None else read_table(path)
+    if text_column is None:
+        mapping = infer_mapping(imported)  # a new file: propose the columns
+    else:
+        # The user's explicit choice, "no label column" included (choose() would infer one).
+        mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
+    label_delimiter = label_delimiter if mapping.label_column else None
+    by_class = [step.get("description") or step["kind"] for step in history or ()
+                if step.get("kind") in BY_CLASS_KINDS]
+    if label_delimiter and by_class:
+        from engine.errors import InputError
+
+        raise InputError(f"The labels were already changed class by class ({'; '.join(by_class)}) "
+                         "while each cell was read as one label; with several labels a row that "
+                         "would have dropped or relabelled a row's other labels too. Discard and "
+                         "open the file again to read several labels a row.")
+    problems = validate(imported, mapping, skip_incomplete=skip_incomplete,
+                        label_delimiter=label_delimiter)
+    options = suggest_fixes(imported.table, mapping, problems)
+    if label_delimiter:
+        options = [o for o in options if o.fix.kind not in BY_CLASS_KINDS]
+    return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
+                       history=list(history or []), fix_options=options,
+                       label_delimiter=label_delimiter)
+
+
+def problems_title(problems: list[Any]) -> str:
+    """Counted by kind, as the Fix buttons are, not by entry: one kind can list a hundred rows
+    (or the first few and a summary), and "24 errors" beside "275 rows in all" confuses."""
+    if not problems:
+        return "Problems — none found"
+    blocking = len({p.code for p in problems if p.blocking})
+    other = len({p.code for p in problems if not p.blocking})
+    parts = [f"{count_of(blocking, 'kind')} to fix before importing"] if blocking else []
+    parts += [f"{other} to review"] if other else []
+    return "Problems — " + ", ".join(parts)

@@ -1,0 +1,24 @@
+"""A column that scrolls up and down but never sideways, and is never narrower than its content.
+
+A plain ``QScrollArea`` in a splitter lets the splitter squeeze it to any width, cutting off
+buttons (which do not wrap); without it, a column taller than the window squeezes its buttons
+into slivers instead. This one asks its splitter or layout for its content's minimum width.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QScrollArea, QWidget
+
+
+class ColumnScroll(QScrollArea):
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        content = self.widget()
+        width = content.minimumSizeHint().width() if content is not None else 0
+        return QSize(width + self.verticalScrollBar().sizeHint().width(), super().minimumSizeHint().height())
