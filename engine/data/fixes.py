@@ -6,8 +6,9 @@ source file is never touched), and each applied fix is described by a ``FixStep`
 keeps in the dataset's history and the audit log.
 
 ``apply_fixes(table, mapping, fixes)`` runs the fixes in a fixed order whatever order they are
-given in (strip web markup, drop incomplete rows, cap long texts, merge spellings of a label, resolve conflicts,
-drop duplicates, then the small classes, so that class counts are final when they are judged),
+given in (strip web markup, drop incomplete rows, merge spellings of a label, resolve conflicts,
+drop duplicates, cap long texts, then the small classes, so that class counts are final when
+they are judged, and only texts that repeat as read count as repeats),
 and refuses — raising ``FixRefused``, changing nothing — a result with no rows or fewer than two
 classes, or a merge into a class that does not exist. ``FIX_FOR_CODE`` says which fix resolves
 which problem code, so reports can print the command-line flag under each problem.
@@ -165,12 +166,14 @@ class CapLength(Fix):
     """Texts longer than about ``max_tokens`` tokens are cut to that length (word boundaries).
 
     Training truncates anyway; capping keeps what is stored to what can be used. The count is
-    estimated from words, as validation's length check does without a tokenizer.
+    estimated from words, as validation's length check does without a tokenizer. After conflicts
+    and repeats: two different letters that share their first 64 tokens are not repeats of each
+    other, and dropping one as "repeating an earlier row" would lose a row the file had once.
     """
 
     max_tokens: int = 512
     kind: ClassVar[str] = "cap-long"
-    order: ClassVar[int] = 20
+    order: ClassVar[int] = 45
 
     def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
         if self.max_tokens < 8:

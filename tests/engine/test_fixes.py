@@ -92,6 +92,17 @@ def test_cap_length_cuts_only_long_texts() -> None:
     assert report.steps[0].rows_changed == 1 and report.rows_removed == 0
 
 
+def test_texts_that_differ_only_past_the_cap_are_not_dropped_as_repeats() -> None:
+    """Repeats and conflicts are judged on the texts as read, before any capping."""
+    stem = " ".join(f"w{i}" for i in range(40))
+    t = table([*BASE, (stem + " first ending", "a"), (stem + " second ending", "b"), ("x", "a")])
+    fixed, report = apply_fixes(t, MAPPING, [CapLength(max_tokens=26), DropDuplicates(),
+                                            ResolveConflicts("drop")])
+    assert report.rows_removed == 0 and fixed.num_rows == t.num_rows
+    assert [s.kind for s in report.steps] == ["resolve-conflicts", "drop-duplicates", "cap-long"]
+    assert report.steps[-1].rows_changed == 2
+
+
 def test_refused_when_fewer_than_two_classes_would_be_left() -> None:
     t = table([*[(f"a{i}", "a") for i in range(5)], ("b", "b"), ("c", "c")])
     with pytest.raises(FixRefused, match="fewer than two classes .*'a'.*nothing was changed"):
