@@ -196,7 +196,11 @@ def _review_line(review: tuple[str, dict[str, Any]] | None) -> str:
     if action == "dataset.scanned":
         return f"scanned, not anonymized (found: {found or 'nothing'})"
     source = details.get("policy_source") or "a policy"
-    return f"anonymized under {source} (found: {found or 'nothing'}; the policy says what was kept)"
+    line = f"anonymized under {source} (found: {found or 'nothing'}; the policy says what was kept)"
+    if "rescan" in details:  # scanned again since: what the policy kept, or the detectors still see
+        again = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details["rescan"].items()))
+        line += f"; scanned since, found: {again or 'nothing'}"
+    return line
 
 
 def cmd_rename(args: argparse.Namespace) -> int:

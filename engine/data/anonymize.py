@@ -217,11 +217,17 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
 
 def _reviews(ws: Workspace) -> dict[str, tuple[str, dict[str, Any]]]:
     """Per dataset, the last scan or anonymization of its current contents, from the audit log:
-    a re-import under the same name needs a new scan, a rename keeps the review."""
+    a re-import under the same name needs a new scan, a rename keeps the review. A scan of a
+    dataset made by anonymization does not make it "not anonymized": it stays anonymized, with
+    what the later scan found (kept types, or what the detectors still see) as ``rescan``."""
     reviews: dict[str, tuple[str, dict[str, Any]]] = {}
     for entry in ws.verify_audit().entries:
         name = entry.details.get("dataset")
-        if entry.action in ("dataset.scanned", "dataset.anonymized") and name:
+        if entry.action == "dataset.scanned" and name and \
+                reviews.get(name, ("",))[0] == "dataset.anonymized":
+            reviews[name] = ("dataset.anonymized", {**reviews[name][1],
+                                                    "rescan": dict(entry.details.get("findings", {}))})
+        elif entry.action in ("dataset.scanned", "dataset.anonymized") and name:
             reviews[name] = (entry.action, dict(entry.details))
         elif entry.action in ("dataset.imported", "dataset.replaced", "dataset.deleted") and name:
             reviews.pop(name, None)

@@ -184,6 +184,13 @@ def test_show_says_what_was_done_about_personal_data(ws: dict[str, Path],
     assert cli(["import", str(ws["csv"]), "--name", "a", "--anonymize", str(ws["policy"])]) == 0
     line = personal("a")
     assert line.startswith(f"Personal data: anonymized under {ws['policy']} (found: ") and "PHONE 1" in line
+    assert "scanned since" not in line
+    # A scan of the anonymized dataset does not undo what was done: still anonymized, and what
+    # the scan found (the types the policy kept) said beside it.
+    assert cli(["scan", "a"]) == 0
+    line = personal("a")
+    assert line.startswith(f"Personal data: anonymized under {ws['policy']} (found: ") and "PHONE 1" in line
+    assert "; scanned since, found: " in line
     assert cli(["import", str(ws["csv"]), "--name", "u", "--replace"]) == 0
     assert personal("u").startswith("Personal data: never scanned")  # new contents, no review
 
