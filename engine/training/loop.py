@@ -322,8 +322,13 @@ class Trainer:
         p, run_id = self.progress, self.run.run_id
         model_prefix = f"runs/{run_id}/model"
         unload_lora(self.model)  # training is over: from here on the model is a plain one
+        best_val = next((h for h in p.history if h.get("split") == "validation"
+                         and h["step"] == p.best_step), {})
+        # The test scores the weights kept: those of the best validation step, when chosen.
+        scored_step, scored_epoch = p.global_step, float(p.epoch)
         if self.config.select_best and p.best_step is not None:
             self.model.load_state_dict(load_state_dict(self.ws, model_prefix))
+            scored_step, scored_epoch = p.best_step, float(best_val.get("epoch", p.epoch))
         else:
             save_model(self.ws, model_prefix, self.model, self.tokenizer)
         metrics: dict[str, float] = {}
@@ -332,10 +337,8 @@ class Trainer:
             report, loss = self.report(self.prep.test, with_texts=True)
             save_report(self.ws, run_id, report)
             metrics, effective_rows = {**report.headline(), "loss": loss}, report.effective_rows
-            yield Evaluated(step=p.global_step, epoch=float(p.epoch), split="test", metrics=metrics)
+            yield Evaluated(step=scored_step, epoch=scored_epoch, split="test", metrics=metrics)
         self._record_privacy()
-        best_val = next((h for h in p.history if h.get("split") == "validation"
-                         and h["step"] == p.best_step), {})
         self.run = self.run.updated(
             status=RunStatus.FINISHED, finished=utc_now(), duration_seconds=elapsed, metrics=metrics,
             test_rows=len(self.prep.test) if metrics else None,

@@ -104,6 +104,9 @@ def test_early_stopping_stops(workspace, tiny_bert) -> None:
     assert len(validations) == 2 and validations[-1].step == 4
     assert max(e.step for e in events if isinstance(e, Step)) == 4 < total
     assert events[-1].best_step == 2
+    # The test scores the weights kept, the best step's, and says so (not the last step's).
+    (test,) = [e for e in events if isinstance(e, Evaluated) and e.split == "test"]
+    assert (test.step, test.epoch) == (2, validations[0].epoch)
 
 
 def test_class_weights_change_the_loss(workspace, tiny_bert) -> None:
