@@ -179,6 +179,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         # Automatic settings from the data (engine.training.auto) under the user's own.
         plan = plan_training(ws, args.dataset, explicit, auto=args.auto, model_path=model_path,
                              strict=True)
+        if args.dry_run and args.json:  # one JSON object, as every other --json output
+            print(json.dumps({"dry_run": True, **plan.as_dict()}, default=list))
+            return EXIT_OK
         if args.dry_run or not args.json:
             out = sys.stdout if args.dry_run else sys.stderr
             for line in plan.lines():

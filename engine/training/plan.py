@@ -56,6 +56,19 @@ class TrainPlan:
                    f"{human_size(e.peak_memory_bytes)}")
         return out
 
+    def as_dict(self) -> dict[str, Any]:
+        """What ``lines`` says, for ``train --dry-run --json``: the settings the run would use,
+        each automatic choice with its reason (and whether the user's own value replaced it)."""
+        automatic = None if self.auto is None else [
+            {"name": c.name, "value": c.value, "reason": c.reason, "set_by_you": c.name in self.overridden}
+            for c in self.auto.choices]
+        e = self.estimate
+        return {"dataset": self.config.dataset, "rows": self.rows, "classes": self.classes,
+                "automatic": automatic, "settings": self.config.to_dict(),
+                "privacy": self.privacy or None,
+                "estimate": {"seconds": round(e.seconds, 1), "peak_memory_bytes": int(e.peak_memory_bytes),
+                             "device": e.device}}
+
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)

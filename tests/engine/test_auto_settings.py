@@ -96,6 +96,15 @@ def test_dry_run_prints_the_settings_and_reasons_and_trains_nothing(toy, tiny_be
     assert "estimate: about" in out and out.rstrip().endswith("dry run: nothing was trained")
     # A tiny model's memory reads in MiB (or KiB), not as "0.0 GiB".
     assert re.search(r"peak memory about \d+(\.\d)? (KiB|MiB)\n", out), out
+    # --json: one object a script can read, with the same settings and reasons.
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--lr", "1e-3", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["dry_run"] is True and (plan["rows"], plan["classes"]) == (100, 2)
+    assert plan["settings"]["learning_rate"] == 1e-3 and plan["settings"]["epochs"] == 10
+    chosen = {c["name"]: c for c in plan["automatic"]}
+    assert chosen["learning_rate"]["set_by_you"] and chosen["learning_rate"]["value"] == 1e-4
+    assert not chosen["epochs"]["set_by_you"] and "80 training rows" in chosen["epochs"]["reason"]
+    assert plan["estimate"]["seconds"] > 0 and plan["estimate"]["device"] == "cpu"
     assert cli(["runs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 
