@@ -302,7 +302,10 @@ def choose_dp_settings(train_rows: int, trainable: str | None = None, *,
                "which is proportional to C, small; nearly every row's gradient is clipped anyway"),
         Choice("dp_logical_batch_size", batch, f"{train_rows:,} {units}: about "
                f"{max(1, train_rows // batch)} noisy steps an epoch; larger batches average the "
-               "noise away, and more steps learn more (256-1,024 rows)"),
+               "noise away, and more steps learn more " + (
+                   f"(a quarter of the {units.split()[-1]}: too few for the usual 256-1,024, at "
+                   "least four steps an epoch)" if batch < DP_BATCH_RANGE[0] else
+                   "(a power of two in 256-1,024)")),
         Choice("dp_trainable", DP_TRAINABLE, "the top two encoder layers, the pooler and the "
                "head carry nearly all of the gradient: training only them puts the noise where "
                "the signal is (all of sst2 at ε = 8: 0.856 with the top two, 0.846 with the top "

@@ -183,11 +183,18 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
     except DPSettingError as exc:
         raise InputError(str(exc)) from exc
     unit = f"per person (column '{config.dp_person_column}')" if per_person else "per training row"
+    noun = "people" if per_person else "training rows"
+    # Poisson sampling takes each unit with probability 1/ceil(N/B): for a batch above N/2 that
+    # is 1/2 whatever B is, so the steps hold fewer than asked. Say what they will hold.
+    expected = rate * units
+    batch = f"about {round(expected):,}"
+    if abs(expected - config.dp_logical_batch_size) > 0.05 * config.dp_logical_batch_size:
+        batch += (f" (not the {config.dp_logical_batch_size:,} asked for: each of the {units:,} "
+                  f"{noun} joins a step with probability 1/{round(1 / rate)}; a logical batch of at "
+                  f"most {max(1, units // 4):,} keeps the two close)")
     return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
-            f"{units:,} {'people' if per_person else 'training rows'}: {steps:,} steps of about "
-            f"{config.dp_logical_batch_size:,} (sampling rate {rate:.4g}) with noise σ = "
-            f"{sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains "
-            f"{config.dp_trainable}")
+            f"{units:,} {noun}: {steps:,} steps of {batch} (sampling rate {rate:.4g}) with noise "
+            f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}")
 
 
 def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:

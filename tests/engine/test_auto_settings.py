@@ -156,6 +156,7 @@ def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, c
     assert "learning_rate = 5e-3: differential privacy:" in out
     assert "automatic would be 1e-4" not in out and "class_weights" not in out
     assert "dp_logical_batch_size = 20: 80 training rows" in out  # a quarter of 80 rows
+    assert "(a quarter of the rows: too few for the usual 256-1,024, at least four steps an epoch)" in out
     assert "dp_trainable = top-2:" in out
     assert "dp_max_grad_norm: set by you (automatic would be 0.1)" in out
     assert "warmup_ratio = 0.06: 40 noisy steps in all" in out  # 4 logical batches x 10 epochs
