@@ -53,7 +53,10 @@ _PLACE_CUE = re.compile(r"(?i)(?:grew up in|moved (?:here )?(?:from|to)|lives? i
 _STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
 # Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X", someone
 # greeted or thanked ("hey X", "thank you X", "RIP X"), a relative ("my brother X").
-_NAME_CUE = re.compile(r"(?i)\b(?:name is|name:|name's|i am|i'm|this is|called|named|dear|hi|"
+_NAME_CUE = re.compile(r"(?i)\b(?:name is|name:|name's|i am|i'm|this is|"
+                       # "a man called X", but not "I called Citibank" (a phone call)
+                       r"(?<!\bi )(?<!\bwe )(?<!they )(?<!\bhe )(?<!she )(?<!you )(?<!have )"
+                       r"(?<!\bhas )(?<!\bhad )(?<!then )(?<!\band )(?<!also )called|named|dear|hi|"
                        r"hello|hey|bye|thanks|thank you|love you|miss you|congrats|"
                        r"congratulations|happy birthday|r\.?i\.?p\.?|shout ?out to|signed|"
                        r"regards,?|starring|directed by|written by|song by|said|asked|told|"
@@ -76,6 +79,15 @@ _DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|my|your|his|her|our|their|th
                                 r"any|no|its)\s+$")
 _SPEAKER = re.compile(r":\s?[\\\"“'«]")
 _THE_BEFORE = re.compile(r"(?i)\bthe\s+$")  # "the Kremlin's", "the Algarve is": a thing or place
+# A determiner opening a capitalised run is not part of a name: "The List of accounts", "The
+# Fair Credit Reporting Act" (Faker's lists hold "The" as a name; "An" is left: a given name).
+_DETERMINERS = frozenset({"the", "a", "this", "that", "these", "those", "my", "our", "your",
+                          "their", "its", "any", "some", "no", "every", "each", "all"})
+# "Bank of America", "University of Georgia": the place or name after "of" names the body.
+_ORG_HEADS = frozenset({"bank", "university", "college", "institute", "department", "bureau",
+                        "office", "ministry", "board", "council", "church", "museum", "school",
+                        "hospital", "court", "government"})
+_MASK = re.compile(r"[Xx*#]{2,}\.?")  # a redaction mark, such as the CFPB's XXXX: never a name
 _SENTENCE_BREAK = re.compile(r"[.!?\n](?=\s)")
 _LIST_SEP = re.compile(r"^(?:,\s|\s(?:and|&|or)\s|,\s(?:and|or)\s)$")
 
@@ -101,6 +113,7 @@ class NameDetector(Detector):
 
     def __init__(self) -> None:
         self.lex = lexicon()
+        self.states = _us_states()
 
     def find(self, text: str) -> Iterator[Finding]:
         tokens = [_Tok(m) for m in _TOKEN.finditer(text)]
@@ -141,9 +154,15 @@ class NameDetector(Detector):
 
     def _classify(self, text: str, tokens: list[_Tok], i: int, j: int) -> Iterator[Finding]:
         lex = self.lex
-        run = tokens[i:j]
+        run = [t for t in tokens[i:j] if not _MASK.fullmatch(t.text)]
+        if not run:
+            return
         prev = tokens[i - 1].folded if i > 0 else ""
         last = run[-1].folded
+        if i >= 2 and prev == "of" and tokens[i - 2].folded in _ORG_HEADS \
+                and text[tokens[i - 2].end:tokens[i].start] == " of ":  # "bank of America" too
+            yield Finding(tokens[i - 2].start, run[-1].end, "ORGANIZATION", 0.7, self.name)
+            return
         # "Smith and Sons", "Drake PLC", "Qado Energy Inc."
         if len(run) >= 2 and (last in lex.company_suffixes or last + "." in lex.company_suffixes):
             end = run[-1].end + (1 if text[run[-1].end:run[-1].end + 1] == "." else 0)
@@ -158,7 +177,8 @@ class NameDetector(Detector):
         if run[0].folded in _TITLES and len(run) > 1:
             title_start = run[0].start
             run, titled = run[1:], True
-        if run[0].folded in lex.common and len(run) > 1 and not lex.is_name_token(run[0].folded):
+        if len(run) > 1 and (run[0].folded in _DETERMINERS or (
+                run[0].folded in lex.common and not lex.is_name_token(run[0].folded))):
             run = run[1:]  # "The Princess Royal" -> look at "Princess Royal"
         whole = " ".join(t.folded for t in run)
         if len(run) == 1 and whole in lex.common and not run[0].upper:
@@ -171,12 +191,18 @@ class NameDetector(Detector):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.85, self.name)
             return
         state_follows = bool(_STATE_AFTER.match(text, run[-1].end))
-        if not titled and whole in lex.cities and (prev in _PLACE_CUES or state_follows
-                                                   or not self._namey(run)):
+        # A lone ALL-CAPS word is a heading, an abbreviation or shouting ("RE:", "FICO",
+        # "HOUR") far more often than a city that one of Faker's lists holds.
+        if not titled and whole in lex.cities and not (len(run) == 1 and run[0].upper) \
+                and (prev in _PLACE_CUES or state_follows or not self._namey(run)):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
             return
         cued = titled or (len(run) <= 3 and self._cued(text, run[0].start)
                           and not any(t.folded in lex.common for t in run))
+        if not cued and whole in self.states:
+            # "Texas", "Georgia", "New Mexico": a state unless a title or cue says a person.
+            yield Finding(run[0].start, run[-1].end, "LOCATION", 0.7, self.name)
+            return
         if cued and not any(t.upper for t in run):
             # A title belongs to the name: "Mr. Carl Koike" is replaced whole.
             start = title_start if title_start is not None else run[0].start
@@ -248,7 +274,7 @@ class NameDetector(Detector):
         while k < len(run):
             if not lex.is_name_token(run[k].folded) or run[k].upper:
                 if lex.is_place(run[k].folded) and run[k].folded not in lex.common \
-                        and len(run[k].text) > 2:
+                        and len(run[k].text) > 2 and not (run[k].upper and len(run) == 1):
                     yield Finding(run[k].start, run[k].end, "LOCATION", 0.5, self.name)
                 elif self._unknown(run[k]) and _AFTER_CUE.match(text[run[k].end:run[k].end + 8]) \
                         and self._cued(text, run[k].start):
@@ -339,3 +365,12 @@ class NameDetector(Detector):
                     extra.append(Finding(t.start, t.end, "PERSON", 0.6, self.name))
         yield from found
         yield from extra
+
+
+def _us_states() -> frozenset[str]:
+    """The US states' names, case-folded (Faker's en_US list; empty with an older Faker)."""
+    try:
+        from faker.providers.address.en_US import Provider
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    return frozenset(s.casefold() for s in getattr(Provider, "states", ()))

@@ -133,6 +133,24 @@ def test_people_organizations_and_places() -> None:
     assert ("PERSON", "Will") not in got  # a common word alone is not a name
 
 
+def test_everyday_capitals_in_complaints_are_not_people() -> None:
+    """Phrases from real CFPB narratives that were once replaced as names: a determiner opening
+    a run, a bank "of" a place, a state, a heading, a redaction mark, a phone call."""
+    text = ("The List of accounts was wrong. I wrote to Bank of America and to the bank of America "
+            "branch in Texas. RE : my dispute. I called Citibank twice. XXXX XXXX told me FICO "
+            "changed.")
+    got = found(text)
+    people = [t for kind, t in got if kind == "PERSON"]
+    assert people == [], got
+    assert ("ORGANIZATION", "Bank of America") in got and ("ORGANIZATION", "bank of America") in got
+    assert ("LOCATION", "Texas") in got
+    assert not [t for kind, t in got if kind == "LOCATION" and t in ("RE", "FICO", "XXXX")]
+    # The same words still make names where a title or cue says so.
+    got = found("Dear Virginia, a man called Citibank Jones wrote to Sarah Lee of Boston.")
+    assert ("PERSON", "Virginia") in got and ("PERSON", "Citibank Jones") in got
+    assert ("PERSON", "Sarah Lee") in got
+
+
 def test_overlap_rules_checksum_then_length_then_specificity() -> None:
     card = Finding(0, 16, "CREDIT_CARD", 0.9, "credit_card", checksum=True)
     phone = Finding(0, 19, "PHONE", 0.99, "phone")  # longer, but no checksum
