@@ -197,9 +197,11 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
               file=out)
 
 
-def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -> list[str]:
+def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
+                  applied: frozenset[str] = frozenset()) -> list[str]:
     """One line per problem, the dataset's own path left out, at most ``per_check`` rows per
-    check (the summary line still gives the total; ``--json`` lists them all)."""
+    check (the summary line still gives the total; ``--json`` lists them all). A fix whose flag
+    is in ``applied`` (``import`` ran it already) is not offered again."""
     lines: list[str] = []
     shown: dict[str, int] = {}
     hidden: dict[str, int] = {}
@@ -215,7 +217,8 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5) -
             hint=problem.hint, file=None, row=problem.row, column=problem.column)
         lines.append(str(local))
         # The one-step fix, under every error and under the first warning of each kind.
-        if problem.fix and (problem.blocking or problem.code not in fixed):
+        if problem.fix and problem.fix.split()[0] not in applied and \
+                (problem.blocking or problem.code not in fixed):
             lines.append(f"  fix: {problem.fix}")
         fixed.add(problem.code)
     for code, count in hidden.items():

@@ -98,7 +98,12 @@ def cmd_import(args: argparse.Namespace) -> int:
           f"{' + '.join(mapping.text_columns)}; label: {label}")
     for line in fixed:
         print("  " + line)
-    for line in problem_lines(problems, source=str(imported.source)):
+    if history and any(p.row is not None for p in problems):
+        # Dropped rows shift the numbers: say so, rather than name the wrong line of the file.
+        print("  (the rows below are counted after these fixes; `cloister inspect FILE` numbers "
+              "them as in the file)")
+    applied = frozenset(f"--{step.get('kind')}" for step in history)  # "--drop-duplicates", ...
+    for line in problem_lines(problems, source=str(imported.source), applied=applied):
         # inspect's "listed with --json" points at inspect's own flag; say which command has it.
         print("  " + line.replace("listed with --json", "listed by 'cloister inspect FILE --json'"))
     if has_blocking(problems) and not args.force:

@@ -49,6 +49,7 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     assert "fixed: dropped 275 rows with an empty text or no label" in out
     assert "fixed: dropped 4 rows repeating an earlier row" in out
     assert "376 -> 97 rows, 9 -> 3 classes" in out
+    assert "(the rows below" not in out  # no row is named below
     assert digest(cfpb) == before  # the source file is never edited
 
     assert cli(["show", "cfpb", "--rows", "0"]) == 0
@@ -64,6 +65,13 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     assert cli(["train", "cfpb", "--model", str(tiny_bert), "--epochs", "1", "--batch-size", "8",
                 "--max-length", "32", "--lr", "1e-3"]) == 0
     assert "Test metrics:" in capsys.readouterr().out
+
+    # Cut at 64 tokens, two letters that differed further on now repeat: warned of, with rows
+    # of the fixed table (said so), and no "fix: --drop-duplicates", which already ran.
+    assert cli(["import", str(cfpb), "--name", "cfpb64", *FIXES, "--cap-long", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "(the rows below are counted after these fixes; `cloister inspect FILE` numbers them" in out
+    assert "the row repeats row" in out and "fix: --drop-duplicates" not in out
 
 
 def test_a_refused_fix_changes_nothing_stored(cfpb: Path, capsys) -> None:
