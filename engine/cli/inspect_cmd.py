@@ -24,7 +24,7 @@ from engine.data.columns import (
 from engine.errors import InputError
 from engine.data.importing import ImportedTable, read_table
 from engine.data.labels import label_counts as count_labels
-from engine.data.problems import Problem, Severity, has_blocking
+from engine.data.problems import Problem, Severity, count_kinds, has_blocking
 from engine.data.validation import validate
 
 EXIT_TRAINABLE = 0
@@ -178,10 +178,9 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
             print(f"          {person['blank_count']:,} row(s) have no value in it (row {', '.join(map(str, blank[:5]))}"
                   f"{' …' if len(blank) > 5 else ''}): training per person refuses them; import with "
                   f"`--drop-blank {person['column']}` to leave them out", file=out)
-    errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = sum(p.severity is Severity.WARNING for p in problems)
-    print(f"Problems: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
-          file=out)
+    print(f"Problems: {count_kinds(problems, severity=Severity.ERROR)} of error, "
+          f"{count_kinds(problems, severity=Severity.WARNING)} of warning", file=out)
     if data["format"] in _LINE_FORMATS and any(p.row is not None for p in problems):
         # A row is the Nth data row, not the Nth line: say where row 1 is, for an editor.
         print(f"          (rows are data rows: row 1 is line {data['first_data_line']:,} of the file)",
@@ -212,9 +211,13 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
             if shown[problem.code] > per_check:
                 hidden[problem.code] = hidden.get(problem.code, 0) + 1
                 continue
-        local = problem if problem.file != source else Problem(
-            severity=problem.severity, code=problem.code, message=problem.message,
-            hint=problem.hint, file=None, row=problem.row, column=problem.column)
+        message = problem.message
+        if problem.row is None and problem.code in shown and shown[problem.code] > per_check:
+            message = message.replace(" are listed)", " are listed with --json)")  # here, 5 are
+        local = problem if problem.file != source and message == problem.message else Problem(
+            severity=problem.severity, code=problem.code, message=message,
+            hint=problem.hint, file=None if problem.file == source else problem.file,
+            row=problem.row, column=problem.column)
         lines.append(str(local))
         # The one-step fix, under every error and under the first warning of each kind.
         if problem.fix and problem.fix.split()[0] not in applied and \

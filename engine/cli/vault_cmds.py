@@ -107,8 +107,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         # inspect's "listed with --json" points at inspect's own flag; say which command has it.
         print("  " + line.replace("listed with --json", "listed by 'cloister inspect FILE --json'"))
     if has_blocking(problems) and not args.force:
-        blocking = sum(1 for p in problems if p.blocking)
-        print(f"cloister: error: not imported: {blocking} blocking problem(s) in "
+        from engine.data.problems import count_kinds
+
+        print(f"cloister: error: not imported: {count_kinds(problems, blocking=True)} of blocking problem in "
               f"{imported.source.name}; fix them, choose other columns, or pass --force",
               file=sys.stderr)
         return EXIT_BLOCKING

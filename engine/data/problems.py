@@ -63,3 +63,14 @@ class Problem:
 
 def has_blocking(problems: Iterable[Problem]) -> bool:
     return any(p.blocking for p in problems)
+
+
+def count_kinds(problems: Iterable[Problem], *, blocking: bool | None = None,
+                severity: Severity | None = None) -> str:
+    """``2 kinds``: how many checks failed, not how many entries they listed (one check can list
+    the first 20 of 275 rows and a summary, and "24 errors" beside "275 rows" confuses)."""
+    from engine.units import count_of
+
+    codes = {p.code for p in problems if (blocking is None or p.blocking == blocking)
+             and (severity is None or p.severity is severity)}
+    return count_of(len(codes), "kind")
