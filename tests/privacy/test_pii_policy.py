@@ -17,8 +17,15 @@ def test_the_commented_example_in_resources_parses() -> None:
     policy = load_policy(EXAMPLE)
     assert policy.entities["PERSON"].action == "pseudonym"
     assert policy.entities["CREDIT_CARD"].params == {"keep_last": 4}
-    assert policy.columns["ssn"].operator.action == "drop"
-    assert policy.columns["customer_name"].entity == "PERSON"
+    # As shipped it names no column, so it applies to any data; its column lines, uncommented,
+    # are a valid [columns] table.
+    assert policy.columns == {}
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for line in ('# ssn = "drop"', '# customer_name = { action = "pseudonym", entity = "PERSON" }'):
+        assert line in text
+        text = text.replace(line, line[2:])
+    columns = parse_policy(text).columns
+    assert columns["ssn"].operator.action == "drop" and columns["customer_name"].entity == "PERSON"
     assert {d.entity for d in policy.detectors} == {"EMPLOYEE_ID", "WARD"}
     assert policy.default.action == "tag"
 
