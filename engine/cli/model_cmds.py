@@ -41,6 +41,7 @@ def register(subparsers: Any) -> None:
     what.add_argument("--input", type=Path, metavar="FILE", help="CSV/TSV/JSONL/JSON/XLSX/Parquet to classify")
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="where to write --input with predictions added (format from its suffix)")
+    p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     p.add_argument("--text-column", metavar="C",
                    help="text column of --input (default: the training data's, else inferred)")
     p.add_argument("--no-header", action="store_true",
@@ -169,6 +170,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError("--input needs --output FILE: where to write the rows with predictions")
     if args.input is None and args.output is not None:
         raise InputError("--output goes with --input FILE; for --text the result is printed")
+    if args.output is not None and args.output.exists() and not args.overwrite:
+        raise InputError(f"{args.output} exists: pass --overwrite to replace it, or choose another "
+                         "--output (nothing was written)")
+    blank = [i for i, text in enumerate(args.text or (), start=1) if not text.strip()]
+    if blank:
+        raise InputError(f"--text number {blank[0]} is empty: give the text to classify")
     ws = open_workspace(args)
     predictor = Predictor.from_run(ws, args.run, device=_device(args), batch_size=args.batch_size)
     if args.input is not None:
@@ -187,6 +194,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if len(args.text) > 1:
             print(text if len(text) <= 80 else text[:77] + "...")
         print(f"  {prediction.label or '(no label above threshold)'}  {prediction.confidence:.4f}")
+        if list(prediction.probabilities) == [prediction.label]:
+            continue  # --top-k 1: the line above says it all
         for label, p in prediction.probabilities.items():
             print(f"    {label:<24} {p:.4f}")
     return 0

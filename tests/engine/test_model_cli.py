@@ -78,7 +78,9 @@ def test_predict_text_top_k_and_json(trained, cli) -> None:
     code, out, _ = cli("predict", run_id, "--text", "free cash prize", "--top-k", "1")
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].split() == [expected.label, f"{expected.confidence:.4f}"] and len(lines) == 2
+    assert lines == [f"{expected.label}  {expected.confidence:.4f}"]  # said once, not twice
+    code, out, err = cli("predict", run_id, "--text", "free cash prize", "--text", "  ")
+    assert code == 2 and "--text number 2 is empty" in err and out == ""
 
 
 def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None:
@@ -93,6 +95,12 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     assert len(scored) == 10 and {"predicted_label", "prob_ham", "prob_spam"} <= set(scored.columns)
     audit = [e for e in trained[0].verify_audit().entries if e.action == "predict-file"]
     assert audit[-1].details == {"run": run_id, "rows": 10, "output": "scored.jsonl"}
+    # An existing output is never replaced unasked: the earlier predictions stay as they were.
+    before = output.read_bytes()
+    code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(output))
+    assert code == 2 and "scored.jsonl exists: pass --overwrite" in err and output.read_bytes() == before
+    code, out, _ = cli("predict", run_id, "--input", str(source), "--output", str(output), "--overwrite")
+    assert code == 0 and "10 rows predicted" in out
     code, _, err = cli("predict", run_id, "--input", str(source))
     assert code == 2 and "--input needs --output" in err
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path / "x.pdf"))
