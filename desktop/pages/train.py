@@ -397,7 +397,7 @@ class TrainPage(Page):
             e = terminal.value
             memory = human_size(e.peak_memory_bytes) if getattr(e, "peak_memory_bytes", None) else "?"
             dp = " with differential privacy" if self.privacy.enabled.isChecked() else ""
-            self.estimate_label.setText(f"About {format_duration(e.seconds)} on {e.device}{dp}, "
+            self.estimate_label.setText(f"About {format_duration(e.seconds)} on {e.device_name}{dp}, "
                                         f"peak memory about {memory}.")
         elif isinstance(terminal, Failed):
             self.estimate_label.setText(terminal.message)

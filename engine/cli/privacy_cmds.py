@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine.cli.common import add_workspace_options, open_workspace
 from engine.errors import InputError
+from engine.units import count_of
 
 EXIT_OK = 0
 
@@ -167,7 +168,7 @@ def cmd_reidentify(args: argparse.Namespace) -> int:
         ws.lock()
     # The text alone on stdout (so it can be redirected); the counts on stderr.
     sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
-    print(f"Re-identified {result.total:,} pseudonyms"
+    print(f"Re-identified {count_of(result.total, 'pseudonym')}"
           + (f"; {result.ambiguous:,} stand for more than one value and were left as they are"
              if result.ambiguous else "") + ". The output holds personal data.", file=sys.stderr)
     return EXIT_OK

@@ -33,6 +33,11 @@ class Estimate:
     peak_memory_bytes: int
     device: str  # "cuda", "mps" or "cpu"
 
+    @property
+    def device_name(self) -> str:
+        """As a user calls it: "GPU", "Apple GPU", "CPU"."""
+        return {"cuda": "GPU", "mps": "Apple GPU", "cpu": "CPU"}.get(self.device, self.device)
+
 
 def _device_kind(preference: str) -> str:
     import torch

@@ -52,7 +52,7 @@ class TrainPlan:
         if self.privacy:
             out.append(self.privacy)
         e = self.estimate
-        out.append(f"estimate: about {_duration(e.seconds)} on {e.device}, peak memory about "
+        out.append(f"estimate: about {_duration(e.seconds)} on {e.device_name}, peak memory about "
                    f"{human_size(e.peak_memory_bytes)}")
         return out
 
