@@ -34,7 +34,8 @@ def warm_up(_cancel: CancelToken) -> None:
 
 
 # --- datasets ---------------------------------------------------------------------------------
-def save_draft(ws: Vault, name: str, draft: Any, *, skip_incomplete: bool, cancel: CancelToken) -> Iterator[Any]:
+def save_draft(ws: Vault, name: str, draft: Any, *, skip_incomplete: bool, cancel: CancelToken,
+               overwrite: bool = False) -> Iterator[Any]:
     """Store the draft in the vault, reporting progress; ends with ``Done(DatasetInfo)``.
 
     ``skip_incomplete`` is the engine's rule (``engine.data.store.save_dataset``): rows with a
@@ -51,6 +52,7 @@ def save_draft(ws: Vault, name: str, draft: Any, *, skip_incomplete: bool, cance
     yield Progress(done=1, total=3, message="encrypting")
     info = save_dataset(ws, name, draft.imported, draft.mapping, problems=draft.problems,
                         skip_incomplete=skip_incomplete, history=getattr(draft, "history", ()),
+                        overwrite=overwrite,
                         label_delimiter=getattr(draft, "label_delimiter", None))
     yield Progress(done=3, total=3, message="stored")
     yield Done(info)

@@ -63,8 +63,16 @@ class ImportDraft:
         return bool(has_blocking(self.problems))
 
     def suggested_name(self) -> str:
-        stem = self.imported.source.stem if self.imported.source.is_file() else self.imported.source.name
+        source = self.imported.source
+        stem = source.stem if source.is_file() else source.name
+        if source.is_file() and stem.casefold() in _GENERIC_STEMS and source.parent.name:
+            stem = f"{source.parent.name}-{stem}"  # sst2/train.tsv: "sst2-train", not "train"
         return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-")[:60] or "dataset"
+
+
+# File names that say which split, not which data: the folder names the data.
+_GENERIC_STEMS = frozenset({"train", "training", "test", "dev", "valid", "validation", "data",
+                            "dataset", "export", "all", "full", "sample", "input"})
 
 
 def format_duration(seconds: float | None) -> str:

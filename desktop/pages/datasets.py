@@ -13,8 +13,8 @@ from PySide6.QtCore import QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter, QStackedWidget, QTableView,
-    QVBoxLayout, QWidget,
+    QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QStackedWidget,
+    QTableView, QVBoxLayout, QWidget,
 )
 
 from desktop.icons import icon
@@ -268,14 +268,17 @@ class DatasetsPage(Page):
         self.progress.hide()
         self._set_editable(True)
         if isinstance(terminal, Failed):
-            self.status.setText(terminal.message)
-            self.status.setProperty("error", True)
-            self.status.style().polish(self.status)
+            self._say(terminal.message, error=True)
             return
         if isinstance(terminal, Done):
-            self.status.setProperty("error", False)
-            self.status.style().polish(self.status)
+            self._say("")
             self.show_draft(terminal.value)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        """The status line, in the error style when it reports a failure."""
+        self.status.setText(text)
+        self.status.setProperty("error", error)
+        self.status.style().polish(self.status)
 
     def _set_editable(self, enabled: bool) -> None:
         for widget in (self.text_combo, self.label_combo, self.skip_box, self.multi_box,
@@ -402,18 +405,37 @@ class DatasetsPage(Page):
             return
         name = self.name_edit.text().strip()
         if not name:
-            self.status.setText("Give the dataset a name first.")
+            self._say("Give the dataset a name first.", error=True)
             return
         from desktop.jobs import save_draft
+        from engine.data.store import dataset_exists
+        from engine.errors import InputError
 
+        # Before anything is encrypted: a bad or taken name is said at once.
+        try:
+            replace = dataset_exists(self.workspace, name)
+        except InputError as exc:
+            self._say(f"{str(exc)[:1].upper()}{str(exc)[1:]}", error=True)
+            return
+        if replace and QMessageBox.question(
+                self, "Replace dataset?",
+                f"A dataset named “{name}” is already in the vault.\n\nReplace it with this file? "
+                "Runs trained on it keep their models, but can no longer be resumed or "
+                "re-evaluated on it. Cancel to choose another name.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            self._say(f"Not imported: “{name}” is taken. Choose another name.", error=True)
+            self.name_edit.setFocus()
+            self.name_edit.selectAll()
+            return
         draft, workspace, skip = self.draft, self.workspace, self.skip_box.isChecked()
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.show()
-        self.status.setText(f"Encrypting and storing {name}…")
+        self._say(f"Encrypting and storing {name}…")
         self._set_editable(False)
-        job = Job(lambda cancel: save_draft(workspace, name, draft, skip_incomplete=skip, cancel=cancel),
-                         name="import", parent=self)
+        job = Job(lambda cancel: save_draft(workspace, name, draft, skip_incomplete=skip, cancel=cancel,
+                                            overwrite=replace), name="import", parent=self)
         job.events.connect(self._on_import_progress)
         job.ended.connect(self._on_imported)
         self.context.start(job)
@@ -429,12 +451,12 @@ class DatasetsPage(Page):
         if isinstance(terminal, Done):
             info = terminal.value
             self.clear_draft()
-            self.status.setText(f"Imported {getattr(info, 'name', 'the dataset')} into the vault. "
-                                "The original file was not copied.")
+            self._say(f"Imported {getattr(info, 'name', 'the dataset')} into the vault. "
+                      "The original file was not copied.")
             self.refresh_stored()
             self.context.datasets_changed.emit()
         elif isinstance(terminal, Failed):
-            self.status.setText(terminal.message)
+            self._say(f"Not imported: {terminal.message}", error=True)
 
     # --- stored datasets (desktop.pages.stored) -----------------------------------------------
     def refresh_stored(self) -> None:

@@ -92,6 +92,11 @@ class StoredDataset:
     labels: list[str]
 
 
+def dataset_exists(ws: Vault, name: str) -> bool:
+    """Whether a dataset of this (valid) name is stored: one key lookup, nothing decrypted."""
+    return ws.has(_meta_key(check_name(name)))
+
+
 def check_name(name: str) -> str:
     """Return ``name`` (NFC) if usable as a dataset name, else raise InputError saying why."""
     if not isinstance(name, str):

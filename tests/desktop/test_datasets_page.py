@@ -158,3 +158,50 @@ def test_sample_data_opens_in_one_click(qtbot, window):
     assert (page.draft.text_column, page.draft.label_column) == ("text", "label")
     assert {label for label, _ in page.chart.values()} == {"ham", "spam"}
     assert page.import_button.isEnabled()
+
+
+def test_a_taken_name_is_caught_before_encrypting_and_can_replace(qtbot, window, spam_csv, tmp_path):
+    page = _open(qtbot, window, spam_csv)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    from engine.data.store import dataset_info
+
+    first = dataset_info(window.context.workspace, "messages")
+    # The same name again: asked at once, nothing encrypted; Cancel keeps the stored one.
+    smaller = _write_csv(tmp_path / "messages.csv", [(f"text {i}", "a" if i % 2 else "b") for i in range(12)])
+    page = _open(qtbot, window, smaller)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert page.name_edit.text() == "messages"
+    seen: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=seen)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    assert "already in the vault" in seen[0] and not page.progress.isVisible()
+    assert "Not imported: “messages” is taken" in page.status.text() and page.status.property("error")
+    assert dataset_info(window.context.workspace, "messages").sha256 == first.sha256
+    # Yes replaces it.
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.draft is None, timeout=30_000)
+    assert dataset_info(window.context.workspace, "messages").rows == 12
+    assert not page.status.property("error")
+    # A name the vault cannot take is said before anything starts, in the error style.
+    page = _open(qtbot, window, smaller)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    page.name_edit.setText("../escape")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    assert page.status.property("error") and page.status.text()[:1].isupper()
+    assert page.draft is not None  # still there to fix the name
+
+
+def test_a_split_file_is_named_after_its_folder(tmp_path):
+    from desktop.state import ImportDraft
+    from engine.data.importing import read_table
+
+    folder = tmp_path / "sst2"
+    folder.mkdir()
+    path = _write_csv(folder / "train.csv", [("good", "pos"), ("bad", "neg")])
+    draft = ImportDraft(imported=read_table(path), mapping=None, problems=[])  # type: ignore[arg-type]
+    assert draft.suggested_name() == "sst2-train"
+    other = _write_csv(folder / "reviews.csv", [("good", "pos"), ("bad", "neg")])
+    assert ImportDraft(imported=read_table(other), mapping=None, problems=[]).suggested_name() == "reviews"  # type: ignore[arg-type]
