@@ -237,6 +237,10 @@ def dark_palette():  # noqa: ANN201 - QPalette
                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.Mid, "#555555"),
                         (QPalette.ColorRole.PlaceholderText, "#9a9a9a")):
         palette.setColor(role, QColor(color))
+    # setColor(role, ...) sets every group, Disabled included: a blocked button would look
+    # enabled. A system dark theme greys them; so does this one.
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#777777"))
     return palette
 
 

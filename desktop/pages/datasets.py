@@ -308,7 +308,7 @@ class DatasetsPage(Page):
         self.text_combo.addItems(draft.columns)
         self.text_combo.setCurrentText(draft.text_column)
         self.label_combo.clear()
-        self.label_combo.addItem("(no label column)", None)
+        self.label_combo.addItem("(none: choose the column of labels)", None)
         for column in draft.columns:
             self.label_combo.addItem(column, column)
         self.label_combo.setCurrentIndex(max(0, self.label_combo.findData(draft.label_column)) if draft.label_column else 0)

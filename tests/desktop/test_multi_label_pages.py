@@ -203,7 +203,7 @@ def test_several_labels_a_row_survive_a_trip_through_no_label_column(qtbot, wind
     page.multi_box.setChecked(True)
     qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
     assert page.draft.label_delimiter == "|" and page.multi_box.isEnabled()
-    page.label_combo.setCurrentIndex(0)  # "(no label column)", as a user's choice would be
+    page.label_combo.setCurrentIndex(0)  # "(none: choose the column of labels)", as a user's choice would be
     page.label_combo.activated.emit(0)
     qtbot.waitUntil(lambda: page.draft.label_column is None and page.text_combo.isEnabled(), timeout=30_000)
     assert page.draft.label_delimiter is None
