@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
     QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
@@ -81,6 +81,9 @@ class PrivacyPanel(QWidget):
         self.name_edit = QLineEdit(f"{dataset}-anonymized")
         self.create_button = QPushButton("Create anonymized dataset")
         self.create_button.clicked.connect(self.create)
+        # Once created, the name is taken: creating again needs another name.
+        self.name_edit.textEdited.connect(lambda _t: self.create_button.setEnabled(
+            self.report is not None and bool(self.report.counts) and not self._job_running()))
         for button in (self.preview_button, self.create_button):
             button.setEnabled(False)
         top = QHBoxLayout()
@@ -224,9 +227,13 @@ class PrivacyPanel(QWidget):
                   f"Creating {new}…",
                   self._created)
 
+    def _job_running(self) -> bool:
+        return self._job is not None and self._job.is_running()
+
     def _created(self, value: Any) -> None:
         info, _report = value
         self.created = info
+        self.create_button.setEnabled(False)  # until another name is typed
         self.status.setText(f"Created {info.name} ({info.rows:,} rows); {self.dataset} is "
                             "unchanged. The audit log records the choices applied.")
         self.context.datasets_changed.emit()
@@ -237,6 +244,9 @@ class PrivacyDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Privacy — {dataset}")
         self.panel = PrivacyPanel(context, dataset, self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel)
+        layout.addWidget(buttons)
         self.resize(900, 600)

@@ -56,6 +56,10 @@ def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
     assert "Lauritsen" not in joined and "(978)" not in joined and "9117" in joined
     assert "Lauritsen" in "\n".join(load_dataset(window.context.workspace, "notes").texts)
     qtbot.waitUntil(lambda: page.stored.rowCount() == 2, timeout=10_000)
+    # The name is taken now: creating again waits for another name.
+    assert not panel.create_button.isEnabled()
+    qtbot.keyClicks(panel.name_edit, "-2")
+    assert panel.create_button.isEnabled()
 
 
 def test_training_an_unscanned_dataset_warns_until_dismissed(qtbot, window, tmp_path):
