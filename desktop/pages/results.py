@@ -254,6 +254,9 @@ class ResultsPage(Page):
             self.misclassified.setItem(row, 2, _cell(m.predicted_label))
             self.misclassified.setItem(row, 3, _cell(f"{m.confidence:.2f}", align_right=True))
         self.misclassified.setSortingEnabled(True)
+        # The most confident mistakes first (Qt's default would sort the texts, Z to A); the
+        # confidences are all 0.00-1.00, so their text sorts as their value.
+        self.misclassified.sortItems(3, Qt.SortOrder.DescendingOrder)
         self.misclassified.resizeColumnToContents(1)
         self.misclassified.resizeColumnToContents(2)
         where = f" where true = {pair[0]} and predicted = {pair[1]}" if pair else ""

@@ -132,6 +132,11 @@ class RunsPage(Page):
                 if column == 5 and record.test_rows and "accuracy" in record.metrics:
                     item.setToolTip(_list_tip(record))
                 self.table.setItem(row, column, item)
+        if not self.records and self.workspace is not None:
+            self.hint.setText("No runs yet: each training you start on the Train page is listed "
+                              "here, finished, failed or cancelled.")
+        elif self.hint.text().startswith("No runs yet"):
+            self.hint.setText("Select two or more runs (Ctrl+click) to compare them.")
         self._on_selection()
 
     def selected(self) -> list[Any]:

@@ -182,7 +182,7 @@ class TrainPage(Page):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress_text = QLabel("")
-        self.message = QLabel("Choose a dataset and press Start.")
+        self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.loss_plot = CurvePlot(title="Training loss", y_label="loss")
@@ -501,7 +501,7 @@ class TrainPage(Page):
         if m.epsilon is not None:
             self.epsilon_label.setText(f"Privacy spent: ε = {m.epsilon:.2f} (loss curve below)")
         if m.phase is Phase.IDLE:
-            self.message.setText("Choose a dataset and press Start." if self.dataset_combo.count()
+            self.message.setText("Check the settings, then press Start training." if self.dataset_combo.count()
                                  else "Import a dataset first (Datasets page).")
         else:
             prefix = {Phase.FAILED: "✖ ", Phase.FINISHED: "✔ "}.get(m.phase, "")

@@ -127,7 +127,14 @@ class TryItPage(Page):
         wanted = self._predictor_run or current
         if wanted is not None:
             self.run_combo.setCurrentIndex(max(0, self.run_combo.findData(wanted)))
-        self.batch_button.setEnabled(self.run_combo.count() > 0)
+        have = self.run_combo.count() > 0
+        self.batch_button.setEnabled(have)
+        # Nothing to ask yet: say why, rather than offer a text box that answers nothing.
+        self.text.setEnabled(have)
+        if not have:
+            self.answer.setText("No trained model yet. Train one on the Train page, then try it here.")
+        elif self.answer.text().startswith("No trained model yet"):
+            self.answer.setText("")
 
     # --- model -------------------------------------------------------------------------------
     def select_run(self, run_id: str | None) -> None:

@@ -91,6 +91,8 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert results.per_class.rowCount() == 2
     assert {results.per_class.item(r, 0).text() for r in range(2)} == {"ham", "spam"}
     assert results.misclassified.rowCount() == len(report.misclassified)
+    shown = [float(results.misclassified.item(r, 3).text()) for r in range(results.misclassified.rowCount())]
+    assert len(shown) >= 2 and shown == sorted(shown, reverse=True)  # the most confident mistakes first
     window.resize(1280, 800)
     qtbot.wait(20)
     assert cut_off_texts(window) == []  # with real numbers and names on the page
@@ -184,3 +186,11 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert results.heatmap.matrix() == [] and results.report is None
     assert tryit.text.toPlainText() == "" and tryit.bars.values() == [] and tryit.predictor is None
     assert train.loss_plot.series() == {} and page.stored.rowCount() == 0
+
+
+def test_before_any_run_the_pages_say_what_to_do(qtbot, window):
+    window.show_page("tryit")
+    tryit = window.tryit_page
+    assert not tryit.text.isEnabled() and "No trained model yet" in tryit.answer.text()
+    window.show_page("runs")
+    assert window.runs_page.hint.text().startswith("No runs yet")
