@@ -63,6 +63,10 @@ class ColumnMapping:
         available = list(imported.table.column_names)
         for name in [*(text_columns or ()), *([label_column] if label_column else [])]:
             if name not in available:
+                same = [c for c in available if c.casefold() == name.casefold()]
+                if same:  # 'product' for 'Product': say the one meant, first
+                    raise InputError(f"column {name!r} is not in {imported.source.name}: did you mean "
+                                     f"{same[0]!r}? (names are case-sensitive)")
                 raise InputError(
                     f"column {name!r} is not in {imported.source.name}; the columns are: "
                     f"{', '.join(repr(c) for c in available)}. Check the spelling (names are "

@@ -48,8 +48,10 @@ def test_choose_fills_in_the_unnamed_part_and_checks_names() -> None:
     assert ColumnMapping.choose(data, label_column="kind").text_columns == ("body",)
     chosen = ColumnMapping.choose(data, text_columns=["title", "body"])
     assert chosen == ColumnMapping(text_columns=("title", "body"), label_column="kind")
-    with pytest.raises(InputError, match=r"column 'Body' is not in data.csv; the columns are: 'title', 'body', 'kind'"):
+    with pytest.raises(InputError, match=r"column 'Body' is not in data.csv: did you mean 'body'\?"):
         ColumnMapping.choose(data, text_columns=["Body"])
+    with pytest.raises(InputError, match=r"column 'bod' is not in data.csv; the columns are: 'title', 'body', 'kind'"):
+        ColumnMapping.choose(data, text_columns=["bod"])
     with pytest.raises(InputError, match="cannot be both a text column and the label column"):
         ColumnMapping.choose(data, text_columns=["body"], label_column="body")
     with pytest.raises(InputError, match="named twice"):

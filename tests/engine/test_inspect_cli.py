@@ -172,7 +172,7 @@ def test_unknown_column_exits_2_without_traceback(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "engine.cli", "inspect", str(path), "--label-column", "Label"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "column 'Label' is not in d.csv; the columns are: 'text', 'label'" in done.stderr
+    assert "column 'Label' is not in d.csv: did you mean 'label'?" in done.stderr
 
 
 def test_header_flag_overrides_detection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
