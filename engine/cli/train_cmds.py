@@ -259,12 +259,21 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return EXIT_OK
     rows = [{"run": r.run_id, "dataset": r.dataset, "status": r.status.value,
              "created": r.created.replace("T", " ")[:16],
-             "epochs": r.config.get("epochs"), "accuracy": r.metrics.get("accuracy"),
+             "epochs": _epochs_cell(r), "accuracy": r.metrics.get("accuracy"),
              "macro_f1": r.metrics.get("macro_f1"), "epsilon": _epsilon_cell(r),
              "duration": _fmt_time(r.duration_seconds)}
             for r in records]
     _table(rows, sys.stdout)
     return EXIT_OK
+
+
+def _epochs_cell(record: Any) -> str:
+    """The epochs planned, or "2.5 of 5" for a run that stopped early (or was cancelled)."""
+    planned = record.config.get("epochs")
+    done = max((float(h.get("epoch", 0)) for h in record.history), default=0.0)
+    if planned is None or not done or done >= float(planned) - 1e-6:
+        return "-" if planned is None else str(planned)
+    return f"{round(done, 2):g} of {planned}"
 
 
 def _epsilon_cell(record: Any) -> str:

@@ -69,3 +69,14 @@ def test_run_ids_are_unique_and_sortable() -> None:
     ids = {new_run_id() for _ in range(300)}  # nearly all within the same second
     assert len(ids) == 300
     assert all(len(i.split("-")) == 3 and i[:8].isdigit() for i in ids)
+
+
+def test_the_runs_list_says_when_a_run_stopped_before_its_epochs() -> None:
+    from engine.cli.train_cmds import _epochs_cell
+
+    stopped = record("a", "2026-11-25T10:00:00+00:00",
+                     history=[{"step": 5, "epoch": 1.0, "loss": 0.5}, {"step": 12, "epoch": 2.4, "loss": 0.4}])
+    assert _epochs_cell(stopped) == "2.4 of 3"
+    full = record("b", "2026-11-25T10:00:00+00:00", history=[{"step": 15, "epoch": 3.0, "loss": 0.3}])
+    assert _epochs_cell(full) == "3"
+    assert _epochs_cell(record("c", "2026-11-25T10:00:00+00:00", history=[])) == "3"  # nothing trained yet
