@@ -274,6 +274,18 @@ class DatasetsPage(Page):
             self._say("")
             self.show_draft(terminal.value)
 
+    def _roles_first(self, draft: ImportDraft) -> None:
+        """Show the text and label columns first (on screen only: the model's columns, which the
+        problems name, keep the file's order), so a wide export opens on what will be trained."""
+        header = self.table.horizontalHeader()
+        for logical in range(header.count()):  # the file's order, then the two moved to the front
+            header.moveSection(header.visualIndex(logical), logical)
+        wanted = [draft.text_column, *([draft.label_column] if draft.label_column else [])]
+        for place, column in enumerate(wanted):
+            if column in draft.columns:
+                header.moveSection(header.visualIndex(draft.columns.index(column)), place)
+        self.table.horizontalScrollBar().setValue(0)
+
     def _say(self, text: str, *, error: bool = False) -> None:
         """The status line, in the error style when it reports a failure."""
         self.status.setText(text)
@@ -297,6 +309,7 @@ class DatasetsPage(Page):
             if not draft.history:  # a fixed draft keeps the name the user may have typed
                 self.name_edit.setText(draft.suggested_name())
         self.model.set_roles({draft.text_column: "text", **({draft.label_column: "label"} if draft.label_column else {})})
+        self._roles_first(draft)
         imported = draft.imported
         details = [f"{draft.rows:,} rows", f"{len(draft.columns)} columns", imported.format.upper()]
         if imported.encoding:

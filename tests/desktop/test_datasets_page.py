@@ -205,3 +205,20 @@ def test_a_split_file_is_named_after_its_folder(tmp_path):
     assert draft.suggested_name() == "sst2-train"
     other = _write_csv(folder / "reviews.csv", [("good", "pos"), ("bad", "neg")])
     assert ImportDraft(imported=read_table(other), mapping=None, problems=[]).suggested_name() == "reviews"  # type: ignore[arg-type]
+
+
+def test_a_wide_export_opens_on_its_text_and_label_columns(qtbot, window, real_data):
+    """The CFPB export's narrative is its 6th column of 18: the preview shows it first, and
+    the label beside it, without changing which column a problem names."""
+    page = _open(qtbot, window, real_data / "cfpb_complaints_extract" / "complaints.csv")
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    header, columns = page.table.horizontalHeader(), page.draft.columns
+    assert header.logicalIndex(0) == columns.index("Consumer complaint narrative")
+    assert header.logicalIndex(1) == columns.index("Product")
+    assert page.model.headerData(columns.index("Date received"), Qt.Orientation.Horizontal,
+                                 Qt.ItemDataRole.DisplayRole).startswith("Date received")
+    # Another text column chosen: it moves to the front instead.
+    page.text_combo.setCurrentText("Issue")
+    page.text_combo.activated.emit(page.text_combo.currentIndex())
+    qtbot.waitUntil(lambda: page.draft is not None and page.draft.text_column == "Issue", timeout=30_000)
+    assert header.logicalIndex(0) == columns.index("Issue") and header.logicalIndex(1) == columns.index("Product")
