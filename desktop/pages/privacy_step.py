@@ -193,6 +193,8 @@ class PrivacyPanel(QWidget):
             combo.addItems(ACTIONS)
             combo.setCurrentText(DEFAULT_ACTION.get(entity, "tag"))
             self.table.setCellWidget(row, 4, combo)
+            # The longest action ("generalize_date") must read whole, not "generalize_c".
+            self.table.setColumnWidth(4, max(self.table.columnWidth(4), combo.sizeHint().width() + 8))
         ready = bool(report.counts)
         self.preview_button.setEnabled(ready)
         self.create_button.setEnabled(ready)

@@ -40,6 +40,8 @@ def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
     actions = panel.actions()
     assert actions["PERSON"] == "pseudonym" and actions["CREDIT_CARD"] == "mask"
+    combos = [panel.table.cellWidget(r, 4) for r in range(panel.table.rowCount())]
+    assert all(panel.table.columnWidth(4) >= c.sizeHint().width() for c in combos)  # read whole
     assert panel.report.counts["PHONE"] == 6 and panel.report.counts["CREDIT_CARD"] == 6
     assert "Lauritsen" not in panel.table.item(0, 3).text()  # examples are masked
     panel.set_action("PHONE", "redact")
