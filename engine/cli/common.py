@@ -67,6 +67,17 @@ def _passphrase(file_path: Path | None, env_name: str, prompt: str, *, confirm: 
     return os.environ.get(env_name) or _prompt(prompt, confirm=confirm)
 
 
+MIN_SUGGESTED_PASSPHRASE = 12
+
+
+def warn_if_weak(passphrase: str, what: str = "passphrase") -> None:
+    """A short passphrase is allowed (it is the user's call) but never silently."""
+    if len(passphrase) < MIN_SUGGESTED_PASSPHRASE:
+        print(f"cloister: warning: {'an' if what[0] in 'aeiou' else 'a'} {what} of "
+              f"{len(passphrase)} character{'s' * (len(passphrase) != 1)} is easy to guess offline "
+              "from a stolen copy; prefer several random words", file=sys.stderr)
+
+
 def read_passphrase(args: argparse.Namespace, *, confirm: bool = False,
                     prompt: str = "Workspace passphrase: ") -> str:
     """The passphrase from ``--passphrase-file``, ``$CLOISTER_PASSPHRASE`` or a prompt."""

@@ -21,6 +21,7 @@ from engine.cli.common import (
     open_workspace,
     read_new_passphrase,
     read_passphrase,
+    warn_if_weak,
     workspace_dir,
 )
 from engine.errors import InputError
@@ -31,7 +32,6 @@ EXIT_FAILED = 1
 EXIT_BLOCKING = 2
 DEFAULT_KDF_LOG2_N = ScryptParams().log2_n
 _SHOW_WIDTH = 100
-MIN_SUGGESTED_PASSPHRASE = 12
 
 
 def _one_line(text: str, width: int = _SHOW_WIDTH) -> str:
@@ -48,9 +48,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     kdf = _checked_kdf(args.kdf_cost)
     assert kdf is not None
     passphrase = read_passphrase(args, confirm=True, prompt="New workspace passphrase: ")
-    if len(passphrase) < MIN_SUGGESTED_PASSPHRASE:
-        print(f"cloister: warning: a passphrase of {len(passphrase)} characters is easy to guess "
-              "offline from a stolen workspace; prefer several random words", file=sys.stderr)
+    warn_if_weak(passphrase)
     ws = Workspace.create(root, passphrase, kdf=kdf)
     ws.lock()
     print(f"Created an encrypted workspace at {root}.")
@@ -65,6 +63,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     ws = open_workspace(args, passphrase=old)
     try:
         new = read_new_passphrase(args)
+        if new == old:
+            raise InputError("the new passphrase is the same as the current one; nothing was changed")
+        warn_if_weak(new)
         kdf = _checked_kdf(args.kdf_cost)
         ws.change_passphrase(old, new, kdf=kdf)
     finally:

@@ -115,9 +115,15 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     assert code == 2 and "no export passphrase" in err  # no terminal to ask on
     secret = tmp_path / "secret.txt"
     secret.write_text("recipient passphrase\n")
-    code, out, _ = cli("export", run_id, "--out", str(tmp_path / "m.cloister-export"),
-                       "--export-passphrase-file", str(secret))
+    code, out, err = cli("export", run_id, "--out", str(tmp_path / "m.cloister-export"),
+                         "--export-passphrase-file", str(secret))
     assert code == 0 and "sealed" in out and (tmp_path / "m.cloister-export").is_file()
+    assert "easy to guess" not in err
+    short = tmp_path / "short.txt"
+    short.write_text("12345\n")
+    code, _, err = cli("export", run_id, "--out", str(tmp_path / "weak.cloister-export"),
+                       "--export-passphrase-file", str(short))
+    assert code == 0 and "an export passphrase of 5 characters is easy to guess" in err
     code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
     assert code == 2 and "no export passphrase" in err
     monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "wrong")

@@ -95,6 +95,15 @@ def test_audit_verify_reports_tampering(env: Path, isolated_dirs, capsys) -> Non
 
 
 def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    same = tmp_path / "same.txt"
+    same.write_text("first passphrase\n")
+    code, _, err = run(capsys, "passwd", "--new-passphrase-file", str(same))
+    assert code == 2 and "the same as the current one; nothing was changed" in err
+    short = tmp_path / "short.txt"
+    short.write_text("tiny\n")
+    code, _, err = run(capsys, "passwd", "--new-passphrase-file", str(short))
+    assert code == 0 and "a passphrase of 4 characters is easy to guess" in err
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "tiny")
     new_file = tmp_path / "new.txt"
     new_file.write_text("second passphrase\n")
     assert cli(["passwd", "--new-passphrase-file", str(new_file)]) == 0
