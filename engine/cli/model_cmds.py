@@ -140,6 +140,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     source = args.data or "the test split"
     print(f"run {args.run} on {source}: {report.n} rows")
+    if report.trained_rows:
+        print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "
+              "trained or validated on: the scores below overstate how it does on new data",
+              file=sys.stderr)
     for name, value in report.headline().items():
         print(f"  {name:<12} {value:.4f}")
         if name == "accuracy":  # how far a split of this size can be trusted

@@ -69,6 +69,8 @@ class EvaluationReport:
     # worth for the accuracy interval (``grouped_effective_rows``). None: rows are independent.
     people: int | None = None
     effective_rows: float | None = None
+    # With --data: how many of its rows the run trained or validated on (None: not known).
+    trained_rows: int | None = None
 
     @property
     def interval_rows(self) -> float:
@@ -405,6 +407,10 @@ def evaluate_run(
     predictor = Predictor.from_run(ws, run_id, device=device)
     report = compute_report(truth, predictor.predict_proba(texts), record.labels, texts,
                             multi_label=multi_label, groups=groups)
+    if data is not None:
+        from engine.evaluation.overlap import rows_seen_in_training
+
+        report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts))
     if data is None:
         save_report(ws, run_id, report)
         from engine.runs import save_run  # the run list reads the interval's rows from the record

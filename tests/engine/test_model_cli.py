@@ -58,6 +58,14 @@ def test_evaluate_on_a_file_and_unseen_labels(trained, cli, tmp_path: Path) -> N
     _, run_id, csv, _ = trained
     code, out, _ = cli("evaluate", run_id, "--data", str(csv), "--json")
     assert code == 0 and json.loads(out)["n"] == 40
+    # The training file itself: every row but the test split's was trained or validated on.
+    test_rows = load_report(trained[0], run_id).n
+    assert json.loads(out)["trained_rows"] == 40 - test_rows > 0
+    code, _, err = cli("evaluate", run_id, "--data", str(csv))
+    assert code == 0 and f"warning: {40 - test_rows} of these 40 rows are rows the run trained" in err
+    fresh = write_sms_csv(tmp_path / "fresh.csv", rows=10, extra="tomorrow")
+    code, out, err = cli("evaluate", run_id, "--data", str(fresh), "--json")
+    assert code == 0 and json.loads(out)["trained_rows"] == 0 and "warning" not in err
     odd = tmp_path / "odd.csv"
     odd.write_text("text,label\nfree cash,spam\nhello,ham\nwho knows,maybe\nwhat now,unsure\n")
     code, _, err = cli("evaluate", run_id, "--data", str(odd))
