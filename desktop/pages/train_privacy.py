@@ -3,6 +3,7 @@ means, the advanced DP settings, and the cost. No torch here: the presets come f
 ``privacy.dp.budget``, which imports Opacus only inside its functions."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -148,7 +149,9 @@ class PrivacySettings(QWidget):
         self.person.blockSignals(True)  # re-listing the same columns changes nothing
         self.person.clear()
         self.person.addItem(EACH_ROW, None)
-        for column in columns:
+        # Columns that sound like who a row is about first: an export's 'Customer ID' ahead of
+        # its 'Date received' or 'Timely response?'.
+        for column in sorted(columns, key=lambda c: not _names_a_person(str(c))):
             self.person.addItem(f"Each person, named by column '{column}'", column)
         self.person.setCurrentIndex(max(0, self.person.findData(current)) if current else 0)
         self.person.blockSignals(False)
@@ -302,3 +305,13 @@ class PeopleCount:
         if auto is None or "warmup_ratio" not in auto.values:
             return
         self.page.auto_box.put_if_untouched("warmup_ratio", self.warmup_choice().value)
+
+
+_PERSON_WORDS = ("id", "user", "customer", "client", "patient", "account", "member", "person",
+                 "email", "owner", "author", "sender", "subscriber", "employee", "student")
+
+
+def _names_a_person(column: str) -> bool:
+    """Whether a column's name sounds like an identifier of a person ("customer_id", "User")."""
+    words = [w.casefold() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", column)]
+    return any(w in _PERSON_WORDS for w in words)  # "patientID", "UserName", "customer_id"

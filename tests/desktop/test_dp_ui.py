@@ -319,3 +319,14 @@ def test_the_settings_column_fits_its_width_with_dp_on(qtbot, window, spam_csv, 
     scroll = page.findChild(QScrollArea)
     assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
     qtbot.waitUntil(lambda: not scroll.horizontalScrollBar().isVisible(), timeout=5_000)
+
+
+def test_columns_that_name_a_person_are_offered_first(qapp) -> None:  # noqa: ANN001
+    from desktop.pages.train_privacy import PrivacySettings
+
+    dp = PrivacySettings()
+    dp.set_columns(["Date received", "Product", "customer_id", "Timely response?", "patientID", "paid"])
+    offered = [dp.person.itemData(i) for i in range(dp.person.count())]
+    # Every column is still offered; those that sound like a person's id come first, in order.
+    assert offered == [None, "customer_id", "patientID", "Date received", "Product",
+                       "Timely response?", "paid"]
