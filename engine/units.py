@@ -27,3 +27,8 @@ def rate_text(value: float) -> str:
     if 0 < abs(value) < 0.1 and float(short) == value:
         return short
     return f"{value:g}"
+
+
+def clipped(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis that says it was cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"

@@ -22,6 +22,7 @@ from engine.data.columns import (
     text_array,
 )
 from engine.errors import InputError
+from engine.units import clipped
 from engine.data.importing import ImportedTable, read_table
 from engine.data.labels import label_counts as count_labels
 from engine.data.problems import Problem, Severity, count_kinds, has_blocking
@@ -165,7 +166,7 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
         print(f"Labels:   {len(counts):,} {'class' if len(counts) == 1 else 'classes'} "
               f"(rows with a text and a label)", file=out)
         for name, count in list(counts.items())[:_LABELS_SHOWN]:
-            print(f"  {name[:60]:<{width}}  {count:>9,}  {100 * count / total:5.1f}%", file=out)
+            print(f"  {clipped(name, 60):<{width}}  {count:>9,}  {100 * count / total:5.1f}%", file=out)
         if len(counts) > _LABELS_SHOWN:
             print(f"  ... and {len(counts) - _LABELS_SHOWN:,} more classes", file=out)
     for person in data["person_columns"][:1]:

@@ -154,11 +154,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for m in report.per_class:
         print(f"  {m.label:<{width}}  {m.precision:<9.4f}  {m.recall:<6.4f}  {m.f1:<6.4f}  {m.support}")
     if report.confusion:
-        print("\n  confusion (rows: true, columns: predicted)")
         cell = max(6, *(len(str(v)) for row in report.confusion for v in row))
-        print(f"  {'':<{width}}  " + " ".join(f"{label[:cell]:>{cell}}" for label in report.labels))
-        for label, row in zip(report.labels, report.confusion):
-            print(f"  {label:<{width}}  " + " ".join(f"{v:>{cell}}" for v in row))
+        # Labels longer than a cell ("Credit reporting, …", "Credit card …") would head their
+        # columns identically once cut: the columns are numbered instead, as the rows say.
+        numbered = any(len(label) > cell for label in report.labels)
+        heads = [f"#{i}" if numbered else label for i, label in enumerate(report.labels, start=1)]
+        print("\n  confusion (rows: true, columns: predicted"
+              + (", numbered as the rows)" if numbered else ")"))
+        tags = [f"#{i} " if numbered else "" for i in range(1, len(report.labels) + 1)]
+        left = max(len(t) + len(label) for t, label in zip(tags, report.labels))
+        print(f"  {'':<{left}}  " + " ".join(f"{h:>{cell}}" for h in heads))
+        for tag, label, row in zip(tags, report.labels, report.confusion):
+            print(f"  {tag + label:<{left}}  " + " ".join(f"{v:>{cell}}" for v in row))
     print(f"\n  {len(report.misclassified)} misclassified rows"
           + ("" if mistakes else " (show them with --misclassified N)"))
     for wrong in mistakes:

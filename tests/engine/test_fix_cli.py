@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -70,6 +71,15 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     assert cli(["train", "cfpb", "--model", str(tiny_bert), "--epochs", "1", "--batch-size", "8",
                 "--max-length", "32", "--lr", "1e-3"]) == 0
     assert "Test metrics:" in capsys.readouterr().out
+    # Long class names ("Credit reporting, …", "Credit card …") head numbered columns, not
+    # columns that read "Credit" twice once cut.
+    assert cli(["runs", "--json"]) == 0
+    run_id = json.loads(capsys.readouterr().out)[0]["run_id"]
+    assert cli(["evaluate", run_id]) == 0
+    out = capsys.readouterr().out
+    assert "confusion (rows: true, columns: predicted, numbered as the rows)" in out
+    rows = [line.strip() for line in out.splitlines() if line.strip().startswith("#")]
+    assert rows[0].split()[:3] == ["#1", "#2", "#3"] and rows[1].startswith("#1 ")
 
     # Cut at 64 tokens, two letters that differed further on now repeat: warned of, with rows
     # of the fixed table (said so), and no "fix: --drop-duplicates", which already ran.
