@@ -45,7 +45,7 @@ class Started:
     """The plan, known before the first step."""
 
     run_id: str
-    device: str  # e.g. "cuda:0 (NVIDIA H100, bf16)", "CPU (2 threads)"
+    device: str  # e.g. "cuda:0 (NVIDIA H100, bf16)", "cpu (2 threads)"
     epochs: int
     total_steps: int
     train_rows: int

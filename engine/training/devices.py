@@ -59,4 +59,4 @@ def choose_device(preference: str = "auto", *, configure_threads: bool = True) -
         # test may have lowered it on purpose); only trim torch's default down to the physical
         # cores, since hyper-threads slow the matrix kernels down.
         torch.set_num_threads(max(1, min(cpu_threads(), torch.get_num_threads())))
-    return DeviceChoice(torch.device("cpu"), None, False, f"CPU ({count_of(torch.get_num_threads(), 'thread')})")
+    return DeviceChoice(torch.device("cpu"), None, False, f"cpu ({count_of(torch.get_num_threads(), 'thread')})")

@@ -70,7 +70,7 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert len(losses[0]) >= 2 and all(v > 0 for v in losses[1])
     assert train.progress.value() == train.progress.maximum()
     assert train.message.text().startswith("✔ Finished")
-    assert train.device_label.text().startswith("Device: CPU")
+    assert train.device_label.text().startswith("Device: cpu")
 
     # Results: headline metrics and the confusion matrix match the stored report.
     from engine.evaluation.metrics import accuracy_interval
