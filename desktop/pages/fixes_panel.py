@@ -56,8 +56,12 @@ class FixesPanel(QWidget):
             self._layout.removeWidget(widget)
             widget.deleteLater()
         self.buttons, self.reasons = [], []
+        previous: frozenset[str] = frozenset()
         for option in options:
             prefix = "Fix: " if option.blocking else "Optional: "
+            if option.codes & previous:  # another way to fix the same problem: one or the other
+                prefix = "Or: "
+            previous = frozenset(option.codes)
             # A refusal can be long: said below the button, wrapped, so that it never widens
             # the panel (a button does not wrap) and squeezes the preview beside it.
             text = f"{option.label} — not possible" if option.refused else option.summary()
