@@ -35,6 +35,7 @@ class TrainPlan:
     rows: int
     classes: int
     privacy: str = ""  # with DP and ``strict``: the noise, steps and δ the run will use
+    split: tuple[int, int, int] | None = None  # with ``strict``: training, validation, test rows
 
     def lines(self) -> list[str]:
         out = [f"dataset {self.config.dataset!r}: {self.rows:,} rows, {self.classes} classes"]
@@ -49,6 +50,11 @@ class TrainPlan:
                    f"early stopping {c.early_stopping_patience or 'off'}, class weights "
                    f"{'on' if c.class_weights else 'off'}"
                    + (f", multi-label (labels separated by {c.label_delimiter!r})" if c.multi_label else ""))
+        if self.split is not None:
+            train, validation, test = self.split
+            out.append(f"split (seed {c.seed}): {train:,} training, {validation:,} validation and "
+                       f"{test:,} test rows" + (", each person's rows in one part"
+                                                if c.dp and c.dp_person_column else ""))
         if self.privacy:
             out.append(self.privacy)
         e = self.estimate
@@ -65,6 +71,7 @@ class TrainPlan:
         e = self.estimate
         return {"dataset": self.config.dataset, "rows": self.rows, "classes": self.classes,
                 "automatic": automatic, "settings": self.config.to_dict(),
+                "split": None if self.split is None else dict(zip(("train", "validation", "test"), self.split)),
                 "privacy": self.privacy or None,
                 "estimate": {"seconds": round(e.seconds, 1), "peak_memory_bytes": int(e.peak_memory_bytes),
                              "device": e.device}}
@@ -144,19 +151,22 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
     else:
         classes = len(set(labels))
-    privacy = _check_as_the_run_will(config, info, labels, rows.people) if strict else ""
+    privacy, split = _check_as_the_run_will(config, info, labels, rows.people) if strict else ("", None)
     return TrainPlan(config=config, auto=chosen, overridden=overridden,
                      estimate=estimate(config, units, mean_tokens=mean), rows=len(texts),
-                     classes=classes, privacy=privacy)
+                     classes=classes, privacy=privacy, split=split)
 
 
-def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: Any) -> str:
-    """The run's own checks, made before it starts; for DP, the line saying what it will spend."""
+def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: Any
+                           ) -> tuple[str, tuple[int, int, int]]:
+    """The run's own checks, made before it starts -> (for DP, the line saying what it will
+    spend; the split's training, validation and test rows)."""
     from engine.training.devices import choose_device
     from engine.training.prepare import split_rows
 
     per_person = bool(config.dp and people is not None)
-    train, _, _ = split_rows(labels, seed=config.seed, people=people if per_person else None)
+    train, validation, test = split_rows(labels, seed=config.seed, people=people if per_person else None)
+    sizes = (len(train), len(validation), len(test))
     units = len({people[i] for i in train}) if per_person else len(train)
     problems = config.validate(train_rows=len(train), model_max_length=info.max_length,
                                people=units if per_person else None)
@@ -164,7 +174,7 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
         raise InputError("; ".join(p.message for p in problems))
     choose_device(config.device, configure_threads=False)  # a GPU asked for and absent
     if not config.dp:
-        return ""
+        return "", sizes
     from engine.training.private import check_layer_count, dp_delta
     from privacy.dp.budget import DPSettingError, noise_for_budget, sample_rate_for
 
@@ -194,7 +204,7 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
                   f"most {max(1, units // 4):,} keeps the two close)")
     return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
             f"{units:,} {noun}: {steps:,} steps of {batch} (sampling rate {rate:.4g}) with noise "
-            f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}")
+            f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}"), sizes
 
 
 def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:

@@ -93,6 +93,8 @@ def test_dry_run_prints_the_settings_and_reasons_and_trains_nothing(toy, tiny_be
     assert "learning_rate: set by you (automatic would be 1e-4)" in out
     assert "max_length = 32:" in out and "the model's limit is 64" in out
     assert "settings used: epochs 10, learning rate 1e-3" in out
+    split = re.search(r"split \(seed 13\): (\d+) training, (\d+) validation and (\d+) test rows\n", out)
+    assert split and sum(map(int, split.groups())) == 100 and int(split.group(1)) >= 75
     assert "estimate: about" in out and out.rstrip().endswith("dry run: nothing was trained")
     # A tiny model's memory reads in MiB (or KiB), not as "0.0 GiB".
     assert re.search(r"peak memory about \d+(\.\d)? (KiB|MiB)\n", out), out
@@ -105,6 +107,7 @@ def test_dry_run_prints_the_settings_and_reasons_and_trains_nothing(toy, tiny_be
     assert chosen["learning_rate"]["set_by_you"] and chosen["learning_rate"]["value"] == 1e-4
     assert not chosen["epochs"]["set_by_you"] and "80 training rows" in chosen["epochs"]["reason"]
     assert plan["estimate"]["seconds"] > 0 and plan["estimate"]["device"] == "cpu"
+    assert sum(plan["split"].values()) == 100 and plan["split"]["train"] == int(split.group(1))
     assert cli(["runs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 

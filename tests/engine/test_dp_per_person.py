@@ -235,6 +235,12 @@ def test_dry_run_sizes_the_logical_batch_by_people(with_people, tiny_bert, capsy
     # One row of each person an epoch: 4 rows per person, so 4x the epochs for 100 rows.
     assert "epochs = 40: differential privacy per person reads one row of each person an epoch: " \
            "4.0 rows per person, so 4x the 10 epochs" in out
+    # The split the run will make, said: whole people in each part, the rows adding up.
+    import re
+
+    split = re.search(r"split \(seed 13\): (\d+) training, (\d+) validation and (\d+) test rows, "
+                      r"each person's rows in one part\n", out)
+    assert split and sum(map(int, split.groups())) == 100 and all(int(n) % 4 == 0 for n in split.groups())
 
 
 def test_resuming_a_per_person_run_ends_where_an_uninterrupted_one_does(workspace, tiny_bert) -> None:
