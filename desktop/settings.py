@@ -14,6 +14,10 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# The device choices, worded the same in Settings and on the Train page: (title, TrainConfig value).
+DEVICES = (("Automatic (GPU if available, else CPU)", "auto"), ("CPU", "cpu"),
+           *((f"GPU {n} (CUDA)", f"cuda:{n}") for n in range(8)), ("Apple GPU (MPS)", "mps"))
+
 SETTINGS_FILE = "settings.json"
 
 

@@ -9,11 +9,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from desktop.settings import Settings
-
-DEVICES = [("Automatic (GPU if available, else CPU)", "auto"), ("CPU", "cpu")] + [
-    (f"GPU {n} (CUDA)", f"cuda:{n}") for n in range(8)
-] + [("Apple GPU (MPS)", "mps")]
+from desktop.settings import DEVICES, Settings
 
 
 class SettingsDialog(QDialog):

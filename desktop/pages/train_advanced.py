@@ -5,8 +5,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-DEVICES = (("Automatic (GPU if available)", "auto"), ("CPU", "cpu"),
-           *((f"GPU {n} (CUDA)", f"cuda:{n}") for n in range(4)), ("Apple GPU (MPS)", "mps"))
+from desktop.settings import DEVICES
 
 
 class AdvancedSettings(QWidget):

@@ -75,7 +75,7 @@ class TryItPage(Page):
         self.batch_cancel.clicked.connect(lambda: self._batch and self._batch.cancel())
         self.batch_cancel.setEnabled(False)
         self.batch_progress = QProgressBar()
-        self.batch_status = QLabel("Choose a CSV, TSV, JSONL, Parquet or Excel file; the predictions are "
+        self.batch_status = QLabel("Choose a CSV, TSV, JSON, JSONL, Parquet or Excel file; the predictions are "
                                    "written to a new file beside your other data.")
         self.batch_status.setWordWrap(True)
         batch = QHBoxLayout()
