@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import InputError
 from engine.failures import TrainingFailure
 from engine.training.auto import (
-    TRAIN_SHARE, AutoSettings, auto_for_dataset, choose_dp_settings, eval_choice, per_person_epochs,
+    TRAIN_SHARE, AutoSettings, Choice, auto_for_dataset, choose_dp_settings, eval_choice, per_person_epochs,
     warmup_choice,
 )
 from engine.training.config import TrainConfig
@@ -151,6 +151,17 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
     else:
         classes = len(set(labels))
+    if strict and chosen is not None and "batch_size" not in explicit and not config.dp:
+        # Tiny data: the fixed default batch (16) may hold more rows than training has; one
+        # batch of all of them is what the user who set nothing wants, not a refusal.
+        from engine.training.prepare import split_rows
+
+        train_rows = len(split_rows(labels, seed=config.seed)[0])
+        if 0 < train_rows < config.batch_size:
+            config = dataclasses.replace(config, batch_size=train_rows)
+            chosen = dataclasses.replace(chosen, choices=chosen.choices + (Choice(
+                "batch_size", train_rows, f"{train_rows} training rows, fewer than the usual batch "
+                f"of {base.batch_size}: one batch holds them all"),))
     privacy, split = _check_as_the_run_will(config, info, labels, rows.people) if strict else ("", None)
     return TrainPlan(config=config, auto=chosen, overridden=overridden,
                      estimate=estimate(config, units, mean_tokens=mean), rows=len(texts),

@@ -204,3 +204,22 @@ def test_validation_and_warm_up_count_optimizer_steps_not_micro_batches() -> Non
                                     if c.name == "warmup_ratio")  # 32 an epoch (31.25 rounded up) x 3
     kept = _with_steps_for(chosen, accumulated, 32_000, ["warmup_ratio"])  # eval given by the user
     assert kept.values["eval_every_steps"] == 500
+
+
+def test_tiny_data_trains_in_one_batch_when_the_batch_size_was_not_given(toy, tiny_bert, tmp_path, capsys) -> None:  # noqa: F811
+    """12 rows train 8 (or so): the fixed default batch of 16 would be refused as larger than
+    the data, for a setting the user never gave; the automatic settings take all in one batch."""
+    source = tmp_path / "tiny.csv"
+    texts, labels = toy_rows(12, seed=3)
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *zip(texts, labels)])
+    assert cli(["import", str(source), "--name", "tiny"]) == 0
+    capsys.readouterr()
+    assert cli(["train", "tiny", "--model", str(tiny_bert), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    found = re.search(r"batch_size = (\d+): \1 training rows, fewer than the usual batch of 16", out)
+    train_rows = int(re.search(r"split \(seed 13\): (\d+) training", out).group(1))
+    assert found and int(found.group(1)) == train_rows < 16
+    # A batch size the user gives is theirs: still refused when it is larger than the data.
+    assert cli(["train", "tiny", "--model", str(tiny_bert), "--dry-run", "--batch-size", "16"]) == 2
+    assert f"batch size 16 is larger than the {train_rows} training rows" in capsys.readouterr().err
