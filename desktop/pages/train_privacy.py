@@ -307,7 +307,8 @@ class PeopleCount:
         self.page.auto_box.put_if_untouched("warmup_ratio", self.warmup_choice().value)
 
 
-_PERSON_WORDS = ("id", "user", "customer", "client", "patient", "account", "member", "person",
+# Words that name who a row is about; "id" alone does not ("Complaint ID" is one per row).
+_PERSON_WORDS = ("user", "customer", "client", "patient", "account", "member", "person",
                  "email", "owner", "author", "sender", "subscriber", "employee", "student")
 
 

@@ -75,6 +75,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 # ----- import -------------------------------------------------------------------------------
+_FLAG_OF_KIND = {"small-classes": "--min-class-size", "drop-classes": "--drop-class"}
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     # Heavy engine imports stay inside the command so `cloister --help` stays fast.
     from engine.cli.fix_options import apply_fix_arguments
@@ -103,7 +106,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         # Dropped rows shift the numbers: say so, rather than name the wrong line of the file.
         print("  (the rows below are counted after these fixes; `cloister inspect FILE` numbers "
               "them as in the file)")
-    applied = frozenset(f"--{step.get('kind')}" for step in history)  # "--drop-duplicates", ...
+    cap = next((s for s in history if s.get("kind") == "cap-long"), None)
+    if cap is not None and any(p.code in ("duplicate-row", "conflicting-labels") for p in problems):
+        # Repeats are judged on the texts as read; these appear only once the texts are cut.
+        print(f"  (the repeats or conflicts below appear once texts are cut at "
+              f"{cap.get('details', {}).get('max_tokens', '?')} tokens: cut them less, or leave "
+              "--cap-long out)")
+    # The flag of each fix that already ran ("--drop-duplicates"): not offered again.
+    applied = frozenset(_FLAG_OF_KIND.get(str(s.get("kind")), f"--{s.get('kind')}") for s in history)
     for line in problem_lines(problems, source=str(imported.source), applied=applied):
         # inspect's "listed with --json" points at inspect's own flag; say which command has it.
         print("  " + line.replace("listed with --json", "listed by 'cloister inspect FILE --json'"))

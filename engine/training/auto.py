@@ -255,12 +255,14 @@ def dp_logical_batch(train_rows: int) -> int:
     (its share of each step falls as 1/B for a near-constant σ), and ~30 steps an epoch keep
     enough updates; past 1,024 the quieter steps are worth less than the steps they cost.
     Below ~7,700 rows this is 256, the smallest that DP-SGD suits, except that a batch is never
-    more than a quarter of the rows (tiny data: at least four steps an epoch)."""
+    more than about a quarter of the rows (tiny data: four steps an epoch)."""
     low, high = DP_BATCH_RANGE
     if train_rows <= 0:
         return low
     power = 2 ** int(round(np.log2(max(1.0, train_rows / DP_ROWS_PER_STEP))))
-    return int(min(high, max(low, power), max(1, train_rows // 4)))
+    # For tiny data a quarter of the rows, rounded up: Poisson sampling at 1/ceil(N/B) then
+    # takes about B a step (N // 4 could take less: 103 rows, B = 25, rate 1/5, ~21 a step).
+    return int(min(high, max(low, power), max(1, -(-train_rows // 4))))
 
 
 def per_person_epochs(epochs: int, rows: int, people: int) -> Choice:

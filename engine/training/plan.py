@@ -205,14 +205,15 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
         raise InputError(str(exc)) from exc
     unit = f"per person (column '{config.dp_person_column}')" if per_person else "per training row"
     noun = "people" if per_person else "training rows"
-    # Poisson sampling takes each unit with probability 1/ceil(N/B): for a batch above N/2 that
-    # is 1/2 whatever B is, so the steps hold fewer than asked. Say what they will hold.
+    # Poisson sampling takes each unit with probability 1/ceil(N/B): a step holds N/ceil(N/B)
+    # on average, which can be well under B (any B above N/2 gives N/2). Say what it will hold.
     expected = rate * units
     batch = f"about {round(expected):,}"
     if abs(expected - config.dp_logical_batch_size) > 0.05 * config.dp_logical_batch_size:
-        batch += (f" (not the {config.dp_logical_batch_size:,} asked for: each of the {units:,} "
-                  f"{noun} joins a step with probability 1/{round(1 / rate)}; a logical batch of at "
-                  f"most {max(1, units // 4):,} keeps the two close)")
+        steps_per_epoch = round(1 / rate)
+        batch += (f" rather than {config.dp_logical_batch_size:,}: each of the {units:,} {noun} "
+                  f"joins a step with probability 1/{steps_per_epoch} (a logical batch of "
+                  f"{-(-units // steps_per_epoch):,} says so exactly)")
     return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
             f"{units:,} {noun}: {steps:,} steps of {batch} (sampling rate {rate:.4g}) with noise "
             f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}"), sizes

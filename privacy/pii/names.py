@@ -56,7 +56,9 @@ _STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
 _NAME_CUE = re.compile(r"(?i)\b(?:name is|name:|name's|i am|i'm|this is|"
                        # "a man called X", but not "I called Citibank" (a phone call)
                        r"(?<!\bi )(?<!\bwe )(?<!they )(?<!\bhe )(?<!she )(?<!you )(?<!have )"
-                       r"(?<!\bhas )(?<!\bhad )(?<!then )(?<!\band )(?<!also )called|named|dear|hi|"
+                       r"(?<!\bhas )(?<!\bhad )(?<!then )(?<!\band )(?<!also )(?<!i've )(?<!we've )"
+                       r"(?<!just )(?<!already )(?<!again )(?<!finally )(?<!never )(?<!even )"
+                       r"(?<!immediately )called|named|dear|hi|"
                        r"hello|hey|bye|thanks|thank you|love you|miss you|congrats|"
                        r"congratulations|happy birthday|r\.?i\.?p\.?|shout ?out to|signed|"
                        r"regards,?|starring|directed by|written by|song by|said|asked|told|"
@@ -159,8 +161,12 @@ class NameDetector(Detector):
             return
         prev = tokens[i - 1].folded if i > 0 else ""
         last = run[-1].folded
+        whole_run = " ".join(t.folded for t in run)
         if i >= 2 and prev == "of" and tokens[i - 2].folded in _ORG_HEADS \
-                and text[tokens[i - 2].end:tokens[i].start] == " of ":  # "bank of America" too
+                and text[tokens[i - 2].end:tokens[i].start] == " of " \
+                and (lex.is_place(whole_run) or whole_run in self.states):
+            # "Bank of America", "University of Georgia" ("bank of America" too); never "the
+            # office of John Smith" or "the court of Dr. Patel": a person stays a person.
             yield Finding(tokens[i - 2].start, run[-1].end, "ORGANIZATION", 0.7, self.name)
             return
         # "Smith and Sons", "Drake PLC", "Qado Energy Inc."
@@ -177,7 +183,8 @@ class NameDetector(Detector):
         if run[0].folded in _TITLES and len(run) > 1:
             title_start = run[0].start
             run, titled = run[1:], True
-        if len(run) > 1 and (run[0].folded in _DETERMINERS or (
+        initial = len(run[0].text) == 1 and text[run[0].end:run[0].end + 1] == "."  # "A. Smith"
+        if len(run) > 1 and ((run[0].folded in _DETERMINERS and not initial) or (
                 run[0].folded in lex.common and not lex.is_name_token(run[0].folded))):
             run = run[1:]  # "The Princess Royal" -> look at "Princess Royal"
         whole = " ".join(t.folded for t in run)
@@ -199,8 +206,10 @@ class NameDetector(Detector):
             return
         cued = titled or (len(run) <= 3 and self._cued(text, run[0].start)
                           and not any(t.folded in lex.common for t in run))
-        if not cued and whole in self.states:
-            # "Texas", "Georgia", "New Mexico": a state unless a title or cue says a person.
+        if not cued and whole in self.states and not _AFTER_CUE.match(text[run[-1].end:run[-1].end + 8]) \
+                and not self._person_context(text, run[0].start, run[-1].end):
+            # "Texas", "Georgia", "New Mexico": a state unless a title, a cue or what follows
+            # ("Virginia told me she ...", "Washington said") says a person.
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.7, self.name)
             return
         if cued and not any(t.upper for t in run):

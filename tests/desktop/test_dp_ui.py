@@ -148,7 +148,7 @@ def test_per_person_multiplies_the_automatic_epochs(qtbot, window, spam_csv, tin
     page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
     qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
     assert page.epochs.value() == 4 * automatic
-    assert page.privacy.logical_batch.value() == 1  # a quarter of the 6 training people
+    assert page.privacy.logical_batch.value() == 2  # a quarter of the 6 training people, rounded up
     assert page.privacy.person_note.text().startswith("8 people")
     page.privacy.person.setCurrentIndex(0)  # each row again: epochs and batch for the rows
     assert page.epochs.value() == automatic and page.privacy.logical_batch.value() == 8
@@ -207,7 +207,7 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     dp.person.setCurrentIndex(dp.person.findData("sender"))
     # The people are counted from the dataset, and the automatic logical batch follows them.
     qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
-    assert dp.logical_batch.value() == 1 and page._rows() == 8
+    assert dp.logical_batch.value() == 2 and page._rows() == 8  # 6 training people: 2 a step
     assert dp.batch_label.text() == "People per step (logical batch):"
     dp.logical_batch.setValue(2)
     dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))
@@ -325,8 +325,9 @@ def test_columns_that_name_a_person_are_offered_first(qapp) -> None:  # noqa: AN
     from desktop.pages.train_privacy import PrivacySettings
 
     dp = PrivacySettings()
-    dp.set_columns(["Date received", "Product", "customer_id", "Timely response?", "patientID", "paid"])
+    dp.set_columns(["Complaint ID", "Date received", "customer_id", "Timely response?", "patientID", "paid"])
     offered = [dp.person.itemData(i) for i in range(dp.person.count())]
-    # Every column is still offered; those that sound like a person's id come first, in order.
-    assert offered == [None, "customer_id", "patientID", "Date received", "Product",
+    # Every column is still offered; those that sound like a person's id come first, in order
+    # (a "Complaint ID" is one per row, not a person).
+    assert offered == [None, "customer_id", "patientID", "Complaint ID", "Date received",
                        "Timely response?", "paid"]

@@ -149,6 +149,14 @@ def test_dp_logical_batch_follows_the_row_count_within_its_range() -> None:
     assert dp_logical_batch(5_000) == 256  # the floor
     assert dp_logical_batch(10_000_000) == 1024  # the ceiling
     assert dp_logical_batch(400) == 100  # never more than a quarter of the rows
+    assert dp_logical_batch(103) == 26  # a quarter, rounded up
+    # Poisson sampling takes N / ceil(N/B) rows a step on average: for the automatic batch
+    # that is what it says, within 5% (103 rows and B = 25 would take ~21 a step).
+    from privacy.dp.budget import sample_rate_for
+
+    for rows in (8, 32, 103, 150, 203, 999, 3_000, 7_000, 12_345, 48_491, 200_000):
+        batch = dp_logical_batch(rows)
+        assert abs(sample_rate_for(rows, batch) * rows - batch) <= 0.05 * batch, (rows, batch)
 
 
 def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, capsys) -> None:  # noqa: F811

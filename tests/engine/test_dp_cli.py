@@ -88,5 +88,5 @@ def test_a_dry_run_refuses_what_the_run_would_refuse_and_shows_the_noise(ready, 
     # batch: the line says how many rows a step will hold, and that it is not what was asked.
     assert cli(small(tiny_bert, "--dp", "--logical-batch-size", "60", "--dry-run")) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("differential privacy:"))
-    assert "steps of about 40 (not the 60 asked for: each of the 80 training rows joins a step " \
-           "with probability 1/2; a logical batch of at most 20 keeps the two close)" in line
+    assert "steps of about 40 rather than 60: each of the 80 training rows joins a step with " \
+           "probability 1/2 (a logical batch of 40 says so exactly)" in line

@@ -87,6 +87,8 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     out = capsys.readouterr().out
     assert "(the rows below are counted after these fixes; `cloister inspect FILE` numbers them" in out
     assert "the row repeats row" in out and "fix: --drop-duplicates" not in out
+    assert "(the repeats or conflicts below appear once texts are cut at 64 tokens: cut them less, " \
+           "or leave --cap-long out)" in out
 
 
 def test_a_refused_fix_changes_nothing_stored(cfpb: Path, capsys) -> None:

@@ -149,6 +149,14 @@ def test_everyday_capitals_in_complaints_are_not_people() -> None:
     got = found("Dear Virginia, a man called Citibank Jones wrote to Sarah Lee of Boston.")
     assert ("PERSON", "Virginia") in got and ("PERSON", "Citibank Jones") in got
     assert ("PERSON", "Sarah Lee") in got
+    # A person after "office of" stays a person (an ORGANIZATION could be kept by a policy),
+    # a state followed by what a person does is one, and an initial is part of the name.
+    got = found("I asked the office of John Smith and the court of Dr. Patel. Virginia told me "
+                "she knew. Please ask A. Smith. I've called Citibank and I just called Navient.")
+    assert ("PERSON", "John Smith") in got and ("PERSON", "Dr. Patel") in got
+    assert ("PERSON", "Virginia") in got and ("PERSON", "A. Smith") in got
+    assert not [t for kind, t in got if kind == "ORGANIZATION"]
+    assert ("PERSON", "Citibank") not in got and ("PERSON", "Navient") not in got
 
 
 def test_overlap_rules_checksum_then_length_then_specificity() -> None:
