@@ -18,6 +18,9 @@ from engine.events import Failed
 from engine.units import rate_text
 
 
+DEFAULT_BATCH_SIZE = 16  # TrainConfig's; the automatic settings lower it for tiny data only
+
+
 def lr_text(value: float) -> str:
     return rate_text(value)  # 1e-4, 5e-5: as the page's own choices read
 
@@ -43,7 +46,7 @@ class AutoSettingsBox(QWidget):
         self._filled = {name: self._get(name) for name in self._fields()}
         # A field changed after the fill is "set by you" at once, not at the next measurement.
         page, adv = self.page, self.page.advanced
-        for signal in (page.epochs.valueChanged, page.max_length.valueChanged,
+        for signal in (page.epochs.valueChanged, page.max_length.valueChanged, page.batch_size.valueChanged,
                        page.learning_rate.currentTextChanged, adv.warmup.valueChanged,
                        adv.patience.valueChanged, adv.class_weights.toggled):
             signal.connect(lambda *_: self.render())
@@ -55,7 +58,7 @@ class AutoSettingsBox(QWidget):
     # --- the page's fields, by TrainConfig name ---------------------------------------------
     def _fields(self) -> tuple[str, ...]:
         return ("epochs", "learning_rate", "max_length", "warmup_ratio",
-                "early_stopping_patience", "class_weights")
+                "early_stopping_patience", "class_weights", "batch_size")
 
     def _get(self, name: str) -> Any:
         p, adv = self.page, self.page.advanced
@@ -65,6 +68,7 @@ class AutoSettingsBox(QWidget):
             except ValueError:
                 return None
         return {"epochs": lambda: p.epochs.value(), "max_length": lambda: p.max_length.value(),
+                "batch_size": lambda: p.batch_size.value(),
                 "warmup_ratio": lambda: round(adv.warmup.value(), 4),
                 "early_stopping_patience": lambda: adv.patience.value() or None,
                 "class_weights": lambda: adv.class_weights.isChecked()}[name]()
@@ -77,6 +81,8 @@ class AutoSettingsBox(QWidget):
             p.epochs.setValue(int(value))
         elif name == "max_length":
             p.max_length.setValue(int(value))
+        elif name == "batch_size":
+            p.batch_size.setValue(int(value))
         elif name == "warmup_ratio":
             adv.warmup.setValue(float(value))
         elif name == "early_stopping_patience":
@@ -127,10 +133,13 @@ class AutoSettingsBox(QWidget):
 
     def apply(self, auto: Any, dataset: str) -> None:
         self.auto = auto
-        for choice in auto.choices:
-            if choice.name in self._filled and self._get(choice.name) == self._filled[choice.name]:
-                self._put(choice.name, choice.value)
-                self._filled[choice.name] = self._get(choice.name)
+        # The batch is chosen only for tiny data: for any other, an untouched field goes back
+        # to the usual batch (the previous dataset may have been tiny).
+        values = {"batch_size": DEFAULT_BATCH_SIZE, **{c.name: c.value for c in auto.choices}}
+        for name, value in values.items():
+            if name in self._filled and self._get(name) == self._filled[name]:
+                self._put(name, value)
+                self._filled[name] = self._get(name)
         self._shown = dataset
         people = getattr(self.page, "people", None)
         if people is not None:  # DP per person multiplies the epochs just set; DP's warm-up

@@ -151,12 +151,10 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
     else:
         classes = len(set(labels))
-    if strict and chosen is not None and "batch_size" not in explicit and not config.dp:
+    if chosen is not None and "batch_size" not in explicit and not config.dp:
         # Tiny data: the fixed default batch (16) may hold more rows than training has; one
         # batch of all of them is what the user who set nothing wants, not a refusal.
-        from engine.training.prepare import split_rows
-
-        train_rows = len(split_rows(labels, seed=config.seed)[0])
+        train_rows = _training_rows(labels, config.seed)
         if 0 < train_rows < config.batch_size:
             config = dataclasses.replace(config, batch_size=train_rows)
             chosen = dataclasses.replace(chosen, choices=chosen.choices + (Choice(
@@ -166,6 +164,17 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     return TrainPlan(config=config, auto=chosen, overridden=overridden,
                      estimate=estimate(config, units, mean_tokens=mean), rows=len(texts),
                      classes=classes, privacy=privacy, split=split)
+
+
+def _training_rows(labels: Any, seed: int) -> int:
+    """The rows the run's seeded split will train on; 0 when the data cannot be split (the
+    run's own checks say why)."""
+    from engine.training.prepare import split_rows
+
+    try:
+        return len(split_rows(labels, seed=seed)[0])
+    except (ValueError, InputError, TrainingFailure):
+        return 0
 
 
 def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: Any

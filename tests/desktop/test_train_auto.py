@@ -9,13 +9,13 @@ from engine.data.store import save_dataset
 from tests.engine.tiny_model import toy_rows
 
 
-def _store_toy(workspace, rows: int = 100) -> None:  # noqa: ANN001
+def _store_toy(workspace, rows: int = 100, name: str = "toy") -> None:  # noqa: ANN001
     import pyarrow as pa
 
     texts, labels = toy_rows(rows, seed=3)
     imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
                              source=Path("toy.csv"), format="csv")
-    save_dataset(workspace, "toy", imported, ColumnMapping(("text",), "label"))
+    save_dataset(workspace, name, imported, ColumnMapping(("text",), "label"))
 
 
 def test_untouched_fields_get_the_automatic_settings_and_changed_ones_stay(qtbot, window, tiny_model_dir):
@@ -38,3 +38,25 @@ def test_untouched_fields_get_the_automatic_settings_and_changed_ones_stay(qtbot
     assert options["learning_rate"] == 1e-4 and options["epochs"] == 7
     assert "eval_every_steps" in options
     qtbot.waitUntil(lambda: page.estimate_label.text().startswith("About"), timeout=60_000)
+
+
+def test_tiny_data_gets_a_batch_it_can_fill_and_other_data_the_usual_one(qtbot, window, tiny_model_dir):
+    page = window.train_page
+    _store_toy(window.context.workspace, rows=12, name="tiny")
+    _store_toy(window.context.workspace)
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+
+    def choose(name: str) -> None:
+        page.dataset_combo.setCurrentIndex(page.dataset_combo.findData(name))
+        qtbot.waitUntil(lambda: f"Chosen for {name}" in page.auto_box.label.text(), timeout=60_000)
+
+    choose("tiny")
+    assert page.batch_size.value() < 16  # all of its training rows in one batch
+    assert f"batch_size = {page.batch_size.value()}: {page.batch_size.value()} training rows" \
+        in page.auto_box.label.text()
+    choose("toy")
+    assert page.batch_size.value() == 16 and "batch_size" not in page.auto_box.label.text()
+    page.batch_size.setValue(4)  # the user's own batch stays, whatever is chosen after
+    choose("tiny")
+    assert page.batch_size.value() == 4
