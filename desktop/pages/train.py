@@ -45,11 +45,11 @@ class TrainPage(Page):
         self._estimate_timer.timeout.connect(self._estimate)
         self._estimate_job: Job | None = None
 
-        scroll = self.settings_scroll = self._build_settings_column(self._build_common_form())
+        column = self._build_settings_column(self._build_common_form())
         live = self._build_live_column()
 
         row = QHBoxLayout()
-        row.addWidget(scroll, 2)
+        row.addWidget(column, 2)
         row.addLayout(live, 3)
         self.layout_.addLayout(row, 1)
 
@@ -111,7 +111,7 @@ class TrainPage(Page):
         common.addRow("Max length (tokens):", self.max_length)
         return common
 
-    def _build_settings_column(self, common: QFormLayout) -> QScrollArea:
+    def _build_settings_column(self, common: QFormLayout) -> QWidget:
         self.advanced_toggle = QToolButton()
         self.advanced_toggle.setText("Advanced")
         self.advanced_toggle.setCheckable(True)
@@ -151,15 +151,14 @@ class TrainPage(Page):
         settings_layout.addLayout(common)
         settings_layout.addWidget(self.advanced_toggle)
         settings_layout.addWidget(self.advanced)
+        # The DP controls before the automatic settings' reasons, which are long with DP on:
+        # what the user sets stays near the top; why the rest was chosen reads below it.
+        settings_layout.addWidget(section("Differential privacy"))
+        settings_layout.addWidget(self.privacy)
         # Settings chosen from the data, with why (desktop.pages.train_auto).
         self.auto_box = AutoSettingsBox(self)
         settings_layout.addWidget(section("Automatic settings"))
         settings_layout.addWidget(self.auto_box)
-        settings_layout.addWidget(section("Differential privacy"))
-        settings_layout.addWidget(self.privacy)
-        settings_layout.addWidget(section("Estimate"))
-        settings_layout.addWidget(self.estimate_label)
-        settings_layout.addLayout(buttons)
         settings_layout.addStretch(1)
         # A long dataset or column name must not widen the column past the window (a combo box
         # sizes itself to its longest item): every combo elides instead, and the column never
@@ -173,9 +172,19 @@ class TrainPage(Page):
         scroll.setWidget(settings)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(400)
-        scroll.setMaximumWidth(560)
-        return scroll
+        self.settings_scroll = scroll
+        # The estimate and Start stay in view below the settings, however long the automatic
+        # settings' reasons grow (with DP on they once pushed Start off a 1280x800 screen).
+        column = QWidget()
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.addWidget(scroll, 1)
+        column_layout.addWidget(section("Estimate"))
+        column_layout.addWidget(self.estimate_label)
+        column_layout.addLayout(buttons)
+        column.setMinimumWidth(400)
+        column.setMaximumWidth(560)
+        return column
 
     def _build_live_column(self) -> QVBoxLayout:
         self.device_label = QLabel("Device: —")

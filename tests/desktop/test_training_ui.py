@@ -247,13 +247,22 @@ def test_a_long_dataset_name_does_not_push_the_buttons_out_of_the_settings_colum
     window.show_page("train")
     page = window.train_page
     scroll = page.settings_scroll
+    column = scroll.parentWidget()
     qtbot.waitUntil(lambda: scroll.viewport().width() > 0, timeout=5_000)
     assert scroll.widget().width() <= scroll.viewport().width()
-    for button in (page.start_button, page.cancel_button, page.resume_button, page.privacy_dismiss):
-        right = button.mapTo(scroll.viewport(), button.rect().topRight()).x()
-        assert right <= scroll.viewport().width(), button.text()
+    right = page.privacy_dismiss.mapTo(scroll.viewport(), page.privacy_dismiss.rect().topRight()).x()
+    assert right <= scroll.viewport().width()
+    # Start, Cancel and Resume sit below the scrolling settings: in view, whatever their length
+    # (DP's automatic settings are long), and inside the column.
+    page.privacy.enabled.setChecked(True)
+    qtbot.wait(50)
+    for button in (page.start_button, page.cancel_button, page.resume_button):
+        corner = button.mapTo(window, button.rect().bottomRight())
+        assert button.isVisible() and corner.y() <= window.height() and corner.x() <= window.width()
+        assert button.mapTo(column, button.rect().topRight()).x() <= column.width(), button.text()
+    page.privacy.enabled.setChecked(False)
     # On a wide screen the column grows, within bounds, instead of staying at its narrowest.
-    narrow = scroll.width()
+    narrow = column.width()
     window.resize(1920, 1080)
-    qtbot.waitUntil(lambda: scroll.width() > narrow, timeout=5_000)
-    assert scroll.width() <= scroll.maximumWidth()
+    qtbot.waitUntil(lambda: column.width() > narrow, timeout=5_000)
+    assert column.width() <= column.maximumWidth()
