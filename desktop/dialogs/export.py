@@ -121,6 +121,12 @@ class ExportDialog(QDialog):
         self.repeat.setEnabled(not unencrypted)
         self.message.setText("⚠ The export will NOT be encrypted." if unencrypted else "")
 
+    def _refuse(self, text: str) -> None:
+        """Why nothing was exported, in the error style (empty: clear it)."""
+        self.message.setText(f"✖ {text}" if text else "")
+        self.message.setProperty("error", bool(text))
+        self.message.style().polish(self.message)
+
     def chosen_format(self) -> str:
         return next(name for name, button in self.format_buttons.items() if button.isChecked())
 
@@ -133,12 +139,13 @@ class ExportDialog(QDialog):
         if not plaintext:
             passphrase = self.passphrase.text()
             if passphrase != self.repeat.text():
-                self.message.setText("The two passphrases do not match.")
+                self._refuse("The two passphrases do not match.")
                 return
             hint = assess(passphrase)
             if not hint.acceptable:
-                self.message.setText(hint.advice)
+                self._refuse(hint.advice)
                 return
+        self._refuse("")  # nothing wrong: the error style goes
         from desktop.jobs import export_events
 
         workspace, run_id, kdf = self.context.workspace, self.run_id, self.context.kdf

@@ -169,6 +169,7 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     sealed_dialog.repeat.setText("a passphrase for the recipient, mistyped")
     qtbot.mouseClick(sealed_dialog.export_button, Qt.MouseButton.LeftButton)
     assert "do not match" in sealed_dialog.message.text() and not target.exists()
+    assert sealed_dialog.message.property("error")  # said as the refusal it is
     sealed_dialog.passphrase.setText("a passphrase for the recipient")
     sealed_dialog.repeat.setText("a passphrase for the recipient")
     qtbot.mouseClick(sealed_dialog.export_button, Qt.MouseButton.LeftButton)
