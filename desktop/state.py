@@ -78,6 +78,8 @@ _GENERIC_STEMS = frozenset({"train", "training", "test", "dev", "valid", "valida
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
         return "—"
+    if seconds < 0.5:
+        return "under 1 s"  # not "0 s": something did take time
     seconds = int(round(seconds))
     if seconds < 60:
         return f"{seconds} s"

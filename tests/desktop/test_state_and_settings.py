@@ -65,7 +65,8 @@ def test_history_curves_keep_training_and_validation_loss_apart():
 
 
 def test_durations_read_naturally():
-    assert [format_duration(s) for s in (None, 4.4, 65, 3 * 3600 + 120)] == ["—", "4 s", "1 min 05 s", "3 h 02 min"]
+    assert [format_duration(s) for s in (None, 0.2, 4.4, 65, 3 * 3600 + 120)] == \
+        ["—", "under 1 s", "4 s", "1 min 05 s", "3 h 02 min"]
 
 
 def test_settings_round_trip_and_bad_values_fall_back(isolated_dirs):
