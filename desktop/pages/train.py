@@ -406,8 +406,9 @@ class TrainPage(Page):
             e = terminal.value
             memory = human_size(e.peak_memory_bytes) if getattr(e, "peak_memory_bytes", None) else "?"
             dp = " with differential privacy" if self.privacy.enabled.isChecked() else ""
-            self.estimate_label.setText(f"About {format_duration(e.seconds)} on {e.device_name}{dp}, "
-                                        f"peak memory about {memory}.")
+            duration = format_duration(e.seconds)
+            duration = duration.capitalize() if duration.startswith("under") else f"About {duration}"
+            self.estimate_label.setText(f"{duration} on {e.device_name}{dp}, peak memory about {memory}.")
         elif isinstance(terminal, Failed):
             self.estimate_label.setText(terminal.message)
 
