@@ -165,7 +165,7 @@ def choose_max_length(lengths: np.ndarray, model_limit: int) -> Choice:
 def choose_settings(texts: Sequence[str], labels: Sequence[str], *, model_limit: int,
                     model_parameters: int, lengths: np.ndarray | None = None,
                     batch_size: int = 16, multi_label: bool = False,
-                    label_delimiter: str = "|") -> AutoSettings:
+                    label_delimiter: str = "|", train_rows: int | None = None) -> AutoSettings:
     """Settings for these rows and this model (``ModelInfo.max_length``/``approx_parameters``).
 
     ``lengths``: token counts of (a sample of) the texts (``token_lengths``); without them the
@@ -178,7 +178,9 @@ def choose_settings(texts: Sequence[str], labels: Sequence[str], *, model_limit:
     else:
         counts = Counter(str(v) for v in labels)
     classes = len(counts)
-    train_rows = int(len(texts) * TRAIN_SHARE)
+    # The run's split when the caller made it (its stratification can differ from 80% by a
+    # few rows), else 80% of the rows.
+    train_rows = train_rows or int(len(texts) * TRAIN_SHARE)
     per_class = train_rows / max(1, classes)
     choices = [choose_max_length(lengths, model_limit)]
 
@@ -317,7 +319,7 @@ def choose_dp_settings(train_rows: int, trainable: str | None = None, *,
 
 def auto_for_dataset(texts: Sequence[str], labels: Sequence[str], model: Any, *,
                      tokenizer: Any = None, batch_size: int = 16, multi_label: bool = False,
-                     label_delimiter: str = "|") -> AutoSettings:
+                     label_delimiter: str = "|", train_rows: int | None = None) -> AutoSettings:
     """``choose_settings`` for a model folder (``ModelInfo``), measuring with its tokenizer."""
     if tokenizer is None:
         from engine.models.folders import load_tokenizer
@@ -327,4 +329,4 @@ def auto_for_dataset(texts: Sequence[str], labels: Sequence[str], model: Any, *,
     return choose_settings(texts, labels, model_limit=int(model.max_length),
                            model_parameters=int(model.approx_parameters), lengths=lengths,
                            batch_size=batch_size, multi_label=multi_label,
-                           label_delimiter=label_delimiter)
+                           label_delimiter=label_delimiter, train_rows=train_rows)

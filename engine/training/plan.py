@@ -118,15 +118,19 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     chosen: AutoSettings | None = None
     values: dict[str, Any] = {}
     if auto:
+        # The split the run will make, so "80 training rows" here is what the run trains on
+        # (per person, the people are split whole: their count is estimated as before).
+        real_rows = _training_rows(labels, base.seed)
+        train_units = real_rows if real_rows and rows.people is None else int(units * TRAIN_SHARE)
         chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
                                   multi_label=base.multi_label,
-                                  label_delimiter=base.label_delimiter)
+                                  label_delimiter=base.label_delimiter, train_rows=real_rows or None)
         values = dict(chosen.values)
         if base.dp:
             # DP-SGD refuses class weights (they re-weight single rows, which the per-row
             # clipping bound does not cover) and has its own learning-rate, clipping, batch and
             # trainable-part needs: those choices replace the non-DP ones.
-            dp = choose_dp_settings(int(units * TRAIN_SHARE), explicit.get("dp_trainable"),
+            dp = choose_dp_settings(train_units, explicit.get("dp_trainable"),
                                     per_person=rows.people is not None)
             replaced = ["class_weights", "learning_rate"]
             if rows.people is not None:
@@ -139,7 +143,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     if chosen is not None:
         # The warm-up and validation count the steps this run will take: the epochs and batch
         # in use (the user's, if given), accumulated micro-batches, and DP's logical batches.
-        chosen = _with_steps_for(chosen, config, int(units * TRAIN_SHARE),
+        chosen = _with_steps_for(chosen, config, train_units,
                                  [k for k in ("warmup_ratio", "eval_every_steps") if k not in explicit])
         config = dataclasses.replace(config, **{k: chosen.values[k] for k in
                                                 ("warmup_ratio", "eval_every_steps") if k not in explicit})

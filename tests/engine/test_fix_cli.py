@@ -68,6 +68,15 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     assert audit.count("dataset.fixed") == 3 and 'fix="drop-empty"' in audit
     assert "rows_removed=275" in audit
 
+    # The automatic settings count the training rows of the split the run makes (97 rows in
+    # three unequal classes: not int(0.8 x 97) = 77), as the split line says.
+    assert cli(["train", "cfpb", "--model", str(tiny_bert), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    import re
+
+    split = int(re.search(r"split \(seed 13\): (\d+) training", out).group(1))
+    assert re.search(rf"epochs = \d+: {split} training rows", out), out
+
     assert cli(["train", "cfpb", "--model", str(tiny_bert), "--epochs", "1", "--batch-size", "8",
                 "--max-length", "32", "--lr", "1e-3"]) == 0
     assert "Test metrics:" in capsys.readouterr().out
