@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
     QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget,
@@ -15,12 +15,11 @@ from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox, lr_text
+from desktop.pages.train_estimate import EstimateLine
 from desktop.pages.train_privacy import PeopleCount, PrivacySettings
-from desktop.state import Phase, TrainingMonitor, format_duration
-from engine.units import human_size
+from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.curves import CurvePlot
-from desktop.worker import Done, Job
-from engine.events import Failed
+from desktop.worker import Job
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -39,11 +38,6 @@ class TrainPage(Page):
         self.job: Job | None = None
         self.model_path: Path | None = None  # None: the default MiniLM
         self._resumable_run: str | None = None
-        self._estimate_timer = QTimer(self)
-        self._estimate_timer.setSingleShot(True)
-        self._estimate_timer.setInterval(300)
-        self._estimate_timer.timeout.connect(self._estimate)
-        self._estimate_job: Job | None = None
 
         column = self._build_settings_column(self._build_common_form())
         live = self._build_live_column()
@@ -131,9 +125,7 @@ class TrainPage(Page):
         self._dp_rate: str | None = None  # the DP rate last filled in, while DP is on
         self.privacy.trainable.currentIndexChanged.connect(self._dp_part_changed)
 
-        self.estimate_label = QLabel("")
-        self.estimate_label.setWordWrap(True)
-        self.estimate_label.setObjectName("estimate")
+        self.estimate_label = EstimateLine(self)  # desktop.pages.train_estimate
         self.start_button = QPushButton(icon("train"), "Start training")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
@@ -383,34 +375,7 @@ class TrainPage(Page):
         return int(self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
 
     def _schedule_estimate(self) -> None:
-        if self.dataset_combo.currentData() and self.monitor.phase is not Phase.RUNNING:
-            self._estimate_timer.start()
-
-    def _estimate(self) -> None:
-        if self._estimate_job is not None and self._estimate_job.is_running():
-            self._estimate_timer.start()
-            return
-        from desktop.jobs import estimate, make_config
-
-        options, rows = self.config_options(), self._rows()
-        mean = self.auto_box.mean_tokens(self.max_length.value())  # measured lengths, if known
-        self.estimate_label.setText("Estimating…")
-        job = Job.call(lambda _c: estimate(make_config(**options), rows, mean), name="estimate",
-                       parent=self)
-        job.ended.connect(self._on_estimate)
-        self._estimate_job = job
-        self.context.start(job)
-
-    def _on_estimate(self, terminal: object) -> None:
-        if isinstance(terminal, Done):
-            e = terminal.value
-            memory = human_size(e.peak_memory_bytes) if getattr(e, "peak_memory_bytes", None) else "?"
-            dp = " with differential privacy" if self.privacy.enabled.isChecked() else ""
-            duration = format_duration(e.seconds)
-            duration = duration.capitalize() if duration.startswith("under") else f"About {duration}"
-            self.estimate_label.setText(f"{duration} on {e.device_name}{dp}, peak memory about {memory}.")
-        elif isinstance(terminal, Failed):
-            self.estimate_label.setText(terminal.message)
+        self.estimate_label.schedule(running=self.monitor.phase is Phase.RUNNING)
 
     # --- running -----------------------------------------------------------------------------
     def start(self, *, config: Any = None) -> None:

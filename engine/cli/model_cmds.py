@@ -124,7 +124,7 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from engine.evaluation.report import evaluate_run
+    from engine.evaluation.evaluate import evaluate_run
 
     if args.misclassified < 0:
         raise InputError("--misclassified must be 0 or more")

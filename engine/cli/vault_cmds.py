@@ -75,14 +75,12 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 # ----- import -------------------------------------------------------------------------------
-_FLAG_OF_KIND = {"small-classes": "--min-class-size", "drop-classes": "--drop-class"}
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     # Heavy engine imports stay inside the command so `cloister --help` stays fast.
     from engine.cli.fix_options import apply_fix_arguments
     from engine.cli.inspect_cmd import problem_lines
     from engine.data.columns import ColumnMapping
+    from engine.data.fix_hints import flag_of_kind
     from engine.data.importing import read_table
     from engine.data.store import check_name, save_dataset
     from engine.data.problems import has_blocking
@@ -113,7 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
               f"{cap.get('details', {}).get('max_tokens', '?')} tokens: cut them less, or leave "
               "--cap-long out)")
     # The flag of each fix that already ran ("--drop-duplicates"): not offered again.
-    applied = frozenset(_FLAG_OF_KIND.get(str(s.get("kind")), f"--{s.get('kind')}") for s in history)
+    applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in history)
     for line in problem_lines(problems, source=str(imported.source), applied=applied):
         # inspect's "listed with --json" points at inspect's own flag; say which command has it.
         print("  " + line.replace("listed with --json", "listed by 'cloister inspect FILE --json'"))

@@ -27,8 +27,8 @@ from engine.data.fixes import (
     SmallClasses,
     StripMarkup,
     apply_fixes,
-    fix_for,
 )
+from engine.data.fix_hints import fix_for
 from engine.data.markup import rows_with_markup
 from engine.data.problems import Problem
 

@@ -10,8 +10,8 @@ given in (strip web markup, drop incomplete rows, merge spellings of a label, re
 drop duplicates, cap long texts, then the small classes, so that class counts are final when
 they are judged, and only texts that repeat as read count as repeats),
 and refuses — raising ``FixRefused``, changing nothing — a result with no rows or fewer than two
-classes, or a merge into a class that does not exist. ``FIX_FOR_CODE`` says which fix resolves
-which problem code, so reports can print the command-line flag under each problem.
+classes, or a merge into a class that does not exist. ``engine.data.fix_hints`` says which fix
+resolves which problem code, so reports can print the command-line flag under each problem.
 """
 from __future__ import annotations
 
@@ -433,38 +433,6 @@ def _fewer_classes_advice(fixes: Sequence[Fix]) -> str:
 # Fixes that drop or relabel whole rows by class: wrong for multi-label rows ('billing|urgent').
 # They are the fixes that read the labels (``needs_labels``).
 BY_CLASS_KINDS = frozenset(f.kind for f in Fix.__subclasses__() if f.needs_labels)
-
-
-# ---- which fix resolves which problem ---------------------------------------------------------
-@dataclass(frozen=True)
-class FixHint:
-    """How a problem is fixed: the ``cloister import`` flag, and a short phrase for buttons."""
-
-    flag: str
-    label: str
-
-
-FIX_FOR_CODE: dict[str, FixHint] = {
-    "empty-text": FixHint("--drop-empty", "Drop rows with empty text or no label"),
-    "missing-label": FixHint("--drop-empty", "Drop rows with empty text or no label"),
-    "duplicate-row": FixHint("--drop-duplicates", "Drop repeated rows"),
-    "conflicting-labels": FixHint("--resolve-conflicts majority",
-                                  "Keep each text's majority label"),
-    "class-too-small": FixHint(f"--min-class-size {DEFAULT_MIN_CLASS_SIZE} --merge-small-into "
-                               f"{NEW_CLASS}", f"Merge tiny classes into {NEW_CLASS!r}"),
-    "class-small": FixHint(f"--min-class-size 10 --merge-small-into {NEW_CLASS}",
-                           f"Merge small classes into {NEW_CLASS!r}"),
-    "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
-    "markup-in-text": FixHint("--strip-markup", "Remove web markup from the texts"),
-    "label-variants": FixHint("--merge-label-variants",
-                              "Merge labels that differ only in how they are written"),
-    "single-class": FixHint("--label-column L", "Choose another label column"),
-    "no-label-column": FixHint("--label-column L", "Choose the label column"),
-}
-
-
-def fix_for(code: str) -> FixHint | None:
-    return FIX_FOR_CODE.get(code)
 
 
 def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = False,

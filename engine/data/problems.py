@@ -30,7 +30,7 @@ class Problem:
     file: str | None = None
     row: int | None = None  # 1-based data row (the header is not a row)
     column: str | None = None
-    # The one step that fixes it: a `cloister import` flag (engine.data.fixes.FIX_FOR_CODE).
+    # The one step that fixes it: a `cloister import` flag (engine.data.fix_hints.FIX_FOR_CODE).
     fix: str = ""
     # Excel: the row number the sheet shows for it (title rows and the header counted), where
     # the data rows map one to one onto sheet rows.

@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
 from engine.data.columns import ColumnMapping, label_array, text_array
-from engine.data.fixes import FIX_FOR_CODE, NEW_CLASS, fix_for
+from engine.data.fix_hints import FIX_FOR_CODE, fix_for
+from engine.data.fixes import NEW_CLASS
 from engine.data.importing.table import ImportedTable
 from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
 from engine.data.markup import has_markup

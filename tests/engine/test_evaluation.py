@@ -204,7 +204,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_evaluate_run_reproduces_the_training_report(trained) -> None:
-    from engine.evaluation.report import evaluate_run, load_report
+    from engine.evaluation.evaluate import evaluate_run
+    from engine.evaluation.report import load_report
 
     ws, run_id, _ = trained
     stored = load_report(ws, run_id)
@@ -217,7 +218,7 @@ def test_evaluate_run_reproduces_the_training_report(trained) -> None:
 
 def test_evaluate_run_on_another_dataset_and_on_bad_files(trained, tmp_path) -> None:
     from engine.data.columns import infer_mapping
-    from engine.evaluation.report import evaluate_run
+    from engine.evaluation.evaluate import evaluate_run
     from engine.data.importing import read_table
     from engine.data.store import save_dataset
     from tests.engine.test_prediction import write_sms_csv
@@ -240,7 +241,7 @@ def test_evaluate_run_on_another_dataset_and_on_bad_files(trained, tmp_path) -> 
 
 
 def test_multi_label_truth_encoding() -> None:
-    from engine.evaluation.report import _encode_truth
+    from engine.evaluation.evaluate import _encode_truth
 
     truth = _encode_truth(["a|b", "b", " c | a "], ("a", "b", "c"), "f.csv", multi_label=True, delimiter="|")
     assert truth.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]

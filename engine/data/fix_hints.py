@@ -1,0 +1,48 @@
+"""Which fix resolves which problem: the ``cloister import`` flag that reports print under each
+problem code, a short phrase for the desktop's buttons, and the flag of each applied fix kind."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.data.fixes import DEFAULT_MIN_CLASS_SIZE, NEW_CLASS
+
+
+@dataclass(frozen=True)
+class FixHint:
+    """How a problem is fixed: the ``cloister import`` flag, and a short phrase for buttons."""
+
+    flag: str
+    label: str
+
+
+FIX_FOR_CODE: dict[str, FixHint] = {
+    "empty-text": FixHint("--drop-empty", "Drop rows with empty text or no label"),
+    "missing-label": FixHint("--drop-empty", "Drop rows with empty text or no label"),
+    "duplicate-row": FixHint("--drop-duplicates", "Drop repeated rows"),
+    "conflicting-labels": FixHint("--resolve-conflicts majority",
+                                  "Keep each text's majority label"),
+    "class-too-small": FixHint(f"--min-class-size {DEFAULT_MIN_CLASS_SIZE} --merge-small-into "
+                               f"{NEW_CLASS}", f"Merge tiny classes into {NEW_CLASS!r}"),
+    "class-small": FixHint(f"--min-class-size 10 --merge-small-into {NEW_CLASS}",
+                           f"Merge small classes into {NEW_CLASS!r}"),
+    "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
+    "markup-in-text": FixHint("--strip-markup", "Remove web markup from the texts"),
+    "label-variants": FixHint("--merge-label-variants",
+                              "Merge labels that differ only in how they are written"),
+    "single-class": FixHint("--label-column L", "Choose another label column"),
+    "no-label-column": FixHint("--label-column L", "Choose the label column"),
+}
+
+
+def fix_for(code: str) -> FixHint | None:
+    return FIX_FOR_CODE.get(code)
+
+
+# The flag that asked for each fix kind, as a dataset's history names them: "--" + the kind,
+# but for these two.
+_FLAG_OF_KIND = {"small-classes": "--min-class-size", "drop-classes": "--drop-class"}
+
+
+def flag_of_kind(kind: str) -> str:
+    """``--drop-duplicates`` for the kind "drop-duplicates": the flag of a fix that ran."""
+    return _FLAG_OF_KIND.get(kind, f"--{kind}")

@@ -1,0 +1,148 @@
+"""Evaluate a trained run again: on its own test split (the same seeded split as training) or on
+other labelled data, a dataset of the vault or a file; the metrics are ``report.compute_report``'s.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.errors import InputError
+from engine.evaluation.report import EvaluationReport, compute_report, save_report
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
+
+
+def evaluate_run(
+    ws: Vault,
+    run_id: str,
+    *,
+    data: str | Path | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    device: str | None = None,
+) -> EvaluationReport:
+    """Evaluate a run's model on its own test split (``data=None``; the report is stored
+    again), on another dataset of the workspace (by name) or on a labelled file (a path).
+
+    Rows whose label the model was not trained on make it refuse, naming those labels and
+    the data, since the model cannot predict them and the metrics would be meaningless.
+    """
+    from engine.evaluation.prediction import Predictor
+    from engine.runs import load_run
+
+    record = load_run(ws, run_id)
+    config = dict(record.config or {})
+    multi_label = bool(config.get("multi_label", False))
+    delimiter = str(config.get("label_delimiter", "|"))
+    groups = None
+    if data is None:
+        texts, raw_labels, groups, source = _test_split(ws, record, config)
+    else:
+        texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
+                                                   record.dataset)
+    truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
+                          delimiter=delimiter)
+    predictor = Predictor.from_run(ws, run_id, device=device)
+    report = compute_report(truth, predictor.predict_proba(texts), record.labels, texts,
+                            multi_label=multi_label, groups=groups)
+    if data is not None:
+        from engine.evaluation.overlap import rows_seen_in_training
+
+        report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts))
+    if data is None:
+        save_report(ws, run_id, report)
+        from engine.runs import save_run  # the run list reads the interval's rows from the record
+
+        save_run(ws, record.updated(test_rows=report.n, test_effective_rows=report.effective_rows))
+    return report
+
+
+def _test_split(ws: Vault, record: Any, config: dict[str, Any]
+                ) -> tuple[list[str], list[str], list[str] | None, str]:
+    """The run's test rows, and who each is about when the run was split by person."""
+    from engine.training.prepare import stored_for_run, stored_people, stored_splits
+
+    dataset = record.dataset
+    stored = stored_for_run(ws, record)
+    # The same seeded, stratified split as training: these are exactly the held-out rows.
+    people = stored_people(stored, config)
+    _, _, test = stored_splits(stored, config, people)
+    if len(test) == 0:
+        raise InputError(f"dataset '{dataset}' has no test rows; evaluate on a file with --data")
+    return ([stored.texts[i] for i in test], [stored.labels[i] for i in test],
+            None if people is None else [people[i] for i in test], f"dataset '{dataset}'")
+
+
+def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,
+                   training_dataset: str) -> tuple[list[str], list[str], str]:
+    path = Path(data).expanduser()
+    if path.exists():
+        from engine.data.columns import ColumnMapping, texts_and_labels
+        from engine.data.importing import read_table
+
+        imported = read_table(path)
+        text_column, label_column = _training_columns(ws, training_dataset, imported.column_names,
+                                                      text_column, label_column)
+        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,
+                                       label_column=label_column)
+        if mapping.label_column is None:
+            raise InputError(f"{path} has no column that looks like labels; name it with "
+                             "--label-column")
+        texts, labels = texts_and_labels(imported.table, mapping)
+        source = f"{path} (column {mapping.label_column!r})"
+    else:
+        from engine.data.store import dataset_info, load_dataset
+
+        try:
+            dataset_info(ws, str(data))
+        except InputError:
+            raise InputError(f"{data} is neither a file nor a dataset in this workspace; give a "
+                             "labelled file's path or a name from `cloister datasets`") from None
+        stored = load_dataset(ws, str(data))
+        texts, labels, source = stored.texts, stored.labels, f"dataset '{data}'"
+    missing = [i + 1 for i, label in enumerate(labels) if not str(label).strip()]
+    if missing:
+        rows = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InputError(f"{source}: rows {rows} have no label; fill them in or remove them")
+    return [str(t) for t in texts], [str(v).strip() for v in labels], source
+
+
+def _training_columns(ws: Vault, dataset: str, columns: Sequence[str], text_column: str | None,
+                      label_column: str | None) -> tuple[str | None, str | None]:
+    """Unnamed columns of an evaluation file default to the training data's column names
+    when the file has them: names are a better guide than inference on a few rows."""
+    from engine.data.store import dataset_info
+
+    try:
+        mapping = dataset_info(ws, dataset).mapping
+    except InputError:
+        return text_column, label_column  # the training dataset was deleted since
+    if text_column is None and len(mapping.text_columns) == 1 and mapping.text_columns[0] in columns:
+        text_column = mapping.text_columns[0]
+    if label_column is None and mapping.label_column in columns:
+        label_column = mapping.label_column
+    return text_column, label_column
+
+
+def _encode_truth(raw: Sequence[str], labels: Sequence[str], source: str, *, multi_label: bool,
+                  delimiter: str) -> np.ndarray:
+    index = {label: i for i, label in enumerate(labels)}
+    rows = [[p.strip() for p in r.split(delimiter) if p.strip()] if multi_label else [r] for r in raw]
+    unseen = sorted({p for parts in rows for p in parts if p not in index})
+    if unseen:
+        shown = ", ".join(repr(u) for u in unseen[:10]) + (" ..." if len(unseen) > 10 else "")
+        raise InputError(
+            f"{source} has labels the model was not trained on: {shown}. The model knows "
+            f"{', '.join(repr(label) for label in labels)}; remove those rows or rename the labels"
+        )
+    if not multi_label:
+        return np.array([index[parts[0]] for parts in rows], dtype=np.int64)
+    truth = np.zeros((len(rows), len(labels)), dtype=np.int64)
+    for r, parts in enumerate(rows):
+        truth[r, [index[p] for p in parts]] = 1
+    return truth
