@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.state import ImportDraft
-from engine.units import count_of
+from engine.data.problems import count_kinds
 
 
 def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
@@ -57,8 +57,8 @@ def problems_title(problems: list[Any]) -> str:
     (or the first few and a summary), and "24 errors" beside "275 rows in all" confuses."""
     if not problems:
         return "Problems — none found"
-    blocking = len({p.code for p in problems if p.blocking})
-    other = len({p.code for p in problems if not p.blocking})
-    parts = [f"{count_of(blocking, 'kind')} to fix before importing"] if blocking else []
-    parts += [f"{other} to review"] if other else []
+    parts = [f"{count_kinds(problems, blocking=True)} to fix before importing"] \
+        if any(p.blocking for p in problems) else []
+    parts += [f"{count_kinds(problems, blocking=False)} to review"] \
+        if not all(p.blocking for p in problems) else []
     return "Problems — " + ", ".join(parts)

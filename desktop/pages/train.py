@@ -14,12 +14,13 @@ from PySide6.QtWidgets import (
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
-from desktop.pages.train_auto import AutoSettingsBox, lr_text
+from desktop.pages.train_auto import AutoSettingsBox
 from desktop.pages.train_estimate import EstimateLine
 from desktop.pages.train_privacy import PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Job
+from engine.units import rate_text
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -329,7 +330,7 @@ class TrainPage(Page):
         self.advanced.allow_class_weights(not on)
         if on:
             self.people.refresh()  # fills the DP settings for the rows, or the people
-            self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
+            self._dp_rate = rate_text(dp_learning_rate(self.privacy.trainable.currentData()))
             if self.learning_rate.currentText() != self._dp_rate:
                 self._plain_learning_rate = self.learning_rate.currentText()
                 self.learning_rate.setCurrentText(self._dp_rate)
@@ -348,7 +349,7 @@ class TrainPage(Page):
         from engine.training.auto import dp_learning_rate
 
         if self._dp_rate is not None and self.learning_rate.currentText() == self._dp_rate:
-            self._dp_rate = lr_text(dp_learning_rate(self.privacy.trainable.currentData()))
+            self._dp_rate = rate_text(dp_learning_rate(self.privacy.trainable.currentData()))
             self.learning_rate.setCurrentText(self._dp_rate)
         self.auto_box.render()  # the learning rate's reason follows the part trained
         self._schedule_estimate()

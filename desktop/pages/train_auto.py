@@ -18,13 +18,6 @@ from engine.events import Failed
 from engine.units import rate_text
 
 
-DEFAULT_BATCH_SIZE = 16  # TrainConfig's; the automatic settings lower it for tiny data only
-
-
-def lr_text(value: float) -> str:
-    return rate_text(value)  # 1e-4, 5e-5: as the page's own choices read
-
-
 class AutoSettingsBox(QWidget):
     def __init__(self, page: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +37,7 @@ class AutoSettingsBox(QWidget):
         # What each field held when last filled (at first: the page's defaults). A field whose
         # value differs has been changed by the user, and an automatic fill leaves it alone.
         self._filled = {name: self._get(name) for name in self._fields()}
+        self._page_batch = self._filled["batch_size"]  # the usual batch; lowered for tiny data only
         # A field changed after the fill is "set by you" at once, not at the next measurement.
         page, adv = self.page, self.page.advanced
         for signal in (page.epochs.valueChanged, page.max_length.valueChanged, page.batch_size.valueChanged,
@@ -76,7 +70,7 @@ class AutoSettingsBox(QWidget):
     def _put(self, name: str, value: Any) -> None:
         p, adv = self.page, self.page.advanced
         if name == "learning_rate":
-            p.learning_rate.setCurrentText(lr_text(float(value)))
+            p.learning_rate.setCurrentText(rate_text(float(value)))  # "1e-4", as the choices read
         elif name == "epochs":
             p.epochs.setValue(int(value))
         elif name == "max_length":
@@ -135,7 +129,7 @@ class AutoSettingsBox(QWidget):
         self.auto = auto
         # The batch is chosen only for tiny data: for any other, an untouched field goes back
         # to the usual batch (the previous dataset may have been tiny).
-        values = {"batch_size": DEFAULT_BATCH_SIZE, **{c.name: c.value for c in auto.choices}}
+        values = {"batch_size": self._page_batch, **{c.name: c.value for c in auto.choices}}
         for name, value in values.items():
             if name in self._filled and self._get(name) == self._filled[name]:
                 self._put(name, value)

@@ -212,13 +212,9 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
             if shown[problem.code] > per_check:
                 hidden[problem.code] = hidden.get(problem.code, 0) + 1
                 continue
-        message = problem.message
-        if problem.row is None and problem.code in shown and shown[problem.code] > per_check:
-            message = message.replace(" are listed)", " are listed with --json)")  # here, 5 are
-        local = problem if problem.file != source and message == problem.message else Problem(
-            severity=problem.severity, code=problem.code, message=message,
-            hint=problem.hint, file=None if problem.file == source else problem.file,
-            row=problem.row, column=problem.column)
+        local = problem if problem.file != source else Problem(
+            severity=problem.severity, code=problem.code, message=problem.message,
+            hint=problem.hint, file=None, row=problem.row, column=problem.column)
         lines.append(str(local))
         # The one-step fix, under every error and under the first warning of each kind.
         if problem.fix and problem.fix.split()[0] not in applied and \

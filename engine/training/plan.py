@@ -117,6 +117,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         raise InputError(exc.message) from exc
     chosen: AutoSettings | None = None
     values: dict[str, Any] = {}
+    real_rows = 0  # the training rows of the run's split, measured with the automatic settings
     if auto:
         # The split the run will make, so "80 training rows" here is what the run trains on
         # (per person, the people are split whole: their count is estimated as before).
@@ -140,6 +141,15 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
             chosen = dataclasses.replace(chosen, choices=kept + dp)
             values = dict(chosen.values)
     config = TrainConfig(dataset=dataset, model_path=model_path, **{**values, **dict(explicit)})
+    if chosen is not None and "batch_size" not in explicit and not config.dp \
+            and 0 < real_rows < config.batch_size:
+        # Tiny data: the fixed default batch (16) may hold more rows than training has; one
+        # batch of all of them is what the user who set nothing wants, not a refusal. Before
+        # the warm-up below, which counts the steps of the batch in use.
+        config = dataclasses.replace(config, batch_size=real_rows)
+        chosen = dataclasses.replace(chosen, choices=chosen.choices + (Choice(
+            "batch_size", real_rows, f"{real_rows} training rows, fewer than the usual batch "
+            f"of {base.batch_size}: one batch holds them all"),))
     if chosen is not None:
         # The warm-up and validation count the steps this run will take: the epochs and batch
         # in use (the user's, if given), accumulated micro-batches, and DP's logical batches.
@@ -155,15 +165,6 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
     else:
         classes = len(set(labels))
-    if chosen is not None and "batch_size" not in explicit and not config.dp:
-        # Tiny data: the fixed default batch (16) may hold more rows than training has; one
-        # batch of all of them is what the user who set nothing wants, not a refusal.
-        train_rows = _training_rows(labels, config.seed)
-        if 0 < train_rows < config.batch_size:
-            config = dataclasses.replace(config, batch_size=train_rows)
-            chosen = dataclasses.replace(chosen, choices=chosen.choices + (Choice(
-                "batch_size", train_rows, f"{train_rows} training rows, fewer than the usual batch "
-                f"of {base.batch_size}: one batch holds them all"),))
     privacy, split = _check_as_the_run_will(config, info, labels, rows.people) if strict else ("", None)
     return TrainPlan(config=config, auto=chosen, overridden=overridden,
                      estimate=estimate(config, units, mean_tokens=mean), rows=len(texts),

@@ -39,11 +39,11 @@ def test_inspect_prints_the_flag_under_each_error(cfpb: Path, capsys) -> None:
     assert any("fix: --drop-empty" in line for line in lines)
     assert any("fix: --min-class-size 2 --merge-small-into other" in line for line in lines)
     assert "not trainable yet" in lines[-1] and "--drop-empty" in lines[-1]
-    # Counted by check, not by listed entry (275 empty rows are one kind of error), and the
-    # summary says where the 20 rows it names are, since 5 are printed here.
+    # Counted by check, not by listed entry (275 empty rows are one kind of error); 5 of the
+    # 20 rows the report names are printed, and a line says where the other 15 are.
     assert "Problems: 2 kinds of error, 3 kinds of warning" in lines
-    assert any("275 rows in all: the text is empty (the first 20 are listed with --json)" in line
-               for line in lines)
+    assert any("275 rows in all: the text is empty" in line for line in lines)
+    assert "  (15 more 'empty-text' rows are listed with --json)" in lines
 
 
 def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) -> None:  # noqa: F811
