@@ -7,6 +7,11 @@ process), with the trainer patched in that child:
   is post-processing and costs no privacy: EMA copies of the trainable weights are kept with
   each decay, and the final weights and each copy are scored on all of ``sst2/dev.tsv``.
 * ``--dropout P``: every dropout layer of the model set to P (0: off) for training.
+* ``--lower-lr-scale F``: with ``--trainable top-6+bias`` (every layer), the weight matrices of the
+  layers below the top ``--full-rate-layers`` (default 2) learn at F times the rate; their biases
+  and LayerNorms, the top layers, the pooler and the head at the full rate. F = 0 is the same
+  model as ``top-2+bias``; the question is whether a small step lets the lower layers adapt
+  without the noise (which Adam scales to about the rate on every coordinate) wrecking them.
 
 ::
 
@@ -27,12 +32,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 DECAYS = (0.8, 0.9, 0.95, 0.98)  # the default --ema-decays
 
 
+def layered_groups(plain, lr: float, scale: float, full_layers: int):
+    """``param_groups`` with the lower layers' weight matrices in their own group at lr x scale."""
+    import re
+
+    def groups(model, weight_decay):
+        names = {id(p): n for n, p in model.named_parameters()}
+        layers = 1 + max(int(m.group(1)) for n in names.values()
+                         if (m := re.search(r"\.layer\.(\d+)\.", n)))
+        out = []
+        for group in plain(model, weight_decay):
+            lower = [p for p in group["params"] if p.dim() > 1 and (m := re.search(
+                r"\.layer\.(\d+)\.", names[id(p)])) and int(m.group(1)) < layers - full_layers]
+            rest = [p for p in group["params"] if all(p is not q for q in lower)]
+            out.append({**group, "params": rest})
+            if lower:
+                out.append({**group, "params": lower, "lr": lr * scale})
+        print(f"  layered rates: {sum(p.numel() for g in out if 'lr' in g for p in g['params']):,} "
+              f"weights at {lr * scale:g}, the rest at {lr:g}", file=sys.stderr, flush=True)
+        return out
+
+    return groups
+
+
 def side(args: dict, queue) -> None:
     """``bench_dp.run_side`` with the trainer patched to keep and score the EMA copies."""
     import torch
 
-    from engine.training import loop
+    from engine.training import loop, private
 
+    if args["lower_lr_scale"] is not None:
+        private.param_groups = layered_groups(private.param_groups, args["dp_lr"],
+                                              args["lower_lr_scale"], args["full_rate_layers"])
     trainer = loop.Trainer
     plain_init, plain_step, plain_finish = trainer.__init__, trainer.train_step, trainer.finish
     decays = tuple(args["ema_decays"])
@@ -93,6 +124,9 @@ def main() -> None:
                         help="EMA decays to score (none: only the final weights)")
     parser.add_argument("--dropout", type=float, default=None,
                         help="dropout probability while training (default: the model's, 0.1)")
+    parser.add_argument("--lower-lr-scale", type=float, default=None,
+                        help="the lower layers' weight matrices learn at this times the rate")
+    parser.add_argument("--full-rate-layers", type=int, default=2)
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
     data = full_data.require(opts.data, "sst2/train.tsv", "sst2/dev.tsv")
@@ -104,13 +138,15 @@ def main() -> None:
             "logical_batch": opts.logical_batch, "clip": 0.1, "dp_lr": opts.dp_lr,
             "epochs": opts.epochs, "max_length": 64, "grad_sample_mode": "auto", "dp": True,
             "epsilon": opts.epsilon, "trainable": opts.trainable, "ema_decays": opts.ema_decays,
-            "dropout": opts.dropout}
+            "dropout": opts.dropout, "lower_lr_scale": opts.lower_lr_scale,
+            "full_rate_layers": opts.full_rate_layers}
     start = time.perf_counter()
     result = bench_train.in_child(side, args)
     p = result["privacy"]
     print(f"{opts.rows:,} rows, {opts.epochs} epochs, logical batch {opts.logical_batch}, lr "
           f"{opts.dp_lr:g}, {opts.trainable}, ε = {opts.epsilon:g}, dropout "
-          f"{'as the model' if opts.dropout is None else opts.dropout}: saved (final) weights "
+          f"{'as the model' if opts.dropout is None else opts.dropout}, lower-layer rate scale "
+          f"{opts.lower_lr_scale}: saved (final) weights "
           f"{result['acc']:.4f}, σ {p['noise_multiplier']:.3f}, {p['steps']} steps, "
           f"{(time.perf_counter() - start) / 60:.1f} minutes (the EMA figures are on stderr)")
 

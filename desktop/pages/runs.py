@@ -207,7 +207,11 @@ class RunsPage(Page):
         metric_rows = [(m.name, m.title) for m in shown]
         extra = [("epochs", "Epochs"), ("learning_rate", "Learning rate"), ("batch_size", "Batch size")]
         self.compare_table.setColumnCount(len(records))
-        self.compare_table.setHorizontalHeaderLabels([r.run_id for r in records])
+        labels = compare_labels(records)
+        for column, (record, label) in enumerate(zip(records, labels)):
+            header = QTableWidgetItem(label)
+            header.setToolTip(f"Run {record.run_id}")
+            self.compare_table.setHorizontalHeaderItem(column, header)
         rows = [("dataset", "Dataset")] + metric_rows + extra + [("duration", "Duration")]
         self.compare_table.setRowCount(len(rows))
         self.compare_table.setVerticalHeaderLabels([title for _, title in rows])
@@ -260,10 +264,23 @@ class RunsPage(Page):
     def _draw_curves(self) -> None:
         self.curves.clear()
         name = self.curve_choice.currentText()
-        for record in self.compared:
+        for record, label in zip(self.compared, compare_labels(self.compared)):
             curve = history_curves(record.history).get(name)
             if curve:
-                self.curves.set_series(record.run_id, *curve)
+                self.curves.set_series(label, *curve)
+
+
+def compare_labels(records: list[Any]) -> list[str]:
+    """A short name for each compared run: the dataset and when it started, as the list shows
+    it (a 24-character run id does not fit a column, and its cut ends look alike); the end of
+    the id only where two would otherwise read the same."""
+    def label(record: Any) -> str:
+        started = (record.created or "")[5:19].replace("T", " ")  # "12-05 20:36:27"
+        return f"{record.dataset} · {started}" if started else record.run_id
+
+    labels = [label(r) for r in records]
+    return [f"{text} · {r.run_id.rsplit('-', 1)[-1]}" if labels.count(text) > 1 else text
+            for r, text in zip(records, labels)]
 
 
 class Measured(NamedTuple):

@@ -219,3 +219,20 @@ def test_the_cli_and_the_desktop_find_the_same_workspace(tmp_path, monkeypatch):
     monkeypatch.delenv("CLOISTER_WORKSPACE")
     assert workspace_root(Settings()) == workspace_dir(argparse.Namespace(workspace=None))
     assert workspace_root(Settings()).parts[-2:] == ("Cloister", "workspace")
+
+
+def test_compared_runs_are_named_by_dataset_and_start_not_a_cut_run_id():
+    from types import SimpleNamespace
+
+    from desktop.pages.runs import compare_labels
+
+    def run(run_id, dataset, created):
+        return SimpleNamespace(run_id=run_id, dataset=dataset, created=created)
+
+    a = run("20261205-203627-dffebaf1", "sms-spam", "2026-12-05T20:36:27+00:00")
+    b = run("20261205-203554-206ababd", "sms-spam", "2026-12-05T20:35:54+00:00")
+    assert compare_labels([a, b]) == ["sms-spam · 12-05 20:36:27", "sms-spam · 12-05 20:35:54"]
+    # Two that would read the same keep the end of their ids apart; an undated record keeps its id.
+    twin = run("20261205-203627-0badcafe", "sms-spam", a.created)
+    assert compare_labels([a, twin, run("old-run", "x", "")]) == [
+        "sms-spam · 12-05 20:36:27 · dffebaf1", "sms-spam · 12-05 20:36:27 · 0badcafe", "old-run"]

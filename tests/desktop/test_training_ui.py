@@ -162,8 +162,12 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     assert runs.compare_button.isEnabled() and not runs.resume_button.isEnabled()
     qtbot.mouseClick(runs.compare_button, Qt.MouseButton.LeftButton)
     table = runs.compare_table
-    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    # Columns are named by dataset and start time (a run id does not fit); the id is the tooltip.
+    headers = [table.horizontalHeaderItem(c).toolTip().removeprefix("Run ") for c in range(table.columnCount())]
     assert sorted(headers) == sorted(run_ids)
+    labels = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert all(label.startswith(f"{runs.compared[0].dataset} · ") for label in labels)
+    assert len(set(labels)) == 2 and all(len(label) < len(run_ids[0]) + 12 for label in labels)
     rows = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
     rates = [table.item(rows.index("Learning rate"), c).text() for c in range(2)]
     assert sorted(float(r) for r in rates) == [1e-4, 3e-4]
@@ -198,7 +202,7 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     # Four test rows each: no comparison of these two can say which is better, and the page says so.
     assert "cannot tell which run is better" in runs.compare_note.text()
     assert runs.curve_choice.currentText() == "loss"
-    assert set(runs.curves.series()) == set(run_ids)  # one overlaid loss curve per run
+    assert set(runs.curves.series()) == set(labels)  # one overlaid loss curve per run
     assert all(len(xs) >= 1 for xs, _ in runs.curves.series().values())
     # Delete one run: asked first (Cancel keeps it), then gone from the vault, list and comparison.
     from tests.desktop.helpers import answer_next_message_box
@@ -220,8 +224,8 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     qtbot.mouseClick(runs.delete_button, Qt.MouseButton.LeftButton)
     assert [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())] == [run_ids[1]]
     assert ws.list(f"runs/{run_ids[0]}/") == [] and ws.list(f"runs/{run_ids[1]}/")
-    assert [runs.compare_table.horizontalHeaderItem(c).text()
-            for c in range(runs.compare_table.columnCount())] == [run_ids[1]]
+    assert [runs.compare_table.horizontalHeaderItem(c).toolTip()
+            for c in range(runs.compare_table.columnCount())] == [f"Run {run_ids[1]}"]
     # Results no longer shows its report (which quotes test rows), Try it no longer uses its model.
     assert results.run_id is None and results.report is None
     assert f"Run {run_ids[0]} was deleted" in results.empty.text() and not results.export_button.isEnabled()
