@@ -92,11 +92,14 @@ def delete_dataset(ws: Vault, name: str) -> None:
     delete(ws, name)
 
 
-def delete_runs(ws: Vault, run_ids: list[str]) -> None:
-    from engine.runs import delete_run
+def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False) -> None:
+    """``force``: also runs recorded as running that no job of this window trains (a crash
+    left them so); the caller has asked the user first."""
+    from engine.runs import check_deletable, delete_run, load_run
 
+    check_deletable([load_run(ws, run_id) for run_id in run_ids], force=force)
     for run_id in run_ids:
-        delete_run(ws, run_id)
+        delete_run(ws, run_id, force=force)
 
 
 # --- models and training ---------------------------------------------------------------------

@@ -27,6 +27,10 @@ def _status(record: Any) -> str:
     return record.status.value
 
 
+COMPARE_HINT = "Select two or more runs (Ctrl+click) to compare them."
+STALE_MARK = "is recorded as running"
+
+
 class RunsPage(Page):
     title = "Runs"
     icon_name = "runs"
@@ -55,7 +59,7 @@ class RunsPage(Page):
         self.delete_button.setToolTip("Delete the selected runs: their models, reports (which quote "
                                       "test rows) and checkpoints")
         self.delete_button.clicked.connect(self.delete_selected)
-        self.hint = QLabel("Select two or more runs (Ctrl+click) to compare them.")
+        self.hint = QLabel(COMPARE_HINT)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.compare_button)
@@ -136,7 +140,7 @@ class RunsPage(Page):
             self.hint.setText("No runs yet: each training you start on the Train page is listed "
                               "here, finished, failed or cancelled.")
         elif self.hint.text().startswith("No runs yet"):
-            self.hint.setText("Select two or more runs (Ctrl+click) to compare them.")
+            self.hint.setText(COMPARE_HINT)
         self._on_selection()
 
     def selected(self) -> list[Any]:
@@ -147,18 +151,40 @@ class RunsPage(Page):
         self.open_button.setEnabled(len(chosen) == 1 and chosen[0].has_model)
         self.compare_button.setEnabled(len(chosen) >= 2)
         self.resume_button.setEnabled(len(chosen) == 1 and chosen[0].resumable)
-        # A run recorded as running may be training now: cancel it first (the CLI has --force).
-        self.delete_button.setEnabled(bool(chosen) and all(r.status.value != "running" for r in chosen))
+        # A run recorded as running may be training now in this window: cancel it first. With
+        # nothing training here, it was left so by a crash (or a command trains it: asked).
+        stale = self._stale(chosen)
+        self.delete_button.setEnabled(bool(chosen) and (not self._training_here() or not stale))
+        if stale and not self._training_here():
+            self.hint.setText(f"Run {stale[0].run_id} {STALE_MARK}, but this window is "
+                              "not training it: Cloister was closed or killed while it trained. "
+                              "Delete… removes it.")
+        elif STALE_MARK in self.hint.text():
+            self.hint.setText(COMPARE_HINT)
+
+    def _training_here(self) -> bool:
+        return self.context.jobs.busy("train")
+
+    @staticmethod
+    def _stale(records: list[Any]) -> list[Any]:
+        return [r for r in records if r.status.value == "running"]
 
     def delete_selected(self) -> None:
         chosen = self.selected()
         if not chosen or self.workspace is None:
             return
         names = ", ".join(r.run_id for r in chosen[:3]) + (f" and {len(chosen) - 3} more" if len(chosen) > 3 else "")
+        stale = self._stale(chosen)
+        if stale and self._training_here():
+            return  # the button is disabled: this window may be training it
+        caveat = (f"\n\n{', '.join(r.run_id for r in stale)} is recorded as running, but this "
+                  "window is not training it: it was left so when Cloister was closed or killed. "
+                  "If a `cloister train` command is training it right now, cancel that first."
+                  if stale else "")
         answer = QMessageBox.question(
             self, "Delete runs",
             f"Delete {len(chosen)} run(s): {names}?\n\nTheir models, test reports (which quote test "
-            "rows) and checkpoints are removed from the vault. This cannot be undone.",
+            f"rows) and checkpoints are removed from the vault. This cannot be undone.{caveat}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -167,7 +193,7 @@ class RunsPage(Page):
         from desktop.jobs import delete_runs
 
         try:
-            delete_runs(self.workspace, [r.run_id for r in chosen])
+            delete_runs(self.workspace, [r.run_id for r in chosen], force=bool(stale))
         except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
             QMessageBox.warning(self, "Cloister", str(exc))
         self.context.runs_changed.emit()
