@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-    QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+    QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+    QMainWindow, QMessageBox, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from desktop.context import AppContext
@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.open_action = self._action("&Open data…", self.open_file_dialog, QKeySequence.StandardKey.Open, "open")
-        self.lock_action = self._action("&Lock", self.lock, "Ctrl+L", "lock")
+        self.lock_action = self._action("&Lock", self.request_lock, "Ctrl+L", "lock")
         self.export_action = self._action("&Export model…", lambda: self.results_page.export_current(), "Ctrl+E", "export")
         self.settings_action = self._action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
@@ -256,10 +256,26 @@ class MainWindow(QMainWindow):
     def unlock(self) -> None:
         self.open_vault()
 
+    def request_lock(self) -> None:
+        """Lock (the menu, Ctrl+L), asking first when that would stop a training run."""
+        if self.context.unlocked and self.context.jobs.busy("train") and not self._stop_training_ok("Lock"):
+            return
+        self.lock()
+
+    def _stop_training_ok(self, verb: str) -> bool:
+        answer = QMessageBox.question(
+            self, f"{verb} Cloister",
+            f"A training run is in progress. {verb} stops it at its next step; Resume (on the "
+            f"Train page or in Runs) continues it later from its last checkpoint.\n\n{verb} anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
     def lock(self) -> None:
         """Forget the keys and every decrypted thing the pages hold; running work is cancelled."""
         if not self.context.unlocked:
             return
+        self._close_dialogs()
         self.context.jobs.cancel_all_and_wait()
         workspace = self.context.workspace
         self.context.set_workspace(None)
@@ -267,6 +283,17 @@ class MainWindow(QMainWindow):
             workspace.lock()
         except Exception as exc:  # noqa: BLE001 - locking must always leave the UI locked
             log.warning("lock raised %s", type(exc).__name__)
+
+    @staticmethod
+    def _close_dialogs() -> None:
+        """Open dialogs show decrypted things (a privacy preview, a run's labels) and act on the
+        workspace: locking closes them all. Modeless ones are deleted too (a new one is made
+        each time); a modal one belongs to the code waiting on it, which sees it rejected."""
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible():
+                widget.reject()
+                if not widget.isModal():
+                    widget.deleteLater()
 
     def _on_workspace(self, workspace: object) -> None:
         unlocked = workspace is not None
@@ -312,6 +339,9 @@ class MainWindow(QMainWindow):
     # --- closing -----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel running work and wait for its thread: never destroy a running QThread."""
+        if self.context.jobs.busy("train") and self.isVisible() and not self._stop_training_ok("Close"):
+            event.ignore()
+            return
         if self.context.jobs.running():
             self.statusBar().showMessage("Stopping running work…")
             QApplication.processEvents()

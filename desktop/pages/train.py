@@ -39,6 +39,8 @@ class TrainPage(Page):
         self.job: Job | None = None
         self.model_path: Path | None = None  # None: the default MiniLM
         self._resumable_run: str | None = None
+        self._stopped_by_lock: str | None = None  # a run id (no data): offered after unlocking
+        self._cancel_asked = False  # the user pressed Cancel (not a lock or close)
 
         column = self._build_settings_column(self._build_common_form())
         live = self._build_live_column()
@@ -211,11 +213,19 @@ class TrainPage(Page):
     # --- lifecycle ---------------------------------------------------------------------------
     def on_workspace(self, workspace: Vault | None) -> None:
         if workspace is None:
+            # A run the lock stopped (not the user's Cancel) is offered again after unlocking.
+            stopped = self.monitor.phase is Phase.CANCELLED and not self._cancel_asked
+            self._stopped_by_lock = self._resumable_run if stopped else None
             self.monitor = TrainingMonitor()
             self.loss_plot.clear()
             self.validation_plot.clear()
             self._resumable_run = None
             self.auto_box.auto = None  # measured from decrypted data: dropped on lock
+        elif self._stopped_by_lock:
+            self._resumable_run, self._stopped_by_lock = self._stopped_by_lock, None
+            self.monitor.phase = Phase.CANCELLED
+            self.monitor.message = (f"Run {self._resumable_run} stopped when Cloister locked. "
+                                    "Resume continues it from its last checkpoint.")
         self.refresh_datasets()
         self.apply_settings()
         self._render()
@@ -414,7 +424,7 @@ class TrainPage(Page):
         self.loss_plot.clear()
         self.validation_plot.clear()
         self.results_button.hide()
-        self.job = job
+        self.job, self._cancel_asked = job, False
         job.events.connect(self._on_events)
         job.ended.connect(self._on_ended)
         self.context.start(job, long=True)
@@ -422,6 +432,7 @@ class TrainPage(Page):
 
     def cancel(self) -> None:
         if self.job is not None and self.is_running():
+            self._cancel_asked = True
             self.job.cancel()
             self.message.setText("Cancelling at the next step…")
             self.cancel_button.setEnabled(False)

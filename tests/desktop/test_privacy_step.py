@@ -116,3 +116,18 @@ def test_the_name_model_can_be_chosen_and_the_scan_shows_rows_done(qtbot, window
 
     joined = "\n".join(load_dataset(window.context.workspace, "orgs-safe").texts)
     assert "Brightwave" not in joined and "Wells Fargo" not in joined and "<ORGANIZATION>" in joined
+
+
+def test_locking_closes_the_privacy_dialog_and_its_preview_of_personal_data(qtbot, window, tmp_path):
+    panel = _privacy_panel(qtbot, window, _notes(tmp_path))
+    dialog = window.datasets_page.stored_panel.privacy_dialog
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Lauritsen" in panel.preview.toPlainText(), timeout=30_000)
+    assert dialog.isVisible()
+    destroyed: list[bool] = []
+    dialog.destroyed.connect(lambda *_: destroyed.append(True))
+    window.lock_action.trigger()
+    assert not window.context.unlocked and not dialog.isVisible()
+    qtbot.waitUntil(lambda: bool(destroyed), timeout=5_000)  # deleted, names and all

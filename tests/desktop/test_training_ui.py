@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, qInstallMessageHandler
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt, QTimer, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.state import Phase
 from desktop.worker import Job
@@ -134,6 +134,15 @@ def test_closing_the_window_during_training_cancels_and_waits(qtbot, window, spa
         job.ended.connect(terminal.append)
         qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in steps), timeout=120_000)
         assert job.is_running()
+        # Closing would stop the run: asked first, and Cancel keeps both the window and the run.
+        from tests.desktop.helpers import answer_next_message_box
+
+        seen: list[str] = []
+        answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=seen)
+        window.close()
+        assert "A training run is in progress. Close stops it" in seen[0]
+        assert window.isVisible() and job.is_running()
+        answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
         window.close()
         assert not window.isVisible()
         assert not job.is_running()  # close waited for the thread
@@ -270,3 +279,47 @@ def test_a_long_dataset_name_does_not_push_the_buttons_out_of_the_settings_colum
     window.resize(1920, 1080)
     qtbot.waitUntil(lambda: column.width() > narrow, timeout=5_000)
     assert column.width() <= column.maximumWidth()
+
+
+def test_locking_during_training_asks_then_offers_the_run_again_after_unlocking(qtbot, window, spam_csv,
+                                                                                tiny_model_dir):
+    from desktop.dialogs.vault import UnlockDialog
+    from tests.desktop.conftest import PASSPHRASE
+    from tests.desktop.helpers import answer_next_message_box
+
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=40)
+    steps: list[object] = []
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    job = page.job
+    job.events.connect(steps.extend)
+    qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in steps), timeout=120_000)
+    seen: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=seen)
+    window.lock_action.trigger()  # Ctrl+L
+    assert "Lock stops it at its next step" in seen[0]
+    assert window.context.unlocked and job.is_running()
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    window.lock_action.trigger()
+    assert not window.context.unlocked and not job.is_running()
+    assert page.monitor.run_id == "" and not page.resume_button.isEnabled()  # nothing shown while locked
+
+    def fill_unlock() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, UnlockDialog):
+            QTimer.singleShot(20, fill_unlock)
+            return
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.unlock_button.click()
+
+    QTimer.singleShot(0, fill_unlock)
+    qtbot.mouseClick(window.lock_screen.button, Qt.MouseButton.LeftButton)
+    assert window.context.unlocked
+    window.show_page("train")
+    from engine.runs import list_runs
+
+    (record,) = list_runs(window.context.workspace)
+    assert record.status.value == "cancelled"
+    assert page.message.text() == (f"Run {record.run_id} stopped when Cloister locked. Resume "
+                                   "continues it from its last checkpoint.")
+    assert page.resume_button.isEnabled() and record.run_id in page.resume_button.toolTip()
