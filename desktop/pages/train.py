@@ -16,11 +16,10 @@ from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox
 from desktop.pages.train_estimate import EstimateLine
-from desktop.pages.train_privacy import PeopleCount, PrivacySettings
+from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Job
-from engine.units import rate_text
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -122,11 +121,8 @@ class TrainPage(Page):
 
         self.privacy = PrivacySettings()
         # DP changes the cost (two backward passes with ghost clipping; fewer with top-N).
-        self.privacy.enabled.toggled.connect(self._dp_toggled)
         self.people = PeopleCount(self)
-        self._plain_learning_rate: str | None = None
-        self._dp_rate: str | None = None  # the DP rate last filled in, while DP is on
-        self.privacy.trainable.currentIndexChanged.connect(self._dp_part_changed)
+        self.dp_rate = DPRate(self)  # DP's own learning rate in, the plain one back out
 
         self.estimate_label = EstimateLine(self)  # desktop.pages.train_estimate
         self.start_button = QPushButton(icon("train"), "Start training")
@@ -331,39 +327,6 @@ class TrainPage(Page):
         self._schedule_estimate()
         return True
 
-    def _dp_toggled(self, on: bool) -> None:
-        """DP-SGD needs its own settings (a larger learning rate, a small C, a logical batch
-        sized to the rows, the top two layers trained): switching it on fills them in, unless the
-        user changed them; switching it off gives the plain learning rate back."""
-        from engine.training.auto import dp_learning_rate
-
-        self.advanced.allow_class_weights(not on)
-        if on:
-            self.people.refresh()  # fills the DP settings for the rows, or the people
-            self._dp_rate = rate_text(dp_learning_rate(self.privacy.trainable.currentData()))
-            if self.learning_rate.currentText() != self._dp_rate:
-                self._plain_learning_rate = self.learning_rate.currentText()
-                self.learning_rate.setCurrentText(self._dp_rate)
-        else:
-            if self._plain_learning_rate is not None and self.learning_rate.currentText() == self._dp_rate:
-                self.learning_rate.setCurrentText(self._plain_learning_rate)
-                self._plain_learning_rate = None
-            self._dp_rate = None
-            self.people.refresh()  # the automatic epochs again
-        self.auto_box.render()  # with the learning rate just set
-        self._schedule_estimate()
-
-    def _dp_part_changed(self) -> None:
-        """The DP learning rate follows the part trained (LoRA's adapters need a larger one),
-        unless the user typed their own rate."""
-        from engine.training.auto import dp_learning_rate
-
-        if self._dp_rate is not None and self.learning_rate.currentText() == self._dp_rate:
-            self._dp_rate = rate_text(dp_learning_rate(self.privacy.trainable.currentData()))
-            self.learning_rate.setCurrentText(self._dp_rate)
-        self.auto_box.render()  # the learning rate's reason follows the part trained
-        self._schedule_estimate()
-
     # --- config and estimate -----------------------------------------------------------------
     def config_options(self) -> dict[str, Any]:
         try:
@@ -378,6 +341,14 @@ class TrainPage(Page):
             **self.auto_box.extra_options(),
             **self.privacy.options(),
         )
+
+    def _typed_problems(self) -> list[str]:
+        """Text fields that do not read as numbers, named as typed (not as the -1 that
+        ``config_options`` passes on for them)."""
+        text = self.learning_rate.currentText().strip()
+        problems = [] if _is_number(text) else [
+            f"the learning rate '{text}' is not a number: type one like 5e-5 or 0.0001"]
+        return problems + self.privacy.typed_problems()
 
     def _rows(self) -> int:
         """The units DP samples and the estimate counts: rows, or people with a person column."""
@@ -395,6 +366,10 @@ class TrainPage(Page):
             return
         from desktop.jobs import make_config, train_events
 
+        typed = self._typed_problems()
+        if config is None and typed:
+            self._fail_now("Check the settings: " + "; ".join(typed) + ".")
+            return
         if config is None:
             try:
                 config = make_config(**self.config_options())
@@ -495,3 +470,11 @@ class TrainPage(Page):
             self.message.setText(prefix + m.message)
         self.message.setProperty("error", m.phase is Phase.FAILED)
         self.message.style().polish(self.message)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -163,6 +163,18 @@ class PrivacySettings(QWidget):
                 return value
         return float(self.custom_epsilon.value())
 
+    def typed_problems(self) -> list[str]:
+        """δ as typed, when it is not a number (DP on)."""
+        text = self.delta.text().strip()
+        if not self.enabled.isChecked() or not text:
+            return []
+        try:
+            float(text)
+        except ValueError:
+            return [f"δ '{text}' is not a number: leave it empty for the default 1/N^1.1, or type "
+                    "one like 1e-6"]
+        return []
+
     def options(self) -> dict[str, Any]:
         """These settings as ``TrainConfig`` keyword arguments (none when DP is off)."""
         if not self.enabled.isChecked():
@@ -177,6 +189,52 @@ class PrivacySettings(QWidget):
                     dp_logical_batch_size=self.logical_batch.value(),
                     dp_trainable=self.trainable.currentData(), dp_accountant=self.accountant.currentData(),
                     dp_person_column=self.person.currentData())
+
+
+class DPRate:
+    """DP-SGD needs its own settings (a larger learning rate, a small C, a logical batch sized
+    to the rows, the top two layers trained): switching DP on fills them in, unless the user
+    changed them; switching it off gives the plain learning rate back. The DP rate follows the
+    part trained (LoRA's adapters need a larger one), unless the user typed their own."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.plain: str | None = None  # the rate DP replaced
+        self.filled: str | None = None  # the DP rate last filled in, while DP is on
+        page.privacy.enabled.toggled.connect(self.toggled)
+        page.privacy.trainable.currentIndexChanged.connect(self.part_changed)
+
+    def _for_part(self) -> str:
+        from engine.training.auto import dp_learning_rate
+        from engine.units import rate_text
+
+        return rate_text(dp_learning_rate(self.page.privacy.trainable.currentData()))
+
+    def toggled(self, on: bool) -> None:
+        page, rate = self.page, self.page.learning_rate
+        page.advanced.allow_class_weights(not on)
+        if on:
+            page.people.refresh()  # fills the DP settings for the rows, or the people
+            self.filled = self._for_part()
+            if rate.currentText() != self.filled:
+                self.plain = rate.currentText()
+                rate.setCurrentText(self.filled)
+        else:
+            if self.plain is not None and rate.currentText() == self.filled:
+                rate.setCurrentText(self.plain)
+                self.plain = None
+            self.filled = None
+            page.people.refresh()  # the automatic epochs again
+        page.auto_box.render()  # with the learning rate just set
+        page._schedule_estimate()
+
+    def part_changed(self) -> None:
+        page = self.page
+        if self.filled is not None and page.learning_rate.currentText() == self.filled:
+            self.filled = self._for_part()
+            page.learning_rate.setCurrentText(self.filled)
+        page.auto_box.render()  # the learning rate's reason follows the part trained
+        page._schedule_estimate()
 
 
 class PeopleCount:

@@ -181,7 +181,7 @@ class TrainConfig:
         if model_max_length is not None and self.max_length > model_max_length:
             bad("max_length",
                 f"max length {self.max_length} is above the model's limit of {model_max_length} "
-                f"tokens: use --max-length {model_max_length} or less"
+                f"tokens: use a max length of {model_max_length} or less"
             )
         return problems
 

@@ -62,6 +62,26 @@ def test_custom_epsilon_and_bad_delta_are_explained(qtbot, window, spam_csv, tin
     assert "protects no one" in ended.args[0].message
 
 
+def test_settings_that_are_not_numbers_are_named_as_typed(qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    from engine.runs import list_runs
+
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    page.privacy.enabled.setChecked(True)  # (fills in DP's own rate: typed over below)
+    page.learning_rate.setCurrentText("abc")
+    page.privacy.delta.setText("1e-6x")
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert page.monitor.phase is Phase.FAILED and page.job is None
+    assert page.message.text() == (
+        "✖ Check the settings: the learning rate 'abc' is not a number: type one like 5e-5 or "
+        "0.0001; δ '1e-6x' is not a number: leave it empty for the default 1/N^1.1, or type one "
+        "like 1e-6.")
+    assert list_runs(window.context.workspace) == []  # nothing started, nothing recorded
+    page.privacy.enabled.setChecked(False)  # δ only counts with DP on
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert "δ" not in page.message.text() and "'abc'" in page.message.text()
+
+
 def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
         qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
     """The page's automatic DP choices (engine.training.auto.choose_dp_settings): a larger

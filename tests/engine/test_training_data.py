@@ -89,7 +89,7 @@ def test_config_validate_names_each_problem() -> None:
                   "early-stopping patience is 0", "evaluation interval is 0", "checkpoint interval"):
         assert any(words in message for message in by_setting.values())
     assert "larger than the 10 training rows" in good.validate(train_rows=10)[0].message
-    assert "use --max-length 64 or less" in TrainConfig(dataset="d").validate(model_max_length=64)[0].message
+    assert "use a max length of 64 or less" in TrainConfig(dataset="d").validate(model_max_length=64)[0].message
 
 
 def test_devices_are_parsed_in_one_place() -> None:
