@@ -22,6 +22,17 @@ class TrainingFailure(Exception):
         self.detail = detail
 
 
+def log_internal_error(logger: logging.Logger, activity: str, exc: BaseException) -> None:
+    """Log where an unexpected error came from, without its message: a library's message can
+    quote the row or label it choked on, and the log (stderr, often redirected to a file) must
+    not carry user data. The frames say where; the user-facing message says what."""
+    import traceback
+
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s failed with an internal error: %s (its message is left out: it may quote "
+                 "data)\n%s", activity, type(exc).__name__, frames.rstrip())
+
+
 def _is_oom(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
@@ -83,7 +94,7 @@ def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int
         # A vault entry that fails authentication, a damaged or missing dataset: the message
         # says which.
         return Failed(FailureKind.BAD_DATA, str(exc), detail)
-    log.error("%s failed with an internal error", activity, exc_info=exc)
+    log_internal_error(log, activity, exc)
     kept = "; the last checkpoint is kept" if resumable else ""
     return Failed(
         FailureKind.INTERNAL,

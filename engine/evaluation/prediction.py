@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.errors import CloisterError, InputError
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
+from engine.failures import log_internal_error
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -341,7 +342,7 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
     if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
         return Failed(FailureKind.OUT_OF_MEMORY, "ran out of memory while predicting; use a "
                       "smaller batch size or split the file", detail)
-    log.error("batch prediction failed", exc_info=exc)
+    log_internal_error(log, "batch prediction", exc)
     return Failed(FailureKind.INTERNAL, f"batch prediction failed unexpectedly ({type(exc).__name__})"
                   "; the details are in the log", detail)
 
@@ -367,8 +368,6 @@ def _with_predictions(table: Any, predictor: Predictor, probs: np.ndarray) -> An
 
 def _encode_table(table: Any, fmt: str) -> bytes:
     """The whole output file in memory, so writing it is one atomic replace."""
-    import io
-
     import pyarrow as pa
 
     if fmt in ("csv", "tsv"):
@@ -383,10 +382,9 @@ def _encode_table(table: Any, fmt: str) -> bytes:
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
         return sink.getvalue().to_pybytes()
-    frame = table.to_pandas()
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, engine="openpyxl")
-        return buffer.getvalue()
-    text = frame.to_json(orient="records", lines=fmt == "jsonl", force_ascii=False)
+    if fmt == "xlsx":  # not pandas' to_excel: openpyxl stages each sheet in a temporary file
+        from engine.evaluation.xlsx_write import xlsx_bytes
+
+        return xlsx_bytes(table)
+    text = table.to_pandas().to_json(orient="records", lines=fmt == "jsonl", force_ascii=False)
     return (text if text.endswith("\n") or fmt == "json" else text + "\n").encode("utf-8")

@@ -202,7 +202,9 @@ def _read_back(path: Path):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".xlsx"])
-def test_predict_file_adds_columns_in_the_same_format(run, tmp_path: Path, suffix: str) -> None:
+def test_predict_file_adds_columns_in_the_same_format(run, tmp_path: Path, suffix: str, monkeypatch) -> None:
+    import tempfile
+
     import pandas as pd
 
     ws, run_id, csv = run
@@ -217,7 +219,15 @@ def test_predict_file_adds_columns_in_the_same_format(run, tmp_path: Path, suffi
         source.to_csv(input_path, sep="\t" if suffix == ".tsv" else ",", index=False)
     output = tmp_path / f"out{suffix}"
     predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=16)
+    # The rows reach disk only as the file asked for: nothing staged in the temporary folder
+    # (openpyxl, behind pandas' to_excel, writes each sheet there first).
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     events = list(predict_file(predictor, input_path, output))
+    assert list(scratch.iterdir()) == []
+    beside = {p.name for p in tmp_path.iterdir()} - {"_env"}  # (the fixture's own folder)
+    assert beside == {input_path.name, output.name, "tmpdir"}  # no stray part file either
 
     assert isinstance(events[-1], Finished), events[-1]
     assert events[-1].metrics["rows"] == len(source)
@@ -333,3 +343,29 @@ def test_predict_file_prefers_the_training_text_column_and_reads_headerless_file
     assert isinstance(events[-1], Finished) and events[-1].metrics["rows"] == 3
     written = pd.read_csv(out)
     assert list(written.iloc[:, 0]) == ["free cash now", "hello there", "see you tomorrow"]
+
+
+def test_an_unexpected_failure_is_logged_without_its_message_which_may_quote_a_row(
+        run, tmp_path: Path, monkeypatch, caplog) -> None:
+    import logging
+
+    from engine.evaluation import prediction
+
+    ws, run_id, csv = run
+
+    def choke(table, fmt):  # as a library does: its message quotes the row it choked on
+        raise ValueError(f"cannot store {table.column('text')[0].as_py()!r} in a cell")
+
+    monkeypatch.setattr(prediction, "_encode_table", choke)
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    with caplog.at_level(logging.ERROR):
+        events = list(predict_file(predictor, csv, tmp_path / "out.csv"))
+    assert isinstance(events[-1], Failed) and events[-1].kind is FailureKind.INTERNAL
+    assert "batch prediction failed unexpectedly (ValueError)" in events[-1].message
+    import pandas as pd
+
+    row = pd.read_csv(csv, dtype=str)["text"][0]
+    assert row not in events[-1].message and row not in caplog.text
+    assert "ValueError (its message is left out: it may quote data)" in caplog.text
+    assert "in choke" in caplog.text  # where it happened is still there
+    assert not (tmp_path / "out.csv").exists()
