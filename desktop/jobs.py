@@ -7,6 +7,7 @@ Unless noted, they run on a worker thread.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
@@ -196,6 +197,27 @@ def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: 
     from engine.export.exporters import export_run
 
     yield Progress(done=0, total=1, message="exporting")
-    written = export_run(ws, run_id, out, format=format,
-                         plaintext=plaintext, passphrase=passphrase, kdf=kdf)
+    try:
+        written = export_run(ws, run_id, out, format=format,
+                             plaintext=plaintext, passphrase=passphrase, kdf=kdf)
+    except OSError as exc:
+        if not _about(exc, out):
+            raise  # the workspace's own files: the engine's message says so
+        from engine.errors import InputError
+
+        raise InputError(f"could not write the export to {out}: {exc.strerror or exc}; choose a "
+                         "folder you can write to, on a disk with free space") from exc
     yield Done(written)
+
+
+def _about(exc: OSError, out: Path) -> bool:
+    """Whether ``exc`` names ``out``, a path inside it or beside it (a part file), or a folder
+    on the way to it."""
+    target = Path(out).expanduser().absolute()
+    for name in (exc.filename, exc.filename2):
+        if name:
+            path = Path(os.fsdecode(name)).absolute()
+            if path == target or target in path.parents or path in target.parents \
+                    or path.parent == target.parent:
+                return True
+    return False

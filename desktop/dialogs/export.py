@@ -181,7 +181,7 @@ class ExportDialog(QDialog):
             self.export_button.setEnabled(False)
             self.buttons.button(QDialogButtonBox.StandardButton.Close).setFocus()
         elif isinstance(terminal, Failed):
-            self.message.setText(f"✖ {terminal.message}")
+            self._refuse(terminal.message)
         elif isinstance(terminal, Cancelled):
             self.message.setText("Export cancelled.")
 
