@@ -181,8 +181,14 @@ def load_predictor(ws: Vault, run_id: str) -> Any:
     return Predictor.from_run(ws, run_id)
 
 
-def predict(predictor: Any, text: str) -> Any:
-    return predictor.predict([text])[0]
+def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
+    """The prediction, and the text's length in tokens when the model reads only its start."""
+    prediction = predictor.predict([text])[0]
+    limit = int(predictor.max_length)
+    if len(text) < limit - 2:  # fewer characters than tokens it may read: it fits
+        return prediction, None
+    tokens = len(predictor.tokenizer(text, truncation=False, verbose=False)["input_ids"])
+    return prediction, (tokens if tokens > limit else None)
 
 
 def predict_file_events(predictor: Any, source: Path, target: Path, cancel: CancelToken) -> Iterator[Any]:

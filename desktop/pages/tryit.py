@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from engine.vault import Vault
 
 
+LONG_TEXT = 20_000  # characters: above this, say the text is being read
+
+
 class TryItPage(Page):
     title = "Try it"
     icon_name = "tryit"
@@ -123,6 +126,7 @@ class TryItPage(Page):
         if self._predictor_run is not None and self.run_combo.findData(self._predictor_run) < 0:
             # Deleted (the Runs page): its model must not go on answering under another name.
             self.answer.setText(f"Run {self._predictor_run} was deleted. Choose another run.")
+            self.bars.set_values([])  # its last answer goes with it
             self.predictor, self._predictor_run, current = None, None, None
         wanted = self._predictor_run or current
         if wanted is not None:
@@ -166,12 +170,16 @@ class TryItPage(Page):
         if self.predictor is None or not text:
             if not text:
                 self.bars.set_values([])
+                if self.predictor is not None:  # no answer stays up for a text that is gone
+                    self.answer.setText("Model ready. Type a text.")
             return
         if self._job is not None and self._job.is_running():
             self._debounce.start()  # predict the newest text once the current one is done
             return
         from desktop.jobs import predict
 
+        if len(text) > LONG_TEXT:
+            self.answer.setText(f"Reading {len(text):,} characters…")
         predictor = self.predictor
         job = Job.call(lambda _c: predict(predictor, text), name="predict", parent=self)
         job.ended.connect(self._on_predicted)
@@ -184,11 +192,15 @@ class TryItPage(Page):
             return
         if not isinstance(terminal, Done):
             return
-        prediction = terminal.value
+        prediction, tokens = terminal.value
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
         self.bars.set_values(items, highlight=prediction.labels[0] if prediction.labels else None)
-        self.answer.setText(answer_text(prediction, getattr(self.predictor, "multi_label", False),
-                                        getattr(self.predictor, "threshold", 0.5)))
+        answer = answer_text(prediction, getattr(self.predictor, "multi_label", False),
+                             getattr(self.predictor, "threshold", 0.5))
+        if tokens is not None and self.predictor is not None:
+            answer += (f"<br>Only the first {self.predictor.max_length} of its {tokens:,} tokens "
+                       "were read (the run's max length); the rest does not count.")
+        self.answer.setText(answer)
         self.prediction_shown.emit()
 
     # --- batch -------------------------------------------------------------------------------
@@ -232,8 +244,10 @@ class TryItPage(Page):
         self.batch_button.setEnabled(True)
         self.batch_cancel.setEnabled(False)
         if isinstance(terminal, Failed):
+            self.batch_progress.setValue(0)  # nothing was written: no full bar beside the ✖
             self.batch_status.setText(f"✖ {terminal.message}")
         elif type(terminal).__name__ == "Cancelled":
+            self.batch_progress.setValue(0)
             self.batch_status.setText("Cancelled; no output file was left behind.")
         else:
             self.batch_progress.setValue(self.batch_progress.maximum())

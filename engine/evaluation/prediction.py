@@ -297,7 +297,8 @@ def predict_file(
         imported = read_table(input_path, header=header, tidy=False)  # a prediction for every row
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
-            raise InputError(f"the folder {output_path.parent} does not exist; create it or pick "
+            what = "is a file, not a folder" if output_path.parent.exists() else "does not exist"
+            raise InputError(f"the folder {output_path.parent} {what}; create it or pick "
                              "another output path")
         if output_path.is_dir():  # checked before predicting, not after every row is done
             raise InputError(f"{output_path} is a folder: give a file name for the predictions, "

@@ -1,0 +1,91 @@
+"""Try it keeps nothing stale on screen: a cleared text, a deleted run, a failed batch; and it
+says when the model read only the start of a long text."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from engine.events import Failed
+from tests.engine.test_prediction import train_tiny_run
+
+
+@pytest.fixture()
+def tryit(qtbot, window, tmp_path: Path):
+    ws, run_id, csv = train_tiny_run(tmp_path / "trained")
+    window.context.set_workspace(ws)
+    window.show_page("tryit")
+    page = window.tryit_page
+    page.select_run(run_id)
+    qtbot.waitUntil(lambda: page.predictor is not None, timeout=60_000)
+    return page, ws, run_id, csv
+
+
+def _ask(qtbot, page, text: str) -> None:
+    with qtbot.waitSignal(page.prediction_shown, timeout=30_000):
+        page.text.setPlainText(text)
+
+
+def test_a_long_text_says_how_much_was_read_and_a_cleared_one_leaves_no_answer(qtbot, tryit):
+    page, *_ = tryit
+    limit = page.predictor.max_length
+    _ask(qtbot, page, "win a prize")
+    assert "Only the first" not in page.answer.text() and len(page.bars.values()) == 2
+    words = " ".join(["free prize"] * limit)  # well past the run's max length
+    _ask(qtbot, page, words)
+    tokens = len(page.predictor.tokenizer(words)["input_ids"])
+    assert tokens > limit
+    assert (f"Only the first {limit} of its {tokens:,} tokens were read (the run's max length)"
+            in page.answer.text())
+    page.text.clear()
+    qtbot.waitUntil(lambda: page.bars.values() == [], timeout=5_000)
+    assert page.answer.text() == "Model ready. Type a text."
+
+
+def test_a_deleted_run_takes_its_last_answer_with_it(qtbot, window, tryit):
+    from desktop.jobs import delete_runs
+
+    page, ws, run_id, _ = tryit
+    _ask(qtbot, page, "win a prize")
+    assert page.bars.values()
+    delete_runs(ws, [run_id])
+    window.context.runs_changed.emit()
+    page.refresh_runs()
+    assert page.bars.values() == [] and page.predictor is None
+    assert "No trained model yet" in page.answer.text()
+
+
+def test_a_failed_batch_leaves_no_full_progress_bar(qtbot, tryit, tmp_path: Path, monkeypatch):
+    import errno
+
+    from privacy.vault import atomic
+
+    page, _, _, csv = tryit
+    progress: list[int] = []
+    page.batch_progress.valueChanged.connect(progress.append)
+
+    def disk_full(path, data):  # the one edge faked: a disk that fills up as the file is written
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(atomic, "atomic_write_bytes", disk_full)
+    # Enough rows for the progress to show before the write fails.
+    many = tmp_path / "many.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    many.write_text("\n".join([lines[0]] + lines[1:] * (3000 // max(1, len(lines) - 1))) + "\n",
+                    encoding="utf-8")
+    target = tmp_path / "out.csv"
+    with qtbot.waitSignal(page.batch_ended, timeout=120_000) as ended:
+        page.predict_batch(many, target)
+    assert isinstance(ended.args[0], Failed)
+    assert page.batch_status.text().startswith(f"✖ could not write {target}: No space left on device")
+    assert max(progress) == page.batch_progress.maximum() > 0 and page.batch_progress.value() == 0
+    assert not target.exists()
+    assert page.batch_button.isEnabled()
+    # A "folder" that is a file is called what it is, before any row is predicted.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with qtbot.waitSignal(page.batch_ended, timeout=60_000):
+        page.predict_batch(csv, blocker / "out.csv")
+    assert page.batch_status.text() == (f"✖ the folder {blocker} is a file, not a folder; create it "
+                                        "or pick another output path")
