@@ -93,6 +93,18 @@ def delete_dataset(ws: Vault, name: str) -> None:
     delete(ws, name)
 
 
+def run_exists(ws: Vault, run_id: str) -> bool:
+    """Whether ``run_id`` still has its record (UI thread: one small decrypt)."""
+    from engine.errors import InputError
+    from engine.runs import load_run
+
+    try:
+        load_run(ws, run_id)
+    except InputError:
+        return False
+    return True
+
+
 def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False) -> None:
     """``force``: also runs recorded as running that no job of this window trains (a crash
     left them so); the caller has asked the user first."""

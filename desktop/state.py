@@ -166,8 +166,8 @@ class TrainingMonitor:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
     def progress_text(self) -> str:
-        if self.phase is Phase.IDLE:
-            return ""
+        if self.phase is Phase.IDLE or (self.phase is Phase.FAILED and not self.total_steps):
+            return ""  # refused before its first step: the message says why, no "starting"
         parts = [f"step {self.step:,} / {self.total_steps:,}" if self.total_steps else "starting"]
         if self.epochs:
             parts.append(f"epoch {min(self.epoch, float(self.epochs)):.1f} / {self.epochs}")

@@ -195,6 +195,7 @@ class TrainPage(Page):
         self.results_button = QPushButton(icon("results"), "See results")
         self.results_button.clicked.connect(self._show_results)
         self.results_button.hide()
+        self.context.runs_changed.connect(self._forget_deleted_run)
         live = QVBoxLayout()
         live.addWidget(self.device_label)
         live.addWidget(self.progress)
@@ -443,6 +444,23 @@ class TrainPage(Page):
         self._render()
         self.context.runs_changed.emit()
         self.training_ended.emit(terminal)
+
+    def _forget_deleted_run(self) -> None:
+        """A run deleted on the Runs page takes its "See results" and Resume with it."""
+        run_id = self.monitor.run_id
+        # Only a run shown finished or cancelled has a record for sure (a failed one may not).
+        if not run_id or self.workspace is None or self.monitor.phase not in (Phase.FINISHED, Phase.CANCELLED):
+            return
+        from desktop.jobs import run_exists
+
+        if not run_exists(self.workspace, run_id):
+            self.results_button.hide()
+            if self._resumable_run == run_id:
+                self._resumable_run = None
+            self.monitor = TrainingMonitor()
+            self.loss_plot.clear()
+            self.validation_plot.clear()
+            self._render()
 
     def _show_results(self) -> None:
         if self.monitor.run_id:

@@ -5,10 +5,12 @@ None of them raises: each returns a generator whose last event is ``Finished``, 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TYPE_CHECKING
 
+from engine.data.store import DatasetNotFound
 from engine.events import CancelToken, Event, FailureKind
 from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
@@ -83,7 +85,15 @@ def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], split
     state["batch_size"] = config.batch_size
     checkpoint = ckpt_io.load_checkpoint(ws, run_id)
     info = check_settings(config)
-    data = rows(config)
+    try:
+        data = rows(config)
+    except TrainingFailure as exc:
+        if not isinstance(exc.__cause__, DatasetNotFound):
+            raise
+        config = _dataset_now_named(ws, run, config)
+        data = rows(config)
+        # The record follows the rename, as the dataset's other runs do in the lists.
+        run = run.updated(dataset=config.dataset, config={**run.config, "dataset": config.dataset})
     if run.dataset_sha256 and data.sha256 and data.sha256 != run.dataset_sha256:
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' was imported "
                               f"again since run {run_id} started (its contents changed): resuming "
@@ -132,6 +142,19 @@ def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
     return _guarded(lambda state: _start(
         ws, config, lambda: load_rows(ws, config.dataset, config.dp_person_column), None, cancel,
         parts_factory, state))
+
+
+def _dataset_now_named(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:
+    """The run's dataset under its new name (a rename keeps the contents, and so the digest);
+    else why resuming cannot go on, and what would let it."""
+    from engine.data.store import list_datasets
+
+    same = [d.name for d in list_datasets(ws) if run.dataset_sha256 and d.sha256 == run.dataset_sha256]
+    if same:
+        return dataclasses.replace(config, dataset=same[0])
+    raise TrainingFailure(FailureKind.BAD_SETTING, f"run {run.run_id} trained on the dataset "
+                          f"'{config.dataset}', which is no longer in the vault: import the same "
+                          f"file again as '{config.dataset}' to resume it, or delete the run")
 
 
 def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,

@@ -77,6 +77,7 @@ def test_settings_that_are_not_numbers_are_named_as_typed(qtbot, window, spam_cs
         "0.0001; δ '1e-6x' is not a number: leave it empty for the default 1/N^1.1, or type one "
         "like 1e-6.")
     assert list_runs(window.context.workspace) == []  # nothing started, nothing recorded
+    assert page.progress_text.text() == ""  # no "starting" above a refusal
     page.privacy.enabled.setChecked(False)  # δ only counts with DP on
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     assert "δ" not in page.message.text() and "'abc'" in page.message.text()

@@ -242,6 +242,15 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     assert results.run_id is None and results.report is None
     assert f"Run {run_ids[0]} was deleted" in results.empty.text() and not results.export_button.isEnabled()
     assert tryit.predictor is None and f"Run {run_ids[0]} was deleted" in tryit.answer.text()
+    # The Train page still shows the last run it trained; deleting that one takes its
+    # "See results" (which would lead nowhere) and its curves with it.
+    train = window.train_page
+    assert train.monitor.run_id == run_ids[1] and not train.results_button.isHidden()
+    runs.select_runs(run_ids[1:])
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(runs.delete_button, Qt.MouseButton.LeftButton)
+    assert train.results_button.isHidden() and train.monitor.run_id == ""
+    assert train.loss_plot.series() == {} and not train.resume_button.isEnabled()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from engine.data.columns import infer_mapping
 from engine.data.importing import read_table
 from engine.data.store import dataset_info, delete_dataset, save_dataset
 from engine.evaluation.report import load_report
-from engine.events import Cancelled, CancelToken, Failed, FailureKind, Step
+from engine.events import Cancelled, CancelToken, Failed, FailureKind, Finished, Step
 from engine.runs import load_run
 from engine.training import TrainConfig, resume, train
 from tests.engine.test_prediction import train_tiny_run, write_sms_csv
@@ -99,6 +99,29 @@ def test_resuming_on_a_replaced_dataset_is_refused(tmp_path: Path) -> None:
     failed = list(resume(ws, run_id))[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_DATA
     assert f"was imported again since run {run_id} started" in failed.message
+
+
+def test_resuming_after_the_dataset_was_deleted_says_how_to_resume(tmp_path: Path) -> None:
+    ws, table, run_id = _cancelled_run(tmp_path)
+    delete_dataset(ws, "sms")
+    failed = list(resume(ws, run_id))[-1]
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_SETTING
+    assert failed.message == (f"run {run_id} trained on the dataset 'sms', which is no longer in the "
+                              "vault: import the same file again as 'sms' to resume it, or delete the run")
+    assert load_run(ws, run_id).status.value == "cancelled"  # still resumable, nothing changed
+    save_dataset(ws, "sms", table, infer_mapping(table))  # the same file again: it resumes
+    assert isinstance(list(resume(ws, run_id))[-1], Finished)
+
+
+def test_resuming_after_the_dataset_was_renamed_follows_it(tmp_path: Path) -> None:
+    from engine.data.store import rename_dataset
+
+    ws, _, run_id = _cancelled_run(tmp_path)
+    rename_dataset(ws, "sms", "messages")
+    events = list(resume(ws, run_id))
+    assert isinstance(events[-1], Finished), events[-1]
+    record = load_run(ws, run_id)
+    assert record.dataset == "messages" and record.config["dataset"] == "messages"
 
 
 def test_the_same_file_imported_again_with_other_columns_is_other_data(tmp_path: Path, capsys,
