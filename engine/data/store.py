@@ -107,7 +107,9 @@ def check_name(name: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise InputError(f"the dataset name is {len(name)} characters long; use at most "
                          f"{MAX_NAME_LENGTH}")
-    if "/" in name or "\\" in name or name in {".", ".."} or re.search(r"[\x00-\x1f\x7f]", name):
+    if name in {".", ".."}:
+        raise InputError(f"the dataset name {name!r} is only dots; give a name such as 'support-tickets'")
+    if "/" in name or "\\" in name or re.search(r"[\x00-\x1f\x7f]", name):
         raise InputError(f"the dataset name {name!r} contains '/', '\\' or control characters; "
                          "use letters, digits, spaces, '-', '_' or '.'")
     return name

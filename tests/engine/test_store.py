@@ -103,9 +103,11 @@ def test_rename_and_delete(ws: Workspace) -> None:
         delete_dataset(ws, "new")
 
 
-@pytest.mark.parametrize("name", ["", "   ", "a/b", "..", "tab\there", "x" * 101])
-def test_bad_names_are_refused(ws: Workspace, name: str) -> None:
-    with pytest.raises(InputError, match="name"):
+@pytest.mark.parametrize("name, why", [("", "is empty"), ("   ", "is empty"), ("a/b", "contains '/'"),
+                                       ("..", "is only dots"), (".", "is only dots"),
+                                       ("tab\there", "control characters"), ("x" * 101, "101 characters")])
+def test_bad_names_are_refused_saying_why(ws: Workspace, name: str, why: str) -> None:
+    with pytest.raises(InputError, match=why):
         save_dataset(ws, name, imported(ROWS), MAPPING)
     assert ws.list("datasets/") == []
 
