@@ -45,6 +45,7 @@ class AppContext(QObject):
         self.workspace_changed.emit(workspace)
 
     def update_settings(self, settings: Settings) -> None:
+        """Use ``settings`` now, then save them (an OSError from saving leaves them in use)."""
         self.settings = settings.validated()
         save_settings(self.settings)
 

@@ -226,11 +226,20 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.context.settings, parent=self)
         if dialog.exec():
-            self.context.update_settings(dialog.result_settings())
+            saved = True
+            try:
+                self.context.update_settings(dialog.result_settings())
+            except OSError as exc:  # in use for this session; said plainly that it is not kept
+                from desktop.settings import SETTINGS_FILE, settings_dir
+
+                saved = False
+                QMessageBox.warning(self, "Settings not saved", (
+                    f"Could not write {settings_dir() / SETTINGS_FILE}: {exc.strerror or exc}. The new "
+                    "settings apply until Cloister closes; check that this folder can be written."))
             self._restart_idle_timer()
             if "train" in self._built:
                 self.train_page.apply_settings()
-            self.context.status_message.emit("Settings saved.")
+            self.context.status_message.emit("Settings saved." if saved else "Settings in use, not saved.")
 
     def open_about(self) -> None:
         from desktop.dialogs.about import AboutDialog

@@ -34,8 +34,9 @@ class SettingsDialog(QDialog):
         self.idle.setSuffix(" min")
         self.idle.setSpecialValueText("never")
         self.idle.setValue(settings.idle_lock_minutes)
-        note = QLabel("A new workspace location takes effect the next time Cloister starts or unlocks. "
-                      "Cloister never makes a network connection.")
+        note = QLabel("A new workspace location takes effect the next time Cloister starts or unlocks; "
+                      "the vault in the current folder stays there, and choosing that folder again "
+                      "reaches it. Cloister never makes a network connection.")
         note.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Workspace folder:", row)

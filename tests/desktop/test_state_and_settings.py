@@ -236,3 +236,33 @@ def test_compared_runs_are_named_by_dataset_and_start_not_a_cut_run_id():
     twin = run("20261205-203627-0badcafe", "sms-spam", a.created)
     assert compare_labels([a, twin, run("old-run", "x", "")]) == [
         "sms-spam · 12-05 20:36:27 · dffebaf1", "sms-spam · 12-05 20:36:27 · 0badcafe", "old-run"]
+
+
+def test_settings_that_cannot_be_saved_are_used_and_the_user_is_told(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop.dialogs.settings import SettingsDialog
+    from tests.desktop.helpers import answer_next_message_box
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CLOISTER_SETTINGS_DIR", str(blocker / "settings"))  # no folder can be made
+
+    def change_and_save() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, SettingsDialog):
+            QTimer.singleShot(20, change_and_save)
+            return
+        dialog.idle.setValue(7)
+        dialog.accept()
+
+    seen: list[str] = []
+    QTimer.singleShot(0, change_and_save)
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Ok, seen=seen)
+    window.open_settings()
+    assert seen and seen[0].startswith(f"Could not write {blocker / 'settings' / SETTINGS_FILE}: ")
+    assert "apply until Cloister closes" in seen[0]
+    assert window.context.settings.idle_lock_minutes == 7  # in use for this session
+    assert window.idle_timer.interval() == 7 * 60_000
+    assert blocker.read_text() == "x"
