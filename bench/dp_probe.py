@@ -7,6 +7,8 @@ process), with the trainer patched in that child:
   is post-processing and costs no privacy: EMA copies of the trainable weights are kept with
   each decay, and the final weights and each copy are scored on all of ``sst2/dev.tsv``.
 * ``--dropout P``: every dropout layer of the model set to P (0: off) for training.
+* ``--noise S``: the noise multiplier forced to S (0: clipping without noise, to see what the
+  noise itself costs); the ε printed is then not a guarantee.
 * ``--lower-lr-scale F``: with ``--trainable top-6+bias`` (every layer), the weight matrices of the
   layers below the top ``--full-rate-layers`` (default 2) learn at F times the rate; their biases
   and LayerNorms, the top layers, the pooler and the head at the full rate. F = 0 is the same
@@ -61,6 +63,13 @@ def side(args: dict, queue) -> None:
 
     from engine.training import loop, private
 
+    if args["noise"] is not None:
+        from privacy.dp import private as dp_private
+
+        plain_make = dp_private.make_private
+        dp_private.make_private = lambda *a, **k: plain_make(*a, **{**k, "noise_multiplier": args["noise"]})
+        if not args["noise"]:  # no noise, no finite ε: a stand-in so the run reports something
+            dp_private.epsilon_for = lambda **_: 1e9
     if args["lower_lr_scale"] is not None:
         private.param_groups = layered_groups(private.param_groups, args["dp_lr"],
                                               args["lower_lr_scale"], args["full_rate_layers"])
@@ -127,6 +136,8 @@ def main() -> None:
     parser.add_argument("--lower-lr-scale", type=float, default=None,
                         help="the lower layers' weight matrices learn at this times the rate")
     parser.add_argument("--full-rate-layers", type=int, default=2)
+    parser.add_argument("--noise", type=float, default=None,
+                        help="force this noise multiplier (0: clipping only; no privacy)")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
     data = full_data.require(opts.data, "sst2/train.tsv", "sst2/dev.tsv")
@@ -139,14 +150,14 @@ def main() -> None:
             "epochs": opts.epochs, "max_length": 64, "grad_sample_mode": "auto", "dp": True,
             "epsilon": opts.epsilon, "trainable": opts.trainable, "ema_decays": opts.ema_decays,
             "dropout": opts.dropout, "lower_lr_scale": opts.lower_lr_scale,
-            "full_rate_layers": opts.full_rate_layers}
+            "full_rate_layers": opts.full_rate_layers, "noise": opts.noise}
     start = time.perf_counter()
     result = bench_train.in_child(side, args)
     p = result["privacy"]
     print(f"{opts.rows:,} rows, {opts.epochs} epochs, logical batch {opts.logical_batch}, lr "
           f"{opts.dp_lr:g}, {opts.trainable}, ε = {opts.epsilon:g}, dropout "
           f"{'as the model' if opts.dropout is None else opts.dropout}, lower-layer rate scale "
-          f"{opts.lower_lr_scale}: saved (final) weights "
+          f"{opts.lower_lr_scale}, noise {'calibrated' if opts.noise is None else opts.noise}: saved (final) weights "
           f"{result['acc']:.4f}, σ {p['noise_multiplier']:.3f}, {p['steps']} steps, "
           f"{(time.perf_counter() - start) / 60:.1f} minutes (the EMA figures are on stderr)")
 

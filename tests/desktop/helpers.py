@@ -69,3 +69,21 @@ def cut_off_texts(root: QWidget) -> list[str]:
         if widget.width() < needed:
             problems.append(f"{widget.text()!r}: {widget.width()}px < {needed}px")
     return problems
+
+
+def unlock_from_the_lock_screen(qtbot, window, passphrase: str) -> None:  # noqa: ANN001
+    """Press the lock screen's Unlock button and type ``passphrase`` into the dialog it opens."""
+    from PySide6.QtCore import Qt
+
+    from desktop.dialogs.vault import UnlockDialog
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, UnlockDialog):
+            QTimer.singleShot(20, fill)
+            return
+        dialog.passphrase.setText(passphrase)
+        dialog.unlock_button.click()
+
+    QTimer.singleShot(0, fill)
+    qtbot.mouseClick(window.lock_screen.button, Qt.MouseButton.LeftButton)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt, qInstallMessageHandler
+from PySide6.QtWidgets import QMessageBox
 
 from desktop.state import Phase
 from desktop.worker import Job
@@ -21,6 +21,17 @@ def _store(window, csv_path: Path, name: str = "messages") -> None:  # noqa: ANN
     imported = read_table(csv_path)
     save_dataset(window.context.workspace, name, imported, infer_mapping(imported))
     window.context.datasets_changed.emit()
+
+
+def _started(qtbot, page, terminal: list[object]) -> Job:  # noqa: ANN001
+    """Press Start and wait for the first step; the run's end event goes into ``terminal``."""
+    steps: list[object] = []
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    job = page.job
+    job.events.connect(steps.extend)
+    job.ended.connect(terminal.append)
+    qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in steps), timeout=120_000)
+    return job
 
 
 def _prepare(window, tiny_model_dir: Path, *, epochs: int, batch_size: int = 4):  # noqa: ANN001
@@ -126,13 +137,8 @@ def test_closing_the_window_during_training_cancels_and_waits(qtbot, window, spa
     try:
         _store(window, spam_csv)
         page = _prepare(window, tiny_model_dir, epochs=40)
-        steps: list[object] = []
-        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
-        job = page.job
-        job.events.connect(steps.extend)
         terminal: list[object] = []
-        job.ended.connect(terminal.append)
-        qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in steps), timeout=120_000)
+        job = _started(qtbot, page, terminal)
         assert job.is_running()
         # Closing would stop the run: asked first, and Cancel keeps both the window and the run.
         from tests.desktop.helpers import answer_next_message_box
@@ -295,17 +301,12 @@ def test_a_long_dataset_name_does_not_push_the_buttons_out_of_the_settings_colum
 
 def test_locking_during_training_asks_then_offers_the_run_again_after_unlocking(qtbot, window, spam_csv,
                                                                                 tiny_model_dir):
-    from desktop.dialogs.vault import UnlockDialog
     from tests.desktop.conftest import PASSPHRASE
-    from tests.desktop.helpers import answer_next_message_box
+    from tests.desktop.helpers import answer_next_message_box, unlock_from_the_lock_screen
 
     _store(window, spam_csv)
     page = _prepare(window, tiny_model_dir, epochs=40)
-    steps: list[object] = []
-    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
-    job = page.job
-    job.events.connect(steps.extend)
-    qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in steps), timeout=120_000)
+    job = _started(qtbot, page, [])
     seen: list[str] = []
     answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=seen)
     window.lock_action.trigger()  # Ctrl+L
@@ -316,16 +317,7 @@ def test_locking_during_training_asks_then_offers_the_run_again_after_unlocking(
     assert not window.context.unlocked and not job.is_running()
     assert page.monitor.run_id == "" and not page.resume_button.isEnabled()  # nothing shown while locked
 
-    def fill_unlock() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, UnlockDialog):
-            QTimer.singleShot(20, fill_unlock)
-            return
-        dialog.passphrase.setText(PASSPHRASE)
-        dialog.unlock_button.click()
-
-    QTimer.singleShot(0, fill_unlock)
-    qtbot.mouseClick(window.lock_screen.button, Qt.MouseButton.LeftButton)
+    unlock_from_the_lock_screen(qtbot, window, PASSPHRASE)
     assert window.context.unlocked
     window.show_page("train")
     from engine.runs import list_runs

@@ -88,16 +88,9 @@ def test_first_launch_creates_the_vault_then_later_launches_unlock(qtbot, contex
     window.lock()
     assert window.current_page_key() == "locked" and context.workspace is None
 
-    def fill_unlock() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, UnlockDialog):
-            QTimer.singleShot(20, fill_unlock)
-            return
-        dialog.passphrase.setText(PASSPHRASE)
-        dialog.unlock_button.click()
+    from tests.desktop.helpers import unlock_from_the_lock_screen
 
-    QTimer.singleShot(0, fill_unlock)
-    qtbot.mouseClick(window.lock_screen.button, Qt.MouseButton.LeftButton)
+    unlock_from_the_lock_screen(qtbot, window, PASSPHRASE)
     assert context.unlocked and window.current_page_key() == "datasets"
 
 
