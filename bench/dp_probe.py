@@ -70,6 +70,7 @@ def side(args: dict, queue) -> None:
         dp_private.make_private = lambda *a, **k: plain_make(*a, **{**k, "noise_multiplier": args["noise"]})
         if not args["noise"]:  # no noise, no finite ε: a stand-in so the run reports something
             dp_private.epsilon_for = lambda **_: 1e9
+            dp_private.PrivateTraining.epsilon = lambda self: 1e9
     if args["lower_lr_scale"] is not None:
         private.param_groups = layered_groups(private.param_groups, args["dp_lr"],
                                               args["lower_lr_scale"], args["full_rate_layers"])

@@ -31,8 +31,11 @@ SplitRows = tuple[Sequence[int], Sequence[int], Sequence[int]]
 def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Event]:
     """Run ``body``; turn any exception into a final ``Failed`` and mark the run failed."""
     state: dict[str, Any] = {}
+    last: Event | None = None
     try:
-        yield from body(state)
+        for last in body(state):
+            yield last
+        _audit_end(state, type(last).__name__.lower() if last is not None else "ended")
     except Exception as exc:  # noqa: BLE001 - the thread boundary: nothing may escape unseen
         failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""),
                            resumable=True)
@@ -50,7 +53,26 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
                 save_run(ws, run)
             except Exception:  # noqa: BLE001 - e.g. the disk is still full; the event says it all
                 log.warning("could not record the failure in the run record", exc_info=True)
+        _audit_end(state, "failed")
         yield failed
+
+
+def _audit(ws: Vault, action: str, run: RunRecord, config: TrainConfig) -> None:
+    """Who trained what: the run, its dataset (name and digest) and whether with DP; no rows."""
+    ws.audit(action, run=run.run_id, dataset=run.dataset, dataset_sha256=run.dataset_sha256,
+             dp=bool(config.dp), **({"epsilon": config.dp_epsilon} if config.dp else {}))
+
+
+def _audit_end(state: dict[str, Any], how: str) -> None:
+    """The run's end in the audit log (finished, cancelled, failed), if it got a record."""
+    record = state.get("record")
+    if record is None:
+        return
+    ws, run = record
+    try:
+        ws.audit("run.ended", run=run.run_id, status=how)
+    except Exception:  # noqa: BLE001 - the run's own record and event already say how it ended
+        log.warning("could not add the run's end to the audit log", exc_info=True)
 
 
 def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: SplitRows | None,
@@ -66,6 +88,7 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
                     dataset_sha256=data.sha256, dataset_columns=data.columns)
     save_run(ws, run)
     state["record"] = (ws, run)
+    _audit(ws, "run.started", run, config)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory))
     _mark_cleaning(trainer, data)
     state["trainer"] = trainer
@@ -111,6 +134,7 @@ def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], split
     run = run.updated(status=RunStatus.RUNNING, error=None)
     save_run(ws, run)
     state["record"] = (ws, run)
+    _audit(ws, "run.resumed", run, config)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory),
                       resume_from=checkpoint)
     _mark_cleaning(trainer, data)

@@ -124,6 +124,18 @@ def test_resuming_after_the_dataset_was_renamed_follows_it(tmp_path: Path) -> No
     assert record.dataset == "messages" and record.config["dataset"] == "messages"
 
 
+def test_training_is_audited_start_end_and_resume_without_rows(tmp_path: Path) -> None:
+    ws, table, run_id = _cancelled_run(tmp_path)
+    list(resume(ws, run_id))
+    entries = [(e.action, e.details) for e in ws.verify_audit().entries if e.action.startswith("run.")]
+    sha = load_run(ws, run_id).dataset_sha256
+    assert [a for a, _ in entries] == ["run.started", "run.ended", "run.resumed", "run.ended"]
+    assert entries[0][1] == {"run": run_id, "dataset": "sms", "dataset_sha256": sha, "dp": False}
+    assert [d["status"] for a, d in entries if a == "run.ended"] == ["cancelled", "finished"]
+    texts = table.table.column("text").to_pylist()
+    assert not any(str(t) in repr(entries) for t in texts)  # names things, never rows
+
+
 def test_the_same_file_imported_again_with_other_columns_is_other_data(tmp_path: Path, capsys,
                                                                        monkeypatch) -> None:
     """Same table, same digest, but another text column: not what the run trained on."""
