@@ -94,15 +94,10 @@ def delete_dataset(ws: Vault, name: str) -> None:
 
 
 def run_exists(ws: Vault, run_id: str) -> bool:
-    """Whether ``run_id`` still has its record (UI thread: one small decrypt)."""
-    from engine.errors import InputError
-    from engine.runs import load_run
+    """Whether ``run_id`` still has its record: one key lookup, nothing decrypted (UI thread)."""
+    from engine.runs import run_key
 
-    try:
-        load_run(ws, run_id)
-    except InputError:
-        return False
-    return True
+    return ws.has(run_key(run_id))
 
 
 def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False) -> None:
@@ -110,7 +105,8 @@ def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False) -> None:
     left them so); the caller has asked the user first."""
     from engine.runs import check_deletable, delete_run, load_run
 
-    check_deletable([load_run(ws, run_id) for run_id in run_ids], force=force)
+    check_deletable([load_run(ws, run_id) for run_id in run_ids], force=force,
+                    how="Delete… on the Runs page while this window trains nothing")
     for run_id in run_ids:
         delete_run(ws, run_id, force=force)
 
@@ -197,9 +193,9 @@ def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
     """The prediction, and the text's length in tokens when the model reads only its start."""
     prediction = predictor.predict([text])[0]
     limit = int(predictor.max_length)
-    if len(text) < limit - 2:  # fewer characters than tokens it may read: it fits
+    if len(text.encode("utf-8")) + 2 <= limit:  # even one token a byte, and [CLS]/[SEP], fits
         return prediction, None
-    tokens = len(predictor.tokenizer(text, truncation=False, verbose=False)["input_ids"])
+    tokens = predictor.token_count(text)
     return prediction, (tokens if tokens > limit else None)
 
 

@@ -295,14 +295,19 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _close_dialogs() -> None:
-        """Open dialogs show decrypted things (a privacy preview, a run's labels) and act on the
-        workspace: locking closes them all. Modeless ones are deleted too (a new one is made
-        each time); a modal one belongs to the code waiting on it, which sees it rejected."""
+        """Dialogs show decrypted things (a privacy preview, a run's labels, typed passphrases)
+        and act on the workspace: locking closes them all, and deletes them, the hidden ones
+        too (a closed dialog is only hidden, its contents still in memory; a new one is made
+        each time). A modal one still open belongs to the code waiting on it: it is rejected,
+        and deleted with its parent or at the next lock."""
         for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog) and widget.isVisible():
+            if not isinstance(widget, QDialog):
+                continue
+            waiting = widget.isVisible() and widget.isModal()
+            if widget.isVisible():
                 widget.reject()
-                if not widget.isModal():
-                    widget.deleteLater()
+            if not waiting:
+                widget.deleteLater()
 
     def _on_workspace(self, workspace: object) -> None:
         unlocked = workspace is not None

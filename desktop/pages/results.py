@@ -276,4 +276,6 @@ class ResultsPage(Page):
             return
         from desktop.dialogs.export import ExportDialog
 
-        ExportDialog(self.context, self.run_id, parent=self).exec()
+        dialog = ExportDialog(self.context, self.run_id, parent=self)
+        dialog.exec()
+        dialog.deleteLater()  # its passphrase fields go with it, not kept hidden under the page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -38,6 +38,9 @@ class RunsPage(Page):
     def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(context, parent)
         self.records: list[Any] = []
+        # Whether a "running" record may be deleted depends on whether this window trains: look
+        # again once a started job is registered (busy_changed fires just before) or has ended.
+        context.busy_changed.connect(lambda _busy: QTimer.singleShot(0, self._on_selection))
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -157,8 +160,9 @@ class RunsPage(Page):
         self.delete_button.setEnabled(bool(chosen) and (not self._training_here() or not stale))
         if stale and not self._training_here():
             self.hint.setText(f"Run {stale[0].run_id} {STALE_MARK}, but this window is "
-                              "not training it: Cloister was closed or killed while it trained. "
-                              "Delete… removes it.")
+                              "not training it: Cloister was closed or killed while it trained, "
+                              "unless a `cloister train` command is training it now. Delete… "
+                              "removes it.")
         elif STALE_MARK in self.hint.text():
             self.hint.setText(COMPARE_HINT)
 

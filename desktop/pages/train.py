@@ -16,6 +16,7 @@ from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox
 from desktop.pages.train_estimate import EstimateLine
+from desktop.pages.train_followup import RunFollowUp
 from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.curves import CurvePlot
@@ -38,8 +39,8 @@ class TrainPage(Page):
         self.job: Job | None = None
         self.model_path: Path | None = None  # None: the default MiniLM
         self._resumable_run: str | None = None
-        self._stopped_by_lock: str | None = None  # a run id (no data): offered after unlocking
         self._cancel_asked = False  # the user pressed Cancel (not a lock or close)
+        self.follow_up = RunFollowUp(self)  # a run a lock stopped, or one deleted elsewhere
 
         column = self._build_settings_column(self._build_common_form())
         live = self._build_live_column()
@@ -195,7 +196,6 @@ class TrainPage(Page):
         self.results_button = QPushButton(icon("results"), "See results")
         self.results_button.clicked.connect(self._show_results)
         self.results_button.hide()
-        self.context.runs_changed.connect(self._forget_deleted_run)
         live = QVBoxLayout()
         live.addWidget(self.device_label)
         live.addWidget(self.progress)
@@ -210,19 +210,11 @@ class TrainPage(Page):
     # --- lifecycle ---------------------------------------------------------------------------
     def on_workspace(self, workspace: Vault | None) -> None:
         if workspace is None:
-            # A run the lock stopped (not the user's Cancel) is offered again after unlocking.
-            stopped = self.monitor.phase is Phase.CANCELLED and not self._cancel_asked
-            self._stopped_by_lock = self._resumable_run if stopped else None
-            self.monitor = TrainingMonitor()
-            self.loss_plot.clear()
-            self.validation_plot.clear()
-            self._resumable_run = None
+            self.follow_up.locking()
+            self.clear_run()
             self.auto_box.auto = None  # measured from decrypted data: dropped on lock
-        elif self._stopped_by_lock:
-            self._resumable_run, self._stopped_by_lock = self._stopped_by_lock, None
-            self.monitor.phase = Phase.CANCELLED
-            self.monitor.message = (f"Run {self._resumable_run} stopped when Cloister locked. "
-                                    "Resume continues it from its last checkpoint.")
+        else:
+            self.follow_up.unlocked(workspace)
         self.refresh_datasets()
         self.apply_settings()
         self._render()
@@ -445,22 +437,13 @@ class TrainPage(Page):
         self.context.runs_changed.emit()
         self.training_ended.emit(terminal)
 
-    def _forget_deleted_run(self) -> None:
-        """A run deleted on the Runs page takes its "See results" and Resume with it."""
-        run_id = self.monitor.run_id
-        # Only a run shown finished or cancelled has a record for sure (a failed one may not).
-        if not run_id or self.workspace is None or self.monitor.phase not in (Phase.FINISHED, Phase.CANCELLED):
-            return
-        from desktop.jobs import run_exists
-
-        if not run_exists(self.workspace, run_id):
-            self.results_button.hide()
-            if self._resumable_run == run_id:
-                self._resumable_run = None
-            self.monitor = TrainingMonitor()
-            self.loss_plot.clear()
-            self.validation_plot.clear()
-            self._render()
+    def clear_run(self) -> None:
+        """Show no run: nothing to resume, no curves, no See results."""
+        self.monitor = TrainingMonitor()
+        self._resumable_run = None
+        self.loss_plot.clear()
+        self.validation_plot.clear()
+        self.results_button.hide()
 
     def _show_results(self) -> None:
         if self.monitor.run_id:

@@ -182,11 +182,13 @@ class TryItPage(Page):
             self.answer.setText(f"Reading {len(text):,} characters…")
         predictor = self.predictor
         job = Job.call(lambda _c: predict(predictor, text), name="predict", parent=self)
-        job.ended.connect(self._on_predicted)
+        job.ended.connect(lambda terminal, text=text: self._on_predicted(terminal, text))
         self._job = job
         self.context.start(job)
 
-    def _on_predicted(self, terminal: object) -> None:
+    def _on_predicted(self, terminal: object, text: str | None = None) -> None:
+        if text is not None and text != self.text.toPlainText().strip():
+            return  # the text changed (or was cleared) meanwhile: its answer is not this one's
         if isinstance(terminal, Failed):
             self.answer.setText(f"✖ {terminal.message}")
             return

@@ -148,6 +148,16 @@ class Predictor:
 
     # -- scoring -------------------------------------------------------------------------
 
+    def token_count(self, text: str) -> int:
+        """How many tokens ``text`` is, untruncated, as this model reads it (markup stripped
+        when the run was trained so): above ``max_length``, only the start counts."""
+        texts = [_as_text(text)]
+        if self.strips_markup:
+            from engine.data.markup import strip_texts
+
+            texts = strip_texts(texts)
+        return len(self.tokenizer(texts[0], truncation=False, verbose=False)["input_ids"])
+
     def iter_proba(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(row_indices, probabilities)`` per batch, in length order.
 
@@ -297,12 +307,16 @@ def predict_file(
         imported = read_table(input_path, header=header, tidy=False)  # a prediction for every row
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
-            what = "is a file, not a folder" if output_path.parent.exists() else "does not exist"
-            raise InputError(f"the folder {output_path.parent} {what}; create it or pick "
-                             "another output path")
+            what = ("is a file, not a folder; pick another output path"
+                    if output_path.parent.exists() else "does not exist; create it or pick another output path")
+            raise InputError(f"the folder {output_path.parent} {what}")
         if output_path.is_dir():  # checked before predicting, not after every row is done
             raise InputError(f"{output_path} is a folder: give a file name for the predictions, "
                              f"such as {output_path / ('predictions.' + fmt)}")
+        if fmt == "xlsx":  # what a sheet cannot hold is refused before predicting, not after
+            from engine.evaluation.xlsx_write import check_fits
+
+            check_fits(imported.table)
         if output_path.exists() and output_path.samefile(input_path):
             raise InputError(f"{output_path} is the input file: writing the predictions there "
                              "would replace your data; choose another output file")

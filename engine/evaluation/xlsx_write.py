@@ -19,6 +19,8 @@ from xml.sax.saxutils import escape
 from engine.errors import InputError
 
 MAX_ROWS = 1_048_576  # Excel's limit, the header row included
+MAX_CELL = 32_767  # characters in one cell: Excel calls a file with more damaged
+EXACT_INT = 2 ** 53  # larger integers are written as text: a number cell would round them
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -85,16 +87,34 @@ def _cell(ref: str, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)) and math.isfinite(value):
+    if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < EXACT_INT:
         return f'<c r="{ref}"><v>{value!r}</v></c>'
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_safe(str(value))}</t></is></c>'
 
 
-def xlsx_bytes(table: Any) -> bytes:
-    """The workbook for an Arrow table: a header row of its column names, then its rows."""
+def check_fits(table: Any) -> None:
+    """Refuse, naming the row and column, what an .xlsx sheet cannot hold: called on the input
+    before any row is predicted, and again on the output."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if table.num_rows + 1 > MAX_ROWS:
         raise InputError(f"an .xlsx sheet holds at most {MAX_ROWS - 1:,} rows and this output has "
                          f"{table.num_rows:,}: write .csv or .parquet instead")
+    for name, column in zip(table.column_names, table.columns):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        lengths = pc.fill_null(pc.utf8_length(column), 0)
+        if len(lengths) and pc.max(lengths).as_py() > MAX_CELL:
+            row = pc.index(pc.greater(lengths, MAX_CELL), True).as_py()
+            raise InputError(f"row {row + 1}, column '{name}': {lengths[row].as_py():,} characters, "
+                             f"more than the {MAX_CELL:,} an .xlsx cell holds: write .csv or "
+                             ".parquet instead")
+
+
+def xlsx_bytes(table: Any) -> bytes:
+    """The workbook for an Arrow table: a header row of its column names, then its rows."""
+    check_fits(table)
     letters = [column_letter(j) for j in range(table.num_columns)]
     columns = [column.to_pylist() for column in table.columns]
     rows = ['<row r="1">' + "".join(_cell(f"{letters[j]}1", name)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TYPE_CHECKING
 
 from engine.data.store import DatasetNotFound
-from engine.events import CancelToken, Event, FailureKind
+from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished
 from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.config import TrainConfig
@@ -31,11 +31,13 @@ SplitRows = tuple[Sequence[int], Sequence[int], Sequence[int]]
 def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Event]:
     """Run ``body``; turn any exception into a final ``Failed`` and mark the run failed."""
     state: dict[str, Any] = {}
-    last: Event | None = None
     try:
-        for last in body(state):
-            yield last
-        _audit_end(state, type(last).__name__.lower() if last is not None else "ended")
+        for event in body(state):
+            if isinstance(event, (Finished, Cancelled, Failed)):
+                # Before passing it on: a reader (the desktop's worker) stops at the run's last
+                # event and closes this generator, so nothing after that yield would run.
+                _audit_end(state, type(event).__name__.lower())
+            yield event
     except Exception as exc:  # noqa: BLE001 - the thread boundary: nothing may escape unseen
         failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""),
                            resumable=True)
@@ -173,11 +175,14 @@ def _dataset_now_named(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:
     else why resuming cannot go on, and what would let it."""
     from engine.data.store import list_datasets
 
-    same = [d.name for d in list_datasets(ws) if run.dataset_sha256 and d.sha256 == run.dataset_sha256]
+    # The same contents read through the same columns: one file imported twice with other
+    # columns has the same digest but is other data.
+    same = [d.name for d in list_datasets(ws) if run.dataset_sha256 and d.sha256 == run.dataset_sha256
+            and not columns_changed(run.dataset_columns, d.mapping.as_dict())]
     if same:
         return dataclasses.replace(config, dataset=same[0])
     raise TrainingFailure(FailureKind.BAD_SETTING, f"run {run.run_id} trained on the dataset "
-                          f"'{config.dataset}', which is no longer in the vault: import the same "
+                          f"'{config.dataset}', which is no longer in the workspace: import the same "
                           f"file again as '{config.dataset}' to resume it, or delete the run")
 
 

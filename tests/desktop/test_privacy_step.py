@@ -131,3 +131,15 @@ def test_locking_closes_the_privacy_dialog_and_its_preview_of_personal_data(qtbo
     window.lock_action.trigger()
     assert not window.context.unlocked and not dialog.isVisible()
     qtbot.waitUntil(lambda: bool(destroyed), timeout=5_000)  # deleted, names and all
+
+
+def test_locking_deletes_a_privacy_dialog_that_was_only_closed(qtbot, window, tmp_path):
+    panel = _privacy_panel(qtbot, window, _notes(tmp_path))
+    dialog = window.datasets_page.stored_panel.privacy_dialog
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    dialog.close()  # hidden, its scan report still in memory
+    destroyed: list[bool] = []
+    dialog.destroyed.connect(lambda *_: destroyed.append(True))
+    window.lock()
+    qtbot.waitUntil(lambda: bool(destroyed), timeout=5_000)

@@ -170,6 +170,11 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
             qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
         assert isinstance(ended.args[0], Finished), ended.args[0]
         run_ids.append(ended.args[0].run_id)
+    # Each run trained in the window is in the audit log from start to end (the worker stops
+    # reading at the run's last event, so the end is logged before it is passed on).
+    entries = [(e.action, e.details.get("run"), e.details.get("status"))
+               for e in window.context.workspace.verify_audit().entries if e.action.startswith("run.")]
+    assert entries == [(a, r, s) for r in run_ids for a, s in (("run.started", None), ("run.ended", "finished"))]
     window.show_page("runs")
     runs = window.runs_page
     assert runs.table.rowCount() == 2
@@ -327,3 +332,9 @@ def test_locking_during_training_asks_then_offers_the_run_again_after_unlocking(
     assert page.message.text() == (f"Run {record.run_id} stopped when Cloister locked. Resume "
                                    "continues it from its last checkpoint.")
     assert page.resume_button.isEnabled() and record.run_id in page.resume_button.toolTip()
+    # Deleted on the Runs page: the offer goes with it.
+    from desktop.jobs import delete_runs
+
+    delete_runs(window.context.workspace, [record.run_id])
+    window.context.runs_changed.emit()
+    assert not page.resume_button.isEnabled() and "stopped when Cloister locked" not in page.message.text()

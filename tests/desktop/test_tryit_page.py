@@ -87,5 +87,21 @@ def test_a_failed_batch_leaves_no_full_progress_bar(qtbot, tryit, tmp_path: Path
     blocker.write_text("x")
     with qtbot.waitSignal(page.batch_ended, timeout=60_000):
         page.predict_batch(csv, blocker / "out.csv")
-    assert page.batch_status.text() == (f"✖ the folder {blocker} is a file, not a folder; create it "
-                                        "or pick another output path")
+    assert page.batch_status.text() == (f"✖ the folder {blocker} is a file, not a folder; pick "
+                                        "another output path")
+
+
+def test_an_answer_that_arrives_after_the_text_was_cleared_is_dropped(qtbot, tryit):
+    page, *_ = tryit
+    page.text.blockSignals(True)
+    page.text.setPlainText("free prize " * 100_000)  # long enough to still be read after the clear
+    page.text.blockSignals(False)
+    page._predict()
+    job = page._job
+    assert job is not None and job.is_running()
+    page.text.clear()
+    page._predict()  # (what the debounce does 250 ms later) while the long text is still read
+    assert job.is_running() and page.answer.text() == "Model ready. Type a text."
+    qtbot.waitUntil(lambda: not job.is_running(), timeout=60_000)
+    qtbot.wait(50)  # the job's end is delivered
+    assert page.bars.values() == [] and page.answer.text() == "Model ready. Type a text."

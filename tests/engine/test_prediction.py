@@ -203,8 +203,6 @@ def _read_back(path: Path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".xlsx"])
 def test_predict_file_adds_columns_in_the_same_format(run, tmp_path: Path, suffix: str, monkeypatch) -> None:
-    import tempfile
-
     import pandas as pd
 
     ws, run_id, csv = run
@@ -219,15 +217,15 @@ def test_predict_file_adds_columns_in_the_same_format(run, tmp_path: Path, suffi
         source.to_csv(input_path, sep="\t" if suffix == ".tsv" else ",", index=False)
     output = tmp_path / f"out{suffix}"
     predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=16)
-    # The rows reach disk only as the file asked for: nothing staged in the temporary folder
-    # (openpyxl, behind pandas' to_excel, writes each sheet there first).
-    scratch = tmp_path / "tmpdir"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    # The rows reach disk only as the file asked for: no temporary file staged anywhere
+    # (openpyxl, behind pandas' to_excel, writes each sheet to one first).
+    from tests.engine.test_xlsx_write import forbid_temp_files
+
+    forbid_temp_files(monkeypatch)
     events = list(predict_file(predictor, input_path, output))
-    assert list(scratch.iterdir()) == []
+    monkeypatch.undo()
     beside = {p.name for p in tmp_path.iterdir()} - {"_env"}  # (the fixture's own folder)
-    assert beside == {input_path.name, output.name, "tmpdir"}  # no stray part file either
+    assert beside == {input_path.name, output.name}  # no stray part file either
 
     assert isinstance(events[-1], Finished), events[-1]
     assert events[-1].metrics["rows"] == len(source)
@@ -369,3 +367,28 @@ def test_an_unexpected_failure_is_logged_without_its_message_which_may_quote_a_r
     assert "ValueError (its message is left out: it may quote data)" in caplog.text
     assert "in choke" in caplog.text  # where it happened is still there
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_xlsx_output_that_could_not_hold_a_cell_is_refused_before_predicting(run, tmp_path: Path) -> None:
+    ws, run_id, _ = run
+    source = tmp_path / "long.csv"
+    source.write_text("text\nshort\n" + "word " * 7000 + "\n", encoding="utf-8")
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    events = list(predict_file(predictor, source, tmp_path / "out.xlsx"))
+    assert isinstance(events[-1], Failed) and events[-1].kind is FailureKind.BAD_DATA
+    assert events[-1].message.startswith("row 2, column 'text': 35,000 characters")
+    assert not any(isinstance(e, Progress) and e.done for e in events)  # nothing predicted first
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_token_count_reads_the_text_as_the_model_does(run) -> None:
+    from engine.data.markup import strip_texts
+
+    ws, run_id, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    text = "Prices rose &lt;A HREF=\"http://www.investor.reuters.com/FullQuote.aspx\"&gt;KMB.N&lt;/A&gt; today " * 3
+    raw = len(predictor.tokenizer(text)["input_ids"])
+    assert predictor.token_count(text) == raw
+    predictor.strips_markup = True  # a run trained with --strip-markup reads the cleaned text
+    cleaned = strip_texts([text])[0]
+    assert cleaned != text and predictor.token_count(text) == len(predictor.tokenizer(cleaned)["input_ids"]) < raw

@@ -107,7 +107,7 @@ def test_resuming_after_the_dataset_was_deleted_says_how_to_resume(tmp_path: Pat
     failed = list(resume(ws, run_id))[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_SETTING
     assert failed.message == (f"run {run_id} trained on the dataset 'sms', which is no longer in the "
-                              "vault: import the same file again as 'sms' to resume it, or delete the run")
+                              "workspace: import the same file again as 'sms' to resume it, or delete the run")
     assert load_run(ws, run_id).status.value == "cancelled"  # still resumable, nothing changed
     save_dataset(ws, "sms", table, infer_mapping(table))  # the same file again: it resumes
     assert isinstance(list(resume(ws, run_id))[-1], Finished)
@@ -116,8 +116,14 @@ def test_resuming_after_the_dataset_was_deleted_says_how_to_resume(tmp_path: Pat
 def test_resuming_after_the_dataset_was_renamed_follows_it(tmp_path: Path) -> None:
     from engine.data.store import rename_dataset
 
-    ws, _, run_id = _cancelled_run(tmp_path)
+    from engine.data.columns import ColumnMapping
+
+    ws, table, run_id = _cancelled_run(tmp_path)
     rename_dataset(ws, "sms", "messages")
+    # The same file imported again, read through other columns: the same digest, other data,
+    # and first by name. The run follows the one whose columns it trained on.
+    save_dataset(ws, "aaa-ids", table, ColumnMapping(text_columns=("id",), label_column="label"))
+    assert dataset_info(ws, "aaa-ids").sha256 == dataset_info(ws, "messages").sha256
     events = list(resume(ws, run_id))
     assert isinstance(events[-1], Finished), events[-1]
     record = load_run(ws, run_id)

@@ -25,6 +25,28 @@ def _table() -> pa.Table:
                      "count": list(range(n)), "flag": [True, False] * (n // 2)})
 
 
+def forbid_temp_files(monkeypatch) -> None:
+    """Make any temporary file a library tries to stage fail the test. openpyxl (behind
+    pandas' to_excel) stages each sheet and deletes it afterwards, so a temporary folder left
+    empty proves nothing; a refused creation does."""
+    import openpyxl.worksheet._writer as sheet_writer
+
+    def refuse(*_a, **_k):
+        raise AssertionError("a temporary file was created")
+
+    for name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "mkdtemp"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    monkeypatch.setattr(sheet_writer, "NamedTemporaryFile", refuse)
+
+
+def test_the_check_would_catch_what_pandas_to_excel_does(monkeypatch):
+    import pandas as pd
+
+    forbid_temp_files(monkeypatch)
+    with pytest.raises(AssertionError, match="a temporary file was created"):
+        pd.DataFrame({"text": ["a row"]}).to_excel(io.BytesIO(), index=False, engine="openpyxl")
+
+
 def test_column_letters_follow_excel():
     assert [column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702)] == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
 
@@ -32,11 +54,9 @@ def test_column_letters_follow_excel():
 def test_openpyxl_reads_back_every_cell(tmp_path: Path, monkeypatch):
     import openpyxl
 
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    data = xlsx_bytes(_table())
-    assert list(scratch.iterdir()) == []  # built in memory, nothing staged
+    forbid_temp_files(monkeypatch)
+    data = xlsx_bytes(_table())  # built in memory, nothing staged
+    monkeypatch.undo()
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("text", "label", "confidence", "count", "flag")
@@ -64,3 +84,19 @@ def test_more_rows_than_a_sheet_holds_are_refused_with_what_to_do(monkeypatch):
     assert xlsx_bytes(pa.table({"text": ["a", "b"]}))  # header + 2 rows fit in 3
     with pytest.raises(InputError, match="holds at most 2 rows and this output has 3: write .csv or .parquet"):
         xlsx_bytes(pa.table({"text": ["a", "b", "c"]}))
+
+
+def test_what_a_cell_cannot_hold_is_refused_naming_the_row_and_column():
+    long = "x" * (xlsx_write.MAX_CELL + 1)
+    with pytest.raises(InputError, match=r"row 2, column 'text': 32,768 characters, more than the "
+                                         r"32,767 an .xlsx cell holds: write .csv or .parquet instead"):
+        xlsx_bytes(pa.table({"id": [1, 2], "text": ["short", long]}))
+    assert xlsx_bytes(pa.table({"text": ["x" * xlsx_write.MAX_CELL]}))  # at the limit: fine
+
+
+def test_integers_a_number_cell_would_round_are_written_as_text():
+    import openpyxl
+
+    big = 2 ** 53 + 1
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(pa.table({"id": [big, 7]})))).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [str(big), 7]
