@@ -312,3 +312,17 @@ def test_damaged_files_give_a_message_never_a_crash(tmp_path: Path, suffix: str,
     # Whatever was readable must also survive inference and validation.
     problems = validate(imported, infer_mapping(imported), max_tokens=16)
     assert all(p.code for p in problems)
+
+
+@pytest.mark.parametrize("suffix, where", [(".json", "item 2"), (".jsonl", "record 2")])
+def test_half_a_character_in_json_is_named_not_a_traceback(tmp_path: Path, suffix: str, where: str) -> None:
+    rows = [{"text": "fine", "label": "a"}, {"text": "bad \\ud800 here", "label": "b"}]
+    body = (json.dumps(rows) if suffix == ".json" else "\n".join(json.dumps(r) for r in rows))
+    path = tmp_path / f"data{suffix}"
+    path.write_text(body.replace("\\\\ud800", "\\ud800"), encoding="utf-8")  # the raw escape
+    assert "\\ud800" in path.read_text(encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        read_table(path)
+    assert str(refused.value) == (f"{path}: {where}, column 'text' holds half of a character (an "
+                                  "unpaired \\ud800-\\udfff escape), which is not text: fix the "
+                                  "export that wrote it, or remove that escape")

@@ -113,7 +113,8 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
                 f"{path}: item {index} of the array is {_kind(item)}, not an object. {_SHAPE}."
             )
     names, columns = _columns(value)
-    return ImportedTable(table=table_from_columns(names, columns), source=path, format="json",
+    return ImportedTable(table=table_from_columns(names, columns, source=path, row="item"),
+                         source=path, format="json",
                          encoding=decoded.encoding, problems=problems, first_data_line=1)
 
 
@@ -143,6 +144,7 @@ def read_jsonl(path: Path, request: ReadRequest) -> ImportedTable:
         first_line = first_line or number
         records.append(item)
     names, columns = _columns(records)
-    return ImportedTable(table=table_from_columns(names, columns), source=path, format="jsonl",
+    return ImportedTable(table=table_from_columns(names, columns, source=path, row="record"),
+                         source=path, format="jsonl",
                          encoding=decoded.encoding, problems=decoded.problems,
                          first_data_line=first_line or 1)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from engine.errors import InputError
+
 
 LIST_DELIMITER = "|"  # the default --label-delimiter
 
@@ -35,9 +37,30 @@ def cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def table_from_columns(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> pa.Table:
-    return pa.table({name: pa.array([cell_text(v) for v in values], type=pa.string())
-                     for name, values in zip(names, columns)})
+def table_from_columns(names: Sequence[str], columns: Sequence[Sequence[Any]], *,
+                       source: Any = "the file", row: str = "row") -> pa.Table:
+    """``row`` names a record in messages ("item" for a JSON array, "line" for JSON Lines)."""
+    arrays = {}
+    for name, values in zip(names, columns):
+        texts = [cell_text(v) for v in values]
+        try:
+            arrays[name] = pa.array(texts, type=pa.string())
+        except UnicodeEncodeError:
+            # JSON can spell half a character (an escape such as \ud800 with no partner): not
+            # text that any file, model or vault entry can hold.
+            index = next(i for i, t in enumerate(texts) if t is not None and _unpaired(t))
+            raise InputError(f"{source}: {row} {index + 1}, column '{name}' holds half of a "
+                             "character (an unpaired \\ud800-\\udfff escape), which is not text: "
+                             "fix the export that wrote it, or remove that escape") from None
+    return pa.table(arrays)
+
+
+def _unpaired(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def unique_names(raw: Sequence[Any]) -> list[str]:
