@@ -120,9 +120,9 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     real_rows = 0  # the training rows of the run's split, measured with the automatic settings
     if auto:
         # The split the run will make, so "80 training rows" here is what the run trains on
-        # (per person, the people are split whole: their count is estimated as before).
-        real_rows = _training_rows(labels, base.seed)
-        train_units = real_rows if real_rows and rows.people is None else int(units * TRAIN_SHARE)
+        # (per person, each person's rows all on one side: the people in training are counted).
+        real_rows, real_units = _training_split(labels, base.seed, rows.people)
+        train_units = real_units or int(units * TRAIN_SHARE)
         chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
                                   multi_label=base.multi_label,
                                   label_delimiter=base.label_delimiter, train_rows=real_rows or None)
@@ -171,15 +171,17 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
                      classes=classes, privacy=privacy, split=split)
 
 
-def _training_rows(labels: Any, seed: int) -> int:
-    """The rows the run's seeded split will train on; 0 when the data cannot be split (the
-    run's own checks say why)."""
+def _training_split(labels: Any, seed: int, people: Any = None) -> tuple[int, int]:
+    """The rows the run's seeded split will train on, and the units DP samples among them
+    (the people, when each person is the unit; else the rows again); (0, 0) when the data
+    cannot be split (the run's own checks say why)."""
     from engine.training.prepare import split_rows
 
     try:
-        return len(split_rows(labels, seed=seed)[0])
+        train = split_rows(labels, seed=seed, people=people)[0]
     except (ValueError, InputError, TrainingFailure):
-        return 0
+        return 0, 0
+    return len(train), (len({people[i] for i in train}) if people is not None else len(train))
 
 
 def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: Any

@@ -230,14 +230,18 @@ def test_dry_run_sizes_the_logical_batch_by_people(with_people, tiny_bert, capsy
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
                 "--dp-person-column", "customer"]) == 0
     out = capsys.readouterr().out
-    # 25 customers, 80% of them (20) train: a quarter of them per step.
-    assert "dp_logical_batch_size = 5: 20 people" in out
+    # 25 customers; the split keeps each one's rows together, and the people it puts in
+    # training (not an estimated 80% of them) set the batch: a quarter of them per step, the
+    # same count the DP line's guarantee is over.
+    import re
+
+    people = re.search(r"dp_logical_batch_size = (\d+): (\d+) people", out)
+    assert people and f"per person (column 'customer'), over {people.group(2)} people" in out
+    assert int(people.group(1)) == -(-int(people.group(2)) // 4)
     # One row of each person an epoch: 4 rows per person, so 4x the epochs for 100 rows.
     assert "epochs = 40: differential privacy per person reads one row of each person an epoch: " \
            "4.0 rows per person, so 4x the 10 epochs" in out
     # The split the run will make, said: whole people in each part, the rows adding up.
-    import re
-
     split = re.search(r"split \(seed 13\): (\d+) training, (\d+) validation and (\d+) test rows, "
                       r"each person's rows in one part\n", out)
     assert split and sum(map(int, split.groups())) == 100 and all(int(n) % 4 == 0 for n in split.groups())
