@@ -131,13 +131,20 @@ def estimate(config: Any, rows: int, mean_tokens: float | None = None) -> Any:
     return engine_estimate(config, rows, mean_tokens=mean_tokens)
 
 
-def count_people(ws: Vault, dataset: str, column: str) -> int:
-    """How many people ``column`` names in ``dataset`` (decrypts it in memory); raises with
+def count_people(ws: Vault, dataset: str, column: str, seed: int) -> tuple[int, int]:
+    """How many people ``column`` names in ``dataset``, and how many of them the run's seeded
+    split puts in training (each person's rows on one side); decrypts it in memory. Raises with
     the engine's message for a column that cannot name people."""
     from engine.data.store import load_dataset
-    from engine.training.prepare import person_ids
+    from engine.training.prepare import person_ids, split_rows
 
-    return len(set(person_ids(load_dataset(ws, dataset), column)))
+    stored = load_dataset(ws, dataset)
+    people = person_ids(stored, column)
+    try:
+        train = split_rows(stored.labels, seed=seed, people=people)[0]
+    except Exception:  # noqa: BLE001 - data the run will refuse: its own checks say why
+        return len(set(people)), 0
+    return len(set(people)), len({people[i] for i in train})
 
 
 def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:

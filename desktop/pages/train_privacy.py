@@ -246,8 +246,10 @@ class PeopleCount:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.count: int | None = None
+        self.training: int | None = None  # of them, those the run's split puts in training
         self._key: tuple[Any, ...] | None = None  # what ``count`` (or the running count) is for
         page.privacy.person.currentIndexChanged.connect(lambda _i: self.refresh())
+        page.seed.valueChanged.connect(lambda _v: self.refresh())  # another split, other people
         # The warm-up counts the steps the run will take: it follows the epochs and batches.
         for spin in (page.epochs, page.batch_size, page.privacy.logical_batch):
             spin.valueChanged.connect(lambda _v: self._warmup_changed())
@@ -257,7 +259,7 @@ class PeopleCount:
         page = self.page
         column = page.privacy.person.currentData() if page.privacy.enabled.isChecked() else None
         version = page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 3)
-        return page.workspace, page.dataset_combo.currentData(), column, version
+        return page.workspace, page.dataset_combo.currentData(), column, version, page.seed.value()
 
     def refresh(self) -> None:
         """Count again if the workspace, dataset or column changed; then fill in what follows."""
@@ -267,14 +269,14 @@ class PeopleCount:
         if key == self._key:
             self.apply()
             return
-        self._key, self.count = key, None
+        self._key, self.count, self.training = key, None, None
         self.page.privacy.person_note.setText("")
-        ws, dataset, column, _version = key
+        ws, dataset, column, _version, seed = key
         if ws is None or not dataset or not column:
             self.apply()
             return
         self.page.privacy.person_note.setText("Counting the people…")
-        job = Job.call(lambda _c: count_people(ws, dataset, column), name="people", parent=self.page)
+        job = Job.call(lambda _c: count_people(ws, dataset, column, seed), name="people", parent=self.page)
         job.ended.connect(lambda terminal: self._done(terminal, key))
         self.page.context.start(job)
 
@@ -285,9 +287,10 @@ class PeopleCount:
         if isinstance(terminal, Failed):
             note.setText(f"✖ {terminal.message}")
         elif isinstance(terminal, Done):
-            self.count = int(terminal.value)
-            note.setText(f"{self.count:,} {'person' if self.count == 1 else 'people'}; each step "
-                         "uses one row of each person it draws.")
+            self.count, self.training = (int(n) for n in terminal.value)
+            trained = f" ({self.training:,} of them in training)" if self.training and self.count > 1 else ""
+            note.setText(f"{self.count:,} {'person' if self.count == 1 else 'people'}{trained}; each "
+                         "step uses one row of each person it draws.")
             self.apply()
 
     def apply(self) -> None:
@@ -303,12 +306,12 @@ class PeopleCount:
     def dp_choices(self) -> tuple[Any, ...]:
         """The automatic DP settings, with why, for the Automatic settings box (none without DP):
         they replace the plain learning rate, and per person the epochs."""
-        from engine.training.auto import TRAIN_SHARE, choose_dp_settings
+        from engine.training.auto import choose_dp_settings
 
         page = self.page
         if not page.privacy.enabled.isChecked():
             return ()
-        choices = choose_dp_settings(int(page._rows() * TRAIN_SHARE),
+        choices = choose_dp_settings(self.training_units(),
                                      page.privacy.trainable.currentData(),
                                      per_person=self.count is not None)
         from engine.training.auto import Choice
@@ -324,10 +327,19 @@ class PeopleCount:
         from engine.training.auto import TRAIN_SHARE, warmup_choice
 
         page, dp = self.page, self.page.privacy.enabled.isChecked()
-        units = self.count if dp and self.count is not None else page._rows()
         batch = page.privacy.logical_batch.value() if dp else page.batch_size.value()
-        steps = max(1, -(-int(units * TRAIN_SHARE) // max(1, batch)))
+        units = self.training_units() if dp else int(page._rows() * TRAIN_SHARE)
+        steps = max(1, -(-units // max(1, batch)))
         return warmup_choice(steps * page.epochs.value(), noisy=dp)
+
+    def training_units(self) -> int:
+        """What a DP step samples from in training: the people the split puts there once
+        counted, else 80% of the rows (the split's share; the engine's dry run counts them)."""
+        from engine.training.auto import TRAIN_SHARE
+
+        if self.training and self.page.privacy.options().get("dp_person_column"):
+            return self.training
+        return int(self.page._rows() * TRAIN_SHARE)
 
     def _warmup_changed(self) -> None:
         if self.page.auto_box.auto is None:

@@ -169,8 +169,15 @@ def test_per_person_multiplies_the_automatic_epochs(qtbot, window, spam_csv, tin
     page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
     qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
     assert page.epochs.value() == 4 * automatic
-    assert page.privacy.logical_batch.value() == 2  # a quarter of the 6 training people, rounded up
-    assert page.privacy.person_note.text().startswith("8 people")
+    # A quarter of the people the split puts in training, rounded up: what the engine's own
+    # plan (the CLI's dry run) chooses for the same data, not a guess at 80% of them.
+    from engine.training.plan import plan_training
+
+    plan = plan_training(window.context.workspace, "by_sender", {"dp": True, "dp_person_column": "sender"},
+                         model_path=str(tiny_model_dir))
+    assert 0 < page.people.training < page.people.count
+    assert page.privacy.logical_batch.value() == plan.config.dp_logical_batch_size == -(-page.people.training // 4)
+    assert page.privacy.person_note.text().startswith(f"8 people ({page.people.training} of them in training); ")
     page.privacy.person.setCurrentIndex(0)  # each row again: epochs and batch for the rows
     assert page.epochs.value() == automatic and page.privacy.logical_batch.value() == 8
     page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
@@ -228,7 +235,7 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
     dp.person.setCurrentIndex(dp.person.findData("sender"))
     # The people are counted from the dataset, and the automatic logical batch follows them.
     qtbot.waitUntil(lambda: page.people.count == 8, timeout=30_000)
-    assert dp.logical_batch.value() == 2 and page._rows() == 8  # 6 training people: 2 a step
+    assert page._rows() == 8 and dp.logical_batch.value() == -(-page.people.training // 4)
     assert dp.batch_label.text() == "People per step (logical batch):"
     dp.logical_batch.setValue(2)
     dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))
