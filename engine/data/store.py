@@ -214,7 +214,10 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     try:
         ws.write_json(_meta_key(name), meta)
     except BaseException:
-        if not table_existed:  # the old meta still names the old table: drop the new one
+        # Drop the new table only while the stored description still names the old one: an
+        # interrupt (Ctrl-C) can land after the description was written, and then the new
+        # table is the dataset.
+        if not table_existed and not _names_table(ws, name, meta["table"]):
             ws.delete(table_key)
         raise
     # Only now is the old table unreferenced; a crash before this line leaves a harmless orphan.
@@ -231,6 +234,15 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                  rows_removed=step.get("rows_removed", 0), rows_changed=step.get("rows_changed", 0))
     log.info("stored dataset (%d rows)", table.num_rows)
     return _info(name, meta)
+
+
+def _names_table(ws: Vault, name: str, table: str) -> bool:
+    """Whether the stored description of ``name`` names ``table`` (True when it cannot be read:
+    keep the table rather than risk deleting the one it names)."""
+    try:
+        return ws.has(_meta_key(name)) and ws.read_json(_meta_key(name)).get("table") == table
+    except Exception:  # noqa: BLE001
+        return True
 
 
 def _info(name: str, meta: Mapping[str, Any]) -> DatasetInfo:

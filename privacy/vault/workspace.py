@@ -356,12 +356,25 @@ class Workspace(IndexStore):
                 self._save_index(_Index({renamed.get(k, k): v for k, v in state.entries.items()},
                                         state.generation))
             except BaseException:
-                for path in written:  # the index still names the old files: nothing changed
-                    remove_durably(path)
+                # Nothing changed unless the index already names the new files: an interrupt
+                # (Ctrl-C) can land after its atomic write, and deleting them then would leave
+                # an index naming nothing, and the old files unreferenced.
+                if not self._index_names_any(renamed.values()):
+                    for path in written:
+                        remove_durably(path)
                 raise
         for source_key in moving:
             remove_durably(self.root / self._relpath(source_key, state.entries[source_key]))
         return len(moving)
+
+    def _index_names_any(self, keys: Any) -> bool:
+        """Whether the index on disk names any of ``keys`` (True when it cannot be read: keep
+        files rather than risk deleting what it names; unreferenced ones are collected later)."""
+        try:
+            entries = self._load_state().entries
+        except Exception:  # noqa: BLE001
+            return True
+        return any(key in entries for key in keys)
 
     def _retag(self, keys: VaultKeys, source_key: str, target_key: str,
                salt: str | None) -> None:

@@ -158,3 +158,37 @@ def test_the_anonymization_preview_reads_only_the_first_rows(ws: Workspace) -> N
     [(column, before, found, after, _)] = preview(ws, "early")
     assert column == "text" and before == "mail kim.l@example.com please"
     assert [before[s:e] for s, e in found] == ["kim.l@example.com"] and "<EMAIL>" in after
+
+
+def test_an_interrupt_after_a_replacement_is_committed_keeps_the_new_table(ws: Workspace, monkeypatch) -> None:
+    """Ctrl-C landing just after the new description is written: it names the new table, so the
+    new table must stay (deleting it left a dataset that could not be read)."""
+    save_dataset(ws, "t", imported(ROWS), MAPPING)
+    new_rows = ROWS + [("another one", "bug")] * 3
+    real_write_json = ws.write_json
+
+    def write_then_interrupt(key, obj):
+        real_write_json(key, obj)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ws, "write_json", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        save_dataset(ws, "t", imported(new_rows), MAPPING, overwrite=True)
+    monkeypatch.undo()
+    assert load_dataset(ws, "t").table.num_rows == len(new_rows)  # readable, the new contents
+    ws.collect_garbage(grace_s=0)
+    assert load_dataset(ws, "t").table.num_rows == len(new_rows)
+
+
+def test_an_interrupt_before_a_replacement_is_committed_keeps_the_old_dataset(ws: Workspace, monkeypatch) -> None:
+    save_dataset(ws, "t", imported(ROWS), MAPPING)
+    keys_before = ws.list()
+
+    def interrupt(key, obj):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ws, "write_json", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        save_dataset(ws, "t", imported(ROWS + [("another one", "bug")]), MAPPING, overwrite=True)
+    monkeypatch.undo()
+    assert ws.list() == keys_before and load_dataset(ws, "t").table.num_rows == len(ROWS)

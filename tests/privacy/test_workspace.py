@@ -307,3 +307,41 @@ def test_create_refuses_a_file_or_a_folder_of_other_files(tmp_path: Path) -> Non
     ws = Workspace.create(empty, "pass", kdf=FAST_KDF)  # an empty folder is fine
     assert Workspace.exists(empty)
     ws.lock()
+
+
+def test_an_interrupt_after_the_rename_is_committed_keeps_the_renamed_entries(workspace: Workspace,
+                                                                              monkeypatch) -> None:
+    """Ctrl-C landing just after the index names the new keys: the new files are the data now.
+    Deleting them (as a failure before the commit must) left an index naming nothing, and the
+    next garbage collection removed the old, unreferenced files: the dataset was gone."""
+    workspace.write_bytes("d/old/a", b"first")
+    workspace.write_bytes("d/old/b", b"second")
+    real_save = workspace._save_index
+
+    def save_then_interrupt(state):
+        real_save(state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workspace, "_save_index", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        workspace.rename_prefix("d/old/", "d/new/")
+    monkeypatch.undo()
+    assert workspace.list() == ["d/new/a", "d/new/b"]
+    assert [workspace.read_bytes(k) for k in ("d/new/a", "d/new/b")] == [b"first", b"second"]
+    workspace.collect_garbage(grace_s=0)  # the old files are the orphans now, not the new ones
+    assert [workspace.read_bytes(k) for k in ("d/new/a", "d/new/b")] == [b"first", b"second"]
+
+
+def test_an_interrupt_before_the_rename_is_committed_changes_nothing(workspace: Workspace, monkeypatch) -> None:
+    workspace.write_bytes("d/old/a", b"first")
+    files_before = all_files(workspace.root)
+
+    def interrupt(state):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workspace, "_save_index", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        workspace.rename_prefix("d/old/", "d/new/")
+    monkeypatch.undo()
+    assert workspace.list() == ["d/old/a"] and workspace.read_bytes("d/old/a") == b"first"
+    assert all_files(workspace.root) == files_before
