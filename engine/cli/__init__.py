@@ -53,6 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a service or session ending), raised where the command
+    is, as Ctrl-C is: the same cleanup runs (partial files removed, a training run saved at a
+    checkpoint and marked cancelled) instead of the process vanishing mid-write."""
+
+
+def _stop_like_ctrl_c_on_sigterm():  # noqa: ANN202 - the previous handler, or None
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None  # only the main thread may set handlers (a caller embedding the CLI)
+
+    def terminate(_signum, _frame):  # noqa: ANN001
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, terminate)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     disable_core_dumps()  # before any passphrase or plaintext is in memory
     enforce_offline()
@@ -66,11 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR
+    previous = _stop_like_ctrl_c_on_sigterm()
     try:
         return int(args.func(args) or EXIT_OK)
     except (CloisterError, PrivacyError) as exc:
         print(f"cloister: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("cloister: stopped (terminated)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("cloister: interrupted", file=sys.stderr)
         return 130
@@ -82,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -326,3 +326,33 @@ def test_half_a_character_in_json_is_named_not_a_traceback(tmp_path: Path, suffi
     assert str(refused.value) == (f"{path}: {where}, column 'text' holds half of a character (an "
                                   "unpaired \\ud800-\\udfff escape), which is not text: fix the "
                                   "export that wrote it, or remove that escape")
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does_and_the_handler_is_put_back(monkeypatch, capsys) -> None:
+    """``kill`` or ``timeout`` sends SIGTERM: the command's own cleanup runs (as for Ctrl-C)
+    instead of the process vanishing between two writes."""
+    import argparse
+    import signal
+    import time
+
+    from engine import cli
+
+    cleaned: list[str] = []
+
+    def killed_mid_work(_args) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # interrupted at once by the handler
+            return 0
+        finally:
+            cleaned.append("partial files removed")
+
+    parser = argparse.ArgumentParser(prog="cloister")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.set_defaults(func=killed_mid_work)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main([]) == 143
+    assert cleaned == ["partial files removed"]
+    assert capsys.readouterr().err.strip() == "cloister: stopped (terminated)"
+    assert signal.getsignal(signal.SIGTERM) is before
