@@ -179,8 +179,21 @@ def _unwrap(doc: dict[str, Any], passphrase: str, path: Path) -> bytearray:
     try:
         master = AESGCM(kdf.derive(passphrase, salt)).decrypt(nonce, wrapped, _wrap_aad(doc))
     except (InvalidTag, ValueError):
-        raise WrongPassphrase(f"wrong passphrase for the vault at {path}") from None
+        raise WrongPassphrase(f"wrong passphrase for the vault at {path}{_last_set(path)}") from None
     return bytearray(master)
+
+
+def _last_set(path: Path) -> str:
+    """When the passphrase was last set, for the wrong-passphrase message: after a passphrase
+    change that was interrupted (or forgotten), the new one may be the one in force."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromtimestamp(Path(path).stat().st_mtime, dt.timezone.utc)
+    except OSError:
+        return ""
+    return (f" (its passphrase was set or last changed {when:%Y-%m-%d %H:%M} UTC: after a change, "
+            "only the new one opens it)")
 
 
 def unlock_vault(path: Path, passphrase: str) -> VaultKeys:

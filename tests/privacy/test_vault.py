@@ -79,8 +79,17 @@ def test_change_passphrase_keeps_data_files_untouched(tmp_path: Path) -> None:
     object_files = {p: p.read_bytes() for p in (ws.root / "objects").rglob("*") if p.is_file()}
     ws.change_passphrase(PASSPHRASE, "new passphrase")
     assert {p: p.read_bytes() for p in object_files} == object_files
-    with pytest.raises(WrongPassphrase):
+    with pytest.raises(WrongPassphrase) as refused:
         Workspace.unlock(ws.root, PASSPHRASE)
+    # The old passphrase is told when the passphrase last changed: after a change that was
+    # interrupted (the command said "interrupted"), the new one may already be in force.
+    import datetime as dt
+    import os
+
+    vault_file = next(p for p in ws.root.iterdir() if p.name == VAULT_FILE_NAME)
+    when = dt.datetime.fromtimestamp(os.stat(vault_file).st_mtime, dt.timezone.utc)
+    assert str(refused.value).endswith(f"(its passphrase was set or last changed {when:%Y-%m-%d %H:%M} "
+                                       "UTC: after a change, only the new one opens it)")
     again = Workspace.unlock(ws.root, "new passphrase")
     assert again.read_bytes("datasets/a/table") == b"secret rows"
     assert [e.action for e in again.verify_audit().entries] == ["vault.created",
