@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -19,6 +18,10 @@ import pyarrow.compute as pc
 
 from engine.data import arrow_strings as strings
 from engine.data.arrow_strings import LabelCodes
+from engine.data.column_scan import (
+    REPLACEMENT, InBackground, blank_rows, contains_replacement, lengths_and_first_bytes, mask_rows,
+    repeated_texts,
+)
 from engine.data.columns import ColumnMapping, label_array, text_array
 from engine.data.fix_hints import FIX_FOR_CODE, fix_for
 from engine.data.fixes import NEW_CLASS
@@ -65,10 +68,10 @@ def validate(
     text_col = mapping.text_columns[0] if len(mapping.text_columns) == 1 else " + ".join(mapping.text_columns)
     # The duplicate search's first stage (fingerprint every text, keep those that repeat) needs
     # nothing from the other checks, so it runs on a second core while they do.
-    repeats = _InBackground(_repeated_texts, texts) if mapping.label_column is not None else None
+    repeats = InBackground(repeated_texts, texts) if mapping.label_column is not None else None
     # Byte lengths straight from the offsets, shared by the blank and the length checks.
-    lengths, first_bytes = _lengths_and_first_bytes(texts)
-    blank_text = _blank(texts, lengths, first_bytes)
+    lengths, first_bytes = lengths_and_first_bytes(texts)
+    blank_text = blank_rows(texts, lengths, first_bytes)
     incomplete = Severity.WARNING if skip_incomplete else Severity.ERROR
     skip_note = " These rows will be left out of training." if skip_incomplete else ""
     problems += check.rows(
@@ -76,8 +79,8 @@ def validate(
         "Fill in the text or delete the row, or choose another text column." + skip_note,
     )
     problems += check.rows(
-        _contains_replacement(texts), Severity.WARNING, "undecodable-text",
-        f"the text contains undecodable characters ({_REPLACEMENT})", text_col,
+        contains_replacement(texts), Severity.WARNING, "undecodable-text",
+        f"the text contains undecodable characters ({REPLACEMENT})", text_col,
         "Re-export the file as UTF-8, or fix the characters in these rows.",
     )
     problems += check.rows(
@@ -102,8 +105,8 @@ def validate(
         "Fill in the label or delete the row." + skip_note,
     )
     problems += check.rows(
-        labels.where(lambda value: _REPLACEMENT in value), Severity.WARNING, "undecodable-label",
-        f"the label contains undecodable characters ({_REPLACEMENT})", label_col,
+        labels.where(lambda value: REPLACEMENT in value), Severity.WARNING, "undecodable-label",
+        f"the label contains undecodable characters ({REPLACEMENT})", label_col,
         "Re-export the file as UTF-8, or fix the label in these rows.",
     )
     usable = ~(blank_text | missing_label)
@@ -170,45 +173,6 @@ def _variant_problems(check: _Checker, variants: list[list[str]], counts: dict[s
         for group in variants[:MAX_ROWS_LISTED]]
 
 
-def _repeated_texts(texts: pa.ChunkedArray) -> np.ndarray:
-    """Rows whose text's fingerprint occurs more than once: all rows that can repeat a text.
-
-    Cheap fingerprints first: only rows whose fingerprint occurs twice can repeat a text, and
-    only those are compared exactly. Hashing every text exactly would hold a second copy of all
-    of them (a million rows: ~200 MB more peak memory, and most of the time).
-    """
-
-    return strings.repeated(strings.fingerprints(texts))
-
-
-class _InBackground:
-    """Runs ``function(*args)`` on a thread; ``result()`` waits and re-raises its exception.
-
-    Arrow's kernels and most of numpy's whole-array loops release the GIL, so on two cores
-    the work overlaps (a million rows, fresh process: validation 0.10 s -> 0.08 s best).
-    """
-
-    def __init__(self, function: Callable[..., np.ndarray], *args: object) -> None:
-        self._value: np.ndarray | None = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = function(*args)
-            except BaseException as exc:  # handed to the caller by result()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="cloister-validate", daemon=True)
-        self._thread.start()
-
-    def result(self) -> np.ndarray:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._value is not None
-        return self._value
-
-
 # Fixes that drop or relabel whole rows by class: with several classes in a row (multi-label)
 # they would also drop or relabel the row's other classes, so import refuses them there.
 _ROW_WISE_CLASS_FIXES = frozenset({"class-too-small", "class-small", "conflicting-labels"})
@@ -225,62 +189,6 @@ def _ordered(problems: list[Problem], *, multi_label: bool = False) -> list[Prob
         problems = [dataclasses.replace(p, fix="") if p.code in _ROW_WISE_CLASS_FIXES else p
                     for p in problems]
     return sorted(problems, key=lambda p: rank[p.severity])  # stable: check order kept within
-
-
-def _lengths_and_first_bytes(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Byte length and first byte (0 where empty) of every string, read in place in one pass."""
-    lengths = np.empty(len(values), dtype=np.int64)
-    first = np.zeros(len(values), dtype=np.uint8)
-    at = 0
-    for chunk in values.chunks:
-        buffers = chunk.buffers()
-        # The offsets as they are (int32 or int64), without the widening copy string_buffers makes.
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(buffers[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-        lengths[at : at + len(chunk)] = np.diff(offsets)
-        if buffers[2] is not None and buffers[2].size:
-            data = np.frombuffer(buffers[2], dtype=np.uint8)
-            first[at : at + len(chunk)] = data[np.minimum(offsets[:-1], len(data) - 1)]
-        at += len(chunk)
-    return lengths, first
-
-
-def _blank(values: pa.ChunkedArray, lengths: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """Rows whose text is empty or whitespace only (``values`` has no nulls)."""
-    # Only a text that starts with a space, a control or a non-ASCII byte can be all space, so
-    # the per-row kernel runs on those few rows only.
-    blank = lengths == 0
-    maybe = ~blank & ((first <= 0x20) | (first >= 0x7F))
-    if maybe.any():
-        blank[maybe] = pc.utf8_is_space(values.filter(pa.array(maybe))).to_numpy(zero_copy_only=False)
-    return blank
-
-
-_REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
-
-
-def _contains_replacement(values: pa.ChunkedArray) -> pa.ChunkedArray | np.ndarray:
-
-    # A scan of each chunk's character bytes for U+FFFD's lead byte is far faster than the
-    # per-row kernel, which then runs only when the character can be there at all. A chunk
-    # whose largest byte is below that lead byte (ASCII, most European text) needs no scan:
-    # the maximum is a vectorised reduction with no temporary array.
-    for chunk in values.chunks:
-        _, data = strings.string_buffers(chunk)
-        if len(data) < 3 or data.max() < 0xEF:
-            continue
-        lead = np.flatnonzero(data[:-2] == 0xEF)
-        if len(lead) and ((data[lead + 1] == 0xBF) & (data[lead + 2] == 0xBD)).any():
-            return pc.match_substring(values, _REPLACEMENT)
-    return np.zeros(len(values), dtype=bool)
-
-
-def _mask_rows(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
-    """Indices (0-based) where a boolean mask is true."""
-    if isinstance(mask, np.ndarray):
-        return np.flatnonzero(mask)
-    array = mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
-    return np.flatnonzero(array.fill_null(False).to_numpy(zero_copy_only=False))
 
 
 class _Checker:
@@ -316,7 +224,7 @@ class _Checker:
              message: str, column: str, hint: str,
              describe: Callable[[int], str] | None = None) -> list[Problem]:
         """One problem per hit row, the first MAX_ROWS_LISTED of them plus a summary."""
-        hits = _mask_rows(mask)
+        hits = mask_rows(mask)
         return self.listed(hits, severity, code, message, column, hint, describe)
 
     def listed(self, hits: np.ndarray, severity: Severity, code: str, message: str, column: str,
