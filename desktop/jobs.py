@@ -136,15 +136,12 @@ def count_people(ws: Vault, dataset: str, column: str, seed: int) -> tuple[int, 
     split puts in training (each person's rows on one side); decrypts it in memory. Raises with
     the engine's message for a column that cannot name people."""
     from engine.data.store import load_dataset
-    from engine.training.prepare import person_ids, split_rows
+    from engine.training.plan import training_split
+    from engine.training.prepare import person_ids
 
     stored = load_dataset(ws, dataset)
     people = person_ids(stored, column)
-    try:
-        train = split_rows(stored.labels, seed=seed, people=people)[0]
-    except Exception:  # noqa: BLE001 - data the run will refuse: its own checks say why
-        return len(set(people)), 0
-    return len(set(people)), len({people[i] for i in train})
+    return len(set(people)), training_split(stored.labels, seed, people)[1]
 
 
 def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:

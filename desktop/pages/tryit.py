@@ -186,8 +186,8 @@ class TryItPage(Page):
         self._job = job
         self.context.start(job)
 
-    def _on_predicted(self, terminal: object, text: str | None = None) -> None:
-        if text is not None and text != self.text.toPlainText().strip():
+    def _on_predicted(self, terminal: object, text: str) -> None:
+        if text != self.text.toPlainText().strip():
             return  # the text changed (or was cleared) meanwhile: its answer is not this one's
         if isinstance(terminal, Failed):
             self.answer.setText(f"✖ {terminal.message}")

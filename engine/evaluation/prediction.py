@@ -151,12 +151,17 @@ class Predictor:
     def token_count(self, text: str) -> int:
         """How many tokens ``text`` is, untruncated, as this model reads it (markup stripped
         when the run was trained so): above ``max_length``, only the start counts."""
-        texts = [_as_text(text)]
+        return len(self.tokenizer(self._as_read([text])[0], truncation=False, verbose=False)["input_ids"])
+
+    def _as_read(self, texts: Sequence[Any]) -> list[str]:
+        """The texts as the model reads them: text, with markup stripped when the run was
+        trained so."""
+        read = [_as_text(t) for t in texts]
         if self.strips_markup:
             from engine.data.markup import strip_texts
 
-            texts = strip_texts(texts)
-        return len(self.tokenizer(texts[0], truncation=False, verbose=False)["input_ids"])
+            read = strip_texts(read)
+        return read
 
     def iter_proba(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(row_indices, probabilities)`` per batch, in length order.
@@ -165,11 +170,7 @@ class Predictor:
         """
         import torch
 
-        texts = [_as_text(t) for t in texts]
-        if self.strips_markup:
-            from engine.data.markup import strip_texts
-
-            texts = strip_texts(texts)
+        texts = self._as_read(texts)
         with torch.inference_mode():
             for start in range(0, len(texts), SORT_CHUNK):
                 chunk = texts[start : start + SORT_CHUNK]

@@ -121,7 +121,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     if auto:
         # The split the run will make, so "80 training rows" here is what the run trains on
         # (per person, each person's rows all on one side: the people in training are counted).
-        real_rows, real_units = _training_split(labels, base.seed, rows.people)
+        real_rows, real_units = training_split(labels, base.seed, rows.people)
         train_units = real_units or int(units * TRAIN_SHARE)
         chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
                                   multi_label=base.multi_label,
@@ -171,7 +171,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
                      classes=classes, privacy=privacy, split=split)
 
 
-def _training_split(labels: Any, seed: int, people: Any = None) -> tuple[int, int]:
+def training_split(labels: Any, seed: int, people: Any = None) -> tuple[int, int]:
     """The rows the run's seeded split will train on, and the units DP samples among them
     (the people, when each person is the unit; else the rows again); (0, 0) when the data
     cannot be split (the run's own checks say why)."""
