@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -32,19 +33,15 @@ def drop_files(target: QWidget, *paths: Path) -> tuple[bool, bool]:
 def answer_next_message_box(choose: Callable[[QMessageBox], object], *, seen: list[str] | None = None) -> None:
     """When the next modal message box opens, record its text and press the chosen button."""
 
-    def attempt() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            if seen is not None:
-                seen.append(box.text())
-            button = choose(box)
-            if isinstance(button, QMessageBox.StandardButton):
-                button = box.button(button)
-            button.click()
-        else:
-            QTimer.singleShot(20, attempt)
+    def answer(box: QMessageBox) -> None:
+        if seen is not None:
+            seen.append(box.text())
+        button = choose(box)
+        if isinstance(button, QMessageBox.StandardButton):
+            button = box.button(button)
+        button.click()
 
-    QTimer.singleShot(0, attempt)
+    when_modal_opens(QMessageBox, answer)
 
 
 def button_with_text(box: QMessageBox, text: str):  # noqa: ANN201 - QAbstractButton
@@ -77,13 +74,23 @@ def unlock_from_the_lock_screen(qtbot, window, passphrase: str) -> None:  # noqa
 
     from desktop.dialogs.vault import UnlockDialog
 
-    def fill() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, UnlockDialog):
-            QTimer.singleShot(20, fill)
-            return
+    def fill(dialog: UnlockDialog) -> None:
         dialog.passphrase.setText(passphrase)
         dialog.unlock_button.click()
 
-    QTimer.singleShot(0, fill)
+    when_modal_opens(UnlockDialog, fill)
     qtbot.mouseClick(window.lock_screen.button, Qt.MouseButton.LeftButton)
+
+
+def when_modal_opens(kind: type, act: Callable[[Any], object]) -> None:
+    """Once a modal dialog of ``kind`` is open (the code about to run will open it and wait in
+    its event loop), call ``act`` with it."""
+
+    def attempt() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, kind):
+            act(dialog)
+        else:
+            QTimer.singleShot(20, attempt)
+
+    QTimer.singleShot(0, attempt)

@@ -239,26 +239,21 @@ def test_compared_runs_are_named_by_dataset_and_start_not_a_cut_run_id():
 
 
 def test_settings_that_cannot_be_saved_are_used_and_the_user_is_told(qtbot, window, tmp_path, monkeypatch):
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from desktop.dialogs.settings import SettingsDialog
-    from tests.desktop.helpers import answer_next_message_box
+    from tests.desktop.helpers import answer_next_message_box, when_modal_opens
 
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     monkeypatch.setenv("CLOISTER_SETTINGS_DIR", str(blocker / "settings"))  # no folder can be made
 
-    def change_and_save() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, SettingsDialog):
-            QTimer.singleShot(20, change_and_save)
-            return
+    def change_and_save(dialog: SettingsDialog) -> None:
         dialog.idle.setValue(7)
         dialog.accept()
 
     seen: list[str] = []
-    QTimer.singleShot(0, change_and_save)
+    when_modal_opens(SettingsDialog, change_and_save)
     answer_next_message_box(lambda box: QMessageBox.StandardButton.Ok, seen=seen)
     window.open_settings()
     assert seen and seen[0].startswith(f"Could not write {blocker / 'settings' / SETTINGS_FILE}: ")

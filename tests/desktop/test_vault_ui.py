@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
 
 from desktop.dialogs.vault import CreateVaultDialog, UnlockDialog
 from desktop.passphrase import Strength, assess
@@ -72,16 +71,14 @@ def test_first_launch_creates_the_vault_then_later_launches_unlock(qtbot, contex
     window.show()
     assert window.current_page_key() == "locked" and not window.nav.isEnabled()
 
-    def fill_create() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, CreateVaultDialog):
-            QTimer.singleShot(20, fill_create)
-            return
+    def fill_create(dialog: CreateVaultDialog) -> None:
         dialog.first.setText(PASSPHRASE)
         dialog.second.setText(PASSPHRASE)
         dialog.create_button.click()
 
-    QTimer.singleShot(0, fill_create)
+    from tests.desktop.helpers import when_modal_opens
+
+    when_modal_opens(CreateVaultDialog, fill_create)
     assert window.open_vault()
     assert window.current_page_key() == "datasets" and context.unlocked
 
