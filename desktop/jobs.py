@@ -105,7 +105,7 @@ def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False) -> None:
     left them so); the caller has asked the user first."""
     from engine.runs import check_deletable, delete_run, load_run
 
-    check_deletable([load_run(ws, run_id) for run_id in run_ids], force=force,
+    check_deletable(ws, [load_run(ws, run_id) for run_id in run_ids], force=force,
                     how="Delete… on the Runs page while this window trains nothing")
     for run_id in run_ids:
         delete_run(ws, run_id, force=force)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TYPE_CHECKING
 
 from engine.errors import InputError
+from engine.run_claims import RunClaimed, is_being_trained, release_claim_file
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -107,7 +108,23 @@ def load_run(ws: Vault, run_id: str) -> RunRecord:
     if not _valid_id(run_id) or not ws.has(run_key(run_id)):
         known = ", ".join(r.run_id for r in list_runs(ws)[:5]) or "none yet"
         raise InputError(f"no run '{run_id}' in this workspace (recent runs: {known}); see `cloister runs`")
-    return RunRecord.from_dict(ws.read_json(run_key(run_id)))
+    return _as_seen(ws, RunRecord.from_dict(ws.read_json(run_key(run_id))))
+
+
+def _as_seen(ws: Vault, record: RunRecord) -> RunRecord:
+    """A record saved as running that no live process trains (``engine.run_claims``) was left so
+    by a process that was killed, crashed or lost power: show it as failed, which it is, and
+    resumable from its last checkpoint, instead of "running" forever."""
+    if record.status is not RunStatus.RUNNING or is_being_trained(ws, record.run_id) is not False:
+        return record
+    from engine.training.checkpoint import checkpoint_key
+
+    then = ("resume it from its last checkpoint, or delete it"
+            if ws.has(checkpoint_key(record.run_id))
+            else "it had not saved a checkpoint yet, so start a new run (and delete this one)")
+    return record.updated(status=RunStatus.FAILED, error=(
+        "stopped without finishing: the app or command training it ended before it could say "
+        f"so (it was killed, crashed, or the computer shut down); {then}"))
 
 
 def _valid_id(run_id: str) -> bool:
@@ -119,7 +136,7 @@ def list_runs(ws: Vault) -> list[RunRecord]:
     records = []
     for key in ws.list("runs/"):
         if key.endswith("/run.json") and key.count("/") == 2:
-            records.append(RunRecord.from_dict(ws.read_json(key)))
+            records.append(_as_seen(ws, RunRecord.from_dict(ws.read_json(key))))
     records.sort(key=lambda r: (r.created, r.run_id), reverse=True)
     return records
 
@@ -158,9 +175,16 @@ def runs_on(ws: Vault, dataset: str, sha256: str | None = None) -> list[RunRecor
             if r.dataset == dataset or (sha256 and r.dataset_sha256 == sha256)]
 
 
-def check_deletable(records: list[RunRecord], *, force: bool = False, how: str = "--force") -> None:
-    """Refuse, before any is deleted, when one of ``records`` is recorded as running."""
+def check_deletable(ws: Vault, records: list[RunRecord], *, force: bool = False,
+                    how: str = "--force") -> None:
+    """Refuse, before any is deleted, when one of ``records`` is being trained by a live process
+    (even with ``force``: it would write the run back as it went on), or is recorded as running
+    where this process cannot tell whether one is (unless ``force``)."""
     running = [r.run_id for r in records if r.status is RunStatus.RUNNING]
+    live = [run_id for run_id in running if is_being_trained(ws, run_id)]
+    if live:
+        raise RunClaimed(f"run {', '.join(live)} is being trained right now by a Cloister window or "
+                         "`cloister` command: cancel it there first, then delete it")
     if running and not force:
         raise InputError(f"run {', '.join(running)} is recorded as running: cancel it first; if no "
                          "Cloister is training it (the app or a command was killed), delete it "
@@ -176,7 +200,8 @@ def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
     left "running" by a crash has no such owner, and ``force`` clears it).
     """
     record = load_run(ws, run_id)
-    check_deletable([record], force=force)
+    check_deletable(ws, [record], force=force)
     count = ws.delete_prefix(f"runs/{run_id}/")
+    release_claim_file(ws, run_id)
     ws.audit("run.deleted", run=run_id, dataset=record.dataset)
     return count

@@ -29,6 +29,7 @@ def _status(record: Any) -> str:
 
 COMPARE_HINT = "Select two or more runs (Ctrl+click) to compare them."
 STALE_MARK = "is recorded as running"
+TRAINED_ELSEWHERE = "is being trained by another Cloister window or a `cloister` command"
 
 
 class RunsPage(Page):
@@ -154,20 +155,32 @@ class RunsPage(Page):
         self.open_button.setEnabled(len(chosen) == 1 and chosen[0].has_model)
         self.compare_button.setEnabled(len(chosen) >= 2)
         self.resume_button.setEnabled(len(chosen) == 1 and chosen[0].resumable)
-        # A run recorded as running may be training now in this window: cancel it first. With
-        # nothing training here, it was left so by a crash (or a command trains it: asked).
+        # A run shown as running is being trained, here or by another window or command (a run
+        # whose process died shows as failed: ``engine.runs``): cancel it there first. Where
+        # the lock files cannot be read, nobody can tell: the user is asked.
         stale = self._stale(chosen)
-        self.delete_button.setEnabled(bool(chosen) and (not self._training_here() or not stale))
-        if stale and not self._training_here():
+        elsewhere = [r for r in stale if self._trained_elsewhere(r)]
+        blocked = bool(stale) and (self._training_here() or bool(elsewhere))
+        self.delete_button.setEnabled(bool(chosen) and not blocked)
+        if elsewhere and not self._training_here():
+            self.hint.setText(f"Run {elsewhere[0].run_id} {TRAINED_ELSEWHERE}: cancel it there "
+                              "to resume or delete it here.")
+        elif stale and not self._training_here():
             self.hint.setText(f"Run {stale[0].run_id} {STALE_MARK}, but this window is "
                               "not training it: Cloister was closed or killed while it trained, "
                               "unless a `cloister train` command is training it now. Delete… "
                               "removes it.")
-        elif STALE_MARK in self.hint.text():
+        elif STALE_MARK in self.hint.text() or TRAINED_ELSEWHERE in self.hint.text():
             self.hint.setText(COMPARE_HINT)
 
     def _training_here(self) -> bool:
         return self.context.jobs.busy("train")
+
+    def _trained_elsewhere(self, record: Any) -> bool:
+        from engine.run_claims import is_being_trained
+
+        return self.workspace is not None and not self._training_here() \
+            and bool(is_being_trained(self.workspace, record.run_id))
 
     @staticmethod
     def _stale(records: list[Any]) -> list[Any]:

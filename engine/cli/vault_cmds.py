@@ -239,7 +239,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
         info = dataset_info(ws, args.name)
         runs = runs_on(ws, info.name, info.sha256 or None)
         if args.with_runs:  # every run checked before any is deleted
-            check_deletable(runs, how=f"`cloister rm-run {' '.join(r.run_id for r in runs)} --force`")
+            check_deletable(ws, runs, how=f"`cloister rm-run {' '.join(r.run_id for r in runs)} --force`")
         also = f" and its {len(runs)} run(s)" if args.with_runs and runs else ""
         if not args.yes:
             if not sys.stdin.isatty():
@@ -269,7 +269,7 @@ def cmd_rm_run(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         records = [load_run(ws, run_id) for run_id in args.runs]  # every id checked first
-        check_deletable(records, force=args.force)  # and every status, before any is deleted
+        check_deletable(ws, records, force=args.force)  # and every status, before any is deleted
         if not args.yes:
             if not sys.stdin.isatty():
                 raise InputError("not deleting runs without confirmation; pass --yes")

@@ -12,6 +12,7 @@ from typing import Any, TYPE_CHECKING
 
 from engine.data.store import DatasetNotFound
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished
+from engine.run_claims import claim_run
 from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.config import TrainConfig
@@ -88,20 +89,32 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names,
                     dataset_sha256=data.sha256, dataset_columns=data.columns)
-    save_run(ws, run)
-    state["record"] = (ws, run)
-    _audit(ws, "run.started", run, config)
-    trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory))
-    _mark_cleaning(trainer, data)
-    state["trainer"] = trainer
-    state["device"] = trainer.device.description
-    trainer.run = trainer.run.updated(device=state["device"])
-    yield from trainer.run_loop()
+    # Claimed before it is saved as running: a record that says "running" while no live process
+    # holds its claim is one a killed process left (``engine.runs._as_seen``).
+    with claim_run(ws, run.run_id):
+        save_run(ws, run)
+        state["record"] = (ws, run)
+        _audit(ws, "run.started", run, config)
+        trainer = Trainer(ws, prep, run, cancel=cancel,
+                          parts_factory=_factory(config, parts_factory))
+        _mark_cleaning(trainer, data)
+        state["trainer"] = trainer
+        state["device"] = trainer.device.description
+        trainer.run = trainer.run.updated(device=state["device"])
+        yield from trainer.run_loop()
 
 
 def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,
               cancel: CancelToken | None, parts_factory: PartsFactory | None,
               state: dict[str, Any]) -> Iterator[Event]:
+    load_run(ws, run_id)  # a run id that is not a run is named before anything is claimed
+    with claim_run(ws, run_id):  # refused while another window or command trains it
+        yield from _continue_claimed(ws, run_id, rows, splits, cancel, parts_factory, state)
+
+
+def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows],
+                      splits: SplitRows | None, cancel: CancelToken | None,
+                      parts_factory: PartsFactory | None, state: dict[str, Any]) -> Iterator[Event]:
     run = load_run(ws, run_id)
     if run.status == RunStatus.FINISHED:
         raise TrainingFailure(FailureKind.BAD_SETTING, f"run {run_id} has already finished: "

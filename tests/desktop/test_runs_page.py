@@ -1,4 +1,5 @@
-"""The Runs page with a run left "running" by a crash: it can be removed from the window."""
+"""The Runs page with a run whose training process died (shown as failed: resumable and
+deletable), one another process trains now (neither), and one where nobody can tell (asked)."""
 from __future__ import annotations
 
 import time
@@ -7,7 +8,9 @@ import pytest
 
 from PySide6.QtWidgets import QMessageBox
 
+from engine.run_claims import claim_run
 from engine.runs import RunRecord, RunStatus, list_runs, save_run
+from engine.training.checkpoint import checkpoint_key
 from tests.desktop.helpers import answer_next_message_box
 
 
@@ -16,11 +19,54 @@ def _crashed_run(ws) -> str:
     record = RunRecord(run_id="20261205-101500-0badcafe", dataset="messages", config={"epochs": 3},
                        status=RunStatus.RUNNING, created="2026-12-05T10:15:00+00:00")
     save_run(ws, record)
-    ws.write_bytes(f"runs/{record.run_id}/checkpoint/state.bin", b"trained on private rows")
+    ws.write_bytes(checkpoint_key(record.run_id), b"trained on private rows")
     return record.run_id
 
 
-def test_a_run_left_running_by_a_crash_can_be_deleted_after_a_warning(qtbot, window):
+@pytest.fixture
+def nobody_can_tell(monkeypatch):
+    """Where the workspace's lock files cannot be read (``is_being_trained`` says None)."""
+    monkeypatch.setattr("engine.run_claims.is_being_trained", lambda _ws, _run: None)
+    monkeypatch.setattr("engine.runs.is_being_trained", lambda _ws, _run: None)
+
+
+def test_a_run_whose_process_died_shows_as_failed_and_can_be_resumed_or_deleted(window):
+    ws = window.context.workspace
+    run_id = _crashed_run(ws)
+    window.show_page("runs")
+    page = window.runs_page
+    page.refresh()
+    status = page.table.item(0, 2)
+    assert status.text() == "failed" and "stopped without finishing" in status.toolTip()
+    page.select_runs([run_id])
+    assert page.delete_button.isEnabled() and page.resume_button.isEnabled()
+    assert "recorded as running" not in page.hint.text()
+    seen: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes, seen=seen)
+    page.delete_button.click()
+    assert "recorded as running" not in seen[0]  # no caveat: nothing trains it
+    assert list_runs(ws) == [] and ws.list(f"runs/{run_id}/") == []
+
+
+def test_a_run_another_process_trains_can_be_neither_resumed_nor_deleted(window):
+    ws = window.context.workspace
+    run_id = _crashed_run(ws)
+    window.show_page("runs")
+    page = window.runs_page
+    with claim_run(ws, run_id):  # as `cloister train` in a terminal holds it
+        page.refresh()
+        assert page.table.item(0, 2).text() == "running"
+        page.select_runs([run_id])
+        assert not page.delete_button.isEnabled() and not page.resume_button.isEnabled()
+        assert (f"Run {run_id} is being trained by another Cloister window or a `cloister` "
+                "command: cancel it there") in page.hint.text()
+    page.refresh()  # that training ended (its claim released) without saying so: it failed
+    page.select_runs([run_id])
+    assert page.delete_button.isEnabled() and page.resume_button.isEnabled()
+
+
+def test_a_run_recorded_as_running_can_be_deleted_after_a_warning_where_nobody_can_tell(
+        qtbot, window, nobody_can_tell):
     from desktop.worker import Job
 
     ws = window.context.workspace
@@ -61,7 +107,8 @@ def test_a_run_left_running_by_a_crash_can_be_deleted_after_a_warning(qtbot, win
     assert page.table.rowCount() == 0
 
 
-def test_deleting_a_crashed_run_beside_a_finished_one_is_refused_by_the_engine_without_force(window):
+def test_deleting_a_crashed_run_beside_a_finished_one_is_refused_by_the_engine_without_force(
+        window, nobody_can_tell):
     from desktop.jobs import delete_runs
     from engine.errors import InputError
 

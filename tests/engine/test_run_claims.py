@@ -1,0 +1,120 @@
+"""A run whose process was killed is not "running" forever: it shows as failed and resumes;
+a run another process trains now can be neither resumed nor deleted from here."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.events import Failed, Finished
+from engine.run_claims import CLAIMS_DIR, claim_run, is_being_trained
+from engine.runs import RunStatus, list_runs, load_run
+from engine.training import resume
+from tests.engine.test_prediction import train_tiny_run
+from tests.engine.tiny_model import TEST_PASSPHRASE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(root: Path, capsys, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--workspace", str(root)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def trained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    ws, run_id, _ = train_tiny_run(tmp_path)
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    return ws, tmp_path
+
+
+def start_training(tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    """`cloister train` in a child process, long enough to be caught after its first
+    checkpoint: -> (the child, its run id), once that checkpoint is saved."""
+    env = {**os.environ, "CLOISTER_PASSPHRASE": TEST_PASSPHRASE}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "train", "sms", "--model", str(tmp_path / "tiny-bert"),
+         "--epochs", "400", "--batch-size", "8", "--max-length", "32", "--lr", "1e-3",
+         "--json", "--workspace", str(tmp_path / "workspace")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True)
+    run_id = None
+    for line in child.stdout:
+        event = json.loads(line)
+        run_id = event.get("run_id", run_id)
+        if event["event"] == "checkpointsaved":
+            return child, run_id
+    child.wait(timeout=60)
+    raise AssertionError(f"the child ended before a checkpoint: {child.stderr.read()}")
+
+
+def test_a_killed_run_shows_as_failed_and_resumes(trained, capsys) -> None:
+    ws, tmp_path = trained
+    child, run_id = start_training(tmp_path)
+    try:
+        # While the child trains: running, and neither resumable nor deletable from here.
+        assert is_being_trained(ws, run_id) is True
+        assert load_run(ws, run_id).status is RunStatus.RUNNING
+        code, _, err = cli(tmp_path / "workspace", capsys, "rm-run", run_id, "--yes", "--force")
+        assert code == 2 and "is being trained right now" in err and "cancel it there" in err
+        events = list(resume(ws, run_id))
+        assert isinstance(events[-1], Failed) and "is being trained right now" in events[-1].message
+    finally:
+        child.send_signal(signal.SIGKILL)  # no handler runs: the record still says "running"
+        child.wait(timeout=60)
+    assert ws.read_json(f"runs/{run_id}/run.json")["status"] == "running"
+    assert is_being_trained(ws, run_id) is False  # the OS dropped the dead child's lock
+    seen = {r.run_id: r for r in list_runs(ws)}[run_id]
+    assert seen.status is RunStatus.FAILED and seen.resumable
+    assert "stopped without finishing" in seen.error and "resume it from its last checkpoint" in seen.error
+    code, out, _ = cli(tmp_path / "workspace", capsys, "runs")
+    assert code == 0 and run_id in out and "failed" in out.split(run_id)[1].splitlines()[0]
+    # It continues from the child's last checkpoint (one epoch of 400 is enough to see it).
+    from engine.training import checkpoint as ckpt_io
+
+    at_step = ckpt_io.load_checkpoint(ws, run_id).progress.global_step
+    token_events = resume(ws, run_id)
+    started = next(token_events)
+    assert started.run_id == run_id and started.resumed_from_step == at_step > 0
+    token_events.close()  # closing the generator stops the run and releases its claim
+    assert is_being_trained(ws, run_id) is False
+
+
+def test_a_run_killed_before_its_first_checkpoint_says_to_start_again(trained, capsys) -> None:
+    ws, tmp_path = trained
+    finished = list_runs(ws)[0]
+    ws.write_json(f"runs/{finished.run_id}/run.json",
+                  {**finished.to_dict(), "status": "running"})  # as a kill at the start leaves it
+    seen = load_run(ws, finished.run_id)
+    assert seen.status is RunStatus.FAILED and "had not saved a checkpoint yet" in seen.error
+    code, out, _ = cli(tmp_path / "workspace", capsys, "rm-run", finished.run_id, "--yes")
+    assert code == 0 and "Deleted run" in out  # no --force needed: nothing trains it
+    assert not (tmp_path / "workspace" / CLAIMS_DIR / finished.run_id).exists()
+
+
+def test_a_run_held_in_this_process_counts_as_trained(trained) -> None:
+    # The desktop trains in a worker thread of the same process as its Runs page: flock locks
+    # belong to the open file, so the page's check is refused as another process's would be.
+    ws, _ = trained
+    run_id = list_runs(ws)[0].run_id
+    with claim_run(ws, run_id):
+        assert is_being_trained(ws, run_id) is True
+        with pytest.raises(Exception, match="is being trained right now"):
+            with claim_run(ws, run_id):
+                pass
+    assert is_being_trained(ws, run_id) is False
+
+
+def test_the_claim_file_holds_nothing_and_only_the_owner_reads_it(trained) -> None:
+    ws, tmp_path = trained
+    run_id = list_runs(ws)[0].run_id
+    with claim_run(ws, run_id):
+        path = tmp_path / "workspace" / CLAIMS_DIR / run_id
+        assert path.read_bytes() == b""
+        assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
