@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,21 +27,21 @@ if TYPE_CHECKING:
 
 CLAIMS_DIR = ".training"
 
-try:  # flock: per open file, so a second open in the same process is refused too (the desktop
-    import fcntl  # checks a run its own worker thread trains)
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
-except ImportError:  # pragma: no cover - Windows: a byte-range lock, also dropped at process end
+if sys.platform == "win32":  # pragma: no cover - a byte-range lock, also dropped at process end
     import msvcrt
 
     def _try_lock(fd: int) -> bool:
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+else:  # flock: per open file, so a second open in the same process is refused too (the
+    import fcntl  # desktop's Runs page checks a run its own worker thread trains)
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False
         return True
