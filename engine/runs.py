@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TYPE_CHECKING
 
 from engine.errors import InputError
+from privacy.interrupts import interrupts_held
+
 from engine.run_claims import RunClaimed, is_being_trained, release_claim_file
 
 if TYPE_CHECKING:
@@ -201,7 +203,8 @@ def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
     """
     record = load_run(ws, run_id)
     check_deletable(ws, [record], force=force)
-    count = ws.delete_prefix(f"runs/{run_id}/")
+    with interrupts_held():  # the deletion and its entry, or neither
+        count = ws.delete_prefix(f"runs/{run_id}/")
+        ws.audit("run.deleted", run=run_id, dataset=record.dataset)
     release_claim_file(ws, run_id)
-    ws.audit("run.deleted", run=run_id, dataset=record.dataset)
     return count

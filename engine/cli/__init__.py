@@ -38,8 +38,9 @@ def version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloister",
-        description="Private, offline fine-tuning of text classifiers. "
-        "Run without a subcommand to open the desktop app.",
+        description="Private, offline fine-tuning of text classifiers. The desktop app: "
+        "`cloister` without a subcommand where Cloister was installed with pip or `make run`, "
+        "`cloister-desktop` (or the menu entry) where it came from an installer.",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
     parser.add_argument("--version", action="version", version=f"cloister {version()}")
@@ -51,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (inspect_cmd, vault_cmds, privacy_cmds, train_cmds, model_cmds):
         module.register(subparsers)
     return parser
+
+
+# A stop is held from a change's commit until its audit entry (``privacy.interrupts``): either
+# the change was made and logged, or it was undone.
+_AFTER_A_STOP = ("; a change this command had made is complete and in the audit log "
+                 "(`cloister audit`), anything unfinished was undone")
 
 
 class Terminated(KeyboardInterrupt):
@@ -92,10 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cloister: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except Terminated:
-        print("cloister: stopped (terminated)", file=sys.stderr)
+        print(f"cloister: stopped (terminated){_AFTER_A_STOP}", file=sys.stderr)
         return 143
     except KeyboardInterrupt:
-        print("cloister: interrupted", file=sys.stderr)
+        print(f"cloister: interrupted{_AFTER_A_STOP}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # ``cloister datasets | head`` closed the pipe: not an error worth a traceback. Point

@@ -139,13 +139,15 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
     anonymized, result = anonymize_imported(imported, mapping, policy, ws, progress=progress)
     problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete,
                         label_delimiter=label_delimiter)  # multi-label: class by class
+
+    def keep(saved: DatasetInfo) -> None:  # after the save, which drops a replaced one's mapping
+        _keep_mapping(ws, saved.name, result, replaced=replace and existed)
+        _audit_policy(ws, "dataset.anonymized", policy, result, dataset=name,
+                      source=imported.source.name)
+
     info = save_dataset(ws, name, anonymized, mapping, problems=problems, overwrite=replace,
                         skip_incomplete=skip_incomplete, history=history,
-                        label_delimiter=label_delimiter)
-    # After the save, which drops a replaced one's mapping.
-    _keep_mapping(ws, info.name, result, replaced=replace and existed)
-    _audit_policy(ws, "dataset.anonymized", policy, result, dataset=name,
-                  source=imported.source.name)
+                        label_delimiter=label_delimiter, after_commit=keep)
     return info, result.report
 
 
@@ -165,14 +167,17 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
     imported = ImportedTable(table=stored.table, source=Path(info.source_name),
                              format=info.source_format or "table")
     anonymized, result = anonymize_imported(imported, info.mapping, policy, ws, progress=progress)
+
+    def keep(saved: DatasetInfo) -> None:
+        _keep_mapping(ws, saved.name, result)
+        _audit_policy(ws, "dataset.anonymized", policy, result, dataset=new_name,
+                      source_dataset=source)
+
     saved = save_dataset(ws, new_name, anonymized, info.mapping,
                          problems=[f"anonymized from dataset {source!r}"],
                          skip_incomplete=info.skip_incomplete,
                          history=info.history,  # the source's fixes hold for the copy too
-                         label_delimiter=info.label_delimiter)
-    _keep_mapping(ws, saved.name, result)
-    _audit_policy(ws, "dataset.anonymized", policy, result, dataset=new_name,
-                  source_dataset=source)
+                         label_delimiter=info.label_delimiter, after_commit=keep)
     return saved, result.report
 
 

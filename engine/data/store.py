@@ -18,7 +18,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from privacy.errors import ContainerError, NotInVault
+from privacy.interrupts import interrupts_held
 
 from engine.data.columns import ColumnMapping, class_counts, drop_incomplete, texts_and_labels
 from engine.errors import CloisterError, InputError
@@ -163,7 +164,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                  problems: Iterable[Problem | str] = (), overwrite: bool = False,
                  skip_incomplete: bool = False,
                  history: Iterable[Mapping[str, Any]] = (),
-                 label_delimiter: str | None = None) -> DatasetInfo:
+                 label_delimiter: str | None = None,
+                 after_commit: Callable[[DatasetInfo], None] | None = None) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -173,7 +175,9 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     go into the vault. Row-level "empty-text"/"missing-label" notes are dropped with them, since
     their row numbers no longer point into what is stored. ``history`` lists the fixes
     (``engine.data.fixes.FixStep.as_dict``) already applied to ``imported.table`` in memory: it is
-    kept in the dataset's metadata and each step is audited.
+    kept in the dataset's metadata and each step is audited. ``after_commit`` (what belongs
+    with the new contents: an anonymized import's mapping and entry) runs with them, before a
+    Ctrl-C that arrived meanwhile stops the command.
     """
     name = check_name(name)
     exists = ws.has(_meta_key(name))
@@ -211,29 +215,33 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     table_key = _dir(name) + meta["table"]
     table_existed = ws.has(table_key)  # the very same table saved before: keep it on failure
     ws.write_bytes(table_key, data)
-    try:
-        ws.write_json(_meta_key(name), meta)
-    except BaseException:
-        # Drop the new table only while the stored description still names the old one: an
-        # interrupt (Ctrl-C) can land after the description was written, and then the new
-        # table is the dataset.
-        if not table_existed and not _names_table(ws, name, meta["table"]):
-            ws.delete(table_key)
-        raise
-    # Only now is the old table unreferenced; a crash before this line leaves a harmless orphan.
-    # A pseudonym mapping belonged to the previous contents: it goes too (an anonymized import
-    # writes its own afterwards), so replaced data leaves no originals behind in the mapping.
-    for key in ws.list(_dir(name)):
-        if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
-                or key == pseudonym_map_key(name):
-            ws.delete(key)
-    ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
-             rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)
-    for step in meta["history"]:  # counts only: audit entries name things, never rows or labels
-        ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),
-                 rows_removed=step.get("rows_removed", 0), rows_changed=step.get("rows_changed", 0))
+    with interrupts_held():  # a stop after the description's write would leave it unlogged
+        try:
+            ws.write_json(_meta_key(name), meta)
+        except BaseException:
+            # Drop the new table only while the stored description still names the old one
+            # (an interrupt that the block does not hold can land after it was written).
+            if not table_existed and not _names_table(ws, name, meta["table"]):
+                ws.delete(table_key)
+            raise
+        # Only now is the old table unreferenced; a crash before here leaves a harmless orphan.
+        # A pseudonym mapping belonged to the previous contents: it goes too (an anonymized
+        # import writes its own afterwards), so replaced data leaves no originals behind.
+        for key in ws.list(_dir(name)):
+            if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
+                    or key == pseudonym_map_key(name):
+                ws.delete(key)
+        ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
+                 rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)
+        for step in meta["history"]:  # counts only: entries name things, never rows or labels
+            ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),
+                     rows_removed=step.get("rows_removed", 0),
+                     rows_changed=step.get("rows_changed", 0))
+        info = _info(name, meta)
+        if after_commit is not None:
+            after_commit(info)
     log.info("stored dataset (%d rows)", table.num_rows)
-    return _info(name, meta)
+    return info
 
 
 def _names_table(ws: Vault, name: str, table: str) -> bool:
@@ -334,8 +342,9 @@ def delete_dataset(ws: Vault, name: str) -> int:
     name = check_name(name)
     if not ws.has(_meta_key(name)) and not ws.list(_dir(name)):
         raise DatasetNotFound(f"no dataset named {name!r}; 'cloister datasets' lists them")
-    count = ws.delete_prefix(_dir(name))
-    ws.audit("dataset.deleted", dataset=name)
+    with interrupts_held():  # the deletion and its entry, or neither
+        count = ws.delete_prefix(_dir(name))
+        ws.audit("dataset.deleted", dataset=name)
     return count
 
 
@@ -347,6 +356,7 @@ def rename_dataset(ws: Vault, old: str, new: str) -> DatasetInfo:
         return dataset_info(ws, new)
     if ws.list(_dir(new)):
         raise DatasetExists(f"a dataset named {new!r} already exists; choose another name")
-    ws.rename_prefix(_dir(old), _dir(new))  # one atomic index switch
-    ws.audit("dataset.renamed", old=old, new=new)
+    with interrupts_held():  # the rename and its entry, or neither
+        ws.rename_prefix(_dir(old), _dir(new))  # one atomic index switch
+        ws.audit("dataset.renamed", old=old, new=new)
     return dataset_info(ws, new)

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TYPE_CHECKING
 
+from privacy.interrupts import interrupts_held
+
 from engine.data.store import DatasetNotFound
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished
 from engine.run_claims import claim_run
@@ -92,9 +94,10 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     # Claimed before it is saved as running: a record that says "running" while no live process
     # holds its claim is one a killed process left (``engine.runs._as_seen``).
     with claim_run(ws, run.run_id):
-        save_run(ws, run)
-        state["record"] = (ws, run)
-        _audit(ws, "run.started", run, config)
+        with interrupts_held():  # the record and its entry, or neither
+            save_run(ws, run)
+            state["record"] = (ws, run)
+            _audit(ws, "run.started", run, config)
         trainer = Trainer(ws, prep, run, cancel=cancel,
                           parts_factory=_factory(config, parts_factory))
         _mark_cleaning(trainer, data)
@@ -147,9 +150,10 @@ def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has changed since "
                               f"run {run_id} started (its labels differ): start a new run instead")
     run = run.updated(status=RunStatus.RUNNING, error=None)
-    save_run(ws, run)
-    state["record"] = (ws, run)
-    _audit(ws, "run.resumed", run, config)
+    with interrupts_held():
+        save_run(ws, run)
+        state["record"] = (ws, run)
+        _audit(ws, "run.resumed", run, config)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory),
                       resume_from=checkpoint)
     _mark_cleaning(trainer, data)

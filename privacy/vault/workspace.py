@@ -56,6 +56,7 @@ from privacy.errors import (
     VaultLocked,
     VaultNotFound,
 )
+from privacy.interrupts import interrupts_held
 from privacy.vault.keyfile import (
     VAULT_FILE_NAME,
     VaultKeys,
@@ -188,9 +189,10 @@ class Workspace(IndexStore):
     def change_passphrase(self, old: str, new: str, *, kdf: ScryptParams | None = None) -> None:
         """Rewrap the master key; no data file is touched."""
         self._require()
-        with self._locked():  # the vault file also carries the anchor, which writers advance
-            change_passphrase(self.root / VAULT_FILE_NAME, old, new, kdf=kdf)
-        self.audit("vault.passphrase_changed")
+        with interrupts_held():  # the change and its entry, or neither
+            with self._locked():  # the vault file also carries the anchor, which writers advance
+                change_passphrase(self.root / VAULT_FILE_NAME, old, new, kdf=kdf)
+            self.audit("vault.passphrase_changed")
 
     def __enter__(self) -> Workspace:
         return self
