@@ -203,10 +203,12 @@ def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
     return prediction, (tokens if tokens > limit else None)
 
 
-def predict_file_events(predictor: Any, source: Path, target: Path, cancel: CancelToken) -> Iterator[Any]:
+def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,
+                        cancel: CancelToken) -> Iterator[Any]:
+    """Predict a file; the engine records it in ``ws``'s audit log with the write."""
     from engine.evaluation.prediction import predict_file
 
-    yield from predict_file(predictor, source, target, cancel=cancel)
+    yield from predict_file(predictor, source, target, cancel=cancel, ws=ws)
 
 
 def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: bool,

@@ -218,14 +218,14 @@ class TryItPage(Page):
             self.predict_batch(Path(source), Path(target))
 
     def predict_batch(self, source: Path, target: Path) -> None:
-        if self.predictor is None:
+        if self.predictor is None or self.workspace is None:
             self.batch_status.setText("The model is still loading; try again in a moment.")
             return
         from desktop.jobs import predict_file_events
 
-        predictor = self.predictor
-        job = Job(lambda cancel: predict_file_events(predictor, source, target, cancel),
-                         name="batch-predict", parent=self)
+        predictor, workspace = self.predictor, self.workspace
+        job = Job(lambda cancel: predict_file_events(workspace, predictor, source, target, cancel),
+                  name="batch-predict", parent=self)
         job.events.connect(self._on_batch_events)
         job.ended.connect(lambda terminal, target=target: self._on_batch_ended(target, terminal))
         self._batch = job

@@ -196,11 +196,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     predictor = Predictor.from_run(ws, args.run, device=_device(args), batch_size=args.batch_size)
     if args.input is not None:
-        code, rows = _predict_file(predictor, args)
-        if code == 0:
-            # Predictions left the vault in plaintext at the user's request: keep a record.
-            ws.audit("predict-file", run=args.run, rows=rows, output=args.output.name[:200])
-        return code
+        return _predict_file(ws, predictor, args)[0]  # audited by the engine with the write
     predictions = predictor.predict(args.text, top_k=args.top_k)
     if args.json:
         print(json.dumps([{"text": t, "label": p.label, "confidence": p.confidence,
@@ -218,14 +214,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_file(predictor: Any, args: argparse.Namespace) -> tuple[int, int]:
+def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[int, int]:
     """Run batch prediction with a progress bar -> (exit code, rows written)."""
     from engine.events import Cancelled, Failed, FailureKind, Finished, Progress
     from engine.evaluation.prediction import predict_file
 
     last_shown = 0.0
     for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
-                              header=False if args.no_header else None):
+                              header=False if args.no_header else None, ws=ws):
         if isinstance(event, Progress) and not args.json:
             now = time.monotonic()
             if now - last_shown > 0.1 or event.done == event.total:

@@ -282,6 +282,7 @@ def predict_file(
     text_column: str | None = None,
     header: bool | None = None,
     cancel: CancelToken | None = None,
+    ws: Vault | None = None,
 ) -> Iterator[Event]:
     """Predict every row of a CSV/TSV/JSON(L)/XLSX/Parquet file; write it back with predictions.
 
@@ -293,7 +294,9 @@ def predict_file(
 
     ``text_column`` defaults to the training data's text column when the file has it, else
     it is inferred. ``header`` says whether the first row holds column names (default:
-    detected; a one-column file without a header needs ``header=False``).
+    detected; a one-column file without a header needs ``header=False``). ``ws``: the
+    workspace whose audit log records the file written (predictions leave the vault in
+    plaintext at the user's request), with the write: a stop between them waits for both.
 
     Yields ``Progress`` per batch, then ``Finished`` (metrics: rows) — or ``Failed`` /
     ``Cancelled``; never raises.
@@ -340,7 +343,13 @@ def predict_file(
         data = _encode_table(table, fmt)
         from privacy.vault.atomic import atomic_write_bytes
 
-        atomic_write_bytes(output_path, data)
+        from privacy.interrupts import interrupts_held
+
+        with interrupts_held():
+            atomic_write_bytes(output_path, data)
+            if ws is not None:
+                ws.audit("predict-file", run=predictor.run_id, rows=total,
+                         output=output_path.name[:200])
         log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
         yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,
                        metrics={"rows": float(total)})

@@ -122,6 +122,10 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert {r["predicted_label"] for r in written} <= {"ham", "spam"}
     assert progress_seen and tryit.batch_progress.value() == tryit.batch_progress.maximum()
     assert str(predictions) in tryit.batch_status.text()
+    # Plaintext predictions left the vault: the audit log says so, as for the CLI.
+    [logged] = [e for e in window.context.workspace.verify_audit().entries
+                if e.action == "predict-file"]
+    assert logged.details["run"] == run_id and logged.details["rows"] == len(rows)
 
     # Export: plaintext only after the explicit warning is confirmed.
     from desktop.dialogs.export import ExportDialog
