@@ -72,7 +72,7 @@ def _weighted_f1(report: EvaluationReport) -> float:
 
 @metric("roc_auc", title="ROC AUC")
 def _roc_auc(report: EvaluationReport) -> float | None:
-    return report.roc_auc  # binary single-label runs only
+    return report.roc_auc  # more than two classes, or multi-label: one-vs-rest, macro
 
 
 @metric("ece", title="Calibration error", higher_is_better=False)

@@ -58,7 +58,9 @@ class EvaluationReport:
     per_class: tuple[ClassMetrics, ...]
     confusion: tuple[tuple[int, ...], ...]  # rows = true label, columns = predicted label
     labels: tuple[str, ...]
-    roc_auc: float | None  # binary single-label only, and only when both classes occur
+    # Two classes: the positive class's; more, or multi-label: the mean of each class's own
+    # (one-vs-rest, macro) over the classes the test rows both have and lack; None without any.
+    roc_auc: float | None
     ece: float
     misclassified: tuple[Misclassified, ...]
     n: int
@@ -204,9 +206,10 @@ def _single_label_report(
     predicted_count = confusion.sum(axis=0)
     per_class, f1 = _per_class(labels, true_positive, predicted_count, support)
     present = (support + predicted_count) > 0
-    roc_auc = None
-    if k == 2 and 0 < support[1] < n:
-        roc_auc = binary_roc_auc(truth == 1, probs[:, 1])
+    if k == 2:
+        roc_auc = binary_roc_auc(truth == 1, probs[:, 1]) if 0 < support[1] < n else None
+    else:
+        roc_auc = one_vs_rest_roc_auc(np.eye(k, dtype=bool)[truth], probs)
     wrong = np.flatnonzero(predicted != truth)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:max_misclassified]
     misclassified = tuple(
@@ -273,7 +276,7 @@ def _multi_label_report(
         per_class=per_class,
         confusion=(),
         labels=labels,
-        roc_auc=None,
+        roc_auc=one_vs_rest_roc_auc(truth, probs),
         ece=expected_calibration_error(decision_confidence.ravel(), (predicted == truth).ravel()),
         misclassified=misclassified,
         n=n,
@@ -329,6 +332,15 @@ def binary_roc_auc(positive: np.ndarray, scores: np.ndarray) -> float:
         ranks[order[start:end]] = (start + end + 1) / 2.0
     rank_sum = ranks[positive].sum()
     return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def one_vs_rest_roc_auc(truth: np.ndarray, scores: np.ndarray) -> float | None:
+    """The unweighted mean of each class's ROC AUC against the rest (``truth``: rows x classes,
+    boolean), over the classes that some test rows have and some lack: a class absent from the
+    test rows has no AUC, and leaving it out is what scikit-learn's macro average cannot do."""
+    aucs = [binary_roc_auc(truth[:, j], scores[:, j]) for j in range(truth.shape[1])
+            if 0 < int(truth[:, j].sum()) < truth.shape[0]]
+    return float(np.mean(aucs)) if aucs else None
 
 
 def expected_calibration_error(

@@ -44,7 +44,9 @@ def test_hand_worked_three_class_example() -> None:
     assert eel.f1 == pytest.approx(2 / 3)
     assert report.macro_f1 == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
     assert report.weighted_f1 == pytest.approx((0.8 * 3 + 0.5 * 2 + 2 / 3 * 1) / 6)
-    assert report.roc_auc is None  # not binary
+    # One class against the rest, each by the pairwise definition, then their plain mean:
+    # cat 7.5 of 9 pairs ordered right (ties count half), dog 5 of 8, eel 4.5 of 5.
+    assert report.roc_auc == pytest.approx((7.5 / 9 + 5 / 8 + 4.5 / 5) / 3)
     # Every row has confidence 0.8 (one bin); accuracy 4/6 -> ECE = |0.8 - 2/3|.
     assert report.ece == pytest.approx(0.8 - 4 / 6)
     assert [(m.row, m.text, m.true_label, m.predicted_label) for m in report.misclassified] == [
@@ -163,6 +165,7 @@ def test_multi_label_report() -> None:
     assert (cat.precision, cat.recall, cat.support) == (1.0, 1.0, 2)
     assert (dog.precision, dog.recall) == (pytest.approx(1.0), pytest.approx(0.5))
     assert (eel.precision, eel.recall) == (pytest.approx(0.5), pytest.approx(1.0))
+    assert report.roc_auc == pytest.approx(1.0)  # every label's scores rank its rows first
     wrong = {m.row: m for m in report.misclassified}
     assert set(wrong) == {1, 2}
     assert (wrong[1].true_label, wrong[1].predicted_label) == ("dog", "dog|eel")
@@ -354,3 +357,27 @@ def test_a_report_on_grouped_rows_counts_people_and_widens_its_interval() -> Non
                            np.array([[0.9, 0.1], [0.2, 0.8], [0.9, 0.1], [0.1, 0.1]]), ("a", "b"),
                            multi_label=True, groups=["x", "x", "y", "y"])
     assert multi.people == 2 and multi.accuracy == 0.75 and multi.interval_rows <= 4
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000))
+def test_multi_class_roc_auc_matches_scikit_learn(seed: int) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(3, 6))
+    truth = np.concatenate([np.arange(k), rng.integers(0, k, size=int(rng.integers(5, 40)))])
+    probs = rng.dirichlet(np.ones(k), size=truth.size).round(2)  # rounded: ties happen
+    probs /= probs.sum(axis=1, keepdims=True)
+    report = compute_report(truth.tolist(), probs, tuple(f"c{i}" for i in range(k)))
+    assert report.roc_auc == pytest.approx(roc_auc_score(truth, probs, multi_class="ovr"))
+
+
+def test_a_class_missing_from_the_test_rows_is_left_out_of_the_mean() -> None:
+    truth = [0, 0, 1, 1]  # no eel among the test rows: it has no AUC of its own
+    probs = np.array([[0.7, 0.2, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.5, 0.4, 0.1]])
+    report = compute_report(truth, probs, LABELS)
+    cat = binary_roc_auc(np.array([1, 1, 0, 0], dtype=bool), probs[:, 0])
+    dog = binary_roc_auc(np.array([0, 0, 1, 1], dtype=bool), probs[:, 1])
+    assert report.roc_auc == pytest.approx((cat + dog) / 2) and cat == dog == 1.0
+    assert compute_report([0, 0], probs[:2], LABELS).roc_auc is None  # no class has both
