@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
+from desktop.pages.privacy_columns import ColumnActions
 from desktop.worker import Done, Job
 from engine.events import Failed
 
@@ -83,7 +84,10 @@ class PrivacyPanel(QWidget):
         self.create_button.clicked.connect(self.create)
         # Once created, the name is taken: creating again needs another name.
         self.name_edit.textEdited.connect(lambda _t: self.create_button.setEnabled(
-            self.report is not None and bool(self.report.counts) and not self._job_running()))
+            self._ready() and not self._job_running()))
+        # Whole columns the model does not read (ids, names, phone numbers of their own).
+        self.columns = ColumnActions()
+        self.columns.changed.connect(self._update_ready)
         for button in (self.preview_button, self.create_button):
             button.setEnabled(False)
         top = QHBoxLayout()
@@ -100,6 +104,9 @@ class PrivacyPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 2)
+        layout.addWidget(QLabel("Other columns (not read by the model; kept in the copy unless "
+                                "you choose otherwise):"))
+        layout.addWidget(self.columns, 1)
         layout.addWidget(QLabel("Before and after (changed spans highlighted):"))
         layout.addWidget(self.preview, 2)
         layout.addLayout(bottom)
@@ -123,11 +130,23 @@ class PrivacyPanel(QWidget):
 
         entities = {t: Operator(a, {"keep_last": 4} if a == "mask" else {})
                     for t, a in self.actions().items()}
+        columns, column_lines = self.columns.rules()
         names = self.names_mode()
         text = "\n".join(["# chosen in the desktop Privacy step", f'names = "{names}"', "[entities]",
-                          *(f'{t} = "{a}"' for t, a in self.actions().items())])
-        return Policy(source="desktop Privacy step", entities=entities, text=text + "\n",
-                      names=names)
+                          *(f'{t} = "{a}"' for t, a in self.actions().items()),
+                          *(["[columns]", *column_lines] if column_lines else [])])
+        return Policy(source="desktop Privacy step", entities=entities, columns=columns,
+                      text=text + "\n", names=names)
+
+    def _ready(self) -> bool:
+        """Something to preview or create: findings in the text, or a column not kept."""
+        return self.report is not None and (bool(self.report.counts)
+                                            or self.columns.changes_anything())
+
+    def _update_ready(self) -> None:
+        if not self._job_running():
+            self.preview_button.setEnabled(self._ready())
+            self.create_button.setEnabled(self._ready())
 
     def names_mode(self) -> str:
         return str(self.names.currentData())
@@ -163,9 +182,8 @@ class PrivacyPanel(QWidget):
         self._show_progress()
         self.progress.hide()
         self.scan_button.setEnabled(True)
-        ready = self.report is not None and bool(self.report.counts)
-        self.preview_button.setEnabled(ready)
-        self.create_button.setEnabled(ready)
+        self.preview_button.setEnabled(self._ready())
+        self.create_button.setEnabled(self._ready())
         if isinstance(terminal, Failed):
             self.status.setText(terminal.message)
         elif isinstance(terminal, Done):
@@ -195,12 +213,23 @@ class PrivacyPanel(QWidget):
             self.table.setCellWidget(row, 4, combo)
             # The longest action ("generalize_date") must read whole, not "generalize_c".
             self.table.setColumnWidth(4, max(self.table.columnWidth(4), combo.sizeHint().width() + 8))
-        ready = bool(report.counts)
-        self.preview_button.setEnabled(ready)
-        self.create_button.setEnabled(ready)
-        self.status.setText(f"{sum(report.counts.values()):,} findings in {report.rows:,} rows; "
-                            f"{report.share_changed:.1%} of the text would change."
-                            if ready else "No personal data found by the detectors.")
+        self._show_columns(report)
+        self.preview_button.setEnabled(self._ready())
+        self.create_button.setEnabled(self._ready())
+        found = (f"{sum(report.counts.values()):,} findings in {report.rows:,} rows; "
+                 f"{report.share_changed:.1%} of the text would change."
+                 if report.counts else "No personal data found in the text by the detectors.")
+        if report.proposals:
+            found += (f" {len(report.proposals)} other column(s) look like identifiers: their "
+                      "proposed actions are set below.")
+        self.status.setText(found)
+
+    def _show_columns(self, report: Any) -> None:
+        from engine.data.store import dataset_info
+
+        info = dataset_info(self.context.workspace, self.dataset)
+        read = {*info.mapping.text_columns, info.mapping.label_column}
+        self.columns.show_columns([c for c in info.columns if c not in read], report.proposals)
 
     def show_preview(self) -> None:
         from engine.data.anonymize import preview
@@ -251,4 +280,4 @@ class PrivacyDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel)
         layout.addWidget(buttons)
-        self.resize(900, 600)
+        self.resize(900, 680)  # the findings, the other columns and the preview

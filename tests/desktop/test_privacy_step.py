@@ -143,3 +143,46 @@ def test_locking_deletes_a_privacy_dialog_that_was_only_closed(qtbot, window, tm
     dialog.destroyed.connect(lambda *_: destroyed.append(True))
     window.lock()
     qtbot.waitUntil(lambda: bool(destroyed), timeout=5_000)
+
+
+def test_identifier_columns_are_proposed_and_dropped_or_pseudonymized_in_the_copy(
+        qtbot, window, tmp_path):
+    """Columns the model does not read still go into the copy: an id or a name in a column of
+    its own is proposed by the scan and acted on as a whole (no detector finds an MRN)."""
+    path = tmp_path / "visits.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["mrn", "patient_name", "visit", "note", "label"])
+        for i in range(12):
+            writer.writerow([f"MRN-1002{i:02d}", ["Kimberly Lauritsen", "Donald Voet"][i % 2],
+                             ["checkup", "follow-up", "routine"][i % 3],
+                             f"felt better after dose {i}", "ab"[i % 2]])
+    panel = _privacy_panel(qtbot, window, path)
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    assert not panel.report.by_column.get("mrn")  # no detector sees a record number
+    assert panel.columns.actions() == {"mrn": "pseudonym", "patient_name": "pseudonym",
+                                       "visit": "keep"}
+    assert "identifier" in panel.status.text() and panel.create_button.isEnabled()
+    assert panel.columns.item(0, 1).text().startswith("ID (its name 'mrn')")
+    panel.columns.set_action("mrn", "drop")
+    qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Preview ready" in panel.status.text(), timeout=30_000)
+    panel.name_edit.setText("visits-safe")
+    qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
+    from engine.data.store import load_dataset
+
+    copy = load_dataset(window.context.workspace, "visits-safe").table
+    assert "mrn" not in copy.column_names and copy.column("visit").to_pylist()[:2] == ["checkup", "follow-up"]
+    names = copy.column("patient_name").to_pylist()
+    assert not {"Kimberly Lauritsen", "Donald Voet"} & set(names) and len(set(names)) == 2
+    entry = [e for e in window.context.workspace.verify_audit().entries
+             if e.action == "dataset.anonymized"][-1]
+    assert entry.details["dropped_columns"] == ["mrn"]
+    assert '"patient_name" = { action = "pseudonym", entity = "PERSON" }' in entry.details["policy"]
+    from privacy.pii.policy import parse_policy  # the recorded policy is one a file can repeat
+
+    again = parse_policy(entry.details["policy"])
+    assert {c: r.operator.action for c, r in again.columns.items()} == {
+        "mrn": "drop", "patient_name": "pseudonym"}

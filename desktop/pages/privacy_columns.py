@@ -1,0 +1,82 @@
+"""The Privacy step's whole-column choices: what to do with each column the model does not read
+(an id, a patient's name, a phone number in a column of its own), with the scan's proposals
+("its name 'patient_id'", "12 of 12 sampled cells are one EMAIL") filled in.
+
+The text columns and the label are not listed: their personal data is handled span by span by
+the entity actions, and dropping them would leave nothing to train on.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+
+# The column actions a user picks here; "shift_date" needs a secret key, set in a policy file.
+COLUMN_CHOICES = ("keep", "drop", "pseudonym", "redact", "mask", "tag", "generalize_date")
+
+
+class ColumnActions(QTableWidget):
+    """Column | Looks like | Action. ``changed`` fires when an action is chosen."""
+
+    changed = Signal()
+    HEADERS = ("Column", "Looks like", "Action")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, len(self.HEADERS), parent)
+        self.setHorizontalHeaderLabels(self.HEADERS)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self._entities: dict[str, str] = {}
+
+    def show_columns(self, columns: list[str], proposals: list[Any]) -> None:
+        """One row per column; a proposed identifier column starts at its proposed action."""
+        proposed = {p.column: p for p in proposals}
+        self.setRowCount(0)
+        self._entities = {}
+        for column in columns:
+            row = self.rowCount()
+            self.insertRow(row)
+            proposal = proposed.get(column)
+            self._entities[column] = proposal.entity if proposal else "ID"
+            self.setItem(row, 0, QTableWidgetItem(column))
+            self.setItem(row, 1, QTableWidgetItem(
+                f"{proposal.entity} ({proposal.reason})" if proposal else "—"))
+            combo = QComboBox()
+            combo.addItems(COLUMN_CHOICES)
+            combo.setCurrentText(proposal.action if proposal and proposal.action in COLUMN_CHOICES
+                                 else "keep")
+            combo.currentTextChanged.connect(lambda _text: self.changed.emit())
+            self.setCellWidget(row, 2, combo)
+            self.setColumnWidth(2, max(self.columnWidth(2), combo.sizeHint().width() + 8))
+
+    def actions(self) -> dict[str, str]:
+        return {self.item(row, 0).text(): self.cellWidget(row, 2).currentText()
+                for row in range(self.rowCount())}
+
+    def set_action(self, column: str, action: str) -> None:
+        for row in range(self.rowCount()):
+            if self.item(row, 0).text() == column:
+                self.cellWidget(row, 2).setCurrentText(action)
+
+    def changes_anything(self) -> bool:
+        return any(action != "keep" for action in self.actions().values())
+
+    def rules(self) -> tuple[dict[str, Any], list[str]]:
+        """The policy's column rules for every column not kept, and their lines for its text."""
+        from privacy.pii.operators import Operator
+        from privacy.pii.policy import ColumnRule
+
+        rules, lines = {}, []
+        for column, action in self.actions().items():
+            if action == "keep":
+                continue
+            params = {"keep_last": 4} if action == "mask" else {}
+            entity = self._entities.get(column, "ID")
+            rules[column] = ColumnRule(column, Operator(action, params), entity)
+            # A JSON string is a valid TOML quoted key: any column name is written safely.
+            extra = ", keep_last = 4" if action == "mask" else ""
+            lines.append(f'{json.dumps(column)} = {{ action = "{action}", entity = "{entity}"'
+                         f'{extra} }}')
+        return rules, lines
