@@ -128,11 +128,15 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.open_action = self._action("&Open data…", self.open_file_dialog, QKeySequence.StandardKey.Open, "open")
+        # A folder with one sub-folder per label: a file dialog cannot choose a folder.
+        self.open_folder_action = self._action("Open data &folder…", self.open_folder_dialog,
+                                               "Ctrl+Shift+O", "open")
         self.lock_action = self._action("&Lock", self.request_lock, "Ctrl+L", "lock")
         self.export_action = self._action("&Export model…", lambda: self.results_page.export_current(), "Ctrl+E", "export")
         self.settings_action = self._action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
-        for action in (self.open_action, self.lock_action, None, self.export_action, None,
+        for action in (self.open_action, self.open_folder_action, self.lock_action, None,
+                       self.export_action, None,
                        self.settings_action, None, self.quit_action):
             if action is None:
                 file_menu.addSeparator()
@@ -217,6 +221,14 @@ class MainWindow(QMainWindow):
         from desktop.jobs import data_file_filter
 
         path, _ = QFileDialog.getOpenFileName(self, "Open data", str(Path.home()), data_file_filter())
+        if path:
+            self.open_path(Path(path))
+
+    def open_folder_dialog(self) -> None:
+        if not self.context.unlocked:
+            return
+        path = QFileDialog.getExistingDirectory(self, "Open a folder with one sub-folder per label",
+                                                str(Path.home()))
         if path:
             self.open_path(Path(path))
 

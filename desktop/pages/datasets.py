@@ -46,7 +46,7 @@ class DatasetsPage(Page):
         from desktop.jobs import file_suffixes
 
         return (f"Drop a data file ({', '.join(file_suffixes())}) — or a folder with one sub-folder "
-                "per label — anywhere on this window, or use Open (Ctrl+O).")
+                "per label — on this window, or open one (Ctrl+O, Ctrl+Shift+O).")
 
     def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(context, parent)
@@ -75,7 +75,8 @@ class DatasetsPage(Page):
         """The drop zone a first-time user sees, with the one-click sample data."""
         self.empty = QWidget()
         self.empty.setObjectName("dropZone")
-        drop_text = QLabel("Drop a data file here\n\nor press Ctrl+O to choose one")
+        drop_text = QLabel("Drop a data file or folder here\n\nor press Ctrl+O to choose a file,\n"
+                           "Ctrl+Shift+O a folder with one sub-folder per label")
         drop_text.setObjectName("dropText")
         drop_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # First-time users can train in one click on public data shipped with the app.

@@ -62,7 +62,9 @@ def cut_off_texts(root: QWidget) -> list[str]:
             continue
         if isinstance(widget, QLabel) and widget.wordWrap():
             continue
-        needed = widget.fontMetrics().horizontalAdvance(widget.text().replace("&", ""))
+        # A label with line breaks is drawn line by line: its longest line must fit.
+        needed = max(widget.fontMetrics().horizontalAdvance(line)
+                     for line in widget.text().replace("&", "").split("\n"))
         if widget.width() < needed:
             problems.append(f"{widget.text()!r}: {widget.width()}px < {needed}px")
     return problems

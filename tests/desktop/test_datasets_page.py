@@ -222,3 +222,29 @@ def test_a_wide_export_opens_on_its_text_and_label_columns(qtbot, window, real_d
     page.text_combo.activated.emit(page.text_combo.currentIndex())
     qtbot.waitUntil(lambda: page.draft is not None and page.draft.text_column == "Issue", timeout=30_000)
     assert header.logicalIndex(0) == columns.index("Issue") and header.logicalIndex(1) == columns.index("Product")
+
+
+def test_open_folder_reads_one_sub_folder_per_label(qtbot, window, tmp_path, monkeypatch):
+    """A folder per label cannot be picked in a file dialog: File › Open data folder…
+    (Ctrl+Shift+O) picks the folder, as dropping it does."""
+    from PySide6.QtWidgets import QFileDialog
+
+    root = tmp_path / "reviews"
+    for label, words in (("pos", "lovely warm funny"), ("neg", "dull cold long")):
+        (root / label).mkdir(parents=True)
+        for i, word in enumerate(words.split()):
+            (root / label / f"{i}.txt").write_text(f"a {word} film", encoding="utf-8")
+    asked: list[str] = []
+
+    def choose(_parent, caption, _start):  # noqa: ANN001
+        asked.append(caption)
+        return str(root)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(choose))
+    page = window.datasets_page
+    assert window.open_folder_action.shortcut().toString() == "Ctrl+Shift+O"
+    window.open_folder_action.trigger()
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert asked == ["Open a folder with one sub-folder per label"]
+    assert page.draft.imported.table.num_rows == 6
+    assert sorted(page.chart.values()) == [("neg", 3), ("pos", 3)]
