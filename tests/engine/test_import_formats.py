@@ -99,6 +99,14 @@ def test_ragged_rows_are_skipped_and_reported_with_their_line(tmp_path: Path) ->
     assert "c,x,extra" not in str(problem)  # reports never echo row contents
 
 
+def test_identical_ragged_rows_are_each_reported_at_their_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("text,label\na,x\n;;\nb,y\n;;\nc,x\n;;\n")
+    lines = [p.message.split(" has ")[0] for p in read_table(path).problems
+             if p.code == "ragged-row"]
+    assert lines == ["line 3", "line 5", "line 7"]  # each its own, not the first one's thrice
+
+
 @pytest.mark.parametrize(
     ("encoding", "expected"),
     [("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16-le"), ("utf-16-be", "utf-16-be")],

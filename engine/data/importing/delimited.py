@@ -228,10 +228,19 @@ class _RaggedRows:
     def locate(self, path: Path, body: bytes, delimiter: str) -> None:
         """Turn the skipped rows into problems, with the line each was on."""
         # pyarrow does not say where a skipped row was; find its line so the user can fix it.
+        # Skipped rows come in file order: two identical ones are found one after the other,
+        # each searched for after the line of the one before.
+        after: dict[bytes, int] = {}
         for expected, actual, text in self.examples:
             needle = text.encode("utf-8")
-            found = body.startswith(needle) or body.find(b"\n" + needle) >= 0
-            at = 0 if body.startswith(needle) else body.find(b"\n" + needle) + 1
+            start = after.get(needle, 0)
+            if start == 0 and body.startswith(needle):
+                at = 0
+            else:
+                at = body.find(b"\n" + needle, max(start - 1, 0)) + 1
+            found = at > 0 or (start == 0 and body.startswith(needle))
+            if found:
+                after[needle] = at + len(needle)
             where = f"line {body.count(NEWLINE, 0, at) + 1:,}" if found else "a row"
             self.problems.append(Problem(
                 severity=Severity.WARNING, code="ragged-row",
