@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QLineEdit, QMessageBox, QProgressBar, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
-from desktop.passphrase import assess
+from privacy.passphrase_strength import assess
 from desktop.worker import Done, Job
 from engine.events import Cancelled, Failed, Finished, Progress
 from engine.export.formats import export_formats

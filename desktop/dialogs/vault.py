@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget,
 )
 
-from desktop.passphrase import Strength, assess
+from privacy.passphrase_strength import Strength, assess
 from desktop.worker import Done, Job
 from engine.events import Failed
 

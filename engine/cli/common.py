@@ -67,15 +67,15 @@ def _passphrase(file_path: Path | None, env_name: str, prompt: str, *, confirm: 
     return os.environ.get(env_name) or _prompt(prompt, confirm=confirm)
 
 
-MIN_SUGGESTED_PASSPHRASE = 12
+def require_strong_enough(passphrase: str, what: str = "passphrase") -> None:
+    """The rule the desktop's dialogs apply (``privacy.passphrase_strength``): below "Fair" a
+    passphrase is refused before anything is created or changed."""
+    from privacy.passphrase_strength import PassphraseTooWeak, require_acceptable
 
-
-def warn_if_weak(passphrase: str, what: str = "passphrase") -> None:
-    """A short passphrase is allowed (it is the user's call) but never silently."""
-    if len(passphrase) < MIN_SUGGESTED_PASSPHRASE:
-        print(f"cloister: warning: {'an' if what[0] in 'aeiou' else 'a'} {what} of "
-              f"{len(passphrase)} character{'s' * (len(passphrase) != 1)} is easy to guess offline "
-              "from a stolen copy; prefer several random words", file=sys.stderr)
+    try:
+        require_acceptable(passphrase, what)
+    except PassphraseTooWeak as exc:
+        raise InputError(f"{exc}; nothing was changed") from None
 
 
 def read_passphrase(args: argparse.Namespace, *, confirm: bool = False,

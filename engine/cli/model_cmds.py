@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.export.formats import export_formats
-from engine.cli.common import add_workspace_options, open_workspace, warn_if_weak
+from engine.cli.common import add_workspace_options, open_workspace, require_strong_enough
 from engine.errors import InputError
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
@@ -101,11 +101,11 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
         if not lines or not lines[0]:
             raise InputError(f"export passphrase file {path} is empty; put the passphrase on its first line")
         if confirm:  # sealing a new export, not opening one
-            warn_if_weak(lines[0], "export passphrase")
+            require_strong_enough(lines[0], "export passphrase")
         return lines[0]
     if os.environ.get(EXPORT_PASSPHRASE_ENV):
         if confirm:
-            warn_if_weak(os.environ[EXPORT_PASSPHRASE_ENV], "export passphrase")
+            require_strong_enough(os.environ[EXPORT_PASSPHRASE_ENV], "export passphrase")
         return os.environ[EXPORT_PASSPHRASE_ENV]
     if not sys.stdin.isatty():
         raise InputError(f"no export passphrase: use --export-passphrase-file FILE or set "
@@ -116,7 +116,7 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
     if confirm and getpass.getpass("Repeat it: ") != first:
         raise InputError("the two passphrases differ; nothing was exported")
     if confirm:
-        warn_if_weak(first, "export passphrase")
+        require_strong_enough(first, "export passphrase")
     return first
 
 

@@ -21,7 +21,7 @@ from engine.cli.common import (
     open_workspace,
     read_new_passphrase,
     read_passphrase,
-    warn_if_weak,
+    require_strong_enough,
     workspace_dir,
 )
 from engine.errors import InputError
@@ -48,7 +48,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     kdf = _checked_kdf(args.kdf_cost)
     assert kdf is not None
     passphrase = read_passphrase(args, confirm=True, prompt="New workspace passphrase: ")
-    warn_if_weak(passphrase)
+    require_strong_enough(passphrase)
     ws = Workspace.create(root, passphrase, kdf=kdf)
     ws.lock()
     print(f"Created an encrypted workspace at {root}.")
@@ -65,7 +65,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         new = read_new_passphrase(args)
         if new == old:
             raise InputError("the new passphrase is the same as the current one; nothing was changed")
-        warn_if_weak(new)
+        require_strong_enough(new)
         kdf = _checked_kdf(args.kdf_cost)
         ws.change_passphrase(old, new, kdf=kdf)
     finally:

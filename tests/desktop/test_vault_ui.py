@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
 from desktop.dialogs.vault import CreateVaultDialog, UnlockDialog
-from desktop.passphrase import Strength, assess
+from privacy.passphrase_strength import Strength, assess
 from privacy.vault.workspace import Workspace
 from tests.desktop.conftest import FAST_KDF, PASSPHRASE
 

@@ -131,7 +131,8 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     short.write_text("12345\n")
     code, _, err = cli("export", run_id, "--out", str(tmp_path / "weak.cloister-export"),
                        "--export-passphrase-file", str(short))
-    assert code == 0 and "an export passphrase of 5 characters is easy to guess" in err
+    assert code == 2 and "the export passphrase is too easy to guess" in err
+    assert not (tmp_path / "weak.cloister-export").exists()
     code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
     assert code == 2 and "no export passphrase" in err
     monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "wrong")

@@ -102,8 +102,8 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     short = tmp_path / "short.txt"
     short.write_text("tiny\n")
     code, _, err = run(capsys, "passwd", "--new-passphrase-file", str(short))
-    assert code == 0 and "a passphrase of 4 characters is easy to guess" in err
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", "tiny")
+    assert code == 2 and "too easy to guess" in err and "nothing was changed" in err
+    assert run(capsys, "datasets")[0] == 0  # the old passphrase still opens it
     new_file = tmp_path / "new.txt"
     new_file.write_text("second passphrase\n")
     assert cli(["passwd", "--new-passphrase-file", str(new_file)]) == 0
@@ -177,10 +177,19 @@ def test_audit_verify_all_files_names_a_damaged_entry(env: Path, isolated_dirs, 
     assert code == 2 and "--verify" in err
 
 
-def test_init_warns_about_a_short_passphrase(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", "short")
-    code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(tmp_path / "w"))
-    assert code == 0 and "5 characters is easy to guess" in err
+def test_init_refuses_a_passphrase_the_desktop_would_refuse(tmp_path: Path, monkeypatch,
+                                                           capsys) -> None:
+    from privacy.passphrase_strength import assess
+
+    for weak in ("short", "Password1!", "aaaaaaaaaaaa"):
+        assert not assess(weak).acceptable  # the desktop's create-vault dialog refuses these
+        monkeypatch.setenv("CLOISTER_PASSPHRASE", weak)
+        code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(tmp_path / "w"))
+        assert code == 2 and "too easy to guess" in err and "nothing was changed" in err
+        assert not (tmp_path / "w").exists()  # nothing created
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "eight chars ok")
+    assert assess("eight chars ok").acceptable
+    assert run(capsys, "init", "--kdf-cost", "10", "--workspace", str(tmp_path / "w"))[0] == 0
 
 
 def test_rm_asks_on_a_terminal(env: Path, monkeypatch, capsys) -> None:

@@ -1,7 +1,9 @@
-"""Passphrase strength hint for the create-vault dialog. Qt-free.
+"""How easy a passphrase is to guess: the one rule for a vault's and a sealed export's
+passphrase, applied alike by the desktop's dialogs and the command line.
 
 A rough estimate, not a guarantee: it counts character classes and length and penalises
-obvious patterns, and says in words what would make the passphrase stronger.
+obvious patterns, and says in words what would make the passphrase stronger. Below "Fair" a
+passphrase is refused: a stolen copy of a workspace or an export can be attacked offline.
 """
 from __future__ import annotations
 
@@ -70,3 +72,17 @@ def assess(passphrase: str) -> StrengthHint:
     if bits < 80:
         return StrengthHint(Strength.GOOD, bits, "Good.")
     return StrengthHint(Strength.STRONG, bits, "Strong.")
+
+
+def require_acceptable(passphrase: str, what: str = "passphrase") -> None:
+    """Refuse a passphrase below "Fair", saying why and what would do (``PassphraseTooWeak``)."""
+    hint = assess(passphrase)
+    if not hint.acceptable:
+        raise PassphraseTooWeak(
+            f"the {what} is too easy to guess ({hint.advice.rstrip('.')}): anyone with a copy of "
+            "the files could find it offline; choose a longer one, such as four or more "
+            "unrelated words")
+
+
+class PassphraseTooWeak(ValueError):
+    """A passphrase below "Fair"; the message says what would do."""
