@@ -26,6 +26,7 @@ from desktop.state import ImportDraft
 from desktop.widgets.arrow_table import ArrowTableModel
 from desktop.widgets.charts import BarChart
 from desktop.widgets.column_scroll import ColumnScroll
+from desktop.widgets.drop_zone import DropZone
 from desktop.worker import Done, Job
 from engine.events import Failed, Progress
 
@@ -72,21 +73,9 @@ class DatasetsPage(Page):
         self.layout_.addWidget(self.stored_panel)
 
     def _build_empty_state(self) -> QWidget:
-        """The drop zone a first-time user sees, with the one-click sample data."""
-        self.empty = QWidget()
-        self.empty.setObjectName("dropZone")
-        drop_text = QLabel("Drop a data file or folder here\n\nor press Ctrl+O to choose a file,\n"
-                           "Ctrl+Shift+O a folder with one sub-folder per label")
-        drop_text.setObjectName("dropText")
-        drop_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # First-time users can train in one click on public data shipped with the app.
-        self.sample_button = QPushButton("Use the sample data (600 SMS messages, spam or not)")
+        self.empty = DropZone()
+        self.sample_button = self.empty.sample_button
         self.sample_button.clicked.connect(self.open_sample)
-        empty_layout = QVBoxLayout(self.empty)
-        empty_layout.addStretch(1)
-        empty_layout.addWidget(drop_text)
-        empty_layout.addWidget(self.sample_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addStretch(1)
         return self.empty
 
     def _build_draft_view(self) -> QWidget:
@@ -114,7 +103,12 @@ class DatasetsPage(Page):
         self.multi_box.toggled.connect(self._revalidate)
         self.delimiter_edit.editingFinished.connect(
             lambda: self._revalidate() if self.multi_box.isChecked() else None)
+        # An Excel workbook's sheets: the first is read; the data may be on another.
+        self.sheet_label, self.sheet_combo = QLabel("Sheet:"), QComboBox()
+        self.sheet_combo.activated.connect(lambda _i: self._read_sheet(self.sheet_combo.currentText()))
         roles = QHBoxLayout()
+        roles.addWidget(self.sheet_label)
+        roles.addWidget(self.sheet_combo)
         roles.addWidget(QLabel("Text column:"))
         roles.addWidget(self.text_combo)
         roles.addSpacing(16)
@@ -239,6 +233,12 @@ class DatasetsPage(Page):
         """Read, infer columns and validate in the worker; the preview appears when done."""
         self._run(lambda _c: read_and_check(Path(path)), name="read", message=f"Reading {Path(path).name}…")
 
+    def _read_sheet(self, sheet: str) -> None:
+        if self.draft is not None and sheet != self.draft.imported.sheet:
+            path = self.draft.imported.source
+            self._run(lambda _c: read_and_check(path, sheet=sheet), name="read",
+                      message=f"Reading sheet {sheet!r} of {path.name}…")
+
     def open_sample(self) -> None:
         from resources.paths import resource
 
@@ -298,7 +298,7 @@ class DatasetsPage(Page):
         self.status.style().polish(self.status)
 
     def _set_editable(self, enabled: bool) -> None:
-        for widget in (self.text_combo, self.label_combo, self.skip_box, self.multi_box,
+        for widget in (self.sheet_combo, self.text_combo, self.label_combo, self.skip_box, self.multi_box,
                        self.delimiter_edit, self.import_button, self.open_button):
             widget.setEnabled(enabled)
         self.fixes_panel.set_busy(not enabled)
@@ -320,6 +320,11 @@ class DatasetsPage(Page):
         if imported.encoding:
             details.append(imported.encoding)
         self.file_label.setText(f"<b>{imported.source.name}</b> — " + " · ".join(details))
+        self.sheet_combo.clear()
+        self.sheet_combo.addItems(imported.sheets)
+        self.sheet_combo.setCurrentText(imported.sheet or "")
+        for widget in (self.sheet_label, self.sheet_combo):
+            widget.setVisible(len(imported.sheets) > 1)
         self.text_combo.blockSignals(True)
         self.label_combo.blockSignals(True)
         self.text_combo.clear()

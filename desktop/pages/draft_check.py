@@ -12,13 +12,14 @@ from engine.data.problems import count_kinds
 def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
                    skip_incomplete: bool = False, imported: Any = None,
                    history: list[dict[str, Any]] | None = None,
-                   label_delimiter: str | None = None) -> ImportDraft:
+                   label_delimiter: str | None = None, sheet: str | None = None) -> ImportDraft:
     """Worker-thread body: read (unless already read), map columns, validate.
 
     Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
     given (None meaning an unlabelled dataset). With ``label_delimiter`` a row carries several
     labels: classes are counted label by label, and the fixes that drop or relabel whole rows
-    by class are not offered (they would take a row's other labels with it).
+    by class are not offered (they would take a row's other labels with it). ``sheet``: the
+    Excel sheet to read (default: the first).
     """
     from engine.data.columns import ColumnMapping, infer_mapping
     from engine.data.fix_suggest import suggest_fixes
@@ -26,7 +27,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     from engine.data.importing import read_table
     from engine.data.validation import validate
 
-    imported = imported if imported is not None else read_table(path)
+    imported = imported if imported is not None else read_table(path, sheet=sheet)
     if text_column is None:
         mapping = infer_mapping(imported)  # a new file: propose the columns
     else:

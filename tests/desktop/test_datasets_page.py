@@ -248,3 +248,34 @@ def test_open_folder_reads_one_sub_folder_per_label(qtbot, window, tmp_path, mon
     assert asked == ["Open a folder with one sub-folder per label"]
     assert page.draft.imported.table.num_rows == 6
     assert sorted(page.chart.values()) == [("neg", 3), ("pos", 3)]
+
+
+def test_a_workbook_with_several_sheets_offers_the_others(qtbot, window, tmp_path):
+    """The first sheet is read; when the data is on another, the Sheet box reads that one."""
+    import openpyxl
+
+    path = tmp_path / "tickets.xlsx"
+    book = openpyxl.Workbook()
+    summary = book.active
+    summary.title = "Summary"
+    summary.append(["text", "count"])
+    summary.append(["Count", "40"])
+    data = book.create_sheet("Data")
+    data.append(["message", "label"])
+    for i in range(10):
+        data.append([f"ticket {i} about the app", "ab"[i % 2]])
+    book.save(path)
+    page = window.datasets_page
+    _open(qtbot, window, path)
+    assert page.draft.imported.sheet == "Summary" and page.sheet_combo.isVisible()
+    assert [page.sheet_combo.itemText(i) for i in range(page.sheet_combo.count())] == [
+        "Summary", "Data"]
+    assert any("the first of 2" in page.problems.item(i).text()
+               for i in range(page.problems.count()))
+    page.sheet_combo.setCurrentText("Data")
+    page.sheet_combo.activated.emit(1)
+    qtbot.waitUntil(lambda: page.draft.imported.sheet == "Data", timeout=30_000)
+    assert page.draft.rows == 10 and page.text_combo.currentText() == "message"
+    assert page.sheet_combo.currentText() == "Data"
+    _open(qtbot, window, _write_csv(tmp_path / "plain.csv", [("good", "pos"), ("bad", "neg")]))
+    assert not page.sheet_combo.isVisible()  # a CSV has no sheets

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.errors import InputError
 from engine.data.importing import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES, read_table, registry
 from engine.data.problems import Severity
 
@@ -276,6 +277,28 @@ def test_xlsx_first_sheet_by_default_and_named_sheet(tmp_path: Path) -> None:
     other = read_table(path, sheet="other")  # sheet names match case-insensitively
     assert other.sheet == "Other" and rows(other) == [{"text": "from the second sheet", "label": "b"}]
     assert other.first_data_line == 3  # blank row 1, header row 2
+    # Which sheet was read is never silent: the first of several says so, and names the others.
+    assert first.sheets == other.sheets == ("Notes", "Other")
+    (note,) = [p for p in first.problems if p.code == "other-sheets"]
+    assert note.message == "read sheet 'Notes', the first of 2 ('Notes', 'Other')"
+    assert "--sheet NAME" in note.hint
+    assert not [p for p in other.problems if p.code == "other-sheets"]  # chosen by name
+
+
+def test_an_empty_first_sheet_names_the_sheets_to_choose_from(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "cover.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Cover"
+    data = book.create_sheet("Data")
+    data.append(["text", "label"])
+    data.append(["a ticket", "bug"])
+    book.save(path)
+    with pytest.raises(InputError, match=r"sheet 'Cover' is empty.*Its sheets are: 'Cover', "
+                                         r"'Data'; choose the one that holds the data"):
+        read_table(path)
+    assert read_table(path, sheet="Data").num_rows == 1
 
 
 def test_xlsx_title_rows_above_the_header_are_not_taken_for_it(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.data.problems import Problem, Severity
 from engine.data.importing.delimited import is_header
 from engine.data.importing.tidy import tidy
 from engine.data.importing.records import cell_text, table_from_columns, unique_names
@@ -101,6 +102,7 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
         raise _damaged(path, exc) from None
     try:
         worksheet = _pick_sheet(path, workbook, request.sheet)
+        sheets = tuple(ws.title for ws in workbook.worksheets)
         try:
             rows, first_row = _rows(worksheet)
         except Exception as exc:  # noqa: BLE001 - see above
@@ -108,8 +110,11 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
         title = worksheet.title
     finally:
         workbook.close()
+    others = (f" Its sheets are: {', '.join(repr(n) for n in sheets)}; choose the one that holds "
+              "the data (the Sheet box, or --sheet NAME)." if len(sheets) > 1 else "")
     if not rows:
-        raise InputError(f"{path}: sheet {title!r} is empty. Choose the sheet that holds the data.")
+        raise InputError(f"{path}: sheet {title!r} is empty. Choose the sheet that holds the "
+                         f"data.{others}")
     if request.header is None:
         rows, first_row = _without_title_rows(rows, first_row)
     width = max(len(r) for r in rows)
@@ -120,13 +125,20 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     else:
         names, body = [f"column_{j + 1}" for j in range(width)], rows
     if not body:
-        raise InputError(f"{path}: sheet {title!r} has a header row but no data rows.")
+        raise InputError(f"{path}: sheet {title!r} has a header row but no data rows.{others}")
     columns = [[r[j] if j < len(r) else None for r in body] for j in range(width)]
     fields = [cell_text(v) or "" for v in rows[0]] if header else []
     unnamed = [n for j, n in enumerate(names) if j >= len(fields) or not fields[j].strip()]
     # Sheets pasted together repeat the header; a column with no name and no value is left over.
     table, notes = tidy(table_from_columns(names, columns), path, header_fields=fields or None,
                         unnamed=unnamed) if request.tidy else (table_from_columns(names, columns), [])
+    if request.sheet is None and len(sheets) > 1:  # read, but never without saying which
+        notes = [*notes, Problem(
+            severity=Severity.INFO, code="other-sheets",
+            message=f"read sheet {title!r}, the first of {len(sheets)} "
+                    f"({', '.join(repr(n) for n in sheets)})",
+            hint="If the data is on another sheet, choose it: the Sheet box in the app, or "
+                 "--sheet NAME on the command line.", file=str(path))]
     return ImportedTable(table=table, source=path, format="xlsx", encoding=None,
                          problems=tuple(notes), first_data_line=first_row + (1 if header else 0),
-                         sheet=title, has_header=header)
+                         sheet=title, has_header=header, sheets=sheets)

@@ -30,6 +30,7 @@ class ImportedTable:
     first_data_line: int = 1
     sheet: str | None = None
     has_header: bool = True
+    sheets: tuple[str, ...] = ()  # an Excel workbook's worksheets, in order (the choice offered)
 
     @property
     def num_rows(self) -> int:
