@@ -13,8 +13,11 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-# The column actions a user picks here; "shift_date" needs a secret key, set in a policy file.
-COLUMN_CHOICES = ("keep", "drop", "pseudonym", "redact", "mask", "tag", "generalize_date")
+from privacy.pii.operators import APP_ACTIONS
+
+# Keep or drop first, then what the actions' registry offers in the app ("shift_date" needs a
+# person key, set in a policy file).
+COLUMN_CHOICES = ("keep", "drop", *(a for a in APP_ACTIONS if a != "keep"))
 
 
 class ColumnActions(QTableWidget):

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from desktop.pages.privacy_columns import ColumnActions
 from desktop.worker import Done, Job
 from engine.events import Failed
+from privacy.pii.operators import APP_ACTIONS as ACTIONS  # what the actions' registry offers here
 
-ACTIONS = ("tag", "pseudonym", "mask", "redact", "keep", "generalize_date")
 # Who finds names (the policy's ``names``): the model finds brands and names in no list, at
 # ~90 rows a second on a 2-core CPU instead of thousands (bench/RESULTS.md).
 NAME_MODES = (("Names: rules (fast)", "rules"), ("Names: rules + model (thorough, slower)", "both"),

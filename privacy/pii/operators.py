@@ -17,6 +17,9 @@ drop               (columns only) the whole column is left out
 
 A date that cannot be parsed is tagged instead of generalized or shifted: a value we do not
 understand is never left as it was.
+
+Each action is one function with one ``@action`` decorator (below): the policy parser takes its
+name, settings and their checks from there, and the desktop offers what it marks ``in_app``.
 """
 from __future__ import annotations
 
@@ -30,8 +33,6 @@ from typing import Any
 from privacy.pii.findings import Finding
 from privacy.pii.pseudonym import Pseudonymizer
 
-ACTIONS = ("keep", "redact", "tag", "mask", "pseudonym", "generalize_date", "shift_date")
-COLUMN_ACTIONS = (*ACTIONS, "drop")
 DATE_TYPES = ("DATE", "DATE_TIME")
 
 
@@ -41,7 +42,7 @@ class Operator:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.action not in COLUMN_ACTIONS:
+        if self.action not in _REGISTRY:
             raise ValueError(f"unknown action {self.action!r}")
 
 
@@ -131,34 +132,118 @@ def mask(value: str, keep_last: int = 4, char: str = "*") -> str:
     return "".join(char if i in hidden else ch for i, ch in enumerate(value))
 
 
+# ----- the actions: one function and one decorator each ---------------------------------------
+# An action turns one found value into its replacement, or None for "cannot" (a date it cannot
+# read), which becomes a tag: a value not understood is never left as it was.
+Action = Callable[[str, str, dict[str, Any], Context], "str | None"]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    run: Action
+    params: frozenset[str]  # the settings a policy may give it
+    check: Callable[[dict[str, Any]], str | None] | None  # what is wrong with given settings
+    columns_only: bool  # "drop": a whole column, never a span of text
+    in_app: bool  # offered by the desktop's choices (shift_date needs a person key: policy files)
+
+
+_REGISTRY: dict[str, ActionSpec] = {}
+
+
+def action(name: str, *, params: tuple[str, ...] = (),
+           check: Callable[[dict[str, Any]], str | None] | None = None,
+           columns_only: bool = False, in_app: bool = True) -> Callable[[Action], Action]:
+    """Register ``name``: the policy parser, the operators and the desktop's choices read it."""
+    def register(run: Action) -> Action:
+        if name in _REGISTRY:
+            raise ValueError(f"action {name!r} is registered twice")
+        _REGISTRY[name] = ActionSpec(name, run, frozenset(params), check, columns_only, in_app)
+        return run
+    return register
+
+
+def action_spec(name: str) -> ActionSpec:
+    return _REGISTRY[name]
+
+
+@action("keep")
+def _keep(value: str, _entity: str, _p: dict[str, Any], _ctx: Context) -> str | None:
+    return value
+
+
+@action("redact")
+def _redact(_value: str, _entity: str, _p: dict[str, Any], _ctx: Context) -> str | None:
+    return ""
+
+
+@action("tag", params=("label",))
+def _tag(_value: str, entity: str, p: dict[str, Any], _ctx: Context) -> str | None:
+    return f"<{p.get('label', entity)}>"
+
+
+def _check_mask(p: dict[str, Any]) -> str | None:
+    return None if isinstance(p.get("keep_last", 4), int) else "keep_last must be a whole number"
+
+
+@action("mask", params=("keep_last", "char"), check=_check_mask)
+def _mask(value: str, _entity: str, p: dict[str, Any], _ctx: Context) -> str | None:
+    return mask(value, int(p.get("keep_last", 4)), str(p.get("char", "*")))
+
+
+def _check_pseudonym(p: dict[str, Any]) -> str | None:
+    # A string "yes" or a 1 must not silently mean "keep a re-identification table".
+    return None if isinstance(p.get("reversible", False), bool) else \
+        "reversible must be true or false"
+
+
+@action("pseudonym", params=("reversible",), check=_check_pseudonym)
+def _pseudonym(value: str, entity: str, p: dict[str, Any], ctx: Context) -> str | None:
+    if ctx.pseudonymizer is None:
+        raise ValueError("pseudonyms need the workspace secret")
+    surrogate = ctx.pseudonymizer.surrogate(entity, value)
+    if ctx.record is not None and p.get("reversible") is True:
+        ctx.record(entity, value, surrogate)
+    return surrogate
+
+
+def _check_generalize(p: dict[str, Any]) -> str | None:
+    return None if p.get("to", "month") in ("month", "year") else "'to' must be \"month\" or \"year\""
+
+
+@action("generalize_date", params=("to",), check=_check_generalize)
+def _generalize(value: str, _entity: str, p: dict[str, Any], _ctx: Context) -> str | None:
+    return generalize_date(value, str(p.get("to", "month")))
+
+
+@action("shift_date", params=("max_days",), in_app=False)
+def _shift(value: str, _entity: str, p: dict[str, Any], ctx: Context) -> str | None:
+    if ctx.pseudonymizer is None:
+        raise ValueError("date shifting needs the workspace secret")
+    person = ctx.person if ctx.person is not None else "\x00row-without-key"
+    return shift_date(value, shift_days(ctx.pseudonymizer, person, int(p.get("max_days", 365))))
+
+
+@action("drop", columns_only=True)
+def _drop(_value: str, _entity: str, _p: dict[str, Any], _ctx: Context) -> str | None:
+    return ""
+
+
+def actions(*, column: bool = False) -> tuple[str, ...]:
+    """The registered actions, in order: for spans of text, or (``column``) for whole columns,
+    which "drop" is for too."""
+    return tuple(n for n, spec in _REGISTRY.items() if column or not spec.columns_only)
+
+
+ACTIONS = actions()  # the built-in ones, for spans of text
+COLUMN_ACTIONS = actions(column=True)
+APP_ACTIONS = tuple(n for n, spec in _REGISTRY.items() if spec.in_app and not spec.columns_only)
+
+
 def replace_value(value: str, entity: str, op: Operator, ctx: Context) -> str:
     """What one found value becomes under ``op``."""
-    action, p = op.action, op.params
-    if action == "keep":
-        return value
-    if action in ("redact", "drop"):
-        return ""
-    if action == "mask":
-        return mask(value, int(p.get("keep_last", 4)), str(p.get("char", "*")))
-    if action == "pseudonym":
-        if ctx.pseudonymizer is None:
-            raise ValueError("pseudonyms need the workspace secret")
-        surrogate = ctx.pseudonymizer.surrogate(entity, value)
-        if ctx.record is not None and p.get("reversible") is True:
-            ctx.record(entity, value, surrogate)
-        return surrogate
-    if action == "generalize_date":
-        out = generalize_date(value, str(p.get("to", "month")))
-        if out is not None:
-            return out
-    if action == "shift_date":
-        if ctx.pseudonymizer is None:
-            raise ValueError("date shifting needs the workspace secret")
-        person = ctx.person if ctx.person is not None else "\x00row-without-key"
-        out = shift_date(value, shift_days(ctx.pseudonymizer, person, int(p.get("max_days", 365))))
-        if out is not None:
-            return out
-    return f"<{p.get('label', entity)}>"  # tag, and the fallback for unparsable dates
+    out = _REGISTRY[op.action].run(value, entity, op.params, ctx)
+    return out if out is not None else f"<{op.params.get('label', entity)}>"
 
 
 def apply(text: str, findings: list[Finding], operators: dict[str, Operator],

@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 (tomli is the same parser, before it joined the stdlib)
     import tomli as tomllib
 from privacy.pii.custom import CustomPattern, DenyList, PatternError
-from privacy.pii.operators import ACTIONS, COLUMN_ACTIONS, Operator
+from privacy.pii.operators import Operator, action_spec, actions
 from privacy.pii.findings import Finding
 from privacy.pii.name_model import NAME_MODES, shared_detector
 from privacy.pii.registry import Detector, all_detectors, detect, entity_types
@@ -31,8 +31,6 @@ from privacy.pii.registry import Detector, all_detectors, detect, entity_types
 POLICY_VERSION = 1
 _TOP_KEYS = {"version", "scan_columns", "min_score", "entities", "columns", "patterns",
              "deny_lists", "date_shift", "names"}
-_PARAMS = {"mask": {"keep_last", "char"}, "generalize_date": {"to"}, "shift_date": {"max_days"},
-           "tag": {"label"}, "pseudonym": {"reversible"}}
 DEFAULT_ACTION = "tag"
 
 
@@ -129,7 +127,7 @@ def load_policy(path: Path) -> Policy:
 
 def _operator(value: Any, where: str, src: str, text: str, key: str, *,
               column: bool = False) -> tuple[Operator, dict[str, Any]]:
-    allowed = COLUMN_ACTIONS if column else ACTIONS
+    allowed = actions(column=column)
     if isinstance(value, str):
         action, params = value, {}
     elif isinstance(value, Mapping) and isinstance(value.get("action"), str):
@@ -141,17 +139,14 @@ def _operator(value: Any, where: str, src: str, text: str, key: str, *,
     if action not in allowed:
         raise PolicyError(f"{src}{_line_of(text, key)}: {where}: unknown action {action!r}; use "
                           f"one of {', '.join(allowed)}")
-    extra = set(params) - _PARAMS.get(action, set()) - ({"entity"} if column else set())
+    spec = action_spec(action)
+    extra = set(params) - spec.params - ({"entity"} if column else set())
     if extra:
         raise PolicyError(f"{src}{_line_of(text, key)}: {where}: {action!r} takes no setting "
-                          f"{sorted(extra)[0]!r} (it takes {sorted(_PARAMS.get(action, ())) or 'none'})")
-    if action == "generalize_date" and params.get("to", "month") not in ("month", "year"):
-        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: 'to' must be \"month\" or \"year\"")
-    if action == "mask" and not isinstance(params.get("keep_last", 4), int):
-        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: keep_last must be a whole number")
-    if action == "pseudonym" and not isinstance(params.get("reversible", False), bool):
-        # A string "yes" or a 1 must not silently mean "keep a re-identification table".
-        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: reversible must be true or false")
+                          f"{sorted(extra)[0]!r} (it takes {sorted(spec.params) or 'none'})")
+    wrong = spec.check(params) if spec.check is not None else None
+    if wrong:
+        raise PolicyError(f"{src}{_line_of(text, key)}: {where}: {wrong}")
     return Operator(action, {k: v for k, v in params.items() if k != "entity"}), params
 
 

@@ -76,3 +76,29 @@ def test_custom_pattern_and_deny_list_win_over_builtins() -> None:
 def test_slow_pattern_is_stopped_on_real_text_too() -> None:
     with pytest.raises(PatternError, match="catastrophic"):
         CustomPattern("X", r"(a|aa)+$")
+
+
+def test_a_new_action_is_one_function_and_one_decorator() -> None:
+    """The policy parser, its settings' checks and the operators all read the registry."""
+    from privacy.pii import operators
+    from privacy.pii.operators import Context, action, apply
+
+    @action("initials", params=("upper",),
+            check=lambda p: None if isinstance(p.get("upper", True), bool) else "upper: true/false")
+    def _initials(value, _entity, p, _ctx):  # noqa: ANN001, ANN202
+        out = "".join(word[0] for word in value.split())
+        return out.upper() if p.get("upper", True) else out.lower()
+
+    try:
+        policy = parse_policy('[entities]\nPERSON = { action = "initials", upper = false }\n')
+        text = "call Maria Lopez today"
+        findings = [f for f in policy.find(text) if f.type == "PERSON"]
+        assert apply(text, findings, policy.entities, Context())[0] == "call ml today"
+        with pytest.raises(PolicyError, match="upper: true/false"):
+            parse_policy('[entities]\nPERSON = { action = "initials", upper = "yes" }\n')
+        with pytest.raises(PolicyError, match="'initials' takes no setting 'lower'"):
+            parse_policy('[entities]\nPERSON = { action = "initials", lower = true }\n')
+    finally:
+        del operators._REGISTRY["initials"]
+    with pytest.raises(PolicyError, match="unknown action 'initials'"):
+        parse_policy('[entities]\nPERSON = "initials"\n')
