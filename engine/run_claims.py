@@ -7,15 +7,21 @@ trainer therefore holds an exclusive lock on ``<workspace>/.training/<run_id>`` 
 trains; the OS drops the lock when the process ends, however it ends. A reader that can take the
 lock knows nobody trains the run; one that cannot knows somebody does.
 
-The lock files are empty and named by run id (random, no user data). They are never removed
-while a run exists: removing one while another process holds it open would let two trainers
-lock two different files of the same name. ``release_claim_file`` removes it with the run.
+Runs this process trains are also kept in a set: a reader here never touches their lock file
+(where the OS implements these locks per process, as NFS does, closing a second handle would
+drop the trainer's lock). A reader takes another process's free lock only for an instant, so a
+trainer starting at that instant tries again for a moment before it says the run is taken.
+
+The lock files are empty and named by run id (random, no user data). They are removed with the
+run (``release_claim_file``), never while a trainer may hold one.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
     from engine.vault import Vault
 
 CLAIMS_DIR = ".training"
+_RETRY_S = 0.5  # how long a trainer waits out a reader's instant on the lock
 
 if sys.platform == "win32":  # pragma: no cover - a byte-range lock, also dropped at process end
     import msvcrt
@@ -36,8 +43,12 @@ if sys.platform == "win32":  # pragma: no cover - a byte-range lock, also droppe
         except OSError:
             return False
         return True
-else:  # flock: per open file, so a second open in the same process is refused too (the
-    import fcntl  # desktop's Runs page checks a run its own worker thread trains)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)  # the byte locked is the first one
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
 
     def _try_lock(fd: int) -> bool:
         try:
@@ -46,33 +57,71 @@ else:  # flock: per open file, so a second open in the same process is refused t
             return False
         return True
 
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+_held: set[tuple[str, str]] = set()  # (workspace, run id) this process trains
+_held_lock = threading.Lock()
+
 
 class RunClaimed(InputError):
     """Another process (another window, or a `cloister` command) is training the run now."""
+
+
+def _key(ws: Vault, run_id: str) -> tuple[str, str]:
+    return str(Path(ws.root).resolve()), run_id
 
 
 def _path(ws: Vault, run_id: str) -> Path:
     return Path(ws.root) / CLAIMS_DIR / run_id
 
 
+def _taken(run_id: str) -> RunClaimed:
+    return RunClaimed(f"run {run_id} is being trained right now by another Cloister window or "
+                      "`cloister` command: wait for it, or cancel it there first")
+
+
+def _lock_briefly_retrying(fd: int) -> bool:
+    deadline = time.monotonic() + _RETRY_S
+    while not _try_lock(fd):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 @contextlib.contextmanager
 def claim_run(ws: Vault, run_id: str) -> Iterator[None]:
     """Hold ``run_id`` for this process while the block trains it; refuse if another holds it."""
-    folder = Path(ws.root) / CLAIMS_DIR
-    folder.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(folder / run_id, os.O_RDWR | os.O_CREAT, 0o600)
+    key = _key(ws, run_id)
+    with _held_lock:
+        if key in _held:
+            raise _taken(run_id)
+        _held.add(key)
     try:
-        if not _try_lock(fd):
-            raise RunClaimed(f"run {run_id} is being trained right now by another Cloister window "
-                             "or `cloister` command: wait for it, or cancel it there first")
-        yield
+        folder = Path(ws.root) / CLAIMS_DIR
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(folder / run_id, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if not _lock_briefly_retrying(fd):
+                raise _taken(run_id)
+            try:
+                yield
+            finally:
+                _unlock(fd)
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)  # closing drops the lock
+        with _held_lock:
+            _held.discard(key)
 
 
 def is_being_trained(ws: Vault, run_id: str) -> bool | None:
     """True: a live process holds the run; False: none does (or it never held it); None: this
     process cannot tell (the workspace's folder is not readable as files)."""
+    with _held_lock:
+        if _key(ws, run_id) in _held:
+            return True
     path = _path(ws, run_id)
     try:
         fd = os.open(path, os.O_RDWR)
@@ -81,20 +130,32 @@ def is_being_trained(ws: Vault, run_id: str) -> bool | None:
     except OSError:
         return None
     try:
-        return not _try_lock(fd)
+        if not _try_lock(fd):
+            return True
+        _unlock(fd)
+        return False
     finally:
         os.close(fd)
 
 
 def release_claim_file(ws: Vault, run_id: str) -> None:
-    """Remove a deleted run's lock file, taking the lock first so that no trainer holds it."""
+    """Remove a deleted run's lock file, unless a trainer holds it (then it stays, empty)."""
+    with _held_lock:
+        if _key(ws, run_id) in _held:
+            return
     path = _path(ws, run_id)
     try:
         fd = os.open(path, os.O_RDWR)
     except OSError:
         return
     try:
-        if _try_lock(fd):
-            path.unlink(missing_ok=True)
+        if not _try_lock(fd):
+            return
+        if sys.platform != "win32":
+            path.unlink(missing_ok=True)  # while locked: no trainer can hold it meanwhile
+        _unlock(fd)
     finally:
         os.close(fd)
+    if sys.platform == "win32":  # pragma: no cover - Windows removes no open file
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)

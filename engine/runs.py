@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import secrets
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TYPE_CHECKING
 
 from engine.errors import InputError
 from privacy.interrupts import interrupts_held
 
-from engine.run_claims import RunClaimed, is_being_trained, release_claim_file
+from engine.run_claims import RunClaimed, claim_run, is_being_trained, release_claim_file
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -203,7 +204,9 @@ def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
     """
     record = load_run(ws, run_id)
     check_deletable(ws, [record], force=force)
-    with interrupts_held():  # the deletion and its entry, or neither
+    # Held while deleting: a resume starting meanwhile waits, then finds no run to resume.
+    with claim_run(ws, run_id) if record.status is not RunStatus.RUNNING else nullcontext(), \
+            interrupts_held():  # the deletion and its entry, or neither
         count = ws.delete_prefix(f"runs/{run_id}/")
         ws.audit("run.deleted", run=run_id, dataset=record.dataset)
     release_claim_file(ws, run_id)

@@ -124,16 +124,19 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
 
 @contextlib.contextmanager
 def _ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
-    """Ctrl-C sets the cancel token (the run checkpoints and stops) instead of killing it."""
+    """Ctrl-C and SIGTERM (``kill``, ``timeout``, a session ending) set the cancel token: the run
+    checkpoints, is marked cancelled and stops, instead of vanishing mid-step."""
     try:
-        previous = signal.signal(signal.SIGINT, lambda *_: token.cancel())
+        previous = {signum: signal.signal(signum, lambda *_: token.cancel())
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (e.g. called from tests in a worker): no handler
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 # ---- commands ---------------------------------------------------------------------------

@@ -137,12 +137,13 @@ def test_ctrl_c_cancels_the_run_instead_of_killing_it() -> None:
     from engine.cli.train_cmds import _ctrl_c_cancels
     from engine.events import CancelToken
 
-    token = CancelToken()
-    before = signal.getsignal(signal.SIGINT)
-    with _ctrl_c_cancels(token):
-        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt: the token is set instead
-    assert token.cancelled
-    assert signal.getsignal(signal.SIGINT) is before
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, and `kill` or `timeout`
+        token = CancelToken()
+        before = signal.getsignal(signum)
+        with _ctrl_c_cancels(token):
+            os.kill(os.getpid(), signum)  # no KeyboardInterrupt: the token is set instead
+        assert token.cancelled
+        assert signal.getsignal(signum) is before
 
 
 def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, monkeypatch, tiny_bert,
