@@ -45,10 +45,24 @@ def interrupts_held() -> Iterator[None]:
         yield
     finally:
         _state.depth = 0
+        _restore(previous)
+        if arrived:  # one stop is enough: a second signal says the same
+            _deliver(arrived[0], previous[arrived[0]])
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    """Put the handlers back with both signals blocked: one arriving between the two restores
+    would otherwise run the first restored handler in the middle, raise there, and leave
+    ``note`` installed for the other signal for good. Blocked, it waits for the end, then goes
+    to its own handler."""
+    mask = getattr(signal, "pthread_sigmask", None)  # absent on Windows
+    before = mask(signal.SIG_BLOCK, _HELD) if mask is not None else None
+    try:
         for signum, handler in previous.items():  # None: set outside Python; the default
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-        if arrived:
-            _deliver(arrived[0], previous[arrived[0]])
+    finally:
+        if mask is not None and before is not None:
+            mask(signal.SIG_SETMASK, before)  # as the caller had it
 
 
 def _deliver(signum: int, handler: Any) -> None:

@@ -348,8 +348,12 @@ def predict_file(
         with interrupts_held():
             atomic_write_bytes(output_path, data)
             if ws is not None:
-                ws.audit("predict-file", run=predictor.run_id, rows=total,
-                         output=output_path.name[:200])
+                try:
+                    ws.audit("predict-file", run=predictor.run_id, rows=total,
+                             output=output_path.name[:200])
+                except BaseException:  # plaintext rows outside the vault must never go unlogged
+                    output_path.unlink(missing_ok=True)
+                    raise
         log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
         yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,
                        metrics={"rows": float(total)})

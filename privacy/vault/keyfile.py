@@ -210,6 +210,12 @@ def unlock_vault(path: Path, passphrase: str) -> VaultKeys:
 
 def change_passphrase(path: Path, old: str, new: str, *, kdf: ScryptParams | None = None) -> None:
     """Rewrap the master key under ``new`` (atomic: a crash leaves the old or the new vault file)."""
+    atomic_write_bytes(Path(path), rewrapped(path, old, new, kdf=kdf))
+
+
+def rewrapped(path: Path, old: str, new: str, *, kdf: ScryptParams | None = None) -> bytes:
+    """The vault file with its master key wrapped under ``new`` instead of ``old``, not yet
+    written: the slow part (two key derivations), apart from the instant of the write."""
     doc = _load(path)
     master = _unwrap(doc, old, path)
     if kdf is None:
@@ -219,9 +225,8 @@ def change_passphrase(path: Path, old: str, new: str, *, kdf: ScryptParams | Non
             kdf = ScryptParams(r=kdf.r, p=kdf.p)
     kdf.check_for_writing(label="the requested KDF settings")
     try:
-        atomic_write_bytes(Path(path), _build_document(master, _checked_passphrase(new), kdf,
-                                                       str(doc["vault_id"]), str(doc.get("created", "")),
-                                                       doc.get("anchor")))
+        return _build_document(master, _checked_passphrase(new), kdf, str(doc["vault_id"]),
+                               str(doc.get("created", "")), doc.get("anchor"))
     finally:
         master[:] = bytes(KEY_SIZE)
 

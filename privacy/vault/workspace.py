@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from privacy.vault import container
-from privacy.vault.atomic import TEMP_PREFIX, atomic_writer, make_private_dirs, remove_durably
+from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
+                                  remove_durably)
 from privacy.vault.audit import AuditLog, AuditReport
 from privacy.vault.index import (  # noqa: F401 - the file names are part of this module's API
     AUDIT_FILE,
@@ -60,8 +61,8 @@ from privacy.interrupts import interrupts_held
 from privacy.vault.keyfile import (
     VAULT_FILE_NAME,
     VaultKeys,
-    change_passphrase,
     create_vault,
+    rewrapped,
     unlock_vault,
 )
 
@@ -189,9 +190,11 @@ class Workspace(IndexStore):
     def change_passphrase(self, old: str, new: str, *, kdf: ScryptParams | None = None) -> None:
         """Rewrap the master key; no data file is touched."""
         self._require()
-        with interrupts_held():  # the change and its entry, or neither
+        with contextlib.ExitStack() as held:
             with self._locked():  # the vault file also carries the anchor, which writers advance
-                change_passphrase(self.root / VAULT_FILE_NAME, old, new, kdf=kdf)
+                data = rewrapped(self.root / VAULT_FILE_NAME, old, new, kdf=kdf)  # slow: stoppable
+                held.enter_context(interrupts_held())  # from the write to its entry: not
+                atomic_write_bytes(self.root / VAULT_FILE_NAME, data)
             self.audit("vault.passphrase_changed")
 
     def __enter__(self) -> Workspace:

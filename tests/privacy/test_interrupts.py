@@ -41,12 +41,16 @@ def actions(ws: Workspace) -> list[str]:
 
 def test_a_signal_inside_the_block_is_delivered_when_it_ends() -> None:
     done = []
+    term_before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt):
         with interrupts_held():
             ctrl_c()
+            ctrl_c()  # twice: still one stop
             done.append("the rest of the block ran")
     assert done == ["the rest of the block ran"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # both put back
+    assert signal.getsignal(signal.SIGTERM) is term_before
+    assert not signal.pthread_sigmask(signal.SIG_BLOCK, [])  # nothing left blocked
 
 
 def test_nested_blocks_deliver_once_at_the_outermost_end() -> None:
