@@ -274,6 +274,8 @@ class DatasetsPage(Page):
         self._set_editable(True)
         if isinstance(terminal, Failed):
             self._say(terminal.message, error=True)
+            if self.draft is not None:  # a sheet that could not be read: the one shown stays
+                self.sheet_combo.setCurrentText(self.draft.imported.sheet or "")
             return
         if isinstance(terminal, Done):
             self._say("")

@@ -146,7 +146,9 @@ class PrivacyPanel(QWidget):
     def _update_ready(self) -> None:
         if not self._job_running():
             self.preview_button.setEnabled(self._ready())
-            self.create_button.setEnabled(self._ready())
+            # A copy made under this name takes it: creating again waits for another name.
+            taken = self.created is not None and self.created.name == self.name_edit.text().strip()
+            self.create_button.setEnabled(self._ready() and not taken)
 
     def names_mode(self) -> str:
         return str(self.names.currentData())

@@ -198,7 +198,8 @@ def scan_dataset(ws: Workspace, name: str, policy: Policy | None = None, *,
 def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int = 5
             ) -> list[tuple[str, str, list[tuple[int, int]], str, list[tuple[int, int]]]]:
     """Before/after of the first ``rows`` cells that would change: (column, before, its found
-    spans, after, its changed spans), for the desktop's highlighted preview. In memory only."""
+    spans, after, its changed spans), for the desktop's highlighted preview, after the first
+    row of each column a whole-column action changes. In memory only."""
     policy = policy or Policy()
     stored = load_dataset(ws, name)
     # The first rows are enough to find a few that change: with the name model, reading the
@@ -208,15 +209,23 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
                                label_column=stored.info.mapping.label_column,
                                keep_spans_for=PREVIEW_SCAN_ROWS)
     out = []
+    # A whole-column action first, one example each: it changes every row, not spans of text.
+    for column, rule in policy.columns.items():
+        if rule.operator.action == "keep" or column not in columns or not columns[column]:
+            continue
+        before = "" if columns[column][0] is None else str(columns[column][0])
+        after = "(the column is left out)" if column not in result.columns \
+            else str(result.columns[column][0])
+        out.append((column, before, [(0, len(before))], after, [(0, len(after))]))
     for (column, row), after_spans in result.changed_spans.items():
+        if len(out) >= rows + len(policy.columns):
+            break
         if not after_spans:
             continue
         before = columns[column][row]
         found = [(f.start, f.end) for f in policy.find(before)
                  if policy.operator_for(f.type).action != "keep"]
         out.append((column, before, found, result.columns[column][row], after_spans))
-        if len(out) >= rows:
-            break
     return out
 
 

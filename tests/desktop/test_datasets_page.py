@@ -260,6 +260,7 @@ def test_a_workbook_with_several_sheets_offers_the_others(qtbot, window, tmp_pat
     summary.title = "Summary"
     summary.append(["text", "count"])
     summary.append(["Count", "40"])
+    book.create_sheet("Empty")
     data = book.create_sheet("Data")
     data.append(["message", "label"])
     for i in range(10):
@@ -269,11 +270,15 @@ def test_a_workbook_with_several_sheets_offers_the_others(qtbot, window, tmp_pat
     _open(qtbot, window, path)
     assert page.draft.imported.sheet == "Summary" and page.sheet_combo.isVisible()
     assert [page.sheet_combo.itemText(i) for i in range(page.sheet_combo.count())] == [
-        "Summary", "Data"]
-    assert any("the first of 2" in page.problems.item(i).text()
+        "Summary", "Empty", "Data"]
+    assert any("the first of 3" in page.problems.item(i).text()
                for i in range(page.problems.count()))
-    page.sheet_combo.setCurrentText("Data")
+    page.sheet_combo.setCurrentText("Empty")  # nothing there: said, and the preview stays
     page.sheet_combo.activated.emit(1)
+    qtbot.waitUntil(lambda: "is empty" in page.status.text(), timeout=30_000)
+    assert page.sheet_combo.currentText() == "Summary" and page.draft.imported.sheet == "Summary"
+    page.sheet_combo.setCurrentText("Data")
+    page.sheet_combo.activated.emit(2)
     qtbot.waitUntil(lambda: page.draft.imported.sheet == "Data", timeout=30_000)
     assert page.draft.rows == 10 and page.text_combo.currentText() == "message"
     assert page.sheet_combo.currentText() == "Data"

@@ -168,6 +168,9 @@ def test_identifier_columns_are_proposed_and_dropped_or_pseudonymized_in_the_cop
     panel.columns.set_action("mrn", "drop")
     qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Preview ready" in panel.status.text(), timeout=30_000)
+    shown = panel.preview.toPlainText()  # the column actions are previewed too
+    assert "MRN-100200\n→ (the column is left out)" in shown
+    assert "Kimberly Lauritsen\n→ " in shown and "→ Kimberly" not in shown
     panel.name_edit.setText("visits-safe")
     qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
@@ -186,3 +189,7 @@ def test_identifier_columns_are_proposed_and_dropped_or_pseudonymized_in_the_cop
     again = parse_policy(entry.details["policy"])
     assert {c: r.operator.action for c, r in again.columns.items()} == {
         "mrn": "drop", "patient_name": "pseudonym"}
+    panel.columns.set_action("visit", "redact")  # a change of choice keeps the name's state
+    assert not panel.create_button.isEnabled()  # "visits-safe" is taken now
+    qtbot.keyClicks(panel.name_edit, "-2")
+    assert panel.create_button.isEnabled()

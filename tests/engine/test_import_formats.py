@@ -285,20 +285,30 @@ def test_xlsx_first_sheet_by_default_and_named_sheet(tmp_path: Path) -> None:
     assert not [p for p in other.problems if p.code == "other-sheets"]  # chosen by name
 
 
-def test_an_empty_first_sheet_names_the_sheets_to_choose_from(tmp_path: Path) -> None:
+def test_sheets_without_data_before_the_data_are_passed_over_and_named(tmp_path: Path) -> None:
     import openpyxl
 
     path = tmp_path / "cover.xlsx"
     book = openpyxl.Workbook()
     book.active.title = "Cover"
+    book.create_sheet("Headers only").append(["text", "label"])
     data = book.create_sheet("Data")
     data.append(["text", "label"])
     data.append(["a ticket", "bug"])
     book.save(path)
+    imported = read_table(path)
+    assert imported.sheet == "Data" and imported.num_rows == 1
+    (note,) = [p for p in imported.problems if p.code == "other-sheets"]
+    assert note.message == ("read sheet 'Data', the first holding data ('Cover', 'Headers only' "
+                            "have none) of 3 ('Cover', 'Headers only', 'Data')")
+    # Named, a sheet is read as it is, and an empty one says which sheets there are.
     with pytest.raises(InputError, match=r"sheet 'Cover' is empty.*Its sheets are: 'Cover', "
-                                         r"'Data'; choose the one that holds the data"):
+                                         r"'Headers only', 'Data'; choose the one that holds"):
+        read_table(path, sheet="Cover")
+    book.remove(book["Data"])
+    book.save(path)
+    with pytest.raises(InputError, match=r"sheet 'Cover' is empty"):  # none holds data
         read_table(path)
-    assert read_table(path, sheet="Data").num_rows == 1
 
 
 def test_xlsx_title_rows_above_the_header_are_not_taken_for_it(tmp_path: Path) -> None:

@@ -103,10 +103,22 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     try:
         worksheet = _pick_sheet(path, workbook, request.sheet)
         sheets = tuple(ws.title for ws in workbook.worksheets)
-        try:
+        # No sheet named: the first that holds data (a header and a row at least); a cover
+        # sheet or an empty "Sheet1" before the data is passed over, and the note says so.
+        candidates = [worksheet] if request.sheet is not None else list(workbook.worksheets)
+        passed_over: list[str] = []
+        for worksheet in candidates:
+            try:
+                rows, first_row = _rows(worksheet)
+            except Exception as exc:  # noqa: BLE001 - see above
+                raise _damaged(path, exc) from None
+            if sum(1 for r in rows if r) >= 2 or worksheet is candidates[-1]:
+                break
+            passed_over.append(worksheet.title)
+        if passed_over and sum(1 for r in rows if r) < 2:  # none holds data: say so of the first
+            worksheet = candidates[0]
             rows, first_row = _rows(worksheet)
-        except Exception as exc:  # noqa: BLE001 - see above
-            raise _damaged(path, exc) from None
+            passed_over = []
         title = worksheet.title
     finally:
         workbook.close()
@@ -133,10 +145,12 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     table, notes = tidy(table_from_columns(names, columns), path, header_fields=fields or None,
                         unnamed=unnamed) if request.tidy else (table_from_columns(names, columns), [])
     if request.sheet is None and len(sheets) > 1:  # read, but never without saying which
+        which = (f"the first of {len(sheets)}" if not passed_over else
+                 f"the first holding data ({', '.join(repr(n) for n in passed_over)} "
+                 f"{'has' if len(passed_over) == 1 else 'have'} none) of {len(sheets)}")
         notes = [*notes, Problem(
             severity=Severity.INFO, code="other-sheets",
-            message=f"read sheet {title!r}, the first of {len(sheets)} "
-                    f"({', '.join(repr(n) for n in sheets)})",
+            message=f"read sheet {title!r}, {which} ({', '.join(repr(n) for n in sheets)})",
             hint="If the data is on another sheet, choose it: the Sheet box in the app, or "
                  "--sheet NAME on the command line.", file=str(path))]
     return ImportedTable(table=table, source=path, format="xlsx", encoding=None,
