@@ -1,4 +1,5 @@
-"""Offline guard: make every Hugging Face library refuse to reach a hub.
+"""Offline guard: make every Hugging Face library refuse to reach a hub, and onnxruntime's
+telemetry stay off.
 
 Called first thing by the CLI, the desktop app and the frozen bundle's runtime hook, before
 transformers/datasets/huggingface_hub are imported (they read these variables at import time).
@@ -17,6 +18,12 @@ OFFLINE_VARIABLES = {
     # transformers 5 "kernelizes" every model it loads with compute kernels from the Hub unless
     # this is off: code fetched at run time, and in the frozen app a load that fails.
     "USE_HUB_KERNELS": "0",
+    # onnxruntime (1.30 and later, Linux and macOS too) starts its telemetry when imported: a
+    # device id written under ~/.cache/Microsoft and events uploaded from a native thread, out of
+    # reach of any Python-level guard. ORT_DISABLE_TELEMETRY stops all of it (checked: nothing
+    # is written); ORT_TELEMETRY_DISABLED is the name some releases read.
+    "ORT_DISABLE_TELEMETRY": "1",
+    "ORT_TELEMETRY_DISABLED": "1",
     # A tokenizer's parallelism warning after fork is noise for users; threads are ours to manage.
     "TOKENIZERS_PARALLELISM": "false",
     # transformers' own bars ("Loading weights", "Writing model shards") cut into Cloister's

@@ -73,3 +73,21 @@ def test_the_libraries_own_progress_bars_are_off_unless_the_user_wants_them() ->
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "True"
+
+
+def test_onnxruntime_writes_no_device_id_and_starts_no_telemetry(tmp_path) -> None:
+    """Importing onnxruntime 1.30+ (ONNX export) started its telemetry: a device id and an
+    event database under ~/.cache/Microsoft/DeveloperTools, and uploads from a native thread
+    that no Python-level network guard sees. The offline variables turn it off before it
+    starts (without them, this onnxruntime writes both files in an empty home)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORT_")}
+    probe = "from privacy.offline import enforce_offline; enforce_offline(); import onnxruntime"
+    home = tmp_path / "home"
+    home.mkdir()
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=120,
+                   env={**env, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")})
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
