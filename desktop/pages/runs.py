@@ -154,7 +154,13 @@ class RunsPage(Page):
         chosen = self.selected()
         self.open_button.setEnabled(len(chosen) == 1 and chosen[0].has_model)
         self.compare_button.setEnabled(len(chosen) >= 2)
-        self.resume_button.setEnabled(len(chosen) == 1 and chosen[0].resumable)
+        resumable = len(chosen) == 1 and chosen[0].resumable
+        # A run stopped before its first checkpoint has nothing to continue from.
+        saved = resumable and self._has_checkpoint(chosen[0].run_id)
+        self.resume_button.setEnabled(saved)
+        self.resume_button.setToolTip(
+            "Continue a cancelled or failed run from its last checkpoint" if saved or not resumable
+            else "This run stopped before its first checkpoint: start a new run instead")
         # A run shown as running is being trained, here or by another window or command (a run
         # whose process died shows as failed: ``engine.runs``): cancel it there first. Where
         # the lock files cannot be read, nobody can tell: the user is asked.
@@ -172,6 +178,11 @@ class RunsPage(Page):
                               "removes it.")
         elif STALE_MARK in self.hint.text() or TRAINED_ELSEWHERE in self.hint.text():
             self.hint.setText(COMPARE_HINT)
+
+    def _has_checkpoint(self, run_id: str) -> bool:
+        from engine.training.checkpoint import checkpoint_key
+
+        return self.workspace is not None and self.workspace.has(checkpoint_key(run_id))
 
     def _training_here(self) -> bool:
         return self.context.jobs.busy("train")

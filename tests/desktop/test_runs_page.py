@@ -41,6 +41,11 @@ def test_a_run_whose_process_died_shows_as_failed_and_can_be_resumed_or_deleted(
     page.select_runs([run_id])
     assert page.delete_button.isEnabled() and page.resume_button.isEnabled()
     assert "recorded as running" not in page.hint.text()
+    ws.delete(checkpoint_key(run_id))  # as a run killed before its first checkpoint leaves it
+    page.refresh()
+    page.select_runs([run_id])
+    assert not page.resume_button.isEnabled() and "before its first checkpoint" in \
+        page.resume_button.toolTip()
     seen: list[str] = []
     answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes, seen=seen)
     page.delete_button.click()
