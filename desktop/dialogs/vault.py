@@ -61,6 +61,8 @@ class _VaultDialog(QDialog):
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
+        # A wrapped message needs more height than the dialog had: grow to show all of it.
+        self.adjustSize()
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for child in self.findChildren(QLineEdit):

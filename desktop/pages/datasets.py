@@ -291,6 +291,10 @@ class DatasetsPage(Page):
         for place, column in enumerate(wanted):
             if column in draft.columns:
                 header.moveSection(header.visualIndex(draft.columns.index(column)), place)
+        if draft.text_column in draft.columns:  # the texts read best wide; a label is short
+            text = draft.columns.index(draft.text_column)
+            header.resizeSection(text, max(header.sectionSize(text),
+                                           self.table.viewport().width() * 3 // 5))
         self.table.horizontalScrollBar().setValue(0)
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -476,10 +480,10 @@ class DatasetsPage(Page):
         if isinstance(terminal, Done):
             info = terminal.value
             self.clear_draft()
-            self._say(f"Imported {getattr(info, 'name', 'the dataset')} into the vault. "
-                      "The original file was not copied.")
+            self._say(f"Imported {info.name} into the vault. The original file was not copied.")
             self.refresh_stored()
             self.context.datasets_changed.emit()
+            self.select_stored(info.name)  # its Train on it, Privacy… buttons ready at once
         elif isinstance(terminal, Failed):
             self._say(f"Not imported: {terminal.message}", error=True)
 

@@ -31,6 +31,7 @@ class ColumnActions(QTableWidget):
         self.setHorizontalHeaderLabels(self.HEADERS)
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setTabKeyNavigation(False)  # Tab moves on to Preview and Create
         self._entities: dict[str, str] = {}
 
     def show_columns(self, columns: list[str], proposals: list[Any]) -> None:
@@ -53,6 +54,10 @@ class ColumnActions(QTableWidget):
             combo.currentTextChanged.connect(lambda _text: self.changed.emit())
             self.setCellWidget(row, 2, combo)
             self.setColumnWidth(2, max(self.columnWidth(2), combo.sizeHint().width() + 8))
+        # Up to four rows in full (the combos are taller than text rows); more scroll.
+        shown = min(self.rowCount(), 4)
+        self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + 4
+                              + sum(self.rowHeight(r) for r in range(shown)))
 
     def actions(self) -> dict[str, str]:
         return {self.item(row, 0).text(): self.cellWidget(row, 2).currentText()

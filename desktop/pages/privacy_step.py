@@ -73,6 +73,7 @@ class PrivacyPanel(QWidget):
         self._progress_timer.setInterval(100)
         self._progress_timer.timeout.connect(self._show_progress)
         self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (cell by cell trapped it)
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -80,6 +81,7 @@ class PrivacyPanel(QWidget):
         self.preview_button.clicked.connect(self.show_preview)
         self.preview = QTextBrowser()
         self.name_edit = QLineEdit(f"{dataset}-anonymized")
+        self.name_edit.setMinimumWidth(260)  # the whole suggested name, not its tail
         self.create_button = QPushButton("Create anonymized dataset")
         self.create_button.clicked.connect(self.create)
         # Once created, the name is taken: creating again needs another name.

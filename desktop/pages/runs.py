@@ -28,6 +28,7 @@ def _status(record: Any) -> str:
 
 
 COMPARE_HINT = "Select two or more runs (Ctrl+click) to compare them."
+COMPARE_READY = "Compare selected shows the chosen runs side by side, with their curves."
 STALE_MARK = "is recorded as running"
 TRAINED_ELSEWHERE = "is being trained by another Cloister window or a `cloister` command"
 
@@ -176,7 +177,10 @@ class RunsPage(Page):
                               "not training it: Cloister was closed or killed while it trained, "
                               "unless a `cloister train` command is training it now. Delete… "
                               "removes it.")
-        elif STALE_MARK in self.hint.text() or TRAINED_ELSEWHERE in self.hint.text():
+        elif len(chosen) >= 2 and self.hint.text() == COMPARE_HINT:
+            self.hint.setText(COMPARE_READY)  # the hint no longer asks for what was done
+        elif len(chosen) < 2 and self.hint.text() == COMPARE_READY or \
+                STALE_MARK in self.hint.text() or TRAINED_ELSEWHERE in self.hint.text():
             self.hint.setText(COMPARE_HINT)
 
     def _has_checkpoint(self, run_id: str) -> bool:

@@ -457,6 +457,9 @@ class TrainPage(Page):
         self.resume_button.setEnabled(not running and self._resumable_run is not None)
         self.resume_button.setToolTip(f"Continue run {self._resumable_run}" if self._resumable_run else "Nothing to resume")
         self.dataset_combo.setEnabled(not running)
+        # What a run trains with is fixed when it starts: a value changed meanwhile would show
+        # beside a run that does not use it (and Resume would not either).
+        self.settings_scroll.widget().setEnabled(not running)
         self.device_label.setText(f"Device: {m.device or '—'}")
         self.progress.setValue(int(1000 * m.fraction))
         self.progress_text.setText(m.progress_text())

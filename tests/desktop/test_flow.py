@@ -53,6 +53,8 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert page.stored.item(0, 1).text() == "40"
     assert page.stored.item(0, 2).text() == "2"
     assert page.draft is None  # the preview (plaintext in memory) is dropped after import
+    # The new dataset is selected: its buttons are ready without a search for its row.
+    assert page.stored.currentRow() == 0 and page.stored_panel.train_button.isEnabled()
 
     # Train a tiny model: live curve points arrive, the run finishes, progress reaches the end.
     window.show_page("train")
@@ -65,6 +67,8 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     with qtbot.waitSignal(train.training_ended, timeout=180_000) as ended:
         qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
         assert train.cancel_button.isEnabled() and not train.start_button.isEnabled()
+        # A setting changed now would show beside a run that does not use it.
+        assert not train.settings_scroll.widget().isEnabled()
     assert isinstance(ended.args[0], Finished), ended.args[0]
     losses = train.loss_plot.series()["loss"]
     assert len(losses[0]) >= 2 and all(v > 0 for v in losses[1])

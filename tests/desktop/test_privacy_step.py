@@ -164,6 +164,8 @@ def test_identifier_columns_are_proposed_and_dropped_or_pseudonymized_in_the_cop
     assert panel.columns.actions() == {"mrn": "pseudonym", "patient_name": "pseudonym",
                                        "visit": "keep"}
     assert "identifier" in panel.status.text() and panel.create_button.isEnabled()
+    # Tab leaves each table for the next control (cell by cell, it never reached Create).
+    assert not panel.table.tabKeyNavigation() and not panel.columns.tabKeyNavigation()
     assert panel.columns.item(0, 1).text().startswith("ID (its name 'mrn')")
     panel.columns.set_action("mrn", "drop")
     qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)

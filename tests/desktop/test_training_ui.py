@@ -180,6 +180,7 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     assert runs.table.rowCount() == 2
     runs.select_runs(run_ids)
     assert runs.compare_button.isEnabled() and not runs.resume_button.isEnabled()
+    assert "Compare selected shows" in runs.hint.text()  # no longer asks to select two
     qtbot.mouseClick(runs.compare_button, Qt.MouseButton.LeftButton)
     table = runs.compare_table
     # Columns are named by dataset and start time (a run id does not fit); the id is the tooltip.

@@ -23,6 +23,8 @@ def test_wrong_passphrase_shows_an_error_and_the_user_can_retry(qtbot, tmp_path)
     qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
     assert "passphrase" in dialog.error.text().lower()
+    # The whole message is shown: the dialog grew to the wrapped label's height.
+    assert dialog.error.height() >= dialog.error.heightForWidth(dialog.error.width())
     assert dialog.workspace is None and dialog.isVisible()  # still open for another try
     assert dialog.passphrase.text() == "" and dialog.passphrase.isEnabled()
 
