@@ -158,18 +158,32 @@ class AutoSettingsBox(QWidget):
         warmup = people.warmup_choice() if people is not None and not dp else None
         choices = tuple(warmup if warmup is not None and c.name == "warmup_ratio" else c
                         for c in self.auto.choices)
-        lines = [f"• {line}" for c, line in zip(choices, AutoSettings(choices, self.auto.lengths).lines(kept))
+        names = self._form_names()
+        lines = [f"• {line}" for c, line in zip(
+                     choices, AutoSettings(choices, self.auto.lengths).lines(kept, names=names))
                  if c.name not in replaced]
         if dp:
             # A DP value the user changed is theirs: said so, with the automatic one beside it.
             current = {**self.page.config_options(), "class_weights": False}
             mine = [c.name for c in dp if c.name in current and current[c.name] != c.value]
             lines.append("With differential privacy:")
-            lines += [f"• {line}" for line in AutoSettings(tuple(dp), self.auto.lengths).lines(mine)]
+            lines += [f"• {line}" for line in
+                      AutoSettings(tuple(dp), self.auto.lengths).lines(mine, names=names)]
         if self.imported_as:
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
                          f"labels separated by {self.imported_as['label_delimiter']!r})")
         self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(lines))
+
+    def _form_names(self) -> dict[str, str]:
+        """Each setting by the label of its field on this page, as the reasons name them."""
+        privacy = getattr(self.page, "privacy", None)
+        per_person = privacy is not None and bool(privacy.options().get("dp_person_column"))
+        return {"epochs": "Epochs", "learning_rate": "Learning rate", "max_length": "Max length",
+                "batch_size": "Batch size", "warmup_ratio": "Warm-up ratio",
+                "early_stopping_patience": "Early stopping patience",
+                "class_weights": "Class weights", "eval_every_steps": "Validation every",
+                "dp_max_grad_norm": "Clipping norm C", "dp_trainable": "Train",
+                "dp_logical_batch_size": "People per step" if per_person else "Rows per step"}
 
     def set_by_user(self) -> list[str]:
         """The fields the user changed since the last automatic fill (left alone by the next)."""

@@ -23,7 +23,7 @@ The rules are rules of thumb for fine-tuning small BERT-family encoders (MiniLM,
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,14 +104,18 @@ class AutoSettings:
     def values(self) -> dict[str, Any]:
         return {c.name: c.value for c in self.choices}
 
-    def lines(self, overridden: Sequence[str] = ()) -> list[str]:
-        """One line per setting; those the user set explicitly are marked and not explained."""
+    def lines(self, overridden: Sequence[str] = (), *,
+              names: Mapping[str, str] | None = None) -> list[str]:
+        """One line per setting; those the user set explicitly are marked and not explained.
+        ``names``: what a front end calls each setting (the desktop's form labels); the CLI
+        shows the settings' own names."""
         out = []
         for c in self.choices:
+            shown = (names or {}).get(c.name, c.name)
             if c.name in overridden:
-                out.append(f"{c.name}: set by you (automatic would be {_show(c.value, c.name)})")
+                out.append(f"{shown}: set by you (automatic would be {_show(c.value, c.name)})")
             else:
-                out.append(f"{c.name} = {_show(c.value, c.name)}: {c.reason}")
+                out.append(f"{shown} = {_show(c.value, c.name)}: {c.reason}")
         return out
 
 

@@ -286,16 +286,16 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     assert page.set_model_folder(tiny_model_dir)
     qtbot.waitUntil(lambda: page.auto_box.label.text().startswith("Chosen for"), timeout=60_000)
     plain = page.auto_box.label.text()
-    assert "learning_rate = " in plain and "With differential privacy" not in plain
+    assert "Learning rate = " in plain and "With differential privacy" not in plain
     plain_warmup = page.advanced.warmup.value()
-    assert plain_warmup == 0.1 and "warmup_ratio = 0.1: " in plain  # few steps: a longer ramp
+    assert plain_warmup == 0.1 and "Warm-up ratio = 0.1: " in plain  # few steps: a longer ramp
     # The warm-up follows the epochs and batch the user types, as `train --epochs N --dry-run`.
     auto_epochs, auto_batch = page.epochs.value(), page.batch_size.value()
     page.batch_size.setValue(1)
     page.epochs.setValue(100)
     steps = int(page._rows() * 0.8) * 100
     assert steps >= 1_000 and page.advanced.warmup.value() == 0.06  # many steps: 6%
-    assert f"warmup_ratio = 0.06: {steps:,} optimizer steps" in page.auto_box.label.text()
+    assert f"Warm-up ratio = 0.06: {steps:,} optimizer steps" in page.auto_box.label.text()
     page.epochs.setValue(auto_epochs)
     page.batch_size.setValue(auto_batch)
     assert page.advanced.warmup.value() == plain_warmup and page.auto_box.label.text() == plain
@@ -303,29 +303,29 @@ def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window
     page.privacy.enabled.setChecked(True)
     text = page.auto_box.label.text()
     assert "With differential privacy:" in text
-    for name in ("learning_rate = 5e-3", "dp_max_grad_norm = 0.1", "dp_logical_batch_size = ",
-                 "dp_trainable = top-2", "class_weights = off: differential privacy"):
+    for name in ("Learning rate = 5e-3", "Clipping norm C = 0.1", "Rows per step = ",
+                 "Train = top-2", "Class weights = off: differential privacy"):
         assert name in text.split("With differential privacy:")[1], name
     assert "learning_rate" not in text.split("With differential privacy:")[0]  # replaced, not twice
     # DP's warm-up counts its noisy steps, and is the 6% every DP figure was measured with.
     assert "warmup_ratio" not in text.split("With differential privacy:")[0]
-    assert "warmup_ratio = 0.06: " in text and "noisy steps in all" in text
+    assert "Warm-up ratio = 0.06: " in text and "noisy steps in all" in text
     assert page.advanced.warmup.value() == 0.06 and page.config_options()["warmup_ratio"] == 0.06
     # DP refuses per-row weights: the box is off-limits and the run would not ask for them.
     assert not page.advanced.class_weights.isEnabled()
     assert page.config_options()["class_weights"] is False
     page.privacy.trainable.setCurrentIndex(page.privacy.trainable.findData("lora"))
-    assert "learning_rate = 2e-2: differential privacy with LoRA" in page.auto_box.label.text()
+    assert "Learning rate = 2e-2: differential privacy with LoRA" in page.auto_box.label.text()
     # What the user chose is said to be theirs, not shown as if the automatic value applied.
-    assert "dp_trainable: set by you (automatic would be top-2)" in page.auto_box.label.text()
+    assert "Train: set by you (automatic would be top-2)" in page.auto_box.label.text()
     automatic_batch = page.privacy.logical_batch.value()
     page.privacy.logical_batch.setValue(4)  # said at once, not at the next measurement
-    assert (f"dp_logical_batch_size: set by you (automatic would be {automatic_batch})"
+    assert (f"Rows per step: set by you (automatic would be {automatic_batch})"
             in page.auto_box.label.text())
     assert page.config_options()["dp_logical_batch_size"] == 4
     page.privacy.enabled.setChecked(False)
     # The box ticked before DP is the user's own: said so as soon as it applies again.
-    assert "class_weights: set by you (automatic would be off)" in page.auto_box.label.text()
+    assert "Class weights: set by you (automatic would be off)" in page.auto_box.label.text()
     assert page.advanced.class_weights.isEnabled()
     assert page.advanced.warmup.value() == plain_warmup  # the plain one back
     assert page.config_options()["class_weights"] is True

@@ -28,8 +28,8 @@ def test_untouched_fields_get_the_automatic_settings_and_changed_ones_stay(qtbot
                     timeout=60_000)
     qtbot.waitUntil(lambda: page.auto_box._job is None or not page.auto_box._job.is_running(), timeout=60_000)
     text = page.auto_box.label.text()
-    assert "epochs: set by you (automatic would be 10)" in text
-    assert "learning_rate = 1e-4: a small model and under 20,000 training rows" in text
+    assert "Epochs: set by you (automatic would be 10)" in text
+    assert "Learning rate = 1e-4: a small model and under 20,000 training rows" in text
     assert page.epochs.value() == 7
     assert page.learning_rate.currentText() == "1e-4"
     assert page.max_length.value() == page.auto_box.auto.values["max_length"] <= 64
@@ -53,7 +53,7 @@ def test_tiny_data_gets_a_batch_it_can_fill_and_other_data_the_usual_one(qtbot, 
 
     choose("tiny")
     assert page.batch_size.value() < 16  # all of its training rows in one batch
-    assert f"batch_size = {page.batch_size.value()}: {page.batch_size.value()} training rows" \
+    assert f"Batch size = {page.batch_size.value()}: {page.batch_size.value()} training rows" \
         in page.auto_box.label.text()
     choose("toy")
     assert page.batch_size.value() == 16 and "batch_size" not in page.auto_box.label.text()
