@@ -331,10 +331,16 @@ class RunsPage(Page):
 def compare_labels(records: list[Any]) -> list[str]:
     """A short name for each compared run: the dataset and when it started, as the list shows
     it (a 24-character run id does not fit a column, and its cut ends look alike); the end of
-    the id only where two would otherwise read the same."""
+    the id only where two would otherwise read the same. Runs of one dataset are named by
+    their start alone: the dataset they share would only push the times out of a narrow
+    column."""
+    shared = len({r.dataset for r in records}) == 1
+
     def label(record: Any) -> str:
         started = (record.created or "")[5:19].replace("T", " ")  # "12-05 20:36:27"
-        return f"{record.dataset} · {started}" if started else record.run_id
+        if not started:
+            return record.run_id
+        return started if shared else f"{record.dataset} · {started}"
 
     labels = [label(r) for r in records]
     return [f"{text} · {r.run_id.rsplit('-', 1)[-1]}" if labels.count(text) > 1 else text

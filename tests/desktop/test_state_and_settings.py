@@ -231,7 +231,9 @@ def test_compared_runs_are_named_by_dataset_and_start_not_a_cut_run_id():
 
     a = run("20261205-203627-dffebaf1", "sms-spam", "2026-12-05T20:36:27+00:00")
     b = run("20261205-203554-206ababd", "sms-spam", "2026-12-05T20:35:54+00:00")
-    assert compare_labels([a, b]) == ["sms-spam · 12-05 20:36:27", "sms-spam · 12-05 20:35:54"]
+    assert compare_labels([a, b]) == ["12-05 20:36:27", "12-05 20:35:54"]  # one dataset: times
+    other = run("20261205-203700-00000001", "tickets", "2026-12-05T20:37:00+00:00")
+    assert compare_labels([a, other]) == ["sms-spam · 12-05 20:36:27", "tickets · 12-05 20:37:00"]
     # Two that would read the same keep the end of their ids apart; an undated record keeps its id.
     twin = run("20261205-203627-0badcafe", "sms-spam", a.created)
     assert compare_labels([a, twin, run("old-run", "x", "")]) == [
