@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop import platform_check
@@ -39,7 +39,32 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     style = resources_dir() / "style.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+        # Qt resolves palette() in a style sheet when it is set: after the system switches
+        # between light and dark while Cloister runs, it is set again, or half the window
+        # keeps the old colours (the page list, the tables) beside the new ones.
+        if app.findChild(_Restyler) is None:
+            app.installEventFilter(_Restyler(app))
     return app
+
+
+class _Restyler(QObject):
+    """Sets the application's style sheet again when its palette changes."""
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        self._busy = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if (watched is self.parent() and event.type() == QEvent.Type.ApplicationPaletteChange
+                and not self._busy):
+            self._busy = True  # setting the sheet again sends palette events of its own
+            try:
+                app = QApplication.instance()
+                if isinstance(app, QApplication):
+                    app.setStyleSheet(app.styleSheet())
+            finally:
+                self._busy = False
+        return False
 
 
 def create_window(*, kdf: Any = None):  # noqa: ANN201 - MainWindow, imported lazily

@@ -263,3 +263,31 @@ def test_settings_that_cannot_be_saved_are_used_and_the_user_is_told(qtbot, wind
     assert window.context.settings.idle_lock_minutes == 7  # in use for this session
     assert window.idle_timer.interval() == 7 * 60_000
     assert blocker.read_text() == "x"
+
+
+def test_a_theme_switch_while_running_restyles_the_whole_window(qtbot, window):
+    """The style sheet's palette() colours are resolved when it is set: switching the system
+    to dark while Cloister ran left the page list light beside dark pages."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import make_application
+
+    app = make_application([])  # the test's application, with Cloister's sheet and restyler
+    nav = window.nav
+
+    def lightness() -> int:  # the page list's background, below its last item
+        return nav.grab().toImage().pixelColor(nav.width() // 2, nav.height() - 5).lightness()
+
+    before, light = QApplication.palette(), lightness()
+    dark = QPalette(before)
+    for role, colour in ((QPalette.ColorRole.Window, "#202020"), (QPalette.ColorRole.Base, "#151515"),
+                         (QPalette.ColorRole.AlternateBase, "#2a2a2a")):
+        dark.setColor(role, QColor(colour))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: lightness() < 80, timeout=5_000)
+        assert light > 160  # it was light before
+    finally:
+        app.setPalette(before)
+    qtbot.waitUntil(lambda: lightness() > 160, timeout=5_000)  # and back
