@@ -56,7 +56,10 @@ class DatasetsPage(Page):
         self.model = ArrowTableModel(parent=self)
 
         self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_empty_state())
+        self.empty = DropZone()  # where to drop a file, and the one-click sample data
+        self.sample_button = self.empty.sample_button
+        self.sample_button.clicked.connect(self.open_sample)
+        self.stack.addWidget(self.empty)
         self.stack.addWidget(self._build_draft_view())
         top = self._build_top_bar()
 
@@ -71,12 +74,6 @@ class DatasetsPage(Page):
         self.layout_.addWidget(self.stack, 1)
         self.layout_.addWidget(section("In the vault"))
         self.layout_.addWidget(self.stored_panel)
-
-    def _build_empty_state(self) -> QWidget:
-        self.empty = DropZone()
-        self.sample_button = self.empty.sample_button
-        self.sample_button.clicked.connect(self.open_sample)
-        return self.empty
 
     def _build_draft_view(self) -> QWidget:
         """A file read into memory: column roles, the preview, labels, problems and fixes."""
@@ -381,6 +378,7 @@ class DatasetsPage(Page):
     def _show_problems(self, problems: list[Any]) -> None:
         self.problems.clear()
         self.problems_title.setText(problems_title(problems))
+        hinted: set[tuple[str, str]] = set()  # said once a kind: 275 empty rows need it once
         for problem in problems:
             # The file is named once above the table; the list names row and column only.
             parts = [f"row {problem.row:,}"] if problem.row is not None else []
@@ -389,9 +387,11 @@ class DatasetsPage(Page):
             where = ", ".join(parts)
             text = f"{_SEVERITY_MARK.get(problem.severity.value, '')} {where + ': ' if where else ''}{problem.message}"
             hint = _PAGE_HINTS.get(problem.code, problem.hint)
-            if hint:
+            if hint and (problem.code, hint) not in hinted:
+                hinted.add((problem.code, hint))
                 text += f"\n{hint}"
             item = QListWidgetItem(text)
+            item.setToolTip(hint)  # on every one of the kind, on hover
             item.setData(Qt.ItemDataRole.UserRole, problem)
             if problem.blocking:
                 item.setForeground(QColor("#c0392b") if self.palette().color(QPalette.ColorRole.Base).lightness() > 128 else QColor("#ff8a80"))

@@ -284,3 +284,15 @@ def test_a_workbook_with_several_sheets_offers_the_others(qtbot, window, tmp_pat
     assert page.sheet_combo.currentText() == "Data"
     _open(qtbot, window, _write_csv(tmp_path / "plain.csv", [("good", "pos"), ("bad", "neg")]))
     assert not page.sheet_combo.isVisible()  # a CSV has no sheets
+
+
+def test_a_kind_of_problem_says_what_to_do_once_not_on_every_row(qtbot, window, tmp_path):
+    rows = [(f"message number {i}", "ab"[i % 2]) for i in range(30)]
+    for i in (3, 8, 14):
+        rows[i] = ("   ", "a")  # three empty texts: one kind, one hint
+    page = _open(qtbot, window, _write_csv(tmp_path / "empty-texts.csv", rows))
+    items = [page.problems.item(i) for i in range(page.problems.count())]
+    empty = [item for item in items if item.data(Qt.ItemDataRole.UserRole).code == "empty-text"]
+    hint = empty[0].data(Qt.ItemDataRole.UserRole).hint
+    assert len(empty) == 3 and hint and hint in empty[0].text()
+    assert all(hint not in item.text() and item.toolTip() == hint for item in empty[1:])
