@@ -15,7 +15,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # The device choices, worded the same in Settings and on the Train page: (title, TrainConfig value).
-DEVICES = (("Automatic (GPU if available, else CPU)", "auto"), ("CPU", "cpu"),
+# "Automatic" is short enough for the Train page's narrow column; its tooltip says what it does.
+AUTO_DEVICE_TIP = "Automatic: the GPU if there is one (CUDA or Apple), else the CPU"
+DEVICES = (("Automatic", "auto"), ("CPU", "cpu"),
            *((f"GPU {n} (CUDA)", f"cuda:{n}") for n in range(8)), ("Apple GPU (MPS)", "mps"))
 
 SETTINGS_FILE = "settings.json"

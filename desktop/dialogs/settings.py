@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from desktop.settings import DEVICES, Settings
+from desktop.settings import AUTO_DEVICE_TIP, DEVICES, Settings
 
 
 class SettingsDialog(QDialog):
@@ -28,6 +28,7 @@ class SettingsDialog(QDialog):
         self.device = QComboBox()
         for title, value in DEVICES:
             self.device.addItem(title, value)
+        self.device.setToolTip(AUTO_DEVICE_TIP)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         self.idle = QSpinBox()
         self.idle.setRange(0, 24 * 60)

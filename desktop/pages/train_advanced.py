@@ -5,7 +5,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from desktop.settings import DEVICES
+from desktop.settings import AUTO_DEVICE_TIP, DEVICES
 
 
 class AdvancedSettings(QWidget):
@@ -34,6 +34,7 @@ class AdvancedSettings(QWidget):
         self.device = QComboBox()
         for title, value in DEVICES:
             self.device.addItem(title, value)
+        self.device.setToolTip(AUTO_DEVICE_TIP)
         form = QFormLayout(self)
         form.setContentsMargins(12, 0, 0, 0)
         form.addRow("Seed:", self.seed)

@@ -83,12 +83,8 @@ class PrivacySettings(QWidget):
         self.accountant = QComboBox()
         self.accountant.addItem("PRV (tighter)", "prv")
         self.accountant.addItem("RDP", "rdp")
-        form.addRow("δ:", self.delta)
-        form.addRow("Clipping norm C:", self.max_grad_norm)
-        self.batch_label = QLabel("Rows per step (logical batch):")
-        form.addRow(self.batch_label, self.logical_batch)
-        form.addRow("Train:", self.trainable)
-        form.addRow("Accountant:", self.accountant)
+        # Whom the guarantee protects comes first after ε: it changes what ε means, and the
+        # epochs and batch chosen below it.
         self.person = QComboBox()
         self.person.setToolTip(PERSON_HINT)
         self.set_columns(())
@@ -97,6 +93,12 @@ class PrivacySettings(QWidget):
         self.person_note.setObjectName("hint")
         self.person_note.setWordWrap(True)
         form.addRow("", self.person_note)
+        form.addRow("δ:", self.delta)
+        form.addRow("Clipping norm C:", self.max_grad_norm)
+        self.batch_label = QLabel("Rows per step (logical batch):")
+        form.addRow(self.batch_label, self.logical_batch)
+        form.addRow("Train:", self.trainable)
+        form.addRow("Accountant:", self.accountant)
         # Long choices ("Each person, named by column '…'") must not widen the settings column:
         # the combos shrink (their full text is in the drop-down list).
         for combo in (self.trainable, self.accountant, self.person):
