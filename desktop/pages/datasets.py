@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
@@ -288,11 +288,11 @@ class DatasetsPage(Page):
         for place, column in enumerate(wanted):
             if column in draft.columns:
                 header.moveSection(header.visualIndex(draft.columns.index(column)), place)
-        if draft.text_column in draft.columns:  # the texts read best wide; a label is short
-            text = draft.columns.index(draft.text_column)
-            header.resizeSection(text, max(header.sectionSize(text),
-                                           self.table.viewport().width() * 3 // 5))
         self.table.horizontalScrollBar().setValue(0)
+        if draft.text_column in draft.columns:  # texts read best wide, once the view has its width
+            text = draft.columns.index(draft.text_column)
+            QTimer.singleShot(0, lambda: header.resizeSection(text, max(
+                header.sectionSize(text), self.table.viewport().width() * 3 // 5)))
 
     def _say(self, text: str, *, error: bool = False) -> None:
         """The status line, in the error style when it reports a failure."""

@@ -296,3 +296,12 @@ def test_a_kind_of_problem_says_what_to_do_once_not_on_every_row(qtbot, window, 
     hint = empty[0].data(Qt.ItemDataRole.UserRole).hint
     assert len(empty) == 3 and hint and hint in empty[0].text()
     assert all(hint not in item.text() and item.toolTip() == hint for item in empty[1:])
+
+
+def test_the_text_column_starts_wide_and_the_short_label_narrow(qtbot, window, spam_csv):
+    page = _open(qtbot, window, spam_csv)
+    header = page.table.horizontalHeader()
+    text = page.draft.columns.index(page.draft.text_column)
+    label = page.draft.columns.index(page.draft.label_column)
+    qtbot.waitUntil(lambda: header.sectionSize(text) > header.sectionSize(label), timeout=5_000)
+    assert header.sectionSize(text) >= page.table.viewport().width() * 3 // 5 - 1
