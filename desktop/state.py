@@ -157,6 +157,8 @@ class TrainingMonitor:
             self.message = event.message
         elif isinstance(event, Cancelled):
             self.phase = Phase.CANCELLED
+            # Step events come every few steps: the progress line shows where it really stopped.
+            self.step = max(self.step, event.step)
             self.checkpoint_key = event.checkpoint_key
             resumable = " You can resume from the last checkpoint." if event.checkpoint_key else ""
             self.message = f"Cancelled at step {event.step}.{resumable}"

@@ -45,9 +45,13 @@ def test_monitor_failure_and_cancel_messages():
     assert failed.phase is Phase.FAILED and failed.message == "Out of memory: use batch size 8."
     cancelled = TrainingMonitor()
     cancelled.start()
-    cancelled.apply([Cancelled(step=7, checkpoint_key="runs/r/ckpt")])
+    cancelled.apply([Step(step=5, total_steps=40, epoch=0.1, loss=0.7, learning_rate=1e-4,
+                          samples_per_second=50.0, eta_seconds=30.0),
+                     Cancelled(step=7, checkpoint_key="runs/r/ckpt")])
     assert cancelled.phase is Phase.CANCELLED
     assert cancelled.message == "Cancelled at step 7. You can resume from the last checkpoint."
+    # The last Step event said 5: the progress line agrees with the message, not with it.
+    assert cancelled.progress_text().startswith("step 7 / 40")
 
 
 def test_history_curves_keep_training_and_validation_loss_apart():
