@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 _HELD = (signal.SIGINT, signal.SIGTERM)
-_state = threading.local()
+_depth = 0  # blocks open in the main thread, the only one that receives signals
 
 
 @contextlib.contextmanager
@@ -27,12 +27,13 @@ def interrupts_held() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    if getattr(_state, "depth", 0):  # an outer block holds them already and delivers them
-        _state.depth += 1
+    global _depth
+    if _depth:  # an outer block holds them already and delivers them
+        _depth += 1
         try:
             yield
         finally:
-            _state.depth -= 1
+            _depth -= 1
         return
     arrived: list[int] = []
 
@@ -40,11 +41,11 @@ def interrupts_held() -> Iterator[None]:
         arrived.append(signum)
 
     previous: dict[int, Any] = {signum: signal.signal(signum, note) for signum in _HELD}
-    _state.depth = 1
+    _depth = 1
     try:
         yield
     finally:
-        _state.depth = 0
+        _depth = 0
         _restore(previous)
         if arrived:  # one stop is enough: a second signal says the same
             _deliver(arrived[0], previous[arrived[0]])

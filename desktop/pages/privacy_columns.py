@@ -71,20 +71,9 @@ class ColumnActions(QTableWidget):
     def changes_anything(self) -> bool:
         return any(action != "keep" for action in self.actions().values())
 
-    def rules(self) -> tuple[dict[str, Any], list[str]]:
-        """The policy's column rules for every column not kept, and their lines for its text."""
-        from privacy.pii.operators import Operator
-        from privacy.pii.policy import ColumnRule
-
-        rules, lines = {}, []
-        for column, action in self.actions().items():
-            if action == "keep":
-                continue
-            params = {"keep_last": 4} if action == "mask" else {}
-            entity = self._entities.get(column, "ID")
-            rules[column] = ColumnRule(column, Operator(action, params), entity)
-            # A JSON string is a valid TOML quoted key: any column name is written safely.
-            extra = ", keep_last = 4" if action == "mask" else ""
-            lines.append(f'{json.dumps(column)} = {{ action = "{action}", entity = "{entity}"'
-                         f'{extra} }}')
-        return rules, lines
+    def policy_lines(self) -> list[str]:
+        """The ``[columns]`` lines of a policy file for every column not kept."""
+        # A JSON string is a valid TOML quoted key: any column name is written safely.
+        return [f'{json.dumps(column)} = {{ action = "{action}", '
+                f'entity = "{self._entities.get(column, "ID")}" }}'
+                for column, action in self.actions().items() if action != "keep"]

@@ -127,18 +127,15 @@ class PrivacyPanel(QWidget):
                 self.table.cellWidget(row, 4).setCurrentText(action)
 
     def policy(self) -> Any:
-        from privacy.pii.operators import Operator
-        from privacy.pii.policy import Policy
+        """The choices written as a policy file and read by the policy parser: the text the
+        audit log records is, by construction, the policy applied."""
+        from privacy.pii.policy import parse_policy
 
-        entities = {t: Operator(a, {"keep_last": 4} if a == "mask" else {})
-                    for t, a in self.actions().items()}
-        columns, column_lines = self.columns.rules()
-        names = self.names_mode()
-        text = "\n".join(["# chosen in the desktop Privacy step", f'names = "{names}"', "[entities]",
-                          *(f'{t} = "{a}"' for t, a in self.actions().items()),
+        column_lines = self.columns.policy_lines()
+        text = "\n".join(["# chosen in the desktop Privacy step", f'names = "{self.names_mode()}"',
+                          "[entities]", *(f'{t} = "{a}"' for t, a in self.actions().items()),
                           *(["[columns]", *column_lines] if column_lines else [])])
-        return Policy(source="desktop Privacy step", entities=entities, columns=columns,
-                      text=text + "\n", names=names)
+        return parse_policy(text + "\n", source="desktop Privacy step")
 
     def _ready(self) -> bool:
         """Something to preview or create: findings in the text, or a column not kept."""

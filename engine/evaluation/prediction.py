@@ -341,9 +341,8 @@ def predict_file(
             yield Progress(done, total, f"predicted {done} of {total} rows")
         table = _with_predictions(imported.table, predictor, probs)
         data = _encode_table(table, fmt)
-        from privacy.vault.atomic import atomic_write_bytes
-
         from privacy.interrupts import interrupts_held
+        from privacy.vault.atomic import atomic_write_bytes
 
         with interrupts_held():
             atomic_write_bytes(output_path, data)

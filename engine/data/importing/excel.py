@@ -106,19 +106,18 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
         # No sheet named: the first that holds data (a header and a row at least); a cover
         # sheet or an empty "Sheet1" before the data is passed over, and the note says so.
         candidates = [worksheet] if request.sheet is not None else list(workbook.worksheets)
-        passed_over: list[str] = []
-        for worksheet in candidates:
+        tried: list[tuple[Any, list[list[Any]], int]] = []  # (sheet, rows, first row), in order
+        for candidate in candidates:
             try:
-                rows, first_row = _rows(worksheet)
+                tried.append((candidate, *_rows(candidate)))
             except Exception as exc:  # noqa: BLE001 - see above
                 raise _damaged(path, exc) from None
-            if sum(1 for r in rows if r) >= 2 or worksheet is candidates[-1]:
+            if sum(1 for r in tried[-1][1] if r) >= 2:
                 break
-            passed_over.append(worksheet.title)
-        if passed_over and sum(1 for r in rows if r) < 2:  # none holds data: say so of the first
-            worksheet = candidates[0]
-            rows, first_row = _rows(worksheet)
-            passed_over = []
+        else:  # none holds data: the first one's error below says so
+            tried = tried[:1]
+        worksheet, rows, first_row = tried[-1]
+        passed_over = [sheet.title for sheet, _, _ in tried[:-1]]
         title = worksheet.title
     finally:
         workbook.close()
