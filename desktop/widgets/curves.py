@@ -72,7 +72,12 @@ class CurvePlot(QWidget):
         text = palette.color(QPalette.ColorRole.Text)
         plot.setTitle(self._title, color=text)
         plot.showGrid(x=True, y=True, alpha=0.2)
-        plot.addLegend(offset=(-10, 10))
+        # The legend sits under the plot, in rows of four, not over it: inside it hid the
+        # validation curves, which run along the top (accuracy near 1.0) where it was anchored.
+        legend = pg.LegendItem(colCount=4, labelTextColor=text)
+        plot_item = plot.getPlotItem()
+        plot_item.legend = legend  # where plot(name=...) adds its entry
+        plot_item.layout.addItem(legend, 5, 1, 1, 2)  # below the step axis and its label
         for axis, label in (("bottom", self._x_label), ("left", self._y_label)):
             item = plot.getAxis(axis)
             item.setPen(text)

@@ -295,3 +295,23 @@ def test_a_theme_switch_while_running_restyles_the_whole_window(qtbot, window):
     finally:
         app.setPalette(before)
     qtbot.waitUntil(lambda: lightness() > 160, timeout=5_000)  # and back
+
+
+def test_curve_legend_sits_under_the_plot_not_over_its_lines(qtbot):
+    from desktop.widgets.curves import CurvePlot
+
+    plot = CurvePlot(title="Training curves", y_label="value")
+    qtbot.addWidget(plot)
+    plot.resize(800, 400)
+    plot.show()
+    for name in ("loss", "val accuracy", "val loss", "val macro_f1"):
+        plot.set_series(name, [1.0, 2.0, 3.0], [0.9, 0.95, 1.0])
+    qtbot.waitUntil(lambda: plot._plot is not None)
+    qtbot.wait(50)
+    item = plot._plot.getPlotItem()
+    legend, view = item.legend, item.getViewBox()
+    assert [label.text for _, label in legend.items] == ["loss", "val accuracy", "val loss", "val macro_f1"]
+    legend_box = legend.mapRectToScene(legend.boundingRect())
+    view_box = view.mapRectToScene(view.boundingRect())
+    assert legend_box.top() >= view_box.bottom()  # below the lines, never over them
+    assert legend_box.height() < view_box.height() / 2  # one row of four, not a column
