@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.icons import icon
 from desktop.pages.base import Page, section
-from desktop.pages.draft_check import problems_title, read_and_check
+from desktop.pages.draft_check import problem_lines, problems_title, read_and_check
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
@@ -32,12 +32,6 @@ from engine.events import Failed, Progress
 
 if TYPE_CHECKING:
     from engine.vault import Vault
-
-_SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
-# Hints that name a command-line flag, said the way this page does it.
-_PAGE_HINTS = {"looks-multi-label": "If a row can carry several classes, tick “Several labels per "
-               "row” above (or click here): each label is then counted, and trained, on its own."}
-
 
 class DatasetsPage(Page):
     title = "Datasets"
@@ -70,10 +64,21 @@ class DatasetsPage(Page):
         self.delete_button = self.stored_panel.delete_button
         self.train_button = self.stored_panel.train_button
 
+        vault = QWidget()
+        vault_layout = QVBoxLayout(vault)
+        vault_layout.setContentsMargins(0, 0, 0, 0)
+        vault_layout.addWidget(section("In the vault"))
+        vault_layout.addWidget(self.stored_panel, 1)
+        # The file being read and the vault's list share the height; the user drags the line
+        # between them (a long preview or a long list), and neither can be squeezed away.
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(self.stack)
+        self.split.addWidget(vault)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 1)
+        self.split.setChildrenCollapsible(False)
         self.layout_.addLayout(top)
-        self.layout_.addWidget(self.stack, 1)
-        self.layout_.addWidget(section("In the vault"))
-        self.layout_.addWidget(self.stored_panel)
+        self.layout_.addWidget(self.split, 1)
 
     def _build_draft_view(self) -> QWidget:
         """A file read into memory: column roles, the preview, labels, problems and fixes."""
@@ -378,18 +383,7 @@ class DatasetsPage(Page):
     def _show_problems(self, problems: list[Any]) -> None:
         self.problems.clear()
         self.problems_title.setText(problems_title(problems))
-        hinted: set[tuple[str, str]] = set()  # said once a kind: 275 empty rows need it once
-        for problem in problems:
-            # The file is named once above the table; the list names row and column only.
-            parts = [f"row {problem.row:,}"] if problem.row is not None else []
-            if problem.column:
-                parts.append(f"column {problem.column!r}")
-            where = ", ".join(parts)
-            text = f"{_SEVERITY_MARK.get(problem.severity.value, '')} {where + ': ' if where else ''}{problem.message}"
-            hint = _PAGE_HINTS.get(problem.code, problem.hint)
-            if hint and (problem.code, hint) not in hinted:
-                hinted.add((problem.code, hint))
-                text += f"\n{hint}"
+        for problem, text, hint in problem_lines(problems):
             item = QListWidgetItem(text)
             item.setToolTip(hint)  # on every one of the kind, on hover
             item.setData(Qt.ItemDataRole.UserRole, problem)

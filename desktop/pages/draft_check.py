@@ -53,6 +53,31 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
                        label_delimiter=label_delimiter)
 
 
+_SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
+# Hints that name a command-line flag, said the way this page does it.
+_PAGE_HINTS = {"looks-multi-label": "If a row can carry several classes, tick “Several labels per "
+               "row” above (or click here): each label is then counted, and trained, on its own."}
+
+
+def problem_lines(problems: list[Any]) -> list[tuple[Any, str, str]]:
+    """(problem, its line in the list, its hint) for each problem. The file is named once above
+    the table, so a line names row and column only; each kind's hint is said on its first line
+    only (275 empty rows need it once), and is every line's tooltip."""
+    lines, hinted = [], set()
+    for problem in problems:
+        parts = [f"row {problem.row:,}"] if problem.row is not None else []
+        if problem.column:
+            parts.append(f"column {problem.column!r}")
+        where = ", ".join(parts)
+        text = f"{_SEVERITY_MARK.get(problem.severity.value, '')} {where + ': ' if where else ''}{problem.message}"
+        hint = _PAGE_HINTS.get(problem.code, problem.hint)
+        if hint and (problem.code, hint) not in hinted:
+            hinted.add((problem.code, hint))
+            text += f"\n{hint}"
+        lines.append((problem, text, hint))
+    return lines
+
+
 def problems_title(problems: list[Any]) -> str:
     """Counted by kind, as the Fix buttons are, not by entry: one kind can list a hundred rows
     (or the first few and a summary), and "24 errors" beside "275 rows in all" confuses."""

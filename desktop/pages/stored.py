@@ -31,7 +31,6 @@ class StoredDatasetsPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, 5):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMaximumHeight(150)
         self.train_button = QPushButton(icon("train"), "Train on it")
         self.train_button.clicked.connect(self._train_selected)
         self.rename_button = QPushButton("Rename…")

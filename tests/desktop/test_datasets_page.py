@@ -305,3 +305,17 @@ def test_the_text_column_starts_wide_and_the_short_label_narrow(qtbot, window, s
     label = page.draft.columns.index(page.draft.label_column)
     qtbot.waitUntil(lambda: header.sectionSize(text) > header.sectionSize(label), timeout=5_000)
     assert header.sectionSize(text) >= page.table.viewport().width() * 3 // 5 - 1
+
+
+def test_the_preview_and_the_vault_list_share_the_height_the_user_gives_them(qtbot, window, spam_csv):
+    page = _open(qtbot, window, spam_csv)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: page.split.sizes()[0] > 0, timeout=5_000)
+    preview, vault = page.split.sizes()
+    assert preview > 2 * vault  # the file being read gets most of the height
+    page.split.setSizes([100, preview + vault - 100])  # the user drags the line up: a long list
+    qtbot.wait(20)
+    assert page.stored.height() > 300  # no fixed cap on the list
+    page.split.setSizes([preview + vault, 0])  # and down, all the way: the list stays visible
+    qtbot.wait(20)
+    assert page.split.sizes()[1] > 0 and page.stored.isVisible()
