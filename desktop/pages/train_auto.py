@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.worker import Done, Job
 from engine.events import Failed
@@ -109,6 +109,7 @@ class AutoSettingsBox(QWidget):
 
         self._measured = key
         self.auto = None  # the previous dataset's choices do not apply to this one
+        self._mark_fields({}, set())
         self.label.setText(f"Measuring {dataset} to choose the settings…")
         job = Job.call(lambda _c: auto_settings(ws, dataset, model), name="auto", parent=self)
         job.ended.connect(lambda terminal, d=dataset: self._on_done(terminal, d))
@@ -159,20 +160,62 @@ class AutoSettingsBox(QWidget):
         choices = tuple(warmup if warmup is not None and c.name == "warmup_ratio" else c
                         for c in self.auto.choices)
         names = self._form_names()
-        lines = [f"• {line}" for c, line in zip(
-                     choices, AutoSettings(choices, self.auto.lengths).lines(kept, names=names))
-                 if c.name not in replaced]
+        said = dict(zip((c.name for c in choices),
+                        AutoSettings(choices, self.auto.lengths).lines(kept, names=names)))
+        lines = [f"• {said[c.name]}" for c in choices if c.name not in replaced]
+        mine: list[str] = []
         if dp:
             # A DP value the user changed is theirs: said so, with the automatic one beside it.
             current = {**self.page.config_options(), "class_weights": False}
             mine = [c.name for c in dp if c.name in current and current[c.name] != c.value]
+            dp_said = dict(zip((c.name for c in dp),
+                               AutoSettings(tuple(dp), self.auto.lengths).lines(mine, names=names)))
             lines.append("With differential privacy:")
-            lines += [f"• {line}" for line in
-                      AutoSettings(tuple(dp), self.auto.lengths).lines(mine, names=names)]
+            lines += [f"• {line}" for line in dp_said.values()]
+            said.update(dp_said)
         if self.imported_as:
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
                          f"labels separated by {self.imported_as['label_delimiter']!r})")
-        self.label.setText(f"Chosen for {dataset}:\n" + "\n".join(lines))
+        self.label.setText(f"Chosen for {dataset} (highlighted above; hover a setting for why):\n"
+                           + "\n".join(lines))
+        self._mark_fields(said, set(kept) | set(mine))
+
+    def _mark_fields(self, said: dict[str, str], by_user: set[str]) -> None:
+        """Each field the automatic settings filled says so: its label is highlighted and the
+        reason is its tooltip (the box below lists them all, far from the field). A field the
+        user changed is not highlighted; its tooltip gives the automatic value."""
+        for name, field in self._field_widgets().items():
+            line = said.get(name)
+            auto = line is not None and name not in by_user
+            label = self._label_for(field)
+            for widget in (field, label):
+                if widget is None:
+                    continue
+                widget.setToolTip(("Chosen from the data: " if auto else "") + (line or ""))
+            shown = label if label is not None else field  # the checkbox is its own label
+            if bool(shown.property("auto")) != auto:
+                shown.setProperty("auto", auto)
+                shown.style().unpolish(shown)  # the stylesheet's [auto="true"] rule
+                shown.style().polish(shown)
+
+    def _field_widgets(self) -> dict[str, QWidget]:
+        page, adv = self.page, self.page.advanced
+        fields = {"epochs": page.epochs, "learning_rate": page.learning_rate,
+                  "max_length": page.max_length, "batch_size": page.batch_size,
+                  "warmup_ratio": adv.warmup, "early_stopping_patience": adv.patience,
+                  "class_weights": adv.class_weights}
+        privacy = getattr(page, "privacy", None)
+        if privacy is not None:
+            fields.update(dp_logical_batch_size=privacy.logical_batch,
+                          dp_max_grad_norm=privacy.max_grad_norm, dp_trainable=privacy.trainable)
+        return fields
+
+    def _label_for(self, field: QWidget) -> QWidget | None:
+        for form in self.page.findChildren(QFormLayout):
+            label = form.labelForField(field)
+            if label is not None and isinstance(label, QLabel) and label.text():
+                return label
+        return None
 
     def _form_names(self) -> dict[str, str]:
         """Each setting by the label of its field on this page, as the reasons name them."""

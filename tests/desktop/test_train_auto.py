@@ -60,3 +60,31 @@ def test_tiny_data_gets_a_batch_it_can_fill_and_other_data_the_usual_one(qtbot, 
     page.batch_size.setValue(4)  # the user's own batch stays, whatever is chosen after
     choose("tiny")
     assert page.batch_size.value() == 4
+
+
+def test_the_fields_the_automatic_settings_filled_say_so_beside_them(qtbot, window, tiny_model_dir):
+    page = window.train_page
+    _store_toy(window.context.workspace)
+    page.epochs.setValue(7)  # the user's own: not marked as automatic
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: page.auto_box.auto is not None and "Chosen for toy" in page.auto_box.label.text(),
+                    timeout=60_000)
+    box = page.auto_box
+    rate_label, epochs_label = box._label_for(page.learning_rate), box._label_for(page.epochs)
+    assert rate_label.text() == "Learning rate:" and epochs_label.text() == "Epochs:"
+    assert rate_label.property("auto") is True
+    assert page.learning_rate.toolTip().startswith("Chosen from the data: Learning rate = 1e-4: ")
+    assert not epochs_label.property("auto")
+    assert page.epochs.toolTip() == "Epochs: set by you (automatic would be 10)"
+    assert page.advanced.class_weights.property("auto") is True  # a checkbox is its own label
+    page.learning_rate.setCurrentText("3e-5")  # the user takes the rate over: no longer marked
+    assert not rate_label.property("auto") and "set by you" in page.learning_rate.toolTip()
+    warmup_label = box._label_for(page.advanced.warmup)
+    assert warmup_label.property("auto") is True
+    # The stylesheet's rule gives a filled field's label the link colour, an unmarked one none.
+    shown = {label: label.grab().toImage() for label in (warmup_label, epochs_label)}
+    colours = {label: {image.pixelColor(x, y).name() for x in range(image.width())
+                       for y in range(image.height())} for label, image in shown.items()}
+    link = warmup_label.palette().color(warmup_label.palette().ColorRole.Link).name()
+    assert link in colours[warmup_label] and link not in colours[epochs_label]
