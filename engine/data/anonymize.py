@@ -195,11 +195,14 @@ def scan_dataset(ws: Workspace, name: str, policy: Policy | None = None, *,
     return report
 
 
+COLUMN_EXAMPLES = 3  # rows shown of each column a whole-column action changes
+
+
 def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int = 5
             ) -> list[tuple[str, str, list[tuple[int, int]], str, list[tuple[int, int]]]]:
     """Before/after of the first ``rows`` cells that would change: (column, before, its found
     spans, after, its changed spans), for the desktop's highlighted preview, after the first
-    row of each column a whole-column action changes. In memory only."""
+    rows of each column a whole-column action changes. In memory only."""
     policy = policy or Policy()
     stored = load_dataset(ws, name)
     # The first rows are enough to find a few that change: with the name model, reading the
@@ -209,16 +212,20 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
                                label_column=stored.info.mapping.label_column,
                                keep_spans_for=PREVIEW_SCAN_ROWS)
     out = []
-    # A whole-column action first, one example each: it changes every row, not spans of text.
+    # A whole-column action first: it changes every row, not spans of text. A few rows each,
+    # so that a pseudonym's consistency shows (the same value, the same stand-in); a dropped
+    # column needs one.
     for column, rule in policy.columns.items():
         if rule.operator.action == "keep" or column not in columns or not columns[column]:
             continue
-        before = "" if columns[column][0] is None else str(columns[column][0])
-        after = "(the column is left out)" if column not in result.columns \
-            else str(result.columns[column][0])
-        out.append((column, before, [(0, len(before))], after, [(0, len(after))]))
+        dropped = column not in result.columns
+        for row in range(1 if dropped else min(COLUMN_EXAMPLES, len(columns[column]))):
+            before = "" if columns[column][row] is None else str(columns[column][row])
+            after = "(the column is left out)" if dropped else str(result.columns[column][row])
+            out.append((column, before, [(0, len(before))], after, [(0, len(after))]))
+    whole = len(out)
     for (column, row), after_spans in result.changed_spans.items():
-        if len(out) >= rows + len(policy.columns):
+        if len(out) >= rows + whole:
             break
         if not after_spans:
             continue

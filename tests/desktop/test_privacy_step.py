@@ -173,6 +173,11 @@ def test_identifier_columns_are_proposed_and_dropped_or_pseudonymized_in_the_cop
     shown = panel.preview.toPlainText()  # the column actions are previewed too
     assert "MRN-100200\n→ (the column is left out)" in shown
     assert "Kimberly Lauritsen\n→ " in shown and "→ Kimberly" not in shown
+    # Three rows of the pseudonymized column: the same patient gets the same stand-in.
+    stand_ins = [line[2:] for line, before in zip(shown.splitlines()[1:], shown.splitlines())
+                 if line.startswith("→ ") and before in ("Kimberly Lauritsen", "Donald Voet")]
+    assert len(stand_ins) == 3 and stand_ins[0] == stand_ins[2] != stand_ins[1]
+    assert shown.count("(the column is left out)") == 1
     panel.name_edit.setText("visits-safe")
     qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
