@@ -125,10 +125,15 @@ def make_config(**options: Any) -> Any:
     return TrainConfig(**options)
 
 
-def estimate(config: Any, rows: int, mean_tokens: float | None = None) -> Any:
+def estimate(config: Any, rows: int, mean_tokens: float | None = None, auto: Any = None) -> Any:
+    """The engine's estimate; with long texts in windows, ``auto`` (the measured lengths)
+    counts the windows and their tokens."""
     from engine.training import estimate as engine_estimate
 
-    return engine_estimate(config, rows, mean_tokens=mean_tokens)
+    per_text = 1.0
+    if auto is not None and config.windows:
+        per_text, mean_tokens = auto.windows_at(config.max_length, config.overlap_tokens)
+    return engine_estimate(config, rows, mean_tokens=mean_tokens, windows_per_text=per_text)
 
 
 def count_people(ws: Vault, dataset: str, column: str, seed: int) -> tuple[int, int]:
@@ -199,6 +204,8 @@ def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
     limit = int(predictor.max_length)
     if len(text.encode("utf-8")) + 2 <= limit:  # even one token a byte, and [CLS]/[SEP], fits
         return prediction, None
+    if getattr(predictor, "window_overlap", None) is not None:
+        return prediction, None  # read all, in windows
     tokens = predictor.token_count(text)
     return prediction, (tokens if tokens > limit else None)
 

@@ -57,6 +57,7 @@ class TrainPage(Page):
         self.dataset_combo.currentIndexChanged.connect(lambda _i: self._dataset_columns_changed())
         self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
         self.device.currentIndexChanged.connect(self._schedule_estimate)
+        self.advanced.long_texts.currentIndexChanged.connect(self._schedule_estimate)
         self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
         context.datasets_changed.connect(self.refresh_datasets)
         self._render()

@@ -8,8 +8,15 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
 from desktop.settings import AUTO_DEVICE_TIP, DEVICES
 
 
+WINDOWS_TIP = ("Texts longer than the max length: cut them and keep their start, or read all of "
+               "each in windows of the max length (consecutive windows share a quarter); a "
+               "text's prediction is then the mean of its windows'. Training takes longer in "
+               "proportion to the windows.")
+
+
 class AdvancedSettings(QWidget):
-    """Seed, early stopping, weight decay, warm-up, class weights and device (TrainConfig names)."""
+    """Seed, early stopping, weight decay, warm-up, class weights, long texts and device
+    (TrainConfig names)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +42,12 @@ class AdvancedSettings(QWidget):
         for title, value in DEVICES:
             self.device.addItem(title, value)
         self.device.setToolTip(AUTO_DEVICE_TIP)
+        # Texts longer than the max length (engine.training.windows).
+        self.long_texts = QComboBox()
+        self.long_texts.addItem("Cut (keep the start)", "cut")
+        self.long_texts.addItem("Read all, in overlapping windows", "windows")
+        self._windows_allowed = True
+        self.long_texts.setToolTip(WINDOWS_TIP)
         form = QFormLayout(self)
         form.setContentsMargins(12, 0, 0, 0)
         form.addRow("Seed:", self.seed)
@@ -42,6 +55,7 @@ class AdvancedSettings(QWidget):
         form.addRow("Weight decay:", self.weight_decay)
         form.addRow("Warm-up ratio:", self.warmup)
         form.addRow("", self.class_weights)
+        form.addRow("Long texts:", self.long_texts)
         form.addRow("Device:", self.device)
 
     def allow_class_weights(self, allowed: bool) -> None:
@@ -51,6 +65,14 @@ class AdvancedSettings(QWidget):
         self.class_weights.setToolTip("" if allowed else "Off with differential privacy: weighting "
                                       "rows by class is not covered by the per-row clipping bound")
 
+    def allow_windows(self, allowed: bool) -> None:
+        """Off-limits with differential privacy: windows make several examples of one row."""
+        self._windows_allowed = allowed
+        self.long_texts.setEnabled(allowed)
+        self.long_texts.setToolTip(WINDOWS_TIP if allowed else "Cut with differential privacy: "
+                                   "windows would make several training examples of one row, "
+                                   "which the per-row guarantee does not cover")
+
     def options(self) -> dict[str, Any]:
         """These settings as ``TrainConfig`` keyword arguments (no class weights while they are
         not allowed: DP-SGD refuses them)."""
@@ -59,4 +81,5 @@ class AdvancedSettings(QWidget):
             weight_decay=self.weight_decay.value(), warmup_ratio=self.warmup.value(),
             class_weights=self.class_weights.isChecked() and self._weights_allowed,
             device=self.device.currentData(),
+            long_texts=self.long_texts.currentData() if self._windows_allowed else "cut",
         )

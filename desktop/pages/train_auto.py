@@ -42,7 +42,8 @@ class AutoSettingsBox(QWidget):
         page, adv = self.page, self.page.advanced
         for signal in (page.epochs.valueChanged, page.max_length.valueChanged, page.batch_size.valueChanged,
                        page.learning_rate.currentTextChanged, adv.warmup.valueChanged,
-                       adv.patience.valueChanged, adv.class_weights.toggled):
+                       adv.patience.valueChanged, adv.class_weights.toggled,
+                       adv.long_texts.currentIndexChanged):
             signal.connect(lambda *_: self.render())
         privacy = getattr(page, "privacy", None)
         if privacy is not None:  # DP's own fields, with DP on
@@ -173,12 +174,33 @@ class AutoSettingsBox(QWidget):
             lines.append("With differential privacy:")
             lines += [f"• {line}" for line in dp_said.values()]
             said.update(dp_said)
+        lines += self._long_texts_lines()
         if self.imported_as:
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
                          f"labels separated by {self.imported_as['label_delimiter']!r})")
         self.label.setText(f"Chosen for {dataset} (highlighted above; hover a setting for why):\n"
                            + "\n".join(lines))
         self._mark_fields(said, set(kept) | set(mine))
+
+    def _long_texts_lines(self) -> list[str]:
+        """How texts over the max length are read; with them cut, how many are, and the choice
+        that reads all of each (from the share the command line's dry run mentions it)."""
+        from engine.training.plan import CUT_SHARE_TO_MENTION
+        from engine.training.windows import default_overlap
+
+        lengths, max_length = self.auto.lengths, self.page.max_length.value()
+        if not len(lengths):
+            return []
+        per_text, _ = self.auto.windows_at(max_length, default_overlap(max_length))
+        if self.page.advanced.options()["long_texts"] == "windows":
+            return [f"• Long texts: read in windows of {max_length} tokens, about {per_text:.2f} "
+                    "a text; a text's prediction is the mean of its windows'"]
+        cut = float((lengths > max_length).mean())
+        if cut < CUT_SHARE_TO_MENTION:
+            return []
+        return [f"• Long texts: {cut:.0%} are cut at {max_length} tokens; Advanced → Long texts "
+                f"can read all of each, in about {per_text:.2f} windows a text (as many times "
+                "the training time)"]
 
     def _mark_fields(self, said: dict[str, str], by_user: set[str]) -> None:
         """Each field the automatic settings filled says so: its label is highlighted and the

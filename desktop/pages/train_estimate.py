@@ -39,7 +39,8 @@ class EstimateLine(QLabel):
         options, rows = page.config_options(), page._rows()
         mean = page.auto_box.mean_tokens(page.max_length.value())  # measured lengths, if known
         self.setText("Estimating…")
-        job = Job.call(lambda _c: estimate(make_config(**options), rows, mean), name="estimate",
+        auto = page.auto_box.auto
+        job = Job.call(lambda _c: estimate(make_config(**options), rows, mean, auto), name="estimate",
                        parent=self)
         job.ended.connect(self._on_done)
         self._job = job

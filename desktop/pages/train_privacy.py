@@ -215,6 +215,7 @@ class DPRate:
     def toggled(self, on: bool) -> None:
         page, rate = self.page, self.page.learning_rate
         page.advanced.allow_class_weights(not on)
+        page.advanced.allow_windows(not on)
         if on:
             page.people.refresh()  # fills the DP settings for the rows, or the people
             self.filled = self._for_part()

@@ -151,7 +151,8 @@ def _explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields the user gave on the command line; the rest is chosen for them."""
     given = dict(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                  max_length=args.max_length, grad_accumulation=args.grad_accumulation,
-                 class_weights=args.class_weights)
+                 class_weights=args.class_weights, long_texts=args.long_texts,
+                 window_overlap=args.window_overlap)
     explicit = {k: v for k, v in given.items() if v is not None}
     if args.early_stopping is not None:  # 0 is an explicit "never stop early"
         explicit["early_stopping_patience"] = None if args.early_stopping == 0 else args.early_stopping
@@ -313,6 +314,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: automatic)")
     p.add_argument("--max-length", type=_positive, default=None,
                    help="tokens per text (default: automatic, from the texts' lengths)")
+    p.add_argument("--long-texts", choices=("cut", "windows"), default=None,
+                   help="texts longer than --max-length: cut (default: their start is kept) or "
+                   "windows (all of each is read, in overlapping windows; a text's prediction is "
+                   "the mean of its windows'; the time grows with the windows)")
+    p.add_argument("--window-overlap", type=int, default=None, metavar="TOKENS",
+                   help="with --long-texts windows: tokens consecutive windows share (default: "
+                   "a quarter of --max-length)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--early-stopping", type=int, default=None, metavar="N",
                    help="stop after N evaluations without a better validation macro-F1 "

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # Texts tokenized together before sorting by length. Big enough that sorting removes most of
 # the padding, small enough that the token lists of a million-row file are never all in memory.
 SORT_CHUNK = 8192
+WINDOW_CHUNK = 256  # texts at a time when a text is read in windows: progress stays frequent
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,11 @@ class Predictor:
         from engine.data.markup import MARKUP, TEXT_CLEANING_KEY
 
         self.strips_markup = getattr(getattr(model, "config", None), TEXT_CLEANING_KEY, None) == MARKUP
+        # A model trained on long texts read in windows reads its input in the same windows.
+        from engine.training.windows import WINDOW_OVERLAP_KEY
+
+        overlap = getattr(getattr(model, "config", None), WINDOW_OVERLAP_KEY, None)
+        self.window_overlap: int | None = None if overlap is None else int(overlap)
 
     @classmethod
     def from_run(
@@ -171,6 +177,9 @@ class Predictor:
         import torch
 
         texts = self._as_read(texts)
+        if self.window_overlap is not None:
+            yield from self._iter_windows(texts)
+            return
         with torch.inference_mode():
             for start in range(0, len(texts), SORT_CHUNK):
                 chunk = texts[start : start + SORT_CHUNK]
@@ -188,6 +197,28 @@ class Predictor:
                     rows = order[b : b + self.batch_size]
                     probs = self._forward([encoded[i] for i in rows], int(lengths[rows].max()))
                     yield rows + start, probs
+
+    def _iter_windows(self, texts: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``iter_proba`` for a model trained on windows: each text's probabilities are the mean
+        of its windows' (``engine.training.windows``), a few hundred texts at a time."""
+        import torch
+
+        from engine.training.windows import encode_windows, mean_by_text
+
+        overlap = int(self.window_overlap or 0)
+        with torch.inference_mode():
+            for start in range(0, len(texts), WINDOW_CHUNK):
+                chunk = texts[start : start + WINDOW_CHUNK]
+                windows = encode_windows(self.tokenizer, chunk, max_length=self.max_length,
+                                         overlap=min(overlap, self.max_length // 2))
+                ids, lengths = windows.encoded.input_ids, windows.encoded.lengths
+                probs = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
+                order = np.argsort(-lengths, kind="stable")
+                for b in range(0, len(order), self.batch_size):
+                    rows = order[b : b + self.batch_size]
+                    probs[rows] = self._forward([ids[i] for i in rows], int(lengths[rows].max()))
+                rows = np.arange(len(chunk))
+                yield rows + start, mean_by_text(probs, windows.source, rows)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities, shape (len(texts), number of labels), in input order."""

@@ -367,6 +367,7 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
         report=report,
         multi_label=bool(config.get("multi_label", False)),
         strips_markup=_strips_markup(ws, record.run_id),
+        window_overlap=_window_overlap(ws, record.run_id),
     )
 
 
@@ -409,3 +410,12 @@ def _data_summary(ws: Vault, record: Any, config: Mapping[str, Any]) -> DataSumm
         split_rows={"train": len(train), "validation": len(validation), "test": len(test)},
         label_counts=dict(stored.info.labels),
     )
+
+
+def _window_overlap(ws: Vault, run_id: str) -> int | None:
+    from engine.models.weights import load_config, model_exists
+    from engine.training.windows import WINDOW_OVERLAP_KEY
+
+    prefix = f"runs/{run_id}/model"
+    overlap = getattr(load_config(ws, prefix), WINDOW_OVERLAP_KEY, None) if model_exists(ws, prefix) else None
+    return None if overlap is None else int(overlap)

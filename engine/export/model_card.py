@@ -45,6 +45,8 @@ class ModelCardInfo:
     report: EvaluationReport | None = None  # metrics on the test split
     multi_label: bool = False
     strips_markup: bool = False  # trained on texts cleaned of web markup (``--strip-markup``)
+    # Long texts read in windows of ``max_length`` sharing this many tokens (None: cut).
+    window_overlap: int | None = None
     created: str = ""  # ISO date-time of the export; now when empty
     versions: Mapping[str, str] = field(default_factory=dict)  # now when empty
 
@@ -97,6 +99,18 @@ def render_model_card(info: ModelCardInfo) -> str:
             "such as `&amp;` decoded; `cloister import --strip-markup`). Clean the texts you "
             "give it the same way: Cloister's own prediction does "
             "(`engine.data.markup.strip_markup`; `cloister_text_cleaning` in `config.json`).",
+            "",
+        ]
+    if info.window_overlap is not None:
+        size = info.hyperparameters.get("max_length", "max_length")
+        lines += [
+            f"It was trained on long texts read in overlapping windows of {size} tokens, "
+            f"consecutive windows sharing {info.window_overlap} (`cloister train --long-texts "
+            "windows`; `cloister_window_overlap` in `config.json`). Read a longer text the same "
+            "way: tokenize it with `return_overflowing_tokens=True, stride="
+            f"{info.window_overlap}, max_length={size}` (at most 16 windows), and take the "
+            "**mean of the windows' probabilities** (softmax, or sigmoid for multi-label) as "
+            "the text's. Cloister's own prediction does.",
             "",
         ]
     lines += [

@@ -100,6 +100,18 @@ class AutoSettings:
             return float(max_length)
         return float(np.minimum(self.lengths, max_length).mean())
 
+    def windows_at(self, max_length: int, overlap: int) -> tuple[float, float]:
+        """With long texts read in windows: (windows per text, mean tokens per window), on
+        average over the measured texts, for the estimate (``engine.training.windows``)."""
+        from engine.training.windows import window_counts
+
+        if not len(self.lengths):
+            return 1.0, float(max_length)
+        counts = window_counts(self.lengths, max_length=max_length, overlap=overlap)
+        # A text's windows hold its tokens plus the overlaps and each window's special tokens.
+        tokens = np.minimum(self.lengths + (counts - 1) * (overlap + 2), counts * max_length)
+        return float(counts.mean()), float(tokens.sum() / counts.sum())
+
     @property
     def values(self) -> dict[str, Any]:
         return {c.name: c.value for c in self.choices}

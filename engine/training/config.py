@@ -93,6 +93,10 @@ class TrainConfig:
     eval_every_steps: int | None = None
     label_delimiter: str = "|"
     select_best: bool = True  # keep the weights of the best validation point, not the last step
+    # Texts longer than max_length: "cut" keeps their start; "windows" reads all of them in
+    # overlapping windows and averages the windows' predictions (engine.training.windows).
+    long_texts: str = "cut"
+    window_overlap: int | None = None  # tokens consecutive windows share; None: a quarter
     # Differential privacy (DP-SGD through Opacus; see engine.training.private). ``batch_size``
     # is then the physical batch (memory); the logical batch is ``dp_logical_batch_size``.
     dp: bool = False
@@ -110,6 +114,17 @@ class TrainConfig:
     # then protects each person, all of their rows together, instead of each row. None: every
     # row is its own unit (right when each person has one row).
     dp_person_column: str | None = None
+
+    @property
+    def windows(self) -> bool:
+        return self.long_texts == "windows"
+
+    @property
+    def overlap_tokens(self) -> int:
+        """The tokens consecutive windows share (with ``long_texts="windows"``)."""
+        from engine.training.windows import default_overlap
+
+        return default_overlap(self.max_length) if self.window_overlap is None else self.window_overlap
 
     @property
     def grad_sample_mode(self) -> str:
@@ -172,6 +187,7 @@ class TrainConfig:
                 f"batch size {self.batch_size} is larger than the {train_rows} training rows: "
                 f"use a batch size of at most {max(1, train_rows)} or add more data"
             )
+        problems.extend(self._long_text_problems())
         if self.dp:
             problems.extend(Problem(Severity.ERROR, "setting:dp", message)
                             for message in self._dp_problems(train_rows, people))
@@ -184,6 +200,29 @@ class TrainConfig:
                 f"tokens: use a max length of {model_max_length} or less"
             )
         return problems
+
+    def _long_text_problems(self) -> list[Problem]:
+        from engine.training.windows import check_overlap
+
+        def bad(message: str) -> Problem:
+            return Problem(Severity.ERROR, "setting:long_texts", message)
+
+        if self.long_texts not in ("cut", "windows"):
+            return [bad(f"long texts '{self.long_texts}' is unknown: use cut (keep the start of "
+                        "a long text) or windows (read all of it in overlapping windows)")]
+        if not self.windows:
+            return [bad("a window overlap only applies when long texts are read in windows: "
+                        "use --long-texts windows, or leave the overlap out")] \
+                if self.window_overlap is not None else []
+        out = []
+        why = check_overlap(self.max_length, self.overlap_tokens) if self.max_length >= 8 else None
+        if why:
+            out.append(bad(why))
+        if self.dp:
+            out.append(bad("long texts read in windows make several training examples of one "
+                           "row, which differential privacy's per-row accounting does not "
+                           "cover: with --dp, cut long texts (--long-texts cut)"))
+        return out
 
     def _dp_problems(self, train_rows: int | None, people: int | None) -> list[str]:
         from privacy.dp.budget import check_budget

@@ -164,12 +164,17 @@ def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows
 
 
 def _mark_cleaning(trainer: Trainer, data: Rows) -> None:
-    """Say in the model's config how its training texts were cleaned: it is saved with the
-    weights, and prediction cleans its input the same way (``engine.evaluation.prediction``)."""
+    """Say in the model's config how its training texts were cleaned and read (long ones in
+    windows): it is saved with the weights, and prediction reads its input the same way
+    (``engine.evaluation.prediction``)."""
     if data.text_cleaning:
         from engine.data.markup import TEXT_CLEANING_KEY
 
         setattr(trainer.model.config, TEXT_CLEANING_KEY, data.text_cleaning)
+    if trainer.config.windows:
+        from engine.training.windows import WINDOW_OVERLAP_KEY
+
+        setattr(trainer.model.config, WINDOW_OVERLAP_KEY, trainer.config.overlap_tokens)
 
 
 def _factory(config: TrainConfig, given: PartsFactory | None) -> PartsFactory:

@@ -53,13 +53,17 @@ def _device_kind(preference: str) -> str:
     return "cpu"
 
 
-def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None) -> Estimate:
+def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None,
+             windows_per_text: float = 1.0) -> Estimate:
     """Seconds and peak memory to train ``config`` on ``rows`` rows (80% of them train).
 
     ``mean_tokens``: the data's measured mean tokens per text after truncation at
-    ``config.max_length`` (``engine.training.auto``); without it ``ASSUMED_MEAN_TOKENS``.
-    Memory always assumes a batch as long as ``max_length``: the longest batch runs first.
+    ``config.max_length`` (``engine.training.auto``), or per window with long texts read in
+    windows, each text then counting as ``windows_per_text`` examples (``AutoSettings.windows_at``);
+    without it ``ASSUMED_MEAN_TOKENS``. Memory always assumes a batch as long as ``max_length``:
+    the longest batch runs first.
     """
+    rows = max(rows, int(round(rows * windows_per_text)))
     from engine.training.devices import cpu_threads
 
     info = check_model_folder(resolve_model_path(config.model_path))

@@ -39,6 +39,7 @@ from engine.training.devices import DeviceChoice, choose_device
 from engine.failures import TrainingFailure
 from engine.training.optim import TrainingParts
 from engine.training.prepare import Prepared
+from engine.training.windows import encode_windows, mean_by_text, windows_of
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -90,8 +91,18 @@ class Trainer:
         except InputError as exc:
             raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
         self.model = model.to(self.device.device)
-        self.encoded = encode_texts(self.tokenizer, prep.texts, max_length=config.max_length)
-        self.targets = torch.as_tensor(prep.coding.targets)
+        # Each encoded row is a text, or with long texts read in windows a window of one;
+        # ``source`` names its text, and ``train_rows`` are the encoded rows training reads.
+        if config.windows:
+            windows = encode_windows(self.tokenizer, prep.texts, max_length=config.max_length,
+                                     overlap=config.overlap_tokens)
+            self.encoded, self.source = windows.encoded, windows.source
+            self.train_rows = windows_of(self.source, prep.train)
+            log.info("long texts in windows: %d windows for %d texts", len(self.source), len(prep.texts))
+        else:
+            self.encoded = encode_texts(self.tokenizer, prep.texts, max_length=config.max_length)
+            self.source, self.train_rows = np.arange(len(prep.texts)), prep.train
+        self.targets = torch.as_tensor(prep.coding.targets[self.source])
         weight = None
         if config.class_weights:
             weight = torch.as_tensor(class_weight_vector(prep.coding, prep.train)).to(self.device.device)
@@ -100,8 +111,8 @@ class Trainer:
                           else torch.nn.CrossEntropyLoss(weight=weight))
         self.scaler = torch.amp.GradScaler("cuda") if self.device.use_grad_scaler else None
         self.parts: TrainingParts = parts_factory(
-            self.model, config=config, train_lengths=self.encoded.lengths[prep.train],
-            train_people=None if prep.people is None else prep.people[prep.train],
+            self.model, config=config, train_lengths=self.encoded.lengths[self.train_rows],
+            train_people=None if prep.people is None else prep.people[self.source[self.train_rows]],
             device_type=self.device.device.type, criterion=self.criterion, scaler=self.scaler,
         )
         self.progress = ckpt_io.Progress()
@@ -150,21 +161,25 @@ class Trainer:
 
     # ---- evaluation ---------------------------------------------------------------------
     def predict_proba(self, rows: np.ndarray) -> tuple[np.ndarray, float]:
-        """Probabilities for ``rows`` (in their order) and the mean loss."""
+        """Probabilities for ``rows`` (in their order) and the mean loss (over their windows,
+        when long texts are read in windows: a text's probabilities are its windows' mean)."""
         import torch
 
         self.model.eval()
-        out = np.zeros((len(rows), len(self.prep.coding.names)), dtype=np.float32)
+        encoded = windows_of(self.source, rows) if self.config.windows else rows
+        out = np.zeros((len(encoded), len(self.prep.coding.names)), dtype=np.float32)
         loss_sum, batch = 0.0, max(32, 2 * self.config.batch_size)
         with torch.inference_mode():
-            for positions in sorted_batches(self.encoded.lengths[rows], batch_size=batch):
-                inputs, targets = self._batch(rows[positions])
+            for positions in sorted_batches(self.encoded.lengths[encoded], batch_size=batch):
+                inputs, targets = self._batch(encoded[positions])
                 with self._autocast():
                     logits = self.model(**inputs).logits.float()
                 loss_sum += float(self.criterion(logits, targets)) * len(positions)
                 probs = torch.sigmoid(logits) if self.config.multi_label else torch.softmax(logits, -1)
                 out[positions] = probs.cpu().numpy()
         self.model.train()
+        if self.config.windows:
+            return mean_by_text(out, self.source[encoded], rows), loss_sum / max(1, len(encoded))
         return out, loss_sum / max(1, len(rows))
 
     def report(self, rows: np.ndarray, *, with_texts: bool) -> Any:
@@ -231,7 +246,7 @@ class Trainer:
         group_rows = sum(len(b) for b in group)
         parts.zero_grad()
         for i, positions in enumerate(group):
-            inputs, targets = self._batch(self.prep.train[positions])
+            inputs, targets = self._batch(self.train_rows[positions])
             with self._autocast(training=True):
                 logits = parts.model(**inputs).logits
             loss_acc += parts.backward(logits.float(), targets, len(positions) / group_rows,

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from engine.vault import Vault
 
 
+CUT_SHARE_TO_MENTION = 0.05  # the dry run points at --long-texts windows from this share cut
+
+
 @dataclass(frozen=True)
 class TrainPlan:
     config: TrainConfig
@@ -36,6 +39,7 @@ class TrainPlan:
     classes: int
     privacy: str = ""  # with DP and ``strict``: the noise, steps and δ the run will use
     split: tuple[int, int, int] | None = None  # with ``strict``: training, validation, test rows
+    windows_per_text: float = 1.0  # with long texts read in windows: their mean count a text
 
     def lines(self) -> list[str]:
         out = [f"dataset {self.config.dataset!r}: {self.rows:,} rows, {self.classes} classes"]
@@ -55,12 +59,33 @@ class TrainPlan:
             out.append(f"split (seed {c.seed}): {train:,} training, {validation:,} validation and "
                        f"{test:,} test rows" + (", each person's rows in one part"
                                                 if c.dp and c.dp_person_column else ""))
+        long_texts = self.long_texts_line()
+        if long_texts:
+            out.append(long_texts)
         if self.privacy:
             out.append(self.privacy)
         e = self.estimate
         out.append(f"estimate: about {_duration(e.seconds)} on {e.device_name}, peak memory about "
                    f"{human_size(e.peak_memory_bytes)}")
         return out
+
+    def long_texts_line(self) -> str:
+        """How texts longer than max length are read; with them cut, how many are and the
+        option that reads all of them (when at least ``CUT_SHARE_TO_MENTION`` are cut)."""
+        c = self.config
+        if c.windows:
+            return (f"long texts: read in windows of {c.max_length} tokens, consecutive windows "
+                    f"sharing {c.overlap_tokens} (about {self.windows_per_text:.2f} windows a text); "
+                    "a text's prediction is the mean of its windows'")
+        if self.auto is None or not len(self.auto.lengths):
+            return ""
+        cut = float((self.auto.lengths > c.max_length).mean())
+        if cut < CUT_SHARE_TO_MENTION:
+            return ""
+        per_text, _ = self.auto.windows_at(c.max_length, c.overlap_tokens)
+        return (f"long texts: {cut:.0%} are cut at {c.max_length} tokens (their start is kept); "
+                f"--long-texts windows reads all of each, in about {per_text:.2f} windows a text "
+                "(that many times the training time)")
 
     def as_dict(self) -> dict[str, Any]:
         """What ``lines`` says, for ``train --dry-run --json``: the settings the run would use,
@@ -72,7 +97,7 @@ class TrainPlan:
         return {"dataset": self.config.dataset, "rows": self.rows, "classes": self.classes,
                 "automatic": automatic, "settings": self.config.to_dict(),
                 "split": None if self.split is None else dict(zip(("train", "validation", "test"), self.split)),
-                "privacy": self.privacy or None,
+                "privacy": self.privacy or None, "long_texts": self.long_texts_line() or None,
                 "estimate": {"seconds": round(e.seconds, 1), "peak_memory_bytes": int(e.peak_memory_bytes),
                              "device": e.device}}
 
@@ -159,15 +184,20 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
                                                 ("warmup_ratio", "eval_every_steps") if k not in explicit})
         values = dict(chosen.values)
     overridden = tuple(k for k in values if k in explicit and explicit[k] != values[k])
-    # The estimate uses the data's measured lengths, truncated at the max_length in use.
+    # The estimate uses the data's measured lengths, truncated at the max_length in use (or
+    # cut into windows of it).
     mean = chosen.mean_tokens_at(config.max_length) if chosen is not None else None
+    per_text = 1.0
+    if chosen is not None and config.windows:
+        per_text, mean = chosen.windows_at(config.max_length, config.overlap_tokens)
     if base.multi_label:
         classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
     else:
         classes = len(set(labels))
     privacy, split = _check_as_the_run_will(config, info, labels, rows.people) if strict else ("", None)
     return TrainPlan(config=config, auto=chosen, overridden=overridden,
-                     estimate=estimate(config, units, mean_tokens=mean), rows=len(texts),
+                     estimate=estimate(config, units, mean_tokens=mean, windows_per_text=per_text),
+                     rows=len(texts), windows_per_text=per_text,
                      classes=classes, privacy=privacy, split=split)
 
 

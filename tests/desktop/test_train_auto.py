@@ -88,3 +88,42 @@ def test_the_fields_the_automatic_settings_filled_say_so_beside_them(qtbot, wind
                        for y in range(image.height())} for label, image in shown.items()}
     link = warmup_label.palette().color(warmup_label.palette().ColorRole.Link).name()
     assert link in colours[warmup_label] and link not in colours[epochs_label]
+
+
+def test_long_texts_can_be_read_in_windows_from_the_train_page(qtbot, window, tiny_model_dir):
+    import pyarrow as pa
+    from PySide6.QtCore import Qt
+
+    from engine.events import Finished
+    from engine.runs import load_run
+    from engine.training.windows import WINDOW_OVERLAP_KEY
+    from engine.models.weights import load_config
+    from tests.engine.test_long_texts import late_cue_rows
+
+    texts, labels = late_cue_rows(60, seed=4)  # 33 tokens each: cut at 16, 3 windows
+    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
+                             source=Path("late.csv"), format="csv")
+    save_dataset(window.context.workspace, "late", imported, ColumnMapping(("text",), "label"))
+    page = window.train_page
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: "Chosen for late" in page.auto_box.label.text(), timeout=60_000)
+    page.max_length.setValue(16)
+    assert "• Long texts: 100% are cut at 16 tokens; Advanced → Long texts can read all of each, " \
+           "in about 3.00 windows a text" in page.auto_box.label.text()
+    combo = page.advanced.long_texts
+    combo.setCurrentIndex(combo.findData("windows"))
+    assert "• Long texts: read in windows of 16 tokens, about 3.00 a text" in page.auto_box.label.text()
+    assert page.config_options()["long_texts"] == "windows"
+    page.privacy.enabled.setChecked(True)  # DP cannot take several examples of one row
+    assert not combo.isEnabled() and page.config_options()["long_texts"] == "cut"
+    page.privacy.enabled.setChecked(False)
+    assert combo.isEnabled() and page.config_options()["long_texts"] == "windows"
+    page.epochs.setValue(1)
+    with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert isinstance(ended.args[0], Finished), ended.args[0]
+    run_id = ended.args[0].run_id
+    assert load_run(window.context.workspace, run_id).config["long_texts"] == "windows"
+    config = load_config(window.context.workspace, f"runs/{run_id}/model")
+    assert getattr(config, WINDOW_OVERLAP_KEY) == 4
