@@ -109,6 +109,10 @@ def run_one(name: str, rows: Rows, opts: argparse.Namespace, seed: int = 13) -> 
     values = dict(auto.values)
     if opts.epochs is not None:
         values["epochs"] = opts.epochs
+    if opts.max_length is not None:
+        values["max_length"] = opts.max_length
+    if opts.long_texts is not None:
+        values["long_texts"] = opts.long_texts
     if opts.keep_last:  # no early stop, no choice by validation: every epoch, the last weights
         values.update(early_stopping_patience=None, select_best=False)
     # The seed picks the split (and the initialisation): another seed, another held-out tenth.
@@ -139,6 +143,10 @@ def main() -> None:
                         help="train every epoch and keep the last weights (no early stopping, no "
                              "choice of the best validation point): what selection on a noisy "
                              "validation split costs or gains")
+    parser.add_argument("--max-length", type=int, default=None,
+                        help="override the automatic max length (tokens per text, or per window)")
+    parser.add_argument("--long-texts", choices=("cut", "windows"), default=None,
+                        help="texts over the max length: cut (the default) or read in windows")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--model", default=None, help="base model folder (default: bundled MiniLM)")
@@ -157,6 +165,8 @@ def main() -> None:
     scope = f"a seeded sample of {opts.rows:,} rows" if opts.rows else "every row"
     epochs = f"epochs forced to {opts.epochs}" if opts.epochs else "automatic epochs"
     epochs += ", web markup stripped from the texts" if opts.strip_markup else ""
+    epochs += f", max length forced to {opts.max_length}" if opts.max_length else ""
+    epochs += ", long texts read in windows" if opts.long_texts == "windows" else ""
     print(f"MiniLM-L6 (or --model), automatic settings, {epochs}, {scope} of each set; test split "
           f"= Cloister's held-out 10%; torch threads {opts.threads}, load average before "
           f"{os.getloadavg()[0]:.1f}\n")
