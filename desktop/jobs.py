@@ -201,11 +201,9 @@ def load_predictor(ws: Vault, run_id: str) -> Any:
 def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
     """The prediction, and the text's length in tokens when the model reads only its start."""
     prediction = predictor.predict([text])[0]
-    limit = int(predictor.max_length)
+    limit = int(predictor.tokens_read)  # max length, or what the windows reach
     if len(text.encode("utf-8")) + 2 <= limit:  # even one token a byte, and [CLS]/[SEP], fits
         return prediction, None
-    if getattr(predictor, "window_overlap", None) is not None:
-        return prediction, None  # read all, in windows
     tokens = predictor.token_count(text)
     return prediction, (tokens if tokens > limit else None)
 

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
 from desktop.settings import AUTO_DEVICE_TIP, DEVICES
 
 
-WINDOWS_TIP = ("Texts longer than the max length: cut them and keep their start, or read all of "
-               "each in windows of the max length (consecutive windows share a quarter); a "
+WINDOWS_TIP = ("Texts longer than the max length: cut them and keep their start, or read each "
+               "in windows of the max length, up to 16 (consecutive windows share a quarter); a "
                "text's prediction is then the mean of its windows'. Training takes longer in "
                "proportion to the windows.")
 
@@ -45,7 +45,7 @@ class AdvancedSettings(QWidget):
         # Texts longer than the max length (engine.training.windows).
         self.long_texts = QComboBox()
         self.long_texts.addItem("Cut (keep the start)", "cut")
-        self.long_texts.addItem("Read all, in overlapping windows", "windows")
+        self.long_texts.addItem("Read in overlapping windows", "windows")
         self._windows_allowed = True
         self.long_texts.setToolTip(WINDOWS_TIP)
         form = QFormLayout(self)

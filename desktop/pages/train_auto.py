@@ -184,23 +184,30 @@ class AutoSettingsBox(QWidget):
 
     def _long_texts_lines(self) -> list[str]:
         """How texts over the max length are read; with them cut, how many are, and the choice
-        that reads all of each (from the share the command line's dry run mentions it)."""
+        that reads them in windows (from the share the command line's dry run mentions it;
+        not with DP, which needs them cut)."""
         from engine.training.plan import CUT_SHARE_TO_MENTION
-        from engine.training.windows import default_overlap
+        from engine.training.windows import MAX_WINDOWS, default_overlap, reach
 
         lengths, max_length = self.auto.lengths, self.page.max_length.value()
         if not len(lengths):
             return []
-        per_text, _ = self.auto.windows_at(max_length, default_overlap(max_length))
+        overlap = default_overlap(max_length)
+        per_text, _ = self.auto.windows_at(max_length, overlap)
         if self.page.advanced.options()["long_texts"] == "windows":
+            farther = reach(max_length, overlap)
+            longer = float((lengths > farther).mean())
             return [f"• Long texts: read in windows of {max_length} tokens, about {per_text:.2f} "
-                    "a text; a text's prediction is the mean of its windows'"]
+                    "a text; a text's prediction is the mean of its windows'"
+                    + (f"; {longer:.0%} go past {MAX_WINDOWS} windows ({farther:,} tokens) and "
+                       "the rest of those is cut" if longer else "")]
         cut = float((lengths > max_length).mean())
-        if cut < CUT_SHARE_TO_MENTION:
+        privacy = getattr(self.page, "privacy", None)
+        if cut < CUT_SHARE_TO_MENTION or (privacy is not None and privacy.enabled.isChecked()):
             return []
         return [f"• Long texts: {cut:.0%} are cut at {max_length} tokens; Advanced → Long texts "
-                f"can read all of each, in about {per_text:.2f} windows a text (as many times "
-                "the training time)"]
+                f"can read them in windows, about {per_text:.2f} a text (as many times the "
+                "training time)"]
 
     def _mark_fields(self, said: dict[str, str], by_user: set[str]) -> None:
         """Each field the automatic settings filled says so: its label is highlighted and the

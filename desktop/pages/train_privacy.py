@@ -332,6 +332,12 @@ class PeopleCount:
         page, dp = self.page, self.page.privacy.enabled.isChecked()
         batch = page.privacy.logical_batch.value() if dp else page.batch_size.value()
         units = self.training_units() if dp else int(page._rows() * TRAIN_SHARE)
+        auto = page.auto_box.auto
+        if not dp and auto is not None and page.advanced.options()["long_texts"] == "windows":
+            from engine.training.windows import default_overlap
+
+            max_length = page.max_length.value()  # each text trains as its windows
+            units = int(units * auto.windows_at(max_length, default_overlap(max_length))[0])
         steps = max(1, -(-units // max(1, batch)))
         return warmup_choice(steps * page.epochs.value(), noisy=dp)
 

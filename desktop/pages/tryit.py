@@ -200,8 +200,10 @@ class TryItPage(Page):
         answer = answer_text(prediction, getattr(self.predictor, "multi_label", False),
                              getattr(self.predictor, "threshold", 0.5))
         if tokens is not None and self.predictor is not None:
-            answer += (f"<br>Only the first {self.predictor.max_length} of its {tokens:,} tokens "
-                       "were read (the run's max length); the rest does not count.")
+            windows = getattr(self.predictor, "window_overlap", None) is not None
+            answer += (f"<br>Only the first {self.predictor.tokens_read:,} of its {tokens:,} tokens "
+                       + ("were read (16 windows of the run's max length)" if windows
+                          else "were read (the run's max length)") + "; the rest does not count.")
         self.answer.setText(answer)
         self.prediction_shown.emit()
 

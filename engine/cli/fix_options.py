@@ -45,7 +45,7 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cap-long", type=int, metavar="TOKENS",
                        help="cut texts longer than about TOKENS tokens to that length "
                        "(long texts are kept whole otherwise; training reads the first "
-                       "--max-length tokens)")
+                       "--max-length tokens, or all of them with --long-texts windows)")
     group.add_argument("--strip-markup", action="store_true",
                        help="remove web markup from the texts: decode HTML entities (&amp;, "
                        "&#39;, also without their '&' as in '#39;s') and drop tags (<br>, "

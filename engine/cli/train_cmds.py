@@ -174,7 +174,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     model_path = None if args.model in (None, "default") else args.model
     explicit = {**_explicit_settings(args), **_dp_settings(args)}
     # The user's own settings are checked before the passphrase is asked for.
-    problems = TrainConfig(dataset=args.dataset, model_path=model_path, **explicit).validate()
+    problems = TrainConfig(dataset=args.dataset, model_path=model_path, **explicit).validate(
+        length_known="max_length" in explicit or not args.auto)
     if problems:
         raise InputError("; ".join(p.message for p in problems))
     ws = open_workspace(args)
@@ -316,8 +317,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="tokens per text (default: automatic, from the texts' lengths)")
     p.add_argument("--long-texts", choices=("cut", "windows"), default=None,
                    help="texts longer than --max-length: cut (default: their start is kept) or "
-                   "windows (all of each is read, in overlapping windows; a text's prediction is "
-                   "the mean of its windows'; the time grows with the windows)")
+                   "windows (each is read in overlapping windows of --max-length, up to 16; a "
+                   "text's prediction is the mean of its windows'; the time grows with the windows)")
     p.add_argument("--window-overlap", type=int, default=None, metavar="TOKENS",
                    help="with --long-texts windows: tokens consecutive windows share (default: "
                    "a quarter of --max-length)")

@@ -165,7 +165,8 @@ class DropBlankIn(Fix):
 class CapLength(Fix):
     """Texts longer than about ``max_tokens`` tokens are cut to that length (word boundaries).
 
-    Training truncates anyway; capping keeps what is stored to what can be used. The count is
+    Training cuts long texts unless it reads them in windows (``--long-texts windows``, which
+    this fix would starve); capping keeps what is stored to what a cut run uses. The count is
     estimated from words, as validation's length check does without a tokenizer. After conflicts
     and repeats: two different letters that share their first 64 tokens are not repeats of each
     other, and dropping one as "repeating an earlier row" would lose a row the file had once.

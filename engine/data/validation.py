@@ -271,9 +271,11 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, lengths: np.ndarra
         hits, Severity.WARNING, "text-too-long",
         f"the text is far longer than the model's limit of {max_tokens} tokens and will be cut",
         column,
-        "Split long documents into passages if their end matters.",
+        "If their end matters, train with long texts read in windows (`cloister train "
+        "--long-texts windows`; Train page: Advanced → Long texts), or split them into passages.",
         describe=lambda i: f"the text has {how + ' ' if how else ''}{int(counts[i]):,} tokens, far "
-        f"beyond the model's limit of {max_tokens}; only the first {max_tokens} will be used",
+        f"beyond the model's limit of {max_tokens}; only the first {max_tokens} will be used unless "
+        "long texts are read in windows",
     )
 
 

@@ -152,6 +152,15 @@ class Predictor:
             text_column=_training_text_column(ws, record.dataset),
         )
 
+    @property
+    def tokens_read(self) -> int:
+        """How many tokens of a text count: the max length, or with windows what they reach."""
+        if self.window_overlap is None:
+            return self.max_length
+        from engine.training.windows import reach
+
+        return reach(self.max_length, min(self.window_overlap, self.max_length // 2))
+
     # -- scoring -------------------------------------------------------------------------
 
     def token_count(self, text: str) -> int:

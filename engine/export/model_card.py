@@ -107,8 +107,8 @@ def render_model_card(info: ModelCardInfo) -> str:
             f"It was trained on long texts read in overlapping windows of {size} tokens, "
             f"consecutive windows sharing {info.window_overlap} (`cloister train --long-texts "
             "windows`; `cloister_window_overlap` in `config.json`). Read a longer text the same "
-            "way: tokenize it with `return_overflowing_tokens=True, stride="
-            f"{info.window_overlap}, max_length={size}` (at most 16 windows), and take the "
+            "way: tokenize it with `truncation=True, return_overflowing_tokens=True, stride="
+            f"{info.window_overlap}, max_length={size}`, keep the first 16 windows, and take the "
             "**mean of the windows' probabilities** (softmax, or sigmoid for multi-label) as "
             "the text's. Cloister's own prediction does.",
             "",

@@ -134,7 +134,7 @@ class TrainConfig:
         return "hooks" if self.dp_trainable == LORA else "ghost"
 
     def validate(self, *, train_rows: int | None = None, model_max_length: int | None = None,
-                 people: int | None = None) -> list[Problem]:
+                 people: int | None = None, length_known: bool = True) -> list[Problem]:
         """Every problem with these settings, each saying what to change. Empty when fine.
 
         ``train_rows`` and ``model_max_length`` add the checks that need the data and the model;
@@ -187,7 +187,9 @@ class TrainConfig:
                 f"batch size {self.batch_size} is larger than the {train_rows} training rows: "
                 f"use a batch size of at most {max(1, train_rows)} or add more data"
             )
-        problems.extend(self._long_text_problems())
+        # ``length_known=False``: max_length is a stand-in for the one the data will choose, so
+        # a window overlap is not yet checked against it.
+        problems.extend(self._long_text_problems(length_known))
         if self.dp:
             problems.extend(Problem(Severity.ERROR, "setting:dp", message)
                             for message in self._dp_problems(train_rows, people))
@@ -201,7 +203,7 @@ class TrainConfig:
             )
         return problems
 
-    def _long_text_problems(self) -> list[Problem]:
+    def _long_text_problems(self, length_known: bool = True) -> list[Problem]:
         from engine.training.windows import check_overlap
 
         def bad(message: str) -> Problem:
@@ -209,13 +211,14 @@ class TrainConfig:
 
         if self.long_texts not in ("cut", "windows"):
             return [bad(f"long texts '{self.long_texts}' is unknown: use cut (keep the start of "
-                        "a long text) or windows (read all of it in overlapping windows)")]
+                        "a long text) or windows (read it in overlapping windows)")]
         if not self.windows:
             return [bad("a window overlap only applies when long texts are read in windows: "
                         "use --long-texts windows, or leave the overlap out")] \
                 if self.window_overlap is not None else []
         out = []
-        why = check_overlap(self.max_length, self.overlap_tokens) if self.max_length >= 8 else None
+        why = check_overlap(self.max_length, self.overlap_tokens) \
+            if self.max_length >= 8 and length_known else None
         if why:
             out.append(bad(why))
         if self.dp:

@@ -104,6 +104,8 @@ class Trainer:
             self.source, self.train_rows = np.arange(len(prep.texts)), prep.train
         self.targets = torch.as_tensor(prep.coding.targets[self.source])
         weight = None
+        # Class weights come from the texts' label counts; with windows, a class of long texts
+        # also has more windows, so its examples weigh a little more in the loss than its rows.
         if config.class_weights:
             weight = torch.as_tensor(class_weight_vector(prep.coding, prep.train)).to(self.device.device)
         # Evaluation uses this criterion as it is; the parts may wrap it for per-sample losses.

@@ -71,21 +71,30 @@ class TrainPlan:
 
     def long_texts_line(self) -> str:
         """How texts longer than max length are read; with them cut, how many are and the
-        option that reads all of them (when at least ``CUT_SHARE_TO_MENTION`` are cut)."""
+        option that reads them in windows (when at least ``CUT_SHARE_TO_MENTION`` are cut and
+        DP, which needs them cut, is off)."""
+        from engine.training.windows import MAX_WINDOWS, reach
+
         c = self.config
+        lengths = self.auto.lengths if self.auto is not None else None
         if c.windows:
-            return (f"long texts: read in windows of {c.max_length} tokens, consecutive windows "
-                    f"sharing {c.overlap_tokens} (about {self.windows_per_text:.2f} windows a text); "
-                    "a text's prediction is the mean of its windows'")
-        if self.auto is None or not len(self.auto.lengths):
+            line = (f"long texts: read in windows of {c.max_length} tokens, consecutive windows "
+                    f"sharing {c.overlap_tokens} (about {self.windows_per_text:.2f} windows a "
+                    "text); a text's prediction is the mean of its windows'")
+            farther = reach(c.max_length, c.overlap_tokens)
+            if lengths is not None and len(lengths) and (lengths > farther).any():
+                line += (f"; {float((lengths > farther).mean()):.0%} are longer than "
+                         f"{MAX_WINDOWS} windows reach ({farther:,} tokens): the rest of those is cut")
+            return line
+        if c.dp or lengths is None or not len(lengths):
             return ""
-        cut = float((self.auto.lengths > c.max_length).mean())
+        cut = float((lengths > c.max_length).mean())
         if cut < CUT_SHARE_TO_MENTION:
             return ""
-        per_text, _ = self.auto.windows_at(c.max_length, c.overlap_tokens)
+        per_text, _ = self.auto.windows_at(c.max_length, c.overlap_tokens)  # type: ignore[union-attr]
         return (f"long texts: {cut:.0%} are cut at {c.max_length} tokens (their start is kept); "
-                f"--long-texts windows reads all of each, in about {per_text:.2f} windows a text "
-                "(that many times the training time)")
+                f"--long-texts windows reads each in windows of {c.max_length} (about "
+                f"{per_text:.2f} a text, up to {MAX_WINDOWS}; that many times the training time)")
 
     def as_dict(self) -> dict[str, Any]:
         """What ``lines`` says, for ``train --dry-run --json``: the settings the run would use,
@@ -133,7 +142,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     placeholder = {"max_length": 8} if auto else {}
     base = TrainConfig(dataset=dataset, model_path=model_path, **{**placeholder, **dict(explicit)})
     try:
-        info = check_settings(base)
+        info = check_settings(base, length_known=not placeholder or "max_length" in explicit)
         rows = load_rows(ws, dataset, base.dp_person_column if base.dp else None)
         texts, labels = rows.texts, rows.labels
         # DP per person reads one row per person an epoch: the people set its batch and time.
@@ -175,21 +184,22 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         chosen = dataclasses.replace(chosen, choices=chosen.choices + (Choice(
             "batch_size", real_rows, f"{real_rows} training rows, fewer than the usual batch "
             f"of {base.batch_size}: one batch holds them all"),))
+    # Long texts in windows: a text trains as its windows, whose count (measured, with the
+    # automatic settings or without them) the steps, the warm-up and the estimate count.
+    mean = chosen.mean_tokens_at(config.max_length) if chosen is not None else None
+    per_text = 1.0
+    if config.windows:
+        measured = chosen if chosen is not None else AutoSettings((), _token_lengths(texts, info))
+        per_text, mean = measured.windows_at(config.max_length, config.overlap_tokens)
     if chosen is not None:
         # The warm-up and validation count the steps this run will take: the epochs and batch
         # in use (the user's, if given), accumulated micro-batches, and DP's logical batches.
-        chosen = _with_steps_for(chosen, config, train_units,
+        chosen = _with_steps_for(chosen, config, int(round(train_units * per_text)),
                                  [k for k in ("warmup_ratio", "eval_every_steps") if k not in explicit])
         config = dataclasses.replace(config, **{k: chosen.values[k] for k in
                                                 ("warmup_ratio", "eval_every_steps") if k not in explicit})
         values = dict(chosen.values)
     overridden = tuple(k for k in values if k in explicit and explicit[k] != values[k])
-    # The estimate uses the data's measured lengths, truncated at the max_length in use (or
-    # cut into windows of it).
-    mean = chosen.mean_tokens_at(config.max_length) if chosen is not None else None
-    per_text = 1.0
-    if chosen is not None and config.windows:
-        per_text, mean = chosen.windows_at(config.max_length, config.overlap_tokens)
     if base.multi_label:
         classes = len({p.strip() for v in labels for p in v.split(base.label_delimiter) if p.strip()})
     else:
@@ -199,6 +209,15 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
                      estimate=estimate(config, units, mean_tokens=mean, windows_per_text=per_text),
                      rows=len(texts), windows_per_text=per_text,
                      classes=classes, privacy=privacy, split=split)
+
+
+def _token_lengths(texts: Any, info: Any) -> Any:
+    """The texts' token counts with the model's tokenizer (a sample, as the automatic settings
+    measure them)."""
+    from engine.models.folders import load_tokenizer
+    from engine.training.auto import token_lengths, tokenizer_counter
+
+    return token_lengths(texts, tokenizer_counter(load_tokenizer(info.path)))
 
 
 def training_split(labels: Any, seed: int, people: Any = None) -> tuple[int, int]:

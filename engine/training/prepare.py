@@ -48,18 +48,32 @@ class Rows:
     text_cleaning: str | None = None
 
 
-def check_settings(config: TrainConfig) -> ModelInfo:
-    problems = config.validate()
+def check_settings(config: TrainConfig, *, length_known: bool = True) -> ModelInfo:
+    """The settings' problems and the model folder's, before any data is read; ``length_known``
+    False while ``max_length`` stands in for the one the data will choose."""
+    problems = config.validate(length_known=length_known)
     if problems:
         raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(p.message for p in problems))
     try:
         info = check_model_folder(resolve_model_path(config.model_path))
     except InputError as exc:
         raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
-    problems = config.validate(model_max_length=info.max_length)
+    problems = config.validate(model_max_length=info.max_length, length_known=length_known)
     if problems:
         raise TrainingFailure(FailureKind.BAD_SETTING, "; ".join(p.message for p in problems))
+    if config.windows:
+        _check_fast_tokenizer(info)
     return info
+
+
+def _check_fast_tokenizer(info: ModelInfo) -> None:
+    """Windows come from the fast tokenizer's overflow: refused before a run is recorded."""
+    from engine.models.folders import load_tokenizer
+
+    if not getattr(load_tokenizer(info.path), "is_fast", False):
+        raise TrainingFailure(FailureKind.BAD_MODEL, f"the model in {info.path} has no fast "
+                              "tokenizer (tokenizer.json), which reading long texts in windows "
+                              "needs: cut long texts (--long-texts cut) or use another model")
 
 
 def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:

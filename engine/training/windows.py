@@ -105,3 +105,10 @@ def window_counts(lengths: np.ndarray, *, max_length: int, overlap: int,
     step = max(1, room - overlap)
     extra = np.ceil(np.maximum(content - room, 0) / step).astype(np.int64)
     return np.minimum(1 + extra, max_windows)
+
+
+def reach(max_length: int, overlap: int, *, special_tokens: int = 2,
+          max_windows: int = MAX_WINDOWS) -> int:
+    """How many tokens of a text (special tokens included) its ``max_windows`` windows read."""
+    room = max(1, max_length - special_tokens)
+    return special_tokens + room + (max_windows - 1) * max(1, room - overlap)

@@ -109,8 +109,8 @@ def test_long_texts_can_be_read_in_windows_from_the_train_page(qtbot, window, ti
     assert page.set_model_folder(tiny_model_dir)
     qtbot.waitUntil(lambda: "Chosen for late" in page.auto_box.label.text(), timeout=60_000)
     page.max_length.setValue(16)
-    assert "• Long texts: 100% are cut at 16 tokens; Advanced → Long texts can read all of each, " \
-           "in about 3.00 windows a text" in page.auto_box.label.text()
+    assert "• Long texts: 100% are cut at 16 tokens; Advanced → Long texts can read them in " \
+           "windows, about 3.00 a text" in page.auto_box.label.text()
     combo = page.advanced.long_texts
     combo.setCurrentIndex(combo.findData("windows"))
     assert "• Long texts: read in windows of 16 tokens, about 3.00 a text" in page.auto_box.label.text()

@@ -27,13 +27,14 @@ torch.set_num_threads(1)
 FILLER = ("the", "movie", "plot", "was", "very", "really", "see", "you")
 
 
-def late_cue_rows(n: int, *, seed: int) -> tuple[list[str], list[str]]:
-    """30 filler words (the same mix for both classes), then the class's cue word."""
+def late_cue_rows(n: int, *, seed: int, filler: tuple[int, int] = (30, 30)) -> tuple[list[str], list[str]]:
+    """``filler`` (fewest, most) filler words (the same mix for both classes), then the class's
+    cue word."""
     rng = random.Random(seed)
     texts, labels = [], []
     for _ in range(n):
         positive = rng.random() < 0.5
-        words = [rng.choice(FILLER) for _ in range(30)]
+        words = [rng.choice(FILLER) for _ in range(rng.randint(*filler))]
         words.append(rng.choice(("good", "great", "love") if positive else ("bad", "awful", "hate")))
         texts.append(" ".join(words))
         labels.append("pos" if positive else "neg")
@@ -42,7 +43,7 @@ def late_cue_rows(n: int, *, seed: int) -> tuple[list[str], list[str]]:
 
 def _config(model: Path, **changes) -> TrainConfig:
     base = TrainConfig(dataset="late", model_path=str(model), epochs=15, batch_size=16,
-                       learning_rate=5e-3, max_length=16, early_stopping_patience=None)
+                       learning_rate=2e-3, max_length=16, early_stopping_patience=None)
     return dataclasses.replace(base, **changes)
 
 
@@ -53,7 +54,7 @@ def _test_accuracy(events: list) -> float:
 
 
 def test_a_class_past_max_length_is_learnt_in_windows_and_not_when_cut(workspace, tiny_bert, tmp_path):
-    texts, labels = late_cue_rows(200, seed=1)
+    texts, labels = late_cue_rows(200, seed=1, filler=(16, 45))  # 2 to 5 windows a text
     splits = toy_splits(200, seed=2)
     cut = list(train_on_rows(workspace, _config(tiny_bert), texts, labels, splits=splits))
     windows = list(train_on_rows(workspace, _config(tiny_bert, long_texts="windows"), texts, labels,
@@ -65,13 +66,14 @@ def test_a_class_past_max_length_is_learnt_in_windows_and_not_when_cut(workspace
     run_id = windows[-1].run_id
     predictor = Predictor.from_run(workspace, run_id, device="cpu")
     assert predictor.window_overlap == 4 == getattr(predictor.model.config, WINDOW_OVERLAP_KEY)
-    new_texts, new_labels = late_cue_rows(40, seed=99)
+    assert predictor.tokens_read == 2 + 14 + 15 * 10  # 16 windows: 14 new tokens, then 10 each
+    new_texts, new_labels = late_cue_rows(40, seed=99, filler=(16, 45))
     predicted = [p.label for p in predictor.predict(new_texts)]
     assert np.mean([p == g for p, g in zip(predicted, new_labels)]) >= 0.9
-    # Cut at 16 tokens instead, the same weights see no cue: their answers barely move.
+    # Cut at 16 tokens instead, the same weights see no cue: no better than a guess.
     predictor.window_overlap = None
-    flat = predictor.predict_proba(new_texts)
-    assert float(flat.max(axis=1).std()) < 0.05
+    guessed = [p.label for p in predictor.predict(new_texts)]
+    assert np.mean([p == g for p, g in zip(guessed, new_labels)]) <= 0.75
     # An exported model says how to read a long text as it was trained to.
     from engine.export.exporters import export_run
 
@@ -140,7 +142,7 @@ def test_the_cli_says_how_many_texts_are_cut_and_trains_in_windows(tmp_path, mon
     assert cli(["train", "toy", "--model", str(tiny_bert), "--max-length", "16", "--dry-run"]) == 0
     cut = capsys.readouterr().out
     assert "long texts: 100% are cut at 16 tokens (their start is kept); --long-texts windows " \
-           "reads all of each, in about 3.00 windows a text" in cut  # 33 tokens: 14 + 2 x 10 new
+           "reads each in windows of 16 (about 3.00 a text, up to 16;" in cut  # 33: 14 + 2 x 10 new
     assert cli(["train", "toy", "--model", str(tiny_bert), "--max-length", "16", "--dry-run",
                 "--long-texts", "windows", "--json"]) == 0
     planned = json.loads(capsys.readouterr().out)
@@ -154,3 +156,46 @@ def test_the_cli_says_how_many_texts_are_cut_and_trains_in_windows(tmp_path, mon
     assert run.config["long_texts"] == "windows" and run.config["window_overlap"] == 2
     assert cli(["train", "toy", "--model", str(tiny_bert), "--long-texts", "windows", "--dp"]) == 2
     assert "with --dp, cut long texts (--long-texts cut)" in capsys.readouterr().err
+
+
+def test_the_dry_run_measures_windows_without_automatic_settings_and_says_what_is_cut(
+        tmp_path, monkeypatch, tiny_bert, capsys):
+    from engine.cli import main as cli
+    from tests.engine.test_train_cli import init_and_import
+
+    texts, labels = late_cue_rows(60, seed=5)
+    texts[0] = " ".join(["the"] * 200) + " good"  # past 16 windows of 16 tokens (166 tokens)
+    init_and_import(tmp_path, monkeypatch, ["text", "label"], list(zip(texts, labels)))
+    capsys.readouterr()
+
+    def dry(*extra: str) -> dict:
+        assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--json", *extra]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    # The overlap is checked against the length the data chooses (48), not a stand-in.
+    plan = dry("--long-texts", "windows", "--window-overlap", "20")
+    assert plan["settings"]["max_length"] == 48 and plan["settings"]["window_overlap"] == 20
+    no_auto = dry("--no-auto", "--max-length", "16", "--long-texts", "windows")["long_texts"]
+    assert "(about 3.2" in no_auto and "windows a text)" in no_auto  # measured, not 1.00
+    capped = dry("--max-length", "16", "--long-texts", "windows")["long_texts"]
+    assert "2% are longer than 16 windows reach (166 tokens): the rest of those is cut" in capped
+    assert dry("--max-length", "16", "--dp")["long_texts"] is None  # DP needs long texts cut
+
+
+def test_a_model_without_a_fast_tokenizer_is_refused_before_a_run_is_recorded(
+        workspace, tiny_bert, monkeypatch):
+    from engine.events import Failed
+    from engine.models import folders
+    from engine.runs import list_runs
+
+    real = folders.load_tokenizer
+
+    class SlowOnly:  # what a model with only a Python tokenizer gives
+        def __init__(self, tokenizer):
+            self.tokenizer, self.is_fast = tokenizer, False
+
+    monkeypatch.setattr(folders, "load_tokenizer", lambda path: SlowOnly(real(path)))
+    texts, labels = late_cue_rows(40, seed=6)
+    events = list(train_on_rows(workspace, _config(tiny_bert, long_texts="windows"), texts, labels))
+    assert isinstance(events[-1], Failed) and "no fast tokenizer" in events[-1].message
+    assert "--long-texts cut" in events[-1].message and list_runs(workspace) == []
