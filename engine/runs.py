@@ -172,10 +172,35 @@ def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
 
 
 def runs_on(ws: Vault, dataset: str, sha256: str | None = None) -> list[RunRecord]:
-    """The runs trained on ``dataset``, newest first: by name, or by the digest of its contents
-    (``sha256``), which a rename keeps while the runs still carry the old name."""
-    return [r for r in list_runs(ws)
-            if r.dataset == dataset or (sha256 and r.dataset_sha256 == sha256)]
+    """The runs trained on the contents ``dataset`` holds now, newest first (``current_dataset``):
+    not those of an earlier import under the same name, nor those of another dataset that holds
+    the same contents under its own name. ``sha256`` is not needed; kept for callers."""
+    from engine.data.store import list_datasets
+
+    datasets = list_datasets(ws)
+    return [r for r in list_runs(ws) if current_dataset(r, datasets) == dataset]
+
+
+def current_dataset(record: Any, datasets: list[Any]) -> str | None:
+    """The dataset (of ``datasets``, their infos) that holds what ``record``'s run trained on:
+    the one of its recorded name, unless imported again since (other contents or columns);
+    else one the same contents were renamed to (a rename keeps the digest while the run still
+    carries the old name); else None."""
+    from engine.training.prepare import columns_changed
+
+    trained_on = getattr(record, "dataset_sha256", None)
+    columns = getattr(record, "dataset_columns", None)
+
+    def same(info: Any) -> bool:
+        return (not trained_on or not info.sha256 or info.sha256 == trained_on) \
+            and not columns_changed(columns, info.mapping.as_dict())
+
+    named = next((d for d in datasets if d.name == record.dataset), None)
+    if named is not None and same(named):
+        return named.name
+    if not trained_on:
+        return None
+    return next((d.name for d in datasets if d.sha256 == trained_on and same(d)), None)
 
 
 def check_deletable(ws: Vault, records: list[RunRecord], *, force: bool = False,

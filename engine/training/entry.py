@@ -196,13 +196,13 @@ def _dataset_now_named(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:
     """The run's dataset under its new name (a rename keeps the contents, and so the digest);
     else why resuming cannot go on, and what would let it."""
     from engine.data.store import list_datasets
+    from engine.runs import current_dataset
 
     # The same contents read through the same columns: one file imported twice with other
     # columns has the same digest but is other data.
-    same = [d.name for d in list_datasets(ws) if run.dataset_sha256 and d.sha256 == run.dataset_sha256
-            and not columns_changed(run.dataset_columns, d.mapping.as_dict())]
-    if same:
-        return dataclasses.replace(config, dataset=same[0])
+    name = current_dataset(run, list_datasets(ws))
+    if name is not None:
+        return dataclasses.replace(config, dataset=name)
     raise TrainingFailure(FailureKind.BAD_SETTING, f"run {run.run_id} trained on the dataset "
                           f"'{config.dataset}', which is no longer in the workspace: import the same "
                           f"file again as '{config.dataset}' to resume it, or delete the run")

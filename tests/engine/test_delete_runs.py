@@ -106,3 +106,33 @@ def test_nothing_is_deleted_when_one_of_the_runs_is_running(trained, tmp_path, c
         code, _, err = cli(root, capsys, "rm", "sms", "--with-runs", "--yes")
         assert code == 2 and "cancel it there first" in err
     assert ws.list(f"runs/{other}/") and ws.list(f"runs/{run_id}/") and list_datasets(ws)
+
+
+def test_runs_belong_to_the_contents_their_dataset_holds_now_not_to_a_name_or_a_copy(
+        trained, tmp_path, capsys) -> None:
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
+
+    ws, run_id, root = trained
+    source = tmp_path / "source.csv"
+    # The same file imported again under another name: the run is not the copy's.
+    assert cli(root, capsys, "import", str(source), "--name", "copy")[0] == 0
+    code, out, _ = cli(root, capsys, "rm", "copy", "--with-runs", "--yes")
+    assert code == 0 and "Deleted dataset 'copy'." in out and "run(s)" not in out
+    assert load_run(ws, run_id).dataset == "sms" and ws.list(f"runs/{run_id}/")
+    # 'sms' imported again with other contents: the run trained on the earlier 'sms'.
+    other = tmp_path / "other.csv"
+    other.write_text("text,label\n" + "".join(f"row {i} here,{'ab'[i % 2]}\n" for i in range(30)))
+    imported = read_table(other)
+    save_dataset(ws, "sms", imported, infer_mapping(imported), overwrite=True)
+    code, out, _ = cli(root, capsys, "rm", "sms", "--with-runs", "--yes")
+    assert code == 0 and "run(s)" not in out and ws.list(f"runs/{run_id}/")
+
+
+def test_evaluate_follows_a_rename(trained, capsys) -> None:
+    ws, run_id, root = trained
+    assert cli(root, capsys, "rename", "sms", "texts")[0] == 0
+    code, out, err = cli(root, capsys, "evaluate", run_id)
+    assert code == 0, err
+    assert "accuracy" in out
