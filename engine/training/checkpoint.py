@@ -39,6 +39,7 @@ class Progress:
     global_step: int = 0
     best_metric: float | None = None
     best_step: int | None = None
+    best_loss: float | None = None  # the validation loss at best_step: it breaks a metric's ties
     evals_without_improvement: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     elapsed_seconds: float = 0.0

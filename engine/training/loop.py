@@ -207,10 +207,17 @@ class Trainer:
         p.history.append({"step": p.global_step, "epoch": epoch, "split": "validation", **metrics})
         yield Evaluated(step=p.global_step, epoch=epoch, split="validation", metrics=metrics)
         value = metrics[EARLY_STOPPING_METRIC]
-        if p.best_metric is None or value > p.best_metric + 1e-9:
-            p.best_metric, p.best_step, p.evals_without_improvement = value, p.global_step, 0
+        better = p.best_metric is None or value > p.best_metric + 1e-9
+        # A tie (small validation splits tie often, at 1.0 most of all): the lower validation
+        # loss is the better-calibrated model, kept; for early stopping it is no improvement.
+        tie = not better and abs(value - p.best_metric) <= 1e-9 \
+            and (p.best_loss is None or loss < p.best_loss)
+        if better or tie:
+            p.best_metric, p.best_step, p.best_loss = value, p.global_step, loss
             with plain_view(self.model):  # LoRA adapters folded in: a plain model is saved
                 save_model(self.ws, f"runs/{self.run.run_id}/model", self.model, self.tokenizer)
+        if better:
+            p.evals_without_improvement = 0
         else:
             p.evals_without_improvement += 1
             patience = self.config.early_stopping_patience

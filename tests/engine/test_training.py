@@ -277,3 +277,14 @@ def test_damaged_weights_fail_as_bad_model(workspace, tiny_bert) -> None:
     failed = run(workspace, config(tiny_bert))[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_MODEL
     assert "cannot be loaded" in failed.message and "copy the model folder again" in failed.message
+
+
+def test_a_tie_on_validation_macro_f1_keeps_the_step_with_the_lower_validation_loss(workspace, tiny_bert):
+    events = run(workspace, config(tiny_bert, epochs=6))
+    assert isinstance(events[-1], Finished)
+    checks = [(e.step, e.metrics["macro_f1"], e.metrics["loss"]) for e in events
+              if isinstance(e, Evaluated) and e.split == "validation"]
+    top = max(f1 for _, f1, _ in checks)
+    ties = [(loss, step) for step, f1, loss in checks if abs(f1 - top) <= 1e-9]
+    assert len(ties) >= 2  # separable toy rows: the best score is reached more than once
+    assert events[-1].best_step == min(ties)[1] != min(step for _, step in ties)
