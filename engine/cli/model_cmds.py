@@ -187,6 +187,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError("--input needs --output FILE: where to write the rows with predictions")
     if args.input is None and args.output is not None:
         raise InputError("--output goes with --input FILE; for --text the result is printed")
+    if args.output is not None and args.output.is_dir():
+        raise InputError(f"{args.output} is a folder: give a file name for the predictions, such "
+                         f"as {args.output / 'predictions.csv'} (nothing was written)")
     if args.output is not None and args.output.exists() and not args.overwrite:
         raise InputError(f"{args.output} exists: pass --overwrite to replace it, or choose another "
                          "--output (nothing was written)")
@@ -220,27 +223,37 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
     from engine.evaluation.prediction import predict_file
 
     last_shown = 0.0
+    # The bar redraws one line in place: on a terminal only (in a log, 88 frames on one line).
+    bar = not args.json and sys.stderr.isatty()
+    drawn = False  # a bar line is open on stderr: end it before anything else is written there
+
+    def end_bar() -> None:
+        if drawn:
+            sys.stderr.write("\n")
+
     for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
                               header=False if args.no_header else None, ws=ws):
-        if isinstance(event, Progress) and not args.json:
+        if isinstance(event, Progress) and bar:
             now = time.monotonic()
             if now - last_shown > 0.1 or event.done == event.total:
-                last_shown = now
+                last_shown, drawn = now, True
                 _bar(event.done, event.total)
         elif isinstance(event, Finished):
+            end_bar()
             rows = int(event.metrics.get("rows", 0))
             if args.json:
                 print(json.dumps({"rows": rows, "output": str(args.output),
                                   "seconds": round(event.duration_seconds, 3)}))
             else:
-                print(f"\n{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
+                print(f"{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
             return 0, rows
         elif isinstance(event, Failed):
-            print(file=sys.stderr)
+            end_bar()
             print(f"cloister: error: {event.message}", file=sys.stderr)
             return (2 if event.kind in (FailureKind.BAD_DATA, FailureKind.BAD_SETTING) else 1), 0
         elif isinstance(event, Cancelled):
-            print("\ncloister: cancelled; nothing was written", file=sys.stderr)
+            end_bar()
+            print("cloister: cancelled; nothing was written", file=sys.stderr)
             return 130, 0
     return 1, 0  # pragma: no cover - predict_file always ends with a terminal event
 
@@ -258,6 +271,9 @@ def _bar(done: int, total: int) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from engine.export.exporters import export_run
 
+    if args.plaintext and args.export_passphrase_file is not None:
+        raise InputError("--plaintext writes an unencrypted folder, which takes no passphrase: drop "
+                         "--export-passphrase-file, or drop --plaintext to seal the export with it")
     ws = open_workspace(args)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
     written = export_run(ws, args.run, args.out, format=args.format,

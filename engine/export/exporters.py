@@ -307,7 +307,8 @@ def export_run(
     """Export a run's trained model; returns the folder (plaintext) or the sealed file written.
 
     Sealed (default): ``out`` names the file to write (inside it when ``out`` is a folder:
-    ``<run_id>.cloister-export``) and ``passphrase`` is required; ``kdf`` overrides the scrypt
+    ``<run_id>.cloister-export``; a name without a suffix gets that suffix) and ``passphrase``
+    is required; ``kdf`` overrides the scrypt
     cost (tests). Plaintext: ``out`` is a new or empty folder.
     """
     from engine.models.weights import load_model, model_exists
@@ -326,6 +327,8 @@ def export_run(
                              "or export in plaintext explicitly (--plaintext)")
         if out.is_dir():
             out = out / f"{run_id}{SEALED_SUFFIX}"
+        elif not out.suffix:  # "--out model" is one file, not a folder: named as what it is
+            out = out.with_name(out.name + SEALED_SUFFIX)
         if out.exists():
             raise InputError(f"{out} already exists; choose another file name or remove it")
     model, tokenizer = load_model(ws, prefix, device="cpu")

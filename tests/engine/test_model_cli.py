@@ -98,7 +98,8 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     source = write_sms_csv(tmp_path / "new.csv", rows=10)
     output = tmp_path / "scored.jsonl"
     code, out, err = cli("predict", run_id, "--input", str(source), "--output", str(output))
-    assert code == 0 and "10 rows predicted" in out and "10/10 rows" in err
+    assert code == 0 and out.startswith("10 rows predicted")  # stdout: the result, no blank line
+    assert "\r[" not in err  # no progress frames in a log: stderr is not a terminal here
     scored = pd.read_json(output, lines=True)
     assert len(scored) == 10 and {"predicted_label", "prob_ham", "prob_spam"} <= set(scored.columns)
     audit = [e for e in trained[0].verify_audit().entries if e.action == "predict-file"]
@@ -107,8 +108,15 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     before = output.read_bytes()
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(output))
     assert code == 2 and "scored.jsonl exists: pass --overwrite" in err and output.read_bytes() == before
-    code, out, _ = cli("predict", run_id, "--input", str(source), "--output", str(output), "--overwrite")
-    assert code == 0 and "10 rows predicted" in out
+    import sys
+
+    with pytest.MonkeyPatch.context() as patch:  # on a terminal, the bar, ended by a newline
+        patch.setattr(sys.stderr, "isatty", lambda: True)
+        code, out, err = cli("predict", run_id, "--input", str(source), "--output", str(output),
+                             "--overwrite")
+    assert code == 0 and "10 rows predicted" in out and err.endswith("10/10 rows\n")
+    code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path))
+    assert code == 2 and f"{tmp_path} is a folder: give a file name" in err and "--overwrite" not in err
     code, _, err = cli("predict", run_id, "--input", str(source))
     assert code == 2 and "--input needs --output" in err
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path / "x.pdf"))
@@ -143,8 +151,16 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     assert code == 0
     config = json.loads((tmp_path / "opened" / "config.json").read_text())
     assert config["id2label"] == {"0": "ham", "1": "spam"}
+    code, _, err = cli("export", run_id, "--out", str(tmp_path / "plain"), "--plaintext",
+                       "--export-passphrase-file", str(secret))
+    assert code == 2 and "drop --export-passphrase-file" in err and not (tmp_path / "plain").exists()
     code, out, _ = cli("export", run_id, "--out", str(tmp_path / "plain"), "--plaintext", "--format", "onnx")
     assert code == 0 and "PLAINTEXT" in out and (tmp_path / "plain" / "model.onnx").is_file()
+    # A sealed export named without a suffix is one file, named as what it is.
+    code, out, _ = cli("export", run_id, "--out", str(tmp_path / "for-alice"),
+                       "--export-passphrase-file", str(secret))
+    assert code == 0 and (tmp_path / "for-alice.cloister-export").is_file()
+    assert not (tmp_path / "for-alice").exists() and "for-alice.cloister-export" in out
     from safetensors.numpy import load_file
 
     weights = load_file(tmp_path / "opened" / "model.safetensors")
