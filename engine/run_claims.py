@@ -3,17 +3,18 @@
 A run record says "running" from its start until its end is saved. When the process is
 killed (SIGKILL, the out-of-memory killer, a power cut) the end is never saved, and the record
 alone cannot tell that run from one a `cloister train` in another terminal is training now. The
-trainer therefore holds an exclusive lock on ``<workspace>/.training/<run_id>`` for as long as it
-trains; the OS drops the lock when the process ends, however it ends. A reader that can take the
-lock knows nobody trains the run; one that cannot knows somebody does.
+trainer therefore holds an exclusive lock on a file in ``<workspace>/.training/`` for as long as it
+trains (``claim_path``: named by a keyed hash of the run id, which would say when the run
+started); the OS drops the lock when the process ends, however it ends. A reader that can take
+the lock knows nobody trains the run; one that cannot knows somebody does.
 
 Runs this process trains are also kept in a set: a reader here never touches their lock file
 (where the OS implements these locks per process, as NFS does, closing a second handle would
 drop the trainer's lock). A reader takes another process's free lock only for an instant, so a
 trainer starting at that instant tries again for a moment before it says the run is taken.
 
-The lock files are empty and named by run id (random, no user data). They are removed with the
-run (``release_claim_file``), never while a trainer may hold one.
+The lock files are empty and named by a keyed hash (no user data, nor when a run started). They
+are removed with the run (``release_claim_file``), never while a trainer may hold one.
 """
 from __future__ import annotations
 
@@ -72,8 +73,9 @@ def _key(ws: Vault, run_id: str) -> tuple[str, str]:
     return str(Path(ws.root).resolve()), run_id
 
 
-def _path(ws: Vault, run_id: str) -> Path:
-    return Path(ws.root) / CLAIMS_DIR / run_id
+def claim_path(ws: Vault, run_id: str) -> Path:
+    """The run's lock file: named by a keyed hash of its id, since a run id says when it started."""
+    return Path(ws.root) / CLAIMS_DIR / ws.private_name(f"run-claim\x00{run_id}")
 
 
 def _taken(run_id: str) -> RunClaimed:
@@ -99,9 +101,9 @@ def claim_run(ws: Vault, run_id: str) -> Iterator[None]:
             raise _taken(run_id)
         _held.add(key)
     try:
-        folder = Path(ws.root) / CLAIMS_DIR
-        folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(folder / run_id, os.O_RDWR | os.O_CREAT, 0o600)
+        path = claim_path(ws, run_id)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if not _lock_briefly_retrying(fd):
                 raise _taken(run_id)
@@ -122,7 +124,7 @@ def is_being_trained(ws: Vault, run_id: str) -> bool | None:
     with _held_lock:
         if _key(ws, run_id) in _held:
             return True
-    path = _path(ws, run_id)
+    path = claim_path(ws, run_id)
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -143,7 +145,7 @@ def release_claim_file(ws: Vault, run_id: str) -> None:
     with _held_lock:
         if _key(ws, run_id) in _held:
             return
-    path = _path(ws, run_id)
+    path = claim_path(ws, run_id)
     try:
         fd = os.open(path, os.O_RDWR)
     except OSError:

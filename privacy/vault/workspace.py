@@ -203,6 +203,12 @@ class Workspace(IndexStore):
     def __exit__(self, *exc: object) -> None:
         self.lock()
 
+    def private_name(self, label: str) -> str:
+        """A name for ``label`` that only this unlocked workspace can tell (a keyed hash), for
+        files kept beside the vault that must not say what they are for (run lock files)."""
+        message = b"cloister-name-v1\x00" + label.encode("utf-8")
+        return hmac.new(bytes(self._require().names), message, hashlib.sha256).hexdigest()[:32]
+
     # ----- internals --------------------------------------------------------------------
     def _require(self) -> VaultKeys:
         if self._keys is None:

@@ -13,7 +13,7 @@ import pytest
 
 from engine.cli import main
 from engine.events import Failed, Finished
-from engine.run_claims import CLAIMS_DIR, claim_run, is_being_trained
+from engine.run_claims import CLAIMS_DIR, claim_path, claim_run, is_being_trained
 from engine.runs import RunStatus, list_runs, load_run
 from engine.training import resume
 from tests.engine.test_prediction import train_tiny_run
@@ -96,7 +96,7 @@ def test_a_run_killed_before_its_first_checkpoint_says_to_start_again(trained, c
     assert seen.status is RunStatus.FAILED and "had not saved a checkpoint yet" in seen.error
     code, out, _ = cli(tmp_path / "workspace", capsys, "rm-run", finished.run_id, "--yes")
     assert code == 0 and "Deleted run" in out  # no --force needed: nothing trains it
-    assert not (tmp_path / "workspace" / CLAIMS_DIR / finished.run_id).exists()
+    assert not claim_path(ws, finished.run_id).exists()
 
 
 def test_a_run_held_in_this_process_counts_as_trained(trained) -> None:
@@ -116,8 +116,9 @@ def test_the_claim_file_holds_nothing_and_only_the_owner_reads_it(trained) -> No
     ws, tmp_path = trained
     run_id = list_runs(ws)[0].run_id
     with claim_run(ws, run_id):
-        path = tmp_path / "workspace" / CLAIMS_DIR / run_id
-        assert path.read_bytes() == b""
+        path = claim_path(ws, run_id)
+        assert path.parent == tmp_path / "workspace" / CLAIMS_DIR and path.read_bytes() == b""
+        assert run_id not in path.name and run_id[:8] not in path.name  # no start time on disk
         assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
 
 
