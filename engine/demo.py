@@ -91,6 +91,7 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
 
     with _folder(root) as folder:
         ws = Workspace.create(folder / "workspace", secrets.token_urlsafe(24))
+        vault_id = ws.vault_id
         try:
             try:
                 import_sample(ws)
@@ -100,3 +101,7 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
             yield from train(ws, config or demo_config(), cancel=cancel)
         finally:
             ws.lock()
+            if root is None:  # the throw-away workspace goes: its record outside it goes too
+                from privacy.vault.anchor import remove_mirror
+
+                remove_mirror(vault_id)

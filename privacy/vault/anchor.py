@@ -100,6 +100,12 @@ def mirror_path(vault_id: str) -> Path:
     return mirror_dir() / f"{vault_id}.json"
 
 
+def remove_mirror(vault_id: str) -> None:
+    """Forget a vault's record outside it: only for a workspace deleted with its folder (the
+    demo's throw-away one), whose record would otherwise stay behind for good."""
+    mirror_path(vault_id).unlink(missing_ok=True)
+
+
 def read_mirror(vault_id: str, key: bytes | bytearray) -> Anchor | None:
     path = mirror_path(vault_id)
     try:

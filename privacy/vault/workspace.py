@@ -203,6 +203,11 @@ class Workspace(IndexStore):
     def __exit__(self, *exc: object) -> None:
         self.lock()
 
+    @property
+    def vault_id(self) -> str:
+        """The vault's random id: it names the vault's freshness record outside the workspace."""
+        return self._require().vault_id
+
     def private_name(self, label: str) -> str:
         """A name for ``label`` that only this unlocked workspace can tell (a keyed hash), for
         files kept beside the vault that must not say what they are for (run lock files)."""

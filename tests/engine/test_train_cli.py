@@ -115,6 +115,18 @@ def test_demo_flow_runs_on_the_bundled_sample(tiny_bert, tmp_path: Path) -> None
     assert len(test) == 1 and set(test[0].metrics) >= {"accuracy", "macro_f1", "roc_auc"}
 
 
+def test_the_throw_away_demo_takes_its_record_outside_the_workspace_with_it(tiny_bert) -> None:
+    import os
+
+    anchors = Path(os.environ["CLOISTER_ANCHOR_DIR"])
+    config = demo_config(model_path=str(tiny_bert), epochs=1, max_length=32)
+    during: list[int] = []
+    for event in run_demo(config=config):
+        during.append(len(list(anchors.glob("*.json"))))
+    assert isinstance(event, Finished) and max(during) == 1  # kept while the workspace lived
+    assert list(anchors.glob("*.json")) == []  # and gone with it
+
+
 def test_dp_demo_spends_the_budget_on_the_sample(tiny_bert, tmp_path: Path) -> None:
     """`cloister demo --dp lora` (the packaged app's check of Opacus and peft): ε 8, the
     automatic DP settings for the sample's 480 training rows, ε reported on every step."""
