@@ -136,7 +136,9 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     unknown = set(explicit) - names
     if unknown:
         raise InputError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
-    explicit = {**as_imported(ws, dataset), **dict(explicit)}
+    imported_as = as_imported(ws, dataset)
+    _check_label_reading(dataset, imported_as, explicit)
+    explicit = {**imported_as, **dict(explicit)}
     # With automatic settings the length is chosen within the model's limit: a placeholder
     # that any model accepts stands in for it while the model and data are checked.
     placeholder = {"max_length": 8} if auto else {}
@@ -149,6 +151,11 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         units = len(set(rows.people)) if rows.people is not None else len(texts)
     except TrainingFailure as exc:
         raise InputError(exc.message) from exc
+    if base.multi_label and not imported_as and not any(base.label_delimiter in str(label)
+                                                        for label in labels):
+        raise InputError(f"no label of dataset {dataset!r} holds {base.label_delimiter!r}: it has "
+                         "one label a row, so train it without --multi-label (or, if its labels "
+                         "are joined by another character, give that with --label-delimiter)")
     chosen: AutoSettings | None = None
     values: dict[str, Any] = {}
     real_rows = 0  # the training rows of the run's split, measured with the automatic settings
@@ -282,6 +289,17 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
     return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
             f"{units:,} {noun}: {steps:,} steps of {batch} (sampling rate {rate:.4g}) with noise "
             f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}"), sizes
+
+
+def _check_label_reading(dataset: str, imported_as: Mapping[str, Any],
+                         explicit: Mapping[str, Any]) -> None:
+    """A dataset imported as multi-label is read with the delimiter it was imported with: any
+    other would make every combination of labels one class, silently."""
+    stored, given = imported_as.get("label_delimiter"), explicit.get("label_delimiter")
+    if stored and given is not None and given != stored:
+        raise InputError(f"dataset {dataset!r} was imported with labels separated by {stored!r}; "
+                         f"reading them split by {given!r} would make each combination one "
+                         "label: leave out --label-delimiter")
 
 
 def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:

@@ -239,3 +239,12 @@ def test_a_dataset_imported_as_multi_label_trains_as_one(tmp_path: Path, monkeyp
     assert cli(["runs", "--json"]) == 0
     (record,) = json.loads(capsys.readouterr().out)
     assert record["config"]["multi_label"] is True and sorted(record["labels"]) == ["billing", "refund", "tech"]
+    # Another delimiter would make each combination one label, silently: refused.
+    assert cli(["train", "tickets", "--model", str(tiny_bert), "--dry-run", "--multi-label",
+                "--label-delimiter", ","]) == 2
+    assert "imported with labels separated by '|'" in capsys.readouterr().err
+
+
+def test_multi_label_on_data_with_one_label_a_row_is_refused(ready, tiny_bert, capsys) -> None:
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--multi-label"]) == 2
+    assert "no label of dataset 'toy' holds '|': it has one label a row" in capsys.readouterr().err
