@@ -60,8 +60,11 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
     """
     from engine.data.fixes import apply_fixes, fixes_from_options
 
+    # --skip-incomplete leaves rows with an empty text or no label out when the dataset is
+    # stored; with other fixes, they go first, or class sizes would count rows left out later.
+    skip_first = bool(getattr(args, "skip_incomplete", False))
     fixes = fixes_from_options(
-        drop_empty=args.drop_empty, drop_duplicates=args.drop_duplicates,
+        drop_empty=args.drop_empty or skip_first, drop_duplicates=args.drop_duplicates,
         resolve_conflicts=args.resolve_conflicts, min_class_size=args.min_class_size,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
         cap_long=args.cap_long, drop_blank=args.drop_blank,
@@ -75,12 +78,25 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
                          "dropping or relabelling whole rows by class would also drop or relabel "
                          "their other classes: leave out --drop-small, --merge-small-into, "
                          "--merge-label-variants, --drop-class and --resolve-conflicts")
+    if skip_first and not args.drop_empty and len(fixes) == 1:  # only the skip: stored as before
+        fixes = []
     if not fixes:
         return imported, [], []
     table, report = apply_fixes(imported.table, mapping, fixes)
     lines = [f"fixed: {line}" for line in report.lines()]
+    before, after = report.classes_before, report.classes_after
+    if delimiter:  # classes one by one, not each combination of them
+        before, after = (_labels_in(t, mapping, delimiter) for t in (imported.table, table))
     lines.append(f"fixed: {report.rows_before:,} -> {report.rows_after:,} rows, "
-                 f"{report.classes_before} -> {report.classes_after} classes (the source file "
-                 "is unchanged)")
+                 f"{before} -> {after} classes (the source file is unchanged)")
     # Read-time problems point at rows of the source; they no longer match the fixed table.
     return dataclasses.replace(imported, table=table, problems=()), report.history(), lines
+
+
+def _labels_in(table: Any, mapping: ColumnMapping, delimiter: str) -> int:
+    """How many distinct labels a multi-label table's label column holds, one by one."""
+    if mapping.label_column is None:
+        return 0
+    cells = table.column(mapping.label_column).to_pylist()
+    return len({part.strip() for cell in cells if cell is not None
+                for part in str(cell).split(delimiter) if part.strip()})

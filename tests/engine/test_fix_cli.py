@@ -183,3 +183,43 @@ def test_rows_labelled_n_a_dropped_at_import(tmp_path: Path, monkeypatch: pytest
     assert "--drop-class 'N/A': no such class" in capsys.readouterr().err
     assert cli(["datasets"]) == 0
     assert "other" not in capsys.readouterr().out  # refused: nothing stored
+
+
+def test_rows_left_out_as_incomplete_do_not_count_towards_class_sizes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`--skip-incomplete` with `--min-class-size`: the rows left out go first, so a class that
+    is small once they are gone is merged, and the history's count is the class's size."""
+    import csv
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "fix cli test passphrase")
+    source = tmp_path / "tickets.csv"
+    rows = [(f"invoice question {i}", "billing") for i in range(8)] + [("", "billing")] * 4
+    rows += [(f"app crashes {i}", "technical") for i in range(12)]
+    rows += [(f"where is my parcel {i}", "delivery") for i in range(3)]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "t", "--skip-incomplete", "--min-class-size", "10",
+                "--merge-small-into", "other"]) == 0
+    out = capsys.readouterr().out
+    assert "dropped 4 rows with an empty text or no label" in out
+    assert cli(["datasets", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["labels"] == {"technical": 12, "other": 11}  # billing (8) and delivery (3)
+    assert "(11 rows) into 'other'" in out
+
+
+def test_the_fix_summary_counts_the_labels_of_a_multi_label_file_one_by_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import csv
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "fix cli test passphrase")
+    source = tmp_path / "tags.csv"
+    combos = ["billing", "tech", "billing|tech", "refund|tech"]
+    rows = [(f"ticket {i}", combos[i % 4]) for i in range(20)] + [("ticket 0", "billing")]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "t", "--label-delimiter", "|",
+                "--drop-duplicates"]) == 0
+    assert "fixed: 21 -> 20 rows, 3 -> 3 classes" in capsys.readouterr().out
