@@ -26,7 +26,12 @@ def fix_draft(draft: Any, fix: Any, *, skip_incomplete: bool = False) -> Any:
 
     from desktop.pages.draft_check import read_and_check
 
-    table, report = apply_fixes(draft.imported.table, draft.mapping, [fix])
+    fixes = [fix]
+    if skip_incomplete and getattr(fix, "needs_labels", False):
+        from engine.data.fixes import DropIncomplete
+
+        fixes = [DropIncomplete(), fix]  # class sizes without the rows left out at import anyway
+    table, report = apply_fixes(draft.imported.table, draft.mapping, fixes)
     # Read-time problems name rows of the source file; they no longer match the fixed table.
     imported = dataclasses.replace(draft.imported, table=table, problems=())
     return read_and_check(imported.source, text_column=draft.text_column,

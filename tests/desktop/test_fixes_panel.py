@@ -211,3 +211,21 @@ def test_on_a_small_screen_the_fix_buttons_keep_their_height(qtbot, window, real
     blocking = len({p.code for p in page.draft.problems if p.blocking})
     assert title.startswith(f"Problems — {blocking} kinds to fix before importing"), title
     assert blocking < sum(1 for p in page.draft.problems if p.blocking)
+
+
+def test_with_incomplete_rows_left_out_a_class_fix_counts_without_them(tmp_path):
+    import csv
+
+    from desktop.pages.draft_check import read_and_check
+    from desktop.pages.fixes_panel import fix_draft
+    from engine.data.fixes import SmallClasses
+
+    source = tmp_path / "tickets.csv"
+    rows = [(f"invoice question {i}", "billing") for i in range(8)] + [("", "billing")] * 4
+    rows += [(f"app crashes {i}", "technical") for i in range(12)]
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    draft = read_and_check(source, skip_incomplete=True)
+    fixed = fix_draft(draft, SmallClasses(min_size=10, merge_into="other"), skip_incomplete=True)
+    labels = fixed.imported.table.column("label").to_pylist()
+    assert labels.count("other") == 8 and "billing" not in labels  # 8 left once the 4 go
