@@ -89,8 +89,10 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
     if blocking:
         raise TrainingFailure(
             FailureKind.BAD_DATA,
-            f"dataset '{name}' has problems that block training: {blocking}. Fix the source "
-            "file and import it again (`cloister inspect FILE` lists every problem)",
+            f"dataset '{name}' has problems that block training: {blocking}. Import the file "
+            f"again as '{name}' with --replace and the fixes `cloister inspect FILE` names for "
+            "them (such as --drop-empty, or --min-class-size 10 --merge-small-into other; the "
+            "source file is not changed), or use the Datasets page's fix buttons",
         )
     people = person_ids(stored, person_column) if person_column else None
     from engine.data.markup import MARKUP
