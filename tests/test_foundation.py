@@ -118,3 +118,17 @@ def test_cli_help_lists_commands_without_qt() -> None:
                     "audit", "train", "runs", "resume", "demo", "evaluate", "predict", "export",
                     "open-export"):
         assert f"\n    {command} " in result.stdout, command
+
+
+def test_every_command_and_option_says_what_it_is_for() -> None:
+    import argparse
+
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        assert command.description, f"`cloister {name} --help` has no description"
+        for action in command._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help, f"`cloister {name} {action.option_strings[0]}` has no help"

@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (inspect_cmd, vault_cmds, privacy_cmds, train_cmds, model_cmds):
         module.register(subparsers)
+    # `cloister COMMAND --help` opens with what the command does: its one-line help where it
+    # has no longer description of its own.
+    helps = {action.dest: action.help for action in subparsers._choices_actions}
+    for name, command in subparsers.choices.items():
+        if not command.description and helps.get(name):
+            command.description = str(helps[name])[0].upper() + str(helps[name])[1:] + "."
     return parser
 
 

@@ -47,7 +47,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-header", action="store_true",
                    help="the first row of --input is data, not column names")
     p.add_argument("--top-k", type=int, metavar="K", help="show only the K most probable labels")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64,
+                   help="texts scored at once (default 64; lower it if memory runs out)")
     _common(p)
     p.set_defaults(func=cmd_predict)
 

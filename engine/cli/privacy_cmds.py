@@ -201,7 +201,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Apply POLICY.toml to DATASET and store the result as a new dataset NEW. "
         "The original is not changed. See resources/anonymize-policy.example.toml.")
     p.add_argument("dataset", metavar="DATASET")
-    p.add_argument("--policy", type=Path, required=True, metavar="POLICY.toml")
+    p.add_argument("--policy", type=Path, required=True, metavar="POLICY.toml",
+                   help="what to do with each kind of personal data and each column (see "
+                   "resources/anonymize-policy.example.toml)")
     p.add_argument("--name", required=True, metavar="NEW", help="name of the anonymized dataset")
     _add_names_option(p)
     add_workspace_options(p)

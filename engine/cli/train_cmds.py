@@ -322,11 +322,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--window-overlap", type=int, default=None, metavar="TOKENS",
                    help="with --long-texts windows: tokens consecutive windows share (default: "
                    "a quarter of --max-length)")
-    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--seed", type=int, default=13,
+                   help="seeds the split, the new head and the batch order (default 13): the "
+                   "same seed and settings give the same run")
     p.add_argument("--early-stopping", type=int, default=None, metavar="N",
                    help="stop after N evaluations without a better validation macro-F1 "
                    "(0: never; default 2)")
-    p.add_argument("--grad-accumulation", type=_positive, default=None, metavar="N")
+    p.add_argument("--grad-accumulation", type=_positive, default=None, metavar="N",
+                   help="add up N batches' gradients before each step: the effect of an N times "
+                   "larger batch in the memory of one (default 1)")
     p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
                    help="weight classes by rarity (default: automatic, on when imbalanced)")
     p.add_argument("--multi-label", action="store_true",
@@ -339,7 +343,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "fixed defaults (3 epochs, 5e-5, 128 tokens)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the settings that would be used, why, and the estimate; train nothing")
-    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--device", default="auto",
+                   help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     dp = p.add_argument_group(
         "differential privacy", "DP-SGD through Opacus: the model provably reveals little about "
@@ -383,8 +388,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="the whole flow on the bundled sample, headless",
                               description="Import the bundled SMS spam sample into a throw-away "
                               "workspace, fine-tune the default MiniLM and print test metrics.")
-    p.add_argument("--epochs", type=_positive, default=2)
-    p.add_argument("--dp", nargs="?", const="auto", metavar="top-N|lora|all",
+    p.add_argument("--epochs", type=_positive, default=2, help="epochs to train (default 2)")
+    p.add_argument("--dp", nargs="?", const="auto", metavar="top-N|top-N+bias|lora|all",
                    help="train with differential privacy at ε = 8 (the part trained: automatic "
                         "if not given); shows the DP path, not its accuracy: the sample is small")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")

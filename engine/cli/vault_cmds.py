@@ -255,7 +255,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     finally:
         ws.lock()
     print(f"Deleted dataset {info.name!r}{also}. Its encrypted files were unlinked; see "
-          "privacy/vault/FORMAT.md for what deletion does and does not guarantee on SSDs.")
+          "the README's privacy notes for what deletion does and does not guarantee on SSDs.")
     if runs and not args.with_runs:
         print(f"{len(runs)} run(s) trained on it are kept, with their models and test reports "
               "(which quote test rows): delete them with `cloister rm-run RUN`, or next time "
