@@ -103,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or EXIT_OK)
     except (CloisterError, PrivacyError) as exc:
         print(f"cloister: error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):  # a script reading stdout gets the error there too
+            import json
+
+            print(json.dumps({"error": str(exc), "exit_code": exc.exit_code}))
         return exc.exit_code
     except Terminated:
         print(f"cloister: stopped (terminated){_AFTER_A_STOP}", file=sys.stderr)

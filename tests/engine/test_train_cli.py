@@ -248,3 +248,11 @@ def test_a_dataset_imported_as_multi_label_trains_as_one(tmp_path: Path, monkeyp
 def test_multi_label_on_data_with_one_label_a_row_is_refused(ready, tiny_bert, capsys) -> None:
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--multi-label"]) == 2
     assert "no label of dataset 'toy' holds '|': it has one label a row" in capsys.readouterr().err
+
+
+def test_with_json_an_error_is_also_one_json_object_on_stdout(ready, tiny_bert, capsys) -> None:
+    assert cli(["train", "nope", "--model", str(tiny_bert), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert "cloister: error: " in err
+    error = json.loads(out)
+    assert error["exit_code"] == 2 and "no dataset named 'nope'" in error["error"]
