@@ -334,7 +334,8 @@ def predict_file(
 
     ``text_column`` defaults to the training data's text column when the file has it, else
     it is inferred. ``header`` says whether the first row holds column names (default:
-    detected; a one-column file without a header needs ``header=False``). ``ws``: the
+    detected; in a one-column text file, only a first line that is a text column's name, such
+    as "text", is taken for one). ``ws``: the
     workspace whose audit log records the file written (predictions leave the vault in
     plaintext at the user's request), with the write: a stop between them waits for both.
 
@@ -349,6 +350,8 @@ def predict_file(
         from engine.data.importing import read_table
 
         imported = read_table(input_path, header=header, tidy=False)  # a prediction for every row
+        if header is None and _first_line_is_a_text(imported, predictor):
+            imported = read_table(input_path, header=False, tidy=False)
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
             what = ("is a file, not a folder; pick another output path"
@@ -398,6 +401,19 @@ def predict_file(
                        metrics={"rows": float(total)})
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
+
+
+def _first_line_is_a_text(imported: Any, predictor: Predictor) -> bool:
+    """A one-column text file whose first line was taken for a column name although it names
+    no text column ("hello there"): a list of texts, each to predict, not a header and texts.
+    A first line that is exactly a text column's name ("text", "review", the training data's
+    own) stays the header."""
+    from engine.data.importing.header_names import TEXT_NAMES, name_score
+
+    if imported.format not in ("csv", "tsv") or len(imported.column_names) != 1:
+        return False
+    name = str(imported.column_names[0])
+    return name != predictor.text_column and name_score(name, TEXT_NAMES)[0] < 2
 
 
 def _failed(exc: Exception, output_path: Any) -> Failed:

@@ -115,6 +115,17 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
         code, out, err = cli("predict", run_id, "--input", str(source), "--output", str(output),
                              "--overwrite")
     assert code == 0 and "10 rows predicted" in out and err.endswith("10/10 rows\n")
+    # A plain list of texts, one a line: every line is a text (none is taken for a header) ...
+    texts = tmp_path / "texts.csv"
+    texts.write_text("hello there\nWIN cash now\nsee you at lunch\n")
+    code, out, _ = cli("predict", run_id, "--input", str(texts), "--output", str(tmp_path / "t.csv"))
+    assert code == 0 and out.startswith("3 rows predicted")
+    assert pd.read_csv(tmp_path / "t.csv", header=None)[0].tolist()[1:] == \
+        ["hello there", "WIN cash now", "see you at lunch"]
+    # ... unless the first line names a text column.
+    texts.write_text("text\nhello there\nWIN cash now\n")
+    code, out, _ = cli("predict", run_id, "--input", str(texts), "--output", str(tmp_path / "u.csv"))
+    assert code == 0 and out.startswith("2 rows predicted")
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path))
     assert code == 2 and f"{tmp_path} is a folder: give a file name" in err and "--overwrite" not in err
     code, _, err = cli("predict", run_id, "--input", str(source))
