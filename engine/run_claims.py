@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 import time
@@ -103,6 +104,9 @@ def claim_run(ws: Vault, run_id: str) -> Iterator[None]:
     try:
         path = claim_path(ws, run_id)
         path.parent.mkdir(mode=0o700, exist_ok=True)
+        _sweep_named_by_run_id(path.parent)
+        if _held_elsewhere(path.parent / run_id) is True:  # by a trainer of an earlier version
+            raise _taken(run_id)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if not _lock_briefly_retrying(fd):
@@ -118,13 +122,45 @@ def claim_run(ws: Vault, run_id: str) -> Iterator[None]:
             _held.discard(key)
 
 
+_RUN_ID_NAME = re.compile(r"\d{8}-\d{6}-[0-9a-f]+")
+
+
+def _sweep_named_by_run_id(folder: Path) -> None:
+    """Remove lock files that earlier versions named by run id (which says when a run started),
+    unless a trainer of such a version holds one now."""
+    if sys.platform == "win32":  # pragma: no cover - an open file cannot be removed there
+        return
+    for old in folder.iterdir():
+        if not _RUN_ID_NAME.fullmatch(old.name):
+            continue
+        try:
+            fd = os.open(old, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if _try_lock(fd):
+                old.unlink(missing_ok=True)  # while locked: no trainer can take it meanwhile
+                _unlock(fd)
+        finally:
+            os.close(fd)
+
+
 def is_being_trained(ws: Vault, run_id: str) -> bool | None:
     """True: a live process holds the run; False: none does (or it never held it); None: this
     process cannot tell (the workspace's folder is not readable as files)."""
     with _held_lock:
         if _key(ws, run_id) in _held:
             return True
-    path = claim_path(ws, run_id)
+    # The lock file by its keyed name, and by the run id as versions before 2026-12-06 named
+    # it (a window of such a version may still be training).
+    seen: list[bool | None] = [_held_elsewhere(claim_path(ws, run_id)),
+                               _held_elsewhere(Path(ws.root) / CLAIMS_DIR / run_id)]
+    if True in seen:
+        return True
+    return None if None in seen else False
+
+
+def _held_elsewhere(path: Path) -> bool | None:
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:

@@ -172,13 +172,19 @@ def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
 
 
 def runs_on(ws: Vault, dataset: str, sha256: str | None = None) -> list[RunRecord]:
-    """The runs trained on the contents ``dataset`` holds now, newest first (``current_dataset``):
-    not those of an earlier import under the same name, nor those of another dataset that holds
-    the same contents under its own name. ``sha256`` is not needed; kept for callers."""
+    """The runs trained on the contents ``dataset`` holds now (``current_dataset``), and those
+    of earlier imports under its name whose contents no dataset holds any more, newest first;
+    not those of another dataset that holds the same contents under its own name. ``sha256``
+    is not needed; kept for callers."""
     from engine.data.store import list_datasets
 
     datasets = list_datasets(ws)
-    return [r for r in list_runs(ws) if current_dataset(r, datasets) == dataset]
+    out = []
+    for record in list_runs(ws):
+        now = current_dataset(record, datasets)
+        if now == dataset or (now is None and record.dataset == dataset):
+            out.append(record)
+    return out
 
 
 def current_dataset(record: Any, datasets: list[Any]) -> str | None:

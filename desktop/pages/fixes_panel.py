@@ -32,11 +32,13 @@ def fix_draft(draft: Any, fix: Any, *, skip_incomplete: bool = False) -> Any:
 
         fixes = [DropIncomplete(), fix]  # class sizes without the rows left out at import anyway
     table, report = apply_fixes(draft.imported.table, draft.mapping, fixes)
+    history = [step for step in report.history()  # the implicit drop, only where it dropped
+               if step["kind"] != "drop-empty" or step["rows_removed"] or len(fixes) == 1]
     # Read-time problems name rows of the source file; they no longer match the fixed table.
     imported = dataclasses.replace(draft.imported, table=table, problems=())
     return read_and_check(imported.source, text_column=draft.text_column,
                           label_column=draft.label_column, skip_incomplete=skip_incomplete,
-                          imported=imported, history=[*draft.history, *report.history()],
+                          imported=imported, history=[*draft.history, *history],
                           label_delimiter=draft.label_delimiter)
 
 

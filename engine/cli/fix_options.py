@@ -83,6 +83,9 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
     if not fixes:
         return imported, [], []
     table, report = apply_fixes(imported.table, mapping, fixes)
+    if skip_first and not args.drop_empty:  # not asked for: said only where it left rows out
+        report = dataclasses.replace(report, steps=tuple(
+            step for step in report.steps if step.kind != "drop-empty" or step.rows_removed))
     lines = [f"fixed: {line}" for line in report.lines()]
     before, after = report.classes_before, report.classes_after
     if delimiter:  # classes one by one, not each combination of them

@@ -251,7 +251,10 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
         elif isinstance(event, Failed):
             end_bar()
             print(f"cloister: error: {event.message}", file=sys.stderr)
-            return (2 if event.kind in (FailureKind.BAD_DATA, FailureKind.BAD_SETTING) else 1), 0
+            code = 2 if event.kind in (FailureKind.BAD_DATA, FailureKind.BAD_SETTING) else 1
+            if args.json:  # as every command's errors with --json
+                print(json.dumps({"error": event.message, "exit_code": code}))
+            return code, 0
         elif isinstance(event, Cancelled):
             end_bar()
             print("cloister: cancelled; nothing was written", file=sys.stderr)

@@ -350,7 +350,7 @@ def predict_file(
         from engine.data.importing import read_table
 
         imported = read_table(input_path, header=header, tidy=False)  # a prediction for every row
-        if header is None and _first_line_is_a_text(imported, predictor):
+        if header is None and _first_line_is_a_text(imported, predictor, text_column):
             imported = read_table(input_path, header=False, tidy=False)
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
@@ -403,17 +403,20 @@ def predict_file(
         yield _failed(exc, output_path)
 
 
-def _first_line_is_a_text(imported: Any, predictor: Predictor) -> bool:
-    """A one-column text file whose first line was taken for a column name although it names
-    no text column ("hello there"): a list of texts, each to predict, not a header and texts.
-    A first line that is exactly a text column's name ("text", "review", the training data's
-    own) stays the header."""
+def _first_line_is_a_text(imported: Any, predictor: Predictor, text_column: str | None) -> bool:
+    """A one-column text file whose first line was taken for a column name although it reads
+    as a text ("hello there": words and spaces, no word of a text column's name such as
+    "review_text" or "Consumer complaint narrative"): a list of texts, each to predict. A line
+    naming the column asked for, or the training data's own, stays the header."""
     from engine.data.importing.header_names import TEXT_NAMES, name_score
 
     if imported.format not in ("csv", "tsv") or len(imported.column_names) != 1:
         return False
     name = str(imported.column_names[0])
-    return name != predictor.text_column and name_score(name, TEXT_NAMES)[0] < 2
+    named = {n.casefold() for n in (text_column, predictor.text_column) if n}
+    if name.casefold() in named or name_score(name, TEXT_NAMES)[0] > 0:
+        return False
+    return any(c.isspace() for c in name.strip()) or len(name) > 40
 
 
 def _failed(exc: Exception, output_path: Any) -> Failed:

@@ -402,7 +402,7 @@ def _data_summary(ws: Vault, record: Any, config: Mapping[str, Any]) -> DataSumm
         train, validation, test = stored_splits(stored, dict(config))
     except DatasetNotFound:
         return DataSummary(dataset=dataset, sha256=trained_on,
-                           note="the dataset was deleted or renamed after training")
+                           note="the dataset was deleted after training")
     except CloisterError:
         # Imported again since training: the card says only what the run recorded.
         return DataSummary(dataset=dataset, sha256=trained_on,

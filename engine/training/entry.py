@@ -126,14 +126,18 @@ def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows
     state["batch_size"] = config.batch_size
     checkpoint = ckpt_io.load_checkpoint(ws, run_id)
     info = check_settings(config)
+    # The dataset that holds what the run trained on now: renamed since, and perhaps another
+    # import taken its old name (``engine.runs.current_dataset``, as evaluate and export do).
+    renamed = _renamed_to(ws, run, config)
     try:
-        data = rows(config)
+        data = rows(renamed)
     except TrainingFailure as exc:
         if not isinstance(exc.__cause__, DatasetNotFound):
             raise
-        config = _dataset_now_named(ws, run, config)
-        data = rows(config)
-        # The record follows the rename, as the dataset's other runs do in the lists.
+        renamed = _dataset_now_named(ws, run, config)
+        data = rows(renamed)
+    if renamed.dataset != config.dataset:
+        config = renamed  # the record follows the rename, as the dataset's other runs do
         run = run.updated(dataset=config.dataset, config={**run.config, "dataset": config.dataset})
     if run.dataset_sha256 and data.sha256 and data.sha256 != run.dataset_sha256:
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' was imported "
@@ -190,6 +194,16 @@ def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
     return _guarded(lambda state: _start(
         ws, config, lambda: load_rows(ws, config.dataset, config.dp_person_column), None, cancel,
         parts_factory, state))
+
+
+def _renamed_to(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:
+    """``config`` reading the dataset that holds the run's data now, when that has another name
+    (in-memory rows, with no dataset of the run's, keep ``config``)."""
+    from engine.data.store import list_datasets
+    from engine.runs import current_dataset
+
+    now = current_dataset(run, list_datasets(ws))
+    return dataclasses.replace(config, dataset=now) if now and now != config.dataset else config
 
 
 def _dataset_now_named(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:

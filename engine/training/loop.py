@@ -210,8 +210,11 @@ class Trainer:
         better = p.best_metric is None or value > p.best_metric + 1e-9
         # A tie (small validation splits tie often, at 1.0 most of all): the lower validation
         # loss is the better-calibrated model, kept; for early stopping it is no improvement.
+        best_loss = p.best_loss if p.best_loss is not None else next(  # a checkpoint from before
+            (h["loss"] for h in p.history if h.get("split") == "validation"  # best_loss was kept
+             and h["step"] == p.best_step and "loss" in h), None)
         tie = not better and abs(value - p.best_metric) <= 1e-9 \
-            and (p.best_loss is None or loss < p.best_loss)
+            and (best_loss is None or loss < best_loss)
         if better or tie:
             p.best_metric, p.best_step, p.best_loss = value, p.global_step, loss
             with plain_view(self.model):  # LoRA adapters folded in: a plain model is saved

@@ -115,8 +115,9 @@ def stored_for_run(ws: Vault, record: Any) -> Any:
         stored = store.load_dataset(ws, name)
     except store.DatasetNotFound:
         raise store.DatasetNotFound(
-            f"run {record.run_id}'s dataset '{record.dataset}' is no longer in the workspace (it "
-            "was deleted or renamed): evaluate on a labelled file or dataset with --data") from None
+            f"run {record.run_id}'s dataset '{record.dataset}' is no longer in the workspace, "
+            "under that name or another (it was deleted): evaluate on a labelled file or dataset "
+            "with --data") from None
     trained_on = getattr(record, "dataset_sha256", None)
     if trained_on and stored.info.sha256 and stored.info.sha256 != trained_on:
         raise InputError(

@@ -121,13 +121,19 @@ def test_runs_belong_to_the_contents_their_dataset_holds_now_not_to_a_name_or_a_
     code, out, _ = cli(root, capsys, "rm", "copy", "--with-runs", "--yes")
     assert code == 0 and "Deleted dataset 'copy'." in out and "run(s)" not in out
     assert load_run(ws, run_id).dataset == "sms" and ws.list(f"runs/{run_id}/")
-    # 'sms' imported again with other contents: the run trained on the earlier 'sms'.
+    # 'sms' imported again with other contents: the run trained on the earlier 'sms', whose
+    # contents no dataset holds now, goes with the name (its report quotes the old rows).
     other = tmp_path / "other.csv"
     other.write_text("text,label\n" + "".join(f"row {i} here,{'ab'[i % 2]}\n" for i in range(30)))
     imported = read_table(other)
     save_dataset(ws, "sms", imported, infer_mapping(imported), overwrite=True)
+    assert cli(root, capsys, "import", str(source), "--name", "copy")[0] == 0  # the old contents
     code, out, _ = cli(root, capsys, "rm", "sms", "--with-runs", "--yes")
-    assert code == 0 and "run(s)" not in out and ws.list(f"runs/{run_id}/")
+    assert code == 0 and "run(s)" not in out and ws.list(f"runs/{run_id}/")  # 'copy' holds them
+    save_dataset(ws, "sms", imported, infer_mapping(imported))
+    assert cli(root, capsys, "rm", "copy", "--yes")[0] == 0
+    code, out, _ = cli(root, capsys, "rm", "sms", "--with-runs", "--yes")
+    assert code == 0 and "and its 1 run(s)" in out and not ws.list(f"runs/{run_id}/")
 
 
 def test_evaluate_follows_a_rename(trained, capsys) -> None:

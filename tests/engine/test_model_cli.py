@@ -122,12 +122,18 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     assert code == 0 and out.startswith("3 rows predicted")
     assert pd.read_csv(tmp_path / "t.csv", header=None)[0].tolist()[1:] == \
         ["hello there", "WIN cash now", "see you at lunch"]
-    # ... unless the first line names a text column.
-    texts.write_text("text\nhello there\nWIN cash now\n")
-    code, out, _ = cli("predict", run_id, "--input", str(texts), "--output", str(tmp_path / "u.csv"))
-    assert code == 0 and out.startswith("2 rows predicted")
+    # ... unless the first line names a text column, or the one asked for.
+    for first, extra in (("text", ()), ("review_text", ()), ("Consumer complaint narrative", ()),
+                         ("comment_body", ("--text-column", "comment_body")), ("sentence1", ())):
+        texts.write_text(f"{first}\nhello there\nWIN cash now\n")
+        code, out, err = cli("predict", run_id, "--input", str(texts), "--output",
+                             str(tmp_path / "u.csv"), "--overwrite", *extra)
+        assert code == 0 and out.startswith("2 rows predicted"), (first, err)
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path))
     assert code == 2 and f"{tmp_path} is a folder: give a file name" in err and "--overwrite" not in err
+    code, out, _ = cli("predict", run_id, "--input", str(tmp_path / "missing.csv"), "--output",
+                       str(tmp_path / "m.csv"), "--json")
+    assert code == 2 and "missing.csv" in json.loads(out)["error"]  # a script reads stdout
     code, _, err = cli("predict", run_id, "--input", str(source))
     assert code == 2 and "--input needs --output" in err
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path / "x.pdf"))

@@ -137,3 +137,15 @@ def test_sigterm_checkpoints_the_run_and_marks_it_cancelled(trained, capsys) -> 
     assert ckpt_io.load_checkpoint(ws, run_id).progress.global_step > 0
     ended = [e for e in ws.verify_audit().entries if e.action == "run.ended"]
     assert ended[-1].details == {"run": run_id, "status": "cancelled"}
+
+
+def test_lock_files_named_by_run_id_by_earlier_versions_are_swept(trained) -> None:
+    ws, tmp_path = trained
+    run_id = list_runs(ws)[0].run_id
+    folder = tmp_path / "workspace" / CLAIMS_DIR
+    folder.mkdir(exist_ok=True)
+    legacy = folder / "20261201-101500-a1b2c3d4"  # how versions before 2026-12-06 named them
+    legacy.write_bytes(b"")
+    with claim_run(ws, run_id):
+        assert not legacy.exists()
+        assert [p.name for p in folder.iterdir()] == [claim_path(ws, run_id).name]

@@ -69,7 +69,7 @@ def test_the_card_of_a_run_whose_dataset_changed_says_so(replaced, capsys) -> No
     assert code == 2 and f"run {run_id}'s dataset 'sms' is no longer in the workspace" in err
     code, _, _ = cli(root, capsys, "export", run_id, "--out", str(root / "export2"), "--plaintext")
     card = (root / "export2" / "README.md").read_text(encoding="utf-8")
-    assert "because the dataset was deleted or renamed after training" in card
+    assert "because the dataset was deleted after training" in card
 
 
 def _cancelled_run(tmp_path: Path):
@@ -187,3 +187,20 @@ def test_resuming_with_other_columns_is_refused(tmp_path: Path) -> None:
     assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_DATA
     assert "with text column(s) id instead of text" in failed.message
     assert load_run(ws, run_id).status.value == "cancelled"  # the record is as it was
+
+
+def test_resuming_follows_a_rename_even_when_other_data_took_the_old_name(tmp_path: Path) -> None:
+    from engine.data.store import rename_dataset
+
+    ws, table, run_id = _cancelled_run(tmp_path)
+    rename_dataset(ws, "sms", "messages")
+    import pyarrow as pa
+
+    from engine.data.importing.table import ImportedTable
+
+    other = pa.table({"text": [f"row {i} here" for i in range(40)], "label": ["ab"[i % 2] for i in range(40)]})
+    save_dataset(ws, "sms", ImportedTable(table=other, source=Path("other.csv"), format="csv"),
+                 infer_mapping(ImportedTable(table=other, source=Path("other.csv"), format="csv")))
+    events = list(resume(ws, run_id))
+    assert isinstance(events[-1], Finished), events[-1]
+    assert load_run(ws, run_id).dataset == "messages"
