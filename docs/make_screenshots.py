@@ -77,7 +77,9 @@ class Shooter:
             time.sleep(0.02)
 
     def shot(self, widget, name: str) -> Path:  # noqa: ANN001
-        self.settle()
+        # A second for the layout to settle: a scroll area whose word-wrapped text has just
+        # grown shows a squeezed form for a few hundred milliseconds before it scrolls.
+        self.settle(1.0)
         path = self.out / f"{name}.png"
         widget.grab().save(str(path))
         print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
