@@ -54,8 +54,9 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("export", help="export a run's model (sealed unless --plaintext)")
     p.add_argument("run", metavar="RUN")
-    p.add_argument("--out", type=Path, required=True, metavar="PATH",
-                   help="sealed file to write (or a folder to put it in); with --plaintext, a new folder")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="sealed file to write (PATH.cloister-export when PATH has no suffix), or a "
+                   "folder to put it in (one that exists, or PATH/); with --plaintext, a new folder")
     formats = export_formats()
     p.add_argument("--format", choices=[f.name for f in formats], default=formats[0].name,
                    help="; ".join(f"{f.name}: {f.title}" for f in formats) + f" (default: {formats[0].name})")
@@ -278,9 +279,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.plaintext and args.export_passphrase_file is not None:
         raise InputError("--plaintext writes an unencrypted folder, which takes no passphrase: drop "
                          "--export-passphrase-file, or drop --plaintext to seal the export with it")
+    out = Path(args.out).expanduser()
+    if not args.plaintext and args.out.endswith(("/", os.sep)):  # "exports/": a folder, made
+        out.mkdir(parents=True, exist_ok=True)
     ws = open_workspace(args)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
-    written = export_run(ws, args.run, args.out, format=args.format,
+    written = export_run(ws, args.run, out, format=args.format,
                          plaintext=args.plaintext, passphrase=passphrase)
     if args.plaintext:
         print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")

@@ -310,7 +310,10 @@ class Trainer:
                     # The one host sync per report: the loss is summed on the device meanwhile.
                     mean_loss = float(loss_acc) / loss_n
                     now = time.perf_counter()
-                    speed = window_rows / max(now - window_start, 1e-9)
+                    # Rows (texts) a second, as everywhere else: with windows, a step's
+                    # examples are windows, about train_rows / texts of them a text.
+                    per_text = len(self.train_rows) / max(1, len(self.prep.train))
+                    speed = window_rows / per_text / max(now - window_start, 1e-9)
                     steps_done = p.global_step - resumed_step
                     eta = (time.monotonic() - loop_start) / max(1, steps_done) * (total - p.global_step)
                     lr = parts.scheduler.get_last_lr()[0]

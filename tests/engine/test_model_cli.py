@@ -178,6 +178,9 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
                        "--export-passphrase-file", str(secret))
     assert code == 0 and (tmp_path / "for-alice.cloister-export").is_file()
     assert not (tmp_path / "for-alice").exists() and "for-alice.cloister-export" in out
+    code, out, _ = cli("export", run_id, "--out", f"{tmp_path / 'outbox'}/",
+                       "--export-passphrase-file", str(secret))  # a folder, named as one
+    assert code == 0 and (tmp_path / "outbox" / f"{run_id}.cloister-export").is_file()
     from safetensors.numpy import load_file
 
     weights = load_file(tmp_path / "opened" / "model.safetensors")
