@@ -60,6 +60,20 @@ def _steps_done(steps: list[list[np.ndarray]], micro_done: int) -> int:
     return count
 
 
+def improvement(p: ckpt_io.Progress, value: float, loss: float) -> tuple[bool, bool]:
+    """(better, tie) for a validation point scoring ``value`` (the early-stopping metric) with
+    ``loss``. A tie on the metric (small validation splits tie often, at 1.0 most of all) with
+    a lower loss replaces the best weights, as the better-calibrated model, but is no
+    improvement for early stopping. Checkpoints from before ``best_loss`` was kept find it in
+    their history."""
+    if p.best_metric is None or value > p.best_metric + 1e-9:
+        return True, False
+    best_loss = p.best_loss if p.best_loss is not None else next(
+        (h["loss"] for h in p.history if h.get("split") == "validation"
+         and h["step"] == p.best_step and "loss" in h), None)
+    return False, abs(value - p.best_metric) <= 1e-9 and (best_loss is None or loss < best_loss)
+
+
 def seed_everything(seed: int) -> None:
     import torch
 
@@ -206,15 +220,8 @@ class Trainer:
         metrics = {"loss": loss, **report.headline()}
         p.history.append({"step": p.global_step, "epoch": epoch, "split": "validation", **metrics})
         yield Evaluated(step=p.global_step, epoch=epoch, split="validation", metrics=metrics)
+        better, tie = improvement(p, metrics[EARLY_STOPPING_METRIC], loss)
         value = metrics[EARLY_STOPPING_METRIC]
-        better = p.best_metric is None or value > p.best_metric + 1e-9
-        # A tie (small validation splits tie often, at 1.0 most of all): the lower validation
-        # loss is the better-calibrated model, kept; for early stopping it is no improvement.
-        best_loss = p.best_loss if p.best_loss is not None else next(  # a checkpoint from before
-            (h["loss"] for h in p.history if h.get("split") == "validation"  # best_loss was kept
-             and h["step"] == p.best_step and "loss" in h), None)
-        tie = not better and abs(value - p.best_metric) <= 1e-9 \
-            and (best_loss is None or loss < best_loss)
         if better or tie:
             p.best_metric, p.best_step, p.best_loss = value, p.global_step, loss
             with plain_view(self.model):  # LoRA adapters folded in: a plain model is saved

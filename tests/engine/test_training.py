@@ -290,3 +290,19 @@ def test_a_tie_on_validation_macro_f1_keeps_the_step_with_the_lower_validation_l
     ties = [(loss, step) for step, f1, loss in checks if abs(f1 - top) <= 1e-9]
     assert len(ties) >= 2  # separable toy rows: the best score is reached more than once
     assert events[-1].best_step == min(ties)[1] != min(step for _, step in ties)
+
+
+def test_a_tie_is_judged_by_loss_even_from_a_checkpoint_that_kept_no_best_loss() -> None:
+    from engine.training.checkpoint import Progress
+    from engine.training.loop import improvement
+
+    fresh = Progress()
+    assert improvement(fresh, 0.8, 0.5) == (True, False)
+    kept = Progress(best_metric=1.0, best_step=20, best_loss=0.30)
+    assert improvement(kept, 1.0, 0.10) == (False, True)  # same score, lower loss: kept instead
+    assert improvement(kept, 1.0, 0.40) == (False, False)
+    assert improvement(kept, 0.9, 0.01) == (False, False)  # a lower score never wins
+    old = Progress(best_metric=1.0, best_step=20, history=[  # written before best_loss existed
+        {"step": 10, "split": "validation", "loss": 0.05, "macro_f1": 0.9},
+        {"step": 20, "split": "validation", "loss": 0.30, "macro_f1": 1.0}])
+    assert improvement(old, 1.0, 0.20) == (False, True) and improvement(old, 1.0, 0.35) == (False, False)
