@@ -80,7 +80,9 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         for i, button in enumerate(self.format_buttons.values()):
             form.addRow("Format:" if i == 0 else "", button)
-        form.addRow("Folder:", folder_row)
+        # An encrypted export is one file; a plaintext one a new folder: the label says which.
+        self.target_label = QLabel("Save as:")
+        form.addRow(self.target_label, folder_row)
         form.addRow("Protection:", self.encrypted)
         form.addRow("", self.plaintext)
         form.addRow("Passphrase:", self.passphrase)
@@ -117,6 +119,7 @@ class ExportDialog(QDialog):
         unencrypted = self.plaintext.isChecked()
         if self.folder.text() == self._default_target(plaintext=not unencrypted):
             self.folder.setText(self._default_target(plaintext=unencrypted))
+        self.target_label.setText("Folder:" if unencrypted else "Save as:")
         self.passphrase.setEnabled(not unencrypted)
         self.repeat.setEnabled(not unencrypted)
         self.message.setText("⚠ The export will NOT be encrypted." if unencrypted else "")

@@ -356,6 +356,9 @@ class DatasetsPage(Page):
         self._show_problems(draft.problems)
         self.fixes_panel.set_options(draft.fix_options, draft.history)
         self.stack.setCurrentIndex(1)
+        # A file being read gets the height; the vault's list keeps what its buttons need.
+        vault = self.split.widget(1).minimumSizeHint().height()
+        self.split.setSizes([max(1, sum(self.split.sizes()) - vault), vault])
         blocking = draft.blocking()
         self.import_button.setEnabled(not blocking)
         self.status.setText("Fix the errors (✖) before importing: click one to see its row."

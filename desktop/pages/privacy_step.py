@@ -241,8 +241,9 @@ class PrivacyPanel(QWidget):
     def _show_preview(self, rows: list) -> None:
         parts = []
         for column, before, found, after, changed in rows:
+            shown = _highlight(after, changed) if after else "<i>(emptied)</i>"  # redact: nothing
             parts.append(f"<p><i>{html.escape(column)}</i><br>{_highlight(before, found)}<br>"
-                         f"→ {_highlight(after, changed)}</p>")
+                         f"→ {shown}</p>")
         from engine.data.anonymize import PREVIEW_SCAN_ROWS
 
         # The preview reads the first rows only; the scan's counts cover the whole dataset.

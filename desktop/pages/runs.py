@@ -263,7 +263,8 @@ class RunsPage(Page):
 
         shown = [m for m in headline_metrics() if any(m.name in r.metrics for r in records)]
         metric_rows = [(m.name, m.title) for m in shown]
-        extra = [("epochs", "Epochs"), ("learning_rate", "Learning rate"), ("batch_size", "Batch size")]
+        extra = [("epochs", "Epochs"), ("learning_rate", "Learning rate"), ("batch_size", "Batch size"),
+                 ("max_length", "Max length"), ("long_texts", "Long texts")]
         self.compare_table.setColumnCount(len(records))
         labels = compare_labels(records)
         for column, (record, label) in enumerate(zip(records, labels)):
@@ -286,8 +287,8 @@ class RunsPage(Page):
                     text = format_metric(record.metrics[key])
                 elif key == "learning_rate" and isinstance((record.config or {}).get(key), float):
                     text = rate_text(record.config[key])
-                else:
-                    text = str((record.config or {}).get(key, "—"))
+                else:  # runs from before long texts could be read in windows cut them
+                    text = str((record.config or {}).get(key, "cut" if key == "long_texts" else "—"))
                 item = QTableWidgetItem(text)
                 if key in best and record.metrics.get(key) == best[key] and len(records) > 1:
                     font = item.font()

@@ -47,6 +47,7 @@ class AdvancedSettings(QWidget):
         self.long_texts.addItem("Cut (keep the start)", "cut")
         self.long_texts.addItem("Read in overlapping windows", "windows")
         self._windows_allowed = True
+        self._chosen_long_texts = 0  # the choice to bring back when DP is turned off
         self.long_texts.setToolTip(WINDOWS_TIP)
         form = QFormLayout(self)
         form.setContentsMargins(12, 0, 0, 0)
@@ -67,6 +68,11 @@ class AdvancedSettings(QWidget):
 
     def allow_windows(self, allowed: bool) -> None:
         """Off-limits with differential privacy: windows make several examples of one row."""
+        if self._windows_allowed and not allowed:  # shown as what the run does: cut
+            self._chosen_long_texts = self.long_texts.currentIndex()
+            self.long_texts.setCurrentIndex(self.long_texts.findData("cut"))
+        elif allowed and not self._windows_allowed:
+            self.long_texts.setCurrentIndex(self._chosen_long_texts)
         self._windows_allowed = allowed
         self.long_texts.setEnabled(allowed)
         self.long_texts.setToolTip(WINDOWS_TIP if allowed else "Cut with differential privacy: "

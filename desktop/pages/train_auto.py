@@ -174,6 +174,7 @@ class AutoSettingsBox(QWidget):
             lines.append("With differential privacy:")
             lines += [f"• {line}" for line in dp_said.values()]
             said.update(dp_said)
+            said.pop("class_weights", None)  # DP turns them off: the field is not the data's choice
         lines += self._long_texts_lines()
         if self.imported_as:
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "

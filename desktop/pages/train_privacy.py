@@ -254,8 +254,10 @@ class PeopleCount:
         page.privacy.person.currentIndexChanged.connect(lambda _i: self.refresh())
         page.seed.valueChanged.connect(lambda _v: self.refresh())  # another split, other people
         # The warm-up counts the steps the run will take: it follows the epochs and batches.
-        for spin in (page.epochs, page.batch_size, page.privacy.logical_batch):
+        for spin in (page.epochs, page.batch_size, page.privacy.logical_batch, page.max_length):
             spin.valueChanged.connect(lambda _v: self._warmup_changed())
+        # Windows make more steps of each text: the warm-up counts them.
+        page.advanced.long_texts.currentIndexChanged.connect(lambda _i: self._warmup_changed())
 
     def key(self) -> tuple[Any, ...]:
         """The workspace, dataset, column and dataset version (its digest) being counted."""

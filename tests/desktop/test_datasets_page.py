@@ -313,6 +313,7 @@ def test_the_preview_and_the_vault_list_share_the_height_the_user_gives_them(qtb
     qtbot.waitUntil(lambda: page.split.sizes()[0] > 0, timeout=5_000)
     preview, vault = page.split.sizes()
     assert preview > 2 * vault  # the file being read gets most of the height
+    assert vault == page.split.widget(1).minimumSizeHint().height()  # the list: what it needs
     page.split.setSizes([100, preview + vault - 100])  # the user drags the line up: a long list
     qtbot.wait(20)
     assert page.stored.height() > 300  # no fixed cap on the list

@@ -112,13 +112,22 @@ def test_long_texts_can_be_read_in_windows_from_the_train_page(qtbot, window, ti
     assert "• Long texts: 100% are cut at 16 tokens; Advanced → Long texts can read them in " \
            "windows, about 3.00 a text" in page.auto_box.label.text()
     combo = page.advanced.long_texts
+    page.batch_size.setValue(1)  # 48 training rows x 10 epochs: 480 steps cut, 1,440 in windows
+    assert abs(page.advanced.warmup.value() - 0.1) < 1e-9  # under 1,000 steps: the longer ramp
     combo.setCurrentIndex(combo.findData("windows"))
-    assert "• Long texts: read in windows of 16 tokens, about 3.00 a text" in page.auto_box.label.text()
+    text = page.auto_box.label.text()
+    assert "• Long texts: read in windows of 16 tokens, about 3.00 a text" in text
     assert page.config_options()["long_texts"] == "windows"
+    # The warm-up field follows the steps the windows make, as the box says it does.
+    said = float(text.split("Warm-up ratio = ")[1].split(":")[0])
+    assert said == 0.06 and abs(page.advanced.warmup.value() - said) < 1e-9
     page.privacy.enabled.setChecked(True)  # DP cannot take several examples of one row
     assert not combo.isEnabled() and page.config_options()["long_texts"] == "cut"
+    assert combo.currentData() == "cut"  # shown as what the run will do
+    assert not page.advanced.class_weights.property("auto")  # DP turns them off, not the data
     page.privacy.enabled.setChecked(False)
-    assert combo.isEnabled() and page.config_options()["long_texts"] == "windows"
+    assert combo.isEnabled() and combo.currentData() == "windows"
+    assert page.config_options()["long_texts"] == "windows"
     page.epochs.setValue(1)
     with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
