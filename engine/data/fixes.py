@@ -376,7 +376,8 @@ class SmallClasses(Fix):
         if target == NEW_CLASS and counts.get(target, 0) + count < DEFAULT_MIN_CLASS_SIZE:
             raise FixRefused(f"merging {count} row{'s' * (count != 1)} into {NEW_CLASS!r} would make "
                              f"{NEW_CLASS!r} a class of {count} row{'s' * (count != 1)}, still too small "
-                             "to train; drop the small classes instead (--drop-small)")
+                             "to train; drop the small classes instead (the fix that drops "
+                             "them; --drop-small on the command line)")
         column = pc.if_else(pa.array(hit), pa.scalar(target), labels)
         table = table.set_column(table.column_names.index(mapping.label_column),
                                  mapping.label_column, column)
