@@ -97,10 +97,14 @@ class TrainPage(Page):
         self.privacy_dismiss.clicked.connect(self._dismiss_privacy_warning)
         self._privacy_dismissed: set[str] = set()
         self._privacy_reviewed: set[str] = set()
-        warning_row = QHBoxLayout()
+        # In a widget of its own: a form row of a bare layout got the height of two lines of
+        # the wrapped warning, and a narrow window cut its third.
+        self.privacy_box = QWidget()
+        warning_row = QHBoxLayout(self.privacy_box)
+        warning_row.setContentsMargins(0, 0, 0, 0)
         warning_row.addWidget(self.privacy_warning, 1)
         warning_row.addWidget(self.privacy_dismiss)
-        common.addRow(warning_row)
+        common.addRow(self.privacy_box)
         common.addRow("Base model:", self.model_label)
         common.addRow("", model_row)
         common.addRow("Epochs:", self.epochs)
@@ -270,6 +274,7 @@ class TrainPage(Page):
         name = self.dataset_combo.currentData()
         shown = bool(name) and name not in self._privacy_reviewed \
             and name not in self._privacy_dismissed
+        self.privacy_box.setVisible(shown)
         self.privacy_warning.setVisible(shown)
         self.privacy_dismiss.setVisible(shown)
 

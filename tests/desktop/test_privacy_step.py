@@ -73,6 +73,14 @@ def test_training_an_unscanned_dataset_warns_until_dismissed(qtbot, window, tmp_
     train = window.train_page
     train.select_dataset("notes")
     assert not train.privacy_warning.isHidden()
+    # In a narrow window it wraps to more lines, and gets the height of all of them.
+    window.show_page("train")
+    label = train.privacy_warning
+    for width in (1280, 1024, 900):
+        window.resize(width, 700)
+        qtbot.waitUntil(lambda: label.isVisible() and label.width() > 0, timeout=5_000)
+        qtbot.wait(100)
+        assert label.height() >= label.heightForWidth(label.width()), (width, label.width())
     qtbot.mouseClick(train.privacy_dismiss, Qt.MouseButton.LeftButton)
     assert train.privacy_warning.isHidden()
     from engine.data.anonymize import scan_dataset
