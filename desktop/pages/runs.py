@@ -277,6 +277,11 @@ class RunsPage(Page):
         # "Best" the right way round: the lowest calibration error, the highest accuracy.
         best = {m.name: m.best([r.metrics[m.name] for r in records if m.name in r.metrics]) for m in shown}
         measured = self._test_sizes(records)
+        from dataclasses import fields
+
+        from engine.training.config import TrainConfig
+
+        defaults = {f.name: f.default for f in fields(TrainConfig)}
         for column, record in enumerate(records):
             for row, (key, _title) in enumerate(rows):
                 if key == "dataset":
@@ -287,8 +292,8 @@ class RunsPage(Page):
                     text = format_metric(record.metrics[key])
                 elif key == "learning_rate" and isinstance((record.config or {}).get(key), float):
                     text = rate_text(record.config[key])
-                else:  # runs from before long texts could be read in windows cut them
-                    text = str((record.config or {}).get(key, "cut" if key == "long_texts" else "—"))
+                else:  # a setting older runs did not record: the default they trained with
+                    text = str((record.config or {}).get(key, defaults.get(key, "—")))
                 item = QTableWidgetItem(text)
                 if key in best and record.metrics.get(key) == best[key] and len(records) > 1:
                     font = item.font()

@@ -188,27 +188,25 @@ class AutoSettingsBox(QWidget):
         that reads them in windows (from the share the command line's dry run mentions it;
         not with DP, which needs them cut)."""
         from engine.training.plan import CUT_SHARE_TO_MENTION
-        from engine.training.windows import MAX_WINDOWS, default_overlap, reach
+        from engine.training.windows import MAX_WINDOWS, default_overlap, long_texts
 
-        lengths, max_length = self.auto.lengths, self.page.max_length.value()
-        if not len(lengths):
+        max_length = self.page.max_length.value()
+        if not len(self.auto.lengths):
             return []
-        overlap = default_overlap(max_length)
-        per_text, _ = self.auto.windows_at(max_length, overlap)
+        shares = long_texts(self.auto.lengths, max_length=max_length,
+                            overlap=default_overlap(max_length))
         if self.page.advanced.options()["long_texts"] == "windows":
-            farther = reach(max_length, overlap)
-            longer = float((lengths > farther).mean())
-            return [f"• Long texts: read in windows of {max_length} tokens, about {per_text:.2f} "
-                    "a text; a text's prediction is the mean of its windows'"
-                    + (f"; {longer:.0%} go past {MAX_WINDOWS} windows ({farther:,} tokens) and "
-                       "the rest of those is cut" if longer else "")]
-        cut = float((lengths > max_length).mean())
+            return [f"• Long texts: read in windows of {max_length} tokens, about "
+                    f"{shares.windows_per_text:.2f} a text; a text's prediction is the mean of its "
+                    "windows'" + (f"; {shares.past_reach_share:.0%} go past {MAX_WINDOWS} windows "
+                                  f"({shares.reach:,} tokens) and the rest of those is cut"
+                                  if shares.past_reach_share else "")]
         privacy = getattr(self.page, "privacy", None)
-        if cut < CUT_SHARE_TO_MENTION or (privacy is not None and privacy.enabled.isChecked()):
+        if shares.cut_share < CUT_SHARE_TO_MENTION or (privacy is not None and privacy.enabled.isChecked()):
             return []
-        return [f"• Long texts: {cut:.0%} are cut at {max_length} tokens; Advanced → Long texts "
-                f"can read them in windows, about {per_text:.2f} a text (as many times the "
-                "training time)"]
+        return [f"• Long texts: {shares.cut_share:.0%} are cut at {max_length} tokens; Advanced → "
+                f"Long texts can read them in windows, about {shares.windows_per_text:.2f} a text "
+                "(as many times the training time)"]
 
     def _mark_fields(self, said: dict[str, str], by_user: set[str]) -> None:
         """Each field the automatic settings filled says so: its label is highlighted and the

@@ -98,8 +98,8 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
 
 def _labels_in(table: Any, mapping: ColumnMapping, delimiter: str) -> int:
     """How many distinct labels a multi-label table's label column holds, one by one."""
+    from engine.data.labels import label_counts
+
     if mapping.label_column is None:
         return 0
-    cells = table.column(mapping.label_column).to_pylist()
-    return len({part.strip() for cell in cells if cell is not None
-                for part in str(cell).split(delimiter) if part.strip()})
+    return len(label_counts(table.column(mapping.label_column), label_delimiter=delimiter))

@@ -120,7 +120,9 @@ class Predictor:
         from engine.training.windows import WINDOW_OVERLAP_KEY
 
         overlap = getattr(getattr(model, "config", None), WINDOW_OVERLAP_KEY, None)
-        self.window_overlap: int | None = None if overlap is None else int(overlap)
+        # Within half a window of the length read here (the model's limit may have lowered it).
+        self.window_overlap: int | None = (None if overlap is None
+                                           else min(int(overlap), self.max_length // 2))
 
     @classmethod
     def from_run(
@@ -159,7 +161,7 @@ class Predictor:
             return self.max_length
         from engine.training.windows import reach
 
-        return reach(self.max_length, min(self.window_overlap, self.max_length // 2))
+        return reach(self.max_length, self.window_overlap)
 
     # -- scoring -------------------------------------------------------------------------
 
@@ -214,12 +216,12 @@ class Predictor:
 
         from engine.training.windows import encode_windows, mean_by_text
 
-        overlap = int(self.window_overlap or 0)
+        overlap = int(self.window_overlap or 0)  # only called with windows
         with torch.inference_mode():
             for start in range(0, len(texts), WINDOW_CHUNK):
                 chunk = texts[start : start + WINDOW_CHUNK]
                 windows = encode_windows(self.tokenizer, chunk, max_length=self.max_length,
-                                         overlap=min(overlap, self.max_length // 2))
+                                         overlap=overlap)
                 ids, lengths = windows.encoded.input_ids, windows.encoded.lengths
                 probs = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
                 order = np.argsort(-lengths, kind="stable")

@@ -369,17 +369,22 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
         privacy=_privacy_summary(record, export_encrypted),
         report=report,
         multi_label=bool(config.get("multi_label", False)),
-        strips_markup=_strips_markup(ws, record.run_id),
-        window_overlap=_window_overlap(ws, record.run_id),
+        **_how_texts_are_read(ws, record.run_id),
     )
 
 
-def _strips_markup(ws: Vault, run_id: str) -> bool:
+def _how_texts_are_read(ws: Vault, run_id: str) -> dict[str, Any]:
+    """What the trained model's config says about reading its input (web markup stripped, long
+    texts in windows), for the card; one read of the config for both."""
     from engine.data.markup import MARKUP, TEXT_CLEANING_KEY
     from engine.models.weights import load_config, model_exists
+    from engine.training.windows import WINDOW_OVERLAP_KEY
 
     prefix = f"runs/{run_id}/model"
-    return model_exists(ws, prefix) and getattr(load_config(ws, prefix), TEXT_CLEANING_KEY, None) == MARKUP
+    config = load_config(ws, prefix) if model_exists(ws, prefix) else None
+    overlap = getattr(config, WINDOW_OVERLAP_KEY, None)
+    return {"strips_markup": getattr(config, TEXT_CLEANING_KEY, None) == MARKUP,
+            "window_overlap": None if overlap is None else int(overlap)}
 
 
 def _privacy_summary(record: Any, export_encrypted: bool) -> PrivacySummary:
@@ -413,12 +418,3 @@ def _data_summary(ws: Vault, record: Any, config: Mapping[str, Any]) -> DataSumm
         split_rows={"train": len(train), "validation": len(validation), "test": len(test)},
         label_counts=dict(stored.info.labels),
     )
-
-
-def _window_overlap(ws: Vault, run_id: str) -> int | None:
-    from engine.models.weights import load_config, model_exists
-    from engine.training.windows import WINDOW_OVERLAP_KEY
-
-    prefix = f"runs/{run_id}/model"
-    overlap = getattr(load_config(ws, prefix), WINDOW_OVERLAP_KEY, None) if model_exists(ws, prefix) else None
-    return None if overlap is None else int(overlap)

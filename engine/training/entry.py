@@ -128,14 +128,16 @@ def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows
     info = check_settings(config)
     # The dataset that holds what the run trained on now: renamed since, and perhaps another
     # import taken its old name (``engine.runs.current_dataset``, as evaluate and export do).
-    renamed = _renamed_to(ws, run, config)
+    renamed = _dataset_now_named(ws, run, config)
     try:
         data = rows(renamed)
     except TrainingFailure as exc:
         if not isinstance(exc.__cause__, DatasetNotFound):
             raise
-        renamed = _dataset_now_named(ws, run, config)
-        data = rows(renamed)
+        raise TrainingFailure(FailureKind.BAD_SETTING, f"run {run.run_id} trained on the dataset "
+                              f"'{config.dataset}', which is no longer in the workspace: import "
+                              f"the same file again as '{config.dataset}' to resume it, or delete "
+                              "the run") from exc
     if renamed.dataset != config.dataset:
         config = renamed  # the record follows the rename, as the dataset's other runs do
         run = run.updated(dataset=config.dataset, config={**run.config, "dataset": config.dataset})
@@ -196,30 +198,15 @@ def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
         parts_factory, state))
 
 
-def _renamed_to(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:
-    """``config`` reading the dataset that holds the run's data now, when that has another name
-    (in-memory rows, with no dataset of the run's, keep ``config``)."""
+def _dataset_now_named(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:
+    """``config`` reading the dataset that holds the run's data now, when a rename gave it
+    another name (the same contents through the same columns: one file imported twice with
+    other columns has the same digest but is other data); else ``config`` as it is."""
     from engine.data.store import list_datasets
     from engine.runs import current_dataset
 
     now = current_dataset(run, list_datasets(ws))
     return dataclasses.replace(config, dataset=now) if now and now != config.dataset else config
-
-
-def _dataset_now_named(ws: Vault, run: Any, config: TrainConfig) -> TrainConfig:
-    """The run's dataset under its new name (a rename keeps the contents, and so the digest);
-    else why resuming cannot go on, and what would let it."""
-    from engine.data.store import list_datasets
-    from engine.runs import current_dataset
-
-    # The same contents read through the same columns: one file imported twice with other
-    # columns has the same digest but is other data.
-    name = current_dataset(run, list_datasets(ws))
-    if name is not None:
-        return dataclasses.replace(config, dataset=name)
-    raise TrainingFailure(FailureKind.BAD_SETTING, f"run {run.run_id} trained on the dataset "
-                          f"'{config.dataset}', which is no longer in the workspace: import the same "
-                          f"file again as '{config.dataset}' to resume it, or delete the run")
 
 
 def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,

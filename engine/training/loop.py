@@ -117,6 +117,8 @@ class Trainer:
             self.encoded = encode_texts(self.tokenizer, prep.texts, max_length=config.max_length)
             self.source, self.train_rows = np.arange(len(prep.texts)), prep.train
         self.targets = torch.as_tensor(prep.coding.targets[self.source])
+        # Examples a text makes (1 unless windows): throughput is reported in texts a second.
+        self.examples_per_text = len(self.train_rows) / max(1, len(prep.train))
         weight = None
         # Class weights come from the texts' label counts; with windows, a class of long texts
         # also has more windows, so its examples weigh a little more in the loss than its rows.
@@ -317,10 +319,8 @@ class Trainer:
                     # The one host sync per report: the loss is summed on the device meanwhile.
                     mean_loss = float(loss_acc) / loss_n
                     now = time.perf_counter()
-                    # Rows (texts) a second, as everywhere else: with windows, a step's
-                    # examples are windows, about train_rows / texts of them a text.
-                    per_text = len(self.train_rows) / max(1, len(self.prep.train))
-                    speed = window_rows / per_text / max(now - window_start, 1e-9)
+                    # Rows (texts) a second, as everywhere else, windows or not.
+                    speed = window_rows / self.examples_per_text / max(now - window_start, 1e-9)
                     steps_done = p.global_step - resumed_step
                     eta = (time.monotonic() - loop_start) / max(1, steps_done) * (total - p.global_step)
                     lr = parts.scheduler.get_last_lr()[0]

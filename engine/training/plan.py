@@ -73,28 +73,25 @@ class TrainPlan:
         """How texts longer than max length are read; with them cut, how many are and the
         option that reads them in windows (when at least ``CUT_SHARE_TO_MENTION`` are cut and
         DP, which needs them cut, is off)."""
-        from engine.training.windows import MAX_WINDOWS, reach
+        from engine.training.windows import MAX_WINDOWS, long_texts
 
         c = self.config
-        lengths = self.auto.lengths if self.auto is not None else None
+        lengths = self.auto.lengths if self.auto is not None else ()
+        shares = long_texts(lengths, max_length=c.max_length, overlap=c.overlap_tokens)
         if c.windows:
             line = (f"long texts: read in windows of {c.max_length} tokens, consecutive windows "
                     f"sharing {c.overlap_tokens} (about {self.windows_per_text:.2f} windows a "
                     "text); a text's prediction is the mean of its windows'")
-            farther = reach(c.max_length, c.overlap_tokens)
-            if lengths is not None and len(lengths) and (lengths > farther).any():
-                line += (f"; {float((lengths > farther).mean()):.0%} are longer than "
-                         f"{MAX_WINDOWS} windows reach ({farther:,} tokens): the rest of those is cut")
+            if shares.past_reach_share:
+                line += (f"; {shares.past_reach_share:.0%} are longer than {MAX_WINDOWS} windows "
+                         f"reach ({shares.reach:,} tokens): the rest of those is cut")
             return line
-        if c.dp or lengths is None or not len(lengths):
+        if c.dp or shares.cut_share < CUT_SHARE_TO_MENTION:
             return ""
-        cut = float((lengths > c.max_length).mean())
-        if cut < CUT_SHARE_TO_MENTION:
-            return ""
-        per_text, _ = self.auto.windows_at(c.max_length, c.overlap_tokens)  # type: ignore[union-attr]
-        return (f"long texts: {cut:.0%} are cut at {c.max_length} tokens (their start is kept); "
-                f"--long-texts windows reads each in windows of {c.max_length} (about "
-                f"{per_text:.2f} a text, up to {MAX_WINDOWS}; that many times the training time)")
+        return (f"long texts: {shares.cut_share:.0%} are cut at {c.max_length} tokens (their start "
+                f"is kept); --long-texts windows reads each in windows of {c.max_length} (about "
+                f"{shares.windows_per_text:.2f} a text, up to {MAX_WINDOWS}; that many times the "
+                "training time)")
 
     def as_dict(self) -> dict[str, Any]:
         """What ``lines`` says, for ``train --dry-run --json``: the settings the run would use,

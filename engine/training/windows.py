@@ -112,3 +112,25 @@ def reach(max_length: int, overlap: int, *, special_tokens: int = 2,
     """How many tokens of a text (special tokens included) its ``max_windows`` windows read."""
     room = max(1, max_length - special_tokens)
     return special_tokens + room + (max_windows - 1) * max(1, room - overlap)
+
+
+@dataclass(frozen=True)
+class LongTexts:
+    """How texts of measured lengths fare at a max length: the share it cuts, the windows a text
+    makes on average, how far ``MAX_WINDOWS`` windows reach and the share longer than that.
+    What the dry run and the Train page say, each in its own words."""
+
+    cut_share: float
+    windows_per_text: float
+    reach: int
+    past_reach_share: float
+
+
+def long_texts(lengths: Sequence[int] | np.ndarray, *, max_length: int, overlap: int) -> LongTexts:
+    lengths = np.asarray(lengths, dtype=np.int64)
+    farther = reach(max_length, overlap)
+    if not len(lengths):
+        return LongTexts(0.0, 1.0, farther, 0.0)
+    counts = window_counts(lengths, max_length=max_length, overlap=overlap)
+    return LongTexts(float((lengths > max_length).mean()), float(counts.mean()), farther,
+                     float((lengths > farther).mean()))
