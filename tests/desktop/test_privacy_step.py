@@ -78,9 +78,9 @@ def test_training_an_unscanned_dataset_warns_until_dismissed(qtbot, window, tmp_
     label = train.privacy_warning
     for width in (1280, 1024, 900):
         window.resize(width, 700)
-        qtbot.waitUntil(lambda: label.isVisible() and label.width() > 0, timeout=5_000)
-        qtbot.wait(100)
-        assert label.height() >= label.heightForWidth(label.width()), (width, label.width())
+        # Once the layout has settled (a resize lays out over a few event-loop turns).
+        qtbot.waitUntil(lambda: label.isVisible() and label.width() > 0
+                        and label.height() >= label.heightForWidth(label.width()), timeout=5_000)
     qtbot.mouseClick(train.privacy_dismiss, Qt.MouseButton.LeftButton)
     assert train.privacy_warning.isHidden()
     from engine.data.anonymize import scan_dataset
