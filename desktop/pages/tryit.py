@@ -56,6 +56,11 @@ class TryItPage(Page):
         self.answer = QLabel("")
         self.answer.setObjectName("answer")
         self.answer.setWordWrap(True)
+        # What the model did not read is a caveat, not the answer: the page's normal font.
+        self.read_note = QLabel("")
+        self.read_note.setObjectName("estimate")
+        self.read_note.setWordWrap(True)
+        self.read_note.hide()
         self.bars = BarChart(percent=True)
         bars_scroll = QScrollArea()
         bars_scroll.setWidgetResizable(True)
@@ -67,6 +72,7 @@ class TryItPage(Page):
         right = QVBoxLayout()
         right.addWidget(section("Prediction"))
         right.addWidget(self.answer)
+        right.addWidget(self.read_note)
         right.addWidget(bars_scroll, 1)
         middle = QHBoxLayout()
         middle.addLayout(left, 1)
@@ -97,7 +103,7 @@ class TryItPage(Page):
     def on_workspace(self, workspace: Vault | None) -> None:
         self.predictor, self._predictor_run = None, None  # decrypted weights go with the lock
         self.bars.set_values([])
-        self.answer.clear()
+        self._say("")
         if workspace is None:
             self.text.blockSignals(True)
             self.text.clear()  # what was typed may be as sensitive as the training data
@@ -125,7 +131,7 @@ class TryItPage(Page):
                                    f"{format_metric(record.metrics.get('accuracy'))}", record.run_id)
         if self._predictor_run is not None and self.run_combo.findData(self._predictor_run) < 0:
             # Deleted (the Runs page): its model must not go on answering under another name.
-            self.answer.setText(f"Run {self._predictor_run} was deleted. Choose another run.")
+            self._say(f"Run {self._predictor_run} was deleted. Choose another run.")
             self.bars.set_values([])  # its last answer goes with it
             self.predictor, self._predictor_run, current = None, None, None
         wanted = self._predictor_run or current
@@ -136,9 +142,9 @@ class TryItPage(Page):
         # Nothing to ask yet: say why, rather than offer a text box that answers nothing.
         self.text.setEnabled(have)
         if not have:
-            self.answer.setText("No trained model yet. Train one on the Train page, then try it here.")
+            self._say("No trained model yet. Train one on the Train page, then try it here.")
         elif self.answer.text().startswith("No trained model yet"):
-            self.answer.setText("")
+            self._say("")
 
     # --- model -------------------------------------------------------------------------------
     def select_run(self, run_id: str | None) -> None:
@@ -148,7 +154,7 @@ class TryItPage(Page):
 
         self.predictor, self._predictor_run = None, run_id
         self.refresh_runs()
-        self.answer.setText("Loading the model…")
+        self._say("Loading the model…")
         workspace = self.workspace
         job = Job.call(lambda _c: load_predictor(workspace, run_id), name="load-model", parent=self)
         job.ended.connect(lambda terminal, run_id=run_id: self._on_loaded(run_id, terminal))
@@ -159,10 +165,10 @@ class TryItPage(Page):
             return  # the user picked another run meanwhile
         if isinstance(terminal, Done):
             self.predictor = terminal.value
-            self.answer.setText("Model ready. Type a text.")
+            self._say("Model ready. Type a text.")
             self._predict()
         elif isinstance(terminal, Failed):
-            self.answer.setText(f"✖ {terminal.message}")
+            self._say(f"✖ {terminal.message}")
 
     # --- live prediction ---------------------------------------------------------------------
     def _predict(self) -> None:
@@ -171,7 +177,7 @@ class TryItPage(Page):
             if not text:
                 self.bars.set_values([])
                 if self.predictor is not None:  # no answer stays up for a text that is gone
-                    self.answer.setText("Model ready. Type a text.")
+                    self._say("Model ready. Type a text.")
             return
         if self._job is not None and self._job.is_running():
             self._debounce.start()  # predict the newest text once the current one is done
@@ -179,7 +185,7 @@ class TryItPage(Page):
         from desktop.jobs import predict
 
         if len(text) > LONG_TEXT:
-            self.answer.setText(f"Reading {len(text):,} characters…")
+            self._say(f"Reading {len(text):,} characters…")
         predictor = self.predictor
         job = Job.call(lambda _c: predict(predictor, text), name="predict", parent=self)
         job.ended.connect(lambda terminal, text=text: self._on_predicted(terminal, text))
@@ -190,7 +196,7 @@ class TryItPage(Page):
         if text != self.text.toPlainText().strip():
             return  # the text changed (or was cleared) meanwhile: its answer is not this one's
         if isinstance(terminal, Failed):
-            self.answer.setText(f"✖ {terminal.message}")
+            self._say(f"✖ {terminal.message}")
             return
         if not isinstance(terminal, Done):
             return
@@ -199,13 +205,26 @@ class TryItPage(Page):
         self.bars.set_values(items, highlight=prediction.labels[0] if prediction.labels else None)
         answer = answer_text(prediction, getattr(self.predictor, "multi_label", False),
                              getattr(self.predictor, "threshold", 0.5))
-        if tokens is not None and self.predictor is not None:
-            windows = getattr(self.predictor, "window_overlap", None) is not None
-            answer += (f"<br>Only the first {self.predictor.tokens_read:,} of its {tokens:,} tokens "
-                       + ("were read (16 windows of the run's max length)" if windows
-                          else "were read (the run's max length)") + "; the rest does not count.")
         self.answer.setText(answer)
+        self._show_read_note(tokens)
         self.prediction_shown.emit()
+
+    def _say(self, text: str) -> None:
+        """Any message in place of an answer: a note about the last answer's text goes with it."""
+        self.answer.setText(text)
+        self._show_read_note(None)
+
+    def _show_read_note(self, tokens: int | None) -> None:
+        """Say how much of a long text the model read; hide the note for any other answer."""
+        if tokens is None or self.predictor is None:
+            self.read_note.clear()
+            self.read_note.hide()
+            return
+        windows = getattr(self.predictor, "window_overlap", None) is not None
+        self.read_note.setText(f"Only the first {self.predictor.tokens_read:,} of its {tokens:,} tokens "
+                               + ("were read (16 windows of the run's max length)" if windows
+                                  else "were read (the run's max length)") + "; the rest does not count.")
+        self.read_note.show()
 
     # --- batch -------------------------------------------------------------------------------
     def choose_batch_files(self) -> None:

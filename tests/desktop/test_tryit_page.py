@@ -36,11 +36,17 @@ def test_a_long_text_says_how_much_was_read_and_a_cleared_one_leaves_no_answer(q
     _ask(qtbot, page, words)
     tokens = len(page.predictor.tokenizer(words)["input_ids"])
     assert tokens > limit
+    # The caveat sits under the answer, in the page's own font, not in the answer's large one.
     assert (f"Only the first {limit} of its {tokens:,} tokens were read (the run's max length)"
-            in page.answer.text())
+            in page.read_note.text()) and page.read_note.isVisibleTo(page)
+    assert "Only the first" not in page.answer.text()
+    assert page.read_note.font().pointSizeF() < page.answer.font().pointSizeF()
+    _ask(qtbot, page, "win a prize")  # a short text's answer has no caveat left beside it
+    assert not page.read_note.isVisibleTo(page)
+    _ask(qtbot, page, words)
     page.text.clear()
     qtbot.waitUntil(lambda: page.bars.values() == [], timeout=5_000)
-    assert page.answer.text() == "Model ready. Type a text."
+    assert page.answer.text() == "Model ready. Type a text." and not page.read_note.isVisibleTo(page)
 
 
 def test_a_deleted_run_takes_its_last_answer_with_it(qtbot, window, tryit):
