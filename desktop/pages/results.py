@@ -110,7 +110,8 @@ class ResultsPage(Page):
         wrong_layout.addLayout(filter_row)
         wrong_layout.addWidget(self.misclassified)
 
-        self.curves = CurvePlot(title="Training curves", y_label="value")
+        self.curves = CurvePlot(title="Training curves", y_label="value",
+                                empty_text="The chosen run's training curves appear here.")
         self.tabs = QTabWidget()
         self.tabs.addTab(overview, "Per class and confusion")
         self.tabs.addTab(wrong, "Misclassified")

@@ -77,7 +77,8 @@ class RunsPage(Page):
         self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.curve_choice = QComboBox()
         self.curve_choice.currentTextChanged.connect(lambda _t: self._draw_curves())
-        self.curves = CurvePlot(title="Curves", y_label="value")
+        self.curves = CurvePlot(title="Curves", y_label="value",
+                                empty_text="Select runs and press Compare selected to see their curves.")
         curves_box = QWidget()
         curves_layout = QVBoxLayout(curves_box)
         curves_layout.setContentsMargins(0, 0, 0, 0)

@@ -191,12 +191,14 @@ class TrainPage(Page):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.loss_plot = CurvePlot(title="Training loss", y_label="loss")
+        self.loss_plot = CurvePlot(title="Training loss", y_label="loss",
+                                   empty_text="The loss appears here once training starts.")
         # ε spent so far, beside the loss curve, for DP runs (hidden otherwise).
         self.epsilon_label = QLabel("")
         self.epsilon_label.setObjectName("epsilon")
         self.epsilon_label.hide()
-        self.validation_plot = CurvePlot(title="Validation", y_label="metric")
+        self.validation_plot = CurvePlot(title="Validation", y_label="metric",
+                                         empty_text="Validation scores appear here as training reaches them.")
         self.validation_plot.link_x(self.loss_plot)
         self.results_button = QPushButton(icon("results"), "See results")
         self.results_button.clicked.connect(self._show_results)

@@ -15,9 +15,13 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F
 
 
 class CurvePlot(QWidget):
-    def __init__(self, *, title: str, x_label: str = "step", y_label: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, *, title: str, x_label: str = "step", y_label: str = "", empty_text: str = "",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = title
+        # Said across an empty plot, so that bare axes do not read as a run that learnt nothing.
+        self._empty_text = empty_text
+        self._empty_item: Any = None
         self._x_label = x_label
         self._y_label = y_label
         self._series: dict[str, tuple[list[float], list[float]]] = {}
@@ -37,6 +41,7 @@ class CurvePlot(QWidget):
             for item in self._items.values():
                 self._plot.removeItem(item)
         self._items.clear()
+        self._show_empty_text()
 
     def set_series(self, name: str, xs: list[float], ys: list[float]) -> None:
         self._series[name] = (list(xs), list(ys))
@@ -96,6 +101,27 @@ class CurvePlot(QWidget):
             partner._x_partner = self  # it links when it is drawn
         for name in self._series:
             self._redraw(name)
+        self._show_empty_text()
+
+    def empty_text_shown(self) -> bool:
+        return self._empty_item is not None and self._empty_item.isVisible()
+
+    def _show_empty_text(self) -> None:
+        if self._plot is None or not self._empty_text:
+            return
+        if self._empty_item is None:
+            import pyqtgraph as pg
+
+            item = pg.TextItem(self._empty_text, color=self.palette().color(QPalette.ColorRole.PlaceholderText),
+                               anchor=(0.5, 0.5))
+            item.setPos(0.5, 0.5)  # the middle of an empty plot's default 0-1 range
+            self._plot.addItem(item, ignoreBounds=True)
+            self._empty_item = item
+        empty = not any(xs for xs, _ys in self._series.values())
+        self._set_empty(empty)
+        if empty:
+            self._plot.getPlotItem().vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self._plot.getPlotItem().enableAutoRange()  # the first curve takes the range over
 
     def _redraw(self, name: str) -> None:
         if self._plot is None:
@@ -113,3 +139,10 @@ class CurvePlot(QWidget):
             self._items[name] = item
         else:
             item.setData(xs, ys)
+        if self._empty_item is not None and self._empty_item.isVisible() and xs:
+            self._set_empty(False)
+
+    def _set_empty(self, empty: bool) -> None:
+        self._empty_item.setVisible(empty)
+        for axis in ("bottom", "left"):  # no "step 0.1 ... 0.9" before there are steps
+            self._plot.getAxis(axis).setStyle(showValues=not empty)
