@@ -111,7 +111,8 @@ class ResultsPage(Page):
         wrong_layout.addWidget(self.misclassified)
 
         self.curves = CurvePlot(title="Training curves", y_label="value",
-                                empty_text="The chosen run's training curves appear here.")
+                                empty_text="The chosen run's training curves appear here.",
+                                smooth=lambda name: name == "loss")
         self.tabs = QTabWidget()
         self.tabs.addTab(overview, "Per class and confusion")
         self.tabs.addTab(wrong, "Misclassified")

@@ -78,7 +78,8 @@ class RunsPage(Page):
         self.curve_choice = QComboBox()
         self.curve_choice.currentTextChanged.connect(lambda _t: self._draw_curves())
         self.curves = CurvePlot(title="Curves", y_label="value",
-                                empty_text="Select runs and press Compare selected to see their curves.")
+                                empty_text="Select runs and press Compare selected to see their curves.",
+                                smooth=lambda _name: self.curve_choice.currentText() == "loss")
         curves_box = QWidget()
         curves_layout = QVBoxLayout(curves_box)
         curves_layout.setContentsMargins(0, 0, 0, 0)

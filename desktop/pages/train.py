@@ -192,7 +192,8 @@ class TrainPage(Page):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.loss_plot = CurvePlot(title="Training loss", y_label="loss",
-                                   empty_text="The loss appears here once training starts.")
+                                   empty_text="The loss appears here once training starts.",
+                                   smooth=lambda _name: True)
         # ε spent so far, beside the loss curve, for DP runs (hidden otherwise).
         self.epsilon_label = QLabel("")
         self.epsilon_label.setObjectName("epsilon")

@@ -5,9 +5,11 @@ the window's cold start fast. Data set before that is kept and drawn when the pl
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtGui import QPalette, QShowEvent
+from PySide6.QtGui import QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 # Distinguishable on light and dark backgrounds (Okabe-Ito, colour-blind safe).
@@ -16,9 +18,13 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F
 
 class CurvePlot(QWidget):
     def __init__(self, *, title: str, x_label: str = "step", y_label: str = "", empty_text: str = "",
+                 smooth: Callable[[str], bool] = lambda _name: False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = title
+        # Which series are per-step values worth drawing as a trend (training loss); validation
+        # points are few and exact, and are drawn as they are.
+        self._smooth = smooth
         # Said across an empty plot, so that bare axes do not read as a run that learnt nothing.
         self._empty_text = empty_text
         self._empty_item: Any = None
@@ -26,7 +32,7 @@ class CurvePlot(QWidget):
         self._y_label = y_label
         self._series: dict[str, tuple[list[float], list[float]]] = {}
         self._plot: Any = None
-        self._items: dict[str, Any] = {}
+        self._items: dict[str, tuple[Any, Any]] = {}
         self._x_partner: CurvePlot | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -38,8 +44,9 @@ class CurvePlot(QWidget):
     def clear(self) -> None:
         self._series.clear()
         if self._plot is not None:
-            for item in self._items.values():
-                self._plot.removeItem(item)
+            for items in self._items.values():
+                for item in items:
+                    self._plot.removeItem(item)
         self._items.clear()
         self._show_empty_text()
 
@@ -127,22 +134,58 @@ class CurvePlot(QWidget):
         if self._plot is None:
             return
         xs, ys = self._series[name]
-        item = self._items.get(name)
-        if item is None:
+        items = self._items.get(name)
+        if items is None:
             import pyqtgraph as pg
 
-            color = PALETTE[len(self._items) % len(PALETTE)]
-            pen = pg.mkPen(color=color, width=2)
-            symbol = "o" if len(xs) < 30 else None
-            item = self._plot.plot(xs, ys, pen=pen, name=name, symbol=symbol, symbolSize=5,
+            color = QColor(PALETTE[len(self._items) % len(PALETTE)])
+            faint = QColor(color)
+            faint.setAlpha(70)
+            # The raw values, faint, under their trend once there are enough to smooth; the
+            # legend names the trend (or the values themselves while they are few).
+            raw = self._plot.plot(pen=pg.mkPen(color=faint, width=1))
+            main = self._plot.plot(pen=pg.mkPen(color=color, width=2), name=name, symbolSize=5,
                                    symbolBrush=color, symbolPen=color)
-            self._items[name] = item
-        else:
-            item.setData(xs, ys)
+            items = self._items[name] = (main, raw)
+        main, raw = items
+        weight = smoothing_weight(len(xs)) if self._smooth(name) else 0.0
+        raw.setVisible(weight > 0)
+        raw.setData(xs, ys)
+        main.setData(xs, smoothed(ys, weight), symbol="o" if len(xs) < 30 else None)
         if self._empty_item is not None and self._empty_item.isVisible() and xs:
             self._set_empty(False)
+
+    def drawn(self, name: str) -> tuple[list[float], bool]:
+        """The line drawn for ``name`` (its trend, once smoothed) and whether the raw values
+        show under it."""
+        main, raw = self._items[name]
+        return [float(y) for y in main.getData()[1]], raw.isVisible()
 
     def _set_empty(self, empty: bool) -> None:
         self._empty_item.setVisible(empty)
         for axis in ("bottom", "left"):  # no "step 0.1 ... 0.9" before there are steps
             self._plot.getAxis(axis).setStyle(showValues=not empty)
+
+
+def smoothing_weight(points: int) -> float:
+    """How much of the running trend each new point keeps: none for a few points (validation
+    scores, short runs), then about a tenth of the curve's length, as TensorBoard's smoothing
+    does by hand. Per-step losses on small batches jump by their batch's luck."""
+    if points < 30:
+        return 0.0
+    return min(0.9, 1.0 - 10.0 / points)
+
+
+def smoothed(ys: list[float], weight: float) -> list[float]:
+    """An exponential moving average, started at the first value (no lag at the start)."""
+    if weight <= 0:
+        return list(ys)
+    out: list[float] = []
+    trend: float | None = None
+    for y in ys:
+        if not math.isfinite(y):  # a diverged step shows as itself and leaves the trend alone
+            out.append(y)
+            continue
+        trend = y if trend is None else weight * trend + (1.0 - weight) * y
+        out.append(trend)
+    return out

@@ -42,3 +42,30 @@ def test_without_an_empty_text_nothing_is_added(qtbot):
     plot.show()
     qtbot.waitUntil(lambda: plot._plot is not None)
     assert not plot.empty_text_shown()
+
+
+def test_a_long_jumpy_curve_is_drawn_as_its_trend_over_the_faint_raw_values(qtbot):
+    import random
+
+    from desktop.widgets.curves import smoothed
+
+    rng = random.Random(13)
+    steps = list(range(1, 301))
+    losses = [1.0 / (1 + s / 50) + rng.uniform(-0.3, 0.3) for s in steps]  # jumpy, falling
+    plot = CurvePlot(title="Training loss", smooth=lambda name: name == "loss")
+    qtbot.addWidget(plot)
+    plot.show()
+    qtbot.waitUntil(lambda: plot._plot is not None)
+    plot.set_series("val accuracy", steps, losses)  # a series not chosen for smoothing
+    assert plot.drawn("val accuracy") == (losses, False)
+    plot.extend("loss", steps[:10], losses[:10])
+    line, raw_shown = plot.drawn("loss")
+    assert line == losses[:10] and not raw_shown  # a few points are drawn as they are
+    plot.extend("loss", steps[10:], losses[10:])
+    line, raw_shown = plot.drawn("loss")
+    assert raw_shown and len(line) == len(losses)
+    jumps = sum(abs(b - a) for a, b in zip(losses, losses[1:]))
+    assert sum(abs(b - a) for a, b in zip(line, line[1:])) < jumps / 5  # far calmer
+    assert line[-1] < line[0] - 0.3  # and it still falls as the loss does
+    assert plot.series()["loss"] == (steps, losses)  # what is kept is the raw values
+    assert smoothed([1.0, float("nan"), 1.0], 0.5)[2] == 1.0  # a NaN step leaves the trend alone
