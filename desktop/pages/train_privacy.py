@@ -28,8 +28,8 @@ PERSON_HINT = ("When several rows can be about the same person (a customer, a pa
                "rows together. Each step uses one row of each person it draws, so an epoch reads "
                "one row per person.")
 COST = ("Expect lower accuracy than without privacy (on sst2 at ε = 8: 87% against 93% with "
-        "60,000 rows, 86% at ε = 3, 82% with 4,000 rows at ε = 8); with fewer rows the model may learn nothing "
-        "at all, so check its test metrics. Each row's gradient is computed and clipped "
+        "60,000 rows, 86% at ε = 3, 82% with 4,000 rows at ε = 8); with fewer rows the model "
+        "may learn nothing at all, so check its test metrics. Each row's gradient is computed and clipped "
         "separately: with all layers that takes about 3 times as long on a CPU; with the top "
         "two layers (the automatic choice) or LoRA adapters an epoch is cheaper than a plain "
         "one. LoRA learns from fewer steps (few rows, one epoch). The estimate above includes it.")

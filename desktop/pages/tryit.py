@@ -58,7 +58,7 @@ class TryItPage(Page):
         self.answer.setWordWrap(True)
         # What the model did not read is a caveat, not the answer: the page's normal font.
         self.read_note = QLabel("")
-        self.read_note.setObjectName("estimate")
+        self.read_note.setObjectName("hint")
         self.read_note.setWordWrap(True)
         self.read_note.hide()
         self.bars = BarChart(percent=True)

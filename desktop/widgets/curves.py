@@ -152,7 +152,7 @@ class CurvePlot(QWidget):
         raw.setVisible(weight > 0)
         raw.setData(xs, ys)
         main.setData(xs, smoothed(ys, weight), symbol="o" if len(xs) < 30 else None)
-        if self._empty_item is not None and self._empty_item.isVisible() and xs:
+        if self.empty_text_shown() and xs:
             self._set_empty(False)
 
     def drawn(self, name: str) -> tuple[list[float], bool]:
@@ -169,8 +169,8 @@ class CurvePlot(QWidget):
 
 def smoothing_weight(points: int) -> float:
     """How much of the running trend each new point keeps: none for a few points (validation
-    scores, short runs), then about a tenth of the curve's length, as TensorBoard's smoothing
-    does by hand. Per-step losses on small batches jump by their batch's luck."""
+    scores, short runs), then about a tenth of the curve's length (TensorBoard's smoothing, with
+    the slider set by the length). Per-step losses on small batches jump by their batch's luck."""
     if points < 30:
         return 0.0
     return min(0.9, 1.0 - 10.0 / points)

@@ -222,8 +222,8 @@ class Trainer:
         metrics = {"loss": loss, **report.headline()}
         p.history.append({"step": p.global_step, "epoch": epoch, "split": "validation", **metrics})
         yield Evaluated(step=p.global_step, epoch=epoch, split="validation", metrics=metrics)
-        better, tie = improvement(p, metrics[EARLY_STOPPING_METRIC], loss)
         value = metrics[EARLY_STOPPING_METRIC]
+        better, tie = improvement(p, value, loss)
         if better or tie:
             p.best_metric, p.best_step, p.best_loss = value, p.global_step, loss
             with plain_view(self.model):  # LoRA adapters folded in: a plain model is saved
