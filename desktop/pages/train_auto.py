@@ -152,7 +152,10 @@ class AutoSettingsBox(QWidget):
         from engine.training.auto import AutoSettings
 
         dataset = self._shown
-        kept = self.set_by_user()
+        # A field the user changed to exactly the automatic value reads as the automatic choice
+        # ("Max length = 64: ..."), not as "set by you (automatic would be 64)".
+        automatic = self.auto.values
+        kept = [n for n in self.set_by_user() if n not in automatic or self._get(n) != automatic[n]]
         people = getattr(self.page, "people", None)
         dp = people.dp_choices() if people is not None else ()
         replaced = {c.name for c in dp}

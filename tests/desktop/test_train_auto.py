@@ -38,6 +38,12 @@ def test_untouched_fields_get_the_automatic_settings_and_changed_ones_stay(qtbot
     assert options["learning_rate"] == 1e-4 and options["epochs"] == 7
     assert "eval_every_steps" in options
     qtbot.waitUntil(lambda: page.estimate_label.text().startswith(("About", "Under 1 s")), timeout=60_000)
+    # The user's own value, changed to exactly the automatic one, reads as the automatic choice.
+    page.epochs.setValue(10)
+    text = page.auto_box.label.text()
+    assert "Epochs = 10:" in text and "Epochs: set by you" not in text
+    page.epochs.setValue(9)
+    assert "Epochs: set by you (automatic would be 10)" in page.auto_box.label.text()
 
 
 def test_tiny_data_gets_a_batch_it_can_fill_and_other_data_the_usual_one(qtbot, window, tiny_model_dir):
