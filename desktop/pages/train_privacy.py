@@ -155,6 +155,8 @@ class PrivacySettings(QWidget):
         # its 'Date received' or 'Timely response?'.
         for column in sorted(columns, key=lambda c: not _names_a_person(str(c))):
             self.person.addItem(f"Each person, named by column '{column}'", column)
+            self.person.setItemData(self.person.count() - 1, f"Each person, named by column '{column}'",
+                                    Qt.ItemDataRole.ToolTipRole)
         self.person.setCurrentIndex(max(0, self.person.findData(current)) if current else 0)
         self.person.blockSignals(False)
         self.person.currentIndexChanged.emit(self.person.currentIndex())  # the dataset may differ
@@ -294,8 +296,9 @@ class PeopleCount:
         elif isinstance(terminal, Done):
             self.count, self.training = (int(n) for n in terminal.value)
             trained = f" ({self.training:,} of them in training)" if self.training and self.count > 1 else ""
-            note.setText(f"{self.count:,} {'person' if self.count == 1 else 'people'}{trained}; each "
-                         "step uses one row of each person it draws.")
+            # The column is named here too: the combo above shrinks to fit and may cut it off.
+            note.setText(f"{self.count:,} {'person' if self.count == 1 else 'people'} in column "
+                         f"'{key[2]}'{trained}; each step uses one row of each person it draws.")
             self.apply()
 
     def apply(self) -> None:

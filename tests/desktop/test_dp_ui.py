@@ -177,7 +177,8 @@ def test_per_person_multiplies_the_automatic_epochs(qtbot, window, spam_csv, tin
                          model_path=str(tiny_model_dir))
     assert 0 < page.people.training < page.people.count
     assert page.privacy.logical_batch.value() == plan.config.dp_logical_batch_size == -(-page.people.training // 4)
-    assert page.privacy.person_note.text().startswith(f"8 people ({page.people.training} of them in training); ")
+    assert page.privacy.person_note.text().startswith(
+        f"8 people in column 'sender' ({page.people.training} of them in training); ")
     page.privacy.person.setCurrentIndex(0)  # each row again: epochs and batch for the rows
     assert page.epochs.value() == automatic and page.privacy.logical_batch.value() == 8
     page.privacy.person.setCurrentIndex(page.privacy.person.findData("sender"))
@@ -215,7 +216,7 @@ def test_a_dataset_imported_again_under_its_name_is_counted_again(qtbot, window,
     window.context.datasets_changed.emit()
     assert page.dataset_combo.currentData() == "by_sender"
     qtbot.waitUntil(lambda: page.people.count == 1, timeout=30_000)
-    assert page.privacy.person_note.text().startswith("1 person;")
+    assert page.privacy.person_note.text().startswith("1 person in column 'sender';")
 
 
 def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv, tiny_model_dir: Path,
@@ -347,6 +348,11 @@ def test_the_settings_column_fits_its_width_with_dp_on(qtbot, window, spam_csv, 
     scroll = page.findChild(QScrollArea)
     assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
     qtbot.waitUntil(lambda: not scroll.horizontalScrollBar().isVisible(), timeout=5_000)
+    # What the shrunken combo cuts off is in its choice's tooltip and in the note under it.
+    person = page.privacy.person
+    assert person.itemData(person.currentIndex(), Qt.ItemDataRole.ToolTipRole) == \
+        "Each person, named by column 'sender'"
+    qtbot.waitUntil(lambda: "in column 'sender'" in page.privacy.person_note.text(), timeout=30_000)
 
 
 def test_columns_that_name_a_person_are_offered_first(qapp) -> None:  # noqa: ANN001
