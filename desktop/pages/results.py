@@ -15,6 +15,7 @@ from desktop.pages.base import Page
 from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
+from engine.units import count_of
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -262,7 +263,8 @@ class ResultsPage(Page):
         self.misclassified.resizeColumnToContents(1)
         self.misclassified.resizeColumnToContents(2)
         where = f" where true = {pair[0]} and predicted = {pair[1]}" if pair else ""
-        self.filter_label.setText(f"{len(items)} misclassified test rows{where}. Click a confusion cell to filter.")
+        self.filter_label.setText(f"{count_of(len(items), 'misclassified test row')}{where}. "
+                                  "Click a confusion cell to filter.")
         self.clear_filter.setVisible(pair is not None)
 
     # --- actions -----------------------------------------------------------------------------

@@ -95,6 +95,8 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert results.per_class.rowCount() == 2
     assert {results.per_class.item(r, 0).text() for r in range(2)} == {"ham", "spam"}
     assert results.misclassified.rowCount() == len(report.misclassified)
+    n = len(report.misclassified)  # "1 misclassified test row.", "3 misclassified test rows."
+    assert results.filter_label.text().startswith(f"{n} misclassified test row{'' if n == 1 else 's'}.")
     shown = [float(results.misclassified.item(r, 3).text()) for r in range(results.misclassified.rowCount())]
     assert len(shown) >= 2 and shown == sorted(shown, reverse=True)  # the most confident mistakes first
     window.resize(1280, 800)
