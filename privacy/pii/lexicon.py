@@ -4,7 +4,8 @@ Faker (MIT) ships hand-kept lists per locale: ~31,000 first names and ~28,000 la
 86 locales, ~30,000 city names and every locale's country list. They are read from the
 installed package (it is a dependency, and goes into the frozen build like any other), never
 downloaded. Lookups are case-folded. "Common words" (Faker's 971 frequent English words plus
-function words, titles and chat words ("lol", "ima", "dude"), Lorem's parts of speech, and
+function words, titles, chat words and spellings ("lol", "ima", "dude", "noe", "thk"), words of
+address ("daddy", "princess"), contractions ("I'll"), Lorem's parts of speech, and
 resources/pii/common_words.txt) mark a name-list token as weak: "Will", "May" or "Grant" is a
 name only beside another name or after a title. ``shared_first_names`` keeps the first names
 that two or more locale classes list: a word that only one long list holds ("journey",
@@ -35,7 +36,15 @@ lol lmao lmfao rofl omg omfg wtf wth idk idc tbh smh imho btw brb ttyl thx plz u
 yep yup nah nope haha hahaha hehe xd xoxo wow woah whoa oops ugh hmm umm uh um gonna wanna gotta
 kinda sorta dunno lemme gimme aint cuz coz tho dude bro bruh sis fam babe bae hun folks ima yay
 aww lil bday omw ftw fyi bye goodbye ive hes shes theres lets weve youve
+hey heya hiya gee geez jeez yeah yah yar ah oh eh ooh wat wot dat dis dem dey noe neva
+tho thru nite tmr tmrw tomo hella lor lah leh liao oso juz dun wif gd luv oic thk haf
+daddy mommy mummy princess darling honey sweetie sweetheart baby buddy mate pal hun
+merry bless cheers fancy sunshine
 """.split()
+# Contractions are words: "I'll" before "he" once read as a name no list knows.
+_CONTRACTED = """i you we they he she it that there who what where here let""".split()
+_CONTRACTIONS = {f"{w}{a}{end}" for w in _CONTRACTED for a in "'’"
+                 for end in ("ll", "re", "ve", "d", "m", "s")}
 
 
 def _names(value: object) -> list[str]:
@@ -144,7 +153,8 @@ def lexicon() -> Lexicon:
     countries = _provider_lists("faker.providers.address", ("countries",))
     from faker.providers.lorem.en_US import Provider as Lorem
 
-    common = set(Lorem.word_list) | set(_EXTRA_COMMON) | set(_common_words_file()) | _faker_words()
+    common = (set(Lorem.word_list) | set(_EXTRA_COMMON) | _CONTRACTIONS | set(_common_words_file())
+              | _faker_words())
     suffixes = {"inc", "inc.", "llc", "ltd", "ltd.", "plc", "group", "corp", "corp.", "corporation",
                 "gmbh", "ag", "sa", "s.a.", "co", "co.", "company", "bank", "university", "limited",
                 "holdings", "partners", "associates", "foundation", "institute", "hospital",

@@ -185,11 +185,15 @@ class NameDetector(Detector):
             run, titled = run[1:], True
         initial = len(run[0].text) == 1 and text[run[0].end:run[0].end + 1] == "."  # "A. Smith"
         if len(run) > 1 and ((run[0].folded in _DETERMINERS and not initial) or (
-                run[0].folded in lex.common and not lex.is_name_token(run[0].folded))):
-            run = run[1:]  # "The Princess Royal" -> look at "Princess Royal"
+                run[0].folded in lex.common and not lex.is_name_token(run[0].folded)
+                and not lex.is_place(" ".join(t.folded for t in run)))):
+            # "The Princess Royal" -> look at "Princess Royal"; "United Kingdom" stays whole.
+            run = run[1:]
         whole = " ".join(t.folded for t in run)
         if len(run) == 1 and whole in lex.common and not run[0].upper:
             return  # "My", "May", "Will": an everyday word alone is nothing
+        if len(run) == 1 and len(run[0].text) == 1:
+            return  # a letter alone ("contact U!", "plan B", "W"): an initial needs a name after it
         if not titled and _PLACE_CUE.search(text, max(0, run[0].start - 22), run[0].start) \
                 and not self._namey(run) and not any(t.folded in lex.common for t in run):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.6, self.name)
@@ -204,8 +208,11 @@ class NameDetector(Detector):
                 and (prev in _PLACE_CUES or state_follows or not self._namey(run)):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
             return
+        # After a cue, an everyday word or its plural is not a name ("Hey Boys", "contact U.
+        # Todays draw"), unless a listed name comes with it ("directed by Charles van Beers").
         cued = titled or (len(run) <= 3 and self._cued(text, run[0].start)
-                          and not any(t.folded in lex.common for t in run))
+                          and not any(t.folded in lex.common for t in run)
+                          and (self._namey(run) or not any(self._everyday(t.folded) for t in run)))
         if not cued and whole in self.states and not _AFTER_CUE.match(text[run[-1].end:run[-1].end + 8]) \
                 and not self._person_context(text, run[0].start, run[-1].end):
             # "Texas", "Georgia", "New Mexico": a state unless a title, a cue or what follows

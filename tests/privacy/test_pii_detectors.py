@@ -226,3 +226,33 @@ def test_chat_words_and_everyday_words_are_common() -> None:
     assert people("Ima start going to the gym") == []
     assert people("Ima Hogg founded it") == ["Ima Hogg"]  # beside another name it is one
     assert "emily" in lex.shared_first_names and "journey" not in lex.shared_first_names
+
+
+def test_chat_spellings_contractions_and_lone_letters_are_not_people() -> None:
+    """False people from the SMS Spam Collection (real texts, 2026-12-06): a contraction before
+    "he", a chat spelling at a sentence start, a letter after "contact", a greeting."""
+    assert people("Lol ok. I'll snatch her purse too.") == []
+    assert people("Hey hun-onbus goin 2 meet him. He wants 2go") == []
+    assert people("This is our final try to contact U! Call from Landline 09064019788") == []
+    assert people("We are trying to contact U. Todays draw shows that you have won") == []
+    assert people("Yar lor he wan 2 go c horse racing today") == []
+    assert people("Do u noe wat time e place dat sells 4d closes?") == []
+    assert people("Merry Christmas to you too babe, i love ya") == []
+    assert people("Love it! Daddy will make you scream") == []
+    # Names beside them are still found: after a greeting, and after a cue with a listed name.
+    assert people("Say : Hey Muhommad, Penny says hello") == ["Muhommad", "Penny"]
+    assert people("a film directed by Charles van Beers") == ["Charles van Beers"]
+    assert people("Merry Smith called") == ["Merry Smith"]
+
+
+def test_a_country_that_opens_with_an_everyday_word_is_kept_whole() -> None:
+    """"United Kingdom", "South Korea": the everyday first word was once cut off, leaving
+    "Kingdom" (then a PERSON before "Check Him out") and "Korea"."""
+    def places(text: str) -> list[str]:
+        return [f.text(text) for f in detect(text) if f.type == "LOCATION"]
+
+    assert places("I moved to the United Kingdom last year") == ["United Kingdom"]
+    assert places("She flew to South Korea.") == ["South Korea"]
+    assert places("She lives in New York and works") == ["New York"]
+    text = "Rodds1 is 21/m from Aberdeen, United Kingdom. Check Him out"
+    assert "Kingdom" not in people(text) and "United Kingdom" in places(text)
