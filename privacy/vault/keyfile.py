@@ -110,6 +110,9 @@ def _build_document(master: bytes | bytearray, passphrase: str, kdf: ScryptParam
         "version": VAULT_VERSION,
         "vault_id": vault_id,
         "created": created,
+        # When this passphrase was set (created or changed), for the wrong-passphrase message:
+        # the file's own time moves with every commit (its anchor), so it cannot say this.
+        "passphrase_set": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "kdf": {"name": "scrypt", "log2_n": kdf.log2_n, "r": kdf.r, "p": kdf.p, "salt": _b64(salt)},
     }
     nonce = os.urandom(12)
@@ -179,18 +182,17 @@ def _unwrap(doc: dict[str, Any], passphrase: str, path: Path) -> bytearray:
     try:
         master = AESGCM(kdf.derive(passphrase, salt)).decrypt(nonce, wrapped, _wrap_aad(doc))
     except (InvalidTag, ValueError):
-        raise WrongPassphrase(f"wrong passphrase for the vault at {path}{_last_set(path)}") from None
+        raise WrongPassphrase(f"wrong passphrase for the vault at {path}{_last_set(doc)}") from None
     return bytearray(master)
 
 
-def _last_set(path: Path) -> str:
+def _last_set(doc: dict[str, Any]) -> str:
     """When the passphrase was last set, for the wrong-passphrase message: after a passphrase
-    change that was interrupted (or forgotten), the new one may be the one in force."""
-    import datetime as dt
-
+    change that was interrupted (or forgotten), the new one may be the one in force. A vault
+    written before the time was kept says nothing (its file's time is that of its last commit)."""
     try:
-        when = dt.datetime.fromtimestamp(Path(path).stat().st_mtime, dt.timezone.utc)
-    except OSError:
+        when = datetime.fromisoformat(str(doc["passphrase_set"])).astimezone(timezone.utc)
+    except (KeyError, ValueError):
         return ""
     return (f" (its passphrase was set or last changed {when:%Y-%m-%d %H:%M} UTC: after a change, "
             "only the new one opens it)")

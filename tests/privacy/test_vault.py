@@ -84,16 +84,35 @@ def test_change_passphrase_keeps_data_files_untouched(tmp_path: Path) -> None:
     # The old passphrase is told when the passphrase last changed: after a change that was
     # interrupted (the command said "interrupted"), the new one may already be in force.
     import datetime as dt
-    import os
 
     vault_file = next(p for p in ws.root.iterdir() if p.name == VAULT_FILE_NAME)
-    when = dt.datetime.fromtimestamp(os.stat(vault_file).st_mtime, dt.timezone.utc)
+    when = dt.datetime.fromisoformat(json.loads(vault_file.read_text())["passphrase_set"])
+    assert abs((dt.datetime.now(dt.timezone.utc) - when).total_seconds()) < 60
     assert str(refused.value).endswith(f"(its passphrase was set or last changed {when:%Y-%m-%d %H:%M} "
                                        "UTC: after a change, only the new one opens it)")
     again = Workspace.unlock(ws.root, "new passphrase")
     assert again.read_bytes("datasets/a/table") == b"secret rows"
+    # An ordinary commit rewrites the vault file (its anchor) but not when the passphrase was set.
+    again.write_bytes("datasets/b/table", b"more rows")
+    assert json.loads(vault_file.read_text())["passphrase_set"] == when.isoformat()
+    with pytest.raises(WrongPassphrase) as later:
+        Workspace.unlock(ws.root, PASSPHRASE)
+    assert str(later.value) == str(refused.value)
     assert [e.action for e in again.verify_audit().entries] == ["vault.created",
                                                               "vault.passphrase_changed"]
+
+
+def test_a_vault_from_before_the_passphrase_time_was_kept_says_no_time(tmp_path: Path) -> None:
+    from privacy.vault.keyfile import _finish
+
+    path = tmp_path / VAULT_FILE_NAME
+    create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    doc = json.loads(path.read_text())
+    del doc["passphrase_set"]
+    path.write_bytes(_finish(doc))
+    with pytest.raises(WrongPassphrase) as refused:
+        unlock_vault(path, "not the passphrase")
+    assert str(refused.value) == f"wrong passphrase for the vault at {path}"
 
 
 def test_change_passphrase_needs_the_old_one(tmp_path: Path) -> None:
