@@ -66,6 +66,20 @@ def print_report(report, *, as_json: bool, what: str) -> None:
               f"({p.reason})")
 
 
+def _warn_identifiers_kept(report) -> None:
+    """After anonymizing: the columns the scan takes for identifiers that the policy does not
+    name were stored as they were. Said on stderr, after the copy is made, so that the user
+    does not mistake "anonymized" for "every identifier handled"."""
+    if not report.proposals:
+        return
+    listed = ", ".join(f"{p.column!r} ({p.entity}, {p.action} proposed)" for p in report.proposals)
+    example = report.proposals[0]
+    print(f"cloister: warning: kept as they were, because the policy does not name them: {listed}. "
+          f"These columns look like identifiers; name each under [columns] in the policy (for "
+          f"example \"{example.column}\" = \"{example.action}\", or = \"keep\" to keep it on "
+          "purpose) and anonymize again.", file=sys.stderr)
+
+
 def _say_mapping_kept(policy, name: str) -> None:
     if policy.reversible:
         print(f"The reversible pseudonyms' mapping to the original values is kept, encrypted, with "
@@ -115,6 +129,7 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
           f"{args.dataset!r} is unchanged (delete it with 'cloister rm {args.dataset}' if you wish). "
           "The audit log records the policy applied.")
     _say_mapping_kept(policy, info.name)
+    _warn_identifiers_kept(report)
     return EXIT_OK
 
 
@@ -135,9 +150,12 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems, his
     finally:
         ws.lock()
     print_report(report, as_json=False, what=imported.source.name)
+    kept = ("were not stored" if not policy.reversible else
+            "were not stored in it, only in the mapping of its reversible pseudonyms (below)")
     print(f"Imported {info.rows:,} anonymized rows as dataset {info.name!r}; the original values "
-          "were not stored.")
+          f"{kept}.")
     _say_mapping_kept(policy, info.name)
+    _warn_identifiers_kept(report)
     return EXIT_OK
 
 
@@ -168,6 +186,10 @@ def cmd_reidentify(args: argparse.Namespace) -> int:
         ws.lock()
     # The text alone on stdout (so it can be redirected); the counts on stderr.
     sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
+    if not result.total and not result.ambiguous:
+        print(f"No pseudonym of dataset {args.dataset!r} was found in the text; it is printed as "
+              "given.", file=sys.stderr)
+        return EXIT_OK
     print(f"Re-identified {count_of(result.total, 'pseudonym')}"
           + (f"; {result.ambiguous:,} stand for more than one value and were left as they are"
              if result.ambiguous else "") + ". The output holds personal data.", file=sys.stderr)

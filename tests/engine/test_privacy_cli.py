@@ -111,6 +111,24 @@ def test_pseudonyms_match_across_datasets_and_differ_between_workspaces(
     assert other != a and len(other) == len(a)
 
 
+def test_identifier_columns_the_policy_leaves_out_are_named_after_anonymizing(
+        ws: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """"Anonymized" must not read as "every identifier handled": the scan's proposed identifier
+    columns that the policy does not name are stored as they were, and the user is told which."""
+    assert cli(["import", str(ws["csv"]), "--name", "tickets", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    text_only = tmp_path / "text-only.toml"
+    text_only.write_text('[entities]\nPERSON = "pseudonym"\ndefault = "tag"\n', encoding="utf-8")
+    capsys.readouterr()
+    assert cli(["anonymize", "tickets", "--policy", str(text_only), "--name", "partly"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: kept as they were" in err and "'ssn' (US_SSN" in err and "'customer' (PERSON" in err
+    assert "under [columns] in the policy" in err
+    # A policy that names both says nothing more.
+    assert cli(["anonymize", "tickets", "--policy", str(ws["policy"]), "--name", "whole"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("policy, message", [
     ('[entities]\nPERSONS = "tag"\n', "line 2: [entities] PERSONS: unknown entity type"),
     ('[columns]\ncustomr = "drop"\n', "columns names column 'customr'"),

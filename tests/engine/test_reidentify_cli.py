@@ -92,6 +92,10 @@ def test_reversible_anonymization_round_trips(files: dict[str, Path], tmp_path: 
     assert [e["dataset"] for e in entries] == ["anon", "anon"] and entries[0]["replaced"] >= 5
     assert entries[1]["replaced"] == 1 and entries[1]["by_entity"] == {"PERSON": 1}
     assert "Lauritsen" not in json.dumps(entries) and "Voet" not in json.dumps(entries)
+    assert cli(["reidentify", "anon", "hello world"]) == 0  # no surrogate in it: said so
+    out, err = capsys.readouterr()
+    assert out == "hello world\n" and "No pseudonym of dataset 'anon' was found" in err
+    assert "personal data" not in err
 
 
 def test_a_one_way_run_keeps_no_mapping_and_reidentify_refuses(
