@@ -1,4 +1,5 @@
-"""The ``cloister import`` flags that fix a file's problems in memory (``engine.data.fixes``).
+"""The ``cloister import`` flags that fix a file's problems in memory (``engine.data.fixes``),
+and ``cloister fix``, which applies the same flags to a dataset already stored.
 
 Kept apart from ``vault_cmds`` so the import command only gains two calls: one to register the
 flags, one to apply what they ask for.
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pyarrow stays out of `cloister --help`
@@ -103,3 +106,79 @@ def _labels_in(table: Any, mapping: ColumnMapping, delimiter: str) -> int:
     if mapping.label_column is None:
         return 0
     return len(label_counts(table.column(mapping.label_column), label_delimiter=delimiter))
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    """``cloister fix DATASET --drop-empty ...``: the import fixes, on a dataset already stored
+    (one imported with --force, say), without the source file. The fixed rows replace the
+    stored ones all at once (or go to --name NEW); runs trained on the old rows keep their
+    records. A fix that is refused, or blocking problems that remain, change nothing."""
+    from engine.cli.common import open_workspace, workspace_dir
+    from engine.cli.inspect_cmd import problem_lines
+    from engine.data.fix_hints import flag_of_kind
+    from engine.data.importing.table import ImportedTable
+    from engine.data.problems import count_kinds, has_blocking
+    from engine.data.store import (DatasetExists, check_name, dataset_exists, load_dataset,
+                                   save_dataset)
+    from engine.data.validation import validate
+    from engine.errors import InputError
+
+    source, target = check_name(args.dataset), check_name(args.name or args.dataset)
+    ws = open_workspace(args)
+    try:
+        stored = load_dataset(ws, source)
+        info = stored.info
+        if target != info.name and dataset_exists(ws, target) and not args.replace:
+            raise DatasetExists(f"a dataset named {target!r} already exists; choose another "
+                                "--name, or pass --replace")
+        imported = ImportedTable(table=stored.table, source=Path(info.source_name),
+                                 format=info.source_format or "table")
+        options = argparse.Namespace(**{**vars(args), "label_delimiter": info.label_delimiter,
+                                        "skip_incomplete": False})
+        fixed, history, lines = apply_fix_arguments(options, imported, info.mapping)
+        if not history:
+            raise InputError(f"nothing to fix in {source!r} with these options: name a fix "
+                             "(`cloister show` lists its problems; `cloister fix --help` the fixes)")
+        problems = validate(fixed, info.mapping, skip_incomplete=info.skip_incomplete,
+                            label_delimiter=info.label_delimiter)
+        print(f"dataset {info.name!r}: {info.rows:,} rows")
+        for line in lines:
+            print("  " + line.replace("(the source file is unchanged)", "(the stored rows, before "
+                                      "these fixes, are replaced only when this is stored)"))
+        applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in (*info.history, *history))
+        for line in problem_lines(problems, source=info.source_name, applied=applied):
+            print("  " + line.replace(" are listed with --json", ""))  # fix has no --json listing
+        if has_blocking(problems) and not args.force:
+            print(f"cloister: error: not stored: blocking problems remain in {source!r} "
+                  f"({count_kinds(problems, blocking=True)}); add the fixes named above, or pass "
+                  "--force", file=sys.stderr)
+            return 2
+        saved = save_dataset(ws, target, fixed, info.mapping, problems=problems,
+                             overwrite=target == info.name or args.replace,
+                             skip_incomplete=info.skip_incomplete,
+                             history=(*info.history, *history), history_audited=len(info.history),
+                             label_delimiter=info.label_delimiter)
+    finally:
+        ws.lock()
+    where = "in place of the rows it had" if saved.name == info.name else f"from {info.name!r}"
+    print(f"Stored dataset {saved.name!r} ({saved.rows:,} rows, {saved.num_classes} classes) "
+          f"{where}, encrypted in {workspace_dir(args)}.")
+    return 0
+
+
+def register_fix(subparsers: Any) -> None:
+    from engine.cli.common import add_workspace_options
+
+    p = subparsers.add_parser(
+        "fix", help="fix a stored dataset's problems (without its source file)",
+        description="Apply the import fixes to a dataset already in the workspace (one imported "
+        "with --force, or whose problems you now want gone): the fixed rows replace the stored "
+        "ones, or are stored as --name NEW. Each fix is kept in the dataset's history and the "
+        "audit log; a refused fix, or blocking problems that remain, change nothing.")
+    p.add_argument("dataset", metavar="DATASET")
+    p.add_argument("--name", metavar="NEW", help="store the fixed rows as a new dataset instead")
+    p.add_argument("--replace", action="store_true", help="with --name: replace a dataset of that name")
+    p.add_argument("--force", action="store_true", help="store despite blocking problems that remain")
+    add_fix_arguments(p)
+    add_workspace_options(p)
+    p.set_defaults(func=cmd_fix)

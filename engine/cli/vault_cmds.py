@@ -15,7 +15,7 @@ from privacy.vault.container import ScryptParams
 from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
 from privacy.vault.workspace import Workspace
 
-from engine.cli.fix_options import add_fix_arguments
+from engine.cli.fix_options import add_fix_arguments, register_fix
 from engine.cli.common import (
     add_workspace_options,
     open_workspace,
@@ -189,8 +189,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("Labels: " + ", ".join(f"{k} ({v:,})" for k, v in info.labels.items())
               + (f" — multi-label: a row's labels are separated by {info.label_delimiter!r}, and "
                  "`cloister train` trains them so" if info.label_delimiter else ""))
-    for step in info.history:  # fixes applied in memory at import (engine.data.fixes)
-        print(f"Fixed at import: {step.get('description', step.get('kind', ''))}")
+    for step in info.history:  # fixes applied at import or by `cloister fix` (engine.data.fixes)
+        print(f"Fixed: {step.get('description', step.get('kind', ''))}")
+    if any(str(p).startswith("error:") for p in info.problems):  # stored with --force
+        print(f"Blocks training (imported with --force): fix it here with `cloister fix "
+              f"{info.name}` and the fixes below")
+        for line in _blocking_lines(ds):
+            print("  " + line)
     print(f"Personal data: {_review_line(review)}")
     shown = min(args.rows, info.rows)
     if shown:
@@ -200,6 +205,22 @@ def cmd_show(args: argparse.Namespace) -> int:
             prefix = f"  {index + 1:>4}  " + (f"[{label}] " if label else "")
             print(prefix + _one_line(ds.texts[index]))
     return EXIT_OK
+
+
+def _blocking_lines(ds: Any) -> list[str]:
+    """A stored dataset's blocking problems, checked again, each with the flag that fixes it
+    (``cloister fix`` takes the import's fix flags)."""
+    from engine.cli.inspect_cmd import problem_lines
+    from engine.data.importing.table import ImportedTable
+    from engine.data.validation import validate
+
+    info = ds.info
+    imported = ImportedTable(table=ds.table, source=Path(info.source_name),
+                             format=info.source_format or "table")
+    problems = [p for p in validate(imported, info.mapping, skip_incomplete=info.skip_incomplete,
+                                    label_delimiter=info.label_delimiter) if p.blocking]
+    return [line.replace(" are listed with --json", "")  # show has no --json listing
+            for line in problem_lines(problems, source=info.source_name)]
 
 
 def _review_line(review: tuple[str, dict[str, Any]] | None) -> str:
@@ -401,6 +422,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_fix_arguments(p)
     add_workspace_options(p)
     p.set_defaults(func=cmd_import)
+
+    register_fix(subparsers)
 
     p = subparsers.add_parser("datasets", help="list the datasets in the workspace")
     p.add_argument("--json", action="store_true", help="machine-readable output")

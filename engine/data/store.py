@@ -165,7 +165,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                  skip_incomplete: bool = False,
                  history: Iterable[Mapping[str, Any]] = (),
                  label_delimiter: str | None = None,
-                 after_commit: Callable[[DatasetInfo], None] | None = None) -> DatasetInfo:
+                 after_commit: Callable[[DatasetInfo], None] | None = None,
+                 history_audited: int = 0) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -177,7 +178,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     (``engine.data.fixes.FixStep.as_dict``) already applied to ``imported.table`` in memory: it is
     kept in the dataset's metadata and each step is audited. ``after_commit`` (what belongs
     with the new contents: an anonymized import's mapping and entry) runs with them, before a
-    Ctrl-C that arrived meanwhile stops the command.
+    Ctrl-C that arrived meanwhile stops the command. ``history_audited``: how many of the
+    first history steps the audit log has already (``cloister fix`` adds to a stored history).
     """
     name = check_name(name)
     exists = ws.has(_meta_key(name))
@@ -233,7 +235,7 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                 ws.delete(key)
         ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
                  rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)
-        for step in meta["history"]:  # counts only: entries name things, never rows or labels
+        for step in meta["history"][history_audited:]:  # counts only: never rows or labels
             ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),
                      rows_removed=step.get("rows_removed", 0),
                      rows_changed=step.get("rows_changed", 0))

@@ -237,7 +237,7 @@ class _Checker:
         if len(hits) > MAX_ROWS_LISTED:
             out.append(self.problem(
                 severity, code,
-                f"{len(hits):,} rows in all: {message} (the first {MAX_ROWS_LISTED} are listed)",
+                f"{len(hits):,} rows in all: {message}",  # each front end says how many it lists
                 hint, column=column,
             ))
         return out
@@ -405,7 +405,6 @@ def _class_list(check: _Checker, classes: list[tuple[str, int]], severity: Sever
                                    better[label][0], column=column), better[label][1])
            for label, count in classes[:MAX_ROWS_LISTED]]
     if len(classes) > MAX_ROWS_LISTED:
-        out.append(_with_fix(check.problem(severity, code, f"{len(classes):,} classes in all have {why} "
-                                           f"(the first {MAX_ROWS_LISTED} are listed)", hint,
-                                           column=column), fix))
+        out.append(_with_fix(check.problem(severity, code, f"{len(classes):,} classes in all have {why}",
+                                           hint, column=column), fix))
     return out

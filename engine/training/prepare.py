@@ -89,10 +89,11 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
     if blocking:
         raise TrainingFailure(
             FailureKind.BAD_DATA,
-            f"dataset '{name}' has problems that block training: {blocking}. Import the file "
-            f"again as '{name}' with --replace and the fixes `cloister inspect FILE` names for "
-            "them (such as --drop-empty, or --min-class-size 10 --merge-small-into other; the "
-            "source file is not changed), or use the Datasets page's fix buttons",
+            f"dataset '{name}' has problems that block training: {blocking}. Fix them in the "
+            f"workspace with `cloister fix {name}` and the fixes `cloister show {name}` names "
+            "(such as --drop-empty, or --min-class-size 10 --merge-small-into other), or import "
+            "the file again with its fixes (the Datasets page's fix buttons, or `cloister "
+            "import --replace`); the source file is never changed",
         )
     people = person_ids(stored, person_column) if person_column else None
     from engine.data.markup import MARKUP
@@ -207,8 +208,9 @@ def _blocking_problems(stored: Any) -> str:
     errors = [p for p in problems if p.startswith("error:")]
     if not errors:
         return ""
-    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return "; ".join(errors[:3]) + more
+    # The first alone: `cloister show` lists them with their fixes; three made a wall of text.
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return errors[0] + more
 
 
 def split_rows(strata: Sequence[str], *, seed: int,

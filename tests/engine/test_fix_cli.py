@@ -61,7 +61,7 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     assert cli(["show", "cfpb", "--rows", "0"]) == 0
     shown = capsys.readouterr().out
     assert "97 rows" in shown and "other (25)" in shown
-    assert "Fixed at import: merged 7 classes with fewer than 10 rows (25 rows) into 'other'" in shown
+    assert "Fixed: merged 7 classes with fewer than 10 rows (25 rows) into 'other'" in shown
 
     assert cli(["audit"]) == 0
     audit = capsys.readouterr().out

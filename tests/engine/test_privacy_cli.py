@@ -252,7 +252,7 @@ def test_fixes_applied_with_anonymize_stay_in_the_history_of_both_copies(
     assert cli(["show", "fixed", "--rows", "0"]) == 0
     shown = capsys.readouterr().out
     assert f"{len(ROWS)} rows" in shown
-    assert "Fixed at import: dropped 4 rows repeating an earlier row" in shown
+    assert "Fixed: dropped 4 rows repeating an earlier row" in shown
     # A fixed dataset imported plainly keeps its history when an anonymized copy is made.
     assert cli(["import", str(doubled), "--name", "plain", "--text-column", "text",
                 "--label-column", "label", "--drop-duplicates"]) == 0
@@ -260,7 +260,7 @@ def test_fixes_applied_with_anonymize_stay_in_the_history_of_both_copies(
     capsys.readouterr()
     assert cli(["show", "again", "--rows", "0"]) == 0
     again = capsys.readouterr().out
-    assert "Fixed at import: dropped 4 rows repeating an earlier row" in again
+    assert "Fixed: dropped 4 rows repeating an earlier row" in again
 
 
 def test_names_option_brings_the_name_model_to_scan_and_anonymize(

@@ -218,7 +218,7 @@ def test_dataset_with_blocking_validation_errors_is_bad_data(workspace, tiny_ber
     assert "dataset 'broken' has problems that block training" in failed.message
     assert "row 6" in failed.message  # names the row, as the import report did
     # What to do says how, inside Cloister: the fixes at import, not editing the source file.
-    assert "Import the file again as 'broken' with --replace and the fixes" in failed.message
+    assert "Fix them in the workspace with `cloister fix broken`" in failed.message
 
 
 def test_unknown_dataset_is_bad_data(workspace, tiny_bert) -> None:
