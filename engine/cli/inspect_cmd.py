@@ -206,6 +206,7 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
     shown: dict[str, int] = {}
     hidden: dict[str, int] = {}
     fixed: set[str] = set()
+    offered: dict[str, str] = {}  # the first fix offered for each first flag
     for problem in problems:
         if problem.row is not None:
             shown[problem.code] = shown.get(problem.code, 0) + 1
@@ -219,7 +220,11 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
         # The one-step fix, under every error and under the first warning of each kind.
         if problem.fix and problem.fix.split()[0] not in applied and \
                 (problem.blocking or problem.code not in fixed):
-            lines.append(f"  fix: {problem.fix}")
+            # Small classes have one fix at a time: the error's (--min-class-size 2
+            # --drop-small) or the warning's (--min-class-size 10 --merge-small-into other).
+            first = problem.fix.split()[0]
+            other = offered.setdefault(first, problem.fix) != problem.fix
+            lines.append(f"  {'or instead' if other else 'fix'}: {problem.fix}")
         fixed.add(problem.code)
     for code, count in hidden.items():
         lines.append(f"({count} more {code!r} rows are listed with --json)")

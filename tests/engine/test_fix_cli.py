@@ -38,6 +38,8 @@ def test_inspect_prints_the_flag_under_each_error(cfpb: Path, capsys) -> None:
     assert errors and all(lines[i + 1].strip().startswith("fix: --") for i in errors)
     assert any("fix: --drop-empty" in line for line in lines)
     assert any("fix: --min-class-size 2 --merge-small-into other" in line for line in lines)
+    # The warning's small-class fix is the other choice, not one more flag to add.
+    assert "    or instead: --min-class-size 10 --merge-small-into other" in lines
     assert "not trainable yet" in lines[-1] and "--drop-empty" in lines[-1]
     # Counted by check, not by listed entry (275 empty rows are one kind of error); 5 of the
     # 20 rows the report names are printed, and a line says where the other 15 are.
