@@ -63,7 +63,8 @@ def data_file_filter() -> str:
     """UI thread: the file-dialog filter for every format the engine can read."""
     from engine.data.importing import SUPPORTED_SUFFIXES
 
-    patterns = " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
+    # .txt too: read by what it holds (a tab-separated export saved as text), as importing does.
+    patterns = " ".join(f"*{suffix}" for suffix in (*SUPPORTED_SUFFIXES, ".txt"))
     return f"Data files ({patterns});;All files (*)"
 
 

@@ -130,7 +130,8 @@ def test_no_label_or_button_text_is_cut_off_at_1280_by_800(qtbot, window):
 
 
 # What the import readers accept, written out here so the test does not echo the code under test.
-READABLE = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet", ".pq")
+READABLE = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet", ".pq",
+            ".txt")  # .txt: read by what it holds
 
 
 def test_file_dialogs_offer_every_format_the_engine_reads():

@@ -197,6 +197,22 @@ def test_suffixless_prose_is_refused(real_data: Path) -> None:
     expect_error(path, "has no suffix and is not recognisably CSV, TSV or JSON", "Supported formats:")
 
 
+def test_a_txt_file_is_read_by_what_it_holds(real_data: Path, tmp_path: Path) -> None:
+    """A tab-separated export saved as .txt (and what `predict --output x.txt` writes) reads
+    as a table; a .txt of prose is refused with the folder layout for one text per file."""
+    import shutil
+
+    table = tmp_path / "sms.txt"
+    shutil.copy(real_data / "sms_spam_collection" / "SMSSpamCollection", table)
+    imported = read_table(table)
+    assert imported.format == "tsv" and imported.num_rows == 599
+    assert imported.column_names == ["output", "message"]
+    prose = tmp_path / "notes.txt"
+    shutil.copy(real_data / "sms_spam_collection" / "readme", prose)
+    expect_error(prose, "is a .txt file and is not recognisably CSV, TSV or JSON",
+                 "one sub-folder per label")
+
+
 def test_old_excel_gets_a_conversion_hint(tmp_path: Path) -> None:
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 100)

@@ -53,7 +53,9 @@ def _unsupported(path: Path, why: str) -> InputError:
 
 
 def _sniff_format(path: Path) -> str:
-    """The format of a suffix-less file (``SMSSpamCollection``) from its first bytes."""
+    """The format of a suffix-less file (``SMSSpamCollection``) or a ``.txt`` one (an export
+    saved as text, or what ``cloister predict --output x.txt`` writes) from its first bytes."""
+    kind = "has no suffix" if not path.suffix else f"is a {path.suffix} file"
     try:
         with open(path, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)
@@ -71,7 +73,7 @@ def _sniff_format(path: Path) -> str:
     if stripped.startswith(b"{"):
         return "jsonl"
     if b"\x00" in head:
-        raise _unsupported(path, "the file has no suffix and holds binary data")
+        raise _unsupported(path, f"the file {kind} and holds binary data")
     text = head.decode("utf-8", errors="replace")
     if len(head) == _SNIFF_BYTES and "\n" in text:
         text = text[: text.rindex("\n") + 1]
@@ -79,7 +81,7 @@ def _sniff_format(path: Path) -> str:
     # Only a clearly tabular file is accepted; anything looser would be a guess.
     if len(dialect.column_names) >= 2 and dialect.consistency >= 0.95:
         return "tsv" if dialect.delimiter == "\t" else "csv"
-    raise _unsupported(path, "the file has no suffix and is not recognisably CSV, TSV or JSON")
+    raise _unsupported(path, f"the file {kind} and is not recognisably CSV, TSV or JSON")
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, header: bool | None = None,
@@ -110,7 +112,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, header: bool | Non
         return _logged(reader_named("folder").read(path, request))
     if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError(f"--sheet applies to Excel workbooks only; {path.name} is not one.")
-    if not path.suffix:
+    if not path.suffix or path.suffix.lower() == ".txt":  # read by what it holds
         name = _sniff_format(path)
         return _logged(reader_named(name).read(path, request))
     found = reader_for_suffix(path.suffix)
