@@ -247,6 +247,8 @@ def open_export(path: Path, out: Path, passphrase: str) -> Path:
     path, out = Path(path), Path(out)
     if not path.is_file():
         raise InputError(f"{path} is not a file; give the sealed export written by `cloister export`")
+    from privacy.errors import ContainerError
+
     files: dict[str, bytes] = {}
     reader = _ChunkReader(open_sealed(path, passphrase))
     try:
@@ -259,6 +261,13 @@ def open_export(path: Path, out: Path, passphrase: str) -> Path:
                 files[_safe_name(member.name)] = handle.read()
     except tarfile.TarError as exc:
         raise InputError(f"{path} is not a Cloister export (its content is not a tar archive)") from exc
+    except ContainerError as exc:
+        # The vault's advice ("restore it from a backup") is not the recipient's: an export is
+        # damaged in copying, and whoever made it still has it.
+        detail = str(exc).split("; restore it from a backup")[0]
+        raise InputError(f"{detail}: the export is damaged or was cut short on its way here; copy "
+                         f"it again from where it was made (or ask its sender). Nothing was written "
+                         f"to {out}") from None
     return write_folder(files, out)
 
 

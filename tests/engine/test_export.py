@@ -13,7 +13,7 @@ import pytest
 from engine.errors import InputError
 from engine.export.exporters import export_run, open_export
 from engine.evaluation.prediction import Predictor
-from privacy.errors import ContainerError, WrongPassphrase
+from privacy.errors import WrongPassphrase
 from tests.engine.test_prediction import train_tiny_run
 from tests.engine.tiny_model import fast_kdf
 
@@ -135,8 +135,16 @@ def test_sealed_export_refuses_wrong_passphrase_and_damage(run, tmp_path: Path) 
     assert not (tmp_path / "out").exists()
     cut = tmp_path / "cut.cloister-export"
     cut.write_bytes(sealed.read_bytes()[: sealed.stat().st_size // 2])
-    with pytest.raises(ContainerError):
+    with pytest.raises(InputError, match="damaged or was cut short on its way here; copy it again") as refused:
         open_export(cut, tmp_path / "out", SECRET)
+    assert "backup" not in str(refused.value) and refused.value.exit_code == 2
+    flipped = tmp_path / "flipped.cloister-export"
+    data = bytearray(sealed.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="damaged or was cut short"):
+        open_export(flipped, tmp_path / "out", SECRET)
+    flipped.unlink()
     assert not (tmp_path / "out").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.cloister-export", "model.cloister-export"]
 
