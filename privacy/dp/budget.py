@@ -65,8 +65,8 @@ def check_budget(*, epsilon: float, delta: float | None, n_rows: int, logical_ba
     elif n_rows > 0 and logical_batch_size > n_rows:
         problems.append(
             f"the logical batch of {logical_batch_size} {noun} is larger than the {n_rows} "
-            f"{units}: each step would sample all of them; use at most {max(1, n_rows // 4)} "
-            f"(a quarter of the {noun}) or add data"
+            f"{units}: each step would sample all of them; use at most {n_rows} (a quarter, "
+            f"{max(1, n_rows // 4)}, gives four noisy steps an epoch) or add data"
         )
     if delta is not None and not 0 < delta < 1:
         problems.append(f"δ = {delta:g} is not a probability above 0 and below 1: leave it out for "
@@ -114,18 +114,46 @@ def noise_for_budget(*, epsilon: float, delta: float, sample_rate: float, steps:
                                                sample_rate=sample_rate, steps=steps,
                                                accountant=accountant))
     except ValueError as exc:
-        raise DPSettingError(too_small(epsilon, None, logical_batch_size)) from exc
+        least = smallest_workable_epsilon(delta=delta, sample_rate=sample_rate, steps=steps,
+                                          logical_batch_size=logical_batch_size, accountant=accountant)
+        raise DPSettingError(too_small(epsilon, None, logical_batch_size, least)) from exc
     if sigma / logical_batch_size > MAX_NOISE_TO_SIGNAL:
-        raise DPSettingError(too_small(epsilon, sigma, logical_batch_size))
+        least = smallest_workable_epsilon(delta=delta, sample_rate=sample_rate, steps=steps,
+                                          logical_batch_size=logical_batch_size, accountant=accountant)
+        raise DPSettingError(too_small(epsilon, sigma, logical_batch_size, least))
     return sigma
 
 
-def too_small(epsilon: float, sigma: float | None, batch: int) -> str:
-    noise = f"noise of σ = {sigma:.1f} times the clipping norm" if sigma else "more noise than any setting allows"
+def smallest_workable_epsilon(*, delta: float, sample_rate: float, steps: int,
+                              logical_batch_size: int, accountant: str) -> float | None:
+    """The ε these steps spend at the most noise training can take (σ = the logical batch
+    times MAX_NOISE_TO_SIGNAL): any smaller budget is refused. None if the accountant fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # RDP's "optimal order is the largest alpha"
+            least = epsilon_for(noise_multiplier=MAX_NOISE_TO_SIGNAL * logical_batch_size,
+                                sample_rate=sample_rate, steps=steps, delta=delta,
+                                accountant=accountant)
+        # Opacus's search for σ stops within 0.01 of the target ε, erring on more noise; past
+        # that, rounded up to two significant figures, the ε shown is one that works.
+        least += 0.02
+        step = 10.0 ** (math.floor(math.log10(least)) - 1)
+        return round(math.ceil(least / step - 1e-9) * step, 10)
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def too_small(epsilon: float, sigma: float | None, batch: int, least: float | None = None) -> str:
+    # Opacus's search stops at its own ceiling, so a σ it gives back for a hopeless ε is that
+    # ceiling, not what the ε needs: the smallest workable ε is the useful figure.
+    noise = "more noise on every step" if least is not None or not sigma else \
+        f"noise of σ = {sigma:.1f} times the clipping norm on every step"
+    floor = (f" With these rows, batch and epochs, ε = {least:g} or more works; "
+             if least is not None else " ")
     return (
-        f"ε = {epsilon:g} is too small for training to make progress: it needs {noise} on "
-        f"every step, larger than the average gradient of a {batch}-row batch can be. Use a "
-        "larger ε (8 is standard), a larger logical batch, fewer epochs, or more rows"
+        f"ε = {epsilon:g} is too small for training to make progress: it needs {noise}, "
+        f"larger than the average gradient of a {batch}-row batch can be.{floor}use a larger ε "
+        "(8 is standard), or more rows"
     )
 
 

@@ -19,6 +19,7 @@ from privacy.dp.budget import (
     DPSettingError,
     check_budget,
     epsilon_for,
+    smallest_workable_epsilon,
     sample_rate_for,
     steps_within_budget,
     too_small,
@@ -183,6 +184,12 @@ class PrivateTraining:
         }
 
 
+def _least(settings: DPSettings, sample_rate: float, steps: int) -> float | None:
+    return smallest_workable_epsilon(delta=settings.delta, sample_rate=sample_rate, steps=steps,
+                                     logical_batch_size=settings.logical_batch_size,
+                                     accountant=settings.accountant)
+
+
 def make_private(model: Any, optimizer: Any, criterion: Any, *, n_rows: int, epochs: int,
                  settings: DPSettings, noise_multiplier: float | None = None) -> PrivateTraining:
     """Wrap ``model`` (in train mode) and ``optimizer`` for DP-SGD at the budget in ``settings``.
@@ -229,7 +236,8 @@ def make_private(model: Any, optimizer: Any, criterion: Any, *, n_rows: int, epo
                     out = engine.make_private(noise_multiplier=noise_multiplier, **common)
         except ValueError as exc:
             if "budget is too low" in str(exc):
-                raise DPSettingError(too_small(settings.epsilon, None, settings.logical_batch_size)) from exc
+                raise DPSettingError(too_small(settings.epsilon, None, settings.logical_batch_size,
+                                               _least(settings, sample_rate, planned))) from exc
             last_error = exc  # e.g. a layer ghost clipping cannot handle: try hooks
             continue
         except NotImplementedError as exc:
@@ -238,7 +246,8 @@ def make_private(model: Any, optimizer: Any, criterion: Any, *, n_rows: int, epo
         module, dp_optimizer = out[0], out[1]
         noise = float(dp_optimizer.noise_multiplier)
         if noise / settings.logical_batch_size > MAX_NOISE_TO_SIGNAL:
-            raise DPSettingError(too_small(settings.epsilon, noise, settings.logical_batch_size))
+            raise DPSettingError(too_small(settings.epsilon, noise, settings.logical_batch_size,
+                                           _least(settings, sample_rate, planned)))
         max_steps = planned if noise_multiplier is not None else steps_within_budget(noise_multiplier=noise, sample_rate=sample_rate,
                                         planned_steps=planned, epsilon=settings.epsilon,
                                         delta=settings.delta, accountant=settings.accountant)

@@ -158,12 +158,21 @@ def test_logical_batch_larger_than_the_data_is_refused() -> None:
     (problem,) = check_budget(epsilon=8, delta=None, n_rows=100, logical_batch_size=256,
                               max_grad_norm=1.0, accountant="prv")
     assert "logical batch of 256 rows is larger than the 100 training rows" in problem
+    assert "use at most 100 (a quarter, 25, gives four noisy steps an epoch)" in problem
 
 
 def test_too_small_an_epsilon_says_training_cannot_progress() -> None:
-    with pytest.raises(DPSettingError, match="ε = 0.01 is too small for training to make progress"):
-        noise_for_budget(epsilon=0.01, delta=1e-5, sample_rate=sample_rate_for(500, 16), steps=300,
-                         logical_batch_size=16, accountant="rdp")
+    import re
+
+    setting = dict(delta=1e-5, sample_rate=sample_rate_for(500, 16), steps=300,
+                   logical_batch_size=16, accountant="rdp")
+    with pytest.raises(DPSettingError, match="ε = 0.01 is too small for training to make progress") as refused:
+        noise_for_budget(epsilon=0.01, **setting)
+    # It names the smallest ε that works with these settings (fewer epochs alone would not do
+    # it: the advice once sent users round in circles), and that ε is indeed accepted.
+    least = float(re.search(r"ε = ([0-9.]+) or more works", str(refused.value)).group(1))
+    assert 0.01 < least < 1
+    assert noise_for_budget(epsilon=least, **setting) <= 16
 
 
 def test_presets_say_what_they_mean() -> None:
