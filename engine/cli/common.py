@@ -43,8 +43,9 @@ def _from_file(path: Path) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read passphrase file {path}: {exc}") from None
     passphrase = text.splitlines()[0] if text else ""
-    if not passphrase:
-        raise InputError(f"passphrase file {path} is empty; put the passphrase on its first line")
+    if not passphrase.strip():  # "  \n" would otherwise be tried, and read as a wrong passphrase
+        raise InputError(f"passphrase file {path} has no passphrase on its first line (it is "
+                         f"{'blank' if text else 'empty'}); put the passphrase there")
     return passphrase
 
 

@@ -156,7 +156,7 @@ class TrainConfig:
         if not 0 < self.learning_rate < 1:
             bad("learning_rate",
                 f"learning rate {self.learning_rate} is out of range: use a small positive value "
-                "such as 5e-5 (between 1e-6 and 1e-3 for fine-tuning)"
+                "below 1, such as 5e-5 (1e-5 to 1e-4 suit fine-tuning; 5e-3 to 2e-2 with DP)"
             )
         if self.max_length < 8:
             bad("max_length", f"max length is {self.max_length} tokens: use at least 8 (128 is typical)")

@@ -117,6 +117,11 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     empty.write_text("")
     code, _, err = run(capsys, "datasets", "--passphrase-file", str(empty))
     assert code == 2 and "empty" in err
+    blank = tmp_path / "blank.txt"
+    blank.write_text("  \n")  # once tried as a passphrase, and reported as a wrong one
+    code, _, err = run(capsys, "datasets", "--passphrase-file", str(blank))
+    assert code == 2 and "has no passphrase on its first line (it is blank)" in err
+    assert "wrong passphrase" not in err
 
 
 def test_errors_name_the_workspace_and_dataset(env: Path, tmp_path: Path, capsys) -> None:
