@@ -95,9 +95,12 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
         if isinstance(event, Started):
             run_id = event.run_id
             resumed = f", resumed at step {event.resumed_from_step}" if event.resumed_from_step else ""
-            progress.line(f"run {event.run_id}: {event.train_rows} training / {event.validation_rows} "
-                          f"validation rows, {len(event.labels)} labels, {event.epochs} epochs, "
-                          f"{event.total_steps} steps on {event.device}{resumed}")
+            from engine.units import count_of
+
+            progress.line(f"run {event.run_id}: {event.train_rows:,} training / "
+                          f"{event.validation_rows:,} validation rows, "
+                          f"{count_of(len(event.labels), 'label')}, {count_of(event.epochs, 'epoch')}, "
+                          f"{count_of(event.total_steps, 'step')} on {event.device}{resumed}")
         elif isinstance(event, Step):
             progress.step(event)
         elif isinstance(event, Evaluated):

@@ -19,7 +19,7 @@ from engine.training.auto import (
     warmup_choice,
 )
 from engine.training.config import TrainConfig
-from engine.units import human_size, rate_text
+from engine.units import count_of, human_size, rate_text
 from engine.training.estimate import Estimate, estimate
 
 if TYPE_CHECKING:
@@ -284,7 +284,7 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
                   f"joins a step with probability 1/{steps_per_epoch} (a logical batch of "
                   f"{-(-units // steps_per_epoch):,} says so exactly)")
     return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
-            f"{units:,} {noun}: {steps:,} steps of {batch} (sampling rate {rate:.4g}) with noise "
+            f"{units:,} {noun}: {count_of(steps, 'step')} of {batch} (sampling rate {rate:.4g}) with noise "
             f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}"), sizes
 
 

@@ -51,6 +51,7 @@ def test_train_prints_test_metrics_and_runs_lists_the_run(ready, tiny_bert, caps
     out, err = capsys.readouterr()
     assert "Test metrics:" in out and "accuracy" in out and "macro_f1" in out
     assert "validation at step" in err and "training / " in err
+    assert ", 1 epoch, " in err and "1 epochs" not in err  # counts in the right number
     assert cli(small(tiny_bert, "--seed", "5", "--epochs", "2")) == 0
     capsys.readouterr()
 
