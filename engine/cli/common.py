@@ -93,6 +93,16 @@ def read_new_passphrase(args: argparse.Namespace) -> str:
                        "New passphrase: ", confirm=True)
 
 
+def require_workspace(args: argparse.Namespace) -> Path:
+    """The workspace folder the options point at; InputError if there is none. Cheap (no
+    passphrase): a command that reads a file first checks this before its long output."""
+    root = workspace_dir(args)
+    if not Workspace.exists(root):
+        raise InputError(f"no Cloister workspace at {root}; create one with 'cloister init' "
+                         "(or point --workspace / CLOISTER_WORKSPACE at an existing one)")
+    return root
+
+
 def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None,
                    check_integrity: bool = True) -> Workspace:
     """Unlock the workspace the options point at (asking for the passphrase as needed).
@@ -100,10 +110,7 @@ def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None,
     Raises VaultNotFound (with a hint to run ``cloister init``), WrongPassphrase, VaultDamaged
     or VaultTooNew; the CLI prints them as one line.
     """
-    root = workspace_dir(args)
-    if not Workspace.exists(root):
-        raise InputError(f"no Cloister workspace at {root}; create one with 'cloister init' "
-                         "(or point --workspace / CLOISTER_WORKSPACE at an existing one)")
+    root = require_workspace(args)
     # IntegrityError (a cut, deleted or rolled-back log or index) is a PrivacyError: one line.
     return Workspace.unlock(root, passphrase if passphrase is not None else read_passphrase(args),
                             check_integrity=check_integrity)

@@ -22,6 +22,7 @@ from engine.cli.common import (
     read_new_passphrase,
     read_passphrase,
     require_strong_enough,
+    require_workspace,
     workspace_dir,
 )
 from engine.errors import InputError
@@ -87,6 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from engine.data.validation import validate
 
     name = check_name(args.name)
+    require_workspace(args)  # no workspace: said before a page of the file's warnings
     # Validate exactly as `cloister inspect` does, before asking for the passphrase.
     imported = read_table(Path(args.file), sheet=args.sheet, header=args.header)
     mapping = ColumnMapping.choose(imported, text_columns=args.text_column,

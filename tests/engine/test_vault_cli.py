@@ -8,6 +8,7 @@ import pytest
 
 from engine.cli import main as cli
 from privacy.vault.workspace import Workspace
+from tests.conftest import REAL_DATA
 
 CSV = "text,label\n" + "".join(
     f"ticket number {i} about {'billing' if i % 2 else 'login'},{'billing' if i % 2 else 'access'}\n"
@@ -127,6 +128,11 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
 def test_errors_name_the_workspace_and_dataset(env: Path, tmp_path: Path, capsys) -> None:
     code, _, err = run(capsys, "datasets", "--workspace", str(tmp_path / "nowhere"))
     assert code == 2 and "nowhere" in err and "cloister init" in err
+    # import says so before a page of the file's own warnings, not after them
+    messy = REAL_DATA / "cfpb_complaints_extract" / "complaints.csv"
+    code, out, err = run(capsys, "import", str(messy), "--name", "c", "--workspace",
+                         str(tmp_path / "nowhere"))
+    assert code == 2 and "no Cloister workspace" in err and out == ""
     code, _, err = run(capsys, "init", "--kdf-cost", "10")
     assert code == 2 and "already exists" in err
     assert cli(["import", str(env), "--name", "hurt"]) == 0
