@@ -196,6 +196,13 @@ def cmd_reidentify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_example_policy(args: argparse.Namespace) -> int:
+    from resources.paths import resource
+
+    sys.stdout.write(resource("anonymize-policy.example.toml").read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
 def _add_names_option(parser: argparse.ArgumentParser) -> None:
     from privacy.pii.name_model import NAME_MODES
 
@@ -221,15 +228,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "anonymize", help="store an anonymized copy of a dataset",
         description="Apply POLICY.toml to DATASET and store the result as a new dataset NEW. "
-        "The original is not changed. See resources/anonymize-policy.example.toml.")
+        "The original is not changed. `cloister example-policy > policy.toml` writes a policy to "
+        "start from, every setting explained.")
     p.add_argument("dataset", metavar="DATASET")
     p.add_argument("--policy", type=Path, required=True, metavar="POLICY.toml",
-                   help="what to do with each kind of personal data and each column (see "
-                   "resources/anonymize-policy.example.toml)")
+                   help="what to do with each kind of personal data and each column (start "
+                   "from `cloister example-policy`)")
     p.add_argument("--name", required=True, metavar="NEW", help="name of the anonymized dataset")
     _add_names_option(p)
     add_workspace_options(p)
     p.set_defaults(func=cmd_anonymize)
+
+    p = subparsers.add_parser(
+        "example-policy", help="print an anonymization policy to start from",
+        description="Print the example anonymization policy (TOML, every setting explained), to "
+        "save and edit: cloister example-policy > policy.toml")
+    p.set_defaults(func=cmd_example_policy)
 
     p = subparsers.add_parser(
         "reidentify", help="turn a dataset's reversible pseudonyms back into the originals",

@@ -36,7 +36,7 @@ def load_pseudonym_map(ws: Vault, name: str) -> PseudonymMap:
         raise NoPseudonymMap(
             f"dataset {name!r} has no reversible pseudonym mapping, so its pseudonyms cannot be "
             "reversed: only an anonymization whose policy sets reversible = true on a pseudonym "
-            "action keeps one (see resources/anonymize-policy.example.toml)") from None
+            "action keeps one (see `cloister example-policy`)") from None
     except ContainerError as exc:
         raise DatasetDamaged(f"the pseudonym mapping of dataset {name!r} cannot be read: {exc}") \
             from None

@@ -294,3 +294,18 @@ def test_anonymized_multi_label_import_checks_classes_one_by_one(ws: dict[str, P
     # Stored without the one-row "a|b" class error, so training does not refuse the dataset.
     assert cli(["train", "m", "--multi-label", "--dry-run"]) == 0
     assert "dry run: nothing was trained" in capsys.readouterr().out
+
+
+def test_the_example_policy_is_printed_and_is_a_valid_policy(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Help texts point at `cloister example-policy`: an installed build's users cannot find a
+    path inside the repository."""
+    from privacy.pii.policy import load_policy
+
+    assert cli(["example-policy"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# Cloister anonymization policy") and "[entities]" in text
+    saved = tmp_path / "policy.toml"
+    saved.write_text(text, encoding="utf-8")
+    policy = load_policy(saved)
+    assert policy.entities["PERSON"].action == "pseudonym"
