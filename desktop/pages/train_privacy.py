@@ -322,12 +322,8 @@ class PeopleCount:
         choices = choose_dp_settings(self.training_units(),
                                      page.privacy.trainable.currentData(),
                                      per_person=self.count is not None)
-        from engine.training.auto import Choice
-
-        off = Choice("class_weights", False, "differential privacy: weighting rows by class is "
-                     "not covered by the per-row clipping bound")
         epochs = self._per_person_epochs()
-        return choices + (off, self.warmup_choice()) + ((epochs,) if epochs is not None else ())
+        return choices + (self.warmup_choice(),) + ((epochs,) if epochs is not None else ())
 
     def warmup_choice(self) -> Any:
         """The warm-up for the steps the fields ask for: the epochs in the Epochs box, and the

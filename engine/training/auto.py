@@ -322,7 +322,7 @@ def choose_dp_settings(train_rows: int, trainable: str | None = None, *,
         Choice("dp_max_grad_norm", DP_MAX_GRAD_NORM, "a small clipping norm C keeps the noise, "
                "which is proportional to C, small; nearly every row's gradient is clipped anyway"),
         Choice("dp_logical_batch_size", batch, f"{train_rows:,} {units}: about "
-               f"{max(1, train_rows // batch)} noisy steps an epoch; larger batches average the "
+               f"{max(1, round(train_rows / batch))} noisy steps an epoch; larger batches average the "
                "noise away, and more steps learn more " + (
                    f"(a quarter of the {units.split()[-1]}: too few for the usual 256-1,024, at "
                    "least four steps an epoch)" if batch < DP_BATCH_RANGE[0] else
@@ -331,6 +331,9 @@ def choose_dp_settings(train_rows: int, trainable: str | None = None, *,
                "head carry nearly all of the gradient: training only them puts the noise where "
                "the signal is (all of sst2 at ε = 8: 0.856 with the top two, 0.846 with the top "
                "one, 0.857 with the top three at 30% more time, 0.856 with LoRA adapters)"),
+        # Said, not dropped silently: the plain choice may have been "on" for imbalanced data.
+        Choice("class_weights", False, "differential privacy: weighting rows by class is not "
+               "covered by the per-row clipping bound"),
     )
 
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 
 CUT_SHARE_TO_MENTION = 0.05  # the dry run points at --long-texts windows from this share cut
+# Below this many units of privacy (training rows, or people) the dry run warns that DP may
+# learn little: 4,000 sst2 rows at ε = 8 reached 0.82 (plain 0.86), one epoch of them chance.
+DP_FEW_UNITS = 2000
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,11 @@ class TrainPlan:
                 line += (f"; {shares.past_reach_share:.0%} are longer than {MAX_WINDOWS} windows "
                          f"reach ({shares.reach:,} tokens): the rest of those is cut")
             return line
-        if c.dp or shares.cut_share < CUT_SHARE_TO_MENTION:
+        if shares.cut_share < CUT_SHARE_TO_MENTION:
             return ""
+        if c.dp:  # DP reads each text once a step: no windows, but the cut is still worth saying
+            return (f"long texts: {shares.cut_share:.0%} are cut at {c.max_length} tokens (their "
+                    "start is kept; with differential privacy they cannot be read in windows)")
         return (f"long texts: {shares.cut_share:.0%} are cut at {c.max_length} tokens (their start "
                 f"is kept); --long-texts windows reads each in windows of {c.max_length} (about "
                 f"{shares.windows_per_text:.2f} a text, up to {MAX_WINDOWS}; that many times the "
@@ -283,9 +289,14 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
         batch += (f" rather than {config.dp_logical_batch_size:,}: each of the {units:,} {noun} "
                   f"joins a step with probability 1/{steps_per_epoch} (a logical batch of "
                   f"{-(-units // steps_per_epoch):,} says so exactly)")
+    few = ""
+    if units < DP_FEW_UNITS:  # bench/RESULTS.md, "Differential privacy": small data learns little
+        few = (f"; warning: {units:,} {noun} are few for DP: the noise can swamp what the model "
+               "learns (4,000 sst2 rows at ε = 8: 0.82 accuracy against 0.86 without DP, and "
+               "chance with a single epoch), so judge it by its test metrics")
     return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
             f"{units:,} {noun}: {count_of(steps, 'step')} of {batch} (sampling rate {rate:.4g}) with noise "
-            f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}"), sizes
+            f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}{few}"), sizes
 
 
 def _check_label_reading(dataset: str, imported_as: Mapping[str, Any],

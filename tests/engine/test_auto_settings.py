@@ -165,7 +165,9 @@ def test_dp_dry_run_shows_the_dp_choices_and_the_users_own_win(toy, tiny_bert, c
                 "--max-grad-norm", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "learning_rate = 5e-3: differential privacy:" in out
-    assert "automatic would be 1e-4" not in out and "class_weights" not in out
+    assert "automatic would be 1e-4" not in out
+    # The plain choice of class weights is replaced by DP's, said with why, not dropped.
+    assert "class_weights = off: differential privacy: weighting rows by class" in out
     assert "dp_logical_batch_size = 20: 80 training rows" in out  # a quarter of 80 rows
     assert "(a quarter of the rows: too few for the usual 256-1,024, at least four steps an epoch)" in out
     assert "dp_trainable = top-2:" in out

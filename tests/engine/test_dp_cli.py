@@ -83,6 +83,9 @@ def test_a_dry_run_refuses_what_the_run_would_refuse_and_shows_the_noise(ready, 
     line = next(x for x in out.splitlines() if x.startswith("differential privacy:"))
     assert "ε = 8, δ = " in line and "per training row, over 80 training rows" in line
     assert "5 steps of about 16 (sampling rate 0.2)" in line and "noise σ = " in line
+    # What DP changes is said, not left out: few rows learn little; class weights go off.
+    assert "warning: 80 training rows are few for DP" in line
+    assert "  class_weights = off: differential privacy: weighting rows by class" in out
     assert "dry run: nothing was trained" in out
     # Above half the rows, Poisson sampling takes each row with probability 1/2 whatever the
     # batch: the line says how many rows a step will hold, and that it is not what was asked.

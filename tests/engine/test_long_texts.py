@@ -143,6 +143,11 @@ def test_the_cli_says_how_many_texts_are_cut_and_trains_in_windows(tmp_path, mon
     cut = capsys.readouterr().out
     assert "long texts: 100% are cut at 16 tokens (their start is kept); --long-texts windows " \
            "reads each in windows of 16 (about 3.00 a text, up to 16;" in cut  # 33: 14 + 2 x 10 new
+    # With DP the cut is still said, without offering the windows DP cannot use.
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--max-length", "16", "--dry-run",
+                "--dp", "--logical-batch-size", "8"]) == 0
+    assert "long texts: 100% are cut at 16 tokens (their start is kept; with differential " \
+           "privacy they cannot be read in windows)" in capsys.readouterr().out
     assert cli(["train", "toy", "--model", str(tiny_bert), "--max-length", "16", "--dry-run",
                 "--long-texts", "windows", "--json"]) == 0
     planned = json.loads(capsys.readouterr().out)
@@ -179,7 +184,9 @@ def test_the_dry_run_measures_windows_without_automatic_settings_and_says_what_i
     assert "(about 3.2" in no_auto and "windows a text)" in no_auto  # measured, not 1.00
     capped = dry("--max-length", "16", "--long-texts", "windows")["long_texts"]
     assert "2% are longer than 16 windows reach (166 tokens): the rest of those is cut" in capped
-    assert dry("--max-length", "16", "--dp")["long_texts"] is None  # DP needs long texts cut
+    # DP needs long texts cut: the cut is said, without offering windows
+    assert dry("--max-length", "16", "--dp")["long_texts"] == ("long texts: 100% are cut at 16 tokens "
+        "(their start is kept; with differential privacy they cannot be read in windows)")
 
 
 def test_a_model_without_a_fast_tokenizer_is_refused_before_a_run_is_recorded(
