@@ -288,7 +288,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                          plaintext=args.plaintext, passphrase=passphrase)
     if args.plaintext:
         print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")
-        print("anyone who can read that folder can use the model and see its label names")
+        print("anyone who can read that folder can use the model and see its label names, and "
+              "a model can reveal parts of the texts it was trained on: keep it where the data "
+              "may go")
     else:
         print(f"exported run {args.run} ({args.format}), sealed: {written}")
         print(f"open it with: cloister open-export {written} --out FOLDER")

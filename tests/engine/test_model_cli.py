@@ -173,6 +173,7 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     assert code == 2 and "drop --export-passphrase-file" in err and not (tmp_path / "plain").exists()
     code, out, _ = cli("export", run_id, "--out", str(tmp_path / "plain"), "--plaintext", "--format", "onnx")
     assert code == 0 and "PLAINTEXT" in out and (tmp_path / "plain" / "model.onnx").is_file()
+    assert "a model can reveal parts of the texts it was trained on" in out
     # A sealed export named without a suffix is one file, named as what it is.
     code, out, _ = cli("export", run_id, "--out", str(tmp_path / "for-alice"),
                        "--export-passphrase-file", str(secret))
