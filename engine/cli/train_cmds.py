@@ -49,15 +49,27 @@ def _fmt_time(seconds: float) -> str:
 
 
 class _Progress:
-    """A one-line bar on a terminal; plain lines (every epoch / evaluation) elsewhere."""
+    """A one-line bar on a terminal; elsewhere (a log file, a CI job) a plain progress line
+    every ``LOG_EVERY_SECONDS``, besides the lines of every epoch and evaluation: an epoch of
+    big data can take longer than anyone should wonder whether the run is alive."""
+
+    LOG_EVERY_SECONDS = 60.0
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = stream.isatty()
         self._last = 0.0
+        self._logged = time.monotonic()
 
     def step(self, e: Step) -> None:
-        if not self.tty or time.monotonic() - self._last < 0.2 and e.step != e.total_steps:
+        if not self.tty:
+            if time.monotonic() - self._logged >= self.LOG_EVERY_SECONDS:
+                self._logged = time.monotonic()
+                self.line(f"step {e.step}/{e.total_steps} epoch {e.epoch:.2f} loss {e.loss:.4f} "
+                          + (f"ε {e.epsilon:.2f} " if e.epsilon is not None else "")
+                          + f"{e.samples_per_second:.1f} rows/s ETA {_fmt_time(e.eta_seconds)}")
+            return
+        if time.monotonic() - self._last < 0.2 and e.step != e.total_steps:
             return
         self._last = time.monotonic()
         width = 30

@@ -257,3 +257,22 @@ def test_with_json_an_error_is_also_one_json_object_on_stdout(ready, tiny_bert, 
     assert "cloister: error: " in err
     error = json.loads(out)
     assert error["exit_code"] == 2 and "no dataset named 'nope'" in error["error"]
+
+
+def test_without_a_terminal_progress_is_logged_as_plain_lines(monkeypatch) -> None:
+    """A run logged to a file once printed nothing between epochs (an epoch of big data takes
+    many minutes): now a plain line every LOG_EVERY_SECONDS, and no bar's carriage returns."""
+    import io
+
+    from engine.cli.train_cmds import _Progress
+    from engine.events import Step
+
+    stream = io.StringIO()  # not a terminal
+    progress = _Progress(stream)
+    step = Step(step=10, total_steps=100, epoch=0.1, loss=0.5, learning_rate=1e-4,
+                samples_per_second=12.5, eta_seconds=90, epsilon=None)
+    progress.step(step)
+    assert stream.getvalue() == ""  # not yet: a minute has not passed
+    monkeypatch.setattr(_Progress, "LOG_EVERY_SECONDS", 0.0)
+    progress.step(step)
+    assert stream.getvalue() == "step 10/100 epoch 0.10 loss 0.5000 12.5 rows/s ETA 1:30\n"
