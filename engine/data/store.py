@@ -285,7 +285,7 @@ def _read_meta(ws: Vault, name: str) -> dict[str, Any]:
     try:
         meta = ws.read_json(_meta_key(name))
     except NotInVault:
-        raise DatasetNotFound(f"no dataset named {name!r}; 'cloister datasets' lists them") from None
+        raise _not_found(ws, name) from None
     except ContainerError as exc:
         raise DatasetDamaged(f"dataset {name!r} cannot be read: {exc}") from None
     if not isinstance(meta, dict) or int(meta.get("format", 0)) > META_FORMAT:
@@ -324,14 +324,31 @@ def load_dataset(ws: Vault, name: str) -> StoredDataset:
     return StoredDataset(info=info, table=table, texts=texts, labels=labels)
 
 
+def _stored_names(ws: Vault) -> list[str]:
+    """The names of the stored datasets, from the index's keys alone (nothing decrypted)."""
+    names = []
+    for key in ws.list(PREFIX):
+        rest = key[len(PREFIX):]
+        if rest.count("/") == 1 and rest.endswith("/meta.json"):
+            names.append(rest[: -len("/meta.json")])
+    return names
+
+
+def _not_found(ws: Vault, name: str) -> DatasetNotFound:
+    """'no dataset named ...', with the stored name it was most likely meant to be."""
+    import difflib
+
+    names = _stored_names(ws)
+    folded = {n.casefold(): n for n in names}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    hint = f"did you mean {folded[close[0]]!r}? " if close else ""
+    return DatasetNotFound(f"no dataset named {name!r}; {hint}'cloister datasets' lists them")
+
+
 def list_datasets(ws: Vault) -> list[DatasetInfo]:
     """Every dataset, by name. A dataset whose description is unreadable is logged and skipped."""
     infos = []
-    for key in ws.list(PREFIX):
-        rest = key[len(PREFIX):]
-        if rest.count("/") != 1 or not rest.endswith("/meta.json"):
-            continue
-        name = rest[: -len("/meta.json")]
+    for name in _stored_names(ws):
         try:
             infos.append(_info(name, _read_meta(ws, name)))
         except DatasetDamaged as exc:
@@ -343,7 +360,7 @@ def delete_dataset(ws: Vault, name: str) -> int:
     """Unlink every entry of dataset ``name``; return how many."""
     name = check_name(name)
     if not ws.has(_meta_key(name)) and not ws.list(_dir(name)):
-        raise DatasetNotFound(f"no dataset named {name!r}; 'cloister datasets' lists them")
+        raise _not_found(ws, name)
     with interrupts_held():  # the deletion and its entry, or neither
         count = ws.delete_prefix(_dir(name))
         ws.audit("dataset.deleted", dataset=name)
@@ -353,7 +370,7 @@ def delete_dataset(ws: Vault, name: str) -> int:
 def rename_dataset(ws: Vault, old: str, new: str) -> DatasetInfo:
     old, new = check_name(old), check_name(new)
     if not ws.has(_meta_key(old)):
-        raise DatasetNotFound(f"no dataset named {old!r}; 'cloister datasets' lists them")
+        raise _not_found(ws, old)
     if old == new:
         return dataset_info(ws, new)
     if ws.list(_dir(new)):

@@ -136,6 +136,10 @@ def test_errors_name_the_workspace_and_dataset(env: Path, tmp_path: Path, capsys
     code, _, err = run(capsys, "init", "--kdf-cost", "10")
     assert code == 2 and "already exists" in err
     assert cli(["import", str(env), "--name", "hurt"]) == 0
+    code, _, err = run(capsys, "show", "Hrut")  # a typo: the stored name it was meant to be
+    assert code == 2 and "no dataset named 'Hrut'; did you mean 'hurt'?" in err
+    code, _, err = run(capsys, "show", "zzz")
+    assert code == 2 and "did you mean" not in err
     ws = Workspace.unlock(tmp_path / "_env" / "workspace", "first passphrase")
     table_key = next(k for k in ws.list("datasets/hurt/") if "table-" in k)
     path = ws.file_of(table_key)
