@@ -26,7 +26,7 @@ from engine.cli.common import (
     workspace_dir,
 )
 from engine.errors import InputError
-from engine.units import human_size
+from engine.units import count_of, human_size
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -263,11 +263,14 @@ def cmd_rm(args: argparse.Namespace) -> int:
         runs = runs_on(ws, info.name, info.sha256 or None)
         if args.with_runs:  # every run checked before any is deleted
             check_deletable(ws, runs, how=f"`cloister rm-run {' '.join(r.run_id for r in runs)} --force`")
-        also = f" and its {len(runs)} run(s)" if args.with_runs and runs else ""
+        also = f" and its {count_of(len(runs), 'run')}" if args.with_runs and runs else ""
+        # Said before the answer, not after the deletion: the runs keep what they learnt.
+        kept = (f" ({count_of(len(runs), 'run')} trained on it will be kept; --with-runs deletes "
+                "them too)" if runs and not args.with_runs else "")
         if not args.yes:
             if not sys.stdin.isatty():
                 raise InputError(f"not deleting {args.name!r} without confirmation; pass --yes")
-            answer = input(f"Delete dataset {info.name!r} ({info.rows:,} rows){also}? [y/N] ")
+            answer = input(f"Delete dataset {info.name!r} ({info.rows:,} rows){also}{kept}? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing deleted.")
                 return EXIT_OK
@@ -280,7 +283,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
     print(f"Deleted dataset {info.name!r}{also}. Its encrypted files were unlinked; see "
           "the README's privacy notes for what deletion does and does not guarantee on SSDs.")
     if runs and not args.with_runs:
-        print(f"{len(runs)} run(s) trained on it are kept, with their models and test reports "
+        print(f"{count_of(len(runs), 'run')} trained on it {'is' if len(runs) == 1 else 'are'} "
+              "kept, with their models and test reports "
               "(which quote test rows): delete them with `cloister rm-run RUN`, or next time "
               "with `cloister rm NAME --with-runs`.")
     return EXIT_OK

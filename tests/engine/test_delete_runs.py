@@ -65,15 +65,23 @@ def test_a_run_recorded_as_running_needs_force_where_no_one_can_tell(trained, ca
     assert code == 0 and ws.list(f"runs/{run_id}/") == []
 
 
-def test_rm_dataset_says_what_it_keeps_or_takes_the_runs_with_it(trained, tmp_path, capsys) -> None:
+def test_rm_dataset_says_what_it_keeps_or_takes_the_runs_with_it(trained, tmp_path, capsys,
+                                                                  monkeypatch) -> None:
     ws, run_id, root = trained
+    # Asked on a terminal, the question says that the runs stay, before the answer.
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "n")
+    code, out, _ = cli(root, capsys, "rm", "sms")
+    assert code == 0 and "Nothing deleted." in out
+    assert "(1 run trained on it will be kept; --with-runs deletes them too)" in asked[0]
     code, out, _ = cli(root, capsys, "rm", "sms", "--yes")
-    assert code == 0 and "1 run(s) trained on it are kept" in out and "--with-runs" in out
+    assert code == 0 and "1 run trained on it is kept" in out and "--with-runs" in out
     assert load_run(ws, run_id).dataset == "sms"
     ws2, run2, _ = train_tiny_run(tmp_path / "second")
     root2 = tmp_path / "second" / "workspace"
     code, out, _ = cli(root2, capsys, "rm", "sms", "--with-runs", "--yes")
-    assert code == 0 and "Deleted dataset 'sms' and its 1 run(s)" in out
+    assert code == 0 and "Deleted dataset 'sms' and its 1 run." in out
     assert list_runs(ws2) == [] and ws2.list("runs/") == [] and list_datasets(ws2) == []
 
 
@@ -89,7 +97,7 @@ def test_rm_with_runs_finds_runs_trained_before_a_rename(trained, capsys) -> Non
     ws, run_id, root = trained
     assert cli(root, capsys, "rename", "sms", "texts")[0] == 0
     code, out, _ = cli(root, capsys, "rm", "texts", "--with-runs", "--yes")
-    assert code == 0 and "and its 1 run(s)" in out  # the run still says 'sms'; its digest matches
+    assert code == 0 and "and its 1 run." in out  # the run still says 'sms'; its digest matches
     assert ws.list(f"runs/{run_id}/") == []
 
 
@@ -133,7 +141,7 @@ def test_runs_belong_to_the_contents_their_dataset_holds_now_not_to_a_name_or_a_
     save_dataset(ws, "sms", imported, infer_mapping(imported))
     assert cli(root, capsys, "rm", "copy", "--yes")[0] == 0
     code, out, _ = cli(root, capsys, "rm", "sms", "--with-runs", "--yes")
-    assert code == 0 and "and its 1 run(s)" in out and not ws.list(f"runs/{run_id}/")
+    assert code == 0 and "and its 1 run." in out and not ws.list(f"runs/{run_id}/")
 
 
 def test_evaluate_follows_a_rename(trained, capsys) -> None:
