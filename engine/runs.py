@@ -107,10 +107,26 @@ def save_run(ws: Vault, record: RunRecord) -> None:
     ws.write_json(run_key(record.run_id), record.to_dict())
 
 
+def resolve_run_id(ws: Vault, given: str) -> str:
+    """The run id ``given`` names: itself, or the one stored id it starts or ends with (the
+    start of "20261206-070625-c146169a", or its last part, "c146169a"), so that a user need not
+    copy all of it. Several such ids, or none, is an InputError saying which."""
+    if _valid_id(given) and ws.has(run_key(given)):
+        return given
+    ids = [key[len("runs/"):-len("/run.json")] for key in ws.list("runs/")
+           if key.endswith("/run.json") and key.count("/") == 2]
+    matches = sorted(i for i in ids if given and (i.startswith(given) or i.endswith(given)))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise InputError(f"'{given}' names {len(matches)} runs ({', '.join(matches[:5])}"
+                         f"{', ...' if len(matches) > 5 else ''}): give more of the run id")
+    known = ", ".join(r.run_id for r in list_runs(ws)[:5]) or "none yet"
+    raise InputError(f"no run '{given}' in this workspace (recent runs: {known}); see `cloister runs`")
+
+
 def load_run(ws: Vault, run_id: str) -> RunRecord:
-    if not _valid_id(run_id) or not ws.has(run_key(run_id)):
-        known = ", ".join(r.run_id for r in list_runs(ws)[:5]) or "none yet"
-        raise InputError(f"no run '{run_id}' in this workspace (recent runs: {known}); see `cloister runs`")
+    run_id = resolve_run_id(ws, run_id)
     return _as_seen(ws, RunRecord.from_dict(ws.read_json(run_key(run_id))))
 
 

@@ -114,3 +114,10 @@ def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None,
     # IntegrityError (a cut, deleted or rolled-back log or index) is a PrivacyError: one line.
     return Workspace.unlock(root, passphrase if passphrase is not None else read_passphrase(args),
                             check_integrity=check_integrity)
+
+
+def resolve_run(ws: Workspace, given: str) -> str:
+    """The full id of the run ``given`` names (a unique start or end of it will do)."""
+    from engine.runs import resolve_run_id  # here, not at the top: `cloister --help` stays fast
+
+    return resolve_run_id(ws, given)

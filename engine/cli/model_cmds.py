@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.export.formats import export_formats
-from engine.cli.common import add_workspace_options, open_workspace, require_strong_enough
+from engine.cli.common import (
+    add_workspace_options,
+    open_workspace,
+    require_strong_enough,
+    resolve_run,
+)
 from engine.errors import InputError
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
@@ -131,6 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.misclassified < 0:
         raise InputError("--misclassified must be 0 or more")
     ws = open_workspace(args)
+    args.run = resolve_run(ws, args.run)  # a unique start or end of the id will do
     report = evaluate_run(ws, args.run, data=args.data, text_column=args.text_column,
                           label_column=args.label_column, device=_device(args))
     mistakes = report.misclassified[: args.misclassified]
@@ -199,6 +205,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if blank:
         raise InputError(f"--text number {blank[0]} is empty: give the text to classify")
     ws = open_workspace(args)
+    args.run = resolve_run(ws, args.run)
     predictor = Predictor.from_run(ws, args.run, device=_device(args), batch_size=args.batch_size)
     if args.input is not None:
         return _predict_file(ws, predictor, args)[0]  # audited by the engine with the write
@@ -283,6 +290,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.plaintext and args.out.endswith(("/", os.sep)):  # "exports/": a folder, made
         out.mkdir(parents=True, exist_ok=True)
     ws = open_workspace(args)
+    args.run = resolve_run(ws, args.run)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
     written = export_run(ws, args.run, out, format=args.format,
                          plaintext=args.plaintext, passphrase=passphrase)

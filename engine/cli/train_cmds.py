@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from engine.cli.common import add_workspace_options, open_workspace
+from engine.cli.common import add_workspace_options, open_workspace, resolve_run
 from engine.errors import InputError
 from engine.events import (
     Cancelled,
@@ -240,6 +240,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from engine.training import resume
 
     ws = open_workspace(args)
+    args.run = resolve_run(ws, args.run)
     token = CancelToken()
     try:
         with _ctrl_c_cancels(token):

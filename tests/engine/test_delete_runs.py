@@ -150,3 +150,18 @@ def test_evaluate_follows_a_rename(trained, capsys) -> None:
     code, out, err = cli(root, capsys, "evaluate", run_id)
     assert code == 0, err
     assert "accuracy" in out
+
+
+def test_a_run_id_part_that_names_several_runs_is_refused(tmp_path) -> None:
+    from engine.errors import InputError
+    from engine.runs import RunRecord, resolve_run_id, save_run
+    from privacy.vault.workspace import Workspace
+    from tests.engine.tiny_model import fast_kdf
+
+    ws = Workspace.create(tmp_path / "ws", "runs passphrase", kdf=fast_kdf())
+    for run_id in ("20261206-070625-aaaa1111", "20261206-070700-bbbb2222"):
+        save_run(ws, RunRecord(run_id=run_id, dataset="d", config={}))
+    assert resolve_run_id(ws, "bbbb2222") == "20261206-070700-bbbb2222"
+    assert resolve_run_id(ws, "20261206-0706") == "20261206-070625-aaaa1111"
+    with pytest.raises(InputError, match="'20261206-07' names 2 runs .*give more of the run id"):
+        resolve_run_id(ws, "20261206-07")

@@ -87,6 +87,12 @@ def test_predict_text_top_k_and_json(trained, cli) -> None:
     assert code == 0
     lines = out.strip().splitlines()
     assert lines == [f"{expected.label}  {expected.confidence:.4f}"]  # said once, not twice
+    # The run named by the end of its id (or its start): no need to copy all of it.
+    for part in (run_id.rsplit("-", 1)[1], run_id[:15]):
+        code, out, _ = cli("predict", part, "--text", "free cash prize", "--top-k", "1")
+        assert code == 0 and out.strip().splitlines() == lines
+    code, _, err = cli("predict", "zz-not-a-run", "--text", "x")
+    assert code == 2 and "no run 'zz-not-a-run'" in err
     code, out, err = cli("predict", run_id, "--text", "free cash prize", "--text", "  ")
     assert code == 2 and "--text number 2 is empty" in err and out == ""
 
