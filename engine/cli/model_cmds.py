@@ -36,6 +36,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--label-column", metavar="L", help="label column of --data FILE (default: inferred)")
     p.add_argument("--misclassified", metavar="N", type=int, default=0,
                    help="also print the N most confident mistakes (their texts)")
+    p.add_argument("--stored", action="store_true",
+                   help="print the test report stored when the run finished, without scoring "
+                   "anything again (it stands when the dataset was imported again or deleted)")
     _common(p)
     p.set_defaults(func=cmd_evaluate)
 
@@ -135,10 +138,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.misclassified < 0:
         raise InputError("--misclassified must be 0 or more")
+    if args.stored and args.data is not None:
+        raise InputError("--stored prints the report the run made of its own test split: drop "
+                         "--data, or drop --stored to score --data")
     ws = open_workspace(args)
     args.run = resolve_run(ws, args.run)  # a unique start or end of the id will do
-    report = evaluate_run(ws, args.run, data=args.data, text_column=args.text_column,
-                          label_column=args.label_column, device=_device(args))
+    if args.stored:
+        from engine.evaluation.report import load_report
+
+        report = load_report(ws, args.run)
+    else:
+        report = evaluate_run(ws, args.run, data=args.data, text_column=args.text_column,
+                              label_column=args.label_column, device=_device(args))
     mistakes = report.misclassified[: args.misclassified]
     if args.json:
         data = report.to_dict()
@@ -146,7 +157,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         data["misclassified_total"] = len(report.misclassified)
         print(json.dumps(data, indent=2))
         return 0
-    source = args.data or "the test split"
+    source = args.data or ("its test split (the report stored when it finished)" if args.stored
+                           else "the test split")
     print(f"run {args.run} on {source}: {report.n} rows")
     if report.trained_rows:
         print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "

@@ -118,19 +118,22 @@ def stored_for_run(ws: Vault, record: Any) -> Any:
         raise store.DatasetNotFound(
             f"run {record.run_id}'s dataset '{record.dataset}' is no longer in the workspace, "
             "under that name or another (it was deleted): evaluate on a labelled file or dataset "
-            "with --data") from None
+            f"with --data; `cloister evaluate {record.run_id} --stored` prints the report it made "
+            "when it finished") from None
     trained_on = getattr(record, "dataset_sha256", None)
     if trained_on and stored.info.sha256 and stored.info.sha256 != trained_on:
         raise InputError(
             f"dataset '{record.dataset}' was imported again since run {record.run_id} trained on "
             "it (its contents changed), so the run's test split cannot be taken from it: evaluate "
-            "on a labelled file or dataset with --data; the report stored at training still stands")
+            "on a labelled file or dataset with --data; the report stored at training still stands "
+            f"(`cloister evaluate {record.run_id} --stored` prints it)")
     changed = columns_changed(getattr(record, "dataset_columns", None), stored.info.mapping.as_dict())
     if changed:
         raise InputError(
             f"dataset '{record.dataset}' was imported again since run {record.run_id} trained on "
             f"it, with {changed}, so the run's test split cannot be taken from it: evaluate on a "
-            "labelled file or dataset with --data; the report stored at training still stands")
+            "labelled file or dataset with --data; the report stored at training still stands "
+            f"(`cloister evaluate {record.run_id} --stored` prints it)")
     return stored
 
 

@@ -50,6 +50,12 @@ def test_evaluating_on_a_replaced_dataset_is_refused_and_keeps_the_report(replac
     assert f"dataset 'sms' was imported again since run {run_id} trained on it" in err
     assert "--data" in err
     assert load_report(ws, run_id) == stored  # not re-scored on other rows
+    assert f"`cloister evaluate {run_id} --stored` prints it" in err
+    code, out, _ = cli(root, capsys, "evaluate", run_id, "--stored")  # the report that stands
+    assert code == 0 and "the report stored when it finished" in out
+    assert f"  accuracy     {stored.headline()['accuracy']:.4f}" in out
+    code, _, err = cli(root, capsys, "evaluate", run_id, "--stored", "--data", "sms")
+    assert code == 2 and "drop --data" in err
     code, out, _ = cli(root, capsys, "evaluate", run_id, "--data", "sms", "--json")
     assert code == 0 and json.loads(out)["n"] == 60  # on purpose, naming the data, it works
 
