@@ -213,8 +213,9 @@ class NameDetector(Detector):
         cued = titled or (len(run) <= 3 and self._cued(text, run[0].start)
                           and not any(t.folded in lex.common for t in run)
                           and (self._namey(run) or not any(self._everyday(t.folded) for t in run)))
-        if not cued and whole in self.states and not _AFTER_CUE.match(text[run[-1].end:run[-1].end + 8]) \
-                and not self._person_context(text, run[0].start, run[-1].end):
+        if not cued and whole in self.states and (len(run) > 1 or (  # "New York is": no one's name
+                not _AFTER_CUE.match(text[run[-1].end:run[-1].end + 8])
+                and not self._person_context(text, run[0].start, run[-1].end))):
             # "Texas", "Georgia", "New Mexico": a state unless a title, a cue or what follows
             # ("Virginia told me she ...", "Washington said") says a person.
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.7, self.name)

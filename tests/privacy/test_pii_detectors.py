@@ -254,5 +254,7 @@ def test_a_country_that_opens_with_an_everyday_word_is_kept_whole() -> None:
     assert places("I moved to the United Kingdom last year") == ["United Kingdom"]
     assert places("She flew to South Korea.") == ["South Korea"]
     assert places("She lives in New York and works") == ["New York"]
+    assert places("New York is big") == ["New York"] and people("New York is big") == []
+    assert people("Virginia told me she was late") == ["Virginia"]  # one word: still a person
     text = "Rodds1 is 21/m from Aberdeen, United Kingdom. Check Him out"
     assert "Kingdom" not in people(text) and "United Kingdom" in places(text)
