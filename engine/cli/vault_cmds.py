@@ -120,8 +120,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     if has_blocking(problems) and not args.force:
         from engine.data.problems import count_kinds
 
+        flags = " ".join(sorted({p.fix for p in problems if p.blocking and p.fix}))
+        add = f"add {flags}" if flags else "fix them"
         print(f"cloister: error: not imported: {count_kinds(problems, blocking=True)} of blocking problem in "
-              f"{imported.source.name}; fix them, choose other columns, or pass --force",
+              f"{imported.source.name}; {add} (the source file is not changed), choose other "
+              "columns, or pass --force to store it as it is and fix it later with `cloister fix`",
               file=sys.stderr)
         return EXIT_BLOCKING
     if args.anonymize is not None:

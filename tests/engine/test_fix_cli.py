@@ -51,7 +51,10 @@ def test_inspect_prints_the_flag_under_each_error(cfpb: Path, capsys) -> None:
 def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) -> None:  # noqa: F811
     before = digest(cfpb)
     assert cli(["import", str(cfpb), "--name", "cfpb"]) == 2  # as it is: refused
-    assert "not imported: 2 kinds of blocking problem in complaints.csv" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not imported: 2 kinds of blocking problem in complaints.csv" in err
+    # The refusal names the flags that fix it, ready to add (as inspect's example does).
+    assert "; add --drop-empty --min-class-size 2 --merge-small-into other (the source" in err
     assert cli(["import", str(cfpb), "--name", "cfpb", *FIXES]) == 0
     out = capsys.readouterr().out
     assert "fixed: dropped 275 rows with an empty text or no label" in out
