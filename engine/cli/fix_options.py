@@ -119,7 +119,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from engine.data.importing.table import ImportedTable
     from engine.data.problems import count_kinds, has_blocking
     from engine.data.store import (DatasetExists, check_name, dataset_exists, load_dataset,
-                                   save_dataset)
+                                   pseudonym_map_key, save_dataset)
     from engine.data.validation import validate
     from engine.errors import InputError
 
@@ -153,11 +153,21 @@ def cmd_fix(args: argparse.Namespace) -> int:
                   f"({count_kinds(problems, blocking=True)}); add the fixes named above, or pass "
                   "--force", file=sys.stderr)
             return 2
+        # A reversible anonymization's mapping still holds for the fixed rows (fixes drop or
+        # relabel rows, never change a text's pseudonyms); the save drops it with the old
+        # contents, so it goes back in with the new ones.
+        kept = ws.read_bytes(pseudonym_map_key(info.name)) \
+            if ws.has(pseudonym_map_key(info.name)) else None
+
+        def keep_mapping(saved: Any) -> None:
+            if kept is not None:
+                ws.write_bytes(pseudonym_map_key(saved.name), kept)
+
         saved = save_dataset(ws, target, fixed, info.mapping, problems=problems,
                              overwrite=target == info.name or args.replace,
                              skip_incomplete=info.skip_incomplete,
                              history=(*info.history, *history), history_audited=len(info.history),
-                             label_delimiter=info.label_delimiter)
+                             label_delimiter=info.label_delimiter, after_commit=keep_mapping)
     finally:
         ws.lock()
     where = "in place of the rows it had" if saved.name == info.name else f"from {info.name!r}"
