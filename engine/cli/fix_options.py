@@ -167,7 +167,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
                              overwrite=target == info.name or args.replace,
                              skip_incomplete=info.skip_incomplete,
                              history=(*info.history, *history), history_audited=len(info.history),
-                             label_delimiter=info.label_delimiter, after_commit=keep_mapping)
+                             label_delimiter=info.label_delimiter, after_commit=keep_mapping,
+                             fixed_from=info.name)
     finally:
         ws.lock()
     where = "in place of the rows it had" if saved.name == info.name else f"from {info.name!r}"

@@ -238,7 +238,8 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
 
 def _reviews(ws: Workspace) -> dict[str, tuple[str, dict[str, Any]]]:
     """Per dataset, the last scan or anonymization of its current contents, from the audit log:
-    a re-import under the same name needs a new scan, a rename keeps the review. A scan of a
+    a re-import under the same name needs a new scan, a rename keeps the review, and so does
+    ``cloister fix`` (its rows are the reviewed ones, some dropped or relabelled). A scan of a
     dataset made by anonymization does not make it "not anonymized": it stays anonymized, with
     what the later scan found (kept types, or what the detectors still see) as ``rescan``."""
     reviews: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -251,7 +252,12 @@ def _reviews(ws: Workspace) -> dict[str, tuple[str, dict[str, Any]]]:
         elif entry.action in ("dataset.scanned", "dataset.anonymized") and name:
             reviews[name] = (entry.action, dict(entry.details))
         elif entry.action in ("dataset.imported", "dataset.replaced", "dataset.deleted") and name:
-            reviews.pop(name, None)
+            review = reviews.pop(name, None)
+            source = entry.details.get("fixed_from")  # `cloister fix`: the same rows, fewer
+            if source is not None and (source == name or source in reviews):
+                kept = review if source == name else reviews[source]
+                if kept is not None:
+                    reviews[name] = kept
         elif entry.action == "dataset.renamed" and entry.details.get("old") in reviews:
             reviews[str(entry.details.get("new"))] = reviews.pop(entry.details["old"])
     return reviews

@@ -166,7 +166,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                  history: Iterable[Mapping[str, Any]] = (),
                  label_delimiter: str | None = None,
                  after_commit: Callable[[DatasetInfo], None] | None = None,
-                 history_audited: int = 0) -> DatasetInfo:
+                 history_audited: int = 0,
+                 fixed_from: str | None = None) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -180,6 +181,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     with the new contents: an anonymized import's mapping and entry) runs with them, before a
     Ctrl-C that arrived meanwhile stops the command. ``history_audited``: how many of the
     first history steps the audit log has already (``cloister fix`` adds to a stored history).
+    ``fixed_from``: the stored dataset these rows are a fixed version of (``cloister fix``):
+    the audit entry says so, and its privacy review follows the rows.
     """
     name = check_name(name)
     exists = ws.has(_meta_key(name))
@@ -234,7 +237,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                     or key == pseudonym_map_key(name):
                 ws.delete(key)
         ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
-                 rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name)
+                 rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name,
+                 **({"fixed_from": fixed_from} if fixed_from else {}))
         for step in meta["history"][history_audited:]:  # counts only: never rows or labels
             ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),
                      rows_removed=step.get("rows_removed", 0),

@@ -212,3 +212,11 @@ def test_fixing_a_reversibly_anonymized_dataset_keeps_its_mapping(
     for name in ("anon", "anon-copy"):
         assert cli(["reidentify", name, f"ask {customer} later"]) == 0
         assert capsys.readouterr().out == f"ask {ROWS[1][2]} later\n"
+        # ... and the fixed rows are still the anonymized ones: not "never scanned" again
+        assert cli(["show", name, "--rows", "0"]) == 0
+        assert "Personal data: anonymized under" in capsys.readouterr().out
+    _import(files, name="plain")  # a plain dataset's fix does not make it reviewed
+    assert cli(["fix", "plain", "--drop-duplicates"]) == 0
+    capsys.readouterr()
+    assert cli(["show", "plain", "--rows", "0"]) == 0
+    assert "Personal data: never scanned" in capsys.readouterr().out
