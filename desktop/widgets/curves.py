@@ -97,6 +97,9 @@ class CurvePlot(QWidget):
             item.enableAutoSIPrefix(False)  # "loss (x0.001)" reads badly; show plain values
             if label:
                 item.setLabel(label)
+        # One width for every value axis: plots whose step axes are linked line up on screen,
+        # and pyqtgraph links by screen position (a wider axis shifted the partner's steps).
+        plot.getAxis("left").setWidth(56)
         self._layout.removeWidget(self._placeholder)
         self._placeholder.deleteLater()
         self._layout.addWidget(plot)
@@ -124,11 +127,17 @@ class CurvePlot(QWidget):
             item.setPos(0.5, 0.5)  # the middle of an empty plot's default 0-1 range
             self._plot.addItem(item, ignoreBounds=True)
             self._empty_item = item
+            # Kept in the middle of whatever the view shows: the step axis is shared, so the
+            # partner's steps move this empty plot's range too (the text once sat off its left).
+            self._plot.getPlotItem().vb.sigRangeChanged.connect(lambda *_: self._center_empty_text())
         empty = not any(xs for xs, _ys in self._series.values())
         self._set_empty(empty)
         if empty:
-            self._plot.getPlotItem().vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-            self._plot.getPlotItem().enableAutoRange()  # the first curve takes the range over
+            vb = self._plot.getPlotItem().vb
+            vb.setRange(yRange=(0, 1), padding=0)
+            if not self._partner_steps():  # else the shared axis shows the partner's steps
+                vb.setRange(xRange=(0, 1), padding=0)
+            self._center_empty_text()
 
     def _redraw(self, name: str) -> None:
         if self._plot is None:
@@ -154,6 +163,31 @@ class CurvePlot(QWidget):
         main.setData(xs, smoothed(ys, weight), symbol="o" if len(xs) < 30 else None)
         if self.empty_text_shown() and xs:
             self._set_empty(False)
+        self._fit()
+
+    def _partner_steps(self) -> list[float]:
+        partner = self._x_partner
+        if partner is None:
+            return []
+        return [x for xs, _ys in partner._series.values() for x in xs]
+
+    def _fit(self) -> None:
+        """Show every point: the values' own range, and on the shared step axis every step of
+        this plot and its partner. Set here rather than left to pyqtgraph's auto-range, which
+        a linked axis turns off for good (after a clear, a resumed run's curves were drawn
+        outside a 0-1 view that never moved)."""
+        steps = [x for xs, _ys in self._series.values() for x in xs] + self._partner_steps()
+        if not steps or self._plot is None:
+            return
+        vb = self._plot.getPlotItem().vb
+        vb.enableAutoRange(axis=vb.YAxis)
+        low, high = min(steps), max(steps)
+        vb.setXRange(low, high if high > low else low + 1, padding=0.02)
+
+    def _center_empty_text(self) -> None:
+        if self.empty_text_shown():
+            (x0, x1), (y0, y1) = self._plot.getPlotItem().vb.viewRange()
+            self._empty_item.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def drawn(self, name: str) -> tuple[list[float], bool]:
         """The line drawn for ``name`` (its trend, once smoothed) and whether the raw values

@@ -69,3 +69,39 @@ def test_a_long_jumpy_curve_is_drawn_as_its_trend_over_the_faint_raw_values(qtbo
     assert line[-1] < line[0] - 0.3  # and it still falls as the loss does
     assert plot.series()["loss"] == (steps, losses)  # what is kept is the raw values
     assert smoothed([1.0, float("nan"), 1.0], 0.5)[2] == 1.0  # a NaN step leaves the trend alone
+
+
+def test_linked_plots_cleared_after_a_run_show_the_next_runs_steps(qtbot):
+    """The Train page clears both plots when a run (or a resume) starts; the shared step axis
+    then turned pyqtgraph's auto-range off for good, and a resumed run's curves were drawn far
+    outside a 0-1 view that never moved. The empty plot's message stays in its view."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    loss = CurvePlot(title="Training loss", empty_text="The loss appears here.")
+    validation = CurvePlot(title="Validation", empty_text="Validation scores appear here.")
+    layout = QVBoxLayout(host)
+    layout.addWidget(loss)
+    layout.addWidget(validation)
+    validation.link_x(loss)
+    host.resize(600, 500)
+    host.show()
+    qtbot.waitUntil(lambda: loss._plot is not None and validation._plot is not None)
+    loss.extend("loss", list(range(1, 30)), [0.5] * 29)
+    validation.extend("val", [10, 20], [0.9, 0.92])
+    loss.clear()
+    validation.clear()
+    loss.extend("loss", list(range(30, 61)), [0.4] * 31)  # the resumed run, before validation
+
+    def x_range(plot: CurvePlot) -> list[float]:
+        return plot._plot.getPlotItem().vb.viewRange()[0]
+
+    qtbot.waitUntil(lambda: x_range(loss)[0] <= 30 and x_range(loss)[1] >= 60)
+    assert validation.empty_text_shown()
+    x0, x1 = x_range(validation)
+    assert x0 <= validation._empty_item.pos().x() <= x1 and x1 - x0 > 20  # in view, centred
+    validation.extend("val", [30, 45, 60], [0.9, 0.92, 0.93])
+    loss.extend("loss", [61, 62, 70], [0.3, 0.3, 0.2])  # steps past the last validation
+    qtbot.waitUntil(lambda: x_range(loss)[1] >= 70 and x_range(validation)[1] >= 70)
+    assert x_range(loss)[0] <= 30
