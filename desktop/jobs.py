@@ -8,6 +8,7 @@ Unless noted, they run on a worker thread.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
@@ -20,6 +21,27 @@ if TYPE_CHECKING:
 
 
 # --- start-up -------------------------------------------------------------------------------
+# transformers resolves its names lazily, and two threads resolving them at once can fail
+# ("cannot import name 'AutoModelForSequenceClassification'": Try it loading one run while the
+# user picked another, or while the warm-up ran). Every job that pulls the stack in takes it
+# whole, here, one thread at a time; once imported, this costs nothing.
+_IMPORTING = threading.Lock()
+
+
+def import_ml_stack() -> None:
+    with _IMPORTING:
+        import engine.evaluation.prediction  # noqa: F401
+        import engine.training  # noqa: F401
+        import transformers.modeling_utils  # noqa: F401
+        from transformers import (  # noqa: F401  (the lazy names the engine asks for)
+            AutoConfig,
+            AutoModelForSequenceClassification,
+            AutoModelForTokenClassification,
+            AutoTokenizer,
+        )
+        from transformers.models.bert import modeling_bert  # noqa: F401  (the default model's code)
+
+
 def warm_up(_cancel: CancelToken) -> None:
     """Import the training stack after unlock, while the user looks at their data.
 
@@ -28,10 +50,7 @@ def warm_up(_cancel: CancelToken) -> None:
     holds the GIL for up to ~0.2 s at a time and the window stutters. Nothing is loaded here,
     no model and no data: only modules.
     """
-    import engine.evaluation.prediction  # noqa: F401
-    import engine.training  # noqa: F401
-    import transformers.modeling_utils  # noqa: F401
-    from transformers.models.bert import modeling_bert  # noqa: F401  (the default model's code)
+    import_ml_stack()
 
 
 # --- datasets ---------------------------------------------------------------------------------
@@ -114,7 +133,8 @@ def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False) -> None:
 
 # --- models and training ---------------------------------------------------------------------
 def check_model(path: Path) -> Any:
-    """``ModelInfo`` or raises ``InputError`` with the reason the folder can't be used."""
+    """``ModelInfo`` or raises ``InputError`` with the reason the folder can't be used. On the
+    UI thread: it reads the folder's files, not the ML stack (so no ``import_ml_stack``)."""
     from engine.models.folders import check_model_folder
 
     return check_model_folder(path)
@@ -129,6 +149,7 @@ def make_config(**options: Any) -> Any:
 def estimate(config: Any, rows: int, mean_tokens: float | None = None, auto: Any = None) -> Any:
     """The engine's estimate; with long texts in windows, ``auto`` (the measured lengths)
     counts the windows and their tokens."""
+    import_ml_stack()
     from engine.training import estimate as engine_estimate
 
     per_text = 1.0
@@ -141,6 +162,7 @@ def count_people(ws: Vault, dataset: str, column: str, seed: int) -> tuple[int, 
     """How many people ``column`` names in ``dataset``, and how many of them the run's seeded
     split puts in training (each person's rows on one side); decrypts it in memory. Raises with
     the engine's message for a column that cannot name people."""
+    import_ml_stack()
     from engine.data.store import load_dataset
     from engine.training.plan import training_split
     from engine.training.prepare import person_ids
@@ -152,18 +174,21 @@ def count_people(ws: Vault, dataset: str, column: str, seed: int) -> tuple[int, 
 
 def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:
     """``engine.training.auto.AutoSettings`` measured on a vault dataset (decrypts it in memory)."""
+    import_ml_stack()  # the tokenizer
     from engine.training.plan import plan_training
 
     return plan_training(ws, dataset, {}, model_path=model_path).auto
 
 
 def train_events(ws: Vault, config: Any, cancel: CancelToken) -> Iterator[Any]:
+    import_ml_stack()
     from engine.training import train
 
     yield from train(ws, config, cancel=cancel)
 
 
 def resume_events(ws: Vault, run_id: str, cancel: CancelToken) -> Iterator[Any]:
+    import_ml_stack()
     from engine.training import resume
 
     yield from resume(ws, run_id, cancel=cancel)
@@ -194,6 +219,7 @@ def report(ws: Vault, run_id: str) -> Any:
 
 
 def load_predictor(ws: Vault, run_id: str) -> Any:
+    import_ml_stack()
     from engine.evaluation.prediction import Predictor
 
     return Predictor.from_run(ws, run_id)
@@ -220,6 +246,7 @@ def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,
 def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: bool,
                   passphrase: str | None, kdf: Any, cancel: CancelToken) -> Iterator[Any]:
     """Export in one piece (the engine writes all or nothing); ends with ``Done(path written)``."""
+    import_ml_stack()
     from engine.export.exporters import export_run
 
     yield Progress(done=0, total=1, message="exporting")

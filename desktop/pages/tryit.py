@@ -35,6 +35,7 @@ class TryItPage(Page):
         super().__init__(context, parent)
         self.predictor: Any = None
         self._predictor_run: str | None = None
+        self._load_failed = False  # the load of _predictor_run failed: choosing it retries
         self._job: Job | None = None
         self._batch: Job | None = None
         self._debounce = QTimer(self)
@@ -148,11 +149,14 @@ class TryItPage(Page):
 
     # --- model -------------------------------------------------------------------------------
     def select_run(self, run_id: str | None) -> None:
-        if not run_id or self.workspace is None or run_id == self._predictor_run:
+        # The run already loaded (or loading) is not loaded again; one whose load failed is:
+        # choosing it again is how the user retries.
+        if not run_id or self.workspace is None or \
+                (run_id == self._predictor_run and not self._load_failed):
             return
         from desktop.jobs import load_predictor
 
-        self.predictor, self._predictor_run = None, run_id
+        self.predictor, self._predictor_run, self._load_failed = None, run_id, False
         self.refresh_runs()
         self._say("Loading the model…")
         workspace = self.workspace
@@ -168,7 +172,8 @@ class TryItPage(Page):
             self._say("Model ready. Type a text.")
             self._predict()
         elif isinstance(terminal, Failed):
-            self._say(f"✖ {terminal.message}")
+            self._load_failed = True
+            self._say(f"✖ {terminal.message} Choose the run again to retry.")
 
     # --- live prediction ---------------------------------------------------------------------
     def _predict(self) -> None:

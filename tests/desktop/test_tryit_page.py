@@ -111,3 +111,56 @@ def test_an_answer_that_arrives_after_the_text_was_cleared_is_dropped(qtbot, try
     qtbot.waitUntil(lambda: not job.is_running(), timeout=60_000)
     qtbot.wait(50)  # the job's end is delivered
     assert page.bars.values() == [] and page.answer.text() == "Model ready. Type a text."
+
+
+def test_a_model_that_failed_to_load_loads_when_its_run_is_chosen_again(qtbot, window, tmp_path: Path,
+                                                                       monkeypatch):
+    """Choosing the run already shown did nothing, even after its load had failed: the user had
+    to pick another run and come back."""
+    import desktop.jobs
+
+    ws, run_id, _csv = train_tiny_run(tmp_path / "trained")
+    real = desktop.jobs.load_predictor
+    calls: list[str] = []
+
+    def fails_once(workspace, run):  # noqa: ANN001
+        calls.append(run)
+        if len(calls) == 1:
+            raise OSError("the disk was busy")
+        return real(workspace, run)
+
+    monkeypatch.setattr(desktop.jobs, "load_predictor", fails_once)
+    window.context.set_workspace(ws)
+    window.show_page("tryit")
+    page = window.tryit_page
+    page.select_run(run_id)
+    qtbot.waitUntil(lambda: page.answer.text().startswith("✖"), timeout=60_000)
+    assert "Choose the run again to retry." in page.answer.text() and page.predictor is None
+    page.select_run(run_id)
+    qtbot.waitUntil(lambda: page.predictor is not None, timeout=60_000)
+    assert calls == [run_id, run_id] and page.answer.text().startswith("Model ready")
+
+
+def test_the_ml_stack_imports_from_several_threads_at_once(tmp_path: Path):
+    """Two load jobs (or a load and the warm-up) resolving transformers' lazy names at the
+    same moment failed with "cannot import name 'AutoModelForSequenceClassification'"; the jobs
+    now import the stack one thread at a time. A fresh interpreter, where nothing is imported."""
+    import subprocess
+    import sys
+
+    script = (
+        "import threading, sys\n"
+        "from desktop.jobs import import_ml_stack\n"
+        "errors = []\n"
+        "def go():\n"
+        "    try:\n"
+        "        import_ml_stack()\n"
+        "        from transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=go) for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print('errors', errors); sys.exit(1 if errors else 0)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
