@@ -59,6 +59,14 @@ class TrainPage(Page):
         self.device.currentIndexChanged.connect(self._schedule_estimate)
         self.advanced.long_texts.currentIndexChanged.connect(self._schedule_estimate)
         self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
+        # A refusal of the settings ("the learning rate 'fast' is not a number") goes once the
+        # user changes them: it stayed, in red, beside the value they had corrected.
+        self._refused = False  # the FAILED phase shown is a refusal of the settings, not a run's
+        for signal in (self.epochs.valueChanged, self.batch_size.valueChanged,
+                       self.max_length.valueChanged, self.dataset_combo.currentIndexChanged,
+                       self.device.currentIndexChanged, self.learning_rate.currentTextChanged,
+                       self.advanced.long_texts.currentIndexChanged):
+            signal.connect(lambda *_: self._forget_refusal())
         context.datasets_changed.connect(self.refresh_datasets)
         self._render()
 
@@ -398,6 +406,7 @@ class TrainPage(Page):
     def run_job(self, job: Job) -> None:
         """Run any training-shaped job through the page (tests inject failing ones here)."""
         self.monitor.start()
+        self._refused = False
         self.loss_plot.clear()
         self.validation_plot.clear()
         self.results_button.hide()
@@ -419,7 +428,14 @@ class TrainPage(Page):
 
     def _fail_now(self, message: str) -> None:
         self.monitor.phase, self.monitor.message = Phase.FAILED, message
+        self._refused = True
         self._render()
+
+    def _forget_refusal(self) -> None:
+        if self._refused and self.monitor.phase is Phase.FAILED:
+            self.monitor.phase, self.monitor.message = Phase.IDLE, ""
+            self._render()
+        self._refused = False
 
     def _on_events(self, events: list[object]) -> None:
         before = len(self.monitor.loss)

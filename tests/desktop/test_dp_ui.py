@@ -81,6 +81,10 @@ def test_settings_that_are_not_numbers_are_named_as_typed(qtbot, window, spam_cs
     page.privacy.enabled.setChecked(False)  # δ only counts with DP on
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     assert "δ" not in page.message.text() and "'abc'" in page.message.text()
+    # Corrected, the refusal goes: it stayed, in red, beside the value the user had fixed.
+    page.learning_rate.setCurrentText("5e-5")
+    assert page.monitor.phase is Phase.IDLE and not page.message.text().startswith("✖")
+    assert page.message.text() == "Check the settings, then press Start training."
 
 
 def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
