@@ -177,7 +177,7 @@ class UnlockDialog(_VaultDialog):
         from privacy.vault.workspace import Workspace
 
         passphrase, root = self.passphrase.text(), self.root
-        self._run(lambda: Workspace.unlock(root, passphrase), name="unlock")
+        self._run(lambda: _unlock_said_plainly(Workspace.unlock, root, passphrase), name="unlock")
 
     def _on_ended(self, terminal: object) -> None:
         super()._on_ended(terminal)
@@ -185,3 +185,19 @@ class UnlockDialog(_VaultDialog):
             # Let the user retry at once: clear the field and put the cursor back in it.
             self.passphrase.clear()
             self.passphrase.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def _unlock_said_plainly(unlock: Any, root: Path, passphrase: str) -> Any:
+    """``unlock(root, passphrase)``; a wrong passphrase is said as a person would, not with the
+    vault file's path (the dialog already names the workspace)."""
+    import re
+
+    from privacy.errors import WrongPassphrase
+
+    try:
+        return unlock(root, passphrase)
+    except WrongPassphrase as exc:
+        when = re.search(r"set or last changed (.+?) UTC", str(exc))
+        note = (f"\nIt was set or last changed on {when.group(1)} UTC: after a change, only the "
+                "new one opens it." if when else "")
+        raise WrongPassphrase(f"Wrong passphrase. Try again.{note}") from None
