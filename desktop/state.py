@@ -160,8 +160,11 @@ class TrainingMonitor:
             # Step events come every few steps: the progress line shows where it really stopped.
             self.step = max(self.step, event.step)
             self.checkpoint_key = event.checkpoint_key
-            resumable = " You can resume from the last checkpoint." if event.checkpoint_key else ""
-            self.message = f"Cancelled at step {event.step}.{resumable}"
+            # The checkpoint is saved at the cancel: Resume goes on with the next step, and
+            # nothing is lost (it once read as if Resume went back to an older checkpoint).
+            resumable = (f" Resume goes on from there (step {event.step + 1}): nothing is lost."
+                         if event.checkpoint_key else "")
+            self.message = f"Cancelled after step {event.step}.{resumable}"
 
     @property
     def fraction(self) -> float:

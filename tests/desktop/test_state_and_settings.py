@@ -49,7 +49,7 @@ def test_monitor_failure_and_cancel_messages():
                           samples_per_second=50.0, eta_seconds=30.0),
                      Cancelled(step=7, checkpoint_key="runs/r/ckpt")])
     assert cancelled.phase is Phase.CANCELLED
-    assert cancelled.message == "Cancelled at step 7. You can resume from the last checkpoint."
+    assert cancelled.message == "Cancelled after step 7. Resume goes on from there (step 8): nothing is lost."
     # The last Step event said 5: the progress line agrees with the message, not with it.
     assert cancelled.progress_text().startswith("step 7 / 40")
 

@@ -57,7 +57,7 @@ def test_cancel_mid_training_then_resume_from_the_checkpoint(qtbot, window, spam
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     assert isinstance(ended.args[0], Cancelled)
     assert page.monitor.phase is Phase.CANCELLED
-    assert page.message.text().startswith("Cancelled at step")
+    assert page.message.text().startswith("Cancelled after step")
     assert page.start_button.isEnabled() and not page.cancel_button.isEnabled()
     stopped_at = page.monitor.step
     assert stopped_at < page.monitor.total_steps  # it really stopped early
