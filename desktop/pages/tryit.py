@@ -38,6 +38,7 @@ class TryItPage(Page):
         self._load_failed = False  # the load of _predictor_run failed: choosing it retries
         self._job: Job | None = None
         self._batch: Job | None = None
+        self._batch_column = ""  # "column 'message'": what the last batch read its texts from
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(250)
@@ -266,7 +267,10 @@ class TryItPage(Page):
             if isinstance(event, Progress) and event.total:
                 self.batch_progress.setMaximum(event.total)
                 self.batch_progress.setValue(event.done)
-                self.batch_status.setText(f"{event.done:,} of {event.total:,} rows classified")
+                # The engine names the column it read the texts from: said here and at the end.
+                self._batch_column = event.message.partition(", texts from ")[2]
+                read = f" (texts from {self._batch_column})" if self._batch_column else ""
+                self.batch_status.setText(f"{event.done:,} of {event.total:,} rows classified{read}")
 
     def _on_batch_ended(self, target: Path, terminal: object) -> None:
         self.batch_button.setEnabled(True)
@@ -279,7 +283,10 @@ class TryItPage(Page):
             self.batch_status.setText("Cancelled; no output file was left behind.")
         else:
             self.batch_progress.setValue(self.batch_progress.maximum())
-            self.batch_status.setText(f"✔ Predictions written to {target}")
+            read = f", texts from {self._batch_column}" if self._batch_column else ""
+            # Outside the vault the predictions quote every row: say so where they were written.
+            self.batch_status.setText(f"✔ Predictions written to {target}{read}. The file is not "
+                                      "encrypted: keep it where the data may go.")
         self.batch_ended.emit(terminal)
 
 

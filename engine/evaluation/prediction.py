@@ -374,7 +374,10 @@ def predict_file(
         mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None)
         texts = text_array(imported.table, mapping).to_pylist()
         total = len(texts)
-        yield Progress(0, total, f"predicting {total} rows of {input_path.name}")
+        # Which column was read is said: a file of several text columns gets one chosen for it.
+        column = " + ".join(repr(c) for c in mapping.text_columns)
+        yield Progress(0, total, f"predicting {total} rows of {input_path.name}, texts from "
+                                 f"column {column}")
         probs = np.zeros((total, len(predictor.labels)), dtype=np.float32)
         done = 0
         for rows, batch in predictor.iter_proba(texts):
@@ -383,7 +386,7 @@ def predict_file(
                 return
             probs[rows] = batch
             done += len(rows)
-            yield Progress(done, total, f"predicted {done} of {total} rows")
+            yield Progress(done, total, f"predicted {done} of {total} rows, texts from column {column}")
         table = _with_predictions(imported.table, predictor, probs)
         data = _encode_table(table, fmt)
         from privacy.interrupts import interrupts_held

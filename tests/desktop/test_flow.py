@@ -128,6 +128,8 @@ def test_drop_preview_import_train_results_try_export(qtbot, window, spam_csv, t
     assert {r["predicted_label"] for r in written} <= {"ham", "spam"}
     assert progress_seen and tryit.batch_progress.value() == tryit.batch_progress.maximum()
     assert str(predictions) in tryit.batch_status.text()
+    # Which column the texts came from, and that the file left the vault unencrypted.
+    assert ", texts from column 'message'. The file is not encrypted" in tryit.batch_status.text()
     # Plaintext predictions left the vault: the audit log says so, as for the CLI.
     [logged] = [e for e in window.context.workspace.verify_audit().entries
                 if e.action == "predict-file"]

@@ -106,7 +106,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, header: bool | Non
     if not is_dir and not path.is_file():
         # A named pipe would block the reader forever; a device has no end.
         raise InputError(f"{path} is not a regular file (it is a pipe, socket or device). "
-                         "Save the data to a file and import that.")
+                         "Save the data to a file and use that.")
     request = ReadRequest(sheet=sheet, header=header, max_bytes=limit, tidy=tidy)
     if is_dir:
         return _logged(reader_named("folder").read(path, request))

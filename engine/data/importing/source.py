@@ -206,7 +206,7 @@ def detect_encoding(path: Path, data: bytes, *, what: str, verify_utf8: bool = T
         reject_misnamed(path, data, expected=what)
         raise InputError(
             f"{path} is not {what}: it contains binary data (NUL bytes near the start). "
-            "Export the data as CSV, Excel .xlsx or JSON and import that file."
+            "Export the data as CSV, Excel .xlsx or JSON and use that file."
         )
     reject_misnamed(path, data, expected=what)
     if not verify_utf8 or _is_utf8(data):
