@@ -326,7 +326,7 @@ class MainWindow(QMainWindow):
         for page in list(self._built.values()):
             page.on_workspace(workspace)
         self.nav.setEnabled(unlocked)
-        for action in (self.lock_action, self.open_action, self.export_action):
+        for action in (self.lock_action, self.open_action, self.open_folder_action, self.export_action):
             action.setEnabled(unlocked)
         if unlocked:
             self.lock_label.setText(f"Unlocked · {self.context.root}")

@@ -361,8 +361,12 @@ class DatasetsPage(Page):
         self.split.setSizes([max(1, sum(self.split.sizes()) - vault), vault])
         blocking = draft.blocking()
         self.import_button.setEnabled(not blocking)
-        self.status.setText("Fix the errors (✖) before importing: click one to see its row."
-                            if blocking else "Ready to import. Nothing is stored until you import.")
+        # "click one to see its row" only where an error has a row to show ("no label column
+        # was found" has none, and clicking it did nothing).
+        with_rows = any(p.blocking and p.row is not None for p in draft.problems)
+        self.status.setText(("Fix the errors (✖) before importing"
+                             + (": click one to see its row." if with_rows else ".")) if blocking
+                            else "Ready to import. Nothing is stored until you import.")
 
     def _sync_reading_options(self, *, new_file: bool = False) -> None:
         """The multi-label box and delimiter as the draft was read (no revalidation). Without a

@@ -53,6 +53,17 @@ def test_clicking_a_problem_selects_the_offending_row(qtbot, window, tmp_path):
         current = page.table.currentIndex()
         assert (current.row(), current.column()) == (row - 1, page.draft.columns.index(column))
         assert page.table.selectionModel().isSelected(current)
+    assert page.status.text() == "Fix the errors (✖) before importing: click one to see its row."
+
+
+def test_errors_without_a_row_are_not_offered_as_clickable(qtbot, window, tmp_path):
+    """"every usable row has the same label" names no row: clicking it did nothing, though the
+    status line said "click one to see its row"."""
+    rows = [(f"message number {i} about lunch", "ham") for i in range(1, 31)]
+    page = _open(qtbot, window, _write_csv(tmp_path / "one-label.csv", rows))
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert page.draft.blocking() and not any(p.row is not None for p in page.draft.problems if p.blocking)
+    assert page.status.text() == "Fix the errors (✖) before importing."
 
 
 def test_leaving_out_incomplete_rows_makes_the_file_importable(qtbot, window, tmp_path):

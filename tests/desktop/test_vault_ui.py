@@ -108,6 +108,9 @@ def test_ctrl_l_locks_and_drops_the_preview(qtbot, window, spam_csv):
     assert window.current_page_key() == "locked"
     window.show_page("train")  # page shortcuts do nothing while locked
     assert window.current_page_key() == "locked"
+    # Nothing that needs the vault is offered while it is locked (the folder action was).
+    assert not any(a.isEnabled() for a in (window.open_action, window.open_folder_action,
+                                           window.export_action, window.lock_action))
 
 
 def test_idle_timeout_locks_but_waits_for_a_running_job(qtbot, window):
