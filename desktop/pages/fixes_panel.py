@@ -64,6 +64,9 @@ class FixesPanel(QWidget):
             widget.deleteLater()
         self.buttons, self.reasons = [], []
         previous: frozenset[str] = frozenset()
+        # Of two ways to fix the same problem, the one that can be applied comes first: a greyed
+        # "not possible" heading the group made the working fix read as the second choice.
+        options = _possible_first(options)
         for option in options:
             prefix = "Fix: " if option.blocking else "Optional: "
             if option.codes & previous:  # another way to fix the same problem: one or the other
@@ -80,7 +83,7 @@ class FixesPanel(QWidget):
             self._layout.addWidget(button)
             self.buttons.append(button)
             if option.refused:
-                reason = QLabel(f"Why: {option.refused}")
+                reason = QLabel(f"Why: {_without_flags(option.refused)}")
                 reason.setWordWrap(True)
                 reason.setObjectName("fixRefusal")
                 self._layout.addWidget(reason)
@@ -93,3 +96,22 @@ class FixesPanel(QWidget):
     def set_busy(self, busy: bool) -> None:
         for button in self.buttons:
             button.setEnabled(not busy and "not possible" not in button.text())
+
+
+def _possible_first(options: list[Any]) -> list[Any]:
+    """Each run of options fixing the same problem (sharing codes), applicable ones first."""
+    groups: list[list[Any]] = []
+    for option in options:
+        if groups and option.codes & groups[-1][-1].codes:
+            groups[-1].append(option)
+        else:
+            groups.append([option])
+    return [o for group in groups for o in sorted(group, key=lambda o: bool(o.refused))]
+
+
+def _without_flags(text: str) -> str:
+    """The engine's reason without its command-line asides ("(...; --drop-small on the command
+    line)"): here the fixes are buttons."""
+    import re
+
+    return re.sub(r"\s*\([^()]*--[a-z][^()]*\)", "", text)

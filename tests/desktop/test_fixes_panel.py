@@ -102,6 +102,19 @@ def test_a_refused_fix_says_why_and_changes_nothing(qtbot, window, tmp_path):
     assert page.draft is draft and page.draft.rows == 13
     # Nor does merging the one row into 'other' help: a one-row 'other' is as untrainable.
     assert not merge.isEnabled() and "still too small to train" in merge.toolTip()
+    # The reasons speak of buttons, not of command-line flags.
+    assert all("--" not in r.text() for r in page.fixes_panel.reasons)
+
+
+def test_the_fix_that_can_be_applied_comes_before_the_one_that_cannot():
+    from types import SimpleNamespace
+
+    from desktop.pages.fixes_panel import _possible_first
+
+    merge = SimpleNamespace(label="merge", codes=frozenset({"tiny-class"}), refused="too small")
+    drop = SimpleNamespace(label="drop", codes=frozenset({"tiny-class"}), refused="")
+    repeats = SimpleNamespace(label="repeats", codes=frozenset({"duplicate-row"}), refused="")
+    assert [o.label for o in _possible_first([repeats, merge, drop])] == ["repeats", "drop", "merge"]
 
 
 def test_spellings_of_a_label_merged_with_one_button(qtbot, window, tmp_path):
