@@ -18,6 +18,23 @@ from privacy.pii.operators import APP_ACTIONS
 # Keep or drop first, then what the actions' registry offers in the app ("shift_date" needs a
 # person key, set in a policy file).
 COLUMN_CHOICES = ("keep", "drop", *(a for a in APP_ACTIONS if a != "keep"))
+# What each action does, in words, for the menus (the policy file keeps the actions' names).
+ACTION_LABELS = {
+    "keep": "Keep as is",
+    "drop": "Drop the column",
+    "redact": "Remove",
+    "tag": "Replace by its type (<PERSON>)",
+    "mask": "Mask all but the end (****1234)",
+    "pseudonym": "Replace by a fake value",
+    "generalize_date": "Keep the month only",
+}
+
+
+def fill_actions(combo: QComboBox, actions: Any, current: str) -> None:
+    """The combo's choices in words, each carrying its action's name (``currentData``)."""
+    for name in actions:
+        combo.addItem(ACTION_LABELS.get(name, name), name)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
 
 
 class ColumnActions(QTableWidget):
@@ -48,10 +65,9 @@ class ColumnActions(QTableWidget):
             self.setItem(row, 1, QTableWidgetItem(
                 f"{proposal.entity} ({proposal.reason})" if proposal else "—"))
             combo = QComboBox()
-            combo.addItems(COLUMN_CHOICES)
-            combo.setCurrentText(proposal.action if proposal and proposal.action in COLUMN_CHOICES
-                                 else "keep")
-            combo.currentTextChanged.connect(lambda _text: self.changed.emit())
+            fill_actions(combo, COLUMN_CHOICES, proposal.action if proposal and
+                         proposal.action in COLUMN_CHOICES else "keep")
+            combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
             self.setCellWidget(row, 2, combo)
             self.setColumnWidth(2, max(self.columnWidth(2), combo.sizeHint().width() + 8))
         # Up to four rows in full (the combos are taller than text rows); more scroll.
@@ -60,13 +76,14 @@ class ColumnActions(QTableWidget):
                               + sum(self.rowHeight(r) for r in range(shown)))
 
     def actions(self) -> dict[str, str]:
-        return {self.item(row, 0).text(): self.cellWidget(row, 2).currentText()
+        return {self.item(row, 0).text(): self.cellWidget(row, 2).currentData()
                 for row in range(self.rowCount())}
 
     def set_action(self, column: str, action: str) -> None:
         for row in range(self.rowCount()):
             if self.item(row, 0).text() == column:
-                self.cellWidget(row, 2).setCurrentText(action)
+                combo = self.cellWidget(row, 2)
+                combo.setCurrentIndex(combo.findData(action))
 
     def changes_anything(self) -> bool:
         return any(action != "keep" for action in self.actions().values())

@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from desktop.pages.privacy_columns import ColumnActions
+from desktop.pages.privacy_columns import ColumnActions, fill_actions
 from desktop.worker import Done, Job
 from engine.events import Failed
+from engine.units import count_of
 from privacy.pii.operators import APP_ACTIONS as ACTIONS  # what the actions' registry offers here
 
 # Who finds names (the policy's ``names``): the model finds brands and names in no list, at
@@ -118,13 +119,14 @@ class PrivacyPanel(QWidget):
         chosen = {}
         for row in range(self.table.rowCount()):
             combo = self.table.cellWidget(row, 4)
-            chosen[self.table.item(row, 0).text()] = combo.currentText()
+            chosen[self.table.item(row, 0).text()] = combo.currentData()
         return chosen
 
     def set_action(self, entity: str, action: str) -> None:
         for row in range(self.table.rowCount()):
             if self.table.item(row, 0).text() == entity:
-                self.table.cellWidget(row, 4).setCurrentText(action)
+                combo = self.table.cellWidget(row, 4)
+                combo.setCurrentIndex(combo.findData(action))
 
     def policy(self) -> Any:
         """The choices written as a policy file and read by the policy parser: the text the
@@ -209,10 +211,9 @@ class PrivacyPanel(QWidget):
                                          " | ".join(report.examples.get(entity, [])))):
                 self.table.setItem(row, col, QTableWidgetItem(value))
             combo = QComboBox()
-            combo.addItems(ACTIONS)
-            combo.setCurrentText(DEFAULT_ACTION.get(entity, "tag"))
+            fill_actions(combo, ACTIONS, DEFAULT_ACTION.get(entity, "tag"))
             self.table.setCellWidget(row, 4, combo)
-            # The longest action ("generalize_date") must read whole, not "generalize_c".
+            # The longest choice must read whole, not cut off.
             self.table.setColumnWidth(4, max(self.table.columnWidth(4), combo.sizeHint().width() + 8))
         self._show_columns(report)
         self.preview_button.setEnabled(self._ready())
@@ -221,8 +222,9 @@ class PrivacyPanel(QWidget):
                  f"{report.share_changed:.1%} of the text would change."
                  if report.counts else "No personal data found in the text by the detectors.")
         if report.proposals:
-            found += (f" {len(report.proposals)} other column(s) look like identifiers: their "
-                      "proposed actions are set below.")
+            found += (f" {count_of(len(report.proposals), 'other column')} "
+                      f"{'looks' if len(report.proposals) == 1 else 'look'} like identifiers: "
+                      "the proposed actions are set below.")
         self.status.setText(found)
 
     def _show_columns(self, report: Any) -> None:

@@ -42,6 +42,9 @@ def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
     assert actions["PERSON"] == "pseudonym" and actions["CREDIT_CARD"] == "mask"
     combos = [panel.table.cellWidget(r, 4) for r in range(panel.table.rowCount())]
     assert all(panel.table.columnWidth(4) >= c.sizeHint().width() for c in combos)  # read whole
+    # The menus say what each action does; the policy keeps the actions' names.
+    shown = {panel.table.item(r, 0).text(): combos[r].currentText() for r in range(len(combos))}
+    assert shown["PERSON"] == "Replace by a fake value" and "_" not in "".join(shown.values())
     assert panel.report.counts["PHONE"] == 6 and panel.report.counts["CREDIT_CARD"] == 6
     assert "Lauritsen" not in panel.table.item(0, 3).text()  # examples are masked
     panel.set_action("PHONE", "redact")
