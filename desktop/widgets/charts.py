@@ -6,10 +6,11 @@ Painted by hand rather than with pyqtgraph so the Datasets and Try-it pages star
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 
 def _accent(widget: QWidget) -> QColor:
@@ -39,6 +40,21 @@ class BarChart(QWidget):
 
     def values(self) -> list[tuple[str, float]]:
         return list(self._items)
+
+    def event(self, event: Any) -> bool:
+        # The whole label and its count on hover: a long label is cut to fit its column.
+        if event.type() == QEvent.Type.ToolTip:
+            items = self._shown()
+            row_height = min(self.ROW, max(12, (self.height() - 4) // max(1, len(items))))
+            row = int((event.pos().y() - 4) // row_height)
+            if items and 0 <= row < len(items):
+                name, value = items[row]
+                amount = f"{value * 100:.1f}%" if self._percent else f"{int(value):,}"
+                QToolTip.showText(event.globalPos(), f"{name}: {amount}", self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
 
     def _shown(self) -> list[tuple[str, float]]:
         if len(self._items) <= self._max_bars:
@@ -72,9 +88,10 @@ class BarChart(QWidget):
         # Scale to the largest real bar; an aggregated "N more" row is clipped, not the yardstick.
         top_value = 1.0 if self._percent else max((v for _, v in self._items[: self._max_bars]), default=1) or 1
         row_height = min(self.ROW, max(12, (self.height() - 4) // len(items)))
+        names = shown_names([name for name, _ in items], metrics, label_width - 8)
         for i, (name, value) in enumerate(items):
             y = 4 + i * row_height
-            shown_name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, label_width - 8)
+            shown_name = names[i]
             painter.setPen(text_color)
             painter.drawText(QRectF(0, y, label_width - 6, row_height), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown_name)
             bar = QRectF(label_width, y + 3, bar_width, row_height - 6)
@@ -87,6 +104,18 @@ class BarChart(QWidget):
             text = f"{value * 100:.1f}%" if self._percent else f"{int(value):,}"
             painter.setPen(text_color)
             painter.drawText(QRectF(label_width + bar_width + 6, y, value_width, row_height), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+
+def shown_names(names: Sequence[str], metrics: QFontMetrics, width: int) -> list[str]:
+    """Each name cut to ``width`` pixels, at its end; where two would then read the same
+    ("Credit reporting, cre…" and "Credit reporting or o…" both became "Credit reporting…" in a
+    narrower column), in the middle, which keeps both ends."""
+    right = [metrics.elidedText(n, Qt.TextElideMode.ElideRight, width) for n in names]
+    seen: dict[str, int] = {}
+    for text in right:
+        seen[text] = seen.get(text, 0) + 1
+    return [metrics.elidedText(n, Qt.TextElideMode.ElideMiddle, width) if seen[r] > 1 and r != n else r
+            for n, r in zip(names, right)]
 
 
 class HeatMap(QWidget):

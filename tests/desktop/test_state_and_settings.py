@@ -316,3 +316,32 @@ def test_curve_legend_sits_under_the_plot_not_over_its_lines(qtbot):
     view_box = view.mapRectToScene(view.boundingRect())
     assert legend_box.top() >= view_box.bottom()  # below the lines, never over them
     assert legend_box.height() < view_box.height() / 2  # one row of four, not a column
+
+
+def test_long_labels_stay_told_apart_and_read_whole_on_hover(qtbot):
+    """CFPB's "Credit reporting, credit repair services, ..." and "Credit reporting or other
+    ..." were cut to the same start in a narrow column; the bar's tooltip gives the whole."""
+    from PySide6.QtCore import QEvent, QPoint, Qt
+    from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    from desktop.widgets.charts import BarChart, shown_names
+
+    long_names = ["Credit reporting, credit repair services", "Credit reporting or other reports",
+                  "Mortgage"]
+    metrics = QFontMetrics(QFont())
+    width = metrics.horizontalAdvance("Credit reporting…")
+    right = [metrics.elidedText(n, Qt.TextElideMode.ElideRight, width) for n in long_names]
+    assert right[0] == right[1]  # cut at the end alone, two classes would read the same
+    shown = shown_names(long_names, metrics, width)
+    assert len(set(shown)) == 3 and shown[2] == "Mortgage"
+
+    chart = BarChart()
+    qtbot.addWidget(chart)
+    chart.resize(300, 100)
+    chart.set_values([(name, 10 + i) for i, name in enumerate(long_names)])
+    chart.show()
+    row = 1
+    point = QPoint(20, 4 + row * BarChart.ROW + BarChart.ROW // 2)
+    QApplication.sendEvent(chart, QHelpEvent(QEvent.Type.ToolTip, point, chart.mapToGlobal(point)))
+    qtbot.waitUntil(lambda: QToolTip.text() == "Credit reporting or other reports: 11", timeout=5_000)
