@@ -37,6 +37,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setWindowIcon(icon("cloister"))
     # The stylesheet only uses palette() colours, so the system's light or dark theme shows through.
     style = resources_dir() / "style.qss"
+    readable_links(app)
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
         # Qt resolves palette() in a style sheet when it is set: after the system switches
@@ -45,6 +46,22 @@ def make_application(argv: list[str] | None = None) -> QApplication:
         if app.findChild(_Restyler) is None:
             app.installEventFilter(_Restyler(app))
     return app
+
+
+def readable_links(app: QApplication) -> None:
+    """Make the palette's link colour readable on its window colour. The style sheet marks the
+    automatically chosen settings with it; a dark theme that leaves Qt's default dark blue
+    showed them dark blue on dark grey."""
+    from PySide6.QtGui import QPalette
+
+    palette = app.palette()
+    link, window = palette.color(QPalette.ColorRole.Link), palette.color(QPalette.ColorRole.Window)
+    if abs(link.lightnessF() - window.lightnessF()) >= 0.35:
+        return
+    better = palette.color(QPalette.ColorRole.Highlight)
+    better = better.lighter(170) if window.lightnessF() < 0.5 else better.darker(170)
+    palette.setColor(QPalette.ColorRole.Link, better)
+    app.setPalette(palette)
 
 
 class _Restyler(QObject):
@@ -61,6 +78,7 @@ class _Restyler(QObject):
             try:
                 app = QApplication.instance()
                 if isinstance(app, QApplication):
+                    readable_links(app)
                     app.setStyleSheet(app.styleSheet())
             finally:
                 self._busy = False

@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -73,6 +74,27 @@ class CurvePlot(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.ensure_plot()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # The system switched between light and dark: pyqtgraph keeps the colours it was given.
+        if event.type() == QEvent.Type.PaletteChange and self._plot is not None:
+            self._apply_palette()
+
+    def _apply_palette(self) -> None:
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        self._plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        self._plot.setTitle(self._title, color=text)
+        for axis in ("bottom", "left"):
+            item = self._plot.getAxis(axis)
+            item.setPen(text)
+            item.setTextPen(text)
+        legend = self._plot.getPlotItem().legend
+        if legend is not None:
+            legend.setLabelTextColor(text)
+        if self._empty_item is not None:
+            self._empty_item.setColor(palette.color(QPalette.ColorRole.PlaceholderText))
 
     def ensure_plot(self) -> None:
         if self._plot is not None:

@@ -105,3 +105,20 @@ def test_linked_plots_cleared_after_a_run_show_the_next_runs_steps(qtbot):
     loss.extend("loss", [61, 62, 70], [0.3, 0.3, 0.2])  # steps past the last validation
     qtbot.waitUntil(lambda: x_range(loss)[1] >= 70 and x_range(validation)[1] >= 70)
     assert x_range(loss)[0] <= 30
+
+
+def test_a_plot_follows_a_switch_between_light_and_dark(qtbot):
+    """pyqtgraph keeps the colours it was built with: a page opened before the system went dark
+    kept a white plot in a dark window."""
+    from PySide6.QtGui import QColor, QPalette
+
+    plot = CurvePlot(title="Training loss", empty_text="The loss appears here.")
+    qtbot.addWidget(plot)
+    plot.show()
+    qtbot.waitUntil(lambda: plot._plot is not None)
+    dark = QPalette(plot.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    plot.setPalette(dark)
+    qtbot.waitUntil(lambda: plot._plot.backgroundBrush().color().name() == "#1e1e1e", timeout=5_000)
+    assert plot._plot.getAxis("left").textPen().color().name() == "#e6e6e6"

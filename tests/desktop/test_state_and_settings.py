@@ -345,3 +345,23 @@ def test_long_labels_stay_told_apart_and_read_whole_on_hover(qtbot):
     point = QPoint(20, 4 + row * BarChart.ROW + BarChart.ROW // 2)
     QApplication.sendEvent(chart, QHelpEvent(QEvent.Type.ToolTip, point, chart.mapToGlobal(point)))
     qtbot.waitUntil(lambda: QToolTip.text() == "Credit reporting or other reports: 11", timeout=5_000)
+
+
+def test_the_automatic_settings_colour_stays_readable_on_a_dark_theme(qapp):
+    """The style sheet marks automatic settings with the palette's link colour; a dark theme
+    that leaves Qt's default dark blue showed them dark blue on dark grey."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from desktop.app import readable_links
+
+    before = qapp.palette()
+    try:
+        dark = QPalette(before)
+        dark.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
+        dark.setColor(QPalette.ColorRole.Link, QColor("#0000ff"))
+        qapp.setPalette(dark)
+        readable_links(qapp)
+        link, window = (qapp.palette().color(r) for r in (QPalette.ColorRole.Link, QPalette.ColorRole.Window))
+        assert link.lightnessF() - window.lightnessF() >= 0.35
+    finally:
+        qapp.setPalette(before)
