@@ -80,7 +80,10 @@ class PrivacyPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.preview_button = QPushButton("Preview")
         self.preview_button.clicked.connect(self.show_preview)
+        self._text_columns: set[str] = set()
         self.preview = QTextBrowser()
+        self.preview.setPlaceholderText("Scan, then press Preview: the first rows are shown here "
+                                        "before and after, with what changes highlighted.")
         self.name_edit = QLineEdit(f"{dataset}-anonymized")
         self.name_edit.setMinimumWidth(260)  # the whole suggested name, not its tail
         self.create_button = QPushButton("Create anonymized dataset")
@@ -231,6 +234,7 @@ class PrivacyPanel(QWidget):
         from engine.data.store import dataset_info
 
         info = dataset_info(self.context.workspace, self.dataset)
+        self._text_columns = set(info.mapping.text_columns)  # what the model reads: previewed first
         read = {*info.mapping.text_columns, info.mapping.label_column}
         self.columns.show_columns([c for c in info.columns if c not in read], report.proposals)
 
@@ -242,6 +246,9 @@ class PrivacyPanel(QWidget):
 
     def _show_preview(self, rows: list) -> None:
         parts = []
+        # The texts the model reads first: what changes there is what the user came to check
+        # (an id column's pseudonyms came first and pushed the texts out of view).
+        rows = sorted(rows, key=lambda row: row[0] not in self._text_columns)
         for column, before, found, after, changed in rows:
             shown = _highlight(after, changed) if after else "<i>(emptied)</i>"  # redact: nothing
             parts.append(f"<p><i>{html.escape(column)}</i><br>{_highlight(before, found)}<br>"

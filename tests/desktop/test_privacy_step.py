@@ -189,6 +189,11 @@ def test_identifier_columns_are_proposed_and_dropped_or_pseudonymized_in_the_cop
                  if line.startswith("→ ") and before in ("Kimberly Lauritsen", "Donald Voet")]
     assert len(stand_ins) == 3 and stand_ins[0] == stand_ins[2] != stand_ins[1]
     assert shown.count("(the column is left out)") == 1
+    # Rows from the scanned texts come first, whole-column changes after them.
+    panel._show_preview([("mrn", "MRN-1", [], "", []),
+                         ("note", "call Kim", [(5, 8)], "call Ann", [(5, 8)])])
+    reordered = panel.preview.toPlainText()
+    assert reordered.index("call Kim") < reordered.index("MRN-1")
     panel.name_edit.setText("visits-safe")
     qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
