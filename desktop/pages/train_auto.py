@@ -184,7 +184,9 @@ class AutoSettingsBox(QWidget):
                          f"labels separated by {self.imported_as['label_delimiter']!r})")
         self.label.setText(f"Chosen for {dataset} (highlighted above; hover a setting for why):\n"
                            + "\n".join(lines))
-        self._mark_fields(said, set(kept) | set(mine))
+        # With DP on, a field DP filled (the learning rate) differs from the plain fill: whether
+        # the user set it is what DP's own comparison says, not the plain one (it read as theirs).
+        self._mark_fields(said, (set(kept) - replaced) | set(mine))
 
     def _long_texts_lines(self) -> list[str]:
         """How texts over the max length are read; with them cut, how many are, and the choice

@@ -102,6 +102,10 @@ def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
     dp.logical_batch.setValue(64)  # the user's own value, before DP is switched on
     dp.enabled.setChecked(True)
     assert page.learning_rate.currentText() == "5e-3"
+    # DP's rate is an automatic choice, marked as one (it read as the user's own).
+    rate_label = page.auto_box._label_for(page.learning_rate)
+    qtbot.waitUntil(lambda: page.auto_box.auto is not None and bool(rate_label.property("auto")),
+                    timeout=60_000)
     assert dp.max_grad_norm.value() == 0.1 and dp.trainable.currentData() == "top-2"
     assert dp.logical_batch.value() == 64  # typed by the user: kept
     options = page.config_options()
@@ -115,6 +119,7 @@ def test_dp_switch_fills_the_dp_settings_and_gives_the_plain_rate_back(
     page.learning_rate.setCurrentText("1e-3")  # a rate the user types...
     dp.trainable.setCurrentIndex(dp.trainable.findData("top-1"))
     assert page.learning_rate.currentText() == "1e-3"  # ...stays whatever part is picked
+    assert not rate_label.property("auto")  # and is no longer marked automatic
     dp.enabled.setChecked(False)
 
     rows = int(page._rows() * TRAIN_SHARE)
