@@ -32,3 +32,12 @@ def rate_text(value: float) -> str:
 def clipped(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters, with an ellipsis that says it was cut."""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def reads_as_number(text: str) -> bool:
+    """Whether a typed value ("5e-5", "0.0001", "1e-6") reads as a number."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -21,6 +21,7 @@ from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Job
+from engine.units import reads_as_number
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -50,23 +51,17 @@ class TrainPage(Page):
         row.addLayout(live, 3)
         self.layout_.addLayout(row, 1)
 
-        for widget in (self.epochs, self.batch_size, self.max_length):
-            widget.valueChanged.connect(self._schedule_estimate)
-        self.dataset_combo.currentIndexChanged.connect(self._schedule_estimate)
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._dataset_columns_changed())
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
-        self.device.currentIndexChanged.connect(self._schedule_estimate)
-        self.advanced.long_texts.currentIndexChanged.connect(self._schedule_estimate)
-        self.learning_rate.currentTextChanged.connect(self._schedule_estimate)
-        # A refusal of the settings ("the learning rate 'fast' is not a number") goes once the
-        # user changes them: it stayed, in red, beside the value they had corrected.
+        # A setting changed: a new estimate, and a refusal of the settings ("the learning rate
+        # 'fast' is not a number") goes (it stayed, in red, beside the corrected value).
         self._refused = False  # the FAILED phase shown is a refusal of the settings, not a run's
         for signal in (self.epochs.valueChanged, self.batch_size.valueChanged,
                        self.max_length.valueChanged, self.dataset_combo.currentIndexChanged,
                        self.device.currentIndexChanged, self.learning_rate.currentTextChanged,
                        self.advanced.long_texts.currentIndexChanged):
-            signal.connect(lambda *_: self._forget_refusal())
+            signal.connect(lambda *_: (self._forget_refusal(), self._schedule_estimate()))
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._dataset_columns_changed())
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
         context.datasets_changed.connect(self.refresh_datasets)
         self._render()
 
@@ -356,7 +351,7 @@ class TrainPage(Page):
         """Text fields that do not read as numbers, named as typed (not as the -1 that
         ``config_options`` passes on for them)."""
         text = self.learning_rate.currentText().strip()
-        problems = [] if _is_number(text) else [
+        problems = [] if reads_as_number(text) else [
             f"the learning rate '{text}' is not a number: type one like 5e-5 or 0.0001"]
         return problems + self.privacy.typed_problems()
 
@@ -500,10 +495,3 @@ class TrainPage(Page):
         self.message.setProperty("error", m.phase is Phase.FAILED)
         self.message.style().polish(self.message)
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from desktop.worker import Done, Job
 from engine.events import Failed
+from engine.units import reads_as_number
 from privacy.dp.budget import PRESETS
 
 NOT_COVERED = (
@@ -170,14 +171,10 @@ class PrivacySettings(QWidget):
     def typed_problems(self) -> list[str]:
         """δ as typed, when it is not a number (DP on)."""
         text = self.delta.text().strip()
-        if not self.enabled.isChecked() or not text:
+        if not self.enabled.isChecked() or not text or reads_as_number(text):
             return []
-        try:
-            float(text)
-        except ValueError:
-            return [f"δ '{text}' is not a number: leave it empty for the default 1/N^1.1, or type "
-                    "one like 1e-6"]
-        return []
+        return [f"δ '{text}' is not a number: leave it empty for the default 1/N^1.1, or type "
+                "one like 1e-6"]
 
     def options(self) -> dict[str, Any]:
         """These settings as ``TrainConfig`` keyword arguments (none when DP is off)."""
