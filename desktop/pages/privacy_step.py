@@ -61,6 +61,10 @@ class PrivacyPanel(QWidget):
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.hide()
+        # A scan with the name model reads ~90 rows a second: minutes on a big dataset.
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.hide()
+        self.stop_button.clicked.connect(self.stop)
         self.scan_button = QPushButton("Scan")
         self.scan_button.clicked.connect(self.scan)
         self.names = QComboBox()
@@ -100,6 +104,7 @@ class PrivacyPanel(QWidget):
         top.addWidget(self.scan_button)
         top.addWidget(self.names)
         top.addWidget(self.progress)
+        top.addWidget(self.stop_button)
         top.addWidget(self.status, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.preview_button)
@@ -159,6 +164,15 @@ class PrivacyPanel(QWidget):
 
     def _rows_progress(self, done: int, total: int) -> None:  # called on the worker thread
         self._rows_done = (done, total)
+        job = self._job
+        if job is not None and job.cancel_token.cancelled:
+            raise _Stopped  # out of the scan (or the copy, before anything is stored)
+
+    def stop(self) -> None:
+        if self._job is not None and self._job.is_running():
+            self._job.cancel()
+            self.stop_button.setEnabled(False)
+            self.status.setText("Stopping…")
 
     def _show_progress(self) -> None:
         if self._rows_done is not None:
@@ -178,20 +192,25 @@ class PrivacyPanel(QWidget):
         self.status.setText(message)
         for button in (self.scan_button, self.preview_button, self.create_button):
             button.setEnabled(False)
-        job = Job.call(lambda _cancel: body(workspace), name="privacy", parent=self)
+        job = Job.call(lambda _cancel: _stoppable(body, workspace), name="privacy", parent=self)
         job.ended.connect(lambda terminal: self._ended(terminal, done))
         self._job = job
+        self.stop_button.setEnabled(True)
+        self.stop_button.show()
         self.context.start(job)
 
     def _ended(self, terminal: object, done) -> None:  # noqa: ANN001
         self._progress_timer.stop()
         self._show_progress()
         self.progress.hide()
+        self.stop_button.hide()
         self.scan_button.setEnabled(True)
         self.preview_button.setEnabled(self._ready())
         self.create_button.setEnabled(self._ready())
         if isinstance(terminal, Failed):
             self.status.setText(terminal.message)
+        elif isinstance(terminal, Done) and terminal.value is _STOPPED:
+            self.status.setText("Stopped; nothing was stored or changed.")
         elif isinstance(terminal, Done):
             done(terminal.value)
 
@@ -292,3 +311,17 @@ class PrivacyDialog(QDialog):
         layout.addWidget(self.panel)
         layout.addWidget(buttons)
         self.resize(900, 680)  # the findings, the other columns and the preview
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback on the worker thread when the user pressed Stop."""
+
+
+_STOPPED = object()  # what a stopped job ends with
+
+
+def _stoppable(body: Any, workspace: Any) -> Any:
+    try:
+        return body(workspace)
+    except _Stopped:
+        return _STOPPED

@@ -216,3 +216,26 @@ def test_identifier_columns_are_proposed_and_dropped_or_pseudonymized_in_the_cop
     assert not panel.create_button.isEnabled()  # "visits-safe" is taken now
     qtbot.keyClicks(panel.name_edit, "-2")
     assert panel.create_button.isEnabled()
+
+
+def test_a_long_scan_can_be_stopped_and_stores_nothing(qtbot, window, tmp_path):
+    """A scan with the name model reads ~90 rows a second: Stop ends it at its next progress
+    report, and nothing is stored (here a job that reports like the scan and never ends)."""
+    import time
+
+    panel = _privacy_panel(qtbot, window, _notes(tmp_path))
+    finished: list[object] = []
+
+    def endless_scan(_workspace):  # noqa: ANN001, ANN202
+        for row in range(10**9):
+            panel._rows_progress(row, 10**9)
+            time.sleep(0.005)
+
+    panel._run(endless_scan, "Scanning…", finished.append)
+    qtbot.waitUntil(lambda: panel.stop_button.isVisible() and panel._rows_done is not None,
+                    timeout=10_000)
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel._job_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: panel.status.text() == "Stopped; nothing was stored or changed.",
+                    timeout=10_000)
+    assert finished == [] and not panel.stop_button.isVisible() and panel.scan_button.isEnabled()
