@@ -21,6 +21,12 @@ class WrongPassphrase(PrivacyError):
 
     exit_code = 2  # the user's input, as a bad file or setting is: retry with the right one
 
+    def __init__(self, message: str, *, passphrase_set: str = "") -> None:
+        super().__init__(message)
+        # When the vault's passphrase was set ("2026-12-06 08:03 UTC"; empty when not known):
+        # each front end words the message its own way around it.
+        self.passphrase_set = passphrase_set
+
 
 class VaultDamaged(PrivacyError):
     """The vault file exists but cannot be parsed or fails its checksum."""

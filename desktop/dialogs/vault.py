@@ -190,14 +190,12 @@ class UnlockDialog(_VaultDialog):
 def _unlock_said_plainly(unlock: Any, root: Path, passphrase: str) -> Any:
     """``unlock(root, passphrase)``; a wrong passphrase is said as a person would, not with the
     vault file's path (the dialog already names the workspace)."""
-    import re
-
     from privacy.errors import WrongPassphrase
 
     try:
         return unlock(root, passphrase)
     except WrongPassphrase as exc:
-        when = re.search(r"set or last changed (.+?) UTC", str(exc))
-        note = (f"\nIt was set or last changed on {when.group(1)} UTC: after a change, only the "
-                "new one opens it." if when else "")
-        raise WrongPassphrase(f"Wrong passphrase. Try again.{note}") from None
+        note = (f"\nIt was set or last changed on {exc.passphrase_set}: after a change, only the "
+                "new one opens it." if exc.passphrase_set else "")
+        raise WrongPassphrase(f"Wrong passphrase. Try again.{note}",
+                              passphrase_set=exc.passphrase_set) from None

@@ -34,7 +34,12 @@ def fill_actions(combo: QComboBox, actions: Any, current: str) -> None:
     """The combo's choices in words, each carrying its action's name (``currentData``)."""
     for name in actions:
         combo.addItem(ACTION_LABELS.get(name, name), name)
-    combo.setCurrentIndex(max(0, combo.findData(current)))
+    choose_action(combo, current)
+
+
+def choose_action(combo: QComboBox, action: str) -> None:
+    """Select ``action`` (its name, not its words) in a combo ``fill_actions`` filled."""
+    combo.setCurrentIndex(max(0, combo.findData(action)))
 
 
 class ColumnActions(QTableWidget):
@@ -82,8 +87,7 @@ class ColumnActions(QTableWidget):
     def set_action(self, column: str, action: str) -> None:
         for row in range(self.rowCount()):
             if self.item(row, 0).text() == column:
-                combo = self.cellWidget(row, 2)
-                combo.setCurrentIndex(combo.findData(action))
+                choose_action(self.cellWidget(row, 2), action)
 
     def changes_anything(self) -> bool:
         return any(action != "keep" for action in self.actions().values())

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from desktop.pages.privacy_columns import ColumnActions, fill_actions
+from desktop.pages.privacy_columns import ColumnActions, choose_action, fill_actions
 from desktop.worker import Done, Job
 from engine.events import Failed
 from engine.units import count_of
@@ -133,8 +133,7 @@ class PrivacyPanel(QWidget):
     def set_action(self, entity: str, action: str) -> None:
         for row in range(self.table.rowCount()):
             if self.table.item(row, 0).text() == entity:
-                combo = self.table.cellWidget(row, 4)
-                combo.setCurrentIndex(combo.findData(action))
+                choose_action(self.table.cellWidget(row, 4), action)
 
     def policy(self) -> Any:
         """The choices written as a policy file and read by the policy parser: the text the
@@ -192,7 +191,10 @@ class PrivacyPanel(QWidget):
         self.status.setText(message)
         for button in (self.scan_button, self.preview_button, self.create_button):
             button.setEnabled(False)
-        job = Job.call(lambda _cancel: _stoppable(body, workspace), name="privacy", parent=self)
+        # The name model is the ML stack: imported as every desktop job imports it (one thread
+        # at a time: transformers' lazy names are not thread-safe, see desktop.jobs).
+        model = self.names_mode() != "rules"
+        job = Job.call(lambda _cancel: _stoppable(body, workspace, model), name="privacy", parent=self)
         job.ended.connect(lambda terminal: self._ended(terminal, done))
         self._job = job
         self.stop_button.setEnabled(True)
@@ -320,7 +322,11 @@ class _Stopped(Exception):
 _STOPPED = object()  # what a stopped job ends with
 
 
-def _stoppable(body: Any, workspace: Any) -> Any:
+def _stoppable(body: Any, workspace: Any, model: bool) -> Any:
+    if model:
+        from desktop.jobs import import_ml_stack
+
+        import_ml_stack()
     try:
         return body(workspace)
     except _Stopped:

@@ -155,9 +155,9 @@ class PrivacySettings(QWidget):
         # Columns that sound like who a row is about first: an export's 'Customer ID' ahead of
         # its 'Date received' or 'Timely response?'.
         for column in sorted(columns, key=lambda c: not _names_a_person(str(c))):
-            self.person.addItem(f"Each person, named by column '{column}'", column)
-            self.person.setItemData(self.person.count() - 1, f"Each person, named by column '{column}'",
-                                    Qt.ItemDataRole.ToolTipRole)
+            text = f"Each person, named by column '{column}'"
+            self.person.addItem(text, column)
+            self.person.setItemData(self.person.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
         self.person.setCurrentIndex(max(0, self.person.findData(current)) if current else 0)
         self.person.blockSignals(False)
         self.person.currentIndexChanged.emit(self.person.currentIndex())  # the dataset may differ

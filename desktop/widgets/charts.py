@@ -5,6 +5,7 @@ Painted by hand rather than with pyqtgraph so the Datasets and Try-it pages star
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,9 +112,7 @@ def shown_names(names: Sequence[str], metrics: QFontMetrics, width: int) -> list
     ("Credit reporting, cre…" and "Credit reporting or o…" both became "Credit reporting…" in a
     narrower column), in the middle, which keeps both ends."""
     right = [metrics.elidedText(n, Qt.TextElideMode.ElideRight, width) for n in names]
-    seen: dict[str, int] = {}
-    for text in right:
-        seen[text] = seen.get(text, 0) + 1
+    seen = Counter(right)
     return [metrics.elidedText(n, Qt.TextElideMode.ElideMiddle, width) if seen[r] > 1 and r != n else r
             for n, r in zip(names, right)]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pyarrow stays out of `cloister --help`
@@ -116,7 +115,6 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from engine.cli.common import open_workspace, workspace_dir
     from engine.cli.inspect_cmd import problem_lines
     from engine.data.fix_hints import flag_of_kind
-    from engine.data.importing.table import ImportedTable
     from engine.data.problems import count_kinds, has_blocking
     from engine.data.store import (DatasetExists, check_name, dataset_exists, load_dataset,
                                    pseudonym_map_key, save_dataset)
@@ -131,8 +129,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
         if target != info.name and dataset_exists(ws, target) and not args.replace:
             raise DatasetExists(f"a dataset named {target!r} already exists; choose another "
                                 "--name, or pass --replace")
-        imported = ImportedTable(table=stored.table, source=Path(info.source_name),
-                                 format=info.source_format or "table")
+        imported = stored.as_imported()
         options = argparse.Namespace(**{**vars(args), "label_delimiter": info.label_delimiter,
                                         "skip_incomplete": False})
         fixed, history, lines = apply_fix_arguments(options, imported, info.mapping)
@@ -146,8 +143,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
             print("  " + line.replace("(the source file is unchanged)", "(the stored rows, before "
                                       "these fixes, are replaced only when this is stored)"))
         applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in (*info.history, *history))
-        for line in problem_lines(problems, source=info.source_name, applied=applied):
-            print("  " + line.replace(" are listed with --json", ""))  # fix has no --json listing
+        for line in problem_lines(problems, source=info.source_name, applied=applied, listed_by=""):
+            print("  " + line)
         if has_blocking(problems) and not args.force:
             print(f"cloister: error: not stored: blocking problems remain in {source!r} "
                   f"({count_kinds(problems, blocking=True)}); add the fixes named above, or pass "

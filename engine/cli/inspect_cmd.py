@@ -198,10 +198,12 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
 
 
 def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
-                  applied: frozenset[str] = frozenset()) -> list[str]:
+                  applied: frozenset[str] = frozenset(),
+                  listed_by: str = "listed with --json") -> list[str]:
     """One line per problem, the dataset's own path left out, at most ``per_check`` rows per
     check (the summary line still gives the total; ``--json`` lists them all). A fix whose flag
-    is in ``applied`` (``import`` ran it already) is not offered again."""
+    is in ``applied`` (``import`` ran it already) is not offered again. ``listed_by``: where
+    the rows not printed are listed (empty: the command lists them nowhere)."""
     lines: list[str] = []
     shown: dict[str, int] = {}
     hidden: dict[str, int] = {}
@@ -227,7 +229,7 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
             lines.append(f"  {'or instead' if other else 'fix'}: {problem.fix}")
         fixed.add(problem.code)
     for code, count in hidden.items():
-        lines.append(f"({count} more {code!r} rows are listed with --json)")
+        lines.append(f"({count} more {code!r} rows" + (f" are {listed_by})" if listed_by else ")"))
     return lines
 
 

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from engine.cli.common import add_workspace_options, open_workspace, resolve_run
 from engine.errors import InputError
+from engine.units import count_of
 from engine.events import (
     Cancelled,
     CancelToken,
@@ -107,8 +108,6 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
         if isinstance(event, Started):
             run_id = event.run_id
             resumed = f", resumed at step {event.resumed_from_step}" if event.resumed_from_step else ""
-            from engine.units import count_of
-
             progress.line(f"run {event.run_id}: {event.train_rows:,} training / "
                           f"{event.validation_rows:,} validation rows, "
                           f"{count_of(len(event.labels), 'label')}, {count_of(event.epochs, 'epoch')}, "

@@ -114,9 +114,10 @@ def cmd_import(args: argparse.Namespace) -> int:
               "--cap-long out)")
     # The flag of each fix that already ran ("--drop-duplicates"): not offered again.
     applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in history)
-    for line in problem_lines(problems, source=str(imported.source), applied=applied):
-        # inspect's "listed with --json" points at inspect's own flag; say which command has it.
-        print("  " + line.replace("listed with --json", "listed by 'cloister inspect FILE --json'"))
+    # The rows not printed are listed by inspect's --json (import has no such flag).
+    for line in problem_lines(problems, source=str(imported.source), applied=applied,
+                              listed_by="listed by 'cloister inspect FILE --json'"):
+        print("  " + line)
     if has_blocking(problems) and not args.force:
         from engine.data.problems import count_kinds
 
@@ -216,16 +217,13 @@ def _blocking_lines(ds: Any) -> list[str]:
     """A stored dataset's blocking problems, checked again, each with the flag that fixes it
     (``cloister fix`` takes the import's fix flags)."""
     from engine.cli.inspect_cmd import problem_lines
-    from engine.data.importing.table import ImportedTable
     from engine.data.validation import validate
 
     info = ds.info
-    imported = ImportedTable(table=ds.table, source=Path(info.source_name),
-                             format=info.source_format or "table")
-    problems = [p for p in validate(imported, info.mapping, skip_incomplete=info.skip_incomplete,
+    problems = [p for p in validate(ds.as_imported(), info.mapping,
+                                    skip_incomplete=info.skip_incomplete,
                                     label_delimiter=info.label_delimiter) if p.blocking]
-    return [line.replace(" are listed with --json", "")  # show has no --json listing
-            for line in problem_lines(problems, source=info.source_name)]
+    return problem_lines(problems, source=info.source_name, listed_by="")
 
 
 def _review_line(review: tuple[str, dict[str, Any]] | None) -> str:

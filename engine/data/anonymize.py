@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -154,8 +153,6 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
 def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy, *,
                       progress: Progress | None = None) -> tuple[DatasetInfo, ScanReport]:
     """``cloister anonymize DATASET --policy POLICY --name NEW``: a new dataset; the source stays."""
-    from engine.data.importing.table import ImportedTable
-
     new_name = check_name(new_name)
     if check_name(source) == new_name:
         raise InputError("the anonymized dataset needs a new name; the original is kept as it is "
@@ -164,8 +161,7 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
         raise DatasetExists(f"a dataset named {new_name!r} already exists; choose another name")
     stored = load_dataset(ws, source)
     info = stored.info
-    imported = ImportedTable(table=stored.table, source=Path(info.source_name),
-                             format=info.source_format or "table")
+    imported = stored.as_imported()
     anonymized, result = anonymize_imported(imported, info.mapping, policy, ws, progress=progress)
 
     def keep(saved: DatasetInfo) -> None:

@@ -92,6 +92,16 @@ class StoredDataset:
     texts: list[str]
     labels: list[str]
 
+    def as_imported(self) -> ImportedTable:
+        """The stored table as an import reads one: what fixes, validation and anonymization
+        take, for a dataset whose source file is not needed (or no longer there)."""
+        from pathlib import Path
+
+        from engine.data.importing.table import ImportedTable
+
+        return ImportedTable(table=self.table, source=Path(self.info.source_name),
+                             format=self.info.source_format or "table")
+
 
 def dataset_exists(ws: Vault, name: str) -> bool:
     """Whether a dataset of this (valid) name is stored: one key lookup, nothing decrypted."""

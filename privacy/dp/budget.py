@@ -107,20 +107,20 @@ def noise_for_budget(*, epsilon: float, delta: float, sample_rate: float, steps:
     """
     from opacus.accountants.utils import get_noise_multiplier
 
+    def refused() -> DPSettingError:
+        return DPSettingError(too_small(epsilon, delta=delta, sample_rate=sample_rate, steps=steps,
+                                        logical_batch_size=logical_batch_size, accountant=accountant))
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sigma = float(get_noise_multiplier(target_epsilon=epsilon, target_delta=delta,
                                                sample_rate=sample_rate, steps=steps,
                                                accountant=accountant))
-    except ValueError as exc:
-        least = smallest_workable_epsilon(delta=delta, sample_rate=sample_rate, steps=steps,
-                                          logical_batch_size=logical_batch_size, accountant=accountant)
-        raise DPSettingError(too_small(epsilon, None, logical_batch_size, least)) from exc
+    except ValueError as exc:  # no σ at all spends so little
+        raise refused() from exc
     if sigma / logical_batch_size > MAX_NOISE_TO_SIGNAL:
-        least = smallest_workable_epsilon(delta=delta, sample_rate=sample_rate, steps=steps,
-                                          logical_batch_size=logical_batch_size, accountant=accountant)
-        raise DPSettingError(too_small(epsilon, sigma, logical_batch_size, least))
+        raise refused()
     return sigma
 
 
@@ -143,17 +143,19 @@ def smallest_workable_epsilon(*, delta: float, sample_rate: float, steps: int,
         return None
 
 
-def too_small(epsilon: float, sigma: float | None, batch: int, least: float | None = None) -> str:
-    # Opacus's search stops at its own ceiling, so a σ it gives back for a hopeless ε is that
-    # ceiling, not what the ε needs: the smallest workable ε is the useful figure.
-    noise = "more noise on every step" if least is not None or not sigma else \
-        f"noise of σ = {sigma:.1f} times the clipping norm on every step"
+def too_small(epsilon: float, *, delta: float, sample_rate: float, steps: int,
+              logical_batch_size: int, accountant: str) -> str:
+    """Why ``epsilon`` is refused, with the smallest ε that these settings can train with. The
+    σ Opacus gives back for a hopeless ε is its search's ceiling, not what the ε needs, so it is
+    not quoted."""
+    least = smallest_workable_epsilon(delta=delta, sample_rate=sample_rate, steps=steps,
+                                      logical_batch_size=logical_batch_size, accountant=accountant)
     floor = (f" With these rows, batch and epochs, ε = {least:g} or more works; "
              if least is not None else " ")
     return (
-        f"ε = {epsilon:g} is too small for training to make progress: it needs {noise}, "
-        f"larger than the average gradient of a {batch}-row batch can be.{floor}use a larger ε "
-        "(8 is standard), or more rows"
+        f"ε = {epsilon:g} is too small for training to make progress: it needs more noise on "
+        f"every step than the average gradient of a {logical_batch_size}-row batch can bear."
+        f"{floor}use a larger ε (8 is standard), or more rows"
     )
 
 

@@ -19,7 +19,6 @@ from privacy.dp.budget import (
     DPSettingError,
     check_budget,
     epsilon_for,
-    smallest_workable_epsilon,
     sample_rate_for,
     steps_within_budget,
     too_small,
@@ -184,10 +183,9 @@ class PrivateTraining:
         }
 
 
-def _least(settings: DPSettings, sample_rate: float, steps: int) -> float | None:
-    return smallest_workable_epsilon(delta=settings.delta, sample_rate=sample_rate, steps=steps,
-                                     logical_batch_size=settings.logical_batch_size,
-                                     accountant=settings.accountant)
+def _too_small(settings: DPSettings, sample_rate: float, steps: int) -> str:
+    return too_small(settings.epsilon, delta=settings.delta, sample_rate=sample_rate, steps=steps,
+                     logical_batch_size=settings.logical_batch_size, accountant=settings.accountant)
 
 
 def make_private(model: Any, optimizer: Any, criterion: Any, *, n_rows: int, epochs: int,
@@ -236,8 +234,7 @@ def make_private(model: Any, optimizer: Any, criterion: Any, *, n_rows: int, epo
                     out = engine.make_private(noise_multiplier=noise_multiplier, **common)
         except ValueError as exc:
             if "budget is too low" in str(exc):
-                raise DPSettingError(too_small(settings.epsilon, None, settings.logical_batch_size,
-                                               _least(settings, sample_rate, planned))) from exc
+                raise DPSettingError(_too_small(settings, sample_rate, planned)) from exc
             last_error = exc  # e.g. a layer ghost clipping cannot handle: try hooks
             continue
         except NotImplementedError as exc:
@@ -246,8 +243,7 @@ def make_private(model: Any, optimizer: Any, criterion: Any, *, n_rows: int, epo
         module, dp_optimizer = out[0], out[1]
         noise = float(dp_optimizer.noise_multiplier)
         if noise / settings.logical_batch_size > MAX_NOISE_TO_SIGNAL:
-            raise DPSettingError(too_small(settings.epsilon, noise, settings.logical_batch_size,
-                                           _least(settings, sample_rate, planned)))
+            raise DPSettingError(_too_small(settings, sample_rate, planned))
         max_steps = planned if noise_multiplier is not None else steps_within_budget(noise_multiplier=noise, sample_rate=sample_rate,
                                         planned_steps=planned, epsilon=settings.epsilon,
                                         delta=settings.delta, accountant=settings.accountant)

@@ -182,7 +182,11 @@ def _unwrap(doc: dict[str, Any], passphrase: str, path: Path) -> bytearray:
     try:
         master = AESGCM(kdf.derive(passphrase, salt)).decrypt(nonce, wrapped, _wrap_aad(doc))
     except (InvalidTag, ValueError):
-        raise WrongPassphrase(f"wrong passphrase for the vault at {path}{_last_set(doc)}") from None
+        when = _last_set(doc)
+        said = (f" (its passphrase was set or last changed {when}: after a change, only the new "
+                "one opens it)" if when else "")
+        raise WrongPassphrase(f"wrong passphrase for the vault at {path}{said}",
+                              passphrase_set=when) from None
     return bytearray(master)
 
 
@@ -194,8 +198,7 @@ def _last_set(doc: dict[str, Any]) -> str:
         when = datetime.fromisoformat(str(doc["passphrase_set"])).astimezone(timezone.utc)
     except (KeyError, ValueError):
         return ""
-    return (f" (its passphrase was set or last changed {when:%Y-%m-%d %H:%M} UTC: after a change, "
-            "only the new one opens it)")
+    return f"{when:%Y-%m-%d %H:%M} UTC"
 
 
 def unlock_vault(path: Path, passphrase: str) -> VaultKeys:
