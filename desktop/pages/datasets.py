@@ -64,16 +64,11 @@ class DatasetsPage(Page):
         self.delete_button = self.stored_panel.delete_button
         self.train_button = self.stored_panel.train_button
 
-        vault = QWidget()
-        vault_layout = QVBoxLayout(vault)
-        vault_layout.setContentsMargins(0, 0, 0, 0)
-        vault_layout.addWidget(section("In the vault"))
-        vault_layout.addWidget(self.stored_panel, 1)
         # The file being read and the vault's list share the height; the user drags the line
         # between them (a long preview or a long list), and neither can be squeezed away.
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.stack)
-        self.split.addWidget(vault)
+        self.split.addWidget(self.stored_panel)  # with its "In the vault" title
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 1)
         self.split.setChildrenCollapsible(False)

@@ -5,12 +5,13 @@ from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QMessageBox, QPushButton,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMessageBox, QPushButton,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from desktop.context import AppContext
 from desktop.icons import icon
+from desktop.pages.base import section
 from engine.units import human_size
 
 if TYPE_CHECKING:
@@ -41,15 +42,27 @@ class StoredDatasetsPanel(QWidget):
         self.privacy_button = QPushButton("Privacy…")
         self.privacy_button.clicked.connect(self.privacy_selected)
         self.privacy_dialog: Any = None
-        buttons = QVBoxLayout()
+        self.buttons = QWidget()
+        buttons = QVBoxLayout(self.buttons)
+        buttons.setContentsMargins(0, 0, 0, 0)
         for button in (self.train_button, self.privacy_button, self.rename_button,
                        self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        # An empty vault is one line, not an empty table and four greyed buttons: the file
+        # being previewed above gets the height.
+        self.empty_note = QLabel("Nothing here yet. A file you import is stored here, encrypted; "
+                                 "the file itself is not copied.")
+        self.empty_note.setObjectName("hint")
+        self.empty_note.setWordWrap(True)
+        row = QHBoxLayout()
         row.addWidget(self.table, 1)
-        row.addLayout(buttons)
+        row.addWidget(self.buttons)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(section("In the vault"))
+        outer.addWidget(self.empty_note)
+        outer.addLayout(row, 1)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         # A dataset made elsewhere (the Privacy step's anonymized copy) shows up at once.
         context.datasets_changed.connect(lambda: self.refresh(self.workspace))
@@ -96,6 +109,10 @@ class StoredDatasetsPanel(QWidget):
         return False
 
     def _update_buttons(self) -> None:
+        empty = self.table.rowCount() == 0
+        self.empty_note.setVisible(empty)
+        self.table.setVisible(not empty)
+        self.buttons.setVisible(not empty)
         selected = self.selected_name() is not None
         for button in (self.rename_button, self.delete_button, self.train_button,
                        self.privacy_button):

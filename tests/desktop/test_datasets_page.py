@@ -318,13 +318,32 @@ def test_the_text_column_starts_wide_and_the_short_label_narrow(qtbot, window, s
     assert header.sectionSize(text) >= page.table.viewport().width() * 3 // 5 - 1
 
 
+def test_an_empty_vault_is_one_line_under_the_preview(qtbot, window, spam_csv):
+    """An empty table and four greyed buttons took ~140 px from a file's preview; an empty
+    vault now says so in one line."""
+    page = _open(qtbot, window, spam_csv)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: page.split.sizes()[0] > 0, timeout=5_000)
+    preview, vault = page.split.sizes()
+    note = page.stored_panel.empty_note
+    assert note.isVisible() and "Nothing here yet" in note.text()
+    assert not page.stored.isVisible() and not page.train_button.isVisible()
+    assert vault < 70 and preview > 10 * vault
+
+
 def test_the_preview_and_the_vault_list_share_the_height_the_user_gives_them(qtbot, window, spam_csv):
     page = _open(qtbot, window, spam_csv)
+    qtbot.waitUntil(lambda: page.import_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=60_000)
+    assert page.stored.isVisible() and not page.stored_panel.empty_note.isVisible()
+    _open(qtbot, window, spam_csv)  # a second file to preview, with one dataset stored
     window.resize(1280, 800)
     qtbot.waitUntil(lambda: page.split.sizes()[0] > 0, timeout=5_000)
     preview, vault = page.split.sizes()
     assert preview > 2 * vault  # the file being read gets most of the height
     assert vault == page.split.widget(1).minimumSizeHint().height()  # the list: what it needs
+    assert vault > page.train_button.sizeHint().height() * 3  # its buttons fit
     page.split.setSizes([100, preview + vault - 100])  # the user drags the line up: a long list
     qtbot.wait(20)
     assert page.stored.height() > 300  # no fixed cap on the list

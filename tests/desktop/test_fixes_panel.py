@@ -201,11 +201,11 @@ def test_feed_markup_removed_with_one_button(qtbot, window, real_data, tmp_path)
 
 
 def test_on_a_small_screen_the_fix_buttons_keep_their_height(qtbot, window, real_data, tmp_path):
-    """At 1024x700 the labels, the Fix buttons and the problems need more height than there is:
+    """At 1024x600 the labels, the Fix buttons and the problems need more height than there is:
     the column scrolls instead of squeezing the buttons into unreadable slivers."""
     source = tmp_path / "complaints.csv"
     shutil.copy(real_data / "cfpb_complaints_extract" / "complaints.csv", source)
-    window.resize(1024, 700)
+    window.resize(1024, 600)
     window.show()
     page = window.datasets_page
     drop_files(window, source)
