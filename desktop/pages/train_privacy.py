@@ -3,12 +3,13 @@ means, the advanced DP settings, and the cost. No torch here: the presets come f
 ``privacy.dp.budget``, which imports Opacus only inside its functions."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
+    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QRadioButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
@@ -51,24 +52,35 @@ class PrivacySettings(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 0, 0, 0)
+        # The presets in one row, the chosen one's meaning under them (each button's tooltip
+        # holds its own): three paragraphs side by side made the settings column scroll.
+        row = QHBoxLayout()
         for value, meaning in sorted(PRESETS.items()):
             button = QRadioButton(f"ε = {value:g}")
             button.setToolTip(meaning)
             self.presets.addButton(button)
             self.preset_buttons[value] = button
-            text = QLabel(meaning)
-            text.setWordWrap(True)
-            text.setObjectName("hint")
-            layout.addWidget(button)
-            layout.addWidget(text)
+            row.addWidget(button)
         self.custom_button = QRadioButton("Custom ε:")
+        self.custom_button.setToolTip("A budget of your own: smaller is stronger protection and "
+                                      "costs more accuracy")
         self.presets.addButton(self.custom_button)
         self.custom_epsilon = QDoubleSpinBox()
         self.custom_epsilon.setRange(0.01, 100.0)
         self.custom_epsilon.setValue(5.0)
+        row.addWidget(self.custom_button)
+        row.addWidget(self.custom_epsilon, 1)
+        layout.addLayout(row)
+        self.meaning = QLabel("")
+        self.meaning.setWordWrap(True)
+        self.meaning.setObjectName("hint")
+        layout.addWidget(self.meaning)
+        self.presets.buttonToggled.connect(lambda _b, _on: self._show_meaning())
+        # Typing a value of one's own chooses it.
+        self.custom_epsilon.valueChanged.connect(lambda _v: self.custom_button.setChecked(True))
+        self.custom_epsilon.valueChanged.connect(lambda _v: self._show_meaning())
         self.preset_buttons[8.0].setChecked(True)
         form = QFormLayout()
-        form.addRow(self.custom_button, self.custom_epsilon)
         self.delta = QLineEdit()
         self.delta.setPlaceholderText("default: 1/N^1.1")
         self.max_grad_norm = QDoubleSpinBox()
@@ -94,6 +106,8 @@ class PrivacySettings(QWidget):
         self.person_note.setObjectName("hint")
         self.person_note.setWordWrap(True)
         form.addRow("", self.person_note)
+        self._form = form
+        self.say_people("")
         form.addRow("δ:", self.delta)
         form.addRow("Clipping norm C:", self.max_grad_norm)
         self.batch_label = QLabel("Rows per step (logical batch):")
@@ -155,12 +169,29 @@ class PrivacySettings(QWidget):
         # Columns that sound like who a row is about first: an export's 'Customer ID' ahead of
         # its 'Date received' or 'Timely response?'.
         for column in sorted(columns, key=lambda c: not _names_a_person(str(c))):
-            text = f"Each person, named by column '{column}'"
-            self.person.addItem(text, column)
-            self.person.setItemData(self.person.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+            # Short enough for the settings column; the tooltip and the note say it in full.
+            self.person.addItem(f"Each person ('{column}')", column)
+            self.person.setItemData(self.person.count() - 1,
+                                    f"Each person, named by column '{column}'",
+                                    Qt.ItemDataRole.ToolTipRole)
         self.person.setCurrentIndex(max(0, self.person.findData(current)) if current else 0)
         self.person.blockSignals(False)
         self.person.currentIndexChanged.emit(self.person.currentIndex())  # the dataset may differ
+
+    def say_people(self, text: str) -> None:
+        """The note under "Protect" (how many people the column names); no text, no row."""
+        self.person_note.setText(text)
+        self._form.setRowVisible(self.person_note, bool(text))
+
+    def _show_meaning(self) -> None:
+        checked = self.presets.checkedButton()
+        if checked is self.custom_button:
+            value = self.custom_epsilon.value()
+            self.meaning.setText(f"At most e^{value:g} ≈ {math.exp(value):,.3g} times more likely "
+                                 "to reveal any one row; smaller is stronger and costs more "
+                                 "accuracy.")
+        elif checked is not None:
+            self.meaning.setText(checked.toolTip())
 
     def epsilon(self) -> float:
         for value, button in self.preset_buttons.items():
@@ -274,12 +305,12 @@ class PeopleCount:
             self.apply()
             return
         self._key, self.count, self.training = key, None, None
-        self.page.privacy.person_note.setText("")
+        self.page.privacy.say_people("")
         ws, dataset, column, _version, seed = key
         if ws is None or not dataset or not column:
             self.apply()
             return
-        self.page.privacy.person_note.setText("Counting the people…")
+        self.page.privacy.say_people("Counting the people…")
         job = Job.call(lambda _c: count_people(ws, dataset, column, seed), name="people", parent=self.page)
         job.ended.connect(lambda terminal: self._done(terminal, key))
         self.page.context.start(job)
@@ -287,14 +318,14 @@ class PeopleCount:
     def _done(self, terminal: object, key: tuple[Any, ...]) -> None:
         if key != self._key:  # the choice changed while counting
             return
-        note = self.page.privacy.person_note
+        say = self.page.privacy.say_people
         if isinstance(terminal, Failed):
-            note.setText(f"✖ {terminal.message}")
+            say(f"✖ {terminal.message}")
         elif isinstance(terminal, Done):
             self.count, self.training = (int(n) for n in terminal.value)
             trained = f" ({self.training:,} of them in training)" if self.training and self.count > 1 else ""
             # The column is named here too: the combo above shrinks to fit and may cut it off.
-            note.setText(f"{self.count:,} {'person' if self.count == 1 else 'people'} in column "
+            say(f"{self.count:,} {'person' if self.count == 1 else 'people'} in column "
                          f"'{key[2]}'{trained}; each step uses one row of each person it draws.")
             self.apply()
 

@@ -24,6 +24,14 @@ def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_
     qtbot.waitUntil(lambda: "with differential privacy" in page.estimate_label.text(), timeout=60_000)
     assert [b.text() for b in dp.preset_buttons.values()] == ["ε = 1", "ε = 3", "ε = 8"]
     assert "e^3" in dp.preset_buttons[3.0].toolTip()
+    # One row of presets; the chosen one's meaning under them, following the choice.
+    assert dp.meaning.text() == dp.preset_buttons[8.0].toolTip() and "e^8" in dp.meaning.text()
+    dp.preset_buttons[3.0].setChecked(True)
+    assert dp.meaning.text() == dp.preset_buttons[3.0].toolTip()
+    dp.custom_epsilon.setValue(2.0)  # typing a value of one's own chooses it
+    assert dp.custom_button.isChecked() and dp.epsilon() == 2.0
+    assert "e^2 ≈ 7.39 times" in dp.meaning.text()
+    assert not dp.person_note.isVisibleTo(page)  # each row protected: no empty note row
     dp.preset_buttons[3.0].setChecked(True)
     dp.logical_batch.setValue(8)
     dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))
@@ -361,7 +369,9 @@ def test_the_settings_column_fits_its_width_with_dp_on(qtbot, window, spam_csv, 
     person = page.privacy.person
     assert person.itemData(person.currentIndex(), Qt.ItemDataRole.ToolTipRole) == \
         "Each person, named by column 'sender'"
+    assert person.currentText() == "Each person ('sender')"  # short enough not to be cut
     qtbot.waitUntil(lambda: "in column 'sender'" in page.privacy.person_note.text(), timeout=30_000)
+    assert page.privacy.person_note.isVisibleTo(page)
 
 
 def test_columns_that_name_a_person_are_offered_first(qapp) -> None:  # noqa: ANN001
