@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._built: dict[str, Page] = {}
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
+        self.nav.setAccessibleName("Pages")
         self.nav.setIconSize(QSize(22, 22))
         self.nav.setFixedWidth(190)
         self.stack = QStackedWidget()
@@ -133,7 +134,8 @@ class MainWindow(QMainWindow):
                                                "Ctrl+Shift+O", "open")
         self.lock_action = self._action("&Lock", self.request_lock, "Ctrl+L", "lock")
         self.export_action = self._action("&Export model…", lambda: self.results_page.export_current(), "Ctrl+E", "export")
-        self.settings_action = self._action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        # Preferences has no standard key on Linux: Ctrl+, as on macOS (Cmd+,) and in most editors.
+        self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         for action in (self.open_action, self.open_folder_action, self.lock_action, None,
                        self.export_action, None,
@@ -146,6 +148,12 @@ class MainWindow(QMainWindow):
         for number, (key, title, icon_name, _module, _cls) in enumerate(PAGES, start=1):
             action = self._action(title, lambda _=False, key=key: self.show_page(key), f"Ctrl+{number}", icon_name)
             go_menu.addAction(action)
+        # Start and cancel from the keyboard, from any page (Start shows the Train page first).
+        train_menu = bar.addMenu("&Training")
+        self.start_action = self._action("&Start training", self._start_training, "Ctrl+Return", "train")
+        self.cancel_action = self._action("&Cancel training", lambda: self.train_page.cancel(), "Ctrl+.")
+        train_menu.addAction(self.start_action)
+        train_menu.addAction(self.cancel_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Cloister", self.open_about))
 
@@ -164,6 +172,10 @@ class MainWindow(QMainWindow):
             self._built[key] = page
             page.on_workspace(self.context.workspace)
         return page
+
+    def _start_training(self) -> None:
+        self.show_page("train")
+        self.train_page.start_button.click()  # a disabled Start (no dataset) does nothing
 
     datasets_page = property(lambda self: self.page("datasets"))
     train_page = property(lambda self: self.page("train"))
@@ -332,6 +344,7 @@ class MainWindow(QMainWindow):
             self.lock_label.setText(f"Unlocked · {self.context.root}")
             self.nav.setCurrentRow(-1)
             self.nav.setCurrentRow(0)
+            self.nav.setFocus()  # the keyboard starts from the page list, not from nowhere
             self._restart_idle_timer()
         else:
             self.lock_label.setText("Locked")

@@ -176,6 +176,8 @@ class TrainingMonitor:
         parts = [f"step {self.step:,} / {self.total_steps:,}" if self.total_steps else "starting"]
         if self.epochs:
             parts.append(f"epoch {min(self.epoch, float(self.epochs)):.1f} / {self.epochs}")
+        if self.loss:  # the curve's latest value in words, for those who cannot see the plot
+            parts.append(f"loss {self.loss[-1][1]:.3g}")
         if self.samples_per_second:
             parts.append(f"{self.samples_per_second:,.1f} rows/s")
         if self.phase is Phase.RUNNING and self.eta_seconds is not None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from privacy.passphrase_strength import assess
+from desktop.accessible import announce
 from desktop.worker import Done, Job
 from engine.events import Cancelled, Failed, Finished, Progress
 from engine.export.formats import export_formats
@@ -82,6 +83,7 @@ class ExportDialog(QDialog):
             form.addRow("Format:" if i == 0 else "", button)
         # An encrypted export is one file; a plaintext one a new folder: the label says which.
         self.target_label = QLabel("Save as:")
+        self.target_label.setBuddy(self.folder)
         form.addRow(self.target_label, folder_row)
         form.addRow("Protection:", self.encrypted)
         form.addRow("", self.plaintext)
@@ -127,6 +129,7 @@ class ExportDialog(QDialog):
     def _refuse(self, text: str) -> None:
         """Why nothing was exported, in the error style (empty: clear it)."""
         self.message.setText(f"✖ {text}" if text else "")
+        announce(text, on=self.export_button)  # where the user is: the refusal is below
         self.message.setProperty("error", bool(text))
         self.message.style().polish(self.message)
 

@@ -20,6 +20,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         self.workspace = QLineEdit(settings.workspace)
         self.workspace.setPlaceholderText("Default location")
+        self.workspace.setAccessibleName("Workspace folder")
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()

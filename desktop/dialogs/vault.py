@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from privacy.passphrase_strength import Strength, assess
+from desktop.accessible import announce
 from desktop.worker import Done, Job
 from engine.events import Failed
 
@@ -61,6 +62,9 @@ class _VaultDialog(QDialog):
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
+        field = self.findChild(QLineEdit)  # where the user is (and goes back to) to retype
+        if field is not None:
+            announce(message, on=field)
         # A wrapped message needs more height than the dialog had: grow to show all of it.
         self.adjustSize()
 
@@ -155,6 +159,7 @@ class UnlockDialog(_VaultDialog):
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setPlaceholderText("Passphrase")
+        self.passphrase.setAccessibleName("Passphrase")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

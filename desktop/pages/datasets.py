@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.icons import icon
+from desktop.accessible import label_for, tab_leaves
 from desktop.pages.base import Page, section
 from desktop.pages.draft_check import problem_lines, problems_title, read_and_check
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
@@ -97,19 +98,21 @@ class DatasetsPage(Page):
         self.delimiter_edit.setMaxLength(3)
         self.delimiter_edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.delimiter_edit.setToolTip("What separates the labels of one row, such as | or ;")
+        self.delimiter_edit.setAccessibleName("Label separator")
         self.multi_box.toggled.connect(self._revalidate)
         self.delimiter_edit.editingFinished.connect(
             lambda: self._revalidate() if self.multi_box.isChecked() else None)
         # An Excel workbook's sheets: the first is read; the data may be on another.
-        self.sheet_label, self.sheet_combo = QLabel("Sheet:"), QComboBox()
+        self.sheet_combo = QComboBox()
+        self.sheet_label = label_for("Sheet:", self.sheet_combo)
         self.sheet_combo.activated.connect(lambda _i: self._read_sheet(self.sheet_combo.currentText()))
         roles = QHBoxLayout()
         roles.addWidget(self.sheet_label)
         roles.addWidget(self.sheet_combo)
-        roles.addWidget(QLabel("Text column:"))
+        roles.addWidget(label_for("Text column:", self.text_combo))
         roles.addWidget(self.text_combo)
         roles.addSpacing(16)
-        roles.addWidget(QLabel("Label column:"))
+        roles.addWidget(label_for("Label column:", self.label_combo))
         roles.addWidget(self.label_combo)
         roles.addStretch(1)
         reading = QHBoxLayout()  # how the rows are read: on a line of their own, so none is cut
@@ -124,13 +127,14 @@ class DatasetsPage(Page):
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Dataset name")
         self.name_edit.setMaximumWidth(280)
+        self.name_edit.returnPressed.connect(lambda: self.import_button.click())  # Enter imports
         self.import_button = QPushButton(icon("datasets"), "Import into vault")
         self.import_button.setDefault(True)
         self.import_button.clicked.connect(self.import_draft)
         self.discard_button = QPushButton("Discard")
         self.discard_button.clicked.connect(self.clear_draft)
         actions = QHBoxLayout()
-        actions.addWidget(QLabel("Name:"))
+        actions.addWidget(label_for("Name:", self.name_edit))
         actions.addWidget(self.name_edit)
         actions.addWidget(self.import_button)
         actions.addWidget(self.discard_button)
@@ -143,7 +147,7 @@ class DatasetsPage(Page):
         return draft
 
     def _build_preview_split(self) -> QSplitter:
-        self.table = QTableView()
+        self.table = tab_leaves(QTableView(), "Rows of the file")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.horizontalHeader().setDefaultSectionSize(220)
@@ -155,11 +159,12 @@ class DatasetsPage(Page):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setWordWrap(False)
         self.chart = BarChart(max_bars=500)
+        self.chart.setAccessibleName("Rows per label")
         self.chart_scroll = chart_scroll = QScrollArea()
         chart_scroll.setWidgetResizable(True)
         chart_scroll.setWidget(self.chart)
         chart_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.problems = QListWidget()
+        self.problems = tab_leaves(QListWidget(), "Problems")
         self.problems.setWordWrap(True)
         self.problems.itemClicked.connect(self._on_problem_clicked)
         self.problems.itemActivated.connect(self._on_problem_clicked)

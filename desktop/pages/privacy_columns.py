@@ -70,6 +70,7 @@ class ColumnActions(QTableWidget):
             self.setItem(row, 1, QTableWidgetItem(
                 f"{proposal.entity} ({proposal.reason})" if proposal else "—"))
             combo = QComboBox()
+            combo.setAccessibleName(f"Action for column {column}")
             fill_actions(combo, COLUMN_CHOICES, proposal.action if proposal and
                          proposal.action in COLUMN_CHOICES else "keep")
             combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
@@ -79,6 +80,9 @@ class ColumnActions(QTableWidget):
         shown = min(self.rowCount(), 4)
         self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + 4
                               + sum(self.rowHeight(r) for r in range(shown)))
+
+    def combos(self) -> list[QWidget]:
+        return [self.cellWidget(row, 2) for row in range(self.rowCount())]
 
     def actions(self) -> dict[str, str]:
         return {self.item(row, 0).text(): self.cellWidget(row, 2).currentData()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
+from desktop.accessible import chain_tabs, label_for, tab_leaves
 from desktop.pages.privacy_columns import ColumnActions, choose_action, fill_actions
 from desktop.worker import Done, Job
 from engine.events import Failed
@@ -70,6 +71,7 @@ class PrivacyPanel(QWidget):
         self.names = QComboBox()
         for label, mode in NAME_MODES:
             self.names.addItem(label, mode)
+        self.names.setAccessibleName("How names are found")
         self.names.setToolTip("The name model (MiniLM fine-tuned for names) also finds companies "
                               "and names in no list, but reads ~90 rows a second on a CPU")
         # Rows done, from the worker thread; a timer on the UI thread shows it.
@@ -78,7 +80,7 @@ class PrivacyPanel(QWidget):
         self._progress_timer.setInterval(100)
         self._progress_timer.timeout.connect(self._show_progress)
         self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setTabKeyNavigation(False)  # Tab leaves the table (cell by cell trapped it)
+        tab_leaves(self.table, "Personal data found")  # Tab leaves it (cell by cell trapped it)
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -86,17 +88,23 @@ class PrivacyPanel(QWidget):
         self.preview_button.clicked.connect(self.show_preview)
         self._text_columns: set[str] = set()
         self.preview = QTextBrowser()
+        self.preview.setAccessibleName("Before and after")
         self.preview.setPlaceholderText("Scan, then press Preview: the first rows are shown here "
                                         "before and after, with what changes highlighted.")
         self.name_edit = QLineEdit(f"{dataset}-anonymized")
         self.name_edit.setMinimumWidth(260)  # the whole suggested name, not its tail
         self.create_button = QPushButton("Create anonymized dataset")
         self.create_button.clicked.connect(self.create)
+        # Enter (in the name field) creates; it pressed Scan, the first button of the dialog.
+        for button in (self.scan_button, self.stop_button, self.preview_button):
+            button.setAutoDefault(False)
+        self.create_button.setDefault(True)
         # Once created, the name is taken: creating again needs another name.
         self.name_edit.textEdited.connect(lambda _t: self.create_button.setEnabled(
             self._ready() and not self._job_running()))
         # Whole columns the model does not read (ids, names, phone numbers of their own).
         self.columns = ColumnActions()
+        self.columns.setAccessibleName("Other columns")
         self.columns.changed.connect(self._update_ready)
         for button in (self.preview_button, self.create_button):
             button.setEnabled(False)
@@ -109,7 +117,7 @@ class PrivacyPanel(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.preview_button)
         bottom.addStretch(1)
-        bottom.addWidget(QLabel("New dataset:"))
+        bottom.addWidget(label_for("New dataset:", self.name_edit))
         bottom.addWidget(self.name_edit)
         bottom.addWidget(self.create_button)
         layout = QVBoxLayout(self)
@@ -235,11 +243,15 @@ class PrivacyPanel(QWidget):
                                          " | ".join(report.examples.get(entity, [])))):
                 self.table.setItem(row, col, QTableWidgetItem(value))
             combo = QComboBox()
+            combo.setAccessibleName(f"Action for {entity}")
             fill_actions(combo, ACTIONS, DEFAULT_ACTION.get(entity, "tag"))
             self.table.setCellWidget(row, 4, combo)
             # The longest choice must read whole, not cut off.
             self.table.setColumnWidth(4, max(self.table.columnWidth(4), combo.sizeHint().width() + 8))
         self._show_columns(report)
+        # The choices in the order they are read, top to bottom, before what is below them.
+        chain_tabs(self.table, *(self.table.cellWidget(r, 4) for r in range(self.table.rowCount())),
+                   self.columns, *self.columns.combos(), self.preview)
         self.preview_button.setEnabled(self._ready())
         self.create_button.setEnabled(self._ready())
         found = (f"{sum(report.counts.values()):,} findings in {report.rows:,} rows; "

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.icons import icon
+from desktop.accessible import label_for, tab_leaves
 from desktop.pages.base import Page
 from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
@@ -73,7 +74,7 @@ class ResultsPage(Page):
         self.try_button = QPushButton(icon("tryit"), "Try it")
         self.try_button.clicked.connect(self._try_it)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Run:"))
+        top.addWidget(label_for("Run:", self.run_combo))
         top.addWidget(self.run_combo)
         top.addStretch(1)
         top.addWidget(self.try_button)
@@ -87,7 +88,8 @@ class ResultsPage(Page):
             cards.addWidget(card)
         cards.addStretch(1)
 
-        self.per_class = _table(["Label", "Precision", "Recall", "F1", "Support"])
+        self.per_class = tab_leaves(_table(["Label", "Precision", "Recall", "F1", "Support"]),
+                                    "Scores per class")
         self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.heatmap = HeatMap()
         self.heatmap.cell_clicked.connect(self._filter_misclassified)
@@ -96,7 +98,8 @@ class ResultsPage(Page):
         overview.addWidget(self.heatmap)
         overview.setSizes([480, 520])
 
-        self.misclassified = _table(["Text", "True label", "Predicted", "Confidence"])
+        self.misclassified = tab_leaves(_table(["Text", "True label", "Predicted", "Confidence"]),
+                                        "Misclassified test rows")
         self.misclassified.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.misclassified.setWordWrap(True)
         self.misclassified.setSortingEnabled(True)
@@ -264,7 +267,8 @@ class ResultsPage(Page):
         self.misclassified.resizeColumnToContents(2)
         where = f" where true = {pair[0]} and predicted = {pair[1]}" if pair else ""
         self.filter_label.setText(f"{count_of(len(items), 'misclassified test row')}{where}. "
-                                  "Click a confusion cell to filter.")
+                                  "Click a confusion cell (or use the arrow keys and Enter on the "
+                                  "matrix) to filter.")
         self.clear_filter.setVisible(pair is not None)
 
     # --- actions -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.icons import icon
+from desktop.accessible import label_for, tab_leaves
 from desktop.pages.base import Page, section
 from desktop.state import format_duration, format_metric, history_curves
 from desktop.widgets.curves import CurvePlot
@@ -53,6 +54,8 @@ class RunsPage(Page):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.table.activated.connect(lambda _i: self.open_selected())  # Enter, as a double-click
+        tab_leaves(self.table, "Runs")
         self.open_button = QPushButton(icon("results"), "Open results")
         self.open_button.clicked.connect(self.open_selected)
         self.compare_button = QPushButton("Compare selected")
@@ -75,6 +78,7 @@ class RunsPage(Page):
         self.compare_table = QTableWidget(0, 0)
         self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        tab_leaves(self.compare_table, "Runs compared")
         self.curve_choice = QComboBox()
         self.curve_choice.currentTextChanged.connect(lambda _t: self._draw_curves())
         self.curves = CurvePlot(title="Curves", y_label="value",
@@ -84,7 +88,7 @@ class RunsPage(Page):
         curves_layout = QVBoxLayout(curves_box)
         curves_layout.setContentsMargins(0, 0, 0, 0)
         choice_row = QHBoxLayout()
-        choice_row.addWidget(QLabel("Curve:"))
+        choice_row.addWidget(label_for("Curve:", self.curve_choice))
         choice_row.addWidget(self.curve_choice, 1)
         curves_layout.addLayout(choice_row)
         curves_layout.addWidget(self.curves, 1)

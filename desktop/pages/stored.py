@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 
 from desktop.context import AppContext
 from desktop.icons import icon
+from desktop.accessible import tab_leaves
 from desktop.pages.base import section
 from engine.units import human_size
 
@@ -28,6 +29,7 @@ class StoredDatasetsPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
+        tab_leaves(self.table, "Datasets in the vault")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, 5):

@@ -7,10 +7,11 @@ from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-    QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QApplication, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+    QPushButton, QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
+from desktop.accessible import refocus
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
@@ -208,10 +209,8 @@ class TrainPage(Page):
         self.results_button.clicked.connect(self._show_results)
         self.results_button.hide()
         live = QVBoxLayout()
-        live.addWidget(self.device_label)
-        live.addWidget(self.progress)
-        live.addWidget(self.progress_text)
-        live.addWidget(self.message)
+        for widget in (self.device_label, self.progress, self.progress_text, self.message):
+            live.addWidget(widget)
         live.addWidget(self.results_button, 0, Qt.AlignmentFlag.AlignLeft)
         live.addWidget(self.epsilon_label)
         live.addWidget(self.loss_plot, 1)
@@ -470,7 +469,7 @@ class TrainPage(Page):
             self.context.run_selected.emit(self.monitor.run_id)
 
     def _render(self) -> None:
-        m = self.monitor
+        had_focus, m = QApplication.focusWidget(), self.monitor
         running = m.phase is Phase.RUNNING
         self.start_button.setEnabled(not running and self.dataset_combo.count() > 0 and self.workspace is not None)
         self.cancel_button.setEnabled(running)
@@ -493,5 +492,7 @@ class TrainPage(Page):
             prefix = {Phase.FAILED: "✖ ", Phase.FINISHED: "✔ "}.get(m.phase, "")
             self.message.setText(prefix + m.message)
         self.message.setProperty("error", m.phase is Phase.FAILED)
+        # Start, Cancel or a setting disabled under the keyboard: Qt would move on to the plot.
+        refocus(had_focus, self.cancel_button, self.results_button, self.start_button)
         self.message.style().polish(self.message)
 

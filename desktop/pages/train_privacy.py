@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QRadioButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from desktop.accessible import label_for
 from desktop.worker import Done, Job
 from engine.events import Failed
 from engine.units import reads_as_number
@@ -68,6 +69,7 @@ class PrivacySettings(QWidget):
         self.custom_epsilon = QDoubleSpinBox()
         self.custom_epsilon.setRange(0.01, 100.0)
         self.custom_epsilon.setValue(5.0)
+        self.custom_epsilon.setAccessibleName("Custom ε")
         row.addWidget(self.custom_button)
         row.addWidget(self.custom_epsilon, 1)
         layout.addLayout(row)
@@ -110,7 +112,7 @@ class PrivacySettings(QWidget):
         self.say_people("")
         form.addRow("δ:", self.delta)
         form.addRow("Clipping norm C:", self.max_grad_norm)
-        self.batch_label = QLabel("Rows per step (logical batch):")
+        self.batch_label = label_for("Rows per step (logical batch):", self.logical_batch)
         form.addRow(self.batch_label, self.logical_batch)
         form.addRow("Train:", self.trainable)
         form.addRow("Accountant:", self.accountant)

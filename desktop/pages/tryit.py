@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.icons import icon
+from desktop.accessible import label_for
 from desktop.pages.base import Page, section
 from desktop.state import format_metric
 from desktop.widgets.charts import BarChart
@@ -48,12 +49,14 @@ class TryItPage(Page):
         self.run_combo.setMinimumWidth(360)
         self.run_combo.activated.connect(lambda _i: self.select_run(self.run_combo.currentData()))
         top = QHBoxLayout()
-        top.addWidget(QLabel("Model from run:"))
+        top.addWidget(label_for("Model from run:", self.run_combo))
         top.addWidget(self.run_combo)
         top.addStretch(1)
 
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("Type or paste a text to classify…")
+        self.text.setAccessibleName("Text to classify")
+        self.text.setTabChangesFocus(True)  # Tab moves on; a text to classify needs no tabs
         self.text.textChanged.connect(self._debounce.start)
         self.answer = QLabel("")
         self.answer.setObjectName("answer")
@@ -64,6 +67,7 @@ class TryItPage(Page):
         self.read_note.setWordWrap(True)
         self.read_note.hide()
         self.bars = BarChart(percent=True)
+        self.bars.setAccessibleName("Probability of each label")
         bars_scroll = QScrollArea()
         bars_scroll.setWidgetResizable(True)
         bars_scroll.setWidget(self.bars)

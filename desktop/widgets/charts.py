@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (
+    QColor, QFocusEvent, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 
@@ -34,6 +36,10 @@ class BarChart(QWidget):
     def set_values(self, items: Sequence[tuple[str, float]], *, highlight: str | None = None) -> None:
         self._items = list(items)
         self._highlight = highlight
+        # The bars in words, for a screen reader (the page names the chart itself).
+        self.setAccessibleDescription("; ".join(
+            f"{name}: {value * 100:.1f}%" if self._percent else f"{name}: {int(value):,}"
+            for name, value in self._shown()))
         # Inside a scroll area: keep every row readable and let the area scroll instead.
         self.setMinimumHeight(self.sizeHint().height() if self._items else 60)
         self.updateGeometry()
@@ -121,7 +127,8 @@ class HeatMap(QWidget):
     """Confusion matrix: rows are true labels, columns predicted; cell shade by row share.
 
     Clicking a cell emits ``cell_clicked(true_index, predicted_index)`` so the results page can
-    filter the misclassified browser.
+    filter the misclassified browser; from the keyboard, the arrow keys move a current cell
+    (framed, and announced by name) and Enter or Space chooses it.
     """
 
     cell_clicked = Signal(int, int)
@@ -131,6 +138,8 @@ class HeatMap(QWidget):
         self._labels: list[str] = []
         self._matrix: list[list[int]] = []
         self.placeholder = "No confusion matrix yet"
+        self.current = (0, 0)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(240, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -140,7 +149,35 @@ class HeatMap(QWidget):
         self._labels = [str(label) for label in labels]
         self._matrix = [[int(v) for v in row] for row in matrix]
         self.placeholder = placeholder or "No confusion matrix yet"
+        self.current = (0, 0)
+        self._announce()
         self.update()
+
+    def _announce(self) -> None:
+        """The current cell, as a screen reader reads the matrix's name."""
+        if not self._matrix:
+            self.setAccessibleName(f"Confusion matrix: {self.placeholder}")
+            return
+        i, j = self.current
+        self.setAccessibleName(
+            f"Confusion matrix, true {self._labels[i]}, predicted {self._labels[j]}: "
+            f"{self._matrix[i][j]:,} of {sum(self._matrix[i]):,} rows (arrow keys move, Enter "
+            "lists them)")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        steps = {Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0), Qt.Key.Key_Left: (0, -1),
+                 Qt.Key.Key_Right: (0, 1)}
+        n = len(self._matrix)
+        if n and event.key() in steps:
+            di, dj = steps[Qt.Key(event.key())]
+            self.current = (min(n - 1, max(0, self.current[0] + di)),
+                            min(n - 1, max(0, self.current[1] + dj)))
+            self._announce()
+            self.update()
+        elif n and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.cell_clicked.emit(*self.current)
+        else:
+            super().keyPressEvent(event)
 
     def matrix(self) -> list[list[int]]:
         return [list(row) for row in self._matrix]
@@ -188,6 +225,18 @@ class HeatMap(QWidget):
                 if show_text:
                     painter.setPen(palette.color(QPalette.ColorRole.HighlightedText) if share > 0.5 else text_color)
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(value))
+        if self.hasFocus():  # where the arrow keys are
+            i, j = self.current
+            painter.setPen(QPen(text_color, 2))
+            painter.drawRect(QRectF(margin + j * cell + 1, top + i * cell + 1, cell - 3, cell - 3))
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()  # the current cell's frame shows only with the focus
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if not self._matrix:
@@ -197,4 +246,6 @@ class HeatMap(QWidget):
         j = int((pos.x() - margin) // cell)
         i = int((pos.y() - top) // cell)
         if 0 <= i < len(self._matrix) and 0 <= j < len(self._matrix):
+            self.current = (i, j)
+            self._announce()
             self.cell_clicked.emit(i, j)

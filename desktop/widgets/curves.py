@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -40,6 +40,7 @@ class CurvePlot(QWidget):
         self._placeholder = QLabel(title)
         self._layout.addWidget(self._placeholder)
         self.setMinimumHeight(160)
+        self._describe()
 
     # --- data (works whether or not the plot exists yet) ------------------------------------
     def clear(self) -> None:
@@ -50,16 +51,19 @@ class CurvePlot(QWidget):
                     self._plot.removeItem(item)
         self._items.clear()
         self._show_empty_text()
+        self._describe()
 
     def set_series(self, name: str, xs: list[float], ys: list[float]) -> None:
         self._series[name] = (list(xs), list(ys))
         self._redraw(name)
+        self._describe()
 
     def extend(self, name: str, xs: list[float], ys: list[float]) -> None:
         old_x, old_y = self._series.setdefault(name, ([], []))
         old_x.extend(xs)
         old_y.extend(ys)
         self._redraw(name)
+        self._describe()
 
     def series(self) -> dict[str, tuple[list[float], list[float]]]:
         return {name: (list(x), list(y)) for name, (x, y) in self._series.items()}
@@ -122,6 +126,9 @@ class CurvePlot(QWidget):
         # One width for every value axis: plots whose step axes are linked line up on screen,
         # and pyqtgraph links by screen position (a wider axis shifted the partner's steps).
         plot.getAxis("left").setWidth(56)
+        # Not a Tab stop of its own (an unnamed one, to a screen reader): the plot's latest
+        # values are in its name instead (``_describe``).
+        plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._layout.removeWidget(self._placeholder)
         self._placeholder.deleteLater()
         self._layout.addWidget(plot)
@@ -186,6 +193,12 @@ class CurvePlot(QWidget):
         if self.empty_text_shown() and xs:
             self._set_empty(False)
         self._fit()
+
+    def _describe(self) -> None:
+        """The plot in words, as a screen reader reads it: each curve's latest point."""
+        latest = [f"{name} {ys[-1]:.3g} at {self._x_label} {xs[-1]:g}"
+                  for name, (xs, ys) in self._series.items() if xs]
+        self.setAccessibleName(f"{self._title}: " + ("; ".join(latest) or self._empty_text))
 
     def _partner_steps(self) -> list[float]:
         partner = self._x_partner

@@ -29,7 +29,9 @@ def _privacy_panel(qtbot, window, path: Path):
     qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
     assert page.select_stored(path.stem)
-    qtbot.mouseClick(page.stored_panel.privacy_button, Qt.MouseButton.LeftButton)
+    button = page.stored_panel.privacy_button  # shown with the first dataset: laid out first
+    qtbot.waitUntil(lambda: button.isEnabled() and not button.visibleRegion().isEmpty(), timeout=5_000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     return page.stored_panel.privacy_dialog.panel
 
 
@@ -239,3 +241,32 @@ def test_a_long_scan_can_be_stopped_and_stores_nothing(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: panel.status.text() == "Stopped; nothing was stored or changed.",
                     timeout=10_000)
     assert finished == [] and not panel.stop_button.isVisible() and panel.scan_button.isEnabled()
+
+
+def test_the_privacy_step_by_keyboard_and_screen_reader(qtbot, window, tmp_path):
+    """Each action box is named for what it acts on (five read the same before), Tab reaches
+    them in the order they are shown, and Enter in the new name creates the copy (it pressed
+    Scan, the dialog's first button)."""
+    from PySide6.QtTest import QTest
+
+    from tests.desktop.test_accessibility import unnamed
+
+    panel = _privacy_panel(qtbot, window, _notes(tmp_path))
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    dialog = window.datasets_page.stored_panel.privacy_dialog
+    assert unnamed(dialog) == []
+    combos = [panel.table.cellWidget(r, 4) for r in range(panel.table.rowCount())]
+    assert [c.accessibleName() for c in combos] == \
+        [f"Action for {panel.table.item(r, 0).text()}" for r in range(len(combos))]
+    assert combos[0].nextInFocusChain() is combos[1]  # not after everything below the table
+    scans = []
+    panel.scan_button.clicked.connect(lambda: scans.append(1))
+    panel.name_edit.setFocus()
+    panel.name_edit.setText("by-enter")
+    QTest.keyClick(panel.name_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
+    assert scans == []
+    from engine.data.store import dataset_exists
+
+    assert dataset_exists(window.context.workspace, "by-enter")

@@ -32,7 +32,7 @@ def test_monitor_folds_events_into_what_the_page_shows():
     assert monitor.loss == [(1, 0.9), (5, 0.5)]
     assert monitor.validation == {"val loss": [(5, 0.45)], "val accuracy": [(5, 0.8)], "val macro_f1": [(5, 0.7)]}
     assert monitor.fraction == 0.5
-    assert monitor.progress_text() == "step 5 / 10 · epoch 1.0 / 2 · 14.0 rows/s · ETA 30 s"
+    assert monitor.progress_text() == "step 5 / 10 · epoch 1.0 / 2 · loss 0.5 · 14.0 rows/s · ETA 30 s"
     monitor.apply([Finished(run_id="r1", duration_seconds=125, metrics={"accuracy": 0.9})])
     assert monitor.phase is Phase.FINISHED and monitor.fraction == 1.0
     assert monitor.message == "Finished in 2 min 05 s."
@@ -92,8 +92,11 @@ def test_train_page_view_follows_its_monitor(window):
     page._on_events(_events())
     assert page.device_label.text() == "Device: cpu (2 threads)"
     assert page.progress.value() == 500
-    assert page.progress_text.text() == "step 5 / 10 · epoch 1.0 / 2 · 14.0 rows/s · ETA 30 s"
+    assert page.progress_text.text() == "step 5 / 10 · epoch 1.0 / 2 · loss 0.5 · 14.0 rows/s · ETA 30 s"
     assert page.loss_plot.series() == {"loss": ([1, 5], [0.9, 0.5])}
+    # The plots in words, for a screen reader: each curve's latest point.
+    assert page.loss_plot.accessibleName() == "Training loss: loss 0.5 at step 5"
+    assert page.validation_plot.accessibleName().startswith("Validation: val loss 0.45 at step 5")
     assert set(page.validation_plot.series()) == {"val loss", "val accuracy", "val macro_f1"}
     assert page.cancel_button.isEnabled() and not page.start_button.isEnabled()
     page.monitor.apply([Failed(kind=FailureKind.BAD_DATA, message="dataset 'x' has no labels")])

@@ -1,0 +1,50 @@
+"""What a screen reader and a keyboard need from the app's widgets: a label that names its
+field (Qt reads a field's name from its label's buddy), and tables that Tab leaves."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
+
+
+def label_for(text: str, field: QWidget) -> QLabel:
+    """A label beside ``field`` that a screen reader reads as the field's name."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
+
+
+def tab_leaves(view: QAbstractItemView, name: str) -> QAbstractItemView:
+    """Tab moves on to the next control instead of walking the view's cells (arrow keys walk
+    them), and the view is announced by ``name``."""
+    view.setTabKeyNavigation(False)
+    view.setAccessibleName(name)
+    return view
+
+
+def refocus(had_focus: QWidget | None, *candidates: QWidget) -> None:
+    """After controls were disabled: if the one that had the keyboard focus is among them, the
+    focus goes to the first enabled, visible candidate instead of the next widget in Tab order
+    (which Qt picks, and which is rarely what the user needs next)."""
+    if had_focus is None or had_focus.isEnabled():
+        return
+    for widget in candidates:
+        if widget.isEnabled() and widget.isVisible():
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+
+
+def announce(text: str, *, on: QWidget) -> None:
+    """Say ``text`` (an error shown in a label the user is not on) to a screen reader: as the
+    description of ``on``, the control the user is on (read again when it regains focus), and
+    as an announcement where the platform's screen reader takes them."""
+    on.setAccessibleDescription(text)
+    if text and QAccessible.isActive():
+        QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(on, text))
+
+
+def chain_tabs(*widgets: QWidget) -> None:
+    """Tab visits ``widgets`` in this order (widgets placed in table cells come last otherwise,
+    after everything below the table)."""
+    for first, second in zip(widgets, widgets[1:]):
+        QWidget.setTabOrder(first, second)

@@ -1,0 +1,175 @@
+"""What a keyboard-only or screen-reader user meets: every control is named as a screen reader
+reads it (Qt's accessibility interface, from the widget's own name or its label's buddy), Tab
+leaves tables instead of walking their cells, and Enter does what the page is for."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit,
+    QWidget,
+)
+
+from engine.events import Finished
+from tests.desktop.test_datasets_page import _open
+from tests.desktop.test_training_ui import _prepare, _store
+
+INPUTS = (QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QAbstractItemView, QAbstractButton)
+
+
+def read_name(widget: QWidget) -> str:
+    """The name a screen reader announces for the widget."""
+    face = QAccessible.queryAccessibleInterface(widget)
+    return face.text(QAccessible.Text.Name).strip() if face is not None else ""
+
+
+def unnamed(root: QWidget) -> list[str]:
+    """Visible controls under ``root`` that a screen reader would announce without a name."""
+    found = []
+    for widget in root.findChildren(QWidget):
+        takes_focus = widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        inner = isinstance(widget.parentWidget(), (QAbstractSpinBox, QComboBox))  # read as one
+        if not inner and widget.isVisibleTo(root) and takes_focus and isinstance(widget, INPUTS) \
+                and not read_name(widget):
+            found.append(f"{type(widget).__name__} {widget.objectName()!r} "
+                         f"{getattr(widget, 'text', lambda: '')()!r}")
+    return found
+
+
+def trapping_tables(root: QWidget) -> list[str]:
+    return [f"{type(v).__name__} {v.objectName()!r}" for v in root.findChildren(QAbstractItemView)
+            if v.tabKeyNavigation() and v.isVisibleTo(root)]
+
+
+def _trained(qtbot, window, spam_csv: Path, tiny_model_dir: Path) -> None:  # noqa: ANN001
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert isinstance(ended.args[0], Finished)
+
+
+def test_every_control_on_every_page_has_a_name_and_tab_leaves_tables(
+        qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    _trained(qtbot, window, spam_csv, tiny_model_dir)
+    window.train_page.privacy.enabled.setChecked(True)
+    _open(qtbot, window, spam_csv)  # a file's preview open on the Datasets page
+    assert window.datasets_page.draft is not None
+    problems = {}
+    for name in ("datasets", "train", "results", "tryit", "runs"):
+        window.show_page(name)
+        qtbot.wait(50)
+        page = window.page(name)
+        problems[name] = unnamed(page) + trapping_tables(page)
+    problems["sidebar"] = [] if read_name(window.nav) else ["the page list"]
+    said = "\n".join(f"{page}: {item}" for page, items in problems.items() for item in items)
+    assert not said, said
+
+
+def test_tab_leaves_the_preview_and_enter_in_the_name_imports(qtbot, window, spam_csv) -> None:
+    page = _open(qtbot, window, spam_csv)
+    qtbot.waitUntil(lambda: page.import_button.isEnabled(), timeout=30_000)
+    page.table.setFocus()
+    qtbot.waitUntil(page.table.hasFocus, timeout=2_000)
+    QTest.keyClick(page.table, Qt.Key.Key_Tab)
+    assert not page.table.hasFocus()  # it walked the cells, and Name/Import were out of reach
+    page.name_edit.setFocus()
+    page.name_edit.setText("by-keyboard")
+    QTest.keyClick(page.name_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=60_000)
+    assert page.stored.item(0, 0).text() == "by-keyboard"
+
+
+def test_training_from_the_keyboard(qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    """Ctrl+Return starts from any page; focus goes where the next key is wanted (Cancel while
+    it runs, See results after), not to the plot Qt would pick; Enter on a run opens it; the
+    confusion matrix works with arrows and Enter and says which cell it is on."""
+    _store(window, spam_csv)
+    page = _prepare(window, tiny_model_dir, epochs=1)
+    window.show_page("datasets")
+    page.start_button.setFocus()  # focus is not required for the shortcut: it is window-wide
+    with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+        QTest.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert window.stack.currentWidget() is page
+        qtbot.waitUntil(lambda: page.cancel_button.hasFocus() or page.job is None, timeout=10_000)
+    assert isinstance(ended.args[0], Finished)
+    qtbot.waitUntil(page.results_button.hasFocus, timeout=5_000)
+
+    runs = window.runs_page
+    window.show_page("runs")
+    runs.table.selectRow(0)
+    runs.table.setFocus()
+    with qtbot.waitSignal(window.context.run_selected, timeout=5_000):
+        QTest.keyClick(runs.table, Qt.Key.Key_Return)
+
+    results = window.results_page
+    qtbot.waitUntil(lambda: results.report is not None, timeout=30_000)
+    window.show_page("results")
+    heat = results.heatmap
+    heat.setFocus()
+    matrix, labels = heat.matrix(), results.report.labels
+    QTest.keyClick(heat, Qt.Key.Key_Right)
+    assert heat.current == (0, 1)
+    assert heat.accessibleName().startswith(
+        f"Confusion matrix, true {labels[0]}, predicted {labels[1]}: {matrix[0][1]} of {sum(matrix[0])} rows")
+    QTest.keyClick(heat, Qt.Key.Key_Return)
+    assert f"where true = {labels[0]} and predicted = {labels[1]}" in results.filter_label.text()
+    assert results.misclassified.rowCount() == matrix[0][1]
+
+    tryit = window.tryit_page  # with a model to try: its text box passes Tab on
+    window.show_page("tryit")
+    qtbot.waitUntil(tryit.text.isEnabled, timeout=30_000)
+    tryit.text.setFocus()
+    qtbot.waitUntil(tryit.text.hasFocus, timeout=2_000)
+    QTest.keyClicks(tryit.text, "win a prize")
+    QTest.keyClick(tryit.text, Qt.Key.Key_Tab)
+    assert tryit.text.toPlainText() == "win a prize" and not tryit.text.hasFocus()
+
+    from desktop.dialogs.export import ExportDialog
+
+    export = ExportDialog(window.context, ended.args[0].run_id, parent=window)
+    export.show()
+    assert unnamed(export) == []
+    export.passphrase.setText("a long passphrase one")
+    export.repeat.setText("a long passphrase two")
+    qtbot.mouseClick(export.export_button, Qt.MouseButton.LeftButton)
+    # The refusal is in a label below; the button the user is on carries it too.
+    assert "do not match" in export.message.text()
+    said = export.export_button.accessibleDescription()
+    assert "do not match" in said and said in export.message.text()
+    export.close()
+
+
+def test_the_page_list_shows_where_the_keyboard_is(qtbot, window) -> None:
+    assert window.nav.hasFocus()  # after unlocking, the keyboard starts from the page list
+    focused = window.nav.grab().toImage()
+    window.datasets_page.open_button.setFocus()
+    qtbot.waitUntil(lambda: not window.nav.hasFocus(), timeout=2_000)
+    assert window.nav.grab().toImage() != focused  # the stylesheet's outline: 0 hid the focus
+
+
+def test_dialog_fields_are_named_and_errors_reach_the_field(qtbot, tmp_path, window) -> None:
+    from desktop.dialogs.settings import SettingsDialog
+    from desktop.dialogs.vault import UnlockDialog
+    from privacy.vault.workspace import Workspace
+    from tests.desktop.conftest import FAST_KDF, PASSPHRASE
+
+    root = tmp_path / "ws"
+    Workspace.create(root, PASSPHRASE, kdf=FAST_KDF).lock()
+    unlock = UnlockDialog(root)
+    qtbot.addWidget(unlock)
+    unlock.show()
+    assert unnamed(unlock) == []
+    qtbot.keyClicks(unlock.passphrase, "not the passphrase")
+    qtbot.mouseClick(unlock.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(unlock.error.isVisible, timeout=10_000)
+    # The error is in a label; a screen reader on the field hears it there.
+    assert unlock.passphrase.accessibleDescription() == unlock.error.text()
+    assert unlock.error.text().startswith("Wrong passphrase")
+    settings = SettingsDialog(window.context.settings)
+    qtbot.addWidget(settings)
+    settings.show()
+    assert unnamed(settings) == []
