@@ -63,7 +63,12 @@ class NotInVault(PrivacyError):
 
 class IntegrityError(PrivacyError):
     """The workspace does not match what the vault (and its copy outside the workspace) records:
-    an audit log was cut or deleted, or an older copy of a file was put back."""
+    an audit log was cut or deleted, or an older copy of a file was put back. ``problems``:
+    each disagreement found, for a caller that words its own message."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class WeakKdfRefused(PrivacyError):

@@ -3,12 +3,14 @@ purpose), so the dialog stays responsive and shows that it is working."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget,
+    QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QVBoxLayout, QWidget,
 )
 
 from privacy.passphrase_strength import Strength, assess
@@ -167,6 +169,12 @@ class UnlockDialog(_VaultDialog):
         self.unlock_button.setText("Unlock")
         self.buttons.accepted.connect(self._unlock)
         self.buttons.rejected.connect(self.reject)
+        # After a backup was put back (the README's advice), the way on is in the app too, not
+        # only 'cloister audit --accept-restore'; shown only when the integrity check refuses.
+        self.accept_copy_button = self.buttons.addButton(
+            "Accept this copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.accept_copy_button.clicked.connect(self._accept_copy)
+        self.accept_copy_button.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.passphrase)
@@ -184,7 +192,20 @@ class UnlockDialog(_VaultDialog):
         passphrase, root = self.passphrase.text(), self.root
         self._run(lambda: _unlock_said_plainly(Workspace.unlock, root, passphrase), name="unlock")
 
+    def _accept_copy(self) -> None:
+        passphrase, root = self.passphrase.text(), self.root
+        self.accept_copy_button.hide()
+        self._run(lambda: _accept_restore(root, passphrase), name="unlock")
+
     def _on_ended(self, terminal: object) -> None:
+        if isinstance(terminal, Done) and isinstance(terminal.value, RestoreFound):
+            self.busy.hide()
+            self._set_inputs_enabled(True)
+            self._show_error(_restore_said(terminal.value.problems))
+            self.accept_copy_button.show()  # the passphrase stays: it was right
+            self.accept_copy_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self.accept_copy_button.hide()
         super()._on_ended(terminal)
         if self.workspace is None:
             # Let the user retry at once: clear the field and put the cursor back in it.
@@ -192,13 +213,43 @@ class UnlockDialog(_VaultDialog):
             self.passphrase.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
+@dataclass(frozen=True)
+class RestoreFound:
+    """The passphrase was right, but the workspace failed its integrity check."""
+    problems: tuple[str, ...]
+
+
+def _restore_said(problems: tuple[str, ...]) -> str:
+    listed = "".join(f"\n• {p[:1].upper()}{p[1:]}" for p in problems[:4])
+    return ("This workspace is not as Cloister last left it, so it was not opened (nothing was "
+            f"changed):{listed}\n\nIf you put back a backup on purpose, press Accept this copy: "
+            "Cloister records that in the audit log and opens it, and whatever was newer than "
+            "the backup is gone. If you did not, these files were changed outside Cloister: "
+            "put back your newest backup, or ask whoever manages this computer.")
+
+
+def _accept_restore(root: Path, passphrase: str) -> Any:
+    """What 'cloister audit --accept-restore' does, then the usual unlock (and its checks)."""
+    from privacy.vault.workspace import Workspace
+
+    suspect = Workspace.unlock(root, passphrase, check_integrity=False)
+    try:
+        suspect.accept_restore()
+    finally:
+        suspect.lock()
+    return Workspace.unlock(root, passphrase)
+
+
 def _unlock_said_plainly(unlock: Any, root: Path, passphrase: str) -> Any:
     """``unlock(root, passphrase)``; a wrong passphrase is said as a person would, not with the
-    vault file's path (the dialog already names the workspace)."""
-    from privacy.errors import WrongPassphrase
+    vault file's path (the dialog already names the workspace); a failed integrity check comes
+    back as ``RestoreFound``, for the dialog to offer accepting the copy."""
+    from privacy.errors import IntegrityError, WrongPassphrase
 
     try:
         return unlock(root, passphrase)
+    except IntegrityError as exc:
+        return RestoreFound(exc.problems)
     except WrongPassphrase as exc:
         note = (f"\nIt was set or last changed on {exc.passphrase_set}: after a change, only the "
                 "new one opens it." if exc.passphrase_set else "")

@@ -165,7 +165,7 @@ class Workspace(IndexStore):
                 "changed or cleaned up): " + "; ".join(problems) + ". Restore the workspace from "
                 "a backup; 'cloister audit --verify' lists the problems, and if you restored an "
                 "older copy on purpose, 'cloister audit --accept-restore' records that and "
-                "continues")
+                "continues", problems=tuple(problems))
         if problems:  # opened for inspection only: never clean up (collect) a suspect workspace
             return ws
         try:

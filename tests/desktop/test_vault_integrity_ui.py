@@ -1,6 +1,9 @@
-"""The unlock dialog shows an integrity refusal (issue #13) as its message, not a traceback,
-and does not hand out a workspace."""
+"""The unlock dialog shows an integrity refusal (issue #13) in words, not a traceback, and
+does not hand out a workspace, unless the user accepts the copy (a backup put back on
+purpose, as the README advises): then it records that and opens it."""
 from __future__ import annotations
+
+import shutil
 
 from PySide6.QtCore import Qt
 
@@ -23,7 +26,39 @@ def test_unlock_dialog_reports_a_deleted_audit_log(qtbot, tmp_path):
     qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
     text = dialog.error.text()
-    # The refusal's own message, not the generic "unexpected error" text with a type name.
-    assert text.startswith("the workspace failed its integrity check") and "2 were written" in text
+    # The refusal in words, with what was found; not the generic text with a type name.
+    assert text.startswith("This workspace is not as Cloister last left it") and "2 were written" in text
     assert "Traceback" not in text and "IntegrityError" not in text
     assert dialog.workspace is None and dialog.isVisible()
+    assert dialog.accept_copy_button.isVisible()
+    assert dialog.passphrase.text() == PASSPHRASE  # it was right: not cleared as if wrong
+
+
+def test_a_backup_put_back_is_accepted_from_the_unlock_dialog(qtbot, tmp_path):
+    from privacy.vault.audit import RESTORE_ACTION
+
+    root, backup = tmp_path / "ws", tmp_path / "backup"
+    ws = Workspace.create(root, PASSPHRASE, kdf=FAST_KDF)
+    ws.audit("dataset.imported", dataset="a")
+    ws.lock()
+    shutil.copytree(root, backup)  # yesterday's backup
+    ws = Workspace.unlock(root, PASSPHRASE)
+    ws.audit("dataset.imported", dataset="b")  # today's work, which the backup lacks
+    ws.lock()
+    shutil.rmtree(root)
+    shutil.copytree(backup, root)  # the user puts the backup back
+    dialog = UnlockDialog(root)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
+    qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.accept_copy_button.isVisible, timeout=10_000)
+    assert "If you put back a backup on purpose, press Accept this copy" in dialog.error.text()
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.mouseClick(dialog.accept_copy_button, Qt.MouseButton.LeftButton)
+    opened = dialog.workspace
+    assert opened is not None and not opened.locked
+    report = opened.verify_audit()
+    assert report.ok and report.entries[-1].action == RESTORE_ACTION
+    assert [e.details.get("dataset") for e in report.entries if e.action == "dataset.imported"] == ["a"]
+    opened.lock()
