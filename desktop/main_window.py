@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         self.open_folder_action = self._action("Open data &folder…", self.open_folder_dialog,
                                                "Ctrl+Shift+O", "open")
         self.lock_action = self._action("&Lock", self.request_lock, "Ctrl+L", "lock")
-        self.export_action = self._action("&Export model…", lambda: self.results_page.export_current(), "Ctrl+E", "export")
+        self.export_action = self._action("&Export model…", self._export, "Ctrl+E", "export")
         # Preferences has no standard key on Linux: Ctrl+, as on macOS (Cmd+,) and in most editors.
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
@@ -172,6 +172,15 @@ class MainWindow(QMainWindow):
             self._built[key] = page
             page.on_workspace(self.context.workspace)
         return page
+
+    def _export(self) -> None:
+        """The run chosen on the Runs page when that is where the user is; else the run shown
+        on Results (Ctrl+E on Runs exported the run last opened on Results)."""
+        if self.stack.currentWidget() is self._built.get("runs") and \
+                len(self.runs_page.selected()) == 1:
+            self.runs_page.export_selected()
+        else:
+            self.results_page.export_current()
 
     def _start_training(self) -> None:
         self.show_page("train")

@@ -6,6 +6,7 @@ that the view shows what the state says.
 from __future__ import annotations
 
 import enum
+from datetime import datetime, timezone
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +89,20 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def local_time(when: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An engine time (ISO 8601, UTC) in this computer's time zone: the pages showed UTC
+    unmarked, hours off from the clock on the wall."""
+    if not when:
+        return ""
+    try:
+        moment = when if isinstance(when, datetime) else datetime.fromisoformat(str(when))
+    except ValueError:
+        return str(when)[:16].replace("T", " ")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime(fmt)
 
 
 # --- Train page ------------------------------------------------------------------------------

@@ -24,6 +24,13 @@ PLAINTEXT_WARNING = (
 )
 
 
+def export_run(context: Any, run_id: str, parent: QWidget) -> None:
+    """Open the export dialog for ``run_id`` (Results, Runs, File › Export model)."""
+    dialog = ExportDialog(context, run_id, parent=parent)
+    dialog.exec()
+    dialog.deleteLater()  # its passphrase fields go with it, not kept hidden under the page
+
+
 class ExportDialog(QDialog):
     def __init__(self, context, run_id: str, *, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
@@ -97,8 +104,14 @@ class ExportDialog(QDialog):
 
     def _default_target(self, *, plaintext: bool) -> str:
         # Plaintext goes to a new folder; an encrypted export is one sealed file.
-        name = f"cloister-{self.run_id}" + ("" if plaintext else ".cloister-export")
-        return str(Path.home() / name)
+        suffix = "" if plaintext else ".cloister-export"
+        target = Path.home() / f"cloister-{self.run_id}{suffix}"
+        # A second export of the run: a free name, not a refusal after Export was pressed.
+        number = 2
+        while target.exists():
+            target = Path.home() / f"cloister-{self.run_id}-{number}{suffix}"
+            number += 1
+        return str(target)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export into", str(Path(self.folder.text()).parent))
@@ -183,7 +196,10 @@ class ExportDialog(QDialog):
             self.exported_to = Path(value) if isinstance(value, (str, Path)) else out
             out = self.exported_to
             kind = "unencrypted" if self.plaintext.isChecked() else "encrypted"
-            self.message.setText(f"✔ Exported ({kind}) to {out}")
+            opened = ("" if self.plaintext.isChecked() else
+                      " Where it goes, `cloister open-export FILE --out NEW_FOLDER` asks for "
+                      "its passphrase and writes the model folder.")
+            self.message.setText(f"✔ Exported ({kind}) to {out}.{opened}")
             self.export_button.setEnabled(False)
             self.buttons.button(QDialogButtonBox.StandardButton.Close).setFocus()
         elif isinstance(terminal, Failed):

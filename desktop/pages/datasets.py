@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
-from desktop.icons import icon
 from desktop.accessible import label_for, tab_leaves
+from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.draft_check import problem_lines, problems_title, read_and_check
 from desktop.pages.fixes_panel import FixesPanel, fix_draft

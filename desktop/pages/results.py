@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (
     QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from desktop.icons import icon
 from desktop.accessible import label_for, tab_leaves
+from desktop.icons import icon
 from desktop.pages.base import Page
 from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
@@ -282,8 +282,6 @@ class ResultsPage(Page):
         if self.workspace is None or not self.run_id:
             self.context.status_message.emit("Open a finished run on the Results page to export it.")
             return
-        from desktop.dialogs.export import ExportDialog
+        from desktop.dialogs.export import export_run
 
-        dialog = ExportDialog(self.context, self.run_id, parent=self)
-        dialog.exec()
-        dialog.deleteLater()  # its passphrase fields go with it, not kept hidden under the page
+        export_run(self.context, self.run_id, self)

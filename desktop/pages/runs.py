@@ -10,10 +10,10 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from desktop.icons import icon
 from desktop.accessible import label_for, tab_leaves
+from desktop.icons import icon
 from desktop.pages.base import Page, section
-from desktop.state import format_duration, format_metric, history_curves
+from desktop.state import format_duration, format_metric, history_curves, local_time
 from desktop.widgets.curves import CurvePlot
 from engine.evaluation.metrics import accuracy_interval_text, intervals_overlap
 from engine.units import rate_text
@@ -63,17 +63,22 @@ class RunsPage(Page):
         self.resume_button = QPushButton(icon("train"), "Resume")
         self.resume_button.setToolTip("Continue a cancelled or failed run from its last checkpoint")
         self.resume_button.clicked.connect(self.resume_selected)
+        self.export_button = QPushButton(icon("export"), "Export…")
+        self.export_button.setToolTip("Export the selected run's model (Ctrl+E)")
+        self.export_button.clicked.connect(self.export_selected)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Delete the selected runs: their models, reports (which quote "
                                       "test rows) and checkpoints")
         self.delete_button.clicked.connect(self.delete_selected)
+        # On a line of its own, wrapped: beside the buttons it made the page wider than the
+        # window (and was cut off) once the longer hints came.
         self.hint = QLabel(COMPARE_HINT)
+        self.hint.setWordWrap(True)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.compare_button)
-        buttons.addWidget(self.resume_button)
-        buttons.addWidget(self.delete_button)
-        buttons.addWidget(self.hint, 1)
+        for button in (self.open_button, self.compare_button, self.resume_button,
+                       self.export_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
 
         self.compare_table = QTableWidget(0, 0)
         self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -95,7 +100,7 @@ class RunsPage(Page):
         compare = QSplitter(Qt.Orientation.Horizontal)
         compare.addWidget(self.compare_table)
         compare.addWidget(curves_box)
-        compare.setSizes([420, 600])
+        compare.setSizes([560, 460])  # the settings table's run names need the width
         self.compared: list[Any] = []
         # Said when the best accuracy is within what the test splits can measure of another's.
         self.compare_note = QLabel("")
@@ -103,6 +108,7 @@ class RunsPage(Page):
 
         self.layout_.addWidget(self.table, 3)
         self.layout_.addLayout(buttons)
+        self.layout_.addWidget(self.hint)
         self.layout_.addWidget(section("Comparison"))
         self.layout_.addWidget(self.compare_note)
         self.layout_.addWidget(compare, 4)
@@ -134,7 +140,7 @@ class RunsPage(Page):
         for record in self.records:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            values = [record.run_id, record.dataset, _status(record), (record.created or "")[:16].replace("T", " "),
+            values = [record.run_id, record.dataset, _status(record), local_time(record.created),
                       format_duration(record.duration_seconds) if record.duration_seconds else "—",
                       format_metric(record.metrics.get("accuracy")), format_metric(record.metrics.get("macro_f1")),
                       record.device or "—"]
@@ -160,6 +166,7 @@ class RunsPage(Page):
     def _on_selection(self) -> None:
         chosen = self.selected()
         self.open_button.setEnabled(len(chosen) == 1 and chosen[0].has_model)
+        self.export_button.setEnabled(len(chosen) == 1 and chosen[0].has_model)
         self.compare_button.setEnabled(len(chosen) >= 2)
         resumable = len(chosen) == 1 and chosen[0].resumable
         # A run stopped before its first checkpoint has nothing to continue from.
@@ -249,6 +256,13 @@ class RunsPage(Page):
         chosen = self.selected()
         if len(chosen) == 1 and chosen[0].has_model:
             self.context.run_selected.emit(chosen[0].run_id)
+
+    def export_selected(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1 and chosen[0].has_model and self.workspace is not None:
+            from desktop.dialogs.export import export_run
+
+            export_run(self.context, chosen[0].run_id, self)
 
     def select_runs(self, run_ids: list[str]) -> None:
         self.table.clearSelection()
@@ -349,7 +363,7 @@ def compare_labels(records: list[Any]) -> list[str]:
     shared = len({r.dataset for r in records}) == 1
 
     def label(record: Any) -> str:
-        started = (record.created or "")[5:19].replace("T", " ")  # "12-05 20:36:27"
+        started = local_time(record.created, "%m-%d %H:%M:%S")  # "12-05 20:36:27"
         if not started:
             return record.run_id
         return started if shared else f"{record.dataset} · {started}"

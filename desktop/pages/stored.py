@@ -9,10 +9,11 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from desktop.accessible import tab_leaves
 from desktop.context import AppContext
 from desktop.icons import icon
-from desktop.accessible import tab_leaves
 from desktop.pages.base import section
+from desktop.state import local_time
 from engine.units import human_size
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class StoredDatasetsPanel(QWidget):
             row = self.table.rowCount()
             self.table.insertRow(row)
             values = [info.name, f"{info.rows:,}", str(len(info.labels)), human_size(info.size_bytes),
-                      str(info.created)[:16].replace("T", " ")]
+                      local_time(info.created)]
             for column, value in enumerate(values):
                 cell = QTableWidgetItem(value)
                 if column in (1, 2, 3):

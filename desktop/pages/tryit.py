@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (
     QScrollArea, QVBoxLayout, QWidget,
 )
 
-from desktop.icons import icon
 from desktop.accessible import label_for
+from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.state import format_metric
 from desktop.widgets.charts import BarChart

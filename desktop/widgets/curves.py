@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QPalette, QShowEvent
+from PySide6.QtGui import QColor, QPalette, QShowEvent, QTextOption
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 # Distinguishable on light and dark backgrounds (Okabe-Ito, colour-blind safe).
@@ -158,7 +158,9 @@ class CurvePlot(QWidget):
             self._empty_item = item
             # Kept in the middle of whatever the view shows: the step axis is shared, so the
             # partner's steps move this empty plot's range too (the text once sat off its left).
-            self._plot.getPlotItem().vb.sigRangeChanged.connect(lambda *_: self._center_empty_text())
+            vb = self._plot.getPlotItem().vb
+            vb.sigRangeChanged.connect(lambda *_: self._center_empty_text())
+            vb.sigResized.connect(lambda *_: self._center_empty_text())  # and wrapped anew
         empty = not any(xs for xs, _ys in self._series.values())
         self._set_empty(empty)
         if empty:
@@ -221,7 +223,12 @@ class CurvePlot(QWidget):
 
     def _center_empty_text(self) -> None:
         if self.empty_text_shown():
-            (x0, x1), (y0, y1) = self._plot.getPlotItem().vb.viewRange()
+            vb = self._plot.getPlotItem().vb
+            (x0, x1), (y0, y1) = vb.viewRange()
+            # Wrapped to the plot's width (a narrow window cut it at both ends), lines centred.
+            self._empty_item.setTextWidth(max(80.0, vb.width() - 24))
+            self._empty_item.textItem.document().setDefaultTextOption(
+                QTextOption(Qt.AlignmentFlag.AlignCenter))
             self._empty_item.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def drawn(self, name: str) -> tuple[list[float], bool]:

@@ -122,3 +122,21 @@ def test_a_plot_follows_a_switch_between_light_and_dark(qtbot):
     plot.setPalette(dark)
     qtbot.waitUntil(lambda: plot._plot.backgroundBrush().color().name() == "#1e1e1e", timeout=5_000)
     assert plot._plot.getAxis("left").textPen().color().name() == "#e6e6e6"
+
+
+def test_the_empty_text_wraps_inside_a_narrow_plot(qtbot):
+    """At a 1024-pixel window the Validation placeholder was one line wider than its plot,
+    cut at both ends ("/alidation scores appear here …")."""
+    plot = CurvePlot(title="Validation", empty_text="Validation scores appear here as training "
+                                                    "reaches them.")
+    qtbot.addWidget(plot)
+    plot.resize(300, 240)
+    plot.show()
+    plot.ensure_plot()
+    qtbot.waitUntil(plot.empty_text_shown, timeout=5_000)
+    item, vb = plot._empty_item, plot._plot.getPlotItem().vb
+    qtbot.wait(50)
+    text = item.mapRectToScene(item.boundingRect())
+    view = vb.mapRectToScene(vb.boundingRect())
+    assert view.left() <= text.left() and text.right() <= view.right(), (text, view)
+    assert text.height() > 1.5 * item.textItem.document().firstBlock().layout().lineAt(0).height()

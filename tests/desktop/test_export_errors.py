@@ -34,3 +34,44 @@ def test_an_export_to_a_place_that_cannot_be_written_names_it(qtbot, context, tr
     assert text.endswith("choose a folder you can write to, on a disk with free space")
     assert dialog.message.property("error") is True and dialog.export_button.isEnabled()
     assert blocker.read_text() == "not a folder"  # what was there is untouched
+
+
+def test_a_second_export_of_a_run_is_offered_a_free_name_and_says_how_to_open_it(
+        qtbot, context, trained, tmp_path: Path, monkeypatch):
+    """The default name already existed after one export: Export then failed with "already
+    exists". It now starts at a free name; done, it says how the recipient opens it."""
+    from desktop.dialogs.export import ExportDialog
+
+    ws, run_id, _ = trained
+    context.set_workspace(ws)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / f"cloister-{run_id}.cloister-export").write_bytes(b"yesterday's export")
+    dialog = ExportDialog(context, run_id)
+    qtbot.addWidget(dialog)
+    assert dialog.folder.text() == str(tmp_path / f"cloister-{run_id}-2.cloister-export")
+    dialog.passphrase.setText("a long recipient passphrase 123")
+    dialog.repeat.setText("a long recipient passphrase 123")
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
+    assert dialog.exported_to == tmp_path / f"cloister-{run_id}-2.cloister-export"
+    assert "cloister open-export FILE --out NEW_FOLDER" in dialog.message.text()
+    assert (tmp_path / f"cloister-{run_id}.cloister-export").read_bytes() == b"yesterday's export"
+
+
+def test_ctrl_e_on_the_runs_page_exports_the_run_chosen_there(qtbot, window, trained) -> None:
+    """It exported the run last shown on Results, whichever run was selected on Runs."""
+    from desktop.dialogs.export import ExportDialog
+    from tests.desktop.helpers import when_modal_opens
+
+    ws, run_id, _ = trained
+    window.context.set_workspace(ws)
+    window.results_page.run_id = "some-other-run"  # what Results showed last
+    window.show_page("runs")
+    runs = window.runs_page
+    runs.select_runs([run_id])
+    assert runs.export_button.isEnabled()
+    seen: list[str] = []
+    when_modal_opens(ExportDialog, lambda dialog: (seen.append(dialog.run_id), dialog.reject()))
+    window.export_action.trigger()
+    qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    assert seen == [run_id]

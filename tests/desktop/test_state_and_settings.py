@@ -368,3 +368,21 @@ def test_the_automatic_settings_colour_stays_readable_on_a_dark_theme(qapp):
         assert link.lightnessF() - window.lightnessF() >= 0.35
     finally:
         qapp.setPalette(before)
+
+
+def test_times_are_shown_in_this_computers_time_zone(monkeypatch):
+    """Runs' and datasets' times are kept in UTC; the pages showed them so, unmarked: five
+    hours in the future in New York."""
+    import time
+
+    from desktop.state import local_time
+
+    monkeypatch.setenv("TZ", "EST+5")  # a POSIX zone: no time-zone database needed
+    time.tzset()
+    try:
+        assert local_time("2026-12-06T10:31:38+00:00") == "2026-12-06 05:31"
+        assert local_time("2026-12-06T10:31:38", "%m-%d %H:%M:%S") == "12-06 05:31:38"  # naive: UTC
+        assert local_time("") == "" and local_time(None) == ""
+    finally:
+        monkeypatch.undo()
+        time.tzset()
