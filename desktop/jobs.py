@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
@@ -107,9 +107,23 @@ def rename_dataset(ws: Vault, old: str, new: str) -> None:
     rename(ws, old, new)
 
 
-def delete_dataset(ws: Vault, name: str) -> None:
-    from engine.data.store import delete_dataset as delete
+def runs_trained_on(ws: Vault, name: str) -> list[Any]:
+    """UI thread: the runs trained on what dataset ``name`` holds (or earlier imports of it)."""
+    from engine.data.store import dataset_info
+    from engine.runs import runs_on
 
+    return runs_on(ws, name, dataset_info(ws, name).sha256 or None)
+
+
+def delete_dataset(ws: Vault, name: str, *, with_runs: Sequence[Any] = ()) -> None:
+    """The runs first, every one checked before any goes (as `cloister rm --with-runs`): a
+    failure then leaves the dataset to retry with."""
+    from engine.data.store import delete_dataset as delete
+    from engine.runs import check_deletable, delete_run
+
+    check_deletable(ws, list(with_runs))
+    for record in with_runs:
+        delete_run(ws, record.run_id)
     delete(ws, name)
 
 
@@ -200,6 +214,28 @@ def runs(ws: Vault) -> list[Any]:
     from engine.runs import list_runs
 
     return sorted(list_runs(ws), key=lambda record: record.created or "", reverse=True)
+
+
+def dataset_labels(ws: Vault, records: list[Any]) -> dict[str, str]:
+    """UI thread (small index reads): each run's dataset as the pages name it now: by the name
+    it has now (a rename keeps the contents; the run kept the old name), and marked where the
+    vault no longer holds what the run trained on (deleted, or imported again since)."""
+    from engine.data.store import list_datasets
+    from engine.runs import current_dataset
+
+    datasets = list(list_datasets(ws))
+    names = {info.name for info in datasets}
+    labels = {}
+    for record in records:
+        now = current_dataset(record, datasets)
+        if now == record.dataset:
+            labels[record.run_id] = now
+        elif now is not None:
+            labels[record.run_id] = f"{now} (was {record.dataset})"
+        else:
+            labels[record.run_id] = record.dataset + (" (an earlier import)" if record.dataset in names
+                                                      else " (deleted)")
+    return labels
 
 
 def run_record(ws: Vault, run_id: str) -> Any:

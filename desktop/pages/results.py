@@ -2,6 +2,7 @@
 and the run's training curves. Everything shown comes decrypted from the vault into memory."""
 from __future__ import annotations
 
+import html
 from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -154,15 +155,17 @@ class ResultsPage(Page):
         self.run_combo.clear()
         if self.workspace is None:
             return
-        from desktop.jobs import runs
+        from desktop.jobs import dataset_labels, runs
 
         try:
             records = [r for r in runs(self.workspace) if r.has_model]
+            named = dataset_labels(self.workspace, records)
         except Exception:  # noqa: BLE001 - an unreadable history leaves the list empty
-            records = []
+            records, named = [], {}
         for record in records:
             accuracy = format_metric(record.metrics.get("accuracy"))
-            self.run_combo.addItem(f"{record.run_id} — {record.dataset} — accuracy {accuracy}", record.run_id)
+            self.run_combo.addItem(f"{record.run_id} — {named[record.run_id]} — accuracy {accuracy}",
+                                   record.run_id)
         if self.run_id is not None and self.run_combo.findData(self.run_id) < 0:
             # Deleted (the Runs page): its report, which quotes test rows, goes off the screen.
             gone, self.run_id, self.record, self.report = self.run_id, None, None, None
@@ -209,8 +212,11 @@ class ResultsPage(Page):
             card.setToolTip("Share of test rows whose labels were all predicted right" if exact else "")
         config = record.config or {}
         model = config.get("model_path") or "MiniLM-L6 (default)"
+        from desktop.jobs import dataset_labels
+
+        dataset = html.escape(dataset_labels(self.workspace, [record])[record.run_id])
         self.summary.setText(
-            f"Dataset <b>{record.dataset}</b> · model {model} · {record.device or 'device ?'} · "
+            f"Dataset <b>{dataset}</b> · model {model} · {record.device or 'device ?'} · "
             f"{len(record.labels)} labels · tested on {rep.n if rep else '?'} held-out rows"
             + (f" · {'exact-match ' if multi else ''}accuracy {rep.interval_text()}" if rep else "")
         )

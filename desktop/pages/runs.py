@@ -131,16 +131,18 @@ class RunsPage(Page):
         self.records = []
         if self.workspace is None:
             return
-        from desktop.jobs import runs
+        from desktop.jobs import dataset_labels, runs
 
+        named: dict[str, str] = {}
         try:
             self.records = runs(self.workspace)
+            named = dataset_labels(self.workspace, self.records)
         except Exception as exc:  # noqa: BLE001
             self.hint.setText(f"Could not read the run history: {exc}")
         for record in self.records:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            values = [record.run_id, record.dataset, _status(record), local_time(record.created),
+            values = [record.run_id, named.get(record.run_id, record.dataset), _status(record), local_time(record.created),
                       format_duration(record.duration_seconds) if record.duration_seconds else "—",
                       format_metric(record.metrics.get("accuracy")), format_metric(record.metrics.get("macro_f1")),
                       record.device or "—"]

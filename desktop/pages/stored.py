@@ -14,7 +14,7 @@ from desktop.context import AppContext
 from desktop.icons import icon
 from desktop.pages.base import section
 from desktop.state import local_time
-from engine.units import human_size
+from engine.units import count_of, human_size
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -142,20 +142,34 @@ class StoredDatasetsPanel(QWidget):
             self._vault_edit(lambda: rename_dataset(workspace, old, new.strip()))
 
     def delete_selected(self) -> None:
-        name = self.selected_name()
-        if name is None:
+        name, workspace = self.selected_name(), self.workspace
+        if name is None or workspace is None:
             return
-        answer = QMessageBox.question(
-            self, "Delete dataset",
-            f"Delete the dataset “{name}” from the vault?\n\nRuns trained on it are kept. This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            from desktop.jobs import delete_dataset
+        from desktop.jobs import delete_dataset, runs_trained_on
 
-            workspace = self.workspace
+        # Its runs are counted and can go with it, as `cloister rm --with-runs` does: their
+        # models and reports (which quote test rows) are what a full erasure must remove too.
+        trained = runs_trained_on(workspace, name)
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete dataset",
+                          f"Delete the dataset “{name}” from the vault? This cannot be undone.",
+                          QMessageBox.StandardButton.Cancel, self)
+        if trained:
+            one = len(trained) == 1
+            box.setInformativeText(
+                f"{count_of(len(trained), 'run')} {'was' if one else 'were'} trained on it. "
+                f"{'Its model and test report' if one else 'Their models and test reports'} "
+                "(which quote test rows) are kept unless you delete them too.")
+            with_runs = box.addButton(f"Delete it and its {count_of(len(trained), 'run')}",
+                                      QMessageBox.ButtonRole.DestructiveRole)
+        alone = box.addButton("Delete the dataset only" if trained else "Delete",
+                              QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is alone:
             self._vault_edit(lambda: delete_dataset(workspace, name))
+        elif trained and box.clickedButton() is with_runs:
+            self._vault_edit(lambda: delete_dataset(workspace, name, with_runs=trained))
+            self.context.runs_changed.emit()
 
     def _vault_edit(self, operation) -> None:  # noqa: ANN001 - small, fast index edits
         try:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from engine.vault import Vault
 
 LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "2e-3", "5e-3", "2e-2")
+DEFAULT_MODEL = "MiniLM-L6 (default, built in)"
 
 
 class TrainPage(Page):
@@ -60,15 +61,14 @@ class TrainPage(Page):
                        self.device.currentIndexChanged, self.learning_rate.currentTextChanged,
                        self.advanced.long_texts.currentIndexChanged):
             signal.connect(lambda *_: (self._forget_refusal(), self._schedule_estimate()))
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._update_privacy_warning())
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._dataset_columns_changed())
-        self.dataset_combo.currentIndexChanged.connect(lambda _i: self.auto_box.schedule())
+        for follow in (self._update_privacy_warning, self._dataset_columns_changed, self.auto_box.schedule):
+            self.dataset_combo.currentIndexChanged.connect(lambda _i, follow=follow: follow())
         context.datasets_changed.connect(self.refresh_datasets)
         self._render()
 
     def _build_common_form(self) -> QFormLayout:
         self.dataset_combo = QComboBox()
-        self.model_label = QLabel("MiniLM-L6 (default, built in)")
+        self.model_label = QLabel(DEFAULT_MODEL)
         self.model_label.setWordWrap(True)
         self.model_button = QPushButton("Choose folder…")
         self.model_button.clicked.connect(self.choose_model_folder)
@@ -237,7 +237,8 @@ class TrainPage(Page):
         self.refresh_datasets()
 
     def refresh_datasets(self) -> None:
-        current = self.dataset_combo.currentData()
+        current, version = (self.dataset_combo.currentData(),
+                            self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 3))
         self.dataset_combo.blockSignals(True)
         self.dataset_combo.clear()
         if self.workspace is not None:
@@ -255,8 +256,11 @@ class TrainPage(Page):
                 self.dataset_combo.setItemData(self.dataset_combo.count() - 1, people, Qt.ItemDataRole.UserRole + 2)
                 # The version: a dataset imported again under the same name is counted again.
                 self.dataset_combo.setItemData(self.dataset_combo.count() - 1, info.sha256, Qt.ItemDataRole.UserRole + 3)
-        if current is not None:
-            self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(current)))
+        if current is not None:  # kept; renamed, it is found by its contents (the rename keeps them)
+            index = self.dataset_combo.findData(current)
+            if index < 0 and version:
+                index = self.dataset_combo.findData(version, Qt.ItemDataRole.UserRole + 3)
+            self.dataset_combo.setCurrentIndex(max(0, index))
         self.dataset_combo.blockSignals(False)
         self._dataset_columns_changed()
         self._privacy_reviewed = set()
@@ -305,28 +309,24 @@ class TrainPage(Page):
 
     def set_model_folder(self, folder: Path | None) -> bool:
         """Use ``folder`` as the base model after checking it; None goes back to the default."""
-        if folder is None:
-            self.model_path = None
-            self.model_label.setText("MiniLM-L6 (default, built in)")
-            self.auto_box.schedule()
-            self._schedule_estimate()
-            return True
-        from desktop.jobs import check_model
+        if folder is not None:
+            from desktop.jobs import check_model
 
-        try:
-            info = check_model(folder)
-        except Exception as exc:  # noqa: BLE001 - InputError: the engine says why and what to do
-            # Start still trains the model chosen before: say which, beside why this one failed.
-            current = self.model_path.name if self.model_path else "MiniLM-L6 (default, built in)"
-            self.model_label.setText(f"✖ {exc}\nStill using {current}.")
-            return False
-        self.model_path = Path(folder)
-        params = getattr(info, "approx_parameters", None)
-        size = f", {params / 1e6:.1f}M parameters" if params else ""
-        self.model_label.setText(f"{Path(folder).name} ({getattr(info, 'model_type', 'model')}{size})")
-        limit = getattr(info, "max_length", None)
-        if limit:
-            self.auto_box.clamp_max_length(int(limit))
+            try:
+                info = check_model(folder)
+            except Exception as exc:  # noqa: BLE001 - InputError: the engine says why and what to do
+                # Start still trains the model chosen before: say which, beside why this one failed.
+                current = self.model_path.name if self.model_path else DEFAULT_MODEL
+                self.model_label.setText(f"✖ {exc}\nStill using {current}.")
+                return False
+            params = getattr(info, "approx_parameters", None)
+            size = f", {params / 1e6:.1f}M parameters" if params else ""
+            self.model_label.setText(f"{Path(folder).name} ({getattr(info, 'model_type', 'model')}{size})")
+            if getattr(info, "max_length", None):
+                self.auto_box.clamp_max_length(int(info.max_length))
+        else:
+            self.model_label.setText(DEFAULT_MODEL)
+        self.model_path = Path(folder) if folder is not None else None
         self.auto_box.schedule()
         self._schedule_estimate()
         return True

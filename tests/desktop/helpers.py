@@ -96,3 +96,10 @@ def when_modal_opens(kind: type, act: Callable[[Any], object]) -> None:
             QTimer.singleShot(20, attempt)
 
     QTimer.singleShot(0, attempt)
+
+
+def click_when_laid_out(qtbot, button: QWidget) -> None:  # noqa: ANN001
+    """Click ``button`` once it is shown where a user could click it: the vault's buttons
+    appear with its first dataset, and a click before the layout settles lands beside them."""
+    qtbot.waitUntil(lambda: button.isEnabled() and not button.visibleRegion().isEmpty(), timeout=5_000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from desktop.widgets.arrow_table import BLOCK, CACHED_BLOCKS, ArrowTableModel
-from tests.desktop.helpers import answer_next_message_box, drop_files
+from tests.desktop.helpers import answer_next_message_box, button_with_text, click_when_laid_out, drop_files
 
 
 def _write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
@@ -120,7 +120,7 @@ def test_rename_and_delete_ask_first(qtbot, window, spam_csv):
         dialog.accept()
 
     QTimer.singleShot(0, rename)
-    qtbot.mouseClick(page.rename_button, Qt.MouseButton.LeftButton)
+    click_when_laid_out(qtbot, page.rename_button)
     assert page.stored.item(0, 0).text() == "sms-sample"
 
     page.select_stored("sms-sample")
@@ -130,7 +130,7 @@ def test_rename_and_delete_ask_first(qtbot, window, spam_csv):
     assert "sms-sample" in seen[0] and page.stored.rowCount() == 1  # cancelled: kept
 
     page.select_stored("sms-sample")
-    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    answer_next_message_box(lambda box: button_with_text(box, "Delete"))
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
     assert page.stored.rowCount() == 0
     from engine.data.store import list_datasets

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from tests.desktop.helpers import drop_files
+from tests.desktop.helpers import click_when_laid_out, drop_files
 
 
 def _notes(tmp_path: Path) -> Path:
@@ -29,9 +29,7 @@ def _privacy_panel(qtbot, window, path: Path):
     qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
     assert page.select_stored(path.stem)
-    button = page.stored_panel.privacy_button  # shown with the first dataset: laid out first
-    qtbot.waitUntil(lambda: button.isEnabled() and not button.visibleRegion().isEmpty(), timeout=5_000)
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    click_when_laid_out(qtbot, page.stored_panel.privacy_button)
     return page.stored_panel.privacy_dialog.panel
 
 

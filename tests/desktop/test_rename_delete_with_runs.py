@@ -1,0 +1,69 @@
+"""A dataset with runs, renamed and then deleted from the Datasets page: the runs follow the
+new name (they were listed under a name no dataset had, and a new import under the old name
+looked like theirs), the Train page keeps the renamed dataset, and the delete question counts
+the runs and can take them too (as `cloister rm --with-runs`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog
+
+from engine.data.store import list_datasets
+from engine.runs import list_runs
+from tests.desktop.helpers import answer_next_message_box, button_with_text
+from tests.desktop.test_accessibility import _trained
+from tests.desktop.test_training_ui import _store
+
+
+def _rename(page, new: str) -> None:  # noqa: ANN001
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        dialog.setTextValue(new)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    page.rename_button.click()
+
+
+def test_runs_follow_a_renamed_dataset_and_go_with_a_deleted_one(
+        qtbot, window, spam_csv, tiny_model_dir: Path, tmp_path: Path) -> None:
+    _trained(qtbot, window, spam_csv, tiny_model_dir)  # a run on "messages"
+    ws = window.context.workspace
+    run_id = list_runs(ws)[0].run_id
+    train = window.train_page
+    assert train.dataset_combo.currentData() == "messages"
+    page = window.datasets_page
+    window.show_page("datasets")
+    assert page.select_stored("messages")
+    _rename(page, "messages-v1")
+    assert train.dataset_combo.currentData() == "messages-v1"  # not the first dataset listed
+    other = tmp_path / "other.csv"
+    other.write_text("text,label\n" + "".join(f"question {i},{'ab'[i % 2]}\n" for i in range(40)))
+    _store(window, other, name="messages")  # other data under the freed name
+    window.show_page("runs")
+    runs = window.runs_page
+    runs.refresh()
+    assert runs.table.item(0, 1).text() == "messages-v1 (was messages)"
+    window.results_page.show_run(run_id)
+    assert "Dataset <b>messages-v1 (was messages)</b>" in window.results_page.summary.text()
+
+    window.show_page("datasets")
+    page.refresh_stored()
+    assert page.select_stored("messages-v1")
+    seen: list[str] = []
+
+    def answer(box):  # noqa: ANN001, ANN202
+        seen.append(box.informativeText())
+        return button_with_text(box, "Delete it and its 1 run")
+
+    answer_next_message_box(answer)
+    page.delete_button.click()
+    assert seen and seen[0].startswith("1 run was trained on it. Its model and test report")
+    assert [d.name for d in list_datasets(ws)] == ["messages"]
+    assert list_runs(ws) == []
+    runs.refresh()
+    assert runs.table.rowCount() == 0
