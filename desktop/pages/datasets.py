@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
     QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QStackedWidget,
-    QTableView, QVBoxLayout, QWidget,
+    QVBoxLayout, QWidget,
 )
 
 from desktop.accessible import label_for, tab_leaves
@@ -24,7 +24,7 @@ from desktop.pages.draft_check import problem_lines, problems_title, read_and_ch
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
-from desktop.widgets.arrow_table import ArrowTableModel
+from desktop.widgets.arrow_table import ArrowTableModel, preview_view
 from desktop.widgets.charts import BarChart
 from desktop.widgets.column_scroll import ColumnScroll
 from desktop.widgets.drop_zone import DropZone
@@ -147,17 +147,7 @@ class DatasetsPage(Page):
         return draft
 
     def _build_preview_split(self) -> QSplitter:
-        self.table = tab_leaves(QTableView(), "Rows of the file")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.table.horizontalHeader().setDefaultSectionSize(220)
-        # A long column name ("Consumer complaint narrative  [text]") reads from its start and
-        # ends in "…", instead of being centred and cut at both ends.
-        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setWordWrap(False)
+        self.table = preview_view(self.model)
         self.chart = BarChart(max_bars=500)
         self.chart.setAccessibleName("Rows per label")
         self.chart_scroll = chart_scroll = QScrollArea()
@@ -224,6 +214,7 @@ class DatasetsPage(Page):
         self.fixes_panel.set_options([], [])
         self.stack.setCurrentWidget(self.empty)
         self.status.clear()
+        self.stored_panel.fit_in(self.split)
 
     # --- opening and validating --------------------------------------------------------------
     def _open_dialog(self) -> None:
@@ -491,6 +482,8 @@ class DatasetsPage(Page):
     # --- stored datasets (desktop.pages.stored) -----------------------------------------------
     def refresh_stored(self) -> None:
         self.stored_panel.refresh(self.workspace)
+        if self.draft is None:  # no file open: the list gets the height its rows need
+            self.stored_panel.fit_in(self.split)
 
     def select_stored(self, name: str) -> bool:
         return self.stored_panel.select(name)

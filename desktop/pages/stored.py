@@ -6,7 +6,7 @@ from typing import Any, TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMessageBox, QPushButton,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from desktop.accessible import tab_leaves
@@ -99,6 +99,17 @@ class StoredDatasetsPanel(QWidget):
                     cell.setToolTip(", ".join(list(info.labels)[:30]))
                 self.table.setItem(row, column, cell)
         self._update_buttons()
+
+    def fit_in(self, split: QSplitter) -> None:
+        """With no file open above, give the list the height its rows need, up to two thirds
+        of ``split`` (the empty drop zone took most of the page, and the list showed 3 rows)."""
+        total = sum(split.sizes())
+        if not total:
+            return  # not laid out yet: the stretch factors decide
+        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        wanted = self.minimumSizeHint().height() + rows
+        mine = max(self.minimumSizeHint().height(), min(wanted, total * 2 // 3))
+        split.setSizes([total - mine, mine])
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()

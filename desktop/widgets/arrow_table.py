@@ -10,10 +10,30 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QTableView
+
+from desktop.accessible import tab_leaves
 
 BLOCK = 256
 CACHED_BLOCKS = 16
 MAX_CELL_CHARS = 300  # long texts are shortened in the cell; the tooltip shows more
+
+
+def preview_view(model: ArrowTableModel) -> QTableView:
+    """The table a file's rows are previewed in: one line a row, cells chosen one by one."""
+    table = tab_leaves(QTableView(), "Rows of the file")
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+    header = table.horizontalHeader()
+    header.setDefaultSectionSize(220)
+    # A long column name ("Consumer complaint narrative  [text]") reads from its start and
+    # ends in "…", instead of being centred and cut at both ends.
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setTextElideMode(Qt.TextElideMode.ElideRight)
+    header.setStretchLastSection(True)
+    table.verticalHeader().setDefaultSectionSize(24)
+    table.setWordWrap(False)
+    return table
 
 
 class ArrowTableModel(QAbstractTableModel):

@@ -331,6 +331,25 @@ def test_an_empty_vault_is_one_line_under_the_preview(qtbot, window, spam_csv):
     assert vault < 70 and preview > 10 * vault
 
 
+def test_with_no_file_open_the_vault_list_gets_the_height_its_rows_need(qtbot, window, spam_csv):
+    """Day two: the empty drop zone took most of the page and the list showed three rows."""
+    from tests.desktop.test_training_ui import _store
+
+    for i in range(8):
+        _store(window, spam_csv, name=f"set-{i}")
+    window.resize(1280, 800)
+    window.show_page("datasets")
+    page = window.datasets_page
+    page.refresh_stored()
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 8, timeout=5_000)
+    qtbot.wait(50)
+    table = page.stored
+    last = table.visualItemRect(table.item(7, 0))
+    assert table.viewport().rect().contains(last)  # every dataset in view, none scrolled off
+    drop, vault = page.split.sizes()
+    assert drop >= page.empty.minimumSizeHint().height()  # the drop zone keeps what it needs
+
+
 def test_the_preview_and_the_vault_list_share_the_height_the_user_gives_them(qtbot, window, spam_csv):
     page = _open(qtbot, window, spam_csv)
     qtbot.waitUntil(lambda: page.import_button.isEnabled(), timeout=30_000)
