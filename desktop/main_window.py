@@ -133,11 +133,13 @@ class MainWindow(QMainWindow):
         self.open_folder_action = self._action("Open data &folder…", self.open_folder_dialog,
                                                "Ctrl+Shift+O", "open")
         self.lock_action = self._action("&Lock", self.request_lock, "Ctrl+L", "lock")
+        self.passphrase_action = self._action("Change &passphrase…", self.change_passphrase)
         self.export_action = self._action("&Export model…", self._export, "Ctrl+E", "export")
         # Preferences has no standard key on Linux: Ctrl+, as on macOS (Cmd+,) and in most editors.
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
-        for action in (self.open_action, self.open_folder_action, self.lock_action, None,
+        for action in (self.open_action, self.open_folder_action, self.lock_action,
+                       self.passphrase_action, None,
                        self.export_action, None,
                        self.settings_action, None, self.quit_action):
             if action is None:
@@ -172,6 +174,16 @@ class MainWindow(QMainWindow):
             self._built[key] = page
             page.on_workspace(self.context.workspace)
         return page
+
+    def change_passphrase(self) -> None:
+        if self.context.workspace is None:
+            return
+        from desktop.dialogs.vault import ChangePassphraseDialog
+
+        dialog = ChangePassphraseDialog(self.context.workspace, kdf=self.context.kdf, parent=self)
+        if dialog.exec():
+            self.context.status_message.emit("Passphrase changed: the workspace opens with the new one.")
+        dialog.deleteLater()  # its passphrase fields go with it
 
     def _export(self) -> None:
         """The run chosen on the Runs page when that is where the user is; else the run shown
@@ -347,7 +359,8 @@ class MainWindow(QMainWindow):
         for page in list(self._built.values()):
             page.on_workspace(workspace)
         self.nav.setEnabled(unlocked)
-        for action in (self.lock_action, self.open_action, self.open_folder_action, self.export_action):
+        for action in (self.lock_action, self.open_action, self.open_folder_action, self.export_action,
+                       self.passphrase_action):
             action.setEnabled(unlocked)
         if unlocked:
             self.lock_label.setText(f"Unlocked · {self.context.root}")

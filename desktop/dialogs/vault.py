@@ -92,7 +92,7 @@ class CreateVaultDialog(_VaultDialog):
         super().__init__(root, parent)
         self._kdf = kdf
         self.setWindowTitle("Create your Cloister vault")
-        intro = QLabel(
+        self.intro = intro = QLabel(
             "Everything you import and train is kept encrypted in this workspace:\n"
             f"{self.root}\n\nChoose a passphrase. It cannot be recovered if you forget it."
         )
@@ -116,7 +116,7 @@ class CreateVaultDialog(_VaultDialog):
         self.create_button.setText("Create vault")
         self.buttons.accepted.connect(self._create)
         self.buttons.rejected.connect(self.reject)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Passphrase:", self.first)
         form.addRow("Repeat:", self.second)
         form.addRow("Strength:", self.meter)
@@ -148,6 +148,45 @@ class CreateVaultDialog(_VaultDialog):
 
         passphrase, root, kdf = self.first.text(), self.root, self._kdf
         self._run(lambda: Workspace.create(root, passphrase, kdf=kdf), name="create-vault")
+
+
+class ChangePassphraseDialog(CreateVaultDialog):
+    """File › Change passphrase: the current one, then the new one twice, with the same
+    strength rule as a new vault. Only the master key's wrapping changes (as `cloister
+    passwd`): no data is re-encrypted, and a wrong current passphrase changes nothing."""
+
+    def __init__(self, workspace: Vault, *, kdf: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(workspace.root, kdf=kdf, parent=parent)
+        self._workspace = workspace
+        self.setWindowTitle("Change the passphrase")
+        self.intro.setText(f"The workspace {self.root} opens with the new passphrase from now "
+                           "on; the old one stops working. Nothing is re-encrypted.")
+        self.current = QLineEdit()
+        self.current.setEchoMode(QLineEdit.EchoMode.Password)
+        self.current.setPlaceholderText("The passphrase you unlocked with")
+        self.form.insertRow(0, "Current:", self.current)
+        self.form.labelForField(self.first).setText("New:")
+        self.create_button.setText("Change passphrase")
+        self.current.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _create(self) -> None:
+        if not self.create_button.isEnabled():
+            return
+        if self.current.text() == self.first.text():
+            self._show_error("The new passphrase is the same as the current one: nothing to change.")
+            return
+        workspace, old, new, kdf = self._workspace, self.current.text(), self.first.text(), self._kdf
+        self._run(lambda: _change_passphrase(workspace, old, new, kdf), name="change-passphrase")
+
+
+def _change_passphrase(workspace: Any, old: str, new: str, kdf: Any) -> Any:
+    from privacy.errors import WrongPassphrase
+
+    try:
+        workspace.change_passphrase(old, new, kdf=kdf)
+    except WrongPassphrase:
+        raise WrongPassphrase("The current passphrase is wrong: nothing was changed.") from None
+    return workspace
 
 
 class UnlockDialog(_VaultDialog):

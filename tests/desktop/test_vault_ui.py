@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 
 from desktop.dialogs.vault import CreateVaultDialog, UnlockDialog
@@ -134,3 +135,39 @@ def test_idle_timeout_locks_but_waits_for_a_running_job(qtbot, window):
         job.cancel()
     window.idle_timer.timeout.emit()
     assert not window.context.unlocked and window.current_page_key() == "locked"
+
+
+def test_the_passphrase_is_changed_from_the_file_menu(qtbot, window):
+    """Only `cloister passwd` could change it, though the unlock dialog speaks of a change."""
+    from desktop.dialogs.vault import ChangePassphraseDialog
+    from privacy.errors import WrongPassphrase
+    from tests.desktop.helpers import when_modal_opens
+
+    new = "a brand new passphrase for the vault 42"
+    seen: list[str] = []
+
+    def change(dialog: ChangePassphraseDialog) -> None:
+        dialog.current.setText("not the passphrase at all 99")
+        dialog.first.setText(new)
+        dialog.second.setText(new)
+        assert dialog.create_button.isEnabled()
+        dialog.create_button.click()
+
+        def after_wrong() -> None:
+            if not dialog.error.isVisible():
+                QTimer.singleShot(20, after_wrong)
+                return
+            seen.append(dialog.error.text())
+            dialog.current.setText(PASSPHRASE)
+            dialog.create_button.click()
+
+        QTimer.singleShot(20, after_wrong)
+
+    root = window.context.workspace.root
+    when_modal_opens(ChangePassphraseDialog, change)
+    window.passphrase_action.trigger()
+    assert seen == ["The current passphrase is wrong: nothing was changed."]
+    window.lock()
+    with pytest.raises(WrongPassphrase):
+        Workspace.unlock(root, PASSPHRASE)
+    Workspace.unlock(root, new).lock()
