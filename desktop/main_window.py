@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(960, 640)
 
         self._built: dict[str, Page] = {}
+        self._page_at_lock: str | None = None
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setAccessibleName("Pages")
@@ -331,6 +332,7 @@ class MainWindow(QMainWindow):
             return
         self._close_dialogs()
         self.context.jobs.cancel_all_and_wait()
+        self._page_at_lock = self.current_page_key()  # unlocking comes back to it
         workspace = self.context.workspace
         self.context.set_workspace(None)
         try:
@@ -364,8 +366,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(unlocked)
         if unlocked:
             self.lock_label.setText(f"Unlocked · {self.context.root}")
+            back = self._page_at_lock
             self.nav.setCurrentRow(-1)
-            self.nav.setCurrentRow(0)
+            self.nav.setCurrentRow(self.PAGE_KEYS.index(back) if back in self.PAGE_KEYS else 0)
             self.nav.setFocus()  # the keyboard starts from the page list, not from nowhere
             self._restart_idle_timer()
         else:

@@ -65,6 +65,7 @@ class ResultsPage(Page):
     def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(context, parent)
         self.run_id: str | None = None
+        self._before_lock: str | None = None  # the run shown when the vault was locked
         self.report: Any = None
         self.record: Any = None
         self.run_combo = QComboBox()
@@ -135,6 +136,8 @@ class ResultsPage(Page):
 
     # --- lifecycle ---------------------------------------------------------------------------
     def on_workspace(self, workspace: Vault | None) -> None:
+        if workspace is None and self.run_id:  # an id, not data: unlocking shows it again
+            self._before_lock = self.run_id
         self.run_id, self.report, self.record = None, None, None
         self.refresh_runs()
         if workspace is None:
@@ -149,7 +152,8 @@ class ResultsPage(Page):
     def on_shown(self) -> None:
         self.refresh_runs()
         if self.run_id is None and self.run_combo.count():
-            self.show_run(self.run_combo.itemData(0))
+            before = self.run_combo.findData(self._before_lock)
+            self.show_run(self.run_combo.itemData(max(0, before)))
 
     def refresh_runs(self) -> None:
         self.run_combo.clear()

@@ -173,3 +173,4 @@ def test_dialog_fields_are_named_and_errors_reach_the_field(qtbot, tmp_path, win
     qtbot.addWidget(settings)
     settings.show()
     assert unnamed(settings) == []
+

@@ -171,3 +171,26 @@ def test_the_passphrase_is_changed_from_the_file_menu(qtbot, window):
     with pytest.raises(WrongPassphrase):
         Workspace.unlock(root, PASSPHRASE)
     Workspace.unlock(root, new).lock()
+
+
+def test_unlocking_comes_back_to_the_page_and_run_that_were_shown(
+        qtbot, window, spam_csv, tiny_model_dir) -> None:
+    """It landed on Datasets, and Results showed the newest run instead of the one open."""
+    from engine.runs import list_runs
+    from tests.desktop.test_accessibility import _trained
+    from tests.desktop.conftest import PASSPHRASE
+    from tests.desktop.helpers import unlock_from_the_lock_screen
+
+    _trained(qtbot, window, spam_csv, tiny_model_dir)
+    [older] = [r.run_id for r in list_runs(window.context.workspace)]
+    train = window.train_page
+    with qtbot.waitSignal(train.training_ended, timeout=120_000):  # a newer run
+        qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
+    assert len(list_runs(window.context.workspace)) == 2
+    window.context.run_selected.emit(older)
+    assert window.current_page_key() == "results" and window.results_page.run_id == older
+    window.lock()
+    assert window.results_page.report is None  # nothing decrypted kept
+    unlock_from_the_lock_screen(qtbot, window, PASSPHRASE)
+    assert window.current_page_key() == "results"
+    qtbot.waitUntil(lambda: window.results_page.run_id == older, timeout=10_000)
