@@ -151,6 +151,7 @@ class DatasetsPage(Page):
         self.chart = BarChart(max_bars=500)
         self.chart.setAccessibleName("Rows per label")
         self.chart_scroll = chart_scroll = QScrollArea()
+        chart_scroll.setAccessibleName("Rows per label")
         chart_scroll.setWidgetResizable(True)
         chart_scroll.setWidget(self.chart)
         chart_scroll.setFrameShape(QScrollArea.Shape.NoFrame)

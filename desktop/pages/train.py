@@ -8,7 +8,7 @@ from typing import Any, TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-    QPushButton, QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
 from desktop.accessible import refocus
@@ -20,6 +20,7 @@ from desktop.pages.train_estimate import EstimateLine
 from desktop.pages.train_followup import RunFollowUp
 from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor
+from desktop.widgets.column_scroll import ColumnScroll
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Job
 from engine.units import reads_as_number
@@ -168,12 +169,7 @@ class TrainPage(Page):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             if not combo.minimumContentsLength():
                 combo.setMinimumContentsLength(14)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(settings)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.settings_scroll = scroll
+        self.settings_scroll = scroll = ColumnScroll(settings)
         # The estimate and Start stay in view below the settings, however long the automatic
         # settings' reasons grow (with DP on they once pushed Start off a 1280x800 screen).
         column = QWidget()

@@ -69,6 +69,7 @@ class TryItPage(Page):
         self.bars = BarChart(percent=True)
         self.bars.setAccessibleName("Probability of each label")
         bars_scroll = QScrollArea()
+        bars_scroll.setAccessibleName("Probability of each label")
         bars_scroll.setWidgetResizable(True)
         bars_scroll.setWidget(self.bars)
         bars_scroll.setFrameShape(QScrollArea.Shape.NoFrame)

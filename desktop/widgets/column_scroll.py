@@ -17,6 +17,9 @@ class ColumnScroll(QScrollArea):
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(content)
+        # Not a Tab stop of its own (an unnamed one, to a screen reader): Tab goes to the
+        # controls inside, and the area scrolls to show the one that has the focus.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         content = self.widget()
