@@ -28,6 +28,7 @@ class Settings:
     workspace: str = ""  # empty: the default workspace folder (privacy.vault.workspace)
     device: str = "auto"  # "auto", "cpu", "cuda:N" or "mps"
     idle_lock_minutes: int = 15  # 0 turns idle locking off
+    model_folder: str = ""  # the base model last chosen on the Train page; empty: the default
 
     def validated(self) -> Settings:
         """A copy with out-of-range values replaced by defaults (a hand-edited file can't crash us)."""
@@ -42,7 +43,8 @@ class Settings:
             minutes = max(0, min(24 * 60, int(self.idle_lock_minutes)))
         except (TypeError, ValueError):
             minutes = Settings.idle_lock_minutes
-        return replace(self, device=device, idle_lock_minutes=minutes, workspace=str(self.workspace))
+        return replace(self, device=device, idle_lock_minutes=minutes, workspace=str(self.workspace),
+                       model_folder=str(self.model_folder or ""))
 
 
 def settings_dir() -> Path:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from desktop.accessible import label_for, tab_leaves
+from desktop.accessible import chain_tabs, label_for, tab_leaves
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.draft_check import problem_lines, problems_title, read_and_check
@@ -347,6 +347,9 @@ class DatasetsPage(Page):
         self.side_layout.setStretch(1, 2 if draft.problems else 6)
         self._show_problems(draft.problems)
         self.fixes_panel.set_options(draft.fix_options, draft.history)
+        # Tab reads the page as it is laid out: the rows, the side column, then Name and Import.
+        chain_tabs(self.table, self.chart_scroll, *self.fixes_panel.buttons, self.problems,
+                   self.name_edit, self.import_button)
         self.stack.setCurrentIndex(1)
         # A file being read gets the height; the vault's list keeps what its buttons need.
         vault = self.split.widget(1).minimumSizeHint().height()

@@ -7,7 +7,7 @@ from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+    QApplication, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
     QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -18,6 +18,7 @@ from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox
 from desktop.pages.train_estimate import EstimateLine
 from desktop.pages.train_followup import RunFollowUp
+from desktop.pages.train_model import BaseModelChoice
 from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.column_scroll import ColumnScroll
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from engine.vault import Vault
 
 LEARNING_RATES = ("1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "2e-3", "5e-3", "2e-2")
-DEFAULT_MODEL = "MiniLM-L6 (default, built in)"
 
 
 class TrainPage(Page):
@@ -41,7 +41,6 @@ class TrainPage(Page):
         super().__init__(context, parent)
         self.monitor = TrainingMonitor()
         self.job: Job | None = None
-        self.model_path: Path | None = None  # None: the default MiniLM
         self._resumable_run: str | None = None
         self._cancel_asked = False  # the user pressed Cancel (not a lock or close)
         self.follow_up = RunFollowUp(self)  # a run a lock stopped, or one deleted elsewhere
@@ -69,15 +68,8 @@ class TrainPage(Page):
 
     def _build_common_form(self) -> QFormLayout:
         self.dataset_combo = QComboBox()
-        self.model_label = QLabel(DEFAULT_MODEL)
-        self.model_label.setWordWrap(True)
-        self.model_button = QPushButton("Choose folder…")
-        self.model_button.clicked.connect(self.choose_model_folder)
-        self.default_model_button = QPushButton("Default")
-        self.default_model_button.clicked.connect(lambda: self.set_model_folder(None))
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_button)
-        model_row.addWidget(self.default_model_button)
+        self.base_model = BaseModelChoice(self)
+        self.model_label = self.base_model.label
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100)
         self.epochs.setValue(3)
@@ -111,7 +103,7 @@ class TrainPage(Page):
         warning_row.addWidget(self.privacy_dismiss)
         common.addRow(self.privacy_box)
         common.addRow("Base model:", self.model_label)
-        common.addRow("", model_row)
+        common.addRow("", self.base_model.buttons)
         common.addRow("Epochs:", self.epochs)
         common.addRow("Learning rate:", self.learning_rate)
         common.addRow("Batch size:", self.batch_size)
@@ -226,8 +218,10 @@ class TrainPage(Page):
         self._render()
 
     def apply_settings(self) -> None:
-        """The device choice from Settings becomes the default here."""
+        """The device choice from Settings becomes the default here, and the base model chosen
+        last time is chosen again (a folder that no longer checks out says why)."""
         self.device.setCurrentIndex(max(0, self.device.findData(self.context.settings.device)))
+        self.base_model.restore()
 
     def on_shown(self) -> None:
         self.refresh_datasets()
@@ -297,35 +291,13 @@ class TrainPage(Page):
         self.advanced.setVisible(shown)
         self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
-    # --- model folder ------------------------------------------------------------------------
-    def choose_model_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder", str(Path.home()))
-        if folder:
-            self.set_model_folder(Path(folder))
-
+    # --- base model (desktop.pages.train_model) ----------------------------------------------
     def set_model_folder(self, folder: Path | None) -> bool:
-        """Use ``folder`` as the base model after checking it; None goes back to the default."""
-        if folder is not None:
-            from desktop.jobs import check_model
+        return self.base_model.set_folder(folder)
 
-            try:
-                info = check_model(folder)
-            except Exception as exc:  # noqa: BLE001 - InputError: the engine says why and what to do
-                # Start still trains the model chosen before: say which, beside why this one failed.
-                current = self.model_path.name if self.model_path else DEFAULT_MODEL
-                self.model_label.setText(f"✖ {exc}\nStill using {current}.")
-                return False
-            params = getattr(info, "approx_parameters", None)
-            size = f", {params / 1e6:.1f}M parameters" if params else ""
-            self.model_label.setText(f"{Path(folder).name} ({getattr(info, 'model_type', 'model')}{size})")
-            if getattr(info, "max_length", None):
-                self.auto_box.clamp_max_length(int(info.max_length))
-        else:
-            self.model_label.setText(DEFAULT_MODEL)
-        self.model_path = Path(folder) if folder is not None else None
-        self.auto_box.schedule()
-        self._schedule_estimate()
-        return True
+    @property
+    def model_path(self) -> Path | None:  # None: the default MiniLM
+        return self.base_model.path
 
     # --- config and estimate -----------------------------------------------------------------
     def config_options(self) -> dict[str, Any]:

@@ -77,7 +77,8 @@ def test_settings_round_trip_and_bad_values_fall_back(isolated_dirs):
     assert settings_dir() == isolated_dirs["CLOISTER_SETTINGS_DIR"]
     assert load_settings() == Settings()  # no file yet: defaults
     path = save_settings(Settings(workspace="/data/cloister", device="cuda:1", idle_lock_minutes=5))
-    assert json.loads(path.read_text()) == {"workspace": "/data/cloister", "device": "cuda:1", "idle_lock_minutes": 5}
+    assert json.loads(path.read_text()) == {"workspace": "/data/cloister", "device": "cuda:1",
+                                            "idle_lock_minutes": 5, "model_folder": ""}
     assert load_settings() == Settings(workspace="/data/cloister", device="cuda:1", idle_lock_minutes=5)
     path.write_text(json.dumps({"device": "quantum", "idle_lock_minutes": "soon", "rows": ["secret"]}))
     assert load_settings() == Settings()  # unknown keys ignored, bad values replaced
@@ -386,3 +387,22 @@ def test_times_are_shown_in_this_computers_time_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_base_model_chosen_is_chosen_again_next_session(qtbot, window, tiny_model_dir, tmp_path):
+    """It went back to the built-in MiniLM every time the app started."""
+    from desktop.context import AppContext
+    from desktop.main_window import MainWindow
+    from desktop.settings import load_settings
+    from tests.desktop.conftest import FAST_KDF
+
+    assert window.train_page.set_model_folder(tiny_model_dir)
+    assert load_settings().model_folder == str(tiny_model_dir)
+    later = AppContext(load_settings(), kdf=FAST_KDF)  # the next session, same settings folder
+    later.set_workspace(window.context.workspace)
+    again = MainWindow(later)
+    qtbot.addWidget(again)
+    assert again.train_page.model_path == tiny_model_dir
+    assert again.train_page.model_label.text().startswith(tiny_model_dir.name)
+    again.train_page.set_model_folder(None)  # Default: forgotten too
+    assert load_settings().model_folder == ""
