@@ -254,6 +254,15 @@ def report(ws: Vault, run_id: str) -> Any:
         return None
 
 
+def score_on_dataset(ws: Vault, run_id: str, dataset: str) -> Any:
+    """Worker: the run's model scored on a stored dataset (``cloister evaluate RUN --data``);
+    the run's own report is left as it is."""
+    import_ml_stack()
+    from engine.evaluation.evaluate import evaluate_run
+
+    return evaluate_run(ws, run_id, dataset=dataset)
+
+
 def load_predictor(ws: Vault, run_id: str) -> Any:
     import_ml_stack()
     from engine.evaluation.prediction import Predictor

@@ -17,6 +17,8 @@ from desktop.pages.base import Page
 from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
+from desktop.worker import Done, Job
+from engine.events import Failed
 from engine.units import count_of
 
 if TYPE_CHECKING:
@@ -68,6 +70,13 @@ class ResultsPage(Page):
         self._before_lock: str | None = None  # the run shown when the vault was locked
         self.report: Any = None
         self.record: Any = None
+        self.scored: str | None = None  # the dataset the report shown scores, None: the test split
+        # The run's model on other labelled data of the vault (this month's rows, another
+        # team's): `cloister evaluate RUN --data NAME`, here.
+        self.scored_on = QComboBox()
+        self.scored_on.setToolTip("Score the run's model on another dataset of the vault (its "
+                                  "labels must be among the run's); the run's own report stays")
+        self.scored_on.activated.connect(lambda _i: self.score_on(self.scored_on.currentData()))
         self.run_combo = QComboBox()
         self.run_combo.setMinimumWidth(360)
         self.run_combo.activated.connect(lambda _i: self.show_run(self.run_combo.currentData()))
@@ -78,6 +87,8 @@ class ResultsPage(Page):
         top = QHBoxLayout()
         top.addWidget(label_for("Run:", self.run_combo))
         top.addWidget(self.run_combo)
+        top.addWidget(label_for("Scored on:", self.scored_on))
+        top.addWidget(self.scored_on)
         top.addStretch(1)
         top.addWidget(self.try_button)
         top.addWidget(self.export_button)
@@ -138,7 +149,8 @@ class ResultsPage(Page):
     def on_workspace(self, workspace: Vault | None) -> None:
         if workspace is None and self.run_id:  # an id, not data: unlocking shows it again
             self._before_lock = self.run_id
-        self.run_id, self.report, self.record = None, None, None
+        self.run_id, self.report, self.record, self.scored = None, None, None, None
+        self.scored_on.clear()
         self.refresh_runs()
         if workspace is None:
             # Locked: forget everything decrypted (metrics, labels, misclassified texts).
@@ -199,8 +211,62 @@ class ResultsPage(Page):
             self.summary.setText(f"Could not open run {run_id}: {exc}")
             return
         self.run_id, self.record, self.report = run_id, record, report(self.workspace, run_id)
+        self.scored = None
         self.refresh_runs()
+        self._fill_scored_on()
         self._render()
+
+    def _fill_scored_on(self) -> None:
+        from desktop.jobs import stored_datasets
+
+        self.scored_on.clear()
+        self.scored_on.addItem("its test split", None)
+        try:
+            names = [info.name for info in stored_datasets(self.workspace)] if self.workspace else []
+        except Exception:  # noqa: BLE001 - the test split is still offered
+            names = []
+        for name in names:
+            self.scored_on.addItem(f"dataset {name}", name)
+        self.scored_on.setCurrentIndex(max(0, self.scored_on.findData(self.scored)))
+
+    def score_on(self, dataset: str | None) -> None:
+        """Show the run scored on ``dataset`` (in the worker), or its own test report (None)."""
+        if self.run_id is None or self.workspace is None:
+            return
+        from desktop.jobs import report, score_on_dataset
+
+        if dataset is None:
+            self.report, self.scored = report(self.workspace, self.run_id), None
+            self._render()
+            return
+        ws, run_id = self.workspace, self.run_id
+        self.scored_on.setEnabled(False)
+        self.summary.setText(f"Scoring run {run_id} on dataset {html.escape(dataset)}…")
+        job = Job.call(lambda _c: score_on_dataset(ws, run_id, dataset), name="evaluate", parent=self)
+        job.ended.connect(lambda terminal: self._scored(terminal, run_id, dataset))
+        self.context.start(job)
+
+    def _scored(self, terminal: object, run_id: str, dataset: str) -> None:
+        self.scored_on.setEnabled(True)
+        if run_id != self.run_id or self.workspace is None:
+            return  # another run shown meanwhile, or locked
+        if isinstance(terminal, Done):
+            self.report, self.scored = terminal.value, dataset
+            self._render()
+            return
+        self._render()
+        self.scored_on.setCurrentIndex(max(0, self.scored_on.findData(self.scored)))
+        why = terminal.message if isinstance(terminal, Failed) else "stopped"
+        self.summary.setText(f"✖ Could not score run {run_id} on dataset {html.escape(dataset)}: "
+                             f"{html.escape(why)}")
+
+    def _scored_text(self) -> str:
+        rep = self.report
+        if rep is None or self.scored is None:
+            return f"tested on {rep.n if rep else '?'} held-out rows"
+        seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
+                "overstate how it does on new data)" if rep.trained_rows else "")
+        return f"<b>scored on dataset {html.escape(self.scored)}</b>: {rep.n:,} rows{seen}"
 
     def _render(self) -> None:
         record, rep = self.record, self.report
@@ -221,7 +287,7 @@ class ResultsPage(Page):
         dataset = html.escape(dataset_labels(self.workspace, [record])[record.run_id])
         self.summary.setText(
             f"Dataset <b>{dataset}</b> · model {model} · {record.device or 'device ?'} · "
-            f"{len(record.labels)} labels · tested on {rep.n if rep else '?'} held-out rows"
+            f"{len(record.labels)} labels · " + self._scored_text()
             + (f" · {'exact-match ' if multi else ''}accuracy {rep.interval_text()}" if rep else "")
         )
         if rep is None:

@@ -25,9 +25,12 @@ def evaluate_run(
     text_column: str | None = None,
     label_column: str | None = None,
     device: str | None = None,
+    dataset: str | None = None,
 ) -> EvaluationReport:
     """Evaluate a run's model on its own test split (``data=None``; the report is stored
     again), on another dataset of the workspace (by name) or on a labelled file (a path).
+    ``dataset`` names a stored dataset outright (``data`` reads a name that is also a path
+    as the file, as the command line means it).
 
     Rows whose label the model was not trained on make it refuse, naming those labels and
     the data, since the model cannot predict them and the metrics would be meaningless.
@@ -40,7 +43,10 @@ def evaluate_run(
     multi_label = bool(config.get("multi_label", False))
     delimiter = str(config.get("label_delimiter", "|"))
     groups = None
-    if data is None:
+    if dataset is not None:
+        texts, raw_labels, source = _stored_rows(ws, dataset)
+        data = dataset
+    elif data is None:
         texts, raw_labels, groups, source = _test_split(ws, record, config)
     else:
         texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
@@ -96,15 +102,26 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_c
         texts, labels = texts_and_labels(imported.table, mapping)
         source = f"{path} (column {mapping.label_column!r})"
     else:
-        from engine.data.store import dataset_info, load_dataset
+        from engine.data.store import dataset_info
 
         try:
             dataset_info(ws, str(data))
         except InputError:
             raise InputError(f"{data} is neither a file nor a dataset in this workspace; give a "
                              "labelled file's path or a name from `cloister datasets`") from None
-        stored = load_dataset(ws, str(data))
-        texts, labels, source = stored.texts, stored.labels, f"dataset '{data}'"
+        return _stored_rows(ws, str(data))
+    return _checked_labels(texts, labels, source)
+
+
+def _stored_rows(ws: Vault, name: str) -> tuple[list[str], list[str], str]:
+    from engine.data.store import load_dataset
+
+    stored = load_dataset(ws, name)
+    return _checked_labels(stored.texts, stored.labels, f"dataset '{name}'")
+
+
+def _checked_labels(texts: Sequence[Any], labels: Sequence[Any], source: str
+                    ) -> tuple[list[str], list[str], str]:
     missing = [i + 1 for i, label in enumerate(labels) if not str(label).strip()]
     if missing:
         rows = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")

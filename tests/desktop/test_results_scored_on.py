@@ -1,0 +1,46 @@
+"""Results: a run's model scored on another dataset of the vault (`cloister evaluate RUN --data
+NAME` in the desktop), with the rows it trained on said, and its own report back after."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.data.store import load_dataset
+from tests.desktop.test_accessibility import _trained
+from tests.desktop.test_training_ui import _store
+
+
+def _choose(results, data) -> None:  # noqa: ANN001
+    combo = results.scored_on
+    combo.setCurrentIndex(combo.findData(data))
+    combo.activated.emit(combo.currentIndex())
+
+
+def test_a_run_scored_on_another_dataset_and_back(qtbot, window, spam_csv, tiny_model_dir: Path,
+                                                 tmp_path: Path) -> None:
+    _trained(qtbot, window, spam_csv, tiny_model_dir)
+    _store(window, spam_csv, name="this-month")  # the same rows: all of them seen in training
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("text,label\n" + "".join(f"note {i},{'ham' if i % 2 else 'urgent'}\n"
+                                                for i in range(20)))
+    _store(window, unknown, name="other-labels")
+    results = window.results_page
+    window.show_page("results")
+    qtbot.waitUntil(lambda: results.report is not None, timeout=30_000)
+    own = results.report
+    assert results.scored_on.itemData(0) is None and results.scored_on.findData("this-month") > 0
+
+    _choose(results, "this-month")
+    qtbot.waitUntil(lambda: results.scored == "this-month", timeout=60_000)
+    rows = len(load_dataset(window.context.workspace, "this-month").texts)
+    assert results.report.n == rows and results.report is not own
+    assert f"scored on dataset this-month</b>: {rows:,} rows" in results.summary.text()
+    assert "trained or validated on" in results.summary.text()  # the rows it learnt from
+
+    _choose(results, "other-labels")  # a label the run never saw: refused, said, nothing lost
+    qtbot.waitUntil(lambda: "✖ Could not score" in results.summary.text(), timeout=60_000)
+    assert "urgent" in results.summary.text()
+    assert results.scored == "this-month" and results.scored_on.currentData() == "this-month"
+
+    _choose(results, None)  # its own test split again
+    assert results.scored is None and results.report.n == own.n
+    assert "held-out rows" in results.summary.text()
