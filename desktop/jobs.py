@@ -109,10 +109,9 @@ def rename_dataset(ws: Vault, old: str, new: str) -> None:
 
 def runs_trained_on(ws: Vault, name: str) -> list[Any]:
     """UI thread: the runs trained on what dataset ``name`` holds (or earlier imports of it)."""
-    from engine.data.store import dataset_info
     from engine.runs import runs_on
 
-    return runs_on(ws, name, dataset_info(ws, name).sha256 or None)
+    return runs_on(ws, name)
 
 
 def delete_dataset(ws: Vault, name: str, *, with_runs: Sequence[Any] = ()) -> None:
@@ -254,13 +253,21 @@ def report(ws: Vault, run_id: str) -> Any:
         return None
 
 
-def score_on_dataset(ws: Vault, run_id: str, dataset: str) -> Any:
-    """Worker: the run's model scored on a stored dataset (``cloister evaluate RUN --data``);
-    the run's own report is left as it is."""
+def score_on_dataset(ws: Vault, run_id: str, dataset: str, cancel: CancelToken) -> Iterator[Any]:
+    """Worker: the run's model scored on a stored dataset (``cloister evaluate RUN --data``),
+    ending with ``Done(report)``, or ``Cancelled`` between batches (a lock does not wait for
+    the rest); the run's own report is left as it is."""
     import_ml_stack()
+    from engine.errors import Stopped
     from engine.evaluation.evaluate import evaluate_run
+    from engine.events import Cancelled
 
-    return evaluate_run(ws, run_id, dataset=dataset)
+    try:
+        report = evaluate_run(ws, run_id, dataset=dataset, cancel=cancel)
+    except Stopped:
+        yield Cancelled(step=0)
+        return
+    yield Done(report)
 
 
 def load_predictor(ws: Vault, run_id: str) -> Any:

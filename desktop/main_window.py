@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMainWindow, QMessageBox, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from desktop.accessible import announce
 from desktop.context import AppContext
 from desktop.icons import icon, nav_icon
 from desktop.pages.base import Page
@@ -102,7 +103,7 @@ class MainWindow(QMainWindow):
         self.job_label = QLabel()
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.lock_label)
-        context.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        context.status_message.connect(self._say)
         context.workspace_changed.connect(self._on_workspace)
         context.run_selected.connect(self._on_run_selected)
         context.busy_changed.connect(self._on_busy)
@@ -176,6 +177,12 @@ class MainWindow(QMainWindow):
             page.on_workspace(self.context.workspace)
         return page
 
+    def _say(self, text: str) -> None:
+        """A message in the status bar for 15 s, said to a screen reader too (it was gone after
+        8 s, from a place the keyboard never reaches)."""
+        self.statusBar().showMessage(text, 15_000)
+        announce(text, on=self.statusBar())
+
     def change_passphrase(self) -> None:
         if self.context.workspace is None:
             return
@@ -189,9 +196,8 @@ class MainWindow(QMainWindow):
     def _export(self) -> None:
         """The run chosen on the Runs page when that is where the user is; else the run shown
         on Results (Ctrl+E on Runs exported the run last opened on Results)."""
-        if self.stack.currentWidget() is self._built.get("runs") and \
-                len(self.runs_page.selected()) == 1:
-            self.runs_page.export_selected()
+        if self.stack.currentWidget() is self._built.get("runs"):
+            self.runs_page.export_selected()  # or says why the selection has nothing to export
         else:
             self.results_page.export_current()
 

@@ -8,6 +8,10 @@ class CloisterError(Exception):
     exit_code = 1
 
 
+class Stopped(CloisterError):
+    """The work was cancelled (a cancel token was set) before it finished; nothing was kept."""
+
+
 class InputError(CloisterError):
     """The user's file, folder or setting cannot be used as given."""
 

@@ -66,9 +66,13 @@ class IntegrityError(PrivacyError):
     an audit log was cut or deleted, or an older copy of a file was put back. ``problems``:
     each disagreement found, for a caller that words its own message."""
 
-    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, problems: tuple[str, ...] = (), *,
+                 restorable: bool = False) -> None:
         super().__init__(message)
         self.problems = problems
+        # Whether accepting the workspace as it is (`accept_restore`) can work: its index reads
+        # (an older copy put back), as opposed to an index missing or damaged.
+        self.restorable = restorable
 
 
 class WeakKdfRefused(PrivacyError):

@@ -9,7 +9,7 @@ from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
     QVBoxLayout, QWidget,
 )
 
@@ -30,6 +30,7 @@ class _VaultDialog(QDialog):
         self.root = Path(root)
         self.workspace: Vault | None = None
         self._job: Job | None = None
+        self.error_field: QLineEdit | None = None  # where an error is said to a screen reader
         self.setModal(True)
         self.setMinimumWidth(460)
         self.error = QLabel()
@@ -64,7 +65,7 @@ class _VaultDialog(QDialog):
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
-        field = self.findChild(QLineEdit)  # where the user is (and goes back to) to retype
+        field = self.error_field or self.findChild(QLineEdit)  # where the user retypes
         if field is not None:
             announce(message, on=field)
         # A wrapped message needs more height than the dialog had: grow to show all of it.
@@ -165,6 +166,7 @@ class ChangePassphraseDialog(CreateVaultDialog):
         self.current.setEchoMode(QLineEdit.EchoMode.Password)
         self.current.setPlaceholderText("The passphrase you unlocked with")
         self.form.insertRow(0, "Current:", self.current)
+        self.error_field = self.current
         self.form.labelForField(self.first).setText("New:")
         self.create_button.setText("Change passphrase")
         self.current.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -212,8 +214,10 @@ class UnlockDialog(_VaultDialog):
         # only 'cloister audit --accept-restore'; shown only when the integrity check refuses.
         self.accept_copy_button = self.buttons.addButton(
             "Accept this copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.accept_copy_button.setAutoDefault(False)  # never by Enter: it cannot be undone
         self.accept_copy_button.clicked.connect(self._accept_copy)
         self.accept_copy_button.hide()
+        self._found: tuple[str, ...] = ()  # the problems shown, which Accept accepts
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.passphrase)
@@ -232,21 +236,33 @@ class UnlockDialog(_VaultDialog):
         self._run(lambda: _unlock_said_plainly(Workspace.unlock, root, passphrase), name="unlock")
 
     def _accept_copy(self) -> None:
-        passphrase, root = self.passphrase.text(), self.root
+        sure = QMessageBox.question(
+            self, "Accept this copy?",
+            "Open the workspace as it is now, and record in its audit log that you accepted it? "
+            "Whatever was newer than this copy stays gone. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if sure != QMessageBox.StandardButton.Yes:
+            return
+        passphrase, root, shown = self.passphrase.text(), self.root, self._found
         self.accept_copy_button.hide()
-        self._run(lambda: _accept_restore(root, passphrase), name="unlock")
+        self._run(lambda: _accept_restore(root, passphrase, shown), name="unlock")
 
     def _on_ended(self, terminal: object) -> None:
         if isinstance(terminal, Done) and isinstance(terminal.value, RestoreFound):
+            found = terminal.value
             self.busy.hide()
             self._set_inputs_enabled(True)
-            self._show_error(_restore_said(terminal.value.problems))
-            self.accept_copy_button.show()  # the passphrase stays: it was right
-            self.accept_copy_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            self._show_error(_restore_said(found))
+            self._found = found.problems
+            # The passphrase was right: kept, and fixed while Accept accepts what it opened.
+            self.passphrase.setEnabled(not found.restorable)
+            self.accept_copy_button.setVisible(found.restorable)
             return
+        accepting, self._found = bool(self._found), ()
         self.accept_copy_button.hide()
         super()._on_ended(terminal)
-        if self.workspace is None:
+        if self.workspace is None and not accepting:
             # Let the user retry at once: clear the field and put the cursor back in it.
             self.passphrase.clear()
             self.passphrase.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -254,25 +270,37 @@ class UnlockDialog(_VaultDialog):
 
 @dataclass(frozen=True)
 class RestoreFound:
-    """The passphrase was right, but the workspace failed its integrity check."""
+    """The passphrase was right, but the workspace failed its integrity check; ``restorable``:
+    accepting it as it is can work (an older copy), not a missing or damaged index."""
     problems: tuple[str, ...]
+    restorable: bool
 
 
-def _restore_said(problems: tuple[str, ...]) -> str:
-    listed = "".join(f"\n• {p[:1].upper()}{p[1:]}" for p in problems[:4])
-    return ("This workspace is not as Cloister last left it, so it was not opened (nothing was "
-            f"changed):{listed}\n\nIf you put back a backup on purpose, press Accept this copy: "
-            "Cloister records that in the audit log and opens it, and whatever was newer than "
-            "the backup is gone. If you did not, these files were changed outside Cloister: "
-            "put back your newest backup, or ask whoever manages this computer.")
+def _restore_said(found: RestoreFound) -> str:
+    listed = "".join(f"\n• {p[:1].upper()}{p[1:]}" for p in found.problems[:4])
+    head = ("This workspace is not as Cloister last left it, so it was not opened (nothing was "
+            f"changed):{listed}\n\n")
+    if not found.restorable:
+        return head + ("Its files are missing or damaged, so it cannot be opened as it is: put "
+                       "back your newest backup of the whole folder, or ask whoever manages this "
+                       "computer.")
+    return head + ("If you put back a backup on purpose, press Accept this copy: Cloister "
+                   "records that in the audit log and opens it, and whatever was newer than the "
+                   "backup is gone. If you did not, these files were changed outside Cloister: "
+                   "put back your newest backup, or ask whoever manages this computer.")
 
 
-def _accept_restore(root: Path, passphrase: str) -> Any:
-    """What 'cloister audit --accept-restore' does, then the usual unlock (and its checks)."""
+def _accept_restore(root: Path, passphrase: str, shown: tuple[str, ...]) -> Any:
+    """What 'cloister audit --accept-restore' does, then the usual unlock (and its checks);
+    only for the problems the user was shown (the folder may have changed since)."""
+    from privacy.errors import IntegrityError
     from privacy.vault.workspace import Workspace
 
     suspect = Workspace.unlock(root, passphrase, check_integrity=False)
     try:
+        if tuple(suspect.integrity_problems()) != shown:
+            raise IntegrityError("The workspace changed since its problems were shown, so nothing "
+                                 "was accepted: press Unlock to see them again.")
         suspect.accept_restore()
     finally:
         suspect.lock()
@@ -288,7 +316,7 @@ def _unlock_said_plainly(unlock: Any, root: Path, passphrase: str) -> Any:
     try:
         return unlock(root, passphrase)
     except IntegrityError as exc:
-        return RestoreFound(exc.problems)
+        return RestoreFound(exc.problems, exc.restorable)
     except WrongPassphrase as exc:
         note = (f"\nIt was set or last changed on {exc.passphrase_set}: after a change, only the "
                 "new one opens it." if exc.passphrase_set else "")

@@ -77,6 +77,7 @@ class ResultsPage(Page):
         self.scored_on.setToolTip("Score the run's model on another dataset of the vault (its "
                                   "labels must be among the run's); the run's own report stays")
         self.scored_on.activated.connect(lambda _i: self.score_on(self.scored_on.currentData()))
+        self._asked = 0  # bumped by each run shown or scoring asked: a late answer is dropped
         self.run_combo = QComboBox()
         self.run_combo.setMinimumWidth(360)
         self.run_combo.activated.connect(lambda _i: self.show_run(self.run_combo.currentData()))
@@ -165,7 +166,10 @@ class ResultsPage(Page):
         self.refresh_runs()
         if self.run_id is None and self.run_combo.count():
             before = self.run_combo.findData(self._before_lock)
+            self._before_lock = None  # used once, on the first showing after the unlock
             self.show_run(self.run_combo.itemData(max(0, before)))
+        elif self.run_id is not None:
+            self._fill_scored_on()  # datasets imported, renamed or deleted meanwhile
 
     def refresh_runs(self) -> None:
         self.run_combo.clear()
@@ -211,7 +215,7 @@ class ResultsPage(Page):
             self.summary.setText(f"Could not open run {run_id}: {exc}")
             return
         self.run_id, self.record, self.report = run_id, record, report(self.workspace, run_id)
-        self.scored = None
+        self.scored, self._asked = None, self._asked + 1
         self.refresh_runs()
         self._fill_scored_on()
         self._render()
@@ -227,6 +231,8 @@ class ResultsPage(Page):
             names = []
         for name in names:
             self.scored_on.addItem(f"dataset {name}", name)
+        if self.scored is not None and self.scored_on.findData(self.scored) < 0:
+            self.score_on(None)  # renamed or deleted since: the run's own report again
         self.scored_on.setCurrentIndex(max(0, self.scored_on.findData(self.scored)))
 
     def score_on(self, dataset: str | None) -> None:
@@ -235,23 +241,26 @@ class ResultsPage(Page):
             return
         from desktop.jobs import report, score_on_dataset
 
+        self._asked += 1
         if dataset is None:
             self.report, self.scored = report(self.workspace, self.run_id), None
             self._render()
             return
-        ws, run_id = self.workspace, self.run_id
+        ws, run_id, asked = self.workspace, self.run_id, self._asked
         self.scored_on.setEnabled(False)
         self.summary.setText(f"Scoring run {run_id} on dataset {html.escape(dataset)}…")
-        job = Job.call(lambda _c: score_on_dataset(ws, run_id, dataset), name="evaluate", parent=self)
-        job.ended.connect(lambda terminal: self._scored(terminal, run_id, dataset))
+        job = Job(lambda cancel: score_on_dataset(ws, run_id, dataset, cancel), name="evaluate",
+                  parent=self)
+        job.ended.connect(lambda terminal: self._scored(terminal, run_id, dataset, asked))
         self.context.start(job)
 
-    def _scored(self, terminal: object, run_id: str, dataset: str) -> None:
+    def _scored(self, terminal: object, run_id: str, dataset: str, asked: int) -> None:
         self.scored_on.setEnabled(True)
-        if run_id != self.run_id or self.workspace is None:
-            return  # another run shown meanwhile, or locked
+        if asked != self._asked or self.workspace is None:
+            return  # another run or choice since, or locked
         if isinstance(terminal, Done):
             self.report, self.scored = terminal.value, dataset
+            self.scored_on.setCurrentIndex(max(0, self.scored_on.findData(dataset)))
             self._render()
             return
         self._render()
@@ -284,7 +293,11 @@ class ResultsPage(Page):
         model = config.get("model_path") or "MiniLM-L6 (default)"
         from desktop.jobs import dataset_labels
 
-        dataset = html.escape(dataset_labels(self.workspace, [record])[record.run_id])
+        try:
+            named = dataset_labels(self.workspace, [record])[record.run_id]
+        except Exception:  # noqa: BLE001 - an unreadable index: the name the run recorded
+            named = record.dataset
+        dataset = html.escape(named)
         self.summary.setText(
             f"Dataset <b>{dataset}</b> · model {model} · {record.device or 'device ?'} · "
             f"{len(record.labels)} labels · " + self._scored_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -54,7 +55,11 @@ class RunsPage(Page):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
-        self.table.activated.connect(lambda _i: self.open_selected())  # Enter, as a double-click
+        # Enter opens it too (`activated` would also fire on the double-click, opening it twice,
+        # and on a single click where the platform opens items so, defeating Ctrl+click).
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            QShortcut(QKeySequence(key), self.table, self.open_selected,
+                      context=Qt.ShortcutContext.WidgetShortcut)
         tab_leaves(self.table, "Runs")
         self.open_button = QPushButton(icon("results"), "Open results")
         self.open_button.clicked.connect(self.open_selected)
@@ -261,10 +266,14 @@ class RunsPage(Page):
 
     def export_selected(self) -> None:
         chosen = self.selected()
-        if len(chosen) == 1 and chosen[0].has_model and self.workspace is not None:
-            from desktop.dialogs.export import export_run
+        if len(chosen) != 1 or not chosen[0].has_model or self.workspace is None:
+            self.context.status_message.emit(
+                "Select one finished run to export." if len(chosen) != 1 else
+                f"Run {chosen[0].run_id} has no model to export ({_status(chosen[0])}).")
+            return
+        from desktop.dialogs.export import export_run
 
-            export_run(self.context, chosen[0].run_id, self)
+        export_run(self.context, chosen[0].run_id, self)
 
     def select_runs(self, run_ids: list[str]) -> None:
         self.table.clearSelection()

@@ -160,7 +160,12 @@ class StoredDatasetsPanel(QWidget):
 
         # Its runs are counted and can go with it, as `cloister rm --with-runs` does: their
         # models and reports (which quote test rows) are what a full erasure must remove too.
-        trained = runs_trained_on(workspace, name)
+        try:
+            trained = runs_trained_on(workspace, name)
+        except Exception as exc:  # noqa: BLE001 - e.g. deleted meanwhile by `cloister rm`
+            QMessageBox.warning(self, "Cloister", str(exc))
+            self.refresh(workspace)
+            return
         box = QMessageBox(QMessageBox.Icon.Question, "Delete dataset",
                           f"Delete the dataset “{name}” from the vault? This cannot be undone.",
                           QMessageBox.StandardButton.Cancel, self)
@@ -179,16 +184,19 @@ class StoredDatasetsPanel(QWidget):
         if box.clickedButton() is alone:
             self._vault_edit(lambda: delete_dataset(workspace, name))
         elif trained and box.clickedButton() is with_runs:
-            self._vault_edit(lambda: delete_dataset(workspace, name, with_runs=trained))
-            self.context.runs_changed.emit()
+            if self._vault_edit(lambda: delete_dataset(workspace, name, with_runs=trained)):
+                self.context.runs_changed.emit()
 
-    def _vault_edit(self, operation) -> None:  # noqa: ANN001 - small, fast index edits
+    def _vault_edit(self, operation) -> bool:  # noqa: ANN001 - small, fast index edits
         try:
             operation()
+            done = True
         except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
             QMessageBox.warning(self, "Cloister", str(exc))
+            done = False
         self.refresh(self.workspace)
         self.context.datasets_changed.emit()
+        return done
 
     def _train_selected(self) -> None:
         name = self.selected_name()

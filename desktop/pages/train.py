@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
-from desktop.accessible import refocus
+from desktop.accessible import announce, refocus
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
@@ -379,11 +379,12 @@ class TrainPage(Page):
         self._render()
 
     def cancel(self) -> None:
-        if self.job is not None and self.is_running():
+        if self.job is not None and self.is_running() and not self._cancel_asked:
             self._cancel_asked = True
             self.job.cancel()
+            # Cancel stays enabled (a second press does nothing): disabled, it sent the keyboard
+            # focus off to the next widget before the run ended and Start could take it.
             self.message.setText("Cancelling at the next step…")
-            self.cancel_button.setEnabled(False)
 
     def is_running(self) -> bool:
         return self.monitor.phase is Phase.RUNNING
@@ -460,6 +461,8 @@ class TrainPage(Page):
             prefix = {Phase.FAILED: "✖ ", Phase.FINISHED: "✔ "}.get(m.phase, "")
             self.message.setText(prefix + m.message)
         self.message.setProperty("error", m.phase is Phase.FAILED)
+        # A refusal shows below; the user is on Start, where a screen reader hears it too.
+        announce(self.message.text() if m.phase is Phase.FAILED else "", on=self.start_button)
         # Start, Cancel or a setting disabled under the keyboard: Qt would move on to the plot.
         refocus(had_focus, self.cancel_button, self.results_button, self.start_button)
         self.message.style().polish(self.message)

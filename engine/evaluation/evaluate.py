@@ -14,6 +14,7 @@ from engine.errors import InputError
 from engine.evaluation.report import EvaluationReport, compute_report, save_report
 
 if TYPE_CHECKING:
+    from engine.events import CancelToken
     from engine.vault import Vault
 
 
@@ -26,11 +27,12 @@ def evaluate_run(
     label_column: str | None = None,
     device: str | None = None,
     dataset: str | None = None,
+    cancel: CancelToken | None = None,
 ) -> EvaluationReport:
     """Evaluate a run's model on its own test split (``data=None``; the report is stored
     again), on another dataset of the workspace (by name) or on a labelled file (a path).
     ``dataset`` names a stored dataset outright (``data`` reads a name that is also a path
-    as the file, as the command line means it).
+    as the file, as the command line means it). ``cancel`` set stops it (``Stopped``).
 
     Rows whose label the model was not trained on make it refuse, naming those labels and
     the data, since the model cannot predict them and the metrics would be meaningless.
@@ -54,7 +56,7 @@ def evaluate_run(
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
                           delimiter=delimiter)
     predictor = Predictor.from_run(ws, run_id, device=device)
-    report = compute_report(truth, predictor.predict_proba(texts), record.labels, texts,
+    report = compute_report(truth, predictor.predict_proba(texts, cancel=cancel), record.labels, texts,
                             multi_label=multi_label, groups=groups)
     if data is not None:
         from engine.evaluation.overlap import rows_seen_in_training

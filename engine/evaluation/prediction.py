@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.errors import CloisterError, InputError
+from engine.errors import CloisterError, InputError, Stopped
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
 from engine.failures import log_internal_error
 
@@ -231,10 +231,13 @@ class Predictor:
                 rows = np.arange(len(chunk))
                 yield rows + start, mean_by_text(probs, windows.source, rows)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities, shape (len(texts), number of labels), in input order."""
+    def predict_proba(self, texts: Sequence[str], *, cancel: CancelToken | None = None) -> np.ndarray:
+        """Probabilities, shape (len(texts), number of labels), in input order; ``cancel``
+        set stops between batches (raising ``Stopped``)."""
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         for rows, probs in self.iter_proba(texts):
+            if cancel is not None and cancel.cancelled:
+                raise Stopped("stopped before every row was scored")
             out[rows] = probs
         return out
 

@@ -183,6 +183,14 @@ class IndexStore:
         problems.extend(self._audit_log().structural_problems())
         return list(dict.fromkeys(problems))  # one disagreement may show up twice
 
+    def _restorable(self) -> bool:
+        """Whether ``accept_restore`` can work: the index reads, only older than recorded."""
+        try:
+            self._load_state(check_fresh=False)
+        except PrivacyError:
+            return False
+        return True
+
     def accept_restore(self) -> list[str]:
         """Accept the workspace as it is now (the user restored an older copy on purpose):
         record that in the audit log, with the problems it had, and re-anchor to the current

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QWidget,
 )
 
-from engine.events import Finished
+from engine.events import Cancelled, Finished
 from tests.desktop.test_datasets_page import _open
 from tests.desktop.test_training_ui import _prepare, _store
 
@@ -98,22 +98,37 @@ def test_training_from_the_keyboard(qtbot, window, spam_csv, tiny_model_dir: Pat
     it runs, See results after), not to the plot Qt would pick; Enter on a run opens it; the
     confusion matrix works with arrows and Enter and says which cell it is on."""
     _store(window, spam_csv)
-    page = _prepare(window, tiny_model_dir, epochs=1)
+    page = _prepare(window, tiny_model_dir, epochs=40)  # long enough to cancel by key
     window.show_page("datasets")
-    page.start_button.setFocus()  # focus is not required for the shortcut: it is window-wide
+    page.start_button.setFocus()  # the shortcut is window-wide; focus on Start moves to Cancel
     with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
         QTest.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert window.stack.currentWidget() is page
-        qtbot.waitUntil(lambda: page.cancel_button.hasFocus() or page.job is None, timeout=10_000)
+        qtbot.waitUntil(page.cancel_button.hasFocus, timeout=10_000)
+        QTest.keyClick(window, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(ended.args[0], Cancelled)
+    qtbot.waitUntil(page.start_button.hasFocus, timeout=5_000)  # not the plot
+    page.epochs.setValue(1)
+    with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
+        QTest.keyClick(page.start_button, Qt.Key.Key_Space)
     assert isinstance(ended.args[0], Finished)
     qtbot.waitUntil(page.results_button.hasFocus, timeout=5_000)
 
     runs = window.runs_page
     window.show_page("runs")
-    runs.table.selectRow(0)
+    runs.select_runs([ended.args[0].run_id])  # the finished one (the cancelled has no model)
     runs.table.setFocus()
-    with qtbot.waitSignal(window.context.run_selected, timeout=5_000):
-        QTest.keyClick(runs.table, Qt.Key.Key_Return)
+    opened: list[str] = []
+    window.context.run_selected.connect(opened.append)
+    QTest.keyClick(runs.table, Qt.Key.Key_Return)
+    assert len(opened) == 1 and window.current_page_key() == "results"
+    window.show_page("runs")
+    row = next(r for r in range(runs.table.rowCount())
+               if runs.table.item(r, 0).text() == ended.args[0].run_id)
+    cell = runs.table.visualRect(runs.table.model().index(row, 0)).center()
+    QTest.mouseClick(runs.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # a double-click:
+    QTest.mouseDClick(runs.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # once, not twice
+    assert len(opened) == 2 and len(set(opened)) == 1
 
     results = window.results_page
     qtbot.waitUntil(lambda: results.report is not None, timeout=30_000)

@@ -17,10 +17,14 @@ from tests.desktop.test_training_ui import _store
 
 
 def _rename(page, new: str) -> None:  # noqa: ANN001
+    tries = [0]
+
     def answer() -> None:
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, QInputDialog):
-            QTimer.singleShot(20, answer)
+            tries[0] += 1
+            if tries[0] < 500:  # ~10 s; then the assertions after the rename fail
+                QTimer.singleShot(20, answer)
             return
         dialog.setTextValue(new)
         dialog.accept()

@@ -44,3 +44,14 @@ def test_a_run_scored_on_another_dataset_and_back(qtbot, window, spam_csv, tiny_
     _choose(results, None)  # its own test split again
     assert results.scored is None and results.report.n == own.n
     assert "held-out rows" in results.summary.text()
+
+    _choose(results, "this-month")
+    qtbot.waitUntil(lambda: results.scored == "this-month", timeout=60_000)
+    from engine.data.store import rename_dataset
+
+    rename_dataset(window.context.workspace, "this-month", "december")  # on the Datasets page
+    window.show_page("datasets")
+    window.show_page("results")
+    # The list follows the vault; the report of a name no longer there goes.
+    assert results.scored_on.findData("december") > 0 and results.scored_on.findData("this-month") < 0
+    assert results.scored is None and "held-out rows" in results.summary.text()

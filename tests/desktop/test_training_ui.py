@@ -115,6 +115,13 @@ def test_bad_settings_are_refused_before_anything_starts(qtbot, window, spam_csv
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     assert page.monitor.phase is Phase.FAILED and page.job is None
     assert "learning rate" in page.message.text()
+    # Said where the user is (on Start) too, for a screen reader; gone once corrected.
+    assert page.start_button.accessibleDescription() == page.message.text()
+    page.learning_rate.setCurrentText("5e-5")
+    assert page.start_button.accessibleDescription() == ""
+    window.context.status_message.emit("Settings saved.")
+    assert window.statusBar().currentMessage() == "Settings saved."
+    assert window.statusBar().accessibleDescription() == "Settings saved."
 
 
 def test_a_folder_that_is_not_a_model_is_refused_with_the_reason(window, tmp_path, tiny_model_dir):

@@ -243,6 +243,32 @@ def test_evaluate_run_on_another_dataset_and_on_bad_files(trained, tmp_path) -> 
         evaluate_run(ws, run_id, data=renamed, text_column="message", label_column="category")
 
 
+def test_a_stored_dataset_named_like_a_file_and_a_cancelled_scoring(trained, tmp_path,
+                                                                    monkeypatch) -> None:
+    """``dataset=`` reads the vault's dataset even where a file of that name is in the working
+    folder (``data=`` reads the file, as the command line means it); a cancel token set stops
+    the scoring with ``Stopped``."""
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
+    from engine.errors import Stopped
+    from engine.evaluation.evaluate import evaluate_run
+    from engine.events import CancelToken
+    from tests.engine.test_prediction import write_sms_csv
+
+    ws, run_id, _ = trained
+    imported = read_table(write_sms_csv(tmp_path / "source.csv", rows=10, extra="vault"))
+    save_dataset(ws, "january", imported, infer_mapping(imported))
+    monkeypatch.chdir(tmp_path)
+    write_sms_csv(tmp_path / "january", rows=6, extra="file")  # a file named like the dataset
+    assert evaluate_run(ws, run_id, dataset="january", device="cpu").n == 10
+    assert evaluate_run(ws, run_id, data="january", device="cpu").n == 6
+    stop = CancelToken()
+    stop.cancel()
+    with pytest.raises(Stopped):
+        evaluate_run(ws, run_id, cancel=stop, device="cpu")
+
+
 def test_multi_label_truth_encoding() -> None:
     from engine.evaluation.evaluate import _encode_truth
 
