@@ -49,10 +49,12 @@ def _from_file(path: Path) -> str:
     return passphrase
 
 
-def _prompt(prompt: str, *, confirm: bool) -> str:
+def _prompt(prompt: str, *, confirm: bool, flag: str = "--passphrase-file",
+            env_name: str = PASSPHRASE_ENV) -> str:
     if not sys.stdin.isatty():
-        raise InputError(f"no passphrase given: use --passphrase-file FILE or set "
-                         f"{PASSPHRASE_ENV} (no terminal to ask on)")
+        what = "new passphrase" if env_name == NEW_PASSPHRASE_ENV else "passphrase"
+        raise InputError(f"no {what} given: use {flag} FILE or set {env_name} (no terminal to "
+                         "ask on)")
     first = getpass.getpass(prompt)
     if not first:
         raise InputError("the passphrase must not be empty")
@@ -61,11 +63,12 @@ def _prompt(prompt: str, *, confirm: bool) -> str:
     return first
 
 
-def _passphrase(file_path: Path | None, env_name: str, prompt: str, *, confirm: bool) -> str:
+def _passphrase(file_path: Path | None, env_name: str, prompt: str, *, confirm: bool,
+                flag: str = "--passphrase-file") -> str:
     """A passphrase from a file if one is named, else the environment variable, else a prompt."""
     if file_path is not None:
         return _from_file(file_path)
-    return os.environ.get(env_name) or _prompt(prompt, confirm=confirm)
+    return os.environ.get(env_name) or _prompt(prompt, confirm=confirm, flag=flag, env_name=env_name)
 
 
 def require_strong_enough(passphrase: str, what: str = "passphrase") -> None:
@@ -90,7 +93,7 @@ def read_new_passphrase(args: argparse.Namespace) -> str:
     """The new passphrase for ``passwd``: ``--new-passphrase-file``, ``$CLOISTER_NEW_PASSPHRASE``
     or a prompt asked twice."""
     return _passphrase(getattr(args, "new_passphrase_file", None), NEW_PASSPHRASE_ENV,
-                       "New passphrase: ", confirm=True)
+                       "New passphrase: ", confirm=True, flag="--new-passphrase-file")
 
 
 def require_workspace(args: argparse.Namespace) -> Path:

@@ -22,7 +22,7 @@ from engine.cli.common import (
     require_strong_enough,
     resolve_run,
 )
-from engine.errors import InputError
+from engine.errors import InputError, refuse_odd_output
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
 
@@ -118,8 +118,9 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
             require_strong_enough(os.environ[EXPORT_PASSPHRASE_ENV], "export passphrase")
         return os.environ[EXPORT_PASSPHRASE_ENV]
     if not sys.stdin.isatty():
+        plaintext = " (or --plaintext for an unencrypted folder)" if confirm else ""  # export's
         raise InputError(f"no export passphrase: use --export-passphrase-file FILE or set "
-                         f"{EXPORT_PASSPHRASE_ENV} (or --plaintext for an unencrypted folder)")
+                         f"{EXPORT_PASSPHRASE_ENV}{plaintext}")
     first = getpass.getpass("Export passphrase: ")
     if not first:
         raise InputError("the export passphrase must not be empty")
@@ -207,6 +208,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError("--input needs --output FILE: where to write the rows with predictions")
     if args.input is None and args.output is not None:
         raise InputError("--output goes with --input FILE; for --text the result is printed")
+    if args.output is not None:
+        refuse_odd_output(args.output, flag="--output")
     if args.output is not None and args.output.is_dir():
         raise InputError(f"{args.output} is a folder: give a file name for the predictions, such "
                          f"as {args.output / 'predictions.csv'} (nothing was written)")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.errors import CloisterError, InputError, Stopped
+from engine.errors import CloisterError, InputError, Stopped, refuse_odd_output
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
 from engine.failures import log_internal_error
 
@@ -362,6 +362,7 @@ def predict_file(
             what = ("is a file, not a folder; pick another output path"
                     if output_path.parent.exists() else "does not exist; create it or pick another output path")
             raise InputError(f"the folder {output_path.parent} {what}")
+        refuse_odd_output(output_path)
         if output_path.is_dir():  # checked before predicting, not after every row is done
             raise InputError(f"{output_path} is a folder: give a file name for the predictions, "
                              f"such as {output_path / ('predictions.' + fmt)}")

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
-from engine.errors import CloisterError, InputError
+from engine.errors import CloisterError, InputError, refuse_odd_output
 from engine.export.formats import export_format_named
 from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
 
@@ -338,6 +338,7 @@ def export_run(
             out = out / f"{run_id}{SEALED_SUFFIX}"
         elif not out.suffix:  # "--out model" is one file, not a folder: named as what it is
             out = out.with_name(out.name + SEALED_SUFFIX)
+        refuse_odd_output(out)  # a dangling link "does not exist", and would be replaced
         if out.exists():
             raise InputError(f"{out} already exists; choose another file name or remove it")
     model, tokenizer = load_model(ws, prefix, device="cpu")

@@ -137,6 +137,24 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
         assert code == 0 and out.startswith("2 rows predicted"), (first, err)
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(tmp_path))
     assert code == 2 and f"{tmp_path} is a folder: give a file name" in err and "--overwrite" not in err
+    # A link is not replaced by the file (the rename replaced the link, and a root user's
+    # /dev/stdout became a file); the file it points to stays, and so does the link.
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(link), "--overwrite")
+    assert code == 2 and "is a link: give the path of the file itself" in err
+    assert link.is_symlink() and real.read_text() == "old\n"
+    code, _, err = cli("predict", run_id, "--input", str(source), "--output", "/dev/null", "--overwrite")
+    assert code == 2 and "/dev/null is not a regular file" in err
+    from engine.evaluation.prediction import Predictor, predict_file
+    from engine.events import Failed
+
+    predictor = Predictor.from_run(trained[0], run_id, device="cpu")  # the desktop's path
+    events = list(predict_file(predictor, source, link))
+    assert isinstance(events[-1], Failed) and "is a link" in events[-1].message
+    assert link.is_symlink() and real.read_text() == "old\n"
     code, out, _ = cli("predict", run_id, "--input", str(tmp_path / "missing.csv"), "--output",
                        str(tmp_path / "m.csv"), "--json")
     assert code == 2 and "missing.csv" in json.loads(out)["error"]  # a script reads stdout
@@ -165,7 +183,7 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     assert code == 2 and "the export passphrase is too easy to guess" in err
     assert not (tmp_path / "weak.cloister-export").exists()
     code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
-    assert code == 2 and "no export passphrase" in err
+    assert code == 2 and "no export passphrase" in err and "--plaintext" not in err  # export's flag
     monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "wrong")
     code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
     assert code != 0 and "passphrase" in err.lower() and not (tmp_path / "opened").exists()

@@ -100,6 +100,9 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     same.write_text("first passphrase\n")
     code, _, err = run(capsys, "passwd", "--new-passphrase-file", str(same))
     assert code == 2 and "the same as the current one; nothing was changed" in err
+    code, _, err = run(capsys, "passwd")  # no new one, no terminal: the flag for it is named
+    assert code == 2 and "no new passphrase given: use --new-passphrase-file FILE or set " \
+        "CLOISTER_NEW_PASSPHRASE" in err
     short = tmp_path / "short.txt"
     short.write_text("tiny\n")
     code, _, err = run(capsys, "passwd", "--new-passphrase-file", str(short))
