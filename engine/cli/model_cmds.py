@@ -142,6 +142,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.stored and args.data is not None:
         raise InputError("--stored prints the report the run made of its own test split: drop "
                          "--data, or drop --stored to score --data")
+    columns = [flag for flag, value in (("--text-column", args.text_column),
+                                        ("--label-column", args.label_column)) if value]
+    if columns and (args.data is None or not Path(args.data).expanduser().exists()):
+        # They name a file's columns; a stored dataset has its own (they were ignored silently).
+        raise InputError(f"{' and '.join(columns)} name the columns of a labelled --data FILE; "
+                         "the test split and the vault's datasets use the columns chosen at import")
     ws = open_workspace(args)
     args.run = resolve_run(ws, args.run)  # a unique start or end of the id will do
     if args.stored:
@@ -165,6 +171,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "
               "trained or validated on: the scores below overstate how it does on new data",
               file=sys.stderr)
+    elif args.data is not None and report.trained_rows is None:  # silence read as "no overlap"
+        print("  note: whether any of these rows are rows the run trained on cannot be told (its "
+              "dataset was deleted or imported again since)", file=sys.stderr)
     for name, value in report.headline().items():
         print(f"  {name:<12} {value:.4f}")
         if name == "accuracy":  # how far a split of this size can be trusted
@@ -208,6 +217,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError("--input needs --output FILE: where to write the rows with predictions")
     if args.input is None and args.output is not None:
         raise InputError("--output goes with --input FILE; for --text the result is printed")
+    if args.input is not None and args.top_k is not None:  # it was ignored without a word
+        raise InputError("--top-k goes with --text; with --input every label's probability is "
+                         "written (the prob_<label> columns)")
     if args.output is not None:
         refuse_odd_output(args.output, flag="--output")
     if args.output is not None and args.output.is_dir():
@@ -250,6 +262,7 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
     # The bar redraws one line in place: on a terminal only (in a log, 88 frames on one line).
     bar = not args.json and sys.stderr.isatty()
     drawn = False  # a bar line is open on stderr: end it before anything else is written there
+    read = ""  # the first progress line says which column the texts came from
 
     def end_bar() -> None:
         if drawn:
@@ -257,6 +270,10 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
 
     for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
                               header=False if args.no_header else None, ws=ws):
+        if isinstance(event, Progress) and not read:
+            read = event.message
+            if not args.json:
+                print(f"cloister: {read}", file=sys.stderr)
         if isinstance(event, Progress) and bar:
             now = time.monotonic()
             if now - last_shown > 0.1 or event.done == event.total:
@@ -267,7 +284,7 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
             rows = int(event.metrics.get("rows", 0))
             if args.json:
                 print(json.dumps({"rows": rows, "output": str(args.output),
-                                  "seconds": round(event.duration_seconds, 3)}))
+                                  "seconds": round(event.duration_seconds, 3), "read": read}))
             else:
                 print(f"{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
             return 0, rows
@@ -311,9 +328,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                          plaintext=args.plaintext, passphrase=passphrase)
     if args.plaintext:
         print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")
-        print("anyone who can read that folder can use the model and see its label names, and "
-              "a model can reveal parts of the texts it was trained on: keep it where the data "
-              "may go")
+        print("cloister: warning: anyone who can read that folder can use the model and see its "
+              "label names, and a model can reveal parts of the texts it was trained on: keep it "
+              "where the data may go", file=sys.stderr)
     else:
         print(f"exported run {args.run} ({args.format}), sealed: {written}")
         print(f"open it with: cloister open-export {written} --out FOLDER")

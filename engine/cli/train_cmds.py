@@ -97,14 +97,14 @@ def _metrics_text(metrics: Any) -> str:
 def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = None,
             err: TextIO | None = None) -> int:
     """Print ``events`` as they come and return the exit code of the final one."""
-    out, err = out or sys.stdout, err or sys.stderr
+    err = err or sys.stderr
+    sink = _Sink(out or sys.stdout, err)
     progress = _Progress(err)
     code = EXIT_FAILED
     run_id = ""
     for event in events:
         if json_mode:
-            out.write(_event_json(event) + "\n")
-            out.flush()
+            sink.write(_event_json(event) + "\n")
         if isinstance(event, Started):
             run_id = event.run_id
             resumed = f", resumed at step {event.resumed_from_step}" if event.resumed_from_step else ""
@@ -122,10 +122,10 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
         elif isinstance(event, Finished):
             code = EXIT_OK
             if not json_mode:
-                out.write(f"Finished run {event.run_id} in {_fmt_time(event.duration_seconds)}"
+                sink.write(f"Finished run {event.run_id} in {_fmt_time(event.duration_seconds)}"
                           f" (best step {event.best_step}).\nTest metrics:\n")
                 for name, value in event.metrics.items():
-                    out.write(f"  {name:<12} {value:.4f}\n")
+                    sink.write(f"  {name:<12} {value:.4f}\n")
         elif isinstance(event, Failed):
             progress.line(f"cloister: error: {event.message}")
             code = EXIT_BAD_INPUT if event.kind in _BAD_INPUT else EXIT_FAILED
@@ -134,6 +134,30 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
                           f"{run_id or 'RUN'}` (the last checkpoint is kept)")
             code = EXIT_CANCELLED
     return code
+
+
+class _Sink:
+    """stdout, which a reader that stops (`cloister train ... --json | head -1`) closes: the run
+    goes on to its end (and its checkpoints) with nothing more printed there, instead of dying
+    mid-step without a checkpoint."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err, self.closed = out, err, False
+
+    def write(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except BrokenPipeError:
+            self.closed = True
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                import os  # the interpreter's last flush must not raise again
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
+            self.err.write("cloister: the output was closed; the run goes on to its end, "
+                           "no longer printed there\n")
 
 
 @contextlib.contextmanager

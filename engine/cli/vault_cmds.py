@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,14 +99,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete,
                         label_delimiter=args.label_delimiter)
     label = mapping.label_column if mapping.label_column is not None else "(none)"
+    quoted = shlex.quote(str(imported.source))  # the hints name the file, ready to paste
     print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
           f"{' + '.join(mapping.text_columns)}; label: {label}")
     for line in fixed:
         print("  " + line)
     if history and any(p.row is not None for p in problems):
         # Dropped rows shift the numbers: say so, rather than name the wrong line of the file.
-        print("  (the rows below are counted after these fixes; `cloister inspect FILE` numbers "
-              "them as in the file)")
+        print(f"  (the rows below are counted after these fixes; `cloister inspect {quoted}` "
+              "numbers them as in the file)")
     cap = next((s for s in history if s.get("kind") == "cap-long"), None)
     if cap is not None and any(p.code in ("duplicate-row", "conflicting-labels") for p in problems):
         # Repeats are judged on the texts as read; these appear only once the texts are cut.
@@ -116,7 +118,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in history)
     # The rows not printed are listed by inspect's --json (import has no such flag).
     for line in problem_lines(problems, source=str(imported.source), applied=applied,
-                              listed_by="listed by 'cloister inspect FILE --json'"):
+                              listed_by=f"listed by 'cloister inspect {quoted} --json'"):
         print("  " + line)
     if has_blocking(problems) and not args.force:
         from engine.data.problems import count_kinds

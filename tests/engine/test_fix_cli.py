@@ -99,7 +99,8 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     # of the fixed table (said so), and no "fix: --drop-duplicates", which already ran.
     assert cli(["import", str(cfpb), "--name", "cfpb64", *FIXES, "--cap-long", "64"]) == 0
     out = capsys.readouterr().out
-    assert "(the rows below are counted after these fixes; `cloister inspect FILE` numbers them" in out
+    # The hint names the file itself, ready to paste (it said `cloister inspect FILE`).
+    assert f"(the rows below are counted after these fixes; `cloister inspect {cfpb}` numbers them" in out
     assert "the row repeats row" in out and "fix: --drop-duplicates" not in out
     assert "(the repeats or conflicts below appear once texts are cut at 64 tokens: cut them less, " \
            "or leave --cap-long out)" in out

@@ -73,6 +73,9 @@ def test_evaluate_on_a_file_and_unseen_labels(trained, cli, tmp_path: Path) -> N
     assert "odd.csv" in err and "'maybe', 'unsure'" in err and "not trained on" in err
     code, _, err = cli("evaluate", run_id, "--data", "no-such-dataset")
     assert code == 2 and "neither a file nor a dataset" in err
+    # Column flags without a file to apply them to were ignored without a word.
+    code, _, err = cli("evaluate", run_id, "--text-column", "text")
+    assert code == 2 and "--text-column name the columns of a labelled --data FILE" in err
 
 
 def test_predict_text_top_k_and_json(trained, cli) -> None:
@@ -105,6 +108,10 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     output = tmp_path / "scored.jsonl"
     code, out, err = cli("predict", run_id, "--input", str(source), "--output", str(output))
     assert code == 0 and out.startswith("10 rows predicted")  # stdout: the result, no blank line
+    assert "texts from column 'text'" in err  # which column was read, said once
+    code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(output),
+                       "--overwrite", "--top-k", "1")
+    assert code == 2 and "--top-k goes with --text" in err  # it was ignored without a word
     assert "\r[" not in err  # no progress frames in a log: stderr is not a terminal here
     scored = pd.read_json(output, lines=True)
     assert len(scored) == 10 and {"predicted_label", "prob_ham", "prob_spam"} <= set(scored.columns)
@@ -195,9 +202,10 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     code, _, err = cli("export", run_id, "--out", str(tmp_path / "plain"), "--plaintext",
                        "--export-passphrase-file", str(secret))
     assert code == 2 and "drop --export-passphrase-file" in err and not (tmp_path / "plain").exists()
-    code, out, _ = cli("export", run_id, "--out", str(tmp_path / "plain"), "--plaintext", "--format", "onnx")
+    code, out, err = cli("export", run_id, "--out", str(tmp_path / "plain"), "--plaintext", "--format", "onnx")
     assert code == 0 and "PLAINTEXT" in out and (tmp_path / "plain" / "model.onnx").is_file()
-    assert "a model can reveal parts of the texts it was trained on" in out
+    # A warning, on stderr: stdout keeps only the result a script reads.
+    assert "a model can reveal parts of the texts it was trained on" in err and "reveal" not in out
     # A sealed export named without a suffix is one file, named as what it is.
     code, out, _ = cli("export", run_id, "--out", str(tmp_path / "for-alice"),
                        "--export-passphrase-file", str(secret))

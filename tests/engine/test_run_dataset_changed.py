@@ -58,6 +58,10 @@ def test_evaluating_on_a_replaced_dataset_is_refused_and_keeps_the_report(replac
     assert code == 2 and "drop --data" in err
     code, out, _ = cli(root, capsys, "evaluate", run_id, "--data", "sms", "--json")
     assert code == 0 and json.loads(out)["n"] == 60  # on purpose, naming the data, it works
+    assert json.loads(out)["trained_rows"] is None
+    code, _, err = cli(root, capsys, "evaluate", run_id, "--data", "sms")
+    # The overlap cannot be told: said, where silence read as "none of these were trained on".
+    assert code == 0 and "whether any of these rows are rows the run trained on cannot be told" in err
 
 
 def test_the_card_of_a_run_whose_dataset_changed_says_so(replaced, capsys) -> None:

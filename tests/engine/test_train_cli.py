@@ -276,3 +276,35 @@ def test_without_a_terminal_progress_is_logged_as_plain_lines(monkeypatch) -> No
     monkeypatch.setattr(_Progress, "LOG_EVERY_SECONDS", 0.0)
     progress.step(step)
     assert stream.getvalue() == "step 10/100 epoch 0.10 loss 0.5000 12.5 rows/s ETA 1:30\n"
+
+
+def test_a_reader_that_stops_reading_does_not_kill_the_run() -> None:
+    """`cloister train ... --json | head -1`: the first event printed, then the pipe closed. The
+    write raised out of the event loop, which ended the run mid-step with no checkpoint; the
+    run now goes on to its end, printed no more."""
+    import io
+
+    from engine.cli.train_cmds import EXIT_OK, consume
+    from engine.events import Finished, Started, Step
+
+    class ClosedAfterOne(io.StringIO):
+        def write(self, text: str) -> int:
+            if self.getvalue():
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(text)
+
+    taken: list[object] = []
+
+    def events():  # noqa: ANN202 - the training loop, which must be drained to its end
+        for event in (Started("20261206-083000-abcd1234", "cpu", 2, 10, 80, 10, ("a", "b")),
+                      Step(step=1, total_steps=2, epoch=0.5, loss=0.7, learning_rate=1e-4,
+                           samples_per_second=10.0, eta_seconds=1.0),
+                      Finished(run_id="20261206-083000-abcd1234", duration_seconds=2.0, best_step=2,
+                               metrics={"accuracy": 0.5})):
+            taken.append(event)
+            yield event
+
+    out, err = ClosedAfterOne(), io.StringIO()
+    assert consume(events(), json_mode=True, out=out, err=err) == EXIT_OK
+    assert len(taken) == 3 and out.getvalue().count("\n") == 1
+    assert "the output was closed; the run goes on to its end" in err.getvalue()
