@@ -72,6 +72,8 @@ def register(subparsers: Any) -> None:
                    help="write an unencrypted folder (the model and label names readable by anyone)")
     p.add_argument("--export-passphrase-file", type=Path, metavar="FILE",
                    help=f"passphrase for the sealed export (else ${EXPORT_PASSPHRASE_ENV}, else a prompt)")
+    p.add_argument("--json", action="store_true",
+                   help="print where it was written as JSON (--out may add a suffix or a name)")
     add_workspace_options(p)
     p.set_defaults(func=cmd_export)
 
@@ -80,6 +82,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder")
     p.add_argument("--export-passphrase-file", type=Path, metavar="FILE",
                    help=f"the export's passphrase (else ${EXPORT_PASSPHRASE_ENV}, else a prompt)")
+    p.add_argument("--json", action="store_true", help="print the folder written as JSON")
     p.set_defaults(func=cmd_open_export)
 
 
@@ -198,9 +201,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"  {tag + label:<{left}}  " + " ".join(f"{v:>{cell}}" for v in row))
     print(f"\n  {len(report.misclassified)} misclassified rows"
           + ("" if mistakes else " (show them with --misclassified N)"))
+    # Counted from 1 as import, inspect and show count rows (the report keeps 0-based places);
+    # the test split's rows are its own, not the dataset's.
+    where = "row" if args.data is not None else "test-split row"
     for wrong in mistakes:
         text = (wrong.text or "").replace("\n", " ")
-        print(f"  row {wrong.row}: true {wrong.true_label}, predicted {wrong.predicted_label} "
+        print(f"  {where} {wrong.row + 1}: true {wrong.true_label}, predicted {wrong.predicted_label} "
               f"({wrong.confidence:.2f}): {text[:200]}")
     return 0
 
@@ -327,10 +333,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     written = export_run(ws, args.run, out, format=args.format,
                          plaintext=args.plaintext, passphrase=passphrase)
     if args.plaintext:
-        print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")
         print("cloister: warning: anyone who can read that folder can use the model and see its "
               "label names, and a model can reveal parts of the texts it was trained on: keep it "
               "where the data may go", file=sys.stderr)
+    if args.json:  # the path written: `--out model` writes model.cloister-export
+        print(json.dumps({"run": args.run, "format": args.format, "sealed": not args.plaintext,
+                          "output": str(written)}))
+    elif args.plaintext:
+        print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")
     else:
         print(f"exported run {args.run} ({args.format}), sealed: {written}")
         print(f"open it with: cloister open-export {written} --out FOLDER")
@@ -341,5 +351,5 @@ def cmd_open_export(args: argparse.Namespace) -> int:
     from engine.export.exporters import open_export
 
     folder = open_export(args.file, args.out, _export_passphrase(args, confirm=False))
-    print(f"unsealed {args.file} into {folder}")
+    print(json.dumps({"output": str(folder)}) if args.json else f"unsealed {args.file} into {folder}")
     return 0

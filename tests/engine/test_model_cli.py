@@ -61,8 +61,18 @@ def test_evaluate_on_a_file_and_unseen_labels(trained, cli, tmp_path: Path) -> N
     # The training file itself: every row but the test split's was trained or validated on.
     test_rows = load_report(trained[0], run_id).n
     assert json.loads(out)["trained_rows"] == 40 - test_rows > 0
-    code, _, err = cli("evaluate", run_id, "--data", str(csv))
+    code, out, err = cli("evaluate", run_id, "--data", str(csv), "--misclassified", "40")
     assert code == 0 and f"warning: {40 - test_rows} of these 40 rows are rows the run trained" in err
+    # Mistakes are numbered as import, inspect and show number the file's rows: from 1.
+    import csv as csv_module
+
+    with open(csv, newline="", encoding="utf-8") as handle:
+        file_rows = list(csv_module.DictReader(handle))
+    shown = [line for line in out.splitlines() if line.startswith("  row ")]
+    assert shown  # a tiny model trained for seconds gets some wrong
+    for line in shown:
+        number, text = int(line.split()[1].rstrip(":")), line.split("): ", 1)[1]
+        assert file_rows[number - 1]["text"].replace("\n", " ")[:200] == text
     fresh = write_sms_csv(tmp_path / "fresh.csv", rows=10, extra="tomorrow")
     code, out, err = cli("evaluate", run_id, "--data", str(fresh), "--json")
     assert code == 0 and json.loads(out)["trained_rows"] == 0 and "warning" not in err
@@ -182,6 +192,10 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     code, out, err = cli("export", run_id, "--out", str(tmp_path / "m.cloister-export"),
                          "--export-passphrase-file", str(secret))
     assert code == 0 and "sealed" in out and (tmp_path / "m.cloister-export").is_file()
+    code, out, _ = cli("export", run_id, "--out", str(tmp_path / "bare"), "--json",
+                       "--export-passphrase-file", str(secret))  # the suffix it adds, said
+    assert code == 0 and json.loads(out) == {"run": run_id, "format": "hf", "sealed": True,
+                                             "output": str(tmp_path / "bare.cloister-export")}
     assert "easy to guess" not in err
     short = tmp_path / "short.txt"
     short.write_text("12345\n")
