@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from privacy.errors import PrivacyError
 from privacy.hardening import disable_core_dumps
@@ -35,8 +36,19 @@ def version() -> str:
         return "unknown"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, keeping the last usage error's text: with --json, main prints it on stdout as
+    every other error is (a script reading stdout got nothing, only usage on stderr)."""
+
+    last_error = ""
+
+    def error(self, message: str) -> NoReturn:
+        _Parser.last_error = f"{self.prog}: {message}"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cloister",
         description="Private, offline fine-tuning of text classifiers. The desktop app: "
         "`cloister` without a subcommand where Cloister was installed with pip or `make run`, "
@@ -90,7 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     enforce_offline()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:
+        if stop.code == 2 and "--json" in args_list and _Parser.last_error:
+            import json
+
+            print(json.dumps({"error": _Parser.last_error, "exit_code": 2}))
+        raise
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

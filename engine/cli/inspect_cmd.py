@@ -260,8 +260,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             raise
         # A script that asked for JSON gets JSON, whatever stopped the reading.
-        json.dump({"file": str(args.file), "error": str(exc), "trainable": False}, sys.stdout,
-                  indent=2, ensure_ascii=False)
+        # "error" and "exit_code" as in every command's JSON error, with what inspect adds.
+        json.dump({"file": str(args.file), "error": str(exc), "exit_code": EXIT_BLOCKING,
+                   "trainable": False}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return EXIT_BLOCKING
     problems = validate(imported, mapping, max_tokens=max_tokens,

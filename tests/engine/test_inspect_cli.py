@@ -308,6 +308,7 @@ def test_inspect_json_says_why_a_file_cannot_be_read_in_json(tmp_path: Path,
     path.write_text('{"text": "hi"}', encoding="utf-8")
     code, report = inspect_json(capsys, str(path))
     assert code == 2 and report["trainable"] is False and report["file"] == str(path)
+    assert report["exit_code"] == 2  # the shape of every command's JSON error, plus its own
     assert "is an object, not an array of objects" in report["error"]
     assert main(["inspect", str(path)]) == 2  # without --json: the usual error line
     assert "is an object" in capsys.readouterr().err

@@ -308,3 +308,18 @@ def test_a_reader_that_stops_reading_does_not_kill_the_run() -> None:
     assert consume(events(), json_mode=True, out=out, err=err) == EXIT_OK
     assert len(taken) == 3 and out.getvalue().count("\n") == 1
     assert "the output was closed; the run goes on to its end" in err.getvalue()
+
+
+def test_a_usage_error_with_json_is_json_on_stdout_too(capsys) -> None:
+    """`train DATA --epochs 0 --json` gave usage text on stderr only: a script reading stdout
+    saw nothing, where every other error with --json is an object there."""
+    with pytest.raises(SystemExit) as stop:
+        cli(["predict", "some-run", "--text", "hi", "--top-k", "many", "--json"])
+    captured = capsys.readouterr()
+    assert stop.value.code == 2
+    said = json.loads(captured.out)
+    assert said["exit_code"] == 2 and "--top-k" in said["error"] and "invalid int value" in said["error"]
+    assert "usage:" in captured.err  # the usage for a person, as before
+    with pytest.raises(SystemExit):
+        cli(["predict", "some-run", "--top-k", "many"])  # without --json: stdout stays empty
+    assert capsys.readouterr().out == ""
