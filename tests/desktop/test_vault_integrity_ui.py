@@ -14,6 +14,15 @@ from tests.desktop.conftest import FAST_KDF, PASSPHRASE
 from tests.desktop.helpers import answer_next_message_box
 
 
+def _typed_in(qtbot, root):  # noqa: ANN001, ANN202
+    """The unlock dialog of ``root``, open, with the (right) passphrase typed."""
+    dialog = UnlockDialog(root)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
+    return dialog
+
+
 def test_unlock_dialog_reports_a_deleted_audit_log(qtbot, tmp_path):
     root = tmp_path / "ws"
     ws = Workspace.create(root, PASSPHRASE, kdf=FAST_KDF)
@@ -21,10 +30,7 @@ def test_unlock_dialog_reports_a_deleted_audit_log(qtbot, tmp_path):
     ws.lock()
     (root / AUDIT_FILE).unlink()
     (root / AUDIT_HEAD_FILE).unlink()
-    dialog = UnlockDialog(root)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
+    dialog = _typed_in(qtbot, root)
     qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
     text = dialog.error.text()
@@ -47,10 +53,7 @@ def test_accept_is_not_offered_for_a_missing_index_nor_taken_by_enter(qtbot, tmp
     ws.lock()
     for name in (INDEX_FILE, INDEX_BACKUP_FILE):
         (root / name).unlink(missing_ok=True)
-    dialog = UnlockDialog(root)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
+    dialog = _typed_in(qtbot, root)
     qtbot.keyClick(dialog.passphrase, Qt.Key.Key_Return)
     qtbot.waitUntil(dialog.error.isVisible, timeout=10_000)
     assert not dialog.accept_copy_button.isVisible()
@@ -71,10 +74,7 @@ def test_a_backup_put_back_is_accepted_from_the_unlock_dialog(qtbot, tmp_path):
     ws.lock()
     shutil.rmtree(root)
     shutil.copytree(backup, root)  # the user puts the backup back
-    dialog = UnlockDialog(root)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
+    dialog = _typed_in(qtbot, root)
     qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(dialog.accept_copy_button.isVisible, timeout=10_000)
     assert "If you put back a backup on purpose, press Accept this copy" in dialog.error.text()
