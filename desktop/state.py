@@ -164,7 +164,9 @@ class TrainingMonitor:
         elif isinstance(event, Finished):
             self.phase, self.run_id = Phase.FINISHED, event.run_id
             self.final_metrics = dict(event.metrics)
-            self.step = self.total_steps or self.step
+            # The steps taken, not the plan: early stopping ends before it (and DP's ε counts
+            # the steps taken); a record without them is shown as planned, as before.
+            self.step = event.steps if event.steps is not None else (self.total_steps or self.step)
             self.eta_seconds = 0.0
             self.message = f"Finished in {format_duration(event.duration_seconds)}."
         elif isinstance(event, Failed):
@@ -183,12 +185,16 @@ class TrainingMonitor:
 
     @property
     def fraction(self) -> float:
+        if self.phase is Phase.FINISHED:
+            return 1.0  # done, however early
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
     def progress_text(self) -> str:
         if self.phase is Phase.IDLE or (self.phase is Phase.FAILED and not self.total_steps):
             return ""  # refused before its first step: the message says why, no "starting"
         parts = [f"step {self.step:,} / {self.total_steps:,}" if self.total_steps else "starting"]
+        if self.phase is Phase.FINISHED and self.total_steps and self.step < self.total_steps:
+            parts[0] = f"stopped early at step {self.step:,} of {self.total_steps:,} planned"
         if self.epochs:
             parts.append(f"epoch {min(self.epoch, float(self.epochs)):.1f} / {self.epochs}")
         if self.loss:  # the curve's latest value in words, for those who cannot see the plot

@@ -100,6 +100,7 @@ class Finished:
     duration_seconds: float
     metrics: Mapping[str, float] = field(default_factory=dict)
     best_step: int | None = None
+    steps: int | None = None  # the steps taken: fewer than planned when early stopping ended it
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,21 @@ def used_settings(record: Any) -> dict[str, Any]:
     return {k: v for k, v in config.items() if config.get("dp") or not k.startswith("dp_")}
 
 
+def privacy_said(privacy: dict[str, Any] | None) -> str:
+    """A DP run's guarantee in one line, as the CLI, the Results page and Runs say it; "" for
+    a run without differential privacy."""
+    if not privacy:
+        return ""
+    unit = (f"each person (column '{privacy['person_column']}')" if privacy.get("person_column")
+            else "each row")
+    steps = privacy.get("steps")
+    planned = privacy.get("planned_steps")
+    taken = f", {steps:,} of {planned:,} planned steps" if steps is not None and planned else ""
+    return (f"differential privacy: ε = {privacy['epsilon_spent']:.2f} spent of "
+            f"{privacy['epsilon_target']:g}, δ = {privacy['delta']:.3g}, protecting {unit}"
+            f"{taken}; validation and test metrics are not private")
+
+
 def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
     """Rows for a side-by-side table: the settings that differ, the privacy spent (DP runs),
     then the test metrics."""

@@ -14,8 +14,9 @@ def human_size(n: float) -> str:
 
 def count_of(n: int, noun: str, plural: str | None = None) -> str:
     """``1 row``, ``2,048 rows``: a count with its noun in the right number."""
-    if plural is None:
-        plural = noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+    if plural is None:  # "epoch" is the -ch word said with a k: epochs, not epoches
+        hissing = noun.endswith(("s", "x", "ch", "sh")) and not noun.endswith("epoch")
+        plural = noun + ("es" if hissing else "s")
     return f"{n:,} {noun if n == 1 else plural}"
 
 

@@ -19,6 +19,7 @@ from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Done, Job
 from engine.events import Failed
+from engine.runs import privacy_said
 from engine.units import count_of
 
 if TYPE_CHECKING:
@@ -302,6 +303,7 @@ class ResultsPage(Page):
             f"Dataset <b>{dataset}</b> · model {model} · {record.device or 'device ?'} · "
             f"{len(record.labels)} labels · " + self._scored_text()
             + (f" · {'exact-match ' if multi else ''}accuracy {rep.interval_text()}" if rep else "")
+            + (f" · <b>{html.escape(privacy_said(record.privacy))}</b>" if record.privacy else "")
         )
         if rep is None:
             self.empty.setText(f"Run {record.run_id} has no evaluation report (status: {record.status}).")

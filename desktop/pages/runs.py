@@ -15,6 +15,7 @@ from desktop.accessible import label_for, tab_leaves
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.state import format_duration, format_metric, history_curves, local_time
+from engine.runs import privacy_said
 from desktop.widgets.curves import CurvePlot
 from engine.evaluation.metrics import accuracy_interval_text, intervals_overlap
 from engine.units import rate_text
@@ -302,7 +303,9 @@ class RunsPage(Page):
             header = QTableWidgetItem(label)
             header.setToolTip(f"Run {record.run_id}")
             self.compare_table.setHorizontalHeaderItem(column, header)
-        rows = [("dataset", "Dataset")] + metric_rows + extra + [("duration", "Duration")]
+        # A DP run beside a plain one is not the same kind of model: said in its own row.
+        privacy = [("privacy", "Privacy (DP)")] if any(r.privacy for r in records) else []
+        rows = [("dataset", "Dataset")] + privacy + metric_rows + extra + [("duration", "Duration")]
         self.compare_table.setRowCount(len(rows))
         self.compare_table.setVerticalHeaderLabels([title for _, title in rows])
         # "Best" the right way round: the lowest calibration error, the highest accuracy.
@@ -317,6 +320,10 @@ class RunsPage(Page):
             for row, (key, _title) in enumerate(rows):
                 if key == "dataset":
                     text = record.dataset
+                elif key == "privacy":
+                    dp = record.privacy or {}
+                    text = (f"ε {dp['epsilon_spent']:.2f} of {dp['epsilon_target']:g}, "
+                            + ("per person" if dp.get("person_column") else "per row")) if dp else "none"
                 elif key == "duration":
                     text = format_duration(record.duration_seconds)
                 elif key in record.metrics:
@@ -332,6 +339,8 @@ class RunsPage(Page):
                     item.setFont(font)
                 if key == "accuracy" and record.run_id in measured:
                     item.setToolTip(_interval_tip(measured[record.run_id]))
+                if key == "privacy" and record.privacy:
+                    item.setToolTip(privacy_said(record.privacy))
                 self.compare_table.setItem(row, column, item)
         self.compare_note.setText(_too_close_to_call(list(measured.values())))
         names = sorted({name for r in records for name in history_curves(r.history)},

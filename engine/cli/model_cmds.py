@@ -170,6 +170,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     source = args.data or ("its test split (the report stored when it finished)" if args.stored
                            else "the test split")
     print(f"run {args.run} on {source}: {report.n} rows")
+    from engine.runs import load_run
+
+    if load_run(ws, args.run).privacy:  # what the guarantee covers, and that this is not it
+        print("  note: the model was trained with differential privacy; these metrics are "
+              "computed on the rows as they are and are not private", file=sys.stderr)
     if report.trained_rows:
         print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "
               "trained or validated on: the scores below overstate how it does on new data",

@@ -233,9 +233,23 @@ def cmd_train(args: argparse.Namespace) -> int:
             print("dry run: nothing was trained", file=sys.stdout)
             return EXIT_OK
         with _ctrl_c_cancels(token):
-            return consume(train(ws, plan.config, cancel=token), json_mode=args.json)
+            finished: list[str] = []
+            code = consume(_noting_end(train(ws, plan.config, cancel=token), finished),
+                           json_mode=args.json)
+        if finished and plan.config.dp and not args.json:  # the guarantee, said once, at the end
+            from engine.runs import load_run, privacy_said
+
+            print(privacy_said(load_run(ws, finished[0]).privacy))
+        return code
     finally:
         ws.lock()
+
+
+def _noting_end(events: Iterable[Event], finished: list[str]) -> Iterator[Event]:
+    for event in events:
+        if isinstance(event, Finished):
+            finished.append(event.run_id)
+        yield event
 
 
 def _dp_settings(args: argparse.Namespace) -> dict[str, Any]:

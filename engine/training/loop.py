@@ -388,4 +388,5 @@ class Trainer:
         if self.ws.has(ckpt_io.checkpoint_key(run_id)):
             self.ws.delete(ckpt_io.checkpoint_key(run_id))
         log.info("run %s finished in %.1f s (best step %s)", run_id, elapsed, p.best_step)
-        yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step)
+        yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step,
+                       steps=p.global_step)

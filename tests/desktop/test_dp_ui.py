@@ -52,6 +52,15 @@ def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_
     assert page.epsilon_label.isVisibleTo(page)
     assert page.epsilon_label.text() == f"Privacy spent: ε = {spent:.2f} (loss curve below)"
     assert f"ε {spent:.2f}" in page.progress_text.text()
+    # Results and Runs say the run is a DP one, and what it guarantees (they said nothing).
+    run_id = ended.args[0].run_id
+    window.results_page.show_run(run_id)
+    assert f"differential privacy: ε = {spent:.2f} spent of 3" in window.results_page.summary.text()
+    runs = window.runs_page
+    runs.compare([load_run(window.context.workspace, run_id)])
+    rows = [runs.compare_table.verticalHeaderItem(r).text() for r in range(runs.compare_table.rowCount())]
+    cell = runs.compare_table.item(rows.index("Privacy (DP)"), 0)
+    assert cell.text() == f"ε {spent:.2f} of 3, per row" and "validation and test metrics" in cell.toolTip()
 
 
 def test_custom_epsilon_and_bad_delta_are_explained(qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
@@ -293,7 +302,10 @@ def test_protecting_people_by_a_column_trains_per_person(qtbot, window, spam_csv
         f"the true interval is wider; `cloister evaluate {record.run_id}` measures it)")
     runs.select_runs([record.run_id])
     runs.compare_selected()  # the comparison reads the stored report instead, which knows
-    assert "grouped by person, worth about" in runs.compare_table.item(1, 0).toolTip()
+    heads = [runs.compare_table.verticalHeaderItem(r).text() for r in range(runs.compare_table.rowCount())]
+    assert "grouped by person, worth about" in runs.compare_table.item(heads.index("Accuracy"), 0).toolTip()
+    assert "protecting each person (column 'sender')" in \
+        runs.compare_table.item(heads.index("Privacy (DP)"), 0).toolTip()
 
 
 def test_the_automatic_settings_box_lists_the_dp_settings_with_why(qtbot, window, spam_csv,

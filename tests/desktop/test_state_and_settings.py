@@ -68,6 +68,17 @@ def test_history_curves_keep_training_and_validation_loss_apart():
     }
 
 
+def test_a_run_stopped_early_says_the_steps_it_took():
+    """It read "step 120 / 120" after early stopping at step 12: the steps are part of what a
+    DP guarantee counts, and the record said 12."""
+    monitor = TrainingMonitor()
+    monitor.start()
+    monitor.apply(_events())  # 5 of 10 steps
+    monitor.apply([Finished(run_id="r1", duration_seconds=3, metrics={}, steps=7)])
+    assert monitor.fraction == 1.0  # done
+    assert monitor.progress_text().startswith("stopped early at step 7 of 10 planned")
+
+
 def test_durations_read_naturally():
     assert [format_duration(s) for s in (None, 0.2, 4.4, 65, 3 * 3600 + 120)] == \
         ["—", "under 1 s", "4 s", "1 min 05 s", "3 h 02 min"]

@@ -31,6 +31,14 @@ def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -
     listing = capsys.readouterr().out
     assert "epsilon" in listing.splitlines()[0] and f"{dp['epsilon_spent']:.2f} (δ" in listing
 
+    # Without --json the run ends saying its guarantee, and evaluate says its metrics are not.
+    assert cli([a for a in args if a != "--json"]) == 0
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith("differential privacy: ε = ") and " spent of 3, δ = " in said
+    assert "protecting each row" in said and "validation and test metrics are not private" in said
+    assert cli(["evaluate", run_id]) == 0
+    assert "trained with differential privacy; these metrics" in capsys.readouterr().err
+
     out = tmp_path / "export"
     assert cli(["export", run_id, "--out", str(out), "--plaintext"]) == 0
     card = (out / "README.md").read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ def test_counts_take_the_noun_in_the_right_number() -> None:
     assert [count_of(n, "row") for n in (0, 1, 2, 12_345)] == ["0 rows", "1 row", "2 rows", "12,345 rows"]
     assert (count_of(1, "class"), count_of(3, "class"), count_of(2, "person", "people")) == \
         ("1 class", "3 classes", "2 people")
+    assert (count_of(10, "epoch"), count_of(2, "batch")) == ("10 epochs", "2 batches")  # "epoches"
 
 
 def test_small_rates_read_as_the_train_page_spells_them() -> None:
