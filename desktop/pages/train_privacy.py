@@ -48,6 +48,10 @@ class PrivacySettings(QWidget):
         super().__init__(parent)
         self.enabled = QCheckBox("Train with differential privacy (DP-SGD)")
         self.enabled.setToolTip("Provably limits what the model reveals about any one training row")
+        # Whom the guarantee protects: made first, as what each ε means is said of it.
+        self.person = QComboBox()
+        self.person.setToolTip(PERSON_HINT)
+        self.set_columns(())
         self.presets = QButtonGroup(self)
         self.preset_buttons: dict[float, QRadioButton] = {}
         body = QWidget()
@@ -100,10 +104,8 @@ class PrivacySettings(QWidget):
         self.accountant.addItem("RDP", "rdp")
         # Whom the guarantee protects comes first after ε: it changes what ε means, and the
         # epochs and batch chosen below it.
-        self.person = QComboBox()
-        self.person.setToolTip(PERSON_HINT)
-        self.set_columns(())
         form.addRow("Protect:", self.person)
+        self.person.currentIndexChanged.connect(lambda _i: self._show_meaning())
         self.person_note = QLabel("")
         self.person_note.setObjectName("hint")
         self.person_note.setWordWrap(True)
@@ -165,6 +167,7 @@ class PrivacySettings(QWidget):
         """The dataset's columns a person can be named by (not its text or label); the choice
         stays when the new dataset has the same column."""
         current = self.person.currentData()
+        self._columns = [str(c) for c in columns]
         self.person.blockSignals(True)  # re-listing the same columns changes nothing
         self.person.clear()
         self.person.addItem(EACH_ROW, None)
@@ -181,7 +184,9 @@ class PrivacySettings(QWidget):
         self.person.currentIndexChanged.emit(self.person.currentIndex())  # the dataset may differ
 
     def say_people(self, text: str) -> None:
-        """The note under "Protect" (how many people the column names); no text, no row."""
+        """The note under "Protect" (how many people the column names, or, with each row
+        protected, a column that may name people); no text, no row."""
+        text = text or self._row_hint()
         self.person_note.setText(text)
         self._form.setRowVisible(self.person_note, bool(text))
 
@@ -189,11 +194,26 @@ class PrivacySettings(QWidget):
         checked = self.presets.checkedButton()
         if checked is self.custom_button:
             value = self.custom_epsilon.value()
-            self.meaning.setText(f"At most e^{value:g} ≈ {math.exp(value):,.3g} times more likely "
-                                 "to reveal any one row; smaller is stronger and costs more "
-                                 "accuracy.")
-        elif checked is not None:
-            self.meaning.setText(checked.toolTip())
+            text = (f"Whether any one row was used changes what the model can reveal by at most "
+                    f"e^{value:g} ≈ {math.exp(value):,.3g} times; smaller is stronger and costs "
+                    "more accuracy.")
+        else:
+            text = checked.toolTip() if checked is not None else ""
+        # Said of the unit protected: a person's rows together, when a column names the person.
+        unit = self.person.currentData()
+        self.meaning.setText(text.replace("any one row was used",
+                                          f"any one person's rows ('{unit}') were used")
+                             if unit else text)
+
+    def _row_hint(self) -> str:
+        """With each row protected, a column that sounds like whom the rows are about is named:
+        several rows a person weaken that person's guarantee."""
+        if self.person.currentData() is not None:
+            return ""
+        named = [c for c in self._columns if _names_a_person(c)]
+        return (f"⚠ Column '{named[0]}' may say who each row is about: if a person has several "
+                "rows, choose it above, or the guarantee covers single rows, not people."
+                if named else "")
 
     def epsilon(self) -> float:
         for value, button in self.preset_buttons.items():

@@ -14,13 +14,15 @@ ACCOUNTANTS = ("prv", "rdp")  # PRV is tighter (Gopi et al. 2021); RDP is the cl
 
 # ε is a bound on how much more likely any output becomes because one row was in the training
 # set: at most e^ε times. The meanings below say that in words a data owner can weigh.
+# Each says its unit ("any one row") whole, for the Train page to say it of a person instead,
+# and claims nothing an auditor could not check (an earlier text cited unnamed attacks).
 PRESETS: dict[float, str] = {
-    1.0: "Strong: whether any one row was used changes what the model can reveal by at most "
-         "e^1 ≈ 2.7 times. Costs the most accuracy; needs many thousands of rows.",
-    3.0: "Moderate: at most e^3 ≈ 20 times. A common choice for sensitive records when there "
-         "are tens of thousands of rows.",
-    8.0: "Standard for deep learning: at most e^8 ≈ 3000 times in the worst case, in practice "
-         "far less; still defeats known membership attacks on fine-tuned text models.",
+    1.0: "Strong: whether any one row was used changes the chance of anything the model can "
+         "reveal by at most e^1 ≈ 2.7 times. Costs the most accuracy; needs many thousands of rows.",
+    3.0: "Moderate: whether any one row was used changes it by at most e^3 ≈ 20 times. A common "
+         "choice for sensitive records when there are tens of thousands of rows.",
+    8.0: "Common in published deep-learning work: whether any one row was used changes it by at "
+         "most e^8 ≈ 3000 times. A worst-case bound; costs the least accuracy of the three.",
 }
 
 # When the noise added to a step's average gradient is larger than that gradient can be (each

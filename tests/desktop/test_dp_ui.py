@@ -382,8 +382,14 @@ def test_the_settings_column_fits_its_width_with_dp_on(qtbot, window, spam_csv, 
     assert person.itemData(person.currentIndex(), Qt.ItemDataRole.ToolTipRole) == \
         "Each person, named by column 'sender'"
     assert person.currentText() == "Each person ('sender')"  # short enough not to be cut
+    assert "any one person's rows ('sender')" in page.privacy.meaning.text()  # ε said of people
     qtbot.waitUntil(lambda: "in column 'sender'" in page.privacy.person_note.text(), timeout=30_000)
     assert page.privacy.person_note.isVisibleTo(page)
+    # Each row protected while a column sounds like people: said, with the way to protect them.
+    person.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: "Column 'sender' may say who each row is about" in
+                    page.privacy.person_note.text(), timeout=10_000)
+    assert "any one row" in page.privacy.meaning.text()
 
 
 def test_columns_that_name_a_person_are_offered_first(qapp) -> None:  # noqa: ANN001

@@ -178,6 +178,7 @@ def test_too_small_an_epsilon_says_training_cannot_progress() -> None:
 def test_presets_say_what_they_mean() -> None:
     assert set(PRESETS) == {1.0, 3.0, 8.0}
     assert all("e^" in text for text in PRESETS.values())
+    assert all("whether any one row was used" in text for text in PRESETS.values())  # the unit
 
 
 def test_batchnorm_model_gets_an_actionable_message() -> None:
