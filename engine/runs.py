@@ -164,7 +164,16 @@ def used_settings(record: Any) -> dict[str, Any]:
     """The settings that shaped a run: the dp_ ones only when it trained with DP (a plain run's
     config still holds their unused defaults). The run list, comparison and card show these."""
     config = record.config or {}
-    return {k: v for k, v in config.items() if config.get("dp") or not k.startswith("dp_")}
+    used = {k: v for k, v in config.items() if config.get("dp") or not k.startswith("dp_")}
+    if config.get("dp"):
+        # DP-SGD clips each row's gradient at C (dp_max_grad_norm) instead of the batch's at
+        # grad_clip, and the δ the run used is the one worked out when none was given: a card
+        # read "grad_clip 1.0" beside "C 0.1", and "dp_delta None" beside "δ 0.00557".
+        used.pop("grad_clip", None)
+        delta = (getattr(record, "privacy", None) or {}).get("delta")
+        if used.get("dp_delta") is None and delta is not None:
+            used["dp_delta"] = delta
+    return used
 
 
 def privacy_said(privacy: dict[str, Any] | None) -> str:

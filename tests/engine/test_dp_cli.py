@@ -43,6 +43,10 @@ def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -
     assert cli(["export", run_id, "--out", str(out), "--plaintext"]) == 0
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "### Differential privacy" in card and "**one training row**" in card
+    # The settings table agrees with the privacy section: no batch clipping DP-SGD did not
+    # apply, and the δ the run used rather than "None".
+    assert "| grad_clip |" not in card and "| dp_delta | None |" not in card
+    assert f"| dp_delta | {dp['delta']}" in card
     assert "per training row" in card
     for words in (f"| ε spent | {dp['epsilon_spent']:.4f} |", "| ε target | 3 |", "| accountant | rdp |",
                   f"| noise multiplier σ | {dp['noise_multiplier']:.4f} |", "| clipping norm C (per row) | 0.5 |",
