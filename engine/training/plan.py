@@ -43,6 +43,8 @@ class TrainPlan:
     privacy: str = ""  # with DP and ``strict``: the noise, steps and δ the run will use
     split: tuple[int, int, int] | None = None  # with ``strict``: training, validation, test rows
     windows_per_text: float = 1.0  # with long texts read in windows: their mean count a text
+    # With DP per row and ``strict``: a column that sounds like people, with repeated values.
+    person_hint: str = ""
 
     def lines(self) -> list[str]:
         out = [f"dataset {self.config.dataset!r}: {self.rows:,} rows, {self.classes} classes"]
@@ -67,6 +69,8 @@ class TrainPlan:
             out.append(long_texts)
         if self.privacy:
             out.append(self.privacy)
+        if self.person_hint:
+            out.append(self.person_hint)
         e = self.estimate
         out.append(f"estimate: about {_duration(e.seconds)} on {e.device_name}, peak memory about "
                    f"{human_size(e.peak_memory_bytes)}")
@@ -109,7 +113,8 @@ class TrainPlan:
         return {"dataset": self.config.dataset, "rows": self.rows, "classes": self.classes,
                 "automatic": automatic, "settings": self.config.to_dict(),
                 "split": None if self.split is None else dict(zip(("train", "validation", "test"), self.split)),
-                "privacy": self.privacy or None, "long_texts": self.long_texts_line() or None,
+                "privacy": self.privacy or None, "person_hint": self.person_hint or None,
+                "long_texts": self.long_texts_line() or None,
                 "estimate": {"seconds": round(e.seconds, 1), "peak_memory_bytes": int(e.peak_memory_bytes),
                              "device": e.device}}
 
@@ -215,10 +220,28 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     else:
         classes = len(set(labels))
     privacy, split = _check_as_the_run_will(config, info, labels, rows.people) if strict else ("", None)
-    return TrainPlan(config=config, auto=chosen, overridden=overridden,
+    hint = _person_hint(ws, dataset) if strict and config.dp and not config.dp_person_column else ""
+    return TrainPlan(config=config, auto=chosen, overridden=overridden, person_hint=hint,
                      estimate=estimate(config, units, mean_tokens=mean, windows_per_text=per_text),
                      rows=len(texts), windows_per_text=per_text,
                      classes=classes, privacy=privacy, split=split)
+
+
+def _person_hint(ws: Vault, dataset: str) -> str:
+    """A column that sounds like people and repeats, under a per-row guarantee: as `inspect`
+    says it (the dry run said nothing, and the card then stated a per-row guarantee for
+    patients with several rows each)."""
+    from engine.data.columns import person_column_candidates
+    from engine.data.store import load_dataset
+
+    stored = load_dataset(ws, dataset)
+    found = person_column_candidates(stored.table, stored.info.mapping)
+    if not found:
+        return ""
+    column, people = found[0]
+    return (f"warning: column {column!r} may say who each row is about ({people:,} values for "
+            f"{stored.table.num_rows:,} rows): this guarantee covers each row, not each person; "
+            f"add --dp-person-column {column} to cover each person, all of their rows")
 
 
 def _token_lengths(texts: Any, info: Any) -> Any:

@@ -319,3 +319,17 @@ def test_resuming_on_changed_people_is_refused(workspace, tiny_bert) -> None:
     assert isinstance(events[-1], Failed) and events[-1].kind == FailureKind.BAD_DATA
     assert f"privacy was accounted for {TRAIN_PEOPLE} units" in events[-1].message
     assert f"the data now has {len({merged[i] for i in SPLITS[0]})}" in events[-1].message
+
+
+def test_a_per_row_guarantee_beside_a_person_column_is_warned_of(with_people, tiny_bert, capsys) -> None:
+    """inspect named the column; the DP dry run (and the run) said nothing, and the card then
+    stated a per-row guarantee for customers with four rows each."""
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: column 'customer' may say who each row is about (25 values for 100 rows)" in out
+    assert "add --dp-person-column customer to cover each person" in out
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp", "--json"]) == 0
+    assert "--dp-person-column customer" in json.loads(capsys.readouterr().out)["person_hint"]
+    assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
+                "--dp-person-column", "customer"]) == 0
+    assert "may say who each row is about" not in capsys.readouterr().out  # chosen: no warning
