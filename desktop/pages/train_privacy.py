@@ -23,7 +23,8 @@ NOT_COVERED = (
     "Not covered: several rows about one person weaken that person's guarantee, unless the "
     "column naming the person is chosen under \"Protect\"; trying several settings on the "
     "same data spends privacy that is not counted; validation and test rows, and their "
-    "metrics, are not protected."
+    "metrics, are not protected; nor are the automatic settings read from all the rows (max "
+    "length, per-person epochs), or the exact label counts an exported model card states."
 )
 EACH_ROW = "Each row"
 PERSON_HINT = ("When several rows can be about the same person (a customer, a patient), choose "

@@ -192,7 +192,9 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
         "",
         f"What this does not cover: {uncovered}; choosing settings by trying several runs on the "
         "same data spends privacy that is not counted here; the validation and test rows and the metrics "
-        "above are not protected. The noise comes from torch's pseudo-random generator, not a "
+        "above are not protected; settings chosen automatically from all the rows (the max length, "
+        "per-person epochs) and this card's exact label counts and split sizes are read outside the "
+        "noisy steps and not counted. The noise comes from torch's pseudo-random generator, not a "
         "cryptographically secure one.",
         "",
     ]

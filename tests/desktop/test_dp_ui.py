@@ -32,6 +32,10 @@ def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_
     assert dp.custom_button.isChecked() and dp.epsilon() == 2.0
     assert "e^2 ≈ 7.39 times" in dp.meaning.text()
     assert not dp.person_note.isVisibleTo(page)  # each row protected: no empty note row
+    from PySide6.QtWidgets import QLabel
+
+    uncovered = [w.text() for w in dp.findChildren(QLabel) if w.text().startswith("Not covered")]
+    assert uncovered and "automatic settings read from all the rows" in uncovered[0]
     dp.preset_buttons[3.0].setChecked(True)
     dp.logical_batch.setValue(8)
     dp.accountant.setCurrentIndex(dp.accountant.findData("rdp"))

@@ -46,6 +46,8 @@ def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -
     # The settings table agrees with the privacy section: no batch clipping DP-SGD did not
     # apply, and the δ the run used rather than "None".
     assert "| grad_clip |" not in card and "| dp_delta | None |" not in card
+    # What the card itself and the automatic settings read from every row is said uncovered.
+    assert "label counts and split sizes are read outside the noisy steps and not counted" in card
     assert f"| dp_delta | {dp['delta']}" in card
     assert "per training row" in card
     for words in (f"| ε spent | {dp['epsilon_spent']:.4f} |", "| ε target | 3 |", "| accountant | rdp |",
