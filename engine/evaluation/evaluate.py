@@ -45,9 +45,9 @@ def evaluate_run(
     multi_label = bool(config.get("multi_label", False))
     delimiter = str(config.get("label_delimiter", "|"))
     groups = None
+    own_split = data is None and dataset is None  # rescored, and its report stored again
     if dataset is not None:
         texts, raw_labels, source = _stored_rows(ws, dataset)
-        data = dataset
     elif data is None:
         texts, raw_labels, groups, source = _test_split(ws, record, config)
     else:
@@ -58,11 +58,11 @@ def evaluate_run(
     predictor = Predictor.from_run(ws, run_id, device=device)
     report = compute_report(truth, predictor.predict_proba(texts, cancel=cancel), record.labels, texts,
                             multi_label=multi_label, groups=groups)
-    if data is not None:
+    if not own_split:
         from engine.evaluation.overlap import rows_seen_in_training
 
         report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts))
-    if data is None:
+    else:
         save_report(ws, run_id, report)
         from engine.runs import save_run  # the run list reads the interval's rows from the record
 
