@@ -29,38 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import InputError
+from privacy.vault.file_lock import try_lock, unlock
 
 if TYPE_CHECKING:
     from engine.vault import Vault
 
 CLAIMS_DIR = ".training"
 _RETRY_S = 0.5  # how long a trainer waits out a reader's instant on the lock
-
-if sys.platform == "win32":  # pragma: no cover - a byte-range lock, also dropped at process end
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)  # the byte locked is the first one
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 _held: set[tuple[str, str]] = set()  # (workspace, run id) this process trains
 _held_lock = threading.Lock()
@@ -86,7 +61,7 @@ def _taken(run_id: str) -> RunClaimed:
 
 def _lock_briefly_retrying(fd: int) -> bool:
     deadline = time.monotonic() + _RETRY_S
-    while not _try_lock(fd):
+    while not try_lock(fd):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
@@ -114,7 +89,7 @@ def claim_run(ws: Vault, run_id: str) -> Iterator[None]:
             try:
                 yield
             finally:
-                _unlock(fd)
+                unlock(fd)
         finally:
             os.close(fd)
     finally:
@@ -138,9 +113,9 @@ def _sweep_named_by_run_id(folder: Path) -> None:
         except OSError:
             continue
         try:
-            if _try_lock(fd):
+            if try_lock(fd):
                 old.unlink(missing_ok=True)  # while locked: no trainer can take it meanwhile
-                _unlock(fd)
+                unlock(fd)
         finally:
             os.close(fd)
 
@@ -168,9 +143,9 @@ def _held_elsewhere(path: Path) -> bool | None:
     except OSError:
         return None
     try:
-        if not _try_lock(fd):
+        if not try_lock(fd):
             return True
-        _unlock(fd)
+        unlock(fd)
         return False
     finally:
         os.close(fd)
@@ -187,11 +162,11 @@ def release_claim_file(ws: Vault, run_id: str) -> None:
     except OSError:
         return
     try:
-        if not _try_lock(fd):
+        if not try_lock(fd):
             return
         if sys.platform != "win32":
             path.unlink(missing_ok=True)  # while locked: no trainer can hold it meanwhile
-        _unlock(fd)
+        unlock(fd)
     finally:
         os.close(fd)
     if sys.platform == "win32":  # pragma: no cover - Windows removes no open file

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from privacy.vault import container
+from privacy.vault import container, file_lock
 from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
                                   remove_durably)
 from privacy.vault.audit import AuditLog, AuditReport
@@ -73,10 +73,6 @@ LOCK_FILE = ".lock"
 _HEAD_CONTEXT = b"cloister/audit-head"
 _ORPHAN_GRACE_S = 600  # another process may be between "file written" and "index updated"
 
-try:  # POSIX advisory lock; on Windows the desktop app is the only writer in practice.
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 
 # What file managers leave in any folder they show: not the user's files.
@@ -241,16 +237,8 @@ class Workspace(IndexStore):
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Serialise index changes between processes (the CLI and the app may both be open)."""
-        if fcntl is None:  # pragma: no cover - Windows
+        with file_lock.held(self.root / LOCK_FILE):
             yield
-            return
-        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "r+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     # ----- entries ----------------------------------------------------------------------
     @contextlib.contextmanager

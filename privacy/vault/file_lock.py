@@ -1,0 +1,73 @@
+"""An exclusive lock on a file that every process respects, on POSIX and on Windows.
+
+The desktop app and ``cloister`` commands may change one workspace at the same moment, on any
+platform the installers ship for, so the index lock cannot be POSIX-only. One code path serves
+both: only the two calls that take and drop the lock differ (``flock`` on POSIX, a byte-range
+lock on Windows; both are dropped by the system when the process ends, so a crash never leaves
+a workspace locked).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+_POLL_S = 0.01  # between tries while another process holds the lock (index changes are short)
+# Threads of this process wait on a plain lock first: where the OS keeps file locks per process
+# (NFS, and fcntl locks anywhere), a second handle would neither wait nor keep the first's lock.
+_in_process: dict[str, threading.Lock] = {}
+_in_process_guard = threading.Lock()
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def try_lock(fd: int) -> bool:
+        """Take the lock on ``fd`` if no other handle holds it; never waits."""
+        os.lseek(fd, 0, os.SEEK_SET)  # the byte locked is the first one, wherever fd points
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def try_lock(fd: int) -> bool:
+        """Take the lock on ``fd`` if no other handle holds it; never waits."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+    def unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def held(path: Path) -> Iterator[None]:
+    """Wait until the lock on ``path`` (created if missing) is this block's, then hold it.
+
+    Not re-entrant: a block that already holds ``path`` must not ask for it again.
+    """
+    with _in_process_guard:
+        local = _in_process.setdefault(os.path.abspath(path), threading.Lock())
+    with local:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            while not try_lock(fd):
+                time.sleep(_POLL_S)
+            try:
+                yield
+            finally:
+                unlock(fd)
+        finally:
+            os.close(fd)

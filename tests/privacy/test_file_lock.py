@@ -1,0 +1,73 @@
+"""The workspace's index lock: waited for across processes and across threads of one process,
+through the one code path that the POSIX and Windows builds share (only take/drop differ)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from privacy.vault import file_lock
+
+HOLDER = """
+import sys
+from pathlib import Path
+from privacy.vault import file_lock
+with file_lock.held(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.readline()  # until the test says to let go
+print("released", flush=True)
+"""
+
+
+def _enter_in_thread(path: Path) -> tuple[threading.Thread, threading.Event]:
+    entered = threading.Event()
+
+    def enter() -> None:
+        with file_lock.held(path):
+            entered.set()
+
+    thread = threading.Thread(target=enter, daemon=True)
+    thread.start()
+    return thread, entered
+
+
+def test_a_lock_held_by_another_process_is_waited_for_until_it_is_let_go(tmp_path: Path) -> None:
+    path = tmp_path / ".lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline().strip() == "held"
+        thread, entered = _enter_in_thread(path)
+        assert not entered.wait(0.5), "entered while another process held the lock"
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "released"
+        assert entered.wait(30), "never entered after the other process let go"
+        thread.join(5)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_threads_of_one_process_wait_for_each_other(tmp_path: Path) -> None:
+    path = tmp_path / ".lock"
+    with file_lock.held(path):
+        thread, entered = _enter_in_thread(path)
+        assert not entered.wait(0.3), "a second thread entered while the first held the lock"
+    assert entered.wait(30)
+    thread.join(5)
+    assert path.exists() and path.stat().st_size == 0  # the lock file carries nothing
+
+
+def test_the_lock_is_free_again_after_a_block_that_raised(tmp_path: Path) -> None:
+    path = tmp_path / ".lock"
+    try:
+        with file_lock.held(path):
+            raise RuntimeError("the work inside failed")
+    except RuntimeError:
+        pass
+    thread, entered = _enter_in_thread(path)
+    assert entered.wait(30)
+    thread.join(5)
