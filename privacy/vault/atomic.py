@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
+# Windows refuses to rename over a file that another process has open, and virus scanners and
+# the search indexer open freshly written files for a moment: wait such a moment out there.
+# Elsewhere a refused rename is a real error (permissions) and is raised at once.
+_RENAME_REFUSALS_PASS = sys.platform == "win32"
+_RENAME_RETRY_S = 2.0
 
 
 def fsync_dir(directory: Path) -> None:
@@ -76,12 +83,24 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    deadline = time.monotonic() + _RENAME_RETRY_S
+    while True:
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if not _RENAME_REFUSALS_PASS or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
