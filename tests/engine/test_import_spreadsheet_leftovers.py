@@ -36,6 +36,29 @@ def test_excels_sep_line_names_the_delimiter(tmp_path: Path) -> None:
     assert read_table(quoted).table.column_names == ["text", "label"]
 
 
+def test_a_european_export_without_a_sep_line_is_split_on_its_semicolons(tmp_path: Path) -> None:
+    # German Excel's "CSV (Trennzeichen-getrennt)": cp1252, semicolons, decimal commas. Every
+    # data row splits in two on its decimal comma as evenly as in three on its semicolons;
+    # only the header tells them apart (it was read as one column named "Beschreibung;...").
+    path = tmp_path / "preise.csv"
+    texts = ["Trotz Kündigung wurde mein Konto weiterhin belastet.", "Bitte um ein Angebot für März.",
+             "Vielen Dank für die schnelle Hilfe!"]
+    lines = ["Beschreibung;Kategorie;Preis"] + [
+        f"{texts[i % 3]} ({i});{('Beschwerde', 'Anfrage', 'Lob')[i % 3]};{i},{i % 10}0"
+        for i in range(1, 300)]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    imported = read_table(path)
+    assert imported.table.column_names == ["Beschreibung", "Kategorie", "Preis"]
+    first = imported.table.to_pylist()[0]
+    assert first == {"Beschreibung": "Bitte um ein Angebot für März. (1)", "Kategorie": "Anfrage",
+                     "Preis": "1,10"}
+    # A comma file whose texts carry semicolons stays a comma file.
+    english = tmp_path / "english.csv"
+    english.write_text("text,label\n" + "".join(f"fine; thanks ({i}),pos\n" for i in range(40)),
+                       encoding="utf-8")
+    assert read_table(english).table.column_names == ["text", "label"]
+
+
 def test_the_header_repeated_by_joined_exports_is_left_out(tmp_path: Path) -> None:
     path = tmp_path / "joined.csv"
     path.write_text("text,label\ngood movie,pos\nbad film,neg\ntext,label\ngreat,pos\n"

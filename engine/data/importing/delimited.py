@@ -164,8 +164,15 @@ def _names_from(first: list[str], width: int) -> tuple[str, ...]:
 
 
 def sniff(sample: str, *, delimiters: tuple[str, ...], header: bool | None = None) -> Dialect:
-    """Delimiter, quoting and header from a text sample; the earlier delimiter wins ties."""
-    best: tuple[tuple[bool, float, int], str, bool, list[list[str]]] = ((False, 0.0, 0), delimiters[0], False, [])
+    """Delimiter, quoting and header from a text sample; the earlier delimiter wins ties.
+
+    A delimiter under which the first record has the other records' width beats one under which
+    it does not: in a European export (``Beschreibung;Kategorie;Preis`` over ``…;Anfrage;12,50``)
+    the decimal commas split every data row in two as evenly as the semicolons split it in
+    three, but only the semicolons split the header too.
+    """
+    best: tuple[tuple[bool, float, bool, int], str, bool, list[list[str]]] = (
+        (False, 0.0, False, 0), delimiters[0], False, [])
     # The csv module refuses fields over 128 KiB by default; a long document is one field.
     # The limit is process-wide, so it is raised (never lowered) under a lock and put back.
     with _FIELD_LIMIT_LOCK:
@@ -178,7 +185,7 @@ def sniff(sample: str, *, delimiters: tuple[str, ...], header: bool | None = Non
                     if rows is None:
                         continue
                     width, share = _consistency(rows)
-                    score = (width >= 2, round(share, 2), -rank)
+                    score = (width >= 2, round(share, 2), len(rows[0]) == width, -rank)
                     if not best[3] or score > best[0]:
                         best = (score, delimiter, quoting, rows)
         finally:
