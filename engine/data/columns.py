@@ -6,6 +6,7 @@ Several text columns are joined with ``separator`` (a title and a body read as o
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,9 @@ class ColumnMapping:
     ) -> ColumnMapping:
         """The user's choice, with unnamed parts filled in by inference. Names are checked."""
         available = list(imported.table.column_names)
+        # Names as read are NFC (``importing``); a name pasted from macOS may not be.
+        text_columns = [_nfc_if_known(n, available) for n in text_columns] if text_columns else text_columns
+        label_column = _nfc_if_known(label_column, available) if label_column else label_column
         for name in [*(text_columns or ()), *([label_column] if label_column else [])]:
             if name not in available:
                 same = [c for c in available if c.casefold() == name.casefold()]
@@ -81,6 +85,11 @@ class ColumnMapping:
         texts = tuple(text_columns) if text_columns else inferred.text_columns  # type: ignore[union-attr]
         label = label_column if label_column is not None else inferred.label_column  # type: ignore[union-attr]
         return cls(text_columns=texts, label_column=label, separator=separator)
+
+
+def _nfc_if_known(name: str, available: list[str]) -> str:
+    composed = unicodedata.normalize("NFC", name)
+    return composed if name not in available and composed in available else name
 
 
 def infer_mapping(imported: ImportedTable) -> ColumnMapping:

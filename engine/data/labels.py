@@ -5,6 +5,7 @@ it finds, and the fixes, which act on it; below both, with no dependency on eith
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pyarrow as pa
@@ -17,8 +18,9 @@ PLACEHOLDER_LABELS = frozenset({"n/a", "#n/a", "na", "nan", "null", "undefined",
 
 def spelling_key(label: str) -> str:
     """What two spellings of one label share: case and runs of spaces do not count, nor how a
-    number is written ('1' and '1.0', as pandas writes an integer column that had a gap)."""
-    key = " ".join(label.split()).casefold()
+    number is written ('1' and '1.0', as pandas writes an integer column that had a gap), nor
+    how an accent is encoded (datasets stored before imports were made NFC may hold both)."""
+    key = " ".join(unicodedata.normalize("NFC", label).split()).casefold()
     if _DECIMAL.fullmatch(key) and "." in key:
         key = key.rstrip("0").rstrip(".")  # '1.0' -> '1', '2.50' -> '2.5'; '007' stays itself
     return key

@@ -10,8 +10,14 @@ guessed at. Nothing is written to disk: no plaintext copy, no ``datasets`` Arrow
 """
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import logging
+import unicodedata
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.errors import InputError
 from engine.data.importing import delimited, excel, folder, jsonfmt, parquet  # noqa: F401  (registers)
@@ -24,6 +30,9 @@ SUPPORTED_FORMATS: tuple[str, ...] = tuple(r.name for r in registered())
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(s for r in registered() for s in r.suffixes)
 
 _SNIFF_BYTES = 64 * 1024
+# Excel's "Unicode Text" (.txt) is UTF-16 with a BOM: zero bytes, yet text.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+              (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -72,9 +81,11 @@ def _sniff_format(path: Path) -> str:
         return "json"
     if stripped.startswith(b"{"):
         return "jsonl"
-    if b"\x00" in head:
+    wide = next(((bom, codec) for bom, codec in _WIDE_BOMS if head.startswith(bom)), None)
+    if wide is None and b"\x00" in head:
         raise _unsupported(path, f"the file {kind} and holds binary data")
-    text = head.decode("utf-8", errors="replace")
+    text = (head[len(wide[0]):].decode(wide[1], errors="replace") if wide
+            else head.decode("utf-8", errors="replace"))
     if len(head) == _SNIFF_BYTES and "\n" in text:
         text = text[: text.rindex("\n") + 1]
     dialect = delimited.sniff(text, delimiters=("\t", ",", ";", "|"))
@@ -122,8 +133,31 @@ def read_table(path: str | Path, *, sheet: str | None = None, header: bool | Non
 
 
 def _logged(imported: ImportedTable) -> ImportedTable:
+    imported = _composed(imported)
     # Shape only: the log never holds a value from the data (not even column names).
     log.debug("read %s: %d rows x %d columns, encoding %s, %d read-time problems",
               imported.format, imported.num_rows, imported.table.num_columns, imported.encoding,
               len(imported.problems))
     return imported
+
+
+def _composed(imported: ImportedTable) -> ImportedTable:
+    """Every value and column name in Unicode NFC: 'é' typed as one letter (Windows, most
+    keyboards) and as 'e' with a combining accent (macOS, some exports) is one label, one
+    column name and one word for the detectors, instead of two classes that look the same.
+    Columns that are all ASCII (nearly all, in most files) are only scanned."""
+    table = imported.table
+    changed = False
+    for i, column in enumerate(table.columns):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        if pc.all(pc.string_is_ascii(column)).as_py() is not False:  # all ASCII, or all null
+            continue
+        table = table.set_column(i, table.field(i), pc.utf8_normalize(column, form="NFC"))
+        changed = True
+    names = [unicodedata.normalize("NFC", name) for name in table.column_names]
+    # Two names that only NFC makes equal stay as they were written, told apart.
+    if names != table.column_names and len(set(names)) == len(names):
+        table = table.rename_columns(names)
+        changed = True
+    return dataclasses.replace(imported, table=table) if changed else imported
