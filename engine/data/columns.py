@@ -25,6 +25,7 @@ _NEVER = {"file", "path", "filename", "id", "uuid", "index"}
 # A label column is a short categorical value; beyond this it is probably free text or an id.
 _MAX_LABEL_CHARS = 80
 _MAX_CLASSES = 1000
+_WORDED = 0.2  # free text: at least this share of values hold a space
 # Inference looks at this many rows; a million-row file is judged as fast as a small one.
 _SAMPLE_ROWS = 20_000
 
@@ -103,6 +104,7 @@ class _Stats:
     filled: float  # share of rows with a non-blank value
     distinct: int
     mean_chars: float
+    spaced: float = 1.0  # share of filled values with a space in them: words, not codes
 
 
 def _stats(table: pa.Table, name: str) -> _Stats:
@@ -116,7 +118,9 @@ def _stats(table: pa.Table, name: str) -> _Stats:
     lengths = pc.utf8_length(column)
     mean = pc.mean(lengths).as_py() or 0.0
     distinct = pc.count_distinct(trimmed, mode="only_valid").as_py()
-    return _Stats(name=name, filled=filled_count / n, distinct=distinct, mean_chars=float(mean))
+    spaced = pc.sum(pc.match_substring_regex(trimmed, r"\s").cast(pa.int64())).as_py() or 0
+    return _Stats(name=name, filled=filled_count / n, distinct=distinct, mean_chars=float(mean),
+                  spaced=spaced / filled_count if filled_count else 0.0)
 
 
 def _sample(table: pa.Table) -> pa.Table:
@@ -147,8 +151,12 @@ def _infer(imported: ImportedTable, *, exclude: set[str], fixed_text: tuple[str,
 
 def _pick_text(stats: list[_Stats], rows: int) -> str:
     named = [s for s in stats if name_score(s.name, TEXT_NAMES)[0] and s.filled > 0]
-    if named:
-        return max(named, key=lambda s: (name_score(s.name, TEXT_NAMES), s.mean_chars)).name
+    # A name is passed over when its values are single tokens (addresses under "E-Mail", codes
+    # under "Betreff") and another column holds words.
+    worded = [s for s in named if s.spaced >= _WORDED]
+    others_worded = any(s.spaced >= _WORDED and s not in named for s in stats)
+    if worded or (named and not others_worded):
+        return max(worded or named, key=lambda s: (name_score(s.name, TEXT_NAMES), s.mean_chars)).name
     # By content: the longest values among columns that are mostly unique (free text, not codes).
     varied = [s for s in stats if s.distinct >= 0.5 * s.filled * rows]
     pool = varied or stats
@@ -266,6 +274,8 @@ PERSON_NAMES = (
     "customer", "client", "patient", "user", "person", "member", "account", "author", "sender",
     "employee", "student", "subscriber", "consumer", "caller", "owner", "email", "phone", "userid",
     "customerid", "patientid", "clientid", "accountid", "memberid",
+    "kunde", "kundennummer", "kundenid", "ansprechpartner", "mitarbeiter", "nutzer", "benutzer",
+    "absender", "utilisateur", "expediteur", "numeroclient", "cliente", "usuario", "paciente",
 )
 
 

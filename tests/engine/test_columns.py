@@ -83,3 +83,37 @@ def test_mapping_needs_a_text_column() -> None:
 def test_named_label_column_is_taken_even_in_a_tiny_table() -> None:
     data = imported({"text": ["good film", "bad film", "fine film"], "label": ["pos", "neg", "mid"]})
     assert infer_mapping(data).label_column == "label"
+
+
+GERMAN = [f"Meine Bestellung Nr. {i} kam {'beschädigt' if i % 2 else 'pünktlich'} an" for i in range(40)]
+
+
+@pytest.mark.parametrize(("text_name", "label_name"), [
+    ("Nachricht", "Kategorie"), ("Beschreibung", "Produkt"), ("Libellé", "Catégorie"),
+    ("Commentaire", "Étiquette"), ("Descripción", "Categoría"), ("RÜCKMELDUNG", "Thema")])
+def test_german_french_and_spanish_headers_name_the_columns(text_name: str, label_name: str) -> None:
+    # Before, none was known: the label came from content, and a postcode column (few values)
+    # or the contact persons' names won it.
+    data = imported({"PLZ": ["10115", "04109", "50667", "80331"] * 10, text_name: GERMAN,
+                     "Ansprechpartner": ["Jürgen Müller", "Hélène Dupont"] * 20,
+                     label_name: ["Beschwerde", "Lob", "Anfrage", "Lob"] * 10})
+    assert infer_mapping(data) == ColumnMapping(text_columns=(text_name,), label_column=label_name)
+
+
+def test_a_text_name_over_single_tokens_yields_to_a_column_of_words() -> None:
+    # "E-Mail" names a column of addresses in most exports, not of message bodies.
+    data = imported({"E-Mail": [f"kunde{i}@example.de" for i in range(40)], "Anliegen": GERMAN,
+                     "Typ": ["a", "b"] * 20})
+    assert infer_mapping(data).text_columns == ("Anliegen",)
+    # With no column of words beside it, the name still decides.
+    codes = imported({"x": ["a", "b"] * 20, "email": [f"kunde{i}@example.de" for i in range(40)],
+                      "n": [str(i % 7) for i in range(40)]})
+    assert infer_mapping(codes).text_columns == ("email",)
+
+
+def test_a_german_customer_number_with_several_rows_is_offered_as_the_person() -> None:
+    from engine.data.columns import person_column_candidates
+
+    data = imported({"Nachricht": GERMAN, "Kategorie": ["Lob", "Beschwerde"] * 20,
+                     "Kundennummer": [f"K-{i % 12}" for i in range(40)]})
+    assert person_column_candidates(data.table, infer_mapping(data)) == [("Kundennummer", 12)]

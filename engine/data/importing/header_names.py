@@ -6,6 +6,7 @@ readers can use it too.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Names, strongest first. The rank breaks ties: a table with both "Product" and "Tags" columns
 # (the CFPB export) is a product classification task far more often than a tag one.
@@ -14,16 +15,30 @@ TEXT_NAMES = (
     "content", "body", "narrative", "description", "utterance", "query", "question", "document",
     "doc", "tweet", "sms", "complaint", "feedback", "abstract", "summary", "post", "email",
     "transcript", "note", "notes", "input", "prompt", "title",
+    # German, French, Spanish, Italian, Dutch exports (accents folded: "libellé" is "libelle").
+    "nachricht", "beschreibung", "kommentar", "inhalt", "freitext", "bemerkung", "anmerkung",
+    "rueckmeldung", "ruckmeldung", "zusammenfassung", "betreff", "texte", "commentaire",
+    "contenu", "avis", "libelle", "remarque", "resume", "objet", "texto", "mensaje",
+    "comentario", "descripcion", "contenido", "resena", "testo", "messaggio", "commento",
+    "descrizione", "bericht", "omschrijving", "opmerking", "tekst",
 )
 LABEL_NAMES = (
     "label", "labels", "class", "category", "target", "intent", "sentiment", "topic", "polarity",
     "emotion", "stance", "outcome", "gold", "annotation", "output", "y", "product", "genre", "type",
     "categories", "classes", "tag", "tags",
+    "kategorie", "klasse", "thema", "stimmung", "absicht", "produkt", "typ", "categorie",
+    "classe", "etiquette", "sujet", "theme", "produit", "intention", "categoria", "clase",
+    "etiqueta", "tema", "sentimiento", "producto", "tipo", "etichetta", "prodotto",
+    "categorieen", "onderwerp",
 )
 
 
 def _tokens(name: str) -> list[str]:
-    return [t for t in re.split(r"[^0-9a-z]+", name.lower()) if t]
+    # Accents folded and case folded ("Catégorie" -> categorie, "Rückmeldung" -> ruckmeldung,
+    # "Straße" -> strasse): the words above are written in ASCII.
+    folded = "".join(c for c in unicodedata.normalize("NFKD", name.casefold())
+                     if not unicodedata.combining(c))
+    return [t for t in re.split(r"[^0-9a-z]+", folded) if t]
 
 
 def name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:
