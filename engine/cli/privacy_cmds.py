@@ -70,10 +70,20 @@ def _warn_identifiers_kept(report) -> None:
     """After anonymizing: the columns the scan takes for identifiers that the policy does not
     name were stored as they were. Said on stderr, after the copy is made, so that the user
     does not mistake "anonymized" for "every identifier handled"."""
-    if not report.proposals:
+    # A proposed column that the detectors scanned may have had every value replaced anyway
+    # (addresses under "E-Mail"): only values left as written are worth the warning.
+    kept = []
+    for p in report.proposals:
+        left, filled = report.kept_as_written(p.column), report.filled_by_column[p.column]
+        if p.column in report.columns_scanned and filled and left == 0:
+            continue
+        share = (f"; {left:,} of {filled:,} values as written" if p.column in report.columns_scanned
+                 and 0 < left < filled else "")
+        kept.append((p, f"{p.column!r} ({p.entity}, {p.action} proposed{share})"))
+    if not kept:
         return
-    listed = ", ".join(f"{p.column!r} ({p.entity}, {p.action} proposed)" for p in report.proposals)
-    example = report.proposals[0]
+    listed = ", ".join(text for _, text in kept)
+    example = kept[0][0]
     print(f"cloister: warning: kept as they were, because the policy does not name them: {listed}. "
           f"These columns look like identifiers; name each under [columns] in the policy (for "
           f"example \"{example.column}\" = \"{example.action}\", or = \"keep\" to keep it on "

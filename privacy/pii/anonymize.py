@@ -56,6 +56,13 @@ class ScanReport:
     cells_changed: int = 0
     proposals: list[ColumnProposal] = field(default_factory=list)
     column_actions: dict[str, str] = field(default_factory=dict)
+    filled_by_column: Counter[str] = field(default_factory=Counter)  # scanned cells with text
+    changed_by_column: Counter[str] = field(default_factory=Counter)  # ... that the detectors changed
+
+    def kept_as_written(self, column: str) -> int:
+        """Cells of a scanned column that the detectors left unchanged: what a proposal for that
+        column still leaves of its values (an identifier the detectors do not know)."""
+        return self.filled_by_column[column] - self.changed_by_column[column]
 
     @property
     def share_changed(self) -> float:
@@ -147,6 +154,7 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
             if not isinstance(value, str) or not value:
                 continue
             report.chars_total += len(value)
+            report.filled_by_column[column] += 1
             found = policy.find(value)
             if not found:
                 continue
@@ -155,6 +163,7 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
             if new != value:
                 out[column][row] = new
                 report.cells_changed += 1
+                report.changed_by_column[column] += 1
             if row < keep_spans_for:
                 spans[(column, row)] = changed
         if progress is not None and (row % step == 0 or row == rows - 1):

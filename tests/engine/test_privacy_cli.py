@@ -118,7 +118,8 @@ def test_identifier_columns_the_policy_leaves_out_are_named_after_anonymizing(
     assert cli(["import", str(ws["csv"]), "--name", "tickets", "--text-column", "text",
                 "--label-column", "label"]) == 0
     text_only = tmp_path / "text-only.toml"
-    text_only.write_text('[entities]\nPERSON = "pseudonym"\ndefault = "tag"\n', encoding="utf-8")
+    text_only.write_text('scan_columns = ["text"]\n[entities]\nPERSON = "pseudonym"\ndefault = "tag"\n',
+                         encoding="utf-8")
     capsys.readouterr()
     assert cli(["anonymize", "tickets", "--policy", str(text_only), "--name", "partly"]) == 0
     err = capsys.readouterr().err
@@ -127,6 +128,33 @@ def test_identifier_columns_the_policy_leaves_out_are_named_after_anonymizing(
     # A policy that names both says nothing more.
     assert cli(["anonymize", "tickets", "--policy", str(ws["policy"]), "--name", "whole"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_proposed_column_whose_every_value_the_detectors_replaced_is_not_said_kept(
+        tmp_path: Path, ws: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    # An "E-Mail" column of addresses, scanned as text: every value became <EMAIL>, yet the
+    # warning said it was "kept as it was". A customer number no detector knows is kept.
+    source = tmp_path / "kontakt.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "E-Mail", "customer_id"])
+        for i, (text, label, _, _) in enumerate(ROWS):
+            writer.writerow([text, label, f"kunde{i}@example.de", f"K{7310 + i}"])
+    tag_all = tmp_path / "tag.toml"
+    tag_all.write_text('[entities]\ndefault = "tag"\n', encoding="utf-8")
+    capsys.readouterr()
+    assert cli(["import", str(source), "--name", "kontakt", "--anonymize", str(tag_all)]) == 0
+    err = capsys.readouterr().err
+    assert "kept as they were" in err and "'customer_id' (ID" in err
+    assert "E-Mail" not in err
+    import argparse
+
+    from engine.cli.common import open_workspace
+    from engine.data.store import load_dataset
+
+    stored = load_dataset(open_workspace(argparse.Namespace(workspace=None)), "kontakt").table
+    assert set(stored.column("E-Mail").to_pylist()) == {"<EMAIL>"}
+    assert stored.column("customer_id").to_pylist() == ["K7310", "K7311", "K7312", "K7313"]
 
 
 @pytest.mark.parametrize("policy, message", [
