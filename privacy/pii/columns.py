@@ -8,6 +8,7 @@ Free-text columns (long cells with findings inside) are scanned, not proposed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,20 +16,31 @@ from dataclasses import dataclass
 from privacy.pii.registry import detect
 
 _NAME_RULES: tuple[tuple[str, str, str], ...] = (
-    # (pattern on the normalised column name, entity, proposed action)
-    (r"(^|_)(e_?mail|email_address|mail)($|_)", "EMAIL", "pseudonym"),
-    (r"(^|_)(ssn|social_security(_number)?|sin|national_id|nino)($|_)", "US_SSN", "drop"),
-    (r"(^|_)(phone|tel|telephone|mobile|cell|fax)($|_)", "PHONE", "mask"),
-    (r"(^|_)(iban|account(_number|_no)?|acct)($|_)", "IBAN", "mask"),
-    (r"(^|_)(card(_number)?|credit_card|cc_number|pan)($|_)", "CREDIT_CARD", "mask"),
-    (r"(^|_)(.*_)?(id|identifier|number|no|mrn|record)$", "ID", "pseudonym"),
+    # (pattern on the normalised column name, entity, proposed action). English first, then the
+    # words German, French and Spanish exports use (accents folded: "Straße" is "strasse").
+    (r"(^|_)(e_?mail|email_address|mail|courriel|correo)($|_)", "EMAIL", "pseudonym"),
+    (r"(^|_)(ssn|social_security(_number)?|sin|national_id|nino|steuer_?id|"
+     r"sozialversicherungs_?(nummer|nr)|numero_de_securite_sociale|nir|dni|nif)($|_)",
+     "US_SSN", "drop"),
+    (r"(^|_)(phone|tel|telephone|mobile|cell|fax|telefon(nummer)?|handy|mobil|portable|"
+     r"telefono|movil)($|_)", "PHONE", "mask"),
+    (r"(^|_)(iban|account(_number|_no)?|acct|konto(nummer)?|compte|cuenta)($|_)", "IBAN", "mask"),
+    (r"(^|_)(card(_number)?|credit_card|cc_number|pan|kreditkarte|carte)($|_)", "CREDIT_CARD",
+     "mask"),
+    (r"(^|_)(.*_)?(id|identifier|number|no|mrn|record|nr|nummer|numero|num)$", "ID", "pseudonym"),
+    (r"(^|_)(\w*nummer)$", "ID", "pseudonym"),  # Kundennummer, Versichertennummer
     (r"(^|_)((first|last|given|family|full|sur|middle)_?name|name|surname|patient|customer|"
-     r"client|employee|person|contact)($|_)", "PERSON", "pseudonym"),
-    (r"(^|_)(dob|birth(_?date|day)?|date_of_birth)($|_)", "DATE", "generalize_date"),
-    (r"(^|_)(address|street|addr)($|_)", "STREET_ADDRESS", "redact"),
-    (r"(^|_)(zip|zip_code|postcode|postal_code)($|_)", "ZIP", "redact"),
+     r"client|employee|person|contact|vorname|nachname|ansprechpartner|kunde|kundin|patientin|"
+     r"mitarbeiter(in)?|nom|prenom|nombre|apellidos?|cliente|paciente)($|_)", "PERSON", "pseudonym"),
+    (r"(^|_)(dob|birth(_?date|day)?|date_of_birth|geburtsdatum|geburtstag|date_de_naissance|"
+     r"fecha_de_nacimiento)($|_)", "DATE", "generalize_date"),
+    (r"(^|_)(address|street|addr|strasse|anschrift|adresse|rue|direccion|calle)($|_)",
+     "STREET_ADDRESS", "redact"),
+    (r"(^|_)(zip|zip_code|postcode|postal_code|plz|postleitzahl|code_postal|codigo_postal)($|_)",
+     "ZIP", "redact"),
     (r"(^|_)(ip|ip_address)($|_)", "IP_ADDRESS", "pseudonym"),
-    (r"(^|_)(city|town|country|location)($|_)", "LOCATION", "keep"),
+    (r"(^|_)(city|town|country|location|ort|stadt|wohnort|land|ville|pays|ciudad|pais)($|_)",
+     "LOCATION", "keep"),
 )
 _CONTENT_ACTIONS = {"EMAIL": "pseudonym", "PHONE": "mask", "CREDIT_CARD": "mask", "IBAN": "mask",
                     "US_SSN": "drop", "PERSON": "pseudonym", "IP_ADDRESS": "pseudonym",
@@ -47,7 +59,9 @@ class ColumnProposal:
 
 
 def _normalise(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()).strip("_")
+    split = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).casefold()  # "Straße" -> "strasse"
+    folded = "".join(c for c in unicodedata.normalize("NFKD", split) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
 
 
 def propose_columns(columns: Mapping[str, Sequence[object]], *,

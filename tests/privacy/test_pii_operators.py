@@ -159,3 +159,16 @@ def test_propose_identifier_columns_from_content() -> None:
             "free": ["a long complaint that mentions nothing personal at all, really, nothing"] * 3}
     proposed = {p.column: p.entity for p in propose_columns(cols)}
     assert proposed == {"contact": "PERSON", "c7": "CREDIT_CARD"}
+
+
+def test_german_french_and_spanish_column_names_are_proposed_too() -> None:
+    # A German CRM export: none of these was proposed, so "anonymized" left them all as written.
+    words = ["ein Wort"] * 3
+    cols = {name: words for name in ("Kundennummer", "Kunden-Nr.", "Ansprechpartner", "E-Mail",
+                                     "Straße", "PLZ", "Geburtsdatum", "Telefon", "Prénom",
+                                     "Courriel", "Teléfono", "Nachricht", "Kategorie", "Ort")}
+    proposed = {p.column: p.entity for p in propose_columns(cols)}
+    assert proposed == {"Kundennummer": "ID", "Kunden-Nr.": "ID", "Ansprechpartner": "PERSON",
+                        "E-Mail": "EMAIL", "Straße": "STREET_ADDRESS", "PLZ": "ZIP",
+                        "Geburtsdatum": "DATE", "Telefon": "PHONE", "Prénom": "PERSON",
+                        "Courriel": "EMAIL", "Teléfono": "PHONE"}
