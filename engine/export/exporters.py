@@ -77,9 +77,14 @@ def weights_bytes(model: Any) -> bytes:
     return save(flat, metadata={"format": "pt"})
 
 
-def tokenizer_files(tokenizer: Any) -> dict[str, bytes]:
+def tokenizer_files(tokenizer: Any, *, max_length: int | None = None) -> dict[str, bytes]:
     # The tokenizer holds only the base model's vocabulary and settings (no user data), so it
     # may pass through a private temporary folder; nothing with label names ever does.
+    if max_length is not None:
+        # What the model was trained and is scored at: `truncation=True` in transformers cuts
+        # at model_max_length (the base model's 512), so a recipient's predictions on longer
+        # texts differed from Cloister's, or failed past the position embeddings.
+        tokenizer.model_max_length = max_length
     with tempfile.TemporaryDirectory(prefix="cloister-tok-") as tmp:
         tokenizer.save_pretrained(tmp)
         return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
@@ -171,7 +176,8 @@ def build_export_files(
     """Every file of the export folder, name -> bytes, built in memory."""
     files = {"config.json": hf_config_bytes(model, labels, multi_label=multi_label)}
     files.update(export_format_named(format).model_files(model, tokenizer, max_length))
-    files.update(tokenizer_files(tokenizer))
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    files.update(tokenizer_files(tokenizer, max_length=min(max_length, limit) if limit else max_length))
     files["README.md"] = card.encode("utf-8")
     return files
 
@@ -343,7 +349,7 @@ def export_run(
             raise InputError(f"{out} already exists; choose another file name or remove it")
     model, tokenizer = load_model(ws, prefix, device="cpu")
     config = dict(record.config or {})
-    card = render_model_card(card_info(ws, record, export_encrypted=not plaintext))
+    card = render_model_card(card_info(ws, record, export_encrypted=not plaintext, format=format))
     files = build_export_files(model, tokenizer, tuple(record.labels), card=card, format=format,
                                multi_label=bool(config.get("multi_label", False)),
                                max_length=int(config.get("max_length", 128)))
@@ -358,7 +364,7 @@ def export_run(
     return written
 
 
-def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInfo:
+def card_info(ws: Vault, record: Any, *, export_encrypted: bool, format: str = "hf") -> ModelCardInfo:
     """What the model card says about a run, gathered from the vault (no rows)."""
     from engine.evaluation.report import load_report, report_key
 
@@ -379,6 +385,7 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool) -> ModelCardInf
         privacy=_privacy_summary(record, export_encrypted),
         report=report,
         multi_label=bool(config.get("multi_label", False)),
+        format=format,
         **_how_texts_are_read(ws, record.run_id),
     )
 

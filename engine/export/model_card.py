@@ -47,6 +47,7 @@ class ModelCardInfo:
     strips_markup: bool = False  # trained on texts cleaned of web markup (``--strip-markup``)
     # Long texts read in windows of ``max_length`` sharing this many tokens (None: cut).
     window_overlap: int | None = None
+    format: str = "hf"  # the export's format: "hf" (safetensors) or "onnx"
     created: str = ""  # ISO date-time of the export; now when empty
     versions: Mapping[str, str] = field(default_factory=dict)  # now when empty
 
@@ -64,13 +65,52 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _how_to_load(info: ModelCardInfo) -> list[str]:
+    """The snippet for the export's format; texts are cut where training cut them (the
+    tokenizer's ``model_max_length`` is the run's max length)."""
+    squash = "sigmoid" if info.multi_label else "softmax"
+    if info.format == "onnx":
+        return [
+            "Run it with `onnxruntime` (`model.onnx`: inputs `input_ids`, `attention_mask` and, "
+            f"for BERT models, `token_type_ids`; output: logits, before a {squash}):",
+            "",
+            "```python",
+            "import numpy as np, onnxruntime",
+            "from transformers import AutoTokenizer",
+            'tokenizer = AutoTokenizer.from_pretrained("<this folder>")',
+            'session = onnxruntime.InferenceSession("<this folder>/model.onnx")',
+            'enc = tokenizer(["a text"], truncation=True, padding=True, return_tensors="np")',
+            "names = {i.name for i in session.get_inputs()}",
+            "logits = session.run(None, {k: v.astype(np.int64) for k, v in enc.items() if k in names})[0]",
+            "```",
+            "",
+            "Labels by index are `id2label` in `config.json`.",
+            "",
+        ]
+    return [
+        "Load it with `transformers` alone:",
+        "",
+        "```python",
+        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
+        'model = AutoModelForSequenceClassification.from_pretrained("<this folder>")',
+        'tokenizer = AutoTokenizer.from_pretrained("<this folder>")',
+        'logits = model(**tokenizer(["a text"], truncation=True, padding=True, return_tensors="pt")).logits',
+        "```",
+        "",
+        f"`truncation=True` cuts a text where training did (`model_max_length` in the tokenizer's "
+        f"settings); without it a long text fails. Take the {squash} of the logits for "
+        "probabilities; `id2label` in `config.json` names them.",
+        "",
+    ]
+
+
 def render_model_card(info: ModelCardInfo) -> str:
     created = info.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     versions = dict(info.versions) or library_versions()
     task = "multi-label" if info.multi_label else "single-label"
     lines = [
         "---",
-        "library_name: transformers",
+        f"library_name: {'onnx' if info.format == 'onnx' else 'transformers'}",
         "pipeline_tag: text-classification",
         "tags:",
         "- cloister",
@@ -84,14 +124,7 @@ def render_model_card(info: ModelCardInfo) -> str:
         + ", ".join(f"`{label}`" for label in info.labels)
         + ".",
         "",
-        "Load it with `transformers` alone:",
-        "",
-        "```python",
-        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
-        'model = AutoModelForSequenceClassification.from_pretrained("<this folder>")',
-        'tokenizer = AutoTokenizer.from_pretrained("<this folder>")',
-        "```",
-        "",
+        *_how_to_load(info),
     ]
     if info.strips_markup:
         lines += [
