@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # A stop is held from a change's commit until its audit entry (``privacy.interrupts``): either
 # the change was made and logged, or it was undone.
-_AFTER_A_STOP = ("; a change this command had made is complete and in the audit log "
-                 "(`cloister audit`), anything unfinished was undone")
+_AFTER_A_STOP = ("; nothing is left half-done: a change already made is complete and in the "
+                 "audit log (`cloister audit`), anything unfinished was undone")
 
 
 class Terminated(KeyboardInterrupt):
@@ -95,6 +95,24 @@ def _stop_like_ctrl_c_on_sigterm():  # noqa: ANN202 - the previous handler, or N
         raise Terminated
 
     return signal.signal(signal.SIGTERM, terminate)
+
+
+def _said(args: argparse.Namespace, message: str, exit_code: int) -> int:
+    print(f"cloister: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):  # a script reading stdout gets the error there too
+        import json
+
+        print(json.dumps({"error": message, "exit_code": exit_code}))
+    return exit_code
+
+
+def _stopped(args: argparse.Namespace, what: str, exit_code: int) -> int:
+    print(f"cloister: {what}{_AFTER_A_STOP}", file=sys.stderr)
+    if getattr(args, "json", False):
+        import json
+
+        print(json.dumps({"error": what, "exit_code": exit_code}))
+    return exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,18 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or EXIT_OK)
     except (CloisterError, PrivacyError) as exc:
-        print(f"cloister: error: {exc}", file=sys.stderr)
-        if getattr(args, "json", False):  # a script reading stdout gets the error there too
-            import json
-
-            print(json.dumps({"error": str(exc), "exit_code": exc.exit_code}))
-        return exc.exit_code
+        return _said(args, str(exc), exc.exit_code)
     except Terminated:
-        print(f"cloister: stopped (terminated){_AFTER_A_STOP}", file=sys.stderr)
-        return 143
+        return _stopped(args, "stopped (terminated)", 143)
     except KeyboardInterrupt:
-        print(f"cloister: interrupted{_AFTER_A_STOP}", file=sys.stderr)
-        return 130
+        return _stopped(args, "interrupted", 130)
     except BrokenPipeError:
         # ``cloister datasets | head`` closed the pipe: not an error worth a traceback. Point
         # stdout at /dev/null so the interpreter's final flush does not raise again.
@@ -141,6 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
+    except OSError as exc:
+        # What a command did not word itself (a read-only folder, a full disk): one line that
+        # names the file, not a traceback. Writers leave nothing half-written behind.
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _said(args, f"{where}{exc.strerror or exc}; check that the folder exists, that you "
+                           "may write to it and that the disk has free space", EXIT_ERROR)
     finally:
         if previous is not None:
             import signal

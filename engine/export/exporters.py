@@ -274,7 +274,19 @@ def open_export(path: Path, out: Path, passphrase: str) -> Path:
         raise InputError(f"{detail}: the export is damaged or was cut short on its way here; copy "
                          f"it again from where it was made (or ask its sender). Nothing was written "
                          f"to {out}") from None
-    return write_folder(files, out)
+    return _writing_to(out, lambda: write_folder(files, out))
+
+
+def _writing_to(out: Path, write: Any) -> Path:
+    """``write()``, with an OS refusal (read-only folder, full disk) said as what to do; the
+    writers leave nothing behind when they fail."""
+    try:
+        written: Path = write()
+    except OSError as exc:
+        raise InputError(f"could not write the export to {out}: {exc.strerror or exc}; choose a "
+                         "folder you can write to, on a disk with free space. Nothing was "
+                         "written") from exc
+    return written
 
 
 class _ChunkReader(io.RawIOBase):
@@ -354,10 +366,10 @@ def export_run(
                                multi_label=bool(config.get("multi_label", False)),
                                max_length=int(config.get("max_length", 128)))
     if plaintext:
-        written = write_folder(files, out)
+        written = _writing_to(out, lambda: write_folder(files, out))
     else:
         assert passphrase  # checked above, before any work
-        written = write_sealed(files, out, passphrase, kdf=kdf)
+        written = _writing_to(out, lambda: write_sealed(files, out, passphrase, kdf=kdf))
     ws.audit("export", run=run_id, format=format, encrypted=not plaintext)
     log.info("exported run %s as %s (%s)", run_id, format,
              "plaintext" if plaintext else "sealed")

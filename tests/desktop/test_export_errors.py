@@ -31,7 +31,7 @@ def test_an_export_to_a_place_that_cannot_be_written_names_it(qtbot, context, tr
     qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
     text = dialog.message.text()
     assert text.startswith(f"✖ could not write the export to {out}: "), text
-    assert text.endswith("choose a folder you can write to, on a disk with free space")
+    assert text.endswith("choose a folder you can write to, on a disk with free space. Nothing was written")
     assert dialog.message.property("error") is True and dialog.export_button.isEnabled()
     assert blocker.read_text() == "not a folder"  # what was there is untouched
 

@@ -365,10 +365,17 @@ def test_sigterm_stops_a_command_as_ctrl_c_does_and_the_handler_is_put_back(monk
 
     parser = argparse.ArgumentParser(prog="cloister")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=killed_mid_work)
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
     before = signal.getsignal(signal.SIGTERM)
     assert cli.main([]) == 143
     assert cleaned == ["partial files removed"]
-    assert capsys.readouterr().err.strip().startswith("cloister: stopped (terminated); a change")
+    said = capsys.readouterr()
+    # Whether or not the command had changed anything: true either way.
+    assert said.err.strip().startswith("cloister: stopped (terminated); nothing is left half-done")
+    assert said.out == ""
     assert signal.getsignal(signal.SIGTERM) is before
+    # A script reading --json output gets the stop on stdout too.
+    assert cli.main(["--json"]) == 143
+    assert json.loads(capsys.readouterr().out) == {"error": "stopped (terminated)", "exit_code": 143}

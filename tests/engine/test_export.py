@@ -217,7 +217,7 @@ def test_failures_leave_no_partial_export(run, tmp_path: Path, monkeypatch: pyte
         real_fsync(fd)
 
     monkeypatch.setattr(export.os, "fsync", fsync_then_disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(InputError, match="No space left on device; choose a folder"):
         export_run(ws, run_id, tmp_path / "export", plaintext=True)
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr(export.os, "fsync", real_fsync)
@@ -227,7 +227,7 @@ def test_failures_leave_no_partial_export(run, tmp_path: Path, monkeypatch: pyte
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(export, "tar_stream", broken_stream)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(InputError, match="No space left on device; choose a folder"):
         export_run(ws, run_id, tmp_path / "m.cloister-export", passphrase=SECRET, kdf=fast_kdf())
     assert list(tmp_path.iterdir()) == []
 

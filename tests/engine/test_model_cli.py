@@ -235,6 +235,37 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     assert not np.allclose(weights["classifier.weight"], 0)
 
 
+def test_an_export_onto_a_full_disk_is_one_line_and_leaves_nothing(trained, cli, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    # It was a traceback, and with --json stdout held nothing a script could read.
+    import errno
+    import os
+
+    from engine.export import exporters
+
+    _, run_id, _, _ = trained
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(exporters.os, "fsync", full)
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    code, out, err = cli("export", run_id, "--out", str(outbox / "plain"), "--plaintext", "--json")
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == (f"cloister: error: could not write the export to {outbox / 'plain'}: No "
+                           "space left on device; choose a folder you can write to, on a disk with "
+                           "free space. Nothing was written")
+    assert json.loads(out)["exit_code"] == 2
+    assert os.listdir(outbox) == []  # no staging folder left beside it
+    # An OS refusal no command words itself is still one line, naming the file.
+    monkeypatch.setattr(exporters, "export_run", lambda *a, **k: (_ for _ in ()).throw(
+        PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "x"))))
+    code, out, err = cli("export", run_id, "--out", str(tmp_path / "x"), "--plaintext", "--json")
+    assert code == 1 and err.startswith(f"cloister: error: {tmp_path / 'x'}: Permission denied; check")
+    assert json.loads(out)["exit_code"] == 1
+
+
 def test_a_device_that_cannot_be_used_is_refused_with_the_reason(trained, cli) -> None:
     import torch
 
