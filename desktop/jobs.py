@@ -31,6 +31,7 @@ _IMPORTING = threading.Lock()
 def import_ml_stack() -> None:
     with _IMPORTING:
         import engine.evaluation.prediction  # noqa: F401
+        import engine.evaluation.file_prediction  # noqa: F401
         import engine.training  # noqa: F401
         import transformers.modeling_utils  # noqa: F401
         from transformers import (  # noqa: F401  (the lazy names the engine asks for)
@@ -290,7 +291,7 @@ def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
 def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,
                         cancel: CancelToken) -> Iterator[Any]:
     """Predict a file; the engine records it in ``ws``'s audit log with the write."""
-    from engine.evaluation.prediction import predict_file
+    from engine.evaluation.file_prediction import predict_file
 
     yield from predict_file(predictor, source, target, cancel=cancel, ws=ws)
 

@@ -289,9 +289,13 @@ class TryItPage(Page):
         else:
             self.batch_progress.setValue(self.batch_progress.maximum())
             read = f", texts from {self._batch_column}" if self._batch_column else ""
+            without = int(getattr(terminal, "metrics", {}).get("rows_without_text", 0))
+            blank = ("" if not without else " 1 row has no text: its prediction cells are empty."
+                     if without == 1 else f" {without:,} rows have no text: their prediction "
+                     "cells are empty.")
             # Outside the vault the predictions quote every row: say so where they were written.
-            self.batch_status.setText(f"✔ Predictions written to {target}{read}. The file is not "
-                                      "encrypted: keep it where the data may go.")
+            self.batch_status.setText(f"✔ Predictions written to {target}{read}.{blank} The file "
+                                      "is not encrypted: keep it where the data may go.")
         self.batch_ended.emit(terminal)
 
 

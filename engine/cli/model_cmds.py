@@ -264,14 +264,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+LOG_PROGRESS_MIN_S, LOG_PROGRESS_MAX_S = 5.0, 60.0
+
+
 def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[int, int]:
     """Run batch prediction with a progress bar -> (exit code, rows written)."""
     from engine.events import Cancelled, Failed, FailureKind, Finished, Progress
-    from engine.evaluation.prediction import predict_file
+    from engine.evaluation.file_prediction import predict_file
 
-    last_shown = 0.0
+    last_shown = time.monotonic()
     # The bar redraws one line in place: on a terminal only (in a log, 88 frames on one line).
+    # A log (a nightly job's) gets a plain line at each further tenth, at most every few
+    # seconds, and at least every minute, so that a long run is seen to move.
     bar = not args.json and sys.stderr.isatty()
+    tenths_said = 0
     drawn = False  # a bar line is open on stderr: end it before anything else is written there
     read = ""  # the first progress line says which column the texts came from
 
@@ -290,14 +296,25 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
             if now - last_shown > 0.1 or event.done == event.total:
                 last_shown, drawn = now, True
                 _bar(event.done, event.total)
+        elif isinstance(event, Progress) and event.total and 0 < event.done < event.total:
+            now, tenths = time.monotonic(), event.done * 10 // event.total
+            if ((tenths > tenths_said and now - last_shown >= LOG_PROGRESS_MIN_S)
+                    or now - last_shown >= LOG_PROGRESS_MAX_S):
+                last_shown, tenths_said = now, tenths
+                print(f"cloister: {event.done:,} of {event.total:,} rows predicted "
+                      f"({event.done / event.total:.0%})", file=sys.stderr, flush=True)
         elif isinstance(event, Finished):
             end_bar()
             rows = int(event.metrics.get("rows", 0))
+            without = int(event.metrics.get("rows_without_text", 0))
             if args.json:
-                print(json.dumps({"rows": rows, "output": str(args.output),
+                print(json.dumps({"rows": rows, "rows_without_text": without, "output": str(args.output),
                                   "seconds": round(event.duration_seconds, 3), "read": read}))
             else:
                 print(f"{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
+                if without:
+                    print(f"cloister: {without} of them had no text: their prediction cells are "
+                          "left empty", file=sys.stderr)
             return 0, rows
         elif isinstance(event, Failed):
             end_bar()

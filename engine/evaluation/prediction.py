@@ -5,24 +5,20 @@ tokenizer encodes a whole chunk of texts in one Rust call, texts are sorted by t
 inside each chunk so a batch pads only to its own longest row, and nothing but the logits
 leaves ``torch.inference_mode``. Results are put back in input order.
 
-``predict_file`` runs a predictor over a CSV/TSV/JSONL/XLSX file and writes the same format
-back with the predictions added, as a generator of ``engine.events``.
+``engine.evaluation.file_prediction.predict_file`` runs a predictor over a whole file.
 """
 from __future__ import annotations
 
 import inspect
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.errors import CloisterError, InputError, Stopped, refuse_odd_output
-from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
-from engine.failures import log_internal_error
+from engine.errors import InputError, Stopped
+from engine.events import CancelToken
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -298,189 +294,3 @@ def _training_text_column(ws: Vault, dataset: str) -> str | None:
 def _status(record: Any) -> str:
     status = getattr(record, "status", "unknown")
     return getattr(status, "value", str(status))
-
-
-
-# -- batch prediction over a file ---------------------------------------------------------
-
-OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl",
-                  ".ndjson": "jsonl", ".json": "json", ".xlsx": "xlsx", ".parquet": "parquet"}
-
-
-def output_format(path: Path, *, fallback: str | None = None) -> str:
-    """The format to write ``path`` in, from its suffix; a path without one takes ``fallback``
-    (the input's format). An unknown suffix is refused rather than silently mislabelled."""
-    found = OUTPUT_FORMATS.get(path.suffix.lower()) if path.suffix else fallback
-    if found is None or found not in OUTPUT_FORMATS.values():
-        raise InputError(
-            f"cannot write predictions to {path.name}: unknown suffix {path.suffix!r}; use one "
-            f"of {', '.join(sorted(OUTPUT_FORMATS))}"
-        )
-    return found
-
-
-def predict_file(
-    predictor: Predictor,
-    input_path: str | Path,
-    output_path: str | Path,
-    *,
-    text_column: str | None = None,
-    header: bool | None = None,
-    cancel: CancelToken | None = None,
-    ws: Vault | None = None,
-) -> Iterator[Event]:
-    """Predict every row of a CSV/TSV/JSON(L)/XLSX/Parquet file; write it back with predictions.
-
-    The output keeps every input column and adds ``predicted_label``, ``confidence`` and one
-    ``prob_<label>`` column per label (existing columns of those names are replaced). It is
-    written atomically, in the format of its suffix, only after every row is predicted: a
-    failure or a cancel leaves whatever was at ``output_path`` untouched. Writing a plaintext
-    file here is the user's explicit choice of path.
-
-    ``text_column`` defaults to the training data's text column when the file has it, else
-    it is inferred. ``header`` says whether the first row holds column names (default:
-    detected; in a one-column text file, only a first line that is a text column's name, such
-    as "text", is taken for one). ``ws``: the
-    workspace whose audit log records the file written (predictions leave the vault in
-    plaintext at the user's request), with the write: a stop between them waits for both.
-
-    Yields ``Progress`` per batch, then ``Finished`` (metrics: rows) — or ``Failed`` /
-    ``Cancelled``; never raises.
-    """
-    started = time.perf_counter()
-    cancel = cancel or CancelToken()
-    try:
-        input_path, output_path = Path(input_path), Path(output_path)
-        from engine.data.columns import ColumnMapping, text_array
-        from engine.data.importing import read_table
-
-        imported = read_table(input_path, header=header, tidy=False)  # a prediction for every row
-        if header is None and _first_line_is_a_text(imported, predictor, text_column):
-            imported = read_table(input_path, header=False, tidy=False)
-        fmt = output_format(output_path, fallback=imported.format)
-        if not output_path.parent.is_dir():
-            what = ("is a file, not a folder; pick another output path"
-                    if output_path.parent.exists() else "does not exist; create it or pick another output path")
-            raise InputError(f"the folder {output_path.parent} {what}")
-        refuse_odd_output(output_path)
-        if output_path.is_dir():  # checked before predicting, not after every row is done
-            raise InputError(f"{output_path} is a folder: give a file name for the predictions, "
-                             f"such as {output_path / ('predictions.' + fmt)}")
-        if fmt == "xlsx":  # what a sheet cannot hold is refused before predicting, not after
-            from engine.evaluation.xlsx_write import check_fits
-
-            check_fits(imported.table)
-        if output_path.exists() and output_path.samefile(input_path):
-            raise InputError(f"{output_path} is the input file: writing the predictions there "
-                             "would replace your data; choose another output file")
-        if text_column is None and predictor.text_column in imported.column_names:
-            text_column = predictor.text_column
-        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None)
-        texts = text_array(imported.table, mapping).to_pylist()
-        total = len(texts)
-        # Which column was read is said: a file of several text columns gets one chosen for it.
-        column = " + ".join(repr(c) for c in mapping.text_columns)
-        yield Progress(0, total, f"predicting {total} rows of {input_path.name}, texts from "
-                                 f"column {column}")
-        probs = np.zeros((total, len(predictor.labels)), dtype=np.float32)
-        done = 0
-        for rows, batch in predictor.iter_proba(texts):
-            if cancel.cancelled:
-                yield Cancelled(step=done)
-                return
-            probs[rows] = batch
-            done += len(rows)
-            yield Progress(done, total, f"predicted {done} of {total} rows, texts from column {column}")
-        table = _with_predictions(imported.table, predictor, probs)
-        data = _encode_table(table, fmt)
-        from privacy.interrupts import interrupts_held
-        from privacy.vault.atomic import atomic_write_bytes
-
-        with interrupts_held():
-            atomic_write_bytes(output_path, data)
-            if ws is not None:
-                try:
-                    ws.audit("predict-file", run=predictor.run_id, rows=total,
-                             output=output_path.name[:200])
-                except BaseException:  # plaintext rows outside the vault must never go unlogged
-                    output_path.unlink(missing_ok=True)
-                    raise
-        log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
-        yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,
-                       metrics={"rows": float(total)})
-    except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
-        yield _failed(exc, output_path)
-
-
-def _first_line_is_a_text(imported: Any, predictor: Predictor, text_column: str | None) -> bool:
-    """A one-column text file whose first line was taken for a column name although it reads
-    as a text ("hello there": words and spaces, no word of a text column's name such as
-    "review_text" or "Consumer complaint narrative"): a list of texts, each to predict. A line
-    naming the column asked for, or the training data's own, stays the header."""
-    from engine.data.importing.header_names import TEXT_NAMES, name_score
-
-    if imported.format not in ("csv", "tsv") or len(imported.column_names) != 1:
-        return False
-    name = str(imported.column_names[0])
-    named = {n.casefold() for n in (text_column, predictor.text_column) if n}
-    if name.casefold() in named or name_score(name, TEXT_NAMES)[0] > 0:
-        return False
-    return any(c.isspace() for c in name.strip()) or len(name) > 40
-
-
-def _failed(exc: Exception, output_path: Any) -> Failed:
-    detail = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, CloisterError):
-        return Failed(FailureKind.BAD_DATA, str(exc), detail)
-    if isinstance(exc, OSError):
-        return Failed(FailureKind.DISK, f"could not write {output_path}: {exc.strerror or exc}; "
-                      "check the folder exists, is writable and has free space", detail)
-    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
-        return Failed(FailureKind.OUT_OF_MEMORY, "ran out of memory while predicting; use a "
-                      "smaller batch size or split the file", detail)
-    log_internal_error(log, "batch prediction", exc)
-    return Failed(FailureKind.INTERNAL, f"batch prediction failed unexpectedly ({type(exc).__name__})"
-                  "; the details are in the log", detail)
-
-
-def _with_predictions(table: Any, predictor: Predictor, probs: np.ndarray) -> Any:
-    import pyarrow as pa
-
-    if predictor.multi_label:
-        chosen = probs >= predictor.threshold
-        predicted = ["|".join(l for l, on in zip(predictor.labels, row) if on) for row in chosen]
-    else:
-        predicted = [predictor.labels[i] for i in probs.argmax(axis=1)] if len(probs) else []
-    added = {"predicted_label": pa.array(predicted, pa.string()),
-             "confidence": pa.array(probs.max(axis=1) if len(probs) else [], pa.float64())}
-    for j, label in enumerate(predictor.labels):
-        added[f"prob_{label}"] = pa.array(probs[:, j].astype(np.float64), pa.float64())
-    for name, column in added.items():
-        if name in table.column_names:
-            table = table.drop_columns([name])
-        table = table.append_column(name, column)
-    return table
-
-
-def _encode_table(table: Any, fmt: str) -> bytes:
-    """The whole output file in memory, so writing it is one atomic replace."""
-    import pyarrow as pa
-
-    if fmt in ("csv", "tsv"):
-        from pyarrow import csv
-
-        sink = pa.BufferOutputStream()
-        csv.write_csv(table, sink, csv.WriteOptions(delimiter="," if fmt == "csv" else "\t"))
-        return sink.getvalue().to_pybytes()
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink)
-        return sink.getvalue().to_pybytes()
-    if fmt == "xlsx":  # not pandas' to_excel: openpyxl stages each sheet in a temporary file
-        from engine.evaluation.xlsx_write import xlsx_bytes
-
-        return xlsx_bytes(table)
-    text = table.to_pandas().to_json(orient="records", lines=fmt == "jsonl", force_ascii=False)
-    return (text if text.endswith("\n") or fmt == "json" else text + "\n").encode("utf-8")

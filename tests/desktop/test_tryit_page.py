@@ -164,3 +164,14 @@ def test_the_ml_stack_imports_from_several_threads_at_once(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_batch_with_rows_without_text_says_their_cells_are_empty(qtbot, tryit, tmp_path: Path):
+    page, *_ = tryit
+    source = tmp_path / "with-blanks.csv"
+    source.write_text('text\nwin a free prize now\n""\n   \nsee you at lunch\n', encoding="utf-8")
+    target = tmp_path / "out.csv"
+    with qtbot.waitSignal(page.batch_ended, timeout=60_000):
+        page.predict_batch(source, target)
+    assert "2 rows have no text: their prediction cells are empty." in page.batch_status.text()
+    assert page.batch_status.text().startswith(f"✔ Predictions written to {target}")

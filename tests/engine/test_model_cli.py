@@ -165,7 +165,8 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     assert link.is_symlink() and real.read_text() == "old\n"
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", "/dev/null", "--overwrite")
     assert code == 2 and "/dev/null is not a regular file" in err
-    from engine.evaluation.prediction import Predictor, predict_file
+    from engine.evaluation.file_prediction import predict_file
+    from engine.evaluation.prediction import Predictor
     from engine.events import Failed
 
     predictor = Predictor.from_run(trained[0], run_id, device="cpu")  # the desktop's path

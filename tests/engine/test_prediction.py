@@ -9,7 +9,8 @@ import torch
 
 from engine.errors import InputError
 from engine.events import Cancelled, CancelToken, Failed, FailureKind, Finished, Progress
-from engine.evaluation.prediction import Predictor, predict_file
+from engine.evaluation.file_prediction import predict_file
+from engine.evaluation.prediction import Predictor
 from tests.engine.tiny_model import make_tiny_bert, make_workspace
 
 SPAM_WORDS = ("free cash prize", "win now", "urgent call claim", "txt reply stop")
@@ -252,7 +253,7 @@ def test_predict_file_text_column_choice_and_bad_column(run, tmp_path: Path) -> 
 
 
 def test_predict_file_cancel_and_failures_leave_the_output_untouched(run, tmp_path: Path, monkeypatch) -> None:
-    import engine.evaluation.prediction as prediction
+    import engine.evaluation.file_prediction as prediction
 
     ws, run_id, csv = run
     predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
@@ -347,7 +348,7 @@ def test_an_unexpected_failure_is_logged_without_its_message_which_may_quote_a_r
         run, tmp_path: Path, monkeypatch, caplog) -> None:
     import logging
 
-    from engine.evaluation import prediction
+    from engine.evaluation import file_prediction as prediction
 
     ws, run_id, csv = run
 

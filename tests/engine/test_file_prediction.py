@@ -1,0 +1,121 @@
+"""Batch prediction over a file, as a nightly job meets it: rows without text, an output folder
+that cannot be written, and progress in a log rather than on a terminal."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.cli import main
+from engine.events import Failed, Finished, Progress
+from engine.evaluation.file_prediction import predict_file
+from engine.evaluation.prediction import Predictor
+from tests.engine.test_prediction import train_tiny_run
+from tests.engine.tiny_model import TEST_PASSPHRASE
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("file-prediction")
+    ws, run_id, source = train_tiny_run(root)
+    texts = [row["text"] for row in csv.DictReader(source.open(encoding="utf-8"))]
+    return ws, run_id, texts, root / "workspace"
+
+
+def _write(path: Path, texts: list[str]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
+    return path
+
+
+def test_rows_without_text_get_empty_prediction_cells_and_are_counted(run, tmp_path: Path) -> None:
+    # Each got "ham 0.57", read from nothing, and nothing said so.
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
+    rows = [texts[0], "", "   ", texts[1], "\t \t", texts[2]]
+    output = tmp_path / "out.csv"
+    events = list(predict_file(predictor, _write(tmp_path / "in.csv", rows), output))
+    assert isinstance(events[-1], Finished)
+    assert events[-1].metrics == {"rows": 6.0, "rows_without_text": 3.0}
+    first = next(e for e in events if isinstance(e, Progress))
+    assert first.total == 3 and "(3 without text get no prediction)" in first.message
+    written = list(csv.DictReader(output.open(encoding="utf-8")))
+    assert [r["text"] for r in written] == rows  # every row is kept, in order
+    for i in (1, 2, 4):
+        assert written[i]["predicted_label"] == written[i]["confidence"] == written[i]["prob_spam"] == ""
+    expected = predictor.predict_proba([texts[0], texts[1], texts[2]])
+    got = np.array([[float(written[i]["prob_ham"]), float(written[i]["prob_spam"])] for i in (0, 3, 5)])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_predicting(
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # It was found only after every row had been predicted (a minute of a 50,000-row file).
+    # Running as root here, a read-only folder is simulated at the one call that finds out.
+    import errno
+    import tempfile
+
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+
+    def read_only(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    events = list(predict_file(predictor, _write(tmp_path / "in.csv", texts[:5]), tmp_path / "o.csv"))
+    assert len(events) == 1 and isinstance(events[0], Failed)  # no Progress: nothing predicted
+    assert events[0].message.startswith(f"cannot write to the folder {tmp_path}: Read-only file system")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_log_gets_plain_progress_lines_and_the_count_without_text(
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Not a terminal: a nightly job's log had one line, then nothing until the end.
+    from engine.cli import model_cmds
+
+    _, run_id, texts, root = run
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    monkeypatch.setattr(model_cmds, "LOG_PROGRESS_MIN_S", 0.0)
+    source = _write(tmp_path / "big.csv", (texts * 5)[:200] + [""])
+    code = main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "p.csv"),
+                 "--batch-size", "8", "--workspace", str(root)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    lines = [line for line in err.splitlines() if "rows predicted (" in line]
+    # One line per further tenth (batches of 8 rows cross each one), never a bar's \r frames.
+    assert [int(line.split("(")[-1].rstrip("%)")) // 10 for line in lines] == list(range(1, 10))
+    assert "\r" not in err
+    assert "1 of them had no text: their prediction cells are left empty" in err
+    assert "201 rows predicted in" in out
+    code = main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "q.csv"),
+                 "--json", "--workspace", str(root)])
+    assert code == 0 and json.loads(capsys.readouterr().out)["rows_without_text"] == 1
+
+
+def test_a_full_workspace_disk_is_named_not_the_output_that_was_written(
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The output's disk had space; the workspace's audit log could not grow. The message sent
+    # the administrator to the output's disk.
+    import errno
+
+    from engine.events import FailureKind
+
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+
+    def full(*_args, **_kwargs) -> None:  # noqa: ANN002, ANN003
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ws, "audit", full)
+    output = tmp_path / "o.csv"
+    events = list(predict_file(predictor, _write(tmp_path / "in.csv", texts[:5]), output, ws=ws))
+    assert isinstance(events[-1], Failed) and events[-1].kind is FailureKind.DISK
+    assert events[-1].message == (
+        "the predictions were not kept: the workspace's audit log could not record them (No space "
+        f"left on device); free space on the workspace's disk ({Path(ws.root)}) and predict again")
+    assert not output.exists()  # plaintext rows outside the vault never go unlogged
