@@ -61,6 +61,10 @@ class NotInVault(PrivacyError):
 # --- Integrity errors (issue #13): files were cut, deleted or put back from an older copy.
 
 
+class ChangeNotLogged(PrivacyError):
+    """A change was made, but the disk refused its audit entry: said as done, not as failed."""
+
+
 class IntegrityError(PrivacyError):
     """The workspace does not match what the vault (and its copy outside the workspace) records:
     an audit log was cut or deleted, or an older copy of a file was put back. ``problems``:

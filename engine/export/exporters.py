@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
 from engine.errors import CloisterError, InputError, refuse_odd_output
+from privacy.errors import ChangeNotLogged
 from engine.export.formats import export_format_named
 from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
 
@@ -370,7 +371,19 @@ def export_run(
     else:
         assert passphrase  # checked above, before any work
         written = _writing_to(out, lambda: write_sealed(files, out, passphrase, kdf=kdf))
-    ws.audit("export", run=run_id, format=format, encrypted=not plaintext)
+    try:
+        ws.audit("export", run=run_id, format=format, encrypted=not plaintext)
+    except BaseException as exc:  # a model that left the vault is never unlogged: take it back
+        if written.is_dir():
+            shutil.rmtree(written, ignore_errors=True)
+        else:
+            written.unlink(missing_ok=True)
+        if isinstance(exc, ChangeNotLogged):
+            reason = exc.__cause__.strerror if isinstance(exc.__cause__, OSError) else exc
+            raise CloisterError(f"the export was not kept: the audit log could not record it "
+                                f"({reason}); free space on the workspace's disk ({ws.root}) and "
+                                "export again") from exc
+        raise
     log.info("exported run %s as %s (%s)", run_id, format,
              "plaintext" if plaintext else "sealed")
     return written

@@ -8,9 +8,11 @@ instead of making newer entries vanish (and then be garbage-collected). See FORM
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,7 @@ class IndexStore:
                            "keys": sorted(state.entries),
                            "salts": {k: v for k, v in sorted(state.entries.items()) if v}}
                           ).encode("utf-8")
+        check_room(self.root, len(data))
         for name in (INDEX_FILE, INDEX_BACKUP_FILE):  # main copy first: it is the one read
             with atomic_writer(self.root / name) as handle:
                 container.write_all(container.vault_encryptor(
@@ -204,6 +207,25 @@ class IndexStore:
             seq, link = moved[-1]
             self._write_anchor(Anchor(seq, link, state.generation))
         return problems
+
+
+# Room a change needs once its index is written: the audit entry, its head and the anchors
+# (a few KiB), with a margin. A change is refused before it commits when the disk has less, so
+# that a full disk cannot leave a change made but not logged.
+_ROOM_AFTER_INDEX = 256 * 1024
+
+
+def check_room(root: Path, index_bytes: int) -> None:
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:  # a filesystem that cannot say: the writes themselves will tell
+        return
+    needed = index_bytes + _ROOM_AFTER_INDEX
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"No space left on device: the workspace's disk has "
+                      f"{free // 1024:,} KiB free and a change needs {needed // 1024:,} KiB to be "
+                      "made and logged. Nothing was changed; free some space and try again",
+                      str(root))
 
 
 def _chmod(path: Path, mode: int) -> None:

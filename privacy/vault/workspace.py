@@ -35,6 +35,7 @@ from privacy.vault import container, file_lock
 from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
                                   remove_durably)
 from privacy.vault.audit import AuditLog, AuditReport
+from privacy.vault.index import check_room
 from privacy.vault.index import (  # noqa: F401 - the file names are part of this module's API
     AUDIT_FILE,
     INDEX_BACKUP_FILE,
@@ -49,6 +50,7 @@ from privacy.vault.index import (  # noqa: F401 - the file names are part of thi
 from privacy.vault.container import ScryptParams
 from privacy.vault.entry_io import EntryReader, EntryWriter, class_or_instance
 from privacy.errors import (
+    ChangeNotLogged,
     ContainerError,
     FolderUnusable,
     IntegrityError,
@@ -190,6 +192,7 @@ class Workspace(IndexStore):
         with contextlib.ExitStack() as held:
             with self._locked():  # the vault file also carries the anchor, which writers advance
                 data = rewrapped(self.root / VAULT_FILE_NAME, old, new, kdf=kdf)  # slow: stoppable
+                check_room(self.root, len(data))  # for the file and its entry, before either
                 held.enter_context(interrupts_held())  # from the write to its entry: not
                 atomic_write_bytes(self.root / VAULT_FILE_NAME, data)
             self.audit("vault.passphrase_changed")
@@ -445,10 +448,20 @@ class Workspace(IndexStore):
                         advance_anchor=advance or advance_anchor)
 
     def audit(self, action: str, **details: Any) -> None:
-        """Append an audit entry. ``details`` name things (datasets, runs); never rows."""
+        """Append an audit entry. ``details`` name things (datasets, runs); never rows.
+
+        Called after the change it records. If the disk fails between the two (the room for
+        the entry is checked before a change commits, so only another program filling the disk
+        meanwhile gets here), the error says the change was made, not that it failed."""
         log_ = self._audit_log()
         with self._locked():
-            log_.append(action, details)
+            try:
+                log_.append(action, details)
+            except OSError as exc:
+                raise ChangeNotLogged(
+                    f"the change was made ({action}), but its audit entry could not be written "
+                    f"({exc.strerror or exc}): the audit log will not show it. Free space on the "
+                    f"workspace's disk ({self.root}) before the next change") from exc
 
     def verify_audit(self) -> AuditReport:
         return self._audit_log().verify()

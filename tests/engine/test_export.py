@@ -232,6 +232,29 @@ def test_failures_leave_no_partial_export(run, tmp_path: Path, monkeypatch: pyte
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_export_whose_audit_entry_cannot_be_written_is_taken_back(run, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    import errno
+
+    from engine.errors import CloisterError
+    from privacy.vault.audit import AuditLog
+
+    ws, run_id, _, _ = run
+
+    def full(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(AuditLog, "append", full)
+    for plaintext in (True, False):
+        out = tmp_path / ("plain" if plaintext else "sealed.cloister-export")
+        with pytest.raises(CloisterError, match=r"the export was not kept: the audit log could not "
+                                                r"record it \(No space left on device\)"):
+            export_run(ws, run_id, out, plaintext=plaintext, passphrase=None if plaintext else SECRET,
+                       kdf=fast_kdf())
+        assert not out.exists()  # a model outside the vault is never unlogged
+    assert [p.name for p in tmp_path.iterdir() if p.name != "_env"] == []
+
+
 def test_export_is_audited(run, tmp_path: Path) -> None:
     ws, run_id, _, _ = run
     export_run(ws, run_id, tmp_path / "e", plaintext=True)
