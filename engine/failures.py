@@ -47,7 +47,7 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int | None = None,
-              device: str = "", resumable: bool = False) -> Failed:
+              device: str = "", resumable: bool = False, run_id: str | None = None) -> Failed:
     """The one classifier: the ``Failed`` event for any exception that ends engine work.
 
     Training, the headless demo and every desktop job (import, prediction, export) use it, so an
@@ -56,7 +56,7 @@ def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int
     names the exception type and text, never rows.
     """
     detail = f"{type(exc).__name__}: {exc}"
-    resume = ", then continue with `cloister resume RUN`" if resumable else ""
+    resume = f", then continue with `cloister resume {run_id or 'RUN'}`" if resumable else ""
     if isinstance(exc, TrainingFailure):
         return Failed(exc.kind, exc.message, exc.detail or detail)
     if _is_oom(exc):

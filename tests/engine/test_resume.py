@@ -144,7 +144,8 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(workspace, 
             full.armed = True  # the disk fills up after the first checkpoint
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.DISK
-    assert "disk is full" in failed.message and "cloister resume" in failed.message
+    assert "disk is full" in failed.message and "(the previous checkpoint is kept)" in failed.message
+    assert failed.message.endswith(f"then continue with `cloister resume {events[0].run_id}`")
     first_ckpt = next(e for e in events if isinstance(e, CheckpointSaved))
     kept = load_checkpoint(workspace, events[0].run_id)
     assert kept.progress.global_step == first_ckpt.step and kept.progress.epoch == 1
@@ -152,6 +153,18 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(workspace, 
     resumed = list(resume_on_rows(workspace, events[0].run_id, TEXTS, LABELS, splits=SPLITS))
     assert resumed[0].resumed_from_step == first_ckpt.step
     assert isinstance(resumed[-1], Finished)
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_promises_no_resume(workspace, tiny_bert) -> None:
+    # It said "(the previous checkpoint is kept) ... `cloister resume RUN`": no checkpoint
+    # existed, and RUN was printed as it stands.
+    full = _DiskFull(workspace, "runs/")
+    full.armed = True
+    events = list(train_on_rows(full, config(tiny_bert), TEXTS, LABELS, splits=SPLITS))
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.DISK
+    assert "disk is full" in failed.message
+    assert "checkpoint" not in failed.message and "resume" not in failed.message
 
 
 def test_resume_through_the_vault_dataset(workspace, tiny_bert) -> None:
