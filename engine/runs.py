@@ -160,6 +160,22 @@ def list_runs(ws: Vault) -> list[RunRecord]:
     return records
 
 
+def no_model_yet(record: Any) -> str:
+    """Why a run has no model to use yet, and what to do: a running run is waited for, a
+    stopped one resumed; not "resume" for one that is still training."""
+    status = getattr(record.status, "value", str(record.status))
+    if status == RunStatus.RUNNING.value:
+        advice = "it is still training: wait until it finishes (`cloister runs` shows it)"
+    elif status == RunStatus.CREATED.value:
+        advice = "it never started training: train again (`cloister train`)"
+    elif status in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
+        advice = (f"it stopped before its first model was saved: resume it (`cloister resume "
+                  f"{record.run_id}`) or train again")
+    else:
+        advice = "train it to the end first"
+    return f"run {record.run_id!r} has no trained model yet (status: {status}); {advice}"
+
+
 def used_settings(record: Any) -> dict[str, Any]:
     """The settings that shaped a run: the dp_ ones only when it trained with DP (a plain run's
     config still holds their unused defaults). The run list, comparison and card show these."""

@@ -126,15 +126,12 @@ class Predictor:
     ) -> Predictor:
         """The best model of a finished run, decrypted from the workspace into memory."""
         from engine.models.weights import load_model, model_exists
-        from engine.runs import load_run
+        from engine.runs import load_run, no_model_yet
 
         record = load_run(ws, run_id)
         key = f"runs/{run_id}/model"
         if not model_exists(ws, key):
-            raise InputError(
-                f"run {run_id!r} has no trained model (status: {_status(record)}); "
-                "train it to the end or resume it first"
-            )
+            raise InputError(no_model_yet(record))
         device = device or best_device()
         model, tokenizer = load_model(ws, key, device=device)
         config = dict(getattr(record, "config", {}) or {})
@@ -290,7 +287,3 @@ def _training_text_column(ws: Vault, dataset: str) -> str | None:
         return None  # the dataset was deleted since training; inference will do
     return columns[0] if len(columns) == 1 else None
 
-
-def _status(record: Any) -> str:
-    status = getattr(record, "status", "unknown")
-    return getattr(status, "value", str(status))

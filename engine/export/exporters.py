@@ -340,15 +340,14 @@ def export_run(
     cost (tests). Plaintext: ``out`` is a new or empty folder.
     """
     from engine.models.weights import load_model, model_exists
-    from engine.runs import load_run
+    from engine.runs import load_run, no_model_yet
 
     format = export_format_named(format).name  # an unknown or unusable format fails before any work
     out = Path(out).expanduser()
     record = load_run(ws, run_id)
     prefix = f"runs/{run_id}/model"
     if not model_exists(ws, prefix):
-        raise InputError(f"run {run_id!r} has no trained model to export (status: "
-                         f"{record.status.value}); finish or resume the run first")
+        raise InputError(no_model_yet(record))
     if not plaintext:
         if not passphrase:
             raise InputError("an encrypted export needs a passphrase for the recipient; give one, "

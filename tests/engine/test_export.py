@@ -197,7 +197,7 @@ def test_export_refusals(run, tmp_path: Path) -> None:
         export_run(ws, run_id, existing, passphrase=SECRET)
     assert existing.read_text() == "old"
     save_run(ws, RunRecord(run_id="20260101-000000-beef", dataset="sms", config={}, labels=("a", "b")))
-    with pytest.raises(InputError, match="no trained model to export"):
+    with pytest.raises(InputError, match=r"has no trained model yet \(status: created\); it never started training"):
         export_run(ws, "20260101-000000-beef", tmp_path / "y", plaintext=True)
 
 

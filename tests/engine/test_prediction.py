@@ -183,8 +183,21 @@ def test_from_run_without_a_model_says_so(run) -> None:
     from engine.runs import RunRecord, save_run
 
     ws, _, _ = run
-    save_run(ws, RunRecord(run_id="20260101-000000-dead", dataset="sms", config={}, labels=("a", "b")))
-    with pytest.raises(InputError, match="has no trained model"):
+    from dataclasses import replace
+
+    from engine.runs import RunStatus
+
+    record = RunRecord(run_id="20260101-000000-dead", dataset="sms", config={}, labels=("a", "b"))
+    from engine.run_claims import claim_run
+
+    save_run(ws, replace(record, status=RunStatus.RUNNING))
+    # Still training: waited for, not "resumed" (which would be refused while it trains).
+    with claim_run(ws, record.run_id), pytest.raises(
+            InputError, match=r"has no trained model yet \(status: running\); it is still "
+                              r"training: wait until it finishes"):
+        Predictor.from_run(ws, "20260101-000000-dead")
+    save_run(ws, replace(record, status=RunStatus.CANCELLED))
+    with pytest.raises(InputError, match=r"resume it \(`cloister resume 20260101-000000-dead`\)"):
         Predictor.from_run(ws, "20260101-000000-dead")
     with pytest.raises(InputError, match="no run 'nope'"):
         Predictor.from_run(ws, "nope")
