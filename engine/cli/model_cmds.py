@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -365,7 +366,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")
     else:
         print(f"exported run {args.run} ({args.format}), sealed: {written}")
-        print(f"open it with: cloister open-export {written} --out FOLDER")
+        # Quoted as a shell reads it: a path with spaces is pasted back whole.
+        print(f"open it with: cloister open-export {shlex.quote(str(written))} --out FOLDER")
     return 0
 
 

@@ -229,6 +229,14 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     code, out, _ = cli("export", run_id, "--out", f"{tmp_path / 'outbox'}/",
                        "--export-passphrase-file", str(secret))  # a folder, named as one
     assert code == 0 and (tmp_path / "outbox" / f"{run_id}.cloister-export").is_file()
+    # The command to open it is quoted as a shell reads it: pasted back, it names the file.
+    code, out, _ = cli("export", run_id, "--out", str(tmp_path / "mein Modell été"),
+                       "--export-passphrase-file", str(secret))
+    import shlex
+
+    said = next(line for line in out.splitlines() if line.startswith("open it with: "))
+    assert shlex.split(said.removeprefix("open it with: ")) == [
+        "cloister", "open-export", str(tmp_path / "mein Modell été.cloister-export"), "--out", "FOLDER"]
     from safetensors.numpy import load_file
 
     weights = load_file(tmp_path / "opened" / "model.safetensors")
