@@ -121,8 +121,9 @@ def predict_file(
         table = _with_predictions(imported.table, predictor, probs, blank)
         data = _encode_table(table, fmt)
         from privacy.interrupts import interrupts_held
-        from privacy.vault.atomic import atomic_write_bytes
+        from privacy.vault.atomic import atomic_write_bytes, remove_leftovers
 
+        remove_leftovers(output_path.parent)  # rows a killed earlier write left beside it
         with interrupts_held():
             atomic_write_bytes(output_path, data)
             if ws is not None:

@@ -17,6 +17,7 @@ import copy
 import io
 import logging
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -28,6 +29,7 @@ from typing import Any, TYPE_CHECKING
 
 from engine.errors import CloisterError, InputError, refuse_odd_output
 from privacy.errors import ChangeNotLogged
+from privacy.vault.atomic import remove_leftovers
 from engine.export.formats import export_format_named
 from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
 
@@ -192,6 +194,8 @@ def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty folder; choose a new path")
     out.parent.mkdir(parents=True, exist_ok=True)
+    # An earlier export to this name that was killed outright left its plaintext staging folder.
+    remove_leftovers(out.parent, also=re.compile(re.escape(f".{out.name}.partial-") + r"[a-z0-9_]{8}"))
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         for name, data in files.items():
@@ -243,6 +247,7 @@ def write_sealed(files: Mapping[str, bytes], out: Path, passphrase: str, *, kdf:
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out.parent)
     seal_file(out, tar_stream(files), passphrase, kdf=kdf)  # atomic: all or nothing
     return out
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -122,3 +124,41 @@ def remove_durably(path: Path) -> bool:
         return False
     fsync_dir(Path(path).parent)
     return True
+
+
+# What a writer killed outright (SIGKILL, power loss) leaves beside an output it was replacing:
+# a part file holding what was being written. A later write into that folder removes such parts
+# once they are this old (a younger one may be another writer's, still at work).
+LEFTOVER_GRACE_S = 600
+
+
+def remove_leftovers(folder: Path, *, also: re.Pattern[str] | None = None) -> list[str]:
+    """Remove this module's part files in ``folder`` older than ``LEFTOVER_GRACE_S``, and any
+    entry whose name matches ``also`` (a caller's own staging names), whatever its age. Returns
+    the names removed; a leftover that cannot be removed is left, silently."""
+    removed: list[str] = []
+    now = time.time()
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        name = path.name
+        ours = _PART_NAME.fullmatch(name) is not None
+        mine = also is not None and also.fullmatch(name) is not None
+        if not (ours or mine):
+            continue
+        try:
+            if ours and not mine and now - path.lstat().st_mtime < LEFTOVER_GRACE_S:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(name)
+    return removed
+
+
+_PART_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]{8}" + re.escape(TEMP_SUFFIX))

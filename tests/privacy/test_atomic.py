@@ -62,3 +62,24 @@ def test_elsewhere_a_refused_rename_is_a_real_error_raised_at_once(tmp_path: Pat
     with pytest.raises(PermissionError):
         atomic.atomic_write_bytes(target, b"new")
     assert calls == [str(target)] and target.read_bytes() == b"old" and _temps(tmp_path) == []
+
+
+def test_leftovers_of_a_killed_writer_are_removed_once_old_and_others_are_kept(tmp_path: Path) -> None:
+    import re
+    import time
+
+    old_part = tmp_path / ".tmp-ab12cd34.part"      # a killed write's rows, an hour old
+    young_part = tmp_path / ".tmp-ef56gh78.part"    # maybe another writer's, at work now
+    staging = tmp_path / ".model.partial-x1y2z3w4"  # the caller's own staging folder
+    mine = tmp_path / "results.csv"                  # the user's files are never touched
+    lookalike = tmp_path / ".tmp-notours.partial"
+    for path in (old_part, young_part, mine, lookalike):
+        path.write_bytes(b"rows")
+    staging.mkdir()
+    (staging / "config.json").write_text("{}")
+    hour_ago = time.time() - 3600
+    os.utime(old_part, (hour_ago, hour_ago))
+    removed = atomic.remove_leftovers(tmp_path, also=re.compile(r"\.model\.partial-[a-z0-9_]{8}"))
+    assert sorted(removed) == [".model.partial-x1y2z3w4", ".tmp-ab12cd34.part"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "_env") == [
+        ".tmp-ef56gh78.part", ".tmp-notours.partial", "results.csv"]
