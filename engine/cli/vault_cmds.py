@@ -347,6 +347,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(f"{entry.seq:>5}  {entry.time}  {entry.user:<12}  {entry.action:<26}  {details}"
                   .rstrip())
     if report.ok:
+        if report.cut_off_at is not None:
+            print(f"cloister: note: the audit log ends in an entry cut off while it was written "
+                  f"(at byte {report.cut_off_at}: a full disk or a killed process). It was never "
+                  "recorded as written, so no entry is missing, and the next change removes it; "
+                  "the change it was recording may have been made.", file=sys.stderr)
         if args.verify:
             print(f"Audit log verified: {len(report.entries)} entries, chain intact.")
         return EXIT_FAILED if damaged or stale else EXIT_OK

@@ -61,6 +61,10 @@ class AuditReport:
 
     entries: tuple[AuditEntry, ...]
     problems: tuple[str, ...] = field(default=())
+    # The byte where a last entry starts that an interrupted write cut off (a full disk, a
+    # killed process), when nothing else is wrong: never recorded as written, so no entry is
+    # missing; the next append drops it. Said, but not a problem.
+    cut_off_at: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -234,12 +238,13 @@ class AuditLog:
                 entries.append(entry)
             link = _link(link, record.raw)
             links.append(link)
-        if torn is not None:
-            problems.append(f"the last entry (at byte {torn}) is incomplete: a write was "
-                            "interrupted or the file was cut")
         self._check_head(links, problems)
         self._check_anchor(links, problems)
-        return AuditReport(entries=tuple(entries), problems=tuple(problems))
+        if torn is not None and problems:  # beside other damage, a cut may be part of it
+            problems.append(f"the last entry (at byte {torn}) is incomplete: a write was "
+                            "interrupted or the file was cut")
+        return AuditReport(entries=tuple(entries), problems=tuple(problems),
+                           cut_off_at=torn if not problems else None)
 
     def _open(self, record: _Record, seq: int, link: str, problems: list[str]) -> AuditEntry | None:
         body = record.raw[_LENGTH.size:]

@@ -67,3 +67,21 @@ def test_rolled_back_index_is_named_by_audit_verify(env: Path, isolated_dirs, ca
     assert code == 1 and "index is older than the vault records" in err and "Traceback" not in err
     code, _, err = run(capsys, "audit", "--verify", "--all-files")
     assert code == 1 and "integrity problem: the workspace index is older" in err
+
+
+def test_an_entry_cut_off_by_a_full_disk_is_a_note_not_tampering(env: Path, isolated_dirs,
+                                                                 capsys) -> None:
+    # `audit --verify` called the log "altered or damaged" (exit 1) after a full disk cut an
+    # append short, though no recorded entry was missing.
+    import struct
+
+    assert cli(["import", str(env), "--name", "a"]) == 0
+    log = isolated_dirs["CLOISTER_WORKSPACE"] / "audit.log"
+    whole = log.stat().st_size
+    with log.open("ab") as handle:
+        handle.write(struct.pack(">I", 300) + b"\x07" * 40)  # the disk filled mid-record
+    capsys.readouterr()
+    code, out, err = run(capsys, "audit", "--verify")
+    assert code == 0 and "chain intact" in out
+    assert f"note: the audit log ends in an entry cut off while it was written (at byte {whole}" in err
+    assert "altered or damaged" not in err

@@ -79,10 +79,19 @@ def test_cut_off_tail_is_caught_by_the_head(logged: Workspace) -> None:
 def test_torn_last_record_is_reported_then_repaired_by_the_next_append(logged: Workspace) -> None:
     path = logged.root / AUDIT_FILE
     head = (logged.root / AUDIT_HEAD_FILE).read_bytes()
+    recs, whole = records(path), path.stat().st_size
     with path.open("ab") as handle:  # an append that died half way
         handle.write(struct.pack(">I", 200) + b"\x01" * 50)
-    assert any("incomplete" in p for p in logged.verify_audit().problems)
+    # Nothing recorded is missing (the head never moved): said as a cut-off write, not as
+    # damage (a full disk made the next `audit --verify` call the log "altered or damaged").
+    cut = logged.verify_audit()
+    assert cut.ok and cut.cut_off_at == whole
     assert (logged.root / AUDIT_HEAD_FILE).read_bytes() == head
+    # Beside real damage, the cut is listed with it.
+    damaged = logged.verify_audit
+    path.write_bytes(b"".join(recs[:-1]) + struct.pack(">I", 200) + b"\x01" * 50)
+    assert any("incomplete" in p for p in damaged().problems) and damaged().cut_off_at is None
+    path.write_bytes(b"".join(recs) + struct.pack(">I", 200) + b"\x01" * 50)
     logged.audit("dataset.deleted", dataset="set0")
     report = logged.verify_audit()
     assert report.ok, report.problems
@@ -120,6 +129,8 @@ def test_random_damage_never_crashes_the_verifier(logged: Workspace) -> None:
         candidate = bytes(data[:cut]) + extra
         path.write_bytes(candidate)
         report = logged.verify_audit()
-        assert report.ok == (candidate == valid)
+        # Bytes after the last recorded entry are an append cut off, never a lost entry.
+        tail_only = candidate.startswith(valid) and report.cut_off_at == len(valid)
+        assert report.ok == (candidate == valid or tail_only)
 
     check()
