@@ -21,6 +21,7 @@ from __future__ import annotations
 import builtins
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import json
@@ -172,8 +173,13 @@ class Workspace(IndexStore):
                 ws._save_index(_Index())  # finish a `create` that was interrupted after the vault
             ws._refresh_anchor()
             ws.collect_garbage()
-        except (PrivacyError, OSError) as exc:  # housekeeping must never block opening
-            log.warning("could not clean up after an earlier interruption: %s", exc)
+        except OSError as exc:  # housekeeping must never block opening
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):  # a read-only copy or mount:
+                log.info("workspace opened for reading only: %s", exc)  # nothing was interrupted
+            else:
+                log.warning("could not tidy the workspace up at opening: %s", exc)
+        except PrivacyError as exc:
+            log.warning("could not tidy the workspace up at opening: %s", exc)
         return ws
 
     def lock(self) -> None:

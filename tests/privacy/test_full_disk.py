@@ -70,3 +70,24 @@ def test_an_entry_refused_after_its_change_says_the_change_was_made(
                                       "audit entry could not be written (No space left on device)")
     workspace.lock()
     Workspace.unlock(workspace.root, "a new passphrase, long enough 42").lock()
+
+
+def test_a_read_only_workspace_opens_without_a_warning_about_an_interruption(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # Every command on a read-only mount warned "could not clean up after an earlier
+    # interruption", though nothing had been interrupted. (Root ignores file modes here, so the
+    # read-only mount is simulated at the housekeeping it stops.)
+    import logging
+
+    root = workspace.root
+    workspace.lock()
+
+    def read_only(_self) -> None:  # noqa: ANN001
+        raise OSError(errno.EROFS, "Read-only file system", str(root / ".lock"))
+
+    monkeypatch.setattr(Workspace, "_refresh_anchor", read_only)
+    with caplog.at_level(logging.INFO, logger="privacy.vault.workspace"):
+        opened = Workspace.unlock(root, PASSPHRASE)
+    assert [r.levelno for r in caplog.records if "workspace" in r.getMessage()] == [logging.INFO]
+    assert "opened for reading only" in caplog.text and "interruption" not in caplog.text
+    opened.lock()
