@@ -41,6 +41,37 @@ tho thru nite tmr tmrw tomo hella lor lah leh liao oso juz dun wif gd luv oic th
 daddy mommy mummy princess darling honey sweetie sweetheart baby buddy mate pal hun
 merry bless cheers fancy sunshine
 """.split()
+# The commonest words of the other languages whose exports Cloister reads (German, French,
+# Spanish, Italian, Dutch): the name lists are drawn from Faker's locales worldwide, where
+# "Das", "Mal", "Bien", "Sie" or "Von" are names, and text in those languages was riddled with
+# false people ("und", "aus", "mir" and "Sie" were the commonest PERSON findings of a German file).
+# Words that are also common given names or surnames in English text (Ravi, Mai, Elle, Van,
+# Le, Avril) are left out: the English benchmark's person recall is what they would cost; so
+# are the articles that begin place names (Las Vegas, Los Angeles, El Paso, La Paz).
+_EUROPEAN_COMMON = """
+der die das den dem des ein eine einen einem einer eines und oder aber nicht kein keine ich du
+er sie es wir ihr mich mir dich dir sich uns euch ihnen ihm ihn mein meine meinen meinem meiner
+dein deine sein seine unser unsere euer eure bin bist ist sind seid war waren wird werden wurde
+wurden habe hast hat haben hatte hatten kann kannst konnte muss musste soll sollte will wollte
+mit von vom zu zum zur aus auf bei nach seit vor für fur über uber unter ohne gegen durch um an
+am im in ins bis noch schon auch nur sehr mehr immer wieder hier dort da dann wenn weil dass als
+wie was wer wo warum heute morgen gestern mal bitte danke hallo guten tag herr frau sehr geehrte
+geehrter freundlichen grüßen gruß ja nein doch lassen machen gibt gut leider bereits ware
+les un une des du de au aux et ou mais ne pas plus je tu il nous vous ils elles me
+se moi toi lui leur leurs mon ma mes ton tes sa ses notre nos votre vos ce cet cette ces
+qui que quoi dont où ou est sont suis es sommes êtes etes était etait ai as avons avez ont avait
+fait faire peut pouvez dois doit sans avec pour par sur sous dans chez entre vers depuis pendant
+avant après apres très tres bien bon bonne merci bonjour bonsoir madame monsieur cordialement
+aussi encore déjà deja toujours jamais rien tout tous toute toutes oui non payer
+juin juillet août aout janvier février fevrier septembre octobre novembre décembre decembre
+unos unas y pero no yo tú tu él nosotros vosotros ellos ellas mi mis su sus
+es soy está esta están estan fue muy más sin con por para sobre entre hasta desde gracias
+hola señor senor señora senora usted ustedes
+il gli e ma non io lui lei noi voi loro è sono molto più senza con su tra fra
+grazie ciao buongiorno signore signora
+het een en of maar niet ik jij je hij zij wij jullie mijn zijn haar ons onze is was zijn met
+voor op aan bij uit naar over zonder dank bedankt hallo meneer mevrouw
+""".split()
 # Contractions are words: "I'll" before "he" once read as a name no list knows.
 _CONTRACTED = """i you we they he she it that there who what where here let""".split()
 _CONTRACTIONS = {f"{w}{a}{end}" for w in _CONTRACTED for a in "'’"
@@ -95,6 +126,10 @@ class Lexicon:
     countries: frozenset[str]
     common: frozenset[str]
     company_suffixes: frozenset[str]
+    # The English part of ``common``: its regular inflections are words too ("roads"), while the
+    # other languages' words count only as written ("vos" must not make "Voss" a plural), and
+    # never keep a place from being one ("Las Vegas", "El Paso").
+    english_common: frozenset[str] = frozenset()
 
     def is_name_token(self, folded: str) -> bool:
         return folded in self.first_names or folded in self.last_names
@@ -153,8 +188,9 @@ def lexicon() -> Lexicon:
     countries = _provider_lists("faker.providers.address", ("countries",))
     from faker.providers.lorem.en_US import Provider as Lorem
 
-    common = (set(Lorem.word_list) | set(_EXTRA_COMMON) | _CONTRACTIONS | set(_common_words_file())
+    english = (set(Lorem.word_list) | set(_EXTRA_COMMON) | _CONTRACTIONS | set(_common_words_file())
               | _faker_words())
+    common = english | set(_EUROPEAN_COMMON)
     suffixes = {"inc", "inc.", "llc", "ltd", "ltd.", "plc", "group", "corp", "corp.", "corporation",
                 "gmbh", "ag", "sa", "s.a.", "co", "co.", "company", "bank", "university", "limited",
                 "holdings", "partners", "associates", "foundation", "institute", "hospital",
@@ -163,4 +199,4 @@ def lexicon() -> Lexicon:
     return Lexicon(first_names=_fold(first), last_names=_fold(last), cities=_fold(cities),
                    shared_first_names=shared,
                    countries=_fold(countries), common=_fold(common),
-                   company_suffixes=frozenset(suffixes))
+                   company_suffixes=frozenset(suffixes), english_common=_fold(english))

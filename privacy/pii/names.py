@@ -194,8 +194,9 @@ class NameDetector(Detector):
             return  # "My", "May", "Will": an everyday word alone is nothing
         if len(run) == 1 and len(run[0].text) == 1:
             return  # a letter alone ("contact U!", "plan B", "W"): an initial needs a name after it
+        english = lex.english_common or lex.common
         if not titled and _PLACE_CUE.search(text, max(0, run[0].start - 22), run[0].start) \
-                and not self._namey(run) and not any(t.folded in lex.common for t in run):
+                and not self._namey(run) and not any(t.folded in english for t in run):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.6, self.name)
             return
         if not titled and whole in lex.countries:
@@ -268,9 +269,9 @@ class NameDetector(Detector):
 
     def _everyday(self, folded: str) -> bool:
         """A common word or a regular inflection of one ("roads", "colors", "takin")."""
-        common = self.lex.common
-        if folded in common:
+        if folded in self.lex.common:
             return True
+        common = self.lex.english_common or self.lex.common
         for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
                              ("ing", ""), ("ing", "e"), ("in", ""), ("ly", ""), ("er", ""),
                              ("ers", "")):
@@ -290,7 +291,7 @@ class NameDetector(Detector):
         k = 0
         while k < len(run):
             if not lex.is_name_token(run[k].folded) or run[k].upper:
-                if lex.is_place(run[k].folded) and run[k].folded not in lex.common \
+                if lex.is_place(run[k].folded) and run[k].folded not in (lex.english_common or lex.common) \
                         and len(run[k].text) > 2 and not (run[k].upper and len(run) == 1):
                     yield Finding(run[k].start, run[k].end, "LOCATION", 0.5, self.name)
                 elif self._unknown(run[k]) and _AFTER_CUE.match(text[run[k].end:run[k].end + 8]) \
