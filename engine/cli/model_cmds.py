@@ -35,6 +35,7 @@ def register(subparsers: Any) -> None:
                    help="a dataset of the workspace or a labelled file (default: the run's test split)")
     p.add_argument("--text-column", metavar="C", help="text column of --data FILE (default: inferred)")
     p.add_argument("--label-column", metavar="L", help="label column of --data FILE (default: inferred)")
+    p.add_argument("--sheet", metavar="NAME", help="the worksheet of --data WORKBOOK (default: the first)")
     p.add_argument("--misclassified", metavar="N", type=int, default=0,
                    help="also print the N most confident mistakes (their texts)")
     p.add_argument("--stored", action="store_true",
@@ -55,6 +56,7 @@ def register(subparsers: Any) -> None:
                    help="text column of --input (default: the training data's, else inferred)")
     p.add_argument("--no-header", action="store_true",
                    help="the first row of --input is data, not column names")
+    p.add_argument("--sheet", metavar="NAME", help="the worksheet of --input WORKBOOK (default: the first)")
     p.add_argument("--top-k", type=int, metavar="K", help="show only the K most probable labels")
     p.add_argument("--batch-size", type=int, default=64,
                    help="texts scored at once (default 64; lower it if memory runs out)")
@@ -147,11 +149,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError("--stored prints the report the run made of its own test split: drop "
                          "--data, or drop --stored to score --data")
     columns = [flag for flag, value in (("--text-column", args.text_column),
-                                        ("--label-column", args.label_column)) if value]
+                                        ("--label-column", args.label_column),
+                                        ("--sheet", args.sheet)) if value]
     if columns and (args.data is None or not Path(args.data).expanduser().exists()):
         # They name a file's columns; a stored dataset has its own (they were ignored silently).
-        raise InputError(f"{' and '.join(columns)} name the columns of a labelled --data FILE; "
-                         "the test split and the vault's datasets use the columns chosen at import")
+        raise InputError(f"{' and '.join(columns)} name the columns (or sheet) of a labelled "
+                         "--data FILE; the test split and the vault's datasets use the columns "
+                         "chosen at import")
     ws = open_workspace(args)
     args.run = resolve_run(ws, args.run)  # a unique start or end of the id will do
     if args.stored:
@@ -160,7 +164,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         report = load_report(ws, args.run)
     else:
         report = evaluate_run(ws, args.run, data=args.data, text_column=args.text_column,
-                              label_column=args.label_column, device=_device(args))
+                              label_column=args.label_column, device=_device(args),
+                              sheet=args.sheet)
     mistakes = report.misclassified[: args.misclassified]
     if args.json:
         data = report.to_dict()
@@ -229,6 +234,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError("--input needs --output FILE: where to write the rows with predictions")
     if args.input is None and args.output is not None:
         raise InputError("--output goes with --input FILE; for --text the result is printed")
+    if args.input is None and args.sheet is not None:
+        raise InputError("--sheet picks the worksheet of an --input workbook; for --text there is none")
     if args.input is not None and args.top_k is not None:  # it was ignored without a word
         raise InputError("--top-k goes with --text; with --input every label's probability is "
                          "written (the prob_<label> columns)")
@@ -287,7 +294,8 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
             sys.stderr.write("\n")
 
     for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
-                              header=False if args.no_header else None, ws=ws):
+                              header=False if args.no_header else None, ws=ws,
+                              sheet=args.sheet):
         if isinstance(event, Progress) and not read:
             read = event.message
             if not args.json:

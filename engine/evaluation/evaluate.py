@@ -28,11 +28,13 @@ def evaluate_run(
     device: str | None = None,
     dataset: str | None = None,
     cancel: CancelToken | None = None,
+    sheet: str | None = None,
 ) -> EvaluationReport:
     """Evaluate a run's model on its own test split (``data=None``; the report is stored
     again), on another dataset of the workspace (by name) or on a labelled file (a path).
     ``dataset`` names a stored dataset outright (``data`` reads a name that is also a path
     as the file, as the command line means it). ``cancel`` set stops it (``Stopped``).
+    ``sheet`` picks the worksheet of a workbook given as ``data``.
 
     Rows whose label the model was not trained on make it refuse, naming those labels and
     the data, since the model cannot predict them and the metrics would be meaningless.
@@ -52,7 +54,7 @@ def evaluate_run(
         texts, raw_labels, groups, source = _test_split(ws, record, config)
     else:
         texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
-                                                   record.dataset)
+                                                   record.dataset, sheet)
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
                           delimiter=delimiter)
     predictor = Predictor.from_run(ws, run_id, device=device)
@@ -87,13 +89,13 @@ def _test_split(ws: Vault, record: Any, config: dict[str, Any]
 
 
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,
-                   training_dataset: str) -> tuple[list[str], list[str], str]:
+                   training_dataset: str, sheet: str | None = None) -> tuple[list[str], list[str], str]:
     path = Path(data).expanduser()
     if path.exists():
         from engine.data.columns import ColumnMapping, texts_and_labels
         from engine.data.importing import read_table
 
-        imported = read_table(path)
+        imported = read_table(path, sheet=sheet)
         text_column, label_column = _training_columns(ws, training_dataset, imported.column_names,
                                                       text_column, label_column)
         mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,
@@ -102,7 +104,10 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_c
             raise InputError(f"{path} has no column that looks like labels; name it with "
                              "--label-column")
         texts, labels = texts_and_labels(imported.table, mapping)
-        source = f"{path} (column {mapping.label_column!r})"
+        read = f"sheet {imported.sheet!r}, " if imported.sheet and len(imported.sheets) > 1 else ""
+        source = f"{path} ({read}column {mapping.label_column!r})"
+    elif sheet is not None:
+        raise InputError(f"--sheet picks a worksheet of a workbook file; {data} is not a file")
     else:
         from engine.data.store import dataset_info
 

@@ -48,6 +48,7 @@ def predict_file(
     header: bool | None = None,
     cancel: CancelToken | None = None,
     ws: Vault | None = None,
+    sheet: str | None = None,
 ) -> Iterator[Event]:
     """Predict every row of a CSV/TSV/JSON(L)/XLSX/Parquet file; write it back with predictions.
 
@@ -74,9 +75,9 @@ def predict_file(
         from engine.data.columns import ColumnMapping, text_array
         from engine.data.importing import read_table
 
-        imported = read_table(input_path, header=header, tidy=False)  # a prediction for every row
+        imported = read_table(input_path, sheet=sheet, header=header, tidy=False)  # every row
         if header is None and _first_line_is_a_text(imported, predictor, text_column):
-            imported = read_table(input_path, header=False, tidy=False)
+            imported = read_table(input_path, sheet=sheet, header=False, tidy=False)
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
             what = ("is a file, not a folder; pick another output path"
@@ -106,8 +107,8 @@ def predict_file(
         # Which column was read is said: a file of several text columns gets one chosen for it.
         column = " + ".join(repr(c) for c in mapping.text_columns)
         without = f" ({int(blank.sum())} without text get no prediction)" if blank.any() else ""
-        yield Progress(0, len(kept), f"predicting {total} rows of {input_path.name}, texts from "
-                                     f"column {column}{without}")
+        yield Progress(0, len(kept), f"predicting {total} rows of {input_path.name}"
+                                     f"{_which_sheet(imported)}, texts from column {column}{without}")
         probs = np.zeros((total, len(predictor.labels)), dtype=np.float32)
         done = 0
         for rows, batch in predictor.iter_proba([texts[i] for i in kept]):
@@ -143,6 +144,16 @@ def predict_file(
                        metrics={"rows": float(total), "rows_without_text": float(blank.sum())})
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
+
+
+def _which_sheet(imported: Any) -> str:
+    """A workbook of several sheets: the one read, and how to read another (it said nothing,
+    and a summary sheet in front was classified as if it were the data)."""
+    others = [name for name in imported.sheets if name != imported.sheet]
+    if not imported.sheet or not others:
+        return ""
+    return (f" (sheet {imported.sheet!r}; also in it: {', '.join(repr(o) for o in others[:5])}"
+            f"{', …' if len(others) > 5 else ''}: --sheet NAME reads another)")
 
 
 def _check_writable(folder: Path) -> None:

@@ -85,7 +85,7 @@ def test_evaluate_on_a_file_and_unseen_labels(trained, cli, tmp_path: Path) -> N
     assert code == 2 and "neither a file nor a dataset" in err
     # Column flags without a file to apply them to were ignored without a word.
     code, _, err = cli("evaluate", run_id, "--text-column", "text")
-    assert code == 2 and "--text-column name the columns of a labelled --data FILE" in err
+    assert code == 2 and "--text-column name the columns (or sheet) of a labelled --data FILE" in err
 
 
 def test_predict_text_top_k_and_json(trained, cli) -> None:
@@ -286,3 +286,41 @@ def test_a_device_that_cannot_be_used_is_refused_with_the_reason(trained, cli) -
         assert code == 2 and "no CUDA GPU is available" in err
     code, out, _ = cli("predict", run_id, "--text", "hi", "--device", "cpu")
     assert code == 0 and out.strip()
+
+
+def test_predict_and_evaluate_read_the_sheet_named_and_say_which_was_read(trained, cli,
+                                                                         tmp_path: Path) -> None:
+    # A workbook with last quarter's sheet in front: predict classified that one, said nothing
+    # of the other sheets, and had no --sheet.
+    import csv as csv_module
+
+    import openpyxl
+
+    _, run_id, csv, _ = trained
+    with open(csv, newline="", encoding="utf-8") as handle:
+        rows = list(csv_module.DictReader(handle))
+    book = openpyxl.Workbook()
+    earlier = book.active
+    earlier.title = "Q3"
+    earlier.append(["text", "label"])
+    for row in rows[20:23]:
+        earlier.append([row["text"], row["label"]])
+    data = book.create_sheet("Rückmeldungen")
+    data.append(["text", "label"])
+    for row in rows[:12]:
+        data.append([row["text"], row["label"]])
+    path = tmp_path / "feedback.xlsx"
+    book.save(path)
+    code, _, err = cli("predict", run_id, "--input", str(path), "--output", str(tmp_path / "first.csv"))
+    assert code == 0
+    assert "3 rows of feedback.xlsx (sheet 'Q3'; also in it: 'Rückmeldungen': --sheet NAME reads another)" in err
+    code, out, err = cli("predict", run_id, "--input", str(path), "--sheet", "Rückmeldungen",
+                         "--output", str(tmp_path / "data.csv"))
+    assert code == 0 and "12 rows predicted" in out and "sheet 'Rückmeldungen'" in err
+    code, out, _ = cli("evaluate", run_id, "--data", str(path), "--sheet", "Rückmeldungen", "--json")
+    assert code == 0 and json.loads(out)["n"] == 12
+    code, _, err = cli("predict", run_id, "--text", "hello", "--sheet", "Rückmeldungen")
+    assert code == 2 and "--sheet picks the worksheet of an --input workbook" in err
+    code, _, err = cli("predict", run_id, "--input", str(csv), "--sheet", "x",
+                       "--output", str(tmp_path / "x.csv"))
+    assert code == 2 and "--sheet applies to Excel workbooks only" in err
