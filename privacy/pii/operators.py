@@ -10,8 +10,10 @@ mask               ``*** *****`` / ``**** **** **** 9117``: all but the last k  
                    letters and digits become ``*``; spaces and dashes stay         ``char``
 pseudonym          a consistent surrogate (``privacy.pii.pseudonym``), recorded    ``reversible``
                    for re-identification if reversible (``privacy.pii.reversible``)
-generalize_date    ``2013-03`` (month) or ``2013`` (year)                          ``to``
-shift_date         the date moved by a per-person offset, same layout              ``max_days``
+generalize_date    ``2013-03`` (month) or ``2013`` (year)                          ``to``,
+                                                                                   ``day_first``
+shift_date         the date moved by a per-person offset, same layout              ``max_days``,
+                                                                                   ``day_first``
 drop               (columns only) the whole column is left out
 =================  ==============================================================  ===========
 
@@ -73,16 +75,17 @@ def _year(text: str) -> int:
     return y + (2000 if y < 50 else 1900) if y < 100 else y
 
 
-def parse_date(value: str) -> tuple[date, str] | None:
+def parse_date(value: str, *, day_first: bool = False) -> tuple[date, str] | None:
     """(the date, a layout to write a shifted date back in), or None. Numeric a/b/y reads as
-    month/day (US) unless a > 12; a.b.y (dots) reads as day.month (European)."""
+    month/day (US) unless a > 12; a.b.y (dots) reads as day.month (European); ``day_first``
+    reads every numeric date day first (05/03/2024 is 5 March in France, the UK, Germany)."""
     try:
         if m := _ISO.search(value):
             d = date(int(m[1]), int(m[2]), int(m[3]))
             return d, value[:m.start()] + f"%Y{value[m.start(2) - 1]}%m{value[m.start(3) - 1]}%d" + value[m.end():]
         if m := _NUMERIC.search(value):
             a, sep, b, y = int(m[1]), m[2], int(m[3]), m[4]
-            day_first = sep == "." or a > 12
+            day_first = day_first or sep == "." or a > 12
             d = date(_year(y), b if day_first else a, a if day_first else b)
             layout = (f"%d{sep}%m" if day_first else f"%m{sep}%d") + f"{sep}{'%Y' if len(y) == 4 else '%y'}"
             return d, value[:m.start()] + layout + value[m.end():]
@@ -99,16 +102,16 @@ def parse_date(value: str) -> tuple[date, str] | None:
     return None
 
 
-def generalize_date(value: str, to: str = "month") -> str | None:
-    parsed = parse_date(value)
+def generalize_date(value: str, to: str = "month", *, day_first: bool = False) -> str | None:
+    parsed = parse_date(value, day_first=day_first)
     if parsed is None:
         return None
     d = parsed[0]
     return f"{d.year:04d}" if to == "year" else f"{d.year:04d}-{d.month:02d}"
 
 
-def shift_date(value: str, days: int) -> str | None:
-    parsed = parse_date(value)
+def shift_date(value: str, days: int, *, day_first: bool = False) -> str | None:
+    parsed = parse_date(value, day_first=day_first)
     if parsed is None:
         return None
     d, layout = parsed
@@ -207,21 +210,28 @@ def _pseudonym(value: str, entity: str, p: dict[str, Any], ctx: Context) -> str 
     return surrogate
 
 
+def _check_day_first(p: dict[str, Any]) -> str | None:
+    return None if isinstance(p.get("day_first", False), bool) else "'day_first' must be true or false"
+
+
 def _check_generalize(p: dict[str, Any]) -> str | None:
-    return None if p.get("to", "month") in ("month", "year") else "'to' must be \"month\" or \"year\""
+    if p.get("to", "month") not in ("month", "year"):
+        return "'to' must be \"month\" or \"year\""
+    return _check_day_first(p)
 
 
-@action("generalize_date", params=("to",), check=_check_generalize)
+@action("generalize_date", params=("to", "day_first"), check=_check_generalize)
 def _generalize(value: str, _entity: str, p: dict[str, Any], _ctx: Context) -> str | None:
-    return generalize_date(value, str(p.get("to", "month")))
+    return generalize_date(value, str(p.get("to", "month")), day_first=p.get("day_first") is True)
 
 
-@action("shift_date", params=("max_days",), in_app=False)
+@action("shift_date", params=("max_days", "day_first"), in_app=False, check=_check_day_first)
 def _shift(value: str, _entity: str, p: dict[str, Any], ctx: Context) -> str | None:
     if ctx.pseudonymizer is None:
         raise ValueError("date shifting needs the workspace secret")
     person = ctx.person if ctx.person is not None else "\x00row-without-key"
-    return shift_date(value, shift_days(ctx.pseudonymizer, person, int(p.get("max_days", 365))))
+    return shift_date(value, shift_days(ctx.pseudonymizer, person, int(p.get("max_days", 365))),
+                      day_first=p.get("day_first") is True)
 
 
 @action("drop", columns_only=True)

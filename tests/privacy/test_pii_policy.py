@@ -42,6 +42,7 @@ def test_the_commented_example_in_resources_parses() -> None:
     ('[columns]\nssn = "shred"\n', r"line 2: columns.ssn: unknown action 'shred'"),
     ('[entities]\nPERSON = { action = "mask", keep_first = 2 }\n', r"'mask' takes no setting 'keep_first'"),
     ('[entities]\nDATE = { action = "generalize_date", to = "week" }\n', r"'to' must be"),
+    ('[entities]\nDATE = { action = "generalize_date", day_first = "yes" }\n', r"'day_first' must be true"),
     ('min_score = 3\n', r"line 1: min_score must be between 0 and 1"),
     ('[[deny_lists]]\nentity = "WARD"\nterms = []\n', r"the list is empty"),
 ])
@@ -102,3 +103,17 @@ def test_a_new_action_is_one_function_and_one_decorator() -> None:
         del operators._REGISTRY["initials"]
     with pytest.raises(PolicyError, match="unknown action 'initials'"):
         parse_policy('[entities]\nPERSON = "initials"\n')
+
+
+def test_day_first_reads_european_numeric_dates_as_they_are_written() -> None:
+    # "la facture du 05/03/2024" is 5 March in France; it was generalised to May, while
+    # 14/02/1975 in the same file was read day first: one file, two orders.
+    from privacy.pii.anonymize import anonymize_columns
+
+    texts = ["la facture du 05/03/2024", "née le 14/02/1975", "am 03.04.2024 bezahlt"]
+    us = anonymize_columns({"text": texts}, parse_policy('[entities]\nDATE = "generalize_date"\n'
+                                                         'default = "keep"\n'), None)
+    eu = anonymize_columns({"text": texts}, parse_policy(
+        '[entities]\nDATE = { action = "generalize_date", day_first = true }\ndefault = "keep"\n'), None)
+    assert us.columns["text"] == ["la facture du 2024-05", "née le 1975-02", "am 2024-04 bezahlt"]
+    assert eu.columns["text"] == ["la facture du 2024-03", "née le 1975-02", "am 2024-04 bezahlt"]
