@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
     QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
@@ -32,6 +32,13 @@ NAME_MODES = (("Names: rules (fast)", "rules"), ("Names: rules + model (thorough
 DEFAULT_ACTION = {"PERSON": "pseudonym", "EMAIL": "pseudonym", "CREDIT_CARD": "mask",
                   "IBAN": "mask", "PHONE": "mask", "DATE": "generalize_date",
                   "DATE_TIME": "generalize_date", "ORGANIZATION": "keep"}
+
+
+def _locale_writes_day_first() -> bool:
+    from PySide6.QtCore import QLocale
+
+    short = QLocale.system().dateFormat(QLocale.FormatType.ShortFormat).lower()
+    return short.lstrip().startswith("d")
 
 
 def _highlight(text: str, spans: list[tuple[int, int]]) -> str:
@@ -74,6 +81,12 @@ class PrivacyPanel(QWidget):
         self.names.setAccessibleName("How names are found")
         self.names.setToolTip("The name model (MiniLM fine-tuned for names) also finds companies "
                               "and names in no list, but reads ~90 rows a second on a CPU")
+        # 05/03/2024 is 5 March in most of Europe and 3 May in the US: the computer's own date
+        # format gives the first guess.
+        self.day_first = QCheckBox("Dates day first (05/03 = 5 March)")
+        self.day_first.setChecked(_locale_writes_day_first())
+        self.day_first.setToolTip("How dates written with numbers only are read before they are "
+                                  "generalised to their month")
         # Rows done, from the worker thread; a timer on the UI thread shows it.
         self._rows_done: tuple[int, int] | None = None
         self._progress_timer = QTimer(self)
@@ -111,6 +124,7 @@ class PrivacyPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.scan_button)
         top.addWidget(self.names)
+        top.addWidget(self.day_first)
         top.addWidget(self.progress)
         top.addWidget(self.stop_button)
         top.addWidget(self.status, 1)
@@ -149,8 +163,13 @@ class PrivacyPanel(QWidget):
         from privacy.pii.policy import parse_policy
 
         column_lines = self.columns.policy_lines()
+        def rule(entity: str, action: str) -> str:
+            if action == "generalize_date" and self.day_first.isChecked():
+                return f'{entity} = {{ action = "{action}", day_first = true }}'
+            return f'{entity} = "{action}"'
+
         text = "\n".join(["# chosen in the desktop Privacy step", f'names = "{self.names_mode()}"',
-                          "[entities]", *(f'{t} = "{a}"' for t, a in self.actions().items()),
+                          "[entities]", *(rule(t, a) for t, a in self.actions().items()),
                           *(["[columns]", *column_lines] if column_lines else [])])
         return parse_policy(text + "\n", source="desktop Privacy step")
 

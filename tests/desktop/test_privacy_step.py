@@ -268,3 +268,23 @@ def test_the_privacy_step_by_keyboard_and_screen_reader(qtbot, window, tmp_path)
     from engine.data.store import dataset_exists
 
     assert dataset_exists(window.context.workspace, "by-enter")
+
+
+def test_dates_written_day_first_are_generalised_to_their_own_month(qtbot, window, tmp_path):
+    # A French file's 05/03/2024 (5 March) became 2024-05 with no way to say otherwise here.
+    path = tmp_path / "factures.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for i in range(12):
+            writer.writerow([f"Facture {i} du 05/03/2024, payée", "ab"[i % 2]])
+    panel = _privacy_panel(qtbot, window, path)
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    assert panel.actions()["DATE"] == "generalize_date"
+    panel.day_first.setChecked(False)
+    assert panel.policy().operator_for("DATE").params.get("day_first") is None
+    panel.day_first.setChecked(True)
+    qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "→" in panel.preview.toPlainText(), timeout=30_000)
+    assert "2024-03" in panel.preview.toPlainText() and "2024-05" not in panel.preview.toPlainText()
