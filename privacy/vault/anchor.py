@@ -64,9 +64,11 @@ def _canonical(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def seal(anchor: Anchor, key: bytes | bytearray, vault_id: str) -> dict[str, Any]:
-    """The anchor as a JSON object with its HMAC (bound to the vault id)."""
-    body = {"vault_id": vault_id, **asdict(anchor)}
+def seal(anchor: Anchor, key: bytes | bytearray, vault_id: str, *,
+         folder: str | None = None) -> dict[str, Any]:
+    """The anchor as a JSON object with its HMAC (bound to the vault id). ``folder``: the
+    workspace folder that wrote it (the mirror's only), to tell a second copy from a backup."""
+    body = {"vault_id": vault_id, **asdict(anchor), **({"folder": folder} if folder else {})}
     return {**body, "mac": hmac.new(bytes(key), _canonical(body), hashlib.sha256).hexdigest()}
 
 
@@ -107,6 +109,13 @@ def remove_mirror(vault_id: str) -> None:
 
 
 def read_mirror(vault_id: str, key: bytes | bytearray) -> Anchor | None:
+    found = read_mirror_and_folder(vault_id, key)
+    return found[0] if found is not None else None
+
+
+def read_mirror_and_folder(vault_id: str, key: bytes | bytearray) -> tuple[Anchor, str | None] | None:
+    """The mirrored anchor and the workspace folder that wrote it last (None from versions
+    that did not record it), or None when there is no mirror."""
     path = mirror_path(vault_id)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -115,17 +124,21 @@ def read_mirror(vault_id: str, key: bytes | bytearray) -> Anchor | None:
     except (OSError, ValueError, UnicodeDecodeError):
         raise IntegrityError(f"the freshness record {path} (kept outside the workspace) cannot "
                              "be read") from None
-    return unseal(doc, key, vault_id, where=str(path))
+    anchor = unseal(doc, key, vault_id, where=str(path))
+    folder = doc.get("folder")
+    return anchor, folder if isinstance(folder, str) else None
 
 
-def write_mirror(vault_id: str, anchor: Anchor, key: bytes | bytearray) -> None:
+def write_mirror(vault_id: str, anchor: Anchor, key: bytes | bytearray, *,
+                 folder: str | None = None) -> None:
     path = mirror_path(vault_id)
     # atomic_writer creates missing folders 0700 and the file 0600: only the user reads it.
-    atomic_write_bytes(path, json.dumps(seal(anchor, key, vault_id), indent=2,
+    atomic_write_bytes(path, json.dumps(seal(anchor, key, vault_id, folder=folder), indent=2,
                                         sort_keys=True).encode("utf-8") + b"\n")
 
 
-def reconcile(in_vault: Anchor | None, mirrored: Anchor | None) -> tuple[Anchor, list[str]]:
+def reconcile(in_vault: Anchor | None, mirrored: Anchor | None, *, mirrored_by: str | None = None,
+              here: str | None = None) -> tuple[Anchor, list[str]]:
     """The anchor to hold the workspace to, and why the two copies disagree (if they do).
 
     The vault file's copy is written first, so it may be ahead of the mirror (a crash between
@@ -139,6 +152,14 @@ def reconcile(in_vault: Anchor | None, mirrored: Anchor | None) -> tuple[Anchor,
             problems.append("the vault file has no freshness record, but the record kept "
                             "outside the workspace does: the vault file was replaced by an "
                             "older copy or edited")
+        elif mirrored_by and here and mirrored_by != here:
+            # Two copies of one workspace in use on this computer share one record: the one
+            # used last is ahead, and this one looks restored although nobody restored it.
+            problems.append(
+                f"another copy of this workspace, in {mirrored_by}, was changed on this computer "
+                f"after this one (audit entries {mirrored.audit_seq + 1} there, "
+                f"{vault.audit_seq + 1} here): with two copies in use, each looks like an older "
+                "backup of the other")
         else:
             problems.append(
                 f"the workspace is older than the record kept outside it (audit entries "

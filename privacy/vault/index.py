@@ -141,16 +141,23 @@ class IndexStore:
         keys = self._require()
         in_vault = read_vault_anchor(self.root / VAULT_FILE_NAME, keys)
         try:
-            mirrored = anchors.read_mirror(keys.vault_id, keys.anchor)
+            found = anchors.read_mirror_and_folder(keys.vault_id, keys.anchor)
         except IntegrityError as exc:
             return in_vault or Anchor(), [str(exc)]
-        return anchors.reconcile(in_vault, mirrored)
+        mirrored, by = found if found is not None else (None, None)
+        return anchors.reconcile(in_vault, mirrored, mirrored_by=by, here=self._folder())
+
+    def _folder(self) -> str:
+        try:
+            return str(Path(self.root).resolve())
+        except OSError:
+            return str(self.root)
 
     def _write_anchor(self, new: Anchor) -> None:
         keys = self._require()
         write_vault_anchor(self.root / VAULT_FILE_NAME, new, keys)
         try:  # second, so a crash leaves the mirror behind (tolerated), never ahead
-            anchors.write_mirror(keys.vault_id, new, keys.anchor)
+            anchors.write_mirror(keys.vault_id, new, keys.anchor, folder=self._folder())
         except OSError as exc:  # the vault file's copy still guards the folder itself
             log.warning("could not update the freshness record outside the workspace: %s", exc)
 
@@ -185,6 +192,25 @@ class IndexStore:
             problems.append(str(exc))
         problems.extend(self._audit_log().structural_problems())
         return list(dict.fromkeys(problems))  # one disagreement may show up twice
+
+    def _refusal(self, problems: list[str]) -> IntegrityError:
+        """Why unlock refuses, and the way on. A whole folder that is an older copy (a backup
+        put back, or a second copy in use) is said as that alone: its older index and shorter
+        log follow from it, and three diagnoses in a row read as three attacks."""
+        restorable = self._restorable()
+        older_copy = self._anchor_state()[1] if restorable else []
+        if older_copy:
+            return IntegrityError(
+                "the workspace was not opened (nothing was changed): " + "; ".join(older_copy)
+                + ". To keep this copy, accept it ('cloister audit --accept-restore', or Accept "
+                "this copy in the app): what the newer copy had is then left out. Otherwise use "
+                "the newer copy", problems=tuple(problems), restorable=True)
+        return IntegrityError(
+            "the workspace failed its integrity check and was not opened (nothing was changed "
+            "or cleaned up): " + "; ".join(problems) + ". Restore the workspace from a backup; "
+            "'cloister audit --verify' lists the problems, and if you restored an older copy on "
+            "purpose, 'cloister audit --accept-restore' records that and continues",
+            problems=tuple(problems), restorable=restorable)
 
     def _restorable(self) -> bool:
         """Whether ``accept_restore`` can work: the index reads, only older than recorded."""

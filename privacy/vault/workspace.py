@@ -158,14 +158,9 @@ class Workspace(IndexStore):
         _tighten_modes(root)
         problems = ws.integrity_problems()
         if problems and check_integrity:
-            restorable = ws._restorable()
+            refusal = ws._refusal(problems)
             ws.lock()
-            raise IntegrityError(
-                "the workspace failed its integrity check and was not opened (nothing was "
-                "changed or cleaned up): " + "; ".join(problems) + ". Restore the workspace from "
-                "a backup; 'cloister audit --verify' lists the problems, and if you restored an "
-                "older copy on purpose, 'cloister audit --accept-restore' records that and "
-                "continues", problems=tuple(problems), restorable=restorable)
+            raise refusal
         if problems:  # opened for inspection only: never clean up (collect) a suspect workspace
             return ws
         try:

@@ -112,6 +112,32 @@ def test_whole_workspace_restored_from_an_old_backup_is_caught_by_the_mirror(
         Workspace.unlock(logged.root, PASSPHRASE)
 
 
+def test_a_second_copy_in_use_is_named_not_taken_for_a_restored_backup(
+        logged: Workspace, tmp_path: Path) -> None:
+    # An administrator copied the workspace to try something: once the copy was changed, the
+    # original (never rolled back) was refused as "restored from an older copy or backup".
+    copy = tmp_path / "copy"
+    shutil.copytree(logged.root, copy)
+    other = Workspace.unlock(copy, PASSPHRASE)
+    other.audit("dataset.imported", dataset="in-the-copy")
+    other.lock()
+    with pytest.raises(IntegrityError) as refused:
+        Workspace.unlock(logged.root, PASSPHRASE)
+    said = str(refused.value)
+    assert f"another copy of this workspace, in {copy.resolve()}, was changed on this computer" in said
+    assert "restored from an older copy" not in said
+    # The same folder put back from a backup is still called what it is.
+    backup = tmp_path / "backup"
+    shutil.copytree(copy, backup)
+    again = Workspace.unlock(copy, PASSPHRASE)
+    again.audit("dataset.imported", dataset="newer")
+    again.lock()
+    shutil.rmtree(copy)
+    shutil.copytree(backup, copy)
+    with pytest.raises(IntegrityError, match="restored from an older copy or backup"):
+        Workspace.unlock(copy, PASSPHRASE)
+
+
 def test_mirror_lagging_after_a_crash_is_tolerated_and_brought_forward(logged: Workspace) -> None:
     mirror = mirror_path(logged._require().vault_id)
     mirror.unlink()  # as if the process died between the vault file and the mirror write
