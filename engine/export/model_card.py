@@ -162,7 +162,10 @@ def render_model_card(info: ModelCardInfo) -> str:
             + ", ".join(f"{split} {count}" for split, count in info.data.split_rows.items())
         )
     if info.data.label_counts:
-        lines += ["", "| label | rows |", "|---|---|"]
+        # Over the whole dataset, all splits together: said, since the table sits under
+        # "Training data" and its sum is larger than the training split.
+        lines += ["", "Rows per label in the whole dataset (every split):", "",
+                  "| label | rows |", "|---|---|"]
         lines += [f"| {_cell(label)} | {count} |" for label, count in info.data.label_counts.items()]
     lines += ["", "## Hyperparameters", "", "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {_cell(_value(value))} |" for key, value in sorted(info.hyperparameters.items())]

@@ -78,6 +78,7 @@ def test_model_card_summarises_without_rows(run, tmp_path: Path) -> None:
     info = dataset_info(ws, "sms")
     assert info.sha256 and info.sha256 in card
     assert "| ham | 20 |" in card and "| spam | 20 |" in card
+    assert "Rows per label in the whole dataset (every split):" in card  # 40, not the 32 trained on
     assert "train 32, validation 4, test 4" in card
     assert "| learning_rate | 0.001 |" in card and "| epochs | 2 |" in card
     assert "| accuracy |" in card and "| macro_f1 |" in card
