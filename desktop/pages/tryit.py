@@ -293,9 +293,12 @@ class TryItPage(Page):
             blank = ("" if not without else " 1 row has no text: its prediction cells are empty."
                      if without == 1 else f" {without:,} rows have no text: their prediction "
                      "cells are empty.")
+            formulas = int(getattr(terminal, "metrics", {}).get("formula_like_cells", 0))
+            risky = (f" {formulas:,} cells start with =, +, - or @: a spreadsheet may run them as "
+                     "formulas, so import the file as text (or write .xlsx)." if formulas else "")
             # Outside the vault the predictions quote every row: say so where they were written.
-            self.batch_status.setText(f"✔ Predictions written to {target}{read}.{blank} The file "
-                                      "is not encrypted: keep it where the data may go.")
+            self.batch_status.setText(f"✔ Predictions written to {target}{read}.{blank}{risky} The "
+                                      "file is not encrypted: keep it where the data may go.")
         self.batch_ended.emit(terminal)
 
 

@@ -316,8 +316,15 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
             end_bar()
             rows = int(event.metrics.get("rows", 0))
             without = int(event.metrics.get("rows_without_text", 0))
+            formulas = int(event.metrics.get("formula_like_cells", 0))
+            if formulas:  # on stderr with --json too: a script's log keeps it
+                print(f"cloister: warning: {formulas} cells of {args.output.name} start with =, +, "
+                      "- or @: a spreadsheet opening it may run them as formulas. Import it as "
+                      "text (Data > From Text/CSV) or write .xlsx, whose cells stay text",
+                      file=sys.stderr)
             if args.json:
-                print(json.dumps({"rows": rows, "rows_without_text": without, "output": str(args.output),
+                print(json.dumps({"rows": rows, "rows_without_text": without,
+                                  "formula_like_cells": formulas, "output": str(args.output),
                                   "seconds": round(event.duration_seconds, 3), "read": read}))
             else:
                 print(f"{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")

@@ -120,6 +120,7 @@ def predict_file(
             yield Progress(done, len(kept), f"predicted {done} of {len(kept)} rows, texts from "
                                             f"column {column}")
         table = _with_predictions(imported.table, predictor, probs, blank)
+        formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
         data = _encode_table(table, fmt)
         from privacy.interrupts import interrupts_held
         from privacy.vault.atomic import atomic_write_bytes, remove_leftovers
@@ -141,9 +142,27 @@ def predict_file(
                     raise
         log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
         yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,
-                       metrics={"rows": float(total), "rows_without_text": float(blank.sum())})
+                       metrics={"rows": float(total), "rows_without_text": float(blank.sum()),
+                                "formula_like_cells": float(formulas)})
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
+
+
+# What a spreadsheet runs as a formula when it opens a CSV: a cell starting with =, +, @ or a
+# minus that starts no number (a complaint's "=HYPERLINK(...)" then calls out when clicked).
+_FORMULA_LIKE = r"^[\t\r]*(?:[=+@]|-[^0-9.,])"
+
+
+def _formula_like_cells(table: Any) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = 0
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            hits = pc.match_substring_regex(column, _FORMULA_LIKE)
+            count += int(pc.sum(hits.cast(pa.int64())).as_py() or 0)
+    return count
 
 
 def _which_sheet(imported: Any) -> str:

@@ -41,7 +41,7 @@ def test_rows_without_text_get_empty_prediction_cells_and_are_counted(run, tmp_p
     output = tmp_path / "out.csv"
     events = list(predict_file(predictor, _write(tmp_path / "in.csv", rows), output))
     assert isinstance(events[-1], Finished)
-    assert events[-1].metrics == {"rows": 6.0, "rows_without_text": 3.0}
+    assert events[-1].metrics == {"rows": 6.0, "rows_without_text": 3.0, "formula_like_cells": 0.0}
     first = next(e for e in events if isinstance(e, Progress))
     assert first.total == 3 and "(3 without text get no prediction)" in first.message
     written = list(csv.DictReader(output.open(encoding="utf-8")))
@@ -119,3 +119,23 @@ def test_a_full_workspace_disk_is_named_not_the_output_that_was_written(
         "the predictions were not kept: the workspace's audit log could not record them (No space "
         f"left on device); free space on the workspace's disk ({Path(ws.root)}) and predict again")
     assert not output.exists()  # plaintext rows outside the vault never go unlogged
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_counted_and_warned_of(
+        run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # A complaint reading =HYPERLINK(...) came back verbatim in the CSV, and Excel runs it.
+    ws, run_id, texts, root = run
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    rows = ['=HYPERLINK("http://example.com","refund")', "+33 1 42 68 53 00 called", "-5.3 degrees",
+            "@support please help", "- a list item", texts[0]]
+    source = _write(tmp_path / "risky.csv", rows)
+    code = main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "p.csv"),
+                 "--json", "--workspace", str(root)])
+    said = capsys.readouterr()
+    assert code == 0 and json.loads(said.out)["formula_like_cells"] == 4  # not "-5.3": a number
+    assert "warning: 4 cells of p.csv start with =, +, - or @" in said.err
+    # An .xlsx keeps them as text: nothing to warn of.
+    code = main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "p.xlsx"),
+                 "--json", "--workspace", str(root)])
+    said = capsys.readouterr()
+    assert code == 0 and json.loads(said.out)["formula_like_cells"] == 0 and "warning" not in said.err
