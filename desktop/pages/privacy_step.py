@@ -37,8 +37,10 @@ DEFAULT_ACTION = {"PERSON": "pseudonym", "EMAIL": "pseudonym", "CREDIT_CARD": "m
 def _locale_writes_day_first() -> bool:
     from PySide6.QtCore import QLocale
 
-    short = QLocale.system().dateFormat(QLocale.FormatType.ShortFormat).lower()
-    return short.lstrip().startswith("d")
+    system = QLocale.system()
+    if system.language() == QLocale.Language.C:  # no locale set (a bare server, CI): US order
+        return False
+    return system.dateFormat(QLocale.FormatType.ShortFormat).lower().lstrip().startswith("d")
 
 
 def _highlight(text: str, spans: list[tuple[int, int]]) -> str:

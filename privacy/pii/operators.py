@@ -78,14 +78,15 @@ def _year(text: str) -> int:
 def parse_date(value: str, *, day_first: bool = False) -> tuple[date, str] | None:
     """(the date, a layout to write a shifted date back in), or None. Numeric a/b/y reads as
     month/day (US) unless a > 12; a.b.y (dots) reads as day.month (European); ``day_first``
-    reads every numeric date day first (05/03/2024 is 5 March in France, the UK, Germany)."""
+    reads an ambiguous one day first (05/03/2024 is 5 March in France, the UK, Germany)."""
     try:
         if m := _ISO.search(value):
             d = date(int(m[1]), int(m[2]), int(m[3]))
             return d, value[:m.start()] + f"%Y{value[m.start(2) - 1]}%m{value[m.start(3) - 1]}%d" + value[m.end():]
         if m := _NUMERIC.search(value):
             a, sep, b, y = int(m[1]), m[2], int(m[3]), m[4]
-            day_first = day_first or sep == "." or a > 12
+            # ``day_first`` decides what is ambiguous only: 3/14/2013 is still 14 March.
+            day_first = sep == "." or a > 12 or (day_first and b <= 12)
             d = date(_year(y), b if day_first else a, a if day_first else b)
             layout = (f"%d{sep}%m" if day_first else f"%m{sep}%d") + f"{sep}{'%Y' if len(y) == 4 else '%y'}"
             return d, value[:m.start()] + layout + value[m.end():]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from tests.desktop.helpers import click_when_laid_out, drop_files
@@ -288,3 +289,19 @@ def test_dates_written_day_first_are_generalised_to_their_own_month(qtbot, windo
     qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "→" in panel.preview.toPlainText(), timeout=30_000)
     assert "2024-03" in panel.preview.toPlainText() and "2024-05" not in panel.preview.toPlainText()
+
+
+@pytest.mark.parametrize("locale, day_first", [("de_DE.UTF-8", True), ("fr_FR.UTF-8", True),
+                                               ("en_US.UTF-8", False), ("C", False)])
+def test_the_day_first_default_follows_the_computers_date_format(locale: str, day_first: bool) -> None:
+    # Qt reads the locale from the environment; a bare server (C) keeps the US order.
+    import os
+    import subprocess
+    import sys
+
+    code = "from desktop.pages.privacy_step import _locale_writes_day_first as f; print(f())"
+    env = {**os.environ, "LC_ALL": locale, "LANG": locale, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=Path(__file__).parents[2], timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == str(day_first)

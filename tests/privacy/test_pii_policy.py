@@ -117,3 +117,7 @@ def test_day_first_reads_european_numeric_dates_as_they_are_written() -> None:
         '[entities]\nDATE = { action = "generalize_date", day_first = true }\ndefault = "keep"\n'), None)
     assert us.columns["text"] == ["la facture du 2024-05", "née le 1975-02", "am 2024-04 bezahlt"]
     assert eu.columns["text"] == ["la facture du 2024-03", "née le 1975-02", "am 2024-04 bezahlt"]
+    # Day first decides what is ambiguous only: a US date it cannot be stays a date.
+    us_date = anonymize_columns({"text": ["paid 3/14/2013"]}, parse_policy(
+        '[entities]\nDATE = { action = "generalize_date", day_first = true }\ndefault = "keep"\n'), None)
+    assert us_date.columns["text"] == ["paid 2013-03"]
