@@ -259,6 +259,13 @@ def open_export(path: Path, out: Path, passphrase: str) -> Path:
     path, out = Path(path), Path(out)
     if not path.is_file():
         raise InputError(f"{path} is not a file; give the sealed export written by `cloister export`")
+    from privacy.vault.container import MAGIC
+
+    with open(path, "rb") as start:
+        if start.read(len(MAGIC)) != MAGIC:  # a TSV or a zip given by mistake: not "damaged"
+            raise InputError(f"{path} is not a Cloister export (it does not start as one); give "
+                             "the .cloister-export file written by `cloister export`. Nothing "
+                             f"was written to {out}")
     from privacy.errors import ContainerError
 
     files: dict[str, bytes] = {}

@@ -178,6 +178,13 @@ def test_sealed_export_refuses_wrong_passphrase_and_damage(run, tmp_path: Path) 
         open_export(flipped, tmp_path / "out", SECRET)
     flipped.unlink()
     assert not (tmp_path / "out").exists()
+    # A file that was never an export (a TSV given by mistake) is called that, not "damaged".
+    data_file = tmp_path / "sms.tsv"
+    data_file.write_text("text\tlabel\nhello\tham\n")
+    with pytest.raises(InputError, match="sms.tsv is not a Cloister export"):
+        open_export(data_file, tmp_path / "out", SECRET)
+    data_file.unlink()
+    assert not (tmp_path / "out").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.cloister-export", "model.cloister-export"]
 
 
