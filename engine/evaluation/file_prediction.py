@@ -73,9 +73,12 @@ def predict_file(
     try:
         input_path, output_path = Path(input_path), Path(output_path)
         from engine.data.columns import ColumnMapping, text_array
-        from engine.data.importing import read_table
+        from engine.data.importing import NotTabular, read_table
 
-        imported = read_table(input_path, sheet=sheet, header=header, tidy=False)  # every row
+        try:
+            imported = read_table(input_path, sheet=sheet, header=header, tidy=False)  # every row
+        except NotTabular:
+            imported = _lines(input_path)  # a plain list of texts, one a line
         if header is None and _first_line_is_a_text(imported, predictor, text_column):
             imported = read_table(input_path, sheet=sheet, header=False, tidy=False)
         fmt = output_format(output_path, fallback=imported.format)
@@ -163,6 +166,21 @@ def _formula_like_cells(table: Any) -> int:
             hits = pc.match_substring_regex(column, _FORMULA_LIKE)
             count += int(pc.sum(hits.cast(pa.int64())).as_py() or 0)
     return count
+
+
+def _lines(path: Path) -> Any:
+    """A text file that is no table, as a list of texts: one row per line (blank lines kept, so
+    the output's rows are the input's lines), in a column named "text"."""
+    import pyarrow as pa
+
+    from engine.data.importing import ImportedTable
+    from engine.data.importing.source import decode, max_bytes_default, read_bytes
+
+    decoded = decode(path, read_bytes(path, max_bytes=max_bytes_default()), what="text file")
+    lines = decoded.text.splitlines()
+    return ImportedTable(table=pa.table({"text": pa.array(lines, pa.string())}), source=path,
+                         format="tsv", encoding=decoded.encoding, problems=decoded.problems,
+                         has_header=False)
 
 
 def _which_sheet(imported: Any) -> str:

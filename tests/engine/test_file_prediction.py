@@ -139,3 +139,27 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_counted_and_warned_of(
                  "--json", "--workspace", str(root)])
     said = capsys.readouterr()
     assert code == 0 and json.loads(said.out)["formula_like_cells"] == 0 and "warning" not in said.err
+
+
+def test_a_plain_list_of_texts_one_a_line_is_predicted_line_by_line(run, tmp_path: Path) -> None:
+    # "not recognisably CSV, TSV or JSON": a .txt of one text per line was refused, though a
+    # list of texts is all a prediction needs.
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    lines = ["Win a FREE prize now, text WIN to 80086", "", "see you at lunch; bring the notes",
+             "ok"]
+    source = tmp_path / "messages.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    output = tmp_path / "out.csv"
+    events = list(predict_file(predictor, source, output))
+    assert isinstance(events[-1], Finished), events[-1]
+    written = list(csv.DictReader(output.open(encoding="utf-8")))
+    assert [r["text"] for r in written] == lines and written[1]["predicted_label"] == ""
+    expected = predictor.predict_proba([lines[0], lines[2], lines[3]])
+    got = np.array([[float(written[i]["prob_ham"]), float(written[i]["prob_spam"])] for i in (0, 2, 3)])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    # A dataset still needs a table: importing it says what a dataset file is.
+    from engine.data.importing import NotTabular, read_table
+
+    with pytest.raises(NotTabular, match="not recognisably CSV, TSV or JSON"):
+        read_table(source)

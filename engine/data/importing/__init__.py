@@ -37,13 +37,18 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "MAX_BYTES_ENV", "SUPPORTED_FORMATS", "SUPPORTED_SUFFIXES",
-    "ImportedTable", "read_table",
+    "ImportedTable", "NotTabular", "read_table",
     "reader", "supported_formats_text",
 ]
 
 
 def supported_formats_text() -> str:
     return "; ".join(r.description for r in registered())
+
+
+class NotTabular(InputError):
+    """A text file (no suffix, or .txt) that is no table: a dataset cannot be read from it, but
+    a list of texts to classify can (``engine.evaluation.file_prediction``)."""
 
 
 def _unsupported(path: Path, why: str) -> InputError:
@@ -92,7 +97,7 @@ def _sniff_format(path: Path) -> str:
     # Only a clearly tabular file is accepted; anything looser would be a guess.
     if len(dialect.column_names) >= 2 and dialect.consistency >= 0.95:
         return "tsv" if dialect.delimiter == "\t" else "csv"
-    raise _unsupported(path, f"the file {kind} and is not recognisably CSV, TSV or JSON")
+    raise NotTabular(str(_unsupported(path, f"the file {kind} and is not recognisably CSV, TSV or JSON")))
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, header: bool | None = None,
