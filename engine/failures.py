@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 import logging
 
-from privacy.errors import PrivacyError
+from privacy.errors import ChangeNotLogged, PrivacyError
 
 from engine.errors import CloisterError, InputError
 from engine.events import Failed, FailureKind
@@ -73,6 +73,8 @@ def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int
                     "the CPU in Settings")
         at = f" at batch size {batch_size}" if batch_size else ""
         return Failed(FailureKind.OUT_OF_MEMORY, f"out of {where} memory{at}: {hint}", detail)
+    if isinstance(exc, ChangeNotLogged):  # the disk refused an audit entry: a disk problem
+        return Failed(FailureKind.DISK, str(exc), detail)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         kept = " (the previous checkpoint is kept)" if resumable else ""
         return Failed(

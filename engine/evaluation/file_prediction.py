@@ -17,6 +17,7 @@ from engine.errors import CloisterError, InputError, refuse_odd_output
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
 from engine.evaluation.prediction import Predictor
 from engine.failures import log_internal_error
+from privacy.errors import ChangeNotLogged
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -137,11 +138,12 @@ def predict_file(
                              output=output_path.name[:200])
                 except BaseException as exc:  # plaintext rows outside the vault never go unlogged
                     output_path.unlink(missing_ok=True)
-                    if isinstance(exc, OSError):  # the workspace's disk, not the output's
+                    cause = exc.__cause__ if isinstance(exc, ChangeNotLogged) else exc
+                    if isinstance(cause, OSError):  # the workspace's disk, not the output's
                         raise _AuditNotWritten(
                             f"the predictions were not kept: the workspace's audit log could not "
-                            f"record them ({exc.strerror or exc}); free space on the workspace's "
-                            f"disk ({Path(ws.root)}) and predict again") from exc
+                            f"record them ({cause.strerror or cause}); free space on the "
+                            f"workspace's disk ({Path(ws.root)}) and predict again") from exc
                     raise
         log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
         yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,

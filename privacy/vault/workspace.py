@@ -460,9 +460,9 @@ class Workspace(IndexStore):
                 log_.append(action, details)
             except OSError as exc:
                 raise ChangeNotLogged(
-                    f"the change was made ({action}), but its audit entry could not be written "
-                    f"({exc.strerror or exc}): the audit log will not show it. Free space on the "
-                    f"workspace's disk ({self.root}) before the next change") from exc
+                    f"the audit entry {action!r} could not be written ({exc.strerror or exc}): "
+                    "the change it records was made, and the audit log will not show it. Free "
+                    f"space on the workspace's disk ({self.root}) before the next change") from exc
 
     def verify_audit(self) -> AuditReport:
         return self._audit_log().verify()

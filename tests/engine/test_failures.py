@@ -45,3 +45,10 @@ def test_out_of_memory_hints_follow_the_batch_size() -> None:
     assert "shorter max length" in to_failed(MemoryError(), batch_size=1).message
     assert "GPU memory" in to_failed(RuntimeError("out of memory"), batch_size=8, device="cuda:0").message
     assert "smaller batch size" in to_failed(MemoryError()).message
+
+
+def test_an_audit_entry_the_disk_refused_is_a_disk_failure() -> None:
+    from privacy.errors import ChangeNotLogged
+
+    failed = to_failed(ChangeNotLogged("the audit entry 'x' could not be written (No space left)"))
+    assert failed.kind is FailureKind.DISK and failed.message.startswith("the audit entry 'x'")

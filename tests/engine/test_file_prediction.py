@@ -108,10 +108,12 @@ def test_a_full_workspace_disk_is_named_not_the_output_that_was_written(
     ws, run_id, texts, _ = run
     predictor = Predictor.from_run(ws, run_id, device="cpu")
 
+    from privacy.vault.audit import AuditLog
+
     def full(*_args, **_kwargs) -> None:  # noqa: ANN002, ANN003
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ws, "audit", full)
+    monkeypatch.setattr(AuditLog, "append", full)  # the disk under the real audit path
     output = tmp_path / "o.csv"
     events = list(predict_file(predictor, _write(tmp_path / "in.csv", texts[:5]), output, ws=ws))
     assert isinstance(events[-1], Failed) and events[-1].kind is FailureKind.DISK

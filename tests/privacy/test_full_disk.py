@@ -66,8 +66,9 @@ def test_an_entry_refused_after_its_change_says_the_change_was_made(
     monkeypatch.setattr(AuditLog, "append", full)
     with pytest.raises(ChangeNotLogged) as said:
         workspace.change_passphrase(PASSPHRASE, "a new passphrase, long enough 42")
-    assert str(said.value).startswith("the change was made (vault.passphrase_changed), but its "
-                                      "audit entry could not be written (No space left on device)")
+    assert str(said.value).startswith("the audit entry 'vault.passphrase_changed' could not be "
+                                      "written (No space left on device): the change it records "
+                                      "was made")
     workspace.lock()
     Workspace.unlock(workspace.root, "a new passphrase, long enough 42").lock()
 
