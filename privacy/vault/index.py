@@ -59,7 +59,7 @@ class IndexStore:
     def _locked(self) -> Any:  # pragma: no cover - provided by Workspace
         raise NotImplementedError
 
-    def _audit_log(self, advance: Any = None) -> Any:  # pragma: no cover - provided by Workspace
+    def _audit_log(self, advance: Any = None, anchor: Any = None) -> Any:  # pragma: no cover - provided by Workspace
         raise NotImplementedError
 
     def _read_index_file(self, name: str) -> _Index | None:
@@ -198,7 +198,7 @@ class IndexStore:
         put back, or a second copy in use) is said as that alone: its older index and shorter
         log follow from it, and three diagnoses in a row read as three attacks."""
         restorable = self._restorable()
-        older_copy = self._anchor_state()[1] if restorable else []
+        older_copy = self._older_copy() if restorable else []
         if older_copy:
             return IntegrityError(
                 "the workspace was not opened (nothing was changed): " + "; ".join(older_copy)
@@ -211,6 +211,24 @@ class IndexStore:
             "'cloister audit --verify' lists the problems, and if you restored an older copy on "
             "purpose, 'cloister audit --accept-restore' records that and continues",
             problems=tuple(problems), restorable=restorable)
+
+    def _older_copy(self) -> list[str]:
+        """The mirror's reason, when the whole folder is a consistent older copy and nothing else
+        is wrong: the index and the log reach what its own vault file records, and the mirror
+        outside reads and is ahead. Anything more (a log cut besides, a forged mirror) gets the
+        full list of problems instead."""
+        keys = self._require()
+        try:
+            own = read_vault_anchor(self.root / VAULT_FILE_NAME, keys)
+            found = anchors.read_mirror_and_folder(keys.vault_id, keys.anchor)
+            if own is None or found is None:
+                return []
+            _, reasons = anchors.reconcile(own, found[0], mirrored_by=found[1], here=self._folder())
+            consistent = (self._load_state(check_fresh=False).generation >= own.index_generation
+                          and not self._audit_log(anchor=own).structural_problems())
+        except PrivacyError:
+            return []
+        return reasons if consistent else []
 
     def _restorable(self) -> bool:
         """Whether ``accept_restore`` can work: the index reads, only older than recorded."""

@@ -424,7 +424,8 @@ class Workspace(IndexStore):
         return removed
 
     # ----- audit ------------------------------------------------------------------------
-    def _audit_log(self, advance: Any = None) -> AuditLog:
+    def _audit_log(self, advance: Any = None, anchor: Any = None) -> AuditLog:
+        """The log, held to the anchors (or to ``anchor`` alone: is it whole as that records?)."""
         keys = self._require()
 
         def read_head() -> dict | None:
@@ -445,7 +446,8 @@ class Workspace(IndexStore):
             self._advance(audit=(seq, link))
 
         return AuditLog(self.root / AUDIT_FILE, keys.audit, read_head=read_head,
-                        write_head=write_head, read_anchor=self._anchor_state,
+                        write_head=write_head,
+                        read_anchor=(lambda: (anchor, [])) if anchor is not None else self._anchor_state,
                         advance_anchor=advance or advance_anchor)
 
     def audit(self, action: str, **details: Any) -> None:

@@ -108,8 +108,17 @@ def test_whole_workspace_restored_from_an_old_backup_is_caught_by_the_mirror(
     logged.audit("dataset.imported", dataset="new")
     shutil.rmtree(logged.root)
     shutil.copytree(backup, logged.root)
-    with pytest.raises(IntegrityError, match="older than the record kept outside it"):
+    with pytest.raises(IntegrityError, match="older than the record kept outside it") as refused:
         Workspace.unlock(logged.root, PASSPHRASE)
+    assert "To keep this copy, accept it" in str(refused.value)  # one cause, one way on
+    # An old backup whose log was also cut is more than an older copy: every problem is said.
+    path = logged.root / AUDIT_FILE
+    path.write_bytes(b"".join(records(path)[:2]))
+    with pytest.raises(IntegrityError) as refused:
+        Workspace.unlock(logged.root, PASSPHRASE)
+    said = str(refused.value)
+    assert "older than the record kept outside it" in said and "the log ends after 2 entries" in said
+    assert "To keep this copy, accept it" not in said and "failed its integrity check" in said
 
 
 def test_a_second_copy_in_use_is_named_not_taken_for_a_restored_backup(
