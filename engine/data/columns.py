@@ -26,6 +26,9 @@ _NEVER = {"file", "path", "filename", "id", "uuid", "index"}
 _MAX_LABEL_CHARS = 80
 _MAX_CLASSES = 1000
 _WORDED = 0.2  # free text: at least this share of values hold a space
+_MOSTLY_IDS = 0.8
+# One e-mail address, web address or code with a digit and no space: a contact or a key.
+_ID_LIKE = r"^(?:[^\s@]+@[^\s@]+\.[^\s@]+|https?://\S+|[A-Za-z]{0,6}[-_#/.]?\d[\w\-/.]*)$"
 # Inference looks at this many rows; a million-row file is judged as fast as a small one.
 _SAMPLE_ROWS = 20_000
 
@@ -104,7 +107,8 @@ class _Stats:
     filled: float  # share of rows with a non-blank value
     distinct: int
     mean_chars: float
-    spaced: float = 1.0  # share of filled values with a space in them: words, not codes
+    spaced: float = 1.0  # share of filled values with a space in them: words
+    ids: float = 0.0  # share of filled values that are one address or code (a@b.de, K-1042)
 
 
 def _stats(table: pa.Table, name: str) -> _Stats:
@@ -119,8 +123,10 @@ def _stats(table: pa.Table, name: str) -> _Stats:
     mean = pc.mean(lengths).as_py() or 0.0
     distinct = pc.count_distinct(trimmed, mode="only_valid").as_py()
     spaced = pc.sum(pc.match_substring_regex(trimmed, r"\s").cast(pa.int64())).as_py() or 0
+    ids = pc.sum(pc.match_substring_regex(trimmed, _ID_LIKE).cast(pa.int64())).as_py() or 0
     return _Stats(name=name, filled=filled_count / n, distinct=distinct, mean_chars=float(mean),
-                  spaced=spaced / filled_count if filled_count else 0.0)
+                  spaced=spaced / filled_count if filled_count else 0.0,
+                  ids=ids / filled_count if filled_count else 0.0)
 
 
 def _sample(table: pa.Table) -> pa.Table:
@@ -151,12 +157,15 @@ def _infer(imported: ImportedTable, *, exclude: set[str], fixed_text: tuple[str,
 
 def _pick_text(stats: list[_Stats], rows: int) -> str:
     named = [s for s in stats if name_score(s.name, TEXT_NAMES)[0] and s.filled > 0]
-    # A name is passed over when its values are single tokens (addresses under "E-Mail", codes
-    # under "Betreff") and another column holds words.
-    worded = [s for s in named if s.spaced >= _WORDED]
-    others_worded = any(s.spaced >= _WORDED and s not in named for s in stats)
-    if worded or (named and not others_worded):
-        return max(worded or named, key=lambda s: (name_score(s.name, TEXT_NAMES), s.mean_chars)).name
+    # A name is passed over when its values are addresses or codes (a German "E-Mail" column
+    # holds addresses) and another column holds words; text without spaces (Chinese, one-word
+    # messages) is no address, and keeps its name's claim.
+    texts = [s for s in named if s.ids < _MOSTLY_IDS]
+    worded = [s for s in stats if s.spaced >= _WORDED and s.ids < _MOSTLY_IDS]
+    if texts or (named and not worded):
+        return max(texts or named, key=lambda s: (name_score(s.name, TEXT_NAMES), s.mean_chars)).name
+    if named:
+        return max(worded, key=lambda s: s.mean_chars).name
     # By content: the longest values among columns that are mostly unique (free text, not codes).
     varied = [s for s in stats if s.distinct >= 0.5 * s.filled * rows]
     pool = varied or stats

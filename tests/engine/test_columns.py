@@ -117,3 +117,25 @@ def test_a_german_customer_number_with_several_rows_is_offered_as_the_person() -
     data = imported({"Nachricht": GERMAN, "Kategorie": ["Lob", "Beschwerde"] * 20,
                      "Kundennummer": [f"K-{i % 12}" for i in range(40)]})
     assert person_column_candidates(data.table, infer_mapping(data)) == [("Kundennummer", 12)]
+
+
+@pytest.mark.parametrize("other, values", [
+    ("created", [f"2024-01-{i % 28 + 1:02d} 10:00:00" for i in range(40)]),  # words? timestamps
+    ("author", [f"John Smith {i}" for i in range(40)]),
+])
+def test_a_named_text_column_without_spaces_keeps_its_claim(other: str, values: list[str]) -> None:
+    # Chinese text has no spaces, nor do one-word messages: a timestamp or a person's name beside
+    # them took the text column once "words" meant "spaces".
+    chinese = [f"这个产品很好用，我非常满意第{i}次购买" for i in range(40)]
+    data = imported({"text": chinese, "label": ["好", "差"] * 20, other: values})
+    assert infer_mapping(data).text_columns == ("text",)
+    short = imported({"text": ["ok", "thanks", "no", "yes"] * 10, "label": ["a", "b"] * 20,
+                      other: values})
+    assert infer_mapping(short).text_columns == ("text",)
+
+
+def test_a_foreign_word_inside_an_english_name_does_not_make_it_the_label() -> None:
+    # "theme" (French) and "tema" (Spanish) inside "theme_id" took the label from "is_spam".
+    data = imported({"text": REVIEWS, "theme_id": [str(i % 5) for i in range(40)],
+                     "is_spam": ["yes", "no"] * 20})
+    assert infer_mapping(data).label_column != "theme_id"

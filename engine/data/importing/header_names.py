@@ -15,22 +15,29 @@ TEXT_NAMES = (
     "content", "body", "narrative", "description", "utterance", "query", "question", "document",
     "doc", "tweet", "sms", "complaint", "feedback", "abstract", "summary", "post", "email",
     "transcript", "note", "notes", "input", "prompt", "title",
-    # German, French, Spanish, Italian, Dutch exports (accents folded: "libellé" is "libelle").
-    "nachricht", "beschreibung", "kommentar", "inhalt", "freitext", "bemerkung", "anmerkung",
-    "rueckmeldung", "ruckmeldung", "zusammenfassung", "betreff", "texte", "commentaire",
-    "contenu", "avis", "libelle", "remarque", "resume", "objet", "texto", "mensaje",
-    "comentario", "descripcion", "contenido", "resena", "testo", "messaggio", "commento",
-    "descrizione", "bericht", "omschrijving", "opmerking", "tekst",
 )
 LABEL_NAMES = (
     "label", "labels", "class", "category", "target", "intent", "sentiment", "topic", "polarity",
     "emotion", "stance", "outcome", "gold", "annotation", "output", "y", "product", "genre", "type",
     "categories", "classes", "tag", "tags",
+)
+# German, French, Spanish, Italian and Dutch headers (accents folded: "libellé" is "libelle").
+# They count as a whole name only ("Kategorie", "Libellé"), never as one word of a longer one:
+# "theme" or "tema" inside an English "theme_id" must not make it the label.
+FOREIGN_TEXT_NAMES = frozenset((
+    "nachricht", "beschreibung", "kommentar", "inhalt", "freitext", "bemerkung", "anmerkung",
+    "rueckmeldung", "ruckmeldung", "zusammenfassung", "betreff", "texte", "commentaire",
+    "contenu", "avis", "libelle", "remarque", "resume", "objet", "texto", "mensaje",
+    "comentario", "descripcion", "contenido", "resena", "testo", "messaggio", "commento",
+    "descrizione", "bericht", "omschrijving", "opmerking", "tekst",
+))
+FOREIGN_LABEL_NAMES = frozenset((
     "kategorie", "klasse", "thema", "stimmung", "absicht", "produkt", "typ", "categorie",
     "classe", "etiquette", "sujet", "theme", "produit", "intention", "categoria", "clase",
     "etiqueta", "tema", "sentimiento", "producto", "tipo", "etichetta", "prodotto",
     "categorieen", "onderwerp",
-)
+))
+_FOREIGN = {id(TEXT_NAMES): FOREIGN_TEXT_NAMES, id(LABEL_NAMES): FOREIGN_LABEL_NAMES}
 
 
 def _tokens(name: str) -> list[str]:
@@ -46,6 +53,8 @@ def name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:
     normal = "".join(_tokens(name))
     if normal in hints:
         return 2, -hints.index(normal)
+    if normal in _FOREIGN.get(id(hints), ()):
+        return 2, -len(hints)  # after every English name of the same strength
     words = _tokens(name)
     ranks = [hints.index(w) for w in words if w in hints]
     if ranks:
