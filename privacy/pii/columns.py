@@ -22,8 +22,8 @@ _NAME_RULES: tuple[tuple[str, str, str], ...] = (
     (r"(^|_)(ssn|social_security(_number)?|sin|national_id|nino|steuer_?id|"
      r"sozialversicherungs_?(nummer|nr)|numero_de_securite_sociale|nir|dni|nif)($|_)",
      "US_SSN", "drop"),
-    (r"(^|_)(phone|tel|telephone|mobile|cell|fax|telefon(nummer)?|handy|mobil|portable|"
-     r"telefono|movil)($|_)", "PHONE", "mask"),
+    (r"(^|_)(phone|tel|telephone|mobile|cell|fax|telefon(nummer)?|mobil|telefono|movil)($|_)",
+     "PHONE", "mask"),
     (r"(^|_)(iban|account(_number|_no)?|acct|konto(nummer)?|compte|cuenta)($|_)", "IBAN", "mask"),
     (r"(^|_)(card(_number)?|credit_card|cc_number|pan|kreditkarte|carte)($|_)", "CREDIT_CARD",
      "mask"),
@@ -31,7 +31,9 @@ _NAME_RULES: tuple[tuple[str, str, str], ...] = (
     (r"(^|_)(\w*nummer)$", "ID", "pseudonym"),  # Kundennummer, Versichertennummer
     (r"(^|_)((first|last|given|family|full|sur|middle)_?name|name|surname|patient|customer|"
      r"client|employee|person|contact|vorname|nachname|ansprechpartner|kunde|kundin|patientin|"
-     r"mitarbeiter(in)?|nom|prenom|nombre|apellidos?|cliente|paciente)($|_)", "PERSON", "pseudonym"),
+     r"mitarbeiter(in)?|prenom|apellidos?|cliente|paciente)($|_)", "PERSON", "pseudonym"),
+    # French "nom" alone or "nom de famille": not "Nom du produit".
+    (r"^(nom|nom_de_famille)$", "PERSON", "pseudonym"),
     (r"(^|_)(dob|birth(_?date|day)?|date_of_birth|geburtsdatum|geburtstag|date_de_naissance|"
      r"fecha_de_nacimiento)($|_)", "DATE", "generalize_date"),
     (r"(^|_)(address|street|addr|strasse|anschrift|adresse|rue|direccion|calle)($|_)",

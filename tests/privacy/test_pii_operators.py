@@ -172,3 +172,11 @@ def test_german_french_and_spanish_column_names_are_proposed_too() -> None:
                         "E-Mail": "EMAIL", "Straße": "STREET_ADDRESS", "PLZ": "ZIP",
                         "Geburtsdatum": "DATE", "Telefon": "PHONE", "Prénom": "PERSON",
                         "Courriel": "EMAIL", "Teléfono": "PHONE"}
+
+
+def test_words_that_are_ambiguous_across_languages_propose_nothing_by_name() -> None:
+    # French "nombre" is a number, "Nom du produit" a product; English "portable" a yes/no.
+    cols = {name: ["12", "3", "7"] for name in ("Nombre de commandes", "Nom du produit",
+                                                  "portable", "Handy")}
+    assert propose_columns(cols) == []
+    assert [p.entity for p in propose_columns({"Nom": ["Dupont", "Martin", "Bernard"]})] == ["PERSON"]
