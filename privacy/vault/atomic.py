@@ -133,9 +133,10 @@ LEFTOVER_GRACE_S = 600
 
 
 def remove_leftovers(folder: Path, *, also: re.Pattern[str] | None = None) -> list[str]:
-    """Remove this module's part files in ``folder`` older than ``LEFTOVER_GRACE_S``, and any
-    entry whose name matches ``also`` (a caller's own staging names), whatever its age. Returns
-    the names removed; a leftover that cannot be removed is left, silently."""
+    """Remove this module's part files in ``folder``, and the entries whose name matches
+    ``also`` (a caller's own staging folders), once older than ``LEFTOVER_GRACE_S``: a younger
+    one may be another writer's, at work now. Returns the names removed; a leftover that cannot
+    be removed is left, silently."""
     removed: list[str] = []
     now = time.time()
     try:
@@ -149,12 +150,14 @@ def remove_leftovers(folder: Path, *, also: re.Pattern[str] | None = None) -> li
         if not (ours or mine):
             continue
         try:
-            if ours and not mine and now - path.lstat().st_mtime < LEFTOVER_GRACE_S:
+            if now - path.lstat().st_mtime < LEFTOVER_GRACE_S:
                 continue
-            if path.is_dir() and not path.is_symlink():
+            if mine and path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
-            else:
+            elif path.is_file() and not path.is_symlink():  # this module writes files only
                 path.unlink()
+            else:
+                continue
         except OSError:
             continue
         removed.append(name)

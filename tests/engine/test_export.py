@@ -266,9 +266,13 @@ def test_an_export_whose_audit_entry_cannot_be_written_is_taken_back(run, tmp_pa
 def test_a_killed_exports_plaintext_staging_folder_goes_with_the_next_export(run, tmp_path: Path) -> None:
     # SIGKILL mid-export left `.NAME.partial-*` (config, weights, tokenizer) for good.
     ws, run_id, _, _ = run
+    import time
+
     left = tmp_path / ".export.partial-k1ll3d00"
     left.mkdir()
     (left / "config.json").write_text('{"id2label": {"0": "ham"}}')
+    hour_ago = time.time() - 3600  # a younger one may be another export, writing now
+    os.utime(left, (hour_ago, hour_ago))
     export_run(ws, run_id, tmp_path / "export", plaintext=True)
     assert not left.exists() and (tmp_path / "export" / "config.json").is_file()
 

@@ -77,9 +77,12 @@ def test_leftovers_of_a_killed_writer_are_removed_once_old_and_others_are_kept(t
         path.write_bytes(b"rows")
     staging.mkdir()
     (staging / "config.json").write_text("{}")
+    young_staging = tmp_path / ".model.partial-n0wb3ing"  # another export, writing now
+    young_staging.mkdir()
     hour_ago = time.time() - 3600
-    os.utime(old_part, (hour_ago, hour_ago))
+    for path in (old_part, staging):
+        os.utime(path, (hour_ago, hour_ago))
     removed = atomic.remove_leftovers(tmp_path, also=re.compile(r"\.model\.partial-[a-z0-9_]{8}"))
     assert sorted(removed) == [".model.partial-x1y2z3w4", ".tmp-ab12cd34.part"]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "_env") == [
-        ".tmp-ef56gh78.part", ".tmp-notours.partial", "results.csv"]
+        ".model.partial-n0wb3ing", ".tmp-ef56gh78.part", ".tmp-notours.partial", "results.csv"]
