@@ -67,8 +67,8 @@ class ColumnMapping:
         """The user's choice, with unnamed parts filled in by inference. Names are checked."""
         available = list(imported.table.column_names)
         # Names as read are NFC (``importing``); a name pasted from macOS may not be.
-        text_columns = [_nfc_if_known(n, available) for n in text_columns] if text_columns else text_columns
-        label_column = _nfc_if_known(label_column, available) if label_column else label_column
+        text_columns = [same_column(n, available) for n in text_columns] if text_columns else text_columns
+        label_column = same_column(label_column, available) if label_column else label_column
         for name in [*(text_columns or ()), *([label_column] if label_column else [])]:
             if name not in available:
                 same = [c for c in available if c.casefold() == name.casefold()]
@@ -91,9 +91,13 @@ class ColumnMapping:
         return cls(text_columns=texts, label_column=label, separator=separator)
 
 
-def _nfc_if_known(name: str, available: list[str]) -> str:
+def same_column(name: str, available: list[str]) -> str:
+    """The available column ``name`` means when only the encoding of an accent differs."""
+    if name in available:
+        return name
     composed = unicodedata.normalize("NFC", name)
-    return composed if name not in available and composed in available else name
+    same = [a for a in available if unicodedata.normalize("NFC", a) == composed]
+    return same[0] if len(same) == 1 else name
 
 
 def infer_mapping(imported: ImportedTable) -> ColumnMapping:

@@ -73,15 +73,16 @@ def predict_file(
     cancel = cancel or CancelToken()
     try:
         input_path, output_path = Path(input_path), Path(output_path)
-        from engine.data.columns import ColumnMapping, text_array
+        from engine.data.columns import ColumnMapping, same_column, text_array
         from engine.data.importing import NotTabular, read_table
 
         try:
-            imported = read_table(input_path, sheet=sheet, header=header, tidy=False)  # every row
+            # Every row, as written: the output keeps the input's columns byte for byte.
+            imported = read_table(input_path, sheet=sheet, header=header, tidy=False, compose=False)
         except NotTabular:
             imported = _lines(input_path)  # a plain list of texts, one a line
         if header is None and _first_line_is_a_text(imported, predictor, text_column):
-            imported = read_table(input_path, sheet=sheet, header=False, tidy=False)
+            imported = read_table(input_path, sheet=sheet, header=False, tidy=False, compose=False)
         fmt = output_format(output_path, fallback=imported.format)
         if not output_path.parent.is_dir():
             what = ("is a file, not a folder; pick another output path"
@@ -99,8 +100,10 @@ def predict_file(
         if output_path.exists() and output_path.samefile(input_path):
             raise InputError(f"{output_path} is the input file: writing the predictions there "
                              "would replace your data; choose another output file")
-        if text_column is None and predictor.text_column in imported.column_names:
-            text_column = predictor.text_column
+        if text_column is None and predictor.text_column:
+            # The training column's name, however this file encodes its accents.
+            match = same_column(predictor.text_column, list(imported.column_names))
+            text_column = match if match in imported.column_names else None
         mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None)
         texts = text_array(imported.table, mapping).to_pylist()
         total = len(texts)

@@ -165,3 +165,20 @@ def test_a_plain_list_of_texts_one_a_line_is_predicted_line_by_line(run, tmp_pat
 
     with pytest.raises(NotTabular, match="not recognisably CSV, TSV or JSON"):
         read_table(source)
+
+
+def test_the_output_keeps_the_inputs_values_as_written(run, tmp_path: Path) -> None:
+    # Imports are stored NFC; a file written back with predictions is not an import: its key
+    # columns must still join with the source byte for byte (macOS writes accents decomposed).
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    key = ["Rene\u0301-1", "Zoe\u0308-2"]
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["client", "text"])
+        writer.writerows(zip(key, texts[:2]))
+    output = tmp_path / "out.csv"
+    events = list(predict_file(predictor, source, output))
+    assert isinstance(events[-1], Finished), events[-1]
+    assert [r["client"] for r in csv.DictReader(output.open(encoding="utf-8"))] == key

@@ -101,11 +101,13 @@ def _sniff_format(path: Path) -> str:
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, header: bool | None = None,
-               max_bytes: int | None = None, tidy: bool = True) -> ImportedTable:
+               max_bytes: int | None = None, tidy: bool = True, compose: bool = True) -> ImportedTable:
     """Read a dataset file or folder into memory.
 
     ``sheet`` picks an Excel sheet (default: the first). ``header`` forces whether the first
-    row of a CSV/TSV/sheet holds column names (default: detected). ``max_bytes`` bounds what is
+    row of a CSV/TSV/sheet holds column names (default: detected). ``compose=False`` keeps the
+    values as written instead of NFC (a file written back with predictions added, whose key
+    columns must still join with the source). ``max_bytes`` bounds what is
     read into memory (default 1 GiB or ``CLOISTER_MAX_IMPORT_BYTES``). ``tidy=False`` keeps every
     row (a file to predict; ``importing.tidy`` says what a dataset leaves out). Raises ``InputError``
     with a message naming the file and what to do.
@@ -125,20 +127,20 @@ def read_table(path: str | Path, *, sheet: str | None = None, header: bool | Non
                          "Save the data to a file and use that.")
     request = ReadRequest(sheet=sheet, header=header, max_bytes=limit, tidy=tidy)
     if is_dir:
-        return _logged(reader_named("folder").read(path, request))
+        return _logged(reader_named("folder").read(path, request), compose)
     if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError(f"--sheet applies to Excel workbooks only; {path.name} is not one.")
     if not path.suffix or path.suffix.lower() == ".txt":  # read by what it holds
         name = _sniff_format(path)
-        return _logged(reader_named(name).read(path, request))
+        return _logged(reader_named(name).read(path, request), compose)
     found = reader_for_suffix(path.suffix)
     if found is None:
         raise _unsupported(path, f"the {path.suffix!r} format is not supported")
-    return _logged(found.read(path, request))
+    return _logged(found.read(path, request), compose)
 
 
-def _logged(imported: ImportedTable) -> ImportedTable:
-    imported = _composed(imported)
+def _logged(imported: ImportedTable, compose: bool = True) -> ImportedTable:
+    imported = _composed(imported) if compose else imported
     # Shape only: the log never holds a value from the data (not even column names).
     log.debug("read %s: %d rows x %d columns, encoding %s, %d read-time problems",
               imported.format, imported.num_rows, imported.table.num_columns, imported.encoding,
