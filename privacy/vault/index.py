@@ -128,7 +128,11 @@ class IndexStore:
                            "keys": sorted(state.entries),
                            "salts": {k: v for k, v in sorted(state.entries.items()) if v}}
                           ).encode("utf-8")
-        check_room(self.root, len(data))
+        try:  # a change that shrinks the index (a deletion) is how a full vault is freed
+            shrinking = len(state.entries) < len(self._load_state(check_fresh=False).entries)
+        except (OSError, PrivacyError):
+            shrinking = False
+        check_room(self.root, len(data), margin=_ROOM_TO_FREE if shrinking else _ROOM_AFTER_INDEX)
         for name in (INDEX_FILE, INDEX_BACKUP_FILE):  # main copy first: it is the one read
             with atomic_writer(self.root / name) as handle:
                 container.write_all(container.vault_encryptor(
@@ -257,14 +261,17 @@ class IndexStore:
 # (a few KiB), with a margin. A change is refused before it commits when the disk has less, so
 # that a full disk cannot leave a change made but not logged.
 _ROOM_AFTER_INDEX = 256 * 1024
+# What a deletion needs beyond its (smaller) index: its audit entry, head and anchors. Asking
+# the full margin of it would refuse the one change that frees space in a vault.
+_ROOM_TO_FREE = 32 * 1024
 
 
-def check_room(root: Path, index_bytes: int) -> None:
+def check_room(root: Path, index_bytes: int, *, margin: int = _ROOM_AFTER_INDEX) -> None:
     try:
         free = shutil.disk_usage(root).free
     except OSError:  # a filesystem that cannot say: the writes themselves will tell
         return
-    needed = index_bytes + _ROOM_AFTER_INDEX
+    needed = index_bytes + margin
     if free < needed:
         raise OSError(errno.ENOSPC, f"No space left on device: the workspace's disk has "
                       f"{free // 1024:,} KiB free and a change needs {needed // 1024:,} KiB to be "

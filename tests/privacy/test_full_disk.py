@@ -30,21 +30,29 @@ def _disk_with(monkeypatch: pytest.MonkeyPatch, free: int) -> None:
 def test_a_change_without_room_for_its_entry_is_refused_before_it_commits(
         workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     workspace.write_bytes("datasets/a", b"kept")
+    workspace.write_bytes("datasets/b", b"also kept")
     workspace.audit("dataset.imported", dataset="a")
     before = _state(workspace)
     _disk_with(monkeypatch, 100 * 1024)
-    for change in (lambda: workspace.write_bytes("datasets/b", b"new"),
-                   lambda: workspace.rename_prefix("datasets/a", "datasets/c"),
-                   lambda: workspace.delete("datasets/a")):
+    for change in (lambda: workspace.write_bytes("datasets/c", b"new"),
+                   lambda: workspace.rename_prefix("datasets/a", "datasets/d")):
         with pytest.raises(OSError) as refused:
             change()
         assert refused.value.errno == errno.ENOSPC
         assert "has 100 KiB free" in str(refused.value) and "Nothing was changed" in str(refused.value)
         assert _state(workspace) == before
     assert workspace.read_bytes("datasets/a") == b"kept"
+    # Deleting is how a full vault is freed: it needs room for its entry only...
+    workspace.delete("datasets/a")
+    assert "datasets/a" not in workspace.list()
+    # ...which it must still have.
+    _disk_with(monkeypatch, 8 * 1024)
+    with pytest.raises(OSError, match="Nothing was changed"):
+        workspace.delete("datasets/b")
+    assert workspace.read_bytes("datasets/b") == b"also kept"
     _disk_with(monkeypatch, 10**8)
-    workspace.write_bytes("datasets/b", b"new")  # with room, the same change goes through
-    assert "datasets/b" in workspace.list()
+    workspace.write_bytes("datasets/c", b"new")  # with room, the same change goes through
+    assert "datasets/c" in workspace.list()
 
 
 def test_a_passphrase_change_without_room_keeps_the_old_passphrase(
