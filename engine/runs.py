@@ -160,14 +160,16 @@ def list_runs(ws: Vault) -> list[RunRecord]:
     return records
 
 
-def no_model_yet(record: Any) -> str:
+def no_model_yet(record: Any, *, resumable: bool = True) -> str:
     """Why a run has no model to use yet, and what to do: a running run is waited for, a
-    stopped one resumed; not "resume" for one that is still training."""
+    stopped one resumed (``resumable``: it saved a checkpoint), others trained again."""
     status = getattr(record.status, "value", str(record.status))
     if status == RunStatus.RUNNING.value:
         advice = "it is still training: wait until it finishes (`cloister runs` shows it)"
     elif status == RunStatus.CREATED.value:
         advice = "it never started training: train again (`cloister train`)"
+    elif status in (RunStatus.FAILED.value, RunStatus.CANCELLED.value) and not resumable:
+        advice = "it stopped before its first checkpoint: train again (`cloister train`)"
     elif status in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
         advice = (f"it stopped before its first model was saved: resume it (`cloister resume "
                   f"{record.run_id}`) or train again")

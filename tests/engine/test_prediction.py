@@ -197,8 +197,14 @@ def test_from_run_without_a_model_says_so(run) -> None:
                               r"training: wait until it finishes"):
         Predictor.from_run(ws, "20260101-000000-dead")
     save_run(ws, replace(record, status=RunStatus.CANCELLED))
+    with pytest.raises(InputError, match=r"stopped before its first checkpoint: train again"):
+        Predictor.from_run(ws, "20260101-000000-dead")  # resume would refuse: nothing to resume
+    from engine.training.checkpoint import checkpoint_key
+
+    ws.write_bytes(checkpoint_key(record.run_id), b"a checkpoint")
     with pytest.raises(InputError, match=r"resume it \(`cloister resume 20260101-000000-dead`\)"):
         Predictor.from_run(ws, "20260101-000000-dead")
+    ws.delete(checkpoint_key(record.run_id))
     with pytest.raises(InputError, match="no run 'nope'"):
         Predictor.from_run(ws, "nope")
 
