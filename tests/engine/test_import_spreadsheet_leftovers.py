@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from engine.data.columns import infer_mapping
 from engine.data.importing import read_table
 from engine.data.problems import Severity
@@ -214,3 +216,17 @@ def test_problems_in_a_workbook_name_the_row_the_sheet_shows(tmp_path: Path) -> 
     imported = read_table(csv_path)
     (empty,) = [p for p in validate(imported, infer_mapping(imported)) if p.code == "empty-text"]
     assert empty.sheet_row is None and "(sheet row" not in str(empty)
+
+
+@pytest.mark.parametrize("first, total", [("Summe", "2.021 €"), ("Total général", "2 021,50"),
+                                          ("Gesamtsumme:", "2021,50")])
+def test_european_totals_rows_are_read_past(tmp_path: Path, first: str, total: str) -> None:
+    # A thousands dot (2.021,50), an accent (général) or a compound word (Gesamtsumme) made the
+    # totals row a row of data with a missing label, and the import "not trainable".
+    path = tmp_path / "export.csv"
+    rows = [f"Anfrage Nummer {i};Anfrage;{400 + i},50" for i in range(1, 5)]
+    path.write_text("Beschreibung;Kategorie;Betrag\n" + "\n".join(rows) + f"\n{first};;{total}\n",
+                    encoding="utf-8")
+    imported = read_table(path)
+    assert imported.table.num_rows == 4
+    assert "totals row" in notes(imported)["footer-row"]

@@ -107,16 +107,30 @@ def _sep_lines(table: pa.Table) -> np.ndarray:
 
 
 # The first word of a spreadsheet's totals row, in the languages its users write.
-_TOTALS = {"total", "totals", "grand total", "sum", "summe", "gesamt", "totaal", "somme", "totale",
-           "suma", "total general"}
+_TOTALS = {"total", "totals", "grand total", "sum", "summe", "gesamt", "gesamtsumme", "insgesamt",
+           "totaal", "somme", "totale", "suma", "total general", "somme totale", "totale generale"}
 
 
-def _number(text: str) -> float | None:
-    """A spreadsheet number ('1,234.50', '€30', '12%'), or None."""
+def _fold(text: str) -> str:
+    """Case and accents folded: "Total général" is "total general"."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold())
+                   if not unicodedata.combining(c))
+
+
+_COMMA_DECIMAL = re.compile(r"\d,\d{1,2}\s?[$€£%]?$")
+
+
+def _number(text: str, *, comma_decimal: bool = False) -> float | None:
+    """A spreadsheet number ('1,234.50', '€30', '12%'), or None. ``comma_decimal``: the
+    column writes decimals with a comma (405,83), so a dot groups thousands (96.543)."""
     if not _NUMBER.match(text):
         return None
     digits = re.sub(r"[^0-9.,\-]", "", text)
-    if digits.count(",") and digits.count("."):  # 1,234.5 or 1.234,5: the last is the decimal
+    if comma_decimal:
+        digits = digits.replace(".", "")
+    elif digits.count(",") and digits.count("."):  # 1,234.5 or 1.234,5: the last is the decimal
         digits = digits.replace("," if digits.rfind(".") > digits.rfind(",") else ".", "")
     try:
         return float(digits.replace(",", "."))
@@ -134,14 +148,16 @@ def _footer(table: pa.Table, end: int) -> np.ndarray:
         return found
     row = {name: (value or "").strip() for name, value in table.slice(end - 1, 1).to_pylist()[0].items()}
     filled = [(name, value) for name, value in row.items() if value]
-    if len(filled) < 2 or filled[0][1].casefold().rstrip(":") not in _TOTALS:
+    if len(filled) < 2 or _fold(filled[0][1]).rstrip(":") not in _TOTALS:
         return found
-    numbers = [(name, _number(value)) for name, value in filled[1:]]
-    if any(n is None for _, n in numbers):
+    numbers = [(name, value) for name, value in filled[1:]]
+    if any(_number(value) is None for _, value in numbers):
         return found
-    for name, total in numbers:
-        above = [_number((v or "").strip()) for v in table.column(name).slice(0, end - 1).to_pylist()]
-        parts = [v for v in above if v is not None]
+    for name, value in numbers:
+        cells = [(v or "").strip() for v in table.column(name).slice(0, end - 1).to_pylist()]
+        comma = sum(bool(_COMMA_DECIMAL.search(c)) for c in cells) > len([c for c in cells if c]) / 2
+        total = _number(value, comma_decimal=comma)
+        parts = [v for v in (_number(c, comma_decimal=comma) for c in cells) if v is not None]
         if len(parts) >= 2 and total is not None and total >= max(parts) and total > 1:
             found[end - 1] = True
             break
