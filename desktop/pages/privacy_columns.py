@@ -96,9 +96,14 @@ class ColumnActions(QTableWidget):
     def changes_anything(self) -> bool:
         return any(action != "keep" for action in self.actions().values())
 
-    def policy_lines(self) -> list[str]:
-        """The ``[columns]`` lines of a policy file for every column not kept."""
+    def policy_lines(self, *, day_first: bool = False) -> list[str]:
+        """The ``[columns]`` lines of a policy file for every column not kept; ``day_first``
+        goes with date actions, as for dates in the text (a date column ignored it)."""
+        def settings(action: str) -> str:
+            dated = day_first and action in ("generalize_date", "shift_date")
+            return ", day_first = true" if dated else ""
+
         # A JSON string is a valid TOML quoted key: any column name is written safely.
         return [f'{json.dumps(column)} = {{ action = "{action}", '
-                f'entity = "{self._entities.get(column, "ID")}" }}'
+                f'entity = "{self._entities.get(column, "ID")}"{settings(action)} }}'
                 for column, action in self.actions().items() if action != "keep"]

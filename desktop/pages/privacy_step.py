@@ -65,6 +65,7 @@ class PrivacyPanel(QWidget):
         self.context, self.dataset = context, dataset
         self.report: Any = None
         self.created: Any = None
+        self._coverage = ""  # said after the scan's counts: text in scripts the detectors miss
         self._job: Job | None = None
         self.status = QLabel(f"Scan <b>{html.escape(dataset)}</b> for personal data before "
                              "training on it.")
@@ -164,7 +165,7 @@ class PrivacyPanel(QWidget):
         audit log records is, by construction, the policy applied."""
         from privacy.pii.policy import parse_policy
 
-        column_lines = self.columns.policy_lines()
+        column_lines = self.columns.policy_lines(day_first=self.day_first.isChecked())
         def rule(entity: str, action: str) -> str:
             if action == "generalize_date" and self.day_first.isChecked():
                 return f'{entity} = {{ action = "{action}", day_first = true }}'
@@ -282,7 +283,9 @@ class PrivacyPanel(QWidget):
             found += (f" {count_of(len(report.proposals), 'other column')} "
                       f"{'looks' if len(report.proposals) == 1 else 'look'} like identifiers: "
                       "the proposed actions are set below.")
-        self.status.setText(found)
+        warning = report.coverage_warning()
+        self._coverage = f" ⚠ {warning}." if warning else ""
+        self.status.setText(found + self._coverage)
 
     def _show_columns(self, report: Any) -> None:
         from engine.data.store import dataset_info
@@ -312,7 +315,8 @@ class PrivacyPanel(QWidget):
         # The preview reads the first rows only; the scan's counts cover the whole dataset.
         self.preview.setHtml("".join(parts) or f"<p>Nothing would change in the first "
                              f"{PREVIEW_SCAN_ROWS:,} rows (the counts above cover every row).</p>")
-        self.status.setText("Preview ready: nothing is stored until you create the dataset.")
+        self.status.setText("Preview ready: nothing is stored until you create the dataset."
+                            + self._coverage)
 
     def create(self) -> None:
         from engine.data.anonymize import anonymize_dataset

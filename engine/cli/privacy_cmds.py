@@ -61,6 +61,9 @@ def print_report(report, *, as_json: bool, what: str) -> None:
             print(f"  {entity:<{width}}  {count:>7,}  {columns}; {examples}")
     print(f"  Share of the scanned text that would change: {report.share_changed:.2%} "
           f"({report.cells_changed:,} cells)")
+    warning = report.coverage_warning()
+    if warning:
+        print(f"cloister: warning: {warning}.", file=sys.stderr)
     for p in report.proposals:
         print(f"  Proposed identifier column {p.column!r}: {p.entity}, action {p.action} "
               f"({p.reason})")

@@ -44,6 +44,12 @@ def masked_example(value: str) -> str:
     return re.sub(r"\w+", word, re.sub(r"[^\w \-.@/:()]", "*", value))
 
 
+# Letters of scripts whose names, numbers and dates the rule-based detectors do not know.
+_OTHER_SCRIPTS = re.compile("[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1100-\u11ff"
+                            "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+OTHER_SCRIPT_WARNING = 0.05
+
+
 @dataclass
 class ScanReport:
     rows: int = 0
@@ -56,6 +62,7 @@ class ScanReport:
     cells_changed: int = 0
     proposals: list[ColumnProposal] = field(default_factory=list)
     column_actions: dict[str, str] = field(default_factory=dict)
+    other_script_chars: int = 0  # letters of scripts the detectors are not made for (CJK, Arabic...)
     filled_by_column: Counter[str] = field(default_factory=Counter)  # scanned cells with text
     changed_by_column: Counter[str] = field(default_factory=Counter)  # ... that the detectors changed
 
@@ -67,6 +74,20 @@ class ScanReport:
     @property
     def share_changed(self) -> float:
         return self.chars_changed / self.chars_total if self.chars_total else 0.0
+
+    @property
+    def other_script_share(self) -> float:
+        """Share of the scanned text in scripts the detectors are not made for: their names,
+        phone numbers and dates are mostly missed, which the user must be told."""
+        return self.other_script_chars / self.chars_total if self.chars_total else 0.0
+
+    def coverage_warning(self) -> str | None:
+        if self.other_script_share < OTHER_SCRIPT_WARNING:
+            return None
+        return (f"{self.other_script_share:.0%} of the scanned text is in scripts the detectors "
+                "are not made for (Chinese, Japanese, Korean, Arabic, Hebrew, Thai, Indic): "
+                "names, phone numbers, ID numbers and dates there are often missed. Check the "
+                "preview, and drop or replace columns that hold such data")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +101,8 @@ class ScanReport:
                 {"column": p.column, "entity": p.entity, "action": p.action, "reason": p.reason}
                 for p in self.proposals],
             "column_actions": self.column_actions,
+            "other_script_share": round(self.other_script_share, 4),
+            "coverage_warning": self.coverage_warning(),
         }
 
 
@@ -154,6 +177,7 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
             if not isinstance(value, str) or not value:
                 continue
             report.chars_total += len(value)
+            report.other_script_chars += len(_OTHER_SCRIPTS.findall(value))
             report.filled_by_column[column] += 1
             found = policy.find(value)
             if not found:

@@ -26,7 +26,10 @@ def _context_before(text: str, start: int, pattern: re.Pattern[str], width: int 
 class EmailDetector(Detector):
     name = "email"
     types = ("EMAIL",)
-    _re = re.compile(r"(?<![\w.+-])[\w.+'-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    # The local part in Latin letters (accents included): a Chinese or Japanese word written
+    # against the address ("邮箱wangwei@…") was taken into it and replaced too.
+    _local = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f_"
+    _re = re.compile(rf"(?<![{_local}.+-])[{_local}.+'-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
                      r"[A-Za-z]{2,24}(?![\w-])")
 
     def find(self, text: str) -> Iterator[Finding]:

@@ -276,9 +276,9 @@ def test_dates_written_day_first_are_generalised_to_their_own_month(qtbot, windo
     path = tmp_path / "factures.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
+        writer.writerow(["text", "label", "Date"])
         for i in range(12):
-            writer.writerow([f"Facture {i} du 05/03/2024, payée", "ab"[i % 2]])
+            writer.writerow([f"Facture {i} du 05/03/2024, payée", "ab"[i % 2], "05/03/2024"])
     panel = _privacy_panel(qtbot, window, path)
     qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
@@ -289,6 +289,16 @@ def test_dates_written_day_first_are_generalised_to_their_own_month(qtbot, windo
     qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "→" in panel.preview.toPlainText(), timeout=30_000)
     assert "2024-03" in panel.preview.toPlainText() and "2024-05" not in panel.preview.toPlainText()
+    # A whole date column follows the box too (it was generalised month first regardless).
+    panel.columns.set_action("Date", "generalize_date")
+    assert panel.policy().columns["Date"].operator.params.get("day_first") is True
+    panel.name_edit.setText("factures-safe")
+    qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
+    from engine.data.store import load_dataset
+
+    stored = load_dataset(window.context.workspace, "factures-safe").table
+    assert set(stored.column("Date").to_pylist()) == {"2024-03"}
 
 
 @pytest.mark.parametrize("locale, day_first", [("de_DE.UTF-8", True), ("fr_FR.UTF-8", True),

@@ -272,3 +272,21 @@ def test_german_and_french_everyday_words_are_not_people_and_names_still_are(tex
     # a German file had 230 PERSON findings in 254 texts, nearly all of them such words.
     found = [text[f.start:f.end] for f in detect(text) if f.type == "PERSON"]
     assert found == ([person] if person else [])
+
+
+def test_an_address_written_against_a_chinese_or_japanese_word_is_the_address_alone() -> None:
+    # "邮箱wangwei@qq.com" ("mailbox" then the address) was replaced whole, word and all.
+    for text, address in (("邮箱wangwei@qq.com", "wangwei@qq.com"),
+                          ("メールはtanaka@example.jp です", "tanaka@example.jp"),
+                          ("josé.garcía@correo.es", "josé.garcía@correo.es")):
+        assert [text[f.start:f.end] for f in detect(text) if f.type == "EMAIL"] == [address]
+
+
+def test_text_in_scripts_the_detectors_are_not_made_for_is_said() -> None:
+    # Chinese names, mobile numbers and ID numbers went through "anonymized" without a word.
+    from privacy.pii.anonymize import scan_columns
+
+    chinese = scan_columns({"text": ["我叫李娜，身份证号110101199003071234", "客户王伟先生致电，手机13800138000"]})
+    assert chinese.coverage_warning() is not None and "Chinese, Japanese" in chinese.coverage_warning()
+    english = scan_columns({"text": ["Call Donald van der Voet on (978)645-9740 about the refund"]})
+    assert english.coverage_warning() is None
