@@ -19,14 +19,21 @@ PLACEHOLDER_LABELS = frozenset({"n/a", "#n/a", "na", "nan", "null", "undefined",
 def spelling_key(label: str) -> str:
     """What two spellings of one label share: case and runs of spaces do not count, nor how a
     number is written ('1' and '1.0', as pandas writes an integer column that had a gap), nor
-    how an accent is encoded (datasets stored before imports were made NFC may hold both)."""
-    key = " ".join(unicodedata.normalize("NFC", label).split()).casefold()
+    accents ('Reclamation', 'Réclamation'), a full stop at the end ('Beschwerde.'), Arabic's
+    decorative tatweel or its everyday letter variants (ى/ي, أ/إ/آ/ا)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", label)
+                     if not unicodedata.combining(c) and c != "\u0640")
+    folded = folded.translate(_ARABIC_VARIANTS)
+    key = " ".join(folded.split()).casefold().rstrip(".。")
     if _DECIMAL.fullmatch(key) and "." in key:
         key = key.rstrip("0").rstrip(".")  # '1.0' -> '1', '2.50' -> '2.5'; '007' stays itself
     return key
 
 
 _DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+")
+# Letters Arabic typists use for one another: alef maqsura for ya, hamza-carrying alefs for alef.
+_ARABIC_VARIANTS = str.maketrans({"\u0649": "\u064a", "\u0623": "\u0627", "\u0625": "\u0627",
+                                  "\u0622": "\u0627"})
 
 
 def label_variants(counts: dict[str, int], tiebreak: dict[str, int] | None = None) -> list[list[str]]:

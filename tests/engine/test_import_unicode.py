@@ -56,3 +56,13 @@ def test_datasets_stored_before_imports_were_nfc_merge_their_accent_variants() -
 
     groups = label_variants({"R\u00e9clamation": 3, "Re\u0301clamation": 2, "Demande": 4})
     assert groups == [["R\u00e9clamation", "Re\u0301clamation"]]
+
+
+def test_label_spellings_that_differ_by_an_accent_a_full_stop_or_arabic_letters_are_offered_a_merge() -> None:
+    # Each stayed a class of its own, without a warning.
+    from engine.data.labels import label_variants
+
+    groups = label_variants({"Réclamation": 5, "Reclamation": 2, "Beschwerde": 4, "Beschwerde.": 1,
+                             "شكوى": 3, "شكوي": 2, "شكـوى": 1, "Lob": 2})
+    assert groups == [["Réclamation", "Reclamation"], ["Beschwerde", "Beschwerde."],
+                      ["شكوى", "شكوي", "شكـوى"]]
