@@ -238,14 +238,37 @@ class HeatMap(QWidget):
         super().focusOutEvent(event)
         self.update()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """The (true, predicted) cell under a point of the widget, or None."""
         if not self._matrix:
-            return
+            return None
         margin, top, cell = self._geometry()
+        j, i = int((x - margin) // cell), int((y - top) // cell)
+        n = len(self._matrix)
+        return (i, j) if 0 <= i < n and 0 <= j < n and x >= margin and y >= top else None
+
+    def cell_tip(self, i: int, j: int) -> str:
+        """What a cell says in full: with many labels the cells are too small for their count
+        and the column heads are cut to a letter or two."""
+        row = self._matrix[i]
+        return (f"true {self._labels[i]}, predicted {self._labels[j]}: {row[j]:,} of "
+                f"{sum(row):,} rows (click to list them)")
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            at = self.cell_at(event.pos().x(), event.pos().y())  # type: ignore[attr-defined]
+            if at is None:
+                QToolTip.hideText()
+                event.ignore()
+            else:
+                QToolTip.showText(event.globalPos(), self.cell_tip(*at), self)  # type: ignore[attr-defined]
+            return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
-        j = int((pos.x() - margin) // cell)
-        i = int((pos.y() - top) // cell)
-        if 0 <= i < len(self._matrix) and 0 <= j < len(self._matrix):
-            self.current = (i, j)
+        at = self.cell_at(pos.x(), pos.y())
+        if at is not None:
+            self.current = at
             self._announce()
-            self.cell_clicked.emit(i, j)
+            self.cell_clicked.emit(*at)

@@ -213,6 +213,31 @@ def test_charts_paint_with_the_palette_they_are_given(qtbot):
         assert corner.name() == accent
 
 
+def test_a_confusion_cell_too_small_for_its_count_says_it_on_hover(qtbot):
+    # 13 labels at 1024 px: no counts in the cells, column heads cut to a letter, no tooltip.
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    from desktop.widgets.charts import HeatMap
+
+    labels = [f"Rechnungsreklamation {i}" for i in range(13)]
+    matrix = [[(7 if i == j else i + j) for j in range(13)] for i in range(13)]
+    heat = HeatMap()
+    qtbot.addWidget(heat)
+    heat.resize(420, 300)
+    heat.set_matrix(labels, matrix)
+    heat.show()
+    margin, top, cell = heat._geometry()
+    point = QPoint(int(margin + 3 * cell + cell / 2), int(top + 5 * cell + cell / 2))
+    assert heat.cell_at(point.x(), point.y()) == (5, 3)
+    QApplication.sendEvent(heat, QHelpEvent(QHelpEvent.Type.ToolTip, point, heat.mapToGlobal(point)))
+    assert QToolTip.text() == ("true Rechnungsreklamation 5, predicted Rechnungsreklamation 3: 8 of "
+                               f"{sum(matrix[5]):,} rows (click to list them)")
+    assert heat.cell_at(1, 1) is None  # the labels' margin is no cell
+    QToolTip.hideText()
+
+
 def test_the_label_chart_counts_classes_as_training_sees_them():
     import pyarrow as pa
 
