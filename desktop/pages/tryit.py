@@ -244,8 +244,8 @@ class TryItPage(Page):
         source, _ = QFileDialog.getOpenFileName(self, "File to classify", str(Path.home()), data_file_filter())
         if not source:
             return
-        default = str(Path(source).with_name(Path(source).stem + "-predictions.csv"))
-        target, _ = QFileDialog.getSaveFileName(self, "Save predictions as", default, "CSV (*.csv)")
+        default, filters = prediction_target(Path(source))
+        target, _ = QFileDialog.getSaveFileName(self, "Save predictions as", str(default), filters)
         if target:
             self.predict_batch(Path(source), Path(target))
 
@@ -300,6 +300,23 @@ class TryItPage(Page):
             self.batch_status.setText(f"✔ Predictions written to {target}{read}.{blank}{risky} The "
                                       "file is not encrypted: keep it where the data may go.")
         self.batch_ended.emit(terminal)
+
+
+# What the Save dialog offers for predictions, as the engine writes them (by suffix).
+_OUTPUTS = (("Excel workbook", ".xlsx"), ("CSV", ".csv"), ("TSV", ".tsv"), ("JSON Lines", ".jsonl"),
+            ("Parquet", ".parquet"))
+
+
+def prediction_target(source: Path) -> tuple[Path, str]:
+    """The suggested file for a source's predictions, in the source's own format where the
+    engine writes it (a workbook gave a .csv, and .xlsx was not offered at all), and the
+    dialog's filters with that format first."""
+    suffix = source.suffix.lower()
+    offered = [s for _, s in _OUTPUTS]
+    chosen = suffix if suffix in offered else ".csv"
+    ordered = sorted(_OUTPUTS, key=lambda o: o[1] != chosen)
+    filters = ";;".join(f"{name} (*{s})" for name, s in ordered)
+    return source.with_name(f"{source.stem}-predictions{chosen}"), filters
 
 
 def answer_text(prediction: Any, multi_label: bool, threshold: float) -> str:

@@ -175,3 +175,14 @@ def test_a_batch_with_rows_without_text_says_their_cells_are_empty(qtbot, tryit,
         page.predict_batch(source, target)
     assert "2 rows have no text: their prediction cells are empty." in page.batch_status.text()
     assert page.batch_status.text().startswith(f"✔ Predictions written to {target}")
+
+
+def test_the_save_dialog_suggests_the_sources_own_format_and_offers_the_others():
+    # A workbook's predictions were suggested as .csv, and .xlsx was not offered at all.
+    from desktop.pages.tryit import prediction_target
+
+    default, filters = prediction_target(Path("/data/tickets_fr.xlsx"))
+    assert default == Path("/data/tickets_fr-predictions.xlsx")
+    assert filters.split(";;")[0] == "Excel workbook (*.xlsx)" and "CSV (*.csv)" in filters
+    default, filters = prediction_target(Path("/data/messages.txt"))
+    assert default.suffix == ".csv" and filters.startswith("CSV (*.csv)")
