@@ -139,3 +139,14 @@ def test_a_foreign_word_inside_an_english_name_does_not_make_it_the_label() -> N
     data = imported({"text": REVIEWS, "theme_id": [str(i % 5) for i in range(40)],
                      "is_spam": ["yes", "no"] * 20})
     assert infer_mapping(data).label_column != "theme_id"
+
+
+def test_chinese_and_arabic_headers_name_the_text_and_the_category() -> None:
+    # The priority column (高/中/低, three values) won the label by content over the category.
+    tickets = [f"订单{i}的发票有误，请尽快处理" for i in range(40)]
+    chinese = imported({"工单编号": [f"T{i}" for i in range(40)], "优先级": ["高", "中", "低", "中"] * 10,
+                        "工单内容": tickets, "类别": ["投诉", "咨询", "表扬", "退款", "投诉"] * 8})
+    assert infer_mapping(chinese) == ColumnMapping(text_columns=("工单内容",), label_column="类别")
+    arabic = imported({"الأولوية": ["عالية", "منخفضة"] * 20, "النص": [f"طلب رقم {i} لم يصل بعد" for i in range(40)],
+                       "التصنيف": ["شكوى", "استفسار", "شكر", "استرداد", "شكوى"] * 8})
+    assert infer_mapping(arabic) == ColumnMapping(text_columns=("النص",), label_column="التصنيف")

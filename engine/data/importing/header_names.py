@@ -30,14 +30,22 @@ FOREIGN_TEXT_NAMES = frozenset((
     "contenu", "avis", "libelle", "remarque", "resume", "objet", "texto", "mensaje",
     "comentario", "descripcion", "contenido", "resena", "testo", "messaggio", "commento",
     "descrizione", "bericht", "omschrijving", "opmerking", "tekst",
+    # Chinese, Japanese and Arabic (CJK words also count inside a longer name: 工单内容).
+    "内容", "文本", "描述", "正文", "留言", "评论", "本文", "説明", "コメント", "メッセージ",
+    "النص", "المحتوى", "الوصف", "الرسالة", "التعليق",
 ))
 FOREIGN_LABEL_NAMES = frozenset((
     "kategorie", "klasse", "thema", "stimmung", "absicht", "produkt", "typ", "categorie",
     "classe", "etiquette", "sujet", "theme", "produit", "intention", "categoria", "clase",
     "etiqueta", "tema", "sentimiento", "producto", "tipo", "etichetta", "prodotto",
     "categorieen", "onderwerp",
+    "类别", "分类", "标签", "类型", "カテゴリ", "カテゴリー", "分類", "ラベル", "種別",
+    "التصنيف", "الفئة", "التسمية", "النوع",
 ))
 _FOREIGN = {id(TEXT_NAMES): FOREIGN_TEXT_NAMES, id(LABEL_NAMES): FOREIGN_LABEL_NAMES}
+
+
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def _tokens(name: str) -> list[str]:
@@ -45,7 +53,7 @@ def _tokens(name: str) -> list[str]:
     # "Straße" -> strasse): the words above are written in ASCII.
     folded = "".join(c for c in unicodedata.normalize("NFKD", name.casefold())
                      if not unicodedata.combining(c))
-    return [t for t in re.split(r"[^0-9a-z]+", folded) if t]
+    return [t for t in re.split(r"[\W_]+", folded) if t]  # letters of any script stay
 
 
 def name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:
@@ -53,8 +61,11 @@ def name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:
     normal = "".join(_tokens(name))
     if normal in hints:
         return 2, -hints.index(normal)
-    if normal in _FOREIGN.get(id(hints), ()):
+    foreign = _FOREIGN.get(id(hints), frozenset())
+    if normal in foreign:
         return 2, -len(hints)  # after every English name of the same strength
+    if _CJK.search(normal) and any(_CJK.search(h) and h in normal for h in foreign):
+        return 1, -len(hints)  # no spaces between words: 工单内容 holds 内容
     words = _tokens(name)
     ranks = [hints.index(w) for w in words if w in hints]
     if ranks:
