@@ -289,11 +289,12 @@ def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
 
 
 def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,
-                        cancel: CancelToken) -> Iterator[Any]:
-    """Predict a file; the engine records it in ``ws``'s audit log with the write."""
+                        cancel: CancelToken, sheet: str | None = None) -> Iterator[Any]:
+    """Predict a file (``sheet``: a workbook's sheet); the engine records it in ``ws``'s audit
+    log with the write."""
     from engine.evaluation.file_prediction import predict_file
 
-    yield from predict_file(predictor, source, target, cancel=cancel, ws=ws)
+    yield from predict_file(predictor, source, target, cancel=cancel, ws=ws, sheet=sheet)
 
 
 def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: bool,

@@ -7,8 +7,8 @@ from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
-    QScrollArea, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QPlainTextEdit, QProgressBar,
+    QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from desktop.accessible import label_for
@@ -40,6 +40,7 @@ class TryItPage(Page):
         self._job: Job | None = None
         self._batch: Job | None = None
         self._batch_column = ""  # "column 'message'": what the last batch read its texts from
+        self._batch_sheet: str | None = None  # the workbook sheet it read, when chosen
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(250)
@@ -244,19 +245,32 @@ class TryItPage(Page):
         source, _ = QFileDialog.getOpenFileName(self, "File to classify", str(Path.home()), data_file_filter())
         if not source:
             return
+        sheet = None
+        if Path(source).suffix.lower() in (".xlsx", ".xlsm"):
+            from engine.data.importing.excel import sheet_names
+
+            names = sheet_names(Path(source))
+            if len(names) > 1:  # the first sheet was classified, with no word of the others
+                sheet, chosen = QInputDialog.getItem(self, "Sheet to classify",
+                                                     "The workbook has several sheets. Classify:",
+                                                     names, 0, False)
+                if not chosen:
+                    return
         default, filters = prediction_target(Path(source))
         target, _ = QFileDialog.getSaveFileName(self, "Save predictions as", str(default), filters)
         if target:
-            self.predict_batch(Path(source), Path(target))
+            self.predict_batch(Path(source), Path(target), sheet=sheet)
 
-    def predict_batch(self, source: Path, target: Path) -> None:
+    def predict_batch(self, source: Path, target: Path, *, sheet: str | None = None) -> None:
         if self.predictor is None or self.workspace is None:
             self.batch_status.setText("The model is still loading; try again in a moment.")
             return
         from desktop.jobs import predict_file_events
 
         predictor, workspace = self.predictor, self.workspace
-        job = Job(lambda cancel: predict_file_events(workspace, predictor, source, target, cancel),
+        self._batch_sheet = sheet
+        job = Job(lambda cancel: predict_file_events(workspace, predictor, source, target, cancel,
+                                                     sheet),
                   name="batch-predict", parent=self)
         job.events.connect(self._on_batch_events)
         job.ended.connect(lambda terminal, target=target: self._on_batch_ended(target, terminal))
@@ -289,6 +303,8 @@ class TryItPage(Page):
         else:
             self.batch_progress.setValue(self.batch_progress.maximum())
             read = f", texts from {self._batch_column}" if self._batch_column else ""
+            if self._batch_sheet:
+                read = f", sheet {self._batch_sheet!r}{read}"
             without = int(getattr(terminal, "metrics", {}).get("rows_without_text", 0))
             blank = ("" if not without else " 1 row has no text: its prediction cells are empty."
                      if without == 1 else f" {without:,} rows have no text: their prediction "

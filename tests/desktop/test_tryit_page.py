@@ -186,3 +186,38 @@ def test_the_save_dialog_suggests_the_sources_own_format_and_offers_the_others()
     assert filters.split(";;")[0] == "Excel workbook (*.xlsx)" and "CSV (*.csv)" in filters
     default, filters = prediction_target(Path("/data/messages.txt"))
     assert default.suffix == ".csv" and filters.startswith("CSV (*.csv)")
+
+
+def test_a_workbook_of_several_sheets_asks_which_to_classify(qtbot, tryit, tmp_path: Path, monkeypatch):
+    # The first sheet ("Übersicht") was classified, without a word of the sheet with the data.
+    import openpyxl
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    page, *_ = tryit
+    book = openpyxl.Workbook()
+    book.active.title = "Übersicht"
+    book.active.append(["text", "label"])
+    book.active.append(["summary of the quarter", "x"])
+    data = book.create_sheet("Tickets")
+    data.append(["text"])
+    for text in ("win a free prize now", "see you at lunch", "call me back"):
+        data.append([text])
+    source = tmp_path / "tickets.xlsx"
+    book.save(source)
+    target = tmp_path / "out.xlsx"
+    asked: list[list[str]] = []
+
+    def pick(_parent, _title, _label, items, *_args):  # noqa: ANN001, ANN202
+        asked.append(list(items))
+        return "Tickets", True
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(source), ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(QInputDialog, "getItem", pick)
+    with qtbot.waitSignal(page.batch_ended, timeout=60_000):
+        page.choose_batch_files()
+    assert asked == [["Übersicht", "Tickets"]]
+    written = openpyxl.load_workbook(target, read_only=True)
+    rows = list(written.active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["win a free prize now", "see you at lunch", "call me back"]
+    assert "sheet 'Tickets'" in page.batch_status.text()

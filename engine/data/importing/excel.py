@@ -83,6 +83,21 @@ def _without_title_rows(rows: list[list[Any]], first_row: int) -> tuple[list[lis
     return rows[start:], first_row + start
 
 
+def sheet_names(path: Path) -> list[str]:
+    """A workbook's worksheets, in order, without reading their cells (a choice to offer); an
+    empty list for a file that is no workbook."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - reading it for real says what is wrong with it
+        return []
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
 @reader("xlsx", suffixes=(".xlsx", ".xlsm"), description="Excel workbook (.xlsx), first or named sheet")
 def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     import openpyxl  # only Excel imports pay for openpyxl
