@@ -40,6 +40,7 @@ hey heya hiya gee geez jeez yeah yah yar ah oh eh ooh wat wot dat dis dem dey no
 tho thru nite tmr tmrw tomo hella lor lah leh liao oso juz dun wif gd luv oic thk haf
 daddy mommy mummy princess darling honey sweetie sweetheart baby buddy mate pal hun
 merry bless cheers fancy sunshine
+tel fax nr
 """.split()
 # The commonest words of the other languages whose exports Cloister reads (German, French,
 # Spanish, Italian, Dutch): the name lists are drawn from Faker's locales worldwide, where
@@ -57,6 +58,7 @@ mit von vom zu zum zur aus auf bei nach seit vor für fur über uber unter ohne 
 am im in ins bis noch schon auch nur sehr mehr immer wieder hier dort da dann wenn weil dass als
 wie was wer wo warum heute morgen gestern mal bitte danke hallo guten tag herr frau sehr geehrte
 geehrter freundlichen grüßen gruß ja nein doch lassen machen gibt gut leider bereits ware
+kunde kundin kunden kollege kollegin mitarbeiter mitarbeiterin sachbearbeiter patientin
 les un une des du de au aux et ou mais ne pas plus je tu il nous vous ils elles me
 se moi toi lui leur leurs mon ma mes ton tes sa ses notre nos votre vos ce cet cette ces
 qui que quoi dont où ou est sont suis es sommes êtes etes était etait ai as avons avez ont avait

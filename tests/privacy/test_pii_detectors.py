@@ -265,6 +265,7 @@ def test_a_country_that_opens_with_an_everyday_word_is_kept_whole() -> None:
     ("Bien reçu, merci ! Nous sommes ravis, sans problème.", None),
     ("Vielen Dank für die schnelle Hilfe, Frau Schäfer!", "Schäfer"),
     ("Merci à Hélène Dupont pour son aide.", "Hélène Dupont"),
+    ("Bitte unter Tel. 030 1234567 anrufen", None),  # "Tel" was a LOCATION
 ])
 def test_german_and_french_everyday_words_are_not_people_and_names_still_are(text: str,
                                                                             person: str | None) -> None:
