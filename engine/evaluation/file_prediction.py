@@ -128,7 +128,7 @@ def predict_file(
                                             f"column {column}")
         table = _with_predictions(imported.table, predictor, probs, blank)
         formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
-        data = _encode_table(table, fmt)
+        data = _encode_table(table, fmt, like=imported)
         from privacy.interrupts import interrupts_held
         from privacy.vault.atomic import atomic_write_bytes, remove_leftovers
 
@@ -186,6 +186,18 @@ def _lines(path: Path) -> Any:
     return ImportedTable(table=pa.table({"text": pa.array(lines, pa.string())}), source=path,
                          format="tsv", encoding=decoded.encoding, problems=decoded.problems,
                          has_header=False)
+
+
+def _decimal_commas(table: Any) -> Any:
+    """The float columns (confidence, prob_*) written 0,8123 for a semicolon CSV's readers."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            text = pc.replace_substring(pc.cast(table.column(i), pa.string()), ".", ",")
+            table = table.set_column(i, field.name, text)
+    return table
 
 
 def _which_sheet(imported: Any) -> str:
@@ -272,16 +284,26 @@ def _with_predictions(table: Any, predictor: Predictor, probs: np.ndarray,
     return table
 
 
-def _encode_table(table: Any, fmt: str) -> bytes:
-    """The whole output file in memory, so writing it is one atomic replace."""
+def _encode_table(table: Any, fmt: str, *, like: Any = None) -> bytes:
+    """The whole output file in memory, so writing it is one atomic replace. A CSV written for
+    a CSV from a spreadsheet keeps that spreadsheet's conventions (``like``: the input read):
+    its delimiter, with decimal commas beside semicolons, and a UTF-8 BOM where the input had
+    one or was in a legacy encoding, so that Excel opens it as it opened the input."""
     import pyarrow as pa
 
     if fmt in ("csv", "tsv"):
         from pyarrow import csv
 
+        delimiter = "," if fmt == "csv" else "\t"
+        european = fmt == "csv" and like is not None and like.format == "csv" and like.delimiter == ";"
+        if european:
+            delimiter, table = ";", _decimal_commas(table)
         sink = pa.BufferOutputStream()
-        csv.write_csv(table, sink, csv.WriteOptions(delimiter="," if fmt == "csv" else "\t"))
-        return sink.getvalue().to_pybytes()
+        csv.write_csv(table, sink, csv.WriteOptions(delimiter=delimiter))
+        data = sink.getvalue().to_pybytes()
+        spreadsheet = like is not None and like.format in ("csv", "tsv") and (
+            (like.encoding or "").lower() not in ("utf-8", "ascii"))
+        return (b"\xef\xbb\xbf" + data) if spreadsheet else data
     if fmt == "parquet":
         import pyarrow.parquet as pq
 

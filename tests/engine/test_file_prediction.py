@@ -182,3 +182,30 @@ def test_the_output_keeps_the_inputs_values_as_written(run, tmp_path: Path) -> N
     events = list(predict_file(predictor, source, output))
     assert isinstance(events[-1], Finished), events[-1]
     assert [r["client"] for r in csv.DictReader(output.open(encoding="utf-8"))] == key
+
+
+def test_a_csv_from_european_excel_gets_its_predictions_back_in_excels_own_conventions(
+        run, tmp_path: Path) -> None:
+    # Written UTF-8 without a BOM, comma-separated with decimal points, German Excel opened it
+    # as one column of "LieferverzÃ¶gerung".
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    source = tmp_path / "tickets.csv"
+    source.write_bytes(("Beschreibung;Betrag\n" + "".join(f"{t.replace(';', ',')} – Verzögerung;{i},50\n"
+                                                           for i, t in enumerate(texts[:5]))).encode("cp1252"))
+    output = tmp_path / "out.csv"
+    events = list(predict_file(predictor, source, output, text_column="Beschreibung"))
+    assert isinstance(events[-1], Finished), events[-1]
+    data = output.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 that Excel recognises as such
+    rows = list(csv.DictReader(data.decode("utf-8-sig").splitlines(), delimiter=";"))
+    assert [r["Betrag"] for r in rows] == [f"{i},50" for i in range(5)]
+    assert rows[0]["Beschreibung"].endswith("– Verzögerung")
+    assert "," in rows[0]["confidence"] and "." not in rows[0]["confidence"]
+    assert abs(float(rows[0]["prob_ham"].replace(",", ".")) + float(rows[0]["prob_spam"].replace(",", ".")) - 1) < 1e-4
+    # A plain UTF-8 comma file is written as before: no BOM, commas, decimal points.
+    plain = _write(tmp_path / "plain.csv", texts[:3])
+    list(predict_file(predictor, plain, tmp_path / "plain-out.csv"))
+    written = (tmp_path / "plain-out.csv").read_bytes()
+    assert not written.startswith(b"\xef\xbb\xbf")
+    assert "." in next(csv.DictReader(written.decode().splitlines()))["confidence"]

@@ -371,7 +371,7 @@ def test_an_unexpected_failure_is_logged_without_its_message_which_may_quote_a_r
 
     ws, run_id, csv = run
 
-    def choke(table, fmt):  # as a library does: its message quotes the row it choked on
+    def choke(table, fmt, **_like):  # as a library does: its message quotes the row it choked on
         raise ValueError(f"cannot store {table.column('text')[0].as_py()!r} in a cell")
 
     monkeypatch.setattr(prediction, "_encode_table", choke)

@@ -387,7 +387,7 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
     return ImportedTable(
         table=table, source=path, format=format_name, encoding=encoding.name,
         problems=(*encoding.problems, *ragged.problems, *tidied),
-        first_data_line=first_line, has_header=dialect.header,
+        first_data_line=first_line, has_header=dialect.header, delimiter=dialect.delimiter,
     )
 
 

@@ -31,6 +31,7 @@ class ImportedTable:
     sheet: str | None = None
     has_header: bool = True
     sheets: tuple[str, ...] = ()  # an Excel workbook's worksheets, in order (the choice offered)
+    delimiter: str | None = None  # a CSV's or TSV's, as sniffed (";" from European Excel)
 
     @property
     def num_rows(self) -> int:
