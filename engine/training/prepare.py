@@ -178,6 +178,9 @@ def person_ids(stored: Any, column: str) -> list[str]:
     from engine.data.columns import complete_rows, label_array, person_values, text_array
 
     table, mapping, name = stored.table, stored.info.mapping, stored.info.name
+    from engine.data.columns import same_column
+
+    column = same_column(column, list(table.column_names))  # an accent typed the macOS way
     if column not in table.column_names:
         raise TrainingFailure(FailureKind.BAD_SETTING, f"dataset '{name}' has no column "
                               f"'{column}' to group one person's rows by; its columns are "

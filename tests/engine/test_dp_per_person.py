@@ -301,6 +301,10 @@ def test_person_ids_line_up_with_the_rows_training_reads() -> None:
     stored = StoredDataset(info=info, table=table, texts=texts, labels=labels)
     assert texts == ["good film", "bad plot", "awful"]
     assert person_ids(stored, "customer") == ["101", "103", "7"]
+    # A column name typed with a decomposed accent (macOS) names the stored, composed column.
+    composed = table.rename_columns(["text", "label", "client_\u00e9"])
+    assert person_ids(StoredDataset(info=info, table=composed, texts=texts, labels=labels),
+                      "client_e\u0301") == ["101", "103", "7"]
 
 
 def test_resuming_on_changed_people_is_refused(workspace, tiny_bert) -> None:
