@@ -66,3 +66,16 @@ def test_label_spellings_that_differ_by_an_accent_a_full_stop_or_arabic_letters_
                              "شكوى": 3, "شكوي": 2, "شكـوى": 1, "Lob": 2})
     assert groups == [["Réclamation", "Reclamation"], ["Beschwerde", "Beschwerde."],
                       ["شكوى", "شكوي", "شكـوى"]]
+
+
+def test_the_ascii_check_reads_only_the_rows_of_a_sliced_column() -> None:
+    import pyarrow as pa
+
+    from engine.data.importing import _all_ascii
+
+    column = pa.array(["caf\u00e9", "plain", "text", "na\u00efve"])
+    assert not _all_ascii(pa.chunked_array([column]))
+    assert _all_ascii(pa.chunked_array([column.slice(1, 2)]))  # "plain", "text" only
+    assert not _all_ascii(pa.chunked_array([column.slice(2, 2)]))
+    assert _all_ascii(pa.chunked_array([pa.array([None, None], pa.string())]))
+    assert not _all_ascii(pa.chunked_array([pa.array(["x", "\u00e9"], pa.large_string())]))
