@@ -97,9 +97,11 @@ def _stop_like_ctrl_c_on_sigterm():  # noqa: ANN202 - the previous handler, or N
     return signal.signal(signal.SIGTERM, terminate)
 
 
-def _said(args: argparse.Namespace, message: str, exit_code: int) -> int:
-    print(f"cloister: error: {message}", file=sys.stderr)
-    if getattr(args, "json", False):  # a script reading stdout gets the error there too
+def _said(args: argparse.Namespace, message: str, exit_code: int, *, line: str | None = None) -> int:
+    """An error on stderr (``line``, else "cloister: error: MESSAGE"), and with --json on stdout
+    too, where a script reads it."""
+    print(line or f"cloister: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
         import json
 
         print(json.dumps({"error": message, "exit_code": exit_code}))
@@ -107,12 +109,7 @@ def _said(args: argparse.Namespace, message: str, exit_code: int) -> int:
 
 
 def _stopped(args: argparse.Namespace, what: str, exit_code: int) -> int:
-    print(f"cloister: {what}{_AFTER_A_STOP}", file=sys.stderr)
-    if getattr(args, "json", False):
-        import json
-
-        print(json.dumps({"error": what, "exit_code": exit_code}))
-    return exit_code
+    return _said(args, what, exit_code, line=f"cloister: {what}{_AFTER_A_STOP}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,11 +5,12 @@ it finds, and the fixes, which act on it; below both, with no dependency on eith
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from engine.data.folding import fold
 
 # Labels that stand for "no label": Excel's failed lookups and errors, R's and pandas' missing
 # values. Compared by ``spelling_key``. Not "-" or "?": those can be classes (a +/- sentiment).
@@ -21,10 +22,8 @@ def spelling_key(label: str) -> str:
     number is written ('1' and '1.0', as pandas writes an integer column that had a gap), nor
     accents ('Reclamation', 'Réclamation'), a full stop at the end ('Beschwerde.'), Arabic's
     decorative tatweel or its everyday letter variants (ى/ي, أ/إ/آ/ا)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", label)
-                     if not unicodedata.combining(c) and c != "\u0640")
-    folded = folded.translate(_ARABIC_VARIANTS)
-    key = " ".join(folded.split()).casefold().rstrip(".。")
+    folded = fold(label).replace("\u0640", "").translate(_ARABIC_VARIANTS)
+    key = " ".join(folded.split()).rstrip(".。")
     if _DECIMAL.fullmatch(key) and "." in key:
         key = key.rstrip("0").rstrip(".")  # '1.0' -> '1', '2.50' -> '2.5'; '007' stays itself
     return key

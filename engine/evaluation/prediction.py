@@ -127,12 +127,12 @@ class Predictor:
         """The best model of a finished run, decrypted from the workspace into memory."""
         from engine.models.weights import load_model, model_exists
         from engine.runs import load_run, no_model_yet
-        from engine.training.checkpoint import checkpoint_key
+        from engine.training.checkpoint import has_checkpoint
 
         record = load_run(ws, run_id)
         key = f"runs/{run_id}/model"
         if not model_exists(ws, key):
-            raise InputError(no_model_yet(record, resumable=ws.has(checkpoint_key(record.run_id))))
+            raise InputError(no_model_yet(record, resumable=has_checkpoint(ws, record.run_id)))
         device = device or best_device()
         model, tokenizer = load_model(ws, key, device=device)
         config = dict(getattr(record, "config", {}) or {})

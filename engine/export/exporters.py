@@ -353,14 +353,14 @@ def export_run(
     """
     from engine.models.weights import load_model, model_exists
     from engine.runs import load_run, no_model_yet
-    from engine.training.checkpoint import checkpoint_key
+    from engine.training.checkpoint import has_checkpoint
 
     format = export_format_named(format).name  # an unknown or unusable format fails before any work
     out = Path(out).expanduser()
     record = load_run(ws, run_id)
     prefix = f"runs/{run_id}/model"
     if not model_exists(ws, prefix):
-        raise InputError(no_model_yet(record, resumable=ws.has(checkpoint_key(record.run_id))))
+        raise InputError(no_model_yet(record, resumable=has_checkpoint(ws, record.run_id)))
     if not plaintext:
         if not passphrase:
             raise InputError("an encrypted export needs a passphrase for the recipient; give one, "

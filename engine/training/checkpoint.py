@@ -28,6 +28,15 @@ def checkpoint_key(run_id: str) -> str:
     return f"runs/{run_id}/checkpoints/latest"
 
 
+def has_checkpoint(ws: Vault, run_id: str) -> bool:
+    """Whether ``run_id`` saved a checkpoint to resume from (False where the vault cannot say,
+    a failing disk: promise nothing)."""
+    try:
+        return bool(ws.has(checkpoint_key(run_id)))
+    except Exception:  # noqa: BLE001
+        return False
+
+
 @dataclass
 class Progress:
     """Where training stands. ``batch_in_epoch`` counts micro-batches already done this epoch,

@@ -31,21 +31,6 @@ log = logging.getLogger(__name__)
 SplitRows = tuple[Sequence[int], Sequence[int], Sequence[int]]
 
 
-def _has_checkpoint(trainer: Trainer | None, record: tuple[Any, RunRecord] | None) -> bool:
-    """Whether the failed run can be resumed: only from a checkpoint it (or its earlier part)
-    saved. A run that failed before its first has nothing to continue from."""
-    from engine.training.checkpoint import checkpoint_key
-
-    try:
-        if trainer is not None:
-            return bool(trainer.ws.has(checkpoint_key(trainer.run.run_id)))
-        if record is not None:
-            return bool(record[0].has(checkpoint_key(record[1].run_id)))
-    except Exception:  # noqa: BLE001 - e.g. the disk failing: promise nothing
-        return False
-    return False
-
-
 def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Event]:
     """Run ``body``; turn any exception into a final ``Failed`` and mark the run failed."""
     state: dict[str, Any] = {}
@@ -59,9 +44,11 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
     except Exception as exc:  # noqa: BLE001 - the thread boundary: nothing may escape unseen
         trainer: Trainer | None = state.get("trainer")
         record: tuple[Any, RunRecord] | None = state.get("record")  # the trainer failed to build
-        run_id = trainer.run.run_id if trainer is not None else record[1].run_id if record else None
+        owner = ((trainer.ws, trainer.run.run_id) if trainer is not None
+                 else (record[0], record[1].run_id) if record is not None else None)
         failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""),
-                           resumable=_has_checkpoint(trainer, record), run_id=run_id)
+                           resumable=owner is not None and ckpt_io.has_checkpoint(*owner),
+                           run_id=owner[1] if owner else None)
         if trainer is not None or record is not None:
             try:
                 if trainer is not None:

@@ -121,18 +121,16 @@ class IndexStore:
     def _load_index(self) -> list[str]:
         return list(self._load_state().entries)
 
-    def _save_index(self, state: _Index) -> None:
-        """Write ``state`` as the next generation: both copies, then the anchors."""
+    def _save_index(self, state: _Index, *, frees: bool = False) -> None:
+        """Write ``state`` as the next generation: both copies, then the anchors. ``frees``:
+        the change deletes entries, which is how a full vault is freed, so it needs room for
+        its audit entry only."""
         generation = state.generation + 1
         data = json.dumps({"version": 1, "generation": generation,
                            "keys": sorted(state.entries),
                            "salts": {k: v for k, v in sorted(state.entries.items()) if v}}
                           ).encode("utf-8")
-        try:  # a change that shrinks the index (a deletion) is how a full vault is freed
-            shrinking = len(state.entries) < len(self._load_state(check_fresh=False).entries)
-        except (OSError, PrivacyError):
-            shrinking = False
-        check_room(self.root, len(data), margin=_ROOM_TO_FREE if shrinking else _ROOM_AFTER_INDEX)
+        check_room(self.root, len(data), margin=_ROOM_TO_FREE if frees else _ROOM_AFTER_INDEX)
         for name in (INDEX_FILE, INDEX_BACKUP_FILE):  # main copy first: it is the one read
             with atomic_writer(self.root / name) as handle:
                 container.write_all(container.vault_encryptor(

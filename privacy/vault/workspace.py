@@ -168,13 +168,11 @@ class Workspace(IndexStore):
                 ws._save_index(_Index())  # finish a `create` that was interrupted after the vault
             ws._refresh_anchor()
             ws.collect_garbage()
-        except OSError as exc:  # housekeeping must never block opening
-            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):  # a read-only copy or mount:
+        except (PrivacyError, OSError) as exc:  # housekeeping must never block opening
+            if getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM):
                 log.info("workspace opened for reading only: %s", exc)  # nothing was interrupted
             else:
                 log.warning("could not tidy the workspace up at opening: %s", exc)
-        except PrivacyError as exc:
-            log.warning("could not tidy the workspace up at opening: %s", exc)
         return ws
 
     def lock(self) -> None:
@@ -315,7 +313,7 @@ class Workspace(IndexStore):
             if key not in state.entries:
                 raise NotInVault(f"'{key}' is not in the workspace")
             salt = state.entries.pop(key)
-            self._save_index(state)
+            self._save_index(state, frees=True)
         remove_durably(self.root / self._relpath(key, salt))
 
     def delete_prefix(self, prefix: str) -> int:
@@ -328,7 +326,7 @@ class Workspace(IndexStore):
             if doomed:
                 for key in doomed:
                     del state.entries[key]
-                self._save_index(state)
+                self._save_index(state, frees=True)
         for key, salt in doomed.items():
             remove_durably(self.root / self._relpath(key, salt))
         return len(doomed)

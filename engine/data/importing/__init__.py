@@ -52,7 +52,7 @@ class NotTabular(InputError):
     a list of texts to classify can (``engine.evaluation.file_prediction``)."""
 
 
-def _unsupported(path: Path, why: str) -> InputError:
+def _unsupported(path: Path, why: str, kind: type[InputError] = InputError) -> InputError:
     extra = ""
     if path.suffix.lower() == ".xls":
         extra = " Open it in Excel and save it as .xlsx (Excel Workbook)."
@@ -60,7 +60,7 @@ def _unsupported(path: Path, why: str) -> InputError:
         extra = " For one example per .txt file, put the files in one sub-folder per label."
     elif path.suffix.lower() in (".gz", ".zip", ".bz2", ".xz", ".7z"):
         extra = " Decompress it first and import the file inside."
-    return InputError(
+    return kind(
         f"{path}: {why}, so Cloister cannot read it.{extra} Supported formats: "
         f"{supported_formats_text()}. Convert the file to one of these (e.g. a CSV with a text "
         "and a label column)."
@@ -98,7 +98,7 @@ def _sniff_format(path: Path) -> str:
     # Only a clearly tabular file is accepted; anything looser would be a guess.
     if len(dialect.column_names) >= 2 and dialect.consistency >= 0.95:
         return "tsv" if dialect.delimiter == "\t" else "csv"
-    raise NotTabular(str(_unsupported(path, f"the file {kind} and is not recognisably CSV, TSV or JSON")))
+    raise _unsupported(path, f"the file {kind} and is not recognisably CSV, TSV or JSON", NotTabular)
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, header: bool | None = None,

@@ -6,7 +6,8 @@ readers can use it too.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from engine.data.folding import fold
 
 # Names, strongest first. The rank breaks ties: a table with both "Product" and "Tags" columns
 # (the CFPB export) is a product classification task far more often than a tag one.
@@ -51,9 +52,7 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 def _tokens(name: str) -> list[str]:
     # Accents folded and case folded ("Catégorie" -> categorie, "Rückmeldung" -> ruckmeldung,
     # "Straße" -> strasse): the words above are written in ASCII.
-    folded = "".join(c for c in unicodedata.normalize("NFKD", name.casefold())
-                     if not unicodedata.combining(c))
-    return [t for t in re.split(r"[\W_]+", folded) if t]  # letters of any script stay
+    return [t for t in re.split(r"[\W_]+", fold(name)) if t]  # letters of any script stay
 
 
 def name_score(name: str, hints: tuple[str, ...]) -> tuple[int, int]:

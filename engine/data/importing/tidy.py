@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data.folding import fold
 from engine.data.problems import Problem, Severity
 
 # A number as spreadsheets write one: 1,234.5 / 1.234,5 / -3 / 12% / 1e3 / €30.
@@ -111,14 +112,6 @@ _TOTALS = {"total", "totals", "grand total", "sum", "summe", "gesamt", "gesamtsu
            "totaal", "somme", "totale", "suma", "total general", "somme totale", "totale generale"}
 
 
-def _fold(text: str) -> str:
-    """Case and accents folded: "Total général" is "total general"."""
-    import unicodedata
-
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold())
-                   if not unicodedata.combining(c))
-
-
 _COMMA_DECIMAL = re.compile(r"\d,\d{1,2}\s?[$€£%]?$")
 
 
@@ -148,12 +141,11 @@ def _footer(table: pa.Table, end: int) -> np.ndarray:
         return found
     row = {name: (value or "").strip() for name, value in table.slice(end - 1, 1).to_pylist()[0].items()}
     filled = [(name, value) for name, value in row.items() if value]
-    if len(filled) < 2 or _fold(filled[0][1]).rstrip(":") not in _TOTALS:
+    if len(filled) < 2 or fold(filled[0][1]).rstrip(":") not in _TOTALS:
         return found
-    numbers = [(name, value) for name, value in filled[1:]]
-    if any(_number(value) is None for _, value in numbers):
+    if any(_number(value) is None for _, value in filled[1:]):
         return found
-    for name, value in numbers:
+    for name, value in filled[1:]:
         cells = [(v or "").strip() for v in table.column(name).slice(0, end - 1).to_pylist()]
         comma = sum(bool(_COMMA_DECIMAL.search(c)) for c in cells) > len([c for c in cells if c]) / 2
         total = _number(value, comma_decimal=comma)
