@@ -23,12 +23,12 @@ import os
 import re
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import InputError
+from privacy.vault import file_lock
 from privacy.vault.file_lock import try_lock, unlock
 
 if TYPE_CHECKING:
@@ -59,15 +59,6 @@ def _taken(run_id: str) -> RunClaimed:
                       "`cloister` command: wait for it, or cancel it there first")
 
 
-def _lock_briefly_retrying(fd: int) -> bool:
-    deadline = time.monotonic() + _RETRY_S
-    while not try_lock(fd):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 @contextlib.contextmanager
 def claim_run(ws: Vault, run_id: str) -> Iterator[None]:
     """Hold ``run_id`` for this process while the block trains it; refuse if another holds it."""
@@ -82,16 +73,12 @@ def claim_run(ws: Vault, run_id: str) -> Iterator[None]:
         _sweep_named_by_run_id(path.parent)
         if _held_elsewhere(path.parent / run_id) is True:  # by a trainer of an earlier version
             raise _taken(run_id)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if not _lock_briefly_retrying(fd):
-                raise _taken(run_id)
-            try:
-                yield
-            finally:
-                unlock(fd)
-        finally:
-            os.close(fd)
+        with contextlib.ExitStack() as stack:
+            try:  # entered apart from the body: a Busy raised there is not the body's
+                stack.enter_context(file_lock.held(path, give_up_after=_RETRY_S))
+            except file_lock.Busy:
+                raise _taken(run_id) from None
+            yield
     finally:
         with _held_lock:
             _held.discard(key)

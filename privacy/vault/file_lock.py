@@ -52,18 +52,28 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+class Busy(Exception):
+    """Another process kept the lock for longer than the caller would wait."""
+
+
 @contextlib.contextmanager
-def held(path: Path) -> Iterator[None]:
-    """Wait until the lock on ``path`` (created if missing) is this block's, then hold it.
+def held(path: Path, *, give_up_after: float | None = None) -> Iterator[None]:
+    """Wait until the lock on ``path`` (created if missing) is this block's, then hold it;
+    with ``give_up_after`` (seconds), raise ``Busy`` instead of waiting longer.
 
     Not re-entrant: a block that already holds ``path`` must not ask for it again.
     """
+    deadline = None if give_up_after is None else time.monotonic() + give_up_after
     with _in_process_guard:
         local = _in_process.setdefault(os.path.abspath(path), threading.Lock())
-    with local:
+    if not local.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
+        raise Busy(str(path))  # another thread of this process holds it
+    try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             while not try_lock(fd):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise Busy(str(path))
                 time.sleep(_POLL_S)
             try:
                 yield
@@ -71,3 +81,5 @@ def held(path: Path) -> Iterator[None]:
                 unlock(fd)
         finally:
             os.close(fd)
+    finally:
+        local.release()

@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from privacy.vault import file_lock
 
 HOLDER = """
@@ -39,6 +41,9 @@ def test_a_lock_held_by_another_process_is_waited_for_until_it_is_let_go(tmp_pat
     try:
         assert holder.stdout is not None and holder.stdin is not None
         assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(file_lock.Busy):  # a caller that will not wait long gives up instead
+            with file_lock.held(path, give_up_after=0.2):
+                raise AssertionError("entered while another process held the lock")
         thread, entered = _enter_in_thread(path)
         assert not entered.wait(0.5), "entered while another process held the lock"
         holder.stdin.write("go\n")
@@ -56,6 +61,9 @@ def test_threads_of_one_process_wait_for_each_other(tmp_path: Path) -> None:
     with file_lock.held(path):
         thread, entered = _enter_in_thread(path)
         assert not entered.wait(0.3), "a second thread entered while the first held the lock"
+        with pytest.raises(file_lock.Busy):  # nor does a waiting caller wait past its time
+            with file_lock.held(path, give_up_after=0.1):
+                raise AssertionError("entered while another thread held the lock")
     assert entered.wait(30)
     thread.join(5)
     assert path.exists() and path.stat().st_size == 0  # the lock file carries nothing
