@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from engine.cli.common import add_workspace_options, open_workspace
+from engine.cli.forget_cmd import register_forget
 from engine.errors import InputError
 from engine.units import count_of
 
@@ -268,3 +269,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--file", type=Path, metavar="FILE", help="read the text from FILE ('-': stdin)")
     add_workspace_options(p)
     p.set_defaults(func=cmd_reidentify)
+
+    register_forget(subparsers)
