@@ -45,6 +45,12 @@ class StoredDatasetsPanel(QWidget):
         self.privacy_button = QPushButton("Privacy…")
         self.privacy_button.clicked.connect(self.privacy_selected)
         self.privacy_dialog: Any = None
+        # An erasure request covers the whole vault, so it needs no selection (dialogs/forget.py).
+        self.forget_button = QPushButton("Forget a person…")
+        self.forget_button.setToolTip("Someone asked to be erased: find and remove every row "
+                                      "about them, in every dataset")
+        self.forget_button.clicked.connect(self.forget_person)
+        self.forget_dialog: Any = None
         self.buttons = QWidget()
         buttons = QVBoxLayout(self.buttons)
         buttons.setContentsMargins(0, 0, 0, 0)
@@ -52,6 +58,7 @@ class StoredDatasetsPanel(QWidget):
                        self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.forget_button)
         # An empty vault is one line, not an empty table and four greyed buttons: the file
         # being previewed above gets the height.
         self.empty_note = QLabel("Nothing here yet. A file you import is stored here, encrypted; "
@@ -140,6 +147,14 @@ class StoredDatasetsPanel(QWidget):
 
         self.privacy_dialog = PrivacyDialog(self.context, name, self)
         self.privacy_dialog.show()
+
+    def forget_person(self) -> None:
+        if self.workspace is None:
+            return
+        from desktop.dialogs.forget import ForgetDialog
+
+        self.forget_dialog = ForgetDialog(self.context, self)
+        self.forget_dialog.show()
 
     def rename_selected(self) -> None:
         old = self.selected_name()

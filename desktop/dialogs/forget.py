@@ -1,0 +1,194 @@
+"""Forget a person: the desktop side of ``cloister forget`` (``engine.erasure``).
+
+Someone asks to be erased: the user types what identifies them, the vault's datasets are searched
+on a worker thread, the rows found are counted per dataset with the runs trained on them, and a
+second, explicit click removes them. Nothing typed here is kept: not in the settings, the history
+or the audit log (which records counts)."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit,
+    QPushButton, QVBoxLayout, QWidget,
+)
+
+from desktop.context import AppContext
+from desktop.worker import Done, Job
+from engine.events import Failed
+from engine.units import count_of
+
+INTRO = ("When someone asks to be erased, type what identifies them, one per line: a full name, "
+         "an e-mail address, a phone or customer number. Every dataset in the vault is searched "
+         "(whole words, any case, in every column); the rows naming any of them are counted "
+         "first and removed only when you confirm. What you type here is not kept.")
+
+
+class ForgetDialog(QDialog):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.plan: Any = None
+        self.setWindowTitle("Forget a person")
+        self.setMinimumWidth(520)
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.values = QPlainTextEdit()
+        self.values.setPlaceholderText("Jane Doe\njane.doe@example.com\n+44 20 7946 0958")
+        self.values.setAccessibleName("What identifies the person, one per line")
+        self.values.setTabChangesFocus(True)
+        self.values.setMaximumHeight(110)
+        self.values.textChanged.connect(self._forget_plan)
+        self.find_button = QPushButton("Find their rows")
+        self.find_button.clicked.connect(self.find)
+        self.found = QLabel()
+        self.found.setWordWrap(True)
+        self.found.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.with_runs = QCheckBox()
+        self.with_runs.hide()
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setEnabled(False)
+        self.remove_button.clicked.connect(self.remove)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.find_button)
+        row.addStretch(1)
+        row.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        for widget in (intro, self.values):
+            layout.addWidget(widget)
+        layout.addLayout(row)
+        layout.addWidget(self.found)
+        layout.addWidget(self.with_runs)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+
+    def _typed(self) -> list[str]:
+        return [line for line in self.values.toPlainText().splitlines() if line.strip()]
+
+    def _forget_plan(self) -> None:
+        """What was found belongs to the values as they were: typing again asks for a new search."""
+        if self.plan is not None:
+            self.plan = None
+            self.found.setText("Search again: the values changed.")
+        self.remove_button.setEnabled(False)
+        self.with_runs.hide()
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.find_button, self.values):
+            widget.setEnabled(not busy)
+        if busy:
+            self.remove_button.setEnabled(False)
+
+    def find(self) -> None:
+        workspace, values = self.context.workspace, self._typed()
+        if workspace is None:
+            return
+        if not values:
+            self.found.setText("Type at least one name, address or number first.")
+            return
+        from engine.erasure import plan_erasure
+
+        self._busy(True)
+        self.found.setText("Searching the vault…")
+        job = Job.call(lambda _cancel: plan_erasure(workspace, values), name="search", parent=self)
+        job.ended.connect(self._on_found)
+        self.context.start(job)
+
+    def _on_found(self, terminal: object) -> None:
+        self._busy(False)
+        if not isinstance(terminal, Done):
+            message = terminal.message if isinstance(terminal, Failed) else "Stopped."
+            self.found.setText(f"Not searched: {message}")
+            return
+        self.plan = plan = terminal.value
+        self.found.setText(describe(plan))
+        runs = plan.runs
+        whole = any(part.removed == part.rows for part in plan.affected)
+        self.remove_button.setText(f"Remove {count_of(plan.rows, 'row')}")
+        self.remove_button.setEnabled(bool(plan.affected) and not whole)
+        self.with_runs.setText(f"Also delete the {count_of(len(runs), 'run')} trained on them "
+                               "(their models and test reports)")
+        self.with_runs.setChecked(False)
+        self.with_runs.setVisible(bool(runs) and bool(plan.affected) and not whole)
+
+    def remove(self) -> None:
+        workspace, plan = self.context.workspace, self.plan
+        if workspace is None or plan is None:
+            return
+        from engine.erasure import carry_out
+
+        delete_runs = self.with_runs.isVisible() and self.with_runs.isChecked()
+        also = f", and delete {count_of(len(plan.runs), 'run')}" if delete_runs else ""
+        if QMessageBox.question(
+                self, "Forget a person",
+                f"Remove {count_of(plan.rows, 'row')} from "
+                f"{count_of(len(plan.affected), 'dataset')}{also}? This cannot be undone.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            return
+        self._busy(True)
+        self.found.setText("Removing…")
+        job = Job.call(lambda _cancel: carry_out(workspace, plan, delete_runs=delete_runs),
+                       name="erasure", parent=self)
+        job.ended.connect(lambda terminal: self._on_removed(terminal, plan))
+        self.context.start(job)
+
+    def _on_removed(self, terminal: object, plan: Any) -> None:
+        self._busy(False)
+        self.plan = None
+        self.with_runs.hide()
+        self.context.datasets_changed.emit()
+        if not isinstance(terminal, Done):
+            message = terminal.message if isinstance(terminal, Failed) else "Stopped."
+            self.found.setText(f"Not removed: {message}")
+            return
+        done = terminal.value
+        self.values.blockSignals(True)  # what identified them is not kept on screen either
+        self.values.clear()
+        self.values.blockSignals(False)
+        self.remove_button.setText("Remove")
+        if done.runs_deleted:
+            self.context.runs_changed.emit()
+        lines = [f"Removed {count_of(n, 'row')} from {name}." for name, n in done.rows.items()]
+        kept = [r.run_id for r in plan.runs if r.run_id not in done.runs_deleted]
+        if done.runs_deleted:
+            lines.append(f"Deleted {count_of(len(done.runs_deleted), 'run')} trained on them.")
+        if kept:
+            verb = "is" if len(kept) == 1 else "are"
+            lines.append(f"{count_of(len(kept), 'run')} trained on them {verb} "
+                         "kept: a model can remember its training rows. Delete "
+                         f"{'it' if len(kept) == 1 else 'them'} on the Runs page and train again.")
+        lines.append("Copies outside the vault (exported models, saved predictions) are yours to "
+                     "delete.")
+        self.found.setText("\n".join(lines))
+        removed = count_of(sum(done.rows.values()), 'row')
+        self.context.status_message.emit(f"Forgot a person: {removed} removed.")
+
+
+def describe(plan: Any) -> str:
+    """What the search found, a line a dataset, as plain text."""
+    lines = []
+    for part in plan.datasets:
+        if not part.removed and not part.pseudonyms:
+            note = (f" (an anonymized copy of {part.anonymized_from}: the names it replaced "
+                    "cannot be searched for)" if part.anonymized_from else "")
+            lines.append(f"{part.name}: nothing found{note}")
+            continue
+        line = f"{part.name}: {part.removed:,} of {part.rows:,} rows"
+        if part.pseudonyms:
+            line += f", {count_of(part.pseudonyms, 'pseudonym')} in its reversible mapping"
+        if part.runs:
+            line += f"; {count_of(len(part.runs), 'run')} trained on them"
+        lines.append(line)
+        for value in part.broad:
+            lines.append(f"    “{value}” matches {part.per_value[value]:,} rows: is it about "
+                         "one person? Type a fuller value.")
+        if part.removed == part.rows:
+            lines.append(f"    Every row of {part.name} is about them: delete the whole dataset "
+                         "instead (Delete…).")
+    if not plan.affected:
+        lines.append("No stored row names them: nothing to remove.")
+    return "\n".join(lines)

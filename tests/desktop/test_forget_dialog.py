@@ -1,0 +1,86 @@
+"""Forget a person from the Datasets page: the search counts the rows and runs first, the removal
+waits for a second click, the vault list and the Runs page follow, and a dataset that is all
+about the person is not emptied."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from engine.data.store import dataset_info, load_dataset
+from engine.runs import RunRecord, RunStatus, list_runs, new_run_id, save_run
+from tests.desktop.helpers import answer_next_message_box, click_when_laid_out
+from tests.desktop.test_training_ui import _store
+
+
+def _tickets(tmp_path: Path) -> Path:
+    path = tmp_path / "tickets.csv"
+    rows = [f"Jane Doe called about order {i},a" if i % 5 == 0
+            else f"Order {i} is late,{'ab'[i % 2]}" for i in range(20)]
+    path.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _dialog(qtbot, window):  # noqa: ANN001, ANN202
+    window.show_page("datasets")
+    panel = window.datasets_page.stored_panel
+    click_when_laid_out(qtbot, panel.forget_button)
+    return panel.forget_dialog
+
+
+def _find(qtbot, dialog, text: str) -> None:  # noqa: ANN001
+    dialog.values.setPlainText(text)
+    qtbot.mouseClick(dialog.find_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.find_button.isEnabled() and dialog.plan is not None,
+                    timeout=30_000)
+
+
+def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, window, tmp_path):
+    _store(window, _tickets(tmp_path), name="tickets")
+    ws = window.context.workspace
+    run = RunRecord(run_id=new_run_id(), dataset="tickets", config={}, status=RunStatus.FINISHED,
+                    dataset_sha256=dataset_info(ws, "tickets").sha256)
+    save_run(ws, run)
+    dialog = _dialog(qtbot, window)
+    assert not dialog.remove_button.isEnabled()  # nothing searched yet
+    _find(qtbot, dialog, "jane doe\n")
+    assert "tickets: 4 of 20 rows; 1 run trained on them" in dialog.found.text()
+    assert dialog.remove_button.text() == "Remove 4 rows" and dialog.remove_button.isEnabled()
+    assert dataset_info(ws, "tickets").rows == 20  # counted, not yet removed
+    dialog.values.setPlainText("Jane Doe\nsomeone else")  # the plan was for other values
+    assert not dialog.remove_button.isEnabled() and "Search again" in dialog.found.text()
+    _find(qtbot, dialog, "Jane Doe")
+    assert dialog.with_runs.isVisible() and "1 run" in dialog.with_runs.text()
+    dialog.with_runs.setChecked(True)
+    asked: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=asked)
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert asked == ["Remove 4 rows from 1 dataset, and delete 1 run? This cannot be undone."]
+    assert dataset_info(ws, "tickets").rows == 20 and dialog.remove_button.isEnabled()
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.found.text().startswith("Removed"), timeout=30_000)
+    assert "Removed 4 rows from tickets." in dialog.found.text()
+    assert "Deleted 1 run trained on them." in dialog.found.text()
+    assert dialog.values.toPlainText() == "" and not dialog.remove_button.isEnabled()
+    texts = load_dataset(ws, "tickets").texts
+    assert len(texts) == 16 and not any("Jane" in t for t in texts)
+    assert list_runs(ws) == []
+    stored = window.datasets_page.stored
+    assert stored.item(0, 1).text() == "16"  # the vault list followed at once
+
+
+def test_a_dataset_all_about_them_is_not_emptied(qtbot, window, tmp_path):
+    hers = tmp_path / "hers.csv"
+    hers.write_text("text,label\nJane Doe rang,a\nJane Doe wrote,b\nJane Doe paid,a\n",
+                    encoding="utf-8")
+    _store(window, hers, name="hers")
+    dialog = _dialog(qtbot, window)
+    _find(qtbot, dialog, "Jane Doe")
+    assert "Every row of hers is about them: delete the whole dataset" in dialog.found.text()
+    assert not dialog.remove_button.isEnabled()
+    _find(qtbot, dialog, "Nobody Known")
+    assert "No stored row names them" in dialog.found.text()
+    assert not dialog.remove_button.isEnabled()
+    assert dataset_info(window.context.workspace, "hers").rows == 3
