@@ -1,5 +1,8 @@
 """DATE, DATE_TIME and AGE. Dates are numeric (2/4/1958, 14.03.2013, 2013-03-14), written
-(March 3, 2020; 3 Mar 2020; March 2020) or weekdays; a time next to a date makes DATE_TIME."""
+(March 3, 2020; 3 Mar 2020; March 2020) or weekdays; a time next to a date makes DATE_TIME.
+German, French, Spanish, Italian and Dutch written dates count with their year ("3. März 1985",
+"12 janvier 1990", "5 de mayo de 2001", "März 1985"): a birth date has one, and without it
+"mai", "mars" or "mayo" are as often words."""
 from __future__ import annotations
 
 import re
@@ -18,6 +21,22 @@ _NUMERIC = (r"(?:\d{4}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])"
 _WRITTEN = (rf"(?:(?:(?:{WEEKDAYS}),?\s)?(?:(?:{MONTHS})\.?\s(?:[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
             rf"|(?:[0-3]?\d)(?:st|nd|rd|th)?\s(?:of\s)?(?:{MONTHS})\.?(?:,?\s\d{{4}})?"
             rf"|(?:{MONTHS})\.?,?\s\d{{4}}))")
+# German, French, Spanish, Italian, Dutch (with and without accents); English spellings above.
+_EUROPEAN_MONTHS = (
+    "januar|jänner|februar|märz|maerz|mai|juni|juli|oktober|dezember|"
+    "janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|"
+    "décembre|decembre|"
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
+    "diciembre|"
+    "gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|"
+    "januari|februari|maart|mei|augustus")
+# Found from the year back: a four-digit number, the month name just before it, then the day
+# before that. A pattern opening with the month alternation is tried at every position of every
+# text and cost as much as every other date pattern together.
+_YEAR = re.compile(r"(?<![\w/.-])\d{4}(?![\w/-]|\.\d)")
+_MONTH_BEFORE = re.compile(rf"(?i)(?<![\w/.-])(?:{_EUROPEAN_MONTHS}|{MONTHS})\.?"
+                           rf"(?:\s(?:de\s)?|,\s?)$")
+_DAY_BEFORE = re.compile(r"(?i)(?<![\w/.-])[0-3]?\d(?:\.|er|º|°)?\s(?:de\s)?$")
 _DATE = re.compile(rf"(?i)(?<![\w/.-])(?:{_NUMERIC}|{_WRITTEN})(?![\w/-]|\.\d)")
 _DATE_TIME = re.compile(rf"(?i)(?<![\w/.-])(?:{_NUMERIC}|{_WRITTEN})(?:,?\s|T)(?:at\s)?{_TIME}(?![\w:])")
 _TIME_ONLY = re.compile(rf"(?<![\w:.]){_TIME}(?![\w:])")
@@ -37,6 +56,15 @@ class DateDetector(Detector):
     def find(self, text: str) -> Iterator[Finding]:
         for m in _DATE_TIME.finditer(text):
             yield Finding(m.start(), m.end(), "DATE_TIME", 0.9, self.name)
+        for year in _YEAR.finditer(text):
+            month = _MONTH_BEFORE.search(text, max(0, year.start() - 18), year.start())
+            if month is None:
+                continue
+            day = _DAY_BEFORE.search(text, max(0, month.start() - 8), month.start())
+            if day is None and month.group()[:4].lower() == "mars":  # "Mars 2020": the planet
+                continue
+            start = day.start() if day else month.start()
+            yield Finding(start, year.end(), "DATE", 0.85, self.name)
         for m in _DATE.finditer(text):
             value = m.group()
             # "may 5" in lowercase prose is usually the verb; ask for a capital or digits first.

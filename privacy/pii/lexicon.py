@@ -113,6 +113,10 @@ def _provider_lists(package: str, attributes: tuple[str, ...],
     return found
 
 
+# Parts of hyphenated place names that the first-name lists also hold ("Saint-Nicolas").
+_NOT_FIRST_PARTS = frozenset({"saint", "sainte", "san", "santa", "st", "ste"})
+
+
 def _fold(words: set[str]) -> frozenset[str]:
     return frozenset(w.casefold() for w in words if w and not w.isdigit())
 
@@ -134,7 +138,17 @@ class Lexicon:
     english_common: frozenset[str] = frozenset()
 
     def is_name_token(self, folded: str) -> bool:
-        return folded in self.first_names or folded in self.last_names
+        if folded in self.first_names or folded in self.last_names:
+            return True
+        # "Mary-Jane", "Jean-Luc", "Hans-Jürgen": every part a first name that two or more
+        # locales list. Without this the first name of "Mary-Jane Watson" stayed in the text
+        # and only "Watson" went. Surnames joined so ("Taylor-Jones", "Brown-Weaver") are as
+        # often a firm's name; after a first name or a title they are taken anyway.
+        if "-" not in folded:  # most tokens: no split, no list built
+            return False
+        parts = folded.split("-")
+        return all(p in self.shared_first_names and p not in _NOT_FIRST_PARTS
+                                      for p in parts)
 
     def is_place(self, folded: str) -> bool:
         return folded in self.cities or folded in self.countries

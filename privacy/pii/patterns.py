@@ -99,6 +99,11 @@ class PhoneDetector(Detector):
         r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,8}){0,4}"
         r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w/]|-\d|\.\d)")
     _after = re.compile(r"(?i)^[\s-]{0,3}(?:office|fax|mobile|cell|home|work|phone|tel)\b")
+    # German and Austrian numbers write the area code apart with a slash: 030/1234567,
+    # 0171 / 123 45 67. The leading 0 and 3+ digits before the slash keep dates (03/04/1985)
+    # and fractions out.
+    _slashed = re.compile(r"(?<![\w+/.-])0\d{2,5} ?/ ?\d{2,9}(?:[ -]\d{2,8}){0,3}"
+                          r"(?![\w/]|-\d|\.\d)")
 
     def find(self, text: str) -> Iterator[Finding]:
         for m in self._re.finditer(text):
@@ -118,6 +123,13 @@ class PhoneDetector(Detector):
             else:
                 score = 0.85 if context else 0.7
             yield Finding(m.start(), m.end(), "PHONE", score, self.name)
+        if "/" in text:
+            for m in self._slashed.finditer(text):
+                after = sum(c.isdigit() for c in m.group().split("/", 1)[1])
+                # "0815/2023" is a ticket and a year unless the text says phone
+                if 7 <= sum(c.isdigit() for c in m.group()) <= 15 and (
+                        after >= 5 or _context_before(text, m.start(), _PHONE_CONTEXT)):
+                    yield Finding(m.start(), m.end(), "PHONE", 0.7, self.name)
 
 
 @register

@@ -291,3 +291,44 @@ def test_text_in_scripts_the_detectors_are_not_made_for_is_said() -> None:
     assert chinese.coverage_warning() is not None and "Chinese, Japanese" in chinese.coverage_warning()
     english = scan_columns({"text": ["Call Donald van der Voet on (978)645-9740 about the refund"]})
     assert english.coverage_warning() is None
+
+
+@pytest.mark.parametrize("text, date", [
+    ("geboren am 3. März 1985 in Köln", "3. März 1985"),
+    ("née le 1er février 1990", "1er février 1990"),
+    ("nació el 5 de mayo de 2001", "5 de mayo de 2001"),
+    ("nato il 7 settembre 1970", "7 settembre 1970"),
+    ("geboren op 4 mei 1980", "4 mei 1980"),
+    ("Kunde seit Dezember 2019", "Dezember 2019"),
+    ("am 3. April 1985", "3. April 1985"),  # was "April 1985", its day left in the text
+])
+def test_dates_written_in_other_european_languages_are_found_with_their_year(text: str,
+                                                                            date: str) -> None:
+    assert [d for t, d in found(text) if t == "DATE"] == [date]
+
+
+def test_a_european_month_without_its_year_or_the_planet_is_no_date() -> None:
+    assert "DATE" not in types_of("Le 3 mai, nous avons reçu")  # no year: "mai" is also a word
+    assert "DATE" not in types_of("NASA's Mars 2020 rover")
+
+
+def test_german_numbers_with_the_area_code_apart_are_phones() -> None:
+    assert ("PHONE", "030/1234567") in found("Ruf mich an: 030/1234567")
+    assert ("PHONE", "0171 / 123 45 67") in found("Handy 0171 / 123 45 67, abends")
+    assert "PHONE" not in types_of("Ticket 0815/2023 ist offen")  # a number and a year
+    assert "PHONE" not in types_of("am 03/04/1985")
+
+
+@pytest.mark.parametrize("text, person", [
+    ("Call Mary-Jane Watson tomorrow", "Mary-Jane Watson"),  # was "Watson" alone
+    ("Jean-Luc Picard wrote back", "Jean-Luc Picard"),
+    ("Hans-Jürgen rief gestern an", "Hans-Jürgen"),
+])
+def test_hyphenated_first_names_are_part_of_the_name(text: str, person: str) -> None:
+    assert [d for t, d in found(text) if t == "PERSON"] == [person]
+
+
+def test_surnames_joined_by_a_hyphen_alone_are_not_taken_for_a_person() -> None:
+    # Firms are named so ("Taylor-Jones"); after a first name or a title the name is taken.
+    assert "PERSON" not in types_of("Taylor-Jones sent the invoice")
+    assert ("PERSON", "Anna Garcia-Smith") in found("Anna Garcia-Smith sent the invoice")
