@@ -3,122 +3,38 @@
 A person whose data was imported may ask for it to be erased (GDPR article 17 and its
 equivalents). Without this, the only way was to find their rows by eye and re-import a
 hand-edited file, outside the vault. Here the user gives what identifies the person (a name, an
-e-mail address, a customer id); every stored dataset is searched for it, the matching rows are
-shown as counts, and on confirmation each dataset is stored again without them (an atomic
-replacement: the old table is unlinked only once the new one is written), with the removal in the
-dataset's history and the audit log. Neither ever holds the values searched for.
-
-How a value matches (``value_pattern``): case-insensitively, wherever it stands as whole words
-in any column (so "Jane Doe" is found in "Call from Jane Doe today" but "Al" never inside
-"Alice"); a value of mostly digits (a phone or account number) also matches when written with
-other spaces, dots, dashes or brackets between its digits. With ``columns``, a value matches only
-the whole value of a cell of those columns: a customer id "42" is that id, not "42" inside a text.
+e-mail address, a customer id); every stored dataset is searched for it
+(``engine.data.person_match`` says how a value matches), the matching rows are shown as counts,
+and on confirmation each dataset is stored again without them (an atomic replacement: the old
+table is unlinked only once the new one is written), with the removal in the dataset's history
+and the audit log. Neither ever holds the values searched for.
 
 A dataset anonymized with reversible pseudonyms holds the person under pseudonyms: its mapping
-says which, so those are searched for too, and the person's pairs leave the mapping. Runs trained
-on the rows are named, not silently kept: a model can remember what it was trained on, and a
-test report quotes test rows; ``delete_runs`` deletes them.
+says which, so those are searched for too, and the person's pairs leave the mapping. A pseudonym
+that also stands for someone else is not searched for (its rows may be theirs): its entry leaves
+the mapping whole, so it no longer leads back to anyone. Runs trained on the rows are named, not
+silently kept: a model can remember what it was trained on; ``delete_runs`` deletes them. The
+rows a run's test report quotes are searched too, and those naming the person leave the report.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from engine.data.person_match import check_values, column_matches, rows_matching
 from engine.errors import InputError
 from engine.units import count_of
 from engine.vault import Vault
 
-# Shorter values would match inside too many other names and words to be about one person.
-MIN_VALUE_LENGTH = 3
 # A value matching more rows than this share of a dataset (and more than a handful) is probably
-# not about one person: said before anything is removed.
+# not about one person: refused unless the user insists (``force``).
 BROAD_SHARE = 0.05
 BROAD_ROWS = 10
-_NOT_WORD = r"[^\pL\pN_]"  # RE2: a letter or digit of any script continues a word
-_DIGITS_SEPARATORS = r"[\s./()\-]*"
 ANONYMIZED_FROM = "anonymized from dataset "  # how an anonymized copy's metadata names its source
-
-
-def check_values(values: Iterable[str], *, whole_cells: bool = False) -> tuple[str, ...]:
-    """The values, trimmed, NFC (as imports store text) and without repeats; InputError for an
-    empty one, or (outside ``whole_cells``) one too short to be about one person."""
-    out: list[str] = []
-    for raw in values:
-        value = " ".join(unicodedata.normalize("NFC", raw).split())
-        if not value:
-            raise InputError("an empty value identifies nobody: give a name, an e-mail address or "
-                             "an identifier")
-        if not whole_cells and len(value) < MIN_VALUE_LENGTH:
-            raise InputError(f"{value!r} is too short to identify one person (it would match "
-                             "inside other words and names): give a full name, an e-mail address "
-                             "or an identifier, or name the column it fills with --column")
-        if value.casefold() not in {v.casefold() for v in out}:
-            out.append(value)
-    if not out:
-        raise InputError("give at least one value that identifies the person")
-    return tuple(out)
-
-
-def value_pattern(value: str) -> str:
-    """An RE2 pattern finding ``value`` as whole words, whatever the whitespace between them."""
-    digits = re.sub(r"\D", "", value)
-    if len(digits) >= 6 and re.fullmatch(r"[\d\s+./()\-]+", value):  # a phone or account number
-        body = _DIGITS_SEPARATORS.join(digits)
-        return rf"(?:^|[^\pN]){body}(?:$|[^\pN])"
-    body = r"\s+".join(re.escape(part) for part in value.split())
-    before = rf"(?:^|{_NOT_WORD})" if _is_word_char(value[0]) else ""
-    after = rf"(?:$|{_NOT_WORD})" if _is_word_char(value[-1]) else ""
-    return before + body + after
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
-def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return column
-    try:
-        return pc.cast(column, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None  # lists and other nested values hold no text a person is named by
-
-
-def _column_matches(column: pa.ChunkedArray, value: str, whole_cells: bool) -> np.ndarray:
-    strings = _as_strings(column)
-    if strings is None:
-        return np.zeros(len(column), dtype=bool)
-    if whole_cells:
-        found = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(strings)), value.lower())
-    else:
-        found = pc.match_substring_regex(strings, value_pattern(value), ignore_case=True)
-    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def rows_matching(table: pa.Table, values: Sequence[str], columns: Sequence[str] = ()
-                  ) -> tuple[np.ndarray, dict[str, int]]:
-    """Which rows of ``table`` name any of ``values`` (a mask), and how many rows each names."""
-    searched = list(columns) or list(table.column_names)
-    missing = [c for c in searched if c not in table.column_names]
-    if missing:
-        raise InputError(f"no column {missing[0]!r} here: the columns are "
-                         f"{', '.join(table.column_names)}")
-    mask = np.zeros(table.num_rows, dtype=bool)
-    per_value: dict[str, int] = {}
-    for value in values:
-        hit = np.zeros(table.num_rows, dtype=bool)
-        for name in searched:
-            hit |= _column_matches(table.column(name), value, whole_cells=bool(columns))
-        per_value[value] = int(hit.sum())
-        mask |= hit
-    return mask, per_value
 
 
 @dataclass
@@ -128,38 +44,78 @@ class DatasetErasure:
     name: str
     rows: int
     remove: np.ndarray
-    per_value: dict[str, int]
+    per_value: dict[str, int]  # rows naming each value (never stored)
     runs: list[Any] = field(default_factory=list)  # RunRecords trained on these rows
     pseudonyms: int = 0  # the person's pairs in the dataset's reversible mapping
+    through_pseudonyms: int = 0  # rows found by those pseudonyms
+    shared: int = 0  # pseudonyms that stand for someone else too: dropped, not searched for
     # The reversible mapping without the person's pairs (None: the dataset has none). A store
     # drops the mapping with the old rows, so it is written again with the new ones.
     mapping_left: dict[str, Any] | None = None
     anonymized_from: str | None = None
-    stored: Any = None  # the StoredDataset, kept to store it again without the rows
+    sha256: str = ""
+    stored: Any = None  # the StoredDataset, kept (only where rows go) to store it again
 
     @property
     def removed(self) -> int:
         return int(self.remove.sum())
 
     @property
+    def changes(self) -> bool:
+        return bool(self.removed or self.pseudonyms or self.shared)
+
+    @property
     def broad(self) -> list[str]:
-        """The values that match too many rows to be about one person."""
+        """What matches too many rows to be about one person: values, or "its pseudonyms"."""
         limit = max(BROAD_ROWS, BROAD_SHARE * self.rows)
-        return [v for v, n in self.per_value.items() if n > limit]
+        found = [v for v, n in self.per_value.items() if n > limit]
+        return found + (["its pseudonyms"] if self.through_pseudonyms > limit else [])
+
+
+@dataclass
+class ReportQuotes:
+    """A run's test report quoting rows that name the person: those quotes leave the report."""
+
+    run_id: str
+    quotes: int
+    report: Any = None  # the report without them, to store
 
 
 @dataclass
 class ErasurePlan:
     values: tuple[str, ...]
     datasets: list[DatasetErasure]
+    reports: list[ReportQuotes] = field(default_factory=list)
 
     @property
     def affected(self) -> list[DatasetErasure]:
-        return [d for d in self.datasets if d.removed or d.pseudonyms]
+        return [d for d in self.datasets if d.changes]
 
     @property
     def rows(self) -> int:
         return sum(d.removed for d in self.datasets)
+
+    @property
+    def broad(self) -> list[tuple[str, str]]:
+        return [(d.name, what) for d in self.datasets for what in d.broad]
+
+    @property
+    def whole(self) -> list[str]:
+        """Datasets whose every row is about the person: to delete, not to empty."""
+        return [d.name for d in self.affected if d.rows and d.removed == d.rows]
+
+    def refusal(self, *, force: bool = False) -> str | None:
+        """Why this plan is not carried out as it stands, or None."""
+        if self.whole:
+            return (f"every row of {', '.join(map(repr, self.whole))} is about this person: "
+                    f"delete {'it' if len(self.whole) == 1 else 'them'} with `cloister rm NAME "
+                    "--with-runs` instead (nothing was changed)")
+        if self.broad and not force:
+            listed = "; ".join(f"{what!r} in {name!r}" for name, what in self.broad)
+            return (f"too many rows match to be about one person ({listed}): give a fuller "
+                    "value, or name its column with --column; --force removes them anyway "
+                    "(nothing was changed)")
+        return None
 
     @property
     def runs(self) -> list[Any]:
@@ -170,32 +126,57 @@ class ErasurePlan:
         return list(seen.values())
 
 
-def _pseudonyms_of(ws: Vault, name: str, values: Sequence[str]
-                   ) -> tuple[list[str], int, dict[str, Any] | None]:
-    """The surrogates that stand for ``values`` in dataset ``name``'s reversible mapping, how many
-    pairs name the person, and the mapping without those pairs (None: no mapping)."""
+def _pseudonyms_of(ws: Vault, name: str, values: Sequence[str], whole_cells: bool
+                   ) -> tuple[list[str], int, int, dict[str, Any] | None]:
+    """In dataset ``name``'s reversible mapping: the surrogates that stand for ``values`` alone,
+    how many pairs name the person, how many surrogates stand for someone else too, and the
+    mapping without the person's pairs and without those shared entries (None: no mapping)."""
     from engine.data.reidentify import NoPseudonymMap, load_pseudonym_map
 
     try:
         mapping = load_pseudonym_map(ws, name).to_json()
     except NoPseudonymMap:
-        return [], 0, None
+        return [], 0, 0, None
     pairs: dict[str, list[list[str]]] = mapping["pairs"]
     surrogates: list[str] = []
-    removed = 0
+    named = shared = 0
     kept: dict[str, list[list[str]]] = {}
     for surrogate, entries in pairs.items():
         originals = pa.array([original for _entity, original in entries], pa.string())
         hit = np.zeros(len(entries), dtype=bool)
         for value in values:
-            hit |= _column_matches(pa.chunked_array([originals]), value, whole_cells=False)
-        if hit.any():
+            hit |= column_matches(originals, value, whole_cells=whole_cells)
+        named += int(hit.sum())
+        if not hit.any():
+            kept[surrogate] = entries
+        elif hit.all():
             surrogates.append(surrogate)
-            removed += int(hit.sum())
-        left = [entry for entry, found in zip(entries, hit) if not found]
-        if left:
-            kept[surrogate] = left
-    return surrogates, removed, {**mapping, "pairs": kept}
+        else:  # theirs and someone else's: dropped whole (kept, it would lead back to the
+            # other one alone, also where it stood for this person), its rows not searched
+            shared += 1
+    return surrogates, named, shared, {**mapping, "pairs": kept}
+
+
+def _report_quotes(ws: Vault, values: Sequence[str]) -> list[ReportQuotes]:
+    """The runs whose stored test report quotes rows naming ``values``, with the report
+    without those quotes."""
+    from engine.evaluation.report import load_report, report_key
+    from engine.runs import list_runs
+
+    found = []
+    for record in list_runs(ws):
+        if not ws.has(report_key(record.run_id)):
+            continue
+        report = load_report(ws, record.run_id)
+        texts = pa.array([m.text for m in report.misclassified], pa.string())
+        hit = np.zeros(len(texts), dtype=bool)
+        for value in values:
+            hit |= column_matches(texts, value)
+        if hit.any():
+            left = tuple(m for m, quoted in zip(report.misclassified, hit) if not quoted)
+            found.append(ReportQuotes(record.run_id, int(hit.sum()),
+                                      replace(report, misclassified=left)))
+    return found
 
 
 def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = (),
@@ -205,7 +186,8 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     from engine.runs import runs_on
 
     checked = check_values(values, whole_cells=bool(columns))
-    names = [dataset_info(ws, n).name for n in datasets] or [i.name for i in list_datasets(ws)]
+    names = list(dict.fromkeys(dataset_info(ws, n).name for n in datasets)) \
+        or [i.name for i in list_datasets(ws)]
     if not names:
         raise InputError("the workspace holds no dataset to search")
     if columns:
@@ -219,19 +201,24 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     parts = []
     for name in names:
         stored = load_dataset(ws, name)
-        surrogates, pseudonyms, mapping_left = _pseudonyms_of(ws, name, checked)
+        surrogates, pseudonyms, shared, mapping_left = _pseudonyms_of(
+            ws, name, checked, whole_cells=bool(columns))
         mask, per_value = rows_matching(stored.table, checked, columns)
+        through = 0
         if surrogates:  # the person's pseudonyms, wherever they stand in the anonymized rows
-            through, _ = rows_matching(stored.table, surrogates)
-            mask |= through
+            by_pseudonym, _ = rows_matching(stored.table, surrogates)
+            through = int(by_pseudonym.sum())
+            mask |= by_pseudonym
         source = next((p.removeprefix(ANONYMIZED_FROM).strip("'\"")
                        for p in stored.info.problems if p.startswith(ANONYMIZED_FROM)), None)
-        parts.append(DatasetErasure(
+        part = DatasetErasure(
             name=name, rows=stored.info.rows, remove=mask, per_value=per_value,
-            runs=runs_on(ws, name) if mask.any() or pseudonyms else [], pseudonyms=pseudonyms,
-            mapping_left=mapping_left, anonymized_from=source,
-            stored=stored))
-    return ErasurePlan(values=checked, datasets=parts)
+            pseudonyms=pseudonyms, through_pseudonyms=through, shared=shared,
+            mapping_left=mapping_left, anonymized_from=source, sha256=stored.info.sha256)
+        if part.changes:  # only these stay decrypted in memory until the removal
+            part.runs, part.stored = runs_on(ws, name), stored
+        parts.append(part)
+    return ErasurePlan(values=checked, datasets=parts, reports=_report_quotes(ws, checked))
 
 
 @dataclass(frozen=True)
@@ -239,45 +226,64 @@ class ErasureDone:
     rows: dict[str, int]  # dataset -> rows removed
     runs_deleted: tuple[str, ...]
     pseudonyms: int
+    quotes: int  # quoted rows taken out of test reports
+    blocking: dict[str, list[str]]  # dataset -> problems that now block training on it
 
 
-def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False,
+def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force: bool = False,
               said: Callable[[str], None] = lambda _line: None) -> ErasureDone:
-    """Store each affected dataset again without the person's rows (and its mapping without their
-    pseudonyms), then, with ``delete_runs``, delete the runs trained on them.
+    """Delete the runs trained on the person's rows (with ``delete_runs``), take their quotes
+    out of test reports, then store each affected dataset again without the rows (and its
+    mapping without their pseudonyms).
 
     Refused before anything changes when every row of a dataset is about the person (delete the
-    dataset instead) or a run to delete is being trained. Each dataset is replaced atomically;
-    a failure between two leaves the earlier ones done and the rest as they were, so running
-    the same request again finishes it."""
+    dataset instead), a value matches too many rows to be about one person (unless ``force``),
+    a dataset changed since the search, or a run to delete is being trained. The runs go first:
+    a failure after them leaves rows that the same request, run again, still finds, while the
+    other order would leave runs that no search leads to any more. Each dataset is replaced
+    atomically."""
+    from engine.data.problems import has_blocking
     from engine.data.store import dataset_info, save_dataset
     from engine.data.validation import validate
+    from engine.evaluation.report import save_report
     from engine.runs import check_deletable, delete_run
 
-    whole = [d.name for d in plan.affected if d.removed == d.rows]
-    if whole:
-        raise InputError(f"every row of {', '.join(map(repr, whole))} is about this person: "
-                         f"delete {'it' if len(whole) == 1 else 'them'} with `cloister rm NAME "
-                         "--with-runs` instead (nothing was changed)")
-    if delete_runs:
-        check_deletable(ws, plan.runs, how="`cloister rm-run RUN --force`")
+    refused = plan.refusal(force=force)
+    if refused:
+        raise InputError(refused)
     for part in plan.affected:  # another window or command may have changed one meanwhile
-        if dataset_info(ws, part.name).sha256 != part.stored.info.sha256:
+        if dataset_info(ws, part.name).sha256 != part.sha256:
             raise InputError(f"dataset {part.name!r} changed since it was searched (nothing was "
                              "changed): search again")
+    runs = plan.runs if delete_runs else []
+    check_deletable(ws, runs, how="`cloister rm-run RUN --force`")
+    deleted = []
+    for record in runs:
+        delete_run(ws, record.run_id)
+        deleted.append(record.run_id)
+        said(f"deleted run {record.run_id} (its model, report and checkpoint)")
+    quotes = 0
+    for quoted in plan.reports:
+        if quoted.run_id not in deleted:
+            save_report(ws, quoted.run_id, quoted.report)
+            quotes += quoted.quotes
+            said(f"took {count_of(quoted.quotes, 'quoted row')} out of run {quoted.run_id}'s "
+                 "test report")
     done: dict[str, int] = {}
+    blocking: dict[str, list[str]] = {}
     for part in plan.affected:
         stored, info = part.stored, part.stored.info
-        if not part.removed:  # only its mapping named them (their rows were dropped before)
+        if not part.removed:  # only its mapping named them
             _mapping_writer(ws, part.mapping_left)(info)
-            said(f"removed {count_of(part.pseudonyms, 'pseudonym')} from the mapping of "
+            said(f"took {count_of(part.pseudonyms, 'pair')} naming them out of the mapping of "
                  f"{info.name!r}")
             continue
         imported = replace(stored.as_imported(), table=stored.table.filter(pa.array(~part.remove)),
                            problems=())
         problems: list[Any] = [line for line in info.problems if line.startswith(ANONYMIZED_FROM)]
-        problems += validate(imported, info.mapping, skip_incomplete=info.skip_incomplete,
-                             label_delimiter=info.label_delimiter)
+        found = validate(imported, info.mapping, skip_incomplete=info.skip_incomplete,
+                         label_delimiter=info.label_delimiter)
+        problems += found
         step = {"kind": "forget", "rows_removed": part.removed, "rows_changed": 0,
                 "description": f"removed {count_of(part.removed, 'row')} about a person who asked "
                                "to be forgotten (the values searched for are not kept)"}
@@ -287,19 +293,16 @@ def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False,
                      after_commit=_mapping_writer(ws, part.mapping_left),
                      fixed_from=info.name)
         done[info.name] = part.removed
+        if has_blocking(found):
+            blocking[info.name] = [str(p) for p in found if p.blocking]
         said(f"removed {count_of(part.removed, 'row')} from {info.name!r}"
-             + (f" and {count_of(part.pseudonyms, 'pseudonym')} from its mapping"
+             + (f" and {count_of(part.pseudonyms, 'pair')} naming them from its mapping"
                 if part.pseudonyms else ""))
-    deleted = []
-    if delete_runs:
-        for record in plan.runs:
-            delete_run(ws, record.run_id)
-            deleted.append(record.run_id)
-            said(f"deleted run {record.run_id} (its model, report and checkpoint)")
-    ws.audit("person.forgotten", datasets=done, runs_deleted=deleted,
-             pseudonyms=sum(d.pseudonyms for d in plan.affected))
-    return ErasureDone(rows=done, runs_deleted=tuple(deleted),
-                       pseudonyms=sum(d.pseudonyms for d in plan.affected))
+    pseudonyms = sum(d.pseudonyms for d in plan.affected)
+    ws.audit("person.forgotten", datasets=done, runs_deleted=deleted, pseudonyms=pseudonyms,
+             report_quotes=quotes)
+    return ErasureDone(rows=done, runs_deleted=tuple(deleted), pseudonyms=pseudonyms,
+                       quotes=quotes, blocking=blocking)
 
 
 def _mapping_writer(ws: Vault, mapping: dict[str, Any] | None) -> Callable[[Any], None]:

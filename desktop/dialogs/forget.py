@@ -65,6 +65,17 @@ class ForgetDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(buttons)
 
+    def done(self, result: int) -> None:
+        """Closed: what was typed and what was found (decrypted rows) are let go at once."""
+        self.plan = None
+        self.values.blockSignals(True)
+        self.values.clear()
+        self.values.blockSignals(False)
+        self.found.clear()
+        self.remove_button.setEnabled(False)
+        self.with_runs.hide()
+        super().done(result)
+
     def _typed(self) -> list[str]:
         return [line for line in self.values.toPlainText().splitlines() if line.strip()]
 
@@ -105,14 +116,14 @@ class ForgetDialog(QDialog):
             return
         self.plan = plan = terminal.value
         self.found.setText(describe(plan))
-        runs = plan.runs
-        whole = any(part.removed == part.rows for part in plan.affected)
-        self.remove_button.setText(f"Remove {count_of(plan.rows, 'row')}")
-        self.remove_button.setEnabled(bool(plan.affected) and not whole)
+        runs, refused = plan.runs, plan.refusal()
+        self.remove_button.setText(f"Remove {count_of(plan.rows, 'row')}" if plan.rows
+                                   else "Remove them")
+        self.remove_button.setEnabled(bool(plan.affected or plan.reports) and not refused)
         self.with_runs.setText(f"Also delete the {count_of(len(runs), 'run')} trained on them "
                                "(their models and test reports)")
         self.with_runs.setChecked(False)
-        self.with_runs.setVisible(bool(runs) and bool(plan.affected) and not whole)
+        self.with_runs.setVisible(bool(runs) and not refused)
 
     def remove(self) -> None:
         workspace, plan = self.context.workspace, self.plan
@@ -122,10 +133,11 @@ class ForgetDialog(QDialog):
 
         delete_runs = self.with_runs.isVisible() and self.with_runs.isChecked()
         also = f", and delete {count_of(len(plan.runs), 'run')}" if delete_runs else ""
+        what = (f"Remove {count_of(plan.rows, 'row')} from "
+                f"{count_of(len(plan.affected), 'dataset')}{also}?" if plan.rows else
+                f"Remove what names them from mappings and test reports{also}?")
         if QMessageBox.question(
-                self, "Forget a person",
-                f"Remove {count_of(plan.rows, 'row')} from "
-                f"{count_of(len(plan.affected), 'dataset')}{also}? This cannot be undone.",
+                self, "Forget a person", f"{what} This cannot be undone.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
             return
@@ -153,6 +165,11 @@ class ForgetDialog(QDialog):
         if done.runs_deleted:
             self.context.runs_changed.emit()
         lines = [f"Removed {count_of(n, 'row')} from {name}." for name, n in done.rows.items()]
+        if done.pseudonyms:
+            lines.append(f"Took {count_of(done.pseudonyms, 'pseudonym')} of theirs out of "
+                         "reversible mappings.")
+        if done.quotes:
+            lines.append(f"Took {count_of(done.quotes, 'quoted row')} out of test reports.")
         kept = [r.run_id for r in plan.runs if r.run_id not in done.runs_deleted]
         if done.runs_deleted:
             lines.append(f"Deleted {count_of(len(done.runs_deleted), 'run')} trained on them.")
@@ -161,6 +178,9 @@ class ForgetDialog(QDialog):
             lines.append(f"{count_of(len(kept), 'run')} trained on them {verb} "
                          "kept: a model can remember its training rows. Delete "
                          f"{'it' if len(kept) == 1 else 'them'} on the Runs page and train again.")
+        for name in done.blocking:
+            lines.append(f"{name} cannot be trained on as it is now: open it on this page to "
+                         "see why (Train on it says so).")
         lines.append("Copies outside the vault (exported models, saved predictions) are yours to "
                      "delete.")
         self.found.setText("\n".join(lines))
@@ -172,23 +192,31 @@ def describe(plan: Any) -> str:
     """What the search found, a line a dataset, as plain text."""
     lines = []
     for part in plan.datasets:
-        if not part.removed and not part.pseudonyms:
-            note = (f" (an anonymized copy of {part.anonymized_from}: the names it replaced "
-                    "cannot be searched for)" if part.anonymized_from else "")
-            lines.append(f"{part.name}: nothing found{note}")
+        out_of_reach = (f"    An anonymized copy of {part.anonymized_from}: the names it replaced "
+                        "cannot be searched for." if part.anonymized_from
+                        and part.mapping_left is None else "")
+        if not part.changes:
+            lines += [f"{part.name}: nothing found", *([out_of_reach] if out_of_reach else [])]
             continue
         line = f"{part.name}: {part.removed:,} of {part.rows:,} rows"
         if part.pseudonyms:
             line += f", {count_of(part.pseudonyms, 'pseudonym')} in its reversible mapping"
         if part.runs:
             line += f"; {count_of(len(part.runs), 'run')} trained on them"
-        lines.append(line)
-        for value in part.broad:
-            lines.append(f"    “{value}” matches {part.per_value[value]:,} rows: is it about "
-                         "one person? Type a fuller value.")
+        lines += [line, *([out_of_reach] if out_of_reach else [])]
+        if part.shared:
+            lines.append(f"    {count_of(part.shared, 'pseudonym')} also stand for someone else: "
+                         "they leave the mapping, their rows stay.")
+        for what in part.broad:
+            shown = what if what == "its pseudonyms" else f"“{what}”"
+            lines.append(f"    {shown} match too many rows to be about one person: type a "
+                         "fuller value.")
         if part.removed == part.rows:
             lines.append(f"    Every row of {part.name} is about them: delete the whole dataset "
                          "instead (Delete…).")
-    if not plan.affected:
+    for quoted in plan.reports:
+        lines.append(f"Run {quoted.run_id}: its test report quotes "
+                     f"{count_of(quoted.quotes, 'row')} naming them.")
+    if not plan.affected and not plan.reports:
         lines.append("No stored row names them: nothing to remove.")
     return "\n".join(lines)

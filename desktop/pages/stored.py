@@ -153,6 +153,11 @@ class StoredDatasetsPanel(QWidget):
             return
         from desktop.dialogs.forget import ForgetDialog
 
+        if self.forget_dialog is not None:  # one at a time; a closed one holds nothing
+            try:
+                self.forget_dialog.deleteLater()
+            except RuntimeError:  # already deleted with a lock
+                pass
         self.forget_dialog = ForgetDialog(self.context, self)
         self.forget_dialog.show()
 

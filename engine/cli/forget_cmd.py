@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from engine.cli.common import add_workspace_options, open_workspace
@@ -16,40 +17,74 @@ def _plan_lines(plan: Any) -> list[str]:
     lines = [f"Searched {count_of(len(plan.datasets), 'dataset')} for "
              f"{', '.join(map(repr, plan.values))}:"]
     for part in plan.datasets:
-        if not part.removed and not part.pseudonyms:
-            note = ""
-            if part.anonymized_from:  # pseudonymized beyond reach of the values as written
-                note = (f" (an anonymized copy of {part.anonymized_from!r}: names it replaced "
+        # A one-way anonymized copy holds the person under names no search leads back to.
+        out_of_reach = (f"    an anonymized copy of {part.anonymized_from!r}: names it replaced "
                         "cannot be searched for; if the person can still be recognised in it, "
-                        f"delete it and anonymize {part.anonymized_from!r} again afterwards)")
-            lines.append(f"  {part.name}: nothing found{note}")
+                        f"delete it and anonymize {part.anonymized_from!r} again afterwards"
+                        if part.anonymized_from and part.mapping_left is None else "")
+        if not part.changes:
+            lines.append(f"  {part.name}: nothing found")
+            lines += [out_of_reach] if out_of_reach else []
             continue
         found = ", ".join(f"{value!r} {count_of(n, 'row')}" for value, n in part.per_value.items()
                           if n)
-        through = (f"; {count_of(part.pseudonyms, 'pseudonym')} in its reversible mapping"
-                   if part.pseudonyms else "")
+        if part.through_pseudonyms:
+            found += (", " if found else "") + \
+                f"its pseudonyms {count_of(part.through_pseudonyms, 'row')}"
         lines.append(f"  {part.name}: {part.removed:,} of {part.rows:,} rows"
-                     f"{' (' + found + ')' if found else ''}{through}")
-        for value in part.broad:
-            lines.append(f"    warning: {value!r} matches {part.per_value[value]:,} rows: is it "
-                         "about one person? Give a fuller value, or name its column with --column")
+                     f"{' (' + found + ')' if found else ''}")
+        lines += [out_of_reach] if out_of_reach else []
+        if part.pseudonyms or part.shared:
+            lines.append(f"    {count_of(part.pseudonyms, 'pair')} of its reversible mapping name "
+                         "them and will leave it")
+        if part.shared:
+            lines.append(f"    {count_of(part.shared, 'pseudonym')} there also stand for someone "
+                         "else: they leave the mapping whole (no longer reversible for either), "
+                         "and the rows holding them are not removed")
+        for what in part.broad:
+            n = part.through_pseudonyms if what == "its pseudonyms" else part.per_value[what]
+            lines.append(f"    {what if what == 'its pseudonyms' else repr(what)} match"
+                         f"{'' if what == 'its pseudonyms' else 'es'} {n:,} rows: too many to be "
+                         "about one person (give a fuller value, or name its column with "
+                         "--column; --force removes them anyway)")
         if part.removed == part.rows:
             lines.append(f"    every row is about them: delete the dataset with `cloister rm "
                          f"{part.name} --with-runs` instead")
         for record in part.runs:
             lines.append(f"    run {record.run_id} ({record.status.value}) was trained on them")
+    for quoted in plan.reports:
+        lines.append(f"  run {quoted.run_id}'s test report quotes "
+                     f"{count_of(quoted.quotes, 'row')} naming them: the quotes will leave it")
     return lines
+
+
+def _values(args: argparse.Namespace) -> list[str]:
+    """The values given as arguments and in --file (one a line; '-' reads standard input,
+    which keeps them out of the shell's history and the process list)."""
+    values = list(args.values)
+    if args.file is not None:
+        try:
+            text = sys.stdin.read() if str(args.file) == "-" else \
+                args.file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the values from {args.file}: {exc}") from None
+        values += [line for line in text.splitlines() if line.strip()]
+    if not values:
+        raise InputError("give what identifies the person: as arguments, or one a line with "
+                         "--file FILE ('-' for standard input)")
+    return values
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
     from engine.erasure import carry_out, plan_erasure
 
+    values = _values(args)
     ws = open_workspace(args)
     try:
-        plan = plan_erasure(ws, args.values, datasets=args.dataset, columns=args.column)
+        plan = plan_erasure(ws, values, datasets=args.dataset, columns=args.column)
         for line in _plan_lines(plan):
             print(line)
-        if not plan.affected:
+        if not plan.affected and not plan.reports:
             print("Nothing to remove: no stored row names them.")
             return 0
         runs = plan.runs
@@ -58,8 +93,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
         if args.dry_run:
             print("Nothing changed (--dry-run).")
             return 0
+        refused = plan.refusal(force=args.force)
+        if refused:  # said before a question it would make pointless
+            raise InputError(refused)
         if not args.yes:
-            if not sys.stdin.isatty():
+            if not sys.stdin.isatty() or (args.file is not None and str(args.file) == "-"):
                 raise InputError("not removing rows without confirmation; pass --yes "
                                  "(or --dry-run to only count them)")
             answer = input(f"Remove {count_of(plan.rows, 'row')} from "
@@ -67,19 +105,24 @@ def cmd_forget(args: argparse.Namespace) -> int:
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing changed.")
                 return 0
-        done = carry_out(ws, plan, delete_runs=args.with_runs,
+        done = carry_out(ws, plan, delete_runs=args.with_runs, force=args.force,
                          said=lambda line: print(line[0].upper() + line[1:] + "."))
     finally:
         ws.lock()
-    print(f"Done: {count_of(sum(done.rows.values()), 'row')} removed; the tables that held them "
-          "were unlinked (see the README's privacy notes on what deletion guarantees on SSDs). "
-          "The audit log records counts, never the values.")
+    removed = sum(done.rows.values())
+    print(f"Done: {count_of(removed, 'row')} removed"
+          + ("; the tables that held them were unlinked (see the README's privacy notes on "
+             "what deletion guarantees on SSDs)" if removed else "")
+          + ". The audit log records counts, never the values.")
+    for name, problems in done.blocking.items():
+        print(f"{name!r} cannot be trained on as it is now ({'; '.join(problems)}): `cloister "
+              f"fix {name}` offers the fixes (`cloister show {name}` lists them)")
     kept = [r for r in runs if r.run_id not in done.runs_deleted]
     if kept:
         ids = " ".join(r.run_id for r in kept)
         verb = "is" if len(kept) == 1 else "are"
         print(f"{count_of(len(kept), 'run')} trained on these rows {verb} kept: a model can "
-              "remember what it was trained on, and a test report quotes test rows."
+              "remember what it was trained on."
               f" Delete {'it' if len(kept) == 1 else 'them'} with `cloister rm-run {ids}` "
               "and train again; models exported earlier are outside the workspace: delete those "
               "copies too.")
@@ -92,13 +135,17 @@ def register_forget(subparsers: Any) -> None:
         description="Search every dataset (or --dataset NAME) for the values that identify one "
         "person (a name, an e-mail address, a phone or customer number), show how many rows "
         "name them, and on confirmation store each dataset again without those rows. A value "
-        "matches case-insensitively as whole words in any column (a number also with other "
+        "matches case-insensitively as a whole in any column (a number also with other "
         "spacing or dashes); with --column, only the whole value of a cell of that column. A "
         "dataset anonymized with reversible pseudonyms is searched for the person's pseudonyms "
-        "too, and their pairs leave its mapping. Runs trained on the rows are named, or deleted "
-        "with --with-runs. The history and the audit log record counts, never the values.")
-    p.add_argument("values", metavar="VALUE", nargs="+",
+        "too, and their pairs leave its mapping; rows quoted in runs' test reports leave them. "
+        "Runs trained on the rows are named, or deleted with --with-runs. The history and the "
+        "audit log record counts, never the values.")
+    p.add_argument("values", metavar="VALUE", nargs="*",
                    help="what identifies the person; give several to find rows naming any")
+    p.add_argument("--file", type=Path, metavar="FILE",
+                   help="read the values from FILE, one a line ('-': standard input, which keeps "
+                   "them out of the shell's history and the process list)")
     p.add_argument("--dataset", action="append", default=[], metavar="NAME",
                    help="search only this dataset (repeat for several; default: every one)")
     p.add_argument("--column", action="append", default=[], metavar="COLUMN",
@@ -107,6 +154,9 @@ def register_forget(subparsers: Any) -> None:
     p.add_argument("--with-runs", action="store_true",
                    help="also delete the runs trained on the rows (their models and reports)")
     p.add_argument("--dry-run", action="store_true", help="only count the rows; change nothing")
+    p.add_argument("--force", action="store_true",
+                   help="remove the rows even where a value matches more than 5%% of a dataset "
+                   "(refused otherwise: such a value is rarely about one person)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     add_workspace_options(p)
     p.set_defaults(func=cmd_forget)

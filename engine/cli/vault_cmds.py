@@ -200,8 +200,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     for step in info.history:  # fixes applied at import or by `cloister fix` (engine.data.fixes)
         print(f"Fixed: {step.get('description', step.get('kind', ''))}")
     if any(str(p).startswith("error:") for p in info.problems):  # stored with --force
-        print(f"Blocks training (imported with --force): fix it here with `cloister fix "
-              f"{info.name}` and the fixes below")
+        how = "left so by `cloister forget`" if info.history and \
+            info.history[-1].get("kind") == "forget" else "imported with --force"
+        print(f"Blocks training ({how}): fix it here with `cloister fix {info.name}` and the "
+              "fixes below")
         for line in _blocking_lines(ds):
             print("  " + line)
     print(f"Personal data: {_review_line(review)}")

@@ -84,3 +84,18 @@ def test_a_dataset_all_about_them_is_not_emptied(qtbot, window, tmp_path):
     assert "No stored row names them" in dialog.found.text()
     assert not dialog.remove_button.isEnabled()
     assert dataset_info(window.context.workspace, "hers").rows == 3
+
+
+def test_a_value_matching_many_rows_cannot_be_removed_and_closing_lets_go(qtbot, window, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("text,label\n" + "".join(f"Thanks to the support team, case {i},{'ab'[i % 2]}\n"
+                                             for i in range(30)), encoding="utf-8")
+    _store(window, path, name="notes")
+    dialog = _dialog(qtbot, window)
+    _find(qtbot, dialog, "support team")
+    assert "match too many rows to be about one person" in dialog.found.text()
+    assert not dialog.remove_button.isEnabled()
+    dialog.reject()  # closed: nothing found or typed is kept
+    assert dialog.plan is None and dialog.values.toPlainText() == "" and not dialog.found.text()
+    again = _dialog(qtbot, window)
+    assert again is not dialog and again.values.toPlainText() == ""

@@ -1,0 +1,53 @@
+"""How a value that identifies a person matches cells (``engine.data.person_match``): whole,
+whatever its case or the spaces in it, never inside a longer name, address or number."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from engine.data.person_match import check_values, rows_matching
+from engine.errors import InputError
+
+
+@pytest.mark.parametrize(("value", "text", "found"), [
+    ("Jane Doe", "Call from JANE  doe today", True),
+    ("Jane Doe", "Call from Jane\u00a0Doe today", True),  # a no-break space, as Word writes
+    ("Jane Doe", "Call from Jane Doerr today", False),
+    ("Jane Doe", "Mary-Jane Doe called", False),
+    ("Jane Doe", "Jane Doe-Smith called", False),
+    ("Jane Doe", "Jane Doe's order", True),
+    ("Ali", "Alison rang", False),
+    ("José Núñez", "escribió josé núñez ayer", True),
+    ("José", "Josépha", False),
+    ("jane@example.com", "mail: Jane@Example.com.", True),  # the full stop ends the sentence
+    ("jane@example.com", "mary.jane@example.com", False),
+    ("jane@example.com", "jane@example.com.au", False),
+    ("+49 30 1234567", "Tel. 49-30-123 4567", True),
+    ("030 1234567", "Tel. 0301234567", True),
+    ("030 1234567", "Tel. 030\u20131234567", True),  # an en dash
+    ("030 1234567", "Tel. 90301234567", False),
+    ("日本太郎", "日本太郎さんから電話", True),  # no spaces between words in Japanese
+])
+def test_values_match_whole(value: str, text: str, found: bool) -> None:
+    checked = check_values([value])
+    mask, counts = rows_matching(pa.table({"text": [text, "nothing"]}), checked)
+    assert list(mask) == [found, False] and counts[checked[0]] == int(found)
+
+
+def test_short_or_empty_values_are_refused_unless_a_column_is_named() -> None:
+    with pytest.raises(InputError, match="too short"):
+        check_values(["Al"])
+    with pytest.raises(InputError, match="identifies nobody"):
+        check_values(["  "])
+    assert check_values(["42"], whole_cells=True) == ("42",)
+    assert check_values(["Jane  Doe", "jane doe"]) == ("Jane Doe",)
+
+
+def test_a_column_matches_whole_cells_only() -> None:
+    table = pa.table({"id": [42, 420, None], "name": ["Jane  Doe", "jane doe ", "Jane Doe Jr"]})
+    mask, _ = rows_matching(table, ["42"], ["id"])
+    assert list(mask) == [True, False, False]
+    mask, _ = rows_matching(table, check_values(["Jane Doe"]), ["name"])
+    assert list(mask) == [True, True, False]  # spaces and case as written do not matter
+    with pytest.raises(InputError, match="no column 'nope'"):
+        rows_matching(table, ["42"], ["nope"])
