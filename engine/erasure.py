@@ -60,6 +60,16 @@ class DatasetErasure:
     def removed(self) -> int:
         return int(self.remove.sum())
 
+    def matched(self, limit: int | None = None) -> list[tuple[int, str]]:
+        """(row number from 1, its text) of the rows to remove, for the user to check by eye."""
+        from engine.data.columns import text_array
+
+        if self.stored is None:
+            return []
+        rows = np.flatnonzero(self.remove)[:limit]
+        texts = text_array(self.stored.table, self.stored.info.mapping).take(pa.array(rows))
+        return [(int(r) + 1, str(t or "")) for r, t in zip(rows, texts.to_pylist())]
+
     @property
     def changes(self) -> bool:
         return bool(self.removed or self.pseudonyms or self.shared)

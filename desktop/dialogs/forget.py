@@ -25,6 +25,9 @@ INTRO = ("When someone asks to be erased, type what identifies them, one per lin
          "first and removed only when you confirm. What you type here is not kept.")
 
 
+SHOWN_ROWS = 5  # rows found, shown per dataset (`cloister forget --show` prints them all)
+
+
 class ForgetDialog(QDialog):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -204,6 +207,12 @@ def describe(plan: Any) -> str:
         if part.runs:
             line += f"; {count_of(len(part.runs), 'run')} trained on them"
         lines += [line, *([out_of_reach] if out_of_reach else [])]
+        shown = part.matched(limit=SHOWN_ROWS)  # to check the matches by eye before removing
+        for number, text in shown:
+            flat = " ".join(text.split())
+            lines.append(f"    row {number}: {flat if len(flat) <= 70 else flat[:69] + '…'}")
+        if part.removed > len(shown):
+            lines.append(f"    … and {part.removed - len(shown):,} more")
         if part.shared:
             lines.append(f"    {count_of(part.shared, 'pseudonym')} also stand for someone else: "
                          "they leave the mapping, their rows stay.")

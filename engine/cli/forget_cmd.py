@@ -13,7 +13,7 @@ from engine.errors import InputError
 from engine.units import count_of
 
 
-def _plan_lines(plan: Any) -> list[str]:
+def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
     lines = [f"Searched {count_of(len(plan.datasets), 'dataset')} for "
              f"{', '.join(map(repr, plan.values))}:"]
     for part in plan.datasets:
@@ -52,6 +52,11 @@ def _plan_lines(plan: Any) -> list[str]:
                          f"{part.name} --with-runs` instead")
         for record in part.runs:
             lines.append(f"    run {record.run_id} ({record.status.value}) was trained on them")
+        if show:
+            for number, text in part.matched():
+                flat = " ".join(text.split())
+                flat = flat if len(flat) <= 90 else flat[:89] + "…"
+                lines.append(f"    row {number:>5}  {flat}")
     for quoted in plan.reports:
         lines.append(f"  run {quoted.run_id}'s test report quotes "
                      f"{count_of(quoted.quotes, 'row')} naming them: the quotes will leave it")
@@ -82,7 +87,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         plan = plan_erasure(ws, values, datasets=args.dataset, columns=args.column)
-        for line in _plan_lines(plan):
+        for line in _plan_lines(plan, show=args.show):
             print(line)
         if not plan.affected and not plan.reports:
             print("Nothing to remove: no stored row names them.")
@@ -154,6 +159,10 @@ def register_forget(subparsers: Any) -> None:
     p.add_argument("--with-runs", action="store_true",
                    help="also delete the runs trained on the rows (their models and reports)")
     p.add_argument("--dry-run", action="store_true", help="only count the rows; change nothing")
+    p.add_argument("--show", action="store_true",
+                   help="print each row found (its number and text), to check the matches by eye "
+                   "before anything is removed; with --dry-run, what a request for access to "
+                   "one's data needs")
     p.add_argument("--force", action="store_true",
                    help="remove the rows even where a value matches more than 5%% of a dataset "
                    "(refused otherwise: such a value is rarely about one person)")

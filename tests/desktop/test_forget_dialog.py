@@ -46,6 +46,9 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     assert not dialog.remove_button.isEnabled()  # nothing searched yet
     _find(qtbot, dialog, "jane doe\n")
     assert "tickets: 4 of 20 rows; 1 run trained on them" in dialog.found.text()
+    shown = [line.strip() for line in dialog.found.text().splitlines() if "row " in line]
+    assert shown[:2] == ["row 1: Jane Doe called about order 0",
+                         "row 6: Jane Doe called about order 5"]
     assert dialog.remove_button.text() == "Remove 4 rows" and dialog.remove_button.isEnabled()
     assert dataset_info(ws, "tickets").rows == 20  # counted, not yet removed
     dialog.values.setPlainText("Jane Doe\nsomeone else")  # the plan was for other values

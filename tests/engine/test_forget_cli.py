@@ -108,8 +108,10 @@ def test_with_runs_deletes_the_runs_trained_on_the_rows(csv_file: Path,
 
 def test_a_number_is_found_however_it_is_spaced_and_an_id_by_its_column(
         csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["forget", "978 645 9740", "--dry-run"]) == 0  # written "(978)645-9740"
-    assert "tickets: 1 of 8 rows" in capsys.readouterr().out
+    assert cli(["forget", "978 645 9740", "--dry-run", "--show"]) == 0  # "(978)645-9740"
+    out = capsys.readouterr().out
+    assert "tickets: 1 of 8 rows" in out
+    assert "    row     2  Call Donald van der Voet on (978)645-9740 about the refund" in out
     assert cli(["forget", "196-20-7761", "--column", "ssn", "--yes"]) == 0
     assert len(_texts("tickets")) == 6 and not any("Lauritsen" in t for t in _texts("tickets"))
     assert cli(["forget", "x", "--column", "nope", "--yes"]) == 2
