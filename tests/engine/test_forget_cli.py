@@ -15,6 +15,7 @@ from engine.data.store import dataset_info, load_dataset, pseudonym_map_key
 from engine.runs import RunRecord, RunStatus, list_runs, new_run_id, save_run
 from privacy.vault.workspace import Workspace
 from tests.engine.test_privacy_cli import ROWS, write_csv
+from tests.engine.test_reidentify_cli import REVERSIBLE
 
 PASSPHRASE = "forget tests"
 MORE = [
@@ -23,13 +24,6 @@ MORE = [
     ("Where is my parcel? It is late again", "a", "Lee Wong", "777-88-9999"),
     ("Password reset mail never comes", "b", "Sam Roy", "222-33-4444"),
 ]
-REVERSIBLE = """
-[entities]
-default = { action = "pseudonym", reversible = true }
-[columns]
-customer = { action = "pseudonym", entity = "PERSON", reversible = true }
-ssn = "drop"
-"""
 
 
 @pytest.fixture
