@@ -19,9 +19,12 @@ _NAME_RULES: tuple[tuple[str, str, str], ...] = (
     # (pattern on the normalised column name, entity, proposed action). English first, then the
     # words German, French and Spanish exports use (accents folded: "Straße" is "strasse").
     (r"(^|_)(e_?mail|email_address|mail|courriel|correo)($|_)", "EMAIL", "pseudonym"),
-    (r"(^|_)(ssn|social_security(_number)?|sin|national_id|nino|steuer_?id|"
-     r"sozialversicherungs_?(nummer|nr)|numero_de_securite_sociale|nir|dni|nif)($|_)",
-     "US_SSN", "drop"),
+    (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN", "drop"),
+    (r"(^|_)(national_id|national_insurance(_number)?|nino|steuer_?id(nr)?|"
+     r"steueridentifikationsnummer|sozialversicherungs_?(nummer|nr)|"
+     r"numero_de_securite_sociale|nir|dni|nie|nif|codice_fiscale|cf|bsn|burgerservicenummer|"
+     r"id_card|identity_card|personalausweis(_?nummer)?|shenfenzheng)($|_)",
+     "NATIONAL_ID", "drop"),
     (r"(^|_)(phone|tel|telephone|mobile|cell|fax|telefon(nummer)?|mobil|telefono|movil)($|_)",
      "PHONE", "mask"),
     (r"(^|_)(iban|account(_number|_no)?|acct|konto(nummer)?|compte|cuenta)($|_)", "IBAN", "mask"),
@@ -45,7 +48,7 @@ _NAME_RULES: tuple[tuple[str, str, str], ...] = (
      "LOCATION", "keep"),
 )
 _CONTENT_ACTIONS = {"EMAIL": "pseudonym", "PHONE": "mask", "CREDIT_CARD": "mask", "IBAN": "mask",
-                    "US_SSN": "drop", "PERSON": "pseudonym", "IP_ADDRESS": "pseudonym",
+                    "US_SSN": "drop", "NATIONAL_ID": "drop", "PERSON": "pseudonym", "IP_ADDRESS": "pseudonym",
                     "DATE": "generalize_date", "DATE_TIME": "generalize_date",
                     "STREET_ADDRESS": "redact", "URL": "redact", "DOMAIN": "redact"}
 SAMPLE = 200

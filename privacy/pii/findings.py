@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 # Higher is more specific. Types not listed rank 0.
 SPECIFICITY: dict[str, int] = {
-    "CREDIT_CARD": 90, "IBAN": 90, "US_DRIVER_LICENSE": 88, "US_SSN": 85, "EMAIL": 80, "IP_ADDRESS": 75, "URL": 70,
+    "CREDIT_CARD": 90, "IBAN": 90, "US_DRIVER_LICENSE": 88, "US_SSN": 85, "NATIONAL_ID": 85, "EMAIL": 80, "IP_ADDRESS": 75, "URL": 70,
     "DATE_TIME": 65, "PHONE": 60, "DATE": 55, "STREET_ADDRESS": 50, "DOMAIN": 45, "AGE": 40,
     "ORGANIZATION": 35, "PERSON": 30, "LOCATION": 25, "ZIP": 20, "CUSTOM": 95, "DENY_LIST": 95,
 }

@@ -13,7 +13,13 @@ from privacy.pii.registry import Detector, register
 
 # Words that, within ~30 characters before a number, make it much more likely a phone number.
 _PHONE_CONTEXT = re.compile(r"(?i)\b(phone|tel|telephone|mobile|cell|call|fax|number|reach|"
-                            r"contact|text|whatsapp|dial|ring|hotline|no\.?)\b")
+                            r"contact|text|whatsapp|dial|ring|hotline|no\.?|"
+                            # German, French, Spanish, Italian, Dutch
+                            r"telefon|handy|rufnummer|mobilnummer|anrufen|téléphone|tél|portable|"
+                            r"appeler|teléfono|móvil|celular|llamar|telefono|cellulare|chiamare|"
+                            r"telefoon|mobiel|bellen)\b")
+# Chinese and Japanese run words on without spaces: no word boundary to ask for.
+_CJK_PHONE_CONTEXT = re.compile(r"手机|手機|电话|電話|联系|聯繫|致电|携帯|連絡")
 _AMOUNT = re.compile(r"^\d+(?:[.,]\d{3})*[.,]\d{1,2}$")  # 1500.00, 12,345.67
 _DATE_LIKE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4})$")
 
@@ -99,6 +105,9 @@ class PhoneDetector(Detector):
         r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,8}){0,4}"
         r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w/]|-\d|\.\d)")
     _after = re.compile(r"(?i)^[\s-]{0,3}(?:office|fax|mobile|cell|home|work|phone|tel)\b")
+    # A Chinese mobile number (11 digits from 13-19), after a Chinese word or +86.
+    _cn_mobile = re.compile(r"(?<![0-9A-Za-z+])(?:\+86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}"
+                            r"(?![0-9A-Za-z])")
     # German and Austrian numbers write the area code apart with a slash: 030/1234567,
     # 0171 / 123 45 67. The leading 0 and 3+ digits before the slash keep dates (03/04/1985)
     # and fractions out.
@@ -123,6 +132,11 @@ class PhoneDetector(Detector):
             else:
                 score = 0.85 if context else 0.7
             yield Finding(m.start(), m.end(), "PHONE", score, self.name)
+        if "+86" in text or _CJK_PHONE_CONTEXT.search(text):  # 13800138000, in Chinese text
+            for m in self._cn_mobile.finditer(text):
+                if m.group().startswith("+") \
+                        or _context_before(text, m.start(), _CJK_PHONE_CONTEXT, 12):
+                    yield Finding(m.start(), m.end(), "PHONE", 0.8, self.name)
         if "/" in text:
             for m in self._slashed.finditer(text):
                 after = sum(c.isdigit() for c in m.group().split("/", 1)[1])

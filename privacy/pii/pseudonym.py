@@ -39,6 +39,8 @@ def _normalise(entity: str, value: str) -> str:
         value = split_title(value)[1]
     if entity in ("CREDIT_CARD", "US_SSN", "PHONE"):
         return re.sub(r"\D", "", value)
+    if entity == "NATIONAL_ID":  # "12345678-Z" and "12345678z" are one number
+        return re.sub(r"[^0-9A-Za-z]", "", value).upper()
     if entity == "IBAN":
         return re.sub(r"\s", "", value).upper()
     return " ".join(value.split()).casefold()
@@ -141,6 +143,22 @@ class Pseudonymizer:
         area, group, serial = 900 + n % 100, 1 + (n >> 8) % 99, 1 + (n >> 16) % 9999
         sep = "-" if "-" in value else (" " if " " in value else "")
         return f"{area:03d}{sep}{group:02d}{sep}{serial:04d}"
+
+    def _fake_national_id(self, value: str, n: int) -> str:
+        """Digits and capitals replaced, the layout kept, and the number made to fail its
+        country's check: a pseudonym is never a real person's number."""
+        from privacy.pii.national_ids import passes_a_check
+
+        pool, letters = str(n), "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        fake = "".join(pool[i % len(pool)] if ch.isdigit()
+                       else letters[int(pool[(i + 5) % len(pool)] + pool[(i + 2) % len(pool)]) % 26]
+                       if ch.isalpha() else ch for i, ch in enumerate(value.upper()))
+        last = max(i for i, ch in enumerate(fake) if ch.isalnum())
+        while passes_a_check(fake):  # at most a few turns: one check value in ten or more
+            ch = fake[last]
+            ch = str((int(ch) + 1) % 10) if ch.isdigit() else letters[(ord(ch) - 64) % 26]
+            fake = fake[:last] + ch + fake[last + 1:]
+        return fake
 
     def _fake_ip_address(self, value: str, n: int) -> str:
         if ":" in value:

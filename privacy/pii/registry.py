@@ -43,7 +43,7 @@ def register(cls: type[Detector]) -> type[Detector]:
 
 def _load_builtins() -> None:
     # Imported for their @register side effect; here rather than at the top to avoid a cycle.
-    from privacy.pii import addresses, dates, names, patterns  # noqa: F401
+    from privacy.pii import addresses, dates, names, national_ids, patterns  # noqa: F401
 
 
 def all_detectors() -> dict[str, type[Detector]]:
