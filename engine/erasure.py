@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from engine.data.person_match import check_values, column_matches, rows_matching
+from engine.data.person_match import check_values, column_matches, labels_naming, rows_matching
+from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
+                                   report_quotes, split_mapping, without_removed_rows)
 from engine.errors import InputError
 from engine.units import count_of
 from engine.vault import Vault
@@ -34,6 +37,7 @@ from engine.vault import Vault
 # not about one person: refused unless the user insists (``force``).
 BROAD_SHARE = 0.05
 BROAD_ROWS = 10
+WITHHELD_SOURCE = "(file name withheld: it named a forgotten person)"
 ANONYMIZED_FROM = "anonymized from dataset "  # how an anonymized copy's metadata names its source
 
 
@@ -54,6 +58,8 @@ class DatasetErasure:
     mapping_left: dict[str, Any] | None = None
     anonymized_from: str | None = None
     sha256: str = ""
+    source_named: bool = False  # the name of the file it came from names them
+    name_named: bool = False  # its own name does
     stored: Any = None  # the StoredDataset, kept (only where rows go) to store it again
 
     @property
@@ -83,19 +89,11 @@ class DatasetErasure:
 
 
 @dataclass
-class ReportQuotes:
-    """A run's test report quoting rows that name the person: those quotes leave the report."""
-
-    run_id: str
-    quotes: int
-    report: Any = None  # the report without them, to store
-
-
-@dataclass
 class ErasurePlan:
     values: tuple[str, ...]
     datasets: list[DatasetErasure]
     reports: list[ReportQuotes] = field(default_factory=list)
+    audit_entries: int = 0  # audit entries naming them: the chained log cannot change
 
     @property
     def affected(self) -> list[DatasetErasure]:
@@ -136,62 +134,25 @@ class ErasurePlan:
         return list(seen.values())
 
 
-def _pseudonyms_of(ws: Vault, name: str, values: Sequence[str], whole_cells: bool
-                   ) -> tuple[list[str], int, int, dict[str, Any] | None]:
-    """In dataset ``name``'s reversible mapping: the surrogates that stand for ``values`` alone,
-    how many pairs name the person, how many surrogates stand for someone else too, and the
-    mapping without the person's pairs and without those shared entries (None: no mapping)."""
+def _names(label: str, values: Sequence[str]) -> bool:
+    """Whether a file or dataset name ("Complaints_Klaus_Mueller_2024.csv") names the person."""
+    return bool(labels_naming([label], values)[0])
+
+
+def _mapping_of(ws: Vault, name: str) -> dict[str, Any] | None:
     from engine.data.reidentify import NoPseudonymMap, load_pseudonym_map
 
     try:
-        mapping = load_pseudonym_map(ws, name).to_json()
+        return load_pseudonym_map(ws, name).to_json()
     except NoPseudonymMap:
-        return [], 0, 0, None
-    pairs: dict[str, list[list[str]]] = mapping["pairs"]
-    surrogates: list[str] = []
-    named = shared = 0
-    kept: dict[str, list[list[str]]] = {}
-    for surrogate, entries in pairs.items():
-        originals = pa.array([original for _entity, original in entries], pa.string())
-        hit = np.zeros(len(entries), dtype=bool)
-        for value in values:
-            hit |= column_matches(originals, value, whole_cells=whole_cells)
-        named += int(hit.sum())
-        if not hit.any():
-            kept[surrogate] = entries
-        elif hit.all():
-            surrogates.append(surrogate)
-        else:  # theirs and someone else's: dropped whole (kept, it would lead back to the
-            # other one alone, also where it stood for this person), its rows not searched
-            shared += 1
-    return surrogates, named, shared, {**mapping, "pairs": kept}
-
-
-def _report_quotes(ws: Vault, values: Sequence[str]) -> list[ReportQuotes]:
-    """The runs whose stored test report quotes rows naming ``values``, with the report
-    without those quotes."""
-    from engine.evaluation.report import load_report, report_key
-    from engine.runs import list_runs
-
-    found = []
-    for record in list_runs(ws):
-        if not ws.has(report_key(record.run_id)):
-            continue
-        report = load_report(ws, record.run_id)
-        texts = pa.array([m.text for m in report.misclassified], pa.string())
-        hit = np.zeros(len(texts), dtype=bool)
-        for value in values:
-            hit |= column_matches(texts, value)
-        if hit.any():
-            left = tuple(m for m, quoted in zip(report.misclassified, hit) if not quoted)
-            found.append(ReportQuotes(record.run_id, int(hit.sum()),
-                                      replace(report, misclassified=left)))
-    return found
+        return None
 
 
 def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = (),
-                 columns: Sequence[str] = ()) -> ErasurePlan:
-    """Search ``datasets`` (every stored one by default) for the person; nothing changes yet."""
+                 columns: Sequence[str] = (), match_all: bool = False) -> ErasurePlan:
+    """Search ``datasets`` (every stored one by default) for the person; nothing changes yet.
+    ``match_all``: a row must name every value (a first and a last name in their columns)."""
+    from engine.data.columns import text_array
     from engine.data.store import dataset_info, list_datasets, load_dataset
     from engine.runs import runs_on
 
@@ -208,27 +169,47 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                     raise InputError(f"dataset {name!r} has no column {column!r} (its columns: "
                                      f"{', '.join(stored_columns)}); name one dataset with "
                                      "--dataset, or leave out --column")
-    parts = []
+    computed = computed_surrogates(ws, checked) if not match_all else []
+    parts: list[DatasetErasure] = []
+    removed_texts, run_ids = set[str](), set[str]()
     for name in names:
         stored = load_dataset(ws, name)
-        surrogates, pseudonyms, shared, mapping_left = _pseudonyms_of(
-            ws, name, checked, whole_cells=bool(columns))
-        mask, per_value = rows_matching(stored.table, checked, columns)
-        through = 0
-        if surrogates:  # the person's pseudonyms, wherever they stand in the anonymized rows
-            by_pseudonym, _ = rows_matching(stored.table, surrogates)
-            through = int(by_pseudonym.sum())
-            mask |= by_pseudonym
+        mapping = _mapping_of(ws, name)
+        surrogates, pseudonyms, shared, mapping_left = split_mapping(
+            mapping, checked, bool(columns)) if mapping else ([], 0, [], None)
+        mask, per_value = rows_matching(stored.table, checked, columns, match_all=match_all)
         source = next((p.removeprefix(ANONYMIZED_FROM).strip("'\"")
                        for p in stored.info.problems if p.startswith(ANONYMIZED_FROM)), None)
+        # The person's pseudonyms, wherever they stand in the anonymized rows: the mapping's,
+        # and in any anonymized copy those the workspace's key gives their values.
+        needles = list(dict.fromkeys([*surrogates, *(c for c in (computed if source else [])
+                                                     if c not in shared)]))
+        through = 0
+        if needles:
+            by_pseudonym, _ = rows_matching(stored.table, needles)
+            through = int((by_pseudonym & ~mask).sum())
+            mask |= by_pseudonym
+        dropped = 0
+        if mapping_left is not None and mask.any():  # pairs only the removed rows held
+            mapping_left, dropped = without_removed_rows(
+                mapping_left, stored.table.filter(pa.array(mask)),
+                stored.table.filter(pa.array(~mask)))
         part = DatasetErasure(
             name=name, rows=stored.info.rows, remove=mask, per_value=per_value,
-            pseudonyms=pseudonyms, through_pseudonyms=through, shared=shared,
-            mapping_left=mapping_left, anonymized_from=source, sha256=stored.info.sha256)
+            pseudonyms=pseudonyms + dropped, through_pseudonyms=through, shared=len(shared),
+            mapping_left=mapping_left, anonymized_from=source, sha256=stored.info.sha256,
+            source_named=_names(stored.info.source_name, checked),
+            name_named=_names(name, checked))
         if part.changes:  # only these stay decrypted in memory until the removal
             part.runs, part.stored = runs_on(ws, name), stored
+            removed_texts.update(str(t) for t in text_array(
+                stored.table.filter(pa.array(mask)), stored.info.mapping).to_pylist() if t)
+        run_ids.update(r.run_id for r in (part.runs or runs_on(ws, name)))
         parts.append(part)
-    return ErasurePlan(values=checked, datasets=parts, reports=_report_quotes(ws, checked))
+    reports = report_quotes(ws, values=() if columns else checked, removed_texts=removed_texts,
+                            run_ids=run_ids if datasets else None, match_all=match_all)
+    return ErasurePlan(values=checked, datasets=parts, reports=reports,
+                       audit_entries=audit_mentions(ws, checked))
 
 
 @dataclass(frozen=True)
@@ -241,6 +222,7 @@ class ErasureDone:
 
 
 def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force: bool = False,
+              reference: str | None = None,
               said: Callable[[str], None] = lambda _line: None) -> ErasureDone:
     """Delete the runs trained on the person's rows (with ``delete_runs``), take their quotes
     out of test reports, then store each affected dataset again without the rows (and its
@@ -261,6 +243,9 @@ def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force:
     refused = plan.refusal(force=force)
     if refused:
         raise InputError(refused)
+    if reference and any(column_matches(pa.array([reference]), v).any() for v in plan.values):
+        raise InputError("the request's reference names the person, and the audit log keeps it "
+                         "for good: give a case number instead (nothing was changed)")
     for part in plan.affected:  # another window or command may have changed one meanwhile
         if dataset_info(ws, part.name).sha256 != part.sha256:
             raise InputError(f"dataset {part.name!r} changed since it was searched (nothing was "
@@ -290,6 +275,8 @@ def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force:
             continue
         imported = replace(stored.as_imported(), table=stored.table.filter(pa.array(~part.remove)),
                            problems=())
+        if part.source_named:  # "Complaints_Klaus_Mueller.csv" would outlive his rows
+            imported = replace(imported, source=Path(WITHHELD_SOURCE))
         problems: list[Any] = [line for line in info.problems if line.startswith(ANONYMIZED_FROM)]
         found = validate(imported, info.mapping, skip_incomplete=info.skip_incomplete,
                          label_delimiter=info.label_delimiter)
@@ -310,7 +297,7 @@ def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force:
                 if part.pseudonyms else ""))
     pseudonyms = sum(d.pseudonyms for d in plan.affected)
     ws.audit("person.forgotten", datasets=done, runs_deleted=deleted, pseudonyms=pseudonyms,
-             report_quotes=quotes)
+             report_quotes=quotes, **({"reference": reference} if reference else {}))
     return ErasureDone(rows=done, runs_deleted=tuple(deleted), pseudonyms=pseudonyms,
                        quotes=quotes, blocking=blocking)
 

@@ -50,6 +50,10 @@ class ForgetDialog(QDialog):
         self.found.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.with_runs = QCheckBox()
         self.with_runs.hide()
+        # A request for access to one's data: every column of the rows found, as CSV.
+        self.save_button = QPushButton("Save rows found…")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_rows)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setEnabled(False)
         self.remove_button.clicked.connect(self.remove)
@@ -57,6 +61,7 @@ class ForgetDialog(QDialog):
         buttons.rejected.connect(self.reject)
         row = QHBoxLayout()
         row.addWidget(self.find_button)
+        row.addWidget(self.save_button)
         row.addStretch(1)
         row.addWidget(self.remove_button)
         layout = QVBoxLayout(self)
@@ -76,6 +81,7 @@ class ForgetDialog(QDialog):
         self.values.blockSignals(False)
         self.found.clear()
         self.remove_button.setEnabled(False)
+        self.save_button.setEnabled(False)
         self.with_runs.hide()
         super().done(result)
 
@@ -88,6 +94,7 @@ class ForgetDialog(QDialog):
             self.plan = None
             self.found.setText("Search again: the values changed.")
         self.remove_button.setEnabled(False)
+        self.save_button.setEnabled(False)
         self.with_runs.hide()
 
     def _busy(self, busy: bool) -> None:
@@ -95,6 +102,7 @@ class ForgetDialog(QDialog):
             widget.setEnabled(not busy)
         if busy:
             self.remove_button.setEnabled(False)
+            self.save_button.setEnabled(False)
 
     def find(self) -> None:
         workspace, values = self.context.workspace, self._typed()
@@ -123,10 +131,34 @@ class ForgetDialog(QDialog):
         self.remove_button.setText(f"Remove {count_of(plan.rows, 'row')}" if plan.rows
                                    else "Remove them")
         self.remove_button.setEnabled(bool(plan.affected or plan.reports) and not refused)
+        self.save_button.setEnabled(plan.rows > 0)
         self.with_runs.setText(f"Also delete the {count_of(len(runs), 'run')} trained on them "
                                "(their models and test reports)")
         self.with_runs.setChecked(False)
         self.with_runs.setVisible(bool(runs) and not refused)
+
+    def save_rows(self) -> None:
+        workspace, plan = self.context.workspace, self.plan
+        if workspace is None or plan is None:
+            return
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        from engine.erasure_traces import export_rows
+
+        target, _ = QFileDialog.getSaveFileName(self, "Save the rows found", "rows-found.csv",
+                                                "CSV (*.csv)")
+        if not target:
+            return
+        try:
+            count = export_rows(plan.affected, Path(target))
+            workspace.audit("person.exported", rows=count)  # personal data left the vault
+        except Exception as exc:  # noqa: BLE001 - the engine's message, the dialog stays
+            QMessageBox.warning(self, "Cloister", str(exc))
+            return
+        self.context.status_message.emit(f"Saved {count_of(count, 'row')} to {target} "
+                                         "(plaintext: delete it once sent).")
 
     def remove(self) -> None:
         workspace, plan = self.context.workspace, self.plan
@@ -195,18 +227,22 @@ def describe(plan: Any) -> str:
     """What the search found, a line a dataset, as plain text."""
     lines = []
     for part in plan.datasets:
-        out_of_reach = (f"    An anonymized copy of {part.anonymized_from}: the names it replaced "
-                        "cannot be searched for." if part.anonymized_from
-                        and part.mapping_left is None else "")
+        notes = []
+        if part.anonymized_from and part.mapping_left is None:
+            notes.append(f"    An anonymized copy of {part.anonymized_from}: searched for their "
+                         "pseudonyms; the person written otherwise was replaced beyond search.")
+        if part.name_named:
+            notes.append("    The dataset's own name names them: rename it (Rename…).")
         if not part.changes:
-            lines += [f"{part.name}: nothing found", *([out_of_reach] if out_of_reach else [])]
+            lines += [f"{part.name}: nothing found", *notes]
             continue
-        line = f"{part.name}: {part.removed:,} of {part.rows:,} rows"
+        line = f"{part.name}: " + (f"{part.removed:,} of {part.rows:,} rows" if part.removed
+                                   else "no row to remove")
         if part.pseudonyms:
             line += f", {count_of(part.pseudonyms, 'pseudonym')} in its reversible mapping"
         if part.runs:
             line += f"; {count_of(len(part.runs), 'run')} trained on them"
-        lines += [line, *([out_of_reach] if out_of_reach else [])]
+        lines += [line, *notes]
         shown = part.matched(limit=SHOWN_ROWS)  # to check the matches by eye before removing
         for number, text in shown:
             flat = " ".join(text.split())
@@ -226,6 +262,9 @@ def describe(plan: Any) -> str:
     for quoted in plan.reports:
         lines.append(f"Run {quoted.run_id}: its test report quotes "
                      f"{count_of(quoted.quotes, 'row')} naming them.")
+    if plan.audit_entries:
+        lines.append(f"The audit log names them in {count_of(plan.audit_entries, 'entry')} (a file "
+                     "or dataset named after them): it cannot be edited, by design.")
     if not plan.affected and not plan.reports:
         lines.append("No stored row names them: nothing to remove.")
     return "\n".join(lines)

@@ -17,30 +17,34 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
     lines = [f"Searched {count_of(len(plan.datasets), 'dataset')} for "
              f"{', '.join(map(repr, plan.values))}:"]
     for part in plan.datasets:
-        # A one-way anonymized copy holds the person under names no search leads back to.
-        out_of_reach = (f"    an anonymized copy of {part.anonymized_from!r}: names it replaced "
-                        "cannot be searched for; if the person can still be recognised in it, "
-                        f"delete it and anonymize {part.anonymized_from!r} again afterwards"
-                        if part.anonymized_from and part.mapping_left is None else "")
+        notes = []
+        if part.anonymized_from and part.mapping_left is None:  # a one-way copy
+            notes.append(f"an anonymized copy of {part.anonymized_from!r}, searched for the "
+                         "pseudonyms the workspace's key gives these values; the person written "
+                         "otherwise (a first name alone, initials) was replaced beyond search: "
+                         "if they can still be recognised in it, delete it and anonymize "
+                         f"{part.anonymized_from!r} again afterwards")
+        if part.name_named:
+            notes.append(f"the dataset's own name names them: rename it (`cloister rename "
+                         f"{part.name} NEW`)")
         if not part.changes:
-            lines.append(f"  {part.name}: nothing found")
-            lines += [out_of_reach] if out_of_reach else []
+            lines += [f"  {part.name}: nothing found", *(f"    {n}" for n in notes)]
             continue
-        found = ", ".join(f"{value!r} {count_of(n, 'row')}" for value, n in part.per_value.items()
-                          if n)
+        found = [f"{value!r} {count_of(n, 'row')}" for value, n in part.per_value.items() if n]
         if part.through_pseudonyms:
-            found += (", " if found else "") + \
-                f"its pseudonyms {count_of(part.through_pseudonyms, 'row')}"
-        lines.append(f"  {part.name}: {part.removed:,} of {part.rows:,} rows"
-                     f"{' (' + found + ')' if found else ''}")
-        lines += [out_of_reach] if out_of_reach else []
-        if part.pseudonyms or part.shared:
-            lines.append(f"    {count_of(part.pseudonyms, 'pair')} of its reversible mapping name "
-                         "them and will leave it")
+            found.append(f"their pseudonyms {count_of(part.through_pseudonyms, 'more row')}")
+        rows = f"{part.removed:,} of {part.rows:,} rows" if part.removed else "no row to remove"
+        lines.append(f"  {part.name}: {rows}{' (' + ', '.join(found) + ')' if found else ''}")
+        lines += [f"    {n}" for n in notes]
+        if part.pseudonyms:
+            lines.append(f"    {count_of(part.pseudonyms, 'pair')} of its reversible mapping "
+                         "(naming them, or only in their rows) will leave it")
         if part.shared:
             lines.append(f"    {count_of(part.shared, 'pseudonym')} there also stand for someone "
                          "else: they leave the mapping whole (no longer reversible for either), "
                          "and the rows holding them are not removed")
+        if part.source_named and part.removed:
+            lines.append("    the name of the file it came from names them: it will be withheld")
         for what in part.broad:
             n = part.through_pseudonyms if what == "its pseudonyms" else part.per_value[what]
             lines.append(f"    {what if what == 'its pseudonyms' else repr(what)} match"
@@ -50,8 +54,9 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
         if part.removed == part.rows:
             lines.append(f"    every row is about them: delete the dataset with `cloister rm "
                          f"{part.name} --with-runs` instead")
-        for record in part.runs:
-            lines.append(f"    run {record.run_id} ({record.status.value}) was trained on them")
+        if part.removed:
+            lines += [f"    run {r.run_id} ({r.status.value}) was trained on them"
+                      for r in part.runs]
         if show:
             for number, text in part.matched():
                 flat = " ".join(text.split())
@@ -59,7 +64,11 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
                 lines.append(f"    row {number:>5}  {flat}")
     for quoted in plan.reports:
         lines.append(f"  run {quoted.run_id}'s test report quotes "
-                     f"{count_of(quoted.quotes, 'row')} naming them: the quotes will leave it")
+                     f"{count_of(quoted.quotes, 'row')} about them: the quotes will leave it")
+    if plan.audit_entries:
+        lines.append(f"  the audit log names them in {count_of(plan.audit_entries, 'entry')} (a "
+                     "file or dataset named after them, a policy's deny-list): it is chained to "
+                     "prove that nothing was taken out of it, so those entries stay")
     return lines
 
 
@@ -82,13 +91,20 @@ def _values(args: argparse.Namespace) -> list[str]:
 
 def cmd_forget(args: argparse.Namespace) -> int:
     from engine.erasure import carry_out, plan_erasure
+    from engine.erasure_traces import export_rows
 
     values = _values(args)
     ws = open_workspace(args)
     try:
-        plan = plan_erasure(ws, values, datasets=args.dataset, columns=args.column)
+        plan = plan_erasure(ws, values, datasets=args.dataset, columns=args.column,
+                            match_all=args.match_all)
         for line in _plan_lines(plan, show=args.show):
             print(line)
+        if args.export is not None:
+            exported = export_rows(plan.affected, args.export)
+            ws.audit("person.exported", rows=exported)  # personal data left the vault
+            print(f"Wrote {count_of(exported, 'row')} found, every column, to {args.export} "
+                  "(plaintext: yours to protect, and to delete once sent).")
         if not plan.affected and not plan.reports:
             print("Nothing to remove: no stored row names them.")
             return 0
@@ -111,6 +127,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
                 print("Nothing changed.")
                 return 0
         done = carry_out(ws, plan, delete_runs=args.with_runs, force=args.force,
+                         reference=args.reference,
                          said=lambda line: print(line[0].upper() + line[1:] + "."))
     finally:
         ws.lock()
@@ -158,6 +175,14 @@ def register_forget(subparsers: Any) -> None:
                    "customer id); repeat for several")
     p.add_argument("--with-runs", action="store_true",
                    help="also delete the runs trained on the rows (their models and reports)")
+    p.add_argument("--match-all", action="store_true",
+                   help="a row must name every value, not any one: `forget Jane Doe --column "
+                   "first_name --column last_name --match-all`")
+    p.add_argument("--export", type=Path, metavar="FILE.csv",
+                   help="write every row found, all its columns, to FILE.csv: the answer to a "
+                   "request for access to one's data (plaintext, outside the vault)")
+    p.add_argument("--reference", metavar="CASE",
+                   help="the request's case number, kept in the audit entry (never a name)")
     p.add_argument("--dry-run", action="store_true", help="only count the rows; change nothing")
     p.add_argument("--show", action="store_true",
                    help="print each row found (its number and text), to check the matches by eye "

@@ -8,8 +8,15 @@ run of spaces (no-break and ideographic ones included) stands for the spaces bet
 A value of mostly digits (a phone or account number) also matches with other spaces, dots,
 dashes or brackets between its digits. Chinese and Japanese are written without spaces, so a
 value in those scripts matches inside a longer run ("日本太郎さん"). With ``columns``, a value
-matches only the whole value of a cell of those columns (a customer id "42" is that id), spaces
-collapsed and case ignored as above. Patterns are RE2 (``pyarrow.compute``).
+matches only the whole value of a cell of those columns (a customer id "42" is that id, and so
+are "0042" and "00042"), spaces collapsed and case ignored as above. Patterns are RE2
+(``pyarrow.compute``).
+
+How people's names are written varies, so a name matches its other spellings: accents or none
+("Amelie" finds "Amélie"), German transliterations ("Müller" finds "Mueller" and back, "ß" and
+"ss"), and a two-word name written surname first ("Doe, Jane"). A phone number written with its
+country code ("+44 20 7946 0958") also matches the national form ("020 7946 0958"). "Jane Doe
+<jane@example.com>", as mail programs write it, is two values.
 """
 from __future__ import annotations
 
@@ -34,37 +41,114 @@ _DIGIT_SEPARATORS = rf"(?:{_SPACE}|[./()\-{_DASHES}])*"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+# Fewer digits than this, alone, are a count, an amount or someone else's id as often as theirs.
+MIN_NUMBER_DIGITS = 6
+_MAILBOX = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$")  # Jane Doe <jane@example.com>
+
+
 def check_values(values: Iterable[str], *, whole_cells: bool = False) -> tuple[str, ...]:
-    """The values, trimmed, NFC (as imports store text) and without repeats; InputError for an
-    empty one, or (outside ``whole_cells``) one too short to be about one person."""
+    """The values, trimmed, NFC (as imports store text) and without repeats, a mailbox split into
+    its name and address; InputError for an empty one, or (outside ``whole_cells``) one too
+    short, or a number too short, to be about one person."""
     out: list[str] = []
     for raw in values:
         value = " ".join(unicodedata.normalize("NFC", raw).split())
-        if not value:
-            raise InputError("an empty value identifies nobody: give a name, an e-mail address or "
-                             "an identifier")
-        if not whole_cells and len(value) < MIN_VALUE_LENGTH and not _CJK.search(value):
-            raise InputError(f"{value!r} is too short to identify one person (it would match "
-                             "inside other words and names): give a full name, an e-mail address "
-                             "or an identifier, or match it against one column's whole values "
-                             "(--column on the command line)")
-        if value.casefold() not in {v.casefold() for v in out}:
-            out.append(value)
+        mailbox = _MAILBOX.match(value)
+        parts = [p for p in mailbox.groups() if p.strip(' "')] if mailbox else [value]
+        for value in (p.strip(' "') for p in parts):
+            _check_one(value, whole_cells)
+            if value.casefold() not in {v.casefold() for v in out}:
+                out.append(value)
     if not out:
         raise InputError("give at least one value that identifies the person")
     return tuple(out)
 
 
+def _check_one(value: str, whole_cells: bool) -> None:
+    if not value:
+        raise InputError("an empty value identifies nobody: give a name, an e-mail address or "
+                         "an identifier")
+    if whole_cells:
+        return
+    if len(value) < MIN_VALUE_LENGTH and not _CJK.search(value):
+        raise InputError(f"{value!r} is too short to identify one person (it would match "
+                         "inside other words and names): give a full name, an e-mail address "
+                         "or an identifier, or match it against one column's whole values "
+                         "(--column on the command line)")
+    digits = re.sub(r"\D", "", value)
+    if digits and len(digits) < MIN_NUMBER_DIGITS and not re.search(r"[^\W\d_]", value):
+        raise InputError(f"{value!r} is a short number: in a text it may be a count, an amount "
+                         "or another person's id; match it against the column it fills "
+                         "(--column on the command line)")
+
+
 def value_pattern(value: str) -> str:
-    """An RE2 pattern finding ``value`` as a whole, whatever the spaces between its words."""
+    """An RE2 pattern finding ``value`` as a whole, in its other spellings (see the module)."""
     digits = re.sub(r"\D", "", value)
     if len(digits) >= 6 and re.fullmatch(rf"[\d\s+./()\-{_DASHES}]+", value):  # a phone number
-        return rf"(?:^|[^\pN]){_DIGIT_SEPARATORS.join(digits)}(?:$|[^\pN])"
-    body = rf"{_SPACE}+".join(re.escape(part) for part in value.split())
+        forms = [digits]
+        if value.startswith(("+", "00")):  # and without its country code, as dialled at home
+            rest = digits[2:] if value.startswith("00") else digits
+            for code in (1, 2, 3):
+                if len(rest) - code >= 7:
+                    forms += [rest[code:], "0" + rest[code:]]
+        bodies = "|".join(_DIGIT_SEPARATORS.join(form) for form in dict.fromkeys(forms))
+        return rf"(?:^|[^\pN])(?:{bodies})(?:$|[^\pN])"
+    words = value.split()
+    spellings = [rf"{_SPACE}+".join(_spelled(w) for w in words)]
+    if len(words) == 2 and all(w.replace("-", "").replace("'", "").isalpha() for w in words):
+        spellings.append(rf"{_spelled(words[1])},?{_SPACE}+{_spelled(words[0])}")  # Doe, Jane
     before = rf"(?:^|{_NOT_WORD})" if _continues(value[0]) else ""
     # A full stop after it ends the sentence ("write to jane@example.com."), not the address.
     after = rf"(?:$|{_NOT_WORD}|\.(?:$|{_SPACE}))" if _continues(value[-1]) else ""
-    return before + body + after
+    return before + "(?:" + "|".join(spellings) + ")" + after
+
+
+def _latin_variants() -> dict[str, str]:
+    """Each ASCII letter with the Latin letters written as it plus a mark: "e" -> "eéèêë…"."""
+    groups: dict[str, str] = {}
+    for point in range(0xC0, 0x250):
+        char = chr(point)
+        base = unicodedata.normalize("NFD", char)[0]
+        if char.islower() and base.isascii() and base.isalpha() and base != char:
+            groups[base] = groups.get(base, base) + char
+    for char, base in (("ø", "o"), ("ł", "l"), ("đ", "d"), ("ı", "i")):
+        groups[base] = groups.get(base, base) + char
+    return groups
+
+
+_VARIANTS = _latin_variants()
+_TRANSLITERATED = {"ä": "ae", "ö": "oe", "ü": "ue"}  # German: Müller is also written Mueller
+
+
+def _spelled(word: str) -> str:
+    """``word`` as a pattern that also finds it with other accents and transliterations."""
+    out, i, lower = [], 0, word.lower()
+    while i < len(lower):
+        pair = lower[i:i + 2]
+        umlaut = next((u for u, t in _TRANSLITERATED.items() if pair == t), None)
+        if umlaut:  # typed "ue": "ue" or "ü"
+            out.append(f"(?:{_letter(pair[0])}{_letter(pair[1])}|{umlaut})")
+            i += 2
+        elif pair == "ss":
+            out.append("(?:ss|ß)")
+            i += 2
+        elif lower[i] in _TRANSLITERATED:  # typed "ü": "ü", "u" or "ue"
+            out.append(f"(?:{_letter(lower[i])}|{_TRANSLITERATED[lower[i]]})")
+            i += 1
+        elif lower[i] == "ß":
+            out.append("(?:ß|ss)")
+            i += 1
+        else:
+            out.append(_letter(lower[i]))
+            i += 1
+    return "".join(out)
+
+
+def _letter(char: str) -> str:
+    base = unicodedata.normalize("NFD", char)[0]
+    base = next((b for b, v in _VARIANTS.items() if char in v), base)
+    return f"[{_VARIANTS[base]}]" if base in _VARIANTS else re.escape(char)
 
 
 def _continues(char: str) -> bool:
@@ -92,28 +176,42 @@ def column_matches(column: pa.ChunkedArray | pa.Array, value: str, *,
     strings = _as_strings(pa.chunked_array([column]) if isinstance(column, pa.Array) else column)
     if strings is None:
         return np.zeros(len(column), dtype=bool)
-    if whole_cells:
+    if whole_cells and value.isdigit():  # an id: "42", "0042" and "00042" are one
+        found = pc.equal(pc.utf8_ltrim(_whole(strings), "0"), value.lstrip("0"))
+    elif whole_cells:
         found = pc.equal(_whole(strings), value.lower())
     else:
         found = pc.match_substring_regex(strings, value_pattern(value), ignore_case=True)
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def rows_matching(table: pa.Table, values: Sequence[str], columns: Sequence[str] = ()
-                  ) -> tuple[np.ndarray, dict[str, int]]:
-    """Which rows of ``table`` name any of ``values`` (a mask), and how many rows each names;
-    with ``columns``, by those columns' whole cells only."""
+def rows_matching(table: pa.Table, values: Sequence[str], columns: Sequence[str] = (), *,
+                  match_all: bool = False) -> tuple[np.ndarray, dict[str, int]]:
+    """Which rows of ``table`` name any of ``values`` (every one, with ``match_all``: "Jane" in
+    first_name and "Doe" in last_name), as a mask, and how many rows each names; with
+    ``columns``, by those columns' whole cells only."""
     searched = list(columns) or list(table.column_names)
     missing = [c for c in searched if c not in table.column_names]
     if missing:
         raise InputError(f"no column {missing[0]!r} here: the columns are "
                          f"{', '.join(table.column_names)}")
-    mask = np.zeros(table.num_rows, dtype=bool)
+    mask = np.full(table.num_rows, bool(match_all and values), dtype=bool)
     per_value: dict[str, int] = {}
     for value in values:
         hit = np.zeros(table.num_rows, dtype=bool)
         for name in searched:
             hit |= column_matches(table.column(name), value, whole_cells=bool(columns))
         per_value[value] = int(hit.sum())
-        mask |= hit
+        mask = mask & hit if match_all else mask | hit
     return mask, per_value
+
+
+def labels_naming(labels: Sequence[str], values: Sequence[str]) -> np.ndarray:
+    """Which file names, dataset names or log lines ("Complaints_Klaus_Mueller_2024.csv",
+    "klaus-mueller-escalation") name any of ``values``: their dashes, underscores and dots read
+    as spaces, since names are written so."""
+    spaced = pc.replace_substring_regex(pa.array(list(labels), pa.string()), r"[-_.]+", " ")
+    hit = np.zeros(len(labels), dtype=bool)
+    for value in values:
+        hit |= column_matches(spaced, value)
+    return hit

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.data.store import dataset_info, load_dataset
 from engine.runs import RunRecord, RunStatus, list_runs, new_run_id, save_run
@@ -36,7 +36,8 @@ def _find(qtbot, dialog, text: str) -> None:  # noqa: ANN001
                     timeout=30_000)
 
 
-def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, window, tmp_path):
+def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, window, tmp_path,
+                                                                      monkeypatch):
     _store(window, _tickets(tmp_path), name="tickets")
     ws = window.context.workspace
     run = RunRecord(run_id=new_run_id(), dataset="tickets", config={}, status=RunStatus.FINISHED,
@@ -51,8 +52,18 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
                          "row 6: Jane Doe called about order 5"]
     assert dialog.remove_button.text() == "Remove 4 rows" and dialog.remove_button.isEnabled()
     assert dataset_info(ws, "tickets").rows == 20  # counted, not yet removed
+    # A request for access: every column of the rows found, saved where the user says.
+    target = tmp_path / "found.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert dialog.save_button.isEnabled()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    saved = target.read_text(encoding="utf-8-sig").splitlines()
+    assert saved[0] == "dataset,row,text,label"
+    assert saved[1] == "tickets,1,Jane Doe called about order 0,a"
+    assert len(saved) == 5
     dialog.values.setPlainText("Jane Doe\nsomeone else")  # the plan was for other values
     assert not dialog.remove_button.isEnabled() and "Search again" in dialog.found.text()
+    assert not dialog.save_button.isEnabled()
     _find(qtbot, dialog, "Jane Doe")
     assert dialog.with_runs.isVisible() and "1 run" in dialog.with_runs.text()
     dialog.with_runs.setChecked(True)

@@ -153,29 +153,36 @@ def test_a_reversible_anonymization_is_searched_through_its_pseudonyms(
     capsys.readouterr()
     assert cli(["forget", "Kimberly Lauritsen", "--dataset", "anon", "--yes"]) == 0
     out = capsys.readouterr().out
-    assert "anon: 2 of 8 rows (its pseudonyms 2 rows)" in out
-    assert "2 pairs of its reversible mapping name them" in out
+    assert "anon: 2 of 8 rows (their pseudonyms 2 more rows)" in out
+    # Her two names, and what only her rows held: her card, address and IP address.
+    assert "5 pairs of its reversible mapping (naming them, or only in their rows)" in out
     assert len(_texts("anon")) == 6
     with _workspace() as w:
         mapping_after = w.read_json(pseudonym_map_key("anon"))
         assert "anonymized from dataset 'tickets'" in dataset_info(w, "anon").problems
     assert "Lauritsen" not in repr(mapping_after)
+    for hers in ("4929 5785 6933 9117", "kim.l@example.com", "10.218.6.131"):
+        assert hers in repr(mapping_before) and hers not in repr(mapping_after)
     assert "Voet" in repr(mapping_after)  # the others' pseudonyms can still be reversed
     assert len(_texts("tickets")) == 8  # only the dataset named was searched
 
 
-def test_an_anonymized_copy_with_nothing_found_is_said_to_be_out_of_reach(
+def test_a_one_way_anonymized_copy_is_searched_through_the_pseudonyms_its_key_gives(
         csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "one-way.toml"
     policy.write_text(REVERSIBLE.replace(", reversible = true", ""), encoding="utf-8")
     assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon"]) == 0
+    with _workspace() as w:
+        assert not w.has(pseudonym_map_key("anon"))  # nothing to look her up in
     capsys.readouterr()
-    assert cli(["forget", "Kimberly Lauritsen", "--dry-run"]) == 0
+    assert cli(["forget", "Kimberly Lauritsen", "--dataset", "anon", "--yes"]) == 0
     out = capsys.readouterr().out
-    assert "anon: nothing found\n    an anonymized copy of 'tickets': names it replaced" in out
-    assert "anonymize 'tickets' again afterwards" in out
+    # The workspace's key gives "Kimberly Lauritsen" the same pseudonym in every copy.
+    assert "anon: 2 of 8 rows (their pseudonyms 2 more rows)" in out
+    assert "an anonymized copy of 'tickets', searched for the pseudonyms" in out
+    assert len(_texts("anon")) == 6
     capsys.readouterr()
-    # Said too where something was found in it: the id column the policy kept.
+    # Found by a column the policy kept, the same is said.
     policy.write_text('scan_columns = ["text"]\n[entities]\ndefault = "pseudonym"\n',
                       encoding="utf-8")
     assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon2"]) == 0
@@ -265,7 +272,7 @@ def test_quotes_in_a_test_report_leave_it(csv_file: Path, capsys: pytest.Capture
     capsys.readouterr()
     assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
     out = capsys.readouterr().out
-    assert f"run {run}'s test report quotes 2 rows naming them" in out
+    assert f"run {run}'s test report quotes 2 rows about them" in out
     with _workspace() as w:
         quoted = [m.text or "" for m in load_report(w, run).misclassified]
     assert len(quoted) == 1 and not any("Lauritsen" in t for t in quoted)
@@ -289,3 +296,75 @@ def test_values_can_come_from_standard_input_and_a_dataset_left_untrainable_is_s
     assert "'tickets' cannot be trained on as it is now" in out and "cloister fix tickets" in out
     assert cli(["show", "tickets"]) == 0
     assert "Blocks training (left so by `cloister forget`)" in capsys.readouterr().out
+
+
+def test_first_and_last_name_in_their_columns_must_both_match(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    path = tmp_path / "people.csv"
+    path.write_text("first_name,last_name,text,label\nJane,Doe,late parcel,a\nJohn,Doe,refund,b\n"
+                    "Jane,Smith,card lost,a\nAna,Lima,app crash,b\nLee,Wong,fees,a\n",
+                    encoding="utf-8")
+    assert cli(["import", str(path), "--name", "people", "--text-column", "text",
+                "--label-column", "label", "--force"]) == 0
+    assert cli(["forget", "Jane", "Doe", "--column", "first_name", "--column", "last_name",
+                "--match-all", "--yes"]) == 0
+    assert _texts("people") == ["refund", "card lost", "app crash", "fees"]  # John, Jane Smith
+
+
+def test_an_access_request_gets_every_column_of_the_rows_found(
+        csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    out_file = tmp_path / "access.csv"
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run", "--export", str(out_file)]) == 0
+    assert "Wrote 2 rows found, every column" in capsys.readouterr().out
+    with out_file.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["dataset"], r["row"], r["ssn"]) for r in rows] == [
+        ("tickets", "1", "196-20-7761"), ("tickets", "3", "196-20-7761")]
+    assert rows[0]["customer"] == "Kimberly Lauritsen"
+    assert ("person.exported", {"rows": 2}) in _audit()
+
+
+def test_a_reference_is_audited_and_names_of_files_and_datasets_are_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    path = write_csv(tmp_path / "Complaints_Klaus_Mueller_2024.csv", rows=[
+        ("Klaus Müller rief wegen der Karte an", "a", "Klaus Müller", ""), *MORE])
+    assert cli(["import", str(path), "--name", "klaus-mueller-escalation", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    capsys.readouterr()
+    assert cli(["forget", "Klaus Müller", "--yes", "--reference", "request of Klaus Mueller"]) == 2
+    assert "reference names the person" in capsys.readouterr().err
+    assert cli(["forget", "Klaus Müller", "--yes", "--reference", "DSR-2024-17"]) == 0
+    out = capsys.readouterr().out
+    assert "the dataset's own name names them: rename it" in out
+    assert "the name of the file it came from names them: it will be withheld" in out
+    assert "the audit log names them in 1 entry" in out  # the import's file and dataset names
+    with _workspace() as w:
+        assert "withheld" in dataset_info(w, "klaus-mueller-escalation").source_name
+    assert any(a == "person.forgotten" and d.get("reference") == "DSR-2024-17"
+               for a, d in _audit())
+
+
+def test_a_report_quote_of_a_removed_row_leaves_it_though_it_shows_none_of_the_values(
+        csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from engine.evaluation.report import compute_report, load_report, save_report
+
+    run = _run_on("tickets")
+    # Row 4's text names nobody; its customer column names Erik Pirogova.
+    report = compute_report([0, 1], np.array([[0.2, 0.8], [0.9, 0.1]]), ["a", "b"],
+                            ["The app crashes when I open settings", "My order never arrived"])
+    with _workspace() as w:
+        save_report(w, run, report)
+    assert cli(["forget", "Erik Pirogova", "--yes"]) == 0
+    assert f"run {run}'s test report quotes 1 row about them" in capsys.readouterr().out
+    with _workspace() as w:
+        assert [m.text for m in load_report(w, run).misclassified] == ["My order never arrived"]

@@ -27,6 +27,19 @@ from engine.errors import InputError
     ("030 1234567", "Tel. 030\u20131234567", True),  # an en dash
     ("030 1234567", "Tel. 90301234567", False),
     ("日本太郎", "日本太郎さんから電話", True),  # no spaces between words in Japanese
+    # Other spellings of one name: accents, German transliterations, surname first.
+    ("Amelie Dubois", "Amélie Dubois wrote", True),
+    ("Klaus Müller", "Klaus Mueller rief an", True),
+    ("Klaus Mueller", "Klaus Müller rief an", True),
+    ("Strauss", "Johann Strauß", True),
+    ("Søren Kierkegaard", "Soren Kierkegaard", True),
+    ("Jane Doe", "Name: Doe, Jane", True),
+    ("Klaus Müller", "Klaus Möller rief an", False),
+    # A number with its country code, as written at home.
+    ("+44 20 7946 0958", "call 020 7946 0958", True),
+    ("+1 678 777 1600", "call 678-777-1600", True),
+    ("+49 30 1234567", "Tel. 030/1234567", True),
+    ("+49 30 1234567", "Tel. 030/1234568", False),
 ])
 def test_values_match_whole(value: str, text: str, found: bool) -> None:
     checked = check_values([value])
@@ -41,12 +54,18 @@ def test_short_or_empty_values_are_refused_unless_a_column_is_named() -> None:
         check_values(["  "])
     assert check_values(["42"], whole_cells=True) == ("42",)
     assert check_values(["Jane  Doe", "jane doe"]) == ("Jane Doe",)
+    with pytest.raises(InputError, match="short number"):  # "account 00042" is anyone's
+        check_values(["00042"])
+    # What a mail program writes is a name and an address: each is looked for.
+    assert check_values(['"Jane Doe" <jane@example.com>']) == ("Jane Doe", "jane@example.com")
 
 
 def test_a_column_matches_whole_cells_only() -> None:
     table = pa.table({"id": [42, 420, None], "name": ["Jane  Doe", "jane doe ", "Jane Doe Jr"]})
     mask, _ = rows_matching(table, ["42"], ["id"])
     assert list(mask) == [True, False, False]
+    ids = pa.table({"id": ["0042", "00042", "420", "42a"]})
+    assert list(rows_matching(ids, ["42"], ["id"])[0]) == [True, True, False, False]
     mask, _ = rows_matching(table, check_values(["Jane Doe"]), ["name"])
     assert list(mask) == [True, True, False]  # spaces and case as written do not matter
     with pytest.raises(InputError, match="no column 'nope'"):
