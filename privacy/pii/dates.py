@@ -21,15 +21,24 @@ _NUMERIC = (r"(?:\d{4}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])"
 _WRITTEN = (rf"(?:(?:(?:{WEEKDAYS}),?\s)?(?:(?:{MONTHS})\.?\s(?:[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
             rf"|(?:[0-3]?\d)(?:st|nd|rd|th)?\s(?:of\s)?(?:{MONTHS})\.?(?:,?\s\d{{4}})?"
             rf"|(?:{MONTHS})\.?,?\s\d{{4}}))")
-# German, French, Spanish, Italian, Dutch (with and without accents); English spellings above.
-_EUROPEAN_MONTHS = (
-    "januar|jänner|februar|märz|maerz|mai|juni|juli|oktober|dezember|"
-    "janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|"
-    "décembre|decembre|"
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
-    "diciembre|"
-    "gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|"
-    "januari|februari|maart|mei|augustus")
+# German, French, Spanish, Italian, Dutch (with and without accents), with their numbers: what
+# detection looks for, and what date actions read (``privacy.pii.operators.parse_date``).
+EUROPEAN_MONTH_NUMBERS: dict[str, int] = {
+    **dict(zip(("januar", "februar", "märz", "april", "mai", "juni", "juli", "august",
+                "september", "oktober", "november", "dezember"), range(1, 13))),
+    "jänner": 1, "maerz": 3,
+    **dict(zip(("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                "septembre", "octobre", "novembre", "décembre"), range(1, 13))),
+    "fevrier": 2, "aout": 8, "decembre": 12,
+    **dict(zip(("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                "septiembre", "octubre", "noviembre", "diciembre"), range(1, 13))),
+    "setiembre": 9,
+    **dict(zip(("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
+                "agosto", "settembre", "ottobre", "novembre", "dicembre"), range(1, 13))),
+    **dict(zip(("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+                "september", "oktober", "november", "december"), range(1, 13))),
+}
+_EUROPEAN_MONTHS = "|".join(sorted(EUROPEAN_MONTH_NUMBERS, key=len, reverse=True))
 # Found from the year back: a four-digit number, the month name just before it, then the day
 # before that. A pattern opening with the month alternation is tried at every position of every
 # text and cost as much as every other date pattern together.

@@ -33,6 +33,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from privacy.pii.findings import Finding
+from privacy.pii.dates import EUROPEAN_MONTH_NUMBERS
 from privacy.pii.pseudonym import Pseudonymizer
 
 DATE_TYPES = ("DATE", "DATE_TIME")
@@ -63,11 +64,15 @@ class Context:
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
+_MONTHS.update(EUROPEAN_MONTH_NUMBERS)  # "3. März 1985", "5 de mayo de 2001"
 _ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})")
-_WRITTEN_MD = re.compile(r"(?i)([a-z]+)\.?\s(\d{1,2})(?:st|nd|rd|th)?(?:,?\s(\d{4}))?")
-_WRITTEN_DM = re.compile(r"(?i)(\d{1,2})(?:st|nd|rd|th)?\s(?:of\s)?([a-z]+)\.?(?:,?\s(\d{4}))?")
-_WRITTEN_MY = re.compile(r"(?i)([a-z]+)\.?,?\s(\d{4})")
+# A day is one or two digits that no digit follows: "March 2024" is no "March 20" (it was read
+# so, and generalized to 2000-03).
+_WRITTEN_MD = re.compile(r"(?i)([^\W\d_]+)\.?\s(\d{1,2})(?!\d)(?:st|nd|rd|th)?(?:,?\s(\d{4}))?")
+_WRITTEN_DM = re.compile(r"(?i)(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|\.|º)?\s(?:of\s|de\s)?"
+                         r"([^\W\d_]+)\.?(?:,?\s(?:de\s)?(\d{4}))?")
+_WRITTEN_MY = re.compile(r"(?i)([^\W\d_]+)\.?,?\s(?:de\s)?(\d{4})")
 
 
 def _year(text: str) -> int:
@@ -107,7 +112,9 @@ def generalize_date(value: str, to: str = "month", *, day_first: bool = False) -
     parsed = parse_date(value, day_first=day_first)
     if parsed is None:
         return None
-    d = parsed[0]
+    d, layout = parsed
+    if "%Y" not in layout and "%y" not in layout:  # "Dec 5th": no year to keep (2000 stood in)
+        return None if to == "year" else d.strftime("%B")
     return f"{d.year:04d}" if to == "year" else f"{d.year:04d}-{d.month:02d}"
 
 

@@ -90,6 +90,20 @@ def test_dates_generalize_and_shift_per_person() -> None:
     assert replace_value("sometime", "DATE", Operator("generalize_date"), ctx) == "<DATE>"
 
 
+@pytest.mark.parametrize("value, month, year", [
+    ("3 March 2024", "2024-03", "2024"),  # was 2000-03: "March 20" read out of "March 2024"
+    ("March 2024", "2024-03", "2024"),
+    ("5th of May 2020", "2020-05", "2020"),
+    ("3. März 1985", "1985-03", "1985"),  # detected since the European month names
+    ("1er février 1990", "1990-02", "1990"),
+    ("5 de mayo de 2001", "2001-05", "2001"),
+    ("Dec 5th", "December", None),  # no year: none is made up (it was 2000-12)
+])
+def test_written_dates_generalize_with_their_own_year(value: str, month: str,
+                                                      year: str | None) -> None:
+    assert generalize_date(value) == month and generalize_date(value, "year") == year
+
+
 def test_masked_examples_hide_the_value() -> None:
     assert masked_example("Maria Lopez") == "M**** L****"
     assert masked_example("4929 5785 6933 9117") == "**** **** **** ****"
