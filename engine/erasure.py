@@ -288,7 +288,7 @@ def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force:
                      skip_incomplete=info.skip_incomplete, history=(*info.history, step),
                      history_audited=len(info.history), label_delimiter=info.label_delimiter,
                      after_commit=_mapping_writer(ws, part.mapping_left),
-                     fixed_from=info.name)
+                     fixed_from=info.name, created=info.created)
         done[info.name] = part.removed
         if has_blocking(found):
             blocking[info.name] = [str(p) for p in found if p.blocking]

@@ -165,7 +165,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
                              skip_incomplete=info.skip_incomplete,
                              history=(*info.history, *history), history_audited=len(info.history),
                              label_delimiter=info.label_delimiter, after_commit=keep_mapping,
-                             fixed_from=info.name)
+                             fixed_from=info.name, created=info.created)
     finally:
         ws.lock()
     where = "in place of the rows it had" if saved.name == info.name else f"from {info.name!r}"

@@ -177,7 +177,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                  label_delimiter: str | None = None,
                  after_commit: Callable[[DatasetInfo], None] | None = None,
                  history_audited: int = 0,
-                 fixed_from: str | None = None) -> DatasetInfo:
+                 fixed_from: str | None = None,
+                 created: datetime | None = None) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -192,7 +193,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     Ctrl-C that arrived meanwhile stops the command. ``history_audited``: how many of the
     first history steps the audit log has already (``cloister fix`` adds to a stored history).
     ``fixed_from``: the stored dataset these rows are a fixed version of (``cloister fix``):
-    the audit entry says so, and its privacy review follows the rows.
+    the audit entry says so, and its privacy review follows the rows. ``created``: when the
+    rows were first imported, kept by a fix or an erasure (the lists show it as "imported").
     """
     name = check_name(name)
     exists = ws.has(_meta_key(name))
@@ -222,7 +224,7 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
         "source_format": imported.format,
         "sha256": digest,
         "size_bytes": len(data),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": (created or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "problems": _problem_lines(problems),
         "skip_incomplete": bool(skip_incomplete),
         "history": [dict(step) for step in history],

@@ -66,6 +66,10 @@ def _run_on(name: str) -> str:
 def test_a_person_leaves_the_dataset_with_counts_only_kept(
         csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = _run_on("tickets")
+    with _workspace() as w:  # imported long ago, not in this same second
+        meta = w.read_json("datasets/tickets/meta.json")
+        w.write_json("datasets/tickets/meta.json", {**meta, "created": "2024-01-02T03:04:05+00:00"})
+        imported = dataset_info(w, "tickets").created
     capsys.readouterr()
     assert cli(["forget", "kimberly lauritsen", "kim.l@example.com", "--yes"]) == 0
     out = capsys.readouterr().out
@@ -77,6 +81,7 @@ def test_a_person_leaves_the_dataset_with_counts_only_kept(
     assert "Kim from support was helpful" in texts  # a first name alone is someone else
     with _workspace() as w:
         history = dataset_info(w, "tickets").history
+        assert dataset_info(w, "tickets").created == imported  # still when it was imported
     assert history[-1]["kind"] == "forget" and history[-1]["rows_removed"] == 2
     entries = _audit()
     assert ("person.forgotten", {"datasets": {"tickets": 2}, "runs_deleted": [],
