@@ -42,6 +42,16 @@ from privacy.pii.lexicon import PARTICLES, lexicon
 from privacy.pii.registry import Detector, register
 
 _TOKEN = re.compile(r"[^\W\d_](?:\w|['’](?![sS]\b)(?=\w)|-(?=\w))*\.?", re.UNICODE)
+# Words that make a first name a firm's ("Ally Financial", "Fulton Mortgage"), never a surname.
+_BUSINESS_WORDS = frozenset({
+    "financial", "finance", "mortgage", "credit", "capital", "services", "service", "bank",
+    "banking", "group", "insurance", "loans", "loan", "lending", "funding", "holdings",
+    "partners", "solutions", "systems", "motors", "health", "healthcare", "energy", "home",
+    "homes", "realty", "properties", "investments", "securities", "trust", "federal", "savings",
+    "union", "auto", "pay", "payments", "wireless", "mobile", "airlines",
+    "university", "college", "school", "hospital", "clinic", "law", "media", "foods", "store",
+    "stores", "shop", "software", "labs", "technologies", "tech", "consulting", "management",
+    "research", "customer", "customers", "east", "west", "north", "south"})
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mister", "dame",
                      "lady", "lord", "rev"})
 _PLACE_CUES = frozenset({"in", "from", "to", "at", "near", "visit", "visited", "moved", "live",
@@ -308,7 +318,8 @@ class NameDetector(Detector):
                                     or run[m].folded in PARTICLES):
                 m += 1
             if m < len(run) and m == k + 1 and run[k].folded in lex.first_names \
-                    and self._strong(run[k]) and self._unknown(run[m]):
+                    and self._strong(run[k]) \
+                    and (self._unknown(run[m]) or self._word_surname(run, m)):
                 m += 1  # "Matthew Sedej": a first name's unknown neighbour is the surname
             part = run[k:m]
             strong = [t for t in part if self._strong(t)]
@@ -317,6 +328,16 @@ class NameDetector(Detector):
                 score = 0.85 if len(names) >= 2 else 0.6
                 yield Finding(part[0].start, part[-1].end, "PERSON", score, self.name)
             k = m
+
+    def _word_surname(self, run: list[_Tok], m: int) -> bool:
+        """An everyday word capitalised after a first name, ending the run, is a surname too
+        ("Emily Card", "Jane Hope"): left out, it stayed beside the first name's surrogate
+        ("Riley Card"). Not a place, a company word or a word in capitals."""
+        tok, lex = run[m], self.lex
+        return m == len(run) - 1 and not tok.upper and len(tok.text) >= 3 \
+            and not lex.is_place(tok.folded) and tok.folded not in lex.company_suffixes \
+            and tok.folded + "." not in lex.company_suffixes and not tok.text.endswith(".") \
+            and tok.folded not in _BUSINESS_WORDS
 
     def _lower_name(self, tok: _Tok) -> bool:
         lex = self.lex

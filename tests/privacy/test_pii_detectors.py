@@ -332,3 +332,11 @@ def test_surnames_joined_by_a_hyphen_alone_are_not_taken_for_a_person() -> None:
     # Firms are named so ("Taylor-Jones"); after a first name or a title the name is taken.
     assert "PERSON" not in types_of("Taylor-Jones sent the invoice")
     assert ("PERSON", "Anna Garcia-Smith") in found("Anna Garcia-Smith sent the invoice")
+
+
+def test_an_everyday_word_after_a_first_name_is_taken_as_the_surname() -> None:
+    # "Emily Card" became "Riley Card": the surname stayed beside the first name's surrogate.
+    assert ("PERSON", "Emily Card") in found("Call Emily Card today")
+    assert ("PERSON", "Jane Hope") in found("Jane Hope called about her card")
+    assert ("PERSON", "Ally") in found("Ally Financial charged me twice")  # a firm's word
+    assert ("PERSON", "Emily Research") not in found("Emily Research Labs")
