@@ -13,10 +13,11 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _POLL_S = 0.01  # between tries while another process holds the lock (index changes are short)
+WAIT_NOTE_S = 1.0  # waited this long, a caller with ``on_wait`` is told
 # Threads of this process wait on a plain lock first: where the OS keeps file locks per process
 # (NFS, and fcntl locks anywhere), a second handle would neither wait nor keep the first's lock.
 _in_process: dict[str, threading.Lock] = {}
@@ -52,28 +53,49 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def _slice(deadline: float | None) -> float:
+    """How long one wait on the in-process lock lasts before the caller looks at the clock."""
+    left = WAIT_NOTE_S if deadline is None else deadline - time.monotonic()
+    return max(0.0, min(left, WAIT_NOTE_S))
+
+
 class Busy(Exception):
     """Another process kept the lock for longer than the caller would wait."""
 
 
 @contextlib.contextmanager
-def held(path: Path, *, give_up_after: float | None = None) -> Iterator[None]:
+def held(path: Path, *, give_up_after: float | None = None,
+         on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Wait until the lock on ``path`` (created if missing) is this block's, then hold it;
-    with ``give_up_after`` (seconds), raise ``Busy`` instead of waiting longer.
+    with ``give_up_after`` (seconds), raise ``Busy`` instead of waiting longer. ``on_wait`` is
+    called once if the lock is not this block's after ``WAIT_NOTE_S``: a command that waits
+    on another says so, instead of seeming to hang.
 
     Not re-entrant: a block that already holds ``path`` must not ask for it again.
     """
-    deadline = None if give_up_after is None else time.monotonic() + give_up_after
+    start = time.monotonic()
+    deadline = None if give_up_after is None else start + give_up_after
+    noted = False
+
+    def note() -> None:
+        nonlocal noted
+        if on_wait is not None and not noted and time.monotonic() - start >= WAIT_NOTE_S:
+            noted = True
+            on_wait()
+
     with _in_process_guard:
         local = _in_process.setdefault(os.path.abspath(path), threading.Lock())
-    if not local.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
-        raise Busy(str(path))  # another thread of this process holds it
+    while not local.acquire(timeout=_slice(deadline)):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise Busy(str(path))  # another thread of this process holds it
+        note()
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             while not try_lock(fd):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise Busy(str(path))
+                note()
                 time.sleep(_POLL_S)
             try:
                 yield

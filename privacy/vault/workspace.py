@@ -239,8 +239,12 @@ class Workspace(IndexStore):
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Serialise index changes between processes (the CLI and the app may both be open)."""
-        with file_lock.held(self.root / LOCK_FILE):
+        with file_lock.held(self.root / LOCK_FILE, on_wait=self._say_waiting):
             yield
+
+    def _say_waiting(self) -> None:
+        log.warning("waiting for another Cloister (the app or a command) to finish its change "
+                    "to this workspace (%s)", self.root)
 
     # ----- entries ----------------------------------------------------------------------
     @contextlib.contextmanager

@@ -79,3 +79,24 @@ def test_the_lock_is_free_again_after_a_block_that_raised(tmp_path: Path) -> Non
     thread, entered = _enter_in_thread(path)
     assert entered.wait(30)
     thread.join(5)
+
+
+def test_a_caller_that_waits_long_is_told_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command waiting on the app's change seemed to hang for as long as it took."""
+    monkeypatch.setattr(file_lock, "WAIT_NOTE_S", 0.05)
+    path, told = tmp_path / ".lock", []
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline().strip() == "held"
+        threading.Timer(0.4, lambda: (holder.stdin.write("go\n"), holder.stdin.flush())).start()
+        with file_lock.held(path, on_wait=lambda: told.append("waiting")):
+            assert told == ["waiting"]  # once, however long the wait
+        with file_lock.held(path, on_wait=lambda: told.append("again")):
+            pass  # free at once: nothing said
+        assert told == ["waiting"]
+    finally:
+        holder.kill()
+        holder.wait()
