@@ -29,7 +29,8 @@ import pyarrow as pa
 from engine.data.person_match import check_values, column_matches, labels_naming, rows_matching
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
                                    report_quotes, split_mapping, without_removed_rows)
-from engine.errors import InputError
+from engine.errors import InputError, Stopped
+from engine.events import CancelToken
 from engine.units import count_of
 from engine.vault import Vault
 
@@ -49,6 +50,7 @@ class DatasetErasure:
     rows: int
     remove: np.ndarray
     per_value: dict[str, int]  # rows naming each value (never stored)
+    match_all: bool = False  # a row goes when it names every value, not any one
     runs: list[Any] = field(default_factory=list)  # RunRecords trained on these rows
     pseudonyms: int = 0  # the person's pairs in the dataset's reversible mapping
     through_pseudonyms: int = 0  # rows found by those pseudonyms
@@ -81,11 +83,15 @@ class DatasetErasure:
         return bool(self.removed or self.pseudonyms or self.shared)
 
     @property
-    def broad(self) -> list[str]:
-        """What matches too many rows to be about one person: values, or "its pseudonyms"."""
+    def broad(self) -> list[tuple[str, int]]:
+        """What matches too many rows to be about one person, and how many: a value (as
+        written, quoted), "their pseudonyms", or "the values together" (``match_all``)."""
         limit = max(BROAD_ROWS, BROAD_SHARE * self.rows)
-        found = [v for v, n in self.per_value.items() if n > limit]
-        return found + (["its pseudonyms"] if self.through_pseudonyms > limit else [])
+        if self.match_all:  # "Jane" alone is in many rows; "Jane" and "Doe" together count
+            return [("the values together", self.removed)] if self.removed > limit else []
+        found = [(repr(v), n) for v, n in self.per_value.items() if n > limit]
+        return found + ([("their pseudonyms", self.through_pseudonyms)]
+                        if self.through_pseudonyms > limit else [])
 
 
 @dataclass
@@ -105,7 +111,7 @@ class ErasurePlan:
 
     @property
     def broad(self) -> list[tuple[str, str]]:
-        return [(d.name, what) for d in self.datasets for what in d.broad]
+        return [(d.name, what) for d in self.datasets for what, _n in d.broad]
 
     @property
     def whole(self) -> list[str]:
@@ -119,7 +125,7 @@ class ErasurePlan:
                     f"delete {'it' if len(self.whole) == 1 else 'them'} with `cloister rm NAME "
                     "--with-runs` instead (nothing was changed)")
         if self.broad and not force:
-            listed = "; ".join(f"{what!r} in {name!r}" for name, what in self.broad)
+            listed = "; ".join(f"{what} in {name!r}" for name, what in self.broad)
             return (f"too many rows match to be about one person ({listed}): give a fuller "
                     "value, or name its column with --column; --force removes them anyway "
                     "(nothing was changed)")
@@ -127,8 +133,12 @@ class ErasurePlan:
 
     @property
     def runs(self) -> list[Any]:
+        """The runs trained on rows about the person (not those of a dataset whose mapping
+        alone named them)."""
         seen: dict[str, Any] = {}
         for part in self.affected:
+            if not part.removed:
+                continue
             for record in part.runs:
                 seen.setdefault(record.run_id, record)
         return list(seen.values())
@@ -137,6 +147,23 @@ class ErasurePlan:
 def _names(label: str, values: Sequence[str]) -> bool:
     """Whether a file or dataset name ("Complaints_Klaus_Mueller_2024.csv") names the person."""
     return bool(labels_naming([label], values)[0])
+
+
+def _rows_about(table: pa.Table, values: Sequence[str], columns: Sequence[str], match_all: bool,
+                pseudonyms: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """The rows to remove (each value found as written, or one of its pseudonyms found; any
+    value, or every one with ``match_all``), the rows found by the values as written alone,
+    and how many rows name each value as written."""
+    combine = np.logical_and.reduce if match_all else np.logical_or.reduce
+    direct_hits, all_hits, per_value = [], [], {}
+    for value in values:
+        hit, counts = rows_matching(table, [value], columns)
+        per_value[value] = counts[value]
+        through = rows_matching(table, pseudonyms[value])[0] if pseudonyms.get(value) \
+            else np.zeros(table.num_rows, dtype=bool)
+        direct_hits.append(hit)
+        all_hits.append(hit | through)
+    return combine(all_hits), combine(direct_hits), per_value
 
 
 def _mapping_of(ws: Vault, name: str) -> dict[str, Any] | None:
@@ -149,9 +176,11 @@ def _mapping_of(ws: Vault, name: str) -> dict[str, Any] | None:
 
 
 def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = (),
-                 columns: Sequence[str] = (), match_all: bool = False) -> ErasurePlan:
+                 columns: Sequence[str] = (), match_all: bool = False,
+                 cancel: CancelToken | None = None) -> ErasurePlan:
     """Search ``datasets`` (every stored one by default) for the person; nothing changes yet.
-    ``match_all``: a row must name every value (a first and a last name in their columns)."""
+    ``match_all``: a row must name every value (a first and a last name in their columns).
+    ``cancel`` is looked at between datasets (a lock stops the desktop's search)."""
     from engine.data.columns import text_array
     from engine.data.store import dataset_info, list_datasets, load_dataset
     from engine.runs import runs_on
@@ -169,26 +198,31 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                     raise InputError(f"dataset {name!r} has no column {column!r} (its columns: "
                                      f"{', '.join(stored_columns)}); name one dataset with "
                                      "--dataset, or leave out --column")
-    computed = computed_surrogates(ws, checked) if not match_all else []
+    if match_all and not columns:
+        raise InputError("--match-all needs --column (a first and a last name, each in its "
+                         "column); without it, give the full name as one value: 'Jane Doe'")
+    computed = computed_surrogates(ws, checked)
     parts: list[DatasetErasure] = []
     removed_texts, run_ids = set[str](), set[str]()
     for name in names:
+        if cancel is not None and cancel.cancelled:
+            raise Stopped("the search was stopped; nothing was changed")
         stored = load_dataset(ws, name)
         mapping = _mapping_of(ws, name)
-        surrogates, pseudonyms, shared, mapping_left = split_mapping(
-            mapping, checked, bool(columns)) if mapping else ([], 0, [], None)
-        mask, per_value = rows_matching(stored.table, checked, columns, match_all=match_all)
+        per_value_surrogates, pseudonyms, shared, mapping_left = split_mapping(
+            mapping, checked, bool(columns)) if mapping else ({}, 0, [], None)
         source = next((p.removeprefix(ANONYMIZED_FROM).strip("'\"")
                        for p in stored.info.problems if p.startswith(ANONYMIZED_FROM)), None)
-        # The person's pseudonyms, wherever they stand in the anonymized rows: the mapping's,
-        # and in any anonymized copy those the workspace's key gives their values.
-        needles = list(dict.fromkeys([*surrogates, *(c for c in (computed if source else [])
-                                                     if c not in shared)]))
-        through = 0
-        if needles:
-            by_pseudonym, _ = rows_matching(stored.table, needles)
-            through = int((by_pseudonym & ~mask).sum())
-            mask |= by_pseudonym
+        # Pseudonyms the mapping gives to someone else are theirs, whatever the key computes.
+        others = set(mapping["pairs"]) - {s for v in per_value_surrogates.values() for s in v} \
+            if mapping else set()
+        mask, direct, per_value = _rows_about(stored.table, checked, columns, match_all, {
+            # The person's pseudonyms, wherever they stand in the anonymized rows: the
+            # mapping's, and in any anonymized copy those the workspace's key gives them.
+            v: [*per_value_surrogates.get(v, []),
+                *(c for c in (computed.get(v, []) if source else []) if c not in others)]
+            for v in checked})
+        through = int((mask & ~direct).sum())
         dropped = 0
         if mapping_left is not None and mask.any():  # pairs only the removed rows held
             mapping_left, dropped = without_removed_rows(
@@ -196,6 +230,7 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                 stored.table.filter(pa.array(~mask)))
         part = DatasetErasure(
             name=name, rows=stored.info.rows, remove=mask, per_value=per_value,
+            match_all=match_all,
             pseudonyms=pseudonyms + dropped, through_pseudonyms=through, shared=len(shared),
             mapping_left=mapping_left, anonymized_from=source, sha256=stored.info.sha256,
             source_named=_names(stored.info.source_name, checked),

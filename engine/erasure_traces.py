@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,71 +28,91 @@ from engine.vault import Vault
 
 
 def split_mapping(mapping: dict[str, Any], values: Sequence[str], whole_cells: bool
-                  ) -> tuple[list[str], int, list[str], dict[str, Any]]:
-    """The surrogates of a reversible mapping that stand for ``values`` alone, how many pairs
-    name the person, the surrogates that stand for someone else too, and the mapping without
-    the person's pairs and without those shared entries (kept, a shared one would lead back to
-    the other person alone, also where it stood for this one; its rows are not searched)."""
-    surrogates: list[str] = []
-    shared: list[str] = []
-    named = 0
-    kept: dict[str, list[list[str]]] = {}
-    for surrogate, entries in mapping["pairs"].items():
-        originals = pa.array([original for _entity, original in entries], pa.string())
-        hit = np.zeros(len(entries), dtype=bool)
-        for value in values:
-            hit |= column_matches(originals, value, whole_cells=whole_cells)
-        named += int(hit.sum())
-        if not hit.any():
-            kept[surrogate] = entries
-        elif hit.all():
-            surrogates.append(surrogate)
-        else:
-            shared.append(surrogate)
-    return surrogates, named, shared, {**mapping, "pairs": kept}
+                  ) -> tuple[dict[str, list[str]], int, list[str], dict[str, Any]]:
+    """For each value, the surrogates of a reversible mapping that stand for it (and for no one
+    else); how many pairs name the person; the surrogates that stand for someone else too; and
+    the mapping without the person's pairs and without those shared entries (kept, a shared one
+    would lead back to the other person alone, also where it stood for this one; its rows are
+    not searched). One match per value over every original, whatever the mapping's size."""
+    owners = [s for s, entries in mapping["pairs"].items() for _ in entries]
+    originals = pa.array([o for entries in mapping["pairs"].values() for _e, o in entries],
+                         pa.string())
+    hits = {v: column_matches(originals, v, whole_cells=whole_cells) for v in values}
+    naming = np.logical_or.reduce(list(hits.values())) if hits else np.zeros(len(owners), bool)
+    named_in: dict[str, list[bool]] = {}
+    for owner, hit in zip(owners, naming):
+        named_in.setdefault(owner, []).append(bool(hit))
+    alone = {s for s, flags in named_in.items() if all(flags)}
+    shared = [s for s, flags in named_in.items() if any(flags) and not all(flags)]
+    per_value = {v: list(dict.fromkeys(o for o, h in zip(owners, hit) if h and o in alone))
+                 for v, hit in hits.items()}
+    kept = {s: e for s, e in mapping["pairs"].items() if not any(named_in[s])}
+    return per_value, int(naming.sum()), shared, {**mapping, "pairs": kept}
 
 
 def without_removed_rows(mapping: dict[str, Any], removed: pa.Table, kept: pa.Table
                          ) -> tuple[dict[str, Any], int]:
     """``mapping`` without the entries whose surrogate stands only in ``removed`` rows: their
     originals ("K. Mueller", a phone number written once) came from those rows alone, and
-    would outlive them there. Also how many entries went."""
+    would outlive them there. Also how many entries went. A surrogate counts where it stands
+    as a whole ("Guy" is not in "Guyana")."""
     blob = "\n".join(str(cell) for column in removed.columns for cell in column.to_pylist()
                      if cell is not None)
     candidates = [s for s in mapping["pairs"] if s in blob]
-    columns = [pc.cast(column, pa.string()) for column in kept.columns if _castable(column)]
-    gone = [s for s in candidates
-            if not any(pc.any(pc.match_substring(column, s)).as_py() for column in columns)]
+    still = _standing_in(candidates, kept)
+    gone = [s for s in candidates if s not in still]
     pairs = {s: e for s, e in mapping["pairs"].items() if s not in gone}
     return {**mapping, "pairs": pairs}, len(gone)
 
 
-def _castable(column: pa.ChunkedArray) -> bool:
-    return pa.types.is_string(column.type) or pa.types.is_large_string(column.type) \
-        or pa.types.is_integer(column.type)
+def _standing_in(surrogates: Sequence[str], table: pa.Table, chunk: int = 200) -> set[str]:
+    """Which of ``surrogates`` stand as a whole in a cell of ``table``: one pass over the table
+    for each ``chunk`` of them, then a look at the few rows that hold any."""
+    texts = [c for c in (_text_column(column) for column in table.columns) if c is not None]
+    found: set[str] = set()
+    for start in range(0, len(surrogates), chunk):
+        part = list(surrogates[start:start + chunk])
+        alternation = "|".join(re.escape(s) for s in sorted(part, key=len, reverse=True))
+        pattern = rf"(?:^|[^\pL\pN_])(?:{alternation})(?:$|[^\pL\pN_])"
+        for column in texts:
+            rows = pc.match_substring_regex(column, pattern)
+            for cell in column.filter(pc.fill_null(rows, False)).to_pylist():
+                found.update(s for s in part if re.search(
+                    rf"(?<![^\W_]){re.escape(s)}(?![^\W_])", cell))
+    return found
 
 
-def computed_surrogates(ws: Vault, values: Sequence[str]) -> list[str]:
-    """The pseudonyms this workspace's key gives ``values`` as the types they could have been
-    anonymized as (none before a first anonymization made the key)."""
+def _text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def computed_surrogates(ws: Vault, values: Sequence[str]) -> dict[str, list[str]]:
+    """For each value, the pseudonyms this workspace's key gives it as the types it could have
+    been anonymized as (none before a first anonymization made the key)."""
     from privacy.pii import detect
     from privacy.pii.pseudonym import Pseudonymizer
     from privacy.pii.secret import SECRET_KEY
 
     if not ws.has(SECRET_KEY):
-        return []
+        return {}
     pseudonymizer = Pseudonymizer(ws.read_bytes(SECRET_KEY))
-    out: list[str] = []
+    out: dict[str, list[str]] = {}
     for value in values:
         types = {"ID"} if any(c.isdigit() for c in value) else set()
         found = detect(value)
         if len(found) == 1 and found[0].length >= 0.9 * len(value):
             types.add(found[0].type)
+        # Only a full name: a one-word name's surrogate is one common name that stands for
+        # many ("Aaron", "Guy" and "Harris" may all be "Blake").
+        types -= {"PERSON", "LOCATION", "ORGANIZATION"}
         if len(value.split()) >= 2 and re.fullmatch(r"[^\W\d_]+(?:[ '\-.]+[^\W\d_]+)+\.?", value):
-            types.add("PERSON")  # a full name: its surrogate is a full name too
-        types.discard("LOCATION")  # a place's surrogate is a made-up town others share
-        out += [pseudonymizer.surrogate(entity, value) for entity in sorted(types)]
-    return list(dict.fromkeys(s for s in out if len(s) >= 5))
+            types.add("PERSON")
+        out[value] = [s for s in (pseudonymizer.surrogate(t, value) for t in sorted(types))
+                      if len(s) >= 5]
+    return out
 
 
 @dataclass
@@ -141,9 +162,14 @@ def audit_mentions(ws: Vault, values: Sequence[str]) -> int:
     return int(labels_naming(details, values).sum())
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+
+
 def export_rows(parts: Sequence[Any], path: Path) -> int:
-    """Write every row found, all its columns, to ``path`` (CSV, UTF-8 with a BOM for Excel):
-    what a request for access to one's data asks for. Returns how many rows."""
+    """Write every row found, all its columns, to ``path`` (CSV, UTF-8 with a BOM for Excel,
+    readable by its owner only): what a request for access to one's data asks for. Returns how
+    many rows. A cell that a spreadsheet would run as a formula is written with a leading
+    apostrophe, as Excel itself marks text."""
     columns: list[str] = []
     rows: list[dict[str, Any]] = []
     for part in parts:
@@ -151,16 +177,26 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
             continue
         table = part.stored.table.filter(pa.array(part.remove))
         numbers = np.flatnonzero(part.remove) + 1
-        for name in table.column_names:
-            if name not in columns:
-                columns.append(name)
+        columns += [c for c in table.column_names if c not in columns]
         for number, row in zip(numbers, table.to_pylist()):
-            rows.append({"dataset": part.name, "row": int(number), **row})
+            rows.append({EXPORT_DATASET: part.name, EXPORT_ROW: int(number),
+                         **{k: _as_text(v) for k, v in row.items()}})
     try:
-        with path.open("w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["dataset", "row", *columns])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.DictWriter(handle, fieldnames=[EXPORT_DATASET, EXPORT_ROW, *columns])
             writer.writeheader()
             writer.writerows(rows)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return len(rows)
+
+
+# Headers no imported column has (an import names columns as the file does; these two are
+# added), so a column called "dataset" or "row" keeps its own.
+EXPORT_DATASET = "[dataset]"
+EXPORT_ROW = "[row]"
+
+
+def _as_text(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value

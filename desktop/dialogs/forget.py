@@ -33,6 +33,9 @@ class ForgetDialog(QDialog):
         super().__init__(parent)
         self.context = context
         self.plan: Any = None
+        # Bumped on close and on every new search: a search that ends after either is dropped
+        # (a closed dialog must not hold decrypted rows, nor an older search replace a newer).
+        self._generation = 0
         self.setWindowTitle("Forget a person")
         self.setMinimumWidth(520)
         intro = QLabel(INTRO)
@@ -74,7 +77,10 @@ class ForgetDialog(QDialog):
         layout.addWidget(buttons)
 
     def done(self, result: int) -> None:
-        """Closed: what was typed and what was found (decrypted rows) are let go at once."""
+        """Closed: what was typed and what was found (decrypted rows) are let go at once, and
+        a search still running is let go when it ends."""
+        self._generation += 1
+        self._busy(False)
         self.plan = None
         self.values.blockSignals(True)
         self.values.clear()
@@ -115,11 +121,16 @@ class ForgetDialog(QDialog):
 
         self._busy(True)
         self.found.setText("Searching the vault…")
-        job = Job.call(lambda _cancel: plan_erasure(workspace, values), name="search", parent=self)
-        job.ended.connect(self._on_found)
+        self._generation += 1
+        generation = self._generation
+        job = Job.call(lambda cancel: plan_erasure(workspace, values, cancel=cancel),
+                       name="search", parent=self)
+        job.ended.connect(lambda terminal: self._on_found(terminal, generation))
         self.context.start(job)
 
-    def _on_found(self, terminal: object) -> None:
+    def _on_found(self, terminal: object, generation: int) -> None:
+        if generation != self._generation:
+            return  # closed, or searched again, meanwhile
         self._busy(False)
         if not isinstance(terminal, Done):
             message = terminal.message if isinstance(terminal, Failed) else "Stopped."
@@ -252,10 +263,9 @@ def describe(plan: Any) -> str:
         if part.shared:
             lines.append(f"    {count_of(part.shared, 'pseudonym')} also stand for someone else: "
                          "they leave the mapping, their rows stay.")
-        for what in part.broad:
-            shown = what if what == "its pseudonyms" else f"“{what}”"
-            lines.append(f"    {shown} match too many rows to be about one person: type a "
-                         "fuller value.")
+        for what, n in part.broad:
+            lines.append(f"    {what} match{'es' if what.startswith(chr(39)) else ''} {n:,} "
+                         "rows, too many to be about one person: type a fuller value.")
         if part.removed == part.rows:
             lines.append(f"    Every row of {part.name} is about them: delete the whole dataset "
                          "instead (Delete…).")

@@ -45,12 +45,10 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
                          "and the rows holding them are not removed")
         if part.source_named and part.removed:
             lines.append("    the name of the file it came from names them: it will be withheld")
-        for what in part.broad:
-            n = part.through_pseudonyms if what == "its pseudonyms" else part.per_value[what]
-            lines.append(f"    {what if what == 'its pseudonyms' else repr(what)} match"
-                         f"{'' if what == 'its pseudonyms' else 'es'} {n:,} rows: too many to be "
-                         "about one person (give a fuller value, or name its column with "
-                         "--column; --force removes them anyway)")
+        for what, n in part.broad:
+            lines.append(f"    {what} match{'es' if what.startswith(chr(39)) else ''} {n:,} "
+                         "rows: too many to be about one person (give a fuller value, or name "
+                         "its column with --column; --force removes them anyway)")
         if part.removed == part.rows:
             lines.append(f"    every row is about them: delete the dataset with `cloister rm "
                          f"{part.name} --with-runs` instead")

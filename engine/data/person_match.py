@@ -14,9 +14,10 @@ are "0042" and "00042"), spaces collapsed and case ignored as above. Patterns ar
 
 How people's names are written varies, so a name matches its other spellings: accents or none
 ("Amelie" finds "Amélie"), German transliterations ("Müller" finds "Mueller" and back, "ß" and
-"ss"), and a two-word name written surname first ("Doe, Jane"). A phone number written with its
-country code ("+44 20 7946 0958") also matches the national form ("020 7946 0958"). "Jane Doe
-<jane@example.com>", as mail programs write it, is two values.
+"ss"), and a two-word name written surname first, with its comma ("Doe, Jane"). A phone
+number written with its country code ("+44 20 7946 0958") also matches the national form
+("020 7946 0958"); a bare id of digits ("120356") only with spaces between them, never as the
+date 12/03/56. "Jane Doe <jane@example.com>", as mail programs write it, is two values.
 """
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ _DASHES = "\u2010-\u2015\u2212"  # hyphen, en and em dashes, minus
 _JOINERS = r"_.@+\-"
 _NOT_WORD = rf"[^\pL\pN{_JOINERS}]"
 _DIGIT_SEPARATORS = rf"(?:{_SPACE}|[./()\-{_DASHES}])*"
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Chinese and Japanese, written without spaces, and Korean, whose particles join the name
+# before them ("김민수님이"): a letter beside a name there does not make it another word.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 # Fewer digits than this, alone, are a count, an amount or someone else's id as often as theirs.
@@ -82,25 +85,45 @@ def _check_one(value: str, whole_cells: bool) -> None:
                          "(--column on the command line)")
 
 
+# ITU country codes of one and two digits; the others have three.
+_SHORT_CODES = frozenset({"1", "7"}) | frozenset(
+    "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 "
+    "64 65 66 81 82 84 86 90 91 92 93 94 95 98".split())
+
+
+def _national_forms(value: str, digits: str) -> list[str]:
+    """A number given with its country code, as dialled at home: +44 20 7946 0958 is also
+    020 7946 0958; +1 212 555 0100 is 212 555 0100; +39 06 1234567 is 06 1234567."""
+    if not value.startswith(("+", "00")):
+        return []
+    rest = digits[2:] if value.startswith("00") else digits
+    code = 1 if rest[:1] in _SHORT_CODES else 2 if rest[:2] in _SHORT_CODES else 3
+    national = rest[code:]
+    if len(national) < 7:
+        return []
+    return [national] if rest[:1] == "1" or national.startswith("0") else [national,
+                                                                             "0" + national]
+
+
 def value_pattern(value: str) -> str:
     """An RE2 pattern finding ``value`` as a whole, in its other spellings (see the module)."""
     digits = re.sub(r"\D", "", value)
-    if len(digits) >= 6 and re.fullmatch(rf"[\d\s+./()\-{_DASHES}]+", value):  # a phone number
-        forms = [digits]
-        if value.startswith(("+", "00")):  # and without its country code, as dialled at home
-            rest = digits[2:] if value.startswith("00") else digits
-            for code in (1, 2, 3):
-                if len(rest) - code >= 7:
-                    forms += [rest[code:], "0" + rest[code:]]
-        bodies = "|".join(_DIGIT_SEPARATORS.join(form) for form in dict.fromkeys(forms))
+    if len(digits) >= 6 and re.fullmatch(rf"[\d\s+./()\-{_DASHES}]+", value):
+        # A phone number (it starts with + or 0, or is written in parts) takes any separators;
+        # a bare id takes spaces only, or "120356" would be the date 12/03/56.
+        phone = value.startswith(("+", "0")) or not value.isdigit()
+        separators = _DIGIT_SEPARATORS if phone else rf"{_SPACE}?"
+        forms = list(dict.fromkeys([digits, *_national_forms(value, digits)]))
+        bodies = "|".join(separators.join(form) for form in forms)
         return rf"(?:^|[^\pN])(?:{bodies})(?:$|[^\pN])"
     words = value.split()
     spellings = [rf"{_SPACE}+".join(_spelled(w) for w in words)]
     if len(words) == 2 and all(w.replace("-", "").replace("'", "").isalpha() for w in words):
-        spellings.append(rf"{_spelled(words[1])},?{_SPACE}+{_spelled(words[0])}")  # Doe, Jane
+        spellings.append(rf"{_spelled(words[1])},{_SPACE}*{_spelled(words[0])}")  # Doe, Jane
     before = rf"(?:^|{_NOT_WORD})" if _continues(value[0]) else ""
-    # A full stop after it ends the sentence ("write to jane@example.com."), not the address.
-    after = rf"(?:$|{_NOT_WORD}|\.(?:$|{_SPACE}))" if _continues(value[-1]) else ""
+    # Full stops after it end the sentence ("write to jane@example.com.", "Jane Doe..."); one
+    # before a letter or digit continues it (jane@example.com.au).
+    after = rf"(?:$|{_NOT_WORD}|\.+(?:$|[^\pL\pN]))" if _continues(value[-1]) else ""
     return before + "(?:" + "|".join(spellings) + ")" + after
 
 
@@ -112,7 +135,7 @@ def _latin_variants() -> dict[str, str]:
         base = unicodedata.normalize("NFD", char)[0]
         if char.islower() and base.isascii() and base.isalpha() and base != char:
             groups[base] = groups.get(base, base) + char
-    for char, base in (("ø", "o"), ("ł", "l"), ("đ", "d"), ("ı", "i")):
+    for char, base in (("ø", "o"), ("ł", "l"), ("đ", "d"), ("ı", "i"), ("İ", "i")):
         groups[base] = groups.get(base, base) + char
     return groups
 
@@ -123,7 +146,8 @@ _TRANSLITERATED = {"ä": "ae", "ö": "oe", "ü": "ue"}  # German: Müller is als
 
 def _spelled(word: str) -> str:
     """``word`` as a pattern that also finds it with other accents and transliterations."""
-    out, i, lower = [], 0, word.lower()
+    # Letter by letter: "İ".lower() is two characters (i and a combining dot).
+    out, i, lower = [], 0, "".join(c.lower() if len(c.lower()) == 1 else c for c in word)
     while i < len(lower):
         pair = lower[i:i + 2]
         umlaut = next((u for u, t in _TRANSLITERATED.items() if pair == t), None)
@@ -177,7 +201,9 @@ def column_matches(column: pa.ChunkedArray | pa.Array, value: str, *,
     if strings is None:
         return np.zeros(len(column), dtype=bool)
     if whole_cells and value.isdigit():  # an id: "42", "0042" and "00042" are one
-        found = pc.equal(pc.utf8_ltrim(_whole(strings), "0"), value.lstrip("0"))
+        whole = _whole(strings)
+        found = pc.and_(pc.equal(pc.utf8_ltrim(whole, "0"), value.lstrip("0")),
+                        pc.not_equal(whole, ""))  # id 0 is not an empty cell
     elif whole_cells:
         found = pc.equal(_whole(strings), value.lower())
     else:

@@ -58,7 +58,7 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     assert dialog.save_button.isEnabled()
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     saved = target.read_text(encoding="utf-8-sig").splitlines()
-    assert saved[0] == "dataset,row,text,label"
+    assert saved[0] == "[dataset],[row],text,label"
     assert saved[1] == "tickets,1,Jane Doe called about order 0,a"
     assert len(saved) == 5
     dialog.values.setPlainText("Jane Doe\nsomeone else")  # the plan was for other values
@@ -107,9 +107,21 @@ def test_a_value_matching_many_rows_cannot_be_removed_and_closing_lets_go(qtbot,
     _store(window, path, name="notes")
     dialog = _dialog(qtbot, window)
     _find(qtbot, dialog, "support team")
-    assert "match too many rows to be about one person" in dialog.found.text()
+    assert "too many to be about one person" in dialog.found.text()
     assert not dialog.remove_button.isEnabled()
     dialog.reject()  # closed: nothing found or typed is kept
     assert dialog.plan is None and dialog.values.toPlainText() == "" and not dialog.found.text()
     again = _dialog(qtbot, window)
     assert again is not dialog and again.values.toPlainText() == ""
+
+
+def test_a_search_that_ends_after_the_dialog_closed_is_let_go(qtbot, window, tmp_path):
+    _store(window, _tickets(tmp_path), name="tickets")
+    dialog = _dialog(qtbot, window)
+    dialog.values.setPlainText("Jane Doe")
+    qtbot.mouseClick(dialog.find_button, Qt.MouseButton.LeftButton)
+    dialog.reject()  # closed while the search runs: its end arrives after
+    qtbot.waitUntil(lambda: not window.context.jobs.busy(), timeout=30_000)
+    qtbot.wait(200)  # the ended signal is delivered on the UI thread
+    assert dialog.plan is None and not dialog.remove_button.isEnabled()
+    assert not dialog.found.text()

@@ -328,7 +328,7 @@ def test_an_access_request_gets_every_column_of_the_rows_found(
     assert "Wrote 2 rows found, every column" in capsys.readouterr().out
     with out_file.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["dataset"], r["row"], r["ssn"]) for r in rows] == [
+    assert [(r["[dataset]"], r["[row]"], r["ssn"]) for r in rows] == [
         ("tickets", "1", "196-20-7761"), ("tickets", "3", "196-20-7761")]
     assert rows[0]["customer"] == "Kimberly Lauritsen"
     assert ("person.exported", {"rows": 2}) in _audit()
@@ -373,3 +373,95 @@ def test_a_report_quote_of_a_removed_row_leaves_it_though_it_shows_none_of_the_v
     assert f"run {run}'s test report quotes 1 row about them" in capsys.readouterr().out
     with _workspace() as w:
         assert [m.text for m in load_report(w, run).misclassified] == ["My order never arrived"]
+
+
+def _people(tmp_path: Path, rows: str, name: str = "people") -> None:
+    path = tmp_path / f"{name}.csv"
+    path.write_text("first_name,last_name,text,label\n" + rows, encoding="utf-8")
+    assert cli(["import", str(path), "--name", name, "--text-column", "text",
+                "--label-column", "label", "--force"]) == 0
+
+
+def test_match_all_holds_in_a_reversible_copy_and_its_guard_counts_rows_found_together(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    johns = "".join(f"John,Roe{i},note {i},{'ab'[i % 2]}\n" for i in range(30))
+    _people(tmp_path, "Jane,Doe,late parcel,a\nJohn,Doe,refund,b\nJane,Smith,card lost,a\n"
+            + johns)
+    policy = tmp_path / "rev.toml"
+    rule = '{ action = "pseudonym", entity = "PERSON", reversible = true }'
+    policy.write_text(f'scan_columns = ["text"]\n[columns]\nfirst_name = {rule}\n'
+                      f'last_name = {rule}\n', encoding="utf-8")
+    assert cli(["anonymize", "people", "--policy", str(policy), "--name", "anon"]) == 0
+    assert cli(["forget", "Jane", "Doe", "--match-all"]) == 2  # a column is needed
+    assert "--match-all needs --column" in capsys.readouterr().err
+    # "John" alone fills 31 rows, but only one row is John and Doe: not refused as too broad.
+    assert cli(["forget", "John", "Doe", "--column", "first_name", "--column", "last_name",
+                "--match-all", "--yes"]) == 0
+    assert len(_texts("people")) == 32 and "refund" not in _texts("people")
+    assert len(_texts("anon")) == 32 and "refund" not in _texts("anon")  # through pseudonyms
+
+
+def test_a_one_word_name_is_not_looked_for_by_its_pseudonym(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A one-word name's pseudonym is one common name standing for many: searching a one-way
+    copy for it would take other people's rows."""
+    from engine.erasure_traces import computed_surrogates
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    _people(tmp_path, "Aaron,X,Aaron wrote again,a\nGuy,Y,Harris called,b\nAna,Z,hello,a\n")
+    policy = tmp_path / "one.toml"
+    policy.write_text('[entities]\ndefault = "pseudonym"\n', encoding="utf-8")
+    assert cli(["anonymize", "people", "--policy", str(policy), "--name", "anon"]) == 0
+    with _workspace() as w:
+        assert computed_surrogates(w, ["Faulkner", "Jane Doe"])["Faulkner"] == []
+        assert computed_surrogates(w, ["Faulkner", "Jane Doe"])["Jane Doe"]
+    capsys.readouterr()
+    assert cli(["forget", "Faulkner", "--dataset", "anon", "--dry-run"]) == 0
+    assert "anon: nothing found" in capsys.readouterr().out
+
+
+def test_runs_of_a_dataset_whose_mapping_alone_named_them_are_not_deleted(
+        csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from privacy.pii.reversible import PseudonymMap
+
+    policy = tmp_path / "reversible.toml"
+    policy.write_text(REVERSIBLE, encoding="utf-8")
+    assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon"]) == 0
+    run = _run_on("anon")
+    with _workspace() as w:  # a pair of hers whose rows went before (fixed away, say)
+        mapping = PseudonymMap.from_json(w.read_json(pseudonym_map_key("anon")))
+        mapping.record("PERSON", "Greta Gone", "Unused Surrogate")
+        w.write_json(pseudonym_map_key("anon"), mapping.to_json())
+    capsys.readouterr()
+    assert cli(["forget", "Greta Gone", "--with-runs", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "anon: no row to remove" in out and "Deleted run" not in out
+    with _workspace() as w:
+        assert [r.run_id for r in list_runs(w)] == [run]
+        assert "Greta" not in repr(w.read_json(pseudonym_map_key("anon")))
+
+
+def test_the_export_keeps_its_own_columns_apart_and_disarms_formulas(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+    import stat
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    path = tmp_path / "t.csv"
+    path.write_text("row,dataset,text,label\n7,crm,=HYPERLINK(\"x\") Jane Doe,a\n"
+                    "8,crm,other,b\n9,crm,more,a\n", encoding="utf-8")
+    assert cli(["import", str(path), "--name", "t", "--text-column", "text",
+                "--label-column", "label", "--force"]) == 0
+    target = tmp_path / "out.csv"
+    assert cli(["forget", "Jane Doe", "--dry-run", "--export", str(target)]) == 0
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [{"[dataset]": "t", "[row]": "1", "row": "7", "dataset": "crm",
+                     "text": "'=HYPERLINK(\"x\") Jane Doe", "label": "a"}]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -40,6 +40,16 @@ from engine.errors import InputError
     ("+1 678 777 1600", "call 678-777-1600", True),
     ("+49 30 1234567", "Tel. 030/1234567", True),
     ("+49 30 1234567", "Tel. 030/1234568", False),
+    ("+1 212 555 0100", "an amount of 25.550.100 EUR", False),  # not a wrong country code's
+    # Full stops and quotes after a name end it; a letter after a dot continues an address.
+    ("Jane Doe", '"I am Jane Doe."', True),
+    ("Jane Doe", "Jane Doe... she said", True),
+    ("jane@example.com", "(mail jane@example.com.)", True),
+    ("İsmail", "İsmail aradı", True),  # "İ".lower() is two characters
+    ("김민수", "김민수님이 전화했습니다", True),  # a Korean particle joins the name
+    ("Lee Wong", "Wong Lee called", False),  # surname first only with its comma
+    ("120356", "born 12/03/56", False),  # a bare id is no date
+    ("120356", "customer 120 356", True),
 ])
 def test_values_match_whole(value: str, text: str, found: bool) -> None:
     checked = check_values([value])
@@ -66,6 +76,11 @@ def test_a_column_matches_whole_cells_only() -> None:
     assert list(mask) == [True, False, False]
     ids = pa.table({"id": ["0042", "00042", "420", "42a"]})
     assert list(rows_matching(ids, ["42"], ["id"])[0]) == [True, True, False, False]
+    zeros = pa.table({"id": ["0", "", "00", "10"]})
+    assert list(rows_matching(zeros, ["0"], ["id"])[0]) == [True, False, True, False]
+    people = pa.table({"first": ["Jane", "John", "Jane"], "last": ["Doe", "Doe", "Smith"]})
+    mask, counts = rows_matching(people, ["Jane", "Doe"], ["first", "last"], match_all=True)
+    assert list(mask) == [True, False, False] and counts == {"Jane": 2, "Doe": 2}
     mask, _ = rows_matching(table, check_values(["Jane Doe"]), ["name"])
     assert list(mask) == [True, True, False]  # spaces and case as written do not matter
     with pytest.raises(InputError, match="no column 'nope'"):
