@@ -85,3 +85,16 @@ def test_a_column_matches_whole_cells_only() -> None:
     assert list(mask) == [True, True, False]  # spaces and case as written do not matter
     with pytest.raises(InputError, match="no column 'nope'"):
         rows_matching(table, ["42"], ["nope"])
+
+
+def test_a_mapping_keeps_the_pairs_kept_rows_still_hold_as_a_whole() -> None:
+    from engine.erasure_traces import without_removed_rows
+
+    mapping = {"format": 1, "pairs": {"Guy": [["PERSON", "Karl"]], "Ann Lee": [["PERSON", "Jo"]],
+                                      "Rita Moe": [["PERSON", "Bea"]]}}
+    removed = pa.table({"text": ["Guy and Ann Lee and Rita Moe wrote"]})
+    kept = pa.table({"text": ["a trip to Guyana", "Ann Leeds called", "Rita Moe again"],
+                     "n": [1, 2, 3]})
+    left, gone = without_removed_rows(mapping, removed, kept)
+    # "Guyana" and "Ann Leeds" are not the pseudonyms: their originals came from removed rows.
+    assert sorted(left["pairs"]) == ["Rita Moe"] and gone == 2
