@@ -10,8 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit,
-    QPushButton, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QMessageBox,
+    QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
 from desktop.context import AppContext
@@ -46,6 +46,13 @@ class ForgetDialog(QDialog):
         self.values.setTabChangesFocus(True)
         self.values.setMaximumHeight(110)
         self.values.textChanged.connect(self._forget_plan)
+        # An id ("00042") is found as the whole value of its column, not anywhere in a text.
+        self.column = QComboBox()
+        self.column.setAccessibleName("Where to look")
+        self.column.addItem("Anywhere (names, addresses, numbers)", None)
+        for name in self._columns():
+            self.column.addItem(f"Only the whole value of column “{name}” (an id)", name)
+        self.column.currentIndexChanged.connect(lambda *_: self._forget_plan())
         self.find_button = QPushButton("Find their rows")
         self.find_button.clicked.connect(self.find)
         self.found = QLabel()
@@ -68,7 +75,7 @@ class ForgetDialog(QDialog):
         row.addStretch(1)
         row.addWidget(self.remove_button)
         layout = QVBoxLayout(self)
-        for widget in (intro, self.values):
+        for widget in (intro, self.values, self.column):
             layout.addWidget(widget)
         layout.addLayout(row)
         layout.addWidget(self.found)
@@ -90,6 +97,18 @@ class ForgetDialog(QDialog):
         self.save_button.setEnabled(False)
         self.with_runs.hide()
         super().done(result)
+
+    def _columns(self) -> list[str]:
+        """Every column of the stored datasets, from their descriptions (no rows decrypted)."""
+        if self.context.workspace is None:
+            return []
+        from desktop.jobs import stored_datasets
+
+        try:
+            infos = stored_datasets(self.context.workspace)
+        except Exception:  # noqa: BLE001 - a damaged entry: searching anywhere still works
+            return []
+        return sorted({c for info in infos for c in info.columns})
 
     def _typed(self) -> list[str]:
         return [line for line in self.values.toPlainText().splitlines() if line.strip()]
@@ -123,8 +142,15 @@ class ForgetDialog(QDialog):
         self.found.setText("Searching the vault…")
         self._generation += 1
         generation = self._generation
-        job = Job.call(lambda cancel: plan_erasure(workspace, values, cancel=cancel),
-                       name="search", parent=self)
+        column = self.column.currentData()
+        datasets: list[str] = []
+        if column is not None:  # only the datasets that have it
+            from desktop.jobs import stored_datasets
+
+            datasets = [i.name for i in stored_datasets(workspace) if column in i.columns]
+        job = Job.call(lambda cancel: plan_erasure(
+            workspace, values, datasets=datasets, columns=[column] if column else [],
+            cancel=cancel), name="search", parent=self)
         job.ended.connect(lambda terminal: self._on_found(terminal, generation))
         self.context.start(job)
 

@@ -125,3 +125,19 @@ def test_a_search_that_ends_after_the_dialog_closed_is_let_go(qtbot, window, tmp
     qtbot.wait(200)  # the ended signal is delivered on the UI thread
     assert dialog.plan is None and not dialog.remove_button.isEnabled()
     assert not dialog.found.text()
+
+
+def test_an_id_is_found_in_its_column_only(qtbot, window, tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text("customer_id,text,label\n42,parcel late,a\n7,order 42 lost,b\n9,fine,a\n",
+                    encoding="utf-8")
+    _store(window, path, name="claims")
+    _store(window, _tickets(tmp_path), name="tickets")  # no such column: not searched
+    dialog = _dialog(qtbot, window)
+    labels = [dialog.column.itemText(i) for i in range(dialog.column.count())]
+    by_id = "Only the whole value of column “customer_id” (an id)"
+    assert labels[0].startswith("Anywhere") and by_id in labels
+    dialog.column.setCurrentIndex(labels.index(by_id))
+    _find(qtbot, dialog, "00042")
+    text = dialog.found.text()
+    assert "claims: 1 of 3 rows" in text and "row 1: parcel late" in text and "tickets" not in text
