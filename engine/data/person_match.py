@@ -77,12 +77,12 @@ def _check_one(value: str, whole_cells: bool) -> None:
         raise InputError(f"{value!r} is too short to identify one person (it would match "
                          "inside other words and names): give a full name, an e-mail address "
                          "or an identifier, or match it against one column's whole values "
-                         "(--column on the command line)")
+                         "(--column, or 'Where to look' in the app)")
     digits = re.sub(r"\D", "", value)
     if digits and len(digits) < MIN_NUMBER_DIGITS and not re.search(r"[^\W\d_]", value):
         raise InputError(f"{value!r} is a short number: in a text it may be a count, an amount "
                          "or another person's id; match it against the column it fills "
-                         "(--column on the command line)")
+                         "(--column, or 'Where to look' in the app)")
 
 
 # ITU country codes of one and two digits; the others have three.
