@@ -55,6 +55,12 @@ def _audit() -> list[tuple[str, dict[str, Any]]]:
         return [(e.action, dict(e.details)) for e in w.verify_audit().entries]
 
 
+def _anonymize(tmp_path: Path, policy_text: str, source: str, name: str) -> None:
+    policy = tmp_path / f"{name}.toml"
+    policy.write_text(policy_text, encoding="utf-8")
+    assert cli(["anonymize", source, "--policy", str(policy), "--name", name]) == 0
+
+
 def _run_on(name: str) -> str:
     with _workspace() as w:
         record = RunRecord(run_id=new_run_id(), dataset=name, config={}, status=RunStatus.FINISHED,
@@ -148,9 +154,7 @@ def test_refused_requests_change_nothing(csv_file: Path, tmp_path: Path,
 
 def test_a_reversible_anonymization_is_searched_through_its_pseudonyms(
         csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    policy = tmp_path / "reversible.toml"
-    policy.write_text(REVERSIBLE, encoding="utf-8")
-    assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon"]) == 0
+    _anonymize(tmp_path, REVERSIBLE, "tickets", "anon")
     assert not any("Lauritsen" in t for t in _texts("anon"))
     with _workspace() as w:
         mapping_before = w.read_json(pseudonym_map_key("anon"))
@@ -174,9 +178,7 @@ def test_a_reversible_anonymization_is_searched_through_its_pseudonyms(
 
 def test_a_one_way_anonymized_copy_is_searched_through_the_pseudonyms_its_key_gives(
         csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    policy = tmp_path / "one-way.toml"
-    policy.write_text(REVERSIBLE.replace(", reversible = true", ""), encoding="utf-8")
-    assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon"]) == 0
+    _anonymize(tmp_path, REVERSIBLE.replace(", reversible = true", ""), "tickets", "anon")
     with _workspace() as w:
         assert not w.has(pseudonym_map_key("anon"))  # nothing to look her up in
     capsys.readouterr()
@@ -188,9 +190,8 @@ def test_a_one_way_anonymized_copy_is_searched_through_the_pseudonyms_its_key_gi
     assert len(_texts("anon")) == 6
     capsys.readouterr()
     # Found by a column the policy kept, the same is said.
-    policy.write_text('scan_columns = ["text"]\n[entities]\ndefault = "pseudonym"\n',
-                      encoding="utf-8")
-    assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon2"]) == 0
+    _anonymize(tmp_path, 'scan_columns = ["text"]\n[entities]\ndefault = "pseudonym"\n',
+               "tickets", "anon2")
     capsys.readouterr()
     assert cli(["forget", "196-20-7761", "--column", "ssn", "--dry-run", "--dataset", "anon2",
                 "--dataset", "anon2"]) == 0
@@ -223,9 +224,7 @@ def test_a_pseudonym_shared_with_someone_else_leaves_the_mapping_and_their_rows_
         csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from privacy.pii.reversible import PseudonymMap
 
-    policy = tmp_path / "reversible.toml"
-    policy.write_text(REVERSIBLE, encoding="utf-8")
-    assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon"]) == 0
+    _anonymize(tmp_path, REVERSIBLE, "tickets", "anon")
     with _workspace() as w:  # her pseudonyms ("Stephanie Atkins", with and without "Mrs.")
         pairs = w.read_json(pseudonym_map_key("anon"))  # also stand for another customer
         mapping = PseudonymMap.from_json(pairs)
@@ -390,11 +389,9 @@ def test_match_all_holds_in_a_reversible_copy_and_its_guard_counts_rows_found_to
     johns = "".join(f"John,Roe{i},note {i},{'ab'[i % 2]}\n" for i in range(30))
     _people(tmp_path, "Jane,Doe,late parcel,a\nJohn,Doe,refund,b\nJane,Smith,card lost,a\n"
             + johns)
-    policy = tmp_path / "rev.toml"
     rule = '{ action = "pseudonym", entity = "PERSON", reversible = true }'
-    policy.write_text(f'scan_columns = ["text"]\n[columns]\nfirst_name = {rule}\n'
-                      f'last_name = {rule}\n', encoding="utf-8")
-    assert cli(["anonymize", "people", "--policy", str(policy), "--name", "anon"]) == 0
+    _anonymize(tmp_path, f'scan_columns = ["text"]\n[columns]\nfirst_name = {rule}\n'
+               f'last_name = {rule}\n', "people", "anon")
     assert cli(["forget", "Jane", "Doe", "--match-all"]) == 2  # a column is needed
     assert "--match-all needs --column" in capsys.readouterr().err
     # "John" alone fills 31 rows, but only one row is John and Doe: not refused as too broad.
@@ -414,9 +411,7 @@ def test_a_one_word_name_is_not_looked_for_by_its_pseudonym(
     monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
     assert cli(["init", "--kdf-cost", "10"]) == 0
     _people(tmp_path, "Aaron,X,Aaron wrote again,a\nGuy,Y,Harris called,b\nAna,Z,hello,a\n")
-    policy = tmp_path / "one.toml"
-    policy.write_text('[entities]\ndefault = "pseudonym"\n', encoding="utf-8")
-    assert cli(["anonymize", "people", "--policy", str(policy), "--name", "anon"]) == 0
+    _anonymize(tmp_path, '[entities]\ndefault = "pseudonym"\n', "people", "anon")
     with _workspace() as w:
         assert computed_surrogates(w, ["Faulkner", "Jane Doe"])["Faulkner"] == []
         assert computed_surrogates(w, ["Faulkner", "Jane Doe"])["Jane Doe"]
@@ -429,9 +424,7 @@ def test_runs_of_a_dataset_whose_mapping_alone_named_them_are_not_deleted(
         csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from privacy.pii.reversible import PseudonymMap
 
-    policy = tmp_path / "reversible.toml"
-    policy.write_text(REVERSIBLE, encoding="utf-8")
-    assert cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon"]) == 0
+    _anonymize(tmp_path, REVERSIBLE, "tickets", "anon")
     run = _run_on("anon")
     with _workspace() as w:  # a pair of hers whose rows went before (fixed away, say)
         mapping = PseudonymMap.from_json(w.read_json(pseudonym_map_key("anon")))
