@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from engine.data.person_match import check_values, column_matches, labels_naming, rows_matching
+from engine.data.person_match import (check_values, column_matches, found_spellings,
+                                      labels_naming, rows_matching)
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
                                    report_quotes, split_mapping, without_removed_rows)
 from engine.errors import InputError, Stopped
@@ -100,6 +101,7 @@ class ErasurePlan:
     datasets: list[DatasetErasure]
     reports: list[ReportQuotes] = field(default_factory=list)
     audit_entries: int = 0  # audit entries naming them: the chained log cannot change
+    skipped: list[str] = field(default_factory=list)  # datasets without the columns named
 
     @property
     def affected(self) -> list[DatasetErasure]:
@@ -144,20 +146,32 @@ class ErasurePlan:
         return list(seen.values())
 
 
+def check_reference(reference: str | None, values: Sequence[str]) -> None:
+    """Refuse a request's reference that names the person, even in part ("DSR Rossi" for
+    Giuseppe Rossi): the audit log keeps it for good."""
+    if not reference:
+        return
+    parts = [*values, *(w for v in values for w in v.split() if len(w) >= 3 and w.isalpha())]
+    if any(column_matches(pa.array([reference]), part).any() for part in parts):
+        raise InputError("the request's reference names the person, and the audit log keeps it "
+                         "for good: give a case number instead (nothing was changed)")
+
+
 def _names(label: str, values: Sequence[str]) -> bool:
     """Whether a file or dataset name ("Complaints_Klaus_Mueller_2024.csv") names the person."""
     return bool(labels_naming([label], values)[0])
 
 
 def _rows_about(table: pa.Table, values: Sequence[str], columns: Sequence[str], match_all: bool,
-                pseudonyms: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+                pseudonyms: dict[str, list[str]], skip: Sequence[str]
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """The rows to remove (each value found as written, or one of its pseudonyms found; any
     value, or every one with ``match_all``), the rows found by the values as written alone,
     and how many rows name each value as written."""
     combine = np.logical_and.reduce if match_all else np.logical_or.reduce
     direct_hits, all_hits, per_value = [], [], {}
     for value in values:
-        hit, counts = rows_matching(table, [value], columns)
+        hit, counts = rows_matching(table, [value], columns, skip=skip)
         per_value[value] = counts[value]
         through = rows_matching(table, pseudonyms[value])[0] if pseudonyms.get(value) \
             else np.zeros(table.num_rows, dtype=bool)
@@ -178,73 +192,105 @@ def _mapping_of(ws: Vault, name: str) -> dict[str, Any] | None:
 def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = (),
                  columns: Sequence[str] = (), match_all: bool = False,
                  cancel: CancelToken | None = None) -> ErasurePlan:
-    """Search ``datasets`` (every stored one by default) for the person; nothing changes yet.
-    ``match_all``: a row must name every value (a first and a last name in their columns).
-    ``cancel`` is looked at between datasets (a lock stops the desktop's search)."""
-    from engine.data.columns import text_array
-    from engine.data.store import dataset_info, list_datasets, load_dataset
-    from engine.runs import runs_on
+    """Search ``datasets`` (every stored one by default; with ``columns``, those that have
+    them) for the person; nothing changes yet. ``match_all``: a row must name every value (a
+    first and a last name in their columns). ``cancel`` is looked at between datasets (a lock
+    stops the desktop's search).
+
+    Datasets as imported are searched first: how the person is written there ("Hans Mueller",
+    "00042") is what a one-way anonymized copy holds the pseudonyms of, and those copies are
+    searched for the pseudonyms of those spellings too."""
+    from engine.data.store import dataset_info, list_datasets
 
     checked = check_values(values, whole_cells=bool(columns))
-    names = list(dict.fromkeys(dataset_info(ws, n).name for n in datasets)) \
-        or [i.name for i in list_datasets(ws)]
-    if not names:
-        raise InputError("the workspace holds no dataset to search")
-    if columns:
-        for name in names:
-            stored_columns = dataset_info(ws, name).columns
-            for column in columns:
-                if column not in stored_columns:
-                    raise InputError(f"dataset {name!r} has no column {column!r} (its columns: "
-                                     f"{', '.join(stored_columns)}); name one dataset with "
-                                     "--dataset, or leave out --column")
     if match_all and not columns:
         raise InputError("--match-all needs --column (a first and a last name, each in its "
                          "column); without it, give the full name as one value: 'Jane Doe'")
-    computed = computed_surrogates(ws, checked)
+    infos = [dataset_info(ws, n) for n in dict.fromkeys(datasets)] or list_datasets(ws)
+    if not infos:
+        raise InputError("the workspace holds no dataset to search")
+    skipped = [i.name for i in infos if not all(c in i.columns for c in columns)]
+    infos = [i for i in infos if i.name not in skipped]
+    if not infos:
+        raise InputError(f"no dataset has the column{'s' if len(columns) > 1 else ''} "
+                         f"{', '.join(map(repr, columns))}: `cloister show NAME` lists a "
+                         "dataset's columns")
+    copies = [i for i in infos if _source_of(i)]  # searched after the datasets they came from
+    spellings: dict[str, set[str]] = {v: {v} for v in checked}
     parts: list[DatasetErasure] = []
-    removed_texts, run_ids = set[str](), set[str]()
-    for name in names:
+    for info in [*(i for i in infos if i not in copies), *copies]:
         if cancel is not None and cancel.cancelled:
             raise Stopped("the search was stopped; nothing was changed")
-        stored = load_dataset(ws, name)
-        mapping = _mapping_of(ws, name)
-        per_value_surrogates, pseudonyms, shared, mapping_left = split_mapping(
-            mapping, checked, bool(columns)) if mapping else ({}, 0, [], None)
-        source = next((p.removeprefix(ANONYMIZED_FROM).strip("'\"")
-                       for p in stored.info.problems if p.startswith(ANONYMIZED_FROM)), None)
-        # Pseudonyms the mapping gives to someone else are theirs, whatever the key computes.
-        others = set(mapping["pairs"]) - {s for v in per_value_surrogates.values() for s in v} \
-            if mapping else set()
-        mask, direct, per_value = _rows_about(stored.table, checked, columns, match_all, {
-            # The person's pseudonyms, wherever they stand in the anonymized rows: the
-            # mapping's, and in any anonymized copy those the workspace's key gives them.
-            v: [*per_value_surrogates.get(v, []),
-                *(c for c in (computed.get(v, []) if source else []) if c not in others)]
-            for v in checked})
-        through = int((mask & ~direct).sum())
-        dropped = 0
-        if mapping_left is not None and mask.any():  # pairs only the removed rows held
-            mapping_left, dropped = without_removed_rows(
-                mapping_left, stored.table.filter(pa.array(mask)),
-                stored.table.filter(pa.array(~mask)))
-        part = DatasetErasure(
-            name=name, rows=stored.info.rows, remove=mask, per_value=per_value,
-            match_all=match_all,
-            pseudonyms=pseudonyms + dropped, through_pseudonyms=through, shared=len(shared),
-            mapping_left=mapping_left, anonymized_from=source, sha256=stored.info.sha256,
-            source_named=_names(stored.info.source_name, checked),
-            name_named=_names(name, checked))
-        if part.changes:  # only these stay decrypted in memory until the removal
-            part.runs, part.stored = runs_on(ws, name), stored
-            removed_texts.update(str(t) for t in text_array(
-                stored.table.filter(pa.array(mask)), stored.info.mapping).to_pylist() if t)
-        run_ids.update(r.run_id for r in (part.runs or runs_on(ws, name)))
+        computed = computed_surrogates(ws, checked, spellings) if info in copies else {}
+        part = _plan_one(ws, info.name, checked, columns, match_all, computed)
+        if part.stored is not None and info not in copies:
+            skip = _skip(part.stored.info, columns)
+            for value in checked:
+                spellings[value].update(found_spellings(part.stored.table, value, columns, skip))
         parts.append(part)
+    removed_texts, run_ids = set[str](), set[str]()
+    for part in parts:
+        run_ids.update(r.run_id for r in part.runs)
+        if part.stored is not None and part.removed:
+            removed_texts.update(str(t) for t in _texts(part) if t)
     reports = report_quotes(ws, values=() if columns else checked, removed_texts=removed_texts,
                             run_ids=run_ids if datasets else None, match_all=match_all)
     return ErasurePlan(values=checked, datasets=parts, reports=reports,
-                       audit_entries=audit_mentions(ws, checked))
+                       audit_entries=audit_mentions(ws, checked), skipped=skipped)
+
+
+def _source_of(info: Any) -> str | None:
+    """The dataset an anonymized copy was made from (its description says so), else None."""
+    return next((p.removeprefix(ANONYMIZED_FROM).strip("'\"")
+                 for p in info.problems if p.startswith(ANONYMIZED_FROM)), None)
+
+
+def _skip(info: Any, columns: Sequence[str]) -> list[str]:
+    """The label column, outside ``columns``: a label is a class, not a person's value."""
+    return [info.mapping.label_column] if info.mapping.label_column and not columns else []
+
+
+def _texts(part: DatasetErasure) -> list[Any]:
+    from engine.data.columns import text_array
+
+    table = part.stored.table.filter(pa.array(part.remove))
+    return text_array(table, part.stored.info.mapping).to_pylist()
+
+
+def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[str],
+              match_all: bool, computed: dict[str, list[str]]) -> DatasetErasure:
+    from engine.data.store import load_dataset
+    from engine.runs import runs_on
+
+    stored = load_dataset(ws, name)
+    mapping = _mapping_of(ws, name)
+    per_value_surrogates, pseudonyms, shared, mapping_left = split_mapping(
+        mapping, checked, bool(columns)) if mapping else ({}, 0, [], None)
+    if match_all and mapping is not None:
+        # "Hans" alone names every Hans: the pairs go only with the rows (below), never
+        # because one of the values names them.
+        pseudonyms, shared, mapping_left = 0, [], mapping
+    # Pseudonyms the mapping gives to someone else are theirs, whatever the key computes.
+    others = set(mapping["pairs"]) - {s for v in per_value_surrogates.values() for s in v} \
+        if mapping else set()
+    mask, direct, per_value = _rows_about(stored.table, checked, columns, match_all, {
+        # The person's pseudonyms, wherever they stand in the anonymized rows: the mapping's,
+        # and in an anonymized copy those the workspace's key gives how they are written.
+        v: [*per_value_surrogates.get(v, []), *(c for c in computed.get(v, []) if c not in others)]
+        for v in checked}, _skip(stored.info, columns))
+    dropped = 0
+    if mapping_left is not None and mask.any():  # pairs only the removed rows held
+        mapping_left, dropped = without_removed_rows(
+            mapping_left, stored.table.filter(pa.array(mask)), stored.table.filter(pa.array(~mask)))
+    part = DatasetErasure(
+        name=name, rows=stored.info.rows, remove=mask, per_value=per_value, match_all=match_all,
+        pseudonyms=pseudonyms + dropped, through_pseudonyms=int((mask & ~direct).sum()),
+        shared=len(shared), mapping_left=mapping_left, anonymized_from=_source_of(stored.info),
+        sha256=stored.info.sha256, source_named=_names(stored.info.source_name, checked),
+        name_named=_names(name, checked))
+    if part.changes:  # only these stay decrypted in memory until the removal
+        part.runs, part.stored = runs_on(ws, name), stored
+    return part
 
 
 @dataclass(frozen=True)
@@ -278,9 +324,7 @@ def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force:
     refused = plan.refusal(force=force)
     if refused:
         raise InputError(refused)
-    if reference and any(column_matches(pa.array([reference]), v).any() for v in plan.values):
-        raise InputError("the request's reference names the person, and the audit log keeps it "
-                         "for good: give a case number instead (nothing was changed)")
+    check_reference(reference, plan.values)
     for part in plan.affected:  # another window or command may have changed one meanwhile
         if dataset_info(ws, part.name).sha256 != part.sha256:
             raise InputError(f"dataset {part.name!r} changed since it was searched (nothing was "

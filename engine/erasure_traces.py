@@ -89,10 +89,11 @@ def _text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
         return None
 
 
-def computed_surrogates(ws: Vault, values: Sequence[str]) -> dict[str, list[str]]:
-    """For each value, the pseudonyms this workspace's key gives it as the types it could have
-    been anonymized as (none before a first anonymization made the key)."""
-    from privacy.pii import detect
+def computed_surrogates(ws: Vault, values: Sequence[str],
+                        spellings: dict[str, set[str]] | None = None) -> dict[str, list[str]]:
+    """For each value, the pseudonyms this workspace's key gives it, and the ``spellings`` it
+    was found in ("Hans Mueller" for "Hans Müller"), as the types they could have been
+    anonymized as (none before a first anonymization made the key)."""
     from privacy.pii.pseudonym import Pseudonymizer
     from privacy.pii.secret import SECRET_KEY
 
@@ -101,18 +102,25 @@ def computed_surrogates(ws: Vault, values: Sequence[str]) -> dict[str, list[str]
     pseudonymizer = Pseudonymizer(ws.read_bytes(SECRET_KEY))
     out: dict[str, list[str]] = {}
     for value in values:
-        types = {"ID"} if any(c.isdigit() for c in value) else set()
-        found = detect(value)
-        if len(found) == 1 and found[0].length >= 0.9 * len(value):
-            types.add(found[0].type)
-        # Only a full name: a one-word name's surrogate is one common name that stands for
-        # many ("Aaron", "Guy" and "Harris" may all be "Blake").
-        types -= {"PERSON", "LOCATION", "ORGANIZATION"}
-        if len(value.split()) >= 2 and re.fullmatch(r"[^\W\d_]+(?:[ '\-.]+[^\W\d_]+)+\.?", value):
-            types.add("PERSON")
-        out[value] = [s for s in (pseudonymizer.surrogate(t, value) for t in sorted(types))
-                      if len(s) >= 5]
+        found = [s for value_spelt in sorted((spellings or {}).get(value, {value}) | {value})
+                 for s in _surrogates_of(pseudonymizer, value_spelt)]
+        out[value] = list(dict.fromkeys(found))
     return out
+
+
+def _surrogates_of(pseudonymizer: Any, value: str) -> list[str]:
+    from privacy.pii import detect
+
+    types = {"ID"} if any(c.isdigit() for c in value) else set()
+    found = detect(value)
+    if len(found) == 1 and found[0].length >= 0.9 * len(value):
+        types.add(found[0].type)
+    # Only a full name: a one-word name's surrogate is one common name that stands for many
+    # ("Aaron", "Guy" and "Harris" may all be "Blake").
+    types -= {"PERSON", "LOCATION", "ORGANIZATION"}
+    if len(value.split()) >= 2 and re.fullmatch(r"[^\W\d_]+(?:[ '\-.]+[^\W\d_]+)+\.?", value):
+        types.add("PERSON")
+    return [s for s in (pseudonymizer.surrogate(t, value) for t in sorted(types)) if len(s) >= 5]
 
 
 @dataclass
@@ -162,7 +170,9 @@ def audit_mentions(ws: Vault, values: Sequence[str]) -> int:
     return int(labels_naming(details, values).sum())
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+# What a spreadsheet would run as a formula: "=", "@", a tab or return first, or "+" and "-"
+# before anything but a number ("+49 30 1234567" is a phone, "+cmd|..." is not).
+_FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d\s().]*$))")
 
 
 def export_rows(parts: Sequence[Any], path: Path) -> int:
@@ -199,4 +209,4 @@ EXPORT_ROW = "[row]"
 
 
 def _as_text(value: Any) -> Any:
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.worker import Done, Job
 from engine.events import Failed
+from engine.data.person_spelling import needs_other_form
 from engine.units import count_of
 
 INTRO = ("When someone asks to be erased, type what identifies them, one per line: a full name, "
@@ -275,6 +276,8 @@ def describe(plan: Any) -> str:
             continue
         line = f"{part.name}: " + (f"{part.removed:,} of {part.rows:,} rows" if part.removed
                                    else "no row to remove")
+        if part.through_pseudonyms:
+            line += f" ({part.through_pseudonyms:,} of them by their pseudonyms)"
         if part.pseudonyms:
             line += f", {count_of(part.pseudonyms, 'pseudonym')} in its reversible mapping"
         if part.runs:
@@ -298,6 +301,12 @@ def describe(plan: Any) -> str:
     for quoted in plan.reports:
         lines.append(f"Run {quoted.run_id}: its test report quotes "
                      f"{count_of(quoted.quotes, 'row')} naming them.")
+    if plan.skipped:
+        lines.append(f"Not searched (no such column): {', '.join(plan.skipped)}.")
+    phones = [v for v in plan.values if needs_other_form(v)]
+    if phones:
+        lines.append(f"Numbers are found as typed, whatever the spacing: if “{phones[0]}” may "
+                     "be stored with (or without) its country code, type that form too.")
     if plan.audit_entries:
         lines.append(f"The audit log names them in {count_of(plan.audit_entries, 'entry')} (a file "
                      "or dataset named after them): it cannot be edited, by design.")

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.common import add_workspace_options, open_workspace
+from engine.data.person_match import check_values
+from engine.data.person_spelling import needs_other_form
 from engine.errors import InputError
 from engine.units import count_of
 
@@ -16,6 +18,8 @@ from engine.units import count_of
 def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
     lines = [f"Searched {count_of(len(plan.datasets), 'dataset')} for "
              f"{', '.join(map(repr, plan.values))}:"]
+    if plan.skipped:
+        lines.append(f"  not searched (no such column): {', '.join(plan.skipped)}")
     for part in plan.datasets:
         notes = []
         if part.anonymized_from and part.mapping_left is None:  # a one-way copy
@@ -32,7 +36,7 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
             continue
         found = [f"{value!r} {count_of(n, 'row')}" for value, n in part.per_value.items() if n]
         if part.through_pseudonyms:
-            found.append(f"their pseudonyms {count_of(part.through_pseudonyms, 'more row')}")
+            found.append(f"{part.through_pseudonyms:,} of them by their pseudonyms")
         rows = f"{part.removed:,} of {part.rows:,} rows" if part.removed else "no row to remove"
         lines.append(f"  {part.name}: {rows}{' (' + ', '.join(found) + ')' if found else ''}")
         lines += [f"    {n}" for n in notes]
@@ -63,6 +67,10 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
     for quoted in plan.reports:
         lines.append(f"  run {quoted.run_id}'s test report quotes "
                      f"{count_of(quoted.quotes, 'row')} about them: the quotes will leave it")
+    phones = [v for v in plan.values if needs_other_form(v)]
+    if phones:
+        lines.append(f"  numbers are found as given, whatever the spacing: if {phones[0]!r} may "
+                     "also be stored with (or without) its country code, give that form too")
     if plan.audit_entries:
         lines.append(f"  the audit log names them in {count_of(plan.audit_entries, 'entry')} (a "
                      "file or dataset named after them, a policy's deny-list): it is chained to "
@@ -91,7 +99,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
     from engine.erasure import carry_out, plan_erasure
     from engine.erasure_traces import export_rows
 
+    from engine.erasure import check_reference
+
     values = _values(args)
+    check_reference(args.reference, check_values(values, whole_cells=bool(args.column)))
+    if args.export is not None and args.export.exists():
+        raise InputError(f"{args.export} exists: choose another file for the rows found (it "
+                         "is not overwritten)")
     ws = open_workspace(args)
     try:
         plan = plan_erasure(ws, values, datasets=args.dataset, columns=args.column,

@@ -120,7 +120,7 @@ def test_a_number_is_found_however_it_is_spaced_and_an_id_by_its_column(
     assert cli(["forget", "196-20-7761", "--column", "ssn", "--yes"]) == 0
     assert len(_texts("tickets")) == 6 and not any("Lauritsen" in t for t in _texts("tickets"))
     assert cli(["forget", "x", "--column", "nope", "--yes"]) == 2
-    assert "no column 'nope'" in capsys.readouterr().err
+    assert "no dataset has the column 'nope'" in capsys.readouterr().err
 
 
 def test_a_dry_run_or_no_confirmation_changes_nothing(csv_file: Path,
@@ -162,7 +162,7 @@ def test_a_reversible_anonymization_is_searched_through_its_pseudonyms(
     capsys.readouterr()
     assert cli(["forget", "Kimberly Lauritsen", "--dataset", "anon", "--yes"]) == 0
     out = capsys.readouterr().out
-    assert "anon: 2 of 8 rows (their pseudonyms 2 more rows)" in out
+    assert "anon: 2 of 8 rows (2 of them by their pseudonyms)" in out
     # Her two names, and what only her rows held: her card, address and IP address.
     assert "5 pairs of its reversible mapping (naming them, or only in their rows)" in out
     assert len(_texts("anon")) == 6
@@ -185,7 +185,7 @@ def test_a_one_way_anonymized_copy_is_searched_through_the_pseudonyms_its_key_gi
     assert cli(["forget", "Kimberly Lauritsen", "--dataset", "anon", "--yes"]) == 0
     out = capsys.readouterr().out
     # The workspace's key gives "Kimberly Lauritsen" the same pseudonym in every copy.
-    assert "anon: 2 of 8 rows (their pseudonyms 2 more rows)" in out
+    assert "anon: 2 of 8 rows (2 of them by their pseudonyms)" in out
     assert "an anonymized copy of 'tickets', searched for the pseudonyms" in out
     assert len(_texts("anon")) == 6
     capsys.readouterr()
@@ -343,8 +343,9 @@ def test_a_reference_is_audited_and_names_of_files_and_datasets_are_checked(
     assert cli(["import", str(path), "--name", "klaus-mueller-escalation", "--text-column", "text",
                 "--label-column", "label"]) == 0
     capsys.readouterr()
-    assert cli(["forget", "Klaus Müller", "--yes", "--reference", "request of Klaus Mueller"]) == 2
-    assert "reference names the person" in capsys.readouterr().err
+    for naming in ("request of Klaus Mueller", "DSR Müller"):  # even in part, even dry
+        assert cli(["forget", "Klaus Müller", "--dry-run", "--reference", naming]) == 2
+        assert "reference names the person" in capsys.readouterr().err
     assert cli(["forget", "Klaus Müller", "--yes", "--reference", "DSR-2024-17"]) == 0
     out = capsys.readouterr().out
     assert "the dataset's own name names them: rename it" in out
@@ -447,8 +448,8 @@ def test_the_export_keeps_its_own_columns_apart_and_disarms_formulas(
     monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
     assert cli(["init", "--kdf-cost", "10"]) == 0
     path = tmp_path / "t.csv"
-    path.write_text("row,dataset,text,label\n7,crm,=HYPERLINK(\"x\") Jane Doe,a\n"
-                    "8,crm,other,b\n9,crm,more,a\n", encoding="utf-8")
+    path.write_text("row,dataset,text,phone,label\n7,crm,=HYPERLINK(\"x\") Jane Doe,+49 30 12,a\n"
+                    "8,crm,other,,b\n9,crm,more,,a\n", encoding="utf-8")
     assert cli(["import", str(path), "--name", "t", "--text-column", "text",
                 "--label-column", "label", "--force"]) == 0
     target = tmp_path / "out.csv"
@@ -456,5 +457,42 @@ def test_the_export_keeps_its_own_columns_apart_and_disarms_formulas(
     with target.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [{"[dataset]": "t", "[row]": "1", "row": "7", "dataset": "crm",
-                     "text": "'=HYPERLINK(\"x\") Jane Doe", "label": "a"}]
+                     "text": "'=HYPERLINK(\"x\") Jane Doe", "phone": "+49 30 12", "label": "a"}]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_match_all_leaves_a_mapping_alone_where_no_row_names_every_value(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    _people(tmp_path, "Hans,Schmidt,a,a\nPetra,Müller,b,b\nAna,Lima,c,a\n")
+    rule = '{ action = "pseudonym", entity = "PERSON", reversible = true }'
+    _anonymize(tmp_path, f'scan_columns = ["text"]\n[columns]\nfirst_name = {rule}\n'
+               f'last_name = {rule}\n', "people", "anon")
+    with _workspace() as w:
+        before = w.read_json(pseudonym_map_key("anon"))
+    capsys.readouterr()
+    assert cli(["forget", "Hans", "Müller", "--column", "first_name", "--column", "last_name",
+                "--match-all", "--yes"]) == 0  # no Hans Müller here: Hans Schmidt's pair stays
+    assert "Nothing to remove" in capsys.readouterr().out
+    with _workspace() as w:
+        assert w.read_json(pseudonym_map_key("anon")) == before
+
+
+def test_a_column_search_skips_datasets_without_it_and_numbers_get_a_reminder(
+        csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("Kundennummer,text,label\n00042,late,a\n7,fine,b\n8,ok,a\n", encoding="utf-8")
+    assert cli(["import", str(path), "--name", "crm", "--text-column", "text",
+                "--label-column", "label", "--force"]) == 0
+    capsys.readouterr()
+    assert cli(["forget", "42", "--column", "Kundennummer", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "not searched (no such column): tickets" in out and "crm: 1 of 3 rows" in out
+    assert cli(["forget", "+1 978 645 9740", "--dry-run"]) == 0
+    assert "give that form too" in capsys.readouterr().out
+    target = tmp_path / "exists.csv"
+    target.write_text("keep me", encoding="utf-8")
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run", "--export", str(target)]) == 2
+    assert target.read_text(encoding="utf-8") == "keep me"

@@ -35,12 +35,20 @@ from engine.errors import InputError
     ("Søren Kierkegaard", "Soren Kierkegaard", True),
     ("Jane Doe", "Name: Doe, Jane", True),
     ("Klaus Müller", "Klaus Möller rief an", False),
-    # A number with its country code, as written at home.
-    ("+44 20 7946 0958", "call 020 7946 0958", True),
-    ("+1 678 777 1600", "call 678-777-1600", True),
-    ("+49 30 1234567", "Tel. 030/1234567", True),
-    ("+49 30 1234567", "Tel. 030/1234568", False),
-    ("+1 212 555 0100", "an amount of 25.550.100 EUR", False),  # not a wrong country code's
+    # A number with its country code is not its national form: "+33 6 12 34 56 78" would
+    # take a Rome landline (06 1234 5678) and a Spanish mobile (612 345 678) with it.
+    ("+33 6 12 34 56 78", "Giuseppe: 06 1234 5678", False),
+    ("+33 6 12 34 56 78", "José: 612 345 678", False),
+    ("+49 30 12345678", "Schadennummer 3012345678", False),
+    ("+49 30 12345678", "Tel. +49 (30) 1234-5678", True),
+    ("030 12345678", "Tel. 030/123 456 78", True),
+    ("1234567 89", "Tel. +90 532 123 45 67 89", False),  # not groups of a longer number
+    ("978 645 9740", "Call (978)645-9740 today", True),
+    # Other spellings: plain letters for umlauts, codes in groups, leading zeros.
+    ("Hans Muller", "Mr Hans Mueller wrote", True),
+    ("JG103795B", "NI JG 10 37 95 B", True),
+    ("1234567L", "DNI 01234567 L", True),
+    ("JG103795B", "JG103795BX", False),
     # Full stops and quotes after a name end it; a letter after a dot continues an address.
     ("Jane Doe", '"I am Jane Doe."', True),
     ("Jane Doe", "Jane Doe... she said", True),
@@ -98,3 +106,29 @@ def test_a_mapping_keeps_the_pairs_kept_rows_still_hold_as_a_whole() -> None:
     left, gone = without_removed_rows(mapping, removed, kept)
     # "Guyana" and "Ann Leeds" are not the pseudonyms: their originals came from removed rows.
     assert sorted(left["pairs"]) == ["Rita Moe"] and gone == 2
+
+
+def test_a_date_a_surname_first_and_a_name_in_two_columns() -> None:
+    with pytest.raises(InputError, match="many people share a birth date"):
+        check_values(["12.03.1956"])
+    assert check_values(["12.03.1956"], whole_cells=True) == ("12.03.1956",)
+    assert check_values(["Müller, Hans"]) == ("Hans Müller",)  # as typed from a CRM
+    people = pa.table({"first": ["Petra", "Hans", "Petra"], "last": ["Brand", "Brand", "Lang"],
+                       "text": ["water damage", "a claim by Petra", "Brand new roof"]})
+    assert list(rows_matching(people, ["Petra Brand"])[0]) == [True, False, False]
+    reversed_order = people.select(["last", "first", "text"])
+    assert list(rows_matching(reversed_order, ["Petra Brand"])[0]) == [True, False, False]
+
+
+def test_the_label_column_is_not_searched_unless_named() -> None:
+    table = pa.table({"text": ["Thomas Klein rang", "a small dent"], "label": ["Gross", "Klein"]})
+    assert list(rows_matching(table, ["Klein"], skip=["label"])[0]) == [True, False]
+    assert list(rows_matching(table, ["Klein"], ["label"])[0]) == [False, True]
+
+
+def test_the_spellings_found_are_what_a_one_way_copy_holds_the_pseudonyms_of() -> None:
+    from engine.data.person_match import found_spellings
+
+    table = pa.table({"id": ["00042", "7"], "text": ["Mr Hans Mueller wrote", "Hans MÜLLER"]})
+    assert found_spellings(table, "Hans Müller") == ["Hans Mueller", "Hans MÜLLER"]
+    assert found_spellings(table, "42", ["id"]) == ["00042"]
