@@ -223,10 +223,11 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
             raise Stopped("the search was stopped; nothing was changed")
         computed = computed_surrogates(ws, checked, spellings) if info in copies else {}
         part = _plan_one(ws, info.name, checked, columns, match_all, computed)
-        if part.stored is not None and info not in copies:
+        if part.stored is not None and part.removed and info not in copies:
             skip = _skip(part.stored.info, columns)
+            rows = part.stored.table.filter(pa.array(part.remove))  # a few rows, not all
             for value in checked:
-                spellings[value].update(found_spellings(part.stored.table, value, columns, skip))
+                spellings[value].update(found_spellings(rows, value, columns, skip))
         parts.append(part)
     removed_texts, run_ids = set[str](), set[str]()
     for part in parts:

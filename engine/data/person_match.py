@@ -165,6 +165,7 @@ def _across_columns(table: pa.Table, names: Sequence[str], value: str) -> np.nda
     one."""
     words = value.split()
     hit = np.zeros(table.num_rows, dtype=bool)
+    names = [n for n in names if _short(table.column(n))]  # a text column holds no name alone
     for k in range(1, len(words)):
         left, right = " ".join(words[:k]), " ".join(words[k:])
         lefts = {n: column_matches(table.column(n), left, whole_cells=True) for n in names}
@@ -175,6 +176,12 @@ def _across_columns(table: pa.Table, names: Sequence[str], value: str) -> np.nda
                     if b != a:
                         hit |= lefts[a] & rights[b]
     return hit
+
+
+def _short(column: pa.ChunkedArray, longest: int = 64) -> bool:
+    strings = _as_strings(column)
+    return strings is not None and len(strings) > 0 \
+        and (pc.max(pc.utf8_length(strings)).as_py() or 0) <= longest
 
 
 def rows_matching(table: pa.Table, values: Sequence[str], columns: Sequence[str] = (), *,
