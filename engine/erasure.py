@@ -173,8 +173,8 @@ def _rows_about(table: pa.Table, values: Sequence[str], columns: Sequence[str], 
     for value in values:
         hit, counts = rows_matching(table, [value], columns, skip=skip)
         per_value[value] = counts[value]
-        through = rows_matching(table, pseudonyms[value])[0] if pseudonyms.get(value) \
-            else np.zeros(table.num_rows, dtype=bool)
+        through = rows_matching(table, pseudonyms[value], columns, skip=skip, across=False)[0] \
+            if pseudonyms.get(value) else np.zeros(table.num_rows, dtype=bool)
         direct_hits.append(hit)
         all_hits.append(hit | through)
     return combine(all_hits), combine(direct_hits), per_value
@@ -200,13 +200,14 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     Datasets as imported are searched first: how the person is written there ("Hans Mueller",
     "00042") is what a one-way anonymized copy holds the pseudonyms of, and those copies are
     searched for the pseudonyms of those spellings too."""
-    from engine.data.store import dataset_info, list_datasets
+    from engine.data.store import check_name, dataset_info, list_datasets
 
     checked = check_values(values, whole_cells=bool(columns))
     if match_all and not columns:
         raise InputError("--match-all needs --column (a first and a last name, each in its "
                          "column); without it, give the full name as one value: 'Jane Doe'")
-    infos = [dataset_info(ws, n) for n in dict.fromkeys(datasets)] or list_datasets(ws)
+    infos = [dataset_info(ws, n) for n in dict.fromkeys(map(check_name, datasets))] \
+        or list_datasets(ws)
     if not infos:
         raise InputError("the workspace holds no dataset to search")
     skipped = [i.name for i in infos if not all(c in i.columns for c in columns)]

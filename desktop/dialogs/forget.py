@@ -116,6 +116,7 @@ class ForgetDialog(QDialog):
 
     def _forget_plan(self) -> None:
         """What was found belongs to the values as they were: typing again asks for a new search."""
+        self._generation += 1  # a search still running was for the old values
         if self.plan is not None:
             self.plan = None
             self.found.setText("Search again: the values changed.")
@@ -124,7 +125,7 @@ class ForgetDialog(QDialog):
         self.with_runs.hide()
 
     def _busy(self, busy: bool) -> None:
-        for widget in (self.find_button, self.values):
+        for widget in (self.find_button, self.values, self.column):
             widget.setEnabled(not busy)
         if busy:
             self.remove_button.setEnabled(False)
@@ -144,14 +145,10 @@ class ForgetDialog(QDialog):
         self._generation += 1
         generation = self._generation
         column = self.column.currentData()
-        datasets: list[str] = []
-        if column is not None:  # only the datasets that have it
-            from desktop.jobs import stored_datasets
-
-            datasets = [i.name for i in stored_datasets(workspace) if column in i.columns]
+        # With a column, the datasets without it are left out (the plan says which).
         job = Job.call(lambda cancel: plan_erasure(
-            workspace, values, datasets=datasets, columns=[column] if column else [],
-            cancel=cancel), name="search", parent=self)
+            workspace, values, columns=[column] if column else [], cancel=cancel),
+            name="search", parent=self)
         job.ended.connect(lambda terminal: self._on_found(terminal, generation))
         self.context.start(job)
 

@@ -9,7 +9,8 @@ stops that end a sentence do not). A number is not found inside a longer one wri
 joins particles to names, so a value in those scripts matches inside a longer run.
 
 A name kept in two columns (first_name "Jane", last_name "Doe", in either order) is found by
-"Jane Doe" too: its words split between the whole cells of two columns.
+"Jane Doe" too: its words split between the whole cells of a first-name and a last-name
+column (by their headers, in English, German, French, Spanish, Italian or Dutch).
 The label column is not searched: a label is a class, and "Klein" would take every row of the
 class "Klein" with Thomas Klein's. With ``columns``, a value matches only the whole value of a
 cell of those columns, in the same spellings (an id "42" is "0042" and "00042" too).
@@ -41,11 +42,17 @@ _JOINERS = r"_.@+\-"
 _NOT_WORD = rf"[^\pL\pN{_JOINERS}]"
 _SEP = rf"[\s\pZ./()\-{DASHES}]"  # what a number's groups are written apart with
 _NOT_NUMBER = rf"[^\pN\s\pZ./()\-{DASHES}]"
+_CODE_JOIN = r"[./\-_@]"  # what joins a code to more of it
+_NOT_CODE = r"[^\pL\pN\s\pZ./\-_@]"
 # Chinese and Japanese, written without spaces, and Korean, whose particles join the name
 # before them ("김민수님이"): a letter beside a name there does not make it another word.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _MAILBOX = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$")  # Jane Doe <jane@example.com>
-_SURNAME_FIRST = re.compile(r"^([^\W\d_][\w' \-]*),\s*([^\W\d_][\w' \-]*)$")  # Doe, Jane
+# "Doe, Jane", "van der Berg, Anna": one or two (or three) words of letters on each side; not
+# an address ("Hauptstraße 12, Berlin"), which stays as written.
+_NAME_PART = r"[^\W\d_]+(?:[ '\-][^\W\d_]+){0,2}"
+_SURNAME_FIRST = re.compile(rf"^({_NAME_PART}),\s*({_NAME_PART})$")
+MAX_VALUE_LENGTH = 200  # longer is a text, not what identifies a person
 
 
 def check_values(values: Iterable[str], *, whole_cells: bool = False) -> tuple[str, ...]:
@@ -58,7 +65,7 @@ def check_values(values: Iterable[str], *, whole_cells: bool = False) -> tuple[s
         value = " ".join(unicodedata.normalize("NFC", raw).split())
         mailbox = _MAILBOX.match(value)
         parts = [p for p in mailbox.groups() if p.strip(' "')] if mailbox else [value]
-        for value in (p.strip(' "') for p in parts):
+        for value in (_unquoted(p.strip()) for p in parts):
             if (surname_first := _SURNAME_FIRST.match(value)) and not whole_cells:
                 value = f"{surname_first[2].strip()} {surname_first[1].strip()}"
             _check_one(value, whole_cells)
@@ -69,6 +76,13 @@ def check_values(values: Iterable[str], *, whole_cells: bool = False) -> tuple[s
     return tuple(out)
 
 
+def _unquoted(value: str) -> str:
+    """``value`` without the quotes around it, when it has a pair ('"Jane Doe"'), only then."""
+    while len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1].strip()
+    return value
+
+
 _IN_A_COLUMN = "(--column, or 'Where to look' in the app)"
 
 
@@ -76,6 +90,9 @@ def _check_one(value: str, whole_cells: bool) -> None:
     if not value:
         raise InputError("an empty value identifies nobody: give a name, an e-mail address or "
                          "an identifier")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise InputError(f"a value of {len(value):,} characters is a text, not what identifies a "
+                         f"person: give names, addresses or numbers of up to {MAX_VALUE_LENGTH}")
     if whole_cells:
         return
     if len(value) < MIN_VALUE_LENGTH and not _CJK.search(value):
@@ -114,7 +131,12 @@ def _pattern_parts(value: str) -> tuple[str, str, str]:
         return (rf"(?:^|{_NOT_NUMBER}|(?:^|[^\pN]){_SEP}+)", f"(?:{body(value)})",
                 rf"(?:$|{_NOT_NUMBER}|{_SEP}+(?:$|[^\pN]))")
     if of == "code":
-        return r"(?:^|[^\pL\pN])", f"(?:{body(value)})", r"(?:$|[^\pL\pN])"
+        # Not part of a longer code: nothing joined on by a dash, dot, slash or "@"
+        # ("AB123456-7", "XY-AB123456", "/02"), and no short group after a space ("JG 10 37
+        # 95 B" is not JG103795); a word before it ("NI", "DNI") is fine.
+        return (rf"(?:^|{_NOT_CODE}|{SPACE}|(?:^|[^\pL\pN]){_CODE_JOIN}+)", f"(?:{body(value)})",
+                rf"(?:$|{_NOT_CODE}|{_CODE_JOIN}+(?:$|[^\pL\pN])|{SPACE}+(?:$|[^\pL\pN]|"
+                rf"[\pL\pN]{{3}}))")
     before = rf"(?:^|{_NOT_WORD})" if _continues(value[0]) else ""
     # Full stops after it end the sentence ("write to jane@example.com.", "Jane Doe..."); one
     # before a letter or digit continues it (jane@example.com.au).
@@ -150,8 +172,9 @@ def column_matches(column: pa.ChunkedArray | pa.Array, value: str, *,
         whole = pc.utf8_trim_whitespace(strings)
         found = pc.and_(pc.equal(pc.utf8_ltrim(whole, "0"), value.lstrip("0")),
                         pc.not_equal(whole, ""))  # id 0 is not an empty cell
-    elif whole_cells:
-        found = pc.match_substring_regex(strings, rf"^{SPACE}*(?:{body(value)}){SPACE}*$",
+    elif whole_cells:  # a phone's cell may hold its "+" and brackets
+        edge = r"[\s\pZ+()]*" if kind(value) == "phone" else f"{SPACE}*"
+        found = pc.match_substring_regex(strings, rf"^{edge}(?:{body(value)}){edge}$",
                                          ignore_case=True)
     else:
         found = pc.match_substring_regex(strings, value_pattern(value), ignore_case=True)
@@ -165,17 +188,31 @@ def _across_columns(table: pa.Table, names: Sequence[str], value: str) -> np.nda
     one."""
     words = value.split()
     hit = np.zeros(table.num_rows, dtype=bool)
-    names = [n for n in names if _short(table.column(n))]  # a text column holds no name alone
+    firsts = [n for n in names if _FIRST_NAME.search(_folded(n)) and _short(table.column(n))]
+    lasts = [n for n in names if _LAST_NAME.search(_folded(n)) and _short(table.column(n))]
     for k in range(1, len(words)):
         left, right = " ".join(words[:k]), " ".join(words[k:])
-        lefts = {n: column_matches(table.column(n), left, whole_cells=True) for n in names}
-        rights = {n: column_matches(table.column(n), right, whole_cells=True) for n in names}
-        for a in names:
-            if lefts[a].any():
-                for b in names:
-                    if b != a:
-                        hit |= lefts[a] & rights[b]
+        for first in firsts:
+            given = column_matches(table.column(first), left, whole_cells=True)
+            if given.any():
+                for last in lasts:
+                    hit |= given & column_matches(table.column(last), right, whole_cells=True)
     return hit
+
+
+# A first and a last name column: a city or product column beside a surname is not one
+# ("Paris Jackson" is no Tom Jackson of Paris).
+_FIRST_NAME = re.compile(r"(^|_)(first|given|fore|christian)_?name|(^|_)(fname|vorname|prenom|"
+                         r"nombre|nome|voornaam|firstname)($|_)")
+_LAST_NAME = re.compile(r"(^|_)(last|sur|family)_?name|(^|_)(lname|surname|nachname|"
+                        r"familienname|nom|apellidos?|cognome|achternaam|lastname)($|_)")
+
+
+def _folded(name: str) -> str:
+    """A column name as the rules above read it: lower case, accents off, "_" between words."""
+    split = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).casefold()
+    plain = "".join(c for c in unicodedata.normalize("NFKD", split) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
 
 
 def _short(column: pa.ChunkedArray, longest: int = 64) -> bool:
@@ -185,12 +222,13 @@ def _short(column: pa.ChunkedArray, longest: int = 64) -> bool:
 
 
 def rows_matching(table: pa.Table, values: Sequence[str], columns: Sequence[str] = (), *,
-                  match_all: bool = False, skip: Sequence[str] = ()
+                  match_all: bool = False, skip: Sequence[str] = (), across: bool = True
                   ) -> tuple[np.ndarray, dict[str, int]]:
     """Which rows of ``table`` name any of ``values`` (every one, with ``match_all``: "Jane" in
     first_name and "Doe" in last_name), as a mask, and how many rows each names; with
     ``columns``, by those columns' whole cells only; ``skip``: columns never searched (the
-    label)."""
+    label); ``across``: a name split between first- and last-name columns counts (not for
+    pseudonyms, which stand for what one cell held)."""
     searched = list(columns) or [c for c in table.column_names if c not in skip]
     missing = [c for c in searched if c not in table.column_names]
     if missing:
@@ -202,7 +240,7 @@ def rows_matching(table: pa.Table, values: Sequence[str], columns: Sequence[str]
         hit = np.zeros(table.num_rows, dtype=bool)
         for name in searched:
             hit |= column_matches(table.column(name), value, whole_cells=bool(columns))
-        if not columns and len(value.split()) >= 2:
+        if across and not columns and len(value.split()) >= 2:
             hit |= _across_columns(table, searched, value)
         per_value[value] = int(hit.sum())
         mask = mask & hit if match_all else mask | hit

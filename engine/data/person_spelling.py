@@ -14,7 +14,9 @@ Four kinds of value, each with the variations that are the same value and no wid
 - a code of letters and digits (an NI number, a DNI, a policy number: "JG103795B"): any one
   space, dot or dash between its characters ("JG 10 37 95 B"), leading zeros optional;
 - words (names, addresses): accents or none ("Amelie" finds "Amélie"), German transliterations
-  ("Müller", "Mueller" and "Muller"; "ß" and "ss"), any run of spaces between the words.
+  of what was typed with an umlaut or its "ae", "oe", "ue" ("Müller" finds "Mueller" and
+  "Muller"; "Mueller" finds "Müller"; "ß" and "ss"; but "Baur" is not "Bauer"), any run of
+  spaces between the words.
 """
 from __future__ import annotations
 
@@ -37,8 +39,10 @@ def kind(value: str) -> str:
             return "id"
         return "words"  # a date, an amount: as written
     compact = re.sub(r"[\s.\-]", "", value)
+    # Letters and digits, but no word of three letters: "JG 10 37 95 B", not "Main Street 12".
+    wordless = not any(len(t) >= 3 and t.isalpha() for t in re.split(r"[\s.\-]+", value))
     if compact.isascii() and compact.isalnum() and digits >= 3 and len(compact) >= 6 \
-            and any(c.isalpha() for c in compact):
+            and any(c.isalpha() for c in compact) and wordless:
         return "code"
     return "words"
 
@@ -78,7 +82,6 @@ def _latin_variants() -> dict[str, str]:
 
 _VARIANTS = _latin_variants()
 _TRANSLITERATED = {"ä": "ae", "ö": "oe", "ü": "ue"}  # German: Müller is also written Mueller
-_UMLAUT_OF = {"a": "ä", "o": "ö", "u": "ü"}
 
 
 def spelled(word: str) -> str:
@@ -94,10 +97,10 @@ def spelled(word: str) -> str:
         elif pair == "ss":
             out.append("(?:ss|ß)")
             i += 2
-        elif lower[i] in _TRANSLITERATED or lower[i] in _UMLAUT_OF:
-            # typed "ü" or "u": "ü", "u" or "ue" (Muller, Müller and Mueller are one name)
-            plain = lower[i] if lower[i] in _UMLAUT_OF else _TRANSLITERATED[lower[i]][0]
-            out.append(f"(?:{letter(plain)}e?)")  # the class holds ü as well as u
+        elif lower[i] in _TRANSLITERATED:
+            # typed "ü": "ü", "u" or "ue" (Müller is Muller and Mueller). A plain "u" stays a u
+            # (with its accents): "Baur" is not "Bauer", nor "Kuhn" "Kühn".
+            out.append(f"(?:{letter(lower[i])}e?)")  # the class holds u as well as ü
             i += 1
         elif lower[i] == "ß":
             out.append("(?:ß|ss)")

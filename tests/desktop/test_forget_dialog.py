@@ -140,4 +140,22 @@ def test_an_id_is_found_in_its_column_only(qtbot, window, tmp_path):
     dialog.column.setCurrentIndex(labels.index(by_id))
     _find(qtbot, dialog, "00042")
     text = dialog.found.text()
-    assert "claims: 1 of 3 rows" in text and "row 1: parcel late" in text and "tickets" not in text
+    assert "claims: 1 of 3 rows" in text and "row 1: parcel late" in text
+    assert "Not searched (no such column): tickets." in text
+
+
+def test_changing_where_to_look_asks_for_a_new_search(qtbot, window, tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text("customer_id,text,label\n42,parcel late,a\n7,fine,b\n9,ok,a\n",
+                    encoding="utf-8")
+    _store(window, path, name="claims")
+    dialog = _dialog(qtbot, window)
+    dialog.column.setCurrentIndex(1)
+    _find(qtbot, dialog, "00042")
+    assert dialog.remove_button.isEnabled()
+    dialog.column.setCurrentIndex(0)  # the plan was for the column
+    assert dialog.plan is None and not dialog.remove_button.isEnabled()
+    qtbot.mouseClick(dialog.find_button, Qt.MouseButton.LeftButton)
+    assert not dialog.column.isEnabled()  # not while it searches
+    qtbot.waitUntil(lambda: dialog.find_button.isEnabled(), timeout=30_000)
+    assert dialog.column.isEnabled() and "short number" in dialog.found.text()

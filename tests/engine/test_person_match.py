@@ -45,10 +45,18 @@ from engine.errors import InputError
     ("1234567 89", "Tel. +90 532 123 45 67 89", False),  # not groups of a longer number
     ("978 645 9740", "Call (978)645-9740 today", True),
     # Other spellings: plain letters for umlauts, codes in groups, leading zeros.
-    ("Hans Muller", "Mr Hans Mueller wrote", True),
+    ("Hans Müller", "Mr Hans Mueller wrote", True),
+    ("Anna Baur", "Anna Bauer wrote", False),  # a plain letter is no umlaut: another surname
+    ("Jan Kuhn", "Jan Kühn wrote", True),  # but it is the letter with its accents
     ("JG103795B", "NI JG 10 37 95 B", True),
     ("1234567L", "DNI 01234567 L", True),
     ("JG103795B", "JG103795BX", False),
+    # Not part of a longer code.
+    ("AB123456", "ref AB123456-7", False),
+    ("AB123456", "ref XY-AB123456", False),
+    ("POL123456", "policy POL123456/02", False),
+    ("JG103795", "NI JG 10 37 95 B", False),
+    ("AB123456", "policy AB123456 was renewed", True),
     # Full stops and quotes after a name end it; a letter after a dot continues an address.
     ("Jane Doe", '"I am Jane Doe."', True),
     ("Jane Doe", "Jane Doe... she said", True),
@@ -113,11 +121,19 @@ def test_a_date_a_surname_first_and_a_name_in_two_columns() -> None:
         check_values(["12.03.1956"])
     assert check_values(["12.03.1956"], whole_cells=True) == ("12.03.1956",)
     assert check_values(["Müller, Hans"]) == ("Hans Müller",)  # as typed from a CRM
-    people = pa.table({"first": ["Petra", "Hans", "Petra"], "last": ["Brand", "Brand", "Lang"],
+    assert check_values(["Hauptstraße 12, Berlin"]) == ("Hauptstraße 12, Berlin",)  # an address
+    assert check_values(['Jane "Doe"', '"Ann Lee"']) == ('Jane "Doe"', "Ann Lee")
+    with pytest.raises(InputError, match="is a text"):
+        check_values(["9" * 400])
+    people = pa.table({"first_name": ["Petra", "Hans", "Petra"],
+                       "Nachname": ["Brand", "Brand", "Lang"], "city": ["Kiel", "Petra", "Brand"],
                        "text": ["water damage", "a claim by Petra", "Brand new roof"]})
     assert list(rows_matching(people, ["Petra Brand"])[0]) == [True, False, False]
-    reversed_order = people.select(["last", "first", "text"])
+    reversed_order = people.select(["Nachname", "first_name", "city", "text"])
     assert list(rows_matching(reversed_order, ["Petra Brand"])[0]) == [True, False, False]
+    # A city beside a surname is no first name: "Paris Jackson" is not Tom Jackson of Paris.
+    tom = pa.table({"first_name": ["Tom"], "last_name": ["Jackson"], "city": ["Paris"]})
+    assert list(rows_matching(tom, ["Paris Jackson"])[0]) == [False]
 
 
 def test_the_label_column_is_not_searched_unless_named() -> None:
@@ -132,3 +148,9 @@ def test_the_spellings_found_are_what_a_one_way_copy_holds_the_pseudonyms_of() -
     table = pa.table({"id": ["00042", "7"], "text": ["Mr Hans Mueller wrote", "Hans MÜLLER"]})
     assert found_spellings(table, "Hans Müller") == ["Hans Mueller", "Hans MÜLLER"]
     assert found_spellings(table, "42", ["id"]) == ["00042"]
+
+
+def test_a_phone_in_its_column_is_found_with_its_plus_and_brackets() -> None:
+    phones = pa.table({"phone": ["+49 30 1234567", "(030) 7654321", "+49 30 1234568"]})
+    assert list(rows_matching(phones, ["+49 30 1234567"], ["phone"])[0]) == [True, False, False]
+    assert list(rows_matching(phones, ["(030) 7654321"], ["phone"])[0]) == [False, True, False]
