@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from engine.data.person_spelling import needs_other_form
 from engine.data.person_match import (check_values, column_matches, found_spellings,
                                       labels_naming, rows_matching)
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
@@ -69,15 +70,18 @@ class DatasetErasure:
     def removed(self) -> int:
         return int(self.remove.sum())
 
-    def matched(self, limit: int | None = None) -> list[tuple[int, str]]:
-        """(row number from 1, its text) of the rows to remove, for the user to check by eye."""
+    def matched(self, limit: int | None = None, width: int = 90) -> list[tuple[int, str]]:
+        """(row number from 1, its text on one line, cut at ``width``) of the rows to remove,
+        for the user to check by eye."""
         from engine.data.columns import text_array
 
         if self.stored is None:
             return []
         rows = np.flatnonzero(self.remove)[:limit]
         texts = text_array(self.stored.table, self.stored.info.mapping).take(pa.array(rows))
-        return [(int(r) + 1, str(t or "")) for r, t in zip(rows, texts.to_pylist())]
+        flat = (" ".join(str(t or "").split()) for t in texts.to_pylist())
+        return [(int(r) + 1, t if len(t) <= width else t[:width - 1] + "…")
+                for r, t in zip(rows, flat)]
 
     @property
     def changes(self) -> bool:
@@ -132,6 +136,22 @@ class ErasurePlan:
                     "value, or name its column with --column; --force removes them anyway "
                     "(nothing was changed)")
         return None
+
+    def notes(self) -> list[str]:
+        """What the user should know beside the counts, as sentences (the CLI and the app)."""
+        out = [f"Run {q.run_id}'s test report quotes {count_of(q.quotes, 'row')} about them: "
+               "the quotes will leave it." for q in self.reports]
+        if self.skipped:
+            out.append(f"Not searched (no such column): {', '.join(self.skipped)}.")
+        phones = [v for v in self.values if needs_other_form(v)]
+        if phones:
+            out.append(f"Numbers are found as given, whatever the spacing: if {phones[0]!r} may "
+                       "also be stored with (or without) its country code, give that form too.")
+        if self.audit_entries:
+            out.append(f"The audit log names them in {count_of(self.audit_entries, 'entry')} (a "
+                       "file or dataset named after them, a policy's deny-list): it is chained "
+                       "to prove that nothing was taken out of it, so those entries stay.")
+        return out
 
     @property
     def runs(self) -> list[Any]:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.worker import Done, Job
 from engine.events import Failed
-from engine.data.person_spelling import needs_other_form
 from engine.units import count_of
 
 INTRO = ("When someone asks to be erased, type what identifies them, one per line: a full name, "
@@ -280,10 +279,8 @@ def describe(plan: Any) -> str:
         if part.runs:
             line += f"; {count_of(len(part.runs), 'run')} trained on them"
         lines += [line, *notes]
-        shown = part.matched(limit=SHOWN_ROWS)  # to check the matches by eye before removing
-        for number, text in shown:
-            flat = " ".join(text.split())
-            lines.append(f"    row {number}: {flat if len(flat) <= 70 else flat[:69] + '…'}")
+        shown = part.matched(limit=SHOWN_ROWS, width=70)  # to check the matches by eye
+        lines += [f"    row {number}: {text}" for number, text in shown]
         if part.removed > len(shown):
             lines.append(f"    … and {part.removed - len(shown):,} more")
         if part.shared:
@@ -295,18 +292,7 @@ def describe(plan: Any) -> str:
         if part.removed == part.rows:
             lines.append(f"    Every row of {part.name} is about them: delete the whole dataset "
                          "instead (Delete…).")
-    for quoted in plan.reports:
-        lines.append(f"Run {quoted.run_id}: its test report quotes "
-                     f"{count_of(quoted.quotes, 'row')} naming them.")
-    if plan.skipped:
-        lines.append(f"Not searched (no such column): {', '.join(plan.skipped)}.")
-    phones = [v for v in plan.values if needs_other_form(v)]
-    if phones:
-        lines.append(f"Numbers are found as typed, whatever the spacing: if “{phones[0]}” may "
-                     "be stored with (or without) its country code, type that form too.")
-    if plan.audit_entries:
-        lines.append(f"The audit log names them in {count_of(plan.audit_entries, 'entry')} (a file "
-                     "or dataset named after them): it cannot be edited, by design.")
+    lines += plan.notes()
     if not plan.affected and not plan.reports:
         lines.append("No stored row names them: nothing to remove.")
     return "\n".join(lines)

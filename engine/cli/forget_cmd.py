@@ -10,7 +10,6 @@ from typing import Any
 
 from engine.cli.common import add_workspace_options, open_workspace
 from engine.data.person_match import check_values
-from engine.data.person_spelling import needs_other_form
 from engine.errors import InputError
 from engine.units import count_of
 
@@ -18,8 +17,6 @@ from engine.units import count_of
 def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
     lines = [f"Searched {count_of(len(plan.datasets), 'dataset')} for "
              f"{', '.join(map(repr, plan.values))}:"]
-    if plan.skipped:
-        lines.append(f"  not searched (no such column): {', '.join(plan.skipped)}")
     for part in plan.datasets:
         notes = []
         if part.anonymized_from and part.mapping_left is None:  # a one-way copy
@@ -60,22 +57,8 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
             lines += [f"    run {r.run_id} ({r.status.value}) was trained on them"
                       for r in part.runs]
         if show:
-            for number, text in part.matched():
-                flat = " ".join(text.split())
-                flat = flat if len(flat) <= 90 else flat[:89] + "…"
-                lines.append(f"    row {number:>5}  {flat}")
-    for quoted in plan.reports:
-        lines.append(f"  run {quoted.run_id}'s test report quotes "
-                     f"{count_of(quoted.quotes, 'row')} about them: the quotes will leave it")
-    phones = [v for v in plan.values if needs_other_form(v)]
-    if phones:
-        lines.append(f"  numbers are found as given, whatever the spacing: if {phones[0]!r} may "
-                     "also be stored with (or without) its country code, give that form too")
-    if plan.audit_entries:
-        lines.append(f"  the audit log names them in {count_of(plan.audit_entries, 'entry')} (a "
-                     "file or dataset named after them, a policy's deny-list): it is chained to "
-                     "prove that nothing was taken out of it, so those entries stay")
-    return lines
+            lines += [f"    row {number:>5}  {text}" for number, text in part.matched()]
+    return lines + [f"  {note}" for note in plan.notes()]
 
 
 def _values(args: argparse.Namespace) -> list[str]:

@@ -276,7 +276,7 @@ def test_quotes_in_a_test_report_leave_it(csv_file: Path, capsys: pytest.Capture
     capsys.readouterr()
     assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
     out = capsys.readouterr().out
-    assert f"run {run}'s test report quotes 2 rows about them" in out
+    assert f"Run {run}'s test report quotes 2 rows about them" in out
     with _workspace() as w:
         quoted = [m.text or "" for m in load_report(w, run).misclassified]
     assert len(quoted) == 1 and not any("Lauritsen" in t for t in quoted)
@@ -350,7 +350,7 @@ def test_a_reference_is_audited_and_names_of_files_and_datasets_are_checked(
     out = capsys.readouterr().out
     assert "the dataset's own name names them: rename it" in out
     assert "the name of the file it came from names them: it will be withheld" in out
-    assert "the audit log names them in 1 entry" in out  # the import's file and dataset names
+    assert "The audit log names them in 1 entry" in out  # the import's file and dataset names
     with _workspace() as w:
         assert "withheld" in dataset_info(w, "klaus-mueller-escalation").source_name
     assert any(a == "person.forgotten" and d.get("reference") == "DSR-2024-17"
@@ -370,7 +370,7 @@ def test_a_report_quote_of_a_removed_row_leaves_it_though_it_shows_none_of_the_v
     with _workspace() as w:
         save_report(w, run, report)
     assert cli(["forget", "Erik Pirogova", "--yes"]) == 0
-    assert f"run {run}'s test report quotes 1 row about them" in capsys.readouterr().out
+    assert f"Run {run}'s test report quotes 1 row about them" in capsys.readouterr().out
     with _workspace() as w:
         assert [m.text for m in load_report(w, run).misclassified] == ["My order never arrived"]
 
@@ -489,7 +489,7 @@ def test_a_column_search_skips_datasets_without_it_and_numbers_get_a_reminder(
     capsys.readouterr()
     assert cli(["forget", "42", "--column", "Kundennummer", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "not searched (no such column): tickets" in out and "crm: 1 of 3 rows" in out
+    assert "Not searched (no such column): tickets." in out and "crm: 1 of 3 rows" in out
     assert cli(["forget", "+1 978 645 9740", "--dry-run"]) == 0
     assert "give that form too" in capsys.readouterr().out
     target = tmp_path / "exists.csv"
