@@ -38,7 +38,7 @@ MIN_VALUE_LENGTH = 3
 # Fewer digits than this, alone, are a count, an amount or someone else's id as often as theirs.
 MIN_NUMBER_DIGITS = 6
 # Characters that join words into one address, handle or name: "mary.jane@", "Mary-Jane".
-_JOINERS = r"_.@+\-"
+_JOINERS = rf"_.@+\-{DASHES}"
 _NOT_WORD = rf"[^\pL\pN{_JOINERS}]"
 _SEP = rf"[\s\pZ./()\-{DASHES}]"  # what a number's groups are written apart with
 _NOT_NUMBER = rf"[^\pN\s\pZ./()\-{DASHES}]"
@@ -95,7 +95,7 @@ def _check_one(value: str, whole_cells: bool) -> None:
                          f"person: give names, addresses or numbers of up to {MAX_VALUE_LENGTH}")
     if whole_cells:
         return
-    if len(value) < MIN_VALUE_LENGTH and not _CJK.search(value):
+    if len(value) < (2 if _CJK.search(value) else MIN_VALUE_LENGTH):
         raise InputError(f"{value!r} is too short to identify one person (it would match "
                          "inside other words and names): give a full name, an e-mail address "
                          f"or an identifier, or match it against one column's whole values "
@@ -111,9 +111,15 @@ def _check_one(value: str, whole_cells: bool) -> None:
                          "for both, and --match-all)")
 
 
+_COMPACT_DATE = re.compile(r"^(?:19|20)\d\d[./\-]?(?:0[1-9]|1[0-2])[./\-]?(?:0[1-9]|[12]\d|3[01])$"
+                           r"|^\d{4}年\d{1,2}月\d{1,2}日?$")
+
+
 def _is_date(value: str) -> bool:
     from privacy.pii import detect
 
+    if _COMPACT_DATE.match(value):  # 19560312, 1956.03.12, 1956年3月12日
+        return True
     found = detect(value)
     return len(found) == 1 and found[0].type in ("DATE", "DATE_TIME") \
         and found[0].length >= 0.8 * len(value)
@@ -130,21 +136,29 @@ def _pattern_parts(value: str) -> tuple[str, str, str]:
     if of in ("phone", "id"):  # not a group of a longer number ("532 123 45 67")
         return (rf"(?:^|{_NOT_NUMBER}|(?:^|[^\pN]){_SEP}+)", f"(?:{body(value)})",
                 rf"(?:$|{_NOT_NUMBER}|{_SEP}+(?:$|[^\pN]))")
+    if of == "email":  # what an address may hold next to it is part of another address
+        return (r"(?:^|[\s\pZ<>(),;:\"\[\]])", f"(?:{body(value)})",
+                r"(?:$|[\s\pZ<>(),;:\"\[\]]|\.+(?:$|[^\pL\pN]))")
     if of == "code":
         # Not part of a longer code: nothing joined on by a dash, dot, slash or "@"
         # ("AB123456-7", "XY-AB123456", "/02"), and no short group after a space ("JG 10 37
         # 95 B" is not JG103795); a word before it ("NI", "DNI") is fine.
-        return (rf"(?:^|{_NOT_CODE}|{SPACE}|(?:^|[^\pL\pN]){_CODE_JOIN}+)", f"(?:{body(value)})",
+        # Spaces: a word of two letters or more may stand on either side ("NI", "is"); a digit
+        # or a lone letter is more of the code ("X 1234567 L", "AB 123 456 789").
+        return (rf"(?:^|{_NOT_CODE}|(?:^|[^\pL\pN]|\pL\pL){SPACE}+|(?:^|[^\pL\pN])"
+                rf"{_CODE_JOIN}+)", f"(?:{body(value)})",
                 rf"(?:$|{_NOT_CODE}|{_CODE_JOIN}+(?:$|[^\pL\pN])|{SPACE}+(?:$|[^\pL\pN]|"
-                rf"[\pL\pN]{{3}}))")
+                rf"\pL\pL))")
     before = rf"(?:^|{_NOT_WORD})" if _continues(value[0]) else ""
     # Full stops after it end the sentence ("write to jane@example.com.", "Jane Doe..."); one
     # before a letter or digit continues it (jane@example.com.au).
     after = rf"(?:$|{_NOT_WORD}|\.+(?:$|[^\pL\pN]))" if _continues(value[-1]) else ""
     words = value.split()
     spellings = [body(value)]
-    if len(words) == 2 and all(w.replace("-", "").replace("'", "").isalpha() for w in words):
-        spellings.append(rf"{spelled(words[1])},{SPACE}*{spelled(words[0])}")  # Doe, Jane
+    if len(words) >= 2 and all(re.fullmatch(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*", w) for w in words):
+        for k in range(1, len(words)):  # "Doe, Jane", "van der Berg, Anna"
+            spellings.append(rf"{SPACE}+".join(spelled(w) for w in words[k:]) + rf",{SPACE}*"
+                             + rf"{SPACE}+".join(spelled(w) for w in words[:k]))
     return before, "(?:" + "|".join(spellings) + ")", after
 
 
@@ -168,10 +182,11 @@ def column_matches(column: pa.ChunkedArray | pa.Array, value: str, *,
     strings = _as_strings(pa.chunked_array([column]) if isinstance(column, pa.Array) else column)
     if strings is None:
         return np.zeros(len(column), dtype=bool)
-    if whole_cells and value.isdigit():  # an id: "42", "0042" and "00042" are one
-        whole = pc.utf8_trim_whitespace(strings)
-        found = pc.and_(pc.equal(pc.utf8_ltrim(whole, "0"), value.lstrip("0")),
-                        pc.not_equal(whole, ""))  # id 0 is not an empty cell
+    if whole_cells and kind(value) in ("id", "words") and re.fullmatch(r"[\d\s]+", value):
+        # an id: "42", "0042", "00042" and "00 42" are one (a phone keeps its zeros)
+        digits = re.sub(r"\D", "", value).lstrip("0") or "0"
+        found = pc.match_substring_regex(
+            strings, rf"^{SPACE}*0*{(SPACE + '?').join(digits)}{SPACE}*$")
     elif whole_cells:  # a phone's cell may hold its "+" and brackets
         edge = r"[\s\pZ+()]*" if kind(value) == "phone" else f"{SPACE}*"
         found = pc.match_substring_regex(strings, rf"^{edge}(?:{body(value)}){edge}$",
@@ -188,8 +203,10 @@ def _across_columns(table: pa.Table, names: Sequence[str], value: str) -> np.nda
     one."""
     words = value.split()
     hit = np.zeros(table.num_rows, dtype=bool)
-    firsts = [n for n in names if _FIRST_NAME.search(_folded(n)) and _short(table.column(n))]
-    lasts = [n for n in names if _LAST_NAME.search(_folded(n)) and _short(table.column(n))]
+    firsts = [n for n in names if _FIRST_NAME.match(_folded(n)) and _short(table.column(n))]
+    lasts = [n for n in names if _LAST_NAME.match(_folded(n)) and _short(table.column(n))]
+    if len(firsts) != 1 or len(lasts) != 1:  # whose? (a contact's beside a customer's)
+        return hit
     for k in range(1, len(words)):
         left, right = " ".join(words[:k]), " ".join(words[k:])
         for first in firsts:
@@ -202,10 +219,10 @@ def _across_columns(table: pa.Table, names: Sequence[str], value: str) -> np.nda
 
 # A first and a last name column: a city or product column beside a surname is not one
 # ("Paris Jackson" is no Tom Jackson of Paris).
-_FIRST_NAME = re.compile(r"(^|_)(first|given|fore|christian)_?name|(^|_)(fname|vorname|prenom|"
-                         r"nombre|nome|voornaam|firstname)($|_)")
-_LAST_NAME = re.compile(r"(^|_)(last|sur|family)_?name|(^|_)(lname|surname|nachname|"
-                        r"familienname|nom|apellidos?|cognome|achternaam|lastname)($|_)")
+_FIRST_NAME = re.compile(r"^(?:(?:first|given|fore|christian)_?name|f_?name|name_first|vorname|"
+                         r"prenom|nombre|nome|voornaam)$")
+_LAST_NAME = re.compile(r"^(?:(?:last|sur|family)_?name|l_?name|name_last|nachname|familienname|"
+                        r"nom|nom_de_famille|apellidos?|cognome|achternaam)$")
 
 
 def _folded(name: str) -> str:

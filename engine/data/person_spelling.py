@@ -30,7 +30,9 @@ _NUMBERISH = re.compile(rf"[\d\s+./()\-{DASHES}]+")
 
 
 def kind(value: str) -> str:
-    """"phone", "id", "code" or "words"."""
+    """"email", "phone", "id", "code" or "words"."""
+    if "@" in value and " " not in value:
+        return "email"  # as written: "müller@" and "mueller@" are two mailboxes
     digits = sum(c.isdigit() for c in value)
     if _NUMBERISH.fullmatch(value) and digits >= 6:
         if (value.startswith(("+", "0", "(")) and digits >= 7) or digits >= 9:
@@ -56,8 +58,12 @@ def needs_other_form(value: str) -> bool:
 def body(value: str) -> str:
     """The pattern of ``value`` itself, without boundaries."""
     of = kind(value)
+    if of == "email":
+        return re.escape(value)
     if of == "phone":
-        return (NUMBER_SEPARATOR + "*").join(re.sub(r"\D", "", value))
+        # "+49 (0)30 ..." is "+49 30 ...": the (0) is left out where written, optional where read
+        digits = re.sub(r"\D", "", value.replace("(0)", ""))
+        return rf"(?:{NUMBER_SEPARATOR}|\(0\))*".join(digits)
     if of == "id":
         return (SPACE + "?").join(re.sub(r"\D", "", value))
     if of == "code":
@@ -70,7 +76,7 @@ def body(value: str) -> str:
 def _latin_variants() -> dict[str, str]:
     """Each ASCII letter with the Latin letters written as it plus a mark: "e" -> "eéèêë…"."""
     groups: dict[str, str] = {}
-    for point in range(0xC0, 0x250):
+    for point in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):  # Vietnamese: Nguyễn
         char = chr(point)
         base = unicodedata.normalize("NFD", char)[0]
         if char.islower() and base.isascii() and base.isalpha() and base != char:
@@ -111,7 +117,14 @@ def spelled(word: str) -> str:
     return "".join(out)
 
 
+_APOSTROPHES = "'’ʼ‘`´"  # O'Brien and O’Brien are one name
+
+
 def letter(char: str) -> str:
+    if char in _APOSTROPHES:
+        return f"[{_APOSTROPHES}]"
     base = unicodedata.normalize("NFD", char)[0]
     base = next((b for b, v in _VARIANTS.items() if char in v), base)
-    return f"[{_VARIANTS[base]}]" if base in _VARIANTS else re.escape(char)
+    if base not in _VARIANTS:
+        return re.escape(char)
+    return f"[{_VARIANTS[base]}{char if char not in _VARIANTS[base] else ''}]"

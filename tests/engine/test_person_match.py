@@ -154,3 +154,47 @@ def test_a_phone_in_its_column_is_found_with_its_plus_and_brackets() -> None:
     phones = pa.table({"phone": ["+49 30 1234567", "(030) 7654321", "+49 30 1234568"]})
     assert list(rows_matching(phones, ["+49 30 1234567"], ["phone"])[0]) == [True, False, False]
     assert list(rows_matching(phones, ["(030) 7654321"], ["phone"])[0]) == [False, True, False]
+
+
+@pytest.mark.parametrize(("value", "text", "found"), [
+    # Someone else's: an address around it, a longer code, a name joined by an en dash.
+    ("brien@example.com", "mail o'brien@example.com", False),
+    ("jane@example.com", "x/jane@example.com", False),
+    ("müller@example.de", "muller@example.de", False),  # another mailbox
+    ("AB123456", "policy AB 123 456 789", False),
+    ("01234567L", "NIE X 1234567 L", False),
+    ("Jane Doe", "Mary\u2013Jane Doe rang", False),
+    # Theirs: a code before a short word, letters of other alphabets, apostrophes, "(0)".
+    ("JG103795B", "NI number JG103795B is on file", True),
+    ("12345678Z", "DNI 12345678Z es válido", True),
+    ("Nguyễn Văn An", "anh Nguyễn Văn An gọi", True),
+    ("Nguyen Van An", "anh Nguyễn Văn An gọi", True),
+    ("Sean O'Brien", "Sean O’Brien wrote", True),
+    ("+49 30 1234567", "Tel. +49 (0)30 1234567", True),
+    ("+49 (0)30 1234567", "Tel. +49 30 1234567", True),
+    ("van der Berg, Anna", "Kundin: van der Berg, Anna", True),
+])
+def test_third_walk_cases(value: str, text: str, found: bool) -> None:
+    checked = check_values([value])
+    mask, _ = rows_matching(pa.table({"text": [text]}), checked)
+    assert bool(mask[0]) is found
+
+
+def test_a_name_is_split_only_over_the_one_first_and_last_name_columns() -> None:
+    crm = pa.table({"first_name": ["Bob"], "last_name": ["Doe"], "contact_first_name": ["Jane"],
+                    "contact_last_name": ["Smith"]})
+    assert not rows_matching(crm, ["Jane Doe"])[0][0]
+    fr = pa.table({"prenom": ["Jane"], "nom": ["Dupont"], "nom_entreprise": ["Renault"]})
+    assert not rows_matching(fr, ["Jane Renault"])[0][0]
+    assert rows_matching(fr, ["Jane Dupont"])[0][0]
+
+
+def test_numbers_in_their_column_keep_a_phone_s_zeros_and_an_id_s_spaces() -> None:
+    table = pa.table({"phone": ["00301234567", "030 1234567"], "id": ["1234 5678", "012345678"]})
+    assert list(rows_matching(table, ["0301234567"], ["phone"])[0]) == [False, True]
+    assert list(rows_matching(table, ["12345678"], ["id"])[0]) == [True, True]
+    for date in ("19560312", "1956.03.12", "1956年3月12日"):
+        with pytest.raises(InputError, match="is a date"):
+            check_values([date])
+    with pytest.raises(InputError, match="too short"):
+        check_values(["李"])
