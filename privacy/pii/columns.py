@@ -20,9 +20,10 @@ _NAME_RULES: tuple[tuple[str, str, str], ...] = (
     # words German, French and Spanish exports use (accents folded: "Straße" is "strasse").
     (r"(^|_)(e_?mail|email_address|mail|courriel|correo)($|_)", "EMAIL", "pseudonym"),
     (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN", "drop"),
+    (r"^cf$", "NATIONAL_ID", "drop"),  # Italian exports' codice fiscale; not "cf_ratio"
     (r"(^|_)(national_id|national_insurance(_number)?|nino|steuer_?id(nr)?|"
      r"steueridentifikationsnummer|sozialversicherungs_?(nummer|nr)|"
-     r"numero_de_securite_sociale|nir|dni|nie|nif|codice_fiscale|cf|bsn|burgerservicenummer|"
+     r"numero_de_securite_sociale|nir|dni|nie|nif|codice_fiscale|bsn|burgerservicenummer|"
      r"id_card|identity_card|personalausweis(_?nummer)?|shenfenzheng)($|_)",
      "NATIONAL_ID", "drop"),
     (r"(^|_)(phone|tel|telephone|mobile|cell|fax|telefon(nummer)?|mobil|telefono|movil)($|_)",
@@ -48,7 +49,8 @@ _NAME_RULES: tuple[tuple[str, str, str], ...] = (
      "LOCATION", "keep"),
 )
 _CONTENT_ACTIONS = {"EMAIL": "pseudonym", "PHONE": "mask", "CREDIT_CARD": "mask", "IBAN": "mask",
-                    "US_SSN": "drop", "NATIONAL_ID": "drop", "PERSON": "pseudonym", "IP_ADDRESS": "pseudonym",
+                    "US_SSN": "drop", "NATIONAL_ID": "drop", "PERSON": "pseudonym",
+                    "IP_ADDRESS": "pseudonym",
                     "DATE": "generalize_date", "DATE_TIME": "generalize_date",
                     "STREET_ADDRESS": "redact", "URL": "redact", "DOMAIN": "redact"}
 SAMPLE = 200

@@ -106,6 +106,7 @@ class NationalIdDetector(Detector):
     name = "national_id"
     types = ("NATIONAL_ID",)
     _dni = re.compile(r"(?<![\w-])(\d{8}|[XYZ]-?\d{7})[ -]?([A-Z])(?![\w-])")
+    _dni_named = re.compile(r"(?i)\b(?:dni|nie|nif|d\.n\.i\.|documento|ausweis)\b")
     _nir = re.compile(r"(?<![\w])[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?"
                       r"\d{3} ?\d{2}(?![\w])")
     _cf = re.compile(r"(?<![A-Za-z0-9])[A-Z]{6}[0-9LMNP-V]{2}[ABCDEHLMPRST][0-9LMNP-V]{2}[A-Z]"
@@ -126,7 +127,9 @@ class NationalIdDetector(Detector):
         if sum(text.count(d) for d in "0123456789") < 6:
             return
         for m in self._dni.finditer(text):
-            if dni_ok(m.group(1).replace("-", ""), m.group(2)):
+            # "40000016 A replacement…": with a space before its letter, a DNI only where named
+            spaced = " " in m.group() and not self._named(text, m.start(), self._dni_named)
+            if dni_ok(m.group(1).replace("-", ""), m.group(2)) and not spaced:
                 yield self._found(m)
         for m in self._nir.finditer(text):
             if nir_ok(m.group()):

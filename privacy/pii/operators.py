@@ -69,7 +69,7 @@ _ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})")
 # A day is one or two digits that no digit follows: "March 2024" is no "March 20" (it was read
 # so, and generalized to 2000-03).
-_WRITTEN_MD = re.compile(r"(?i)([^\W\d_]+)\.?\s(\d{1,2})(?!\d)(?:st|nd|rd|th)?(?:,?\s(\d{4}))?")
+_WRITTEN_MD = re.compile(r"(?i)([^\W\d_]+)\.?\s(\d{1,2})(?![\d:])(?:st|nd|rd|th)?(?:,?\s(\d{4}))?")
 _WRITTEN_DM = re.compile(r"(?i)(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|\.|º)?\s(?:of\s|de\s)?"
                          r"([^\W\d_]+)\.?(?:,?\s(?:de\s)?(\d{4}))?")
 _WRITTEN_MY = re.compile(r"(?i)([^\W\d_]+)\.?,?\s(?:de\s)?(\d{4})")

@@ -145,20 +145,31 @@ class Pseudonymizer:
         return f"{area:03d}{sep}{group:02d}{sep}{serial:04d}"
 
     def _fake_national_id(self, value: str, n: int) -> str:
-        """Digits and capitals replaced, the layout kept, and the number made to fail its
-        country's check: a pseudonym is never a real person's number."""
+        """Made on the number's compact form (so "12345678Z" and "12.345.678-Z", one number,
+        get one pseudonym), kept to its shape (an NIE's X/Y/Z, a Chinese ID's digit or X, each
+        character's case) and made to fail its country's check, so it is never a real person's
+        number; then written back in the value's layout."""
         from privacy.pii.national_ids import passes_a_check
 
+        compact = [c for c in value if c.isalnum()]
+        if not compact:
+            return value
+        code = "".join(compact).upper()
         pool, letters = str(n), "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-        fake = "".join(pool[i % len(pool)] if ch.isdigit()
-                       else letters[int(pool[(i + 5) % len(pool)] + pool[(i + 2) % len(pool)]) % 26]
-                       if ch.isalpha() else ch for i, ch in enumerate(value.upper()))
-        last = max(i for i, ch in enumerate(fake) if ch.isalnum())
-        while passes_a_check(fake):  # at most a few turns: one check value in ten or more
-            ch = fake[last]
-            ch = str((int(ch) + 1) % 10) if ch.isdigit() else letters[(ord(ch) - 64) % 26]
-            fake = fake[:last] + ch + fake[last + 1:]
-        return fake
+        fake = [pool[i % len(pool)] if c.isdigit()
+                else letters[int(pool[(i + 5) % len(pool)] + pool[(i + 2) % len(pool)]) % 26]
+                for i, c in enumerate(code)]
+        if len(code) == 9 and code[0] in "XYZ":
+            fake[0] = "XYZ"[n % 3]  # an NIE stays an NIE
+        if len(code) == 18 and code[:17].isdigit():
+            fake[17] = "X" if code[17] == "X" else fake[17]  # a Chinese ID ends in a digit or X
+        while passes_a_check("".join(fake)):  # a few turns at most: one value in ten or more
+            last = fake[-1]
+            fake[-1] = str((int(last) + 1) % 10) if last.isdigit() \
+                else letters[(ord(last) - 64) % 26]
+        chars = iter(fake)
+        return "".join((next(chars) if c.isupper() or not c.isalpha() else next(chars).lower())
+                       if c.isalnum() else c for c in value)
 
     def _fake_ip_address(self, value: str, n: int) -> str:
         if ":" in value:

@@ -29,6 +29,7 @@ def test_each_check_accepts_a_published_example_and_refuses_one_changed_characte
 
 @pytest.mark.parametrize("text, value", [
     ("Mi DNI es 12345678Z, gracias", "12345678Z"),
+    ("DNI 12345678 Z", "12345678 Z"),
     ("NIE X-1234567-L", "X-1234567-L"),
     ("n° de sécurité sociale 2 69 05 49 588 157 80", "2 69 05 49 588 157 80"),
     ("codice fiscale RSSMRA85T10A562S", "RSSMRA85T10A562S"),
@@ -48,6 +49,7 @@ def test_national_ids_are_found_in_text(text: str, value: str) -> None:
     "invoice 86095742719 paid",  # a valid Steuer-ID's digits, but the text does not say so
     "ticket 111222333 closed",
     "RSSMRA85T10A562T",
+    "Order 40000016 A replacement was sent.",  # a spaced letter is a DNI's only where named
 ])
 def test_numbers_that_fail_their_check_or_are_not_named_are_left(text: str) -> None:
     assert ids(text) == []
@@ -69,12 +71,21 @@ def test_a_pseudonym_keeps_the_layout_and_never_passes_the_check() -> None:
         assert [c.isdigit() for c in fake] == [c.isdigit() for c in value.upper()]
         assert not passes_a_check(fake)
     assert normal_form("NATIONAL_ID", "12345678-z") == normal_form("NATIONAL_ID", "12345678Z")
+    # One number, one pseudonym, whatever its layout; an NIE stays an NIE; nothing to replace
+    # in a value without letters or digits.
+    fakes = {pseudonymizer.surrogate("NATIONAL_ID", v).replace(".", "").replace("-", "")
+             for v in ("12345678Z", "12345678-Z", "12.345.678-Z")}
+    assert len(fakes) == 1
+    assert pseudonymizer.surrogate("NATIONAL_ID", "X-1234567-L")[0] in "XYZ"
+    assert pseudonymizer.surrogate("NATIONAL_ID", "") == ""
+    assert pseudonymizer.surrogate("NATIONAL_ID", "---") == "---"
 
 
 def test_identity_number_columns_are_proposed_by_name_or_content() -> None:
     proposals = {p.column: (p.entity, p.action) for p in propose_columns({
         "DNI": ["12345678Z"], "Steuer-ID": ["86095742719"], "codice_fiscale": ["x"],
-        "身份证号": ["11010519491231002X", "11010519491231002X"], "ssn": ["536-32-3065"]})}
+        "身份证号": ["11010519491231002X", "11010519491231002X"], "ssn": ["536-32-3065"],
+        "cf_ratio": ["0.5"]})}
     assert proposals == {"DNI": ("NATIONAL_ID", "drop"), "Steuer-ID": ("NATIONAL_ID", "drop"),
                          "codice_fiscale": ("NATIONAL_ID", "drop"),
                          "身份证号": ("NATIONAL_ID", "drop"), "ssn": ("US_SSN", "drop")}

@@ -98,6 +98,7 @@ def test_dates_generalize_and_shift_per_person() -> None:
     ("1er février 1990", "1990-02", "1990"),
     ("5 de mayo de 2001", "2001-05", "2001"),
     ("Dec 5th", "December", None),  # no year: none is made up (it was 2000-12)
+    ("5 May 10:30", "May", None),  # the 10 of 10:30 is no day
 ])
 def test_written_dates_generalize_with_their_own_year(value: str, month: str,
                                                       year: str | None) -> None:
