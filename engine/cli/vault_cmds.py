@@ -236,14 +236,17 @@ def _review_line(review: tuple[str, dict[str, Any]] | None) -> str:
         return "never scanned; `cloister scan NAME` finds it, `cloister anonymize` removes it"
     action, details = review
     found = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details.get("findings", {}).items()))
+    # `cloister fix` or `forget` dropped rows since the counts were made
+    older = ("; counted before the rows were fixed or erased: `cloister scan NAME` counts again"
+             if details.get("counted_before_fix") else "")
     if action == "dataset.scanned":
-        return f"scanned, not anonymized (found: {found or 'nothing'})"
+        return f"scanned, not anonymized (found: {found or 'nothing'}){older}"
     source = details.get("policy_source") or "a policy"
     line = f"anonymized under {source} (found: {found or 'nothing'}; the policy says what was kept)"
     if "rescan" in details:  # scanned again since: what the policy kept, or the detectors still see
         again = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details["rescan"].items()))
         line += f"; scanned since, found: {again or 'nothing'}"
-    return line
+    return line + older
 
 
 def cmd_rename(args: argparse.Namespace) -> int:

@@ -252,8 +252,8 @@ def _reviews(ws: Workspace) -> dict[str, tuple[str, dict[str, Any]]]:
             source = entry.details.get("fixed_from")  # `cloister fix`: the same rows, fewer
             if source is not None and (source == name or source in reviews):
                 kept = review if source == name else reviews[source]
-                if kept is not None:
-                    reviews[name] = kept
+                if kept is not None:  # its counts are of the rows before the fix
+                    reviews[name] = (kept[0], {**kept[1], "counted_before_fix": True})
         elif entry.action == "dataset.renamed" and entry.details.get("old") in reviews:
             reviews[str(entry.details.get("new"))] = reviews.pop(entry.details["old"])
     return reviews

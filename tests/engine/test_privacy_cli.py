@@ -337,3 +337,21 @@ def test_the_example_policy_is_printed_and_is_a_valid_policy(tmp_path: Path,
     saved.write_text(text, encoding="utf-8")
     policy = load_policy(saved)
     assert policy.entities["PERSON"].action == "pseudonym"
+
+
+def test_a_scan_s_counts_are_said_to_be_older_than_an_erasure(
+        ws: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """After rows were removed, the scan's counts still showed as the dataset's: a data
+    protection officer read them as personal data still held."""
+    assert cli(["import", str(ws["csv"]), "--name", "t", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    assert cli(["scan", "t"]) == 0
+    capsys.readouterr()
+    assert cli(["show", "t"]) == 0
+    assert "counted before the rows" not in capsys.readouterr().out
+    assert cli(["forget", "Donald van der Voet", "--yes"]) == 0
+    capsys.readouterr()
+    assert cli(["show", "t"]) == 0
+    shown = capsys.readouterr().out
+    assert "scanned, not anonymized" in shown
+    assert "counted before the rows were fixed or erased: `cloister scan NAME` counts again" in shown
