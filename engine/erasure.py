@@ -31,6 +31,7 @@ from engine.data.person_match import (check_values, column_matches, found_spelli
                                       labels_naming, rows_matching)
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
                                    report_quotes, split_mapping, without_removed_rows)
+from engine.data.store import ANONYMIZED_FROM
 from engine.errors import InputError, Stopped
 from engine.events import CancelToken
 from engine.units import count_of
@@ -41,7 +42,6 @@ from engine.vault import Vault
 BROAD_SHARE = 0.05
 BROAD_ROWS = 10
 WITHHELD_SOURCE = "(file name withheld: it named a forgotten person)"
-ANONYMIZED_FROM = "anonymized from dataset "  # how an anonymized copy's metadata names its source
 
 
 @dataclass
@@ -239,17 +239,19 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     copies = [i for i in infos if _source_of(i)]  # searched after the datasets they came from
     spellings: dict[str, set[str]] = {v: {v} for v in checked}
     parts: list[DatasetErasure] = []
-    for info in [*(i for i in infos if i not in copies), *copies]:
-        if cancel is not None and cancel.cancelled:
-            raise Stopped("the search was stopped; nothing was changed")
-        computed = computed_surrogates(ws, checked, spellings) if info in copies else {}
-        part = _plan_one(ws, info.name, checked, columns, match_all, computed)
-        if part.stored is not None and part.removed and info not in copies:
+    for info in (i for i in infos if i not in copies):
+        _check_cancel(cancel)
+        part = _plan_one(ws, info.name, checked, columns, match_all, {})
+        if part.stored is not None and part.removed:
             skip = _skip(part.stored.info, columns)
             rows = part.stored.table.filter(pa.array(part.remove))  # a few rows, not all
             for value in checked:
                 spellings[value].update(found_spellings(rows, value, columns, skip))
         parts.append(part)
+    computed = computed_surrogates(ws, checked, spellings) if copies else {}
+    for info in copies:
+        _check_cancel(cancel)
+        parts.append(_plan_one(ws, info.name, checked, columns, match_all, computed))
     removed_texts, run_ids = set[str](), set[str]()
     for part in parts:
         run_ids.update(r.run_id for r in part.runs)
@@ -259,6 +261,11 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                             run_ids=run_ids if datasets else None, match_all=match_all)
     return ErasurePlan(values=checked, datasets=parts, reports=reports,
                        audit_entries=audit_mentions(ws, checked), skipped=skipped)
+
+
+def _check_cancel(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise Stopped("the search was stopped; nothing was changed")
 
 
 def _source_of(info: Any) -> str | None:

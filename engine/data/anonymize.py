@@ -25,7 +25,7 @@ from privacy.vault.workspace import Workspace
 
 from engine.data.columns import ColumnMapping
 from engine.data.reidentify import save_pseudonym_map
-from engine.data.store import (DatasetExists, DatasetInfo, DatasetNotFound, check_name,
+from engine.data.store import (ANONYMIZED_FROM, DatasetExists, DatasetInfo, DatasetNotFound, check_name,
                                dataset_info, delete_dataset, load_dataset, save_dataset)
 from engine.errors import InputError
 
@@ -170,7 +170,7 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
                       source_dataset=source)
 
     saved = save_dataset(ws, new_name, anonymized, info.mapping,
-                         problems=[f"anonymized from dataset {source!r}"],
+                         problems=[f"{ANONYMIZED_FROM}{source!r}"],
                          skip_incomplete=info.skip_incomplete,
                          history=info.history,  # the source's fixes hold for the copy too
                          label_delimiter=info.label_delimiter, after_commit=keep)

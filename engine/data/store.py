@@ -43,6 +43,8 @@ PREFIX = "datasets/"
 META_FORMAT = 1
 MAX_NAME_LENGTH = 100
 _MAX_PROBLEMS_KEPT = 200
+# The line an anonymized copy's description carries, naming the dataset it was made from.
+ANONYMIZED_FROM = "anonymized from dataset "
 
 
 class DatasetNotFound(InputError):

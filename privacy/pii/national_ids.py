@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from privacy.pii.findings import Finding
+from privacy.pii.patterns import context_before
 from privacy.pii.registry import Detector, register
 
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -23,6 +24,7 @@ _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 _CF_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
                    (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4,
                     18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23)))
+NAMED_WITHIN = 40  # characters before a number in which its name must stand
 _CN_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -128,7 +130,8 @@ class NationalIdDetector(Detector):
             return
         for m in self._dni.finditer(text):
             # "40000016 A replacement…": with a space before its letter, a DNI only where named
-            spaced = " " in m.group() and not self._named(text, m.start(), self._dni_named)
+            spaced = " " in m.group() \
+                and not context_before(text, m.start(), self._dni_named, NAMED_WITHIN)
             if dni_ok(m.group(1).replace("-", ""), m.group(2)) and not spaced:
                 yield self._found(m)
         for m in self._nir.finditer(text):
@@ -141,23 +144,19 @@ class NationalIdDetector(Detector):
             if cn_resident_id_ok(m.group()):
                 yield self._found(m)
         for m in self._nino.finditer(text):
-            if m.group(1) or self._named(text, m.start(), self._nino_named):
+            if m.group(1) or context_before(text, m.start(), self._nino_named, NAMED_WITHIN):
                 yield self._found(m, 0.8, checksum=False)
         # Numbers that only their name tells apart: looked for where the text names one.
         if self._steuer_named.search(text):
             for m in self._steuer.finditer(text):
                 if steuer_id_ok(m.group().replace(" ", "")) \
-                        and self._named(text, m.start(), self._steuer_named):
+                        and context_before(text, m.start(), self._steuer_named, NAMED_WITHIN):
                     yield self._found(m)
         if self._bsn_named.search(text):
             for m in self._bsn.finditer(text):
                 if bsn_ok(m.group().replace(".", "")) \
-                        and self._named(text, m.start(), self._bsn_named):
+                        and context_before(text, m.start(), self._bsn_named, NAMED_WITHIN):
                     yield self._found(m)
 
     def _found(self, m: re.Match[str], score: float = 0.95, *, checksum: bool = True) -> Finding:
         return Finding(m.start(), m.end(), "NATIONAL_ID", score, self.name, checksum=checksum)
-
-    @staticmethod
-    def _named(text: str, start: int, pattern: re.Pattern[str], width: int = 40) -> bool:
-        return bool(pattern.search(text, max(0, start - width), start))

@@ -24,7 +24,7 @@ _AMOUNT = re.compile(r"^\d+(?:[.,]\d{3})*[.,]\d{1,2}$")  # 1500.00, 12,345.67
 _DATE_LIKE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4})$")
 
 
-def _context_before(text: str, start: int, pattern: re.Pattern[str], width: int = 30) -> bool:
+def context_before(text: str, start: int, pattern: re.Pattern[str], width: int = 30) -> bool:
     return bool(pattern.search(text, max(0, start - width), start))
 
 
@@ -89,7 +89,7 @@ class UsSsnDetector(Detector):
             area, sep, group, serial = m.groups()
             if not ssn_ok(area, group, serial):
                 continue
-            if not sep and not _context_before(text, m.start(), self._context, 40):
+            if not sep and not context_before(text, m.start(), self._context, 40):
                 continue  # nine bare digits are an SSN only when the text says so
             yield Finding(m.start(), m.end(), "US_SSN", 0.9 if sep else 0.8, self.name,
                           checksum=True)
@@ -119,7 +119,7 @@ class PhoneDetector(Detector):
             raw = m.group()
             main = re.split(r"\s?(?:x|ext\.?|extension)\s?(?=\d)", raw)[0]
             digits = sum(c.isdigit() for c in main)
-            context = _context_before(text, m.start(), _PHONE_CONTEXT) or \
+            context = context_before(text, m.start(), _PHONE_CONTEXT) or \
                 bool(self._after.match(text[m.end():m.end() + 12]))
             if not (7 if not context else 6) <= digits <= 15 or _DATE_LIKE.match(main) \
                     or _AMOUNT.match(main):
@@ -135,14 +135,14 @@ class PhoneDetector(Detector):
         if "+86" in text or _CJK_PHONE_CONTEXT.search(text):  # 13800138000, in Chinese text
             for m in self._cn_mobile.finditer(text):
                 if m.group().startswith("+") \
-                        or _context_before(text, m.start(), _CJK_PHONE_CONTEXT, 12):
+                        or context_before(text, m.start(), _CJK_PHONE_CONTEXT, 12):
                     yield Finding(m.start(), m.end(), "PHONE", 0.8, self.name)
         if "/" in text:
             for m in self._slashed.finditer(text):
                 after = sum(c.isdigit() for c in m.group().split("/", 1)[1])
                 # "0815/2023" is a ticket and a year unless the text says phone
                 if 7 <= sum(c.isdigit() for c in m.group()) <= 15 and (
-                        after >= 5 or _context_before(text, m.start(), _PHONE_CONTEXT)):
+                        after >= 5 or context_before(text, m.start(), _PHONE_CONTEXT)):
                     yield Finding(m.start(), m.end(), "PHONE", 0.7, self.name)
 
 
