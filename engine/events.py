@@ -101,6 +101,9 @@ class Finished:
     metrics: Mapping[str, float] = field(default_factory=dict)
     best_step: int | None = None
     steps: int | None = None  # the steps taken: fewer than planned when early stopping ended it
+    # What the user must be told about a result that is complete but not what they may assume
+    # (rows of an input file that could not be read, so are not in the output).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -312,9 +312,11 @@ class TryItPage(Page):
             formulas = int(getattr(terminal, "metrics", {}).get("formula_like_cells", 0))
             risky = (f" {formulas:,} cells start with =, +, - or @: a spreadsheet may run them as "
                      "formulas, so import the file as text (or write .xlsx)." if formulas else "")
+            notes = "".join(f" {note}" for note in getattr(terminal, "notes", ()))
+            mark = "⚠" if notes else "✔"  # rows left out: not a plain success
             # Outside the vault the predictions quote every row: say so where they were written.
-            self.batch_status.setText(f"✔ Predictions written to {target}{read}.{blank}{risky} The "
-                                      "file is not encrypted: keep it where the data may go.")
+            self.batch_status.setText(f"{mark} Predictions written to {target}{read}.{notes}{blank}{risky} "
+                                      "The file is not encrypted: keep it where the data may go.")
         self.batch_ended.emit(terminal)
 
 

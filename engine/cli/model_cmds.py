@@ -181,6 +181,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if load_run(ws, args.run).privacy:  # what the guarantee covers, and that this is not it
         print("  note: the model was trained with differential privacy; these metrics are "
               "computed on the rows as they are and are not private", file=sys.stderr)
+    if report.rows_not_read:
+        print(f"  warning: {report.rows_not_read_text} They were not scored.", file=sys.stderr)
     if report.trained_rows:
         print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "
               "trained or validated on: the scores below overstate how it does on new data",
@@ -322,10 +324,14 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
                       "- or @: a spreadsheet opening it may run them as formulas. Import it as "
                       "text (Data > From Text/CSV) or write .xlsx, whose cells stay text",
                       file=sys.stderr)
+            for note in event.notes:  # on stderr with --json too, like the formulas warning
+                print(f"cloister: warning: {note}", file=sys.stderr)
             if args.json:
                 print(json.dumps({"rows": rows, "rows_without_text": without,
+                                  "rows_not_read": int(event.metrics.get("rows_not_read", 0)),
                                   "formula_like_cells": formulas, "output": str(args.output),
-                                  "seconds": round(event.duration_seconds, 3), "read": read}))
+                                  "seconds": round(event.duration_seconds, 3), "read": read,
+                                  "warnings": list(event.notes)}))
             else:
                 print(f"{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
                 if without:

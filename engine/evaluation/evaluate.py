@@ -47,14 +47,15 @@ def evaluate_run(
     multi_label = bool(config.get("multi_label", False))
     delimiter = str(config.get("label_delimiter", "|"))
     groups = None
+    unread: tuple[int, str] = (0, "")  # rows of a --data file that could not be read, and which
     own_split = data is None and dataset is None  # rescored, and its report stored again
     if dataset is not None:
         texts, raw_labels, source = _stored_rows(ws, dataset)
     elif data is None:
         texts, raw_labels, groups, source = _test_split(ws, record, config)
     else:
-        texts, raw_labels, source = _labelled_rows(ws, data, text_column, label_column,
-                                                   record.dataset, sheet)
+        texts, raw_labels, source, unread = _labelled_rows(ws, data, text_column, label_column,
+                                                           record.dataset, sheet)
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
                           delimiter=delimiter)
     predictor = Predictor.from_run(ws, run_id, device=device)
@@ -63,7 +64,8 @@ def evaluate_run(
     if not own_split:
         from engine.evaluation.overlap import rows_seen_in_training
 
-        report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts))
+        report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts),
+                         rows_not_read=unread[0], rows_not_read_text=unread[1])
     else:
         save_report(ws, run_id, report)
         from engine.runs import save_run  # the run list reads the interval's rows from the record
@@ -89,7 +91,10 @@ def _test_split(ws: Vault, record: Any, config: dict[str, Any]
 
 
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,
-                   training_dataset: str, sheet: str | None = None) -> tuple[list[str], list[str], str]:
+                   training_dataset: str, sheet: str | None = None
+                   ) -> tuple[list[str], list[str], str, tuple[int, str]]:
+    """A file's (or a stored dataset's) texts and labels, what they are called in messages, and
+    how many of the file's rows could not be read (with which), since they are not scored."""
     path = Path(data).expanduser()
     if path.exists():
         from engine.data.columns import ColumnMapping, texts_and_labels
@@ -116,8 +121,8 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_c
         except InputError:
             raise InputError(f"{data} is neither a file nor a dataset in this workspace; give a "
                              "labelled file's path or a name from `cloister datasets`") from None
-        return _stored_rows(ws, str(data))
-    return _checked_labels(texts, labels, source)
+        return (*_stored_rows(ws, str(data)), (0, ""))
+    return (*_checked_labels(texts, labels, source), (imported.skipped_rows, imported.skipped_rows_text()))
 
 
 def _stored_rows(ws: Vault, name: str) -> tuple[list[str], list[str], str]:

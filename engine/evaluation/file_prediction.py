@@ -149,9 +149,15 @@ def predict_file(
                             f"workspace's disk ({Path(ws.root)}) and predict again") from exc
                     raise
         log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
+        # Rows the reader could not split into the header's fields are not in the output: a
+        # file of predictions one row short of its input must say which, never pass for whole.
+        unread = imported.skipped_rows_text()
         yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,
                        metrics={"rows": float(total), "rows_without_text": float(blank.sum()),
-                                "formula_like_cells": float(formulas)})
+                                "formula_like_cells": float(formulas),
+                                "rows_not_read": float(imported.skipped_rows)},
+                       notes=(f"{unread} They are not in the output: fix them and predict "
+                              "again.",) if unread else ())
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
 

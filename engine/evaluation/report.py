@@ -72,6 +72,10 @@ class EvaluationReport:
     effective_rows: float | None = None
     # With --data: how many of its rows the run trained or validated on (None: not known).
     trained_rows: int | None = None
+    # With --data: rows of the file that could not be read (wrong number of fields), so were not
+    # scored, and which they were with what to do (``ImportedTable.skipped_rows_text``).
+    rows_not_read: int = 0
+    rows_not_read_text: str = ""
 
     @property
     def interval_rows(self) -> float:

@@ -177,6 +177,22 @@ def test_a_batch_with_rows_without_text_says_their_cells_are_empty(qtbot, tryit,
     assert page.batch_status.text().startswith(f"✔ Predictions written to {target}")
 
 
+
+def test_a_batch_with_rows_that_cannot_be_read_says_they_are_not_in_the_output(qtbot, tryit,
+                                                                               tmp_path: Path):
+    # It said "✔ Predictions written" for a file two rows short of its input.
+    page, *_ = tryit
+    source = tmp_path / "ragged.csv"
+    source.write_text("id,text\n1,win a free prize now\n2,see you, at lunch\n3,call me\n",
+                      encoding="utf-8")
+    target = tmp_path / "out.csv"
+    with qtbot.waitSignal(page.batch_ended, timeout=60_000):
+        page.predict_batch(source, target)
+    said = page.batch_status.text()
+    assert said.startswith(f"⚠ Predictions written to {target}")
+    assert ("1 row of ragged.csv could not be read (line 3 has 3 fields where the header has 2)"
+            in said and "They are not in the output: fix them and predict again." in said)
+
 def test_the_save_dialog_suggests_the_sources_own_format_and_offers_the_others():
     # A workbook's predictions were suggested as .csv, and .xlsx was not offered at all.
     from desktop.pages.tryit import prediction_target

@@ -243,6 +243,33 @@ def test_evaluate_run_on_another_dataset_and_on_bad_files(trained, tmp_path) -> 
         evaluate_run(ws, run_id, data=renamed, text_column="message", label_column="category")
 
 
+def test_rows_of_a_file_that_cannot_be_read_are_said_not_to_be_scored(trained, tmp_path, monkeypatch,
+                                                                      capsys) -> None:
+    # "19 rows" was scored out of 21 with no word of the 2 whose fields did not match the header.
+    from engine.evaluation.evaluate import evaluate_run
+
+    ws, run_id, _ = trained
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("text,label\nfree cash,spam\nhello there,ham\nwin, now,spam\n"
+                      "lunch at noon,ham\n", encoding="utf-8")
+    report = evaluate_run(ws, run_id, data=ragged, device="cpu")
+    assert report.n == 3 and report.rows_not_read == 1
+    assert report.rows_not_read_text.startswith(
+        "1 row of ragged.csv could not be read (line 4 has 3 fields where the header has 2). Quote")
+    from engine.cli import main
+    from tests.engine.tiny_model import TEST_PASSPHRASE
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    code = main(["evaluate", run_id, "--data", str(ragged), "--workspace", str(ws.root)])
+    err = capsys.readouterr().err
+    assert code == 0 and "warning: 1 row of ragged.csv could not be read" in err
+    assert "They were not scored." in err
+    whole = tmp_path / "whole.csv"
+    whole.write_text("text,label\nfree cash,spam\nhello there,ham\n", encoding="utf-8")
+    again = evaluate_run(ws, run_id, data=whole, device="cpu")
+    assert again.rows_not_read == 0 and again.rows_not_read_text == ""
+
+
 def test_a_stored_dataset_named_like_a_file_and_a_cancelled_scoring(trained, tmp_path,
                                                                     monkeypatch) -> None:
     """``dataset=`` reads the vault's dataset even where a file of that name is in the working

@@ -34,7 +34,7 @@ from engine.data.importing.source import (
     read_head,
 )
 from engine.data.importing.header_names import LABEL_NAMES, TEXT_NAMES, name_score
-from engine.data.importing.table import ImportedTable
+from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.importing.tidy import header_key, tidy
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity
 
@@ -252,8 +252,7 @@ class _RaggedRows:
             self.problems.append(Problem(
                 severity=Severity.WARNING, code="ragged-row",
                 message=f"{where} has {actual} field{'s' * (actual != 1)} where the header has "
-                f"{expected}; "
-                "the row was skipped",
+                f"{expected}{RAGGED_SKIPPED}",
                 hint=f"Quote fields that contain the {_DELIMITER_NAMES.get(delimiter, repr(delimiter))} "
                 "delimiter, or fix the row's number of fields.",
                 file=str(path),
@@ -388,6 +387,7 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
         table=table, source=path, format=format_name, encoding=encoding.name,
         problems=(*encoding.problems, *ragged.problems, *tidied),
         first_data_line=first_line, has_header=dialect.header, delimiter=dialect.delimiter,
+        skipped_rows=ragged.count,
     )
 
 

@@ -8,6 +8,9 @@ import pyarrow as pa
 
 from engine.data.problems import Problem
 
+# How a skipped ragged row's problem message ends (``delimited._RaggedRows``), after its line.
+RAGGED_SKIPPED = "; the row was skipped"
+
 
 @dataclass(frozen=True)
 class ImportedTable:
@@ -32,6 +35,24 @@ class ImportedTable:
     has_header: bool = True
     sheets: tuple[str, ...] = ()  # an Excel workbook's worksheets, in order (the choice offered)
     delimiter: str | None = None  # a CSV's or TSV's, as sniffed (";" from European Excel)
+    # Rows of a CSV/TSV with the wrong number of fields, left out of ``table`` (``problems``
+    # names the first few): a command that must account for every row says so.
+    skipped_rows: int = 0
+
+    def skipped_rows_text(self) -> str:
+        """Which rows could not be read, and how to get them read ('' when every row was): for
+        a command whose output must account for every row of the file (predict, evaluate)."""
+        if not self.skipped_rows:
+            return ""
+        ragged = [p for p in self.problems if p.code == "ragged-row"]
+        lines = [p.message.removesuffix(RAGGED_SKIPPED) for p in ragged
+                 if p.message.endswith(RAGGED_SKIPPED)]
+        more = self.skipped_rows - len(lines)
+        listed = "; ".join(lines) + (f"; and {more:,} more" if more > 0 and lines else "")
+        n = self.skipped_rows
+        return (f"{n:,} row{'s' * (n != 1)} of {self.source.name} could not be read"
+                + (f" ({listed})" if listed else "") + ". "
+                + (ragged[0].hint if ragged else "Check the file's delimiter and quoting."))
 
     @property
     def num_rows(self) -> int:
