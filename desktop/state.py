@@ -168,7 +168,8 @@ class TrainingMonitor:
             # the steps taken); a record without them is shown as planned, as before.
             self.step = event.steps if event.steps is not None else (self.total_steps or self.step)
             self.eta_seconds = 0.0
-            self.message = f"Finished in {format_duration(event.duration_seconds)}."
+            self.message = " ".join((f"Finished in {format_duration(event.duration_seconds)}.",
+                                     *(f"⚠ {note}" for note in event.notes)))
         elif isinstance(event, Failed):
             self.phase = Phase.FAILED
             self.message = event.message

@@ -273,7 +273,10 @@ class ResultsPage(Page):
     def _scored_text(self) -> str:
         rep = self.report
         if rep is None or self.scored is None:
-            return f"tested on {rep.n if rep else '?'} held-out rows"
+            repeats = (f" (<b>{rep.repeated_in_training:,} of them repeat a training text</b>: "
+                       "these scores overstate how it does on new texts; drop the dataset's "
+                       "repeated rows and train again)" if rep and rep.repeated_in_training else "")
+            return f"tested on {rep.n if rep else '?'} held-out rows{repeats}"
         seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
                 "overstate how it does on new data)" if rep.trained_rows else "")
         return f"<b>scored on dataset {html.escape(self.scored)}</b>: {rep.n:,} rows{seen}"

@@ -183,6 +183,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "computed on the rows as they are and are not private", file=sys.stderr)
     if report.rows_not_read:
         print(f"  warning: {report.rows_not_read_text} They were not scored.", file=sys.stderr)
+    if report.repeated_in_training:  # the run's own test split, from a dataset with repeats
+        print(f"  warning: {report.repeats_text()}", file=sys.stderr)
     if report.trained_rows:
         print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "
               "trained or validated on: the scores below overstate how it does on new data",

@@ -126,6 +126,8 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
                           f" (best step {event.best_step}).\nTest metrics:\n")
                 for name, value in event.metrics.items():
                     sink.write(f"  {name:<12} {value:.4f}\n")
+            for note in event.notes:  # on stderr with --json too: a script's log keeps it
+                progress.line(f"cloister: warning: {note}")
         elif isinstance(event, Failed):
             progress.line(f"cloister: error: {event.message}")
             code = EXIT_BAD_INPUT if event.kind in _BAD_INPUT else EXIT_FAILED

@@ -52,7 +52,7 @@ def evaluate_run(
     if dataset is not None:
         texts, raw_labels, source = _stored_rows(ws, dataset)
     elif data is None:
-        texts, raw_labels, groups, source = _test_split(ws, record, config)
+        texts, raw_labels, groups, source, repeated = _test_split(ws, record, config)
     else:
         texts, raw_labels, source, unread = _labelled_rows(ws, data, text_column, label_column,
                                                            record.dataset, sheet)
@@ -67,6 +67,7 @@ def evaluate_run(
         report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts),
                          rows_not_read=unread[0], rows_not_read_text=unread[1])
     else:
+        report = replace(report, repeated_in_training=repeated)
         save_report(ws, run_id, report)
         from engine.runs import save_run  # the run list reads the interval's rows from the record
 
@@ -75,19 +76,22 @@ def evaluate_run(
 
 
 def _test_split(ws: Vault, record: Any, config: dict[str, Any]
-                ) -> tuple[list[str], list[str], list[str] | None, str]:
-    """The run's test rows, and who each is about when the run was split by person."""
+                ) -> tuple[list[str], list[str], list[str] | None, str, int]:
+    """The run's test rows, who each is about when the run was split by person, and how many
+    repeat a text it trained or validated on."""
+    from engine.evaluation.overlap import repeated_test_rows
     from engine.training.prepare import stored_for_run, stored_people, stored_splits
 
     dataset = record.dataset
     stored = stored_for_run(ws, record)
     # The same seeded, stratified split as training: these are exactly the held-out rows.
     people = stored_people(stored, config)
-    _, _, test = stored_splits(stored, config, people)
+    train, validation, test = stored_splits(stored, config, people)
     if len(test) == 0:
         raise InputError(f"dataset '{dataset}' has no test rows; evaluate on a file with --data")
     return ([stored.texts[i] for i in test], [stored.labels[i] for i in test],
-            None if people is None else [people[i] for i in test], f"dataset '{dataset}'")
+            None if people is None else [people[i] for i in test], f"dataset '{dataset}'",
+            repeated_test_rows(stored.texts, train, validation, test))
 
 
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,

@@ -6,7 +6,7 @@ so the rows it trained or validated on can be counted in the file by their exact
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
@@ -28,3 +28,14 @@ def rows_seen_in_training(ws: Vault, record: Any, texts: Sequence[str]) -> int |
     train, validation, _ = stored_splits(stored, config, stored_people(stored, config))
     seen = {stored.texts[i].strip() for part in (train, validation) for i in part}
     return sum(1 for text in texts if str(text).strip() in seen)
+
+
+def repeated_test_rows(texts: Sequence[str], train: Iterable[Any], validation: Iterable[Any],
+                                 test: Iterable[Any]) -> int:
+    """How many test rows have, case and spacing aside, the text of a training or validation
+    row: a dataset with repeated rows puts copies on both sides of a split, and the model is
+    then tested on texts it learnt."""
+    from engine.data.splits import find_leakage
+
+    seen = [texts[i] for part in (train, validation) for i in part]
+    return len(find_leakage(seen, [texts[i] for i in test]))

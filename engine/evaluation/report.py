@@ -72,6 +72,9 @@ class EvaluationReport:
     effective_rows: float | None = None
     # With --data: how many of its rows the run trained or validated on (None: not known).
     trained_rows: int | None = None
+    # On a run's own test split: how many test rows repeat, case and spacing aside, the text of
+    # a row it trained or validated on (a dataset with repeated rows); None: not counted.
+    repeated_in_training: int | None = None
     # With --data: rows of the file that could not be read (wrong number of fields), so were not
     # scored, and which they were with what to do (``ImportedTable.skipped_rows_text``).
     rows_not_read: int = 0
@@ -123,7 +126,19 @@ class EvaluationReport:
             threshold=float(data.get("threshold", 0.5)),
             people=None if data.get("people") is None else int(data["people"]),
             effective_rows=None if data.get("effective_rows") is None else float(data["effective_rows"]),
+            repeated_in_training=(None if data.get("repeated_in_training") is None
+                                  else int(data["repeated_in_training"])),
         )
+
+    def repeats_text(self) -> str:
+        """What the test rows that repeat a training text do to these scores ('' if none do)."""
+        if not self.repeated_in_training:
+            return ""
+        k = self.repeated_in_training
+        return (f"{k:,} of the {self.n:,} test rows repeat the text of a row the model trained or "
+                "validated on (case and spacing aside), so these scores overstate how it does on "
+                "new texts. Drop the repeats (`cloister fix DATASET --drop-duplicates`, and "
+                "`--resolve-conflicts` for repeats with another label) and train again.")
 
 
 def compute_report(

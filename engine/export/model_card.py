@@ -241,6 +241,8 @@ def _metrics_lines(report: EvaluationReport | None) -> list[str]:
         return ["No evaluation on a test split was recorded for this run."]
     lines = [f"{report.n} rows; accuracy {report.accuracy:.4f}, {report.interval_text()} (a "
              "smaller test split measures less precisely).", "", "| metric | value |", "|---|---|"]
+    if report.repeated_in_training:  # before the table: the figures below are read in its light
+        lines[1:1] = ["", f"**Warning:** {report.repeats_text()}"]
     lines += [f"| {name} | {value:.4f} |" for name, value in report.headline().items()]
     lines += ["", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     lines += [

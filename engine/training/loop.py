@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, TYPE_CHECKING
 
 import numpy as np
@@ -370,8 +371,15 @@ class Trainer:
             save_model(self.ws, model_prefix, self.model, self.tokenizer)
         metrics: dict[str, float] = {}
         effective_rows = None  # test rows grouped by person: their worth as independent rows
+        notes: tuple[str, ...] = ()
         if len(self.prep.test):
+            from engine.evaluation.overlap import repeated_test_rows
+
             report, loss = self.report(self.prep.test, with_texts=True)
+            prep = self.prep
+            report = replace(report, repeated_in_training=repeated_test_rows(
+                prep.texts, prep.train, prep.validation, prep.test))
+            notes = (report.repeats_text(),) if report.repeated_in_training else ()
             save_report(self.ws, run_id, report)
             metrics, effective_rows = {**report.headline(), "loss": loss}, report.effective_rows
             yield Evaluated(step=scored_step, epoch=scored_epoch, split="test", metrics=metrics)
@@ -389,4 +397,4 @@ class Trainer:
             self.ws.delete(ckpt_io.checkpoint_key(run_id))
         log.info("run %s finished in %.1f s (best step %s)", run_id, elapsed, p.best_step)
         yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step,
-                       steps=p.global_step)
+                       steps=p.global_step, notes=notes)

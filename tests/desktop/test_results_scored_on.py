@@ -44,6 +44,15 @@ def test_a_run_scored_on_another_dataset_and_back(qtbot, window, spam_csv, tiny_
     _choose(results, None)  # its own test split again
     assert results.scored is None and results.report.n == own.n
     assert "held-out rows" in results.summary.text()
+    # Test rows with a training row's text (a dataset with repeats) are said to flatter it.
+    assert ("repeat a training text" in results.summary.text()) == bool(own.repeated_in_training)
+    from dataclasses import replace
+
+    results.report = replace(own, repeated_in_training=2)
+    results._render()
+    assert (f"tested on {own.n} held-out rows (<b>2 of them repeat a training text</b>: these "
+            "scores overstate") in results.summary.text()
+    results.report = own
 
     _choose(results, "this-month")
     qtbot.waitUntil(lambda: results.scored == "this-month", timeout=60_000)

@@ -79,6 +79,17 @@ def test_a_run_stopped_early_says_the_steps_it_took():
     assert monitor.progress_text().startswith("stopped early at step 7 of 10 planned")
 
 
+
+def test_a_finished_run_shows_what_its_notes_warn_of():
+    # A test split with copies of training texts: the CLI warned, the Train page said "Finished".
+    monitor = TrainingMonitor()
+    monitor.start()
+    monitor.apply([Finished(run_id="r1", duration_seconds=3, metrics={},
+                            notes=("2 of the 4 test rows repeat the text of a row ...",))])
+    assert monitor.message == "Finished in 3 s. ⚠ 2 of the 4 test rows repeat the text of a row ..."
+    monitor.apply([Finished(run_id="r2", duration_seconds=3, metrics={})])
+    assert monitor.message == "Finished in 3 s."
+
 def test_durations_read_naturally():
     assert [format_duration(s) for s in (None, 0.2, 4.4, 65, 3 * 3600 + 120)] == \
         ["—", "under 1 s", "4 s", "1 min 05 s", "3 h 02 min"]
