@@ -141,7 +141,7 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from engine.evaluation.evaluate import evaluate_run
+    from engine.evaluation.evaluate import evaluate_run, test_split_dataset_rows
 
     if args.misclassified < 0:
         raise InputError("--misclassified must be 0 or more")
@@ -167,9 +167,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                               label_column=args.label_column, device=_device(args),
                               sheet=args.sheet)
     mistakes = report.misclassified[: args.misclassified]
+    # Mistakes of the run's own test split are also placed in the dataset (`cloister show`).
+    in_dataset = (test_split_dataset_rows(ws, args.run) if args.data is None and mistakes
+                  else None)
     if args.json:
         data = report.to_dict()
-        data["misclassified"] = [m.__dict__ for m in mistakes]
+        # Counted from 1, as the text below, import, inspect and show count rows.
+        data["misclassified"] = [{**m.__dict__, "row": m.row + 1} | (
+            {"dataset_row": in_dataset[m.row]} if in_dataset else {}) for m in mistakes]
         data["misclassified_total"] = len(report.misclassified)
         print(json.dumps(data, indent=2))
         return 0
@@ -221,7 +226,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     where = "row" if args.data is not None else "test-split row"
     for wrong in mistakes:
         text = (wrong.text or "").replace("\n", " ")
-        print(f"  {where} {wrong.row + 1}: true {wrong.true_label}, predicted {wrong.predicted_label} "
+        placed = f" (dataset row {in_dataset[wrong.row]:,})" if in_dataset else ""
+        print(f"  {where} {wrong.row + 1}{placed}: true {wrong.true_label}, predicted {wrong.predicted_label} "
               f"({wrong.confidence:.2f}): {text[:200]}")
     return 0
 

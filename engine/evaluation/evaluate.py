@@ -94,6 +94,22 @@ def _test_split(ws: Vault, record: Any, config: dict[str, Any]
             repeated_test_rows(stored.texts, train, validation, test))
 
 
+def test_split_dataset_rows(ws: Vault, run_id: str) -> list[int] | None:
+    """The dataset row (from 1, as ``show`` counts) of each row of a run's test split, in the
+    order its report numbers them; None when the dataset is gone or was imported again since."""
+    from engine.runs import load_run
+    from engine.training.prepare import stored_for_run, stored_people, stored_splits
+
+    record = load_run(ws, run_id)
+    config = dict(record.config or {})
+    try:
+        stored = stored_for_run(ws, record)
+    except InputError:
+        return None
+    _, _, test = stored_splits(stored, config, stored_people(stored, config))
+    return [int(i) + 1 for i in test]
+
+
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,
                    training_dataset: str, sheet: str | None = None
                    ) -> tuple[list[str], list[str], str, tuple[int, str]]:

@@ -88,6 +88,10 @@ def tokenizer_files(tokenizer: Any, *, max_length: int | None = None) -> dict[st
         # at model_max_length (the base model's 512), so a recipient's predictions on longer
         # texts differed from Cloister's, or failed past the position embeddings.
         tokenizer.model_max_length = max_length
+        # The base model's config may carry a "max_length" of its own (MiniLM's says 128): a
+        # reader of the export would take it for the length the model reads.
+        if "max_length" in getattr(tokenizer, "init_kwargs", {}):
+            tokenizer.init_kwargs["max_length"] = max_length
     with tempfile.TemporaryDirectory(prefix="cloister-tok-") as tmp:
         tokenizer.save_pretrained(tmp)
         return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}

@@ -346,3 +346,15 @@ def test_export_formats_are_a_registry_with_clear_refusals(monkeypatch) -> None:
         name="needy", title="Needs a module", model_files=lambda m, t, n: {}, needs=("cloister_absent_module",)))
     with pytest.raises(InputError, match="needs cloister_absent_module, which is not installed"):
         formats.export_format_named("needy")
+
+
+def test_the_exported_tokenizer_says_one_max_length(tmp_path: Path) -> None:
+    # MiniLM's tokenizer_config carries "max_length": 128; an export of a model trained at 32
+    # said "max_length": 128 beside "model_max_length": 32, and a reader took the wrong one.
+    from engine.export.exporters import tokenizer_files
+    from tests.engine.tiny_model import make_tiny_tokenizer
+
+    tokenizer = make_tiny_tokenizer(tmp_path / "tok")
+    tokenizer.init_kwargs["max_length"] = 128  # as the bundled base model's config has it
+    config = json.loads(tokenizer_files(tokenizer, max_length=32)["tokenizer_config.json"])
+    assert config["model_max_length"] == 32 and config["max_length"] == 32
