@@ -101,8 +101,9 @@ def require_workspace(args: argparse.Namespace) -> Path:
     passphrase): a command that reads a file first checks this before its long output."""
     root = workspace_dir(args)
     if not Workspace.exists(root):
-        raise InputError(f"no Cloister workspace at {root}; create one with 'cloister init' "
-                         "(or point --workspace / CLOISTER_WORKSPACE at an existing one)")
+        said = Workspace.not_found_message(root)
+        raise InputError(said + (" (or point --workspace / CLOISTER_WORKSPACE at an existing one)"
+                                 if said.startswith("no Cloister workspace") else ""))
     return root
 
 

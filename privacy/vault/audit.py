@@ -308,6 +308,15 @@ def _links(records: list[_Record]) -> list[str]:
 
 
 def _user() -> str:
+    """The account the process runs as. ``getpass.getuser`` reads LOGNAME/USER first, which
+    anyone can set ("LOGNAME=dr.house cloister rm ..." was logged as dr.house); on POSIX the
+    account comes from the process's uid instead."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, OSError):  # Windows (no pwd), or a uid with no account entry
+        pass
     try:
         return getpass.getuser()
     except Exception:  # no login name (some containers): the entry still records what and when

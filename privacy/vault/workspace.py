@@ -129,6 +129,18 @@ class Workspace(IndexStore):
 
     # ----- vault life cycle -------------------------------------------------------------
     @staticmethod
+    def not_found_message(root: Path) -> str:
+        """Why ``root`` cannot be opened when it has no vault file: a folder that still holds a
+        workspace's other files lost the one with its keys (init cannot help; a backup can)."""
+        root = Path(root)
+        if (root / AUDIT_FILE).exists() or (root / OBJECTS_DIR).is_dir():
+            return (f"the workspace at {root} has lost its {VAULT_FILE_NAME}, the file that holds "
+                    "its keys (its audit log and data files are there, but nothing can be "
+                    f"decrypted without it): put {VAULT_FILE_NAME} back from a backup of this "
+                    "workspace")
+        return f"no Cloister workspace at {root}; create one with 'cloister init'"
+
+    @staticmethod
     def vault_exists(root: Path) -> bool:
         """Whether ``root`` holds a vault file (also reachable as ``Workspace.exists(root)``)."""
         return (Path(root) / VAULT_FILE_NAME).is_file()
@@ -153,7 +165,7 @@ class Workspace(IndexStore):
         must open a suspect workspace to report on it (or to accept a restore)."""
         root = Path(root)
         if not cls.vault_exists(root):
-            raise VaultNotFound(f"no Cloister workspace at {root}; create one with 'cloister init'")
+            raise VaultNotFound(cls.not_found_message(root))
         ws = cls(root, unlock_vault(root / VAULT_FILE_NAME, passphrase))
         _tighten_modes(root)
         problems = ws.integrity_problems()

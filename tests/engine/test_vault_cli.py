@@ -136,6 +136,13 @@ def test_errors_name_the_workspace_and_dataset(env: Path, tmp_path: Path, capsys
     code, out, err = run(capsys, "import", str(messy), "--name", "c", "--workspace",
                          str(tmp_path / "nowhere"))
     assert code == 2 and "no Cloister workspace" in err and out == ""
+    # A workspace that lost its vault file is not "no workspace": init cannot help, a backup can.
+    kept = tmp_path / "kept"
+    assert cli(["init", "--kdf-cost", "10", "--workspace", str(kept)]) == 0
+    (kept / "cloister.vault").unlink()
+    code, _, err = run(capsys, "datasets", "--workspace", str(kept))
+    assert code == 2 and f"the workspace at {kept} has lost its cloister.vault" in err
+    assert "put cloister.vault back from a backup" in err and "cloister init" not in err
     code, _, err = run(capsys, "init", "--kdf-cost", "10")
     assert code == 2 and "already exists" in err
     assert cli(["import", str(env), "--name", "hurt"]) == 0
@@ -238,3 +245,29 @@ def test_init_on_a_file_or_a_folder_of_other_files_is_refused(tmp_path: Path, mo
     code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(tmp_path))
     assert code == 2 and "already holds other files" in err
     assert a_file.read_text() == "mine"
+
+
+def test_a_dataset_whose_table_is_lost_can_still_be_deleted(env: Path, capsys, isolated_dirs,
+                                                           monkeypatch) -> None:
+    # A backup copied mid-import lacked a dataset's files: rm refused ("cannot be read ... restore the
+    # workspace from a backup") and the broken entry could never be removed.
+    from privacy.vault.workspace import Workspace
+
+    assert cli(["import", str(env), "--name", "hurt"]) == 0
+    assert cli(["import", str(env), "--name", "whole"]) == 0
+    ws = Workspace.unlock(isolated_dirs["CLOISTER_WORKSPACE"], "first passphrase")
+    for key in ws.list("datasets/hurt/"):  # its files, not its index entries, are gone
+        ws.file_of(key).unlink()
+    ws.lock()
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: (asked.append(prompt), "n")[1])
+    asked: list[str] = []
+    code, out, _ = run(capsys, "rm", "hurt")
+    assert code == 0 and "Nothing deleted." in out
+    assert asked[0].startswith("dataset 'hurt' cannot be read: workspace entry 'datasets/hurt/meta.json'")
+    assert asked[0].endswith("Delete dataset 'hurt'? [y/N] ")
+    code, out, _ = run(capsys, "rm", "hurt", "--yes")
+    assert code == 0 and "Deleted dataset 'hurt'" in out
+    code, out, _ = run(capsys, "datasets", "--json")
+    assert code == 0 and [d["name"] for d in json.loads(out)] == ["whole"]

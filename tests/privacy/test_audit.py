@@ -134,3 +134,16 @@ def test_random_damage_never_crashes_the_verifier(logged: Workspace) -> None:
         assert report.ok == (candidate == valid or tail_only)
 
     check()
+
+
+def test_the_user_logged_is_the_account_not_a_name_from_the_environment(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "LOGNAME=dr.house cloister rm ..." was logged as dr.house: getpass reads the environment.
+    pwd = pytest.importorskip("pwd")  # POSIX; on Windows the login name is all there is
+    import os
+
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "dr.house")
+    workspace.audit("dataset.deleted", dataset="x")
+    logged = workspace.verify_audit().entries[-1]
+    assert logged.user == pwd.getpwuid(os.getuid()).pw_name != "dr.house"
