@@ -16,6 +16,7 @@ from privacy.vault.container import ScryptParams
 from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
 from privacy.vault.workspace import Workspace
 
+from engine.cli.backup_cmd import register_backup
 from engine.cli.delete_cmds import cmd_rm, cmd_rm_run
 from engine.cli.fix_options import add_fix_arguments, register_fix
 from engine.cli.common import (
@@ -73,7 +74,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         ws.change_passphrase(old, new, kdf=kdf)
     finally:
         ws.lock()
-    print("Passphrase changed (the data was not re-encrypted: only the key wrapping changed).")
+    print("Passphrase changed (the data was not re-encrypted: only the key wrapping changed). "
+          "Copies of the workspace taken before now still open with the old passphrase: if it "
+          "may have leaked, destroy them too (see the README).")
     return EXIT_OK
 
 
@@ -439,3 +442,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "the audit log and accept the workspace as it is now")
     add_workspace_options(p)
     p.set_defaults(func=cmd_audit)
+    register_backup(subparsers)

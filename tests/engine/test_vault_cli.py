@@ -110,7 +110,9 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     assert run(capsys, "datasets")[0] == 0  # the old passphrase still opens it
     new_file = tmp_path / "new.txt"
     new_file.write_text("second passphrase\n")
-    assert cli(["passwd", "--new-passphrase-file", str(new_file)]) == 0
+    code, out, _ = run(capsys, "passwd", "--new-passphrase-file", str(new_file))
+    # Not a key rotation: an admin read it as one (a backup from before still opens).
+    assert code == 0 and "taken before now still open with the old passphrase" in out
     code, _, err = run(capsys, "datasets")
     assert code == 2 and "wrong passphrase" in err  # the user's input: exit 2
     monkeypatch.delenv("CLOISTER_PASSPHRASE")
@@ -271,3 +273,20 @@ def test_a_dataset_whose_table_is_lost_can_still_be_deleted(env: Path, capsys, i
     assert code == 0 and "Deleted dataset 'hurt'" in out
     code, out, _ = run(capsys, "datasets", "--json")
     assert code == 0 and [d["name"] for d in json.loads(out)] == ["whole"]
+
+
+def test_backup_needs_no_passphrase_and_refuses_to_write_over_anything(
+        env: Path, tmp_path: Path, capsys, isolated_dirs, monkeypatch) -> None:
+    assert cli(["import", str(env), "--name", "tickets"]) == 0
+    monkeypatch.delenv("CLOISTER_PASSPHRASE")  # an admin's nightly job copies; it decrypts nothing
+    capsys.readouterr()
+    code, out, _ = run(capsys, "backup", str(tmp_path / "nightly"))
+    assert code == 0 and out.startswith(f"Backed up the workspace at {isolated_dirs['CLOISTER_WORKSPACE']} "
+                                        f"to {(tmp_path / 'nightly').resolve()}: ")
+    assert "with no change half done" in out and "cloister audit --accept-restore" in out
+    code, _, err = run(capsys, "backup", str(tmp_path / "nightly"))
+    assert code == 2 and "already exists and is not an empty folder" in err
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "first passphrase")
+    monkeypatch.setenv("CLOISTER_ANCHOR_DIR", str(tmp_path / "elsewhere"))  # as on another computer
+    code, out, _ = run(capsys, "datasets", "--workspace", str(tmp_path / "nightly"))
+    assert code == 0 and "tickets" in out
