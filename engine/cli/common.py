@@ -46,7 +46,22 @@ def _from_file(path: Path) -> str:
     if not passphrase.strip():  # "  \n" would otherwise be tried, and read as a wrong passphrase
         raise InputError(f"passphrase file {path} has no passphrase on its first line (it is "
                          f"{'blank' if text else 'empty'}); put the passphrase there")
+    _warn_if_others_may_read(Path(path))
     return passphrase
+
+
+def _warn_if_others_may_read(path: Path) -> None:
+    """A passphrase file that others on the machine may read gives them the workspace: said,
+    not refused (the file is the user's, and the command is already under way)."""
+    if os.name != "posix":  # Windows keeps access in ACLs, which the mode bits do not show
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        print(f"cloister: warning: passphrase file {path} may be read by other users (mode "
+              f"{mode & 0o777:o}); make it yours alone: chmod 600 {path}", file=sys.stderr)
 
 
 def _prompt(prompt: str, *, confirm: bool, flag: str = "--passphrase-file",

@@ -204,7 +204,11 @@ def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
     try:
         for name, data in files.items():
             _safe_name(name)
-            with open(staging / name, "wb") as handle:
+            # Owner-only whatever the umask (it gave 0644, and 0666 under umask 000), as the
+            # workspace's files and predict's output are: a plaintext export carries the model.
+            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.fchmod(fd, 0o600)
+            with open(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())

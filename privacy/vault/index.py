@@ -114,8 +114,10 @@ class IndexStore:
                 raise IntegrityError(
                     f"the workspace index is older than the vault records (version "
                     f"{state.generation}, expected {expected} or later): both index files were "
-                    "deleted or replaced by older copies, so newer entries would be missing. "
-                    "Nothing was deleted; restore the workspace from a backup")
+                    "replaced by older copies, or another copy of this workspace (a backup or a "
+                    "copied folder) was changed since and is the newer one, so newer entries "
+                    "would be missing here. Nothing was deleted; use the newer copy, or restore "
+                    "the workspace from a backup")
         return state
 
     def _load_index(self) -> list[str]:
@@ -206,12 +208,15 @@ class IndexStore:
                 "the workspace was not opened (nothing was changed): " + "; ".join(older_copy)
                 + ". To keep this copy, accept it ('cloister audit --accept-restore', or Accept "
                 "this copy in the app): what the newer copy had is then left out. Otherwise use "
-                "the newer copy", problems=tuple(problems), restorable=True)
+                "the newer copy.", problems=tuple(problems), restorable=True)
+        listed = "; ".join(problems)
+        # A problem that already says to restore from a backup is not followed by the same words.
+        restore = "" if listed.endswith("from a backup") else ". Restore the workspace from a backup"
         return IntegrityError(
             "the workspace failed its integrity check and was not opened (nothing was changed "
-            "or cleaned up): " + "; ".join(problems) + ". Restore the workspace from a backup; "
-            "'cloister audit --verify' lists the problems, and if you restored an older copy on "
-            "purpose, 'cloister audit --accept-restore' records that and continues",
+            "or cleaned up): " + listed + restore + "; 'cloister audit --verify' lists the "
+            "problems, and if you restored an older copy on purpose, 'cloister audit "
+            "--accept-restore' records that and continues",
             problems=tuple(problems), restorable=restorable)
 
     def _older_copy(self) -> list[str]:

@@ -358,3 +358,18 @@ def test_the_exported_tokenizer_says_one_max_length(tmp_path: Path) -> None:
     tokenizer.init_kwargs["max_length"] = 128  # as the bundled base model's config has it
     config = json.loads(tokenizer_files(tokenizer, max_length=32)["tokenizer_config.json"])
     assert config["model_max_length"] == 32 and config["max_length"] == 32
+
+
+def test_a_plaintext_export_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
+    # Its files took the umask: 0644, and 0666 under umask 000 (the folder's 0700 hid them).
+    import stat
+
+    from engine.export.exporters import write_folder
+
+    old = os.umask(0)
+    try:
+        out = write_folder({"README.md": b"card", "model.safetensors": b"weights"}, tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {
+        "README.md": 0o600, "model.safetensors": 0o600}

@@ -118,7 +118,13 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     monkeypatch.delenv("CLOISTER_PASSPHRASE")
     code, _, err = run(capsys, "datasets")
     assert code == 2 and "--passphrase-file" in err  # no terminal, no passphrase: no hang
-    assert cli(["datasets", "--passphrase-file", str(new_file)]) == 0
+    new_file.chmod(0o600)
+    code, _, err = run(capsys, "datasets", "--passphrase-file", str(new_file))
+    assert code == 0 and "warning" not in err
+    new_file.chmod(0o644)  # others on the machine may read it: they would have the workspace
+    code, _, err = run(capsys, "datasets", "--passphrase-file", str(new_file))
+    assert code == 0 and (f"warning: passphrase file {new_file} may be read by other users (mode "
+                          f"644); make it yours alone: chmod 600 {new_file}") in err
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     code, _, err = run(capsys, "datasets", "--passphrase-file", str(empty))

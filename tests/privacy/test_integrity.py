@@ -270,3 +270,11 @@ def test_unlock_tightens_a_workspace_written_with_open_modes(workspace: Workspac
     assert stat.S_IMODE(workspace.root.stat().st_mode) == 0o700
     assert stat.S_IMODE((workspace.root / AUDIT_FILE).stat().st_mode) == 0o600
     assert stat.S_IMODE((workspace.root / "objects").stat().st_mode) == 0o700
+
+
+def test_a_refusal_says_to_restore_from_a_backup_once(workspace) -> None:
+    # "... restore the workspace from a backup. Restore the workspace from a backup; ..."
+    said = str(workspace._refusal(["entry x is missing; restore the workspace from a backup"]))
+    assert said.lower().count("restore the workspace from a backup") == 1
+    said = str(workspace._refusal(["the audit log was cut"]))
+    assert "the audit log was cut. Restore the workspace from a backup; 'cloister audit --verify'" in said
