@@ -153,8 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # What a command did not word itself (a read-only folder, a full disk): one line that
         # names the file, not a traceback. Writers leave nothing half-written behind.
         where = f"{exc.filename}: " if exc.filename else ""
-        return _said(args, f"{where}{exc.strerror or exc}; check that the folder exists, that you "
-                           "may write to it and that the disk has free space", EXIT_ERROR)
+        said = str(exc.strerror or exc)
+        # A refusal that already says what was kept and what to do gets no generic advice after.
+        advice = ("" if "Nothing was changed" in said else "; check that the folder exists, that "
+                  "you may write to it and that the disk has free space")
+        return _said(args, f"{where}{said}{advice}", EXIT_ERROR)
     finally:
         if previous is not None:
             import signal

@@ -36,6 +36,8 @@ from privacy.vault import container, file_lock
 from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
                                   remove_durably)
 from privacy.vault.audit import AuditLog, AuditReport
+from privacy.vault.folders import _check_new_root, not_found_message
+from privacy.vault.folders import default_workspace_dir  # noqa: F401 - callers import it from here
 from privacy.vault.index import check_room
 from privacy.vault.index import (  # noqa: F401 - the file names are part of this module's API
     AUDIT_FILE,
@@ -53,7 +55,6 @@ from privacy.vault.entry_io import EntryReader, EntryWriter, class_or_instance
 from privacy.errors import (
     ChangeNotLogged,
     ContainerError,
-    FolderUnusable,
     IntegrityError,
     NotInVault,
     PrivacyError,
@@ -78,37 +79,6 @@ _ORPHAN_GRACE_S = 600  # another process may be between "file written" and "inde
 
 
 
-# What file managers leave in any folder they show: not the user's files.
-_OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
-
-
-def _check_new_root(root: Path) -> None:
-    """A new workspace needs a folder of its own: everything in it is encrypted and it is backed
-    up or deleted whole, so a file there, or a folder of the user's own files, is refused."""
-    if root.exists() and not root.is_dir():
-        raise FolderUnusable(f"{root} is a file, not a folder: choose a new or empty folder for "
-                             "the workspace")
-    if root.is_dir() and any(p.name not in _OS_CLUTTER and not p.name.startswith("._")
-                             for p in root.iterdir()):
-        raise FolderUnusable(f"{root} already holds other files: a workspace needs a folder of "
-                             "its own (everything in it is encrypted, and it is backed up or "
-                             "deleted as a whole); choose a new or empty folder")
-
-
-def default_workspace_dir(chosen: str | os.PathLike[str] | None = None) -> Path:
-    """Where the workspace is, decided here only (the CLI's --workspace and the desktop's
-    setting pass their choice in): ``chosen`` if given, else ``$CLOISTER_WORKSPACE``, else the
-    platform's user data dir / ``workspace``."""
-    if chosen:
-        return Path(chosen).expanduser()
-    override = os.environ.get("CLOISTER_WORKSPACE")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("Cloister", appauthor=False)) / "workspace"
-
-
 def _check_key(key: str) -> str:
     if (not isinstance(key, str) or not key or len(key) > 1024 or key.startswith("/")
             or key.endswith("/") or "//" in key or "\x00" in key):
@@ -128,17 +98,7 @@ class Workspace(IndexStore):
         self._keys: VaultKeys | None = keys
 
     # ----- vault life cycle -------------------------------------------------------------
-    @staticmethod
-    def not_found_message(root: Path) -> str:
-        """Why ``root`` cannot be opened when it has no vault file: a folder that still holds a
-        workspace's other files lost the one with its keys (init cannot help; a backup can)."""
-        root = Path(root)
-        if (root / AUDIT_FILE).exists() or (root / OBJECTS_DIR).is_dir():
-            return (f"the workspace at {root} has lost its {VAULT_FILE_NAME}, the file that holds "
-                    "its keys (its audit log and data files are there, but nothing can be "
-                    f"decrypted without it): put {VAULT_FILE_NAME} back from a backup of this "
-                    "workspace")
-        return f"no Cloister workspace at {root}; create one with 'cloister init'"
+    not_found_message = staticmethod(not_found_message)
 
     @staticmethod
     def vault_exists(root: Path) -> bool:
@@ -273,16 +233,32 @@ class Workspace(IndexStore):
                                                   context=_context(key), salt=bytes.fromhex(salt))
             yield EntryWriter(encryptor)
             encryptor.close()
-        with self._locked():
-            state = self._load_state()
-            had, previous = key in state.entries, state.entries.get(key)
-            # Record this version's salt: putting the previous file back later is refused by
-            # name. Two processes writing one key: the later index write wins, the other file
-            # is unreferenced and removed here or by collect_garbage.
-            state.entries[key] = salt
-            self._save_index(state)
+        try:
+            with self._locked():
+                state = self._load_state()
+                had, previous = key in state.entries, state.entries.get(key)
+                # Record this version's salt: putting the previous file back later is refused by
+                # name. Two processes writing one key: the later index write wins, the other file
+                # is unreferenced and removed here or by collect_garbage.
+                state.entries[key] = salt
+                self._save_index(state)
+        except BaseException:
+            self._drop_unrecorded(key, salt)
+            raise
         if had and previous != salt:
             remove_durably(self.root / self._relpath(key, previous))
+
+    def _drop_unrecorded(self, key: str, salt: str) -> None:
+        """Remove a new entry file whose index write failed (a refusal for want of room, most
+        often): it took space the user was told was left unchanged, and was only collected at
+        an unlock ten minutes later. Kept if the index recorded it after all."""
+        try:
+            if self._load_state().entries.get(key) == salt:
+                return
+        except Exception:  # noqa: BLE001 - an unreadable index: collect_garbage decides later
+            return
+        with contextlib.suppress(OSError):
+            (self.root / self._relpath(key, salt)).unlink()
 
     def open_read(self, key: str) -> EntryReader:
         """A context manager / iterable of the entry's plaintext chunks (streams)."""

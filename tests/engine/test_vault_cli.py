@@ -296,3 +296,17 @@ def test_backup_needs_no_passphrase_and_refuses_to_write_over_anything(
     monkeypatch.setenv("CLOISTER_ANCHOR_DIR", str(tmp_path / "elsewhere"))  # as on another computer
     code, out, _ = run(capsys, "datasets", "--workspace", str(tmp_path / "nightly"))
     assert code == 0 and "tickets" in out
+
+
+def test_a_full_disk_is_said_once_with_what_was_kept(env: Path, capsys, monkeypatch) -> None:
+    # "... Nothing was changed; free some space and try again; check that the folder exists,
+    # that you may write to it and that the disk has free space": two pieces of advice, one wrong.
+    from collections import namedtuple
+
+    from privacy.vault import index
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(index.shutil, "disk_usage", lambda _p: usage(10**9, 10**9 - 4096, 4096))
+    code, _, err = run(capsys, "import", str(env), "--name", "tickets")
+    assert code == 1 and "Nothing was changed; free some space and try again" in err
+    assert "check that the folder exists" not in err

@@ -19,8 +19,11 @@ from tests.privacy.conftest import PASSPHRASE
 Usage = namedtuple("Usage", "total used free")
 
 
-def _state(ws: Workspace) -> tuple[list[str], list[str]]:
-    return sorted(ws.list()), [e.action for e in ws.verify_audit().entries]
+def _state(ws: Workspace) -> tuple[list[str], list[str], list[str]]:
+    # The files too: a refused write left its encrypted file, taking the room it was refused
+    # for, until an unlock ten minutes later collected it.
+    files = sorted(str(p.relative_to(ws.root)) for p in (ws.root / "objects").rglob("*") if p.is_file())
+    return sorted(ws.list()), [e.action for e in ws.verify_audit().entries], files
 
 
 def _disk_with(monkeypatch: pytest.MonkeyPatch, free: int) -> None:

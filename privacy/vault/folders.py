@@ -1,0 +1,53 @@
+"""Where a workspace lives, what folder a new one may take, and what to say when a folder is
+not one (``privacy.vault.workspace`` uses these; the CLI and the desktop reach them through it)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from privacy.errors import FolderUnusable
+from privacy.vault.index import AUDIT_FILE, OBJECTS_DIR
+from privacy.vault.keyfile import VAULT_FILE_NAME
+
+
+# What file managers leave in any folder they show: not the user's files.
+_OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+
+
+def _check_new_root(root: Path) -> None:
+    """A new workspace needs a folder of its own: everything in it is encrypted and it is backed
+    up or deleted whole, so a file there, or a folder of the user's own files, is refused."""
+    if root.exists() and not root.is_dir():
+        raise FolderUnusable(f"{root} is a file, not a folder: choose a new or empty folder for "
+                             "the workspace")
+    if root.is_dir() and any(p.name not in _OS_CLUTTER and not p.name.startswith("._")
+                             for p in root.iterdir()):
+        raise FolderUnusable(f"{root} already holds other files: a workspace needs a folder of "
+                             "its own (everything in it is encrypted, and it is backed up or "
+                             "deleted as a whole); choose a new or empty folder")
+
+
+def default_workspace_dir(chosen: str | os.PathLike[str] | None = None) -> Path:
+    """Where the workspace is, decided here only (the CLI's --workspace and the desktop's
+    setting pass their choice in): ``chosen`` if given, else ``$CLOISTER_WORKSPACE``, else the
+    platform's user data dir / ``workspace``."""
+    if chosen:
+        return Path(chosen).expanduser()
+    override = os.environ.get("CLOISTER_WORKSPACE")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Cloister", appauthor=False)) / "workspace"
+
+
+def not_found_message(root: Path) -> str:
+    """Why ``root`` cannot be opened when it has no vault file: a folder that still holds a
+    workspace's other files lost the one with its keys (init cannot help; a backup can)."""
+    root = Path(root)
+    if (root / AUDIT_FILE).exists() or (root / OBJECTS_DIR).is_dir():
+        return (f"the workspace at {root} has lost its {VAULT_FILE_NAME}, the file that holds "
+                "its keys (its audit log and data files are there, but nothing can be "
+                f"decrypted without it): put {VAULT_FILE_NAME} back from a backup of this "
+                "workspace")
+    return f"no Cloister workspace at {root}; create one with 'cloister init'"
