@@ -6,6 +6,7 @@ asked to see on the terminal (``show``). Messages name datasets and files, never
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -283,6 +284,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         entries = len(ws.list()) if args.all_files and not stale else 0
     finally:
         ws.lock()
+    shown = [e for e in report.entries if e.action.startswith(args.action or "")
+             and (args.since is None or e.time[:10] >= args.since)]
+    if args.json:  # for an admin's own records: every entry (or those chosen), and the verdict
+        print(json.dumps({"ok": report.ok and not stale and not damaged,
+                          "entries": [dataclasses.asdict(e) for e in shown],
+                          "audit_problems": list(report.problems), "integrity_problems": stale,
+                          "damaged_files": damaged, "cut_off_at": report.cut_off_at},
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK if report.ok and not stale and not damaged else EXIT_FAILED
     for problem in stale:
         print(f"cloister: integrity problem: {problem}", file=sys.stderr)
     for problem in damaged:
@@ -290,7 +300,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.all_files and not damaged and not stale:
         print(f"All {entries} workspace files decrypt and authenticate.")
     if not args.verify:
-        for entry in report.entries:
+        for entry in shown:
             details = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
                                for k, v in sorted(entry.details.items()))
             print(f"{entry.seq:>5}  {entry.time}  {entry.user:<12}  {entry.action:<26}  {details}"
@@ -306,8 +316,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return EXIT_FAILED if damaged or stale else EXIT_OK
     for problem in report.problems:
         print(f"cloister: audit problem: {problem}", file=sys.stderr)
-    print(f"cloister: error: the audit log has {len(report.problems)} problem(s); it was altered "
-          "or damaged", file=sys.stderr)
+    # The count is of what was listed above: the log's problems and the workspace's besides.
+    more = len(stale) + len(damaged)
+    print(f"cloister: error: the audit log has {len(report.problems)} problem(s)"
+          + (f", and the workspace {more} more" if more else "")
+          + "; it was altered or damaged", file=sys.stderr)
     return EXIT_FAILED
 
 
@@ -315,6 +328,15 @@ def _accept_restore(args: argparse.Namespace) -> int:
     """The deliberate way out after restoring an older copy: record it and re-anchor."""
     ws = open_workspace(args, check_integrity=False)
     try:
+        problems = ws.integrity_problems()
+        if problems and not args.yes and sys.stdin.isatty():  # rollback protection given up: asked
+            for problem in problems:
+                print(f"  {problem}")
+            answer = input("Accept the workspace as it is now? What any newer copy had is left "
+                           "out, and the audit log records the acceptance. [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("Nothing accepted; the workspace stays refused.")
+                return EXIT_OK
         accepted = ws.accept_restore()
     finally:
         ws.lock()
@@ -329,6 +351,15 @@ def _accept_restore(args: argparse.Namespace) -> int:
 
 
 # ----- registration -------------------------------------------------------------------------
+def _day(text: str) -> str:
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
+
+
 def _kdf_cost(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 22:  # below the floor is refused by _checked_kdf, with the reason
@@ -439,7 +470,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="with --verify, also decrypt and authenticate every workspace file")
     p.add_argument("--accept-restore", action="store_true",
                    help="you restored an older copy of the workspace on purpose: record that in "
-                   "the audit log and accept the workspace as it is now")
+                   "the audit log and accept the workspace as it is now (asked first on a "
+                   "terminal)")
+    p.add_argument("--yes", action="store_true", help="with --accept-restore, do not ask")
+    p.add_argument("--json", action="store_true",
+                   help="print the entries and the verdict as JSON (exit 1 if anything is wrong)")
+    p.add_argument("--action", metavar="PREFIX",
+                   help="list only entries whose action starts so (dataset., run., audit.)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", type=_day,
+                   help="list only entries from that day (UTC) on")
     add_workspace_options(p)
     p.set_defaults(func=cmd_audit)
     register_backup(subparsers)
