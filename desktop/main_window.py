@@ -136,12 +136,13 @@ class MainWindow(QMainWindow):
                                                "Ctrl+Shift+O", "open")
         self.lock_action = self._action("&Lock", self.request_lock, "Ctrl+L", "lock")
         self.passphrase_action = self._action("Change &passphrase…", self.change_passphrase)
+        self.backup_action = self._action("&Back up workspace…", self.back_up_workspace)
         self.export_action = self._action("&Export model…", self._export, "Ctrl+E", "export")
         # Preferences has no standard key on Linux: Ctrl+, as on macOS (Cmd+,) and in most editors.
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         for action in (self.open_action, self.open_folder_action, self.lock_action,
-                       self.passphrase_action, None,
+                       self.passphrase_action, self.backup_action, None,
                        self.export_action, None,
                        self.settings_action, None, self.quit_action):
             if action is None:
@@ -192,6 +193,43 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.context.status_message.emit("Passphrase changed: the workspace opens with the new one.")
         dialog.deleteLater()  # its passphrase fields go with it
+
+    def back_up_workspace(self) -> None:
+        """File › Back up workspace…: what `cloister backup` does, into a new folder named by
+        the date inside a folder the user chooses."""
+        if self.context.workspace is None:
+            return
+        import time
+
+        where = QFileDialog.getExistingDirectory(self, "Choose where to put the workspace's backup",
+                                                 str(Path.home()))
+        if where:
+            dest = Path(where) / f"Cloister backup {time.strftime('%Y-%m-%d %H%M%S')}"
+            self.start_backup(Path(self.context.workspace.root), dest)
+
+    def start_backup(self, root: Path, dest: Path) -> object:
+        """Copy the workspace at ``root`` to ``dest`` on a worker thread (it waits for a change
+        in progress, and holds off new ones while it copies); the outcome is said when done."""
+        from desktop.worker import Done, Job
+        from privacy.vault.backup import back_up
+
+        def ended(terminal: object) -> None:
+            if isinstance(terminal, Done):
+                from engine.units import human_size
+
+                made = terminal.value
+                self._say(f"Backed up the workspace to {made.folder}: {made.files:,} files, "
+                          f"{human_size(made.bytes)}. Like the workspace, it opens only with the "
+                          "passphrase.")
+            else:
+                why = getattr(terminal, "message", "it was stopped")
+                self._say(f"The workspace was not backed up: {why}")
+                QMessageBox.warning(self, "Backup not made", f"The workspace was not backed up: {why}")
+
+        job = Job.call(lambda _cancel: back_up(root, dest), name="backup", parent=self)
+        job.ended.connect(ended)
+        self._say(f"Backing up the workspace to {dest}…")
+        return self.context.start(job, long=True)
 
     def _export(self) -> None:
         """The run chosen on the Runs page when that is where the user is; else the run shown
