@@ -22,7 +22,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     made = back_up(root, args.dest, on_wait=waiting)
     print(f"Backed up the workspace at {root} to {made.folder}: {made.files:,} files, "
-          f"{human_size(made.bytes)}, with no change half done. The copy is as encrypted as the "
+          f"{human_size(made.bytes)}, with no file half written: what a power cut at that moment "
+          "would have left, which Cloister opens cleanly. The copy is as encrypted as the "
           "workspace: it opens only with the passphrase, so it may go to ordinary storage.")
     print("To restore, put the folder in the workspace's place (or point --workspace at it). If "
           "Cloister changed the workspace after this backup, the first unlock on this computer "
@@ -35,11 +36,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def register_backup(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "backup", help="copy the workspace, consistent, to a new folder (no passphrase needed)",
-        description="Copy every file of the workspace to DEST, a new folder outside it, while "
-        "holding the workspace's lock: a change in progress (an import, a training's checkpoint) "
-        "finishes first, and one that starts meanwhile waits for the copy. The files are copied "
-        "encrypted, as they are; nothing is decrypted, so no passphrase is asked for. A failed "
-        "copy leaves nothing at DEST.")
+        description="Copy every file of the workspace to DEST, a new folder outside it. Its "
+        "index, audit log and vault file are copied while holding the workspace's lock, so none "
+        "is caught half written: the copy is what a power cut at that moment would have left, "
+        "which Cloister opens cleanly (a change that needs the lock meanwhile waits, briefly). "
+        "The files are copied encrypted, as they are; nothing is decrypted, so no passphrase is "
+        "asked for. A failed copy leaves nothing at DEST.")
     p.add_argument("dest", metavar="DEST", type=Path,
                    help="the backup's folder: must not exist yet (or be empty)")
     add_workspace_options(p)

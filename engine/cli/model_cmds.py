@@ -224,6 +224,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # Counted from 1 as import, inspect and show count rows (the report keeps 0-based places);
     # the test split's rows are its own, not the dataset's.
     where = "row" if args.data is not None else "test-split row"
+    if mistakes and report.rows_not_read:  # the file's own numbers are higher past a skipped row
+        print(f"  (rows are numbered among the {report.n:,} rows read, not counting the "
+              f"{report.rows_not_read:,} that could not be)")
     for wrong in mistakes:
         text = (wrong.text or "").replace("\n", " ")
         placed = f" (dataset row {in_dataset[wrong.row]:,})" if in_dataset else ""

@@ -100,13 +100,15 @@ def test_split_dataset_rows(ws: Vault, run_id: str) -> list[int] | None:
     from engine.runs import load_run
     from engine.training.prepare import stored_for_run, stored_people, stored_splits
 
+    from engine.errors import CloisterError
+
     record = load_run(ws, run_id)
     config = dict(record.config or {})
-    try:
+    try:  # a dataset gone, imported again or damaged: the rows are then not placed
         stored = stored_for_run(ws, record)
-    except InputError:
+        _, _, test = stored_splits(stored, config, stored_people(stored, config))
+    except CloisterError:
         return None
-    _, _, test = stored_splits(stored, config, stored_people(stored, config))
     return [int(i) + 1 for i in test]
 
 

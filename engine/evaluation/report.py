@@ -137,8 +137,10 @@ class EvaluationReport:
         k = self.repeated_in_training
         return (f"{k:,} of the {self.n:,} test rows repeat the text of a row the model trained or "
                 "validated on (case and spacing aside), so these scores overstate how it does on "
-                "new texts. Drop the repeats (`cloister fix DATASET --drop-duplicates`, and "
-                "`--resolve-conflicts` for repeats with another label) and train again.")
+                "new texts. Drop the repeats and train again: `cloister fix DATASET "
+                "--drop-duplicates` drops exact copies and `--resolve-conflicts` copies with "
+                "another label; copies that differ only in case or spacing must be made one in "
+                "the source file.")
 
 
 def compute_report(

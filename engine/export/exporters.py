@@ -206,8 +206,10 @@ def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
             _safe_name(name)
             # Owner-only whatever the umask (it gave 0644, and 0666 under umask 000), as the
             # workspace's files and predict's output are: a plaintext export carries the model.
-            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.fchmod(fd, 0o600)
+            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                         | getattr(os, "O_BINARY", 0), 0o600)  # O_BINARY: no CRLF on Windows
+            if os.name == "posix":  # os.fchmod is POSIX-only before Python 3.13
+                os.fchmod(fd, 0o600)
             with open(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -211,7 +211,8 @@ class IndexStore:
                 "the newer copy.", problems=tuple(problems), restorable=True)
         listed = "; ".join(problems)
         # A problem that already says to restore from a backup is not followed by the same words.
-        restore = "" if listed.endswith("from a backup") else ". Restore the workspace from a backup"
+        restore = ("" if any(p.endswith("from a backup") for p in problems)
+                   else ". Restore the workspace from a backup")
         return IntegrityError(
             "the workspace failed its integrity check and was not opened (nothing was changed "
             "or cleaned up): " + listed + restore + "; 'cloister audit --verify' lists the "

@@ -264,6 +264,15 @@ def test_rows_of_a_file_that_cannot_be_read_are_said_not_to_be_scored(trained, t
     err = capsys.readouterr().err
     assert code == 0 and "warning: 1 row of ragged.csv could not be read" in err
     assert "They were not scored." in err
+    # Mistakes past the skipped row would be a row off the file's numbers: said so.
+    flipped = tmp_path / "flipped.csv"
+    flipped.write_text("text,label\nfree cash,ham\nhello there,spam\nwin, now,spam\n"
+                       "lunch at noon,spam\n", encoding="utf-8")
+    code = main(["evaluate", run_id, "--data", str(flipped), "--misclassified", "5",
+                 "--workspace", str(ws.root)])
+    out = capsys.readouterr().out
+    assert code == 0 and "  row " in out  # the flipped labels are mistakes
+    assert "(rows are numbered among the 3 rows read, not counting the 1 that could not be)" in out
     whole = tmp_path / "whole.csv"
     whole.write_text("text,label\nfree cash,spam\nhello there,ham\n", encoding="utf-8")
     again = evaluate_run(ws, run_id, data=whole, device="cpu")

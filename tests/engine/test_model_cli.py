@@ -72,6 +72,20 @@ def test_a_test_split_mistake_is_placed_in_the_dataset(trained, cli) -> None:
             f"{first['true_label']}") in out
 
 
+def test_a_stored_report_still_shows_its_mistakes_when_the_dataset_is_damaged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # --stored is what messages recommend when the dataset cannot be read; placing its mistakes
+    # in that dataset made it fail ("dataset 'sms' cannot be read").
+    ws, run_id, _ = train_tiny_run(tmp_path)
+    for key in ws.list("datasets/sms/"):
+        ws.file_of(key).unlink()
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    code = main(["evaluate", run_id, "--stored", "--misclassified", "3", "--workspace", str(ws.root)])
+    out = capsys.readouterr().out
+    shown = [line for line in out.splitlines() if line.startswith("  test-split row ")]
+    assert code == 0 and shown and all("(dataset row" not in line for line in shown)
+
+
 def test_evaluate_on_a_file_and_unseen_labels(trained, cli, tmp_path: Path) -> None:
     _, run_id, csv, _ = trained
     code, out, _ = cli("evaluate", run_id, "--data", str(csv), "--json")

@@ -289,7 +289,7 @@ def test_backup_needs_no_passphrase_and_refuses_to_write_over_anything(
     code, out, _ = run(capsys, "backup", str(tmp_path / "nightly"))
     assert code == 0 and out.startswith(f"Backed up the workspace at {isolated_dirs['CLOISTER_WORKSPACE']} "
                                         f"to {(tmp_path / 'nightly').resolve()}: ")
-    assert "with no change half done" in out and "cloister audit --accept-restore" in out
+    assert "with no file half written" in out and "cloister audit --accept-restore" in out
     code, _, err = run(capsys, "backup", str(tmp_path / "nightly"))
     assert code == 2 and "already exists and is not an empty folder" in err
     monkeypatch.setenv("CLOISTER_PASSPHRASE", "first passphrase")

@@ -97,22 +97,111 @@ def test_copies_taken_while_entries_are_written_all_open_whole(workspace: Worksp
 def test_a_failed_backup_leaves_nothing(workspace: Workspace, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
-    import shutil
 
-    real, calls = shutil.copyfile, []
+    from privacy.vault import backup
 
-    def full_disk(src, dst, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        calls.append(src)
+    real, calls = backup._copy_one, []
+
+    def full_disk(source: Path, copy: Path) -> int:
+        calls.append(source)
         if len(calls) == 3:
-            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        return real(src, dst, *args, **kwargs)
+            raise OSError(errno.ENOSPC, "No space left on device", str(copy))
+        return real(source, copy)
 
-    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    monkeypatch.setattr(backup, "_copy_one", full_disk)
     with pytest.raises(BackupError, match=r"could not be written to .*\(No space left on device\); "
                                           r"nothing was left there"):
         back_up(workspace.root, tmp_path / "copy")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_env", "ws"]  # no copy, no partial one
     assert not list(tmp_path.glob(f"*{PARTIAL_SUFFIX}"))
+
+
+def test_the_objects_are_copied_before_the_lock_is_waited_for(workspace: Workspace,
+                                                              tmp_path: Path) -> None:
+    # The lock was held for the whole copy: every import and checkpoint waited minutes on a
+    # large workspace. Objects never change once written, so only the rest needs the lock.
+    for i in range(5):
+        workspace.write_bytes(f"datasets/d{i}/table", bytes(2000))
+    holding, release = threading.Event(), threading.Event()
+
+    def change() -> None:
+        with file_lock.held(workspace.root / LOCK_FILE):
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=change)
+    other.start()
+    holding.wait(10)
+    staged: list[int] = []
+
+    def waiting() -> None:  # called while the lock is another's
+        partial = tmp_path / f".copy{PARTIAL_SUFFIX}"
+        staged.append(sum(1 for p in (partial / "objects").rglob("*") if p.is_file()))
+        staged.append(sum(1 for p in partial.iterdir() if p.is_file()))
+        release.set()
+
+    back_up(workspace.root, tmp_path / "copy", on_wait=waiting)
+    other.join()
+    objects = sum(1 for p in (workspace.root / "objects").rglob("*") if p.is_file())
+    assert staged == [objects, 0]  # every object before the lock, nothing at the top yet
+
+
+def test_deletions_meanwhile_and_a_linked_objects_folder_do_not_spoil_a_backup(
+        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file deleted between listing and copying failed the whole backup ("could not be
+    # written ... Free some space"); a symlinked objects/ was left out, and the backup said
+    # it had succeeded with no dataset in it.
+    workspace.write_bytes("datasets/kept/table", b"kept rows")
+    objects = workspace.root / "objects"
+    moved = tmp_path / "other-disk" / "objects"
+    moved.parent.mkdir()
+    objects.rename(moved)
+    objects.symlink_to(moved, target_is_directory=True)
+    stop = threading.Event()
+
+    def churn() -> None:
+        live = Workspace.unlock(workspace.root, PASSPHRASE)
+        i = 0
+        while not stop.is_set():
+            live.write_bytes(f"datasets/t{i}/table", bytes(50_000))
+            live.delete(f"datasets/t{i}/table")
+            i += 1
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        for n in range(8):
+            back_up(workspace.root, tmp_path / f"copy{n}")
+    finally:
+        stop.set()
+        thread.join()
+    for n in range(8):
+        copy = _opened(tmp_path / f"copy{n}", tmp_path / f"anchors{n}", monkeypatch)
+        assert not (tmp_path / f"copy{n}" / "objects").is_symlink()
+        assert copy.read_bytes("datasets/kept/table") == b"kept rows"
+        assert copy.verify_entries() == []
+        copy.lock()
+
+
+def test_a_read_only_workspace_is_copied_without_its_lock(workspace: Workspace, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # A read-only snapshot could not be backed up: the lock file could not be opened for
+    # writing, and the error blamed the destination. Nothing can change such a workspace.
+    import errno
+    import os
+
+    from privacy.vault import backup
+
+    real = os.open
+
+    def read_only(path, flags, *args):  # noqa: ANN001, ANN002
+        if str(path).endswith(LOCK_FILE) and flags & (os.O_RDWR | os.O_WRONLY):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real(path, flags, *args)
+
+    monkeypatch.setattr(backup.os, "open", read_only)
+    monkeypatch.setattr(backup.file_lock, "held", lambda *a, **k: pytest.fail("locked"))
+    assert back_up(workspace.root, tmp_path / "copy").files >= 5
 
 
 def test_what_a_backup_must_not_do_is_refused(workspace: Workspace, tmp_path: Path) -> None:
