@@ -111,6 +111,8 @@ def run_one(name: str, rows: Rows, opts: argparse.Namespace, seed: int = 13) -> 
         values["epochs"] = opts.epochs
     if opts.max_length is not None:
         values["max_length"] = opts.max_length
+    if opts.lr is not None:
+        values["learning_rate"] = opts.lr
     if opts.long_texts is not None:
         values["long_texts"] = opts.long_texts
     if opts.keep_last:  # no early stop, no choice by validation: every epoch, the last weights
@@ -143,6 +145,9 @@ def main() -> None:
                         help="train every epoch and keep the last weights (no early stopping, no "
                              "choice of the best validation point): what selection on a noisy "
                              "validation split costs or gains")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="override the automatic learning rate (to compare one setting with "
+                             "the automatic one, on the same seeds)")
     parser.add_argument("--max-length", type=int, default=None,
                         help="override the automatic max length (tokens per text, or per window)")
     parser.add_argument("--long-texts", choices=("cut", "windows"), default=None,
@@ -166,6 +171,7 @@ def main() -> None:
     epochs = f"epochs forced to {opts.epochs}" if opts.epochs else "automatic epochs"
     epochs += ", web markup stripped from the texts" if opts.strip_markup else ""
     epochs += f", max length forced to {opts.max_length}" if opts.max_length else ""
+    epochs += f", learning rate forced to {opts.lr:g}" if opts.lr else ""
     epochs += ", long texts read in windows" if opts.long_texts == "windows" else ""
     print(f"MiniLM-L6 (or --model), automatic settings, {epochs}, {scope} of each set; test split "
           f"= Cloister's held-out 10%; torch threads {opts.threads}, load average before "
