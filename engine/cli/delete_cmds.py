@@ -24,6 +24,14 @@ def cmd_rm(args: argparse.Namespace) -> int:
         except DatasetDamaged as exc:  # a file lost from a backup: rm was the one way out, and refused
             name, size, damage, digest = args.name, "", f"{exc}. ", None
         runs = runs_on(ws, name, digest)
+        from engine.run_claims import is_being_trained
+        from engine.runs import RunStatus
+
+        # Deleting the rows does not stop a run that already read them: said, so it is not news.
+        live = [r.run_id for r in runs if r.status is RunStatus.RUNNING and is_being_trained(ws, r.run_id)]
+        training = (f" Run {', '.join(live)} is training on it right now: it goes on with the rows "
+                    "it read (cancel it to stop it), and cannot be scored again on its test split "
+                    "once the dataset is gone." if live else "")
         if args.with_runs:  # every run checked before any is deleted
             check_deletable(ws, runs, how=f"`cloister rm-run {' '.join(r.run_id for r in runs)} --force`")
         also = f" and its {count_of(len(runs), 'run')}" if args.with_runs and runs else ""
@@ -33,7 +41,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise InputError(f"not deleting {args.name!r} without confirmation; pass --yes")
-            answer = input(f"{damage}Delete dataset {name!r}{size}{also}{kept}? [y/N] ")
+            answer = input(f"{damage}{training.strip()}{' ' if training else ''}Delete dataset "
+                           f"{name!r}{size}{also}{kept}? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing deleted.")
                 return EXIT_OK
@@ -44,7 +53,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
     finally:
         ws.lock()
     print(f"Deleted dataset {name!r}{also}. Its encrypted files were unlinked; see "
-          "the README's privacy notes for what deletion does and does not guarantee on SSDs.")
+          "the README's privacy notes for what deletion does and does not guarantee on SSDs."
+          + training)
     if runs and not args.with_runs:
         print(f"{count_of(len(runs), 'run')} trained on it {'is' if len(runs) == 1 else 'are'} "
               "kept, with their models and test reports "

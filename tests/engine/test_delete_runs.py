@@ -165,3 +165,18 @@ def test_a_run_id_part_that_names_several_runs_is_refused(tmp_path) -> None:
     assert resolve_run_id(ws, "20261206-0706") == "20261206-070625-aaaa1111"
     with pytest.raises(InputError, match="'20261206-07' names 2 runs .*give more of the run id"):
         resolve_run_id(ws, "20261206-07")
+
+
+def test_rm_of_a_dataset_a_run_is_training_on_says_the_run_goes_on(trained, capsys) -> None:
+    # It was deleted without a word, and the user took the training to have stopped.
+    ws, run_id, root = trained
+    save_run(ws, load_run(ws, run_id).updated(status=RunStatus.RUNNING))
+    with claim_run(ws, run_id):  # a window or command training it now
+        code, out, _ = cli(root, capsys, "rm", "sms", "--yes")
+    assert code == 0 and "Deleted dataset 'sms'" in out
+    assert (f"Run {run_id} is training on it right now: it goes on with the rows it read (cancel "
+            "it to stop it)") in out
+    save_run(ws, load_run(ws, run_id).updated(status=RunStatus.FINISHED))
+    train_tiny_run(root.parent / "again", dataset="other")  # nothing is training on this one
+    code, out, _ = cli(root.parent / "again" / "workspace", capsys, "rm", "other", "--yes")
+    assert code == 0 and "training on it" not in out
