@@ -181,7 +181,9 @@ class ForgetDialog(QDialog):
 
         from engine.erasure_traces import export_rows
 
-        target, _ = QFileDialog.getSaveFileName(self, "Save the rows found", "rows-found.csv",
+        # In the home folder: a bare name lands in the working folder, "/" for a macOS app.
+        target, _ = QFileDialog.getSaveFileName(self, "Save the rows found",
+                                                str(Path.home() / "rows-found.csv"),
                                                 "CSV (*.csv)")
         if not target:
             return

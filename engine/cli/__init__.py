@@ -112,9 +112,25 @@ def _stopped(args: argparse.Namespace, what: str, exit_code: int) -> int:
     return _said(args, what, exit_code, line=f"cloister: {what}{_AFTER_A_STOP}")
 
 
+def use_utf8_streams() -> None:
+    """UTF-8 on pipes and files whatever the platform's default: on Windows a redirected
+    stdout is cp1252, and printing ε, δ or a Greek or Chinese name raised UnicodeEncodeError
+    after the work was done; a piped stdin read "José" as "JosÃ©" (an erasure then found
+    nothing). A terminal keeps its own encoding; a byte-order mark on stdin is dropped."""
+    for stream, encoding in ((sys.stdin, "utf-8-sig"), (sys.stdout, "utf-8"), (sys.stderr, "utf-8")):
+        try:
+            if stream is None or stream.isatty() or \
+                    (stream.encoding or "").lower().replace("-", "").replace("_", "") == "utf8":
+                continue
+            stream.reconfigure(encoding=encoding)  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):  # replaced by a caller, or closed
+            continue
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     disable_core_dumps()  # before any passphrase or plaintext is in memory
     enforce_offline()
+    use_utf8_streams()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

@@ -25,7 +25,6 @@ name, settings and their checks from there, and the desktop offers what it marks
 """
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,8 +60,13 @@ class Context:
 
 
 # ----- dates --------------------------------------------------------------------------------
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+# English month names, fixed: ``calendar.month_name`` follows the C locale, which Qt sets from
+# the desktop's on Linux and macOS, so on a German desktop "March 5, 2020" was no date and a
+# shifted one came out as "März" (the command line, started without Qt, said March).
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+_MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
+_MONTHS.update({name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)})
 _MONTHS["sept"] = 9
 _MONTHS.update(EUROPEAN_MONTH_NUMBERS)  # "3. März 1985", "5 de mayo de 2001"
 _ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
@@ -87,14 +91,15 @@ def parse_date(value: str, *, day_first: bool = False) -> tuple[date, str] | Non
     try:
         if m := _ISO.search(value):
             d = date(int(m[1]), int(m[2]), int(m[3]))
-            return d, value[:m.start()] + f"%Y{value[m.start(2) - 1]}%m{value[m.start(3) - 1]}%d" + value[m.end():]
+            return d, (_literal(value[:m.start()]) + f"%Y{value[m.start(2) - 1]}%m{value[m.start(3) - 1]}%d"
+                       + _literal(value[m.end():]))
         if m := _NUMERIC.search(value):
             a, sep, b, y = int(m[1]), m[2], int(m[3]), m[4]
             # ``day_first`` decides what is ambiguous only: 3/14/2013 is still 14 March.
             day_first = sep == "." or a > 12 or (day_first and b <= 12)
             d = date(_year(y), b if day_first else a, a if day_first else b)
             layout = (f"%d{sep}%m" if day_first else f"%m{sep}%d") + f"{sep}{'%Y' if len(y) == 4 else '%y'}"
-            return d, value[:m.start()] + layout + value[m.end():]
+            return d, _literal(value[:m.start()]) + layout + _literal(value[m.end():])
         for pattern, order in ((_WRITTEN_MD, "md"), (_WRITTEN_DM, "dm")):
             if (m := pattern.search(value)) and m[1 if order == "md" else 2].lower() in _MONTHS:
                 month = _MONTHS[m[1 if order == "md" else 2].lower()]
@@ -108,13 +113,29 @@ def parse_date(value: str, *, day_first: bool = False) -> tuple[date, str] | Non
     return None
 
 
+def _literal(text: str) -> str:
+    """Text around a date, kept as written in a layout (a "%" of its own is no field)."""
+    return text.replace("%", "%%")
+
+
+_FIELD = re.compile(r"%[%YymdB]")
+
+
+def _format(d: date, layout: str) -> str:
+    """``layout`` written for ``d``: strftime's fields without strftime, whose month names
+    follow the locale and which refuses a stray "%" on Windows ("approx. 50% 2020-03-01")."""
+    fields = {"%Y": f"{d.year:04d}", "%y": f"{d.year % 100:02d}", "%m": f"{d.month:02d}",
+              "%d": f"{d.day:02d}", "%B": MONTH_NAMES[d.month - 1], "%%": "%"}
+    return _FIELD.sub(lambda m: fields[m[0]], layout)
+
+
 def generalize_date(value: str, to: str = "month", *, day_first: bool = False) -> str | None:
     parsed = parse_date(value, day_first=day_first)
     if parsed is None:
         return None
     d, layout = parsed
-    if "%Y" not in layout and "%y" not in layout:  # "Dec 5th": no year to keep (2000 stood in)
-        return None if to == "year" else d.strftime("%B")
+    if not {"%Y", "%y"} & set(_FIELD.findall(layout)):  # "Dec 5th": no year to keep (2000 stood in)
+        return None if to == "year" else MONTH_NAMES[d.month - 1]
     return f"{d.year:04d}" if to == "year" else f"{d.year:04d}-{d.month:02d}"
 
 
@@ -124,8 +145,7 @@ def shift_date(value: str, days: int, *, day_first: bool = False) -> str | None:
         return None
     d, layout = parsed
     shifted = d + timedelta(days=days)
-    return shifted.strftime(layout.replace("%d", f"{shifted.day:02d}").replace(
-        "%m", f"{shifted.month:02d}")) if "%" in layout else shifted.isoformat()
+    return _format(shifted, layout) if "%" in layout else shifted.isoformat()
 
 
 def shift_days(pseudonymizer: Pseudonymizer, person: str, max_days: int) -> int:

@@ -29,6 +29,10 @@ from privacy.vault.workspace import LOCK_FILE
 
 # Where a backup is built before it takes its name: a failed copy never looks like a whole one.
 PARTIAL_SUFFIX = ".cloister-backup-partial"
+# Folders a copy leaves out: a training process's claim files (``engine.run_claims.CLAIMS_DIR``),
+# empty and meaningful only while their process runs; on Windows a live one is byte-locked, so
+# reading it fails.
+_NOT_COPIED = frozenset({".training"})
 _CHUNK = 1 << 20
 
 
@@ -124,8 +128,8 @@ def _copy_files(root: Path, target: Path, copied: dict[str, int], *, top: bool) 
             subfolders.clear()
             continue
         seen.add((info.st_dev, info.st_ino))
-        subfolders.sort()
         relative = here.relative_to(root)
+        subfolders[:] = sorted(f for f in subfolders if not (relative == Path(".") and f in _NOT_COPIED))
         is_top = relative == Path(".")
         _make_private_folder(target / relative)
         for name in sorted(names):

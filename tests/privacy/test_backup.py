@@ -28,9 +28,12 @@ def test_a_backup_is_a_whole_owner_only_copy_that_opens(workspace: Workspace, tm
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     workspace.write_bytes("datasets/a/table", b"x" * 5000)
     workspace.audit("dataset.imported", dataset="a")
+    (workspace.root / ".training").mkdir()
+    (workspace.root / ".training" / "claim").write_bytes(b"")  # a run training now holds it
     made = back_up(workspace.root, tmp_path / "copy")
     assert made.folder == (tmp_path / "copy").resolve() and made.files >= 6 and made.bytes > 5000
     assert not (tmp_path / "copy" / LOCK_FILE).exists()
+    assert not (tmp_path / "copy" / ".training").exists()  # a live claim is locked on Windows
     for path in (tmp_path / "copy").rglob("*"):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path

@@ -195,3 +195,14 @@ def test_words_that_are_ambiguous_across_languages_propose_nothing_by_name() -> 
                                                   "portable", "Handy")}
     assert propose_columns(cols) == []
     assert [p.entity for p in propose_columns({"Nom": ["Dupont", "Martin", "Bernard"]})] == ["PERSON"]
+
+
+def test_a_percent_sign_beside_a_date_stays_text() -> None:
+    # The text around a date went into strftime's format: "100%d" next to a date became
+    # "100" + the day, and Windows refused a stray "%" outright (the anonymization stopped).
+    from privacy.pii.operators import generalize_date, shift_date
+
+    assert shift_date("done 100%d on 2020-03-01, 5% left", 10) == "done 100%d on 2020-03-11, 5% left"
+    assert shift_date("50% by 03/01/2020", 1) == "50% by 03/02/2020"
+    assert generalize_date("100% on 2020-03-01") == "2020-03"
+    assert generalize_date("Dec 5th") == "December"  # no year: the month, named in English

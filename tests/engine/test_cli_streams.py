@@ -1,0 +1,31 @@
+"""The command line writes and reads UTF-8 on pipes and files whatever the platform's default
+(Windows: cp1252): ε, δ and people's names in any script reach a log or a script intact."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "PYTHONUTF8": "0"}  # as Windows pipes are
+    return subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True,
+                          cwd=ROOT, env=env, timeout=120)
+
+
+def test_help_with_greek_letters_goes_to_a_pipe_in_utf8() -> None:
+    # `cloister train --help > file` raised UnicodeEncodeError on the ε of its DP options.
+    done = _run("from engine.cli import main; main(['train', '--help'])")
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")[-2000:]
+    assert "ε".encode("utf-8") in done.stdout
+
+
+def test_values_piped_in_are_read_as_utf8_without_a_byte_order_mark() -> None:
+    # `forget --file -` read "José" as "JosÃ©" from a pipe, and found nothing.
+    done = _run("from engine.cli import use_utf8_streams; use_utf8_streams(); import sys; "
+                "print(repr(sys.stdin.read()), 'Zoë')", stdin="\ufeffJosé\n".encode("utf-8"))
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    assert done.stdout.decode("utf-8").strip() == "'José\\n' Zoë"
