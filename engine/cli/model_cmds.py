@@ -344,7 +344,7 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
                                   "seconds": round(event.duration_seconds, 3), "read": read,
                                   "warnings": list(event.notes)}))
             else:
-                print(f"{rows} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
+                print(f"{rows:,} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
                 if without:
                     print(f"cloister: {without} of them had no text: their prediction cells are "
                           "left empty", file=sys.stderr)
@@ -366,7 +366,7 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
 def _bar(done: int, total: int) -> None:
     fraction = done / total if total else 1.0
     filled = int(fraction * 30)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} rows")
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} rows")
     sys.stderr.flush()
 
 

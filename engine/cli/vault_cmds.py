@@ -199,7 +199,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"Text column(s): {', '.join(info.mapping.text_columns)}; label column: "
           f"{info.mapping.label_column or '(none)'}")
     if info.labels:
-        print("Labels: " + ", ".join(f"{k} ({v:,})" for k, v in info.labels.items())
+        # Most frequent first, at most 30, as inspect lists them (5,000 labels made one line of
+        # 168,547 characters).
+        counts = sorted(info.labels.items(), key=lambda kv: -kv[1])
+        more = f", … and {len(counts) - 30:,} more" if len(counts) > 30 else ""
+        print(f"Labels ({len(counts):,}): " + ", ".join(f"{k} ({v:,})" for k, v in counts[:30]) + more
               + (f" — multi-label: a row's labels are separated by {info.label_delimiter!r}, and "
                  "`cloister train` trains them so" if info.label_delimiter else ""))
     for step in info.history:  # fixes applied at import or by `cloister fix` (engine.data.fixes)

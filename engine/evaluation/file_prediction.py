@@ -114,7 +114,7 @@ def predict_file(
         # Which column was read is said: a file of several text columns gets one chosen for it.
         column = " + ".join(repr(c) for c in mapping.text_columns)
         without = f" ({int(blank.sum())} without text get no prediction)" if blank.any() else ""
-        yield Progress(0, len(kept), f"predicting {total} rows of {input_path.name}"
+        yield Progress(0, len(kept), f"predicting {total:,} rows of {input_path.name}"
                                      f"{_which_sheet(imported)}, texts from column {column}{without}")
         probs = np.zeros((total, len(predictor.labels)), dtype=np.float32)
         done = 0
@@ -124,7 +124,7 @@ def predict_file(
                 return
             probs[kept[rows]] = batch
             done += len(rows)
-            yield Progress(done, len(kept), f"predicted {done} of {len(kept)} rows, texts from "
+            yield Progress(done, len(kept), f"predicted {done:,} of {len(kept):,} rows, texts from "
                                             f"column {column}")
         table = _with_predictions(imported.table, predictor, probs, blank)
         formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0

@@ -243,3 +243,11 @@ def test_rows_with_the_wrong_number_of_fields_are_named_not_silently_left_out(
                  "--output", str(tmp_path / "w.csv"), "--json", "--workspace", str(root)])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["rows_not_read"] == 0 and data["warnings"] == []
+
+
+def test_large_counts_are_written_with_thousands_separators(capsys: pytest.CaptureFixture[str]) -> None:
+    # "2048/800000 rows" on an 800,000-row file.
+    from engine.cli.model_cmds import _bar
+
+    _bar(2048, 800_000)
+    assert capsys.readouterr().err.endswith("] 2,048/800,000 rows")

@@ -75,6 +75,22 @@ def test_scan_real_complaints_excerpt(capsys: pytest.CaptureFixture[str]) -> Non
     assert "376 rows" in out and "Proposed identifier column 'ZIP code'" in out
 
 
+def test_a_slow_scan_says_how_far_it_is_and_a_quick_one_says_nothing(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Three silent minutes on 800,000 rows with the rules alone (progress was for the name
+    # model only).
+    import itertools
+    import time
+
+    complaints = str(REAL_DATA / "cfpb_complaints_extract" / "complaints.csv")
+    assert cli(["scan", complaints]) == 0
+    assert "scanning:" not in capsys.readouterr().err  # quick: no progress noise
+    clock = itertools.count(0, 5.0)  # five seconds go by between two looks at the clock
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    assert cli(["scan", complaints]) == 0
+    assert "scanning: 376/376 rows" in capsys.readouterr().err
+
+
 def test_anonymize_dataset_creates_a_new_one_and_audits_the_policy(
         ws: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["import", str(ws["csv"]), "--name", "tickets", "--text-column", "text",

@@ -310,3 +310,17 @@ def test_a_full_disk_is_said_once_with_what_was_kept(env: Path, capsys, monkeypa
     code, _, err = run(capsys, "import", str(env), "--name", "tickets")
     assert code == 1 and "Nothing was changed; free some space and try again" in err
     assert "check that the folder exists" not in err
+
+
+def test_show_lists_the_most_frequent_labels_and_counts_the_rest(env: Path, tmp_path: Path,
+                                                                 capsys) -> None:
+    # 5,000 labels were printed on one line of 168,547 characters.
+    many = tmp_path / "many.csv"
+    many.write_text("text,label\n" + "".join(f"note {i} {j},class{i:03d}\n" for i in range(40)
+                                             for j in range(2 if i else 3)), encoding="utf-8")
+    assert cli(["import", str(many), "--name", "many"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, "show", "many", "--rows", "1")
+    line = next(line for line in out.splitlines() if line.startswith("Labels"))
+    assert code == 0 and line.startswith("Labels (40): class000 (3), class001 (2), ")
+    assert line.endswith(", … and 10 more") and line.count("(2)") == 29
