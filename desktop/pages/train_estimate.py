@@ -53,6 +53,8 @@ class EstimateLine(QLabel):
             dp = " with differential privacy" if self.page.privacy.enabled.isChecked() else ""
             duration = format_duration(e.seconds)
             duration = duration.capitalize() if duration.startswith("under") else f"About {duration}"
-            self.setText(f"{duration} on {e.device_name}{dp}, peak memory about {memory}.")
+            # An idle machine's figure: the progress line's own estimate follows the real pace.
+            self.setText(f"{duration} on {e.device_name}{dp} with nothing else running, peak "
+                         f"memory about {memory}.")
         elif isinstance(terminal, Failed):
             self.setText(terminal.message)

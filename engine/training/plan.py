@@ -72,8 +72,9 @@ class TrainPlan:
         if self.person_hint:
             out.append(self.person_hint)
         e = self.estimate
-        out.append(f"estimate: about {_duration(e.seconds)} on {e.device_name}, peak memory about "
-                   f"{human_size(e.peak_memory_bytes)}")
+        # Measured on an idle machine: a busy one took ten times as long, and the live ETA said so.
+        out.append(f"estimate: about {_duration(e.seconds)} on {e.device_name} with nothing else "
+                   f"running, peak memory about {human_size(e.peak_memory_bytes)}")
         return out
 
     def long_texts_line(self) -> str:

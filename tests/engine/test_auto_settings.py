@@ -96,6 +96,7 @@ def test_dry_run_prints_the_settings_and_reasons_and_trains_nothing(toy, tiny_be
     split = re.search(r"split \(seed 13\): (\d+) training, (\d+) validation and (\d+) test rows\n", out)
     assert split and sum(map(int, split.groups())) == 100 and int(split.group(1)) >= 75
     assert "estimate: about" in out and out.rstrip().endswith("dry run: nothing was trained")
+    assert re.search(r"estimate: about .* on CPU with nothing else running, peak memory", out)
     # A tiny model's memory reads in MiB (or KiB), not as "0.0 GiB".
     assert re.search(r"peak memory about \d+(\.\d)? (KiB|MiB)\n", out), out
     # --json: one object a script can read, with the same settings and reasons.
