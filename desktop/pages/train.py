@@ -338,6 +338,11 @@ class TrainPage(Page):
             return
         from desktop.jobs import make_config, train_events
 
+        if config is None and self.auto_box.measuring():
+            self._fail_now(f"Still choosing the settings for {self.dataset_combo.currentData()} "
+                           "from its rows (a large dataset takes a while): start once they are "
+                           "shown.")
+            return
         typed = self._typed_problems()
         if config is None and typed:
             self._fail_now("Check the settings: " + "; ".join(typed) + ".")

@@ -117,6 +117,11 @@ class AutoSettingsBox(QWidget):
         self._job = job
         self.page.context.start(job)
 
+    def measuring(self) -> bool:
+        """Whether the selected dataset's settings are still being chosen (the fields then
+        hold the previous dataset's, which Start would have trained with)."""
+        return self._job is not None and self._job.is_running()
+
     def _on_done(self, terminal: object, dataset: str) -> None:
         self._job = None
         if isinstance(terminal, Failed):

@@ -142,3 +142,32 @@ def test_long_texts_can_be_read_in_windows_from_the_train_page(qtbot, window, ti
     assert load_run(window.context.workspace, run_id).config["long_texts"] == "windows"
     config = load_config(window.context.workspace, f"runs/{run_id}/model")
     assert getattr(config, WINDOW_OVERLAP_KEY) == 4
+
+
+def test_start_waits_for_the_chosen_settings_of_the_dataset_picked(qtbot, window, tiny_model_dir,
+                                                                   monkeypatch):
+    # Picking a large dataset left the previous one's settings in the fields for 90 s, and
+    # Start trained with them.
+    import threading
+
+    import desktop.jobs
+
+    page = window.train_page
+    _store_toy(window.context.workspace)
+    release = threading.Event()
+    real = desktop.jobs.auto_settings
+
+    def slow(*args):  # noqa: ANN002 - a large dataset, measured for a while
+        release.wait(30)
+        return real(*args)
+
+    monkeypatch.setattr(desktop.jobs, "auto_settings", slow)
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(page.auto_box.measuring, timeout=10_000)
+    page.start()
+    assert not page.is_running()
+    assert "Still choosing the settings for toy from its rows" in page.message.text()
+    release.set()
+    qtbot.waitUntil(lambda: page.auto_box.auto is not None, timeout=60_000)
+    assert not page.auto_box.measuring()
