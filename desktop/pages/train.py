@@ -338,10 +338,13 @@ class TrainPage(Page):
             return
         from desktop.jobs import make_config, train_events
 
-        if config is None and self.auto_box.measuring():
-            self._fail_now(f"Still choosing the settings for {self.dataset_combo.currentData()} "
-                           "from its rows (a large dataset takes a while): start once they are "
-                           "shown.")
+        if config is None and self.auto_box.holds_another_datasets():
+            # The fields still hold the previous dataset's settings: start with this one's.
+            self.auto_box.start_when_chosen = True
+            said = (f"Choosing the settings for {self.dataset_combo.currentData()} from its rows "
+                    "first (a large dataset takes a while); training starts when they are chosen.")
+            self.message.setText(said)
+            self.auto_box.label.setText(said)
             return
         typed = self._typed_problems()
         if config is None and typed:

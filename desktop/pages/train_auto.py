@@ -32,6 +32,8 @@ class AutoSettingsBox(QWidget):
         layout.addWidget(self.label)
         self._job: Job | None = None
         self._pending = False
+        self._applied_for: str | None = None  # the dataset whose settings fill the fields
+        self.start_when_chosen = False  # Start pressed while they were another dataset's
         self._shown = ""  # the dataset the choices were made for
         self._measured: tuple[Any, ...] = ()
         # What each field held when last filled (at first: the page's defaults). A field whose
@@ -117,10 +119,11 @@ class AutoSettingsBox(QWidget):
         self._job = job
         self.page.context.start(job)
 
-    def measuring(self) -> bool:
-        """Whether the selected dataset's settings are still being chosen (the fields then
-        hold the previous dataset's, which Start would have trained with)."""
-        return self._job is not None and self._job.is_running()
+    def holds_another_datasets(self) -> bool:
+        """Whether the fields still hold the settings chosen for another dataset while this
+        one's are being chosen (Start would have trained with those)."""
+        measuring = self._job is not None and self._job.is_running()
+        return measuring and self._applied_for not in (None, self.page.dataset_combo.currentData())
 
     def _on_done(self, terminal: object, dataset: str) -> None:
         self._job = None
@@ -131,9 +134,12 @@ class AutoSettingsBox(QWidget):
         if self._pending:  # the dataset or model changed meanwhile: measure that one
             self._pending = False
             self.schedule()
+        elif self.start_when_chosen:  # Start was pressed while measuring: now it starts
+            self.start_when_chosen = False
+            self.page.start()
 
     def apply(self, auto: Any, dataset: str) -> None:
-        self.auto = auto
+        self.auto, self._applied_for = auto, dataset
         # The batch is chosen only for tiny data: for any other, an untouched field goes back
         # to the usual batch (the previous dataset may have been tiny).
         values = {"batch_size": self._page_batch, **{c.name: c.value for c in auto.choices}}

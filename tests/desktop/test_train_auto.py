@@ -153,7 +153,12 @@ def test_start_waits_for_the_chosen_settings_of_the_dataset_picked(qtbot, window
     import desktop.jobs
 
     page = window.train_page
+    _store_toy(window.context.workspace, rows=12, name="tiny")
     _store_toy(window.context.workspace)
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("tiny"))
+    qtbot.waitUntil(lambda: "Chosen for tiny" in page.auto_box.label.text(), timeout=60_000)
     release = threading.Event()
     real = desktop.jobs.auto_settings
 
@@ -162,12 +167,13 @@ def test_start_waits_for_the_chosen_settings_of_the_dataset_picked(qtbot, window
         return real(*args)
 
     monkeypatch.setattr(desktop.jobs, "auto_settings", slow)
-    page.refresh_datasets()
-    assert page.set_model_folder(tiny_model_dir)
-    qtbot.waitUntil(page.auto_box.measuring, timeout=10_000)
+    page.dataset_combo.setCurrentIndex(page.dataset_combo.findData("toy"))
+    qtbot.waitUntil(page.auto_box.holds_another_datasets, timeout=10_000)
     page.start()
-    assert not page.is_running()
-    assert "Still choosing the settings for toy from its rows" in page.message.text()
+    assert not page.is_running()  # not with tiny's settings
+    assert "Choosing the settings for toy from its rows first" in page.message.text()
     release.set()
-    qtbot.waitUntil(lambda: page.auto_box.auto is not None, timeout=60_000)
-    assert not page.auto_box.measuring()
+    qtbot.waitUntil(page.is_running, timeout=60_000)  # then with toy's, by itself
+    assert page.auto_box.auto is not None and "Chosen for toy" in page.auto_box.label.text()
+    page.cancel()
+    qtbot.waitUntil(lambda: not page.is_running(), timeout=60_000)
