@@ -24,6 +24,22 @@ def _opened(folder: Path, anchors: Path, monkeypatch: pytest.MonkeyPatch) -> Wor
     return Workspace.unlock(folder, PASSPHRASE)  # refuses a copy whose log or index is not whole
 
 
+def _change_in_progress(workspace: Workspace) -> tuple[threading.Thread, threading.Event]:
+    """Another Cloister holding the workspace's lock (between writing a file and recording
+    it) until the returned event is set."""
+    holding, release = threading.Event(), threading.Event()
+
+    def change() -> None:
+        with file_lock.held(workspace.root / LOCK_FILE):
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=change)
+    other.start()
+    holding.wait(10)
+    return other, release
+
+
 def test_a_backup_is_a_whole_owner_only_copy_that_opens(workspace: Workspace, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     workspace.write_bytes("datasets/a/table", b"x" * 5000)
@@ -44,16 +60,7 @@ def test_a_backup_is_a_whole_owner_only_copy_that_opens(workspace: Workspace, tm
 
 
 def test_a_backup_waits_for_a_change_in_progress(workspace: Workspace, tmp_path: Path) -> None:
-    holding, release = threading.Event(), threading.Event()
-
-    def change() -> None:  # another Cloister between writing a file and recording it
-        with file_lock.held(workspace.root / LOCK_FILE):
-            holding.set()
-            release.wait(10)
-
-    other = threading.Thread(target=change)
-    other.start()
-    holding.wait(10)
+    other, release = _change_in_progress(workspace)
     waited: list[float] = []
     timer = threading.Timer(1.5, release.set)
     timer.start()
@@ -125,16 +132,7 @@ def test_the_objects_are_copied_before_the_lock_is_waited_for(workspace: Workspa
     # large workspace. Objects never change once written, so only the rest needs the lock.
     for i in range(5):
         workspace.write_bytes(f"datasets/d{i}/table", bytes(2000))
-    holding, release = threading.Event(), threading.Event()
-
-    def change() -> None:
-        with file_lock.held(workspace.root / LOCK_FILE):
-            holding.set()
-            release.wait(10)
-
-    other = threading.Thread(target=change)
-    other.start()
-    holding.wait(10)
+    other, release = _change_in_progress(workspace)
     staged: list[int] = []
 
     def waiting() -> None:  # called while the lock is another's
