@@ -83,3 +83,9 @@ class WeakKdfRefused(PrivacyError):
     """A passphrase key derivation below Cloister's floor was asked for when writing a file."""
 
     exit_code = 2
+
+
+class NoRoomForChange(OSError):
+    """A change refused before it began because the workspace's disk has too little room for
+    it and its audit entry (errno ENOSPC). Its message says that nothing was changed and what
+    to do, so no generic disk advice is added to it."""

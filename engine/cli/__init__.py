@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from privacy.errors import PrivacyError
+from privacy.errors import NoRoomForChange, PrivacyError
 from privacy.hardening import disable_core_dumps
 from privacy.offline import enforce_offline
 
@@ -171,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         said = str(exc.strerror or exc)
         # A refusal that already says what was kept and what to do gets no generic advice after.
-        advice = ("" if "Nothing was changed" in said else "; check that the folder exists, that "
-                  "you may write to it and that the disk has free space")
+        advice = ("" if isinstance(exc, NoRoomForChange) else "; check that the folder exists, "
+                  "that you may write to it and that the disk has free space")
         return _said(args, f"{where}{said}{advice}", EXIT_ERROR)
     finally:
         if previous is not None:

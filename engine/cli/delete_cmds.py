@@ -14,19 +14,17 @@ EXIT_OK = 0
 
 def cmd_rm(args: argparse.Namespace) -> int:
     from engine.data.store import DatasetDamaged, dataset_info, delete_dataset
-    from engine.runs import check_deletable, delete_run, runs_on
+    from engine.run_claims import is_being_trained
+    from engine.runs import RunStatus, check_deletable, delete_run, runs_on
 
     ws = open_workspace(args)
     try:
         try:
             info = dataset_info(ws, args.name)
-            name, size, damage, digest = info.name, f" ({info.rows:,} rows)", "", info.sha256 or None
+            name, size, damage = info.name, f" ({info.rows:,} rows)", ""
         except DatasetDamaged as exc:  # a file lost from a backup: rm was the one way out, and refused
-            name, size, damage, digest = args.name, "", f"{exc}. ", None
-        runs = runs_on(ws, name, digest)
-        from engine.run_claims import is_being_trained
-        from engine.runs import RunStatus
-
+            name, size, damage = args.name, "", f"{exc}. "
+        runs = runs_on(ws, name)
         # Deleting the rows does not stop a run that already read them: said, so it is not news.
         live = [r.run_id for r in runs if r.status is RunStatus.RUNNING and is_being_trained(ws, r.run_id)]
         training = (f" Run {', '.join(live)} is training on it right now: it goes on with the rows "

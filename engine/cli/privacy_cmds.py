@@ -43,12 +43,13 @@ def _progress(policy):
     # No policy: the default one, whose names come from the rules.
     names = "rules" if policy is None else policy.names
     started, what = time.monotonic(), "name model" if names != "rules" else "scanning"
-    shown = [False]
+    shown = what != "scanning"  # the name model is slow from the first row
 
     def show(done: int, total: int) -> None:
-        if not shown[0] and what == "scanning" and time.monotonic() - started < 2.0:
+        nonlocal shown
+        if not shown and time.monotonic() - started < 2.0:
             return
-        shown[0] = True
+        shown = True
         print(f"\r  {what}: {done:,}/{total:,} rows", end="\n" if done == total else "",
               file=sys.stderr, flush=True)
     return show

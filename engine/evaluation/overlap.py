@@ -31,7 +31,7 @@ def rows_seen_in_training(ws: Vault, record: Any, texts: Sequence[str]) -> int |
 
 
 def repeated_test_rows(texts: Sequence[str], train: Iterable[Any], validation: Iterable[Any],
-                                 test: Iterable[Any]) -> int:
+                       test: Iterable[Any]) -> int:
     """How many test rows have, case and spacing aside, the text of a training or validation
     row: a dataset with repeated rows puts copies on both sides of a split, and the model is
     then tested on texts it learnt."""

@@ -29,7 +29,7 @@ from typing import Any, TYPE_CHECKING
 
 from engine.errors import CloisterError, InputError, refuse_odd_output
 from privacy.errors import ChangeNotLogged
-from privacy.vault.atomic import remove_leftovers
+from privacy.vault.atomic import atomic_write_bytes, remove_leftovers
 from engine.export.formats import export_format_named
 from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
 
@@ -204,16 +204,9 @@ def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
     try:
         for name, data in files.items():
             _safe_name(name)
-            # Owner-only whatever the umask (it gave 0644, and 0666 under umask 000), as the
-            # workspace's files and predict's output are: a plaintext export carries the model.
-            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                         | getattr(os, "O_BINARY", 0), 0o600)  # O_BINARY: no CRLF on Windows
-            if os.name == "posix":  # os.fchmod is POSIX-only before Python 3.13
-                os.fchmod(fd, 0o600)
-            with open(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            # Owner-only whatever the umask (plain open() gave 0644, and 0666 under umask 000),
+            # as predict's output is: a plaintext export carries the model.
+            atomic_write_bytes(staging / name, data)
         if out.exists():
             out.rmdir()  # empty, checked above; rename cannot replace a folder everywhere
         os.replace(staging, out)

@@ -129,8 +129,8 @@ def _copy_files(root: Path, target: Path, copied: dict[str, int], *, top: bool) 
             continue
         seen.add((info.st_dev, info.st_ino))
         relative = here.relative_to(root)
-        subfolders[:] = sorted(f for f in subfolders if not (relative == Path(".") and f in _NOT_COPIED))
         is_top = relative == Path(".")
+        subfolders[:] = sorted(f for f in subfolders if not (is_top and f in _NOT_COPIED))
         _make_private_folder(target / relative)
         for name in sorted(names):
             if (is_top and not top) or name == LOCK_FILE or (
@@ -155,11 +155,9 @@ def _copy_one(source: Path, copy: Path) -> int:
         raise
     except OSError as exc:
         raise _SourceUnreadable(f"{source} ({exc.strerror or exc})") from exc
-    size = 0
     with reader, open(copy, "wb") as writer:
-        while chunk := reader.read(_CHUNK):
-            writer.write(chunk)
-            size += len(chunk)
+        shutil.copyfileobj(reader, writer, _CHUNK)
+        size = writer.tell()
         writer.flush()
         os.fsync(writer.fileno())  # on disk before the copy is called whole
     with contextlib.suppress(OSError):  # a USB stick's FAT keeps no modes: the copy stands

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privacy.errors import ContainerError, IntegrityError, PrivacyError
+from privacy.errors import ContainerError, IntegrityError, NoRoomForChange, PrivacyError
 from privacy.vault import anchor as anchors
 from privacy.vault import container
 from privacy.vault.anchor import Anchor
@@ -277,7 +277,7 @@ def check_room(root: Path, index_bytes: int, *, margin: int = _ROOM_AFTER_INDEX)
         return
     needed = index_bytes + margin
     if free < needed:
-        raise OSError(errno.ENOSPC, f"No space left on device: the workspace's disk has "
+        raise NoRoomForChange(errno.ENOSPC, f"No space left on device: the workspace's disk has "
                       f"{free // 1024:,} KiB free and a change needs {needed // 1024:,} KiB to be "
                       "made and logged. Nothing was changed; free some space and try again",
                       str(root))
