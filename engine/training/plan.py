@@ -249,9 +249,10 @@ def _token_lengths(texts: Any, info: Any) -> Any:
     """The texts' token counts with the model's tokenizer (a sample, as the automatic settings
     measure them)."""
     from engine.models.folders import load_tokenizer
-    from engine.training.auto import token_lengths, tokenizer_counter
+    from engine.training.auto import count_cap, token_lengths, tokenizer_counter
 
-    return token_lengths(texts, tokenizer_counter(load_tokenizer(info.path)))
+    return token_lengths(texts, tokenizer_counter(load_tokenizer(info.path),
+                                                  cap=count_cap(int(info.max_length))))
 
 
 def training_split(labels: Any, seed: int, people: Any = None) -> tuple[int, int]:

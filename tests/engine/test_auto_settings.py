@@ -64,6 +64,37 @@ def test_max_length_is_a_percentile_of_token_lengths_up_to_the_model_limit() -> 
     assert long.value == 512 and "beyond the model's limit of 512" in long.reason
 
 
+def test_token_counts_stop_at_the_cap_and_read_only_as_much_of_a_text_as_they_need(tmp_path) -> None:
+    from engine.training.auto import CHARS_PER_TOKEN_GUESS, count_cap, tokenizer_counter
+    from tests.engine.tiny_model import make_tiny_tokenizer
+
+    tokenizer = make_tiny_tokenizer(tmp_path / "tok", model_max_length=8192)
+    seen: list[int] = []
+    counted = tokenizer_counter(_Spy(tokenizer, seen), cap=40)
+    words = " ".join(["good"] * 30)  # 32 tokens: under the cap, counted whole
+    book = " ".join(["movie"] * 5000)  # 5,002 tokens: stops at the cap
+    spaced = ("good" + " " * 10) * 100  # 14 characters a token: the first cut holds too few
+    assert counted([words, book, spaced]) == [32, 40, 40]
+    assert tokenizer_counter(tokenizer)([words, book, spaced]) == [32, 5002, 102]
+    # The book was read as 40 x CHARS_PER_TOKEN_GUESS characters, not its 29,999; the spaced
+    # text again four times longer, as its first cut held 19 tokens.
+    assert seen == [40 * CHARS_PER_TOKEN_GUESS, 4 * 40 * CHARS_PER_TOKEN_GUESS] and len(book) > 240
+    assert count_cap(512) == 2 + 16 * 510 + 1  # one past 16 windows without overlap
+    far = choose_max_length(np.full(100, count_cap(512)), 512)
+    assert far.value == 512 and "5% of texts or more have over 8,162 tokens" in far.reason
+
+
+class _Spy:
+    """A tokenizer that notes the longest text it was given."""
+
+    def __init__(self, tokenizer, seen: list[int]) -> None:
+        self.tokenizer, self.seen = tokenizer, seen
+
+    def __call__(self, texts, **kwargs):
+        self.seen.append(max(len(t) for t in texts))
+        return self.tokenizer(texts, **kwargs)
+
+
 def test_the_estimate_follows_the_chosen_length() -> None:
     config = TrainConfig(dataset="d", max_length=512)
     short = estimate(config, 1000, mean_tokens=40)
