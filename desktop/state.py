@@ -183,6 +183,9 @@ class TrainingMonitor:
             resumable = (f" Resume goes on from there (step {event.step + 1}): nothing is lost."
                          if event.checkpoint_key else "")
             self.message = f"Cancelled after step {event.step}.{resumable}"
+            self.run_id = self.run_id or event.run_id or ""
+            if event.checkpoint_key is None and not self.run_id:
+                self.message = "Cancelled before training started: nothing was saved."
 
     @property
     def fraction(self) -> float:

@@ -117,6 +117,7 @@ class Failed:
 class Cancelled:
     step: int
     checkpoint_key: str | None = None  # the last checkpoint kept, resumable
+    run_id: str | None = None  # the run stopped; None when it was stopped before it had one
 
 
 Event = Union[Started, Step, Evaluated, CheckpointSaved, Progress, Finished, Failed, Cancelled]

@@ -28,6 +28,7 @@ from engine.events import (
     Failed,
     FailureKind,
     Finished,
+    Progress,
     Started,
     Step,
 )
@@ -61,6 +62,7 @@ class _Progress:
         self.tty = stream.isatty()
         self._last = 0.0
         self._logged = time.monotonic()
+        self._prepared = False  # whether a line about the work before the first step was written
 
     def step(self, e: Step) -> None:
         if not self.tty:
@@ -81,6 +83,22 @@ class _Progress:
                           + (f"ε {e.epsilon:.2f} " if e.epsilon is not None else "")
                           + f"{e.samples_per_second:.1f} rows/s "
                           f"ETA {_fmt_time(e.eta_seconds)}  ")
+        self.stream.flush()
+
+    def preparing(self, e: Progress) -> None:
+        """Work before the first step (tokenizing a large dataset takes a while): a bar on a
+        terminal; elsewhere its first line, then one every ``LOG_EVERY_SECONDS``."""
+        if not self.tty:
+            if not self._prepared or time.monotonic() - self._logged >= self.LOG_EVERY_SECONDS:
+                self._prepared, self._logged = True, time.monotonic()
+                self.line(e.message)
+            return
+        if time.monotonic() - self._last < 0.2 and e.done < e.total:
+            return
+        self._last = time.monotonic()
+        width = 30
+        done = int(width * e.done / max(1, e.total))
+        self.stream.write(f"\r[{'#' * done}{'-' * (width - done)}] {e.message}  ")
         self.stream.flush()
 
     def line(self, text: str) -> None:
@@ -114,6 +132,8 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
                           f"{count_of(event.total_steps, 'step')} on {event.device}{resumed}")
         elif isinstance(event, Step):
             progress.step(event)
+        elif isinstance(event, Progress):
+            progress.preparing(event)
         elif isinstance(event, Evaluated):
             progress.line(f"{event.split} at step {event.step} (epoch {event.epoch:.2f}): "
                           f"{_metrics_text(event.metrics)}")
@@ -132,8 +152,12 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
             progress.line(f"cloister: error: {event.message}")
             code = EXIT_BAD_INPUT if event.kind in _BAD_INPUT else EXIT_FAILED
         elif isinstance(event, Cancelled):
-            progress.line(f"cancelled at step {event.step}; continue with `cloister resume "
-                          f"{run_id or 'RUN'}` (the last checkpoint is kept)")
+            if event.checkpoint_key is None and not run_id:
+                progress.line("cancelled before training started: nothing was saved")
+            else:
+                run_id = run_id or event.run_id or ""
+                progress.line(f"cancelled at step {event.step}; continue with `cloister resume "
+                              f"{run_id or 'RUN'}` (the last checkpoint is kept)")
             code = EXIT_CANCELLED
     return code
 

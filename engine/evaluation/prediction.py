@@ -200,7 +200,7 @@ class Predictor:
                 order = np.argsort(-lengths, kind="stable")  # longest first: fail fast on memory
                 for b in range(0, len(order), self.batch_size):
                     rows = order[b : b + self.batch_size]
-                    probs = self._forward([encoded[i] for i in rows], int(lengths[rows].max()))
+                    probs = self._forward(*_padded([encoded[i] for i in rows], self.pad_id))
                     yield rows + start, probs
 
     def _iter_windows(self, texts: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -216,12 +216,12 @@ class Predictor:
                 chunk = texts[start : start + WINDOW_CHUNK]
                 windows = encode_windows(self.tokenizer, chunk, max_length=self.max_length,
                                          overlap=overlap)
-                ids, lengths = windows.encoded.input_ids, windows.encoded.lengths
-                probs = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
+                encoded, lengths = windows.encoded, windows.encoded.lengths
+                probs = np.zeros((len(encoded), len(self.labels)), dtype=np.float32)
                 order = np.argsort(-lengths, kind="stable")
                 for b in range(0, len(order), self.batch_size):
                     rows = order[b : b + self.batch_size]
-                    probs[rows] = self._forward([ids[i] for i in rows], int(lengths[rows].max()))
+                    probs[rows] = self._forward(*encoded.padded(rows, int(lengths[rows].max())))
                 rows = np.arange(len(chunk))
                 yield rows + start, mean_by_text(probs, windows.source, rows)
 
@@ -251,14 +251,10 @@ class Predictor:
             return Prediction("|".join(chosen), float(row[best]), probabilities, chosen)
         return Prediction(self.labels[best], float(row[best]), probabilities, (self.labels[best],))
 
-    def _forward(self, ids: list[list[int]], width: int) -> np.ndarray:
+    def _forward(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Probabilities for one batch of padded ids (int64) and its attention mask."""
         import torch
 
-        input_ids = np.full((len(ids), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(ids), width), dtype=np.int64)
-        for r, row in enumerate(ids):
-            input_ids[r, : len(row)] = row
-            mask[r, : len(row)] = 1
         inputs: dict[str, torch.Tensor] = {
             "input_ids": torch.from_numpy(input_ids).to(self.device),
             "attention_mask": torch.from_numpy(mask).to(self.device),
@@ -288,3 +284,13 @@ def _training_text_column(ws: Vault, dataset: str) -> str | None:
         return None  # the dataset was deleted since training; inference will do
     return columns[0] if len(columns) == 1 else None
 
+
+def _padded(rows: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token id lists as one int64 batch padded to its longest row, and the attention mask."""
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for r, row in enumerate(rows):
+        ids[r, : len(row)] = row
+        mask[r, : len(row)] = 1
+    return ids, mask

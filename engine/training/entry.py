@@ -19,6 +19,7 @@ from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, ut
 from engine.training import checkpoint as ckpt_io
 from engine.training.config import TrainConfig
 from engine.failures import TrainingFailure, to_failed
+from engine.training.inputs import tokenizing
 from engine.training.loop import PartsFactory, Trainer
 from engine.training.optim import build_training_parts
 from engine.training.private import build_private_parts
@@ -91,6 +92,10 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     data = rows()
     prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
                         people=data.people)
+    inputs = yield from tokenizing(prep, cancel)
+    if inputs is None:  # before the run has a record: nothing to keep or resume
+        yield Cancelled(step=0)
+        return
     run = RunRecord(run_id=new_run_id(), dataset=config.dataset, config=config.to_dict(),
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names,
                     dataset_sha256=data.sha256, dataset_columns=data.columns)
@@ -102,7 +107,7 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
             state["record"] = (ws, run)
             _audit(ws, "run.started", run, config)
         trainer = Trainer(ws, prep, run, cancel=cancel,
-                          parts_factory=_factory(config, parts_factory))
+                          parts_factory=_factory(config, parts_factory), inputs=inputs)
         _mark_cleaning(trainer, data)
         state["trainer"] = trainer
         state["device"] = trainer.device.description
@@ -158,13 +163,18 @@ def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows
     if prep.coding.names != run.labels:
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{config.dataset}' has changed since "
                               f"run {run_id} started (its labels differ): start a new run instead")
+    inputs = yield from tokenizing(prep, cancel)
+    if inputs is None:  # the run stays as it was, its checkpoint kept for another try
+        yield Cancelled(step=checkpoint.progress.global_step,
+                        checkpoint_key=ckpt_io.checkpoint_key(run_id), run_id=run_id)
+        return
     run = run.updated(status=RunStatus.RUNNING, error=None)
     with interrupts_held():
         save_run(ws, run)
         state["record"] = (ws, run)
         _audit(ws, "run.resumed", run, config)
     trainer = Trainer(ws, prep, run, cancel=cancel, parts_factory=_factory(config, parts_factory),
-                      resume_from=checkpoint)
+                      resume_from=checkpoint, inputs=inputs)
     _mark_cleaning(trainer, data)
     state["trainer"] = trainer
     state["device"] = trainer.device.description

@@ -35,12 +35,13 @@ from engine.models.weights import load_state_dict, save_model
 from engine.runs import RunRecord, RunStatus, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.lora import plain_view, unload_lora
-from engine.training.data import class_weight_vector, collate, encode_texts, sorted_batches
+from engine.training.data import class_weight_vector, collate, run_through, sorted_batches
 from engine.training.devices import DeviceChoice, choose_device
 from engine.failures import TrainingFailure
 from engine.training.optim import TrainingParts
 from engine.training.prepare import Prepared
-from engine.training.windows import encode_windows, mean_by_text, windows_of
+from engine.training.inputs import TrainingInputs, encoding_inputs
+from engine.training.windows import mean_by_text, windows_of
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -91,7 +92,8 @@ class Trainer:
     """
 
     def __init__(self, ws: Vault, prep: Prepared, run: RunRecord, *, cancel: CancelToken | None,
-                 parts_factory: PartsFactory, resume_from: ckpt_io.Checkpoint | None = None) -> None:
+                 parts_factory: PartsFactory, resume_from: ckpt_io.Checkpoint | None = None,
+                 inputs: TrainingInputs | None = None) -> None:
         import torch
 
         from engine.models.folders import load_for_training
@@ -108,15 +110,12 @@ class Trainer:
         self.model = model.to(self.device.device)
         # Each encoded row is a text, or with long texts read in windows a window of one;
         # ``source`` names its text, and ``train_rows`` are the encoded rows training reads.
+        # The entry points tokenize first, with progress (``engine.training.inputs``).
+        if inputs is None:
+            inputs = run_through(encoding_inputs(self.tokenizer, prep))
+        self.encoded, self.source, self.train_rows = inputs.encoded, inputs.source, inputs.train_rows
         if config.windows:
-            windows = encode_windows(self.tokenizer, prep.texts, max_length=config.max_length,
-                                     overlap=config.overlap_tokens)
-            self.encoded, self.source = windows.encoded, windows.source
-            self.train_rows = windows_of(self.source, prep.train)
             log.info("long texts in windows: %d windows for %d texts", len(self.source), len(prep.texts))
-        else:
-            self.encoded = encode_texts(self.tokenizer, prep.texts, max_length=config.max_length)
-            self.source, self.train_rows = np.arange(len(prep.texts)), prep.train
         self.targets = torch.as_tensor(prep.coding.targets[self.source])
         # Examples a text makes (1 unless windows): throughput is reported in texts a second.
         self.examples_per_text = len(self.train_rows) / max(1, len(prep.train))
@@ -306,7 +305,7 @@ class Trainer:
                     key = self.save_checkpoint(time.perf_counter() - t_start)
                     self.run = self.run.updated(status=RunStatus.CANCELLED)
                     save_run(self.ws, self.run)
-                    yield Cancelled(step=p.global_step, checkpoint_key=key)
+                    yield Cancelled(step=p.global_step, checkpoint_key=key, run_id=self.run.run_id)
                     return
                 group = steps[p.step_in_epoch]
                 group_rows = self.train_step(group, loss_acc)

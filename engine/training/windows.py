@@ -13,14 +13,14 @@ training and prediction cut a text the same way.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from engine.errors import InputError
-from engine.training.data import Encoded
+from engine.training.data import Done, Encoded, Packer, run_through
 
 # Saved in the trained model's config: prediction reads long texts the way training did.
 WINDOW_OVERLAP_KEY = "cloister_window_overlap"
@@ -51,29 +51,40 @@ def check_overlap(max_length: int, overlap: int) -> str | None:
     return None
 
 
-def encode_windows(tokenizer: Any, texts: Sequence[str], *, max_length: int, overlap: int,
-                   max_windows: int = MAX_WINDOWS) -> Windows:
-    """Every text as one or more windows of at most ``max_length`` tokens (no padding)."""
+def encoding_windows(tokenizer: Any, texts: Sequence[str], *, max_length: int, overlap: int,
+                     max_windows: int = MAX_WINDOWS) -> Generator[Done, None, Windows]:
+    """Every text as one or more windows of at most ``max_length`` tokens (no padding),
+    yielding the texts done after each chunk (``engine.training.data.encoding_texts``)."""
     if not getattr(tokenizer, "is_fast", False):
         raise InputError("reading long texts in windows needs the model's fast tokenizer "
                          "(tokenizer.json in the model folder); cut long texts instead")
-    ids: list[list[int]] = []
-    source: list[int] = []
+    packer = Packer(tokenizer.pad_token_id)
+    sources: list[np.ndarray] = []
     for start in range(0, len(texts), _CHUNK):
         chunk = [str(t) for t in texts[start : start + _CHUNK]]
         out = tokenizer(chunk, truncation=True, max_length=max_length, stride=overlap,
                         return_overflowing_tokens=True, padding=False)
+        kept: list[list[int]] = []
+        source: list[int] = []
         seen: dict[int, int] = {}
         for window, text in zip(out["input_ids"], out["overflow_to_sample_mapping"]):
             count = seen.get(text, 0)
             if count < max_windows:
-                ids.append(window)
+                kept.append(window)
                 source.append(start + int(text))
             seen[text] = count + 1
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    return Windows(Encoded(input_ids=ids, lengths=lengths, pad_id=int(pad_id)),
-                   np.asarray(source, dtype=np.int64))
+        packer.add(kept)
+        sources.append(np.asarray(source, dtype=np.int64))
+        yield min(len(texts), start + _CHUNK), len(texts)
+    return Windows(packer.encoded(),
+                   np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64))
+
+
+def encode_windows(tokenizer: Any, texts: Sequence[str], *, max_length: int, overlap: int,
+                   max_windows: int = MAX_WINDOWS) -> Windows:
+    """``encoding_windows`` without progress."""
+    return run_through(encoding_windows(tokenizer, texts, max_length=max_length, overlap=overlap,
+                                        max_windows=max_windows))
 
 
 def windows_of(source: np.ndarray, texts: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QKeySequence
 
 from desktop.settings import SETTINGS_FILE, Settings, load_settings, save_settings, settings_dir
 from desktop.state import Phase, TrainingMonitor, format_duration, history_curves
-from engine.events import Cancelled, Evaluated, Failed, FailureKind, Finished, Started, Step
+from engine.events import Cancelled, Evaluated, Failed, FailureKind, Finished, Progress, Started, Step
 
 
 def _events() -> list[object]:
@@ -52,6 +52,12 @@ def test_monitor_failure_and_cancel_messages():
     assert cancelled.message == "Cancelled after step 7. Resume goes on from there (step 8): nothing is lost."
     # The last Step event said 5: the progress line agrees with the message, not with it.
     assert cancelled.progress_text().startswith("step 7 / 40")
+    early = TrainingMonitor()  # stopped while the texts were tokenized: no run was made
+    early.start()
+    early.apply([Progress(2_048, 600_000, "Tokenizing the texts: 2,048 of 600,000")])
+    assert early.message == "Tokenizing the texts: 2,048 of 600,000"
+    early.apply([Cancelled(step=0)])
+    assert early.message == "Cancelled before training started: nothing was saved."
 
 
 def test_history_curves_keep_training_and_validation_loss_apart():

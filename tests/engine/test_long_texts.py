@@ -91,7 +91,7 @@ def test_windows_share_overlap_tokens_and_are_counted_before_tokenizing(tmp_path
     assert counts.tolist() == window_counts(lengths, max_length=16, overlap=4).tolist()
     assert counts.tolist()[:4] == [1, 1, 2, 4] and counts[4] == MAX_WINDOWS  # a huge text: capped
     assert windows.encoded.lengths.max() == 16 and np.all(np.diff(windows.source) >= 0)
-    first, second = (windows.encoded.input_ids[i] for i in np.flatnonzero(windows.source == 3)[:2])
+    first, second = (windows.encoded.row(i).tolist() for i in np.flatnonzero(windows.source == 3)[:2])
     assert first[-5:-1] == second[1:5]  # the last 4 tokens before [SEP] open the next window
     # A text's probabilities are the mean of its windows', in the order asked for.
     window_texts = np.array([7, 3, 7, 7])

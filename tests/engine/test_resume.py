@@ -84,6 +84,31 @@ def test_cancel_keeps_a_resumable_checkpoint(workspace, tiny_bert) -> None:
     assert not any(isinstance(e, Finished) for e in events)
 
 
+def test_a_resume_cancelled_while_tokenizing_keeps_the_run_and_its_checkpoint(workspace, tiny_bert,
+                                                                              monkeypatch) -> None:
+    from engine.events import Progress
+    from engine.training import data, inputs
+
+    token = CancelToken()
+    events = cancel_during_epoch_two(train_on_rows(workspace, config(tiny_bert), TEXTS, LABELS,
+                                                   splits=SPLITS, cancel=token), token)
+    run_id, step = events[0].run_id, events[-1].step
+    monkeypatch.setattr(inputs, "PROGRESS_AFTER_SECONDS", 0.0)  # as if tokenizing were slow
+    monkeypatch.setattr(data, "_TOKENIZE_CHUNK", 16)
+    again = CancelToken()
+    stopped = []
+    for event in resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS, cancel=again):
+        stopped.append(event)
+        if isinstance(event, Progress):
+            again.cancel()
+    assert isinstance(stopped[0], Progress) and len(stopped) == 2
+    assert stopped[-1] == Cancelled(step=step, checkpoint_key=checkpoint_key(run_id), run_id=run_id)
+    assert load_run(workspace, run_id).status is RunStatus.CANCELLED
+    assert load_checkpoint(workspace, run_id).progress.global_step == step
+    finished = list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))[-1]
+    assert isinstance(finished, Finished) and finished.run_id == run_id
+
+
 def test_checkpoint_bytes_round_trip(workspace, tiny_bert) -> None:
     token = CancelToken()
     events = cancel_during_epoch_two(train_on_rows(workspace, config(tiny_bert), TEXTS, LABELS,

@@ -259,6 +259,39 @@ def test_with_json_an_error_is_also_one_json_object_on_stdout(ready, tiny_bert, 
     assert error["exit_code"] == 2 and "no dataset named 'nope'" in error["error"]
 
 
+def test_tokenizing_shows_progress_and_a_cancel_there_says_nothing_was_saved(monkeypatch) -> None:
+    import io
+
+    from engine.cli.train_cmds import EXIT_CANCELLED, _Progress, consume
+    from engine.events import Cancelled, Progress
+
+    def tokenizing(*done: int) -> list:
+        return [Progress(d, 600_000, f"Tokenizing the texts: {d:,} of 600,000") for d in done]
+
+    err = io.StringIO()  # a log file: the first line, then one a minute
+    events = [*tokenizing(2_048, 4_096), Cancelled(step=0)]
+    assert consume(events, json_mode=False, out=io.StringIO(), err=err) == EXIT_CANCELLED
+    assert err.getvalue() == ("Tokenizing the texts: 2,048 of 600,000\n"
+                              "cancelled before training started: nothing was saved\n")
+    resumed = io.StringIO()
+    consume([Cancelled(step=7, checkpoint_key="runs/r1/checkpoints/latest", run_id="r1")],
+            json_mode=False, out=io.StringIO(), err=resumed)
+    assert "cancelled at step 7; continue with `cloister resume r1`" in resumed.getvalue()
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Terminal()
+    monkeypatch.setattr("time.monotonic", lambda: 1000.0)
+    bar = _Progress(tty)
+    for event in tokenizing(300_000, 450_000, 600_000):  # within 0.2 s: the first and the end
+        bar.preparing(event)
+    assert tty.getvalue() == ("\r[###############---------------] Tokenizing the texts: 300,000 "
+                              "of 600,000  \r[##############################] Tokenizing the "
+                              "texts: 600,000 of 600,000  ")
+
+
 def test_without_a_terminal_progress_is_logged_as_plain_lines(monkeypatch) -> None:
     """A run logged to a file once printed nothing between epochs (an epoch of big data takes
     many minutes): now a plain line every LOG_EVERY_SECONDS, and no bar's carriage returns."""

@@ -16,6 +16,7 @@ from engine.events import (
     Failed,
     FailureKind,
     Finished,
+    Progress,
     Started,
     Step,
 )
@@ -265,12 +266,47 @@ def test_cancel_before_the_first_step_is_resumable_from_zero(workspace, tiny_ber
     from engine.training import resume_on_rows
 
     token = CancelToken()
-    token.cancel()
-    events = run(workspace, config(tiny_bert, epochs=1), cancel=token)
-    assert isinstance(events[0], Started) and isinstance(events[-1], Cancelled)
+    events = []
+    for event in train_on_rows(workspace, config(tiny_bert, epochs=1), TEXTS, LABELS,
+                               splits=SPLITS, cancel=token):
+        events.append(event)
+        if isinstance(event, Started):
+            token.cancel()  # the run has its record: the cancel keeps a step-0 checkpoint
+    assert isinstance(events[-1], Cancelled) and events[-1].run_id == events[-2].run_id
     assert events[-1].step == 0 and not any(isinstance(e, Step) for e in events)
-    resumed = list(resume_on_rows(workspace, events[0].run_id, TEXTS, LABELS, splits=SPLITS))
+    resumed = list(resume_on_rows(workspace, events[-2].run_id, TEXTS, LABELS, splits=SPLITS))
+    resumed = [e for e in resumed if not isinstance(e, Progress)]
     assert resumed[0].resumed_from_step == 0 and isinstance(resumed[-1], Finished)
+
+
+def test_tokenizing_reports_progress_and_a_cancel_there_leaves_no_run(workspace, tiny_bert,
+                                                                      monkeypatch) -> None:
+    from engine.events import CancelToken
+    from engine.runs import list_runs
+    from engine.training import data, inputs
+
+    monkeypatch.setattr(data, "_TOKENIZE_CHUNK", 16)  # the toy rows in 8 chunks
+    assert not any(isinstance(e, Progress) for e in run(workspace, config(tiny_bert, epochs=1)))
+    monkeypatch.setattr(inputs, "PROGRESS_AFTER_SECONDS", 0.0)  # as if tokenizing were slow
+    monkeypatch.setattr(inputs, "PROGRESS_EVERY_SECONDS", 0.0)
+    events = run(workspace, config(tiny_bert, epochs=1))
+    before = [e for e in events[: events.index(next(e for e in events if isinstance(e, Started)))]]
+    assert all(isinstance(e, Progress) for e in before)
+    assert [e.done for e in before] == [16, 32, 48, 64, 80, 96, 112, N]
+    assert before[2].message == f"Tokenizing the texts: 48 of {N}" and before[2].total == N
+    assert isinstance(events[-1], Finished)
+
+    runs_before = sorted(r.run_id for r in list_runs(workspace))
+    token = CancelToken()
+    stopped = []
+    for event in train_on_rows(workspace, config(tiny_bert, epochs=1), TEXTS, LABELS,
+                               splits=SPLITS, cancel=token):
+        stopped.append(event)
+        if isinstance(event, Progress) and event.done == 32:
+            token.cancel()
+    assert isinstance(stopped[-1], Cancelled) and stopped[-1].checkpoint_key is None
+    assert stopped[-1].run_id is None and [e.done for e in stopped[:-1]] == [16, 32]
+    assert sorted(r.run_id for r in list_runs(workspace)) == runs_before  # no record left
 
 
 def test_damaged_weights_fail_as_bad_model(workspace, tiny_bert) -> None:
