@@ -9,12 +9,15 @@ a workspace locked).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from privacy.errors import PrivacyError
 
 _POLL_S = 0.01  # between tries while another process holds the lock (index changes are short)
 WAIT_NOTE_S = 1.0  # waited this long, a caller with ``on_wait`` is told
@@ -23,16 +26,35 @@ WAIT_NOTE_S = 1.0  # waited this long, a caller with ``on_wait`` is told
 _in_process: dict[str, threading.Lock] = {}
 _in_process_guard = threading.Lock()
 
+class LocksUnsupported(PrivacyError):
+    """The file system refuses file locks (some network shares and FUSE mounts): without them
+    two windows or commands could change one workspace at once, so nothing is changed."""
+
+
+def _unsupported(exc: OSError, path: Path | None) -> LocksUnsupported:
+    # Any refusal but "held by another" (ENOLCK, EOPNOTSUPP, ENOSYS...) would otherwise read as
+    # a lock someone holds forever: the caller waited, and the app hung, with no word of why.
+    return LocksUnsupported(
+        f"the file system of {'this folder' if path is None else Path(path).parent} refuses file "
+        f"locks ({exc.strerror or exc}): Cloister needs "
+        "them to keep two windows or commands from changing the workspace at once. Move the "
+        "workspace to a local disk, or to a network share that supports locks")
+
+
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def try_lock(fd: int) -> bool:
-        """Take the lock on ``fd`` if no other handle holds it; never waits."""
+    _HELD_ELSEWHERE = (errno.EACCES, errno.EDEADLOCK)  # what LK_NBLCK raises for a held byte
+
+    def try_lock(fd: int, path: Path | None = None) -> bool:
+        """Take the lock on ``fd`` (the file ``path``) if no other handle holds it; never waits."""
         os.lseek(fd, 0, os.SEEK_SET)  # the byte locked is the first one, wherever fd points
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
+        except OSError as exc:
+            if exc.errno in _HELD_ELSEWHERE:
+                return False
+            raise _unsupported(exc, path) from exc
         return True
 
     def unlock(fd: int) -> None:
@@ -41,12 +63,14 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
 else:
     import fcntl
 
-    def try_lock(fd: int) -> bool:
-        """Take the lock on ``fd`` if no other handle holds it; never waits."""
+    def try_lock(fd: int, path: Path | None = None) -> bool:
+        """Take the lock on ``fd`` (the file ``path``) if no other handle holds it; never waits."""
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:  # EWOULDBLOCK: another handle holds it
             return False
+        except OSError as exc:
+            raise _unsupported(exc, path) from exc
         return True
 
     def unlock(fd: int) -> None:
@@ -92,7 +116,7 @@ def held(path: Path, *, give_up_after: float | None = None,
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            while not try_lock(fd):
+            while not try_lock(fd, path):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise Busy(str(path))
                 note()

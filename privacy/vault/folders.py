@@ -2,6 +2,7 @@
 not one (``privacy.vault.workspace`` uses these; the CLI and the desktop reach them through it)."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -51,3 +52,22 @@ def not_found_message(root: Path) -> str:
                 f"decrypted without it): put {VAULT_FILE_NAME} back from a backup of this "
                 "workspace")
     return f"no Cloister workspace at {root}; create one with 'cloister init'"
+
+
+def check_locks(lock: Path, *, remove_folder: bool) -> None:
+    """Refuse, before a vault is written, a folder whose file system has no file locks: take
+    and drop ``lock`` once (``file_lock.LocksUnsupported`` says why and what to do). The lock
+    file goes again either way: a create refused later (a weak passphrase) leaves no trace."""
+    from privacy.vault import file_lock
+
+    try:
+        with file_lock.held(lock):
+            pass
+    except file_lock.LocksUnsupported:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+            if remove_folder:
+                lock.parent.rmdir()
+        raise
+    with contextlib.suppress(OSError):
+        lock.unlink()

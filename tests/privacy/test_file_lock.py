@@ -100,3 +100,32 @@ def test_a_caller_that_waits_long_is_told_once(tmp_path: Path,
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is the POSIX build's call")
+def test_a_file_system_that_refuses_locks_is_named_instead_of_waited_on_forever(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Some network shares and FUSE mounts answer flock with ENOLCK: that once read as a lock
+    another process held, and the app waited on it for ever."""
+    import errno
+    import fcntl
+
+    from engine.cli import main as cli
+
+    def refuse(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    with pytest.raises(file_lock.LocksUnsupported) as refused:
+        with file_lock.held(tmp_path / ".lock", give_up_after=5.0):  # Busy after 5 s before
+            pytest.fail("a lock that was refused must not be held")
+    assert f"the file system of {tmp_path} refuses file locks (No locks available)" in str(refused.value)
+    assert "Move the workspace to a local disk" in str(refused.value)
+    # A command says so, without a traceback, and a new workspace is refused before anything
+    # is written (not a vault left that no command could then open).
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "correct horse battery staple")
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "ws"))
+    assert cli(["init", "--kdf-cost", "10"]) == 1
+    assert "refuses file locks" in capsys.readouterr().err and not (tmp_path / "ws").exists()
+    with pytest.raises(file_lock.LocksUnsupported):
+        file_lock.try_lock(0, tmp_path / ".lock")
