@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import io
 import logging
-import os
 import re
 import shutil
 import tarfile
@@ -29,7 +28,7 @@ from typing import Any, TYPE_CHECKING
 
 from engine.errors import CloisterError, InputError, refuse_odd_output
 from privacy.errors import ChangeNotLogged
-from privacy.vault.atomic import atomic_write_bytes, remove_leftovers
+from privacy.vault.atomic import atomic_write_bytes, remove_leftovers, replace_retrying
 from engine.export.formats import export_format_named
 from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
 
@@ -209,7 +208,7 @@ def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
             atomic_write_bytes(staging / name, data)
         if out.exists():
             out.rmdir()  # empty, checked above; rename cannot replace a folder everywhere
-        os.replace(staging, out)
+        replace_retrying(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -85,7 +85,7 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        _replace(tmp, path)
+        replace_retrying(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -93,7 +93,9 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     fsync_dir(path.parent)
 
 
-def _replace(tmp: Path, path: Path) -> None:
+def replace_retrying(tmp: Path, path: Path) -> None:
+    """``os.replace``, a file or a folder; on Windows a refusal is retried for a moment (an
+    antivirus or the indexer holds what was just written)."""
     deadline = time.monotonic() + _RENAME_RETRY_S
     while True:
         try:

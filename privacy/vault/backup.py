@@ -23,7 +23,7 @@ from pathlib import Path
 
 from privacy.errors import PrivacyError
 from privacy.vault import file_lock
-from privacy.vault.atomic import TEMP_PREFIX, TEMP_SUFFIX, fsync_dir
+from privacy.vault.atomic import TEMP_PREFIX, TEMP_SUFFIX, fsync_dir, replace_retrying
 from privacy.vault.keyfile import VAULT_FILE_NAME
 from privacy.vault.workspace import LOCK_FILE
 
@@ -81,7 +81,7 @@ def back_up(root: Path, dest: Path, *, on_wait: Callable[[], None] | None = None
             _copy_files(root, staging, copied, top=True)  # the rest, and objects written since
         if dest.exists():
             dest.rmdir()  # the empty folder the user made for it
-        os.replace(staging, dest)
+        replace_retrying(staging, dest)
         fsync_dir(dest.parent)
     except _SourceUnreadable as exc:
         shutil.rmtree(staging, ignore_errors=True)

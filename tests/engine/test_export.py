@@ -224,11 +224,11 @@ def test_failures_leave_no_partial_export(run, tmp_path: Path, monkeypatch: pyte
             raise OSError(28, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(export.os, "fsync", fsync_then_disk_full)
+    monkeypatch.setattr("os.fsync", fsync_then_disk_full)
     with pytest.raises(InputError, match="No space left on device; choose a folder"):
         export_run(ws, run_id, tmp_path / "export", plaintext=True)
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(export.os, "fsync", real_fsync)
+    monkeypatch.setattr("os.fsync", real_fsync)
 
     def broken_stream(files):
         yield b"x" * 1000

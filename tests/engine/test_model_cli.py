@@ -296,7 +296,7 @@ def test_an_export_onto_a_full_disk_is_one_line_and_leaves_nothing(trained, cli,
     def full(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(exporters.os, "fsync", full)
+    monkeypatch.setattr("os.fsync", full)
     outbox = tmp_path / "outbox"
     outbox.mkdir()
     code, out, err = cli("export", run_id, "--out", str(outbox / "plain"), "--plaintext", "--json")

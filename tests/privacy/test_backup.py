@@ -59,6 +59,34 @@ def test_a_backup_is_a_whole_owner_only_copy_that_opens(workspace: Workspace, tm
         "dataset.imported"
 
 
+def test_on_windows_a_folder_held_for_a_moment_is_renamed_once_it_is_let_go(
+        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An antivirus or the indexer opens what was just written: the finished copy's rename was
+    refused there, and the whole backup (or export) thrown away. It is retried for a moment."""
+    import os
+
+    from privacy.vault import atomic
+
+    real, refusals = os.replace, []
+
+    def held_twice(source, target) -> None:
+        if Path(source).is_dir() and len(refusals) < 2:
+            refusals.append(source)
+            raise PermissionError(13, "Access is denied", str(source))
+        real(source, target)
+
+    monkeypatch.setattr(atomic, "_RENAME_REFUSALS_PASS", True)  # as on Windows
+    monkeypatch.setattr(os, "replace", held_twice)
+    workspace.write_bytes("datasets/a/table", b"x" * 100)
+    back_up(workspace.root, tmp_path / "copy")
+    assert len(refusals) == 2 and (tmp_path / "copy" / "cloister.vault").is_file()
+    monkeypatch.setattr(atomic, "_RENAME_REFUSALS_PASS", False)  # elsewhere: a real refusal
+    refusals.clear()
+    with pytest.raises(BackupError, match="Access is denied"):
+        back_up(workspace.root, tmp_path / "again")
+    assert not (tmp_path / "again").exists() and not list(tmp_path.glob(f"*{PARTIAL_SUFFIX}"))
+
+
 def test_a_backup_waits_for_a_change_in_progress(workspace: Workspace, tmp_path: Path) -> None:
     other, release = _change_in_progress(workspace)
     waited: list[float] = []
