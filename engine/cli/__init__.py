@@ -157,15 +157,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _stopped(args, "stopped (terminated)", 143)
     except KeyboardInterrupt:
         return _stopped(args, "interrupted", 130)
-    except BrokenPipeError:
-        # ``cloister datasets | head`` closed the pipe: not an error worth a traceback. Point
-        # stdout at /dev/null so the interpreter's final flush does not raise again.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_ERROR
     except OSError as exc:
+        from engine.cli.common import pipe_closed
+
+        if pipe_closed(exc):
+            # ``cloister datasets | head`` closed the pipe: not an error worth a traceback.
+            # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_ERROR
         # What a command did not word itself (a read-only folder, a full disk): one line that
         # names the file, not a traceback. Writers leave nothing half-written behind.
         where = f"{exc.filename}: " if exc.filename else ""

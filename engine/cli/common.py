@@ -7,6 +7,7 @@ shown on a terminal: a script without a passphrase gets a clear error instead of
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import os
 import sys
@@ -140,3 +141,14 @@ def resolve_run(ws: Workspace, given: str) -> str:
     from engine.runs import resolve_run_id  # here, not at the top: `cloister --help` stays fast
 
     return resolve_run_id(ws, given)
+
+
+# Windows reports a write to a pipe whose reader has gone (``| Select-Object -First 1``) as
+# EINVAL, not EPIPE: read as a disk error, it once ended a run that should have gone on.
+_PIPES_SAY_EINVAL = sys.platform == "win32"
+
+
+def pipe_closed(exc: BaseException) -> bool:
+    """Whether ``exc``, raised writing to stdout, means that its reader stopped reading."""
+    return isinstance(exc, BrokenPipeError) or (
+        _PIPES_SAY_EINVAL and isinstance(exc, OSError) and exc.errno == errno.EINVAL)

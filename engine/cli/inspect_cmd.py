@@ -21,6 +21,7 @@ from engine.data.columns import (
     ColumnMapping, complete_rows, label_array, other_label_columns, person_column_candidates,
     text_array,
 )
+from engine.cli.common import pipe_closed
 from engine.errors import InputError
 from engine.units import clipped
 from engine.data.importing import ImportedTable, read_table
@@ -275,7 +276,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_text(data, problems, args)
         sys.stdout.flush()
-    except BrokenPipeError:
+    except OSError as exc:
+        if not pipe_closed(exc):
+            raise
         # `cloister inspect big.csv | head` closed the pipe: not an error worth a traceback.
         # Point stdout at /dev/null so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

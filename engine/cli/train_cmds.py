@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from engine.cli.common import add_workspace_options, open_workspace, resolve_run
+from engine.cli.common import add_workspace_options, open_workspace, pipe_closed, resolve_run
 from engine.errors import InputError
 from engine.units import count_of
 from engine.events import (
@@ -176,7 +176,9 @@ class _Sink:
         try:
             self.out.write(text)
             self.out.flush()
-        except BrokenPipeError:
+        except OSError as exc:
+            if not pipe_closed(exc):
+                raise
             self.closed = True
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 import os  # the interpreter's last flush must not raise again

@@ -311,18 +311,25 @@ def test_without_a_terminal_progress_is_logged_as_plain_lines(monkeypatch) -> No
     assert stream.getvalue() == "step 10/100 epoch 0.10 loss 0.5000 12.5 rows/s ETA 1:30\n"
 
 
-def test_a_reader_that_stops_reading_does_not_kill_the_run() -> None:
+@pytest.mark.parametrize("windows", [False, True])
+def test_a_reader_that_stops_reading_does_not_kill_the_run(windows: bool, monkeypatch) -> None:
     """`cloister train ... --json | head -1`: the first event printed, then the pipe closed. The
     write raised out of the event loop, which ended the run mid-step with no checkpoint; the
-    run now goes on to its end, printed no more."""
+    run now goes on to its end, printed no more. Windows says EINVAL where POSIX says EPIPE."""
+    import errno
     import io
 
+    from engine.cli import common
     from engine.cli.train_cmds import EXIT_OK, consume
     from engine.events import Finished, Started, Step
+
+    monkeypatch.setattr(common, "_PIPES_SAY_EINVAL", windows)
 
     class ClosedAfterOne(io.StringIO):
         def write(self, text: str) -> int:
             if self.getvalue():
+                if windows:
+                    raise OSError(errno.EINVAL, "Invalid argument")
                 raise BrokenPipeError(32, "Broken pipe")
             return super().write(text)
 
@@ -341,6 +348,10 @@ def test_a_reader_that_stops_reading_does_not_kill_the_run() -> None:
     assert consume(events(), json_mode=True, out=out, err=err) == EXIT_OK
     assert len(taken) == 3 and out.getvalue().count("\n") == 1
     assert "the output was closed; the run goes on to its end" in err.getvalue()
+    if windows:  # elsewhere EINVAL is a real error, not a reader gone
+        monkeypatch.setattr(common, "_PIPES_SAY_EINVAL", False)
+        with pytest.raises(OSError, match="Invalid argument"):
+            consume(events(), json_mode=True, out=ClosedAfterOne(), err=io.StringIO())
 
 
 def test_a_usage_error_with_json_is_json_on_stdout_too(capsys) -> None:
