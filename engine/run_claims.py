@@ -100,7 +100,7 @@ def _sweep_named_by_run_id(folder: Path) -> None:
         except OSError:
             continue
         try:
-            if try_lock(fd):
+            if try_lock(fd, old):
                 old.unlink(missing_ok=True)  # while locked: no trainer can take it meanwhile
                 unlock(fd)
         finally:
@@ -130,7 +130,7 @@ def _held_elsewhere(path: Path) -> bool | None:
     except OSError:
         return None
     try:
-        if not try_lock(fd):
+        if not try_lock(fd, path):
             return True
         unlock(fd)
         return False
@@ -149,7 +149,7 @@ def release_claim_file(ws: Vault, run_id: str) -> None:
     except OSError:
         return
     try:
-        if not try_lock(fd):
+        if not try_lock(fd, path):
             return
         if sys.platform != "win32":
             path.unlink(missing_ok=True)  # while locked: no trainer can hold it meanwhile
