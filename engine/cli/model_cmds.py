@@ -24,6 +24,7 @@ from engine.cli.common import (
     resolve_run,
 )
 from engine.errors import InputError, refuse_odd_output
+from engine.evaluation.prediction_columns import MANY_LABELS, TOP_FOR_MANY
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
 
@@ -57,7 +58,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-header", action="store_true",
                    help="the first row of --input is data, not column names")
     p.add_argument("--sheet", metavar="NAME", help="the worksheet of --input WORKBOOK (default: the first)")
-    p.add_argument("--top-k", type=int, metavar="K", help="show only the K most probable labels")
+    p.add_argument("--top-k", type=int, metavar="K",
+                   help="show only the K most probable labels; with --input, write them as "
+                        "top_1_label, top_1_prob, ... instead of a prob_<label> column per label "
+                        f"(the default beyond {MANY_LABELS} labels is {TOP_FOR_MANY})")
     p.add_argument("--batch-size", type=int, default=64,
                    help="texts scored at once (default 64; lower it if memory runs out)")
     _common(p)
@@ -249,9 +253,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError("--output goes with --input FILE; for --text the result is printed")
     if args.input is None and args.sheet is not None:
         raise InputError("--sheet picks the worksheet of an --input workbook; for --text there is none")
-    if args.input is not None and args.top_k is not None:  # it was ignored without a word
-        raise InputError("--top-k goes with --text; with --input every label's probability is "
-                         "written (the prob_<label> columns)")
     if args.output is not None:
         refuse_odd_output(args.output, flag="--output")
     if args.output is not None and args.output.is_dir():
@@ -308,7 +309,7 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
 
     for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
                               header=False if args.no_header else None, ws=ws,
-                              sheet=args.sheet):
+                              sheet=args.sheet, top_k=args.top_k):
         if isinstance(event, Progress) and not read:
             read = event.message
             if not args.json:

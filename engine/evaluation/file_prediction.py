@@ -16,6 +16,7 @@ import numpy as np
 from engine.errors import CloisterError, InputError, refuse_odd_output
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
 from engine.evaluation.prediction import Predictor
+from engine.evaluation.prediction_columns import PredictionColumns, top_k_for
 from engine.failures import log_internal_error
 from privacy.errors import ChangeNotLogged
 
@@ -50,11 +51,15 @@ def predict_file(
     cancel: CancelToken | None = None,
     ws: Vault | None = None,
     sheet: str | None = None,
+    top_k: int | None = None,
 ) -> Iterator[Event]:
     """Predict every row of a CSV/TSV/JSON(L)/XLSX/Parquet file; write it back with predictions.
 
     The output keeps every input column and adds ``predicted_label``, ``confidence`` and one
-    ``prob_<label>`` column per label (existing columns of those names are replaced). It is
+    ``prob_<label>`` column per label, or with ``top_k`` (and on their own for models of over
+    ``MANY_LABELS`` labels) each row's ``top_k`` most probable labels as ``top_1_label``,
+    ``top_1_prob``, ... (``engine.evaluation.prediction_columns``); existing columns of those
+    names are replaced. It is
     written atomically, in the format of its suffix, only after every row is predicted: a
     failure or a cancel leaves whatever was at ``output_path`` untouched. Writing a plaintext
     file here is the user's explicit choice of path.
@@ -73,6 +78,8 @@ def predict_file(
     cancel = cancel or CancelToken()
     try:
         input_path, output_path = Path(input_path), Path(output_path)
+        if top_k is not None and top_k < 1:
+            raise InputError(f"top-k must be 1 or more, got {top_k}")
         from engine.data.columns import ColumnMapping, same_column, text_array
         from engine.data.importing import NotTabular, read_table
 
@@ -116,17 +123,19 @@ def predict_file(
         without = f" ({int(blank.sum())} without text get no prediction)" if blank.any() else ""
         yield Progress(0, len(kept), f"predicting {total:,} rows of {input_path.name}"
                                      f"{_which_sheet(imported)}, texts from column {column}{without}")
-        probs = np.zeros((total, len(predictor.labels)), dtype=np.float32)
+        columns = PredictionColumns(predictor.labels, total,
+                                    k=top_k_for(len(predictor.labels), top_k),
+                                    multi_label=predictor.multi_label, threshold=predictor.threshold)
         done = 0
         for rows, batch in predictor.iter_proba([texts[i] for i in kept]):
             if cancel.cancelled:
                 yield Cancelled(step=done)
                 return
-            probs[kept[rows]] = batch
+            columns.add(kept[rows], batch)
             done += len(rows)
             yield Progress(done, len(kept), f"predicted {done:,} of {len(kept):,} rows, texts from "
                                             f"column {column}")
-        table = _with_predictions(imported.table, predictor, probs, blank)
+        table = _with_predictions(imported.table, columns.arrays(blank))
         formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
         data = _encode_table(table, fmt, like=imported)
         from privacy.interrupts import interrupts_held
@@ -156,8 +165,9 @@ def predict_file(
                        metrics={"rows": float(total), "rows_without_text": float(blank.sum()),
                                 "formula_like_cells": float(formulas),
                                 "rows_not_read": float(imported.skipped_rows)},
-                       notes=(f"{unread} They are not in the output: fix them and predict "
-                              "again.",) if unread else ())
+                       notes=((f"{unread} They are not in the output: fix them and predict "
+                               "again.",) if unread else ())
+                       + ((columns.note(),) if top_k is None and columns.k is not None else ()))
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
 
@@ -268,21 +278,9 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
                   "; the details are in the log", detail)
 
 
-def _with_predictions(table: Any, predictor: Predictor, probs: np.ndarray,
-                      blank: np.ndarray | None = None) -> Any:
-    """The table with the prediction columns; rows in ``blank`` (no text) get empty cells."""
-    import pyarrow as pa
-
-    if predictor.multi_label:
-        chosen = probs >= predictor.threshold
-        predicted = ["|".join(l for l, on in zip(predictor.labels, row) if on) for row in chosen]
-    else:
-        predicted = [predictor.labels[i] for i in probs.argmax(axis=1)] if len(probs) else []
-    mask = blank if blank is not None and blank.any() else None
-    added = {"predicted_label": pa.array(predicted, pa.string(), mask=mask),
-             "confidence": pa.array(probs.max(axis=1) if len(probs) else [], pa.float64(), mask=mask)}
-    for j, label in enumerate(predictor.labels):
-        added[f"prob_{label}"] = pa.array(probs[:, j].astype(np.float64), pa.float64(), mask=mask)
+def _with_predictions(table: Any, added: dict[str, Any]) -> Any:
+    """The table with the prediction columns (``PredictionColumns.arrays``), which replace any
+    input columns of the same names."""
     for name, column in added.items():
         if name in table.column_names:
             table = table.drop_columns([name])

@@ -251,3 +251,64 @@ def test_large_counts_are_written_with_thousands_separators(capsys: pytest.Captu
 
     _bar(2048, 800_000)
     assert capsys.readouterr().err.endswith("] 2,048/800,000 rows")
+
+
+def test_a_model_of_many_labels_writes_each_rows_most_probable_not_a_column_per_label(
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """5,000 diagnosis codes once made 5,000 prob_ columns and ~25 GB for 60,000 rows."""
+    from engine.evaluation import prediction_columns
+
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
+    rows = [texts[0], "", texts[1], texts[2]]
+    monkeypatch.setattr(prediction_columns, "MANY_LABELS", 1)  # as if two labels were many
+    output = tmp_path / "out.csv"
+    events = list(predict_file(predictor, _write(tmp_path / "in.csv", rows), output))
+    assert isinstance(events[-1], Finished)
+    assert events[-1].notes == ("the model has 2 labels: each row's 2 most probable are written "
+                                "(top_1_label, top_1_prob, ... top_2_prob), not a column per "
+                                "label; `cloister predict --top-k N` writes another number",)
+    written = list(csv.DictReader(output.open(encoding="utf-8")))
+    assert list(written[0]) == ["text", "predicted_label", "confidence", "top_1_label",
+                                "top_1_prob", "top_2_label", "top_2_prob"]
+    assert written[1]["top_1_label"] == written[1]["top_2_prob"] == ""  # no text, no prediction
+    probs = predictor.predict_proba([texts[0], texts[1], texts[2]])
+    for line, p in zip((0, 2, 3), probs):
+        order = np.argsort(-p, kind="stable")
+        assert [written[line]["top_1_label"], written[line]["top_2_label"]] == [
+            predictor.labels[i] for i in order]
+        assert written[line]["predicted_label"] == written[line]["top_1_label"]
+        np.testing.assert_allclose([float(written[line]["top_1_prob"]),
+                                    float(written[line]["top_2_prob"])], p[order], atol=1e-6)
+    # Asked for, the user's number is used and nothing is said about it.
+    asked = list(predict_file(predictor, tmp_path / "in.csv", tmp_path / "one.csv", top_k=1))
+    assert asked[-1].notes == () and "top_2_label" not in (tmp_path / "one.csv").read_text()
+    refused = list(predict_file(predictor, tmp_path / "in.csv", tmp_path / "none.csv", top_k=0))
+    assert isinstance(refused[-1], Failed) and "top-k must be 1 or more" in refused[-1].message
+
+
+def test_prediction_columns_keep_rows_times_k_and_match_a_column_per_label() -> None:
+    from engine.evaluation.prediction_columns import PredictionColumns, top_k_for
+
+    assert [top_k_for(n, None) for n in (2, 50, 51, 5000)] == [None, None, 5, 5]
+    assert top_k_for(3, 10) == 3 and top_k_for(5000, 2) == 2
+    labels = tuple(f"code{i}" for i in range(300))
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(300), size=40).astype(np.float32)
+    top = PredictionColumns(labels, 40, k=3)
+    every = PredictionColumns(labels, 40, k=None)
+    for start in range(0, 40, 16):  # batches in any order of rows, as iter_proba gives them
+        rows = np.arange(start, min(40, start + 16))[::-1]
+        top.add(rows, probs[rows])
+        every.add(rows, probs[rows])
+    assert top.top.nbytes == 40 * 3 * 8 and not hasattr(top, "probs")
+    a, b = top.arrays(), every.arrays()
+    assert a["predicted_label"].to_pylist() == b["predicted_label"].to_pylist()
+    assert a["top_1_label"].to_pylist() == [labels[i] for i in probs.argmax(axis=1)]
+    third = np.sort(probs, axis=1)[:, -3]
+    np.testing.assert_allclose(a["top_3_prob"].to_numpy(), third, rtol=1e-6)
+    assert len(b) == 2 + 300 and len(a) == 2 + 2 * 3
+    multi = PredictionColumns(("a", "b", "c"), 2, k=2, multi_label=True, threshold=0.5)
+    multi.add(np.array([0, 1]), np.array([[0.9, 0.2, 0.6], [0.1, 0.3, 0.2]], dtype=np.float32))
+    assert multi.arrays()["predicted_label"].to_pylist() == ["a|c", ""]
+    assert multi.arrays()["top_2_label"].to_pylist() == ["c", "c"]

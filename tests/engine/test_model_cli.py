@@ -158,14 +158,19 @@ def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None
     code, out, err = cli("predict", run_id, "--input", str(source), "--output", str(output))
     assert code == 0 and out.startswith("10 rows predicted")  # stdout: the result, no blank line
     assert "texts from column 'text'" in err  # which column was read, said once
-    code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(output),
-                       "--overwrite", "--top-k", "1")
-    assert code == 2 and "--top-k goes with --text" in err  # it was ignored without a word
     assert "\r[" not in err  # no progress frames in a log: stderr is not a terminal here
     scored = pd.read_json(output, lines=True)
     assert len(scored) == 10 and {"predicted_label", "prob_ham", "prob_spam"} <= set(scored.columns)
+    # --top-k with a file (once refused): the most probable labels, not a column per label.
+    top = tmp_path / "top.csv"
+    assert cli("predict", run_id, "--input", str(source), "--output", str(top), "--top-k", "1")[0] == 0
+    best = pd.read_csv(top)
+    assert {"top_1_label", "top_1_prob"} <= set(best.columns) and "prob_ham" not in best.columns
+    assert best["top_1_label"].tolist() == scored["predicted_label"].tolist()
+    assert np.allclose(best["top_1_prob"], scored["confidence"])
     audit = [e for e in trained[0].verify_audit().entries if e.action == "predict-file"]
-    assert audit[-1].details == {"run": run_id, "rows": 10, "output": "scored.jsonl"}
+    assert audit[-2].details == {"run": run_id, "rows": 10, "output": "scored.jsonl"}
+    assert audit[-1].details == {"run": run_id, "rows": 10, "output": "top.csv"}
     # An existing output is never replaced unasked: the earlier predictions stay as they were.
     before = output.read_bytes()
     code, _, err = cli("predict", run_id, "--input", str(source), "--output", str(output))
