@@ -77,6 +77,6 @@ class PredictionColumns:
 
     def note(self) -> str:
         """What the user is told when the top few were written on their own account."""
-        return (f"the model has {len(self.labels):,} labels: each row's {self.k} most probable "
+        return (f"The model has {len(self.labels):,} labels: each row's {self.k} most probable "
                 f"are written (top_1_label, top_1_prob, ... top_{self.k}_prob), not a column per "
                 "label; `cloister predict --top-k N` writes another number")

@@ -265,7 +265,7 @@ def test_a_model_of_many_labels_writes_each_rows_most_probable_not_a_column_per_
     output = tmp_path / "out.csv"
     events = list(predict_file(predictor, _write(tmp_path / "in.csv", rows), output))
     assert isinstance(events[-1], Finished)
-    assert events[-1].notes == ("the model has 2 labels: each row's 2 most probable are written "
+    assert events[-1].notes == ("The model has 2 labels: each row's 2 most probable are written "
                                 "(top_1_label, top_1_prob, ... top_2_prob), not a column per "
                                 "label; `cloister predict --top-k N` writes another number",)
     written = list(csv.DictReader(output.open(encoding="utf-8")))
