@@ -133,6 +133,8 @@ class TrainingMonitor:
     message: str = ""
     final_metrics: dict[str, float] = field(default_factory=dict)
     checkpoint_key: str | None = None
+    # (done, total) of the work before the first step (tokenizing a large dataset), if said
+    preparing: tuple[int, int] | None = None
 
     def start(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -161,6 +163,8 @@ class TrainingMonitor:
                     self.validation.setdefault(f"val {name}", []).append((event.step, float(value)))
         elif isinstance(event, Progress):
             self.message = event.message or self.message
+            if event.total:
+                self.preparing = (event.done, event.total)
         elif isinstance(event, Finished):
             self.phase, self.run_id = Phase.FINISHED, event.run_id
             self.final_metrics = dict(event.metrics)
@@ -191,12 +195,16 @@ class TrainingMonitor:
     def fraction(self) -> float:
         if self.phase is Phase.FINISHED:
             return 1.0  # done, however early
+        if not self.total_steps and self.preparing and self.phase is Phase.RUNNING:
+            return self.preparing[0] / self.preparing[1]  # the bar moves while texts are tokenized
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
     def progress_text(self) -> str:
         if self.phase is Phase.IDLE or (self.phase is Phase.FAILED and not self.total_steps):
             return ""  # refused before its first step: the message says why, no "starting"
         parts = [f"step {self.step:,} / {self.total_steps:,}" if self.total_steps else "starting"]
+        if not self.total_steps and self.preparing and self.phase is Phase.RUNNING:
+            parts[0] = f"tokenizing {self.preparing[0]:,} / {self.preparing[1]:,} texts"
         if self.phase is Phase.FINISHED and self.total_steps and self.step < self.total_steps:
             parts[0] = f"stopped early at step {self.step:,} of {self.total_steps:,} planned"
         if self.epochs:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QKeySequence
 
 from desktop.settings import SETTINGS_FILE, Settings, load_settings, save_settings, settings_dir
@@ -56,6 +57,13 @@ def test_monitor_failure_and_cancel_messages():
     early.start()
     early.apply([Progress(2_048, 600_000, "Tokenizing the texts: 2,048 of 600,000")])
     assert early.message == "Tokenizing the texts: 2,048 of 600,000"
+    assert early.progress_text() == "tokenizing 2,048 / 600,000 texts"
+    assert early.fraction == pytest.approx(2_048 / 600_000)
+    early.apply([Started("r2", "cpu", 1, 50, 400, 50, ("a", "b"))])  # the steps' bar from 0
+    assert early.fraction == 0.0 and early.progress_text().startswith("step 0 / 50")
+    early = TrainingMonitor()
+    early.start()
+    early.apply([Progress(2_048, 600_000, "Tokenizing the texts: 2,048 of 600,000")])
     early.apply([Cancelled(step=0)])
     assert early.message == "Cancelled before training started: nothing was saved."
 
