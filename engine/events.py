@@ -104,6 +104,9 @@ class Finished:
     # What the user must be told about a result that is complete but not what they may assume
     # (rows of an input file that could not be read, so are not in the output).
     notes: tuple[str, ...] = ()
+    # What the user is told about how the result was written that is no warning (a model of
+    # many labels gets each row's most probable few, not a column per label).
+    info: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import InputError
 from privacy.vault import file_lock
-from privacy.vault.file_lock import try_lock, unlock
+from privacy.vault.file_lock import LocksUnsupported, try_lock, unlock
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -134,6 +134,8 @@ def _held_elsewhere(path: Path) -> bool | None:
             return True
         unlock(fd)
         return False
+    except LocksUnsupported:
+        return None  # no locks there: whether a process trains it cannot be told
     finally:
         os.close(fd)
 

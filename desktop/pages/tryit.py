@@ -314,6 +314,7 @@ class TryItPage(Page):
                      "formulas, so import the file as text (or write .xlsx)." if formulas else "")
             notes = "".join(f" {note}" for note in getattr(terminal, "notes", ()))
             mark = "⚠" if notes else "✔"  # rows left out: not a plain success
+            notes += "".join(f" {said}" for said in getattr(terminal, "info", ()))
             # Outside the vault the predictions quote every row: say so where they were written.
             self.batch_status.setText(f"{mark} Predictions written to {target}{read}.{notes}{blank}{risky} "
                                       "The file is not encrypted: keep it where the data may go.")

@@ -150,5 +150,8 @@ _PIPES_SAY_EINVAL = sys.platform == "win32"
 
 def pipe_closed(exc: BaseException) -> bool:
     """Whether ``exc``, raised writing to stdout, means that its reader stopped reading."""
+    # A write to a pipe names no file; Windows also says EINVAL for a bad path (``out?.csv``),
+    # and that one must still be said.
     return isinstance(exc, BrokenPipeError) or (
-        _PIPES_SAY_EINVAL and isinstance(exc, OSError) and exc.errno == errno.EINVAL)
+        _PIPES_SAY_EINVAL and isinstance(exc, OSError) and exc.errno == errno.EINVAL
+        and exc.filename is None)

@@ -338,12 +338,14 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
                       file=sys.stderr)
             for note in event.notes:  # on stderr with --json too, like the formulas warning
                 print(f"cloister: warning: {note}", file=sys.stderr)
+            for said in event.info:
+                print(f"cloister: {said} `--top-k N` writes another number.", file=sys.stderr)
             if args.json:
                 print(json.dumps({"rows": rows, "rows_without_text": without,
                                   "rows_not_read": int(event.metrics.get("rows_not_read", 0)),
                                   "formula_like_cells": formulas, "output": str(args.output),
                                   "seconds": round(event.duration_seconds, 3), "read": read,
-                                  "warnings": list(event.notes)}))
+                                  "warnings": list(event.notes), "info": list(event.info)}))
             else:
                 print(f"{rows:,} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
                 if without:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,7 +136,7 @@ def predict_file(
             done += len(rows)
             yield Progress(done, len(kept), f"predicted {done:,} of {len(kept):,} rows, texts from "
                                             f"column {column}")
-        table = _with_predictions(imported.table, columns.arrays(blank))
+        table = _with_predictions(imported.table, columns.arrays(blank), predictor.labels)
         formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
         data = _encode_table(table, fmt, like=imported)
         from privacy.interrupts import interrupts_held
@@ -165,9 +166,9 @@ def predict_file(
                        metrics={"rows": float(total), "rows_without_text": float(blank.sum()),
                                 "formula_like_cells": float(formulas),
                                 "rows_not_read": float(imported.skipped_rows)},
-                       notes=((f"{unread} They are not in the output: fix them and predict "
-                               "again.",) if unread else ())
-                       + ((columns.note(),) if top_k is None and columns.k is not None else ()))
+                       notes=(f"{unread} They are not in the output: fix them and predict "
+                              "again.",) if unread else (),
+                       info=(columns.note(),) if top_k is None and columns.k is not None else ())
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
 
@@ -278,12 +279,16 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
                   "; the details are in the log", detail)
 
 
-def _with_predictions(table: Any, added: dict[str, Any]) -> Any:
-    """The table with the prediction columns (``PredictionColumns.arrays``), which replace any
-    input columns of the same names."""
+def _with_predictions(table: Any, added: dict[str, Any], labels: tuple[str, ...] = ()) -> Any:
+    """The table with the prediction columns (``PredictionColumns.arrays``). Input columns of
+    the same names are replaced, and so are those an earlier prediction of another layout left
+    (``prob_<label>`` of these labels, ``top_N_label``/``top_N_prob``): predicting a file of
+    predictions again must not leave old columns beside the new ones."""
+    earlier = {f"prob_{label}" for label in labels}
+    stale = [name for name in table.column_names
+             if name in added or name in earlier or re.fullmatch(r"top_\d+_(label|prob)", name)]
+    table = table.drop_columns(stale) if stale else table
     for name, column in added.items():
-        if name in table.column_names:
-            table = table.drop_columns([name])
         table = table.append_column(name, column)
     return table
 

@@ -45,8 +45,9 @@ class PredictionColumns:
         self.confidence[rows] = probs.max(axis=1)
         self.best[rows] = probs.argmax(axis=1)
         if self.multi_label:
+            names = np.asarray(self.labels, dtype=object)
             for row, on in zip(rows, probs >= self.threshold):
-                self.chosen[int(row)] = "|".join(l for l, o in zip(self.labels, on) if o)
+                self.chosen[int(row)] = "|".join(names[np.flatnonzero(on)])
         if self.k is None:
             self.probs[rows] = probs
             return
@@ -79,4 +80,4 @@ class PredictionColumns:
         """What the user is told when the top few were written on their own account."""
         return (f"The model has {len(self.labels):,} labels: each row's {self.k} most probable "
                 f"are written (top_1_label, top_1_prob, ... top_{self.k}_prob), not a column per "
-                "label; `cloister predict --top-k N` writes another number")
+                "label.")

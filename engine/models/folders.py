@@ -179,9 +179,12 @@ def load_tokenizer(path: str | Path) -> Any:
 
 
 def load_for_training(
-    path: str | Path, labels: tuple[str, ...] | list[str], *, multi_label: bool = False
+    path: str | Path, labels: tuple[str, ...] | list[str], *, multi_label: bool = False,
+    tokenizer: Any = None,
 ) -> tuple[Any, Any]:
-    """The base encoder with a new classification head for ``labels``, and its tokenizer.
+    """The base encoder with a new classification head for ``labels``, and its tokenizer
+    (``tokenizer`` when the caller already loaded it from ``path``: a folder with only a
+    sentencepiece model converts it to a fast one at each load, which can take many seconds).
 
     The head is initialised from torch's global RNG: seed it first for reproducible runs.
     """
@@ -205,7 +208,7 @@ def load_for_training(
             problem_type="multi_label_classification" if multi_label else "single_label_classification",
             local_files_only=True,
         )
-        tokenizer = load_tokenizer(info.path)
+        tokenizer = tokenizer if tokenizer is not None else load_tokenizer(info.path)
     except Exception as exc:  # noqa: BLE001 - damaged weights raise safetensors' own errors
         raise InputError(
             f"model folder {info.path} cannot be loaded ({type(exc).__name__}: {exc}): its files "

@@ -89,7 +89,7 @@ class Choice:
 @dataclass(frozen=True)
 class AutoSettings:
     choices: tuple[Choice, ...]
-    lengths: np.ndarray  # measured token counts of (a sample of) the texts, untruncated
+    lengths: np.ndarray  # token counts of (a sample of) the texts, uncut up to count_cap
 
     @property
     def mean_tokens(self) -> float:
@@ -142,7 +142,8 @@ def _show(value: Any, name: str = "") -> str:
 
 def token_lengths(texts: Sequence[str], count: Callable[[list[str]], list[int]], *,
                   sample: int = LENGTH_SAMPLE, seed: int = 0) -> np.ndarray:
-    """Token counts of up to ``sample`` texts (seeded, evenly drawn), untruncated."""
+    """Token counts of up to ``sample`` texts (seeded, evenly drawn), as ``count`` gives them
+    (``tokenizer_counter``: whole, or up to ``count_cap``)."""
     if len(texts) > sample:
         picks = np.sort(np.random.default_rng(seed).choice(len(texts), sample, replace=False))
         chosen = [str(texts[int(i)]) for i in picks]

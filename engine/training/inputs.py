@@ -32,6 +32,7 @@ class TrainingInputs:
     encoded: Encoded
     source: np.ndarray
     train_rows: np.ndarray
+    tokenizer: Any = None  # the one that made them, for the trainer to keep (not loaded again)
 
 
 def encoding_inputs(tokenizer: Any, prep: Prepared) -> Generator[Done, None, TrainingInputs]:
@@ -40,9 +41,10 @@ def encoding_inputs(tokenizer: Any, prep: Prepared) -> Generator[Done, None, Tra
     if config.windows:
         windows = yield from encoding_windows(tokenizer, prep.texts, max_length=config.max_length,
                                               overlap=config.overlap_tokens)
-        return TrainingInputs(windows.encoded, windows.source, windows_of(windows.source, prep.train))
+        return TrainingInputs(windows.encoded, windows.source,
+                              windows_of(windows.source, prep.train), tokenizer)
     encoded = yield from encoding_texts(tokenizer, prep.texts, max_length=config.max_length)
-    return TrainingInputs(encoded, np.arange(len(prep.texts)), prep.train)
+    return TrainingInputs(encoded, np.arange(len(prep.texts)), prep.train, tokenizer)
 
 
 def progress_text(done: int, total: int) -> str:

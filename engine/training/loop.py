@@ -103,8 +103,9 @@ class Trainer:
         self.device: DeviceChoice = choose_device(config.device)
         seed_everything(config.seed)  # the new head's initial weights depend on it
         try:
-            model, self.tokenizer = load_for_training(prep.model.path, prep.coding.names,
-                                                      multi_label=config.multi_label)
+            model, self.tokenizer = load_for_training(
+                prep.model.path, prep.coding.names, multi_label=config.multi_label,
+                tokenizer=inputs.tokenizer if inputs is not None else None)
         except InputError as exc:
             raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
         self.model = model.to(self.device.device)

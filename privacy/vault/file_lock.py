@@ -38,7 +38,8 @@ def _unsupported(exc: OSError, path: Path | None) -> LocksUnsupported:
         f"the file system of {'this folder' if path is None else Path(path).parent} refuses file "
         f"locks ({exc.strerror or exc}): Cloister needs "
         "them to keep two windows or commands from changing the workspace at once. Move the "
-        "workspace to a local disk, or to a network share that supports locks")
+        "workspace to a local disk, or to a network share that supports locks (copy its folder "
+        "while no Cloister is open)")
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only

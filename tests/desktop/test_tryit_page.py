@@ -177,6 +177,23 @@ def test_a_batch_with_rows_without_text_says_their_cells_are_empty(qtbot, tryit,
     assert page.batch_status.text().startswith(f"✔ Predictions written to {target}")
 
 
+def test_a_model_of_many_labels_says_which_columns_it_wrote_without_a_warning(
+        qtbot, tryit, tmp_path: Path, monkeypatch):
+    from engine.evaluation import prediction_columns
+
+    page, *_ = tryit
+    monkeypatch.setattr(prediction_columns, "MANY_LABELS", 1)  # as if two labels were many
+    source = tmp_path / "in.csv"
+    source.write_text("text\nwin a free prize now\nsee you at lunch\n", encoding="utf-8")
+    target = tmp_path / "out.csv"
+    with qtbot.waitSignal(page.batch_ended, timeout=60_000):
+        page.predict_batch(source, target)
+    said = page.batch_status.text()
+    assert said.startswith(f"✔ Predictions written to {target}")  # nothing is missing: no ⚠
+    assert "The model has 2 labels: each row's 2 most probable are written" in said
+    assert "top_2_label" in target.read_text(encoding="utf-8").splitlines()[0]
+
+
 
 def test_a_batch_with_rows_that_cannot_be_read_says_they_are_not_in_the_output(qtbot, tryit,
                                                                                tmp_path: Path):

@@ -265,9 +265,10 @@ def test_a_model_of_many_labels_writes_each_rows_most_probable_not_a_column_per_
     output = tmp_path / "out.csv"
     events = list(predict_file(predictor, _write(tmp_path / "in.csv", rows), output))
     assert isinstance(events[-1], Finished)
-    assert events[-1].notes == ("The model has 2 labels: each row's 2 most probable are written "
-                                "(top_1_label, top_1_prob, ... top_2_prob), not a column per "
-                                "label; `cloister predict --top-k N` writes another number",)
+    assert events[-1].notes == ()  # no warning: nothing is missing from the output
+    assert events[-1].info == ("The model has 2 labels: each row's 2 most probable are written "
+                               "(top_1_label, top_1_prob, ... top_2_prob), not a column per "
+                               "label.",)
     written = list(csv.DictReader(output.open(encoding="utf-8")))
     assert list(written[0]) == ["text", "predicted_label", "confidence", "top_1_label",
                                 "top_1_prob", "top_2_label", "top_2_prob"]
@@ -282,7 +283,17 @@ def test_a_model_of_many_labels_writes_each_rows_most_probable_not_a_column_per_
                                     float(written[line]["top_2_prob"])], p[order], atol=1e-6)
     # Asked for, the user's number is used and nothing is said about it.
     asked = list(predict_file(predictor, tmp_path / "in.csv", tmp_path / "one.csv", top_k=1))
-    assert asked[-1].notes == () and "top_2_label" not in (tmp_path / "one.csv").read_text()
+    assert asked[-1].info == () and "top_2_label" not in (tmp_path / "one.csv").read_text()
+    # Predicting a file of predictions again, in another layout: no old columns are left.
+    again = list(predict_file(predictor, output, tmp_path / "again.csv", top_k=1))
+    assert isinstance(again[-1], Finished)
+    header = next(csv.reader((tmp_path / "again.csv").open(encoding="utf-8")))
+    assert header == ["text", "predicted_label", "confidence", "top_1_label", "top_1_prob"]
+    monkeypatch.setattr(prediction_columns, "MANY_LABELS", 50)
+    every = list(predict_file(predictor, output, tmp_path / "every.csv"))
+    assert isinstance(every[-1], Finished)
+    header = next(csv.reader((tmp_path / "every.csv").open(encoding="utf-8")))
+    assert header == ["text", "predicted_label", "confidence", "prob_ham", "prob_spam"]
     refused = list(predict_file(predictor, tmp_path / "in.csv", tmp_path / "none.csv", top_k=0))
     assert isinstance(refused[-1], Failed) and "top-k must be 1 or more" in refused[-1].message
 

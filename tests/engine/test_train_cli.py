@@ -349,6 +349,9 @@ def test_a_reader_that_stops_reading_does_not_kill_the_run(windows: bool, monkey
     assert len(taken) == 3 and out.getvalue().count("\n") == 1
     assert "the output was closed; the run goes on to its end" in err.getvalue()
     if windows:  # elsewhere EINVAL is a real error, not a reader gone
+        bad_path = OSError(errno.EINVAL, "Invalid argument", r"C:\data\out?.csv")
+        assert common.pipe_closed(OSError(errno.EINVAL, "Invalid argument"))
+        assert not common.pipe_closed(bad_path)  # Windows' word for a bad path too: said
         monkeypatch.setattr(common, "_PIPES_SAY_EINVAL", False)
         with pytest.raises(OSError, match="Invalid argument"):
             consume(events(), json_mode=True, out=ClosedAfterOne(), err=io.StringIO())
