@@ -57,6 +57,10 @@ class DatasetErasure:
     pseudonyms: int = 0  # the person's pairs in the dataset's reversible mapping
     through_pseudonyms: int = 0  # rows found by those pseudonyms
     shared: int = 0  # pseudonyms that stand for someone else too: dropped, not searched for
+    # With ``match_all``: the values' pseudonyms that stand for someone else too. Rows holding
+    # them may be about either, so they are not searched for, and the mapping keeps them (its
+    # pairs go only with removed rows); the user is told, and how to get a clean copy.
+    unsearched: int = 0
     # The reversible mapping without the person's pairs (None: the dataset has none). A store
     # drops the mapping with the old rows, so it is written again with the new ones.
     mapping_left: dict[str, Any] | None = None
@@ -295,10 +299,11 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
     mapping = _mapping_of(ws, name)
     per_value_surrogates, pseudonyms, shared, mapping_left = split_mapping(
         mapping, checked, bool(columns)) if mapping else ({}, 0, [], None)
+    unsearched = 0
     if match_all and mapping is not None:
         # "Hans" alone names every Hans: the pairs go only with the rows (below), never
         # because one of the values names them.
-        pseudonyms, shared, mapping_left = 0, [], mapping
+        unsearched, pseudonyms, shared, mapping_left = len(shared), 0, [], mapping
     # Pseudonyms the mapping gives to someone else are theirs, whatever the key computes.
     others = set(mapping["pairs"]) - {s for v in per_value_surrogates.values() for s in v} \
         if mapping else set()
@@ -314,7 +319,8 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
     part = DatasetErasure(
         name=name, rows=stored.info.rows, remove=mask, per_value=per_value, match_all=match_all,
         pseudonyms=pseudonyms + dropped, through_pseudonyms=int((mask & ~direct).sum()),
-        shared=len(shared), mapping_left=mapping_left, anonymized_from=_source_of(stored.info),
+        shared=len(shared), unsearched=unsearched, mapping_left=mapping_left,
+        anonymized_from=_source_of(stored.info),
         sha256=stored.info.sha256, source_named=_names(stored.info.source_name, checked),
         name_named=_names(name, checked))
     if part.changes:  # only these stay decrypted in memory until the removal

@@ -269,6 +269,12 @@ def describe(plan: Any) -> str:
                          "pseudonyms; the person written otherwise was replaced beyond search.")
         if part.name_named:
             notes.append("    The dataset's own name names them: rename it (Rename…).")
+        if part.unsearched:
+            stand = "stands" if part.unsearched == 1 else "stand"
+            notes.append(f"    {count_of(part.unsearched, 'pseudonym')} of theirs there also "
+                         f"{stand} for someone else: a row holding them may be about either, so "
+                         f"none is removed. If one may be about them, delete {part.name} and "
+                         f"anonymize {part.anonymized_from or 'its source'} again afterwards.")
         if not part.changes:
             lines += [f"{part.name}: nothing found", *notes]
             continue
@@ -286,7 +292,8 @@ def describe(plan: Any) -> str:
         if part.removed > len(shown):
             lines.append(f"    … and {part.removed - len(shown):,} more")
         if part.shared:
-            lines.append(f"    {count_of(part.shared, 'pseudonym')} also stand for someone else: "
+            stand = "stands" if part.shared == 1 else "stand"
+            lines.append(f"    {count_of(part.shared, 'pseudonym')} also {stand} for someone else: "
                          "they leave the mapping, their rows stay.")
         for what, n in part.broad:
             lines.append(f"    {what} match{'es' if what.startswith(chr(39)) else ''} {n:,} "

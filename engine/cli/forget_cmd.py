@@ -28,6 +28,12 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
         if part.name_named:
             notes.append(f"the dataset's own name names them: rename it (`cloister rename "
                          f"{part.name} NEW`)")
+        if part.unsearched:
+            stand = "stands" if part.unsearched == 1 else "stand"
+            notes.append(f"{count_of(part.unsearched, 'pseudonym')} of theirs there also "
+                         f"{stand} for someone else: a row holding them may be about either, so "
+                         f"none is removed; if one may be about them, delete {part.name} and "
+                         f"anonymize {part.anonymized_from or 'its source'!r} again afterwards")
         if not part.changes:
             lines += [f"  {part.name}: nothing found", *(f"    {n}" for n in notes)]
             continue
@@ -41,8 +47,10 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
             lines.append(f"    {count_of(part.pseudonyms, 'pair')} of its reversible mapping "
                          "(naming them, or only in their rows) will leave it")
         if part.shared:
-            lines.append(f"    {count_of(part.shared, 'pseudonym')} there also stand for someone "
-                         "else: they leave the mapping whole (no longer reversible for either), "
+            stand = "stands" if part.shared == 1 else "stand"
+            lines.append(f"    {count_of(part.shared, 'pseudonym')} there also {stand} for "
+                         "someone else: they leave the mapping whole (no longer reversible for "
+                         "either), "
                          "and the rows holding them are not removed")
         if part.source_named and part.removed:
             lines.append("    the name of the file it came from names them: it will be withheld")

@@ -399,7 +399,8 @@ def test_match_all_holds_in_a_reversible_copy_and_its_guard_counts_rows_found_to
     assert cli(["forget", "John", "Doe", "--column", "first_name", "--column", "last_name",
                 "--match-all", "--yes"]) == 0
     assert len(_texts("people")) == 32 and "refund" not in _texts("people")
-    assert len(_texts("anon")) == 32 and "refund" not in _texts("anon")  # through pseudonyms
+    # The copy, through its pseudonyms: test_forget_shared_pseudonyms.py (one anonymization in
+    # eight gave Doe's pseudonym to a Roe too, and then the row rightly stays).
 
 
 def test_a_one_word_name_is_not_looked_for_by_its_pseudonym(
