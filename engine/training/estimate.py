@@ -104,7 +104,21 @@ def estimate(config: TrainConfig, rows: int, *, mean_tokens: float | None = None
         # one gradient per row and parameter (hooks); bench_dp measured 1.23x peak RSS for ghost.
         memory = memory * 1.25 if config.grad_sample_mode == "ghost" \
             else memory + 4 * config.batch_size * trainable
+    if kind in ("cpu", "mps"):
+        # There the estimate is the process's own RAM, which also holds the runtime (torch,
+        # transformers, the tokenizer), the copies made while the best weights are saved, and
+        # the rows (texts, their table, their tokens). Without these it said 524 MiB for MiniLM
+        # on 2,000 sst2 rows, which peaked at 1.22 GB, and 479 MiB for 606,140 rows (1.48 GB).
+        memory += (_RUNTIME_BYTES + 3 * 4 * info.approx_parameters
+                   + rows * (_BYTES_PER_ROW + _BYTES_PER_ROW_TOKEN * tokens))
     return Estimate(seconds=seconds, peak_memory_bytes=int(memory), device=kind)
+
+
+# Host memory beyond the training state (peak RSS of `cloister train`, MiniLM, 2026-12-06):
+# the Python runtime with its libraries, and per row about 480 bytes at sst2's 13 tokens.
+_RUNTIME_BYTES = 450 * 2**20
+_BYTES_PER_ROW = 150
+_BYTES_PER_ROW_TOKEN = 25
 
 
 # The cost of a DP backward pass relative to a plain one. Ghost clipping runs two backward
