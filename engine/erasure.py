@@ -57,9 +57,9 @@ class DatasetErasure:
     pseudonyms: int = 0  # the person's pairs in the dataset's reversible mapping
     through_pseudonyms: int = 0  # rows found by those pseudonyms
     shared: int = 0  # pseudonyms that stand for someone else too: dropped, not searched for
-    # With ``match_all``: the values' pseudonyms that stand for someone else too. Rows holding
-    # them may be about either, so they are not searched for, and the mapping keeps them (its
-    # pairs go only with removed rows); the user is told, and how to get a clean copy.
+    # With ``match_all``: rows that hold the values together only through a pseudonym that also
+    # stands for someone else. Such a row may be about either, so it stays, and the mapping
+    # keeps its pairs (they go only with removed rows); the user is told how to get a clean copy.
     unsearched: int = 0
     # The reversible mapping without the person's pairs (None: the dataset has none). A store
     # drops the mapping with the old rows, so it is written again with the new ones.
@@ -299,19 +299,27 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
     mapping = _mapping_of(ws, name)
     per_value_surrogates, pseudonyms, shared, mapping_left = split_mapping(
         mapping, checked, bool(columns)) if mapping else ({}, 0, [], None)
-    unsearched = 0
+    shared_of: dict[str, list[str]] = {}
     if match_all and mapping is not None:
         # "Hans" alone names every Hans: the pairs go only with the rows (below), never
-        # because one of the values names them.
-        unsearched, pseudonyms, shared, mapping_left = len(shared), 0, [], mapping
+        # because one of the values names them. Each value's pseudonyms that also stand for
+        # someone else are kept aside: a row holding them may be about either.
+        shared_of = {v: split_mapping(mapping, [v], bool(columns))[2] for v in checked}
+        pseudonyms, shared, mapping_left = 0, [], mapping
     # Pseudonyms the mapping gives to someone else are theirs, whatever the key computes.
     others = set(mapping["pairs"]) - {s for v in per_value_surrogates.values() for s in v} \
         if mapping else set()
-    mask, direct, per_value = _rows_about(stored.table, checked, columns, match_all, {
-        # The person's pseudonyms, wherever they stand in the anonymized rows: the mapping's,
-        # and in an anonymized copy those the workspace's key gives how they are written.
-        v: [*per_value_surrogates.get(v, []), *(c for c in computed.get(v, []) if c not in others)]
-        for v in checked}, _skip(stored.info, columns))
+    # The person's pseudonyms, wherever they stand in the anonymized rows: the mapping's, and
+    # in an anonymized copy those the workspace's key gives how they are written.
+    theirs = {v: [*per_value_surrogates.get(v, []),
+                  *(c for c in computed.get(v, []) if c not in others)] for v in checked}
+    skip = _skip(stored.info, columns)
+    mask, direct, per_value = _rows_about(stored.table, checked, columns, match_all, theirs, skip)
+    unsearched = 0
+    if any(shared_of.values()):  # rows found only when the shared pseudonyms count too
+        wider = _rows_about(stored.table, checked, columns, match_all,
+                            {v: [*theirs[v], *shared_of[v]] for v in checked}, skip)[0]
+        unsearched = int((wider & ~mask).sum())
     dropped = 0
     if mapping_left is not None and mask.any():  # pairs only the removed rows held
         mapping_left, dropped = without_removed_rows(

@@ -210,3 +210,12 @@ EXPORT_ROW = "[row]"
 
 def _as_text(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
+
+
+def clean_copy_advice(part: Any) -> str:
+    """How to get a copy without a row that could not be told apart (``DatasetErasure``): make
+    it again from its source once the erasure is done."""
+    if part.anonymized_from:
+        return f"delete {part.name} and anonymize {part.anonymized_from} again afterwards"
+    return (f"delete {part.name} and import its file again, with the same anonymization, once "
+            "the person's rows are out of it")

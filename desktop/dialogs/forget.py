@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.worker import Done, Job
 from engine.events import Failed
+from engine.erasure_traces import clean_copy_advice
 from engine.units import count_of
 
 INTRO = ("When someone asks to be erased, type what identifies them, one per line: a full name, "
@@ -270,11 +271,10 @@ def describe(plan: Any) -> str:
         if part.name_named:
             notes.append("    The dataset's own name names them: rename it (Rename…).")
         if part.unsearched:
-            stand = "stands" if part.unsearched == 1 else "stand"
-            notes.append(f"    {count_of(part.unsearched, 'pseudonym')} of theirs there also "
-                         f"{stand} for someone else: a row holding them may be about either, so "
-                         f"none is removed. If one may be about them, delete {part.name} and "
-                         f"anonymize {part.anonymized_from or 'its source'} again afterwards.")
+            notes.append(f"    {count_of(part.unsearched, 'row')} there may be about them: they "
+                         "hold these values only through a pseudonym that also stands for "
+                         "someone else, so none is removed. If one is about them, "
+                         + clean_copy_advice(part) + ".")
         if not part.changes:
             lines += [f"{part.name}: nothing found", *notes]
             continue
@@ -303,5 +303,6 @@ def describe(plan: Any) -> str:
                          "instead (Delete…).")
     lines += plan.notes()
     if not plan.affected and not plan.reports:
-        lines.append("No stored row names them: nothing to remove.")
+        lines.append("No row is surely about them: nothing removed." if any(
+            part.unsearched for part in plan.datasets) else "No stored row names them: nothing to remove.")
     return "\n".join(lines)

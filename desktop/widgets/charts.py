@@ -246,7 +246,10 @@ class HeatMap(QWidget):
             first = max(0, int((first_pixel - origin) // cell))
             return range(first, max(first, min(n, int((last_pixel - origin) // cell) + 1)))
 
-        return span(area.top(), area.bottom(), top), span(area.left(), area.right(), margin)
+        # A pixel more on each side: cells start at fractional positions, and a pixel whose
+        # centre is in the next cell is painted by it.
+        return (span(area.top() - 1, area.bottom() + 1, top),
+                span(area.left() - 1, area.right() + 1, margin))
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.cli.common import add_workspace_options, open_workspace
 from engine.data.person_match import check_values
+from engine.erasure_traces import clean_copy_advice
 from engine.errors import InputError
 from engine.units import count_of
 
@@ -29,11 +30,10 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
             notes.append(f"the dataset's own name names them: rename it (`cloister rename "
                          f"{part.name} NEW`)")
         if part.unsearched:
-            stand = "stands" if part.unsearched == 1 else "stand"
-            notes.append(f"{count_of(part.unsearched, 'pseudonym')} of theirs there also "
-                         f"{stand} for someone else: a row holding them may be about either, so "
-                         f"none is removed; if one may be about them, delete {part.name} and "
-                         f"anonymize {part.anonymized_from or 'its source'!r} again afterwards")
+            notes.append(f"{count_of(part.unsearched, 'row')} there may be about them: "
+                         "they hold these values only through a pseudonym that also stands for "
+                         "someone else, so none is removed; if one is about them, "
+                         + clean_copy_advice(part))
         if not part.changes:
             lines += [f"  {part.name}: nothing found", *(f"    {n}" for n in notes)]
             continue
@@ -109,7 +109,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
             print(f"Wrote {count_of(exported, 'row')} found, every column, to {args.export} "
                   "(plaintext: yours to protect, and to delete once sent).")
         if not plan.affected and not plan.reports:
-            print("Nothing to remove: no stored row names them.")
+            unsure = any(part.unsearched for part in plan.datasets)
+            print("Nothing removed: no row is surely about them (see above)." if unsure
+                  else "Nothing to remove: no stored row names them.")
             return 0
         runs = plan.runs
         also = (f", and delete {count_of(len(runs), 'run')} trained on them"

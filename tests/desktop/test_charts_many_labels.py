@@ -30,6 +30,18 @@ def test_only_the_cells_in_view_are_painted_and_they_are_painted_right(qtbot) ->
     # A region exposed by a small repaint: only its own cells.
     part = QRect(int(margin + 40 * cell) + 1, int(top + 10 * cell) + 1, 2, 2)
     assert heat.visible_cells(part) == (range(10, 11), range(40, 41))
+    # A repaint of a one-pixel strip at fractional cell edges paints every cell it touches.
+    heat.set_matrix([f"code {i}" for i in range(50)], [row[:50] for row in matrix[:50]])
+    heat.resize(601, 457)
+    margin, top, cell = heat._geometry()
+    assert cell != int(cell)
+    for x in range(int(margin), int(margin + 50 * cell) - 1):
+        columns = heat.visible_cells(QRect(x, int(top) + 2, 1, 1))[1]
+        painted = [j for j in range(50) if margin + j * cell <= x + 0.5 < margin + (j + 1) * cell]
+        assert set(painted) <= set(columns), x
+    heat.resize(600, 400)
+    heat.set_matrix([f"code {i}" for i in range(n)], matrix)
+    margin, top, cell = heat._geometry()
     image = heat.grab().toImage()
     diagonal = image.pixelColor(int(margin + 5 * cell + 1), int(top + 5 * cell + 1))
     beside = image.pixelColor(int(margin + 6 * cell + 1), int(top + 5 * cell + 1))

@@ -159,3 +159,22 @@ def test_changing_where_to_look_asks_for_a_new_search(qtbot, window, tmp_path):
     assert not dialog.column.isEnabled()  # not while it searches
     qtbot.waitUntil(lambda: dialog.find_button.isEnabled(), timeout=30_000)
     assert dialog.column.isEnabled() and "short number" in dialog.found.text()
+
+
+def test_rows_found_only_through_a_shared_pseudonym_are_said_and_not_removed() -> None:
+    import numpy as np
+
+    from desktop.dialogs.forget import describe
+    from engine.erasure import DatasetErasure, ErasurePlan
+
+    copy = DatasetErasure(name="anon", rows=33, remove=np.zeros(33, dtype=bool), per_value={},
+                          match_all=True, unsearched=2, mapping_left={"pairs": {}},
+                          anonymized_from="people")
+    imported = DatasetErasure(name="tickets", rows=5, remove=np.zeros(5, dtype=bool),
+                              per_value={}, match_all=True, unsearched=1, mapping_left={"pairs": {}})
+    said = describe(ErasurePlan(values=("John", "Doe"), datasets=[copy, imported]))
+    assert ("anon: nothing found\n    2 rows there may be about them: they hold these values only "
+            "through a pseudonym that also stands for someone else, so none is removed. If one is "
+            "about them, delete anon and anonymize people again afterwards.") in said
+    assert "delete tickets and import its file again, with the same anonymization" in said
+    assert said.endswith("No row is surely about them: nothing removed.")
