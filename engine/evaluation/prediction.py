@@ -181,26 +181,21 @@ class Predictor:
         """
         import torch
 
+        from engine.training.data import encode_texts  # as training tokenized: packed, unpadded
+
         texts = self._as_read(texts)
         if self.window_overlap is not None:
             yield from self._iter_windows(texts)
             return
         with torch.inference_mode():
             for start in range(0, len(texts), SORT_CHUNK):
-                chunk = texts[start : start + SORT_CHUNK]
-                encoded = self.tokenizer(
-                    chunk,
-                    truncation=True,
-                    max_length=self.max_length,
-                    padding=False,
-                    return_attention_mask=False,
-                    return_token_type_ids=False,
-                )["input_ids"]
-                lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
+                encoded = encode_texts(self.tokenizer, texts[start : start + SORT_CHUNK],
+                                       max_length=self.max_length)
+                lengths = encoded.lengths
                 order = np.argsort(-lengths, kind="stable")  # longest first: fail fast on memory
                 for b in range(0, len(order), self.batch_size):
                     rows = order[b : b + self.batch_size]
-                    probs = self._forward(*_padded([encoded[i] for i in rows], self.pad_id))
+                    probs = self._forward(*encoded.padded(rows, int(lengths[rows].max())))
                     yield rows + start, probs
 
     def _iter_windows(self, texts: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -221,7 +216,8 @@ class Predictor:
                 order = np.argsort(-lengths, kind="stable")
                 for b in range(0, len(order), self.batch_size):
                     rows = order[b : b + self.batch_size]
-                    probs[rows] = self._forward(*encoded.padded(rows, int(lengths[rows].max())))
+                    width = int(lengths[rows].max())
+                    probs[rows] = self._forward(*encoded.padded(rows, width))
                 rows = np.arange(len(chunk))
                 yield rows + start, mean_by_text(probs, windows.source, rows)
 
@@ -284,13 +280,3 @@ def _training_text_column(ws: Vault, dataset: str) -> str | None:
         return None  # the dataset was deleted since training; inference will do
     return columns[0] if len(columns) == 1 else None
 
-
-def _padded(rows: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Token id lists as one int64 batch padded to its longest row, and the attention mask."""
-    width = max(len(r) for r in rows)
-    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    for r, row in enumerate(rows):
-        ids[r, : len(row)] = row
-        mask[r, : len(row)] = 1
-    return ids, mask

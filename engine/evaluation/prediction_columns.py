@@ -31,6 +31,7 @@ class PredictionColumns:
     def __init__(self, labels: tuple[str, ...], rows: int, *, k: int | None,
                  multi_label: bool = False, threshold: float = 0.5) -> None:
         self.labels, self.k, self.multi_label, self.threshold = labels, k, multi_label, threshold
+        self._names = np.asarray(labels, dtype=object)  # picked by position, a batch at a time
         self.confidence = np.zeros(rows, dtype=np.float32)
         self.best = np.zeros(rows, dtype=np.int64)  # single-label: the label's position
         self.chosen: list[str] = [""] * rows if multi_label else []
@@ -45,9 +46,8 @@ class PredictionColumns:
         self.confidence[rows] = probs.max(axis=1)
         self.best[rows] = probs.argmax(axis=1)
         if self.multi_label:
-            names = np.asarray(self.labels, dtype=object)
             for row, on in zip(rows, probs >= self.threshold):
-                self.chosen[int(row)] = "|".join(names[np.flatnonzero(on)])
+                self.chosen[int(row)] = "|".join(self._names[np.flatnonzero(on)])
         if self.k is None:
             self.probs[rows] = probs
             return
@@ -60,8 +60,7 @@ class PredictionColumns:
         import pyarrow as pa
 
         mask = blank if blank is not None and blank.any() else None
-        names = np.asarray(self.labels, dtype=object)
-        predicted = self.chosen if self.multi_label else names[self.best].tolist()
+        predicted = self.chosen if self.multi_label else self._names[self.best].tolist()
         out = {"predicted_label": pa.array(predicted, pa.string(), mask=mask),
                "confidence": pa.array(self.confidence.astype(np.float64), pa.float64(), mask=mask)}
         if self.k is None:
@@ -70,7 +69,7 @@ class PredictionColumns:
                                                 mask=mask)
             return out
         for j in range(self.k):
-            out[f"top_{j + 1}_label"] = pa.array(names[self.top[:, j]].tolist(), pa.string(),
+            out[f"top_{j + 1}_label"] = pa.array(self._names[self.top[:, j]].tolist(), pa.string(),
                                                  mask=mask)
             out[f"top_{j + 1}_prob"] = pa.array(self.top_probs[:, j].astype(np.float64),
                                                 pa.float64(), mask=mask)
