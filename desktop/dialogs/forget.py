@@ -293,8 +293,8 @@ def describe(plan: Any) -> str:
             lines.append(f"    … and {part.removed - len(shown):,} more")
         if part.shared:
             stand = "stands" if part.shared == 1 else "stand"
-            lines.append(f"    {count_of(part.shared, 'pseudonym')} also {stand} for someone else: "
-                         "they leave the mapping, their rows stay.")
+            lines.append(f"    {count_of(part.shared, 'pseudonym')} also {stand} for someone "
+                         "else: they leave the mapping, their rows stay.")
         for what, n in part.broad:
             lines.append(f"    {what} match{'es' if what.startswith(chr(39)) else ''} {n:,} "
                          "rows, too many to be about one person: type a fuller value.")
@@ -303,6 +303,7 @@ def describe(plan: Any) -> str:
                          "instead (Delete…).")
     lines += plan.notes()
     if not plan.affected and not plan.reports:
-        lines.append("No row is surely about them: nothing removed." if any(
-            part.unsearched for part in plan.datasets) else "No stored row names them: nothing to remove.")
+        unsure = any(part.unsearched for part in plan.datasets)
+        lines.append("No row is surely about them: nothing removed." if unsure
+                     else "No stored row names them: nothing to remove.")
     return "\n".join(lines)

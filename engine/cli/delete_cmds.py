@@ -26,7 +26,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
             name, size, damage = args.name, "", f"{exc}. "
         runs = runs_on(ws, name)
         # Deleting the rows does not stop a run that already read them: said, so it is not news.
-        live = [r.run_id for r in runs if r.status is RunStatus.RUNNING and is_being_trained(ws, r.run_id)]
+        live = [r.run_id for r in runs
+                if r.status is RunStatus.RUNNING and is_being_trained(ws, r.run_id)]
         training = (f" Run {', '.join(live)} is training on it right now: it goes on with the rows "
                     "it read (cancel it to stop it), and cannot be scored again on its test split "
                     "once the dataset is gone." if live else "")

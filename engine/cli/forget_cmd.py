@@ -50,8 +50,7 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
             stand = "stands" if part.shared == 1 else "stand"
             lines.append(f"    {count_of(part.shared, 'pseudonym')} there also {stand} for "
                          "someone else: they leave the mapping whole (no longer reversible for "
-                         "either), "
-                         "and the rows holding them are not removed")
+                         "either), and the rows holding them are not removed")
         if part.source_named and part.removed:
             lines.append("    the name of the file it came from names them: it will be withheld")
         for what, n in part.broad:

@@ -26,6 +26,7 @@ WAIT_NOTE_S = 1.0  # waited this long, a caller with ``on_wait`` is told
 _in_process: dict[str, threading.Lock] = {}
 _in_process_guard = threading.Lock()
 
+
 class LocksUnsupported(PrivacyError):
     """The file system refuses file locks (some network shares and FUSE mounts): without them
     two windows or commands could change one workspace at once, so nothing is changed."""
@@ -36,10 +37,9 @@ def _unsupported(exc: OSError, path: Path | None) -> LocksUnsupported:
     # a lock someone holds forever: the caller waited, and the app hung, with no word of why.
     return LocksUnsupported(
         f"the file system of {'this folder' if path is None else Path(path).parent} refuses file "
-        f"locks ({exc.strerror or exc}): Cloister needs "
-        "them to keep two windows or commands from changing the workspace at once. Move the "
-        "workspace to a local disk, or to a network share that supports locks (copy its folder "
-        "while no Cloister is open)")
+        f"locks ({exc.strerror or exc}): Cloister needs them to keep two windows or commands "
+        "from changing the workspace at once. Move the workspace to a local disk, or to a "
+        "network share that supports locks (copy its folder while no Cloister is open)")
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only

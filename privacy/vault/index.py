@@ -278,9 +278,9 @@ def check_room(root: Path, index_bytes: int, *, margin: int = _ROOM_AFTER_INDEX)
     needed = index_bytes + margin
     if free < needed:
         raise NoRoomForChange(errno.ENOSPC, f"No space left on device: the workspace's disk has "
-                      f"{free // 1024:,} KiB free and a change needs {needed // 1024:,} KiB to be "
-                      "made and logged. Nothing was changed; free some space and try again",
-                      str(root))
+                              f"{free // 1024:,} KiB free and a change needs {needed // 1024:,} KiB "
+                              "to be made and logged. Nothing was changed; free some space and try "
+                              "again", str(root))
 
 
 def _chmod(path: Path, mode: int) -> None:
