@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import logging
 import secrets
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TYPE_CHECKING
 
 from engine.errors import InputError
+from privacy.errors import PrivacyError
 from privacy.interrupts import interrupts_held
 
 from engine.run_claims import RunClaimed, claim_run, is_being_trained, release_claim_file
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -141,9 +145,31 @@ def _as_seen(ws: Vault, record: RunRecord) -> RunRecord:
     then = ("resume it from its last checkpoint, or delete it"
             if ws.has(checkpoint_key(record.run_id))
             else "it had not saved a checkpoint yet, so start a new run (and delete this one)")
-    return record.updated(status=RunStatus.FAILED, error=(
+    seen = record.updated(status=RunStatus.FAILED, error=(
         "stopped without finishing: the app or command training it ended before it could say "
         f"so (it was killed, crashed, or the computer shut down); {then}"))
+    _record_the_stop(ws, seen)
+    return seen
+
+
+def _record_the_stop(ws: Vault, seen: RunRecord) -> None:
+    """Save the end a killed run's process could not, once: its record as failed, and its
+    ``run.ended`` entry (status ``killed``), so that the audit log does not show the run as
+    started and never ended. Under the run's claim, so a trainer resuming it at that instant
+    is not overwritten; a workspace that cannot be written (read-only media) keeps showing it."""
+    try:
+        with claim_run(ws, seen.run_id):
+            if ws.read_json(run_key(seen.run_id)).get("status") != RunStatus.RUNNING.value:
+                return  # another process recorded its end meanwhile
+            with interrupts_held():
+                # The entry first: should the record's write fail, a later look logs it again,
+                # where the other order could leave the run ended in its record and not the log.
+                ws.audit("run.ended", run=seen.run_id, status="killed")
+                save_run(ws, seen)
+    except RunClaimed:
+        return  # a trainer took it up just now: it is running again
+    except (OSError, PrivacyError) as exc:
+        log.info("could not record the end of run %s that stopped unseen: %s", seen.run_id, exc)
 
 
 def _valid_id(run_id: str) -> bool:

@@ -56,9 +56,9 @@ def test_a_run_whose_process_died_shows_as_failed_and_can_be_resumed_or_deleted(
 def test_a_run_another_process_trains_can_be_neither_resumed_nor_deleted(window):
     ws = window.context.workspace
     run_id = _crashed_run(ws)
-    window.show_page("runs")
-    page = window.runs_page
     with claim_run(ws, run_id):  # as `cloister train` in a terminal holds it
+        window.show_page("runs")
+        page = window.runs_page
         page.refresh()
         assert page.table.item(0, 2).text() == "running"
         page.select_runs([run_id])

@@ -74,6 +74,11 @@ def test_a_killed_run_shows_as_failed_and_resumes(trained, capsys) -> None:
     seen = {r.run_id: r for r in list_runs(ws)}[run_id]
     assert seen.status is RunStatus.FAILED and seen.resumable
     assert "stopped without finishing" in seen.error and "resume it from its last checkpoint" in seen.error
+    # The first look records the end the dead child could not: in its record and, once, in
+    # the audit log, so the log does not show a run started and never ended.
+    assert ws.read_json(f"runs/{run_id}/run.json")["status"] == "failed"
+    list_runs(ws)
+    assert ended_entries(ws, run_id) == ["killed"]
     code, out, _ = cli(tmp_path / "workspace", capsys, "runs")
     assert code == 0 and run_id in out and "failed" in out.split(run_id)[1].splitlines()[0]
     # It continues from the child's last checkpoint.
@@ -85,6 +90,13 @@ def test_a_killed_run_shows_as_failed_and_resumes(trained, capsys) -> None:
     assert started.run_id == run_id and started.resumed_from_step == at_step > 0
     token_events.close()  # closing the generator stops the run and releases its claim
     assert is_being_trained(ws, run_id) is False
+    actions = [e.action for e in ws.verify_audit().entries if e.details.get("run") == run_id]
+    assert actions[:3] == ["run.started", "run.ended", "run.resumed"]
+
+
+def ended_entries(ws, run_id: str) -> list[str]:
+    return [e.details["status"] for e in ws.verify_audit().entries
+            if e.action == "run.ended" and e.details.get("run") == run_id]
 
 
 def test_a_run_killed_before_its_first_checkpoint_says_to_start_again(trained, capsys) -> None:
@@ -94,6 +106,7 @@ def test_a_run_killed_before_its_first_checkpoint_says_to_start_again(trained, c
                   {**finished.to_dict(), "status": "running"})  # as a kill at the start leaves it
     seen = load_run(ws, finished.run_id)
     assert seen.status is RunStatus.FAILED and "had not saved a checkpoint yet" in seen.error
+    assert ended_entries(ws, finished.run_id) == ["finished", "killed"]
     code, out, _ = cli(tmp_path / "workspace", capsys, "rm-run", finished.run_id, "--yes")
     assert code == 0 and "Deleted run" in out  # no --force needed: nothing trains it
     assert not claim_path(ws, finished.run_id).exists()
@@ -156,3 +169,33 @@ def test_a_backup_leaves_the_claims_folder_out() -> None:
     from privacy.vault.backup import _NOT_COPIED
 
     assert _NOT_COPIED == {CLAIMS_DIR}
+
+
+def test_a_stopped_run_found_where_nothing_can_be_written_still_shows_as_failed(trained, monkeypatch) -> None:
+    ws, _ = trained
+    finished = list_runs(ws)[0]
+    ws.write_json(f"runs/{finished.run_id}/run.json", {**finished.to_dict(), "status": "running"})
+
+    def refuse(*_a, **_k):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(ws, "audit", refuse)
+    seen = load_run(ws, finished.run_id)
+    assert seen.status is RunStatus.FAILED and "stopped without finishing" in seen.error
+    assert ws.read_json(f"runs/{finished.run_id}/run.json")["status"] == "running"  # untouched
+    monkeypatch.undo()
+    load_run(ws, finished.run_id)  # a later look, where it can write, records it
+    assert ended_entries(ws, finished.run_id) == ["finished", "killed"]
+
+
+def test_a_run_taken_up_while_it_is_looked_at_is_left_to_its_trainer(trained) -> None:
+    ws, _ = trained
+    finished = list_runs(ws)[0]
+    ws.write_json(f"runs/{finished.run_id}/run.json", {**finished.to_dict(), "status": "running"})
+    from engine import runs
+
+    stored = runs.RunRecord.from_dict(ws.read_json(f"runs/{finished.run_id}/run.json"))
+    with claim_run(ws, finished.run_id):  # a trainer holds it, as a resume starting now would
+        runs._record_the_stop(ws, stored.updated(status=RunStatus.FAILED, error="seen stopped"))
+    assert ws.read_json(f"runs/{finished.run_id}/run.json")["status"] == "running"
+    assert ended_entries(ws, finished.run_id) == ["finished"]
