@@ -279,7 +279,8 @@ class ResultsPage(Page):
             return f"tested on {rep.n if rep else '?'} held-out rows{repeats}"
         seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
                 "overstate how it does on new data)" if rep.trained_rows else "")
-        return f"<b>scored on dataset {html.escape(self.scored)}</b>: {rep.n:,} rows{seen}"
+        blank = f"; {html.escape(rep.rows_without_text_text())}" if rep.rows_without_text else ""
+        return f"<b>scored on dataset {html.escape(self.scored)}</b>: {rep.n:,} rows{seen}{blank}"
 
     def _render(self) -> None:
         record, rep = self.record, self.report

@@ -192,6 +192,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "computed on the rows as they are and are not private", file=sys.stderr)
     if report.rows_not_read:
         print(f"  warning: {report.rows_not_read_text} They were not scored.", file=sys.stderr)
+    if report.rows_without_text:
+        print(f"  warning: {report.rows_without_text_text()}; the {report.n:,} rows above are "
+              "those with text", file=sys.stderr)
     if report.repeated_in_training:  # the run's own test split, from a dataset with repeats
         print(f"  warning: {report.repeats_text()}", file=sys.stderr)
     if report.trained_rows:
@@ -229,7 +232,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # the test split's rows are its own, not the dataset's.
     where = "row" if args.data is not None else "test-split row"
     if mistakes and report.rows_not_read:  # the file's own numbers are higher past a skipped row
-        print(f"  (rows are numbered among the {report.n:,} rows read, not counting the "
+        print(f"  (rows are numbered among the {report.n + len(report.rows_without_text):,} "
+              "rows read, not counting the "
               f"{report.rows_not_read:,} that could not be)")
     for wrong in mistakes:
         text = (wrong.text or "").replace("\n", " ")

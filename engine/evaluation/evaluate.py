@@ -37,7 +37,9 @@ def evaluate_run(
     ``sheet`` picks the worksheet of a workbook given as ``data``.
 
     Rows whose label the model was not trained on make it refuse, naming those labels and
-    the data, since the model cannot predict them and the metrics would be meaningless.
+    the data, since the model cannot predict them and the metrics would be meaningless. Rows
+    of other data without text are not scored (``rows_without_text``): a model asked about
+    nothing answers its prior, which would count as a mistake or a hit by chance.
     """
     from engine.evaluation.prediction import Predictor
     from engine.runs import load_run
@@ -56,6 +58,15 @@ def evaluate_run(
     else:
         texts, raw_labels, source, unread = _labelled_rows(ws, data, text_column, label_column,
                                                            record.dataset, sheet)
+    # The run's own split is scored as it trained (its blank rows, imported with --force, too).
+    kept = (np.arange(len(texts)) if own_split
+            else np.flatnonzero([bool(str(t).strip()) for t in texts]))
+    blank = [i + 1 for i in sorted(set(range(len(texts))) - set(kept.tolist()))]
+    if blank and len(kept) == 0:
+        raise InputError(f"{source}: no row has any text to score; check the text column "
+                         "(--text-column)")
+    if blank:
+        texts, raw_labels = [texts[i] for i in kept], [raw_labels[i] for i in kept]
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
                           delimiter=delimiter)
     predictor = Predictor.from_run(ws, run_id, device=device)
@@ -65,7 +76,11 @@ def evaluate_run(
         from engine.evaluation.overlap import rows_seen_in_training
 
         report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts),
-                         rows_not_read=unread[0], rows_not_read_text=unread[1])
+                         rows_not_read=unread[0], rows_not_read_text=unread[1],
+                         rows_without_text=tuple(blank))
+        if blank:  # mistakes keep the row numbers of the data given, blank rows counted
+            report = replace(report, misclassified=tuple(replace(m, row=int(kept[m.row]))
+                                                         for m in report.misclassified))
     else:
         report = replace(report, repeated_in_training=repeated)
         save_report(ws, run_id, report)

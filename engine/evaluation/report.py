@@ -79,6 +79,18 @@ class EvaluationReport:
     # scored, and which they were with what to do (``ImportedTable.skipped_rows_text``).
     rows_not_read: int = 0
     rows_not_read_text: str = ""
+    # With --data or another dataset: the rows (from 1, among those read) that have no text,
+    # so were not scored (``rows_without_text_text``).
+    rows_without_text: tuple[int, ...] = ()
+
+    def rows_without_text_text(self) -> str:
+        """"3 rows have no text (rows 2, 5, 9): they were not scored", or ""."""
+        blank = self.rows_without_text
+        if not blank:
+            return ""
+        shown = ", ".join(map(str, blank[:5])) + (f" and {len(blank) - 5:,} more" if len(blank) > 5 else "")
+        return (f"{len(blank):,} row{'s have' if len(blank) > 1 else ' has'} no text (row"
+                f"{'s' if len(blank) > 1 else ''} {shown}): not scored")
 
     @property
     def interval_rows(self) -> float:

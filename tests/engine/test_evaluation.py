@@ -279,6 +279,39 @@ def test_rows_of_a_file_that_cannot_be_read_are_said_not_to_be_scored(trained, t
     assert again.rows_not_read == 0 and again.rows_not_read_text == ""
 
 
+def test_rows_without_text_are_not_scored_and_said(trained, tmp_path, monkeypatch, capsys) -> None:
+    # They were scored: the model's answer to no text counted as a hit or a mistake, and the
+    # mistakes listed showed nothing.
+    from engine.cli import main
+    from engine.evaluation.evaluate import evaluate_run
+    from tests.engine.tiny_model import TEST_PASSPHRASE
+
+    ws, run_id, _ = trained
+    rows = ["free cash,spam", "hello there,ham", ",spam", "win a prize now,spam", "  ,ham",
+            "lunch at noon,ham"]
+    holes = tmp_path / "holes.csv"
+    holes.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    report = evaluate_run(ws, run_id, data=holes, device="cpu")
+    assert report.n == 4 and sum(m.support for m in report.per_class) == 4
+    assert report.rows_without_text == (3, 5)
+    assert report.rows_without_text_text() == "2 rows have no text (rows 3, 5): not scored"
+    assert all(m.text.strip() for m in report.misclassified)
+    flipped = tmp_path / "flipped.csv"  # every label wrong: each mistake keeps its file row
+    flipped.write_text("text,label\nfree cash,ham\n,ham\nhello there,spam\n", encoding="utf-8")
+    wrong = evaluate_run(ws, run_id, data=flipped, device="cpu")
+    texts = {"free cash": 0, "hello there": 2}
+    assert wrong.misclassified and all(m.row == texts[m.text] for m in wrong.misclassified)
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    code = main(["evaluate", run_id, "--data", str(holes), "--workspace", str(ws.root)])
+    captured = capsys.readouterr()
+    assert code == 0 and "on " + str(holes) + ": 4 rows" in captured.out
+    assert "warning: 2 rows have no text (rows 3, 5): not scored" in captured.err
+    blank = tmp_path / "blank.csv"
+    blank.write_text("text,label\n,spam\n ,ham\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"blank.csv.*no row has any text to score"):
+        evaluate_run(ws, run_id, data=blank, device="cpu")
+
+
 def test_a_stored_dataset_named_like_a_file_and_a_cancelled_scoring(trained, tmp_path,
                                                                     monkeypatch) -> None:
     """``dataset=`` reads the vault's dataset even where a file of that name is in the working
