@@ -17,7 +17,7 @@ from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox
 from desktop.pages.train_estimate import EstimateLine
-from desktop.pages.train_followup import RunFollowUp
+from desktop.pages.train_followup import RunFollowUp, resumed_settings_text
 from desktop.pages.train_model import BaseModelChoice
 from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings
 from desktop.state import Phase, TrainingMonitor
@@ -56,6 +56,7 @@ class TrainPage(Page):
         # A setting changed: a new estimate, and a refusal of the settings ("the learning rate
         # 'fast' is not a number") goes (it stayed, in red, beside the corrected value).
         self._refused = False  # the FAILED phase shown is a refusal of the settings, not a run's
+        self._resumed: str | None = None  # what a resumed run trains with, while it trains
         for signal in (self.epochs.valueChanged, self.batch_size.valueChanged,
                        self.max_length.valueChanged, self.dataset_combo.currentIndexChanged,
                        self.device.currentIndexChanged, self.learning_rate.currentTextChanged,
@@ -167,8 +168,16 @@ class TrainPage(Page):
         column = QWidget()
         column_layout = QVBoxLayout(column)
         column_layout.setContentsMargins(0, 0, 0, 0)
+        # A resumed run trains with the settings it started with, not the form's: while it
+        # trains, they are said here instead of the form and its estimate.
+        self.resumed_label = QLabel("")
+        self.resumed_label.setWordWrap(True)
+        self.resumed_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.resumed_label.hide()
+        column_layout.addWidget(self.resumed_label, 1)
         column_layout.addWidget(scroll, 1)
-        column_layout.addWidget(section("Estimate"))
+        self.estimate_heading = section("Estimate")
+        column_layout.addWidget(self.estimate_heading)
         column_layout.addWidget(self.estimate_label)
         column_layout.addLayout(buttons)
         column.setMinimumWidth(400)
@@ -360,7 +369,7 @@ class TrainPage(Page):
             if problems:
                 self._fail_now("Check the settings: " + "; ".join(p.message for p in problems) + ".")
                 return
-        workspace = self.workspace
+        workspace, self._resumed = self.workspace, None
         self.run_job(Job(lambda cancel: train_events(workspace, config, cancel), name="train", parent=self))
 
     def resume(self, run_id: str | None = None) -> None:
@@ -371,6 +380,7 @@ class TrainPage(Page):
         from desktop.jobs import resume_events
 
         workspace = self.workspace
+        self._resumed = resumed_settings_text(workspace, run_id)
         self.run_job(Job(lambda cancel: resume_events(workspace, run_id, cancel), name="train", parent=self))
 
     def run_job(self, job: Job) -> None:
@@ -456,6 +466,11 @@ class TrainPage(Page):
         # What a run trains with is fixed when it starts: a value changed meanwhile would show
         # beside a run that does not use it (and Resume would not either).
         self.settings_scroll.widget().setEnabled(not running)
+        resumed = running and bool(self._resumed)
+        self.resumed_label.setText((self._resumed or "") if resumed else "")
+        self.resumed_label.setVisible(resumed)
+        for widget in (self.settings_scroll, self.estimate_heading, self.estimate_label):
+            widget.setVisible(not resumed)
         self.device_label.setText(f"Device: {m.device or '—'}")
         self.progress.setValue(int(1000 * m.fraction))
         self.progress_text.setText(m.progress_text())

@@ -6,6 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from desktop.state import Phase
+from engine.units import rate_text
+
+
+def resumed_settings_text(workspace: Any, run_id: str) -> str:
+    """What a resumed run trains with: the settings it started with, whatever the form holds."""
+    from engine.runs import load_run, used_settings
+
+    try:
+        record = load_run(workspace, run_id)
+    except Exception:  # noqa: BLE001 - the resume itself says what is wrong with the run
+        return f"Resuming run {run_id} with the settings it started with."
+    used = used_settings(record)
+    epochs = used.get("epochs")
+    said = [f"{epochs} epoch{'' if epochs == 1 else 's'}" if epochs else "",
+            f"learning rate {rate_text(float(used['learning_rate']))}" if used.get("learning_rate") else "",
+            f"max length {used['max_length']}" if used.get("max_length") else "",
+            f"batch size {used['batch_size']}" if used.get("batch_size") else "",
+            f"differential privacy at ε = {used['dp_epsilon']:g}" if used.get("dp") else ""]
+    return (f"Resuming run {run_id} on '{record.dataset}' with the settings it started with: "
+            f"{', '.join(s for s in said if s)}. The form comes back when it ends, for new runs.")
 
 
 class RunFollowUp:

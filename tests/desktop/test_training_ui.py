@@ -63,10 +63,19 @@ def test_cancel_mid_training_then_resume_from_the_checkpoint(qtbot, window, spam
     assert stopped_at < page.monitor.total_steps  # it really stopped early
     assert page.resume_button.isEnabled()  # the engine kept a checkpoint
 
-    # Resume continues from the checkpoint's step (then we stop it again: 40 epochs is long).
+    # Resume continues from the checkpoint's step (then we stop it again: 40 epochs is long),
+    # with the run's own settings, which the page says instead of the form's (changed since).
+    page.epochs.setValue(3)
+    page.max_length.setValue(64)
+    run_id = page.monitor.run_id
     resumed: list[object] = []
     qtbot.mouseClick(page.resume_button, Qt.MouseButton.LeftButton)
     page.job.events.connect(resumed.extend)
+    said = page.resumed_label.text()
+    assert page.resumed_label.isVisibleTo(page) and not page.settings_scroll.isVisibleTo(page)
+    assert not page.estimate_label.isVisibleTo(page)  # the form's estimate is not this run's
+    assert (f"Resuming run {run_id} on 'messages' with the settings it started with: "
+            "40 epochs") in said and "max length 32, batch size 4" in said
     qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in resumed), timeout=120_000)
     started = next(e for e in resumed if isinstance(e, Started))
     first_step = next(e for e in resumed if isinstance(e, Step))
@@ -76,6 +85,8 @@ def test_cancel_mid_training_then_resume_from_the_checkpoint(qtbot, window, spam
     with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     assert isinstance(ended.args[0], Cancelled) and ended.args[0].step > stopped_at
+    assert not page.resumed_label.isVisibleTo(page) and page.settings_scroll.isVisibleTo(page)
+    assert page.epochs.value() == 3  # the form, for new runs, as the user left it
 
     # The Runs page lists the one run, cancelled (resumable).
     window.show_page("runs")
