@@ -85,7 +85,7 @@ class DatasetsPage(Page):
         self.file_label.setObjectName("fileLabel")
         self.text_combo = QComboBox()
         self.label_combo = QComboBox()
-        self.skip_box = QCheckBox("Leave out rows with empty text or no label")
+        self.skip_box = QCheckBox("Leave out rows with empty text, no label, or that cannot be read")
         for combo in (self.text_combo, self.label_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setMinimumWidth(140)

@@ -56,7 +56,9 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
 _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 # Hints that name a command-line flag, said the way this page does it.
 _PAGE_HINTS = {"looks-multi-label": "If a row can carry several classes, tick “Several labels per "
-               "row” above (or click here): each label is then counted, and trained, on its own."}
+               "row” above (or click here): each label is then counted, and trained, on its own.",
+               "unreadable-rows": "Quote the fields that hold the delimiter and export the file "
+               "again, or tick “Leave out rows … that cannot be read” above."}
 
 
 def problem_lines(problems: list[Any]) -> list[tuple[Any, str, str]]:

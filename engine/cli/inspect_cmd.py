@@ -53,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="warn about texts far beyond an N-token limit (default: the "
                         "default model's limit, 512 for MiniLM, the most automatic training reads)")
     parser.add_argument("--skip-incomplete", action="store_true",
-                        help="treat rows with empty text or no label as skipped (warnings), not errors")
+                        help="treat rows with empty text or no label, and rows of a CSV/TSV with "
+                        "the wrong number of fields, as skipped (warnings), not errors")
     parser.add_argument("--label-delimiter", metavar="D",
                         help="multi-label data: labels in a cell are separated by D (e.g. '|'); "
                         "classes are counted label by label")

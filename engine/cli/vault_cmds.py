@@ -409,7 +409,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                    help="whether the first row names the columns (default: detected)")
     p.add_argument("--skip-incomplete", action="store_true",
-                   help="leave out rows with empty text or no label (warnings, not errors)")
+                   help="leave out rows with empty text or no label, and rows of a CSV/TSV "
+                   "with the wrong number of fields (warnings, not errors)")
     p.add_argument("--label-delimiter", metavar="D",
                    help="each label cell holds several classes separated by D (multi-label, as "
                    "'billing|tech'): classes are checked one by one; train with --multi-label")

@@ -31,6 +31,7 @@ FIX_FOR_CODE: dict[str, FixHint] = {
                               "Merge labels that differ only in how they are written"),
     "single-class": FixHint("--label-column L", "Choose another label column"),
     "no-label-column": FixHint("--label-column L", "Choose the label column"),
+    "unreadable-rows": FixHint("--skip-incomplete", "Leave out the rows that cannot be read"),
 }
 
 

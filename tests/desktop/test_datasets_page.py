@@ -67,8 +67,17 @@ def test_errors_without_a_row_are_not_offered_as_clickable(qtbot, window, tmp_pa
 
 
 def test_leaving_out_incomplete_rows_makes_the_file_importable(qtbot, window, tmp_path):
-    page = _open(qtbot, window, _problem_rows(tmp_path))
+    path = _problem_rows(tmp_path)
+    with path.open("a", encoding="utf-8") as handle:  # a text with an unquoted comma
+        handle.write("see you later, at the station,ham\n")
+    page = _open(qtbot, window, path)
     qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    # A row that cannot be read blocks the import too: left out unasked, it was lost unseen.
+    items = [page.problems.item(i) for i in range(page.problems.count())]
+    [unreadable] = [i for i in items if i.data(Qt.ItemDataRole.UserRole).code == "unreadable-rows"]
+    assert unreadable.text().startswith("✖ 1 row of the file could not be read")
+    assert "tick “Leave out rows … that cannot be read” above" in unreadable.text()
+    assert page.skip_box.text() == "Leave out rows with empty text, no label, or that cannot be read"
     draft_before = page.draft
     page.skip_box.setChecked(True)
     qtbot.waitUntil(lambda: page.draft is not draft_before and page.import_button.isEnabled(), timeout=30_000)

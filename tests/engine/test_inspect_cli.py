@@ -327,3 +327,32 @@ def test_inspect_says_which_line_row_one_is(tmp_path: Path, capsys: pytest.Captu
     assert f"(rows are data rows: row 1 is line {first_line} of the file)" in out
     assert "row 9, column" in out  # the empty text: the ninth data row
     assert path.read_text(encoding="utf-8").splitlines()[first_line + 8 - 1] == ",a"
+
+
+def test_rows_that_cannot_be_read_block_the_import_until_left_out(tmp_path: Path, monkeypatch,
+                                                                  capsys) -> None:
+    # Texts with unquoted commas: those rows have too many fields. They were left out with a
+    # warning, the file read as trainable and 2 of 6 rows lost without being asked.
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "ragged import test passphrase")
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "ws"))
+    rows = ["free cash now,spam", "see you at lunch,ham", "hi, are you coming,ham",
+            "win a prize,spam", "call me back, please,ham", "cheap loans today,spam"]
+    path = tmp_path / "naive.csv"
+    path.write_text("text,label\n" + "\n".join(rows * 3) + "\n", encoding="utf-8")
+    code, report = inspect_json(capsys, str(path))
+    assert code == 2 and not report["trainable"]
+    [blocking] = [p for p in report["problems"] if p["severity"] == "error"]
+    assert blocking["code"] == "unreadable-rows" and blocking["fix"] == "--skip-incomplete"
+    assert blocking["message"].startswith("6 rows of the file could not be read (the wrong number")
+    assert main(["init", "--kdf-cost", "10"]) == 0
+    capsys.readouterr()
+    assert main(["import", str(path), "--name", "naive"]) == 2
+    said = capsys.readouterr()
+    assert "error: 6 rows of the file could not be read" in said.out
+    assert "not imported" in said.err and "add --skip-incomplete" in said.err
+    assert main(["datasets", "--json"]) == 0 and "naive" not in capsys.readouterr().out
+    assert main(["import", str(path), "--name", "naive", "--skip-incomplete"]) == 0
+    capsys.readouterr()
+    assert main(["datasets", "--json"]) == 0
+    [stored] = [d for d in json.loads(capsys.readouterr().out) if d["name"] == "naive"]
+    assert stored["rows"] == 12
