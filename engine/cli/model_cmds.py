@@ -196,7 +196,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  warning: {report.rows_without_text_text()}; the {report.n:,} rows above are "
               "those with text", file=sys.stderr)
     if report.repeated_in_training:  # the run's own test split, from a dataset with repeats
-        print(f"  warning: {report.repeats_text()}", file=sys.stderr)
+        print(f"  warning: {report.repeats_text(load_run(ws, args.run).dataset)}", file=sys.stderr)
     if report.trained_rows:
         print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "
               "trained or validated on: the scores below overstate how it does on new data",

@@ -142,17 +142,22 @@ class EvaluationReport:
                                   else int(data["repeated_in_training"])),
         )
 
-    def repeats_text(self) -> str:
-        """What the test rows that repeat a training text do to these scores ('' if none do)."""
+    def repeats_text(self, dataset: str | None = None) -> str:
+        """What the test rows that repeat a training text do to these scores ('' if none do),
+        and how to drop them from ``dataset`` (the run's), on the command line and in the app."""
         if not self.repeated_in_training:
             return ""
+        import shlex
+
         k = self.repeated_in_training
+        name = shlex.quote(dataset) if dataset else "DATASET"
         return (f"{k:,} of the {self.n:,} test rows repeat the text of a row the model trained or "
                 "validated on (case and spacing aside), so these scores overstate how it does on "
-                "new texts. Drop the repeats and train again: `cloister fix DATASET "
+                f"new texts. Drop the repeats and train again: `cloister fix {name} "
                 "--drop-duplicates` drops exact copies and `--resolve-conflicts` copies with "
-                "another label; copies that differ only in case or spacing must be made one in "
-                "the source file.")
+                "another label (in the app: open the source file again on the Datasets page, "
+                "press \"Drop repeated rows\" and import it under the same name); copies that "
+                "differ only in case or spacing must be made one in the source file.")
 
 
 def compute_report(

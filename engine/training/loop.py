@@ -379,7 +379,8 @@ class Trainer:
             prep = self.prep
             report = replace(report, repeated_in_training=repeated_test_rows(
                 prep.texts, prep.train, prep.validation, prep.test))
-            notes = (report.repeats_text(),) if report.repeated_in_training else ()
+            notes = ((report.repeats_text(self.config.dataset),) if report.repeated_in_training
+                     else ())
             save_report(self.ws, run_id, report)
             metrics, effective_rows = {**report.headline(), "loss": loss}, report.effective_rows
             yield Evaluated(step=scored_step, epoch=scored_epoch, split="test", metrics=metrics)

@@ -61,7 +61,9 @@ def test_test_rows_that_repeat_a_training_text_are_counted_and_said(repeated, tm
 
     monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
     assert main(["evaluate", run_id, "--workspace", str(ws.root)]) == 0
-    assert f"warning: {expected:,} of the {len(test)} test rows repeat" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"warning: {expected:,} of the {len(test)} test rows repeat" in err
+    assert "`cloister fix DATASET" not in err
     card = (export_run(ws, run_id, tmp_path / "export", plaintext=True) / "README.md").read_text()
     assert f"**Warning:** {expected:,} of the {len(test)} test rows repeat" in card
 
@@ -85,5 +87,9 @@ def test_training_says_so_when_it_finishes_and_a_dataset_without_repeats_says_no
                          batch_size=8, max_length=32, learning_rate=1e-3)
     finished = list(train(ws, config))[-1]
     assert isinstance(finished, Finished)
-    assert finished.notes == (load_report(ws, finished.run_id).repeats_text(),)
+    assert finished.notes == (load_report(ws, finished.run_id).repeats_text("repeats"),)
     assert "test rows repeat the text" in finished.notes[0]
+    # The command to run names the dataset (it said DATASET), and the app's way is said too.
+    assert "`cloister fix repeats --drop-duplicates`" in finished.notes[0]
+    assert 'press "Drop repeated rows" and import it under the same name' in finished.notes[0]
+    assert "`cloister fix 'my data' --drop" in load_report(ws, finished.run_id).repeats_text("my data")
