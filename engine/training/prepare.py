@@ -216,7 +216,7 @@ def _blocking_problems(stored: Any) -> str:
         return ""
     # The first alone: `cloister show` lists them with their fixes; three made a wall of text.
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return errors[0] + more
+    return errors[0].rstrip(". ") + more  # said inside a sentence: "... is chosen.." once
 
 
 def split_rows(strata: Sequence[str], *, seed: int,

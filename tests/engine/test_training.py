@@ -220,6 +220,7 @@ def test_dataset_with_blocking_validation_errors_is_bad_data(workspace, tiny_ber
     assert "row 6" in failed.message  # names the row, as the import report did
     # What to do says how, inside Cloister: the fixes at import, not editing the source file.
     assert "Fix them in the workspace with `cloister fix broken`" in failed.message
+    assert ".." not in failed.message  # the problem's own full stop, inside the sentence
 
 
 def test_unknown_dataset_is_bad_data(workspace, tiny_bert) -> None:
