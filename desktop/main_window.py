@@ -32,10 +32,10 @@ class _LockScreen(QWidget):
         picture = QLabel()
         picture.setPixmap(icon("lock").pixmap(QSize(72, 72)))
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title = QLabel("Cloister is locked")
+        self.title = title = QLabel("Cloister is locked")
         title.setObjectName("pageTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text = QLabel("Your datasets and models stay encrypted until you unlock the workspace.")
+        self.text = text = QLabel("Your datasets and models stay encrypted until you unlock the workspace.")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setWordWrap(True)
         self.button = QPushButton("Unlock…")
@@ -49,6 +49,19 @@ class _LockScreen(QWidget):
             layout.addWidget(widget)
         layout.addLayout(row)
         layout.addStretch(2)
+
+    def describe(self, vault_exists: bool) -> None:
+        """Locked, or (first launch, its dialog cancelled) no vault yet: the button opens the
+        right dialog either way, and says which."""
+        if vault_exists:
+            self.title.setText("Cloister is locked")
+            self.text.setText("Your datasets and models stay encrypted until you unlock the workspace.")
+            self.button.setText("Unlock…")
+        else:
+            self.title.setText("No vault yet")
+            self.text.setText("Cloister keeps your datasets and models in an encrypted vault, "
+                              "protected by a passphrase you choose. Create it to begin.")
+            self.button.setText("Create vault…")
 
 
 # key, title, icon, module, class. Pages are built the first time they are needed: the window
@@ -350,6 +363,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() and dialog.workspace is not None:
             self.context.set_workspace(dialog.workspace)
             return True
+        self.lock_screen.describe(Workspace.exists(root))
         return False
 
     def unlock(self) -> None:
@@ -417,6 +431,7 @@ class MainWindow(QMainWindow):
             self._restart_idle_timer()
         else:
             self.lock_label.setText("Locked")
+            self.lock_screen.describe(True)  # it was unlocked, so it exists
             self.stack.setCurrentWidget(self.lock_screen)
             self.idle_timer.stop()
 

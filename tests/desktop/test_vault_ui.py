@@ -76,12 +76,19 @@ def test_first_launch_creates_the_vault_then_later_launches_unlock(qtbot, contex
     window.show()
     assert window.current_page_key() == "locked" and not window.nav.isEnabled()
 
+    # Cancelled, the first dialog leaves a window that says there is no vault yet, not that
+    # Cloister is locked (with an Unlock button that then offered to create one).
+    from tests.desktop.helpers import when_modal_opens
+
+    when_modal_opens(CreateVaultDialog, lambda dialog: dialog.reject())
+    assert not window.open_vault()
+    screen = window.lock_screen
+    assert (screen.title.text(), screen.button.text()) == ("No vault yet", "Create vault…")
+
     def fill_create(dialog: CreateVaultDialog) -> None:
         dialog.first.setText(PASSPHRASE)
         dialog.second.setText(PASSPHRASE)
         dialog.create_button.click()
-
-    from tests.desktop.helpers import when_modal_opens
 
     when_modal_opens(CreateVaultDialog, fill_create)
     assert window.open_vault()
@@ -89,6 +96,7 @@ def test_first_launch_creates_the_vault_then_later_launches_unlock(qtbot, contex
 
     window.lock()
     assert window.current_page_key() == "locked" and context.workspace is None
+    assert (screen.title.text(), screen.button.text()) == ("Cloister is locked", "Unlock…")
 
     from tests.desktop.helpers import unlock_from_the_lock_screen
 
