@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from desktop.context import AppContext
 
@@ -50,3 +50,13 @@ def section(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("sectionTitle")
     return label
+
+
+def run_choice() -> QComboBox:
+    """A run picker as wide as its items ("20261206-234024-bee7bcc9 — sms — accuracy 0.93"),
+    within bounds: at a fixed 360 px the accuracy, what a run is picked by, was cut off."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    combo.setMinimumWidth(360)
+    combo.setMaximumWidth(640)  # a long dataset name is elided, not the window widened
+    return combo

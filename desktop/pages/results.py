@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accessible import label_for, tab_leaves
 from desktop.icons import icon
-from desktop.pages.base import Page
+from desktop.pages.base import Page, run_choice
 from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
@@ -75,25 +75,34 @@ class ResultsPage(Page):
         # The run's model on other labelled data of the vault (this month's rows, another
         # team's): `cloister evaluate RUN --data NAME`, here.
         self.scored_on = QComboBox()
+        # Sized to its items whenever they change: sized once, on a first show before any run
+        # existed, it cut "its test split" to "its test s".
+        self.scored_on.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.scored_on.setToolTip("Score the run's model on another dataset of the vault (its "
                                   "labels must be among the run's); the run's own report stays")
         self.scored_on.activated.connect(lambda _i: self.score_on(self.scored_on.currentData()))
         self._asked = 0  # bumped by each run shown or scoring asked: a late answer is dropped
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(360)
+        self.run_combo = run_choice()
         self.run_combo.activated.connect(lambda _i: self.show_run(self.run_combo.currentData()))
         self.export_button = QPushButton(icon("export"), "Export…")
         self.export_button.clicked.connect(self.export_current)
         self.try_button = QPushButton(icon("tryit"), "Try it")
         self.try_button.clicked.connect(self._try_it)
-        top = QHBoxLayout()
-        top.addWidget(label_for("Run:", self.run_combo))
-        top.addWidget(self.run_combo)
-        top.addWidget(label_for("Scored on:", self.scored_on))
-        top.addWidget(self.scored_on)
-        top.addStretch(1)
-        top.addWidget(self.try_button)
-        top.addWidget(self.export_button)
+        # Two rows: in one, at 1024 px the two pickers and buttons squeezed the run's name
+        # until its accuracy was cut off.
+        picked = QHBoxLayout()
+        picked.addWidget(label_for("Run:", self.run_combo))
+        picked.addWidget(self.run_combo)
+        picked.addStretch(1)
+        picked.addWidget(self.try_button)
+        picked.addWidget(self.export_button)
+        scored = QHBoxLayout()
+        scored.addWidget(label_for("Scored on:", self.scored_on))
+        scored.addWidget(self.scored_on)
+        scored.addStretch(1)
+        top = QVBoxLayout()
+        top.addLayout(picked)
+        top.addLayout(scored)
 
         self.cards = {key: MetricCard(title) for key, title in headline()}
         self.summary = QLabel("")

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accessible import label_for
 from desktop.icons import icon
-from desktop.pages.base import Page, section
+from desktop.pages.base import Page, run_choice, section
 from desktop.state import format_metric
 from desktop.widgets.charts import BarChart
 from desktop.worker import Done, Job
@@ -46,8 +46,7 @@ class TryItPage(Page):
         self._debounce.setInterval(250)
         self._debounce.timeout.connect(self._predict)
 
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(360)
+        self.run_combo = run_choice()
         self.run_combo.activated.connect(lambda _i: self.select_run(self.run_combo.currentData()))
         top = QHBoxLayout()
         top.addWidget(label_for("Model from run:", self.run_combo))

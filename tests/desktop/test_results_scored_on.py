@@ -28,6 +28,13 @@ def test_a_run_scored_on_another_dataset_and_back(qtbot, window, spam_csv, tiny_
     qtbot.waitUntil(lambda: results.report is not None, timeout=30_000)
     own = results.report
     assert results.scored_on.itemData(0) is None and results.scored_on.findData("this-month") > 0
+    # The pickers show their whole text: the run's accuracy was cut off at a fixed width.
+    window.resize(1024, 640)
+    qtbot.wait(50)  # the resize is laid out
+    for combo in (results.run_combo, results.scored_on):
+        text = combo.currentText()
+        assert "accuracy" in text or combo is results.scored_on
+        assert combo.width() >= combo.fontMetrics().horizontalAdvance(text) + 20, text
 
     _choose(results, "this-month")
     qtbot.waitUntil(lambda: results.scored == "this-month", timeout=60_000)
