@@ -82,8 +82,11 @@ class StoredDatasetsPanel(QWidget):
     def workspace(self) -> Vault | None:
         return self.context.workspace
 
-    def refresh(self, workspace: Vault) -> None:
-        """Re-read the vault's index (small, on the UI thread); never shows row contents."""
+    def refresh(self, workspace: Vault, *, select: str | None = None) -> None:
+        """Re-read the vault's index (small, on the UI thread); never shows row contents. The
+        dataset chosen stays chosen (``select``: another, such as a renamed one's new name):
+        cleared, every button went grey after a rename or a Privacy copy."""
+        select = select or self.selected_name()
         self.table.setRowCount(0)
         infos: list[Any] = []
         if workspace is not None:
@@ -105,6 +108,8 @@ class StoredDatasetsPanel(QWidget):
                 if column == 0:
                     cell.setToolTip(", ".join(list(info.labels)[:30]))
                 self.table.setItem(row, column, cell)
+        if select is not None:
+            self.select(select)
         self._update_buttons()
 
     def fit_in(self, split: QSplitter) -> None:
@@ -170,7 +175,7 @@ class StoredDatasetsPanel(QWidget):
             from desktop.jobs import rename_dataset
 
             workspace = self.workspace
-            self._vault_edit(lambda: rename_dataset(workspace, old, new.strip()))
+            self._vault_edit(lambda: rename_dataset(workspace, old, new.strip()), select=new.strip())
 
     def delete_selected(self) -> None:
         name, workspace = self.selected_name(), self.workspace
@@ -207,14 +212,15 @@ class StoredDatasetsPanel(QWidget):
             if self._vault_edit(lambda: delete_dataset(workspace, name, with_runs=trained)):
                 self.context.runs_changed.emit()
 
-    def _vault_edit(self, operation) -> bool:  # noqa: ANN001 - small, fast index edits
+    def _vault_edit(self, operation, *, select: str | None = None) -> bool:  # noqa: ANN001
+        """A small, fast index edit; ``select``: the dataset to choose once it is done."""
         try:
             operation()
             done = True
         except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
             QMessageBox.warning(self, "Cloister", str(exc))
-            done = False
-        self.refresh(self.workspace)
+            done, select = False, None
+        self.refresh(self.workspace, select=select)
         self.context.datasets_changed.emit()
         return done
 

@@ -131,8 +131,11 @@ def test_rename_and_delete_ask_first(qtbot, window, spam_csv):
     QTimer.singleShot(0, rename)
     click_when_laid_out(qtbot, page.rename_button)
     assert page.stored.item(0, 0).text() == "sms-sample"
+    # Still chosen under its new name, its buttons usable (all went grey, nothing chosen).
+    assert page.stored_panel.selected_name() == "sms-sample" and page.stored_panel.train_button.isEnabled()
+    window.context.datasets_changed.emit()  # as a Privacy copy made elsewhere does
+    assert page.stored_panel.selected_name() == "sms-sample"
 
-    page.select_stored("sms-sample")
     seen: list[str] = []
     answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=seen)
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
