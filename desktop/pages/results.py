@@ -289,6 +289,9 @@ class ResultsPage(Page):
         seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
                 "overstate how it does on new data)" if rep.trained_rows else "")
         blank = f"; {html.escape(rep.rows_without_text_text())}" if rep.rows_without_text else ""
+        if rep.labels_read_as:
+            blank += "; labels read as the run's: " + html.escape(", ".join(
+                f"{given!r} as {known!r}" for given, known in rep.labels_read_as))
         return f"<b>scored on dataset {html.escape(self.scored)}</b>: {rep.n:,} rows{seen}{blank}"
 
     def _render(self) -> None:

@@ -192,6 +192,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "computed on the rows as they are and are not private", file=sys.stderr)
     if report.rows_not_read:
         print(f"  warning: {report.rows_not_read_text} They were not scored.", file=sys.stderr)
+    if report.labels_read_as:
+        print("  note: labels read as the model's, written differently: " + ", ".join(
+            f"{given!r} as {known!r}" for given, known in report.labels_read_as), file=sys.stderr)
     if report.rows_without_text:
         print(f"  warning: {report.rows_without_text_text()}; the {report.n:,} rows above are "
               "those with text", file=sys.stderr)

@@ -67,6 +67,10 @@ def evaluate_run(
                          "(--text-column)")
     if blank:
         texts, raw_labels = [texts[i] for i in kept], [raw_labels[i] for i in kept]
+    spellings = _spelled_otherwise(raw_labels, record.labels, multi_label=multi_label,
+                                   delimiter=delimiter)
+    if spellings:
+        raw_labels = _respelled(raw_labels, spellings, multi_label=multi_label, delimiter=delimiter)
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
                           delimiter=delimiter)
     predictor = Predictor.from_run(ws, run_id, device=device)
@@ -77,7 +81,8 @@ def evaluate_run(
 
         report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts),
                          rows_not_read=unread[0], rows_not_read_text=unread[1],
-                         rows_without_text=tuple(blank))
+                         rows_without_text=tuple(blank),
+                         labels_read_as=tuple(sorted(spellings.items())))
         if blank:  # mistakes keep the row numbers of the data given, blank rows counted
             report = replace(report, misclassified=tuple(replace(m, row=int(kept[m.row]))
                                                          for m in report.misclassified))
@@ -195,10 +200,38 @@ def _training_columns(ws: Vault, dataset: str, columns: Sequence[str], text_colu
     return text_column, label_column
 
 
+def _label_parts(raw: str, *, multi_label: bool, delimiter: str) -> list[str]:
+    return [p.strip() for p in raw.split(delimiter) if p.strip()] if multi_label else [raw]
+
+
+def _spelled_otherwise(raw: Sequence[str], labels: Sequence[str], *, multi_label: bool,
+                       delimiter: str) -> dict[str, str]:
+    """Labels of the data the model knows under another spelling ('1.0' for '1', 'SPAM ' for
+    'spam': ``engine.data.labels.spelling_key``, as import's --merge-label-variants reads them),
+    each with the model's label; only where one of the model's labels has that spelling."""
+    from engine.data.labels import spelling_key
+
+    known = set(labels)
+    by_key: dict[str, list[str]] = {}
+    for label in labels:
+        by_key.setdefault(spelling_key(label), []).append(label)
+    unseen = {p for r in raw for p in _label_parts(r, multi_label=multi_label, delimiter=delimiter)
+              if p not in known}
+    return {p: by_key[k][0] for p in unseen if len(by_key.get(k := spelling_key(p), ())) == 1}
+
+
+def _respelled(raw: Sequence[str], spellings: dict[str, str], *, multi_label: bool,
+               delimiter: str) -> list[str]:
+    if not multi_label:
+        return [spellings.get(r, r) for r in raw]
+    return [delimiter.join(spellings.get(p, p) for p in
+                           _label_parts(r, multi_label=True, delimiter=delimiter)) for r in raw]
+
+
 def _encode_truth(raw: Sequence[str], labels: Sequence[str], source: str, *, multi_label: bool,
                   delimiter: str) -> np.ndarray:
     index = {label: i for i, label in enumerate(labels)}
-    rows = [[p.strip() for p in r.split(delimiter) if p.strip()] if multi_label else [r] for r in raw]
+    rows = [_label_parts(r, multi_label=multi_label, delimiter=delimiter) for r in raw]
     unseen = sorted({p for parts in rows for p in parts if p not in index})
     if unseen:
         shown = ", ".join(repr(u) for u in unseen[:10]) + (" ..." if len(unseen) > 10 else "")

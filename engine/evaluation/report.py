@@ -82,6 +82,8 @@ class EvaluationReport:
     # With --data or another dataset: the rows (from 1, among those read) that have no text,
     # so were not scored (``rows_without_text_text``).
     rows_without_text: tuple[int, ...] = ()
+    # Labels of that data read as the model's label of the same spelling ('1.0' as '1').
+    labels_read_as: tuple[tuple[str, str], ...] = ()
 
     def rows_without_text_text(self) -> str:
         """"3 rows have no text (rows 2, 5, 9): they were not scored", or ""."""

@@ -312,6 +312,31 @@ def test_rows_without_text_are_not_scored_and_said(trained, tmp_path, monkeypatc
         evaluate_run(ws, run_id, data=blank, device="cpu")
 
 
+def test_labels_written_otherwise_are_read_as_the_models(trained, tmp_path, monkeypatch,
+                                                        capsys) -> None:
+    # 'SPAM' or 'Ham ' (and '1.0' for '1') were refused as labels the model never saw, with no
+    # way round it short of editing the file; import already reads them as one label.
+    from engine.cli import main
+    from engine.evaluation.evaluate import evaluate_run
+    from tests.engine.tiny_model import TEST_PASSPHRASE
+
+    ws, run_id, _ = trained
+    cased = tmp_path / "cased.csv"
+    cased.write_text("text,label\nfree cash,SPAM\nhello there,Ham \nwin a prize now,spam\n"
+                     "lunch at noon,ham\n", encoding="utf-8")
+    report = evaluate_run(ws, run_id, data=cased, device="cpu")
+    assert report.n == 4 and {m.label: m.support for m in report.per_class} == {"ham": 2, "spam": 2}
+    assert report.labels_read_as == (("Ham", "ham"), ("SPAM", "spam"))
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    assert main(["evaluate", run_id, "--data", str(cased), "--workspace", str(ws.root)]) == 0
+    assert ("note: labels read as the model's, written differently: 'Ham' as 'ham', 'SPAM' as "
+            "'spam'") in capsys.readouterr().err
+    other = tmp_path / "other.csv"  # a label no spelling makes the model's is still refused
+    other.write_text("text,label\nfree cash,SPAM\nhello there,hamm\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"other.csv \(column 'label'\) has labels the model was not trained on: 'hamm'\."):
+        evaluate_run(ws, run_id, data=other, device="cpu")
+
+
 def test_a_stored_dataset_named_like_a_file_and_a_cancelled_scoring(trained, tmp_path,
                                                                     monkeypatch) -> None:
     """``dataset=`` reads the vault's dataset even where a file of that name is in the working
