@@ -316,7 +316,7 @@ class DatasetsPage(Page):
         self.model.set_roles({draft.text_column: "text", **({draft.label_column: "label"} if draft.label_column else {})})
         self._roles_first(draft)
         imported = draft.imported
-        details = [f"{draft.rows:,} rows", f"{len(draft.columns)} columns", imported.format.upper()]
+        details = [f"{draft.rows:,} rows", f"{len(draft.columns)} column{'s' * (len(draft.columns) != 1)}", imported.format.upper()]
         if imported.encoding:
             details.append(imported.encoding)
         self.file_label.setText(f"<b>{imported.source.name}</b> — " + " · ".join(details))

@@ -54,7 +54,7 @@ class EstimateLine(QLabel):
             duration = format_duration(e.seconds)
             duration = duration.capitalize() if duration.startswith("under") else f"About {duration}"
             # An idle machine's figure: the progress line's own estimate follows the real pace.
-            self.setText(f"{duration} on {e.device_name}{dp} with nothing else running, peak "
+            self.setText(f"{duration} on {e.device_name}{dp} (with nothing else running), peak "
                          f"memory about {memory}.")
         elif isinstance(terminal, Failed):
             self.setText(terminal.message)

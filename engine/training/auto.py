@@ -137,6 +137,8 @@ def _show(value: Any, name: str = "") -> str:
         return "on" if value else "off"
     if isinstance(value, float):
         return rate_text(value) if name == "learning_rate" else f"{value:g}"
+    if value is None and name == "eval_every_steps":
+        return "each epoch end"  # "off" read as no validation at all
     return "off" if value is None else str(value)
 
 
@@ -263,13 +265,17 @@ def choose_settings(texts: Sequence[str], labels: Sequence[str], *, model_limit:
     if big:
         lr, why = (3e-5, "a large model") if classes > 20 else (2e-5, "a large model")
     elif classes > 20:
-        lr, why = 1e-4, f"a small model and {classes} classes: the new classifier head needs a larger step"
+        lr, why = 1e-4, (f"a small model ({{size}}) and {classes} classes: the new classifier "
+                         "head needs a larger step")
     elif train_rows < MANY_ROWS_FOR_SMALL_STEPS:
-        lr, why = 1e-4, (f"a small model and under {MANY_ROWS_FOR_SMALL_STEPS:,} training rows: "
-                         "few steps, so larger ones")
+        lr, why = 1e-4, (f"a small model ({{size}}) and under {MANY_ROWS_FOR_SMALL_STEPS:,} "
+                         "training rows: few steps, so each one larger")
     else:
-        lr, why = 5e-5, "a small model with plenty of data per class"
-    choices.append(Choice("learning_rate", lr, why + f" ({model_parameters / 1e6:.0f}M parameters)"))
+        lr, why = 5e-5, "a small model ({size}) with plenty of data per class"
+    size = (f"{model_parameters / 1e6:.0f}M" if model_parameters >= 1e6
+            else f"{model_parameters / 1e3:.0f}K") + " parameters"
+    choices.append(Choice("learning_rate", lr, why.format(size=size) if "{size}" in why
+                          else f"{why} ({size})"))
 
     steps_per_epoch = max(1, -(-train_rows // batch_size))
     choices.append(warmup_choice(steps_per_epoch * epochs))

@@ -19,7 +19,7 @@ def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_
     qtbot.waitUntil(lambda: page.estimate_label.text().startswith(("About", "Under 1 s")), timeout=60_000)
     assert "differential privacy" not in page.estimate_label.text()
     # An idle machine's figure, and said so: on a busy one it was ten times too short.
-    assert "on CPU with nothing else running, peak memory about" in page.estimate_label.text()
+    assert "on CPU (with nothing else running), peak memory about" in page.estimate_label.text()
     dp.enabled.setChecked(True)
     assert dp.body.isVisibleTo(page)
     # The estimate is made again, for DP-SGD's cost.

@@ -1,6 +1,7 @@
 """Train page: automatic settings chosen from the dataset fill the fields and say why."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from engine.data.columns import ColumnMapping
@@ -29,7 +30,8 @@ def test_untouched_fields_get_the_automatic_settings_and_changed_ones_stay(qtbot
     qtbot.waitUntil(lambda: page.auto_box._job is None or not page.auto_box._job.is_running(), timeout=60_000)
     text = page.auto_box.label.text()
     assert "Epochs: set by you (automatic would be 10)" in text
-    assert "Learning rate = 1e-4: a small model and under 20,000 training rows" in text
+    assert re.search(r"Learning rate = 1e-4: a small model \(\d+K parameters\) and under 20,000 "
+                     "training rows: few steps, so each one larger", text)
     assert page.epochs.value() == 7
     assert page.learning_rate.currentText() == "1e-4"
     assert page.max_length.value() == page.auto_box.auto.values["max_length"] <= 64

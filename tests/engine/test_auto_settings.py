@@ -156,7 +156,7 @@ def test_the_warm_up_counts_the_steps_of_the_epochs_the_user_gives(toy, tiny_ber
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--grad-accumulation", "2"]) == 0
     out = capsys.readouterr().out
     assert "warmup_ratio = 0.1: 30 optimizer steps in all" in out  # 3 x 10
-    assert "eval_every_steps = off: 3 steps per epoch" in out
+    assert "eval_every_steps = each epoch end: 3 steps per epoch" in out
 
 
 def test_a_user_who_changes_nothing_trains_with_the_automatic_settings(toy, tiny_bert, capsys) -> None:  # noqa: F811
