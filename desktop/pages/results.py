@@ -174,6 +174,12 @@ class ResultsPage(Page):
 
     def on_shown(self) -> None:
         self.refresh_runs()
+        if self.run_id is None and not self.run_combo.count():
+            # "No finished run yet. Train a model" read as if nothing had started.
+            self.empty.setText(
+                "A run is training: its results appear here when it finishes (the Train page "
+                "shows its progress)." if self.context.jobs.busy("train")
+                else "No finished run yet. Train a model on the Train page.")
         if self.run_id is None and self.run_combo.count():
             before = self.run_combo.findData(self._before_lock)
             self._before_lock = None  # used once, on the first showing after the unlock

@@ -53,6 +53,9 @@ def test_cancel_mid_training_then_resume_from_the_checkpoint(qtbot, window, spam
     page.job.events.connect(seen.extend)
     qtbot.waitUntil(lambda: any(isinstance(e, Step) for e in seen), timeout=120_000)
     assert page.monitor.phase is Phase.RUNNING and page.cancel_button.isEnabled()
+    window.show_page("results")  # no finished run yet, but one training: said so
+    assert window.results_page.empty.text().startswith("A run is training: its results appear")
+    window.show_page("train")
     with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     assert isinstance(ended.args[0], Cancelled)
