@@ -14,6 +14,10 @@ process), with the trainer patched in that child:
   and LayerNorms, the top layers, the pooler and the head at the full rate. F = 0 is the same
   model as ``top-2+bias``; the question is whether a small step lets the lower layers adapt
   without the noise (which Adam scales to about the rate on every coordinate) wrecking them.
+* ``--adam-bc R``: DP-AdamBC (Tang et al. 2024, arXiv:2312.14334): Adam's second moment minus
+  the noise's own variance, Φ = (σC/B)², floored at R·Φ. Under DP the second moment is mostly
+  Φ, so plain DP-Adam divides every coordinate by about the same number and moves like SGD; the
+  correction restores Adam's per-coordinate scaling by the signal.
 
 ::
 
@@ -57,6 +61,34 @@ def layered_groups(plain, lr: float, scale: float, full_layers: int):
     return groups
 
 
+def bias_corrected_adam(floor: float):
+    """An AdamW whose step divides by sqrt(max(v̂ - Φ, floor·Φ)); Φ is set once Opacus has σ."""
+    import torch
+
+    class AdamBC(torch.optim.AdamW):
+        phi = 0.0
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                (beta1, beta2), lr = group["betas"], group["lr"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        state.update(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
+                    state["step"] += 1
+                    t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+                    m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                    v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                    second = (v / (1 - beta2 ** t) - self.phi).clamp_(min=floor * self.phi)
+                    p.mul_(1 - lr * group["weight_decay"])
+                    p.addcdiv_(m / (1 - beta1 ** t), second.sqrt_().add_(group["eps"]), value=-lr)
+
+    return AdamBC
+
+
 def side(args: dict, queue) -> None:
     """``bench_dp.run_side`` with the trainer patched to keep and score the EMA copies."""
     import torch
@@ -71,6 +103,21 @@ def side(args: dict, queue) -> None:
         if not args["noise"]:  # no noise, no finite ε: a stand-in so the run reports something
             dp_private.epsilon_for = lambda **_: 1e9
             dp_private.PrivateTraining.epsilon = lambda self: 1e9
+    if args["adam_bc"] is not None:
+        from privacy.dp import private as dp_private
+
+        torch.optim.AdamW = adam_bc = bias_corrected_adam(args["adam_bc"])
+        wrapped_make = dp_private.make_private
+
+        def make(*a, **k):
+            made = wrapped_make(*a, **k)
+            opt = made.optimizer
+            adam_bc.phi = (opt.noise_multiplier * opt.max_grad_norm / opt.expected_batch_size) ** 2
+            print(f"  DP-AdamBC: Φ = {adam_bc.phi:.3g}, floor {args['adam_bc']:g}·Φ",
+                  file=sys.stderr, flush=True)
+            return made
+
+        dp_private.make_private = make
     if args["lower_lr_scale"] is not None:
         private.param_groups = layered_groups(private.param_groups, args["dp_lr"],
                                               args["lower_lr_scale"], args["full_rate_layers"])
@@ -136,6 +183,8 @@ def main() -> None:
                         help="dropout probability while training (default: the model's, 0.1)")
     parser.add_argument("--lower-lr-scale", type=float, default=None,
                         help="the lower layers' weight matrices learn at this times the rate")
+    parser.add_argument("--adam-bc", type=float, default=None,
+                        help="DP-AdamBC with its second moment floored at this times Φ")
     parser.add_argument("--full-rate-layers", type=int, default=2)
     parser.add_argument("--noise", type=float, default=None,
                         help="force this noise multiplier (0: clipping only; no privacy)")
@@ -151,14 +200,14 @@ def main() -> None:
             "epochs": opts.epochs, "max_length": 64, "grad_sample_mode": "auto", "dp": True,
             "epsilon": opts.epsilon, "trainable": opts.trainable, "ema_decays": opts.ema_decays,
             "dropout": opts.dropout, "lower_lr_scale": opts.lower_lr_scale,
-            "full_rate_layers": opts.full_rate_layers, "noise": opts.noise}
+            "full_rate_layers": opts.full_rate_layers, "noise": opts.noise, "adam_bc": opts.adam_bc}
     start = time.perf_counter()
     result = bench_train.in_child(side, args)
     p = result["privacy"]
     print(f"{opts.rows:,} rows, {opts.epochs} epochs, logical batch {opts.logical_batch}, lr "
           f"{opts.dp_lr:g}, {opts.trainable}, ε = {opts.epsilon:g}, dropout "
           f"{'as the model' if opts.dropout is None else opts.dropout}, lower-layer rate scale "
-          f"{opts.lower_lr_scale}, noise {'calibrated' if opts.noise is None else opts.noise}: saved (final) weights "
+          f"{opts.lower_lr_scale}, AdamBC floor {opts.adam_bc}, noise {'calibrated' if opts.noise is None else opts.noise}: saved (final) weights "
           f"{result['acc']:.4f}, σ {p['noise_multiplier']:.3f}, {p['steps']} steps, "
           f"{(time.perf_counter() - start) / 60:.1f} minutes (the EMA figures are on stderr)")
 
