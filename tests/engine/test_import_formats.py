@@ -89,6 +89,20 @@ def test_headerless_file_gets_generated_names(tmp_path: Path) -> None:
     assert forced.num_rows == 2 and forced.column_names[1] == "Business"
 
 
+def test_a_header_that_names_a_column_twice_is_still_a_header(tmp_path: Path) -> None:
+    # Read as data, "label" became a class of one row and the columns column_1, column_2, ...
+    path = tmp_path / "twice.csv"
+    path.write_text("message,label,label\nfree cash now,spam,x\nsee you at lunch,ham,x\n"
+                    "call me back,ham,y\n", encoding="utf-8")
+    imported = read_table(path)
+    assert imported.has_header and imported.num_rows == 3
+    assert imported.column_names == ["message", "label", "label_2"]
+    # Repeated values that are not names a header uses still read as data.
+    data = tmp_path / "data.csv"
+    data.write_text("ok,ok,fine\nyes,no,fine\nno,no,sure\n", encoding="utf-8")
+    assert not read_table(data).has_header
+
+
 def test_ragged_rows_are_skipped_and_reported_with_their_line(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     path.write_text("text,label\na,x\nb,y\nc,x,extra\nd,y\n")

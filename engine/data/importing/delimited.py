@@ -101,7 +101,12 @@ def is_header(rows: list[list[str]]) -> bool:
     """
     first, rest = rows[0], rows[1:]
     named = [f.strip() for f in first if f.strip()]
-    if not named or len(set(named)) != len(named):
+    if not named:
+        return False
+    # A name twice ("message,label,label") is a header still when a name is one headers use;
+    # read as data, that row became a class of one and the columns column_1, column_2...
+    if len(set(named)) != len(named) and not any(
+            name_score(f, TEXT_NAMES)[0] or name_score(f, LABEL_NAMES)[0] for f in named):
         return False
     if any(len(f) > _MAX_HEADER_CHARS or _NUMBER.match(f) for f in named):
         return False
