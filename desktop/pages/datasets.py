@@ -162,9 +162,8 @@ class DatasetsPage(Page):
         side = QWidget()
         self.side_layout = side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
-        self.labels_title = section("Labels")
-        side_layout.addWidget(self.labels_title)
-        side_layout.addWidget(chart_scroll, 2)
+        # The problems and their Fix buttons first: they are what must be acted on, and on a
+        # 1024x640 screen, below the labels, they were out of sight.
         self.problems_title = section("Problems")
         side_layout.addWidget(self.problems_title)
         # One "Fix" button per problem group (desktop.pages.fixes_panel).
@@ -172,6 +171,9 @@ class DatasetsPage(Page):
         self.fixes_panel.fix_chosen.connect(self.apply_fix)
         side_layout.addWidget(self.fixes_panel)
         side_layout.addWidget(self.problems, 3)
+        self.labels_title = section("Labels")
+        side_layout.addWidget(self.labels_title)
+        side_layout.addWidget(chart_scroll, 2)
         # On a small screen the labels, fixes and problems need more height than there is: the
         # column scrolls instead of squeezing the Fix buttons into unreadable slivers.
         chart_scroll.setMinimumHeight(72)
@@ -344,11 +346,11 @@ class DatasetsPage(Page):
         # A few labels need little room: give the rest to the problems list.
         limit = 320 if draft.problems else 16_777_215  # no problems: the labels may take the room
         self.chart_scroll.setMaximumHeight(min(self.chart.sizeHint().height() + 12, limit))
-        self.side_layout.setStretch(1, 2 if draft.problems else 6)
+        self.side_layout.setStretch(self.side_layout.indexOf(self.chart_scroll), 2 if draft.problems else 6)
         self._show_problems(draft.problems)
         self.fixes_panel.set_options(draft.fix_options, draft.history)
         # Tab reads the page as it is laid out: the rows, the side column, then Name and Import.
-        chain_tabs(self.table, self.chart_scroll, *self.fixes_panel.buttons, self.problems,
+        chain_tabs(self.table, *self.fixes_panel.buttons, self.problems, self.chart_scroll,
                    self.name_edit, self.import_button)
         self.stack.setCurrentIndex(1)
         # A file being read gets the height; the vault's list keeps what its buttons need.

@@ -5,7 +5,7 @@ from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMessageBox, QPushButton,
+    QAbstractItemView, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMessageBox, QPushButton,
     QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -52,13 +52,15 @@ class StoredDatasetsPanel(QWidget):
         self.forget_button.clicked.connect(self.forget_person)
         self.forget_dialog: Any = None
         self.buttons = QWidget()
-        buttons = QVBoxLayout(self.buttons)
+        # Two abreast: stacked five high, they set the panel's least height, and on a 1024x640
+        # screen the file being read above kept too little of it.
+        buttons = QGridLayout(self.buttons)
         buttons.setContentsMargins(0, 0, 0, 0)
-        for button in (self.train_button, self.privacy_button, self.rename_button,
-                       self.delete_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.forget_button)
+        for i, button in enumerate((self.train_button, self.privacy_button, self.rename_button,
+                                    self.delete_button)):
+            buttons.addWidget(button, i // 2, i % 2)
+        buttons.setRowStretch(2, 1)
+        buttons.addWidget(self.forget_button, 3, 0, 1, 2)
         # An empty vault is one line, not an empty table and four greyed buttons: the file
         # being previewed above gets the height.
         self.empty_note = QLabel("Nothing here yet. A file you import is stored here, encrypted; "

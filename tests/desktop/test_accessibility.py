@@ -76,16 +76,18 @@ def test_tab_leaves_the_preview_and_enter_in_the_name_imports(qtbot, window, spa
     qtbot.waitUntil(page.table.hasFocus, timeout=2_000)
     QTest.keyClick(page.table, Qt.Key.Key_Tab)
     assert not page.table.hasFocus()  # it walked the cells, and Name/Import were out of reach
-    # On from the rows: the side column's chart, Fix buttons and problems, then Name and Import
-    # (the Fix buttons came after Discard, and the chart after Name).
+    # On from the rows: the side column's Fix buttons, problems and chart (in the order the
+    # column shows them), then Name and Import (the Fix buttons came after Discard, and the
+    # chart after Name).
     order, widget = [], page.table
     while widget is not page.discard_button and len(order) < 30:
         widget = widget.nextInFocusChain()
         if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisibleTo(page):
             order.append(widget)
-    assert order[0] is page.chart_scroll  # the labels' chart
-    assert order[1:1 + len(page.fixes_panel.buttons)] == page.fixes_panel.buttons
-    assert order[-4:] == [page.problems, page.name_edit, page.import_button, page.discard_button]
+    fixes = len(page.fixes_panel.buttons)
+    assert order[:fixes] == page.fixes_panel.buttons
+    assert order[fixes:] == [page.problems, page.chart_scroll, page.name_edit, page.import_button,
+                             page.discard_button]
     page.name_edit.setFocus()
     page.name_edit.setText("by-keyboard")
     QTest.keyClick(page.name_edit, Qt.Key.Key_Return)
