@@ -30,10 +30,15 @@ ACTION_LABELS = {
 }
 
 
-def fill_actions(combo: QComboBox, actions: Any, current: str) -> None:
-    """The combo's choices in words, each carrying its action's name (``currentData``)."""
+def fill_actions(combo: QComboBox, actions: Any, current: str, *, entity: str | None = None) -> None:
+    """The combo's choices in words, each carrying its action's name (``currentData``);
+    ``entity``: the type a row is about, which "Replace by its type" then shows (<URL>, not
+    <PERSON> on every row)."""
     for name in actions:
-        combo.addItem(ACTION_LABELS.get(name, name), name)
+        label = ACTION_LABELS.get(name, name)
+        if name == "tag" and entity:
+            label = f"Replace by its type (<{entity}>)"
+        combo.addItem(label, name)
     choose_action(combo, current)
 
 
@@ -72,7 +77,8 @@ class ColumnActions(QTableWidget):
             combo = QComboBox()
             combo.setAccessibleName(f"Action for column {column}")
             fill_actions(combo, COLUMN_CHOICES, proposal.action if proposal and
-                         proposal.action in COLUMN_CHOICES else "keep")
+                         proposal.action in COLUMN_CHOICES else "keep",
+                         entity=proposal.entity if proposal else None)
             combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
             self.setCellWidget(row, 2, combo)
             self.setColumnWidth(2, max(self.columnWidth(2), combo.sizeHint().width() + 8))

@@ -266,7 +266,7 @@ class PrivacyPanel(QWidget):
                 self.table.setItem(row, col, QTableWidgetItem(value))
             combo = QComboBox()
             combo.setAccessibleName(f"Action for {entity}")
-            fill_actions(combo, ACTIONS, DEFAULT_ACTION.get(entity, "tag"))
+            fill_actions(combo, ACTIONS, DEFAULT_ACTION.get(entity, "tag"), entity=entity)
             self.table.setCellWidget(row, 4, combo)
             # The longest choice must read whole, not cut off.
             self.table.setColumnWidth(4, max(self.table.columnWidth(4), combo.sizeHint().width() + 8))
