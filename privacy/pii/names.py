@@ -61,6 +61,10 @@ _PLACE_CUE = re.compile(r"(?i)(?:grew up in|moved (?:here )?(?:from|to)|lives? i
                         r"based in|located in|trip to|i am in|i'm in|home city|town of|city of|"
                         r"where:|arrived at|visiting|street in|travel(?:l?ed|ling)? to)\s+$")
 _STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
+# Articles of the languages Cloister reads that Faker also lists as a city ("La", "Lo"): alone
+# they are the article ("La facture de février ..."), a place only with the rest of its name
+# (La Paz, Las Vegas), which keeps them as a run of two.
+_ARTICLES = frozenset({"la", "le", "les", "l", "el", "los", "las", "lo", "gli", "het", "de"})
 # Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X", someone
 # greeted or thanked ("hey X", "thank you X", "RIP X"), a relative ("my brother X").
 _NAME_CUE = re.compile(r"(?i)\b(?:name is|name:|name's|i am|i'm|this is|"
@@ -216,6 +220,7 @@ class NameDetector(Detector):
         # A lone ALL-CAPS word is a heading, an abbreviation or shouting ("RE:", "FICO",
         # "HOUR") far more often than a city that one of Faker's lists holds.
         if not titled and whole in lex.cities and not (len(run) == 1 and run[0].upper) \
+                and not (len(run) == 1 and whole in _ARTICLES) \
                 and (prev in _PLACE_CUES or state_follows or not self._namey(run)):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
             return
