@@ -102,8 +102,12 @@ def validate(
         problems += _length_problems(check, texts, lengths, text_col, max_tokens, token_counter)
 
     if mapping.label_column is None:
+        alone = imported.table.num_columns == 1  # "choose the label column" where there is none
         problems.append(check.problem(
-            Severity.ERROR, "no-label-column", "no label column was found or chosen",
+            Severity.ERROR, "no-label-column", "the file has one column, the texts, and no labels"
+            if alone else "no label column was found or chosen",
+            "Add a column that gives each row's class (its label) and export the file again: a "
+            "model learns from labelled rows." if alone else
             "Choose the column that holds the labels (the class of each row).",
         ))
         return _ordered(problems)

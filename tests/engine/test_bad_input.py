@@ -75,7 +75,16 @@ def test_csv_without_any_label_column_blocks_training(tmp_path: Path) -> None:
     problems = validate(imported, mapping)
     assert has_blocking(problems)
     assert [p.code for p in problems] == ["no-label-column"]
-    assert "Choose the column that holds the labels" in problems[0].hint
+    # One column: there is no label column to choose (the hint once said to choose one).
+    assert problems[0].message == "the file has one column, the texts, and no labels"
+    assert problems[0].hint.startswith("Add a column that gives each row's class")
+    two = tmp_path / "two.csv"
+    two.write_text("text,note\n" + "".join(f"note number {i} about something,x{i}\n" for i in range(30)))
+    from engine.data.columns import ColumnMapping
+
+    unchosen = validate(read_table(two), ColumnMapping(text_columns=("text",), label_column=None))
+    assert unchosen[0].message == "no label column was found or chosen"
+    assert "Choose the column that holds the labels" in unchosen[0].hint
 
 
 def test_only_one_class(tmp_path: Path) -> None:
