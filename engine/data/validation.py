@@ -9,6 +9,7 @@ end up in logs and screenshots.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 from collections.abc import Callable
 
@@ -100,6 +101,7 @@ def validate(
         "its length on it and learn where rows came from instead of what they say.")
     if max_tokens is not None:
         problems += _length_problems(check, texts, lengths, text_col, max_tokens, token_counter)
+    problems += _id_like_texts(check, texts, text_col)
 
     if mapping.label_column is None:
         alone = imported.table.num_columns == 1  # "choose the label column" where there is none
@@ -191,6 +193,26 @@ def _variant_problems(check: _Checker, variants: list[list[str]], counts: dict[s
 # Fixes that drop or relabel whole rows by class: with several classes in a row (multi-label)
 # they would also drop or relabel the row's other classes, so import refuses them there.
 _ROW_WISE_CLASS_FIXES = frozenset({"class-too-small", "class-small", "conflicting-labels"})
+
+
+_ID_LIKE = re.compile(r"[\w\-./#:+]{1,40}")
+_ID_SAMPLE = 2_000
+
+
+def _id_like_texts(check: _Checker, texts: pa.ChunkedArray, column: str) -> list[Problem]:
+    """A text column of codes ("12345", "INV-2024-001") rather than text: the model would learn
+    nothing it can use (numbers are the id column's, chosen as the text by mistake)."""
+    sample = [t for t in texts.slice(0, _ID_SAMPLE).to_pylist() if t and t.strip()]
+    if len(sample) < 10:
+        return []
+    coded = sum(bool(_ID_LIKE.fullmatch(t.strip())) and any(c.isdigit() for c in t) for t in sample)
+    if coded < 0.9 * len(sample):
+        return []
+    return [check.problem(
+        Severity.WARNING, "text-looks-like-ids",
+        f"{coded / len(sample):.0%} of the texts are codes or numbers, not text",
+        "Check that the right text column is chosen: this looks like an id column.",
+        column=column)]
 
 
 def _ordered(problems: list[Problem], *, multi_label: bool = False) -> list[Problem]:

@@ -72,7 +72,7 @@ def test_conflicting_labels() -> None:
 
 
 def test_class_sizes_single_class_and_imbalance() -> None:
-    texts = [f"t{i}" for i in range(105)]
+    texts = [f"text {i}" for i in range(105)]
     labels = ["big"] * 100 + ["few"] * 4 + ["one"]
     problems = validate(table(texts, labels), MAPPING)
     assert [p.message.split(":")[0] for p in by_code(problems, "class-too-small")] == ["class 'one' has 1 example"]
@@ -256,3 +256,15 @@ def test_two_text_columns_blank_in_both_keep_every_row_in_place() -> None:
 
     joined, kept = texts_and_labels(data, both)
     assert len(joined) == len(kept) == 40 and joined[3] == "title" and joined[5] == "distinct text 5"
+
+
+def test_a_text_column_of_ids_is_pointed_out() -> None:
+    # Choosing the id column as the text raised nothing, and even hid the repeats warning.
+    texts, labels = balanced()
+    ids = [f"INV-2024-{i:05d}" for i in range(len(texts))]
+    problems = validate(table(ids, labels), MAPPING)
+    [ided] = [p for p in problems if p.code == "text-looks-like-ids"]
+    assert ided.severity is Severity.WARNING and ided.column == "text"
+    assert ided.message == "100% of the texts are codes or numbers, not text"
+    assert "right text column" in ided.hint
+    assert not [p for p in validate(table(texts, labels), MAPPING) if p.code == "text-looks-like-ids"]
