@@ -112,7 +112,7 @@ def validate(
             "model learns from labelled rows." if alone else
             "Choose the column that holds the labels (the class of each row).",
         ))
-        return _ordered(problems)
+        return _label_column_fix(_ordered(problems), imported, mapping)
 
     label_col = mapping.label_column
     labels = strings.LabelCodes.of(imported.table.column(label_col))
@@ -157,7 +157,28 @@ def validate(
     better |= {label: ("It looks like a missing label: drop these rows.",
                        f"--drop-class {shlex.quote(label)}") for label in placeholders}
     problems += _class_problems(check, counts, label_col, better=better)
-    return _ordered(problems, multi_label=bool(label_delimiter))
+    return _label_column_fix(_ordered(problems, multi_label=bool(label_delimiter)), imported, mapping)
+
+
+def _label_column_fix(problems: list[Problem], imported: ImportedTable,
+                      mapping: ColumnMapping) -> list[Problem]:
+    """"--label-column L" names a placeholder: the column named like labels, where the file has
+    one; where it has no other column at all, no flag (the printed fix and import command
+    failed as given)."""
+    if not any(p.fix == _LABEL_COLUMN_PLACEHOLDER for p in problems):
+        return problems
+    from engine.data.columns import other_label_columns
+
+    others = other_label_columns(imported, mapping)
+    spare = [c for c in imported.table.column_names
+             if c not in (*mapping.text_columns, mapping.label_column)]
+    flag = (f"--label-column {shlex.quote(others[0])}" if others
+            else _LABEL_COLUMN_PLACEHOLDER if spare else "")
+    return [dataclasses.replace(p, fix=flag) if p.fix == _LABEL_COLUMN_PLACEHOLDER else p
+            for p in problems]
+
+
+_LABEL_COLUMN_PLACEHOLDER = "--label-column L"
 
 
 def _multi_label_hint(check: _Checker, counts: dict[str, int], column: str) -> list[Problem]:

@@ -388,3 +388,21 @@ def test_sigterm_stops_a_command_as_ctrl_c_does_and_the_handler_is_put_back(monk
     # A script reading --json output gets the stop on stdout too.
     assert cli.main(["--json"]) == 143
     assert json.loads(capsys.readouterr().out) == {"error": "stopped (terminated)", "exit_code": 143}
+
+
+def test_no_placeholder_column_is_offered_where_there_is_no_other_column(tmp_path: Path) -> None:
+    # "fix: --label-column L" and an import command with it, for a file with no other column:
+    # run as printed, it failed with "column 'L' is not in ...".
+    from engine.data.columns import ColumnMapping
+
+    one_class = tmp_path / "one_class.csv"
+    one_class.write_text("text,label\n" + "".join(f"note number {i} about lunch,ham\n" for i in range(20)))
+    problems = validate(read_table(one_class), infer_mapping(read_table(one_class)))
+    [single] = [p for p in problems if p.code == "single-class"]
+    assert single.fix == ""
+    topic = tmp_path / "topic.csv"
+    topic.write_text("text,label,topic\n" + "".join(
+        f"note number {i} about lunch,ham,{'food' if i % 2 else 'work'}\n" for i in range(20)))
+    mapping = ColumnMapping(text_columns=("text",), label_column="label")
+    [single] = [p for p in validate(read_table(topic), mapping) if p.code == "single-class"]
+    assert single.fix == "--label-column topic"  # the column named like labels, by name
