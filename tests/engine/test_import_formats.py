@@ -505,3 +505,34 @@ def test_ragged_row_with_a_legacy_byte(tmp_path: Path, capfd: pytest.CaptureFixt
     assert [p.message.split(";")[0] for p in imported.problems if p.code == "ragged-row"] == [
         "line 3 has 1 field where the header has 2"]
     assert capfd.readouterr().err == ""  # no "Exception ignored" noise on stderr
+
+
+def test_cells_merged_down_a_column_give_every_row_their_value(tmp_path: Path) -> None:
+    # A label written once for a block of rows read as missing on every row but the first, and
+    # the fix offered for that (drop rows with no label) kept a quarter of the file.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Support tickets, March"])  # a title merged across the columns: not filled down
+    ws.merge_cells("A1:C1")
+    ws.append(["text", "label", "note"])
+    for text, label in (("free cash now", "spam"), ("win a prize", None), ("cheap loans", None),
+                        ("see you at lunch", "ham"), ("running late", None)):
+        ws.append([text, label, None])
+    ws.merge_cells("B3:B5")
+    ws.merge_cells("B6:B7")
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    imported = read_table(path)
+    assert imported.column_names[:2] == ["text", "label"] and imported.num_rows == 5
+    assert imported.table.column("label").to_pylist() == ["spam", "spam", "spam", "ham", "ham"]
+    [note] = [p for p in imported.problems if p.code == "merged-cells"]
+    assert note.message.startswith("2 blocks of merged cells (such as B")
+    plain = tmp_path / "plain.xlsx"  # no merges: nothing filled, nothing said
+    wb = openpyxl.Workbook()
+    wb.active.append(["text", "label"])
+    wb.active.append(["free cash now", None])
+    wb.active.append(["see you", "ham"])
+    wb.save(plain)
+    unmerged = read_table(plain)
+    assert unmerged.table.column("label").to_pylist() == [None, "ham"]
+    assert not [p for p in unmerged.problems if p.code == "merged-cells"]

@@ -13,10 +13,17 @@ from engine.data.importing.records import cell_text, table_from_columns, unique_
 from engine.data.importing.registry import ReadRequest, reader
 from engine.data.importing.source import read_bytes
 from engine.data.importing.table import ImportedTable
+from engine.data.importing.xlsx_merged import fill_merged, merged_down
 
 _SAMPLE_ROWS = 500
 # An .xlsx is compressed XML; its cells become Python objects: far bigger in memory than on disk.
 _EXPANSION = 8
+
+
+def _cell(column: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(column)}{row}"
 
 
 def _damaged(path: Path, exc: BaseException) -> InputError:
@@ -134,6 +141,8 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
         worksheet, rows, first_row = tried[-1]
         passed_over = [sheet.title for sheet, _, _ in tried[:-1]]
         title = worksheet.title
+        merges = merged_down(worksheet)
+        merged = fill_merged(rows, first_row, merges)
     finally:
         workbook.close()
     others = (f" Its sheets are: {', '.join(repr(n) for n in sheets)}; choose the one that holds "
@@ -158,6 +167,14 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     # Sheets pasted together repeat the header; a column with no name and no value is left over.
     table, notes = tidy(table_from_columns(names, columns), path, header_fields=fields or None,
                         unnamed=unnamed) if request.tidy else (table_from_columns(names, columns), [])
+    if merged:
+        c1, r1, c2, r2 = merges[0]
+        notes = [*notes, Problem(
+            severity=Severity.INFO, code="merged-cells",
+            message=f"{merged:,} block{'s' * (merged != 1)} of merged cells (such as "
+            f"{_cell(c1, r1)}:{_cell(c2, r2)}) read as the value shown on every row of the block",
+            hint="Each row gets the value its merged cell shows, as the sheet displays it.",
+            file=str(path))]
     if request.sheet is None and len(sheets) > 1:  # read, but never without saying which
         which = (f"the first of {len(sheets)}" if not passed_over else
                  f"the first holding data ({', '.join(repr(n) for n in passed_over)} "
