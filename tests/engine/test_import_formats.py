@@ -536,3 +536,22 @@ def test_cells_merged_down_a_column_give_every_row_their_value(tmp_path: Path) -
     unmerged = read_table(plain)
     assert unmerged.table.column("label").to_pylist() == [None, "ham"]
     assert not [p for p in unmerged.problems if p.code == "merged-cells"]
+
+
+def test_formulas_whose_result_was_never_saved_are_said(tmp_path: Path) -> None:
+    # openpyxl writes formulas without results (as scripts make files): they read as empty, and
+    # were reported as "the text is empty" with no word of the formula.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["text", "label", "source"])
+    ws.append(["free cash now", "spam", "web"])
+    ws.append(['=CONCATENATE("see you ", "later")', "ham", "web"])
+    ws.append(["on my way", "ham", "=C2"])
+    path = tmp_path / "formulas.xlsx"
+    wb.save(path)
+    imported = read_table(path)
+    [warned] = [p for p in imported.problems if p.code == "formula-without-value"]
+    assert warned.severity is Severity.WARNING
+    assert warned.message == ("2 cells hold formulas whose result was never saved (A3, C4), so "
+                              "read as empty")
+    assert "save it" in warned.hint

@@ -13,7 +13,8 @@ from engine.data.importing.records import cell_text, table_from_columns, unique_
 from engine.data.importing.registry import ReadRequest, reader
 from engine.data.importing.source import read_bytes
 from engine.data.importing.table import ImportedTable
-from engine.data.importing.xlsx_merged import fill_merged, merged_down
+from engine.data.importing.xlsx_cells import (fill_merged, formulas_without_values,
+                                               merged_down, sheet_xml)
 
 _SAMPLE_ROWS = 500
 # An .xlsx is compressed XML; its cells become Python objects: far bigger in memory than on disk.
@@ -141,8 +142,11 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
         worksheet, rows, first_row = tried[-1]
         passed_over = [sheet.title for sheet, _, _ in tried[:-1]]
         title = worksheet.title
-        merges = merged_down(worksheet)
+        xml = sheet_xml(worksheet)
+        merges = merged_down(xml)
         merged = fill_merged(rows, first_row, merges)
+        unsaved = formulas_without_values(xml)
+        del xml
     finally:
         workbook.close()
     others = (f" Its sheets are: {', '.join(repr(n) for n in sheets)}; choose the one that holds "
@@ -175,6 +179,14 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
             f"{_cell(c1, r1)}:{_cell(c2, r2)}) read as the value shown on every row of the block",
             hint="Each row gets the value its merged cell shows, as the sheet displays it.",
             file=str(path))]
+    if unsaved:
+        shown = ", ".join(unsaved[:5]) + (f" and {len(unsaved) - 5:,} more" if len(unsaved) > 5 else "")
+        notes = [*notes, Problem(
+            severity=Severity.WARNING, code="formula-without-value",
+            message=f"{len(unsaved):,} cell{'s hold formulas' if len(unsaved) != 1 else ' holds a formula'} "
+            f"whose result was never saved ({shown}), so read as empty",
+            hint="Open the file in Excel or LibreOffice and save it: the results are saved with "
+                 "the formulas, and are what is read.", file=str(path))]
     if request.sheet is None and len(sheets) > 1:  # read, but never without saying which
         which = (f"the first of {len(sheets)}" if not passed_over else
                  f"the first holding data ({', '.join(repr(n) for n in passed_over)} "
