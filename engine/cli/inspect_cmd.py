@@ -188,6 +188,10 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
         # A row is the Nth data row, not the Nth line: say where row 1 is, for an editor.
         print(f"          (rows are data rows: row 1 is line {data['first_data_line']:,} of the file)",
               file=out)
+    elif data["format"] == "xlsx" and any(p.row is not None for p in problems):
+        # As in a spreadsheet: title or blank rows above the header make the two differ.
+        print(f"          (rows are data rows: row 1 is row {data['first_data_line']:,} of sheet "
+              f"{data['sheet']!r})", file=out)
     for line in problem_lines(problems, source=data["file"]):
         print(f"  {line}", file=out)
     if data["trainable"]:

@@ -356,3 +356,24 @@ def test_rows_that_cannot_be_read_block_the_import_until_left_out(tmp_path: Path
     assert main(["datasets", "--json"]) == 0
     [stored] = [d for d in json.loads(capsys.readouterr().out) if d["name"] == "naive"]
     assert stored["rows"] == 12
+
+
+def test_a_workbook_says_which_sheet_row_is_row_one(tmp_path: Path, capsys) -> None:
+    # A CSV said which line row 1 is; a workbook with a title above its header said nothing,
+    # and "row 3" was the sheet's row 6.
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tickets"
+    ws.append(["Exported tickets"])
+    ws.append([])
+    ws.append(["text", "label"])
+    for i in range(12):
+        ws.append([f"ticket {i} about the invoice" if i != 2 else None, "billing" if i % 2 else "tech"])
+    path = tmp_path / "titled.xlsx"
+    wb.save(path)
+    assert main(["inspect", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert "(rows are data rows: row 1 is row 4 of sheet 'Tickets')" in out
+    assert "row 3" in out and "the text is empty" in out
