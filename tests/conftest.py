@@ -41,6 +41,18 @@ def pytest_configure(config: pytest.Config) -> None:
     enforce_offline()
     # Two cores here: keep torch from oversubscribing when tests run beside other work.
     os.environ.setdefault("OMP_NUM_THREADS", "2")
+    # Module- and session-scoped fixtures (a run trained once for a file's tests) run before
+    # ``isolated_dirs`` points anything at a test's folder: they wrote the vault's rollback
+    # anchors into the real ~/.config/Cloister/anchors. The whole session starts isolated.
+    import atexit
+    import shutil
+    import tempfile
+
+    session = Path(tempfile.mkdtemp(prefix="cloister-tests-"))
+    atexit.register(shutil.rmtree, session, ignore_errors=True)
+    for variable, name in _CACHE_VARIABLES.items():
+        (session / name).mkdir()
+        os.environ[variable] = str(session / name)
 
 
 @pytest.fixture(autouse=True)

@@ -132,3 +132,21 @@ def test_every_command_and_option_says_what_it_is_for() -> None:
         for action in command._actions:
             if action.option_strings and action.dest != "help":
                 assert action.help, f"`cloister {name} {action.option_strings[0]}` has no help"
+
+
+@pytest.fixture(scope="module")
+def seen_by_a_module_fixture() -> dict[str, str]:
+    import os
+
+    return {v: os.environ.get(v, "") for v in ("CLOISTER_ANCHOR_DIR", "XDG_CONFIG_HOME",
+                                               "CLOISTER_WORKSPACE", "HF_HOME")}
+
+
+def test_fixtures_wider_than_a_test_write_nowhere_real(seen_by_a_module_fixture) -> None:
+    # A module-scoped fixture runs before the per-test folders are set: the vaults it made put
+    # their rollback anchors in the real ~/.config/Cloister/anchors.
+    from pathlib import Path
+
+    home = str(Path.home())
+    for variable, value in seen_by_a_module_fixture.items():
+        assert value and "cloister-tests-" in value and not value.startswith(home + "/.config"), variable
