@@ -155,3 +155,15 @@ def pipe_closed(exc: BaseException) -> bool:
     return isinstance(exc, BrokenPipeError) or (
         _PIPES_SAY_EINVAL and isinstance(exc, OSError) and exc.errno == errno.EINVAL
         and exc.filename is None)
+
+
+def label_delimiter(value: str) -> str:
+    """``--label-delimiter``: a separator, refused when empty (it was ignored without a word) or
+    a letter or digit ('a' split "ham" into "h" and "m")."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("give the character that separates a row's labels, "
+                                         "such as '|' or ';'")
+    if any(ch.isalnum() for ch in value):
+        raise argparse.ArgumentTypeError(f"{value!r} holds letters or digits, which would split "
+                                         "the labels themselves: give a separator such as '|' or ';'")
+    return value

@@ -21,7 +21,7 @@ from engine.data.columns import (
     ColumnMapping, complete_rows, label_array, other_label_columns, person_column_candidates,
     text_array,
 )
-from engine.cli.common import pipe_closed
+from engine.cli.common import label_delimiter, pipe_closed
 from engine.errors import InputError
 from engine.units import clipped
 from engine.data.importing import ImportedTable, read_table
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--skip-incomplete", action="store_true",
                         help="treat rows with empty text or no label, and rows of a CSV/TSV with "
                         "the wrong number of fields, as skipped (warnings), not errors")
-    parser.add_argument("--label-delimiter", metavar="D",
+    parser.add_argument("--label-delimiter", metavar="D", type=label_delimiter,
                         help="multi-label data: labels in a cell are separated by D (e.g. '|'); "
                         "classes are counted label by label")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from engine.cli.common import add_workspace_options, open_workspace, pipe_closed, resolve_run
+from engine.cli.common import (add_workspace_options, label_delimiter, open_workspace, pipe_closed,
+                               resolve_run)
 from engine.errors import InputError
 from engine.units import count_of
 from engine.events import (
@@ -416,7 +417,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="weight classes by rarity (default: automatic, on when imbalanced)")
     p.add_argument("--multi-label", action="store_true",
                    help="rows carry several labels separated by '|' (or --label-delimiter)")
-    p.add_argument("--label-delimiter", metavar="D",
+    p.add_argument("--label-delimiter", metavar="D", type=label_delimiter,
                    help="with --multi-label: what separates the labels (default '|'; the one "
                    "given to `cloister import --label-delimiter`)")
     p.add_argument("--auto", action=argparse.BooleanOptionalAction, default=True,

@@ -22,6 +22,7 @@ from engine.cli.delete_cmds import cmd_rm, cmd_rm_run
 from engine.cli.fix_options import add_fix_arguments, register_fix
 from engine.cli.common import (
     add_workspace_options,
+    label_delimiter,
     open_workspace,
     read_new_passphrase,
     read_passphrase,
@@ -411,7 +412,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--skip-incomplete", action="store_true",
                    help="leave out rows with empty text or no label, and rows of a CSV/TSV "
                    "with the wrong number of fields (warnings, not errors)")
-    p.add_argument("--label-delimiter", metavar="D",
+    p.add_argument("--label-delimiter", metavar="D", type=label_delimiter,
                    help="each label cell holds several classes separated by D (multi-label, as "
                    "'billing|tech'): classes are checked one by one; train with --multi-label")
     p.add_argument("--force", action="store_true", help="import despite blocking problems")

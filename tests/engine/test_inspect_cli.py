@@ -377,3 +377,17 @@ def test_a_workbook_says_which_sheet_row_is_row_one(tmp_path: Path, capsys) -> N
     out = capsys.readouterr().out
     assert "(rows are data rows: row 1 is row 4 of sheet 'Tickets')" in out
     assert "row 3" in out and "the text is empty" in out
+
+
+@pytest.mark.parametrize("given, said", [
+    ("a", "'a' holds letters or digits, which would split the labels themselves"),
+    ("", "give the character that separates a row's labels"),
+])
+def test_a_label_delimiter_that_is_no_separator_is_refused(given: str, said: str, tmp_path: Path,
+                                                           capsys) -> None:
+    # 'a' split "ham" into "h" and "m" without a word; '' was ignored without one.
+    path = tmp_path / "sms.csv"
+    path.write_text("text,label\nfree cash,spam\nhello there,ham\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        main(["inspect", str(path), "--label-delimiter", given])
+    assert stopped.value.code == 2 and said in capsys.readouterr().err
