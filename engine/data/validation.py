@@ -102,6 +102,11 @@ def validate(
     if max_tokens is not None:
         problems += _length_problems(check, texts, lengths, text_col, max_tokens, token_counter)
     problems += _id_like_texts(check, texts, text_col)
+    problems += check.rows(
+        pc.match_substring_regex(texts, _SPREADSHEET_ERROR), Severity.WARNING, "spreadsheet-error",
+        "the text is a spreadsheet error value (#VALUE!, #N/A, #REF!, ...), not text", text_col,
+        "Fix the formula in the source sheet and export again, or delete these rows: repeated, "
+        "the same error also reads as one text with several labels.")
 
     if mapping.label_column is None:
         alone = imported.table.num_columns == 1  # "choose the label column" where there is none
@@ -216,6 +221,8 @@ def _variant_problems(check: _Checker, variants: list[list[str]], counts: dict[s
 _ROW_WISE_CLASS_FIXES = frozenset({"class-too-small", "class-small", "conflicting-labels"})
 
 
+# What Excel shows (and exports) in place of a formula's result that failed.
+_SPREADSHEET_ERROR = r"^\s*#(?:VALUE!|N/A|REF!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!)\s*$"
 _ID_LIKE = re.compile(r"[\w\-./#:+]{1,40}")
 _ID_SAMPLE = 2_000
 

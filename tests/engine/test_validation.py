@@ -268,3 +268,16 @@ def test_a_text_column_of_ids_is_pointed_out() -> None:
     assert ided.message == "100% of the texts are codes or numbers, not text"
     assert "right text column" in ided.hint
     assert not [p for p in validate(table(texts, labels), MAPPING) if p.code == "text-looks-like-ids"]
+
+
+def test_spreadsheet_error_values_in_the_text_are_named() -> None:
+    # A formula that failed exports as "#VALUE!": it was reported only as one text with two
+    # labels, never as what it is.
+    texts, labels = balanced()
+    texts[3], texts[8] = "#VALUE!", " #N/A "
+    problems = validate(table(texts, labels), MAPPING)
+    errors = [p for p in problems if p.code == "spreadsheet-error"]
+    assert [p.row for p in errors] == [4, 9] and errors[0].severity is Severity.WARNING
+    assert "Fix the formula in the source sheet" in errors[0].hint
+    texts[3] = "the #VALUE! of a cell is an error"  # within a sentence: text, not an error
+    assert [p.row for p in validate(table(texts, labels), MAPPING) if p.code == "spreadsheet-error"] == [9]
