@@ -37,6 +37,12 @@ class StoredDatasetsPanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.train_button = QPushButton(icon("train"), "Train on it")
         self.train_button.clicked.connect(self._train_selected)
+        # The import's fixes on the stored rows (desktop/dialogs/fix_stored.py).
+        self.fix_button = QPushButton("Fix…")
+        self.fix_button.setToolTip("Fix the dataset's problems (repeated rows, small classes, "
+                                   "...) without its source file")
+        self.fix_button.clicked.connect(self.fix_selected)
+        self.fix_dialog: Any = None
         self.rename_button = QPushButton("Rename…")
         self.rename_button.clicked.connect(self.rename_selected)
         self.delete_button = QPushButton("Delete…")
@@ -56,11 +62,11 @@ class StoredDatasetsPanel(QWidget):
         # screen the file being read above kept too little of it.
         buttons = QGridLayout(self.buttons)
         buttons.setContentsMargins(0, 0, 0, 0)
-        for i, button in enumerate((self.train_button, self.privacy_button, self.rename_button,
-                                    self.delete_button)):
+        for i, button in enumerate((self.train_button, self.privacy_button, self.fix_button,
+                                    self.rename_button, self.delete_button)):
             buttons.addWidget(button, i // 2, i % 2)
-        buttons.setRowStretch(2, 1)
-        buttons.addWidget(self.forget_button, 3, 0, 1, 2)
+        buttons.setRowStretch(3, 1)
+        buttons.addWidget(self.forget_button, 4, 0, 1, 2)
         # An empty vault is one line, not an empty table and four greyed buttons: the file
         # being previewed above gets the height.
         self.empty_note = QLabel("Nothing here yet. A file you import is stored here, encrypted; "
@@ -143,7 +149,7 @@ class StoredDatasetsPanel(QWidget):
         self.buttons.setVisible(not empty)
         selected = self.selected_name() is not None
         for button in (self.rename_button, self.delete_button, self.train_button,
-                       self.privacy_button):
+                       self.privacy_button, self.fix_button):
             button.setEnabled(selected)
 
     def privacy_selected(self) -> None:
@@ -154,6 +160,15 @@ class StoredDatasetsPanel(QWidget):
 
         self.privacy_dialog = PrivacyDialog(self.context, name, self)
         self.privacy_dialog.show()
+
+    def fix_selected(self) -> None:
+        name = self.selected_name()
+        if name is None or self.workspace is None:
+            return
+        from desktop.dialogs.fix_stored import StoredFixDialog
+
+        self.fix_dialog = StoredFixDialog(self.context, name, self)
+        self.fix_dialog.show()
 
     def forget_person(self) -> None:
         if self.workspace is None:

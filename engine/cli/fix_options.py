@@ -115,10 +115,9 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from engine.cli.common import open_workspace, workspace_dir
     from engine.cli.inspect_cmd import problem_lines
     from engine.data.fix_hints import flag_of_kind
+    from engine.data.fix_stored import checked, store_fixed
     from engine.data.problems import count_kinds, has_blocking
-    from engine.data.store import (DatasetExists, check_name, dataset_exists, load_dataset,
-                                   pseudonym_map_key, save_dataset)
-    from engine.data.validation import validate
+    from engine.data.store import DatasetExists, check_name, dataset_exists, load_dataset
     from engine.errors import InputError
 
     source, target = check_name(args.dataset), check_name(args.name or args.dataset)
@@ -136,8 +135,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
         if not history:
             raise InputError(f"nothing to fix in {source!r} with these options: name a fix "
                              "(`cloister show` lists its problems; `cloister fix --help` the fixes)")
-        problems = validate(fixed, info.mapping, skip_incomplete=info.skip_incomplete,
-                            label_delimiter=info.label_delimiter)
+        problems = checked(info, fixed)
         print(f"dataset {info.name!r}: {info.rows:,} rows")
         for line in lines:
             print("  " + line.replace("(the source file is unchanged)", "(the stored rows, before "
@@ -150,22 +148,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
                   f"({count_kinds(problems, blocking=True)}); add the fixes named above, or pass "
                   "--force", file=sys.stderr)
             return 2
-        # A reversible anonymization's mapping still holds for the fixed rows (fixes drop or
-        # relabel rows, never change a text's pseudonyms); the save drops it with the old
-        # contents, so it goes back in with the new ones.
-        kept = ws.read_bytes(pseudonym_map_key(info.name)) \
-            if ws.has(pseudonym_map_key(info.name)) else None
-
-        def keep_mapping(saved: Any) -> None:
-            if kept is not None:
-                ws.write_bytes(pseudonym_map_key(saved.name), kept)
-
-        saved = save_dataset(ws, target, fixed, info.mapping, problems=problems,
-                             overwrite=target == info.name or args.replace,
-                             skip_incomplete=info.skip_incomplete,
-                             history=(*info.history, *history), history_audited=len(info.history),
-                             label_delimiter=info.label_delimiter, after_commit=keep_mapping,
-                             fixed_from=info.name, created=info.created)
+        saved = store_fixed(ws, info, fixed, history, problems, target=target, replace=args.replace)
     finally:
         ws.lock()
     where = "in place of the rows it had" if saved.name == info.name else f"from {info.name!r}"

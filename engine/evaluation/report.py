@@ -157,8 +157,7 @@ class EvaluationReport:
                 "validated on (case and spacing aside), so these scores overstate how it does on "
                 f"new texts. Drop the repeats and train again: `cloister fix {name} "
                 "--drop-duplicates` drops exact copies and `--resolve-conflicts` copies with "
-                "another label (in the app: open the source file again on the Datasets page, "
-                "press \"Drop repeated rows\" and import it under the same name); copies that "
+                "another label (in the app: the dataset's Fix… on the Datasets page); copies that "
                 "differ only in case or spacing must be made one in the source file.")
 
 

@@ -91,9 +91,8 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
             FailureKind.BAD_DATA,
             f"dataset '{name}' has problems that block training: {blocking}. Fix them in the "
             f"workspace with `cloister fix {name}` and the fixes `cloister show {name}` names "
-            "(such as --drop-empty, or --min-class-size 10 --merge-small-into other), or import "
-            "the file again with its fixes (the Datasets page's fix buttons, or `cloister "
-            "import --replace`); the source file is never changed",
+            "(such as --drop-empty, or --min-class-size 10 --merge-small-into other) or, in the "
+            "app, the dataset's Fix… on the Datasets page; the source file is never changed",
         )
     people = person_ids(stored, person_column) if person_column else None
     from engine.data.markup import MARKUP

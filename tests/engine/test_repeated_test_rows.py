@@ -91,5 +91,5 @@ def test_training_says_so_when_it_finishes_and_a_dataset_without_repeats_says_no
     assert "test rows repeat the text" in finished.notes[0]
     # The command to run names the dataset (it said DATASET), and the app's way is said too.
     assert "`cloister fix repeats --drop-duplicates`" in finished.notes[0]
-    assert 'press "Drop repeated rows" and import it under the same name' in finished.notes[0]
+    assert "(in the app: the dataset's Fix… on the Datasets page)" in finished.notes[0]
     assert "`cloister fix 'my data' --drop" in load_report(ws, finished.run_id).repeats_text("my data")

@@ -1,0 +1,79 @@
+"""The import's fixes on a dataset already in the vault, without its source file: what
+`cloister fix` and the Datasets page's Fix… dialog both do. The fixed rows replace the stored
+ones all at once (or go under another name); each fix joins the dataset's history and the audit
+log; runs trained on the old rows keep their records. A refused fix changes nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.data.fix_suggest import FixOption
+    from engine.data.importing.table import ImportedTable
+    from engine.data.problems import Problem
+    from engine.data.store import DatasetInfo
+    from engine.vault import Vault
+
+
+def checked(info: DatasetInfo, imported: ImportedTable) -> list[Problem]:
+    """``imported`` validated as the dataset ``info`` describes it (its columns, its rule for
+    incomplete rows, its label delimiter)."""
+    from engine.data.validation import validate
+
+    return validate(imported, info.mapping, skip_incomplete=info.skip_incomplete,
+                    label_delimiter=info.label_delimiter)
+
+
+def stored_fix_options(ws: Vault, name: str) -> tuple[DatasetInfo, list[Problem], list[FixOption]]:
+    """The dataset's problems now, and a previewed option per fix that resolves one of them
+    (for multi-label data, none that drops or relabels whole rows by class)."""
+    from engine.data.fix_suggest import suggest_fixes
+    from engine.data.fixes import BY_CLASS_KINDS
+    from engine.data.store import load_dataset
+
+    stored = load_dataset(ws, name)
+    imported = stored.as_imported()
+    problems = checked(stored.info, imported)
+    options = suggest_fixes(imported.table, stored.info.mapping, problems)
+    if stored.info.label_delimiter:
+        options = [o for o in options if o.fix.kind not in BY_CLASS_KINDS]
+    return stored.info, problems, options
+
+
+def apply_stored_fix(ws: Vault, name: str, fix: Any) -> DatasetInfo:
+    """``fix`` applied to the stored dataset ``name``, in place. Raises ``FixRefused`` (nothing
+    stored changes) when it would leave too few rows or classes."""
+    from engine.data.fixes import apply_fixes
+    from engine.data.store import load_dataset
+
+    stored = load_dataset(ws, name)
+    imported = stored.as_imported()
+    table, report = apply_fixes(imported.table, stored.info.mapping, [fix])
+    fixed = dataclasses.replace(imported, table=table, problems=())
+    return store_fixed(ws, stored.info, fixed, report.history(), checked(stored.info, fixed))
+
+
+def store_fixed(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Sequence[dict[str, Any]],
+                problems: list[Problem], *, target: str | None = None,
+                replace: bool = False) -> DatasetInfo:
+    """Store ``fixed`` (the dataset ``info`` with ``history``'s fixes applied) in its place, or
+    as ``target``."""
+    from engine.data.store import pseudonym_map_key, save_dataset
+
+    target = target or info.name
+    # A reversible anonymization's mapping still holds for the fixed rows (fixes drop or relabel
+    # rows, never change a text's pseudonyms); the save drops it with the old contents, so it
+    # goes back in with the new ones.
+    kept = ws.read_bytes(pseudonym_map_key(info.name)) if ws.has(pseudonym_map_key(info.name)) else None
+
+    def keep_mapping(saved: Any) -> None:
+        if kept is not None:
+            ws.write_bytes(pseudonym_map_key(saved.name), kept)
+
+    return save_dataset(ws, target, fixed, info.mapping, problems=problems,
+                        overwrite=target == info.name or replace,
+                        skip_incomplete=info.skip_incomplete, history=(*info.history, *history),
+                        history_audited=len(info.history), label_delimiter=info.label_delimiter,
+                        after_commit=keep_mapping, fixed_from=info.name, created=info.created)

@@ -1,0 +1,70 @@
+"""Fix… on a dataset already in the vault (desktop/dialogs/fix_stored.py): the import's fixes
+on the stored rows, without the source file, each stored at once and kept in the history and
+the audit log; a refused fix changes nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from engine.data.columns import infer_mapping
+from engine.data.importing import read_table
+from engine.data.store import load_dataset, save_dataset
+
+
+def _store_with_repeats(window, tmp_path: Path) -> None:  # noqa: ANN001
+    rows = [(f"message number {i} about {'cash prizes' if i % 2 else 'lunch plans'}",
+             "spam" if i % 2 else "ham") for i in range(1, 31)]
+    rows += rows[:4]  # four exact repeats, as the bundled sample has eleven
+    path = tmp_path / "repeats.csv"
+    path.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows), encoding="utf-8")
+    imported = read_table(path)
+    save_dataset(window.context.workspace, "repeats", imported, infer_mapping(imported))
+    path.unlink()  # the source file is not needed
+    window.context.datasets_changed.emit()
+
+
+def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, tmp_path):
+    _store_with_repeats(window, tmp_path)
+    window.show_page("datasets")
+    page = window.datasets_page
+    assert page.select_stored("repeats") and page.stored_panel.fix_button.isEnabled()
+    qtbot.mouseClick(page.stored_panel.fix_button, Qt.MouseButton.LeftButton)
+    dialog = page.stored_panel.fix_dialog
+    qtbot.waitUntil(lambda: bool(dialog.fixes.buttons), timeout=30_000)
+    [drop] = [b for b in dialog.fixes.buttons if "Drop repeated rows" in b.text()]
+    assert "removes 4 rows" in drop.text() and "repeated" in dialog.problems.item(0).text()
+    qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Stored: 30 rows"), timeout=30_000)
+    ws = window.context.workspace
+    stored = load_dataset(ws, "repeats")
+    assert len(stored.texts) == 30 == len(set(stored.texts))
+    assert [step["kind"] for step in stored.info.history] == ["drop-duplicates"]
+    assert [e.details.get("fix") for e in ws.verify_audit().entries
+            if e.action == "dataset.fixed"] == ["drop-duplicates"]
+    qtbot.waitUntil(lambda: "Applied: " in dialog.fixes.applied.text(), timeout=30_000)
+    assert not [b for b in dialog.fixes.buttons if "Drop repeated rows" in b.text()]
+    assert page.stored.item(0, 1).text() == "30"  # the list shows the stored rows
+    assert page.stored_panel.selected_name() == "repeats"
+
+
+def test_a_refused_fix_changes_nothing_stored(qtbot, window, tmp_path):
+    from engine.data.fixes import DropClasses
+
+    _store_with_repeats(window, tmp_path)
+    ws = window.context.workspace
+    before = load_dataset(ws, "repeats").texts
+    page = window.datasets_page
+    window.show_page("datasets")
+    assert page.select_stored("repeats")
+    page.stored_panel.fix_selected()
+    dialog = page.stored_panel.fix_dialog
+    qtbot.waitUntil(lambda: bool(dialog.fixes.buttons), timeout=30_000)
+
+    class Refused:  # dropping 'spam' would leave one class: the engine refuses it
+        label, fix = "Drop the rows labelled 'spam'", DropClasses(("spam",))
+
+    dialog.apply(Refused())
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Not applied: "), timeout=30_000)
+    assert "class" in dialog.status.text()
+    assert load_dataset(ws, "repeats").texts == before
