@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from privacy.errors import NoRoomForChange, PrivacyError
 from privacy.hardening import disable_core_dumps
@@ -127,10 +128,44 @@ def use_utf8_streams() -> None:
             continue
 
 
+# C0 controls but tab, newline and carriage return (the progress bars' own), DEL, and C1.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class _ControlsShown:
+    """A terminal stream that shows control characters as escapes ("\\x1b") instead of
+    sending them: names and labels come from users' files, and a column named with an escape
+    sequence could retitle, clear or rewrite the terminal it was printed on (a Mac Roman
+    header read as Latin-1 sent a raw C1 control)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_CONTROLS.sub(lambda m: f"\\x{ord(m[0]):02x}", text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def show_controls_on_terminals() -> None:
+    """Wrap stdout and stderr in ``_ControlsShown`` where they are terminals (pipes and files
+    get the text as it is: a script reading --json needs the data unchanged)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            if stream is not None and not isinstance(stream, _ControlsShown) and stream.isatty():
+                setattr(sys, name, _ControlsShown(stream))
+        except (AttributeError, ValueError):  # replaced by a caller, or closed
+            continue
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     disable_core_dumps()  # before any passphrase or plaintext is in memory
     enforce_offline()
     use_utf8_streams()
+    show_controls_on_terminals()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

@@ -29,3 +29,25 @@ def test_values_piped_in_are_read_as_utf8_without_a_byte_order_mark() -> None:
                 "print(repr(sys.stdin.read()), 'Zoë')", stdin="\ufeffJosé\n".encode("utf-8"))
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
     assert done.stdout.decode("utf-8").strip() == "'José\\n' Zoë"
+
+
+def test_control_characters_from_files_are_shown_not_sent_to_a_terminal(monkeypatch) -> None:
+    # A column named with an escape sequence (or a Mac Roman header read as Latin-1, a C1
+    # control) went raw to the terminal, which can retitle, clear or rewrite it.
+    import io
+
+    from engine.cli import show_controls_on_terminals
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal, piped = Terminal(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(sys, "stderr", piped)
+    show_controls_on_terminals()
+    show_controls_on_terminals()  # once only
+    print("column \x1b]0;owned\x07 and \x83tiquette\r[###]\tdone")
+    print("as it is \x1b[2J", file=sys.stderr)
+    assert terminal.getvalue() == "column \\x1b]0;owned\\x07 and \\x83tiquette\r[###]\tdone\n"
+    assert piped.getvalue() == "as it is \x1b[2J\n"  # a pipe or a file gets the data unchanged
