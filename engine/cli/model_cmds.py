@@ -37,6 +37,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--text-column", metavar="C", help="text column of --data FILE (default: inferred)")
     p.add_argument("--label-column", metavar="L", help="label column of --data FILE (default: inferred)")
     p.add_argument("--sheet", metavar="NAME", help="the worksheet of --data WORKBOOK (default: the first)")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="whether the first row of --data FILE names the columns (default: detected)")
     p.add_argument("--misclassified", metavar="N", type=int, default=0,
                    help="also print the N most confident mistakes (their texts)")
     p.add_argument("--stored", action="store_true",
@@ -154,7 +156,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          "--data, or drop --stored to score --data")
     columns = [flag for flag, value in (("--text-column", args.text_column),
                                         ("--label-column", args.label_column),
-                                        ("--sheet", args.sheet)) if value]
+                                        ("--sheet", args.sheet),
+                                        ("--header/--no-header", args.header is not None)) if value]
     if columns and (args.data is None or not Path(args.data).expanduser().exists()):
         # They name a file's columns; a stored dataset has its own (they were ignored silently).
         raise InputError(f"{' and '.join(columns)} name the columns (or sheet) of a labelled "
@@ -169,7 +172,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         report = evaluate_run(ws, args.run, data=args.data, text_column=args.text_column,
                               label_column=args.label_column, device=_device(args),
-                              sheet=args.sheet)
+                              sheet=args.sheet, header=args.header)
     mistakes = report.misclassified[: args.misclassified]
     # Mistakes of the run's own test split are also placed in the dataset (`cloister show`).
     in_dataset = (test_split_dataset_rows(ws, args.run) if args.data is None and mistakes

@@ -29,12 +29,14 @@ def evaluate_run(
     dataset: str | None = None,
     cancel: CancelToken | None = None,
     sheet: str | None = None,
+    header: bool | None = None,
 ) -> EvaluationReport:
     """Evaluate a run's model on its own test split (``data=None``; the report is stored
     again), on another dataset of the workspace (by name) or on a labelled file (a path).
     ``dataset`` names a stored dataset outright (``data`` reads a name that is also a path
     as the file, as the command line means it). ``cancel`` set stops it (``Stopped``).
-    ``sheet`` picks the worksheet of a workbook given as ``data``.
+    ``sheet`` picks the worksheet of a workbook given as ``data``; ``header`` says whether its
+    first row names the columns (default: detected).
 
     Rows whose label the model was not trained on make it refuse, naming those labels and
     the data, since the model cannot predict them and the metrics would be meaningless. Rows
@@ -57,7 +59,7 @@ def evaluate_run(
         texts, raw_labels, groups, source, repeated = _test_split(ws, record, config)
     else:
         texts, raw_labels, source, unread = _labelled_rows(ws, data, text_column, label_column,
-                                                           record.dataset, sheet)
+                                                           record.dataset, sheet, header)
     # The run's own split is scored as it trained (its blank rows, imported with --force, too).
     kept = (np.arange(len(texts)) if own_split
             else np.flatnonzero([bool(str(t).strip()) for t in texts]))
@@ -133,7 +135,7 @@ def test_split_dataset_rows(ws: Vault, run_id: str) -> list[int] | None:
 
 
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,
-                   training_dataset: str, sheet: str | None = None
+                   training_dataset: str, sheet: str | None = None, header: bool | None = None
                    ) -> tuple[list[str], list[str], str, tuple[int, str]]:
     """A file's (or a stored dataset's) texts and labels, what they are called in messages, and
     how many of the file's rows could not be read (with which), since they are not scored."""
@@ -142,7 +144,7 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_c
         from engine.data.columns import ColumnMapping, texts_and_labels
         from engine.data.importing import read_table
 
-        imported = read_table(path, sheet=sheet)
+        imported = read_table(path, sheet=sheet, header=header)
         text_column, label_column = _training_columns(ws, training_dataset, imported.column_names,
                                                       text_column, label_column)
         mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,

@@ -337,6 +337,23 @@ def test_labels_written_otherwise_are_read_as_the_models(trained, tmp_path, monk
         evaluate_run(ws, run_id, data=other, device="cpu")
 
 
+def test_evaluate_takes_header_as_import_and_predict_do(trained, tmp_path, monkeypatch, capsys) -> None:
+    # inspect, import and predict had --header/--no-header; evaluate refused it outright.
+    from engine.cli import main
+    from tests.engine.tiny_model import TEST_PASSPHRASE
+
+    ws, run_id, _ = trained
+    headless = tmp_path / "headless.csv"  # a first row that reads like names, but is data
+    headless.write_text("text,spam\nfree cash now,spam\nhello there,ham\nlunch at noon,ham\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    assert main(["evaluate", run_id, "--data", str(headless), "--no-header", "--text-column",
+                 "column_1", "--label-column", "column_2", "--workspace", str(ws.root)]) == 0
+    assert f"on {headless}: 4 rows" in capsys.readouterr().out
+    assert main(["evaluate", run_id, "--no-header", "--workspace", str(ws.root)]) == 2
+    assert "--header/--no-header name the columns" in capsys.readouterr().err
+
+
 def test_a_stored_dataset_named_like_a_file_and_a_cancelled_scoring(trained, tmp_path,
                                                                     monkeypatch) -> None:
     """``dataset=`` reads the vault's dataset even where a file of that name is in the working
