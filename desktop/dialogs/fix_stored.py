@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
-from desktop.pages.draft_check import problem_lines, problems_title
+from desktop.pages.draft_check import fill_problem_list, problems_title
 from desktop.pages.fixes_panel import FixesPanel
 from desktop.worker import Done, Job
 from engine.events import Failed
@@ -74,10 +74,7 @@ class StoredFixDialog(QDialog):
         self.info, problems, options = terminal.value
         self.problems_seen = list(problems)
         self.title.setText(problems_title(self.problems_seen))
-        self.problems.clear()
-        for _problem, text, hint in problem_lines(self.problems_seen):
-            self.problems.addItem(text)
-            self.problems.item(self.problems.count() - 1).setToolTip(hint)
+        fill_problem_list(self.problems, self.problems_seen)
         self.fixes.set_options(options, list(self.info.history))
         for button in self.fixes.buttons:  # here a fix is stored at once, not at an import
             if button.isEnabled():

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
     QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QStackedWidget,
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.accessible import chain_tabs, label_for, tab_leaves
 from desktop.icons import icon
 from desktop.pages.base import Page, section
-from desktop.pages.draft_check import problem_lines, problems_title, read_and_check
+from desktop.pages.draft_check import fill_problem_list, problems_title, read_and_check
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
@@ -247,6 +246,12 @@ class DatasetsPage(Page):
         imported, text, skip = self.draft.imported, self.text_combo.currentText(), self.skip_box.isChecked()
         history = self.draft.history
         delimiter = self._wanted_delimiter()
+        typed = self.delimiter_edit.text()
+        if self.multi_box.isChecked() and (not typed.strip() or any(c.isalnum() for c in typed)):
+            # Empty, it was ignored without a word; a letter split "ham" into "h" and "m".
+            self._say("Type the character that separates a row's labels, such as | or ; (not a "
+                      "letter or digit, which would split the labels themselves).", error=True)
+            return
         self._run(lambda _c: read_and_check(imported.source, text_column=text, label_column=label,
                                             skip_incomplete=skip, imported=imported,
                                             history=history, label_delimiter=delimiter),
@@ -385,15 +390,8 @@ class DatasetsPage(Page):
         return (self.delimiter_edit.text() or None) if self.multi_box.isChecked() else None
 
     def _show_problems(self, problems: list[Any]) -> None:
-        self.problems.clear()
         self.problems_title.setText(problems_title(problems))
-        for problem, text, hint in problem_lines(problems):
-            item = QListWidgetItem(text)
-            item.setToolTip(hint)  # on every one of the kind, on hover
-            item.setData(Qt.ItemDataRole.UserRole, problem)
-            if problem.blocking:
-                item.setForeground(QColor("#c0392b") if self.palette().color(QPalette.ColorRole.Base).lightness() > 128 else QColor("#ff8a80"))
-            self.problems.addItem(item)
+        fill_problem_list(self.problems, problems)
 
     def _on_problem_clicked(self, item: QListWidgetItem) -> None:
         """Select the offending row (and column) in the preview and scroll to it."""

@@ -90,3 +90,21 @@ def problems_title(problems: list[Any]) -> str:
     parts += [f"{count_kinds(problems, blocking=False)} to review"] \
         if not all(p.blocking for p in problems) else []
     return "Problems — " + ", ".join(parts)
+
+
+def fill_problem_list(widget: Any, problems: list[Any]) -> None:
+    """``widget`` (a QListWidget) shows ``problems``: a line each, its hint on hover, blocking
+    ones in red; each item carries its problem (``UserRole``) for a click to find its row."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QListWidgetItem
+
+    widget.clear()
+    light = widget.palette().color(QPalette.ColorRole.Base).lightness() > 128
+    for problem, text, hint in problem_lines(problems):
+        item = QListWidgetItem(text)
+        item.setToolTip(hint)  # on every one of the kind, on hover
+        item.setData(Qt.ItemDataRole.UserRole, problem)
+        if problem.blocking:
+            item.setForeground(QColor("#c0392b") if light else QColor("#ff8a80"))
+        widget.addItem(item)

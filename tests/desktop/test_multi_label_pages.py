@@ -225,3 +225,21 @@ def test_several_labels_a_row_survive_a_trip_through_no_label_column(qtbot, wind
     qtbot.waitUntil(lambda: page.draft is not unlabelled and page.text_combo.isEnabled(), timeout=30_000)
     assert page.draft.label_column is None and page.draft.imported.source == notes
     assert not page.multi_box.isChecked() and not page.multi_box.isEnabled()
+
+
+@pytest.mark.parametrize("typed", ["", "a"])
+def test_a_label_separator_that_is_none_is_said_and_nothing_is_read(qtbot, window, tmp_path, typed):
+    # Empty, the box was ignored without a word; a letter split "ham" into "h" and "m".
+    from tests.desktop.helpers import drop_files
+
+    path = tmp_path / "tags.csv"
+    path.write_text("text,label\n" + "".join(f"ticket {i},billing|urgent\n" for i in range(12)),
+                    encoding="utf-8")
+    page = window.datasets_page
+    drop_files(window, path)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    before = page.draft
+    page.delimiter_edit.setText(typed)
+    page.multi_box.setChecked(True)
+    assert page.status.text().startswith("Type the character that separates a row's labels")
+    assert page.status.property("error") is True and page.draft is before
