@@ -100,6 +100,8 @@ class PrivacyPanel(QWidget):
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # The type ("STREET_ADDRESS") read "STREET_ADD…" at the default width.
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.preview_button = QPushButton("Preview")
         self.preview_button.clicked.connect(self.show_preview)
         self._text_columns: set[str] = set()

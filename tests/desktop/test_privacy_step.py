@@ -46,6 +46,9 @@ def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
     # The menus say what each action does; the policy keeps the actions' names.
     shown = {panel.table.item(r, 0).text(): combos[r].currentText() for r in range(len(combos))}
     assert shown["PERSON"] == "Replace by a fake value" and "_" not in "".join(shown.values())
+    types = [panel.table.item(r, 0) for r in range(len(combos))]  # read whole ("STREET_ADD…")
+    assert all(panel.table.columnWidth(0) >= panel.table.fontMetrics().horizontalAdvance(t.text())
+               for t in types)
     # "Replace by its type" names the row's own type (it said <PERSON> on every row).
     row = [panel.table.item(r, 0).text() for r in range(len(combos))].index("PHONE")
     assert combos[row].itemText(combos[row].findData("tag")) == "Replace by its type (<PHONE>)"
