@@ -162,10 +162,13 @@ def _record_the_stop(ws: Vault, seen: RunRecord) -> None:
             if ws.read_json(run_key(seen.run_id)).get("status") != RunStatus.RUNNING.value:
                 return  # another process recorded its end meanwhile
             with interrupts_held():
-                # The entry first: should the record's write fail, a later look logs it again,
-                # where the other order could leave the run ended in its record and not the log.
-                ws.audit("run.ended", run=seen.run_id, status="killed")
+                # The record first: on a disk too full for it (its write checks for room, the
+                # log's does not), the entry first was written again at every look.
                 save_run(ws, seen)
+                try:
+                    ws.audit("run.ended", run=seen.run_id, status="killed")
+                except (OSError, PrivacyError):  # the record says it; as ``_audit_end`` does
+                    log.warning("could not add the end of run %s to the audit log", seen.run_id)
     except RunClaimed:
         return  # a trainer took it up just now: it is running again
     except (OSError, PrivacyError) as exc:

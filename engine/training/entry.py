@@ -5,6 +5,7 @@ None of them raises: each returns a generator whose last event is ``Finished``, 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -33,8 +34,12 @@ SplitRows = tuple[Sequence[int], Sequence[int], Sequence[int]]
 
 
 def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Event]:
-    """Run ``body``; turn any exception into a final ``Failed`` and mark the run failed."""
-    state: dict[str, Any] = {}
+    """Run ``body``; turn any exception into a final ``Failed`` and mark the run failed.
+
+    The run's claim (``state["claims"]``) is released only after that: released first, a look
+    at the runs in between found a run recorded as running that nobody held, took it for a
+    killed one, and its end went into the audit log twice (killed, then failed)."""
+    state: dict[str, Any] = {"claims": contextlib.ExitStack()}
     try:
         for event in body(state):
             if isinstance(event, (Finished, Cancelled, Failed)):
@@ -64,6 +69,8 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
                 log.warning("could not record the failure in the run record", exc_info=True)
         _audit_end(state, "failed")
         yield failed
+    finally:
+        state["claims"].close()
 
 
 def _audit(ws: Vault, action: str, run: RunRecord, config: TrainConfig) -> None:
@@ -101,26 +108,27 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
                     dataset_sha256=data.sha256, dataset_columns=data.columns)
     # Claimed before it is saved as running: a record that says "running" while no live process
     # holds its claim is one a killed process left (``engine.runs._as_seen``).
-    with claim_run(ws, run.run_id):
-        with interrupts_held():  # the record and its entry, or neither
-            save_run(ws, run)
-            state["record"] = (ws, run)
-            _audit(ws, "run.started", run, config)
-        trainer = Trainer(ws, prep, run, cancel=cancel,
-                          parts_factory=_factory(config, parts_factory), inputs=inputs)
-        _mark_cleaning(trainer, data)
-        state["trainer"] = trainer
-        state["device"] = trainer.device.description
-        trainer.run = trainer.run.updated(device=state["device"])
-        yield from trainer.run_loop()
+    state["claims"].enter_context(claim_run(ws, run.run_id))  # until ``_guarded`` is done
+    with interrupts_held():  # the record and its entry, or neither
+        save_run(ws, run)
+        state["record"] = (ws, run)
+        _audit(ws, "run.started", run, config)
+    trainer = Trainer(ws, prep, run, cancel=cancel,
+                      parts_factory=_factory(config, parts_factory), inputs=inputs)
+    _mark_cleaning(trainer, data)
+    state["trainer"] = trainer
+    state["device"] = trainer.device.description
+    trainer.run = trainer.run.updated(device=state["device"])
+    yield from trainer.run_loop()
 
 
 def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,
               cancel: CancelToken | None, parts_factory: PartsFactory | None,
               state: dict[str, Any]) -> Iterator[Event]:
     load_run(ws, run_id)  # a run id that is not a run is named before anything is claimed
-    with claim_run(ws, run_id):  # refused while another window or command trains it
-        yield from _continue_claimed(ws, run_id, rows, splits, cancel, parts_factory, state)
+    # Refused while another window or command trains it; held until ``_guarded`` is done.
+    state["claims"].enter_context(claim_run(ws, run_id))
+    yield from _continue_claimed(ws, run_id, rows, splits, cancel, parts_factory, state)
 
 
 def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows],

@@ -179,7 +179,7 @@ def test_a_stopped_run_found_where_nothing_can_be_written_still_shows_as_failed(
     def refuse(*_a, **_k):
         raise PermissionError(13, "Read-only file system")
 
-    monkeypatch.setattr(ws, "audit", refuse)
+    monkeypatch.setattr(ws, "write_json", refuse)
     seen = load_run(ws, finished.run_id)
     assert seen.status is RunStatus.FAILED and "stopped without finishing" in seen.error
     assert ws.read_json(f"runs/{finished.run_id}/run.json")["status"] == "running"  # untouched
@@ -199,3 +199,52 @@ def test_a_run_taken_up_while_it_is_looked_at_is_left_to_its_trainer(trained) ->
         runs._record_the_stop(ws, stored.updated(status=RunStatus.FAILED, error="seen stopped"))
     assert ws.read_json(f"runs/{finished.run_id}/run.json")["status"] == "running"
     assert ended_entries(ws, finished.run_id) == ["finished"]
+
+
+def test_a_disk_too_full_for_the_record_logs_nothing_again_and_again(trained, monkeypatch) -> None:
+    # The entry was written first; the record's write, which checks for room, then failed, and
+    # every later look logged the run's end once more on a disk already short of space.
+    import collections
+    import shutil
+
+    import privacy.vault.index as index
+
+    ws, _ = trained
+    finished = list_runs(ws)[0]
+    ws.write_json(f"runs/{finished.run_id}/run.json", {**finished.to_dict(), "status": "running"})
+    usage, real = collections.namedtuple("usage", "total used free"), shutil.disk_usage
+    monkeypatch.setattr(index.shutil, "disk_usage", lambda _p: usage(10**9, 10**9, 100 * 1024))
+    for _ in range(3):
+        assert load_run(ws, finished.run_id).status is RunStatus.FAILED
+    assert ended_entries(ws, finished.run_id) == ["finished"]
+    monkeypatch.setattr(index.shutil, "disk_usage", real)
+    load_run(ws, finished.run_id)  # room again: recorded, once
+    load_run(ws, finished.run_id)
+    assert ended_entries(ws, finished.run_id) == ["finished", "killed"]
+
+
+def test_a_run_that_fails_is_not_also_taken_for_a_killed_one(trained, monkeypatch) -> None:
+    # Its claim was released before its failure was recorded: a look at the runs in between
+    # logged it killed, then it logged itself failed.
+    import engine.training.entry as entry
+    from engine.training import TrainConfig, train
+
+    ws, tmp_path = trained
+    config = TrainConfig(dataset="sms", model_path=str(tmp_path / "tiny-bert"), epochs=1,
+                         batch_size=8, max_length=32)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("parts could not be built")
+
+    real = entry.to_failed
+
+    def looked_at_meanwhile(*a, **k):
+        list_runs(ws)  # another window's Runs page refreshes now
+        return real(*a, **k)
+
+    monkeypatch.setattr(entry, "to_failed", looked_at_meanwhile)
+    events = list(train(ws, config, parts_factory=broken))
+    assert isinstance(events[-1], Failed) and "parts could not be built" in events[-1].message
+    newest = list_runs(ws)[0]
+    assert newest.status is RunStatus.FAILED and ended_entries(ws, newest.run_id) == ["failed"]
+    assert is_being_trained(ws, newest.run_id) is False  # released once it was recorded
