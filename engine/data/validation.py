@@ -26,7 +26,7 @@ from engine.data.column_scan import (
 from engine.data.columns import ColumnMapping, label_array, text_array
 from engine.data.fix_hints import FIX_FOR_CODE, fix_for
 from engine.data.fixes import NEW_CLASS
-from engine.data.importing.table import ImportedTable
+from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
 from engine.data.markup import has_markup
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
@@ -67,10 +67,15 @@ def validate(
         problems.append(check.problem(
             Severity.WARNING if skip_incomplete else Severity.ERROR, "unreadable-rows",
             f"{n:,} row{'s' * (n != 1)} of the file could not be read (the wrong number of "
-            "fields, listed above)" + (" and will be left out" if skip_incomplete else
-                                       ", so would be left out"),
-            "Quote the fields that hold the delimiter and export the file again, or leave these "
-            "rows out with --skip-incomplete."))
+            "fields; each is listed by its line)" + (" and will be left out" if skip_incomplete
+                                                    else ", so would be left out"),
+            "Quote the fields that hold the delimiter and export the file again" + (
+                " to keep them." if skip_incomplete else
+                ", or leave these rows out with --skip-incomplete.")))
+        if not skip_incomplete:  # the reader's "the row was skipped": not while it is refused
+            problems = [dataclasses.replace(p, message=p.message.replace(
+                RAGGED_SKIPPED, "; it cannot be read")) if p.code == "ragged-row" else p
+                for p in problems]
     if imported.num_rows == 0:
         problems.append(check.problem(Severity.ERROR, "no-rows", "the file has no data rows",
                                       "Check that the right file and sheet were chosen."))
@@ -249,7 +254,9 @@ def _ordered(problems: list[Problem], *, multi_label: bool = False) -> list[Prob
     # Small classes were given theirs as they were found (``small_class_fix``: the one that works
     # for these counts, or none); row-wise class fixes do not apply to multi-label rows.
     problems = [dataclasses.replace(p, fix=hint.flag) if not p.fix and (hint := fix_for(p.code))
-                and p.code not in ("class-too-small", "class-small") else p for p in problems]
+                and p.code not in ("class-too-small", "class-small")
+                and not (p.code == "unreadable-rows" and not p.blocking)  # already left out
+                else p for p in problems]
     if multi_label:
         problems = [dataclasses.replace(p, fix="") if p.code in _ROW_WISE_CLASS_FIXES else p
                     for p in problems]

@@ -344,6 +344,11 @@ def test_rows_that_cannot_be_read_block_the_import_until_left_out(tmp_path: Path
     [blocking] = [p for p in report["problems"] if p["severity"] == "error"]
     assert blocking["code"] == "unreadable-rows" and blocking["fix"] == "--skip-incomplete"
     assert blocking["message"].startswith("6 rows of the file could not be read (the wrong number")
+    ragged = [p["message"] for p in report["problems"] if p["code"] == "ragged-row"]
+    assert ragged and all(m.endswith("; it cannot be read") for m in ragged)  # not "was skipped"
+    code, left_out = inspect_json(capsys, str(path), "--skip-incomplete")
+    [warned] = [p for p in left_out["problems"] if p["code"] == "unreadable-rows"]
+    assert code == 0 and warned["fix"] == "" and "--skip-incomplete" not in warned["hint"]
     assert main(["init", "--kdf-cost", "10"]) == 0
     capsys.readouterr()
     assert main(["import", str(path), "--name", "naive"]) == 2
@@ -351,6 +356,20 @@ def test_rows_that_cannot_be_read_block_the_import_until_left_out(tmp_path: Path
     assert "error: 6 rows of the file could not be read" in said.out
     assert "not imported" in said.err and "add --skip-incomplete" in said.err
     assert main(["datasets", "--json"]) == 0 and "naive" not in capsys.readouterr().out
+    # Stored as it is (--force), the rows left out no longer block it: it trains, as the
+    # message promised (it was refused for ever, and no fix could clear it).
+    assert main(["import", str(path), "--name", "forced", "--force"]) == 0
+    from engine.training.prepare import _blocking_problems
+    from engine.data.store import load_dataset
+    from privacy.vault.workspace import Workspace
+
+    ws = Workspace.unlock(tmp_path / "ws", "ragged import test passphrase")
+    forced = load_dataset(ws, "forced")
+    assert _blocking_problems(forced) == ""
+    assert any("could not be read (the wrong number of fields) and were left out" in p
+               for p in forced.info.problems)
+    ws.lock()
+    capsys.readouterr()
     assert main(["import", str(path), "--name", "naive", "--skip-incomplete"]) == 0
     capsys.readouterr()
     assert main(["datasets", "--json"]) == 0
