@@ -247,7 +247,7 @@ class DatasetsPage(Page):
         history = self.draft.history
         delimiter = self._wanted_delimiter()
         typed = self.delimiter_edit.text()
-        if self.multi_box.isChecked() and (not typed.strip() or any(c.isalnum() for c in typed)):
+        if self.multi_box.isChecked() and (not typed or any(c.isalnum() for c in typed)):
             # Empty, it was ignored without a word; a letter split "ham" into "h" and "m".
             self._say("Type the character that separates a row's labels, such as | or ; (not a "
                       "letter or digit, which would split the labels themselves).", error=True)

@@ -160,7 +160,7 @@ def pipe_closed(exc: BaseException) -> bool:
 def label_delimiter(value: str) -> str:
     """``--label-delimiter``: a separator, refused when empty (it was ignored without a word) or
     a letter or digit ('a' split "ham" into "h" and "m")."""
-    if not value.strip():
+    if not value:  # a space is a separator ("python pandas"), nothing is not
         raise argparse.ArgumentTypeError("give the character that separates a row's labels, "
                                          "such as '|' or ';'")
     if any(ch.isalnum() for ch in value):

@@ -228,7 +228,8 @@ _ROW_WISE_CLASS_FIXES = frozenset({"class-too-small", "class-small", "conflictin
 
 # What Excel shows (and exports) in place of a formula's result that failed.
 _SPREADSHEET_ERROR = r"^\s*#(?:VALUE!|N/A|REF!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!)\s*$"
-_ID_LIKE = re.compile(r"[\w\-./#:+]{1,40}")
+# ASCII only: \w also takes Chinese or Japanese, whose sentences have no spaces ("价格199元太贵了").
+_ID_LIKE = re.compile(r"[A-Za-z0-9_\-./#:+]{1,40}")
 _ID_SAMPLE = 2_000
 
 

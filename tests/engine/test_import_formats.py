@@ -512,21 +512,23 @@ def test_cells_merged_down_a_column_give_every_row_their_value(tmp_path: Path) -
     # the fix offered for that (drop rows with no label) kept a quarter of the file.
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["Support tickets, March"])  # a title merged across the columns: not filled down
-    ws.merge_cells("A1:C1")
+    ws.append(["Support tickets, March"])  # a title merged over two rows: not filled, nor counted
+    ws.append([])
+    ws.merge_cells("A1:C2")
     ws.append(["text", "label", "note"])
     for text, label in (("free cash now", "spam"), ("win a prize", None), ("cheap loans", None),
                         ("see you at lunch", "ham"), ("running late", None)):
         ws.append([text, label, None])
-    ws.merge_cells("B3:B5")
-    ws.merge_cells("B6:B7")
+    ws.merge_cells("C4:C5")  # an empty block: nothing to fill, not counted
+    ws.merge_cells("B4:B6")
+    ws.merge_cells("B7:B8")
     path = tmp_path / "merged.xlsx"
     wb.save(path)
     imported = read_table(path)
     assert imported.column_names[:2] == ["text", "label"] and imported.num_rows == 5
     assert imported.table.column("label").to_pylist() == ["spam", "spam", "spam", "ham", "ham"]
     [note] = [p for p in imported.problems if p.code == "merged-cells"]
-    assert note.message.startswith("2 blocks of merged cells (such as B")
+    assert note.message.startswith("2 blocks of merged cells (such as B4:B6)")
     plain = tmp_path / "plain.xlsx"  # no merges: nothing filled, nothing said
     wb = openpyxl.Workbook()
     wb.active.append(["text", "label"])

@@ -410,3 +410,11 @@ def test_a_label_delimiter_that_is_no_separator_is_refused(given: str, said: str
     with pytest.raises(SystemExit) as stopped:
         main(["inspect", str(path), "--label-delimiter", given])
     assert stopped.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_a_space_is_a_label_separator(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "tags.csv"  # "python pandas": space-separated tags
+    path.write_text("text,tags\n" + "".join(f"question {i},python pandas\n" for i in range(12)),
+                    encoding="utf-8")
+    code, report = inspect_json(capsys, str(path), "--label-delimiter", " ")
+    assert report["label_counts"] == {"python": 12, "pandas": 12}

@@ -268,6 +268,8 @@ def test_a_text_column_of_ids_is_pointed_out() -> None:
     assert ided.message == "100% of the texts are codes or numbers, not text"
     assert "right text column" in ided.hint
     assert not [p for p in validate(table(texts, labels), MAPPING) if p.code == "text-looks-like-ids"]
+    chinese = [f"价格{i}元太贵了" if i % 2 else f"我的订单{i}天了还没发货" for i in range(len(texts))]
+    assert not [p for p in validate(table(chinese, labels), MAPPING) if p.code == "text-looks-like-ids"]
 
 
 def test_spreadsheet_error_values_in_the_text_are_named() -> None:

@@ -144,7 +144,6 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
         title = worksheet.title
         xml = sheet_xml(worksheet)
         merges = merged_down(xml)
-        merged = fill_merged(rows, first_row, merges)
         unsaved = formulas_without_values(xml)
         del xml
     finally:
@@ -159,6 +158,8 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     width = max(len(r) for r in rows)
     sample = [[cell_text(v) or "" for v in r] for r in rows[:_SAMPLE_ROWS] if r]
     header = is_header(sample) if request.header is None else request.header
+    # Filled where the data is: a title merged over two rows above the header was counted.
+    merged = fill_merged(rows, first_row, merges, skip=1 if header else 0)
     if header:
         names, body = unique_names(rows[0] + [None] * (width - len(rows[0]))), rows[1:]
     else:
@@ -172,10 +173,10 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     table, notes = tidy(table_from_columns(names, columns), path, header_fields=fields or None,
                         unnamed=unnamed) if request.tidy else (table_from_columns(names, columns), [])
     if merged:
-        c1, r1, c2, r2 = merges[0]
+        c1, r1, c2, r2 = merged[0]
         notes = [*notes, Problem(
             severity=Severity.INFO, code="merged-cells",
-            message=f"{merged:,} block{'s' * (merged != 1)} of merged cells (such as "
+            message=f"{len(merged):,} block{'s' * (len(merged) != 1)} of merged cells (such as "
             f"{_cell(c1, r1)}:{_cell(c2, r2)}) read as the value shown on every row of the block",
             hint="Each row gets the value its merged cell shows, as the sheet displays it.",
             file=str(path))]

@@ -61,15 +61,16 @@ def merged_down(data: bytes) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def fill_merged(rows: list[list[Any]], first_row: int,
-                merges: list[tuple[int, int, int, int]]) -> int:
+def fill_merged(rows: list[list[Any]], first_row: int, merges: list[tuple[int, int, int, int]],
+                *, skip: int = 0) -> list[tuple[int, int, int, int]]:
     """Give every cell of each merge its first cell's value, in ``rows`` (sheet row
-    ``first_row`` is ``rows[0]``); -> the number of merges filled."""
-    filled = 0
+    ``first_row`` is ``rows[0]``), for merges that start at ``rows[skip]`` or below (``skip`` 1
+    leaves the header alone); -> the merges filled."""
+    filled = []
     for c1, r1, c2, r2 in merges:
         top = r1 - first_row
-        if not 0 <= top < len(rows):
-            continue  # above the data (a title block) or below it
+        if not skip <= top < len(rows):
+            continue  # above the data (a title block, the header) or below it
         values = {c: rows[top][c - 1] for c in range(c1, c2 + 1)
                   if c - 1 < len(rows[top]) and rows[top][c - 1] is not None}
         if not values:
@@ -81,5 +82,5 @@ def fill_merged(rows: list[list[Any]], first_row: int,
                     row.extend([None] * (c - len(row)))
                 if row[c - 1] is None:
                     row[c - 1] = value
-        filled += 1
+        filled.append((c1, r1, c2, r2))
     return filled
