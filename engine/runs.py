@@ -159,12 +159,13 @@ def _record_the_stop(ws: Vault, seen: RunRecord) -> None:
     is not overwritten; a workspace that cannot be written (read-only media) keeps showing it."""
     try:
         with claim_run(ws, seen.run_id):
-            if ws.read_json(run_key(seen.run_id)).get("status") != RunStatus.RUNNING.value:
+            now = RunRecord.from_dict(ws.read_json(run_key(seen.run_id)))  # read again, held
+            if now.status is not RunStatus.RUNNING:
                 return  # another process recorded its end meanwhile
             with interrupts_held():
                 # The record first: on a disk too full for it (its write checks for room, the
                 # log's does not), the entry first was written again at every look.
-                save_run(ws, seen)
+                save_run(ws, now.updated(status=seen.status, error=seen.error))
                 try:
                     ws.audit("run.ended", run=seen.run_id, status="killed")
                 except (OSError, PrivacyError):  # the record says it; as ``_audit_end`` does

@@ -230,6 +230,7 @@ def test_a_run_that_fails_is_not_also_taken_for_a_killed_one(trained, monkeypatc
     from engine.training import TrainConfig, train
 
     ws, tmp_path = trained
+    earlier = {r.run_id for r in list_runs(ws)}
     config = TrainConfig(dataset="sms", model_path=str(tmp_path / "tiny-bert"), epochs=1,
                          batch_size=8, max_length=32)
 
@@ -245,6 +246,6 @@ def test_a_run_that_fails_is_not_also_taken_for_a_killed_one(trained, monkeypatc
     monkeypatch.setattr(entry, "to_failed", looked_at_meanwhile)
     events = list(train(ws, config, parts_factory=broken))
     assert isinstance(events[-1], Failed) and "parts could not be built" in events[-1].message
-    newest = list_runs(ws)[0]
+    [newest] = [r for r in list_runs(ws) if r.run_id not in earlier]  # not by time: same second
     assert newest.status is RunStatus.FAILED and ended_entries(ws, newest.run_id) == ["failed"]
     assert is_being_trained(ws, newest.run_id) is False  # released once it was recorded
