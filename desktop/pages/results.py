@@ -290,7 +290,8 @@ class ResultsPage(Page):
         if rep is None or self.scored is None:
             repeats = (f" (<b>{rep.repeated_in_training:,} of them repeat a training text</b>: "
                        "these scores overstate how it does on new texts; drop the dataset's "
-                       "repeated rows and train again)" if rep and rep.repeated_in_training else "")
+                       "repeated rows, with its Fix… on the Datasets page, and train again)"
+                       if rep and rep.repeated_in_training else "")
             return f"tested on {rep.n if rep else '?'} held-out rows{repeats}"
         seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
                 "overstate how it does on new data)" if rep.trained_rows else "")
