@@ -31,7 +31,7 @@ from engine.data.person_match import (check_values, column_matches, found_spelli
                                       labels_naming, rows_matching)
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
                                    report_quotes, split_mapping, without_removed_rows)
-from engine.data.store import ANONYMIZED_FROM
+from engine.data.store import ANONYMIZED_AT_IMPORT, ANONYMIZED_FROM
 from engine.errors import InputError, Stopped
 from engine.events import CancelToken
 from engine.units import count_of
@@ -240,7 +240,10 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
         raise InputError(f"no dataset has the column{'s' if len(columns) > 1 else ''} "
                          f"{', '.join(map(repr, columns))}: `cloister show NAME` lists a "
                          "dataset's columns")
-    copies = [i for i in infos if _source_of(i)]  # searched after the datasets they came from
+    logged = _anonymized_at_import(ws)
+    # Anonymized datasets are searched after those as imported, for the person's pseudonyms too.
+    copies = [i for i in infos if _source_of(i) or ANONYMIZED_AT_IMPORT in i.problems
+              or i.name in logged]
     spellings: dict[str, set[str]] = {v: {v} for v in checked}
     parts: list[DatasetErasure] = []
     for info in (i for i in infos if i not in copies):
@@ -270,6 +273,18 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
 def _check_cancel(cancel: CancelToken | None) -> None:
     if cancel is not None and cancel.cancelled:
         raise Stopped("the search was stopped; nothing was changed")
+
+
+def _anonymized_at_import(ws: Vault) -> set[str]:
+    """Datasets the audit log says ``import --anonymize`` made: before their description said
+    so, an erasure searched them for the values alone, found none of the person's pseudonyms,
+    and reported "nothing found" while their rows stayed. (A rename since is not followed.)"""
+    verify = getattr(ws, "verify_audit", None)
+    if verify is None:
+        return set()
+    return {str(e.details.get("dataset")) for e in verify().entries
+            if e.action == "dataset.anonymized" and e.details.get("source")
+            and not e.details.get("source_dataset")}
 
 
 def _source_of(info: Any) -> str | None:

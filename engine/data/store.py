@@ -45,6 +45,8 @@ MAX_NAME_LENGTH = 100
 _MAX_PROBLEMS_KEPT = 200
 # The line an anonymized copy's description carries, naming the dataset it was made from.
 ANONYMIZED_FROM = "anonymized from dataset "
+# ``import --anonymize``: no source dataset, only the file (whose name may name a person).
+ANONYMIZED_AT_IMPORT = "anonymized at import"
 
 
 class DatasetNotFound(InputError):

@@ -1,0 +1,47 @@
+"""``cloister forget`` on a dataset that ``import --anonymize`` made with one-way pseudonyms: it
+is searched for the person's pseudonyms as an ``anonymize`` copy is. It was searched for the
+values alone, and an erasure request reported "nothing to remove" while the rows stayed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli
+from engine.data.store import ANONYMIZED_AT_IMPORT, _meta_key
+from tests.engine.test_forget_cli import MORE, PASSPHRASE, _texts, _workspace
+from tests.engine.test_privacy_cli import ROWS, write_csv
+from tests.engine.test_reidentify_cli import REVERSIBLE
+
+ONE_WAY = REVERSIBLE.replace(", reversible = true", "")
+
+
+@pytest.fixture
+def anonymized_at_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> str:
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    policy = tmp_path / "one-way.toml"
+    policy.write_text(ONE_WAY, encoding="utf-8")
+    path = write_csv(tmp_path / "tickets.csv", rows=[*ROWS, *MORE])
+    assert cli(["import", str(path), "--name", "direct", "--text-column", "text",
+                "--label-column", "label", "--anonymize", str(policy)]) == 0
+    assert not any("Lauritsen" in t for t in _texts("direct"))  # only pseudonyms are stored
+    capsys.readouterr()
+    return "direct"
+
+
+def test_the_persons_pseudonyms_are_found_and_removed(anonymized_at_import: str, capsys) -> None:
+    assert cli(["forget", "Kimberly Lauritsen", "--dataset", "direct", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "direct: 2 of 8 rows (2 of them by their pseudonyms)" in out
+    assert len(_texts("direct")) == 6
+
+
+def test_one_stored_before_its_description_said_so_is_found_by_the_audit_log(
+        anonymized_at_import: str, capsys) -> None:
+    with _workspace() as w:  # as versions before 2026-12-07 stored it: no word in its description
+        meta = w.read_json(_meta_key("direct"))
+        meta["problems"] = [p for p in meta["problems"] if p != ANONYMIZED_AT_IMPORT]
+        w.write_json(_meta_key("direct"), meta)
+    assert cli(["forget", "Kimberly Lauritsen", "--dataset", "direct", "--dry-run"]) == 0
+    assert "direct: 2 of 8 rows (2 of them by their pseudonyms)" in capsys.readouterr().out
