@@ -73,8 +73,19 @@ class IbanDetector(Detector):
 
     def find(self, text: str) -> Iterator[Finding]:
         for m in self._re.finditer(text):
-            if iban_ok(m.group()):
-                yield Finding(m.start(), m.end(), "IBAN", 0.99, self.name, checksum=True)
+            # The pattern also takes the short words after it ("... 1332 para el pago", "...3201
+            # ist"), which fail the checksum: the number itself is tried without them, word by
+            # word from the end. An IBAN of groups of four followed so was left in the text.
+            candidate = m.group()
+            while True:
+                if iban_ok(candidate):
+                    yield Finding(m.start(), m.start() + len(candidate), "IBAN", 0.99, self.name,
+                                  checksum=True)
+                    break
+                shorter = candidate.rpartition(" ")[0]
+                if len(shorter.replace(" ", "")) < 15:  # the shortest IBAN (Norway) has 15
+                    break
+                candidate = shorter
 
 
 @register

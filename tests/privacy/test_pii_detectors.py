@@ -57,6 +57,18 @@ def test_iban_needs_mod97_and_country_length() -> None:
     assert iban_ok("NL91ABNA0417164300") and not iban_ok("XX91ABNA0417164300")
 
 
+@pytest.mark.parametrize("text, iban", [
+    ("Mi cuenta ES91 2100 0418 4502 0005 1332 para el pago.", "ES91 2100 0418 4502 0005 1332"),
+    ("Konto AT611904300234573201 ist gesperrt.", "AT611904300234573201"),
+    ("Lastschrift von AT61 1904 3002 3457 3201 ist fehlgeschlagen.", "AT61 1904 3002 3457 3201"),
+    ("virement sur BE68 5390 0754 7034 a été refusé", "BE68 5390 0754 7034"),
+])
+def test_an_iban_followed_by_a_short_word_is_found(text: str, iban: str) -> None:
+    # The pattern took the word too ("... 1332 para"), the checksum failed, and IBANs of groups
+    # of four (ES, AT, BE, PL, SE ...) stayed in "anonymized" copies when a short word followed.
+    assert found(text) == [("IBAN", iban)]
+
+
 def test_ssn_only_in_issued_ranges() -> None:
     assert found("SSN 196-20-7761 on file") == [("US_SSN", "196-20-7761")]
     for bad in ("000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000"):
