@@ -167,7 +167,9 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
             else str(columns[shift_key][row])
         for column, rule in policy.columns.items():
             value = columns[column][row]
-            if rule.operator.action == "drop" or value is None:
+            # An empty cell names no one: replaced, every empty cell became one invented person
+            # (and, as a DP person column, one person for all those rows).
+            if rule.operator.action == "drop" or value is None or not str(value).strip():
                 continue
             new = replace_value(str(value), rule.entity, rule.operator, ctx)
             out[column][row] = new

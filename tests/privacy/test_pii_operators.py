@@ -163,6 +163,23 @@ def test_anonymize_columns_under_a_policy() -> None:
     assert other.columns["note"][0].split(" was seen")[0] != name0
 
 
+def test_an_empty_identifier_cell_stays_empty() -> None:
+    # Every empty cell became one invented person ("ID_7f3c48", "Debra Todd"): as the person
+    # column of DP training, all those rows read as one person's.
+    policy = parse_policy("""
+        [columns]
+        customer_id = "pseudonym"
+        first_name = { action = "pseudonym", entity = "PERSON" }
+    """)
+    columns = {"customer_id": ["C-1", "", "  ", None, "C-1"],
+               "first_name": ["Maria", "", "Ann", None, "Maria"],
+               "text": ["a", "b", "c", "d", "e"], "label": ["x", "y", "x", "y", "x"]}
+    out = anonymize_columns(columns, policy, Pseudonymizer(KEY_A), label_column="label").columns
+    assert out["customer_id"][1:4] == ["", "  ", None] and out["first_name"][1] == ""
+    assert out["customer_id"][0] == out["customer_id"][4] not in ("C-1", "")
+    assert out["first_name"][2] not in ("Ann", "")
+
+
 def test_empty_table_is_refused() -> None:
     with pytest.raises(EmptyDataset, match="no rows"):
         scan_columns({"text": []})
