@@ -1,6 +1,11 @@
-"""``cloister forget`` on a dataset that ``import --anonymize`` made with one-way pseudonyms: it
-is searched for the person's pseudonyms as an ``anonymize`` copy is. It was searched for the
-values alone, and an erasure request reported "nothing to remove" while the rows stayed."""
+"""Erasure requests that slipped through, found in a privacy review (2026-12-07).
+
+``cloister forget`` on a dataset that ``import --anonymize`` made with one-way pseudonyms: it is
+searched for the person's pseudonyms as an ``anonymize`` copy is. It was searched for the values
+alone, and an erasure request reported "nothing to remove" while the rows stayed. And a request's
+reference that names the person behind punctuation ("Müller-2026") is refused like one that names
+them plainly: the audit log keeps it for good.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,3 +50,14 @@ def test_one_stored_before_its_description_said_so_is_found_by_the_audit_log(
         w.write_json(_meta_key("direct"), meta)
     assert cli(["forget", "Kimberly Lauritsen", "--dataset", "direct", "--dry-run"]) == 0
     assert "direct: 2 of 8 rows (2 of them by their pseudonyms)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("reference", ["Müller-2026", "DSR_Müller", "mueller-2026", "MÜLLER.case"])
+def test_a_reference_naming_the_person_behind_punctuation_is_refused(reference: str) -> None:
+    # The audit log keeps a reference for good: these slipped through the check.
+    from engine.erasure import check_reference
+    from engine.errors import InputError
+
+    with pytest.raises(InputError, match="names the person"):
+        check_reference(reference, ["Klaus Müller"])
+    check_reference("DSR-2026-0042", ["Klaus Müller"])  # a case number passes
