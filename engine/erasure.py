@@ -171,6 +171,13 @@ class ErasurePlan:
         return list(seen.values())
 
 
+# Said after every erasure (CLI and app) and where a restore is accepted: a backup restored
+# later undoes the erasure without a word.
+ERASED_FROM_BACKUPS = ("Backups of the workspace made before now still hold these rows, and "
+                       "putting one back brings them back: delete them, or run this erasure "
+                       "again after a restore.")
+
+
 def check_reference(reference: str | None, values: Sequence[str]) -> None:
     """Refuse a request's reference that names the person, even in part ("DSR Rossi" for
     Giuseppe Rossi): the audit log keeps it for good."""

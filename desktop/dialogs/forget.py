@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.worker import Done, Job
 from engine.events import Failed
+from engine.erasure import ERASED_FROM_BACKUPS
 from engine.erasure_traces import clean_copy_advice
 from engine.units import count_of
 
@@ -255,6 +256,8 @@ class ForgetDialog(QDialog):
                          "see why (Train on it says so).")
         lines.append("Copies outside the vault (exported models, saved predictions) are yours to "
                      "delete.")
+        if sum(done.rows.values()):
+            lines.append(ERASED_FROM_BACKUPS)
         self.found.setText("\n".join(lines))
         removed = count_of(sum(done.rows.values()), 'row')
         self.context.status_message.emit(f"Forgot a person: {removed} removed.")

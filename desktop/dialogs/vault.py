@@ -239,7 +239,8 @@ class UnlockDialog(_VaultDialog):
         sure = QMessageBox.question(
             self, "Accept this copy?",
             "Open the workspace as it is now, and record in its audit log that you accepted it? "
-            "Whatever was newer than this copy stays gone. This cannot be undone.",
+            "Whatever was newer than this copy stays gone, erasures of people (Forget a "
+            "person…) done since it was made included: run them again. This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         if sure != QMessageBox.StandardButton.Yes:

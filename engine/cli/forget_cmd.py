@@ -86,7 +86,7 @@ def _values(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from engine.erasure import carry_out, plan_erasure
+    from engine.erasure import ERASED_FROM_BACKUPS, carry_out, plan_erasure
     from engine.erasure_traces import export_rows
 
     from engine.erasure import check_reference
@@ -152,6 +152,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
               f" Delete {'it' if len(kept) == 1 else 'them'} with `cloister rm-run {ids}` "
               "and train again; models exported earlier are outside the workspace: delete those "
               "copies too.")
+    if removed:
+        print(ERASED_FROM_BACKUPS)
     return 0
 
 

@@ -351,7 +351,8 @@ def _accept_restore(args: argparse.Namespace) -> int:
     for problem in accepted:
         print(f"cloister: accepted: {problem}", file=sys.stderr)
     print(f"Accepted the workspace as it is now ({len(accepted)} problem(s) recorded in the audit "
-          "log as 'audit.restore_accepted'). Anything newer than this copy is gone.")
+          "log as 'audit.restore_accepted'). Anything newer than this copy is gone, erasures "
+          "(`cloister forget`) done since it was made included: run them again.")
     return EXIT_OK
 
 

@@ -76,6 +76,7 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.found.text().startswith("Removed"), timeout=30_000)
     assert "Removed 4 rows from tickets." in dialog.found.text()
+    assert "Backups of the workspace made before now still hold these rows" in dialog.found.text()
     assert "Deleted 1 run trained on them." in dialog.found.text()
     assert dialog.values.toPlainText() == "" and not dialog.remove_button.isEnabled()
     texts = load_dataset(ws, "tickets").texts

@@ -40,6 +40,8 @@ def test_the_persons_pseudonyms_are_found_and_removed(anonymized_at_import: str,
     out = capsys.readouterr().out
     assert "direct: 2 of 8 rows (2 of them by their pseudonyms)" in out
     assert len(_texts("direct")) == 6
+    # A backup put back later brings the rows back: said, where it was not.
+    assert "Backups of the workspace made before now still hold these rows" in out
 
 
 def test_one_stored_before_its_description_said_so_is_found_by_the_audit_log(

@@ -66,6 +66,7 @@ def test_deleted_audit_log_is_one_clear_line_then_verify_and_accept(env: Path, i
     assert run(capsys, "datasets")[0] == 1  # still refused
     code, out, err = run(capsys, "audit", "--accept-restore", "--yes")
     assert code == 0 and "Accepted the workspace" in out and "accepted:" in err and len(asked) == 1
+    assert "erasures (`cloister forget`) done since it was made included: run them again" in out
     code, out, _ = run(capsys, "audit")
     assert code == 0 and "audit.restore_accepted" in out
     assert run(capsys, "datasets")[0] == 0
