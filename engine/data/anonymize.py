@@ -269,3 +269,24 @@ def privacy_review(ws: Workspace, name: str) -> tuple[str, dict[str, Any]] | Non
 def privacy_reviewed(ws: Workspace) -> set[str]:
     """The datasets whose current contents were scanned or made by anonymization."""
     return set(_reviews(ws))
+
+
+def anonymization_said(ws: Any, record: Any) -> str:
+    """What a run's model card says of personal data in its training rows (``ws``: a Workspace,
+    whose audit log is read; ``record``: the run, its ``dataset`` and ``dataset_sha256``): it
+    said "none" of every run, one trained on an anonymized copy too."""
+    from engine.errors import CloisterError
+
+    try:
+        info = dataset_info(ws, record.dataset)
+    except CloisterError:
+        return "not known (the dataset it trained on is no longer in the workspace)"
+    if record.dataset_sha256 and info.sha256 != record.dataset_sha256:
+        return "not known (its dataset was imported again since)"
+    review = privacy_review(ws, record.dataset)
+    if review is None or review[0] != "dataset.anonymized":
+        return "none"
+    details = review[1]
+    kind = "reversible" if details.get("reversible") else "one-way"
+    return (f"the training rows were anonymized before training ({kind} pseudonyms where the "
+            f"policy pseudonymizes; policy sha256 {str(details.get('policy_sha256', ''))[:12]})")

@@ -405,6 +405,9 @@ def export_run(
 
 def card_info(ws: Vault, record: Any, *, export_encrypted: bool, format: str = "hf") -> ModelCardInfo:
     """What the model card says about a run, gathered from the vault (no rows)."""
+    import dataclasses
+
+    from engine.data.anonymize import anonymization_said
     from engine.evaluation.report import load_report, report_key
 
     config = dict(record.config or {})
@@ -421,7 +424,8 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool, format: str = "
         labels=tuple(record.labels),
         data=_data_summary(ws, record, config),
         hyperparameters=hyperparameters,
-        privacy=_privacy_summary(record, export_encrypted),
+        privacy=dataclasses.replace(_privacy_summary(record, export_encrypted),
+                                    anonymization=anonymization_said(ws, record)),
         report=report,
         multi_label=bool(config.get("multi_label", False)),
         format=format,

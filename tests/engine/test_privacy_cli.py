@@ -371,3 +371,28 @@ def test_a_scan_s_counts_are_said_to_be_older_than_an_erasure(
     shown = capsys.readouterr().out
     assert "scanned, not anonymized" in shown
     assert "counted before the rows were fixed or erased: `cloister scan NAME` counts again" in shown
+
+
+def test_the_model_card_says_when_the_training_rows_were_anonymized(ws: dict[str, Path]) -> None:
+    # It said "Anonymization of personal data: none" of every run, one trained on an anonymized
+    # copy too; and the same for a dataset imported again since, which it cannot know of.
+    import os
+    from types import SimpleNamespace
+
+    from engine.data.anonymize import anonymization_said
+    from engine.data.store import dataset_info
+    from privacy.vault.workspace import Workspace
+
+    assert cli(["import", str(ws["csv"]), "--name", "tickets", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    assert cli(["anonymize", "tickets", "--policy", str(ws["policy"]), "--name", "anon"]) == 0
+    with Workspace.unlock(Path(os.environ["CLOISTER_WORKSPACE"]), "privacy cli tests") as w:
+        def run_on(name: str, sha256: str | None = None) -> SimpleNamespace:
+            return SimpleNamespace(dataset=name, dataset_sha256=sha256 or dataset_info(w, name).sha256)
+
+        said = anonymization_said(w, run_on("anon"))
+        assert said.startswith("the training rows were anonymized before training (one-way "
+                               "pseudonyms where the policy pseudonymizes; policy sha256 ")
+        assert anonymization_said(w, run_on("tickets")) == "none"
+        assert anonymization_said(w, run_on("anon", "0" * 64)).startswith("not known (its dataset")
+        assert anonymization_said(w, run_on("gone", "0" * 64)).startswith("not known (the dataset")
