@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.person_match import column_matches, labels_naming
-from engine.errors import InputError
+from engine.errors import InputError, refuse_odd_output
 from engine.vault import Vault
 
 
@@ -191,8 +191,13 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
         for number, row in zip(numbers, table.to_pylist()):
             rows.append({EXPORT_DATASET: part.name, EXPORT_ROW: int(number),
                          **{k: _as_text(v) for k, v in row.items()}})
+    # A link (a dangling one too) was written through, to wherever it pointed; a file the app's
+    # dialog lets the user replace keeps its own mode unless it is set here.
+    refuse_odd_output(path, flag="the file for the rows found")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
         with open(fd, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.DictWriter(handle, fieldnames=[EXPORT_DATASET, EXPORT_ROW, *columns])
             writer.writeheader()

@@ -4,7 +4,8 @@
 searched for the person's pseudonyms as an ``anonymize`` copy is. It was searched for the values
 alone, and an erasure request reported "nothing to remove" while the rows stayed. And a request's
 reference that names the person behind punctuation ("Müller-2026") is refused like one that names
-them plainly: the audit log keeps it for good.
+them plainly: the audit log keeps it for good. The rows found for an access request are never
+written through a link, and are readable by their owner alone.
 """
 from __future__ import annotations
 
@@ -63,3 +64,28 @@ def test_a_reference_naming_the_person_behind_punctuation_is_refused(reference: 
     with pytest.raises(InputError, match="names the person"):
         check_reference(reference, ["Klaus Müller"])
     check_reference("DSR-2026-0042", ["Klaus Müller"])  # a case number passes
+
+
+def test_the_rows_found_are_not_written_through_a_link(tmp_path: Path, monkeypatch, capsys) -> None:
+    # `forget --export link.csv` wrote the person's rows to wherever a (dangling) link pointed;
+    # a file the app's dialog replaced kept whatever mode it had.
+    import os
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(write_csv(tmp_path / "t.csv", rows=[*ROWS, *MORE])), "--name", "t",
+                "--text-column", "text", "--label-column", "label"]) == 0
+    elsewhere = tmp_path / "elsewhere.csv"
+    (tmp_path / "link.csv").symlink_to(elsewhere)
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run", "--export", str(tmp_path / "link.csv")]) == 2
+    assert "is a link" in capsys.readouterr().err and not elsewhere.exists()
+    from engine.erasure import plan_erasure
+    from engine.erasure_traces import export_rows
+
+    shared = tmp_path / "shared.csv"
+    shared.write_text("old", encoding="utf-8")
+    shared.chmod(0o644)
+    with _workspace() as w:
+        assert export_rows(plan_erasure(w, ["Kimberly Lauritsen"]).affected, shared) == 2
+    assert os.stat(shared).st_mode & 0o077 == 0
