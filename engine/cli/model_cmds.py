@@ -20,6 +20,7 @@ from engine.export.formats import export_formats
 from engine.cli.common import (
     add_workspace_options,
     open_workspace,
+    read_passphrase,
     require_strong_enough,
     resolve_run,
 )
@@ -395,9 +396,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser()
     if not args.plaintext and args.out.endswith(("/", os.sep)):  # "exports/": a folder, made
         out.mkdir(parents=True, exist_ok=True)
-    ws = open_workspace(args)
+    vault_passphrase = read_passphrase(args)
+    ws = open_workspace(args, passphrase=vault_passphrase)
     args.run = resolve_run(ws, args.run)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
+    if passphrase is not None and passphrase == vault_passphrase:
+        ws.lock()
+        raise InputError("the export passphrase is the workspace's own: whoever is given it to "
+                         "open the export could unlock the whole vault; choose another (nothing "
+                         "was written)")
+    del vault_passphrase
     written = export_run(ws, args.run, out, format=args.format,
                          plaintext=args.plaintext, passphrase=passphrase)
     if args.plaintext:

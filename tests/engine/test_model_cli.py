@@ -248,6 +248,13 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
                        "--export-passphrase-file", str(short))
     assert code == 2 and "the export passphrase is too easy to guess" in err
     assert not (tmp_path / "weak.cloister-export").exists()
+    # The workspace's own passphrase, given to a recipient, would unlock the whole vault.
+    own = tmp_path / "own.txt"
+    own.write_text(TEST_PASSPHRASE + "\n")
+    code, _, err = cli("export", run_id, "--out", str(tmp_path / "own.cloister-export"),
+                       "--export-passphrase-file", str(own))
+    assert code == 2 and "the export passphrase is the workspace's own" in err
+    assert not (tmp_path / "own.cloister-export").exists()
     code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
     assert code == 2 and "no export passphrase" in err and "--plaintext" not in err  # export's flag
     monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "wrong")
