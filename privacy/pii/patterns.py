@@ -112,8 +112,9 @@ class PhoneDetector(Detector):
     types = ("PHONE",)
     # Optional +country code, optional (area code), then digit groups separated by one space,
     # dash or dot; an extension (x123, ext. 123) may follow. "-Office" / "-Fax" may be glued on.
+    # After a country code, an area code of one digit (+43 1 ..., +33 6 ..., +353 1 ...).
     _re = re.compile(
-        r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,8}){0,4}"
+        r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?(?:\d[ .-])?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,8}){0,4}"
         r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w/]|-\d|\.\d)")
     _after = re.compile(r"(?i)^[\s-]{0,3}(?:office|fax|mobile|cell|home|work|phone|tel)\b")
     # A Chinese mobile number (11 digits from 13-19), after a Chinese word or +86.

@@ -69,6 +69,17 @@ def test_an_iban_followed_by_a_short_word_is_found(text: str, iban: str) -> None
     assert found(text) == [("IBAN", iban)]
 
 
+@pytest.mark.parametrize("text, phone", [
+    ("Ruf an: +43 1 5123456 bitte", "+43 1 5123456"),
+    ("Appelez le +33 6 12 34 56 78 demain", "+33 6 12 34 56 78"),
+    ("Bel +32 2 123 45 67", "+32 2 123 45 67"),
+    ("call +353 1 234 5678 today", "+353 1 234 5678"),
+])
+def test_a_one_digit_area_code_after_the_country_code_is_part_of_the_phone(text: str, phone: str) -> None:
+    # Vienna's, Paris's or Dublin's area code: the number was left whole, or tagged without it.
+    assert found(text) == [("PHONE", phone)]
+
+
 def test_ssn_only_in_issued_ranges() -> None:
     assert found("SSN 196-20-7761 on file") == [("US_SSN", "196-20-7761")]
     for bad in ("000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000"):
