@@ -105,6 +105,20 @@ def _warn_identifiers_kept(report) -> None:
           "purpose) and anonymize again.", file=sys.stderr)
 
 
+def _warn_values_left_in_text(report) -> None:  # noqa: ANN001 - a ScanReport
+    """A column the policy replaced whose values the texts still hold as written: the detectors
+    do not know a customer number, and beside its pseudonym it links the two."""
+    left = report.values_left_in_text
+    if not left:
+        return
+    listed = ", ".join(f"{column!r} in {count:,} row{'s' * (count != 1)}"
+                       for column, count in sorted(left.items()))
+    print(f"cloister: warning: the texts still hold, as written, values of columns the policy "
+          f"replaced ({listed}): beside the pseudonyms they link them back to the person. Add "
+          "their format under [[patterns]] in the policy (for example entity = \"CUSTOMER_ID\", "
+          "regex = 'CUST-\\d{6}') and anonymize again.", file=sys.stderr)
+
+
 def _say_mapping_kept(policy, name: str) -> None:
     if policy.reversible:
         print(f"The reversible pseudonyms' mapping to the original values is kept, encrypted, with "
@@ -155,6 +169,7 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
           "The audit log records the policy applied.")
     _say_mapping_kept(policy, info.name)
     _warn_identifiers_kept(report)
+    _warn_values_left_in_text(report)
     return EXIT_OK
 
 
@@ -181,6 +196,7 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems, his
           f"{kept}.")
     _say_mapping_kept(policy, info.name)
     _warn_identifiers_kept(report)
+    _warn_values_left_in_text(report)
     return EXIT_OK
 
 

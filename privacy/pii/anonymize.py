@@ -65,6 +65,9 @@ class ScanReport:
     other_script_chars: int = 0  # letters of scripts the detectors are not made for (CJK, Arabic...)
     filled_by_column: Counter[str] = field(default_factory=Counter)  # scanned cells with text
     changed_by_column: Counter[str] = field(default_factory=Counter)  # ... that the detectors changed
+    # Per column the policy replaced or dropped: rows whose anonymized text still holds that
+    # column's value as written ("Kundennummer CUST-008812" beside its pseudonym).
+    values_left_in_text: Counter[str] = field(default_factory=Counter)
 
     def kept_as_written(self, column: str) -> int:
         """Cells of a scanned column that the detectors left unchanged: what a proposal for that
@@ -192,10 +195,31 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
                 report.changed_by_column[column] += 1
             if row < keep_spans_for:
                 spans[(column, row)] = changed
+        _values_left_in_text(columns, out, row, policy, scan, report)
         if progress is not None and (row % step == 0 or row == rows - 1):
             progress(row + 1, rows)
     return Result(columns=out, report=report, dropped=dropped, changed_spans=spans,
                   pseudonyms=pseudonyms)
+
+
+_MIN_VALUE_SEARCHED = 4  # shorter values ("12", "ab") are found inside words by chance
+
+
+def _values_left_in_text(columns: Mapping[str, Sequence[Any]], out: Mapping[str, list[Any]],
+                         row: int, policy: Policy, scan: Sequence[str], report: ScanReport) -> None:
+    """Count, per column the policy replaces or drops, whether this row's anonymized texts still
+    hold the column's value as written: the detectors do not know a customer number, and beside
+    its pseudonym it links the two. Checked after the texts' own findings are replaced."""
+    for column, rule in policy.columns.items():
+        value = columns[column][row]
+        if rule.operator.action == "keep" or value is None:
+            continue
+        value = str(value).strip()
+        if len(value) < _MIN_VALUE_SEARCHED:
+            continue
+        if any(isinstance(text, str) and value in text
+               for c in scan if c != column and c in out for text in (out[c][row],)):
+            report.values_left_in_text[column] += 1
 
 
 def _count(report: ScanReport, column: str, value: str, found: list[Finding],

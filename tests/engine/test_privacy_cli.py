@@ -396,3 +396,28 @@ def test_the_model_card_says_when_the_training_rows_were_anonymized(ws: dict[str
         assert anonymization_said(w, run_on("tickets")) == "none"
         assert anonymization_said(w, run_on("anon", "0" * 64)).startswith("not known (its dataset")
         assert anonymization_said(w, run_on("gone", "0" * 64)).startswith("not known (the dataset")
+
+
+def test_ids_the_texts_still_hold_beside_their_pseudonyms_are_said(ws: dict[str, Path],
+                                                                   tmp_path: Path, capsys) -> None:
+    # The customer_id column became ID_a16aba while the texts kept "Kundennummer CUST-008812":
+    # anyone could link the pseudonym back, and nothing said so.
+    rows = [(f"Kundennummer CUST-00{8810 + i} wartet auf die Erstattung", "a" if i % 2 else "b",
+             f"CUST-00{8810 + i}") for i in range(4)] + [("Keine Nummer hier", "a", "CUST-009999")]
+    path = tmp_path / "ids.csv"
+    path.write_text("text,label,customer_id\n" + "".join(f"{t},{lab},{c}\n" for t, lab, c in rows),
+                    encoding="utf-8")
+    assert cli(["import", str(path), "--name", "ids", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    plain = tmp_path / "ids.toml"
+    plain.write_text('[columns]\ncustomer_id = "pseudonym"\n', encoding="utf-8")
+    capsys.readouterr()
+    assert cli(["anonymize", "ids", "--policy", str(plain), "--name", "ids-anon"]) == 0
+    err = capsys.readouterr().err
+    assert ("the texts still hold, as written, values of columns the policy replaced "
+            "('customer_id' in 4 rows)") in err and "[[patterns]]" in err
+    patterned = tmp_path / "ids-patterned.toml"
+    patterned.write_text('[columns]\ncustomer_id = "pseudonym"\n[[patterns]]\nentity = "CUSTOMER_ID"\n'
+                         "regex = 'CUST-\\d{6}'\naction = \"pseudonym\"\n", encoding="utf-8")
+    assert cli(["anonymize", "ids", "--policy", str(patterned), "--name", "ids-anon2"]) == 0
+    assert "still hold" not in capsys.readouterr().err
