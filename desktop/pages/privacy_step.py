@@ -333,11 +333,17 @@ class PrivacyPanel(QWidget):
         return self._job is not None and self._job.is_running()
 
     def _created(self, value: Any) -> None:
-        info, _report = value
+        info, report = value
         self.created = info
         self.create_button.setEnabled(False)  # until another name is typed
+        left = ", ".join(f"{c} ({n:,} row{'s' * (n != 1)})"
+                         for c, n in sorted(report.values_left_in_text.items()))
         self.status.setText(f"Created {info.name} ({info.rows:,} rows); {self.dataset} is "
-                            "unchanged. The audit log records the choices applied.")
+                            "unchanged. The audit log records the choices applied." + (
+                                f" ⚠ The texts still hold values of columns replaced here, as "
+                                f"written: {left}. Beside the pseudonyms they link them back: add "
+                                "their format as a pattern in a policy file (cloister anonymize) "
+                                "before training on this copy." if left else ""))
         self.context.datasets_changed.emit()
 
 
