@@ -30,6 +30,7 @@ from engine.cli.common import (
     require_workspace,
     workspace_dir,
 )
+from engine.cli.show_lines import blocking_lines, one_line, review_line, whole
 from engine.errors import InputError
 from engine.units import count_of, human_size
 
@@ -37,12 +38,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BLOCKING = 2
 DEFAULT_KDF_LOG2_N = ScryptParams().log2_n
-_SHOW_WIDTH = 100
-
-
-def _one_line(text: str, width: int = _SHOW_WIDTH) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 # ----- init / passwd ------------------------------------------------------------------------
@@ -214,49 +209,22 @@ def cmd_show(args: argparse.Namespace) -> int:
             info.history[-1].get("kind") == "forget" else "imported with --force"
         print(f"Blocks training ({how}): fix it here with `cloister fix {info.name}` and the "
               "fixes below")
-        for line in _blocking_lines(ds):
+        for line in blocking_lines(ds):
             print("  " + line)
-    print(f"Personal data: {_review_line(review)}")
+    print(f"Personal data: {review_line(review)}")
     shown = min(args.rows, info.rows)
     if shown:
         print(f"First {shown} rows:")
+        rows = ds.table.slice(0, shown).to_pylist() if args.full else []
         for index in range(shown):
+            if args.full:  # every column, whole: the text alone, cut, could hide what was left
+                print(f"  {index + 1:>4}\n" + "\n".join(f"        {column}: {whole(value)}"
+                                                        for column, value in rows[index].items()))
+                continue
             label = ds.labels[index] if ds.labels else ""
             prefix = f"  {index + 1:>4}  " + (f"[{label}] " if label else "")
-            print(prefix + _one_line(ds.texts[index]))
+            print(prefix + one_line(ds.texts[index]))
     return EXIT_OK
-
-
-def _blocking_lines(ds: Any) -> list[str]:
-    """A stored dataset's blocking problems, checked again, each with the flag that fixes it
-    (``cloister fix`` takes the import's fix flags)."""
-    from engine.cli.inspect_cmd import problem_lines
-    from engine.data.validation import validate
-
-    info = ds.info
-    problems = [p for p in validate(ds.as_imported(), info.mapping,
-                                    skip_incomplete=info.skip_incomplete,
-                                    label_delimiter=info.label_delimiter) if p.blocking]
-    return problem_lines(problems, source=info.source_name, listed_by="")
-
-
-def _review_line(review: tuple[str, dict[str, Any]] | None) -> str:
-    """What the audit log says was done about personal data in a dataset's current contents."""
-    if review is None:
-        return "never scanned; `cloister scan NAME` finds it, `cloister anonymize` removes it"
-    action, details = review
-    found = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details.get("findings", {}).items()))
-    # `cloister fix` or `forget` dropped rows since the counts were made
-    older = ("; counted before the rows were fixed or erased: `cloister scan NAME` counts again"
-             if details.get("counted_before_fix") else "")
-    if action == "dataset.scanned":
-        return f"scanned, not anonymized (found: {found or 'nothing'}){older}"
-    source = details.get("policy_source") or "a policy"
-    line = f"anonymized under {source} (found: {found or 'nothing'}; the policy says what was kept)"
-    if "rescan" in details:  # scanned again since: what the policy kept, or the detectors still see
-        again = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details["rescan"].items()))
-        line += f"; scanned since, found: {again or 'nothing'}"
-    return line + older
 
 
 def cmd_rename(args: argparse.Namespace) -> int:
@@ -434,6 +402,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("show", help="describe a dataset and print its first rows")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--rows", type=int, default=5, metavar="N", help="rows to print (default 5)")
+    p.add_argument("--full", action="store_true",
+                   help="print every column of those rows, whole (to check an anonymized copy)")
     add_workspace_options(p)
     p.set_defaults(func=cmd_show)
 

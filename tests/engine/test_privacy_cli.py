@@ -421,3 +421,19 @@ def test_ids_the_texts_still_hold_beside_their_pseudonyms_are_said(ws: dict[str,
                          "regex = 'CUST-\\d{6}'\naction = \"pseudonym\"\n", encoding="utf-8")
     assert cli(["anonymize", "ids", "--policy", str(patterned), "--name", "ids-anon2"]) == 0
     assert "still hold" not in capsys.readouterr().err
+
+
+def test_show_full_prints_every_column_whole(ws: dict[str, Path], capsys) -> None:
+    # `show` printed the text column alone, cut at 100 characters: an anonymized copy could not
+    # be checked from the command line, its other columns least of all.
+    assert cli(["import", str(ws["csv"]), "--name", "tickets", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    assert cli(["anonymize", "tickets", "--policy", str(ws["policy"]), "--name", "anon"]) == 0
+    capsys.readouterr()
+    assert cli(["show", "anon", "--rows", "2", "--full"]) == 0
+    out = capsys.readouterr().out
+    first = out.split("     1\n")[1].split("     2\n")[0]
+    assert [line.split(":")[0].strip() for line in first.splitlines()] == ["text", "label", "customer"]
+    assert "kim.l@example.com" not in out and "Lauritsen" not in out and "customer: " in first
+    assert cli(["show", "anon", "--rows", "1"]) == 0
+    assert "customer:" not in capsys.readouterr().out  # without --full, as before

@@ -1,0 +1,49 @@
+"""How `cloister show` says a dataset's rows, its blocking problems and what was done about its
+personal data (kept apart from the workspace commands, which are long enough)."""
+from __future__ import annotations
+
+from typing import Any
+
+_SHOW_WIDTH = 100  # characters of a text shown on its line
+
+
+def whole(value: Any) -> str:
+    """A cell as it is, on one line (a line break shown as ⏎): for ``show --full``."""
+    return "" if value is None else "⏎".join(str(value).splitlines())
+
+
+def one_line(text: str, width: int = _SHOW_WIDTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def blocking_lines(ds: Any) -> list[str]:
+    """A stored dataset's blocking problems, checked again, each with the flag that fixes it
+    (``cloister fix`` takes the import's fix flags)."""
+    from engine.cli.inspect_cmd import problem_lines
+    from engine.data.validation import validate
+
+    info = ds.info
+    problems = [p for p in validate(ds.as_imported(), info.mapping,
+                                    skip_incomplete=info.skip_incomplete,
+                                    label_delimiter=info.label_delimiter) if p.blocking]
+    return problem_lines(problems, source=info.source_name, listed_by="")
+
+
+def review_line(review: tuple[str, dict[str, Any]] | None) -> str:
+    """What the audit log says was done about personal data in a dataset's current contents."""
+    if review is None:
+        return "never scanned; `cloister scan NAME` finds it, `cloister anonymize` removes it"
+    action, details = review
+    found = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details.get("findings", {}).items()))
+    # `cloister fix` or `forget` dropped rows since the counts were made
+    older = ("; counted before the rows were fixed or erased: `cloister scan NAME` counts again"
+             if details.get("counted_before_fix") else "")
+    if action == "dataset.scanned":
+        return f"scanned, not anonymized (found: {found or 'nothing'}){older}"
+    source = details.get("policy_source") or "a policy"
+    line = f"anonymized under {source} (found: {found or 'nothing'}; the policy says what was kept)"
+    if "rescan" in details:  # scanned again since: what the policy kept, or the detectors still see
+        again = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details["rescan"].items()))
+        line += f"; scanned since, found: {again or 'nothing'}"
+    return line + older
