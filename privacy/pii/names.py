@@ -64,6 +64,10 @@ _STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
 # Articles of the languages Cloister reads that Faker also lists as a city ("La", "Lo"): alone
 # they are the article ("La facture de février ..."), a place only with the rest of its name
 # (La Paz, Las Vegas), which keeps them as a run of two.
+# A postal code right before a name: the name is the town ("75011 Paris", "10115 Berlin"). Five
+# digits are a postal code; four ("1010 Wien") only before a listed town, since "paid 1500 Sophie"
+# or "in 2024 Maria" are amounts and years before a person.
+_POSTCODE_BEFORE = re.compile(r"(?<![\d.,])(\d{4,5}) ?$")
 _ARTICLES = frozenset({"la", "le", "les", "l", "el", "los", "las", "lo", "gli", "het", "de"})
 # Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X", someone
 # greeted or thanked ("hey X", "thank you X", "RIP X"), a relative ("my brother X").
@@ -208,6 +212,11 @@ class NameDetector(Detector):
             return  # "My", "May", "Will": an everyday word alone is nothing
         if len(run) == 1 and len(run[0].text) == 1:
             return  # a letter alone ("contact U!", "plan B", "W"): an initial needs a name after it
+        code = _POSTCODE_BEFORE.search(text[max(0, run[0].start - 7):run[0].start])
+        if not titled and len(run) <= 3 and code and (len(code[1]) == 5 or lex.is_place(whole)):
+            # Paris, Lyon and Berlin are given names somewhere too: after a postal code, a town.
+            yield Finding(run[0].start, run[-1].end, "LOCATION", 0.8, self.name)
+            return
         english = lex.english_common or lex.common
         if not titled and _PLACE_CUE.search(text, max(0, run[0].start - 22), run[0].start) \
                 and not self._namey(run) and not any(t.folded in english for t in run):

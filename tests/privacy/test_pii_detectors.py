@@ -308,6 +308,19 @@ def test_an_article_alone_is_no_place() -> None:
             if f.type == "LOCATION"] == ["South Korea"]  # places themselves are still found
 
 
+def test_a_town_after_its_postal_code_is_a_place_not_a_person() -> None:
+    # "75011 Paris" became a person's pseudonym ("Makayla") in anonymized addresses.
+    def typed(text: str) -> list[tuple[str, str]]:
+        return [(text[f.start:f.end], f.type) for f in detect(text) if f.type in ("PERSON", "LOCATION")]
+
+    assert ("Paris", "LOCATION") in typed("12 rue Oberkampf, 75011 Paris, France")
+    assert typed("Adresse: Hauptstr. 5, 10115 Berlin") == [("Berlin", "LOCATION")]
+    assert typed("A-1010 Wien") == [("Wien", "LOCATION")]  # four digits, before a listed town
+    assert typed("I paid 1500 Sophie yesterday") == [("Sophie", "PERSON")]  # an amount
+    assert typed("In 2024 Maria left") == [("Maria", "PERSON")]  # a year
+    assert typed("Paris Hilton called") == [("Paris Hilton", "PERSON")]
+
+
 def test_an_address_written_against_a_chinese_or_japanese_word_is_the_address_alone() -> None:
     # "邮箱wangwei@qq.com" ("mailbox" then the address) was replaced whole, word and all.
     for text, address in (("邮箱wangwei@qq.com", "wangwei@qq.com"),
