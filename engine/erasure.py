@@ -251,10 +251,10 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
         raise InputError(f"no dataset has the column{'s' if len(columns) > 1 else ''} "
                          f"{', '.join(map(repr, columns))}: `cloister show NAME` lists a "
                          "dataset's columns")
-    logged = _anonymized_at_import(ws)
+    made = _made_by_anonymization(ws)
     # Anonymized datasets are searched after those as imported, for the person's pseudonyms too.
     copies = [i for i in infos if _source_of(i) or ANONYMIZED_AT_IMPORT in i.problems
-              or i.name in logged]
+              or i.name in made]
     spellings: dict[str, set[str]] = {v: {v} for v in checked}
     parts: list[DatasetErasure] = []
     for info in (i for i in infos if i not in copies):
@@ -286,16 +286,18 @@ def _check_cancel(cancel: CancelToken | None) -> None:
         raise Stopped("the search was stopped; nothing was changed")
 
 
-def _anonymized_at_import(ws: Vault) -> set[str]:
-    """Datasets the audit log says ``import --anonymize`` made: before their description said
-    so, an erasure searched them for the values alone, found none of the person's pseudonyms,
-    and reported "nothing found" while their rows stayed. (A rename since is not followed.)"""
-    verify = getattr(ws, "verify_audit", None)
-    if verify is None:
+def _made_by_anonymization(ws: Vault) -> set[str]:
+    """Datasets whose current contents the audit log says anonymization made, ``import
+    --anonymize`` included (``engine.data.anonymize.privacy_review``: it follows renames, fixes
+    and erasures, and forgets a name imported again or deleted). Before their description said
+    so, an erasure searched those for the values alone and reported "nothing found" while the
+    person's rows stayed; a fix or an erasure drops that line from a description."""
+    if not hasattr(ws, "verify_audit"):
         return set()
-    return {str(e.details.get("dataset")) for e in verify().entries
-            if e.action == "dataset.anonymized" and e.details.get("source")
-            and not e.details.get("source_dataset")}
+    from engine.data.anonymize import privacy_reviews
+
+    return {name for name, (action, _) in privacy_reviews(ws).items()
+            if action == "dataset.anonymized"}
 
 
 def _source_of(info: Any) -> str | None:

@@ -266,6 +266,11 @@ def privacy_review(ws: Workspace, name: str) -> tuple[str, dict[str, Any]] | Non
     return _reviews(ws).get(name)
 
 
+def privacy_reviews(ws: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per dataset, (action, details) of the last scan or anonymization of its contents."""
+    return _reviews(ws)
+
+
 def privacy_reviewed(ws: Workspace) -> set[str]:
     """The datasets whose current contents were scanned or made by anonymization."""
     return set(_reviews(ws))
@@ -273,17 +278,19 @@ def privacy_reviewed(ws: Workspace) -> set[str]:
 
 def anonymization_said(ws: Any, record: Any) -> str:
     """What a run's model card says of personal data in its training rows (``ws``: a Workspace,
-    whose audit log is read; ``record``: the run, its ``dataset`` and ``dataset_sha256``): it
-    said "none" of every run, one trained on an anonymized copy too."""
-    from engine.errors import CloisterError
+    whose audit log is read; ``record``: the run): it said "none" of every run, one trained on
+    an anonymized copy too. The dataset is followed through renames (``current_dataset``), and
+    the audit log's review through fixes and erasures, which keep it anonymized."""
+    from engine.data.store import list_datasets
+    from engine.runs import current_dataset
 
-    try:
-        info = dataset_info(ws, record.dataset)
-    except CloisterError:
-        return "not known (the dataset it trained on is no longer in the workspace)"
-    if record.dataset_sha256 and info.sha256 != record.dataset_sha256:
-        return "not known (its dataset was imported again since)"
-    review = privacy_review(ws, record.dataset)
+    reviews = privacy_reviews(ws)
+    now = current_dataset(record, list_datasets(ws))
+    if reviews.get(record.dataset, ("",))[0] == "dataset.anonymized" and now is None:
+        now = record.dataset  # fixed or erased since: other digest, the same anonymized rows
+    if now is None:
+        return "not known (the dataset it trained on was deleted or imported again since)"
+    review = reviews.get(now)
     if review is None or review[0] != "dataset.anonymized":
         return "none"
     details = review[1]

@@ -89,3 +89,28 @@ def test_the_rows_found_are_not_written_through_a_link(tmp_path: Path, monkeypat
     with _workspace() as w:
         assert export_rows(plan_erasure(w, ["Kimberly Lauritsen"]).affected, shared) == 2
     assert os.stat(shared).st_mode & 0o077 == 0
+
+
+def test_what_anonymization_made_is_followed_and_nothing_else(anonymized_at_import: str,
+                                                             tmp_path: Path, capsys) -> None:
+    # A review found both ways wrong: a name the log once called anonymized made a later plain
+    # dataset of that name be searched for pseudonyms (a real customer bearing one was removed);
+    # and a rename, a fix or an erasure lost the anonymized copy (the person's rows stayed).
+    from engine.data.fix_stored import apply_stored_fix
+    from engine.data.fixes import DropDuplicates
+    from engine.erasure import plan_erasure
+    from engine.erasure_traces import computed_surrogates
+
+    assert cli(["forget", "Donald van der Voet", "--yes"]) == 0  # an erasure stores it again
+    assert cli(["rename", "direct", "renamed"]) == 0
+    with _workspace() as w:
+        apply_stored_fix(w, "renamed", DropDuplicates())  # and a fix
+        found = {p.name: int(p.remove.sum()) for p in plan_erasure(w, ["Kimberly Lauritsen"]).datasets}
+        stand_in = computed_surrogates(w, ["Kimberly Lauritsen"])["Kimberly Lauritsen"][0]
+    assert found == {"renamed": 2}
+    rows = [(f"{stand_in} asked about the invoice", "a", stand_in, "123-45-6789"), *MORE]
+    assert cli(["import", str(write_csv(tmp_path / "plain.csv", rows=rows)), "--name", "renamed",
+                "--text-column", "text", "--label-column", "label", "--replace"]) == 0
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--dataset", "renamed", "--dry-run"]) == 0
+    assert "renamed: nothing found" in capsys.readouterr().out  # a plain import: no pseudonyms
