@@ -19,6 +19,7 @@ rows a run's test report quotes are searched too, and those naming the person le
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -185,6 +186,7 @@ def check_reference(reference: str | None, values: Sequence[str]) -> None:
         return
     parts = [*values, *(w for v in values for w in v.split() if len(w) >= 3 and w.isalpha())]
     # Read word by word as well: "Müller-2026" or "DSR_Martin" hid the name from the match.
+    reference = unicodedata.normalize("NFKC", reference)  # fullwidth and decomposed letters too
     spaced = " ".join(re.split(r"[\W_\d]+", reference)).strip()
     said = pa.array([reference, spaced])
     if any(column_matches(said, part).any() for part in parts):

@@ -195,9 +195,16 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
     # dialog lets the user replace keeps its own mode unless it is set here.
     refuse_odd_output(path, flag="the file for the rows found")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)
+        # Made the owner's before anything is cut: a file whose mode cannot be set (another
+        # user's) is left as it was.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)
+            os.ftruncate(fd, 0)
+        except OSError:
+            os.close(fd)
+            raise
         with open(fd, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.DictWriter(handle, fieldnames=[EXPORT_DATASET, EXPORT_ROW, *columns])
             writer.writeheader()

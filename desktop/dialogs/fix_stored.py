@@ -54,7 +54,9 @@ class StoredFixDialog(QDialog):
 
     def _start(self, body: Any, done: Any) -> None:
         workspace = self.context.workspace
-        if workspace is None:
+        # Closed, or a lock under way (it rejects dialogs, then waits for jobs): no new work,
+        # which would start after the lock's look at the running jobs and race it.
+        if workspace is None or not self.isVisible():
             return
         self.fixes.set_busy(True)
         job = Job.call(lambda _cancel: body(workspace), name="fix", parent=self)

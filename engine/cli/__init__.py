@@ -142,7 +142,8 @@ class _ControlsShown:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        self._stream.write(_CONTROLS.sub(lambda m: f"\\x{ord(m[0]):02x}", text))
+        # \u007f, not \x7f: valid inside a JSON string too (--json on a terminal stays parseable)
+        self._stream.write(_CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:

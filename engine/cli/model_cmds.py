@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from engine.cli.common import (
     open_workspace,
     read_passphrase,
     require_strong_enough,
+    require_workspace,
     resolve_run,
 )
 from engine.errors import InputError, refuse_odd_output
@@ -396,11 +398,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser()
     if not args.plaintext and args.out.endswith(("/", os.sep)):  # "exports/": a folder, made
         out.mkdir(parents=True, exist_ok=True)
+    require_workspace(args)  # "no workspace here" before any passphrase is asked for
     vault_passphrase = read_passphrase(args)
     ws = open_workspace(args, passphrase=vault_passphrase)
     args.run = resolve_run(ws, args.run)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
-    if passphrase is not None and passphrase == vault_passphrase:
+    same = unicodedata.normalize("NFC", passphrase or "") == unicodedata.normalize("NFC", vault_passphrase)
+    if passphrase is not None and same:  # as the vault's KDF reads them, accents composed
         ws.lock()
         raise InputError("the export passphrase is the workspace's own: whoever is given it to "
                          "open the export could unlock the whole vault; choose another (nothing "

@@ -217,7 +217,8 @@ def _values_left_in_text(columns: Mapping[str, Sequence[Any]], out: Mapping[str,
         value = str(value).strip()
         if len(value) < _MIN_VALUE_SEARCHED:
             continue
-        if any(isinstance(text, str) and value in text
+        held = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")  # "Bill" is not in "Billing"
+        if any(isinstance(text, str) and value in text and held.search(text)
                for c in scan if c != column and c in out for text in (out[c][row],)):
             report.values_left_in_text[column] += 1
 

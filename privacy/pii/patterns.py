@@ -72,15 +72,17 @@ class IbanDetector(Detector):
                      r"(?![A-Za-z0-9])")
 
     def find(self, text: str) -> Iterator[Finding]:
-        for m in self._re.finditer(text):
+        pos = 0
+        while (m := self._re.search(text, pos)) is not None:
             # The pattern also takes the short words after it ("... 1332 para el pago", "...3201
             # ist"), which fail the checksum: the number itself is tried without them, word by
             # word from the end. An IBAN of groups of four followed so was left in the text.
-            candidate = m.group()
+            candidate, pos = m.group(), m.end()
             while True:
                 if iban_ok(candidate):
                     yield Finding(m.start(), m.start() + len(candidate), "IBAN", 0.99, self.name,
                                   checksum=True)
+                    pos = m.start() + len(candidate)  # what it took beyond may start another
                     break
                 shorter = candidate.rpartition(" ")[0]
                 if len(shorter.replace(" ", "")) < 15:  # the shortest IBAN (Norway) has 15
@@ -112,9 +114,11 @@ class PhoneDetector(Detector):
     types = ("PHONE",)
     # Optional +country code, optional (area code), then digit groups separated by one space,
     # dash or dot; an extension (x123, ext. 123) may follow. "-Office" / "-Fax" may be glued on.
-    # After a country code, an area code of one digit (+43 1 ..., +33 6 ..., +353 1 ...).
+    # After a European country code (3x, 4x), an area code of one digit (+43 1 ..., +33 6 ...,
+    # +353 1 ...); not after +1 or +7, where "+1 3 500 000 rows" is a count.
     _re = re.compile(
-        r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?(?:\d[ .-])?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,8}){0,4}"
+        r"(?<![\w+/.-])(?:\+(?:[34]\d{1,2}[ .-]?\d[ .-]|\d{1,3}[ .-]?))?(?:\(\d{1,5}\)[ .-]?)?"
+        r"\d{2,14}(?:[ .-]\d{2,8}){0,4}"
         r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w/]|-\d|\.\d)")
     _after = re.compile(r"(?i)^[\s-]{0,3}(?:office|fax|mobile|cell|home|work|phone|tel)\b")
     # A Chinese mobile number (11 digits from 13-19), after a Chinese word or +86.

@@ -49,5 +49,8 @@ def test_control_characters_from_files_are_shown_not_sent_to_a_terminal(monkeypa
     show_controls_on_terminals()  # once only
     print("column \x1b]0;owned\x07 and \x83tiquette\r[###]\tdone")
     print("as it is \x1b[2J", file=sys.stderr)
-    assert terminal.getvalue() == "column \\x1b]0;owned\\x07 and \\x83tiquette\r[###]\tdone\n"
+    assert terminal.getvalue() == "column \\u001b]0;owned\\u0007 and \\u0083tiquette\r[###]\tdone\n"
+    import json  # the escapes are JSON's: --json on a terminal stays parseable
+
+    assert json.loads('"lab\\u007fel"') == "lab\x7fel"
     assert piped.getvalue() == "as it is \x1b[2J\n"  # a pipe or a file gets the data unchanged

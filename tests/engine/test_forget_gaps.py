@@ -55,7 +55,8 @@ def test_one_stored_before_its_description_said_so_is_found_by_the_audit_log(
     assert "direct: 2 of 8 rows (2 of them by their pseudonyms)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("reference", ["Müller-2026", "DSR_Müller", "mueller-2026", "MÜLLER.case"])
+@pytest.mark.parametrize("reference", ["Müller-2026", "DSR_Müller", "mueller-2026", "MÜLLER.case",
+                                       "DSR-Mu\u0308ller", "\uff2d\u00dc\uff2c\uff2c\uff25\uff32-1"])
 def test_a_reference_naming_the_person_behind_punctuation_is_refused(reference: str) -> None:
     # The audit log keeps a reference for good: these slipped through the check.
     from engine.erasure import check_reference
@@ -88,7 +89,20 @@ def test_the_rows_found_are_not_written_through_a_link(tmp_path: Path, monkeypat
     shared.chmod(0o644)
     with _workspace() as w:
         assert export_rows(plan_erasure(w, ["Kimberly Lauritsen"]).affected, shared) == 2
-    assert os.stat(shared).st_mode & 0o077 == 0
+        assert os.stat(shared).st_mode & 0o077 == 0
+        # A file whose mode cannot be set (another user's) is refused before it is cut.
+        theirs = tmp_path / "theirs.csv"
+        theirs.write_text("their data", encoding="utf-8")
+
+        def refused(*_a):
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "fchmod", refused)
+        from engine.errors import InputError
+
+        with pytest.raises(InputError, match="cannot write"):
+            export_rows(plan_erasure(w, ["Kimberly Lauritsen"]).affected, theirs)
+    assert theirs.read_text(encoding="utf-8") == "their data"
 
 
 def test_what_anonymization_made_is_followed_and_nothing_else(anonymized_at_import: str,

@@ -406,7 +406,8 @@ def test_ids_the_texts_still_hold_beside_their_pseudonyms_are_said(ws: dict[str,
     # The customer_id column became ID_a16aba while the texts kept "Kundennummer CUST-008812":
     # anyone could link the pseudonym back, and nothing said so.
     rows = [(f"Kundennummer CUST-00{8810 + i} wartet auf die Erstattung", "a" if i % 2 else "b",
-             f"CUST-00{8810 + i}") for i in range(4)] + [("Keine Nummer hier", "a", "CUST-009999")]
+             f"CUST-00{8810 + i}") for i in range(4)] + [("Keine Nummer hier", "a", "CUST-009999"),
+                                                        ("Billing question", "b", "Bill")]
     path = tmp_path / "ids.csv"
     path.write_text("text,label,customer_id\n" + "".join(f"{t},{lab},{c}\n" for t, lab, c in rows),
                     encoding="utf-8")

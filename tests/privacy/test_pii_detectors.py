@@ -69,6 +69,15 @@ def test_an_iban_followed_by_a_short_word_is_found(text: str, iban: str) -> None
     assert found(text) == [("IBAN", iban)]
 
 
+def test_a_second_iban_after_the_words_the_first_took_is_found_and_counts_are_no_phones() -> None:
+    text = "ES91 2100 0418 4502 0005 1332 oder DE89 3704 0044 0532 0130 00"
+    assert found(text) == [("IBAN", "ES91 2100 0418 4502 0005 1332"),
+                           ("IBAN", "DE89 3704 0044 0532 0130 00")]
+    for count in ("+1 3 500 000 rows are affected", "Score: +3 1 2024 12",
+                  "Kontostand +2 1 000 000", "+1 9 999 999 errors"):
+        assert "PHONE" not in types_of(count), count
+
+
 @pytest.mark.parametrize("text, phone", [
     ("Ruf an: +43 1 5123456 bitte", "+43 1 5123456"),
     ("Appelez le +33 6 12 34 56 78 demain", "+33 6 12 34 56 78"),
