@@ -26,6 +26,7 @@ class StoredFixDialog(QDialog):
         super().__init__(parent)
         self.context, self.dataset = context, dataset
         self.info: Any = None
+        self._closed = False  # set by done(): a lock rejects the dialog before it waits for jobs
         self.problems_seen: list[Any] = []
         self.setWindowTitle(f"Fix — {dataset}")
         self.setMinimumWidth(520)
@@ -56,12 +57,16 @@ class StoredFixDialog(QDialog):
         workspace = self.context.workspace
         # Closed, or a lock under way (it rejects dialogs, then waits for jobs): no new work,
         # which would start after the lock's look at the running jobs and race it.
-        if workspace is None or not self.isVisible():
+        if workspace is None or self._closed:
             return
         self.fixes.set_busy(True)
         job = Job.call(lambda _cancel: body(workspace), name="fix", parent=self)
         job.ended.connect(done)
         self.context.start(job)
+
+    def done(self, result: int) -> None:  # noqa: D102 - QDialog's, closing it for good
+        self._closed = True
+        super().done(result)
 
     def _check(self) -> None:
         from engine.data.fix_stored import stored_fix_options

@@ -68,3 +68,18 @@ def test_a_refused_fix_changes_nothing_stored(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Not applied: "), timeout=30_000)
     assert "class" in dialog.status.text()
     assert load_dataset(ws, "repeats").texts == before
+
+
+def test_a_dialog_closed_starts_nothing_more(qtbot, window, tmp_path):
+    # A lock rejects the dialog, then waits for running jobs: a fix that ended then began a new
+    # check, after the lock's look at the jobs, which raced the lock.
+    _store_with_repeats(window, tmp_path)
+    page = window.datasets_page
+    window.show_page("datasets")
+    assert page.select_stored("repeats")
+    page.stored_panel.fix_selected()
+    dialog = page.stored_panel.fix_dialog
+    qtbot.waitUntil(lambda: bool(dialog.fixes.buttons), timeout=30_000)
+    dialog.reject()
+    dialog._check()
+    assert not window.context.jobs.busy("fix")
