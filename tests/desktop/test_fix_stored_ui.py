@@ -24,6 +24,17 @@ def _store_with_repeats(window, tmp_path: Path) -> None:  # noqa: ANN001
     window.context.datasets_changed.emit()
 
 
+def _fix_dialog(qtbot, window):  # noqa: ANN001, ANN202
+    """The Fix… dialog of the stored 'repeats', once it offers its fixes."""
+    page = window.datasets_page
+    window.show_page("datasets")
+    assert page.select_stored("repeats")
+    page.stored_panel.fix_selected()
+    dialog = page.stored_panel.fix_dialog
+    qtbot.waitUntil(lambda: bool(dialog.fixes.buttons), timeout=30_000)
+    return dialog
+
+
 def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, tmp_path):
     _store_with_repeats(window, tmp_path)
     window.show_page("datasets")
@@ -54,12 +65,7 @@ def test_a_refused_fix_changes_nothing_stored(qtbot, window, tmp_path):
     _store_with_repeats(window, tmp_path)
     ws = window.context.workspace
     before = load_dataset(ws, "repeats").texts
-    page = window.datasets_page
-    window.show_page("datasets")
-    assert page.select_stored("repeats")
-    page.stored_panel.fix_selected()
-    dialog = page.stored_panel.fix_dialog
-    qtbot.waitUntil(lambda: bool(dialog.fixes.buttons), timeout=30_000)
+    dialog = _fix_dialog(qtbot, window)
 
     class Refused:  # dropping 'spam' would leave one class: the engine refuses it
         label, fix = "Drop the rows labelled 'spam'", DropClasses(("spam",))
@@ -74,12 +80,7 @@ def test_a_dialog_closed_starts_nothing_more(qtbot, window, tmp_path):
     # A lock rejects the dialog, then waits for running jobs: a fix that ended then began a new
     # check, after the lock's look at the jobs, which raced the lock.
     _store_with_repeats(window, tmp_path)
-    page = window.datasets_page
-    window.show_page("datasets")
-    assert page.select_stored("repeats")
-    page.stored_panel.fix_selected()
-    dialog = page.stored_panel.fix_dialog
-    qtbot.waitUntil(lambda: bool(dialog.fixes.buttons), timeout=30_000)
+    dialog = _fix_dialog(qtbot, window)
     dialog.reject()
     dialog._check()
     assert not window.context.jobs.busy("fix")
