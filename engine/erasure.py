@@ -33,7 +33,7 @@ from engine.data.person_match import (check_values, column_matches, found_spelli
                                       labels_naming, rows_matching)
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
                                    report_quotes, split_mapping, without_removed_rows)
-from engine.data.store import ANONYMIZED_AT_IMPORT, ANONYMIZED_FROM
+from engine.data.store import ANONYMIZED_FROM
 from engine.errors import InputError, Stopped
 from engine.events import CancelToken
 from engine.units import count_of
@@ -255,8 +255,7 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                          "dataset's columns")
     made = _made_by_anonymization(ws)
     # Anonymized datasets are searched after those as imported, for the person's pseudonyms too.
-    copies = [i for i in infos if _source_of(i) or ANONYMIZED_AT_IMPORT in i.problems
-              or i.name in made]
+    copies = [i for i in infos if _source_of(i) or i.name in made]
     spellings: dict[str, set[str]] = {v: {v} for v in checked}
     parts: list[DatasetErasure] = []
     for info in (i for i in infos if i not in copies):
@@ -291,9 +290,9 @@ def _check_cancel(cancel: CancelToken | None) -> None:
 def _made_by_anonymization(ws: Vault) -> set[str]:
     """Datasets whose current contents the audit log says anonymization made, ``import
     --anonymize`` included (``engine.data.anonymize.privacy_review``: it follows renames, fixes
-    and erasures, and forgets a name imported again or deleted). Before their description said
-    so, an erasure searched those for the values alone and reported "nothing found" while the
-    person's rows stayed; a fix or an erasure drops that line from a description."""
+    and erasures, and forgets a name imported again or deleted). Without it, an erasure searched
+    a dataset made by ``import --anonymize`` for the values alone and reported "nothing found"
+    while the person's rows stayed."""
     if not hasattr(ws, "verify_audit"):
         return set()
     from engine.data.anonymize import privacy_reviews

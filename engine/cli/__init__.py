@@ -133,7 +133,7 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class _ControlsShown:
-    """A terminal stream that shows control characters as escapes ("\\x1b") instead of
+    """A terminal stream that shows control characters as escapes ("\\u001b") instead of
     sending them: names and labels come from users' files, and a column named with an escape
     sequence could retitle, clear or rewrite the terminal it was printed on (a Mac Roman
     header read as Latin-1 sent a raw C1 control)."""

@@ -403,8 +403,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     ws = open_workspace(args, passphrase=vault_passphrase)
     args.run = resolve_run(ws, args.run)
     passphrase = None if args.plaintext else _export_passphrase(args, confirm=True)
-    same = unicodedata.normalize("NFC", passphrase or "") == unicodedata.normalize("NFC", vault_passphrase)
-    if passphrase is not None and same:  # as the vault's KDF reads them, accents composed
+    if passphrase is not None and (  # compared as the vault's KDF reads them, accents composed
+            unicodedata.normalize("NFC", passphrase) == unicodedata.normalize("NFC", vault_passphrase)):
         ws.lock()
         raise InputError("the export passphrase is the workspace's own: whoever is given it to "
                          "open the export could unlock the whole vault; choose another (nothing "

@@ -25,7 +25,7 @@ from privacy.vault.workspace import Workspace
 
 from engine.data.columns import ColumnMapping
 from engine.data.reidentify import save_pseudonym_map
-from engine.data.store import (ANONYMIZED_AT_IMPORT, ANONYMIZED_FROM, DatasetExists, DatasetInfo, DatasetNotFound, check_name,
+from engine.data.store import (ANONYMIZED_FROM, DatasetExists, DatasetInfo, DatasetNotFound, check_name,
                                dataset_info, delete_dataset, load_dataset, save_dataset)
 from engine.errors import InputError
 
@@ -144,9 +144,7 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
         _audit_policy(ws, "dataset.anonymized", policy, result, dataset=name,
                       source=imported.source.name)
 
-    # Said in its description as an anonymize copy says its source: an erasure searches such
-    # datasets for the person's pseudonyms too (``engine.erasure``).
-    info = save_dataset(ws, name, anonymized, mapping, problems=[*problems, ANONYMIZED_AT_IMPORT],
+    info = save_dataset(ws, name, anonymized, mapping, problems=problems,
                         overwrite=replace, skip_incomplete=skip_incomplete, history=history,
                         label_delimiter=label_delimiter, after_commit=keep)
     return info, result.report

@@ -45,8 +45,6 @@ MAX_NAME_LENGTH = 100
 _MAX_PROBLEMS_KEPT = 200
 # The line an anonymized copy's description carries, naming the dataset it was made from.
 ANONYMIZED_FROM = "anonymized from dataset "
-# ``import --anonymize``: no source dataset, only the file (whose name may name a person).
-ANONYMIZED_AT_IMPORT = "anonymized at import"
 
 
 class DatasetNotFound(InputError):
@@ -170,16 +168,6 @@ def _label_counts(table: pa.Table, mapping: ColumnMapping,
     return {label: count for label, count in class_counts(table, mapping) if label}
 
 
-def _left_out(problem: Problem) -> Problem:
-    import dataclasses
-
-    from engine.data.problems import Severity
-
-    said = problem.message.split(" (the wrong number")[0]
-    return dataclasses.replace(problem, severity=Severity.WARNING, fix="",
-                               message=f"{said} (the wrong number of fields) and were left out")
-
-
 def _problem_lines(problems: Iterable[Problem | str]) -> list[str]:
     return [str(p) for p in list(problems)[:_MAX_PROBLEMS_KEPT]]
 
@@ -226,8 +214,9 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     # Rows that could not be read are not in the table stored, whatever was passed: kept as a
     # note of what was left out, they no longer block it (stored with --force, such a dataset
     # could never be trained, nor fixed, since its rows no longer hold the problem).
-    problems = [_left_out(p) if not isinstance(p, str) and p.code == "unreadable-rows" else p
-                for p in problems]
+    from engine.data.validation import as_stored
+
+    problems = [as_stored(p) for p in problems]
     data = _parquet_bytes(table)
     digest = hashlib.sha256(data).hexdigest()
     meta: dict[str, Any] = {

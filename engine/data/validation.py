@@ -191,6 +191,17 @@ def _label_column_fix(problems: list[Problem], imported: ImportedTable,
 _LABEL_COLUMN_PLACEHOLDER = "--label-column L"
 
 
+def as_stored(problem: Problem | str) -> Problem | str:
+    """``problem`` as the stored dataset keeps it: rows that could not be read are not in the
+    stored table, whatever was passed, so they are a note of what was left out, not an error
+    (stored with --force, such a dataset could never be trained, nor fixed)."""
+    if isinstance(problem, str) or problem.code != "unreadable-rows":
+        return problem
+    said = problem.message.split(" (the wrong number")[0]  # the message made in ``validate``
+    return dataclasses.replace(problem, severity=Severity.WARNING, fix="",
+                               message=f"{said} (the wrong number of fields) and were left out")
+
+
 def _multi_label_hint(check: _Checker, counts: dict[str, int], column: str) -> list[Problem]:
     """Labels joined with "|" (a JSON or Parquet tag list reads so) in a tenth of the rows or
     more: probably several classes a row, which --label-delimiter counts one by one."""

@@ -61,20 +61,17 @@ def evaluate_run(
         texts, raw_labels, source, unread = _labelled_rows(ws, data, text_column, label_column,
                                                            record.dataset, sheet, header)
     # The run's own split is scored as it trained (its blank rows, imported with --force, too).
-    kept = (np.arange(len(texts)) if own_split
-            else np.flatnonzero([bool(str(t).strip()) for t in texts]))
-    blank = [i + 1 for i in sorted(set(range(len(texts))) - set(kept.tolist()))]
-    if blank and len(kept) == 0:
+    blank = [] if own_split else [i + 1 for i, t in enumerate(texts) if not str(t).strip()]
+    if blank and len(blank) == len(texts):
         raise InputError(f"{source}: no row has any text to score; check the text column "
                          "(--text-column)")
+    kept = np.flatnonzero([bool(str(t).strip()) for t in texts]) if blank else np.arange(len(texts))
     if blank:
         texts, raw_labels = [texts[i] for i in kept], [raw_labels[i] for i in kept]
     spellings = _spelled_otherwise(raw_labels, record.labels, multi_label=multi_label,
                                    delimiter=delimiter)
-    if spellings:
-        raw_labels = _respelled(raw_labels, spellings, multi_label=multi_label, delimiter=delimiter)
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
-                          delimiter=delimiter)
+                          delimiter=delimiter, spellings=spellings)
     predictor = Predictor.from_run(ws, run_id, device=device)
     report = compute_report(truth, predictor.predict_proba(texts, cancel=cancel), record.labels, texts,
                             multi_label=multi_label, groups=groups)
@@ -222,17 +219,11 @@ def _spelled_otherwise(raw: Sequence[str], labels: Sequence[str], *, multi_label
     return {p: by_key[k][0] for p in unseen if len(by_key.get(k := spelling_key(p), ())) == 1}
 
 
-def _respelled(raw: Sequence[str], spellings: dict[str, str], *, multi_label: bool,
-               delimiter: str) -> list[str]:
-    if not multi_label:
-        return [spellings.get(r, r) for r in raw]
-    return [delimiter.join(spellings.get(p, p) for p in
-                           _label_parts(r, multi_label=True, delimiter=delimiter)) for r in raw]
-
-
 def _encode_truth(raw: Sequence[str], labels: Sequence[str], source: str, *, multi_label: bool,
-                  delimiter: str) -> np.ndarray:
+                  delimiter: str, spellings: dict[str, str] | None = None) -> np.ndarray:
+    """Each row's label ids; ``spellings`` ('1.0' -> '1') are read as the model's labels."""
     index = {label: i for i, label in enumerate(labels)}
+    index |= {given: index[known] for given, known in (spellings or {}).items()}
     rows = [_label_parts(r, multi_label=multi_label, delimiter=delimiter) for r in raw]
     unseen = sorted({p for parts in rows for p in parts if p not in index})
     if unseen:

@@ -217,9 +217,10 @@ def _values_left_in_text(columns: Mapping[str, Sequence[Any]], out: Mapping[str,
         value = str(value).strip()
         if len(value) < _MIN_VALUE_SEARCHED:
             continue
-        held = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")  # "Bill" is not in "Billing"
-        if any(isinstance(text, str) and value in text and held.search(text)
-               for c in scan if c != column and c in out for text in (out[c][row],)):
+        holding = [text for c in scan if c != column and c in out
+                   for text in (out[c][row],) if isinstance(text, str) and value in text]
+        whole = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)") if holding else None
+        if whole is not None and any(whole.search(text) for text in holding):  # not "Bill" in "Billing"
             report.values_left_in_text[column] += 1
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main as cli
-from engine.data.store import ANONYMIZED_AT_IMPORT, _meta_key
 from tests.engine.test_forget_cli import MORE, PASSPHRASE, _texts, _workspace
 from tests.engine.test_privacy_cli import ROWS, write_csv
 from tests.engine.test_reidentify_cli import REVERSIBLE
@@ -43,16 +42,6 @@ def test_the_persons_pseudonyms_are_found_and_removed(anonymized_at_import: str,
     assert len(_texts("direct")) == 6
     # A backup put back later brings the rows back: said, where it was not.
     assert "Backups of the workspace made before now still hold these rows" in out
-
-
-def test_one_stored_before_its_description_said_so_is_found_by_the_audit_log(
-        anonymized_at_import: str, capsys) -> None:
-    with _workspace() as w:  # as versions before 2026-12-07 stored it: no word in its description
-        meta = w.read_json(_meta_key("direct"))
-        meta["problems"] = [p for p in meta["problems"] if p != ANONYMIZED_AT_IMPORT]
-        w.write_json(_meta_key("direct"), meta)
-    assert cli(["forget", "Kimberly Lauritsen", "--dataset", "direct", "--dry-run"]) == 0
-    assert "direct: 2 of 8 rows (2 of them by their pseudonyms)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("reference", ["Müller-2026", "DSR_Müller", "mueller-2026", "MÜLLER.case",
