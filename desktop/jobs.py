@@ -304,6 +304,8 @@ def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: 
     from engine.export.exporters import export_run
 
     yield Progress(done=0, total=1, message="exporting")
+    if passphrase is not None:
+        _refuse_vault_passphrase(ws, passphrase)
     try:
         written = export_run(ws, run_id, out, format=format,
                              plaintext=plaintext, passphrase=passphrase, kdf=kdf)
@@ -315,6 +317,17 @@ def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: 
         raise InputError(f"could not write the export to {out}: {exc.strerror or exc}; choose a "
                          "folder you can write to, on a disk with free space") from exc
     yield Done(written)
+
+
+def _refuse_vault_passphrase(ws: Vault, passphrase: str) -> None:
+    """The app does not keep the vault's passphrase, so whether the export's is the same is
+    asked of the vault file (one key derivation), as `cloister export` compares the two."""
+    from engine.errors import InputError
+    from privacy.vault.keyfile import VAULT_FILE_NAME, opens_vault
+
+    if opens_vault(Path(ws.root) / VAULT_FILE_NAME, passphrase):
+        raise InputError("the export passphrase is the vault's own: whoever is given it to open the "
+                         "export could unlock the whole vault; choose another (nothing was written)")
 
 
 def _about(exc: OSError, out: Path) -> bool:

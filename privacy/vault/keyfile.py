@@ -213,6 +213,18 @@ def unlock_vault(path: Path, passphrase: str) -> VaultKeys:
     return keys
 
 
+def opens_vault(path: Path, passphrase: str) -> bool:
+    """Whether ``passphrase`` unlocks the vault at ``path`` (one key derivation: slow). For
+    refusing to seal an export with the vault's own passphrase where the vault's is not held,
+    as in the app; the key it unwraps is wiped at once."""
+    try:
+        master = _unwrap(_load(path), passphrase, path)
+    except WrongPassphrase:
+        return False
+    master[:] = bytes(KEY_SIZE)
+    return True
+
+
 def change_passphrase(path: Path, old: str, new: str, *, kdf: ScryptParams | None = None) -> None:
     """Rewrap the master key under ``new`` (atomic: a crash leaves the old or the new vault file)."""
     atomic_write_bytes(Path(path), rewrapped(path, old, new, kdf=kdf))

@@ -75,3 +75,31 @@ def test_ctrl_e_on_the_runs_page_exports_the_run_chosen_there(qtbot, window, tra
     window.export_action.trigger()
     qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
     assert seen == [run_id]
+
+
+def test_the_vaults_own_passphrase_is_refused_for_an_export_and_nothing_is_written(
+        qtbot, context, trained, tmp_path: Path):
+    """`cloister export` refused it; the app sealed the export with it, so whoever was given the
+    passphrase to open the export could unlock the whole vault."""
+    import unicodedata
+
+    from desktop.dialogs.export import ExportDialog
+    from tests.engine.tiny_model import TEST_PASSPHRASE
+
+    ws, run_id, _ = trained
+    context.set_workspace(ws)
+    out = tmp_path / "model.cloister-export"
+    locked_before = ws.locked
+    dialog = ExportDialog(context, run_id)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(out))
+    same = unicodedata.normalize("NFD", TEST_PASSPHRASE)  # the same passphrase, as a Mac may type it
+    dialog.passphrase.setText(same)
+    dialog.repeat.setText(same)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
+    assert dialog.message.text() == ("✖ the export passphrase is the vault's own: whoever is given it to "
+                                     "open the export could unlock the whole vault; choose another "
+                                     "(nothing was written)")
+    assert dialog.message.property("error") is True and not out.exists()
+    assert ws.locked == locked_before  # the check unwraps a copy of the key: the vault is as it was
