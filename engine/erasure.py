@@ -270,7 +270,12 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     computed = computed_surrogates(ws, checked, spellings) if copies else {}
     for info in copies:
         _check_cancel(cancel)
-        parts.append(_plan_one(ws, info.name, checked, columns, match_all, computed))
+        # Only the kinds the copy's policy replaced: in a copy that kept names, a real person
+        # who bears this one's computed pseudonym is someone else, not a trace of them.
+        policy = made.get(info.name)
+        kinds = {v: [s for t, s in pairs if policy is None or policy.pseudonymizes(t)]
+                 for v, pairs in computed.items()}
+        parts.append(_plan_one(ws, info.name, checked, columns, match_all, kinds))
     removed_texts, run_ids = set[str](), set[str]()
     for part in parts:
         run_ids.update(r.run_id for r in part.runs)
@@ -287,17 +292,18 @@ def _check_cancel(cancel: CancelToken | None) -> None:
         raise Stopped("the search was stopped; nothing was changed")
 
 
-def _made_by_anonymization(ws: Vault) -> set[str]:
+def _made_by_anonymization(ws: Vault) -> dict[str, Any]:
     """Datasets whose current contents the audit log says anonymization made, ``import
     --anonymize`` included (``engine.data.anonymize.privacy_review``: it follows renames, fixes
     and erasures, and forgets a name imported again or deleted). Without it, an erasure searched
     a dataset made by ``import --anonymize`` for the values alone and reported "nothing found"
-    while the person's rows stayed."""
+    while the person's rows stayed. Each with the policy that made it (None where it cannot be
+    read: then every kind of pseudonym is searched for)."""
     if not hasattr(ws, "verify_audit"):
-        return set()
-    from engine.data.anonymize import privacy_reviews
+        return {}
+    from engine.data.anonymize import privacy_reviews, review_policy
 
-    return {name for name, (action, _) in privacy_reviews(ws).items()
+    return {name: review_policy(ws, details) for name, (action, details) in privacy_reviews(ws).items()
             if action == "dataset.anonymized"}
 
 

@@ -90,17 +90,18 @@ def _text_column(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
 
 
 def computed_surrogates(ws: Vault, values: Sequence[str],
-                        spellings: dict[str, set[str]] | None = None) -> dict[str, list[str]]:
+                        spellings: dict[str, set[str]] | None = None) -> dict[str, list[tuple[str, str]]]:
     """For each value, the pseudonyms this workspace's key gives it, and the ``spellings`` it
     was found in ("Hans Mueller" for "Hans Müller"), as the types they could have been
-    anonymized as (none before a first anonymization made the key)."""
+    anonymized as (none before a first anonymization made the key): (type, pseudonym) pairs,
+    so that a copy is searched only for the kinds its policy replaced."""
     from privacy.pii.pseudonym import Pseudonymizer
     from privacy.pii.secret import SECRET_KEY
 
     if not ws.has(SECRET_KEY):
         return {}
     pseudonymizer = Pseudonymizer(ws.read_bytes(SECRET_KEY))
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[tuple[str, str]]] = {}
     for value in values:
         found = [s for value_spelt in sorted((spellings or {}).get(value, {value}) | {value})
                  for s in _surrogates_of(pseudonymizer, value_spelt)]
@@ -108,7 +109,7 @@ def computed_surrogates(ws: Vault, values: Sequence[str],
     return out
 
 
-def _surrogates_of(pseudonymizer: Any, value: str) -> list[str]:
+def _surrogates_of(pseudonymizer: Any, value: str) -> list[tuple[str, str]]:
     from privacy.pii import detect
 
     types = {"ID"} if any(c.isdigit() for c in value) else set()
@@ -120,7 +121,8 @@ def _surrogates_of(pseudonymizer: Any, value: str) -> list[str]:
     types -= {"PERSON", "LOCATION", "ORGANIZATION"}
     if len(value.split()) >= 2 and re.fullmatch(r"[^\W\d_]+(?:[ '\-.]+[^\W\d_]+)+\.?", value):
         types.add("PERSON")
-    return [s for s in (pseudonymizer.surrogate(t, value) for t in sorted(types)) if len(s) >= 5]
+    pairs = ((t, pseudonymizer.surrogate(t, value)) for t in sorted(types))
+    return [(t, s) for t, s in pairs if len(s) >= 5]
 
 
 @dataclass

@@ -259,6 +259,25 @@ def _reviews(ws: Workspace) -> dict[str, tuple[str, dict[str, Any]]]:
     return reviews
 
 
+def review_policy(ws: Any, details: Mapping[str, Any]) -> Policy | None:
+    """The policy an anonymization's audit entry recorded (its text, or the vault's copy of a
+    long one), or None where it can no longer be read as a policy."""
+    from privacy.pii.policy import parse_policy
+
+    text = details.get("policy")
+    if text is None and details.get("policy_kept_as"):
+        try:
+            text = ws.read_bytes(str(details["policy_kept_as"])).decode("utf-8")
+        except (PrivacyError, OSError, UnicodeDecodeError):
+            return None
+    if not isinstance(text, str):
+        return None
+    try:
+        return parse_policy(text, source=str(details.get("policy_source", "<policy>")))
+    except PrivacyError:  # PolicyError among them: a detector file since moved, say
+        return None
+
+
 def privacy_review(ws: Workspace, name: str) -> tuple[str, dict[str, Any]] | None:
     """(action, details) of the last scan or anonymization of ``name``'s contents, or None."""
     return _reviews(ws).get(name)

@@ -89,6 +89,12 @@ class Policy:
     def operator_for(self, entity: str) -> Operator:
         return self.entities.get(entity, self.default)
 
+    def pseudonymizes(self, entity: str) -> bool:
+        """Whether this policy writes keyed pseudonyms for ``entity``, in texts or in a column:
+        only then can a copy it made hold a person's computed pseudonym of that kind."""
+        return self.operator_for(entity).action == "pseudonym" or any(
+            r.entity == entity and r.operator.action == "pseudonym" for r in self.columns.values())
+
     def operators(self, types: Iterable[str]) -> dict[str, Operator]:
         return {t: self.operator_for(t) for t in types}
 

@@ -109,7 +109,7 @@ def test_what_anonymization_made_is_followed_and_nothing_else(anonymized_at_impo
     with _workspace() as w:
         apply_stored_fix(w, "renamed", DropDuplicates())  # and a fix
         found = {p.name: int(p.remove.sum()) for p in plan_erasure(w, ["Kimberly Lauritsen"]).datasets}
-        stand_in = computed_surrogates(w, ["Kimberly Lauritsen"])["Kimberly Lauritsen"][0]
+        stand_in = computed_surrogates(w, ["Kimberly Lauritsen"])["Kimberly Lauritsen"][0][1]
     assert found == {"renamed": 2}
     rows = [(f"{stand_in} asked about the invoice", "a", stand_in, "123-45-6789"), *MORE]
     assert cli(["import", str(write_csv(tmp_path / "plain.csv", rows=rows)), "--name", "renamed",
@@ -117,3 +117,27 @@ def test_what_anonymization_made_is_followed_and_nothing_else(anonymized_at_impo
     capsys.readouterr()
     assert cli(["forget", "Kimberly Lauritsen", "--dataset", "renamed", "--dry-run"]) == 0
     assert "renamed: nothing found" in capsys.readouterr().out  # a plain import: no pseudonyms
+
+
+def test_a_copy_that_kept_names_is_not_searched_for_computed_name_pseudonyms(
+        anonymized_at_import: str, tmp_path: Path, capsys) -> None:
+    """A copy whose policy kept names holds real names: a customer who happens to bear the
+    person's computed pseudonym is someone else, and stays. Every kind was searched for."""
+    from engine.erasure_traces import computed_surrogates
+
+    with _workspace() as w:
+        pairs = computed_surrogates(w, ["Kimberly Lauritsen"])["Kimberly Lauritsen"]
+    stand_in = dict(pairs)["PERSON"]
+    policy = tmp_path / "keep-names.toml"
+    policy.write_text('[entities]\ndefault = "pseudonym"\nPERSON = "keep"\n'
+                      '[columns]\nssn = "drop"\n', encoding="utf-8")
+    rows = [("Kimberly Lauritsen asked for a refund", "a", "Kimberly Lauritsen", "196-20-7761"),
+            (f"{stand_in} asked about the invoice", "b", stand_in, "123-45-6789"), *MORE]
+    assert cli(["import", str(write_csv(tmp_path / "names.csv", rows=rows)), "--name", "names",
+                "--text-column", "text", "--label-column", "label", "--anonymize", str(policy)]) == 0
+    assert any(stand_in in t for t in _texts("names"))  # names kept: the real customer stands
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--dataset", "names", "--yes"]) == 0
+    assert "names: 1 of 6 rows" in capsys.readouterr().out
+    assert any(stand_in in t for t in _texts("names"))
+    assert not any("Kimberly Lauritsen" in t for t in _texts("names"))
