@@ -165,6 +165,20 @@ def test_people_organizations_and_places() -> None:
     assert ("PERSON", "Will") not in got  # a common word alone is not a name
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("Das Konto von Jürgen Oberhauser wurde gesperrt.", "Jürgen Oberhauser"),  # "von": "of"
+    ("Ein Brief von Anna Schmidt kam heute.", "Anna Schmidt"),
+    ("Ursula von der Leyen sagte es.", "Ursula von der Leyen"),  # a surname in no list
+    ("We wrote to Vincent van Gogh twice.", "Vincent van Gogh"),
+    ("Ask Jean de La Fontaine instead.", "Jean de La Fontaine"),
+])
+def test_a_particle_goes_with_the_surname_after_it_never_before_a_given_name(text: str,
+                                                                             name: str) -> None:
+    # "von Jürgen Oberhauser" took the preposition into the name, and "Ursula von der" left
+    # the surname beside her pseudonym.
+    assert [s for t, s in found(text) if t == "PERSON"] == [name]
+
+
 def test_everyday_capitals_in_complaints_are_not_people() -> None:
     """Phrases from real CFPB narratives that were once replaced as names: a determiner opening
     a run, a bank "of" a place, a state, a heading, a redaction mark, a phone call."""
