@@ -406,7 +406,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "a quarter of --max-length)")
     p.add_argument("--seed", type=int, default=13,
                    help="seeds the split, the new head and the batch order (default 13): the "
-                   "same seed and settings give the same run")
+                   "same seed and settings give the same run (with --dp, the noise and the DP batches come "
+                   "from a secret of each run instead: the seed is public)")
     p.add_argument("--early-stopping", type=int, default=None, metavar="N",
                    help="stop after N evaluations without a better validation macro-F1 "
                    "(0: never; default 2)")

@@ -230,10 +230,20 @@ def _dp_lines(dp: Mapping[str, Any] | None) -> list[str]:
         "same data spends privacy that is not counted here; the validation and test rows and the metrics "
         "above are not protected; settings chosen automatically from all the rows (the max length, "
         "per-person epochs) and this card's exact label counts and split sizes are read outside the "
-        "noisy steps and not counted. The noise comes from torch's pseudo-random generator, not a "
-        "cryptographically secure one.",
+        "noisy steps and not counted. " + _noise_source(dp),
         "",
     ]
+
+
+def _noise_source(dp: Mapping[str, Any]) -> str:
+    if dp.get("noise_from_secret"):
+        return ("The noise and the batches are drawn from a secret of this run kept in the vault, "
+                "not from the seed in the table above, by torch's pseudo-random generator (not a "
+                "cryptographically secure one).")
+    # Runs trained before 2026-12-07 drew them from the seed, which this card prints.
+    return ("The noise and the batches were drawn from the seed in the table above: whoever knows "
+            "the other rows can recompute them, which weakens the guarantee; train again for "
+            "noise drawn from a secret.")
 
 
 def _metrics_lines(report: EvaluationReport | None) -> list[str]:

@@ -166,11 +166,11 @@ def build_private_parts(model: Any, *, config: TrainConfig, train_lengths: np.nd
                                 total_steps=total)
 
     def batches_for_epoch(epoch: int) -> list[list[np.ndarray]]:
-        logical = private.poisson_batches(epoch, config.seed)
+        logical = private.poisson_batches(epoch, private.batch_seed(config.seed))
         # The budget guard: the plan never holds more steps than the budget allows.
         logical = logical[: max(0, total - epoch * per_epoch)]
         if people is not None:  # people were drawn: one row of each, the same after a resume
-            pick = np.random.default_rng([int(config.seed), int(epoch), 1])
+            pick = np.random.default_rng([private.batch_seed(config.seed), int(epoch), 1])
             logical = [people.one_row_each(drawn, pick) for drawn in logical]
         steps = []
         for rows in logical:

@@ -8,6 +8,7 @@ memory is bounded by the physical batch while privacy is accounted for the logic
 """
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,15 @@ class PrivateTraining:
         self.n_rows, self.steps_per_epoch, self.max_steps = n_rows, steps_per_epoch, max_steps
         self.accountant, self.grad_sample_mode = accountant, grad_sample_mode
         self._eps_cache: dict[int, float] = {}
+        self._secret: int | None = None
+        self._noise_generators: dict[Any, Any] = {}
+
+    def use_secret(self, secret: int) -> None:
+        """Draw the batches and the noise from ``secret`` (a per-run value only the unlocked
+        vault can derive) instead of the run's seed: the seed is public (the model card prints
+        it), and noise anyone can recompute protects no one. Each step's noise is seeded by
+        (secret, step), so a resumed run draws what an uninterrupted one would."""
+        self._secret = int(secret)
 
     # ---- batches ------------------------------------------------------------------------
     def poisson_batches(self, epoch: int, seed: int) -> list[np.ndarray]:
@@ -81,10 +91,15 @@ class PrivateTraining:
         import torch
         from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 
-        gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch))
+        gen = torch.Generator().manual_seed(mixed_seed(seed, "batches", epoch))
         sampler = UniformWithReplacementSampler(num_samples=self.n_rows, sample_rate=self.sample_rate,
                                                 generator=gen, steps=self.steps_per_epoch)
         return [np.asarray(b, dtype=np.int64) for b in sampler]
+
+    def batch_seed(self, public_seed: int) -> int:
+        """What the batches are drawn from: the run's secret once ``use_secret`` gave it (who
+        knows which rows each step read loses the sampling's amplification), else the seed."""
+        return self._secret if self._secret is not None else int(public_seed)
 
     # ---- one step -----------------------------------------------------------------------
     def backward(self, logits: Any, targets: Any, last: bool) -> Any:
@@ -124,7 +139,18 @@ class PrivateTraining:
                 f"the privacy budget ε = {self.settings.epsilon:g} is spent after {self.max_steps} "
                 "steps: training stops here rather than exceed it"
             )
+        if self._secret is not None:
+            self.optimizer.generator = self._noise_generator(self.steps_taken)
         self.optimizer.step()  # noise, averaging, and the accountant's step hook
+
+    def _noise_generator(self, step: int) -> Any:
+        import torch
+
+        device = self.optimizer.params[0].device
+        gen = self._noise_generators.get(device)
+        if gen is None:
+            gen = self._noise_generators[device] = torch.Generator(device=device)
+        return gen.manual_seed(mixed_seed(self._secret or 0, "noise", step))
 
     # ---- accounting ---------------------------------------------------------------------
     @property
@@ -177,10 +203,16 @@ class PrivateTraining:
             "planned_steps": self.max_steps, "grad_sample_mode": self.grad_sample_mode,
             "unit": s.unit, "privacy_units": self.n_rows, "person_column": s.person_column,
             "training_rows": s.training_rows if s.training_rows is not None else self.n_rows,
-            "sampling": "Poisson", "secure_rng": False,
+            "sampling": "Poisson", "secure_rng": False, "noise_from_secret": self._secret is not None,
             "trained": s.trained,
             "trainable_parameters": sum(int(p.numel()) for p in self.optimizer.params),
         }
+
+
+def mixed_seed(secret: int, purpose: str, index: int) -> int:
+    """A 63-bit seed for one ``purpose`` and ``index`` (a step, an epoch) from ``secret``."""
+    digest = hashlib.sha256(f"cloister-dp-v1\x00{purpose}\x00{int(secret)}\x00{int(index)}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & (2**63 - 1)
 
 
 def _too_small(settings: DPSettings, sample_rate: float, steps: int) -> str:

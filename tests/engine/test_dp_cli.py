@@ -54,6 +54,7 @@ def test_dp_training_through_the_cli(ready, tiny_bert, capsys, tmp_path: Path) -
                   f"| noise multiplier σ | {dp['noise_multiplier']:.4f} |", "| clipping norm C (per row) | 0.5 |",
                   f"| steps | {dp['steps']} of {dp['planned_steps']} planned |", "Poisson, rate",
                   "validation and test rows",
+                  "drawn from a secret of this run kept in the vault, not from the seed",
                   f"| weights trained | the top 2 encoder layers, the pooler and the head "
                   f"({dp['trainable_parameters']:,} values) |"):
         assert words in card, words

@@ -247,12 +247,15 @@ def test_dry_run_sizes_the_logical_batch_by_people(with_people, tiny_bert, capsy
     assert split and sum(map(int, split.groups())) == 100 and all(int(n) % 4 == 0 for n in split.groups())
 
 
-def test_resuming_a_per_person_run_ends_where_an_uninterrupted_one_does(workspace, tiny_bert) -> None:
+def test_resuming_a_per_person_run_ends_where_an_uninterrupted_one_does(workspace, tiny_bert,
+                                                                       monkeypatch) -> None:
     from engine.events import Cancelled, CancelToken, Step
     from engine.models.weights import load_model
     from engine.training import resume_on_rows
+    from tests.engine.tiny_model import one_noise_secret
 
     cfg = config(tiny_bert)
+    one_noise_secret(workspace, monkeypatch)  # two runs, to compare: the same noise
     straight = list(train_on_rows(workspace, cfg, TEXTS, LABELS, splits=SPLITS, people=PEOPLE))
     token, first = CancelToken(), []
     for event in train_on_rows(workspace, cfg, TEXTS, LABELS, splits=SPLITS, people=PEOPLE, cancel=token):

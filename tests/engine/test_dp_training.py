@@ -11,7 +11,7 @@ from engine.events import Cancelled, CancelToken, Failed, FailureKind, Finished,
 from engine.models.weights import load_model
 from engine.runs import load_run
 from engine.training import TrainConfig, resume_on_rows, train_on_rows
-from tests.engine.tiny_model import tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
+from tests.engine.tiny_model import one_noise_secret, tiny_bert, toy_rows, toy_splits, workspace  # noqa: F401
 
 torch.set_num_threads(1)
 N = 120
@@ -62,8 +62,10 @@ def test_dp_run_reports_the_epsilon_opacus_computes(workspace, tiny_bert) -> Non
 
 
 @pytest.mark.parametrize("trainable", ["all", "lora"])  # LoRA: the checkpoint holds peft's names
-def test_resume_after_cancel_gives_the_same_final_epsilon(workspace, tiny_bert, trainable) -> None:
+def test_resume_after_cancel_gives_the_same_final_epsilon(workspace, tiny_bert, trainable,
+                                                         monkeypatch) -> None:
     cfg = config(tiny_bert, epochs=2, dp_trainable=trainable)
+    one_noise_secret(workspace, monkeypatch)  # two runs, to compare: the same noise
     straight = run(workspace, cfg)
     token = CancelToken()
     first = []
@@ -80,11 +82,29 @@ def test_resume_after_cancel_gives_the_same_final_epsilon(workspace, tiny_bert, 
     a = load_run(workspace, straight[-1].run_id).privacy
     b = load_run(workspace, run_id).privacy
     assert b["steps"] == a["steps"] and b["epsilon_spent"] == a["epsilon_spent"]
-    # The noise comes from the checkpointed torch RNG, so even the weights match.
+    # Each step's noise is seeded by the run's secret and the step, so even the weights match.
     wa, _ = load_model(workspace, f"runs/{straight[-1].run_id}/model")
     wb, _ = load_model(workspace, f"runs/{run_id}/model")
     sa, sb = wa.state_dict(), wb.state_dict()
     assert all(torch.allclose(sa[k], sb[k], atol=1e-6) for k in sa)
+
+
+def test_the_noise_cannot_be_recomputed_from_the_public_seed(workspace, tiny_bert, monkeypatch) -> None:
+    """The noise and the batches came from the seed (13 by default, printed in the model card):
+    two runs with the same settings gave the same weights to the bit, so whoever knew the other
+    rows could rerun training and read the noise off. Each run now draws them from a secret only
+    the unlocked vault derives."""
+    cfg = config(tiny_bert, epochs=1)
+    runs = [run(workspace, cfg)[-1] for _ in range(2)]
+    assert all(isinstance(r, Finished) for r in runs), runs
+    weights = [load_model(workspace, f"runs/{r.run_id}/model")[0].state_dict() for r in runs]
+    trained = [k for k in weights[0] if "classifier" in k]
+    assert trained and not all(torch.equal(weights[0][k], weights[1][k]) for k in trained)
+    assert all(load_run(workspace, r.run_id).privacy["noise_from_secret"] for r in runs)
+    one_noise_secret(workspace, monkeypatch)  # the seed alone no longer decides: the secret does
+    again = [run(workspace, cfg)[-1] for _ in range(2)]
+    weights = [load_model(workspace, f"runs/{r.run_id}/model")[0].state_dict() for r in again]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 def test_top_layers_leave_the_embeddings_untouched(workspace, tiny_bert) -> None:

@@ -118,6 +118,14 @@ def fast_kdf():
     return ScryptParams(log2_n=10, r=8, p=1)
 
 
+def one_noise_secret(workspace, monkeypatch) -> None:
+    """Every DP run's noise secret derived (with the vault's key, as always) from one label,
+    for tests that compare two runs' weights: each run's own secret makes its noise its own."""
+    derive = workspace.private_name
+    monkeypatch.setattr(workspace, "private_name", lambda label: derive(
+        "dp-noise\x00same" if label.startswith("dp-noise") else label))
+
+
 def make_workspace(root: Path):
     from privacy.vault.workspace import Workspace
 
