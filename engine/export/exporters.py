@@ -449,6 +449,11 @@ def _how_texts_are_read(ws: Vault, run_id: str) -> dict[str, Any]:
 
 def _privacy_summary(record: Any, export_encrypted: bool) -> PrivacySummary:
     dp = getattr(record, "privacy", None)
+    if not dp and (getattr(record, "config", None) or {}).get("dp"):
+        # Trained with DP but stopped before anything recorded its ε: never "off".
+        return PrivacySummary(export_encrypted=export_encrypted, differential_privacy=(
+            "DP-SGD was on, but the run stopped before its ε was recorded: how much it spent "
+            "is not known, so no guarantee is stated"))
     if not dp:
         return PrivacySummary(export_encrypted=export_encrypted)
     text = (f"DP-SGD, ε = {dp['epsilon_spent']:.3f} spent (target {dp['epsilon_target']:g}), "

@@ -231,6 +231,11 @@ class Trainer:
         better, tie = improvement(p, value, loss)
         if better or tie:
             p.best_metric, p.best_step, p.best_loss = value, p.global_step, loss
+            if self.parts.privacy is not None:
+                # The ε these weights spent is on disk before they are: a run that fails or is
+                # killed before its next checkpoint must not export them under an older ε.
+                self._record_privacy()
+                save_run(self.ws, self.run)
             with plain_view(self.model):  # LoRA adapters folded in: a plain model is saved
                 save_model(self.ws, f"runs/{self.run.run_id}/model", self.model, self.tokenizer)
         if better:

@@ -195,3 +195,44 @@ def test_top_n_finds_the_layers_of_bert_and_distilbert_alike() -> None:
         assert {k for k in kept if any(n.startswith(k) for n in trained)} == set(kept)
         assert any(not n.startswith(prefix) for n in trained)  # the head
         assert not any(n.startswith(top + "0.") or "embeddings" in n for n in trained)
+
+
+def test_a_run_that_fails_after_saving_weights_records_the_epsilon_they_spent(workspace, tiny_bert) -> None:
+    """The best weights were saved at a validation point, the ε only at checkpoints: a run that
+    failed in between exported weights trained for several noisy steps under "ε = 0 spent"."""
+    from engine.runs import RunStatus
+    from engine.training.private import build_private_parts
+
+    def failing(model, **kw):
+        parts = build_private_parts(model, **kw)
+        steps, step = {"n": 0}, parts.step
+
+        def failing_step() -> None:  # the fifth step of six in the first epoch: before a checkpoint
+            steps["n"] += 1
+            if steps["n"] == 5:
+                raise RuntimeError("boom in the middle of an epoch")
+            step()
+
+        parts.step = failing_step
+        return parts
+
+    cfg = config(tiny_bert, epochs=3, eval_every_steps=2, select_best=True)
+    events = run(workspace, cfg, parts_factory=failing)
+    assert isinstance(events[-1], Failed), events[-1]
+    record = load_run(workspace, events[0].run_id)
+    assert record.status is RunStatus.FAILED
+    assert workspace.list(f"runs/{record.run_id}/model/")  # weights were saved before the failure
+    assert record.privacy["steps"] >= 2 and record.privacy["epsilon_spent"] > 0
+    if record.best_step is not None:
+        assert record.privacy["steps"] >= record.best_step  # what the saved weights spent, at least
+
+
+def test_a_dp_run_with_no_recorded_epsilon_is_never_carded_as_without_dp() -> None:
+    from types import SimpleNamespace
+
+    from engine.export.exporters import _privacy_summary
+
+    killed = SimpleNamespace(privacy=None, config={"dp": True})  # killed before a first record
+    said = _privacy_summary(killed, export_encrypted=True).differential_privacy
+    assert said.startswith("DP-SGD was on") and "no guarantee is stated" in said
+    assert _privacy_summary(SimpleNamespace(privacy=None, config={"dp": False}), True).differential_privacy == "off"
