@@ -17,7 +17,7 @@ from desktop.accessible import label_for
 from desktop.worker import Done, Job
 from engine.events import Failed
 from engine.units import reads_as_number
-from privacy.dp.budget import PRESETS
+from privacy.dp.budget import MAX_EPSILON, PRESETS
 
 NOT_COVERED = (
     "Not covered: several rows about one person weaken that person's guarantee, unless the "
@@ -72,7 +72,7 @@ class PrivacySettings(QWidget):
                                       "costs more accuracy")
         self.presets.addButton(self.custom_button)
         self.custom_epsilon = QDoubleSpinBox()
-        self.custom_epsilon.setRange(0.01, 100.0)
+        self.custom_epsilon.setRange(0.01, MAX_EPSILON)
         self.custom_epsilon.setValue(5.0)
         self.custom_epsilon.setAccessibleName("Custom ε")
         row.addWidget(self.custom_button)

@@ -265,13 +265,20 @@ def cmd_train(args: argparse.Namespace) -> int:
             finished: list[str] = []
             code = consume(_noting_end(train(ws, plan.config, cancel=token), finished),
                            json_mode=args.json)
-        if finished and plan.config.dp and not args.json:  # the guarantee, said once, at the end
-            from engine.runs import load_run, privacy_said
-
-            print(privacy_said(load_run(ws, finished[0]).privacy))
+        if not args.json:
+            _say_privacy(ws, finished)
         return code
     finally:
         ws.lock()
+
+
+def _say_privacy(ws: Any, finished: list[str]) -> None:
+    """A DP run's guarantee, said once, at the end of `train` and of `resume`."""
+    from engine.runs import load_run, privacy_said
+
+    privacy = load_run(ws, finished[0]).privacy if finished else None
+    if privacy:
+        print(privacy_said(privacy))
 
 
 def _noting_end(events: Iterable[Event], finished: list[str]) -> Iterator[Event]:
@@ -309,8 +316,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
     args.run = resolve_run(ws, args.run)
     token = CancelToken()
     try:
+        finished: list[str] = []
         with _ctrl_c_cancels(token):
-            return consume(resume(ws, args.run, cancel=token), json_mode=args.json)
+            code = consume(_noting_end(resume(ws, args.run, cancel=token), finished),
+                           json_mode=args.json)
+        if not args.json:
+            _say_privacy(ws, finished)
+        return code
     finally:
         ws.lock()
 

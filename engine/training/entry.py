@@ -11,9 +11,12 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TYPE_CHECKING
 
+import numpy as np
+
 from privacy.interrupts import interrupts_held
 
 from engine.data.store import DatasetNotFound
+from engine.errors import InputError
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished
 from engine.run_claims import claim_run
 from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
@@ -99,6 +102,8 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     data = rows()
     prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
                         people=data.people)
+    if config.dp:  # refused here, as the dry run refuses, before the run has a record
+        _check_budget(config, info, prep)
     inputs = yield from tokenizing(prep, cancel)
     if inputs is None:  # before the run has a record: nothing to keep or resume
         yield Cancelled(step=0)
@@ -120,6 +125,17 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
     state["device"] = trainer.device.description
     trainer.run = trainer.run.updated(device=state["device"])
     yield from trainer.run_loop()
+
+
+def _check_budget(config: TrainConfig, info: Any, prep: Any) -> None:
+    from engine.training.plan import dp_plan_line
+
+    per_person = prep.people is not None and bool(config.dp_person_column)
+    units = len(set(np.asarray(prep.people)[prep.train].tolist())) if per_person else len(prep.train)
+    try:
+        dp_plan_line(config, info, units, per_person)
+    except InputError as exc:
+        raise TrainingFailure(FailureKind.BAD_SETTING, str(exc)) from exc
 
 
 def _continue(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows], splits: SplitRows | None,

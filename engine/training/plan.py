@@ -276,7 +276,11 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
     from engine.training.prepare import split_rows
 
     per_person = bool(config.dp and people is not None)
-    train, validation, test = split_rows(labels, seed=config.seed, people=people if per_person else None)
+    try:
+        train, validation, test = split_rows(labels, seed=config.seed,
+                                             people=people if per_person else None)
+    except TrainingFailure as exc:  # too few people to split: refused as the run would
+        raise InputError(str(exc)) from exc
     sizes = (len(train), len(validation), len(test))
     units = len({people[i] for i in train}) if per_person else len(train)
     problems = config.validate(train_rows=len(train), model_max_length=info.max_length,
@@ -286,6 +290,14 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
     choose_device(config.device, configure_threads=False)  # a GPU asked for and absent
     if not config.dp:
         return "", sizes
+    return dp_plan_line(config, info, units, per_person), sizes
+
+
+def dp_plan_line(config: TrainConfig, info: Any, units: int, per_person: bool) -> str:
+    """DP's checks that need the data (the layers to train, the budget for these ``units``),
+    made before a run starts, and the line saying what it will spend; InputError if refused.
+    The dry run prints the line; ``engine.training.entry`` checks it before a run has a record,
+    so that the app's refusals are not left behind as failed runs."""
     from engine.training.private import check_layer_count, dp_delta
     from privacy.dp.budget import DPSettingError, noise_for_budget, sample_rate_for
 
@@ -321,7 +333,7 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
                "chance with a single epoch), so judge it by its test metrics")
     return (f"differential privacy: ε = {config.dp_epsilon:g}, δ = {delta:.3g}, {unit}, over "
             f"{units:,} {noun}: {count_of(steps, 'step')} of {batch} (sampling rate {rate:.4g}) with noise "
-            f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}{few}"), sizes
+            f"σ = {sigma:.3f} x C = {config.dp_max_grad_norm:g}; trains {config.dp_trainable}{few}")
 
 
 def _check_label_reading(dataset: str, imported_as: Mapping[str, Any],

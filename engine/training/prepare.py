@@ -226,6 +226,17 @@ def split_rows(strata: Sequence[str], *, seed: int,
 
     splits = (split_by_group(list(strata), list(people), seed=seed) if people is not None
               else split_indices(list(strata), train=0.8, validation=0.1, test=0.1, seed=seed))
+    if people is not None and not (splits.validation and splits.test):
+        # Each person's rows stay in one part: with a handful of people, none is left to
+        # validate or test on, and the run would end with no metrics to judge it by.
+        count = len(set(map(str, people)))
+        missing = " or ".join(n for n, part in (("validation", splits.validation),
+                                                ("testing", splits.test)) if not part)
+        raise TrainingFailure(FailureKind.BAD_DATA, (
+            f"the person column names only {count} {'person' if count == 1 else 'people'}: with "
+            f"each person's rows kept in one part of the split, no one is left for {missing}. "
+            "DP per person needs many people (hundreds or more): check the column, or train "
+            "without a person column"))
     return tuple(np.asarray(s, dtype=np.int64) for s in (splits.train, splits.validation, splits.test))  # type: ignore[return-value]
 
 

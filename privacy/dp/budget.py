@@ -28,6 +28,7 @@ PRESETS: dict[float, str] = {
 # When the noise added to a step's average gradient is larger than that gradient can be (each
 # row contributes at most C, so the average is at most C), training cannot make progress.
 MAX_NOISE_TO_SIGNAL = 1.0
+MAX_EPSILON = 100.0  # the app's ε box stops here too
 
 
 class DPSettingError(PrivacyError):
@@ -58,6 +59,15 @@ def check_budget(*, epsilon: float, delta: float | None, n_rows: int, logical_ba
     if not 0 < epsilon < math.inf:  # inf would pass as "DP" with no guarantee at all; nan is never > 0
         problems.append(f"ε is {epsilon}: use a positive, finite budget such as 8 (standard), 3 or "
                         "1 (strong)")
+    elif epsilon > MAX_EPSILON:
+        # e^ε bounds how much likelier any outcome becomes with one row in: past this, nothing
+        # (and Opacus's PRV search for the noise runs for many minutes before giving up).
+        problems.append(f"ε = {epsilon:g} is a budget that bounds nothing: above {MAX_EPSILON:g} "
+                        "the guarantee is empty; use 8 (standard) or less, or train without --dp")
+    if 0 < n_rows < 2:
+        problems.append(f"only {n_rows} {noun[:-1] if noun == 'rows' else 'person'} to train on: "
+                        f"DP protects each of many {noun} by hiding them among the others; use a "
+                        "dataset (or a person column) with many more")
     if accountant not in ACCOUNTANTS:
         problems.append(f"accountant '{accountant}' is unknown: use {' or '.join(ACCOUNTANTS)}")
     if not 0 < max_grad_norm < math.inf:
@@ -119,7 +129,7 @@ def noise_for_budget(*, epsilon: float, delta: float, sample_rate: float, steps:
             sigma = float(get_noise_multiplier(target_epsilon=epsilon, target_delta=delta,
                                                sample_rate=sample_rate, steps=steps,
                                                accountant=accountant))
-    except ValueError as exc:  # no σ at all spends so little
+    except (ValueError, RuntimeError) as exc:  # no σ at all spends so little (PRV: RuntimeError)
         raise refused() from exc
     if sigma / logical_batch_size > MAX_NOISE_TO_SIGNAL:
         raise refused()

@@ -108,3 +108,26 @@ def test_a_dry_run_refuses_what_the_run_would_refuse_and_shows_the_noise(ready, 
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("differential privacy:"))
     assert "steps of about 40 rather than 60: each of the 80 training rows joins a step with " \
            "probability 1/2 (a logical batch of 40 says so exactly)" in line
+
+
+def test_resume_ends_saying_the_guarantee_as_train_does(ready, tiny_bert, capsys) -> None:
+    import os
+
+    from engine.events import Cancelled, CancelToken, Step
+    from engine.training import TrainConfig, train
+    from privacy.vault.workspace import Workspace
+
+    config = TrainConfig(dataset="toy", model_path=str(tiny_bert), epochs=2, batch_size=8,
+                         max_length=32, dp=True, dp_epsilon=3.0, dp_logical_batch_size=16,
+                         dp_accountant="rdp")
+    token = CancelToken()
+    with Workspace.unlock(Path(os.environ["CLOISTER_WORKSPACE"]), os.environ["CLOISTER_PASSPHRASE"]) as ws:
+        events = []
+        for event in train(ws, config, cancel=token):
+            events.append(event)
+            if isinstance(event, Step) and event.step == 2:
+                token.cancel()
+    assert isinstance(events[-1], Cancelled)
+    assert cli(["resume", events[0].run_id]) == 0
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith("differential privacy: ε = ") and " spent of 3, δ = " in said

@@ -200,6 +200,24 @@ def test_a_person_column_that_cannot_work_is_named(with_people, tiny_bert, capsy
     assert "--dp-person-column only applies with --dp" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("people, said", [(1, "names only 1 person"), (2, "names only 2 people")])
+def test_too_few_people_for_a_split_are_refused_before_anything_is_stored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_bert, capsys, people: int, said: str) -> None:
+    """One person crashed the CLI with a traceback (δ = 1/1 = 1); two gave a run with no
+    validation or test rows whose guarantee had δ = 0.47, approved by the dry run."""
+    texts, labels = toy_rows(60, seed=3)
+    rows = [(t, l, f"p{i % people}") for i, (t, l) in enumerate(zip(texts, labels))]
+    init_and_import(tmp_path, monkeypatch, ["text", "label", "customer"], rows,
+                    "--text-column", "text", "--label-column", "label")
+    capsys.readouterr()
+    for extra in (("--dry-run",), ()):
+        assert cli(dp_args(tiny_bert, "--dp-person-column", "customer", *extra)) == 2
+        err = capsys.readouterr().err
+        assert said in err and "DP per person needs many people" in err and "Traceback" not in err
+    assert cli(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # refused before a run was recorded
+
+
 def test_rows_without_a_person_are_refused_by_row(with_people, tiny_bert, capsys, tmp_path: Path) -> None:
     source = tmp_path / "user_files" / "gaps.csv"
     texts, labels = toy_rows(60, seed=3)

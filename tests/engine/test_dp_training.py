@@ -236,3 +236,15 @@ def test_a_dp_run_with_no_recorded_epsilon_is_never_carded_as_without_dp() -> No
     said = _privacy_summary(killed, export_encrypted=True).differential_privacy
     assert said.startswith("DP-SGD was on") and "no guarantee is stated" in said
     assert _privacy_summary(SimpleNamespace(privacy=None, config={"dp": False}), True).differential_privacy == "off"
+
+
+def test_a_budget_the_data_cannot_take_is_refused_before_the_run_is_recorded(workspace, tiny_bert) -> None:
+    """The app trains through the engine without the CLI's dry-run checks: "ε too small" was
+    found inside Opacus, after the run was recorded, and left a failed run behind."""
+    from engine.runs import list_runs
+
+    before = len(workspace.verify_audit().entries)
+    failed = run(workspace, config(tiny_bert, dp_epsilon=0.01))[-1]
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_SETTING
+    assert "ε = 0.01 is too small for training to make progress" in failed.message
+    assert list_runs(workspace) == [] and len(workspace.verify_audit().entries) == before

@@ -146,6 +146,10 @@ def test_delta_at_or_above_one_over_n_is_refused_with_the_reason() -> None:
     ({"delta": 2.0, "n_rows": 0}, "δ = 2 is not a probability"),  # refused before the rows are known
     ({"delta": float("nan")}, "δ = nan is not a probability"),
     ({"max_grad_norm": float("inf")}, "clipping norm C is inf"),
+    # A huge ε hung the CLI for many minutes in Opacus's search for the noise.
+    ({"epsilon": 1e9}, "ε = 1e+09 is a budget that bounds nothing: above 100 the guarantee is empty"),
+    ({"n_rows": 1, "logical_batch_size": 1}, "only 1 row to train on"),
+    ({"n_rows": 1, "logical_batch_size": 1, "units": "people"}, "only 1 person to train on"),
 ])
 def test_budgets_that_guarantee_nothing_are_refused(changes, words) -> None:
     settings = {"epsilon": 8.0, "delta": None, "n_rows": 100, "logical_batch_size": 10,
