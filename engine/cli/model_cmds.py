@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", metavar="RUN")
     p.add_argument("--data", metavar="NAME|FILE",
                    help="a dataset of the workspace or a labelled file (default: the run's test split)")
-    p.add_argument("--text-column", metavar="C", help="text column of --data FILE (default: inferred)")
+    p.add_argument("--text-column", metavar="C", action="append",
+                   help="text column of --data FILE; repeat it for several, joined as training "
+                   "joined them (default: the training data's where the file has them, else inferred)")
     p.add_argument("--label-column", metavar="L", help="label column of --data FILE (default: inferred)")
     p.add_argument("--sheet", metavar="NAME", help="the worksheet of --data WORKBOOK (default: the first)")
     p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
@@ -58,8 +60,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="where to write --input with predictions added (format from its suffix)")
     p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
-    p.add_argument("--text-column", metavar="C",
-                   help="text column of --input (default: the training data's, else inferred)")
+    p.add_argument("--text-column", metavar="C", action="append",
+                   help="text column of --input; repeat it for several, joined as training joined "
+                   "them (default: the training data's where the file has them all, else inferred)")
     p.add_argument("--no-header", action="store_true",
                    help="the first row of --input is data, not column names")
     p.add_argument("--sheet", metavar="NAME", help="the worksheet of --input WORKBOOK (default: the first)")

@@ -23,7 +23,7 @@ def evaluate_run(
     run_id: str,
     *,
     data: str | Path | None = None,
-    text_column: str | None = None,
+    text_column: str | Sequence[str] | None = None,
     label_column: str | None = None,
     device: str | None = None,
     dataset: str | None = None,
@@ -59,7 +59,7 @@ def evaluate_run(
         texts, raw_labels, groups, source, repeated = _test_split(ws, record, config)
     else:
         texts, raw_labels, source, unread = _labelled_rows(ws, data, text_column, label_column,
-                                                           record.dataset, sheet, header)
+                                                           record, sheet, header)
     # The run's own split is scored as it trained (its blank rows, imported with --force, too).
     blank = [] if own_split else [i + 1 for i, t in enumerate(texts) if not str(t).strip()]
     if blank and len(blank) == len(texts):
@@ -131,8 +131,9 @@ def test_split_dataset_rows(ws: Vault, run_id: str) -> list[int] | None:
     return [int(i) + 1 for i in test]
 
 
-def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_column: str | None,
-                   training_dataset: str, sheet: str | None = None, header: bool | None = None
+def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str] | None,
+                   label_column: str | None, record: Any, sheet: str | None = None,
+                   header: bool | None = None
                    ) -> tuple[list[str], list[str], str, tuple[int, str]]:
     """A file's (or a stored dataset's) texts and labels, what they are called in messages, and
     how many of the file's rows could not be read (with which), since they are not scored."""
@@ -142,10 +143,15 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | None, label_c
         from engine.data.importing import read_table
 
         imported = read_table(path, sheet=sheet, header=header)
-        text_column, label_column = _training_columns(ws, training_dataset, imported.column_names,
-                                                      text_column, label_column)
-        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None,
-                                       label_column=label_column)
+        from engine.evaluation.prediction import columns_to_read, training_columns
+
+        # Unnamed columns default to the training data's names where the file has them:
+        # names are a better guide than inference on a few rows.
+        trained = training_columns(ws, record) or {}
+        mapping = ColumnMapping.choose(imported, **columns_to_read(
+            trained.get("text_columns") or (), str(trained.get("separator", "\n")),
+            imported.column_names, text_column), label_column=_label_as_trained(
+            trained, imported.column_names, label_column))
         if mapping.label_column is None:
             raise InputError(f"{path} has no column that looks like labels; name it with "
                              "--label-column")
@@ -182,21 +188,9 @@ def _checked_labels(texts: Sequence[Any], labels: Sequence[Any], source: str
     return [str(t) for t in texts], [str(v).strip() for v in labels], source
 
 
-def _training_columns(ws: Vault, dataset: str, columns: Sequence[str], text_column: str | None,
-                      label_column: str | None) -> tuple[str | None, str | None]:
-    """Unnamed columns of an evaluation file default to the training data's column names
-    when the file has them: names are a better guide than inference on a few rows."""
-    from engine.data.store import dataset_info
-
-    try:
-        mapping = dataset_info(ws, dataset).mapping
-    except InputError:
-        return text_column, label_column  # the training dataset was deleted since
-    if text_column is None and len(mapping.text_columns) == 1 and mapping.text_columns[0] in columns:
-        text_column = mapping.text_columns[0]
-    if label_column is None and mapping.label_column in columns:
-        label_column = mapping.label_column
-    return text_column, label_column
+def _label_as_trained(trained: dict[str, Any], names: Sequence[str], given: str | None) -> str | None:
+    label = trained.get("label_column")
+    return given if given is not None or label not in names else label
 
 
 def _label_parts(raw: str, *, multi_label: bool, delimiter: str) -> list[str]:

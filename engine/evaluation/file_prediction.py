@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.errors import CloisterError, InputError, refuse_odd_output
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
-from engine.evaluation.prediction import Predictor
+from engine.evaluation.prediction import Predictor, columns_to_read
 from engine.evaluation.prediction_columns import PredictionColumns, top_k_for
 from engine.failures import log_internal_error
 from privacy.errors import ChangeNotLogged
@@ -47,7 +47,7 @@ def predict_file(
     input_path: str | Path,
     output_path: str | Path,
     *,
-    text_column: str | None = None,
+    text_column: str | Sequence[str] | None = None,
     header: bool | None = None,
     cancel: CancelToken | None = None,
     ws: Vault | None = None,
@@ -81,7 +81,7 @@ def predict_file(
         input_path, output_path = Path(input_path), Path(output_path)
         if top_k is not None and top_k < 1:
             raise InputError(f"top-k must be 1 or more, got {top_k}")
-        from engine.data.columns import ColumnMapping, same_column, text_array
+        from engine.data.columns import ColumnMapping, text_array
         from engine.data.importing import NotTabular, read_table
 
         try:
@@ -108,11 +108,8 @@ def predict_file(
         if output_path.exists() and output_path.samefile(input_path):
             raise InputError(f"{output_path} is the input file: writing the predictions there "
                              "would replace your data; choose another output file")
-        if text_column is None and predictor.text_column:
-            # The training column's name, however this file encodes its accents.
-            match = same_column(predictor.text_column, list(imported.column_names))
-            text_column = match if match in imported.column_names else None
-        mapping = ColumnMapping.choose(imported, text_columns=[text_column] if text_column else None)
+        mapping = ColumnMapping.choose(imported, **columns_to_read(
+            predictor.text_columns, predictor.separator, imported.column_names, text_column))
         texts = text_array(imported.table, mapping).to_pylist()
         total = len(texts)
         # A row without text gets no prediction: the model would still give it a confident
@@ -242,7 +239,8 @@ def _check_writable(folder: Path) -> None:
     os.unlink(name)
 
 
-def _first_line_is_a_text(imported: Any, predictor: Predictor, text_column: str | None) -> bool:
+def _first_line_is_a_text(imported: Any, predictor: Predictor,
+                          text_column: str | Sequence[str] | None) -> bool:
     """A one-column text file whose first line was taken for a column name although it reads
     as a text ("hello there": words and spaces, no word of a text column's name such as
     "review_text" or "Consumer complaint narrative"): a list of texts, each to predict. A line
@@ -252,7 +250,8 @@ def _first_line_is_a_text(imported: Any, predictor: Predictor, text_column: str 
     if imported.format not in ("csv", "tsv") or len(imported.column_names) != 1:
         return False
     name = str(imported.column_names[0])
-    named = {n.casefold() for n in (text_column, predictor.text_column) if n}
+    given = [text_column] if isinstance(text_column, str) else list(text_column or ())
+    named = {n.casefold() for n in (*given, *predictor.text_columns) if n}
     if name.casefold() in named or name_score(name, TEXT_NAMES)[0] > 0:
         return False
     return any(c.isspace() for c in name.strip()) or len(name) > 40

@@ -81,6 +81,8 @@ class Predictor:
         threshold: float = 0.5,
         run_id: str | None = None,
         text_column: str | None = None,
+        text_columns: Sequence[str] = (),
+        separator: str = "\n",
     ) -> None:
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}")
@@ -102,8 +104,11 @@ class Predictor:
         self.multi_label = multi_label
         self.threshold = threshold
         self.run_id = run_id
-        # The training data's text column: the default for files that have a column so named.
-        self.text_column = text_column
+        # The training data's text columns, joined by its separator: the default for files
+        # that have columns so named (``text_column``: the one, when training read one).
+        self.text_columns = tuple(text_columns) or ((text_column,) if text_column else ())
+        self.separator = separator
+        self.text_column = self.text_columns[0] if len(self.text_columns) == 1 else None
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         params = inspect.signature(self.model.forward).parameters
         # DistilBERT has no segment embeddings; BERT-like models get explicit zeros.
@@ -145,7 +150,7 @@ class Predictor:
             batch_size=batch_size,
             multi_label=bool(config.get("multi_label", False)),
             run_id=run_id,
-            text_column=_training_text_column(ws, record.dataset),
+            **_read_as_trained(ws, record),
         )
 
     @property
@@ -271,12 +276,39 @@ def _as_text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _training_text_column(ws: Vault, dataset: str) -> str | None:
-    from engine.data.store import dataset_info
+def training_columns(ws: Vault, record: Any) -> dict[str, Any] | None:
+    """How the run's training data named its columns (``ColumnMapping.as_dict``: the text
+    columns, their separator, the label column): the run record's own copy, else (runs from
+    before it was kept) the dataset's, under its name now; None where it is gone."""
+    recorded = getattr(record, "dataset_columns", None)
+    if recorded and recorded.get("text_columns"):
+        return dict(recorded)
+    from engine.data.store import dataset_info, list_datasets
+    from engine.runs import current_dataset
 
     try:
-        columns = dataset_info(ws, dataset).mapping.text_columns
+        name = current_dataset(record, list_datasets(ws)) or record.dataset
+        return dataset_info(ws, name).mapping.as_dict()
     except InputError:
         return None  # the dataset was deleted since training; inference will do
-    return columns[0] if len(columns) == 1 else None
 
+
+def columns_to_read(trained: Sequence[str], separator: str, names: Sequence[str],
+                    given: str | Sequence[str] | None) -> dict[str, Any]:
+    """The text columns of a file to read (``ColumnMapping.choose``'s arguments): those
+    ``given``, else the training data's when the file has them all (however it encodes their
+    accents), joined as training joined them; else None, inferred. A model trained on a subject
+    and a body was given the body alone."""
+    from engine.data.columns import same_column
+
+    wanted = [given] if isinstance(given, str) else list(given or ())
+    if not wanted and trained:
+        found = [same_column(c, list(names)) for c in trained]
+        wanted = found if all(c in names for c in found) else []
+    return {"text_columns": wanted or None, "separator": separator}
+
+
+def _read_as_trained(ws: Vault, record: Any) -> dict[str, Any]:
+    columns = training_columns(ws, record) or {}
+    return {"text_columns": tuple(columns.get("text_columns") or ()),
+            "separator": str(columns.get("separator", "\n"))}
