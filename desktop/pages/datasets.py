@@ -6,6 +6,7 @@ is a virtual table over the Arrow table, so a million rows scroll as fast as a h
 """
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
@@ -326,7 +327,7 @@ class DatasetsPage(Page):
         details = [f"{draft.rows:,} rows", f"{len(draft.columns)} column{'s' * (len(draft.columns) != 1)}", imported.format.upper()]
         if imported.encoding:
             details.append(imported.encoding)
-        self.file_label.setText(f"<b>{imported.source.name}</b> — " + " · ".join(details))
+        self.file_label.setText(f"<b>{html.escape(imported.source.name)}</b> — " + " · ".join(details))
         self.sheet_combo.clear()
         self.sheet_combo.addItems(imported.sheets)
         self.sheet_combo.setCurrentText(imported.sheet or "")

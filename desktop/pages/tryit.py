@@ -2,6 +2,8 @@
 into an output file with progress. The model is loaded once per run, on the worker."""
 from __future__ import annotations
 
+from html import escape
+
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
@@ -341,11 +343,12 @@ def answer_text(prediction: Any, multi_label: bool, threshold: float) -> str:
     """The answer line: the label and its confidence, or (multi-label, where each label is a
     yes/no of its own) every label at or above the threshold."""
     if not multi_label:
-        return f"<b>{prediction.label}</b> — {prediction.confidence * 100:.1f}% confident"
+        # Escaped: the line is rich text, and a label such as "<none>" vanished as a tag.
+        return f"<b>{escape(prediction.label)}</b> — {prediction.confidence * 100:.1f}% confident"
     if not prediction.labels:
         return (f"No label reaches {threshold:.0%}: the likeliest is "
-                f"{max(prediction.probabilities, key=prediction.probabilities.get)} at "
+                f"{escape(max(prediction.probabilities, key=prediction.probabilities.get))} at "
                 f"{prediction.confidence * 100:.1f}%")
-    shown = ", ".join(f"<b>{label}</b> ({prediction.probabilities.get(label, 0.0) * 100:.0f}%)"
+    shown = ", ".join(f"<b>{escape(label)}</b> ({prediction.probabilities.get(label, 0.0) * 100:.0f}%)"
                       for label in prediction.labels)
     return f"{shown} — every label at {threshold:.0%} or more"

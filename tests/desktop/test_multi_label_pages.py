@@ -243,3 +243,19 @@ def test_a_label_separator_that_is_none_is_said_and_nothing_is_read(qtbot, windo
     page.multi_box.setChecked(True)
     assert page.status.text().startswith("Type the character that separates a row's labels")
     assert page.status.property("error") is True and page.draft is before
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_try_it_shows_a_label_that_looks_like_a_tag(qtbot, multi_label: bool) -> None:
+    """"<none>" is a common label; the answer line is rich text, where it vanished as a tag."""
+    from PySide6.QtGui import QTextDocument
+
+    from desktop.pages.tryit import answer_text
+    from engine.evaluation.prediction import Prediction
+
+    said = Prediction("<none>", 0.9, {"<none>": 0.9, "b&c": 0.1}, ("<none>",))
+    document = QTextDocument()
+    document.setHtml(answer_text(said, multi_label, 0.5))
+    assert document.toPlainText().startswith("<none>")
+    document.setHtml(answer_text(Prediction("", 0.3, {"<none>": 0.3}, ()), True, 0.5))
+    assert "the likeliest is <none> at 30.0%" in document.toPlainText()
