@@ -70,6 +70,14 @@ def test_a_class_past_max_length_is_learnt_in_windows_and_not_when_cut(workspace
     new_texts, new_labels = late_cue_rows(40, seed=99, filler=(16, 45))
     predicted = [p.label for p in predictor.predict(new_texts)]
     assert np.mean([p == g for p, g in zip(predicted, new_labels)]) >= 0.9
+    # A few batches of windows per answer, so that progress and a cancel come often (once per
+    # 256 texts, up to 4,096 windows, they came a minute apart); the answers do not change.
+    predictor.batch_size = 2
+    answers = list(predictor.iter_proba(new_texts))
+    assert len(answers) > 4 and np.concatenate([rows for rows, _ in answers]).tolist() == list(range(40))
+    by_text = np.concatenate([probs for _, probs in answers])
+    one_by_one = np.concatenate([predictor.predict_proba([t]) for t in new_texts])
+    np.testing.assert_allclose(by_text, one_by_one, atol=1e-5)
     # Cut at 16 tokens instead, the same weights see no cue: no better than a guess.
     predictor.window_overlap = None
     guessed = [p.label for p in predictor.predict(new_texts)]
