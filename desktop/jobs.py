@@ -217,25 +217,11 @@ def runs(ws: Vault) -> list[Any]:
 
 
 def dataset_labels(ws: Vault, records: list[Any]) -> dict[str, str]:
-    """UI thread (small index reads): each run's dataset as the pages name it now: by the name
-    it has now (a rename keeps the contents; the run kept the old name), and marked where the
-    vault no longer holds what the run trained on (deleted, or imported again since)."""
-    from engine.data.store import list_datasets
-    from engine.runs import current_dataset
+    """UI thread (small index reads): each run's dataset as the pages name it now
+    (``engine.runs.datasets_named_now``, which `cloister runs` uses too)."""
+    from engine.runs import datasets_named_now
 
-    datasets = list(list_datasets(ws))
-    names = {info.name for info in datasets}
-    labels = {}
-    for record in records:
-        now = current_dataset(record, datasets)
-        if now == record.dataset:
-            labels[record.run_id] = now
-        elif now is not None:
-            labels[record.run_id] = f"{now} (was {record.dataset})"
-        else:
-            labels[record.run_id] = record.dataset + (" (an earlier import)" if record.dataset in names
-                                                      else " (deleted)")
-    return labels
+    return datasets_named_now(ws, records)
 
 
 def run_record(ws: Vault, run_id: str) -> Any:

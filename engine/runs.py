@@ -297,6 +297,27 @@ def current_dataset(record: Any, datasets: list[Any]) -> str | None:
     return next((d.name for d in datasets if d.sha256 == trained_on and same(d)), None)
 
 
+def datasets_named_now(ws: Vault, records: list[Any]) -> dict[str, str]:
+    """Each run's dataset as the app and `cloister runs` name it now: by the name
+    it has now (a rename keeps the contents; the run kept the old name), and marked where the
+    vault no longer holds what the run trained on (deleted, or imported again since)."""
+    from engine.data.store import list_datasets
+
+    datasets = list(list_datasets(ws))
+    names = {info.name for info in datasets}
+    labels: dict[str, str] = {}
+    for record in records:
+        now = current_dataset(record, datasets)
+        if now == record.dataset:
+            labels[record.run_id] = record.dataset
+        elif now is not None:
+            labels[record.run_id] = f"{now} (was {record.dataset})"
+        else:
+            labels[record.run_id] = record.dataset + (" (an earlier import)" if record.dataset in names
+                                                      else " (deleted)")
+    return labels
+
+
 def check_deletable(ws: Vault, records: list[RunRecord], *, force: bool = False,
                     how: str = "--force") -> None:
     """Refuse, before any is deleted, when one of ``records`` is being trained by a live process

@@ -340,11 +340,12 @@ def _table(rows: list[dict[str, Any]], out: TextIO) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from engine.runs import compare_runs, list_runs, load_run
+    from engine.runs import compare_runs, datasets_named_now, list_runs, load_run
 
     ws = open_workspace(args)
     try:
         records = [load_run(ws, r) for r in args.compare] if args.compare else list_runs(ws)
+        named = datasets_named_now(ws, records)  # "tickets (was sms)" after a rename, "(deleted)"
     finally:
         ws.lock()
     if args.json:
@@ -356,7 +357,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not records:
         print("No runs yet: train one with `cloister train DATASET`.")
         return EXIT_OK
-    rows = [{"run": r.run_id, "dataset": r.dataset, "status": r.status.value,
+    rows = [{"run": r.run_id, "dataset": named.get(r.run_id, r.dataset), "status": r.status.value,
              "created": r.created.replace("T", " ")[:16],
              "epochs": _epochs_cell(r), "accuracy": r.metrics.get("accuracy"),
              "macro_f1": r.metrics.get("macro_f1"), "epsilon": _epsilon_cell(r),

@@ -150,6 +150,10 @@ def test_evaluate_follows_a_rename(trained, capsys) -> None:
     code, out, err = cli(root, capsys, "evaluate", run_id)
     assert code == 0, err
     assert "accuracy" in out
+    # The listing names the dataset as it is called now (it kept saying 'sms', which `fix`
+    # and `show` then refused).
+    code, out, _ = cli(root, capsys, "runs")
+    assert code == 0 and "texts (was sms)" in out
 
 
 def test_a_run_id_part_that_names_several_runs_is_refused(tmp_path) -> None:
