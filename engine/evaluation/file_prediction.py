@@ -133,7 +133,7 @@ def predict_file(
             done += len(rows)
             yield Progress(done, len(kept), f"predicted {done:,} of {len(kept):,} rows, texts from "
                                             f"column {column}")
-        table = _with_predictions(imported.table, columns.arrays(blank), predictor.labels)
+        table, replaced = _with_predictions(imported.table, columns.arrays(blank), predictor.labels)
         formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
         data = _encode_table(table, fmt, like=imported)
         from privacy.interrupts import interrupts_held
@@ -163,11 +163,21 @@ def predict_file(
                        metrics={"rows": float(total), "rows_without_text": float(blank.sum()),
                                 "formula_like_cells": float(formulas),
                                 "rows_not_read": float(imported.skipped_rows)},
-                       notes=(f"{unread} They are not in the output: fix them and predict "
-                              "again.",) if unread else (),
+                       notes=((f"{unread} They are not in the output: fix them and predict "
+                               "again.",) if unread else ()) + ((
+                           f"{_names(replaced)} of {input_path.name} held the output's "
+                           f"{'names' if len(replaced) > 1 else 'name'}: the predictions took "
+                           f"{'their' if len(replaced) > 1 else 'its'} place; rename "
+                           f"{'them' if len(replaced) > 1 else 'it'} in the input to keep both.",)
+                           if replaced else ()),
                        info=(columns.note(),) if top_k is None and columns.k is not None else ())
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
+
+
+def _names(columns: list[str]) -> str:
+    shown = ", ".join(repr(c) for c in columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
+    return f"column{'s' if len(columns) > 1 else ''} {shown}"
 
 
 # What a spreadsheet runs as a formula when it opens a CSV: a cell starting with =, +, @ or a
@@ -278,18 +288,22 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
                   "; the details are in the log", detail)
 
 
-def _with_predictions(table: Any, added: dict[str, Any], labels: tuple[str, ...] = ()) -> Any:
-    """The table with the prediction columns (``PredictionColumns.arrays``). Input columns of
-    the same names are replaced, and so are those an earlier prediction of another layout left
-    (``prob_<label>`` of these labels, ``top_N_label``/``top_N_prob``): predicting a file of
-    predictions again must not leave old columns beside the new ones."""
+def _with_predictions(table: Any, added: dict[str, Any], labels: tuple[str, ...] = ()
+                      ) -> tuple[Any, list[str]]:
+    """The table with the prediction columns (``PredictionColumns.arrays``), and the input's
+    own columns that were replaced. Input columns of the same names are replaced, and so are
+    those an earlier prediction of another layout left (``prob_<label>`` of these labels,
+    ``top_N_label``/``top_N_prob``): predicting a file of predictions again must not leave old
+    columns beside the new ones. In a file that holds no earlier prediction, a column of such a
+    name is the user's own (a "confidence" of their own): it is named, not dropped silently."""
     earlier = {f"prob_{label}" for label in labels}
     stale = [name for name in table.column_names
              if name in added or name in earlier or re.fullmatch(r"top_\d+_(label|prob)", name)]
+    predicted_before = "predicted_label" in table.column_names or "top_1_label" in table.column_names
     table = table.drop_columns(stale) if stale else table
     for name, column in added.items():
         table = table.append_column(name, column)
-    return table
+    return table, ([] if predicted_before else stale)
 
 
 def _encode_table(table: Any, fmt: str, *, like: Any = None) -> bytes:

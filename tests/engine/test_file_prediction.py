@@ -323,3 +323,21 @@ def test_prediction_columns_keep_rows_times_k_and_match_a_column_per_label() -> 
     multi.add(np.array([0, 1]), np.array([[0.9, 0.2, 0.6], [0.1, 0.3, 0.2]], dtype=np.float32))
     assert multi.arrays()["predicted_label"].to_pylist() == ["a|c", ""]
     assert multi.arrays()["top_2_label"].to_pylist() == ["c", "c"]
+
+
+def test_a_column_of_the_users_own_that_the_output_replaces_is_named(run, tmp_path: Path) -> None:
+    """An input column "confidence" ("high"/"low") was dropped for the model's with no word;
+    a file of earlier predictions is predicted again without one."""
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
+    source = tmp_path / "mine.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "confidence"])
+        writer.writerows([[texts[0], "high"], [texts[1], "low"]])
+    first = list(predict_file(predictor, source, tmp_path / "out.csv"))[-1]
+    assert isinstance(first, Finished), first
+    assert first.notes == ("column 'confidence' of mine.csv held the output's name: the predictions "
+                           "took its place; rename it in the input to keep both.",)
+    again = list(predict_file(predictor, tmp_path / "out.csv", tmp_path / "again.csv"))[-1]
+    assert isinstance(again, Finished) and again.notes == ()
