@@ -416,8 +416,14 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool, format: str = "
     base = Path(str(model_path)).name if model_path else "all-MiniLM-L6-v2 (bundled default)"
     from engine.runs import used_settings
 
+    from engine.evaluation.prediction import training_columns
+
     hyperparameters = {k: v for k, v in used_settings(record).items()
                        if k not in ("dataset", "model_path")}
+    read = _how_texts_are_read(ws, record.run_id)
+    if read["window_overlap"] is not None:  # "None" (automatic) in the table, 8 in the prose
+        hyperparameters["window_overlap"] = read["window_overlap"]
+    columns = training_columns(ws, record) or {}
     return ModelCardInfo(
         run_id=record.run_id,
         base_model=base,
@@ -429,7 +435,9 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool, format: str = "
         report=report,
         multi_label=bool(config.get("multi_label", False)),
         format=format,
-        **_how_texts_are_read(ws, record.run_id),
+        text_columns=tuple(columns.get("text_columns") or ()),
+        separator=str(columns.get("separator", "\n")),
+        **read,
     )
 
 

@@ -48,6 +48,10 @@ class ModelCardInfo:
     # Long texts read in windows of ``max_length`` sharing this many tokens (None: cut).
     window_overlap: int | None = None
     format: str = "hf"  # the export's format: "hf" (safetensors) or "onnx"
+    # The training data's text columns, joined by ``separator`` into the text the model read.
+    text_columns: tuple[str, ...] = ()
+    separator: str = "\n"
+    threshold: float = 0.5  # multi-label: a label is predicted at this probability or more
     created: str = ""  # ISO date-time of the export; now when empty
     versions: Mapping[str, str] = field(default_factory=dict)  # now when empty
 
@@ -104,6 +108,21 @@ def _how_to_load(info: ModelCardInfo) -> list[str]:
     ]
 
 
+def _input_and_threshold(info: ModelCardInfo) -> list[str]:
+    """What reproducing its answers needs beyond the snippet: the columns a text is made of,
+    and the threshold that turns multi-label probabilities into labels."""
+    lines = []
+    if len(info.text_columns) > 1:
+        names = " and ".join(", ".join(f"`{c}`" for c in info.text_columns).rsplit(", ", 1))
+        lines += [f"Each text it read was the columns {names} of its training data, in that "
+                  f"order, joined by {json.dumps(info.separator)}: join yours the same way "
+                  "(Cloister's own prediction does, for a file with those columns).", ""]
+    if info.multi_label:
+        lines += [f"A label is predicted when its probability is {info.threshold:g} or more "
+                  "(the threshold Cloister's own prediction uses).", ""]
+    return lines
+
+
 def render_model_card(info: ModelCardInfo) -> str:
     created = info.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     versions = dict(info.versions) or library_versions()
@@ -125,6 +144,7 @@ def render_model_card(info: ModelCardInfo) -> str:
         + ".",
         "",
         *_how_to_load(info),
+        *_input_and_threshold(info),
     ]
     if info.strips_markup:
         lines += [

@@ -88,6 +88,7 @@ def test_a_class_past_max_length_is_learnt_in_windows_and_not_when_cut(workspace
     card = (export_run(workspace, run_id, tmp_path / "export", plaintext=True) / "README.md").read_text()
     assert "overlapping windows of 16 tokens, consecutive windows sharing 4" in card
     assert "**mean of the windows' probabilities**" in card
+    assert "| window_overlap | 4 |" in card  # the table said None (automatic) beside the prose's 4
 
 
 def test_windows_share_overlap_tokens_and_are_counted_before_tokenizing(tmp_path):

@@ -112,3 +112,19 @@ def test_a_run_from_before_the_columns_were_recorded_follows_its_dataset_through
     finally:
         rename_dataset(ws, "tickets-2026", "tickets")
         save_run(ws, record)
+
+
+def test_the_model_card_says_how_a_text_was_made_and_the_threshold(trained, tmp_path: Path) -> None:
+    from engine.export.exporters import export_run
+    from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
+
+    ws, run_id, _ = trained
+    card = (export_run(ws, run_id, tmp_path / "export", plaintext=True) / "README.md").read_text()
+    assert ('Each text it read was the columns `subject` and `body` of its training data, in that '
+            'order, joined by " | "') in card
+    assert "A label is predicted when" not in card  # single-label: the likeliest label
+    multi = render_model_card(ModelCardInfo(
+        run_id="r", base_model="b", labels=("a", "b"), data=DataSummary("d", None),
+        hyperparameters={}, privacy=PrivacySummary(), multi_label=True, text_columns=("text",)))
+    assert "A label is predicted when its probability is 0.5 or more" in multi
+    assert "Each text it read was the columns" not in multi  # one column: nothing to join
