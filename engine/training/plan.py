@@ -45,6 +45,8 @@ class TrainPlan:
     windows_per_text: float = 1.0  # with long texts read in windows: their mean count a text
     # With DP per row and ``strict``: a column that sounds like people, with repeated values.
     person_hint: str = ""
+    # With DP and ``strict``: what earlier runs on the same rows spent (composition).
+    spent_before: str = ""
 
     def lines(self) -> list[str]:
         out = [f"dataset {self.config.dataset!r}: {self.rows:,} rows, {self.classes} classes"]
@@ -71,6 +73,8 @@ class TrainPlan:
             out.append(self.privacy)
         if self.person_hint:
             out.append(self.person_hint)
+        if self.spent_before:
+            out.append(self.spent_before)
         e = self.estimate
         # Measured on an idle machine: a busy one took ten times as long, and the live ETA said so.
         out.append(f"estimate: about {_duration(e.seconds)} on {e.device_name} with nothing else "
@@ -115,6 +119,7 @@ class TrainPlan:
                 "automatic": automatic, "settings": self.config.to_dict(),
                 "split": None if self.split is None else dict(zip(("train", "validation", "test"), self.split)),
                 "privacy": self.privacy or None, "person_hint": self.person_hint or None,
+                "spent_before": self.spent_before or None,
                 "long_texts": self.long_texts_line() or None,
                 "estimate": {"seconds": round(e.seconds, 1), "peak_memory_bytes": int(e.peak_memory_bytes),
                              "device": e.device}}
@@ -222,7 +227,9 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         classes = len(set(labels))
     privacy, split = _check_as_the_run_will(config, info, labels, rows.people) if strict else ("", None)
     hint = _person_hint(ws, dataset) if strict and config.dp and not config.dp_person_column else ""
+    spent = _spent_before(ws, dataset) if strict and config.dp else ""
     return TrainPlan(config=config, auto=chosen, overridden=overridden, person_hint=hint,
+                     spent_before=spent,
                      estimate=estimate(config, units, mean_tokens=mean, windows_per_text=per_text),
                      rows=len(texts), windows_per_text=per_text,
                      classes=classes, privacy=privacy, split=split)
@@ -243,6 +250,30 @@ def _person_hint(ws: Vault, dataset: str) -> str:
     return (f"warning: column {column!r} may say who each row is about ({people:,} values for "
             f"{stored.table.num_rows:,} rows): this guarantee covers each row, not each person; "
             f"add --dp-person-column {column} to cover each person, all of their rows")
+
+
+def _spent_before(ws: Vault, dataset: str) -> str:
+    """Earlier runs on the rows ``dataset`` holds now: each DP run spent its ε on them, and
+    models released from several add up (composition); a run without DP gives its model no
+    guarantee at all. The README said so, but nothing did where a user starts another run."""
+    from engine.data.store import dataset_info
+    from engine.runs import runs_on
+
+    sha = dataset_info(ws, dataset).sha256
+    earlier = [r for r in runs_on(ws, dataset) if not sha or r.dataset_sha256 in (None, sha)]
+    spent = [float(r.privacy["epsilon_spent"]) for r in earlier
+             if r.privacy and float(r.privacy.get("epsilon_spent") or 0) > 0]
+    plain = sum(1 for r in earlier if not (r.config or {}).get("dp"))
+    if not spent and not plain:
+        return ""
+    parts = []
+    if spent:
+        each = ", ".join(f"{e:.2f}" for e in spent[:6]) + (", ..." if len(spent) > 6 else "")
+        parts.append(f"{len(spent)} with DP spent ε = {each} ({sum(spent):.2f} in all)")
+    if plain:
+        parts.append(f"{plain} without DP, whose models carry no guarantee")
+    return (f"note: earlier runs on these rows: {'; '.join(parts)}. This run's ε counts only "
+            "its own model: models of the same rows released together add up their ε")
 
 
 def _token_lengths(texts: Any, info: Any) -> Any:
