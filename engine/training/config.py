@@ -182,7 +182,9 @@ class TrainConfig:
             DeviceSetting.parse(self.device)
         except InputError as exc:
             bad("device", str(exc))
-        if train_rows is not None and self.batch_size > train_rows:
+        # With DP the batch size is only how many rows go through memory at once (the logical
+        # batch is checked against the data below): a large one is harmless there.
+        if train_rows is not None and self.batch_size > train_rows and not self.dp:
             bad("batch_size",
                 f"batch size {self.batch_size} is larger than the {train_rows} training rows: "
                 f"use a batch size of at most {max(1, train_rows)} or add more data"

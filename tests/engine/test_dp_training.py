@@ -248,3 +248,11 @@ def test_a_budget_the_data_cannot_take_is_refused_before_the_run_is_recorded(wor
     assert isinstance(failed, Failed) and failed.kind is FailureKind.BAD_SETTING
     assert "ε = 0.01 is too small for training to make progress" in failed.message
     assert list_runs(workspace) == [] and len(workspace.verify_audit().entries) == before
+
+
+def test_a_physical_batch_larger_than_the_data_is_no_problem_with_dp(workspace, tiny_bert) -> None:
+    # With DP the batch size only bounds memory (the logical batch is the sampling): 500 on 84
+    # training rows was refused as "larger than the training rows".
+    finished = run(workspace, config(tiny_bert, epochs=1, batch_size=500))[-1]
+    assert isinstance(finished, Finished), finished
+    assert load_run(workspace, finished.run_id).privacy["logical_batch_size"] == 16
