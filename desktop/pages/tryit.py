@@ -316,6 +316,9 @@ class TryItPage(Page):
             notes = "".join(f" {note}" for note in getattr(terminal, "notes", ()))
             mark = "⚠" if notes else "✔"  # rows left out: not a plain success
             notes += "".join(f" {said}" for said in getattr(terminal, "info", ()))
+            cut = int(getattr(terminal, "metrics", {}).get("texts_cut", 0))
+            if cut and self.predictor is not None:
+                notes += f" {self.predictor.cut_said(cut)}"
             # Outside the vault the predictions quote every row: say so where they were written.
             self.batch_status.setText(f"{mark} Predictions written to {target}{read}.{notes}{blank}{risky} "
                                       "The file is not encrypted: keep it where the data may go.")

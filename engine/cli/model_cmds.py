@@ -365,6 +365,7 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
                 print(json.dumps({"rows": rows, "rows_without_text": without,
                                   "rows_not_read": int(event.metrics.get("rows_not_read", 0)),
                                   "formula_like_cells": formulas, "output": str(args.output),
+                                  "texts_cut": int(event.metrics.get("texts_cut", 0)),
                                   "seconds": round(event.duration_seconds, 3), "read": read,
                                   "warnings": list(event.notes), "info": list(event.info)}))
             else:
@@ -372,6 +373,9 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
                 if without:
                     print(f"cloister: {without} of them had no text: their prediction cells are "
                           "left empty", file=sys.stderr)
+            cut = predictor.cut_said(int(event.metrics.get("texts_cut", 0)))
+            if cut:
+                print(f"cloister: note: {cut}", file=sys.stderr)
             return 0, rows
         elif isinstance(event, Failed):
             end_bar()

@@ -162,7 +162,8 @@ def predict_file(
         yield Finished(run_id=predictor.run_id or "", duration_seconds=time.perf_counter() - started,
                        metrics={"rows": float(total), "rows_without_text": float(blank.sum()),
                                 "formula_like_cells": float(formulas),
-                                "rows_not_read": float(imported.skipped_rows)},
+                                "rows_not_read": float(imported.skipped_rows),
+                                "texts_cut": float(predictor.texts_cut)},
                        notes=((f"{unread} They are not in the output: fix them and predict "
                                "again.",) if unread else ()) + ((
                            f"{_names(replaced)} of {input_path.name} held the output's "

@@ -105,6 +105,7 @@ class Predictor:
         self.multi_label = multi_label
         self.threshold = threshold
         self.run_id = run_id
+        self.texts_cut = 0  # set by each ``iter_proba``: texts longer than what the model reads
         # The training data's text columns, joined by its separator: the default for files
         # that have columns so named (``text_column``: the one, when training read one).
         self.text_columns = tuple(text_columns) or ((text_column,) if text_column else ())
@@ -165,6 +166,17 @@ class Predictor:
 
     # -- scoring -------------------------------------------------------------------------
 
+    def cut_said(self, texts_cut: int) -> str:
+        """What a batch's ``texts_cut`` means, in a sentence ("" for none), as Try it says it
+        of one text: the model read only the start of those texts."""
+        if not texts_cut:
+            return ""
+        how = (f"{self.tokens_read:,} tokens (16 windows of its max length)" if self.window_overlap
+               is not None else f"{self.tokens_read:,} tokens (its max length)")
+        return (f"{texts_cut:,} {'text was' if texts_cut == 1 else 'texts were'} longer than the "
+                f"model reads: only the first {how} of {'it' if texts_cut == 1 else 'each'} "
+                "counted, as in training.")
+
     def token_count(self, text: str) -> int:
         """How many tokens ``text`` is, untruncated, as this model reads it (markup stripped
         when the run was trained so): above ``max_length``, only the start counts."""
@@ -190,6 +202,7 @@ class Predictor:
         from engine.training.data import encode_texts  # as training tokenized: packed, unpadded
 
         texts = self._as_read(texts)
+        self.texts_cut = 0  # of these texts, those the model read only the start of
         if self.window_overlap is not None:
             yield from self._iter_windows(texts)
             return
@@ -198,6 +211,8 @@ class Predictor:
                 encoded = encode_texts(self.tokenizer, texts[start : start + SORT_CHUNK],
                                        max_length=self.max_length)
                 lengths = encoded.lengths
+                # At the max length: cut there (or, rarely, exactly that long): counted, said.
+                self.texts_cut += int((lengths >= self.max_length).sum())
                 order = np.argsort(-lengths, kind="stable")  # longest first: fail fast on memory
                 for b in range(0, len(order), self.batch_size):
                     rows = order[b : b + self.batch_size]
@@ -209,7 +224,7 @@ class Predictor:
         of its windows' (``engine.training.windows``), a few hundred texts at a time."""
         import torch
 
-        from engine.training.windows import encode_windows, mean_by_text
+        from engine.training.windows import MAX_WINDOWS, encode_windows, mean_by_text
 
         overlap = int(self.window_overlap or 0)  # only called with windows
         with torch.inference_mode():
@@ -219,6 +234,10 @@ class Predictor:
                                          overlap=overlap)
                 encoded, lengths = windows.encoded, windows.encoded.lengths
                 source = np.asarray(windows.source)
+                # Every window used and the last one full: the text went on past them.
+                counts = np.bincount(source, minlength=len(chunk))
+                ends_full = lengths[np.searchsorted(source, np.arange(len(chunk)), side="right") - 1]
+                self.texts_cut += int(((counts >= MAX_WINDOWS) & (ends_full >= self.max_length)).sum())
                 # A few batches of windows per answer, not the whole chunk's (up to 16 windows
                 # a text): progress and a cancel came only every ~4,000 windows, a minute apart.
                 ends = np.searchsorted(source, np.arange(len(chunk)), side="right")

@@ -175,6 +175,18 @@ def test_a_batch_with_rows_without_text_says_their_cells_are_empty(qtbot, tryit,
         page.predict_batch(source, target)
     assert "2 rows have no text: their prediction cells are empty." in page.batch_status.text()
     assert page.batch_status.text().startswith(f"✔ Predictions written to {target}")
+    assert "longer than the model reads" not in page.batch_status.text()
+
+
+def test_a_batch_says_how_many_texts_were_longer_than_the_model_reads(qtbot, tryit, tmp_path: Path):
+    page, *_ = tryit
+    source = tmp_path / "long.csv"
+    source.write_text("text\n" + " ".join(["win a free prize now"] * 200) + "\nsee you at lunch\n",
+                      encoding="utf-8")
+    with qtbot.waitSignal(page.batch_ended, timeout=60_000):
+        page.predict_batch(source, tmp_path / "out.csv")
+    assert "1 text was longer than the model reads: only the first" in page.batch_status.text()
+    assert page.batch_status.text().startswith("✔ Predictions written to")  # said, not a warning
 
 
 def test_a_model_of_many_labels_says_which_columns_it_wrote_without_a_warning(

@@ -42,7 +42,7 @@ def test_rows_without_text_get_empty_prediction_cells_and_are_counted(run, tmp_p
     events = list(predict_file(predictor, _write(tmp_path / "in.csv", rows), output))
     assert isinstance(events[-1], Finished)
     assert events[-1].metrics == {"rows": 6.0, "rows_without_text": 3.0, "formula_like_cells": 0.0,
-                                  "rows_not_read": 0.0}
+                                  "rows_not_read": 0.0, "texts_cut": 0.0}
     assert events[-1].notes == ()
     first = next(e for e in events if isinstance(e, Progress))
     assert first.total == 3 and "(3 without text get no prediction)" in first.message
@@ -341,3 +341,21 @@ def test_a_column_of_the_users_own_that_the_output_replaces_is_named(run, tmp_pa
                            "took its place; rename it in the input to keep both.",)
     again = list(predict_file(predictor, tmp_path / "out.csv", tmp_path / "again.csv"))[-1]
     assert isinstance(again, Finished) and again.notes == ()
+
+
+def test_texts_longer_than_the_model_reads_are_counted_and_said(run, tmp_path: Path, capsys,
+                                                                  monkeypatch) -> None:
+    """Try it said when a text was cut; a file's predictions never did."""
+    ws, run_id, texts, root = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)  # max length 32
+    long = " ".join(["free cash prize call now"] * 20)
+    source = _write(tmp_path / "long.csv", [texts[0], long, long])
+    finished = list(predict_file(predictor, source, tmp_path / "out.csv"))[-1]
+    assert isinstance(finished, Finished) and finished.metrics["texts_cut"] == 2.0
+    assert predictor.cut_said(2) == ("2 texts were longer than the model reads: only the first 32 "
+                                     "tokens (its max length) of each counted, as in training.")
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(root))
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    assert main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "o2.csv"),
+                 "--device", "cpu"]) == 0
+    assert "cloister: note: 2 texts were longer than the model reads" in capsys.readouterr().err

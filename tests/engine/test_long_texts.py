@@ -78,6 +78,10 @@ def test_a_class_past_max_length_is_learnt_in_windows_and_not_when_cut(workspace
     by_text = np.concatenate([probs for _, probs in answers])
     one_by_one = np.concatenate([predictor.predict_proba([t]) for t in new_texts])
     np.testing.assert_allclose(by_text, one_by_one, atol=1e-5)
+    predictor.predict_proba(new_texts)
+    assert predictor.texts_cut == 0  # 2 to 5 windows each: read whole
+    predictor.predict_proba([" ".join(["the"] * 400), new_texts[0]])
+    assert predictor.texts_cut == 1  # past 16 windows: only their reach counted, and said
     # Cut at 16 tokens instead, the same weights see no cue: no better than a guess.
     predictor.window_overlap = None
     guessed = [p.label for p in predictor.predict(new_texts)]
