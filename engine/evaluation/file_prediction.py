@@ -133,7 +133,8 @@ def predict_file(
             done += len(rows)
             yield Progress(done, len(kept), f"predicted {done:,} of {len(kept):,} rows, texts from "
                                             f"column {column}")
-        table, replaced = _with_predictions(imported.table, columns.arrays(blank), predictor.labels)
+        table, replaced = _with_predictions(_as_typed(imported, input_path, fmt),
+                                            columns.arrays(blank), predictor.labels)
         formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
         data = _encode_table(table, fmt, like=imported)
         from privacy.interrupts import interrupts_held
@@ -305,6 +306,19 @@ def _with_predictions(table: Any, added: dict[str, Any], labels: tuple[str, ...]
     for name, column in added.items():
         table = table.append_column(name, column)
     return table, ([] if predicted_before else stale)
+
+
+def _as_typed(imported: Any, path: Path, fmt: str) -> Any:
+    """The input's columns as the output carries them: Parquet written back as Parquet keeps
+    its own types (its integers, floats and timestamps came back as text, which broke the
+    pipelines that read them); every other pairing, as read (text)."""
+    if imported.format != "parquet" or fmt != "parquet":
+        return imported.table
+    import pyarrow.parquet as pq
+
+    typed = pq.read_table(path)
+    same = typed.num_rows == imported.table.num_rows and typed.column_names == imported.table.column_names
+    return typed if same else imported.table
 
 
 def _encode_table(table: Any, fmt: str, *, like: Any = None) -> bytes:

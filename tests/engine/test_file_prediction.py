@@ -359,3 +359,25 @@ def test_texts_longer_than_the_model_reads_are_counted_and_said(run, tmp_path: P
     assert main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "o2.csv"),
                  "--device", "cpu"]) == 0
     assert "cloister: note: 2 texts were longer than the model reads" in capsys.readouterr().err
+
+
+def test_parquet_predicted_into_parquet_keeps_its_column_types(run, tmp_path: Path) -> None:
+    """Integers, floats and timestamps came back as text, which broke the pipelines reading them."""
+    import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
+    source = tmp_path / "typed.parquet"
+    pq.write_table(pa.table({"id": pa.array([1, 2], pa.int64()), "score": [2.5, 0.5],
+                             "when": pa.array([datetime.datetime(2024, 1, 1)] * 2, pa.timestamp("ms")),
+                             "text": texts[:2]}), source)
+    finished = list(predict_file(predictor, source, tmp_path / "out.parquet"))[-1]
+    assert isinstance(finished, Finished), finished
+    out = pq.read_table(tmp_path / "out.parquet")
+    assert out.schema.field("id").type == pa.int64() and out.column("id").to_pylist() == [1, 2]
+    assert out.schema.field("score").type == pa.float64()
+    assert out.schema.field("when").type == pa.timestamp("ms")
+    assert out.column("predicted_label").to_pylist() == [p.label for p in predictor.predict(texts[:2])]
