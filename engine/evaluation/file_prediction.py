@@ -4,6 +4,7 @@ of ``engine.events`` (the desktop's worker and the CLI both consume it).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -133,10 +134,13 @@ def predict_file(
             done += len(rows)
             yield Progress(done, len(kept), f"predicted {done:,} of {len(kept):,} rows, texts from "
                                             f"column {column}")
-        table, replaced = _with_predictions(_as_typed(imported, input_path, fmt),
-                                            columns.arrays(blank), predictor.labels)
+        added = columns.arrays(blank)
+        table, replaced = _with_predictions(_as_typed(imported, input_path, fmt), added,
+                                            predictor.labels)
         formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
-        data = _encode_table(table, fmt, like=imported)
+        data = (_json_beside(input_path, fmt, added, predictor.labels)
+                if imported.format == fmt and fmt in ("json", "jsonl") else None) \
+            or _encode_table(table, fmt, like=imported)
         from privacy.interrupts import interrupts_held
         from privacy.vault.atomic import atomic_write_bytes, remove_leftovers
 
@@ -298,9 +302,7 @@ def _with_predictions(table: Any, added: dict[str, Any], labels: tuple[str, ...]
     ``top_N_label``/``top_N_prob``): predicting a file of predictions again must not leave old
     columns beside the new ones. In a file that holds no earlier prediction, a column of such a
     name is the user's own (a "confidence" of their own): it is named, not dropped silently."""
-    earlier = {f"prob_{label}" for label in labels}
-    stale = [name for name in table.column_names
-             if name in added or name in earlier or re.fullmatch(r"top_\d+_(label|prob)", name)]
+    stale = [name for name in table.column_names if _replaced_by(name, added, labels)]
     predicted_before = "predicted_label" in table.column_names or "top_1_label" in table.column_names
     table = table.drop_columns(stale) if stale else table
     for name, column in added.items():
@@ -319,6 +321,33 @@ def _as_typed(imported: Any, path: Path, fmt: str) -> Any:
     typed = pq.read_table(path)
     same = typed.num_rows == imported.table.num_rows and typed.column_names == imported.table.column_names
     return typed if same else imported.table
+
+
+def _replaced_by(name: str, added: Any, labels: tuple[str, ...]) -> bool:
+    """Whether an input column of this name gives way to the predictions' columns: one of
+    theirs, or one an earlier prediction of another layout wrote."""
+    return name in added or name in {f"prob_{label}" for label in labels} \
+        or re.fullmatch(r"top_\d+_(label|prob)", name) is not None
+
+
+def _json_beside(path: Path, fmt: str, added: dict[str, Any], labels: tuple[str, ...]) -> bytes | None:
+    """JSON written back as JSON: each object as it was written (numbers, booleans and nested
+    objects, not text and "meta.src" keys), with the predictions as keys of its own; None where
+    the objects no longer line up with the rows read (then the table is written as read)."""
+    from engine.data.importing.jsonfmt import records_of
+
+    records = records_of(path, fmt)
+    values = {name: column.to_pylist() for name, column in added.items()}
+    if any(len(v) != len(records) for v in values.values()):
+        return None
+    out = []
+    for i, record in enumerate(records):
+        row = {k: v for k, v in record.items() if not _replaced_by(k, values, labels)}
+        row.update((name, column[i]) for name, column in values.items())
+        out.append(row)
+    if fmt == "json":
+        return (json.dumps(out, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out).encode("utf-8")
 
 
 def _encode_table(table: Any, fmt: str, *, like: Any = None) -> bytes:

@@ -381,3 +381,26 @@ def test_parquet_predicted_into_parquet_keeps_its_column_types(run, tmp_path: Pa
     assert out.schema.field("score").type == pa.float64()
     assert out.schema.field("when").type == pa.timestamp("ms")
     assert out.column("predicted_label").to_pylist() == [p.label for p in predictor.predict(texts[:2])]
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json"])
+def test_json_predicted_into_json_keeps_each_object_as_written(run, tmp_path: Path, suffix: str) -> None:
+    """Numbers and booleans came back as text, and nested objects as "meta.src" keys."""
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
+    records = [{"id": 1, "score": 2.5, "flag": True, "meta": {"src": "app"}, "text": texts[0],
+                "confidence": "high"},
+               {"id": 2, "score": None, "flag": False, "meta": {"src": "web"}, "text": ""}]
+    source = tmp_path / f"in.{suffix}"
+    source.write_text(json.dumps(records) if suffix == "json"
+                      else "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    finished = list(predict_file(predictor, source, tmp_path / f"out.{suffix}"))[-1]
+    assert isinstance(finished, Finished), finished
+    text = (tmp_path / f"out.{suffix}").read_text(encoding="utf-8")
+    out = json.loads(text) if suffix == "json" else [json.loads(line) for line in text.splitlines()]
+    assert [{k: r[k] for k in ("id", "score", "flag", "meta")} for r in out] == \
+        [{k: r[k] for k in ("id", "score", "flag", "meta")} for r in records]
+    assert out[0]["predicted_label"] == predictor.predict([texts[0]])[0].label
+    assert isinstance(out[0]["confidence"], float)  # the model's, in place of the user's own,
+    assert "column 'confidence'" in finished.notes[0]  # and said
+    assert out[1]["predicted_label"] is None  # no text, no prediction

@@ -62,6 +62,23 @@ def _columns(records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]
 
 @reader("json", suffixes=(".json",), description="JSON array of objects (.json)")
 def read_json(path: Path, request: ReadRequest) -> ImportedTable:
+    value, decoded, problems = _array_records(path, request)
+    names, columns = _columns(value)
+    return ImportedTable(table=table_from_columns(names, columns, source=path, row="item"),
+                         source=path, format="json",
+                         encoding=decoded.encoding, problems=problems, first_data_line=1)
+
+
+def records_of(path: Path, fmt: str) -> list[dict[str, Any]]:
+    """The objects of a JSON or JSON Lines file as written (nested, typed), one per row as
+    ``read_json``/``read_jsonl`` read them: predictions written back beside them keep them so."""
+    from engine.data.importing.source import max_bytes_default
+
+    request = ReadRequest(sheet=None, header=None, max_bytes=max_bytes_default())
+    return _array_records(path, request)[0] if fmt == "json" else _line_records(path, request)[0]
+
+
+def _array_records(path: Path, request: ReadRequest) -> tuple[list[dict[str, Any]], Any, tuple[Problem, ...]]:
     decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes, expansion=_EXPANSION),
                      what="a JSON file")
     try:
@@ -112,14 +129,20 @@ def read_json(path: Path, request: ReadRequest) -> ImportedTable:
             raise InputError(
                 f"{path}: item {index} of the array is {_kind(item)}, not an object. {_SHAPE}."
             )
-    names, columns = _columns(value)
-    return ImportedTable(table=table_from_columns(names, columns, source=path, row="item"),
-                         source=path, format="json",
-                         encoding=decoded.encoding, problems=problems, first_data_line=1)
+    return value, decoded, problems
 
 
 @reader("jsonl", suffixes=(".jsonl", ".ndjson"), description="JSON Lines, one object per line (.jsonl)")
 def read_jsonl(path: Path, request: ReadRequest) -> ImportedTable:
+    records, decoded, first_line = _line_records(path, request)
+    names, columns = _columns(records)
+    return ImportedTable(table=table_from_columns(names, columns, source=path, row="record"),
+                         source=path, format="jsonl",
+                         encoding=decoded.encoding, problems=decoded.problems,
+                         first_data_line=first_line or 1)
+
+
+def _line_records(path: Path, request: ReadRequest) -> tuple[list[dict[str, Any]], Any, int]:
     decoded = decode(path, read_bytes(path, max_bytes=request.max_bytes, expansion=_EXPANSION),
                      what="a JSON Lines file")
     records: list[dict[str, Any]] = []
@@ -143,8 +166,4 @@ def read_jsonl(path: Path, request: ReadRequest) -> ImportedTable:
             )
         first_line = first_line or number
         records.append(item)
-    names, columns = _columns(records)
-    return ImportedTable(table=table_from_columns(names, columns, source=path, row="record"),
-                         source=path, format="jsonl",
-                         encoding=decoded.encoding, problems=decoded.problems,
-                         first_data_line=first_line or 1)
+    return records, decoded, first_line
