@@ -91,9 +91,9 @@ def tokenizer_files(tokenizer: Any, *, max_length: int | None = None) -> dict[st
         # reader of the export would take it for the length the model reads.
         if "max_length" in getattr(tokenizer, "init_kwargs", {}):
             tokenizer.init_kwargs["max_length"] = max_length
-    with tempfile.TemporaryDirectory(prefix="cloister-tok-") as tmp:
-        tokenizer.save_pretrained(tmp)
-        return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
+    from engine.models.weights import tokenizer_bytes
+
+    return tokenizer_bytes(tokenizer)
 
 
 def onnx_bytes(model: Any, tokenizer: Any, *, max_length: int = 128) -> bytes:

@@ -32,9 +32,16 @@ def bytes_to_state_dict(data: bytes | bytearray) -> dict[str, Any]:
     return load(bytes(data))
 
 
-def _tokenizer_files(tokenizer: Any) -> dict[str, bytes]:
+def tokenizer_bytes(tokenizer: Any) -> dict[str, bytes]:
     # The tokenizer only holds the base model's vocabulary and settings, so it may pass through
     # a private temporary folder; the label names live in config.json, which never does.
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        # A fast tokenizer keeps its last call's cutting and padding (a window's stride, the
+        # ONNX check's padding) and would write them into tokenizer.json: two exports of one
+        # run differed. Each call sets its own again, so clearing them changes no answer.
+        backend.no_truncation()
+        backend.no_padding()
     with tempfile.TemporaryDirectory(prefix="cloister-tok-") as tmp:
         tokenizer.save_pretrained(tmp)
         return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
@@ -49,7 +56,7 @@ def save_model(ws: Vault, prefix: str, model: Any, tokenizer: Any) -> None:
     prefix = prefix.rstrip("/")
     from engine.models.tensor_bytes import write_safetensors
 
-    files = _tokenizer_files(tokenizer)
+    files = tokenizer_bytes(tokenizer)
     config = model.config.to_json_string(use_diff=False).encode("utf-8")
     # Streamed into the encryptor tensor by tensor: no second copy of the weights in memory,
     # and the UI thread is never kept off the GIL for long (see engine.models.tensor_bytes).

@@ -360,6 +360,20 @@ def test_the_exported_tokenizer_says_one_max_length(tmp_path: Path) -> None:
     assert config["model_max_length"] == 32 and config["max_length"] == 32
 
 
+def test_the_exported_tokenizer_carries_no_leftover_call_settings(tmp_path: Path) -> None:
+    # The last call's stride (windows) or padding (the ONNX check) went into tokenizer.json:
+    # two exports of one run differed.
+    from engine.export.exporters import tokenizer_files
+    from tests.engine.tiny_model import make_tiny_tokenizer
+
+    tokenizer = make_tiny_tokenizer(tmp_path / "tok")
+    fresh = json.loads(tokenizer_files(tokenizer, max_length=32)["tokenizer.json"])
+    tokenizer(["a b c d e f g h i j"] * 2, truncation=True, max_length=8, stride=2,
+              return_overflowing_tokens=True, padding=True)
+    used = json.loads(tokenizer_files(tokenizer, max_length=32)["tokenizer.json"])
+    assert used["truncation"] is None and used["padding"] is None and used == fresh
+
+
 def test_a_plaintext_export_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
     # Its files took the umask: 0644, and 0666 under umask 000 (the folder's 0700 hid them).
     import stat
