@@ -298,13 +298,14 @@ def _made_by_anonymization(ws: Vault) -> dict[str, Any]:
     and erasures, and forgets a name imported again or deleted). Without it, an erasure searched
     a dataset made by ``import --anonymize`` for the values alone and reported "nothing found"
     while the person's rows stayed. Each with the policy that made it (None where it cannot be
-    read: then every kind of pseudonym is searched for)."""
+    read, or the copy was made from another anonymized copy, whose pseudonyms it holds too:
+    then every kind of pseudonym is searched for)."""
     if not hasattr(ws, "verify_audit"):
         return {}
     from engine.data.anonymize import privacy_reviews, review_policy
 
-    return {name: review_policy(ws, details) for name, (action, details) in privacy_reviews(ws).items()
-            if action == "dataset.anonymized"}
+    return {name: None if details.get("from_anonymized") else review_policy(ws, details)
+            for name, (action, details) in privacy_reviews(ws).items() if action == "dataset.anonymized"}
 
 
 def _source_of(info: Any) -> str | None:

@@ -246,7 +246,14 @@ def _reviews(ws: Workspace) -> dict[str, tuple[str, dict[str, Any]]]:
             reviews[name] = ("dataset.anonymized", {**reviews[name][1],
                                                     "rescan": dict(entry.details.get("findings", {}))})
         elif entry.action in ("dataset.scanned", "dataset.anonymized") and name:
-            reviews[name] = (entry.action, dict(entry.details))
+            details = dict(entry.details)
+            source = details.get("source_dataset")
+            if entry.action == "dataset.anonymized" and source is not None and \
+                    reviews.get(str(source), ("",))[0] == "dataset.anonymized":
+                # A copy of a copy holds the first copy's pseudonyms too, whatever its own
+                # policy wrote: erasure searches it for every kind.
+                details["from_anonymized"] = True
+            reviews[name] = (entry.action, details)
         elif entry.action in ("dataset.imported", "dataset.replaced", "dataset.deleted") and name:
             review = reviews.pop(name, None)
             source = entry.details.get("fixed_from")  # `cloister fix`: the same rows, fewer

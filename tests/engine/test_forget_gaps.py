@@ -141,3 +141,15 @@ def test_a_copy_that_kept_names_is_not_searched_for_computed_name_pseudonyms(
     assert "names: 1 of 6 rows" in capsys.readouterr().out
     assert any(stand_in in t for t in _texts("names"))
     assert not any("Kimberly Lauritsen" in t for t in _texts("names"))
+
+
+def test_a_copy_of_an_anonymized_copy_is_searched_for_every_kind(
+        anonymized_at_import: str, tmp_path: Path, capsys) -> None:
+    """Its own policy kept names, but the copy it was made from had replaced them: it holds
+    that copy's name pseudonyms, and the erasure said "nothing found" beside them."""
+    policy = tmp_path / "keep-names.toml"
+    policy.write_text('[entities]\nPERSON = "keep"\n', encoding="utf-8")
+    assert cli(["anonymize", "direct", "--policy", str(policy), "--name", "second"]) == 0
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--dataset", "second", "--dry-run"]) == 0
+    assert "second: 2 of 8 rows (2 of them by their pseudonyms)" in capsys.readouterr().out
