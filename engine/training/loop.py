@@ -148,7 +148,10 @@ class Trainer:
                 self.parts.privacy.load_state_dict(resume_from.privacy_state)
             ckpt_io.restore_rng(resume_from.rng)
             self.progress = resume_from.progress
-        if self.parts.privacy is not None and hasattr(ws, "private_name"):
+        # A run checkpointed before the secret existed (its record does not say it used one)
+        # goes on as it began: its card must not claim secret noise for its first steps.
+        began_with_seed = resume_from is not None and not (run.privacy or {}).get("noise_from_secret")
+        if self.parts.privacy is not None and hasattr(ws, "private_name") and not began_with_seed:
             # Noise and batches from a secret of this run that only the unlocked vault derives:
             # the seed is printed in the model card, and noise anyone can recompute hides no one.
             self.parts.privacy.use_secret(int(ws.private_name(f"dp-noise\x00{run.run_id}"), 16))

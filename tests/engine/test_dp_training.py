@@ -256,3 +256,23 @@ def test_a_physical_batch_larger_than_the_data_is_no_problem_with_dp(workspace, 
     finished = run(workspace, config(tiny_bert, epochs=1, batch_size=500))[-1]
     assert isinstance(finished, Finished), finished
     assert load_run(workspace, finished.run_id).privacy["logical_batch_size"] == 16
+
+
+def test_a_run_begun_before_the_noise_secret_is_resumed_as_it_began(workspace, tiny_bert) -> None:
+    """Its first steps drew their noise from the seed: a resume must not make its card claim a
+    secret for all of them."""
+    from engine.runs import save_run
+
+    token = CancelToken()
+    first = []
+    for event in train_on_rows(workspace, config(tiny_bert), TEXTS, LABELS, splits=SPLITS, cancel=token):
+        first.append(event)
+        if isinstance(event, Step) and event.step == 4:
+            token.cancel()
+    run_id = first[0].run_id
+    record = load_run(workspace, run_id)
+    assert record.privacy["noise_from_secret"] is True
+    old = {k: v for k, v in record.privacy.items() if k != "noise_from_secret"}  # as recorded then
+    save_run(workspace, record.updated(privacy=old))
+    assert isinstance(list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))[-1], Finished)
+    assert load_run(workspace, run_id).privacy["noise_from_secret"] is False

@@ -78,6 +78,34 @@ def test_noiseless_unclipped_dp_step_equals_a_plain_step(tmp_path, mode) -> None
     assert dp.steps_taken == 1
 
 
+@pytest.mark.parametrize("mode", ["ghost", "hooks"])
+def test_the_noise_comes_from_the_runs_secret_and_the_step_never_the_global_generator(tmp_path, mode) -> None:
+    """The same batch, one noisy step: the weights follow the secret given (and the step), and
+    nothing else; reseeding torch's global generator (what the public --seed does) changes
+    nothing, and the global generator is left as it was."""
+    base = _tiny_classifier(tmp_path)
+    inputs, targets = _batch(8)
+
+    def one_step(secret: int, global_seed: int) -> dict:
+        model = copy.deepcopy(base)
+        settings = DPSettings(epsilon=8.0, delta=1e-3, max_grad_norm=1.0, logical_batch_size=8,
+                              accountant="rdp", grad_sample_mode=mode)
+        dp = make_private(model, torch.optim.SGD(model.parameters(), lr=0.5), torch.nn.CrossEntropyLoss(),
+                          n_rows=8, epochs=1, settings=settings, noise_multiplier=1.0)
+        dp.use_secret(secret)
+        dp.optimizer.zero_grad(set_to_none=True)
+        dp.backward(dp.module(**inputs).logits, targets, True)
+        torch.manual_seed(global_seed)
+        state = torch.get_rng_state()
+        dp.step()
+        assert torch.equal(torch.get_rng_state(), state)  # no draw from the global generator
+        return {k: v.clone() for k, v in model.state_dict().items()}
+
+    a, again, other_seed, other_secret = one_step(7, 13), one_step(7, 13), one_step(7, 99), one_step(8, 13)
+    assert all(torch.equal(a[k], again[k]) and torch.equal(a[k], other_seed[k]) for k in a)
+    assert not torch.equal(a["classifier.weight"], other_secret["classifier.weight"])
+
+
 def test_clipping_bounds_each_rows_gradient(tmp_path) -> None:
     """With σ = 0, one step with tiny C moves the weights by at most lr·C in L2 norm."""
     model = _tiny_classifier(tmp_path)
