@@ -253,14 +253,14 @@ def _person_hint(ws: Vault, dataset: str) -> str:
 
 
 def _spent_before(ws: Vault, dataset: str) -> str:
-    """Earlier runs on the rows ``dataset`` holds now: each DP run spent its ε on them, and
+    """Earlier runs on ``dataset`` (``runs_on``): each DP run spent its ε on its rows, and
     models released from several add up (composition); a run without DP gives its model no
     guarantee at all. The README said so, but nothing did where a user starts another run."""
-    from engine.data.store import dataset_info
     from engine.runs import runs_on
 
-    sha = dataset_info(ws, dataset).sha256
-    earlier = [r for r in runs_on(ws, dataset) if not sha or r.dataset_sha256 in (None, sha)]
+    # Its rows now, and as they were before a fix or an import under its name: nearly the
+    # same people, so counted too (an overcount errs the safe way).
+    earlier = runs_on(ws, dataset)
     spent = [float(r.privacy["epsilon_spent"]) for r in earlier
              if r.privacy and float(r.privacy.get("epsilon_spent") or 0) > 0]
     plain = sum(1 for r in earlier if not (r.config or {}).get("dp"))
@@ -272,7 +272,7 @@ def _spent_before(ws: Vault, dataset: str) -> str:
         parts.append(f"{len(spent)} with DP spent ε = {each} ({sum(spent):.2f} in all)")
     if plain:
         parts.append(f"{plain} without DP, whose models carry no guarantee")
-    return (f"note: earlier runs on these rows: {'; '.join(parts)}. This run's ε counts only "
+    return (f"note: earlier runs on this dataset: {'; '.join(parts)}. This run's ε counts only "
             "its own model: models of the same rows released together add up their ε")
 
 
@@ -308,7 +308,7 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
 
     per_person = bool(config.dp and people is not None)
     try:
-        train, validation, test = split_rows(labels, seed=config.seed,
+        train, validation, test = split_rows(labels, seed=config.seed, new_run=True,
                                              people=people if per_person else None)
     except TrainingFailure as exc:  # too few people to split: refused as the run would
         raise InputError(str(exc)) from exc

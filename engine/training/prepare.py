@@ -218,15 +218,17 @@ def _blocking_problems(stored: Any) -> str:
     return errors[0].rstrip(". ") + more  # said inside a sentence: "... is chosen.." once
 
 
-def split_rows(strata: Sequence[str], *, seed: int,
-               people: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_rows(strata: Sequence[str], *, seed: int, people: Sequence[str] | None = None,
+               new_run: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified, seeded train/validation/test positions (80/10/10); with ``people``, each
-    person's rows all in one split (``engine.data.splits.split_by_group``)."""
+    person's rows all in one split (``engine.data.splits.split_by_group``). ``new_run``: a
+    split that leaves no person for validation or testing is refused (a run's split derived
+    again, to evaluate or export it, is what it was)."""
     from engine.data.splits import split_by_group, split_indices
 
     splits = (split_by_group(list(strata), list(people), seed=seed) if people is not None
               else split_indices(list(strata), train=0.8, validation=0.1, test=0.1, seed=seed))
-    if people is not None and not (splits.validation and splits.test):
+    if new_run and people is not None and not (splits.validation and splits.test):
         # Each person's rows stay in one part: with a handful of people, none is left to
         # validate or test on, and the run would end with no metrics to judge it by.
         count = len(set(map(str, people)))
@@ -274,7 +276,7 @@ def prepare_rows(
         try:
             # With a person column, a person's rows stay together: the test split then
             # measures the model on people it never saw.
-            train, validation, test = split_rows(labels, seed=config.seed,
+            train, validation, test = split_rows(labels, seed=config.seed, new_run=True,
                                                  people=people if codes is not None else None)
         except InputError as exc:
             raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc

@@ -137,7 +137,7 @@ def test_another_dp_run_on_the_same_rows_is_told_what_earlier_runs_spent(ready, 
     """Each DP run's ε covers its own model; nothing said so where a user starts another."""
     dp = ("--dp", "--epsilon", "3", "--logical-batch-size", "16", "--accountant", "rdp")
     assert cli(small(tiny_bert, *dp, "--dry-run")) == 0
-    assert "earlier runs on these rows" not in capsys.readouterr().out  # the first: nothing before
+    assert "earlier runs on this dataset" not in capsys.readouterr().out  # the first: nothing before
     assert cli(small(tiny_bert, *dp)) == 0
     assert cli(small(tiny_bert)) == 0  # and one without DP
     capsys.readouterr()
@@ -145,6 +145,6 @@ def test_another_dp_run_on_the_same_rows_is_told_what_earlier_runs_spent(ready, 
     spent = next(r["privacy"]["epsilon_spent"] for r in json.loads(capsys.readouterr().out) if r["privacy"])
     assert cli(small(tiny_bert, *dp, "--dry-run")) == 0
     out = capsys.readouterr().out
-    assert (f"note: earlier runs on these rows: 1 with DP spent ε = {spent:.2f} ({spent:.2f} in all); "
+    assert (f"note: earlier runs on this dataset: 1 with DP spent ε = {spent:.2f} ({spent:.2f} in all); "
             "1 without DP, whose models carry no guarantee. This run's ε counts only its own model"
             ) in out

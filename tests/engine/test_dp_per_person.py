@@ -358,3 +358,16 @@ def test_a_per_row_guarantee_beside_a_person_column_is_warned_of(with_people, ti
     assert cli(["train", "toy", "--model", str(tiny_bert), "--dry-run", "--dp",
                 "--dp-person-column", "customer"]) == 0
     assert "may say who each row is about" not in capsys.readouterr().out  # chosen: no warning
+
+
+def test_a_split_of_few_people_is_refused_for_a_new_run_only() -> None:
+    """Deriving an earlier run's split again (to evaluate or export it) must not fail where
+    starting a run is refused: evaluate and the model card of such a run crashed."""
+    from engine.failures import TrainingFailure
+    from engine.training.prepare import split_rows
+
+    labels, people = ["a", "b"] * 10, ["p1", "p2"] * 10
+    train, validation, test = split_rows(labels, seed=13, people=people)
+    assert len(train) + len(validation) + len(test) == 20 and not (len(validation) and len(test))
+    with pytest.raises(TrainingFailure, match="names only 2 people"):
+        split_rows(labels, seed=13, people=people, new_run=True)
