@@ -338,7 +338,7 @@ class NameDetector(Detector):
             if k < m - 1 and run[m - 1].folded in PARTICLES and m < len(run) and not run[m].upper:
                 m += 1  # "Ursula von der Leyen": what follows a name's particle is its surname
             part = run[k:m]
-            if len(part) > 2 and part[0].folded in PARTICLES and part[1].folded in lex.first_names:
+            if len(part) >= 2 and part[0].folded in PARTICLES and part[1].folded in lex.first_names:
                 # "von Jürgen Oberhauser": a particle comes before a surname, never a given
                 # name; here it is the preposition ("das Konto von ..."), not the name's.
                 part = part[1:]

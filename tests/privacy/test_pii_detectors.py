@@ -179,6 +179,11 @@ def test_a_particle_goes_with_the_surname_after_it_never_before_a_given_name(tex
     assert [s for t, s in found(text) if t == "PERSON"] == [name]
 
 
+def test_a_preposition_before_a_lone_given_name_stays_out_of_it() -> None:
+    got = found("Brief von Anna an Peter Schmidt")
+    assert ("PERSON", "Anna") in got and ("PERSON", "von Anna") not in got
+
+
 def test_everyday_capitals_in_complaints_are_not_people() -> None:
     """Phrases from real CFPB narratives that were once replaced as names: a determiner opening
     a run, a bank "of" a place, a state, a heading, a redaction mark, a phone call."""
