@@ -19,7 +19,7 @@ from desktop.pages.train_auto import AutoSettingsBox
 from desktop.pages.train_estimate import EstimateLine
 from desktop.pages.train_followup import RunFollowUp, resumed_settings_text
 from desktop.pages.train_model import BaseModelChoice
-from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings
+from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings, SpentBefore
 from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.column_scroll import ColumnScroll
 from desktop.widgets.curves import CurvePlot
@@ -127,6 +127,7 @@ class TrainPage(Page):
         # DP changes the cost (two backward passes with ghost clipping; fewer with top-N).
         self.people = PeopleCount(self)
         self.dp_rate = DPRate(self)  # DP's own learning rate in, the plain one back out
+        self.spent = SpentBefore(self)  # what earlier runs on the dataset spent, under DP
 
         self.estimate_label = EstimateLine(self)  # desktop.pages.train_estimate
         self.start_button = QPushButton(icon("train"), "Start training")
@@ -234,6 +235,7 @@ class TrainPage(Page):
 
     def on_shown(self) -> None:
         self.refresh_datasets()
+        self.spent.refresh()  # a run finished since may have spent more
 
     def refresh_datasets(self) -> None:
         current, version = (self.dataset_combo.currentData(),

@@ -111,8 +111,14 @@ class PrivacySettings(QWidget):
         self.person_note.setObjectName("hint")
         self.person_note.setWordWrap(True)
         form.addRow("", self.person_note)
+        # What earlier runs on the dataset spent (``SpentBefore``): each run's ε is its own.
+        self.spent_note = QLabel("")
+        self.spent_note.setObjectName("hint")
+        self.spent_note.setWordWrap(True)
+        form.addRow("", self.spent_note)
         self._form = form
         self.say_people("")
+        form.setRowVisible(self.spent_note, False)
         form.addRow("δ:", self.delta)
         form.addRow("Clipping norm C:", self.max_grad_norm)
         self.batch_label = label_for("Rows per step (logical batch):", self.logical_batch)
@@ -183,6 +189,10 @@ class PrivacySettings(QWidget):
         self.person.setCurrentIndex(max(0, self.person.findData(current)) if current else 0)
         self.person.blockSignals(False)
         self.person.currentIndexChanged.emit(self.person.currentIndex())  # the dataset may differ
+
+    def say_spent(self, text: str) -> None:
+        self.spent_note.setText(text.removeprefix("note: "))
+        self._form.setRowVisible(self.spent_note, bool(text))
 
     def say_people(self, text: str) -> None:
         """The note under "Protect" (how many people the column names, or, with each row
@@ -291,6 +301,36 @@ class DPRate:
             page.learning_rate.setCurrentText(self.filled)
         page.auto_box.render()  # the learning rate's reason follows the part trained
         page._schedule_estimate()
+
+
+class SpentBefore:
+    """While DP is on, the earlier runs on the chosen dataset and the ε they spent, as `cloister
+    train --dp` says it (``engine.training.plan.spent_before``): each run's ε covers its own
+    model, and models of the same rows released together add up. Read on a worker thread (it
+    opens every run's record) each time the page is shown or the dataset or DP changes."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self._key: tuple[Any, ...] | None = None
+        page.privacy.enabled.toggled.connect(lambda _on: self.refresh())
+        page.dataset_combo.currentIndexChanged.connect(lambda _i: self.refresh())
+
+    def refresh(self) -> None:
+        from engine.training.plan import spent_before
+
+        page = self.page
+        ws, dataset = page.workspace, page.dataset_combo.currentData()
+        self._key = key = (ws, dataset, object())  # a new answer replaces any still on its way
+        page.privacy.say_spent("")
+        if ws is None or not dataset or not page.privacy.enabled.isChecked():
+            return
+        job = Job.call(lambda _c: spent_before(ws, dataset), name="spent-before", parent=page)
+        job.ended.connect(lambda terminal: self._done(terminal, key))
+        page.context.start(job)
+
+    def _done(self, terminal: object, key: tuple[Any, ...]) -> None:
+        if key is self._key and isinstance(terminal, Done):
+            self.page.privacy.say_spent(str(terminal.value or ""))
 
 
 class PeopleCount:

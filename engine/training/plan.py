@@ -227,7 +227,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         classes = len(set(labels))
     privacy, split = _check_as_the_run_will(config, info, labels, rows.people) if strict else ("", None)
     hint = _person_hint(ws, dataset) if strict and config.dp and not config.dp_person_column else ""
-    spent = _spent_before(ws, dataset) if strict and config.dp else ""
+    spent = spent_before(ws, dataset) if strict and config.dp else ""
     return TrainPlan(config=config, auto=chosen, overridden=overridden, person_hint=hint,
                      spent_before=spent,
                      estimate=estimate(config, units, mean_tokens=mean, windows_per_text=per_text),
@@ -252,7 +252,7 @@ def _person_hint(ws: Vault, dataset: str) -> str:
             f"add --dp-person-column {column} to cover each person, all of their rows")
 
 
-def _spent_before(ws: Vault, dataset: str) -> str:
+def spent_before(ws: Vault, dataset: str) -> str:
     """Earlier runs on ``dataset`` (``runs_on``): each DP run spent its ε on its rows, and
     models released from several add up (composition); a run without DP gives its model no
     guarantee at all. The README said so, but nothing did where a user starts another run."""

@@ -67,6 +67,15 @@ def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_
     rows = [runs.compare_table.verticalHeaderItem(r).text() for r in range(runs.compare_table.rowCount())]
     cell = runs.compare_table.item(rows.index("Privacy (DP)"), 0)
     assert cell.text() == f"ε {spent:.2f} of 3, per row" and "validation and test metrics" in cell.toolTip()
+    # Back on the Train page with DP on, the run just made is named with what it spent, as
+    # `cloister train --dp` names it: the next run's ε covers only its own model.
+    assert not dp.spent_note.isVisibleTo(page) or "earlier runs" in dp.spent_note.text()
+    page.on_shown()
+    qtbot.waitUntil(lambda: dp.spent_note.isVisibleTo(page), timeout=30_000)
+    assert dp.spent_note.text().startswith(
+        f"earlier runs on this dataset: 1 with DP spent ε = {spent:.2f} ({spent:.2f} in all)")
+    dp.enabled.setChecked(False)
+    assert not dp.spent_note.isVisibleTo(page)
 
 
 def test_custom_epsilon_and_bad_delta_are_explained(qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
