@@ -297,6 +297,14 @@ def current_dataset(record: Any, datasets: list[Any]) -> str | None:
     return next((d.name for d in datasets if d.sha256 == trained_on and same(d)), None)
 
 
+def dataset_name_now(ws: Vault, record: Any) -> str:
+    """The name ``record``'s run's dataset has now (``current_dataset``), else the one it
+    recorded (gone, or imported again since: messages still name it)."""
+    from engine.data.store import list_datasets
+
+    return current_dataset(record, list_datasets(ws)) or record.dataset
+
+
 def datasets_named_now(ws: Vault, records: list[Any]) -> dict[str, str]:
     """Each run's dataset as the app and `cloister runs` name it now: by the name
     it has now (a rename keeps the contents; the run kept the old name), and marked where the

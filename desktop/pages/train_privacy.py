@@ -311,7 +311,7 @@ class SpentBefore:
 
     def __init__(self, page: Any) -> None:
         self.page = page
-        self._key: tuple[Any, ...] | None = None
+        self._asked: object | None = None  # the latest question: earlier answers are dropped
         page.privacy.enabled.toggled.connect(lambda _on: self.refresh())
         page.dataset_combo.currentIndexChanged.connect(lambda _i: self.refresh())
 
@@ -320,16 +320,16 @@ class SpentBefore:
 
         page = self.page
         ws, dataset = page.workspace, page.dataset_combo.currentData()
-        self._key = key = (ws, dataset, object())  # a new answer replaces any still on its way
+        self._asked = asked = object()
         page.privacy.say_spent("")
         if ws is None or not dataset or not page.privacy.enabled.isChecked():
             return
         job = Job.call(lambda _c: spent_before(ws, dataset), name="spent-before", parent=page)
-        job.ended.connect(lambda terminal: self._done(terminal, key))
+        job.ended.connect(lambda terminal: self._done(terminal, asked))
         page.context.start(job)
 
-    def _done(self, terminal: object, key: tuple[Any, ...]) -> None:
-        if key is self._key and isinstance(terminal, Done):
+    def _done(self, terminal: object, asked: object) -> None:
+        if asked is self._asked and isinstance(terminal, Done):
             self.page.privacy.say_spent(str(terminal.value or ""))
 
 

@@ -208,11 +208,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  warning: {report.rows_without_text_text()}; the {report.n:,} rows above are "
               "those with text", file=sys.stderr)
     if report.repeated_in_training:  # the run's own test split, from a dataset with repeats
-        from engine.data.store import list_datasets
-        from engine.runs import current_dataset
+        from engine.runs import dataset_name_now
 
-        record = load_run(ws, args.run)  # the fix it names goes to the dataset's name now
-        now = current_dataset(record, list_datasets(ws)) or record.dataset
+        # The fix it names goes to the dataset's name now (a rename kept the run's old one).
+        now = dataset_name_now(ws, load_run(ws, args.run))
         print(f"  warning: {report.repeats_text(now)}", file=sys.stderr)
     if report.trained_rows:
         print(f"  warning: {report.trained_rows:,} of these {report.n:,} rows are rows the run "

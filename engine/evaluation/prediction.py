@@ -314,12 +314,11 @@ def training_columns(ws: Vault, record: Any) -> dict[str, Any] | None:
     recorded = getattr(record, "dataset_columns", None)
     if recorded and recorded.get("text_columns"):
         return dict(recorded)
-    from engine.data.store import dataset_info, list_datasets
-    from engine.runs import current_dataset
+    from engine.data.store import dataset_info
+    from engine.runs import dataset_name_now
 
     try:
-        name = current_dataset(record, list_datasets(ws)) or record.dataset
-        return dataset_info(ws, name).mapping.as_dict()
+        return dataset_info(ws, dataset_name_now(ws, record)).mapping.as_dict()
     except InputError:
         return None  # the dataset was deleted since training; inference will do
 

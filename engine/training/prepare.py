@@ -107,10 +107,10 @@ def stored_for_run(ws: Vault, record: Any) -> Any:
     """The dataset a finished run trained on, as stored now, refusing one that was deleted or
     imported again since (its digest differs): its split would not be the run's."""
     from engine.data import store
-    from engine.runs import current_dataset
+    from engine.runs import dataset_name_now
 
     # Renamed since (the same contents under another name): read under its name now.
-    name = current_dataset(record, store.list_datasets(ws)) or record.dataset
+    name = dataset_name_now(ws, record)
     try:
         stored = store.load_dataset(ws, name)
     except store.DatasetNotFound:
