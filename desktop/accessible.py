@@ -2,8 +2,10 @@
 field (Qt reads a field's name from its label's buddy), and tables that Tab leaves."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
+import re
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
 
 
@@ -41,6 +43,31 @@ def announce(text: str, *, on: QWidget) -> None:
     on.setAccessibleDescription(text)
     if text and QAccessible.isActive():
         QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(on, text))
+
+
+def spoken(rich: str) -> str:
+    """A label's rich text as a screen reader should hear it: no tags, entities read back."""
+    from html import unescape
+
+    return unescape(re.sub(r"<[^>]+>", "", rich))
+
+
+class _KeepsCtrlReturn(QObject):
+    """Claims Ctrl+Return for the text box it watches (Qt asks a focused widget first, with a
+    ShortcutOverride event), so that the window's Start training shortcut does not fire."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            event.accept()
+        return False
+
+
+def keeps_ctrl_return(edit: QWidget) -> None:
+    """Ctrl+Return typed in ``edit`` stays there: many users press it for a new line or to
+    send, and in Try it's text box it started a training run."""
+    edit.installEventFilter(_KeepsCtrlReturn(edit))
 
 
 def chain_tabs(*widgets: QWidget) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
-from desktop.accessible import label_for
+from desktop.accessible import announce, keeps_ctrl_return, label_for, spoken
 from desktop.icons import icon
 from desktop.pages.base import Page, run_choice, section
 from desktop.state import format_metric
@@ -59,6 +59,7 @@ class TryItPage(Page):
         self.text.setPlaceholderText("Type or paste a text to classify…")
         self.text.setAccessibleName("Text to classify")
         self.text.setTabChangesFocus(True)  # Tab moves on; a text to classify needs no tabs
+        keeps_ctrl_return(self.text)
         self.text.textChanged.connect(self._debounce.start)
         self.answer = QLabel("")
         self.answer.setObjectName("answer")
@@ -220,12 +221,20 @@ class TryItPage(Page):
                              getattr(self.predictor, "threshold", 0.5))
         self.answer.setText(answer)
         self._show_read_note(tokens)
+        self._tell(answer)
         self.prediction_shown.emit()
 
     def _say(self, text: str) -> None:
         """Any message in place of an answer: a note about the last answer's text goes with it."""
         self.answer.setText(text)
         self._show_read_note(None)
+        self._tell(text)
+
+    def _tell(self, answer: str) -> None:
+        """The answer, and the caveat under it, to a screen reader on the text box (the answer
+        label takes no focus, so it was never read)."""
+        note = self.read_note.text() if self.read_note.isVisibleTo(self) else ""
+        announce(" ".join(part for part in (spoken(answer), note) if part), on=self.text)
 
     def _show_read_note(self, tokens: int | None) -> None:
         """Say how much of a long text the model read; hide the note for any other answer."""

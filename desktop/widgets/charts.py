@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor, QFocusEvent, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
 )
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QScrollArea, QSizePolicy, QToolTip, QWidget
 
 
 def _accent(widget: QWidget) -> QColor:
@@ -36,10 +36,14 @@ class BarChart(QWidget):
     def set_values(self, items: Sequence[tuple[str, float]], *, highlight: str | None = None) -> None:
         self._items = list(items)
         self._highlight = highlight
-        # The bars in words, for a screen reader (the page names the chart itself).
-        self.setAccessibleDescription("; ".join(
-            f"{name}: {value * 100:.1f}%" if self._percent else f"{name}: {int(value):,}"
-            for name, value in self._shown()))
+        # The bars in words, for a screen reader (the page names the chart itself), also on
+        # the scroll area around them: it takes the focus, the chart does not.
+        said = "; ".join(f"{name}: {value * 100:.1f}%" if self._percent else f"{name}: {int(value):,}"
+                         for name, value in self._shown())
+        self.setAccessibleDescription(said)
+        area = self.parentWidget().parentWidget() if self.parentWidget() is not None else None
+        if isinstance(area, QScrollArea):
+            area.setAccessibleDescription(said)
         # Inside a scroll area: keep every row readable and let the area scroll instead.
         self.setMinimumHeight(self.sizeHint().height() if self._items else 60)
         self.updateGeometry()

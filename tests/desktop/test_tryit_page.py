@@ -49,6 +49,29 @@ def test_a_long_text_says_how_much_was_read_and_a_cleared_one_leaves_no_answer(q
     assert page.answer.text() == "Model ready. Type a text." and not page.read_note.isVisibleTo(page)
 
 
+def test_ctrl_return_in_the_text_box_stays_there_and_the_answer_reaches_a_screen_reader(
+        qtbot, window, tryit):
+    from PySide6.QtTest import QTest
+
+    page, *_ = tryit
+    page.text.setFocus()
+    qtbot.waitUntil(page.text.hasFocus, timeout=2_000)
+    with qtbot.waitSignal(page.prediction_shown, timeout=30_000):
+        QTest.keyClicks(page.text, "win a prize")
+    # Ctrl+Return is the window's Start training: typed here it started a run.
+    QTest.keyClick(page.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "tryit" and page.text.hasFocus()
+    assert window.train_page.cancel_button.isEnabled() is False
+    # The answer label takes no focus: the text box the user is on carries it, without tags.
+    with qtbot.waitSignal(page.prediction_shown, timeout=30_000):
+        QTest.keyClicks(page.text, " now")
+    said = page.text.accessibleDescription()
+    label = page.predictor.labels[0] if said.startswith(page.predictor.labels[0]) else page.predictor.labels[1]
+    assert said.startswith(f"{label} — ") and said.endswith("% confident") and "<b>" not in said
+    assert page.bars.accessibleDescription() and \
+        page.bars.parentWidget().parentWidget().accessibleDescription() == page.bars.accessibleDescription()
+
+
 def test_a_deleted_run_takes_its_last_answer_with_it(qtbot, window, tryit):
     from desktop.jobs import delete_runs
 
