@@ -249,8 +249,11 @@ class IndexStore:
     def accept_restore(self) -> list[str]:
         """Accept the workspace as it is now (the user restored an older copy on purpose):
         record that in the audit log, with the problems it had, and re-anchor to the current
-        state. Return the problems that were accepted."""
+        state. Return the problems that were accepted: none, and nothing recorded, when the
+        workspace passes its check (an acceptance entry reads as a rollback to an auditor)."""
         problems = self.integrity_problems()
+        if not problems:
+            return []
         with self._locked():
             state = self._load_state(check_fresh=False)
             moved: list[tuple[int, str]] = []

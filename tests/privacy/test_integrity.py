@@ -174,6 +174,9 @@ def test_accept_restore_is_explicit_and_leaves_a_trace(logged: Workspace) -> Non
     report = ws.verify_audit()
     assert report.ok and report.entries[-1].action == RESTORE_ACTION
     assert any("6 were written" in p for p in report.entries[-1].details["problems"])
+    # Accepting again, with nothing to accept, records nothing (an auditor reads the entry as
+    # a rollback).
+    assert ws.accept_restore() == [] and len(ws.verify_audit().entries) == len(report.entries)
 
 
 # ----- 2. no silent rollback of entries or of the index ------------------------------------
