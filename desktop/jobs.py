@@ -95,11 +95,11 @@ def file_suffixes() -> list[str]:
     return [reader.suffixes[0] for reader in registered() if reader.suffixes]
 
 
-def stored_datasets(ws: Vault) -> list[Any]:
-    """UI thread (small index read)."""
+def stored_datasets(ws: Vault, damaged: list[tuple[str, str]] | None = None) -> list[Any]:
+    """UI thread (small index read). ``damaged``: where the unreadable ones are named."""
     from engine.data.store import list_datasets
 
-    return list(list_datasets(ws))
+    return list(list_datasets(ws, damaged=damaged))
 
 
 def rename_dataset(ws: Vault, old: str, new: str) -> None:

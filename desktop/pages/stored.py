@@ -97,13 +97,17 @@ class StoredDatasetsPanel(QWidget):
         select = select or self.selected_name()
         self.table.setRowCount(0)
         infos: list[Any] = []
+        damaged: list[tuple[str, str]] = []
         if workspace is not None:
             from desktop.jobs import stored_datasets
 
             try:
-                infos = stored_datasets(workspace)
+                infos = stored_datasets(workspace, damaged)
             except Exception as exc:  # noqa: BLE001 - a damaged entry must not break the page
                 self.context.status_message.emit(f"Could not list the datasets: {exc}")
+        if damaged:  # left out of the list: said, or the workspace looked emptier than it is
+            self.context.status_message.emit("✖ " + " ".join(f"{reason[:1].upper()}{reason[1:]}."
+                                                               for _name, reason in damaged))
         for info in infos:
             row = self.table.rowCount()
             self.table.insertRow(row)

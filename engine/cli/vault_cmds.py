@@ -153,27 +153,34 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     from engine.data.store import list_datasets
 
     ws = open_workspace(args)
+    damaged: list[tuple[str, str]] = []
     try:
-        infos = list_datasets(ws)
+        infos = list_datasets(ws, damaged=damaged)
     finally:
         ws.lock()
+    # A damaged dataset is named, and fails the command, so that a monitoring script notices.
+    for name, reason in damaged:
+        print(f"cloister: {reason}", file=sys.stderr)
+    code = EXIT_FAILED if damaged else EXIT_OK
     if args.json:
         print(json.dumps([{
             "name": i.name, "rows": i.rows, "labels": i.labels, "size_bytes": i.size_bytes,
             "label_delimiter": i.label_delimiter,
             "created": i.created.isoformat(), "source_name": i.source_name,
             "text_columns": list(i.mapping.text_columns), "label_column": i.mapping.label_column,
-        } for i in infos], ensure_ascii=False, indent=2))
-        return EXIT_OK
+        } for i in infos] + [{"name": name, "damaged": reason} for name, reason in damaged],
+            ensure_ascii=False, indent=2))
+        return code
     if not infos:
-        print("No datasets yet; add one with 'cloister import FILE --name NAME'.")
-        return EXIT_OK
+        print(f"{len(damaged)} damaged dataset(s), none readable." if damaged else
+              "No datasets yet; add one with 'cloister import FILE --name NAME'.")
+        return code
     width = max(4, *(len(i.name) for i in infos))
     print(f"{'NAME':<{width}}  {'ROWS':>9}  {'CLASSES':>7}  {'SIZE':>9}  {'CREATED':<16}  SOURCE")
     for i in infos:
         print(f"{i.name:<{width}}  {i.rows:>9,}  {i.num_classes:>7}  {human_size(i.size_bytes):>9}  "
               f"{i.created.strftime('%Y-%m-%d %H:%M'):<16}  {i.source_name}")
-    return EXIT_OK
+    return code
 
 
 def cmd_show(args: argparse.Namespace) -> int:

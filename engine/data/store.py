@@ -369,14 +369,18 @@ def _not_found(ws: Vault, name: str) -> DatasetNotFound:
     return DatasetNotFound(f"no dataset named {name!r}; {hint}'cloister datasets' lists them")
 
 
-def list_datasets(ws: Vault) -> list[DatasetInfo]:
-    """Every dataset, by name. A dataset whose description is unreadable is logged and skipped."""
+def list_datasets(ws: Vault, *, damaged: list[tuple[str, str]] | None = None) -> list[DatasetInfo]:
+    """Every dataset, by name. A dataset whose description is unreadable is logged and skipped;
+    with ``damaged``, its name and the reason are added there, for lists that must show it (a
+    listing that only skipped it told an administrator the workspace was empty)."""
     infos = []
     for name in _stored_names(ws):
         try:
             infos.append(_info(name, _read_meta(ws, name)))
         except DatasetDamaged as exc:
             log.warning("%s", exc)
+            if damaged is not None:
+                damaged.append((name, str(exc)))
     return sorted(infos, key=lambda i: i.name.casefold())
 
 

@@ -71,3 +71,19 @@ def test_runs_follow_a_renamed_dataset_and_go_with_a_deleted_one(
     assert list_runs(ws) == []
     runs.refresh()
     assert runs.table.rowCount() == 0
+
+
+def test_a_damaged_dataset_is_named_not_left_out_in_silence(qtbot, window, spam_csv) -> None:
+    from tests.desktop.test_training_ui import _store
+
+    _store(window, spam_csv, "readable")
+    _store(window, spam_csv, "broken")
+    meta = window.context.workspace.file_of("datasets/broken/meta.json")
+    meta.write_bytes(meta.read_bytes()[:-1])
+    said: list[str] = []
+    window.context.status_message.connect(said.append)
+    window.show_page("datasets")
+    window.datasets_page.refresh_stored()
+    stored = window.datasets_page.stored
+    assert [stored.item(r, 0).text() for r in range(stored.rowCount())] == ["readable"]
+    assert any(s.startswith("✖") and "'broken'" in s for s in said), said

@@ -208,6 +208,13 @@ def test_audit_verify_all_files_names_a_damaged_entry(env: Path, isolated_dirs, 
     assert code == 1 and "datasets/fine/meta.json" in err and "chain intact" in out
     code, _, err = run(capsys, "audit", "--all-files")
     assert code == 2 and "--verify" in err
+    # The list names it and fails: it said "No datasets yet", exit 0, to a monitoring script.
+    assert run(capsys, "import", str(env), "--name", "other")[0] == 0
+    code, out, err = run(capsys, "datasets")
+    assert code == 1 and "'fine'" in err and "other" in out and "No datasets yet" not in out
+    code, out, _ = run(capsys, "datasets", "--json")
+    listed = json.loads(out)
+    assert code == 1 and [d["name"] for d in listed] == ["other", "fine"] and "fine" in listed[1]["damaged"]
 
 
 def test_init_refuses_a_passphrase_the_desktop_would_refuse(tmp_path: Path, monkeypatch,
