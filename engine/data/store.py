@@ -249,6 +249,11 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
             if not table_existed and not _names_table(ws, name, meta["table"]):
                 ws.delete(table_key)
             raise
+        # Logged at once: a SIGKILL or power cut before the entry leaves the change unlogged,
+        # and the clean-up below (an index write per superseded file) widened that window.
+        ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
+                 rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name,
+                 **({"fixed_from": fixed_from} if fixed_from else {}))
         # Only now is the old table unreferenced; a crash before here leaves a harmless orphan.
         # A pseudonym mapping belonged to the previous contents: it goes too (an anonymized
         # import writes its own afterwards), so replaced data leaves no originals behind.
@@ -256,9 +261,6 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
             if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
                     or key == pseudonym_map_key(name):
                 ws.delete(key)
-        ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
-                 rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name,
-                 **({"fixed_from": fixed_from} if fixed_from else {}))
         for step in meta["history"][history_audited:]:  # counts only: never rows or labels
             ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),
                      rows_removed=step.get("rows_removed", 0),
