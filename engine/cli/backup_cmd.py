@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from privacy.vault.anchor import ANCHOR_DIR_ENV
 
 from engine.cli.common import add_workspace_options, require_workspace
 from engine.units import human_size
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -46,3 +53,34 @@ def register_backup(subparsers: Any) -> None:
                    help="the backup's folder: must not exist yet (or be empty)")
     add_workspace_options(p)
     p.set_defaults(func=cmd_backup)
+
+
+def verify_backup(ws: Vault) -> int:
+    """A backup checked on the computer that made it: on its own, since this computer's record
+    of the newest copy is the live workspace's, which has moved on (a backup was reported as
+    "altered or damaged", exit 1). How far behind it is, is said as what a backup is."""
+    behind = ws.integrity_problems()  # against this computer's record: expected for a backup
+    saved = os.environ.get(ANCHOR_DIR_ENV)
+    with tempfile.TemporaryDirectory(prefix="cloister-backup-check-") as alone:
+        os.environ[ANCHOR_DIR_ENV] = alone  # no record: the copy against itself only
+        try:
+            report, damaged = ws.verify_audit(), ws.verify_entries()
+            problems = [*ws.integrity_problems(), *report.problems, *damaged]
+            files = len(ws.list())
+        finally:
+            if saved is None:
+                os.environ.pop(ANCHOR_DIR_ENV, None)
+            else:
+                os.environ[ANCHOR_DIR_ENV] = saved
+    for problem in dict.fromkeys(problems):
+        print(f"cloister: backup problem: {problem}", file=sys.stderr)
+    if problems:
+        print(f"The backup at {ws.root} is damaged or altered ({len(set(problems))} problem(s) "
+              "above): do not restore from it.")
+        return 1
+    print(f"The backup at {ws.root} is intact: {files} files decrypt and authenticate, and its "
+          f"audit log of {len(report.entries)} entries is unbroken.")
+    if behind:
+        print("As expected of a backup, it is older than the copy last used on this computer: "
+              + "; ".join(behind) + ".")
+    return 0

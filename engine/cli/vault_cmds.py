@@ -17,7 +17,7 @@ from privacy.vault.container import ScryptParams
 from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
 from privacy.vault.workspace import Workspace
 
-from engine.cli.backup_cmd import register_backup
+from engine.cli.backup_cmd import register_backup, verify_backup
 from engine.cli.delete_cmds import cmd_rm, cmd_rm_run
 from engine.cli.fix_options import add_fix_arguments, register_fix
 from engine.cli.common import (
@@ -250,12 +250,16 @@ def cmd_rename(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     if args.all_files and not args.verify:
         raise InputError("--all-files goes with --verify")
+    if args.backup and (not args.verify or args.accept_restore):
+        raise InputError("--backup goes with --verify (it checks a backup copy, and accepts nothing)")
     if args.accept_restore:
         return _accept_restore(args)
     # A workspace that fails its integrity check is opened anyway here, read-only in effect:
     # reporting on it is this command's job (unlock does no clean-up when problems are found).
     ws = open_workspace(args, check_integrity=False)
     try:
+        if args.backup:
+            return verify_backup(ws)
         report = ws.verify_audit()
         # The index's freshness is checked too: a rolled-back index is not an audit-log
         # problem, but it is why unlock refused, so this is where the user reads about it.
@@ -325,6 +329,12 @@ def _accept_restore(args: argparse.Namespace) -> int:
         return EXIT_OK
     for problem in accepted:
         print(f"cloister: accepted: {problem}", file=sys.stderr)
+    if any(p.startswith("another copy of this workspace, in ") for p in accepted):
+        # An admin who accepted a test restore found the workspace in use refused in turn.
+        print("cloister: note: the other copy named above is now the older one on this computer, "
+              "and will be refused until it is accepted in turn; to check a backup without "
+              "accepting it, run 'cloister audit --verify --backup --workspace BACKUP'.",
+              file=sys.stderr)
     print(f"Accepted the workspace as it is now ({len(accepted)} problem(s) recorded in the audit "
           "log as 'audit.restore_accepted'). Anything newer than this copy is gone, erasures "
           "(`cloister forget`) done since it was made included: run them again.")
@@ -456,6 +466,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="you restored an older copy of the workspace on purpose: record that in "
                    "the audit log and accept the workspace as it is now (asked first on a "
                    "terminal)")
+    p.add_argument("--backup", action="store_true",
+                   help="with --verify and --workspace BACKUP: check a backup copy on its own, every "
+                   "file included (that the workspace in use is newer is expected, not a problem)")
     p.add_argument("--yes", action="store_true", help="with --accept-restore, do not ask")
     p.add_argument("--json", action="store_true",
                    help="print the entries and the verdict as JSON (exit 1 if anything is wrong)")

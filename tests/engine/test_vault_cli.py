@@ -305,6 +305,36 @@ def test_backup_needs_no_passphrase_and_refuses_to_write_over_anything(
     assert code == 0 and "tickets" in out
 
 
+def test_a_backup_is_checked_on_its_own_on_the_computer_that_made_it(env: Path, tmp_path: Path,
+                                                                      capsys, monkeypatch) -> None:
+    assert cli(["import", str(env), "--name", "tickets"]) == 0
+    assert cli(["backup", str(tmp_path / "nightly")]) == 0
+    assert cli(["import", str(env), "--name", "later"]) == 0  # the workspace in use moves on
+    backup = ["--workspace", str(tmp_path / "nightly")]
+    capsys.readouterr()
+    code, _, err = run(capsys, "audit", "--verify", *backup)
+    assert code == 1 and "altered or damaged" in err  # what an admin testing a backup met
+    code, out, err = run(capsys, "audit", "--verify", "--backup", *backup)
+    assert code == 0 and err == "" and "is intact: 2 files decrypt and authenticate" in out
+    assert "As expected of a backup, it is older than the copy last used on this computer" in out
+    assert run(capsys, "datasets")[0] == 0  # the workspace in use is not disturbed by the check
+    # A damaged file in the backup fails the check, by name.
+    with monkeypatch.context() as elsewhere:
+        elsewhere.setenv("CLOISTER_ANCHOR_DIR", str(tmp_path / "elsewhere"))
+        meta = Workspace.unlock(tmp_path / "nightly", "first passphrase").file_of("datasets/tickets/meta.json")
+    meta.write_bytes(meta.read_bytes()[:-1])
+    code, out, err = run(capsys, "audit", "--verify", "--backup", *backup)
+    assert code == 1 and "datasets/tickets/meta.json" in err and "do not restore from it" in out
+    assert run(capsys, "audit", "--backup", *backup)[0] == 2
+    # Accepting a copy elsewhere makes the workspace in use the older one: said, with the way
+    # to check a backup instead.
+    assert cli(["backup", str(tmp_path / "trial")]) == 0
+    assert cli(["import", str(env), "--name", "third"]) == 0
+    code, _, err = run(capsys, "audit", "--accept-restore", "--yes", "--workspace", str(tmp_path / "trial"))
+    assert code == 0 and "the other copy named above is now the older one" in err
+    assert "audit --verify --backup" in err
+
+
 def test_a_full_disk_is_said_once_with_what_was_kept(env: Path, capsys, monkeypatch) -> None:
     # "... Nothing was changed; free some space and try again; check that the folder exists,
     # that you may write to it and that the disk has free space": two pieces of advice, one wrong.
