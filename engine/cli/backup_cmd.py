@@ -15,7 +15,7 @@ from engine.cli.common import add_workspace_options, require_workspace
 from engine.units import human_size
 
 if TYPE_CHECKING:
-    from engine.vault import Vault
+    from privacy.vault.workspace import Workspace
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -55,7 +55,7 @@ def register_backup(subparsers: Any) -> None:
     p.set_defaults(func=cmd_backup)
 
 
-def verify_backup(ws: Vault) -> int:
+def verify_backup(ws: Workspace) -> int:
     """A backup checked on the computer that made it: on its own, since this computer's record
     of the newest copy is the live workspace's, which has moved on (a backup was reported as
     "altered or damaged", exit 1). How far behind it is, is said as what a backup is."""
