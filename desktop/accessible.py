@@ -45,6 +45,13 @@ def announce(text: str, *, on: QWidget) -> None:
         QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(on, text))
 
 
+def say_aloud(text: str, *, on: QWidget) -> None:
+    """Say ``text`` (a status that changed under the user) where the platform's screen reader
+    takes announcements, leaving ``on``'s description as it is (it is not a field's error)."""
+    if text and QAccessible.isActive():
+        QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(on, spoken(text)))
+
+
 def spoken(rich: str) -> str:
     """A label's rich text as a screen reader should hear it: no tags, entities read back."""
     from html import unescape

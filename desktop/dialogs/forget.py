@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
+from desktop.accessible import announce
 from desktop.context import AppContext
 from desktop.worker import Done, Job
 from engine.events import Failed
@@ -95,6 +96,8 @@ class ForgetDialog(QDialog):
         self.values.clear()
         self.values.blockSignals(False)
         self.found.clear()
+        for said in (self.find_button, self.remove_button, self.values):  # rows were said there
+            said.setAccessibleDescription("")
         self.remove_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.with_runs.hide()
@@ -160,6 +163,7 @@ class ForgetDialog(QDialog):
         if not isinstance(terminal, Done):
             message = terminal.message if isinstance(terminal, Failed) else "Stopped."
             self.found.setText(f"Not searched: {message}")
+            self._heard(self.find_button)
             return
         self.plan = plan = terminal.value
         self.found.setText(describe(plan))
@@ -172,6 +176,14 @@ class ForgetDialog(QDialog):
                                "(their models and test reports)")
         self.with_runs.setChecked(False)
         self.with_runs.setVisible(bool(runs) and not refused)
+        self._heard(self.remove_button if self.remove_button.isEnabled() else self.find_button)
+
+    def _heard(self, where: QWidget) -> None:
+        """After a search or a removal: the focus on what comes next, and the result said there.
+        The disabled Find had sent the focus to Close, where Enter closed the dialog and cleared
+        what was typed, and the result sat unread in a label."""
+        where.setFocus(Qt.FocusReason.OtherFocusReason)
+        announce(self.found.text(), on=where)
 
     def save_rows(self) -> None:
         workspace, plan = self.context.workspace, self.plan
@@ -229,6 +241,7 @@ class ForgetDialog(QDialog):
         if not isinstance(terminal, Done):
             message = terminal.message if isinstance(terminal, Failed) else "Stopped."
             self.found.setText(f"Not removed: {message}")
+            self._heard(self.find_button)
             return
         done = terminal.value
         self.values.blockSignals(True)  # what identified them is not kept on screen either
@@ -259,6 +272,7 @@ class ForgetDialog(QDialog):
         if sum(done.rows.values()):
             lines.append(ERASED_FROM_BACKUPS)
         self.found.setText("\n".join(lines))
+        self._heard(self.values)  # empty again, for the next request
         removed = count_of(sum(done.rows.values()), 'row')
         self.context.status_message.emit(f"Forgot a person: {removed} removed.")
 

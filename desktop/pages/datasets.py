@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from desktop.accessible import chain_tabs, label_for, tab_leaves
+from desktop.accessible import chain_tabs, label_for, say_aloud, tab_leaves
 from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.draft_check import fill_problem_list, problems_title, read_and_check
@@ -300,8 +300,9 @@ class DatasetsPage(Page):
                 header.sectionSize(text), self.table.viewport().width() * 3 // 5)))
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        """The status line, in the error style when it reports a failure."""
+        """The status line, in the error style when it reports a failure, and said aloud."""
         self.status.setText(text)
+        say_aloud(text, on=self.status)
         self.status.setProperty("error", error)
         self.status.style().polish(self.status)
 
@@ -481,6 +482,7 @@ class DatasetsPage(Page):
             self.refresh_stored()
             self.context.datasets_changed.emit()
             self.select_stored(info.name)  # its Train on it, Privacy… buttons ready at once
+            self.stored_panel.train_button.setFocus()  # not "Use the sample data", Qt's pick
         elif isinstance(terminal, Failed):
             self._say(f"Not imported: {terminal.message}", error=True)
 

@@ -486,8 +486,14 @@ class TrainPage(Page):
             prefix = {Phase.FAILED: "✖ ", Phase.FINISHED: "✔ "}.get(m.phase, "")
             self.message.setText(prefix + m.message)
         self.message.setProperty("error", m.phase is Phase.FAILED)
-        # A refusal shows below; the user is on Start, where a screen reader hears it too.
-        announce(self.message.text() if m.phase is Phase.FAILED else "", on=self.start_button)
+        # How a run ended shows below; the user is on Start (a refusal, a cancel) or See results,
+        # where a screen reader hears it once (only refusals were said before).
+        said = {Phase.FAILED: self.start_button, Phase.CANCELLED: self.start_button,
+                Phase.FINISHED: self.results_button}.get(m.phase)
+        for button in (self.start_button, self.results_button):
+            text = self.message.text() if button is said else ""
+            if button.accessibleDescription() != text:
+                announce(text, on=button)
         # Start, Cancel or a setting disabled under the keyboard: Qt would move on to the plot.
         refocus(had_focus, self.cancel_button, self.results_button, self.start_button)
         self.message.style().polish(self.message)

@@ -69,7 +69,8 @@ def test_every_control_on_every_page_has_a_name_and_tab_leaves_tables(
     assert not said, said
 
 
-def test_tab_leaves_the_preview_and_enter_in_the_name_imports(qtbot, window, spam_csv) -> None:
+def test_tab_leaves_the_preview_and_enter_in_the_name_imports(qtbot, window, spam_csv,
+                                                               monkeypatch) -> None:
     page = _open(qtbot, window, spam_csv)
     qtbot.waitUntil(lambda: page.import_button.isEnabled(), timeout=30_000)
     page.table.setFocus()
@@ -90,9 +91,25 @@ def test_tab_leaves_the_preview_and_enter_in_the_name_imports(qtbot, window, spa
                              page.discard_button]
     page.name_edit.setFocus()
     page.name_edit.setText("by-keyboard")
+    heard = _listening(monkeypatch)
     QTest.keyClick(page.name_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=60_000)
     assert page.stored.item(0, 0).text() == "by-keyboard"
+    # Focus on what comes next (it went to "Use the sample data"), and the outcome said aloud.
+    qtbot.waitUntil(page.stored_panel.train_button.hasFocus, timeout=5_000)
+    assert (page.status, page.status.text()) in heard and page.status.text().startswith("Imported by-keyboard")
+
+
+def _listening(monkeypatch) -> list[tuple[object, str]]:  # noqa: ANN001
+    """What is announced to a screen reader (none runs here, so Qt would drop it)."""
+    import types
+
+    import desktop.accessible
+
+    heard: list[tuple[object, str]] = []
+    monkeypatch.setattr(desktop.accessible, "QAccessible", types.SimpleNamespace(
+        isActive=lambda: True, updateAccessibility=lambda e: heard.append((e.object(), e.message()))))
+    return heard
 
 
 def test_training_from_the_keyboard(qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
@@ -110,11 +127,14 @@ def test_training_from_the_keyboard(qtbot, window, spam_csv, tiny_model_dir: Pat
         QTest.keyClick(window, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(ended.args[0], Cancelled)
     qtbot.waitUntil(page.start_button.hasFocus, timeout=5_000)  # not the plot
+    assert page.start_button.accessibleDescription() == page.message.text() != ""  # said there
     page.epochs.setValue(1)
     with qtbot.waitSignal(page.training_ended, timeout=120_000) as ended:
         QTest.keyClick(page.start_button, Qt.Key.Key_Space)
     assert isinstance(ended.args[0], Finished)
     qtbot.waitUntil(page.results_button.hasFocus, timeout=5_000)
+    assert page.results_button.accessibleDescription() == page.message.text()
+    assert page.message.text().startswith("✔") and page.start_button.accessibleDescription() == ""
 
     runs = window.runs_page
     window.show_page("runs")

@@ -51,6 +51,10 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     assert shown[:2] == ["row 1: Jane Doe called about order 0",
                          "row 6: Jane Doe called about order 5"]
     assert dialog.remove_button.text() == "Remove 4 rows" and dialog.remove_button.isEnabled()
+    # The disabled Find had sent the focus to Close (Enter closed the dialog); the result is
+    # said on the button the focus goes to.
+    assert dialog.focusWidget() is dialog.remove_button
+    assert dialog.remove_button.accessibleDescription() == dialog.found.text()
     assert dataset_info(ws, "tickets").rows == 20  # counted, not yet removed
     # A request for access: every column of the rows found, saved where the user says.
     target = tmp_path / "found.csv"
@@ -79,6 +83,8 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     assert "Backups of the workspace made before now still hold these rows" in dialog.found.text()
     assert "Deleted 1 run trained on them." in dialog.found.text()
     assert dialog.values.toPlainText() == "" and not dialog.remove_button.isEnabled()
+    assert dialog.focusWidget() is dialog.values and \
+        dialog.values.accessibleDescription().startswith("Removed 4 rows from tickets.")
     texts = load_dataset(ws, "tickets").texts
     assert len(texts) == 16 and not any("Jane" in t for t in texts)
     assert list_runs(ws) == []
