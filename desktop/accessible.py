@@ -6,7 +6,7 @@ import re
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDialog, QLabel, QPushButton, QWidget
 
 
 def label_for(text: str, field: QWidget) -> QLabel:
@@ -75,6 +75,16 @@ def keeps_ctrl_return(edit: QWidget) -> None:
     """Ctrl+Return typed in ``edit`` stays there: many users press it for a new line or to
     send, and in Try it's text box it started a training run."""
     edit.installEventFilter(_KeepsCtrlReturn(edit))
+
+
+def presses_on_enter(root: QWidget) -> None:
+    """Enter presses the focused button under ``root`` as Space does. Outside a dialog Qt
+    leaves Enter to default buttons only, so on a page it did nothing on See results (where a
+    finished run puts the focus), Train on it or a Fix button. A dialog's own buttons are
+    left as the dialog made them (Enter there is its default button)."""
+    for button in root.findChildren(QPushButton):
+        if not isinstance(button.window(), QDialog):
+            button.setAutoDefault(True)
 
 
 def chain_tabs(*widgets: QWidget) -> None:

@@ -36,10 +36,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("Cloister")
     app.setWindowIcon(icon("cloister"))
     # The stylesheet only uses palette() colours, so the system's light or dark theme shows through.
-    style = resources_dir() / "style.qss"
     readable_links(app)
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    if _style_sheet(app):
         # Qt resolves palette() in a style sheet when it is set: after the system switches
         # between light and dark while Cloister runs, it is set again, or half the window
         # keeps the old colours (the page list, the tables) beside the new ones.
@@ -48,20 +46,34 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def _style_sheet(app: QApplication) -> bool:
+    """Set the style sheet, with the error colour that reads on the theme; False without one."""
+    from desktop.contrast import error_rule
+
+    style = resources_dir() / "style.qss"
+    if not style.exists():
+        return False
+    app.setStyleSheet(style.read_text(encoding="utf-8") + "\n" + error_rule(app.palette()))
+    return True
+
+
 def readable_links(app: QApplication) -> None:
-    """Make the palette's link colour readable on its window colour. The style sheet marks the
+    """Make the palette's link colour readable on its window colour (and, through
+    ``desktop.contrast``, its hint and selection colours). The style sheet marks the
     automatically chosen settings with it; a dark theme that leaves Qt's default dark blue
     showed them dark blue on dark grey."""
     from PySide6.QtGui import QPalette
 
-    palette = app.palette()
+    from desktop.contrast import readable_palette
+
+    palette = readable_palette(app.palette())  # hints and the selection too (WCAG AA)
     link, window = palette.color(QPalette.ColorRole.Link), palette.color(QPalette.ColorRole.Window)
-    if abs(link.lightnessF() - window.lightnessF()) >= 0.35:
-        return
-    better = palette.color(QPalette.ColorRole.Highlight)
-    better = better.lighter(170) if window.lightnessF() < 0.5 else better.darker(170)
-    palette.setColor(QPalette.ColorRole.Link, better)
-    app.setPalette(palette)
+    if abs(link.lightnessF() - window.lightnessF()) < 0.35:
+        better = palette.color(QPalette.ColorRole.Highlight)
+        better = better.lighter(170) if window.lightnessF() < 0.5 else better.darker(170)
+        palette.setColor(QPalette.ColorRole.Link, better)
+    if palette != app.palette():
+        app.setPalette(palette)
 
 
 class _Restyler(QObject):
@@ -79,7 +91,7 @@ class _Restyler(QObject):
                 app = QApplication.instance()
                 if isinstance(app, QApplication):
                     readable_links(app)
-                    app.setStyleSheet(app.styleSheet())
+                    _style_sheet(app)
             finally:
                 self._busy = False
         return False

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QMainWindow, QMessageBox, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from desktop.accessible import announce
+from desktop.accessible import announce, presses_on_enter
 from desktop.context import AppContext
 from desktop.icons import icon, nav_icon
 from desktop.pages.base import Page
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("cloister"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
-        self.setMinimumSize(960, 640)
+        self.setMinimumSize(960, 500)
 
         self._built: dict[str, Page] = {}
         self._page_at_lock: str | None = None
@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
             self._built[key] = page
+            presses_on_enter(page)
             page.on_workspace(self.context.workspace)
         return page
 

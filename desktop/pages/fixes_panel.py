@@ -80,6 +80,7 @@ class FixesPanel(QWidget):
             button.setToolTip(option.refused or "Applied in memory; the source file is not changed. "
                               "Recorded in the dataset's history when you import.")
             button.clicked.connect(lambda _checked=False, o=option: self.fix_chosen.emit(o))
+            button.setAutoDefault(True)  # Enter presses it on a page too (as in a dialog)
             self._layout.addWidget(button)
             self.buttons.append(button)
             if option.refused:

@@ -190,6 +190,7 @@ class TrainPage(Page):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress_text = QLabel("")
+        self.progress_text.setWordWrap(True)  # one long line pushed this column over the settings
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -134,6 +134,9 @@ def test_training_from_the_keyboard(qtbot, window, spam_csv, tiny_model_dir: Pat
     assert isinstance(ended.args[0], Finished)
     qtbot.waitUntil(page.results_button.hasFocus, timeout=5_000)
     assert page.results_button.accessibleDescription() == page.message.text()
+    QTest.keyClick(page.results_button, Qt.Key.Key_Return)  # Enter did nothing here (Space did)
+    assert window.current_page_key() == "results"
+    window.show_page("train")
     assert page.message.text().startswith("✔") and page.start_button.accessibleDescription() == ""
 
     runs = window.runs_page
@@ -221,3 +224,19 @@ def test_dialog_fields_are_named_and_errors_reach_the_field(qtbot, tmp_path, win
     settings.show()
     assert unnamed(settings) == []
 
+
+
+def test_the_window_fits_a_1080p_screen_at_200_percent_without_overlapping(qtbot, window) -> None:
+    """At 200% a 1920x1080 screen is 960x540: the window's minimum height was 640, and at its
+    minimum width a run's progress line (not wrapped) pushed the Train page's live column over
+    its settings."""
+    assert window.minimumWidth() <= 960 and window.minimumHeight() <= 500
+    window.resize(window.minimumSize())
+    window.show_page("train")
+    page = window.train_page
+    page.progress_text.setText("stopped early at step 90 of 300 planned · epoch 3.0 / 10 · loss 0.701 · "
+                               "1,214.4 rows/s")
+    qtbot.wait(50)
+    settings_right = page.settings_scroll.mapTo(page, page.settings_scroll.rect().topRight()).x()
+    live_left = page.progress.mapTo(page, page.progress.rect().topLeft()).x()
+    assert window.height() <= 500 and live_left > settings_right
