@@ -41,6 +41,7 @@ class StoredFixDialog(QDialog):
         self.problems = QListWidget()
         self.problems.setWordWrap(True)
         self.problems.setAccessibleName("Problems")
+        self.fixes.after_fix = self.problems
         self.status = QLabel("")
         self.status.setWordWrap(True)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

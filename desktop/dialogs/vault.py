@@ -130,6 +130,8 @@ class CreateVaultDialog(_VaultDialog):
         layout.addWidget(self.buttons)
         self.first.textChanged.connect(self._update)
         self.second.textChanged.connect(self._update)
+        for field in (self.first, self.second):
+            field.returnPressed.connect(lambda field=field: self._why_not(field))
         self._update()
 
     def _update(self) -> None:
@@ -141,6 +143,17 @@ class CreateVaultDialog(_VaultDialog):
             advice += "  The two passphrases do not match."
         self.hint.setText(advice)
         self.create_button.setEnabled(hint.acceptable and matches)
+        # The advice sits in a label the keyboard never reaches: each field carries its part,
+        # and the meter says its level in words (it gave a bare number).
+        self.first.setAccessibleDescription(hint.advice)
+        self.second.setAccessibleDescription("The two passphrases do not match."
+                                             if self.second.text() and not matches else "")
+        self.meter.setAccessibleDescription(hint.strength.name.replace("_", " ").lower())
+
+    def _why_not(self, field: QLineEdit) -> None:
+        """Enter with Create greyed out did nothing and said nothing: say what it waits for."""
+        if not self.create_button.isEnabled():
+            announce(self.hint.text().strip() or "Type the passphrase twice.", on=field)
 
     def _create(self) -> None:
         if not self.create_button.isEnabled():

@@ -169,6 +169,7 @@ class DatasetsPage(Page):
         # One "Fix" button per problem group (desktop.pages.fixes_panel).
         self.fixes_panel = FixesPanel()
         self.fixes_panel.fix_chosen.connect(self.apply_fix)
+        self.fixes_panel.after_fix = self.problems
         side_layout.addWidget(self.fixes_panel)
         side_layout.addWidget(self.problems, 3)
         self.labels_title = section("Labels")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from desktop.accessible import say_aloud
 
 
 def fix_draft(draft: Any, fix: Any, *, skip_incomplete: bool = False) -> Any:
@@ -51,6 +53,10 @@ class FixesPanel(QWidget):
         super().__init__(parent)
         self.buttons: list[QPushButton] = []
         self.reasons: list[QLabel] = []
+        # A fix replaces the buttons (the pressed one too, under the keyboard's focus): the
+        # focus then goes to the next fix, or here when none is left (the page sets it).
+        self.after_fix: QWidget | None = None
+        self._pressed: QPushButton | None = None
         self.applied = QLabel()
         self.applied.setWordWrap(True)
         self._layout = QVBoxLayout(self)
@@ -79,7 +85,7 @@ class FixesPanel(QWidget):
             button.setEnabled(not option.refused)
             button.setToolTip(option.refused or "Applied in memory; the source file is not changed. "
                               "Recorded in the dataset's history when you import.")
-            button.clicked.connect(lambda _checked=False, o=option: self.fix_chosen.emit(o))
+            button.clicked.connect(lambda _checked=False, o=option, b=button: self._chosen(o, b))
             button.setAutoDefault(True)  # Enter presses it on a page too (as in a dialog)
             self._layout.addWidget(button)
             self.buttons.append(button)
@@ -93,10 +99,22 @@ class FixesPanel(QWidget):
         self.applied.setText("Applied: " + "; ".join(done) if done else "")
         self.applied.setVisible(bool(done))
         self.setVisible(bool(options or done))
+        if self._pressed is not None:  # after a fix: the focus on what is next, the fix said
+            self._pressed = None
+            target = next((b for b in self.buttons if b.isEnabled()), None) or self.after_fix
+            if target is not None:
+                target.setFocus(Qt.FocusReason.OtherFocusReason)
+                say_aloud(self.applied.text(), on=target)
+
+    def _chosen(self, option: Any, button: QPushButton) -> None:
+        self._pressed = button
+        self.fix_chosen.emit(option)
 
     def set_busy(self, busy: bool) -> None:
         for button in self.buttons:
             button.setEnabled(not busy and "not possible" not in button.text())
+        if not busy and self._pressed in self.buttons:  # refused: back on the fix pressed
+            self._pressed.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 def _possible_first(options: list[Any]) -> list[Any]:

@@ -35,7 +35,7 @@ def _fix_dialog(qtbot, window):  # noqa: ANN001, ANN202
     return dialog
 
 
-def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, tmp_path):
+def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, tmp_path, monkeypatch):
     _store_with_repeats(window, tmp_path)
     window.show_page("datasets")
     page = window.datasets_page
@@ -45,6 +45,10 @@ def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, t
     qtbot.waitUntil(lambda: bool(dialog.fixes.buttons), timeout=30_000)
     [drop] = [b for b in dialog.fixes.buttons if "Drop repeated rows" in b.text()]
     assert "removes 4 rows" in drop.text() and "repeated" in dialog.problems.item(0).text()
+    from tests.desktop.test_accessibility import _listening
+
+    heard = _listening(monkeypatch)
+    drop.setFocus()
     qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Stored: 30 rows"), timeout=30_000)
     ws = window.context.workspace
@@ -55,6 +59,9 @@ def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, t
             if e.action == "dataset.fixed"] == ["drop-duplicates"]
     qtbot.waitUntil(lambda: "Applied: " in dialog.fixes.applied.text(), timeout=30_000)
     assert not [b for b in dialog.fixes.buttons if "Drop repeated rows" in b.text()]
+    # The pressed button is gone: the focus is on what is next, where the fix is said.
+    assert dialog.focusWidget() in [*[b for b in dialog.fixes.buttons if b.isEnabled()], dialog.problems]
+    assert (dialog.focusWidget(), dialog.fixes.applied.text()) in heard
     assert page.stored.item(0, 1).text() == "30"  # the list shows the stored rows
     assert page.stored_panel.selected_name() == "repeats"
 

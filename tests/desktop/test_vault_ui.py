@@ -38,16 +38,26 @@ def test_wrong_passphrase_shows_an_error_and_the_user_can_retry(qtbot, tmp_path)
     dialog.workspace.lock()
 
 
-def test_create_dialog_needs_matching_acceptable_passphrases(qtbot, tmp_path):
+def test_create_dialog_needs_matching_acceptable_passphrases(qtbot, tmp_path, monkeypatch):
     root = tmp_path / "new"
     dialog = CreateVaultDialog(root, kdf=FAST_KDF)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.keyClicks(dialog.first, "short")
     assert not dialog.create_button.isEnabled() and "at least" in dialog.hint.text()
+    # The advice is in a label the keyboard never reaches: the field and the meter carry it.
+    assert dialog.first.accessibleDescription() == dialog.hint.text().strip()
+    assert dialog.meter.accessibleDescription() == "too short"
     dialog.first.setText(PASSPHRASE)
     qtbot.keyClicks(dialog.second, PASSPHRASE[:-1] + "X")
     assert not dialog.create_button.isEnabled() and "do not match" in dialog.hint.text()
+    assert dialog.second.accessibleDescription() == "The two passphrases do not match."
+    from tests.desktop.test_accessibility import _listening
+
+    heard = _listening(monkeypatch)
+    qtbot.keyClick(dialog.second, Qt.Key.Key_Return)  # did nothing and said nothing
+    assert len(heard) == 1 and "do not match" in heard[0][1] and not Workspace.exists(root)
+    monkeypatch.undo()
     assert dialog.meter.value() == int(assess(PASSPHRASE).strength) >= int(Strength.FAIR)
     dialog.second.setText(PASSPHRASE)
     assert dialog.create_button.isEnabled()
