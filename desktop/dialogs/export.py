@@ -55,7 +55,7 @@ class ExportDialog(QDialog):
         next(iter(self.format_buttons.values())).setChecked(True)
 
         self.folder = QLineEdit(self._default_target(plaintext=False))
-        browse = QPushButton("Choose…")
+        browse = QPushButton("Choose…", accessibleName="Choose the export folder")
         browse.clicked.connect(self._browse)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
@@ -201,7 +201,9 @@ class ExportDialog(QDialog):
                       "its passphrase and writes the model folder.")
             self.message.setText(f"✔ Exported ({kind}) to {out}.{opened}")
             self.export_button.setEnabled(False)
-            self.buttons.button(QDialogButtonBox.StandardButton.Close).setFocus()
+            close = self.buttons.button(QDialogButtonBox.StandardButton.Close)
+            close.setFocus()
+            announce(self.message.text(), on=close)  # the focus is there; the result was unsaid
         elif isinstance(terminal, Failed):
             self._refuse(terminal.message)
         elif isinstance(terminal, Cancelled):

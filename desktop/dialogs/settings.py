@@ -21,7 +21,7 @@ class SettingsDialog(QDialog):
         self.workspace = QLineEdit(settings.workspace)
         self.workspace.setPlaceholderText("Default location")
         self.workspace.setAccessibleName("Workspace folder")
-        browse = QPushButton("Choose…")
+        browse = QPushButton("Choose…", accessibleName="Choose the workspace folder")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.workspace, 1)

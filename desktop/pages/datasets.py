@@ -191,8 +191,7 @@ class DatasetsPage(Page):
     def _build_top_bar(self) -> QHBoxLayout:
         self.open_button = QPushButton(icon("open"), "Open…")
         self.open_button.clicked.connect(self._open_dialog)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(320)
+        self.progress = QProgressBar(maximumWidth=320, accessibleName="Reading the file")
         self.progress.hide()
         self.status = QLabel()
         self.status.setWordWrap(True)

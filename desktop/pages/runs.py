@@ -337,6 +337,8 @@ class RunsPage(Page):
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
+                    # Bold is not heard: a screen reader reads the cell's description.
+                    item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, "the best of the runs compared")
                 if key == "accuracy" and record.run_id in measured:
                     item.setToolTip(_interval_tip(measured[record.run_id]))
                 if key == "privacy" and record.privacy:

@@ -91,7 +91,7 @@ class TrainPage(Page):
         self.privacy_warning = QLabel("⚠ This dataset was never scanned for personal data. "
                                       "Datasets → Privacy… finds and anonymizes it.")
         self.privacy_warning.setWordWrap(True)
-        self.privacy_dismiss = QPushButton("Dismiss")
+        self.privacy_dismiss = QPushButton("Dismiss", accessibleName="Dismiss the personal-data warning")
         self.privacy_dismiss.clicked.connect(self._dismiss_privacy_warning)
         self._privacy_dismissed: set[str] = set()
         self._privacy_reviewed: set[str] = set()
@@ -133,7 +133,7 @@ class TrainPage(Page):
         self.start_button = QPushButton(icon("train"), "Start training")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("Cancel", accessibleName="Cancel training")  # two Cancels
         self.cancel_button.clicked.connect(self.cancel)
         self.resume_button = QPushButton("Resume")
         self.resume_button.clicked.connect(lambda: self.resume())
@@ -187,7 +187,7 @@ class TrainPage(Page):
 
     def _build_live_column(self) -> QVBoxLayout:
         self.device_label = QLabel("Device: —")
-        self.progress = QProgressBar()
+        self.progress = QProgressBar(accessibleName="Training progress")
         self.progress.setRange(0, 1000)
         self.progress_text = QLabel("")
         self.progress_text.setWordWrap(True)  # one long line pushed this column over the settings

@@ -19,7 +19,7 @@ class BaseModelChoice:
         self.label.setWordWrap(True)
         self.choose_button = QPushButton("Choose folder…")
         self.choose_button.clicked.connect(self.choose)
-        self.default_button = QPushButton("Default")
+        self.default_button = QPushButton("Default", accessibleName="Use the default base model")
         self.default_button.clicked.connect(lambda: self.set_folder(None))
         self.buttons = QWidget()
         row = QHBoxLayout(self.buttons)

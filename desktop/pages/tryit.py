@@ -90,10 +90,10 @@ class TryItPage(Page):
 
         self.batch_button = QPushButton(icon("open"), "Predict a file…")
         self.batch_button.clicked.connect(self.choose_batch_files)
-        self.batch_cancel = QPushButton("Cancel")
+        self.batch_cancel = QPushButton("Cancel", accessibleName="Cancel the batch prediction")
         self.batch_cancel.clicked.connect(lambda: self._batch and self._batch.cancel())
         self.batch_cancel.setEnabled(False)
-        self.batch_progress = QProgressBar()
+        self.batch_progress = QProgressBar(accessibleName="Batch prediction progress")
         self.batch_status = QLabel("Choose a CSV, TSV, JSON, JSONL, Parquet or Excel file; the predictions are "
                                    "written to a new file beside your other data.")
         self.batch_status.setWordWrap(True)

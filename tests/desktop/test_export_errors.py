@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
 from tests.engine.test_prediction import train_tiny_run
 
@@ -56,6 +57,9 @@ def test_a_second_export_of_a_run_is_offered_a_free_name_and_says_how_to_open_it
     assert dialog.exported_to == tmp_path / f"cloister-{run_id}-2.cloister-export"
     assert "cloister open-export FILE --out NEW_FOLDER" in dialog.message.text()
     assert (tmp_path / f"cloister-{run_id}.cloister-export").read_bytes() == b"yesterday's export"
+    # The focus goes to Close, which says the result (its description was empty).
+    close = dialog.buttons.button(QDialogButtonBox.StandardButton.Close)
+    assert dialog.focusWidget() is close and close.accessibleDescription() == dialog.message.text()
 
 
 def test_ctrl_e_on_the_runs_page_exports_the_run_chosen_there(qtbot, window, trained) -> None:

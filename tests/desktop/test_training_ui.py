@@ -217,6 +217,11 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     rates = [table.item(rows.index("Learning rate"), c).text() for c in range(2)]
     assert sorted(float(r) for r in rates) == [1e-4, 3e-4]
     accuracy_row = rows.index("Accuracy")
+    # The best value is bold, and said as such (bold is not heard).
+    best = [c for c in range(2) if table.item(accuracy_row, c).font().bold()]
+    described = [c for c in range(2) if table.item(accuracy_row, c).data(
+        Qt.ItemDataRole.AccessibleDescriptionRole) == "the best of the runs compared"]
+    assert best and described == best
     from engine.runs import load_run
 
     from engine.evaluation.metrics import accuracy_interval
