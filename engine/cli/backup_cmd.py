@@ -51,7 +51,7 @@ def register_backup(subparsers: Any) -> None:
         "asked for. A failed copy leaves nothing at DEST.")
     p.add_argument("dest", metavar="DEST", type=Path,
                    help="the backup's folder: must not exist yet (or be empty)")
-    add_workspace_options(p)
+    add_workspace_options(p, passphrase=False)  # it decrypts nothing
     p.set_defaults(func=cmd_backup)
 
 

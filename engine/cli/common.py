@@ -21,12 +21,15 @@ PASSPHRASE_ENV = "CLOISTER_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "CLOISTER_NEW_PASSPHRASE"
 
 
-def add_workspace_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--workspace`` and ``--passphrase-file`` to a subcommand's parser."""
+def add_workspace_options(parser: argparse.ArgumentParser, *, passphrase: bool = True) -> None:
+    """Add ``--workspace`` and ``--passphrase-file`` to a subcommand's parser (``passphrase``
+    False: a command that decrypts nothing, such as ``backup``, takes no passphrase)."""
     group = parser.add_argument_group("workspace")
     group.add_argument("--workspace", metavar="DIR", type=Path, default=None,
                        help="workspace folder (default: $CLOISTER_WORKSPACE, else the user data "
                        "folder)")
+    if not passphrase:
+        return
     group.add_argument("--passphrase-file", metavar="FILE", type=Path, default=None,
                        help=f"read the passphrase from the first line of FILE (else "
                        f"${PASSPHRASE_ENV}, else a prompt)")

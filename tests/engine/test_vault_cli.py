@@ -299,6 +299,10 @@ def test_backup_needs_no_passphrase_and_refuses_to_write_over_anything(
     assert "with no file half written" in out and "cloister audit --accept-restore" in out
     code, _, err = run(capsys, "backup", str(tmp_path / "nightly"))
     assert code == 2 and "already exists and is not an empty folder" in err
+    with pytest.raises(SystemExit):  # its help offered a passphrase file it never reads
+        cli(["backup", "--help"])
+    said = capsys.readouterr().out
+    assert "--workspace" in said and "--passphrase-file" not in said
     monkeypatch.setenv("CLOISTER_PASSPHRASE", "first passphrase")
     monkeypatch.setenv("CLOISTER_ANCHOR_DIR", str(tmp_path / "elsewhere"))  # as on another computer
     code, out, _ = run(capsys, "datasets", "--workspace", str(tmp_path / "nightly"))
