@@ -32,7 +32,8 @@ from engine.data.person_spelling import needs_other_form
 from engine.data.person_match import (check_values, column_matches, found_spellings,
                                       labels_naming, rows_matching)
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
-                                   report_quotes, split_mapping, without_removed_rows)
+                                   report_quotes, rows_by_name_column_pseudonyms, split_mapping,
+                                   without_removed_rows)
 from engine.data.store import ANONYMIZED_FROM
 from engine.errors import InputError, Stopped
 from engine.events import CancelToken
@@ -351,6 +352,8 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
                   *(c for c in computed.get(v, []) if c not in others)] for v in checked}
     skip = _skip(stored.info, columns)
     mask, direct, per_value = _rows_about(stored.table, checked, columns, match_all, theirs, skip)
+    if mapping is not None and not columns:  # a name typed whole, its columns pseudonymized
+        mask |= rows_by_name_column_pseudonyms(stored.table, mapping, checked, skip)
     unsearched = 0
     if any(shared_of.values()):  # rows found only when the shared pseudonyms count too
         wider = _rows_about(stored.table, checked, columns, match_all,

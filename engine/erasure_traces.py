@@ -50,6 +50,29 @@ def split_mapping(mapping: dict[str, Any], values: Sequence[str], whole_cells: b
     return per_value, int(naming.sum()), shared, {**mapping, "pairs": kept}
 
 
+def rows_by_name_column_pseudonyms(table: pa.Table, mapping: dict[str, Any], values: Sequence[str],
+                                   skip: Sequence[str]) -> np.ndarray:
+    """Rows of a reversible copy whose first- and last-name columns hold the pseudonyms of a
+    value's words: "Olu" became "Small" in first_name and "Adeyemi" "Randall" in last_name. As
+    imported such a row is found by that column pair (``across_name_columns``); in the copy,
+    whose name columns were pseudonymized word by word, nothing found it, and the mapping still
+    led back to the person. Only pseudonyms that stand for that word alone count."""
+    from engine.data.person_match import across_name_columns
+
+    names = [c for c in table.column_names if c not in skip]
+    hit = np.zeros(table.num_rows, dtype=bool)
+    for value in values:
+        words = value.split()
+        for k in range(1, len(words)):
+            left, right = " ".join(words[:k]), " ".join(words[k:])
+            firsts = split_mapping(mapping, [left], True)[0][left]
+            lasts = split_mapping(mapping, [right], True)[0][right] if firsts else []
+            for first in firsts:
+                for last in lasts:
+                    hit |= across_name_columns(table, names, f"{first} {last}")
+    return hit
+
+
 def without_removed_rows(mapping: dict[str, Any], removed: pa.Table, kept: pa.Table
                          ) -> tuple[dict[str, Any], int]:
     """``mapping`` without the entries whose surrogate stands only in ``removed`` rows: their

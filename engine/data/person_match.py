@@ -196,7 +196,7 @@ def column_matches(column: pa.ChunkedArray | pa.Array, value: str, *,
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _across_columns(table: pa.Table, names: Sequence[str], value: str) -> np.ndarray:
+def across_name_columns(table: pa.Table, names: Sequence[str], value: str) -> np.ndarray:
     """Rows where ``value``'s words stand as the whole cells of two columns, split anywhere:
     "Petra" in first_name and "Brand" in last_name (in either order), "José" and "García
     Pérez". Whole cells only, so a text that mentions "Petra" beside a column "Brand" is not
@@ -258,7 +258,7 @@ def rows_matching(table: pa.Table, values: Sequence[str], columns: Sequence[str]
         for name in searched:
             hit |= column_matches(table.column(name), value, whole_cells=bool(columns))
         if across and not columns and len(value.split()) >= 2:
-            hit |= _across_columns(table, searched, value)
+            hit |= across_name_columns(table, searched, value)
         per_value[value] = int(hit.sum())
         mask = mask & hit if match_all else mask | hit
     return mask, per_value
