@@ -50,27 +50,50 @@ def split_mapping(mapping: dict[str, Any], values: Sequence[str], whole_cells: b
     return per_value, int(naming.sum()), shared, {**mapping, "pairs": kept}
 
 
-def rows_by_name_column_pseudonyms(table: pa.Table, mapping: dict[str, Any], values: Sequence[str],
-                                   skip: Sequence[str]) -> np.ndarray:
-    """Rows of a reversible copy whose first- and last-name columns hold the pseudonyms of a
-    value's words: "Olu" became "Small" in first_name and "Adeyemi" "Randall" in last_name. As
-    imported such a row is found by that column pair (``across_name_columns``); in the copy,
-    whose name columns were pseudonymized word by word, nothing found it, and the mapping still
-    led back to the person. Only pseudonyms that stand for that word alone count."""
+def rows_by_name_pairs(table: pa.Table, pairs: Sequence[str], skip: Sequence[str]) -> np.ndarray:
+    """Rows whose first- and last-name columns hold one of ``pairs`` ("Small Randall": the
+    pseudonyms of "Olu" and "Adeyemi"), as whole cells: a copy whose name columns were
+    pseudonymized word by word holds a person so. As imported such a row is found by that
+    column pair (``across_name_columns``); in the copy nothing found it, and its mapping still
+    led back to the person."""
     from engine.data.person_match import across_name_columns
 
     names = [c for c in table.column_names if c not in skip]
     hit = np.zeros(table.num_rows, dtype=bool)
+    for pair in dict.fromkeys(pairs):
+        hit |= across_name_columns(table, names, pair)
+    return hit
+
+
+def _word_splits(value: str) -> list[tuple[str, str]]:
+    words = value.split()
+    return [(" ".join(words[:k]), " ".join(words[k:])) for k in range(1, len(words))]
+
+
+def mapped_name_pairs(mapping: dict[str, Any], values: Sequence[str]) -> list[str]:
+    """Each value's words as a reversible mapping pseudonymized them one by one ("Small
+    Randall" for "Olu Adeyemi"); only pseudonyms that stand for that word alone."""
+    pairs = []
     for value in values:
-        words = value.split()
-        for k in range(1, len(words)):
-            left, right = " ".join(words[:k]), " ".join(words[k:])
+        for left, right in _word_splits(value):
             firsts = split_mapping(mapping, [left], True)[0][left]
             lasts = split_mapping(mapping, [right], True)[0][right] if firsts else []
-            for first in firsts:
-                for last in lasts:
-                    hit |= across_name_columns(table, names, f"{first} {last}")
-    return hit
+            pairs += [f"{first} {last}" for first in firsts for last in lasts]
+    return pairs
+
+
+def computed_name_pairs(ws: Vault, values: Sequence[str]) -> dict[str, list[str]]:
+    """Each value's words as this workspace's key pseudonymizes them one by one as names:
+    what a one-way copy's first- and last-name columns hold for the person (one word alone is
+    never searched for: its pseudonym is one common name that stands for many)."""
+    from privacy.pii.pseudonym import Pseudonymizer
+    from privacy.pii.secret import SECRET_KEY
+
+    if not ws.has(SECRET_KEY):
+        return {}
+    pseudonymizer = Pseudonymizer(ws.read_bytes(SECRET_KEY))
+    return {value: [f"{pseudonymizer.surrogate('PERSON', left)} {pseudonymizer.surrogate('PERSON', right)}"
+                    for left, right in _word_splits(value)] for value in values}
 
 
 def without_removed_rows(mapping: dict[str, Any], removed: pa.Table, kept: pa.Table
