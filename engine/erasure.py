@@ -463,8 +463,12 @@ def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force:
              + (f" and {count_of(part.pseudonyms, 'pair')} naming them from its mapping"
                 if part.pseudonyms else ""))
     pseudonyms = sum(d.pseudonyms for d in plan.affected)
-    ws.audit("person.forgotten", datasets=done, runs_deleted=deleted, pseudonyms=pseudonyms,
-             report_quotes=quotes, **({"reference": reference} if reference else {}))
+    # The runs left holding the rows are named too: an erasure file rebuilt from the log must
+    # show that a model may still remember them.
+    kept = [r.run_id for r in plan.runs if r.run_id not in deleted]
+    ws.audit("person.forgotten", datasets=done, runs_deleted=deleted, runs_kept=kept,
+             pseudonyms=pseudonyms, report_quotes=quotes,
+             **({"reference": reference} if reference else {}))
     return ErasureDone(rows=done, runs_deleted=tuple(deleted), pseudonyms=pseudonyms,
                        quotes=quotes, blocking=blocking)
 

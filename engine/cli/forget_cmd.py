@@ -104,7 +104,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
             print(line)
         if args.export is not None:
             exported = export_rows(plan.affected, args.export)
-            ws.audit("person.exported", rows=exported)  # personal data left the vault
+            # Personal data left the vault, for this request (its case, when given).
+            ws.audit("person.exported", rows=exported,
+                     **({"reference": args.reference} if args.reference else {}))
             print(f"Wrote {count_of(exported, 'row')} found, every column, to {args.export} "
                   "(plaintext: yours to protect, and to delete once sent).")
         if not plan.affected and not plan.reports:
@@ -150,8 +152,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
         print(f"{count_of(len(kept), 'run')} trained on these rows {verb} kept: a model can "
               "remember what it was trained on."
               f" Delete {'it' if len(kept) == 1 else 'them'} with `cloister rm-run {ids}` "
-              "and train again; models exported earlier are outside the workspace: delete those "
-              "copies too.")
+              "and train again.")
+    if runs:  # deleted or kept: their exports are beyond the workspace either way
+        print("Models exported from those runs, and predictions written from them, are outside "
+              "the workspace: delete those copies too (`cloister audit --action export` lists "
+              "the exports).")
     if removed:
         print(ERASED_FROM_BACKUPS)
     return 0

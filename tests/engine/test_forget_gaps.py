@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main as cli
-from tests.engine.test_forget_cli import MORE, PASSPHRASE, _texts, _workspace
+from tests.engine.test_forget_cli import MORE, PASSPHRASE, _audit, _texts, _workspace, csv_file  # noqa: F401 (a fixture)
 from tests.engine.test_privacy_cli import ROWS, write_csv
 from tests.engine.test_reidentify_cli import REVERSIBLE
 
@@ -198,3 +198,19 @@ def test_a_name_whose_columns_were_pseudonymized_word_by_word_is_found_in_a_copy
     assert not reversible or {"Margarethe", "Vollmer", "Jonas", "Achterberg"} <= originals
     assert cli(["forget", "Olu Adeyemi", "--dry-run"]) == 0
     assert "Nothing to remove" in capsys.readouterr().out
+
+
+def test_an_access_request_gets_every_column_of_the_rows_found(
+        csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    out_file = tmp_path / "access.csv"
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run", "--export", str(out_file),
+                "--reference", "ACC-88"]) == 0
+    assert "Wrote 2 rows found, every column" in capsys.readouterr().out
+    with out_file.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["[dataset]"], r["[row]"], r["ssn"]) for r in rows] == [
+        ("tickets", "1", "196-20-7761"), ("tickets", "3", "196-20-7761")]
+    assert rows[0]["customer"] == "Kimberly Lauritsen"
+    assert ("person.exported", {"rows": 2, "reference": "ACC-88"}) in _audit()  # tied to its case
