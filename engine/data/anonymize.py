@@ -71,6 +71,23 @@ def anonymize_imported(imported: ImportedTable, mapping: ColumnMapping, policy: 
     return dataclasses.replace(imported, table=table, problems=()), result
 
 
+# What an anonymized dataset says it came from when its file's name held what the policy removes.
+WITHHELD_FILE_NAME = "(file name withheld: it held personal data)"
+
+
+def _without_named_source(imported: ImportedTable, policy: Policy) -> ImportedTable:
+    """``imported`` under a withheld file name when its name holds what ``policy`` removes
+    from the rows ("margarethe_vollmer_notes.csv"): the copy's description and audit entries
+    named the person the rows no longer do."""
+    import re
+    from pathlib import Path
+
+    spaced = re.sub(r"[-_.]+", " ", Path(imported.source.name).stem)
+    if any(policy.operator_for(f.type).action != "keep" for f in policy.find(spaced)):
+        return dataclasses.replace(imported, source=Path(WITHHELD_FILE_NAME))
+    return imported
+
+
 def _keep_mapping(ws: Workspace, name: str, result: Result, *, replaced: bool = False) -> None:
     """Store the reversible pseudonyms' mapping of the dataset just saved as ``name``. The
     mapping is kept even when empty (no value matched), so that ``reidentify`` on the dataset
@@ -136,13 +153,14 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
         raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
                             "replace it (--replace on the command line)")
     anonymized, result = anonymize_imported(imported, mapping, policy, ws, progress=progress)
+    anonymized = _without_named_source(anonymized, policy)
     problems = validate(anonymized, mapping, skip_incomplete=skip_incomplete,
                         label_delimiter=label_delimiter)  # multi-label: class by class
 
     def keep(saved: DatasetInfo) -> None:  # after the save, which drops a replaced one's mapping
         _keep_mapping(ws, saved.name, result, replaced=replace and existed)
         _audit_policy(ws, "dataset.anonymized", policy, result, dataset=name,
-                      source=imported.source.name)
+                      source=anonymized.source.name)
 
     info = save_dataset(ws, name, anonymized, mapping, problems=problems,
                         overwrite=replace, skip_incomplete=skip_incomplete, history=history,
@@ -163,6 +181,7 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
     info = stored.info
     imported = stored.as_imported()
     anonymized, result = anonymize_imported(imported, info.mapping, policy, ws, progress=progress)
+    anonymized = _without_named_source(anonymized, policy)
 
     def keep(saved: DatasetInfo) -> None:
         _keep_mapping(ws, saved.name, result)

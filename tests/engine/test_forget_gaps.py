@@ -214,3 +214,29 @@ def test_an_access_request_gets_every_column_of_the_rows_found(
         ("tickets", "1", "196-20-7761"), ("tickets", "3", "196-20-7761")]
     assert rows[0]["customer"] == "Kimberly Lauritsen"
     assert ("person.exported", {"rows": 2, "reference": "ACC-88"}) in _audit()  # tied to its case
+
+
+def test_an_anonymized_dataset_does_not_keep_a_file_name_that_names_someone(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """A DPO's review: `show` of an anonymized copy said "12 rows from
+    margarethe_vollmer_notes.csv", and its audit entries kept the name for good."""
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    policy = tmp_path / "one-way.toml"
+    policy.write_text(ONE_WAY, encoding="utf-8")
+    named = write_csv(tmp_path / "kimberly_lauritsen_tickets.csv", rows=[*ROWS, *MORE])
+    plain = write_csv(tmp_path / "tickets-2024.csv", rows=[*ROWS, *MORE])
+    columns = ["--text-column", "text", "--label-column", "label"]
+    assert cli(["import", str(named), "--name", "direct", *columns, "--anonymize", str(policy)]) == 0
+    assert cli(["import", str(named), "--name", "source", *columns]) == 0
+    assert cli(["anonymize", "source", "--policy", str(policy), "--name", "copy"]) == 0
+    assert cli(["import", str(plain), "--name", "other", *columns, "--anonymize", str(policy)]) == 0
+    capsys.readouterr()
+    for name in ("direct", "copy"):
+        assert cli(["show", name, "--rows", "0"]) == 0
+        out = capsys.readouterr().out
+        assert "lauritsen" not in out.lower() and "file name withheld" in out
+    assert cli(["show", "other", "--rows", "0"]) == 0
+    assert "tickets-2024.csv" in capsys.readouterr().out  # a name naming no one is kept
+    entries = [d for a, d in _audit() if d.get("dataset") in ("direct", "copy")]
+    assert entries and "lauritsen" not in repr(entries).lower()
