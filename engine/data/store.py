@@ -250,17 +250,21 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                 ws.delete(table_key)
             raise
         # Logged at once: a SIGKILL or power cut before the entry leaves the change unlogged,
-        # and the clean-up below (an index write per superseded file) widened that window.
-        ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
-                 rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name,
-                 **({"fixed_from": fixed_from} if fixed_from else {}))
-        # Only now is the old table unreferenced; a crash before here leaves a harmless orphan.
-        # A pseudonym mapping belonged to the previous contents: it goes too (an anonymized
-        # import writes its own afterwards), so replaced data leaves no originals behind.
-        for key in ws.list(_dir(name)):
-            if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
-                    or key == pseudonym_map_key(name):
-                ws.delete(key)
+        # and the clean-up below (an index write per superseded file) widened that window. The
+        # clean-up runs whatever the audit write does: replaced rows must not stay indexed.
+        try:
+            ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
+                     rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name,
+                     **({"fixed_from": fixed_from} if fixed_from else {}))
+        finally:
+            # Only now is the old table unreferenced; a crash before here leaves a harmless
+            # orphan. A pseudonym mapping belonged to the previous contents: it goes too (an
+            # anonymized import writes its own afterwards), so replaced data leaves no
+            # originals behind.
+            for key in ws.list(_dir(name)):
+                if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
+                        or key == pseudonym_map_key(name):
+                    ws.delete(key)
         for step in meta["history"][history_audited:]:  # counts only: never rows or labels
             ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),
                      rows_removed=step.get("rows_removed", 0),

@@ -79,6 +79,27 @@ def test_existing_name_needs_overwrite_and_old_version_is_replaced(ws: Workspace
     assert actions == ["vault.created", "dataset.imported", "dataset.replaced"]
 
 
+def test_a_replacement_whose_audit_entry_fails_still_unlinks_the_old_rows(ws: Workspace,
+                                                                         monkeypatch) -> None:
+    """The entry is written before the clean-up (so a kill has less room to leave the change
+    unlogged); a failed entry must not leave the replaced rows indexed, beyond any search."""
+    from privacy.errors import ChangeNotLogged
+
+    save_dataset(ws, "s", imported(ROWS), MAPPING)
+    real = ws.audit
+
+    def failing(action: str, **details) -> None:  # noqa: ANN003
+        if action == "dataset.replaced":
+            raise ChangeNotLogged("the audit entry could not be written")
+        real(action, **details)
+
+    monkeypatch.setattr(ws, "audit", failing)
+    with pytest.raises(ChangeNotLogged):
+        save_dataset(ws, "s", imported(ROWS[:1]), MAPPING, overwrite=True)
+    assert load_dataset(ws, "s").texts == ["refund please"]
+    assert len(ws.list("datasets/s/")) == 2  # the old table is gone all the same
+
+
 def test_unlabelled_dataset(ws: Workspace) -> None:
     mapping = ColumnMapping(text_columns=("text",), label_column=None)
     info = save_dataset(ws, "unlabelled", imported(ROWS), mapping)
