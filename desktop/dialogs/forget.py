@@ -96,8 +96,7 @@ class ForgetDialog(QDialog):
         self.values.clear()
         self.values.blockSignals(False)
         self.found.clear()
-        for said in (self.find_button, self.remove_button, self.values):  # rows were said there
-            said.setAccessibleDescription("")
+        self._unsay()  # rows were said there
         self.remove_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.with_runs.hide()
@@ -124,6 +123,7 @@ class ForgetDialog(QDialog):
         if self.plan is not None:
             self.plan = None
             self.found.setText("Search again: the values changed.")
+            self._unsay()  # the rows found for the old values
         self.remove_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.with_runs.hide()
@@ -183,7 +183,12 @@ class ForgetDialog(QDialog):
         The disabled Find had sent the focus to Close, where Enter closed the dialog and cleared
         what was typed, and the result sat unread in a label."""
         where.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._unsay()  # the rows found stay said nowhere else (nor an old result)
         announce(self.found.text(), on=where)
+
+    def _unsay(self) -> None:
+        for said in (self.find_button, self.remove_button, self.values):
+            said.setAccessibleDescription("")
 
     def save_rows(self) -> None:
         workspace, plan = self.context.workspace, self.plan
