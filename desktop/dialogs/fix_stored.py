@@ -105,4 +105,5 @@ class StoredFixDialog(QDialog):
         else:  # refused: nothing stored changed
             self.status.setText("Not applied: " + (terminal.message if isinstance(terminal, Failed)
                                                    else "stopped."))
+            self.fixes.fix_failed(self.status.text())
         self._check()

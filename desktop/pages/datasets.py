@@ -276,6 +276,7 @@ class DatasetsPage(Page):
         self._set_editable(True)
         if isinstance(terminal, Failed):
             self._say(terminal.message, error=True)
+            self.fixes_panel.fix_failed(terminal.message)  # a refused fix: back on its button
             if self.draft is not None:  # a sheet that could not be read: the one shown stays
                 self.sheet_combo.setCurrentText(self.draft.imported.sheet or "")
             return

@@ -57,6 +57,7 @@ class FixesPanel(QWidget):
         # focus then goes to the next fix, or here when none is left (the page sets it).
         self.after_fix: QWidget | None = None
         self._pressed: QPushButton | None = None
+        self._refused: str | None = None  # why the pressed fix was refused, for the next buttons
         self.applied = QLabel()
         self.applied.setWordWrap(True)
         self._layout = QVBoxLayout(self)
@@ -100,21 +101,34 @@ class FixesPanel(QWidget):
         self.applied.setVisible(bool(done))
         self.setVisible(bool(options or done))
         if self._pressed is not None:  # after a fix: the focus on what is next, the fix said
-            self._pressed = None
+            said = self._refused or self.applied.text()
+            self._pressed, self._refused = None, None
             target = next((b for b in self.buttons if b.isEnabled()), None) or self.after_fix
             if target is not None:
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
-                say_aloud(self.applied.text(), on=target)
+                say_aloud(said, on=target)
 
     def _chosen(self, option: Any, button: QPushButton) -> None:
-        self._pressed = button
+        self._pressed, self._refused = button, None
         self.fix_chosen.emit(option)
+
+    def fix_failed(self, message: str) -> None:
+        """The fix pressed was refused: the focus back on it, and why, said there; where the
+        buttons are made again first (the Fix… dialog checks the dataset again), on the next
+        ones. Nothing when no fix was pressed (another job failed)."""
+        pressed = self._pressed
+        if pressed is None:
+            return
+        if pressed in self.buttons and pressed.isEnabled():
+            self._pressed = None
+            pressed.setFocus(Qt.FocusReason.OtherFocusReason)
+            say_aloud(message, on=pressed)
+        else:
+            self._refused = message
 
     def set_busy(self, busy: bool) -> None:
         for button in self.buttons:
             button.setEnabled(not busy and "not possible" not in button.text())
-        if not busy and self._pressed in self.buttons:  # refused: back on the fix pressed
-            self._pressed.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 def _possible_first(options: list[Any]) -> list[Any]:

@@ -66,8 +66,9 @@ def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, t
     assert page.stored_panel.selected_name() == "repeats"
 
 
-def test_a_refused_fix_changes_nothing_stored(qtbot, window, tmp_path):
+def test_a_refused_fix_changes_nothing_stored(qtbot, window, tmp_path, monkeypatch):
     from engine.data.fixes import DropClasses
+    from tests.desktop.test_accessibility import _listening
 
     _store_with_repeats(window, tmp_path)
     ws = window.context.workspace
@@ -77,10 +78,15 @@ def test_a_refused_fix_changes_nothing_stored(qtbot, window, tmp_path):
     class Refused:  # dropping 'spam' would leave one class: the engine refuses it
         label, fix = "Drop the rows labelled 'spam'", DropClasses(("spam",))
 
+    heard = _listening(monkeypatch)
+    dialog.fixes._pressed = dialog.fixes.buttons[0]  # as a click on a fix does
     dialog.apply(Refused())
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Not applied: "), timeout=30_000)
     assert "class" in dialog.status.text()
     assert load_dataset(ws, "repeats").texts == before
+    # The dialog checks again and makes its buttons anew: the refusal is said on the first.
+    qtbot.waitUntil(lambda: any(text.startswith("Not applied: ") for _w, text in heard), timeout=30_000)
+    assert heard[-1] == (dialog.focusWidget(), dialog.status.text())
 
 
 def test_a_dialog_closed_starts_nothing_more(qtbot, window, tmp_path):

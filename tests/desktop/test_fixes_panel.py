@@ -242,3 +242,39 @@ def test_with_incomplete_rows_left_out_a_class_fix_counts_without_them(tmp_path)
     fixed = fix_draft(draft, SmallClasses(min_size=10, merge_into="other"), skip_incomplete=True)
     labels = fixed.imported.table.column("label").to_pylist()
     assert labels.count("other") == 8 and "billing" not in labels  # 8 left once the 4 go
+
+
+def test_a_refused_fix_puts_the_focus_back_and_says_why_then_lets_it_be(qtbot, monkeypatch):
+    """A refused fix left the panel thinking a fix was pending: any later list of fixes (a
+    column chosen, another file) took the focus to a button and said an old 'Applied'."""
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    from desktop.pages.fixes_panel import FixesPanel
+    from tests.desktop.test_accessibility import _listening
+
+    def option(label: str) -> SimpleNamespace:
+        return SimpleNamespace(label=label, codes=frozenset({label}), refused="", blocking=True,
+                               summary=lambda: label)
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    panel, elsewhere = FixesPanel(), QLineEdit()
+    layout = QVBoxLayout(host)
+    layout.addWidget(panel)
+    layout.addWidget(elsewhere)
+    panel.set_options([option("drop repeats"), option("merge labels")], [])
+    host.show()
+    qtbot.waitExposed(host)
+    heard = _listening(monkeypatch)
+    pressed = panel.buttons[1]
+    pressed.setFocus()
+    qtbot.mouseClick(pressed, Qt.MouseButton.LeftButton)
+    panel.set_busy(True)
+    panel.set_busy(False)
+    panel.fix_failed("refused: it would leave one class")
+    assert host.focusWidget() is pressed and heard[-1] == (pressed, "refused: it would leave one class")
+    elsewhere.setFocus()
+    panel.set_options([option("drop repeats")], [])  # later, for another reason
+    assert host.focusWidget() is elsewhere and len(heard) == 1
