@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from privacy.errors import PrivacyError
 from privacy.vault.anchor import ANCHOR_DIR_ENV
 
 from engine.cli.common import add_workspace_options, require_workspace
@@ -59,14 +60,22 @@ def verify_backup(ws: Workspace) -> int:
     """A backup checked on the computer that made it: on its own, since this computer's record
     of the newest copy is the live workspace's, which has moved on (a backup was reported as
     "altered or damaged", exit 1). How far behind it is, is said as what a backup is."""
-    behind = ws.integrity_problems()  # against this computer's record: expected for a backup
+    # Against this computer's record, a backup is an older copy, and only that is expected: a
+    # record altered or unreadable, or a copy older in some other way, is a problem.
+    against_record = ws.integrity_problems()
+    behind = ws.older_copy() if against_record else []
+    problems = [] if behind else against_record
     saved = os.environ.get(ANCHOR_DIR_ENV)
+    files = 0
     with tempfile.TemporaryDirectory(prefix="cloister-backup-check-") as alone:
         os.environ[ANCHOR_DIR_ENV] = alone  # no record: the copy against itself only
         try:
             report, damaged = ws.verify_audit(), ws.verify_entries()
-            problems = [*ws.integrity_problems(), *report.problems, *damaged]
-            files = len(ws.list())
+            problems += [*ws.integrity_problems(), *report.problems, *damaged]
+            try:
+                files = len(ws.list())
+            except PrivacyError as exc:  # both index copies unreadable: said with the rest
+                problems.append(str(exc))
         finally:
             if saved is None:
                 os.environ.pop(ANCHOR_DIR_ENV, None)

@@ -250,8 +250,9 @@ def cmd_rename(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     if args.all_files and not args.verify:
         raise InputError("--all-files goes with --verify")
-    if args.backup and (not args.verify or args.accept_restore):
-        raise InputError("--backup goes with --verify (it checks a backup copy, and accepts nothing)")
+    if args.backup and (not args.verify or args.accept_restore or args.json or not args.workspace):
+        raise InputError("--backup checks a backup copy: use it as 'audit --verify --backup "
+                         "--workspace BACKUP' (it accepts nothing, and prints no JSON)")
     if args.accept_restore:
         return _accept_restore(args)
     # A workspace that fails its integrity check is opened anyway here, read-only in effect:
@@ -331,10 +332,11 @@ def _accept_restore(args: argparse.Namespace) -> int:
         print(f"cloister: accepted: {problem}", file=sys.stderr)
     if any(p.startswith("another copy of this workspace, in ") for p in accepted):
         # An admin who accepted a test restore found the workspace in use refused in turn.
-        print("cloister: note: the other copy named above is now the older one on this computer, "
-              "and will be refused until it is accepted in turn; to check a backup without "
-              "accepting it, run 'cloister audit --verify --backup --workspace BACKUP'.",
-              file=sys.stderr)
+        print("cloister: note: this computer now holds this copy as the newest. The other copy "
+              "named above is refused as an older one if it is behind it; if it is ahead, it "
+              "takes that place back when next opened, and this copy is refused again. To check "
+              "a backup without accepting it, run 'cloister audit --verify --backup --workspace "
+              "BACKUP'.", file=sys.stderr)
     print(f"Accepted the workspace as it is now ({len(accepted)} problem(s) recorded in the audit "
           "log as 'audit.restore_accepted'). Anything newer than this copy is gone, erasures "
           "(`cloister forget`) done since it was made included: run them again.")

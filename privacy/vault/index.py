@@ -238,6 +238,11 @@ class IndexStore:
             return []
         return reasons if consistent else []
 
+    def older_copy(self) -> list[str]:
+        """Why this folder is a consistent older copy of a workspace used since on this
+        computer (a backup), or nothing when it is not, or when anything more is wrong."""
+        return self._older_copy()
+
     def _restorable(self) -> bool:
         """Whether ``accept_restore`` can work: the index reads, only older than recorded."""
         try:

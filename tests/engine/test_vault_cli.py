@@ -310,7 +310,8 @@ def test_backup_needs_no_passphrase_and_refuses_to_write_over_anything(
 
 
 def test_a_backup_is_checked_on_its_own_on_the_computer_that_made_it(env: Path, tmp_path: Path,
-                                                                      capsys, monkeypatch) -> None:
+                                                                      capsys, monkeypatch,
+                                                                      isolated_dirs) -> None:
     assert cli(["import", str(env), "--name", "tickets"]) == 0
     assert cli(["backup", str(tmp_path / "nightly")]) == 0
     assert cli(["import", str(env), "--name", "later"]) == 0  # the workspace in use moves on
@@ -322,6 +323,15 @@ def test_a_backup_is_checked_on_its_own_on_the_computer_that_made_it(env: Path, 
     assert code == 0 and err == "" and "is intact: 2 files decrypt and authenticate" in out
     assert "As expected of a backup, it is older than the copy last used on this computer" in out
     assert run(capsys, "datasets")[0] == 0  # the workspace in use is not disturbed by the check
+    for wrong in ([], ["--json", *backup]):  # a folder must be named; no JSON verdict to misread
+        assert run(capsys, "audit", "--verify", "--backup", *wrong)[0] == 2
+    # Only being older is expected of a backup: a record that was altered is a problem.
+    record = next(isolated_dirs["CLOISTER_ANCHOR_DIR"].glob("*.json"))
+    kept = record.read_text()
+    record.write_text(kept.replace('"audit_seq": ', '"audit_seq": 1'))
+    code, _, err = run(capsys, "audit", "--verify", "--backup", *backup)
+    assert code == 1 and "backup problem" in err
+    record.write_text(kept)
     # A damaged file in the backup fails the check, by name.
     with monkeypatch.context() as elsewhere:
         elsewhere.setenv("CLOISTER_ANCHOR_DIR", str(tmp_path / "elsewhere"))
@@ -335,7 +345,7 @@ def test_a_backup_is_checked_on_its_own_on_the_computer_that_made_it(env: Path, 
     assert cli(["backup", str(tmp_path / "trial")]) == 0
     assert cli(["import", str(env), "--name", "third"]) == 0
     code, _, err = run(capsys, "audit", "--accept-restore", "--yes", "--workspace", str(tmp_path / "trial"))
-    assert code == 0 and "the other copy named above is now the older one" in err
+    assert code == 0 and "this computer now holds this copy as the newest" in err
     assert "audit --verify --backup" in err
 
 
