@@ -52,11 +52,14 @@ def say_aloud(text: str, *, on: QWidget) -> None:
         QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(on, spoken(text)))
 
 
-def spoken(rich: str) -> str:
-    """A label's rich text as a screen reader should hear it: no tags, entities read back."""
+def spoken(text: str) -> str:
+    """A label's text as a screen reader should hear it: rich text without its tags and with
+    its entities read back; plain text as it is (a label such as "<none>" stays)."""
     from html import unescape
 
-    return unescape(re.sub(r"<[^>]+>", "", rich))
+    from PySide6.QtGui import Qt as GuiQt  # mightBeRichText lives in QtGui's namespace
+
+    return unescape(re.sub(r"<[^>]+>", "", text)) if GuiQt.mightBeRichText(text) else text
 
 
 class _KeepsCtrlReturn(QObject):

@@ -47,16 +47,18 @@ def readable(colour: QColor, target: QColor, *on: QColor) -> QColor:
 
 
 def readable_palette(palette: QPalette) -> QPalette:
-    """The palette with its hint grey and its selection colour made readable."""
+    """The palette with its hint grey and its selection colour made readable, in the active
+    and inactive groups, each from its own colours (disabled ones stay greyed, as disabled)."""
     role = QPalette.ColorRole
-    window, base, text = (palette.color(r) for r in (role.Window, role.Base, role.WindowText))
     palette = QPalette(palette)
-    hint = flattened(palette.color(role.PlaceholderText), window)
-    palette.setColor(role.PlaceholderText, readable(hint, text, window, base))
-    chosen, on_chosen = palette.color(role.Highlight), palette.color(role.HighlightedText)
-    # The selection's text stays as the theme has it; the selection colour moves away from it.
-    away = QColor("black") if luminance(on_chosen) > 0.5 else QColor("white")
-    palette.setColor(role.Highlight, readable(chosen, away, on_chosen))
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        window, base, text = (palette.color(group, r) for r in (role.Window, role.Base, role.WindowText))
+        hint = flattened(palette.color(group, role.PlaceholderText), window)
+        palette.setColor(group, role.PlaceholderText, readable(hint, text, window, base))
+        chosen, on_chosen = palette.color(group, role.Highlight), palette.color(group, role.HighlightedText)
+        # The selection's text stays as the theme has it; the selection colour moves away from it.
+        away = QColor("black") if luminance(on_chosen) > 0.5 else QColor("white")
+        palette.setColor(group, role.Highlight, readable(chosen, away, on_chosen))
     return palette
 
 

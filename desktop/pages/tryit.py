@@ -234,7 +234,9 @@ class TryItPage(Page):
         """The answer, and the caveat under it, to a screen reader on the text box (the answer
         label takes no focus, so it was never read)."""
         note = self.read_note.text() if self.read_note.isVisibleTo(self) else ""
-        announce(" ".join(part for part in (spoken(answer), note) if part), on=self.text)
+        said = " ".join(part for part in (spoken(answer), note) if part)
+        if said != self.text.accessibleDescription():  # each pause in typing asks again
+            announce(said, on=self.text)
 
     def _show_read_note(self, tokens: int | None) -> None:
         """Say how much of a long text the model read; hide the note for any other answer."""

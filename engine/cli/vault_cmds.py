@@ -162,14 +162,17 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     for name, reason in damaged:
         print(f"cloister: {reason}", file=sys.stderr)
     code = EXIT_FAILED if damaged else EXIT_OK
-    if args.json:
+    if args.json:  # one shape for every entry: a damaged one has its reason, and nulls
+        fields = ("rows", "labels", "size_bytes", "label_delimiter", "created", "source_name",
+                  "text_columns", "label_column")
         print(json.dumps([{
             "name": i.name, "rows": i.rows, "labels": i.labels, "size_bytes": i.size_bytes,
             "label_delimiter": i.label_delimiter,
             "created": i.created.isoformat(), "source_name": i.source_name,
             "text_columns": list(i.mapping.text_columns), "label_column": i.mapping.label_column,
-        } for i in infos] + [{"name": name, "damaged": reason} for name, reason in damaged],
-            ensure_ascii=False, indent=2))
+            "damaged": None,
+        } for i in infos] + [{"name": name, **dict.fromkeys(fields), "damaged": reason}
+                             for name, reason in damaged], ensure_ascii=False, indent=2))
         return code
     if not infos:
         print(f"{len(damaged)} damaged dataset(s), none readable." if damaged else

@@ -455,6 +455,8 @@ def test_hints_selections_and_errors_keep_aa_contrast_on_light_and_dark_themes(q
             hint = flattened(palette.color(role.PlaceholderText), window)
             assert min(contrast(hint, window), contrast(hint, base)) >= AA
             assert contrast(palette.color(role.Highlight), palette.color(role.HighlightedText)) >= AA
+            disabled = QPalette.ColorGroup.Disabled  # a disabled selection still looks disabled
+            assert palette.color(disabled, role.Highlight) == theme.color(disabled, role.Highlight)
             error = QLabel("✖ Not imported")
             error.setProperty("error", True)
             error.ensurePolished()

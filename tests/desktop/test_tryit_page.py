@@ -289,3 +289,17 @@ def test_a_workbook_of_several_sheets_asks_which_to_classify(qtbot, tryit, tmp_p
     rows = list(written.active.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["win a free prize now", "see you at lunch", "call me back"]
     assert "sheet 'Tickets'" in page.batch_status.text()
+
+
+def test_an_unchanged_answer_is_not_said_again_and_plain_labels_keep_their_brackets(
+        qtbot, tryit, monkeypatch):
+    from desktop.accessible import spoken
+    from tests.desktop.test_accessibility import _listening
+
+    page, *_ = tryit
+    heard = _listening(monkeypatch)
+    _ask(qtbot, page, "win a prize")
+    _ask(qtbot, page, "win a prize ")  # a pause in typing asks again: the same answer
+    assert len(heard) == 1
+    assert spoken("Labels: <none>, spam") == "Labels: <none>, spam"
+    assert spoken("<b>&lt;none&gt;</b> — 51.0% confident") == "<none> — 51.0% confident"

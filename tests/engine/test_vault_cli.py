@@ -215,6 +215,7 @@ def test_audit_verify_all_files_names_a_damaged_entry(env: Path, isolated_dirs, 
     code, out, _ = run(capsys, "datasets", "--json")
     listed = json.loads(out)
     assert code == 1 and [d["name"] for d in listed] == ["other", "fine"] and "fine" in listed[1]["damaged"]
+    assert listed[0].keys() == listed[1].keys() and listed[1]["rows"] is None  # one shape
 
 
 def test_init_refuses_a_passphrase_the_desktop_would_refuse(tmp_path: Path, monkeypatch,
