@@ -187,10 +187,9 @@ class TrainPage(Page):
 
     def _build_live_column(self) -> QVBoxLayout:
         self.device_label = QLabel("Device: —")
-        self.progress = QProgressBar(accessibleName="Training progress")
-        self.progress.setRange(0, 1000)
-        self.progress_text = QLabel("")
-        self.progress_text.setWordWrap(True)  # one long line pushed this column over the settings
+        self.progress = QProgressBar(accessibleName="Training progress", minimum=0, maximum=1000)
+        # Wrapped: one long line pushed this column over the settings.
+        self.progress_text = QLabel("", wordWrap=True)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
