@@ -32,8 +32,9 @@ from engine.data.person_spelling import needs_other_form
 from engine.data.person_match import (check_values, column_matches, found_spellings,
                                       labels_naming, rows_matching)
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
-                                   computed_name_pairs, mapped_name_pairs, report_quotes,
-                                   rows_by_name_pairs, split_mapping, without_removed_rows)
+                                   computed_name_pairs, mapped_name_pairs, name_pair_columns,
+                                   report_quotes, rows_with_name_pairs, split_mapping,
+                                   without_removed_rows)
 from engine.data.store import ANONYMIZED_FROM
 from engine.errors import InputError, Stopped
 from engine.events import CancelToken
@@ -269,7 +270,7 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                 spellings[value].update(found_spellings(rows, value, columns, skip))
         parts.append(part)
     computed = computed_surrogates(ws, checked, spellings) if copies else {}
-    word_pairs = computed_name_pairs(ws, checked) if copies else {}
+    word_pairs = computed_name_pairs(ws, checked) if copies and not columns else {}
     for info in copies:
         _check_cancel(cancel)
         # Only the kinds the copy's policy replaced: in a copy that kept names, a real person
@@ -277,9 +278,8 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
         policy = made.get(info.name)
         kinds = {v: [s for t, s in pairs if policy is None or policy.pseudonymizes(t)]
                  for v, pairs in computed.items()}
-        names = [p for ps in word_pairs.values() for p in ps] \
-            if policy is None or policy.pseudonymizes("PERSON") else []
-        parts.append(_plan_one(ws, info.name, checked, columns, match_all, kinds, names))
+        parts.append(_plan_one(ws, info.name, checked, columns, match_all, kinds,
+                               [p for ps in word_pairs.values() for p in ps], policy))
     removed_texts, run_ids = set[str](), set[str]()
     for part in parts:
         run_ids.update(r.run_id for r in part.runs)
@@ -332,7 +332,7 @@ def _texts(part: DatasetErasure) -> list[Any]:
 
 def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[str],
               match_all: bool, computed: dict[str, list[str]],
-              name_pairs: Sequence[str] = ()) -> DatasetErasure:
+              name_pairs: Sequence[tuple[str, str]] = (), policy: Any = None) -> DatasetErasure:
     from engine.data.store import load_dataset
     from engine.runs import runs_on
 
@@ -356,15 +356,19 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
                   *(c for c in computed.get(v, []) if c not in others)] for v in checked}
     skip = _skip(stored.info, columns)
     mask, direct, per_value = _rows_about(stored.table, checked, columns, match_all, theirs, skip)
-    # A name typed whole, whose first- and last-name columns the copy pseudonymized word by word.
-    pairs = [*(mapped_name_pairs(mapping, checked) if mapping is not None else []), *name_pairs]
-    if pairs and not columns:
-        mask |= rows_by_name_pairs(stored.table, pairs, skip)
-    unsearched = 0
+    # A full name typed whole, in a copy whose policy pseudonymized its first- and last-name
+    # columns cell by cell: reversibly, the mapping's pairs are the person's; one-way, the
+    # key's pairs may be someone else's too, so those rows are only said.
+    maybe = np.zeros(stored.info.rows, dtype=bool)  # rows that may be about them: only said
+    paired = name_pair_columns(stored.table, policy, skip) if not columns else None
+    if paired is not None and paired[1] and mapping is not None:
+        mask |= rows_with_name_pairs(stored.table, paired[0], mapped_name_pairs(mapping, checked))
+    elif paired is not None:
+        maybe |= rows_with_name_pairs(stored.table, paired[0], name_pairs)
     if any(shared_of.values()):  # rows found only when the shared pseudonyms count too
-        wider = _rows_about(stored.table, checked, columns, match_all,
-                            {v: [*theirs[v], *shared_of[v]] for v in checked}, skip)[0]
-        unsearched = int((wider & ~mask).sum())
+        maybe |= _rows_about(stored.table, checked, columns, match_all,
+                             {v: [*theirs[v], *shared_of[v]] for v in checked}, skip)[0]
+    unsearched = int((maybe & ~mask).sum())
     dropped = 0
     if mapping_left is not None and mask.any():  # pairs only the removed rows held
         mapping_left, dropped = without_removed_rows(

@@ -50,50 +50,71 @@ def split_mapping(mapping: dict[str, Any], values: Sequence[str], whole_cells: b
     return per_value, int(naming.sum()), shared, {**mapping, "pairs": kept}
 
 
-def rows_by_name_pairs(table: pa.Table, pairs: Sequence[str], skip: Sequence[str]) -> np.ndarray:
-    """Rows whose first- and last-name columns hold one of ``pairs`` ("Small Randall": the
-    pseudonyms of "Olu" and "Adeyemi"), as whole cells: a copy whose name columns were
-    pseudonymized word by word holds a person so. As imported such a row is found by that
-    column pair (``across_name_columns``); in the copy nothing found it, and its mapping still
-    led back to the person."""
-    from engine.data.person_match import across_name_columns
+def name_pair_columns(table: pa.Table, policy: Any, skip: Sequence[str]
+                      ) -> tuple[tuple[str, str], bool] | None:
+    """A copy's first- and last-name columns where its policy pseudonymized both cell by cell
+    (a ``[columns]`` rule each), and whether both rules kept the mapping: only there does a
+    person stand as their words' pseudonyms. A copy that kept those columns holds real names,
+    which a pair of pseudonyms may match (a real Pamela Mcknight is not Olu Adeyemi)."""
+    from engine.data.person_match import name_columns
 
-    names = [c for c in table.column_names if c not in skip]
-    hit = np.zeros(table.num_rows, dtype=bool)
-    for pair in dict.fromkeys(pairs):
-        hit |= across_name_columns(table, names, pair)
-    return hit
+    found = name_columns(table, [c for c in table.column_names if c not in skip]) \
+        if policy is not None else None
+    if found is None:
+        return None
+    rules = [policy.columns.get(column) for column in found]
+    if not all(r is not None and r.operator.action == "pseudonym" for r in rules):
+        return None
+    return found, all(r.operator.params.get("reversible") is True for r in rules)
 
 
-def _word_splits(value: str) -> list[tuple[str, str]]:
+def _name_splits(value: str) -> list[tuple[str, str]]:
+    """A full name's first and last parts, split at each space ("Mary Ann Smith": two ways);
+    nothing for what is no name (a phone, an address, "Dr Olu Adeyemi" keeps its title out)."""
+    if not _NAME.fullmatch(value):
+        return []
     words = value.split()
     return [(" ".join(words[:k]), " ".join(words[k:])) for k in range(1, len(words))]
 
 
-def mapped_name_pairs(mapping: dict[str, Any], values: Sequence[str]) -> list[str]:
-    """Each value's words as a reversible mapping pseudonymized them one by one ("Small
-    Randall" for "Olu Adeyemi"); only pseudonyms that stand for that word alone."""
+_NAME = re.compile(r"[^\W\d_]+(?:[ '\-.]+[^\W\d_]+)+\.?")
+
+
+def mapped_name_pairs(mapping: dict[str, Any], values: Sequence[str]) -> list[tuple[str, str]]:
+    """Each full name's parts as a reversible mapping pseudonymized them one by one ("Olu" and
+    "Adeyemi" as ("Small", "Randall")); only pseudonyms that stand for that part alone."""
     pairs = []
     for value in values:
-        for left, right in _word_splits(value):
+        for left, right in _name_splits(value):
             firsts = split_mapping(mapping, [left], True)[0][left]
             lasts = split_mapping(mapping, [right], True)[0][right] if firsts else []
-            pairs += [f"{first} {last}" for first in firsts for last in lasts]
+            pairs += [(first, last) for first in firsts for last in lasts]
     return pairs
 
 
-def computed_name_pairs(ws: Vault, values: Sequence[str]) -> dict[str, list[str]]:
-    """Each value's words as this workspace's key pseudonymizes them one by one as names:
-    what a one-way copy's first- and last-name columns hold for the person (one word alone is
-    never searched for: its pseudonym is one common name that stands for many)."""
+def computed_name_pairs(ws: Vault, values: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each full name's parts as this workspace's key pseudonymizes them one by one, as names:
+    what a one-way copy's name columns hold for the person, and for others too (a one-word
+    pseudonym is one of a few hundred names: with the same first name, one other surname in a
+    thousand gives the same pair), so rows found so are only said, never removed."""
     from privacy.pii.pseudonym import Pseudonymizer
     from privacy.pii.secret import SECRET_KEY
 
     if not ws.has(SECRET_KEY):
         return {}
     pseudonymizer = Pseudonymizer(ws.read_bytes(SECRET_KEY))
-    return {value: [f"{pseudonymizer.surrogate('PERSON', left)} {pseudonymizer.surrogate('PERSON', right)}"
-                    for left, right in _word_splits(value)] for value in values}
+    return {value: [(pseudonymizer.surrogate("PERSON", left), pseudonymizer.surrogate("PERSON", right))
+                    for left, right in _name_splits(value)] for value in values}
+
+
+def rows_with_name_pairs(table: pa.Table, columns: tuple[str, str],
+                         pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    from engine.data.person_match import rows_with_names
+
+    hit = np.zeros(table.num_rows, dtype=bool)
+    for first, last in dict.fromkeys(pairs):
+        hit |= rows_with_names(table, columns, first, last)
+    return hit
 
 
 def without_removed_rows(mapping: dict[str, Any], removed: pa.Table, kept: pa.Table

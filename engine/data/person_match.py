@@ -196,6 +196,20 @@ def column_matches(column: pa.ChunkedArray | pa.Array, value: str, *,
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def name_columns(table: pa.Table, names: Sequence[str]) -> tuple[str, str] | None:
+    """The one first-name and the one last-name column among ``names`` (by their headers, with
+    short cells), or None where there is not exactly one of each."""
+    firsts = [n for n in names if _FIRST_NAME.match(_folded(n)) and _short(table.column(n))]
+    lasts = [n for n in names if _LAST_NAME.match(_folded(n)) and _short(table.column(n))]
+    return (firsts[0], lasts[0]) if len(firsts) == 1 and len(lasts) == 1 else None
+
+
+def rows_with_names(table: pa.Table, columns: tuple[str, str], first: str, last: str) -> np.ndarray:
+    """Rows whose first-name column is ``first`` and last-name column ``last``, as whole cells."""
+    return column_matches(table.column(columns[0]), first, whole_cells=True) \
+        & column_matches(table.column(columns[1]), last, whole_cells=True)
+
+
 def across_name_columns(table: pa.Table, names: Sequence[str], value: str) -> np.ndarray:
     """Rows where ``value``'s words stand as the whole cells of two columns, split anywhere:
     "Petra" in first_name and "Brand" in last_name (in either order), "José" and "García
@@ -203,17 +217,11 @@ def across_name_columns(table: pa.Table, names: Sequence[str], value: str) -> np
     one."""
     words = value.split()
     hit = np.zeros(table.num_rows, dtype=bool)
-    firsts = [n for n in names if _FIRST_NAME.match(_folded(n)) and _short(table.column(n))]
-    lasts = [n for n in names if _LAST_NAME.match(_folded(n)) and _short(table.column(n))]
-    if len(firsts) != 1 or len(lasts) != 1:  # whose? (a contact's beside a customer's)
+    columns = name_columns(table, names)
+    if columns is None:  # whose? (a contact's beside a customer's)
         return hit
     for k in range(1, len(words)):
-        left, right = " ".join(words[:k]), " ".join(words[k:])
-        for first in firsts:
-            given = column_matches(table.column(first), left, whole_cells=True)
-            if given.any():
-                for last in lasts:
-                    hit |= given & column_matches(table.column(last), right, whole_cells=True)
+        hit |= rows_with_names(table, columns, " ".join(words[:k]), " ".join(words[k:]))
     return hit
 
 

@@ -155,13 +155,10 @@ def test_a_copy_of_an_anonymized_copy_is_searched_for_every_kind(
     assert "second: 2 of 8 rows (2 of them by their pseudonyms)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("reversible", [True, False])
-def test_a_name_whose_columns_were_pseudonymized_word_by_word_is_found_in_a_copy(
-        tmp_path: Path, monkeypatch, capsys, reversible: bool) -> None:
-    """A DPO's review: first_name and last_name pseudonymized, each word on its own ("Olu" ->
-    one name, "Adeyemi" -> another). The erasure of "Olu Adeyemi" took the one row whose text
-    named him and left two whose name columns did, said "nothing found" on a second search,
-    and (reversible) `reidentify` still named him from them."""
+def _notes_with_name_columns(tmp_path: Path, monkeypatch, *, columns: str) -> None:
+    """Three people in patient_id, first_name and last_name, Olu Adeyemi's text naming him in
+    one of his three rows; imported as 'notes' and anonymized as 'notes_anon' with the name
+    columns as ``columns`` says (names in the text pseudonymized reversibly)."""
     monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
     assert cli(["init", "--kdf-cost", "10"]) == 0
     people = [("P1000", "Margarethe", "Vollmer"), ("P1001", "Jonas", "Achterberg"),
@@ -174,30 +171,75 @@ def test_a_name_whose_columns_were_pseudonymized_word_by_word_is_found_in_a_copy
     source.write_text("patient_id,first_name,last_name,text,label\n" + "\n".join(rows) + "\n",
                       encoding="utf-8")
     policy = tmp_path / "policy.toml"
-    text = ('[entities]\nPERSON = { action = "pseudonym", reversible = true }\n'
-            'default = "tag"\n[columns]\n'
-            'first_name = { action = "pseudonym", entity = "PERSON", reversible = true }\n'
-            'last_name = { action = "pseudonym", entity = "PERSON", reversible = true }\n')
-    policy.write_text(text if reversible else text.replace(", reversible = true", ""), encoding="utf-8")
+    policy.write_text('[entities]\nPERSON = { action = "pseudonym", reversible = true }\n'
+                      f'default = "tag"\n[columns]\n{columns}', encoding="utf-8")
     assert cli(["import", str(source), "--name", "notes", "--text-column", "text",
                 "--label-column", "label"]) == 0
     assert cli(["anonymize", "notes", "--policy", str(policy), "--name", "notes_anon"]) == 0
+
+
+WORD_BY_WORD = ('first_name = { action = "pseudonym", entity = "PERSON", reversible = true }\n'
+                'last_name = { action = "pseudonym", entity = "PERSON", reversible = true }\n')
+
+
+def test_a_name_whose_columns_were_pseudonymized_word_by_word_is_found_in_a_reversible_copy(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """A DPO's review: first_name and last_name pseudonymized reversibly, each word on its own
+    ("Olu" -> one name, "Adeyemi" -> another). The erasure of "Olu Adeyemi" took the one row
+    whose text named him and left two whose name columns did, said "nothing found" on a second
+    search, and `reidentify` still named him from them."""
+    from engine.data.reidentify import load_pseudonym_map
+    from engine.data.store import load_dataset
+
+    _notes_with_name_columns(tmp_path, monkeypatch, columns=WORD_BY_WORD)
     capsys.readouterr()
     assert cli(["forget", "Olu Adeyemi", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "notes: 3 of 9 rows" in out and "notes_anon: 3 of 9 rows" in out
-    from engine.data.reidentify import load_pseudonym_map
-    from engine.data.store import load_dataset
-
     with _workspace() as w:
         kept = load_dataset(w, "notes_anon").table.to_pylist()
-        mapping = load_pseudonym_map(w, "notes_anon").to_json() if reversible else {"pairs": {}}
+        mapping = load_pseudonym_map(w, "notes_anon").to_json()
     assert len(kept) == 6 and {r["patient_id"] for r in kept} == {"P1000", "P1001"}
     originals = {o for entries in mapping["pairs"].values() for _e, o in entries}
     assert not originals & {"Olu", "Adeyemi", "Olu Adeyemi"}  # nothing leads back to him
-    assert not reversible or {"Margarethe", "Vollmer", "Jonas", "Achterberg"} <= originals
+    assert {"Margarethe", "Vollmer", "Jonas", "Achterberg"} <= originals  # the others stay
     assert cli(["forget", "Olu Adeyemi", "--dry-run"]) == 0
     assert "Nothing to remove" in capsys.readouterr().out
+
+
+def test_a_one_way_copy_says_the_rows_its_name_columns_may_hold_for_them_and_keeps_them(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """One-way, the key's pseudonym of one word is one of a few hundred names: the pair may be
+    someone else's (a review removed an 'Olu Cbb' so). Said, never removed."""
+    _notes_with_name_columns(tmp_path, monkeypatch, columns=WORD_BY_WORD.replace(", reversible = true", ""))
+    capsys.readouterr()
+    assert cli(["forget", "Olu Adeyemi", "--dataset", "notes_anon", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "notes_anon: 1 of 9 rows" in out  # his text's full-name pseudonym: surely him
+    assert "2 rows there may be about them" in out
+
+
+def test_a_copy_that_kept_its_name_columns_is_not_searched_for_pseudonym_pairs(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """A copy that kept first_name and last_name holds real people: one who bears the pair of
+    pseudonyms the key gives "Olu" and "Adeyemi" is someone else (a review removed one)."""
+    from engine.erasure_traces import computed_name_pairs
+
+    _notes_with_name_columns(tmp_path, monkeypatch, columns="")
+    with _workspace() as w:
+        first, last = computed_name_pairs(w, ["Olu Adeyemi"])["Olu Adeyemi"][0]
+    real = tmp_path / "real.csv"
+    real.write_text(f"first_name,last_name,text,label\n{first},{last},a visit,praise\n"
+                    "Ann,Lee,a complaint,complaint\nBo,Ray,another visit,praise\n"
+                    "Cy,Orr,a late bill,complaint\n", encoding="utf-8")
+    policy = tmp_path / "text-only.toml"
+    policy.write_text('[entities]\nPERSON = "pseudonym"\ndefault = "tag"\n', encoding="utf-8")
+    assert cli(["import", str(real), "--name", "real", "--text-column", "text",
+                "--label-column", "label", "--anonymize", str(policy)]) == 0
+    capsys.readouterr()
+    assert cli(["forget", "Olu Adeyemi", "--dataset", "real", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "real: nothing found" in out and "may be about them" not in out
 
 
 def test_an_access_request_gets_every_column_of_the_rows_found(
