@@ -78,6 +78,7 @@ class StoredFixDialog(QDialog):
         if not isinstance(terminal, Done):
             self.status.setText(terminal.message if isinstance(terminal, Failed) else "Stopped.")
             self.fixes.set_busy(False)
+            self.fixes.fix_failed(self.status.text())  # no new buttons: said on the one pressed
             return
         self.info, problems, options = terminal.value
         self.problems_seen = list(problems)

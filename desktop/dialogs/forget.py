@@ -120,10 +120,10 @@ class ForgetDialog(QDialog):
     def _forget_plan(self) -> None:
         """What was found belongs to the values as they were: typing again asks for a new search."""
         self._generation += 1  # a search still running was for the old values
+        self._unsay()  # what was said of the old values (rows found, a removal's counts)
         if self.plan is not None:
             self.plan = None
             self.found.setText("Search again: the values changed.")
-            self._unsay()  # the rows found for the old values
         self.remove_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.with_runs.hide()

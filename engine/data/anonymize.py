@@ -83,9 +83,12 @@ def _without_named_source(imported: ImportedTable, policy: Policy) -> ImportedTa
     from pathlib import Path
 
     spaced = re.sub(r"[-_.]+", " ", Path(imported.source.name).stem)
-    if any(policy.operator_for(f.type).action != "keep" for f in policy.find(spaced)):
-        return dataclasses.replace(imported, source=Path(WITHHELD_FILE_NAME))
-    return imported
+    # Removed in the texts, or in a column (a policy that keeps names in texts but pseudonymizes
+    # the customer column removes people all the same).
+    removed = {t for t in (f.type for f in policy.find(spaced))
+               if policy.operator_for(t).action != "keep"
+               or any(r.entity == t and r.operator.action != "keep" for r in policy.columns.values())}
+    return dataclasses.replace(imported, source=Path(WITHHELD_FILE_NAME)) if removed else imported
 
 
 def _keep_mapping(ws: Workspace, name: str, result: Result, *, replaced: bool = False) -> None:

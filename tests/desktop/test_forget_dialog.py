@@ -85,8 +85,11 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     assert dialog.values.toPlainText() == "" and not dialog.remove_button.isEnabled()
     assert dialog.focusWidget() is dialog.values and \
         dialog.values.accessibleDescription().startswith("Removed 4 rows from tickets.")
-    # The rows found were said on Remove: not kept there once they are gone.
+    # The rows found were said on Remove: not kept there once they are gone; and typing the
+    # next request takes the last one's result off the field.
     assert "Jane Doe" not in dialog.remove_button.accessibleDescription()
+    dialog.values.setPlainText("someone else")
+    assert dialog.values.accessibleDescription() == ""
     texts = load_dataset(ws, "tickets").texts
     assert len(texts) == 16 and not any("Jane" in t for t in texts)
     assert list_runs(ws) == []

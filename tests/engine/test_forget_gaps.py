@@ -282,3 +282,12 @@ def test_an_anonymized_dataset_does_not_keep_a_file_name_that_names_someone(
     assert "tickets-2024.csv" in capsys.readouterr().out  # a name naming no one is kept
     entries = [d for a, d in _audit() if d.get("dataset") in ("direct", "copy")]
     assert entries and "lauritsen" not in repr(entries).lower()
+    # A policy that keeps names in texts but pseudonymizes the customer column removes people.
+    columns_only = tmp_path / "columns-only.toml"
+    columns_only.write_text('[entities]\ndefault = "keep"\n[columns]\n'
+                            'customer = { action = "pseudonym", entity = "PERSON" }\nssn = "drop"\n',
+                            encoding="utf-8")
+    assert cli(["anonymize", "source", "--policy", str(columns_only), "--name", "by-column"]) == 0
+    capsys.readouterr()
+    assert cli(["show", "by-column", "--rows", "0"]) == 0
+    assert "file name withheld" in capsys.readouterr().out
