@@ -73,6 +73,9 @@ PAGES = (
     ("tryit", "Try it", "tryit", "desktop.pages.tryit", "TryItPage"),
     ("runs", "Runs", "runs", "desktop.pages.runs", "RunsPage"),
 )
+# The Go menu's letters (Alt+G, then one key): one each, Train and Try it, Results and Runs apart.
+GO_MNEMONICS = {"datasets": "&Datasets", "train": "&Train", "results": "&Results", "tryit": "Tr&y it",
+                "runs": "R&uns"}
 
 
 class MainWindow(QMainWindow):
@@ -164,7 +167,8 @@ class MainWindow(QMainWindow):
                 file_menu.addAction(action)
         go_menu = bar.addMenu("&Go")
         for number, (key, title, icon_name, _module, _cls) in enumerate(PAGES, start=1):
-            action = self._action(title, lambda _=False, key=key: self.show_page(key), f"Ctrl+{number}", icon_name)
+            action = self._action(GO_MNEMONICS.get(key, title), lambda _=False, key=key: self.show_page(key),
+                                  f"Ctrl+{number}", icon_name)
             go_menu.addAction(action)
         # Start and cancel from the keyboard, from any page (Start shows the Train page first).
         train_menu = bar.addMenu("&Training")

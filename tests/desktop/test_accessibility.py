@@ -274,3 +274,9 @@ def test_hints_selections_and_errors_keep_aa_contrast_on_light_and_dark_themes(q
     finally:
         qapp.setPalette(before)
         make_application()
+
+
+def test_the_go_menu_has_a_letter_for_each_page(window) -> None:
+    [go] = [a.menu() for a in window.menuBar().actions() if a.text() == "&Go"]
+    letters = [a.text()[a.text().index("&") + 1].lower() for a in go.actions() if "&" in a.text()]
+    assert len(letters) == len(go.actions()) == 5 and len(set(letters)) == 5
