@@ -9,6 +9,7 @@ code. Bad input is reported as one clear line on stderr with a non-zero exit, ne
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import re
 import sys
@@ -211,6 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A refusal that already says what was kept and what to do gets no generic advice after.
         advice = ("" if isinstance(exc, NoRoomForChange) else "; check that the folder exists, "
                   "that you may write to it and that the disk has free space")
+        if not exc.filename and exc.errno == errno.ENOSPC and hasattr(args, "workspace"):
+            # A write that names no file (a full disk met mid-stream) is said with the folders
+            # it can have been: an administrator was told neither.
+            from engine.cli.common import workspace_dir
+
+            advice = (f"; free space on the disk that holds the workspace ({workspace_dir(args)}), "
+                      "or the file you asked to write; nothing half written was kept")
         return _said(args, f"{where}{said}{advice}", EXIT_ERROR)
     finally:
         if previous is not None:

@@ -364,6 +364,21 @@ def test_a_full_disk_is_said_once_with_what_was_kept(env: Path, capsys, monkeypa
     assert "check that the folder exists" not in err
 
 
+def test_a_full_disk_met_mid_write_names_the_workspace(env: Path, capsys, monkeypatch,
+                                                      isolated_dirs) -> None:
+    """A write that names no file said only 'No space left on device; check that the folder
+    exists...': the administrator was told no folder."""
+    import errno
+
+    def full(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("engine.data.store.save_dataset", full)
+    code, _, err = run(capsys, "import", str(env), "--name", "tickets")
+    assert code == 1 and "No space left on device" in err
+    assert f"the disk that holds the workspace ({isolated_dirs['CLOISTER_WORKSPACE']})" in err
+
+
 def test_show_lists_the_most_frequent_labels_and_counts_the_rest(env: Path, tmp_path: Path,
                                                                  capsys) -> None:
     # 5,000 labels were printed on one line of 168,547 characters.
