@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QMessageBox,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
     QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
@@ -56,6 +56,12 @@ class ForgetDialog(QDialog):
         for name in self._columns():
             self.column.addItem(f"Only the whole value of column “{name}” (an id)", name)
         self.column.currentIndexChanged.connect(lambda *_: self._forget_plan())
+        # The request's case number, kept in the audit entries of the removal and of rows
+        # saved for an access request (`--reference` on the command line): a DPO's file is
+        # rebuilt from the log. Never a name: that is refused.
+        self.reference = QLineEdit()
+        self.reference.setPlaceholderText("Case reference (optional), such as DSR-2026-019; never a name")
+        self.reference.setAccessibleName("Case reference, kept in the audit log")
         self.find_button = QPushButton("Find their rows")
         self.find_button.clicked.connect(self.find)
         self.found = QLabel()
@@ -78,7 +84,7 @@ class ForgetDialog(QDialog):
         row.addStretch(1)
         row.addWidget(self.remove_button)
         layout = QVBoxLayout(self)
-        for widget in (intro, self.values, self.column):
+        for widget in (intro, self.values, self.column, self.reference):
             layout.addWidget(widget)
         layout.addLayout(row)
         layout.addWidget(self.found)
@@ -95,6 +101,7 @@ class ForgetDialog(QDialog):
         self.values.blockSignals(True)
         self.values.clear()
         self.values.blockSignals(False)
+        self.reference.clear()
         self.found.clear()
         self._unsay()  # rows were said there
         self.remove_button.setEnabled(False)
@@ -187,12 +194,30 @@ class ForgetDialog(QDialog):
         announce(self.found.text(), on=where)
 
     def _unsay(self) -> None:
-        for said in (self.find_button, self.remove_button, self.values):
+        for said in (self.find_button, self.remove_button, self.values, self.reference):
             said.setAccessibleDescription("")
+
+    def _case(self) -> tuple[bool, str | None]:
+        """The case reference typed (None for none), and whether it may go into the audit log:
+        one naming the person is refused there, and said on its field."""
+        from engine.erasure import check_reference
+        from engine.errors import InputError
+
+        reference = self.reference.text().strip() or None
+        try:
+            check_reference(reference, self.plan.values if self.plan is not None else self._typed())
+        except InputError as exc:
+            self.found.setText(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            self._heard(self.reference)
+            return False, None
+        return True, reference
 
     def save_rows(self) -> None:
         workspace, plan = self.context.workspace, self.plan
         if workspace is None or plan is None:
+            return
+        allowed, reference = self._case()
+        if not allowed:
             return
         from pathlib import Path
 
@@ -208,7 +233,8 @@ class ForgetDialog(QDialog):
             return
         try:
             count = export_rows(plan.affected, Path(target))
-            workspace.audit("person.exported", rows=count)  # personal data left the vault
+            # Personal data left the vault, for this request (its case, when given).
+            workspace.audit("person.exported", rows=count, **({"reference": reference} if reference else {}))
         except Exception as exc:  # noqa: BLE001 - the engine's message, the dialog stays
             QMessageBox.warning(self, "Cloister", str(exc))
             return
@@ -221,6 +247,9 @@ class ForgetDialog(QDialog):
             return
         from engine.erasure import carry_out
 
+        allowed, reference = self._case()
+        if not allowed:
+            return
         delete_runs = self.with_runs.isVisible() and self.with_runs.isChecked()
         also = f", and delete {count_of(len(plan.runs), 'run')}" if delete_runs else ""
         what = (f"Remove {count_of(plan.rows, 'row')} from "
@@ -233,7 +262,8 @@ class ForgetDialog(QDialog):
             return
         self._busy(True)
         self.found.setText("Removing…")
-        job = Job.call(lambda _cancel: carry_out(workspace, plan, delete_runs=delete_runs),
+        job = Job.call(lambda _cancel: carry_out(workspace, plan, delete_runs=delete_runs,
+                                                 reference=reference),
                        name="erasure", parent=self)
         job.ended.connect(lambda terminal: self._on_removed(terminal, plan))
         self.context.start(job)

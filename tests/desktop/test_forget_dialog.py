@@ -71,6 +71,11 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     _find(qtbot, dialog, "Jane Doe")
     assert dialog.with_runs.isVisible() and "1 run" in dialog.with_runs.text()
     dialog.with_runs.setChecked(True)
+    dialog.reference.setText("DSR Doe")  # the audit log keeps it for good: never a name
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert "reference names the person" in dialog.found.text() and dataset_info(ws, "tickets").rows == 20
+    assert dialog.focusWidget() is dialog.reference
+    dialog.reference.setText("CASE-2026-019")
     asked: list[str] = []
     answer_next_message_box(lambda box: QMessageBox.StandardButton.Cancel, seen=asked)
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
@@ -93,6 +98,8 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     texts = load_dataset(ws, "tickets").texts
     assert len(texts) == 16 and not any("Jane" in t for t in texts)
     assert list_runs(ws) == []
+    [forgotten] = [e.details for e in ws.verify_audit().entries if e.action == "person.forgotten"]
+    assert forgotten["reference"] == "CASE-2026-019"  # the DPO's case, as --reference gives it
     stored = window.datasets_page.stored
     assert stored.item(0, 1).text() == "16"  # the vault list followed at once
 
