@@ -153,12 +153,13 @@ class MainWindow(QMainWindow):
         self.lock_action = self._action("&Lock", self.request_lock, "Ctrl+L", "lock")
         self.passphrase_action = self._action("Change &passphrase…", self.change_passphrase)
         self.backup_action = self._action("&Back up workspace…", self.back_up_workspace)
+        self.audit_action = self._action("&Audit log…", self.open_audit_log)
         self.export_action = self._action("&Export model…", self._export, "Ctrl+E", "export")
         # Preferences has no standard key on Linux: Ctrl+, as on macOS (Cmd+,) and in most editors.
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         for action in (self.open_action, self.open_folder_action, self.lock_action,
-                       self.passphrase_action, self.backup_action, None,
+                       self.passphrase_action, self.backup_action, self.audit_action, None,
                        self.export_action, None,
                        self.settings_action, None, self.quit_action):
             if action is None:
@@ -349,6 +350,15 @@ class MainWindow(QMainWindow):
                 self.train_page.apply_settings()
             self.context.status_message.emit("Settings saved." if saved else "Settings in use, not saved.")
 
+    def open_audit_log(self) -> None:
+        """File › Audit log…: the log, verified (`cloister audit --verify`), in a window."""
+        if self.context.workspace is None:
+            return
+        from desktop.dialogs.audit import AuditDialog
+
+        self.audit_dialog = AuditDialog(self.context, self)
+        self.audit_dialog.show()
+
     def open_about(self) -> None:
         from desktop.dialogs.about import AboutDialog
 
@@ -425,7 +435,7 @@ class MainWindow(QMainWindow):
             page.on_workspace(workspace)
         self.nav.setEnabled(unlocked)
         for action in (self.lock_action, self.open_action, self.open_folder_action, self.export_action,
-                       self.passphrase_action):
+                       self.passphrase_action, self.audit_action):
             action.setEnabled(unlocked)
         if unlocked:
             self.lock_label.setText(f"Unlocked · {self.context.root}")

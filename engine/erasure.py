@@ -156,7 +156,7 @@ class ErasurePlan:
             out.append(f"Numbers are found as given, whatever the spacing: if {phones[0]!r} may "
                        "also be stored with (or without) its country code, give that form too.")
         if self.audit_entries:
-            out.append(f"The audit log names them in {count_of(self.audit_entries, 'entry')} (a "
+            out.append(f"The audit log names them in {count_of(self.audit_entries, 'entry', 'entries')} (a "
                        "file or dataset named after them, a policy's deny-list): it is chained "
                        "to prove that nothing was taken out of it, so those entries stay.")
         return out

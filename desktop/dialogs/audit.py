@@ -1,0 +1,107 @@
+"""File › Audit log…: the workspace's hash-chained audit log, verified, for whoever answers for
+the data (a DPO, an auditor) without the command line (`cloister audit --verify`).
+
+Each entry says when, which account, what was done and its details (names and counts, never
+rows). The log is read and its chain checked on a worker thread; the verdict comes first: a
+log that fails its check is listed all the same, under what is wrong with it."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QLabel, QLineEdit, QTableWidget, QTableWidgetItem,
+    QVBoxLayout, QWidget,
+)
+
+from desktop.accessible import announce, label_for, tab_leaves
+from desktop.context import AppContext
+from desktop.worker import Done, Job
+from engine.events import Failed
+from engine.units import count_of
+
+COLUMNS = ("#", "When (UTC)", "Account", "Action", "Details")
+
+
+def read_audit(workspace: Any) -> tuple[list[Any], list[str], Any]:
+    """Worker thread: the log's entries, every problem (the chain's, and the workspace's
+    freshness against this computer's record, which unlock also checks), and where a last entry
+    was cut off while being written (None when none was)."""
+    report = workspace.verify_audit()
+    stale = [p for p in workspace.integrity_problems() if p not in report.problems]
+    return list(report.entries), [*report.problems, *stale], report.cut_off_at
+
+
+def details_text(details: dict[str, Any]) -> str:
+    """An entry's details as `cloister audit` prints them: key=value, values as JSON."""
+    return " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(details.items()))
+
+
+class AuditDialog(QDialog):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.entries: list[Any] = []
+        self.setWindowTitle("Audit log")
+        self.resize(900, 560)
+        self.verdict = QLabel("Reading and checking the audit log…")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("dataset.  run.  person.  export")
+        self.filter.textChanged.connect(lambda _t: self._fill())
+        self.table = tab_leaves(QTableWidget(0, len(COLUMNS)), "Audit entries")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)  # the details take what is left
+        self.table.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.verdict)
+        layout.addWidget(label_for("Show the actions that start with:", self.filter))
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        self._read()
+
+    def _read(self) -> None:
+        workspace = self.context.workspace
+        if workspace is None:
+            return
+        job = Job.call(lambda _cancel: read_audit(workspace), name="audit", parent=self)
+        job.ended.connect(self._on_read)
+        self.context.start(job)
+
+    def _on_read(self, terminal: object) -> None:
+        if isinstance(terminal, Failed):
+            self.verdict.setText(f"✖ The audit log could not be read: {terminal.message}")
+        elif isinstance(terminal, Done):
+            self.entries, problems, cut_off = terminal.value
+            if problems:
+                self.verdict.setText(f"✖ {count_of(len(problems), 'problem')}: the log or the "
+                                     "workspace was altered or damaged. " + " ".join(
+                                         f"{p[:1].upper()}{p[1:]}." for p in problems))
+                self.verdict.setProperty("error", True)
+                self.verdict.style().polish(self.verdict)
+            else:
+                cut = (" Its last entry was cut off while being written (a full disk or a killed "
+                       "process): it was never recorded as written, and the next change removes "
+                       "it." if cut_off is not None else "")
+                self.verdict.setText(f"✔ {count_of(len(self.entries), 'entry', 'entries')}, chain intact: "
+                                     "nothing was taken out, changed or put back." + cut)
+            self._fill()
+        announce(self.verdict.text(), on=self.filter)  # where the focus is: the verdict said
+
+    def _fill(self) -> None:
+        wanted = self.filter.text().strip()
+        shown = [e for e in self.entries if e.action.startswith(wanted)]
+        self.table.setRowCount(len(shown))
+        for row, entry in enumerate(reversed(shown)):  # the newest first
+            for column, value in enumerate((str(entry.seq), entry.time, entry.user, entry.action,
+                                            details_text(entry.details))):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
