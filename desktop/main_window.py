@@ -354,10 +354,9 @@ class MainWindow(QMainWindow):
         """File › Audit log…: the log, verified (`cloister audit --verify`), in a window."""
         if self.context.workspace is None:
             return
-        from desktop.dialogs.audit import AuditDialog
+        from desktop.dialogs.audit import show_audit_log
 
-        self.audit_dialog = AuditDialog(self.context, self)
-        self.audit_dialog.show()
+        self.audit_dialog = show_audit_log(self.context, self, getattr(self, "audit_dialog", None))
 
     def open_about(self) -> None:
         from desktop.dialogs.about import AboutDialog

@@ -27,9 +27,8 @@ COLUMNS = ("#", "When (UTC)", "Account", "Action", "Details")
 def read_audit(workspace: Any) -> tuple[list[Any], list[str], Any]:
     """Worker thread: the log's entries, every problem (the chain's, and the workspace's
     freshness against this computer's record, which unlock also checks), and where a last entry
-    was cut off while being written (None when none was)."""
-    report = workspace.verify_audit()
-    stale = [p for p in workspace.integrity_problems() if p not in report.problems]
+    was cut off while being written (None when none was). Read under the writers' lock."""
+    report, stale = workspace.checked_audit()
     return list(report.entries), [*report.problems, *stale], report.cut_off_at
 
 
@@ -43,6 +42,7 @@ class AuditDialog(QDialog):
         super().__init__(parent)
         self.context = context
         self.entries: list[Any] = []
+        self._closed = False  # a read that ends after the close (or a lock) is dropped
         self.setWindowTitle("Audit log")
         self.resize(900, 560)
         self.verdict = QLabel("Reading and checking the audit log…")
@@ -76,21 +76,32 @@ class AuditDialog(QDialog):
         job.ended.connect(self._on_read)
         self.context.start(job)
 
+    def done(self, result: int) -> None:  # noqa: D102 - QDialog's: closed for good
+        """The log's entries (decrypted: names of datasets and files) are let go at once, also
+        when a lock closes the dialog; a read still running is dropped when it ends."""
+        self._closed = True
+        self.entries = []
+        self.table.setRowCount(0)
+        super().done(result)
+
     def _on_read(self, terminal: object) -> None:
+        if self._closed:
+            return
         if isinstance(terminal, Failed):
             self.verdict.setText(f"✖ The audit log could not be read: {terminal.message}")
         elif isinstance(terminal, Done):
             self.entries, problems, cut_off = terminal.value
+            cut = (" Its last entry was cut off while being written (a full disk or a killed "
+                   "process): it was never recorded as written, so no entry is missing, and the "
+                   "next change removes it; the change it was recording may have been made."
+                   if cut_off is not None else "")
             if problems:
                 self.verdict.setText(f"✖ {count_of(len(problems), 'problem')}: the log or the "
                                      "workspace was altered or damaged. " + " ".join(
-                                         f"{p[:1].upper()}{p[1:]}." for p in problems))
+                                         f"{p[:1].upper()}{p[1:]}." for p in problems) + cut)
                 self.verdict.setProperty("error", True)
                 self.verdict.style().polish(self.verdict)
             else:
-                cut = (" Its last entry was cut off while being written (a full disk or a killed "
-                       "process): it was never recorded as written, and the next change removes "
-                       "it." if cut_off is not None else "")
                 self.verdict.setText(f"✔ {count_of(len(self.entries), 'entry', 'entries')}, chain intact: "
                                      "nothing was taken out, changed or put back." + cut)
             self._fill()
@@ -105,3 +116,20 @@ class AuditDialog(QDialog):
                                             details_text(entry.details))):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
+
+
+def show_audit_log(context: AppContext, parent: QWidget, shown: AuditDialog | None) -> AuditDialog:
+    """One at a time: the open one comes up again; a closed one is deleted (it held nothing
+    once closed), and a new one reads the log as it is now."""
+    try:
+        if shown is not None and shown.isVisible():
+            shown.raise_()
+            shown.activateWindow()
+            return shown
+        if shown is not None:
+            shown.deleteLater()
+    except RuntimeError:  # already deleted with a lock
+        pass
+    dialog = AuditDialog(context, parent)
+    dialog.show()
+    return dialog

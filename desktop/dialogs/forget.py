@@ -2,8 +2,9 @@
 
 Someone asks to be erased: the user types what identifies them, the vault's datasets are searched
 on a worker thread, the rows found are counted per dataset with the runs trained on them, and a
-second, explicit click removes them. Nothing typed here is kept: not in the settings, the history
-or the audit log (which records counts)."""
+second, explicit click removes them. Nothing that identifies the person is kept: not in the
+settings, the history or the audit log (which records counts, and the request's case reference
+when one is given, refused if it names them)."""
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,8 @@ from engine.units import count_of
 INTRO = ("When someone asks to be erased, type what identifies them, one per line: a full name, "
          "an e-mail address, a phone or customer number. Every dataset in the vault is searched "
          "(whole words, any case, in every column); the rows naming any of them are counted "
-         "first and removed only when you confirm. What you type here is not kept.")
+         "first and removed only when you confirm. What identifies them is not kept; the case "
+         "reference, if you give one, is kept in the audit log.")
 
 
 SHOWN_ROWS = 5  # rows found, shown per dataset (`cloister forget --show` prints them all)
@@ -206,8 +208,11 @@ class ForgetDialog(QDialog):
         reference = self.reference.text().strip() or None
         try:
             check_reference(reference, self.plan.values if self.plan is not None else self._typed())
-        except InputError as exc:
-            self.found.setText(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+        except InputError as exc:  # said above what was found, which still stands
+            shown = self.found.text()
+            if shown.startswith("✖ ") and "\n\n" in shown:  # an earlier refusal goes
+                shown = shown.split("\n\n", 1)[1]
+            self.found.setText(f"✖ {str(exc)[:1].upper()}{str(exc)[1:]}." + (f"\n\n{shown}" if shown else ""))
             self._heard(self.reference)
             return False, None
         return True, reference
@@ -282,6 +287,7 @@ class ForgetDialog(QDialog):
         self.values.blockSignals(True)  # what identified them is not kept on screen either
         self.values.clear()
         self.values.blockSignals(False)
+        self.reference.clear()  # this request's case: the next one is another
         self.remove_button.setText("Remove")
         if done.runs_deleted:
             self.context.runs_changed.emit()

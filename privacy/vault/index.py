@@ -251,6 +251,15 @@ class IndexStore:
             return False
         return True
 
+    def checked_audit(self) -> tuple[Any, list[str]]:
+        """The audit log verified, and the workspace's own freshness problems besides, read
+        under the writers' lock: read beside an append, the anchor could be ahead of the log
+        that was read, and the check reported tampering that did not happen."""
+        with self._locked():
+            report = self.verify_audit()  # type: ignore[attr-defined]
+            stale = [p for p in self.integrity_problems() if p not in report.problems]
+        return report, stale
+
     def accept_restore(self) -> list[str]:
         """Accept the workspace as it is now (the user restored an older copy on purpose):
         record that in the audit log, with the problems it had, and re-anchor to the current

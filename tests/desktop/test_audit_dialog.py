@@ -40,6 +40,24 @@ def test_an_altered_log_is_said_first_and_still_listed(qtbot, window, spam_csv) 
     assert dialog.table.rowCount() >= 1  # the entries that still read
 
 
+def test_one_dialog_at_a_time_and_nothing_kept_once_closed_or_locked(qtbot, window, spam_csv) -> None:
+    _store(window, spam_csv, "jane_doe_messages")
+    dialog = _opened(qtbot, window)
+    assert dialog.entries
+    window.audit_action.trigger()
+    assert window.audit_dialog is dialog  # the open one comes up again
+    dialog.close()
+    assert dialog.entries == [] and dialog.table.rowCount() == 0  # decrypted names let go
+    again = _opened(qtbot, window)
+    assert again is not dialog and again.entries
+    # A read that ends after the dialog closed (a lock closes it) fills nothing.
+    again.close()
+    from desktop.worker import Done
+
+    again._on_read(Done(([object()], [], None)))
+    assert again.entries == [] and again.table.rowCount() == 0
+
+
 def test_the_audit_log_is_out_of_reach_while_locked(window) -> None:
     window.context.set_workspace(None)
     assert not window.audit_action.isEnabled()

@@ -60,7 +60,10 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     target = tmp_path / "found.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     assert dialog.save_button.isEnabled()
+    dialog.reference.setText("ACC-88")  # an access request's case, logged with the rows saved
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert [e.details for e in ws.verify_audit().entries if e.action == "person.exported"] == [
+        {"rows": 4, "reference": "ACC-88"}]
     saved = target.read_text(encoding="utf-8-sig").splitlines()
     assert saved[0] == "[dataset],[row],text,label"
     assert saved[1] == "tickets,1,Jane Doe called about order 0,a"
@@ -100,6 +103,7 @@ def test_a_person_is_found_then_removed_with_the_runs_trained_on_them(qtbot, win
     assert list_runs(ws) == []
     [forgotten] = [e.details for e in ws.verify_audit().entries if e.action == "person.forgotten"]
     assert forgotten["reference"] == "CASE-2026-019"  # the DPO's case, as --reference gives it
+    assert dialog.reference.text() == ""  # the next request is another case
     stored = window.datasets_page.stored
     assert stored.item(0, 1).text() == "16"  # the vault list followed at once
 
