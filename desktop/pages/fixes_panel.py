@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.accessible import say_aloud
@@ -103,10 +103,16 @@ class FixesPanel(QWidget):
         if self._pressed is not None:  # after a fix: the focus on what is next, the fix said
             said = self._refused or self.applied.text()
             self._pressed, self._refused = None, None
-            target = next((b for b in self.buttons if b.isEnabled()), None) or self.after_fix
-            if target is not None:
-                target.setFocus(Qt.FocusReason.OtherFocusReason)
-                say_aloud(said, on=target)
+            # Once the new buttons are shown (Qt shows a widget added to a shown layout a moment
+            # later, and a hidden one takes no focus: it stayed where Qt had put it).
+            QTimer.singleShot(0, lambda: self._land(said))
+
+    def _land(self, said: str) -> None:
+        target = next((b for b in self.buttons if b.isEnabled() and b.isVisible()), None) \
+            or self.after_fix
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            say_aloud(said, on=target)
 
     def _chosen(self, option: Any, button: QPushButton) -> None:
         self._pressed, self._refused = button, None

@@ -60,8 +60,8 @@ def test_repeats_are_dropped_from_a_stored_dataset_in_one_click(qtbot, window, t
     qtbot.waitUntil(lambda: "Applied: " in dialog.fixes.applied.text(), timeout=30_000)
     assert not [b for b in dialog.fixes.buttons if "Drop repeated rows" in b.text()]
     # The pressed button is gone: the focus is on what is next, where the fix is said.
+    qtbot.waitUntil(lambda: (dialog.focusWidget(), dialog.fixes.applied.text()) in heard, timeout=5_000)
     assert dialog.focusWidget() in [*[b for b in dialog.fixes.buttons if b.isEnabled()], dialog.problems]
-    assert (dialog.focusWidget(), dialog.fixes.applied.text()) in heard
     assert page.stored.item(0, 1).text() == "30"  # the list shows the stored rows
     assert page.stored_panel.selected_name() == "repeats"
 
@@ -86,7 +86,9 @@ def test_a_refused_fix_changes_nothing_stored(qtbot, window, tmp_path, monkeypat
     assert load_dataset(ws, "repeats").texts == before
     # The dialog checks again and makes its buttons anew: the refusal is said on the first.
     qtbot.waitUntil(lambda: any(text.startswith("Not applied: ") for _w, text in heard), timeout=30_000)
-    assert heard[-1] == (dialog.focusWidget(), dialog.status.text())
+    said_on, said = heard[-1]
+    assert said == dialog.status.text() and said_on in [*dialog.fixes.buttons, dialog.problems]
+    assert dialog.focusWidget() is said_on  # where it was said: a new button, once shown
 
 
 def test_a_dialog_closed_starts_nothing_more(qtbot, window, tmp_path):

@@ -277,4 +277,5 @@ def test_a_refused_fix_puts_the_focus_back_and_says_why_then_lets_it_be(qtbot, m
     assert host.focusWidget() is pressed and heard[-1] == (pressed, "refused: it would leave one class")
     elsewhere.setFocus()
     panel.set_options([option("drop repeats")], [])  # later, for another reason
+    qtbot.wait(50)
     assert host.focusWidget() is elsewhere and len(heard) == 1
