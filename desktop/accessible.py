@@ -41,8 +41,7 @@ def announce(text: str, *, on: QWidget) -> None:
     description of ``on``, the control the user is on (read again when it regains focus), and
     as an announcement where the platform's screen reader takes them."""
     on.setAccessibleDescription(text)
-    if text and QAccessible.isActive():
-        QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(on, text))
+    say_aloud(text, on=on)
 
 
 def say_aloud(text: str, *, on: QWidget) -> None:

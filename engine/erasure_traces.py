@@ -97,14 +97,20 @@ def computed_name_pairs(ws: Vault, values: Sequence[str]) -> dict[str, list[tupl
     what a one-way copy's name columns hold for the person, and for others too (a one-word
     pseudonym is one of a few hundred names: with the same first name, one other surname in a
     thousand gives the same pair), so rows found so are only said, never removed."""
+    pseudonymizer = _key_pseudonymizer(ws)
+    if pseudonymizer is None:
+        return {}
+    return {value: [(pseudonymizer.surrogate("PERSON", left), pseudonymizer.surrogate("PERSON", right))
+                    for left, right in _name_splits(value)] for value in values}
+
+
+def _key_pseudonymizer(ws: Vault) -> Any:
+    """The workspace key's pseudonymizer, or None before a first anonymization made the key
+    (an erasure must not create one)."""
     from privacy.pii.pseudonym import Pseudonymizer
     from privacy.pii.secret import SECRET_KEY
 
-    if not ws.has(SECRET_KEY):
-        return {}
-    pseudonymizer = Pseudonymizer(ws.read_bytes(SECRET_KEY))
-    return {value: [(pseudonymizer.surrogate("PERSON", left), pseudonymizer.surrogate("PERSON", right))
-                    for left, right in _name_splits(value)] for value in values}
+    return Pseudonymizer(ws.read_bytes(SECRET_KEY)) if ws.has(SECRET_KEY) else None
 
 
 def rows_with_name_pairs(table: pa.Table, columns: tuple[str, str],
@@ -162,12 +168,9 @@ def computed_surrogates(ws: Vault, values: Sequence[str],
     was found in ("Hans Mueller" for "Hans Müller"), as the types they could have been
     anonymized as (none before a first anonymization made the key): (type, pseudonym) pairs,
     so that a copy is searched only for the kinds its policy replaced."""
-    from privacy.pii.pseudonym import Pseudonymizer
-    from privacy.pii.secret import SECRET_KEY
-
-    if not ws.has(SECRET_KEY):
+    pseudonymizer = _key_pseudonymizer(ws)
+    if pseudonymizer is None:
         return {}
-    pseudonymizer = Pseudonymizer(ws.read_bytes(SECRET_KEY))
     out: dict[str, list[tuple[str, str]]] = {}
     for value in values:
         found = [s for value_spelt in sorted((spellings or {}).get(value, {value}) | {value})

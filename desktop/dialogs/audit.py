@@ -6,7 +6,6 @@ rows). The log is read and its chain checked on a worker thread; the verdict com
 log that fails its check is listed all the same, under what is wrong with it."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -30,11 +29,6 @@ def read_audit(workspace: Any) -> tuple[list[Any], list[str], Any]:
     was cut off while being written (None when none was). Read under the writers' lock."""
     report, stale = workspace.checked_audit()
     return list(report.entries), [*report.problems, *stale], report.cut_off_at
-
-
-def details_text(details: dict[str, Any]) -> str:
-    """An entry's details as `cloister audit` prints them: key=value, values as JSON."""
-    return " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(details.items()))
 
 
 class AuditDialog(QDialog):
@@ -113,7 +107,7 @@ class AuditDialog(QDialog):
         self.table.setRowCount(len(shown))
         for row, entry in enumerate(reversed(shown)):  # the newest first
             for column, value in enumerate((str(entry.seq), entry.time, entry.user, entry.action,
-                                            details_text(entry.details))):
+                                            entry.details_line())):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
 

@@ -264,10 +264,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     try:
         if args.backup:
             return verify_backup(ws)
-        report = ws.verify_audit()
         # The index's freshness is checked too: a rolled-back index is not an audit-log
-        # problem, but it is why unlock refused, so this is where the user reads about it.
-        stale = [p for p in ws.integrity_problems() if p not in report.problems]
+        # problem, but it is why unlock refused, so this is where the user reads about it. Read
+        # under the writers' lock, as the app's audit log is: beside an append, the log read
+        # could fall short of the anchor, which read as tampering.
+        report, stale = ws.checked_audit()
         damaged = [p for p in ws.verify_entries() if p not in stale] if args.all_files else []
         entries = len(ws.list()) if args.all_files and not stale else 0
     finally:
@@ -289,10 +290,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"All {entries} workspace files decrypt and authenticate.")
     if not args.verify:
         for entry in shown:
-            details = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
-                               for k, v in sorted(entry.details.items()))
-            print(f"{entry.seq:>5}  {entry.time}  {entry.user:<12}  {entry.action:<26}  {details}"
-                  .rstrip())
+            print(f"{entry.seq:>5}  {entry.time}  {entry.user:<12}  {entry.action:<26}  "
+                  f"{entry.details_line()}".rstrip())
     if report.ok:
         if report.cut_off_at is not None:
             print(f"cloister: note: the audit log ends in an entry cut off while it was written "

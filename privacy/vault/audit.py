@@ -54,6 +54,11 @@ class AuditEntry:
     action: str
     details: dict[str, Any]
 
+    def details_line(self) -> str:
+        """The details as `cloister audit` and the app's audit log show them: key=value,
+        values as JSON, keys in order."""
+        return " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(self.details.items()))
+
 
 @dataclass(frozen=True)
 class AuditReport:

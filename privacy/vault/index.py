@@ -254,11 +254,19 @@ class IndexStore:
     def checked_audit(self) -> tuple[Any, list[str]]:
         """The audit log verified, and the workspace's own freshness problems besides, read
         under the writers' lock: read beside an append, the anchor could be ahead of the log
-        that was read, and the check reported tampering that did not happen."""
-        with self._locked():
-            report = self.verify_audit()  # type: ignore[attr-defined]
-            stale = [p for p in self.integrity_problems() if p not in report.problems]
-        return report, stale
+        that was read, and the check reported tampering that did not happen. A folder where the
+        lock cannot be taken (read-only) is read without it: nothing can append there."""
+        try:
+            with self._locked():
+                return self._audit_and_freshness()
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+        return self._audit_and_freshness()
+
+    def _audit_and_freshness(self) -> tuple[Any, list[str]]:
+        report = self.verify_audit()  # type: ignore[attr-defined]
+        return report, [p for p in self.integrity_problems() if p not in report.problems]
 
     def accept_restore(self) -> list[str]:
         """Accept the workspace as it is now (the user restored an older copy on purpose):

@@ -364,6 +364,49 @@ def test_a_full_disk_is_said_once_with_what_was_kept(env: Path, capsys, monkeypa
     assert "check that the folder exists" not in err
 
 
+def test_the_audit_log_is_verified_under_the_writers_lock_or_read_only_without(
+        env: Path, capsys, monkeypatch) -> None:
+    """The log is read under the lock appenders hold (beside an append it could fall short of
+    its anchor and read as tampered); a read-only folder, where the lock cannot be taken and
+    nothing can append, is still verified."""
+    import contextlib
+    import errno
+
+    from privacy.vault import file_lock
+
+    assert cli(["import", str(env), "--name", "tickets"]) == 0
+    holding, read_while = [False], []
+    real, verify = file_lock.held, Workspace.verify_audit
+
+    @contextlib.contextmanager
+    def watched(path, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        with real(path, **kwargs):
+            holding[0] = True
+            try:
+                yield
+            finally:
+                holding[0] = False
+
+    def verify_audit(self):  # noqa: ANN001, ANN202
+        read_while.append(holding[0])
+        return verify(self)
+
+    monkeypatch.setattr(file_lock, "held", watched)
+    monkeypatch.setattr(Workspace, "verify_audit", verify_audit)
+    capsys.readouterr()
+    code, out, _ = run(capsys, "audit", "--verify")
+    assert code == 0 and "chain intact" in out and read_while == [True]  # read under the lock
+
+    @contextlib.contextmanager
+    def read_only(path, **_kwargs):  # noqa: ANN001, ANN003, ANN202
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(file_lock, "held", read_only)
+    code, out, err = run(capsys, "audit", "--verify")
+    assert code == 0 and "Audit log verified: 2 entries, chain intact." in out, err
+
+
 def test_a_full_disk_met_mid_write_names_the_workspace(env: Path, capsys, monkeypatch,
                                                       isolated_dirs) -> None:
     """A write that names no file said only 'No space left on device; check that the folder
