@@ -15,33 +15,52 @@ for f in "$deb" "$tarball" "$dist/SHA256SUMS"; do
   [ -f "$f" ] || { echo "dist-check: $f is missing; run 'make dist' first" >&2; exit 2; }
 done
 start=$(date +%s)
-(cd "$dist" && sha256sum -c --quiet SHA256SUMS) && echo "ok   checksums (SHA256SUMS)"
+# Each check fails the script on its own: under set -e, a failure on the left of '&&' does not.
+fail() { echo "dist-check: $*" >&2; exit 1; }
+(cd "$dist" && sha256sum -c --quiet --strict SHA256SUMS) || fail "the artefacts do not match SHA256SUMS"
+echo "ok   checksums (SHA256SUMS)"
 
 scratch="$(mktemp -d /tmp/cloister-dist-check.XXXXXX)"
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/root" "$scratch/home" "$scratch/work"
 dpkg-deb -x "$deb" "$scratch/root"
-dpkg-deb -f "$deb" Depends | grep -q libxcb-cursor0 && echo "ok   .deb depends on libxcb-cursor0 and the other Qt libraries"
+depends="$(dpkg-deb -f "$deb" Depends)"
+case "$depends" in *libxcb-cursor0*) ;; *) fail "the .deb does not depend on libxcb-cursor0: $depends" ;; esac
+glibc="$(printf '%s\n' "$depends" | grep -o 'libc6 (>= 2\.[0-9]*)' | grep -o '2\.[0-9]*')" ||
+  fail "the .deb names no glibc version: $depends"
+[ "${glibc#2.}" -ge 34 ] || fail "the .deb asks for glibc $glibc, older than the bundled libraries need"
+echo "ok   .deb depends on libxcb-cursor0 and the other Qt libraries, and on glibc >= $glibc"
 tar -xzf "$tarball" -C "$scratch/work"
-HOME="$scratch/home" PATH=/usr/bin:/bin sh "$scratch/work/cloister-${version}-linux-x86_64/install.sh" >/dev/null
-[ -x "$scratch/home/.local/opt/cloister/cloister" ] && echo "ok   tarball install.sh into ~/.local without root"
+# install.sh refuses root without --system (it would fill root's home): a user's install is
+# checked as one, in an empty home, by a user the check can be; setpriv drops root for it.
+as_user=()
+[ "$(id -u)" = 0 ] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+chmod 0755 "$scratch" && chown -R 65534:65534 "$scratch/home" 2>/dev/null || true
+"${as_user[@]}" env -i HOME="$scratch/home" PATH=/usr/bin:/bin \
+  sh "$scratch/work/cloister-${version}-linux-x86_64/install.sh" >/dev/null || fail "install.sh failed"
+[ -x "$scratch/home/.local/opt/cloister/cloister" ] || fail "install.sh left no ~/.local/opt/cloister/cloister"
+echo "ok   tarball install.sh into ~/.local without root"
 
 # Everything below: no network namespace peers, an empty environment, cwd outside the checkout.
+# unshare -n needs root; a packager without it gets a user namespace of their own (-r).
+net=(unshare -n); [ "$(id -u)" = 0 ] || net=(unshare -rn)
 offline() {
-  (cd "$scratch/work" && unshare -n -- env -i HOME="$scratch/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
+  (cd "$scratch/work" && "${net[@]}" -- env -i HOME="$scratch/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
      TMPDIR="$scratch/work" "$@")
 }
-for cli in "$scratch/root/opt/cloister/cloister" "$scratch/home/.local/opt/cloister/cloister"; do
+for cli in "$scratch/root/opt/cloister/cloister" "$scratch/home/.local/bin/cloister"; do
   out="$(offline "$cli" --version)"
   [ "$out" = "cloister $version" ] || { echo "dist-check: '$cli --version' printed '$out'" >&2; exit 1; }
 done
-echo "ok   cloister --version -> cloister $version (deb and tarball)"
+echo "ok   cloister --version -> cloister $version (deb, and the tarball's ~/.local/bin launcher)"
 
 printf 'text,label\nonly one row,a\n' > "$scratch/work/bad.csv"
 set +e
 err="$(offline "$scratch/root/opt/cloister/cloister" inspect "$scratch/work/bad.csv" 2>&1 >/dev/null)"; code=$?
 set -e
-[ "$code" = 2 ] || { echo "dist-check: inspect on a bad file exited $code, not 2" >&2; exit 1; }
+[ "$code" = 2 ] || fail "inspect on a bad file exited $code, not 2"
+# Exit 2 is also argparse's for a mistyped command: the message must be about the file.
+case "$err" in *bad.csv*) ;; *) fail "inspect on a bad file did not name it: $err" ;; esac
 echo "ok   cloister inspect bad.csv -> exit 2"
 # The bundled name model (resources/pii/name_model) must load from the frozen folder: the
 # lower-case chat name and the organization are what the rules alone miss.
@@ -58,8 +77,9 @@ echo "ok   cloister scan --names model finds a person and an organization offlin
 t0=$(date +%s)
 offline "$scratch/root/opt/cloister/cloister" demo > "$scratch/work/demo.log" 2>&1 || {
   echo "dist-check: cloister demo failed:" >&2; tail -20 "$scratch/work/demo.log" >&2; exit 1; }
-grep -qi "accuracy" "$scratch/work/demo.log"
-echo "ok   cloister demo offline in $(( $(date +%s) - t0 )) s: $(grep -i 'accuracy' "$scratch/work/demo.log" | tail -1)"
+accuracy="$(grep -io 'accuracy[^0-9]*[0-9.]*' "$scratch/work/demo.log" | tail -1)" ||
+  fail "cloister demo printed no accuracy: $(tail -5 "$scratch/work/demo.log")"
+echo "ok   cloister demo offline in $(( $(date +%s) - t0 )) s: $accuracy"
 
 # Differential privacy frozen: Opacus's per-sample gradients and peft's LoRA adapters (both
 # imported lazily, so only a run proves the bundle has them). ε must be spent, not exceeded.
@@ -80,6 +100,7 @@ rm -f "$shot"
 offline env QT_QPA_PLATFORM=offscreen CLOISTER_QUIT_AFTER_SHOW=1 CLOISTER_SCREENSHOT="$shot" \
   "$scratch/root/opt/cloister/Cloister" > "$scratch/work/gui.log" 2>&1 || {
   echo "dist-check: the frozen window did not open:" >&2; tail -20 "$scratch/work/gui.log" >&2; exit 1; }
-[ -s "$shot" ] && echo "ok   window opened offscreen; screenshot in $shot"
+[ -s "$shot" ] || fail "the frozen window saved no screenshot ($shot)"
+echo "ok   window opened offscreen; screenshot in $shot"
 echo "dist-check passed in $(( $(date +%s) - start )) s"
 bash packaging/inputs_hash.sh > packaging/CHECKED  # CI re-runs this check when the inputs change

@@ -71,46 +71,128 @@ def test_the_deb_depends_on_every_library_the_start_up_check_looks_for() -> None
     assert fields["Version"] == version
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="the Linux installer scripts")
-def test_the_tarball_installs_into_home_without_root_and_uninstalls(tmp_path: Path) -> None:
+def _bundle(tmp: Path) -> Path:
+    """make_tarball over a small fake app folder (with a link, as PyInstaller's has), unpacked."""
     from make_dist import VERSION, make_tarball
 
-    app = tmp_path / "app"
+    app = tmp / "app"
     app.mkdir()
     for name in ("cloister", "Cloister"):
         (app / name).write_text("#!/bin/sh\necho frozen $0\n")
         (app / name).chmod(0o755)
     (app / "_internal").mkdir()
     (app / "_internal" / "lib.so").write_bytes(b"\x7fELF fake")
-    extras = tmp_path / "extras"
+    os.symlink("lib.so", app / "_internal" / "lib.so.1")
+    extras = tmp / "extras"
     (extras / "LICENSES").mkdir(parents=True)
     (extras / "LICENSES" / "README.md").write_text("# licences\n")
     (extras / f"cloister-{VERSION}.cdx.json").write_text("{}")
-    out = tmp_path / "dist"
+    out = tmp / "dist"
     out.mkdir()
     tarball = make_tarball(app, out, extras)
     with tarfile.open(tarball) as tar:
-        tar.extractall(tmp_path / "unpacked", filter="data")
-    bundle = tmp_path / "unpacked" / f"cloister-{VERSION}-linux-x86_64"
-    home = tmp_path / "home"
+        members = tar.getmembers()
+        # Root-owned and readable by all in the archive, whoever built it: a system install
+        # restores what the tarball says.
+        assert {(m.uid, m.gid, m.uname) for m in members} == {(0, 0, "root")}
+        assert all(m.mode in (0o755, 0o644) for m in members if not m.issym())
+        tar.extractall(tmp / "unpacked", filter="data")
+    return tmp / "unpacked" / f"cloister-{VERSION}-linux-x86_64"
+
+
+@pytest.fixture()
+def user_tmp() -> Path:
+    """A folder an ordinary user can work in: install.sh refuses root without --system, so as
+    root (CI) the scripts run as 'nobody' (setpriv), who cannot enter pytest's 0700 tmp_path."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="cloister-install-", dir="/tmp"))  # not the 0700 test tmp
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _as_user(script: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    if prefix:
+        subprocess.run(["chown", "-R", "65534:65534", str(home)], check=True)
+    return subprocess.run([*prefix, "sh", str(script), *args], capture_output=True, text=True, timeout=60,
+                          env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the Linux installer scripts")
+def test_the_tarball_installs_into_home_without_root_and_uninstalls(user_tmp: Path) -> None:
+    bundle = _bundle(user_tmp)
+    home = user_tmp / "home of a user"  # a space: the menu entry's Exec must quote it
     workspace = home / ".local" / "share" / "Cloister" / "workspace"
     workspace.mkdir(parents=True)
-    env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(["sh", str(bundle / "install.sh")], env=env, capture_output=True, text=True, timeout=60)
+    done = _as_user(bundle / "install.sh", home)
     assert done.returncode == 0, done.stderr
     installed = home / ".local" / "opt" / "cloister"
     assert (installed / "_internal" / "lib.so").read_bytes() == b"\x7fELF fake"
+    assert os.readlink(installed / "_internal" / "lib.so.1") == "lib.so"
     assert os.readlink(home / ".local" / "bin" / "cloister") == str(installed / "cloister")
     entry = (home / ".local" / "share" / "applications" / "cloister.desktop").read_text()
-    assert f"Exec={installed / 'Cloister'}" in entry
-    # A damaged copy is refused before anything is replaced.
-    (bundle / "app" / "_internal" / "lib.so").write_bytes(b"tampered")
-    refused = subprocess.run(["sh", str(bundle / "install.sh")], env=env, capture_output=True, text=True, timeout=60)
-    assert refused.returncode != 0 and "MANIFEST.sha256" in refused.stderr
-    assert (installed / "_internal" / "lib.so").read_bytes() == b"\x7fELF fake"
-    gone = subprocess.run(["sh", str(bundle / "uninstall.sh")], env=env, capture_output=True, text=True, timeout=60)
-    assert gone.returncode == 0 and not installed.exists()
-    assert not (home / ".local" / "bin" / "cloister").exists() and workspace.is_dir()
+    assert f'Exec="{installed / "Cloister"}"' in entry.splitlines()
+    assert not (home / ".local" / "opt" / "cloister.new").exists()
+    assert f"sh {installed}/uninstall.sh" in done.stdout
+    # A damaged copy is refused before anything is replaced: a changed file, a file the
+    # manifest does not list, a link lost on the way.
+    for damage, undo in ((lambda: (bundle / "app" / "_internal" / "lib.so").write_bytes(b"tampered"),
+                          lambda: (bundle / "app" / "_internal" / "lib.so").write_bytes(b"\x7fELF fake")),
+                         (lambda: (bundle / "app" / "sitecustomize.py").write_text("import os"),
+                          lambda: (bundle / "app" / "sitecustomize.py").unlink()),
+                         (lambda: (bundle / "app" / "_internal" / "lib.so.1").unlink(),
+                          lambda: os.symlink("lib.so", bundle / "app" / "_internal" / "lib.so.1"))):
+        damage()
+        refused = _as_user(bundle / "install.sh", home)
+        assert refused.returncode != 0 and "copy the bundle again" in refused.stderr, refused.stderr
+        assert (installed / "_internal" / "lib.so").read_bytes() == b"\x7fELF fake"
+        undo()
+    mistyped = _as_user(bundle / "install.sh", home, "--sytem")
+    assert mistyped.returncode == 2 and "unknown option '--sytem'" in mistyped.stderr
+    # A 'cloister' on the PATH that install.sh did not put there is left alone.
+    gone = _as_user(installed / "uninstall.sh", home)
+    assert gone.returncode == 0, gone.stderr
+    assert not installed.exists() and workspace.is_dir() and "Kept: the workspace" in gone.stdout
+    assert not (home / ".local" / "bin" / "cloister").exists()
+    assert not (home / ".local" / "share" / "applications" / "cloister.desktop").exists()
+    again = _as_user(bundle / "uninstall.sh", home)
+    assert again.returncode == 1 and "not installed" in again.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="root refusing a home install")
+def test_install_sh_as_root_without_system_is_refused(user_tmp: Path) -> None:
+    bundle = _bundle(user_tmp)
+    done = subprocess.run(["sh", str(bundle / "install.sh")], capture_output=True, text=True, timeout=60,
+                          env={"HOME": str(user_tmp / "home"), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 1 and "--system" in done.stderr and "root's own home" in done.stderr
+    assert not (user_tmp / "home").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the Linux installer scripts")
+def test_uninstall_leaves_a_cloister_it_did_not_install(user_tmp: Path) -> None:
+    bundle = _bundle(user_tmp)
+    home = user_tmp / "home"
+    (home / ".local" / "bin").mkdir(parents=True)
+    assert _as_user(bundle / "install.sh", home).returncode == 0
+    other = home / ".local" / "bin" / "cloister"
+    other.unlink()
+    other.write_text("#!/bin/sh\necho a pip install\n")
+    gone = _as_user(bundle / "uninstall.sh", home)
+    assert gone.returncode == 0, gone.stderr
+    assert other.read_text().endswith("a pip install\n")
+
+
+def test_the_deb_asks_for_the_glibc_its_libraries_need(tmp_path: Path) -> None:
+    from make_dist import deb_control, glibc_floor
+
+    (tmp_path / "_internal").mkdir()
+    (tmp_path / "_internal" / "libpython.so").write_bytes(b"\x7fELF..GLIBC_2.17\x00GLIBC_2.35\x00GLIBC_PRIVATE")
+    (tmp_path / "notes.txt").write_bytes(b"GLIBC_2.99 in a text file is not a library's need")
+    assert glibc_floor(tmp_path) == "2.35"
+    assert "libc6 (>= 2.35)" in deb_control(1, glibc_floor(tmp_path))
 
 
 def test_every_export_format_the_dialog_offers_works_from_the_plain_install() -> None:
