@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sheet", metavar="S", help="Excel sheet to read (default: the first)")
     parser.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                         help="whether the first row names the columns (default: detected)")
+    parser.add_argument("--encoding", metavar="E",
+                        help="a CSV/TSV file's text encoding, such as cp1250 or cp932 (default: "
+                        "detected: UTF-8, or the legacy code page its text reads best in)")
     parser.add_argument("--max-tokens", type=int, metavar="N",
                         help="warn about texts far beyond an N-token limit (default: the "
                         "default model's limit, 512 for MiniLM, the most automatic training reads)")
@@ -121,6 +124,8 @@ def import_command(data: dict[str, Any], args: argparse.Namespace, flags: list[s
         parts += ["--sheet", shlex.quote(args.sheet)]
     if args.header is not None:
         parts.append("--header" if args.header else "--no-header")
+    if args.encoding:
+        parts += ["--encoding", shlex.quote(args.encoding)]
     for column in args.text_columns or ():
         parts += ["--text-column", shlex.quote(column)]
     if args.label_column:
@@ -259,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     if max_tokens < 1:
         raise InputError(f"--max-tokens must be a positive number of tokens, not {max_tokens}.")
     try:
-        imported = read_table(args.file, sheet=args.sheet, header=args.header)
+        imported = read_table(args.file, sheet=args.sheet, header=args.header, encoding=args.encoding)
         mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
                                        label_column=args.label_column)
     except InputError as exc:

@@ -92,7 +92,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     name = check_name(args.name)
     require_workspace(args)  # no workspace: said before a page of the file's warnings
     # Validate exactly as `cloister inspect` does, before asking for the passphrase.
-    imported = read_table(Path(args.file), sheet=args.sheet, header=args.header)
+    imported = read_table(Path(args.file), sheet=args.sheet, header=args.header, encoding=args.encoding)
     mapping = ColumnMapping.choose(imported, text_columns=args.text_column,
                                    label_column=args.label_column)
     # Fixes (engine.cli.fix_options) apply in memory; a refused one stops here, nothing stored.
@@ -399,6 +399,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sheet", metavar="S", help="Excel sheet name (default: the first)")
     p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                    help="whether the first row names the columns (default: detected)")
+    p.add_argument("--encoding", metavar="E",
+                   help="a CSV/TSV file's text encoding, such as cp1250 (default: detected)")
     p.add_argument("--skip-incomplete", action="store_true",
                    help="leave out rows with empty text or no label, and rows of a CSV/TSV "
                    "with the wrong number of fields (warnings, not errors)")

@@ -102,11 +102,13 @@ def _sniff_format(path: Path) -> str:
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, header: bool | None = None,
-               max_bytes: int | None = None, tidy: bool = True, compose: bool = True) -> ImportedTable:
+               max_bytes: int | None = None, tidy: bool = True, compose: bool = True,
+               encoding: str | None = None) -> ImportedTable:
     """Read a dataset file or folder into memory.
 
     ``sheet`` picks an Excel sheet (default: the first). ``header`` forces whether the first
-    row of a CSV/TSV/sheet holds column names (default: detected). ``compose=False`` keeps the
+    row of a CSV/TSV/sheet holds column names (default: detected). ``encoding`` names a CSV/TSV
+    file's text encoding (default: detected, ``importing.legacy_encodings``). ``compose=False`` keeps the
     values as written instead of NFC (a file written back with predictions added, whose key
     columns must still join with the source). ``max_bytes`` bounds what is
     read into memory (default 1 GiB or ``CLOISTER_MAX_IMPORT_BYTES``). ``tidy=False`` keeps every
@@ -126,18 +128,32 @@ def read_table(path: str | Path, *, sheet: str | None = None, header: bool | Non
         # A named pipe would block the reader forever; a device has no end.
         raise InputError(f"{path} is not a regular file (it is a pipe, socket or device). "
                          "Save the data to a file and use that.")
-    request = ReadRequest(sheet=sheet, header=header, max_bytes=limit, tidy=tidy)
+    if encoding is not None:
+        from engine.data.importing.legacy_encodings import check_codec
+
+        encoding = check_codec(encoding)
+    request = ReadRequest(sheet=sheet, header=header, max_bytes=limit, tidy=tidy, encoding=encoding)
     if is_dir:
+        _encoding_applies(path, "folder", encoding)
         return _logged(reader_named("folder").read(path, request), compose)
     if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError(f"--sheet applies to Excel workbooks only; {path.name} is not one.")
     if not path.suffix or path.suffix.lower() == ".txt":  # read by what it holds
         name = _sniff_format(path)
+        _encoding_applies(path, name, encoding)
         return _logged(reader_named(name).read(path, request), compose)
     found = reader_for_suffix(path.suffix)
     if found is None:
         raise _unsupported(path, f"the {path.suffix!r} format is not supported")
+    _encoding_applies(path, found.name, encoding)
     return _logged(found.read(path, request), compose)
+
+
+def _encoding_applies(path: Path, reader: str, encoding: str | None) -> None:
+    """``--encoding`` is for delimited text; other formats say their encoding themselves."""
+    if encoding is not None and reader not in ("csv", "tsv"):
+        raise InputError(f"--encoding applies to CSV and TSV files; {path.name} is read as "
+                         f"{reader}, which says its own encoding: leave --encoding out.")
 
 
 def _logged(imported: ImportedTable, compose: bool = True) -> ImportedTable:

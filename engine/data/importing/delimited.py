@@ -28,6 +28,7 @@ from engine.data.importing.source import (
     Encoding,
     decode_body,
     detect_encoding,
+    named_encoding,
     non_utf8_encoding,
     os_error,
     read_bytes,
@@ -349,7 +350,8 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
     truncated = size > len(head)
     # UTF-8 is checked by pyarrow while parsing (a separate pass would cost ~20% of the import);
     # on its "invalid UTF8" error the file is read again in the encoding it really has.
-    encoding = detect_encoding(path, head, what=what, verify_utf8=False)
+    encoding = (named_encoding(head, request.encoding) if request.encoding
+                else detect_encoding(path, head, what=what, verify_utf8=False))
     dialect = _sniff_file(_sample_text(head, encoding, truncated=truncated), delimiters,
                           request.header)
     if not dialect.column_names:
@@ -365,6 +367,10 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
             pass
     if table is None:
         data = read_bytes(path, max_bytes=request.max_bytes)
+        if encoding.is_utf8 and request.encoding:
+            raise InputError(f"{path} is not valid UTF-8, as --encoding {request.encoding} says; "
+                             "leave --encoding out to have it detected, or name the encoding "
+                             "the file was saved in (cp1252 for Western European Excel)")
         if encoding.is_utf8:  # it was not, after all: damaged UTF-8 or a legacy encoding
             encoding = non_utf8_encoding(path, data)
         # Sniff again: header names in the sample were decoded as UTF-8 the first time.

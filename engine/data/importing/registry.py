@@ -24,6 +24,8 @@ class ReadRequest:
     # Leave out what spreadsheet exports add that is not data (``tidy``): yes for a dataset;
     # no for a file to predict, whose output has one row for each row read.
     tidy: bool = True
+    # The text encoding the user named (``--encoding``), for CSV/TSV; None: detected.
+    encoding: str | None = None
 
 
 @dataclass(frozen=True)

@@ -249,20 +249,49 @@ def non_utf8_encoding(path: Path, data: bytes) -> Encoding:
         )
         return Encoding("utf-8-sig" if bom else "utf-8", bom=bom, replace_errors=True,
                         problems=(problem,))
-    # Windows-1252 leaves five bytes undefined; a file using them is plain Latin-1.
-    if re.search(rb"[\x81\x8d\x8f\x90\x9d]", data) is None:
-        name, label = "cp1252", "Windows-1252 (Latin-1)"
+    from engine.data.importing.legacy_encodings import guess_legacy
+
+    # Excel saves "CSV" in the system's code page: the one the text reads best in, of the
+    # common ones (Polish read as Windows-1252 was "Treœæ", and an erasure request for
+    # "Łukasz" then found nothing).
+    guess = guess_legacy(data)
+    if guess.codec != "cp1252":
+        name, label = guess.codec, guess.label
+        message = (f"the file is not UTF-8; it was read as {label}, the legacy encoding its "
+                   f"text reads best in (as Windows-1252 it read {guess.example!r})")
     else:
-        name, label = "latin-1", "Latin-1"
+        # Windows-1252 leaves five bytes undefined; a file using them is plain Latin-1.
+        if re.search(rb"[\x81\x8d\x8f\x90\x9d]", data) is None:
+            name, label = "cp1252", "Windows-1252 (Latin-1)"
+        else:
+            name, label = "latin-1", "Latin-1"
+        message = f"the file is not UTF-8; it was read as {label}"
+        if guess.garbled_as_1252 >= 3:
+            message += f", and some of its text reads garbled ({guess.example!r})"
     problem = Problem(
         severity=Severity.WARNING,
         code="legacy-encoding",
-        message=f"the file is not UTF-8; it was read as {label}",
-        hint="If accented or special characters look wrong, re-export the file as UTF-8 "
-        "(in Excel: Save As > CSV UTF-8).",
+        message=message,
+        hint="If letters look wrong, import it again with --encoding and the encoding it was "
+        "saved in (cp1250 Central European, cp1251 Cyrillic, cp1253 Greek, cp1254 Turkish, "
+        "cp1257 Baltic, cp932 Japanese, gbk or big5 Chinese, cp949 Korean), or re-export the "
+        "file as UTF-8 (in Excel: Save As > CSV UTF-8).",
         file=str(path),
     )
     return Encoding(name, problems=(problem,))
+
+
+def named_encoding(head: bytes, codec: str) -> Encoding:
+    """The encoding the user named (``--encoding``), skipping its byte-order mark if the file
+    has one (a UTF-8 file from Excel starts with one whether or not ``utf-8-sig`` is named)."""
+    name = codecs.lookup(codec).name
+    if name in ("utf-8", "utf-8-sig"):
+        return Encoding("utf-8-sig", bom=3) if head.startswith(codecs.BOM_UTF8) else Encoding("utf-8")
+    for bom, names in ((codecs.BOM_UTF16_LE, ("utf-16", "utf-16-le")),
+                       (codecs.BOM_UTF16_BE, ("utf-16", "utf-16-be"))):
+        if name in names and head.startswith(bom):
+            return Encoding("utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be", bom=2)
+    return Encoding(name)
 
 
 def decode_body(path: Path, data: bytes, encoding: Encoding) -> str:
@@ -273,8 +302,8 @@ def decode_body(path: Path, data: bytes, encoding: Encoding) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{path} starts like {encoding.name} text but byte {exc.start + encoding.bom:,} cannot "
-            f"be decoded as {encoding.name}; the file may be truncated or damaged. "
-            "Re-export it as UTF-8."
+            f"be decoded as {encoding.name}; the file may be truncated or damaged, or in another "
+            "encoding. Name the one it was saved in with --encoding, or re-export it as UTF-8."
         ) from None
 
 
