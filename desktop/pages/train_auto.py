@@ -190,6 +190,8 @@ class AutoSettingsBox(QWidget):
             said.update(dp_said)
             said.pop("class_weights", None)  # DP turns them off: the field is not the data's choice
         lines += self._long_texts_lines()
+        if self.auto.vocabulary_line():
+            lines.append(f"• {self.auto.vocabulary_line()}")
         if self.imported_as:
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
                          f"labels separated by {self.imported_as['label_delimiter']!r})")

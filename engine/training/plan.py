@@ -53,6 +53,8 @@ class TrainPlan:
         if self.auto is not None:
             out.append("automatic settings (chosen from the data):")
             out += [f"  {line}" for line in self.auto.lines(self.overridden)]
+            if self.auto.vocabulary_line():
+                out.append(self.auto.vocabulary_line())
         else:
             out.append("automatic settings: off (the fixed defaults and your settings are used)")
         c = self.config
@@ -121,6 +123,9 @@ class TrainPlan:
                 "privacy": self.privacy or None, "person_hint": self.person_hint or None,
                 "spent_before": self.spent_before or None,
                 "long_texts": self.long_texts_line() or None,
+                "unknown_words": None if self.auto is None else round(self.auto.unknown_share, 4),
+                "pieces_per_word": None if self.auto is None else round(self.auto.pieces_per_word, 2),
+                "vocabulary": (self.auto.vocabulary_line() or None) if self.auto is not None else None,
                 "estimate": {"seconds": round(e.seconds, 1), "peak_memory_bytes": int(e.peak_memory_bytes),
                              "device": e.device}}
 

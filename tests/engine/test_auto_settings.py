@@ -265,3 +265,39 @@ def test_tiny_data_trains_in_one_batch_when_the_batch_size_was_not_given(toy, ti
     # A batch size the user gives is theirs: still refused when it is larger than the data.
     assert cli(["train", "tiny", "--model", str(tiny_bert), "--dry-run", "--batch-size", "16"]) == 2
     assert f"batch size 16 is larger than the {train_rows} training rows" in capsys.readouterr().err
+
+
+def test_the_plan_says_when_the_base_model_cannot_read_the_datas_language() -> None:
+    from engine.models.folders import load_tokenizer, resolve_model_path
+    from engine.training.auto import AutoSettings, vocabulary_fit
+
+    tokenizer = load_tokenizer(resolve_model_path(None))  # the bundled MiniLM: English
+    english = ["my card was charged twice, please refund it 😀", "what time does the branch open?"]
+    chinese = ["我的信用卡被多扣了钱，请退款。", "请问营业时间是几点？"]
+    russian = ["Карта заблокирована, прошу разобраться.", "Какой лимит по карте? Спасибо"]
+    unknown, pieces = vocabulary_fit(english, tokenizer)
+    assert unknown == 0 and pieces < 1.5  # the emoji is no word, and no reason to warn
+    assert AutoSettings((), np.array([]), unknown, pieces).vocabulary_line() == ""
+    unknown, _ = vocabulary_fit(chinese, tokenizer)
+    assert unknown == 1.0
+    line = AutoSettings((), np.array([]), unknown, 6.0).vocabulary_line()
+    assert "does not know 100% of this data's words" in line and "--model FOLDER" in line
+    unknown, pieces = vocabulary_fit(russian, tokenizer)
+    assert unknown == 0 and pieces > 2.5  # every letter its own piece: known, not understood
+    assert "splits this data's words into" in AutoSettings((), np.array([]), unknown, pieces).vocabulary_line()
+
+
+def test_dry_run_notes_a_language_the_base_model_does_not_know(tmp_path: Path, monkeypatch,
+                                                              tiny_bert, capsys) -> None:  # noqa: F811
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "auto test passphrase")
+    source = tmp_path / "zh.csv"
+    rows = [("请问营业时间是几点？", "咨询"), ("我的信用卡被多扣了钱，请退款。", "投诉")] * 30
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "zh", "--force"]) == 0
+    capsys.readouterr()
+    assert cli(["train", "zh", "--model", str(tiny_bert), "--dry-run"]) == 0
+    assert "note: the base model does not know 100% of this data's words" in capsys.readouterr().out
+    assert cli(["train", "zh", "--model", str(tiny_bert), "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unknown_words"] == 1.0
