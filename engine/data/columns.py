@@ -170,9 +170,14 @@ def _pick_text(stats: list[_Stats], rows: int) -> str:
         return max(texts or named, key=lambda s: (name_score(s.name, TEXT_NAMES), s.mean_chars)).name
     if named:
         return max(worded, key=lambda s: s.mean_chars).name
-    # By content: the longest values among columns that are mostly unique (free text, not codes).
-    varied = [s for s in stats if s.distinct >= 0.5 * s.filled * rows]
-    pool = varied or stats
+    # By content: the longest values among columns of words that are mostly unique (free text).
+    # Codes and numbers are never the text while another column holds words: a customer number
+    # is unique in every row, and a chat desk's short messages repeat ("M1001" beside "Şubeniz
+    # cumartesi açık mı?" was chosen, and the model would have learnt customer numbers).
+    words = [s for s in stats if s.ids < _MOSTLY_IDS and s.filled > 0]
+    worded = [s for s in words if s.spaced >= _WORDED]
+    varied = [s for s in (worded or words) if s.distinct >= 0.5 * s.filled * rows]
+    pool = varied or worded or words or stats
     return max(pool, key=lambda s: s.mean_chars).name
 
 

@@ -150,3 +150,28 @@ def test_chinese_and_arabic_headers_name_the_text_and_the_category() -> None:
     arabic = imported({"الأولوية": ["عالية", "منخفضة"] * 20, "النص": [f"طلب رقم {i} لم يصل بعد" for i in range(40)],
                        "التصنيف": ["شكوى", "استفسار", "شكر", "استرداد", "شكوى"] * 8})
     assert infer_mapping(arabic) == ColumnMapping(text_columns=("النص",), label_column="التصنيف")
+
+
+def test_a_customer_number_is_not_the_text_beside_repeated_short_messages() -> None:
+    # A chat desk's export: the messages repeat, the customer number is unique in every row.
+    messages = ["Kartım kayboldu lütfen bloke edin", "Şubeniz cumartesi açık mı?", "Param iade edilmedi",
+                "Kredi faizi ne kadar?", "Teşekkürler"] * 8
+    data = imported({"musteri_no": [f"M{1000 + i}" for i in range(40)], "yazi": messages,
+                     "durum": ["Şikayet", "Soru", "Şikayet", "Soru", "Soru"] * 8})
+    assert infer_mapping(data).text_columns == ("yazi",)
+
+
+def test_an_amount_column_is_not_the_text() -> None:
+    data = imported({"Treść zgłoszenia": [f"Proszę o zwrot opłaty {i}" for i in range(40)],
+                     "Rodzaj": ["Reklamacja", "Pytanie"] * 20,
+                     "Kwota": [f"{100 + i * 10.5:.2f}" for i in range(40)]})
+    assert infer_mapping(data) == ColumnMapping(text_columns=("Treść zgłoszenia",), label_column="Rodzaj")
+
+
+@pytest.mark.parametrize(("text", "label"), [("Treść", "Kategoria"), ("mesaj", "etiket"),
+                                             ("Текст", "Категория"), ("Mensagem", "Rótulo"),
+                                             ("내용", "분류")])
+def test_polish_turkish_russian_portuguese_and_korean_headers_are_known(text: str, label: str) -> None:
+    data = imported({"x": [str(i) for i in range(40)], label: ["a", "b"] * 20,
+                     text: [f"w {i}" for i in range(40)]})
+    assert infer_mapping(data) == ColumnMapping(text_columns=(text,), label_column=label)

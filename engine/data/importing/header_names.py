@@ -31,6 +31,10 @@ FOREIGN_TEXT_NAMES = frozenset((
     "contenu", "avis", "libelle", "remarque", "resume", "objet", "texto", "mensaje",
     "comentario", "descripcion", "contenido", "resena", "testo", "messaggio", "commento",
     "descrizione", "bericht", "omschrijving", "opmerking", "tekst",
+    # Polish, Czech, Turkish, Portuguese and Russian (the dotless ı stays: "açıklama").
+    "tresc", "wiadomosc", "opis", "komentarz", "zgloszenie", "zprava", "popis", "mesaj",
+    "acıklama", "aciklama", "yorum", "icerik", "metin", "mensagem", "descricao", "conteudo",
+    "текст", "сообщение", "описание", "комментарий", "обращение", "내용", "메시지", "설명",
     # Chinese, Japanese and Arabic (CJK words also count inside a longer name: 工单内容).
     "内容", "文本", "描述", "正文", "留言", "评论", "本文", "説明", "コメント", "メッセージ",
     "النص", "المحتوى", "الوصف", "الرسالة", "التعليق",
@@ -40,6 +44,8 @@ FOREIGN_LABEL_NAMES = frozenset((
     "classe", "etiquette", "sujet", "theme", "produit", "intention", "categoria", "clase",
     "etiqueta", "tema", "sentimiento", "producto", "tipo", "etichetta", "prodotto",
     "categorieen", "onderwerp",
+    "kategoria", "etykieta", "klasa", "kategorie", "etiket", "kategori", "sınıf", "sinif",
+    "rotulo", "classe", "категория", "метка", "класс", "тип", "тема", "분류", "카테고리", "라벨",
     "类别", "分类", "标签", "类型", "カテゴリ", "カテゴリー", "分類", "ラベル", "種別",
     "التصنيف", "الفئة", "التسمية", "النوع",
 ))
