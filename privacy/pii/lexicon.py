@@ -66,7 +66,7 @@ fait faire peut pouvez dois doit sans avec pour par sur sous dans chez entre ver
 avant après apres très tres bien bon bonne merci bonjour bonsoir madame monsieur cordialement
 aussi encore déjà deja toujours jamais rien tout tous toute toutes oui non payer
 juin juillet août aout janvier février fevrier septembre octobre novembre décembre decembre
-unos unas y pero no yo tú tu él nosotros vosotros ellos ellas mi mis su sus
+un una uno unos unas y pero no yo tú tu él nosotros vosotros ellos ellas mi mis su sus
 es soy está esta están estan fue muy más sin con por para sobre entre hasta desde gracias
 hola señor senor señora senora usted ustedes
 il gli e ma non io lui lei noi voi loro è sono molto più senza con su tra fra
@@ -117,8 +117,14 @@ def _provider_lists(package: str, attributes: tuple[str, ...],
 _NOT_FIRST_PARTS = frozenset({"saint", "sainte", "san", "santa", "st", "ste"})
 
 
+def fold_word(word: str) -> str:
+    """Case-folded as the lists are: Turkish "İsmail" folds to "i" + a combining dot above,
+    which no list holds, and stayed in the text beside a removed surname; the dot goes."""
+    return word.casefold().replace("\u0307", "")
+
+
 def _fold(words: set[str]) -> frozenset[str]:
-    return frozenset(w.casefold() for w in words if w and not w.isdigit())
+    return frozenset(fold_word(w) for w in words if w and not w.isdigit())
 
 
 @dataclass(frozen=True)
@@ -193,8 +199,15 @@ def lexicon() -> Lexicon:
     first = _provider_lists("faker.providers.person", (
         "first_names", "first_names_male", "first_names_female", "first_names_nonbinary"),
         first_sources)
+    # Every locale's surname lists, whatever the locale calls them: Polish keeps its Kowalski,
+    # Wiśniewski and Wójcik in "male_last_names" and "unisex_last_names", which the three
+    # usual names missed. Romanized Chinese and Japanese syllables stay out ("He", "Sun").
     last = _provider_lists("faker.providers.person", (
-        "last_names", "last_names_male", "last_names_female"))
+        "last_names", "last_names_male", "last_names_female", "unisex_last_names",
+        "male_last_names", "female_last_names", "last_names_unisex", "last_names_est",
+        "last_names_rus", "last_names_common", "last_names_without_suffix",
+        "last_names_male_only", "last_names_female_only", "last_names_nonbinary",
+        "last_names_islamic", "last_names_female_islamic", "last_names_hinduism"))
     # Multi-word names ("van der Voet") also count token by token, particles aside.
     for group in (first, last):
         for name in list(group):

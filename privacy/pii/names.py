@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterator
 
 from privacy.pii.findings import Finding
-from privacy.pii.lexicon import PARTICLES, lexicon
+from privacy.pii.lexicon import PARTICLES, fold_word, lexicon
 from privacy.pii.registry import Detector, register
 
 _TOKEN = re.compile(r"[^\W\d_](?:\w|['’](?![sS]\b)(?=\w)|-(?=\w))*\.?", re.UNICODE)
@@ -122,7 +122,7 @@ class _Tok:
     def __init__(self, m: re.Match[str]) -> None:
         self.text = m.group().rstrip(".") or m.group()
         self.start, self.end = m.start(), m.start() + len(self.text)
-        self.folded = self.text.casefold()
+        self.folded = fold_word(self.text)
         self.upper = len(self.text) > 1 and self.text.isupper()
 
 
@@ -206,7 +206,9 @@ class NameDetector(Detector):
                 run[0].folded in lex.common and not lex.is_name_token(run[0].folded)
                 and not lex.is_place(" ".join(t.folded for t in run)))):
             # "The Princess Royal" -> look at "Princess Royal"; "United Kingdom" stays whole.
-            run = run[1:]
+            run, led_by_word = run[1:], True
+        else:
+            led_by_word = False
         whole = " ".join(t.folded for t in run)
         if len(run) == 1 and whole in lex.common and not run[0].upper:
             return  # "My", "May", "Will": an everyday word alone is nothing
@@ -222,7 +224,8 @@ class NameDetector(Detector):
                 and not self._namey(run) and not any(t.folded in english for t in run):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.6, self.name)
             return
-        if not titled and whole in lex.countries:
+        if not titled and whole in lex.countries and not (len(run) == 1 and whole in _ARTICLES):
+            # Spanish "El banco me cobró": Faker's Finnish list holds "El" alone (El Salvador).
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.85, self.name)
             return
         state_follows = bool(_STATE_AFTER.match(text, run[-1].end))
@@ -230,6 +233,7 @@ class NameDetector(Detector):
         # "HOUR") far more often than a city that one of Faker's lists holds.
         if not titled and whole in lex.cities and not (len(run) == 1 and run[0].upper) \
                 and not (len(run) == 1 and whole in _ARTICLES) \
+                and not (led_by_word and len(run) == 1 and prev not in _PLACE_CUES) \
                 and (prev in _PLACE_CUES or state_follows or not self._namey(run)):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
             return

@@ -414,3 +414,23 @@ def test_an_everyday_word_after_a_first_name_is_taken_as_the_surname() -> None:
     assert ("PERSON", "Jane Hope") in found("Jane Hope called about her card")
     assert ("PERSON", "Ally") in found("Ally Financial charged me twice")  # a firm's word
     assert ("PERSON", "Emily Research") not in found("Emily Research Labs")
+
+
+def _people(text: str) -> list[str]:
+    return [text[f.start:f.end] for f in detect(text) if f.type == "PERSON"]
+
+
+def test_a_turkish_dotted_capital_i_is_folded_as_the_name_lists_are() -> None:
+    # "İsmail".casefold() is "i" + a combining dot: the first name stayed beside a removed surname.
+    text = "Kunde İsmail Yılmaz hat angerufen."
+    assert any("İsmail Yılmaz" in span for span in _people(text))
+
+
+def test_polish_surnames_from_every_faker_list_are_names() -> None:
+    # pl_PL keeps Kowalski, Wiśniewski and Wójcik under names the usual three lists missed.
+    assert _people("Rozmawiałem z Wiśniewski i Lewandowski.") == ["Wiśniewski", "Lewandowski"]
+
+
+@pytest.mark.parametrize("text", ["El banco me cobró dos veces.", "Me cobraron una comisión"])
+def test_spanish_articles_are_neither_places_nor_people(text: str) -> None:
+    assert detect(text) == []
