@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+
+# The settings folder and file are defined beside the workspace's folders: the command line
+# reads the workspace chosen here from the same file.
+from privacy.vault.folders import SETTINGS_FILE, settings_dir
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +22,6 @@ log = logging.getLogger(__name__)
 AUTO_DEVICE_TIP = "Automatic: the GPU if there is one (CUDA or Apple), else the CPU"
 DEVICES = (("Automatic", "auto"), ("CPU", "cpu"),
            *((f"GPU {n} (CUDA)", f"cuda:{n}") for n in range(8)), ("Apple GPU (MPS)", "mps"))
-
-SETTINGS_FILE = "settings.json"
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,6 @@ class Settings:
             minutes = Settings.idle_lock_minutes
         return replace(self, device=device, idle_lock_minutes=minutes, workspace=str(self.workspace),
                        model_folder=str(self.model_folder or ""))
-
-
-def settings_dir() -> Path:
-    override = os.environ.get("CLOISTER_SETTINGS_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("Cloister", appauthor=False))
 
 
 def load_settings() -> Settings:

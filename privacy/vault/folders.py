@@ -28,15 +28,46 @@ def _check_new_root(root: Path) -> None:
                              "deleted as a whole); choose a new or empty folder")
 
 
+SETTINGS_FILE = "settings.json"
+
+
+def settings_dir() -> Path:
+    """The app's settings folder (``desktop.settings`` reads and writes the file; the CLI reads
+    the workspace folder from it): ``$CLOISTER_SETTINGS_DIR``, else the user config folder."""
+    override = os.environ.get("CLOISTER_SETTINGS_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("Cloister", appauthor=False))
+
+
+def workspace_in_settings() -> str | None:
+    """The workspace folder chosen in the app's Settings, if any (an unreadable file: none)."""
+    import json
+
+    try:
+        raw = json.loads((settings_dir() / SETTINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    chosen = raw.get("workspace") if isinstance(raw, dict) else None
+    return chosen if isinstance(chosen, str) and chosen.strip() else None
+
+
 def default_workspace_dir(chosen: str | os.PathLike[str] | None = None) -> Path:
     """Where the workspace is, decided here only (the CLI's --workspace and the desktop's
     setting pass their choice in): ``chosen`` if given, else ``$CLOISTER_WORKSPACE``, else the
-    platform's user data dir / ``workspace``."""
+    folder chosen in the app's Settings (the command line once ignored it, and told a user
+    whose data was there to create a second, empty vault), else the platform's user data dir /
+    ``workspace``."""
     if chosen:
         return Path(chosen).expanduser()
     override = os.environ.get("CLOISTER_WORKSPACE")
     if override:
         return Path(override).expanduser()
+    in_settings = workspace_in_settings()
+    if in_settings:
+        return Path(in_settings).expanduser()
     import platformdirs
 
     return Path(platformdirs.user_data_dir("Cloister", appauthor=False)) / "workspace"

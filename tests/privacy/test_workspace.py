@@ -24,6 +24,27 @@ def test_default_workspace_dir_follows_the_environment(tmp_path: Path, monkeypat
     assert "Cloister" in default_workspace_dir().parts[-2]
 
 
+def test_the_command_line_finds_the_workspace_chosen_in_the_apps_settings(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """A user who moved the workspace in the app's Settings was told by every command that there
+    was none, and to create one with 'cloister init': a second, empty vault."""
+    from desktop.settings import Settings, load_settings, save_settings
+    from engine.cli import main as cli
+
+    chosen = tmp_path / "moved here"
+    Workspace.create(chosen, "settings test passphrase", kdf=FAST_KDF).lock()
+    save_settings(Settings(workspace=str(chosen)))
+    monkeypatch.delenv("CLOISTER_WORKSPACE")
+    assert default_workspace_dir() == chosen and load_settings().workspace == str(chosen)
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "settings test passphrase")
+    assert cli(["datasets"]) == 0
+    assert "No datasets yet" in capsys.readouterr().out
+    # The environment and --workspace still come first, as the README says.
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "env"))
+    assert default_workspace_dir() == tmp_path / "env"
+    assert default_workspace_dir(tmp_path / "flag") == tmp_path / "flag"
+
+
 def test_exists_on_class_and_instance(workspace: Workspace, tmp_path: Path) -> None:
     assert Workspace.exists(workspace.root) is True
     assert Workspace.exists(tmp_path / "nothing") is False
