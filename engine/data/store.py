@@ -124,7 +124,7 @@ def check_name(name: str) -> str:
         raise InputError(f"the dataset name {name!r} is only dots; give a name such as 'support-tickets'")
     if "/" in name or "\\" in name or re.search(r"[\x00-\x1f\x7f]", name):
         raise InputError(f"the dataset name {name!r} contains '/', '\\' or control characters; "
-                         "use letters, digits, spaces, '-', '_' or '.'")
+                         "use letters, digits, spaces, '-', '_' or '.'" + _file_hint(name))
     return name
 
 
@@ -372,7 +372,23 @@ def _not_found(ws: Vault, name: str) -> DatasetNotFound:
     folded = {n.casefold(): n for n in names}
     close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
     hint = f"did you mean {folded[close[0]]!r}? " if close else ""
-    return DatasetNotFound(f"no dataset named {name!r}; {hint}'cloister datasets' lists them")
+    return DatasetNotFound(f"no dataset named {name!r}; {hint}'cloister datasets' lists them"
+                           + _file_hint(name))
+
+
+def _file_hint(name: str) -> str:
+    """Where a dataset name is a file's path (``cloister train data.csv``, the first thing a new
+    user types): commands work on imported datasets, and the file must be imported first."""
+    from pathlib import Path
+
+    try:
+        is_file = Path(name).expanduser().is_file()
+    except OSError:
+        is_file = False
+    if not is_file:
+        return ""
+    return (f". {name} is a file: commands other than import work on datasets in the vault, "
+            f"so import it first (`cloister import {name} --name NAME`) and use NAME")
 
 
 def list_datasets(ws: Vault, *, damaged: list[tuple[str, str]] | None = None) -> list[DatasetInfo]:

@@ -213,3 +213,17 @@ def test_an_interrupt_before_a_replacement_is_committed_keeps_the_old_dataset(ws
         save_dataset(ws, "t", imported(ROWS + [("another one", "bug")]), MAPPING, overwrite=True)
     monkeypatch.undo()
     assert ws.list() == keys_before and load_dataset(ws, "t").table.num_rows == len(ROWS)
+
+
+def test_a_files_path_given_as_a_dataset_says_to_import_it_first(ws: Workspace, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # "cloister train data.csv": the first thing a new user types.
+    (tmp_path / "data.csv").write_text("text,label\nhi,a\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetNotFound, match=r"data.csv is a file: .* import it first \(`cloister import data.csv"):
+        load_dataset(ws, "data.csv")
+    with pytest.raises(InputError, match=r"contains '/'.* is a file: .* import it first"):
+        load_dataset(ws, str(tmp_path / "data.csv"))
+    with pytest.raises(DatasetNotFound) as plain:
+        load_dataset(ws, "nothing.csv")  # no such file: the usual message alone
+    assert "is a file" not in str(plain.value)
