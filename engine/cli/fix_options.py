@@ -137,9 +137,12 @@ def cmd_fix(args: argparse.Namespace) -> int:
                              "(`cloister show` lists its problems; `cloister fix --help` the fixes)")
         problems = checked(info, fixed)
         print(f"dataset {info.name!r}: {info.rows:,} rows")
+        # What stays: with --name NEW the stored dataset is untouched, not replaced.
+        kept = (f"({info.name!r} is kept as it is; the fixed rows become {target!r})"
+                if target != info.name else
+                "(the stored rows, before these fixes, are replaced only when this is stored)")
         for line in lines:
-            print("  " + line.replace("(the source file is unchanged)", "(the stored rows, before "
-                                      "these fixes, are replaced only when this is stored)"))
+            print("  " + line.replace("(the source file is unchanged)", kept))
         applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in (*info.history, *history))
         for line in problem_lines(problems, source=info.source_name, applied=applied, listed_by=""):
             print("  " + line)

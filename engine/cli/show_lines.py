@@ -30,14 +30,18 @@ def blocking_lines(ds: Any) -> list[str]:
     return problem_lines(problems, source=info.source_name, listed_by="")
 
 
-def review_line(review: tuple[str, dict[str, Any]] | None) -> str:
-    """What the audit log says was done about personal data in a dataset's current contents."""
+def review_line(review: tuple[str, dict[str, Any]] | None, name: str) -> str:
+    """What the audit log says was done about personal data in a dataset's current contents,
+    with the commands for the dataset ``name`` (runnable as printed)."""
+    import shlex
+
+    quoted = shlex.quote(name)
     if review is None:
-        return "never scanned; `cloister scan NAME` finds it, `cloister anonymize` removes it"
+        return f"never scanned; `cloister scan {quoted}` finds it, `cloister anonymize` removes it"
     action, details = review
     found = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details.get("findings", {}).items()))
     # `cloister fix` or `forget` dropped rows since the counts were made
-    older = ("; counted before the rows were fixed or erased: `cloister scan NAME` counts again"
+    older = (f"; counted before the rows were fixed or erased: `cloister scan {quoted}` counts again"
              if details.get("counted_before_fix") else "")
     if action == "dataset.scanned":
         return f"scanned, not anonymized (found: {found or 'nothing'}){older}"

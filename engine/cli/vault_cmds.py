@@ -221,7 +221,7 @@ def cmd_show(args: argparse.Namespace) -> int:
               "fixes below")
         for line in blocking_lines(ds):
             print("  " + line)
-    print(f"Personal data: {review_line(review)}")
+    print(f"Personal data: {review_line(review, info.name)}")
     shown = min(args.rows, info.rows)
     if shown:
         print(f"First {shown} rows:")

@@ -79,7 +79,11 @@ def test_fixed_rows_go_to_a_new_dataset_and_bad_requests_change_nothing(forced: 
     assert _stored(forced) == before
 
     assert cli(["fix", "cfpb", *FIXES, "--name", "cfpb-fixed"]) == 0
-    assert "Stored dataset 'cfpb-fixed' (97 rows, 3 classes) from 'cfpb'" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Stored dataset 'cfpb-fixed' (97 rows, 3 classes) from 'cfpb'" in out
+    # Said as it is: the stored dataset stays, it is not "replaced when this is stored".
+    assert "('cfpb' is kept as it is; the fixed rows become 'cfpb-fixed')" in out
+    assert "replaced only when" not in out
     assert cli(["fix", "cfpb", *FIXES, "--name", "cfpb-fixed"]) == 2  # taken: not replaced
     assert "already exists; choose another --name, or pass --replace" in capsys.readouterr().err
     assert cli(["datasets"]) == 0

@@ -237,7 +237,7 @@ def test_show_says_what_was_done_about_personal_data(ws: dict[str, Path],
                     if line.startswith("Personal data: "))
 
     assert cli(["import", str(ws["csv"]), "--name", "t"]) == 0
-    assert personal("t").startswith("Personal data: never scanned; `cloister scan NAME`")
+    assert personal("t").startswith("Personal data: never scanned; `cloister scan t`")
     assert cli(["scan", "t"]) == 0
     line = personal("t")
     assert line.startswith("Personal data: scanned, not anonymized (found: ") and "CREDIT_CARD 1" in line
@@ -370,7 +370,7 @@ def test_a_scan_s_counts_are_said_to_be_older_than_an_erasure(
     assert cli(["show", "t"]) == 0
     shown = capsys.readouterr().out
     assert "scanned, not anonymized" in shown
-    assert "counted before the rows were fixed or erased: `cloister scan NAME` counts again" in shown
+    assert "counted before the rows were fixed or erased: `cloister scan t` counts again" in shown
 
 
 def test_the_model_card_says_when_the_training_rows_were_anonymized(ws: dict[str, Path]) -> None:
