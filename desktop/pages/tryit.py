@@ -20,6 +20,7 @@ from desktop.state import format_metric
 from desktop.widgets.charts import BarChart
 from desktop.worker import Done, Job
 from engine.events import Failed, Progress
+from engine.units import count_of
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -322,8 +323,9 @@ class TryItPage(Page):
                      if without == 1 else f" {without:,} rows have no text: their prediction "
                      "cells are empty.")
             formulas = int(getattr(terminal, "metrics", {}).get("formula_like_cells", 0))
-            risky = (f" {formulas:,} cells start with =, +, - or @: a spreadsheet may run them as "
-                     "formulas, so import the file as text (or write .xlsx)." if formulas else "")
+            risky = (f" {count_of(formulas, 'cell')} {'starts' if formulas == 1 else 'start'} "
+                     "with =, +, - or @: a spreadsheet may run them as formulas, so import the "
+                     "file as text (or write .xlsx)." if formulas else "")
             notes = "".join(f" {note}" for note in getattr(terminal, "notes", ()))
             mark = "⚠" if notes else "✔"  # rows left out: not a plain success
             notes += "".join(f" {said}" for said in getattr(terminal, "info", ()))

@@ -26,13 +26,13 @@ def add_workspace_options(parser: argparse.ArgumentParser, *, passphrase: bool =
     False: a command that decrypts nothing, such as ``backup``, takes no passphrase)."""
     group = parser.add_argument_group("workspace")
     group.add_argument("--workspace", metavar="DIR", type=Path, default=None,
-                       help="workspace folder (default: $CLOISTER_WORKSPACE, else the user data "
-                       "folder)")
+                       help="workspace folder (default: $CLOISTER_WORKSPACE, else the folder set "
+                       "in the app's Settings, else the user data folder)")
     if not passphrase:
         return
     group.add_argument("--passphrase-file", metavar="FILE", type=Path, default=None,
-                       help=f"read the passphrase from the first line of FILE (else "
-                       f"${PASSPHRASE_ENV}, else a prompt)")
+                       help=f"read the passphrase from the first line of FILE, or of standard "
+                       f"input for - (else ${PASSPHRASE_ENV}, else a prompt)")
 
 
 def workspace_dir(args: argparse.Namespace) -> Path:
@@ -40,6 +40,12 @@ def workspace_dir(args: argparse.Namespace) -> Path:
 
 
 def _from_file(path: Path) -> str:
+    if str(path) == "-":  # piped in, as `forget --file -` takes its values: the first line
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise InputError("--passphrase-file -: standard input has no passphrase on its first "
+                             "line; pipe the passphrase in, or name a file")
+        return line.rstrip("\r\n")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -28,6 +28,7 @@ from engine.cli.common import (
 )
 from engine.errors import InputError, refuse_odd_output
 from engine.evaluation.prediction_columns import MANY_LABELS, TOP_FOR_MANY
+from engine.units import count_of
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
 
@@ -242,7 +243,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  {'':<{left}}  " + " ".join(f"{h:>{cell}}" for h in heads))
         for tag, label, row in zip(tags, report.labels, report.confusion):
             print(f"  {tag + label:<{left}}  " + " ".join(f"{v:>{cell}}" for v in row))
-    print(f"\n  {len(report.misclassified)} misclassified rows"
+    print(f"\n  {count_of(len(report.misclassified), 'misclassified row')}"
           + ("" if mistakes else " (show them with --misclassified N)"))
     # Counted from 1 as import, inspect and show count rows (the report keeps 0-based places);
     # the test split's rows are its own, not the dataset's.
@@ -352,8 +353,8 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
             without = int(event.metrics.get("rows_without_text", 0))
             formulas = int(event.metrics.get("formula_like_cells", 0))
             if formulas:  # on stderr with --json too: a script's log keeps it
-                print(f"cloister: warning: {formulas} cells of {args.output.name} start with =, +, "
-                      "- or @: a spreadsheet opening it may run them as formulas. Import it as "
+                print(f"cloister: warning: {count_of(formulas, 'cell')} of {args.output.name} "
+                      f"{'starts' if formulas == 1 else 'start'} with =, +, - or @: a spreadsheet opening it may run them as formulas. Import it as "
                       "text (Data > From Text/CSV) or write .xlsx, whose cells stay text",
                       file=sys.stderr)
             for note in event.notes:  # on stderr with --json too, like the formulas warning

@@ -135,7 +135,7 @@ def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 7200:
-        return f"{seconds // 60} min"
+        return f"{round(seconds / 60)} min"  # 2 min 51 s is about 3 min, as the app says it
     return f"{seconds / 3600:.1f} h"
 
 

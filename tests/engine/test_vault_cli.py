@@ -133,6 +133,15 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     blank.write_text("  \n")  # once tried as a passphrase, and reported as a wrong one
     code, _, err = run(capsys, "datasets", "--passphrase-file", str(blank))
     assert code == 2 and "has no passphrase on its first line (it is blank)" in err
+    # "-": the first line of standard input, as `forget --file -` reads its values.
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("second passphrase\nnot read\n"))
+    code, _, err = run(capsys, "datasets", "--passphrase-file", "-")
+    assert code == 0 and "warning" not in err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = run(capsys, "datasets", "--passphrase-file", "-")
+    assert code == 2 and "standard input has no passphrase" in err
     assert "wrong passphrase" not in err
 
 
