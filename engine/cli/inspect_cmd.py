@@ -7,6 +7,7 @@ trainable, 2 when the report has blocking errors (or the file cannot be read at 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from engine.errors import InputError
 from engine.units import clipped
 from engine.data.importing import ImportedTable, read_table
 from engine.data.labels import label_counts as count_labels
-from engine.data.problems import Problem, Severity, count_kinds, has_blocking
+from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, count_kinds, has_blocking
 from engine.data.validation import validate
 
 EXIT_TRAINABLE = 0
@@ -220,15 +221,19 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
     hidden: dict[str, int] = {}
     fixed: set[str] = set()
     offered: dict[str, str] = {}  # the first fix offered for each first flag
+    told: set[str] = set()  # checks whose advice was given
+    summarized = {p.code for p in problems if p.row is None and "rows in all:" in p.message}
     for problem in problems:
         if problem.row is not None:
             shown[problem.code] = shown.get(problem.code, 0) + 1
             if shown[problem.code] > per_check:
                 hidden[problem.code] = hidden.get(problem.code, 0) + 1
                 continue
-        local = problem if problem.file != source else Problem(
-            severity=problem.severity, code=problem.code, message=problem.message,
-            hint=problem.hint, file=None, row=problem.row, column=problem.column)
+        # The advice once for each check: the sample data's 38 rows of markup repeated it 6 times.
+        hint = problem.hint if problem.code not in told else ""
+        told.add(problem.code)
+        local = dataclasses.replace(problem, hint=hint,
+                                    file=None if problem.file == source else problem.file)
         lines.append(str(local))
         # The one-step fix, under every error and under the first warning of each kind.
         if problem.fix and problem.fix.split()[0] not in applied and \
@@ -240,7 +245,9 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
             lines.append(f"  {'or instead' if other else 'fix'}: {problem.fix}")
         fixed.add(problem.code)
     for code, count in hidden.items():
-        lines.append(f"({count} more {code!r} rows" + (f" are {listed_by})" if listed_by else ")"))
+        # A check that hit more rows than it lists: only its first MAX_ROWS_LISTED are anywhere.
+        of = f" of the first {MAX_ROWS_LISTED}" if code in summarized else ""
+        lines.append(f"({count} more {code!r} rows{of}" + (f" are {listed_by})" if listed_by else ")"))
     return lines
 
 

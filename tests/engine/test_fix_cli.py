@@ -45,7 +45,7 @@ def test_inspect_prints_the_flag_under_each_error(cfpb: Path, capsys) -> None:
     # 20 rows the report names are printed, and a line says where the other 15 are.
     assert "Problems: 2 kinds of error, 3 kinds of warning" in lines
     assert any("275 rows in all: the text is empty" in line for line in lines)
-    assert "  (15 more 'empty-text' rows are listed with --json)" in lines
+    assert "  (15 more 'empty-text' rows of the first 20 are listed with --json)" in lines
 
 
 def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) -> None:  # noqa: F811

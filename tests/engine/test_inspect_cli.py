@@ -162,7 +162,10 @@ def test_text_report_caps_rows_per_check(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 2
     assert out.count("the text is empty") == 6  # 5 rows and the summary
     assert "40 rows in all: the text is empty" in out
-    assert "(15 more 'empty-text' rows are listed with --json)" in out
+    # --json lists the first 20 of the 40: the note says so (it said the 15 more were all of them).
+    assert "(15 more 'empty-text' rows of the first 20 are listed with --json)" in out
+    # The advice is given once for the check, not under each of its rows.
+    assert out.count("Fill in the text or delete the row") == 1
     assert "Result:   not trainable yet" in out
 
 
