@@ -156,7 +156,12 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
                                     data["sheet"] and f"sheet {data['sheet']!r}") if x)
     print(f"File:     {data['file']} ({details})", file=out)
     if data["format"] in ("csv", "tsv", "xlsx") and not data["header"]:
-        print("Header:   none detected (use --header if the first row names the columns)", file=out)
+        if args.header is False:  # forced: saying "detected" misled, and row 1 may be names
+            print("Header:   none (--no-header: row 1 is data; leave --no-header out if it names "
+                  "the columns)", file=out)
+        else:
+            print("Header:   none detected (use --header if the first row names the columns)",
+                  file=out)
     print(f"Rows:     {data['rows']:,}", file=out)
     print(f"Columns:  {', '.join(data['columns'])}", file=out)
     mapping = data["mapping"]

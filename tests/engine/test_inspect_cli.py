@@ -421,3 +421,11 @@ def test_a_space_is_a_label_separator(tmp_path: Path, capsys) -> None:
                     encoding="utf-8")
     code, report = inspect_json(capsys, str(path), "--label-delimiter", " ")
     assert report["label_counts"] == {"python": 12, "pandas": 12}
+
+
+def test_a_forced_no_header_is_said_as_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text("text,label\n" + "".join(f"message number {i},{'ab'[i % 2]}\n" for i in range(30)))
+    main(["inspect", str(path), "--no-header"])
+    out = capsys.readouterr().out
+    assert "Header:   none (--no-header: row 1 is data" in out and "none detected" not in out
