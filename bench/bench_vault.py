@@ -13,6 +13,7 @@ passes. Targets (issue #4): ratio >= 0.5 both ways, RSS growth < 64 MiB, unlock 
 """
 from __future__ import annotations
 
+import scratch_anchors  # noqa: F401 - first: this run's workspaces leave no anchors behind
 import argparse
 import os
 import shutil

@@ -10,9 +10,11 @@ instead (seconds; for checking the layout, not for the numbers).
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -24,6 +26,10 @@ SHARED = REPO.parent / "shared" / "data"
 # The screenshot workspace is throw-away and its KDF is cheap (2^12) to keep the run short; the
 # vault refuses that below its floor unless told this is not a real vault.
 os.environ.setdefault("CLOISTER_UNSAFE_TEST_KDF", "1")
+# The throw-away workspaces' anchors go to a temporary folder, not the user's config.
+if not os.environ.get("CLOISTER_ANCHOR_DIR"):
+    os.environ["CLOISTER_ANCHOR_DIR"] = tempfile.mkdtemp(prefix="cloister-screenshot-anchors-")
+    atexit.register(shutil.rmtree, os.environ["CLOISTER_ANCHOR_DIR"], True)
 SMS = SHARED / "sms_spam_collection" / "SMSSpamCollection"
 SIZE = (1280, 800)
 
