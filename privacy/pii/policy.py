@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,19 @@ def _line_of(text: str, word: str) -> str:
     return ""
 
 
+def _bare_key_hint(text: str, message: str) -> str:
+    """TOML takes only ASCII letters, digits, - and _ in a bare key: a column name with an
+    accent or a space ("Assuré = ...") must be quoted, which tomllib's message does not say."""
+    found = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if not found or not 0 < int(found[1]) <= len(lines):
+        return ""
+    key = lines[int(found[1]) - 1].split("=", 1)[0].strip()
+    if key and key[0] not in "\"'[#" and re.search(r"[^A-Za-z0-9_.-]", key):
+        return f'; a name with accents or spaces must be in quotes: "{key}" = ...'
+    return ""
+
+
 def load_policy(path: Path) -> Policy:
     path = Path(path)
     try:
@@ -157,11 +171,14 @@ def _operator(value: Any, where: str, src: str, text: str, key: str, *,
 
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
+    # Composed (NFC) as imported data is: a deny-list term or column name typed with combining
+    # accents (macOS, some editors) matched nothing ("Station Löwenzahn": 0 rows).
+    text = unicodedata.normalize("NFC", text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends in "(at line N, column M)": keep it, it is the useful part.
-        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+        raise PolicyError(f"{source}: not valid TOML: {exc}{_bare_key_hint(text, str(exc))}") from None
     unknown = set(data) - _TOP_KEYS
     if unknown:
         key = sorted(unknown)[0]

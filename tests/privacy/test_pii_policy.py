@@ -121,3 +121,23 @@ def test_day_first_reads_european_numeric_dates_as_they_are_written() -> None:
     us_date = anonymize_columns({"text": ["paid 3/14/2013"]}, parse_policy(
         '[entities]\nDATE = { action = "generalize_date", day_first = true }\ndefault = "keep"\n'), None)
     assert us_date.columns["text"] == ["paid 2013-03"]
+
+
+def test_a_policy_typed_with_combining_accents_matches_composed_data() -> None:
+    from unicodedata import normalize
+
+    from privacy.pii.policy import parse_policy
+
+    nfd = normalize("NFD", '[[deny_lists]]\nentity = "WARD"\nterms = ["Station Löwenzahn"]\n\n'
+                           '[columns]\n"Assuré" = "mask"\n')
+    policy = parse_policy(nfd)
+    assert "Assuré" in policy.columns  # the key as the data spells it (NFC)
+    found = [f for f in policy.find("Zimmer auf Station Löwenzahn frei") if f.type == "WARD"]
+    assert found, "an NFD deny-list term found nothing in NFC text"
+
+
+def test_a_bare_column_name_with_an_accent_says_to_quote_it() -> None:
+    from privacy.pii.policy import PolicyError, parse_policy
+
+    with pytest.raises(PolicyError, match=r'a name with accents or spaces must be in quotes: "Assuré" = \.\.\.'):
+        parse_policy('[columns]\nAssuré = "mask"\n')
