@@ -234,8 +234,8 @@ class MergeLabelVariants(Fix):
         shown = "; ".join(f"{', '.join(repr(v) for v in g[1:])} -> {g[0]!r}" for g in groups[:3])
         more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
         return table, FixStep(
-            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} (case, spaces "
-            f"or number format) into {len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; "
+            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} (case, spaces, "
+            f"accents, hidden characters or number format) into {len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; "
             f"{count:,} row{'s' * (count != 1)} relabelled)",
             rows_changed=count,
             details={"merged": {g[0]: g[1:] for g in groups}})

@@ -21,8 +21,12 @@ def spelling_key(label: str) -> str:
     """What two spellings of one label share: case and runs of spaces do not count, nor how a
     number is written ('1' and '1.0', as pandas writes an integer column that had a gap), nor
     accents ('Reclamation', 'Réclamation'), a full stop at the end ('Beschwerde.'), Arabic's
-    decorative tatweel or its everyday letter variants (ى/ي, أ/إ/آ/ا)."""
-    folded = fold(label).replace("\u0640", "").translate(_ARABIC_VARIANTS)
+    decorative tatweel or its everyday letter variants (ى/ي, أ/إ/آ/ا), characters that do not
+    show (a byte-order mark, a soft hyphen, a zero-width space: "Lob\u200b" looked like "Lob" in
+    every list and trained as another class), nor Turkish dotless ı against i (KISITLAMA and
+    Kısıtlama)."""
+    folded = fold(label.translate(_INVISIBLE)).replace("\u0640", "").translate(_ARABIC_VARIANTS)
+    folded = folded.replace("\u0131", "i")
     key = " ".join(folded.split()).rstrip(".。")
     if _DECIMAL.fullmatch(key) and "." in key:
         key = key.rstrip("0").rstrip(".")  # '1.0' -> '1', '2.50' -> '2.5'; '007' stays itself
@@ -30,6 +34,7 @@ def spelling_key(label: str) -> str:
 
 
 _DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+")
+_INVISIBLE = str.maketrans(dict.fromkeys("\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"))
 # Letters Arabic typists use for one another: alef maqsura for ya, hamza-carrying alefs for alef.
 _ARABIC_VARIANTS = str.maketrans({"\u0649": "\u064a", "\u0623": "\u0627", "\u0625": "\u0627",
                                   "\u0622": "\u0627"})

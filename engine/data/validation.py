@@ -226,7 +226,8 @@ def _variant_problems(check: _Checker, variants: list[list[str]], counts: dict[s
     return [check.problem(
         Severity.WARNING, "label-variants",
         "labels " + ", ".join(f"{v!r} ({counts[v]:,} row{'s' * (counts[v] != 1)})" for v in group)
-        + " differ only in how they are written (case, spaces, 1 or 1.0): they would be trained "
+        + " differ only in how they are written (case, spaces, accents, hidden characters, 1 or "
+        "1.0): they would be trained "
         "as different classes",
         f"Merge them into {group[0]!r}, the most frequent spelling.", column=column)
         for group in variants[:MAX_ROWS_LISTED]]

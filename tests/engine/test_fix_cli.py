@@ -155,7 +155,7 @@ def test_spellings_of_a_label_merged_at_import(tmp_path: Path, monkeypatch: pyte
     assert "labels 'Billing' (6 rows), 'billing' (1 row) differ only in how they are written" in out
     assert f"for example `cloister import {source} --name tickets --merge-label-variants`" in out
     assert cli(["import", str(source), "--name", "tickets", "--merge-label-variants"]) == 0
-    assert "fixed: merged 1 other spelling (case, spaces or number format) into 1 label ('billing' -> 'Billing'; " \
+    assert "fixed: merged 1 other spelling (case, spaces, accents, hidden characters or number format) into 1 label ('billing' -> 'Billing'; " \
         "1 row relabelled)" in capsys.readouterr().out
     assert cli(["datasets", "--json"]) == 0
     import json

@@ -328,6 +328,17 @@ def test_numbers_are_spellings_of_one_label_only_when_equal_as_written() -> None
         assert spelling_key(a) != spelling_key(b), (a, b)
 
 
+def test_hidden_characters_and_the_turkish_dotless_i_are_spellings_of_one_label() -> None:
+    from engine.data.labels import label_variants, spelling_key
+
+    # Each looked like "Beschwerde" or "Lob" in every list, and trained as a class of its own.
+    for hidden in ("\ufeffBeschwerde", "Be\u00adschwerde", "Beschwerde\u200b", "Besch\u2060werde"):
+        assert spelling_key(hidden) == spelling_key("Beschwerde"), repr(hidden)
+    assert spelling_key("KISITLAMA") == spelling_key("Kısıtlama")
+    groups = label_variants({"Lob": 30, "Lob\u200b": 4, "Frage": 20})
+    assert groups == [["Lob", "Lob\u200b"]]
+
+
 def test_multi_label_counts_a_label_once_per_row_as_training_reads_it() -> None:
     from engine.data.labels import label_counts
 
