@@ -108,6 +108,11 @@ class UsSsnDetector(Detector):
                           checksum=True)
 
 
+# A letter, digit or _ of any script but Chinese, Japanese and Korean, which write words
+# without spaces around numbers.
+_WORD_NOT_CJK = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]"
+
+
 @register
 class PhoneDetector(Detector):
     name = "phone"
@@ -116,10 +121,12 @@ class PhoneDetector(Detector):
     # dash or dot; an extension (x123, ext. 123) may follow. "-Office" / "-Fax" may be glued on.
     # After a European country code (3x, 4x), an area code of one digit (+43 1 ..., +33 6 ...,
     # +353 1 ...); not after +1 or +7, where "+1 3 500 000 rows" is a count.
+    # Not inside a word of letters or digits, but right after or before Chinese, Japanese or
+    # Korean text, which writes no space: "電話番号は090-1234-5678です。" (\w would count は).
     _re = re.compile(
-        r"(?<![\w+/.-])(?:\+(?:[34]\d{1,2}[ .-]?\d[ .-]|\d{1,3}[ .-]?))?(?:\(\d{1,5}\)[ .-]?)?"
-        r"\d{2,14}(?:[ .-]\d{2,8}){0,4}"
-        r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w/]|-\d|\.\d)")
+        rf"(?<![+/.-])(?<!{_WORD_NOT_CJK})(?:\+(?:[34]\d{{1,2}}[ .-]?\d[ .-]|\d{{1,3}}[ .-]?))?"
+        r"(?:\(\d{1,5}\)[ .-]?)?\d{2,14}(?:[ .-]\d{2,8}){0,4}"
+        rf"(?:\s?(?:x|ext\.?|extension)\s?\d{{1,6}})?(?!{_WORD_NOT_CJK}|/|-\d|\.\d)")
     _after = re.compile(r"(?i)^[\s-]{0,3}(?:office|fax|mobile|cell|home|work|phone|tel)\b")
     # A Chinese mobile number (11 digits from 13-19), after a Chinese word or +86.
     _cn_mobile = re.compile(r"(?<![0-9A-Za-z+])(?:\+86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}"
@@ -127,8 +134,8 @@ class PhoneDetector(Detector):
     # German and Austrian numbers write the area code apart with a slash: 030/1234567,
     # 0171 / 123 45 67. The leading 0 and 3+ digits before the slash keep dates (03/04/1985)
     # and fractions out.
-    _slashed = re.compile(r"(?<![\w+/.-])0\d{2,5} ?/ ?\d{2,9}(?:[ -]\d{2,8}){0,3}"
-                          r"(?![\w/]|-\d|\.\d)")
+    _slashed = re.compile(rf"(?<![+/.-])(?<!{_WORD_NOT_CJK})0\d{{2,5}} ?/ ?\d{{2,9}}(?:[ -]\d{{2,8}}){{0,3}}"
+                          rf"(?!{_WORD_NOT_CJK}|/|-\d|\.\d)")
 
     def find(self, text: str) -> Iterator[Finding]:
         for m in self._re.finditer(text):

@@ -434,3 +434,15 @@ def test_polish_surnames_from_every_faker_list_are_names() -> None:
 @pytest.mark.parametrize("text", ["El banco me cobró dos veces.", "Me cobraron una comisión"])
 def test_spanish_articles_are_neither_places_nor_people(text: str) -> None:
     assert detect(text) == []
+
+
+@pytest.mark.parametrize(("text", "phone"), [("電話番号は090-1234-5678です。", "090-1234-5678"),
+                                             ("김민수 010-1234-5678로 연락 주세요", "010-1234-5678"),
+                                             ("联系电话：010-6512-3456，谢谢", "010-6512-3456")])
+def test_a_phone_written_against_cjk_text_is_found(text: str, phone: str) -> None:
+    # No space around numbers in Chinese, Japanese or Korean: the letters beside it once hid it.
+    assert [text[f.start:f.end] for f in detect(text) if f.type == "PHONE"] == [phone]
+
+
+def test_a_phone_glued_to_latin_letters_is_still_part_of_a_code() -> None:
+    assert [f for f in detect("ABC555-123-4567") if f.type == "PHONE"] == []
