@@ -102,12 +102,27 @@ def parse_date(value: str, *, day_first: bool = False) -> tuple[date, str] | Non
             return d, _literal(value[:m.start()]) + layout + _literal(value[m.end():])
         for pattern, order in ((_WRITTEN_MD, "md"), (_WRITTEN_DM, "dm")):
             if (m := pattern.search(value)) and m[1 if order == "md" else 2].lower() in _MONTHS:
-                month = _MONTHS[m[1 if order == "md" else 2].lower()]
-                day = int(m[2 if order == "md" else 1])
+                month_group, day_group = (1, 2) if order == "md" else (2, 1)
+                month = _MONTHS[m[month_group].lower()]
                 year = int(m[3]) if m[3] else 2000
-                return date(year, month, day), "%B %d, %Y" if m[3] else "%B %d"
+                # Written back as the text wrote it: "3 avril 2021" stays French, "1. Januar"
+                # German (a shifted date came out "April 28, 2021" in a French sentence).
+                after = value[m.end(day_group):]
+                # An ordinal follows the new day: "3rd" -> "5th", French "1er" -> "9".
+                ordinal = re.match(r"(?i)st|nd|rd|th|er", after)
+                day_end = m.end(day_group) + (len(ordinal[0]) if ordinal else 0)
+                day = ("%d" if m[day_group].startswith("0") else "%D") + (
+                    "" if not ordinal else "%E" if ordinal[0].lower() == "er" else "%O")
+                spans = [(m.start(month_group), m.end(month_group),
+                          _month_field(m[month_group], after)),
+                         (m.start(day_group), day_end, day)]
+                if m[3]:
+                    spans.append((m.start(3), m.end(3), "%Y"))
+                return date(year, month, int(m[day_group])), _layout(value, spans)
         if (m := _WRITTEN_MY.search(value)) and m[1].lower() in _MONTHS:
-            return date(int(m[2]), _MONTHS[m[1].lower()], 1), "%B %Y"
+            return (date(int(m[2]), _MONTHS[m[1].lower()], 1),
+                    _layout(value, [(m.start(1), m.end(1), _month_field(m[1], "")),
+                                    (m.start(2), m.end(2), "%Y")]))
     except ValueError:  # 31 February and the like
         return None
     return None
@@ -118,15 +133,76 @@ def _literal(text: str) -> str:
     return text.replace("%", "%%")
 
 
-_FIELD = re.compile(r"%[%YymdB]")
+def _layout(value: str, spans: list[tuple[int, int, str]]) -> str:
+    """``value`` as a layout: each (start, end, field) span becomes its field, the rest of the
+    value (separators, "de", "of", the text around) stays as written."""
+    out, at = [], 0
+    for start, end, field in sorted(spans):
+        out += [_literal(value[at:start]), field]
+        at = end
+    return "".join(out) + _literal(value[at:])
+
+
+# Month names by language, to write a shifted month in the language it was written in.
+MONTHS_BY_LANGUAGE = {
+    "en": tuple(n.lower() for n in MONTH_NAMES),
+    "de": ("januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september",
+           "oktober", "november", "dezember"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+           "settembre", "ottobre", "novembre", "dicembre"),
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"),
+}
+_SPELLINGS = {"jänner": "de", "maerz": "de", "fevrier": "fr", "aout": "fr", "decembre": "fr",
+              "setiembre": "es", "sept": "en"}
+
+
+def _month_field(word: str, after_day: str) -> str:
+    """The field that writes a month as ``word`` was written: its language (English first for
+    a name several share, German where the day before it had a full stop, "5. April"), and its
+    case (upper, lower or capitalized)."""
+    folded = word.lower()
+    if folded in _SPELLINGS:
+        language = _SPELLINGS[folded]
+    else:
+        found = [lang for lang, names in MONTHS_BY_LANGUAGE.items()
+                 if folded in names or (lang == "en" and folded in {n[:3] for n in names})]
+        language = "de" if "de" in found and after_day.startswith(".") else found[0] if found else "en"
+    case = "u" if word.isupper() and len(word) > 1 else "l" if word.islower() else "c"
+    short = "a" if language == "en" and folded not in MONTHS_BY_LANGUAGE["en"] else ""  # "Dec"
+    return f"%L{language}{case}{short}"
+
+
+_FIELD = re.compile(r"%(?:[%YymdBDOE]|L(?:en|de|fr|es|it|nl)[ulc]a?)")
+
+
+def _english_ordinal(day: int) -> str:
+    return "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
 def _format(d: date, layout: str) -> str:
     """``layout`` written for ``d``: strftime's fields without strftime, whose month names
-    follow the locale and which refuses a stray "%" on Windows ("approx. 50% 2020-03-01")."""
+    follow the locale and which refuses a stray "%" on Windows ("approx. 50% 2020-03-01");
+    ``%D`` is the day without a leading zero, ``%O`` its English ordinal ("st"), ``%E`` the
+    French one ("er" on the 1st only), ``%L`` + language + case (+ ``a``: abbreviated) a month."""
     fields = {"%Y": f"{d.year:04d}", "%y": f"{d.year % 100:02d}", "%m": f"{d.month:02d}",
-              "%d": f"{d.day:02d}", "%B": MONTH_NAMES[d.month - 1], "%%": "%"}
-    return _FIELD.sub(lambda m: fields[m[0]], layout)
+              "%d": f"{d.day:02d}", "%D": str(d.day), "%B": MONTH_NAMES[d.month - 1], "%%": "%",
+              "%O": _english_ordinal(d.day), "%E": "er" if d.day == 1 else ""}
+
+    def field(m: re.Match[str]) -> str:
+        token = m[0]
+        if not token.startswith("%L"):
+            return fields[token]
+        name = MONTHS_BY_LANGUAGE[token[2:4]][d.month - 1]
+        if token.endswith("a"):
+            name = name[:4] if name == "september" else name[:3]
+        return name.upper() if token[4] == "u" else name if token[4] == "l" else name.capitalize()
+
+    return _FIELD.sub(field, layout)
 
 
 def generalize_date(value: str, to: str = "month", *, day_first: bool = False) -> str | None:

@@ -223,3 +223,20 @@ def test_a_percent_sign_beside_a_date_stays_text() -> None:
     assert shift_date("50% by 03/01/2020", 1) == "50% by 03/02/2020"
     assert generalize_date("100% on 2020-03-01") == "2020-03"
     assert generalize_date("Dec 5th") == "December"  # no year: the month, named in English
+
+
+@pytest.mark.parametrize(("value", "days", "shifted"), [
+    ("1. Januar 2020", 1, "2. Januar 2020"),          # German stays German
+    ("3 avril 2021", 25, "28 avril 2021"),            # French, lower case as written
+    ("5 de mayo de 2001", 11, "16 de mayo de 2001"),  # Spanish, with its "de"
+    ("1er mars 2022", 8, "9 mars 2022"),              # "1er" is the 1st only
+    ("5. April 2020", 30, "5. Mai 2020"),             # a full stop after the day: German
+    ("April 5, 2020", 30, "May 5, 2020"),             # English first for a shared name
+    ("3rd of March, 2020", 2, "5th of March, 2020"),  # the ordinal follows the day
+    ("JANUARY 2020", 40, "FEBRUARY 2020"),
+    ("05 mei 2020", 30, "04 juni 2020"),              # Dutch, the leading zero kept
+    ("Dec 5th", 30, "Jan 4th"),                       # an abbreviation stays one
+])
+def test_a_shifted_written_date_keeps_its_language_and_layout(value: str, days: int, shifted: str) -> None:
+    # It came out in English ("April 28, 2021") inside German, French and Spanish training text.
+    assert shift_date(value, days) == shifted
