@@ -8,6 +8,9 @@ digit (and a real birth date) of a Chinese resident ID. Numbers without a check 
 from any other number are taken only where the text names them: a German Steuer-ID (11 digits,
 ISO 7064 MOD 11,10) or a Dutch BSN (9 digits, the "elfproef") needs "Steuer-ID" or "BSN" just
 before it, and a UK National Insurance number (no check) needs its spaced layout or its name.
+So do a Polish PESEL (11 digits, a birth date and a check digit), a Turkish T.C. Kimlik No (11
+digits, two check digits) and a German health-insurance number (KVNR: a letter and nine digits,
+a check digit), each after its name.
 """
 from __future__ import annotations
 
@@ -92,15 +95,53 @@ def bsn_ok(digits: str) -> bool:
     return total % 11 == 0 and total > 0
 
 
+def pesel_ok(digits: str) -> bool:
+    """Polish PESEL: 11 digits, a real birth date in the first six (the month carries the
+    century: +80 for the 1800s, +20 the 2000s, ...) and a weighted check digit."""
+    if len(digits) != 11 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)))
+    if (10 - total % 10) % 10 != int(digits[10]):
+        return False
+    year, month, day = int(digits[:2]), int(digits[2:4]), int(digits[4:6])
+    century = {0: 1900, 8: 1800, 2: 2000, 4: 2100, 6: 2200}.get(month // 20 * 2)
+    try:
+        return century is not None and bool(date(century + year, month % 20, day))
+    except ValueError:
+        return False
+
+
+def tc_kimlik_ok(digits: str) -> bool:
+    """Turkish T.C. Kimlik No: 11 digits, not starting with 0, two check digits."""
+    if len(digits) != 11 or not digits.isdigit() or digits[0] == "0":
+        return False
+    d = [int(c) for c in digits]
+    tenth = ((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10
+    return d[9] == tenth and d[10] == sum(d[:10]) % 10
+
+
+def kvnr_ok(value: str) -> bool:
+    """German health-insurance number (KVNR, on every Gesundheitskarte): a capital letter and
+    nine digits; the letter as two digits (A = 01), then weights 1, 2, 1, 2, ... with the digits
+    of each product summed, give the last digit."""
+    if len(value) != 10 or not value[0].isalpha() or not value[0].isupper() or not value[1:].isdigit():
+        return False
+    digits = f"{ord(value[0]) - 64:02d}" + value[1:9]
+    total = sum(sum(divmod(int(c) * (1 if i % 2 == 0 else 2), 10)) for i, c in enumerate(digits))
+    return total % 10 == int(value[9])
+
+
 def passes_a_check(value: str) -> bool:
     """Whether ``value`` (any layout) passes the check of an identity number of its shape: a
     pseudonym must not, so that it is never a real person's number."""
     code = re.sub(r"[^0-9A-Za-z]", "", value).upper()
     if len(code) == 9 and (code[:8].isdigit() or code[0] in "XYZ") and code[-1].isalpha():
         return dni_ok(code[:-1], code[-1])
-    checks = {15: nir_ok, 16: codice_fiscale_ok, 18: cn_resident_id_ok, 11: steuer_id_ok,
-              9: bsn_ok}
-    return len(code) in checks and checks[len(code)](code)
+    if len(code) == 10 and code[0].isalpha():
+        return kvnr_ok(code)
+    checks = {15: (nir_ok,), 16: (codice_fiscale_ok,), 18: (cn_resident_id_ok,),
+              11: (steuer_id_ok, pesel_ok, tc_kimlik_ok), 9: (bsn_ok,)}
+    return any(check(code) for check in checks.get(len(code), ()))
 
 
 @register
@@ -120,7 +161,15 @@ class NationalIdDetector(Detector):
     _nino_named = re.compile(r"(?i)\b(?:national insurance|ni (?:number|no)|nino)\b")
     _steuer = re.compile(r"(?<![\d])[1-9]\d ?\d{3} ?\d{3} ?\d{3}(?![\d])")
     _steuer_named = re.compile(r"(?i)(?:steuer-?id|steuer-?idnr|steueridentifikationsnummer|"
-                               r"\bidnr|\btin\b|tax id)")
+                               r"identifikationsnummer|\bidnr|\btin\b|tax id)")
+    # Polish PESEL and Turkish T.C. Kimlik No: 11 digits, each with its own check; named.
+    _eleven = re.compile(r"(?<![\d])\d{11}(?![\d])")
+    _pesel_named = re.compile(r"(?i)\bpesel\b")
+    _tc_named = re.compile(r"(?i)(?:\bt\.?\s?c\.?(?=\s|$|\b)|kimlik|\btckn\b)")
+    # German health-insurance number: a capital letter and nine digits, on every health card.
+    _kvnr = re.compile(r"(?<![A-Za-z0-9])[A-Z]\d{9}(?![A-Za-z0-9])")
+    _kvnr_named = re.compile(r"(?i)(?:\bkvnr\b|versichertennummer|krankenversicherten|"
+                             r"versicherten-?nr|versicherungsnummer|\bkv-?nr)")
     _bsn = re.compile(r"(?<![\d])\d{4}\.?\d{2}\.?\d{3}(?![\d])|(?<![\d])\d{9}(?![\d])")
     _bsn_named = re.compile(r"(?i)\b(?:bsn|burgerservicenummer|sofinummer|sofi-nummer)\b")
 
@@ -151,6 +200,19 @@ class NationalIdDetector(Detector):
             for m in self._steuer.finditer(text):
                 if steuer_id_ok(m.group().replace(" ", "")) \
                         and context_before(text, m.start(), self._steuer_named, NAMED_WITHIN):
+                    yield self._found(m)
+        if self._pesel_named.search(text) or self._tc_named.search(text):
+            for m in self._eleven.finditer(text):
+                value = m.group()
+                if (pesel_ok(value) and context_before(text, m.start(), self._pesel_named,
+                                                       NAMED_WITHIN)) or \
+                        (tc_kimlik_ok(value) and context_before(text, m.start(), self._tc_named,
+                                                                NAMED_WITHIN)):
+                    yield self._found(m)
+        if self._kvnr_named.search(text):
+            for m in self._kvnr.finditer(text):
+                if kvnr_ok(m.group()) and context_before(text, m.start(), self._kvnr_named,
+                                                         NAMED_WITHIN):
                     yield self._found(m)
         if self._bsn_named.search(text):
             for m in self._bsn.finditer(text):

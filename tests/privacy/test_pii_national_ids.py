@@ -89,3 +89,30 @@ def test_identity_number_columns_are_proposed_by_name_or_content() -> None:
     assert proposals == {"DNI": ("NATIONAL_ID", "drop"), "Steuer-ID": ("NATIONAL_ID", "drop"),
                          "codice_fiscale": ("NATIONAL_ID", "drop"),
                          "身份证号": ("NATIONAL_ID", "drop"), "ssn": ("US_SSN", "drop")}
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("Numer PESEL: 44051401359", "44051401359"),
+    ("TC Kimlik No: 10000000146", "10000000146"),  # once taken for a phone ("No:")
+    ("T.C. Kimlik numaram 10000000146", "10000000146"),
+    ("KVNR: A123456780", "A123456780"),            # the German health card's number
+    ("Versichertennummer A123456780 bitte prüfen", "A123456780"),
+    ("Steuerliche Identifikationsnummer: 65 929 970 489", "65 929 970 489"),
+])
+def test_polish_turkish_and_german_health_numbers_after_their_names(text: str, number: str) -> None:
+    found = [(f.type, text[f.start:f.end]) for f in detect(text)]
+    assert found == [("NATIONAL_ID", number)]
+
+
+@pytest.mark.parametrize("text", ["PESEL 44051401358",          # a wrong check digit
+                                  "order 44051401359 shipped",  # no name before it
+                                  "KVNR: A123456781", "Rechnung A123456780"])
+def test_those_numbers_need_their_check_and_their_name(text: str) -> None:
+    assert [f for f in detect(text) if f.type == "NATIONAL_ID"] == []
+
+
+def test_a_pseudonym_never_passes_the_new_checks() -> None:
+    from privacy.pii.national_ids import passes_a_check
+
+    assert passes_a_check("44051401359") and passes_a_check("10000000146") and passes_a_check("A123456780")
+    assert not passes_a_check("44051401358") and not passes_a_check("A123456781")
