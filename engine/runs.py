@@ -245,7 +245,9 @@ def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
     settings = [used_settings(r) for r in records]
     keys = sorted({k for s in settings for k in s})
     differing = [k for k in keys if len({repr(s.get(k)) for s in settings}) > 1]
-    metric_names = sorted({m for r in records for m in r.metrics})
+    # Accuracy and macro-F1 first, as the list of runs shows them; the rest by name.
+    metric_names = sorted({m for r in records for m in r.metrics},
+                          key=lambda m: (m not in ("accuracy", "macro_f1"), m != "accuracy", m))
     any_dp = any(r.privacy for r in records)
     rows = []
     for r, s in zip(records, settings):

@@ -342,17 +342,21 @@ def _table(rows: list[dict[str, Any]], out: TextIO) -> None:
 def cmd_runs(args: argparse.Namespace) -> int:
     from engine.runs import compare_runs, datasets_named_now, list_runs, load_run
 
+    chosen = [*(args.compare or ()), *(getattr(args, "run_ids", None) or ())]
     ws = open_workspace(args)
     try:
-        records = [load_run(ws, r) for r in args.compare] if args.compare else list_runs(ws)
+        records = [load_run(ws, r) for r in chosen] if chosen else list_runs(ws)
         named = datasets_named_now(ws, records)  # "tickets (was sms)" after a rename, "(deleted)"
     finally:
         ws.lock()
     if args.json:
         print(json.dumps([r.to_dict() for r in records], indent=2))
         return EXIT_OK
-    if args.compare:
-        _table(compare_runs(records), sys.stdout)
+    if chosen:
+        # The duration as the list of runs shows it ("0:38"), not "38.5000" seconds.
+        _table([{**{k: v for k, v in row.items() if k != "duration_s"},
+                 "duration": _fmt_time(row["duration_s"])} for row in compare_runs(records)],
+               sys.stdout)
         return EXIT_OK
     if not records:
         print("No runs yet: train one with `cloister train DATASET`.")
@@ -470,6 +474,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("runs", help="list or compare training runs")
+    # `cloister runs RUN`, as a user types it after seeing the list: those runs, side by side.
+    p.add_argument("run_ids", nargs="*", metavar="RUN",
+                   help="show these runs side by side (a unique start or end of the id will do)")
     p.add_argument("--compare", nargs="+", metavar="RUN", help="compare these runs side by side")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_workspace_options(p)

@@ -70,6 +70,10 @@ def test_train_prints_test_metrics_and_runs_lists_the_run(ready, tiny_bert, caps
     # only the settings that differ are shown, then the metrics
     assert "seed" in header and "epochs" in header and "batch_size" not in header
     assert "accuracy" in header and len(table) == 3
+    assert header.index("accuracy") < header.index("macro_f1") < header.index("duration")
+    # `cloister runs RUN`, as typed after the list: the same side-by-side table.
+    assert cli(["runs", records[0]["run_id"][-8:], records[1]["run_id"][-8:]]) == 0
+    assert capsys.readouterr().out.splitlines() == table
 
 
 def test_train_json_streams_one_event_per_line(ready, tiny_bert, capsys) -> None:
