@@ -213,6 +213,12 @@ def used_settings(record: Any) -> dict[str, Any]:
     config still holds their unused defaults). The run list, comparison and card show these."""
     config = record.config or {}
     used = {k: v for k, v in config.items() if config.get("dp") or not k.startswith("dp_")}
+    # Settings that shaped nothing: a single-label run's label delimiter, a cut run's window
+    # overlap (a card listed "label_delimiter |" and "window_overlap None" for every run).
+    if not config.get("multi_label"):
+        used.pop("label_delimiter", None)
+    if config.get("long_texts", "cut") != "windows":
+        used.pop("window_overlap", None)
     if config.get("dp"):
         # DP-SGD clips each row's gradient at C (dp_max_grad_norm) instead of the batch's at
         # grad_clip, and the δ the run used is the one worked out when none was given: a card

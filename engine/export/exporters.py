@@ -423,6 +423,8 @@ def card_info(ws: Vault, record: Any, *, export_encrypted: bool, format: str = "
     read = _how_texts_are_read(ws, record.run_id)
     if read["window_overlap"] is not None:  # "None" (automatic) in the table, 8 in the prose
         hyperparameters["window_overlap"] = read["window_overlap"]
+    if "eval_every_steps" in hyperparameters and hyperparameters["eval_every_steps"] is None:
+        hyperparameters["eval_every_steps"] = "each epoch end"  # as the dry run says it
     columns = training_columns(ws, record) or {}
     return ModelCardInfo(
         run_id=record.run_id,

@@ -81,6 +81,9 @@ def test_model_card_summarises_without_rows(run, tmp_path: Path) -> None:
     assert "Rows per label in the whole dataset (every split):" in card  # 40, not the 32 trained on
     assert "train 32, validation 4, test 4" in card
     assert "| learning_rate | 0.001 |" in card and "| epochs | 2 |" in card
+    # Only settings that shaped this single-label, cut run, and none as a bare "None".
+    assert "label_delimiter" not in card and "window_overlap" not in card
+    assert "| eval_every_steps | None |" not in card
     assert "| accuracy |" in card and "| macro_f1 |" in card
     assert "test 4" in card and "4 rows; accuracy" in card and "95% interval" in card
     assert "Differential privacy: off" in card and "Anonymization of personal data: none" in card
