@@ -20,6 +20,7 @@ epochs, to check that the benchmark runs at all::
 """
 from __future__ import annotations
 
+import scratch_anchors  # noqa: F401 - first: this run's workspaces leave no anchors behind
 import argparse
 import csv
 import os
@@ -105,7 +106,10 @@ def run_one(name: str, rows: Rows, opts: argparse.Namespace, seed: int = 13) -> 
     torch.set_num_threads(opts.threads)
     texts, labels = rows
     model = check_model_folder(resolve_model_path(opts.model))
-    auto = auto_for_dataset(texts, labels, model)
+    splits = fewer_training_rows(labels, opts.train_share, seed) if opts.train_share < 1 else None
+    # Settings for the rows that train, as a user with that much data would get them.
+    auto = auto_for_dataset(texts, labels, model,
+                            train_rows=len(splits[0]) if splits is not None else None)
     values = dict(auto.values)
     if opts.epochs is not None:
         values["epochs"] = opts.epochs
@@ -124,13 +128,31 @@ def run_one(name: str, rows: Rows, opts: argparse.Namespace, seed: int = 13) -> 
     best_step = None
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.create(Path(tmp) / "ws", "bench", kdf=ScryptParams(log2_n=10, r=8, p=1))
-        for event in train_on_rows(ws, config, texts, labels):
+        for event in train_on_rows(ws, config, texts, labels, splits=splits):
             if isinstance(event, Failed):
                 raise RuntimeError(f"{name}: {event.message}")
             if isinstance(event, Finished):
                 metrics, best_step = dict(event.metrics), event.best_step
     return {"seconds": time.perf_counter() - start, "config": config, "auto": auto,
-            "best_step": best_step, **metrics}
+            "best_step": best_step, "train_rows": len(splits[0]) if splits is not None else None,
+            **metrics}
+
+
+def fewer_training_rows(labels: list[str], share: float, seed: int) -> tuple[list, list, list]:
+    """The seed's own 80/10/10 split with only ``share`` of its training rows kept (a seeded
+    sample of each class): the validation and test tenths are the very rows the full run uses,
+    so a learning curve compares like with like."""
+    from engine.training.prepare import split_rows
+
+    train, validation, test = split_rows(labels, seed=seed)
+    by_label: dict[str, list[int]] = {}
+    for position in train:
+        by_label.setdefault(labels[position], []).append(int(position))
+    kept: list[int] = []
+    for label in sorted(by_label):
+        rows = by_label[label]
+        kept += random.Random(f"{seed}\x00{label}\x00share").sample(rows, max(1, round(len(rows) * share)))
+    return sorted(kept), [int(p) for p in validation], [int(p) for p in test]
 
 
 def main() -> None:
@@ -163,8 +185,14 @@ def main() -> None:
     parser.add_argument("--strip-markup", action="store_true",
                         help="clean web markup out of the texts first, as `cloister import "
                              "--strip-markup` does (AG News keeps its feeds' HTML)")
+    parser.add_argument("--train-share", type=float, default=1.0,
+                        help="train on this share of the training split only (each seed's "
+                             "validation and test rows unchanged): a learning curve, to see how "
+                             "accuracy grows with the rows a user has")
     full_data.add_data_argument(parser)
     opts = parser.parse_args()
+    if not 0 < opts.train_share <= 1:
+        parser.error("--train-share must be above 0 and at most 1")
     data = full_data.require(opts.data, *(SETS[s][0] for s in opts.sets))
 
     scope = f"a seeded sample of {opts.rows:,} rows" if opts.rows else "every row"
@@ -173,6 +201,7 @@ def main() -> None:
     epochs += f", max length forced to {opts.max_length}" if opts.max_length else ""
     epochs += f", learning rate forced to {opts.lr:g}" if opts.lr else ""
     epochs += ", long texts read in windows" if opts.long_texts == "windows" else ""
+    epochs += f", {opts.train_share:.0%} of the training split" if opts.train_share < 1 else ""
     print(f"MiniLM-L6 (or --model), automatic settings, {epochs}, {scope} of each set; test split "
           f"= Cloister's held-out 10%; torch threads {opts.threads}, load average before "
           f"{os.getloadavg()[0]:.1f}\n")
@@ -209,6 +238,8 @@ def one_seed(name: str, rows: Rows, opts: argparse.Namespace, seed: int) -> floa
     # Where early stopping found the best validation macro-F1: near the last step, more
     # epochs might still help; well before it, they would not.
     print(f"    best validation step: {result['best_step']}", flush=True)
+    if result["train_rows"] is not None:
+        print(f"    training rows: {result['train_rows']:,}", flush=True)
     if opts.reasons:
         for line in result["auto"].lines():
             print(f"    {line}")
