@@ -445,7 +445,10 @@ class MainWindow(QMainWindow):
             self._restart_idle_timer()
         else:
             self.lock_label.setText("Locked")
-            self.lock_screen.describe(True)  # it was unlocked, so it exists
+            from privacy.vault.workspace import Workspace
+
+            # Also at start, before any unlock: a first launch has no vault to unlock.
+            self.lock_screen.describe(Workspace.exists(self.context.root))
             self.stack.setCurrentWidget(self.lock_screen)
             self.idle_timer.stop()
 

@@ -85,6 +85,9 @@ def test_first_launch_creates_the_vault_then_later_launches_unlock(qtbot, contex
     qtbot.addWidget(window)
     window.show()
     assert window.current_page_key() == "locked" and not window.nav.isEnabled()
+    # Behind the first launch's dialog too: no "Cloister is locked / Unlock…" before any vault.
+    assert (window.lock_screen.title.text(), window.lock_screen.button.text()) == \
+        ("No vault yet", "Create vault…")
 
     # Cancelled, the first dialog leaves a window that says there is no vault yet, not that
     # Cloister is locked (with an Unlock button that then offered to create one).
