@@ -108,8 +108,14 @@ class AuditDialog(QDialog):
         for row, entry in enumerate(reversed(shown)):  # the newest first
             for column, value in enumerate((str(entry.seq), entry.time, entry.user, entry.action,
                                             entry.details_line())):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-        self.table.resizeColumnsToContents()
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)  # a long hash is cut in its column: whole here
+                self.table.setItem(row, column, item)
+        # The details take the width left, wrapped: sized to their longest line, they pushed the
+        # column, its header included, out of view to the right.
+        for column in range(len(COLUMNS) - 1):
+            self.table.resizeColumnToContents(column)
+        self.table.resizeRowsToContents()
 
 
 def show_audit_log(context: AppContext, parent: QWidget, shown: AuditDialog | None) -> AuditDialog:

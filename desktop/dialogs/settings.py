@@ -19,7 +19,10 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self._settings = settings
         self.workspace = QLineEdit(settings.workspace)
-        self.workspace.setPlaceholderText("Default location")
+        # Where an empty field leaves it: $CLOISTER_WORKSPACE or the platform's folder, shown.
+        from privacy.vault.workspace import default_workspace_dir
+
+        self.workspace.setPlaceholderText(f"Default: {default_workspace_dir(None, in_settings=False)}")
         self.workspace.setAccessibleName("Workspace folder")
         browse = QPushButton("Choose…", accessibleName="Choose the workspace folder")
         browse.clicked.connect(self._browse)

@@ -16,14 +16,22 @@ def _opened(qtbot, window):  # noqa: ANN001, ANN202
 
 def test_the_audit_log_is_listed_newest_first_under_its_verdict(qtbot, window, spam_csv) -> None:
     _store(window, spam_csv, "messages")
+    window.context.workspace.audit("model.exported", run="r1", sha256="ab" * 32, path="/" + "x" * 120)
     _store(window, spam_csv, "more")
     dialog = _opened(qtbot, window)
+    dialog.show()
+    qtbot.waitExposed(dialog)
     entries = window.context.workspace.verify_audit().entries
     assert dialog.verdict.text().startswith(f"✔ {len(entries)} entries, chain intact")
     assert dialog.table.rowCount() == len(entries)
     newest = [dialog.table.item(0, c).text() for c in range(5)]
     assert newest[0] == str(entries[-1].seq) and newest[3] == "dataset.imported"
     assert 'dataset="more"' in newest[4] and "rows=" in newest[4]
+    # The details column stays in view, within the table's width, however long a line (a
+    # hash and a path): sized to it, the column and its header went off to the right.
+    table = dialog.table
+    assert table.columnViewportPosition(4) + table.columnWidth(4) <= table.viewport().width() + 1
+    assert table.horizontalScrollBar().maximum() == 0
     dialog.filter.setText("vault.")
     assert dialog.table.rowCount() == 1 and dialog.table.item(0, 3).text() == "vault.created"
     assert dialog.filter.accessibleDescription() == dialog.verdict.text()  # said where the focus is

@@ -467,3 +467,14 @@ def test_the_base_model_chosen_is_chosen_again_next_session(qtbot, window, tiny_
     assert again.train_page.model_label.text().startswith(tiny_model_dir.name)
     again.train_page.set_model_folder(None)  # Default: forgotten too
     assert load_settings().model_folder == ""
+
+
+def test_the_empty_workspace_field_says_where_the_workspace_then_is(qtbot, tmp_path, monkeypatch) -> None:
+    from desktop.dialogs.settings import SettingsDialog
+    from desktop.settings import Settings
+
+    monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "from the environment"))
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    # It said "Default location" while $CLOISTER_WORKSPACE decided the folder.
+    assert dialog.workspace.placeholderText() == f"Default: {tmp_path / 'from the environment'}"
