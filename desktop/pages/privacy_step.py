@@ -54,6 +54,8 @@ def _highlight(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+OTHER_COLUMNS = "Other columns (not read by the model; kept in the copy unless you choose otherwise):"
+
 class PrivacyPanel(QWidget):
     """Scan -> findings with actions -> preview -> create. ``report`` and ``created`` are set
     when the corresponding job ends (tests wait on them)."""
@@ -142,8 +144,8 @@ class PrivacyPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 2)
-        layout.addWidget(QLabel("Other columns (not read by the model; kept in the copy unless "
-                                "you choose otherwise):"))
+        self.columns_label = QLabel(OTHER_COLUMNS)
+        layout.addWidget(self.columns_label)
         layout.addWidget(self.columns, 1)
         layout.addWidget(QLabel("Before and after (changed spans highlighted):"))
         layout.addWidget(self.preview, 2)
@@ -295,7 +297,13 @@ class PrivacyPanel(QWidget):
         info = dataset_info(self.context.workspace, self.dataset)
         self._text_columns = set(info.mapping.text_columns)  # what the model reads: previewed first
         read = {*info.mapping.text_columns, info.mapping.label_column}
-        self.columns.show_columns([c for c in info.columns if c not in read], report.proposals)
+        others = [c for c in info.columns if c not in read]
+        self.columns.show_columns(others, report.proposals)
+        # No other column: said, not an empty table left to puzzle over.
+        self.columns.setVisible(bool(others))
+        self.columns_label.setText(OTHER_COLUMNS if others else
+                                   "Other columns: none (the dataset holds only the columns the "
+                                   "model reads).")
 
     def show_preview(self) -> None:
         from engine.data.anonymize import preview

@@ -41,6 +41,8 @@ def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
     actions = panel.actions()
     assert actions["PERSON"] == "pseudonym" and actions["CREDIT_CARD"] == "mask"
+    # Only text and label: no empty "Other columns" table, a line that says there are none.
+    assert panel.columns.isHidden() and panel.columns_label.text().startswith("Other columns: none")
     combos = [panel.table.cellWidget(r, 4) for r in range(panel.table.rowCount())]
     assert all(panel.table.columnWidth(4) >= c.sizeHint().width() for c in combos)  # read whole
     # The menus say what each action does; the policy keeps the actions' names.
