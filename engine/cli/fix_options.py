@@ -52,6 +52,9 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
                        help="remove web markup from the texts: decode HTML entities (&amp;, "
                        "&#39;, also without their '&' as in '#39;s') and drop tags (<br>, "
                        "&lt;a href=...&gt;); prediction then cleans its texts the same way")
+    group.add_argument("--repair-encoding", action="store_true",
+                       help="repair texts and labels encoded twice ('RÃ©clamation' back to "
+                       "'Réclamation': UTF-8 once read as Windows-1252 and saved again)")
 
 
 def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
@@ -71,7 +74,7 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
         cap_long=args.cap_long, drop_blank=args.drop_blank,
         merge_label_variants=args.merge_label_variants, drop_classes=args.drop_class,
-        strip_markup=args.strip_markup)
+        strip_markup=args.strip_markup, repair_encoding=getattr(args, "repair_encoding", False))
     delimiter = getattr(args, "label_delimiter", None)
     if delimiter and any(fix.needs_labels for fix in fixes):  # the fixes that act by class
         from engine.data.fixes import FixRefused

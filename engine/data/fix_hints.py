@@ -27,6 +27,8 @@ FIX_FOR_CODE: dict[str, FixHint] = {
                            f"Merge small classes into {NEW_CLASS!r}"),
     "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
     "markup-in-text": FixHint("--strip-markup", "Remove web markup from the texts"),
+    "mojibake-in-text": FixHint("--repair-encoding", "Repair text encoded twice"),
+    "mojibake-in-label": FixHint("--repair-encoding", "Repair text encoded twice"),
     "label-variants": FixHint("--merge-label-variants",
                               "Merge labels that differ only in how they are written"),
     "single-class": FixHint("--label-column L", "Choose another label column"),

@@ -23,6 +23,7 @@ from engine.data.fixes import (
     Fix,
     FixRefused,
     MergeLabelVariants,
+    RepairEncoding,
     ResolveConflicts,
     SmallClasses,
     StripMarkup,
@@ -50,6 +51,8 @@ _CANDIDATES: tuple[tuple[frozenset[str], str, Fix], ...] = (
      SmallClasses(10, NEW_CLASS)),
     (frozenset({"text-too-long"}), "Cut texts at 512 tokens", CapLength(512)),
     (frozenset({"markup-in-text"}), "Remove web markup from the texts", StripMarkup()),
+    (frozenset({"mojibake-in-text", "mojibake-in-label"}), "Repair text encoded twice ('Ã©' back to 'é')",
+     RepairEncoding()),
 )
 
 

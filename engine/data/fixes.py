@@ -126,6 +126,24 @@ class StripMarkup(Fix):
 
 
 @dataclass(frozen=True)
+class RepairEncoding(Fix):
+    """Texts and labels encoded twice ("mojibake-in-text": "RÃ©clamation" for "Réclamation"),
+    decoded back (``engine.data.mojibake``). First of all: the repaired texts and labels are
+    the ones every other fix compares and counts."""
+
+    kind: ClassVar[str] = "repair-encoding"
+    order: ClassVar[int] = 4
+
+    def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
+        from engine.data.mojibake import repair_columns
+
+        columns = [*mapping.text_columns, *([mapping.label_column] if mapping.label_column else [])]
+        table, count = repair_columns(table, columns)
+        return table, FixStep(self.kind, f"repaired text encoded twice ('Ã©' back to 'é') in "
+                              f"{count_of(count, 'row')}", rows_changed=count)
+
+
+@dataclass(frozen=True)
 class DropIncomplete(Fix):
     """Rows with an empty text or no label (problems "empty-text", "missing-label")."""
 
@@ -442,9 +460,12 @@ def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = Fals
                        merge_small_into: str | None = None, drop_small: bool = False,
                        cap_long: int | None = None, drop_blank: str | None = None,
                        merge_label_variants: bool = False,
-                       drop_classes: Sequence[str] = (), strip_markup: bool = False) -> list[Fix]:
+                       drop_classes: Sequence[str] = (), strip_markup: bool = False,
+                       repair_encoding: bool = False) -> list[Fix]:
     """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons)."""
-    fixes: list[Fix] = [StripMarkup()] if strip_markup else []
+    fixes: list[Fix] = [RepairEncoding()] if repair_encoding else []
+    if strip_markup:
+        fixes.append(StripMarkup())
     if drop_empty:
         fixes.append(DropIncomplete())
     if merge_label_variants:
