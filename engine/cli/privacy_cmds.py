@@ -45,13 +45,22 @@ def _progress(policy):
     started, what = time.monotonic(), "name model" if names != "rules" else "scanning"
     shown = what != "scanning"  # the name model is slow from the first row
 
+    live = sys.stderr.isatty()
+    said_at = 0.0
+
     def show(done: int, total: int) -> None:
-        nonlocal shown
-        if not shown and time.monotonic() - started < 2.0:
+        nonlocal shown, said_at
+        now = time.monotonic()
+        if not shown and now - started < 2.0:
             return
         shown = True
-        print(f"\r  {what}: {done:,}/{total:,} rows", end="\n" if done == total else "",
-              file=sys.stderr, flush=True)
+        if live:
+            print(f"\r  {what}: {done:,}/{total:,} rows", end="\n" if done == total else "",
+                  file=sys.stderr, flush=True)
+        elif done == total or now - said_at >= 10:
+            # Into a log: a line every ten seconds and one at the end, not one per row.
+            said_at = now
+            print(f"  {what}: {done:,}/{total:,} rows", file=sys.stderr, flush=True)
     return show
 
 

@@ -441,3 +441,20 @@ def test_show_full_prints_every_column_whole(ws: dict[str, Path], capsys) -> Non
     assert "kim.l@example.com" not in out and "Lauritsen" not in out and "customer: " in first
     assert cli(["show", "anon", "--rows", "1"]) == 0
     assert "customer:" not in capsys.readouterr().out  # without --full, as before
+
+
+def test_scan_progress_into_a_log_is_a_line_now_and_then_not_one_per_row(monkeypatch, capsys) -> None:
+    import io
+
+    from engine.cli.privacy_cmds import _progress
+    from privacy.pii.policy import Policy
+
+    policy = Policy()
+    policy.names = "model"  # said from the first row
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # not a terminal: a log file
+    show = _progress(policy)
+    for done in range(1, 121):
+        show(done, 120)
+    lines = __import__("sys").stderr.getvalue().splitlines()
+    assert "\r" not in "".join(lines)
+    assert lines[-1] == "  name model: 120/120 rows" and len(lines) <= 2
