@@ -35,6 +35,23 @@ def clipped(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+def shown_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese, Japanese and Korean characters (and most
+    emoji) take two, combining marks none; ``len`` counted one each, and a table with "投诉"
+    or "苦情" labels lost its alignment."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF"
+               else 1 for ch in text)
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (``shown_width``), on the left
+    with ``right`` (numbers)."""
+    fill = " " * max(0, width - shown_width(text))
+    return fill + text if right else text + fill
+
+
 def reads_as_number(text: str) -> bool:
     """Whether a typed value ("5e-5", "0.0001", "1e-6") reads as a number."""
     try:

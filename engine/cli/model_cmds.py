@@ -28,7 +28,7 @@ from engine.cli.common import (
 )
 from engine.errors import InputError, refuse_odd_output
 from engine.evaluation.prediction_columns import MANY_LABELS, TOP_FOR_MANY
-from engine.units import count_of
+from engine.units import count_of, pad, shown_width
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
 
@@ -226,23 +226,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if name == "accuracy":  # how far a split of this size can be trusted
             print(f"  {'':<12} {report.interval_text()}"
                   + ("" if report.people else f" ({report.n:,} rows)"))
-    width = max(5, *(len(m.label) for m in report.per_class))
+    width = max(5, *(shown_width(m.label) for m in report.per_class))
     print(f"\n  {'label':<{width}}  precision  recall  f1      support")
     for m in report.per_class:
-        print(f"  {m.label:<{width}}  {m.precision:<9.4f}  {m.recall:<6.4f}  {m.f1:<6.4f}  {m.support}")
+        print(f"  {pad(m.label, width)}  {m.precision:<9.4f}  {m.recall:<6.4f}  {m.f1:<6.4f}  {m.support}")
     if report.confusion:
         cell = max(6, *(len(str(v)) for row in report.confusion for v in row))
         # Labels longer than a cell ("Credit reporting, …", "Credit card …") would head their
         # columns identically once cut: the columns are numbered instead, as the rows say.
-        numbered = any(len(label) > cell for label in report.labels)
+        numbered = any(shown_width(label) > cell for label in report.labels)
         heads = [f"#{i}" if numbered else label for i, label in enumerate(report.labels, start=1)]
         print("\n  confusion (rows: true, columns: predicted"
               + (", numbered as the rows)" if numbered else ")"))
         tags = [f"#{i} " if numbered else "" for i in range(1, len(report.labels) + 1)]
-        left = max(len(t) + len(label) for t, label in zip(tags, report.labels))
-        print(f"  {'':<{left}}  " + " ".join(f"{h:>{cell}}" for h in heads))
+        left = max(len(t) + shown_width(label) for t, label in zip(tags, report.labels))
+        print(f"  {'':<{left}}  " + " ".join(pad(h, cell, right=True) for h in heads))
         for tag, label, row in zip(tags, report.labels, report.confusion):
-            print(f"  {tag + label:<{left}}  " + " ".join(f"{v:>{cell}}" for v in row))
+            print(f"  {pad(tag + label, left)}  " + " ".join(f"{v:>{cell}}" for v in row))
     print(f"\n  {count_of(len(report.misclassified), 'misclassified row')}"
           + ("" if mistakes else " (show them with --misclassified N)"))
     # Counted from 1 as import, inspect and show count rows (the report keeps 0-based places);

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from engine.cli.common import (add_workspace_options, label_delimiter, open_workspace, pipe_closed,
                                resolve_run)
 from engine.errors import InputError
-from engine.units import count_of
+from engine.units import count_of, pad, shown_width
 from engine.events import (
     Cancelled,
     CancelToken,
@@ -333,10 +333,10 @@ def _table(rows: list[dict[str, Any]], out: TextIO) -> None:
     columns = list(rows[0])
     cells = [[("" if r.get(c) is None else f"{r[c]:.4f}" if isinstance(r.get(c), float) else str(r[c]))
               for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    widths = [max(len(c), *(shown_width(row[i]) for row in cells)) for i, c in enumerate(columns)]
     out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
     for row in cells:
-        out.write("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+        out.write("  ".join(pad(v, w) for v, w in zip(row, widths)).rstrip() + "\n")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ from engine.cli.common import (
 )
 from engine.cli.show_lines import blocking_lines, one_line, review_line, whole
 from engine.errors import InputError
-from engine.units import count_of, human_size
+from engine.units import count_of, human_size, pad, shown_width
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -178,10 +178,10 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         print(f"{len(damaged)} damaged dataset(s), none readable." if damaged else
               "No datasets yet; add one with 'cloister import FILE --name NAME'.")
         return code
-    width = max(4, *(len(i.name) for i in infos))
+    width = max(4, *(shown_width(i.name) for i in infos))
     print(f"{'NAME':<{width}}  {'ROWS':>9}  {'CLASSES':>7}  {'SIZE':>9}  {'CREATED':<16}  SOURCE")
     for i in infos:
-        print(f"{i.name:<{width}}  {i.rows:>9,}  {i.num_classes:>7}  {human_size(i.size_bytes):>9}  "
+        print(f"{pad(i.name, width)}  {i.rows:>9,}  {i.num_classes:>7}  {human_size(i.size_bytes):>9}  "
               f"{i.created.strftime('%Y-%m-%d %H:%M'):<16}  {i.source_name}")
     return code
 

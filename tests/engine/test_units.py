@@ -23,3 +23,12 @@ def test_small_rates_read_as_the_train_page_spells_them() -> None:
     assert [rate_text(v) for v in (1e-4, 5e-5, 5e-3, 2e-3, 1e-5)] == ["1e-4", "5e-5", "5e-3", "2e-3", "1e-5"]
     # Two significant digits, or 0.1 and above, keep the plain form rather than lose digits.
     assert [rate_text(v) for v in (2.5e-4, 0.02, 0.1, 1.0)] == ["0.00025", "2e-2", "0.1", "1"]
+
+
+def test_wide_characters_take_two_columns_in_a_table() -> None:
+    from engine.units import pad, shown_width
+
+    assert shown_width("投诉") == 4 and shown_width("Frage") == 5
+    assert shown_width("Re\u0301") == 2  # a combining accent takes no column
+    assert pad("投诉", 6) + "|" == "投诉  |" and pad("Frage", 6) + "|" == "Frage |"
+    assert pad("7", 3, right=True) == "  7"
