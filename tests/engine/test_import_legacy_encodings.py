@@ -114,3 +114,24 @@ def test_import_and_inspect_take_encoding(tmp_path: Path, monkeypatch: pytest.Mo
     assert main(["show", "el"]) == 0
     shown = capsys.readouterr().out
     assert "παράπονο" in shown and "ερώτηση" in shown
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".txt", ""])
+def test_utf16_without_its_mark_holding_chinese_is_read_not_refused_as_binary(tmp_path: Path,
+                                                                            suffix: str) -> None:
+    path = tmp_path / f"export{suffix}"
+    rows = "内容\t分类\r\n" + "".join(f"我的信用卡被多扣了钱 {i}\t{'投诉' if i % 2 else '咨询'}\r\n" for i in range(20))
+    path.write_bytes(rows.encode("utf-16-le"))  # few NULs: not the "every other byte" of ASCII
+    imported = read_table(path)
+    assert imported.encoding == "utf-16-le" and imported.table.column_names == ["内容", "分类"]
+    assert imported.table.column("分类").to_pylist()[:2] == ["咨询", "投诉"]
+
+
+def test_binary_data_is_still_refused(tmp_path: Path) -> None:
+    import random
+
+    path = tmp_path / "blob.txt"
+    rng = random.Random(1)
+    path.write_bytes(bytes(rng.randrange(256) for _ in range(20_000)))
+    with pytest.raises(InputError, match="binary data"):
+        read_table(path)

@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 from engine.errors import InputError
 from engine.data.importing import delimited, excel, folder, jsonfmt, parquet  # noqa: F401  (registers)
 from engine.data.importing.registry import ReadRequest, reader, reader_for_suffix, reader_named, registered
-from engine.data.importing.source import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, max_bytes_default, os_error
+from engine.data.importing.source import (DEFAULT_MAX_BYTES, MAX_BYTES_ENV, looks_utf16, max_bytes_default,
+                                          os_error)
 from engine.data.importing.table import ImportedTable
 
 SUPPORTED_FORMATS: tuple[str, ...] = tuple(r.name for r in registered())
@@ -89,7 +90,12 @@ def _sniff_format(path: Path) -> str:
         return "jsonl"
     wide = next(((bom, codec) for bom, codec in _WIDE_BOMS if head.startswith(bom)), None)
     if wide is None and b"\x00" in head:
-        raise _unsupported(path, f"the file {kind} and holds binary data")
+        # UTF-16 without its byte-order mark (some exports of Japanese or Chinese text) is
+        # text: read as what it holds, as the CSV and TSV readers do.
+        bare = looks_utf16(head[:8192])
+        if bare is None:
+            raise _unsupported(path, f"the file {kind} and holds binary data")
+        wide = (b"", bare)
     text = (head[len(wide[0]):].decode(wide[1], errors="replace") if wide
             else head.decode("utf-8", errors="replace"))
     if len(head) == _SNIFF_BYTES and "\n" in text:

@@ -140,7 +140,7 @@ class DecodedText:
     problems: tuple[Problem, ...] = ()
 
 
-def _looks_utf16(sample: bytes) -> str | None:
+def looks_utf16(sample: bytes) -> str | None:
     """UTF-16 without a BOM: NULs in every other byte (ASCII text), which binary files lack."""
     if len(sample) < 4:
         return None
@@ -149,6 +149,16 @@ def _looks_utf16(sample: bytes) -> str | None:
         return "utf-16-le"
     if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
         return "utf-16-be"
+    # Text in other scripts (Chinese, Cyrillic) has few NULs; what tells it from binary data is
+    # that it decodes to lines of printable text, with the field separators and line breaks
+    # ASCII text has (a Japanese export was refused as "binary data").
+    for name in ("utf-16-le", "utf-16-be"):
+        text = codecs.getincrementaldecoder(name)("replace").decode(sample[: len(sample) // 2 * 2])
+        if "\ufffd" in text or "\n" not in text:
+            continue
+        odd_chars = sum(not (ch.isprintable() or ch in "\t\r\n") for ch in text)
+        if odd_chars <= 0.01 * len(text) and any(ch in text for ch in ",;\t|"):
+            return name
     return None
 
 
@@ -200,7 +210,7 @@ def detect_encoding(path: Path, data: bytes, *, what: str, verify_utf8: bool = T
             return Encoding(name, bom=len(bom))
     sample = data[:_BINARY_SNIFF_BYTES]
     if b"\x00" in sample:
-        utf16 = _looks_utf16(sample)
+        utf16 = looks_utf16(sample)
         if utf16:
             return Encoding(utf16)
         reject_misnamed(path, data, expected=what)
