@@ -53,7 +53,15 @@ _BUSINESS_WORDS = frozenset({
     "stores", "shop", "software", "labs", "technologies", "tech", "consulting", "management",
     "research", "customer", "customers", "east", "west", "north", "south"})
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mister", "dame",
-                     "lady", "lord", "rev"})
+                     "lady", "lord", "rev",
+                     # German, French, Spanish, Italian, Dutch, Polish and Turkish forms of
+                     # address ("Herr Özdemir hat angerufen" found no one). Left out: those that
+                     # are everyday words or abbreviations too ("Fr." is Friday, "M." an
+                     # initial, "Bay" a bay, "Don" a name, "HR" a department).
+                     "herr", "herrn", "frau", "monsieur", "madame", "mme", "mlle", "señor",
+                     "señora", "senor", "senora", "sr", "sra", "srta", "doña", "signor", "signora",
+                     "sig", "dott", "meneer", "mevrouw", "dhr", "mevr", "pan", "pani", "sayın",
+                     "sayin", "bayan"})
 _PLACE_CUES = frozenset({"in", "from", "to", "at", "near", "visit", "visited", "moved", "live",
                          "lives", "living", "born", "city", "towards", "via"})
 # Text right before a place: "grew up in X", "moved here from X", "Where: X".
@@ -83,7 +91,13 @@ _NAME_CUE = re.compile(r"(?i)\b(?:name is|name:|name's|i am|i'm|this is|"
                        r"ask for|speak to|talk to|contact|husband|wife|son|daughter|partner|"
                        r"friend|patient|brother|sister|mom|mum|dad|uncle|aunt|cousin|boyfriend|"
                        r"girlfriend|grandma|grandpa|nephew|niece|my boy|my girl|mrs?\.?|ms\.?|"
-                       r"dr\.?)\s+$")
+                       r"dr\.?|"
+                       # The same in German, French, Spanish, Italian, Dutch, Polish and Turkish:
+                       # phrases that say a name follows, and the sign-offs above a signature.
+                       r"mein name ist|ich hei(?:ß|ss)e|je m'appelle|je m’appelle|me llamo|"
+                       r"mi chiamo|mijn naam is|nazywam się|benim adım|sehr geehrter?|"
+                       r"patient(?:in)?:|grü(?:ß|ss)en,?|grü(?:ß|ss)e,?|cordialement,?|saludos,?|"
+                       r"pozdrawiam,?|saygılarımla,?)\s+$")
 _AFTER_CUE = re.compile(r"^(?:'s\b|’s\b|\s+(?:is|was|and|has|had|said|says|wrote|told|who)\b)")
 # Context that says a capitalised word no list knows is a person (``_person_context``): a
 # possessive after it ("Trump's", a tokenised tweet's "Trump ' s") or a verb of being, saying or

@@ -314,7 +314,7 @@ def test_a_country_that_opens_with_an_everyday_word_is_kept_whole() -> None:
 @pytest.mark.parametrize("text, person", [
     ("Ich warte seit drei Wochen auf meine Erstattung und Sie antworten nicht. Das ist mir zu viel.", None),
     ("Bien reçu, merci ! Nous sommes ravis, sans problème.", None),
-    ("Vielen Dank für die schnelle Hilfe, Frau Schäfer!", "Schäfer"),
+    ("Vielen Dank für die schnelle Hilfe, Frau Schäfer!", "Frau Schäfer"),  # with its title, as "Mr."
     ("Merci à Hélène Dupont pour son aide.", "Hélène Dupont"),
     ("Bitte unter Tel. 030 1234567 anrufen", None),  # "Tel" was a LOCATION
 ])
@@ -446,3 +446,23 @@ def test_a_phone_written_against_cjk_text_is_found(text: str, phone: str) -> Non
 
 def test_a_phone_glued_to_latin_letters_is_still_part_of_a_code() -> None:
     assert [f for f in detect("ABC555-123-4567") if f.type == "PHONE"] == []
+
+
+@pytest.mark.parametrize(("text", "person"), [
+    ("Herr Özdemir hat angerufen.", "Herr Özdemir"),
+    ("Frau Kowalczyk bittet um Rückruf.", "Frau Kowalczyk"),
+    ("Madame Dubois a appelé.", "Madame Dubois"),
+    ("Sra. García llamó ayer", "Sra. García"),
+    ("Pan Kowalski zadzwonił wczoraj.", "Pan Kowalski"),
+    ("Patientin: Gülşen Çelik", "Gülşen Çelik"),
+    ("Mit freundlichen Grüßen\nKarl Heinz Berger", "Karl Heinz Berger"),
+])
+def test_names_after_forms_of_address_and_cues_of_other_languages(text: str, person: str) -> None:
+    # Only English titles and cues were known: "Herr Özdemir hat angerufen" found no one.
+    assert _people(text) == [person]
+
+
+@pytest.mark.parametrize("text", ["Die Frau am Schalter war nett.", "Pan Am flight 12 left late",
+                                  "Bay Area office", "yes i'll grab a sip later"])
+def test_those_words_alone_are_no_one(text: str) -> None:
+    assert _people(text) == []
