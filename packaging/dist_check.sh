@@ -56,11 +56,11 @@ echo "ok   cloister --version -> cloister $version (deb, and the tarball's ~/.lo
 
 printf 'text,label\nonly one row,a\n' > "$scratch/work/bad.csv"
 set +e
-err="$(offline "$scratch/root/opt/cloister/cloister" inspect "$scratch/work/bad.csv" 2>&1 >/dev/null)"; code=$?
+said="$(offline "$scratch/root/opt/cloister/cloister" inspect "$scratch/work/bad.csv" 2>&1)"; code=$?
 set -e
 [ "$code" = 2 ] || fail "inspect on a bad file exited $code, not 2"
-# Exit 2 is also argparse's for a mistyped command: the message must be about the file.
-case "$err" in *bad.csv*) ;; *) fail "inspect on a bad file did not name it: $err" ;; esac
+# Exit 2 is also argparse's for a mistyped command: what it says must be about the file.
+case "$said" in *bad.csv*) ;; *) fail "inspect on a bad file did not name it: $said" ;; esac
 echo "ok   cloister inspect bad.csv -> exit 2"
 # The bundled name model (resources/pii/name_model) must load from the frozen folder: the
 # lower-case chat name and the organization are what the rules alone miss.
