@@ -294,6 +294,9 @@ PERSON_NAMES = (
     "customerid", "patientid", "clientid", "accountid", "memberid",
     "kunde", "kundennummer", "kundenid", "ansprechpartner", "mitarbeiter", "nutzer", "benutzer",
     "absender", "utilisateur", "expediteur", "numeroclient", "cliente", "usuario", "paciente",
+    # An insurer's, a hospital's, a bank's words in French, German, Italian, Polish, Turkish.
+    "assure", "assuree", "versicherte", "versicherter", "patientin", "paziente", "assicurato",
+    "utente", "titular", "klient", "pacjent", "musteri", "abone",
 )
 
 

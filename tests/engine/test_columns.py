@@ -175,3 +175,11 @@ def test_polish_turkish_russian_portuguese_and_korean_headers_are_known(text: st
     data = imported({"x": [str(i) for i in range(40)], label: ["a", "b"] * 20,
                      text: [f"w {i}" for i in range(40)]})
     assert infer_mapping(data) == ColumnMapping(text_columns=(text,), label_column=label)
+
+
+@pytest.mark.parametrize("column", ["Assuré", "Versicherter", "Patientin", "müşteri_no", "Klient"])
+def test_person_columns_named_in_other_languages_are_hinted(column: str) -> None:
+    from engine.data.columns import person_column_candidates
+
+    data = imported({"text": REVIEWS, "label": ["a", "b"] * 20, column: [f"P{i % 12}" for i in range(40)]})
+    assert person_column_candidates(data.table, infer_mapping(data)) == [(column, 12)]
