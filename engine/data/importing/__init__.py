@@ -45,7 +45,10 @@ __all__ = [
 
 
 def supported_formats_text() -> str:
-    return "; ".join(r.description for r in registered())
+    # .txt and suffix-less files are read by what they hold (an export saved as text), which
+    # the list of readers alone did not say.
+    return "; ".join(r.description for r in registered()) + \
+        "; a .txt file or one without a suffix that holds one of the text formats above"
 
 
 class NotTabular(InputError):
