@@ -379,8 +379,13 @@ def _encode_table(table: Any, fmt: str, *, like: Any = None) -> bytes:
         pq.write_table(table, sink)
         return sink.getvalue().to_pybytes()
     if fmt == "xlsx":  # not pandas' to_excel: openpyxl stages each sheet in a temporary file
-        from engine.evaluation.xlsx_write import xlsx_bytes
+        from engine.evaluation.xlsx_write import numeric_columns, xlsx_bytes
 
+        # A workbook written back as one keeps its sheet's name and its number columns as
+        # numbers (an amount of 220.5 came back as the text '220.5', on a sheet called Sheet1).
+        if like is not None and like.format == "xlsx":
+            return xlsx_bytes(table, sheet_name=like.sheet or "Sheet1",
+                              numbers=numeric_columns(table))
         return xlsx_bytes(table)
     text = table.to_pandas().to_json(orient="records", lines=fmt == "jsonl", force_ascii=False)
     return (text if text.endswith("\n") or fmt == "json" else text + "\n").encode("utf-8")

@@ -112,11 +112,39 @@ def check_fits(table: Any) -> None:
                              ".parquet instead")
 
 
-def xlsx_bytes(table: Any) -> bytes:
-    """The workbook for an Arrow table: a header row of its column names, then its rows."""
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?")
+
+
+def numeric_columns(table: Any) -> set[str]:
+    """Text columns whose every filled cell is a plain number as a sheet shows one ("220.5",
+    "-3", "0"; not "00042", an id, nor "1e5" or "1,000"): a workbook read as text and written
+    back writes them as numbers again."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = set()
+    for name, column in zip(table.column_names, table.columns):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        filled = column.filter(pc.and_(pc.is_valid(column), pc.not_equal(column, "")))
+        if len(filled) and pc.all(pc.match_substring_regex(filled, f"^{_NUMBER.pattern}$")).as_py():
+            found.add(name)
+    return found
+
+
+def _number(text: Any) -> Any:
+    if not isinstance(text, str) or not text:
+        return None if text == "" else text  # an empty cell, as a sheet's number column has
+    return int(text) if "." not in text else float(text)
+
+
+def xlsx_bytes(table: Any, *, sheet_name: str = "Sheet1", numbers: set[str] | frozenset[str] = frozenset()) -> bytes:
+    """The workbook for an Arrow table: a header row of its column names, then its rows, on a
+    sheet of ``sheet_name``; the text columns in ``numbers`` written as number cells."""
     check_fits(table)
     letters = [column_letter(j) for j in range(table.num_columns)]
-    columns = [column.to_pylist() for column in table.columns]
+    columns = [[_number(v) for v in column.to_pylist()] if name in numbers else column.to_pylist()
+               for name, column in zip(table.column_names, table.columns)]
     rows = ['<row r="1">' + "".join(_cell(f"{letters[j]}1", name)
                                     for j, name in enumerate(table.column_names)) + "</row>"]
     for i in range(table.num_rows):
@@ -129,7 +157,9 @@ def xlsx_bytes(table: Any) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
-                           ("xl/workbook.xml", _WORKBOOK), ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
+                           ("xl/workbook.xml", _WORKBOOK.replace('name="Sheet1"',
+                                                                 f'name="{escape(sheet_name[:31], {chr(34): "&quot;"})}"')),
+                           ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
                            ("xl/styles.xml", _STYLES), ("xl/worksheets/sheet1.xml", sheet)):
             archive.writestr(name, text.encode("utf-8"))
     return buffer.getvalue()

@@ -383,6 +383,29 @@ def test_parquet_predicted_into_parquet_keeps_its_column_types(run, tmp_path: Pa
     assert out.column("predicted_label").to_pylist() == [p.label for p in predictor.predict(texts[:2])]
 
 
+def test_a_workbook_predicted_into_a_workbook_keeps_its_sheet_name_and_numbers(run, tmp_path: Path) -> None:
+    """A Polish bank's 'Zgłoszenia' sheet came back as 'Sheet1', its amounts as text cells."""
+    import openpyxl
+
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu", batch_size=4)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Zgłoszenia"
+    sheet.append(["Kwota", "Numer", "text"])
+    sheet.append([220.5, "00042", texts[0]])
+    sheet.append([-3, "00043", texts[1]])
+    book.save(tmp_path / "in.xlsx")
+    finished = list(predict_file(predictor, tmp_path / "in.xlsx", tmp_path / "out.xlsx"))[-1]
+    assert isinstance(finished, Finished), finished
+    out = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    assert out.sheetnames == ["Zgłoszenia"]
+    rows = list(out["Zgłoszenia"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Kwota", "Numer", "text")
+    assert rows[1][:2] == (220.5, "00042") and rows[2][:2] == (-3, "00043")  # the id stays text
+    assert isinstance(rows[1][4], float)  # the confidence is a number, as before
+
+
 @pytest.mark.parametrize("suffix", ["jsonl", "json"])
 def test_json_predicted_into_json_keeps_each_object_as_written(run, tmp_path: Path, suffix: str) -> None:
     """Numbers and booleans came back as text, and nested objects as "meta.src" keys."""

@@ -100,3 +100,19 @@ def test_integers_a_number_cell_would_round_are_written_as_text():
     big = 2 ** 53 + 1
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(pa.table({"id": [big, 7]})))).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [str(big), 7]
+
+
+def test_a_sheet_name_with_quotes_or_over_31_characters_is_written_as_excel_takes_it(tmp_path: Path) -> None:
+    import openpyxl
+
+    from engine.evaluation.xlsx_write import numeric_columns
+
+    table = pa.table({"n": ["1", "2.5", "", "-3"], "id": ["00042", "7", "", "8"], "t": ["a", "b", "c", "1e5"]})
+    assert numeric_columns(table) == {"n"}  # "00042" is an id, "1e5" no number as a sheet shows one
+    path = tmp_path / "named.xlsx"
+    name = 'Q1 "final" & more ' + "x" * 40
+    path.write_bytes(xlsx_bytes(table, sheet_name=name, numbers=numeric_columns(table)))
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [name[:31]]
+    assert [c.value for c in book.active["A"]][1:] == [1, 2.5, None, -3]
+    assert [c.value for c in book.active["B"]][1:] == ["00042", "7", "", "8"]
