@@ -52,11 +52,20 @@ def has_mojibake(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return found
 
 
+def _plausible(ch: str) -> bool:
+    """A character a double-encoded text held before: a European letter, punctuation such as
+    ’ “ – …, a currency or ™; not what ordinary text decodes to by chance (French "désolé »"
+    with its no-break space reads as the bytes of 頻, German "Spaß“" as an N'Ko letter)."""
+    code = ord(ch)
+    return (0xA0 <= code <= 0x24F or 0x370 <= code <= 0x4FF or 0x2000 <= code <= 0x214F)
+
+
 def _undo(run: str) -> str:
     try:
-        return b"".join(_BYTE_OF.get(ch) or ch.encode("latin-1") for ch in run).decode("utf-8")
+        decoded = b"".join(_BYTE_OF.get(ch) or ch.encode("latin-1") for ch in run).decode("utf-8")
     except (UnicodeDecodeError, UnicodeEncodeError):
         return run
+    return decoded if all(map(_plausible, decoded)) else run
 
 
 def repair(text: str) -> str:

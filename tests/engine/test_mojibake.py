@@ -15,7 +15,10 @@ from engine.data.mojibake import has_mojibake, repair
 from engine.data.validation import validate
 
 CLEAN = ["Réclamation über die Größe", "It’s “quoted” – fine", "Straße 5 €, naïve à côté",
-         "SÃO PAULO é grande", "12 m², N°5, 3°C", "中文 текст ελληνικά"]
+         "SÃO PAULO é grande", "12 m², N°5, 3°C", "中文 текст ελληνικά",
+         # French puts a no-break space before » ! : ?, German quotes open low: valid UTF-8
+         # byte patterns by chance, never to be "repaired" into 頻 or ɠ.
+         "« Je suis désolé\u00a0», a-t-il dit", "CAFÉ\u00a0!", "ÉTÉ\u00a0: fini", "kein „Spaß“, bitte"]
 
 
 def _twice(text: str) -> str:
