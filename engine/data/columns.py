@@ -28,7 +28,10 @@ _MAX_CLASSES = 1000
 _WORDED = 0.2  # free text: at least this share of values hold a space
 _MOSTLY_IDS = 0.8
 # One e-mail address, web address or code with a digit and no space: a contact or a key.
-_ID_LIKE = r"^(?:[^\s@]+@[^\s@]+\.[^\s@]+|https?://\S+|[A-Za-z]{0,6}[-_#/.]?\d[\w\-/.]*)$"
+_ID_LIKE = (r"^(?:[^\s@]+@[^\s@]+\.[^\s@]+|https?://\S+|[A-Za-z]{0,6}[-_#/.]?\d[\w\-/.]*"
+            # a date and time ("2024-01-05 10:04:00", "05.01.2024 10:04"): a stamp, not text
+            r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}[ T]\d{1,2}:\d{2}(?::\d{2})?)$")
+_WORDED_TEXT = r"\s|[\x{3040}-\x{30ff}\x{3400}-\x{9fff}\x{ac00}-\x{d7af}\x{0e00}-\x{0e7f}]"
 # Inference looks at this many rows; a million-row file is judged as fast as a small one.
 _SAMPLE_ROWS = 20_000
 
@@ -126,7 +129,8 @@ def _stats(table: pa.Table, name: str) -> _Stats:
     lengths = pc.utf8_length(column)
     mean = pc.mean(lengths).as_py() or 0.0
     distinct = pc.count_distinct(trimmed, mode="only_valid").as_py()
-    spaced = pc.sum(pc.match_substring_regex(trimmed, r"\s").cast(pa.int64())).as_py() or 0
+    # Words: a space between them, or Chinese, Japanese, Korean or Thai, which write none.
+    spaced = pc.sum(pc.match_substring_regex(trimmed, _WORDED_TEXT).cast(pa.int64())).as_py() or 0
     ids = pc.sum(pc.match_substring_regex(trimmed, _ID_LIKE).cast(pa.int64())).as_py() or 0
     return _Stats(name=name, filled=filled_count / n, distinct=distinct, mean_chars=float(mean),
                   spaced=spaced / filled_count if filled_count else 0.0,

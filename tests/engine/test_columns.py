@@ -183,3 +183,13 @@ def test_person_columns_named_in_other_languages_are_hinted(column: str) -> None
 
     data = imported({"text": REVIEWS, "label": ["a", "b"] * 20, column: [f"P{i % 12}" for i in range(40)]})
     assert person_column_candidates(data.table, infer_mapping(data)) == [(column, 12)]
+
+
+def test_chinese_text_is_words_and_a_timestamp_is_not_text() -> None:
+    # Chinese writes no spaces: a label with spaces, or a date and time, was taken for the text.
+    chinese = [f"我的信用卡被多扣了钱请退款第{i}次" for i in range(40)]
+    data = imported({"column_1": chinese, "column_2": ["credit card", "bank account"] * 20})
+    assert infer_mapping(data) == ColumnMapping(text_columns=("column_1",), label_column="column_2")
+    data = imported({"问题": chinese, "时间": [f"2024-01-{i % 28 + 1:02d} 10:04:00" for i in range(40)],
+                     "类别": ["a", "b"] * 20})
+    assert infer_mapping(data).text_columns == ("问题",)
