@@ -135,3 +135,38 @@ def test_binary_data_is_still_refused(tmp_path: Path) -> None:
     path.write_bytes(bytes(rng.randrange(256) for _ in range(20_000)))
     with pytest.raises(InputError, match="binary data"):
         read_table(path)
+
+
+def test_a_western_file_with_one_stray_byte_keeps_its_quotes_and_euros(tmp_path: Path) -> None:
+    # One byte Windows-1252 leaves undefined made the whole file Latin-1 (every curly quote a
+    # control character) or, scored so, Cyrillic ("café" as "cafй").
+    path = tmp_path / "stray.csv"
+    rows = "".join(f"“It’s my order {i}” – the café charged me 5 €;{'ab'[i % 2]}\r\n" for i in range(30))
+    path.write_bytes(("text;label\r\n" + rows).encode("cp1252") + b"stray \x81;a\r\n")
+    imported = read_table(path)
+    assert imported.encoding == "cp1252"
+    assert imported.table.column("text")[0].as_py() == "“It’s my order 0” – the café charged me 5 €"
+    assert imported.table.column("text")[30].as_py() == "stray \ufffd"
+
+
+def test_a_code_page_chosen_on_the_files_start_does_not_refuse_a_byte_further_in(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    body = "".join(f"Reklamuję przelew {i}, pieniądze nie dotarły;Reklamacja\r\n" for i in range(8000))
+    path.write_bytes(("Treść;Kategoria\r\n" + body).encode("cp1250") + b"koniec \x98;Pytanie\r\n")
+    imported = read_table(path)  # the \x98 lies beyond the 256 KiB the choice was made on
+    assert imported.encoding == "cp1250" and imported.num_rows == 8001
+    assert imported.table.column("Treść")[-1].as_py() == "koniec \ufffd"
+    problem = next(p for p in imported.problems if p.code == "legacy-encoding")
+    assert "a few bytes further in do not fit it" in problem.message
+
+
+def test_clean_western_text_with_apostrophes_is_not_said_to_read_garbled() -> None:
+    assert garbled_spots("It’s the customer’s fault, l’équipe, col·lecció, week-end — fine") == (0, "")
+
+
+@pytest.mark.parametrize("name", ["base64", "hex", "rot13"])
+def test_an_encoding_that_is_no_text_encoding_is_refused(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\na,b\n")
+    with pytest.raises(InputError, match="is not an encoding Cloister knows"):
+        read_table(path, encoding=name)

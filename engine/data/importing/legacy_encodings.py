@@ -87,7 +87,9 @@ def garbled_spots(text: str) -> tuple[int, str]:
         if 0x80 <= code < 0xA0:
             count += 1
         elif (code >= 0xA0 and not ch.isalpha() and not ch.isspace() and 0 < index < len(text) - 1
-              and unicodedata.category(ch) != "Nd"):
+              # quotes, apostrophes, dashes and the Catalan middle dot sit between letters
+              # ("It’s", "l’équipe", "col·lecció"); a digit is no symbol
+              and unicodedata.category(ch) not in ("Nd", "Pi", "Pf", "Pd") and ch != "\u00b7"):
             before, after = text[index - 1], text[index + 1]
             # Between two Latin letters: "。" or "，" between kanji is punctuation.
             if (before.isalpha() and after.isalpha() and _script(before) == "latin"
@@ -126,17 +128,18 @@ def guess_legacy(data: bytes) -> LegacyGuess:
     results: list[tuple[int, str]] = []
     western, example = None, ""
     for codec, _label in CANDIDATES:
-        decoder = codecs.getincrementaldecoder(codec)("strict")
+        # Windows-1252 leaves five bytes undefined: each is one spot, not a reason to read every
+        # quote and dash of a Western file as a control character (as Latin-1 would).
+        decoder = codecs.getincrementaldecoder(codec)("replace" if codec == "cp1252" else "strict")
         try:
             text = decoder.decode(sample, final=len(sample) == len(data))
         except UnicodeDecodeError:
-            if codec != "cp1252":
-                continue
-            text = sample.decode("latin-1")  # 1252's five undefined bytes: Latin-1 reads them
+            continue
         text = unicodedata.normalize("NFC", text)
         if codec == "cp932" and not _has_hiragana(text):
             continue  # Chinese or Korean bytes read as Shift-JIS: kanji without any kana
         spots, word = garbled_spots(text)
+        spots += text.count("\ufffd")
         if codec == "cp1252":
             western, example = spots, word
         results.append((spots, codec))
@@ -158,7 +161,10 @@ def check_codec(name: str) -> str:
     from engine.errors import InputError
 
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
+        if not getattr(info, "_is_text_encoding", True):  # base64, hex, zlib, rot13: no text
+            raise LookupError(name)
+        return info.name
     except LookupError:
         raise InputError(
             f"--encoding {name!r} is not an encoding Cloister knows; use a name such as utf-8, "

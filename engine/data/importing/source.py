@@ -265,18 +265,30 @@ def non_utf8_encoding(path: Path, data: bytes) -> Encoding:
     # common ones (Polish read as Windows-1252 was "Treœæ", and an erasure request for
     # "Łukasz" then found nothing).
     guess = guess_legacy(data)
+    replace = False
     if guess.codec != "cp1252":
         name, label = guess.codec, guess.label
         message = (f"the file is not UTF-8; it was read as {label}, the legacy encoding its "
-                   f"text reads best in (as Windows-1252 it read {guess.example!r})")
+                   "text reads best in" + (f" (as Windows-1252 it read {guess.example!r})"
+                                           if guess.example else ""))
+        # Chosen on the start of the file: a byte further on that it cannot read is shown as
+        # � (validation names the rows), not a refusal of the whole file.
+        if not _decodes(data, name):
+            replace = True
+            message += ("; a few bytes further in do not fit it and show as "
+                        "�")
     else:
-        # Windows-1252 leaves five bytes undefined; a file using them is plain Latin-1.
+        # Windows-1252 leaves five bytes undefined; a file using them is plain Latin-1, unless
+        # it also holds the characters 1252 puts there (curly quotes, dashes, €), which Latin-1
+        # would read as control characters: then the stray bytes show as \N{REPLACEMENT CHARACTER}.
         if re.search(rb"[\x81\x8d\x8f\x90\x9d]", data) is None:
             name, label = "cp1252", "Windows-1252 (Latin-1)"
+        elif re.search(rb"[\x80\x82-\x8c\x8e\x91-\x9c\x9e\x9f]", data) is not None:
+            name, label, replace = "cp1252", "Windows-1252 (Latin-1), a few bytes it leaves undefined shown as \N{REPLACEMENT CHARACTER}", True
         else:
             name, label = "latin-1", "Latin-1"
         message = f"the file is not UTF-8; it was read as {label}"
-        if guess.garbled_as_1252 >= 3:
+        if guess.garbled_as_1252 >= 3 and guess.example:
             message += f", and some of its text reads garbled ({guess.example!r})"
     problem = Problem(
         severity=Severity.WARNING,
@@ -288,7 +300,20 @@ def non_utf8_encoding(path: Path, data: bytes) -> Encoding:
         "file as UTF-8 (in Excel: Save As > CSV UTF-8).",
         file=str(path),
     )
-    return Encoding(name, problems=(problem,))
+    return Encoding(name, replace_errors=replace, problems=(problem,))
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    """Whether all of ``data`` decodes in ``codec`` (in chunks: no full-size copy)."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _DECODE_CHUNK):
+            decoder.decode(view[start:start + _DECODE_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def named_encoding(head: bytes, codec: str) -> Encoding:
