@@ -110,8 +110,8 @@ class AutoSettings:
                     f"cannot tell many of these texts apart. {advice}")
         if self.pieces_per_word >= PIECES_PER_WORD_TO_SAY:
             return (f"note: the base model splits this data's words into {self.pieces_per_word:.1f} "
-                    "pieces each on average (about 1.1 for the English it was trained on): it "
-                    f"reads this language poorly, and accuracy will suffer. {advice}")
+                    "pieces each on average (about 1.1 for text in the language a model was made "
+                    f"for): it reads this language poorly, and accuracy will suffer. {advice}")
         return ""
 
     @property
@@ -174,6 +174,7 @@ UNKNOWN_SHARE_TO_SAY = 0.05
 PIECES_PER_WORD_TO_SAY = 2.5
 VOCABULARY_SAMPLE = 500
 _LETTERS = re.compile(r"[^\W\d_]+")
+_UNSPACED = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 def vocabulary_fit(texts: Sequence[str], tokenizer: Any, *,
@@ -184,7 +185,10 @@ def vocabulary_fit(texts: Sequence[str], tokenizer: Any, *,
     if not len(texts):
         return 0.0, 0.0
     picks = np.random.default_rng(0).choice(len(texts), min(sample, len(texts)), replace=False)
-    words = [w for i in np.sort(picks) for w in _LETTERS.findall(str(texts[int(i)])[:2000])]
+    # Chinese, Japanese and Thai write no spaces: a run of their letters is a clause, not a
+    # word, so each character counts as one (a Chinese model read "7 pieces a word" otherwise).
+    words = [piece for i in np.sort(picks) for w in _LETTERS.findall(str(texts[int(i)])[:2000])
+             for piece in (list(w) if _UNSPACED.search(w) else [w])]
     if not words:
         return 0.0, 0.0
     ids = tokenizer(words, add_special_tokens=False, truncation=False, padding=False,
