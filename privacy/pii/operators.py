@@ -114,14 +114,14 @@ def parse_date(value: str, *, day_first: bool = False) -> tuple[date, str] | Non
                 day = ("%d" if m[day_group].startswith("0") else "%D") + (
                     "" if not ordinal else "%E" if ordinal[0].lower() == "er" else "%O")
                 spans = [(m.start(month_group), m.end(month_group),
-                          _month_field(m[month_group], after)),
+                          _month_field(m[month_group], after, m[0])),
                          (m.start(day_group), day_end, day)]
                 if m[3]:
                     spans.append((m.start(3), m.end(3), "%Y"))
                 return date(year, month, int(m[day_group])), _layout(value, spans)
         if (m := _WRITTEN_MY.search(value)) and m[1].lower() in _MONTHS:
             return (date(int(m[2]), _MONTHS[m[1].lower()], 1),
-                    _layout(value, [(m.start(1), m.end(1), _month_field(m[1], "")),
+                    _layout(value, [(m.start(1), m.end(1), _month_field(m[1], "", m[0])),
                                     (m.start(2), m.end(2), "%Y")]))
     except ValueError:  # 31 February and the like
         return None
@@ -161,17 +161,26 @@ _SPELLINGS = {"jänner": "de", "maerz": "de", "fevrier": "fr", "aout": "fr", "de
               "setiembre": "es", "sept": "en"}
 
 
-def _month_field(word: str, after_day: str) -> str:
-    """The field that writes a month as ``word`` was written: its language (English first for
-    a name several share, German where the day before it had a full stop, "5. April"), and its
-    case (upper, lower or capitalized)."""
+def _month_field(word: str, after_day: str, around: str = "") -> str:
+    """The field that writes a month as ``word`` was written: its language and its case (upper,
+    lower or capitalized). A name several languages share is told by how it is written:
+    English and German capitalize months (German after "5." with its full stop), French,
+    Spanish, Italian and Dutch do not; Spanish writes "de" around them, Italian does not
+    ("3 mai" stays French, "3 marzo" Italian, "3 de marzo" Spanish)."""
     folded = word.lower()
     if folded in _SPELLINGS:
         language = _SPELLINGS[folded]
     else:
         found = [lang for lang, names in MONTHS_BY_LANGUAGE.items()
                  if folded in names or (lang == "en" and folded in {n[:3] for n in names})]
-        language = "de" if "de" in found and after_day.startswith(".") else found[0] if found else "en"
+        capital = word[:1].isupper() and not word.isupper()
+        if capital:
+            order = ("de", "en") if after_day.startswith(".") else ("en", "de")
+        else:
+            order = ("es", "it") if re.search(r"\bde\b", around) else ("fr", "it", "es")
+            order += ("nl", "en", "de")
+        preferred = [lang for lang in order if lang in found]
+        language = (preferred or found or ["en"])[0]
     case = "u" if word.isupper() and len(word) > 1 else "l" if word.islower() else "c"
     short = "a" if language == "en" and folded not in MONTHS_BY_LANGUAGE["en"] else ""  # "Dec"
     return f"%L{language}{case}{short}"

@@ -236,6 +236,12 @@ def test_a_percent_sign_beside_a_date_stays_text() -> None:
     ("JANUARY 2020", 40, "FEBRUARY 2020"),
     ("05 mei 2020", 30, "04 juni 2020"),              # Dutch, the leading zero kept
     ("Dec 5th", 30, "Jan 4th"),                       # an abbreviation stays one
+    # Names several languages share, told by how they are written (case, "de"):
+    ("3 mai 2021", 29, "1 juin 2021"),                # French writes months in lower case
+    ("3 Mai 2021", 29, "1 Juni 2021"),                # German capitalizes them
+    ("3 april 2021", -3, "31 maart 2021"),            # Dutch, lower case
+    ("3 marzo 2021", -3, "28 febbraio 2021"),         # Italian: no "de"
+    ("3 de marzo de 2021", -3, "28 de febrero de 2021"),  # Spanish
 ])
 def test_a_shifted_written_date_keeps_its_language_and_layout(value: str, days: int, shifted: str) -> None:
     # It came out in English ("April 28, 2021") inside German, French and Spanish training text.
