@@ -28,7 +28,9 @@ depends="$(dpkg-deb -f "$deb" Depends)"
 case "$depends" in *libxcb-cursor0*) ;; *) fail "the .deb does not depend on libxcb-cursor0: $depends" ;; esac
 glibc="$(printf '%s\n' "$depends" | grep -o 'libc6 (>= 2\.[0-9]*)' | grep -o '2\.[0-9]*')" ||
   fail "the .deb names no glibc version: $depends"
-[ "${glibc#2.}" -ge 34 ] || fail "the .deb asks for glibc $glibc, older than the bundled libraries need"
+# The floor read again from the unpacked app: a lower one lets a system install what it cannot run.
+needed="$(python3 packaging/glibc_floor.py "$scratch/root/opt/cloister")"
+[ "$glibc" = "$needed" ] || fail "the .deb asks for glibc $glibc, but its libraries need $needed"
 echo "ok   .deb depends on libxcb-cursor0 and the other Qt libraries, and on glibc >= $glibc"
 tar -xzf "$tarball" -C "$scratch/work"
 # install.sh refuses root without --system (it would fill root's home): a user's install is

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bundle_licenses import bundled_distributions, write_licenses, write_sbom  # noqa: E402
+from glibc_floor import BEFORE_SCAN, glibc_floor  # noqa: E402
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 VERSION = PROJECT["version"]
@@ -60,7 +60,6 @@ for arg in "$@"; do
     *) echo "$me: unknown option '$arg'; the one option is --system (for every user, as root)" >&2; exit 2 ;;
   esac
 done
-data="${XDG_DATA_HOME:-${HOME}/.local/share}"
 if [ "$system" = yes ]; then
   [ "$(id -u)" = 0 ] || { echo "$me: --system is for every user and needs root: sudo sh $me --system" >&2; exit 1; }
   prefix=/opt/cloister; bin=/usr/local/bin; apps=/usr/share/applications
@@ -73,6 +72,7 @@ if [ "$system" = yes ]; then
   fi
 else
   [ "$(id -u)" != 0 ] || { echo "$me: as root this would install into root's own home; run it as the person who will use Cloister, or 'sudo sh $me --system' for every user" >&2; exit 1; }
+  data="${XDG_DATA_HOME:-${HOME}/.local/share}"  # here: a root --system install may have no HOME
   prefix="${HOME}/.local/opt/cloister"; bin="${HOME}/.local/bin"; apps="$data/applications"
   icons="$data/icons/hicolor/scalable/apps"
 fi"""
@@ -98,6 +98,13 @@ found="$(cd "$here" && find app -type f | sort)"
 if [ "$(printf '%s\n' "$listed" | grep '^app/')" != "$found" ]; then
   echo "$me: the app folder holds files MANIFEST.sha256 does not list, or lacks some it does; copy the bundle again" >&2; exit 1
 fi
+# Links too: exactly those listed (a link added to the copy, to a sitecustomize.py elsewhere,
+# would be loaded), and nothing but files, folders and links.
+listed_links="$(sed 's/ -> .*//' "$here/MANIFEST.links" | sort)"
+if [ "$listed_links" != "$(cd "$here" && find app -type l | sort)" ] || \
+   [ -n "$(cd "$here" && find app ! -type f ! -type d ! -type l | head -n 1)" ]; then
+  echo "$me: the app folder holds links MANIFEST.links does not list, or lacks some it does; copy the bundle again" >&2; exit 1
+fi
 while IFS= read -r line; do
   link="${line%% -> *}"; target="${line#* -> }"
   [ "$(readlink "$here/$link" 2>/dev/null || true)" = "$target" ] || {
@@ -110,9 +117,10 @@ if [ "$free" -lt $(( need + need / 20 )) ]; then
   echo "$me: $(dirname "$prefix") has $(( free / 1024 )) MB free and the app needs $(( need / 1024 )) MB; free some space (the installed version, if any, stays until the new one is complete)" >&2
   exit 1
 fi
-trap 'rm -rf "$prefix.new"' EXIT
+# Whatever stops it (a full disk, Ctrl-C), the installed version is back in place at the end.
+trap 'rm -rf "$prefix.new"; [ -e "$prefix" ] || [ ! -e "$prefix.old" ] || mv "$prefix.old" "$prefix"' EXIT
 trap 'exit 1' INT TERM HUP
-rm -rf "$prefix.new" && cp -R "$here/app" "$prefix.new"
+rm -rf "$prefix.new" "$prefix.old" && cp -R "$here/app" "$prefix.new"
 cp "$here/uninstall.sh" "$prefix.new/uninstall.sh"
 if [ "$system" = yes ]; then
   # Owned by root and readable by all, whoever unpacked the tarball and whatever their umask.
@@ -122,7 +130,9 @@ if [ "$system" = yes ]; then
 else
   chmod -R u+rwX "$prefix.new"
 fi
-rm -rf "$prefix" && mv "$prefix.new" "$prefix"
+if [ -e "$prefix" ]; then mv "$prefix" "$prefix.old"; fi
+mv "$prefix.new" "$prefix"
+rm -rf "$prefix.old"
 command -v restorecon >/dev/null 2>&1 && restorecon -R "$prefix" 2>/dev/null || true
 ln -sf "$prefix/cloister" "$bin/cloister"
 ln -sf "$prefix/Cloister" "$bin/cloister-desktop"
@@ -132,7 +142,7 @@ cp "$here/cloister.svg" "$icons/.cloister.svg.new"
 chmod 0644 "$icons/.cloister.svg.new" && mv "$icons/.cloister.svg.new" "$icons/cloister.svg"
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database "$apps" 2>/dev/null || true
 echo "Cloister installed in $prefix; run 'cloister' (command line) or 'cloister-desktop', or pick it from the menu."
-echo "To remove it: $( [ "$system" = yes ] && echo 'sudo ' )sh $prefix/uninstall.sh$( [ "$system" = yes ] && echo ' --system' )"
+echo "To remove it: $( [ "$system" = yes ] && echo 'sudo ' )sh \"$prefix/uninstall.sh\"$( [ "$system" = yes ] && echo ' --system' )"
 case ":$PATH:" in *":$bin:"*) ;; *) echo "Note: $bin is not on your PATH." ;; esac
 """.replace("@LOCATIONS@", LOCATIONS)
 
@@ -150,9 +160,9 @@ for link in "$bin/cloister" "$bin/cloister-desktop"; do
   case "$(readlink "$link" 2>/dev/null || true)" in "$prefix"/*) rm -f "$link" ;; esac
 done
 grep -qF "$prefix/Cloister" "$apps/cloister.desktop" 2>/dev/null && rm -f "$apps/cloister.desktop" "$icons/cloister.svg"
-rm -rf "$prefix" "$prefix.new"
+rm -rf "$prefix" "$prefix.new" "$prefix.old"
 echo "Cloister removed from $prefix."
-echo "Kept: the workspace (~/.local/share/Cloister: datasets, runs, models) and the settings (~/.config/Cloister, with the record of the workspace's newest copy), for each user who used it."
+echo "Kept, for each user who used it: the workspace (datasets, runs, models; where Settings or CLOISTER_WORKSPACE put it, by default ~/.local/share/Cloister/workspace) and the settings (~/.config/Cloister, with the record of the workspace's newest copy)."
 """.replace("@LOCATIONS@", LOCATIONS)
 
 # A .deb over a tarball's system install would leave the old version's stray files beside its
@@ -165,28 +175,7 @@ if [ "$1" = install ] && [ -e /opt/cloister/.installed-by-install-sh ]; then
 fi
 """
 
-# What a build made with an older Python or Qt would need less of: the newest glibc symbol
-# version any bundled library asks for (libpython 3.11 built on Debian 12 asks for 2.35).
-_GLIBC_VERSION = re.compile(rb"GLIBC_2\.(\d+)")
-GLIBC_BEFORE_SCAN = "2.28"
-
-
-def glibc_floor(app: Path) -> str:
-    """The oldest glibc the frozen folder runs on: the newest ``GLIBC_2.N`` its ELF files need.
-    A .deb saying less installs on a system where the app cannot start."""
-    newest = int(GLIBC_BEFORE_SCAN.split(".")[1])
-    for path in app.rglob("*"):
-        if not path.is_file() or path.is_symlink():
-            continue
-        with open(path, "rb") as handle:
-            if handle.read(4) != b"\x7fELF":
-                continue
-            found = [int(m) for m in _GLIBC_VERSION.findall(handle.read())]
-        newest = max([newest, *found])
-    return f"2.{newest}"
-
-
-def deb_depends(glibc: str = GLIBC_BEFORE_SCAN) -> list[str]:
+def deb_depends(glibc: str = BEFORE_SCAN) -> list[str]:
     """The Debian packages of every system library the Qt platform check looks for, and the
     glibc the bundle needs."""
     from desktop.platform_check import XCB_LIBRARIES
@@ -194,7 +183,7 @@ def deb_depends(glibc: str = GLIBC_BEFORE_SCAN) -> list[str]:
     return sorted({debian for debian, _fedora in XCB_LIBRARIES.values()} | {f"libc6 (>= {glibc})"})
 
 
-def deb_control(installed_kib: int, glibc: str = GLIBC_BEFORE_SCAN) -> str:
+def deb_control(installed_kib: int, glibc: str = BEFORE_SCAN) -> str:
     return (f"Package: cloister\nVersion: {VERSION}\nSection: science\nPriority: optional\n"
             f"Architecture: amd64\nMaintainer: Cloister team <cloister@localhost>\n"
             f"Installed-Size: {installed_kib}\nDepends: {', '.join(deb_depends(glibc))}\n"

@@ -136,7 +136,7 @@ def test_the_tarball_installs_into_home_without_root_and_uninstalls(user_tmp: Pa
     entry = (home / ".local" / "share" / "applications" / "cloister.desktop").read_text()
     assert f'Exec="{installed / "Cloister"}"' in entry.splitlines()
     assert not (home / ".local" / "opt" / "cloister.new").exists()
-    assert f"sh {installed}/uninstall.sh" in done.stdout
+    assert f'sh "{installed}/uninstall.sh"' in done.stdout  # quoted: the home has a space
     # A damaged copy is refused before anything is replaced: a changed file, a file the
     # manifest does not list, a link lost on the way.
     for damage, undo in ((lambda: (bundle / "app" / "_internal" / "lib.so").write_bytes(b"tampered"),
@@ -144,7 +144,10 @@ def test_the_tarball_installs_into_home_without_root_and_uninstalls(user_tmp: Pa
                          (lambda: (bundle / "app" / "sitecustomize.py").write_text("import os"),
                           lambda: (bundle / "app" / "sitecustomize.py").unlink()),
                          (lambda: (bundle / "app" / "_internal" / "lib.so.1").unlink(),
-                          lambda: os.symlink("lib.so", bundle / "app" / "_internal" / "lib.so.1"))):
+                          lambda: os.symlink("lib.so", bundle / "app" / "_internal" / "lib.so.1")),
+                         # a link the manifest does not list, to a file outside the bundle
+                         (lambda: os.symlink("/etc/hostname", bundle / "app" / "sitecustomize.py"),
+                          lambda: (bundle / "app" / "sitecustomize.py").unlink())):
         damage()
         refused = _as_user(bundle / "install.sh", home)
         assert refused.returncode != 0 and "copy the bundle again" in refused.stderr, refused.stderr
@@ -152,10 +155,19 @@ def test_the_tarball_installs_into_home_without_root_and_uninstalls(user_tmp: Pa
         undo()
     mistyped = _as_user(bundle / "install.sh", home, "--sytem")
     assert mistyped.returncode == 2 and "unknown option '--sytem'" in mistyped.stderr
+    # --system without root says it needs root, even with no HOME at all (set -u once died on it).
+    bare = subprocess.run([*(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+                             if os.geteuid() == 0 else []), "sh", str(bundle / "install.sh"), "--system"],
+                          capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert bare.returncode == 1 and "needs root" in bare.stderr, bare.stderr
+    # An upgrade replaces the old copy whole and leaves neither the new nor the old beside it.
+    again = _as_user(bundle / "install.sh", home)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in (home / ".local" / "opt").iterdir()) == ["cloister"]
     # A 'cloister' on the PATH that install.sh did not put there is left alone.
     gone = _as_user(installed / "uninstall.sh", home)
     assert gone.returncode == 0, gone.stderr
-    assert not installed.exists() and workspace.is_dir() and "Kept: the workspace" in gone.stdout
+    assert not installed.exists() and workspace.is_dir() and "Kept, for each user who used it: the workspace" in gone.stdout
     assert not (home / ".local" / "bin" / "cloister").exists()
     assert not (home / ".local" / "share" / "applications" / "cloister.desktop").exists()
     again = _as_user(bundle / "uninstall.sh", home)
@@ -186,7 +198,8 @@ def test_uninstall_leaves_a_cloister_it_did_not_install(user_tmp: Path) -> None:
 
 
 def test_the_deb_asks_for_the_glibc_its_libraries_need(tmp_path: Path) -> None:
-    from make_dist import deb_control, glibc_floor
+    from glibc_floor import glibc_floor
+    from make_dist import deb_control
 
     (tmp_path / "_internal").mkdir()
     (tmp_path / "_internal" / "libpython.so").write_bytes(b"\x7fELF..GLIBC_2.17\x00GLIBC_2.35\x00GLIBC_PRIVATE")
