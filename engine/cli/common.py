@@ -26,8 +26,8 @@ def add_workspace_options(parser: argparse.ArgumentParser, *, passphrase: bool =
     False: a command that decrypts nothing, such as ``backup``, takes no passphrase)."""
     group = parser.add_argument_group("workspace")
     group.add_argument("--workspace", metavar="DIR", type=Path, default=None,
-                       help="workspace folder (default: $CLOISTER_WORKSPACE, else the folder set "
-                       "in the app's Settings, else the user data folder)")
+                       help="workspace folder (default: the folder set in the app's Settings, "
+                       "else $CLOISTER_WORKSPACE, else the user data folder)")
     if not passphrase:
         return
     group.add_argument("--passphrase-file", metavar="FILE", type=Path, default=None,

@@ -387,8 +387,10 @@ def _file_hint(name: str) -> str:
         is_file = False
     if not is_file:
         return ""
+    import shlex
+
     return (f". {name} is a file: commands other than import work on datasets in the vault, "
-            f"so import it first (`cloister import {name} --name NAME`) and use NAME")
+            f"so import it first (`cloister import {shlex.quote(name)} --name NAME`) and use NAME")
 
 
 def list_datasets(ws: Vault, *, damaged: list[tuple[str, str]] | None = None) -> list[DatasetInfo]:

@@ -108,7 +108,7 @@ def _provider_lists(package: str, attributes: tuple[str, ...],
                     if sources is not None:
                         where = f"{cls.__module__}.{cls.__qualname__}"
                         for name in names:
-                            sources.setdefault(name.casefold(), set()).add(where)
+                            sources.setdefault(fold_word(name), set()).add(where)
                     break
     return found
 

@@ -57,19 +57,20 @@ def workspace_in_settings() -> str | None:
 def default_workspace_dir(chosen: str | os.PathLike[str] | None = None, *,
                           in_settings: bool = True) -> Path:
     """Where the workspace is, decided here only (the CLI's --workspace and the desktop's
-    setting pass their choice in): ``chosen`` if given, else ``$CLOISTER_WORKSPACE``, else the
-    folder chosen in the app's Settings (the command line once ignored it, and told a user
-    whose data was there to create a second, empty vault), else the platform's user data dir /
-    ``workspace``. ``in_settings=False``: where it is when Settings names no folder (what the
-    Settings dialog shows its empty field stands for)."""
+    setting pass their choice in): ``chosen`` if given, else the folder chosen in the app's
+    Settings (the command line once ignored it, and told a user whose data was there to create
+    a second, empty vault), else ``$CLOISTER_WORKSPACE``, else the platform's user data dir /
+    ``workspace``: the same order in the app and on the command line, so both open one vault.
+    ``in_settings=False``: where it is when Settings names no folder (what the Settings
+    dialog shows its empty field stands for)."""
     if chosen:
         return Path(chosen).expanduser()
-    override = os.environ.get("CLOISTER_WORKSPACE")
-    if override:
-        return Path(override).expanduser()
     set_there = workspace_in_settings() if in_settings else None
     if set_there:
         return Path(set_there).expanduser()
+    override = os.environ.get("CLOISTER_WORKSPACE")
+    if override:
+        return Path(override).expanduser()
     import platformdirs
 
     return Path(platformdirs.user_data_dir("Cloister", appauthor=False)) / "workspace"

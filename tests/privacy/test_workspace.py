@@ -39,9 +39,11 @@ def test_the_command_line_finds_the_workspace_chosen_in_the_apps_settings(
     monkeypatch.setenv("CLOISTER_PASSPHRASE", "settings test passphrase")
     assert cli(["datasets"]) == 0
     assert "No datasets yet" in capsys.readouterr().out
-    # The environment and --workspace still come first, as the README says.
+    # As the app orders them: --workspace, then Settings, then the environment (the default
+    # where Settings names none): with both set, the app and the command line open one vault.
     monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "env"))
-    assert default_workspace_dir() == tmp_path / "env"
+    assert default_workspace_dir() == chosen
+    assert default_workspace_dir(None, in_settings=False) == tmp_path / "env"
     assert default_workspace_dir(tmp_path / "flag") == tmp_path / "flag"
 
 
