@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import html.entities
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -109,17 +109,24 @@ def rows_with_markup(table: pa.Table, columns: Sequence[str]) -> int:
 def strip_columns(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, int]:
     """``table`` with markup removed from ``columns`` (string columns only), and how many rows
     changed. Only the rows that hold markup go through Python; the rest are not touched."""
+    return rewrite_columns(table, columns, has_markup, strip_markup)
+
+
+def rewrite_columns(table: pa.Table, columns: Sequence[str], hits: Callable[[pa.ChunkedArray], np.ndarray],
+                    rewrite: Callable[[str], str]) -> tuple[pa.Table, int]:
+    """``table`` with ``rewrite`` applied to the rows of ``columns`` that ``hits`` marks, and how
+    many rows it changed (the markup and double-encoding fixes)."""
     changed = np.zeros(table.num_rows, dtype=bool)
-    for name in columns:
+    for name in dict.fromkeys(columns):
         column = table.column(name)
-        hit = has_markup(column)
+        hit = hits(column)
         if not hit.any():
             continue
         values = column.to_pylist()
         for i in np.flatnonzero(hit):
-            cleaned = strip_markup(values[i])
-            changed[i] |= cleaned != values[i]
-            values[i] = cleaned
+            new = rewrite(values[i])
+            changed[i] |= new != values[i]
+            values[i] = new
         table = table.set_column(table.column_names.index(name), name,
                                  pa.array(values, type=column.type))
     return table, int(changed.sum())

@@ -81,15 +81,6 @@ def repair(text: str) -> str:
 
 def repair_columns(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, int]:
     """``table`` with ``columns`` (string ones) repaired, and how many rows changed."""
-    changed = np.zeros(table.num_rows, dtype=bool)
-    for name in dict.fromkeys(columns):
-        column = table.column(name)
-        hit = has_mojibake(column)
-        if not hit.any():
-            continue
-        values = column.to_pylist()
-        for i in np.flatnonzero(hit):
-            values[i] = repair(values[i])
-            changed[i] = True
-        table = table.set_column(table.column_names.index(name), name, pa.array(values, type=column.type))
-    return table, int(changed.sum())
+    from engine.data.markup import rewrite_columns
+
+    return rewrite_columns(table, columns, has_mojibake, repair)

@@ -163,16 +163,7 @@ def looks_utf16(sample: bytes) -> str | None:
 
 
 def _is_utf8(data: bytes) -> bool:
-    # Chunked so a 1 GiB file never costs a second full-size string just to check it.
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(data), _DECODE_CHUNK):
-            decoder.decode(view[start : start + _DECODE_CHUNK])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return _decodes(data, "utf-8")
 
 
 @dataclass(frozen=True)
@@ -304,7 +295,8 @@ def non_utf8_encoding(path: Path, data: bytes) -> Encoding:
 
 
 def _decodes(data: bytes, codec: str) -> bool:
-    """Whether all of ``data`` decodes in ``codec`` (in chunks: no full-size copy)."""
+    """Whether all of ``data`` decodes in ``codec``: in chunks, so a 1 GiB file never costs a
+    second full-size string just to check it."""
     decoder = codecs.getincrementaldecoder(codec)("strict")
     view = memoryview(data)
     try:
