@@ -174,6 +174,7 @@ def _month_field(word: str, after_day: str, around: str = "") -> str:
         found = [lang for lang, names in MONTHS_BY_LANGUAGE.items()
                  if folded in names or (lang == "en" and folded in {n[:3] for n in names})]
         capital = word[:1].isupper() and not word.isupper()
+        order: tuple[str, ...]
         if capital:
             order = ("de", "en") if after_day.startswith(".") else ("en", "de")
         else:
