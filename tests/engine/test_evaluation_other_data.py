@@ -82,3 +82,38 @@ def test_evaluate_takes_header_as_import_and_predict_do(trained, tmp_path, monke
     assert f"on {headless}: 4 rows" in capsys.readouterr().out
     assert main(["evaluate", run_id, "--no-header", "--workspace", str(ws.root)]) == 2
     assert "--header/--no-header name the columns" in capsys.readouterr().err
+
+
+def test_rows_of_the_original_file_count_as_seen_by_a_run_on_its_anonymized_copy(tmp_path) -> None:
+    """A run on an anonymized copy has seen pseudonymized texts: evaluated on the original file,
+    it counted only the rows without personal data as rows it trained on (15 of 135)."""
+    import csv
+
+    from engine.data.anonymize import anonymize_dataset
+    from engine.data.columns import infer_mapping
+    from engine.data.importing import read_table
+    from engine.data.store import save_dataset
+    from engine.evaluation.overlap import rows_seen_in_training
+    from engine.events import Finished
+    from engine.runs import load_run
+    from engine.training import TrainConfig, train
+    from privacy.pii.policy import Policy
+    from tests.engine.tiny_model import make_tiny_bert, make_workspace
+
+    people = ["Donald van der Voet", "Kimberly Lauritsen", "Maria Schmidt", "Olu Adeyemi"]
+    rows = [(f"{people[i % 4]} called about order {i}, please call back", "ab"[i % 2]) for i in range(40)]
+    path = tmp_path / "original.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    ws = make_workspace(tmp_path / "ws")
+    imported = read_table(path)
+    save_dataset(ws, "calls", imported, infer_mapping(imported))
+    anonymize_dataset(ws, "calls", "calls_anon", Policy())
+    config = TrainConfig(dataset="calls_anon", model_path=str(make_tiny_bert(tmp_path / "bert")), epochs=1,
+                         batch_size=8, max_length=32, learning_rate=1e-3)
+    finished = list(train(ws, config))[-1]
+    assert isinstance(finished, Finished), finished
+    record = load_run(ws, finished.run_id)
+    texts = [text for text, _ in rows]
+    assert rows_seen_in_training(ws, record, texts) == 36  # all but the 4 test rows
+    assert rows_seen_in_training(ws, record, ["a text it never saw"]) == 0
