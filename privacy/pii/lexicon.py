@@ -59,6 +59,7 @@ am im in ins bis noch schon auch nur sehr mehr immer wieder hier dort da dann we
 wie was wer wo warum heute morgen gestern mal bitte danke hallo guten tag herr frau sehr geehrte
 geehrter freundlichen grüßen gruß ja nein doch lassen machen gibt gut leider bereits ware
 kunde kundin kunden kollege kollegin mitarbeiter mitarbeiterin sachbearbeiter patientin
+damen herren
 les un une des du de au aux et ou mais ne pas plus je tu il nous vous ils elles me
 se moi toi lui leur leurs mon ma mes ton tes sa ses notre nos votre vos ce cet cette ces
 qui que quoi dont où ou est sont suis es sommes êtes etes était etait ai as avons avez ont avait

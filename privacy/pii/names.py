@@ -61,7 +61,13 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "m
                      "herr", "herrn", "frau", "monsieur", "madame", "mme", "mlle", "señor",
                      "señora", "senor", "senora", "sr", "sra", "srta", "doña", "signor", "signora",
                      "sig", "dott", "meneer", "mevrouw", "dhr", "mevr", "pan", "pani", "sayın",
-                     "sayin", "bayan"})
+                     "sayin", "bayan",
+                     # Polish declines them ("z panem Łukaszem Wójcikiem"), and a customer or
+                     # patient is named after the word in Turkish and German as after a title.
+                     "pana", "panu", "panem", "panie", "panią", "panią", "müşteri", "kunde",
+                     "kundin"})
+# Turkish titles come after the name: "Ayşe Yılmaz Hanım", "Gülşen Doğan Bey".
+_TITLES_AFTER = frozenset({"bey", "hanım", "hanim", "beyefendi", "hanımefendi"})
 _PLACE_CUES = frozenset({"in", "from", "to", "at", "near", "visit", "visited", "moved", "live",
                          "lives", "living", "born", "city", "towards", "via"})
 # Text right before a place: "grew up in X", "moved here from X", "Where: X".
@@ -215,6 +221,11 @@ class NameDetector(Detector):
         if run[0].folded in _TITLES and len(run) > 1:
             title_start = run[0].start
             run, titled = run[1:], True
+        if len(run) > 1 and run[-1].folded in _TITLES_AFTER:
+            # The whole "Gülşen Doğan Bey" goes: the title alone was replaced, the name kept.
+            yield Finding(title_start if title_start is not None else run[0].start, run[-1].end,
+                          "PERSON", 0.9, self.name)
+            return
         initial = len(run[0].text) == 1 and text[run[0].end:run[0].end + 1] == "."  # "A. Smith"
         if len(run) > 1 and ((run[0].folded in _DETERMINERS and not initial) or (
                 run[0].folded in lex.common and not lex.is_name_token(run[0].folded)

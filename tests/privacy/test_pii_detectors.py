@@ -456,6 +456,9 @@ def test_a_phone_glued_to_latin_letters_is_still_part_of_a_code() -> None:
     ("Pan Kowalski zadzwonił wczoraj.", "Pan Kowalski"),
     ("Patientin: Gülşen Çelik", "Gülşen Çelik"),
     ("Mit freundlichen Grüßen\nKarl Heinz Berger", "Karl Heinz Berger"),
+    ("Gülşen Doğan Bey, ürün kırık geldi.", "Gülşen Doğan Bey"),  # the title after the name
+    ("Ayşe Yılmaz Hanım soruyor", "Ayşe Yılmaz Hanım"),
+    ("Rozmawiałem z panem Łukaszem Wójcikiem wczoraj.", "panem Łukaszem Wójcikiem"),  # declined
 ])
 def test_names_after_forms_of_address_and_cues_of_other_languages(text: str, person: str) -> None:
     # Only English titles and cues were known: "Herr Özdemir hat angerufen" found no one.
@@ -463,6 +466,7 @@ def test_names_after_forms_of_address_and_cues_of_other_languages(text: str, per
 
 
 @pytest.mark.parametrize("text", ["Die Frau am Schalter war nett.", "Pan Am flight 12 left late",
-                                  "Bay Area office", "yes i'll grab a sip later"])
+                                  "Bay Area office", "yes i'll grab a sip later",
+                                  "Sehr geehrte Damen und Herren, anbei die Rechnung."])
 def test_those_words_alone_are_no_one(text: str) -> None:
     assert _people(text) == []
