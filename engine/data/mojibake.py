@@ -1,8 +1,9 @@
-"""Text encoded twice: UTF-8 read as Windows-1252 and saved as UTF-8 again ("mojibake").
+"""Text encoded twice: UTF-8 read in a legacy code page and saved as UTF-8 again ("mojibake").
 
 A file that went through one tool that read UTF-8 as Windows-1252 (an old Excel, a database
 client, a mail merge) and was saved again holds "RÃ©clamation" for "Réclamation", "Ã¼ber" for
-"über", "â€™" for "’". It is valid UTF-8, so nothing at import noticed: each garbled letter
+"über", "â€™" for "’" (a Polish tool, reading it as Windows-1250, writes "Ĺ‚" for "ł";
+a Russian one, Windows-1251, "Рџ" for "П"). It is valid UTF-8, so nothing at import noticed: each garbled letter
 became two or three word pieces, and "RÃ©clamation" a class of its own beside "Réclamation".
 
 ``has_mojibake`` finds such texts column-wise (RE2 through Arrow); ``repair`` undoes the double
@@ -11,6 +12,7 @@ repairs a table's text and label columns, as the ``--repair-encoding`` fix does 
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -19,29 +21,39 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # What validation says of such a text or label ("mojibake-in-text", "mojibake-in-label").
-TWICE = "was encoded twice ('RÃ©clamation' for 'Réclamation': UTF-8 read as Windows-1252)"
 TWICE_HINT = ("Repair it: each garbled letter costs the model word pieces, and a label so spelled "
               "is a class of its own")
 
-# The characters Windows-1252 gives the bytes 0x80-0xBF (a UTF-8 continuation byte), and the
-# C1 controls Latin-1 gives the five bytes Windows-1252 leaves undefined.
-_CP1252_HIGH = ("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ" + "".join(map(chr, range(0xA0, 0xC0)))
-                + "\x81\x8d\x8f\x90\x9d")
-_CONTINUATION = "[" + "".join(sorted(set(_CP1252_HIGH))) + "]"
-# A UTF-8 lead byte read as Windows-1252 (Â-ß: two bytes, à-ï: three, ð-ô: four), then its
-# continuation bytes read so too.
-_RUN = (f"(?:[\u00c2-\u00df]{_CONTINUATION}|[\u00e0-\u00ef]{_CONTINUATION}{{2}}"
-        f"|[\u00f0-\u00f4]{_CONTINUATION}{{3}})+")
-_RUN_RE = re.compile(_RUN)
-_BYTE_OF = {ch: bytes([b]) for b in range(0x80, 0x100)
-            for ch in [bytes([b]).decode("cp1252", errors="ignore") or chr(b)]}
+# The code pages a tool most often read UTF-8 in: Western European, Central European (a Polish
+# Excel: "Ĺ‚" for "ł"), Cyrillic ("Рџ" for "П").
+_PAGES = (("cp1252", "Windows-1252"), ("cp1250", "Windows-1250"), ("cp1251", "Windows-1251"))
+_SHOWN = {"cp1252": "'Ã©' for 'é'", "cp1250": "'Ĺ‚' for 'ł'", "cp1251": "'Рџ' for 'П'"}
+
+
+def _as_read(page: str, first: int, last: int) -> str:
+    """The characters ``page`` gives the bytes first..last (undefined ones read as Latin-1)."""
+    return "".join(bytes([b]).decode(page, errors="ignore") or chr(b) for b in range(first, last + 1))
+
+
+def _page_run(page: str) -> str:
+    """A run of UTF-8 sequences read in ``page``: a lead byte (two, three or four bytes long)
+    and its continuation bytes, each as the page shows it."""
+    tail = "[" + re.escape(_as_read(page, 0x80, 0xBF)) + "]"
+    lead2, lead3, lead4 = (re.escape(_as_read(page, a, b)) for a, b in
+                           ((0xC2, 0xDF), (0xE0, 0xEF), (0xF0, 0xF4)))
+    return f"(?:[{lead2}]{tail}|[{lead3}]{tail}{{2}}|[{lead4}]{tail}{{3}})+"
+
+
+_RUNS = [(page, label, re.compile(_page_run(page))) for page, label in _PAGES]
+_ANY_RUN = "|".join(_page_run(page) for page, _ in _PAGES)  # for Arrow's RE2, all at once
+_BYTES = {page: {_as_read(page, b, b): bytes([b]) for b in range(0x80, 0x100)} for page, _ in _PAGES}
 
 
 def has_mojibake(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Per row, whether the text holds a run that reads as UTF-8 read as Windows-1252."""
     if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
         return np.zeros(len(texts), dtype=bool)
-    hit = pc.fill_null(pc.match_substring_regex(texts, _RUN), False)
+    hit = pc.fill_null(pc.match_substring_regex(texts, _ANY_RUN), False)
     found = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
     # Confirmed in Python on the few rows the pattern hit: a run must decode back.
     if found.any():
@@ -52,31 +64,63 @@ def has_mojibake(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return found
 
 
-def _plausible(ch: str) -> bool:
-    """A character a double-encoded text held before: a European letter, punctuation such as
-    ’ “ – …, a currency or ™; not what ordinary text decodes to by chance (French "désolé »"
-    with its no-break space reads as the bytes of 頻, German "Spaß“" as an N'Ko letter)."""
-    code = ord(ch)
-    return (0xA0 <= code <= 0x24F or 0x370 <= code <= 0x4FF or 0x2000 <= code <= 0x214F)
+def _plausible(decoded: str) -> bool:
+    """What a double-encoded text held before: European letters, punctuation such as ’ “ – …,
+    currencies and ™, or Chinese, Japanese or Korean (two characters or more); not what
+    ordinary text decodes to by chance (French "désolé »" with its no-break space reads as the
+    bytes of one 頻, German "Spaß“" as an N'Ko letter)."""
+    def european(ch: str) -> bool:
+        code = ord(ch)
+        return 0xA0 <= code <= 0x24F or 0x370 <= code <= 0x4FF or 0x2000 <= code <= 0x214F
+
+    def cjk(ch: str) -> bool:
+        code = ord(ch)
+        return 0x3000 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xFF00 <= code <= 0xFFEF
+
+    return all(map(european, decoded)) or (len(decoded) >= 2 and all(map(cjk, decoded)))
 
 
-def _undo(run: str) -> str:
+def _undo(run: str, page: str) -> str:
     try:
-        decoded = b"".join(_BYTE_OF.get(ch) or ch.encode("latin-1") for ch in run).decode("utf-8")
+        decoded = b"".join(_BYTES[page].get(ch) or ch.encode("latin-1") for ch in run).decode("utf-8")
     except (UnicodeDecodeError, UnicodeEncodeError):
         return run
-    return decoded if all(map(_plausible, decoded)) else run
+    return decoded if _plausible(decoded) else run
+
+
+def _undo_match(m: re.Match[str], page: str) -> str:
+    return _undo(m.group(), page)
 
 
 def repair(text: str) -> str:
-    """``text`` with each double-encoded run decoded back ("RÃ©clamation" -> "Réclamation");
-    twice over for a text encoded three times. Runs that do not decode are left as written."""
+    """``text`` with each double-encoded run decoded back ("RÃ©clamation" -> "Réclamation",
+    "GdaĹ„sk" -> "Gdańsk"); twice over for a text encoded three times. Runs that do not decode
+    are left as written."""
     for _ in range(2):
-        repaired = _RUN_RE.sub(lambda m: _undo(m.group()), text)
+        repaired = text
+        for page, _label, run in _RUNS:
+            repaired = run.sub(functools.partial(_undo_match, page=page), repaired)
         if repaired == text:
             break
         text = repaired
     return text
+
+
+def twice(text: str, *, quote: bool = False) -> str:
+    """How validation says it, for the code page the text was read in: "was encoded twice
+    ('Ĺ‚' for 'ł': UTF-8 read as Windows-1250)"; with ``quote`` (a label, which reports may
+    name; never a row's text, which they do not quote), its own first garbled word."""
+    for page, label, run in _RUNS:
+        for m in run.finditer(text):
+            if _undo(m.group(), page) == m.group():
+                continue
+            if not quote:
+                return f"was encoded twice ({_SHOWN[page]}: UTF-8 read as {label})"
+            start = max(text.rfind(" ", 0, m.start()) + 1, 0)
+            end = text.find(" ", m.end())
+            word = text[start:end if end >= 0 else len(text)].strip(".,;:!?()\"'")
+            return f"was encoded twice ('{word}' for '{repair(word)}': UTF-8 read as {label})"
+    return "was encoded twice (UTF-8 read as a legacy code page)"
 
 
 def repair_columns(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, int]:

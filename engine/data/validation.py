@@ -29,7 +29,7 @@ from engine.data.fixes import NEW_CLASS
 from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
 from engine.data.markup import has_markup
-from engine.data.mojibake import TWICE, TWICE_HINT, has_mojibake
+from engine.data.mojibake import TWICE_HINT, has_mojibake, twice
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
 __all__ = ["MAX_ROWS_LISTED", "Problem", "Severity", "has_blocking", "validate", "label_counts"]
@@ -101,8 +101,8 @@ def validate(
         f"the text contains undecodable characters ({REPLACEMENT})", text_col,
         "Re-export the file as UTF-8, or fix the characters in these rows.",
     )
-    problems += check.rows(has_mojibake(texts), Severity.WARNING, "mojibake-in-text",
-                           f"the text {TWICE}", text_col, TWICE_HINT)
+    problems += check.rows(has_mojibake(texts), Severity.WARNING, "mojibake-in-text", f"the text {twice('')}",
+                           text_col, TWICE_HINT, lambda i: f"the text {twice(texts[i].as_py())}")
     problems += check.rows(
         has_markup(texts), Severity.WARNING, "markup-in-text", "the text holds web markup (HTML "
         "tags or entities such as &amp; or &#39;)", text_col, "Remove it: the model would spend "
@@ -139,8 +139,9 @@ def validate(
         f"the label contains undecodable characters ({REPLACEMENT})", label_col,
         "Re-export the file as UTF-8, or fix the label in these rows.",
     )
-    problems += check.rows(has_mojibake(imported.table.column(label_col)), Severity.WARNING,
-                           "mojibake-in-label", f"the label {TWICE}", label_col, TWICE_HINT)
+    raw = imported.table.column(label_col)
+    problems += check.rows(has_mojibake(raw), Severity.WARNING, "mojibake-in-label", f"the label {twice('')}",
+                           label_col, TWICE_HINT, lambda i: f"the label {twice(str(raw[i].as_py()), quote=True)}")
     usable = ~(blank_text | missing_label)
     assert repeats is not None
     problems += _duplicate_problems(check, texts, labels, usable & repeats.result(), text_col,
