@@ -21,7 +21,7 @@ _NUMERIC = (r"(?:\d{4}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])"
 _WRITTEN = (rf"(?:(?:(?:{WEEKDAYS}),?\s)?(?:(?:{MONTHS})\.?\s(?:[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
             rf"|(?:[0-3]?\d)(?:st|nd|rd|th)?\s(?:of\s)?(?:{MONTHS})\.?(?:,?\s\d{{4}})?"
             rf"|(?:{MONTHS})\.?,?\s\d{{4}}))")
-# German, French, Spanish, Italian, Dutch (with and without accents), with their numbers: what
+# German, French, Spanish, Italian, Dutch (with and without accents), Polish and Turkish, with their numbers: what
 # detection looks for, and what date actions read (``privacy.pii.operators.parse_date``).
 EUROPEAN_MONTH_NUMBERS: dict[str, int] = {
     **dict(zip(("januar", "februar", "märz", "april", "mai", "juni", "juli", "august",
@@ -37,6 +37,11 @@ EUROPEAN_MONTH_NUMBERS: dict[str, int] = {
                 "agosto", "settembre", "ottobre", "novembre", "dicembre"), range(1, 13))),
     **dict(zip(("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
                 "september", "oktober", "november", "december"), range(1, 13))),
+    # Polish as a date writes it (the genitive: "3 marca 2024"), and Turkish ("3 Mart 2024").
+    **dict(zip(("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
+                "września", "października", "listopada", "grudnia"), range(1, 13))),
+    **dict(zip(("ocak", "şubat", "mart", "nisan", "mayıs", "haziran", "temmuz", "ağustos", "eylül",
+                "ekim", "kasım", "aralık"), range(1, 13))),
 }
 _EUROPEAN_MONTHS = "|".join(sorted(EUROPEAN_MONTH_NUMBERS, key=len, reverse=True))
 # Found from the year back: a four-digit number, the month name just before it, then the day

@@ -156,6 +156,10 @@ MONTHS_BY_LANGUAGE = {
            "settembre", "ottobre", "novembre", "dicembre"),
     "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
            "september", "oktober", "november", "december"),
+    "pl": ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
+           "września", "października", "listopada", "grudnia"),
+    "tr": ("ocak", "şubat", "mart", "nisan", "mayıs", "haziran", "temmuz", "ağustos", "eylül",
+           "ekim", "kasım", "aralık"),
 }
 _SPELLINGS = {"jänner": "de", "maerz": "de", "fevrier": "fr", "aout": "fr", "decembre": "fr",
               "setiembre": "es", "sept": "en"}
@@ -187,7 +191,7 @@ def _month_field(word: str, after_day: str, around: str = "") -> str:
     return f"%L{language}{case}{short}"
 
 
-_FIELD = re.compile(r"%(?:[%YymdBDOE]|L(?:en|de|fr|es|it|nl)[ulc]a?)")
+_FIELD = re.compile(r"%(?:[%YymdBDOE]|L(?:en|de|fr|es|it|nl|pl|tr)[ulc]a?)")
 
 
 def _english_ordinal(day: int) -> str:

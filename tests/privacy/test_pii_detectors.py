@@ -470,3 +470,10 @@ def test_names_after_forms_of_address_and_cues_of_other_languages(text: str, per
                                   "Sehr geehrte Damen und Herren, anbei die Rechnung."])
 def test_those_words_alone_are_no_one(text: str) -> None:
     assert _people(text) == []
+
+
+@pytest.mark.parametrize(("text", "found"), [("Data zakupu 3 marca 2024, paragon", "3 marca 2024"),
+                                             ("Mağaza 3 Mart 2024'te kapalıydı", "3 Mart 2024")])
+def test_polish_and_turkish_dates_are_dates(text: str, found: str) -> None:
+    # Polish was not found at all; Turkish was taken for a street address.
+    assert [(f.type, text[f.start:f.end]) for f in detect(text)] == [("DATE", found)]

@@ -242,6 +242,8 @@ def test_a_percent_sign_beside_a_date_stays_text() -> None:
     ("3 april 2021", -3, "31 maart 2021"),            # Dutch, lower case
     ("3 marzo 2021", -3, "28 febbraio 2021"),         # Italian: no "de"
     ("3 de marzo de 2021", -3, "28 de febrero de 2021"),  # Spanish
+    ("3 marca 2024", 30, "2 kwietnia 2024"),          # Polish, in the genitive a date uses
+    ("3 Mart 2024", 30, "2 Nisan 2024"),              # Turkish
 ])
 def test_a_shifted_written_date_keeps_its_language_and_layout(value: str, days: int, shifted: str) -> None:
     # It came out in English ("April 28, 2021") inside German, French and Spanish training text.
