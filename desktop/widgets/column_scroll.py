@@ -6,7 +6,7 @@ into slivers instead. This one asks its splitter or layout for its content's min
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtWidgets import QScrollArea, QWidget
 
 
@@ -20,6 +20,14 @@ class ColumnScroll(QScrollArea):
         # Not a Tab stop of its own (an unnamed one, to a screen reader): Tab goes to the
         # controls inside, and the area scrolls to show the one that has the focus.
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Content that grows wider later (a Fix button added for the next file) asks for more
+        # room: without this the splitter kept the old width and cut the new button off.
+        content.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         content = self.widget()

@@ -381,3 +381,28 @@ def test_the_preview_and_the_vault_list_share_the_height_the_user_gives_them(qtb
     page.split.setSizes([preview + vault, 0])  # and down, all the way: the list stays visible
     qtbot.wait(20)
     assert page.split.sizes()[1] > 0 and page.stored.isVisible()
+
+
+def test_a_column_that_grows_wider_gets_the_room_in_its_splitter(qtbot) -> None:
+    """A wider Fix button, added for the next file, was cut off: the splitter kept the column
+    at the width the first file's content needed."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+    from desktop.widgets.column_scroll import ColumnScroll
+
+    content = QWidget()
+    layout = QVBoxLayout(content)
+    layout.addWidget(QPushButton("Fix"))
+    column = ColumnScroll(content)
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(QLabel("the preview " * 20))
+    splitter.addWidget(column)
+    splitter.resize(900, 400)
+    qtbot.addWidget(splitter)
+    splitter.show()
+    qtbot.waitExposed(splitter)
+    splitter.setSizes([880, 20])  # squeezed to what the first content allowed
+    wide = QPushButton("Optional: Repair text encoded twice ('Ã©' back to 'é') (changes 1,234 rows)")
+    layout.addWidget(wide)
+    qtbot.waitUntil(lambda: column.viewport().width() >= wide.sizeHint().width(), timeout=5_000)
