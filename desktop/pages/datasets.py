@@ -26,6 +26,7 @@ from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
 from desktop.widgets.arrow_table import ArrowTableModel, preview_view
 from desktop.widgets.charts import BarChart
+from desktop.pages.reading_boxes import ReadingBoxes
 from desktop.widgets.column_scroll import ColumnScroll
 from desktop.widgets.drop_zone import DropZone
 from desktop.worker import Done, Job
@@ -102,13 +103,12 @@ class DatasetsPage(Page):
         self.multi_box.toggled.connect(self._revalidate)
         self.delimiter_edit.editingFinished.connect(
             lambda: self._revalidate() if self.multi_box.isChecked() else None)
-        # An Excel workbook's sheets: the first is read; the data may be on another.
-        self.sheet_combo = QComboBox()
-        self.sheet_label = label_for("Sheet:", self.sheet_combo)
-        self.sheet_combo.activated.connect(lambda _i: self._read_sheet(self.sheet_combo.currentText()))
+        # An Excel workbook's sheet, a legacy CSV's encoding: read again as the user chooses.
+        self.reading = ReadingBoxes()
+        self.sheet_combo, self.encoding_combo = self.reading.sheet, self.reading.encoding
+        self.reading.reread.connect(self._reread)
         roles = QHBoxLayout()
-        roles.addWidget(self.sheet_label)
-        roles.addWidget(self.sheet_combo)
+        roles.addWidget(self.reading)
         roles.addWidget(label_for("Text column:", self.text_combo))
         roles.addWidget(self.text_combo)
         roles.addSpacing(16)
@@ -229,11 +229,13 @@ class DatasetsPage(Page):
         """Read, infer columns and validate in the worker; the preview appears when done."""
         self._run(lambda _c: read_and_check(Path(path)), name="read", message=f"Reading {Path(path).name}…")
 
-    def _read_sheet(self, sheet: str) -> None:
-        if self.draft is not None and sheet != self.draft.imported.sheet:
-            path = self.draft.imported.source
-            self._run(lambda _c: read_and_check(path, sheet=sheet), name="read",
-                      message=f"Reading sheet {sheet!r} of {path.name}…")
+    def _reread(self, option: dict) -> None:
+        """The same file with another sheet or encoding (``ReadingBoxes``)."""
+        if self.draft is None or option.get("sheet", self.draft.imported.sheet) == self.draft.imported.sheet \
+                and option.get("encoding", self.draft.imported.encoding) == self.draft.imported.encoding:
+            return
+        path, what = self.draft.imported.source, " ".join(f"{k} {v!r}" for k, v in option.items())
+        self._run(lambda _c: read_and_check(path, **option), name="read", message=f"Reading {path.name}, {what}…")
 
     def open_sample(self) -> None:
         from resources.paths import resource
@@ -277,8 +279,8 @@ class DatasetsPage(Page):
         if isinstance(terminal, Failed):
             self._say(terminal.message, error=True)
             self.fixes_panel.fix_failed(terminal.message)  # a refused fix: back on its button
-            if self.draft is not None:  # a sheet that could not be read: the one shown stays
-                self.sheet_combo.setCurrentText(self.draft.imported.sheet or "")
+            if self.draft is not None:  # a sheet or encoding that could not be read: as shown
+                self.reading.show_for(self.draft.imported)
             return
         if isinstance(terminal, Done):
             self._say("")
@@ -308,7 +310,7 @@ class DatasetsPage(Page):
         self.status.style().polish(self.status)
 
     def _set_editable(self, enabled: bool) -> None:
-        for widget in (self.sheet_combo, self.text_combo, self.label_combo, self.skip_box, self.multi_box,
+        for widget in (self.sheet_combo, self.encoding_combo, self.text_combo, self.label_combo, self.skip_box, self.multi_box,
                        self.delimiter_edit, self.import_button, self.open_button):
             widget.setEnabled(enabled)
         self.fixes_panel.set_busy(not enabled)
@@ -330,11 +332,7 @@ class DatasetsPage(Page):
         if imported.encoding:
             details.append(imported.encoding)
         self.file_label.setText(f"<b>{html.escape(imported.source.name)}</b> — " + " · ".join(details))
-        self.sheet_combo.clear()
-        self.sheet_combo.addItems(imported.sheets)
-        self.sheet_combo.setCurrentText(imported.sheet or "")
-        for widget in (self.sheet_label, self.sheet_combo):
-            widget.setVisible(len(imported.sheets) > 1)
+        self.reading.show_for(imported)
         self.text_combo.blockSignals(True)
         self.label_combo.blockSignals(True)
         self.text_combo.clear()

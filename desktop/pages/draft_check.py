@@ -12,14 +12,15 @@ from engine.data.problems import count_kinds
 def read_and_check(path: Path, *, text_column: str | None = None, label_column: str | None = None,
                    skip_incomplete: bool = False, imported: Any = None,
                    history: list[dict[str, Any]] | None = None,
-                   label_delimiter: str | None = None, sheet: str | None = None) -> ImportDraft:
+                   label_delimiter: str | None = None, sheet: str | None = None,
+                   encoding: str | None = None) -> ImportDraft:
     """Worker-thread body: read (unless already read), map columns, validate.
 
     Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
     given (None meaning an unlabelled dataset). With ``label_delimiter`` a row carries several
     labels: classes are counted label by label, and the fixes that drop or relabel whole rows
     by class are not offered (they would take a row's other labels with it). ``sheet``: the
-    Excel sheet to read (default: the first).
+    Excel sheet to read (default: the first); ``encoding``: a CSV's (default: detected).
     """
     from engine.data.columns import ColumnMapping, infer_mapping
     from engine.data.fix_suggest import suggest_fixes
@@ -27,7 +28,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     from engine.data.importing import read_table
     from engine.data.validation import validate
 
-    imported = imported if imported is not None else read_table(path, sheet=sheet)
+    imported = imported if imported is not None else read_table(path, sheet=sheet, encoding=encoding)
     if text_column is None:
         mapping = infer_mapping(imported)  # a new file: propose the columns
     else:
@@ -55,7 +56,9 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
 
 _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 # Hints that name a command-line flag, said the way this page does it.
-_PAGE_HINTS = {"looks-multi-label": "If a row can carry several classes, tick “Several labels per "
+_PAGE_HINTS = {"legacy-encoding": "If letters look wrong, choose the encoding the file was saved "
+               "in, in the Encoding box above (or export it again as UTF-8).",
+               "looks-multi-label": "If a row can carry several classes, tick “Several labels per "
                "row” above (or click here): each label is then counted, and trained, on its own.",
                "unreadable-rows": "Quote the fields that hold the delimiter and export the file "
                "again, or tick “Leave out rows … that cannot be read” above."}

@@ -406,3 +406,28 @@ def test_a_column_that_grows_wider_gets_the_room_in_its_splitter(qtbot) -> None:
     wide = QPushButton("Optional: Repair text encoded twice ('Ã©' back to 'é') (changes 1,234 rows)")
     layout.addWidget(wide)
     qtbot.waitUntil(lambda: column.viewport().width() >= wide.sizeHint().width(), timeout=5_000)
+
+
+def test_a_legacy_csvs_encoding_can_be_chosen_when_its_letters_look_wrong(qtbot, window, tmp_path) -> None:
+    # Greek in Windows-1253 reads as plausible Cyrillic: the app had no way to say otherwise
+    # (its problem line named a command-line flag).
+    path = tmp_path / "greek.csv"
+    rows = "".join(f"Καλημέρα, η κάρτα μου μπλοκαρίστηκε {i};{'παράπονο' if i % 2 else 'ερώτηση'}\r\n"
+                   for i in range(20))
+    path.write_bytes(("κείμενο;ετικέτα\r\n" + rows).encode("cp1253"))
+    page = window.datasets_page
+    _open(qtbot, window, path)
+    assert page.draft.imported.encoding == "cp1251" and page.encoding_combo.isVisible()
+    assert page.encoding_combo.currentData() == "cp1251"
+    hints = [page.problems.item(i).toolTip() for i in range(page.problems.count())]
+    assert any("Encoding box above" in hint for hint in hints) and not any("--encoding" in h for h in hints)
+    index = page.encoding_combo.findData("cp1253")
+    page.encoding_combo.setCurrentIndex(index)
+    page.encoding_combo.activated.emit(index)
+    qtbot.waitUntil(lambda: page.draft.imported.encoding == "cp1253", timeout=30_000)
+    assert page.draft.columns == ["κείμενο", "ετικέτα"] and page.encoding_combo.currentData() == "cp1253"
+    # A UTF-8 file has nothing to choose.
+    utf8 = tmp_path / "plain.csv"
+    utf8.write_text("text,label\n" + "".join(f"row {i},{'ab'[i % 2]}\n" for i in range(20)), encoding="utf-8")
+    _open(qtbot, window, utf8)
+    assert not page.encoding_combo.isVisible()
