@@ -264,14 +264,18 @@ def load_predictor(ws: Vault, run_id: str) -> Any:
     return Predictor.from_run(ws, run_id)
 
 
-def predict(predictor: Any, text: str) -> tuple[Any, int | None]:
-    """The prediction, and the text's length in tokens when the model reads only its start."""
+def predict(predictor: Any, text: str) -> tuple[Any, int | None, float]:
+    """The prediction, the text's length in tokens when the model reads only its start, and the
+    share of its words the model's vocabulary does not have ([UNK]: its answer says little)."""
+    from engine.training.auto import vocabulary_fit
+
     prediction = predictor.predict([text])[0]
+    unknown = vocabulary_fit([text], predictor.tokenizer)[0]
     limit = int(predictor.tokens_read)  # max length, or what the windows reach
     if len(text.encode("utf-8")) + 2 <= limit:  # even one token a byte, and [CLS]/[SEP], fits
-        return prediction, None
+        return prediction, None, unknown
     tokens = predictor.token_count(text)
-    return prediction, (tokens if tokens > limit else None)
+    return prediction, (tokens if tokens > limit else None), unknown
 
 
 def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,

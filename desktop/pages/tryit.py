@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 LONG_TEXT = 20_000  # characters: above this, say the text is being read
 
 
+# Of a typed text's words, the share the model's vocabulary lacks above which the answer is
+# said to say little: a few rare names or emoji stay under it.
+UNKNOWN_TO_SAY = 0.5
+
 class TryItPage(Page):
     title = "Try it"
     icon_name = "tryit"
@@ -215,13 +219,13 @@ class TryItPage(Page):
             return
         if not isinstance(terminal, Done):
             return
-        prediction, tokens = terminal.value
+        prediction, tokens, unknown = terminal.value
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
         self.bars.set_values(items, highlight=prediction.labels[0] if prediction.labels else None)
         answer = answer_text(prediction, getattr(self.predictor, "multi_label", False),
                              getattr(self.predictor, "threshold", 0.5))
         self.answer.setText(answer)
-        self._show_read_note(tokens)
+        self._show_read_note(tokens, unknown)
         self._tell(answer)
         self.prediction_shown.emit()
 
@@ -239,17 +243,21 @@ class TryItPage(Page):
         if said != self.text.accessibleDescription():  # each pause in typing asks again
             announce(said, on=self.text)
 
-    def _show_read_note(self, tokens: int | None) -> None:
-        """Say how much of a long text the model read; hide the note for any other answer."""
-        if tokens is None or self.predictor is None:
-            self.read_note.clear()
-            self.read_note.hide()
-            return
-        windows = getattr(self.predictor, "window_overlap", None) is not None
-        self.read_note.setText(f"Only the first {self.predictor.tokens_read:,} of its {tokens:,} tokens "
-                               + ("were read (16 windows of the run's max length)" if windows
-                                  else "were read (the run's max length)") + "; the rest does not count.")
-        self.read_note.show()
+    def _show_read_note(self, tokens: int | None, unknown: float = 0.0) -> None:
+        """Say how much of a long text the model read, and when it did not know most of its
+        words (a Chinese text to an English model got a confident-looking answer); hide the
+        note for any other answer."""
+        notes = []
+        if tokens is not None and self.predictor is not None:
+            windows = getattr(self.predictor, "window_overlap", None) is not None
+            notes.append(f"Only the first {self.predictor.tokens_read:,} of its {tokens:,} tokens "
+                         + ("were read (16 windows of the run's max length)" if windows
+                            else "were read (the run's max length)") + "; the rest does not count.")
+        if unknown >= UNKNOWN_TO_SAY and self.predictor is not None:
+            notes.append(f"The model does not know {unknown:.0%} of these words (it reads them as "
+                         "[UNK]): its answer says little about this text.")
+        self.read_note.setText(" ".join(notes))
+        self.read_note.setVisible(bool(notes))
 
     # --- batch -------------------------------------------------------------------------------
     def choose_batch_files(self) -> None:

@@ -303,3 +303,12 @@ def test_an_unchanged_answer_is_not_said_again_and_plain_labels_keep_their_brack
     assert len(heard) == 1
     assert spoken("Labels: <none>, spam") == "Labels: <none>, spam"
     assert spoken("<b>&lt;none&gt;</b> — 51.0% confident") == "<none> — 51.0% confident"
+
+
+def test_a_text_in_a_language_the_model_cannot_read_is_said_to_get_an_answer_that_says_little(qtbot, tryit):
+    page, *_ = tryit
+    _ask(qtbot, page, "请问营业时间是几点")  # the tiny vocabulary, like MiniLM's, has no Chinese
+    assert page.read_note.isVisibleTo(page)
+    assert page.read_note.text().startswith("The model does not know 100% of these words")
+    _ask(qtbot, page, "win a prize")
+    assert not page.read_note.isVisibleTo(page)
