@@ -362,7 +362,9 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
     maybe = np.zeros(stored.info.rows, dtype=bool)  # rows that may be about them: only said
     paired = name_pair_columns(stored.table, policy, skip) if not columns else None
     if paired is not None and paired[1] and mapping is not None:
-        mask |= rows_with_name_pairs(stored.table, paired[0], mapped_name_pairs(mapping, checked))
+        sure, shared_pairs = mapped_name_pairs(mapping, checked)
+        mask |= rows_with_name_pairs(stored.table, paired[0], sure)
+        maybe |= rows_with_name_pairs(stored.table, paired[0], shared_pairs)
     elif paired is not None:
         maybe |= rows_with_name_pairs(stored.table, paired[0], name_pairs)
     if any(shared_of.values()):  # rows found only when the shared pseudonyms count too

@@ -80,16 +80,26 @@ def _name_splits(value: str) -> list[tuple[str, str]]:
 _NAME = re.compile(r"[^\W\d_]+(?:[ '\-.]+[^\W\d_]+)+\.?")
 
 
-def mapped_name_pairs(mapping: dict[str, Any], values: Sequence[str]) -> list[tuple[str, str]]:
+def mapped_name_pairs(mapping: dict[str, Any], values: Sequence[str]
+                      ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Each full name's parts as a reversible mapping pseudonymized them one by one ("Olu" and
-    "Adeyemi" as ("Small", "Randall")); only pseudonyms that stand for that part alone."""
-    pairs = []
+    "Adeyemi" as ("Small", "Randall")): the pairs of pseudonyms that stand for those parts
+    alone (the person's), and those where a part's pseudonym also stands for someone else's
+    name (a one-word pseudonym is one of a few hundred: "Olu" and "Margarethe" may share
+    one), whose rows may be about either and are only said."""
+    sure: list[tuple[str, str]] = []
+    maybe: list[tuple[str, str]] = []
     for value in values:
         for left, right in _name_splits(value):
-            firsts = split_mapping(mapping, [left], True)[0][left]
-            lasts = split_mapping(mapping, [right], True)[0][right] if firsts else []
-            pairs += [(first, last) for first in firsts for last in lasts]
-    return pairs
+            first_alone, _, first_shared, _ = split_mapping(mapping, [left], True)
+            if not first_alone[left] and not first_shared:
+                continue
+            last_alone, _, last_shared, _ = split_mapping(mapping, [right], True)
+            firsts, lasts = first_alone[left], last_alone[right]
+            sure += [(f, s) for f in firsts for s in lasts]
+            maybe += [(f, s) for f in [*firsts, *first_shared] for s in [*lasts, *last_shared]
+                      if f not in firsts or s not in lasts]
+    return sure, maybe
 
 
 def computed_name_pairs(ws: Vault, values: Sequence[str]) -> dict[str, list[tuple[str, str]]]:

@@ -193,8 +193,16 @@ def test_a_name_whose_columns_were_pseudonymized_word_by_word_is_found_in_a_reve
 
     _notes_with_name_columns(tmp_path, monkeypatch, columns=WORD_BY_WORD)
     capsys.readouterr()
+    with _workspace() as w:
+        before = load_pseudonym_map(w, "notes_anon").to_json()
     assert cli(["forget", "Olu Adeyemi", "--yes"]) == 0
     out = capsys.readouterr().out
+    if _shares_a_pseudonym(before, ("Olu", "Adeyemi")):
+        # About one key in a hundred gives "Olu" (or "Adeyemi") the pseudonym of another
+        # person's name: those two rows may be either's, so they are said, not removed (the
+        # test below makes that case on purpose).
+        assert "notes_anon: 1 of 9 rows" in out and "2 rows there may be about them" in out
+        return
     assert "notes: 3 of 9 rows" in out and "notes_anon: 3 of 9 rows" in out
     with _workspace() as w:
         kept = load_dataset(w, "notes_anon").table.to_pylist()
@@ -205,6 +213,24 @@ def test_a_name_whose_columns_were_pseudonymized_word_by_word_is_found_in_a_reve
     assert {"Margarethe", "Vollmer", "Jonas", "Achterberg"} <= originals  # the others stay
     assert cli(["forget", "Olu Adeyemi", "--dry-run"]) == 0
     assert "Nothing to remove" in capsys.readouterr().out
+
+
+def _shares_a_pseudonym(mapping: dict, words: tuple[str, ...]) -> bool:
+    return any(any(o in words for _e, o in entries) and any(o not in words for _e, o in entries)
+               for entries in mapping["pairs"].values())
+
+
+def test_a_pseudonym_shared_with_another_name_makes_the_pair_only_maybe_theirs() -> None:
+    """Reversible word-by-word name columns where "Olu" and "Margarethe" got the same one-word
+    pseudonym: the pair is not surely his (a CI run removed only his text's row and said
+    nothing of the two whose name columns held that pair)."""
+    from engine.erasure_traces import mapped_name_pairs
+
+    mapping = {"pairs": {"Karen": [["PERSON", "Olu"], ["PERSON", "Margarethe"]],
+                         "Fowler": [["PERSON", "Adeyemi"]], "Ross": [["PERSON", "Vollmer"]]}}
+    assert mapped_name_pairs(mapping, ["Olu Adeyemi"]) == ([], [("Karen", "Fowler")])
+    mapping["pairs"]["Lane"] = mapping["pairs"].pop("Karen")[:1]  # his own pseudonym: sure
+    assert mapped_name_pairs(mapping, ["Olu Adeyemi"]) == ([("Lane", "Fowler")], [])
 
 
 def test_a_one_way_copy_says_the_rows_its_name_columns_may_hold_for_them_and_keeps_them(
