@@ -27,6 +27,7 @@ from desktop.state import ImportDraft
 from desktop.widgets.arrow_table import ArrowTableModel, preview_view
 from desktop.widgets.charts import BarChart
 from desktop.pages.reading_boxes import ReadingBoxes
+from engine.data.importing.legacy_encodings import LABELS
 from desktop.widgets.column_scroll import ColumnScroll
 from desktop.widgets.drop_zone import DropZone
 from desktop.worker import Done, Job
@@ -329,8 +330,8 @@ class DatasetsPage(Page):
         self._roles_first(draft)
         imported = draft.imported
         details = [f"{draft.rows:,} rows", f"{len(draft.columns)} column{'s' * (len(draft.columns) != 1)}", imported.format.upper()]
-        if imported.encoding:
-            details.append(imported.encoding)
+        if imported.encoding:  # as the problem line names it: "Windows-1250 (Central European…)"
+            details.append(LABELS.get(imported.encoding, imported.encoding).split(" (")[0])
         self.file_label.setText(f"<b>{html.escape(imported.source.name)}</b> — " + " · ".join(details))
         self.reading.show_for(imported)
         self.text_combo.blockSignals(True)

@@ -418,6 +418,7 @@ def test_a_legacy_csvs_encoding_can_be_chosen_when_its_letters_look_wrong(qtbot,
     page = window.datasets_page
     _open(qtbot, window, path)
     assert page.draft.imported.encoding == "cp1251" and page.encoding_combo.isVisible()
+    assert page.file_label.text().endswith("CSV · Windows-1251")  # as the problem line names it
     assert page.encoding_combo.currentData() == "cp1251"
     hints = [page.problems.item(i).toolTip() for i in range(page.problems.count())]
     assert any("Encoding box above" in hint for hint in hints) and not any("--encoding" in h for h in hints)
