@@ -96,11 +96,9 @@ def validate(
         blank_text, incomplete, "empty-text", "the text is empty", text_col,
         "Fill in the text or delete the row, or choose another text column." + skip_note,
     )
-    problems += check.rows(
-        contains_replacement(texts), Severity.WARNING, "undecodable-text",
-        f"the text contains undecodable characters ({REPLACEMENT})", text_col,
-        "Re-export the file as UTF-8, or fix the characters in these rows.",
-    )
+    problems += check.rows(contains_replacement(texts), Severity.WARNING, "undecodable-text",
+                           f"the text contains undecodable characters ({REPLACEMENT})", text_col,
+                           "Re-export the file as UTF-8, or fix the characters in these rows.")
     problems += check.rows(has_mojibake(texts), Severity.WARNING, "mojibake-in-text", f"the text {twice('')}",
                            text_col, TWICE_HINT, lambda i: f"the text {twice(texts[i].as_py())}")
     problems += check.rows(
