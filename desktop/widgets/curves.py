@@ -13,9 +13,13 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette, QShowEvent, QTextOption
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from engine.units import clipped
+
 # Distinguishable on light and dark backgrounds (Okabe-Ito, colour-blind safe).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#999999"]
 
+
+LEGEND_CHARS = 32  # a legend entry's name, at most
 
 class CurvePlot(QWidget):
     def __init__(self, *, title: str, x_label: str = "step", y_label: str = "", empty_text: str = "",
@@ -184,9 +188,15 @@ class CurvePlot(QWidget):
             # The raw values, faint, under their trend once there are enough to smooth; the
             # legend names the trend (or the values themselves while they are few).
             raw = self._plot.plot(pen=pg.mkPen(color=faint, width=1))
-            main = self._plot.plot(pen=pg.mkPen(color=color, width=2), name=name, symbolSize=5,
-                                   symbolBrush=color, symbolPen=color)
+            # The legend's names cut, and two a row once one is long: four long names a row
+            # ("nihongo_sjis · 12-07 08:25:17") widened the scene past the view, and the curves'
+            # last steps went off the right edge.
+            main = self._plot.plot(pen=pg.mkPen(color=color, width=2), name=clipped(name, LEGEND_CHARS),
+                                   symbolSize=5, symbolBrush=color, symbolPen=color)
             items = self._items[name] = (main, raw)
+            legend = self._plot.getPlotItem().legend
+            if legend is not None and max(len(n) for n in self._items) > LEGEND_CHARS // 2:
+                legend.setColumnCount(2)
         main, raw = items
         weight = smoothing_weight(len(xs)) if self._smooth(name) else 0.0
         raw.setVisible(weight > 0)

@@ -140,3 +140,24 @@ def test_the_empty_text_wraps_inside_a_narrow_plot(qtbot):
     view = vb.mapRectToScene(vb.boundingRect())
     assert view.left() <= text.left() and text.right() <= view.right(), (text, view)
     assert text.height() > 1.5 * item.textItem.document().firstBlock().layout().lineAt(0).height()
+
+
+def test_long_curve_names_are_cut_in_a_legend_of_two_columns_and_the_curves_stay_in_view(qtbot):
+    # Runs compared across datasets with long names: four entries a row widened the scene, and
+    # the curves' last steps went off the right edge.
+    plot = CurvePlot(title="Validation accuracy", y_label="accuracy")
+    qtbot.addWidget(plot)
+    plot.resize(700, 400)
+    plot.show()
+    qtbot.waitUntil(lambda: plot._plot is not None)
+    names = [f"{dataset} · 12-07 08:25:1{i}" for i, dataset in
+             enumerate(("nihongo_sjis_support_tickets", "客户投诉_2024_全年", "sms", "tickets"))]
+    for name in names:
+        plot.set_series(name, [1, 2, 3, 4, 5, 6], [0.5, 0.6, 0.7, 0.75, 0.8, 0.82])
+    legend = plot._plot.getPlotItem().legend
+    assert legend.columnCount == 2
+    shown = [label.text for _sample, label in legend.items]
+    assert all(len(text) <= 32 for text in shown) and shown[0].endswith("…")
+    qtbot.wait(50)
+    scene = plot._plot.getPlotItem().sceneBoundingRect()
+    assert scene.right() <= plot._plot.viewport().width() + 1
