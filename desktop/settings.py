@@ -80,4 +80,4 @@ def workspace_root(settings: Settings) -> Path:
     """The workspace folder: the setting, else what ``default_workspace_dir`` decides."""
     from privacy.vault.workspace import default_workspace_dir
 
-    return default_workspace_dir(settings.workspace or None)
+    return default_workspace_dir(settings.workspace or None, in_settings=False)  # read already

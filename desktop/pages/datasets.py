@@ -232,8 +232,8 @@ class DatasetsPage(Page):
 
     def _reread(self, option: dict) -> None:
         """The same file with another sheet or encoding (``ReadingBoxes``)."""
-        if self.draft is None or option.get("sheet", self.draft.imported.sheet) == self.draft.imported.sheet \
-                and option.get("encoding", self.draft.imported.encoding) == self.draft.imported.encoding:
+        now = {"sheet": self.draft.imported.sheet, "encoding": self.draft.imported.encoding} if self.draft else {}
+        if not now or all(now[key] == value for key, value in option.items()):
             return
         path, what = self.draft.imported.source, " ".join(f"{k} {v!r}" for k, v in option.items())
         self._run(lambda _c: read_and_check(path, **option), name="read", message=f"Reading {path.name}, {what}…")

@@ -14,7 +14,7 @@ from desktop.accessible import label_for
 from engine.data.importing.legacy_encodings import CANDIDATES
 
 # Read as they are: their encoding is in the file itself.
-_SAID_IN_THE_FILE = ("utf_8", "utf_8_sig", "utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be", "ascii")
+_SAID_IN_THE_FILE = ("utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "ascii")
 
 
 class ReadingBoxes(QWidget):
@@ -48,7 +48,7 @@ class ReadingBoxes(QWidget):
         codec = _python_name(imported.encoding)
         legacy = imported.format in ("csv", "tsv") and codec is not None and codec not in _SAID_IN_THE_FILE
         if legacy and self.encoding.findData(codec) < 0:
-            self.encoding.addItem(codec.replace("_", "-"), codec)  # latin-1, or one named by hand
+            self.encoding.addItem(codec, codec)  # latin-1 ("iso8859-1"), or one named by hand
         if legacy:
             self.encoding.setCurrentIndex(self.encoding.findData(codec))
         for widget in (self.encoding_label, self.encoding):
@@ -57,9 +57,7 @@ class ReadingBoxes(QWidget):
 
 
 def _python_name(encoding: str | None) -> str | None:
-    if not encoding:
-        return None
     try:
-        return codecs.lookup(encoding).name.replace("-", "_")
+        return codecs.lookup(encoding).name if encoding else None
     except LookupError:
         return None

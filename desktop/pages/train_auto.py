@@ -192,7 +192,7 @@ class AutoSettingsBox(QWidget):
         lines += self._long_texts_lines()
         if self.auto.vocabulary_line():
             # First, where it is seen: the eighth bullet sat below the fold of the settings.
-            lines.insert(0, f"⚠ {self.auto.vocabulary_line(in_app=True).removeprefix('note: ')}")
+            lines.insert(0, f"⚠ {self.auto.vocabulary_line(in_app=True)}")
         if self.imported_as:
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
                          f"labels separated by {self.imported_as['label_delimiter']!r})")

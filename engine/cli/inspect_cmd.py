@@ -227,7 +227,9 @@ def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,
     fixed: set[str] = set()
     offered: dict[str, str] = {}  # the first fix offered for each first flag
     told: set[str] = set()  # checks whose advice was given
-    summarized = {p.code for p in problems if p.row is None and "rows in all:" in p.message}
+    # A check that lists rows and also has a row-less entry hit more rows than it lists (its
+    # summary of the total, ``validation._Checker.listed``).
+    summarized = {p.code for p in problems if p.row is None} & {p.code for p in problems if p.row is not None}
     for problem in problems:
         if problem.row is not None:
             shown[problem.code] = shown.get(problem.code, 0) + 1

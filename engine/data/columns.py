@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data.folding import UNSPACED_SCRIPTS
 from engine.data.importing.header_names import LABEL_NAMES, TEXT_NAMES, name_score
 from engine.data.importing.table import ImportedTable
 from engine.errors import InputError
@@ -31,7 +32,7 @@ _MOSTLY_IDS = 0.8
 _ID_LIKE = (r"^(?:[^\s@]+@[^\s@]+\.[^\s@]+|https?://\S+|[A-Za-z]{0,6}[-_#/.]?\d[\w\-/.]*"
             # a date and time ("2024-01-05 10:04:00", "05.01.2024 10:04"): a stamp, not text
             r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}[ T]\d{1,2}:\d{2}(?::\d{2})?)$")
-_WORDED_TEXT = r"\s|[\x{3040}-\x{30ff}\x{3400}-\x{9fff}\x{ac00}-\x{d7af}\x{0e00}-\x{0e7f}]"
+_WORDED_TEXT = r"\s|" + UNSPACED_SCRIPTS
 # Inference looks at this many rows; a million-row file is judged as fast as a small one.
 _SAMPLE_ROWS = 20_000
 

@@ -26,8 +26,9 @@ TWICE_HINT = ("Repair it: each garbled letter costs the model word pieces, and a
 
 # The code pages a tool most often read UTF-8 in: Western European, Central European (a Polish
 # Excel: "Ĺ‚" for "ł"), Cyrillic ("Рџ" for "П").
-_PAGES = (("cp1252", "Windows-1252"), ("cp1250", "Windows-1250"), ("cp1251", "Windows-1251"))
-_SHOWN = {"cp1252": "'Ã©' for 'é'", "cp1250": "'Ĺ‚' for 'ł'", "cp1251": "'Рџ' for 'П'"}
+# (page, its name, how it garbles a letter).
+_PAGES = (("cp1252", "Windows-1252", "'Ã©' for 'é'"), ("cp1250", "Windows-1250", "'Ĺ‚' for 'ł'"),
+          ("cp1251", "Windows-1251", "'Рџ' for 'П'"))
 
 
 def _as_read(page: str, first: int, last: int) -> str:
@@ -44,9 +45,9 @@ def _page_run(page: str) -> str:
     return f"(?:[{lead2}]{tail}|[{lead3}]{tail}{{2}}|[{lead4}]{tail}{{3}})+"
 
 
-_RUNS = [(page, label, re.compile(_page_run(page))) for page, label in _PAGES]
-_ANY_RUN = "|".join(_page_run(page) for page, _ in _PAGES)  # for Arrow's RE2, all at once
-_BYTES = {page: {_as_read(page, b, b): bytes([b]) for b in range(0x80, 0x100)} for page, _ in _PAGES}
+_RUNS = [(page, label, shown, re.compile(_page_run(page))) for page, label, shown in _PAGES]
+_ANY_RUN = "|".join(_page_run(page) for page, _, _ in _PAGES)  # for Arrow's RE2, all at once
+_BYTES = {page: {_as_read(page, b, b): bytes([b]) for b in range(0x80, 0x100)} for page, _, _ in _PAGES}
 
 
 def has_mojibake(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -98,7 +99,7 @@ def repair(text: str) -> str:
     are left as written."""
     for _ in range(2):
         repaired = text
-        for page, _label, run in _RUNS:
+        for page, _label, _shown, run in _RUNS:
             repaired = run.sub(functools.partial(_undo_match, page=page), repaired)
         if repaired == text:
             break
@@ -110,15 +111,15 @@ def twice(text: str, *, quote: bool = False) -> str:
     """How validation says it, for the code page the text was read in: "was encoded twice
     ('Ĺ‚' for 'ł': UTF-8 read as Windows-1250)"; with ``quote`` (a label, which reports may
     name; never a row's text, which they do not quote), its own first garbled word."""
-    for page, label, run in _RUNS:
+    from engine.data.importing.legacy_encodings import word_at
+
+    for page, label, shown, run in _RUNS:
         for m in run.finditer(text):
             if _undo(m.group(), page) == m.group():
                 continue
             if not quote:
-                return f"was encoded twice ({_SHOWN[page]}: UTF-8 read as {label})"
-            start = max(text.rfind(" ", 0, m.start()) + 1, 0)
-            end = text.find(" ", m.end())
-            word = text[start:end if end >= 0 else len(text)].strip(".,;:!?()\"'")
+                return f"was encoded twice ({shown}: UTF-8 read as {label})"
+            word = word_at(text, m.start())
             return f"was encoded twice ('{word}' for '{repair(word)}': UTF-8 read as {label})"
     return "was encoded twice (UTF-8 read as a legacy code page)"
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.data.folding import UNSPACED_SCRIPTS
 from engine.training.lora import LORA
 from engine.units import rate_text
 
@@ -105,11 +106,11 @@ class AutoSettings:
         advice = ("Train from a base model made for this language (a multilingual one) in a "
                   "local folder: " + ("choose it under Base model." if in_app else "--model FOLDER."))
         if self.unknown_share >= UNKNOWN_SHARE_TO_SAY:
-            return (f"note: the base model does not know {self.unknown_share:.0%} of this data's "
+            return (f"the base model does not know {self.unknown_share:.0%} of this data's "
                     "words (it reads them as [UNK]): its vocabulary is another language's, so it "
                     f"cannot tell many of these texts apart. {advice}")
         if self.pieces_per_word >= PIECES_PER_WORD_TO_SAY:
-            return (f"note: the base model splits this data's words into {self.pieces_per_word:.1f} "
+            return (f"the base model splits this data's words into {self.pieces_per_word:.1f} "
                     "pieces each on average (about 1.1 for text in the language a model was made "
                     f"for): it reads this language poorly, and accuracy will suffer. {advice}")
         return ""
@@ -174,7 +175,7 @@ UNKNOWN_SHARE_TO_SAY = 0.05
 PIECES_PER_WORD_TO_SAY = 2.3  # Turkish read at 2.46 went unsaid at 2.5; German is 2.1
 VOCABULARY_SAMPLE = 500
 _LETTERS = re.compile(r"[^\W\d_]+")
-_UNSPACED = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_UNSPACED = re.compile(UNSPACED_SCRIPTS)
 
 
 def vocabulary_fit(texts: Sequence[str], tokenizer: Any, *,

@@ -54,7 +54,7 @@ class TrainPlan:
             out.append("automatic settings (chosen from the data):")
             out += [f"  {line}" for line in self.auto.lines(self.overridden)]
             if self.auto.vocabulary_line():
-                out.append(self.auto.vocabulary_line())
+                out.append(f"note: {self.auto.vocabulary_line()}")
         else:
             out.append("automatic settings: off (the fixed defaults and your settings are used)")
         c = self.config

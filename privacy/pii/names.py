@@ -64,7 +64,7 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "m
                      "sayin", "bayan",
                      # Polish declines them ("z panem Łukaszem Wójcikiem"), and a customer or
                      # patient is named after the word in Turkish and German as after a title.
-                     "pana", "panu", "panem", "panie", "panią", "panią", "müşteri", "kunde",
+                     "pana", "panu", "panem", "panie", "panią", "müşteri", "kunde",
                      "kundin"})
 # Turkish titles come after the name: "Ayşe Yılmaz Hanım", "Gülşen Doğan Bey".
 _TITLES_AFTER = frozenset({"bey", "hanım", "hanim", "beyefendi", "hanımefendi"})

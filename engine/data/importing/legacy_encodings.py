@@ -95,7 +95,7 @@ def garbled_spots(text: str) -> tuple[int, str]:
             if (before.isalpha() and after.isalpha() and _script(before) == "latin"
                     and _script(after) == "latin"):
                 count += 1
-                example = example or _word_at(text, index)
+                example = example or word_at(text, index)
     for match in _WORD.finditer(text):
         word = match.group()
         if len(word) >= 3 and all(not c.isascii() and _script(c) == "latin" for c in word):
@@ -110,14 +110,15 @@ def garbled_spots(text: str) -> tuple[int, str]:
     return count, example
 
 
-def _word_at(text: str, index: int) -> str:
+def word_at(text: str, index: int) -> str:
+    """The word (a run without spaces, its quotes and punctuation stripped) around ``index``."""
     start = index
     while start > 0 and not text[start - 1].isspace():
         start -= 1
     end = index
     while end < len(text) and not text[end].isspace():
         end += 1
-    return text[start:end].strip("\"';,.:()")
+    return text[start:end].strip("\"';,.:!?()")
 
 
 def guess_legacy(data: bytes) -> LegacyGuess:
