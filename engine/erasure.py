@@ -399,6 +399,21 @@ class ErasureDone:
 def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force: bool = False,
               reference: str | None = None,
               said: Callable[[str], None] = lambda _line: None) -> ErasureDone:
+    """What ``_carry_out`` does, holding the workspace's dataset-write lock from the check that
+    the datasets are as searched to the last save: a fix or import stored meanwhile by another
+    window or command cannot put back rows this erasure removed. Tables an earlier crash left
+    unnamed (possibly holding the person's rows) are removed at the end."""
+    from engine.data.dataset_writes import sweep_orphan_tables, writing_datasets
+
+    with writing_datasets(ws):
+        done = _carry_out(ws, plan, delete_runs=delete_runs, force=force, reference=reference,
+                          said=said)
+        sweep_orphan_tables(ws)
+    return done
+
+
+def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
+               reference: str | None, said: Callable[[str], None]) -> ErasureDone:
     """Delete the runs trained on the person's rows (with ``delete_runs``), take their quotes
     out of test reports, then store each affected dataset again without the rows (and its
     mapping without their pseudonyms).

@@ -169,9 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_utf8_streams()
     show_controls_on_terminals()
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    try:
+    try:  # building the parser imports a fair amount: a Ctrl-C there is no traceback either
+        parser = build_parser()
         args = parser.parse_args(args_list)
+    except KeyboardInterrupt:
+        print("cloister: interrupted before the command began; nothing was changed", file=sys.stderr)
+        return 130
     except SystemExit as stop:
         if stop.code == 2 and "--json" in args_list and _Parser.last_error:
             import json

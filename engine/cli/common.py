@@ -74,16 +74,37 @@ def _warn_if_others_may_read(path: Path) -> None:
               f"{mode & 0o777:o}); make it yours alone: chmod 600 {path}", file=sys.stderr)
 
 
+_NO_ANSWER = "no answer: the input ended at the prompt (Ctrl-D); nothing was changed"
+
+
+def ask(prompt: str) -> str:
+    """``input(prompt)``; the end of input (Ctrl-D) is a plain refusal, not a traceback."""
+    try:
+        return input(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the prompt's line ends before the message
+        raise InputError(_NO_ANSWER) from None
+
+
+def ask_secret(prompt: str) -> str:
+    """``getpass.getpass(prompt)``, ended as ``ask`` is."""
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        print(file=sys.stderr)
+        raise InputError(_NO_ANSWER) from None
+
+
 def _prompt(prompt: str, *, confirm: bool, flag: str = "--passphrase-file",
             env_name: str = PASSPHRASE_ENV) -> str:
     if not sys.stdin.isatty():
         what = "new passphrase" if env_name == NEW_PASSPHRASE_ENV else "passphrase"
         raise InputError(f"no {what} given: use {flag} FILE or set {env_name} (no terminal to "
                          "ask on)")
-    first = getpass.getpass(prompt)
+    first = ask_secret(prompt)
     if not first:
         raise InputError("the passphrase must not be empty")
-    if confirm and getpass.getpass("Repeat it: ") != first:
+    if confirm and ask_secret("Repeat it: ") != first:
         raise InputError("the two passphrases differ; nothing was changed")
     return first
 

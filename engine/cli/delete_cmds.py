@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.cli.common import open_workspace
+from engine.cli.common import ask, open_workspace
 from engine.errors import InputError
 from engine.units import count_of
 
@@ -40,8 +40,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise InputError(f"not deleting {args.name!r} without confirmation; pass --yes")
-            answer = input(f"{damage}{training.strip()}{' ' if training else ''}Delete dataset "
-                           f"{name!r}{size}{also}{kept}? [y/N] ")
+            answer = ask(f"{damage}{training.strip()}{' ' if training else ''}Delete dataset "
+                         f"{name!r}{size}{also}{kept}? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing deleted.")
                 return EXIT_OK
@@ -73,7 +73,7 @@ def cmd_rm_run(args: argparse.Namespace) -> int:
             if not sys.stdin.isatty():
                 raise InputError("not deleting runs without confirmation; pass --yes")
             listed = ", ".join(f"{r.run_id} ({r.dataset}, {r.status.value})" for r in records)
-            answer = input(f"Delete run(s) {listed}, with their models and reports? [y/N] ")
+            answer = ask(f"Delete run(s) {listed}, with their models and reports? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing deleted.")
                 return EXIT_OK

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.common import add_workspace_options, open_workspace
+from engine.cli.common import add_workspace_options, ask, open_workspace
 from engine.data.person_match import check_values
 from engine.erasure_traces import clean_copy_advice
 from engine.errors import InputError
@@ -85,8 +85,52 @@ def _values(args: argparse.Namespace) -> list[str]:
     return values
 
 
+class ErasureIncomplete(InputError):
+    """Stopped (Ctrl-C, a SIGTERM) after the erasure changed something and before it ended."""
+
+
+def _carry_out_said(ws: Any, plan: Any, args: argparse.Namespace) -> Any:
+    """``carry_out``, each step printed as it is done. A stop after a step says the erasure is
+    incomplete, and how to finish it: the generic "nothing is left half-done" would tell a data
+    protection officer that rows were removed everywhere, or nowhere."""
+    from engine.cli import Terminated
+    from engine.erasure import carry_out
+
+    steps: list[str] = []
+
+    def said(line: str) -> None:
+        steps.append(line)
+        print(line[0].upper() + line[1:] + ".")
+
+    try:
+        return carry_out(ws, plan, delete_runs=args.with_runs, force=args.force,
+                         reference=args.reference, said=said)
+    except KeyboardInterrupt as stop:
+        # A save holds a stop until it is logged, so the last dataset done may not be printed.
+        changed = [p.name for p in plan.affected if _stored_sha(ws, p.name) != p.sha256]
+        if not steps and not changed:
+            raise
+        where = (f"rows were removed from {', '.join(map(repr, changed))} only" if changed
+                 else "no rows were removed yet")
+        error = ErasureIncomplete(
+            f"{'stopped' if isinstance(stop, Terminated) else 'interrupted'} in the middle of the "
+            f"erasure, which is incomplete: {where} (each change is in the audit log). Run the "
+            "same `cloister forget` again to finish it: it finds what is left")
+        error.exit_code = 143 if isinstance(stop, Terminated) else 130
+        raise error from None
+
+
+def _stored_sha(ws: Any, name: str) -> str | None:
+    from engine.data.store import dataset_info
+
+    try:
+        return dataset_info(ws, name).sha256
+    except Exception:  # noqa: BLE001 - gone or unreadable: not as searched
+        return None
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
-    from engine.erasure import ERASED_FROM_BACKUPS, carry_out, plan_erasure
+    from engine.erasure import ERASED_FROM_BACKUPS, plan_erasure
     from engine.erasure_traces import export_rows
 
     from engine.erasure import check_reference
@@ -127,14 +171,12 @@ def cmd_forget(args: argparse.Namespace) -> int:
             if not sys.stdin.isatty() or (args.file is not None and str(args.file) == "-"):
                 raise InputError("not removing rows without confirmation; pass --yes "
                                  "(or --dry-run to only count them)")
-            answer = input(f"Remove {count_of(plan.rows, 'row')} from "
-                           f"{count_of(len(plan.affected), 'dataset')}{also}? [y/N] ")
+            answer = ask(f"Remove {count_of(plan.rows, 'row')} from "
+                         f"{count_of(len(plan.affected), 'dataset')}{also}? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing changed.")
                 return 0
-        done = carry_out(ws, plan, delete_runs=args.with_runs, force=args.force,
-                         reference=args.reference,
-                         said=lambda line: print(line[0].upper() + line[1:] + "."))
+        done = _carry_out_said(ws, plan, args)
     finally:
         ws.lock()
     removed = sum(done.rows.values())

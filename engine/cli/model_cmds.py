@@ -7,7 +7,6 @@ Texts and labels are printed only to the terminal, and only when asked (a predic
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import shlex
@@ -20,6 +19,7 @@ from typing import Any
 from engine.export.formats import export_formats
 from engine.cli.common import (
     add_workspace_options,
+    ask_secret,
     open_workspace,
     read_passphrase,
     require_strong_enough,
@@ -140,10 +140,10 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
         plaintext = " (or --plaintext for an unencrypted folder)" if confirm else ""  # export's
         raise InputError(f"no export passphrase: use --export-passphrase-file FILE or set "
                          f"{EXPORT_PASSPHRASE_ENV}{plaintext}")
-    first = getpass.getpass("Export passphrase: ")
+    first = ask_secret("Export passphrase: ")
     if not first:
         raise InputError("the export passphrase must not be empty")
-    if confirm and getpass.getpass("Repeat it: ") != first:
+    if confirm and ask_secret("Repeat it: ") != first:
         raise InputError("the two passphrases differ; nothing was exported")
     if confirm:
         require_strong_enough(first, "export passphrase")

@@ -22,6 +22,7 @@ from engine.cli.delete_cmds import cmd_rm, cmd_rm_run
 from engine.cli.fix_options import add_fix_arguments, register_fix
 from engine.cli.common import (
     add_workspace_options,
+    ask,
     label_delimiter,
     open_workspace,
     read_new_passphrase,
@@ -319,8 +320,8 @@ def _accept_restore(args: argparse.Namespace) -> int:
         if problems and not args.yes and sys.stdin.isatty():  # rollback protection given up: asked
             for problem in problems:
                 print(f"  {problem}")
-            answer = input("Accept the workspace as it is now? What any newer copy had is left "
-                           "out, and the audit log records the acceptance. [y/N] ")
+            answer = ask("Accept the workspace as it is now? What any newer copy had is left "
+                         "out, and the audit log records the acceptance. [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing accepted; the workspace stays refused.")
                 return EXIT_OK

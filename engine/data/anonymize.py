@@ -195,7 +195,8 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
                          problems=[f"{ANONYMIZED_FROM}{source!r}"],
                          skip_incomplete=info.skip_incomplete,
                          history=info.history,  # the source's fixes hold for the copy too
-                         label_delimiter=info.label_delimiter, after_commit=keep)
+                         label_delimiter=info.label_delimiter, after_commit=keep,
+                         made_from={source: info.sha256})  # an erasure meanwhile: not undone
     return saved, result.report
 
 

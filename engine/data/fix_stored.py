@@ -76,4 +76,5 @@ def store_fixed(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Seq
                         overwrite=target == info.name or replace,
                         skip_incomplete=info.skip_incomplete, history=(*info.history, *history),
                         history_audited=len(info.history), label_delimiter=info.label_delimiter,
-                        after_commit=keep_mapping, fixed_from=info.name, created=info.created)
+                        after_commit=keep_mapping, fixed_from=info.name, created=info.created,
+                        made_from={info.name: info.sha256})

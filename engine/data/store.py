@@ -30,6 +30,7 @@ from privacy.errors import ContainerError, NotInVault
 from privacy.interrupts import interrupts_held
 
 from engine.data.columns import ColumnMapping, class_counts, drop_incomplete, texts_and_labels
+from engine.data.dataset_writes import check_unchanged, sweep_orphan_tables, writing_datasets
 from engine.errors import CloisterError, InputError
 
 if TYPE_CHECKING:
@@ -138,6 +139,19 @@ def pseudonym_map_key(name: str) -> str:
     return f"{_dir(check_name(name))}pseudonym-map.json"
 
 
+def table_named(ws: Vault, name: str) -> str | None:
+    """The table file the stored description of ``name`` names; None when there is none, or
+    it cannot be read."""
+    try:
+        return str(ws.read_json(_meta_key(name))["table"]) if ws.has(_meta_key(name)) else None
+    except Exception:  # noqa: BLE001 - unreadable: the caller keeps what it may name
+        return None
+
+
+def meta_key(name: str) -> str:
+    return _meta_key(name)
+
+
 def _meta_key(name: str) -> str:
     return f"{_dir(name)}meta.json"
 
@@ -180,7 +194,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                  after_commit: Callable[[DatasetInfo], None] | None = None,
                  history_audited: int = 0,
                  fixed_from: str | None = None,
-                 created: datetime | None = None) -> DatasetInfo:
+                 created: datetime | None = None,
+                 made_from: Mapping[str, str] | None = None) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -197,12 +212,13 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     ``fixed_from``: the stored dataset these rows are a fixed version of (``cloister fix``):
     the audit entry says so, and its privacy review follows the rows. ``created``: when the
     rows were first imported, kept by a fix or an erasure (the lists show it as "imported").
+    ``made_from``: dataset name -> the sha256 of the contents these rows were made from (a fix,
+    an erasure); if one was stored again meanwhile, ``DatasetChanged`` and nothing is stored.
+    The checks and every step hold the workspace's dataset-write lock
+    (``engine.data.dataset_writes``): another window or command waits, then sees this save.
     """
     name = check_name(name)
-    exists = ws.has(_meta_key(name))
-    if exists and not overwrite:
-        raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
-                            "replace it (--replace on the command line)")
+    _refuse_existing(ws, name, overwrite)  # at once, before the table is built
     table = imported.table
     for column in (*mapping.text_columns, *([mapping.label_column] if mapping.label_column else [])):
         if column not in table.column_names:
@@ -237,6 +253,27 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
         "skip_incomplete": bool(skip_incomplete),
         "history": [dict(step) for step in history],
     }
+    with writing_datasets(ws):
+        exists = _refuse_existing(ws, name, overwrite)
+        check_unchanged(ws, made_from or {})
+        return _commit(ws, name, meta, data, exists=exists, fixed_from=fixed_from,
+                       history_audited=history_audited, after_commit=after_commit,
+                       source_name=imported.source.name)
+
+
+def _refuse_existing(ws: Vault, name: str, overwrite: bool) -> bool:
+    """Whether ``name`` is stored now; ``DatasetExists`` if it is and may not be replaced."""
+    exists = ws.has(_meta_key(name))
+    if exists and not overwrite:
+        raise DatasetExists(f"a dataset named {name!r} already exists; choose another name, or "
+                            "replace it (--replace on the command line)")
+    return exists
+
+
+def _commit(ws: Vault, name: str, meta: dict[str, Any], data: bytes, *, exists: bool,
+            fixed_from: str | None, history_audited: int,
+            after_commit: Callable[[DatasetInfo], None] | None, source_name: str) -> DatasetInfo:
+    """The new table, then the description naming it, then the old table's removal."""
     table_key = _dir(name) + meta["table"]
     table_existed = ws.has(table_key)  # the very same table saved before: keep it on failure
     ws.write_bytes(table_key, data)
@@ -254,13 +291,13 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
         # clean-up runs whatever the audit write does: replaced rows must not stay indexed.
         try:
             ws.audit("dataset.replaced" if exists else "dataset.imported", dataset=name,
-                     rows=table.num_rows, classes=len(meta["labels"]), source=imported.source.name,
+                     rows=meta["rows"], classes=len(meta["labels"]), source=source_name,
                      **({"fixed_from": fixed_from} if fixed_from else {}))
         finally:
-            # Only now is the old table unreferenced; a crash before here leaves a harmless
-            # orphan. A pseudonym mapping belonged to the previous contents: it goes too (an
-            # anonymized import writes its own afterwards), so replaced data leaves no
-            # originals behind.
+            # Only now is the old table unreferenced; a crash before here leaves an orphan,
+            # which the next write's sweep removes (engine.data.dataset_writes). A pseudonym
+            # mapping belonged to the previous contents: it goes too (an anonymized import
+            # writes its own afterwards), so replaced data leaves no originals behind.
             for key in ws.list(_dir(name)):
                 if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
                         or key == pseudonym_map_key(name):
@@ -272,7 +309,11 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
         info = _info(name, meta)
         if after_commit is not None:
             after_commit(info)
-    log.info("stored dataset (%d rows)", table.num_rows)
+    try:  # tables an earlier save's crash left in any dataset: housekeeping, never a failure
+        sweep_orphan_tables(ws)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not remove tables left by an interrupted save: %s", exc)
+    log.info("stored dataset (%d rows)", meta["rows"])
     return info
 
 
@@ -411,9 +452,9 @@ def list_datasets(ws: Vault, *, damaged: list[tuple[str, str]] | None = None) ->
 def delete_dataset(ws: Vault, name: str) -> int:
     """Unlink every entry of dataset ``name``; return how many."""
     name = check_name(name)
-    if not ws.has(_meta_key(name)) and not ws.list(_dir(name)):
-        raise _not_found(ws, name)
-    with interrupts_held():  # the deletion and its entry, or neither
+    with writing_datasets(ws), interrupts_held():  # the deletion and its entry, or neither
+        if not ws.has(_meta_key(name)) and not ws.list(_dir(name)):
+            raise _not_found(ws, name)
         count = ws.delete_prefix(_dir(name))
         ws.audit("dataset.deleted", dataset=name)
     return count
@@ -421,13 +462,13 @@ def delete_dataset(ws: Vault, name: str) -> int:
 
 def rename_dataset(ws: Vault, old: str, new: str) -> DatasetInfo:
     old, new = check_name(old), check_name(new)
-    if not ws.has(_meta_key(old)):
-        raise _not_found(ws, old)
-    if old == new:
-        return dataset_info(ws, new)
-    if ws.list(_dir(new)):
-        raise DatasetExists(f"a dataset named {new!r} already exists; choose another name")
-    with interrupts_held():  # the rename and its entry, or neither
+    with writing_datasets(ws), interrupts_held():  # the rename and its entry, or neither
+        if not ws.has(_meta_key(old)):
+            raise _not_found(ws, old)
+        if old == new:
+            return dataset_info(ws, new)
+        if ws.list(_dir(new)):
+            raise DatasetExists(f"a dataset named {new!r} already exists; choose another name")
         ws.rename_prefix(_dir(old), _dir(new))  # one atomic index switch
         ws.audit("dataset.renamed", old=old, new=new)
     return dataset_info(ws, new)

@@ -29,10 +29,10 @@ from privacy.vault.workspace import LOCK_FILE
 
 # Where a backup is built before it takes its name: a failed copy never looks like a whole one.
 PARTIAL_SUFFIX = ".cloister-backup-partial"
-# Folders a copy leaves out: a training process's claim files (``engine.run_claims.CLAIMS_DIR``),
-# empty and meaningful only while their process runs; on Windows a live one is byte-locked, so
-# reading it fails.
-_NOT_COPIED = frozenset({".training"})
+# Folders a copy leaves out: a training process's claim files (``engine.run_claims.CLAIMS_DIR``)
+# and the dataset-write lock (``engine.data.dataset_writes.LOCKS_DIR``), empty and meaningful
+# only while their process runs; on Windows a live one is byte-locked, so reading it fails.
+_NOT_COPIED = frozenset({".training", ".locks"})
 _CHUNK = 1 << 20
 
 

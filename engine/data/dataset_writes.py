@@ -1,0 +1,116 @@
+"""One writer of datasets at a time, and no stored rows left behind by a crash.
+
+A dataset is replaced in steps (the new table, the new description, the old table's removal),
+each atomic on its own. Two commands, or a window and a command, replacing datasets at once
+interleaved those steps: the second writer deleted the first's table (both imports of one name
+"succeeded" and the dataset was gone), and a fix built from the rows as they were before an
+erasure stored them back after it, so the erased row returned. Every dataset write therefore
+holds one lock for the workspace's datasets (``writing_datasets``) from its checks to its
+clean-up, and a write made from rows it read says so (``made_from``): if those datasets were
+stored again meanwhile, nothing is stored and the user is told to run the command again.
+
+A process killed between the steps leaves a table that no description names: the previous
+contents after a replace (so an erased row would outlive its erasure, hidden from ``forget``),
+or a new import's rows before its description was written. ``sweep_orphan_tables`` removes them,
+under the same lock, so never while another process is between its steps.
+
+The lock is an OS file lock (``privacy.vault.file_lock``), dropped by the system when a process
+ends however it ends; its file is empty and its name says nothing about the data.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from privacy.vault import file_lock
+
+from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.vault import Vault
+
+log = logging.getLogger(__name__)
+
+LOCKS_DIR = ".locks"  # left out of backups (privacy.vault.backup): meaningful only while held
+_LOCK_NAME = "datasets"
+
+# Re-entrant per thread: an erasure holds the lock across its searches' check and every save,
+# and each save takes it again.
+_depth = threading.local()
+
+
+class DatasetChanged(InputError):
+    """A dataset these rows were made from was stored again since it was read."""
+
+
+def _say_waiting(root: Path) -> None:
+    log.warning("waiting for another Cloister (the app or a command) to finish storing a "
+                "dataset in this workspace (%s)", root)
+
+
+@contextlib.contextmanager
+def writing_datasets(ws: Vault) -> Iterator[None]:
+    """Hold the workspace's dataset-write lock for the block (waiting for another holder)."""
+    root = str(Path(ws.root).resolve())
+    held: dict[str, int] = _depth.__dict__.setdefault("held", {})
+    if held.get(root):
+        held[root] += 1
+        try:
+            yield
+        finally:
+            held[root] -= 1
+        return
+    folder = Path(root) / LOCKS_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    with file_lock.held(folder / _LOCK_NAME, on_wait=lambda: _say_waiting(Path(root))):
+        held[root] = 1
+        try:
+            yield
+        finally:
+            held[root] = 0
+
+
+def check_unchanged(ws: Vault, made_from: Mapping[str, str]) -> None:
+    """Raise ``DatasetChanged`` unless every dataset named in ``made_from`` is still stored with
+    the contents (sha256) the caller read. Call while holding ``writing_datasets``."""
+    from engine.data.store import DatasetDamaged, DatasetNotFound, dataset_info
+
+    for name, sha256 in made_from.items():
+        try:
+            now = dataset_info(ws, name).sha256
+        except DatasetNotFound:
+            now = None
+        except DatasetDamaged:
+            now = None
+        if now != sha256:
+            what = "was deleted or renamed" if now is None else "was stored again"
+            raise DatasetChanged(
+                f"dataset {name!r} {what} by another Cloister window or command since this one "
+                "read it: nothing was stored. Run the command again, on the dataset as it is now")
+
+
+def sweep_orphan_tables(ws: Vault) -> int:
+    """Remove every dataset table that no stored description names (a crash between a save's
+    steps); return how many. Waits for a write in progress, so never takes its new table."""
+    from engine.data.store import PREFIX, meta_key, table_named
+
+    removed = 0
+    with writing_datasets(ws):
+        keys = ws.list(PREFIX)
+        names = {key[len(PREFIX):].split("/", 1)[0] for key in keys}
+        for name in sorted(names):
+            named = table_named(ws, name)
+            if named is None and ws.has(meta_key(name)):
+                continue  # an unreadable description: keep what it may name
+            for key in keys:
+                stem = f"{PREFIX}{name}/"
+                if key.startswith(f"{stem}table-") and key != f"{stem}{named}":
+                    ws.delete(key)
+                    removed += 1
+    if removed:
+        log.info("removed %d dataset table(s) left by an interrupted save", removed)
+    return removed

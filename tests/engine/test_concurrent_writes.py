@@ -1,0 +1,164 @@
+"""Two writers of one workspace's datasets at once (a window and a command, two commands), and
+tables a crash left behind. Found by running them side by side: both imports of one name said
+"Imported" and the dataset was gone; a fix built before an erasure put the erased row back."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from engine.cli import main as cli
+from engine.data.dataset_writes import DatasetChanged, sweep_orphan_tables, writing_datasets
+from engine.data.fix_stored import store_fixed
+from engine.data.store import (
+    DatasetExists,
+    dataset_info,
+    delete_dataset,
+    list_datasets,
+    load_dataset,
+    save_dataset,
+)
+from privacy.vault.workspace import Workspace
+from tests.engine.test_forget_cli import PASSPHRASE, _audit, _texts, _workspace, csv_file  # noqa: F401
+from tests.engine.test_store import FAST, MAPPING, ROWS, imported
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", "pw", kdf=FAST)
+
+
+def test_a_fix_made_from_rows_stored_again_since_is_refused_and_stores_nothing(ws: Workspace) -> None:
+    save_dataset(ws, "t", imported(ROWS), MAPPING)
+    read_by_the_fix = dataset_info(ws, "t")
+    # Meanwhile another window stores "t" again (an erasure took a row out).
+    save_dataset(ws, "t", imported(ROWS[1:]), MAPPING, overwrite=True)
+    after_erasure = dataset_info(ws, "t")
+    with pytest.raises(DatasetChanged, match=r"dataset 't' was stored again .* nothing was stored"):
+        store_fixed(ws, read_by_the_fix, imported(ROWS), [], [])
+    assert dataset_info(ws, "t") == after_erasure
+    assert load_dataset(ws, "t").texts == [r[0] for r in ROWS[1:]]  # the erased row stays out
+
+
+def test_a_fix_of_a_dataset_deleted_meanwhile_is_refused(ws: Workspace) -> None:
+    save_dataset(ws, "t", imported(ROWS), MAPPING)
+    stale = dataset_info(ws, "t")
+    delete_dataset(ws, "t")
+    with pytest.raises(DatasetChanged, match="was deleted or renamed"):
+        store_fixed(ws, stale, imported(ROWS), [], [])
+    assert list_datasets(ws) == []
+
+
+def test_two_imports_of_one_new_name_at_once_store_one_and_refuse_the_other(ws: Workspace) -> None:
+    other = Workspace.unlock(ws.root, "pw")  # a second window or command on the same folder
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        with writing_datasets(ws):  # the first import is between its steps
+            holding.set()
+            release.wait(10)
+            outcome["first"] = save_dataset(ws, "race", imported(ROWS), MAPPING)
+
+    def second() -> None:
+        try:
+            outcome["second"] = save_dataset(other, "race", imported(ROWS[:2]), MAPPING)
+        except DatasetExists as exc:
+            outcome["second"] = exc
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert holding.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)
+    assert b.is_alive()  # it waits for the first instead of writing between its steps
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert isinstance(outcome["second"], DatasetExists)
+    stored = load_dataset(Workspace.unlock(ws.root, "pw"), "race")
+    assert stored.table.num_rows == len(ROWS)  # the first's rows, whole and readable
+
+
+def _orphan(ws: Workspace, name: str, digest: str, rows: list[tuple[str, str | None]]) -> str:
+    """A table as a save writes it, left unnamed as a kill -9 between its steps leaves it."""
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(imported(rows).table, sink)
+    key = f"datasets/{name}/table-{digest}.parquet"
+    ws.write_bytes(key, sink.getvalue().to_pybytes())
+    return key
+
+
+def test_tables_a_crash_left_unnamed_are_removed_by_the_next_write(ws: Workspace) -> None:
+    save_dataset(ws, "t", imported(ROWS), MAPPING)
+    replaced = _orphan(ws, "t", "0" * 16, [("the erased row", "billing")])  # a replace's old table
+    unfinished = _orphan(ws, "ghost", "1" * 16, ROWS)  # an import killed before its description
+    assert {replaced, unfinished} <= set(ws.list())
+    save_dataset(ws, "u", imported(ROWS[:3]), MAPPING)
+    keys = set(ws.list())
+    assert replaced not in keys and unfinished not in keys
+    assert [i.name for i in list_datasets(ws)] == ["t", "u"]
+    assert load_dataset(ws, "t").texts == [r[0] for r in ROWS]  # the named table is kept
+    assert sweep_orphan_tables(ws) == 0
+
+
+def test_a_save_killed_before_removing_the_old_table_leaves_it_only_until_the_next_write(
+        ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    save_dataset(ws, "t", imported(ROWS), MAPPING)
+    old_table = [k for k in ws.list("datasets/t/") if "/table-" in k]
+    real_delete = ws.delete
+
+    def killed(key: str) -> None:  # the process ends at its first deletion
+        raise SystemExit(137)
+
+    monkeypatch.setattr(ws, "delete", killed)
+    with pytest.raises(SystemExit):
+        save_dataset(ws, "t", imported(ROWS[1:]), MAPPING, overwrite=True)
+    monkeypatch.setattr(ws, "delete", real_delete)
+    assert set(old_table) <= set(ws.list())  # the old rows, named by nothing
+    assert sweep_orphan_tables(ws) == 1
+    assert not set(old_table) & set(ws.list())
+    assert load_dataset(ws, "t").texts == [r[0] for r in ROWS[1:]]
+
+
+def test_forget_removes_a_table_an_earlier_crash_left_holding_the_persons_row(csv_file: Path) -> None:
+    with _workspace() as w:
+        hidden = _orphan(w, "tickets", "2" * 16, [("Kimberly Lauritsen wants her refund", "a")])
+    assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
+    with _workspace() as w:
+        assert hidden not in w.list()
+    assert not any("Lauritsen" in t for t in _texts("tickets"))
+
+
+def test_an_erasure_stopped_between_two_datasets_says_it_is_incomplete_and_a_rerun_finishes(
+        csv_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["import", str(csv_file), "--name", "copy", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    import engine.data.store as store
+
+    real_save = store.save_dataset
+    saves: list[str] = []
+
+    def stopped_after_the_first(ws, name, *args, **kwargs):  # noqa: ANN001, ANN202
+        if saves:
+            raise KeyboardInterrupt  # Ctrl-C as the second dataset's save begins
+        saves.append(name)
+        return real_save(ws, name, *args, **kwargs)
+
+    monkeypatch.setattr(store, "save_dataset", stopped_after_the_first)
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 130
+    err = capsys.readouterr().err
+    assert f"erasure, which is incomplete: rows were removed from {saves[0]!r} only" in err
+    assert "nothing is left half-done" not in err
+    assert "person.forgotten" not in [action for action, _ in _audit()]
+    monkeypatch.setattr(store, "save_dataset", real_save)
+    assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
+    for name in ("tickets", "copy"):
+        assert not any("Lauritsen" in t for t in _texts(name))
+    assert "person.forgotten" in [action for action, _ in _audit()]
