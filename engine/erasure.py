@@ -18,8 +18,6 @@ rows a run's test report quotes are searched too, and those naming the person le
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,13 +27,14 @@ import numpy as np
 import pyarrow as pa
 
 from engine.data.person_spelling import needs_other_form
-from engine.data.person_match import (check_values, column_matches, found_spellings,
-                                      labels_naming, rows_matching)
+from engine.data.person_match import check_values, found_spellings, labels_naming, rows_matching
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
                                    computed_name_pairs, mapped_name_pairs, name_pair_columns,
                                    report_quotes, rows_with_name_pairs, split_mapping,
                                    without_removed_rows)
 from engine.data.store import ANONYMIZED_FROM
+from engine.erasure_words import (ERASED_FROM_BACKUPS, check_reference,  # noqa: F401 - said here first
+                                  without_advice)
 from engine.errors import InputError, Stopped
 from engine.events import CancelToken
 from engine.units import count_of
@@ -114,6 +113,8 @@ class ErasurePlan:
     reports: list[ReportQuotes] = field(default_factory=list)
     audit_entries: int = 0  # audit entries naming them: the chained log cannot change
     skipped: list[str] = field(default_factory=list)  # datasets without the columns named
+    # Datasets that could not be read (name, why): rows about the person may be there.
+    damaged: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def affected(self) -> list[DatasetErasure]:
@@ -151,6 +152,10 @@ class ErasurePlan:
                "the quotes will leave it." for q in self.reports]
         if self.skipped:
             out.append(f"Not searched (no such column): {', '.join(self.skipped)}.")
+        for name, why in self.damaged:
+            out.append(f"Not searched, damaged: {name!r} ({why.rstrip('.')}). Rows about them may "
+                       "be there, so the erasure is incomplete: put it back from a backup and "
+                       "search again, or delete it.")
         phones = [v for v in self.values if needs_other_form(v)]
         if phones:
             out.append(f"Numbers are found as given, whatever the spacing: if {phones[0]!r} may "
@@ -172,28 +177,6 @@ class ErasurePlan:
             for record in part.runs:
                 seen.setdefault(record.run_id, record)
         return list(seen.values())
-
-
-# Said after every erasure (CLI and app) and where a restore is accepted: a backup restored
-# later undoes the erasure without a word.
-ERASED_FROM_BACKUPS = ("Backups of the workspace made before now still hold these rows, and "
-                       "putting one back brings them back: delete them, or run this erasure "
-                       "again after a restore.")
-
-
-def check_reference(reference: str | None, values: Sequence[str]) -> None:
-    """Refuse a request's reference that names the person, even in part ("DSR Rossi" for
-    Giuseppe Rossi): the audit log keeps it for good."""
-    if not reference:
-        return
-    parts = [*values, *(w for v in values for w in v.split() if len(w) >= 3 and w.isalpha())]
-    # Read word by word as well: "Müller-2026" or "DSR_Martin" hid the name from the match.
-    reference = unicodedata.normalize("NFKC", reference)  # fullwidth and decomposed letters too
-    spaced = " ".join(re.split(r"[\W_\d]+", reference)).strip()
-    said = pa.array([reference, spaced])
-    if any(column_matches(said, part).any() for part in parts):
-        raise InputError("the request's reference names the person, and the audit log keeps it "
-                         "for good: give a case number instead (nothing was changed)")
 
 
 def _names(label: str, values: Sequence[str]) -> bool:
@@ -239,15 +222,16 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     Datasets as imported are searched first: how the person is written there ("Hans Mueller",
     "00042") is what a one-way anonymized copy holds the pseudonyms of, and those copies are
     searched for the pseudonyms of those spellings too."""
-    from engine.data.store import check_name, dataset_info, list_datasets
+    from engine.data.store import DatasetDamaged, check_name, dataset_info, list_datasets
 
     checked = check_values(values, whole_cells=bool(columns))
     if match_all and not columns:
         raise InputError("--match-all needs --column (a first and a last name, each in its "
                          "column); without it, give the full name as one value: 'Jane Doe'")
+    damaged: list[tuple[str, str]] = []  # one damaged dataset must not stop the whole search
     infos = [dataset_info(ws, n) for n in dict.fromkeys(map(check_name, datasets))] \
-        or list_datasets(ws)
-    if not infos:
+        or list_datasets(ws, damaged=damaged)
+    if not infos and not damaged:
         raise InputError("the workspace holds no dataset to search")
     skipped = [i.name for i in infos if not all(c in i.columns for c in columns)]
     infos = [i for i in infos if i.name not in skipped]
@@ -262,7 +246,11 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     parts: list[DatasetErasure] = []
     for info in (i for i in infos if i not in copies):
         _check_cancel(cancel)
-        part = _plan_one(ws, info.name, checked, columns, match_all, {})
+        try:
+            part = _plan_one(ws, info.name, checked, columns, match_all, {})
+        except DatasetDamaged as exc:
+            damaged.append((info.name, without_advice(str(exc))))
+            continue
         if part.stored is not None and part.removed:
             skip = _skip(part.stored.info, columns)
             rows = part.stored.table.filter(pa.array(part.remove))  # a few rows, not all
@@ -278,8 +266,11 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
         policy = made.get(info.name)
         kinds = {v: [s for t, s in pairs if policy is None or policy.pseudonymizes(t)]
                  for v, pairs in computed.items()}
-        parts.append(_plan_one(ws, info.name, checked, columns, match_all, kinds,
-                               [p for ps in word_pairs.values() for p in ps], policy))
+        try:
+            parts.append(_plan_one(ws, info.name, checked, columns, match_all, kinds,
+                                   [p for ps in word_pairs.values() for p in ps], policy))
+        except DatasetDamaged as exc:
+            damaged.append((info.name, without_advice(str(exc))))
     removed_texts, run_ids = set[str](), set[str]()
     for part in parts:
         run_ids.update(r.run_id for r in part.runs)
@@ -288,7 +279,8 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
     reports = report_quotes(ws, values=() if columns else checked, removed_texts=removed_texts,
                             run_ids=run_ids if datasets else None, match_all=match_all)
     return ErasurePlan(values=checked, datasets=parts, reports=reports,
-                       audit_entries=audit_mentions(ws, checked), skipped=skipped)
+                       audit_entries=audit_mentions(ws, checked), skipped=skipped,
+                       damaged=damaged)
 
 
 def _check_cancel(cancel: CancelToken | None) -> None:
@@ -489,6 +481,7 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
     kept = [r.run_id for r in plan.runs if r.run_id not in deleted]
     ws.audit("person.forgotten", datasets=done, runs_deleted=deleted, runs_kept=kept,
              pseudonyms=pseudonyms, report_quotes=quotes,
+             **({"datasets_unsearched": [n for n, _ in plan.damaged]} if plan.damaged else {}),
              **({"reference": reference} if reference else {}))
     return ErasureDone(rows=done, runs_deleted=tuple(deleted), pseudonyms=pseudonyms,
                        quotes=quotes, blocking=blocking)

@@ -362,6 +362,6 @@ def describe(plan: Any) -> str:
     lines += plan.notes()
     if not plan.affected and not plan.reports:
         unsure = any(part.unsearched for part in plan.datasets)
-        lines.append("No row is surely about them: nothing removed." if unsure
+        lines.append("No row is surely about them: nothing removed." if unsure or plan.damaged
                      else "No stored row names them: nothing to remove.")
     return "\n".join(lines)

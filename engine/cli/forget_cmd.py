@@ -16,7 +16,8 @@ from engine.units import count_of
 
 
 def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
-    lines = [f"Searched {count_of(len(plan.datasets), 'dataset')} for "
+    unread = f" ({len(plan.damaged)} could not be read)" if plan.damaged else ""
+    lines = [f"Searched {count_of(len(plan.datasets), 'dataset')}{unread} for "
              f"{', '.join(map(repr, plan.values))}:"]
     for part in plan.datasets:
         notes = []
@@ -155,7 +156,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
                   "(plaintext: yours to protect, and to delete once sent).")
         if not plan.affected and not plan.reports:
             unsure = any(part.unsearched for part in plan.datasets)
-            print("Nothing removed: no row is surely about them (see above)." if unsure
+            print("Nothing removed: no row is surely about them (see above)." if unsure or plan.damaged
                   else "Nothing to remove: no stored row names them.")
             return 0
         runs = plan.runs

@@ -300,7 +300,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
                   "recorded as written, so no entry is missing, and the next change removes it; "
                   "the change it was recording may have been made.", file=sys.stderr)
         if args.verify:
-            print(f"Audit log verified: {len(report.entries)} entries, chain intact.")
+            # The log's own verdict; stdout alone (a monitoring script's) must not read as all well.
+            problems = count_of(len(damaged) + len(stale), "problem")
+            broken = f" The workspace is not intact: {problems}, listed above." \
+                if damaged or stale else ""
+            print(f"Audit log verified: {len(report.entries)} entries, chain intact.{broken}")
         return EXIT_FAILED if damaged or stale else EXIT_OK
     for problem in report.problems:
         print(f"cloister: audit problem: {problem}", file=sys.stderr)

@@ -1,0 +1,47 @@
+"""An erasure request in a workspace where one dataset cannot be read: the others are still
+searched and cleaned, and the request is said (and logged) as incomplete, naming the dataset."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli
+from tests.engine.test_forget_cli import _audit, _texts, _workspace, csv_file  # noqa: F401
+
+
+def _damage_table(name: str) -> None:
+    with _workspace() as w:
+        key = next(k for k in w.list(f"datasets/{name}/") if "/table-" in k)
+        path = w.file_of(key)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte: the AES-GCM tag no longer matches
+    path.write_bytes(bytes(data))
+
+
+def test_one_damaged_dataset_does_not_stop_the_erasure_in_the_others(
+        csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["import", str(csv_file), "--name", "broken", "--text-column", "text",
+                "--label-column", "label"]) == 0
+    _damage_table("broken")
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Not searched, damaged: 'broken' (dataset 'broken' cannot be read" in out
+    assert "the erasure is incomplete: put it back from a backup and search again, or delete " \
+           "it." in out
+    assert not any("Lauritsen" in t for t in _texts("tickets"))  # the readable one is cleaned
+    forgotten = [d for action, d in _audit() if action == "person.forgotten"]
+    assert forgotten and forgotten[-1]["datasets_unsearched"] == ["broken"]
+
+
+def test_a_damaged_dataset_is_named_even_when_nothing_else_matches(
+        csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _damage_table("tickets")
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Searched 0 datasets (1 could not be read) for 'Kimberly Lauritsen'" in out
+    assert "Not searched, damaged: 'tickets'" in out
+    assert "Nothing removed: no row is surely about them (see above)." in out
+    assert "no stored row names them" not in out
