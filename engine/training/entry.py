@@ -22,6 +22,7 @@ from engine.run_claims import claim_run
 from engine.runs import RunRecord, RunStatus, load_run, new_run_id, save_run, utc_now
 from engine.training import checkpoint as ckpt_io
 from engine.training.config import TrainConfig
+from engine.training.disk_room import check_disk_room
 from engine.failures import TrainingFailure, to_failed
 from engine.training.inputs import tokenizing
 from engine.training.loop import PartsFactory, Trainer
@@ -99,6 +100,7 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
            state: dict[str, Any]) -> Iterator[Event]:
     state["batch_size"] = config.batch_size
     info = check_settings(config)
+    check_disk_room(ws.root, info.approx_parameters)  # before the data is read and trained
     data = rows()
     prep = prepare_rows(config, info, list(data.texts), list(data.labels), splits=splits,
                         people=data.people)
@@ -158,6 +160,7 @@ def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows
     state["batch_size"] = config.batch_size
     checkpoint = ckpt_io.load_checkpoint(ws, run_id)
     info = check_settings(config)
+    check_disk_room(ws.root, info.approx_parameters)
     # The dataset that holds what the run trained on now: renamed since, and perhaps another
     # import taken its old name (``engine.runs.current_dataset``, as evaluate and export do).
     renamed = _dataset_now_named(ws, run, config)
