@@ -191,14 +191,18 @@ def build_export_files(
 # -- writing: a plaintext folder or one sealed file ----------------------------------------
 
 
+_STAGING = re.compile(r"\..+\.partial-[a-z0-9_]{8}")  # tempfile.mkdtemp's, as write_folder names it
+
+
 def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
     """Write ``files`` into a new folder ``out`` (absent or empty), all or nothing."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty folder; choose a new path")
     out.parent.mkdir(parents=True, exist_ok=True)
-    # An earlier export to this name that was killed outright left its plaintext staging folder.
-    remove_leftovers(out.parent, also=re.compile(re.escape(f".{out.name}.partial-") + r"[a-z0-9_]{8}"))
+    # An earlier export into this folder that was killed outright left its plaintext staging
+    # folder, under whatever name it was going to take (older than the grace: not one at work).
+    remove_leftovers(out.parent, also=_STAGING)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         for name, data in files.items():

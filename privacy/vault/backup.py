@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from pathlib import Path
 
 from privacy.errors import PrivacyError
 from privacy.vault import file_lock
-from privacy.vault.atomic import TEMP_PREFIX, TEMP_SUFFIX, fsync_dir, replace_retrying
+from privacy.vault.atomic import (TEMP_PREFIX, TEMP_SUFFIX, fsync_dir, remove_leftovers,
+                                  replace_retrying)
 from privacy.vault.keyfile import VAULT_FILE_NAME
 from privacy.vault.workspace import LOCK_FILE
 
@@ -34,6 +36,7 @@ PARTIAL_SUFFIX = ".cloister-backup-partial"
 # only while their process runs; on Windows a live one is byte-locked, so reading it fails.
 _NOT_COPIED = frozenset({".training", ".locks"})
 _CHUNK = 1 << 20
+_STAGING = re.compile(r"\..+" + re.escape(PARTIAL_SUFFIX))
 
 
 class BackupError(PrivacyError):
@@ -74,6 +77,9 @@ def back_up(root: Path, dest: Path, *, on_wait: Callable[[], None] | None = None
         raise BackupError(f"the folder {dest.parent} does not exist; create it first")
     staging = dest.parent / f".{dest.name}{PARTIAL_SUFFIX}"
     shutil.rmtree(staging, ignore_errors=True)  # what an interrupted earlier backup left
+    # And what killed backups to other names left here: encrypted copies of rows that an
+    # erasure since cannot reach (older than the grace, so not a backup at work now).
+    remove_leftovers(dest.parent, also=_STAGING)
     try:
         copied: dict[str, int] = {}
         _copy_files(root, staging, copied, top=False)  # the objects: they never change

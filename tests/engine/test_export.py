@@ -276,8 +276,12 @@ def test_a_killed_exports_plaintext_staging_folder_goes_with_the_next_export(run
     (left / "config.json").write_text('{"id2label": {"0": "ham"}}')
     hour_ago = time.time() - 3600  # a younger one may be another export, writing now
     os.utime(left, (hour_ago, hour_ago))
+    other = tmp_path / ".model-v1.partial-d34dd34d"  # killed on its way to another name
+    other.mkdir()
+    os.utime(other, (hour_ago, hour_ago))
     export_run(ws, run_id, tmp_path / "export", plaintext=True)
     assert not left.exists() and (tmp_path / "export" / "config.json").is_file()
+    assert not other.exists()
 
 
 def test_export_is_audited(run, tmp_path: Path) -> None:

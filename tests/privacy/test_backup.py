@@ -247,3 +247,23 @@ def test_what_a_backup_must_not_do_is_refused(workspace: Workspace, tmp_path: Pa
         back_up(tmp_path / "full", tmp_path / "copy")
     (tmp_path / "empty").mkdir()  # an empty folder made for it is used
     assert back_up(workspace.root, tmp_path / "empty").files >= 5
+
+
+def test_a_killed_backups_partial_copy_goes_with_the_next_backup_to_its_folder(
+        workspace: Workspace, tmp_path: Path) -> None:
+    # kill -9 mid-backup left `.NAME.cloister-backup-partial` (encrypted rows an erasure
+    # since cannot reach) until a backup to that same name.
+    import os
+    import time
+
+    workspace.write_bytes("datasets/a/table", b"x" * 100)
+    killed = tmp_path / f".monday{PARTIAL_SUFFIX}"
+    (killed / "objects").mkdir(parents=True)
+    (killed / "objects" / "old").write_bytes(b"ciphertext")
+    hour_ago = time.time() - 3600
+    os.utime(killed, (hour_ago, hour_ago))
+    at_work = tmp_path / f".tuesday{PARTIAL_SUFFIX}"  # another backup, writing now
+    at_work.mkdir()
+    back_up(workspace.root, tmp_path / "wednesday")
+    assert not killed.exists() and at_work.is_dir()
+    assert (tmp_path / "wednesday" / "cloister.vault").is_file()
