@@ -95,6 +95,45 @@ def evaluate(top, feats, mask, labels, batch=512):
     return correct / len(labels)
 
 
+def probe_head(base, opts, train, dev):
+    """The head fitted (without DP: an upper bound of what a private probe could give) on the
+    pooled output of the frozen model, as the DP run starts; returns its dev accuracy."""
+    import torch
+
+    top = Top.build(base, opts.top, opts.pool)
+    top.eval()
+
+    def pooled(feats, mask, batch=512):
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(mask), batch):
+                m = mask[i : i + batch]
+                L = int(m.sum(1).max())
+                h = feats[i : i + batch, :L].float()
+                add = (1.0 - m[:, None, None, :L].float()) * torch.finfo(torch.float32).min
+                for layer in top.layers:
+                    h = layer(h, add)
+                    h = h[0] if isinstance(h, tuple) else h
+                if opts.pool == "mean":
+                    w = m[:, :L, None].float()
+                    out.append((h * w).sum(1) / w.sum(1).clamp(min=1))
+                else:
+                    out.append(top.pooler(h))
+        return torch.cat(out)
+
+    z, zdev = pooled(*train[:2]), pooled(*dev[:2])
+    head = torch.nn.Linear(z.shape[1], base.classifier.out_features)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-2)
+    for _ in range(300):  # full batch: a few hundred steps of a 385-weight model
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(head(z), train[2]).backward()
+        opt.step()
+    with torch.no_grad():
+        base.classifier.weight.copy_(head.weight)
+        base.classifier.bias.copy_(head.bias)
+        return float((head(zdev).argmax(-1) == dev[2]).float().mean())
+
+
 def run(spec, base, opts, train, dev):
     import copy
 
@@ -173,6 +212,9 @@ def main():
     parser.add_argument("--pool", choices=("cls", "mean"), default="cls",
                         help="the head reads the [CLS] pooler (as the engine's models do) or the mean "
                              "of the real tokens (as the sentence-transformers base was trained)")
+    parser.add_argument("--head-init", choices=("random", "probe"), default="random",
+                        help="the head as the model loads it, or fitted first on the frozen "
+                             "model's pooled output (linear probing, then fine-tuning)")
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--logical-batch", type=int, default=2048)
     parser.add_argument("--physical", type=int, default=256)
@@ -206,6 +248,9 @@ def main():
           f"{opts.pool} pooling + head trained on cached states of the frozen layers "
           f"({(time.perf_counter() - t0) / 60:.1f} min to compute); C {opts.clip}, physical batch "
           f"{opts.physical}, 2 threads, load average {os.getloadavg()[0]:.1f}\n")
+    if opts.head_init == "probe":
+        print(f"head fitted on the frozen model's pooled output: {probe_head(base, opts, *cached):.4f} "
+              "on dev before any DP step\n")
     print("| run | logical batch | lr | σ | steps | ε spent | minutes | dev accuracy |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for spec in opts.runs:

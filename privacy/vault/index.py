@@ -26,6 +26,7 @@ from privacy.vault.audit import RESTORE_ACTION, _links, _scan
 from privacy.vault.keyfile import VAULT_FILE_NAME, read_vault_anchor, write_vault_anchor
 
 log = logging.getLogger(__name__)
+_WARNED: set[tuple[str, str]] = set()  # (workspace, "missing"/"damaged") already said
 
 INDEX_FILE = "index.cloister"
 INDEX_BACKUP_FILE = "index.backup.cloister"
@@ -98,8 +99,12 @@ class IndexStore:
                 copies.append(copy)
                 main_state = "ok" if name == INDEX_FILE else main_state
         if copies:
-            if main_state != "ok":
+            if main_state != "ok" and (str(self.root), main_state) not in _WARNED:
+                # Once a process: every read loads the index, and a command said it three times.
+                _WARNED.add((str(self.root), main_state))
                 log.warning("the workspace index is %s; using its backup copy", main_state)
+            elif main_state == "ok" and _WARNED:  # repaired: a later damage is said again
+                _WARNED.difference_update({(str(self.root), "missing"), (str(self.root), "damaged")})
             state = max(copies, key=lambda c: c.generation)
         elif damage is not None:
             raise damage
