@@ -102,10 +102,17 @@ def stored_datasets(ws: Vault, damaged: list[tuple[str, str]] | None = None) -> 
     return list(list_datasets(ws, damaged=damaged))
 
 
+# The UI thread waits this long for another window's or command's dataset write, then says so
+# instead of freezing the window behind a long import or erasure (engine.data.dataset_writes).
+UI_WAIT_S = 2.0
+
+
 def rename_dataset(ws: Vault, old: str, new: str) -> None:
+    from engine.data.dataset_writes import writing_datasets
     from engine.data.store import rename_dataset as rename
 
-    rename(ws, old, new)
+    with writing_datasets(ws, give_up_after=UI_WAIT_S):
+        rename(ws, old, new)
 
 
 def runs_trained_on(ws: Vault, name: str) -> list[Any]:
@@ -118,13 +125,15 @@ def runs_trained_on(ws: Vault, name: str) -> list[Any]:
 def delete_dataset(ws: Vault, name: str, *, with_runs: Sequence[Any] = ()) -> None:
     """The runs first, every one checked before any goes (as `cloister rm --with-runs`): a
     failure then leaves the dataset to retry with."""
+    from engine.data.dataset_writes import writing_datasets
     from engine.data.store import delete_dataset as delete
     from engine.runs import check_deletable, delete_run
 
-    check_deletable(ws, list(with_runs))
-    for record in with_runs:
-        delete_run(ws, record.run_id)
-    delete(ws, name)
+    with writing_datasets(ws, give_up_after=UI_WAIT_S):
+        check_deletable(ws, list(with_runs))
+        for record in with_runs:
+            delete_run(ws, record.run_id)
+        delete(ws, name)
 
 
 def run_exists(ws: Vault, run_id: str) -> bool:

@@ -52,9 +52,15 @@ def _say_waiting(root: Path) -> None:
                 "dataset in this workspace (%s)", root)
 
 
+class DatasetsBusy(InputError):
+    """Another window or command kept the lock longer than a caller on the UI thread waits."""
+
+
 @contextlib.contextmanager
-def writing_datasets(ws: Vault) -> Iterator[None]:
-    """Hold the workspace's dataset-write lock for the block (waiting for another holder)."""
+def writing_datasets(ws: Vault, *, give_up_after: float | None = None) -> Iterator[None]:
+    """Hold the workspace's dataset-write lock for the block, waiting for another holder; with
+    ``give_up_after`` (seconds: the desktop's rename and delete, which run on the UI thread and
+    must not freeze it behind another process's long save), ``DatasetsBusy`` instead."""
     root = str(Path(ws.root).resolve())
     held: dict[str, int] = _depth.__dict__.setdefault("held", {})
     if held.get(root):
@@ -66,7 +72,14 @@ def writing_datasets(ws: Vault) -> Iterator[None]:
         return
     folder = Path(root) / LOCKS_DIR
     folder.mkdir(mode=0o700, exist_ok=True)
-    with file_lock.held(folder / _LOCK_NAME, on_wait=lambda: _say_waiting(Path(root))):
+    with contextlib.ExitStack() as stack:
+        try:  # entered apart from the body: a Busy raised there is not the body's
+            stack.enter_context(file_lock.held(folder / _LOCK_NAME, give_up_after=give_up_after,
+                                               on_wait=lambda: _say_waiting(Path(root))))
+        except file_lock.Busy:
+            raise DatasetsBusy("another Cloister window or command is storing a dataset in this "
+                               "workspace right now: try again in a moment (nothing was "
+                               "changed)") from None
         held[root] = 1
         try:
             yield

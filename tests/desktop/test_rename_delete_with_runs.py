@@ -87,3 +87,42 @@ def test_a_damaged_dataset_is_named_not_left_out_in_silence(qtbot, window, spam_
     stored = window.datasets_page.stored
     assert [stored.item(r, 0).text() for r in range(stored.rowCount())] == ["readable"]
     assert any(s.startswith("✖") and "'broken'" in s for s in said), said
+
+
+def test_rename_while_another_writer_stores_a_dataset_says_so_instead_of_freezing(
+        qtbot, window, spam_csv, monkeypatch) -> None:  # noqa: ANN001
+    # Rename runs on the UI thread: behind a command's long import or erasure, the window hung.
+    import threading
+
+    import desktop.jobs
+    from engine.data.dataset_writes import writing_datasets
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.desktop.test_training_ui import _store
+
+    _store(window, spam_csv, "messages")
+    ws = window.context.workspace
+    page = window.datasets_page
+    window.show_page("datasets")
+    page.refresh_stored()
+    assert page.select_stored("messages")
+    monkeypatch.setattr(desktop.jobs, "UI_WAIT_S", 0.2)
+    holding, done = threading.Event(), threading.Event()
+
+    def another_writer() -> None:  # as a `cloister import` in a terminal, between its steps
+        with writing_datasets(ws):
+            holding.set()
+            done.wait(10)
+
+    writer = threading.Thread(target=another_writer)
+    writer.start()
+    assert holding.wait(10)
+    seen: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Ok, seen=seen)
+    _rename(page, "messages-v1")
+    done.set()
+    writer.join(10)
+    assert seen and seen[0].startswith("another Cloister window or command is storing a dataset")
+    assert [d.name for d in list_datasets(ws)] == ["messages"]  # nothing changed
+    _rename(page, "messages-v1")  # once it is done, the rename goes through
+    assert [d.name for d in list_datasets(ws)] == ["messages-v1"]
