@@ -97,6 +97,17 @@ def split_indices(
     return Splits(train=sorted(out_train), validation=sorted(out_val), test=sorted(out_test))
 
 
+def multi_label_strata(labels: Sequence[str], delimiter: str) -> list[str]:
+    """A stratum per row of multi-label data: the row's rarest label (counted over every row;
+    ties by name), so each label keeps its share in every split. Stratified on the label
+    strings themselves, "a|b" and "b|a" were two classes, and every combination of one or two
+    rows (most of those with several labels) went to training whole: the test split held the
+    common, simple rows and overstated the scores. A row with no label is its own stratum."""
+    sets = [sorted({part.strip() for part in str(label).split(delimiter)} - {""}) for label in labels]
+    counts = Counter(part for labels_of_row in sets for part in labels_of_row)
+    return [min(row, key=lambda part: (counts[part], part)) if row else "" for row in sets]
+
+
 def split_by_group(
     labels: Sequence[str],
     groups: Sequence[str],

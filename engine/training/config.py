@@ -92,6 +92,10 @@ class TrainConfig:
     checkpoint_every_minutes: float = 10.0
     eval_every_steps: int | None = None
     label_delimiter: str = "|"
+    # How the split is stratified: 2 (runs since 2026-12-07) stratifies multi-label rows by
+    # their rarest label; 1, what a stored run without the key used, by the label string.
+    # Kept with the run, so its split is derived again as it was made.
+    split_rule: int = 2
     select_best: bool = True  # keep the weights of the best validation point, not the last step
     # Texts longer than max_length: "cut" keeps their start; "windows" reads all of them in
     # overlapping windows and averages the windows' predictions (engine.training.windows).
@@ -261,4 +265,4 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         # Unknown keys (from a newer version) are ignored so old runs stay readable.
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{"split_rule": 1, **{k: v for k, v in data.items() if k in names}})

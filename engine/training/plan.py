@@ -149,7 +149,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     the DP budget and noise, the layers, the device), so that ``cloister train --dry-run``
     approves only what would run, and a refused run leaves no failed run behind.
     """
-    from engine.training.prepare import check_settings, load_rows
+    from engine.training.prepare import check_settings, load_rows, split_strata
 
     names = {f.name for f in fields(TrainConfig)}
     unknown = set(explicit) - names
@@ -181,7 +181,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     if auto:
         # The split the run will make, so "80 training rows" here is what the run trains on
         # (per person, each person's rows all on one side: the people in training are counted).
-        real_rows, real_units = training_split(labels, base.seed, rows.people)
+        real_rows, real_units = training_split(split_strata(labels, base), base.seed, rows.people)
         train_units = real_units or int(units * TRAIN_SHARE)
         chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
                                   multi_label=base.multi_label,
@@ -291,14 +291,15 @@ def _token_lengths(texts: Any, info: Any) -> Any:
                                                   cap=count_cap(int(info.max_length))))
 
 
-def training_split(labels: Any, seed: int, people: Any = None) -> tuple[int, int]:
-    """The rows the run's seeded split will train on, and the units DP samples among them
+def training_split(strata: Any, seed: int, people: Any = None) -> tuple[int, int]:
+    """The rows the run's seeded split (of ``strata``: ``prepare.split_strata``, or the labels
+    of a single-label run) will train on, and the units DP samples among them
     (the people, when each person is the unit; else the rows again); (0, 0) when the data
     cannot be split (the run's own checks say why)."""
     from engine.training.prepare import split_rows
 
     try:
-        train = split_rows(labels, seed=seed, people=people)[0]
+        train = split_rows(strata, seed=seed, people=people)[0]
     except (ValueError, InputError, TrainingFailure):
         return 0, 0
     return len(train), (len({people[i] for i in train}) if people is not None else len(train))
@@ -309,11 +310,12 @@ def _check_as_the_run_will(config: TrainConfig, info: Any, labels: Any, people: 
     """The run's own checks, made before it starts -> (for DP, the line saying what it will
     spend; the split's training, validation and test rows)."""
     from engine.training.devices import choose_device
-    from engine.training.prepare import split_rows
+    from engine.training.prepare import split_rows, split_strata
 
     per_person = bool(config.dp and people is not None)
     try:
-        train, validation, test = split_rows(labels, seed=config.seed, new_run=True,
+        train, validation, test = split_rows(split_strata(labels, config), seed=config.seed,
+                                             new_run=True,
                                              people=people if per_person else None)
     except TrainingFailure as exc:  # too few people to split: refused as the run would
         raise InputError(str(exc)) from exc

@@ -5,7 +5,7 @@ cannot work fails in seconds, before any model is loaded.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TYPE_CHECKING
 
@@ -159,7 +159,8 @@ def stored_splits(stored: Any, config: dict[str, Any], people: Sequence[str] | N
     when the caller already read them with ``stored_people``)."""
     if people is None:
         people = stored_people(stored, config)
-    return split_rows(stored.labels, seed=int(config.get("seed", 13)), people=people)
+    return split_rows(split_strata(stored.labels, config), seed=int(config.get("seed", 13)),
+                      people=people)
 
 
 def stored_people(stored: Any, config: dict[str, Any]) -> list[str] | None:
@@ -216,6 +217,18 @@ def _blocking_problems(stored: Any) -> str:
     # The first alone: `cloister show` lists them with their fixes; three made a wall of text.
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return errors[0].rstrip(". ") + more  # said inside a sentence: "... is chosen.." once
+
+
+def split_strata(labels: Sequence[str], config: TrainConfig | Mapping[str, Any]) -> list[str]:
+    """What the run's split is stratified on: the labels, or for a multi-label run made under
+    split rule 2 each row's rarest label (``engine.data.splits.multi_label_strata``).
+    ``config``: the run's settings, or a stored run's dict (no ``split_rule``: rule 1)."""
+    from engine.data.splits import multi_label_strata
+
+    get = config.get if isinstance(config, Mapping) else (lambda k, d=None: getattr(config, k, d))
+    if get("multi_label", False) and int(get("split_rule", 1)) >= 2:
+        return multi_label_strata(labels, str(get("label_delimiter", "|") or "|"))
+    return list(labels)
 
 
 def split_rows(strata: Sequence[str], *, seed: int, people: Sequence[str] | None = None,
@@ -276,7 +289,8 @@ def prepare_rows(
         try:
             # With a person column, a person's rows stay together: the test split then
             # measures the model on people it never saw.
-            train, validation, test = split_rows(labels, seed=config.seed, new_run=True,
+            train, validation, test = split_rows(split_strata(labels, config), seed=config.seed,
+                                                 new_run=True,
                                                  people=people if codes is not None else None)
         except InputError as exc:
             raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc

@@ -77,3 +77,54 @@ def test_leakage_finds_test_rows_seen_in_training() -> None:
     train = ["The movie was GREAT", "boring plot", "  "]
     test = ["the  movie was great", "new text", "", "Boring plot\n"]
     assert find_leakage(train, test) == [0, 3]
+
+
+def _multi_label_rows(n: int = 300, seed: int = 4) -> list[str]:
+    """Six labels, one to three a row, written in any order (as a ticket export writes them)."""
+    import random
+
+    rng = random.Random(seed)
+    names = ["billing", "bug", "login", "refund", "shipping", "urgent"]
+    rows = []
+    for _ in range(n):
+        chosen = rng.sample(names, rng.choice([1, 1, 2, 3]))
+        rows.append("|".join(chosen))  # rng.sample's order: "bug|urgent" and "urgent|bug"
+    return rows
+
+
+def test_multi_label_rows_are_stratified_by_their_labels_not_by_how_they_are_written() -> None:
+    from engine.data.splits import multi_label_strata
+
+    assert multi_label_strata(["a|b", "b|a", "a", "a|c", " c | a "], "|") == ["b", "b", "a", "c", "c"]
+    labels = _multi_label_rows()
+    strata = multi_label_strata(labels, "|")
+    splits = split_indices(strata, seed=13)
+    sizes = splits.sizes()
+    assert abs(sizes["test"] - 30) <= 3 and abs(sizes["validation"] - 30) <= 3  # ~10% each
+    three = [i for i, label in enumerate(labels) if label.count("|") == 2]
+    share_all = len(three) / len(labels)
+    share_test = sum(1 for i in splits.test if i in set(three)) / len(splits.test)
+    assert abs(share_test - share_all) < 0.10  # the rows with several labels are tested too
+    for name in ("billing", "bug", "login", "refund", "shipping", "urgent"):
+        assert any(name in labels[i].split("|") for i in splits.test)
+    # The same label sets written in another order give the same split.
+    sorted_labels = ["|".join(sorted(label.split("|"))) for label in labels]
+    assert split_indices(multi_label_strata(sorted_labels, "|"), seed=13) == splits
+    # What the label strings themselves gave (the old rule): most three-label rows never tested.
+    old = split_indices(labels, seed=13)
+    assert sum(1 for i in old.test if i in set(three)) / len(old.test) < share_all / 2
+
+
+def test_a_stored_run_keeps_the_split_it_was_made_with() -> None:
+    from engine.training.config import TrainConfig
+    from engine.training.prepare import split_strata
+
+    labels = _multi_label_rows()
+    new = TrainConfig(dataset="d", model_path="m", multi_label=True)
+    assert new.split_rule == 2 and split_strata(labels, new) != labels
+    stored_before = {k: v for k, v in new.to_dict().items() if k != "split_rule"}
+    assert split_strata(labels, stored_before) == labels  # rule 1: as that run was split
+    assert TrainConfig.from_dict(stored_before).split_rule == 1  # resumed as it was made
+    assert split_strata(labels, new.to_dict()) == split_strata(labels, new)
+    single = TrainConfig(dataset="d", model_path="m")
+    assert split_strata(["a", "b"], single) == ["a", "b"]
