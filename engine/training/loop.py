@@ -171,10 +171,11 @@ class Trainer:
         if self.parts.privacy is not None:
             self.run = self.run.updated(privacy=self.parts.privacy.summary())
 
-    def _autocast(self, training: bool = False) -> Any:
+    def _autocast(self) -> Any:
+        """Mixed precision for the training steps (on a GPU that has it), never for scoring."""
         import torch
 
-        if self.device.autocast_dtype is None or (training and not self.parts.autocast):
+        if self.device.autocast_dtype is None or not self.parts.autocast:
             return contextlib.nullcontext()
         return torch.autocast(self.device.device.type, dtype=self.device.autocast_dtype)
 
@@ -198,8 +199,9 @@ class Trainer:
         with torch.inference_mode():
             for positions in sorted_batches(self.encoded.lengths[encoded], batch_size=batch):
                 inputs, targets = self._batch(encoded[positions])
-                with self._autocast():
-                    logits = self.model(**inputs).logits.float()
+                # In float32, as `predict`, `evaluate` and an export read the saved model: under
+                # a GPU's bf16 autocast the stored test report was not what the model gives.
+                logits = self.model(**inputs).logits.float()
                 loss_sum += float(self.criterion(logits, targets)) * len(positions)
                 probs = torch.sigmoid(logits) if self.config.multi_label else torch.softmax(logits, -1)
                 out[positions] = probs.cpu().numpy()
@@ -281,7 +283,7 @@ class Trainer:
         parts.zero_grad()
         for i, positions in enumerate(group):
             inputs, targets = self._batch(self.train_rows[positions])
-            with self._autocast(training=True):
+            with self._autocast():
                 logits = parts.model(**inputs).logits
             loss_acc += parts.backward(logits.float(), targets, len(positions) / group_rows,
                                        i == len(group) - 1)
