@@ -458,8 +458,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dp.add_argument("--max-grad-norm", type=float, metavar="C",
                     help="per-row gradient clipping norm C (default: automatic, 0.1; 1.0 with --no-auto)")
     dp.add_argument("--logical-batch-size", type=_positive, metavar="B",
-                    help="expected rows per DP step (default: automatic, about N/30 within 256-1024; "
-                         "256 with --no-auto)")
+                    help="rows per DP step, each drawn with probability 1/ceil(N/B): B when B "
+                         "divides N, fewer when not (300 rows at 256: 150; the dry run says) "
+                         "(default: automatic, about N/30 within 256-1024; 256 with --no-auto)")
     dp.add_argument("--dp-trainable", metavar="top-N|top-N+bias|lora|all",
                     help="the top N layers plus the head (default: automatic, top-2); the same "
                          "and every bias and LayerNorm below them (about 2x the time, half a "

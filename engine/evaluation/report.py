@@ -181,8 +181,9 @@ def compute_report(
     every (row, label) decision.
 
     Macro F1 averages over the labels that occur in the truth or the predictions (as
-    scikit-learn does without an explicit label list), so evaluating on data lacking a class
-    is not dragged down by a class that was never there.
+    scikit-learn does for single-label data without an explicit label list), so evaluating on
+    data lacking a class is not dragged down by a class that was never there. Multi-label
+    data is scored the same way; scikit-learn would there count such a label as an F1 of 0.
 
     ``misclassified`` is sorted by confidence, most confident mistakes first (the ones a user
     most wants to look at), and capped at ``max_misclassified`` rows.
