@@ -18,6 +18,7 @@ from desktop.state import format_metric, headline, history_curves
 from desktop.widgets.charts import HeatMap
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Done, Job
+from engine.evaluation.report import UNTESTED_NOTE
 from engine.events import Failed
 from engine.runs import privacy_said
 from engine.units import count_of
@@ -336,8 +337,12 @@ class ResultsPage(Page):
             row = self.per_class.rowCount()
             self.per_class.insertRow(row)
             self.per_class.setItem(row, 0, _cell(metrics_row.label))
-            for column, value in enumerate((metrics_row.precision, metrics_row.recall, metrics_row.f1), start=1):
-                self.per_class.setItem(row, column, _cell(format_metric(value), align_right=True))
+            values = (metrics_row.precision, metrics_row.recall, metrics_row.f1)
+            for column, value in enumerate(values, start=1):
+                self.per_class.setItem(row, column, _cell(
+                    format_metric(value) if metrics_row.tested else "—", align_right=True))
+            if not metrics_row.tested:
+                self.per_class.item(row, 0).setToolTip(UNTESTED_NOTE)
             self.per_class.setItem(row, 4, _cell(metrics_row.support, align_right=True))
         self.per_class.resizeColumnsToContents()
         self.heatmap.set_matrix(rep.labels, rep.confusion, placeholder=(

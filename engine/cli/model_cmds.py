@@ -155,6 +155,7 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from engine.evaluation.evaluate import evaluate_run, test_split_dataset_rows
+    from engine.evaluation.report import UNTESTED_NOTE
 
     if args.misclassified < 0:
         raise InputError("--misclassified must be 0 or more")
@@ -229,7 +230,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     width = max(5, *(shown_width(m.label) for m in report.per_class))
     print(f"\n  {'label':<{width}}  precision  recall  f1      support")
     for m in report.per_class:
-        print(f"  {pad(m.label, width)}  {m.precision:<9.4f}  {m.recall:<6.4f}  {m.f1:<6.4f}  {m.support}")
+        precision, recall, f1 = m.shown()
+        print(f"  {pad(m.label, width)}  {precision:<9}  {recall:<6}  {f1:<6}  {m.support}")
+    if not all(m.tested for m in report.per_class):
+        print(f"  {UNTESTED_NOTE}")
     if report.confusion:
         cell = max(6, *(len(str(v)) for row in report.confusion for v in row))
         # Labels longer than a cell ("Credit reporting, …", "Credit card …") would head their

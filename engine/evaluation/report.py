@@ -30,6 +30,11 @@ REPORT_VERSION = 1
 DEFAULT_MAX_MISCLASSIFIED = 1000
 
 
+# Said under a per-class table that shows a class with no test row as "—".
+UNTESTED_NOTE = ("—: no row of this class was in the test split (a class of one or two rows "
+                 "trains on all of them), so it was not scored; add rows of it to test it")
+
+
 @dataclass(frozen=True)
 class ClassMetrics:
     label: str
@@ -37,6 +42,18 @@ class ClassMetrics:
     recall: float
     f1: float
     support: int
+
+    @property
+    def tested(self) -> bool:
+        """Whether the test split held a row of this class: if not, its zeros are not scores
+        (they read as a model that failed on the class)."""
+        return self.support > 0
+
+    def shown(self, digits: int = 4) -> tuple[str, str, str]:
+        """Precision, recall and F1 as a table shows them: "—" for a class not tested."""
+        if not self.tested:
+            return ("—", "—", "—")
+        return tuple(f"{v:.{digits}f}" for v in (self.precision, self.recall, self.f1))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

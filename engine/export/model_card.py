@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.evaluation.report import EvaluationReport
+from engine.evaluation.report import UNTESTED_NOTE, EvaluationReport
 
 
 @dataclass(frozen=True)
@@ -275,10 +275,10 @@ def _metrics_lines(report: EvaluationReport | None) -> list[str]:
         lines[1:1] = ["", f"**Warning:** {report.repeats_text()}"]
     lines += [f"| {name} | {value:.4f} |" for name, value in report.headline().items()]
     lines += ["", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-    lines += [
-        f"| {_cell(m.label)} | {m.precision:.4f} | {m.recall:.4f} | {m.f1:.4f} | {m.support} |"
-        for m in report.per_class
-    ]
+    lines += [f"| {_cell(m.label)} | {' | '.join(m.shown())} | {m.support} |"
+              for m in report.per_class]
+    if not all(m.tested for m in report.per_class):
+        lines += ["", UNTESTED_NOTE + "."]
     return lines
 
 

@@ -22,3 +22,22 @@ def test_best_is_read_the_right_way_round_and_names_are_unique() -> None:
     assert metrics.metric_named("ece").best([0.05, 0.2]) == 0.05
     with pytest.raises(ValueError, match="already registered"):
         metrics.metric("accuracy", title="Accuracy again")(lambda report: 1.0)
+
+
+def test_a_class_with_no_test_row_is_shown_as_not_scored_not_as_zeros() -> None:
+    # A class of two rows trains on both: its 0.0000s read as a model that failed on it.
+    import numpy as np
+
+    from engine.export.model_card import _metrics_lines
+    from engine.evaluation.report import UNTESTED_NOTE
+
+    probs = np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.7, 0.3, 0.0], [0.1, 0.9, 0.0]])
+    report = compute_report([0, 1, 0, 1], probs, ["billing", "bug", "rare"])
+    rare = next(m for m in report.per_class if m.label == "rare")
+    assert not rare.tested and rare.shown() == ("—", "—", "—")
+    billing = next(m for m in report.per_class if m.label == "billing")
+    assert billing.tested and billing.shown() == ("1.0000", "1.0000", "1.0000")
+    card = "\n".join(_metrics_lines(report))
+    assert "| rare | — | — | — | 0 |" in card and UNTESTED_NOTE in card
+    tested_only = compute_report([0, 1], probs[:2, :2], ["billing", "bug"])
+    assert UNTESTED_NOTE not in "\n".join(_metrics_lines(tested_only))
