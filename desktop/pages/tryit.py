@@ -189,9 +189,24 @@ class TryItPage(Page):
             self._load_failed = True
             self._say(f"✖ {terminal.message} Choose the run again to retry.")
 
+    def _model_gone(self) -> str | None:
+        """The loaded model's run, if it was deleted since (by a `cloister rm-run`, or another
+        window): the model is then dropped and that said, as a deletion on the Runs page is.
+        One key lookup, nothing decrypted."""
+        from desktop.jobs import run_exists
+
+        run_id = self._predictor_run
+        if self.predictor is None or run_id is None or self.workspace is None \
+                or run_exists(self.workspace, run_id):
+            return None
+        self.refresh_runs()  # no longer listed: says so and drops the model
+        return run_id
+
     # --- live prediction ---------------------------------------------------------------------
     def _predict(self) -> None:
         text = self.text.toPlainText().strip()
+        if self._model_gone():
+            return
         if self.predictor is None or not text:
             if not text:
                 self.bars.set_values([])
@@ -283,8 +298,14 @@ class TryItPage(Page):
             self.predict_batch(Path(source), Path(target), sheet=sheet)
 
     def predict_batch(self, source: Path, target: Path, *, sheet: str | None = None) -> None:
+        gone = self._model_gone()
+        if gone:
+            self.batch_status.setText(f"✖ Run {gone} was deleted (by another window or a "
+                                      "command): nothing was predicted. Choose another run.")
+            return
         if self.predictor is None or self.workspace is None:
-            self.batch_status.setText("The model is still loading; try again in a moment.")
+            self.batch_status.setText("The model is still loading; try again in a moment."
+                                      if self._predictor_run else "Choose a run first.")
             return
         from desktop.jobs import predict_file_events
 

@@ -312,3 +312,27 @@ def test_a_text_in_a_language_the_model_cannot_read_is_said_to_get_an_answer_tha
     assert page.read_note.text().startswith("The model does not know 100% of these words")
     _ask(qtbot, page, "win a prize")
     assert not page.read_note.isVisibleTo(page)
+
+
+
+def test_a_run_deleted_from_the_command_line_stops_answering(qtbot, window, tryit, tmp_path: Path):
+    # `cloister rm-run` in a terminal: the page kept answering, and wrote a prediction file,
+    # with the deleted model (the audit log showed predict-file after run.deleted).
+    from engine.runs import delete_run
+
+    page, ws, run_id, csv = tryit
+    _ask(qtbot, page, "win a prize")
+    delete_run(ws, run_id)  # another process: no signal reaches this window
+    target = tmp_path / "predictions.csv"
+    page.predict_batch(csv, target)
+    assert not target.exists()
+    assert page.batch_status.text() == (f"✖ Run {run_id} was deleted (by another window or a "
+                                        "command): nothing was predicted. Choose another run.")
+    assert page.predictor is None and page.bars.values() == []
+    page.text.setPlainText("you won a prize, call now")
+    page._predict()  # what the typing debounce calls: nothing answers
+    assert page.bars.values() == []
+    page.predict_batch(csv, target)
+    assert not target.exists() and page.batch_status.text() == "Choose a run first."
+    actions = [e.action for e in ws.verify_audit().entries]
+    assert "predict-file" not in actions[actions.index("run.deleted"):]
