@@ -73,6 +73,8 @@ class ResultsPage(Page):
         self.report: Any = None
         self.record: Any = None
         self.scored: str | None = None  # the dataset the report shown scores, None: the test split
+        self._digests: dict[str, str] = {}  # each dataset's contents as last listed
+        self._scored_digest: str | None = None  # the scored dataset's, when it was scored
         # The run's model on other labelled data of the vault (this month's rows, another
         # team's): `cloister evaluate RUN --data NAME`, here.
         self.scored_on = QComboBox()
@@ -155,6 +157,8 @@ class ResultsPage(Page):
         self.layout_.addWidget(self.tabs, 1)
         self.layout_.addWidget(self.empty, 1)
         context.runs_changed.connect(self.refresh_runs)
+        # An erasure (the Forget dialog) takes quoted rows out of stored reports.
+        context.datasets_changed.connect(self._datasets_changed)
         self._set_empty(True)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -187,6 +191,30 @@ class ResultsPage(Page):
             self.show_run(self.run_combo.itemData(max(0, before)))
         elif self.run_id is not None:
             self._fill_scored_on()  # datasets imported, renamed or deleted meanwhile
+            self._reload_shown()
+
+    def _datasets_changed(self) -> None:
+        if self.run_id is not None:
+            self._fill_scored_on()
+            self._reload_shown()
+
+    def _reload_shown(self) -> None:
+        """The report shown, read again: an erasure here or by a `cloister forget` takes the
+        person's quoted rows out of stored reports (this page kept showing them), and a dataset
+        the run was scored on may have been stored again since (then its own report again)."""
+        if self.run_id is None or self.workspace is None:
+            return
+        if self.scored is not None:
+            if self._digests.get(self.scored) != self._scored_digest:
+                self.score_on(None)
+            return
+        from desktop.jobs import report
+
+        try:
+            self.report = report(self.workspace, self.run_id)
+        except Exception:  # noqa: BLE001 - deleted meanwhile: refresh_runs says so
+            return
+        self._render()
 
     def refresh_runs(self) -> None:
         self.run_combo.clear()
@@ -243,10 +271,11 @@ class ResultsPage(Page):
         self.scored_on.clear()
         self.scored_on.addItem("its test split", None)
         try:
-            names = [info.name for info in stored_datasets(self.workspace)] if self.workspace else []
+            infos = stored_datasets(self.workspace) if self.workspace else []
         except Exception:  # noqa: BLE001 - the test split is still offered
-            names = []
-        for name in names:
+            infos = []
+        self._digests = {info.name: info.sha256 for info in infos}
+        for name in self._digests:
             self.scored_on.addItem(f"dataset {name}", name)
         if self.scored is not None and self.scored_on.findData(self.scored) < 0:
             self.score_on(None)  # renamed or deleted since: the run's own report again
@@ -277,6 +306,7 @@ class ResultsPage(Page):
             return  # another run or choice since, or locked
         if isinstance(terminal, Done):
             self.report, self.scored = terminal.value, dataset
+            self._scored_digest = self._digests.get(dataset)
             self.scored_on.setCurrentIndex(max(0, self.scored_on.findData(dataset)))
             self._render()
             return

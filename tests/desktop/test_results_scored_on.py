@@ -71,3 +71,50 @@ def test_a_run_scored_on_another_dataset_and_back(qtbot, window, spam_csv, tiny_
     # The list follows the vault; the report of a name no longer there goes.
     assert results.scored_on.findData("december") > 0 and results.scored_on.findData("this-month") < 0
     assert results.scored is None and "held-out rows" in results.summary.text()
+
+
+def test_the_report_shown_is_read_again_after_an_erasure_or_a_change_elsewhere(
+        qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    # A `cloister forget` took the person's quoted rows out of the stored report; the page,
+    # open on it, kept showing them, even after switching pages.
+    from dataclasses import replace
+
+    from engine.data.store import save_dataset
+    from engine.evaluation.report import Misclassified, load_report, save_report
+
+    _trained(qtbot, window, spam_csv, tiny_model_dir)
+    ws = window.context.workspace
+    results = window.results_page
+    window.show_page("results")
+    qtbot.waitUntil(lambda: results.report is not None, timeout=30_000)
+    run_id = results.run_id
+    stored = load_report(ws, run_id)
+    quote = Misclassified(row=0, text="Jane Doe asked for her refund", true_label=stored.labels[0],
+                          predicted_label=stored.labels[1], confidence=0.9)
+
+    def shown() -> list[str]:
+        return [results.misclassified.item(r, 0).text() for r in range(results.misclassified.rowCount())]
+
+    save_report(ws, run_id, replace(stored, misclassified=[quote]))  # as it quoted her
+    window.show_page("datasets")
+    window.show_page("results")
+    assert shown() == ["Jane Doe asked for her refund"]
+    save_report(ws, run_id, replace(stored, misclassified=[]))  # what the erasure stores
+    window.show_page("datasets")
+    window.show_page("results")
+    assert shown() == []
+    # In this window, the Forget dialog's datasets_changed is enough: no page switch needed.
+    save_report(ws, run_id, replace(stored, misclassified=[quote]))
+    window.context.datasets_changed.emit()
+    assert shown() == ["Jane Doe asked for her refund"]
+
+    # Scored on a dataset stored again since (a fix, an erasure): the run's own report again.
+    _store(window, spam_csv, name="this-month")
+    _choose(results, "this-month")
+    qtbot.waitUntil(lambda: results.scored == "this-month", timeout=60_000)
+    info = load_dataset(ws, "this-month")
+    save_dataset(ws, "this-month", replace(info.as_imported(), table=info.table.slice(1)),
+                 info.info.mapping, overwrite=True)
+    window.show_page("datasets")
+    window.show_page("results")
+    assert results.scored is None and "held-out rows" in results.summary.text()
