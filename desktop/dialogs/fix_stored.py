@@ -77,8 +77,10 @@ class StoredFixDialog(QDialog):
     def _checked(self, terminal: object) -> None:
         if not isinstance(terminal, Done):
             self.status.setText(terminal.message if isinstance(terminal, Failed) else "Stopped.")
+            self.title.setText("The dataset could not be checked")  # not "Checking…" for good
             self.fixes.set_busy(False)
             self.fixes.fix_failed(self.status.text())  # no new buttons: said on the one pressed
+            self.context.datasets_changed.emit()  # deleted or renamed elsewhere: the list follows
             return
         self.info, problems, options = terminal.value
         self.problems_seen = list(problems)
@@ -96,15 +98,19 @@ class StoredFixDialog(QDialog):
         from engine.data.fix_stored import apply_stored_fix
 
         self.status.setText(f"Applying: {option.label}…")
-        self._start(lambda ws: apply_stored_fix(ws, self.dataset, option.fix), self._applied)
+        # The options were made for the contents read then: another since is refused, not fixed.
+        offered_on = self.info.sha256 if self.info is not None else None
+        self._start(lambda ws: apply_stored_fix(ws, self.dataset, option.fix, offered_on=offered_on),
+                    self._applied)
 
     def _applied(self, terminal: object) -> None:
         if isinstance(terminal, Done):
             info = terminal.value
             self.status.setText(f"Stored: {info.rows:,} rows, {info.num_classes} classes.")
             self.context.datasets_changed.emit()
-        else:  # refused: nothing stored changed
+        else:  # refused: nothing stored changed here (but another writer may have changed it)
             self.status.setText("Not applied: " + (terminal.message if isinstance(terminal, Failed)
                                                    else "stopped."))
             self.fixes.fix_failed(self.status.text())
+            self.context.datasets_changed.emit()  # the list shows the dataset as it is now
         self._check()

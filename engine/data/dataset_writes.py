@@ -100,10 +100,14 @@ def check_unchanged(ws: Vault, made_from: Mapping[str, str]) -> None:
         except DatasetDamaged:
             now = None
         if now != sha256:
-            what = "was deleted or renamed" if now is None else "was stored again"
-            raise DatasetChanged(
-                f"dataset {name!r} {what} by another Cloister window or command since this one "
-                "read it: nothing was stored. Run the command again, on the dataset as it is now")
+            raise changed_since_read(name, deleted=now is None)
+
+
+def changed_since_read(name: str, *, deleted: bool = False) -> DatasetChanged:
+    what = "was deleted or renamed" if deleted else "was stored again"
+    return DatasetChanged(
+        f"dataset {name!r} {what} by another Cloister window or command since this one read "
+        "it: nothing was stored. Look at it as it is now, and try again")
 
 
 def sweep_orphan_tables(ws: Vault) -> int:

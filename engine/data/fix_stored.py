@@ -42,13 +42,23 @@ def stored_fix_options(ws: Vault, name: str) -> tuple[DatasetInfo, list[Problem]
     return stored.info, problems, options
 
 
-def apply_stored_fix(ws: Vault, name: str, fix: Any) -> DatasetInfo:
+def apply_stored_fix(ws: Vault, name: str, fix: Any, *, offered_on: str | None = None) -> DatasetInfo:
     """``fix`` applied to the stored dataset ``name``, in place. Raises ``FixRefused`` (nothing
-    stored changes) when it would leave too few rows or classes."""
+    stored changes) when it would leave too few rows or classes. ``offered_on``: the sha256 of
+    the contents the fix was offered for (a window's Fix… list); another since (a command
+    stored the dataset again) is refused with ``DatasetChanged``, not fixed unseen."""
+    from engine.data.dataset_writes import changed_since_read
     from engine.data.fixes import apply_fixes
-    from engine.data.store import load_dataset
+    from engine.data.store import DatasetNotFound, load_dataset
 
-    stored = load_dataset(ws, name)
+    try:
+        stored = load_dataset(ws, name)
+    except DatasetNotFound:
+        if offered_on is None:
+            raise
+        raise changed_since_read(name, deleted=True) from None
+    if offered_on is not None and stored.info.sha256 != offered_on:
+        raise changed_since_read(name)
     imported = stored.as_imported()
     table, report = apply_fixes(imported.table, stored.info.mapping, [fix])
     fixed = dataclasses.replace(imported, table=table, problems=())

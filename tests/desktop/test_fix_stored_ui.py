@@ -99,3 +99,28 @@ def test_a_dialog_closed_starts_nothing_more(qtbot, window, tmp_path):
     dialog.reject()
     dialog._check()
     assert not window.context.jobs.busy("fix")
+
+
+def test_a_fix_offered_for_rows_a_command_replaced_since_is_refused_not_applied_unseen(
+        qtbot, window, tmp_path):
+    # `cloister import other.csv --name repeats --replace` while the dialog was open: its
+    # "removes 4 rows" was applied to the new rows (20 gone) and reported as done.
+    _store_with_repeats(window, tmp_path)
+    ws = window.context.workspace
+    dialog = _fix_dialog(qtbot, window)
+    [drop] = [b for b in dialog.fixes.buttons if "Drop repeated rows" in b.text()]
+    rows = [(f"another message {i}", "spam" if i % 2 else "ham") for i in range(60)] * 2
+    other = tmp_path / "other.csv"
+    other.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows), encoding="utf-8")
+    imported = read_table(other)
+    save_dataset(ws, "repeats", imported, infer_mapping(imported), overwrite=True)  # the command
+    qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Not applied: "), timeout=30_000)
+    assert "dataset 'repeats' was stored again by another Cloister window or command" \
+        in dialog.status.text()
+    assert len(load_dataset(ws, "repeats").texts) == 120  # nothing dropped unseen
+    page = window.datasets_page
+    qtbot.waitUntil(lambda: page.stored.item(0, 1).text() == "120", timeout=10_000)  # list follows
+    # The dialog checked again: its offer is now the new rows' own.
+    qtbot.waitUntil(lambda: any("removes 60 rows" in b.text() for b in dialog.fixes.buttons),
+                    timeout=30_000)
