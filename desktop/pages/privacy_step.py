@@ -274,7 +274,8 @@ class PrivacyPanel(QWidget):
             self.table.setCellWidget(row, 4, combo)
             # The longest choice must read whole, not cut off.
             self.table.setColumnWidth(4, max(self.table.columnWidth(4), combo.sizeHint().width() + 8))
-        self._show_columns(report)
+        if not self._show_columns(report):
+            return
         # The choices in the order they are read, top to bottom, before what is below them.
         chain_tabs(self.table, *(self.table.cellWidget(r, 4) for r in range(self.table.rowCount())),
                    self.columns, *self.columns.combos(), self.preview)
@@ -291,10 +292,21 @@ class PrivacyPanel(QWidget):
         self._coverage = f" ⚠ {warning}." if warning else ""
         self.status.setText(found + self._coverage)
 
-    def _show_columns(self, report: Any) -> None:
+    def _show_columns(self, report: Any) -> bool:
+        """The other columns, with the scan's proposals; False (said, nothing offered) when the
+        dataset was renamed or deleted during the scan, by another window or a command."""
         from engine.data.store import dataset_info
+        from engine.errors import InputError
 
-        info = dataset_info(self.context.workspace, self.dataset)
+        try:
+            info = dataset_info(self.context.workspace, self.dataset)
+        except InputError:  # it raised here, on the UI thread: "Scanning…" for good
+            self.preview_button.setEnabled(False)
+            self.create_button.setEnabled(False)
+            self.status.setText(f"✖ Dataset {self.dataset!r} was renamed or deleted while it was "
+                                "scanned (by another window or a command): close this and scan "
+                                "the dataset again as it is now.")
+            return False
         self._text_columns = set(info.mapping.text_columns)  # what the model reads: previewed first
         read = {*info.mapping.text_columns, info.mapping.label_column}
         others = [c for c in info.columns if c not in read]
@@ -304,6 +316,7 @@ class PrivacyPanel(QWidget):
         self.columns_label.setText(OTHER_COLUMNS if others else
                                    "Other columns: none (the dataset holds only the columns the "
                                    "model reads).")
+        return True
 
     def show_preview(self) -> None:
         from engine.data.anonymize import preview

@@ -249,5 +249,11 @@ class StoredDatasetsPanel(QWidget):
         name = self.selected_name()
         window = self.window()
         if name and hasattr(window, "train_page"):
-            window.train_page.select_dataset(name)
+            if not window.train_page.select_dataset(name):
+                QMessageBox.warning(self, "Cloister", f"Dataset {name!r} is no longer stored: "
+                                    "another window or a command renamed or deleted it. The "
+                                    "list now shows the datasets as they are.")
+                self.refresh(self.workspace)
+                self.context.datasets_changed.emit()
+                return
             window.show_page("train")

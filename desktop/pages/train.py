@@ -294,9 +294,12 @@ class TrainPage(Page):
             self._privacy_dismissed.add(name)
         self._update_privacy_warning()
 
-    def select_dataset(self, name: str) -> None:
+    def select_dataset(self, name: str) -> bool:
+        """False, nothing chosen, when ``name`` is gone (it chose the first dataset instead)."""
         self.refresh_datasets()
-        self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(name)))
+        if (index := self.dataset_combo.findData(name)) >= 0:
+            self.dataset_combo.setCurrentIndex(index)
+        return index >= 0
 
     def _toggle_advanced(self, shown: bool) -> None:
         self.advanced.setVisible(shown)
@@ -321,13 +324,10 @@ class TrainPage(Page):
             model_path=str(self.model_path) if self.model_path else None,
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=learning_rate, max_length=self.max_length.value(), **self.advanced.options(),
-            **self.auto_box.extra_options(),
-            **self.privacy.options(),
-        )
+            **self.auto_box.extra_options(), **self.privacy.options())
 
     def _typed_problems(self) -> list[str]:
-        """Text fields that do not read as numbers, named as typed (not as the -1 that
-        ``config_options`` passes on for them)."""
+        """Fields that do not read as numbers, named as typed (not as -1, ``config_options``'s)."""
         text = self.learning_rate.currentText().strip()
         problems = [] if reads_as_number(text) else [
             f"the learning rate '{text}' is not a number: type one like 5e-5 or 0.0001"]

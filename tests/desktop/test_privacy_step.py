@@ -327,3 +327,18 @@ def test_the_day_first_default_follows_the_computers_date_format(locale: str, da
                          cwd=Path(__file__).parents[2], timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == str(day_first)
+
+
+def test_a_dataset_renamed_by_a_command_during_the_scan_is_said_not_a_traceback(qtbot, window, tmp_path):
+    # `cloister rename notes notes_v2` while the scan ran: DatasetNotFound raised on the UI
+    # thread as the findings were shown, and the dialog said "Scanning…" for good.
+    from engine.data.store import rename_dataset
+
+    panel = _privacy_panel(qtbot, window, _notes(tmp_path))
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    rename_dataset(window.context.workspace, "notes", "notes_v2")  # the command, meanwhile
+    panel._show_report(panel.report)  # the scan's findings arriving after it
+    assert panel.status.text().startswith("✖ Dataset 'notes' was renamed or deleted while it was "
+                                          "scanned (by another window or a command)")
+    assert not panel.create_button.isEnabled() and not panel.preview_button.isEnabled()

@@ -126,3 +126,28 @@ def test_rename_while_another_writer_stores_a_dataset_says_so_instead_of_freezin
     assert [d.name for d in list_datasets(ws)] == ["messages"]  # nothing changed
     _rename(page, "messages-v1")  # once it is done, the rename goes through
     assert [d.name for d in list_datasets(ws)] == ["messages-v1"]
+
+
+def test_train_on_it_for_a_dataset_renamed_by_a_command_says_so_not_another_dataset(
+        qtbot, window, spam_csv) -> None:  # noqa: ANN001
+    # `cloister rename patients patients_v2`, then Train on it: the Train page chose the first
+    # dataset listed instead, and said "Check the settings, then press Start training".
+    from engine.data.store import rename_dataset
+    from tests.desktop.test_training_ui import _store
+
+    _store(window, spam_csv, "alpha_public")
+    _store(window, spam_csv, "patients")
+    page = window.datasets_page
+    window.show_page("datasets")
+    page.refresh_stored()
+    assert page.select_stored("patients")
+    before = window.train_page.dataset_combo.currentData()
+    rename_dataset(window.context.workspace, "patients", "patients_v2")  # the command
+    seen: list[str] = []
+    answer_next_message_box(lambda box: box.button(box.StandardButton.Ok), seen=seen)
+    page.stored_panel.train_button.click()
+    assert seen and seen[0].startswith("Dataset 'patients' is no longer stored")
+    assert window.current_page_key() == "datasets"  # not sent to train something else
+    assert window.train_page.dataset_combo.currentData() == before  # the choice left alone
+    names = [page.stored.item(r, 0).text() for r in range(page.stored.rowCount())]
+    assert "patients" not in names and "patients_v2" in names
