@@ -28,7 +28,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from engine.events import TERMINAL_EVENTS, Cancelled, CancelToken, Failed, FailureKind
+from engine.events import (TERMINAL_EVENTS, Cancelled, CancelToken, Failed, FailureKind,
+                           set_thread_cancel)
 from engine.failures import to_failed
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class Job(QObject):
     # --- worker thread ----------------------------------------------------------------------
     def _run(self) -> None:
         terminal: Any = None
+        set_thread_cancel(self.cancel_token)  # for waits deep in the engine (dataset_writes)
         try:
             for item in self._produce(self.cancel_token):
                 if isinstance(item, (*TERMINAL_EVENTS, Done)):

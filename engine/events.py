@@ -40,6 +40,20 @@ class CancelToken:
         return self._event.is_set()
 
 
+_worker = threading.local()
+
+
+def set_thread_cancel(token: CancelToken | None) -> None:
+    """The cancel token of the job this thread runs (the desktop's worker sets it): a wait deep
+    in the engine (another window's dataset write, engine.data.dataset_writes) can then stop
+    when the window is locked or closed, without every call in between passing it on."""
+    _worker.token = token
+
+
+def thread_cancel() -> CancelToken | None:
+    return getattr(_worker, "token", None)
+
+
 @dataclass(frozen=True)
 class Started:
     """The plan, known before the first step."""

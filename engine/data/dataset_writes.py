@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from privacy.vault import file_lock
 
-from engine.errors import InputError
+from engine.errors import InputError, Stopped
+from engine.events import thread_cancel
 
 if TYPE_CHECKING:
     from engine.vault import Vault
@@ -72,11 +73,17 @@ def writing_datasets(ws: Vault, *, give_up_after: float | None = None) -> Iterat
         return
     folder = Path(root) / LOCKS_DIR
     folder.mkdir(mode=0o700, exist_ok=True)
+    token = thread_cancel()  # a desktop job's: Lock or close stops the wait
     with contextlib.ExitStack() as stack:
         try:  # entered apart from the body: a Busy raised there is not the body's
-            stack.enter_context(file_lock.held(folder / _LOCK_NAME, give_up_after=give_up_after,
-                                               on_wait=lambda: _say_waiting(Path(root))))
+            stack.enter_context(file_lock.held(
+                folder / _LOCK_NAME, give_up_after=give_up_after,
+                on_wait=lambda: _say_waiting(Path(root)),
+                stop=None if token is None else (lambda: token.cancelled)))
         except file_lock.Busy:
+            if token is not None and token.cancelled:
+                raise Stopped("stopped while another Cloister window or command was storing a "
+                              "dataset: nothing was changed") from None
             raise DatasetsBusy("another Cloister window or command is storing a dataset in this "
                                "workspace right now: try again in a moment (nothing was "
                                "changed)") from None

@@ -90,11 +90,13 @@ class Busy(Exception):
 
 @contextlib.contextmanager
 def held(path: Path, *, give_up_after: float | None = None,
-         on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+         on_wait: Callable[[], None] | None = None,
+         stop: Callable[[], bool] | None = None) -> Iterator[None]:
     """Wait until the lock on ``path`` (created if missing) is this block's, then hold it;
     with ``give_up_after`` (seconds), raise ``Busy`` instead of waiting longer. ``on_wait`` is
     called once if the lock is not this block's after ``WAIT_NOTE_S``: a command that waits
-    on another says so, instead of seeming to hang.
+    on another says so, instead of seeming to hang. ``stop``: asked while waiting; once it says
+    True, ``Busy`` (a window being locked or closed does not wait out another's long write).
 
     Not re-entrant: a block that already holds ``path`` must not ask for it again.
     """
@@ -110,15 +112,18 @@ def held(path: Path, *, give_up_after: float | None = None,
 
     with _in_process_guard:
         local = _in_process.setdefault(os.path.abspath(path), threading.Lock())
-    while not local.acquire(timeout=_slice(deadline)):
-        if deadline is not None and time.monotonic() >= deadline:
+    # With ``stop``, looked at ten times a second rather than once (a window waits on it).
+    wait_s = (lambda: _slice(deadline)) if stop is None else (lambda: min(_slice(deadline), 0.1))
+    while not local.acquire(timeout=wait_s()):
+        if (deadline is not None and time.monotonic() >= deadline) or (stop is not None and stop()):
             raise Busy(str(path))  # another thread of this process holds it
         note()
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             while not try_lock(fd, path):
-                if deadline is not None and time.monotonic() >= deadline:
+                if (deadline is not None and time.monotonic() >= deadline) or \
+                        (stop is not None and stop()):
                     raise Busy(str(path))
                 note()
                 time.sleep(_POLL_S)
