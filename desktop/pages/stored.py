@@ -216,11 +216,20 @@ class StoredDatasetsPanel(QWidget):
                           f"Delete the dataset “{name}” from the vault? This cannot be undone.",
                           QMessageBox.StandardButton.Cancel, self)
         if trained:
+            from engine.run_claims import is_being_trained
+            from engine.runs import RunStatus
+
             one = len(trained) == 1
+            # A run training now (here, another window or a command) goes on with the rows it
+            # read: said before the answer, as `cloister rm` says it.
+            live = [r.run_id for r in trained
+                    if r.status is RunStatus.RUNNING and is_being_trained(workspace, r.run_id)]
             box.setInformativeText(
                 f"{count_of(len(trained), 'run')} {'was' if one else 'were'} trained on it. "
                 f"{'Its model and test report' if one else 'Their models and test reports'} "
-                "(which quote test rows) are kept unless you delete them too.")
+                "(which quote test rows) are kept unless you delete them too."
+                + (f" Run {', '.join(live)} is training on it right now: it goes on with the "
+                   "rows it read (cancel it to stop it)." if live else ""))
             with_runs = box.addButton(f"Delete it and its {count_of(len(trained), 'run')}",
                                       QMessageBox.ButtonRole.DestructiveRole)
         alone = box.addButton("Delete the dataset only" if trained else "Delete",

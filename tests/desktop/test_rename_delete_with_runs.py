@@ -151,3 +151,32 @@ def test_train_on_it_for_a_dataset_renamed_by_a_command_says_so_not_another_data
     assert window.train_page.dataset_combo.currentData() == before  # the choice left alone
     names = [page.stored.item(r, 0).text() for r in range(page.stored.rowCount())]
     assert "patients" not in names and "patients_v2" in names
+
+
+def test_delete_says_a_run_is_training_on_the_dataset_right_now(qtbot, window, spam_csv) -> None:  # noqa: ANN001
+    # `cloister train` in a terminal on the dataset: `cloister rm` said so, the app did not.
+    from engine.data.store import dataset_info
+    from engine.run_claims import claim_run
+    from engine.runs import RunRecord, RunStatus, new_run_id, save_run
+    from tests.desktop.test_training_ui import _store
+
+    _store(window, spam_csv, "patients")
+    ws = window.context.workspace
+    record = RunRecord(run_id=new_run_id(), dataset="patients", config={}, status=RunStatus.RUNNING,
+                       dataset_sha256=dataset_info(ws, "patients").sha256)
+    save_run(ws, record)
+    page = window.datasets_page
+    window.show_page("datasets")
+    page.refresh_stored()
+    assert page.select_stored("patients")
+    seen: list[str] = []
+
+    def answer(box):  # noqa: ANN001, ANN202
+        seen.append(box.informativeText())
+        return box.button(box.StandardButton.Cancel)
+
+    with claim_run(ws, record.run_id):  # the trainer holds its run
+        answer_next_message_box(answer)
+        page.delete_button.click()
+    assert seen and f"Run {record.run_id} is training on it right now" in seen[0]
+    assert [d.name for d in list_datasets(ws)] == ["patients"]  # cancelled: nothing deleted
