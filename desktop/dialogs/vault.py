@@ -199,8 +199,13 @@ def _change_passphrase(workspace: Any, old: str, new: str, kdf: Any) -> Any:
 
     try:
         workspace.change_passphrase(old, new, kdf=kdf)
-    except WrongPassphrase:
-        raise WrongPassphrase("The current passphrase is wrong: nothing was changed.") from None
+    except WrongPassphrase as exc:
+        # Changed meanwhile by `cloister passwd` or another window: the date says so, as the
+        # unlock dialog's does.
+        note = (f" It was set or last changed on {exc.passphrase_set}: after a change, only the "
+                "new one opens it." if exc.passphrase_set else "")
+        raise WrongPassphrase(f"The current passphrase is wrong: nothing was changed.{note}",
+                              passphrase_set=exc.passphrase_set) from None
     return workspace
 
 
