@@ -104,7 +104,12 @@ class StoredDatasetsPanel(QWidget):
             try:
                 infos = stored_datasets(workspace, damaged)
             except Exception as exc:  # noqa: BLE001 - a damaged entry must not break the page
-                self.context.status_message.emit(f"Could not list the datasets: {exc}")
+                from privacy.errors import IntegrityError
+
+                # An older copy put back while unlocked: the unlock is where it can be accepted.
+                way = (" Lock the workspace (Ctrl+L) and unlock it: it then says what changed "
+                       "and offers to accept this copy." if isinstance(exc, IntegrityError) else "")
+                self.context.status_message.emit(f"Could not list the datasets: {exc}{way}")
         if damaged:  # left out of the list: said, or the workspace looked emptier than it is
             self.context.status_message.emit("✖ " + " ".join(f"{reason[:1].upper()}{reason[1:]}."
                                                                for _name, reason in damaged))

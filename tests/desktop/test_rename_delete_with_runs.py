@@ -180,3 +180,25 @@ def test_delete_says_a_run_is_training_on_the_dataset_right_now(qtbot, window, s
         page.delete_button.click()
     assert seen and f"Run {record.run_id} is training on it right now" in seen[0]
     assert [d.name for d in list_datasets(ws)] == ["patients"]  # cancelled: nothing deleted
+
+
+def test_a_backup_put_back_while_unlocked_says_how_to_accept_it(qtbot, window, spam_csv, tmp_path) -> None:  # noqa: ANN001
+    # The list went empty with "the workspace index is older…" and no word of the way on.
+    import shutil
+
+    from tests.desktop.test_training_ui import _store
+
+    ws = window.context.workspace
+    root = Path(ws.root)
+    _store(window, spam_csv, "monday")
+    backup = tmp_path / "backup"
+    shutil.copytree(root, backup, ignore=shutil.ignore_patterns(".lock", ".locks", ".training"))
+    _store(window, spam_csv, "tuesday")  # today's work, which the backup lacks
+    for name in ("index.cloister", "index.backup.cloister"):
+        shutil.copy2(backup / name, root / name)  # the older index put back
+    said: list[str] = []
+    window.context.status_message.connect(said.append)
+    window.show_page("datasets")
+    window.datasets_page.refresh_stored()
+    assert any("Could not list the datasets: the workspace index is older" in s
+               and "Lock the workspace (Ctrl+L) and unlock it" in s for s in said), said
