@@ -203,11 +203,11 @@ def _rows_about(table: pa.Table, values: Sequence[str], columns: Sequence[str], 
 
 
 def _mapping_of(ws: Vault, name: str) -> dict[str, Any] | None:
-    from engine.data.reidentify import NoPseudonymMap, load_pseudonym_map
+    from engine.data.reidentify import MappingLost, NoPseudonymMap, load_pseudonym_map
 
     try:
         return load_pseudonym_map(ws, name).to_json()
-    except NoPseudonymMap:
+    except (NoPseudonymMap, MappingLost):  # lost: searched as a one-way copy is
         return None
 
 
@@ -468,6 +468,7 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
                      skip_incomplete=info.skip_incomplete, history=(*info.history, step),
                      history_audited=len(info.history), label_delimiter=info.label_delimiter,
                      after_commit=_mapping_writer(ws, part.mapping_left),
+                     expects_mapping=part.mapping_left is not None,
                      fixed_from=info.name, created=info.created)
         done[info.name] = part.removed
         if has_blocking(found):

@@ -167,7 +167,8 @@ def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,
 
     info = save_dataset(ws, name, anonymized, mapping, problems=problems,
                         overwrite=replace, skip_incomplete=skip_incomplete, history=history,
-                        label_delimiter=label_delimiter, after_commit=keep)
+                        label_delimiter=label_delimiter, after_commit=keep,
+                        expects_mapping=result.pseudonyms is not None)
     return info, result.report
 
 
@@ -196,7 +197,8 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
                          skip_incomplete=info.skip_incomplete,
                          history=info.history,  # the source's fixes hold for the copy too
                          label_delimiter=info.label_delimiter, after_commit=keep,
-                         made_from={source: info.sha256})  # an erasure meanwhile: not undone
+                         made_from={source: info.sha256},  # an erasure meanwhile: not undone
+                         expects_mapping=result.pseudonyms is not None)
     return saved, result.report
 
 

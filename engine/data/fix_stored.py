@@ -70,6 +70,7 @@ def store_fixed(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Seq
                 replace: bool = False) -> DatasetInfo:
     """Store ``fixed`` (the dataset ``info`` with ``history``'s fixes applied) in its place, or
     as ``target``."""
+    from engine.data.reidentify import mapping_expected
     from engine.data.store import pseudonym_map_key, save_dataset
 
     target = target or info.name
@@ -87,4 +88,5 @@ def store_fixed(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Seq
                         skip_incomplete=info.skip_incomplete, history=(*info.history, *history),
                         history_audited=len(info.history), label_delimiter=info.label_delimiter,
                         after_commit=keep_mapping, fixed_from=info.name, created=info.created,
-                        made_from={info.name: info.sha256})
+                        made_from={info.name: info.sha256},
+                        expects_mapping=kept is not None or mapping_expected(ws, info.name))

@@ -21,6 +21,11 @@ class NoPseudonymMap(InputError):
     """The dataset was not anonymized with reversible pseudonyms: there is nothing to reverse."""
 
 
+class MappingLost(DatasetDamaged):
+    """The dataset was stored to have a reversible mapping, which was never written (a process
+    killed between the two writes): its rows are intact, its pseudonyms cannot be reversed."""
+
+
 def save_pseudonym_map(ws: Vault, name: str, pseudonyms: PseudonymMap) -> None:
     ws.write_json(pseudonym_map_key(name), pseudonyms.to_json())
 
@@ -33,6 +38,11 @@ def load_pseudonym_map(ws: Vault, name: str) -> PseudonymMap:
     try:
         data = ws.read_json(key)
     except NotInVault:
+        if mapping_expected(ws, name):
+            raise MappingLost(
+                f"the reversible pseudonym mapping of dataset {name!r} was never written (the "
+                "command or window that stored it was stopped as it ended), so its pseudonyms "
+                "cannot be reversed: delete it and make it again from the original") from None
         raise NoPseudonymMap(
             f"dataset {name!r} has no reversible pseudonym mapping, so its pseudonyms cannot be "
             "reversed: only an anonymization whose policy sets reversible = true on a pseudonym "
@@ -45,6 +55,16 @@ def load_pseudonym_map(ws: Vault, name: str) -> PseudonymMap:
     except ValueError as exc:
         raise DatasetDamaged(f"the pseudonym mapping of dataset {name!r} is unreadable ({exc})") \
             from None
+
+
+def mapping_expected(ws: Vault, name: str) -> bool:
+    """Whether the stored description says a reversible mapping was to be written with it."""
+    from engine.data.store import meta_key
+
+    try:
+        return bool(ws.read_json(meta_key(name)).get("pseudonym_map"))
+    except Exception:  # noqa: BLE001 - unreadable: said as no mapping, as before
+        return False
 
 
 def reidentify(ws: Vault, name: str, text: str) -> Reidentified:

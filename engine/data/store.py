@@ -195,7 +195,8 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
                  history_audited: int = 0,
                  fixed_from: str | None = None,
                  created: datetime | None = None,
-                 made_from: Mapping[str, str] | None = None) -> DatasetInfo:
+                 made_from: Mapping[str, str] | None = None,
+                 expects_mapping: bool = False) -> DatasetInfo:
     """Store ``imported.table`` encrypted under ``name`` and return its info.
 
     Raises DatasetExists when ``name`` is taken and ``overwrite`` is false. A previous dataset of
@@ -214,6 +215,9 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
     rows were first imported, kept by a fix or an erasure (the lists show it as "imported").
     ``made_from``: dataset name -> the sha256 of the contents these rows were made from (a fix,
     an erasure); if one was stored again meanwhile, ``DatasetChanged`` and nothing is stored.
+    ``expects_mapping``: ``after_commit`` writes a reversible pseudonym mapping; the description
+    says so, so a process killed between the two is said as a lost mapping, not as a dataset
+    that was never reversible.
     The checks and every step hold the workspace's dataset-write lock
     (``engine.data.dataset_writes``): another window or command waits, then sees this save.
     """
@@ -252,6 +256,7 @@ def save_dataset(ws: Vault, name: str, imported: ImportedTable, mapping: ColumnM
         "problems": _problem_lines(problems),
         "skip_incomplete": bool(skip_incomplete),
         "history": [dict(step) for step in history],
+        **({"pseudonym_map": True} if expects_mapping else {}),
     }
     with writing_datasets(ws):
         exists = _refuse_existing(ws, name, overwrite)

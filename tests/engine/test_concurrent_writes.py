@@ -162,3 +162,32 @@ def test_an_erasure_stopped_between_two_datasets_says_it_is_incomplete_and_a_rer
     for name in ("tickets", "copy"):
         assert not any("Lauritsen" in t for t in _texts(name))
     assert "person.forgotten" in [action for action, _ in _audit()]
+
+
+def test_a_reversible_copy_whose_mapping_a_kill_never_wrote_is_said_as_lost(
+        csv_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # kill -9 between the copy's description and its mapping: `reidentify` then said the
+    # policy "was not reversible", which it was.
+    import engine.data.anonymize as anonymize
+    from tests.engine.test_reidentify_cli import REVERSIBLE
+
+    policy = tmp_path / "reversible.toml"
+    policy.write_text(REVERSIBLE, encoding="utf-8")
+
+    def killed(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise SystemExit(137)
+
+    real = anonymize.save_pseudonym_map
+    monkeypatch.setattr(anonymize, "save_pseudonym_map", killed)
+    with pytest.raises(SystemExit):
+        cli(["anonymize", "tickets", "--policy", str(policy), "--name", "anon"])
+    monkeypatch.setattr(anonymize, "save_pseudonym_map", real)
+    capsys.readouterr()
+    assert cli(["reidentify", "anon", "hello world"]) != 0
+    err = capsys.readouterr().err
+    assert "the reversible pseudonym mapping of dataset 'anon' was never written" in err
+    assert "not reversible" not in err and "reversible = true" not in err
+    # The rows are intact: an erasure still searches them (as a one-way copy is searched).
+    assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
+    assert not any("Lauritsen" in t for t in _texts("tickets"))
