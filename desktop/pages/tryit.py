@@ -196,8 +196,12 @@ class TryItPage(Page):
         from desktop.jobs import run_exists
 
         run_id = self._predictor_run
-        if self.predictor is None or run_id is None or self.workspace is None \
-                or run_exists(self.workspace, run_id):
+        if self.predictor is None or run_id is None or self.workspace is None:
+            return None
+        try:
+            if run_exists(self.workspace, run_id):
+                return None
+        except Exception:  # noqa: BLE001 - locked meanwhile (a debounced answer): not gone
             return None
         self.refresh_runs()  # no longer listed: says so and drops the model
         return run_id
