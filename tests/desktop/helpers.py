@@ -1,8 +1,10 @@
 """Small helpers for driving real widgets in the desktop tests."""
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +105,26 @@ def click_when_laid_out(qtbot, button: QWidget) -> None:  # noqa: ANN001
     appear with its first dataset, and a click before the layout settles lands beside them."""
     qtbot.waitUntil(lambda: button.isEnabled() and not button.visibleRegion().isEmpty(), timeout=5_000)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+@contextlib.contextmanager
+def another_writer_holds_the_datasets(ws: Any) -> Iterator[None]:
+    """For the block, another writer (a `cloister import` in a terminal, between its steps)
+    holds the workspace's dataset-write lock; it lets go when the block ends."""
+    from engine.data.dataset_writes import writing_datasets
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with writing_datasets(ws):
+            holding.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=hold)
+    writer.start()
+    assert holding.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        writer.join(10)

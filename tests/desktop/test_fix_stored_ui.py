@@ -129,34 +129,22 @@ def test_a_fix_offered_for_rows_a_command_replaced_since_is_refused_not_applied_
 def test_locking_the_window_does_not_wait_out_another_writers_long_save(qtbot, window, tmp_path):
     # A fix waiting for a command's long import: Ctrl+L took 10.5 s, then the fix was stored
     # anyway, after the user asked to lock.
-    import threading
     import time
 
-    from engine.data.dataset_writes import writing_datasets
+    from tests.desktop.helpers import another_writer_holds_the_datasets
 
     _store_with_repeats(window, tmp_path)
     ws = window.context.workspace
     before = load_dataset(ws, "repeats").info.sha256
     dialog = _fix_dialog(qtbot, window)
     [drop] = [b for b in dialog.fixes.buttons if "Drop repeated rows" in b.text()]
-    holding, release = threading.Event(), threading.Event()
-
-    def another_writer() -> None:  # as a `cloister import` between its steps
-        with writing_datasets(ws):
-            holding.set()
-            release.wait(30)
-
-    writer = threading.Thread(target=another_writer)
-    writer.start()
-    assert holding.wait(10)
-    qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.context.jobs.busy("fix"), timeout=10_000)
-    qtbot.wait(300)  # the fix is waiting for the lock
-    started = time.monotonic()
-    window.lock()
-    took = time.monotonic() - started
-    release.set()
-    writer.join(10)
+    with another_writer_holds_the_datasets(ws):
+        qtbot.mouseClick(drop, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.context.jobs.busy("fix"), timeout=10_000)
+        qtbot.wait(300)  # the fix is waiting for the lock
+        started = time.monotonic()
+        window.lock()
+        took = time.monotonic() - started
     assert took < 5  # not until the other writer is done
     from privacy.vault.workspace import Workspace
     from tests.desktop.conftest import PASSPHRASE

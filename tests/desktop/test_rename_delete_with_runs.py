@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 
 from engine.data.store import list_datasets
 from engine.runs import list_runs
-from tests.desktop.helpers import answer_next_message_box, button_with_text
+from tests.desktop.helpers import (answer_next_message_box, another_writer_holds_the_datasets,
+                                   button_with_text)
 from tests.desktop.test_accessibility import _trained
 from tests.desktop.test_training_ui import _store
 
@@ -92,10 +93,7 @@ def test_a_damaged_dataset_is_named_not_left_out_in_silence(qtbot, window, spam_
 def test_rename_while_another_writer_stores_a_dataset_says_so_instead_of_freezing(
         qtbot, window, spam_csv, monkeypatch) -> None:  # noqa: ANN001
     # Rename runs on the UI thread: behind a command's long import or erasure, the window hung.
-    import threading
-
     import desktop.jobs
-    from engine.data.dataset_writes import writing_datasets
     from PySide6.QtWidgets import QMessageBox
 
     from tests.desktop.test_training_ui import _store
@@ -107,21 +105,10 @@ def test_rename_while_another_writer_stores_a_dataset_says_so_instead_of_freezin
     page.refresh_stored()
     assert page.select_stored("messages")
     monkeypatch.setattr(desktop.jobs, "UI_WAIT_S", 0.2)
-    holding, done = threading.Event(), threading.Event()
-
-    def another_writer() -> None:  # as a `cloister import` in a terminal, between its steps
-        with writing_datasets(ws):
-            holding.set()
-            done.wait(10)
-
-    writer = threading.Thread(target=another_writer)
-    writer.start()
-    assert holding.wait(10)
     seen: list[str] = []
-    answer_next_message_box(lambda box: QMessageBox.StandardButton.Ok, seen=seen)
-    _rename(page, "messages-v1")
-    done.set()
-    writer.join(10)
+    with another_writer_holds_the_datasets(ws):
+        answer_next_message_box(lambda box: QMessageBox.StandardButton.Ok, seen=seen)
+        _rename(page, "messages-v1")
     assert seen and seen[0].startswith("another Cloister window or command is storing a dataset")
     assert [d.name for d in list_datasets(ws)] == ["messages"]  # nothing changed
     _rename(page, "messages-v1")  # once it is done, the rename goes through
