@@ -164,11 +164,12 @@ def test_lock_files_named_by_run_id_by_earlier_versions_are_swept(trained) -> No
         assert [p.name for p in folder.iterdir()] == [claim_path(ws, run_id).name]
 
 
-def test_a_backup_leaves_the_claims_folder_out() -> None:
-    # privacy may not import engine: the backup names the folder itself, and must name this one.
+def test_a_backup_leaves_the_claims_and_lock_folders_out() -> None:
+    # privacy may not import engine: the backup names the folders itself, and must name these.
+    from engine.data.dataset_writes import LOCKS_DIR
     from privacy.vault.backup import _NOT_COPIED
 
-    assert _NOT_COPIED == {CLAIMS_DIR}
+    assert _NOT_COPIED == {CLAIMS_DIR, LOCKS_DIR}
 
 
 def test_a_stopped_run_found_where_nothing_can_be_written_still_shows_as_failed(trained, monkeypatch) -> None:
