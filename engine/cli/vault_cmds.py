@@ -196,7 +196,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     ws = open_workspace(args)
     try:
-        ds = load_dataset(ws, args.name)
+        ds = load_dataset(ws, args.name, head=max(0, args.rows))
+        if any(str(p).startswith("error:") for p in ds.info.problems):  # the lines need them all
+            ds = load_dataset(ws, args.name)
         review = privacy_review(ws, ds.info.name)
     finally:
         ws.lock()
@@ -223,7 +225,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for line in blocking_lines(ds):
             print("  " + line)
     print(f"Personal data: {review_line(review, info.name)}")
-    shown = min(args.rows, info.rows)
+    shown = min(args.rows, info.rows if args.full else len(ds.texts))
     if shown:
         print(f"First {shown} rows:")
         rows = ds.table.slice(0, shown).to_pylist() if args.full else []

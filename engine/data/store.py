@@ -374,9 +374,23 @@ def dataset_info(ws: Vault, name: str) -> DatasetInfo:
     return _info(name, _read_meta(ws, check_name(name)))
 
 
-def load_dataset(ws: Vault, name: str) -> StoredDataset:
-    """Decrypt a dataset into memory, check it against its recorded digest, and map its columns."""
-    name = check_name(name)
+def load_dataset(ws: Vault, name: str, *, head: int | None = None) -> StoredDataset:
+    """Decrypt a dataset into memory, check it against its recorded digest, and map its columns.
+    ``head``: only the first rows as texts and labels (the table stays whole): `cloister show`
+    turned a million rows into Python strings, 1.5 GB, to print five."""
+    info, table = _read_table(ws, check_name(name))
+    mapped = table if head is None else table.slice(0, head)
+    if info.mapping.label_column is None:
+        from engine.data.columns import text_array
+
+        texts, labels = text_array(mapped, info.mapping).to_pylist(), list[str]()
+    else:
+        texts, labels = texts_and_labels(mapped, info.mapping,
+                                         skip_incomplete=info.skip_incomplete)
+    return StoredDataset(info=info, table=table, texts=texts, labels=labels)
+
+
+def _read_table(ws: Vault, name: str) -> tuple[DatasetInfo, pa.Table]:
     meta = _read_meta(ws, name)
     info = _info(name, meta)
     try:
@@ -389,15 +403,7 @@ def load_dataset(ws: Vault, name: str) -> StoredDataset:
     if hashlib.sha256(data).hexdigest() != info.sha256:
         raise DatasetDamaged(f"the table of dataset {name!r} does not match its description; "
                              f"delete it with 'cloister rm {name}' and import it again")
-    table = pq.read_table(pa.BufferReader(data))
-    if info.mapping.label_column is None:
-        from engine.data.columns import text_array
-
-        texts, labels = text_array(table, info.mapping).to_pylist(), list[str]()
-    else:
-        texts, labels = texts_and_labels(table, info.mapping,
-                                         skip_incomplete=info.skip_incomplete)
-    return StoredDataset(info=info, table=table, texts=texts, labels=labels)
+    return info, pq.read_table(pa.BufferReader(data))
 
 
 def _stored_names(ws: Vault) -> list[str]:

@@ -227,3 +227,12 @@ def test_a_files_path_given_as_a_dataset_says_to_import_it_first(ws: Workspace, 
     with pytest.raises(DatasetNotFound) as plain:
         load_dataset(ws, "nothing.csv")  # no such file: the usual message alone
     assert "is a file" not in str(plain.value)
+
+
+def test_the_first_rows_alone_are_read_as_texts_when_asked(ws: Workspace) -> None:
+    # `cloister show` made Python strings of every row (1.5 GB for a million) to print five.
+    save_dataset(ws, "t", imported(ROWS), MAPPING)
+    head = load_dataset(ws, "t", head=2)
+    assert head.texts == [r[0] for r in ROWS[:2]] and head.labels == ["billing", "bug"]
+    assert head.table.num_rows == len(ROWS) and head.info == dataset_info(ws, "t")
+    assert load_dataset(ws, "t", head=0).texts == []
