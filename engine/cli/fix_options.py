@@ -120,12 +120,15 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from engine.data.fix_hints import flag_of_kind
     from engine.data.fix_stored import checked, store_fixed
     from engine.data.problems import count_kinds, has_blocking
-    from engine.data.store import DatasetExists, check_name, dataset_exists, load_dataset
+    from engine.data.store import DatasetExists, check_name, dataset_exists, dataset_info, load_dataset
     from engine.errors import InputError
 
     source, target = check_name(args.dataset), check_name(args.name or args.dataset)
     ws = open_workspace(args)
     try:
+        # Said before the rows are read and fixed (a million took 12 s of silence).
+        found = dataset_info(ws, source)
+        print(f"dataset {found.name!r}: {found.rows:,} rows", flush=True)
         stored = load_dataset(ws, source)
         info = stored.info
         if target != info.name and dataset_exists(ws, target) and not args.replace:
@@ -139,7 +142,6 @@ def cmd_fix(args: argparse.Namespace) -> int:
             raise InputError(f"nothing to fix in {source!r} with these options: name a fix "
                              "(`cloister show` lists its problems; `cloister fix --help` the fixes)")
         problems = checked(info, fixed)
-        print(f"dataset {info.name!r}: {info.rows:,} rows")
         # What stays: with --name NEW the stored dataset is untouched, not replaced.
         kept = (f"({info.name!r} is kept as it is; the fixed rows become {target!r})"
                 if target != info.name else

@@ -45,3 +45,24 @@ def test_a_damaged_dataset_is_named_even_when_nothing_else_matches(
     assert "Not searched, damaged: 'tickets'" in out
     assert "Nothing removed: no row is surely about them (see above)." in out
     assert "no stored row names them" not in out
+
+
+def test_a_long_search_says_what_it_reads_before_it_starts(
+        csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A million rows gave nine seconds of silence before the first line.
+    import pyarrow as pa
+
+    from engine.data.columns import ColumnMapping
+    from engine.data.importing.table import ImportedTable
+    from engine.data.store import save_dataset
+
+    n = 100_000
+    table = pa.table({"text": [f"message {i}" for i in range(n)], "label": ["a", "b"] * (n // 2)})
+    with _workspace() as w:
+        save_dataset(w, "big", ImportedTable(table=table, source=Path("big.csv"), format="csv"),
+                     ColumnMapping(text_columns=("text",), label_column="label"))
+    capsys.readouterr()
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run"]) == 0
+    assert "searching 2 datasets (100,008 rows)…" in capsys.readouterr().err
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run", "--dataset", "tickets"]) == 0
+    assert "searching" not in capsys.readouterr().err  # a few rows: nothing to wait for
