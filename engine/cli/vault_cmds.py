@@ -92,7 +92,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     name = check_name(args.name)
     require_workspace(args)  # no workspace: said before a page of the file's warnings
-    # Validate exactly as `cloister inspect` does, before asking for the passphrase.
+    # Validate as `cloister inspect` does, before asking for the passphrase; token lengths
+    # excepted: they depend on the model, chosen at training, whose plan counts the texts cut.
     imported = read_table(Path(args.file), sheet=args.sheet, header=args.header, encoding=args.encoding)
     mapping = ColumnMapping.choose(imported, text_columns=args.text_column,
                                    label_column=args.label_column)
