@@ -328,7 +328,7 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
     from engine.data.store import load_dataset
     from engine.runs import runs_on
 
-    stored = load_dataset(ws, name)
+    stored = load_dataset(ws, name, head=0)  # searched as a table: no Python strings of it
     mapping = _mapping_of(ws, name)
     per_value_surrogates, pseudonyms, shared, mapping_left = split_mapping(
         mapping, checked, bool(columns)) if mapping else ({}, 0, [], None)

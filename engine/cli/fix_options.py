@@ -129,7 +129,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
         # Said before the rows are read and fixed (a million took 12 s of silence).
         found = dataset_info(ws, source)
         print(f"dataset {found.name!r}: {found.rows:,} rows", flush=True)
-        stored = load_dataset(ws, source)
+        stored = load_dataset(ws, source, head=0)  # fixes read the table alone
         info = stored.info
         if target != info.name and dataset_exists(ws, target) and not args.replace:
             raise DatasetExists(f"a dataset named {target!r} already exists; choose another "

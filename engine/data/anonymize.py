@@ -181,7 +181,7 @@ def anonymize_dataset(ws: Workspace, source: str, new_name: str, policy: Policy,
                          "(delete it afterwards with 'cloister rm' if you wish)")
     if _exists(ws, new_name):
         raise DatasetExists(f"a dataset named {new_name!r} already exists; choose another name")
-    stored = load_dataset(ws, source)
+    stored = load_dataset(ws, source, head=0)  # the table alone is anonymized
     info = stored.info
     imported = stored.as_imported()
     anonymized, result = anonymize_imported(imported, info.mapping, policy, ws, progress=progress)
@@ -209,7 +209,7 @@ def scan_table(table: pa.Table, policy: Policy | None = None, *, label_column: s
 
 def scan_dataset(ws: Workspace, name: str, policy: Policy | None = None, *,
                  progress: Progress | None = None) -> ScanReport:
-    stored = load_dataset(ws, name)
+    stored = load_dataset(ws, name, head=0)
     report = scan_table(stored.table, policy, label_column=stored.info.mapping.label_column,
                         progress=progress)
     ws.audit("dataset.scanned", dataset=dataset_info(ws, name).name, findings=dict(report.counts))
@@ -225,7 +225,7 @@ def preview(ws: Workspace, name: str, policy: Policy | None = None, *, rows: int
     spans, after, its changed spans), for the desktop's highlighted preview, after the first
     rows of each column a whole-column action changes. In memory only."""
     policy = policy or Policy()
-    stored = load_dataset(ws, name)
+    stored = load_dataset(ws, name, head=0)
     # The first rows are enough to find a few that change: with the name model, reading the
     # whole table would take minutes for five examples.
     columns = table_columns(stored.table.slice(0, PREVIEW_SCAN_ROWS))

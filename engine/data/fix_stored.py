@@ -33,7 +33,7 @@ def stored_fix_options(ws: Vault, name: str) -> tuple[DatasetInfo, list[Problem]
     from engine.data.fixes import BY_CLASS_KINDS
     from engine.data.store import load_dataset
 
-    stored = load_dataset(ws, name)
+    stored = load_dataset(ws, name, head=0)  # the table is what is checked: no Python strings
     imported = stored.as_imported()
     problems = checked(stored.info, imported)
     options = suggest_fixes(imported.table, stored.info.mapping, problems)
@@ -52,7 +52,7 @@ def apply_stored_fix(ws: Vault, name: str, fix: Any, *, offered_on: str | None =
     from engine.data.store import DatasetNotFound, load_dataset
 
     try:
-        stored = load_dataset(ws, name)
+        stored = load_dataset(ws, name, head=0)
     except DatasetNotFound:
         if offered_on is None:
             raise
