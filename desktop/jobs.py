@@ -188,11 +188,15 @@ def count_people(ws: Vault, dataset: str, column: str, seed: int) -> tuple[int, 
     import_ml_stack()
     from engine.data.store import load_dataset
     from engine.training.plan import training_split
-    from engine.training.prepare import person_ids
+    from engine.training.prepare import person_ids, split_strata
 
     stored = load_dataset(ws, dataset)
     people = person_ids(stored, column)
-    return len(set(people)), training_split(stored.labels, seed, people)[1]
+    # Split as the run will: a dataset stored multi-label trains multi-label (plan.py).
+    delimiter = stored.info.label_delimiter
+    strata = split_strata(stored.labels, {"multi_label": bool(delimiter), "split_rule": 2,
+                                          "label_delimiter": delimiter or "|"})
+    return len(set(people)), training_split(strata, seed, people)[1]
 
 
 def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:

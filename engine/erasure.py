@@ -29,10 +29,11 @@ import pyarrow as pa
 from engine.data.person_spelling import needs_other_form
 from engine.data.person_match import check_values, found_spellings, labels_naming, rows_matching
 from engine.erasure_traces import (ReportQuotes, audit_mentions, computed_surrogates,
-                                   computed_name_pairs, mapped_name_pairs, name_pair_columns,
-                                   report_quotes, rows_with_name_pairs, split_mapping,
-                                   without_removed_rows)
+                                   computed_name_pairs, mapped_name_pairs, mapping_writer,
+                                   name_pair_columns, report_quotes, rows_with_name_pairs,
+                                   split_mapping, without_removed_rows)
 from engine.data.store import ANONYMIZED_FROM
+from engine.erasure_guard import check_side_digests, side_digests
 from engine.erasure_words import (ERASED_FROM_BACKUPS, check_reference,  # noqa: F401 - said here first
                                   without_advice)
 from engine.errors import InputError, Stopped
@@ -115,6 +116,7 @@ class ErasurePlan:
     skipped: list[str] = field(default_factory=list)  # datasets without the columns named
     # Datasets that could not be read (name, why): rows about the person may be there.
     damaged: list[tuple[str, str]] = field(default_factory=list)
+    side: dict[str, str] = field(default_factory=dict)  # engine.erasure_guard.side_digests
 
     @property
     def affected(self) -> list[DatasetErasure]:
@@ -280,7 +282,8 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                             run_ids=run_ids if datasets else None, match_all=match_all)
     return ErasurePlan(values=checked, datasets=parts, reports=reports,
                        audit_entries=audit_mentions(ws, checked), skipped=skipped,
-                       damaged=damaged)
+                       damaged=damaged, side=side_digests(
+                           ws, [p.name for p in parts if p.changes], [q.run_id for q in reports]))
 
 
 def _check_cancel(cancel: CancelToken | None) -> None:
@@ -389,23 +392,28 @@ class ErasureDone:
 
 
 def carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool = False, force: bool = False,
-              reference: str | None = None,
-              said: Callable[[str], None] = lambda _line: None) -> ErasureDone:
+              reference: str | None = None, said: Callable[[str], None] = lambda _line: None,
+              started: Callable[[], None] = lambda: None) -> ErasureDone:
     """What ``_carry_out`` does, holding the workspace's dataset-write lock from the check that
     the datasets are as searched to the last save: a fix or import stored meanwhile by another
     window or command cannot put back rows this erasure removed. Tables an earlier crash left
-    unnamed (possibly holding the person's rows) are removed at the end."""
+    unnamed (possibly holding the person's rows) are removed at the end. ``started``: called
+    once the checks pass, before the first change."""
     from engine.data.dataset_writes import sweep_orphan_tables, writing_datasets
 
     with writing_datasets(ws):
         done = _carry_out(ws, plan, delete_runs=delete_runs, force=force, reference=reference,
-                          said=said)
-        sweep_orphan_tables(ws)
+                          said=said, started=started)
+        try:  # housekeeping after a finished erasure: never said as its failure
+            sweep_orphan_tables(ws)
+        except Exception:  # noqa: BLE001 - the next save sweeps again
+            pass
     return done
 
 
 def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
-               reference: str | None, said: Callable[[str], None]) -> ErasureDone:
+               reference: str | None, said: Callable[[str], None],
+               started: Callable[[], None]) -> ErasureDone:
     """Delete the runs trained on the person's rows (with ``delete_runs``), take their quotes
     out of test reports, then store each affected dataset again without the rows (and its
     mapping without their pseudonyms).
@@ -417,6 +425,7 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
     other order would leave runs that no search leads to any more. Each dataset is replaced
     atomically."""
     from engine.data.problems import has_blocking
+    from engine.data.reidentify import mapping_expected
     from engine.data.store import dataset_info, save_dataset
     from engine.data.validation import validate
     from engine.evaluation.report import save_report
@@ -430,6 +439,8 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
         if dataset_info(ws, part.name).sha256 != part.sha256:
             raise InputError(f"dataset {part.name!r} changed since it was searched (nothing was "
                              "changed): search again")
+    check_side_digests(ws, plan.side)  # and what is written back besides the tables
+    started()
     runs = plan.runs if delete_runs else []
     check_deletable(ws, runs, how="`cloister rm-run RUN --force`")
     deleted = []
@@ -449,7 +460,7 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
     for part in plan.affected:
         stored, info = part.stored, part.stored.info
         if not part.removed:  # only its mapping named them
-            _mapping_writer(ws, part.mapping_left)(info)
+            mapping_writer(ws, part.mapping_left)(info)
             said(f"took {count_of(part.pseudonyms, 'pair')} naming them out of the mapping of "
                  f"{info.name!r}")
             continue
@@ -467,8 +478,8 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
         save_dataset(ws, info.name, imported, info.mapping, problems=problems, overwrite=True,
                      skip_incomplete=info.skip_incomplete, history=(*info.history, step),
                      history_audited=len(info.history), label_delimiter=info.label_delimiter,
-                     after_commit=_mapping_writer(ws, part.mapping_left),
-                     expects_mapping=part.mapping_left is not None,
+                     after_commit=mapping_writer(ws, part.mapping_left),
+                     expects_mapping=part.mapping_left is not None or mapping_expected(ws, info.name),
                      fixed_from=info.name, created=info.created)
         done[info.name] = part.removed
         if has_blocking(found):
@@ -487,12 +498,3 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
     return ErasureDone(rows=done, runs_deleted=tuple(deleted), pseudonyms=pseudonyms,
                        quotes=quotes, blocking=blocking)
 
-
-def _mapping_writer(ws: Vault, mapping: dict[str, Any] | None) -> Callable[[Any], None]:
-    from engine.data.reidentify import save_pseudonym_map
-    from privacy.pii.reversible import PseudonymMap
-
-    def write(saved: Any) -> None:
-        if mapping is not None:
-            save_pseudonym_map(ws, saved.name, PseudonymMap.from_json(mapping))
-    return write

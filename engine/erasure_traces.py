@@ -13,7 +13,7 @@ import csv
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -313,3 +313,14 @@ def clean_copy_advice(part: Any) -> str:
         return f"delete {part.name} and anonymize {part.anonymized_from} again afterwards"
     return (f"delete {part.name} and import its file again, with the same anonymization, once "
             "the person's rows are out of it")
+
+
+def mapping_writer(ws: Vault, mapping: dict[str, Any] | None) -> Callable[[Any], None]:
+    """What writes a dataset's mapping left after an erasure (``after_commit``), or nothing."""
+    from engine.data.reidentify import save_pseudonym_map
+    from privacy.pii.reversible import PseudonymMap
+
+    def write(saved: Any) -> None:
+        if mapping is not None:
+            save_pseudonym_map(ws, saved.name, PseudonymMap.from_json(mapping))
+    return write

@@ -368,9 +368,9 @@ class ResultsPage(Page):
             self.per_class.insertRow(row)
             self.per_class.setItem(row, 0, _cell(metrics_row.label))
             values = (metrics_row.precision, metrics_row.recall, metrics_row.f1)
-            for column, value in enumerate(values, start=1):
+            for column, (value, said) in enumerate(zip(values, metrics_row.shown()), start=1):
                 self.per_class.setItem(row, column, _cell(
-                    format_metric(value) if metrics_row.tested else "—", align_right=True))
+                    "—" if said == "—" else format_metric(value), align_right=True))
             if not metrics_row.tested:
                 self.per_class.item(row, 0).setToolTip(UNTESTED_NOTE)
             self.per_class.setItem(row, 4, _cell(metrics_row.support, align_right=True))

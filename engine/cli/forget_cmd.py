@@ -98,6 +98,7 @@ def _carry_out_said(ws: Any, plan: Any, args: argparse.Namespace) -> Any:
     from engine.erasure import carry_out
 
     steps: list[str] = []
+    began: list[bool] = []  # its checks passed: a change from here on is this erasure's
 
     def said(line: str) -> None:
         steps.append(line)
@@ -105,8 +106,10 @@ def _carry_out_said(ws: Any, plan: Any, args: argparse.Namespace) -> Any:
 
     try:
         return carry_out(ws, plan, delete_runs=args.with_runs, force=args.force,
-                         reference=args.reference, said=said)
+                         reference=args.reference, said=said, started=lambda: began.append(True))
     except KeyboardInterrupt as stop:
+        if not began:  # stopped while waiting for another writer, or checking: nothing changed
+            raise
         # A save holds a stop until it is logged, so the last dataset done may not be printed.
         changed = [p.name for p in plan.affected if _stored_sha(ws, p.name) != p.sha256]
         if not steps and not changed:

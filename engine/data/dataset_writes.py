@@ -101,11 +101,12 @@ def check_unchanged(ws: Vault, made_from: Mapping[str, str]) -> None:
 
     for name, sha256 in made_from.items():
         try:
-            now = dataset_info(ws, name).sha256
+            now: str | None = dataset_info(ws, name).sha256
         except DatasetNotFound:
             now = None
         except DatasetDamaged:
-            now = None
+            raise DatasetChanged(f"dataset {name!r} cannot be read now, though it could when this "
+                                 "command or window read it: nothing was stored") from None
         if now != sha256:
             raise changed_since_read(name, deleted=now is None)
 

@@ -70,14 +70,23 @@ def store_fixed(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Seq
                 replace: bool = False) -> DatasetInfo:
     """Store ``fixed`` (the dataset ``info`` with ``history``'s fixes applied) in its place, or
     as ``target``."""
-    from engine.data.reidentify import mapping_expected
-    from engine.data.store import pseudonym_map_key, save_dataset
+    from engine.data.dataset_writes import writing_datasets
+    from engine.data.store import pseudonym_map_key
 
     target = target or info.name
-    # A reversible anonymization's mapping still holds for the fixed rows (fixes drop or relabel
-    # rows, never change a text's pseudonyms); the save drops it with the old contents, so it
-    # goes back in with the new ones.
-    kept = ws.read_bytes(pseudonym_map_key(info.name)) if ws.has(pseudonym_map_key(info.name)) else None
+    with writing_datasets(ws):  # the mapping read below is the one stored now, not before a wait
+        # A reversible anonymization's mapping still holds for the fixed rows (fixes drop or
+        # relabel rows, never change a text's pseudonyms); the save drops it with the old
+        # contents, so it goes back in with the new ones.
+        key = pseudonym_map_key(info.name)
+        kept = ws.read_bytes(key) if ws.has(key) else None
+        return _store(ws, info, fixed, history, problems, target, replace, kept)
+
+
+def _store(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Sequence[dict[str, Any]],
+           problems: list[Problem], target: str, replace: bool, kept: bytes | None) -> DatasetInfo:
+    from engine.data.reidentify import mapping_expected
+    from engine.data.store import pseudonym_map_key, save_dataset
 
     def keep_mapping(saved: Any) -> None:
         if kept is not None:

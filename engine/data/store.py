@@ -143,7 +143,10 @@ def table_named(ws: Vault, name: str) -> str | None:
     """The table file the stored description of ``name`` names; None when there is none, or
     it cannot be read."""
     try:
-        return str(ws.read_json(_meta_key(name))["table"]) if ws.has(_meta_key(name)) else None
+        meta = ws.read_json(_meta_key(name)) if ws.has(_meta_key(name)) else None
+        if meta is None or int(meta.get("format", 0)) > META_FORMAT:
+            return None  # none, or a newer layout (which may name several tables): keep them
+        return str(meta["table"])
     except Exception:  # noqa: BLE001 - unreadable: the caller keeps what it may name
         return None
 

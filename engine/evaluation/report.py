@@ -30,9 +30,10 @@ REPORT_VERSION = 1
 DEFAULT_MAX_MISCLASSIFIED = 1000
 
 
-# Said under a per-class table that shows a class with no test row as "—".
-UNTESTED_NOTE = ("—: no row of this class was in the test split (a class of one or two rows "
-                 "trains on all of them), so it was not scored; add rows of it to test it")
+# Said under a per-class table that shows a class with no row scored as "—".
+UNTESTED_NOTE = ("—: no row of this class was among the rows scored (in a run's own test "
+                 "split: a class of one or two rows trains on all of them), so there is nothing "
+                 "to recall; a precision is still shown where the model predicted it")
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,22 @@ class ClassMetrics:
     recall: float
     f1: float
     support: int
+    predicted: int = 0  # rows predicted as this class (reports before 2026-12-07: 0)
 
     @property
     def tested(self) -> bool:
-        """Whether the test split held a row of this class: if not, its zeros are not scores
-        (they read as a model that failed on the class)."""
+        """Whether the rows scored held one of this class: if not, its zero recall is not a
+        score (it read as a model that failed on the class)."""
         return self.support > 0
 
     def shown(self, digits: int = 4) -> tuple[str, str, str]:
-        """Precision, recall and F1 as a table shows them: "—" for a class not tested."""
+        """Precision, recall and F1 as a table shows them: "—" where there is nothing to score
+        (a class never in the rows scored; its precision, and the F1 that macro-F1 averages,
+        stay where the model predicted it: those wrong predictions are real)."""
+        values = [f"{v:.{digits}f}" for v in (self.precision, self.recall, self.f1)]
         if not self.tested:
-            return ("—", "—", "—")
-        return tuple(f"{v:.{digits}f}" for v in (self.precision, self.recall, self.f1))  # type: ignore[return-value]
+            values = [values[0], "—", values[2]] if self.predicted else ["—", "—", "—"]
+        return values[0], values[1], values[2]
 
 
 @dataclass(frozen=True)
@@ -357,8 +362,9 @@ def _per_class(
     recall = _safe_divide(true_positive, support)
     f1 = _safe_divide(2 * precision * recall, precision + recall)
     per_class = tuple(
-        ClassMetrics(label=label, precision=float(p), recall=float(r), f1=float(f), support=int(s))
-        for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        ClassMetrics(label=label, precision=float(p), recall=float(r), f1=float(f), support=int(s),
+                     predicted=int(k))
+        for label, p, r, f, s, k in zip(labels, precision, recall, f1, support, predicted_count)
     )
     return per_class, f1
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from privacy.errors import PrivacyError
 from privacy.vault import file_lock
-from privacy.vault.atomic import (TEMP_PREFIX, TEMP_SUFFIX, fsync_dir, remove_leftovers,
+from privacy.vault.atomic import (LEFTOVER_GRACE_S, TEMP_PREFIX, TEMP_SUFFIX, fsync_dir,
                                   replace_retrying)
 from privacy.vault.keyfile import VAULT_FILE_NAME
 from privacy.vault.workspace import LOCK_FILE
@@ -36,7 +36,23 @@ PARTIAL_SUFFIX = ".cloister-backup-partial"
 # only while their process runs; on Windows a live one is byte-locked, so reading it fails.
 _NOT_COPIED = frozenset({".training", ".locks"})
 _CHUNK = 1 << 20
-_STAGING = re.compile(r"\..+" + re.escape(PARTIAL_SUFFIX))
+
+
+def _remove_abandoned(parent: Path) -> None:
+    """Remove the partial backups in ``parent`` in which nothing was written for
+    ``LEFTOVER_GRACE_S``: a backup killed outright; one at work writes a file every moment."""
+    now = time.time()
+    for staging in parent.glob(f".*{PARTIAL_SUFFIX}"):
+        try:
+            if staging.is_symlink() or not staging.is_dir():
+                continue
+            newest = max([staging.lstat().st_mtime] + [
+                os.lstat(os.path.join(folder, name)).st_mtime
+                for folder, dirs, files in os.walk(staging) for name in (*dirs, *files)])
+            if now - newest >= LEFTOVER_GRACE_S:
+                shutil.rmtree(staging)
+        except OSError:  # gone meanwhile, or not ours to remove: left as it is
+            continue
 
 
 class BackupError(PrivacyError):
@@ -78,8 +94,9 @@ def back_up(root: Path, dest: Path, *, on_wait: Callable[[], None] | None = None
     staging = dest.parent / f".{dest.name}{PARTIAL_SUFFIX}"
     shutil.rmtree(staging, ignore_errors=True)  # what an interrupted earlier backup left
     # And what killed backups to other names left here: encrypted copies of rows that an
-    # erasure since cannot reach (older than the grace, so not a backup at work now).
-    remove_leftovers(dest.parent, also=_STAGING)
+    # erasure since cannot reach. Judged by the newest file in each (a backup at work writes
+    # deep inside its folder, whose own time stays that of its start).
+    _remove_abandoned(dest.parent)
     try:
         copied: dict[str, int] = {}
         _copy_files(root, staging, copied, top=False)  # the objects: they never change

@@ -417,3 +417,35 @@ def test_columns_that_name_a_person_are_offered_first(qapp) -> None:  # noqa: AN
     # (a "Complaint ID" is one per row, not a person).
     assert offered == [None, "customer_id", "patientID", "Complaint ID", "Date received",
                        "Timely response?", "paid"]
+
+
+def test_the_people_counted_for_training_are_split_as_a_multi_label_run_splits(tmp_path) -> None:
+    # The Train page counted them on the label strings' split, the run on its rarest-label one:
+    # 151 people against 149, and its automatic DP settings differed from the CLI's.
+    import random
+
+    import pyarrow as pa
+
+    from desktop.jobs import count_people
+    from engine.data.columns import ColumnMapping
+    from engine.data.importing.table import ImportedTable
+    from engine.data.store import load_dataset, save_dataset
+    from engine.training.config import TrainConfig
+    from engine.training.plan import training_split
+    from engine.training.prepare import person_ids, split_strata
+    from tests.engine.test_splits import _multi_label_rows
+    from tests.engine.tiny_model import make_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    labels = _multi_label_rows(600)
+    rng = random.Random(2)
+    table = pa.table({"text": [f"note {i}" for i in range(600)], "label": labels,
+                      "person": [f"p{rng.randrange(200)}" for _ in range(600)]})
+    save_dataset(ws, "tickets", ImportedTable(table=table, source=tmp_path / "t.csv", format="csv"),
+                 ColumnMapping(text_columns=("text",), label_column="label"), label_delimiter="|")
+    stored = load_dataset(ws, "tickets")
+    people = person_ids(stored, "person")
+    run = TrainConfig(dataset="tickets", multi_label=True, label_delimiter="|")
+    as_the_run = training_split(split_strata(stored.labels, run), 13, people)[1]
+    assert count_people(ws, "tickets", "person", 13) == (len(set(people)), as_the_run)
+    assert as_the_run != training_split(stored.labels, 13, people)[1]  # the two rules differ here

@@ -189,5 +189,83 @@ def test_a_reversible_copy_whose_mapping_a_kill_never_wrote_is_said_as_lost(
     assert "the reversible pseudonym mapping of dataset 'anon' was never written" in err
     assert "not reversible" not in err and "reversible = true" not in err
     # The rows are intact: an erasure still searches them (as a one-way copy is searched).
+    before = len(_texts("anon"))
     assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
     assert not any("Lauritsen" in t for t in _texts("tickets"))
+    assert len(_texts("anon")) < before  # her rows left the copy too
+    capsys.readouterr()
+    assert cli(["reidentify", "anon", "hello world"]) != 0  # and it is still said as lost
+    assert "was never written" in capsys.readouterr().err
+
+
+def test_two_erasures_searched_before_either_ran_do_not_undo_each_other(
+        csv_file: Path, tmp_path: Path) -> None:
+    # Each wrote back the mapping (and test reports) as it read them when it searched: the
+    # second put back the pairs the first had taken out. The second is now refused.
+    from engine.data.store import pseudonym_map_key
+    from engine.erasure import carry_out, plan_erasure
+    from engine.errors import InputError
+    from privacy.pii.reversible import PseudonymMap
+    from tests.engine.test_forget_cli import _anonymize
+    from tests.engine.test_reidentify_cli import REVERSIBLE
+
+    _anonymize(tmp_path, REVERSIBLE, "tickets", "anon")
+    with _workspace() as w:
+        mapping = PseudonymMap.from_json(w.read_json(pseudonym_map_key("anon")))
+        mapping.record("PERSON", "Greta Gone", "Unused Surrogate")
+        mapping.record("PERSON", "Hanna Gone", "Other Surrogate")
+        w.write_json(pseudonym_map_key("anon"), mapping.to_json())
+    first, second = _workspace(), _workspace()  # two windows, or two commands at their prompts
+    plan_first = plan_erasure(first, ["Greta Gone"], datasets=["anon"])
+    plan_second = plan_erasure(second, ["Hanna Gone"], datasets=["anon"])
+    carry_out(first, plan_first)
+    with pytest.raises(InputError, match="a pseudonym mapping changed since the search"):
+        carry_out(second, plan_second)
+    with _workspace() as w:
+        left = repr(w.read_json(pseudonym_map_key("anon")))
+    assert "Greta" not in left and "Hanna" in left  # the first's erasure stands; nothing else ran
+    carry_out(second, plan_erasure(second, ["Hanna Gone"], datasets=["anon"]))  # searched again
+    with _workspace() as w:
+        assert "Hanna" not in repr(w.read_json(pseudonym_map_key("anon")))
+
+
+def test_a_ctrl_c_while_waiting_for_another_writer_is_not_said_as_a_partial_erasure(
+        csv_file: Path) -> None:
+    # The other writer's change was counted as this erasure's: "rows were removed from
+    # 'tickets' only", while it had removed nothing.
+    import _thread
+    import argparse
+    import time
+    from dataclasses import replace
+
+    from engine.cli.forget_cmd import _carry_out_said
+    from engine.erasure import plan_erasure
+
+    ws = _workspace()
+    plan = plan_erasure(ws, ["Kimberly Lauritsen"])
+    other = _workspace()
+    holding = threading.Event()
+
+    def another_fix() -> None:  # another window storing 'tickets' again, then Ctrl-C here
+        with writing_datasets(other):
+            holding.set()
+            stored = load_dataset(other, "tickets")
+            rows = stored.as_imported()
+            save_dataset(other, "tickets", replace(rows, table=rows.table.slice(0, 7)),
+                         stored.info.mapping, overwrite=True)
+            time.sleep(0.3)
+            _thread.interrupt_main()
+            time.sleep(1)
+
+    fixer = threading.Thread(target=another_fix)
+    fixer.start()
+    assert holding.wait(10)
+    args = argparse.Namespace(with_runs=False, force=False, reference=None)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            _carry_out_said(ws, plan, args)
+    finally:
+        fixer.join(10)
+    assert type(stopped.value) is KeyboardInterrupt  # the plain stop: nothing of it was done
+    with _workspace() as w:  # the person's row is still there: this erasure changed nothing
+        assert any("Lauritsen" in str(t) for t in load_dataset(w, "tickets").table.column("text").to_pylist())

@@ -41,3 +41,10 @@ def test_a_class_with_no_test_row_is_shown_as_not_scored_not_as_zeros() -> None:
     assert "| rare | — | — | — | 0 |" in card and UNTESTED_NOTE in card
     tested_only = compute_report([0, 1], probs[:2, :2], ["billing", "bug"])
     assert UNTESTED_NOTE not in "\n".join(_metrics_lines(tested_only))
+    # Predicted though never in the rows scored: its precision of 0 is a real score (and its
+    # F1 of 0 is in macro-F1), so it shows; only the recall has nothing to measure.
+    wrong = compute_report([0, 1, 0], np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.1, 0.1, 0.8]]),
+                           ["billing", "bug", "rare"])
+    rare = next(m for m in wrong.per_class if m.label == "rare")
+    assert not rare.tested and rare.predicted == 1 and rare.shown() == ("0.0000", "—", "0.0000")
+    assert wrong.macro_f1 == pytest.approx((2 / 3 + 1 + 0) / 3)

@@ -257,13 +257,18 @@ def test_a_killed_backups_partial_copy_goes_with_the_next_backup_to_its_folder(
     import time
 
     workspace.write_bytes("datasets/a/table", b"x" * 100)
-    killed = tmp_path / f".monday{PARTIAL_SUFFIX}"
-    (killed / "objects").mkdir(parents=True)
-    (killed / "objects" / "old").write_bytes(b"ciphertext")
     hour_ago = time.time() - 3600
-    os.utime(killed, (hour_ago, hour_ago))
-    at_work = tmp_path / f".tuesday{PARTIAL_SUFFIX}"  # another backup, writing now
-    at_work.mkdir()
+    killed = tmp_path / f".monday{PARTIAL_SUFFIX}"
+    at_work = tmp_path / f".tuesday{PARTIAL_SUFFIX}"  # another backup, copying for an hour now
+    for partial in (killed, at_work):
+        (partial / "objects" / "ab").mkdir(parents=True)
+        (partial / "objects" / "ab" / "old").write_bytes(b"ciphertext")
+        for path in (partial / "objects" / "ab" / "old", partial / "objects" / "ab",
+                     partial / "objects", partial):
+            os.utime(path, (hour_ago, hour_ago))
+    (at_work / "objects" / "ab" / "new").write_bytes(b"written this moment, deep inside")
+    os.utime(at_work / "objects" / "ab", (hour_ago, hour_ago))
     back_up(workspace.root, tmp_path / "wednesday")
-    assert not killed.exists() and at_work.is_dir()
+    assert not killed.exists()
+    assert (at_work / "objects" / "ab" / "new").is_file()  # its folder's own time is old
     assert (tmp_path / "wednesday" / "cloister.vault").is_file()
