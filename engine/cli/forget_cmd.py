@@ -173,13 +173,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
             unsure = any(part.unsearched for part in plan.datasets)
             print("Nothing removed: no row is surely about them (see above)." if unsure or plan.damaged
                   else "Nothing to remove: no stored row names them.")
-            return 0
+            return _incomplete(plan)
         runs = plan.runs
         also = (f", and delete {count_of(len(runs), 'run')} trained on them"
                 if args.with_runs and runs else "")
         if args.dry_run:
             print("Nothing changed (--dry-run).")
-            return 0
+            return _incomplete(plan)
         refused = plan.refusal(force=args.force)
         if refused:  # said before a question it would make pointless
             raise InputError(refused)
@@ -217,7 +217,18 @@ def cmd_forget(args: argparse.Namespace) -> int:
               "the exports).")
     if removed:
         print(ERASED_FROM_BACKUPS)
-    return 0
+    return _incomplete(plan)
+
+
+def _incomplete(plan: Any) -> int:
+    """1, said, when a dataset could not be searched: a script must not take the request as
+    done (the audit entry lists those datasets); else 0."""
+    if not plan.damaged:
+        return 0
+    names = ", ".join(repr(name) for name, _why in plan.damaged)
+    print(f"cloister: the erasure is incomplete: {names} could not be searched (see above)",
+          file=sys.stderr)
+    return 1
 
 
 def register_forget(subparsers: Any) -> None:

@@ -25,8 +25,9 @@ def test_one_damaged_dataset_does_not_stop_the_erasure_in_the_others(
                 "--label-column", "label"]) == 0
     _damage_table("broken")
     capsys.readouterr()
-    assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 0
-    out = capsys.readouterr().out
+    assert cli(["forget", "Kimberly Lauritsen", "--yes"]) == 1  # a script sees it unfinished
+    out, err = capsys.readouterr()
+    assert "cloister: the erasure is incomplete: 'broken' could not be searched" in err
     assert "Not searched, damaged: 'broken' (dataset 'broken' cannot be read" in out
     assert "the erasure is incomplete: put it back from a backup and search again, or delete " \
            "it." in out
@@ -39,7 +40,7 @@ def test_a_damaged_dataset_is_named_even_when_nothing_else_matches(
         csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _damage_table("tickets")
     capsys.readouterr()
-    assert cli(["forget", "Kimberly Lauritsen", "--dry-run"]) == 0
+    assert cli(["forget", "Kimberly Lauritsen", "--dry-run"]) == 1
     out = capsys.readouterr().out
     assert "Searched 0 datasets (1 could not be read) for 'Kimberly Lauritsen'" in out
     assert "Not searched, damaged: 'tickets'" in out
