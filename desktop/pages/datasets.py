@@ -13,7 +13,7 @@ from typing import Any, TYPE_CHECKING
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSplitter, QStackedWidget,
+    QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSplitter, QStackedWidget,
     QVBoxLayout, QWidget,
 )
 
@@ -27,6 +27,7 @@ from desktop.state import ImportDraft
 from desktop.widgets.arrow_table import ArrowTableModel, preview_view
 from desktop.widgets.charts import BarChart
 from desktop.pages.reading_boxes import ReadingBoxes
+from desktop.pages.work_bar import WorkBar
 from engine.data.importing.legacy_encodings import LABELS
 from desktop.widgets.column_scroll import ColumnScroll
 from desktop.widgets.drop_zone import DropZone
@@ -189,18 +190,17 @@ class DatasetsPage(Page):
         split.setSizes([640, 400])
         return split
 
-    def _build_top_bar(self) -> QHBoxLayout:
-        self.open_button = QPushButton(icon("open"), "Open…")
-        self.open_button.clicked.connect(self._open_dialog)
-        self.progress = QProgressBar(maximumWidth=320, accessibleName="Reading the file")
-        self.progress.hide()
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        top = QHBoxLayout()
-        top.addWidget(self.open_button)
-        top.addWidget(self.progress)
-        top.addWidget(self.status, 1)
-        return top
+    def _build_top_bar(self) -> WorkBar:
+        self.bar = WorkBar(self._open_dialog, self._cancel_job)
+        self.open_button, self.progress, self.status = self.bar.open_button, self.bar.progress, self.bar.status
+        return self.bar
+
+    def _cancel_job(self) -> None:
+        """Cancel (shown while a file is read): it stops at its next step, its rows dropped."""
+        if self._job is not None and self._job.is_running():
+            self._job.cancel()
+            self.bar.cancel_button.setEnabled(False)
+            self._say("Stopping…")
 
     # --- lifecycle ---------------------------------------------------------------------------
     def on_workspace(self, workspace: Vault | None) -> None:
@@ -228,7 +228,7 @@ class DatasetsPage(Page):
 
     def open_path(self, path: Path) -> None:
         """Read, infer columns and validate in the worker; the preview appears when done."""
-        self._run(lambda _c: read_and_check(Path(path)), name="read", message=f"Reading {Path(path).name}…")
+        self._run(lambda c: read_and_check(Path(path), cancel=c), name="read", message=f"Reading {Path(path).name}…")
 
     def _reread(self, option: dict) -> None:
         """The same file with another sheet or encoding (``ReadingBoxes``)."""
@@ -265,8 +265,7 @@ class DatasetsPage(Page):
         if self._job is not None and self._job.is_running():
             self.context.status_message.emit("Still working on the previous file; one moment.")
             return
-        self.progress.setRange(0, 0)
-        self.progress.show()
+        self.bar.start(steps=False)
         self.status.setText(message)
         self._set_editable(False)
         job = Job.call(body, name=name, parent=self)
@@ -275,8 +274,11 @@ class DatasetsPage(Page):
         self.context.start(job)
 
     def _on_checked(self, terminal: object) -> None:
-        self.progress.hide()
+        self.bar.stop()
         self._set_editable(True)
+        if self._job is not None and self._job.cancel_token.cancelled:
+            self._say("Stopped: " + ("nothing was read in." if self._job.name == "read" else "nothing changed."))
+            return
         if isinstance(terminal, Failed):
             self._say(terminal.message, error=True)
             self.fixes_panel.fix_failed(terminal.message)  # a refused fix: back on its button
@@ -456,15 +458,14 @@ class DatasetsPage(Page):
             self.name_edit.selectAll()
             return
         draft, workspace, skip = self.draft, self.workspace, self.skip_box.isChecked()
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        self.progress.show()
+        self.bar.start(steps=True)
         self._say(f"Encrypting and storing {name}…")
         self._set_editable(False)
         job = Job(lambda cancel: save_draft(workspace, name, draft, skip_incomplete=skip, cancel=cancel,
                                             overwrite=replace), name="import", parent=self)
         job.events.connect(self._on_import_progress)
         job.ended.connect(self._on_imported)
+        self._job = job
         self.context.start(job)
 
     def _on_import_progress(self, events: list[object]) -> None:
@@ -473,7 +474,7 @@ class DatasetsPage(Page):
                 self.progress.setValue(int(100 * event.done / event.total))
 
     def _on_imported(self, terminal: object) -> None:
-        self.progress.hide()
+        self.bar.stop()
         self._set_editable(True)
         if isinstance(terminal, Done):
             info = terminal.value

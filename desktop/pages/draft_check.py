@@ -13,7 +13,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
                    skip_incomplete: bool = False, imported: Any = None,
                    history: list[dict[str, Any]] | None = None,
                    label_delimiter: str | None = None, sheet: str | None = None,
-                   encoding: str | None = None) -> ImportDraft:
+                   encoding: str | None = None, cancel: Any = None) -> ImportDraft:
     """Worker-thread body: read (unless already read), map columns, validate.
 
     Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
@@ -21,6 +21,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     labels: classes are counted label by label, and the fixes that drop or relabel whole rows
     by class are not offered (they would take a row's other labels with it). ``sheet``: the
     Excel sheet to read (default: the first); ``encoding``: a CSV's (default: detected).
+    ``cancel``: a token looked at once the file is read (the parser itself cannot stop).
     """
     from engine.data.columns import ColumnMapping, infer_mapping
     from engine.data.fix_suggest import suggest_fixes
@@ -29,6 +30,10 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     from engine.data.validation import validate
 
     imported = imported if imported is not None else read_table(path, sheet=sheet, encoding=encoding)
+    if cancel is not None and cancel.cancelled:  # Cancel pressed while the file was read
+        from engine.errors import Stopped
+
+        raise Stopped("stopped: nothing was read in")
     if text_column is None:
         mapping = infer_mapping(imported)  # a new file: propose the columns
     else:

@@ -432,3 +432,24 @@ def test_a_legacy_csvs_encoding_can_be_chosen_when_its_letters_look_wrong(qtbot,
     utf8.write_text("text,label\n" + "".join(f"row {i},{'ab'[i % 2]}\n" for i in range(20)), encoding="utf-8")
     _open(qtbot, window, utf8)
     assert not page.encoding_combo.isVisible()
+
+
+def test_a_file_being_read_can_be_cancelled_and_nothing_of_it_is_kept(qtbot, window, tmp_path) -> None:  # noqa: ANN001
+    # A million rows took 8 s to read, with no way out but to wait.
+    path = _write_csv(tmp_path / "big.csv", [(f"message {i} about lunch", "ab"[i % 2]) for i in range(50_000)])
+    page = window.datasets_page
+    window.show_page("datasets")
+    page.draft = None
+    page.open_path(path)
+    assert page.bar.cancel_button.isVisible() and page.progress.isVisible()
+    page.bar.cancel_button.click()
+    qtbot.waitUntil(lambda: not page.progress.isVisible(), timeout=60_000)
+    assert page.status.text() == "Stopped: nothing was read in."
+    assert page.draft is None and not page.bar.cancel_button.isVisible()
+    page.open_path(path)  # the page is free again: the next read is not refused
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=60_000)
+    assert page.draft.imported.num_rows == 50_000
+    page.name_edit.setText("big")
+    page.import_button.click()  # an import shows its progress, without a Cancel it cannot honour
+    assert page.progress.isVisible() and not page.bar.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: not page.progress.isVisible(), timeout=60_000)
