@@ -187,16 +187,15 @@ def count_people(ws: Vault, dataset: str, column: str, seed: int) -> tuple[int, 
     the engine's message for a column that cannot name people."""
     import_ml_stack()
     from engine.data.store import load_dataset
-    from engine.training.plan import training_split
+    from engine.training.config import TrainConfig
+    from engine.training.plan import as_imported, training_split
     from engine.training.prepare import person_ids, split_strata
 
     stored = load_dataset(ws, dataset)
     people = person_ids(stored, column)
-    # Split as the run will: a dataset stored multi-label trains multi-label (plan.py).
-    delimiter = stored.info.label_delimiter
-    strata = split_strata(stored.labels, {"multi_label": bool(delimiter), "split_rule": 2,
-                                          "label_delimiter": delimiter or "|"})
-    return len(set(people)), training_split(strata, seed, people)[1]
+    # Split as the run will: with what the dataset says about training it (multi-label).
+    run = TrainConfig(dataset=dataset, seed=seed, **as_imported(ws, dataset))
+    return len(set(people)), training_split(split_strata(stored.labels, run), seed, people)[1]
 
 
 def auto_settings(ws: Vault, dataset: str, model_path: str | None) -> Any:

@@ -128,7 +128,7 @@ def _say_search(ws: Any, names: list[str]) -> None:
     """Before a long search (a million rows: 9 s of silence), what it reads, on stderr."""
     from engine.data.store import list_datasets
 
-    infos = [i for i in list_datasets(ws) if not names or i.name in names]
+    infos = [i for i in list_datasets(ws, damaged=[]) if not names or i.name in names]  # said later
     rows = sum(i.rows for i in infos)
     if rows >= 100_000:
         print(f"searching {count_of(len(infos), 'dataset')} ({rows:,} rows)…", file=sys.stderr,

@@ -71,7 +71,8 @@ def store_fixed(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Seq
     """Store ``fixed`` (the dataset ``info`` with ``history``'s fixes applied) in its place, or
     as ``target``."""
     from engine.data.dataset_writes import writing_datasets
-    from engine.data.store import pseudonym_map_key
+    from engine.data.reidentify import mapping_expected
+    from engine.data.store import pseudonym_map_key, save_dataset
 
     target = target or info.name
     with writing_datasets(ws):  # the mapping read below is the one stored now, not before a wait
@@ -80,22 +81,15 @@ def store_fixed(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Seq
         # contents, so it goes back in with the new ones.
         key = pseudonym_map_key(info.name)
         kept = ws.read_bytes(key) if ws.has(key) else None
-        return _store(ws, info, fixed, history, problems, target, replace, kept)
 
+        def keep_mapping(saved: Any) -> None:
+            if kept is not None:
+                ws.write_bytes(pseudonym_map_key(saved.name), kept)
 
-def _store(ws: Vault, info: DatasetInfo, fixed: ImportedTable, history: Sequence[dict[str, Any]],
-           problems: list[Problem], target: str, replace: bool, kept: bytes | None) -> DatasetInfo:
-    from engine.data.reidentify import mapping_expected
-    from engine.data.store import pseudonym_map_key, save_dataset
-
-    def keep_mapping(saved: Any) -> None:
-        if kept is not None:
-            ws.write_bytes(pseudonym_map_key(saved.name), kept)
-
-    return save_dataset(ws, target, fixed, info.mapping, problems=problems,
-                        overwrite=target == info.name or replace,
-                        skip_incomplete=info.skip_incomplete, history=(*info.history, *history),
-                        history_audited=len(info.history), label_delimiter=info.label_delimiter,
-                        after_commit=keep_mapping, fixed_from=info.name, created=info.created,
-                        made_from={info.name: info.sha256},
-                        expects_mapping=kept is not None or mapping_expected(ws, info.name))
+        return save_dataset(ws, target, fixed, info.mapping, problems=problems,
+                            overwrite=target == info.name or replace,
+                            skip_incomplete=info.skip_incomplete, history=(*info.history, *history),
+                            history_audited=len(info.history), label_delimiter=info.label_delimiter,
+                            after_commit=keep_mapping, fixed_from=info.name, created=info.created,
+                            made_from={info.name: info.sha256},
+                            expects_mapping=kept is not None or mapping_expected(ws, info.name))

@@ -457,8 +457,9 @@ def list_datasets(ws: Vault, *, damaged: list[tuple[str, str]] | None = None) ->
         try:
             infos.append(_info(name, _read_meta(ws, name)))
         except DatasetDamaged as exc:
-            log.warning("%s", exc)
-            if damaged is not None:
+            if damaged is None:
+                log.warning("%s", exc)
+            else:  # the caller says it (a second warning read as a second damaged dataset)
                 damaged.append((name, str(exc)))
     return sorted(infos, key=lambda i: i.name.casefold())
 

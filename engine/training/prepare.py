@@ -225,9 +225,9 @@ def split_strata(labels: Sequence[str], config: TrainConfig | Mapping[str, Any])
     ``config``: the run's settings, or a stored run's dict (no ``split_rule``: rule 1)."""
     from engine.data.splits import multi_label_strata
 
-    get = config.get if isinstance(config, Mapping) else (lambda k, d=None: getattr(config, k, d))
-    if get("multi_label", False) and int(get("split_rule", 1)) >= 2:
-        return multi_label_strata(labels, str(get("label_delimiter", "|") or "|"))
+    settings = config if isinstance(config, Mapping) else config.to_dict()
+    if settings.get("multi_label", False) and int(settings.get("split_rule", 1)) >= 2:
+        return multi_label_strata(labels, str(settings.get("label_delimiter") or "|"))
     return list(labels)
 
 
