@@ -138,6 +138,27 @@ def test_truncated_xlsx(tmp_path: Path) -> None:
     expect_error(cut, str(cut), "is damaged or truncated", "save it again")
 
 
+def test_xlsx_that_unpacks_past_the_limit(tmp_path: Path) -> None:
+    import zipfile
+
+    book = openpyxl.Workbook()
+    book.active.append(["text", "label"])
+    book.active.append(["a row", "a"])
+    whole = tmp_path / "whole.xlsx"
+    book.save(whole)
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("sheet1.xml"):  # 4 MB of whitespace inside the sheet
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * 4_000_000)
+            out.writestr(info.filename, data)
+    assert bomb.stat().st_size < 32 * 1024
+    expect_error(bomb, str(bomb), "unpacks to 3.8 MiB", "an .xlsx file is compressed",
+                 "accepts up to 2.0 MiB", max_bytes=2 * 1024 * 1024)
+    assert read_table(whole, max_bytes=2 * 1024 * 1024).num_rows == 1  # the same sheet, unpadded
+
+
 def test_missing_sheet_lists_the_sheets(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     book.active.title = "Data"
@@ -157,6 +178,25 @@ def test_truncated_parquet(tmp_path: Path) -> None:
     cut = tmp_path / "cut.parquet"
     cut.write_bytes(whole.read_bytes()[:300])
     expect_error(cut, str(cut), "is not a readable Parquet file", "export it again")
+
+
+@pytest.mark.parametrize("dictionary", [True, False])
+def test_parquet_that_unpacks_past_the_limit(tmp_path: Path, dictionary: bool) -> None:
+    # A few KiB on disk: one 1,000-character text in every row, stored once in a dictionary or
+    # compressed away. Read whole, 3,000 rows are 3 MB (and 1.5M rows are gigabytes).
+    rows = 3000
+    if dictionary:
+        text = pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int32()), pa.array(["x" * 1000]))
+    else:
+        text = pa.array(["x" * 1000] * rows)
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(pa.table({"text": text, "label": ["a", "b"] * (rows // 2)}), path,
+                   compression="zstd", use_dictionary=dictionary)
+    assert path.stat().st_size < 64 * 1024
+    expect_error(path, str(path), "unpacks to more than 1000.0 KiB", "Parquet is compressed",
+                 "CLOISTER_MAX_IMPORT_BYTES", max_bytes=1_024_000)
+    table = read_table(path, max_bytes=8_000_000).table  # under a limit that holds it: read
+    assert table.num_rows == rows and table.column("text")[0].as_py() == "x" * 1000
 
 
 def test_file_that_does_not_exist(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from engine.data.importing.delimited import is_header
 from engine.data.importing.tidy import tidy
 from engine.data.importing.records import cell_text, table_from_columns, unique_names
 from engine.data.importing.registry import ReadRequest, reader
-from engine.data.importing.source import read_bytes
+from engine.data.importing.source import MAX_BYTES_ENV, read_bytes
+from engine.units import human_size
 from engine.data.importing.table import ImportedTable
 from engine.data.importing.xlsx_cells import (fill_merged, formulas_without_values,
                                                merged_down, sheet_xml)
@@ -32,6 +34,24 @@ def _damaged(path: Path, exc: BaseException) -> InputError:
         f"{path} is damaged or truncated: it is not a complete .xlsx workbook ({exc.__class__.__name__}). "
         "Open it in Excel and save it again, or export the sheet as CSV."
     )
+
+
+def _check_unpacked(path: Path, data: bytes, max_bytes: int) -> None:
+    """Refuse a workbook whose parts unpack past the limit, before any is read: an .xlsx is a
+    ZIP archive, and 1.5 MB of it can hold a sheet of 1.5 GB (each part's size is in the
+    archive's directory, and a part is never read past it)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _damaged(path, exc) from None
+    if unpacked > max_bytes:
+        raise InputError(
+            f"{path} unpacks to {human_size(unpacked)} (an .xlsx file is compressed: the file is "
+            f"{human_size(len(data))}); Cloister reads datasets into memory and accepts up to "
+            f"{human_size(max_bytes)}. Save the sheet as CSV, split it into smaller workbooks, or "
+            f"raise the limit with the {MAX_BYTES_ENV} environment variable if this machine has "
+            "the memory.")
 
 
 def _pick_sheet(path: Path, workbook: Any, sheet: str | None) -> Any:
@@ -116,6 +136,7 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
             f"{path} is not an Excel .xlsx workbook (an .xlsx file is a ZIP archive and this is "
             "not one). If it is an old .xls file or a CSV, save it as .xlsx or rename it to .csv."
         )
+    _check_unpacked(path, data, request.max_bytes)
     # openpyxl reports a damaged workbook through whatever its zip, zlib and XML layers raise
     # (BadZipFile, KeyError, ParseError, TypeError, ...): all of them mean "this file is broken",
     # and the user needs that sentence, not a traceback.
