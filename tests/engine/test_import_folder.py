@@ -70,3 +70,27 @@ def test_folder_without_label_subfolders(tmp_path: Path) -> None:
     (tmp_path / "flat" / "pos").mkdir()
     with pytest.raises(InputError, match="has label sub-folders but no .txt files"):
         read_table(tmp_path / "flat")
+
+
+def test_links_that_lead_out_of_the_folder_are_not_read(tmp_path: Path) -> None:
+    # A folder received from someone else: "pos/zz.txt" links to a private file of this machine,
+    # and "stolen" is a label folder that links to another folder of this machine's.
+    secret = tmp_path / "home" / "id_ed25519"
+    secret.parent.mkdir()
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY----- abc")
+    (tmp_path / "home" / "notes.txt").write_text("private note")
+    root = tmp_path / "received"
+    for label in ("pos", "neg"):
+        (root / label).mkdir(parents=True)
+        (root / label / "a.txt").write_text(f"a {label} example")
+    (root / "pos" / "zz.txt").symlink_to(secret)
+    (root / "stolen").symlink_to(tmp_path / "home", target_is_directory=True)
+    (root / "neg" / "same.txt").symlink_to(root / "pos" / "a.txt")  # inside the folder: read
+    imported = read_table(root)
+    texts = imported.table.column("text").to_pylist()
+    assert not any("PRIVATE KEY" in t or "private note" in t for t in texts)
+    assert sorted(set(imported.table.column("label").to_pylist())) == ["neg", "pos"]
+    assert texts.count("a pos example") == 2
+    (warning,) = [p for p in imported.problems if p.code == "links-outside-folder"]
+    assert warning.severity is Severity.WARNING
+    assert warning.message == "2 links in the folder lead outside it (such as stolen) and were not read"

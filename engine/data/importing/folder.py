@@ -24,12 +24,25 @@ def _visible(name: str) -> bool:
     return not name.startswith((".", "__"))
 
 
-def _label_folders(root: Path) -> list[Path]:
+def _inside(path: Path, real_root: Path) -> bool:
+    """Whether ``path``, its links followed, is in the folder being imported: a folder received
+    from someone else may hold a link named like an example ("pos/zz.txt") to a file of this
+    machine's (a private key), which would become a row of the dataset and part of the model."""
+    try:
+        path.resolve().relative_to(real_root)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _label_folders(root: Path, outside: list[Path]) -> list[Path]:
     try:
         entries = sorted(root.iterdir())
     except OSError as exc:
         raise os_error(root, exc) from exc
-    folders = [p for p in entries if p.is_dir() and _visible(p.name)]
+    real_root = root.resolve()
+    outside += [p for p in entries if p.is_dir() and _visible(p.name) and not _inside(p, real_root)]
+    folders = [p for p in entries if p.is_dir() and _visible(p.name) and p not in outside]
     if not folders:
         loose = [p for p in entries if p.is_file() and p.suffix.lower() == ".txt"]
         found = f" Its {len(loose)} .txt files are directly in the folder." if loose else ""
@@ -49,10 +62,15 @@ def read_folder(root: Path, request: ReadRequest) -> ImportedTable:
     problems: list[Problem] = []
     files: list[tuple[str, Path]] = []
     ignored = 0
-    for folder in _label_folders(root):
+    outside: list[Path] = []  # links that lead out of the folder: skipped, and said
+    real_root = root.resolve()
+    for folder in _label_folders(root, outside):
         found = 0
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             if not all(_visible(part) for part in path.relative_to(root).parts):
+                continue
+            if not _inside(path, real_root):
+                outside.append(path)
                 continue
             if path.suffix.lower() != ".txt":
                 ignored += 1
@@ -66,6 +84,16 @@ def read_folder(root: Path, request: ReadRequest) -> ImportedTable:
                 hint="Put the examples of this label in it as .txt files, or remove the folder.",
                 file=str(folder),
             ))
+    if outside:
+        first = outside[0].relative_to(root).as_posix()
+        problems.append(Problem(
+            severity=Severity.WARNING, code="links-outside-folder",
+            message=f"{len(outside):,} link{'s' if len(outside) != 1 else ''} in the folder "
+                    f"{'lead' if len(outside) != 1 else 'leads'} outside it (such as {first}) and "
+                    f"{'were' if len(outside) != 1 else 'was'} not read",
+            hint="Only files inside the folder are read. Copy the files themselves into the label "
+                 "folders if they belong to the dataset.", file=str(root),
+        ))
     if not files:
         raise InputError(f"{root} has label sub-folders but no .txt files in them. {_LAYOUT}")
     check_size(root, sum(path.stat().st_size for _, path in files), request.max_bytes)
