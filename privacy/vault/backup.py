@@ -17,6 +17,7 @@ import contextlib
 import errno
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,12 +92,14 @@ def back_up(root: Path, dest: Path, *, on_wait: Callable[[], None] | None = None
                           "path (a backup never writes over anything)")
     if not dest.parent.is_dir():
         raise BackupError(f"the folder {dest.parent} does not exist; create it first")
-    staging = dest.parent / f".{dest.name}{PARTIAL_SUFFIX}"
-    shutil.rmtree(staging, ignore_errors=True)  # what an interrupted earlier backup left
-    # And what killed backups to other names left here: encrypted copies of rows that an
-    # erasure since cannot reach. Judged by the newest file in each (a backup at work writes
-    # deep inside its folder, whose own time stays that of its start).
+    # What killed backups left here: encrypted copies of rows that an erasure since cannot
+    # reach. Judged by the newest file in each (a backup at work writes deep inside its folder,
+    # whose own time stays that of its start).
     _remove_abandoned(dest.parent)
+    # A new folder of a name no one can guess, made ours (0700) in one step: under a fixed name,
+    # another user of a shared folder could put a link there first, and the copy would be
+    # written into a folder of theirs.
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=PARTIAL_SUFFIX, dir=dest.parent))
     try:
         copied: dict[str, int] = {}
         _copy_files(root, staging, copied, top=False)  # the objects: they never change
@@ -178,7 +181,9 @@ def _copy_one(source: Path, copy: Path) -> int:
         raise
     except OSError as exc:
         raise _SourceUnreadable(f"{source} ({exc.strerror or exc})") from exc
-    with reader, open(copy, "wb") as writer:
+    # Made owner-only as it is created, and never through a link.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    with reader, open(os.open(copy, flags, 0o600), "wb") as writer:
         shutil.copyfileobj(reader, writer, _CHUNK)
         size = writer.tell()
         writer.flush()

@@ -164,7 +164,7 @@ def test_the_objects_are_copied_before_the_lock_is_waited_for(workspace: Workspa
     staged: list[int] = []
 
     def waiting() -> None:  # called while the lock is another's
-        partial = tmp_path / f".copy{PARTIAL_SUFFIX}"
+        (partial,) = tmp_path.glob(f".copy.*{PARTIAL_SUFFIX}")
         staged.append(sum(1 for p in (partial / "objects").rglob("*") if p.is_file()))
         staged.append(sum(1 for p in partial.iterdir() if p.is_file()))
         release.set()
@@ -272,3 +272,24 @@ def test_a_killed_backups_partial_copy_goes_with_the_next_backup_to_its_folder(
     assert not killed.exists()
     assert (at_work / "objects" / "ab" / "new").is_file()  # its folder's own time is old
     assert (tmp_path / "wednesday" / "cloister.vault").is_file()
+
+
+def test_a_link_planted_where_a_backup_is_built_is_not_followed(workspace: Workspace,
+                                                                tmp_path: Path) -> None:
+    # The copy was built in `.NAME.cloister-backup-partial`, a name anyone could guess: another
+    # user of a shared folder put a link there to a folder of theirs, and the whole workspace
+    # was copied into it, with DEST a link to it.
+    import stat
+
+    workspace.write_bytes("datasets/a/table", b"x" * 100)
+    shared = tmp_path / "shared"
+    theirs = tmp_path / "theirs"
+    shared.mkdir()
+    theirs.mkdir()
+    (shared / f".bk{PARTIAL_SUFFIX}").symlink_to(theirs, target_is_directory=True)
+    back_up(workspace.root, shared / "bk")
+    assert list(theirs.iterdir()) == []
+    dest = shared / "bk"
+    assert not dest.is_symlink() and (dest / "cloister.vault").is_file()
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in dest.rglob("*") if p.is_file())
