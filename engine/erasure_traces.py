@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.formula_cells import as_text
 from engine.data.person_match import column_matches, labels_naming
 from engine.errors import InputError, refuse_odd_output
 from engine.vault import Vault
@@ -252,11 +253,6 @@ def audit_mentions(ws: Vault, values: Sequence[str]) -> int:
     return int(labels_naming(details, values).sum())
 
 
-# What a spreadsheet would run as a formula: "=", "@", a tab or return first, or "+" and "-"
-# before anything but a number ("+49 30 1234567" is a phone, "+cmd|..." is not).
-_FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d\s().]*$))")
-
-
 def export_rows(parts: Sequence[Any], path: Path) -> int:
     """Write every row found, all its columns, to ``path`` (CSV, UTF-8 with a BOM for Excel,
     readable by its owner only): what a request for access to one's data asks for. Returns how
@@ -271,8 +267,8 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
         numbers = np.flatnonzero(part.remove) + 1
         columns += [c for c in table.column_names if c not in columns]
         for number, row in zip(numbers, table.to_pylist()):
-            rows.append({EXPORT_DATASET: part.name, EXPORT_ROW: int(number),
-                         **{k: _as_text(v) for k, v in row.items()}})
+            rows.append({EXPORT_DATASET: as_text(part.name), EXPORT_ROW: int(number),
+                         **{k: as_text(v) for k, v in row.items()}})
     # A link (a dangling one too) was written through, to wherever it pointed; a file the app's
     # dialog lets the user replace keeps its own mode unless it is set here.
     refuse_odd_output(path, flag="the file for the rows found")
@@ -288,8 +284,9 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
             os.close(fd)
             raise
         with open(fd, "w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.DictWriter(handle, fieldnames=[EXPORT_DATASET, EXPORT_ROW, *columns])
-            writer.writeheader()
+            fields = [EXPORT_DATASET, EXPORT_ROW, *columns]
+            csv.writer(handle).writerow([as_text(name) for name in fields])  # names are cells too
+            writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writerows(rows)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -300,10 +297,6 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
 # added), so a column called "dataset" or "row" keeps its own.
 EXPORT_DATASET = "[dataset]"
 EXPORT_ROW = "[row]"
-
-
-def _as_text(value: Any) -> Any:
-    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
 
 
 def clean_copy_advice(part: Any) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.formula_cells import count_in_table
 from engine.errors import CloisterError, InputError, refuse_odd_output
 from engine.events import Cancelled, CancelToken, Event, Failed, FailureKind, Finished, Progress
 from engine.evaluation.prediction import Predictor, columns_to_read
@@ -137,7 +138,7 @@ def predict_file(
         added = columns.arrays(blank)
         table, replaced = _with_predictions(_as_typed(imported, input_path, fmt), added,
                                             predictor.labels)
-        formulas = _formula_like_cells(table) if fmt in ("csv", "tsv") else 0
+        formulas = count_in_table(table) if fmt in ("csv", "tsv") else 0
         data = (_json_beside(input_path, fmt, added, predictor.labels)
                 if imported.format == fmt and fmt in ("json", "jsonl") else None) \
             or _encode_table(table, fmt, like=imported)
@@ -184,23 +185,6 @@ def predict_file(
 def _names(columns: list[str]) -> str:
     shown = ", ".join(repr(c) for c in columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
     return f"column{'s' if len(columns) > 1 else ''} {shown}"
-
-
-# What a spreadsheet runs as a formula when it opens a CSV: a cell starting with =, +, @ or a
-# minus that starts no number (a complaint's "=HYPERLINK(...)" then calls out when clicked).
-_FORMULA_LIKE = r"^[\t\r]*(?:[=+@]|-[^0-9.,])"
-
-
-def _formula_like_cells(table: Any) -> int:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    count = 0
-    for column in table.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            hits = pc.match_substring_regex(column, _FORMULA_LIKE)
-            count += int(pc.sum(hits.cast(pa.int64())).as_py() or 0)
-    return count
 
 
 def _lines(path: Path) -> Any:

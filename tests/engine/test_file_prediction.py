@@ -136,8 +136,20 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_counted_and_warned_of(
     code = main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "p.csv"),
                  "--json", "--workspace", str(root)])
     said = capsys.readouterr()
-    assert code == 0 and json.loads(said.out)["formula_like_cells"] == 4  # not "-5.3": a number
-    assert "warning: 4 cells of p.csv start with =, +, - or @" in said.err
+    # "-5.3 degrees" too: a spreadsheet reads a cell starting with "-" as a formula unless it is
+    # a number alone (which "-2+3+cmd|..." below also starts like).
+    assert code == 0 and json.loads(said.out)["formula_like_cells"] == 5
+    assert "warning: 5 cells of p.csv start with =, +, -, @ or a tab" in said.err
+    # Excel's DDE after a minus and a digit, and a formula for a column name, went unwarned.
+    dde = tmp_path / "dde.csv"
+    with dde.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([['=HYPERLINK("http://example.com","x")', "id"],
+                                      ["-2+3+cmd|' /C calc'!A0", "-12.5"],
+                                      ["(555) 123", "+44 (20) 7946 0958"]])
+    code = main(["predict", run_id, "--input", str(dde), "--output", str(tmp_path / "d.csv"),
+                 "--text-column", "id", "--json", "--workspace", str(root)])
+    said = capsys.readouterr()
+    assert code == 0 and json.loads(said.out)["formula_like_cells"] == 2, said.err
     # An .xlsx keeps them as text: nothing to warn of.
     code = main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "p.xlsx"),
                  "--json", "--workspace", str(root)])

@@ -450,6 +450,26 @@ def test_the_export_keeps_its_own_columns_apart_and_disarms_formulas(
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
+def test_the_export_disarms_a_formula_in_a_dataset_name_or_a_column_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file sent to the person who asked: cells were disarmed, but the dataset's name and the
+    # columns' names went out as they were, and a spreadsheet runs them.
+    import csv
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    path = tmp_path / "t.csv"
+    path.write_text("text,@SUM(A1),label\nJane Doe called,x,a\nother,y,b\nmore,z,a\n", encoding="utf-8")
+    assert cli(["import", str(path), "--name", "=1+2", "--text-column", "text",
+                "--label-column", "label", "--force"]) == 0
+    target = tmp_path / "out.csv"
+    assert cli(["forget", "Jane Doe", "--dry-run", "--export", str(target)]) == 0
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        header, row = list(csv.reader(handle))
+    assert header == ["[dataset]", "[row]", "text", "'@SUM(A1)", "label"]
+    assert row == ["'=1+2", "1", "Jane Doe called", "x", "a"]
+
+
 def test_match_all_leaves_a_mapping_alone_where_no_row_names_every_value(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
