@@ -1,15 +1,16 @@
 """Cells a spreadsheet runs as a formula when it opens a CSV: one rule for every CSV written.
 
-"=", "@", a tab or a return first, or "+" and "-" before anything but a number: "+49 30 1234567"
-is a phone and "-5.3" a number, but "+cmd|..." and "-2+3+cmd|' /C calc'!A0" (Excel's DDE) are
-run. A complaint reading ``=HYPERLINK("http://...","refund")`` calls out when clicked.
+"=" or "@" first (after any tabs and returns, which a spreadsheet passes over), or "+" and "-"
+before anything but a number: "+49 30 1234567" is a phone and "-5.3" a number, but "+cmd|..."
+and "-2+3+cmd|' /C calc'!A0" (Excel's DDE) are run. A complaint reading
+``=HYPERLINK("http://...","refund")`` calls out when clicked.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d\s().]*$))")
+FORMULA = re.compile(r"^[\t\r]*(?:[=@]|[+\-](?![\d\s().]*$))")
 
 
 def as_text(value: Any) -> Any:
@@ -27,9 +28,9 @@ def count_in_table(table: Any) -> int:
     for column in table.columns:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             continue
-        first = pc.match_substring_regex(column, r"^[=@\t\r]")
-        signed = pc.match_substring_regex(column, r"^[+\-]")
-        number = pc.match_substring_regex(column, r"^[+\-][\d\s().]*$")
+        first = pc.match_substring_regex(column, r"^[\t\r]*[=@]")
+        signed = pc.match_substring_regex(column, r"^[\t\r]*[+\-]")
+        number = pc.match_substring_regex(column, r"^[\t\r]*[+\-][\d\s().]*$")
         hits = pc.or_kleene(first, pc.and_kleene(signed, pc.invert(number)))
         count += int(pc.sum(hits.cast(pa.int64())).as_py() or 0)
     return count

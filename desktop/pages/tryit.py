@@ -357,7 +357,7 @@ class TryItPage(Page):
                      "cells are empty.")
             formulas = int(getattr(terminal, "metrics", {}).get("formula_like_cells", 0))
             risky = (f" {count_of(formulas, 'cell')} {'starts' if formulas == 1 else 'start'} "
-                     "with =, +, -, @ or a tab: a spreadsheet may run them as formulas, so import the "
+                     "with =, +, - or @: a spreadsheet may run them as formulas, so import the "
                      "file as text (or write .xlsx)." if formulas else "")
             notes = "".join(f" {note}" for note in getattr(terminal, "notes", ()))
             mark = "⚠" if notes else "✔"  # rows left out: not a plain success

@@ -358,7 +358,7 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
             formulas = int(event.metrics.get("formula_like_cells", 0))
             if formulas:  # on stderr with --json too: a script's log keeps it
                 print(f"cloister: warning: {count_of(formulas, 'cell')} of {args.output.name} "
-                      f"{'starts' if formulas == 1 else 'start'} with =, +, -, @ or a tab: a spreadsheet opening it may run them as formulas. Import it as "
+                      f"{'starts' if formulas == 1 else 'start'} with =, +, - or @: a spreadsheet opening it may run them as formulas. Import it as "
                       "text (Data > From Text/CSV) or write .xlsx, whose cells stay text",
                       file=sys.stderr)
             for note in event.notes:  # on stderr with --json too, like the formulas warning
