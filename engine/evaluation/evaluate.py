@@ -108,6 +108,7 @@ def _test_split(ws: Vault, record: Any, config: dict[str, Any]
     train, validation, test = stored_splits(stored, config, people)
     if len(test) == 0:
         raise InputError(f"dataset '{dataset}' has no test rows; evaluate on a file with --data")
+    _refuse_another_split(ws, record, len(test))
     return ([stored.texts[i] for i in test], [stored.labels[i] for i in test],
             None if people is None else [people[i] for i in test], f"dataset '{dataset}'",
             repeated_test_rows(stored.texts, train, validation, test))
@@ -126,9 +127,34 @@ def test_split_dataset_rows(ws: Vault, run_id: str) -> list[int] | None:
     try:  # a dataset gone, imported again or damaged: the rows are then not placed
         stored = stored_for_run(ws, record)
         _, _, test = stored_splits(stored, config, stored_people(stored, config))
+        _refuse_another_split(ws, record, len(test))
     except CloisterError:
         return None
     return [int(i) + 1 for i in test]
+
+
+def _refuse_another_split(ws: Vault, record: Any, test_rows: int) -> None:
+    """A run trained before run records kept their dataset's digest (2026-12-05) cannot show
+    that its dataset is unchanged (``stored_for_run``); a test split of another size than the
+    one it was scored on shows that it changed (a fix or an erasure since), and its rows would
+    be partly the run's training rows: scored, and the report stored over the run's own."""
+    from engine.evaluation.report import load_report
+
+    if getattr(record, "dataset_sha256", None):
+        return
+    scored = record.test_rows
+    if scored is None:
+        try:
+            scored = load_report(ws, record.run_id).n
+        except (InputError, ValueError, KeyError, TypeError):
+            return  # nothing to compare with
+    if scored != test_rows:
+        raise InputError(
+            f"dataset '{record.dataset}' changed since run {record.run_id} trained on it (its test "
+            f"split would have {test_rows:,} rows, not the {scored:,} the run was scored on), so "
+            "the run's test split cannot be taken from it: evaluate on a labelled file or dataset "
+            "with --data; the report stored at training still stands "
+            f"(`cloister evaluate {record.run_id} --stored` prints it)")
 
 
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str] | None,

@@ -214,3 +214,43 @@ def test_resuming_follows_a_rename_even_when_other_data_took_the_old_name(tmp_pa
     events = list(resume(ws, run_id))
     assert isinstance(events[-1], Finished), events[-1]
     assert load_run(ws, run_id).dataset == "messages"
+
+
+def _without_digest(ws, run_id: str) -> None:
+    """The run's record as runs trained before 2026-12-05 have it: no digest, no columns."""
+    from dataclasses import replace
+
+    from engine.runs import save_run
+
+    save_run(ws, replace(load_run(ws, run_id), dataset_sha256=None, dataset_columns=None))
+
+
+def test_a_run_from_before_digests_follows_a_rename_and_is_not_rescored_on_changed_rows(
+        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Upgrading: such a run read as "sms (deleted)" after a rename (and `forget --with-runs`
+    # did not name it), and `evaluate` scored rows of a fixed dataset, most of them training
+    # rows, and stored that report over the run's own.
+    from engine.data.store import rename_dataset
+    from engine.runs import datasets_named_now, runs_on
+
+    ws, run_id, _ = train_tiny_run(tmp_path)
+    _without_digest(ws, run_id)
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    rename_dataset(ws, "sms", "texts")
+    record = load_run(ws, run_id)
+    assert record.dataset == "texts" and record.dataset_sha256 is None
+    assert [r.run_id for r in runs_on(ws, "texts")] == [run_id]
+    assert datasets_named_now(ws, [record]) == {run_id: "texts"}
+    stored = load_report(ws, run_id)
+    code, out, _ = cli(tmp_path, capsys, "evaluate", run_id, "--json")
+    assert code == 0 and json.loads(out)["n"] == stored.n  # unchanged rows: scored as before
+    more = read_table(write_sms_csv(tmp_path / "more.csv", rows=70))
+    save_dataset(ws, "texts", more, infer_mapping(more), overwrite=True)
+    code, _, err = cli(tmp_path, capsys, "evaluate", run_id)
+    assert code == 2
+    import re
+
+    said = re.search(rf"dataset 'texts' changed since run {run_id} trained on it \(its test split "
+                     r"would have (\d+) rows, not the (\d+) the run was scored on\)", err)
+    assert said and int(said[1]) > int(said[2]) == stored.n, err
+    assert load_report(ws, run_id) == stored
