@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from engine.vault import Vault
 
 ECE_BINS = 15
-REPORT_VERSION = 1
+# 2 (2026-12-07): each class's "predicted" count. A version is raised with every field an
+# older Cloister cannot take, so that it says "newer" instead of failing; 1 is read too.
+REPORT_VERSION = 2
 DEFAULT_MAX_MISCLASSIFIED = 1000
 
 

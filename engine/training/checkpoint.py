@@ -20,7 +20,9 @@ from engine.errors import InputError
 if TYPE_CHECKING:
     from engine.vault import Vault
 
-FORMAT_VERSION = 1
+# 2: the progress holds step_in_epoch and best_loss (an older Cloister called such a
+# checkpoint damaged, not newer); 1 is read too.
+FORMAT_VERSION = 2
 _META_KEY = "cloister_checkpoint"
 
 

@@ -187,6 +187,18 @@ def test_newer_report_format_is_refused_clearly() -> None:
         EvaluationReport.from_dict(data)
 
 
+def test_a_report_says_its_format_and_one_of_format_1_is_still_read() -> None:
+    # A report with each class's "predicted" count, still marked 1, made older Cloisters fail
+    # with a TypeError instead of saying the report is newer than they are.
+    report = compute_report([0, 1, 1], np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), ("a", "b"))
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["version"] == 2 and "predicted" in data["per_class"][0]
+    for entry in data["per_class"]:
+        del entry["predicted"]
+    old = EvaluationReport.from_dict(data | {"version": 1})
+    assert old.per_class[0].support == report.per_class[0].support
+
+
 def test_bad_shapes_are_rejected() -> None:
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
         compute_report([0], np.ones((1, 2)) / 2, LABELS)
