@@ -4,6 +4,7 @@ removed; the runs trained on them named or (``--with-runs``) deleted."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def _plan_lines(plan: Any, *, show: bool = False) -> list[str]:
                          "its column with --column; --force removes them anyway)")
         if part.removed == part.rows:
             lines.append(f"    every row is about them: delete the dataset with `cloister rm "
-                         f"{part.name} --with-runs` instead")
+                         f"{shlex.quote(part.name)} --with-runs` instead")
         if part.removed:
             lines += [f"    run {r.run_id} ({r.status.value}) was trained on them"
                       for r in part.runs]
@@ -202,7 +203,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
           + ". The audit log records counts, never the values.")
     for name, problems in done.blocking.items():
         print(f"{name!r} cannot be trained on as it is now ({'; '.join(problems)}): `cloister "
-              f"fix {name}` offers the fixes (`cloister show {name}` lists them)")
+              f"fix {shlex.quote(name)}` offers the fixes (`cloister show {shlex.quote(name)}` lists them)")
     kept = [r for r in runs if r.run_id not in done.runs_deleted]
     if kept:
         ids = " ".join(r.run_id for r in kept)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -131,8 +132,8 @@ def _warn_values_left_in_text(report) -> None:  # noqa: ANN001 - a ScanReport
 def _say_mapping_kept(policy, name: str) -> None:
     if policy.reversible:
         print(f"The reversible pseudonyms' mapping to the original values is kept, encrypted, with "
-              f"dataset {name!r}: 'cloister reidentify {name} TEXT' reverses them, and "
-              f"'cloister rm {name}' deletes it with the dataset.")
+              f"dataset {name!r}: `cloister reidentify {shlex.quote(name)} TEXT` reverses them, and "
+              f"`cloister rm {shlex.quote(name)}` deletes it with the dataset.")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -174,7 +175,7 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
         ws.lock()
     print_report(report, as_json=False, what=f"dataset {args.dataset!r}")
     print(f"Stored the anonymized copy as dataset {info.name!r} ({info.rows:,} rows); "
-          f"{args.dataset!r} is unchanged (delete it with 'cloister rm {args.dataset}' if you wish). "
+          f"{args.dataset!r} is unchanged (delete it with `cloister rm {shlex.quote(args.dataset)}` if you wish). "
           "The audit log records the policy applied.")
     _say_mapping_kept(policy, info.name)
     _warn_identifiers_kept(report)

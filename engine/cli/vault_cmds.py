@@ -221,7 +221,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if any(str(p).startswith("error:") for p in info.problems):  # stored with --force
         how = "left so by `cloister forget`" if info.history and \
             info.history[-1].get("kind") == "forget" else "imported with --force"
-        print(f"Blocks training ({how}): fix it here with `cloister fix {info.name}` and the "
+        print(f"Blocks training ({how}): fix it here with `cloister fix {shlex.quote(info.name)}` and the "
               "fixes below")
         for line in blocking_lines(ds):
             print("  " + line)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shlex
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -357,7 +358,7 @@ def _info(name: str, meta: Mapping[str, Any]) -> DatasetInfo:
         )
     except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
         raise DatasetDamaged(f"the description of dataset {name!r} is unreadable ({exc}); "
-                             f"delete it with 'cloister rm {name}' and import it again") from None
+                             f"delete it with `cloister rm {shlex.quote(name)}` and import it again") from None
 
 
 def _read_meta(ws: Vault, name: str) -> dict[str, Any]:
@@ -400,12 +401,12 @@ def _read_table(ws: Vault, name: str) -> tuple[DatasetInfo, pa.Table]:
         data = ws.read_bytes(_dir(name) + str(meta["table"]))
     except NotInVault:
         raise DatasetDamaged(f"the table of dataset {name!r} is missing from the workspace; "
-                             f"delete it with 'cloister rm {name}' and import it again") from None
+                             f"delete it with `cloister rm {shlex.quote(name)}` and import it again") from None
     except ContainerError as exc:
         raise DatasetDamaged(f"dataset {name!r} cannot be read: {exc}") from None
     if hashlib.sha256(data).hexdigest() != info.sha256:
         raise DatasetDamaged(f"the table of dataset {name!r} does not match its description; "
-                             f"delete it with 'cloister rm {name}' and import it again")
+                             f"delete it with `cloister rm {shlex.quote(name)}` and import it again")
     return info, pq.read_table(pa.BufferReader(data))
 
 

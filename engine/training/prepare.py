@@ -5,6 +5,7 @@ cannot work fails in seconds, before any model is loaded.
 """
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TYPE_CHECKING
@@ -90,7 +91,8 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
         raise TrainingFailure(
             FailureKind.BAD_DATA,
             f"dataset '{name}' has problems that block training: {blocking}. Fix them in the "
-            f"workspace with `cloister fix {name}` and the fixes `cloister show {name}` names "
+            f"workspace with `cloister fix {shlex.quote(name)}` and the fixes `cloister show "
+            f"{shlex.quote(name)}` names "
             "(such as --drop-empty, or --min-class-size 10 --merge-small-into other) or, in the "
             "app, the dataset's Fix… on the Datasets page; the source file is never changed",
         )

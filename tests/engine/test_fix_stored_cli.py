@@ -91,3 +91,18 @@ def test_fixed_rows_go_to_a_new_dataset_and_bad_requests_change_nothing(forced: 
     assert rows == {"cfpb": "376", "cfpb-fixed": "97"}  # the original stays as it was
     assert cli(["show", "cfpb", "--rows", "0"]) == 0
     assert "Blocks training" in capsys.readouterr().out
+
+
+def test_a_name_that_means_something_to_a_shell_is_quoted_in_the_commands_suggested(
+        real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_bert, capsys) -> None:  # noqa: F811
+    # "fix it here with `cloister fix q$(id>PWNED)`": pasted, the shell runs what the name holds.
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "fix stored test passphrase")
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    source = real_data / "cfpb_complaints_extract" / "complaints.csv"
+    assert cli(["import", str(source), "--name", "q$(id>PWNED)", "--force"]) == 0
+    capsys.readouterr()
+    assert cli(["show", "q$(id>PWNED)", "--rows", "0"]) == 0
+    assert "fix it here with `cloister fix 'q$(id>PWNED)'`" in capsys.readouterr().out
+    assert cli(["train", "q$(id>PWNED)", "--model", str(tiny_bert), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "`cloister fix 'q$(id>PWNED)'` and the fixes `cloister show 'q$(id>PWNED)'` names" in err
