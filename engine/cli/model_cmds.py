@@ -56,7 +56,9 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("predict", help="classify a text, or every row of a file")
     p.add_argument("run", metavar="RUN")
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--text", action="append", metavar="TEXT", help="a text to classify (repeatable)")
+    what.add_argument("--text", action="append", metavar="TEXT",
+                      help="a text to classify (repeatable); - reads it from standard input, "
+                      "which keeps it out of the process list other users of the machine can read")
     what.add_argument("--input", type=Path, metavar="FILE", help="CSV/TSV/JSONL/JSON/XLSX/Parquet to classify")
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="where to write --input with predictions added (format from its suffix)")
@@ -286,6 +288,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.output is not None and args.output.exists() and not args.overwrite:
         raise InputError(f"{args.output} exists: pass --overwrite to replace it, or choose another "
                          "--output (nothing was written)")
+    if args.text and "-" in args.text:
+        if args.text.count("-") > 1:
+            raise InputError("--text - reads standard input, which holds one text: give it once")
+        given = sys.stdin.read().rstrip("\r\n")  # before any passphrase prompt reads a terminal
+        args.text = [given if text == "-" else text for text in args.text]
     blank = [i for i, text in enumerate(args.text or (), start=1) if not text.strip()]
     if blank:
         raise InputError(f"--text number {blank[0]} is empty: give the text to classify")

@@ -1,6 +1,7 @@
 """``cloister evaluate / predict / export / open-export`` end to end, in process."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def test_evaluate_on_a_file_and_unseen_labels(trained, cli, tmp_path: Path) -> N
     assert code == 2 and "--text-column name the columns (or sheet) of a labelled --data FILE" in err
 
 
-def test_predict_text_top_k_and_json(trained, cli) -> None:
+def test_predict_text_top_k_and_json(trained, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     ws, run_id, _, _ = trained
     expected = Predictor.from_run(ws, run_id, device="cpu").predict(["free cash prize"])[0]
     code, out, _ = cli("predict", run_id, "--text", "free cash prize", "--json")
@@ -147,6 +148,12 @@ def test_predict_text_top_k_and_json(trained, cli) -> None:
     assert code == 2 and "no run 'zz-not-a-run'" in err
     code, out, err = cli("predict", run_id, "--text", "free cash prize", "--text", "  ")
     assert code == 2 and "--text number 2 is empty" in err and out == ""
+    # "-": the text from standard input, kept out of the process list (/proc/PID/cmdline).
+    monkeypatch.setattr("sys.stdin", io.StringIO("free cash prize\n"))
+    code, out, _ = cli("predict", run_id, "--text", "-", "--top-k", "1")
+    assert code == 0 and out.strip().splitlines() == lines
+    code, _, err = cli("predict", run_id, "--text", "-", "--text", "-")
+    assert code == 2 and "give it once" in err
 
 
 def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None:
