@@ -129,8 +129,10 @@ def use_utf8_streams() -> None:
             continue
 
 
-# C0 controls but tab, newline and carriage return (the progress bars' own), DEL, and C1.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 controls but tab, newline and carriage return (the progress bars' own), DEL, and C1; and
+# the bidirectional embeddings, overrides and isolates, which reorder what follows them on the
+# line ("Trojan Source"): a label could make a printed line read otherwise than it is.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class _ControlsShown:

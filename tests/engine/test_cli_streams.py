@@ -50,6 +50,9 @@ def test_control_characters_from_files_are_shown_not_sent_to_a_terminal(monkeypa
     print("column \x1b]0;owned\x07 and \x83tiquette\r[###]\tdone")
     print("as it is \x1b[2J", file=sys.stderr)
     assert terminal.getvalue() == "column \\u001b]0;owned\\u0007 and \\u0083tiquette\r[###]\tdone\n"
+    print("label \u202eexe.txt and \u2067isolated\u2069, Hebrew \u05e9\u05dc\u05d5\u05dd kept")
+    assert terminal.getvalue().splitlines()[-1] == (
+        "label \\u202eexe.txt and \\u2067isolated\\u2069, Hebrew \u05e9\u05dc\u05d5\u05dd kept")
     import json  # the escapes are JSON's: --json on a terminal stays parseable
 
     assert json.loads('"lab\\u007fel"') == "lab\x7fel"
