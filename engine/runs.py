@@ -329,8 +329,9 @@ def datasets_named_now(ws: Vault, records: list[Any]) -> dict[str, str]:
         elif now is not None:
             labels[record.run_id] = f"{now} (was {record.dataset})"
         else:
+            # Not "deleted": renamed, then fixed or imported again, reads the same from here.
             labels[record.run_id] = record.dataset + (" (an earlier import)" if record.dataset in names
-                                                      else " (deleted)")
+                                                      else " (no longer stored)")
     return labels
 
 

@@ -346,7 +346,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         records = [load_run(ws, r) for r in chosen] if chosen else list_runs(ws)
-        named = datasets_named_now(ws, records)  # "tickets (was sms)" after a rename, "(deleted)"
+        named = datasets_named_now(ws, records)  # "tickets (was sms)" after a rename, "(no longer stored)"
     finally:
         ws.lock()
     if args.json:

@@ -118,7 +118,7 @@ def stored_for_run(ws: Vault, record: Any) -> Any:
     except store.DatasetNotFound:
         raise store.DatasetNotFound(
             f"run {record.run_id}'s dataset '{record.dataset}' is no longer in the workspace, "
-            "under that name or another (it was deleted): evaluate on a labelled file or dataset "
+            "under that name or another (it was deleted, or renamed and then changed): evaluate on a labelled file or dataset "
             f"with --data; `cloister evaluate {record.run_id} --stored` prints the report it made "
             "when it finished") from None
     trained_on = getattr(record, "dataset_sha256", None)

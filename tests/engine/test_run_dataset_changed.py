@@ -254,3 +254,19 @@ def test_a_run_from_before_digests_follows_a_rename_and_is_not_rescored_on_chang
                      r"would have (\d+) rows, not the (\d+) the run was scored on\)", err)
     assert said and int(said[1]) > int(said[2]) == stored.n, err
     assert load_report(ws, run_id) == stored
+
+
+def test_a_dataset_renamed_and_then_changed_is_not_said_to_be_deleted(tmp_path: Path, capsys,
+                                                                       monkeypatch) -> None:
+    from engine.data.store import rename_dataset
+    from engine.runs import datasets_named_now
+
+    ws, run_id, _ = train_tiny_run(tmp_path)
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    rename_dataset(ws, "sms", "texts")
+    assert datasets_named_now(ws, [load_run(ws, run_id)]) == {run_id: "texts (was sms)"}
+    other = read_table(write_sms_csv(tmp_path / "other.csv", rows=60, extra="again"))
+    save_dataset(ws, "texts", other, infer_mapping(other), overwrite=True)
+    assert datasets_named_now(ws, [load_run(ws, run_id)]) == {run_id: "sms (no longer stored)"}
+    code, _, err = cli(tmp_path, capsys, "evaluate", run_id)
+    assert code == 2 and "(it was deleted, or renamed and then changed)" in err
