@@ -99,7 +99,13 @@ def back_up(root: Path, dest: Path, *, on_wait: Callable[[], None] | None = None
     # A new folder of a name no one can guess, made ours (0700) in one step: under a fixed name,
     # another user of a shared folder could put a link there first, and the copy would be
     # written into a folder of theirs.
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=PARTIAL_SUFFIX, dir=dest.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=PARTIAL_SUFFIX,
+                                        dir=dest.parent))
+    except OSError as exc:
+        raise BackupError(f"the backup could not be written to {dest.parent} "
+                          f"({exc.strerror or exc}); nothing was left there. Choose a folder you "
+                          "can write to") from exc
     try:
         copied: dict[str, int] = {}
         _copy_files(root, staging, copied, top=False)  # the objects: they never change

@@ -293,3 +293,17 @@ def test_a_link_planted_where_a_backup_is_built_is_not_followed(workspace: Works
     assert not dest.is_symlink() and (dest / "cloister.vault").is_file()
     assert stat.S_IMODE(dest.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in dest.rglob("*") if p.is_file())
+
+
+def test_a_folder_that_cannot_be_written_is_said_so(workspace: Workspace, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    def refused(*_args, **_kwargs):  # noqa: ANN002, ANN003 - tests run as root: chmod would not stop it
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    with pytest.raises(BackupError, match=r"could not be written to .*\(Permission denied\); "
+                                          r"nothing was left there\. Choose a folder you can write to"):
+        back_up(workspace.root, tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
