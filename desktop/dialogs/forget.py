@@ -11,8 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-    QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLineEdit,
+    QMessageBox, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from desktop.accessible import announce
@@ -89,9 +89,16 @@ class ForgetDialog(QDialog):
         for widget in (intro, self.values, self.column, self.reference):
             layout.addWidget(widget)
         layout.addLayout(row)
-        layout.addWidget(self.found)
+        # Scrolled: a search of many datasets says ten lines and more, and the last of them (why
+        # Remove stays greyed out) fell below the dialog's edge.
+        self.found.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        found_area = QScrollArea()
+        found_area.setWidgetResizable(True)
+        found_area.setFrameShape(QFrame.Shape.NoFrame)
+        found_area.setMinimumHeight(140)
+        found_area.setWidget(self.found)
+        layout.addWidget(found_area, 1)
         layout.addWidget(self.with_runs)
-        layout.addStretch(1)
         layout.addWidget(buttons)
 
     def done(self, result: int) -> None:
@@ -175,11 +182,14 @@ class ForgetDialog(QDialog):
             self._heard(self.find_button)
             return
         self.plan = plan = terminal.value
-        self.found.setText(describe(plan))
         runs, refused = plan.runs, plan.refusal()
+        why_not = _why_not_removable(plan) if refused else ""
+        # The reason first: below ten lines of rows found, it was read last, if at all.
+        self.found.setText((f"✖ {why_not}\n\n" if why_not else "") + describe(plan))
         self.remove_button.setText(f"Remove {count_of(plan.rows, 'row')}" if plan.rows
                                    else "Remove them")
         self.remove_button.setEnabled(bool(plan.affected or plan.reports) and not refused)
+        self.remove_button.setToolTip(why_not)
         self.save_button.setEnabled(plan.rows > 0)
         self.with_runs.setText(f"Also delete the {count_of(len(runs), 'run')} trained on them "
                                "(their models and test reports)")
@@ -365,3 +375,11 @@ def describe(plan: Any) -> str:
         lines.append("No row is surely about them: nothing removed." if unsure or plan.damaged
                      else "No stored row names them: nothing to remove.")
     return "\n".join(lines)
+
+
+def _why_not_removable(plan: Any) -> str:
+    """``plan.refusal()`` in the app's words (it names command-line flags)."""
+    if plan.whole:
+        return (f"Not removed: every row of {', '.join(plan.whole)} is about them; delete the "
+                "whole dataset instead (Delete… on the Datasets page).")
+    return "Not removed: a value matches too many rows to be about one person; type a fuller value."

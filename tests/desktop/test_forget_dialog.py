@@ -132,6 +132,10 @@ def test_a_value_matching_many_rows_cannot_be_removed_and_closing_lets_go(qtbot,
     _find(qtbot, dialog, "support team")
     assert "too many to be about one person" in dialog.found.text()
     assert not dialog.remove_button.isEnabled()
+    # Why, first (it came last, below the rows, and fell off the dialog's edge) and on the button.
+    why = ("Not removed: every row of notes is about them; delete the whole dataset instead "
+           "(Delete… on the Datasets page).")
+    assert dialog.found.text().startswith(f"✖ {why}") and dialog.remove_button.toolTip() == why
     dialog.reject()  # closed: nothing found or typed is kept
     assert dialog.plan is None and dialog.values.toPlainText() == "" and not dialog.found.text()
     again = _dialog(qtbot, window)
