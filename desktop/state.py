@@ -173,7 +173,8 @@ class TrainingMonitor:
             self.step = event.steps if event.steps is not None else (self.total_steps or self.step)
             self.eta_seconds = 0.0
             self.message = " ".join((f"Finished in {format_duration(event.duration_seconds)}.",
-                                     *(f"⚠ {note}" for note in event.notes)))
+                                     *(f"⚠ {note}" for note in (event.notes if event.app_notes is None
+                                                                 else event.app_notes))))
         elif isinstance(event, Failed):
             self.phase = Phase.FAILED
             self.message = event.message

@@ -121,6 +121,8 @@ class Finished:
     # What the user is told about how the result was written that is no warning (a model of
     # many labels gets each row's most probable few, not a column per label).
     info: tuple[str, ...] = ()
+    # ``notes`` in the app's words where they name command-line flags (None: the same).
+    app_notes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -168,18 +168,24 @@ class EvaluationReport:
                                   else int(data["repeated_in_training"])),
         )
 
-    def repeats_text(self, dataset: str | None = None) -> str:
+    def repeats_text(self, dataset: str | None = None, *, app: bool = False) -> str:
         """What the test rows that repeat a training text do to these scores ('' if none do),
-        and how to drop them from ``dataset`` (the run's), on the command line and in the app."""
+        and how to drop them from ``dataset`` (the run's): on the command line and in the app,
+        or (``app``) in the app alone."""
         if not self.repeated_in_training:
             return ""
         import shlex
 
         k = self.repeated_in_training
-        name = shlex.quote(dataset) if dataset else "DATASET"
-        return (f"{k:,} of the {self.n:,} test rows repeat the text of a row the model trained or "
+        said = (f"{k:,} of the {self.n:,} test rows repeat the text of a row the model trained or "
                 "validated on (case and spacing aside), so these scores overstate how it does on "
-                f"new texts. Drop the repeats and train again: `cloister fix {name} "
+                "new texts.")
+        if app:
+            return (f"{said} Drop the repeats and train again: the dataset's Fix… on the Datasets "
+                    "page drops exact copies, and copies with another label; copies that differ "
+                    "only in case or spacing must be made one in the source file.")
+        name = shlex.quote(dataset) if dataset else "DATASET"
+        return (f"{said} Drop the repeats and train again: `cloister fix {name} "
                 "--drop-duplicates` drops exact copies and `--resolve-conflicts` copies with "
                 "another label (in the app: the dataset's Fix… on the Datasets page); copies that "
                 "differ only in case or spacing must be made one in the source file.")

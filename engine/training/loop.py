@@ -386,6 +386,7 @@ class Trainer:
         metrics: dict[str, float] = {}
         effective_rows = None  # test rows grouped by person: their worth as independent rows
         notes: tuple[str, ...] = ()
+        app_notes: tuple[str, ...] = ()
         if len(self.prep.test):
             from engine.evaluation.overlap import repeated_test_rows
 
@@ -393,8 +394,9 @@ class Trainer:
             prep = self.prep
             report = replace(report, repeated_in_training=repeated_test_rows(
                 prep.texts, prep.train, prep.validation, prep.test))
-            notes = ((report.repeats_text(self.config.dataset),) if report.repeated_in_training
-                     else ())
+            if report.repeated_in_training:
+                notes = (report.repeats_text(self.config.dataset),)
+                app_notes = (report.repeats_text(self.config.dataset, app=True),)
             save_report(self.ws, run_id, report)
             metrics, effective_rows = {**report.headline(), "loss": loss}, report.effective_rows
             yield Evaluated(step=scored_step, epoch=scored_epoch, split="test", metrics=metrics)
@@ -412,4 +414,4 @@ class Trainer:
             self.ws.delete(ckpt_io.checkpoint_key(run_id))
         log.info("run %s finished in %.1f s (best step %s)", run_id, elapsed, p.best_step)
         yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step,
-                       steps=p.global_step, notes=notes)
+                       steps=p.global_step, notes=notes, app_notes=app_notes)

@@ -103,6 +103,9 @@ def test_a_finished_run_shows_what_its_notes_warn_of():
     assert monitor.message == "Finished in 3 s. ⚠ 2 of the 4 test rows repeat the text of a row ..."
     monitor.apply([Finished(run_id="r2", duration_seconds=3, metrics={})])
     assert monitor.message == "Finished in 3 s."
+    monitor.apply([Finished(run_id="r3", duration_seconds=3, metrics={}, notes=("`cloister fix x`",),
+                            app_notes=("the dataset's Fix…",))])  # the app's words where given
+    assert monitor.message == "Finished in 3 s. ⚠ the dataset's Fix…"
 
 def test_durations_read_naturally():
     assert [format_duration(s) for s in (None, 0.2, 4.4, 65, 3 * 3600 + 120)] == \

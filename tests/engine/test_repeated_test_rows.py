@@ -93,3 +93,8 @@ def test_training_says_so_when_it_finishes_and_a_dataset_without_repeats_says_no
     assert "`cloister fix repeats --drop-duplicates`" in finished.notes[0]
     assert "(in the app: the dataset's Fix… on the Datasets page)" in finished.notes[0]
     assert "`cloister fix 'my data' --drop" in load_report(ws, finished.run_id).repeats_text("my data")
+    # The app is told its own way, without a command line's flags and backticks.
+    (app,) = finished.app_notes or ("",)
+    assert app == load_report(ws, finished.run_id).repeats_text("repeats", app=True)
+    assert app.startswith(finished.notes[0].split(" Drop ")[0]) and "Fix… on the Datasets page" in app
+    assert "`" not in app and "--" not in app
