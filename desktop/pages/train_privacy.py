@@ -83,10 +83,12 @@ class PrivacySettings(QWidget):
         self.meaning.setObjectName("hint")
         layout.addWidget(self.meaning)
         self.presets.buttonToggled.connect(lambda _b, _on: self._show_meaning())
+        self.presets.buttonToggled.connect(self._custom_follows_preset)
         # Typing a value of one's own chooses it.
         self.custom_epsilon.valueChanged.connect(lambda _v: self.custom_button.setChecked(True))
         self.custom_epsilon.valueChanged.connect(lambda _v: self._show_meaning())
         self.preset_buttons[8.0].setChecked(True)
+        self._custom_follows_preset(self.preset_buttons[8.0], True)
         form = QFormLayout()
         self.delta = QLineEdit()
         self.delta.setPlaceholderText("default: 1/N^1.1")
@@ -200,6 +202,15 @@ class PrivacySettings(QWidget):
         text = text or self._row_hint()
         self.person_note.setText(text)
         self._form.setRowVisible(self.person_note, bool(text))
+
+    def _custom_follows_preset(self, button: Any, checked: bool) -> None:
+        """The Custom box shows the ε chosen, so that a preset and another value are never on
+        screen at once ("ε = 8" chosen beside "Custom ε: 5.00"); typing in it chooses Custom."""
+        value = next((v for v, b in self.preset_buttons.items() if b is button), None)
+        if checked and value is not None:
+            self.custom_epsilon.blockSignals(True)
+            self.custom_epsilon.setValue(value)
+            self.custom_epsilon.blockSignals(False)
 
     def _show_meaning(self) -> None:
         checked = self.presets.checkedButton()

@@ -28,8 +28,10 @@ def test_dp_switch_presets_and_epsilon_spent_live(qtbot, window, spam_csv, tiny_
     assert "e^3" in dp.preset_buttons[3.0].toolTip()
     # One row of presets; the chosen one's meaning under them, following the choice.
     assert dp.meaning.text() == dp.preset_buttons[8.0].toolTip() and "e^8" in dp.meaning.text()
+    assert dp.custom_epsilon.value() == 8.0  # one ε on screen: the box showed 5.00 beside "ε = 8"
     dp.preset_buttons[3.0].setChecked(True)
     assert dp.meaning.text() == dp.preset_buttons[3.0].toolTip()
+    assert dp.custom_epsilon.value() == 3.0 and not dp.custom_button.isChecked()
     dp.custom_epsilon.setValue(2.0)  # typing a value of one's own chooses it
     assert dp.custom_button.isChecked() and dp.epsilon() == 2.0
     assert "e^2 ≈ 7.39 times" in dp.meaning.text()
