@@ -39,6 +39,7 @@ class AuditDialog(QDialog):
         self._closed = False  # a read that ends after the close (or a lock) is dropped
         self.setWindowTitle("Audit log")
         self.resize(900, 560)
+        self.setMinimumSize(560, 320)  # shrunk further, it showed one cut row
         self.verdict = QLabel("Reading and checking the audit log…")
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

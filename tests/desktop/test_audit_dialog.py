@@ -35,6 +35,8 @@ def test_the_audit_log_is_listed_newest_first_under_its_verdict(qtbot, window, s
     dialog.filter.setText("vault.")
     assert dialog.table.rowCount() == 1 and dialog.table.item(0, 3).text() == "vault.created"
     assert dialog.filter.accessibleDescription() == dialog.verdict.text()  # said where the focus is
+    dialog.resize(100, 100)  # it shrank to one cut row: a floor keeps a few rows readable
+    assert dialog.width() >= 560 and dialog.height() >= 320
 
 
 def test_an_altered_log_is_said_first_and_still_listed(qtbot, window, spam_csv) -> None:

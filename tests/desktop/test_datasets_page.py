@@ -54,6 +54,7 @@ def test_clicking_a_problem_selects_the_offending_row(qtbot, window, tmp_path):
         assert (current.row(), current.column()) == (row - 1, page.draft.columns.index(column))
         assert page.table.selectionModel().isSelected(current)
     assert page.status.text() == "Fix the errors (✖) before importing: click one to see its row."
+    assert page.labels_title.text() == "Labels (2)"  # a row's missing label is no third class
 
 
 def test_errors_without_a_row_are_not_offered_as_clickable(qtbot, window, tmp_path):
