@@ -18,6 +18,9 @@ def icon(name: str) -> QIcon:
     return QIcon(str(path)) if path.exists() else QIcon()
 
 
+_SCALES = (1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4)
+
+
 @lru_cache(maxsize=None)
 def nav_icon(name: str, size: int = 22) -> QIcon:
     """The icon, drawn in white when its sidebar entry is selected: Qt's own Selected mode tints
@@ -28,11 +31,14 @@ def nav_icon(name: str, size: int = 22) -> QIcon:
         return base
     white = path.read_text(encoding="utf-8").replace(_STROKE, 'stroke="#ffffff"')
     result = QIcon(base)
-    for scale in (1, 2):  # and a sharp one for high-DPI screens
+    # One for each display scale the systems offer: for a size it was not given, the SVG engine
+    # draws the grey lines tinted (at 150% they all but vanished on the highlight).
+    for scale in _SCALES:
         data = QByteArray(white.encode("utf-8"))
         buffer = QBuffer(data)
         reader = QImageReader(buffer, QByteArray(b"svg"))
-        reader.setScaledSize(QSize(size * scale, size * scale))
+        side = round(size * scale)
+        reader.setScaledSize(QSize(side, side))
         image = reader.read()
         if not image.isNull():
             result.addPixmap(QPixmap.fromImage(image), QIcon.Mode.Selected)
