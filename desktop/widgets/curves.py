@@ -21,6 +21,11 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F
 
 LEGEND_CHARS = 32  # a legend entry's name, at most
 
+
+def shown_name(name: str) -> str:
+    """A series as people read it: "val macro F1", as the tables say, not the key "val macro_f1"."""
+    return name.replace("macro_f1", "macro F1").replace("micro_f1", "micro F1")
+
 class CurvePlot(QWidget):
     def __init__(self, *, title: str, x_label: str = "step", y_label: str = "", empty_text: str = "",
                  smooth: Callable[[str], bool] = lambda _name: False,
@@ -191,7 +196,7 @@ class CurvePlot(QWidget):
             # The legend's names cut, and two a row once one is long: four long names a row
             # ("nihongo_sjis · 12-07 08:25:17") widened the scene past the view, and the curves'
             # last steps went off the right edge.
-            main = self._plot.plot(pen=pg.mkPen(color=color, width=2), name=clipped(name, LEGEND_CHARS),
+            main = self._plot.plot(pen=pg.mkPen(color=color, width=2), name=clipped(shown_name(name), LEGEND_CHARS),
                                    symbolSize=5, symbolBrush=color, symbolPen=color)
             items = self._items[name] = (main, raw)
             legend = self._plot.getPlotItem().legend
@@ -208,7 +213,7 @@ class CurvePlot(QWidget):
 
     def _describe(self) -> None:
         """The plot in words, as a screen reader reads it: each curve's latest point."""
-        latest = [f"{name} {ys[-1]:.3g} at {self._x_label} {xs[-1]:g}"
+        latest = [f"{shown_name(name)} {ys[-1]:.3g} at {self._x_label} {xs[-1]:g}"
                   for name, (xs, ys) in self._series.items() if xs]
         self.setAccessibleName(f"{self._title}: " + ("; ".join(latest) or self._empty_text))
 

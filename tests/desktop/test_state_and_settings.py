@@ -379,7 +379,7 @@ def test_curve_legend_sits_under_the_plot_not_over_its_lines(qtbot):
     qtbot.wait(50)
     item = plot._plot.getPlotItem()
     legend, view = item.legend, item.getViewBox()
-    assert [label.text for _, label in legend.items] == ["loss", "val accuracy", "val loss", "val macro_f1"]
+    assert [label.text for _, label in legend.items] == ["loss", "val accuracy", "val loss", "val macro F1"]
     legend_box = legend.mapRectToScene(legend.boundingRect())
     view_box = view.mapRectToScene(view.boundingRect())
     assert legend_box.top() >= view_box.bottom()  # below the lines, never over them
