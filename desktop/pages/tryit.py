@@ -76,7 +76,7 @@ class TryItPage(Page):
         self.read_note.hide()
         self.bars = BarChart(percent=True)
         self.bars.setAccessibleName("Probability of each label")
-        bars_scroll = QScrollArea()
+        bars_scroll = self._bars_scroll = QScrollArea()
         bars_scroll.setAccessibleName("Probability of each label")
         bars_scroll.setWidgetResizable(True)
         bars_scroll.setWidget(self.bars)
@@ -99,6 +99,7 @@ class TryItPage(Page):
         self.batch_cancel.clicked.connect(lambda: self._batch and self._batch.cancel())
         self.batch_cancel.setEnabled(False)
         self.batch_progress = QProgressBar(accessibleName="Batch prediction progress")
+        self.batch_progress.hide()  # until a file is predicted: empty, it looked like a text box
         self.batch_status = QLabel("Choose a CSV, TSV, JSON, JSONL, Parquet or Excel file; the predictions are "
                                    "written to a new file beside your other data.")
         self.batch_status.setWordWrap(True)
@@ -156,6 +157,7 @@ class TryItPage(Page):
         self.batch_button.setEnabled(have)
         # Nothing to ask yet: say why, rather than offer a text box that answers nothing.
         self.text.setEnabled(have)
+        self._bars_scroll.setVisible(have)  # "Nothing to show yet" under "No trained model yet"
         if not have:
             self._say("No trained model yet. Train one on the Train page, then try it here.")
         elif self.answer.text().startswith("No trained model yet"):
@@ -324,6 +326,7 @@ class TryItPage(Page):
         self.batch_button.setEnabled(False)
         self.batch_cancel.setEnabled(True)
         self.batch_progress.setValue(0)
+        self.batch_progress.show()
         self.batch_status.setText(f"Classifying {source.name}…")
         self.context.start(job, long=True)
 

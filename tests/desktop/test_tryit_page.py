@@ -83,6 +83,8 @@ def test_a_deleted_run_takes_its_last_answer_with_it(qtbot, window, tryit):
     page.refresh_runs()
     assert page.bars.values() == [] and page.predictor is None
     assert "No trained model yet" in page.answer.text()
+    # Said once: the empty chart's "Nothing to show yet" under it is hidden.
+    assert not page.bars.isVisibleTo(page)
 
 
 def test_a_failed_batch_leaves_no_full_progress_bar(qtbot, tryit, tmp_path: Path, monkeypatch):
@@ -104,11 +106,13 @@ def test_a_failed_batch_leaves_no_full_progress_bar(qtbot, tryit, tmp_path: Path
     many.write_text("\n".join([lines[0]] + lines[1:] * (3000 // max(1, len(lines) - 1))) + "\n",
                     encoding="utf-8")
     target = tmp_path / "out.csv"
+    assert not page.batch_progress.isVisibleTo(page)  # an empty bar looked like a text box
     with qtbot.waitSignal(page.batch_ended, timeout=120_000) as ended:
         page.predict_batch(many, target)
     assert isinstance(ended.args[0], Failed)
     assert page.batch_status.text().startswith(f"✖ could not write {target}: No space left on device")
     assert max(progress) == page.batch_progress.maximum() > 0 and page.batch_progress.value() == 0
+    assert page.batch_progress.isVisibleTo(page)
     assert not target.exists()
     assert page.batch_button.isEnabled()
     # A "folder" that is a file is called what it is, before any row is predicted.
