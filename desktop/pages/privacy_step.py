@@ -112,7 +112,12 @@ class PrivacyPanel(QWidget):
         self.preview.setPlaceholderText("Scan, then press Preview: the first rows are shown here "
                                         "before and after, with what changes highlighted.")
         self.name_edit = QLineEdit(f"{dataset}-anonymized")
-        self.name_edit.setMinimumWidth(260)  # the whole suggested name, not its tail
+        # The whole suggested name, not its tail ("…s-anonymized"), up to a long one's width;
+        # whole in the tooltip in any case.
+        wide = self.name_edit.fontMetrics().horizontalAdvance(self.name_edit.text()) + 24
+        self.name_edit.setMinimumWidth(min(max(260, wide), 520))
+        self.name_edit.setToolTip(self.name_edit.text())
+        self.name_edit.textChanged.connect(self.name_edit.setToolTip)
         self.create_button = QPushButton("Create anonymized dataset")
         self.create_button.clicked.connect(self.create)
         # Enter (in the name field) creates; it pressed Scan, the first button of the dialog.

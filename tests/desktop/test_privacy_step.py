@@ -60,7 +60,11 @@ def test_scan_preview_and_create_anonymized_dataset(qtbot, window, tmp_path):
     qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "→" in panel.preview.toPlainText(), timeout=30_000)
     assert "**** **** **** 9117" in panel.preview.toPlainText()
+    # The suggested name is whole in its box and in the tooltip (a long one showed "…s-anonymized").
+    edit = panel.name_edit
+    assert edit.toolTip() == edit.text() and edit.width() > edit.fontMetrics().horizontalAdvance(edit.text())
     panel.name_edit.setText("notes-safe")
+    assert panel.name_edit.toolTip() == "notes-safe"
     qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.created is not None, timeout=30_000)
     from engine.data.store import load_dataset
@@ -342,3 +346,15 @@ def test_a_dataset_renamed_by_a_command_during_the_scan_is_said_not_a_traceback(
     assert panel.status.text().startswith("✖ Dataset 'notes' was renamed or deleted while it was "
                                           "scanned (by another window or a command)")
     assert not panel.create_button.isEnabled() and not panel.preview_button.isEnabled()
+
+
+def test_a_long_suggested_name_is_shown_whole(qtbot, window) -> None:
+    from desktop.pages.privacy_step import PrivacyPanel
+
+    panel = PrivacyPanel(window.context, "sms-spam-with-a-rather-long-file-name")
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    edit = panel.name_edit
+    assert edit.text() == "sms-spam-with-a-rather-long-file-name-anonymized" == edit.toolTip()
+    assert edit.width() > edit.fontMetrics().horizontalAdvance(edit.text())  # it showed its tail
