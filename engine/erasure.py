@@ -491,7 +491,7 @@ def _carry_out(ws: Vault, plan: ErasurePlan, *, delete_runs: bool, force: bool,
     # The runs left holding the rows are named too: an erasure file rebuilt from the log must
     # show that a model may still remember them.
     kept = [r.run_id for r in plan.runs if r.run_id not in deleted]
-    ws.audit("person.forgotten", datasets=done, runs_deleted=deleted, runs_kept=kept,
+    ws.audit_names("person.forgotten", datasets=done, runs_deleted=deleted, runs_kept=kept,
              pseudonyms=pseudonyms, report_quotes=quotes,
              **({"datasets_unsearched": [n for n, _ in plan.damaged]} if plan.damaged else {}),
              **({"reference": reference} if reference else {}))

@@ -131,12 +131,12 @@ def _audit_policy(ws: Workspace, action: str, policy: Policy, result: Result, **
     sha = hashlib.sha256(policy.text.encode("utf-8")).hexdigest()
     ws.write_bytes(policy_key(sha), policy.text.encode("utf-8"))  # encrypted, like the data
     text = {"policy": policy.text} if len(policy.text) <= _POLICY_IN_LOG else {"policy_kept_as": policy_key(sha)}
-    ws.audit(action, **names, policy_sha256=sha, **text,
-             policy_source=str(policy.source)[:_POLICY_IN_LOG], names=policy.names,
-             findings=dict(report.counts),
-             dropped_columns=sorted(c for c, a in report.column_actions.items() if a == "drop"),
-             reversible=result.pseudonyms is not None,
-             pseudonyms_kept=len(result.pseudonyms) if result.pseudonyms is not None else 0)
+    ws.audit_names(action, **names, policy_sha256=sha, **text,  # dropped columns: any number
+                   policy_source=str(policy.source)[:_POLICY_IN_LOG], names=policy.names,
+                   findings=dict(report.counts),
+                   dropped_columns=sorted(c for c, a in report.column_actions.items() if a == "drop"),
+                   reversible=result.pseudonyms is not None,
+                   pseudonyms_kept=len(result.pseudonyms) if result.pseudonyms is not None else 0)
 
 
 def save_anonymized_import(ws: Workspace, name: str, imported: ImportedTable,

@@ -35,7 +35,7 @@ from typing import Any
 from privacy.vault import container, file_lock
 from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
                                   remove_durably)
-from privacy.vault.audit import AuditLog, AuditReport
+from privacy.vault.audit import AuditLog, AuditReport, in_parts
 from privacy.vault.folders import _check_new_root, check_locks, not_found_message
 from privacy.vault.folders import default_workspace_dir  # noqa: F401 - callers import it from here
 from privacy.vault.index import check_room
@@ -445,15 +445,26 @@ class Workspace(IndexStore):
                         advance_anchor=advance or advance_anchor)
 
     def audit(self, action: str, **details: Any) -> None:
-        """Append an audit entry. ``details`` name things (datasets, runs); never rows.
+        """Append an audit entry. ``details`` name things (datasets, runs); never rows: a list
+        of more than 64 is refused (``audit_names`` takes lists of names of any length).
 
         Called after the change it records. If the disk fails between the two (the room for
         the entry is checked before a change commits, so only another program filling the disk
         meanwhile gets here), the error says the change was made, not that it failed."""
+        self._append_entries([(action, details)])
+
+    def audit_names(self, action: str, **details: Any) -> None:
+        """``audit`` for details that list names (datasets, runs) whose number has no bound:
+        lists of more than 64 go on in ``<action>.continued`` entries (``audit.in_parts``)."""
+        self._append_entries(in_parts(action, details))
+
+    def _append_entries(self, entries: builtins.list[tuple[str, dict[str, Any]]]) -> None:
+        action = entries[0][0]
         log_ = self._audit_log()
         with self._locked():
             try:
-                log_.append(action, details)
+                for name, part in entries:
+                    log_.append(name, part)
             except OSError as exc:
                 raise ChangeNotLogged(
                     f"the audit entry {action!r} could not be written ({exc.strerror or exc}): "

@@ -101,6 +101,24 @@ def test_a_person_leaves_the_dataset_with_counts_only_kept(
         assert [r.run_id for r in list_runs(w)] == [run]
 
 
+def test_an_erasure_of_rows_many_runs_trained_on_is_logged_whole(
+        csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 65 runs on the dataset: the rows were removed, then the entry was refused (a list of more
+    # than 64), the command failed with a traceback and the erasure was never logged.
+    runs = sorted(_run_on("tickets") for _ in range(65))
+    assert cli(["forget", "kimberly lauritsen", "--yes"]) == 0
+    assert "Removed 2 rows from 'tickets'" in capsys.readouterr().out
+    entries = _audit()
+    (first,) = [d for a, d in entries if a == "person.forgotten"]
+    (more,) = [d for a, d in entries if a == "person.forgotten.continued"]
+    assert first["parts"] == 2 and first["datasets"] == {"tickets": 2} and len(first["runs_kept"]) == 64
+    assert more["part"] == more["of"] == 2 and len(more["runs_kept"]) == 1 and set(more) == {
+        "part", "of", "runs_kept"}
+    assert sorted(first["runs_kept"] + more["runs_kept"]) == runs
+    with _workspace() as w:
+        assert w.verify_audit().ok
+
+
 def test_with_runs_deletes_the_runs_trained_on_the_rows(csv_file: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     run = _run_on("tickets")

@@ -113,6 +113,21 @@ def test_details_must_not_carry_rows(workspace: Workspace) -> None:
     assert len(workspace.verify_audit().entries) == 1  # nothing was appended
 
 
+def test_long_lists_of_names_go_on_in_continued_entries(workspace: Workspace) -> None:
+    names = [f"run-{i:03d}" for i in range(150)]
+    workspace.audit_names("person.forgotten", runs_kept=names, datasets={"a": 1}, pseudonyms=0)
+    entries = workspace.verify_audit().entries[1:]
+    assert [(e.action, e.details.get("part")) for e in entries] == [
+        ("person.forgotten", None), ("person.forgotten.continued", 2), ("person.forgotten.continued", 3)]
+    assert entries[0].details == {"runs_kept": names[:64], "datasets": {"a": 1}, "pseudonyms": 0,
+                                  "parts": 3}
+    assert entries[2].details == {"part": 3, "of": 3, "runs_kept": names[128:]}
+    assert workspace.verify_audit().ok
+    with pytest.raises(ValueError, match="never rows"):  # a long text is refused before any part
+        workspace.audit_names("x", runs_kept=names, note="y" * 1000)
+    assert len(workspace.verify_audit().entries) == 4
+
+
 def test_random_damage_never_crashes_the_verifier(logged: Workspace) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
