@@ -33,6 +33,7 @@ INDEX_BACKUP_FILE = "index.backup.cloister"
 AUDIT_FILE = "audit.log"
 OBJECTS_DIR = "objects"
 _INDEX_CONTEXT = b"cloister/index"
+_STAMP_BYTES = 64  # a container's fixed header, its random file salt and its tag's start
 
 
 @dataclass
@@ -53,6 +54,8 @@ class IndexStore:
     ``root``, ``_require()``, ``_locked()`` and ``_audit_log()``."""
 
     root: Path
+    # (``_stamp()`` when read, whether freshness was checked, the index): ``_load_state``.
+    _index_cache: tuple[tuple[bytes | None, ...], bool, _Index] | None = None
 
     def _require(self) -> Any:  # pragma: no cover - provided by Workspace
         raise NotImplementedError
@@ -81,7 +84,35 @@ class IndexStore:
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ContainerError(f"{label} decrypts but is not a valid index") from None
 
+    def _stamp(self) -> tuple[bytes | None, ...]:
+        """What changes whenever the index or an anchor is written, read cheaply: the start of
+        each index copy (every write draws a new random file salt, so an older copy put back is
+        told apart too) and the two anchors' own bytes (small files)."""
+        def head(path: Path, size: int | None) -> bytes | None:
+            try:
+                with open(path, "rb") as handle:
+                    return handle.read(size if size is not None else -1)
+            except OSError:  # missing or unreadable: the full read says which
+                return None
+
+        mirror = anchors.mirror_path(self._require().vault_id)
+        return (head(self.root / INDEX_FILE, _STAMP_BYTES),
+                head(self.root / INDEX_BACKUP_FILE, _STAMP_BYTES),
+                head(self.root / VAULT_FILE_NAME, None), head(mirror, None))
+
     def _load_state(self, *, check_fresh: bool = True) -> _Index:
+        """The index, decrypted and checked for freshness; kept while nothing it was read from
+        changes (every read of an entry loads it: ``cloister runs`` on 300 runs decrypted both
+        copies 924 times, 1.7 s of its 2.3)."""
+        stamp = self._stamp()
+        cached = getattr(self, "_index_cache", None)
+        if cached is not None and cached[0] == stamp and (cached[1] or not check_fresh):
+            return _Index(dict(cached[2].entries), cached[2].generation)
+        state = self._read_state(check_fresh=check_fresh)
+        self._index_cache = (stamp, check_fresh, _Index(dict(state.entries), state.generation))
+        return state
+
+    def _read_state(self, *, check_fresh: bool) -> _Index:
         # Entry names cannot be recovered from the HMAC file names, so the index is kept twice:
         # a damaged or missing copy falls back to the other; of two good copies the newer wins
         # (the main copy is written first, so after a crash it may be one generation ahead).

@@ -152,7 +152,9 @@ class Workspace(IndexStore):
         return ws
 
     def lock(self) -> None:
-        """Drop the keys; every later call raises VaultLocked."""
+        """Drop the keys, and the entry names read with them; every later call raises
+        VaultLocked."""
+        self._index_cache = None
         if self._keys is not None:
             self._keys.wipe()
             self._keys = None
