@@ -40,6 +40,7 @@ from engine.errors import InputError, Stopped
 from engine.events import CancelToken
 from engine.units import count_of
 from engine.vault import Vault
+from engine.runs import runs_by_dataset
 
 # A value matching more rows than this share of a dataset (and more than a handful) is probably
 # not about one person: refused unless the user insists (``force``).
@@ -273,6 +274,9 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
                                    [p for ps in word_pairs.values() for p in ps], policy))
         except DatasetDamaged as exc:
             damaged.append((info.name, without_advice(str(exc))))
+    runs_of = runs_by_dataset(ws, [part.name for part in parts if part.changes])
+    for part in parts:
+        part.runs = runs_of.get(part.name, [])
     removed_texts, run_ids = set[str](), set[str]()
     for part in parts:
         run_ids.update(r.run_id for r in part.runs)
@@ -329,7 +333,6 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
               match_all: bool, computed: dict[str, list[str]],
               name_pairs: Sequence[tuple[str, str]] = (), policy: Any = None) -> DatasetErasure:
     from engine.data.store import load_dataset
-    from engine.runs import runs_on
 
     stored = load_dataset(ws, name, head=0)  # searched as a table: no Python strings of it
     mapping = _mapping_of(ws, name)
@@ -378,8 +381,9 @@ def _plan_one(ws: Vault, name: str, checked: tuple[str, ...], columns: Sequence[
         sha256=stored.info.sha256, source_named=_names(stored.info.source_name, checked),
         name_named=_names(name, checked))
     if part.changes:  # only these stay decrypted in memory until the removal
-        part.runs, part.stored = runs_on(ws, name), stored
+        part.stored = stored  # and its runs, for all parts at once (``runs_by_dataset``)
     return part
+
 
 
 @dataclass(frozen=True)

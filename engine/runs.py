@@ -274,9 +274,24 @@ def runs_on(ws: Vault, dataset: str, sha256: str | None = None) -> list[RunRecor
     is not needed; kept for callers."""
     from engine.data.store import list_datasets
 
-    datasets = list_datasets(ws)
+    return runs_among(list_runs(ws), list_datasets(ws), dataset)
+
+
+def runs_by_dataset(ws: Vault, names: list[str]) -> dict[str, list[RunRecord]]:
+    """``runs_on`` for each of ``names``, from one reading of the runs and the datasets: read
+    for each, an erasure across 157 datasets and 300 runs took minutes."""
+    if not names:
+        return {}
+    from engine.data.store import list_datasets
+
+    records, datasets = list_runs(ws), list_datasets(ws)
+    return {name: runs_among(records, datasets, name) for name in names}
+
+
+def runs_among(records: list[RunRecord], datasets: list[Any], dataset: str) -> list[RunRecord]:
+    """``runs_on`` over runs and datasets already read."""
     out = []
-    for record in list_runs(ws):
+    for record in records:
         now = current_dataset(record, datasets)
         if now == dataset or (now is None and record.dataset == dataset):
             out.append(record)
