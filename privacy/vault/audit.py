@@ -136,8 +136,45 @@ def _scan(path: Path) -> tuple[list[_Record], int | None]:
         data = path.read_bytes()
     except FileNotFoundError:
         return [], None
+    return _split(data, 0)
+
+
+# Per log file: (bytes of whole records read, SHA-256 object over them, records, links). An
+# append re-read and re-hashed every record: 0.3-0.8 s an entry at 50,000 entries.
+_CHAINS: dict[str, tuple[int, Any, list[_Record], list[str]]] = {}
+
+
+def _scan_linked(path: Path) -> tuple[list[_Record], list[str], int | None]:
+    """``_scan`` and ``_links`` at once; the records and links already known are reused where
+    the file still starts with exactly the bytes they came from (hashed, not taken on trust
+    from its size or time), and only what follows them is split and linked."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        _CHAINS.pop(str(path), None)
+        return [], [], None
+    known = _CHAINS.get(str(path))
     records: list[_Record] = []
-    offset = 0
+    links: list[str] = []
+    start, digest = 0, hashlib.sha256()
+    if known is not None and known[0] <= len(data):
+        prefix = hashlib.sha256(memoryview(data)[:known[0]])
+        if prefix.digest() == known[1].digest():
+            start, digest, records, links = known[0], prefix, list(known[2]), list(known[3])
+    more, torn = _split(data, start)
+    link = links[-1] if links else GENESIS
+    for record in more:
+        link = _link(link, record.raw)
+        links.append(link)
+    records += more
+    end = records[-1].offset + len(records[-1].raw) if records else 0
+    digest.update(memoryview(data)[start:end])
+    _CHAINS[str(path)] = (end, digest, records, links)
+    return list(records), list(links), torn
+
+
+def _split(data: bytes, offset: int) -> tuple[list[_Record], int | None]:
+    records: list[_Record] = []
     while offset < len(data):
         if offset + _LENGTH.size > len(data):
             return records, offset
@@ -182,8 +219,7 @@ class AuditLog:
         if not action or len(action) > 64:
             raise ValueError("an audit action is a short name such as 'dataset.imported'")
         _check_details(details)
-        records, torn = _scan(self._path)
-        links = _links(records)
+        records, links, torn = _scan_linked(self._path)
         problems: list[str] = []
         self._check_head(links, problems)
         self._check_anchor(links, problems)
@@ -248,13 +284,12 @@ class AuditLog:
     def accept_current(self, action: str, details: dict[str, Any]) -> AuditEntry:
         """Append ``action`` whatever the anchor says and move the anchor to it: the explicit
         "I restored this copy on purpose" step. Earlier problems stay visible in the entries."""
-        records, torn = _scan(self._path)
-        return self._write(records, _links(records), action, details, torn=torn)
+        records, links, torn = _scan_linked(self._path)
+        return self._write(records, links, action, details, torn=torn)
 
     def structural_problems(self) -> list[str]:
         """The head and anchor checks only (hashes, no decryption): cheap enough for unlock."""
-        records, _ = _scan(self._path)
-        links = _links(records)
+        _, links, _ = _scan_linked(self._path)
         problems: list[str] = []
         self._check_head(links, problems)
         self._check_anchor(links, problems)
