@@ -275,10 +275,9 @@ def plan_erasure(ws: Vault, values: Iterable[str], *, datasets: Sequence[str] = 
         except DatasetDamaged as exc:
             damaged.append((info.name, without_advice(str(exc))))
     runs_of = runs_by_dataset(ws, [part.name for part in parts if part.changes])
-    for part in parts:
-        part.runs = runs_of.get(part.name, [])
     removed_texts, run_ids = set[str](), set[str]()
     for part in parts:
+        part.runs = runs_of.get(part.name, [])
         run_ids.update(r.run_id for r in part.runs)
         if part.stored is not None and part.removed:
             removed_texts.update(str(t) for t in _texts(part) if t)

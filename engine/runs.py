@@ -383,3 +383,12 @@ def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
         ws.audit("run.deleted", run=run_id, dataset=record.dataset)
     release_claim_file(ws, run_id)
     return count
+
+
+def carry_runs_without_digest(ws: Vault, old: str, new: str) -> None:
+    """Runs trained before run records kept their dataset's digest (2026-12-05) find their
+    dataset by its name alone: renamed, it read as deleted, and ``forget --with-runs`` no longer
+    named them. They take the new name, as newer runs follow their dataset by its digest."""
+    for record in list_runs(ws):
+        if record.dataset == old and not record.dataset_sha256:
+            save_run(ws, replace(record, dataset=new))

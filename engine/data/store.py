@@ -20,7 +20,7 @@ import re
 import shlex
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -487,16 +487,7 @@ def rename_dataset(ws: Vault, old: str, new: str) -> DatasetInfo:
             raise DatasetExists(f"a dataset named {new!r} already exists; choose another name")
         ws.rename_prefix(_dir(old), _dir(new))  # one atomic index switch
         ws.audit("dataset.renamed", old=old, new=new)
-        _carry_runs_without_digest(ws, old, new)
+        from engine.runs import carry_runs_without_digest
+
+        carry_runs_without_digest(ws, old, new)
     return dataset_info(ws, new)
-
-
-def _carry_runs_without_digest(ws: Vault, old: str, new: str) -> None:
-    """Runs trained before run records kept their dataset's digest (2026-12-05) find their
-    dataset by its name alone: renamed, it read as deleted, and ``forget --with-runs`` no longer
-    named them. They take the new name, as newer runs follow their dataset by its digest."""
-    from engine.runs import list_runs, save_run
-
-    for record in list_runs(ws):
-        if record.dataset == old and not record.dataset_sha256:
-            save_run(ws, replace(record, dataset=new))

@@ -101,24 +101,6 @@ def test_a_person_leaves_the_dataset_with_counts_only_kept(
         assert [r.run_id for r in list_runs(w)] == [run]
 
 
-def test_an_erasure_of_rows_many_runs_trained_on_is_logged_whole(
-        csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # 65 runs on the dataset: the rows were removed, then the entry was refused (a list of more
-    # than 64), the command failed with a traceback and the erasure was never logged.
-    runs = sorted(_run_on("tickets") for _ in range(65))
-    assert cli(["forget", "kimberly lauritsen", "--yes"]) == 0
-    assert "Removed 2 rows from 'tickets'" in capsys.readouterr().out
-    entries = _audit()
-    (first,) = [d for a, d in entries if a == "person.forgotten"]
-    (more,) = [d for a, d in entries if a == "person.forgotten.continued"]
-    assert first["parts"] == 2 and first["datasets"] == {"tickets": 2} and len(first["runs_kept"]) == 64
-    assert more["part"] == more["of"] == 2 and len(more["runs_kept"]) == 1 and set(more) == {
-        "part", "of", "runs_kept"}
-    assert sorted(first["runs_kept"] + more["runs_kept"]) == runs
-    with _workspace() as w:
-        assert w.verify_audit().ok
-
-
 def test_with_runs_deletes_the_runs_trained_on_the_rows(csv_file: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     run = _run_on("tickets")
@@ -466,26 +448,6 @@ def test_the_export_keeps_its_own_columns_apart_and_disarms_formulas(
     assert rows == [{"[dataset]": "t", "[row]": "1", "row": "7", "dataset": "crm",
                      "text": "'=HYPERLINK(\"x\") Jane Doe", "phone": "+49 30 12", "label": "a"}]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-
-
-def test_the_export_disarms_a_formula_in_a_dataset_name_or_a_column_name(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The file sent to the person who asked: cells were disarmed, but the dataset's name and the
-    # columns' names went out as they were, and a spreadsheet runs them.
-    import csv
-
-    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
-    assert cli(["init", "--kdf-cost", "10"]) == 0
-    path = tmp_path / "t.csv"
-    path.write_text("text,@SUM(A1),label\nJane Doe called,x,a\nother,y,b\nmore,z,a\n", encoding="utf-8")
-    assert cli(["import", str(path), "--name", "=1+2", "--text-column", "text",
-                "--label-column", "label", "--force"]) == 0
-    target = tmp_path / "out.csv"
-    assert cli(["forget", "Jane Doe", "--dry-run", "--export", str(target)]) == 0
-    with target.open(encoding="utf-8-sig", newline="") as handle:
-        header, row = list(csv.reader(handle))
-    assert header == ["[dataset]", "[row]", "text", "'@SUM(A1)", "label"]
-    assert row == ["'=1+2", "1", "Jane Doe called", "x", "a"]
 
 
 def test_match_all_leaves_a_mapping_alone_where_no_row_names_every_value(

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main as cli
-from tests.engine.test_forget_cli import MORE, PASSPHRASE, _audit, _texts, _workspace, csv_file  # noqa: F401 (a fixture)
+from tests.engine.test_forget_cli import (MORE, PASSPHRASE, _audit, _run_on, _texts,  # noqa: F401 (a fixture)
+                                          _workspace, csv_file)
 from tests.engine.test_privacy_cli import ROWS, write_csv
 from tests.engine.test_reidentify_cli import REVERSIBLE
 
@@ -317,3 +318,41 @@ def test_an_anonymized_dataset_does_not_keep_a_file_name_that_names_someone(
     capsys.readouterr()
     assert cli(["show", "by-column", "--rows", "0"]) == 0
     assert "file name withheld" in capsys.readouterr().out
+
+
+def test_an_erasure_of_rows_many_runs_trained_on_is_logged_whole(
+        csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 65 runs on the dataset: the rows were removed, then the entry was refused (a list of more
+    # than 64), the command failed with a traceback and the erasure was never logged.
+    runs = sorted(_run_on("tickets") for _ in range(65))
+    assert cli(["forget", "kimberly lauritsen", "--yes"]) == 0
+    assert "Removed 2 rows from 'tickets'" in capsys.readouterr().out
+    entries = _audit()
+    (first,) = [d for a, d in entries if a == "person.forgotten"]
+    (more,) = [d for a, d in entries if a == "person.forgotten.continued"]
+    assert first["parts"] == 2 and first["datasets"] == {"tickets": 2} and len(first["runs_kept"]) == 64
+    assert more["part"] == more["of"] == 2 and len(more["runs_kept"]) == 1 and set(more) == {
+        "part", "of", "runs_kept"}
+    assert sorted(first["runs_kept"] + more["runs_kept"]) == runs
+    with _workspace() as w:
+        assert w.verify_audit().ok
+
+
+def test_the_export_disarms_a_formula_in_a_dataset_name_or_a_column_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file sent to the person who asked: cells were disarmed, but the dataset's name and the
+    # columns' names went out as they were, and a spreadsheet runs them.
+    import csv
+
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    path = tmp_path / "t.csv"
+    path.write_text("text,@SUM(A1),label\nJane Doe called,x,a\nother,y,b\nmore,z,a\n", encoding="utf-8")
+    assert cli(["import", str(path), "--name", "=1+2", "--text-column", "text",
+                "--label-column", "label", "--force"]) == 0
+    target = tmp_path / "out.csv"
+    assert cli(["forget", "Jane Doe", "--dry-run", "--export", str(target)]) == 0
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        header, row = list(csv.reader(handle))
+    assert header == ["[dataset]", "[row]", "text", "'@SUM(A1)", "label"]
+    assert row == ["'=1+2", "1", "Jane Doe called", "x", "a"]
