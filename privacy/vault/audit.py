@@ -144,6 +144,16 @@ def _scan(path: Path) -> tuple[list[_Record], int | None]:
 _CHAINS: dict[str, tuple[int, Any, list[_Record], list[str]]] = {}
 
 
+# Per log file and key: (records opened, the link of the last, its entries, their problems).
+_OPENED: dict[tuple[str, bytes], tuple[int, str, list[AuditEntry], list[str]]] = {}
+
+
+def forget_opened(path: Path) -> None:
+    """Let go of the entries ``verify`` kept for the log at ``path`` (the workspace is locked)."""
+    for key in [k for k in _OPENED if k[0] == str(path)]:
+        del _OPENED[key]
+
+
 def _scan_linked(path: Path) -> tuple[list[_Record], list[str], int | None]:
     """``_scan`` and ``_links`` at once; the records and links already known are reused where
     the file still starts with exactly the bytes they came from (hashed, not taken on trust
@@ -296,17 +306,23 @@ class AuditLog:
         return problems
 
     def verify(self) -> AuditReport:
-        records, torn = _scan(self._path)
-        entries: list[AuditEntry] = []
-        problems: list[str] = []
-        link = GENESIS
-        links: list[str] = []
-        for seq, record in enumerate(records):
-            entry = self._open(record, seq, link, problems)
+        """Every entry decrypted and its place in the chain checked, then the head and the
+        anchor. Entries opened before are reused where the chain up to them is unchanged (their
+        link is a hash of every byte before): the Train page and ``show`` read the whole log for
+        the privacy reviews, 1.3 s at 50,000 entries each time."""
+        records, links, torn = _scan_linked(self._path)
+        cache_key = (str(self._path), hashlib.sha256(bytes(self._key)).digest())
+        done, last, opened, problems = _OPENED.get(cache_key, (0, GENESIS, [], []))
+        if done > len(links) or (done and links[done - 1] != last):
+            done, opened, problems = 0, [], []
+        entries, problems = list(opened), list(problems)
+        link = links[done - 1] if done else GENESIS
+        for seq in range(done, len(records)):
+            entry = self._open(records[seq], seq, link, problems)
             if entry is not None:
                 entries.append(entry)
-            link = _link(link, record.raw)
-            links.append(link)
+            link = links[seq]
+        _OPENED[cache_key] = (len(records), link, list(entries), list(problems))
         self._check_head(links, problems)
         self._check_anchor(links, problems)
         if torn is not None and problems:  # beside other damage, a cut may be part of it

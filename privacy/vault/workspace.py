@@ -35,7 +35,7 @@ from typing import Any
 from privacy.vault import container, file_lock
 from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
                                   remove_durably)
-from privacy.vault.audit import AuditLog, AuditReport, in_parts
+from privacy.vault.audit import AuditLog, AuditReport, forget_opened, in_parts
 from privacy.vault.folders import _check_new_root, check_locks, not_found_message
 from privacy.vault.folders import default_workspace_dir  # noqa: F401 - callers import it from here
 from privacy.vault.index import check_room
@@ -155,6 +155,7 @@ class Workspace(IndexStore):
         """Drop the keys, and the entry names read with them; every later call raises
         VaultLocked."""
         self._index_cache = None
+        forget_opened(self.root / AUDIT_FILE)
         if self._keys is not None:
             self._keys.wipe()
             self._keys = None
