@@ -125,15 +125,22 @@ def sweep_orphan_tables(ws: Vault) -> int:
 
     removed = 0
     with writing_datasets(ws):
-        keys = ws.list(PREFIX)
-        names = {key[len(PREFIX):].split("/", 1)[0] for key in keys}
-        for name in sorted(names):
+        tables: dict[str, list[str]] = {}
+        for key in ws.list(PREFIX):
+            name, _, rest = key[len(PREFIX):].partition("/")
+            tables.setdefault(name, [])
+            if rest.startswith("table-"):
+                tables[name].append(key)
+        for name, found in sorted(tables.items()):
+            # One table beside its description is what every finished save leaves (a save
+            # killed midway leaves two, or a table alone): only those are read, not all 150.
+            if not found or (len(found) == 1 and ws.has(meta_key(name))):
+                continue
             named = table_named(ws, name)
             if named is None and ws.has(meta_key(name)):
                 continue  # an unreadable description: keep what it may name
-            for key in keys:
-                stem = f"{PREFIX}{name}/"
-                if key.startswith(f"{stem}table-") and key != f"{stem}{named}":
+            for key in found:
+                if key != f"{PREFIX}{name}/{named}":
                     ws.delete(key)
                     removed += 1
     if removed:
