@@ -303,6 +303,11 @@ class RunsPage(Page):
             header = QTableWidgetItem(label)
             header.setToolTip(f"Run {record.run_id}")
             self.compare_table.setHorizontalHeaderItem(column, header)
+        # Equal widths, but never narrower than a run's name: squeezed, "12-07 12:50:38" read
+        # "l2-07 12:50:3"; the table scrolls instead.
+        metrics = self.compare_table.horizontalHeader().fontMetrics()
+        self.compare_table.horizontalHeader().setMinimumSectionSize(
+            max((metrics.horizontalAdvance(label) for label in labels), default=0) + 24)
         # A DP run beside a plain one is not the same kind of model: said in its own row.
         privacy = [("privacy", "Privacy (DP)")] if any(r.privacy for r in records) else []
         rows = [("dataset", "Dataset")] + privacy + metric_rows + extra + [("duration", "Duration")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, qInstallMessageHandler
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.state import Phase
 from desktop.worker import Job
@@ -210,6 +210,14 @@ def test_runs_page_compares_two_finished_runs(qtbot, window, spam_csv, tiny_mode
     labels = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert not any(runs.compared[0].dataset in label for label in labels)  # shared: left out
     assert len(set(labels)) == 2  # two runs started in the same second add their ids' ends
+    # Never squeezed past a run's name (at the window's smallest it read "l2-07 12:50:3").
+    table.setFixedWidth(160)
+    QApplication.processEvents()
+    header = table.horizontalHeader()
+    assert all(header.sectionSize(c) >= header.fontMetrics().horizontalAdvance(labels[c])
+               for c in range(table.columnCount()))
+    table.setMinimumWidth(0)
+    table.setMaximumWidth(16_777_215)
     for column, run_id in enumerate(headers):
         record = next(r for r in runs.compared if r.run_id == run_id)
         assert record.created[5:19].replace("T", " ") in labels[column]
