@@ -260,7 +260,7 @@ class ForgetDialog(QDialog):
         workspace, plan = self.context.workspace, self.plan
         if workspace is None or plan is None:
             return
-        from engine.erasure import carry_out
+        from engine.erasure_apply import carry_out
 
         allowed, reference = self._case()
         if not allowed:

@@ -96,7 +96,7 @@ def _carry_out_said(ws: Any, plan: Any, args: argparse.Namespace) -> Any:
     incomplete, and how to finish it: the generic "nothing is left half-done" would tell a data
     protection officer that rows were removed everywhere, or nowhere."""
     from engine.cli import Terminated
-    from engine.erasure import carry_out
+    from engine.erasure_apply import carry_out
 
     steps: list[str] = []
     began: list[bool] = []  # its checks passed: a change from here on is this erasure's

@@ -130,15 +130,6 @@ def _link(previous: str, raw: bytes) -> str:
     return hashlib.sha256(bytes.fromhex(previous) + raw).hexdigest()
 
 
-def _scan(path: Path) -> tuple[list[_Record], int | None]:
-    """Split the log into records; also return the offset of a torn (incomplete) tail, if any."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return [], None
-    return _split(data, 0)
-
-
 # Per log file: (bytes of whole records read, SHA-256 object over them, records, links). An
 # append re-read and re-hashed every record: 0.3-0.8 s an entry at 50,000 entries.
 _CHAINS: dict[str, tuple[int, Any, list[_Record], list[str]]] = {}
@@ -155,9 +146,10 @@ def forget_opened(path: Path) -> None:
 
 
 def _scan_linked(path: Path) -> tuple[list[_Record], list[str], int | None]:
-    """``_scan`` and ``_links`` at once; the records and links already known are reused where
-    the file still starts with exactly the bytes they came from (hashed, not taken on trust
-    from its size or time), and only what follows them is split and linked."""
+    """The log split into records, each one's link in the chain, and the offset of a torn
+    (incomplete) tail, if any. The records and links already known are reused where the file
+    still starts with exactly the bytes they came from (hashed, not taken on trust from its
+    size or time), and only what follows them is split and linked."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -382,14 +374,6 @@ class AuditLog:
         elif links[seq] != anchor.audit_link:
             problems.append(f"entry {seq} differs from the one the vault records: the log was "
                             "replaced by an older or different copy")
-
-
-def _links(records: list[_Record]) -> list[str]:
-    links, link = [], GENESIS
-    for record in records:
-        link = _link(link, record.raw)
-        links.append(link)
-    return links
 
 
 def _user() -> str:

@@ -22,7 +22,7 @@ from privacy.vault import anchor as anchors
 from privacy.vault import container
 from privacy.vault.anchor import Anchor
 from privacy.vault.atomic import atomic_writer
-from privacy.vault.audit import RESTORE_ACTION, _links, _scan
+from privacy.vault.audit import RESTORE_ACTION, _scan_linked
 from privacy.vault.keyfile import VAULT_FILE_NAME, read_vault_anchor, write_vault_anchor
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ class IndexStore:
         with self._locked():
             in_vault = read_vault_anchor(self.root / VAULT_FILE_NAME, keys)
             if in_vault is None:
-                links = _links(_scan(self.root / AUDIT_FILE)[0])
+                _, links, _ = _scan_linked(self.root / AUDIT_FILE)
                 self._write_anchor(Anchor(len(links) - 1, links[-1] if links else anchors.GENESIS,
                                           self._load_state().generation))
             elif anchors.read_mirror(keys.vault_id, keys.anchor) != in_vault:

@@ -219,7 +219,8 @@ def test_two_erasures_searched_before_either_ran_do_not_undo_each_other(
     # Each wrote back the mapping (and test reports) as it read them when it searched: the
     # second put back the pairs the first had taken out. The second is now refused.
     from engine.data.store import pseudonym_map_key
-    from engine.erasure import carry_out, plan_erasure
+    from engine.erasure import plan_erasure
+    from engine.erasure_apply import carry_out
     from engine.errors import InputError
     from privacy.pii.reversible import PseudonymMap
     from tests.engine.test_forget_cli import _anonymize

@@ -250,7 +250,8 @@ def test_a_pseudonym_shared_with_someone_else_leaves_the_mapping_and_their_rows_
 
 
 def test_a_dataset_changed_since_the_search_is_not_touched(csv_file: Path) -> None:
-    from engine.erasure import carry_out, plan_erasure
+    from engine.erasure import plan_erasure
+    from engine.erasure_apply import carry_out
 
     with _workspace() as w:
         plan = plan_erasure(w, ["Kimberly Lauritsen"])
