@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from privacy.text_files import read_typed_text
 from privacy.vault.workspace import Workspace, default_workspace_dir
 
 from engine.errors import InputError
@@ -47,7 +48,7 @@ def _from_file(path: Path) -> str:
                              "line; pipe the passphrase in, or name a file")
         return line.rstrip("\r\n")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_typed_text(path)
     except FileNotFoundError:
         raise InputError(f"passphrase file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:

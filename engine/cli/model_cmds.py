@@ -27,6 +27,7 @@ from engine.cli.common import (
     resolve_run,
 )
 from engine.errors import InputError, refuse_odd_output
+from privacy.text_files import read_typed_text
 from engine.evaluation.prediction_columns import MANY_LABELS, TOP_FOR_MANY
 from engine.units import count_of, pad, shown_width
 
@@ -126,7 +127,7 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
     path = args.export_passphrase_file
     if path is not None:
         try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            lines = read_typed_text(path).splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read the export passphrase file {path}: {exc}") from None
         if not lines or not lines[0]:

@@ -20,6 +20,7 @@ from engine.cli.common import add_workspace_options, open_workspace
 from engine.cli.forget_cmd import register_forget
 from engine.errors import InputError
 from engine.units import count_of
+from privacy.text_files import read_typed_text
 
 EXIT_OK = 0
 
@@ -219,7 +220,7 @@ def _text_to_reidentify(args: argparse.Namespace) -> str:
     if str(args.file) == "-":
         return sys.stdin.read()
     try:
-        return Path(args.file).read_text(encoding="utf-8")
+        return read_typed_text(args.file)
     except FileNotFoundError:
         raise InputError(f"file {args.file} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy.errors import PrivacyError
+from privacy.text_files import read_typed_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -137,7 +138,7 @@ def _bare_key_hint(text: str, message: str) -> str:
 def load_policy(path: Path) -> Policy:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_typed_text(path)
     except FileNotFoundError:
         raise PolicyError(f"policy file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -444,3 +444,22 @@ def test_show_lists_the_most_frequent_labels_and_counts_the_rest(env: Path, tmp_
     line = next(line for line in out.splitlines() if line.startswith("Labels"))
     assert code == 0 and line.startswith("Labels (40): class000 (3), class001 (2), ")
     assert line.endswith(", … and 10 more") and line.count("(2)") == 29
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_a_passphrase_file_saved_by_windows_tools_holds_just_the_passphrase(
+        tmp_path: Path, monkeypatch, capsys, encoding: str) -> None:
+    """Notepad's "UTF-8 with BOM" and Windows PowerShell 5.1's `>` (UTF-16) start the file with
+    a byte-order mark. Read as UTF-8 it became part of the passphrase: the workspace made from
+    the file then refused the passphrase typed in the app."""
+    monkeypatch.delenv("CLOISTER_PASSPHRASE", raising=False)
+    secret = tmp_path / "pass.txt"
+    secret.write_bytes(("Correct-Horse-Battery-9\r\n").encode(encoding))
+    secret.chmod(0o600)
+    if encoding == "utf-16-be":  # Python's utf-16-be writes no mark: put one, as Windows does
+        secret.write_bytes(b"\xfe\xff" + secret.read_bytes())
+    target = tmp_path / "made-on-windows"
+    code, _, err = run(capsys, "init", "--kdf-cost", "10", "--workspace", str(target),
+                       "--passphrase-file", str(secret))
+    assert code == 0, err
+    assert Workspace.unlock(target, "Correct-Horse-Battery-9").list() == []  # as typed

@@ -64,6 +64,19 @@ def test_missing_policy_file(tmp_path: Path) -> None:
         load_policy(tmp_path / "nope.toml")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_policy_saved_by_windows_tools_is_read(tmp_path: Path, encoding: str) -> None:
+    """`cloister example-policy > policy.toml` in Windows PowerShell 5.1 writes UTF-16 with a
+    byte-order mark, and Notepad's "UTF-8 with BOM" starts with one: both were refused, the
+    first as undecodable, the second as TOML with an odd first name."""
+    path = tmp_path / "policy.toml"
+    path.write_text('[columns]\nemail = "drop"\n', encoding=encoding)
+    assert load_policy(path).columns.keys() == {"email"}
+    path.write_bytes(b"\xff\xfe\x00\xd8")  # a UTF-16 mark, then half a character
+    with pytest.raises(PolicyError, match="cannot read policy file"):
+        load_policy(path)
+
+
 def test_custom_pattern_and_deny_list_win_over_builtins() -> None:
     emp = CustomPattern("EMPLOYEE_ID", r"EMP-\d{6}")
     ward = DenyList("WARD", ["Rosewood Ward", "St Mary"])
