@@ -33,6 +33,23 @@ _RENAME_REFUSALS_PASS = sys.platform == "win32"
 _RENAME_RETRY_S = 2.0
 
 
+def sync_to_disk(fd: int) -> None:
+    """Make the file's bytes durable. On macOS ``fsync`` only hands them to the drive, which may
+    keep them in its cache and write them in any order, so after a power cut the audit log's
+    head could be on disk without the entry it names (and the next unlock call that a
+    rollback); ``F_FULLFSYNC`` asks the drive itself to write. A file system that does not
+    know it (some network shares) gets the plain ``fsync``."""
+    if sys.platform == "darwin":
+        import fcntl
+
+        try:
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)  # type: ignore[attr-defined]
+            return
+        except (AttributeError, OSError):
+            pass
+    os.fsync(fd)
+
+
 def fsync_dir(directory: Path) -> None:
     """Make a rename or unlink in ``directory`` durable (a no-op where directories can't be opened)."""
     try:
@@ -40,7 +57,7 @@ def fsync_dir(directory: Path) -> None:
     except OSError:  # Windows cannot open a directory; NTFS journals the rename itself.
         return
     try:
-        os.fsync(fd)
+        sync_to_disk(fd)
     except OSError:
         pass  # Some filesystems (and Windows) refuse fsync on a directory; nothing more to do.
     finally:
@@ -84,7 +101,7 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            sync_to_disk(handle.fileno())
         replace_retrying(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

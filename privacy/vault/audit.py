@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import struct
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from privacy.errors import IntegrityError, PrivacyError
 from privacy.vault.anchor import GENESIS, Anchor
+from privacy.vault.atomic import sync_to_disk
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +246,7 @@ class AuditLog:
             with open(self._path, "r+b") as handle:
                 handle.truncate(torn)
                 handle.flush()
-                os.fsync(handle.fileno())
+                sync_to_disk(handle.fileno())
         link = links[-1] if links else GENESIS
         seq = len(records)
         entry = AuditEntry(seq=seq, time=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -260,7 +262,7 @@ class AuditLog:
         with os.fdopen(fd, "ab") as handle:
             handle.write(raw)
             handle.flush()
-            os.fsync(handle.fileno())
+            sync_to_disk(handle.fileno())
         self._write_head({"seq": seq, "link": _link(link, raw)})
         if anchor:
             self._advance_anchor(seq, _link(link, raw))
@@ -376,15 +378,33 @@ class AuditLog:
                             "replaced by an older or different copy")
 
 
+def _windows_account() -> str | None:
+    """GetUserNameW: the name of the account whose token the process holds (USERNAME, which
+    getpass falls back to, is only an environment variable)."""
+    import ctypes
+
+    size = ctypes.c_ulong(257)  # UNLEN + 1
+    buffer = ctypes.create_unicode_buffer(size.value)
+    try:
+        ok = ctypes.windll.advapi32.GetUserNameW(buffer, ctypes.byref(size))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return None
+    return str(buffer.value) if ok else None
+
+
 def _user() -> str:
     """The account the process runs as. ``getpass.getuser`` reads LOGNAME/USER first, which
     anyone can set ("LOGNAME=dr.house cloister rm ..." was logged as dr.house); on POSIX the
-    account comes from the process's uid instead."""
+    account comes from the process's uid instead, on Windows from its access token."""
+    if sys.platform == "win32":
+        account = _windows_account()
+        if account:
+            return account
     try:
         import pwd
 
         return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError, OSError):  # Windows (no pwd), or a uid with no account entry
+    except (ImportError, KeyError, OSError):  # no pwd, or a uid with no account entry
         pass
     try:
         return getpass.getuser()

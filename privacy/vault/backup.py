@@ -26,7 +26,7 @@ from pathlib import Path
 from privacy.errors import PrivacyError
 from privacy.vault import file_lock
 from privacy.vault.atomic import (LEFTOVER_GRACE_S, TEMP_PREFIX, TEMP_SUFFIX, fsync_dir,
-                                  replace_retrying)
+                                  replace_retrying, sync_to_disk)
 from privacy.vault.keyfile import VAULT_FILE_NAME
 from privacy.vault.workspace import LOCK_FILE
 
@@ -193,7 +193,7 @@ def _copy_one(source: Path, copy: Path) -> int:
         shutil.copyfileobj(reader, writer, _CHUNK)
         size = writer.tell()
         writer.flush()
-        os.fsync(writer.fileno())  # on disk before the copy is called whole
+        sync_to_disk(writer.fileno())  # on disk before the copy is called whole
     with contextlib.suppress(OSError):  # a USB stick's FAT keeps no modes: the copy stands
         os.chmod(copy, 0o600)
     return size

@@ -113,3 +113,28 @@ def test_an_old_version_in_use_on_windows_is_left_for_later_not_raised(
 
     with pytest.raises(PermissionError):
         atomic.remove_durably(old)
+
+
+def test_on_macos_the_drive_itself_is_asked_to_write(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """macOS's fsync leaves the bytes in the drive's cache, in any order: the vault's writes
+    (atomic replace, audit log, backup copies) ask for F_FULLFSYNC there, and fall back to fsync
+    where the file system refuses it (some network shares)."""
+    import fcntl
+    import sys
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(fcntl, "F_FULLFSYNC", 51, raising=False)  # its value on macOS
+    monkeypatch.setattr(fcntl, "fcntl", lambda fd, op, *a: calls.append(("fcntl", op)) or 0)
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(("fsync", fd)))
+    atomic.atomic_write_bytes(tmp_path / "f", b"data")
+    assert calls and all(call == ("fcntl", 51) for call in calls)  # the file, then its folder
+    assert (tmp_path / "f").read_bytes() == b"data"
+
+    def refused(fd: int, op: int, *a: object) -> int:
+        raise OSError(45, "Operation not supported")  # ENOTSUP, on a share
+
+    calls.clear()
+    monkeypatch.setattr(fcntl, "fcntl", refused)
+    atomic.sync_to_disk(7)
+    assert calls == [("fsync", 7)]

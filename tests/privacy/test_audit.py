@@ -207,3 +207,24 @@ def test_the_user_logged_is_the_account_not_a_name_from_the_environment(
     workspace.audit("dataset.deleted", dataset="x")
     logged = workspace.verify_audit().entries[-1]
     assert logged.user == pwd.getpwuid(os.getuid()).pw_name != "dr.house"
+
+
+def test_on_windows_the_user_logged_comes_from_the_access_token(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no pwd: getpass fell back to USERNAME, an environment variable. The account
+    is now GetUserNameW's, read from the process's token (faked here, the one edge this machine
+    cannot have: the Windows API)."""
+    import ctypes
+    import sys
+
+    def get_user_name(buffer, size):  # noqa: ANN001, ANN202 - GetUserNameW(LPWSTR, LPDWORD)
+        buffer.value = "CLINIC\\j.smith"
+        return 1
+
+    advapi32 = type("advapi32", (), {"GetUserNameW": staticmethod(get_user_name)})
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(ctypes, "windll", type("windll", (), {"advapi32": advapi32}), raising=False)
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "dr.house")
+    workspace.audit("dataset.deleted", dataset="x")
+    assert workspace.verify_audit().entries[-1].user == "CLINIC\\j.smith"
