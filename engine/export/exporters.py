@@ -104,6 +104,10 @@ def onnx_bytes(model: Any, tokenizer: Any, *, max_length: int = 128) -> bytes:
         raise InputError(
             "ONNX export needs the onnx extras: pip install 'cloister[onnx]' (onnx, onnxruntime)"
         ) from exc
+    # On Windows its telemetry goes through the system's event tracing, which the variables
+    # of privacy.offline are not documented to stop; this call is (and does nothing elsewhere).
+    if hasattr(onnxruntime, "disable_telemetry_events"):
+        onnxruntime.disable_telemetry_events()
     import numpy as np
     import torch
 

@@ -94,12 +94,18 @@ def test_model_card_summarises_without_rows(run, tmp_path: Path) -> None:
     assert hashlib.sha256(card.encode()).hexdigest()  # the card is plain UTF-8 text
 
 
-def test_onnx_export_matches_pytorch(run, tmp_path: Path) -> None:
+def test_onnx_export_matches_pytorch(run, tmp_path: Path, monkeypatch) -> None:
     import onnxruntime
     from transformers import AutoTokenizer
 
     ws, run_id, _, expected = run
+    # Its telemetry (Windows event tracing) is switched off before the export's check session.
+    switched_off: list[bool] = []
+    real_off = onnxruntime.disable_telemetry_events
+    monkeypatch.setattr(onnxruntime, "disable_telemetry_events",
+                        lambda: (switched_off.append(True), real_off())[1])
     out = export_run(ws, run_id, tmp_path / "onnx", format="onnx", plaintext=True)
+    assert switched_off == [True]
     assert (out / "model.onnx").is_file() and not (out / "model.safetensors").exists()
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "ham", "1": "spam"}
     session = onnxruntime.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
