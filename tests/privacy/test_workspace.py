@@ -167,8 +167,15 @@ def test_missing_object_file_names_the_entry(workspace: Workspace) -> None:
 
 def test_lock_drops_keys(workspace: Workspace) -> None:
     workspace.write_bytes("k", b"v")
+    keys = workspace._keys
+    assert keys is not None
+    held = (keys.containers, keys.names, keys.audit, keys.anchor)
+    assert all(any(key) for key in held)  # real keys, so that zeros below say they were wiped
     workspace.lock()
     assert workspace.locked
+    # The README says a lock wipes the keys: the bytes Python owns are overwritten, not just
+    # dropped for the collector to free some day.
+    assert all(len(key) == 32 and not any(key) for key in held)
     for call in (lambda: workspace.read_bytes("k"), lambda: workspace.write_bytes("k", b"w"),
                  lambda: workspace.list(), lambda: workspace.audit("x")):
         with pytest.raises(VaultLocked):
