@@ -222,3 +222,25 @@ def test_unlocking_comes_back_to_the_page_and_run_that_were_shown(
     unlock_from_the_lock_screen(qtbot, window, PASSPHRASE)
     assert window.current_page_key() == "results"
     qtbot.waitUntil(lambda: window.results_page.run_id == older, timeout=10_000)
+
+
+def test_any_key_or_click_postpones_the_idle_lock(qtbot, window):
+    """The README's idle lock counts from the last input: a key or a click starts the wait
+    again (the other tests fire the timer by hand, which would pass with no input counted)."""
+    from PySide6.QtCore import QPoint
+
+    window.context.settings = window.context.settings.__class__(idle_lock_minutes=1)
+    window.show()
+    qtbot.waitExposed(window)
+    window._restart_idle_timer()
+    window.idle_timer.start(400)  # as if the minute had nearly run out
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Shift)
+    assert window.idle_timer.remainingTime() > 50_000  # a whole minute again
+    window.idle_timer.start(400)
+    qtbot.mouseClick(window.stack.currentWidget(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert window.idle_timer.remainingTime() > 50_000
+    window.idle_timer.start(400)  # no input: it runs out, and the window locks
+    qtbot.waitUntil(lambda: not window.context.unlocked, timeout=5_000)
+    assert window.current_page_key() == "locked"
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Shift)
+    assert not window.idle_timer.isActive()  # locked: input starts no wait
