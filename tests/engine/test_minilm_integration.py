@@ -9,6 +9,7 @@ import torch
 
 from engine.demo import sample_path
 from engine.events import Evaluated, Finished, Started, Step
+from engine.models.folders import default_model_path
 from engine.models.weights import load_model
 from engine.training import TrainConfig, train
 from tests.engine.tiny_model import store_rows, workspace  # noqa: F401
@@ -44,6 +45,16 @@ def test_default_minilm_fine_tunes_on_sample_rows(workspace, two_threads) -> Non
 
     model, tokenizer = load_model(workspace, f"runs/{finished.run_id}/model")
     assert model.config.hidden_size == 384 and model.config.num_hidden_layers == 6
+    # It learnt: the encoder moved away from the base model's weights (any accuracy between 0
+    # and 1 passes above, and a loop that never stepped would pass that too).
+    from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(default_model_path())
+    trained = dict(model.base_model.named_parameters())
+    moved = [name for name, weight in base.named_parameters()
+             if not torch.equal(weight, trained[name].to(weight.device))]
+    assert any(name.startswith("encoder.layer.5.") for name in moved)
+    assert any(name.startswith("embeddings.") for name in moved)  # every layer trains by default
     assert model.config.id2label == {0: "ham", 1: "spam"}
     assert tokenizer.model_max_length == 512
     with torch.inference_mode():
