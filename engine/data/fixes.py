@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from engine.data import arrow_strings as strings
 from engine.data.columns import ColumnMapping, complete_rows, label_array, text_array
-from engine.data.labels import label_variants
+from engine.data.labels import label_variants, spelling_key
 from engine.data.markup import strip_columns
 from engine.errors import InputError
 from engine.units import count_of
@@ -375,6 +375,12 @@ class SmallClasses(Fix):
         assert mapping.label_column is not None
         counts = _classes(table, mapping)
         target = self.merge_into.strip() if self.merge_into is not None else None
+        if target == NEW_CLASS and target not in counts:
+            # A class already written 'Other' (or 'OTHER') is the one meant: merged into, not
+            # beside it as a second class that only the spelling tells apart.
+            same = sorted((c for c in counts if spelling_key(c) == spelling_key(NEW_CLASS)),
+                          key=lambda c: (-counts[c], c))
+            target = same[0] if same else target
         if target is not None and target not in counts and target != NEW_CLASS:
             known = ", ".join(repr(c) for c in sorted(counts)[:10])
             more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""

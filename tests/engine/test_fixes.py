@@ -82,6 +82,16 @@ def test_small_classes_dropped_or_merged_into_other_or_a_named_class() -> None:
     assert report.lines() == ["merged 1 class with fewer than 2 rows (1 row) into 'a'"]
 
 
+def test_merging_into_other_joins_a_class_already_written_other() -> None:
+    """The suggested fix merges into 'other'; a file with an 'Other' class of its own got a
+    second class beside it, which only the capital told apart."""
+    t = table([*BASE, *[(f"o{i}", "Other") for i in range(4)], ("x1", "rare"), ("y1", "once")])
+    merged, report = apply_fixes(t, MAPPING, [SmallClasses(2, "other")])
+    assert rows_of(merged)[-2:] == [("x1", "Other"), ("y1", "Other")]
+    assert report.classes_after == 3 and report.steps[0].details["into"] == "Other"
+    assert report.lines() == ["merged 2 classes with fewer than 2 rows (2 rows) into 'Other'"]
+
+
 def test_cap_length_cuts_only_long_texts() -> None:
     long = " ".join(f"w{i}" for i in range(400))
     t = table([*BASE, (long, "a")])
