@@ -15,7 +15,7 @@ from desktop.accessible import label_for, tab_leaves
 from desktop.icons import icon
 from desktop.pages.base import Page, run_choice
 from desktop.state import format_metric, headline, history_curves
-from desktop.widgets.charts import HeatMap
+from desktop.widgets.charts import HeatMap, scrolled_heat_map
 from desktop.widgets.curves import CurvePlot
 from desktop.worker import Done, Job
 from engine.evaluation.report import UNTESTED_NOTE
@@ -118,11 +118,12 @@ class ResultsPage(Page):
         self.per_class = tab_leaves(_table(["Label", "Precision", "Recall", "F1", "Support"]),
                                     "Scores per class")
         self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.per_class.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long labels: both ends
         self.heatmap = HeatMap()
         self.heatmap.cell_clicked.connect(self._filter_misclassified)
         overview = QSplitter(Qt.Orientation.Horizontal)
         overview.addWidget(self.per_class)
-        overview.addWidget(self.heatmap)
+        overview.addWidget(scrolled_heat_map(self.heatmap))
         overview.setSizes([480, 520])
 
         self.misclassified = tab_leaves(_table(["Text", "True label", "Predicted", "Confidence"]),
@@ -367,14 +368,18 @@ class ResultsPage(Page):
             row = self.per_class.rowCount()
             self.per_class.insertRow(row)
             self.per_class.setItem(row, 0, _cell(metrics_row.label))
+            self.per_class.item(row, 0).setToolTip(metrics_row.label)  # whole, when cut
             values = (metrics_row.precision, metrics_row.recall, metrics_row.f1)
             for column, (value, said) in enumerate(zip(values, metrics_row.shown()), start=1):
                 self.per_class.setItem(row, column, _cell(
                     "—" if said == "—" else format_metric(value), align_right=True))
             if not metrics_row.tested:
-                self.per_class.item(row, 0).setToolTip(UNTESTED_NOTE)
+                self.per_class.item(row, 0).setToolTip(f"{metrics_row.label}: {UNTESTED_NOTE}")
             self.per_class.setItem(row, 4, _cell(metrics_row.support, align_right=True))
-        self.per_class.resizeColumnsToContents()
+        # The scores fit their figures; the label takes what is left (sized to a 200-character
+        # label, it pushed the scores out of the pane).
+        for column in range(1, self.per_class.columnCount()):
+            self.per_class.resizeColumnToContents(column)
         self.heatmap.set_matrix(rep.labels, rep.confusion, placeholder=(
             "Multi-label run: no confusion matrix (each label is a yes/no of its own; its scores "
             "are on the left)" if multi else None))

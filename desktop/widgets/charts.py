@@ -127,6 +127,17 @@ def shown_names(names: Sequence[str], metrics: QFontMetrics, width: int) -> list
             for n, r in zip(names, right)]
 
 
+def scrolled_heat_map(heat_map: HeatMap) -> QScrollArea:
+    """The heat map in a scroll area that scrolls only when its cells, at their smallest, do not
+    fit; the Tab key goes past the area to the map itself."""
+    area = QScrollArea()
+    area.setWidget(heat_map)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return area
+
+
 class HeatMap(QWidget):
     """Confusion matrix: rows are true labels, columns predicted; cell shade by row share.
 
@@ -145,7 +156,6 @@ class HeatMap(QWidget):
         self.placeholder = "No confusion matrix yet"
         self.current = (0, 0)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMinimumSize(240, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_matrix(self, labels: Sequence[str], matrix: Sequence[Sequence[int]], *,
@@ -157,6 +167,7 @@ class HeatMap(QWidget):
         self.placeholder = placeholder or "No confusion matrix yet"
         self.current = (0, 0)
         self._announce()
+        self.updateGeometry()  # a larger matrix needs more room: the scroll area around it asks
         self.update()
 
     def _announce(self) -> None:
@@ -179,6 +190,7 @@ class HeatMap(QWidget):
             self.current = (min(n - 1, max(0, self.current[0] + di)),
                             min(n - 1, max(0, self.current[1] + dj)))
             self._announce()
+            self._keep_current_in_view()
             self.update()
         elif n and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
             self.cell_clicked.emit(*self.current)
@@ -188,13 +200,32 @@ class HeatMap(QWidget):
     def matrix(self) -> list[list[int]]:
         return [list(row) for row in self._matrix]
 
+    MIN_CELL = 4.0
+    MAX_MARGIN = 220  # the row names' column: a long label is cut in the middle past it
+
+    def _margin(self, width: float) -> float:
+        metrics = QFontMetrics(self.font())
+        longest = max((metrics.horizontalAdvance(l) for l in self._labels), default=20) + 14
+        return min(width / 3, longest, self.MAX_MARGIN)
+
     def _geometry(self) -> tuple[float, float, float]:
         n = max(1, len(self._labels))
         metrics = QFontMetrics(self.font())
-        margin = min(self.width() / 3, max((metrics.horizontalAdvance(l) for l in self._labels), default=20) + 14)
+        margin = self._margin(self.width())
         top = metrics.height() * 2 + 6
-        cell = max(4.0, min((self.width() - margin - 4) / n, (self.height() - top - 4) / n))
+        cell = max(self.MIN_CELL, min((self.width() - margin - 4) / n, (self.height() - top - 4) / n))
         return margin, top, cell
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's
+        """Every cell at its smallest: with hundreds of labels the matrix is wider than the
+        pane, and the scroll area around it scrolls (the columns past the edge, where a model's
+        mistakes may be, were out of reach)."""
+        n = len(self._matrix)
+        if not n:
+            return QSize(240, 200)
+        top = QFontMetrics(self.font()).height() * 2 + 6
+        side = n * self.MIN_CELL + 4
+        return QSize(max(240, int(self._margin(3 * side) + side)), max(200, int(top + side)))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -210,19 +241,27 @@ class HeatMap(QWidget):
         metrics = QFontMetrics(self.font())
         accent = _accent(self)
         painter.setPen(text_color)
-        painter.drawText(QRectF(margin, 0, cell * n, metrics.height()), Qt.AlignmentFlag.AlignCenter, "predicted →")
+        # Over the columns in view (centred over all of them, it was past the edge with many).
+        heads = QRectF(margin, 0, max(0.0, min(cell * n, self.width() - margin)), metrics.height())
+        painter.drawText(heads, Qt.AlignmentFlag.AlignLeft, "predicted →")
         painter.drawText(QRectF(0, 0, margin, metrics.height()), Qt.AlignmentFlag.AlignLeft, "true ↓")
         show_text = cell >= metrics.horizontalAdvance("0000") + 4
+        # A name fits its row only when the row is as tall as a line: smaller, 320 names drawn
+        # 4 pixels apart ran into one black smear (a cell's tooltip names it instead).
+        show_row_names = cell >= metrics.height() - 2
         rows, columns = self.visible_cells(event.rect())
+        # Cut in the middle: labels that share a long start ('Billing / refunds / ...') keep
+        # the ends that tell them apart.
         for j in columns:
             if cell >= 24:
-                name = metrics.elidedText(self._labels[j], Qt.TextElideMode.ElideRight, int(cell) - 2)
+                name = metrics.elidedText(self._labels[j], Qt.TextElideMode.ElideMiddle, int(cell) - 2)
                 painter.drawText(QRectF(margin + j * cell, metrics.height() + 2, cell, metrics.height()), Qt.AlignmentFlag.AlignCenter, name)
         for i in rows:
             row, total = self._matrix[i], self._totals[i] or 1
-            name = metrics.elidedText(self._labels[i], Qt.TextElideMode.ElideRight, int(margin) - 8)
             painter.setPen(text_color)
-            painter.drawText(QRectF(0, top + i * cell, margin - 6, cell), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            if show_row_names:
+                name = metrics.elidedText(self._labels[i], Qt.TextElideMode.ElideMiddle, int(margin) - 8)
+                painter.drawText(QRectF(0, top + i * cell, margin - 6, cell), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
             for j in columns:
                 value = row[j]
                 share = value / total
@@ -237,6 +276,15 @@ class HeatMap(QWidget):
             i, j = self.current
             painter.setPen(QPen(text_color, 2))
             painter.drawRect(QRectF(margin + j * cell + 1, top + i * cell + 1, cell - 3, cell - 3))
+
+    def _keep_current_in_view(self) -> None:
+        """Inside a scroll area, the cell the arrow keys moved to is scrolled into view."""
+        area = self.parentWidget().parentWidget() if self.parentWidget() is not None else None
+        if isinstance(area, QScrollArea):
+            margin, top, cell = self._geometry()
+            i, j = self.current
+            area.ensureVisible(int(margin + (j + 0.5) * cell), int(top + (i + 0.5) * cell),
+                               int(cell) + 8, int(cell) + 8)
 
     def visible_cells(self, area: QRect) -> tuple[range, range]:
         """The rows and columns of cells that ``area`` of the widget shows. Only those are

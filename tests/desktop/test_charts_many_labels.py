@@ -53,3 +53,44 @@ def test_only_the_cells_in_view_are_painted_and_they_are_painted_right(qtbot) ->
 
     assert away(diagonal) < away(beside) < away(empty)  # the shade follows the share: 3/4, 1/4, 0
     assert heat.cell_tip(5, 6) == "true code 5, predicted code 6: 1 of 4 rows (click to list them)"
+
+
+def test_hundreds_of_labels_scroll_without_a_smear_of_names(qtbot) -> None:
+    """320 labels: every name was drawn 4 pixels apart (one black smear), 'predicted →' was
+    centred past the edge, and the columns past the pane (where the mistakes were) could not be
+    reached. The names now show only where a row is as tall as a line, and the map scrolls."""
+    from PySide6.QtCore import Qt
+
+    from desktop.widgets.charts import scrolled_heat_map
+
+    n = 320
+    matrix = [[3 if i == j else 0 for j in range(n)] for i in range(n)]
+    matrix[5][300] = 2  # a mistake far to the right
+    heat = HeatMap()
+    area = scrolled_heat_map(heat)
+    qtbot.addWidget(area)
+    area.resize(520, 420)
+    area.show()
+    heat.set_matrix([f"intent_{i:03d}" for i in range(n)], matrix)
+    qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() > 0, timeout=5_000)
+    margin, top, cell = heat._geometry()
+    assert cell == HeatMap.MIN_CELL and heat.width() >= margin + n * cell
+    assert area.verticalScrollBar().maximum() > 0
+    image = heat.grab(QRect(0, 0, int(margin), 400)).toImage()
+    background = image.pixelColor(1, int(top) + 40)
+    inked = {(x, y) for x in range(int(margin) - 6) for y in range(int(top), 400)
+             if image.pixelColor(x, y) != background}
+    assert not inked  # no row names at 4 pixels a row
+    # The arrow keys walk to the mistake, and the area scrolls to keep it in view.
+    heat.setFocus()
+    heat.current = (5, 290)
+    for _ in range(10):
+        qtbot.keyClick(heat, Qt.Key.Key_Right)
+    assert heat.current == (5, 300)
+    x = margin + 300.5 * cell
+    shown = area.horizontalScrollBar().value()
+    assert shown <= x <= shown + area.viewport().width()
+    # Few labels: no scrolling, and the names are there.
+    heat.set_matrix(["ham", "spam"], [[5, 1], [0, 4]])
+    qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0, timeout=5_000)
+    assert area.verticalScrollBar().maximum() == 0

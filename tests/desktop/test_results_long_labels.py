@@ -1,0 +1,35 @@
+"""Results with labels as long as real category paths: the scores per class stay in view."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from tests.desktop.test_accessibility import _trained
+
+LONG = "Billing and payments / refunds and chargebacks / disputed card transactions / "
+
+
+def test_long_labels_leave_the_scores_in_view_and_are_cut_in_the_middle(
+        qtbot, window, spam_csv, tiny_model_dir: Path) -> None:
+    """A 200-character label sized its column to itself: Precision, Recall, F1 and Support were
+    pushed out of the pane, and two labels sharing a long start read the same."""
+    _trained(qtbot, window, spam_csv, tiny_model_dir)
+    results = window.results_page
+    window.resize(1100, 700)
+    window.show_page("results")
+    qtbot.waitUntil(lambda: results.report is not None, timeout=30_000)
+    names = (LONG * 2 + "domestic", LONG * 2 + "abroad")
+    rep = results.report
+    results.report = dataclasses.replace(
+        rep, labels=names,
+        per_class=tuple(dataclasses.replace(row, label=name)
+                        for row, name in zip(rep.per_class, names)))
+    results._render()
+    qtbot.wait(50)  # laid out
+    table = results.per_class
+    support = table.columnViewportPosition(4) + table.columnWidth(4)
+    assert support <= table.viewport().width() + 1  # every score column in view
+    assert table.columnWidth(0) < table.fontMetrics().horizontalAdvance(names[0])  # cut
+    assert table.item(0, 0).toolTip() == names[0]  # and whole in its tip
+    shown = table.fontMetrics().elidedText(names[0], table.textElideMode(), table.columnWidth(0))
+    assert shown.endswith("domestic")  # the end that tells it from the other
