@@ -58,7 +58,8 @@ def spoken(text: str) -> str:
 
     from PySide6.QtGui import Qt as GuiQt  # mightBeRichText lives in QtGui's namespace
 
-    return unescape(re.sub(r"<[^>]+>", "", text)) if GuiQt.mightBeRichText(text) else text
+    said = unescape(re.sub(r"<[^>]+>", "", text)) if GuiQt.mightBeRichText(text) else text
+    return said.replace("\u200b", "")  # places to wrap a long label are not part of it
 
 
 class _KeepsCtrlReturn(QObject):

@@ -2,6 +2,8 @@
 into an output file with progress. The model is loaded once per run, on the worker."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from html import escape
 
 from pathlib import Path
@@ -391,16 +393,37 @@ def prediction_target(source: Path) -> tuple[Path, str]:
     return source.with_name(f"{source.stem}-predictions{chosen}"), filters
 
 
+_UNBROKEN = re.compile(r"\S{25,}")
+
+
+def _shown_label(label: str) -> str:
+    """A label for the rich-text answer: escaped (a label such as "<none>" vanished as a tag),
+    and with places to wrap in a long unbroken run ('category/sub_category/...'): the answer
+    cannot wrap one, and it widened the prediction pane until the text box was 70 pixels wide
+    and the confidence was cut off. The places are zero-width spaces, never before an accent
+    that belongs to the letter before it."""
+    def breakable(match: re.Match[str]) -> str:
+        run, out, since = match.group(0), [], 0
+        for ch in run:
+            if since >= 16 and not unicodedata.combining(ch):
+                out.append("\u200b")
+                since = 0
+            out.append(ch)
+            since += 1
+        return "".join(out)
+
+    return escape(_UNBROKEN.sub(breakable, label))
+
+
 def answer_text(prediction: Any, multi_label: bool, threshold: float) -> str:
     """The answer line: the label and its confidence, or (multi-label, where each label is a
     yes/no of its own) every label at or above the threshold."""
     if not multi_label:
-        # Escaped: the line is rich text, and a label such as "<none>" vanished as a tag.
-        return f"<b>{escape(prediction.label)}</b> — {prediction.confidence * 100:.1f}% confident"
+        return f"<b>{_shown_label(prediction.label)}</b> — {prediction.confidence * 100:.1f}% confident"
     if not prediction.labels:
         return (f"No label reaches {threshold:.0%}: the likeliest is "
-                f"{escape(max(prediction.probabilities, key=prediction.probabilities.get))} at "
+                f"{_shown_label(max(prediction.probabilities, key=prediction.probabilities.get))} at "
                 f"{prediction.confidence * 100:.1f}%")
-    shown = ", ".join(f"<b>{escape(label)}</b> ({prediction.probabilities.get(label, 0.0) * 100:.0f}%)"
+    shown = ", ".join(f"<b>{_shown_label(label)}</b> ({prediction.probabilities.get(label, 0.0) * 100:.0f}%)"
                       for label in prediction.labels)
     return f"{shown} — every label at {threshold:.0%} or more"

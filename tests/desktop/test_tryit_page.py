@@ -340,3 +340,26 @@ def test_a_run_deleted_from_the_command_line_stops_answering(qtbot, window, tryi
     assert not target.exists() and page.batch_status.text() == "Choose a run first."
     actions = [e.action for e in ws.verify_audit().entries]
     assert "predict-file" not in actions[actions.index("run.deleted"):]
+
+
+def test_a_long_unbroken_label_wraps_in_the_answer_and_is_said_whole(qtbot) -> None:
+    """A label with no space or slash in it (a code, a German compound, a concatenated path)
+    cannot wrap: the answer widened the prediction pane until the text box was 70 pixels wide
+    and the confidence was cut off."""
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QLabel
+
+    from desktop.accessible import spoken
+    from desktop.pages.tryit import answer_text
+
+    label = "Kreditkartenrückbuchungsreklamationsbearbeitungsabteilung" * 2 + "<eu>"
+    said = answer_text(SimpleNamespace(label=label, confidence=0.501), False, 0.5)
+    answer = QLabel(said)
+    qtbot.addWidget(answer)
+    answer.setWordWrap(True)
+    whole = answer.fontMetrics().horizontalAdvance(label)
+    assert answer.minimumSizeHint().width() < whole / 2  # it can wrap now
+    assert spoken(said) == f"{label} — 50.1% confident"  # and a screen reader hears it whole
+    assert answer_text(SimpleNamespace(label="spam", confidence=0.9), False, 0.5) == \
+        "<b>spam</b> — 90.0% confident"  # short labels are untouched
