@@ -192,11 +192,18 @@ def _looks_like_label(s: _Stats, rows: int) -> bool:
     return s.distinct <= min(_MAX_CLASSES, max(2, rows // 2))
 
 
+def _short_or_repeated(s: _Stats, rows: int) -> bool:
+    """Values a column named like a label may hold: short ones, or long ones that repeat (a
+    category path, a diagnosis written out: 'Billing / refunds / disputed card transactions',
+    each on many rows, was passed over for its length alone)."""
+    return s.mean_chars <= _MAX_LABEL_CHARS or s.distinct <= min(_MAX_CLASSES, s.filled * rows / 2)
+
+
 def _pick_label(stats: list[_Stats], rows: int) -> str | None:
     # A column named like a label is taken whatever its counts (validation reports a label that
     # occurs once per row); only long free text under such a name is passed over.
     named = [s for s in stats if name_score(s.name, LABEL_NAMES)[0]
-             and s.mean_chars <= _MAX_LABEL_CHARS and s.filled > 0]
+             and _short_or_repeated(s, rows) and s.filled > 0]
     if named:
         # Mostly-filled columns first: "Tags" that is blank in most rows is not the target.
         return max(
@@ -218,7 +225,7 @@ def other_label_columns(imported: ImportedTable, mapping: ColumnMapping) -> list
         if name in chosen or name.lower() in _NEVER or not name_score(name, LABEL_NAMES)[0]:
             continue
         stats = _stats(table, name)
-        if stats.filled > 0 and stats.mean_chars <= _MAX_LABEL_CHARS and stats.distinct >= 2:
+        if stats.filled > 0 and _short_or_repeated(stats, table.num_rows) and stats.distinct >= 2:
             out.append(name)
     return out
 

@@ -39,6 +39,17 @@ def test_mostly_empty_named_column_is_not_the_label() -> None:
     assert infer_mapping(data).label_column == "Product"
 
 
+def test_a_label_column_of_long_repeated_values_is_still_the_label() -> None:
+    """Category paths and written-out diagnoses run past 80 characters but repeat: a column
+    named 'label' was passed over for their length alone ('no label column was found')."""
+    path = "Billing and payments / refunds and chargebacks / disputed card transactions / "
+    data = imported({"text": REVIEWS, "label": [path + "domestic", path + "abroad"] * 20})
+    assert infer_mapping(data).label_column == "label"
+    # Long values that do not repeat under such a name are free text, still passed over.
+    notes = imported({"text": REVIEWS, "label": [path + f"case {i}" for i in range(40)]})
+    assert infer_mapping(notes).label_column is None
+
+
 def test_no_label_candidate_gives_none() -> None:
     assert infer_mapping(imported({"text": REVIEWS})).label_column is None
 
