@@ -125,7 +125,8 @@ def predict_file(
                                      f"{_which_sheet(imported)}, texts from column {column}{without}")
         columns = PredictionColumns(predictor.labels, total,
                                     k=top_k_for(len(predictor.labels), top_k),
-                                    multi_label=predictor.multi_label, threshold=predictor.threshold)
+                                    multi_label=predictor.multi_label, threshold=predictor.threshold,
+                                    delimiter=getattr(predictor, "label_delimiter", "|"))
         done = 0
         for rows, batch in predictor.iter_proba([texts[i] for i in kept]):
             if cancel.cancelled:

@@ -80,6 +80,7 @@ class Predictor:
         batch_size: int = 64,
         multi_label: bool = False,
         threshold: float = 0.5,
+        label_delimiter: str = "|",
         run_id: str | None = None,
         text_column: str | None = None,
         text_columns: Sequence[str] = (),
@@ -104,6 +105,9 @@ class Predictor:
         self.batch_size = batch_size
         self.multi_label = multi_label
         self.threshold = threshold
+        # Several labels are written as the training data wrote them ('billing;urgent'): a
+        # file's predictions sit beside its own labels, and a label may hold a '|'.
+        self.label_delimiter = label_delimiter or "|"
         self.run_id = run_id
         self.texts_cut = 0  # set by each ``iter_proba``: texts longer than what the model reads
         # The training data's text columns, joined by its separator: the default for files
@@ -151,6 +155,7 @@ class Predictor:
             max_length=int(config.get("max_length", 128)),
             batch_size=batch_size,
             multi_label=bool(config.get("multi_label", False)),
+            label_delimiter=str(config.get("label_delimiter") or "|"),
             run_id=run_id,
             **_read_as_trained(ws, record),
         )
@@ -279,8 +284,11 @@ class Predictor:
         probabilities = {self.labels[i]: float(row[i]) for i in shown}
         best = int(order[0])
         if self.multi_label:
-            chosen = tuple(self.labels[i] for i in order if row[i] >= self.threshold)
-            return Prediction("|".join(chosen), float(row[best]), probabilities, chosen)
+            # In the labels' own order, as a predicted file writes them (by probability, a
+            # typed text got 'b|a' where the same text in a file got 'a|b').
+            chosen = tuple(label for label, p in zip(self.labels, row) if p >= self.threshold)
+            return Prediction(self.label_delimiter.join(chosen), float(row[best]), probabilities,
+                              chosen)
         return Prediction(self.labels[best], float(row[best]), probabilities, (self.labels[best],))
 
     def _forward(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -29,8 +29,9 @@ class PredictionColumns:
     ``k``, filled batch by batch (``add``) and turned into Arrow columns (``arrays``)."""
 
     def __init__(self, labels: tuple[str, ...], rows: int, *, k: int | None,
-                 multi_label: bool = False, threshold: float = 0.5) -> None:
+                 multi_label: bool = False, threshold: float = 0.5, delimiter: str = "|") -> None:
         self.labels, self.k, self.multi_label, self.threshold = labels, k, multi_label, threshold
+        self.delimiter = delimiter  # several labels, joined as the training data joined them
         self._names = np.asarray(labels, dtype=object)  # picked by position, a batch at a time
         self.confidence = np.zeros(rows, dtype=np.float32)
         self.best = np.zeros(rows, dtype=np.int64)  # single-label: the label's position
@@ -47,7 +48,7 @@ class PredictionColumns:
         self.best[rows] = probs.argmax(axis=1)
         if self.multi_label:
             for row, on in zip(rows, probs >= self.threshold):
-                self.chosen[int(row)] = "|".join(self._names[np.flatnonzero(on)])
+                self.chosen[int(row)] = self.delimiter.join(self._names[np.flatnonzero(on)])
         if self.k is None:
             self.probs[rows] = probs
             return

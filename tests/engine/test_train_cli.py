@@ -203,6 +203,23 @@ def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, 
     # Two runs may start within the same second: find this one by its dataset, not its place.
     (semi_run,) = [r for r in json.loads(capsys.readouterr().out) if r["dataset"] == "semi"]
     assert sorted(semi_run["labels"]) == ["billing", "refund", "tech"]
+    # Its predictions are written as the data writes its labels ('billing;tech', not
+    # 'billing|tech'), in one order for a typed text and a file.
+    from engine.evaluation.file_prediction import predict_file
+    from engine.evaluation.prediction import Predictor
+    from privacy.vault.workspace import Workspace, default_workspace_dir
+
+    ws = Workspace.unlock(default_workspace_dir(), "cli test passphrase")
+    predictor = Predictor.from_run(ws, semi_run["run_id"])
+    predictor.threshold = 0.0  # every label on: the joined form is what is checked
+    joined = ";".join(predictor.labels)
+    assert predictor.predict(["ticket about billing"])[0].label == joined
+    out = tmp_path / "predicted.csv"
+    events = list(predict_file(predictor, semi, out))
+    assert type(events[-1]).__name__ == "Finished", events[-1]
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        predicted = {row["predicted_label"] for row in csv.DictReader(handle)}
+    assert predicted == {joined}
 
 
 def test_a_cancelled_run_names_itself_in_the_resume_hint() -> None:
