@@ -153,11 +153,13 @@ def validate(
         problems += _multi_label_hint(check, counts, label_col)
     variants = [] if label_delimiter else label_variants(counts)
     problems += _variant_problems(check, variants, counts, label_col)
-    # Not the largest class: a column that is mostly 'NA' is more likely a real class or the
-    # wrong column, and its own warnings say so.
+    # Not the largest class alone: a column that is mostly 'NA' is more likely a real class or
+    # the wrong column, and its own warnings say so. (One as large as another class is said:
+    # 40 rows of 'N/A' beside 40 of each class passed unflagged.)
+    largest = max(counts.values(), default=0)
     placeholders = [] if label_delimiter or len(counts) < 2 else \
         [label for label in counts if spelling_key(label) in PLACEHOLDER_LABELS
-         and counts[label] < max(counts.values())]
+         and (counts[label] < largest or sum(n == largest for n in counts.values()) > 1)]
     problems += [_with_fix(check.problem(
         Severity.WARNING, "placeholder-label", f"{counts[label]:,} row{'s' * (counts[label] != 1)} "
         f"labelled {label!r}, which looks like a missing label, not a class",
