@@ -28,7 +28,7 @@ from engine.cli.common import (
 )
 from engine.errors import InputError, refuse_odd_output
 from privacy.text_files import read_typed_text
-from engine.evaluation.prediction_columns import MANY_LABELS, TOP_FOR_MANY
+from engine.evaluation.prediction_columns import MANY_LABELS, TOP_FOR_MANY, top_k_for
 from engine.units import count_of, pad, shown_width
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
@@ -237,7 +237,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  {pad(m.label, width)}  {precision:<9}  {recall:<6}  {f1:<6}  {m.support}")
     if not all(m.tested for m in report.per_class):
         print(f"  {UNTESTED_NOTE}")
-    if report.confusion:
+    if report.confusion and len(report.labels) > MANY_LABELS:
+        _print_top_confusions(report)
+    elif report.confusion:
         cell = max(6, *(len(str(v)) for row in report.confusion for v in row))
         # Labels longer than a cell ("Credit reporting, …", "Credit card …") would head their
         # columns identically once cut: the columns are numbered instead, as the rows say.
@@ -265,6 +267,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  {where} {wrong.row + 1}{placed}: true {wrong.true_label}, predicted {wrong.predicted_label} "
               f"({wrong.confidence:.2f}): {text[:200]}")
     return 0
+
+
+def _print_top_confusions(report: Any, shown: int = 20) -> None:
+    """Past ``MANY_LABELS`` labels a matrix is no read for a terminal (320 labels printed 654
+    lines of up to 2,000 characters): the most frequent mistakes instead, by count."""
+    mistakes = sorted(((n, i, j) for i, row in enumerate(report.confusion)
+                       for j, n in enumerate(row) if i != j and n), key=lambda c: (-c[0], c[1], c[2]))
+    total = sum(n for n, _, _ in mistakes)
+    print(f"\n  confusion: {len(report.labels):,} labels are too many for a matrix here "
+          f"(the desktop's Results page shows it whole); "
+          + (f"the {min(shown, len(mistakes))} most frequent of {count_of(total, 'mistake')}:"
+             if mistakes else "no mistakes"))
+    for n, i, j in mistakes[:shown]:
+        print(f"  {n:>6}  true {report.labels[i]}, predicted {report.labels[j]}")
 
 
 # -- predict -------------------------------------------------------------------------------
@@ -302,7 +318,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     predictor = Predictor.from_run(ws, args.run, device=_device(args), batch_size=args.batch_size)
     if args.input is not None:
         return _predict_file(ws, predictor, args)[0]  # audited by the engine with the write
-    predictions = predictor.predict(args.text, top_k=args.top_k)
+    # On a terminal, past MANY_LABELS labels, the likeliest few (as a predicted file names
+    # them): 320 labels printed 320 lines a text. --json keeps every one unless told.
+    top_k = args.top_k if args.json else top_k_for(len(predictor.labels), args.top_k)
+    predictions = predictor.predict(args.text, top_k=top_k)
     if args.json:
         print(json.dumps([{"text": t, "label": p.label, "confidence": p.confidence,
                            "labels": list(p.labels), "probabilities": p.probabilities}
@@ -312,10 +331,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if len(args.text) > 1:
             print(text if len(text) <= 80 else text[:77] + "...")
         print(f"  {prediction.label or '(no label above threshold)'}  {prediction.confidence:.4f}")
-        if list(prediction.probabilities) == [prediction.label]:
-            continue  # --top-k 1: the line above says it all
-        for label, p in prediction.probabilities.items():
-            print(f"    {label:<24} {p:.4f}")
+        if list(prediction.probabilities) != [prediction.label]:  # --top-k 1: said above
+            width = max([24, *(shown_width(label) for label in prediction.probabilities)])
+            for label, p in prediction.probabilities.items():  # padded by width: CJK, emoji
+                print(f"    {pad(label, width)} {p:.4f}")
+        if args.top_k is None and top_k is not None and top_k < len(predictor.labels):
+            print(f"    (the {top_k} likeliest of {len(predictor.labels):,} labels; --top-k N for more)")
     return 0
 
 

@@ -146,6 +146,17 @@ def test_predict_text_top_k_and_json(trained, cli, monkeypatch: pytest.MonkeyPat
         assert code == 0 and out.strip().splitlines() == lines
     code, _, err = cli("predict", "zz-not-a-run", "--text", "x")
     assert code == 2 and "no run 'zz-not-a-run'" in err
+    # Past MANY_LABELS labels a terminal gets the likeliest few, as a predicted file names them
+    # (320 labels printed 320 lines a text); --json keeps every one.
+    from engine.evaluation import prediction_columns
+
+    monkeypatch.setattr(prediction_columns, "MANY_LABELS", 1)  # as if two labels were many
+    monkeypatch.setattr(prediction_columns, "TOP_FOR_MANY", 1)
+    code, out, _ = cli("predict", run_id, "--text", "free cash prize")
+    assert code == 0 and out.strip().splitlines() == [
+        lines[0], f"    (the 1 likeliest of {len(expected.probabilities)} labels; --top-k N for more)"]
+    code, out, _ = cli("predict", run_id, "--text", "free cash prize", "--json")
+    assert len(json.loads(out)[0]["probabilities"]) == len(expected.probabilities)
     code, out, err = cli("predict", run_id, "--text", "free cash prize", "--text", "  ")
     assert code == 2 and "--text number 2 is empty" in err and out == ""
     # "-": the text from standard input, kept out of the process list (/proc/PID/cmdline).
@@ -382,3 +393,24 @@ def test_predict_and_evaluate_read_the_sheet_named_and_say_which_was_read(traine
     code, _, err = cli("predict", run_id, "--input", str(csv), "--sheet", "x",
                        "--output", str(tmp_path / "x.csv"))
     assert code == 2 and "--sheet applies to Excel workbooks only" in err
+
+
+def test_many_labels_print_their_most_frequent_mistakes_not_a_matrix(capsys) -> None:
+    """320 labels printed a 320-column matrix: 654 lines of up to 2,000 characters."""
+    from types import SimpleNamespace
+
+    from engine.cli.model_cmds import _print_top_confusions
+
+    n = 320
+    confusion = [[3 if i == j else 0 for j in range(n)] for i in range(n)]
+    confusion[5][168], confusion[7][2], confusion[9][2] = 4, 1, 1
+    report = SimpleNamespace(labels=[f"intent_{i}" for i in range(n)], confusion=confusion)
+    _print_top_confusions(report)
+    lines = capsys.readouterr().out.splitlines()
+    assert "320 labels are too many for a matrix here" in lines[1]
+    assert "the 3 most frequent of 6 mistakes" in lines[1]
+    assert [line.split() for line in lines[2:]] == [
+        ["4", "true", "intent_5,", "predicted", "intent_168"],
+        ["1", "true", "intent_7,", "predicted", "intent_2"],
+        ["1", "true", "intent_9,", "predicted", "intent_2"]]
+    assert max(len(line) for line in lines) < 200
