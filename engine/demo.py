@@ -6,6 +6,7 @@ first run (``import_sample`` into the user's own workspace).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -98,10 +99,23 @@ def run_demo(*, root: Path | None = None, config: TrainConfig | None = None,
             except Exception as exc:  # noqa: BLE001 - like train(): end with Failed, never raise
                 yield to_failed(exc, activity="importing the sample data")
                 return
-            yield from train(ws, config or demo_config(), cancel=cancel)
+            for event in train(ws, config or demo_config(), cancel=cancel):
+                yield _with_privacy_said(ws, event)
         finally:
             ws.lock()
             if root is None:  # the throw-away workspace goes: its record outside it goes too
                 from privacy.vault.anchor import remove_mirror
 
                 remove_mirror(vault_id)
+
+
+def _with_privacy_said(ws: Any, event: Event) -> Event:
+    """A DP demo's end says the guarantee, as `cloister train` does from the run record: the
+    throw-away workspace, and the record with it, is gone once the demo ends."""
+    from engine.events import Finished
+    from engine.runs import load_run, privacy_said
+
+    if not isinstance(event, Finished):
+        return event
+    said = privacy_said(load_run(ws, event.run_id).privacy)
+    return dataclasses.replace(event, info=(*event.info, said)) if said else event

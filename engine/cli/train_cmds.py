@@ -147,6 +147,8 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
                           f" (best step {event.best_step}).\nTest metrics:\n")
                 for name, value in event.metrics.items():
                     sink.write(f"  {name:<12} {value:.4f}\n")
+                for line in event.info:  # a DP demo's guarantee, ε spent included
+                    sink.write(f"{line}\n")
             for note in event.notes:  # on stderr with --json too: a script's log keeps it
                 progress.line(f"cloister: warning: {note}")
         elif isinstance(event, Failed):
@@ -190,20 +192,33 @@ class _Sink:
 
 
 @contextlib.contextmanager
-def _ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
+def _ctrl_c_cancels(token: CancelToken) -> Iterator[list[int]]:
     """Ctrl-C and SIGTERM (``kill``, ``timeout``, a session ending) set the cancel token: the run
-    checkpoints, is marked cancelled and stops, instead of vanishing mid-step."""
+    checkpoints, is marked cancelled and stops, instead of vanishing mid-step. Yields the
+    signals received, for ``_exit_code``."""
+    received: list[int] = []
+
+    def cancel(signum: int, _frame: object) -> None:
+        received.append(signum)
+        token.cancel()
+
     try:
-        previous = {signum: signal.signal(signum, lambda *_: token.cancel())
+        previous = {signum: signal.signal(signum, cancel)
                     for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (e.g. called from tests in a worker): no handler
-        yield
+        yield received
         return
     try:
-        yield
+        yield received
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _exit_code(code: int, received: list[int]) -> int:
+    """A run stopped by SIGTERM exits 143, as every other command does (128 + 15): a
+    supervisor tells a stop it asked for from a user's Ctrl-C (130)."""
+    return 143 if code == EXIT_CANCELLED and signal.SIGTERM in received else code
 
 
 # ---- commands ---------------------------------------------------------------------------
@@ -261,10 +276,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.dry_run:
             print("dry run: nothing was trained", file=sys.stdout)
             return EXIT_OK
-        with _ctrl_c_cancels(token):
+        with _ctrl_c_cancels(token) as received:
             finished: list[str] = []
-            code = consume(_noting_end(train(ws, plan.config, cancel=token), finished),
-                           json_mode=args.json)
+            code = _exit_code(consume(_noting_end(train(ws, plan.config, cancel=token), finished),
+                                      json_mode=args.json), received)
         if not args.json:
             _say_privacy(ws, finished)
         return code
@@ -317,9 +332,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     token = CancelToken()
     try:
         finished: list[str] = []
-        with _ctrl_c_cancels(token):
-            code = consume(_noting_end(resume(ws, args.run, cancel=token), finished),
-                           json_mode=args.json)
+        with _ctrl_c_cancels(token) as received:
+            code = _exit_code(consume(_noting_end(resume(ws, args.run, cancel=token), finished),
+                                      json_mode=args.json), received)
         if not args.json:
             _say_privacy(ws, finished)
         return code
@@ -395,10 +410,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Demo: a throw-away encrypted workspace, the bundled sample ({sample_path().name}) and "
           "the default MiniLM base model.", file=sys.stderr)
     token = CancelToken()
-    with _ctrl_c_cancels(token):
-        return consume(run_demo(config=demo_config(epochs=args.epochs, dp_trainable=args.dp),
-                                cancel=token),
-                       json_mode=args.json)
+    with _ctrl_c_cancels(token) as received:
+        return _exit_code(consume(run_demo(config=demo_config(epochs=args.epochs,
+                                                              dp_trainable=args.dp),
+                                           cancel=token), json_mode=args.json), received)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

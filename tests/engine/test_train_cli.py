@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -145,22 +146,33 @@ def test_dp_demo_spends_the_budget_on_the_sample(tiny_bert, tmp_path: Path) -> N
     epsilons = [e.epsilon for e in events if isinstance(e, Step)]
     assert epsilons and 7.0 < epsilons[-1] <= 8.0
     assert demo_config(dp_trainable="auto").dp_trainable == DP_TRAINABLE
+    # Its end says the guarantee, ε spent included (the progress bar that showed it is gone),
+    # and the command prints it: a DP demo ended on its test metrics alone.
+    (said,) = events[-1].info
+    assert said.startswith(f"differential privacy: ε = {epsilons[-1]:.2f} spent of 8")
+    from engine.cli.train_cmds import consume
+
+    out = io.StringIO()
+    assert consume(iter(events), json_mode=False, out=out, err=io.StringIO()) == 0
+    assert out.getvalue().rstrip().endswith(said)
 
 
 def test_ctrl_c_cancels_the_run_instead_of_killing_it() -> None:
     import os
     import signal
 
-    from engine.cli.train_cmds import _ctrl_c_cancels
+    from engine.cli.train_cmds import EXIT_CANCELLED, _ctrl_c_cancels, _exit_code
     from engine.events import CancelToken
 
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, and `kill` or `timeout`
+    for signum, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):  # Ctrl-C; kill, timeout
         token = CancelToken()
         before = signal.getsignal(signum)
-        with _ctrl_c_cancels(token):
+        with _ctrl_c_cancels(token) as received:
             os.kill(os.getpid(), signum)  # no KeyboardInterrupt: the token is set instead
         assert token.cancelled
         assert signal.getsignal(signum) is before
+        assert _exit_code(EXIT_CANCELLED, received) == code
+        assert _exit_code(0, received) == 0  # a run that ended anyway ended well
 
 
 def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, monkeypatch, tiny_bert,
