@@ -149,9 +149,22 @@ def require_workspace(args: argparse.Namespace) -> Path:
     root = workspace_dir(args)
     if not Workspace.exists(root):
         said = Workspace.not_found_message(root)
-        raise InputError(said + (" (or point --workspace / CLOISTER_WORKSPACE at an existing one)"
-                                 if said.startswith("no Cloister workspace") else ""))
+        if said.startswith("no Cloister workspace"):
+            said += _where_else(args, root)
+        raise InputError(said)
     return root
+
+
+def _where_else(args: argparse.Namespace, root: Path) -> str:
+    """How to point at another workspace. When the app's Settings chose this folder, it
+    comes before CLOISTER_WORKSPACE, so the variable would not help: the file is named."""
+    from privacy.vault.folders import SETTINGS_FILE, settings_dir, workspace_in_settings
+
+    chosen = workspace_in_settings()
+    if getattr(args, "workspace", None) is None and chosen and Path(chosen).expanduser() == root:
+        return (f" (this folder is the one chosen in the app's Settings, {settings_dir() / SETTINGS_FILE}, "
+                "which comes before CLOISTER_WORKSPACE: choose another there, or give --workspace)")
+    return " (or point --workspace / CLOISTER_WORKSPACE at an existing one)"
 
 
 def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None,

@@ -45,6 +45,16 @@ def test_the_command_line_finds_the_workspace_chosen_in_the_apps_settings(
     assert default_workspace_dir() == chosen
     assert default_workspace_dir(None, in_settings=False) == tmp_path / "env"
     assert default_workspace_dir(tmp_path / "flag") == tmp_path / "flag"
+    # Settings naming a folder that is gone: the hint names the settings file, since the
+    # variable it suggested comes after Settings and cannot help.
+    save_settings(Settings(workspace=str(tmp_path / "gone")))
+    capsys.readouterr()
+    assert cli(["datasets"]) == 2
+    err = capsys.readouterr().err
+    assert "chosen in the app's Settings" in err and "settings.json" in err
+    assert "point --workspace / CLOISTER_WORKSPACE" not in err
+    assert cli(["datasets", "--workspace", str(tmp_path / "gone too")]) == 2
+    assert "point --workspace / CLOISTER_WORKSPACE" in capsys.readouterr().err
 
 
 def test_exists_on_class_and_instance(workspace: Workspace, tmp_path: Path) -> None:
