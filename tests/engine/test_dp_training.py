@@ -59,6 +59,13 @@ def test_dp_run_reports_the_epsilon_opacus_computes(workspace, tiny_bert) -> Non
     assert reported[-1] == pytest.approx(expected, rel=1e-9)
     assert 7.5 < dp["epsilon_spent"] <= 8.0  # the noise was calibrated to spend the budget, not more
     assert dp["noise_multiplier"] > 0.3 and dp["grad_sample_mode"] == "ghost"
+    # The audit log alone says the budget asked for and the ε spent (a DPO's record).
+    entries = workspace.verify_audit().entries
+    (began,) = [e for e in entries if e.action == "run.started" and e.details["run"] == finished.run_id]
+    (ended,) = [e for e in entries if e.action == "run.ended" and e.details["run"] == finished.run_id]
+    assert began.details["epsilon"] == 8.0
+    assert ended.details == {"run": finished.run_id, "status": "finished",
+                             "epsilon_spent": round(dp["epsilon_spent"], 4)}
 
 
 @pytest.mark.parametrize("trainable", ["all", "lora"])  # LoRA: the checkpoint holds peft's names
@@ -76,6 +83,9 @@ def test_resume_after_cancel_gives_the_same_final_epsilon(workspace, tiny_bert, 
     assert isinstance(first[-1], Cancelled) and first[-1].step == 8
     run_id = first[0].run_id
     assert load_run(workspace, run_id).privacy["steps"] == 8
+    cancelled = [e for e in workspace.verify_audit().entries if e.action == "run.ended"][-1]
+    assert cancelled.details["status"] == "cancelled"
+    assert cancelled.details["epsilon_spent"] == round(load_run(workspace, run_id).privacy["epsilon_spent"], 4)
     second = list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))
     assert isinstance(second[0], Started) and second[0].resumed_from_step == 8
     assert isinstance(second[-1], Finished), second[-1]
