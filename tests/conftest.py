@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,24 @@ def pytest_configure(config: pytest.Config) -> None:
     for variable, name in _CACHE_VARIABLES.items():
         (session / name).mkdir()
         os.environ[variable] = str(session / name)
+    # Python children the tests start get the guard too (tests/guard_site/sitecustomize.py),
+    # and write what they tried where ``no_network_attempts`` reads it.
+    os.environ[network_guard.LOG_VARIABLE] = str(session / "network-attempts.log")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parent / "guard_site"),
+         *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
+@pytest.fixture(autouse=True)
+def no_network_attempts() -> Iterator[None]:
+    """A blocked attempt fails the test that made it, also when the code under test caught the
+    ``NetworkBlocked`` (a worker thread reports any exception as a failed job, and a test of
+    that failure path would pass), and also when a child process made it."""
+    before = network_guard.logged()
+    yield
+    made = network_guard.logged()[len(before):].splitlines()
+    if made:
+        pytest.fail("network access was attempted (and blocked):\n" + "\n".join(made))
 
 
 @pytest.fixture(autouse=True)

@@ -9,20 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.network_guard import NetworkBlocked
+from tests.network_guard import NetworkBlocked, attempts_expected
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_non_loopback_connection_is_refused() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    with attempts_expected() as made, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         with pytest.raises(NetworkBlocked, match="93.184.216.34"):
             sock.connect(("93.184.216.34", 80))
+    assert len(made) == 1
 
 
 def test_host_name_lookup_is_refused() -> None:
-    with pytest.raises(NetworkBlocked, match="huggingface.co"):
+    with attempts_expected() as made, pytest.raises(NetworkBlocked, match="huggingface.co"):
         socket.getaddrinfo("huggingface.co", 443)
+    assert len(made) == 1
 
 
 def test_loopback_connection_is_allowed() -> None:

@@ -45,7 +45,7 @@ def version_of(data: bytes) -> int:
 def test_sigkill_during_writes_never_leaves_a_half_written_entry(tmp_path: Path) -> None:
     ws = Workspace.create(tmp_path / "ws", PASSPHRASE, kdf=FAST_KDF)
     rng = random.Random(1234)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ["PYTHONPATH"]])}
     seen_versions = set()
     last = -1
     killed_mid_write = 0
@@ -92,7 +92,7 @@ def test_two_processes_writing_at_once_lose_no_index_update(tmp_path: Path) -> N
     # The index is read-modify-write: without the workspace lock one writer's additions would
     # overwrite the other's. Both writers run at the same time on purpose.
     ws = Workspace.create(tmp_path / "ws", PASSPHRASE, kdf=FAST_KDF)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ["PYTHONPATH"]])}
     procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(ws.root), name],
                               env=env) for name in ("left", "right")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
@@ -124,7 +124,7 @@ def test_sigkill_during_passphrase_changes_leaves_a_usable_vault(tmp_path: Path)
 
     path = tmp_path / VAULT_FILE_NAME
     vault_id = create_vault(path, "first", kdf=FAST_KDF).vault_id
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ["PYTHONPATH"]])}
     rng = random.Random(99)
     current = "first"
     for _ in range(6):

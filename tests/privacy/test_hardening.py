@@ -26,7 +26,7 @@ def _limit_after(call: str) -> str:
 
     if resource.getrlimit(resource.RLIMIT_CORE)[1] == 0:
         pytest.skip("this machine's hard core limit is already 0: nothing to prove here")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ["PYTHONPATH"]])}
     done = subprocess.run([sys.executable, "-c", PROBE.format(call=call)], capture_output=True,
                           text=True, env=env, timeout=120, check=True)
     return done.stdout.strip().splitlines()[-1]
@@ -91,3 +91,34 @@ def test_onnxruntime_writes_no_device_id_and_starts_no_telemetry(tmp_path) -> No
     subprocess.run([sys.executable, "-c", probe], check=True, timeout=120,
                    env={**env, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")})
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
+
+
+_OFFLINE_PROBE = """
+import os
+from privacy.offline import OFFLINE_VARIABLES
+try:
+    {call}
+except SystemExit:
+    pass
+print(sorted(k for k, v in OFFLINE_VARIABLES.items() if os.environ.get(k) != v))
+"""
+
+
+def _unset_after(call: str) -> str:
+    """The offline variables left unset (or set otherwise) after ``call``, in a child whose
+    environment starts without them, and with a user's HF_HUB_OFFLINE=0 that must not stand.
+    (The suite sets them for itself at start-up, so an in-process check would prove nothing.)"""
+    from privacy.offline import OFFLINE_VARIABLES
+
+    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_VARIABLES}
+    env.update(PYTHONPATH=os.pathsep.join([str(REPO), os.environ["PYTHONPATH"]]), HF_HUB_OFFLINE="0",
+               QT_QPA_PLATFORM="offscreen", CLOISTER_QUIT_AFTER_SHOW="1")
+    done = subprocess.run([sys.executable, "-c", _OFFLINE_PROBE.format(call=call)], env=env,
+                          capture_output=True, text=True, timeout=180, check=True, cwd=REPO)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_entry_points_force_every_offline_switch_on() -> None:
+    assert _unset_after("pass") != "[]"  # the probe starts without them
+    assert _unset_after("from engine.cli import main; main(['--help'])") == "[]"
+    assert _unset_after("from desktop.app import main; main()") == "[]"
