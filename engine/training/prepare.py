@@ -201,8 +201,9 @@ def person_ids(stored: Any, column: str) -> list[str]:
         shown = ", ".join(str(r) for r in blank[:5]) + (f" and {len(blank) - 5} more" if len(blank) > 5 else "")
         raise TrainingFailure(FailureKind.BAD_DATA, f"dataset '{name}': {len(blank)} row(s) have no "
                               f"value in the person column '{column}' (rows {shown}): every row "
-                              "must say whose it is. Import the file again with `--drop-blank "
-                              f"{column}` to leave those rows out, or train without a person column")
+                              "must say whose it is. Leave those rows out with `cloister fix "
+                              f"{shlex.quote(name)} --drop-blank {shlex.quote(column)}` (no need "
+                              "for the source file), or train without a person column")
     return people
 
 

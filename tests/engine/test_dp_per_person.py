@@ -233,8 +233,13 @@ def test_rows_without_a_person_are_refused_by_row(with_people, tiny_bert, capsys
     assert cli([args[0], "gaps", *args[2:]]) != 0
     err = capsys.readouterr().err
     assert "2 row(s) have no value in the person column 'customer' (rows 5, 10)" in err
-    assert "--drop-blank customer" in err
-    # The fix the message names: those rows left out at import, and training per person runs.
+    assert "`cloister fix gaps --drop-blank customer`" in err
+    # The fix the message names, in the workspace, and training per person runs.
+    assert cli(["fix", "gaps", "--drop-blank", "customer"]) == 0
+    capsys.readouterr()
+    assert cli([args[0], "gaps", *args[2:]]) == 0
+    capsys.readouterr()
+    # The same rows left out at import.
     assert cli(["import", str(source), "--name", "filled", "--text-column", "text",
                 "--label-column", "label", "--drop-blank", "customer"]) == 0
     assert "dropped 2 rows with no value in column 'customer'" in capsys.readouterr().out
