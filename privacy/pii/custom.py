@@ -3,7 +3,7 @@ names). They are the user's own word, so they beat built-in findings they overla
 (``findings.Finding.rank``).
 
 User patterns run on the ``regex`` engine with a per-call time limit: a catastrophic pattern
-such as ``(a+)+$`` stops with a clear error instead of hanging a scan. Patterns are compiled and
+such as ``(a|aa)+$`` stops with a clear error instead of hanging a scan. Patterns are compiled and
 tried on an adversarial probe when the policy is read, so a slow pattern is refused before
 anything is scanned.
 """
@@ -55,7 +55,8 @@ class CustomPattern(Detector):
             raise PatternError(
                 f"{self.label}: {self.compiled.pattern!r} took longer than "
                 f"{PATTERN_TIMEOUT_S:g} s on a {len(text)}-character text (catastrophic "
-                "backtracking, e.g. nested repeats like (a+)+); simplify it") from None
+                "backtracking, e.g. overlapping alternatives under a repeat like (a|aa)+$); "
+                "simplify it") from None
 
     def find(self, text: str) -> Iterator[Finding]:
         for start, end in self._search_all(text):
