@@ -9,6 +9,9 @@ import pytest
 
 from tests import network_guard
 
+# CI fails on a skipped test (tests/fail_on_skip.py).
+pytest_plugins = ["tests.fail_on_skip"]
+
 # Small real excerpts of public datasets, cut by bench/make_test_excerpts.py (sources and licences
 # in tests/data/README.md). The suite reads nothing outside the repository.
 REAL_DATA = Path(__file__).resolve().parent / "data"
@@ -98,3 +101,4 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 def real_data() -> Path:
     """The folder of real dataset excerpts kept in the repository (tests/data)."""
     return REAL_DATA
+

@@ -192,18 +192,23 @@ def test_a_name_whose_columns_were_pseudonymized_word_by_word_is_found_in_a_reve
     from engine.data.reidentify import load_pseudonym_map
     from engine.data.store import load_dataset
 
-    _notes_with_name_columns(tmp_path, monkeypatch, columns=WORD_BY_WORD)
+    # About one key in a hundred gives "Olu" (or "Adeyemi") the pseudonym of another person's
+    # name: those rows may be either's, so they are said, not removed (the test below makes
+    # that case on purpose). Such a key is drawn again, so that this test always checks its
+    # own case (it returned early instead, about one run in a hundred).
+    for attempt in range(5):
+        monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / f"workspace-{attempt}"))
+        (tmp_path / f"files-{attempt}").mkdir()
+        _notes_with_name_columns(tmp_path / f"files-{attempt}", monkeypatch, columns=WORD_BY_WORD)
+        with _workspace() as w:
+            before = load_pseudonym_map(w, "notes_anon").to_json()
+        if not _shares_a_pseudonym(before, ("Olu", "Adeyemi")):
+            break
+    else:
+        pytest.fail("five pseudonym keys in a row gave Olu Adeyemi another person's pseudonym")
     capsys.readouterr()
-    with _workspace() as w:
-        before = load_pseudonym_map(w, "notes_anon").to_json()
     assert cli(["forget", "Olu Adeyemi", "--yes"]) == 0
     out = capsys.readouterr().out
-    if _shares_a_pseudonym(before, ("Olu", "Adeyemi")):
-        # About one key in a hundred gives "Olu" (or "Adeyemi") the pseudonym of another
-        # person's name: those two rows may be either's, so they are said, not removed (the
-        # test below makes that case on purpose).
-        assert "notes_anon: 1 of 9 rows" in out and "2 rows there may be about them" in out
-        return
     assert "notes: 3 of 9 rows" in out and "notes_anon: 3 of 9 rows" in out
     with _workspace() as w:
         kept = load_dataset(w, "notes_anon").table.to_pylist()
