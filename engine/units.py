@@ -35,6 +35,21 @@ def clipped(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def label_cell(label: str, width: int | None = None) -> str:
+    """A label as one cell of a terminal table: a line break in it shown as ``\\n`` (a label
+    'g\\nh' broke every table it was in), and past ``width`` characters cut in the middle,
+    where labels that share a long start ('Billing / refunds / ... / domestic', '... / abroad')
+    keep the ends that tell them apart."""
+    text = label.translate(_BREAKS)
+    if width is None or len(text) <= width:
+        return text
+    head = width // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 def shown_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: Chinese, Japanese and Korean characters (and most
     emoji) take two, combining marks none; ``len`` counted one each, and a table with "投诉"

@@ -24,7 +24,7 @@ from engine.data.columns import (
 )
 from engine.cli.common import label_delimiter, pipe_closed
 from engine.errors import InputError
-from engine.units import clipped, pad, shown_width
+from engine.units import label_cell, pad, shown_width
 from engine.data.importing import ImportedTable, read_table
 from engine.data.labels import label_counts as count_labels
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, count_kinds, has_blocking
@@ -175,11 +175,11 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
     counts: dict[str, int] = data["label_counts"]
     if counts:
         total = sum(counts.values())
-        width = min(max(shown_width(k) for k in counts), 60)
+        width = max(shown_width(label_cell(k, 60)) for k in counts)
         print(f"Labels:   {len(counts):,} {'class' if len(counts) == 1 else 'classes'} "
               f"(rows with a text and a label)", file=out)
         for name, count in list(counts.items())[:_LABELS_SHOWN]:
-            print(f"  {pad(clipped(name, 60), width)}  {count:>9,}  {100 * count / total:5.1f}%", file=out)
+            print(f"  {pad(label_cell(name, 60), width)}  {count:>9,}  {100 * count / total:5.1f}%", file=out)
         if len(counts) > _LABELS_SHOWN:
             print(f"  ... and {len(counts) - _LABELS_SHOWN:,} more classes", file=out)
     for person in data["person_columns"][:1]:

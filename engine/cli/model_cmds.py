@@ -29,7 +29,7 @@ from engine.cli.common import (
 from engine.errors import InputError, refuse_odd_output
 from privacy.text_files import read_typed_text
 from engine.evaluation.prediction_columns import MANY_LABELS, TOP_FOR_MANY, top_k_for
-from engine.units import count_of, pad, shown_width
+from engine.units import count_of, label_cell, pad, shown_width
 
 EXPORT_PASSPHRASE_ENV = "CLOISTER_EXPORT_PASSPHRASE"
 
@@ -230,11 +230,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if name == "accuracy":  # how far a split of this size can be trusted
             print(f"  {'':<12} {report.interval_text()}"
                   + ("" if report.people else f" ({report.n:,} rows)"))
-    width = max(5, *(shown_width(m.label) for m in report.per_class))
+    width = max(5, *(shown_width(label_cell(m.label, 60)) for m in report.per_class))
     print(f"\n  {'label':<{width}}  precision  recall  f1      support")
     for m in report.per_class:
         precision, recall, f1 = m.shown()
-        print(f"  {pad(m.label, width)}  {precision:<9}  {recall:<6}  {f1:<6}  {m.support}")
+        print(f"  {pad(label_cell(m.label, 60), width)}  {precision:<9}  {recall:<6}  {f1:<6}  {m.support}")
     if not all(m.tested for m in report.per_class):
         print(f"  {UNTESTED_NOTE}")
     if report.confusion and len(report.labels) > MANY_LABELS:
@@ -243,14 +243,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         cell = max(6, *(len(str(v)) for row in report.confusion for v in row))
         # Labels longer than a cell ("Credit reporting, …", "Credit card …") would head their
         # columns identically once cut: the columns are numbered instead, as the rows say.
-        numbered = any(shown_width(label) > cell for label in report.labels)
-        heads = [f"#{i}" if numbered else label for i, label in enumerate(report.labels, start=1)]
+        labels = [label_cell(label, 60) for label in report.labels]
+        numbered = any(shown_width(label) > cell for label in labels)
+        heads = [f"#{i}" if numbered else label for i, label in enumerate(labels, start=1)]
         print("\n  confusion (rows: true, columns: predicted"
               + (", numbered as the rows)" if numbered else ")"))
-        tags = [f"#{i} " if numbered else "" for i in range(1, len(report.labels) + 1)]
-        left = max(len(t) + shown_width(label) for t, label in zip(tags, report.labels))
+        tags = [f"#{i} " if numbered else "" for i in range(1, len(labels) + 1)]
+        left = max(len(t) + shown_width(label) for t, label in zip(tags, labels))
         print(f"  {'':<{left}}  " + " ".join(pad(h, cell, right=True) for h in heads))
-        for tag, label, row in zip(tags, report.labels, report.confusion):
+        for tag, label, row in zip(tags, labels, report.confusion):
             print(f"  {pad(tag + label, left)}  " + " ".join(f"{v:>{cell}}" for v in row))
     print(f"\n  {count_of(len(report.misclassified), 'misclassified row')}"
           + ("" if mistakes else " (show them with --misclassified N)"))
@@ -280,7 +281,8 @@ def _print_top_confusions(report: Any, shown: int = 20) -> None:
           + (f"the {min(shown, len(mistakes))} most frequent of {count_of(total, 'mistake')}:"
              if mistakes else "no mistakes"))
     for n, i, j in mistakes[:shown]:
-        print(f"  {n:>6}  true {report.labels[i]}, predicted {report.labels[j]}")
+        print(f"  {n:>6}  true {label_cell(report.labels[i], 60)}, predicted "
+              f"{label_cell(report.labels[j], 60)}")
 
 
 # -- predict -------------------------------------------------------------------------------
@@ -332,9 +334,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(text if len(text) <= 80 else text[:77] + "...")
         print(f"  {prediction.label or '(no label above threshold)'}  {prediction.confidence:.4f}")
         if list(prediction.probabilities) != [prediction.label]:  # --top-k 1: said above
-            width = max([24, *(shown_width(label) for label in prediction.probabilities)])
+            width = max([24, *(shown_width(label_cell(label, 60)) for label in prediction.probabilities)])
             for label, p in prediction.probabilities.items():  # padded by width: CJK, emoji
-                print(f"    {pad(label, width)} {p:.4f}")
+                print(f"    {pad(label_cell(label, 60), width)} {p:.4f}")
         if args.top_k is None and top_k is not None and top_k < len(predictor.labels):
             print(f"    (the {top_k} likeliest of {len(predictor.labels):,} labels; --top-k N for more)")
     return 0

@@ -33,7 +33,7 @@ from engine.cli.common import (
 )
 from engine.cli.show_lines import blocking_lines, one_line, review_line, whole
 from engine.errors import InputError
-from engine.units import count_of, human_size, pad, shown_width
+from engine.units import count_of, human_size, label_cell, pad, shown_width
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -213,7 +213,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         # 168,547 characters).
         counts = sorted(info.labels.items(), key=lambda kv: -kv[1])
         more = f", … and {len(counts) - 30:,} more" if len(counts) > 30 else ""
-        print(f"Labels ({len(counts):,}): " + ", ".join(f"{k} ({v:,})" for k, v in counts[:30]) + more
+        print(f"Labels ({len(counts):,}): " + ", ".join(f"{label_cell(k, 60)} ({v:,})" for k, v in counts[:30]) + more
               + (f" — multi-label: a row's labels are separated by {info.label_delimiter!r}, and "
                  "`cloister train` trains them so" if info.label_delimiter else ""))
     for step in info.history:  # fixes applied at import or by `cloister fix` (engine.data.fixes)

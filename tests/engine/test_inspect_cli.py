@@ -429,3 +429,19 @@ def test_a_forced_no_header_is_said_as_forced(tmp_path: Path, capsys: pytest.Cap
     main(["inspect", str(path), "--no-header"])
     out = capsys.readouterr().out
     assert "Header:   none (--no-header: row 1 is data" in out and "none detected" not in out
+
+
+def test_labels_with_line_breaks_or_long_shared_starts_stay_one_line_each(tmp_path: Path,
+                                                                          capsys) -> None:
+    start = "Billing and payments / refunds and chargebacks / disputed card transactions / "
+    path = tmp_path / "odd.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *[
+            (f"message number {i} about things", ["g\nh", start + "domestic", start + "abroad"][i % 3])
+            for i in range(60)]])
+    main(["inspect", str(path)])
+    out = capsys.readouterr().out
+    listed = out.split("Labels:", 1)[1].splitlines()[1:4]
+    assert [line.split()[0] for line in listed if line.startswith("  g")] == ["g\\nh"]
+    cut = [line.strip() for line in listed if "Billing" in line]
+    assert len(cut) == 2 and cut[0] != cut[1] and any("domestic" in c for c in cut)

@@ -414,3 +414,16 @@ def test_many_labels_print_their_most_frequent_mistakes_not_a_matrix(capsys) -> 
         ["1", "true", "intent_7,", "predicted", "intent_2"],
         ["1", "true", "intent_9,", "predicted", "intent_2"]]
     assert max(len(line) for line in lines) < 200
+
+
+def test_a_label_with_a_line_break_or_a_long_shared_start_stays_one_table_cell() -> None:
+    """'g\\nh' broke every table it was in; two labels sharing a 100-character start printed as
+    the same cut text."""
+    from engine.units import label_cell
+
+    assert label_cell("g\nh\r\tx") == "g\\nh\\r\\tx"
+    start = "Billing and payments / refunds and chargebacks / disputed card transactions / "
+    a, b = label_cell(start + "domestic", 40), label_cell(start + "abroad", 40)
+    assert len(a) == len(b) == 40 and a != b and a.endswith("domestic") and b.endswith("abroad")
+    assert a.startswith("Billing and") and "…" in a
+    assert label_cell("spam", 40) == "spam"
