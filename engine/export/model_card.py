@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.evaluation.report import UNTESTED_NOTE, EvaluationReport
+from engine.units import label_cell
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def render_model_card(info: ModelCardInfo) -> str:
         "",
         f"A {task} text classifier fine-tuned locally with Cloister from `{info.base_model}`.",
         f"It predicts {len(info.labels)} labels: "
-        + ", ".join(f"`{label}`" for label in info.labels)
+        # One line each (a label 'g<newline>h' split the sentence); a backtick in one would end
+        # its code span: the span is fenced with one backtick more than the label holds.
+        + ", ".join(_code(label_cell(label)) for label in info.labels)
         + ".",
         "",
         *_how_to_load(info),
@@ -295,3 +298,12 @@ def _cell(text: str) -> str:
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def _code(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    import re
+
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

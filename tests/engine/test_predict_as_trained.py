@@ -128,3 +128,15 @@ def test_the_model_card_says_how_a_text_was_made_and_the_threshold(trained, tmp_
         hyperparameters={}, privacy=PrivacySummary(), multi_label=True, text_columns=("text",)))
     assert "A label is predicted when its probability is 0.5 or more" in multi
     assert "Each text it read was the columns" not in multi  # one column: nothing to join
+
+
+def test_the_card_lists_each_label_on_one_line_and_whole_whatever_it_holds() -> None:
+    """A label with a line break split the card's sentence; one with a backtick ended its code
+    span early."""
+    from engine.export.model_card import DataSummary, ModelCardInfo, PrivacySummary, render_model_card
+
+    card = render_model_card(ModelCardInfo(
+        run_id="r", base_model="b", labels=("g\nh", "x`y", "plain"), data=DataSummary("d", None),
+        hyperparameters={}, privacy=PrivacySummary(), text_columns=("text",)))
+    (line,) = [line for line in card.splitlines() if line.startswith("It predicts")]
+    assert line == "It predicts 3 labels: `g\\nh`, ``x`y``, `plain`."
