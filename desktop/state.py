@@ -15,6 +15,9 @@ from engine.events import Cancelled, Evaluated, Failed, Finished, Progress, Star
 
 
 # --- Datasets page ---------------------------------------------------------------------------
+MISSING_LABEL = "(missing)"  # the bar of rows with no label
+
+
 @dataclass
 class ImportDraft:
     """A file read into memory, its proposed column roles and its validation problems."""
@@ -25,6 +28,7 @@ class ImportDraft:
     history: list[dict[str, Any]] = field(default_factory=list)  # fixes applied in memory
     fix_options: list[Any] = field(default_factory=list)  # engine.data.fix_suggest.FixOption
     label_delimiter: str | None = None  # several labels a row ("billing|urgent"), split on this
+    classes: int = field(default=0, repr=False, compare=False)  # set by ``label_counts``
 
     @property
     def columns(self) -> list[str]:
@@ -54,9 +58,16 @@ class ImportDraft:
 
             counts = label_counts(label_array(self.imported.table, self.mapping),
                                   label_delimiter=self.label_delimiter)
+            self.classes = sum(1 for k in counts if k)
             return sorted(((str(k), int(v)) for k, v in counts.items() if k),
                           key=lambda pair: (-pair[1], pair[0]))
-        return [(label or "(missing)", count) for label, count in class_counts(self.imported.table, self.mapping)]
+        counts = class_counts(self.imported.table, self.mapping)
+        self.classes = sum(1 for label, _ in counts if label)
+        # A file may have a class written "(missing)": the rows with no label are then named so
+        # that the two stay two bars (it was counted as rows with no label, and not as a class).
+        missing = MISSING_LABEL if MISSING_LABEL not in {label for label, _ in counts} else \
+            "(no label in the row)"
+        return [(label or missing, count) for label, count in counts]
 
     def blocking(self) -> bool:
         from engine.data.problems import has_blocking

@@ -350,7 +350,7 @@ class DatasetsPage(Page):
         self.text_combo.blockSignals(False)
         self.label_combo.blockSignals(False)
         counts = draft.label_counts()
-        self.labels_title.setText(f"Labels ({sum(label != '(missing)' for label, _ in counts)})" if counts else "Labels")
+        self.labels_title.setText(f"Labels ({draft.classes})" if counts else "Labels")
         self.chart.set_values(counts)
         # A few labels need little room: give the rest to the problems list.
         limit = 320 if draft.problems else 16_777_215  # no problems: the labels may take the room

@@ -277,6 +277,15 @@ def test_the_label_chart_counts_classes_as_training_sees_them():
     draft = ImportDraft(imported=ImportedTable(table=table, source=Path("x.csv"), format="csv"),
                         mapping=ColumnMapping(text_columns=("text",), label_column="label"))
     assert draft.label_counts() == [("spam", 3), ("(missing)", 1), ("ham", 1)]
+    assert draft.classes == 2
+    # A class written "(missing)": two bars still, and three classes (it was one bar of 3 rows,
+    # and the title said 2 classes).
+    table = pa.table({"text": list("abcdefg"), "label": ["(missing)", None, "ok", "ok", "(missing)", "bad", ""]})
+    draft = ImportDraft(imported=ImportedTable(table=table, source=Path("x.csv"), format="csv"),
+                        mapping=ColumnMapping(text_columns=("text",), label_column="label"))
+    assert sorted(draft.label_counts()) == [("(missing)", 2), ("(no label in the row)", 2),
+                                            ("bad", 1), ("ok", 2)]
+    assert draft.classes == 3
 
 
 def test_the_cli_and_the_desktop_find_the_same_workspace(tmp_path, monkeypatch):
