@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accessible import announce, presses_on_enter
 from desktop.context import AppContext
+from desktop.keys import key_text
 from desktop.icons import icon, nav_icon
 from desktop.pages.base import Page
 
@@ -100,7 +101,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for number, (_key, title, icon_name, _module, _cls) in enumerate(PAGES, start=1):
             item = QListWidgetItem(nav_icon(icon_name), title)
-            item.setToolTip(f"{title} (Ctrl+{number})")
+            item.setToolTip(f"{title} ({key_text(f'Ctrl+{number}')})")
             self.nav.addItem(item)
             self.stack.addWidget(QWidget())  # placeholder until the page is built
         self.lock_screen = _LockScreen(self.unlock)

@@ -1,8 +1,6 @@
 """Datasets page: open or drop a file, preview it, choose columns, see problems, import into
-the vault; the list of stored datasets with rename and delete.
-
-Reading and validating run in the worker (a big file must not freeze the window); the preview
-is a virtual table over the Arrow table, so a million rows scroll as fast as a hundred.
+the vault; the stored datasets with rename and delete. Reading and validating run in the worker
+(a big file must not freeze the window); the preview is a virtual table over the Arrow table.
 """
 from __future__ import annotations
 
@@ -19,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accessible import chain_tabs, label_for, say_aloud, tab_leaves
 from desktop.icons import icon
+from desktop.keys import key_text
 from desktop.pages.base import Page, section
 from desktop.pages.draft_check import fill_problem_list, problems_title, read_and_check
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
@@ -44,8 +43,9 @@ class DatasetsPage(Page):
     def subtitle_text(self) -> str:
         from desktop.jobs import file_suffixes
 
+        keys = ", ".join(key_text(k) for k in ("Ctrl+O", "Ctrl+Shift+O"))
         return (f"Drop a data file ({', '.join(file_suffixes())}) — or a folder with one sub-folder "
-                "per label — on this window, or open one (Ctrl+O, Ctrl+Shift+O).")
+                f"per label — on this window, or open one ({keys}).")
 
     def __init__(self, context, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(context, parent)

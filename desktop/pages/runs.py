@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accessible import label_for, tab_leaves
 from desktop.icons import icon
+from desktop.keys import key_text, select_more_key
 from desktop.pages.base import Page, section
 from desktop.state import format_duration, format_metric, history_curves, local_time
 from engine.runs import privacy_said
@@ -30,7 +31,7 @@ def _status(record: Any) -> str:
     return record.status.value
 
 
-COMPARE_HINT = "Select two or more runs (Ctrl+click) to compare them."
+COMPARE_HINT = f"Select two or more runs ({select_more_key()}+click) to compare them."
 COMPARE_READY = "Compare selected shows the chosen runs side by side, with their curves."
 STALE_MARK = "is recorded as running"
 TRAINED_ELSEWHERE = "is being trained by another Cloister window or a `cloister` command"
@@ -70,7 +71,7 @@ class RunsPage(Page):
         self.resume_button.setToolTip("Continue a cancelled or failed run from its last checkpoint")
         self.resume_button.clicked.connect(self.resume_selected)
         self.export_button = QPushButton(icon("export"), "Export…")
-        self.export_button.setToolTip("Export the selected run's model (Ctrl+E)")
+        self.export_button.setToolTip(f"Export the selected run's model ({key_text('Ctrl+E')})")
         self.export_button.clicked.connect(self.export_selected)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Delete the selected runs: their models, reports (which quote "

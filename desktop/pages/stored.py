@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accessible import tab_leaves
 from desktop.context import AppContext
+from desktop.keys import key_text
 from desktop.icons import icon
 from desktop.pages.base import section
 from desktop.state import local_time
@@ -107,7 +108,7 @@ class StoredDatasetsPanel(QWidget):
                 from privacy.errors import IntegrityError
 
                 # An older copy put back while unlocked: the unlock is where it can be accepted.
-                way = (" Lock the workspace (Ctrl+L) and unlock it: it then says what changed "
+                way = (f" Lock the workspace ({key_text('Ctrl+L')}) and unlock it: it then says what changed "
                        "and offers to accept this copy." if isinstance(exc, IntegrityError) else "")
                 self.context.status_message.emit(f"Could not list the datasets: {exc}{way}")
         if damaged:  # left out of the list: said, or the workspace looked emptier than it is

@@ -4,6 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop.keys import key_text
+
 
 class DropZone(QWidget):
     """The drop zone a first-time user sees; ``sample_button`` opens the bundled sample data."""
@@ -13,8 +15,8 @@ class DropZone(QWidget):
         self.setObjectName("dropZone")
         # A QWidget subclass paints its style sheet's background (the dashed frame) only so.
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        text = QLabel("Drop a data file or folder here\n\nor press Ctrl+O to choose a file,\n"
-                      "Ctrl+Shift+O a folder with one sub-folder per label")
+        text = QLabel(f"Drop a data file or folder here\n\nor press {key_text('Ctrl+O')} to choose a "
+                      f"file,\n{key_text('Ctrl+Shift+O')} a folder with one sub-folder per label")
         text.setObjectName("dropText")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # First-time users can train in one click on public data shipped with the app.
