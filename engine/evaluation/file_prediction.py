@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -268,6 +269,12 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
         return Failed(FailureKind.DISK, str(exc), f"{detail} ({exc.__cause__!r})")
     if isinstance(exc, CloisterError):
         return Failed(FailureKind.BAD_DATA, str(exc), detail)
+    if isinstance(exc, PermissionError) and sys.platform == "win32" and Path(output_path).exists():
+        # Windows refuses to replace a file another program has open (Excel, most often, on
+        # the predictions of the last run): the folder is fine.
+        return Failed(FailureKind.DISK, f"could not replace {output_path}: another program has it "
+                      "open (Excel, a viewer); close it there and predict again, or choose another "
+                      "output file", detail)
     if isinstance(exc, OSError):
         return Failed(FailureKind.DISK, f"could not write {output_path}: {exc.strerror or exc}; "
                       "check the folder exists, is writable and has free space", detail)

@@ -439,3 +439,20 @@ def test_json_predicted_into_json_keeps_each_object_as_written(run, tmp_path: Pa
     assert isinstance(out[0]["confidence"], float)  # the model's, in place of the user's own,
     assert "column 'confidence'" in finished.notes[0]  # and said
     assert out[1]["predicted_label"] is None  # no text, no prediction
+
+
+def test_on_windows_a_file_open_in_excel_is_said_so(tmp_path: Path, monkeypatch) -> None:
+    """Windows refuses to replace a file another program has open: the predictions of the last
+    run, open in Excel. The message named the folder, its rights and free space instead."""
+    import sys
+
+    from engine.evaluation.file_prediction import _failed
+
+    out = tmp_path / "predictions.csv"
+    out.write_text("old", encoding="utf-8")
+    refused = PermissionError(13, "Permission denied")
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert "another program has it open" in _failed(refused, out).message
+    assert "another program" not in _failed(refused, tmp_path / "new.csv").message  # not there
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert "is writable" in _failed(refused, out).message  # elsewhere: rights, as before
