@@ -51,9 +51,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
                          "open the file again to read several labels a row.")
     problems = validate(imported, mapping, skip_incomplete=skip_incomplete,
                         label_delimiter=label_delimiter)
-    options = suggest_fixes(imported.table, mapping, problems)
-    if label_delimiter:
-        options = [o for o in options if o.fix.kind not in BY_CLASS_KINDS]
+    options = suggest_fixes(imported.table, mapping, problems, label_delimiter=label_delimiter)
     return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
                        history=list(history or []), fix_options=options,
                        label_delimiter=label_delimiter)

@@ -63,7 +63,7 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
 
     Raises ``FixRefused`` (an InputError: exit 2 with the message) before anything is stored.
     """
-    from engine.data.fixes import apply_fixes, fixes_from_options
+    from engine.data.fixes import WHOLE_ROW_KINDS, apply_fixes, fixes_from_options
 
     # --skip-incomplete leaves rows with an empty text or no label out when the dataset is
     # stored; with other fixes, they go first, or class sizes would count rows left out later.
@@ -74,15 +74,17 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
         merge_small_into=args.merge_small_into, drop_small=args.drop_small,
         cap_long=args.cap_long, drop_blank=args.drop_blank,
         merge_label_variants=args.merge_label_variants, drop_classes=args.drop_class,
-        strip_markup=args.strip_markup, repair_encoding=getattr(args, "repair_encoding", False))
+        strip_markup=args.strip_markup, repair_encoding=getattr(args, "repair_encoding", False),
+        label_delimiter=getattr(args, "label_delimiter", None))
     delimiter = getattr(args, "label_delimiter", None)
-    if delimiter and any(fix.needs_labels for fix in fixes):  # the fixes that act by class
+    if delimiter and any(fix.kind in WHOLE_ROW_KINDS for fix in fixes):  # whole rows by class
         from engine.data.fixes import FixRefused
 
         raise FixRefused(f"with --label-delimiter {delimiter!r} a row carries several classes, so "
                          "dropping or relabelling whole rows by class would also drop or relabel "
                          "their other classes: leave out --drop-small, --merge-small-into, "
-                         "--merge-label-variants, --drop-class and --resolve-conflicts")
+                         "--drop-class and --resolve-conflicts (--merge-label-variants works "
+                         "label by label)")
     if skip_first and not args.drop_empty and len(fixes) == 1:  # only the skip: stored as before
         fixes = []
     if not fixes:

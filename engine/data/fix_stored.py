@@ -30,15 +30,13 @@ def stored_fix_options(ws: Vault, name: str) -> tuple[DatasetInfo, list[Problem]
     """The dataset's problems now, and a previewed option per fix that resolves one of them
     (for multi-label data, none that drops or relabels whole rows by class)."""
     from engine.data.fix_suggest import suggest_fixes
-    from engine.data.fixes import BY_CLASS_KINDS
     from engine.data.store import load_dataset
 
     stored = load_dataset(ws, name, head=0)  # the table is what is checked: no Python strings
     imported = stored.as_imported()
     problems = checked(stored.info, imported)
-    options = suggest_fixes(imported.table, stored.info.mapping, problems)
-    if stored.info.label_delimiter:
-        options = [o for o in options if o.fix.kind not in BY_CLASS_KINDS]
+    options = suggest_fixes(imported.table, stored.info.mapping, problems,
+                            label_delimiter=stored.info.label_delimiter)
     return stored.info, problems, options
 
 

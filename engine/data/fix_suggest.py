@@ -26,6 +26,7 @@ from engine.data.fixes import (
     RepairEncoding,
     ResolveConflicts,
     SmallClasses,
+    WHOLE_ROW_KINDS,
     StripMarkup,
     apply_fixes,
 )
@@ -77,9 +78,11 @@ class FixOption:
         return f"{self.label} ({', '.join(parts) or 'changes nothing'})"
 
 
-def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
-                  problems: Iterable[Problem]) -> list[FixOption]:
-    """One previewed option per fix that resolves a problem in ``problems``."""
+def suggest_fixes(table: pa.Table, mapping: ColumnMapping, problems: Iterable[Problem], *,
+                  label_delimiter: str | None = None) -> list[FixOption]:
+    """One previewed option per fix that resolves a problem in ``problems``. With
+    ``label_delimiter`` (several labels a row) none that drops or relabels whole rows by class
+    is offered, and label spellings are merged label by label."""
     problems = list(problems)
     # A problem whose own fix is another one (a tiny class that is another spelling of a label,
     # or a placeholder) does not call for the fixes of its code: merging 'billing' into 'other'
@@ -93,6 +96,11 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping,
     for codes, label, fix, flag in [*((c, t, f, _flag(c)) for c, t, f in _CANDIDATES), *_per_label(problems)]:
         if not codes & present:
             continue
+        if label_delimiter:
+            if fix.kind in WHOLE_ROW_KINDS:
+                continue
+            if isinstance(fix, MergeLabelVariants):
+                fix = MergeLabelVariants(label_delimiter)
         resolves_error = bool(codes & blocking) or flag in blocking_flags
         if isinstance(fix, StripMarkup):
             # Counted, not applied: cleaning is a Python pass over the rows with markup (seconds

@@ -221,14 +221,21 @@ class CapLength(Fix):
 @dataclass(frozen=True)
 class MergeLabelVariants(Fix):
     """Labels that differ only in case, spaces or how a number is written ("label-variants":
-    'Positive', 'positive '; '1', '1.0') become one class, spelled as the most frequent."""
+    'Positive', 'positive '; '1', '1.0') become one class, spelled as the most frequent.
 
+    With ``label_delimiter`` (several labels a row: 'Billing;tech ') each label of a row is
+    respelled on its own, and the row keeps its other labels: unlike the fixes that drop or
+    relabel whole rows by class, this one is right for multi-label data."""
+
+    label_delimiter: str | None = None
     kind: ClassVar[str] = "merge-label-variants"
     order: ClassVar[int] = 25  # before conflicts and repeats: 'Good'/'good' rows then agree
     needs_labels: ClassVar[bool] = True
 
     def apply(self, table: pa.Table, mapping: ColumnMapping) -> tuple[pa.Table, FixStep]:
         assert mapping.label_column is not None
+        if self.label_delimiter:
+            return self._apply_per_label(table, mapping, self.label_delimiter)
         labels = label_array(table, mapping)
         counted = pc.value_counts(labels)
         every = {str(v): int(c) for v, c in zip(counted.field("values").to_pylist(),
@@ -257,6 +264,41 @@ class MergeLabelVariants(Fix):
             f"{count:,} row{'s' * (count != 1)} relabelled)",
             rows_changed=count,
             details={"merged": {g[0]: g[1:] for g in groups}})
+
+    def _apply_per_label(self, table: pa.Table, mapping: ColumnMapping,
+                         delimiter: str) -> tuple[pa.Table, FixStep]:
+        assert mapping.label_column is not None
+        cells = label_array(table, mapping).to_pylist()
+        usable = _usable(table, mapping)
+        counts: dict[str, int] = {}
+        ranked: dict[str, int] = {}
+        for cell, ok in zip(cells, usable):
+            for part in {p.strip() for p in str(cell or "").split(delimiter)} - {""}:
+                counts[part] = counts.get(part, 0) + 1
+                ranked[part] = ranked.get(part, 0) + int(ok)
+        groups = label_variants(ranked, counts)
+        into = {variant: group[0] for group in groups for variant in group[1:]}
+        if not into:
+            return table, FixStep(self.kind, "no labels differ only in how they are written: nothing "
+                                  "merged")
+        changed, out = 0, []
+        for cell in cells:
+            if cell is None:
+                out.append(None)
+                continue
+            parts = [p.strip() for p in str(cell).split(delimiter) if p.strip()]
+            respelled = list(dict.fromkeys(into.get(p, p) for p in parts))  # 'a;A' is one label
+            changed += respelled != parts
+            out.append(delimiter.join(respelled) if respelled != parts else cell)
+        table = table.set_column(table.column_names.index(mapping.label_column),
+                                 mapping.label_column, pa.array(out, pa.string()))
+        shown = "; ".join(f"{', '.join(repr(v) for v in g[1:])} -> {g[0]!r}" for g in groups[:3])
+        more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
+        return table, FixStep(
+            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} of a label into "
+            f"{len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; each row's other labels "
+            f"kept; {count_of(changed, 'row')} relabelled)", rows_changed=changed,
+            details={"merged": {g[0]: g[1:] for g in groups}, "label_delimiter": delimiter})
 
 
 @dataclass(frozen=True)
@@ -459,6 +501,9 @@ def _fewer_classes_advice(fixes: Sequence[Fix]) -> str:
 # Fixes that drop or relabel whole rows by class: wrong for multi-label rows ('billing|urgent').
 # They are the fixes that read the labels (``needs_labels``).
 BY_CLASS_KINDS = frozenset(f.kind for f in Fix.__subclasses__() if f.needs_labels)
+# Of those, the ones that drop or relabel whole rows: wrong for multi-label data, where a row's
+# other labels would go with them. Label spellings are merged label by label there.
+WHOLE_ROW_KINDS = BY_CLASS_KINDS - {MergeLabelVariants.kind}
 
 
 def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = False,
@@ -467,15 +512,17 @@ def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = Fals
                        cap_long: int | None = None, drop_blank: str | None = None,
                        merge_label_variants: bool = False,
                        drop_classes: Sequence[str] = (), strip_markup: bool = False,
-                       repair_encoding: bool = False) -> list[Fix]:
-    """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons)."""
+                       repair_encoding: bool = False,
+                       label_delimiter: str | None = None) -> list[Fix]:
+    """The fixes a front end's options ask for (``cloister import`` flags, the desktop's buttons).
+    ``label_delimiter``: multi-label data, whose label spellings are merged label by label."""
     fixes: list[Fix] = [RepairEncoding()] if repair_encoding else []
     if strip_markup:
         fixes.append(StripMarkup())
     if drop_empty:
         fixes.append(DropIncomplete())
     if merge_label_variants:
-        fixes.append(MergeLabelVariants())
+        fixes.append(MergeLabelVariants(label_delimiter))
     if drop_blank is not None:
         fixes.append(DropBlankIn(drop_blank))
     if cap_long is not None:

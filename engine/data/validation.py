@@ -151,7 +151,9 @@ def validate(
         counts = labels.counts(usable)
     if not label_delimiter:
         problems += _multi_label_hint(check, counts, label_col)
-    variants = [] if label_delimiter else label_variants(counts)
+    # With several labels a row, the counts are of each label: 'Billing' in 'Billing;tech' and
+    # 'billing' alone are spellings of one label too (merged label by label).
+    variants = label_variants(counts)
     problems += _variant_problems(check, variants, counts, label_col)
     # Not the largest class alone: a column that is mostly 'NA' is more likely a real class or
     # the wrong column, and its own warnings say so. (One as large as another class is said:

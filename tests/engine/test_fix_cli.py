@@ -164,9 +164,17 @@ def test_spellings_of_a_label_merged_at_import(tmp_path: Path, monkeypatch: pyte
     assert listed["labels"] == {"Billing": 7, "Technical": 6}
     assert cli(["audit"]) == 0
     assert 'fix="merge-label-variants"' in capsys.readouterr().out
+    # With several labels a row, spellings are merged label by label (it was refused there);
+    # the fixes that drop or relabel whole rows by class still are.
     assert cli(["import", str(source), "--name", "multi", "--merge-label-variants",
+                "--label-delimiter", "|"]) == 0
+    assert "each row's other labels kept" in capsys.readouterr().out
+    assert cli(["datasets", "--json"]) == 0
+    (multi,) = [d for d in json.loads(capsys.readouterr().out) if d["name"] == "multi"]
+    assert multi["labels"] == {"Billing": 7, "Technical": 6}
+    assert cli(["import", str(source), "--name", "multi2", "--drop-small",
                 "--label-delimiter", "|"]) == 2
-    assert "leave out --drop-small, --merge-small-into, --merge-label-variants" in capsys.readouterr().err
+    assert "leave out --drop-small, --merge-small-into, --drop-class" in capsys.readouterr().err
 
 
 def test_rows_labelled_n_a_dropped_at_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -210,10 +210,11 @@ def test_validation_names_the_spellings_and_points_a_tiny_spelling_at_the_merge(
     fixed, _ = apply_fixes(t, MAPPING, fixes_from_options(merge_label_variants=True))
     after = validate(ImportedTable(table=fixed, source=Path("x.csv"), format="csv"), MAPPING)
     assert not {"label-variants", "class-too-small"} & {p.code for p in after}
-    # Multi-label data counts classes part by part: no whole-cell merge is offered there.
+    # Multi-label data counts labels part by part, and says their spellings as well (merged
+    # label by label: test_multi_label_spellings_are_said_and_merged_label_by_label).
     multi = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING,
                      label_delimiter="|")
-    assert "label-variants" not in {p.code for p in multi}
+    assert "label-variants" in {p.code for p in multi}
 
 
 def test_the_spelling_merge_is_offered_as_the_fix_for_the_error_it_clears() -> None:
@@ -358,3 +359,30 @@ def test_multi_label_counts_a_label_once_per_row_as_training_reads_it() -> None:
 
     labels = pa.chunked_array([pa.array(["a|a", "a|b"]), pa.array(["b| c |b", None, ""])])
     assert label_counts(labels, label_delimiter="|") == {"a": 2, "b": 2, "c": 1}
+
+
+def test_multi_label_spellings_are_said_and_merged_label_by_label() -> None:
+    """'billing; tech', 'Billing;tech ' and 'TECH' were never warned of under a delimiter, and
+    --merge-label-variants was refused there with the fixes that drop whole rows."""
+    from engine.data.fix_suggest import suggest_fixes
+    from engine.data.fixes import MergeLabelVariants
+
+    rows = [*[(f"t{i}", "billing; tech") for i in range(6)], *[(f"u{i}", "Billing;tech ") for i in range(2)],
+            *[(f"v{i}", "tech") for i in range(5)], ("w0", "TECH"), ("w1", "refund;TECH;tech"),
+            *[(f"x{i}", "refund") for i in range(4)]]
+    t = table(rows)
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING,
+                        label_delimiter=";")
+    said = [p.message for p in problems if p.code == "label-variants"]
+    assert len(said) == 2 and any("'Billing'" in m and "'billing'" in m for m in said)
+    assert any("'TECH'" in m for m in said)
+    options = {o.label: o for o in suggest_fixes(t, MAPPING, problems, label_delimiter=";")}
+    merge = options["Merge labels that differ only in how they are written"]
+    assert merge.fix == MergeLabelVariants(";") and merge.rows_changed == 4
+    assert not any(o.fix.kind in ("small-classes", "resolve-conflicts") for o in options.values())
+    fixed, report = apply_fixes(t, MAPPING, [merge.fix])
+    labels = [label for _, label in rows_of(fixed)]
+    assert labels[6:8] == ["billing;tech"] * 2  # respelled, the row's other label kept
+    assert labels[0] == "billing; tech"  # already the plain spelling: the cell as it was
+    assert labels[13:15] == ["tech", "refund;tech"]  # 'TECH' alone; 'TECH;tech' is one label
+    assert report.steps[0].rows_changed == 4 and "other labels kept" in report.steps[0].description
