@@ -281,7 +281,7 @@ class MergeLabelVariants(Fix):
         if not into:
             return table, FixStep(self.kind, "no labels differ only in how they are written: nothing "
                                   "merged")
-        changed, out = 0, []
+        changed, out = 0, list[str | None]()
         for cell in cells:
             if cell is None:
                 out.append(None)
