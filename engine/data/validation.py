@@ -151,13 +151,10 @@ def validate(
         counts = labels.counts(usable)
     if not label_delimiter:
         problems += _multi_label_hint(check, counts, label_col)
-    # With several labels a row, the counts are of each label: 'Billing' in 'Billing;tech' and
-    # 'billing' alone are spellings of one label too (merged label by label).
-    variants = label_variants(counts)
+    variants = label_variants(counts)  # multi-label: of each label ('Billing;tech', 'billing')
     problems += _variant_problems(check, variants, counts, label_col)
-    # Not the largest class alone: a column that is mostly 'NA' is more likely a real class or
-    # the wrong column, and its own warnings say so. (One as large as another class is said:
-    # 40 rows of 'N/A' beside 40 of each class passed unflagged.)
+    # Not the largest class alone (one as large as another is said): a column that is mostly
+    # 'NA' is more likely a real class or the wrong column, and its own warnings say so.
     largest = max(counts.values(), default=0)
     placeholders = [] if label_delimiter or len(counts) < 2 else \
         [label for label in counts if spelling_key(label) in PLACEHOLDER_LABELS
