@@ -40,8 +40,10 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
         # The user's explicit choice, "no label column" included (choose() would infer one).
         mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
     label_delimiter = label_delimiter if mapping.label_column else None
+    # A merge of spellings made label by label (with a delimiter) kept each row's other labels.
     by_class = [step.get("description") or step["kind"] for step in history or ()
-                if step.get("kind") in BY_CLASS_KINDS]
+                if step.get("kind") in BY_CLASS_KINDS
+                and not (step.get("details") or {}).get("label_delimiter")]
     if label_delimiter and by_class:
         from engine.errors import InputError
 

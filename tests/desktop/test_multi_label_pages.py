@@ -192,6 +192,32 @@ def test_several_labels_a_row_refused_after_a_fix_by_class(qtbot, window, tmp_pa
     assert info.label_delimiter == ";" and info.labels == {"billing": 8, "tech": 9}
 
 
+def test_spellings_of_a_label_merged_label_by_label_from_the_datasets_page(qtbot, window,
+                                                                          tmp_path: Path) -> None:
+    """With several labels a row, the merge of spellings is offered and applied label by label;
+    the page then refused its own fix as one "made class by class"."""
+    from engine.data.store import dataset_info
+
+    source = tmp_path / "tickets.csv"
+    page = _open_tickets(qtbot, window, source, ["billing", "tech", "Billing|tech", "refund"], 24,
+                         ("odd one", "TECH"))
+    page.multi_box.setChecked(True)
+    qtbot.waitUntil(lambda: page.draft.label_delimiter == "|", timeout=30_000)
+    merge = next(o for o in page.draft.fix_options
+                 if o.label == "Merge labels that differ only in how they are written")
+    before = page.draft
+    page.apply_fix(merge)
+    qtbot.waitUntil(lambda: page.draft is not before, timeout=30_000)
+    assert "already changed class by class" not in page.status.text()
+    assert page.draft.label_delimiter == "|" and [s["kind"] for s in page.draft.history] == [
+        "merge-label-variants"]
+    assert dict(page.chart.values()) == {"billing": 12, "tech": 13, "refund": 6}
+    page.name_edit.setText("tickets")
+    page.import_draft()
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    assert dataset_info(page.workspace, "tickets").labels == {"billing": 12, "tech": 13, "refund": 6}
+
+
 def test_several_labels_a_row_survive_a_trip_through_no_label_column(qtbot, window, tmp_path: Path) -> None:
     """Without a label column the multi-label box does not apply: it is greyed but keeps its
     tick, so choosing the label column again reads several labels a row as before."""
