@@ -371,9 +371,11 @@ class SmallClasses(Fix):
             return _keep(table, ~hit), FixStep(
                 self.kind, f"dropped {count_of(len(small), 'class')} with fewer than {self.min_size} rows "
                 f"({count_of(count, 'row')})", rows_removed=count, details=details)
-        if target == NEW_CLASS and counts.get(target, 0) + count < DEFAULT_MIN_CLASS_SIZE:
-            raise FixRefused(f"merging {count} row{'s' * (count != 1)} into {NEW_CLASS!r} would make "
-                             f"{NEW_CLASS!r} a class of {count} row{'s' * (count != 1)}, still too small "
+        asked_other = self.merge_into is not None and self.merge_into.strip() == NEW_CLASS
+        total = counts.get(target, 0) + count  # 'Other' of the file's own, when it had one
+        if asked_other and total < DEFAULT_MIN_CLASS_SIZE:
+            raise FixRefused(f"merging {count} row{'s' * (count != 1)} into {target!r} would make "
+                             f"{target!r} a class of {total} row{'s' * (total != 1)}, still too small "
                              "to train; drop the small classes instead (the fix that drops "
                              "them; --drop-small on the command line)")
         column = pc.if_else(pa.array(hit), pa.scalar(target), labels)

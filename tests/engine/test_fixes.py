@@ -90,6 +90,12 @@ def test_merging_into_other_joins_a_class_already_written_other() -> None:
     assert rows_of(merged)[-2:] == [("x1", "Other"), ("y1", "Other")]
     assert report.classes_after == 3 and report.steps[0].details["into"] == "Other"
     assert report.lines() == ["merged 2 classes with fewer than 2 rows (2 rows) into 'Other'"]
+    # An 'Other' of one row and nothing else small: merging would change nothing and leave it
+    # too small, so it is refused as a merge into a new 'other' would be (it was offered, and
+    # "merged 0 classes").
+    lone = table([*BASE, ("o1", "Other")])
+    with pytest.raises(FixRefused, match="would make 'Other' a class of 1 row, still too small"):
+        apply_fixes(lone, MAPPING, [SmallClasses(2, "other")])
 
 
 def test_cap_length_cuts_only_long_texts() -> None:
