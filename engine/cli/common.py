@@ -7,6 +7,8 @@ shown on a terminal: a script without a passphrase gets a clear error instead of
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import errno
 import getpass
 import os
@@ -40,6 +42,24 @@ def workspace_dir(args: argparse.Namespace) -> Path:
     return default_workspace_dir(getattr(args, "workspace", None))
 
 
+# A passphrase file that starts with a UTF-8 byte-order mark: up to 2026-12-07 the mark was
+# read as part of the passphrase, so a workspace or sealed export made from such a file then
+# holds it so. The passphrase read without it, mapped to the one read with it, for a retry.
+_READ_WITH_MARK: dict[str, str] = {}
+
+
+def with_old_mark(passphrase: str) -> str | None:
+    """The passphrase as a file with a byte-order mark was read before 2026-12-07, or None."""
+    return _READ_WITH_MARK.get(passphrase)
+
+
+def said_old_mark(what: str) -> None:
+    print(f"cloister: warning: {what} was made from a passphrase file with an invisible "
+          "byte-order mark at its start (saved by Notepad or PowerShell), read then as part of "
+          "the passphrase; it opened so. Set it again without the mark (`cloister passwd` for a "
+          "workspace; a new export for an export) so that typing it works too.", file=sys.stderr)
+
+
 def _from_file(path: Path) -> str:
     if str(path) == "-":  # piped in, as `forget --file -` takes its values: the first line
         line = sys.stdin.readline()
@@ -58,7 +78,16 @@ def _from_file(path: Path) -> str:
         raise InputError(f"passphrase file {path} has no passphrase on its first line (it is "
                          f"{'blank' if text else 'empty'}); put the passphrase there")
     _warn_if_others_may_read(Path(path))
+    note_old_mark(Path(path), passphrase)
     return passphrase
+
+
+def note_old_mark(path: Path, passphrase: str) -> None:
+    """Remember ``passphrase`` as a file with a UTF-8 byte-order mark was read before."""
+    with contextlib.suppress(OSError):
+        with Path(path).open("rb") as handle:
+            if handle.read(3) == codecs.BOM_UTF8:
+                _READ_WITH_MARK[passphrase] = "\ufeff" + passphrase
 
 
 def _warn_if_others_may_read(path: Path) -> None:
@@ -174,10 +203,26 @@ def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None,
     Raises VaultNotFound (with a hint to run ``cloister init``), WrongPassphrase, VaultDamaged
     or VaultTooNew; the CLI prints them as one line.
     """
+    return open_workspace_with(args, passphrase=passphrase, check_integrity=check_integrity)[0]
+
+
+def open_workspace_with(args: argparse.Namespace, *, passphrase: str | None = None,
+                        check_integrity: bool = True) -> tuple[Workspace, str]:
+    """``open_workspace``, and the passphrase that opened it (``passwd`` changes that one)."""
+    from privacy.errors import WrongPassphrase
+
     root = require_workspace(args)
+    given = passphrase if passphrase is not None else read_passphrase(args)
     # IntegrityError (a cut, deleted or rolled-back log or index) is a PrivacyError: one line.
-    return Workspace.unlock(root, passphrase if passphrase is not None else read_passphrase(args),
-                            check_integrity=check_integrity)
+    try:
+        return Workspace.unlock(root, given, check_integrity=check_integrity), given
+    except WrongPassphrase:
+        marked = with_old_mark(given)
+        if marked is None:
+            raise
+        ws = Workspace.unlock(root, marked, check_integrity=check_integrity)
+    said_old_mark("this workspace")
+    return ws, marked
 
 
 def resolve_run(ws: Workspace, given: str) -> str:

@@ -20,11 +20,14 @@ from engine.export.formats import export_formats
 from engine.cli.common import (
     add_workspace_options,
     ask_secret,
+    note_old_mark,
     open_workspace,
     read_passphrase,
     require_strong_enough,
     require_workspace,
     resolve_run,
+    said_old_mark,
+    with_old_mark,
 )
 from engine.errors import InputError, refuse_odd_output
 from privacy.text_files import read_typed_text
@@ -132,6 +135,7 @@ def _export_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
             raise InputError(f"cannot read the export passphrase file {path}: {exc}") from None
         if not lines or not lines[0]:
             raise InputError(f"export passphrase file {path} is empty; put the passphrase on its first line")
+        note_old_mark(Path(path), lines[0])
         if confirm:  # sealing a new export, not opening one
             require_strong_enough(lines[0], "export passphrase")
         return lines[0]
@@ -478,6 +482,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_open_export(args: argparse.Namespace) -> int:
     from engine.export.exporters import open_export
 
-    folder = open_export(args.file, args.out, _export_passphrase(args, confirm=False))
+    from privacy.errors import WrongPassphrase
+
+    passphrase = _export_passphrase(args, confirm=False)
+    try:
+        folder = open_export(args.file, args.out, passphrase)
+    except WrongPassphrase:
+        marked = with_old_mark(passphrase)
+        if marked is None:
+            raise
+        folder = open_export(args.file, args.out, marked)
+        said_old_mark("this export")
     print(json.dumps({"output": str(folder)}) if args.json else f"unsealed {args.file} into {folder}")
     return 0

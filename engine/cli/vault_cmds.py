@@ -25,6 +25,7 @@ from engine.cli.common import (
     ask,
     label_delimiter,
     open_workspace,
+    open_workspace_with,
     read_new_passphrase,
     read_passphrase,
     require_strong_enough,
@@ -61,8 +62,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_passwd(args: argparse.Namespace) -> int:
     if not Workspace.exists(workspace_dir(args)):
         open_workspace(args)  # raises the usual "no workspace, run cloister init" error
-    old = read_passphrase(args, prompt="Current passphrase: ")
-    ws = open_workspace(args, passphrase=old)
+    ws, old = open_workspace_with(args, passphrase=read_passphrase(args, prompt="Current passphrase: "))
     try:
         new = read_new_passphrase(args)
         if new == old:

@@ -427,3 +427,21 @@ def test_a_label_with_a_line_break_or_a_long_shared_start_stays_one_table_cell()
     assert len(a) == len(b) == 40 and a != b and a.endswith("domestic") and b.endswith("abroad")
     assert a.startswith("Billing and") and "…" in a
     assert label_cell("spam", 40) == "spam"
+
+
+def test_an_export_sealed_from_a_marked_passphrase_file_before_still_opens(trained, cli,
+                                                                           tmp_path: Path) -> None:
+    """Sealed up to 2026-12-07 from a passphrase file with a byte-order mark, an export holds
+    the mark in its passphrase; the same file opens it now, with a word about it."""
+    import codecs
+
+    from engine.export.exporters import export_run
+
+    ws, run_id, _, _ = trained
+    sealed = export_run(ws, run_id, tmp_path / "old", passphrase="\ufeffRecipient-Horse-Battery-12")
+    marked = tmp_path / "export-pass.txt"
+    marked.write_bytes(codecs.BOM_UTF8 + b"Recipient-Horse-Battery-12\n")
+    code, out, err = cli("open-export", str(sealed), "--out", str(tmp_path / "opened"),
+                         "--export-passphrase-file", str(marked))
+    assert code == 0, err
+    assert (tmp_path / "opened" / "config.json").is_file() and "byte-order mark" in err

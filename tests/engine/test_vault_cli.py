@@ -463,3 +463,37 @@ def test_a_passphrase_file_saved_by_windows_tools_holds_just_the_passphrase(
                        "--passphrase-file", str(secret))
     assert code == 0, err
     assert Workspace.unlock(target, "Correct-Horse-Battery-9").list() == []  # as typed
+
+
+def test_a_workspace_made_from_a_marked_file_before_the_mark_was_dropped_still_opens(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """Up to 2026-12-07 a passphrase file's byte-order mark was read as part of the passphrase:
+    a workspace made so holds it. The same file, read now without the mark, opens it all the
+    same (said, with the way out), and `passwd` sets a passphrase without the mark."""
+    import codecs
+
+    monkeypatch.delenv("CLOISTER_PASSPHRASE", raising=False)
+    target = tmp_path / "made-before"
+    Workspace.create(target, "\ufeffCorrect-Horse-Battery-9", kdf=_fast_kdf()).lock()
+    marked = tmp_path / "pass.txt"
+    marked.write_bytes(codecs.BOM_UTF8 + b"Correct-Horse-Battery-9\r\n")
+    marked.chmod(0o600)
+    code, _, err = run(capsys, "datasets", "--workspace", str(target), "--passphrase-file", str(marked))
+    assert code == 0 and "invisible byte-order mark" in err and "cloister passwd" in err
+    new = tmp_path / "new.txt"
+    new.write_text("Another-Horse-Battery-10\n", encoding="utf-8")
+    new.chmod(0o600)
+    code, _, err = run(capsys, "passwd", "--workspace", str(target), "--passphrase-file", str(marked),
+                       "--new-passphrase-file", str(new), "--kdf-cost", "10")
+    assert code == 0, err
+    assert Workspace.unlock(target, "Another-Horse-Battery-10").list() == []
+    # A wrong passphrase in a marked file is still wrong.
+    marked.write_bytes(codecs.BOM_UTF8 + b"Not-The-Passphrase-11\n")
+    code, _, err = run(capsys, "datasets", "--workspace", str(target), "--passphrase-file", str(marked))
+    assert code == 2 and "byte-order mark" not in err
+
+
+def _fast_kdf():  # noqa: ANN202
+    from privacy.vault.kdf import ScryptParams
+
+    return ScryptParams(log2_n=10)
