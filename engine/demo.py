@@ -117,5 +117,8 @@ def _with_privacy_said(ws: Any, event: Event) -> Event:
 
     if not isinstance(event, Finished):
         return event
-    said = privacy_said(load_run(ws, event.run_id).privacy)
+    try:
+        said = privacy_said(load_run(ws, event.run_id).privacy)
+    except Exception:  # noqa: BLE001 - the run finished: its end stands without the sentence
+        return event
     return dataclasses.replace(event, info=(*event.info, said)) if said else event

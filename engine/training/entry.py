@@ -89,16 +89,19 @@ def _audit_end(state: dict[str, Any], how: str) -> None:
     if record is None:
         return
     ws, run = record
-    try:
-        # A DP run's end says the ε it spent (its start says the target): the budget a DPO
-        # answers for, read from the log alone. A run cancelled before its first step spent 0.
-        spent: dict[str, float] = {}
-        if run.privacy is not None or (run.config or {}).get("dp"):
+    # A DP run's end says the ε it spent (its start says the target): the budget a DPO answers
+    # for, read from the log alone. A record that cannot be read leaves it out, not the entry.
+    spent: dict[str, float] = {}
+    if run.privacy is not None or (run.config or {}).get("dp"):
+        try:
             from engine.runs import load_run
 
             privacy = load_run(ws, run.run_id).privacy or {}
             if "epsilon_spent" in privacy:
                 spent = {"epsilon_spent": round(float(privacy["epsilon_spent"]), 4)}
+        except Exception:  # noqa: BLE001 - e.g. the full disk that ended the run
+            log.warning("could not read the ε a run spent for its end in the audit log")
+    try:
         ws.audit("run.ended", run=run.run_id, status=how, **spent)
     except Exception:  # noqa: BLE001 - the run's own record and event already say how it ended
         log.warning("could not add the run's end to the audit log", exc_info=True)

@@ -286,3 +286,21 @@ def test_a_run_begun_before_the_noise_secret_is_resumed_as_it_began(workspace, t
     save_run(workspace, record.updated(privacy=old))
     assert isinstance(list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))[-1], Finished)
     assert load_run(workspace, run_id).privacy["noise_from_secret"] is False
+
+
+def test_a_run_record_that_cannot_be_read_leaves_out_the_epsilon_not_the_end(workspace, monkeypatch) -> None:
+    """The ε read for a DP run's end sat in the same try as the entry: a record that could not
+    be read (the full disk that ended the run) lost the run's end from the audit log."""
+    from types import SimpleNamespace
+
+    import engine.runs
+    from engine.training.entry import _audit_end
+
+    def unreadable(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(engine.runs, "load_run", unreadable)
+    run = SimpleNamespace(run_id="r-full-disk", privacy=None, config={"dp": True})
+    _audit_end({"record": (workspace, run)}, "failed")
+    ended = workspace.verify_audit().entries[-1]
+    assert ended.action == "run.ended" and ended.details == {"run": "r-full-disk", "status": "failed"}
