@@ -74,7 +74,8 @@ def evaluate_run(
                           delimiter=delimiter, spellings=spellings)
     predictor = Predictor.from_run(ws, run_id, device=device)
     report = compute_report(truth, predictor.predict_proba(texts, cancel=cancel), record.labels, texts,
-                            multi_label=multi_label, groups=groups)
+                            multi_label=multi_label, groups=groups,
+                            label_delimiter=predictor.label_delimiter)
     if not own_split:
         from engine.evaluation.overlap import rows_seen_in_training
 

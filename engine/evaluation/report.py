@@ -201,6 +201,7 @@ def compute_report(
     threshold: float = 0.5,
     max_misclassified: int | None = DEFAULT_MAX_MISCLASSIFIED,
     groups: Sequence[Any] | np.ndarray | None = None,
+    label_delimiter: str = "|",
 ) -> EvaluationReport:
     """Metrics of predicted ``probs`` (n rows x k labels) against the true labels.
 
@@ -240,7 +241,8 @@ def compute_report(
         if truth.shape != (n, k):
             raise ValueError(f"multi-label truth must have shape ({n}, {k}), got {truth.shape}")
         report = _multi_label_report(truth.astype(bool), probs, labels, texts,
-                                     threshold=threshold, max_misclassified=max_misclassified)
+                                     threshold=threshold, max_misclassified=max_misclassified,
+                                     delimiter=label_delimiter or "|")
         correct = ((probs >= threshold) == truth.astype(bool)).all(axis=1)
     else:
         truth = np.asarray(true_ids, dtype=np.int64).reshape(-1)
@@ -314,6 +316,7 @@ def _multi_label_report(
     *,
     threshold: float,
     max_misclassified: int | None,
+    delimiter: str = "|",
 ) -> EvaluationReport:
     n = truth.shape[0]
     predicted = probs >= threshold
@@ -332,8 +335,8 @@ def _multi_label_report(
         Misclassified(
             row=int(i),
             text=None if texts is None else str(texts[int(i)]),
-            true_label=_join(labels, truth[i]),
-            predicted_label=_join(labels, predicted[i]),
+            true_label=_join(labels, truth[i], delimiter),
+            predicted_label=_join(labels, predicted[i], delimiter),
             confidence=float(row_confidence[i]),
         )
         for i in wrong
@@ -355,8 +358,9 @@ def _multi_label_report(
     )
 
 
-def _join(labels: tuple[str, ...], mask: np.ndarray) -> str:
-    return "|".join(label for label, on in zip(labels, mask) if on)
+def _join(labels: tuple[str, ...], mask: np.ndarray, delimiter: str) -> str:
+    """A row's labels, written as its data writes them (``billing;tech``)."""
+    return delimiter.join(label for label, on in zip(labels, mask) if on)
 
 
 def _per_class(

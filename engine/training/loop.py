@@ -220,6 +220,7 @@ class Trainer:
             self.prep.coding.targets[rows], probs, self.prep.coding.names, texts,
             multi_label=self.config.multi_label, max_misclassified=None if with_texts else 0,
             groups=None if people is None else people[rows],
+            label_delimiter=self.config.label_delimiter,
         )
         return report, loss
 

@@ -170,6 +170,10 @@ def test_multi_label_report() -> None:
     assert set(wrong) == {1, 2}
     assert (wrong[1].true_label, wrong[1].predicted_label) == ("dog", "dog|eel")
     assert (wrong[2].true_label, wrong[2].predicted_label) == ("cat|dog", "cat")
+    # Written as the data writes a row's labels (a label may hold a '|' under ';').
+    semi = compute_report(truth, probs, LABELS, ["a", "b", "c"], multi_label=True, label_delimiter=";")
+    assert {m.row: (m.true_label, m.predicted_label) for m in semi.misclassified} == {
+        1: ("dog", "dog;eel"), 2: ("cat;dog", "cat")}
 
 
 def test_report_round_trips_through_json() -> None:
