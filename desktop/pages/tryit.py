@@ -244,7 +244,11 @@ class TryItPage(Page):
             return
         prediction, tokens, unknown = terminal.value
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
-        self.bars.set_values(items, highlight=prediction.labels[0] if prediction.labels else None)
+        # The likeliest of the labels chosen (a multi-label prediction lists them in the labels'
+        # own order, as a predicted file writes them).
+        likeliest = max(prediction.labels, key=lambda label: prediction.probabilities.get(label, 0.0),
+                        default=None)
+        self.bars.set_values(items, highlight=likeliest)
         answer = answer_text(prediction, getattr(self.predictor, "multi_label", False),
                              getattr(self.predictor, "threshold", 0.5))
         self.answer.setText(answer)
@@ -424,6 +428,7 @@ def answer_text(prediction: Any, multi_label: bool, threshold: float) -> str:
         return (f"No label reaches {threshold:.0%}: the likeliest is "
                 f"{_shown_label(max(prediction.probabilities, key=prediction.probabilities.get))} at "
                 f"{prediction.confidence * 100:.1f}%")
+    likeliest_first = sorted(prediction.labels, key=lambda label: -prediction.probabilities.get(label, 0.0))
     shown = ", ".join(f"<b>{_shown_label(label)}</b> ({prediction.probabilities.get(label, 0.0) * 100:.0f}%)"
-                      for label in prediction.labels)
+                      for label in likeliest_first)
     return f"{shown} — every label at {threshold:.0%} or more"

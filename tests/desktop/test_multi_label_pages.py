@@ -62,6 +62,9 @@ def test_try_it_lists_every_label_at_the_threshold(qtbot, window, multi_label_ru
     # The two answers, on predictions made by hand:
     two = Prediction("billing|tech", 0.9, {"billing": 0.9, "tech": 0.6, "refund": 0.1}, ("billing", "tech"))
     assert answer_text(two, True, 0.5) == "<b>billing</b> (90%), <b>tech</b> (60%) — every label at 50% or more"
+    # The labels of a prediction come in the labels' order; the answer says the likeliest first.
+    flipped = Prediction("billing|tech", 0.9, {"tech": 0.9, "billing": 0.6}, ("billing", "tech"))
+    assert answer_text(flipped, True, 0.5).startswith("<b>tech</b> (90%), <b>billing</b> (60%)")
     none = Prediction("", 0.3, {"billing": 0.3, "tech": 0.2}, ())
     assert answer_text(none, True, 0.5) == "No label reaches 50%: the likeliest is billing at 30.0%"
     assert answer_text(Prediction("spam", 0.8, {"spam": 0.8}, ("spam",)), False, 0.5) == \
