@@ -135,6 +135,10 @@ def scrolled_heat_map(heat_map: HeatMap) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    # The headings are drawn where the area shows the map: a scroll repaints it whole (only the
+    # cells in view are painted), or the headings' copies would be moved along with the cells.
+    for bar in (area.horizontalScrollBar(), area.verticalScrollBar()):
+        bar.valueChanged.connect(lambda _v: heat_map.update())
     return area
 
 
@@ -241,10 +245,16 @@ class HeatMap(QWidget):
         metrics = QFontMetrics(self.font())
         accent = _accent(self)
         painter.setPen(text_color)
-        # Over the columns in view (centred over all of them, it was past the edge with many).
-        heads = QRectF(margin, 0, max(0.0, min(cell * n, self.width() - margin)), metrics.height())
-        painter.drawText(heads, Qt.AlignmentFlag.AlignLeft, "predicted →")
-        painter.drawText(QRectF(0, 0, margin, metrics.height()), Qt.AlignmentFlag.AlignLeft, "true ↓")
+        # Where the scroll area shows the map: the two headings stay in its top-left corner
+        # (centred over every column, "predicted →" was past the edge with many).
+        seen = self.visibleRegion().boundingRect()
+        left, top_seen = max(0, seen.left()), max(0, seen.top())
+        painter.fillRect(QRectF(left, top_seen, max(0, seen.width()), metrics.height()),
+                         palette.color(QPalette.ColorRole.Window))
+        painter.drawText(QRectF(max(margin, left + margin), top_seen, max(0.0, seen.width() - margin),
+                                metrics.height()), Qt.AlignmentFlag.AlignLeft, "predicted →")
+        painter.drawText(QRectF(left, top_seen, margin, metrics.height()), Qt.AlignmentFlag.AlignLeft,
+                         "true ↓")
         show_text = cell >= metrics.horizontalAdvance("0000") + 4
         # A name fits its row only when the row is as tall as a line: smaller, 320 names drawn
         # 4 pixels apart ran into one black smear (a cell's tooltip names it instead).

@@ -90,6 +90,15 @@ def test_hundreds_of_labels_scroll_without_a_smear_of_names(qtbot) -> None:
     x = margin + 300.5 * cell
     shown = area.horizontalScrollBar().value()
     assert shown <= x <= shown + area.viewport().width()
+    # Scrolled right, the headings are still in the area's top-left corner.
+    assert shown > margin
+    qtbot.wait(50)
+    view = area.viewport().grab().toImage()
+    line = heat.fontMetrics().height()
+    paper = view.pixelColor(view.width() - 2, line // 2)
+    assert any(view.pixelColor(px, py) != paper
+               for px in range(int(margin), int(margin) + 60) for py in range(line))  # predicted →
+    assert any(view.pixelColor(px, py) != paper for px in range(2, 40) for py in range(line))  # true ↓
     # Few labels: no scrolling, and the names are there.
     heat.set_matrix(["ham", "spam"], [[5, 1], [0, 4]])
     qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0, timeout=5_000)
