@@ -269,7 +269,7 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
         return Failed(FailureKind.DISK, str(exc), f"{detail} ({exc.__cause__!r})")
     if isinstance(exc, CloisterError):
         return Failed(FailureKind.BAD_DATA, str(exc), detail)
-    if isinstance(exc, PermissionError) and sys.platform == "win32" and Path(output_path).exists():
+    if isinstance(exc, PermissionError) and sys.platform == "win32" and _about(exc, output_path):
         # Windows refuses to replace a file another program has open (Excel, most often, on
         # the predictions of the last run): the folder is fine.
         return Failed(FailureKind.DISK, f"could not replace {output_path}: another program has it "
@@ -284,6 +284,14 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
     log_internal_error(log, "batch prediction", exc)
     return Failed(FailureKind.INTERNAL, f"batch prediction failed unexpectedly ({type(exc).__name__})"
                   "; the details are in the log", detail)
+
+
+def _about(exc: OSError, output_path: Any) -> bool:
+    """Whether ``exc`` was about replacing ``output_path`` itself (a rename onto it names it
+    second), not about the folder or the input."""
+    target = os.path.abspath(str(output_path))
+    return Path(output_path).exists() and any(
+        name is not None and os.path.abspath(str(name)) == target for name in (exc.filename, exc.filename2))
 
 
 def _with_predictions(table: Any, added: dict[str, Any], labels: tuple[str, ...] = ()

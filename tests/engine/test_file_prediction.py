@@ -450,9 +450,13 @@ def test_on_windows_a_file_open_in_excel_is_said_so(tmp_path: Path, monkeypatch)
 
     out = tmp_path / "predictions.csv"
     out.write_text("old", encoding="utf-8")
-    refused = PermissionError(13, "Permission denied")
+    # What os.replace raises there: the temporary file first, the file it replaces second.
+    refused = PermissionError(13, "Access is denied", str(tmp_path / ".tmp-x.part"), None, str(out))
     monkeypatch.setattr(sys, "platform", "win32")
     assert "another program has it open" in _failed(refused, out).message
     assert "another program" not in _failed(refused, tmp_path / "new.csv").message  # not there
+    # The folder refused the temporary file: its rights, not another program.
+    folder = PermissionError(13, "Access is denied", str(tmp_path / ".tmp-y.part"))
+    assert "is writable" in _failed(folder, out).message
     monkeypatch.setattr(sys, "platform", "linux")
     assert "is writable" in _failed(refused, out).message  # elsewhere: rights, as before
