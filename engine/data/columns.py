@@ -196,7 +196,9 @@ def _short_or_repeated(s: _Stats, rows: int) -> bool:
     """Values a column named like a label may hold: short ones, or long ones that repeat (a
     category path, a diagnosis written out: 'Billing / refunds / disputed card transactions',
     each on many rows, was passed over for its length alone)."""
-    return s.mean_chars <= _MAX_LABEL_CHARS or s.distinct <= min(_MAX_CLASSES, s.filled * rows / 2)
+    # Each long value on five rows or more on average: half-repeated free text ("output",
+    # "annotation") stays passed over.
+    return s.mean_chars <= _MAX_LABEL_CHARS or s.distinct <= min(_MAX_CLASSES, s.filled * rows / 5)
 
 
 def _pick_label(stats: list[_Stats], rows: int) -> str | None:

@@ -48,6 +48,8 @@ def test_a_label_column_of_long_repeated_values_is_still_the_label() -> None:
     # Long values that do not repeat under such a name are free text, still passed over.
     notes = imported({"text": REVIEWS, "label": [path + f"case {i}" for i in range(40)]})
     assert infer_mapping(notes).label_column is None
+    halves = imported({"text": REVIEWS, "label": [path + f"case {i // 2}" for i in range(40)]})
+    assert infer_mapping(halves).label_column is None  # each value twice: still free text
 
 
 def test_no_label_candidate_gives_none() -> None:
