@@ -11,10 +11,20 @@ FAIL_ON_SKIP = "CLOISTER_FAIL_ON_SKIP"
 _skipped: list[str] = []
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped:
+def _note(report: pytest.TestReport | pytest.CollectReport) -> None:
+    # An expected failure (xfail) reports as skipped too: it ran, and is not a skip.
+    if report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         _skipped.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _note(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A whole module skipped (``importorskip``, ``skip(allow_module_level=True)``)."""
+    _note(report)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001

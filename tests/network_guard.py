@@ -74,7 +74,7 @@ def _is_loopback_host(host: object) -> bool:
 
 
 def _check(sock: socket.socket, address: object) -> None:
-    if sock.family == getattr(socket, "AF_UNIX", object()):
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):  # a local socket (Unix, netlink)
         return
     host = address[0] if isinstance(address, tuple) and address else address
     if not _is_loopback_host(host):

@@ -27,3 +27,12 @@ def test_a_skip_fails_a_ci_run_and_says_which(tmp_path: Path) -> None:
     assert "1 test(s) were skipped" in ci.stdout and "Xvfb is not installed" in ci.stdout
     (tmp_path / "test_probe.py").write_text("def test_runs():\n    assert True\n", encoding="utf-8")
     assert _run(tmp_path, CLOISTER_FAIL_ON_SKIP="1").returncode == 0  # nothing skipped: green
+    # A module skipped whole is a skip; an expected failure is not.
+    (tmp_path / "test_gone.py").write_text(
+        "import pytest\npytest.importorskip('no_such_module_here')\n", encoding="utf-8")
+    gone = _run(tmp_path, CLOISTER_FAIL_ON_SKIP="1")
+    assert gone.returncode == 1 and "no_such_module_here" in gone.stdout
+    (tmp_path / "test_gone.py").write_text(
+        "import pytest\n\n@pytest.mark.xfail(strict=True)\ndef test_known():\n    assert False\n",
+        encoding="utf-8")
+    assert _run(tmp_path, CLOISTER_FAIL_ON_SKIP="1").returncode == 0

@@ -43,7 +43,7 @@ class DatasetsPage(Page):
     def subtitle_text(self) -> str:
         from desktop.jobs import file_suffixes
 
-        keys = ", ".join(key_text(k) for k in ("Ctrl+O", "Ctrl+Shift+O"))
+        keys = f"{key_text('Ctrl+O')}, {key_text('Ctrl+Shift+O')}"
         return (f"Drop a data file ({', '.join(file_suffixes())}) — or a folder with one sub-folder "
                 f"per label — on this window, or open one ({keys}).")
 

@@ -119,9 +119,9 @@ def test_on_macos_the_drive_itself_is_asked_to_write(tmp_path: Path, monkeypatch
     """macOS's fsync leaves the bytes in the drive's cache, in any order: the vault's writes
     (atomic replace, audit log, backup copies) ask for F_FULLFSYNC there, and fall back to fsync
     where the file system refuses it (some network shares)."""
-    import fcntl
     import sys
 
+    fcntl = pytest.importorskip("fcntl")  # POSIX: the module the macOS path calls
     calls: list[tuple[str, int]] = []
     monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.setattr(fcntl, "F_FULLFSYNC", 51, raising=False)  # its value on macOS
