@@ -31,6 +31,7 @@ SCREENSHOT = "CLOISTER_SCREENSHOT"
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    keep_qt_settings_private()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Cloister")
     app.setOrganizationName("Cloister")
@@ -44,6 +45,20 @@ def make_application(argv: list[str] | None = None) -> QApplication:
         if app.findChild(_Restyler) is None:
             app.installEventFilter(_Restyler(app))
     return app
+
+
+def keep_qt_settings_private() -> None:
+    """Qt's own file dialog remembers the folders it opened (the folder of a data file, of an
+    access request's export) in QtProject.conf, world-readable, in the user's config folder:
+    Qt's settings go to Cloister's settings folder instead, which is the user's alone (0700)."""
+    from PySide6.QtCore import QSettings
+
+    from privacy.vault.folders import settings_dir
+
+    folder = settings_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(kind, QSettings.Scope.UserScope, str(folder))
 
 
 def _style_sheet(app: QApplication) -> bool:
