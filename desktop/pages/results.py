@@ -262,7 +262,11 @@ class ResultsPage(Page):
             return
         self.run_id, self.record, self.report = run_id, record, report(self.workspace, run_id)
         self.scored, self._asked = None, self._asked + 1
-        self.refresh_runs()
+        listed = self.run_combo.findData(run_id)
+        if listed >= 0:  # the list is current: this run chosen in it, no second read of every run
+            self.run_combo.setCurrentIndex(listed)
+        else:
+            self.refresh_runs()
         self._fill_scored_on()
         self._render()
 

@@ -33,3 +33,25 @@ def test_long_labels_leave_the_scores_in_view_and_are_cut_in_the_middle(
     assert table.item(0, 0).toolTip() == names[0]  # and whole in its tip
     shown = table.fontMetrics().elidedText(names[0], table.textElideMode(), table.columnWidth(0))
     assert shown.endswith("domestic")  # the end that tells it from the other
+
+
+def test_showing_results_again_reads_the_runs_once(qtbot, window, spam_csv, tiny_model_dir: Path,
+                                                    monkeypatch) -> None:
+    """Every run record is read on the UI thread to list them: showing a run read the list a
+    second time only to choose it there (a year's 300 runs, 50 ms a read)."""
+    import engine.runs
+
+    _trained(qtbot, window, spam_csv, tiny_model_dir)
+    window.show_page("results")
+    qtbot.waitUntil(lambda: window.results_page.report is not None, timeout=30_000)
+    reads = []
+    real = engine.runs.list_runs
+    monkeypatch.setattr(engine.runs, "list_runs", lambda *a, **k: reads.append(1) or real(*a, **k))
+    window.show_page("datasets")
+    window.show_page("results")
+    assert len(reads) == 1
+    results = window.results_page
+    run_id = results.run_id
+    reads.clear()
+    results.show_run(run_id)  # chosen again from the list it is in
+    assert reads == [] and results.run_combo.currentData() == run_id
