@@ -118,12 +118,16 @@ class ResultsPage(Page):
         self.per_class = tab_leaves(_table(["Label", "Precision", "Recall", "F1", "Support"]),
                                     "Scores per class")
         self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.per_class.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long labels: both ends
+        # Long labels: one line, cut in the middle (wrapped, two labels sharing a long start
+        # were cut at their ends and read the same).
+        self.per_class.setWordWrap(False)
+        self.per_class.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.heatmap = HeatMap()
         self.heatmap.cell_clicked.connect(self._filter_misclassified)
         overview = QSplitter(Qt.Orientation.Horizontal)
         overview.addWidget(self.per_class)
         overview.addWidget(scrolled_heat_map(self.heatmap))
+        overview.setChildrenCollapsible(False)  # the scores are never dragged out of reach
         overview.setSizes([480, 520])
 
         self.misclassified = tab_leaves(_table(["Text", "True label", "Predicted", "Confidence"]),
