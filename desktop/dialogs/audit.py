@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accessible import announce, label_for, tab_leaves
 from desktop.context import AppContext
+from desktop.text_breaks import wrappable
 from desktop.worker import Done, Job
 from engine.events import Failed
 from engine.units import count_of
@@ -44,16 +45,28 @@ class AuditEntriesModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def text(self, row: int, column: int) -> str:
+        """A cell as the log has it (the tooltip; `cloister audit` prints the same)."""
         entry = self._shown[row]
         if column == 4:
             return str(entry.details_line())
         return str((entry.seq, entry.time, entry.user, entry.action)[column])
 
+    def shown(self, row: int, column: int) -> str:
+        """A cell as the table shows it: the time without its 'T' and '+00:00' (the column says
+        UTC: the stamp took a third of a narrow dialog), and a hash or a path with places to
+        wrap (it was cut with an ellipsis though the column wraps)."""
+        value = self.text(row, column)
+        if column == 1:
+            return value[:19].replace("T", " ")
+        return wrappable(value) if column == 4 else value
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.text(index.row(), index.column())  # a long hash is cut: whole in the tip
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.shown(index.row(), index.column())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.text(index.row(), index.column())  # whole, as the log has it
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
@@ -77,6 +90,7 @@ class AuditDialog(QDialog):
         self.context = context
         self.entries: list[Any] = []
         self._closed = False  # a read that ends after the close (or a lock) is dropped
+        self._fitting = False
         self.setWindowTitle("Audit log")
         self.resize(900, 560)
         self.setMinimumSize(560, 320)  # shrunk further, it showed one cut row
@@ -104,6 +118,9 @@ class AuditDialog(QDialog):
         layout.addWidget(self.verdict)
         layout.addWidget(label_for("Show the actions that start with:", self.filter))
         layout.addWidget(self.filter)
+        self.none_shown = QLabel("")  # a filter that matches nothing says so, not a blank table
+        self.none_shown.hide()
+        layout.addWidget(self.none_shown)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self._read()
@@ -149,7 +166,12 @@ class AuditDialog(QDialog):
 
     def _fill(self) -> None:
         wanted = self.filter.text().strip()
-        self.model.show_entries([e for e in self.entries if e.action.startswith(wanted)])
+        shown = [e for e in self.entries if e.action.startswith(wanted)]
+        self.model.show_entries(shown)
+        self.table.scrollToTop()  # the newest matches first, wherever the view was
+        self.none_shown.setText(f"No entry's action starts with “{wanted}”." if self.entries
+                                and not shown else "")
+        self.none_shown.setVisible(bool(self.none_shown.text()))
         # The details take the width left, wrapped: sized to their longest line, they pushed the
         # column, its header included, out of view to the right. (Qt sizes a column from the
         # rows in view and a sample of the others.)
@@ -165,8 +187,27 @@ class AuditDialog(QDialog):
         QTimer.singleShot(0, self, self._fit_rows_in_view)  # once the resize is laid out
 
     def _fit_rows_in_view(self) -> None:
-        if self._closed:
+        if self._closed or self._fitting:
             return
+        self._fitting = True
+        try:
+            bar = self.table.verticalScrollBar()
+            at_end = bar.maximum() > 0 and bar.value() == bar.maximum()
+            self._fit_pass()
+        finally:
+            self._fitting = False
+        if at_end:
+            # The rows at the end, fitted, grow the list past its end: the oldest entry (the
+            # vault's creation) fell out of view. Once Qt has laid out the new heights, go to
+            # the end again (which fits the rows then in view, until nothing grows).
+            QTimer.singleShot(0, self, self._back_to_end)
+
+    def _back_to_end(self) -> None:
+        bar = self.table.verticalScrollBar()
+        if not self._closed and bar.value() < bar.maximum():
+            bar.setValue(bar.maximum())
+
+    def _fit_pass(self) -> None:
         first = max(self.table.rowAt(0), 0)
         row, bottom = first, self.table.viewport().height()
         # Fitting a row moves the ones below it: go on until the view's bottom is passed.

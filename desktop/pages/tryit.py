@@ -2,8 +2,6 @@
 into an output file with progress. The model is loaded once per run, on the worker."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from html import escape
 
 from pathlib import Path
@@ -19,6 +17,7 @@ from desktop.accessible import announce, keeps_ctrl_return, label_for, spoken
 from desktop.icons import icon
 from desktop.pages.base import Page, run_choice, section
 from desktop.state import format_metric
+from desktop.text_breaks import wrappable
 from desktop.widgets.charts import BarChart
 from desktop.worker import Done, Job
 from engine.events import Failed, Progress
@@ -397,26 +396,11 @@ def prediction_target(source: Path) -> tuple[Path, str]:
     return source.with_name(f"{source.stem}-predictions{chosen}"), filters
 
 
-_UNBROKEN = re.compile(r"\S{25,}")
-
-
 def _shown_label(label: str) -> str:
     """A label for the rich-text answer: escaped (a label such as "<none>" vanished as a tag),
-    and with places to wrap in a long unbroken run ('category/sub_category/...'): the answer
-    cannot wrap one, and it widened the prediction pane until the text box was 70 pixels wide
-    and the confidence was cut off. The places are zero-width spaces, never before an accent
-    that belongs to the letter before it."""
-    def breakable(match: re.Match[str]) -> str:
-        run, out, since = match.group(0), [], 0
-        for ch in run:
-            if since >= 16 and not unicodedata.combining(ch):
-                out.append("\u200b")
-                since = 0
-            out.append(ch)
-            since += 1
-        return "".join(out)
-
-    return escape(_UNBROKEN.sub(breakable, label))
+    and with places to wrap a long unbroken run: the answer cannot wrap one, and it widened the
+    prediction pane until the text box was 70 pixels wide and the confidence was cut off."""
+    return escape(wrappable(label))
 
 
 def answer_text(prediction: Any, multi_label: bool, threshold: float) -> str:

@@ -87,7 +87,7 @@ def test_a_year_of_entries_is_shown_at_once_and_rows_fit_their_details_as_they_s
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: not dialog.verdict.text().startswith("Reading"), timeout=30_000)
-    long = {"path": "/" + "folder " * 60, "rows": 3}  # wraps over several lines
+    long = {"path": "/" + "folder " * 60, "rows": 3, "sha256": "ab" * 32}  # wraps over lines
     dialog.entries = [AuditEntry(seq=i, time="2026-12-07T12:00:00Z", user="alice",
                                  action="dataset.imported" if i % 2 else "run.finished",
                                  details=long) for i in range(50_000)]
@@ -100,7 +100,24 @@ def test_a_year_of_entries_is_shown_at_once_and_rows_fit_their_details_as_they_s
     table.scrollToBottom()
     qtbot.waitUntil(lambda: table.rowHeight(49_999) > 2 * one_line, timeout=5_000)
     assert table.rowHeight(25_000) < 2 * one_line + 10  # never in view: never measured
+    # The oldest entry is in view at the end of the list: the rows fitted there grew, and
+    # pushed it below the view.
+    def oldest_in_view() -> bool:
+        last = table.rowViewportPosition(49_999) + table.rowHeight(49_999)
+        return 0 < last <= table.viewport().height() + 1
+
+    qtbot.waitUntil(oldest_in_view, timeout=5_000)
     dialog.filter.setText("run.")
     assert dialog.model.rowCount() == 25_000 and dialog.model.text(0, 3) == "run.finished"
+    assert table.verticalScrollBar().value() == 0  # the newest matches first
+    dialog.filter.setText("nothing.")
+    assert dialog.model.rowCount() == 0 and "No entry's action starts with “nothing.”" in \
+        dialog.none_shown.text() and not dialog.none_shown.isHidden()
+    dialog.filter.setText("run.")
+    assert dialog.none_shown.isHidden()
     assert table.model().data(table.model().index(0, 4), Qt.ItemDataRole.ToolTipRole) == \
         dialog.model.text(0, 4)  # a cut detail reads whole in its tip
+    # A hash has places to wrap where it is shown (it was cut with an ellipsis), not in its tip.
+    shown = table.model().data(table.model().index(0, 4), Qt.ItemDataRole.DisplayRole)
+    assert "\u200b" in shown and shown.replace("\u200b", "") == dialog.model.text(0, 4)
+    assert table.model().data(table.model().index(0, 1)) == "2026-12-07 12:00:00"  # under "(UTC)"
