@@ -207,18 +207,26 @@ class HeatMap(QWidget):
     MIN_CELL = 4.0
     MAX_MARGIN = 220  # the row names' column: a long label is cut in the middle past it
 
-    def _margin(self, width: float) -> float:
+    def _margin(self, width: float, height: float | None = None) -> float:
+        """The row names' column; a narrow strip when rows are too small to be named (its
+        144 empty pixels were all that made a 120-label map scroll sideways)."""
         metrics = QFontMetrics(self.font())
         longest = max((metrics.horizontalAdvance(l) for l in self._labels), default=20) + 14
-        return min(width / 3, longest, self.MAX_MARGIN)
+        margin = min(width / 3, longest, self.MAX_MARGIN)
+        if height is not None and self._cell(width, height, margin) < metrics.height() - 2:
+            margin = min(margin, float(metrics.horizontalAdvance("true ↓") + 8))
+        return margin
+
+    def _cell(self, width: float, height: float, margin: float) -> float:
+        n = max(1, len(self._labels))
+        top = QFontMetrics(self.font()).height() * 2 + 6
+        return max(self.MIN_CELL, min((width - margin - 4) / n, (height - top - 4) / n))
 
     def _geometry(self) -> tuple[float, float, float]:
-        n = max(1, len(self._labels))
         metrics = QFontMetrics(self.font())
-        margin = self._margin(self.width())
+        margin = self._margin(self.width(), self.height())
         top = metrics.height() * 2 + 6
-        cell = max(self.MIN_CELL, min((self.width() - margin - 4) / n, (self.height() - top - 4) / n))
-        return margin, top, cell
+        return margin, top, self._cell(self.width(), self.height(), margin)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's
         """Every cell at its smallest: with hundreds of labels the matrix is wider than the
@@ -229,7 +237,7 @@ class HeatMap(QWidget):
             return QSize(240, 200)
         top = QFontMetrics(self.font()).height() * 2 + 6
         side = n * self.MIN_CELL + 4
-        return QSize(max(240, int(self._margin(3 * side) + side)), max(200, int(top + side)))
+        return QSize(max(240, int(self._margin(3 * side, top + side) + side)), max(200, int(top + side)))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -245,16 +253,6 @@ class HeatMap(QWidget):
         metrics = QFontMetrics(self.font())
         accent = _accent(self)
         painter.setPen(text_color)
-        # Where the scroll area shows the map: the two headings stay in its top-left corner
-        # (centred over every column, "predicted →" was past the edge with many).
-        seen = self.visibleRegion().boundingRect()
-        left, top_seen = max(0, seen.left()), max(0, seen.top())
-        painter.fillRect(QRectF(left, top_seen, max(0, seen.width()), metrics.height()),
-                         palette.color(QPalette.ColorRole.Window))
-        painter.drawText(QRectF(max(margin, left + margin), top_seen, max(0.0, seen.width() - margin),
-                                metrics.height()), Qt.AlignmentFlag.AlignLeft, "predicted →")
-        painter.drawText(QRectF(left, top_seen, margin, metrics.height()), Qt.AlignmentFlag.AlignLeft,
-                         "true ↓")
         show_text = cell >= metrics.horizontalAdvance("0000") + 4
         # A name fits its row only when the row is as tall as a line: smaller, 320 names drawn
         # 4 pixels apart ran into one black smear (a cell's tooltip names it instead).
@@ -286,6 +284,18 @@ class HeatMap(QWidget):
             i, j = self.current
             painter.setPen(QPen(text_color, 2))
             painter.drawRect(QRectF(margin + j * cell + 1, top + i * cell + 1, cell - 3, cell - 3))
+        # Last, over the cells: where the scroll area shows the map, the two headings stay in
+        # its top-left corner (centred over every column, "predicted →" was past the edge with
+        # many; painted first, the cells scrolled under them covered them).
+        seen = self.visibleRegion().boundingRect()
+        left, top_seen = max(0, seen.left()), max(0, seen.top())
+        painter.fillRect(QRectF(left, top_seen, max(0, seen.width()), metrics.height()),
+                         palette.color(QPalette.ColorRole.Window))
+        painter.setPen(text_color)
+        painter.drawText(QRectF(max(margin, left + margin), top_seen, max(0.0, seen.width() - margin),
+                                metrics.height()), Qt.AlignmentFlag.AlignLeft, "predicted →")
+        painter.drawText(QRectF(left, top_seen, max(margin, metrics.horizontalAdvance("true ↓") + 4),
+                                metrics.height()), Qt.AlignmentFlag.AlignLeft, "true ↓")
 
     def _keep_current_in_view(self) -> None:
         """Inside a scroll area, the cell the arrow keys moved to is scrolled into view."""

@@ -75,6 +75,8 @@ def test_hundreds_of_labels_scroll_without_a_smear_of_names(qtbot) -> None:
     qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() > 0, timeout=5_000)
     margin, top, cell = heat._geometry()
     assert cell == HeatMap.MIN_CELL and heat.width() >= margin + n * cell
+    # Rows too small to be named leave no empty column for their names.
+    assert margin <= heat.fontMetrics().horizontalAdvance("true ↓") + 8
     assert area.verticalScrollBar().maximum() > 0
     image = heat.grab(QRect(0, 0, int(margin), 400)).toImage()
     background = image.pixelColor(1, int(top) + 40)
