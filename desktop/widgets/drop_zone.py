@@ -16,7 +16,8 @@ class DropZone(QWidget):
         # A QWidget subclass paints its style sheet's background (the dashed frame) only so.
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         text = QLabel(f"Drop a data file or folder here\n\nor press {key_text('Ctrl+O')} to choose a "
-                      f"file,\n{key_text('Ctrl+Shift+O')} a folder with one sub-folder per label")
+                      f"file, or {key_text('Ctrl+Shift+O')} to choose\na folder (one sub-folder per "
+                      "label)")
         text.setObjectName("dropText")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # First-time users can train in one click on public data shipped with the app.
@@ -24,5 +25,6 @@ class DropZone(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(text)
+        layout.addSpacing(12)  # the button touched the text above it
         layout.addWidget(self.sample_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
