@@ -101,13 +101,10 @@ def onnx_bytes(model: Any, tokenizer: Any, *, max_length: int = 128) -> bytes:
     try:
         import onnxruntime
     except ImportError as exc:  # pragma: no cover - onnx is an optional extra
-        raise InputError(
-            "ONNX export needs the onnx extras: pip install 'cloister[onnx]' (onnx, onnxruntime)"
-        ) from exc
-    # On Windows its telemetry goes through the system's event tracing, which the variables
-    # of privacy.offline are not documented to stop; this call is (and does nothing elsewhere).
-    if hasattr(onnxruntime, "disable_telemetry_events"):
-        onnxruntime.disable_telemetry_events()
+        raise InputError("ONNX export needs the onnx extras: pip install 'cloister[onnx]' (onnx, "
+                         "onnxruntime)") from exc
+    # Windows: telemetry through event tracing, which privacy.offline's variables may not stop.
+    getattr(onnxruntime, "disable_telemetry_events", lambda: None)()
     import numpy as np
     import torch
 
