@@ -256,7 +256,7 @@ class HeatMap(QWidget):
         show_text = cell >= metrics.horizontalAdvance("0000") + 4
         # A name fits its row only when the row is as tall as a line: smaller, 320 names drawn
         # 4 pixels apart ran into one black smear (a cell's tooltip names it instead).
-        show_row_names = cell >= metrics.height() - 2
+        show_row_names = cell >= metrics.height() - 2 and margin > metrics.horizontalAdvance("true ↓") + 8
         rows, columns = self.visible_cells(event.rect())
         # Cut in the middle: labels that share a long start ('Billing / refunds / ...') keep
         # the ends that tell them apart.
