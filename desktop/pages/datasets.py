@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
     QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSplitter, QStackedWidget,
@@ -23,7 +23,7 @@ from desktop.pages.draft_check import fill_problem_list, problems_title, read_an
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
-from desktop.widgets.arrow_table import ArrowTableModel, preview_view
+from desktop.widgets.arrow_table import ArrowTableModel, TextColumnWidth, preview_view
 from desktop.widgets.charts import BarChart
 from desktop.pages.reading_boxes import ReadingBoxes
 from desktop.pages.work_bar import WorkBar
@@ -150,6 +150,7 @@ class DatasetsPage(Page):
 
     def _build_preview_split(self) -> QSplitter:
         self.table = preview_view(self.model)
+        self._text_width: TextColumnWidth | None = None
         self.chart = BarChart(max_bars=500)
         self.chart.setAccessibleName("Rows per label")
         self.chart_scroll = chart_scroll = QScrollArea()
@@ -300,10 +301,9 @@ class DatasetsPage(Page):
             if column in draft.columns:
                 header.moveSection(header.visualIndex(draft.columns.index(column)), place)
         self.table.horizontalScrollBar().setValue(0)
-        if draft.text_column in draft.columns:  # texts read best wide, once the view has its width
-            text = draft.columns.index(draft.text_column)
-            QTimer.singleShot(0, lambda: header.resizeSection(text, max(
-                header.sectionSize(text), self.table.viewport().width() * 3 // 5)))
+        if draft.text_column in draft.columns:  # texts read best wide: 3/5 of the view, kept so
+            self._text_width = TextColumnWidth(self.table, draft.columns.index(draft.text_column),
+                                               self._text_width)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         """The status line, in the error style when it reports a failure, and said aloud."""

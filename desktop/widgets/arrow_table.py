@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
@@ -34,6 +34,40 @@ def preview_view(model: ArrowTableModel) -> QTableView:
     table.verticalHeader().setDefaultSectionSize(24)
     table.setWordWrap(False)
     return table
+
+
+class TextColumnWidth(QObject):
+    """Keeps the preview's text column at three fifths of the view as the window is resized,
+    until the user drags that column: set once when the file opened, it stayed 1,150 pixels
+    wide in a window shrunk to 1280 (the label column off-screen), or narrow in one enlarged
+    (the texts cut beside an empty stretch). Replaces ``previous`` (the last file's)."""
+
+    def __init__(self, table: QTableView, column: int, previous: TextColumnWidth | None = None) -> None:
+        super().__init__(table)
+        if previous is not None:
+            previous.table.viewport().removeEventFilter(previous)
+            previous.table.horizontalHeader().sectionResized.disconnect(previous._resized)
+        self.table, self.column, self.user_sized, self._setting = table, column, False, False
+        table.viewport().installEventFilter(self)
+        table.horizontalHeader().sectionResized.connect(self._resized)
+        self.apply()
+
+    def _resized(self, logical: int, _old: int, _new: int) -> None:
+        if logical == self.column and not self._setting:
+            self.user_sized = True  # the user's width stands from now on
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's
+        if event.type() == QEvent.Type.Resize and not self.user_sized:
+            self.apply()
+        return False
+
+    def apply(self) -> None:
+        self._setting = True
+        try:
+            self.table.horizontalHeader().resizeSection(
+                self.column, max(160, self.table.viewport().width() * 3 // 5))
+        finally:
+            self._setting = False
 
 
 class ArrowTableModel(QAbstractTableModel):

@@ -330,6 +330,21 @@ def test_the_text_column_starts_wide_and_the_short_label_narrow(qtbot, window, s
     qtbot.waitUntil(lambda: header.sectionSize(text) > header.sectionSize(label), timeout=5_000)
     assert header.sectionSize(text) >= page.table.viewport().width() * 3 // 5 - 1
 
+    def three_fifths() -> bool:
+        return abs(header.sectionSize(text) - page.table.viewport().width() * 3 // 5) <= 1
+
+    # It follows the window (set once, it stayed as wide as the first window, the label column
+    # off-screen in a smaller one, or narrow beside an empty stretch in a larger one) ...
+    window.show()
+    for size in ((1900, 1000), (1100, 700), (1600, 900)):
+        window.resize(*size)
+        qtbot.waitUntil(three_fifths, timeout=5_000)
+    # ... until the user sets it: their width stands.
+    header.resizeSection(text, 300)
+    window.resize(1300, 800)
+    qtbot.wait(100)
+    assert header.sectionSize(text) == 300
+
 
 def test_an_empty_vault_is_one_line_under_the_preview(qtbot, window, spam_csv):
     """An empty table and four greyed buttons took ~140 px from a file's preview; an empty
