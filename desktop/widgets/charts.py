@@ -211,11 +211,16 @@ class HeatMap(QWidget):
         """The row names' column; a narrow strip when rows are too small to be named (its
         144 empty pixels were all that made a 120-label map scroll sideways)."""
         metrics = QFontMetrics(self.font())
-        longest = max((metrics.horizontalAdvance(l) for l in self._labels), default=20) + 14
-        margin = min(width / 3, longest, self.MAX_MARGIN)
+        margin = self._names_width(width)
         if height is not None and self._cell(width, height, margin) < metrics.height() - 2:
             margin = min(margin, float(metrics.horizontalAdvance("true ↓") + 8))
         return margin
+
+    def _names_width(self, width: float) -> float:
+        """The column the row names take when they are shown."""
+        longest = max((QFontMetrics(self.font()).horizontalAdvance(l) for l in self._labels),
+                      default=20) + 14
+        return float(min(width / 3, longest, self.MAX_MARGIN))
 
     def _cell(self, width: float, height: float, margin: float) -> float:
         n = max(1, len(self._labels))
@@ -256,7 +261,7 @@ class HeatMap(QWidget):
         show_text = cell >= metrics.horizontalAdvance("0000") + 4
         # A name fits its row only when the row is as tall as a line: smaller, 320 names drawn
         # 4 pixels apart ran into one black smear (a cell's tooltip names it instead).
-        show_row_names = cell >= metrics.height() - 2 and margin > metrics.horizontalAdvance("true ↓") + 8
+        show_row_names = cell >= metrics.height() - 2 and margin >= self._names_width(self.width())
         rows, columns = self.visible_cells(event.rect())
         # Cut in the middle: labels that share a long start ('Billing / refunds / ...') keep
         # the ends that tell them apart.

@@ -105,3 +105,21 @@ def test_hundreds_of_labels_scroll_without_a_smear_of_names(qtbot) -> None:
     heat.set_matrix(["ham", "spam"], [[5, 1], [0, 4]])
     qtbot.waitUntil(lambda: area.horizontalScrollBar().maximum() == 0, timeout=5_000)
     assert area.verticalScrollBar().maximum() == 0
+
+
+def test_short_labels_keep_their_row_names(qtbot) -> None:
+    """'0'/'1' and 'yes'/'no' lost their row names when the narrow strip for unnamed rows was
+    taken for a name column."""
+    from desktop.widgets.charts import HeatMap
+
+    heat = HeatMap()
+    qtbot.addWidget(heat)
+    heat.resize(500, 400)
+    for labels in (["0", "1"], ["yes", "no"]):
+        heat.set_matrix(labels, [[5, 1], [0, 4]])
+        margin, top, cell = heat._geometry()
+        image = heat.grab().toImage()
+        paper = image.pixelColor(1, int(top + cell - 3))
+        inked = [(x, y) for x in range(int(margin) - 6) for y in range(int(top), int(top + 2 * cell))
+                 if image.pixelColor(x, y) != paper]
+        assert inked, labels
