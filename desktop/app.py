@@ -56,7 +56,12 @@ def keep_qt_settings_private() -> None:
     from privacy.vault.folders import settings_dir
 
     folder = settings_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name == "posix":  # made 0755 by versions before 2026-12-07
+            os.chmod(folder, 0o700)
+    except OSError:  # an unwritable settings folder is said when settings are saved
+        return
     for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(kind, QSettings.Scope.UserScope, str(folder))
 

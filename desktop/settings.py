@@ -70,7 +70,7 @@ def save_settings(settings: Settings) -> Path:
     from privacy.vault.atomic import atomic_write_bytes
 
     folder = settings_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # Qt's own settings go here too
     path = folder / SETTINGS_FILE
     atomic_write_bytes(path, json.dumps(asdict(settings.validated()), indent=2).encode("utf-8"))
     return path

@@ -91,6 +91,7 @@ class AuditDialog(QDialog):
         self.entries: list[Any] = []
         self._closed = False  # a read that ends after the close (or a lock) is dropped
         self._fitting = False
+        self._at_end = False  # the view was at the end of the list when rows were last fitted
         self.setWindowTitle("Audit log")
         self.resize(900, 560)
         self.setMinimumSize(560, 320)  # shrunk further, it showed one cut row
@@ -111,6 +112,7 @@ class AuditDialog(QDialog):
         # Only the rows in view are fitted to their wrapped details (fitting all 50,000 took
         # seconds); the others are fitted as they scroll in, or the view is resized.
         self.table.verticalScrollBar().valueChanged.connect(lambda _v: self._fit_rows_in_view())
+        self.table.verticalScrollBar().rangeChanged.connect(self._range_grew)
         self.table.horizontalHeader().sectionResized.connect(lambda *_a: self._fit_rows_later())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -192,20 +194,17 @@ class AuditDialog(QDialog):
         self._fitting = True
         try:
             bar = self.table.verticalScrollBar()
-            at_end = bar.maximum() > 0 and bar.value() == bar.maximum()
+            # The rows at the end, fitted, grow the list past its end: the oldest entry (the
+            # vault's creation) fell out of view. At the end, the view stays there as the range
+            # grows (``_range_grew``), which fits the rows then in view, until nothing grows.
+            self._at_end = bar.maximum() > 0 and bar.value() == bar.maximum()
             self._fit_pass()
         finally:
             self._fitting = False
-        if at_end:
-            # The rows at the end, fitted, grow the list past its end: the oldest entry (the
-            # vault's creation) fell out of view. Once Qt has laid out the new heights, go to
-            # the end again (which fits the rows then in view, until nothing grows).
-            QTimer.singleShot(0, self, self._back_to_end)
 
-    def _back_to_end(self) -> None:
-        bar = self.table.verticalScrollBar()
-        if not self._closed and bar.value() < bar.maximum():
-            bar.setValue(bar.maximum())
+    def _range_grew(self, _low: int, high: int) -> None:
+        if self._at_end and not self._closed:
+            self.table.verticalScrollBar().setValue(high)
 
     def _fit_pass(self) -> None:
         first = max(self.table.rowAt(0), 0)

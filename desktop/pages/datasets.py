@@ -302,8 +302,8 @@ class DatasetsPage(Page):
                 header.moveSection(header.visualIndex(draft.columns.index(column)), place)
         self.table.horizontalScrollBar().setValue(0)
         if draft.text_column in draft.columns:  # texts read best wide: 3/5 of the view, kept so
-            self._text_width = TextColumnWidth(self.table, draft.columns.index(draft.text_column),
-                                               self._text_width)
+            self._text_width = TextColumnWidth.keep(self.table, draft.columns.index(draft.text_column),
+                                                    self._text_width)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         """The status line, in the error style when it reports a failure, and said aloud."""

@@ -42,15 +42,27 @@ class TextColumnWidth(QObject):
     wide in a window shrunk to 1280 (the label column off-screen), or narrow in one enlarged
     (the texts cut beside an empty stretch). Replaces ``previous`` (the last file's)."""
 
-    def __init__(self, table: QTableView, column: int, previous: TextColumnWidth | None = None) -> None:
+    def __init__(self, table: QTableView, column: int) -> None:
         super().__init__(table)
-        if previous is not None:
-            previous.table.viewport().removeEventFilter(previous)
-            previous.table.horizontalHeader().sectionResized.disconnect(previous._resized)
         self.table, self.column, self.user_sized, self._setting = table, column, False, False
         table.viewport().installEventFilter(self)
         table.horizontalHeader().sectionResized.connect(self._resized)
         self.apply()
+
+    @classmethod
+    def keep(cls, table: QTableView, column: int, previous: TextColumnWidth | None) -> TextColumnWidth:
+        """The rule for ``column``: ``previous`` itself when it already keeps that column (a fix
+        or a change of label shows the file again: a width the user set stays), else a new one
+        in its place."""
+        if previous is not None and previous.table is table and previous.column == column:
+            if not previous.user_sized:
+                previous.apply()
+            return previous
+        if previous is not None:
+            previous.table.viewport().removeEventFilter(previous)
+            previous.table.horizontalHeader().sectionResized.disconnect(previous._resized)
+            previous.deleteLater()
+        return cls(table, column)
 
     def _resized(self, logical: int, _old: int, _new: int) -> None:
         if logical == self.column and not self._setting:

@@ -203,7 +203,7 @@ class MergeLabelVariants(Fix):
         every change of column, and a Python pass over a million rows took seconds."""
         assert mapping.label_column is not None
         column = label_array(table, mapping)
-        cells = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        cells = (column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column).cast(pa.string())
         every = label_counts(cells, label_delimiter=delimiter)  # each label once a row
         usable = label_counts(cells.filter(pa.array(_usable(table, mapping))), label_delimiter=delimiter)
         groups = label_variants({label: usable.get(label, 0) for label in every}, every)
@@ -234,7 +234,7 @@ class MergeLabelVariants(Fix):
         per_row = np.bincount(rows, minlength=len(cells))[np.flatnonzero(changed)]
         offsets = pa.array(np.concatenate([[0], np.cumsum(per_row)]).astype(np.int32))
         joined = pc.binary_join(pa.ListArray.from_arrays(offsets, respelled), delimiter)
-        out = pc.replace_with_mask(cells.cast(pa.string()), pa.array(changed), joined)
+        out = pc.replace_with_mask(cells, pa.array(changed), joined)
         table = table.set_column(table.column_names.index(mapping.label_column),
                                  mapping.label_column, out)
         changed_rows = int(changed.sum())

@@ -392,3 +392,6 @@ def test_multi_label_spellings_are_said_and_merged_label_by_label() -> None:
     assert labels[0] == "billing; tech"  # already the plain spelling: the cell as it was
     assert labels[13:15] == ["tech", "refund;tech"]  # 'TECH' alone; 'TECH;tech' is one label
     assert report.steps[0].rows_changed == 4 and "other labels kept" in report.steps[0].description
+    wide = t.cast(pa.schema([("text", pa.large_string()), ("label", pa.large_string())]))
+    fixed_wide, _ = apply_fixes(wide, MAPPING, [merge.fix])  # Arrow's 64-bit strings too
+    assert [label for _, label in rows_of(fixed_wide)] == labels
