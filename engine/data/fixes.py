@@ -30,7 +30,7 @@ from engine.data.fix_base import (  # noqa: F401
     Fix, FixRefused, FixReport, FixStep, keep_rows as _keep, usable_classes as _classes,
     usable_rows as _usable,
 )
-from engine.data.labels import label_counts, label_variants, spelling_key
+from engine.data.labels import label_counts, label_variants, once_a_row, spelling_key, split_labels
 from engine.data.markup import strip_columns
 from engine.units import count_of
 
@@ -188,11 +188,9 @@ class MergeLabelVariants(Fix):
         table = table.set_column(table.column_names.index(mapping.label_column),
                                  mapping.label_column, column)
         count = sum(counts[v] for v in into)
-        shown = "; ".join(f"{', '.join(repr(v) for v in g[1:])} -> {g[0]!r}" for g in groups[:3])
-        more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
         return table, FixStep(
-            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} (case, spaces, "
-            f"accents, hidden characters or number format) into {len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; "
+            self.kind, f"merged {count_of(len(into), 'other spelling')} (case, spaces, accents, hidden "
+            f"characters or number format) into {_merged_into(groups)}; "
             f"{count:,} row{'s' * (count != 1)} relabelled)",
             rows_changed=count,
             details={"merged": {g[0]: g[1:] for g in groups}})
@@ -211,11 +209,7 @@ class MergeLabelVariants(Fix):
         if not into:
             return table, FixStep(self.kind, "no labels differ only in how they are written: nothing "
                                   "merged")
-        split = pc.split_pattern(cells, delimiter)
-        parts = pc.utf8_trim_whitespace(pc.list_flatten(split))
-        rows = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False), dtype=np.int64)
-        kept = np.asarray(pc.not_equal(parts, "").to_numpy(zero_copy_only=False), dtype=bool)
-        parts, rows = parts.filter(pa.array(kept)), rows[kept]
+        parts, rows = split_labels(cells, delimiter)
         index = pc.index_in(parts, value_set=pa.array(list(into), pa.string()))
         hit = np.asarray(pc.is_valid(index).to_numpy(zero_copy_only=False), dtype=bool)
         respelled = pc.if_else(pc.is_valid(index),
@@ -226,11 +220,7 @@ class MergeLabelVariants(Fix):
         mine = changed[rows]
         respelled, rows = respelled.filter(pa.array(mine)), rows[mine]
         # 'refund;TECH;tech' holds one label twice once respelled: each (row, label) once.
-        codes = np.asarray(pc.dictionary_encode(respelled).indices.to_numpy(zero_copy_only=False),
-                           dtype=np.int64)
-        _, first = np.unique(rows * (int(codes.max(initial=0)) + 1) + codes, return_index=True)
-        first = np.sort(first)
-        respelled, rows = respelled.take(pa.array(first)), rows[first]
+        respelled, rows = once_a_row(respelled, rows)
         per_row = np.bincount(rows, minlength=len(cells))[np.flatnonzero(changed)]
         offsets = pa.array(np.concatenate([[0], np.cumsum(per_row)]).astype(np.int32))
         joined = pc.binary_join(pa.ListArray.from_arrays(offsets, respelled), delimiter)
@@ -238,13 +228,19 @@ class MergeLabelVariants(Fix):
         table = table.set_column(table.column_names.index(mapping.label_column),
                                  mapping.label_column, out)
         changed_rows = int(changed.sum())
-        shown = "; ".join(f"{', '.join(repr(v) for v in g[1:])} -> {g[0]!r}" for g in groups[:3])
-        more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
         return table, FixStep(
-            self.kind, f"merged {len(into)} other spelling{'s' * (len(into) != 1)} of a label into "
-            f"{len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}; each row's other labels "
-            f"kept; {count_of(changed_rows, 'row')} relabelled)", rows_changed=changed_rows,
+            self.kind, f"merged {count_of(len(into), 'other spelling')} of a label into {_merged_into(groups)}; "
+            f"each row's other labels kept; {count_of(changed_rows, 'row')} relabelled)",
+            rows_changed=changed_rows,
             details={"merged": {g[0]: g[1:] for g in groups}, "label_delimiter": delimiter})
+
+
+def _merged_into(groups: list[list[str]]) -> str:
+    """'2 labels ('billing' -> 'Billing'; 'TECH' -> 'tech'' and the groups past three counted:
+    the step's words up to the rows it relabelled."""
+    shown = "; ".join(f"{', '.join(repr(v) for v in g[1:])} -> {g[0]!r}" for g in groups[:3])
+    more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
+    return f"{len(groups)} label{'s' * (len(groups) != 1)} ({shown}{more}"
 
 
 @dataclass(frozen=True)

@@ -63,18 +63,28 @@ def label_counts(labels: pa.ChunkedArray, *, label_delimiter: str | None = None)
     With ``label_delimiter`` each row counts once for every label it carries.
     """
     if label_delimiter:
-        # One chunk, so that a part's parent index is its row in the whole column.
-        split = pc.split_pattern(labels.combine_chunks() if isinstance(labels, pa.ChunkedArray)
-                                 else labels, label_delimiter)
-        parts = pc.utf8_trim_whitespace(pc.list_flatten(split))
-        rows = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False))
-        kept = np.asarray(pc.not_equal(parts, "").to_numpy(zero_copy_only=False), dtype=bool)
-        parts, rows = parts.filter(pa.array(kept)), rows[kept]
-        # "a|a" is one label of its row, as training reads it: each (row, label) pair once.
-        codes = np.asarray(pc.dictionary_encode(parts).indices.to_numpy(zero_copy_only=False),
-                           dtype=np.int64) if len(parts) else rows
-        _, first = np.unique(rows.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes,
-                             return_index=True)
-        labels = parts.take(pa.array(np.sort(first)))
+        labels = once_a_row(*split_labels(labels, label_delimiter))[0]
     counted = pc.value_counts(labels)
     return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
+
+
+def split_labels(labels: pa.Array | pa.ChunkedArray, delimiter: str) -> tuple[pa.Array, np.ndarray]:
+    """Each label of each row (several a row, joined by ``delimiter``), trimmed, empty ones left
+    out, with the row it is in."""
+    # One chunk, so that a part's parent index is its row in the whole column.
+    split = pc.split_pattern(labels.combine_chunks() if isinstance(labels, pa.ChunkedArray)
+                             else labels, delimiter)
+    parts = pc.utf8_trim_whitespace(pc.list_flatten(split))
+    rows = np.asarray(pc.list_parent_indices(split).to_numpy(zero_copy_only=False), dtype=np.int64)
+    kept = np.asarray(pc.not_equal(parts, "").to_numpy(zero_copy_only=False), dtype=bool)
+    return parts.filter(pa.array(kept)), rows[kept]
+
+
+def once_a_row(parts: pa.Array, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """``split_labels``'s pairs with each (row, label) once, in their order: "a|a" is one label
+    of its row, as training reads it."""
+    codes = np.asarray(pc.dictionary_encode(parts).indices.to_numpy(zero_copy_only=False),
+                       dtype=np.int64) if len(parts) else rows
+    _, first = np.unique(rows * (int(codes.max(initial=0)) + 1) + codes, return_index=True)
+    first = np.sort(first)
+    return parts.take(pa.array(first)), rows[first]
