@@ -127,7 +127,7 @@ def predict_file(
         columns = PredictionColumns(predictor.labels, total,
                                     k=top_k_for(len(predictor.labels), top_k),
                                     multi_label=predictor.multi_label, threshold=predictor.threshold,
-                                    delimiter=getattr(predictor, "label_delimiter", "|"))
+                                    delimiter=predictor.label_delimiter)
         done = 0
         for rows, batch in predictor.iter_proba([texts[i] for i in kept]):
             if cancel.cancelled:

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtGui import QKeySequence
-
 from desktop.keys import key_text, select_more_key
 
 
 def test_hints_name_the_keys_as_the_platform_shows_them(qtbot, monkeypatch) -> None:  # noqa: ARG001
-    native = QKeySequence.SequenceFormat.NativeText
-    assert key_text("Ctrl+Shift+O") == QKeySequence("Ctrl+Shift+O").toString(native)
     if sys.platform != "darwin":
         assert key_text("Ctrl+O") == "Ctrl+O"  # as it was written, off macOS
+        assert key_text("Ctrl+Shift+O") == "Ctrl+Shift+O"
     monkeypatch.setattr(sys, "platform", "darwin")
     assert select_more_key() == "Cmd"  # Cmd+click adds to a selection on macOS
     monkeypatch.setattr(sys, "platform", "linux")
