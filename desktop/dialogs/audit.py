@@ -198,21 +198,17 @@ class AuditDialog(QDialog):
             # vault's creation) fell out of view. At the end, the view stays there as the range
             # grows (``_range_grew``), which fits the rows then in view, until nothing grows.
             self._at_end = bar.maximum() > 0 and bar.value() == bar.maximum()
-            self._fit_pass()
+            row, bottom = max(self.table.rowAt(0), 0), self.table.viewport().height()
+            # Fitting a row moves the ones below it: go on until the view's bottom is passed.
+            while row < self.model.rowCount() and self.table.rowViewportPosition(row) < bottom:
+                self.table.resizeRowToContents(row)
+                row += 1
         finally:
             self._fitting = False
 
     def _range_grew(self, _low: int, high: int) -> None:
         if self._at_end and not self._closed:
             self.table.verticalScrollBar().setValue(high)
-
-    def _fit_pass(self) -> None:
-        first = max(self.table.rowAt(0), 0)
-        row, bottom = first, self.table.viewport().height()
-        # Fitting a row moves the ones below it: go on until the view's bottom is passed.
-        while row < self.model.rowCount() and self.table.rowViewportPosition(row) < bottom:
-            self.table.resizeRowToContents(row)
-            row += 1
 
 
 def show_audit_log(context: AppContext, parent: QWidget, shown: AuditDialog | None) -> AuditDialog:
