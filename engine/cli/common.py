@@ -13,7 +13,9 @@ import errno
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from privacy.text_files import read_typed_text
 from privacy.vault.workspace import Workspace, default_workspace_dir
@@ -46,18 +48,27 @@ def workspace_dir(args: argparse.Namespace) -> Path:
 # read as part of the passphrase, so a workspace or sealed export made from such a file then
 # holds it so. The passphrase read without it, mapped to the one read with it, for a retry.
 _READ_WITH_MARK: dict[str, str] = {}
+T = TypeVar("T")
 
 
-def with_old_mark(passphrase: str) -> str | None:
-    """The passphrase as a file with a byte-order mark was read before 2026-12-07, or None."""
-    return _READ_WITH_MARK.get(passphrase)
+def opened_as_read_before(open_with: Callable[[str], T], passphrase: str, what: str) -> tuple[T, str]:
+    """``open_with(passphrase)``; when that passphrase is wrong and came from a file with a
+    byte-order mark, ``open_with`` it as such a file was read before 2026-12-07, saying so.
+    Returns what it opened, and the passphrase that opened it."""
+    from privacy.errors import WrongPassphrase
 
-
-def said_old_mark(what: str) -> None:
+    try:
+        return open_with(passphrase), passphrase
+    except WrongPassphrase:
+        marked = _READ_WITH_MARK.get(passphrase)
+        if marked is None:
+            raise
+    opened = open_with(marked)
     print(f"cloister: warning: {what} was made from a passphrase file with an invisible "
           "byte-order mark at its start (saved by Notepad or PowerShell), read then as part of "
           "the passphrase; it opened so. Set it again without the mark (`cloister passwd` for a "
           "workspace; a new export for an export) so that typing it works too.", file=sys.stderr)
+    return opened, marked
 
 
 def _from_file(path: Path) -> str:
@@ -209,20 +220,12 @@ def open_workspace(args: argparse.Namespace, *, passphrase: str | None = None,
 def open_workspace_with(args: argparse.Namespace, *, passphrase: str | None = None,
                         check_integrity: bool = True) -> tuple[Workspace, str]:
     """``open_workspace``, and the passphrase that opened it (``passwd`` changes that one)."""
-    from privacy.errors import WrongPassphrase
-
     root = require_workspace(args)
     given = passphrase if passphrase is not None else read_passphrase(args)
     # IntegrityError (a cut, deleted or rolled-back log or index) is a PrivacyError: one line.
-    try:
-        return Workspace.unlock(root, given, check_integrity=check_integrity), given
-    except WrongPassphrase:
-        marked = with_old_mark(given)
-        if marked is None:
-            raise
-        ws = Workspace.unlock(root, marked, check_integrity=check_integrity)
-    said_old_mark("this workspace")
-    return ws, marked
+    return opened_as_read_before(
+        lambda secret: Workspace.unlock(root, secret, check_integrity=check_integrity), given,
+        "this workspace")
 
 
 def resolve_run(ws: Workspace, given: str) -> str:

@@ -22,12 +22,11 @@ from engine.cli.common import (
     ask_secret,
     note_old_mark,
     open_workspace,
+    opened_as_read_before,
     read_passphrase,
     require_strong_enough,
     require_workspace,
     resolve_run,
-    said_old_mark,
-    with_old_mark,
 )
 from engine.errors import InputError, refuse_odd_output
 from privacy.text_files import read_typed_text
@@ -482,16 +481,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_open_export(args: argparse.Namespace) -> int:
     from engine.export.exporters import open_export
 
-    from privacy.errors import WrongPassphrase
-
-    passphrase = _export_passphrase(args, confirm=False)
-    try:
-        folder = open_export(args.file, args.out, passphrase)
-    except WrongPassphrase:
-        marked = with_old_mark(passphrase)
-        if marked is None:
-            raise
-        folder = open_export(args.file, args.out, marked)
-        said_old_mark("this export")
+    folder, _ = opened_as_read_before(lambda secret: open_export(args.file, args.out, secret),
+                                      _export_passphrase(args, confirm=False), "this export")
     print(json.dumps({"output": str(folder)}) if args.json else f"unsealed {args.file} into {folder}")
     return 0
