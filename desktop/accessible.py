@@ -59,7 +59,9 @@ def spoken(text: str) -> str:
     from PySide6.QtGui import Qt as GuiQt  # mightBeRichText lives in QtGui's namespace
 
     said = unescape(re.sub(r"<[^>]+>", "", text)) if GuiQt.mightBeRichText(text) else text
-    return said.replace("\u200b", "")  # places to wrap a long label are not part of it
+    from desktop.text_breaks import ZERO_WIDTH_SPACE
+
+    return said.replace(ZERO_WIDTH_SPACE, "")  # places to wrap a long label are not part of it
 
 
 class _KeepsCtrlReturn(QObject):

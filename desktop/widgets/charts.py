@@ -16,6 +16,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QToolTip, QWidget
 
 
+def _scroll_area_of(widget: QWidget) -> QScrollArea | None:
+    """The scroll area ``widget`` is the widget of (its parent is the area's viewport)."""
+    viewport = widget.parentWidget()
+    area = viewport.parentWidget() if viewport is not None else None
+    return area if isinstance(area, QScrollArea) else None
+
+
 def _accent(widget: QWidget) -> QColor:
     return widget.palette().color(QPalette.ColorRole.Highlight)
 
@@ -41,8 +48,8 @@ class BarChart(QWidget):
         said = "; ".join(f"{name}: {value * 100:.1f}%" if self._percent else f"{name}: {int(value):,}"
                          for name, value in self._shown())
         self.setAccessibleDescription(said)
-        area = self.parentWidget().parentWidget() if self.parentWidget() is not None else None
-        if isinstance(area, QScrollArea):
+        area = _scroll_area_of(self)
+        if area is not None:
             area.setAccessibleDescription(said)
         # Inside a scroll area: keep every row readable and let the area scroll instead.
         self.setMinimumHeight(self.sizeHint().height() if self._items else 60)
@@ -222,16 +229,17 @@ class HeatMap(QWidget):
                       default=20) + 14
         return float(min(width / 3, longest, self.MAX_MARGIN))
 
+    def _top(self) -> int:
+        """Where the cells start: below the heading and the column names."""
+        return QFontMetrics(self.font()).height() * 2 + 6
+
     def _cell(self, width: float, height: float, margin: float) -> float:
         n = max(1, len(self._labels))
-        top = QFontMetrics(self.font()).height() * 2 + 6
-        return max(self.MIN_CELL, min((width - margin - 4) / n, (height - top - 4) / n))
+        return max(self.MIN_CELL, min((width - margin - 4) / n, (height - self._top() - 4) / n))
 
     def _geometry(self) -> tuple[float, float, float]:
-        metrics = QFontMetrics(self.font())
         margin = self._margin(self.width(), self.height())
-        top = metrics.height() * 2 + 6
-        return margin, top, self._cell(self.width(), self.height(), margin)
+        return margin, self._top(), self._cell(self.width(), self.height(), margin)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's
         """Every cell at its smallest: with hundreds of labels the matrix is wider than the
@@ -240,8 +248,7 @@ class HeatMap(QWidget):
         n = len(self._matrix)
         if not n:
             return QSize(240, 200)
-        top = QFontMetrics(self.font()).height() * 2 + 6
-        side = n * self.MIN_CELL + 4
+        top, side = self._top(), n * self.MIN_CELL + 4
         return QSize(max(240, int(self._margin(3 * side, top + side) + side)), max(200, int(top + side)))
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -297,15 +304,15 @@ class HeatMap(QWidget):
         painter.fillRect(QRectF(left, top_seen, max(0, seen.width()), metrics.height()),
                          palette.color(QPalette.ColorRole.Window))
         painter.setPen(text_color)
-        painter.drawText(QRectF(max(margin, left + margin), top_seen, max(0.0, seen.width() - margin),
+        painter.drawText(QRectF(left + margin, top_seen, max(0.0, seen.width() - margin),
                                 metrics.height()), Qt.AlignmentFlag.AlignLeft, "predicted →")
         painter.drawText(QRectF(left, top_seen, max(margin, metrics.horizontalAdvance("true ↓") + 4),
                                 metrics.height()), Qt.AlignmentFlag.AlignLeft, "true ↓")
 
     def _keep_current_in_view(self) -> None:
         """Inside a scroll area, the cell the arrow keys moved to is scrolled into view."""
-        area = self.parentWidget().parentWidget() if self.parentWidget() is not None else None
-        if isinstance(area, QScrollArea):
+        area = _scroll_area_of(self)
+        if area is not None:
             margin, top, cell = self._geometry()
             i, j = self.current
             area.ensureVisible(int(margin + (j + 0.5) * cell), int(top + (i + 0.5) * cell),
