@@ -40,7 +40,7 @@ class TextColumnWidth(QObject):
     """Keeps the preview's text column at three fifths of the view as the window is resized,
     until the user drags that column: set once when the file opened, it stayed 1,150 pixels
     wide in a window shrunk to 1280 (the label column off-screen), or narrow in one enlarged
-    (the texts cut beside an empty stretch). Replaces ``previous`` (the last file's)."""
+    (the texts cut beside an empty stretch). ``keep`` makes or reuses one per shown file."""
 
     def __init__(self, table: QTableView, column: int) -> None:
         super().__init__(table)
