@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from engine.data.importing.source import (
     read_head,
 )
 from engine.data.importing.header_names import LABEL_NAMES, TEXT_NAMES, name_score
+from engine.data.importing.open_quote import LastSkippedRecord, check_closed, rows_inside_cells
 from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.importing.tidy import header_key, tidy
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity
@@ -223,16 +225,18 @@ def _utf8_payload(path: Path, data: bytes, encoding: Encoding) -> pa.Buffer:
 class _RaggedRows:
     """pyarrow's invalid-row callback: skip the row, keep a few for the report (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, last: LastSkippedRecord) -> None:
         self.count = 0
         self.examples: list[tuple[int, int, str]] = []
         self.problems: list[Problem] = []
+        self.last = last
         self._lock = threading.Lock()
 
     def __call__(self, row: pacsv.InvalidRow) -> str:
         with self._lock:
             if _EXCEL_SEP.match(row.text):  # a later export's "sep=;" line: no data, no word
                 return "skip"
+            self.last.offer(row.text)
             self.count += 1
             if len(self.examples) < MAX_ROWS_LISTED:
                 self.examples.append((row.expected_columns, row.actual_columns, row.text))
@@ -255,10 +259,15 @@ class _RaggedRows:
             if found:
                 after[needle] = at + len(needle)
             where = f"line {body.count(NEWLINE, 0, at) + 1:,}" if found else "a row"
+            # A row read over several lines ran from a quote to the next one: the lines between
+            # were taken into it, and they are what is lost with it.
+            spans = text.count("\n") + 1
+            over = (f" (read as one row over {spans:,} lines, from a quote to the next: check "
+                    "that quote)") if spans > 1 else ""
             self.problems.append(Problem(
                 severity=Severity.WARNING, code="ragged-row",
                 message=f"{where} has {actual} field{'s' * (actual != 1)} where the header has "
-                f"{expected}{RAGGED_SKIPPED}",
+                f"{expected}{over}{RAGGED_SKIPPED}",
                 hint=f"Quote fields that contain the {_DELIMITER_NAMES.get(delimiter, repr(delimiter))} "
                 "delimiter, or fix the row's number of fields.",
                 file=str(path),
@@ -302,8 +311,9 @@ class _UndecodableRaggedRow:
 
 
 def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
-           utf8_checked_here: bool, block_bytes: int = _BLOCK_BYTES) -> tuple[pa.Table, _RaggedRows]:
-    ragged = _RaggedRows()
+           utf8_checked_here: bool, tail: Callable[[int], bytes],
+           block_bytes: int = _BLOCK_BYTES) -> tuple[pa.Table, _RaggedRows]:
+    ragged = _RaggedRows(LastSkippedRecord(tail(4096).decode("utf-8", "ignore")))
     parse = pacsv.ParseOptions(
         delimiter=dialect.delimiter,
         quote_char='"' if dialect.quoting else False,
@@ -333,13 +343,16 @@ def _parse(path: Path, source: pa.NativeFile, dialect: Dialect, what: str, *,
             # blocks big enough for it.
             source.seek(0)
             return _parse(path, source, dialect, what, utf8_checked_here=utf8_checked_here,
-                          block_bytes=block_bytes * 16)
+                          tail=tail, block_bytes=block_bytes * 16)
         raise InputError(
             f"{path} could not be read as {what}: {detail}. Check that it is a "
             f"{_DELIMITER_NAMES.get(dialect.delimiter, 'delimiter')}-separated text file."
         ) from None
     except OSError as exc:
         raise os_error(path, exc) from exc
+    if dialect.quoting:
+        check_closed(path, table, ragged.last, dialect.delimiter, tail=tail,
+                     whole_text=lambda: bytes(tail(-1)).decode("utf-8", "replace"))
     return table, ragged
 
 
@@ -362,7 +375,8 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
             # pyarrow streams the file in blocks (and skips a UTF-8 BOM): the whole file is
             # never in memory as bytes next to the table, which bounds peak memory.
             with pa.OSFile(str(path), "rb") as stream:
-                table, ragged = _parse(path, stream, dialect, what, utf8_checked_here=True)
+                table, ragged = _parse(path, stream, dialect, what, utf8_checked_here=True,
+                                       tail=lambda n: _file_tail(path, n))
         except _NotUtf8:
             pass
     if table is None:
@@ -378,7 +392,9 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
                               delimiters, request.header)
         payload = _utf8_payload(path, data, encoding)
         del data
-        table, ragged = _parse(path, pa.BufferReader(payload), dialect, what, utf8_checked_here=False)
+        table, ragged = _parse(path, pa.BufferReader(payload), dialect, what, utf8_checked_here=False,
+                               tail=lambda n: payload.to_pybytes() if n < 0 else
+                               payload[max(payload.size - n, 0):].to_pybytes())
         if ragged.count:
             ragged.locate(path, payload.to_pybytes(), dialect.delimiter)
     elif ragged.count:
@@ -389,6 +405,7 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
             "Export the data again with its rows."
             if dialect.header else f"{path} has no data rows."
         )
+    inside = rows_inside_cells(path, table, dialect.delimiter) if dialect.quoting else []
     first_line = dialect.preamble + dialect.header + 1
     fields = dialect.header_fields
     unnamed = [n for j, n in enumerate(dialect.column_names) if j >= len(fields) or not fields[j].strip()]
@@ -396,10 +413,21 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
         if request.tidy else (table, [])
     return ImportedTable(
         table=table, source=path, format=format_name, encoding=encoding.name,
-        problems=(*encoding.problems, *ragged.problems, *tidied),
+        problems=(*encoding.problems, *ragged.problems, *inside, *tidied),
         first_data_line=first_line, has_header=dialect.header, delimiter=dialect.delimiter,
         skipped_rows=ragged.count,
     )
+
+
+def _file_tail(path: Path, n: int) -> bytes:
+    """The last ``n`` bytes of the file (all of it for a negative ``n``)."""
+    try:
+        with open(path, "rb") as handle:
+            if n >= 0:
+                handle.seek(max(os.fstat(handle.fileno()).st_size - n, 0))
+            return handle.read()
+    except OSError as exc:
+        raise os_error(path, exc) from exc
 
 
 def _sniff_file(sample: str, delimiters: tuple[str, ...], header: bool | None) -> Dialect:
