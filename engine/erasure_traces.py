@@ -221,22 +221,23 @@ def report_quotes(ws: Vault, *, values: Sequence[str], removed_texts: set[str],
     removed, as trained on), or (with ``values``) a text naming the person, in the runs of
     ``run_ids`` (every run when None); each with its report without those quotes."""
     from engine.evaluation.report import load_report, report_key
-    from engine.runs import list_runs
+    from engine.runs import stored_run_ids
 
     found = []
-    for record in list_runs(ws):
-        if not ws.has(report_key(record.run_id)):
+    # Every stored report, a run whose record is damaged included: its report still quotes rows.
+    for run_id in stored_run_ids(ws):
+        if not ws.has(report_key(run_id)):
             continue
-        report = load_report(ws, record.run_id)
+        report = load_report(ws, run_id)
         quoted = [m.text or "" for m in report.misclassified]
         hit = np.array([text in removed_texts for text in quoted], dtype=bool)
-        if values and (run_ids is None or record.run_id in run_ids):
+        if values and (run_ids is None or run_id in run_ids):
             texts = pa.array(quoted, pa.string())
             named = [column_matches(texts, value) for value in values]
             hit |= np.logical_and.reduce(named) if match_all else np.logical_or.reduce(named)
         if hit.any():
             left = tuple(m for m, gone in zip(report.misclassified, hit) if not gone)
-            found.append(ReportQuotes(record.run_id, int(hit.sum()),
+            found.append(ReportQuotes(run_id, int(hit.sum()),
                                       replace(report, misclassified=left)))
     return found
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TYPE_CHECKING
 
 from engine.errors import InputError
-from privacy.errors import PrivacyError
+from privacy.errors import ContainerError, PrivacyError
 from privacy.interrupts import interrupts_held
 
 from engine.run_claims import RunClaimed, claim_run, is_being_trained, release_claim_file
@@ -117,8 +117,7 @@ def resolve_run_id(ws: Vault, given: str) -> str:
     copy all of it. Several such ids, or none, is an InputError saying which."""
     if _valid_id(given) and ws.has(run_key(given)):
         return given
-    ids = [key[len("runs/"):-len("/run.json")] for key in ws.list("runs/")
-           if key.endswith("/run.json") and key.count("/") == 2]
+    ids = stored_run_ids(ws)
     matches = sorted(i for i in ids if given and (i.startswith(given) or i.endswith(given)))
     if len(matches) == 1:
         return matches[0]
@@ -127,6 +126,12 @@ def resolve_run_id(ws: Vault, given: str) -> str:
                          f"{', ...' if len(matches) > 5 else ''}): give more of the run id")
     known = ", ".join(r.run_id for r in list_runs(ws)[:5]) or "none yet"
     raise InputError(f"no run '{given}' in this workspace (recent runs: {known}); see `cloister runs`")
+
+
+def stored_run_ids(ws: Vault) -> list[str]:
+    """The id of every run with a record, readable or not."""
+    return [key[len("runs/"):-len("/run.json")] for key in ws.list("runs/")
+            if key.endswith("/run.json") and key.count("/") == 2]
 
 
 def load_run(ws: Vault, run_id: str) -> RunRecord:
@@ -180,12 +185,31 @@ def _valid_id(run_id: str) -> bool:
     return bool(run_id) and "/" not in run_id and ".." not in run_id
 
 
+# What reading a run's record raises when the record itself is damaged (not when the disk or
+# the workspace is): a file that fails authentication or is missing, or JSON that is not a run.
+UNREADABLE_RECORD = (ContainerError, KeyError, TypeError, ValueError)
+
+
+def unreadable_record(run_id: str, exc: Exception) -> str:
+    """What to say of a run whose record cannot be read, and what to do about it."""
+    return (f"the record of run {run_id} cannot be read ({exc}), so it is left out; delete the run "
+            f"with `cloister rm-run {run_id} --force`, or restore the whole workspace from a "
+            "backup")
+
+
 def list_runs(ws: Vault) -> list[RunRecord]:
-    """Every run, newest first."""
+    """Every run, newest first. A record that cannot be read is left out with a warning that
+    says how to delete it: one damaged run blocked listing runs, deleting any dataset (which
+    looks for the runs on it) and erasing a person's rows."""
     records = []
     for key in ws.list("runs/"):
         if key.endswith("/run.json") and key.count("/") == 2:
-            records.append(_as_seen(ws, RunRecord.from_dict(ws.read_json(key))))
+            try:
+                record = RunRecord.from_dict(ws.read_json(key))
+            except UNREADABLE_RECORD as exc:
+                log.warning(unreadable_record(key.split("/")[1], exc))
+                continue
+            records.append(_as_seen(ws, record))
     records.sort(key=lambda r: (r.created, r.run_id), reverse=True)
     return records
 
@@ -374,13 +398,21 @@ def delete_run(ws: Vault, run_id: str, *, force: bool = False) -> int:
     A run recorded as running is refused unless ``force``: it may be training right now (a run
     left "running" by a crash has no such owner, and ``force`` clears it).
     """
-    record = load_run(ws, run_id)
-    check_deletable(ws, [record], force=force)
+    run_id = resolve_run_id(ws, run_id)
+    try:
+        record: RunRecord | None = load_run(ws, run_id)
+    except UNREADABLE_RECORD as exc:
+        if not force:  # whether it is being trained cannot be read from it: the user says
+            raise InputError(f"the record of run {run_id} cannot be read ({exc}); delete the "
+                             f"run with `cloister rm-run {run_id} --force`") from None
+        record = None
+    if record is not None:
+        check_deletable(ws, [record], force=force)
     # Held while deleting: a resume starting meanwhile waits, then finds no run to resume.
-    with claim_run(ws, run_id) if record.status is not RunStatus.RUNNING else nullcontext(), \
-            interrupts_held():  # the deletion and its entry, or neither
+    with claim_run(ws, run_id) if record is None or record.status is not RunStatus.RUNNING \
+            else nullcontext(), interrupts_held():  # the deletion and its entry, or neither
         count = ws.delete_prefix(f"runs/{run_id}/")
-        ws.audit("run.deleted", run=run_id, dataset=record.dataset)
+        ws.audit("run.deleted", run=run_id, dataset=record.dataset if record else None)
     release_claim_file(ws, run_id)
     return count
 

@@ -165,6 +165,11 @@ def show_controls_on_terminals() -> None:
             continue
 
 
+class _AsTheCommandSaysIt(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"cloister: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     disable_core_dumps()  # before any passphrase or plaintext is in memory
     enforce_offline()
@@ -183,10 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(json.dumps({"error": _Parser.last_error, "exit_code": 2}))
         raise
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    # A warning reads as the command's own ("cloister: warning: ..."), like every other line it
+    # writes to stderr; --verbose names the module each line comes from.
+    if not logging.getLogger().handlers:  # as logging.basicConfig: a host's own set-up stays
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s")
+                             if args.verbose else _AsTheCommandSaysIt())
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR

@@ -63,23 +63,32 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_rm_run(args: argparse.Namespace) -> int:
-    from engine.runs import check_deletable, delete_run, load_run
+    from engine.runs import UNREADABLE_RECORD, check_deletable, delete_run, load_run, resolve_run_id
 
     ws = open_workspace(args)
     try:
-        records = [load_run(ws, run_id) for run_id in args.runs]  # every id checked first
+        records, damaged = [], []
+        for run_id in args.runs:  # every id checked first
+            try:
+                records.append(load_run(ws, run_id))
+            except UNREADABLE_RECORD as exc:
+                if not args.force:
+                    raise InputError(f"the record of run {run_id} cannot be read ({exc}); delete "
+                                     f"the run with `cloister rm-run {run_id} --force`") from None
+                damaged.append(resolve_run_id(ws, run_id))
         check_deletable(ws, records, force=args.force)  # and every status, before any is deleted
         if not args.yes:
             if not sys.stdin.isatty():
                 raise InputError("not deleting runs without confirmation; pass --yes")
-            listed = ", ".join(f"{r.run_id} ({r.dataset}, {r.status.value})" for r in records)
+            listed = ", ".join([f"{r.run_id} ({r.dataset}, {r.status.value})" for r in records]
+                               + [f"{run_id} (record unreadable)" for run_id in damaged])
             answer = ask(f"Delete run(s) {listed}, with their models and reports? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 print("Nothing deleted.")
                 return EXIT_OK
-        for record in records:
-            delete_run(ws, record.run_id, force=args.force)
-            print(f"Deleted run {record.run_id} (its model, report and checkpoint).")
+        for run_id in [r.run_id for r in records] + damaged:
+            delete_run(ws, run_id, force=args.force)
+            print(f"Deleted run {run_id} (its model, report and checkpoint).")
     finally:
         ws.lock()
     return EXIT_OK

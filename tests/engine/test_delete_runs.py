@@ -184,3 +184,34 @@ def test_rm_of_a_dataset_a_run_is_training_on_says_the_run_goes_on(trained, caps
     train_tiny_run(root.parent / "again", dataset="other")  # nothing is training on this one
     code, out, _ = cli(root.parent / "again" / "workspace", capsys, "rm", "other", "--yes")
     assert code == 0 and "training on it" not in out
+
+
+def _damage(ws, key: str) -> None:
+    path = ws.file_of(key)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte: the AES-GCM tag no longer matches
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_run_record_blocks_neither_the_list_nor_deleting_it(trained, capsys, caplog) -> None:
+    # One run record that failed authentication stopped `runs`, `rm` of any dataset (it looks
+    # for the runs on it) and `forget`, each with "restore it from a backup".
+    ws, run_id, root = trained
+    _damage(ws, f"runs/{run_id}/run.json")
+    code, out, err = cli(root, capsys, "runs")
+    assert code == 0 and run_id not in out
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(f"the record of run {run_id} cannot be read (" in m
+               and f"`cloister rm-run {run_id} --force`" in m for m in warned)
+    code, _, err = cli(root, capsys, "rm-run", run_id, "--yes")  # it may be training: the user says
+    assert code == 2 and f"delete the run with `cloister rm-run {run_id} --force`" in err
+    assert ws.list(f"runs/{run_id}/")
+    code, _, err = cli(root, capsys, "forget", "Nobody Anyone", "--yes")  # an erasure request
+    assert code == 0 and "cannot be read" not in err
+    code, out, _ = cli(root, capsys, "rm", "sms", "--yes")
+    assert code == 0 and "Deleted dataset 'sms'" in out
+    code, out, _ = cli(root, capsys, "rm-run", run_id[-8:], "--yes", "--force")
+    assert code == 0 and f"Deleted run {run_id}" in out
+    assert ws.list(f"runs/{run_id}/") == []
+    assert [e.details for e in ws.verify_audit().entries if e.action == "run.deleted"] == [
+        {"run": run_id, "dataset": None}]
