@@ -64,10 +64,14 @@ class TrainPlan:
                    f"{'on' if c.class_weights else 'off'}"
                    + (f", multi-label (labels separated by {c.label_delimiter!r})" if c.multi_label else ""))
         if self.split is not None:
+            from engine.training.prepare import nothing_held_out
+
             train, validation, test = self.split
             out.append(f"split (seed {c.seed}): {train:,} training, {validation:,} validation and "
                        f"{test:,} test rows" + (", each person's rows in one part"
                                                 if c.dp and c.dp_person_column else ""))
+            if nothing_held_out(validation, test):
+                out.append(f"warning: {nothing_held_out(validation, test)}")
         long_texts = self.long_texts_line()
         if long_texts:
             out.append(long_texts)

@@ -234,6 +234,28 @@ def split_strata(labels: Sequence[str], config: TrainConfig | Mapping[str, Any])
     return list(labels)
 
 
+def nothing_held_out(validation_rows: int, test_rows: int, *, run_id: str = "RUN",
+                     app: bool = False) -> str:
+    """What a split with no validation or no test rows means for the run ('' when it has
+    both): a class gives a row to each only from three rows up, so data of one- and two-row
+    classes trained with no early stopping and ended with an empty "Test metrics:", unsaid."""
+    missing = [part for part, rows in (("validation", validation_rows), ("testing", test_rows))
+               if not rows]
+    if not missing:
+        return ""
+    said = (f"no rows are held out for {' or '.join(missing)}: a class gives one row to "
+            "validation and one to testing only from 3 rows up")
+    if not validation_rows:
+        said += "; with no validation, training cannot stop early or choose its best point"
+    if not test_rows:
+        said += "; with no test rows, the run has no test metrics"
+    if app:
+        return (f"{said}. Add rows to the small classes, or score the run on another labelled "
+                "dataset on the Results page.")
+    return (f"{said}. Add rows to the small classes, or score the run on other labelled rows "
+            f"with `cloister evaluate {run_id} --data NAME|FILE`.")
+
+
 def split_rows(strata: Sequence[str], *, seed: int, people: Sequence[str] | None = None,
                new_run: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified, seeded train/validation/test positions (80/10/10); with ``people``, each
