@@ -89,6 +89,16 @@ class RunRecord:
         return replace(self, **changes)
 
 
+def still_training(record: RunRecord) -> str:
+    """What to say of using a run's model while it is trained ('' when it is not): the model
+    stored then is the best point so far, and a script that exported "the newest run" shipped a
+    half-trained model with exit 0."""
+    if record.status is not RunStatus.RUNNING:
+        return ""
+    return (f"run {record.run_id} is still being trained: its model is the best point so far and "
+            "changes until the run ends")
+
+
 def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 

@@ -44,7 +44,7 @@ def evaluate_run(
     nothing answers its prior, which would count as a mistake or a hit by chance.
     """
     from engine.evaluation.prediction import Predictor
-    from engine.runs import load_run
+    from engine.runs import load_run, still_training
 
     record = load_run(ws, run_id)
     config = dict(record.config or {})
@@ -53,6 +53,9 @@ def evaluate_run(
     groups = None
     unread: tuple[int, str] = (0, "")  # rows of a --data file that could not be read, and which
     own_split = data is None and dataset is None  # rescored, and its report stored again
+    if still_training(record) and own_split:  # its report would describe weights that change
+        raise InputError(f"{still_training(record)}; its test report is written when it "
+                         "finishes: score it then, or on other labelled rows with --data")
     if dataset is not None:
         texts, raw_labels, source = _stored_rows(ws, dataset)
     elif data is None:

@@ -137,10 +137,12 @@ class Predictor:
     ) -> Predictor:
         """The best model of a finished run, decrypted from the workspace into memory."""
         from engine.models.weights import load_model, model_exists
-        from engine.runs import load_run, no_model_yet
+        from engine.runs import load_run, no_model_yet, still_training
         from engine.training.checkpoint import has_checkpoint
 
         record = load_run(ws, run_id)
+        if still_training(record):
+            log.warning("%s; these predictions use it as it is now", still_training(record))
         key = f"runs/{run_id}/model"
         if not model_exists(ws, key):
             raise InputError(no_model_yet(record, resumable=has_checkpoint(ws, record.run_id)))

@@ -359,12 +359,15 @@ def export_run(
     cost (tests). Plaintext: ``out`` is a new or empty folder.
     """
     from engine.models.weights import load_model, model_exists
-    from engine.runs import load_run, no_model_yet
+    from engine.runs import load_run, no_model_yet, still_training
     from engine.training.checkpoint import has_checkpoint
 
     format = export_format_named(format).name  # an unknown or unusable format fails before any work
     out = Path(out).expanduser()
     record = load_run(ws, run_id)
+    if still_training(record):
+        raise InputError(f"{still_training(record)}; export it when it has finished "
+                         "(`cloister runs` shows its status); nothing was written")
     prefix = f"runs/{run_id}/model"
     if not model_exists(ws, prefix):
         raise InputError(no_model_yet(record, resumable=has_checkpoint(ws, record.run_id)))

@@ -215,3 +215,4 @@ def test_a_damaged_run_record_blocks_neither_the_list_nor_deleting_it(trained, c
     assert ws.list(f"runs/{run_id}/") == []
     assert [e.details for e in ws.verify_audit().entries if e.action == "run.deleted"] == [
         {"run": run_id, "dataset": None}]
+
