@@ -40,8 +40,23 @@ def add_workspace_options(parser: argparse.ArgumentParser, *, passphrase: bool =
                        f"input for - (else ${PASSPHRASE_ENV}, else a prompt)")
 
 
+_SETTINGS_OVER_VARIABLE_SAID: set[tuple[str, Path]] = set()
+
+
 def workspace_dir(args: argparse.Namespace) -> Path:
-    return default_workspace_dir(getattr(args, "workspace", None))
+    """--workspace, else the app's Settings, else $CLOISTER_WORKSPACE (the app's order). A
+    script that sets the variable where Settings name another folder is told which one it got:
+    it went on, silently, in the vault the app had chosen."""
+    chosen = default_workspace_dir(getattr(args, "workspace", None))
+    variable = os.environ.get("CLOISTER_WORKSPACE")
+    if not getattr(args, "workspace", None) and variable and \
+            Path(variable).expanduser().absolute() != chosen.absolute() and \
+            (variable, chosen) not in _SETTINGS_OVER_VARIABLE_SAID:
+        _SETTINGS_OVER_VARIABLE_SAID.add((variable, chosen))  # once a command, not every look
+        print(f"cloister: warning: using the workspace chosen in the app's Settings ({chosen}), "
+              f"not $CLOISTER_WORKSPACE ({variable}): Settings come first, as in the app; give "
+              "--workspace to choose", file=sys.stderr)
+    return chosen
 
 
 # A passphrase file that starts with a UTF-8 byte-order mark: up to 2026-12-07 the mark was

@@ -43,6 +43,11 @@ def test_the_command_line_finds_the_workspace_chosen_in_the_apps_settings(
     # where Settings names none): with both set, the app and the command line open one vault.
     monkeypatch.setenv("CLOISTER_WORKSPACE", str(tmp_path / "env"))
     assert default_workspace_dir() == chosen
+    # A script that sets the variable is told it got the Settings' folder (it went on silently).
+    assert cli(["datasets"]) == 0
+    assert capsys.readouterr().err.count(
+        f"cloister: warning: using the workspace chosen in the app's Settings ({chosen}), not "
+        f"$CLOISTER_WORKSPACE ({tmp_path / 'env'})") == 1
     assert default_workspace_dir(None, in_settings=False) == tmp_path / "env"
     assert default_workspace_dir(tmp_path / "flag") == tmp_path / "flag"
     # Settings naming a folder that is gone: the hint names the settings file, since the
