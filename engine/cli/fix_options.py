@@ -152,7 +152,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
             print("  " + line.replace("(the source file is unchanged)", kept))
         applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in (*info.history, *history))
         for line in problem_lines(problems, source=info.source_name, applied=applied, listed_by=""):
-            print("  " + line)
+            print("  " + line, file=sys.stderr)  # warnings and errors: stderr, as in import
         if has_blocking(problems) and not args.force:
             print(f"cloister: error: not stored: blocking problems remain in {source!r} "
                   f"({count_kinds(problems, blocking=True)}); add the fixes named above, or pass "

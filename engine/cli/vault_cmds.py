@@ -110,19 +110,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     if history and any(p.row is not None for p in problems):
         # Dropped rows shift the numbers: say so, rather than name the wrong line of the file.
         print(f"  (the rows below are counted after these fixes; `cloister inspect {quoted}` "
-              "numbers them as in the file)")
+              "numbers them as in the file)", file=sys.stderr)
     cap = next((s for s in history if s.get("kind") == "cap-long"), None)
     if cap is not None and any(p.code in ("duplicate-row", "conflicting-labels") for p in problems):
         # Repeats are judged on the texts as read; these appear only once the texts are cut.
         print(f"  (the repeats or conflicts below appear once texts are cut at "
               f"{cap.get('details', {}).get('max_tokens', '?')} tokens: cut them less, or leave "
-              "--cap-long out)")
+              "--cap-long out)", file=sys.stderr)
     # The flag of each fix that already ran ("--drop-duplicates"): not offered again.
     applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in history)
     # The rows not printed are listed by inspect's --json (import has no such flag).
     for line in problem_lines(problems, source=str(imported.source), applied=applied,
                               listed_by=f"listed by 'cloister inspect {quoted} --json'"):
-        print("  " + line)
+        print("  " + line, file=sys.stderr)  # warnings and errors: stderr, as the README says
     if has_blocking(problems) and not args.force:
         from engine.data.problems import count_kinds
 

@@ -98,7 +98,7 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
     # Cut at 64 tokens, two letters that differed further on now repeat: warned of, with rows
     # of the fixed table (said so), and no "fix: --drop-duplicates", which already ran.
     assert cli(["import", str(cfpb), "--name", "cfpb64", *FIXES, "--cap-long", "64"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # problems are warnings: on stderr
     # The hint names the file itself, ready to paste (it said `cloister inspect FILE`).
     assert f"(the rows below are counted after these fixes; `cloister inspect {cfpb}` numbers them" in out
     assert "the row repeats row" in out and "fix: --drop-duplicates" not in out

@@ -356,7 +356,7 @@ def test_rows_that_cannot_be_read_block_the_import_until_left_out(tmp_path: Path
     capsys.readouterr()
     assert main(["import", str(path), "--name", "naive"]) == 2
     said = capsys.readouterr()
-    assert "error: 6 rows of the file could not be read" in said.out
+    assert "error: 6 rows of the file could not be read" in said.err
     assert "not imported" in said.err and "add --skip-incomplete" in said.err
     assert main(["datasets", "--json"]) == 0 and "naive" not in capsys.readouterr().out
     # Stored as it is (--force), the rows left out no longer block it: it trains, as the

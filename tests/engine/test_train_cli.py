@@ -190,9 +190,9 @@ def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, 
     assert cli(["init", "--kdf-cost", "10"]) == 0
     capsys.readouterr()
     assert cli(["import", str(source), "--name", "tickets"]) == 2  # as single labels: blocked
-    assert "class 'tech|refund' has 1 example" in capsys.readouterr().out
+    assert "class 'tech|refund' has 1 example" in capsys.readouterr().err
     assert cli(["import", str(source), "--name", "tickets", "--label-delimiter", "|"]) == 0
-    assert "tech|refund" not in capsys.readouterr().out
+    assert "tech|refund" not in capsys.readouterr().err
     assert cli(["import", str(source), "--name", "t2", "--label-delimiter", "|", "--drop-small"]) == 2
     assert "a row carries several classes" in capsys.readouterr().err
     assert cli(["train", "tickets", "--model", str(tiny_bert), "--multi-label", "--epochs", "1",

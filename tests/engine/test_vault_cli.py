@@ -62,7 +62,7 @@ def test_blocking_problems_refused_unless_forced(env: Path, tmp_path: Path, caps
     single.write_text("text,label\n" + "".join(f"t {i},same\n" for i in range(12)))
     code, out, err = run(capsys, "import", str(single), "--name", "one-class")
     assert code == 2 and "blocking problem" in err and "--force" in err
-    assert "error:" in out  # the report was printed
+    assert "  error: column 'label': every usable row has the same label" in err and "error:" not in out
     code, out, _ = run(capsys, "datasets", "--json")
     assert json.loads(out) == []
     assert run(capsys, "import", str(single), "--name", "one-class", "--force")[0] == 0
