@@ -97,9 +97,26 @@ def _read_config(path: Path) -> dict[str, Any]:
             "config.json, weights and tokenizer files (a Hugging Face model folder)"
         )
     try:
-        return json.loads(config_file.read_text(encoding="utf-8"))
+        cfg = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"{config_file} cannot be read as JSON ({exc}): the folder is damaged") from exc
+        raise InputError(f"{config_file} cannot be read as JSON ({exc}): the folder is damaged; "
+                         "copy the model folder again") from exc
+    if not isinstance(cfg, dict):
+        raise InputError(f"{config_file} is not a Hugging Face model config (it holds a "
+                         f"{type(cfg).__name__.replace('dict', 'object')}, not settings): the "
+                         "folder is damaged; copy the model folder again")
+    # A number the sizes are read from, checked once here: a damaged value ("512px", a list)
+    # raised ValueError or TypeError as a traceback.
+    for name in _SIZE_SETTINGS:
+        value = cfg.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InputError(f"{config_file} gives {name} as {value!r}, not a number: the folder "
+                             "is damaged; copy the model folder again")
+    return cfg
+
+
+_SIZE_SETTINGS = ("hidden_size", "dim", "num_hidden_layers", "n_layers", "intermediate_size",
+                  "hidden_dim", "vocab_size", "max_position_embeddings", "embedding_size")
 
 
 def _approx_parameters(cfg: dict[str, Any]) -> int:
@@ -120,6 +137,9 @@ def check_model_folder(path: str | Path) -> ModelInfo:
     non-encoder model, no weights, no tokenizer.
     """
     path = Path(path).expanduser()
+    if path.is_file():
+        raise InputError(f"model folder {path} is a file: give the folder that holds it "
+                         f"({path.parent})")
     if not path.is_dir():
         raise InputError(f"model folder {path} does not exist: check the path")
     cfg = _read_config(path)
@@ -133,9 +153,13 @@ def check_model_folder(path: str | Path) -> ModelInfo:
             f"{', '.join(architectures) or 'decoder'}): Cloister fine-tunes encoder models "
             "(BERT, DistilBERT, RoBERTa, XLM-R, DeBERTa, ELECTRA, MPNet, ALBERT); choose one of those"
         )
+    if not model_type:
+        raise InputError(f"model folder {path}: its config.json names no model_type, so what model "
+                         "it holds cannot be told; copy the model folder again as it was "
+                         "published (a Hugging Face model folder)")
     if model_type not in ENCODER_MODEL_TYPES:
         raise InputError(
-            f"model folder {path} holds a '{model_type or 'unknown'}' model, which is not an "
+            f"model folder {path} holds a '{model_type}' model, which is not an "
             "encoder Cloister can fine-tune: choose a BERT, DistilBERT, RoBERTa, XLM-R, DeBERTa, "
             "ELECTRA, MPNet or ALBERT model folder"
         )
@@ -173,9 +197,16 @@ def check_model_folder(path: str | Path) -> ModelInfo:
 
 
 def load_tokenizer(path: str | Path) -> Any:
+    """The model folder's tokenizer; ``InputError`` when its files cannot be loaded (a damaged
+    tokenizer.json raised its JSON parser's error as a traceback wherever it was loaded)."""
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    try:
+        return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - each tokenizer format has its parser's errors
+        raise InputError(f"the tokenizer files in model folder {path} cannot be loaded "
+                         f"({type(exc).__name__}: {exc}): the folder is damaged or incomplete; "
+                         "copy the model folder again") from exc
 
 
 def load_for_training(

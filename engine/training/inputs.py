@@ -59,13 +59,8 @@ def tokenizing(prep: Prepared, cancel: CancelToken | None) -> Generator[Progress
 
     try:
         tokenizer = load_tokenizer(check_model_folder(prep.model.path).path)
-    except InputError as exc:
+    except InputError as exc:  # a damaged tokenizer file included
         raise TrainingFailure(FailureKind.BAD_MODEL, str(exc)) from exc
-    except Exception as exc:  # noqa: BLE001 - a damaged tokenizer file raises its parser's errors
-        raise TrainingFailure(FailureKind.BAD_MODEL, f"the tokenizer in model folder "
-                              f"{prep.model.path} cannot be loaded ({type(exc).__name__}: {exc}): "
-                              "its files may be damaged or incomplete; copy the model folder "
-                              "again") from exc
     steps = encoding_inputs(tokenizer, prep)
     started = time.monotonic()
     last: float | None = None  # when progress was last reported; None before the first report

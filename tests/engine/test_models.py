@@ -75,6 +75,35 @@ def test_no_tokenizer(tiny_bert: Path) -> None:
         check_model_folder(tiny_bert)
 
 
+def test_a_config_file_given_for_its_folder_names_the_folder(tiny_bert: Path) -> None:
+    with pytest.raises(InputError, match=f"is a file: give the folder that holds it \\({tiny_bert}\\)"):
+        check_model_folder(tiny_bert / "config.json")
+
+
+@pytest.mark.parametrize(("config", "said"), [
+    ("[]", "is not a Hugging Face model config (it holds a list, not settings)"),
+    ('{"model_type": "bert", "max_position_embeddings": "512px"}',
+     "gives max_position_embeddings as '512px', not a number"),
+    ('{"architectures": ["BertModel"]}', "its config.json names no model_type"),
+])
+def test_a_damaged_config_is_said_not_raised_as_a_traceback(tiny_bert: Path, config: str,
+                                                            said: str) -> None:
+    (tiny_bert / "config.json").write_text(config)
+    with pytest.raises(InputError) as raised:
+        check_model_folder(tiny_bert)
+    assert said in str(raised.value)
+
+
+def test_a_damaged_tokenizer_file_is_said_wherever_it_is_loaded(tiny_bert: Path) -> None:
+    # The dry run's automatic settings loaded it unguarded: a JSONDecodeError traceback.
+    from engine.models.folders import load_tokenizer
+
+    (tiny_bert / "tokenizer.json").write_text('{"version": "1.0", \x01')
+    with pytest.raises(InputError, match=r"the tokenizer files in model folder .* cannot be "
+                                         r"loaded .*copy the model folder again"):
+        load_tokenizer(tiny_bert)
+
+
 def test_roberta_limit_excludes_the_padding_offset(tiny_bert: Path) -> None:
     cfg = json.loads((tiny_bert / "config.json").read_text())
     cfg["model_type"], cfg["max_position_embeddings"] = "roberta", 514
