@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from engine.cli.common import add_workspace_options, label_delimiter, open_workspace, resolve_run
@@ -57,7 +58,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.training import TrainConfig, train
     from engine.training.plan import plan_training
 
-    model_path = None if args.model in (None, "default") else args.model
+    # Absolute: the run keeps it, and `cloister resume` from another folder looked for a
+    # relative path there.
+    model_path = None if args.model in (None, "default") else \
+        str(Path(args.model).expanduser().absolute())
     explicit = {**_explicit_settings(args), **_dp_settings(args)}
     # The user's own settings are checked before the passphrase is asked for.
     problems = TrainConfig(dataset=args.dataset, model_path=model_path, **explicit).validate(

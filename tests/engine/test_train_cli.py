@@ -403,3 +403,14 @@ def test_a_usage_error_with_json_is_json_on_stdout_too(capsys) -> None:
     with pytest.raises(SystemExit):
         cli(["predict", "some-run", "--top-k", "many"])  # without --json: stdout stays empty
     assert capsys.readouterr().out == ""
+
+
+def test_a_model_folder_given_relative_is_kept_absolute_for_resume(ready, tiny_bert, capsys,
+                                                                   monkeypatch) -> None:
+    # `cloister resume` run from another folder looked for the relative path there.
+    monkeypatch.chdir(tiny_bert.parent)
+    assert cli(small(Path(tiny_bert.name))) == 0
+    capsys.readouterr()
+    assert cli(["runs", "--json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["config"]["model_path"] == str(tiny_bert.absolute())
