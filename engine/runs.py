@@ -279,9 +279,11 @@ def privacy_said(privacy: dict[str, Any] | None) -> str:
             f"{taken}; validation and test metrics are not private")
 
 
-def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
-    """Rows for a side-by-side table: the settings that differ, the privacy spent (DP runs),
-    then the test metrics."""
+def compare_runs(records: list[RunRecord], named: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Rows for a side-by-side table: the dataset as named now (``named``, from
+    ``datasets_named_now``: "customers (an earlier import)"), the settings that differ, the
+    privacy spent (DP runs), then the test metrics and how many test rows they were measured
+    on."""
     settings = [used_settings(r) for r in records]
     keys = sorted({k for s in settings for k in s})
     differing = [k for k in keys if len({repr(s.get(k)) for s in settings}) > 1]
@@ -291,14 +293,25 @@ def compare_runs(records: list[RunRecord]) -> list[dict[str, Any]]:
     any_dp = any(r.privacy for r in records)
     rows = []
     for r, s in zip(records, settings):
-        row: dict[str, Any] = {"run": r.run_id, "status": r.status.value, "dataset": r.dataset}
+        row: dict[str, Any] = {"run": r.run_id, "status": r.status.value,
+                               "dataset": (named or {}).get(r.run_id, r.dataset)}
         row.update({k: s.get(k) for k in differing})
         if any_dp:
             row["epsilon_spent"] = (r.privacy or {}).get("epsilon_spent")
         row.update({m: r.metrics.get(m) for m in metric_names})
+        row["test_rows"] = r.test_rows
         row["duration_s"] = round(r.duration_seconds, 1)
         rows.append(row)
     return rows
+
+
+def scored_alike(records: list[RunRecord]) -> bool:
+    """Whether the runs' test metrics come from the same test rows: the same dataset contents
+    (digest), split with the same seed into as many test rows. Runs of two imports of one
+    name showed side by side as "dataset customers" with nothing to say they were not."""
+    keys = {(r.dataset_sha256 or r.dataset, used_settings(r).get("seed"), r.test_rows)
+            for r in records}
+    return len(keys) <= 1
 
 
 def runs_on(ws: Vault, dataset: str, sha256: str | None = None) -> list[RunRecord]:

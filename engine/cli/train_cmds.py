@@ -163,7 +163,7 @@ def _table(rows: list[dict[str, Any]], out: TextIO) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from engine.runs import compare_runs, datasets_named_now, list_runs, load_run
+    from engine.runs import compare_runs, datasets_named_now, list_runs, load_run, scored_alike
 
     chosen = [*(args.compare or ()), *(getattr(args, "run_ids", None) or ())]
     ws = open_workspace(args)
@@ -178,8 +178,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if chosen:
         # The duration as the list of runs shows it ("0:38"), not "38.5000" seconds.
         _table([{**{k: v for k, v in row.items() if k != "duration_s"},
-                 "duration": _fmt_time(row["duration_s"])} for row in compare_runs(records)],
+                 "duration": _fmt_time(row["duration_s"])} for row in compare_runs(records, named)],
                sys.stdout)
+        if not scored_alike(records):
+            print("note: these runs were not scored on the same test rows (another dataset, "
+                  "another import of it, or another seed's split): their metrics differ by that "
+                  "too; `cloister evaluate RUN --data NAME` scores each on the same rows",
+                  file=sys.stderr)
         return EXIT_OK
     if not records:
         print("No runs yet: train one with `cloister train DATASET`.")

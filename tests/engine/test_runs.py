@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InputError
-from engine.runs import RunRecord, RunStatus, compare_runs, list_runs, load_run, new_run_id, save_run
+from engine.runs import (RunRecord, RunStatus, compare_runs, list_runs, load_run, new_run_id, save_run,
+                         scored_alike)
 from tests.engine.tiny_model import workspace  # noqa: F401
 
 
@@ -50,12 +51,27 @@ def test_compare_shows_only_differing_settings() -> None:
     assert rows[0]["accuracy"] == 0.9 and rows[0]["roc_auc"] is None and rows[1]["roc_auc"] == 0.95
 
 
+def test_compare_names_each_runs_dataset_as_now_and_says_when_test_rows_differ() -> None:
+    # Runs of two imports of "customers" read "dataset customers" side by side: 0.857 on a
+    # 14-row split of one against 0.85 on a 20-row split of the other, nothing said.
+    jan = record("jan", "1", dataset="customers", dataset_sha256="aa", test_rows=14)
+    feb = record("feb", "2", dataset="customers", dataset_sha256="bb", test_rows=20)
+    rows = compare_runs([jan, feb], {"jan": "customers (an earlier import)"})
+    assert [(r["dataset"], r["test_rows"]) for r in rows] == [
+        ("customers (an earlier import)", 14), ("customers", 20)]
+    assert not scored_alike([jan, feb])
+    again = jan.updated(run_id="jan2", config={**jan.config, "lr": 1e-4})
+    assert scored_alike([jan, again])  # the same rows, the same seed: the same test split
+    assert not scored_alike([jan, again.updated(config={**again.config, "seed": 14})])
+
+
 def test_compare_shows_dp_settings_and_epsilon_only_for_dp_runs() -> None:
     plain = {"epochs": 3, "dp": False, "dp_epsilon": 8.0, "dp_trainable": "all"}  # unused defaults
     a = record("a", "1", config=plain, metrics={"accuracy": 0.9})
     b = record("b", "2", config=plain | {"epochs": 4}, metrics={"accuracy": 0.8})
     rows = compare_runs([a, b])
-    assert set(rows[0]) == {"run", "status", "dataset", "epochs", "accuracy", "duration_s"}
+    assert set(rows[0]) == {"run", "status", "dataset", "epochs", "accuracy", "test_rows",
+                            "duration_s"}
     dp = record("c", "3", config={"epochs": 3, "dp": True, "dp_epsilon": 3.0, "dp_trainable": "top-2"},
                 metrics={"accuracy": 0.85})
     dp = dp.updated(privacy={"epsilon_spent": 2.97})
