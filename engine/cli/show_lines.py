@@ -1,8 +1,12 @@
 """How `cloister show` says a dataset's rows, its blocking problems and what was done about its
-personal data (kept apart from the workspace commands, which are long enough)."""
+personal data, and what `import --replace` replaced (kept apart from the workspace commands,
+which are long enough)."""
 from __future__ import annotations
 
 from typing import Any
+
+from engine.errors import InputError
+from engine.units import count_of
 
 _SHOW_WIDTH = 100  # characters of a text shown on its line
 
@@ -51,3 +55,33 @@ def review_line(review: tuple[str, dict[str, Any]] | None, name: str) -> str:
         again = ", ".join(f"{kind} {count:,}" for kind, count in sorted(details["rescan"].items()))
         line += f"; scanned since, found: {again or 'nothing'}"
     return line + older
+
+
+def what_is_replaced(ws: Any, name: str) -> tuple[str, list[Any]] | None:
+    """What `import --replace` takes the place of (it said only "Imported"): the earlier
+    import's rows and file, and the runs on it; None when there is no such dataset."""
+    from engine.data.store import DatasetDamaged, dataset_info
+    from engine.runs import runs_on
+
+    try:
+        old = dataset_info(ws, name)
+    except DatasetDamaged:
+        return f"It replaces the earlier import of {name!r}, which could not be read.", []
+    except InputError:  # no such dataset: nothing is replaced
+        return None
+    return (f"It replaces the earlier import of {name!r}: {old.rows:,} rows from "
+            f"{old.source_name}, imported {old.created:%Y-%m-%d %H:%M} UTC.", runs_on(ws, name))
+
+
+def replaced_line(ws: Any, name: str, said: str, runs: list[Any]) -> str:
+    """``said``, and what became of the runs on the replaced rows: kept, and listed under the
+    name they show now ("toy (an earlier import)"; the same rows imported again keep theirs)."""
+    from engine.runs import datasets_named_now
+
+    if not runs:
+        return said
+    named = datasets_named_now(ws, runs)
+    shown = sorted({named.get(r.run_id, r.dataset) for r in runs})
+    return (f"{said} {count_of(len(runs), 'run')} trained on it {'is' if len(runs) == 1 else 'are'} "
+            f"kept; `cloister runs` lists {'it' if len(runs) == 1 else 'them'} under "
+            f"{', '.join(repr(n) for n in shown)}.")

@@ -32,7 +32,8 @@ from engine.cli.common import (
     require_workspace,
     workspace_dir,
 )
-from engine.cli.show_lines import blocking_lines, one_line, review_line, whole
+from engine.cli.show_lines import (blocking_lines, one_line, replaced_line, review_line,
+                                   what_is_replaced, whole)
 from engine.errors import InputError
 from engine.units import count_of, human_size, label_cell, pad, shown_width
 
@@ -139,14 +140,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         return import_anonymized(args, imported, mapping, problems, history)
     ws = open_workspace(args)
     try:
+        before = what_is_replaced(ws, name) if args.replace else None
         info = save_dataset(ws, name, imported, mapping, problems=problems,
                             overwrite=args.replace, skip_incomplete=args.skip_incomplete,
                             history=history, label_delimiter=args.label_delimiter)
+        replaced = replaced_line(ws, name, *before) if before else ""
     finally:
         ws.lock()
     print(f"Imported {info.rows:,} rows as dataset {info.name!r} "
           f"({info.num_classes} {'class' if info.num_classes == 1 else 'classes'}), encrypted in "
           f"{workspace_dir(args)}.")
+    if replaced:
+        print(replaced)
     return EXIT_OK
 
 

@@ -414,3 +414,19 @@ def test_a_model_folder_given_relative_is_kept_absolute_for_resume(ready, tiny_b
     assert cli(["runs", "--json"]) == 0
     [record] = json.loads(capsys.readouterr().out)
     assert record["config"]["model_path"] == str(tiny_bert.absolute())
+
+
+def test_import_replace_says_what_it_replaces_and_the_runs_it_keeps(ready, tiny_bert, capsys) -> None:
+    # A monthly re-import over the name of the last one said only "Imported 201 rows".
+    assert cli(small(tiny_bert)) == 0
+    capsys.readouterr()
+    newer = ready.with_name("newer.csv")
+    newer.write_text(ready.read_text("utf-8") + "one more row,pos\n", "utf-8")
+    assert cli(["import", str(newer), "--name", "toy", "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert f"It replaces the earlier import of 'toy': 100 rows from {ready.name}, imported 20" in out
+    assert "1 run trained on it is kept; `cloister runs` lists it under 'toy (an earlier import)'" in out
+    assert cli(["import", str(ready), "--name", "toy", "--replace"]) == 0  # the first rows again
+    assert "lists it under 'toy'." in capsys.readouterr().out
+    assert cli(["import", str(ready), "--name", "fresh", "--replace"]) == 0  # nothing to replace
+    assert "replaces" not in capsys.readouterr().out
