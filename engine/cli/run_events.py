@@ -141,7 +141,8 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
                 sink.write(f"Finished run {event.run_id} in {_fmt_time(event.duration_seconds)}"
                           + (f" (best step {event.best_step})" if event.best_step is not None
                              else "")
-                          + (".\nTest metrics:\n" if event.metrics else
+                          + ((f".\nTest metrics ({event.test_basis}):\n" if event.test_basis
+                              else ".\nTest metrics:\n") if event.metrics else
                              ".\nTest metrics: none (no test rows; see the warning below)\n"))
                 for name, value in event.metrics.items():
                     sink.write(f"  {name:<12} {value:.4f}\n")

@@ -402,6 +402,7 @@ class Trainer:
         effective_rows = None  # test rows grouped by person: their worth as independent rows
         notes: tuple[str, ...] = ()
         app_notes: tuple[str, ...] = ()
+        test_basis = ""
         if len(self.prep.test):
             from engine.evaluation.overlap import repeated_test_rows
 
@@ -414,6 +415,7 @@ class Trainer:
                 app_notes = (report.repeats_text(self.config.dataset, app=True),)
             save_report(self.ws, run_id, report)
             metrics, effective_rows = {**report.headline(), "loss": loss}, report.effective_rows
+            test_basis = f"{report.n:,} test row{'s' * (report.n != 1)}; accuracy's {report.interval_text()}"
             yield Evaluated(step=scored_step, epoch=scored_epoch, split="test", metrics=metrics)
         else:
             notes = (nothing_held_out(len(self.prep.validation), 0, run_id=run_id),)
@@ -432,4 +434,4 @@ class Trainer:
             self.ws.delete(ckpt_io.checkpoint_key(run_id))
         log.info("run %s finished in %.1f s (best step %s)", run_id, elapsed, p.best_step)
         yield Finished(run_id=run_id, duration_seconds=elapsed, metrics=metrics, best_step=p.best_step,
-                       steps=p.global_step, notes=notes, app_notes=app_notes)
+                       steps=p.global_step, notes=notes, app_notes=app_notes, test_basis=test_basis)

@@ -84,7 +84,7 @@ def test_cfpb_becomes_importable_and_trainable(cfpb: Path, tiny_bert, capsys) ->
 
     assert cli(["train", "cfpb", "--model", str(tiny_bert), "--epochs", "1", "--batch-size", "8",
                 "--max-length", "32", "--lr", "1e-3"]) == 0
-    assert "Test metrics:" in capsys.readouterr().out
+    assert "Test metrics (9 test rows; " in capsys.readouterr().out
     # Long class names ("Credit reporting, …", "Credit card …") head numbered columns, not
     # columns that read "Credit" twice once cut.
     assert cli(["runs", "--json"]) == 0
