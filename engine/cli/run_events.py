@@ -37,7 +37,15 @@ _BAD_INPUT = {FailureKind.BAD_DATA, FailureKind.BAD_MODEL, FailureKind.BAD_SETTI
 def _event_json(event: Event) -> str:
     data = dataclasses.asdict(event)
     data = {k: (v.value if isinstance(v, FailureKind) else v) for k, v in data.items()}
+    if isinstance(event, Failed):
+        # The keys of every other --json error ({"error", "exit_code"}), beside the event's own:
+        # a script read one shape before the run began and another once it had.
+        data |= {"error": event.message, "exit_code": _failed_exit_code(event)}
     return json.dumps({"event": type(event).__name__.lower(), **data}, default=list)
+
+
+def _failed_exit_code(event: Failed) -> int:
+    return EXIT_BAD_INPUT if event.kind in _BAD_INPUT else EXIT_FAILED
 
 
 def _fmt_time(seconds: float) -> str:
@@ -152,7 +160,7 @@ def consume(events: Iterable[Event], *, json_mode: bool, out: TextIO | None = No
                 progress.line(f"cloister: warning: {note}")
         elif isinstance(event, Failed):
             progress.line(f"cloister: error: {event.message}")
-            code = EXIT_BAD_INPUT if event.kind in _BAD_INPUT else EXIT_FAILED
+            code = _failed_exit_code(event)
         elif isinstance(event, Cancelled):
             if event.checkpoint_key is None and not run_id:
                 progress.line("cancelled before training started: nothing was saved")

@@ -106,6 +106,11 @@ def test_resume_unknown_or_finished_run(ready, tiny_bert, capsys) -> None:
     run_id = json.loads(capsys.readouterr().out.splitlines()[0])["run_id"]
     assert cli(["resume", run_id]) == 2
     assert "already finished" in capsys.readouterr().err
+    # With --json, the engine's refusal has the keys of every other --json error too.
+    assert cli(["resume", run_id, "--json"]) == 2
+    failed = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert failed["event"] == "failed" and failed["exit_code"] == 2
+    assert "already finished" in failed["error"] and failed["error"] == failed["message"]
 
 
 def test_runs_in_an_empty_workspace(ready, capsys) -> None:
