@@ -106,8 +106,19 @@ def _said(args: argparse.Namespace, message: str, exit_code: int, *, line: str |
     if getattr(args, "json", False):
         import json
 
-        print(json.dumps({"error": message, "exit_code": exit_code}))
+        try:
+            print(json.dumps({"error": message, "exit_code": exit_code}), flush=True)
+        except OSError:  # the script reading stdout is gone: stderr said it (a traceback did)
+            _stdout_to_nowhere()
     return exit_code
+
+
+def _stdout_to_nowhere() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush does not raise again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _stopped(args: argparse.Namespace, what: str, exit_code: int) -> int:
@@ -213,11 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if pipe_closed(exc):
             # ``cloister datasets | head`` closed the pipe: not an error worth a traceback.
-            # Point stdout at /dev/null so the interpreter's final flush does not raise again.
-            import os
-
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _stdout_to_nowhere()
             return EXIT_ERROR
         # What a command did not word itself (a read-only folder, a full disk): one line that
         # names the file, not a traceback. Writers leave nothing half-written behind.

@@ -57,3 +57,18 @@ def test_control_characters_from_files_are_shown_not_sent_to_a_terminal(monkeypa
 
     assert json.loads('"lab\\u007fel"') == "lab\x7fel"
     assert piped.getvalue() == "as it is \x1b[2J\n"  # a pipe or a file gets the data unchanged
+
+
+def test_an_error_with_json_to_a_closed_pipe_is_one_line_and_its_exit_code(tmp_path: Path) -> None:
+    # `cloister runs nosuch --json | true`: two BrokenPipeError tracebacks, and exit 1 for 2.
+    reader, writer = os.pipe()
+    os.close(reader)  # the script reading stdout is gone before the error is written
+    env = {**os.environ, "CLOISTER_WORKSPACE": str(tmp_path / "none"), "CLOISTER_SETTINGS_DIR":
+           str(tmp_path / "settings")}
+    done = subprocess.run([sys.executable, "-c", "import sys; from engine.cli import main; "
+                           "sys.exit(main(['runs', 'nosuch', '--json']))"], stdout=writer,
+                          stderr=subprocess.PIPE, cwd=ROOT, env=env, timeout=120)
+    os.close(writer)
+    err = done.stderr.decode("utf-8")
+    assert done.returncode == 2 and "Traceback" not in err
+    assert err.count("cloister: error: no Cloister workspace at") == 1
