@@ -83,10 +83,16 @@ def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int
             detail,
         )
     if isinstance(exc, OSError):
+        # The file, when the error names it: "the workspace or a file" left an administrator to
+        # guess which of them was read-only.
+        what = f"{exc.filename} could not be written or read" if exc.filename else \
+            "the workspace or a file could not be written or read"
+        read_only = exc.errno == errno.EROFS
         return Failed(
             FailureKind.DISK,
-            f"the workspace or a file could not be written or read ({exc.strerror or exc}): check "
-            f"the disk and its permissions{resume}",
+            f"{what} ({exc.strerror or exc}): "
+            + ("that disk is mounted read-only: make it writable or move the workspace to one "
+               "that is" if read_only else "check the disk and its permissions") + resume,
             detail,
         )
     if isinstance(exc, InputError):

@@ -52,3 +52,14 @@ def test_an_audit_entry_the_disk_refused_is_a_disk_failure() -> None:
 
     failed = to_failed(ChangeNotLogged("the audit entry 'x' could not be written (No space left)"))
     assert failed.kind is FailureKind.DISK and failed.message.startswith("the audit entry 'x'")
+
+
+def test_a_file_that_cannot_be_written_is_named_and_a_read_only_disk_said() -> None:
+    # "the workspace or a file could not be written or read": an administrator guessed which.
+    failed = to_failed(OSError(errno.EROFS, "Read-only file system", "/mnt/ws/objects/ab/cd"))
+    assert failed.kind is FailureKind.DISK
+    assert failed.message.startswith("/mnt/ws/objects/ab/cd could not be written or read "
+                                     "(Read-only file system): that disk is mounted read-only")
+    denied = to_failed(PermissionError(errno.EACCES, "Permission denied", "/mnt/ws/vault.json"))
+    assert denied.message.startswith("/mnt/ws/vault.json could not be written or read")
+    assert "check the disk and its permissions" in denied.message
