@@ -264,6 +264,15 @@ def pipe_closed(exc: BaseException) -> bool:
         and exc.filename is None)
 
 
+def positive_int(value: str) -> int:
+    """An argparse type for counts: the error names the option ("argument --batch-size: 0 must
+    be 1 or more"), where a check deep in the engine could not."""
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return number
+
+
 def label_delimiter(value: str) -> str:
     """``--label-delimiter``: a separator, refused when empty (it was ignored without a word) or
     a letter or digit ('a' split "ham" into "h" and "m")."""

@@ -23,6 +23,7 @@ from engine.cli.common import (
     note_old_mark,
     open_workspace,
     opened_as_read_before,
+    positive_int,
     read_passphrase,
     require_strong_enough,
     require_workspace,
@@ -76,7 +77,7 @@ def register(subparsers: Any) -> None:
                    help="show only the K most probable labels; with --input, write them as "
                         "top_1_label, top_1_prob, ... instead of a prob_<label> column per label "
                         f"(the default beyond {MANY_LABELS} labels is {TOP_FOR_MANY})")
-    p.add_argument("--batch-size", type=int, default=64,
+    p.add_argument("--batch-size", type=positive_int, default=64,
                    help="texts scored at once (default 64; lower it if memory runs out)")
     _common(p)
     p.set_defaults(func=cmd_predict)
@@ -480,8 +481,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_open_export(args: argparse.Namespace) -> int:
     from engine.export.exporters import open_export
+    from privacy.errors import WrongPassphrase
 
-    folder, _ = opened_as_read_before(lambda secret: open_export(args.file, args.out, secret),
-                                      _export_passphrase(args, confirm=False), "this export")
+    if not Path(args.file).is_file():  # said before a passphrase is asked for, not after
+        raise InputError(f"no export file at {args.file}: check the path")
+    try:
+        folder, _ = opened_as_read_before(lambda secret: open_export(args.file, args.out, secret),
+                                          _export_passphrase(args, confirm=False), "this export")
+    except WrongPassphrase:
+        raise InputError(f"wrong passphrase for the export {args.file}: give the passphrase chosen "
+                         "when it was exported (its own, not the workspace's), with "
+                         f"--export-passphrase-file FILE or ${EXPORT_PASSPHRASE_ENV}; nothing was "
+                         "written") from None
     print(json.dumps({"output": str(folder)}) if args.json else f"unsealed {args.file} into {folder}")
     return 0

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.cli.common import add_workspace_options, label_delimiter, open_workspace, resolve_run
+from engine.cli.common import (add_workspace_options, label_delimiter, open_workspace, positive_int,
+                               resolve_run)
 from engine.errors import InputError
 from engine.units import pad, shown_width
 from engine.events import CancelToken, Event, Finished, Progress
@@ -27,13 +28,6 @@ from engine.cli.run_events import (  # noqa: F401 - named here for callers and t
 
 
 # ---- commands ---------------------------------------------------------------------------
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return number
-
-
 def _explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields the user gave on the command line; the rest is chosen for them."""
     given = dict(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
@@ -237,10 +231,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="PATH|default", default="default",
                    help="local Hugging Face encoder folder (default: the bundled MiniLM-L6)")
     # Unset options (None) are chosen from the data by engine.training.auto unless --no-auto.
-    p.add_argument("--epochs", type=_positive, default=None, help="default: automatic")
-    p.add_argument("--batch-size", type=_positive, default=None, help="default 16")
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: automatic")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="default 16")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: automatic)")
-    p.add_argument("--max-length", type=_positive, default=None,
+    p.add_argument("--max-length", type=positive_int, default=None,
                    help="tokens per text (default: automatic, from the texts' lengths)")
     p.add_argument("--long-texts", choices=("cut", "windows"), default=None,
                    help="texts longer than --max-length: cut (default: their start is kept) or "
@@ -256,7 +250,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--early-stopping", type=int, default=None, metavar="N",
                    help="stop after N evaluations without a better validation macro-F1 "
                    "(0: never; default 2)")
-    p.add_argument("--grad-accumulation", type=_positive, default=None, metavar="N",
+    p.add_argument("--grad-accumulation", type=positive_int, default=None, metavar="N",
                    help="add up N batches' gradients before each step: the effect of an N times "
                    "larger batch in the memory of one (default 1)")
     p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
@@ -285,7 +279,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dp.add_argument("--delta", type=float, metavar="D", help="δ, below 1/N (default 1/N^1.1)")
     dp.add_argument("--max-grad-norm", type=float, metavar="C",
                     help="per-row gradient clipping norm C (default: automatic, 0.1; 1.0 with --no-auto)")
-    dp.add_argument("--logical-batch-size", type=_positive, metavar="B",
+    dp.add_argument("--logical-batch-size", type=positive_int, metavar="B",
                     help="rows per DP step, each drawn with probability 1/ceil(N/B): B when B "
                          "divides N, fewer when not (300 rows at 256: 150; the dry run says) "
                          "(default: automatic, about N/30 within 256-1024; 256 with --no-auto)")
@@ -320,7 +314,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="the whole flow on the bundled sample, headless",
                               description="Import the bundled SMS spam sample into a throw-away "
                               "workspace, fine-tune the default MiniLM and print test metrics.")
-    p.add_argument("--epochs", type=_positive, default=2, help="epochs to train (default 2)")
+    p.add_argument("--epochs", type=positive_int, default=2, help="epochs to train (default 2)")
     p.add_argument("--dp", nargs="?", const="auto", metavar="top-N|top-N+bias|lora|all",
                    help="train with differential privacy at ε = 8 (the part trained: automatic "
                         "if not given); shows the DP path, not its accuracy: the sample is small")

@@ -277,7 +277,11 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     assert code == 2 and "no export passphrase" in err and "--plaintext" not in err  # export's flag
     monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "wrong")
     code, _, err = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
-    assert code != 0 and "passphrase" in err.lower() and not (tmp_path / "opened").exists()
+    assert code == 2 and not (tmp_path / "opened").exists()
+    assert f"wrong passphrase for the export {tmp_path / 'm.cloister-export'}: give the passphrase " \
+           "chosen when it was exported (its own, not the workspace's)" in err
+    code, _, err = cli("open-export", str(tmp_path / "gone.cloister-export"), "--out", str(tmp_path / "o"))
+    assert code == 2 and "no export file at" in err  # not a question about its passphrase first
     monkeypatch.setenv("CLOISTER_EXPORT_PASSPHRASE", "recipient passphrase")
     code, out, _ = cli("open-export", str(tmp_path / "m.cloister-export"), "--out", str(tmp_path / "opened"))
     assert code == 0
