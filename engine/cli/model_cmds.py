@@ -314,6 +314,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.text and "-" in args.text:
         if args.text.count("-") > 1:
             raise InputError("--text - reads standard input, which holds one text: give it once")
+        if str(getattr(args, "passphrase_file", None)) == "-":  # it read the passphrase as text
+            raise InputError("--text - and --passphrase-file - both read standard input: give "
+                             "the passphrase in a file or $CLOISTER_PASSPHRASE, or the text "
+                             "with --text")
         given = sys.stdin.read().rstrip("\r\n")  # before any passphrase prompt reads a terminal
         args.text = [given if text == "-" else text for text in args.text]
     blank = [i for i, text in enumerate(args.text or (), start=1) if not text.strip()]

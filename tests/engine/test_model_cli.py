@@ -165,6 +165,10 @@ def test_predict_text_top_k_and_json(trained, cli, monkeypatch: pytest.MonkeyPat
     assert code == 0 and out.strip().splitlines() == lines
     code, _, err = cli("predict", run_id, "--text", "-", "--text", "-")
     assert code == 2 and "give it once" in err
+    # Both from standard input: the text read the passphrase's line, then "no passphrase".
+    monkeypatch.setattr("sys.stdin", io.StringIO("the passphrase\nfree cash prize\n"))
+    code, _, err = cli("predict", run_id, "--text", "-", "--passphrase-file", "-")
+    assert code == 2 and "--text - and --passphrase-file - both read standard input" in err
 
 
 def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None:
