@@ -121,6 +121,12 @@ def back_up(root: Path, dest: Path, *, on_wait: Callable[[], None] | None = None
                           "(nothing was left at the destination)") from exc
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and dest.exists():
+            # Another backup (or anything else) filled the folder while this one copied.
+            raise BackupError(f"{dest} was filled by something else while this backup was "
+                              "copied (another backup to the same folder?): this copy was not "
+                              "put there, and nothing of it was left. Back up to a new "
+                              "folder") from exc
         raise BackupError(f"the backup could not be written to {dest.parent} "
                           f"({exc.strerror or exc}); nothing was left there. Free some space or "
                           "choose another place, and back up again") from exc

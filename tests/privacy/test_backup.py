@@ -132,6 +132,26 @@ def test_copies_taken_while_entries_are_written_all_open_whole(workspace: Worksp
         copy.lock()
 
 
+def test_a_folder_filled_by_another_backup_meanwhile_is_said_so(workspace: Workspace,
+                                                                 tmp_path: Path) -> None:
+    # Two backups to one folder at once: the second said "could not be written to the parent
+    # folder (Directory not empty) ... Free some space".
+    other, release = _change_in_progress(workspace)
+    dest = tmp_path / "copy"
+
+    def another_backup_lands() -> None:  # while this one waits for the workspace's lock
+        dest.mkdir()
+        (dest / "vault.json").write_text("{}")
+        release.set()
+
+    with pytest.raises(BackupError, match=r"was filled by something else while this backup was "
+                                          r"copied \(another backup to the same folder\?\)"):
+        back_up(workspace.root, dest, on_wait=another_backup_lands)
+    other.join()
+    assert [p.name for p in dest.iterdir()] == ["vault.json"]  # theirs, untouched
+    assert not list(tmp_path.glob(f"*{PARTIAL_SUFFIX}"))
+
+
 def test_a_failed_backup_leaves_nothing(workspace: Workspace, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
