@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from engine.data.importing.table import ImportedTable
 from engine.data.importing.xlsx_cells import (fill_merged, formulas_without_values,
                                                merged_down, sheet_xml)
 
+log = logging.getLogger(__name__)
+
 _SAMPLE_ROWS = 500
 # An .xlsx is compressed XML; its cells become Python objects: far bigger in memory than on disk.
 _EXPANSION = 8
@@ -30,8 +33,11 @@ def _cell(column: int, row: int) -> str:
 
 
 def _damaged(path: Path, exc: BaseException) -> InputError:
+    # The zip or XML layer's error is for a developer, not the user's message (its type only:
+    # an XML parser's text can quote the cell it stopped in).
+    log.debug("%s cannot be read as a workbook: %s", path, type(exc).__name__)
     return InputError(
-        f"{path} is damaged or truncated: it is not a complete .xlsx workbook ({exc.__class__.__name__}). "
+        f"{path} is damaged or truncated: it is not a complete .xlsx workbook. "
         "Open it in Excel and save it again, or export the sheet as CSV."
     )
 
@@ -131,6 +137,12 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     import openpyxl  # only Excel imports pay for openpyxl
 
     data = read_bytes(path, max_bytes=request.max_bytes, expansion=_EXPANSION)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # an Office 97 container
+        raise InputError(
+            f"{path} is a password-protected (encrypted) workbook, or an old .xls one: Excel saves "
+            "both in this format. Open it in Excel, remove the password (File > Info > Protect "
+            "Workbook > Encrypt with Password, cleared) or save it as an .xlsx workbook, and "
+            "import that.")
     if not data.startswith(b"PK"):
         raise InputError(
             f"{path} is not an Excel .xlsx workbook (an .xlsx file is a ZIP archive and this is "

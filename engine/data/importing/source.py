@@ -127,10 +127,39 @@ def read_head(path: Path, *, max_bytes: int, head_bytes: int) -> tuple[bytes, in
 
 def reject_misnamed(path: Path, data: bytes, *, expected: str) -> None:
     """Refuse a known binary format under a text suffix, saying what the file really is."""
+    if data.startswith(b"PK\x03\x04") and not _zip_holds_a_workbook(path):
+        raise InputError(f"{path} is not {expected}: it is a ZIP archive{_zip_contents(path)}, "
+                         "not a workbook. Unzip it and import the file inside.")
     for magic, what, suffix in _MAGIC:
         if data.startswith(magic):
             fix = f"rename it to {suffix}" if suffix else "export the data as CSV, Excel .xlsx or JSON"
             raise InputError(f"{path} is not {expected}: it looks like {what}. Please {fix}.")
+
+
+def _zip_names(path: Path) -> list[str] | None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
+def _zip_holds_a_workbook(path: Path) -> bool:
+    """Whether a ZIP is an Excel workbook (renaming it .xlsx would read it): "rename it to
+    .xlsx" was said of any ZIP, and the renamed archive was then called a damaged workbook."""
+    names = _zip_names(path)
+    return names is None or ("[Content_Types].xml" in names
+                             and any(n.startswith("xl/") for n in names))
+
+
+def _zip_contents(path: Path) -> str:
+    names = [n for n in _zip_names(path) or [] if not n.endswith("/")]
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
+    return f" (holding {shown})"
 
 
 @dataclass(frozen=True)
