@@ -86,6 +86,14 @@ def test_a_wrong_encoding_name_or_format_is_refused_clearly(tmp_path: Path) -> N
         read_table(path, encoding="latin-7")
     with pytest.raises(InputError, match="is not valid UTF-8, as --encoding utf-8 says"):
         read_table(path, encoding="utf-8")
+    # A UTF-8 file read as UTF-16 became one line of CJK characters, blamed on the data ("the
+    # file has one column, the texts, and no labels"), not on the setting.
+    with pytest.raises(InputError, match=r"pl.csv is not utf-16 \(--encoding utf-16\): it has "
+                                         r"none of the zero bytes"):
+        read_table(path, encoding="utf-16")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("text,label\nhello,a\nbye,b\n", encoding="utf-16")
+    assert read_table(wide, encoding="utf-16").table.num_rows == 2  # a real one still reads
     data = tmp_path / "data.json"
     data.write_text('[{"text": "a", "label": "b"}]')
     with pytest.raises(InputError, match="--encoding applies to CSV and TSV files; data.json"):

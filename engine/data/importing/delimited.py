@@ -363,7 +363,7 @@ def read_delimited(path: Path, request: ReadRequest, *, format_name: str,
     truncated = size > len(head)
     # UTF-8 is checked by pyarrow while parsing (a separate pass would cost ~20% of the import);
     # on its "invalid UTF8" error the file is read again in the encoding it really has.
-    encoding = (named_encoding(head, request.encoding) if request.encoding
+    encoding = (named_encoding(head, request.encoding, path) if request.encoding
                 else detect_encoding(path, head, what=what, verify_utf8=False))
     dialect = _sniff_file(_sample_text(head, encoding, truncated=truncated), delimiters,
                           request.header)

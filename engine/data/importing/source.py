@@ -337,10 +337,17 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
-def named_encoding(head: bytes, codec: str) -> Encoding:
+def named_encoding(head: bytes, codec: str, path: Path | None = None) -> Encoding:
     """The encoding the user named (``--encoding``), skipping its byte-order mark if the file
-    has one (a UTF-8 file from Excel starts with one whether or not ``utf-8-sig`` is named)."""
+    has one (a UTF-8 file from Excel starts with one whether or not ``utf-8-sig`` is named).
+    A UTF-16 or UTF-32 encoding named for a file with no NUL byte is refused: every such file
+    has them (its line breaks and delimiters are two or four bytes, one of them zero), and read
+    so, a UTF-8 file became one line of CJK characters, "a file with one column"."""
     name = codecs.lookup(codec).name
+    if name.startswith(("utf-16", "utf-32")) and head and b"\x00" not in head:
+        raise InputError(f"{path or 'the file'} is not {name} (--encoding {codec}): it has none of "
+                         "the zero bytes every such file has. Leave --encoding out to have the "
+                         "encoding detected, or name the one it was saved in")
     if name in ("utf-8", "utf-8-sig"):
         return Encoding("utf-8-sig", bom=3) if head.startswith(codecs.BOM_UTF8) else Encoding("utf-8")
     for bom, names in ((codecs.BOM_UTF16_LE, ("utf-16", "utf-16-le")),
