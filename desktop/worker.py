@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from engine.events import (TERMINAL_EVENTS, Cancelled, CancelToken, Failed, FailureKind,
                            set_thread_cancel)
-from engine.failures import to_failed
+from engine.failures import log_internal_error, to_failed
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +143,9 @@ class Job(QObject):
                         message=f"The {self.name} job stopped without saying why (engine bug).",
                     )
         except BaseException as exc:  # noqa: BLE001 - the thread boundary catches everything
-            log.error("job %s raised %s", self.name, type(exc).__name__)
-            log.debug("%s", traceback.format_exc())
+            # Where, not what: an exception's text can quote the row it choked on, and the log
+            # (stderr, often a file) must not carry user data (engine.failures).
+            log_internal_error(log, f"the {self.name} job", exc)
             terminal = to_failed(exc, activity=f"the {self.name} job")
         with self._lock:
             self._terminal = terminal

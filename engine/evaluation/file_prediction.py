@@ -283,7 +283,8 @@ def _failed(exc: Exception, output_path: Any) -> Failed:
                       "smaller batch size or split the file", detail)
     log_internal_error(log, "batch prediction", exc)
     return Failed(FailureKind.INTERNAL, f"batch prediction failed unexpectedly ({type(exc).__name__})"
-                  "; the details are in the log", detail)
+                  "; where it failed is on standard error (run with --verbose, or the app from a "
+                  "terminal, to see it); nothing was written", detail)
 
 
 def _about(exc: OSError, output_path: Any) -> bool:

@@ -41,6 +41,26 @@ def test_a_job_that_raises_ends_failed_with_the_message(qtbot, error):
     assert [type(e) for batch in batches for e in batch] == [Started]  # delivered before the failure
 
 
+def test_a_failed_jobs_log_says_where_not_the_row_its_error_quoted(qtbot, caplog):
+    # The traceback logged at debug level carried the exception's text, which can quote the
+    # row a library choked on; the log (stderr, often a file) must not hold user data.
+    import logging
+
+    row = "Jane Roe, 555-0142, card blocked"
+
+    def body(cancel):
+        raise ValueError(f"could not parse row: {row}")  # the frames show this line, not `row`
+        yield  # pragma: no cover
+
+    job = Job(body, name="import")
+    with caplog.at_level(logging.DEBUG), qtbot.waitSignal(job.ended, timeout=10_000):
+        job.start()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "the import job failed with an internal error: ValueError" in logged
+    assert "in body" in logged  # the frames: where it failed
+    assert "Jane Roe" not in logged and "555-0142" not in logged
+
+
 def test_out_of_memory_is_classified_and_actionable(qtbot):
     def body(cancel):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
