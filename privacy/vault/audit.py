@@ -371,6 +371,10 @@ class AuditLog:
         if seq >= len(links):
             what = ("the log is missing or empty" if not links
                     else f"the log ends after {len(links)} entries")
+            # The head's record of the same cut says it once already: said twice, one fact read
+            # as two findings.
+            problems[:] = [p for p in problems
+                           if not p.startswith(f"the log ends after {len(links)} entries but ")]
             problems.append(f"{what}, but the vault records that {seq + 1} were written: the "
                             "log was deleted, cut, or replaced by an older copy")
         elif links[seq] != anchor.audit_link:

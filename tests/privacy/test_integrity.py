@@ -43,6 +43,18 @@ def logged(workspace: Workspace) -> Workspace:
 
 
 # ----- 1. the audit log cannot lose its tail -------------------------------------------------
+def test_a_cut_tail_is_one_finding_not_two(logged: Workspace) -> None:
+    # The head and the vault's anchor both record the count: each said the cut in its words,
+    # "the log ends after 3 entries but 5 were written ...; the log ends after 3 entries, but
+    # the vault records that 5 were written ...", one fact read as two.
+    path = logged.root / AUDIT_FILE
+    path.write_bytes(b"".join(records(path)[:-2]))
+    problems = logged.verify_audit().problems
+    assert [p for p in problems if "ends after 3 entries" in p] == [
+        "the log ends after 3 entries, but the vault records that 5 were written: the log was "
+        "deleted, cut, or replaced by an older copy"]
+
+
 def test_tail_cut_then_append_is_refused_and_recorded(logged: Workspace) -> None:
     path = logged.root / AUDIT_FILE
     path.write_bytes(b"".join(records(path)[:-2]))  # cut 2 of 5
