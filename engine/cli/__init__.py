@@ -197,7 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stop.code == 2 and "--json" in args_list and _Parser.last_error:
             import json
 
-            print(json.dumps({"error": _Parser.last_error, "exit_code": 2}))
+            try:
+                print(json.dumps({"error": _Parser.last_error, "exit_code": 2}), flush=True)
+            except OSError:  # the script reading stdout is gone: stderr said it
+                _stdout_to_nowhere()
         raise
     # A warning reads as the command's own ("cloister: warning: ..."), like every other line it
     # writes to stderr; --verbose names the module each line comes from.

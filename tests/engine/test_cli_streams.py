@@ -65,10 +65,12 @@ def test_an_error_with_json_to_a_closed_pipe_is_one_line_and_its_exit_code(tmp_p
     os.close(reader)  # the script reading stdout is gone before the error is written
     env = {**os.environ, "CLOISTER_WORKSPACE": str(tmp_path / "none"), "CLOISTER_SETTINGS_DIR":
            str(tmp_path / "settings")}
-    done = subprocess.run([sys.executable, "-c", "import sys; from engine.cli import main; "
-                           "sys.exit(main(['runs', 'nosuch', '--json']))"], stdout=writer,
-                          stderr=subprocess.PIPE, cwd=ROOT, env=env, timeout=120)
+    for args, said in ((["runs", "nosuch", "--json"], "cloister: error: no Cloister workspace at"),
+                       (["runs", "--bogus", "--json"], "unrecognized arguments: --bogus")):
+        done = subprocess.run([sys.executable, "-c", "import sys; from engine.cli import main; "
+                               f"sys.exit(main({args!r}))"], stdout=writer,
+                              stderr=subprocess.PIPE, cwd=ROOT, env=env, timeout=120)
+        err = done.stderr.decode("utf-8")
+        assert done.returncode == 2 and "Traceback" not in err, err
+        assert err.count(said) == 1
     os.close(writer)
-    err = done.stderr.decode("utf-8")
-    assert done.returncode == 2 and "Traceback" not in err
-    assert err.count("cloister: error: no Cloister workspace at") == 1

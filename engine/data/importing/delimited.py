@@ -36,7 +36,8 @@ from engine.data.importing.source import (
     read_head,
 )
 from engine.data.importing.header_names import LABEL_NAMES, TEXT_NAMES, name_score
-from engine.data.importing.open_quote import LastSkippedRecord, check_closed, rows_inside_cells
+from engine.data.importing.open_quote import (LastSkippedRecord, check_closed, csv_fields_up_to,
+                                              rows_inside_cells)
 from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.importing.tidy import header_key, tidy
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity
@@ -51,7 +52,6 @@ _SAMPLE_RECORDS = 500
 _MAX_HEADER_CHARS = 64
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
 NEWLINE = b"\n"
-_FIELD_LIMIT_LOCK = threading.Lock()
 _ROW_TEXT = re.compile(r"(Expected \d+ columns, got \d+):.*")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
@@ -181,23 +181,16 @@ def sniff(sample: str, *, delimiters: tuple[str, ...], header: bool | None = Non
     """
     best: tuple[tuple[bool, float, bool, int], str, bool, list[list[str]]] = (
         (False, 0.0, False, 0), delimiters[0], False, [])
-    # The csv module refuses fields over 128 KiB by default; a long document is one field.
-    # The limit is process-wide, so it is raised (never lowered) under a lock and put back.
-    with _FIELD_LIMIT_LOCK:
-        previous = csv.field_size_limit()
-        csv.field_size_limit(max(previous, len(sample) + 1))
-        try:
-            for rank, delimiter in enumerate(delimiters):
-                for quoting in (True, False):
-                    rows = _parse_sample(sample, delimiter, quoting)
-                    if rows is None:
-                        continue
-                    width, share = _consistency(rows)
-                    score = (width >= 2, round(share, 2), len(rows[0]) == width, -rank)
-                    if not best[3] or score > best[0]:
-                        best = (score, delimiter, quoting, rows)
-        finally:
-            csv.field_size_limit(previous)
+    with csv_fields_up_to(len(sample)):  # a long document is one field
+        for rank, delimiter in enumerate(delimiters):
+            for quoting in (True, False):
+                rows = _parse_sample(sample, delimiter, quoting)
+                if rows is None:
+                    continue
+                width, share = _consistency(rows)
+                score = (width >= 2, round(share, 2), len(rows[0]) == width, -rank)
+                if not best[3] or score > best[0]:
+                    best = (score, delimiter, quoting, rows)
     _, delimiter, quoting, rows = best
     if not rows:
         return Dialect(delimiter, quoting, False, (), 0.0)
@@ -262,8 +255,8 @@ class _RaggedRows:
             # A row read over several lines ran from a quote to the next one: the lines between
             # were taken into it, and they are what is lost with it.
             spans = text.count("\n") + 1
-            over = (f" (read as one row over {spans:,} lines, from a quote to the next: check "
-                    "that quote)") if spans > 1 else ""
+            over = (f" (read as one row over {spans:,} lines: check its quotes, one may open a "
+                    "field that is closed only further down)") if spans > 1 else ""
             self.problems.append(Problem(
                 severity=Severity.WARNING, code="ragged-row",
                 message=f"{where} has {actual} field{'s' * (actual != 1)} where the header has "
