@@ -202,9 +202,10 @@ UNREADABLE_RECORD = (ContainerError, KeyError, TypeError, ValueError)
 
 def unreadable_record(run_id: str, exc: Exception) -> str:
     """What to say of a run whose record cannot be read, and what to do about it."""
-    return (f"the record of run {run_id} cannot be read ({exc}), so it is left out; delete the run "
-            f"with `cloister rm-run {run_id} --force`, or restore the whole workspace from a "
-            "backup")
+    return (f"the record of run {run_id} cannot be read ({exc}), so it is left out, and what it was "
+            "trained on cannot be told (its model and report may hold rows of any dataset, and "
+            f"a DP run's spent ε is not counted); delete it with `cloister rm-run {run_id} "
+            "--force`, or restore the whole workspace from a backup")
 
 
 def list_runs(ws: Vault) -> list[RunRecord]:
@@ -309,8 +310,12 @@ def scored_alike(records: list[RunRecord]) -> bool:
     """Whether the runs' test metrics come from the same test rows: the same dataset contents
     (digest), split with the same seed into as many test rows. Runs of two imports of one
     name showed side by side as "dataset customers" with nothing to say they were not."""
-    keys = {(r.dataset_sha256 or r.dataset, used_settings(r).get("seed"), r.test_rows)
-            for r in records}
+    def split_by(r: RunRecord) -> tuple[Any, ...]:  # what the split's rows depend on
+        used = used_settings(r)
+        return (r.dataset_sha256 or r.dataset, used.get("seed"), r.test_rows,
+                used.get("multi_label"), used.get("label_delimiter"), used.get("dp_person_column"))
+
+    keys = {split_by(r) for r in records}
     return len(keys) <= 1
 
 

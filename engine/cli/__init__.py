@@ -177,8 +177,12 @@ def show_controls_on_terminals() -> None:
 
 
 class _AsTheCommandSaysIt(logging.Formatter):
+    """Cloister's own warnings as its other lines; a library's with the library's name."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return f"cloister: {record.levelname.lower()}: {record.getMessage()}"
+        ours = record.name.split(".")[0] in ("engine", "privacy", "desktop")
+        return (f"cloister: {record.levelname.lower()}: {'' if ours else record.name + ': '}"
+                f"{record.getMessage()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

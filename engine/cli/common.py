@@ -50,7 +50,7 @@ def workspace_dir(args: argparse.Namespace) -> Path:
     chosen = default_workspace_dir(getattr(args, "workspace", None))
     variable = os.environ.get("CLOISTER_WORKSPACE")
     if not getattr(args, "workspace", None) and variable and \
-            Path(variable).expanduser().absolute() != chosen.absolute() and \
+            Path(variable).expanduser().resolve() != chosen.resolve() and \
             (variable, chosen) not in _SETTINGS_OVER_VARIABLE_SAID:
         _SETTINGS_OVER_VARIABLE_SAID.add((variable, chosen))  # once a command, not every look
         print(f"cloister: warning: using the workspace chosen in the app's Settings ({chosen}), "

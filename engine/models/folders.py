@@ -203,6 +203,10 @@ def load_tokenizer(path: str | Path) -> Any:
 
     try:
         return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    except ImportError as exc:  # a tokenizer format whose library is not installed
+        raise InputError(f"the tokenizer in model folder {path} needs a Python package that is not "
+                         f"installed ({exc}); choose a model with a tokenizer.json, or install "
+                         "that package") from exc
     except Exception as exc:  # noqa: BLE001 - each tokenizer format has its parser's errors
         raise InputError(f"the tokenizer files in model folder {path} cannot be loaded "
                          f"({type(exc).__name__}: {exc}): the folder is damaged or incomplete; "

@@ -74,3 +74,18 @@ def test_an_error_with_json_to_a_closed_pipe_is_one_line_and_its_exit_code(tmp_p
         assert done.returncode == 2 and "Traceback" not in err, err
         assert err.count(said) == 1
     os.close(writer)
+
+
+def test_warnings_read_as_the_commands_and_a_librarys_are_named() -> None:
+    # `WARNING privacy.vault.workspace: waiting for another Cloister…` read like no other line.
+    import logging
+
+    from engine.cli import _AsTheCommandSaysIt
+
+    def said(name: str) -> str:
+        record = logging.LogRecord(name, logging.WARNING, __file__, 1, "waiting for %s", ("x",), None)
+        return _AsTheCommandSaysIt().format(record)
+
+    assert said("privacy.vault.workspace") == "cloister: warning: waiting for x"
+    assert said("transformers.tokenization_utils") == \
+        "cloister: warning: transformers.tokenization_utils: waiting for x"

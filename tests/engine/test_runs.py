@@ -63,6 +63,8 @@ def test_compare_names_each_runs_dataset_as_now_and_says_when_test_rows_differ()
     again = jan.updated(run_id="jan2", config={**jan.config, "lr": 1e-4})
     assert scored_alike([jan, again])  # the same rows, the same seed: the same test split
     assert not scored_alike([jan, again.updated(config={**again.config, "seed": 14})])
+    # Split by label sets, or by person: other rows for the same count.
+    assert not scored_alike([jan, again.updated(config={**again.config, "multi_label": True})])
 
 
 def test_compare_shows_dp_settings_and_epsilon_only_for_dp_runs() -> None:
