@@ -395,11 +395,13 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
             rows = int(event.metrics.get("rows", 0))
             without = int(event.metrics.get("rows_without_text", 0))
             formulas = int(event.metrics.get("formula_like_cells", 0))
+            warnings = list(event.notes)
             if formulas:  # on stderr with --json too: a script's log keeps it
-                print(f"cloister: warning: {count_of(formulas, 'cell')} of {args.output.name} "
-                      f"{'starts' if formulas == 1 else 'start'} with =, +, - or @: a spreadsheet opening it may run them as formulas. Import it as "
-                      "text (Data > From Text/CSV) or write .xlsx, whose cells stay text",
-                      file=sys.stderr)
+                warnings.insert(0, f"{count_of(formulas, 'cell')} of {args.output.name} "
+                                f"{'starts' if formulas == 1 else 'start'} with =, +, - or @: a "
+                                "spreadsheet opening it may run them as formulas. Import it as "
+                                "text (Data > From Text/CSV) or write .xlsx, whose cells stay text")
+                print(f"cloister: warning: {warnings[0]}", file=sys.stderr)
             for note in event.notes:  # on stderr with --json too, like the formulas warning
                 print(f"cloister: warning: {note}", file=sys.stderr)
             for said in event.info:
@@ -409,8 +411,11 @@ def _predict_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[in
                                   "rows_not_read": int(event.metrics.get("rows_not_read", 0)),
                                   "formula_like_cells": formulas, "output": str(args.output),
                                   "texts_cut": int(event.metrics.get("texts_cut", 0)),
-                                  "seconds": round(event.duration_seconds, 3), "read": read,
-                                  "warnings": list(event.notes), "info": list(event.info)}))
+                                  # "seconds" kept for scripts written before; the runs'
+                                  # own key beside it
+                                  "seconds": round(event.duration_seconds, 3),
+                                  "duration_seconds": round(event.duration_seconds, 3),
+                                  "read": read, "warnings": warnings, "info": list(event.info)}))
             else:
                 print(f"{rows:,} rows predicted in {event.duration_seconds:.1f} s -> {args.output}")
                 if without:
@@ -472,8 +477,9 @@ def cmd_export(args: argparse.Namespace) -> int:
               "label names, and a model can reveal parts of the texts it was trained on: keep it "
               "where the data may go", file=sys.stderr)
     if args.json:  # the path written: `--out model` writes model.cloister-export
-        print(json.dumps({"run": args.run, "format": args.format, "sealed": not args.plaintext,
-                          "output": str(written)}))
+        # "run_id" as `train` and `runs` name it; "run" kept for scripts written before.
+        print(json.dumps({"run_id": args.run, "run": args.run, "format": args.format,
+                          "sealed": not args.plaintext, "output": str(written)}))
     elif args.plaintext:
         print(f"exported run {args.run} ({args.format}) as a PLAINTEXT folder: {written}")
     else:

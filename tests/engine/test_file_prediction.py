@@ -140,6 +140,8 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_counted_and_warned_of(
     # a number alone (which "-2+3+cmd|..." below also starts like).
     assert code == 0 and json.loads(said.out)["formula_like_cells"] == 5
     assert "warning: 5 cells of p.csv start with =, +, - or @" in said.err
+    # Among the JSON's warnings too: a script reading "warnings" saw [] beside it.
+    assert json.loads(said.out)["warnings"][0].startswith("5 cells of p.csv start with =")
     # Excel's DDE after a minus and a digit, and a formula for a column name, went unwarned.
     dde = tmp_path / "dde.csv"
     with dde.open("w", newline="", encoding="utf-8") as handle:

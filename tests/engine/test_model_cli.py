@@ -261,7 +261,7 @@ def test_export_sealed_then_open_and_plaintext(trained, cli, tmp_path: Path, mon
     assert code == 0 and "sealed" in out and (tmp_path / "m.cloister-export").is_file()
     code, out, _ = cli("export", run_id, "--out", str(tmp_path / "bare"), "--json",
                        "--export-passphrase-file", str(secret))  # the suffix it adds, said
-    assert code == 0 and json.loads(out) == {"run": run_id, "format": "hf", "sealed": True,
+    assert code == 0 and json.loads(out) == {"run_id": run_id, "run": run_id, "format": "hf", "sealed": True,
                                              "output": str(tmp_path / "bare.cloister-export")}
     assert "easy to guess" not in err
     short = tmp_path / "short.txt"
