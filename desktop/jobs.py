@@ -143,12 +143,23 @@ def run_exists(ws: Vault, run_id: str) -> bool:
     return ws.has(run_key(run_id))
 
 
-def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False) -> None:
+def delete_runs(ws: Vault, run_ids: list[str], *, force: bool = False,
+                seen: dict[str, str] | None = None) -> None:
     """``force``: also runs recorded as running that no job of this window trains (a crash
-    left them so); the caller has asked the user first."""
+    left them so); the caller has asked the user first. ``seen``: each run's status as the user
+    was shown it when asked: a run that has changed since (a `cloister train` that finished
+    while the list said "running", asked about as crashed) is not deleted."""
+    from engine.errors import InputError
     from engine.runs import check_deletable, delete_run, load_run
 
-    check_deletable(ws, [load_run(ws, run_id) for run_id in run_ids], force=force,
+    records = [load_run(ws, run_id) for run_id in run_ids]
+    changed = [r for r in records if seen and r.run_id in seen and r.status.value != seen[r.run_id]]
+    if changed:
+        raise InputError(f"run {changed[0].run_id} is {changed[0].status.value} now, not "
+                         f"{seen[changed[0].run_id] if seen else ''} as the list showed it when "
+                         "you chose to delete it: the list is brought up to date, and nothing "
+                         "was deleted. Look at it again before deleting")
+    check_deletable(ws, records, force=force,
                     how="Delete… on the Runs page while this window trains nothing")
     for run_id in run_ids:
         delete_run(ws, run_id, force=force)

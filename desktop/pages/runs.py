@@ -247,7 +247,8 @@ class RunsPage(Page):
         from desktop.jobs import delete_runs
 
         try:
-            delete_runs(self.workspace, [r.run_id for r in chosen], force=bool(stale))
+            delete_runs(self.workspace, [r.run_id for r in chosen], force=bool(stale),
+                        seen={r.run_id: r.status.value for r in chosen})
         except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
             QMessageBox.warning(self, "Cloister", str(exc))
         self.context.runs_changed.emit()

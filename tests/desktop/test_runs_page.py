@@ -126,3 +126,25 @@ def test_deleting_a_crashed_run_beside_a_finished_one_is_refused_by_the_engine_w
         delete_runs(ws, [finished.run_id, run_id])
     # Refused before anything was deleted: the finished run is still there too.
     assert sorted(r.run_id for r in list_runs(ws)) == sorted([finished.run_id, run_id])
+
+
+def test_a_run_that_finished_since_the_list_was_read_is_not_deleted_as_crashed(window,
+                                                                                nobody_can_tell):
+    # A `cloister train` finished while the page still said "running": the app asked about it
+    # as a run left by a crash, and deleted the finished run with its report.
+    from engine.runs import load_run
+
+    ws = window.context.workspace
+    run_id = _crashed_run(ws)
+    window.show_page("runs")
+    page = window.runs_page
+    page.refresh()
+    page.select_runs([run_id])
+    save_run(ws, load_run(ws, run_id).updated(status=RunStatus.FINISHED))  # the command ended
+    warned: list[str] = []
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)  # "delete the crashed run?"
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Ok, seen=warned)
+    page.delete_button.click()
+    assert f"run {run_id} is finished now, not running as the list showed it" in warned[0]
+    assert [r.run_id for r in list_runs(ws)] == [run_id]  # kept
+    assert page.table.item(0, 2).text() == "finished"  # and the list brought up to date
