@@ -239,6 +239,23 @@ def runs(ws: Vault) -> list[Any]:
     return sorted(list_runs(ws), key=lambda record: record.created or "", reverse=True)
 
 
+def runs_and_unreadable(ws: Vault) -> tuple[list[Any], list[tuple[str, str]]]:
+    """UI thread: run records, newest first, and (id, why) for each whose record cannot be read
+    (the Runs page names those and offers to delete them)."""
+    from engine.runs import read_runs
+
+    return read_runs(ws)
+
+
+def delete_unreadable_runs(ws: Vault, run_ids: list[str]) -> None:
+    """Delete runs whose records cannot be read: what they hold (a model, a report quoting test
+    rows) cannot be told, and nothing else in the app reaches them."""
+    from engine.runs import delete_run
+
+    for run_id in run_ids:
+        delete_run(ws, run_id, force=True)
+
+
 def dataset_labels(ws: Vault, records: list[Any]) -> dict[str, str]:
     """UI thread (small index reads): each run's dataset as the pages name it now
     (``engine.runs.datasets_named_now``, which `cloister runs` uses too)."""

@@ -200,7 +200,7 @@ def _valid_id(run_id: str) -> bool:
 UNREADABLE_RECORD = (ContainerError, KeyError, TypeError, ValueError)
 
 
-def unreadable_record(run_id: str, exc: Exception) -> str:
+def unreadable_record(run_id: str, exc: Exception | str) -> str:
     """What to say of a run whose record cannot be read, and what to do about it."""
     return (f"the record of run {run_id} cannot be read ({exc}), so it is left out, and what it was "
             "trained on cannot be told (its model and report may hold rows of any dataset, and "
@@ -210,19 +210,33 @@ def unreadable_record(run_id: str, exc: Exception) -> str:
 
 def list_runs(ws: Vault) -> list[RunRecord]:
     """Every run, newest first. A record that cannot be read is left out with a warning that
-    says how to delete it: one damaged run blocked listing runs, deleting any dataset (which
-    looks for the runs on it) and erasing a person's rows."""
-    records = []
-    for key in ws.list("runs/"):
-        if key.endswith("/run.json") and key.count("/") == 2:
-            try:
-                record = RunRecord.from_dict(ws.read_json(key))
-            except UNREADABLE_RECORD as exc:
-                log.warning(unreadable_record(key.split("/")[1], exc))
-                continue
-            records.append(_as_seen(ws, record))
-    records.sort(key=lambda r: (r.created, r.run_id), reverse=True)
+    says how to delete it (once a process: the app lists runs often): one damaged run blocked
+    listing runs, deleting any dataset (which looks for the runs on it) and erasing a person's
+    rows."""
+    records, unreadable = read_runs(ws)
+    for run_id, why in unreadable:
+        if run_id not in _UNREADABLE_SAID:
+            _UNREADABLE_SAID.add(run_id)
+            log.warning(unreadable_record(run_id, why))
     return records
+
+
+_UNREADABLE_SAID: set[str] = set()
+
+
+def read_runs(ws: Vault) -> tuple[list[RunRecord], list[tuple[str, str]]]:
+    """Every readable run, newest first, and the id of each run whose record cannot be read,
+    with why (the app names them, and offers to delete them)."""
+    records, unreadable = [], []
+    for run_id in stored_run_ids(ws):
+        try:
+            record = RunRecord.from_dict(ws.read_json(run_key(run_id)))
+        except UNREADABLE_RECORD as exc:
+            unreadable.append((run_id, str(exc)))
+            continue
+        records.append(_as_seen(ws, record))
+    records.sort(key=lambda r: (r.created, r.run_id), reverse=True)
+    return records, sorted(unreadable)
 
 
 def no_model_yet(record: Any, *, resumable: bool = True) -> str:

@@ -315,6 +315,11 @@ class ForgetDialog(QDialog):
             lines.append(f"{count_of(len(kept), 'run')} trained on them {verb} "
                          "kept: a model can remember its training rows. Delete "
                          f"{'it' if len(kept) == 1 else 'them'} on the Runs page and train again.")
+        unread = _unreadable_runs(self.context.workspace)
+        if unread:  # what they were trained on cannot be told: the person's rows, perhaps
+            lines.append(f"{count_of(len(unread), 'run')} whose record cannot be read could not "
+                         "be checked: their models may have been trained on these rows. Delete "
+                         "them on the Runs page.")
         for name in done.blocking:
             lines.append(f"{name} cannot be trained on as it is now: open it on this page to "
                          "see why (Train on it says so).")
@@ -326,6 +331,15 @@ class ForgetDialog(QDialog):
         self._heard(self.values)  # empty again, for the next request
         removed = count_of(sum(done.rows.values()), 'row')
         self.context.status_message.emit(f"Forgot a person: {removed} removed.")
+
+
+def _unreadable_runs(workspace: Any) -> list[str]:
+    from desktop.jobs import runs_and_unreadable
+
+    try:
+        return [run_id for run_id, _ in runs_and_unreadable(workspace)[1]] if workspace else []
+    except Exception:  # noqa: BLE001 - the erasure is done; this note is no reason to fail it
+        return []
 
 
 def describe(plan: Any) -> str:

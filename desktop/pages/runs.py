@@ -81,6 +81,16 @@ class RunsPage(Page):
         # window (and was cut off) once the longer hints came.
         self.hint = QLabel(COMPARE_HINT)
         self.hint.setWordWrap(True)
+        # Runs whose record cannot be read: not in the table (nothing about them can be shown),
+        # named here with a way to delete them (they may hold rows of any dataset).
+        self.unreadable: list[tuple[str, str]] = []
+        self.unreadable_note = QLabel("")
+        self.unreadable_note.setWordWrap(True)
+        self.delete_unreadable_button = QPushButton("Delete unreadable runs…")
+        self.delete_unreadable_button.clicked.connect(self.delete_unreadable)
+        unreadable_row = QHBoxLayout()
+        unreadable_row.addWidget(self.unreadable_note, 1)
+        unreadable_row.addWidget(self.delete_unreadable_button)
         buttons = QHBoxLayout()
         for button in (self.open_button, self.compare_button, self.resume_button,
                        self.export_button, self.delete_button):
@@ -116,10 +126,12 @@ class RunsPage(Page):
         self.layout_.addWidget(self.table, 3)
         self.layout_.addLayout(buttons)
         self.layout_.addWidget(self.hint)
+        self.layout_.addLayout(unreadable_row)
         self.layout_.addWidget(section("Comparison"))
         self.layout_.addWidget(self.compare_note)
         self.layout_.addWidget(compare, 4)
         context.runs_changed.connect(self.refresh)
+        self._say_unreadable()
         self._on_selection()
 
     def on_workspace(self, workspace: Vault | None) -> None:
@@ -135,17 +147,19 @@ class RunsPage(Page):
 
     def refresh(self) -> None:
         self.table.setRowCount(0)
-        self.records = []
+        self.records, self.unreadable = [], []
+        self._say_unreadable()
         if self.workspace is None:
             return
-        from desktop.jobs import dataset_labels, runs
+        from desktop.jobs import dataset_labels, runs_and_unreadable
 
         named: dict[str, str] = {}
         try:
-            self.records = runs(self.workspace)
+            self.records, self.unreadable = runs_and_unreadable(self.workspace)
             named = dataset_labels(self.workspace, self.records)
         except Exception as exc:  # noqa: BLE001
             self.hint.setText(f"Could not read the run history: {exc}")
+        self._say_unreadable()
         for record in self.records:
             row = self.table.rowCount()
             self.table.insertRow(row)
@@ -168,6 +182,39 @@ class RunsPage(Page):
         elif self.hint.text().startswith("No runs yet"):
             self.hint.setText(COMPARE_HINT)
         self._on_selection()
+
+    def _say_unreadable(self) -> None:
+        ids = [run_id for run_id, _ in self.unreadable]
+        self.unreadable_note.setVisible(bool(ids))
+        self.delete_unreadable_button.setVisible(bool(ids))
+        if ids:
+            self.unreadable_note.setText(
+                f"⚠ {len(ids)} run{'s' * (len(ids) != 1)} cannot be read ({', '.join(ids[:3])}"
+                f"{', …' if len(ids) > 3 else ''}): "
+                f"{'their records are' if len(ids) > 1 else 'its record is'} damaged, so what "
+                "they were trained on cannot be told, and their models and "
+                "reports may hold rows of any dataset. Delete them, or restore the workspace from "
+                "a backup.")
+            self.unreadable_note.setToolTip("\n".join(f"{run_id}: {why}" for run_id, why in self.unreadable))
+
+    def delete_unreadable(self) -> None:
+        if not (ids := [run_id for run_id, _ in self.unreadable]) or self.workspace is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete unreadable runs",
+            f"Delete {len(ids)} run(s) whose records cannot be read: {', '.join(ids[:5])}"
+            f"{' and more' if len(ids) > 5 else ''}?\n\nEverything stored for them (a model, a "
+            "test report quoting rows, a checkpoint) is removed from the vault. This cannot be "
+            "undone.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        from desktop.jobs import delete_unreadable_runs
+        try:
+            delete_unreadable_runs(self.workspace, ids)
+        except Exception as exc:  # noqa: BLE001 - show the engine's message, keep the list
+            QMessageBox.warning(self, "Cloister", str(exc))
+        self.context.runs_changed.emit()
 
     def selected(self) -> list[Any]:
         return [self.records[index.row()] for index in self.table.selectionModel().selectedRows()]

@@ -208,12 +208,13 @@ class StoredDatasetsPanel(QWidget):
         name, workspace = self.selected_name(), self.workspace
         if name is None or workspace is None:
             return
-        from desktop.jobs import delete_dataset, runs_trained_on
+        from desktop.jobs import delete_dataset, runs_and_unreadable, runs_trained_on
 
         # Its runs are counted and can go with it, as `cloister rm --with-runs` does: their
         # models and reports (which quote test rows) are what a full erasure must remove too.
         try:
             trained = runs_trained_on(workspace, name)
+            unread = [run_id for run_id, _ in runs_and_unreadable(workspace)[1]]
         except Exception as exc:  # noqa: BLE001 - e.g. deleted meanwhile by `cloister rm`
             QMessageBox.warning(self, "Cloister", str(exc))
             self.refresh(workspace)
@@ -221,6 +222,12 @@ class StoredDatasetsPanel(QWidget):
         box = QMessageBox(QMessageBox.Icon.Question, "Delete dataset",
                           f"Delete the dataset “{name}” from the vault? This cannot be undone.",
                           QMessageBox.StandardButton.Cancel, self)
+        # A run whose record cannot be read may have been trained on it: who can tell is no one.
+        unreadable = (f" {count_of(len(unread), 'run')} whose record cannot be read may have been "
+                      "trained on it too: the Runs page names them and deletes them."
+                      if unread else "")
+        if unread and not trained:
+            box.setInformativeText(unreadable.strip())
         if trained:
             from engine.run_claims import is_being_trained
             from engine.runs import RunStatus
@@ -235,7 +242,7 @@ class StoredDatasetsPanel(QWidget):
                 f"{'Its model and test report' if one else 'Their models and test reports'} "
                 "(which quote test rows) are kept unless you delete them too."
                 + (f" Run {', '.join(live)} is training on it right now: it goes on with the "
-                   "rows it read (cancel it to stop it)." if live else ""))
+                   "rows it read (cancel it to stop it)." if live else "") + unreadable)
             with_runs = box.addButton(f"Delete it and its {count_of(len(trained), 'run')}",
                                       QMessageBox.ButtonRole.DestructiveRole)
         alone = box.addButton("Delete the dataset only" if trained else "Delete",

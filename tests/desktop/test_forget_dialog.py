@@ -205,3 +205,21 @@ def test_rows_found_only_through_a_shared_pseudonym_are_said_and_not_removed() -
             "about them, delete anon and anonymize people again afterwards.") in said
     assert "delete tickets and import its file again, with the same anonymization" in said
     assert said.endswith("No row is surely about them: nothing removed.")
+
+
+def test_a_run_whose_record_cannot_be_read_is_said_after_the_removal(qtbot, window, tmp_path):
+    # "Deleted 2 runs trained on them" where a third, unreadable, may hold the same rows.
+    _store(window, _tickets(tmp_path), name="tickets")
+    ws = window.context.workspace
+    run = RunRecord(run_id=new_run_id(), dataset="tickets", config={}, status=RunStatus.FINISHED)
+    save_run(ws, run)
+    path = ws.file_of(f"runs/{run.run_id}/run.json")
+    path.write_bytes(path.read_bytes()[:-20])
+    dialog = _dialog(qtbot, window)
+    _find(qtbot, dialog, "jane doe")
+    dialog.reference.setText("CASE-1")
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.found.text().startswith("Removed"), timeout=30_000)
+    assert ("1 run whose record cannot be read could not be checked: their models may have been "
+            "trained on these rows. Delete them on the Runs page.") in dialog.found.text()

@@ -169,6 +169,33 @@ def test_delete_says_a_run_is_training_on_the_dataset_right_now(qtbot, window, s
     assert [d.name for d in list_datasets(ws)] == ["patients"]  # cancelled: nothing deleted
 
 
+def test_delete_names_runs_whose_record_cannot_be_read(qtbot, window, spam_csv) -> None:  # noqa: ANN001
+    # "2 runs were trained on it" where there were 3: the third, unreadable, kept its model and
+    # its report quoting the dataset's rows, unsaid.
+    from engine.runs import RunRecord, RunStatus, new_run_id, save_run
+
+    _store(window, spam_csv, "patients")
+    ws = window.context.workspace
+    record = RunRecord(run_id=new_run_id(), dataset="patients", config={}, status=RunStatus.FINISHED)
+    save_run(ws, record)
+    path = ws.file_of(f"runs/{record.run_id}/run.json")
+    path.write_bytes(path.read_bytes()[:-20])  # cut short: it no longer authenticates
+    page = window.datasets_page
+    window.show_page("datasets")
+    page.refresh_stored()
+    assert page.select_stored("patients")
+    seen: list[str] = []
+
+    def answer(box):  # noqa: ANN001, ANN202
+        seen.append(box.informativeText())
+        return box.button(box.StandardButton.Cancel)
+
+    answer_next_message_box(answer)
+    page.delete_button.click()
+    assert seen == ["1 run whose record cannot be read may have been trained on it too: the Runs "
+                    "page names them and deletes them."]
+
+
 def test_a_backup_put_back_while_unlocked_says_how_to_accept_it(qtbot, window, spam_csv, tmp_path) -> None:  # noqa: ANN001
     # The list went empty with "the workspace index is older…" and no word of the way on.
     import shutil

@@ -148,3 +148,32 @@ def test_a_run_that_finished_since_the_list_was_read_is_not_deleted_as_crashed(w
     assert f"run {run_id} is finished now, not running as the list showed it" in warned[0]
     assert [r.run_id for r in list_runs(ws)] == [run_id]  # kept
     assert page.table.item(0, 2).text() == "finished"  # and the list brought up to date
+
+
+def test_a_run_whose_record_cannot_be_read_is_named_and_can_be_deleted(window):
+    # It was left out of the list without a word; its model and report (which may quote rows of
+    # a dataset deleted since) could be removed only with `cloister rm-run --force`.
+    ws = window.context.workspace
+    kept = RunRecord(run_id="20261205-100000-00c0ffee", dataset="messages", config={},
+                     status=RunStatus.FINISHED, created="2026-12-05T10:00:00+00:00")
+    save_run(ws, kept)
+    damaged = _crashed_run(ws)
+    window.show_page("runs")
+    window.runs_page.refresh()
+    path = ws.file_of(f"runs/{damaged}/run.json")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    window.show_page("runs")
+    page = window.runs_page
+    assert page.delete_unreadable_button.isHidden()  # nothing to say before the record is read
+    page.refresh()
+    assert page.table.rowCount() == 1 and page.table.item(0, 0).text() == kept.run_id
+    assert not page.unreadable_note.isHidden() and not page.delete_unreadable_button.isHidden()
+    assert page.unreadable_note.text().startswith(f"⚠ 1 run cannot be read ({damaged}): its "
+                                                  "record is damaged")
+    assert "rows of any dataset" in page.unreadable_note.text()
+    answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
+    page.delete_unreadable_button.click()
+    assert ws.list(f"runs/{damaged}/") == [] and [r.run_id for r in list_runs(ws)] == [kept.run_id]
+    assert page.unreadable_note.isHidden() and page.delete_unreadable_button.isHidden()
