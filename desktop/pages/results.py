@@ -332,7 +332,7 @@ class ResultsPage(Page):
                        "these scores overstate how it does on new texts; drop the dataset's "
                        "repeated rows, with its Fix… on the Datasets page, and train again)"
                        if rep and rep.repeated_in_training else "")
-            return f"tested on {rep.n if rep else '?'} held-out rows{repeats}"
+            return f"tested on {rep.n:,} held-out rows{repeats}" if rep else "no test rows"
         seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
                 "overstate how it does on new data)" if rep.trained_rows else "")
         blank = f"; {html.escape(rep.rows_without_text_text())}" if rep.rows_without_text else ""
@@ -369,7 +369,13 @@ class ResultsPage(Page):
             + (f" · <b>{html.escape(privacy_said(record.privacy))}</b>" if record.privacy else "")
         )
         if rep is None:
-            self.empty.setText(f"Run {record.run_id} has no evaluation report (status: {record.status}).")
+            # A finished run without one had no test rows (every class under 3 rows): the way
+            # on is scoring it on other data, the picker above.
+            self.empty.setText(
+                f"Run {record.run_id} has no test rows (a class gives one to testing only from "
+                "3 rows up): choose another labelled dataset under “Scored on” to score it."
+                if record.status.value == "finished" else
+                f"Run {record.run_id} has no evaluation report ({record.status.value}).")
             return
         self.per_class.setRowCount(0)
         for metrics_row in rep.per_class:

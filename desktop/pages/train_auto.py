@@ -193,6 +193,8 @@ class AutoSettingsBox(QWidget):
         if self.auto.vocabulary_line():
             # First, where it is seen: the eighth bullet sat below the fold of the settings.
             lines.insert(0, f"⚠ {self.auto.vocabulary_line(in_app=True)}")
+        if self.auto.held_out_line():  # the bullets promise early stopping it cannot do
+            lines.insert(0, f"⚠ {self.auto.held_out_line(in_app=True)}")
         if self.imported_as:
             lines.append(f"• multi-label: a yes/no for each label (the dataset was imported with "
                          f"labels separated by {self.imported_as['label_delimiter']!r})")

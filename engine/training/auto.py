@@ -98,6 +98,15 @@ class AutoSettings:
     # has no piece for ([UNK]), and the mean pieces a word.
     unknown_share: float = 0.0
     pieces_per_word: float = 0.0
+    # Rows the run's split holds out for validation and testing (None: not measured): none
+    # when every class has under 3 rows, and then no early stopping and no test metrics.
+    held_out_rows: int | None = None
+
+    def held_out_line(self, *, in_app: bool = False) -> str:
+        """What a split that holds nothing out means for the run ('' when it holds some)."""
+        from engine.training.prepare import nothing_held_out
+
+        return nothing_held_out(0, 0, app=in_app) if self.held_out_rows == 0 else ""
 
     def vocabulary_line(self, *, in_app: bool = False) -> str:
         """A note when the base model's vocabulary does not fit the data's language (Chinese

@@ -190,6 +190,8 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
                                   multi_label=base.multi_label,
                                   label_delimiter=base.label_delimiter, train_rows=real_rows or None)
+        if real_rows:
+            chosen = dataclasses.replace(chosen, held_out_rows=len(texts) - real_rows)
         values = dict(chosen.values)
         if base.dp:
             # DP-SGD refuses class weights (they re-weight single rows, which the per-row

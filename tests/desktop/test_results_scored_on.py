@@ -118,3 +118,19 @@ def test_the_report_shown_is_read_again_after_an_erasure_or_a_change_elsewhere(
     window.show_page("datasets")
     window.show_page("results")
     assert results.scored is None and "held-out rows" in results.summary.text()
+
+
+def test_a_run_with_no_test_rows_says_so_and_where_to_score_it(window) -> None:
+    # "tested on ? held-out rows" and "has no evaluation report (status: RunStatus.FINISHED)".
+    from engine.runs import RunRecord, RunStatus, new_run_id, save_run
+
+    record = RunRecord(run_id=new_run_id(), dataset="pairs", config={}, labels=("a", "b"),
+                       status=RunStatus.FINISHED, created="2026-12-07T10:00:00+00:00")
+    save_run(window.context.workspace, record)
+    results = window.results_page
+    window.show_page("results")
+    results.show_run(record.run_id)
+    assert results.summary.text().endswith(" · no test rows") and "held-out" not in results.summary.text()
+    assert results.empty.text() == (
+        f"Run {record.run_id} has no test rows (a class gives one to testing only from 3 rows "
+        "up): choose another labelled dataset under “Scored on” to score it.")

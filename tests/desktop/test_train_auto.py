@@ -198,3 +198,26 @@ def test_a_language_the_base_model_cannot_read_is_said_first(qtbot, window, tiny
     # a command-line flag.
     assert lines[1].startswith("⚠ the base model does not know 100% of this data's words")
     assert lines[1].endswith("choose it under Base model.") and "--model" not in lines[1]
+
+
+def test_data_too_small_to_hold_rows_out_is_said_before_training(qtbot, window, tiny_model_dir):
+    # The bullets promised early stopping and the best checkpoint kept, neither possible with
+    # no validation rows; only the finish said there were no test rows.
+    import pyarrow as pa
+
+    texts, labels = toy_rows(8, seed=3)
+    labels = [f"class {i // 2}" for i in range(8)]  # four classes of two rows
+    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
+                             source=Path("pairs.csv"), format="csv")
+    save_dataset(window.context.workspace, "pairs", imported, ColumnMapping(("text",), "label"))
+    _store_toy(window.context.workspace)
+    page = window.train_page
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    for name, said in (("pairs", True), ("toy", False)):
+        page.dataset_combo.setCurrentIndex(page.dataset_combo.findData(name))
+        qtbot.waitUntil(lambda: f"Chosen for {name}" in page.auto_box.label.text(), timeout=60_000)
+        text = page.auto_box.label.text()
+        assert ("⚠ no rows are held out for validation or testing: a class gives one row to "
+                "validation and one to testing only from 3 rows up" in text) is said
+        assert ("score the run on another labelled dataset on the Results page" in text) is said
