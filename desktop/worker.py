@@ -143,10 +143,13 @@ class Job(QObject):
                         message=f"The {self.name} job stopped without saying why (engine bug).",
                     )
         except BaseException as exc:  # noqa: BLE001 - the thread boundary catches everything
-            # Where, not what: an exception's text can quote the row it choked on, and the log
-            # (stderr, often a file) must not carry user data (engine.failures).
-            log_internal_error(log, f"the {self.name} job", exc)
             terminal = to_failed(exc, activity=f"the {self.name} job")
+            if terminal.kind is FailureKind.INTERNAL:
+                # Where, not what: an exception's text can quote the row it choked on, and the
+                # log (stderr, often a file) must not carry user data (engine.failures).
+                log_internal_error(log, f"the {self.name} job", exc)
+            else:  # the user's input or the machine, said to them: no engine bug to log
+                log.info("the %s job stopped: %s", self.name, terminal.kind.value)
         with self._lock:
             self._terminal = terminal
 

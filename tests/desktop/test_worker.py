@@ -61,6 +61,25 @@ def test_a_failed_jobs_log_says_where_not_the_row_its_error_quoted(qtbot, caplog
     assert "Jane Roe" not in logged and "555-0142" not in logged
 
 
+def test_a_job_stopped_by_the_users_input_is_no_internal_error_in_the_log(qtbot, caplog):
+    # A CSV with an open quote, a damaged tokenizer: logged at ERROR as "failed with an
+    # internal error: InputError", with a traceback, as if the engine had a bug.
+    import logging
+
+    from engine.errors import InputError
+
+    def body(cancel):
+        raise InputError("d.csv, line 522: a quote opens a field there and is never closed")
+        yield  # pragma: no cover
+
+    job = Job(body, name="import")
+    ended = _collect(job)[1]
+    with caplog.at_level(logging.DEBUG), qtbot.waitSignal(job.ended, timeout=10_000):
+        job.start()
+    assert ended[0].kind is FailureKind.BAD_SETTING and "line 522" in ended[0].message
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 def test_out_of_memory_is_classified_and_actionable(qtbot):
     def body(cancel):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
