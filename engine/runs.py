@@ -60,6 +60,10 @@ class RunRecord:
     # Which columns were its text and label (``ColumnMapping.as_dict``): the same file imported
     # again with another text or label column has the same digest but is other data.
     dataset_columns: dict[str, Any] | None = None
+    # The file the dataset was imported from and when (UTC): once its name holds another
+    # import, which export the run trained on ("customers (an earlier import, jan.csv)").
+    dataset_source: str | None = None
+    dataset_imported: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -411,8 +415,9 @@ def datasets_named_now(ws: Vault, records: list[Any]) -> dict[str, str]:
             labels[record.run_id] = f"{now} (was {record.dataset})"
         else:
             # Not "deleted": renamed, then fixed or imported again, reads the same from here.
-            labels[record.run_id] = record.dataset + (" (an earlier import)" if record.dataset in names
-                                                      else " (no longer stored)")
+            what = "an earlier import" if record.dataset in names else "no longer stored"
+            source = getattr(record, "dataset_source", None)
+            labels[record.run_id] = f"{record.dataset} ({what}{', ' + source if source else ''})"
     return labels
 
 

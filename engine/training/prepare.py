@@ -47,6 +47,10 @@ class Rows:
     columns: dict[str, Any] | None = None  # its text and label columns (``ColumnMapping.as_dict``)
     # How its texts were cleaned at import (``engine.data.markup.MARKUP``), for prediction to match.
     text_cleaning: str | None = None
+    # The file it was imported from and when: which monthly export a run trained on, once the
+    # name holds another.
+    source: str | None = None
+    imported: str | None = None
 
 
 def check_settings(config: TrainConfig, *, length_known: bool = True) -> ModelInfo:
@@ -102,7 +106,8 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
     cleaned = any(step.get("kind") == MARKUP for step in stored.info.history)
     return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people,
                 stored.info.sha256 or None, stored.info.mapping.as_dict(),
-                MARKUP if cleaned else None)
+                MARKUP if cleaned else None, source=stored.info.source_name,
+                imported=stored.info.created.isoformat(timespec="seconds"))
 
 
 def stored_for_run(ws: Vault, record: Any) -> Any:

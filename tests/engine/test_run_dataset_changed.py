@@ -267,6 +267,6 @@ def test_a_dataset_renamed_and_then_changed_is_not_said_to_be_deleted(tmp_path: 
     assert datasets_named_now(ws, [load_run(ws, run_id)]) == {run_id: "texts (was sms)"}
     other = read_table(write_sms_csv(tmp_path / "other.csv", rows=60, extra="again"))
     save_dataset(ws, "texts", other, infer_mapping(other), overwrite=True)
-    assert datasets_named_now(ws, [load_run(ws, run_id)]) == {run_id: "sms (no longer stored)"}
+    assert datasets_named_now(ws, [load_run(ws, run_id)]) == {run_id: "sms (no longer stored, source.csv)"}
     code, _, err = cli(tmp_path, capsys, "evaluate", run_id)
     assert code == 2 and "(it was deleted, or renamed and then changed)" in err

@@ -433,7 +433,8 @@ def test_import_replace_says_what_it_replaces_and_the_runs_it_keeps(ready, tiny_
     assert cli(["import", str(newer), "--name", "toy", "--replace"]) == 0
     out = capsys.readouterr().out
     assert f"It replaces the earlier import of 'toy': 100 rows from {ready.name}, imported 20" in out
-    assert "1 run trained on it is kept; `cloister runs` lists it under 'toy (an earlier import)'" in out
+    assert ("1 run trained on it is kept; `cloister runs` lists it under 'toy (an earlier import, "
+            f"{ready.name})'") in out  # the file it came from: which month's export it was
     assert cli(["import", str(ready), "--name", "toy", "--replace"]) == 0  # the first rows again
     assert "lists it under 'toy'." in capsys.readouterr().out
     assert cli(["import", str(ready), "--name", "fresh", "--replace"]) == 0  # nothing to replace
