@@ -48,6 +48,17 @@ class _Parser(argparse.ArgumentParser):
         _Parser.last_error = f"{self.prog}: {message}"
         super().error(message)
 
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """An option the command does not take is said with that command's usage (`evaluate
+        RUN --file X` printed cloister's own usage, which lists commands, not options)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            chosen = next((action.choices.get(command) for action in self._actions
+                           if isinstance(action, argparse._SubParsersAction) and command), None)
+            (chosen or self).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(

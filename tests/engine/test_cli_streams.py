@@ -89,3 +89,17 @@ def test_warnings_read_as_the_commands_and_a_librarys_are_named() -> None:
     assert said("privacy.vault.workspace") == "cloister: warning: waiting for x"
     assert said("transformers.tokenization_utils") == \
         "cloister: warning: transformers.tokenization_utils: waiting for x"
+
+
+def test_an_option_a_command_does_not_take_is_said_with_that_commands_usage(capsys) -> None:
+    # `evaluate RUN --file X` printed cloister's own usage, which lists commands, not options.
+    import pytest
+
+    from engine.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", "RUN", "--file", "X"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert err.startswith("usage: cloister evaluate ") and "--data NAME|FILE" in err
+    assert err.rstrip().endswith("cloister evaluate: error: unrecognized arguments: --file X")
