@@ -85,6 +85,9 @@ def not_found_message(root: Path) -> str:
                 "its keys (its audit log and data files are there, but nothing can be "
                 f"decrypted without it): put {VAULT_FILE_NAME} back from a backup of this "
                 "workspace")
+    if root.is_file():  # a data file given for the folder: 'cloister init' there cannot work
+        return (f"{root} is a file, not a workspace folder: give the folder that holds the "
+                f"workspace (its {VAULT_FILE_NAME}), or a new folder for 'cloister init'")
     return f"no Cloister workspace at {root}; create one with 'cloister init'"
 
 

@@ -200,6 +200,11 @@ def test_lock_drops_keys(workspace: Workspace) -> None:
 def test_unlock_without_vault(tmp_path: Path) -> None:
     with pytest.raises(VaultNotFound, match="cloister init"):
         Workspace.unlock(tmp_path / "empty", PASSPHRASE)
+    # A data file given as the workspace: "create one with 'cloister init'" there cannot work.
+    data = tmp_path / "patients.csv"
+    data.write_text("text,label\n")
+    with pytest.raises(VaultNotFound, match=f"{data} is a file, not a workspace folder"):
+        Workspace.unlock(data, PASSPHRASE)
 
 
 def test_invalid_keys_are_refused(workspace: Workspace) -> None:
