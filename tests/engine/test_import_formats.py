@@ -302,9 +302,13 @@ def test_sheets_without_data_before_the_data_are_passed_over_and_named(tmp_path:
     assert note.message == ("read sheet 'Data', the first holding data ('Cover', 'Headers only' "
                             "have none) of 3 ('Cover', 'Headers only', 'Data')")
     # Named, a sheet is read as it is, and an empty one says which sheets there are.
-    with pytest.raises(InputError, match=r"sheet 'Cover' is empty.*Its sheets are: 'Cover', "
-                                         r"'Headers only', 'Data'; choose the one that holds"):
+    with pytest.raises(InputError) as raised:
         read_table(path, sheet="Cover")
+    said = str(raised.value)
+    assert said.endswith("sheet 'Cover' is empty. Its sheets are: 'Cover', 'Headers only', "
+                         "'Data'; choose the one that holds the data (the Sheet box, or --sheet "
+                         "NAME).")
+    assert said.count("holds the data") == 1  # it was said twice
     book.remove(book["Data"])
     book.save(path)
     with pytest.raises(InputError, match=r"sheet 'Cover' is empty"):  # none holds data

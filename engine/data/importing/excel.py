@@ -184,8 +184,8 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
     others = (f" Its sheets are: {', '.join(repr(n) for n in sheets)}; choose the one that holds "
               "the data (the Sheet box, or --sheet NAME)." if len(sheets) > 1 else "")
     if not rows:
-        raise InputError(f"{path}: sheet {title!r} is empty. Choose the sheet that holds the "
-                         f"data.{others}")
+        raise InputError(f"{path}: sheet {title!r} is empty." + (others or " Save the data in "
+                         "it, or export the sheet that holds it."))
     if request.header is None:
         rows, first_row = _without_title_rows(rows, first_row)
     width = max(len(r) for r in rows)
