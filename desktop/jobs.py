@@ -250,10 +250,13 @@ def runs_and_unreadable(ws: Vault) -> tuple[list[Any], list[tuple[str, str]]]:
 def delete_unreadable_runs(ws: Vault, run_ids: list[str]) -> None:
     """Delete runs whose records cannot be read: what they hold (a model, a report quoting test
     rows) cannot be told, and nothing else in the app reaches them."""
-    from engine.runs import delete_run
+    from engine.runs import delete_run, read_runs
 
+    # Only those still unreadable: one put back from a backup since is shown before it goes.
+    still = {run_id for run_id, _ in read_runs(ws)[1]}
     for run_id in run_ids:
-        delete_run(ws, run_id, force=True)
+        if run_id in still:
+            delete_run(ws, run_id, force=True)
 
 
 def dataset_labels(ws: Vault, records: list[Any]) -> dict[str, str]:

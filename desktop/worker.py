@@ -29,7 +29,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from engine.events import (TERMINAL_EVENTS, Cancelled, CancelToken, Failed, FailureKind,
                            set_thread_cancel)
-from engine.failures import log_internal_error, to_failed
+from engine.failures import to_failed
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +143,9 @@ class Job(QObject):
                         message=f"The {self.name} job stopped without saying why (engine bug).",
                     )
         except BaseException as exc:  # noqa: BLE001 - the thread boundary catches everything
+            # An internal error is logged by ``to_failed`` itself, where it failed and not its
+            # text (which can quote a row); the user's input or the machine is no engine bug.
             terminal = to_failed(exc, activity=f"the {self.name} job")
-            if terminal.kind is FailureKind.INTERNAL:
-                # Where, not what: an exception's text can quote the row it choked on, and the
-                # log (stderr, often a file) must not carry user data (engine.failures).
-                log_internal_error(log, f"the {self.name} job", exc)
-            else:  # the user's input or the machine, said to them: no engine bug to log
-                log.info("the %s job stopped: %s", self.name, terminal.kind.value)
         with self._lock:
             self._terminal = terminal
 

@@ -206,8 +206,8 @@ UNREADABLE_RECORD = (ContainerError, KeyError, TypeError, ValueError)
 
 def unreadable_record(run_id: str, exc: Exception | str) -> str:
     """What to say of a run whose record cannot be read, and what to do about it."""
-    return (f"the record of run {run_id} cannot be read ({exc}), so it is left out, and what it was "
-            "trained on cannot be told (its model and report may hold rows of any dataset, and "
+    return (f"the record of run {run_id} cannot be read ({exc}), so it is left out, and what it "
+            "was trained on cannot be told (its model and report may hold rows of any dataset, and "
             f"a DP run's spent ε is not counted); delete it with `cloister rm-run {run_id} "
             "--force`, or restore the whole workspace from a backup")
 
@@ -330,8 +330,10 @@ def scored_alike(records: list[RunRecord]) -> bool:
     name showed side by side as "dataset customers" with nothing to say they were not."""
     def split_by(r: RunRecord) -> tuple[Any, ...]:  # what the split's rows depend on
         used = used_settings(r)
-        return (r.dataset_sha256 or r.dataset, used.get("seed"), r.test_rows,
-                used.get("multi_label"), used.get("label_delimiter"), used.get("dp_person_column"))
+        multi = bool(used.get("multi_label"))  # None in records from before the setting
+        return (r.dataset_sha256 or r.dataset, used.get("seed"), r.test_rows, multi,
+                used.get("label_delimiter") if multi else None,
+                int(used.get("split_rule", 1)) if multi else None, used.get("dp_person_column"))
 
     keys = {split_by(r) for r in records}
     return len(keys) <= 1

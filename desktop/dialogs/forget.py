@@ -317,9 +317,11 @@ class ForgetDialog(QDialog):
                          f"{'it' if len(kept) == 1 else 'them'} on the Runs page and train again.")
         unread = _unreadable_runs(self.context.workspace)
         if unread:  # what they were trained on cannot be told: the person's rows, perhaps
+            one = len(unread) == 1
             lines.append(f"{count_of(len(unread), 'run')} whose record cannot be read could not "
-                         "be checked: their models may have been trained on these rows. Delete "
-                         "them on the Runs page.")
+                         f"be checked: {'its model' if one else 'their models'} may have been "
+                         f"trained on these rows. Delete {'it' if one else 'them'} on the Runs "
+                         "page.")
         for name in done.blocking:
             lines.append(f"{name} cannot be trained on as it is now: open it on this page to "
                          "see why (Train on it says so).")

@@ -332,7 +332,10 @@ class ResultsPage(Page):
                        "these scores overstate how it does on new texts; drop the dataset's "
                        "repeated rows, with its Fix… on the Datasets page, and train again)"
                        if rep and rep.repeated_in_training else "")
-            return f"tested on {rep.n:,} held-out rows{repeats}" if rep else "no test rows"
+            if rep is None:  # none made (no test rows), or one that cannot be read
+                return "no test rows" if not (self.record and self.record.metrics) else \
+                    "its test report cannot be read"
+            return f"tested on {rep.n:,} held-out rows{repeats}"
         seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
                 "overstate how it does on new data)" if rep.trained_rows else "")
         blank = f"; {html.escape(rep.rows_without_text_text())}" if rep.rows_without_text else ""
@@ -374,7 +377,7 @@ class ResultsPage(Page):
             self.empty.setText(
                 f"Run {record.run_id} has no test rows (a class gives one to testing only from "
                 "3 rows up): choose another labelled dataset under “Scored on” to score it."
-                if record.status.value == "finished" else
+                if record.status.value == "finished" and not record.metrics else
                 f"Run {record.run_id} has no evaluation report ({record.status.value}).")
             return
         self.per_class.setRowCount(0)

@@ -191,10 +191,11 @@ class RunsPage(Page):
             self.unreadable_note.setText(
                 f"⚠ {len(ids)} run{'s' * (len(ids) != 1)} cannot be read ({', '.join(ids[:3])}"
                 f"{', …' if len(ids) > 3 else ''}): "
-                f"{'their records are' if len(ids) > 1 else 'its record is'} damaged, so what "
-                "they were trained on cannot be told, and their models and "
-                "reports may hold rows of any dataset. Delete them, or restore the workspace from "
-                "a backup.")
+                + ("their records are damaged, so what they were trained on cannot be told, and "
+                   "their models and reports may hold rows of any dataset. Delete them"
+                   if len(ids) > 1 else "its record is damaged, so what it was trained on "
+                   "cannot be told, and its model and report may hold rows of any dataset. "
+                   "Delete it") + ", or restore the workspace from a backup.")
             self.unreadable_note.setToolTip("\n".join(f"{run_id}: {why}" for run_id, why in self.unreadable))
 
     def delete_unreadable(self) -> None:

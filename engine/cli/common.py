@@ -267,7 +267,10 @@ def pipe_closed(exc: BaseException) -> bool:
 def positive_int(value: str) -> int:
     """An argparse type for counts: the error names the option ("argument --batch-size: 0 must
     be 1 or more"), where a check deep in the engine could not."""
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
     return number

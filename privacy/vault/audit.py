@@ -352,8 +352,7 @@ class AuditLog:
             return
         seq = int(head.get("seq", -1))
         if seq >= len(links):
-            problems.append(f"the log ends after {len(links)} entries but {seq + 1} were written: "
-                            "entries were cut off the end")
+            problems.append(_head_cut(len(links), seq))
         elif seq >= 0 and links[seq] != head.get("link"):
             problems.append(f"entry {seq} differs from the one recorded as the latest")
 
@@ -371,15 +370,18 @@ class AuditLog:
         if seq >= len(links):
             what = ("the log is missing or empty" if not links
                     else f"the log ends after {len(links)} entries")
-            # The head's record of the same cut says it once already: said twice, one fact read
-            # as two findings.
-            problems[:] = [p for p in problems
-                           if not p.startswith(f"the log ends after {len(links)} entries but ")]
+            # The head's record of the same cut, said in its words: one fact read as two findings
+            # (a head that counts another number of entries stays: it is another finding).
+            problems[:] = [p for p in problems if p != _head_cut(len(links), seq)]
             problems.append(f"{what}, but the vault records that {seq + 1} were written: the "
                             "log was deleted, cut, or replaced by an older copy")
         elif links[seq] != anchor.audit_link:
             problems.append(f"entry {seq} differs from the one the vault records: the log was "
                             "replaced by an older or different copy")
+
+
+def _head_cut(entries: int, seq: int) -> str:
+    return f"the log ends after {entries} entries but {seq + 1} were written: entries were cut off the end"
 
 
 def _windows_account() -> str | None:

@@ -121,7 +121,7 @@ def back_up(root: Path, dest: Path, *, on_wait: Callable[[], None] | None = None
                           "(nothing was left at the destination)") from exc
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and dest.exists():
+        if dest.is_dir() and any(dest.iterdir()):  # ENOTEMPTY here, EACCES on Windows
             # Another backup (or anything else) filled the folder while this one copied.
             raise BackupError(f"{dest} was filled by something else while this backup was "
                               "copied (another backup to the same folder?): this copy was not "

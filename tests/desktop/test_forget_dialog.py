@@ -221,5 +221,5 @@ def test_a_run_whose_record_cannot_be_read_is_said_after_the_removal(qtbot, wind
     answer_next_message_box(lambda box: QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.found.text().startswith("Removed"), timeout=30_000)
-    assert ("1 run whose record cannot be read could not be checked: their models may have been "
-            "trained on these rows. Delete them on the Runs page.") in dialog.found.text()
+    assert ("1 run whose record cannot be read could not be checked: its model may have been "
+            "trained on these rows. Delete it on the Runs page.") in dialog.found.text()

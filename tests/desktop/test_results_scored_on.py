@@ -134,3 +134,17 @@ def test_a_run_with_no_test_rows_says_so_and_where_to_score_it(window) -> None:
     assert results.empty.text() == (
         f"Run {record.run_id} has no test rows (a class gives one to testing only from 3 rows "
         "up): choose another labelled dataset under “Scored on” to score it.")
+
+
+def test_a_run_whose_report_cannot_be_read_is_not_said_to_have_no_test_rows(window) -> None:
+    from engine.runs import RunRecord, RunStatus, new_run_id, save_run
+
+    record = RunRecord(run_id=new_run_id(), dataset="pairs", config={}, labels=("a", "b"),
+                       status=RunStatus.FINISHED, created="2026-12-07T10:00:00+00:00",
+                       metrics={"accuracy": 0.9}, test_rows=120)
+    save_run(window.context.workspace, record)  # its report.json is missing
+    results = window.results_page
+    window.show_page("results")
+    results.show_run(record.run_id)
+    assert results.summary.text().endswith(" · its test report cannot be read")
+    assert results.empty.text() == f"Run {record.run_id} has no evaluation report (finished)."

@@ -69,6 +69,23 @@ def test_a_zip_that_is_no_workbook_is_not_called_one(tmp_path: Path, real_data: 
     assert ".xlsx" not in message
 
 
+def test_a_zip_named_xlsx_or_an_office_document_named_csv_says_what_it_is(tmp_path: Path,
+                                                                         real_data: Path) -> None:
+    # A plain ZIP named .xlsx was "damaged or truncated... save it again"; an OpenDocument or
+    # Word file named .csv was told to unzip it, which yields XML.
+    archive = tmp_path / "export.xlsx"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(real_data / "sst2" / "train.tsv", "train.tsv")
+    expect_error(archive, f"{archive} is not an Excel .xlsx workbook: it is a ZIP archive "
+                 "(holding train.tsv), not a workbook. Unzip it")
+    sheet = tmp_path / "export.csv"
+    with zipfile.ZipFile(sheet, "w") as out:
+        out.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        out.writestr("content.xml", "<office:document-content/>")
+    expect_error(sheet, "it is an OpenDocument file (LibreOffice, OpenOffice). Open it where it "
+                 "was made and save the data as CSV or an Excel .xlsx workbook")
+
+
 def test_a_password_protected_workbook_is_said_to_be_one(tmp_path: Path) -> None:
     # Excel's "Encrypt with Password" writes an Office 97 container under the .xlsx name: it
     # was said to be "not an Excel .xlsx workbook".

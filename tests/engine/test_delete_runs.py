@@ -207,7 +207,7 @@ def test_a_damaged_run_record_blocks_neither_the_list_nor_deleting_it(trained, c
     assert code == 2 and f"delete the run with `cloister rm-run {run_id} --force`" in err
     assert ws.list(f"runs/{run_id}/")
     code, _, _ = cli(root, capsys, "forget", "Nobody Anyone", "--yes")  # an erasure request
-    assert code == 0  # it stopped at the damaged record
+    assert code == 0  # before, it stopped at the damaged record with exit 2
     code, out, _ = cli(root, capsys, "rm", "sms", "--yes")
     assert code == 0 and "Deleted dataset 'sms'" in out
     code, out, _ = cli(root, capsys, "rm-run", run_id[-8:], "--yes", "--force")

@@ -231,3 +231,19 @@ def test_on_windows_the_user_logged_comes_from_the_access_token(
         monkeypatch.setenv(name, "dr.house")
     workspace.audit("dataset.deleted", dataset="x")
     assert workspace.verify_audit().entries[-1].user == "CLINIC\\j.smith"
+
+
+def test_the_head_alone_catches_a_cut_tail_where_no_anchor_counts(tmp_path: Path) -> None:
+    # Beside the vault's anchor the head's finding is merged into the anchor's; without one (a
+    # log outside a workspace, an anchor older than the head), it is the only check left.
+    from privacy.vault.audit import AuditLog
+
+    heads: dict[str, dict] = {}
+    log = AuditLog(tmp_path / "audit.log", bytearray(range(32)), read_head=lambda: heads.get("h"),
+                   write_head=lambda head: heads.__setitem__("h", head))
+    for i in range(5):
+        log.append("dataset.imported", {"dataset": f"set{i}"})
+    path = tmp_path / "audit.log"
+    path.write_bytes(b"".join(records(path)[:-2]))
+    assert "the log ends after 3 entries but 5 were written: entries were cut off the end" in \
+        log.verify().problems

@@ -13,7 +13,8 @@ from engine.data.importing.delimited import is_header
 from engine.data.importing.tidy import tidy
 from engine.data.importing.records import cell_text, table_from_columns, unique_names
 from engine.data.importing.registry import ReadRequest, reader
-from engine.data.importing.source import MAX_BYTES_ENV, read_bytes
+from engine.data.importing.source import (MAX_BYTES_ENV, read_bytes, zip_holds_a_workbook,
+                                          zip_said)
 from engine.units import human_size
 from engine.data.importing.table import ImportedTable
 from engine.data.importing.xlsx_cells import (fill_merged, formulas_without_values,
@@ -143,6 +144,8 @@ def read_xlsx(path: Path, request: ReadRequest) -> ImportedTable:
             "both in this format. Open it in Excel, remove the password (File > Info > Protect "
             "Workbook > Encrypt with Password, cleared) or save it as an .xlsx workbook, and "
             "import that.")
+    if data.startswith(b"PK\x03\x04") and not zip_holds_a_workbook(path):
+        raise InputError(f"{path} is not an Excel .xlsx workbook: {zip_said(path)}")
     if not data.startswith(b"PK"):
         raise InputError(
             f"{path} is not an Excel .xlsx workbook (an .xlsx file is a ZIP archive and this is "

@@ -127,9 +127,8 @@ def read_head(path: Path, *, max_bytes: int, head_bytes: int) -> tuple[bytes, in
 
 def reject_misnamed(path: Path, data: bytes, *, expected: str) -> None:
     """Refuse a known binary format under a text suffix, saying what the file really is."""
-    if data.startswith(b"PK\x03\x04") and not _zip_holds_a_workbook(path):
-        raise InputError(f"{path} is not {expected}: it is a ZIP archive{_zip_contents(path)}, "
-                         "not a workbook. Unzip it and import the file inside.")
+    if data.startswith(b"PK\x03\x04") and not zip_holds_a_workbook(path):
+        raise InputError(f"{path} is not {expected}: {zip_said(path)}")
     for magic, what, suffix in _MAGIC:
         if data.startswith(magic):
             fix = f"rename it to {suffix}" if suffix else "export the data as CSV, Excel .xlsx or JSON"
@@ -146,7 +145,7 @@ def _zip_names(path: Path) -> list[str] | None:
         return None
 
 
-def _zip_holds_a_workbook(path: Path) -> bool:
+def zip_holds_a_workbook(path: Path) -> bool:
     """Whether a ZIP is an Excel workbook (renaming it .xlsx would read it): "rename it to
     .xlsx" was said of any ZIP, and the renamed archive was then called a damaged workbook."""
     names = _zip_names(path)
@@ -154,12 +153,19 @@ def _zip_holds_a_workbook(path: Path) -> bool:
                              and any(n.startswith("xl/") for n in names))
 
 
-def _zip_contents(path: Path) -> str:
+def zip_said(path: Path) -> str:
+    """What a ZIP that is no Excel workbook is, and what to do with it: another office
+    document (saved from it as CSV or .xlsx), or an archive (unzipped)."""
     names = [n for n in _zip_names(path) or [] if not n.endswith("/")]
-    if not names:
-        return ""
+    office = ("a Word document" if any(n.startswith("word/") for n in names) else
+              "a PowerPoint file" if any(n.startswith("ppt/") for n in names) else
+              "an OpenDocument file (LibreOffice, OpenOffice)" if "mimetype" in names else None)
+    if office:
+        return (f"it is {office}. Open it where it was made and save the data as CSV or an "
+                "Excel .xlsx workbook, then import that.")
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
-    return f" (holding {shown})"
+    return (f"it is a ZIP archive{f' (holding {shown})' if shown else ''}, not a workbook. Unzip "
+            "it and import the file inside.")
 
 
 @dataclass(frozen=True)
