@@ -248,13 +248,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_rename(args: argparse.Namespace) -> int:
     from engine.data.store import rename_dataset
-
     ws = open_workspace(args)
     try:
         info = rename_dataset(ws, args.old, args.new)
     finally:
         ws.lock()
-    print(f"Renamed dataset {args.old!r} to {info.name!r}.")
+    print(f"Dataset {info.name!r} already has that name: nothing changed." if args.old == args.new
+          else f"Renamed dataset {args.old!r} to {info.name!r}.")
     return EXIT_OK
 
 

@@ -73,6 +73,8 @@ def test_blocking_problems_refused_unless_forced(env: Path, tmp_path: Path, caps
 def test_rename_rm_and_audit(env: Path, capsys) -> None:
     assert cli(["import", str(env), "--name", "a"]) == 0
     assert cli(["rename", "a", "b"]) == 0
+    code, out, _ = run(capsys, "rename", "b", "b")  # said "Renamed dataset 'b' to 'b'."
+    assert code == 0 and out.endswith("\nDataset 'b' already has that name: nothing changed.\n")
     code, _, err = run(capsys, "show", "a")
     assert code == 2 and "no dataset named 'a'" in err
     code, _, err = run(capsys, "rm", "b")  # stdin is not a terminal under pytest
