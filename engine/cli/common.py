@@ -97,8 +97,14 @@ def _from_file(path: Path) -> str:
         text = read_typed_text(path)
     except FileNotFoundError:
         raise InputError(f"passphrase file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read passphrase file {path}: {exc}") from None
+    except IsADirectoryError:
+        raise InputError(f"passphrase file {path} is a folder: give the file that holds the "
+                         "passphrase on its first line") from None
+    except UnicodeDecodeError:  # a binary file, or UTF-16 cut short
+        raise InputError(f"passphrase file {path} is not text: save the passphrase in it as "
+                         "plain text (UTF-8) on its first line") from None
+    except OSError as exc:
+        raise InputError(f"cannot read passphrase file {path}: {exc.strerror or exc}") from None
     passphrase = text.splitlines()[0] if text else ""
     if not passphrase.strip():  # "  \n" would otherwise be tried, and read as a wrong passphrase
         raise InputError(f"passphrase file {path} has no passphrase on its first line (it is "

@@ -135,6 +135,14 @@ def test_passwd_and_passphrase_sources(env: Path, tmp_path: Path, monkeypatch, c
     blank.write_text("  \n")  # once tried as a passphrase, and reported as a wrong one
     code, _, err = run(capsys, "datasets", "--passphrase-file", str(blank))
     assert code == 2 and "has no passphrase on its first line (it is blank)" in err
+    # A folder, or bytes that are no text: Python's own words ("[Errno 21] Is a directory",
+    # "'utf-16-le' codec can't decode byte 0x00") were what the user read.
+    code, _, err = run(capsys, "datasets", "--passphrase-file", str(tmp_path))
+    assert code == 2 and f"passphrase file {tmp_path} is a folder: give the file" in err
+    binary = tmp_path / "key.bin"
+    binary.write_bytes(b"\xff\xfe\x41")  # a UTF-16 mark, then half a character
+    code, _, err = run(capsys, "datasets", "--passphrase-file", str(binary))
+    assert code == 2 and f"passphrase file {binary} is not text: save the passphrase" in err
     # "-": the first line of standard input, as `forget --file -` reads its values.
     import io
 
