@@ -60,14 +60,14 @@ def test_tiny_data_gets_a_batch_it_can_fill_and_other_data_the_usual_one(qtbot, 
         qtbot.waitUntil(lambda: f"Chosen for {name}" in page.auto_box.label.text(), timeout=60_000)
 
     choose("tiny")
-    assert page.batch_size.value() < 16  # all of its training rows in one batch
-    assert f"Batch size = {page.batch_size.value()}: {page.batch_size.value()} training rows" \
-        in page.auto_box.label.text()
+    assert page.batch_size.value() == 4  # small batches: several steps an epoch
+    assert "Batch size = 4: " in page.auto_box.label.text()
+    assert "training rows: batches of 4 give 2 steps an epoch" in page.auto_box.label.text()
     choose("toy")
-    assert page.batch_size.value() == 16 and "batch_size" not in page.auto_box.label.text()
-    page.batch_size.setValue(4)  # the user's own batch stays, whatever is chosen after
+    assert page.batch_size.value() == 16 and "Batch size =" not in page.auto_box.label.text()
+    page.batch_size.setValue(6)  # the user's own batch stays, whatever is chosen after
     choose("tiny")
-    assert page.batch_size.value() == 4
+    assert page.batch_size.value() == 6
 
 
 def test_the_fields_the_automatic_settings_filled_say_so_beside_them(qtbot, window, tiny_model_dir):
