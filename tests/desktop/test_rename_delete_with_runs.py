@@ -152,20 +152,9 @@ def test_delete_says_a_run_is_training_on_the_dataset_right_now(qtbot, window, s
     record = RunRecord(run_id=new_run_id(), dataset="patients", config={}, status=RunStatus.RUNNING,
                        dataset_sha256=dataset_info(ws, "patients").sha256)
     save_run(ws, record)
-    page = window.datasets_page
-    window.show_page("datasets")
-    page.refresh_stored()
-    assert page.select_stored("patients")
-    seen: list[str] = []
-
-    def answer(box):  # noqa: ANN001, ANN202
-        seen.append(box.informativeText())
-        return box.button(box.StandardButton.Cancel)
-
     with claim_run(ws, record.run_id):  # the trainer holds its run
-        answer_next_message_box(answer)
-        page.delete_button.click()
-    assert seen and f"Run {record.run_id} is training on it right now" in seen[0]
+        said = _what_delete_says(window, "patients")
+    assert f"Run {record.run_id} is training on it right now" in said
     assert [d.name for d in list_datasets(ws)] == ["patients"]  # cancelled: nothing deleted
 
 
@@ -180,10 +169,17 @@ def test_delete_names_runs_whose_record_cannot_be_read(qtbot, window, spam_csv) 
     save_run(ws, record)
     path = ws.file_of(f"runs/{record.run_id}/run.json")
     path.write_bytes(path.read_bytes()[:-20])  # cut short: it no longer authenticates
+    assert _what_delete_says(window, "patients") == (
+        "1 run whose record cannot be read may have been trained on it too: the Runs page names "
+        "them and deletes them.")
+
+
+def _what_delete_says(window, name: str) -> str:  # noqa: ANN001
+    """The informative text of Delete…'s question for dataset ``name``, answered Cancel."""
     page = window.datasets_page
     window.show_page("datasets")
     page.refresh_stored()
-    assert page.select_stored("patients")
+    assert page.select_stored(name)
     seen: list[str] = []
 
     def answer(box):  # noqa: ANN001, ANN202
@@ -192,8 +188,8 @@ def test_delete_names_runs_whose_record_cannot_be_read(qtbot, window, spam_csv) 
 
     answer_next_message_box(answer)
     page.delete_button.click()
-    assert seen == ["1 run whose record cannot be read may have been trained on it too: the Runs "
-                    "page names them and deletes them."]
+    assert seen, "no question was asked"
+    return seen[0]
 
 
 def test_a_backup_put_back_while_unlocked_says_how_to_accept_it(qtbot, window, spam_csv, tmp_path) -> None:  # noqa: ANN001
