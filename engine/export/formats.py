@@ -72,6 +72,6 @@ def _hf_files(model: Any, tokenizer: Any, max_length: int) -> dict[str, bytes]:
 
 @export_format("onnx", title="ONNX (for inference runtimes)", needs=("onnx", "onnxruntime"))
 def _onnx_files(model: Any, tokenizer: Any, max_length: int) -> dict[str, bytes]:
-    from engine.export.exporters import onnx_bytes
+    from engine.export.onnx import onnx_bytes
 
     return {"model.onnx": onnx_bytes(model, tokenizer, max_length=max_length)}

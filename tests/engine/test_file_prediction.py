@@ -78,11 +78,11 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_predicting(
 def test_a_log_gets_plain_progress_lines_and_the_count_without_text(
         run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     # Not a terminal: a nightly job's log had one line, then nothing until the end.
-    from engine.cli import model_cmds
+    from engine.cli import predict_file_cmd
 
     _, run_id, texts, root = run
     monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
-    monkeypatch.setattr(model_cmds, "LOG_PROGRESS_MIN_S", 0.0)
+    monkeypatch.setattr(predict_file_cmd, "LOG_PROGRESS_MIN_S", 0.0)
     source = _write(tmp_path / "big.csv", (texts * 5)[:200] + [""])
     code = main(["predict", run_id, "--input", str(source), "--output", str(tmp_path / "p.csv"),
                  "--batch-size", "8", "--workspace", str(root)])
@@ -261,7 +261,7 @@ def test_rows_with_the_wrong_number_of_fields_are_named_not_silently_left_out(
 
 def test_large_counts_are_written_with_thousands_separators(capsys: pytest.CaptureFixture[str]) -> None:
     # "2048/800000 rows" on an 800,000-row file.
-    from engine.cli.model_cmds import _bar
+    from engine.cli.predict_file_cmd import _bar
 
     _bar(2048, 800_000)
     assert capsys.readouterr().err.endswith("] 2,048/800,000 rows")
