@@ -232,7 +232,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="local Hugging Face encoder folder (default: the bundled MiniLM-L6)")
     # Unset options (None) are chosen from the data by engine.training.auto unless --no-auto.
     p.add_argument("--epochs", type=positive_int, default=None, help="default: automatic")
-    p.add_argument("--batch-size", type=positive_int, default=None, help="default 16")
+    p.add_argument("--batch-size", type=positive_int, default=None,
+                   help="default: automatic (16; 4 under 48 training rows)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: automatic)")
     p.add_argument("--max-length", type=positive_int, default=None,
                    help="tokens per text (default: automatic, from the texts' lengths)")
@@ -248,8 +249,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "same seed and settings give the same run (with --dp, the noise and the DP batches come "
                    "from a secret of each run instead: the seed is public)")
     p.add_argument("--early-stopping", type=int, default=None, metavar="N",
-                   help="stop after N evaluations without a better validation macro-F1 "
-                   "(0: never; default 2)")
+                   help="stop after N evaluations without a better validation macro-F1 (a "
+                   "tie whose loss fell 1%% or more counts as better; 0: never; default 2)")
     p.add_argument("--grad-accumulation", type=positive_int, default=None, metavar="N",
                    help="add up N batches' gradients before each step: the effect of an N times "
                    "larger batch in the memory of one (default 1)")

@@ -459,8 +459,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("rm-run", help="delete runs: their models, reports and checkpoints")
     p.add_argument("runs", nargs="+", metavar="RUN")
-    p.add_argument("--force", action="store_true",
-                   help="also a run recorded as running (left so by a crash)")
+    p.add_argument("--force", action="store_true", help="also a run recorded as running (left "
+                   "so by a crash), or one whose record cannot be read (damaged)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     add_workspace_options(p)
     p.set_defaults(func=cmd_rm_run)

@@ -358,7 +358,8 @@ def choose_settings(texts: Sequence[str], labels: Sequence[str], *, model_limit:
     steps_per_epoch = max(1, -(-train_rows // batch_size))
     choices.append(warmup_choice(steps_per_epoch * epochs))
     choices.append(Choice("early_stopping_patience", 2, "stop after 2 validation checks without "
-                          "a better macro-F1; the best checkpoint is kept"))
+                          "a better macro-F1 (or a tie with a loss 1% lower); the best checkpoint "
+                          "is kept"))
     choices.append(eval_choice(steps_per_epoch))
     if counts:
         largest, smallest = max(counts.values()), min(counts.values())
