@@ -191,13 +191,17 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems, his
 
     policy = _policy(args.anonymize)
     policy.check_columns(imported.column_names)  # before the passphrase: fail fast, store nothing
+    from engine.cli.show_lines import replaced_line, what_is_replaced
+
     ws = open_workspace(args)
     try:
+        before = what_is_replaced(ws, args.name) if args.replace else None
         info, report = save_anonymized_import(ws, args.name, imported, mapping, policy,
                                               replace=args.replace,
                                               skip_incomplete=args.skip_incomplete,
                                               history=history,
                                               label_delimiter=getattr(args, "label_delimiter", None))
+        replaced = replaced_line(ws, args.name, *before) if before else ""
     finally:
         ws.lock()
     print_report(report, as_json=False, what=imported.source.name)
@@ -205,6 +209,8 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems, his
             "were not stored in it, only in the mapping of its reversible pseudonyms (below)")
     print(f"Imported {info.rows:,} anonymized rows as dataset {info.name!r}; the original values "
           f"{kept}.")
+    if replaced:  # as a plain `import --replace` says it
+        print(replaced)
     _say_mapping_kept(policy, info.name)
     _warn_identifiers_kept(report)
     _warn_values_left_in_text(report)

@@ -168,10 +168,12 @@ def test_the_mapping_follows_rename_and_goes_with_rm_and_replace(
     assert cli(["import", str(files["csv"]), "--name", "imp", "--anonymize",
                 str(files["reversible"])]) == 0
     assert pseudonym_map_key("imp") in _keys("datasets/imp/")
+    capsys.readouterr()
     assert cli(["import", str(files["csv"]), "--name", "imp", "--replace", "--anonymize",
                 str(files["one_way"])]) == 0
     assert pseudonym_map_key("imp") not in _keys("datasets/imp/") and _keys("datasets/imp/")
-    capsys.readouterr()
+    # Said, as a plain `import --replace` says it (it said only "Imported").
+    assert "It replaces the earlier import of 'imp': " in capsys.readouterr().out
     assert cli(["reidentify", "imp", surrogate]) == 2
     assert "has no reversible pseudonym mapping" in capsys.readouterr().err
 
