@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy.vault.container import ScryptParams
-from privacy.vault.kdf import MIN_LOG2_N
+from privacy.vault.kdf import MIN_LOG2_N, UNSAFE_TEST_KDF_ENV
 from privacy.vault.workspace import Workspace
 
 from engine.cli.backup_cmd import register_backup, verify_backup
@@ -381,9 +381,12 @@ def _checked_kdf(cost: int | None) -> ScryptParams | None:
     if cost is None:
         return None
     kdf = ScryptParams(log2_n=cost)
-    # WeakKdfRefused: one line, exit 2; below the floor with the test switch, it warns itself
-    kdf.check_for_writing(label=f"--kdf-cost {cost}")
-    if MIN_LOG2_N <= cost < DEFAULT_KDF_LOG2_N:
+    kdf.check_for_writing(label=f"--kdf-cost {cost}")  # WeakKdfRefused: one line, exit 2
+    if cost < MIN_LOG2_N:
+        print(f"cloister: warning: {UNSAFE_TEST_KDF_ENV}=1 is set: writing scrypt 2^{cost}, below "
+              f"the 2^{MIN_LOG2_N} floor. This is for tests only; a real workspace written like "
+              "this is cheap to attack", file=sys.stderr)
+    elif cost < DEFAULT_KDF_LOG2_N:
         print(f"cloister: warning: scrypt cost 2^{cost} is below the default "
               f"2^{DEFAULT_KDF_LOG2_N}; a stolen workspace is cheaper to attack", file=sys.stderr)
     return kdf

@@ -87,8 +87,7 @@ class ScryptParams:
         global _warned_unsafe
         if self.log2_n < MIN_LOG2_N and not _warned_unsafe:
             _warned_unsafe = True  # once per process: loud enough, without flooding test logs
-            log.warning("%s=1 is set: writing scrypt 2^%d, below the 2^%d floor. This is for tests "
-                        "only; a real workspace written like this is cheap to attack",
+            log.warning("%s is set: writing with scrypt 2^%d, below the floor of 2^%d (tests only)",
                         UNSAFE_TEST_KDF_ENV, self.log2_n, MIN_LOG2_N)
 
     def derive(self, passphrase: str, salt: bytes) -> bytes:

@@ -103,16 +103,3 @@ def test_an_option_a_command_does_not_take_is_said_with_that_commands_usage(caps
     assert stopped.value.code == 2
     assert err.startswith("usage: cloister evaluate ") and "--data NAME|FILE" in err
     assert err.rstrip().endswith("cloister evaluate: error: unrecognized arguments: --file X")
-
-
-def test_the_test_kdf_warning_is_said_once(tmp_path: Path) -> None:
-    # `init --kdf-cost 10` under the test switch said it twice, in two wordings.
-    env = {**os.environ, "CLOISTER_UNSAFE_TEST_KDF": "1", "CLOISTER_PASSPHRASE": "correct horse 9",
-           "CLOISTER_SETTINGS_DIR": str(tmp_path / "settings"),
-           "CLOISTER_ANCHOR_DIR": str(tmp_path / "anchors")}
-    done = subprocess.run([sys.executable, "-c", "import sys; from engine.cli import main; sys.exit("
-                           f"main(['init', '--kdf-cost', '10', '--workspace', {str(tmp_path / 'ws')!r}]))"],
-                          capture_output=True, cwd=ROOT, env=env, timeout=120)
-    err = done.stderr.decode("utf-8")
-    assert done.returncode == 0, err
-    assert err.count("2^10") == 1 and "cloister: warning: CLOISTER_UNSAFE_TEST_KDF=1 is set" in err
