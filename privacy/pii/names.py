@@ -37,11 +37,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from privacy.pii.capitals import MASK as _MASK
+from privacy.pii.capitals import TOKEN as _TOKEN
+from privacy.pii.capitals import capitals_as_titles
 from privacy.pii.findings import Finding
 from privacy.pii.lexicon import PARTICLES, fold_word, lexicon
 from privacy.pii.registry import Detector, register
 
-_TOKEN = re.compile(r"[^\W\d_](?:\w|['’](?![sS]\b)(?=\w)|-(?=\w))*\.?", re.UNICODE)
 # Words that make a first name a firm's ("Ally Financial", "Fulton Mortgage"), never a surname.
 _BUSINESS_WORDS = frozenset({
     "financial", "finance", "mortgage", "credit", "capital", "services", "service", "bank",
@@ -127,7 +129,6 @@ _DETERMINERS = frozenset({"the", "a", "this", "that", "these", "those", "my", "o
 _ORG_HEADS = frozenset({"bank", "university", "college", "institute", "department", "bureau",
                         "office", "ministry", "board", "council", "church", "museum", "school",
                         "hospital", "court", "government"})
-_MASK = re.compile(r"[Xx*#]{2,}\.?")  # a redaction mark, such as the CFPB's XXXX: never a name
 _SENTENCE_BREAK = re.compile(r"[.!?\n](?=\s)")
 _LIST_SEP = re.compile(r"^(?:,\s|\s(?:and|&|or)\s|,\s(?:and|or)\s)$")
 
@@ -156,6 +157,10 @@ class NameDetector(Detector):
         self.states = _us_states()
 
     def find(self, text: str) -> Iterator[Finding]:
+        # Words in capitals carry no case signal: "MARGARET THORNBURY complained", a patient
+        # list written in capitals. Read such stretches as if title-cased (the findings keep
+        # their places: only letters' case changes), so the rules for capitalised words apply.
+        text = capitals_as_titles(text)
         tokens = [_Tok(m) for m in _TOKEN.finditer(text)]
         # In a text written without capitals, lower case says nothing against a name; where the
         # writer does use capitals, a lower-case "rose" or "bath" is most likely a word.
@@ -179,7 +184,7 @@ class NameDetector(Detector):
                 j -= 1
             found.extend(self._classify(text, tokens, i, j))
             i = j
-        yield from self._lists(text, tokens, found)
+        yield from self._lists(text, tokens, self._other_halves(text, tokens, found))
 
     def _joins(self, text: str, left: _Tok, right: _Tok) -> bool:
         gap = text[left.end:right.start]
@@ -234,6 +239,11 @@ class NameDetector(Detector):
             run, led_by_word = run[1:], True
         else:
             led_by_word = False
+        if led_by_word and not titled and len(run) > 1 and run[0].folded in _TITLES:
+            # "Dear Mr. Thornbury", "Hello Dr. Patel": the greeting led the run, the title
+            # still says a name follows (only "Patel", a listed name, was found; "Thornbury" not).
+            title_start = run[0].start
+            run, titled = run[1:], True
         whole = " ".join(t.folded for t in run)
         if len(run) == 1 and whole in lex.common and not run[0].upper:
             return  # "My", "May", "Will": an everyday word alone is nothing
@@ -274,7 +284,10 @@ class NameDetector(Detector):
             # ("Virginia told me she ...", "Washington said") says a person.
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.7, self.name)
             return
-        if cued and not any(t.upper for t in run):
+        if cued and (titled or not any(t.upper for t in run)
+                     or all(lex.is_name_token(t.folded) for t in run)):
+            # After a title anything is a name ("Mr. THORNBURY"); after a cue, a word in
+            # capitals only when it is a listed name ("my name is JOHN", not "thank you USAA").
             # A title belongs to the name: "Mr. Carl Koike" is replaced whole.
             start = title_start if title_start is not None else run[0].start
             yield Finding(start, run[-1].end, "PERSON", 0.9 if titled else 0.75, self.name)
@@ -428,6 +441,36 @@ class NameDetector(Detector):
         words = text[start:end].split()
         return not any(c.isupper() for k, w in enumerate(words) for c in (w[1:] if k == 0 else w)
                        if w != "I" and not w.startswith(("I'", "I’")))
+
+    def _other_halves(self, text: str, tokens: list[_Tok], found: list[Finding]) -> list[Finding]:
+        """Widen a one-word PERSON to the half of the name the rules left beside it: a record's
+        "Thornbury, Margaret" (surname first, at the start of a line or after a label's colon)
+        and a surname's unlisted given name ("Oleksandr Kowalczyk's"). Left, the pseudonym sat
+        beside the real half ("Thornbury, Riley")."""
+        lex = self.lex
+        index = {t.start: k for k, t in enumerate(tokens)}
+        taken = {(f.start, f.end) for f in found}
+        widened: list[Finding] = []
+        for f in found:
+            k = index.get(f.start, -1)
+            if f.type != "PERSON" or k < 1 or tokens[k].end != f.end:
+                widened.append(f)
+                continue
+            tok, prev = tokens[k], tokens[k - 1]
+            gap = text[prev.end:tok.start]
+            free = not any(s < prev.end and prev.start < e for s, e in taken)
+            before = text[tokens[k - 2].end if k >= 2 else 0:prev.start]
+            surname_first = gap == ", " and tok.folded in lex.first_names \
+                and (self._unknown(prev) or lex.is_name_token(prev.folded)) \
+                and prev.folded not in lex.common and _is_cap(prev.text) \
+                and (not before.strip() or before.rstrip().endswith((":", "(")) or "\n" in before)
+            given_unlisted = gap == " " and tok.folded in lex.last_names \
+                and tok.folded not in lex.first_names and self._novel(text, prev) \
+                and _is_cap(prev.text)
+            if free and (surname_first or given_unlisted):
+                f = Finding(prev.start, f.end, "PERSON", f.score, self.name)
+            widened.append(f)
+        return widened
 
     def _lists(self, text: str, tokens: list[_Tok], found: list[Finding]) -> Iterator[Finding]:
         """Yield ``found``, plus the unknown members of name lists ("Kovalev, Lee and Phillips")."""
