@@ -57,7 +57,7 @@ def evaluate_run(
         raise InputError(f"{still_training(record)}; its test report is written when it "
                          "finishes: score it then, or on other labelled rows with --data")
     if dataset is not None:
-        texts, raw_labels, source = _stored_rows(ws, dataset)
+        texts, raw_labels, source = _stored_rows(ws, dataset, delimiter if multi_label else None)
     elif data is None:
         texts, raw_labels, groups, source, repeated = _test_split(ws, record, config)
     else:
@@ -198,15 +198,27 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str]
         except InputError:
             raise InputError(f"{data} is neither a file nor a dataset in this workspace; give a "
                              "labelled file's path or a name from `cloister datasets`") from None
-        return (*_stored_rows(ws, str(data)), (0, ""))
+        multi = bool((record.config or {}).get("multi_label", False))
+        delimiter = str((record.config or {}).get("label_delimiter") or "|") if multi else None
+        return (*_stored_rows(ws, str(data), delimiter), (0, ""))
     return (*_checked_labels(texts, labels, source), (imported.skipped_rows, imported.skipped_rows_text()))
 
 
-def _stored_rows(ws: Vault, name: str) -> tuple[list[str], list[str], str]:
+def _stored_rows(ws: Vault, name: str, delimiter: str | None = None
+                 ) -> tuple[list[str], list[str], str]:
+    """A stored dataset's texts and labels. ``delimiter``: a multi-label run's; a dataset that
+    separates its labels otherwise ('billing;refund' against the run's '|') has them re-joined
+    with it, since the dataset says its own (read by it, 'billing;refund' was refused as a
+    label the model never saw)."""
     from engine.data.store import load_dataset
 
     stored = load_dataset(ws, name)
-    return _checked_labels(stored.texts, stored.labels, f"dataset '{name}'")
+    labels = list(stored.labels)
+    own = stored.info.label_delimiter
+    if delimiter is not None and own and own != delimiter:
+        labels = [delimiter.join(p.strip() for p in str(label).split(own) if p.strip())
+                  for label in labels]
+    return _checked_labels(stored.texts, labels, f"dataset '{name}'")
 
 
 def _checked_labels(texts: Sequence[Any], labels: Sequence[Any], source: str

@@ -240,6 +240,14 @@ def test_multi_label_data_imports_with_its_delimiter_and_trains(tmp_path: Path, 
     with out.open(encoding="utf-8-sig", newline="") as handle:
         predicted = {row["predicted_label"] for row in csv.DictReader(handle)}
     assert predicted == {joined}
+    # Scored on the other's stored rows, each dataset's own delimiter is read: the '|' run on
+    # the rows stored with ';' refused 'billing;refund' as a label it never saw.
+    from engine.evaluation.evaluate import evaluate_run
+
+    on_semi = evaluate_run(ws, record["run_id"], dataset="semi")
+    on_own = evaluate_run(ws, record["run_id"], dataset="tickets")
+    assert on_semi.n == on_own.n == 61 and on_semi.accuracy == on_own.accuracy
+    assert evaluate_run(ws, semi_run["run_id"], dataset="tickets").n == 61
 
 
 def test_a_cancelled_run_names_itself_in_the_resume_hint() -> None:
