@@ -144,6 +144,16 @@ class LabelCodes:
             return cls(raw_ids, values, empty_id)  # trimming merged nothing: ids as they are
         return cls(remap[raw_ids], values, empty_id)
 
+    def as_label_sets(self, delimiter: str) -> LabelCodes:
+        """The same rows with each value read as a set of labels (multi-label data, where the
+        order of a row's labels means nothing): 'billing|refund' and 'refund | billing' are one
+        value, written in sorted order. Only the distinct values are split, never the rows."""
+        canonical = [delimiter.join(sorted({p.strip() for p in v.split(delimiter) if p.strip()}))
+                     for v in self.values]
+        index: dict[str, int] = {}
+        remap = np.asarray([index.setdefault(c, len(index)) for c in canonical], dtype=np.int32)
+        return LabelCodes(remap[self.ids], list(index), int(remap[self.empty_id]))
+
     def __getitem__(self, row: int) -> str:
         return self.values[int(self.ids[row])]
 

@@ -101,6 +101,8 @@ def suggest_fixes(table: pa.Table, mapping: ColumnMapping, problems: Iterable[Pr
                 continue
             if isinstance(fix, MergeLabelVariants):
                 fix = MergeLabelVariants(label_delimiter)
+            if isinstance(fix, DropDuplicates):  # 'a|b' repeats 'b|a'
+                fix = DropDuplicates(label_delimiter)
         resolves_error = bool(codes & blocking) or flag in blocking_flags
         if isinstance(fix, StripMarkup):
             # Counted, not applied: cleaning is a Python pass over the rows with markup (seconds

@@ -292,8 +292,10 @@ class ResolveConflicts(Fix):
 
 @dataclass(frozen=True)
 class DropDuplicates(Fix):
-    """Rows that repeat an earlier row's text and label exactly ("duplicate-row"); the first stays."""
+    """Rows that repeat an earlier row's text and label exactly ("duplicate-row"); the first stays.
+    ``label_delimiter``: several labels a row, in any order ('a|b' repeats 'b|a')."""
 
+    label_delimiter: str | None = None
     kind: ClassVar[str] = "drop-duplicates"
     order: ClassVar[int] = 40
 
@@ -301,7 +303,9 @@ class DropDuplicates(Fix):
         usable = _usable(table, mapping)
         key = strings.codes(text_array(table, mapping))
         if mapping.label_column is not None:
-            labels = strings.codes(label_array(table, mapping))
+            cells = label_array(table, mapping)
+            labels = (strings.LabelCodes.of(cells).as_label_sets(self.label_delimiter).ids
+                      .astype(np.int64) if self.label_delimiter else strings.codes(cells))
             key = key * (int(labels.max(initial=0)) + 1) + labels
         rows = np.flatnonzero(usable)
         _, first = np.unique(key[rows], return_index=True)
@@ -474,7 +478,7 @@ def fixes_from_options(*, drop_empty: bool = False, drop_duplicates: bool = Fals
     if resolve_conflicts is not None:
         fixes.append(ResolveConflicts(resolve_conflicts))  # type: ignore[arg-type]
     if drop_duplicates:
-        fixes.append(DropDuplicates())
+        fixes.append(DropDuplicates(label_delimiter))
     if drop_classes:
         fixes.append(DropClasses(tuple(dict.fromkeys(drop_classes))))
     if drop_small and merge_small_into is not None:

@@ -142,8 +142,10 @@ def validate(
                            label_col, TWICE_HINT, lambda i: f"the label {twice(str(raw[i].as_py()), quote=True)}")
     usable = ~(blank_text | missing_label)
     assert repeats is not None
-    problems += _duplicate_problems(check, texts, labels, usable & repeats.result(), text_col,
-                                    label_col)
+    # Multi-label: 'billing|refund' and 'refund|billing' are the same labels, so a repeat.
+    problems += _duplicate_problems(check, texts, labels.as_label_sets(label_delimiter)
+                                    if label_delimiter else labels,
+                                    usable & repeats.result(), text_col, label_col)
     if label_delimiter:
         counts = label_counts(label_array(imported.table, mapping).filter(pa.array(usable)),
                               label_delimiter=label_delimiter)

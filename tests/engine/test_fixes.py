@@ -395,3 +395,28 @@ def test_multi_label_spellings_are_said_and_merged_label_by_label() -> None:
     wide = t.cast(pa.schema([("text", pa.large_string()), ("label", pa.large_string())]))
     fixed_wide, _ = apply_fixes(wide, MAPPING, [merge.fix])  # Arrow's 64-bit strings too
     assert [label for _, label in rows_of(fixed_wide)] == labels
+
+
+def test_multi_label_rows_with_the_same_labels_in_another_order_are_repeats() -> None:
+    """'billing|refund' and 'refund | billing' are one set of labels: the row repeats the other,
+    and --drop-duplicates drops it. It was said as a conflict that no fix could clear (resolving
+    conflicts is refused under a delimiter, and dropping repeats compared the cells as written)."""
+    from engine.data.fix_suggest import suggest_fixes
+
+    rows = [("late refund", "billing|refund"), ("late refund", "refund | billing"),
+            ("broken screen", "tech"), ("broken screen", "tech|billing"), *BASE]
+    t = table(rows)
+    problems = validate(ImportedTable(table=t, source=Path("x.csv"), format="csv"), MAPPING,
+                        label_delimiter="|")
+    rows_of_code = {code: [p.row for p in problems if p.code == code]
+                    for code in ("duplicate-row", "conflicting-labels")}
+    assert rows_of_code["duplicate-row"] == [2]  # rows count from 1: the second is the repeat
+    assert rows_of_code["conflicting-labels"] == [4]  # 'tech' and 'tech|billing' do differ
+    options = {o.label: o for o in suggest_fixes(t, MAPPING, problems, label_delimiter="|")}
+    assert options["Drop repeated rows"].fix == DropDuplicates("|")
+    assert options["Drop repeated rows"].rows_removed == 1
+    (fix,) = fixes_from_options(drop_duplicates=True, label_delimiter="|")
+    fixed, report = apply_fixes(t, MAPPING, [fix])
+    assert rows_of(fixed)[:3] == rows[:1] + rows[2:4] and report.steps[0].rows_removed == 1
+    # Single-label data keeps comparing the cells as written: two different classes.
+    assert apply_fixes(t, MAPPING, [DropDuplicates()])[1].steps[0].rows_removed == 0
