@@ -66,9 +66,14 @@ def _progress(policy):
     return show
 
 
-def print_report(report, *, as_json: bool, what: str) -> None:
+def print_report(report, *, as_json: bool, what: str, policy=None, applied: bool = False) -> None:
+    """The findings by type, with what ``policy`` does to each (a type it keeps was listed
+    like the replaced ones, after a message that the originals were not stored); ``applied``:
+    the text was changed, not only scanned."""
+    actions = {entity: policy.operator_for(entity).action for entity in report.counts} if policy else {}
     if as_json:
-        print(json.dumps({"source": what, **report.to_json()}, ensure_ascii=False, indent=2))
+        print(json.dumps({"source": what, **report.to_json(),
+                          **({"actions": actions} if actions else {})}, ensure_ascii=False, indent=2))
         return
     print(f"{what}: {report.rows:,} rows; scanned columns: "
           f"{', '.join(report.columns_scanned) or '(none)'}")
@@ -76,14 +81,18 @@ def print_report(report, *, as_json: bool, what: str) -> None:
         print("  No personal data found by the detectors (they can miss names they do not know).")
     else:
         width = max(len(t) for t in report.counts)
-        print(f"  {'TYPE':<{width}}  {'COUNT':>7}  BY COLUMN; EXAMPLES (masked)")
+        act = max((len(a) for a in actions.values()), default=0)
+        act = max(act, len("ACTION")) if actions else 0
+        head = f"{'ACTION':<{act}}  " if actions else ""
+        print(f"  {'TYPE':<{width}}  {'COUNT':>7}  {head}BY COLUMN; EXAMPLES (masked)")
         for entity, count in report.counts.most_common():
             columns = ", ".join(f"{c} {n[entity]:,}" for c, n in report.by_column.items()
                                 if n.get(entity))
             examples = " | ".join(report.examples.get(entity, []))
-            print(f"  {entity:<{width}}  {count:>7,}  {columns}; {examples}")
-    print(f"  Share of the scanned text that would change: {report.share_changed:.2%} "
-          f"({report.cells_changed:,} cells)")
+            action = f"{actions[entity]:<{act}}  " if actions else ""
+            print(f"  {entity:<{width}}  {count:>7,}  {action}{columns}; {examples}")
+    print(f"  Share of the scanned text {'changed' if applied else 'that would change'}: "
+          f"{report.share_changed:.2%} ({report.cells_changed:,} cells)")
     warning = report.coverage_warning()
     if warning:
         print(f"cloister: warning: {warning}.", file=sys.stderr)
@@ -160,7 +169,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         finally:
             ws.lock()
         what = f"dataset {args.target!r}"
-    print_report(report, as_json=args.json, what=what)
+    print_report(report, as_json=args.json, what=what, policy=policy)
     return EXIT_OK
 
 
@@ -174,7 +183,7 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
                                          progress=_progress(policy))
     finally:
         ws.lock()
-    print_report(report, as_json=False, what=f"dataset {args.dataset!r}")
+    print_report(report, as_json=False, what=f"dataset {args.dataset!r}", policy=policy, applied=True)
     print(f"Stored the anonymized copy as dataset {info.name!r} ({info.rows:,} rows); "
           f"{args.dataset!r} is unchanged (delete it with `cloister rm {shlex.quote(args.dataset)}` if you wish). "
           "The audit log records the policy applied.")
@@ -204,11 +213,16 @@ def import_anonymized(args: argparse.Namespace, imported, mapping, problems, his
         replaced = replaced_line(ws, args.name, *before) if before else ""
     finally:
         ws.lock()
-    print_report(report, as_json=False, what=imported.source.name)
+    print_report(report, as_json=False, what=imported.source.name, policy=policy, applied=True)
     kept = ("were not stored" if not policy.reversible else
             "were not stored in it, only in the mapping of its reversible pseudonyms (below)")
+    # Types the policy keeps ("ORGANIZATION = keep") were stored as found: not said, the line
+    # read as if every finding above had been replaced.
+    as_found = sorted(e for e in report.counts if policy.operator_for(e).action == "keep")
+    also = (f" (those of {', '.join(as_found)}, which the policy keeps, were stored as written)"
+            if as_found else "")
     print(f"Imported {info.rows:,} anonymized rows as dataset {info.name!r}; the original values "
-          f"{kept}.")
+          f"{kept}{also}.")
     if replaced:  # as a plain `import --replace` says it
         print(replaced)
     _say_mapping_kept(policy, info.name)
