@@ -76,6 +76,9 @@ def evaluate_run(
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
                           delimiter=delimiter, spellings=spellings)
     predictor = Predictor.from_run(ws, run_id, device=device)
+    if own_split or (predictor.anonymize is not None and _stored_anonymized(
+            ws, dataset if dataset is not None else data)):
+        predictor.anonymize = None  # rows stored anonymized already: not twice
     report = compute_report(truth, predictor.predict_proba(texts, cancel=cancel), record.labels, texts,
                             multi_label=multi_label, groups=groups,
                             label_delimiter=predictor.label_delimiter)
@@ -202,6 +205,19 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str]
         delimiter = str((record.config or {}).get("label_delimiter") or "|") if multi else None
         return (*_stored_rows(ws, str(data), delimiter), (0, ""))
     return (*_checked_labels(texts, labels, source), (imported.skipped_rows, imported.skipped_rows_text()))
+
+
+def _stored_anonymized(ws: Vault, data: str | Path | None) -> bool:
+    """Whether ``data`` names a stored dataset made by anonymization (a file never is)."""
+    from engine.data.anonymized_inputs import dataset_anonymizer
+    from engine.data.store import dataset_info
+
+    if data is None or Path(data).expanduser().exists():
+        return False
+    try:
+        return dataset_anonymizer(ws, dataset_info(ws, str(data))) is not None
+    except InputError:
+        return False
 
 
 def _stored_rows(ws: Vault, name: str, delimiter: str | None = None

@@ -44,24 +44,10 @@ def rows_seen_in_training(ws: Vault, record: Any, texts: Sequence[str]) -> int |
 def _as_the_copy_was(ws: Any, info: Any, texts: list[str]) -> list[str] | None:
     """``texts`` anonymized by the policy that made the dataset ``info`` (its text column's
     rules only), or None where it was not made so, or that policy cannot be read."""
-    import dataclasses
+    from engine.data.anonymized_inputs import dataset_anonymizer
 
-    from engine.data.anonymize import privacy_review, review_policy
-
-    review = privacy_review(ws, info.name) if hasattr(ws, "verify_audit") else None
-    if review is None or review[0] != "dataset.anonymized" or not texts:
-        return None
-    policy = review_policy(ws, review[1])
-    if policy is None:
-        return None
-    from privacy.pii.anonymize import anonymize_columns
-    from privacy.pii.secret import workspace_pseudonymizer
-
-    column = info.mapping.text_columns[0] if len(info.mapping.text_columns) == 1 else "text"
-    rule = policy.columns.get(column)
-    only_text = dataclasses.replace(policy, columns={column: rule} if rule else {}, scan_columns=None)
-    result = anonymize_columns({column: texts}, only_text, workspace_pseudonymizer(ws))
-    return [str(v) for v in result.columns.get(column, texts)]
+    anonymize = dataset_anonymizer(ws, info) if texts else None
+    return None if anonymize is None else anonymize(texts)
 
 
 def repeated_test_rows(texts: Sequence[str], train: Iterable[Any], validation: Iterable[Any],

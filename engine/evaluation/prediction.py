@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +123,10 @@ class Predictor:
         from engine.data.markup import MARKUP, TEXT_CLEANING_KEY
 
         self.strips_markup = getattr(getattr(model, "config", None), TEXT_CLEANING_KEY, None) == MARKUP
+        # A run trained on an anonymized copy reads raw texts anonymized as the copy's rows
+        # were (``engine.data.anonymized_inputs``); set by ``from_run``, cleared for rows
+        # that are stored anonymized already.
+        self.anonymize: Callable[[list[str]], list[str]] | None = None
         # A model trained on long texts read in windows reads its input in the same windows.
         from engine.training.windows import WINDOW_OVERLAP_KEY
 
@@ -149,7 +153,9 @@ class Predictor:
         device = device or best_device()
         model, tokenizer = load_model(ws, key, device=device)
         config = dict(getattr(record, "config", {}) or {})
-        return cls(
+        from engine.data.anonymized_inputs import training_anonymizer
+
+        predictor = cls(
             model,
             tokenizer,
             record.labels,
@@ -161,6 +167,8 @@ class Predictor:
             run_id=run_id,
             **_read_as_trained(ws, record),
         )
+        predictor.anonymize = training_anonymizer(ws, record)
+        return predictor
 
     @property
     def tokens_read(self) -> int:
@@ -191,12 +199,14 @@ class Predictor:
 
     def _as_read(self, texts: Sequence[Any]) -> list[str]:
         """The texts as the model reads them: text, with markup stripped when the run was
-        trained so."""
+        trained so, then anonymized as its training rows were (import's order)."""
         read = [_as_text(t) for t in texts]
         if self.strips_markup:
             from engine.data.markup import strip_texts
 
             read = strip_texts(read)
+        if self.anonymize is not None:
+            read = self.anonymize(read)
         return read
 
     def iter_proba(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
