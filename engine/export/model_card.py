@@ -202,6 +202,9 @@ def render_model_card(info: ModelCardInfo) -> str:
         f"- This export encrypted: {_yes(info.privacy.export_encrypted)}",
         f"- Differential privacy: {info.privacy.differential_privacy}",
         f"- Anonymization of personal data: {info.privacy.anonymization}",
+        *(["- The model saw tags and pseudonyms where the rows held personal data: anonymize "
+           "its input by the same policy before use (Cloister's own prediction does)"]
+          if info.privacy.anonymization.startswith("the training rows were anonymized") else []),
         "",
     ]
     lines += _dp_lines(info.privacy.dp)

@@ -72,3 +72,13 @@ def test_raw_texts_are_read_as_the_training_rows_were(trained, capsys) -> None:
     assert cli(["predict", trained["runs"]["anon"], "--text", tagged, "--json"]) == 0
     (tagged_said,) = json.loads(capsys.readouterr().out)
     assert tagged_said["probabilities"] == said["probabilities"]
+
+
+def test_the_export_says_to_anonymize_its_input(trained, tmp_path: Path) -> None:
+    out = tmp_path / "exported"
+    assert cli(["export", trained["runs"]["anon"], "--out", str(out), "--plaintext"]) == 0
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "anonymize its input by the same policy before use" in card
+    plain = tmp_path / "plain"
+    assert cli(["export", trained["runs"]["raw"], "--out", str(plain), "--plaintext"]) == 0
+    assert "anonymize its input" not in (plain / "README.md").read_text(encoding="utf-8")
