@@ -85,12 +85,16 @@ def make_private_dirs(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+def atomic_writer(path: Path, *, replace: bool = True) -> Iterator[BinaryIO]:
     """Yield a binary file; on a clean exit it atomically replaces ``path``.
 
     If the body raises (or the process dies), ``path`` is untouched and the temporary file is
     removed (or, after a kill, left as an unreferenced ``.tmp-*.part`` that holds only what the
     caller wrote — in Cloister always ciphertext).
+
+    ``replace=False``: ``path`` is created only if nothing has that name when the file is done
+    (``FileExistsError`` otherwise, the temporary file removed), so that of two writers that
+    both found the name free, one fails instead of silently replacing the other's file.
     """
     path = Path(path)
     make_private_dirs(path.parent)
@@ -102,7 +106,10 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             sync_to_disk(handle.fileno())
-        replace_retrying(tmp, path)
+        if replace:
+            replace_retrying(tmp, path)
+        else:
+            rename_new(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -124,9 +131,53 @@ def replace_retrying(tmp: Path, path: Path) -> None:
             time.sleep(0.05)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically."""
-    with atomic_writer(path) as handle:
+def rename_new(tmp: Path, path: Path) -> None:
+    """Give the finished file ``tmp`` the name ``path`` only if no file has it: raises
+    ``FileExistsError`` (``tmp`` left to the caller) when one does, however recently it came.
+
+    A check for the name before writing is not enough: another writer can take it between the
+    check and the rename, which then replaces that writer's file without a word. A hard link
+    fails atomically on an existing name. Where the file system has no hard links (FAT, exFAT,
+    some network shares), the name is first taken with an exclusive create, which fails as
+    atomically, and the file is renamed over that empty placeholder; a crash in between leaves
+    the empty file under the name, never someone else's file replaced. As with
+    ``replace_retrying``, making the new name durable (``fsync_dir``) is the caller's.
+    """
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (or a real refusal, which the create below meets too)
+        _rename_over_placeholder(tmp, path)
+        return
+    try:
+        tmp.unlink()
+    except OSError:  # the file is in place under its name: a part left over is removed later
+        log.warning("could not remove the temporary file %s", tmp.name)
+
+
+def _rename_over_placeholder(tmp: Path, path: Path) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)  # FileExistsError: the name is taken
+    try:
+        placeholder = os.fstat(fd)
+    finally:
+        os.close(fd)
+    try:
+        replace_retrying(tmp, path)
+    except BaseException:
+        # Our empty placeholder goes, but only if it is still ours (not replaced since).
+        with contextlib.suppress(OSError):
+            now = os.lstat(path)
+            if (now.st_dev, now.st_ino) == (placeholder.st_dev, placeholder.st_ino):
+                os.unlink(path)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, replace: bool = True) -> None:
+    """Replace ``path`` with ``data`` atomically (``replace=False``: create it, and raise
+    ``FileExistsError`` if something has the name by then; see ``atomic_writer``)."""
+    with atomic_writer(path, replace=replace) as handle:
         handle.write(data)
 
 

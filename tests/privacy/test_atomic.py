@@ -138,3 +138,40 @@ def test_on_macos_the_drive_itself_is_asked_to_write(tmp_path: Path, monkeypatch
     monkeypatch.setattr(fcntl, "fcntl", refused)
     atomic.sync_to_disk(7)
     assert calls == [("fsync", 7)]
+
+
+def _no_hard_links(src, dst) -> None:  # noqa: ANN001
+    raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))  # vfat's answer
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hard links", "no hard links (FAT)"])
+def test_a_new_file_never_replaces_one_that_came_while_it_was_written(
+        tmp_path: Path, monkeypatch, links: bool) -> None:  # noqa: ANN001
+    # Two exports to one name both found it free, and the second's rename replaced the first's
+    # file without a word: the name must be taken atomically at the end, or not at all.
+    if not links:
+        monkeypatch.setattr(atomic.os, "link", _no_hard_links)
+    target = tmp_path / "model.cloister-export"
+    with pytest.raises(FileExistsError):
+        with atomic.atomic_writer(target, replace=False) as handle:
+            handle.write(b"second")
+            target.write_bytes(b"first")  # the other writer finishes first
+    assert target.read_bytes() == b"first" and _temps(tmp_path) == []
+    fresh = tmp_path / "fresh.csv"
+    atomic.atomic_write_bytes(fresh, b"rows", replace=False)
+    assert fresh.read_bytes() == b"rows" and _temps(tmp_path) == []
+    assert fresh.stat().st_nlink == 1 and (fresh.stat().st_mode & 0o777) == 0o600
+    with pytest.raises(FileExistsError):
+        atomic.atomic_write_bytes(fresh, b"again", replace=False)
+    assert fresh.read_bytes() == b"rows" and _temps(tmp_path) == []
+
+
+def test_without_hard_links_a_failed_rename_takes_its_placeholder_back(tmp_path: Path,
+                                                                       monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(atomic.os, "link", _no_hard_links)
+    monkeypatch.setattr(atomic, "_RENAME_REFUSALS_PASS", False)
+    monkeypatch.setattr(atomic.os, "replace", _refusing(None, []))
+    target = tmp_path / "out.csv"
+    with pytest.raises(PermissionError):
+        atomic.atomic_write_bytes(target, b"rows", replace=False)
+    assert not target.exists() and _temps(tmp_path) == []
