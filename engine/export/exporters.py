@@ -13,9 +13,11 @@ back into the folder.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import logging
+import os
 import re
 import shutil
 import tarfile
@@ -112,11 +114,25 @@ def build_export_files(
 _STAGING = re.compile(r"\..+\.partial-[a-z0-9_]{8}")  # tempfile.mkdtemp's, as write_folder names it
 
 
+def _taken(out: Path) -> bool:
+    """Whether ``out`` holds something an export must not replace (anything but an empty folder)."""
+    return os.path.lexists(out) and (out.is_symlink() or not out.is_dir() or any(out.iterdir()))
+
+
+def _folder_taken(out: Path) -> InputError:
+    return InputError(f"{out} already exists and is not an empty folder; choose a new path")
+
+
+def _file_taken(out: Path) -> InputError:
+    return InputError(f"{out} already exists; choose another file name or remove it")
+
+
 def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
-    """Write ``files`` into a new folder ``out`` (absent or empty), all or nothing."""
+    """Write ``files`` into a new folder ``out`` (absent or empty), all or nothing: what came
+    to ``out`` meanwhile (another export to the same path) is never replaced."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out} already exists and is not an empty folder; choose a new path")
+    if _taken(out):
+        raise _folder_taken(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # An earlier export into this folder that was killed outright left its plaintext staging
     # folder, under whatever name it was going to take (older than the grace: not one at work).
@@ -128,9 +144,19 @@ def write_folder(files: Mapping[str, bytes], out: Path) -> Path:
             # Owner-only whatever the umask (plain open() gave 0644, and 0666 under umask 000),
             # as predict's output is: a plaintext export carries the model.
             atomic_write_bytes(staging / name, data)
-        if out.exists():
-            out.rmdir()  # empty, checked above; rename cannot replace a folder everywhere
-        replace_retrying(staging, out)
+        try:
+            if out.is_dir() and not out.is_symlink():
+                # Empty when checked; rename cannot replace a folder everywhere (Windows). A
+                # folder filled since refuses to go (and another export may have removed it).
+                with contextlib.suppress(FileNotFoundError):
+                    out.rmdir()
+            # A rename never replaces a folder that holds anything, nor puts a folder over a
+            # file: an export that finished first into ``out`` makes this one fail here.
+            replace_retrying(staging, out)
+        except OSError:
+            if _taken(out):  # another export (or anything else) took the path meanwhile
+                raise _folder_taken(out) from None
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -169,10 +195,15 @@ class _Sink(io.RawIOBase):
 def write_sealed(files: Mapping[str, bytes], out: Path, passphrase: str, *, kdf: Any = None) -> Path:
     from privacy.vault.sealed import seal_file
 
+    """Seal ``files`` into the new file ``out``, all or nothing; a file that came to ``out``
+    while this one was written (another export to the same path) is never replaced."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out.parent)
-    seal_file(out, tar_stream(files), passphrase, kdf=kdf)  # atomic: all or nothing
+    try:
+        seal_file(out, tar_stream(files), passphrase, kdf=kdf, replace=False)
+    except FileExistsError:
+        raise _file_taken(out) from None
     return out
 
 
@@ -297,8 +328,8 @@ def export_run(
         elif not out.suffix:  # "--out model" is one file, not a folder: named as what it is
             out = out.with_name(out.name + SEALED_SUFFIX)
         refuse_odd_output(out)  # a dangling link "does not exist", and would be replaced
-        if out.exists():
-            raise InputError(f"{out} already exists; choose another file name or remove it")
+        if os.path.lexists(out):  # said before any work; write_sealed refuses it again at the end
+            raise _file_taken(out)
     model, tokenizer = load_model(ws, prefix, device="cpu")
     config = dict(record.config or {})
     card = render_model_card(card_info(ws, record, export_encrypted=not plaintext, format=format))

@@ -18,14 +18,16 @@ SEALED_CONTEXT = b"cloister/sealed"
 
 
 def seal_file(out_path: Path, chunks: Iterable[bytes], passphrase: str, *,
-              kdf: ScryptParams | None = None) -> None:
+              kdf: ScryptParams | None = None, replace: bool = True) -> None:
     """Write ``chunks`` encrypted under ``passphrase`` to ``out_path`` (atomically).
 
-    If ``chunks`` raises, ``out_path`` is left as it was.
+    If ``chunks`` raises, ``out_path`` is left as it was. ``replace=False``: an ``out_path``
+    that exists when the file is done is never replaced (``FileExistsError``; see
+    ``atomic_writer``).
     """
     if not passphrase:
         raise PrivacyError("the passphrase for a sealed file must not be empty")
-    with atomic_writer(Path(out_path)) as handle:
+    with atomic_writer(Path(out_path), replace=replace) as handle:
         container.write_all(
             container.passphrase_encryptor(handle, passphrase, kdf=kdf, context=SEALED_CONTEXT),
             chunks,
