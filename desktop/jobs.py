@@ -327,7 +327,9 @@ def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,
     log with the write."""
     from engine.evaluation.file_prediction import predict_file
 
-    yield from predict_file(predictor, source, target, cancel=cancel, ws=ws, sheet=sheet)
+    # overwrite: the Save dialog that chose ``target`` asked before an existing file is replaced.
+    yield from predict_file(predictor, source, target, cancel=cancel, ws=ws, sheet=sheet,
+                            overwrite=True)
 
 
 def export_events(ws: Vault, run_id: str, out: Path, *, format: str, plaintext: bool,

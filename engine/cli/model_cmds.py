@@ -309,8 +309,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError(f"{args.output} is a folder: give a file name for the predictions, such "
                          f"as {args.output / 'predictions.csv'} (nothing was written)")
     if args.output is not None and args.output.exists() and not args.overwrite:
-        raise InputError(f"{args.output} exists: pass --overwrite to replace it, or choose another "
-                         "--output (nothing was written)")
+        from engine.evaluation.file_prediction import output_exists
+
+        raise output_exists(args.output)  # before the model loads; predict_file checks at the write
     if args.text and "-" in args.text:
         if args.text.count("-") > 1:
             raise InputError("--text - reads standard input, which holds one text: give it once")

@@ -35,7 +35,7 @@ def predict_to_file(ws: Any, predictor: Any, args: argparse.Namespace) -> tuple[
 
     for event in predict_file(predictor, args.input, args.output, text_column=args.text_column,
                               header=False if args.no_header else None, ws=ws,
-                              sheet=args.sheet, top_k=args.top_k):
+                              sheet=args.sheet, top_k=args.top_k, overwrite=args.overwrite):
         if isinstance(event, Progress) and not read:
             read = event.message
             if not args.json:

@@ -56,6 +56,7 @@ def predict_file(
     ws: Vault | None = None,
     sheet: str | None = None,
     top_k: int | None = None,
+    overwrite: bool = True,
 ) -> Iterator[Event]:
     """Predict every row of a CSV/TSV/JSON(L)/XLSX/Parquet file; write it back with predictions.
 
@@ -74,6 +75,9 @@ def predict_file(
     as "text", is taken for one). ``ws``: the
     workspace whose audit log records the file written (predictions leave the vault in
     plaintext at the user's request), with the write: a stop between them waits for both.
+    ``overwrite=False`` (the CLI without --overwrite): an ``output_path`` that exists is refused
+    before predicting, and one that comes to exist while predicting (another prediction to the
+    same file) is refused at the write, never replaced.
 
     Yields ``Progress`` per batch, then ``Finished`` (metrics: rows) — or ``Failed`` /
     ``Cancelled``; never raises.
@@ -103,6 +107,8 @@ def predict_file(
         if output_path.is_dir():  # checked before predicting, not after every row is done
             raise InputError(f"{output_path} is a folder: give a file name for the predictions, "
                              f"such as {output_path / ('predictions.' + fmt)}")
+        if not overwrite and os.path.lexists(output_path):
+            raise output_exists(output_path)
         if fmt == "xlsx":  # what a sheet cannot hold is refused before predicting, not after
             from engine.evaluation.xlsx_write import check_fits
 
@@ -149,7 +155,10 @@ def predict_file(
 
         remove_leftovers(output_path.parent)  # rows a killed earlier write left beside it
         with interrupts_held():
-            atomic_write_bytes(output_path, data)
+            try:
+                atomic_write_bytes(output_path, data, replace=overwrite)
+            except FileExistsError:  # written there by another prediction since the check
+                raise output_exists(output_path) from None
             if ws is not None:
                 try:
                     ws.audit("predict-file", run=predictor.run_id, rows=total,
@@ -182,6 +191,12 @@ def predict_file(
                        info=(columns.note(),) if top_k is None and columns.k is not None else ())
     except Exception as exc:  # noqa: BLE001 - the worker boundary: report, never raise
         yield _failed(exc, output_path)
+
+
+def output_exists(path: Path) -> InputError:
+    """The refusal of an output file that exists, when it is not to be replaced."""
+    return InputError(f"{path} exists: pass --overwrite to replace it, or choose another "
+                      "--output (nothing was written)")
 
 
 def _names(columns: list[str]) -> str:

@@ -13,6 +13,7 @@ import pytest
 
 import engine.export.exporters as export
 from engine.errors import InputError
+from engine.events import Failed, Finished, Progress
 from privacy.vault.atomic import TEMP_PREFIX
 from tests.engine.tiny_model import fast_kdf
 
@@ -109,3 +110,70 @@ def test_an_empty_folder_filled_before_it_is_taken_is_refused_not_emptied(
     with pytest.raises(InputError, match="other already exists and is not an empty folder"):
         export.write_folder(FILES, other)
     assert (other / "config.json").read_text() == "theirs" and _ours(tmp_path) == []
+
+
+# -- file predictions --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def predictor(tmp_path_factory: pytest.TempPathFactory):
+    from engine.evaluation.prediction import Predictor
+    from tests.engine.test_prediction import train_tiny_run
+
+    ws, run_id, source = train_tiny_run(tmp_path_factory.mktemp("output-races"))
+    return Predictor.from_run(ws, run_id, device="cpu", batch_size=4), source
+
+
+class _OtherPredictionFinishesFirst:
+    """The predictor, but another prediction writes ``output`` while this one predicts."""
+
+    def __init__(self, predictor, output: Path) -> None:  # noqa: ANN001
+        self._predictor, self._output = predictor, output
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._predictor, name)
+
+    def iter_proba(self, texts):  # noqa: ANN001, ANN201
+        self._output.write_text("theirs\n")
+        yield from self._predictor.iter_proba(texts)
+
+
+def test_a_prediction_not_to_overwrite_never_replaces_one_written_while_it_predicted(
+        predictor, tmp_path: Path) -> None:
+    from engine.evaluation.file_prediction import predict_file
+
+    model, source = predictor
+    output = tmp_path / "pr.csv"
+    racing = _OtherPredictionFinishesFirst(model, output)
+    events = list(predict_file(racing, source, output, overwrite=False))
+    assert isinstance(events[-1], Failed)
+    assert events[-1].message == (f"{output} exists: pass --overwrite to replace it, or choose "
+                                  "another --output (nothing was written)")
+    assert output.read_text() == "theirs\n" and _ours(tmp_path) == []
+    # One that exists already is refused before any row is predicted, as the CLI refuses it.
+    events = list(predict_file(model, source, output, overwrite=False))
+    assert len(events) == 1 and isinstance(events[0], Failed) and "exists: pass --overwrite" in events[0].message
+    # Asked to overwrite (--overwrite, or the desktop's Save dialog said yes), it replaces.
+    events = list(predict_file(racing, source, output, overwrite=True))
+    assert isinstance(events[-1], Finished) and any(isinstance(e, Progress) for e in events)
+    assert "predicted_label" in next(csv.reader(output.open(encoding="utf-8")))
+
+
+def test_the_cli_without_overwrite_refuses_at_the_write_too(
+        predictor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+    from engine.evaluation.prediction import Predictor
+    from tests.engine.tiny_model import TEST_PASSPHRASE
+
+    model, source = predictor
+    output = tmp_path / "pr.csv"
+    real_from_run = Predictor.from_run
+    monkeypatch.setattr(Predictor, "from_run", classmethod(
+        lambda cls, *a, **k: _OtherPredictionFinishesFirst(real_from_run(*a, **k), output)))
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", TEST_PASSPHRASE)
+    code = main(["predict", model.run_id, "--input", str(source), "--output", str(output),
+                 "--workspace", str(Path(source).parent / "workspace"), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2 and "pr.csv exists: pass --overwrite to replace it" in err
+    assert output.read_text() == "theirs\n" and _ours(tmp_path) == []
