@@ -217,6 +217,11 @@ def remove_durably(path: Path) -> bool:
 LEFTOVER_GRACE_S = 600
 
 
+def is_part_name(name: str) -> bool:
+    """Whether ``name`` is one of this module's temporary files (``.tmp-<random>.part``)."""
+    return _PART_NAME.fullmatch(name) is not None
+
+
 def remove_leftovers(folder: Path, *, also: re.Pattern[str] | None = None) -> list[str]:
     """Remove this module's part files in ``folder``, and the entries whose name matches
     ``also`` (a caller's own staging folders), once older than ``LEFTOVER_GRACE_S``: a younger
@@ -230,7 +235,7 @@ def remove_leftovers(folder: Path, *, also: re.Pattern[str] | None = None) -> li
         return removed
     for path in entries:
         name = path.name
-        ours = _PART_NAME.fullmatch(name) is not None
+        ours = is_part_name(name)
         mine = also is not None and also.fullmatch(name) is not None
         if not (ours or mine):
             continue

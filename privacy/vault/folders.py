@@ -4,25 +4,80 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 from privacy.errors import FolderUnusable
+from privacy.vault.atomic import is_part_name
 from privacy.vault.index import AUDIT_FILE, OBJECTS_DIR
 from privacy.vault.keyfile import VAULT_FILE_NAME
 
 
 # What file managers leave in any folder they show: not the user's files.
 _OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+# The workspace's lock file (``privacy.vault.workspace``); a new workspace's folder is checked
+# for file locks with it before the vault file is written (``check_locks``).
+LOCK_FILE = ".lock"
+# An init at work keeps its lock file and its vault's part file for milliseconds: one younger
+# than this may be another init's, finishing now, rather than what a killed one left.
+_INIT_AT_WORK_S = 2.0
+
+
+def _clutter(path: Path) -> bool:
+    return path.name in _OS_CLUTTER or path.name.startswith("._")
+
+
+def init_leftovers(root: Path) -> list[Path]:
+    """What an init stopped before its vault file was in place (killed, a power cut) left in
+    ``root``, when that is all ``root`` holds besides a file manager's clutter: the lock file
+    of ``check_locks`` and the part file the vault file was being written to. Neither holds
+    anything to keep: a part file holds at most the vault file, whose key, never used, encrypts
+    nothing. Empty when ``root`` holds anything else, or nothing at all."""
+    try:
+        found = [p for p in Path(root).iterdir() if not _clutter(p)]
+    except OSError:  # absent, a file, unreadable: no leftovers to speak of
+        return []
+    ours = [p for p in found if (p.name == LOCK_FILE or is_part_name(p.name))
+            and p.is_file() and not p.is_symlink()]
+    return ours if found and len(ours) == len(found) else []
+
+
+def _remove_init_leftovers(root: Path, leftovers: list[Path]) -> None:
+    """Remove an unfinished init's leftovers, so that this init finishes it. One just written
+    may be another init's, at work now: it is waited out first, and if that init made the
+    vault meanwhile, nothing is removed (creating it again is refused as a vault that exists)."""
+    youngest = max((_modified(p) for p in leftovers), default=0.0)
+    wait = youngest + _INIT_AT_WORK_S - time.time()
+    if wait > 0:
+        time.sleep(min(wait, _INIT_AT_WORK_S))
+        if (root / VAULT_FILE_NAME).exists():
+            return
+    for path in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:  # gone already
+        return 0.0
 
 
 def _check_new_root(root: Path) -> None:
     """A new workspace needs a folder of its own: everything in it is encrypted and it is backed
-    up or deleted whole, so a file there, or a folder of the user's own files, is refused."""
+    up or deleted whole, so a file there, or a folder of the user's own files, is refused. What
+    an interrupted init left there is Cloister's own: it is removed, and this init finishes
+    the job (refused, the user was told to choose an empty folder, and the default one, which
+    they never chose, held only a hidden file they had to find)."""
     if root.exists() and not root.is_dir():
         raise FolderUnusable(f"{root} is a file, not a folder: choose a new or empty folder for "
                              "the workspace")
-    if root.is_dir() and any(p.name not in _OS_CLUTTER and not p.name.startswith("._")
-                             for p in root.iterdir()):
+    leftovers = init_leftovers(root)
+    if leftovers:
+        _remove_init_leftovers(root, leftovers)
+        return
+    if root.is_dir() and any(not _clutter(p) for p in root.iterdir()):
         raise FolderUnusable(f"{root} already holds other files: a workspace needs a folder of "
                              "its own (everything in it is encrypted, and it is backed up or "
                              "deleted as a whole); choose a new or empty folder")
@@ -88,6 +143,10 @@ def not_found_message(root: Path) -> str:
     if root.is_file():  # a data file given for the folder: 'cloister init' there cannot work
         return (f"{root} is a file, not a workspace folder: give the folder that holds the "
                 f"workspace (its {VAULT_FILE_NAME}), or a new folder for 'cloister init'")
+    if init_leftovers(root):  # only what an interrupted init left: init again finishes it
+        return (f"no Cloister workspace at {root}: a 'cloister init' of this folder was "
+                "interrupted before the workspace was made; run 'cloister init' for it again, "
+                "which finishes it (nothing was stored there yet)")
     return f"no Cloister workspace at {root}; create one with 'cloister init'"
 
 

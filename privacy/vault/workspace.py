@@ -36,7 +36,7 @@ from privacy.vault import container, file_lock
 from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
                                   remove_durably)
 from privacy.vault.audit import AuditLog, AuditReport, forget_opened, in_parts
-from privacy.vault.folders import _check_new_root, check_locks, not_found_message
+from privacy.vault.folders import LOCK_FILE, _check_new_root, check_locks, not_found_message
 from privacy.vault.folders import default_workspace_dir  # noqa: F401 - callers import it from here
 from privacy.vault.index import check_room
 from privacy.vault.index import (  # noqa: F401 - the file names are part of this module's API
@@ -73,7 +73,6 @@ from privacy.vault.keyfile import (
 log = logging.getLogger(__name__)
 
 AUDIT_HEAD_FILE = "audit-head.cloister"
-LOCK_FILE = ".lock"
 _HEAD_CONTEXT = b"cloister/audit-head"
 _ORPHAN_GRACE_S = 600  # another process may be between "file written" and "index updated"
 
