@@ -134,8 +134,14 @@ def create_vault(path: Path, passphrase: str, *, kdf: ScryptParams | None = None
     master = bytearray(os.urandom(KEY_SIZE))
     vault_id = os.urandom(16).hex()
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    atomic_write_bytes(path, _build_document(master, _checked_passphrase(passphrase), kdf,
-                                             vault_id, created))
+    document = _build_document(master, _checked_passphrase(passphrase), kdf, vault_id, created)
+    try:
+        # Never replacing: two inits of one folder at once both found no vault, and the later
+        # one's vault replaced the earlier's under its index and audit log.
+        atomic_write_bytes(path, document, replace=False)
+    except FileExistsError:
+        raise VaultExists(f"a vault already exists at {path}; unlock it, or choose another "
+                          "folder") from None
     keys = VaultKeys.from_master(master, vault_id)
     master[:] = bytes(KEY_SIZE)
     return keys

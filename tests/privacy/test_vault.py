@@ -193,3 +193,22 @@ def test_mutated_vault_files_raise_only_vault_errors(tmp_path_factory) -> None:
         assert json.loads(bytes(data[:cut])) == json.loads(valid)
 
     check()
+
+
+def test_a_vault_written_while_this_one_was_made_is_never_replaced(tmp_path: Path, monkeypatch) -> None:
+    # Two inits of one folder at once both found no vault; the later rename replaced the first
+    # vault, whose index and audit log were then keyed by a key no passphrase opened.
+    from privacy.vault import keyfile
+
+    path = tmp_path / VAULT_FILE_NAME
+    real_build = keyfile._build_document
+
+    def other_init_finishes_first(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        path.write_bytes(b"the other vault")
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(keyfile, "_build_document", other_init_finishes_first)
+    with pytest.raises(VaultExists, match="a vault already exists"):
+        create_vault(path, PASSPHRASE, kdf=FAST_KDF)
+    assert path.read_bytes() == b"the other vault"
+    assert [p.name for p in tmp_path.iterdir() if p.name != "_env"] == [VAULT_FILE_NAME]
