@@ -228,20 +228,31 @@ class Predictor:
                 encoded = encode_texts(self.tokenizer, texts[start : start + SORT_CHUNK],
                                        max_length=self.max_length)
                 lengths = encoded.lengths
-                # At the max length: cut there (or, rarely, exactly that long): counted, said.
-                self.texts_cut += int((lengths >= self.max_length).sum())
+                self.texts_cut += self._longer(texts[start : start + SORT_CHUNK], lengths)
                 order = np.argsort(-lengths, kind="stable")  # longest first: fail fast on memory
                 for b in range(0, len(order), self.batch_size):
                     rows = order[b : b + self.batch_size]
                     probs = self._forward(*encoded.padded(rows, int(lengths[rows].max())))
                     yield rows + start, probs
 
+    def _longer(self, texts: Sequence[str], lengths: np.ndarray) -> int:
+        """How many of ``texts``, encoded to ``lengths`` tokens (truncated at the max length,
+        special tokens included), had more tokens than that: those at the max length are
+        encoded again up to one token more, since a text exactly that long is read whole."""
+        at_limit = np.flatnonzero(lengths >= self.max_length)
+        if not len(at_limit):
+            return 0
+        again = self.tokenizer([texts[int(i)] for i in at_limit], truncation=True,
+                               max_length=self.max_length + 1, padding=False,
+                               return_attention_mask=False, return_token_type_ids=False)
+        return sum(len(ids) > self.max_length for ids in again["input_ids"])
+
     def _iter_windows(self, texts: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``iter_proba`` for a model trained on windows: each text's probabilities are the mean
         of its windows' (``engine.training.windows``), a few hundred texts at a time."""
         import torch
 
-        from engine.training.windows import MAX_WINDOWS, encode_windows, mean_by_text
+        from engine.training.windows import encode_windows, mean_by_text
 
         overlap = int(self.window_overlap or 0)  # only called with windows
         with torch.inference_mode():
@@ -251,10 +262,8 @@ class Predictor:
                                          overlap=overlap)
                 encoded, lengths = windows.encoded, windows.encoded.lengths
                 source = np.asarray(windows.source)
-                # Every window used and the last one full: the text went on past them.
-                counts = np.bincount(source, minlength=len(chunk))
-                ends_full = lengths[np.searchsorted(source, np.arange(len(chunk)), side="right") - 1]
-                self.texts_cut += int(((counts >= MAX_WINDOWS) & (ends_full >= self.max_length)).sum())
+                # Past the last window read (a text that ends just where it does is read whole).
+                self.texts_cut += int(windows.cut.sum())
                 # A few batches of windows per answer, not the whole chunk's (up to 16 windows
                 # a text): progress and a cancel came only every ~4,000 windows, a minute apart.
                 ends = np.searchsorted(source, np.arange(len(chunk)), side="right")

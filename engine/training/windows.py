@@ -30,10 +30,13 @@ _CHUNK = 512  # texts tokenized at a time
 
 @dataclass(frozen=True)
 class Windows:
-    """Token ids per window, and the text each window comes from (``source[i]``)."""
+    """Token ids per window, the text each window comes from (``source[i]``), and the texts
+    longer than their windows read (``cut[t]``: more than ``max_windows`` windows, the rest
+    dropped; a text ending exactly where its last window does is read whole)."""
 
     encoded: Encoded
     source: np.ndarray  # int64, one per window, ascending: a text's windows are consecutive
+    cut: np.ndarray  # bool, one per text
 
 
 def default_overlap(max_length: int) -> int:
@@ -60,6 +63,7 @@ def encoding_windows(tokenizer: Any, texts: Sequence[str], *, max_length: int, o
                          "(tokenizer.json in the model folder); cut long texts instead")
     packer = Packer(tokenizer.pad_token_id)
     sources: list[np.ndarray] = []
+    cut = np.zeros(len(texts), dtype=bool)
     for start in range(0, len(texts), _CHUNK):
         chunk = [str(t) for t in texts[start : start + _CHUNK]]
         out = tokenizer(chunk, truncation=True, max_length=max_length, stride=overlap,
@@ -73,11 +77,12 @@ def encoding_windows(tokenizer: Any, texts: Sequence[str], *, max_length: int, o
                 kept.append(window)
                 source.append(start + int(text))
             seen[text] = count + 1
+        cut[[start + int(text) for text, count in seen.items() if count > max_windows]] = True
         packer.add(kept)
         sources.append(np.asarray(source, dtype=np.int64))
         yield min(len(texts), start + _CHUNK), len(texts)
     return Windows(packer.encoded(),
-                   np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64))
+                   np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64), cut)
 
 
 def encode_windows(tokenizer: Any, texts: Sequence[str], *, max_length: int, overlap: int,

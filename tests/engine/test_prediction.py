@@ -158,6 +158,30 @@ def test_max_length_is_capped_at_the_model_limit(tiny) -> None:
     assert predictor.predict_proba(["good " * 500]).shape == (1, 3)
 
 
+def test_a_text_exactly_as_long_as_the_model_reads_is_not_counted_cut(tiny) -> None:
+    """A file's texts of exactly max length tokens ([CLS] and [SEP] included), and under
+    windows a text ending exactly where the 16th window does, were counted "longer than the
+    model reads"; Try it said nothing of the same text."""
+    model, tokenizer = tiny
+    predictor = Predictor(model, tokenizer, LABELS, max_length=16)
+
+    def words(tokens: int) -> str:  # "the" is one token; [CLS] and [SEP] make the other two
+        text = " ".join(["the"] * (tokens - 2))
+        assert predictor.token_count(text) == tokens
+        return text
+
+    predictor.predict_proba([words(15), words(16), words(16)])
+    assert predictor.texts_cut == 0
+    predictor.predict_proba([words(16), words(17), words(40)])
+    assert predictor.texts_cut == 2
+    predictor.window_overlap = 4  # as a model trained on windows reads
+    reach = predictor.tokens_read
+    predictor.predict_proba([words(reach - 1), words(reach)])
+    assert predictor.texts_cut == 0
+    predictor.predict_proba([words(reach), words(reach + 1), words(reach + 30)])
+    assert predictor.texts_cut == 2
+
+
 # -- a predictor from a stored run, and batch prediction over files ------------------------
 
 
