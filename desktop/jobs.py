@@ -314,11 +314,7 @@ def predict(predictor: Any, text: str) -> tuple[Any, int | None, float]:
 
     prediction = predictor.predict([text])[0]
     unknown = vocabulary_fit([text], predictor.tokenizer)[0]
-    limit = int(predictor.tokens_read)  # max length, or what the windows reach
-    if len(text.encode("utf-8")) + 2 <= limit:  # even one token a byte, and [CLS]/[SEP], fits
-        return prediction, None, unknown
-    tokens = predictor.token_count(text)
-    return prediction, (tokens if tokens > limit else None), unknown
+    return prediction, predictor.tokens_if_cut(text), unknown
 
 
 def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,

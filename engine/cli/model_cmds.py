@@ -333,10 +333,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     # them): 320 labels printed 320 lines a text. --json keeps every one unless told.
     top_k = args.top_k if args.json else top_k_for(len(predictor.labels), args.top_k)
     predictions = predictor.predict(args.text, top_k=top_k)
+    # A long text read only in part is said, on stderr with --json too, as predict --input
+    # says it of a file's (a 100,000-character text got a label and no word of it).
+    cut = [predictor.tokens_if_cut(text) for text in args.text]
+    for number, tokens in enumerate(cut, start=1):
+        if tokens is not None:
+            which = "the text" if len(args.text) == 1 else f"text {number}"
+            print(f"cloister: note: {which} is {tokens:,} tokens, longer than the model reads: "
+                  f"only the first {predictor.read_said} counted, as in training.", file=sys.stderr)
     if args.json:
         print(json.dumps([{"text": t, "label": p.label, "confidence": p.confidence,
-                           "labels": list(p.labels), "probabilities": p.probabilities}
-                          for t, p in zip(args.text, predictions)], indent=2))
+                           "labels": list(p.labels), "probabilities": p.probabilities,
+                           "cut": tokens is not None}
+                          for t, p, tokens in zip(args.text, predictions, cut)], indent=2))
         return 0
     for text, prediction in zip(args.text, predictions):
         if len(args.text) > 1:

@@ -186,11 +186,24 @@ class Predictor:
         of one text: the model read only the start of those texts."""
         if not texts_cut:
             return ""
-        how = (f"{self.tokens_read:,} tokens (16 windows of its max length)" if self.window_overlap
-               is not None else f"{self.tokens_read:,} tokens (its max length)")
         return (f"{texts_cut:,} {'text was' if texts_cut == 1 else 'texts were'} longer than the "
-                f"model reads: only the first {how} of {'it' if texts_cut == 1 else 'each'} "
-                "counted, as in training.")
+                f"model reads: only the first {self.read_said} of "
+                f"{'it' if texts_cut == 1 else 'each'} counted, as in training.")
+
+    @property
+    def read_said(self) -> str:
+        """How much of a text the model reads, in words: "512 tokens (its max length)"."""
+        return (f"{self.tokens_read:,} tokens (16 windows of its max length)"
+                if self.window_overlap is not None else f"{self.tokens_read:,} tokens (its max length)")
+
+    def tokens_if_cut(self, text: str) -> int | None:
+        """``text``'s length in tokens when the model reads only its start (more tokens than
+        ``tokens_read``), else None; a text too short to be cut is not tokenized again."""
+        limit = self.tokens_read
+        if len(_as_text(text).encode("utf-8")) + 2 <= limit:  # even a token a byte, and [CLS]/[SEP], fits
+            return None
+        tokens = self.token_count(text)
+        return tokens if tokens > limit else None
 
     def token_count(self, text: str) -> int:
         """How many tokens ``text`` is, untruncated, as this model reads it (markup stripped

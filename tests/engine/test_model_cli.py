@@ -171,6 +171,25 @@ def test_predict_text_top_k_and_json(trained, cli, monkeypatch: pytest.MonkeyPat
     assert code == 2 and "--text - and --passphrase-file - both read standard input" in err
 
 
+def test_predict_text_says_when_a_long_text_was_read_only_in_part(trained, cli) -> None:
+    """predict --input and Try it said so; predict --text gave a 100,000-character text a label
+    and probabilities and no word (nor with --json)."""
+    ws, run_id, _, _ = trained
+    predictor = Predictor.from_run(ws, run_id, device="cpu")  # max length 32
+    long = "free cash prize call now " * 20
+    tokens = predictor.token_count(long)
+    assert tokens > 32
+    code, out, err = cli("predict", run_id, "--text", long, "--top-k", "1")
+    assert code == 0 and out.strip()
+    assert (f"cloister: note: the text is {tokens:,} tokens, longer than the model reads: only the "
+            "first 32 tokens (its max length) counted, as in training.") in err
+    code, out, err = cli("predict", run_id, "--text", "free cash prize", "--text", long, "--json")
+    assert code == 0 and [item["cut"] for item in json.loads(out)] == [False, True]
+    assert f"cloister: note: text 2 is {tokens:,} tokens" in err and "text 1" not in err
+    code, _, err = cli("predict", run_id, "--text", "free cash prize")
+    assert code == 0 and "note" not in err
+
+
 def test_predict_file_and_its_usage_errors(trained, cli, tmp_path: Path) -> None:
     import pandas as pd
 
