@@ -172,8 +172,11 @@ class AutoSettingsBox(QWidget):
         replaced = {c.name for c in dp}
         # Without DP, the warm-up line counts the steps of the epochs and batch in the fields.
         warmup = people.warmup_choice() if people is not None and not dp else None
+        # Long texts read in windows: the max length's reason says so (it said they are cut).
+        windows = self.page.advanced.options()["long_texts"] == "windows"
+        chosen = self.auto.in_windows() if windows else self.auto
         choices = tuple(warmup if warmup is not None and c.name == "warmup_ratio" else c
-                        for c in self.auto.choices)
+                        for c in chosen.choices)
         names = self._form_names()
         said = dict(zip((c.name for c in choices),
                         AutoSettings(choices, self.auto.lengths).lines(kept, names=names)))

@@ -107,6 +107,16 @@ class AutoSettings:
     # Rows the run's split holds out for validation and testing (None: not measured): none
     # when every class has under 3 rows, and then no early stopping and no test metrics.
     held_out_rows: int | None = None
+    model_limit: int = 0  # the model's max length the choices were made for (0: not known)
+
+    def in_windows(self) -> AutoSettings:
+        """These choices for long texts read in windows: the max length's reason says that
+        the texts longer than it are read in windows (it said they "are cut there")."""
+        said = choose_max_length(self.lengths, self.model_limit, windows=True) if self.model_limit else None
+        return dataclasses.replace(self, choices=tuple(
+            Choice(c.name, c.value, said.reason)
+            if said is not None and c.name == "max_length" and c.value == said.value else c
+            for c in self.choices))
 
     def held_out_line(self, *, in_app: bool = False) -> str:
         """What a split that holds nothing out means for the run ('' when it holds some)."""
@@ -274,23 +284,26 @@ def tokenizer_counter(tokenizer: Any, *, cap: int | None = None) -> Callable[[li
     return count
 
 
-def choose_max_length(lengths: np.ndarray, model_limit: int) -> Choice:
+def choose_max_length(lengths: np.ndarray, model_limit: int, *, windows: bool = False) -> Choice:
+    """The max length for texts of ``lengths`` tokens; ``windows``: the reason says that texts
+    longer than it are read in windows (``--long-texts windows``), not cut."""
     if not len(lengths):
         return Choice("max_length", min(128, model_limit), "no texts to measure; the usual 128")
     p = float(np.percentile(lengths, LENGTH_PERCENTILE))
     chosen = int(min(model_limit, max(MIN_LENGTH, -(-int(np.ceil(p)) // 16) * 16)))
     longer = float((lengths > chosen).mean())
+    fate = (f"{longer:.0%} of texts are longer, read in windows of it" if windows
+            else f"{longer:.0%} of texts are cut there (their start is kept)")
     if chosen == model_limit and p >= count_cap(model_limit):
         why = (f"{100 - LENGTH_PERCENTILE}% of texts or more have over {count_cap(model_limit) - 1:,} "
-               f"tokens, far beyond the model's limit of {model_limit}: the limit is used and "
-               f"{longer:.0%} of texts are cut there (their start is kept)")
+               f"tokens, far beyond the model's limit of {model_limit}: the limit is used and {fate}")
     elif chosen == model_limit and p > model_limit:
         why = (f"{LENGTH_PERCENTILE}% of texts have up to {int(np.ceil(p))} tokens, beyond the "
-               f"model's limit of {model_limit}: the limit is used and {longer:.0%} of texts "
-               "are cut there (their start is kept)")
+               f"model's limit of {model_limit}: the limit is used and {fate}")
     else:
         why = (f"{LENGTH_PERCENTILE}% of texts fit in {int(np.ceil(p))} tokens (measured on "
-               f"{len(lengths):,} texts; the model's limit is {model_limit}); {longer:.0%} are cut")
+               f"{len(lengths):,} texts; the model's limit is {model_limit}); {longer:.0%} are "
+               + ("longer, read in windows" if windows else "cut"))
     return Choice("max_length", chosen, why)
 
 
@@ -371,7 +384,7 @@ def choose_settings(texts: Sequence[str], labels: Sequence[str], *, model_limit:
         if multi_label and ratio >= IMBALANCE_FOR_WEIGHTS:
             why = "multi-label data: per-label weights are not chosen automatically"
         choices.append(Choice("class_weights", weights, why))
-    return AutoSettings(tuple(choices), lengths=lengths)
+    return AutoSettings(tuple(choices), lengths=lengths, model_limit=model_limit)
 
 
 def warmup_choice(total_steps: int, *, noisy: bool = False) -> Choice:

@@ -223,6 +223,8 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     if config.windows:
         measured = chosen if chosen is not None else AutoSettings((), _token_lengths(texts, info))
         per_text, mean = measured.windows_at(config.max_length, config.overlap_tokens)
+        if chosen is not None:  # the max length's reason: texts past it are read, not cut
+            chosen = chosen.in_windows()
     if chosen is not None:
         # The warm-up and validation count the steps this run will take: the epochs and batch
         # in use (the user's, if given), accumulated micro-batches, and DP's logical batches.

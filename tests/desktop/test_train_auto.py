@@ -146,6 +146,34 @@ def test_long_texts_can_be_read_in_windows_from_the_train_page(qtbot, window, ti
     assert getattr(config, WINDOW_OVERLAP_KEY) == 4
 
 
+def test_with_windows_the_max_length_reason_says_longer_texts_are_read_not_cut(qtbot, window,
+                                                                              tiny_model_dir):
+    """The reason said texts "are cut there (their start is kept)" beside "Long texts: read in
+    windows", as the dry run did."""
+    import pyarrow as pa
+
+    from tests.engine.test_long_texts import late_cue_rows
+
+    texts, labels = late_cue_rows(60, seed=4)
+    texts[0] = " ".join(["the"] * 200) + " good"  # longer than the automatic max length
+    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
+                             source=Path("late.csv"), format="csv")
+    save_dataset(window.context.workspace, "late", imported, ColumnMapping(("text",), "label"))
+    page = window.train_page
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: "Chosen for late" in page.auto_box.label.text(), timeout=60_000)
+
+    def reason() -> str:
+        return page.auto_box.label.text().split("Max length = ")[1].splitlines()[0]
+
+    assert reason().endswith("; 2% are cut")
+    combo = page.advanced.long_texts
+    combo.setCurrentIndex(combo.findData("windows"))
+    assert reason().endswith("; 2% are longer, read in windows") and "cut" not in reason()
+    assert "read in windows" in page.max_length.toolTip()
+
+
 def test_start_waits_for_the_chosen_settings_of_the_dataset_picked(qtbot, window, tiny_model_dir,
                                                                    monkeypatch):
     # Picking a large dataset left the previous one's settings in the fields for 90 s, and

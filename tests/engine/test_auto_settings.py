@@ -62,6 +62,12 @@ def test_max_length_is_a_percentile_of_token_lengths_up_to_the_model_limit() -> 
     assert choose_max_length(np.array([10] * 100), 512).value == 32  # never below 32
     long = choose_max_length(np.array([900] * 100), 512)
     assert long.value == 512 and "beyond the model's limit of 512" in long.reason
+    assert long.reason.endswith("100% of texts are cut there (their start is kept)")
+    # Read in windows, they are not cut there (the dry run said so above "read in windows").
+    windows = choose_max_length(np.array([900] * 100), 512, windows=True)
+    assert windows.value == 512 and windows.reason.endswith(
+        "the limit is used and 100% of texts are longer, read in windows of it")
+    assert choose_max_length(lengths, 512, windows=True).reason.endswith("; 0% are longer, read in windows")
 
 
 def test_token_counts_stop_at_the_cap_and_read_only_as_much_of_a_text_as_they_need(tmp_path) -> None:

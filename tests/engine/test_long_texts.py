@@ -195,6 +195,12 @@ def test_the_dry_run_measures_windows_without_automatic_settings_and_says_what_i
     assert plan["settings"]["max_length"] == 48 and plan["settings"]["window_overlap"] == 20
     no_auto = dry("--no-auto", "--max-length", "16", "--long-texts", "windows")["long_texts"]
     assert "(about 3.2" in no_auto and "windows a text)" in no_auto  # measured, not 1.00
+    # The automatic max length's reason says that the texts past it are read in windows (it
+    # said they "are cut there" above the lines that said they were read in windows).
+    reasons = {c["name"]: c["reason"] for c in plan["automatic"]}
+    assert reasons["max_length"].endswith("; 2% are longer, read in windows"), reasons
+    reasons = {c["name"]: c["reason"] for c in dry()["automatic"]}
+    assert reasons["max_length"].endswith("; 2% are cut"), reasons
     capped = dry("--max-length", "16", "--long-texts", "windows")["long_texts"]
     assert "2% are longer than 16 windows reach (166 tokens): the rest of those is cut" in capped
     # DP needs long texts cut: the cut is said, without offering windows
