@@ -15,6 +15,12 @@ class FixHint:
     label: str
 
 
+def cap_long(max_tokens: int) -> FixHint:
+    """The fix for texts far beyond ``max_tokens`` tokens: cut them at that many (a cut at 512
+    left every text flagged beyond a limit of 64 as it was)."""
+    return FixHint(f"--cap-long {max_tokens}", f"Cut long texts at {max_tokens} tokens")
+
+
 FIX_FOR_CODE: dict[str, FixHint] = {
     "empty-text": FixHint("--drop-empty", "Drop rows with empty text or no label"),
     "missing-label": FixHint("--drop-empty", "Drop rows with empty text or no label"),
@@ -25,7 +31,7 @@ FIX_FOR_CODE: dict[str, FixHint] = {
                                f"{NEW_CLASS}", f"Merge tiny classes into {NEW_CLASS!r}"),
     "class-small": FixHint(f"--min-class-size 10 --merge-small-into {NEW_CLASS}",
                            f"Merge small classes into {NEW_CLASS!r}"),
-    "text-too-long": FixHint("--cap-long 512", "Cut long texts at 512 tokens"),
+    "text-too-long": cap_long(512),  # the usual model limit; validation names the one checked
     "markup-in-text": FixHint("--strip-markup", "Remove web markup from the texts"),
     "mojibake-in-text": FixHint("--repair-encoding", "Repair text encoded twice"),
     "mojibake-in-label": FixHint("--repair-encoding", "Repair text encoded twice"),

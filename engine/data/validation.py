@@ -24,7 +24,7 @@ from engine.data.column_scan import (
     repeated_texts,
 )
 from engine.data.columns import ColumnMapping, label_array, text_array
-from engine.data.fix_hints import FIX_FOR_CODE, fix_for
+from engine.data.fix_hints import FIX_FOR_CODE, cap_long, fix_for
 from engine.data.fixes import NEW_CLASS
 from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
@@ -359,7 +359,9 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, lengths: np.ndarra
             counts[i] = counter(texts[int(i)].as_py())
         how = ""
     hits = np.flatnonzero(counts > limit)
-    return check.listed(
+    # The cut that resolves them is at the limit checked, not the usual 512.
+    fix = cap_long(max_tokens).flag
+    return [dataclasses.replace(p, fix=fix) for p in check.listed(
         hits, Severity.WARNING, "text-too-long",
         f"the text is far longer than the model's limit of {max_tokens} tokens and will be cut",
         column,
@@ -368,7 +370,7 @@ def _length_problems(check: _Checker, texts: pa.ChunkedArray, lengths: np.ndarra
         describe=lambda i: f"the text has {how + ' ' if how else ''}{int(counts[i]):,} tokens, far "
         f"beyond the model's limit of {max_tokens}; only the first {max_tokens} will be used unless "
         "long texts are read in windows",
-    )
+    )]
 
 
 def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: LabelCodes,

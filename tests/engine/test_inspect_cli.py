@@ -230,6 +230,13 @@ def test_length_check_uses_the_default_models_limit(tmp_path: Path, capsys: pyte
     assert long["row"] == 32 and f"far beyond the model's limit of {limit}" in long["message"]
     code, relaxed = inspect_json(capsys, str(path), "--max-tokens", str(4 * limit))
     assert not [p for p in relaxed["problems"] if p["code"] == "text-too-long"]
+    # The fix cuts at the limit checked: "--cap-long 512" left texts far beyond 64 as they were.
+    assert long["fix"] == f"--cap-long {limit}"
+    code, strict = inspect_json(capsys, str(path), "--max-tokens", "64")
+    assert {p["fix"] for p in strict["problems"] if p["code"] == "text-too-long"} == {"--cap-long 64"}
+    assert main(["inspect", str(path), "--max-tokens", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "--cap-long 64" in out and "--cap-long 512" not in out
 
 
 def test_label_delimiter_counts_each_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
