@@ -170,13 +170,15 @@ class AutoSettingsBox(QWidget):
         people = getattr(self.page, "people", None)
         dp = people.dp_choices() if people is not None else ()
         replaced = {c.name for c in dp}
-        # Without DP, the warm-up line counts the steps of the epochs and batch in the fields.
-        warmup = people.warmup_choice() if people is not None and not dp else None
+        # The warm-up and validation lines count the steps of the epochs, batch and long texts
+        # in the fields, as the run will (with DP, its warm-up is among the DP choices).
+        steps = people.step_choices() if people is not None else {}
+        if dp:
+            steps.pop("warmup_ratio")
         # Long texts read in windows: the max length's reason says so (it said they are cut).
         windows = self.page.advanced.options()["long_texts"] == "windows"
         chosen = self.auto.in_windows() if windows else self.auto
-        choices = tuple(warmup if warmup is not None and c.name == "warmup_ratio" else c
-                        for c in chosen.choices)
+        choices = tuple(steps.get(c.name, c) for c in chosen.choices)
         names = self._form_names()
         said = dict(zip((c.name for c in choices),
                         AutoSettings(choices, self.auto.lengths).lines(kept, names=names)))
@@ -309,9 +311,13 @@ class AutoSettingsBox(QWidget):
 
     def extra_options(self) -> dict[str, Any]:
         """Settings the page has no field for: evaluations within an epoch (automatic, once the
-        dataset is measured) and what the dataset says (multi-label), always."""
-        measured = {"eval_every_steps": self.auto.values.get("eval_every_steps")} \
-            if self.auto is not None else {}
+        dataset is measured, for the epochs, batch and long texts in the fields) and what the
+        dataset says (multi-label), always."""
+        measured = {}
+        if self.auto is not None:  # for the steps the fields ask for, as the box says it
+            people = getattr(self.page, "people", None)
+            measured["eval_every_steps"] = (people.step_choices()["eval_every_steps"].value
+                                            if people is not None else self.auto.values.get("eval_every_steps"))
         return {**measured, **self.imported_as}
 
     def mean_tokens(self, max_length: int) -> float | None:

@@ -427,30 +427,32 @@ class PeopleCount:
         epochs = self._per_person_epochs()
         return choices + (self.warmup_choice(),) + ((epochs,) if epochs is not None else ())
 
+    def step_choices(self) -> dict[str, Any]:
+        """The warm-up and validation interval for the epochs, batch (DP: logical batch) and long
+        texts in the fields, as the dry run works them out (``plan.step_choices``)."""
+        from engine.training.config import TrainConfig
+        from engine.training.plan import step_choices
+
+        page = self.page
+        config = TrainConfig(dataset="", epochs=page.epochs.value(), batch_size=page.batch_size.value(),
+                             max_length=page.max_length.value(), **page.advanced.options(),
+                             **page.privacy.options())
+        return step_choices(page.auto_box.auto, config, self.training_units())
+
     def warmup_choice(self) -> Any:
-        """The warm-up for the steps the fields ask for: the epochs in the Epochs box, and the
-        batch (DP: the logical batch, over the people when each person is the unit)."""
-        from engine.training.auto import TRAIN_SHARE, warmup_choice
-
-        page, dp = self.page, self.page.privacy.enabled.isChecked()
-        batch = page.privacy.logical_batch.value() if dp else page.batch_size.value()
-        units = self.training_units() if dp else int(page._rows() * TRAIN_SHARE)
-        auto = page.auto_box.auto
-        if not dp and auto is not None and page.advanced.options()["long_texts"] == "windows":
-            from engine.training.windows import default_overlap
-
-            max_length = page.max_length.value()  # each text trains as its windows
-            units = int(units * auto.windows_at(max_length, default_overlap(max_length))[0])
-        steps = max(1, -(-units // max(1, batch)))
-        return warmup_choice(steps * page.epochs.value(), noisy=dp)
+        return self.step_choices()["warmup_ratio"]
 
     def training_units(self) -> int:
-        """What a DP step samples from in training: the people the split puts there once
-        counted, else 80% of the rows (the split's share; the engine's dry run counts them)."""
+        """What a step samples from in training: the people the split puts there once counted
+        (DP per person), else the run's split's rows as measured (not 80% of the rows), else 80%."""
         from engine.training.auto import TRAIN_SHARE
 
-        if self.training and self.page.privacy.options().get("dp_person_column"):
+        per_person = bool(self.page.privacy.options().get("dp_person_column"))
+        if self.training and per_person:
             return self.training
+        auto = self.page.auto_box.auto
+        if auto is not None and auto.train_units and not per_person:
+            return int(auto.train_units)
         return int(self.page._rows() * TRAIN_SHARE)
 
     def _warmup_changed(self) -> None:

@@ -108,6 +108,7 @@ class AutoSettings:
     # when every class has under 3 rows, and then no early stopping and no test metrics.
     held_out_rows: int | None = None
     model_limit: int = 0  # the model's max length the choices were made for (0: not known)
+    train_units: int = 0  # the run's split's training rows the steps were counted on (0: not known)
 
     def in_windows(self) -> AutoSettings:
         """These choices for long texts read in windows: the max length's reason says that

@@ -190,6 +190,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         chosen = auto_for_dataset(texts, labels, info, batch_size=base.batch_size,
                                   multi_label=base.multi_label,
                                   label_delimiter=base.label_delimiter, train_rows=real_rows or None)
+        chosen = dataclasses.replace(chosen, train_units=train_units)  # the Train page counts on them
         if real_rows:
             chosen = dataclasses.replace(chosen, held_out_rows=len(texts) - real_rows)
         values = dict(chosen.values)
@@ -228,8 +229,9 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     if chosen is not None:
         # The warm-up and validation count the steps this run will take: the epochs and batch
         # in use (the user's, if given), accumulated micro-batches, and DP's logical batches.
-        chosen = _with_steps_for(chosen, config, int(round(train_units * per_text)),
-                                 [k for k in ("warmup_ratio", "eval_every_steps") if k not in explicit])
+        again = step_choices(chosen, config, train_units)
+        chosen = dataclasses.replace(chosen, choices=tuple(
+            again[c.name] if c.name in again and c.name not in explicit else c for c in chosen.choices))
         config = dataclasses.replace(config, **{k: chosen.values[k] for k in
                                                 ("warmup_ratio", "eval_every_steps") if k not in explicit})
         values = dict(chosen.values)
@@ -406,17 +408,20 @@ def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:
     return {"multi_label": True, "label_delimiter": delimiter} if delimiter else {}
 
 
-def _with_steps_for(chosen: AutoSettings, config: TrainConfig, train_units: int,
-                    names: list[str]) -> AutoSettings:
-    """``chosen`` with the warm-up and validation choices in ``names`` made again for the
-    optimizer steps ``config`` will take."""
+def step_choices(auto: AutoSettings | None, config: TrainConfig, train_units: int) -> dict[str, Choice]:
+    """The warm-up and the validation interval for the optimizer steps ``config`` takes over
+    ``train_units`` (the split's training rows; DP per person, its people): the epochs and batch
+    in use, accumulated micro-batches, DP's logical batches, and with long texts in windows each
+    text as its windows (counted on ``auto``'s measured lengths). What the dry run chooses and
+    the Train page shows and runs with."""
     from engine.training.optim import steps_per_epoch
 
+    if config.windows and auto is not None:
+        per_text = auto.windows_at(config.max_length, config.overlap_tokens)[0]
+        train_units = int(round(train_units * per_text))
     # One DP step is one logical batch; a plain step is grad_accumulation micro-batches.
     per_epoch = (max(1, -(-train_units // max(1, config.dp_logical_batch_size))) if config.dp else
                  steps_per_epoch(train_units, batch_size=config.batch_size,
                                  grad_accumulation=config.grad_accumulation))
-    again = {"warmup_ratio": warmup_choice(per_epoch * config.epochs, noisy=config.dp),
-             "eval_every_steps": eval_choice(per_epoch)}
-    return dataclasses.replace(chosen, choices=tuple(again[c.name] if c.name in names and c.name in again
-                                                     else c for c in chosen.choices))
+    return {"warmup_ratio": warmup_choice(per_epoch * config.epochs, noisy=config.dp),
+            "eval_every_steps": eval_choice(per_epoch)}

@@ -174,6 +174,42 @@ def test_with_windows_the_max_length_reason_says_longer_texts_are_read_not_cut(q
     assert "read in windows" in page.max_length.toolTip()
 
 
+def test_the_page_validates_and_warms_up_on_the_steps_the_dry_run_counts(qtbot, window, tiny_model_dir):
+    """With windows and a batch of 1 the page said "Validation every = each epoch end: 5 steps
+    per epoch" (the usual batch, texts cut) and the run validated once in 1,112 steps, where the
+    dry run validated 4 times an epoch; its warm-up counted 80% of the rows, not the split's."""
+    import pyarrow as pa
+
+    from engine.training.plan import plan_training
+    from tests.engine.test_long_texts import late_cue_rows
+
+    # 33 tokens each: 3 windows of 16; the split trains on 401 rows, 80% of them is 399
+    texts, labels = late_cue_rows(499, seed=4)
+    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
+                             source=Path("late.csv"), format="csv")
+    ws = window.context.workspace
+    save_dataset(ws, "late", imported, ColumnMapping(("text",), "label"))
+    page = window.train_page
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: "Chosen for late" in page.auto_box.label.text(), timeout=60_000)
+    page.max_length.setValue(16)
+    page.batch_size.setValue(1)
+    combo = page.advanced.long_texts
+    combo.setCurrentIndex(combo.findData("windows"))
+    dry = plan_training(ws, "late", {"max_length": 16, "batch_size": 1, "long_texts": "windows"},
+                        model_path=str(tiny_model_dir)).config
+    options = page.config_options()
+    assert dry.eval_every_steps == 3 * 401 // 4  # 3 x 399 made 299
+    assert options["eval_every_steps"] == dry.eval_every_steps
+    assert abs(options["warmup_ratio"] - dry.warmup_ratio) < 1e-9
+    text = page.auto_box.label.text()
+    assert f"Validation every = {dry.eval_every_steps:,}: " in text and "validate 4 times an epoch" in text
+    combo.setCurrentIndex(combo.findData("cut"))  # a third of the steps: at each epoch end
+    assert page.config_options()["eval_every_steps"] is None
+    assert "Validation every = each epoch end: 401 steps per epoch" in page.auto_box.label.text()
+
+
 def test_start_waits_for_the_chosen_settings_of_the_dataset_picked(qtbot, window, tiny_model_dir,
                                                                    monkeypatch):
     # Picking a large dataset left the previous one's settings in the fields for 90 s, and

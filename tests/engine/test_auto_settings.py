@@ -236,22 +236,23 @@ def test_validation_and_warm_up_count_optimizer_steps_not_micro_batches() -> Non
     """32,000 training rows at batch 16 are 2,000 micro-batches an epoch: validated 4 times an
     epoch. Accumulated 4 at a time they are 500 optimizer steps, which the loop counts: once an
     epoch then, and a DP run counts its logical batches."""
-    from engine.training.auto import AutoSettings, eval_choice, warmup_choice
-    from engine.training.plan import _with_steps_for
+    from engine.training.auto import AutoSettings
+    from engine.training.plan import step_choices
 
-    chosen = AutoSettings((warmup_choice(2000), eval_choice(2000)), lengths=np.array([10]))
-    assert chosen.values["eval_every_steps"] == 500
-    names = ["warmup_ratio", "eval_every_steps"]
+    def chosen(config: TrainConfig) -> dict:
+        return {name: c.value for name, c in step_choices(None, config, 32_000).items()}
+
     plain = TrainConfig(dataset="d", batch_size=16, epochs=1)
-    assert _with_steps_for(chosen, plain, 32_000, names).values["eval_every_steps"] == 500
+    assert chosen(plain)["eval_every_steps"] == 500
     accumulated = TrainConfig(dataset="d", batch_size=16, grad_accumulation=4, epochs=1)
-    again = _with_steps_for(chosen, accumulated, 32_000, names)
-    assert again.values["eval_every_steps"] is None and again.values["warmup_ratio"] == 0.1
+    assert chosen(accumulated) == {"eval_every_steps": None, "warmup_ratio": 0.1}
     dp = TrainConfig(dataset="d", batch_size=16, epochs=3, dp=True, dp_logical_batch_size=1024)
-    assert "96 noisy steps" in next(c.reason for c in _with_steps_for(chosen, dp, 32_000, names).choices
-                                    if c.name == "warmup_ratio")  # 32 an epoch (31.25 rounded up) x 3
-    kept = _with_steps_for(chosen, accumulated, 32_000, ["warmup_ratio"])  # eval given by the user
-    assert kept.values["eval_every_steps"] == 500
+    assert "96 noisy steps" in step_choices(None, dp, 32_000)["warmup_ratio"].reason  # 32 an
+    # epoch (31.25 rounded up) x 3
+    # With long texts in windows each text is its windows: 2 a text, twice the steps.
+    windows = TrainConfig(dataset="d", batch_size=16, epochs=1, max_length=16, long_texts="windows")
+    auto = AutoSettings((), lengths=np.array([20]))  # 2 windows of 16 (14 + 10 new tokens)
+    assert step_choices(auto, windows, 16_000)["eval_every_steps"].value == 500
 
 
 def test_very_little_data_trains_in_small_batches_when_the_batch_size_was_not_given(toy, tiny_bert, tmp_path, capsys) -> None:  # noqa: F811
