@@ -209,9 +209,18 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
         print("Result:   trainable" + (" (see the warnings above)" if warnings else ""), file=out)
     else:
         flags = sorted({p.fix for p in problems if p.blocking and p.fix})
+        multi = next((p.fix for p in problems if p.code == "looks-multi-label" and p.fix), None)
+        if multi:
+            # Labels that look like several a row: their combinations' small "classes" are
+            # read one by one, not merged into 'other' (which replaced every label of a row).
+            flags = [f for f in flags if not f.startswith(_BY_CLASS_FLAGS)] + [multi]
         print("Result:   not trainable yet: fix the errors above"
               + (f" (for example `{import_command(data, args, flags)}`)" if flags else ""),
               file=out)
+
+
+_BY_CLASS_FLAGS = ("--min-class-size", "--merge-small-into", "--drop-small", "--drop-class",
+                   "--resolve-conflicts")
 
 
 def problem_lines(problems: list[Problem], *, source: str, per_check: int = 5,

@@ -210,18 +210,25 @@ def as_stored(problem: Problem | str) -> Problem | str:
 
 
 def _multi_label_hint(check: _Checker, counts: dict[str, int], column: str) -> list[Problem]:
-    """Labels joined with "|" (a JSON or Parquet tag list reads so) in a tenth of the rows or
-    more: probably several classes a row, which --label-delimiter counts one by one."""
-    joined = {label: n for label, n in counts.items() if "|" in label.strip("|")}
-    rows = sum(joined.values())
-    if not joined or rows < 0.1 * sum(counts.values()):
+    """Labels joined with "|" (a JSON or Parquet tag list reads so) or ";" (a spreadsheet's
+    tag cell) in a tenth of the rows or more: probably several classes a row, which
+    --label-delimiter counts one by one. Not "," nor "/": class names hold them ("Credit
+    reporting, credit repair services", "Sci/Tech")."""
+    best: tuple[int, str, dict[str, int]] | None = None
+    for sep in ("|", ";"):
+        joined = {label: n for label, n in counts.items() if sep in label.strip(sep)}
+        rows = sum(joined.values())
+        if joined and rows >= 0.1 * sum(counts.values()) and (best is None or rows > best[0]):
+            best = (rows, sep, joined)
+    if best is None:
         return []
+    rows, sep, joined = best
     example = max(joined, key=lambda label: joined[label])
     return [_with_fix(check.problem(
-        Severity.INFO, "looks-multi-label", f"{rows:,} rows have labels joined with '|' (such as "
-        f"{example!r}): each combination is counted as a class of its own",
-        "If a row can carry several classes, read them one by one with --label-delimiter '|' "
-        "(and train with --multi-label).", column=column), "--label-delimiter '|'")]
+        Severity.INFO, "looks-multi-label", f"{rows:,} rows have labels joined with '{sep}' (such "
+        f"as {example!r}): each combination is counted as a class of its own",
+        f"If a row can carry several classes, read them one by one with --label-delimiter '{sep}' "
+        "(and train with --multi-label).", column=column), f"--label-delimiter '{sep}'")]
 
 
 def _with_fix(problem: Problem, flag: str) -> Problem:

@@ -299,6 +299,23 @@ def test_labels_joined_with_a_bar_suggest_reading_them_as_multi_label(
     assert "looks-multi-label" not in {p["code"] for p in report["problems"]}
 
 
+def test_labels_joined_with_a_semicolon_suggest_their_delimiter_not_merging_classes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'billing;refund' got no hint at all, and with '|' the suggested import merged each
+    combination's one-row "class" into 'other', replacing every label of those rows."""
+    combos = ["billing", "tech", "billing;tech", "refund;billing"]
+    rows = [(f"ticket {i}", combos[i % 4]) for i in range(40)] + [("odd one", "tech;refund")]
+    path = tmp_path / "semi.csv"
+    path.write_text("text,tags\n" + "".join(f"{t},{label}\n" for t, label in rows), encoding="utf-8")
+    code, report = inspect_json(capsys, str(path))
+    (hint,) = [p for p in report["problems"] if p["code"] == "looks-multi-label"]
+    assert hint["fix"] == "--label-delimiter ';'" and "joined with ';'" in hint["message"]
+    assert main(["inspect", str(path)]) != 0
+    result = capsys.readouterr().out.splitlines()[-1]
+    assert "--label-delimiter ';'" in result and "--merge-small-into" not in result
+    assert "--min-class-size" not in result
+
+
 def test_the_suggested_import_keeps_skip_incomplete_and_a_dash_path(tmp_path: Path, monkeypatch,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
