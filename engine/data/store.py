@@ -305,11 +305,14 @@ def _commit(ws: Vault, name: str, meta: dict[str, Any], data: bytes, *, exists: 
         finally:
             # Only now is the old table unreferenced; a crash before here leaves an orphan,
             # which the next write's sweep removes (engine.data.dataset_writes). A pseudonym
-            # mapping belonged to the previous contents: it goes too (an anonymized import
-            # writes its own afterwards), so replaced data leaves no originals behind.
+            # mapping belonged to the previous contents: it goes too, so replaced data leaves no
+            # originals behind; but where the new contents come with one, ``after_commit``
+            # writes it over the old in one step. Deleted here first, a kill before that write
+            # (a window of many index writes) lost both mappings, and with them the originals.
+            new_mapping = bool(meta.get("pseudonym_map")) and after_commit is not None
             for key in ws.list(_dir(name)):
                 if (key.startswith(f"{_dir(name)}table-") and key != table_key) \
-                        or key == pseudonym_map_key(name):
+                        or (key == pseudonym_map_key(name) and not new_mapping):
                     ws.delete(key)
         for step in meta["history"][history_audited:]:  # counts only: never rows or labels
             ws.audit("dataset.fixed", dataset=name, fix=step.get("kind"),

@@ -214,6 +214,40 @@ def test_a_reversible_copy_whose_mapping_a_kill_never_wrote_is_said_as_lost(
     assert "was never written" in capsys.readouterr().err
 
 
+def test_a_replace_killed_before_its_mapping_keeps_the_mapping_before(
+        csv_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # `import --anonymize --replace` deleted the old mapping with the old table, many index
+    # writes before the new one was written: a kill -9 between (2 of 8 tries in a walk-through)
+    # left neither, and the originals were only ever in a mapping. The old one now stays
+    # until the new one replaces it in one write: a pseudonym still reverses.
+    import engine.data.anonymize as anonymize
+    from tests.engine.test_reidentify_cli import REVERSIBLE
+
+    policy = tmp_path / "reversible.toml"
+    policy.write_text(REVERSIBLE, encoding="utf-8")
+    columns = ["--text-column", "text", "--label-column", "label"]
+    assert cli(["import", str(csv_file), "--name", "anon", *columns, "--anonymize", str(policy)]) == 0
+    stored = _texts("anon")[0]  # "Mrs. Kimberly Lauritsen paid ...", pseudonymized
+    capsys.readouterr()
+    assert cli(["reidentify", "anon", stored]) == 0
+    reversed_before = capsys.readouterr().out
+    assert "Lauritsen" in reversed_before
+
+    def killed(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise SystemExit(137)
+
+    real = anonymize.save_pseudonym_map
+    monkeypatch.setattr(anonymize, "save_pseudonym_map", killed)
+    with pytest.raises(SystemExit):
+        cli(["import", str(csv_file), "--name", "anon", *columns, "--anonymize", str(policy),
+             "--replace"])
+    monkeypatch.setattr(anonymize, "save_pseudonym_map", real)
+    capsys.readouterr()
+    assert cli(["reidentify", "anon", stored]) == 0  # the same rows: the same pseudonyms
+    assert capsys.readouterr().out == reversed_before
+
+
 def test_two_erasures_searched_before_either_ran_do_not_undo_each_other(
         csv_file: Path, tmp_path: Path) -> None:
     # Each wrote back the mapping (and test reports) as it read them when it searched: the
