@@ -65,6 +65,14 @@ def test_a_class_past_max_length_is_learnt_in_windows_and_not_when_cut(workspace
     # The saved model reads new texts the same way: windows, their probabilities averaged.
     run_id = windows[-1].run_id
     predictor = Predictor.from_run(workspace, run_id, device="cpu")
+    # The test loss is the texts' (the log loss of their averaged probabilities), as every
+    # other metric is; it was the mean over their windows.
+    [test] = [e for e in windows if isinstance(e, Evaluated) and e.split == "test"]
+    held_out = splits[2]
+    proba = predictor.predict_proba([texts[i] for i in held_out])
+    truth = [predictor.labels.index(labels[i]) for i in held_out]
+    log_loss = -np.mean(np.log(np.clip(proba[np.arange(len(truth)), truth], 1e-7, 1)))
+    assert test.metrics["loss"] == pytest.approx(log_loss, rel=1e-3)
     assert predictor.window_overlap == 4 == getattr(predictor.model.config, WINDOW_OVERLAP_KEY)
     assert predictor.tokens_read == 2 + 14 + 15 * 10  # 16 windows: 14 new tokens, then 10 each
     new_texts, new_labels = late_cue_rows(40, seed=99, filler=(16, 45))
