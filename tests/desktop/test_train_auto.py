@@ -99,7 +99,6 @@ def test_the_fields_the_automatic_settings_filled_say_so_beside_them(qtbot, wind
 
 
 def test_long_texts_can_be_read_in_windows_from_the_train_page(qtbot, window, tiny_model_dir):
-    import pyarrow as pa
     from PySide6.QtCore import Qt
 
     from engine.events import Finished
@@ -109,13 +108,7 @@ def test_long_texts_can_be_read_in_windows_from_the_train_page(qtbot, window, ti
     from tests.engine.test_long_texts import late_cue_rows
 
     texts, labels = late_cue_rows(60, seed=4)  # 33 tokens each: cut at 16, 3 windows
-    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
-                             source=Path("late.csv"), format="csv")
-    save_dataset(window.context.workspace, "late", imported, ColumnMapping(("text",), "label"))
-    page = window.train_page
-    page.refresh_datasets()
-    assert page.set_model_folder(tiny_model_dir)
-    qtbot.waitUntil(lambda: "Chosen for late" in page.auto_box.label.text(), timeout=60_000)
+    page = _late_on_the_page(qtbot, window, tiny_model_dir, texts, labels)
     page.max_length.setValue(16)
     assert "• Long texts: 100% are cut at 16 tokens; Advanced → Long texts can read them in " \
            "windows, about 3.00 a text" in page.auto_box.label.text()
@@ -150,19 +143,12 @@ def test_with_windows_the_max_length_reason_says_longer_texts_are_read_not_cut(q
                                                                               tiny_model_dir):
     """The reason said texts "are cut there (their start is kept)" beside "Long texts: read in
     windows", as the dry run did."""
-    import pyarrow as pa
 
     from tests.engine.test_long_texts import late_cue_rows
 
     texts, labels = late_cue_rows(60, seed=4)
     texts[0] = " ".join(["the"] * 200) + " good"  # longer than the automatic max length
-    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
-                             source=Path("late.csv"), format="csv")
-    save_dataset(window.context.workspace, "late", imported, ColumnMapping(("text",), "label"))
-    page = window.train_page
-    page.refresh_datasets()
-    assert page.set_model_folder(tiny_model_dir)
-    qtbot.waitUntil(lambda: "Chosen for late" in page.auto_box.label.text(), timeout=60_000)
+    page = _late_on_the_page(qtbot, window, tiny_model_dir, texts, labels)
 
     def reason() -> str:
         return page.auto_box.label.text().split("Max length = ")[1].splitlines()[0]
@@ -285,3 +271,17 @@ def test_data_too_small_to_hold_rows_out_is_said_before_training(qtbot, window, 
         assert ("⚠ no rows are held out for validation or testing: a class gives one row to "
                 "validation and one to testing only from 3 rows up" in text) is said
         assert ("score the run on another labelled dataset on the Results page" in text) is said
+
+
+def _late_on_the_page(qtbot, window, tiny_model_dir, texts, labels):
+    """The rows stored as dataset "late", chosen on the Train page with the tiny model."""
+    import pyarrow as pa
+
+    imported = ImportedTable(table=pa.table({"text": texts, "label": labels}),
+                             source=Path("late.csv"), format="csv")
+    save_dataset(window.context.workspace, "late", imported, ColumnMapping(("text",), "label"))
+    page = window.train_page
+    page.refresh_datasets()
+    assert page.set_model_folder(tiny_model_dir)
+    qtbot.waitUntil(lambda: "Chosen for late" in page.auto_box.label.text(), timeout=60_000)
+    return page
