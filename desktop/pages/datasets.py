@@ -401,7 +401,8 @@ class DatasetsPage(Page):
         """Select the offending row (and column) in the preview and scroll to it."""
         problem = item.data(Qt.ItemDataRole.UserRole)
         if problem is not None and problem.code == "looks-multi-label" and not self.multi_box.isChecked():
-            self.delimiter_edit.setText("|")  # the hint is about labels joined with "|"
+            # The hint names what joins the labels ("|" or ";") in its fix.
+            self.delimiter_edit.setText(problem.fix.rsplit(" ", 1)[-1].strip("'\"") or "|")
             self.multi_box.setChecked(True)  # revalidates
             return
         if problem is None or problem.row is None or self.draft is None:

@@ -30,6 +30,7 @@ from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
 from engine.data.markup import has_markup
 from engine.data.mojibake import TWICE_HINT, has_mojibake, twice
+from engine.data.multi_label_checks import multi_label_hint, rows_with_no_label
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
 __all__ = ["MAX_ROWS_LISTED", "Problem", "Severity", "has_blocking", "validate", "label_counts"]
@@ -130,7 +131,9 @@ def validate(
     missing_label = labels.ids == labels.empty_id
     problems += check.rows(
         missing_label, incomplete, "missing-label", "the label is missing", label_col,
-        "Fill in the label or delete the row." + skip_note,
+        "Fill in the label or delete the row." + skip_note + (
+            f" For a row where none of the labels applies, write {label_delimiter!r} alone in "
+            "the cell." if label_delimiter else ""),
     )
     problems += check.rows(
         labels.where(lambda value: REPLACEMENT in value), Severity.WARNING, "undecodable-label",
@@ -152,7 +155,9 @@ def validate(
     else:
         counts = labels.counts(usable)
     if not label_delimiter:
-        problems += _multi_label_hint(check, counts, label_col)
+        problems += multi_label_hint(check, counts, label_col)
+    else:
+        problems += rows_with_no_label(check, labels, label_delimiter, usable, label_col)
     variants = label_variants(counts)  # multi-label: of each label ('Billing;tech', 'billing')
     problems += _variant_problems(check, variants, counts, label_col)
     # Not the largest class alone (one as large as another is said): a column that is mostly
@@ -207,28 +212,6 @@ def as_stored(problem: Problem | str) -> Problem | str:
     said = problem.message.split(" (the wrong number")[0]  # the message made in ``validate``
     return dataclasses.replace(problem, severity=Severity.WARNING, fix="",
                                message=f"{said} (the wrong number of fields) and were left out")
-
-
-def _multi_label_hint(check: _Checker, counts: dict[str, int], column: str) -> list[Problem]:
-    """Labels joined with "|" (a JSON or Parquet tag list reads so) or ";" (a spreadsheet's
-    tag cell) in a tenth of the rows or more: probably several classes a row, which
-    --label-delimiter counts one by one. Not "," nor "/": class names hold them ("Credit
-    reporting, credit repair services", "Sci/Tech")."""
-    best: tuple[int, str, dict[str, int]] | None = None
-    for sep in ("|", ";"):
-        joined = {label: n for label, n in counts.items() if sep in label.strip(sep)}
-        rows = sum(joined.values())
-        if joined and rows >= 0.1 * sum(counts.values()) and (best is None or rows > best[0]):
-            best = (rows, sep, joined)
-    if best is None:
-        return []
-    rows, sep, joined = best
-    example = max(joined, key=lambda label: joined[label])
-    return [_with_fix(check.problem(
-        Severity.INFO, "looks-multi-label", f"{rows:,} rows have labels joined with '{sep}' (such "
-        f"as {example!r}): each combination is counted as a class of its own",
-        f"If a row can carry several classes, read them one by one with --label-delimiter '{sep}' "
-        "(and train with --multi-label).", column=column), f"--label-delimiter '{sep}'")]
 
 
 def _with_fix(problem: Problem, flag: str) -> Problem:

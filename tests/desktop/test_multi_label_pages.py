@@ -288,3 +288,20 @@ def test_try_it_shows_a_label_that_looks_like_a_tag(qtbot, multi_label: bool) ->
     assert document.toPlainText().startswith("<none>")
     document.setHtml(answer_text(Prediction("", 0.3, {"<none>": 0.3}, ()), True, 0.5))
     assert "the likeliest is <none> at 30.0%" in document.toPlainText()
+
+
+def test_a_click_on_the_hint_for_labels_joined_with_a_semicolon_reads_them_with_it(
+        qtbot, window, tmp_path: Path) -> None:
+    """The hint now comes for ';' too; a click on it set '|' (all the hint knew), which read
+    'billing;tech' as one label again."""
+    from PySide6.QtCore import Qt
+
+    page = _open_tickets(qtbot, window, tmp_path / "semi.csv", ["billing", "tech", "billing;tech"],
+                         18, ("one odd ticket", "tech;refund"))
+    hint = next(i for i in range(page.problems.count())
+                if page.problems.item(i).data(Qt.ItemDataRole.UserRole).code == "looks-multi-label")
+    first = page.draft
+    page._on_problem_clicked(page.problems.item(hint))
+    qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
+    assert page.multi_box.isChecked() and page.draft.label_delimiter == ";"
+    assert dict(page.chart.values()) == {"billing": 12, "tech": 13, "refund": 1}

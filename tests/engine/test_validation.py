@@ -204,6 +204,23 @@ def test_multi_label_classes_are_counted_label_by_label() -> None:
         "class 'urgent | billing' has 6 examples"}
 
 
+def test_a_multi_label_row_with_no_label_is_said_and_an_empty_cell_says_how_to_write_one() -> None:
+    """A cell holding only '|' was trained as "none of the labels" without a word, while an
+    empty cell was a missing label with no hint that '|' says "none applies"."""
+    texts = [f"ticket {i}" for i in range(24)]
+    labels = ["billing|urgent", "billing", "urgent", "refund|urgent"] * 6
+    labels[5], labels[9] = "|", ""
+    problems = validate(table(texts, labels), MAPPING, label_delimiter="|")
+    (none,) = by_code(problems, "no-label-applies")
+    assert none.row == 6 and none.severity is Severity.INFO
+    assert "trained as carrying none of the labels" in none.message
+    (missing,) = by_code(problems, "missing-label")
+    assert missing.row == 10 and "write '|' alone in the cell" in missing.hint
+    single = validate(table(texts, labels), MAPPING)  # one label a row: '|' is just a label
+    assert by_code(single, "no-label-applies") == []
+    assert "alone in the cell" not in by_code(single, "missing-label")[0].hint
+
+
 def test_blank_texts_include_unicode_spaces_and_only_those() -> None:
     # The blank check only runs its per-row kernel where a text starts with a space, a control
     # or a non-ASCII byte: each kind must still be judged exactly.
