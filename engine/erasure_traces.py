@@ -254,11 +254,12 @@ def audit_mentions(ws: Vault, values: Sequence[str]) -> int:
     return int(labels_naming(details, values).sum())
 
 
-def export_rows(parts: Sequence[Any], path: Path) -> int:
+def export_rows(parts: Sequence[Any], path: Path, *, overwrite: bool = True) -> int:
     """Write every row found, all its columns, to ``path`` (CSV, UTF-8 with a BOM for Excel,
     readable by its owner only): what a request for access to one's data asks for. Returns how
     many rows. A cell that a spreadsheet would run as a formula is written with a leading
-    apostrophe, as Excel itself marks text."""
+    apostrophe, as Excel itself marks text. ``overwrite=False`` (the command line's): a file
+    that has the name by the time it is written is refused, never overwritten."""
     columns: list[str] = []
     rows: list[dict[str, Any]] = []
     for part in parts:
@@ -276,7 +277,10 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
     try:
         # Made the owner's before anything is cut: a file whose mode cannot be set (another
         # user's) is left as it was.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        # Without ``overwrite`` the name is taken exclusively: a check for it before the
+        # search let another command's file come meanwhile and be overwritten.
+        exclusive = 0 if overwrite else os.O_EXCL
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | exclusive | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, 0o600)
@@ -289,6 +293,9 @@ def export_rows(parts: Sequence[Any], path: Path) -> int:
             csv.writer(handle).writerow([as_text(name) for name in fields])  # names are cells too
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writerows(rows)
+    except FileExistsError:
+        raise InputError(f"{path} exists: choose another file for the rows found (it is not "
+                         "overwritten)") from None
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return len(rows)

@@ -164,7 +164,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
         for line in _plan_lines(plan, show=args.show):
             print(line)
         if args.export is not None:
-            exported = export_rows(plan.affected, args.export)
+            exported = export_rows(plan.affected, args.export, overwrite=False)
             # Personal data left the vault, for this request (its case, when given).
             ws.audit("person.exported", rows=exported,
                      **({"reference": args.reference} if args.reference else {}))

@@ -361,3 +361,25 @@ def test_the_export_disarms_a_formula_in_a_dataset_name_or_a_column_name(
         header, row = list(csv.reader(handle))
     assert header == ["[dataset]", "[row]", "text", "'@SUM(A1)", "label"]
     assert row == ["'=1+2", "1", "Jane Doe called", "x", "a"]
+
+
+def test_rows_found_never_overwrite_a_file_that_came_while_they_were_searched(
+        tmp_path: Path, monkeypatch) -> None:
+    # `forget --export` checked for the file before the search and opened it without O_EXCL:
+    # a file another command wrote meanwhile was overwritten. The CLI's write now refuses it.
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", PASSPHRASE)
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(write_csv(tmp_path / "t.csv", rows=[*ROWS, *MORE])), "--name", "t",
+                "--text-column", "text", "--label-column", "label"]) == 0
+    from engine.erasure import plan_erasure
+    from engine.erasure_traces import export_rows
+    from engine.errors import InputError
+
+    came = tmp_path / "came-meanwhile.csv"
+    came.write_text("another command's rows", encoding="utf-8")
+    with _workspace() as w:
+        found = plan_erasure(w, ["Kimberly Lauritsen"]).affected
+        with pytest.raises(InputError, match="exists: choose another file for the rows found"):
+            export_rows(found, came, overwrite=False)
+        assert came.read_text(encoding="utf-8") == "another command's rows"
+        assert export_rows(found, tmp_path / "new.csv", overwrite=False) == 2
