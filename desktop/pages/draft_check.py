@@ -25,7 +25,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     """
     from engine.data.columns import ColumnMapping, infer_mapping
     from engine.data.fix_suggest import suggest_fixes
-    from engine.data.fixes import BY_CLASS_KINDS
+    from engine.data.multi_label_checks import class_fixes_read_as_one_label
     from engine.data.importing import read_table
     from engine.data.validation import validate
 
@@ -41,9 +41,7 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
         mapping = ColumnMapping(text_columns=(text_column,), label_column=label_column)
     label_delimiter = label_delimiter if mapping.label_column else None
     # A merge of spellings made label by label (with a delimiter) kept each row's other labels.
-    by_class = [step.get("description") or step["kind"] for step in history or ()
-                if step.get("kind") in BY_CLASS_KINDS
-                and not (step.get("details") or {}).get("label_delimiter")]
+    by_class = class_fixes_read_as_one_label(history)
     if label_delimiter and by_class:
         from engine.errors import InputError
 

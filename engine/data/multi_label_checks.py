@@ -47,3 +47,14 @@ def rows_with_no_label(check: Any, labels: LabelCodes, delimiter: str, usable: n
         f"the label cell holds only {delimiter!r}: the row is trained as carrying none of the "
         "labels", column, "Right for a row where none of the labels applies; otherwise fill in "
         "its labels.")
+
+
+def class_fixes_read_as_one_label(history: Any) -> list[str]:
+    """The fixes in ``history`` made class by class while each label cell was one label (a
+    merge of spellings made with a delimiter kept each row's other labels): read with several
+    labels a row afterwards, they would have dropped or relabelled a row's other labels too."""
+    from engine.data.fixes import BY_CLASS_KINDS
+
+    return [step.get("description") or step["kind"] for step in history or ()
+            if step.get("kind") in BY_CLASS_KINDS
+            and not (step.get("details") or {}).get("label_delimiter")]

@@ -161,6 +161,7 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
         raise InputError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
     imported_as = as_imported(ws, dataset)
     _check_label_reading(dataset, imported_as, explicit)
+    _check_class_fixes(ws, dataset, explicit)
     explicit = {**imported_as, **dict(explicit)}
     # With automatic settings the length is chosen within the model's limit: a placeholder
     # that any model accepts stands in for it while the model and data are checked.
@@ -395,6 +396,7 @@ def _check_label_reading(dataset: str, imported_as: Mapping[str, Any],
                          "label: leave out --label-delimiter")
 
 
+
 def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:
     """What the dataset itself says about training it: multi-label, with the delimiter it was
     imported with (``import --label-delimiter``). A setting the user gives wins."""
@@ -406,6 +408,28 @@ def as_imported(ws: Vault, dataset: str) -> dict[str, Any]:
     except CloisterError:
         return {}  # load_rows says what is wrong with the dataset
     return {"multi_label": True, "label_delimiter": delimiter} if delimiter else {}
+
+
+def _check_class_fixes(ws: Vault, dataset: str, explicit: Mapping[str, Any]) -> None:
+    """``--multi-label`` on a dataset imported with one label a cell and fixed class by class
+    is refused, as the Datasets page refuses to read such a file with several labels a row: a
+    merge into 'other' had replaced every label of the rows whose combination was rare."""
+    from engine.data.multi_label_checks import class_fixes_read_as_one_label
+    from engine.data.store import dataset_info
+    from engine.errors import CloisterError
+
+    if not explicit.get("multi_label"):
+        return
+    try:
+        info = dataset_info(ws, dataset)
+    except CloisterError:
+        return  # load_rows says what is wrong with the dataset
+    by_class = [] if info.label_delimiter else class_fixes_read_as_one_label(info.history)
+    if by_class:
+        raise InputError(f"dataset {dataset!r} was fixed class by class ({'; '.join(by_class)}) "
+                         "while each label cell was one label: read now as several labels a row, "
+                         "those rows lost their other labels too. Import the file again with "
+                         "--label-delimiter and without those fixes")
 
 
 def step_choices(auto: AutoSettings | None, config: TrainConfig, train_units: int) -> dict[str, Choice]:

@@ -447,3 +447,26 @@ def test_import_replace_says_what_it_replaces_and_the_runs_it_keeps(ready, tiny_
     assert "lists it under 'toy'." in capsys.readouterr().out
     assert cli(["import", str(ready), "--name", "fresh", "--replace"]) == 0  # nothing to replace
     assert "replaces" not in capsys.readouterr().out
+
+
+def test_multi_label_on_a_dataset_fixed_class_by_class_is_refused(tmp_path: Path, monkeypatch,
+                                                                   tiny_bert, capsys) -> None:
+    """Imported as one label a cell, its rare combinations merged into 'other', then trained
+    with --multi-label: 'other' had replaced every label of those rows. The Datasets page refuses
+    to read such a file with several labels a row; `train` now refuses too."""
+    combos = ["billing", "tech", "billing|tech"]
+    rows = [(f"ticket {i}", combos[i % 3]) for i in range(30)] + [("odd one", "tech|urgent"),
+                                                                 ("odd two", "billing|urgent")]
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
+    source = tmp_path / "tickets.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "merged", "--min-class-size", "2",
+                "--merge-small-into", "other"]) == 0
+    capsys.readouterr()
+    assert cli(["train", "merged", "--model", str(tiny_bert), "--multi-label", "--label-delimiter",
+                "|", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "was fixed class by class (merged 2 classes" in err and "--label-delimiter" in err
+    assert cli(["train", "merged", "--model", str(tiny_bert), "--dry-run"]) == 0  # one a row: fine
