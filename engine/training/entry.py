@@ -247,7 +247,8 @@ def train(ws: Vault, config: TrainConfig, *, cancel: CancelToken | None = None,
           parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Train a classifier on the vault dataset ``config.dataset``; yields events, never raises."""
     return _guarded(lambda state: _start(
-        ws, config, lambda: load_rows(ws, config.dataset, config.dp_person_column), None, cancel,
+        ws, config, lambda: load_rows(ws, config.dataset, config.dp_person_column,
+                              label_delimiter=config.label_delimiter if config.multi_label else None), None, cancel,
         parts_factory, state))
 
 
@@ -266,7 +267,8 @@ def resume(ws: Vault, run_id: str, *, cancel: CancelToken | None = None,
            parts_factory: PartsFactory | None = None) -> Iterator[Event]:
     """Continue a cancelled or failed run from its last checkpoint, at the exact step."""
     return _guarded(lambda state: _continue(
-        ws, run_id, lambda c: load_rows(ws, c.dataset, c.dp_person_column), None, cancel,
+        ws, run_id, lambda c: load_rows(ws, c.dataset, c.dp_person_column,
+                                label_delimiter=c.label_delimiter if c.multi_label else None), None, cancel,
         parts_factory, state))
 
 

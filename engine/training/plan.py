@@ -169,7 +169,8 @@ def plan_training(ws: Vault, dataset: str, explicit: Mapping[str, Any], *, auto:
     base = TrainConfig(dataset=dataset, model_path=model_path, **{**placeholder, **dict(explicit)})
     try:
         info = check_settings(base, length_known=not placeholder or "max_length" in explicit)
-        rows = load_rows(ws, dataset, base.dp_person_column if base.dp else None)
+        rows = load_rows(ws, dataset, base.dp_person_column if base.dp else None,
+                         label_delimiter=base.label_delimiter if base.multi_label else None)
         texts, labels = rows.texts, rows.labels
         # DP per person reads one row per person an epoch: the people set its batch and time.
         units = len(set(rows.people)) if rows.people is not None else len(texts)

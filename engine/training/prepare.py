@@ -81,9 +81,14 @@ def _check_fast_tokenizer(info: ModelInfo) -> None:
                               "needs: cut long texts (--long-texts cut) or use another model")
 
 
-def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
+def load_rows(ws: Vault, name: str, person_column: str | None = None, *,
+              label_delimiter: str | None = None) -> Rows:
     """Texts and labels of a vault dataset, refusing one with blocking validation problems;
-    with ``person_column``, also who each row is about (``person_ids``)."""
+    with ``person_column``, also who each row is about (``person_ids``). ``label_delimiter``:
+    a multi-label run's, for a dataset imported with one label a cell (``--multi-label
+    --label-delimiter`` at training): its rows are checked again label by label, since the
+    errors kept from its import counted each combination as a class ('billing|refund' with
+    one example blocked a run whose every label had dozens)."""
     from engine.data import store
 
     try:
@@ -91,6 +96,8 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None) -> Rows:
     except CloisterError as exc:  # not found, damaged, stored by a newer version
         raise TrainingFailure(FailureKind.BAD_DATA, str(exc)) from exc
     blocking = _blocking_problems(stored)
+    if blocking and label_delimiter and not stored.info.label_delimiter:
+        blocking = _blocking_label_by_label(stored, label_delimiter)
     if blocking:
         raise TrainingFailure(
             FailureKind.BAD_DATA,
@@ -210,6 +217,22 @@ def person_ids(stored: Any, column: str) -> list[str]:
                               f"{shlex.quote(name)} --drop-blank {shlex.quote(column)}` (no need "
                               "for the source file), or train without a person column")
     return people
+
+
+def _blocking_label_by_label(stored: Any, delimiter: str) -> str:
+    """The errors of ``stored``'s rows validated with several labels a row, said as
+    ``_blocking_problems`` says the kept ones."""
+    from engine.data.validation import validate
+
+    errors = [p for p in validate(stored.as_imported(), stored.info.mapping,
+                                  skip_incomplete=stored.info.skip_incomplete,
+                                  label_delimiter=delimiter) if p.blocking]
+    if not errors:
+        return ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    first = errors[0]
+    where = first.location()
+    return f"{first.severity.value}: {where + ': ' if where else ''}{first.message}".rstrip(". ") + more
 
 
 def _blocking_problems(stored: Any) -> str:

@@ -470,3 +470,26 @@ def test_multi_label_on_a_dataset_fixed_class_by_class_is_refused(tmp_path: Path
     err = capsys.readouterr().err
     assert "was fixed class by class (merged 2 classes" in err and "--label-delimiter" in err
     assert cli(["train", "merged", "--model", str(tiny_bert), "--dry-run"]) == 0  # one a row: fine
+
+
+def test_multi_label_at_training_checks_a_forced_import_label_by_label(tmp_path: Path, monkeypatch,
+                                                                       tiny_bert, capsys) -> None:
+    """Imported with --force as one label a cell, each rare combination kept an error ("class
+    'billing|refund|tech' has 1 example") that blocked `train --multi-label --label-delimiter
+    '|'`, though every label had dozens of rows. The rows are now checked label by label."""
+    combos = ["billing", "tech", "billing|tech", "refund", "refund|billing"]
+    rows = [(f"ticket {i}", combos[i % 5]) for i in range(50)] + [("odd one", "billing|refund|tech")]
+    monkeypatch.setenv("CLOISTER_PASSPHRASE", "cli test passphrase")
+    source = tmp_path / "tickets.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "tags"), *rows])
+    assert cli(["init", "--kdf-cost", "10"]) == 0
+    assert cli(["import", str(source), "--name", "forced", "--force"]) == 0
+    capsys.readouterr()
+    assert cli(["train", "forced", "--model", str(tiny_bert), "--dry-run"]) == 2  # one a cell
+    assert "class 'billing|refund|tech' has 1 example" in capsys.readouterr().err
+    assert cli(["train", "forced", "--model", str(tiny_bert), "--multi-label", "--label-delimiter",
+                "|", "--dry-run"]) == 0
+    assert cli(["train", "forced", "--model", str(tiny_bert), "--multi-label", "--label-delimiter",
+                "|", "--epochs", "1", "--batch-size", "8", "--max-length", "32", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["event"] == "finished"
