@@ -233,3 +233,12 @@ def lexicon() -> Lexicon:
                    shared_first_names=shared,
                    countries=_fold(countries), common=_fold(common),
                    company_suffixes=frozenset(suffixes), english_common=_fold(english))
+
+
+def us_states() -> frozenset[str]:
+    """The US states' names, case-folded (Faker's en_US list; empty with an older Faker)."""
+    try:
+        from faker.providers.address.en_US import Provider
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    return frozenset(s.casefold() for s in getattr(Provider, "states", ()))

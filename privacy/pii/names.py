@@ -41,7 +41,7 @@ from privacy.pii.capitals import MASK as _MASK
 from privacy.pii.capitals import TOKEN as _TOKEN
 from privacy.pii.capitals import capitals_as_titles
 from privacy.pii.findings import Finding
-from privacy.pii.lexicon import PARTICLES, fold_word, lexicon
+from privacy.pii.lexicon import PARTICLES, fold_word, lexicon, us_states
 from privacy.pii.registry import Detector, register
 
 # Words that make a first name a firm's ("Ally Financial", "Fulton Mortgage"), never a surname.
@@ -154,7 +154,7 @@ class NameDetector(Detector):
 
     def __init__(self) -> None:
         self.lex = lexicon()
-        self.states = _us_states()
+        self.states = us_states()
 
     def find(self, text: str) -> Iterator[Finding]:
         # Words in capitals carry no case signal: "MARGARET THORNBURY complained", a patient
@@ -496,12 +496,3 @@ class NameDetector(Detector):
                     extra.append(Finding(t.start, t.end, "PERSON", 0.6, self.name))
         yield from found
         yield from extra
-
-
-def _us_states() -> frozenset[str]:
-    """The US states' names, case-folded (Faker's en_US list; empty with an older Faker)."""
-    try:
-        from faker.providers.address.en_US import Provider
-    except ImportError:  # pragma: no cover
-        return frozenset()
-    return frozenset(s.casefold() for s in getattr(Provider, "states", ()))
