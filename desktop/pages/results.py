@@ -437,9 +437,10 @@ class ResultsPage(Page):
         self.misclassified.resizeColumnToContents(1)
         self.misclassified.resizeColumnToContents(2)
         where = f" where true = {pair[0]} and predicted = {pair[1]}" if pair else ""
-        self.filter_label.setText(f"{count_of(len(items), 'misclassified test row')}{where}. "
-                                  "Click a confusion cell (or use the arrow keys and Enter on the "
-                                  "matrix) to filter.")
+        # A multi-label run has no confusion matrix to click (its hint said to click one).
+        how = ("" if self.report is not None and self.report.multi_label else
+               " Click a confusion cell (or use the arrow keys and Enter on the matrix) to filter.")
+        self.filter_label.setText(f"{count_of(len(items), 'misclassified test row')}{where}.{how}")
         self.clear_filter.setVisible(pair is not None)
 
     # --- actions -----------------------------------------------------------------------------

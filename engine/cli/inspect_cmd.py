@@ -103,7 +103,9 @@ def report(imported: ImportedTable, mapping: ColumnMapping, problems: list[Probl
         "rows": imported.num_rows,
         "columns": imported.column_names,
         "mapping": {"text_columns": list(mapping.text_columns), "label_column": mapping.label_column,
-                    "separator": mapping.separator},
+                    "separator": mapping.separator,
+                    # Several labels a row: a script re-reading the mapping needs it too.
+                    "label_delimiter": label_delimiter},
         "label_counts": label_counts(imported, mapping, label_delimiter=label_delimiter),
         "other_label_columns": other_label_columns(imported, mapping),
         "person_columns": [{"column": c, "people": n, **_blank_rows(imported, c)}

@@ -17,7 +17,9 @@ class FixHint:
 
 def cap_long(max_tokens: int) -> FixHint:
     """The fix for texts far beyond ``max_tokens`` tokens: cut them at that many (a cut at 512
-    left every text flagged beyond a limit of 64 as it was)."""
+    left every text flagged beyond a limit of 64 as it was), and never below the 8 tokens that
+    ``--cap-long`` takes (it refuses fewer)."""
+    max_tokens = max(8, int(max_tokens))
     return FixHint(f"--cap-long {max_tokens}", f"Cut long texts at {max_tokens} tokens")
 
 

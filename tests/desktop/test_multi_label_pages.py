@@ -42,6 +42,8 @@ def test_results_call_accuracy_an_exact_match_and_show_no_confusion_matrix(qtbot
     assert results.heatmap.matrix() == [] and results.heatmap.placeholder.startswith("Multi-label run")
     assert [results.per_class.item(r, 0).text() for r in range(results.per_class.rowCount())] == \
         ["billing", "refund", "tech"]
+    assert "misclassified test row" in results.filter_label.text()
+    assert "confusion cell" not in results.filter_label.text()  # there is no matrix to click
 
 
 def test_try_it_lists_every_label_at_the_threshold(qtbot, window, multi_label_run: str) -> None:

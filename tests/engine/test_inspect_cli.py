@@ -64,7 +64,8 @@ def test_ag_news_has_no_header(real_data: Path, capsys: pytest.CaptureFixture[st
 def test_sms_spam_collection_without_suffix(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, report = inspect_json(capsys, str(real_data / "sms_spam_collection" / "SMSSpamCollection"))
     assert code == 0 and report["format"] == "tsv" and report["rows"] == 599
-    assert report["mapping"] == {"text_columns": ["message"], "label_column": "output", "separator": "\n"}
+    assert report["mapping"] == {"text_columns": ["message"], "label_column": "output", "separator": "\n",
+                                 "label_delimiter": None}
     assert report["label_counts"] == {"ham": 511, "spam": 88}
 
 
@@ -237,6 +238,9 @@ def test_length_check_uses_the_default_models_limit(tmp_path: Path, capsys: pyte
     assert main(["inspect", str(path), "--max-tokens", "64"]) == 0
     out = capsys.readouterr().out
     assert "--cap-long 64" in out and "--cap-long 512" not in out
+    # Never a cut that --cap-long refuses (it takes 8 tokens or more).
+    code, tiny = inspect_json(capsys, str(path), "--max-tokens", "4")
+    assert {p["fix"] for p in tiny["problems"] if p["code"] == "text-too-long"} == {"--cap-long 8"}
 
 
 def test_label_delimiter_counts_each_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -296,6 +300,7 @@ def test_labels_joined_with_a_bar_suggest_reading_them_as_multi_label(
     assert "10 rows have labels joined with '|' (such as 'billing|urgent')" in hint["message"]
     code, report = inspect_json(capsys, str(path), "--label-delimiter", "|")
     assert report["label_counts"] == {"tech": 10, "billing": 10, "urgent": 10}
+    assert report["mapping"]["label_delimiter"] == "|"  # a script re-reading the mapping needs it
     assert "looks-multi-label" not in {p["code"] for p in report["problems"]}
 
 
