@@ -19,7 +19,7 @@ from desktop.accessible import chain_tabs, label_for, say_aloud, tab_leaves
 from desktop.icons import icon
 from desktop.keys import key_text
 from desktop.pages.base import Page, section
-from desktop.pages.draft_check import fill_problem_list, problems_title, read_and_check
+from desktop.pages.draft_check import fill_problem_list, problem_cell, problems_title, read_and_check
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
@@ -401,18 +401,15 @@ class DatasetsPage(Page):
         """Select the offending row (and column) in the preview and scroll to it."""
         problem = item.data(Qt.ItemDataRole.UserRole)
         if problem is not None and problem.code == "looks-multi-label" and not self.multi_box.isChecked():
-            # The hint names what joins the labels ("|" or ";") in its fix.
-            self.delimiter_edit.setText(problem.fix.rsplit(" ", 1)[-1].strip("'\"") or "|")
+            from engine.data.multi_label_checks import hinted_delimiter
+
+            self.delimiter_edit.setText(hinted_delimiter(problem))  # "|" or ";", as it says
             self.multi_box.setChecked(True)  # revalidates
             return
-        if problem is None or problem.row is None or self.draft is None:
+        cell = problem_cell(self.draft, problem, self.model.rowCount())
+        if cell is None:
             return
-        row = problem.row - 1
-        if not 0 <= row < self.model.rowCount():
-            return
-        columns = self.draft.columns
-        column = columns.index(problem.column) if problem.column in columns else columns.index(self.draft.text_column)
-        index = self.model.index(row, column)
+        index = self.model.index(*cell)
         self.table.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 

@@ -114,3 +114,13 @@ def fill_problem_list(widget: Any, problems: list[Any]) -> None:
         if problem.blocking:
             item.setForeground(QColor("#c0392b") if light else QColor("#ff8a80"))
         widget.addItem(item)
+
+
+def problem_cell(draft: Any, problem: Any, rows: int) -> tuple[int, int] | None:
+    """The preview cell a problem points at: its row, and its column (the text's where it names
+    none shown); None for a problem of no row, or of a row the preview does not hold."""
+    if problem is None or problem.row is None or draft is None or not 0 < problem.row <= rows:
+        return None
+    columns = draft.columns
+    return problem.row - 1, (columns.index(problem.column) if problem.column in columns
+                             else columns.index(draft.text_column))

@@ -19,7 +19,8 @@ from desktop.pages.train_auto import AutoSettingsBox
 from desktop.pages.train_estimate import EstimateLine
 from desktop.pages.train_followup import RunFollowUp, resumed_settings_text
 from desktop.pages.train_model import BaseModelChoice
-from desktop.pages.train_privacy import DPRate, PeopleCount, PrivacySettings, SpentBefore
+from desktop.pages.train_people import PeopleCount
+from desktop.pages.train_privacy import DPRate, PrivacySettings, SpentBefore
 from desktop.state import Phase, TrainingMonitor
 from desktop.widgets.column_scroll import ColumnScroll
 from desktop.widgets.curves import CurvePlot

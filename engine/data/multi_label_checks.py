@@ -33,7 +33,15 @@ def multi_label_hint(check: Any, counts: dict[str, int], column: str) -> list[Pr
         Severity.INFO, "looks-multi-label", f"{rows:,} rows have labels joined with '{sep}' (such "
         f"as {example!r}): each combination is counted as a class of its own",
         f"If a row can carry several classes, read them one by one with --label-delimiter '{sep}' "
-        "(and train with --multi-label).", column=column), fix=f"--label-delimiter '{sep}'")]
+        "(and train with --multi-label).", column=column), fix=f"{_HINT_FLAG}'{sep}'")]
+
+
+_HINT_FLAG = "--label-delimiter "
+
+
+def hinted_delimiter(problem: Problem) -> str:
+    """The delimiter a "looks-multi-label" hint names in its fix ('|' or ';')."""
+    return problem.fix.removeprefix(_HINT_FLAG).strip("'\"") or "|"
 
 
 def rows_with_no_label(check: Any, labels: LabelCodes, delimiter: str, usable: np.ndarray,
