@@ -325,18 +325,26 @@ def privacy_reviewed(ws: Workspace) -> set[str]:
     return set(_reviews(ws))
 
 
+def trained_dataset_now(ws: Any, record: Any, reviews: Mapping[str, tuple[str, Any]]) -> str | None:
+    """The name the rows run ``record`` trained on have now: followed through renames, and
+    through fixes and erasures of an anonymized dataset (another digest, the same anonymized
+    rows); None when they were deleted or imported again."""
+    from engine.data.store import list_datasets
+    from engine.runs import current_dataset
+
+    now = current_dataset(record, list_datasets(ws))
+    if now is None and reviews.get(record.dataset, ("",))[0] == "dataset.anonymized":
+        now = record.dataset
+    return now
+
+
 def anonymization_said(ws: Any, record: Any) -> str:
     """What a run's model card says of personal data in its training rows (``ws``: a Workspace,
     whose audit log is read; ``record``: the run): it said "none" of every run, one trained on
     an anonymized copy too. The dataset is followed through renames (``current_dataset``), and
     the audit log's review through fixes and erasures, which keep it anonymized."""
-    from engine.data.store import list_datasets
-    from engine.runs import current_dataset
-
     reviews = privacy_reviews(ws)
-    now = current_dataset(record, list_datasets(ws))
-    if reviews.get(record.dataset, ("",))[0] == "dataset.anonymized" and now is None:
-        now = record.dataset  # fixed or erased since: other digest, the same anonymized rows
+    now = trained_dataset_now(ws, record, reviews)
     if now is None:
         return "not known (the dataset it trained on was deleted or imported again since)"
     review = reviews.get(now)

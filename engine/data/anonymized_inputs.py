@@ -9,7 +9,7 @@ the copy, with this workspace's pseudonym key (the same pseudonyms as the copy's
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.errors import InputError
@@ -37,12 +37,16 @@ def anonymizer_for(ws: Any, policy: Any, text_columns: tuple[str, ...]) -> Texts
     return anonymize
 
 
-def dataset_anonymizer(ws: Any, info: Any) -> TextsAnonymizer | None:
+def dataset_anonymizer(ws: Any, info: Any, reviews: Mapping[str, Any] | None = None
+                       ) -> TextsAnonymizer | None:
     """How the stored dataset ``info`` was anonymized, or None where it was not made so or
-    its policy cannot be read."""
-    from engine.data.anonymize import privacy_review, review_policy
+    its policy cannot be read. ``reviews``: ``privacy_reviews(ws)`` when the caller has it (it
+    verifies the whole audit log)."""
+    from engine.data.anonymize import privacy_reviews, review_policy
 
-    review = privacy_review(ws, info.name) if hasattr(ws, "verify_audit") else None
+    if reviews is None:
+        reviews = privacy_reviews(ws) if hasattr(ws, "verify_audit") else {}
+    review = reviews.get(info.name)
     if review is None or review[0] != "dataset.anonymized":
         return None
     policy = review_policy(ws, review[1])
@@ -53,19 +57,16 @@ def training_anonymizer(ws: Any, record: Any) -> TextsAnonymizer | None:
     """How the rows run ``record`` trained on were anonymized (followed through renames, fixes
     and erasures, as its model card says it), or None: not anonymized, or not known since (the
     dataset deleted or imported again)."""
-    from engine.data.anonymize import privacy_reviews
-    from engine.data.store import dataset_info, list_datasets
-    from engine.runs import current_dataset
+    from engine.data.anonymize import privacy_reviews, trained_dataset_now
+    from engine.data.store import dataset_info
 
     if not hasattr(ws, "verify_audit"):
         return None
     reviews = privacy_reviews(ws)
-    now = current_dataset(record, list_datasets(ws))
-    if now is None and reviews.get(record.dataset, ("",))[0] == "dataset.anonymized":
-        now = record.dataset  # fixed or erased since: another digest, the same anonymized rows
+    now = trained_dataset_now(ws, record, reviews)
     if now is None:
         return None
     try:
-        return dataset_anonymizer(ws, dataset_info(ws, now))
+        return dataset_anonymizer(ws, dataset_info(ws, now), reviews)
     except InputError:
         return None

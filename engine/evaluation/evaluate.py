@@ -209,15 +209,11 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str]
 
 def _stored_anonymized(ws: Vault, data: str | Path | None) -> bool:
     """Whether ``data`` names a stored dataset made by anonymization (a file never is)."""
-    from engine.data.anonymized_inputs import dataset_anonymizer
-    from engine.data.store import dataset_info
+    from engine.data.anonymize import privacy_reviews
 
-    if data is None or Path(data).expanduser().exists():
+    if data is None or Path(data).expanduser().exists() or not hasattr(ws, "verify_audit"):
         return False
-    try:
-        return dataset_anonymizer(ws, dataset_info(ws, str(data))) is not None
-    except InputError:
-        return False
+    return privacy_reviews(ws).get(str(data), ("",))[0] == "dataset.anonymized"
 
 
 def _stored_rows(ws: Vault, name: str, delimiter: str | None = None
