@@ -64,6 +64,10 @@ class RunRecord:
     # import, which export the run trained on ("customers (an earlier import, jan.csv)").
     dataset_source: str | None = None
     dataset_imported: str | None = None
+    # How its rows were anonymized before training (``anonymized_inputs.anonymization_for_run``:
+    # the policy; {} where they were not), for prediction to anonymize its input the same way
+    # after the dataset is gone. None: a run from before records kept it (the audit log says).
+    anonymization: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

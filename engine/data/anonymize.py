@@ -343,14 +343,16 @@ def anonymization_said(ws: Any, record: Any) -> str:
     whose audit log is read; ``record``: the run): it said "none" of every run, one trained on
     an anonymized copy too. The dataset is followed through renames (``current_dataset``), and
     the audit log's review through fixes and erasures, which keep it anonymized."""
-    reviews = privacy_reviews(ws)
-    now = trained_dataset_now(ws, record, reviews)
-    if now is None:
-        return "not known (the dataset it trained on was deleted or imported again since)"
-    review = reviews.get(now)
-    if review is None or review[0] != "dataset.anonymized":
+    details = getattr(record, "anonymization", None)  # kept at training (newer runs)
+    if details is None:
+        reviews = privacy_reviews(ws)
+        now = trained_dataset_now(ws, record, reviews)
+        if now is None:
+            return "not known (the dataset it trained on was deleted or imported again since)"
+        review = reviews.get(now)
+        details = review[1] if review is not None and review[0] == "dataset.anonymized" else {}
+    if not details:
         return "none"
-    details = review[1]
     kind = "reversible" if details.get("reversible") else "one-way"
     return (f"the training rows were anonymized before training ({kind} pseudonyms where the "
             f"policy pseudonymizes; policy sha256 {str(details.get('policy_sha256', ''))[:12]})")

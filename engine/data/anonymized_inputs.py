@@ -53,13 +53,38 @@ def dataset_anonymizer(ws: Any, info: Any, reviews: Mapping[str, Any] | None = N
     return None if policy is None else anonymizer_for(ws, policy, tuple(info.mapping.text_columns))
 
 
+# What a run keeps of its rows' anonymization: enough to anonymize its input again (the policy,
+# or the vault key of a long one, which is never deleted) and to say so on its model card.
+_KEPT = ("policy", "policy_kept_as", "policy_source", "policy_sha256", "reversible")
+
+
+def anonymization_for_run(ws: Any, name: str) -> dict[str, Any]:
+    """What run records keep of how stored dataset ``name`` was anonymized ({} where it was
+    not): read once, at training, so that prediction neither verifies the whole audit log on
+    each model load nor loses the policy when the dataset is deleted after training."""
+    from engine.data.anonymize import privacy_reviews
+
+    if not hasattr(ws, "verify_audit"):
+        return {}
+    review = privacy_reviews(ws).get(name)
+    if review is None or review[0] != "dataset.anonymized":
+        return {}
+    return {key: review[1][key] for key in _KEPT if key in review[1]}
+
+
 def training_anonymizer(ws: Any, record: Any) -> TextsAnonymizer | None:
-    """How the rows run ``record`` trained on were anonymized (followed through renames, fixes
-    and erasures, as its model card says it), or None: not anonymized, or not known since (the
-    dataset deleted or imported again)."""
-    from engine.data.anonymize import privacy_reviews, trained_dataset_now
+    """How the rows run ``record`` trained on were anonymized, or None where they were not. A
+    run trained before its record kept this is looked up in the audit log (followed through
+    renames, fixes and erasures, as its model card says it): None there also where that is no
+    longer known (the dataset deleted or imported again)."""
+    from engine.data.anonymize import privacy_reviews, review_policy, trained_dataset_now
     from engine.data.store import dataset_info
 
+    kept = getattr(record, "anonymization", None)
+    if kept is not None:
+        policy = review_policy(ws, kept) if kept else None
+        columns = tuple((record.dataset_columns or {}).get("text_columns") or ("text",))
+        return None if policy is None else anonymizer_for(ws, policy, columns)
     if not hasattr(ws, "verify_audit"):
         return None
     reviews = privacy_reviews(ws)

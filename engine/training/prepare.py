@@ -51,6 +51,8 @@ class Rows:
     # name holds another.
     source: str | None = None
     imported: str | None = None
+    # How a stored dataset was anonymized ({} where it was not; None for rows not from the vault).
+    anonymization: dict[str, Any] | None = None
 
 
 def check_settings(config: TrainConfig, *, length_known: bool = True) -> ModelInfo:
@@ -108,13 +110,15 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None, *,
             "app, the dataset's Fix… on the Datasets page; the source file is never changed",
         )
     people = person_ids(stored, person_column) if person_column else None
+    from engine.data.anonymized_inputs import anonymization_for_run
     from engine.data.markup import MARKUP
 
     cleaned = any(step.get("kind") == MARKUP for step in stored.info.history)
     return Rows([str(t) for t in stored.texts], [str(v) for v in stored.labels], people,
                 stored.info.sha256 or None, stored.info.mapping.as_dict(),
                 MARKUP if cleaned else None, source=stored.info.source_name,
-                imported=stored.info.created.isoformat(timespec="seconds"))
+                imported=stored.info.created.isoformat(timespec="seconds"),
+                anonymization=anonymization_for_run(ws, name))
 
 
 def stored_for_run(ws: Vault, record: Any) -> Any:

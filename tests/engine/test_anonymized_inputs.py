@@ -82,3 +82,32 @@ def test_the_export_says_to_anonymize_its_input(trained, tmp_path: Path) -> None
     plain = tmp_path / "plain"
     assert cli(["export", trained["runs"]["raw"], "--out", str(plain), "--plaintext"]) == 0
     assert "anonymize its input" not in (plain / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_policy_stays_with_the_run_once_its_dataset_is_deleted(trained, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run keeps its rows' policy from training: deleting the anonymized copy afterwards
+    (to save room, or after an erasure) used to feed the model raw texts again, and its card
+    said "not known". Loading the model no longer verifies the whole audit log either."""
+    from engine.evaluation.prediction import Predictor
+    from engine.runs import load_run
+    from privacy.vault.workspace import Workspace, default_workspace_dir
+
+    assert cli(["rm", "anon", "--yes"]) == 0
+    raw_text = "please call me back on 415-555-0132 about order 7"
+    with Workspace.unlock(default_workspace_dir(), os.environ["CLOISTER_PASSPHRASE"]) as ws:
+        kept = load_run(ws, trained["runs"]["anon"]).anonymization
+        assert kept and len(kept["policy_sha256"]) == 64 and "PHONE" in kept["policy"]
+        assert load_run(ws, trained["runs"]["raw"]).anonymization == {}
+        verified: list[int] = []
+        real = Workspace.verify_audit
+        monkeypatch.setattr(Workspace, "verify_audit", lambda self, *a, **k: verified.append(1) or real(self, *a, **k))
+        predictor = Predictor.from_run(ws, trained["runs"]["anon"])
+        (read,) = predictor._as_read([raw_text])
+        assert "415-555-0132" not in read and "<PHONE>" in read
+        assert Predictor.from_run(ws, trained["runs"]["raw"]).anonymize is None
+        assert verified == []
+    out = tmp_path / "exported"
+    assert cli(["export", trained["runs"]["anon"], "--out", str(out), "--plaintext"]) == 0
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "the training rows were anonymized before training" in card and "not known" not in card
