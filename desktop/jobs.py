@@ -307,14 +307,15 @@ def load_predictor(ws: Vault, run_id: str) -> Any:
     return Predictor.from_run(ws, run_id)
 
 
-def predict(predictor: Any, text: str) -> tuple[Any, int | None, float]:
-    """The prediction, the text's length in tokens when the model reads only its start, and the
-    share of its words the model's vocabulary does not have ([UNK]: its answer says little)."""
+def predict(predictor: Any, text: str) -> tuple[Any, int | None, float, str | None]:
+    """The prediction, the text's length in tokens when the model reads only its start, the
+    share of its words the model's vocabulary does not have ([UNK]: its answer says little), and
+    the text as read where it was anonymized first (a run trained on an anonymized copy)."""
     from engine.training.auto import vocabulary_fit
 
     prediction = predictor.predict([text])[0]
     unknown = vocabulary_fit([text], predictor.tokenizer)[0]
-    return prediction, predictor.tokens_if_cut(text), unknown
+    return prediction, predictor.tokens_if_cut(text), unknown, predictor.anonymized(text)
 
 
 def predict_file_events(ws: Vault, predictor: Any, source: Path, target: Path,

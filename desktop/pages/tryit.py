@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QPlainTextEdit, QProgressBar,
     QPushButton, QScrollArea, QVBoxLayout, QWidget,
@@ -73,6 +73,7 @@ class TryItPage(Page):
         # What the model did not read is a caveat, not the answer: the page's normal font.
         self.read_note = QLabel("")
         self.read_note.setObjectName("hint")
+        self.read_note.setTextFormat(Qt.TextFormat.PlainText)  # '<PHONE>' read as text, not a tag
         self.read_note.setWordWrap(True)
         self.read_note.hide()
         self.bars = BarChart(percent=True)
@@ -241,7 +242,7 @@ class TryItPage(Page):
             return
         if not isinstance(terminal, Done):
             return
-        prediction, tokens, unknown = terminal.value
+        prediction, tokens, unknown, read_as = terminal.value
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
         # The likeliest of the labels chosen (a multi-label prediction lists them in the labels'
         # own order, as a predicted file writes them).
@@ -251,7 +252,7 @@ class TryItPage(Page):
         answer = answer_text(prediction, getattr(self.predictor, "multi_label", False),
                              getattr(self.predictor, "threshold", 0.5))
         self.answer.setText(answer)
-        self._show_read_note(tokens, unknown)
+        self._show_read_note(tokens, unknown, read_as)
         self._tell(answer)
         self.prediction_shown.emit()
 
@@ -269,11 +270,15 @@ class TryItPage(Page):
         if said != self.text.accessibleDescription():  # each pause in typing asks again
             announce(said, on=self.text)
 
-    def _show_read_note(self, tokens: int | None, unknown: float = 0.0) -> None:
-        """Say how much of a long text the model read, and when it did not know most of its
-        words (a Chinese text to an English model got a confident-looking answer); hide the
-        note for any other answer."""
+    def _show_read_note(self, tokens: int | None, unknown: float = 0.0,
+                        read_as: str | None = None) -> None:
+        """Say how much of a long text the model read, when it did not know most of its words
+        (a Chinese text to an English model got a confident-looking answer), and what it read
+        where the text was anonymized first; hide the note for any other answer."""
         notes = []
+        if read_as is not None:  # '<PHONE>' and pseudonyms, as in the rows it trained on
+            shown = read_as if len(read_as) <= 300 else read_as[:297] + "…"
+            notes.append(f"Anonymized as the run's training rows were, and read as: “{shown}”.")
         if tokens is not None and self.predictor is not None:
             windows = getattr(self.predictor, "window_overlap", None) is not None
             notes.append(f"Only the first {self.predictor.tokens_read:,} of its {tokens:,} tokens "

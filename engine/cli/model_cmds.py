@@ -341,11 +341,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
             which = "the text" if len(args.text) == 1 else f"text {number}"
             print(f"cloister: note: {which} is {tokens:,} tokens, longer than the model reads: "
                   f"only the first {predictor.read_said} counted, as in training.", file=sys.stderr)
+    # A run trained on an anonymized copy reads its input anonymized: what it read is said.
+    read_as = [predictor.anonymized(text) for text in args.text]
+    for number, read in enumerate(read_as, start=1):
+        if read is not None and not args.json:
+            which = "the text" if len(args.text) == 1 else f"text {number}"
+            print(f"cloister: note: {which} was anonymized as the run's training rows were, and "
+                  f"read as: {read if len(read) <= 200 else read[:197] + '...'}", file=sys.stderr)
     if args.json:
         print(json.dumps([{"text": t, "label": p.label, "confidence": p.confidence,
                            "labels": list(p.labels), "probabilities": p.probabilities,
-                           "cut": tokens is not None}
-                          for t, p, tokens in zip(args.text, predictions, cut)], indent=2))
+                           "cut": tokens is not None, "read_as": read}
+                          for t, p, tokens, read in zip(args.text, predictions, cut, read_as)],
+                         indent=2))
         return 0
     for text, prediction in zip(args.text, predictions):
         if len(args.text) > 1:

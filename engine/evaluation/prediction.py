@@ -215,14 +215,26 @@ class Predictor:
     def _as_read(self, texts: Sequence[Any]) -> list[str]:
         """The texts as the model reads them: text, with markup stripped when the run was
         trained so, then anonymized as its training rows were (import's order)."""
+        read = self._stripped(texts)
+        return self.anonymize(read) if self.anonymize is not None else read
+
+    def _stripped(self, texts: Sequence[Any]) -> list[str]:
         read = [_as_text(t) for t in texts]
         if self.strips_markup:
             from engine.data.markup import strip_texts
 
             read = strip_texts(read)
-        if self.anonymize is not None:
-            read = self.anonymize(read)
         return read
+
+    def anonymized(self, text: str) -> str | None:
+        """``text`` as the model reads it where anonymizing it changed it (a run trained on an
+        anonymized copy), else None: what `predict --text` and Try it show, so that a user sees
+        that '<PHONE>' and pseudonyms were read, not the number and names typed."""
+        if self.anonymize is None:
+            return None
+        before = self._stripped([text])
+        read = self.anonymize(before)[0]
+        return read if read != before[0] else None
 
     def iter_proba(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(row_indices, probabilities)`` per batch, in length order.

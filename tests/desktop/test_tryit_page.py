@@ -363,3 +363,22 @@ def test_a_long_unbroken_label_wraps_in_the_answer_and_is_said_whole(qtbot) -> N
     assert spoken(said) == f"{label} — 50.1% confident"  # and a screen reader hears it whole
     assert answer_text(SimpleNamespace(label="spam", confidence=0.9), False, 0.5) == \
         "<b>spam</b> — 90.0% confident"  # short labels are untouched
+
+
+def test_a_text_anonymized_before_the_model_read_it_says_what_was_read(qtbot, tryit):
+    """A run trained on an anonymized copy reads typed text anonymized by the same policy: the
+    page says what the model read ('<PHONE>' for the number typed), as plain text, not as a tag
+    that vanished."""
+    from engine.data.anonymized_inputs import anonymizer_for
+    from privacy.pii.policy import parse_policy
+
+    page, ws, *_ = tryit
+    policy = parse_policy('[entities]\nPHONE = "tag"\ndefault = "keep"\n', source="policy.toml")
+    page.predictor.anonymize = anonymizer_for(ws, policy, ("text",))
+    _ask(qtbot, page, "win a prize, call 415-555-0132")
+    assert page.read_note.isVisibleTo(page)
+    assert page.read_note.text() == ("Anonymized as the run's training rows were, and read as: "
+                                     "“win a prize, call <PHONE>”.")
+    assert page.read_note.textFormat() == Qt.TextFormat.PlainText
+    _ask(qtbot, page, "win a prize")  # nothing to anonymize: no note
+    assert not page.read_note.isVisibleTo(page)

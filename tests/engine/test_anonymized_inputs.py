@@ -146,3 +146,21 @@ def test_a_large_file_is_anonymized_a_chunk_at_a_time(trained, tmp_path: Path) -
     with (tmp_path / "out.csv").open(encoding="utf-8") as handle:
         written = list(csv.DictReader(handle))
     assert len(written) == rows and "415-555-0007" in written[7]["text"]  # the file's own text
+
+
+def test_predict_says_what_the_model_read(trained, capsys) -> None:
+    """A text typed with a phone number is read with '<PHONE>' by a run trained on an
+    anonymized copy: `predict --text` says so, and what was read, instead of leaving the user
+    to wonder why the number made no difference."""
+    raw_text = "please call me back on 415-555-0132 about order 7"
+    assert cli(["predict", trained["runs"]["anon"], "--text", raw_text]) == 0
+    err = capsys.readouterr().err
+    assert "anonymized as the run's training rows were" in err
+    assert "read as: please call me back on <PHONE> about order 7" in err and "0132" not in err
+    assert cli(["predict", trained["runs"]["anon"], "--text", raw_text, "--json"]) == 0
+    (said,) = json.loads(capsys.readouterr().out)
+    assert said["read_as"] == "please call me back on <PHONE> about order 7"
+    assert cli(["predict", trained["runs"]["anon"], "--text", "the parcel arrived broken", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["read_as"] is None  # nothing to anonymize
+    assert cli(["predict", trained["runs"]["raw"], "--text", raw_text]) == 0
+    assert "anonymized" not in capsys.readouterr().err
