@@ -13,14 +13,18 @@ import errno
 import getpass
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from privacy.text_files import read_typed_text
 from privacy.vault.workspace import Workspace, default_workspace_dir
 
 from engine.errors import InputError
+
+if TYPE_CHECKING:  # pyarrow stays out of `cloister --help`
+    from engine.data.importing.table import ImportedTable
+    from engine.data.label_columns import LabelColumns
 
 PASSPHRASE_ENV = "CLOISTER_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "CLOISTER_NEW_PASSPHRASE"
@@ -292,3 +296,35 @@ def label_delimiter(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} holds letters or digits, which would split "
                                          "the labels themselves: give a separator such as '|' or ';'")
     return value
+
+
+LABEL_COLUMNS_HELP = (
+    "multi-label data given as one 0/1 column per label (true/false, yes/no, y/n and 1.0/0.0 "
+    "read too): name the columns, separated by commas (toxic,obscene,insult), or give 'auto' "
+    "for every column that holds only such values besides the text. Each row carries the "
+    "labels whose cell is 1 (none: no label applies); an empty cell is a missing label. They "
+    "are stored as one label column, several labels a row, as --label-delimiter reads them: "
+    "train with --multi-label")
+
+
+def add_label_columns_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--label-columns", action="append", metavar="C1,C2,...|auto",
+                        help=LABEL_COLUMNS_HELP)
+
+
+def read_label_columns_option(args: argparse.Namespace, imported: ImportedTable,
+                              text_columns: Sequence[str] | None
+                              ) -> tuple[ImportedTable, LabelColumns | None]:
+    """``imported`` with ``--label-columns`` read into one label column, and how
+    (``engine.data.label_columns.LabelColumns``); as it was, and None, without the option."""
+    if not args.label_columns:
+        return imported, None
+    for flag, given in (("--label-column", args.label_column), ("--label-delimiter", args.label_delimiter)):
+        if given:
+            raise InputError(f"--label-columns and {flag} exclude each other: the labels are "
+                             "read from the columns named (joined with a delimiter Cloister "
+                             f"chooses); leave {flag} out")
+    from engine.data.label_columns import read_label_columns, wanted_columns
+
+    names = wanted_columns(args.label_columns, imported, text_columns or ())
+    return read_label_columns(imported, names)

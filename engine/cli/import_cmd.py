@@ -10,8 +10,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from engine.cli.common import (add_workspace_options, label_delimiter, open_workspace,
-                               require_workspace, workspace_dir)
+from engine.cli.common import (add_label_columns_argument, add_workspace_options, label_delimiter,
+                               open_workspace, read_label_columns_option, require_workspace,
+                               workspace_dir)
 from engine.cli.fix_options import add_fix_arguments
 from engine.cli.show_lines import replaced_line, what_is_replaced
 
@@ -35,13 +36,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     # Validate as `cloister inspect` does, before asking for the passphrase; token lengths
     # excepted: they depend on the model, chosen at training, whose plan counts the texts cut.
     imported = read_table(Path(args.file), sheet=args.sheet, header=args.header, encoding=args.encoding)
+    imported, read = read_label_columns_option(args, imported, args.text_column)
+    if read is not None:  # from here on, read as a file with one multi-label column is
+        args = argparse.Namespace(**{**vars(args), "label_column": read.label_column,
+                                     "label_delimiter": read.delimiter})
     mapping = ColumnMapping.choose(imported, text_columns=args.text_column,
                                    label_column=args.label_column)
     # Fixes (engine.cli.fix_options) apply in memory; a refused one stops here, nothing stored.
     imported, history, fixed = apply_fix_arguments(args, imported, mapping)
     problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete,
                         label_delimiter=args.label_delimiter)
+    if read is not None:
+        from engine.data.label_columns import as_read
+
+        problems = as_read(problems, read, imported)
     label = mapping.label_column if mapping.label_column is not None else "(none)"
+    if read is not None:
+        label = f"one per column, several a row ({', '.join(read.columns)})"
     quoted = shlex.quote(str(imported.source))  # the hints name the file, ready to paste
     print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
           f"{' + '.join(mapping.text_columns)}; label: {label}")
@@ -111,6 +122,7 @@ def register_import(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--skip-incomplete", action="store_true",
                    help="leave out rows with empty text or no label, and rows of a CSV/TSV "
                    "with the wrong number of fields (warnings, not errors)")
+    add_label_columns_argument(p)
     p.add_argument("--label-delimiter", metavar="D", type=label_delimiter,
                    help="each label cell holds several classes separated by D (multi-label, as "
                    "'billing|tech'): classes are checked one by one; train with --multi-label")

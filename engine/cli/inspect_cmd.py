@@ -22,7 +22,8 @@ from engine.data.columns import (
     ColumnMapping, complete_rows, label_array, other_label_columns, person_column_candidates,
     text_array,
 )
-from engine.cli.common import label_delimiter, pipe_closed
+from engine.cli.common import (add_label_columns_argument, label_delimiter, pipe_closed,
+                               read_label_columns_option)
 from engine.errors import InputError
 from engine.units import label_cell, pad, shown_width
 from engine.data.importing import ImportedTable, read_table
@@ -47,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--text-column", action="append", metavar="C", dest="text_columns",
                         help="column holding the text (repeat to join several columns)")
     parser.add_argument("--label-column", metavar="L", help="column holding the label")
+    add_label_columns_argument(parser)
     parser.add_argument("--sheet", metavar="S", help="Excel sheet to read (default: the first)")
     parser.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                         help="whether the first row names the columns (default: detected)")
@@ -135,6 +137,8 @@ def import_command(data: dict[str, Any], args: argparse.Namespace, flags: list[s
         parts += ["--label-column", shlex.quote(args.label_column)]
     if args.label_delimiter:
         parts += ["--label-delimiter", shlex.quote(args.label_delimiter)]
+    for columns in args.label_columns or ():
+        parts += ["--label-columns", shlex.quote(columns)]
     if args.skip_incomplete:
         parts.append("--skip-incomplete")
     # "--label-column L" names a placeholder: the column named like a label, where there is one.
@@ -169,6 +173,10 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
     mapping = data["mapping"]
     texts = " + ".join(repr(c) for c in mapping["text_columns"])
     label = repr(mapping["label_column"]) if mapping["label_column"] else "(none found)"
+    if mapping.get("label_columns"):  # --label-columns: the columns the user knows
+        label = f"one label per column, several a row: {', '.join(map(repr, mapping['label_columns']))}"
+    elif any(p.code == "indicator-columns" for p in problems):
+        label = "(none found: the columns of 0/1 values below look like one label each)"
     print(f"Mapping:  text = {texts}; label = {label}", file=out)
     others = data["other_label_columns"]
     if others:
@@ -290,8 +298,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--max-tokens must be a positive number of tokens, not {max_tokens}.")
     try:
         imported = read_table(args.file, sheet=args.sheet, header=args.header, encoding=args.encoding)
+        columns = imported.column_names  # as the file has them, not as read into labels
+        imported, read = read_label_columns_option(args, imported, args.text_columns)
         mapping = ColumnMapping.choose(imported, text_columns=args.text_columns,
-                                       label_column=args.label_column)
+                                       label_column=read.label_column if read else args.label_column)
     except InputError as exc:
         if not args.json:
             raise
@@ -301,9 +311,17 @@ def run(args: argparse.Namespace) -> int:
                    "trainable": False}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return EXIT_BLOCKING
+    delimiter = read.delimiter if read else args.label_delimiter
     problems = validate(imported, mapping, max_tokens=max_tokens,
-                        skip_incomplete=args.skip_incomplete, label_delimiter=args.label_delimiter)
-    data = report(imported, mapping, problems, label_delimiter=args.label_delimiter)
+                        skip_incomplete=args.skip_incomplete, label_delimiter=delimiter)
+    if read:
+        from engine.data.label_columns import as_read
+
+        problems = as_read(problems, read, imported)
+    data = report(imported, mapping, problems, label_delimiter=delimiter)
+    if read:
+        data["mapping"]["label_columns"] = list(read.columns)
+        data["columns"] = columns
     try:
         if args.json:
             json.dump(data, sys.stdout, indent=2, ensure_ascii=False)

@@ -30,6 +30,7 @@ from engine.data.importing.table import RAGGED_SKIPPED, ImportedTable
 from engine.data.labels import PLACEHOLDER_LABELS, label_counts, label_variants, spelling_key
 from engine.data.markup import has_markup
 from engine.data.mojibake import TWICE_HINT, has_mojibake, twice
+from engine.data.label_columns import hint_problem
 from engine.data.multi_label_checks import multi_label_hint, rows_with_no_label
 from engine.data.problems import MAX_ROWS_LISTED, Problem, Severity, has_blocking
 
@@ -116,6 +117,9 @@ def validate(
         "the same error also reads as one text with several labels.")
 
     if mapping.label_column is None:
+        # Columns of 0/1 values, one label each (engine.data.label_columns): the way to read them.
+        if (found := hint_problem(imported, mapping.text_columns)) is not None:
+            return _ordered([*problems, found])
         alone = imported.table.num_columns == 1  # "choose the label column" where there is none
         problems.append(check.problem(
             Severity.ERROR, "no-label-column", "the file has one column, the texts, and no labels"

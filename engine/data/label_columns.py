@@ -1,0 +1,243 @@
+"""Multi-label data given as one 0/1 column per label (the Jigsaw toxic-comments layout:
+``comment_text,toxic,severe_toxic,obscene,...``): found, and read as the labels.
+
+``indicator_columns`` finds the columns that hold only indicator values (0/1, true/false,
+yes/no, y/n, 1.0/0.0). ``read_label_columns`` replaces the chosen ones by one label column in
+the form the rest of Cloister reads multi-label data in: each row's labels (the names of the
+columns whose cell is 1) joined by a delimiter, the delimiter alone where none is 1 ("none of
+the labels applies"), and an empty cell (a missing label) where a cell of the row is empty:
+an empty cell is never read as 0. Fixes, splits, training, evaluation and prediction then work
+as for a file whose label cells were written 'toxic|insult'.
+"""
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data.importing.table import ImportedTable
+from engine.data.problems import Problem, Severity
+from engine.errors import InputError
+
+AUTO = "auto"  # --label-columns auto: every indicator column
+_TRUE = r"^(?:1(?:\.0*)?|true|yes|y)$"
+_FALSE = r"^(?:0(?:\.0*)?|false|no|n)$"
+_DELIMITERS = ("|", ";", "/", "+", "#")
+_NEVER = {"file", "path", "filename", "id", "uuid", "index"}  # as ``columns._NEVER``
+_MIN_FILLED = 0.5  # a column mostly empty is no set of labels, whatever its few values
+_SHOWN = 8  # columns named in a message
+
+
+@dataclass(frozen=True)
+class Cells:
+    """One column's cells read as indicators: 1, 0, empty, or something else."""
+
+    true: np.ndarray
+    false: np.ndarray
+    blank: np.ndarray
+
+    @property
+    def other(self) -> np.ndarray:
+        return ~(self.true | self.false | self.blank)
+
+
+def cells(column: pa.ChunkedArray) -> Cells:
+    values = column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) \
+        else column.cast(pa.string())
+    trimmed = pc.utf8_lower(pc.fill_null(pc.utf8_trim_whitespace(values), ""))
+
+    def mask(array: pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
+
+    return Cells(true=mask(pc.match_substring_regex(trimmed, _TRUE)),
+                 false=mask(pc.match_substring_regex(trimmed, _FALSE)),
+                 blank=mask(pc.equal(trimmed, "")))
+
+
+def indicator_columns(table: pa.Table, names: Sequence[str] | None = None) -> list[str]:
+    """The columns (of ``names``, default all) whose filled cells are all indicator values,
+    filled in at least half the rows, in the table's order. Empty cells are allowed here (and
+    reported where they are read)."""
+    found = []
+    rows = max(table.num_rows, 1)
+    for name in names if names is not None else table.column_names:
+        if name.strip().lower() in _NEVER:
+            continue
+        read = cells(table.column(name))
+        if not read.other.any() and (~read.blank).sum() >= _MIN_FILLED * rows:
+            found.append(name)
+    return found
+
+
+def shown(names: Sequence[str]) -> str:
+    listed = ", ".join(repr(n) for n in names[:_SHOWN])
+    return listed + (f" and {len(names) - _SHOWN:,} more" if len(names) > _SHOWN else "")
+
+
+def flag_value(names: Sequence[str]) -> str:
+    """``--label-columns``'s value naming ``names``, quoted for a shell where needed."""
+    return shlex.quote(",".join(names))
+
+
+def hint_problem(imported: ImportedTable, text_columns: Sequence[str]) -> Problem | None:
+    """Where no label column is chosen and two columns or more hold only indicator values: say
+    that they look like one label each, several a row, and the import that reads them so."""
+    table = imported.table
+    found = indicator_columns(table, [n for n in table.column_names if n not in text_columns])
+    if len(found) < 2:
+        return None
+    blank = np.zeros(table.num_rows, dtype=int)
+    first: tuple[int, str] | None = None
+    for name in found:
+        empty = cells(table.column(name)).blank
+        blank += empty
+        if empty.any() and (first is None or int(np.argmax(empty)) < first[0]):
+            first = (int(np.argmax(empty)), name)
+    empties = ""
+    if first is not None:
+        empties = (f"; {int(blank.sum()):,} of their cells are empty (the first in row "
+                   f"{first[0] + 1:,}, column {first[1]!r}), and an empty cell is not read as 0")
+    return Problem(
+        severity=Severity.ERROR, code="indicator-columns",
+        message=f"no label column: {len(found)} columns hold only 0/1 values ({shown(found)}), "
+        f"which look like one label each, several a row (multi-label){empties}",
+        hint="Read them as the labels with --label-columns: a row carries each label whose cell "
+        "is 1, and a row with none carries none of the labels. Then train with --multi-label."
+        + (" Fill in the empty cells, or leave their rows out with --skip-incomplete."
+           if first is not None else ""),
+        file=str(imported.source), fix=f"--label-columns {flag_value(found)}")
+
+
+@dataclass(frozen=True)
+class LabelColumns:
+    """How the indicator columns were read: which, into which column, joined by what."""
+
+    columns: tuple[str, ...]
+    label_column: str
+    delimiter: str
+    blank_in: dict[int, str]  # row index -> the first of its label columns with an empty cell
+
+
+def wanted_columns(values: Sequence[str], imported: ImportedTable,
+                   text_columns: Sequence[str] = ()) -> list[str]:
+    """The columns ``--label-columns`` names: each value a column, or names separated by commas
+    (a value that is a column's name whole is that column, commas and all); ``auto`` alone:
+    every indicator column besides the text columns. Names are checked; two at least."""
+    from engine.data.columns import same_column
+
+    available = list(imported.table.column_names)
+    if [v.strip() for v in values] == [AUTO] and AUTO not in available:
+        names = indicator_columns(imported.table, [n for n in available if n not in text_columns])
+        if len(names) < 2:
+            raise InputError(
+                f"--label-columns auto: {imported.source.name} has "
+                f"{'no column' if not names else 'one column only'} that holds only 0/1 values "
+                f"{f'({shown(names)}) ' if names else ''}besides the text; multi-label data read "
+                "from columns needs two or more, one per label. Name the columns, or give one "
+                "label column with --label-column.")
+        return names
+    names = []
+    for value in values:
+        parts = [value] if same_column(value, available) in available else value.split(",")
+        names += [same_column(p.strip(), available) for p in parts if p.strip()]
+    for name in names:
+        if name not in available:
+            same = [c for c in available if c.casefold() == name.casefold()]
+            meant = f"did you mean {same[0]!r}? (names are case-sensitive)" if same else \
+                f"the columns are: {', '.join(repr(c) for c in available)}"
+            raise InputError(f"--label-columns: column {name!r} is not in "
+                             f"{imported.source.name}; {meant}.")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"--label-columns names {shown(twice)} twice; name each label column once.")
+    if len(names) < 2:
+        raise InputError(f"--label-columns needs two columns or more, one per label (it named "
+                         f"{shown(names) or 'none'}): one 0/1 column is a single yes/no label, "
+                         "given with --label-column.")
+    text = [n for n in names if n in text_columns]
+    if text:
+        raise InputError(f"column {text[0]!r} cannot be both a text column and a label column.")
+    return names
+
+
+def read_label_columns(imported: ImportedTable, names: Sequence[str]) -> tuple[ImportedTable, LabelColumns]:
+    """``imported`` with the columns ``names`` (checked, two or more) replaced by one label
+    column of each row's labels joined by a delimiter, where the first of them was. A cell
+    that is no indicator value refuses the file, naming its row and column."""
+    table = imported.table
+    read = {name: cells(table.column(name)) for name in names}
+    for name, column in read.items():
+        odd = np.flatnonzero(column.other)
+        if odd.size:
+            value = str(table.column(name)[int(odd[0])].as_py()).strip()
+            more = f" ({odd.size - 1:,} more cells of it are neither)" if odd.size > 1 else ""
+            row = int(odd[0]) + 1
+            where = (f" (row 1 is line {imported.first_data_line:,} of the file)"
+                     if imported.format in ("csv", "tsv") and imported.first_data_line else "")
+            raise InputError(
+                f"{imported.source}: row {row:,}{where}, column {name!r}: {value[:40]!r} is "
+                f"not an indicator value (1 or 0, true or false, yes or no, y or n){more}. "
+                "--label-columns reads one label per column, set where the cell is 1: name only "
+                "such columns, or correct the cell in the file.")
+    labels = [name.strip() for name in names]
+    if not all(labels):
+        raise InputError("--label-columns: a column with no name cannot be a label; give it "
+                         "a name in the file.")
+    delimiter = next((d for d in _DELIMITERS if not any(d in label for label in labels)), None)
+    if delimiter is None:
+        raise InputError(f"--label-columns: the names {shown(labels)} between them hold every "
+                         f"separator Cloister can join labels with ({' '.join(_DELIMITERS)}); "
+                         "rename a column in the file.")
+    true = np.column_stack([read[n].true for n in names])
+    blank = np.column_stack([read[n].blank for n in names])
+    missing = np.asarray(blank.any(axis=1), dtype=bool)
+    rows: list[list[bool]] = true.tolist()
+    gaps: list[bool] = missing.tolist()
+    cells_out = ["" if gap else (delimiter.join(label for label, on in zip(labels, row) if on)
+                                 or delimiter) for row, gap in zip(rows, gaps)]
+    blank_in = {int(i): names[int(np.argmax(blank[i]))] for i in np.flatnonzero(missing)}
+    kept = [n for n in table.column_names if n not in names]
+    label_column = next(c for c in ("labels", *(f"labels_{i}" for i in range(2, 1000)))
+                        if c not in kept)
+    where = min(table.column_names.index(n) for n in names)
+    place = sum(1 for n in table.column_names[:where] if n not in names)
+    out = table.select(kept).add_column(place, label_column, pa.array(cells_out, type=pa.string()))
+    return (dataclasses.replace(imported, table=out),
+            LabelColumns(columns=tuple(names), label_column=label_column, delimiter=delimiter,
+                         blank_in=blank_in))
+
+
+def as_read(problems: list[Problem], read: LabelColumns, imported: ImportedTable) -> list[Problem]:
+    """``problems`` said of the label columns the user knows, not of the joined column: an
+    empty label cell is an empty 0/1 cell, named by its column; the rows set in no column are
+    said once (each was a note of its own: 'the label cell holds only "|"')."""
+    out = []
+    for problem in problems:
+        if problem.code == "no-label-applies":
+            continue
+        if problem.code == "missing-label":
+            column = read.blank_in.get((problem.row or 0) - 1, read.columns[0])
+            skipped = problem.severity is Severity.WARNING
+            problem = dataclasses.replace(
+                problem, column=column if problem.row is not None else None,
+                message=problem.message.replace("the label is missing", "the cell is empty, "
+                                                "neither 1 nor 0 (an empty cell is not read as 0)"),
+                hint="Fill in 1 or 0 in the file" + (": these rows will be left out of "
+                                                     "training." if skipped else
+                                                     ", or leave these rows out."))
+        out.append(problem)
+    values = imported.table.column(read.label_column)
+    none = int(pc.sum(pc.equal(values, read.delimiter).cast(pa.int64())).as_py() or 0)
+    if none:
+        out.append(Problem(
+            severity=Severity.INFO, code="no-label-applies",
+            message=f"{none:,} row{'s' * (none != 1)} have 0 in every label column: each is "
+            "trained as carrying none of the labels",
+            hint=f"Right where none of {shown(read.columns)} applies; otherwise set its labels "
+            "in the file.", file=str(imported.source)))
+    return out
