@@ -28,6 +28,7 @@ class ImportDraft:
     history: list[dict[str, Any]] = field(default_factory=list)  # fixes applied in memory
     fix_options: list[Any] = field(default_factory=list)  # engine.data.fix_suggest.FixOption
     label_delimiter: str | None = None  # several labels a row ("billing|urgent"), split on this
+    label_columns: Any = None  # engine.data.label_columns.LabelColumns: labels read from 0/1 columns
     classes: int = field(default=0, repr=False, compare=False)  # set by ``label_counts``
 
     @property

@@ -19,7 +19,8 @@ from desktop.accessible import chain_tabs, label_for, say_aloud, tab_leaves
 from desktop.icons import icon
 from desktop.keys import key_text
 from desktop.pages.base import Page, section
-from desktop.pages.draft_check import fill_problem_list, problem_cell, problems_title, read_and_check
+from desktop.pages.draft_check import (fill_problem_list, hint_click, problem_cell, problems_title,
+                                       read_and_check)
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
@@ -259,7 +260,8 @@ class DatasetsPage(Page):
             return
         self._run(lambda _c: read_and_check(imported.source, text_column=text, label_column=label,
                                             skip_incomplete=skip, imported=imported,
-                                            history=history, label_delimiter=delimiter),
+                                            history=history, label_delimiter=delimiter,
+                                            label_columns=self.draft.label_columns),
                   name="validate", message="Checking…")
 
     def _run(self, body, *, name: str, message: str) -> None:  # noqa: ANN001
@@ -400,11 +402,7 @@ class DatasetsPage(Page):
     def _on_problem_clicked(self, item: QListWidgetItem) -> None:
         """Select the offending row (and column) in the preview and scroll to it."""
         problem = item.data(Qt.ItemDataRole.UserRole)
-        if problem is not None and problem.code == "looks-multi-label" and not self.multi_box.isChecked():
-            from engine.data.multi_label_checks import hinted_delimiter
-
-            self.delimiter_edit.setText(hinted_delimiter(problem))  # "|" or ";", as it says
-            self.multi_box.setChecked(True)  # revalidates
+        if hint_click(self, problem):  # a hint that says how to read the labels reads them so
             return
         cell = problem_cell(self.draft, problem, self.model.rowCount())
         if cell is None:

@@ -13,7 +13,8 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
                    skip_incomplete: bool = False, imported: Any = None,
                    history: list[dict[str, Any]] | None = None,
                    label_delimiter: str | None = None, sheet: str | None = None,
-                   encoding: str | None = None, cancel: Any = None) -> ImportDraft:
+                   encoding: str | None = None, cancel: Any = None,
+                   label_columns: Any = None) -> ImportDraft:
     """Worker-thread body: read (unless already read), map columns, validate.
 
     Without ``text_column`` the columns are inferred; with it, ``label_column`` is taken as
@@ -22,6 +23,9 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     by class are not offered (they would take a row's other labels with it). ``sheet``: the
     Excel sheet to read (default: the first); ``encoding``: a CSV's (default: detected).
     ``cancel``: a token looked at once the file is read (the parser itself cannot stop).
+    ``label_columns``: "auto" reads the columns of 0/1 values (a hint's, besides the text) as
+    one label each, several a row, into one label column; the ``LabelColumns`` a draft was
+    read with keeps its problems said of those columns while that column is the label.
     """
     from engine.data.columns import ColumnMapping, infer_mapping
     from engine.data.fix_suggest import suggest_fixes
@@ -34,6 +38,13 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
         from engine.errors import Stopped
 
         raise Stopped("stopped: nothing was read in")
+    from engine.data.label_columns import AUTO, as_read, read_label_columns, wanted_columns
+
+    read = label_columns if label_columns != AUTO else None
+    if label_columns == AUTO:
+        names = wanted_columns([AUTO], imported, [text_column] if text_column else ())
+        imported, read = read_label_columns(imported, names)
+        label_column, label_delimiter = read.label_column, read.delimiter
     if text_column is None:
         mapping = infer_mapping(imported)  # a new file: propose the columns
     else:
@@ -51,10 +62,36 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
                          "open the file again to read several labels a row.")
     problems = validate(imported, mapping, skip_incomplete=skip_incomplete,
                         label_delimiter=label_delimiter)
+    read = read if read is not None and label_delimiter and label_column == read.label_column else None
+    if read is not None:  # said of the 0/1 columns the user knows, not of the joined one
+        problems = as_read(problems, read, imported)
     options = suggest_fixes(imported.table, mapping, problems, label_delimiter=label_delimiter)
     return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
                        history=list(history or []), fix_options=options,
-                       label_delimiter=label_delimiter)
+                       label_delimiter=label_delimiter, label_columns=read)
+
+
+def hint_click(page: Any, problem: Any) -> bool:
+    """A click on a hint that says how to read the labels reads them so (True): labels joined
+    with '|' or ';' tick "Several labels per row"; columns of 0/1 values are read as one label
+    each, several a row."""
+    if problem is None or page.draft is None:
+        return False
+    if problem.code == "looks-multi-label" and not page.multi_box.isChecked():
+        from engine.data.multi_label_checks import hinted_delimiter
+
+        page.delimiter_edit.setText(hinted_delimiter(problem))  # "|" or ";", as it says
+        page.multi_box.setChecked(True)  # revalidates
+        return True
+    if problem.code == "indicator-columns":
+        draft, skip = page.draft, page.skip_box.isChecked()
+        page._run(lambda _c: read_and_check(draft.imported.source, text_column=draft.text_column,
+                                            label_column=None, skip_incomplete=skip,
+                                            imported=draft.imported, history=draft.history,
+                                            label_columns="auto"),
+                  name="validate", message="Reading the 0/1 columns as labels…")
+        return True
+    return False
 
 
 _SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
@@ -63,6 +100,8 @@ _PAGE_HINTS = {"legacy-encoding": "If letters look wrong, choose the encoding th
                "in, in the Encoding box above (or export it again as UTF-8).",
                "looks-multi-label": "If a row can carry several classes, tick “Several labels per "
                "row” above (or click here): each label is then counted, and trained, on its own.",
+               "indicator-columns": "Click here to read these columns as the labels: a row "
+               "carries each label whose cell is 1 (several a row), one with none carries none.",
                "unreadable-rows": "Quote the fields that hold the delimiter and export the file "
                "again, or tick “Leave out rows … that cannot be read” above."}
 

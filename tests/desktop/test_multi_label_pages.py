@@ -307,3 +307,49 @@ def test_a_click_on_the_hint_for_labels_joined_with_a_semicolon_reads_them_with_
     qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
     assert page.multi_box.isChecked() and page.draft.label_delimiter == ";"
     assert dict(page.chart.values()) == {"billing": 12, "tech": 13, "refund": 1}
+
+
+def test_columns_of_0_1_values_are_read_as_labels_from_the_hint_and_imported(
+        qtbot, window, tmp_path: Path) -> None:
+    """The Jigsaw layout (a 0/1 column per label): the page picks none of them as a two-class
+    label but says what they look like; a click reads them as one label each, several a row,
+    an empty cell is named by its column, and the dataset is stored as multi-label."""
+    from PySide6.QtCore import Qt
+
+    from engine.data.store import dataset_info
+    from tests.desktop.helpers import drop_files
+
+    sets = [("toxic",), ("insult",), ("toxic", "insult"), ()]
+    rows = [(f"c{i}", f"comment {i}", *(int(label in sets[i % 4]) for label in ("toxic", "insult")))
+            for i in range(24)]
+    rows[5] = ("c5", "comment 5", "", "1")  # an empty cell, row 6
+    source = tmp_path / "comments.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("id", "comment_text", "toxic", "insult"), *rows])
+    page = window.datasets_page
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
+    assert page.draft.label_column is None and page.draft.blocking()
+    hint = next(i for i in range(page.problems.count())
+                if page.problems.item(i).data(Qt.ItemDataRole.UserRole).code == "indicator-columns")
+    assert "2 columns hold only 0/1 values ('toxic', 'insult')" in page.problems.item(hint).text()
+    assert "Click here to read these columns as the labels" in page.problems.item(hint).text()
+    first = page.draft
+    page._on_problem_clicked(page.problems.item(hint))
+    qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
+    assert page.multi_box.isChecked() and page.draft.label_delimiter == "|"
+    assert dict(page.chart.values()) == {"toxic": 12, "insult": 11}  # row 6 has no labels yet
+    lines = [page.problems.item(i).text() for i in range(page.problems.count())]
+    assert any(line.startswith("✖ row 6, column 'toxic': the cell is empty") for line in lines), lines
+    assert not page.import_button.isEnabled()
+    read = page.draft
+    page.skip_box.setChecked(True)  # revalidated: said of the same columns, now left out
+    qtbot.waitUntil(lambda: page.draft is not read and page.import_button.isEnabled(), timeout=30_000)
+    lines = [page.problems.item(i).text() for i in range(page.problems.count())]
+    assert any(line.startswith("⚠ row 6, column 'toxic': the cell is empty") for line in lines), lines
+    assert any("6 rows have 0 in every label column" in line for line in lines), lines
+    page.name_edit.setText("comments")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
+    info = dataset_info(page.workspace, "comments")
+    assert info.rows == 23 and info.label_delimiter == "|" and info.labels == {"toxic": 12, "insult": 11}
