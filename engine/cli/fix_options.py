@@ -80,7 +80,8 @@ def apply_fix_arguments(args: argparse.Namespace, imported: ImportedTable,
     if delimiter and any(fix.kind in WHOLE_ROW_KINDS for fix in fixes):  # whole rows by class
         from engine.data.fixes import FixRefused
 
-        raise FixRefused(f"with --label-delimiter {delimiter!r} a row carries several classes, so "
+        raise FixRefused(f"with several labels a row (--label-delimiter {delimiter!r}, or "
+                         "--label-columns) a row carries several classes, so "
                          "dropping or relabelling whole rows by class would also drop or relabel "
                          "their other classes: leave out --drop-small, --merge-small-into, "
                          "--drop-class and --resolve-conflicts (--merge-label-variants works "

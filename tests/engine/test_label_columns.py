@@ -160,6 +160,9 @@ def test_label_columns_exclude_a_label_column_and_a_delimiter(tmp_path: Path, wo
     for other in (["--label-column", "toxic"], ["--label-delimiter", ";"]):
         assert cli(["import", str(path), "--name", "x", "--label-columns", "auto", *other]) == 2
         assert f"--label-columns and {other[0]} exclude each other" in capsys.readouterr().err
+    # Fixes that drop or relabel whole rows by class would take a row's other labels too.
+    assert cli(["import", str(path), "--name", "x", "--label-columns", "auto", "--drop-small"]) == 2
+    assert "with several labels a row (--label-delimiter '|', or --label-columns)" in capsys.readouterr().err
     # auto on a file with one 0/1 column: refused, saying why.
     one = write_csv(tmp_path / "one.csv", [(f"t {k}", k % 2, "a b") for k in range(10)], ("text", "spam", "note"))
     assert cli(["import", str(one), "--name", "x", "--label-columns", "auto"]) == 2
@@ -195,6 +198,8 @@ def test_indicator_columns_import_train_multi_label_and_evaluate(tmp_path: Path,
     # Remembered as multi-label the way a delimiter-read dataset is.
     assert listed["label_delimiter"] == "|"
     assert listed["labels"] == {"toxic": 24, "obscene": 24, "insult": 24}
+    assert cli(["train", "toxic", "--model", str(tiny_bert), "--dry-run"]) == 0  # told by the dataset
+    assert "multi-label (labels separated by '|')" in capsys.readouterr().out
     assert cli(["train", "toxic", "--model", str(tiny_bert), "--multi-label", "--epochs", "1",
                 "--batch-size", "8", "--max-length", "32", "--json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -207,6 +212,10 @@ def test_indicator_columns_import_train_multi_label_and_evaluate(tmp_path: Path,
     assert cli(["evaluate", run_id, "--json", "--device", "cpu"]) == 0
     scored = json.loads(capsys.readouterr().out)
     assert scored["n"] > 0 and 0.0 <= scored["accuracy"] <= 1.0
+    assert cli(["predict", run_id, "--text", "comment is toxic here", "--json"]) == 0
+    predicted = json.loads(capsys.readouterr().out)
+    assert "toxic|insult|obscene" not in json.dumps(predicted)  # labels, not one joined class
+    assert set(predicted[0]["probabilities"]) == {"insult", "obscene", "toxic"}, predicted
     # A row of none of the labels was stored as such: its label set is empty, not a class.
     from engine.data.store import load_dataset
     from privacy.vault.workspace import Workspace
