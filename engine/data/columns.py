@@ -139,7 +139,7 @@ def _stats(table: pa.Table, name: str) -> _Stats:
                   ids=ids / filled_count if filled_count else 0.0)
 
 
-def _sample(table: pa.Table) -> pa.Table:
+def sample_rows(table: pa.Table) -> pa.Table:
     """Evenly spaced rows: enough to judge columns, and a file sorted by label is still covered."""
     if table.num_rows <= _SAMPLE_ROWS:
         return table
@@ -150,7 +150,7 @@ def _sample(table: pa.Table) -> pa.Table:
 
 
 def _infer(imported: ImportedTable, *, exclude: set[str], fixed_text: tuple[str, ...]) -> ColumnMapping:
-    table = _sample(imported.table)
+    table = sample_rows(imported.table)
     names = [n for n in table.column_names if n not in exclude]
     if not names:
         raise InputError(f"{imported.source.name} has no columns to read text from.")
@@ -230,7 +230,7 @@ def _pick_label(stats: list[_Stats], rows: int) -> str | None:
 def other_label_columns(imported: ImportedTable, mapping: ColumnMapping) -> list[str]:
     """Columns besides the chosen ones that are named like a label and hold short values
     ("topic" beside the chosen "sentiment"): a user who meant one of them should be told."""
-    table = _sample(imported.table)
+    table = sample_rows(imported.table)
     chosen = {*mapping.text_columns, mapping.label_column}
     out = []
     for name in table.column_names:

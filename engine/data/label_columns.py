@@ -87,8 +87,12 @@ def flag_value(names: Sequence[str]) -> str:
 def hint_problem(imported: ImportedTable, text_columns: Sequence[str]) -> Problem | None:
     """Where no label column is chosen and two columns or more hold only indicator values: say
     that they look like one label each, several a row, and the import that reads them so."""
+    from engine.data.columns import sample_rows
+
     table = imported.table
-    found = indicator_columns(table, [n for n in table.column_names if n not in text_columns])
+    # Judged on a sample (a wide million-row file is read fast), then checked whole.
+    found = indicator_columns(sample_rows(table), [n for n in table.column_names if n not in text_columns])
+    found = indicator_columns(table, found) if len(found) >= 2 else found
     if len(found) < 2:
         return None
     blank = np.zeros(table.num_rows, dtype=int)
@@ -132,7 +136,9 @@ def wanted_columns(values: Sequence[str], imported: ImportedTable,
 
     available = list(imported.table.column_names)
     if [v.strip() for v in values] == [AUTO] and AUTO not in available:
-        names = indicator_columns(imported.table, [n for n in available if n not in text_columns])
+        others = [n for n in available if n not in text_columns]
+        names = indicator_columns(imported.table, others)
+        _no_column_nearly(imported, [n for n in others if n not in names])
         if len(names) < 2:
             raise InputError(
                 f"--label-columns auto: {imported.source.name} has "
@@ -163,6 +169,23 @@ def wanted_columns(values: Sequence[str], imported: ImportedTable,
     if text:
         raise InputError(f"column {text[0]!r} cannot be both a text column and a label column.")
     return names
+
+
+def _no_column_nearly(imported: ImportedTable, names: Sequence[str]) -> None:
+    """``auto`` leaves out a column of 0/1 values with a stray other value in it ('2', 'maybe'),
+    and the label with it, silently: refused instead, with the cell."""
+    for name in names:
+        read = cells(imported.table.column(name))
+        filled = int((~read.blank).sum())
+        odd = np.flatnonzero(read.other)
+        if name.strip().lower() not in _NEVER and filled >= _MIN_FILLED * max(imported.num_rows, 1) \
+                and 0 < odd.size <= 0.01 * filled:
+            value = str(imported.table.column(name)[int(odd[0])].as_py()).strip()
+            raise InputError(
+                f"--label-columns auto: column {name!r} of {imported.source} holds 0/1 values but "
+                f"for {odd.size:,} cell{'s' * (odd.size != 1)} (row {int(odd[0]) + 1:,}: "
+                f"{value[:40]!r}), so auto would leave its label out: correct the cell, or name "
+                "the label columns you want.")
 
 
 def read_label_columns(imported: ImportedTable, names: Sequence[str]) -> tuple[ImportedTable, LabelColumns]:

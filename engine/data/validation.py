@@ -407,9 +407,9 @@ def _duplicate_problems(check: _Checker, texts: pa.ChunkedArray, labels: LabelCo
                               rows[anchor[later[:MAX_ROWS_LISTED]]].tolist()))
 
         def conflict(i: int) -> str:
-            j = anchor_row[i]
-            return (f"the same text as row {j + 1:,} has a different label "
-                    f"({labels[i]!r} here, {labels[j]!r} there)")
+            j = anchor_row[i]  # multi-label: '' is the empty set, a row of none of the labels
+            said = [repr(labels[k]) if labels[k] else "none of the labels" for k in (i, j)]
+            return f"the same text as row {j + 1:,} has a different label ({said[0]} here, {said[1]} there)"
 
         problems += check.listed(
             rows[later], Severity.WARNING, "conflicting-labels",

@@ -116,6 +116,16 @@ def test_empty_cells_are_counted_in_the_hint_not_read_as_zero(tmp_path: Path) ->
     assert labels[3] == "obscene|insult" and labels[9] == "|"  # none applies: the delimiter alone
 
 
+def test_a_repeat_with_none_of_the_labels_says_so_not_an_empty_label(tmp_path: Path) -> None:
+    rows = [*comments(10), ("c99", "comment 0 is toxic here", 0, 0, 0)]  # row 1's text, no label
+    imported, read = read_label_columns(read_table(write_csv(tmp_path / "r.csv", rows)), list(LABELS))
+    problems = validate(imported, ColumnMapping(("comment_text",), read.label_column),
+                        label_delimiter=read.delimiter)
+    (conflict,) = [p for p in problems if p.code == "conflicting-labels"]
+    assert conflict.message == ("the same text as row 1 has a different label (none of the labels "
+                                "here, 'toxic' there)")
+
+
 # ----- inspect --------------------------------------------------------------------------------
 def test_inspect_says_so_plainly_and_suggests_the_import(tmp_path: Path, capsys) -> None:
     path = write_csv(tmp_path / "train.csv", comments())
@@ -163,6 +173,13 @@ def test_label_columns_exclude_a_label_column_and_a_delimiter(tmp_path: Path, wo
     # Fixes that drop or relabel whole rows by class would take a row's other labels too.
     assert cli(["import", str(path), "--name", "x", "--label-columns", "auto", "--drop-small"]) == 2
     assert "with several labels a row (--label-delimiter '|', or --label-columns)" in capsys.readouterr().err
+    # auto would leave out a 0/1 column with one stray value, and its label with it: refused.
+    rows = comments(120)
+    rows[40] = (*rows[40][:4], "maybe")
+    stray = write_csv(tmp_path / "stray.csv", rows)
+    assert cli(["import", str(stray), "--name", "x", "--label-columns", "auto"]) == 2
+    assert "column 'insult' of " in (err := capsys.readouterr().err)
+    assert "holds 0/1 values but for 1 cell (row 41: 'maybe'), so auto would leave its label out" in err
     # auto on a file with one 0/1 column: refused, saying why.
     one = write_csv(tmp_path / "one.csv", [(f"t {k}", k % 2, "a b") for k in range(10)], ("text", "spam", "note"))
     assert cli(["import", str(one), "--name", "x", "--label-columns", "auto"]) == 2
