@@ -42,95 +42,12 @@ from privacy.pii.capitals import TOKEN as _TOKEN
 from privacy.pii.capitals import capitals_as_titles
 from privacy.pii.findings import Finding
 from privacy.pii.lexicon import PARTICLES, fold_word, lexicon, us_states
+from privacy.pii.name_cues import (AFTER_CUE, ARTICLES, BUSINESS_WORDS, DETERMINER_BEFORE,
+                                   DETERMINERS, LIKE_BEFORE, LIST_SEP, NAME_CUE, ORG_HEADS,
+                                   PERSON_AFTER, PLACE_CUE, PLACE_CUES, POSTCODE_BEFORE,
+                                   PRONOUN, SENTENCE_BREAK, SPEAKER, STATE_AFTER, THE_BEFORE,
+                                   TITLES, TITLES_AFTER, WHERE_BEFORE)
 from privacy.pii.registry import Detector, register
-
-# Words that make a first name a firm's ("Ally Financial", "Fulton Mortgage"), never a surname.
-_BUSINESS_WORDS = frozenset({
-    "financial", "finance", "mortgage", "credit", "capital", "services", "service", "bank",
-    "banking", "group", "insurance", "loans", "loan", "lending", "funding", "holdings",
-    "partners", "solutions", "systems", "motors", "health", "healthcare", "energy", "home",
-    "homes", "realty", "properties", "investments", "securities", "trust", "federal", "savings",
-    "union", "auto", "pay", "payments", "wireless", "mobile", "airlines",
-    "university", "college", "school", "hospital", "clinic", "law", "media", "foods", "store",
-    "stores", "shop", "software", "labs", "technologies", "tech", "consulting", "management",
-    "research", "customer", "customers", "east", "west", "north", "south"})
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mister", "dame",
-                     "lady", "lord", "rev",
-                     # German, French, Spanish, Italian, Dutch, Polish and Turkish forms of
-                     # address ("Herr Özdemir hat angerufen" found no one). Left out: those that
-                     # are everyday words or abbreviations too ("Fr." is Friday, "M." an
-                     # initial, "Bay" a bay, "Don" a name, "HR" a department).
-                     "herr", "herrn", "frau", "monsieur", "madame", "mme", "mlle", "señor",
-                     "señora", "senor", "senora", "sr", "sra", "srta", "doña", "signor", "signora",
-                     "sig", "dott", "meneer", "mevrouw", "dhr", "mevr", "pan", "pani", "sayın",
-                     "sayin", "bayan",
-                     # Polish declines them ("z panem Łukaszem Wójcikiem"), and a customer or
-                     # patient is named after the word in Turkish and German as after a title.
-                     "pana", "panu", "panem", "panie", "panią", "müşteri", "kunde",
-                     "kundin"})
-# Turkish titles come after the name: "Ayşe Yılmaz Hanım", "Gülşen Doğan Bey".
-_TITLES_AFTER = frozenset({"bey", "hanım", "hanim", "beyefendi", "hanımefendi"})
-_PLACE_CUES = frozenset({"in", "from", "to", "at", "near", "visit", "visited", "moved", "live",
-                         "lives", "living", "born", "city", "towards", "via"})
-# Text right before a place: "grew up in X", "moved here from X", "Where: X".
-_PLACE_CUE = re.compile(r"(?i)(?:grew up in|moved (?:here )?(?:from|to)|lives? in|living in|born in|"
-                        r"based in|located in|trip to|i am in|i'm in|home city|town of|city of|"
-                        r"where:|arrived at|visiting|street in|travel(?:l?ed|ling)? to)\s+$")
-_STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
-# Articles of the languages Cloister reads that Faker also lists as a city ("La", "Lo"): alone
-# they are the article ("La facture de février ..."), a place only with the rest of its name
-# (La Paz, Las Vegas), which keeps them as a run of two.
-# A postal code right before a name: the name is the town ("75011 Paris", "10115 Berlin"). Five
-# digits are a postal code; four ("1010 Wien") only before a listed town, since "paid 1500 Sophie"
-# or "in 2024 Maria" are amounts and years before a person.
-_POSTCODE_BEFORE = re.compile(r"(?<![\d.,])(\d{4,5}) ?$")
-_ARTICLES = frozenset({"la", "le", "les", "l", "el", "los", "las", "lo", "gli", "het", "de"})
-# Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X", someone
-# greeted or thanked ("hey X", "thank you X", "RIP X"), a relative ("my brother X").
-_NAME_CUE = re.compile(r"(?i)\b(?:name is|name:|name's|i am|i'm|this is|"
-                       # "a man called X", but not "I called Citibank" (a phone call)
-                       r"(?<!\bi )(?<!\bwe )(?<!they )(?<!\bhe )(?<!she )(?<!you )(?<!have )"
-                       r"(?<!\bhas )(?<!\bhad )(?<!then )(?<!\band )(?<!also )(?<!i've )(?<!we've )"
-                       r"(?<!just )(?<!already )(?<!again )(?<!finally )(?<!never )(?<!even )"
-                       r"(?<!immediately )called|named|dear|hi|"
-                       r"hello|hey|bye|thanks|thank you|love you|miss you|congrats|"
-                       r"congratulations|happy birthday|r\.?i\.?p\.?|shout ?out to|signed|"
-                       r"regards,?|starring|directed by|written by|song by|said|asked|told|"
-                       r"ask for|speak to|talk to|contact|husband|wife|son|daughter|partner|"
-                       r"friend|patient|brother|sister|mom|mum|dad|uncle|aunt|cousin|boyfriend|"
-                       r"girlfriend|grandma|grandpa|nephew|niece|my boy|my girl|mrs?\.?|ms\.?|"
-                       r"dr\.?|"
-                       # The same in German, French, Spanish, Italian, Dutch, Polish and Turkish:
-                       # phrases that say a name follows, and the sign-offs above a signature.
-                       r"mein name ist|ich hei(?:ß|ss)e|je m'appelle|je m’appelle|me llamo|"
-                       r"mi chiamo|mijn naam is|nazywam się|benim adım|sehr geehrter?|"
-                       r"patient(?:in)?:|grü(?:ß|ss)en,?|grü(?:ß|ss)e,?|cordialement,?|saludos,?|"
-                       r"pozdrawiam,?|saygılarımla,?)\s+$")
-_AFTER_CUE = re.compile(r"^(?:'s\b|’s\b|\s+(?:is|was|and|has|had|said|says|wrote|told|who)\b)")
-# Context that says a capitalised word no list knows is a person (``_person_context``): a
-# possessive after it ("Trump's", a tokenised tweet's "Trump ' s") or a verb of being, saying or
-# doing; a he/she pronoun soon after it; "looks like X"; "where's X".
-_PERSON_AFTER = re.compile(r"^(?:\s?['’´]\s?s\b|\s+(?:is|was|has|had|says|said|will|does|did|"
-                           r"gets|got|looks|wants|knows|thinks|loves|hates|makes|made|needs|"
-                           r"went|goes|tweeted|posted|won|lost|sings|plays|played)\b)")
-_PRONOUN = re.compile(r"(?i)\b(?:he|she|his|her|him|himself|herself)\b")
-_LIKE_BEFORE = re.compile(r"(?i)\b(?:looks?|looked|looking|sounds?|sounded|acts?|acted) like\s+$")
-_WHERE_BEFORE = re.compile(r"(?i)\bwhere(?:\s?['’´]\s?s| is| was)\s+$")
-# "the raven", "my glasses": after a determiner a lower-case word is a thing, not a name.
-_DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|my|your|his|her|our|their|this|every|some|"
-                                r"any|no|its)\s+$")
-_SPEAKER = re.compile(r":\s?[\\\"“'«]")
-_THE_BEFORE = re.compile(r"(?i)\bthe\s+$")  # "the Kremlin's", "the Algarve is": a thing or place
-# A determiner opening a capitalised run is not part of a name: "The List of accounts", "The
-# Fair Credit Reporting Act" (Faker's lists hold "The" as a name; "An" is left: a given name).
-_DETERMINERS = frozenset({"the", "a", "this", "that", "these", "those", "my", "our", "your",
-                          "their", "its", "any", "some", "no", "every", "each", "all"})
-# "Bank of America", "University of Georgia": the place or name after "of" names the body.
-_ORG_HEADS = frozenset({"bank", "university", "college", "institute", "department", "bureau",
-                        "office", "ministry", "board", "council", "church", "museum", "school",
-                        "hospital", "court", "government"})
-_SENTENCE_BREAK = re.compile(r"[.!?\n](?=\s)")
-_LIST_SEP = re.compile(r"^(?:,\s|\s(?:and|&|or)\s|,\s(?:and|or)\s)$")
 
 
 def _is_cap(token: str) -> bool:
@@ -190,12 +107,12 @@ class NameDetector(Detector):
         gap = text[left.end:right.start]
         if gap not in (" ", ". ", "-") and not (gap == " & " and right.folded == "co"):
             return False
-        if gap == ". " and left.folded not in _TITLES and len(left.text) > 1:
+        if gap == ". " and left.folded not in TITLES and len(left.text) > 1:
             return False  # a sentence ends here
         return _is_cap(right.text) or right.folded in PARTICLES
 
     def _cued(self, text: str, start: int) -> bool:
-        return bool(_NAME_CUE.search(text, max(0, start - 18), start))
+        return bool(NAME_CUE.search(text, max(0, start - 18), start))
 
     def _classify(self, text: str, tokens: list[_Tok], i: int, j: int) -> Iterator[Finding]:
         lex = self.lex
@@ -205,7 +122,7 @@ class NameDetector(Detector):
         prev = tokens[i - 1].folded if i > 0 else ""
         last = run[-1].folded
         whole_run = " ".join(t.folded for t in run)
-        if i >= 2 and prev == "of" and tokens[i - 2].folded in _ORG_HEADS \
+        if i >= 2 and prev == "of" and tokens[i - 2].folded in ORG_HEADS \
                 and text[tokens[i - 2].end:tokens[i].start] == " of " \
                 and (lex.is_place(whole_run) or whole_run in self.states):
             # "Bank of America", "University of Georgia" ("bank of America" too); never "the
@@ -221,25 +138,25 @@ class NameDetector(Detector):
                 tokens[j].folded == "and" and tokens[j + 1].folded == "sons":
             yield Finding(run[0].start, tokens[j + 1].end, "ORGANIZATION", 0.8, self.name)
             return
-        titled = prev in _TITLES
+        titled = prev in TITLES
         title_start = tokens[i - 1].start if titled else None
-        if run[0].folded in _TITLES and len(run) > 1:
+        if run[0].folded in TITLES and len(run) > 1:
             title_start = run[0].start
             run, titled = run[1:], True
-        if len(run) > 1 and run[-1].folded in _TITLES_AFTER:
+        if len(run) > 1 and run[-1].folded in TITLES_AFTER:
             # The whole "Gülşen Doğan Bey" goes: the title alone was replaced, the name kept.
             yield Finding(title_start if title_start is not None else run[0].start, run[-1].end,
                           "PERSON", 0.9, self.name)
             return
         initial = len(run[0].text) == 1 and text[run[0].end:run[0].end + 1] == "."  # "A. Smith"
-        if len(run) > 1 and ((run[0].folded in _DETERMINERS and not initial) or (
+        if len(run) > 1 and ((run[0].folded in DETERMINERS and not initial) or (
                 run[0].folded in lex.common and not lex.is_name_token(run[0].folded)
                 and not lex.is_place(" ".join(t.folded for t in run)))):
             # "The Princess Royal" -> look at "Princess Royal"; "United Kingdom" stays whole.
             run, led_by_word = run[1:], True
         else:
             led_by_word = False
-        if led_by_word and not titled and len(run) > 1 and run[0].folded in _TITLES:
+        if led_by_word and not titled and len(run) > 1 and run[0].folded in TITLES:
             # "Dear Mr. Thornbury", "Hello Dr. Patel": the greeting led the run, the title
             # still says a name follows (only "Patel", a listed name, was found; "Thornbury" not).
             title_start = run[0].start
@@ -249,27 +166,27 @@ class NameDetector(Detector):
             return  # "My", "May", "Will": an everyday word alone is nothing
         if len(run) == 1 and len(run[0].text) == 1:
             return  # a letter alone ("contact U!", "plan B", "W"): an initial needs a name after it
-        code = _POSTCODE_BEFORE.search(text[max(0, run[0].start - 7):run[0].start])
+        code = POSTCODE_BEFORE.search(text[max(0, run[0].start - 7):run[0].start])
         if not titled and len(run) <= 3 and code and (len(code[1]) == 5 or lex.is_place(whole)):
             # Paris, Lyon and Berlin are given names somewhere too: after a postal code, a town.
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.8, self.name)
             return
         english = lex.english_common or lex.common
-        if not titled and _PLACE_CUE.search(text, max(0, run[0].start - 22), run[0].start) \
+        if not titled and PLACE_CUE.search(text, max(0, run[0].start - 22), run[0].start) \
                 and not self._namey(run) and not any(t.folded in english for t in run):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.6, self.name)
             return
-        if not titled and whole in lex.countries and not (len(run) == 1 and whole in _ARTICLES):
+        if not titled and whole in lex.countries and not (len(run) == 1 and whole in ARTICLES):
             # Spanish "El banco me cobró": Faker's Finnish list holds "El" alone (El Salvador).
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.85, self.name)
             return
-        state_follows = bool(_STATE_AFTER.match(text, run[-1].end))
+        state_follows = bool(STATE_AFTER.match(text, run[-1].end))
         # A lone ALL-CAPS word is a heading, an abbreviation or shouting ("RE:", "FICO",
         # "HOUR") far more often than a city that one of Faker's lists holds.
         if not titled and whole in lex.cities and not (len(run) == 1 and run[0].upper) \
-                and not (len(run) == 1 and whole in _ARTICLES) \
-                and not (led_by_word and len(run) == 1 and prev not in _PLACE_CUES) \
-                and (prev in _PLACE_CUES or state_follows or not self._namey(run)):
+                and not (len(run) == 1 and whole in ARTICLES) \
+                and not (led_by_word and len(run) == 1 and prev not in PLACE_CUES) \
+                and (prev in PLACE_CUES or state_follows or not self._namey(run)):
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
             return
         # After a cue, an everyday word or its plural is not a name ("Hey Boys", "contact U.
@@ -278,7 +195,7 @@ class NameDetector(Detector):
                           and not any(t.folded in lex.common for t in run)
                           and (self._namey(run) or not any(self._everyday(t.folded) for t in run)))
         if not cued and whole in self.states and (len(run) > 1 or (  # "New York is": no one's name
-                not _AFTER_CUE.match(text[run[-1].end:run[-1].end + 8])
+                not AFTER_CUE.match(text[run[-1].end:run[-1].end + 8])
                 and not self._person_context(text, run[0].start, run[-1].end))):
             # "Texas", "Georgia", "New Mexico": a state unless a title, a cue or what follows
             # ("Virginia told me she ...", "Washington said") says a person.
@@ -292,7 +209,7 @@ class NameDetector(Detector):
             start = title_start if title_start is not None else run[0].start
             yield Finding(start, run[-1].end, "PERSON", 0.9 if titled else 0.75, self.name)
             return
-        if len(run) == 1 and self._unknown(run[0]) and _SPEAKER.match(text, run[0].end) \
+        if len(run) == 1 and self._unknown(run[0]) and SPEAKER.match(text, run[0].end) \
                 and (run[0].start == 0 or text[run[0].start - 1] == "\n"):
             yield Finding(run[0].start, run[0].end, "PERSON", 0.6, self.name)  # "Ana: hi"
             return
@@ -313,13 +230,13 @@ class NameDetector(Detector):
     def _person_context(self, text: str, start: int, end: int) -> bool:
         """Words around a mention that say it is a person: a possessive or a verb after it,
         a he/she pronoun in the same or the next sentence, "looks like X", "where's X"."""
-        if _PERSON_AFTER.match(text[end:end + 10]):
+        if PERSON_AFTER.match(text[end:end + 10]):
             return True
-        if _PRONOUN.search(text, end, self._next_break(text, end)):
+        if PRONOUN.search(text, end, self._next_break(text, end)):
             return True
-        if _LIKE_BEFORE.search(text, max(0, start - 16), start):
+        if LIKE_BEFORE.search(text, max(0, start - 16), start):
             return True
-        if _WHERE_BEFORE.search(text, max(0, start - 12), start):
+        if WHERE_BEFORE.search(text, max(0, start - 12), start):
             return True
         return False
 
@@ -327,10 +244,10 @@ class NameDetector(Detector):
     def _next_break(text: str, end: int) -> int:
         """Where the sentence after the one holding ``end`` ends (at most 100 characters on)."""
         limit = min(len(text), end + 100)
-        first = _SENTENCE_BREAK.search(text, end, limit)
+        first = SENTENCE_BREAK.search(text, end, limit)
         if first is None:
             return limit
-        second = _SENTENCE_BREAK.search(text, first.end(), limit)
+        second = SENTENCE_BREAK.search(text, first.end(), limit)
         return second.start() if second else limit
 
     def _everyday(self, folded: str) -> bool:
@@ -360,11 +277,11 @@ class NameDetector(Detector):
                 if lex.is_place(run[k].folded) and run[k].folded not in (lex.english_common or lex.common) \
                         and len(run[k].text) > 2 and not (run[k].upper and len(run) == 1):
                     yield Finding(run[k].start, run[k].end, "LOCATION", 0.5, self.name)
-                elif self._unknown(run[k]) and _AFTER_CUE.match(text[run[k].end:run[k].end + 8]) \
+                elif self._unknown(run[k]) and AFTER_CUE.match(text[run[k].end:run[k].end + 8]) \
                         and self._cued(text, run[k].start):
                     yield Finding(run[k].start, run[k].end, "PERSON", 0.6, self.name)
                 elif len(run) == 1 and self._novel(text, run[k]) \
-                        and not _THE_BEFORE.search(text, max(0, run[k].start - 5), run[k].start) \
+                        and not THE_BEFORE.search(text, max(0, run[k].start - 5), run[k].start) \
                         and self._person_context(text, run[k].start, run[k].end):
                     yield Finding(run[k].start, run[k].end, "PERSON", 0.5, self.name)
                 k += 1
@@ -399,7 +316,7 @@ class NameDetector(Detector):
         return m == len(run) - 1 and not tok.upper and len(tok.text) >= 3 \
             and not lex.is_place(tok.folded) and tok.folded not in lex.company_suffixes \
             and tok.folded + "." not in lex.company_suffixes and not tok.text.endswith(".") \
-            and tok.folded not in _BUSINESS_WORDS
+            and tok.folded not in BUSINESS_WORDS
 
     def _lower_name(self, tok: _Tok) -> bool:
         lex = self.lex
@@ -416,7 +333,7 @@ class NameDetector(Detector):
                 cued = self._cued(text, tok.start)
                 plain = caseless or (tok.folded in lex.shared_first_names
                                      and not self._everyday(tok.folded)
-                                     and not _DETERMINER_BEFORE.search(text, max(0, tok.start - 7),
+                                     and not DETERMINER_BEFORE.search(text, max(0, tok.start - 7),
                                                                        tok.start)
                                      and self._plain_sentence(text, tok.start))
                 score = 0.7 if cued else (0.5 if plain else 0.35)
@@ -434,9 +351,9 @@ class NameDetector(Detector):
         and the pronoun "I" aside): a writer who does not capitalise there says nothing by
         writing a name in lower case ("Did you see gaby gave diego one?")."""
         start = max(0, pos - 300)  # a sentence is seldom longer; this bounds the work
-        for m in _SENTENCE_BREAK.finditer(text, start, pos):
+        for m in SENTENCE_BREAK.finditer(text, start, pos):
             start = m.end()
-        after = _SENTENCE_BREAK.search(text, pos, pos + 300)
+        after = SENTENCE_BREAK.search(text, pos, pos + 300)
         end = after.start() if after else min(len(text), pos + 300)
         words = text[start:end].split()
         return not any(c.isupper() for k, w in enumerate(words) for c in (w[1:] if k == 0 else w)
@@ -480,7 +397,7 @@ class NameDetector(Detector):
         i = 0
         while i < len(tokens):
             members = [tokens[i]]
-            while i + 1 < len(tokens) and _LIST_SEP.match(text[tokens[i].end:tokens[i + 1].start]):
+            while i + 1 < len(tokens) and LIST_SEP.match(text[tokens[i].end:tokens[i + 1].start]):
                 i += 1
                 members.append(tokens[i])
             i += 1
