@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from privacy.pii.findings import Finding
 from privacy.pii.registry import Detector, register
 
-_STREET_WORDS = (
+STREET_WORDS = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|square|sq|"
     "terrace|way|parkway|pkwy|highway|hwy|circle|cir|crescent|close|alley|row|walk|trail|plaza|"
     "str|strasse|straße|stra[sß]e|weg|gasse|platz|allee|ring|laan|baan|straat|plein|gracht|"
@@ -25,7 +25,7 @@ _NUM = r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,4})?"
 _UNIT = r"(?:,?\s*(?:apt\.?|apartment|suite|ste\.?|unit|flat|floor|fl\.?|#)\s?[\w-]{1,6})"
 # House number first: "12 Baker Street", "221B Baker St.", "4 rue de la Paix".
 _NUMBER_FIRST = re.compile(
-    rf"(?i)(?<![\w.,-]){_NUM}\s(?:{_CAP}\s){{0,4}}?(?:{_STREET_WORDS})\b\.?{_UNIT}?",
+    rf"(?i)(?<![\w.,-]){_NUM}\s(?:{_CAP}\s){{0,4}}?(?:{STREET_WORDS})\b\.?{_UNIT}?",
     re.UNICODE)
 _ROMANCE_FIRST = re.compile(
     rf"(?i)(?<![\w.,-]){_NUM},?\s(?:rue|avenue|av\.|via|calle|rua|viale|piazza|avenida|carrer)"
@@ -37,7 +37,7 @@ _ROMANCE_FIRST = re.compile(
 _COMPOUND_STREET_WORDS = (
     "str|strasse|straße|stra[sß]e|weg|gasse|platz|allee|ring|laan|baan|straat|plein|gracht|"
     "vej|gade|gata|gatan|vägen|väg|vei|veien|tie|katu|utca|ulica|way")
-_STREET_WORD = rf"(?:[\w'’-]*?(?:{_COMPOUND_STREET_WORDS})|(?:{_STREET_WORDS}))"
+_STREET_WORD = rf"(?:[\w'’-]*?(?:{_COMPOUND_STREET_WORDS})|(?:{STREET_WORDS}))"
 _STREET_FIRST_NAME = re.compile(
     rf"(?<![\w-])(?-i:(?=[A-ZÀ-ÖØ-Þ]))(?:{_CAP}\s){{0,3}}(?<![\w'’-]){_STREET_WORD}\.?\s$",
     re.IGNORECASE | re.UNICODE)
@@ -53,14 +53,16 @@ _NUMBER_WORDS_NUMBER = re.compile(
 _MILITARY = re.compile(r"(?<!\w)(?:PSC|Unit|CMR|USNS|USNV|USS|USCGC)\s[\w ,]{1,30}?\s*\n?\s*"
                        r"(?:APO|FPO|DPO)\s(?:AA|AE|AP)\s\d{5}(?!\d)")
 # What may follow an address, part by part: a unit, a city / region / country line, a postal
-# code. Each part must end at a comma, a line end or a full stop, so a following sentence
-# ("... Warszawa, last night we") is not swallowed; a part joined by a plain space must be a
-# unit, a postal code or a known place.
+# code, a town with its postal code ("London NW1 6XE": the town was left out, and the name rules
+# took "London" for a person). Each part must end at a comma, a line end or a full stop, so a
+# following sentence ("... Warszawa, last night we") is not swallowed; a part joined by a plain
+# space must be a unit, a postal code or a known place.
 _PART = re.compile(
     r"(?P<sep>[ \t]*[,\n][ \t>?]*|[ \t]+)(?:"
     r"(?P<unit>(?i:apt\.?|apartment|suite|ste\.|unit|flat|p\.?\s?o\.?\s?box|box)\s?[\w-]{1,6})"
     r"|(?P<zip>\d{4,5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"
-    r"|(?P<words>[^\W\d_][\w'’.-]*(?:[ \t][^\W\d_][\w'’.-]*){0,4})(?:[ \t]+(?P<zip2>\d{4,5}))?"
+    r"|(?P<words>[^\W\d_][\w'’.-]*(?:[ \t][^\W\d_][\w'’.-]*){0,4})"
+    r"(?:[ \t]+(?P<zip2>\d{4,5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z]\s\d[A-Z]\d))?"
     r")(?=[ \t]*(?:[,\n.?!;:)]|$))")
 _PO_BOX = re.compile(r"(?i)(?<!\w)p\.?\s?o\.?\s?box\s\d{1,6}(?!\w)")
 _UNIT_ONLY = re.compile(r"(?i)(?<!\w)(?:apt\.?|apartment|suite|ste\.)\s?\d{1,5}[A-Za-z]?(?!\w)")

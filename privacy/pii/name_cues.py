@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from privacy.pii.addresses import STREET_WORDS
+
 # Words that make a first name a firm's ("Ally Financial", "Fulton Mortgage"), never a surname.
 BUSINESS_WORDS = frozenset({
     "financial", "finance", "mortgage", "credit", "capital", "services", "service", "bank",
@@ -49,6 +51,13 @@ STATE_AFTER = re.compile(r",?\s?[A-Z]{2}\b")
 # digits are a postal code; four ("1010 Wien") only before a listed town, since "paid 1500 Sophie"
 # or "in 2024 Maria" are amounts and years before a person.
 POSTCODE_BEFORE = re.compile(r"(?<![\d.,])(\d{4,5}) ?$")
+# A town in an address: right after its house number and street ("12 Baker Street, London") or
+# right before a UK or Canadian postcode ("London NW1 6XE"). London, Paris and Sydney are given
+# names too, and Faker's city lists (invented towns) hold none of them.
+STREET_BEFORE = re.compile(rf"(?i)(?<![\w.,-])\d{{1,5}}[A-Za-z]?\s(?:[^\W\d_][\w'’.-]*\s){{0,4}}?"
+                           rf"(?:{STREET_WORDS})\.?[ \t]*(?:,[ \t]*\n?|\n)[ \t]*$")
+POSTCODE_AT = re.compile(r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z]\s\d[A-Z]\d)(?!\w)")
+TOWN_END = re.compile(r"[ \t]*(?:[,.;)\n]|$)")
 ARTICLES = frozenset({"la", "le", "les", "l", "el", "los", "las", "lo", "gli", "het", "de"})
 # Text right before a name: "my name is X", "starring X", "said X", "Dear X", "by X", someone
 # greeted or thanked ("hey X", "thank you X", "RIP X"), a relative ("my brother X").

@@ -44,9 +44,10 @@ from privacy.pii.findings import Finding
 from privacy.pii.lexicon import PARTICLES, fold_word, lexicon, us_states
 from privacy.pii.name_cues import (AFTER_CUE, ARTICLES, BUSINESS_WORDS, DETERMINER_BEFORE,
                                    DETERMINERS, LIKE_BEFORE, LIST_SEP, NAME_CUE, ORG_HEADS,
-                                   PERSON_AFTER, PLACE_CUE, PLACE_CUES, POSTCODE_BEFORE,
-                                   PRONOUN, SENTENCE_BREAK, SPEAKER, STATE_AFTER, THE_BEFORE,
-                                   TITLES, TITLES_AFTER, WHERE_BEFORE)
+                                   PERSON_AFTER, PLACE_CUE, PLACE_CUES, POSTCODE_AT,
+                                   POSTCODE_BEFORE, PRONOUN, SENTENCE_BREAK, SPEAKER, STATE_AFTER,
+                                   STREET_BEFORE, THE_BEFORE, TITLES, TITLES_AFTER, TOWN_END,
+                                   WHERE_BEFORE)
 from privacy.pii.registry import Detector, register
 
 
@@ -117,6 +118,11 @@ class NameDetector(Detector):
     def _classify(self, text: str, tokens: list[_Tok], i: int, j: int) -> Iterator[Finding]:
         lex = self.lex
         run = [t for t in tokens[i:j] if not _MASK.fullmatch(t.text)]
+        # "London NW1 6XE": the postcode's first half joined the run, which then read as a
+        # name and a word; the run ends before it, and what it held is the town.
+        cut = next((k for k, t in enumerate(run) if k and POSTCODE_AT.match(text, t.start)), 0)
+        if cut:
+            run = run[:cut]
         if not run:
             return
         prev = tokens[i - 1].folded if i > 0 else ""
@@ -171,6 +177,12 @@ class NameDetector(Detector):
             # Paris, Lyon and Berlin are given names somewhere too: after a postal code, a town.
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.8, self.name)
             return
+        town = self._town_word(run[0]) if len(run) == 1 else lex.is_place(whole)
+        if not titled and len(run) <= 3 and town \
+                and (bool(cut) or self._town_in_address(text, run[0].start, run[-1].end)):
+            # A town in an address ("12 Baker Street, London", "London NW1 6XE"), not a person.
+            yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
+            return
         english = lex.english_common or lex.common
         if not titled and PLACE_CUE.search(text, max(0, run[0].start - 22), run[0].start) \
                 and not self._namey(run) and not any(t.folded in english for t in run):
@@ -214,6 +226,21 @@ class NameDetector(Detector):
             yield Finding(run[0].start, run[0].end, "PERSON", 0.6, self.name)  # "Ana: hi"
             return
         yield from self._people(text, run)
+
+    @staticmethod
+    def _town_word(tok: _Tok) -> bool:
+        """A word written as a town's name is: letters, capitalised or in capitals ("London",
+        "LONDON", "Uue-Saaluse"; not "PoBox84" or "TextOperator" before an SMS's postcode)."""
+        return tok.text.replace("-", "").isalpha() and (tok.text.istitle() or tok.upper)
+
+    @staticmethod
+    def _town_in_address(text: str, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` stands where an address puts its town: before a UK or
+        Canadian postcode, or after a house number and street, at the end of that line."""
+        if text[end:end + 1] == " " and POSTCODE_AT.match(text, end + 1):
+            return True
+        return text[start - 1:start] in (" ", "\n") and bool(TOWN_END.match(text, end)) \
+            and bool(STREET_BEFORE.search(text, max(0, start - 70), start))
 
     def _strong(self, tok: _Tok) -> bool:
         return self.lex.is_name_token(tok.folded) and tok.folded not in self.lex.common \
