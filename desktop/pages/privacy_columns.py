@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from privacy.pii.operators import APP_ACTIONS
+from privacy.pii.operators import APP_ACTIONS, DATE_ACTIONS, DATE_TYPES
 
 # Keep or drop first, then what the actions' registry offers in the app ("shift_date" needs a
 # person key, set in a policy file).
@@ -106,10 +106,16 @@ class ColumnActions(QTableWidget):
         """The ``[columns]`` lines of a policy file for every column not kept; ``day_first``
         goes with date actions, as for dates in the text (a date column ignored it)."""
         def settings(action: str) -> str:
-            dated = day_first and action in ("generalize_date", "shift_date")
+            dated = day_first and action in DATE_ACTIONS
             return ", day_first = true" if dated else ""
+
+        def entity(column: str, action: str) -> str:
+            # A date rule's cells are dates: one it cannot read is tagged <DATE>, not <ID>.
+            held = self._entities.get(column, "ID")
+            dated = action in DATE_ACTIONS and held not in DATE_TYPES
+            return "DATE" if dated else held
 
         # A JSON string is a valid TOML quoted key: any column name is written safely.
         return [f'{json.dumps(column)} = {{ action = "{action}", '
-                f'entity = "{self._entities.get(column, "ID")}"{settings(action)} }}'
+                f'entity = "{entity(column, action)}"{settings(action)} }}'
                 for column, action in self.actions().items() if action != "keep"]

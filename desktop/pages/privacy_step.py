@@ -364,12 +364,14 @@ class PrivacyPanel(QWidget):
         self.create_button.setEnabled(False)  # until another name is typed
         left = ", ".join(f"{c} ({n:,} row{'s' * (n != 1)})"
                          for c, n in sorted(report.values_left_in_text.items()))
+        unread = report.unread_warning()  # "unknown" in a date column: tagged, said by row
         self.status.setText(f"Created {info.name} ({info.rows:,} rows); {self.dataset} is "
                             "unchanged. The audit log records the choices applied." + (
                                 f" ⚠ The texts still hold values of columns replaced here, as "
                                 f"written: {left}. Beside the pseudonyms they link them back: add "
                                 "their format as a pattern in a policy file (cloister anonymize) "
-                                "before training on this copy." if left else ""))
+                                "before training on this copy." if left else "")
+                            + (f" ⚠ {unread[:1].upper()}{unread[1:]}." if unread else ""))
         self.context.datasets_changed.emit()
 
 

@@ -96,6 +96,9 @@ def print_report(report, *, as_json: bool, what: str, policy=None, applied: bool
     warning = report.coverage_warning()
     if warning:
         print(f"cloister: warning: {warning}.", file=sys.stderr)
+    unread = report.unread_warning()  # "unknown" in a date column: tagged, said by row
+    if unread:
+        print(f"cloister: warning: {unread}.", file=sys.stderr)
     for p in report.proposals:
         print(f"  Proposed identifier column {p.column!r}: {p.entity}, action {p.action} "
               f"({p.reason})")

@@ -16,7 +16,7 @@ from typing import Any
 from privacy.errors import PrivacyError
 from privacy.pii.columns import ColumnProposal, propose_columns
 from privacy.pii.findings import Finding
-from privacy.pii.operators import Context, apply, replace_value
+from privacy.pii.operators import Context, apply, try_value
 from privacy.pii.policy import Policy
 from privacy.pii.pseudonym import Pseudonymizer
 from privacy.pii.reversible import PseudonymMap
@@ -68,6 +68,11 @@ class ScanReport:
     # Per column the policy replaced or dropped: rows whose anonymized text still holds that
     # column's value as written ("Kundennummer CUST-008812" beside its pseudonym).
     values_left_in_text: Counter[str] = field(default_factory=Counter)
+    # Per column whose rule could not read some of its cells (a date rule given "unknown"): how
+    # many, the first rows holding one (numbered from 1, the header not counted) and their tag.
+    unread_cells: Counter[str] = field(default_factory=Counter)
+    unread_rows: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    unread_tags: dict[str, str] = field(default_factory=dict)
 
     def kept_as_written(self, column: str) -> int:
         """Cells of a scanned column that the detectors left unchanged: what a proposal for that
@@ -92,6 +97,22 @@ class ScanReport:
                 "names, phone numbers, ID numbers and dates there are often missed. Check the "
                 "preview, and drop or replace columns that hold such data")
 
+    def unread_warning(self) -> str | None:
+        """Which column rules met cells they could not read, by row: such a cell is tagged
+        instead (never kept as written), which the user should know and may want to fix."""
+        if not self.unread_cells:
+            return None
+        parts = []
+        for column, count in self.unread_cells.items():
+            rows = self.unread_rows[column]
+            listed = ", ".join(f"{r:,}" for r in rows) + (", ..." if count > len(rows) else "")
+            parts.append(f"column {column!r}: {count:,} cell{'s' * (count != 1)} "
+                         f"(row{'s' * (len(rows) != 1)} {listed}) that "
+                         f"{self.column_actions.get(column, 'its rule')} cannot read, tagged "
+                         f"{self.unread_tags[column]}")
+        return ("cells that their column's rule cannot read are tagged instead of kept: "
+                + "; ".join(parts))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows, "columns_scanned": self.columns_scanned,
@@ -106,6 +127,8 @@ class ScanReport:
             "column_actions": self.column_actions,
             "other_script_share": round(self.other_script_share, 4),
             "coverage_warning": self.coverage_warning(),
+            "unread_cells": {c: {"cells": n, "rows": list(self.unread_rows[c]),
+                                 "tag": self.unread_tags[c]} for c, n in self.unread_cells.items()},
         }
 
 
@@ -174,7 +197,9 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
             # (and, as a DP person column, one person for all those rows).
             if rule.operator.action == "drop" or value is None or not str(value).strip():
                 continue
-            new = replace_value(str(value), rule.entity, rule.operator, ctx)
+            new, read = try_value(str(value), rule.entity, rule.operator, ctx)
+            if not read:  # "unknown" under generalize_date: tagged, and said where
+                _unread(report, column, row, new)
             out[column][row] = new
             report.cells_changed += new != str(value)
         for column in scan:
@@ -200,6 +225,16 @@ def anonymize_columns(columns: Mapping[str, Sequence[Any]], policy: Policy,
             progress(row + 1, rows)
     return Result(columns=out, report=report, dropped=dropped, changed_spans=spans,
                   pseudonyms=pseudonyms)
+
+
+UNREAD_ROWS_LISTED = 5  # rows named per column in the report; the count covers them all
+
+
+def _unread(report: ScanReport, column: str, row: int, tag: str) -> None:
+    report.unread_cells[column] += 1
+    report.unread_tags[column] = tag
+    if len(report.unread_rows[column]) < UNREAD_ROWS_LISTED:
+        report.unread_rows[column].append(row + 1)
 
 
 _MIN_VALUE_SEARCHED = 4  # shorter values ("12", "ab") are found inside words by chance

@@ -36,6 +36,7 @@ from privacy.pii.dates import EUROPEAN_MONTH_NUMBERS
 from privacy.pii.pseudonym import Pseudonymizer
 
 DATE_TYPES = ("DATE", "DATE_TIME")
+DATE_ACTIONS = ("generalize_date", "shift_date")  # they tag what they cannot read as a date
 
 
 @dataclass(frozen=True)
@@ -370,8 +371,15 @@ APP_ACTIONS = tuple(n for n, spec in _REGISTRY.items() if spec.in_app and not sp
 
 def replace_value(value: str, entity: str, op: Operator, ctx: Context) -> str:
     """What one found value becomes under ``op``."""
+    return try_value(value, entity, op, ctx)[0]
+
+
+def try_value(value: str, entity: str, op: Operator, ctx: Context) -> tuple[str, bool]:
+    """What ``value`` becomes under ``op``, and whether the action could read it: a date action
+    given no date it reads ("unknown", "31/02/2020") tags it instead (``False``), which a whole
+    column's report names by row."""
     out = _REGISTRY[op.action].run(value, entity, op.params, ctx)
-    return out if out is not None else f"<{op.params.get('label', entity)}>"
+    return (out, True) if out is not None else (f"<{op.params.get('label', entity)}>", False)
 
 
 def apply(text: str, findings: list[Finding], operators: dict[str, Operator],

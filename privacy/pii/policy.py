@@ -25,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 (tomli is the same parser, before it joined the stdlib)
     import tomli as tomllib
 from privacy.pii.custom import CustomPattern, DenyList, PatternError
-from privacy.pii.operators import Operator, action_spec, actions
+from privacy.pii.operators import DATE_ACTIONS, Operator, action_spec, actions
 from privacy.pii.findings import Finding
 from privacy.pii.name_model import NAME_MODES, shared_detector
 from privacy.pii.registry import Detector, all_detectors, detect, entity_types
@@ -240,7 +240,9 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source}{_line_of(text, 'columns')}: [columns] must be a table")
     for column, value in columns.items():
         op, params = _operator(value, f"columns.{column}", source, text, column, column=True)
-        entity = str(params.get("entity", "ID")).upper()
+        # What the cells hold unless said: a date rule's are dates, so one it cannot read is
+        # tagged <DATE>, not <ID> (an identifier is what any other column rule is taken for).
+        entity = str(params.get("entity", "DATE" if op.action in DATE_ACTIONS else "ID")).upper()
         if entity != "ID" and entity not in known:
             raise PolicyError(f"{source}{_line_of(text, column)}: columns.{column}: unknown entity "
                               f"type {entity!r}; known: {', '.join(sorted(known))}")

@@ -358,3 +358,19 @@ def test_a_long_suggested_name_is_shown_whole(qtbot, window) -> None:
     edit = panel.name_edit
     assert edit.text() == "sms-spam-with-a-rather-long-file-name-anonymized" == edit.toolTip()
     assert edit.width() > edit.fontMetrics().horizontalAdvance(edit.text())  # it showed its tail
+
+
+def test_a_column_the_user_sets_to_a_date_action_holds_dates(qtbot) -> None:
+    # A column the scan did not propose was written 'entity = "ID"' whatever its action, so a
+    # cell that generalize_date could not read ("unknown") became <ID> in the stored copy.
+    from desktop.pages.privacy_columns import ColumnActions
+    from privacy.pii.policy import parse_policy
+
+    table = ColumnActions()
+    qtbot.addWidget(table)
+    table.show_columns(["Visit date", "Ref"], [])
+    table.set_action("Visit date", "generalize_date")
+    table.set_action("Ref", "pseudonym")
+    policy = parse_policy("[columns]\n" + "\n".join(table.policy_lines()) + "\n")
+    assert policy.columns["Visit date"].entity == "DATE"
+    assert policy.columns["Ref"].entity == "ID"

@@ -458,3 +458,23 @@ def test_scan_progress_into_a_log_is_a_line_now_and_then_not_one_per_row(monkeyp
     lines = __import__("sys").stderr.getvalue().splitlines()
     assert "\r" not in "".join(lines)
     assert lines[-1] == "  name model: 120/120 rows" and len(lines) <= 2
+
+
+def test_a_date_column_s_unreadable_cells_are_named_by_row(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # "unknown" in a column under generalize_date became <ID> without a word.
+    source = tmp_path / "visits.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "dob"])
+        writer.writerows([("fine", "a", "1990-03-14"), ("slow", "b", "unknown"),
+                          ("ok", "a", "3/14/2013"), ("bad", "b", "n/a")])
+    policy = tmp_path / "dates.toml"
+    policy.write_text('[columns]\ndob = "generalize_date"\n', encoding="utf-8")
+    assert cli(["scan", str(source), "--policy", str(policy)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: cells that their column's rule cannot read are tagged" in err
+    assert "column 'dob': 2 cells (rows 2, 4) that generalize_date cannot read, tagged <DATE>" in err
+    assert cli(["scan", str(source), "--policy", str(policy), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["unread_cells"] == {"dob": {"cells": 2, "rows": [2, 4], "tag": "<DATE>"}}

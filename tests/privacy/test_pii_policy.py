@@ -154,3 +154,38 @@ def test_a_bare_column_name_with_an_accent_says_to_quote_it() -> None:
 
     with pytest.raises(PolicyError, match=r'a name with accents or spaces must be in quotes: "Assuré" = \.\.\.'):
         parse_policy('[columns]\nAssuré = "mask"\n')
+
+
+def test_a_cell_a_date_rule_cannot_read_is_tagged_a_date_and_named_by_row() -> None:
+    # 'dob = "generalize_date"' turned "unknown" into <ID> and said nothing: the rule's cells
+    # are dates, and the report now names the column and rows it could not read.
+    from privacy.pii.anonymize import UNREAD_ROWS_LISTED, anonymize_columns
+    from privacy.pii.pseudonym import Pseudonymizer
+
+    key = Pseudonymizer(b"\x01" * 32)
+    columns = {"text": ["a", "b", "c", "d", "e", "f"],
+               "dob": ["1990-03-14", "unknown", "3/14/2013", "31/02/2020", None, " "]}
+    for rule in ('"generalize_date"', '{ action = "shift_date", max_days = 30 }'):
+        result = anonymize_columns(columns, parse_policy(f"[columns]\ndob = {rule}\n"), key)
+        dob = result.columns["dob"]
+        assert dob[1] == dob[3] == "<DATE>" and dob[4:] == [None, " "], dob  # empty stays empty
+        assert dob[0] != "1990-03-14" and "<" not in dob[0] + dob[2]
+        report = result.report
+        assert report.unread_cells == {"dob": 2} and report.unread_rows["dob"] == [2, 4]
+        warning = report.unread_warning()
+        assert warning is not None and "'dob': 2 cells (rows 2, 4)" in warning
+        assert "<DATE>" in warning and rule.split('"')[1] in warning
+        assert report.to_json()["unread_cells"] == {"dob": {"cells": 2, "rows": [2, 4],
+                                                            "tag": "<DATE>"}}
+    # An entity the policy names is its word; a rule that reads every cell says nothing.
+    said = anonymize_columns(columns, parse_policy(
+        '[columns]\ndob = { action = "generalize_date", entity = "ID" }\n'), key)
+    assert said.columns["dob"][1] == "<ID>" and "<ID>" in (said.report.unread_warning() or "")
+    masked = anonymize_columns(columns, parse_policy('[columns]\ndob = "mask"\n'), key)
+    assert masked.report.unread_warning() is None and masked.report.to_json()["unread_cells"] == {}
+    # Many such cells: all counted, the first rows named.
+    many = {"text": ["x"] * 40, "dob": ["n/a"] * 40}
+    report = anonymize_columns(many, parse_policy('[columns]\ndob = "generalize_date"\n'), key).report
+    assert report.unread_cells["dob"] == 40
+    assert report.unread_rows["dob"] == list(range(1, UNREAD_ROWS_LISTED + 1))
+    assert "40 cells (rows 1, 2, 3, 4, 5, ...)" in (report.unread_warning() or "")
