@@ -9,6 +9,7 @@ findings' places hold in the original text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # A word as the name rules see it: letters, with inner apostrophes and hyphens ("O'Neil",
 # "Jean-Luc"; never a possessive "'s"), and a trailing full stop ("Mr.").
@@ -21,35 +22,51 @@ _SMALL_WORD = re.compile(
 _CAPITAL_WORD = re.compile(r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*", re.UNICODE)
 
 
-def capitals_as_titles(text: str) -> str:
+def capitals_as_titles(text: str, everyday: Callable[[str], bool] | None = None) -> str:
     """``text`` with each stretch of two or more words in capitals title-cased, where that
     changes no character's position. A lone word in capitals stays as it is: an acronym or a
     heading ("FICO", "RE:", "USAA") far more often than a name. A word that holds digits
-    ("AB12CD", a code) or is a redaction mark ("XXXX") ends a stretch and is never changed."""
+    ("AB12CD", a code) or is a redaction mark ("XXXX") ends a stretch and is never changed; "A"
+    and "I" belong to the stretch around them ("PUT A LIEN" is no "Put" beside "A Lien").
+
+    ``everyday(folded word)`` says which words prose writes in lower case: they are, so that
+    "WELLS FARGO CLOSED MY ACCOUNT" reads "Wells Fargo closed my account" (the verb joined
+    the run of capitalised words, which then read as a name and a word)."""
     if not any(c.isupper() for c in text):
         return text
-    spans: list[tuple[int, int]] = []
+    spans: list[list[tuple[int, int]]] = []
     stretch: list[tuple[int, int]] = []  # the current stretch's words, (start, end)
+
+    def close() -> None:
+        if sum(1 for s, e in stretch if e - s > 1) >= 2:
+            spans.append(list(stretch))
+
     for m in TOKEN.finditer(text):
         word = m.group().rstrip(".") or m.group()
-        capital = word.isupper() and bool(_CAPITAL_WORD.fullmatch(word)) and not MASK.fullmatch(word)
+        capital = word in ("A", "I") or (word.isupper() and bool(_CAPITAL_WORD.fullmatch(word))
+                                         and not MASK.fullmatch(word))
         if stretch and not (capital and not any(c.isalpha() for c in text[stretch[-1][1]:m.start()])):
-            if len(stretch) >= 2:
-                spans.append((stretch[0][0], stretch[-1][1]))
+            close()
             stretch = []
         if capital:
             stretch.append((m.start(), m.start() + len(word)))
-    if len(stretch) >= 2:
-        spans.append((stretch[0][0], stretch[-1][1]))
+    close()
     parts: list[str] = []
     at = 0
-    for start, end in spans:
+    for words in spans:
+        start, end = words[0][0], words[-1][1]
         titled = text[start:end].title()
         if len(titled) != end - start:  # a letter whose title case is two ("ŉ"): leave it
             continue
         # As prose writes them: "As the Sellers Agent" read "The Sellers" as a name (Faker
         # lists "The"), and "Bank Of America" hid the "of" that says what the bank is.
         titled = titled[:1] + _SMALL_WORD.sub(lambda w: w.group().lower(), titled[1:])
+        if everyday is not None:
+            chars = list(titled)
+            for s, e in words:
+                if text[s:e] != "I" and everyday(text[s:e].casefold()):
+                    chars[s - start:e - start] = titled[s - start:e - start].lower()
+            titled = "".join(chars)
         parts += [text[at:start], titled]
         at = end
     parts.append(text[at:])

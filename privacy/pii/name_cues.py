@@ -105,3 +105,20 @@ ORG_HEADS = frozenset({"bank", "university", "college", "institute", "department
                        "hospital", "court", "government"})
 SENTENCE_BREAK = re.compile(r"[.!?\n](?=\s)")
 LIST_SEP = re.compile(r"^(?:,\s|\s(?:and|&|or)\s|,\s(?:and|or)\s)$")
+# Firms that consumers name in complaints, as a run of words ("Wells Fargo", "USAA"): an
+# ORGANIZATION. Those whose words a name list holds ("Chase", "Ally", "Sallie Mae") count only
+# when written in capitals ("THANK YOU CHASE"), where case cannot tell the firm from a person;
+# written as prose writes names, "Chase" may be one.
+KNOWN_ORGS = frozenset("""
+chase|jpmorgan chase|jp morgan chase|jpmorgan|usaa|wells fargo|citi|citibank|citigroup|
+bank of america|capital one|discover|american express|amex|ally|synchrony|navient|sallie mae|
+nelnet|mohela|experian|equifax|transunion|trans union|paypal|venmo|zelle|cash app|
+comenity|barclays|barclaycard|hsbc|santander|td bank|pnc|truist|suntrust|bb&t|regions bank|
+fifth third|huntington|keybank|us bank|u.s. bank|citizens bank|navy federal|pentagon federal|
+penfed|midland|midland credit|portfolio recovery|lvnv|ocwen|nationstar|mr. cooper|
+rocket mortgage|quicken loans|loancare|freedom mortgage|caliber|shellpoint|carrington|
+newrez|credit karma|coinbase|klarna|afterpay|sofi|goldman sachs|morgan stanley|
+charles schwab|credit one|merrick bank|onemain|lloyds|natwest|halifax|monzo|revolut|
+deutsche bank|commerzbank|sparkasse|bnp paribas|societe generale|credit agricole|rabobank|
+abn amro|unicredit|intesa sanpaolo
+""".replace("\n", "").split("|"))

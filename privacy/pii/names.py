@@ -43,7 +43,8 @@ from privacy.pii.capitals import capitals_as_titles
 from privacy.pii.findings import Finding
 from privacy.pii.lexicon import PARTICLES, fold_word, lexicon, us_states
 from privacy.pii.name_cues import (AFTER_CUE, ARTICLES, BUSINESS_WORDS, DETERMINER_BEFORE,
-                                   DETERMINERS, LIKE_BEFORE, LIST_SEP, NAME_CUE, ORG_HEADS,
+                                   DETERMINERS, KNOWN_ORGS, LIKE_BEFORE, LIST_SEP, NAME_CUE,
+                                   ORG_HEADS,
                                    PERSON_AFTER, PLACE_CUE, PLACE_CUES, POSTCODE_AT,
                                    POSTCODE_BEFORE, PRONOUN, SENTENCE_BREAK, SPEAKER, STATE_AFTER,
                                    STREET_BEFORE, THE_BEFORE, TITLES, TITLES_AFTER, TOWN_END,
@@ -56,13 +57,15 @@ def _is_cap(token: str) -> bool:
 
 
 class _Tok:
-    __slots__ = ("start", "end", "text", "folded", "upper")
+    __slots__ = ("start", "end", "text", "folded", "upper", "shouted")
 
-    def __init__(self, m: re.Match[str]) -> None:
+    def __init__(self, m: re.Match[str], written: str) -> None:
         self.text = m.group().rstrip(".") or m.group()
         self.start, self.end = m.start(), m.start() + len(self.text)
         self.folded = fold_word(self.text)
         self.upper = len(self.text) > 1 and self.text.isupper()
+        # In capitals as written, before a stretch of them was read title-cased.
+        self.shouted = len(self.text) > 1 and written[self.start:self.end].isupper()
 
 
 @register
@@ -73,13 +76,26 @@ class NameDetector(Detector):
     def __init__(self) -> None:
         self.lex = lexicon()
         self.states = us_states()
+        lex = self.lex
+        # Words of places of two or more words ("NEW YORK", "UNITED STATES"): never lowered.
+        self._place_words = frozenset(w for p in (*lex.cities, *lex.countries, *self.states)
+                                      if " " in p for w in p.split())
+        self._firm_words = frozenset(w for firm in KNOWN_ORGS for w in firm.split())
+
+    def _written_lower(self, folded: str) -> bool:
+        """Whether prose writes ``folded`` in lower case: an everyday word that is no name, no
+        place, no title and no word of a firm's name ("Bank", "Financial" stay capitalised)."""
+        lex = self.lex
+        return folded in lex.common and not lex.is_name_token(folded) and not lex.is_place(folded) \
+            and folded not in self._place_words and folded not in lex.company_suffixes \
+            and folded not in BUSINESS_WORDS and folded not in TITLES and folded not in self._firm_words
 
     def find(self, text: str) -> Iterator[Finding]:
         # Words in capitals carry no case signal: "MARGARET THORNBURY complained", a patient
         # list written in capitals. Read such stretches as if title-cased (the findings keep
         # their places: only letters' case changes), so the rules for capitalised words apply.
-        text = capitals_as_titles(text)
-        tokens = [_Tok(m) for m in _TOKEN.finditer(text)]
+        written, text = text, capitals_as_titles(text, self._written_lower)
+        tokens = [_Tok(m, written) for m in _TOKEN.finditer(text)]
         # In a text written without capitals, lower case says nothing against a name; where the
         # writer does use capitals, a lower-case "rose" or "bath" is most likely a word.
         caseless = not any(c.isupper() for c in text)
@@ -123,6 +139,8 @@ class NameDetector(Detector):
         cut = next((k for k, t in enumerate(run) if k and POSTCODE_AT.match(text, t.start)), 0)
         if cut:
             run = run[:cut]
+        if len(run) > 1 and run[0].text == "I" and text[run[0].end:run[0].end + 1] != ".":
+            run = run[1:]  # "I BANK WITH USAA": the pronoun opens no firm's or person's name
         if not run:
             return
         prev = tokens[i - 1].folded if i > 0 else ""
@@ -154,6 +172,11 @@ class NameDetector(Detector):
             yield Finding(title_start if title_start is not None else run[0].start, run[-1].end,
                           "PERSON", 0.9, self.name)
             return
+        if not titled:
+            firm = self._known_firm(run)
+            if firm:  # "Citibank", "USAA", "WELLS FARGO", "THANK YOU CHASE": a firm, no person
+                yield Finding(run[0].start, run[firm - 1].end, "ORGANIZATION", 0.7, self.name)
+                return
         initial = len(run[0].text) == 1 and text[run[0].end:run[0].end + 1] == "."  # "A. Smith"
         if len(run) > 1 and ((run[0].folded in DETERMINERS and not initial) or (
                 run[0].folded in lex.common and not lex.is_name_token(run[0].folded)
@@ -227,6 +250,24 @@ class NameDetector(Detector):
             return
         yield from self._people(text, run)
 
+    def _known_firm(self, run: list[_Tok]) -> int:
+        """How many of ``run``'s first tokens name a firm of ``KNOWN_ORGS``, with the business
+        words after it ("ALLY FINANCIAL repossessed"); 0 if none, or if a name follows ("a man
+        called Citibank Jones"). A firm whose words a name list holds counts only in capitals
+        ("CHASE"; "Chase" may be a person)."""
+        lex = self.lex
+        for k in range(len(run), 0, -1):
+            core = k
+            while core > 1 and (run[core - 1].folded in BUSINESS_WORDS
+                                or run[core - 1].folded in lex.company_suffixes):
+                core -= 1
+            if " ".join(t.folded for t in run[:core]) in KNOWN_ORGS \
+                    and not any(lex.is_name_token(t.folded) for t in run[k:]) and (
+                    all(t.shouted for t in run[:core])
+                    or not any(lex.is_name_token(t.folded) for t in run[:core])):
+                return k
+        return 0
+
     @staticmethod
     def _town_word(tok: _Tok) -> bool:
         """A word written as a town's name is: letters, capitalised or in capitals ("London",
@@ -254,10 +295,12 @@ class NameDetector(Detector):
         return not (tok.upper or tok.folded in lex.common or lex.is_place(tok.folded)
                     or tok.folded in lex.company_suffixes or len(tok.text) < 3)
 
-    def _person_context(self, text: str, start: int, end: int) -> bool:
-        """Words around a mention that say it is a person: a possessive or a verb after it,
-        a he/she pronoun in the same or the next sentence, "looks like X", "where's X"."""
-        if PERSON_AFTER.match(text[end:end + 10]):
+    def _person_context(self, text: str, start: int, end: int, *, verbs: bool = True) -> bool:
+        """Words around a mention that say it is a person: a possessive or (``verbs``) a verb
+        after it, a he/she pronoun in the same or the next sentence, "looks like X", "where's X"."""
+        after = PERSON_AFTER.match(text[end:end + 10])
+        if after and (verbs or "s" == after.group()[-1:] and "'" in after.group().replace("’", "'")
+                      or text.startswith((" is from ", " was from "), end)):  # "ZAMA IS FROM X"
             return True
         if PRONOUN.search(text, end, self._next_break(text, end)):
             return True
@@ -307,9 +350,12 @@ class NameDetector(Detector):
                 elif self._unknown(run[k]) and AFTER_CUE.match(text[run[k].end:run[k].end + 8]) \
                         and self._cued(text, run[k].start):
                     yield Finding(run[k].start, run[k].end, "PERSON", 0.6, self.name)
+                # A word written in capitals needs more than a verb after it: there any noun
+                # in no list takes one ("MY RELIGION DOES NOT ALLOW", "BATTERY IS FOUND").
                 elif len(run) == 1 and self._novel(text, run[k]) \
                         and not THE_BEFORE.search(text, max(0, run[k].start - 5), run[k].start) \
-                        and self._person_context(text, run[k].start, run[k].end):
+                        and self._person_context(text, run[k].start, run[k].end,
+                                                 verbs=not run[k].shouted):
                     yield Finding(run[k].start, run[k].end, "PERSON", 0.5, self.name)
                 k += 1
                 continue

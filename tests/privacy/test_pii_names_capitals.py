@@ -55,3 +55,35 @@ def test_capitals_are_read_as_titles_in_place() -> None:
     # and a lone acronym (with its masks around it) are left as written.
     assert read == "ref AB12CD: Margaret Thornbury of Leeds, XXXX IRA XXXX, and FICO"
     assert capitals_as_titles("no capitals here") == "no capitals here"
+
+
+@pytest.mark.parametrize("text, firm", [
+    ("THANK YOU CHASE FOR NOTHING", "CHASE"),
+    ("I BANK WITH USAA AND THEY REFUSED", "USAA"),
+    ("I OPENED AN ACCOUNT AT BANK OF AMERICA IN 2019", "BANK OF AMERICA"),
+    ("WELLS FARGO CLOSED MY ACCOUNT", "WELLS FARGO"),
+    ("ALLY FINANCIAL REPOSSESSED MY CAR", "ALLY FINANCIAL"),
+    ("I HAVE A LOAN WITH NAVIENT AND SALLIE MAE", "SALLIE MAE"),
+    ("CHASE BANK CLOSED MY ACCOUNT", "CHASE BANK"),
+    ("I called Citibank twice", "Citibank"),
+])
+def test_firms_in_shouted_complaints_are_no_people(text: str, firm: str) -> None:
+    # An all-caps complaint had its bank replaced by an invented person's name.
+    found = [(f.text(text), f.type) for f in detect(text) if f.score >= 0.5]
+    assert (firm, "ORGANIZATION") in found and people(text) == [], found
+
+
+@pytest.mark.parametrize("text", [
+    "I HAVE A LOAN AND MADE A PAYMENT FOR A HOUSE",  # "A LOAN", "MADE A" were people
+    "MY RELIGION DOES NOT ALLOW IT",  # an unlisted noun before a verb, once its words are lowered
+])
+def test_everyday_words_in_capitals_are_no_people(text: str) -> None:
+    assert people(text) == []
+
+
+def test_names_in_capitals_beside_firms_are_still_found() -> None:
+    assert people("I SPOKE WITH JOHN SMITH AT WELLS FARGO") == ["JOHN SMITH"]
+    assert people("THANK YOU MARGARET THORNBURY") == ["MARGARET THORNBURY"]
+    assert people("MY NAME IS MASLIN") == ["MASLIN"]          # a name in no list, after a cue
+    assert "YUMIKA" in people("YUMIKA IS VERY RELIABLE. YOU CAN DEPEND ON HER")  # "HER" says so
+    assert people("Thank you Chase, you were kind") == ["Chase"]  # as written: maybe a person
