@@ -319,12 +319,11 @@ def read_label_columns_option(args: argparse.Namespace, imported: ImportedTable,
     (``engine.data.label_columns.LabelColumns``); as it was, and None, without the option."""
     if not args.label_columns:
         return imported, None
+    from engine.data.label_columns import read_label_columns, refuse_beside, wanted_columns
+
     for flag, given in (("--label-column", args.label_column), ("--label-delimiter", args.label_delimiter)):
         if given:
-            raise InputError(f"--label-columns and {flag} exclude each other: the labels are "
-                             "read from the columns named (joined with a delimiter Cloister "
-                             f"chooses); leave {flag} out")
-    from engine.data.label_columns import read_label_columns, wanted_columns
+            raise refuse_beside(flag)
 
     names = wanted_columns(args.label_columns, imported, text_columns or ())
     return read_label_columns(imported, names)

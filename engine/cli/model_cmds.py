@@ -46,6 +46,11 @@ def register(subparsers: Any) -> None:
                    help="text column of --data FILE; repeat it for several, joined as training "
                    "joined them (default: the training data's where the file has them, else inferred)")
     p.add_argument("--label-column", metavar="L", help="label column of --data FILE (default: inferred)")
+    p.add_argument("--label-columns", action="append", metavar="C1,C2,...|auto",
+                   help="a multi-label run's labels in --data FILE as one 0/1 column each, as "
+                   "import reads them: name the columns (toxic,obscene,insult), or 'auto' for "
+                   "those named like the run's labels (the default where the file has them "
+                   "and no label column)")
     p.add_argument("--sheet", metavar="NAME", help="the worksheet of --data WORKBOOK (default: the first)")
     p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                    help="whether the first row of --data FILE names the columns (default: detected)")
@@ -171,6 +176,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          "--data, or drop --stored to score --data")
     columns = [flag for flag, value in (("--text-column", args.text_column),
                                         ("--label-column", args.label_column),
+                                        ("--label-columns", args.label_columns),
                                         ("--sheet", args.sheet),
                                         ("--header/--no-header", args.header is not None)) if value]
     if columns and (args.data is None or not Path(args.data).expanduser().exists()):
@@ -187,7 +193,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         report = evaluate_run(ws, args.run, data=args.data, text_column=args.text_column,
                               label_column=args.label_column, device=_device(args),
-                              sheet=args.sheet, header=args.header)
+                              sheet=args.sheet, header=args.header,
+                              label_columns=args.label_columns)
     mistakes = report.misclassified[: args.misclassified]
     # Mistakes of the run's own test split are also placed in the dataset (`cloister show`).
     in_dataset = (test_split_dataset_rows(ws, args.run) if args.data is None and mistakes
@@ -210,6 +217,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "computed on the rows as they are and are not private", file=sys.stderr)
     if report.rows_not_read:
         print(f"  warning: {report.rows_not_read_text} They were not scored.", file=sys.stderr)
+    if report.label_columns:
+        from engine.data.label_columns import shown
+
+        ignored = (f"; other 0/1 columns, not labels of the run, left out: "
+                   f"{shown(report.columns_ignored)}" if report.columns_ignored else "")
+        print(f"  note: labels read from the 0/1 columns {shown(report.label_columns)}{ignored}",
+              file=sys.stderr)
     if report.labels_read_as:
         print("  note: labels read as the model's, written differently: " + ", ".join(
             f"{given!r} as {known!r}" for given, known in report.labels_read_as), file=sys.stderr)

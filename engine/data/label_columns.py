@@ -127,6 +127,13 @@ class LabelColumns:
     blank_in: dict[int, str]  # row index -> the first of its label columns with an empty cell
 
 
+def refuse_beside(flag: str) -> InputError:
+    """The refusal of ``--label-columns`` given with ``flag`` (--label-column, --label-delimiter)."""
+    return InputError(f"--label-columns and {flag} exclude each other: the labels are read from "
+                      "the columns named (joined with a delimiter Cloister chooses); leave "
+                      f"{flag} out")
+
+
 def wanted_columns(values: Sequence[str], imported: ImportedTable,
                    text_columns: Sequence[str] = ()) -> list[str]:
     """The columns ``--label-columns`` names: each value a column, or names separated by commas
@@ -188,10 +195,16 @@ def _no_column_nearly(imported: ImportedTable, names: Sequence[str]) -> None:
                 "the label columns you want.")
 
 
-def read_label_columns(imported: ImportedTable, names: Sequence[str]) -> tuple[ImportedTable, LabelColumns]:
+READ_HOW = ("--label-columns reads one label per column, set where the cell is 1: name only "
+            "such columns, or correct the cell in the file.")
+
+
+def read_label_columns(imported: ImportedTable, names: Sequence[str], *, how: str = READ_HOW
+                       ) -> tuple[ImportedTable, LabelColumns]:
     """``imported`` with the columns ``names`` (checked, two or more) replaced by one label
     column of each row's labels joined by a delimiter, where the first of them was. A cell
-    that is no indicator value refuses the file, naming its row and column."""
+    that is no indicator value refuses the file, naming its row and column (and ``how``: why
+    the column is read so, and what to do)."""
     table = imported.table
     read = {name: cells(table.column(name)) for name in names}
     for name, column in read.items():
@@ -204,9 +217,7 @@ def read_label_columns(imported: ImportedTable, names: Sequence[str]) -> tuple[I
                      if imported.format in ("csv", "tsv") and imported.first_data_line else "")
             raise InputError(
                 f"{imported.source}: row {row:,}{where}, column {name!r}: {value[:40]!r} is "
-                f"not an indicator value (1 or 0, true or false, yes or no, y or n){more}. "
-                "--label-columns reads one label per column, set where the cell is 1: name only "
-                "such columns, or correct the cell in the file.")
+                f"not an indicator value (1 or 0, true or false, yes or no, y or n){more}. {how}")
     labels = [name.strip() for name in names]
     if not all(labels):
         raise InputError("--label-columns: a column with no name cannot be a label; give it "

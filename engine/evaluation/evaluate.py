@@ -14,6 +14,7 @@ from engine.errors import InputError
 from engine.evaluation.report import EvaluationReport, compute_report, save_report
 
 if TYPE_CHECKING:
+    from engine.evaluation.label_columns_read import FromColumns
     from engine.events import CancelToken
     from engine.vault import Vault
 
@@ -30,13 +31,16 @@ def evaluate_run(
     cancel: CancelToken | None = None,
     sheet: str | None = None,
     header: bool | None = None,
+    label_columns: Sequence[str] | None = None,
 ) -> EvaluationReport:
     """Evaluate a run's model on its own test split (``data=None``; the report is stored
     again), on another dataset of the workspace (by name) or on a labelled file (a path).
     ``dataset`` names a stored dataset outright (``data`` reads a name that is also a path
     as the file, as the command line means it). ``cancel`` set stops it (``Stopped``).
     ``sheet`` picks the worksheet of a workbook given as ``data``; ``header`` says whether its
-    first row names the columns (default: detected).
+    first row names the columns (default: detected). A multi-label run reads a file's labels
+    from one 0/1 column each (``label_columns``: ``--label-columns``; by default where the file
+    has the run's labels' columns and no label column: ``label_columns_read``).
 
     Rows whose label the model was not trained on make it refuse, naming those labels and
     the data, since the model cannot predict them and the metrics would be meaningless. Rows
@@ -52,6 +56,7 @@ def evaluate_run(
     delimiter = str(config.get("label_delimiter", "|"))
     groups = None
     unread: tuple[int, str] = (0, "")  # rows of a --data file that could not be read, and which
+    from_columns: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # 0/1 columns read, left out
     own_split = data is None and dataset is None  # rescored, and its report stored again
     if still_training(record) and own_split:  # its report would describe weights that change
         raise InputError(f"{still_training(record)}; its test report is written when it "
@@ -61,8 +66,8 @@ def evaluate_run(
     elif data is None:
         texts, raw_labels, groups, source, repeated = _test_split(ws, record, config)
     else:
-        texts, raw_labels, source, unread = _labelled_rows(ws, data, text_column, label_column,
-                                                           record, sheet, header)
+        texts, raw_labels, source, unread, from_columns = _labelled_rows(
+            ws, data, text_column, label_column, record, sheet, header, label_columns)
     # The run's own split is scored as it trained (its blank rows, imported with --force, too).
     blank = [] if own_split else [i + 1 for i, t in enumerate(texts) if not str(t).strip()]
     if blank and len(blank) == len(texts):
@@ -88,7 +93,8 @@ def evaluate_run(
         report = replace(report, trained_rows=rows_seen_in_training(ws, record, texts),
                          rows_not_read=unread[0], rows_not_read_text=unread[1],
                          rows_without_text=tuple(blank),
-                         labels_read_as=tuple(sorted(spellings.items())))
+                         labels_read_as=tuple(sorted(spellings.items())),
+                         label_columns=from_columns[0], columns_ignored=from_columns[1])
         if blank:  # mistakes keep the row numbers of the data given, blank rows counted
             report = replace(report, misclassified=tuple(replace(m, row=int(kept[m.row]))
                                                          for m in report.misclassified))
@@ -166,11 +172,14 @@ def _refuse_another_split(ws: Vault, record: Any, test_rows: int) -> None:
 
 def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str] | None,
                    label_column: str | None, record: Any, sheet: str | None = None,
-                   header: bool | None = None
-                   ) -> tuple[list[str], list[str], str, tuple[int, str]]:
-    """A file's (or a stored dataset's) texts and labels, what they are called in messages, and
-    how many of the file's rows could not be read (with which), since they are not scored."""
+                   header: bool | None = None, label_columns: Sequence[str] | None = None
+                   ) -> tuple[list[str], list[str], str, tuple[int, str],
+                              tuple[tuple[str, ...], tuple[str, ...]]]:
+    """A file's (or a stored dataset's) texts and labels, what they are called in messages, how
+    many of the file's rows could not be read (with which), since they are not scored, and the
+    0/1 columns read as a multi-label run's labels and those left out (``label_columns_read``)."""
     path = Path(data).expanduser()
+    columns: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     if path.exists():
         from engine.data.columns import ColumnMapping, texts_and_labels
         from engine.data.importing import read_table
@@ -181,16 +190,26 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str]
         # Unnamed columns default to the training data's names where the file has them:
         # names are a better guide than inference on a few rows.
         trained = training_columns(ws, record) or {}
-        mapping = ColumnMapping.choose(imported, **columns_to_read(
-            trained.get("text_columns") or (), str(trained.get("separator", "\n")),
-            imported.column_names, text_column), label_column=_label_as_trained(
+        to_read = columns_to_read(trained.get("text_columns") or (),
+                                  str(trained.get("separator", "\n")), imported.column_names,
+                                  text_column)
+        read = _read_label_columns(imported, record, label_columns, label_column,
+                                   trained.get("label_column"), to_read["text_columns"] or ())
+        if read is not None:
+            imported, label_column = read.imported, read.label_column
+            columns = (read.columns, read.ignored)
+        mapping = ColumnMapping.choose(imported, **to_read, label_column=_label_as_trained(
             trained, imported.column_names, label_column))
         if mapping.label_column is None:
             raise InputError(f"{path} has no column that looks like labels; name it with "
                              "--label-column")
         texts, labels = texts_and_labels(imported.table, mapping)
-        read = f"sheet {imported.sheet!r}, " if imported.sheet and len(imported.sheets) > 1 else ""
-        source = f"{path} ({read}column {mapping.label_column!r})"
+        sheet_read = f"sheet {imported.sheet!r}, " if imported.sheet and len(imported.sheets) > 1 else ""
+        source = f"{path} ({sheet_read}column {mapping.label_column!r})"
+        if columns[0]:
+            from engine.data.label_columns import shown
+
+            source = f"{path} (0/1 columns {shown(columns[0])})"
     elif sheet is not None:
         raise InputError(f"--sheet picks a worksheet of a workbook file; {data} is not a file")
     else:
@@ -203,8 +222,29 @@ def _labelled_rows(ws: Vault, data: str | Path, text_column: str | Sequence[str]
                              "labelled file's path or a name from `cloister datasets`") from None
         multi = bool((record.config or {}).get("multi_label", False))
         delimiter = str((record.config or {}).get("label_delimiter") or "|") if multi else None
-        return (*_stored_rows(ws, str(data), delimiter), (0, ""))
-    return (*_checked_labels(texts, labels, source), (imported.skipped_rows, imported.skipped_rows_text()))
+        return (*_stored_rows(ws, str(data), delimiter), (0, ""), columns)
+    return (*_checked_labels(texts, labels, source),
+            (imported.skipped_rows, imported.skipped_rows_text()), columns)
+
+
+def _read_label_columns(imported: Any, record: Any, given: Sequence[str] | None,
+                        label_column: str | None, trained_label: Any, text_columns: Sequence[str]
+                        ) -> FromColumns | None:
+    """``label_columns_read.read_run_label_columns`` for a multi-label run; ``--label-columns``
+    for a single-label one refused (it reads several labels a row)."""
+    config = record.config or {}
+    if not config.get("multi_label", False):
+        if given:
+            raise InputError(f"--label-columns reads several labels a row, one 0/1 column each; "
+                             f"run {record.run_id} is single-label (trained without "
+                             "--multi-label): give its label column with --label-column")
+        return None
+    from engine.evaluation.label_columns_read import read_run_label_columns
+
+    return read_run_label_columns(
+        imported, record.labels, str(config.get("label_delimiter") or "|"), given=given,
+        label_column=label_column, trained_label=str(trained_label) if trained_label else None,
+        text_columns=text_columns, run=f"run {record.run_id}")
 
 
 def _stored_anonymized(ws: Vault, data: str | Path | None) -> bool:
@@ -228,8 +268,10 @@ def _stored_rows(ws: Vault, name: str, delimiter: str | None = None
     labels = list(stored.labels)
     own = stored.info.label_delimiter
     if delimiter is not None and own and own != delimiter:
-        labels = [delimiter.join(p.strip() for p in str(label).split(own) if p.strip())
-                  for label in labels]
+        # A row of none of the labels (the delimiter alone, as --label-columns stores a row of
+        # 0s) stays one, in the run's delimiter: re-joined to '', it was refused as unlabelled.
+        labels = [(delimiter.join(p.strip() for p in str(label).split(own) if p.strip())
+                   or delimiter) if str(label).strip() else "" for label in labels]
     return _checked_labels(stored.texts, labels, f"dataset '{name}'")
 
 

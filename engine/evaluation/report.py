@@ -108,6 +108,10 @@ class EvaluationReport:
     rows_without_text: tuple[int, ...] = ()
     # Labels of that data read as the model's label of the same spelling ('1.0' as '1').
     labels_read_as: tuple[tuple[str, str], ...] = ()
+    # A multi-label run on a file of one 0/1 column per label: the columns read as its labels,
+    # and the file's other 0/1 columns, left out (``evaluate.label_columns_read``).
+    label_columns: tuple[str, ...] = ()
+    columns_ignored: tuple[str, ...] = ()
 
     def rows_without_text_text(self) -> str:
         """"3 rows have no text (rows 2, 5, 9): they were not scored", or ""."""
