@@ -36,6 +36,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     # Validate as `cloister inspect` does, before asking for the passphrase; token lengths
     # excepted: they depend on the model, chosen at training, whose plan counts the texts cut.
     imported = read_table(Path(args.file), sheet=args.sheet, header=args.header, encoding=args.encoding)
+    file_columns = list(imported.column_names)  # as the user knows them, for --anonymize's policy
     imported, read = read_label_columns_option(args, imported, args.text_column)
     if read is not None:  # from here on, read as a file with one multi-label column is
         args = argparse.Namespace(**{**vars(args), "label_column": read.label_column,
@@ -87,7 +88,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.anonymize is not None:
         from engine.cli.privacy_cmds import import_anonymized
 
-        return import_anonymized(args, imported, mapping, problems, history)
+        return import_anonymized(args, imported, mapping, problems, history,
+                                 file_columns=file_columns if read is not None else None,
+                                 label_columns=read.columns if read is not None else ())
     ws = open_workspace(args)
     try:
         before = what_is_replaced(ws, name) if args.replace else None

@@ -196,13 +196,17 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def import_anonymized(args: argparse.Namespace, imported, mapping, problems, history=()) -> int:
+def import_anonymized(args: argparse.Namespace, imported, mapping, problems, history=(),
+                      file_columns=None, label_columns=()) -> int:
     """The end of ``cloister import FILE --anonymize POLICY``: nothing but the anonymized table
-    is written, and only into the encrypted workspace."""
-    from engine.data.anonymize import save_anonymized_import
+    is written, and only into the encrypted workspace. ``file_columns``: the file's own, where
+    ``--label-columns`` read ``label_columns`` of them into one."""
+    from engine.data.anonymize import check_policy_reads, save_anonymized_import
 
     policy = _policy(args.anonymize)
-    policy.check_columns(imported.column_names)  # before the passphrase: fail fast, store nothing
+    # Before the passphrase: fail fast, store nothing.
+    check_policy_reads(policy, mapping, label_columns=label_columns,
+                       file_columns=imported.column_names if file_columns is None else file_columns)
     from engine.cli.show_lines import replaced_line, what_is_replaced
 
     ws = open_workspace(args)

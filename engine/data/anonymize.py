@@ -57,11 +57,45 @@ def _check_mapping(mapping: ColumnMapping, result: Result) -> None:
                          "pseudonymize or redact it instead, or choose other columns")
 
 
+def check_policy_reads(policy: Policy, mapping: ColumnMapping, *,
+                       file_columns: Iterable[str] | None = None,
+                       label_columns: Iterable[str] = ()) -> None:
+    """Refuse, before anything is read or stored, a policy that would spoil what the dataset
+    trains on: a rule under [columns] for a text column replaces each whole text (one fake name
+    or tag for every row; "keep", which leaves it unscanned, excepted); a column that
+    ``--label-columns`` reads as a label is stored as the labels, never anonymized. The names
+    are checked against ``file_columns`` (the file's own; default: the table's), not the label
+    column Cloister made of the 0/1 columns, which the user's policy cannot mean."""
+    from privacy.pii.policy import PolicyError
+
+    if file_columns is not None:
+        policy.check_columns(file_columns)
+    labels = set(label_columns)
+    for setting, column in policy.named_columns():
+        if column in labels:
+            raise PolicyError(
+                f"{policy.where(column)}: {setting} names column {column!r}, which "
+                "--label-columns reads as a label (set where the cell is 1): the labels are "
+                "stored as they are, not anonymized, and a 0/1 cell holds nothing personal. "
+                f"Take {column!r} out of the policy, or out of --label-columns to store it as "
+                "a column of its own")
+    for column in mapping.text_columns:
+        rule = policy.columns.get(column)
+        if rule is not None and rule.operator.action not in ("keep", "drop"):  # drop: _check_mapping
+            raise PolicyError(
+                f"{policy.where(column)}: [columns] names the text column {column!r} "
+                f"({rule.operator.action}), and a rule under [columns] replaces each whole "
+                "cell: every text would become one value, with nothing left to train on. Take "
+                f"{column!r} out of [columns]: a text is scanned span by span for the types "
+                "under [entities] (scan_columns says which columns)")
+
+
 def anonymize_imported(imported: ImportedTable, mapping: ColumnMapping, policy: Policy,
                        ws: Workspace, *, progress: Progress | None = None
                        ) -> tuple[ImportedTable, Result]:
     """The anonymized copy of ``imported`` (same source and format), still only in memory."""
     policy.check_columns(imported.column_names)
+    check_policy_reads(policy, mapping)
     result = anonymize_columns(table_columns(imported.table), policy, workspace_pseudonymizer(ws),
                                label_column=mapping.label_column, keep_mapping=True,
                                progress=progress)

@@ -100,15 +100,23 @@ class Policy:
     def operators(self, types: Iterable[str]) -> dict[str, Operator]:
         return {t: self.operator_for(t) for t in types}
 
-    def check_columns(self, available: Iterable[str]) -> None:
-        have = list(available)
+    def named_columns(self) -> list[tuple[str, str]]:
+        """Each column the policy names, with the setting that names it ('columns', ...)."""
         named = [("columns", c) for c in self.columns]
         named += [("scan_columns", c) for c in self.scan_columns or ()]
         if self.date_shift_key:
             named.append(("date_shift.key_column", self.date_shift_key))
-        for setting, column in named:
+        return named
+
+    def where(self, column: str) -> str:
+        """'policy.toml line 7': where the policy names ``column`` (for a message)."""
+        return f"{self.source}{_line_of(self.text, column)}"
+
+    def check_columns(self, available: Iterable[str]) -> None:
+        have = list(available)
+        for setting, column in self.named_columns():
             if column not in have:
-                raise PolicyError(f"{self.source}{_line_of(self.text, column)}: {setting} names "
+                raise PolicyError(f"{self.where(column)}: {setting} names "
                                   f"column {column!r}, which the data does not have; its columns "
                                   f"are {', '.join(repr(c) for c in have)}")
 
