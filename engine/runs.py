@@ -68,6 +68,9 @@ class RunRecord:
     # the policy; {} where they were not), for prediction to anonymize its input the same way
     # after the dataset is gone. None: a run from before records kept it (the audit log says).
     anonymization: dict[str, Any] | None = None
+    # What its dataset's fixes did to labels (``engine.data.label_fixes``): 'Student loan' ->
+    # 'other' (merged), '' (dropped). Other data is scored as trained. None: an older run.
+    label_fixes: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

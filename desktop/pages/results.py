@@ -339,6 +339,8 @@ class ResultsPage(Page):
         seen = (f" (<b>{rep.trained_rows:,} of them trained or validated on</b>: these scores "
                 "overstate how it does on new data)" if rep.trained_rows else "")
         blank = f"; {html.escape(rep.rows_without_text_text())}" if rep.rows_without_text else ""
+        if rep.labels_fixed_as:
+            blank += f"; {html.escape(rep.labels_fixed_text())}"
         if rep.labels_read_as:
             blank += "; labels read as the run's: " + html.escape(", ".join(
                 f"{given!r} as {known!r}" for given, known in rep.labels_read_as))

@@ -224,6 +224,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                    f"{shown(report.columns_ignored)}" if report.columns_ignored else "")
         print(f"  note: labels read from the 0/1 columns {shown(report.label_columns)}{ignored}",
               file=sys.stderr)
+    if report.labels_fixed_as:
+        print(f"  note: {report.labels_fixed_text()}", file=sys.stderr)
     if report.labels_read_as:
         print("  note: labels read as the model's, written differently: " + ", ".join(
             f"{given!r} as {known!r}" for given, known in report.labels_read_as), file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.data.label_fixes import DROPPED
 from engine.errors import InputError
 from engine.evaluation.report import EvaluationReport, compute_report, save_report
 
@@ -76,6 +77,18 @@ def evaluate_run(
     kept = np.flatnonzero([bool(str(t).strip()) for t in texts]) if blank else np.arange(len(texts))
     if blank:
         texts, raw_labels = [texts[i] for i in kept], [raw_labels[i] for i in kept]
+    # Labels the run's dataset merged or dropped at import or `cloister fix`: read as trained.
+    fixed = {} if own_split or multi_label else _as_fixed(raw_labels, record)
+    dropped_rows = 0
+    if fixed:
+        scored = [i for i, label in enumerate(raw_labels) if fixed.get(label) != DROPPED]
+        if not scored:
+            raise InputError(f"{source}: every row's label is one the run's dataset left out "
+                             f"({', '.join(repr(k) for k, v in sorted(fixed.items()) if v == DROPPED)}), "
+                             "so the model was not trained on it: nothing to score")
+        dropped_rows = len(raw_labels) - len(scored)
+        texts, kept = [texts[i] for i in scored], kept[scored]
+        raw_labels = [fixed.get(raw_labels[i]) or raw_labels[i] for i in scored]
     spellings = _spelled_otherwise(raw_labels, record.labels, multi_label=multi_label,
                                    delimiter=delimiter)
     truth = _encode_truth(raw_labels, record.labels, source, multi_label=multi_label,
@@ -94,8 +107,9 @@ def evaluate_run(
                          rows_not_read=unread[0], rows_not_read_text=unread[1],
                          rows_without_text=tuple(blank),
                          labels_read_as=tuple(sorted(spellings.items())),
+                         labels_fixed_as=tuple(sorted(fixed.items())), rows_of_dropped_labels=dropped_rows,
                          label_columns=from_columns[0], columns_ignored=from_columns[1])
-        if blank:  # mistakes keep the row numbers of the data given, blank rows counted
+        if blank or dropped_rows:  # mistakes keep the row numbers of the data given
             report = replace(report, misclassified=tuple(replace(m, row=int(kept[m.row]))
                                                          for m in report.misclassified))
     else:
@@ -291,6 +305,15 @@ def _label_as_trained(trained: dict[str, Any], names: Sequence[str], given: str 
 
 def _label_parts(raw: str, *, multi_label: bool, delimiter: str) -> list[str]:
     return [p.strip() for p in raw.split(delimiter) if p.strip()] if multi_label else [raw]
+
+
+def _as_fixed(raw: Sequence[str], record: Any) -> dict[str, str]:
+    """The labels of ``raw`` that the model does not know and its dataset's fixes merged into
+    one it knows or dropped (``RunRecord.label_fixes``), with what they became ('' dropped)."""
+    fixes = getattr(record, "label_fixes", None) or {}
+    known = set(record.labels)
+    return {label: fixes[label] for label in set(raw) - known
+            if label in fixes and (fixes[label] == DROPPED or fixes[label] in known)}
 
 
 def _spelled_otherwise(raw: Sequence[str], labels: Sequence[str], *, multi_label: bool,

@@ -108,10 +108,26 @@ class EvaluationReport:
     rows_without_text: tuple[int, ...] = ()
     # Labels of that data read as the model's label of the same spelling ('1.0' as '1').
     labels_read_as: tuple[tuple[str, str], ...] = ()
+    # Labels read as the run's dataset's fixes made them ('Student loan' as 'other'; '' for a
+    # label they dropped), and how many rows of dropped labels were therefore not scored.
+    labels_fixed_as: tuple[tuple[str, str], ...] = ()
+    rows_of_dropped_labels: int = 0
     # A multi-label run on a file of one 0/1 column per label: the columns read as its labels,
     # and the file's other 0/1 columns, left out (``evaluate.label_columns_read``).
     label_columns: tuple[str, ...] = ()
     columns_ignored: tuple[str, ...] = ()
+
+    def labels_fixed_text(self) -> str:
+        """"labels read as the run's dataset's fixes made them: 'Student loan' as 'other'; 12
+        rows of labels they left out ('spam') not scored", or ""."""
+        merged = [f"{given!r} as {became!r}" for given, became in self.labels_fixed_as if became]
+        dropped = [repr(given) for given, became in self.labels_fixed_as if not became]
+        parts = [", ".join(merged)] if merged else []
+        if dropped:
+            rows = self.rows_of_dropped_labels
+            parts.append(f"{rows:,} row{'s' * (rows != 1)} of labels they left out "
+                         f"({', '.join(dropped)}) not scored")
+        return ("labels read as the run's dataset's fixes made them: " + "; ".join(parts)) if parts else ""
 
     def rows_without_text_text(self) -> str:
         """"3 rows have no text (rows 2, 5, 9): they were not scored", or ""."""

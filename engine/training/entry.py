@@ -126,7 +126,7 @@ def _start(ws: Vault, config: TrainConfig, rows: Callable[[], Rows], splits: Spl
                     status=RunStatus.RUNNING, created=utc_now(), labels=prep.coding.names,
                     dataset_sha256=data.sha256, dataset_columns=data.columns,
                     dataset_source=data.source, dataset_imported=data.imported,
-                    anonymization=data.anonymization)
+                    anonymization=data.anonymization, label_fixes=data.label_fixes)
     # Claimed before it is saved as running: a record that says "running" while no live process
     # holds its claim is one a killed process left (``engine.runs._as_seen``).
     state["claims"].enter_context(claim_run(ws, run.run_id))  # until ``_guarded`` is done

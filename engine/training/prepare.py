@@ -53,6 +53,7 @@ class Rows:
     imported: str | None = None
     # How a stored dataset was anonymized ({} where it was not; None for rows not from the vault).
     anonymization: dict[str, Any] | None = None
+    label_fixes: dict[str, str] | None = None  # what its fixes did to labels (``label_fixes``)
 
 
 def check_settings(config: TrainConfig, *, length_known: bool = True) -> ModelInfo:
@@ -111,6 +112,7 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None, *,
         )
     people = person_ids(stored, person_column) if person_column else None
     from engine.data.anonymized_inputs import anonymization_for_run
+    from engine.data.label_fixes import label_fixes
     from engine.data.markup import MARKUP
 
     cleaned = any(step.get("kind") == MARKUP for step in stored.info.history)
@@ -118,7 +120,8 @@ def load_rows(ws: Vault, name: str, person_column: str | None = None, *,
                 stored.info.sha256 or None, stored.info.mapping.as_dict(),
                 MARKUP if cleaned else None, source=stored.info.source_name,
                 imported=stored.info.created.isoformat(timespec="seconds"),
-                anonymization=anonymization_for_run(ws, name))
+                anonymization=anonymization_for_run(ws, name),
+                label_fixes=label_fixes(stored.info.history))
 
 
 def stored_for_run(ws: Vault, record: Any) -> Any:
