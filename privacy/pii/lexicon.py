@@ -20,6 +20,10 @@ from dataclasses import dataclass
 
 PARTICLES = frozenset({"van", "der", "den", "de", "von", "da", "di", "del", "della", "la", "le",
                        "du", "dos", "das", "bin", "ibn", "al", "el", "ter", "ten", "zu", "y", "mac"})
+# A firm's legal form: a comma may stand before it ("Credit Karma, LLC", "Williams & Fudge, Inc").
+LEGAL_FORMS = frozenset({"inc", "llc", "ltd", "corp", "co", "llp", "pllc", "lp", "plc", "gmbh",
+                         "nv", "bv", "corporation", "incorporated", "company",
+                         "limited", "bancorp"})
 _EXTRA_COMMON = """
 i me my we our you your he him his she her it its they them their this that these those what
 which who whom whose when where why how all any both each few more most other some such no nor
@@ -224,10 +228,10 @@ def lexicon() -> Lexicon:
     english = (set(Lorem.word_list) | set(_EXTRA_COMMON) | _CONTRACTIONS | set(_common_words_file())
               | _faker_words())
     common = english | set(_EUROPEAN_COMMON)
-    suffixes = {"inc", "inc.", "llc", "ltd", "ltd.", "plc", "group", "corp", "corp.", "corporation",
-                "gmbh", "ag", "sa", "s.a.", "co", "co.", "company", "bank", "university", "limited",
-                "holdings", "partners", "associates", "foundation", "institute", "hospital",
-                "clinic", "agency", "sons", "lp", "llp", "bv", "nv", "srl", "spa", "oy", "ab", "as"}
+    suffixes = LEGAL_FORMS | {
+        "inc.", "ltd.", "group", "corp.", "s.a.", "co.", "bank", "university", "holdings",
+        "partners", "associates", "foundation", "institute", "hospital", "clinic", "agency",
+        "sons", "srl", "spa", "oy", "ab", "as", "ag", "sa"}
     shared = frozenset(n for n, where in first_sources.items() if len(where) >= 2)
     return Lexicon(first_names=_fold(first), last_names=_fold(last), cities=_fold(cities),
                    shared_first_names=shared,

@@ -20,7 +20,10 @@ BUSINESS_WORDS = frozenset({
     "union", "auto", "pay", "payments", "wireless", "mobile", "airlines",
     "university", "college", "school", "hospital", "clinic", "law", "media", "foods", "store",
     "stores", "shop", "software", "labs", "technologies", "tech", "consulting", "management",
-    "research", "customer", "customers", "east", "west", "north", "south"})
+    "research", "customer", "customers", "east", "west", "north", "south",
+    # Words of the firms in the CFPB's company list ("FORD MOTOR CREDIT CO.", "CULLEN/FROST
+    # BANKERS, INC.", "Prosper Marketplace, Inc.", "NEW YORK COMMUNITY BANCORP INC").
+    "motor", "bankers", "marketplace", "community"})
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mister", "dame",
                     "lady", "lord", "rev",
                     # German, French, Spanish, Italian, Dutch, Polish and Turkish forms of

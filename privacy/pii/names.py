@@ -2,7 +2,9 @@
 
 How a run of capitalised words is classified (``NameDetector._classify``):
 
-- ending in a company word ("Inc.", "LLC", "Bank", "and Sons") -> ORGANIZATION;
+- ending in a company word ("Inc.", "LLC", "Bank", "and Sons") -> ORGANIZATION, as is a firm's
+  chain of words, names and all (``privacy.pii.firms``: "Forster & Garbus LLP", "Credit Karma,
+  LLC");
 - after a title ("Mr.", "Dr.", "Mrs.") or a cue ("my name is", "starring", "said", a greeting
   or thanks: "hey", "thank you", "RIP"; a relative: "my brother") -> PERSON, whatever the words;
 - all of it a known country, or a known city after "in/from/to/at/near" -> LOCATION;
@@ -41,6 +43,7 @@ from privacy.pii.capitals import MASK as _MASK
 from privacy.pii.capitals import TOKEN as _TOKEN
 from privacy.pii.capitals import capitals_as_titles
 from privacy.pii.findings import Finding
+from privacy.pii.firms import FirmFinder
 from privacy.pii.lexicon import PARTICLES, fold_word, lexicon, us_states
 from privacy.pii.name_cues import (AFTER_CUE, ARTICLES, BUSINESS_WORDS, DETERMINER_BEFORE,
                                    DETERMINERS, KNOWN_ORGS, LIKE_BEFORE, LIST_SEP, NAME_CUE,
@@ -81,6 +84,8 @@ class NameDetector(Detector):
         self._place_words = frozenset(w for p in (*lex.cities, *lex.countries, *self.states)
                                       if " " in p for w in p.split())
         self._firm_words = frozenset(w for firm in KNOWN_ORGS for w in firm.split())
+        self._firms = FirmFinder(self._everyday, lambda w: lex.is_place(w) or w in self.states
+                                 or w in self._place_words, lex.is_name_token, lex.company_suffixes)
 
     def _written_lower(self, folded: str) -> bool:
         """Whether prose writes ``folded`` in lower case: an everyday word that is no name, no
@@ -100,8 +105,14 @@ class NameDetector(Detector):
         # writer does use capitals, a lower-case "rose" or "bath" is most likely a word.
         caseless = not any(c.isupper() for c in text)
         found: list[Finding] = []
+        # "Forster & Garbus LLP", "Credit Karma, LLC": a firm whole, whatever names it holds.
+        firms = self._firms.spans(text, tokens)
         i = 0
         while i < len(tokens):
+            if i in firms:
+                found.append(Finding(tokens[i].start, firms[i][1], "ORGANIZATION", 0.8, self.name))
+                i = firms[i][0]
+                continue
             if not _is_cap(tokens[i].text):
                 j = i + 1
                 while j < len(tokens) and j - i < 3 and not _is_cap(tokens[j].text) \
@@ -112,7 +123,7 @@ class NameDetector(Detector):
                 i = j
                 continue
             j = i + 1  # a run: capitalised tokens one space apart, particles allowed inside
-            while j < len(tokens) and self._joins(text, tokens[j - 1], tokens[j]):
+            while j < len(tokens) and j not in firms and self._joins(text, tokens[j - 1], tokens[j]):
                 j += 1
             while j - 1 > i and tokens[j - 1].folded in PARTICLES:
                 j -= 1

@@ -1,0 +1,181 @@
+"""Firms' names as registers and complaint exports write them, for the name rules
+(``privacy.pii.names``): "Forster & Garbus LLP", "Credit Karma, LLC", "CULLEN/FROST BANKERS,
+INC.", "Tower Loan of Mississippi, Inc.", "John C. Heath, Attorney at Law, PLLC".
+
+Such a name is often made of people's names and places, and the name rules took those for a
+PERSON or a LOCATION inside the firm ("<PERSON> & Garbus LLP", "Credit <PERSON>, LLC"). A chain
+of capitalised words that holds a legal form or a firm's word is an ORGANIZATION as a whole, so
+the policy's ORGANIZATION action decides what happens to all of it, names included.
+
+A chain is capitalised words joined by a space, a hyphen, "/", " & ", "dba", an initial's full
+stop, or a comma that a legal form follows ("Karma, LLC") or that lists names before " & "
+("Lockhart, Morris & Montgomery Inc."). It is a firm when it holds, after its first word:
+
+- a legal form (``LEGAL_FORMS``: "Inc.", "LLC", "Co.", "LLP", "PLLC", "Bancorp"), or
+- a firm's word (``firm_word``: "Bank", "Financial", "Services", "Capital", "Credit Union",
+  "Associates", "Motor", "Attorney at Law") and a word that is no everyday word (a name, a
+  place, an acronym): "Customer Service" and "Fair Credit" are no firms;
+
+and only places or more such words follow its last one ("Hyundai Capital America", "Tower Loan
+of Mississippi, Inc."). A title never joins a chain: "Mr. Ford", "Ms. Montgomery" and "Karma
+Smith called" are people as before. A redaction mark ("XXXX Credit") joins none, and the words
+that open a sentence ("Then", "Dear", "As") are left before it. In a stretch of capitals, where
+case cannot tell a verb from a name, a chain without a legal form needs a listed name or a place
+("PROSPER CREDIT", not "EQUITY LOAN" or "ACH PAYMENTS") and sheds the everyday words it opens
+with ("SAID TOWNE MORTGAGE").
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from privacy.pii.capitals import MASK
+from privacy.pii.lexicon import LEGAL_FORMS
+from privacy.pii.name_cues import BUSINESS_WORDS, DETERMINERS, TITLES
+
+# Business words that open or sit inside firms' names far more than they end them ("Home
+# Depot", "Federal ...", "Customer ...", "East ..."): no anchor on their own.
+_NOT_ENDING = frozenset({"east", "west", "north", "south", "customer", "customers", "home",
+                         "homes", "health", "federal", "auto", "pay", "mobile", "law", "media",
+                         "store", "stores", "shop", "research", "union", "community"})
+# Places a firm's name may end in ("Hyundai Capital America", "Ally Bank USA").
+_FIRM_PLACES = frozenset({"america", "usa", "us", "u.s", "na", "n.a"})
+_JOINS = (" ", "-", "/", " & ")
+# Company words of other languages that are English words too ("AS", "AB", "OY").
+_WORDS_TOO = frozenset({"as", "ab", "oy"})
+# Words that open a sentence before a firm's name, not part of it.
+_OPENERS = DETERMINERS | {"then", "yesterday", "today", "now", "also", "so", "but", "and", "when",
+                          "after", "since", "because", "if", "finally", "later", "recently",
+                          "however", "unfortunately", "once", "while", "dear", "thanks", "hi",
+                          "hello", "as", "in", "on", "at", "for", "with", "from", "to", "by"}
+
+
+class Word(Protocol):
+    """A token as the name rules read it (``names._Tok``)."""
+
+    start: int
+    end: int
+    text: str
+    folded: str
+    shouted: bool  # written in capitals, before a stretch of them was read title-cased
+
+
+def _cap(word: Word) -> bool:
+    return word.text[:1].isupper()
+
+
+def _letter(text: str, word: Word) -> bool:
+    """A letter alone that starts no firm's name: no initial ("I.C.", "C. Heath") nor "M & T"
+    ("CONSUMER 'S CREDIT")."""
+    return len(word.text) == 1 and text[word.end:word.end + 1] != "." \
+        and text[word.end:word.end + 3] != " & "
+
+
+class FirmFinder:
+    """Finds firms' chains of words; ``everyday`` says which words are plain English, ``place``
+    which are places (or words of them), ``name`` which a name list holds, ``suffixes`` the name
+    rules' company words ("Group", "Partners")."""
+
+    def __init__(self, everyday: Callable[[str], bool], place: Callable[[str], bool],
+                 name: Callable[[str], bool], suffixes: frozenset[str]) -> None:
+        self._everyday, self._place, self._name = everyday, place, name
+        self._suffixes = suffixes
+        self._anchors = (BUSINESS_WORDS | suffixes | LEGAL_FORMS) - _NOT_ENDING - _WORDS_TOO
+
+    def firm_word(self, words: Sequence[Word], k: int) -> bool:
+        """Whether ``words[k]`` makes a firm: a legal form, a business word, the "Union" of
+        "Credit Union", or the "Law" of "Attorney at Law"."""
+        folded = words[k].folded.rstrip(".")
+        if folded in self._anchors:
+            return True
+        if folded == "union":
+            return k > 0 and words[k - 1].folded == "credit"
+        return folded == "law" and k >= 2 and words[k - 1].folded == "at" \
+            and words[k - 2].folded in ("attorney", "attorneys")
+
+    def _joined(self, text: str, words: Sequence[Word], k: int) -> bool:
+        """Whether ``words[k]`` continues the chain that ``words[k - 1]`` is in."""
+        left, right = words[k - 1], words[k]
+        gap = text[left.end:right.start]
+        if left.folded in TITLES or right.folded in TITLES \
+                or MASK.fullmatch(left.text) or MASK.fullmatch(right.text):
+            return False  # a redaction mark ("XXXX Credit") is no part of a firm's name
+        if right.folded == "at" and gap == " " and k + 1 < len(words) \
+                and words[k + 1].folded == "law" and left.folded in ("attorney", "attorneys"):
+            return True  # "Attorney at Law"
+        if right.folded in _OPENERS:
+            return False  # "... Remedies Dear Hyundai Motors Finance": the firm starts after it
+        if right.folded == "dba" or left.folded == "dba":
+            return gap == " "
+        if right.folded == "of" or left.folded == "of":
+            return gap == " " and (left.folded == "of" and self._place(right.folded)
+                                   or right.folded == "of" and self.firm_word(words, k - 1))
+        if not _cap(right):
+            return False
+        if gap in _JOINS or (gap == ". " and len(left.text) == 1) \
+                or (gap == "." and len(left.text) == len(right.text) == 1
+                    and (left.folded, right.folded) not in (("i", "e"), ("e", "g"))):
+            return True  # "John C. Heath", "I.C. Systems"
+        if gap != ", ":
+            return False
+        written_state = len(right.text) == 2 and right.shouted \
+            and text[right.end:right.end + 1] != "."  # "Denver, CO": a state, not "Co."
+        if right.folded in LEGAL_FORMS and not written_state:
+            return True
+        if right.folded in ("attorney", "attorneys"):
+            return self.firm_word(words, k + 2) if k + 2 < len(words) else False
+        # "Lockhart, Morris & Montgomery Inc.": a name listed before the one joined by "&".
+        return k + 1 < len(words) and text[right.end:words[k + 1].start] == " & " \
+            and (k < 2 or not self._joined(text, words, k - 1))
+
+    def spans(self, text: str, words: Sequence[Word]) -> dict[int, tuple[int, int]]:
+        """The firms in ``words``: for a firm's first word's index, the index after its last
+        word and where it ends in ``text`` (with the full stop of "Inc." or "Co.")."""
+        found: dict[int, tuple[int, int]] = {}
+        k = 0
+        while k < len(words):
+            if not _cap(words[k]) or words[k].folded in TITLES or MASK.fullmatch(words[k].text):
+                k += 1
+                continue
+            end = k + 1
+            while end < len(words) and self._joined(text, words, end):
+                end += 1
+            while end - 1 > k and not _cap(words[end - 1]):
+                end -= 1  # a chain ends on a capitalised word ("... Systems of")
+            span = self._firm(text, words, k, end)
+            if span:
+                last = words[span[1] - 1]
+                dot = text[last.end:last.end + 1] == "." and last.folded in self._suffixes
+                found[span[0]] = span[1], last.end + 1 if dot else last.end
+            k = end
+        return found
+
+    def _firm(self, text: str, words: Sequence[Word], first: int, end: int) -> tuple[int, int] | None:
+        if end - first < 2:
+            return None
+        while first < end - 1 and (words[first].folded in _OPENERS or _letter(text, words[first]) or (
+                words[first].shouted and self._everyday(words[first].folded)
+                and not self._place(words[first].folded) and not self.firm_word(words, first))):
+            # "Then Mercedes Benz Financial Services repossessed it"; in capitals, where case
+            # tells no verb from a name, "SAID TOWNE MORTGAGE" (but "NEW YORK COMMUNITY BANCORP").
+            first += 1
+        anchors = [k for k in range(first + 1, end) if self.firm_word(words, k)]
+        if not anchors:
+            return None
+        last = anchors[-1]
+        if any(words[k].folded not in ("of", "at") and (len(words[k].text) == 1 or (
+                not self._place(words[k].folded) and words[k].folded.rstrip(".") not in _FIRM_PLACES))
+               for k in range(last + 1, end)):
+            return None  # "The Fair Credit Reporting Act": an act, no firm
+        legal = any(words[k].folded.rstrip(".") in LEGAL_FORMS for k in anchors)
+        plain = all(self._everyday(w.folded) or self.firm_word(words, k)
+                    or w.folded in ("of", "at", "&") for k, w in enumerate(words) if first <= k < end)
+        if not legal and plain:
+            return None  # "Customer Service", "Credit Union": words, not a named firm
+        if not legal and all(w.shouted for w in words[first:end] if len(w.text) > 1) and not any(
+                len(w.text) > 1 and not self.firm_word(words, k) and (
+                    self._name(w.folded) or self._place(w.folded) or w.folded in _FIRM_PLACES)
+                for k, w in enumerate(words) if first <= k < end):
+            return None  # in capitals "EQUITY LOAN", "ACH PAYMENTS": no name says a firm
+        return first, end
+

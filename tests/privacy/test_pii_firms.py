@@ -1,0 +1,75 @@
+"""Firms' names as the CFPB's Company column writes them: people's names and places inside a
+firm's name are the firm's ('Forster & Garbus LLP' became '<PERSON> & Garbus LLP', 'Credit
+Karma, LLC' 'Credit <PERSON>, LLC'), and people are still people beside them (those tests
+guard the rules' other side: they passed before as they pass now)."""
+from __future__ import annotations
+
+import pytest
+
+from privacy.pii import detect
+from privacy.pii.anonymize import anonymize_columns
+from privacy.pii.policy import parse_policy
+
+# Values of the Company column of the CFPB export that the rules put a PERSON or LOCATION in.
+FIRMS = [
+    "CAINE & WEINER COMPANY, INC.", "CULLEN/FROST BANKERS, INC.", "Credit Karma, LLC",
+    "Eastern Account Systems of Connecticut, Inc.", "FORD MOTOR CREDIT CO.",
+    "Federal Cash Advance, LLC of Oklahoma", "Forster & Garbus LLP",
+    "Genesis FS Card Services, Inc.", "HYUNDAI CAPITAL AMERICA",
+    "John C. Heath, Attorney at Law, PLLC", "KBR INC DBA RASH CURTIS & ASSOCIATES",
+    "Lockhart, Morris & Montgomery Inc.", "Mercedes Benz Financial Services",
+    "NEW YORK COMMUNITY BANCORP INC", "Nelson Cruz & Associates LLC", "Prosper Marketplace, Inc.",
+    "RIA FINANCIAL", "Ricart Financial Services", "Tower Loan of Mississippi, Inc.",
+    "Williams & Fudge, Inc",
+]
+
+
+def spans(text: str) -> list[tuple[str, str]]:
+    return [(f.type, f.text(text)) for f in detect(text) if f.score >= 0.5]
+
+
+@pytest.mark.parametrize("firm", FIRMS)
+def test_a_firms_name_is_one_organization_whatever_names_it_holds(firm: str) -> None:
+    assert spans(firm) == [("ORGANIZATION", firm)]
+
+
+@pytest.mark.parametrize("text, firm", [
+    ("I owe Forster & Garbus LLP for a card", "Forster & Garbus LLP"),
+    ("A letter from Williams & Fudge, Inc about my loan", "Williams & Fudge, Inc"),
+    ("I spoke to Mr. Ford of FORD MOTOR CREDIT CO. yesterday", "FORD MOTOR CREDIT CO."),
+    ("Then Mercedes Benz Financial Services repossessed it", "Mercedes Benz Financial Services"),
+])
+def test_a_firm_in_a_sentence_is_the_firm_alone(text: str, firm: str) -> None:
+    found = spans(text)
+    assert ("ORGANIZATION", firm) in found
+    assert [t for kind, t in found if kind == "PERSON"] == (["Mr. Ford"] if "Mr." in text else [])
+
+
+@pytest.mark.parametrize("text, person", [
+    ("Mr. Ford said the loan was late", "Mr. Ford"),
+    ("Karma Smith called me back", "Karma Smith"),
+    ("Ms. Montgomery wrote back", "Ms. Montgomery"),
+    ("Sarah Banks called about the loan", "Sarah Banks"),
+])
+def test_people_stay_people(text: str, person: str) -> None:
+    found = spans(text)
+    assert ("PERSON", person) in found and not [k for k, _ in found if k == "ORGANIZATION"]
+
+
+@pytest.mark.parametrize("text", [
+    "Customer Service was rude",                      # everyday words are no firm's name
+    "The Fair Credit Reporting Act says otherwise",   # an act, not a firm
+])
+def test_everyday_words_with_a_firms_word_are_no_firm(text: str) -> None:
+    assert not [t for kind, t in spans(text) if kind == "ORGANIZATION"]
+
+
+@pytest.mark.parametrize("action, expected", [
+    ("keep", FIRMS), ("tag", ["<ORGANIZATION>"] * len(FIRMS))])
+def test_the_organization_action_decides_for_the_whole_firm(action: str,
+                                                             expected: list[str]) -> None:
+    # A law firm named after people is a firm: kept whole or tagged whole, as the policy says,
+    # never a firm with invented people in it.
+    policy = parse_policy(f'[entities]\nPERSON = "tag"\nLOCATION = "tag"\nORGANIZATION = "{action}"')
+    result = anonymize_columns({"Company": list(FIRMS)}, policy, None)
+    assert result.columns["Company"] == expected
