@@ -67,9 +67,9 @@ _PART = re.compile(
 _PO_BOX = re.compile(r"(?i)(?<!\w)p\.?\s?o\.?\s?box\s\d{1,6}(?!\w)")
 _UNIT_ONLY = re.compile(r"(?i)(?<!\w)(?:apt\.?|apartment|suite|ste\.)\s?\d{1,5}[A-Za-z]?(?!\w)")
 
-_US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|"
+US_STATE_CODES_PATTERN = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|"
               "NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR")
-_ZIP_US_STATE = re.compile(rf"(?<![\w])(?:{_US_STATES}),?\s{{1,3}}(\d{{5}}(?:-\d{{4}})?)(?!\d)")
+_ZIP_US_STATE = re.compile(rf"(?<![\w])(?:{US_STATE_CODES_PATTERN}),?\s{{1,3}}(\d{{5}}(?:-\d{{4}})?)(?!\d)")
 _ZIP_CONTEXT = re.compile(r"(?i)\b(?:zip|zip code|zipcode|postal code|postcode|post code|"
                           r"plz|cp|code postal)\b[\s:#]*(?:is\s)?(\d{4,5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d)(?!\d)")
 _ZIP_UK = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w])")

@@ -23,12 +23,16 @@ that open a sentence ("Then", "Dear", "As") are left before it. In a stretch of 
 case cannot tell a verb from a name, a chain without a legal form needs a listed name or a place
 ("PROSPER CREDIT", not "EQUITY LOAN" or "ACH PAYMENTS") and sheds the everyday words it opens
 with ("SAID TOWNE MORTGAGE").
+
+``state_code_after`` reads the town of "Denver, CO" as a place: "Denver" is a given name too.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from privacy.pii.addresses import US_STATE_CODES_PATTERN
 from privacy.pii.capitals import MASK
 from privacy.pii.lexicon import LEGAL_FORMS
 from privacy.pii.name_cues import BUSINESS_WORDS, DETERMINERS, TITLES
@@ -48,6 +52,12 @@ _OPENERS = DETERMINERS | {"then", "yesterday", "today", "now", "also", "so", "bu
                           "after", "since", "because", "if", "finally", "later", "recently",
                           "however", "unfortunately", "once", "while", "dear", "thanks", "hi",
                           "hello", "as", "in", "on", "at", "for", "with", "from", "to", "by"}
+# A US state's code after a town and a comma ("Denver, CO"); those that are words or degrees too
+# ("OK", "ME", "IN", "MD" after a doctor's name) need a ZIP code after them or a listed place.
+US_STATE_CODES = frozenset(US_STATE_CODES_PATTERN.split("|"))
+AMBIGUOUS_STATE_CODES = frozenset({"OK", "ME", "IN", "OR", "OH", "HI", "LA", "MA", "PA", "MD", "MS",
+                                   "AL", "ID", "DE"})
+ZIP_AT = re.compile(r",?\s\d{5}(?:-\d{4})?(?!\d)")
 
 
 class Word(Protocol):
@@ -179,3 +189,15 @@ class FirmFinder:
             return None  # in capitals "EQUITY LOAN", "ACH PAYMENTS": no name says a firm
         return first, end
 
+
+def state_code_after(text: str, end: int, code: str, shouted: bool, place: bool) -> bool:
+    """Whether the word ``code``, written in capitals (``shouted``), is a US state's code after a
+    comma right after ``text[:end]``: "Denver, CO" is a town, no person. Codes that are words or
+    degrees too ("OK", "ME", "IN", "MD", "PA") count only before a ZIP code or after a listed
+    ``place``: "John Smith, MD" is a doctor."""
+    start = text.find(code, end)
+    code = code.upper()  # "Co" where a stretch in capitals ("DENVER, CO") was read title-cased
+    if text[end:start] not in (",", ", ") or not shouted or code not in US_STATE_CODES:
+        return False
+    return code not in AMBIGUOUS_STATE_CODES or bool(ZIP_AT.match(text, start + len(code))) \
+        or place

@@ -4,7 +4,7 @@ How a run of capitalised words is classified (``NameDetector._classify``):
 
 - ending in a company word ("Inc.", "LLC", "Bank", "and Sons") -> ORGANIZATION, as is a firm's
   chain of words, names and all (``privacy.pii.firms``: "Forster & Garbus LLP", "Credit Karma,
-  LLC");
+  LLC"); a town before a state's code ("Denver, CO") -> LOCATION;
 - after a title ("Mr.", "Dr.", "Mrs.") or a cue ("my name is", "starring", "said", a greeting
   or thanks: "hey", "thank you", "RIP"; a relative: "my brother") -> PERSON, whatever the words;
 - all of it a known country, or a known city after "in/from/to/at/near" -> LOCATION;
@@ -43,7 +43,7 @@ from privacy.pii.capitals import MASK as _MASK
 from privacy.pii.capitals import TOKEN as _TOKEN
 from privacy.pii.capitals import capitals_as_titles
 from privacy.pii.findings import Finding
-from privacy.pii.firms import FirmFinder
+from privacy.pii.firms import FirmFinder, state_code_after
 from privacy.pii.lexicon import PARTICLES, fold_word, lexicon, us_states
 from privacy.pii.name_cues import (AFTER_CUE, ARTICLES, BUSINESS_WORDS, DETERMINER_BEFORE,
                                    DETERMINERS, KNOWN_ORGS, LIKE_BEFORE, LIST_SEP, NAME_CUE,
@@ -206,6 +206,12 @@ class NameDetector(Detector):
             return  # "My", "May", "Will": an everyday word alone is nothing
         if len(run) == 1 and len(run[0].text) == 1:
             return  # a letter alone ("contact U!", "plan B", "W"): an initial needs a name after it
+        if not titled and len(run) <= 3 and run[-1] is tokens[j - 1] and j < len(tokens) \
+                and state_code_after(text, run[-1].end, tokens[j].text, tokens[j].shouted,
+                                     lex.is_place(whole)):
+            # "Denver, CO", "Salt Lake City, UT 84101": a town before its state's code.
+            yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
+            return
         code = POSTCODE_BEFORE.search(text[max(0, run[0].start - 7):run[0].start])
         if not titled and len(run) <= 3 and code and (len(code[1]) == 5 or lex.is_place(whole)):
             # Paris, Lyon and Berlin are given names somewhere too: after a postal code, a town.

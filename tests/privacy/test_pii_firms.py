@@ -1,7 +1,8 @@
 """Firms' names as the CFPB's Company column writes them: people's names and places inside a
 firm's name are the firm's ('Forster & Garbus LLP' became '<PERSON> & Garbus LLP', 'Credit
-Karma, LLC' 'Credit <PERSON>, LLC'), and people are still people beside them (those tests
-guard the rules' other side: they passed before as they pass now)."""
+Karma, LLC' 'Credit <PERSON>, LLC'), a town before a state's code is a place ('Denver, CO' was a
+person), and people are still people beside them (those tests guard the rules' other side:
+they passed before as they pass now)."""
 from __future__ import annotations
 
 import pytest
@@ -50,6 +51,8 @@ def test_a_firm_in_a_sentence_is_the_firm_alone(text: str, firm: str) -> None:
     ("Karma Smith called me back", "Karma Smith"),
     ("Ms. Montgomery wrote back", "Ms. Montgomery"),
     ("Sarah Banks called about the loan", "Sarah Banks"),
+    ("John Smith, MD signed the form", "John Smith"),  # a doctor, not a town in Maryland
+    ("Please call Jane, OK?", "Jane"),
 ])
 def test_people_stay_people(text: str, person: str) -> None:
     found = spans(text)
@@ -62,6 +65,17 @@ def test_people_stay_people(text: str, person: str) -> None:
 ])
 def test_everyday_words_with_a_firms_word_are_no_firm(text: str) -> None:
     assert not [t for kind, t in spans(text) if kind == "ORGANIZATION"]
+
+
+@pytest.mark.parametrize("text, town", [
+    ("AC AutoPay LLC, Denver, CO Branch", "Denver"),
+    ("I moved to Denver, CO last year", "Denver"),
+    ("I LIVE IN DENVER, CO NOW", "DENVER"),
+    ("Pittsburgh, PA 15222", "Pittsburgh"),  # a code that is a word or degree, with a ZIP code
+])
+def test_a_town_before_a_states_code_is_a_place(text: str, town: str) -> None:
+    found = spans(text)
+    assert ("LOCATION", town) in found and not [k for k, _ in found if k == "PERSON"], found
 
 
 @pytest.mark.parametrize("action, expected", [
