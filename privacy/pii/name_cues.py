@@ -125,3 +125,22 @@ charles schwab|credit one|merrick bank|onemain|lloyds|natwest|halifax|monzo|revo
 deutsche bank|commerzbank|sparkasse|bnp paribas|societe generale|credit agricole|rabobank|
 abn amro|unicredit|intesa sanpaolo
 """.replace("\n", "").split("|"))
+
+
+def town_in_address(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` stands where an address puts its town: before a UK or
+    Canadian postcode, or after a house number and street, at the end of that line."""
+    if text[end:end + 1] == " " and POSTCODE_AT.match(text, end + 1):
+        return True
+    return text[start - 1:start] in (" ", "\n") and bool(TOWN_END.match(text, end)) \
+        and bool(STREET_BEFORE.search(text, max(0, start - 70), start))
+
+
+def next_break(text: str, end: int) -> int:
+    """Where the sentence after the one holding ``end`` ends (at most 100 characters on)."""
+    limit = min(len(text), end + 100)
+    first = SENTENCE_BREAK.search(text, end, limit)
+    if first is None:
+        return limit
+    second = SENTENCE_BREAK.search(text, first.end(), limit)
+    return second.start() if second else limit

@@ -47,11 +47,10 @@ from privacy.pii.firms import FirmFinder, state_code_after
 from privacy.pii.lexicon import PARTICLES, fold_word, lexicon, us_states
 from privacy.pii.name_cues import (AFTER_CUE, ARTICLES, BUSINESS_WORDS, DETERMINER_BEFORE,
                                    DETERMINERS, KNOWN_ORGS, LIKE_BEFORE, LIST_SEP, NAME_CUE,
-                                   ORG_HEADS,
-                                   PERSON_AFTER, PLACE_CUE, PLACE_CUES, POSTCODE_AT,
+                                   ORG_HEADS, PERSON_AFTER, PLACE_CUE, PLACE_CUES, POSTCODE_AT,
                                    POSTCODE_BEFORE, PRONOUN, SENTENCE_BREAK, SPEAKER, STATE_AFTER,
-                                   STREET_BEFORE, THE_BEFORE, TITLES, TITLES_AFTER, TOWN_END,
-                                   WHERE_BEFORE)
+                                   THE_BEFORE, TITLES, TITLES_AFTER, WHERE_BEFORE, next_break,
+                                   town_in_address)
 from privacy.pii.registry import Detector, register
 
 
@@ -219,7 +218,7 @@ class NameDetector(Detector):
             return
         town = self._town_word(run[0]) if len(run) == 1 else lex.is_place(whole)
         if not titled and len(run) <= 3 and town \
-                and (bool(cut) or self._town_in_address(text, run[0].start, run[-1].end)):
+                and (bool(cut) or town_in_address(text, run[0].start, run[-1].end)):
             # A town in an address ("12 Baker Street, London", "London NW1 6XE"), not a person.
             yield Finding(run[0].start, run[-1].end, "LOCATION", 0.75, self.name)
             return
@@ -291,15 +290,6 @@ class NameDetector(Detector):
         "LONDON", "Uue-Saaluse"; not "PoBox84" or "TextOperator" before an SMS's postcode)."""
         return tok.text.replace("-", "").isalpha() and (tok.text.istitle() or tok.upper)
 
-    @staticmethod
-    def _town_in_address(text: str, start: int, end: int) -> bool:
-        """Whether ``text[start:end]`` stands where an address puts its town: before a UK or
-        Canadian postcode, or after a house number and street, at the end of that line."""
-        if text[end:end + 1] == " " and POSTCODE_AT.match(text, end + 1):
-            return True
-        return text[start - 1:start] in (" ", "\n") and bool(TOWN_END.match(text, end)) \
-            and bool(STREET_BEFORE.search(text, max(0, start - 70), start))
-
     def _strong(self, tok: _Tok) -> bool:
         return self.lex.is_name_token(tok.folded) and tok.folded not in self.lex.common \
             and len(tok.text) > 2 and not tok.upper
@@ -319,23 +309,13 @@ class NameDetector(Detector):
         if after and (verbs or "s" == after.group()[-1:] and "'" in after.group().replace("’", "'")
                       or text.startswith((" is from ", " was from "), end)):  # "ZAMA IS FROM X"
             return True
-        if PRONOUN.search(text, end, self._next_break(text, end)):
+        if PRONOUN.search(text, end, next_break(text, end)):
             return True
         if LIKE_BEFORE.search(text, max(0, start - 16), start):
             return True
         if WHERE_BEFORE.search(text, max(0, start - 12), start):
             return True
         return False
-
-    @staticmethod
-    def _next_break(text: str, end: int) -> int:
-        """Where the sentence after the one holding ``end`` ends (at most 100 characters on)."""
-        limit = min(len(text), end + 100)
-        first = SENTENCE_BREAK.search(text, end, limit)
-        if first is None:
-            return limit
-        second = SENTENCE_BREAK.search(text, first.end(), limit)
-        return second.start() if second else limit
 
     def _everyday(self, folded: str) -> bool:
         """A common word or a regular inflection of one ("roads", "colors", "takin")."""
