@@ -150,6 +150,21 @@ def not_found_message(root: Path) -> str:
     return f"no Cloister workspace at {root}; create one with 'cloister init'"
 
 
+def check_room_for_new(root: Path, *, remove_folder: bool) -> None:
+    """Refuse, before a vault is written, a disk without room for it, its index and its first
+    audit entry (``NoRoomForChange``): a vault written without them was refused as "nothing
+    changed", and the retry then said a workspace already existed there."""
+    from privacy.vault.index import check_room
+
+    try:
+        check_room(root, 0)
+    except OSError:
+        if remove_folder:
+            with contextlib.suppress(OSError):
+                root.rmdir()
+        raise
+
+
 def check_locks(lock: Path, *, remove_folder: bool) -> None:
     """Refuse, before a vault is written, a folder whose file system has no file locks: take
     and drop ``lock`` once (``file_lock.LocksUnsupported`` says why and what to do). The lock

@@ -36,7 +36,8 @@ from privacy.vault import container, file_lock
 from privacy.vault.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_writer, make_private_dirs,
                                   remove_durably)
 from privacy.vault.audit import AuditLog, AuditReport, forget_opened, in_parts
-from privacy.vault.folders import LOCK_FILE, _check_new_root, check_locks, not_found_message
+from privacy.vault.folders import (LOCK_FILE, _check_new_root, check_locks, check_room_for_new,
+                                   not_found_message)
 from privacy.vault.folders import default_workspace_dir  # noqa: F401 - callers import it from here
 from privacy.vault.index import check_room
 from privacy.vault.index import (  # noqa: F401 - the file names are part of this module's API
@@ -114,6 +115,7 @@ class Workspace(IndexStore):
         make_private_dirs(root)
         _chmod(root, 0o700)  # the folder may already exist (chosen by the user), e.g. as 0755
         if new:
+            check_room_for_new(root, remove_folder=not existed)
             check_locks(root / LOCK_FILE, remove_folder=not existed)
         ws = cls(root, create_vault(root / VAULT_FILE_NAME, passphrase, kdf=kdf))
         ws._save_index(_Index())

@@ -103,3 +103,23 @@ def test_a_read_only_workspace_opens_without_a_warning_about_an_interruption(
     assert [r.levelno for r in caplog.records if "workspace" in r.getMessage()] == [logging.INFO]
     assert "opened for reading only" in caplog.text and "interruption" not in caplog.text
     opened.lock()
+
+
+def test_an_init_without_room_leaves_no_vault_and_a_retry_with_room_succeeds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a disk with a few KiB free, init wrote the vault file, then refused its index with
+    # "Nothing was changed": a retry said "a workspace already exists", and its audit log never
+    # got its "vault.created" entry.
+    from tests.privacy.conftest import FAST_KDF
+
+    root = tmp_path / "new"
+    _disk_with(monkeypatch, 12 * 1024)
+    with pytest.raises(OSError, match="Nothing was changed") as refused:
+        Workspace.create(root, PASSPHRASE, kdf=FAST_KDF)
+    assert refused.value.errno == errno.ENOSPC
+    assert not Workspace.vault_exists(root)
+    assert not root.exists() or not [p.name for p in root.iterdir() if p.name != ".lock"]
+    _disk_with(monkeypatch, 10**8)
+    ws = Workspace.create(root, PASSPHRASE, kdf=FAST_KDF)
+    assert [e.action for e in ws.verify_audit().entries] == ["vault.created"]
+    ws.lock()
