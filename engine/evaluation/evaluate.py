@@ -3,6 +3,7 @@ other labelled data, a dataset of the vault or a file; the metrics are ``report.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 from engine.data.label_fixes import DROPPED
 from engine.errors import InputError
 from engine.evaluation.report import EvaluationReport, compute_report, save_report
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from engine.evaluation.label_columns_read import FromColumns
@@ -114,11 +117,23 @@ def evaluate_run(
                                                          for m in report.misclassified))
     else:
         report = replace(report, repeated_in_training=repeated)
-        save_report(ws, run_id, report)
-        from engine.runs import save_run  # the run list reads the interval's rows from the record
-
-        save_run(ws, record.updated(test_rows=report.n, test_effective_rows=report.effective_rows))
+        _store_again(ws, run_id, record, report)
     return report
+
+
+def _store_again(ws: Vault, run_id: str, record: Any, report: EvaluationReport) -> None:
+    """The own split's report stored again, as scored now. A workspace on read-only media or a
+    full disk keeps the one it has (each write is atomic): the scores are still shown, since
+    a look at them changes nothing (the command used to fail, showing none)."""
+    from engine.runs import save_run  # the run list reads the interval's rows from the record
+
+    try:
+        save_report(ws, run_id, report)
+        save_run(ws, record.updated(test_rows=report.n, test_effective_rows=report.effective_rows))
+    except OSError as exc:
+        log.warning("the report was not stored again (%s): the workspace could not be written "
+                    "(%s); the one stored before is kept", exc.strerror or exc,
+                    exc.filename or ws.root)
 
 
 def _test_split(ws: Vault, record: Any, config: dict[str, Any]

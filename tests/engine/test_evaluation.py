@@ -235,6 +235,32 @@ def test_evaluate_run_reproduces_the_training_report(trained) -> None:
     assert [m.text for m in again.misclassified] == [m.text for m in stored.misclassified]
 
 
+@pytest.mark.parametrize("refusal", [(30, "Read-only file system"), (28, "No space left on device")])
+def test_a_workspace_that_cannot_be_written_is_still_scored(trained, monkeypatch, caplog,
+                                                            refusal) -> None:
+    # `cloister evaluate RUN` stores the report of the run's own split again; on a workspace
+    # on read-only media (or a full disk) that write failed the command, and nothing was shown.
+    import logging
+
+    from engine.evaluation.evaluate import evaluate_run
+    from engine.evaluation.report import load_report
+    from privacy.vault.workspace import Workspace
+
+    ws, run_id, _ = trained
+    stored = load_report(ws, run_id)
+
+    def refused(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(refusal[0], refusal[1], str(ws.root / ".lock"))
+
+    monkeypatch.setattr(Workspace, "write_json", refused)
+    with caplog.at_level(logging.WARNING):
+        again = evaluate_run(ws, run_id, device="cpu")
+    assert again.n == stored.n and again.confusion == stored.confusion
+    assert f"the report was not stored again ({refusal[1]})" in caplog.text
+    monkeypatch.undo()
+    assert load_report(ws, run_id).confusion == stored.confusion  # the stored one is intact
+
+
 def test_evaluate_run_on_another_dataset_and_on_bad_files(trained, tmp_path) -> None:
     from engine.data.columns import infer_mapping
     from engine.evaluation.evaluate import evaluate_run
