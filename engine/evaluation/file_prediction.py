@@ -4,6 +4,7 @@ of ``engine.events`` (the desktop's worker and the CLI both consume it).
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -151,27 +152,21 @@ def predict_file(
                 if imported.format == fmt and fmt in ("json", "jsonl") else None) \
             or _encode_table(table, fmt, like=imported)
         from privacy.interrupts import interrupts_held
-        from privacy.vault.atomic import atomic_write_bytes, remove_leftovers
+        from privacy.vault.atomic import atomic_writer, remove_leftovers
 
         remove_leftovers(output_path.parent)  # rows a killed earlier write left beside it
+        existed = output_path.exists()
         with interrupts_held():
             try:
-                atomic_write_bytes(output_path, data, replace=overwrite)
+                with atomic_writer(output_path, replace=overwrite) as handle:
+                    handle.write(data)
+                    # Logged before the file takes its name: plaintext rows outside the vault
+                    # never go unlogged, and a refused entry leaves the file that had the name
+                    # (it was replaced, then the new one removed: earlier predictions were lost).
+                    if ws is not None:
+                        _audit_prediction(ws, predictor.run_id, total, output_path, existed)
             except FileExistsError:  # written there by another prediction since the check
                 raise output_exists(output_path) from None
-            if ws is not None:
-                try:
-                    ws.audit("predict-file", run=predictor.run_id, rows=total,
-                             output=output_path.name[:200])
-                except BaseException as exc:  # plaintext rows outside the vault never go unlogged
-                    output_path.unlink(missing_ok=True)
-                    cause = exc.__cause__ if isinstance(exc, ChangeNotLogged) else exc
-                    if isinstance(cause, OSError):  # the workspace's disk, not the output's
-                        raise _AuditNotWritten(
-                            f"the predictions were not kept: the workspace's audit log could not "
-                            f"record them ({cause.strerror or cause}); free space on the "
-                            f"workspace's disk ({Path(ws.root)}) and predict again") from exc
-                    raise
         log.info("predicted %d rows (%s -> %s)", total, input_path.name, output_path.name)
         # Rows the reader could not split into the header's fields are not in the output: a
         # file of predictions one row short of its input must say which, never pass for whole.
@@ -275,7 +270,28 @@ def _first_line_is_a_text(imported: Any, predictor: Predictor,
 
 
 class _AuditNotWritten(Exception):
-    """The output was written but its audit entry was not: the output was removed again."""
+    """The output's audit entry was refused: the output was not given its name."""
+
+
+def _audit_prediction(ws: Vault, run_id: str | None, rows: int, output_path: Path,
+                      existed: bool) -> None:
+    try:
+        ws.audit("predict-file", run=run_id, rows=rows, output=output_path.name[:200])
+    except BaseException as exc:
+        cause = exc.__cause__ if isinstance(exc, ChangeNotLogged) else exc
+        if not isinstance(cause, OSError):
+            raise
+        # The workspace's disk, not the output's: said as what it is.
+        root = Path(ws.root)
+        what = (f": the workspace ({root}) is on a read-only disk, and predicting a file is "
+                "recorded in its audit log; make that disk writable (or copy the workspace to one "
+                "that is) and predict again" if cause.errno == errno.EROFS else
+                f"; free space on the workspace's disk ({root}) and predict again"
+                if cause.errno in (errno.ENOSPC, errno.EDQUOT) else
+                f"; check that the workspace ({root}) can be written and predict again")
+        kept = f"; {output_path} is as it was" if existed else ""
+        raise _AuditNotWritten("the predictions were not kept: the workspace's audit log could "
+                               f"not record them ({cause.strerror or cause}){what}{kept}") from exc
 
 
 def _failed(exc: Exception, output_path: Any) -> Failed:

@@ -125,6 +125,36 @@ def test_a_full_workspace_disk_is_named_not_the_output_that_was_written(
     assert not output.exists()  # plaintext rows outside the vault never go unlogged
 
 
+def test_an_output_replaced_is_kept_when_the_audit_log_refuses_and_a_read_only_disk_is_said(
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With --overwrite, the new predictions replaced the old file, then the audit entry was
+    # refused (a workspace on read-only media, or its disk full) and the new file was removed:
+    # the user's earlier predictions were gone. And a read-only disk was told to free space.
+    import errno
+
+    from privacy.vault.audit import AuditLog
+
+    ws, run_id, texts, _ = run
+    predictor = Predictor.from_run(ws, run_id, device="cpu")
+    output = tmp_path / "o.csv"
+    output.write_text("earlier predictions\n", encoding="utf-8")
+
+    def read_only(*_args, **_kwargs) -> None:  # noqa: ANN002, ANN003
+        raise OSError(errno.EROFS, "Read-only file system", str(Path(ws.root) / ".lock"))
+
+    monkeypatch.setattr(AuditLog, "append", read_only)
+    events = list(predict_file(predictor, _write(tmp_path / "in.csv", texts[:5]), output, ws=ws,
+                               overwrite=True))
+    assert isinstance(events[-1], Failed)
+    assert output.read_text(encoding="utf-8") == "earlier predictions\n"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]  # none left
+    assert events[-1].message == (
+        "the predictions were not kept: the workspace's audit log could not record them "
+        f"(Read-only file system): the workspace ({Path(ws.root)}) is on a read-only disk, and "
+        "predicting a file is recorded in its audit log; make that disk writable (or copy the "
+        f"workspace to one that is) and predict again; {output} is as it was")
+
+
 def test_cells_a_spreadsheet_would_run_as_formulas_are_counted_and_warned_of(
         run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     # A complaint reading =HYPERLINK(...) came back verbatim in the CSV, and Excel runs it.
