@@ -251,7 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A refusal that already says what was kept and what to do gets no generic advice after.
         advice = ("" if isinstance(exc, NoRoomForChange) else "; check that the folder exists, "
                   "that you may write to it and that the disk has free space")
-        if not exc.filename and exc.errno == errno.ENOSPC and hasattr(args, "workspace"):
+        if exc.errno == errno.EROFS:  # read-only media: free space is not what it lacks
+            advice = (": that disk is mounted read-only, and this command writes to it; make it "
+                      "writable (or copy the workspace to a disk that is) and run the command again")
+        elif not exc.filename and exc.errno == errno.ENOSPC and hasattr(args, "workspace"):
             # A write that names no file (a full disk met mid-stream) is said with the folders
             # it can have been: an administrator was told neither.
             from engine.cli.common import workspace_dir

@@ -454,3 +454,33 @@ def test_show_lists_the_most_frequent_labels_and_counts_the_rest(env: Path, tmp_
     line = next(line for line in out.splitlines() if line.startswith("Labels"))
     assert code == 0 and line.startswith("Labels (40): class000 (3), class001 (2), ")
     assert line.endswith(", … and 10 more") and line.count("(2)") == 29
+
+
+def test_a_change_on_a_read_only_disk_is_said_as_such(env: Path, capsys, monkeypatch) -> None:
+    """A workspace on read-only media (a mounted backup, a write-protected stick): a command that
+    writes said "Read-only file system; check ... that the disk has free space", sending the
+    user to free space on a disk that had room."""
+    import contextlib
+    import errno
+
+    from privacy.vault import file_lock
+
+    assert cli(["import", str(env), "--name", "tickets"]) == 0
+    real = file_lock.held
+
+    @contextlib.contextmanager
+    def read_only(path, **_kwargs):  # noqa: ANN001, ANN003, ANN202
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(file_lock, "held", read_only)
+    capsys.readouterr()
+    code, _, err = run(capsys, "rename", "tickets", "renamed")
+    assert code == 1
+    assert err.strip().endswith(
+        "Read-only file system: that disk is mounted read-only, and this command writes to it; "
+        "make it writable (or copy the workspace to a disk that is) and run the command again")
+    assert "free space" not in err and ".lock" in err
+    monkeypatch.setattr(file_lock, "held", real)
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0 and "tickets" in out and "renamed" not in out
