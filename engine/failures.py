@@ -47,13 +47,15 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int | None = None,
-              device: str = "", resumable: bool = False, run_id: str | None = None) -> Failed:
+              device: str = "", resumable: bool = False, run_id: str | None = None,
+              workspace: object = None) -> Failed:
     """The one classifier: the ``Failed`` event for any exception that ends engine work.
 
     Training, the headless demo and every desktop job (import, prediction, export) use it, so an
     error is the same kind everywhere. ``activity`` names the work in the message ("training",
     "the import job"); ``resumable`` adds how to continue from the last checkpoint. The detail
-    names the exception type and text, never rows.
+    names the exception type and text, never rows. ``workspace`` (its folder), where known,
+    names the disk a full disk is.
     """
     detail = f"{type(exc).__name__}: {exc}"
     resume = f", then continue with `cloister resume {run_id or 'RUN'}`" if resumable else ""
@@ -77,9 +79,13 @@ def to_failed(exc: BaseException, *, activity: str = "training", batch_size: int
         return Failed(FailureKind.DISK, str(exc), detail)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         kept = " (the previous checkpoint is kept)" if resumable else ""
+        # Which disk, where the work knows its workspace: an administrator was told none.
+        where = f" ({workspace})" if workspace is not None else ""
+        then = resume or (", then train again" if run_id and activity == "training" else "")
         return Failed(
             FailureKind.DISK,
-            f"the disk is full: the workspace could not be written{kept}. Free some space{resume}",
+            f"the disk is full: the workspace{where} could not be written{kept}. Free some "
+            f"space{' on it' if where else ''}{then}",
             detail,
         )
     if isinstance(exc, OSError):

@@ -58,7 +58,8 @@ def _guarded(body: Callable[[dict[str, Any]], Iterator[Event]]) -> Iterator[Even
                  else (record[0], record[1].run_id) if record is not None else None)
         failed = to_failed(exc, batch_size=state.get("batch_size"), device=state.get("device", ""),
                            resumable=owner is not None and ckpt_io.has_checkpoint(*owner),
-                           run_id=owner[1] if owner else None)
+                           run_id=owner[1] if owner else None,
+                           workspace=owner[0].root if owner else None)
         if trainer is not None or record is not None:
             try:
                 if trainer is not None:

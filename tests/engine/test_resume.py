@@ -170,6 +170,8 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(workspace, 
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.DISK
     assert "disk is full" in failed.message and "(the previous checkpoint is kept)" in failed.message
+    # Which disk: a full disk met mid-run named no folder (an administrator guessed).
+    assert f"the workspace ({workspace.root}) could not be written" in failed.message
     assert failed.message.endswith(f"then continue with `cloister resume {events[0].run_id}`")
     first_ckpt = next(e for e in events if isinstance(e, CheckpointSaved))
     kept = load_checkpoint(workspace, events[0].run_id)
@@ -188,8 +190,9 @@ def test_a_run_that_fails_before_its_first_checkpoint_promises_no_resume(workspa
     events = list(train_on_rows(full, config(tiny_bert), TEXTS, LABELS, splits=SPLITS))
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.kind is FailureKind.DISK
-    assert "disk is full" in failed.message
+    assert "disk is full" in failed.message and f"({workspace.root})" in failed.message
     assert "checkpoint" not in failed.message and "resume" not in failed.message
+    assert failed.message.endswith("Free some space on it, then train again")
 
 
 def test_resume_through_the_vault_dataset(workspace, tiny_bert) -> None:
