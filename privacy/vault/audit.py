@@ -263,9 +263,19 @@ class AuditLog:
             handle.write(raw)
             handle.flush()
             sync_to_disk(handle.fileno())
-        self._write_head({"seq": seq, "link": _link(link, raw)})
-        if anchor:
-            self._advance_anchor(seq, _link(link, raw))
+        try:
+            self._write_head({"seq": seq, "link": _link(link, raw)})
+            if anchor:
+                self._advance_anchor(seq, _link(link, raw))
+        except OSError as exc:
+            # The entry is in the log, on disk: a head (or anchor) left one entry behind is
+            # what a crash at this moment leaves, which verification accepts. A full disk that
+            # took the entry into the log's last block but refused the head's new file was
+            # said as an entry "the audit log will not show", and stopped the command.
+            log.warning("audit entry %d was written, but the record of the latest entry could "
+                        "not be updated (%s): it is updated with the next entry; free space on "
+                        "the disk of the workspace (%s)", seq, exc.strerror or exc,
+                        self._path.parent)
         return entry
 
     def _record_tamper(self, records: list[_Record], links: list[str], torn: int | None,

@@ -123,3 +123,38 @@ def test_an_init_without_room_leaves_no_vault_and_a_retry_with_room_succeeds(
     ws = Workspace.create(root, PASSPHRASE, kdf=FAST_KDF)
     assert [e.action for e in ws.verify_audit().entries] == ["vault.created"]
     ws.lock()
+
+
+def test_an_entry_in_the_log_whose_head_the_disk_refused_is_not_said_unwritten(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # On a full disk the entry still fitted in the log file's last block, but the head (a new
+    # file) did not: the command said "the audit log will not show it" of an entry it shows,
+    # and `cloister scan`, which changes nothing, failed without its report.
+    import logging
+
+    real = Workspace._audit_log
+
+    def head_refused(self: Workspace, *args, **kwargs) -> AuditLog:  # noqa: ANN002, ANN003
+        log_ = real(self, *args, **kwargs)
+
+        def full(_head: dict) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        log_._write_head = full  # type: ignore[method-assign]
+        return log_
+
+    workspace.audit("dataset.imported", dataset="a")
+    monkeypatch.setattr(Workspace, "_audit_log", head_refused)
+    with caplog.at_level(logging.WARNING):
+        workspace.audit("dataset.scanned", dataset="a")  # no ChangeNotLogged
+    assert "audit entry 2 was written" in caplog.text and "No space left on device" in caplog.text
+    monkeypatch.setattr(Workspace, "_audit_log", real)
+    assert [e.action for e in workspace.verify_audit().entries][-2:] == ["dataset.imported",
+                                                                         "dataset.scanned"]
+    root = workspace.root
+    workspace.lock()
+    reopened = Workspace.unlock(root, PASSPHRASE)  # what a crash there leaves: it opens
+    reopened.audit("dataset.renamed", dataset="a")
+    report = reopened.verify_audit()
+    assert report.ok and [e.action for e in report.entries][-1] == "dataset.renamed"
+    reopened.lock()
