@@ -25,8 +25,9 @@ def bytes_needed(approx_parameters: int) -> int:
     return approx_parameters * _BYTES_PER_WEIGHT * _COPIES + _MARGIN
 
 
-def check_disk_room(workspace: Path, approx_parameters: int) -> None:
-    """``TrainingFailure`` (DISK) when the workspace's disk cannot hold the run's saves."""
+def check_disk_room(workspace: Path, approx_parameters: int, *, resuming: str = "") -> None:
+    """``TrainingFailure`` (DISK) when the workspace's disk cannot hold the run's saves
+    (``resuming``: the id of the run to be continued, which the message says to resume)."""
     try:
         free = shutil.disk_usage(workspace).free
     except OSError:  # not a local folder the system can measure: the writes will tell
@@ -37,5 +38,6 @@ def check_disk_room(workspace: Path, approx_parameters: int) -> None:
             FailureKind.DISK,
             f"the disk that holds the workspace ({workspace}) has {human_size(free)} free, and "
             f"this run needs about {human_size(needed)} for its checkpoints and the model it "
-            "saves: free space on that disk (or move the workspace), then train again. Nothing "
-            "was trained or changed")
+            "saves: free space on that disk (or move the workspace), then "
+            + (f"resume it with `cloister resume {resuming}`" if resuming else "train again")
+            + ". Nothing was trained or changed")

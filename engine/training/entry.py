@@ -175,7 +175,7 @@ def _continue_claimed(ws: Vault, run_id: str, rows: Callable[[TrainConfig], Rows
     state["batch_size"] = config.batch_size
     checkpoint = ckpt_io.load_checkpoint(ws, run_id)
     info = check_settings(config)
-    check_disk_room(ws.root, info.approx_parameters)
+    check_disk_room(ws.root, info.approx_parameters, resuming=run_id)
     # The dataset that holds what the run trained on now: renamed since, and perhaps another
     # import taken its old name (``engine.runs.current_dataset``, as evaluate and export do).
     renamed = _dataset_now_named(ws, run, config)

@@ -223,3 +223,21 @@ def test_a_damaged_checkpoint_is_refused_clearly(workspace, tiny_bert) -> None:
     (failed,) = list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))
     assert failed.kind is FailureKind.BAD_SETTING
     assert f"the checkpoint of run {run_id} is damaged" in failed.message
+
+
+def test_a_resume_the_disk_cannot_hold_says_to_resume_again(workspace, tiny_bert, monkeypatch) -> None:
+    # It said "free space on that disk ..., then train again": a new run, losing the epochs done.
+    from collections import namedtuple
+
+    token = CancelToken()
+    events = cancel_during_epoch_two(train_on_rows(workspace, config(tiny_bert), TEXTS, LABELS,
+                                                   splits=SPLITS, cancel=token), token)
+    run_id = events[0].run_id
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr("engine.training.disk_room.shutil.disk_usage",
+                        lambda _p: usage(10**9, 10**9 - 4096, 4096))
+    (failed,) = list(resume_on_rows(workspace, run_id, TEXTS, LABELS, splits=SPLITS))
+    assert isinstance(failed, Failed) and failed.kind is FailureKind.DISK
+    assert f"then resume it with `cloister resume {run_id}`" in failed.message
+    assert "train again" not in failed.message
+    assert load_run(workspace, run_id).status is RunStatus.CANCELLED  # as it was
