@@ -115,10 +115,16 @@ def test_copies_taken_while_entries_are_written_all_open_whole(workspace: Worksp
     thread = threading.Thread(target=writer)
     thread.start()
     copies = 0
+    deadline = time.monotonic() + 120
     try:
-        while len(written) < 12 and copies < 40:
-            back_up(workspace.root, tmp_path / f"copy{copies}")
-            copies += 1
+        # Copies while the writer writes; past 40 the writer (slow on a loaded machine: it once
+        # wrote fewer than 12 entries in 40 copies) is waited for, not outrun.
+        while len(written) < 12 and time.monotonic() < deadline:
+            if copies < 40:
+                back_up(workspace.root, tmp_path / f"copy{copies}")
+                copies += 1
+            else:
+                time.sleep(0.05)
     finally:
         stop.set()
         thread.join()
