@@ -53,23 +53,10 @@ from privacy.vault.index import (  # noqa: F401 - the file names are part of thi
 )
 from privacy.vault.container import ScryptParams
 from privacy.vault.entry_io import EntryReader, EntryWriter, class_or_instance
-from privacy.errors import (
-    ChangeNotLogged,
-    ContainerError,
-    IntegrityError,
-    NotInVault,
-    PrivacyError,
-    VaultLocked,
-    VaultNotFound,
-)
+from privacy.errors import (ChangeNotLogged, ContainerError, IntegrityError, NotInVault, PrivacyError,
+                            VaultLocked, VaultNotFound)
 from privacy.interrupts import interrupts_held
-from privacy.vault.keyfile import (
-    VAULT_FILE_NAME,
-    VaultKeys,
-    create_vault,
-    rewrapped,
-    unlock_vault,
-)
+from privacy.vault.keyfile import VAULT_FILE_NAME, VaultKeys, create_vault, rewrapped, unlock_vault
 
 log = logging.getLogger(__name__)
 
