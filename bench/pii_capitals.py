@@ -16,7 +16,6 @@ changes is left out, so the gold spans keep their places):
 from __future__ import annotations
 
 import argparse
-import collections
 import csv
 import json
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from full_data import add_data_argument, require  # noqa: E402 - bench/full_data.py, beside this script
+from pii_false_people import name_findings  # noqa: E402 - beside this script too
 from privacy.pii import detect  # noqa: E402
 from privacy.pii.evaluate import Counts, map_spans, merge_adjacent, score  # noqa: E402
 
@@ -67,13 +67,7 @@ def main() -> None:
     with (data / CFPB).open(encoding="utf-8") as f:
         texts = [r["Consumer complaint narrative"].upper() for r in csv.DictReader(f)
                  if r["Consumer complaint narrative"].strip()]
-    counts: collections.Counter[str] = collections.Counter()
-    spans: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for text in texts:
-        for finding in detect(text, detectors=["names"]):
-            if finding.score >= MIN_SCORE:
-                counts[finding.type] += 1
-                spans[finding.type][text[finding.start:finding.end]] += 1
+    counts, spans = name_findings(texts, MIN_SCORE)
     print(f"\n{len(texts):,} CFPB narratives in capitals (names scrubbed by the CFPB)\n")
     print("| type | findings | most frequent spans |")
     print("|---|---:|---|")

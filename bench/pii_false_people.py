@@ -23,6 +23,19 @@ from privacy.pii import detect  # noqa: E402
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "cfpb_complaints_extract" / "complaints.csv"
 
 
+def name_findings(texts: list[str], min_score: float = 0.5
+                  ) -> tuple[collections.Counter[str], dict[str, collections.Counter[str]]]:
+    """The name rules' findings at ``min_score``: how many of each type, and each type's spans."""
+    counts: collections.Counter[str] = collections.Counter()
+    spans: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for text in texts:
+        for finding in detect(text, detectors=["names"]):
+            if finding.score >= min_score:
+                counts[finding.type] += 1
+                spans[finding.type][text[finding.start:finding.end]] += 1
+    return counts, spans
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=DEFAULT)
@@ -31,13 +44,7 @@ def main() -> None:
     with opts.file.open(encoding="utf-8") as f:
         texts = [r["Consumer complaint narrative"] for r in csv.DictReader(f)
                  if r["Consumer complaint narrative"].strip()]
-    counts: collections.Counter[str] = collections.Counter()
-    spans: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for text in texts:
-        for finding in detect(text, detectors=["names"]):
-            if finding.score >= 0.5:
-                counts[finding.type] += 1
-                spans[finding.type][text[finding.start:finding.end]] += 1
+    counts, spans = name_findings(texts)
     print(f"{len(texts):,} narratives with text in {opts.file.name} (names scrubbed by the CFPB)\n")
     print("| type | findings | per 100 narratives | most frequent spans |")
     print("|---|---:|---:|---|")
