@@ -357,13 +357,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
             which = "the text" if len(args.text) == 1 else f"text {number}"
             print(f"cloister: note: {which} is {tokens:,} tokens, longer than the model reads: "
                   f"only the first {predictor.read_said} counted, as in training.", file=sys.stderr)
-    # A run trained on an anonymized copy reads its input anonymized: what it read is said.
+    # A run trained on an anonymized copy reads its input anonymized: said on stderr, and what
+    # it read given in --json's "read_as" on stdout, not echoed on stderr (which scripts send
+    # to log files: anything the detectors missed would be kept there).
     read_as = [predictor.anonymized(text) for text in args.text]
     for number, read in enumerate(read_as, start=1):
         if read is not None and not args.json:
             which = "the text" if len(args.text) == 1 else f"text {number}"
-            print(f"cloister: note: {which} was anonymized as the run's training rows were, and "
-                  f"read as: {read if len(read) <= 200 else read[:197] + '...'}", file=sys.stderr)
+            print(f"cloister: note: {which} was anonymized as the run's training rows were before "
+                  "the model read it (--json gives what it read, as \"read_as\")", file=sys.stderr)
     if args.json:
         print(json.dumps([{"text": t, "label": p.label, "confidence": p.confidence,
                            "labels": list(p.labels), "probabilities": p.probabilities,

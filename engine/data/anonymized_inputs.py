@@ -26,7 +26,12 @@ def anonymizer_for(ws: Any, policy: Any, text_columns: tuple[str, ...]) -> Texts
 
     column = text_columns[0] if len(text_columns) == 1 else "text"
     rule = policy.columns.get(column)
-    only_text = dataclasses.replace(policy, columns={column: rule} if rule else {}, scan_columns=None)
+    # No date-shift key column either: a text typed or read from another file has no customer
+    # id beside it (the policy's key named a column of the training file, and every prediction
+    # failed "names column 'customer_id', which the data does not have"); its dates move by the
+    # offset of a row without a key.
+    only_text = dataclasses.replace(policy, columns={column: rule} if rule else {}, scan_columns=None,
+                                    date_shift_key=None)
     pseudonymizer = workspace_pseudonymizer(ws)
 
     def anonymize(texts: list[str]) -> list[str]:

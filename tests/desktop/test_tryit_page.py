@@ -96,10 +96,10 @@ def test_a_failed_batch_leaves_no_full_progress_bar(qtbot, tryit, tmp_path: Path
     progress: list[int] = []
     page.batch_progress.valueChanged.connect(progress.append)
 
-    def disk_full(path, data, **_):  # the one edge faked: a disk that fills up as the file is written
+    def disk_full(path, **_):  # the one edge faked: a disk that fills up as the file is written
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(atomic, "atomic_write_bytes", disk_full)
+    monkeypatch.setattr(atomic, "atomic_writer", disk_full)
     # Enough rows for the progress to show before the write fails.
     many = tmp_path / "many.csv"
     lines = csv.read_text(encoding="utf-8").splitlines()

@@ -312,10 +312,10 @@ def test_predict_file_cancel_and_failures_leave_the_output_untouched(run, tmp_pa
     assert isinstance(events[-1], Cancelled) and 8 <= events[-1].step < 40
     assert output.read_text() == "previous results\n"
 
-    def disk_full(*args, **kwargs):
+    def disk_full(*args, **kwargs):  # the output's disk refuses the write
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("privacy.vault.atomic.atomic_write_bytes", disk_full)
+    monkeypatch.setattr("privacy.vault.atomic.atomic_writer", disk_full)
     last = list(predict_file(predictor, csv, output))[-1]
     assert isinstance(last, Failed) and last.kind is FailureKind.DISK
     assert "No space left" in last.message and "out.csv" in last.message
