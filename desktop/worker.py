@@ -43,6 +43,11 @@ class Done:
     value: Any = None
 
 
+def _ended_body(_cancel: CancelToken) -> Iterable[Any]:
+    """What an ended job runs if started again: nothing (it had released its own body)."""
+    return iter(())
+
+
 class _Runner(QThread):
     """Runs the job body; hands results to the UI thread through a lock-protected buffer."""
 
@@ -119,6 +124,10 @@ class Job(QObject):
             return self._thread.wait()
         return self._thread.wait(timeout_ms)
 
+    def has_ended(self) -> bool:
+        """Whether ``ended`` has been emitted (the registry lets go of the job then)."""
+        return self._ended
+
     def finish_now(self) -> None:
         """After ``wait``: deliver whatever is left synchronously (no event loop needed)."""
         self._on_thread_finished()
@@ -165,9 +174,16 @@ class Job(QObject):
             return
         self._ended = True
         self._timer.stop()
+        # ``finished`` is emitted while the thread still counts as running: wait for its last
+        # instructions (at once, its body has returned), so that the job, freed as soon as
+        # nothing holds it, never destroys a running QThread.
+        self._thread.wait()
         self._deliver()
         with self._lock:
-            terminal = self._terminal
+            terminal, self._terminal = self._terminal, None
+        # What the body closed over (a loaded model, the workspace, a typed text) goes with the
+        # job's end, not with the job: a page keeps its last job, and locking forgets the model.
+        self._produce = _ended_body
         if isinstance(terminal, Failed):
             # Kind only: an exception's text may quote a row, and logs must never echo rows.
             log.warning("job %s failed (%s)", self.name, terminal.kind.value)
@@ -194,9 +210,15 @@ class JobRegistry(QObject):
             return job
         job.setParent(None)
         self._jobs.add(job)
-        job.ended.connect(lambda _terminal, job=job: self._jobs.discard(job))
+        # Not a lambda holding the job: the job's own signal would hold it, a cycle through
+        # Qt that Python's collector cannot see, and every job (with its result: a loaded
+        # model, a report) stayed in memory for the rest of the session.
+        job.ended.connect(self._forget_ended)
         job.start()
         return job
+
+    def _forget_ended(self, _terminal: object) -> None:
+        self._jobs = {job for job in self._jobs if not job.has_ended()}
 
     def running(self) -> list[Job]:
         return [job for job in self._jobs if job.is_running()]

@@ -170,3 +170,49 @@ def test_registry_cancels_and_waits_for_every_job_without_an_event_loop(qtbot):
     assert not any(job.is_running() for job in jobs)
     assert [type(e) for e in ended] == [Cancelled, Cancelled]  # delivered synchronously
     assert not registry.busy()
+
+
+class _Loaded:
+    """Stands for what a job hands back (a model loaded for Try it: hundreds of MB)."""
+
+
+def test_a_finished_job_and_what_it_returned_are_freed_once_nothing_holds_them(qtbot):
+    # The registry's "forget me when ended" slot held the job it was connected to: a cycle
+    # through Qt that gc cannot see, so every job of a day's session stayed in memory, each
+    # Try-it load's model with it (Done(value) was kept as the job's terminal).
+    import gc
+    import weakref
+
+    registry = JobRegistry()
+    results: list[weakref.ref] = []
+    for _ in range(3):
+        job = Job.call(lambda _cancel: _Loaded(), name="load-model")
+        ended: list[object] = []
+        job.ended.connect(lambda terminal: (results.append(weakref.ref(terminal.value)),
+                                            ended.append(True)))
+        registry.start(job)
+        qtbot.waitUntil(lambda: bool(ended), timeout=10_000)
+        jobs = weakref.ref(job)
+        del job
+        qtbot.wait(10)
+        gc.collect()
+        assert jobs() is None
+    assert [ref() for ref in results] == [None, None, None]
+    assert not registry.busy()
+
+
+def test_a_kept_job_lets_go_of_what_its_body_closed_over_when_it_ends(qtbot):
+    # A page keeps its last job (Try it's last prediction): its body held the predictor, so
+    # the model of a run deleted, switched from, or locked away stayed in memory.
+    import gc
+    import weakref
+
+    model = _Loaded()
+    held = weakref.ref(model)
+    job = Job.call(lambda _cancel, model=model: type(model).__name__, name="predict")
+    del model
+    with qtbot.waitSignal(job.ended, timeout=10_000) as ended:
+        job.start()
+    assert ended.args[0] == Done("_Loaded")
+    gc.collect()
+    assert held() is None and not job.is_running()
