@@ -168,6 +168,7 @@ class StoredDatasetsPanel(QWidget):
             return
         from desktop.pages.privacy_step import PrivacyDialog
 
+        _let_go_if_closed(self.privacy_dialog)
         self.privacy_dialog = PrivacyDialog(self.context, name, self)
         self.privacy_dialog.show()
 
@@ -177,6 +178,7 @@ class StoredDatasetsPanel(QWidget):
             return
         from desktop.dialogs.fix_stored import StoredFixDialog
 
+        _let_go_if_closed(self.fix_dialog)
         self.fix_dialog = StoredFixDialog(self.context, name, self)
         self.fix_dialog.show()
 
@@ -279,3 +281,14 @@ class StoredDatasetsPanel(QWidget):
                 self.context.datasets_changed.emit()
                 return
             window.show_page("train")
+
+
+def _let_go_if_closed(dialog: Any) -> None:
+    """The dialog a new one replaces, deleted once the user has closed it: it was only hidden,
+    and each Fix… or Privacy… kept another under the page, with the rows it had shown, until
+    the next lock. One still open stays (a fix it applies still says when it is stored)."""
+    try:
+        if dialog is not None and not dialog.isVisible():
+            dialog.deleteLater()
+    except RuntimeError:  # already deleted with a lock
+        pass

@@ -151,3 +151,19 @@ def test_locking_the_window_does_not_wait_out_another_writers_long_save(qtbot, w
 
     with Workspace.unlock(ws.root, PASSPHRASE) as again:  # nothing stored after the lock
         assert load_dataset(again, "repeats").info.sha256 == before
+
+
+def test_fix_dialogs_opened_and_closed_all_day_do_not_pile_up_under_the_page(qtbot, window, tmp_path):
+    # Each Fix… made a new dialog and only hid the last: one more (with the problems it had
+    # quoted) under the page for every opening until the next lock.
+    from desktop.dialogs.fix_stored import StoredFixDialog
+
+    _store_with_repeats(window, tmp_path)
+    destroyed: list[bool] = []
+    for _ in range(4):
+        dialog = _fix_dialog(qtbot, window)
+        dialog.destroyed.connect(lambda *_: destroyed.append(True))
+        dialog.close()
+    qtbot.waitUntil(lambda: len(destroyed) == 3, timeout=5_000)
+    panel = window.datasets_page.stored_panel
+    assert len(panel.findChildren(StoredFixDialog)) == 1 and panel.fix_dialog is dialog
