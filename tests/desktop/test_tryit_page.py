@@ -382,3 +382,19 @@ def test_a_text_anonymized_before_the_model_read_it_says_what_was_read(qtbot, tr
     assert page.read_note.textFormat() == Qt.TextFormat.PlainText
     _ask(qtbot, page, "win a prize")  # nothing to anonymize: no note
     assert not page.read_note.isVisibleTo(page)
+
+
+def test_locking_lets_go_of_every_model_try_it_loaded(qtbot, window, tryit):
+    # Lock forgets "every decrypted thing": the page dropped its model, yet the jobs that
+    # loaded it and answered with it (kept for the session) still held it, one per run tried.
+    import gc
+    import weakref
+
+    page, *_ = tryit
+    _ask(qtbot, page, "win a prize")
+    _ask(qtbot, page, "lunch at noon?")
+    model = weakref.ref(page.predictor)
+    window.lock()
+    qtbot.wait(10)
+    gc.collect()
+    assert model() is None
