@@ -19,8 +19,8 @@ from desktop.accessible import chain_tabs, label_for, say_aloud, tab_leaves
 from desktop.icons import icon
 from desktop.keys import key_text
 from desktop.pages.base import Page, section
-from desktop.pages.draft_check import (fill_problem_list, hint_click, problem_cell, problems_title,
-                                       read_and_check)
+from desktop.pages.draft_check import (fill_problem_list, hint_click, lock_reading_options,
+                                       problem_cell, problems_title, read_and_check)
 from desktop.pages.fixes_panel import FixesPanel, fix_draft
 from desktop.pages.stored import StoredDatasetsPanel
 from desktop.state import ImportDraft
@@ -389,8 +389,7 @@ class DatasetsPage(Page):
             self.multi_box.blockSignals(False)
             if self.draft.label_delimiter:
                 self.delimiter_edit.setText(self.draft.label_delimiter)
-        self.multi_box.setEnabled(labelled)
-        self.delimiter_edit.setEnabled(labelled)
+        lock_reading_options(self, labelled)  # locked, saying why, for labels read from 0/1 columns
 
     def _wanted_delimiter(self) -> str | None:
         return (self.delimiter_edit.text() or None) if self.multi_box.isChecked() else None

@@ -38,7 +38,8 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
         from engine.errors import Stopped
 
         raise Stopped("stopped: nothing was read in")
-    from engine.data.label_columns import AUTO, as_read, read_label_columns, wanted_columns
+    from engine.data.label_columns import (AUTO, as_read, read_label_columns, wanted_columns,
+                                           with_pick_problem)
 
     read = label_columns if label_columns != AUTO else None
     if label_columns == AUTO:
@@ -65,6 +66,8 @@ def read_and_check(path: Path, *, text_column: str | None = None, label_column: 
     read = read if read is not None and label_delimiter and label_column == read.label_column else None
     if read is not None:  # said of the 0/1 columns the user knows, not of the joined one
         problems = as_read(problems, read, imported)
+    elif not label_delimiter:  # the label one of two 0/1 columns: both readings said
+        problems = with_pick_problem(problems, imported, mapping.text_columns, mapping.label_column)
     options = suggest_fixes(imported.table, mapping, problems, label_delimiter=label_delimiter)
     return ImportDraft(imported=imported, mapping=mapping, problems=list(problems),
                        history=list(history or []), fix_options=options,
@@ -101,9 +104,36 @@ _PAGE_HINTS = {"legacy-encoding": "If letters look wrong, choose the encoding th
                "looks-multi-label": "If a row can carry several classes, tick “Several labels per "
                "row” above (or click here): each label is then counted, and trained, on its own.",
                "indicator-columns": "Click here to read these columns as the labels: a row "
-               "carries each label whose cell is 1 (several a row), one with none carries none.",
+               "carries each label whose cell is 1 (several a row), one with none carries none. "
+               "If one of them is the only label and the others are 0/1 features, choose it "
+               "under Label column above instead.",
                "unreadable-rows": "Quote the fields that hold the delimiter and export the file "
                "again, or tick “Leave out rows … that cannot be read” above."}
+
+
+# The label picked is one of two 0/1 columns (is_spam beside has_link): a warning, not the
+# error of three or more, and the click reads both as labels.
+_TWO_COLUMNS_HINT = ("Read as it is, the label column chosen above is one yes/no label and the "
+                     "other 0/1 column is not read. If each is a label of its own, several a "
+                     "row, click here to read both as the labels.")
+
+
+def _page_hint(problem: Any) -> str:
+    if problem.code == "indicator-columns" and not problem.blocking:
+        return _TWO_COLUMNS_HINT
+    return _PAGE_HINTS.get(problem.code, problem.hint)
+
+
+def lock_reading_options(page: Any, labelled: bool) -> None:
+    """The multi-label box and its separator, enabled where a label column is read. Labels read
+    from 0/1 columns lock them, saying why: unticked, the cells Cloister joined ('toxic|insult',
+    a lone '|' for none) would be read as classes of one label."""
+    read = page.draft.label_columns if page.draft is not None else None
+    for widget in (page.multi_box, page.delimiter_edit):
+        widget.setEnabled(labelled and read is None)
+    page.multi_box.setToolTip(
+        f"The labels are read from the 0/1 columns {', '.join(read.columns)}, several a row. To "
+        "read the file otherwise, open it again." if read is not None else "")
 
 
 def problem_lines(problems: list[Any]) -> list[tuple[Any, str, str]]:
@@ -117,7 +147,7 @@ def problem_lines(problems: list[Any]) -> list[tuple[Any, str, str]]:
             parts.append(f"column {problem.column!r}")
         where = ", ".join(parts)
         text = f"{_SEVERITY_MARK.get(problem.severity.value, '')} {where + ': ' if where else ''}{problem.message}"
-        hint = _PAGE_HINTS.get(problem.code, problem.hint)
+        hint = _page_hint(problem)
         if hint and (problem.code, hint) not in hinted:
             hinted.add((problem.code, hint))
             text += f"\n{hint}"

@@ -47,10 +47,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     imported, history, fixed = apply_fix_arguments(args, imported, mapping)
     problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete,
                         label_delimiter=args.label_delimiter)
-    if read is not None:
-        from engine.data.label_columns import as_read
+    from engine.data.label_columns import as_read, with_pick_problem
 
+    if read is not None:
         problems = as_read(problems, read, imported)
+    elif args.label_column is None and not args.label_delimiter:  # picked among two 0/1 columns
+        problems = with_pick_problem(problems, imported, mapping.text_columns, mapping.label_column)
     label = mapping.label_column if mapping.label_column is not None else "(none)"
     if read is not None:
         label = f"one per column, several a row ({', '.join(read.columns)})"

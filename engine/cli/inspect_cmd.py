@@ -175,7 +175,7 @@ def _print_text(data: dict[str, Any], problems: list[Problem], args: argparse.Na
     label = repr(mapping["label_column"]) if mapping["label_column"] else "(none found)"
     if mapping.get("label_columns"):  # --label-columns: the columns the user knows
         label = f"one label per column, several a row: {', '.join(map(repr, mapping['label_columns']))}"
-    elif any(p.code == "indicator-columns" for p in problems):
+    elif any(p.code == "indicator-columns" and p.blocking for p in problems):
         label = "(none found: the columns of 0/1 values below look like one label each)"
     print(f"Mapping:  text = {texts}; label = {label}", file=out)
     others = data["other_label_columns"]
@@ -314,10 +314,12 @@ def run(args: argparse.Namespace) -> int:
     delimiter = read.delimiter if read else args.label_delimiter
     problems = validate(imported, mapping, max_tokens=max_tokens,
                         skip_incomplete=args.skip_incomplete, label_delimiter=delimiter)
-    if read:
-        from engine.data.label_columns import as_read
+    from engine.data.label_columns import as_read, with_pick_problem
 
+    if read:
         problems = as_read(problems, read, imported)
+    elif args.label_column is None and not delimiter:  # picked among two 0/1 columns: said
+        problems = with_pick_problem(problems, imported, mapping.text_columns, mapping.label_column)
     data = report(imported, mapping, problems, label_delimiter=delimiter)
     if read:
         data["mapping"]["label_columns"] = list(read.columns)

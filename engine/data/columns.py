@@ -162,12 +162,14 @@ def _infer(imported: ImportedTable, *, exclude: set[str], fixed_text: tuple[str,
     text_columns = fixed_text or (_pick_text(list(stats.values()), rows),)
     label_candidates = [s for s in stats.values() if s.name not in text_columns]
     label = _pick_label(label_candidates, rows)
-    # Two columns or more of 0/1 values (toxic, obscene, insult): one label each, several a
+    # Three columns or more of 0/1 values (toxic, obscene, insult): one label each, several a
     # row, not a yes/no class of one of them (validation says how to read them), unless the
     # one picked is named as the label ("label", "class": a binary task beside some flags).
+    # Two (is_spam, has_link) are as often one yes/no label beside a 0/1 feature: the one
+    # picked stays the label, and ``label_columns.pick_problem`` says both readings.
     if label is None or name_score(label, LABEL_NAMES)[0] < 2:
         found = indicator_columns(table, [s.name for s in label_candidates])
-        if len(found) >= 2 and (label is None or label in found):
+        if len(found) >= 2 and (label is None or (label in found and len(found) > 2)):
             named = [s for s in label_candidates
                      if s.name not in found and name_score(s.name, LABEL_NAMES)[0]]
             label = _pick_label(named, rows)

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data.importing.header_names import LABEL_NAMES, name_score
 from engine.data.importing.table import ImportedTable
 from engine.data.problems import Problem, Severity
 from engine.errors import InputError
@@ -87,12 +88,8 @@ def flag_value(names: Sequence[str]) -> str:
 def hint_problem(imported: ImportedTable, text_columns: Sequence[str]) -> Problem | None:
     """Where no label column is chosen and two columns or more hold only indicator values: say
     that they look like one label each, several a row, and the import that reads them so."""
-    from engine.data.columns import sample_rows
-
     table = imported.table
-    # Judged on a sample (a wide million-row file is read fast), then checked whole.
-    found = indicator_columns(sample_rows(table), [n for n in table.column_names if n not in text_columns])
-    found = indicator_columns(table, found) if len(found) >= 2 else found
+    found = _indicators_besides(imported, text_columns)
     if len(found) < 2:
         return None
     blank = np.zeros(table.num_rows, dtype=int)
@@ -113,8 +110,49 @@ def hint_problem(imported: ImportedTable, text_columns: Sequence[str]) -> Proble
         hint="Read them as the labels with --label-columns: a row carries each label whose cell "
         "is 1, and a row with none carries none of the labels. Then train with --multi-label."
         + (" Fill in the empty cells, or leave their rows out with --skip-incomplete."
-           if first is not None else ""),
+           if first is not None else "")
+        + " If one of them is the only label and the others are 0/1 features, name it with "
+        "--label-column NAME instead.",
         file=str(imported.source), fix=f"--label-columns {flag_value(found)}")
+
+
+def _indicators_besides(imported: ImportedTable, text_columns: Sequence[str]) -> list[str]:
+    """The indicator columns besides the text (two or more), else those found on a sample:
+    judged on a sample (a wide million-row file is read fast), then checked whole."""
+    from engine.data.columns import sample_rows
+
+    table = imported.table
+    found = indicator_columns(sample_rows(table), [n for n in table.column_names if n not in text_columns])
+    return indicator_columns(table, found) if len(found) >= 2 else found
+
+
+def pick_problem(imported: ImportedTable, text_columns: Sequence[str], label_column: str | None
+                 ) -> Problem | None:
+    """Where the label column picked is one of exactly two columns of 0/1 values ('is_spam'
+    beside 'has_link'): a warning naming both readings, one yes/no label (kept) or two labels,
+    several a row. Three or more get no label picked (``hint_problem`` says how to read them)."""
+    found = _indicators_besides(imported, text_columns) if label_column else []
+    if len(found) != 2 or label_column not in found or name_score(label_column, LABEL_NAMES)[0] >= 2:
+        return None
+    other = next(n for n in found if n != label_column)
+    return Problem(
+        severity=Severity.WARNING, code="indicator-columns",
+        message=f"the label is {label_column!r}, one yes/no label; {other!r} holds only 0/1 "
+        "values too, so the two may instead be two labels, several a row (multi-label)",
+        hint=f"For one yes/no label keep --label-column {shlex.quote(label_column)} (the "
+        f"default, what happens now; {other!r} is not read). For two labels a row, read both "
+        f"with --label-columns {flag_value(found)}, then train with --multi-label.",
+        file=str(imported.source))
+
+
+def with_pick_problem(problems: list[Problem], imported: ImportedTable,
+                      text_columns: Sequence[str], label_column: str | None) -> list[Problem]:
+    """``problems`` with ``pick_problem``'s warning, if any, after the other warnings."""
+    found = pick_problem(imported, text_columns, label_column)
+    if found is None:
+        return problems
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted([*problems, found], key=lambda p: rank[p.severity])  # stable
 
 
 @dataclass(frozen=True)

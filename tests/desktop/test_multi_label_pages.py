@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+LABELS = ("toxic", "obscene", "insult")
+
 
 @pytest.fixture
 def multi_label_run(window, tiny_model_dir: Path, tmp_path: Path) -> str:  # noqa: ANN001
@@ -319,26 +321,27 @@ def test_columns_of_0_1_values_are_read_as_labels_from_the_hint_and_imported(
     from engine.data.store import dataset_info
     from tests.desktop.helpers import drop_files
 
-    sets = [("toxic",), ("insult",), ("toxic", "insult"), ()]
-    rows = [(f"c{i}", f"comment {i}", *(int(label in sets[i % 4]) for label in ("toxic", "insult")))
+    sets = [("toxic",), ("insult",), ("toxic", "insult", "obscene"), ()]
+    rows = [(f"c{i}", f"comment {i}", *(int(label in sets[i % 4]) for label in LABELS))
             for i in range(24)]
-    rows[5] = ("c5", "comment 5", "", "1")  # an empty cell, row 6
+    rows[5] = ("c5", "comment 5", "", "0", "1")  # an empty cell, row 6
     source = tmp_path / "comments.csv"
     with source.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([("id", "comment_text", "toxic", "insult"), *rows])
+        csv.writer(handle).writerows([("id", "comment_text", *LABELS), *rows])
     page = window.datasets_page
     drop_files(window, source)
     qtbot.waitUntil(lambda: page.draft is not None, timeout=30_000)
     assert page.draft.label_column is None and page.draft.blocking()
     hint = next(i for i in range(page.problems.count())
                 if page.problems.item(i).data(Qt.ItemDataRole.UserRole).code == "indicator-columns")
-    assert "2 columns hold only 0/1 values ('toxic', 'insult')" in page.problems.item(hint).text()
+    assert "3 columns hold only 0/1 values ('toxic', 'obscene', 'insult')" in page.problems.item(hint).text()
     assert "Click here to read these columns as the labels" in page.problems.item(hint).text()
+    assert "If one of them is the only label" in page.problems.item(hint).text()
     first = page.draft
     page._on_problem_clicked(page.problems.item(hint))
     qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
     assert page.multi_box.isChecked() and page.draft.label_delimiter == "|"
-    assert dict(page.chart.values()) == {"toxic": 12, "insult": 11}  # row 6 has no labels yet
+    assert dict(page.chart.values()) == {"toxic": 12, "insult": 11, "obscene": 6}  # row 6: none yet
     lines = [page.problems.item(i).text() for i in range(page.problems.count())]
     assert any(line.startswith("✖ row 6, column 'toxic': the cell is empty") for line in lines), lines
     assert not page.import_button.isEnabled()
@@ -352,4 +355,45 @@ def test_columns_of_0_1_values_are_read_as_labels_from_the_hint_and_imported(
     qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.stored.rowCount() == 1, timeout=30_000)
     info = dataset_info(page.workspace, "comments")
-    assert info.rows == 23 and info.label_delimiter == "|" and info.labels == {"toxic": 12, "insult": 11}
+    assert info.rows == 23 and info.label_delimiter == "|"
+    assert info.labels == {"toxic": 12, "insult": 11, "obscene": 6}
+
+
+def test_two_0_1_columns_keep_the_label_picked_and_read_as_labels_lock_the_multi_label_box(
+        qtbot, window, tmp_path: Path) -> None:
+    """A yes/no label beside one 0/1 column: picked, with a warning that a click reads both as
+    labels; once so read, "Several labels per row" is locked, saying why (unticked, the joined
+    cells 'toxic|insult' and a lone '|' were read as classes of one label)."""
+    from PySide6.QtCore import Qt
+
+    from tests.desktop.helpers import drop_files
+
+    sets = [("toxic",), ("insult",), ("toxic", "insult"), ()]
+    rows = [(f"comment {i}", *(int(label in sets[i % 4]) for label in ("toxic", "insult")))
+            for i in range(24)]
+    source = tmp_path / "two.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("comment_text", "toxic", "insult"), *rows])
+    page = window.datasets_page
+    drop_files(window, source)
+    qtbot.waitUntil(lambda: page.draft is not None and page.draft.imported.source == source,
+                    timeout=30_000)
+    assert page.draft.label_column == "toxic" and not page.draft.blocking()
+    assert page.multi_box.isEnabled() and not page.multi_box.isChecked()
+    hint = next(i for i in range(page.problems.count())
+                if page.problems.item(i).data(Qt.ItemDataRole.UserRole).code == "indicator-columns")
+    line = page.problems.item(hint).text()
+    assert line.startswith("⚠ the label is 'toxic', one yes/no label") and "click here to read both" in line
+    first = page.draft
+    page._on_problem_clicked(page.problems.item(hint))
+    qtbot.waitUntil(lambda: page.draft is not first, timeout=30_000)
+    assert page.multi_box.isChecked() and page.draft.label_columns is not None
+    assert dict(page.chart.values()) == {"toxic": 12, "insult": 12}
+    assert not page.multi_box.isEnabled() and not page.delimiter_edit.isEnabled()
+    assert "read from the 0/1 columns toxic, insult" in page.multi_box.toolTip()
+    read = page.draft
+    page.skip_box.setChecked(True)  # revalidated: still read from the columns, still locked
+    qtbot.waitUntil(lambda: page.draft is not read, timeout=30_000)
+    assert page.draft.label_columns is not None and not page.multi_box.isEnabled()
+    assert set(dict(page.chart.values())) == {"toxic", "insult"}  # never 'toxic|insult' or '|'
+
