@@ -47,7 +47,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     imported, history, fixed = apply_fix_arguments(args, imported, mapping)
     problems = validate(imported, mapping, skip_incomplete=args.skip_incomplete,
                         label_delimiter=args.label_delimiter)
-    from engine.data.label_columns import as_read, with_pick_problem
+    from engine.data.label_columns import as_read, flag_value, with_pick_problem
 
     if read is not None:
         problems = as_read(problems, read, imported)
@@ -56,14 +56,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     label = mapping.label_column if mapping.label_column is not None else "(none)"
     if read is not None:
         label = f"one per column, several a row ({', '.join(read.columns)})"
-    quoted = shlex.quote(str(imported.source))  # the hints name the file, ready to paste
+    inspected = shlex.quote(str(imported.source))  # the hints name the file, ready to paste
+    if read is not None:  # inspect reads the labels as import did, or finds no label column
+        inspected += f" --label-columns {flag_value(read.columns)}"
     print(f"{imported.source.name}: {imported.num_rows:,} rows; text: "
           f"{' + '.join(mapping.text_columns)}; label: {label}")
     for line in fixed:
         print("  " + line)
     if history and any(p.row is not None for p in problems):
         # Dropped rows shift the numbers: say so, rather than name the wrong line of the file.
-        print(f"  (the rows below are counted after these fixes; `cloister inspect {quoted}` "
+        print(f"  (the rows below are counted after these fixes; `cloister inspect {inspected}` "
               "numbers them as in the file)", file=sys.stderr)
     cap = next((s for s in history if s.get("kind") == "cap-long"), None)
     if cap is not None and any(p.code in ("duplicate-row", "conflicting-labels") for p in problems):
@@ -75,7 +77,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     applied = frozenset(flag_of_kind(str(s.get("kind"))) for s in history)
     # The rows not printed are listed by inspect's --json (import has no such flag).
     for line in problem_lines(problems, source=str(imported.source), applied=applied,
-                              listed_by=f"listed by 'cloister inspect {quoted} --json'"):
+                              listed_by=f"listed by 'cloister inspect {inspected} --json'"):
         print("  " + line, file=sys.stderr)  # warnings and errors: stderr, as the README says
     if has_blocking(problems) and not args.force:
         from engine.data.problems import count_kinds

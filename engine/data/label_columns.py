@@ -302,6 +302,8 @@ def as_read(problems: list[Problem], read: LabelColumns, imported: ImportedTable
                 hint="Fill in 1 or 0 in the file" + (": these rows will be left out of "
                                                      "training." if skipped else
                                                      ", or leave these rows out."))
+        elif problem.column == read.label_column:
+            problem = _of_columns(problem, read, imported)
         out.append(problem)
     values = imported.table.column(read.label_column)
     none = int(pc.sum(pc.equal(values, read.delimiter).cast(pa.int64())).as_py() or 0)
@@ -313,3 +315,58 @@ def as_read(problems: list[Problem], read: LabelColumns, imported: ImportedTable
             hint=f"Right where none of {shown(read.columns)} applies; otherwise set its labels "
             "in the file.", file=str(imported.source)))
     return out
+
+
+# The hints of class problems that would merge or drop rows by class, refused for several
+# labels a row (a row's other labels would go too): said of a label's column instead.
+_OWN_HINTS = {
+    "class-too-small": "Add rows that carry this label (1 in its column), or leave its column out "
+                       "(name the other label columns in --label-columns).",
+    "class-small": "Add rows that carry this label (1 in its column) if you can.",
+    "single-class": "A classifier needs at least two labels: add rows that carry the others, or "
+                    "name their columns in --label-columns.",
+    "conflicting-labels": "Decide which labels are right: correct the 0/1 cells of the other rows, "
+                          "or remove them.",
+}
+
+
+def _of_columns(problem: Problem, read: LabelColumns, imported: ImportedTable) -> Problem:
+    """A problem validation said of the joined column ('labels'), said of the label and its own
+    column ('obscene': "label 'obscene' has 1 example"), a conflict by the columns whose cells
+    differ; a problem of no one label column names none."""
+    column_of = {name.strip(): name for name in read.columns}  # a label is its column's name
+    message, column = problem.message, None
+    for label, name in column_of.items():
+        # The front ends name the column ("column 'obscene': label 'obscene' has 1 example").
+        if f"class {label!r} has " in message:
+            message, column = message.replace(f"class {label!r} has ", f"label {label!r} has "), name
+        elif f"the same label {label!r}" in message:  # single-class
+            column = name
+    if problem.code in ("class-too-small", "class-small") and " classes in all have " in message:
+        message = message.replace(" classes in all have ", " labels in all have ")
+    if problem.code == "conflicting-labels" and problem.row is not None:
+        message, column = _conflict(problem, read, imported, column_of)
+    hint = problem.hint
+    if problem.code in _OWN_HINTS and not hint.startswith("It "):  # "It is another spelling" kept
+        hint = _OWN_HINTS[problem.code]
+    return dataclasses.replace(problem, message=message, column=column, hint=hint)
+
+
+def _conflict(problem: Problem, read: LabelColumns, imported: ImportedTable,
+              column_of: dict[str, str]) -> tuple[str, str | None]:
+    """The same text under other labels, said by the columns whose cells differ."""
+    import re
+
+    found = re.search(r"as row ([\d,]+) ", problem.message)
+    if found is None or problem.row is None:
+        return problem.message, None
+    other = int(found.group(1).replace(",", ""))
+    values = imported.table.column(read.label_column)
+    here, there = ({p for p in str(values[row - 1].as_py() or "").split(read.delimiter) if p}
+                   for row in (problem.row, other))
+    differ = [name for label, name in column_of.items() if (label in here) != (label in there)]
+    said = "; ".join(f"{name!r} is {int(name.strip() in here)} here, {int(name.strip() in there)} "
+                     "there" for name in differ[:_SHOWN])
+    return (f"the same text as row {other:,} has different labels: {said}",
+            differ[0] if differ else None)
+

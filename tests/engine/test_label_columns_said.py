@@ -48,3 +48,40 @@ def test_three_0_1_columns_also_name_the_one_label_alternative(tmp_path: Path, c
     assert problem["code"] == "indicator-columns" and problem["severity"] == "error"
     assert problem["fix"] == "--label-columns toxic,obscene,insult"
     assert "name it with --label-column NAME instead" in problem["hint"]
+
+
+# ----- problems of labels read from their columns: said of those columns ----------------------
+def test_problems_of_labels_read_from_columns_name_the_label_and_its_column(tmp_path: Path,
+                                                                           capsys) -> None:
+    rows = [(f"c{i}", f"comment {i}", i % 2, 0, int(i % 4 == 1)) for i in range(24)]
+    rows += [("c90", "the same words", 1, 1, 0), ("c91", "the same words", 1, 0, 1)]  # obscene once
+    path = write_csv(tmp_path / "small.csv", rows)
+    assert cli(["inspect", str(path), "--label-columns", "auto", "--json"]) == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert not [p for p in problems if p["column"] == "labels"], problems
+    (tiny,) = [p for p in problems if p["code"] == "class-too-small"]
+    assert tiny["column"] == "obscene"
+    assert tiny["message"].startswith("label 'obscene' has 1 example: fewer than 2 examples")
+    assert "merge" not in tiny["hint"] and "leave its column out" in tiny["hint"]
+    (conflict,) = [p for p in problems if p["code"] == "conflicting-labels"]
+    assert conflict["row"] == 26 and conflict["column"] == "obscene"
+    assert conflict["message"] == ("the same text as row 25 has different labels: 'obscene' is 0 "
+                                   "here, 1 there; 'insult' is 1 here, 0 there")
+    assert "0/1 cells" in conflict["hint"]
+
+
+def test_the_import_note_names_an_inspect_that_reads_the_label_columns(
+        tmp_path: Path, workspace: Path, capsys) -> None:  # noqa: F811
+    rows = comments(20)
+    rows.insert(3, rows[2])  # a repeat, dropped by the fix: the rows after it shift
+    rows[10] = (*rows[10][:3], "", rows[10][4])  # an empty cell: a problem with a row
+    path = write_csv(tmp_path / "shifted.csv", rows)
+    assert cli(["import", str(path), "--name", "x", "--label-columns", "auto",
+                "--drop-duplicates"]) == 2
+    err = capsys.readouterr().err
+    command = f"cloister inspect {path} --label-columns toxic,obscene,insult"
+    assert f"`{command}` numbers them as in the file" in err
+    # As pasted, it reads the labels (a plain `cloister inspect` finds no label column).
+    assert cli(command.split()[1:]) == 2
+    out = capsys.readouterr().out
+    assert "row 11, column 'obscene': the cell is empty" in out and "no label column" not in out
