@@ -307,9 +307,9 @@ LABEL_COLUMNS_HELP = (
     "train with --multi-label")
 
 
-def add_label_columns_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--label-columns", action="append", metavar="C1,C2,...|auto",
-                        help=LABEL_COLUMNS_HELP)
+def add_label_columns_argument(parser: argparse.ArgumentParser, help_text: str = LABEL_COLUMNS_HELP) -> None:
+    """``--label-columns`` (import, inspect, evaluate): one flag, its help said per command."""
+    parser.add_argument("--label-columns", action="append", metavar="C1,C2,...|auto", help=help_text)
 
 
 def read_label_columns_option(args: argparse.Namespace, imported: ImportedTable,

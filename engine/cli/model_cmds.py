@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.export.formats import export_formats
 from engine.cli.common import (
+    add_label_columns_argument,
     add_workspace_options,
     ask_secret,
     note_old_mark,
@@ -46,11 +47,10 @@ def register(subparsers: Any) -> None:
                    help="text column of --data FILE; repeat it for several, joined as training "
                    "joined them (default: the training data's where the file has them, else inferred)")
     p.add_argument("--label-column", metavar="L", help="label column of --data FILE (default: inferred)")
-    p.add_argument("--label-columns", action="append", metavar="C1,C2,...|auto",
-                   help="a multi-label run's labels in --data FILE as one 0/1 column each, as "
-                   "import reads them: name the columns (toxic,obscene,insult), or 'auto' for "
-                   "those named like the run's labels (the default where the file has them "
-                   "and no label column)")
+    add_label_columns_argument(p, help_text="a multi-label run's labels in --data FILE as one 0/1 "
+                               "column each, as import reads them: name the columns "
+                               "(toxic,obscene,insult), or 'auto' for those named like the run's "
+                               "labels (the default where the file has them and no label column)")
     p.add_argument("--sheet", metavar="NAME", help="the worksheet of --data WORKBOOK (default: the first)")
     p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                    help="whether the first row of --data FILE names the columns (default: detected)")

@@ -233,6 +233,13 @@ def _no_column_nearly(imported: ImportedTable, names: Sequence[str]) -> None:
                 "the label columns you want.")
 
 
+def row_one_line(imported: ImportedTable) -> str:
+    """' (row 1 is line N of the file)' after a row number of a CSV or TSV, whose rows are not
+    its lines (a header, lines skipped before it); else ''."""
+    return (f" (row 1 is line {imported.first_data_line:,} of the file)"
+            if imported.format in ("csv", "tsv") and imported.first_data_line else "")
+
+
 READ_HOW = ("--label-columns reads one label per column, set where the cell is 1: name only "
             "such columns, or correct the cell in the file.")
 
@@ -251,11 +258,10 @@ def read_label_columns(imported: ImportedTable, names: Sequence[str], *, how: st
             value = str(table.column(name)[int(odd[0])].as_py()).strip()
             more = f" ({odd.size - 1:,} more cells of it are neither)" if odd.size > 1 else ""
             row = int(odd[0]) + 1
-            where = (f" (row 1 is line {imported.first_data_line:,} of the file)"
-                     if imported.format in ("csv", "tsv") and imported.first_data_line else "")
             raise InputError(
-                f"{imported.source}: row {row:,}{where}, column {name!r}: {value[:40]!r} is "
-                f"not an indicator value (1 or 0, true or false, yes or no, y or n){more}. {how}")
+                f"{imported.source}: row {row:,}{row_one_line(imported)}, column {name!r}: "
+                f"{value[:40]!r} is not an indicator value (1 or 0, true or false, yes or no, "
+                f"y or n){more}. {how}")
     labels = [name.strip() for name in names]
     if not all(labels):
         raise InputError("--label-columns: a column with no name cannot be a label; give it "

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from engine.data.importing.table import ImportedTable
 from engine.data.label_columns import (AUTO, indicator_columns, read_label_columns, refuse_beside,
-                                       shown, wanted_columns)
+                                       row_one_line, shown, wanted_columns)
 from engine.errors import InputError
 
 # Why a run's 0/1 columns are read so, and what to do about a cell that is no 0/1 value.
@@ -89,11 +89,9 @@ def read_run_label_columns(imported: ImportedTable, labels: Sequence[str], delim
     if how.blank_in:
         row, column = min(how.blank_in.items())
         more = len(how.blank_in) - 1
-        where = (f" (row 1 is line {imported.first_data_line:,} of the file)"
-                 if imported.format in ("csv", "tsv") and imported.first_data_line else "")
         raise InputError(
-            f"{imported.source}: row {row + 1:,}{where}, column {column!r}: the cell is empty, "
-            f"neither 1 nor 0 (an empty cell is not read as 0)"
+            f"{imported.source}: row {row + 1:,}{row_one_line(imported)}, column {column!r}: the "
+            "cell is empty, neither 1 nor 0 (an empty cell is not read as 0)"
             f"{f'; {more:,} more rows have an empty label cell' if more else ''}: fill in 1 or "
             "0, or remove the row, to score it")
     # The run's labels, joined as the run joins them (the file's names may differ in accents'
