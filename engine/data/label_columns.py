@@ -375,4 +375,3 @@ def _conflict(problem: Problem, read: LabelColumns, imported: ImportedTable,
                      "there" for name in differ[:_SHOWN])
     return (f"the same text as row {other:,} has different labels: {said}",
             differ[0] if differ else None)
-
