@@ -24,6 +24,18 @@ case cannot tell a verb from a name, a chain without a legal form needs a listed
 ("PROSPER CREDIT", not "EQUITY LOAN" or "ACH PAYMENTS") and sheds the everyday words it opens
 with ("SAID TOWNE MORTGAGE").
 
+A person's name is no firm's first words: "Loan officer Brian Walsh Mortgage Services", "Maria
+Garcia Wells Fargo Home Mortgage", "Susan Park Bank of America" are a PERSON and then what
+is left of the chain, a firm if it is one. A person opens a chain with a listed given name and a
+surname (an initial between), or with a name after a role ("Representative Laura Chen", "agent
+..."). The chain stays one firm when a listed firm opens it ("Mercedes Benz Financial
+Services"), when a legal form follows the name, or " & " or a comma with a legal form in the
+chain ("John Smith LLC", "Nelson Cruz & Associates LLC", "John C. Heath, Attorney at Law,
+PLLC"), or when the given name is an everyday word and the chain holds a legal form ("Spring
+Oaks Capital, LLC"). Kept whole under a policy that keeps firms, a person's name would be
+stored as written; split, a firm named after a person loses only its first words to the
+PERSON action, so where in doubt the name is a person's ("Park Hill Holdings").
+
 ``state_code_after`` reads the town of "Denver, CO" as a place: "Denver" is a given name too.
 """
 from __future__ import annotations
@@ -35,7 +47,7 @@ from typing import Protocol
 from privacy.pii.addresses import US_STATE_CODES_PATTERN
 from privacy.pii.capitals import MASK
 from privacy.pii.lexicon import LEGAL_FORMS
-from privacy.pii.name_cues import BUSINESS_WORDS, DETERMINERS, TITLES
+from privacy.pii.name_cues import BUSINESS_WORDS, DETERMINERS, KNOWN_ORGS, TITLES
 
 # Business words that open or sit inside firms' names far more than they end them ("Home
 # Depot", "Federal ...", "Customer ...", "East ..."): no anchor on their own.
@@ -58,6 +70,14 @@ US_STATE_CODES = frozenset(US_STATE_CODES_PATTERN.split("|"))
 AMBIGUOUS_STATE_CODES = frozenset({"OK", "ME", "IN", "OR", "OH", "HI", "LA", "MA", "PA", "MD", "MS",
                                    "AL", "ID", "DE"})
 ZIP_AT = re.compile(r",?\s\d{5}(?:-\d{4})?(?!\d)")
+# A person's role or job before their name: "Loan officer Brian Walsh", "Representative Laura Chen".
+_ROLES = frozenset({"representative", "rep", "officer", "agent", "advisor", "adviser", "manager",
+                    "supervisor", "specialist", "collector", "broker", "banker", "adjuster",
+                    "underwriter", "processor", "lawyer", "attorney", "associate", "teller",
+                    "employee", "counselor", "consultant", "negotiator", "investigator", "clerk",
+                    "director", "president", "ceo", "owner", "salesman", "salesperson", "analyst"})
+# What a firm named after a lawyer puts after the name: "John C. Heath, Attorney at Law".
+_AFTER_NAMES = frozenset({"attorney", "attorneys"})
 
 
 class Word(Protocol):
@@ -83,12 +103,13 @@ def _letter(text: str, word: Word) -> bool:
 
 class FirmFinder:
     """Finds firms' chains of words; ``everyday`` says which words are plain English, ``place``
-    which are places (or words of them), ``name`` which a name list holds, ``suffixes`` the name
-    rules' company words ("Group", "Partners")."""
+    which are places (or words of them), ``name`` which a name list holds, ``given`` which are
+    listed given names, ``suffixes`` the name rules' company words ("Group", "Partners")."""
 
     def __init__(self, everyday: Callable[[str], bool], place: Callable[[str], bool],
-                 name: Callable[[str], bool], suffixes: frozenset[str]) -> None:
-        self._everyday, self._place, self._name = everyday, place, name
+                 name: Callable[[str], bool], given: Callable[[str], bool],
+                 suffixes: frozenset[str]) -> None:
+        self._everyday, self._place, self._name, self._given = everyday, place, name, given
         self._suffixes = suffixes
         self._anchors = (BUSINESS_WORDS | suffixes | LEGAL_FORMS) - _NOT_ENDING - _WORDS_TOO
 
@@ -138,10 +159,11 @@ class FirmFinder:
         return k + 1 < len(words) and text[right.end:words[k + 1].start] == " & " \
             and (k < 2 or not self._joined(text, words, k - 1))
 
-    def spans(self, text: str, words: Sequence[Word]) -> dict[int, tuple[int, int]]:
-        """The firms in ``words``: for a firm's first word's index, the index after its last
-        word and where it ends in ``text`` (with the full stop of "Inc." or "Co.")."""
-        found: dict[int, tuple[int, int]] = {}
+    def spans(self, text: str, words: Sequence[Word]) -> dict[int, tuple[int, int, str]]:
+        """The firms in ``words``, and the people whose names opened their chains: for a span's
+        first word's index, the index after its last word, where it ends in ``text`` (with the
+        full stop of "Inc." or "Co.") and its type, ORGANIZATION or PERSON."""
+        found: dict[int, tuple[int, int, str]] = {}
         k = 0
         while k < len(words):
             if not _cap(words[k]) or words[k].folded in TITLES or MASK.fullmatch(words[k].text):
@@ -152,13 +174,80 @@ class FirmFinder:
                 end += 1
             while end - 1 > k and not _cap(words[end - 1]):
                 end -= 1  # a chain ends on a capitalised word ("... Systems of")
-            span = self._firm(text, words, k, end)
-            if span:
-                last = words[span[1] - 1]
-                dot = text[last.end:last.end + 1] == "." and last.folded in self._suffixes
-                found[span[0]] = span[1], last.end + 1 if dot else last.end
+            self._read(text, words, k, end, found)
             k = end
         return found
+
+    def _read(self, text: str, words: Sequence[Word], first: int, end: int,
+              found: dict[int, tuple[int, int, str]]) -> None:
+        span = self._firm(text, words, first, end)
+        if not span:
+            return
+        person = self._person(text, words, *span)
+        if person:  # "Maria Garcia Wells Fargo Home Mortgage": a person, then maybe a firm
+            found[person[0]] = person[1], words[person[1] - 1].end, "PERSON"
+            self._read(text, words, person[1], end, found)
+            return
+        last = words[span[1] - 1]
+        dot = text[last.end:last.end + 1] == "." and last.folded in self._suffixes
+        found[span[0]] = span[1], last.end + 1 if dot else last.end, "ORGANIZATION"
+
+    def _name_word(self, words: Sequence[Word], k: int) -> bool:
+        """Whether ``words[k]`` may be a word of a person's name: capitalised, no firm's word,
+        legal form, role or acronym ("FS"), and a listed name or no everyday word."""
+        word = words[k]
+        folded = word.folded.rstrip(".")
+        if not _cap(word) or len(word.text) < 2 or MASK.fullmatch(word.text) \
+                or (word.text.isupper() and (len(word.text) < 3 or not self._name(folded))):
+            return False
+        return folded not in BUSINESS_WORDS and folded not in self._suffixes \
+            and folded not in LEGAL_FORMS and folded not in _ROLES and folded not in TITLES \
+            and not self.firm_word(words, k) and (self._name(folded) or not self._everyday(folded))
+
+    def _known(self, words: Sequence[Word], first: int, end: int) -> bool:
+        """Whether a listed firm opens ``words[first:end]`` ("Mercedes Benz", "Wells Fargo")."""
+        return any(" ".join(w.folded for w in words[first:k]) in KNOWN_ORGS
+                   for k in range(first + 1, end + 1))
+
+    def _person(self, text: str, words: Sequence[Word], first: int,
+                end: int) -> tuple[int, int] | None:
+        """The person's name that opens the firm's chain ``words[first:end]``, as its first
+        word's index and the index after its last; None if there is none, or if the chain is a
+        firm named after a person ("John Smith LLC", "Nelson Cruz & Associates LLC")."""
+        def gap(k: int) -> str:
+            return text[words[k - 1].end:words[k].start]
+        role = first > 0 and words[first - 1].folded in _ROLES and gap(first) == " "
+        start = first if role or self._given(words[first].folded) else None
+        # "Representative Laura Chen Navient Solutions": the name after the role.
+        after_role = next((k + 1 for k in range(first, end - 2) if words[k].folded in _ROLES
+                           and gap(k + 1) == " " and self._name_word(words, k + 1)), None)
+        if after_role is not None:
+            start, role = after_role, True
+        if start is None or start + 1 >= end or not self._name_word(words, start) \
+                or gap(start + 1) != " " or self._known(words, first, end) \
+                or self._known(words, start, end):
+            return None
+        k = start + 1
+        if len(words[k].text) == 1 and k + 1 < end and gap(k + 1) == ". ":
+            k += 1  # "John C. Heath"
+        if not self._name_word(words, k):
+            return None
+        k += 1
+        while k < end and gap(k) == "-" and self._name_word(words, k):
+            k += 1  # "Maria Garcia-Lopez"
+        if k + 1 < end and gap(k) == " " and self._name_word(words, k) \
+                and self._name(words[k].folded) and not self._known(words, k, end):
+            k += 1  # "Mary Ann Smith", not "Maria Garcia Wells Fargo"
+        legal = any(w.folded.rstrip(".") in LEGAL_FORMS for w in words[k:end])
+        if k >= end or not role and self._everyday(words[start].folded) and (legal or all(
+                self._everyday(w.folded) for w in words[start:k])):
+            return None  # "Spring Oaks Capital, LLC": a given name that is a word too, a firm's
+        after = words[k].folded.rstrip(".")
+        if gap(k) == " " and after in LEGAL_FORMS:
+            return None  # "John Smith LLC": a firm named after a person
+        if gap(k) in (" & ", ", ", "/") and (after in _AFTER_NAMES or legal):
+            return None  # "Nelson Cruz & Associates LLC", "John C. Heath, Attorney at Law"
+        return start, k
 
     def _firm(self, text: str, words: Sequence[Word], first: int, end: int) -> tuple[int, int] | None:
         if end - first < 2:
@@ -180,7 +269,7 @@ class FirmFinder:
         legal = any(words[k].folded.rstrip(".") in LEGAL_FORMS for k in anchors)
         plain = all(self._everyday(w.folded) or self.firm_word(words, k)
                     or w.folded in ("of", "at", "&") for k, w in enumerate(words) if first <= k < end)
-        if not legal and plain:
+        if not legal and plain and not self._known(words, first, end):
             return None  # "Customer Service", "Credit Union": words, not a named firm
         if not legal and all(w.shouted for w in words[first:end] if len(w.text) > 1) and not any(
                 len(w.text) > 1 and not self.firm_word(words, k) and (

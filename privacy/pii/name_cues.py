@@ -123,7 +123,7 @@ rocket mortgage|quicken loans|loancare|freedom mortgage|caliber|shellpoint|carri
 newrez|credit karma|coinbase|klarna|afterpay|sofi|goldman sachs|morgan stanley|
 charles schwab|credit one|merrick bank|onemain|lloyds|natwest|halifax|monzo|revolut|
 deutsche bank|commerzbank|sparkasse|bnp paribas|societe generale|credit agricole|rabobank|
-abn amro|unicredit|intesa sanpaolo
+abn amro|unicredit|intesa sanpaolo|mercedes benz
 """.replace("\n", "").split("|"))
 
 

@@ -84,7 +84,8 @@ class NameDetector(Detector):
                                       if " " in p for w in p.split())
         self._firm_words = frozenset(w for firm in KNOWN_ORGS for w in firm.split())
         self._firms = FirmFinder(self._everyday, lambda w: lex.is_place(w) or w in self.states
-                                 or w in self._place_words, lex.is_name_token, lex.company_suffixes)
+                                 or w in self._place_words, lex.is_name_token,
+                                 lex.first_names.__contains__, lex.company_suffixes)
 
     def _written_lower(self, folded: str) -> bool:
         """Whether prose writes ``folded`` in lower case: an everyday word that is no name, no
@@ -104,12 +105,13 @@ class NameDetector(Detector):
         # writer does use capitals, a lower-case "rose" or "bath" is most likely a word.
         caseless = not any(c.isupper() for c in text)
         found: list[Finding] = []
-        # "Forster & Garbus LLP", "Credit Karma, LLC": a firm whole, whatever names it holds.
+        # "Forster & Garbus LLP", "Credit Karma, LLC": a firm whole, whatever names it holds;
+        # a person's name before one's words ("Maria Garcia Wells Fargo") a PERSON.
         firms = self._firms.spans(text, tokens)
         i = 0
         while i < len(tokens):
             if i in firms:
-                found.append(Finding(tokens[i].start, firms[i][1], "ORGANIZATION", 0.8, self.name))
+                found.append(Finding(tokens[i].start, firms[i][1], firms[i][2], 0.8, self.name))
                 i = firms[i][0]
                 continue
             if not _is_cap(tokens[i].text):

@@ -5,11 +5,16 @@ person), and people are still people beside them (those tests guard the rules' o
 they passed before as they pass now)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from privacy.pii import detect
 from privacy.pii.anonymize import anonymize_columns
 from privacy.pii.policy import parse_policy
+from privacy.pii.pseudonym import Pseudonymizer
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "anonymize-policy.example.toml"
 
 # Values of the Company column of the CFPB export that the rules put a PERSON or LOCATION in.
 FIRMS = [
@@ -87,3 +92,51 @@ def test_the_organization_action_decides_for_the_whole_firm(action: str,
     policy = parse_policy(f'[entities]\nPERSON = "tag"\nLOCATION = "tag"\nORGANIZATION = "{action}"')
     result = anonymize_columns({"Company": list(FIRMS)}, policy, None)
     assert result.columns["Company"] == expected
+
+
+# A person's name before a firm's word, as complaints write it: the chain of capitalised words
+# read as one firm kept the name whole under the example policy (ORGANIZATION = "keep").
+PEOPLE_BEFORE_FIRMS = [
+    ("Loan officer Brian Walsh Mortgage Services promised a refund.", "Brian Walsh", None),
+    ("Representative Laura Chen Navient Solutions said they would call back.", "Laura Chen",
+     "Navient Solutions"),
+    ("My account was closed by Peter Brown Services team.", "Peter Brown", None),
+    ("Please call Jennifer Lopez Financial advisor", "Jennifer Lopez", None),
+    ("David Miller Capital called me", "David Miller", None),
+    ("My loan officer Maria Garcia Wells Fargo Home Mortgage called me.", "Maria Garcia",
+     "Wells Fargo Home Mortgage"),
+    ("I spoke with Susan Park Bank of America about the fee.", "Susan Park", "Bank of America"),
+]
+
+
+@pytest.mark.parametrize("text, person, firm", PEOPLE_BEFORE_FIRMS)
+def test_a_persons_name_before_a_firms_word_is_a_person(text: str, person: str,
+                                                        firm: str | None) -> None:
+    found = spans(text)
+    assert ("PERSON", person) in found, found
+    assert not [t for kind, t in found if kind == "ORGANIZATION" and person in t], found
+    if firm:
+        assert ("ORGANIZATION", firm) in found, found
+
+
+@pytest.mark.parametrize("text, firm", [
+    ("Spring Oaks Capital, LLC sent a letter", "Spring Oaks Capital, LLC"),  # "Spring" is a word
+    ("John Smith LLC sued me", "John Smith LLC"),  # a legal form right after the name
+    ("Wells Fargo Home Mortgage called me.", "Wells Fargo Home Mortgage"),  # a listed firm
+])
+def test_a_firm_named_as_people_are_stays_one_firm(text: str, firm: str) -> None:
+    found = spans(text)
+    assert ("ORGANIZATION", firm) in found and not [k for k, _ in found if k == "PERSON"], found
+
+
+def test_names_joined_by_and_sign_without_a_legal_form_are_people() -> None:
+    found = spans("Brian Walsh & Jennifer Lopez Financial called")
+    assert ("PERSON", "Brian Walsh") in found and ("PERSON", "Jennifer Lopez") in found, found
+
+
+def test_the_example_policy_stores_no_name_met_before_a_firms_word() -> None:
+    policy = parse_policy(EXAMPLE.read_text(encoding="utf-8"))
+    texts = [text for text, _, _ in PEOPLE_BEFORE_FIRMS]
+    result = anonymize_columns({"narrative": texts}, policy, Pseudonymizer(b"k" * 32))
+    for (_, person, _), out in zip(PEOPLE_BEFORE_FIRMS, result.columns["narrative"]):
+        assert not set(person.split()) & set(out.replace(".", " ").split()), out
