@@ -16,6 +16,7 @@ from desktop.icons import icon
 from desktop.pages.base import Page, section
 from desktop.pages.train_advanced import AdvancedSettings
 from desktop.pages.train_auto import AutoSettingsBox
+from desktop.pages.train_datasets import PERSON_COLUMNS, ROWS, fill_datasets
 from desktop.pages.train_estimate import EstimateLine
 from desktop.pages.train_followup import RunFollowUp, resumed_settings_text
 from desktop.pages.train_model import BaseModelChoice
@@ -239,10 +240,7 @@ class TrainPage(Page):
         self.spent.refresh()  # a run finished since may have spent more
 
     def refresh_datasets(self) -> None:
-        current, version = (self.dataset_combo.currentData(),
-                            self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 3))
-        self.dataset_combo.blockSignals(True)
-        self.dataset_combo.clear()
+        infos: list[Any] = []
         if self.workspace is not None:
             from desktop.jobs import stored_datasets
 
@@ -250,20 +248,7 @@ class TrainPage(Page):
                 infos = stored_datasets(self.workspace)
             except Exception:  # noqa: BLE001 - an empty list is shown; Datasets page reports
                 infos = []
-            for info in infos:
-                self.dataset_combo.addItem(f"{info.name}  ({info.rows:,} rows, {len(info.labels)} labels)", info.name)
-                self.dataset_combo.setItemData(self.dataset_combo.count() - 1, info.rows, Qt.ItemDataRole.UserRole + 1)
-                people = [c for c in info.columns if c not in info.mapping.text_columns
-                          and c != info.mapping.label_column]  # columns that may name a person
-                self.dataset_combo.setItemData(self.dataset_combo.count() - 1, people, Qt.ItemDataRole.UserRole + 2)
-                # The version: a dataset imported again under the same name is counted again.
-                self.dataset_combo.setItemData(self.dataset_combo.count() - 1, info.sha256, Qt.ItemDataRole.UserRole + 3)
-        if current is not None:  # kept; renamed, it is found by its contents (the rename keeps them)
-            index = self.dataset_combo.findData(current)
-            if index < 0 and version:
-                index = self.dataset_combo.findData(version, Qt.ItemDataRole.UserRole + 3)
-            self.dataset_combo.setCurrentIndex(max(0, index))
-        self.dataset_combo.blockSignals(False)
+        fill_datasets(self.dataset_combo, infos)
         self._dataset_columns_changed()
         self._privacy_reviewed = set()
         if self.workspace is not None:
@@ -279,7 +264,7 @@ class TrainPage(Page):
         self._render()
 
     def _dataset_columns_changed(self) -> None:
-        self.privacy.set_columns(self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 2) or ())
+        self.privacy.set_columns(self.dataset_combo.currentData(PERSON_COLUMNS) or ())
 
     def _update_privacy_warning(self) -> None:
         name = self.dataset_combo.currentData()
@@ -338,7 +323,7 @@ class TrainPage(Page):
         """The units DP samples and the estimate counts: rows, or people with a person column."""
         if self.privacy.options().get("dp_person_column") and self.people.count is not None:
             return self.people.count
-        return int(self.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
+        return int(self.dataset_combo.currentData(ROWS) or 0)
 
     def _schedule_estimate(self) -> None:
         self.estimate_label.schedule(running=self.monitor.phase is Phase.RUNNING)

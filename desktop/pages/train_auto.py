@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop.pages.train_datasets import ROWS, VERSION
 from desktop.worker import Done, Job
 from engine.events import Failed
 from engine.units import rate_text
@@ -102,7 +102,7 @@ class AutoSettingsBox(QWidget):
             return
         model = str(self.page.model_path) if self.page.model_path else None
         # Showing the page again re-lists the datasets: measure again only what changed.
-        key = (dataset, model, self.page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1))
+        key = (dataset, model, self.page.dataset_combo.currentData(ROWS))
         if key == self._measured and self.auto is not None:
             return
         if self._job is not None and self._job.is_running():
@@ -302,7 +302,7 @@ class AutoSettingsBox(QWidget):
 
         page = self.page
         dataset = page.dataset_combo.currentData()
-        key = (page.workspace, dataset, page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 3))
+        key = (page.workspace, dataset, page.dataset_combo.currentData(VERSION))
         if not dataset or page.workspace is None:
             return {}
         if self._imported_as[0] != key:

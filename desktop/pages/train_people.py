@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
 
+from desktop.pages.train_datasets import ROWS, VERSION
 from desktop.worker import Done, Job
 from engine.events import Failed
 
@@ -35,7 +35,7 @@ class PeopleCount:
         """The workspace, dataset, column and dataset version (its digest) being counted."""
         page = self.page
         column = page.privacy.person.currentData() if page.privacy.enabled.isChecked() else None
-        version = page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 3)
+        version = page.dataset_combo.currentData(VERSION)
         return page.workspace, page.dataset_combo.currentData(), column, version, page.seed.value()
 
     def refresh(self) -> None:
@@ -137,7 +137,7 @@ class PeopleCount:
         if auto is None or "epochs" not in auto.values or not self.count \
                 or not page.privacy.options().get("dp_person_column"):
             return None
-        rows = int(page.dataset_combo.currentData(Qt.ItemDataRole.UserRole + 1) or 0)
+        rows = int(page.dataset_combo.currentData(ROWS) or 0)
         return per_person_epochs(int(auto.values["epochs"]), rows, self.count)
 
     def apply_epochs(self) -> None:
